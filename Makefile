@@ -1,0 +1,89 @@
+# aiokafka_gen developer entry points. `make help` lists them.
+# The pinned Kafka version lives in ONE place: kafka_messages_json/SOURCE.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PINNED_KAFKA := $(shell sed -n 's/^kafka_version=//p' kafka_messages_json/SOURCE)
+KAFKA_VERSION ?= $(PINNED_KAFKA)
+EXTRAS ?= dev,codegen,snappy,lz4,zstd
+PYTEST_ARGS ?=
+
+.PHONY: help install install-bench demo test test-unit test-integration regen check-generated \
+        update-specs kafka-up kafka-down bench bench-quick bench-codec bench-records lint \
+        typecheck conformance test-faults clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	bash scripts/ensure-jdk.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the project with dev extras (JDK/Maven checked)
+
+install-bench: install ## also install the peer clients for benchmarks
+	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'
+
+demo: install ## MAIN JOB: start a local Kafka from Maven jars, produce + consume, print what happened
+	$(PY) -m aiokafka_gen.demo
+
+test: install ## WHOLE SUITE: unit + integration (real Kafka from Maven jars) + generated-code check
+	$(MAKE) check-generated
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: install ## tests that need no broker and no JVM
+	$(PY) -m pytest -m "not integration and not java" $(PYTEST_ARGS)
+
+test-integration: install ## tests against a real broker started by the harness
+	$(PY) -m pytest -m "integration" $(PYTEST_ARGS)
+
+regen: install ## regenerate generated/ from kafka_messages_json/
+	$(PY) -m codegen
+
+check-generated: install ## fail when generated/ is stale (regenerate + git diff)
+	$(PY) -m codegen --check
+	git diff --exit-code -- generated/ .env
+
+update-specs: install ## vendor specs + error table from kafka-clients (KAFKA_VERSION=x.y.z), print the diff
+	$(PY) -m codegen.update_specs --kafka-version $(KAFKA_VERSION)
+
+kafka-up: install ## start a detached local Kafka (pinned version) and print its bootstrap address
+	$(PY) -m aiokafka_gen.testing up --detach --kafka-version $(KAFKA_VERSION)
+
+kafka-down: install ## stop the detached local Kafka
+	$(PY) -m aiokafka_gen.testing down
+
+bench: install-bench ## all benchmarks: codec, records, clients (table + JSON)
+	$(PY) -m bench
+
+bench-quick: install-bench ## the client benchmarks in --quick mode
+	$(PY) -m bench --quick
+
+bench-codec: install-bench ## message encode/decode vs kafka-python and aiokafka
+	$(PY) -m bench.codec
+
+bench-records: install-bench ## record batch build/read vs aiokafka and kafka-python
+	$(PY) -m bench.records
+
+conformance: install ## byte-for-byte comparison with Kafka's Java serializers
+	$(PY) -m pytest tests/conformance -p no:randomly $(PYTEST_ARGS)
+
+test-faults: install ## fault-injection scenarios (broker kills, proxies, hostile brokers)
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
+lint: install ## ruff + import-linter contracts
+	$(VENV)/bin/ruff check aiokafka_gen codegen tests bench
+	$(VENV)/bin/ruff format --check aiokafka_gen codegen
+	$(VENV)/bin/lint-imports
+
+typecheck: install ## mypy strict on aiokafka_gen and codegen
+	$(VENV)/bin/mypy
+
+clean: ## remove build artefacts (not the Maven/Kafka cache)
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Real-Kafka test harness."""

@@ -1,0 +1,1 @@
+"""pytest plugin: session-scoped real-Kafka fixtures (see aiokafka_gen.testing)."""
