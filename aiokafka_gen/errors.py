@@ -1,0 +1,126 @@
+"""The error hierarchy: one root (``KafkaError``), aiokafka-compatible names.
+
+Client-side errors live here. Broker errors (one class per protocol error code)
+come from the generated error table and subclass ``BrokerResponseError``; they
+are re-exported from this module so users import every error from one place.
+Errors are matched by class or code, never by message text.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "BrokerResponseError",
+    "CommitFailedError",
+    "ConsumerStoppedError",
+    "CorruptRecordError",
+    "IllegalOperation",
+    "IllegalStateError",
+    "IncompatibleBrokerVersion",
+    "KafkaConnectionError",
+    "KafkaError",
+    "KafkaProtocolError",
+    "KafkaTimeoutError",
+    "MessageSizeTooLargeError",
+    "NodeNotReadyError",
+    "ProducerClosed",
+    "ProducerFenced",
+    "RecordTooLargeError",
+    "UnsupportedCodecError",
+]
+
+
+class KafkaError(RuntimeError):
+    """Root of every error this library raises."""
+
+    retriable: ClassVar[bool] = False
+    invalid_metadata: ClassVar[bool] = False
+
+    def __str__(self) -> str:
+        if not self.args:
+            return self.__class__.__name__
+        return f"{self.__class__.__name__}: {super().__str__()}"
+
+
+class BrokerResponseError(KafkaError):
+    """An error code returned by a broker. Subclasses exist for every code."""
+
+    errno: ClassVar[int] = -1
+    message: ClassVar[str] = "UNKNOWN"
+    description: ClassVar[str] = ""
+
+    def __str__(self) -> str:
+        text = f"[Error {self.errno}] {self.__class__.__name__}"
+        if self.args:
+            text += f": {self.args[0]}"
+        elif self.description:
+            text += f": {self.description}"
+        return text
+
+
+class KafkaProtocolError(KafkaError):
+    """Bytes on the wire do not follow the Kafka protocol (bad frame, bad field)."""
+
+
+class CorruptRecordError(KafkaProtocolError):
+    """A record batch failed its CRC or is malformed."""
+
+
+class UnsupportedCodecError(KafkaError):
+    """A compression codec is unknown, or its optional library is not installed."""
+
+
+class KafkaTimeoutError(KafkaError):
+    """An operation did not complete within its deadline."""
+
+    retriable = True
+
+
+class KafkaConnectionError(KafkaError):
+    """A connection to a broker failed or was closed."""
+
+    retriable = True
+    invalid_metadata = True
+
+
+class NodeNotReadyError(KafkaError):
+    """The broker connection is not ready to send requests."""
+
+    retriable = True
+
+
+class IncompatibleBrokerVersion(KafkaError):
+    """The broker supports no version of an API that this client implements."""
+
+
+class IllegalStateError(KafkaError):
+    """An operation was called in a state that does not allow it."""
+
+
+class IllegalOperation(KafkaError):
+    """An operation is not allowed with this configuration."""
+
+
+class CommitFailedError(KafkaError):
+    """An offset commit failed because group membership changed."""
+
+
+class ConsumerStoppedError(KafkaError):
+    """The consumer was stopped."""
+
+
+class ProducerClosed(KafkaError):
+    """The producer was stopped."""
+
+
+class ProducerFenced(KafkaError):
+    """Another producer with the same transactional id took over."""
+
+
+class MessageSizeTooLargeError(KafkaError):
+    """A record is larger than max_request_size (client side)."""
+
+
+class RecordTooLargeError(KafkaError):
+    """A fetched record does not fit max_partition_fetch_bytes."""
