@@ -1,0 +1,1 @@
+"""Benchmarks: aiokafka_gen side by side with its peers (results as tables and JSON)."""

@@ -1,0 +1,1 @@
+"""Java reference process (Kafka's own serializers) for differential tests; fixture java_ref."""
