@@ -19,13 +19,13 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
-	bash scripts/ensure-jdk.sh
+	bash scripts/ensure-system-deps.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip
 	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
-install: $(VENV)/.installed ## create .venv and install the project with dev extras (JDK/Maven checked)
+install: $(VENV)/.installed ## create .venv and install the project with dev extras (JDK, Maven, compose installed if missing)
 
 install-bench: install ## also install the peer clients for benchmarks
 	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'

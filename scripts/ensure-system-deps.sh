@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the system tools the project needs when they are missing (Debian, as root or
+# with sudo): a JDK 17+ and Maven (the local Kafka broker, Kafka's Java tools and the Java
+# reference serializers all run from Maven Central jars), and a compose implementation
+# so the test suite can validate docker-compose.yml without a Docker engine.
+set -euo pipefail
+need=()
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  need+=(docker-compose)
+fi
+if ((${#need[@]})); then
+  echo "ensure-system-deps: installing ${need[*]} with apt-get" >&2
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+ver=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
+if [ "${ver%%.*}" -lt 17 ]; then
+  echo "ensure-system-deps: Java $ver found; Kafka 4.x needs 17+" >&2
+  exit 1
+fi
