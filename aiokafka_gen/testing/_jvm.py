@@ -1,0 +1,139 @@
+"""The ``jvm`` backend: Kafka from Maven jars, one JVM per node, KRaft combined mode.
+
+Theory of operation: resolve the classpath (cached), pick ports, write each node's
+server.properties and logging configs into a fresh temp dir, format every node's storage
+with StorageTool (own JVM each: it calls System.exit), start all nodes together (a lone
+node of three cannot elect a controller), then wait until each node's PLAINTEXT port
+answers a Metadata probe listing every broker. Must not know about pytest or the CLI.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ._config import (
+    ClusterSpec,
+    NodePlan,
+    TlsFiles,
+    new_cluster_id,
+    plan_nodes,
+    render_log4j,
+    render_server_properties,
+    scram_format_args,
+    to_properties_text,
+)
+from ._errors import ClusterStartError, ClusterStateError
+from ._jars import ensure_kafka_lib
+from ._probe import ClusterView, probe
+from ._process import BrokerNode, JavaRuntime
+from ._tls import ensure_tls_files
+
+__all__ = ["JvmBackend"]
+
+_POLL_S = 0.1
+
+
+class JvmBackend:
+    """Owns the temp dir, the node processes and the TLS files of one cluster."""
+
+    def __init__(self, spec: ClusterSpec, *, startup_timeout: float) -> None:
+        self.spec = spec
+        self.startup_timeout = startup_timeout
+        self.cluster_id = new_cluster_id()
+        self.root: Path | None = None
+        self.runtime: JavaRuntime | None = None
+        self.tls: TlsFiles | None = None
+        self.plans: list[NodePlan] = []
+        self.nodes: list[BrokerNode] = []
+
+    def start(self, *, detached: bool = False) -> None:
+        lib = ensure_kafka_lib(self.spec.version)
+        self.tls = ensure_tls_files() if self.spec.needs_tls else None
+        self.root = Path(tempfile.mkdtemp(prefix="aiokafka-gen-kafka-"))
+        self.runtime = JavaRuntime(self.spec.version, lib, self.root)
+        self._write_files()
+        self._format_all()
+        for node in self.nodes:
+            node.start(detached=detached)
+        self.wait_ready(self.nodes)
+
+    def _write_files(self) -> None:
+        assert self.root is not None and self.runtime is not None
+        legacy = self.runtime.legacy
+        for level, name in (("INFO", "broker"), ("WARN", "tools")):
+            (self.root / f"log4j2-{name}.properties").write_text(render_log4j(level, legacy=False))
+            (self.root / f"log4j-{name}.properties").write_text(render_log4j(level, legacy=legacy))
+        self.plans = plan_nodes(self.spec)
+        for plan in self.plans:
+            self.nodes.append(self._write_node(plan))
+
+    def _write_node(self, plan: NodePlan) -> BrokerNode:
+        assert self.root is not None and self.runtime is not None
+        node = BrokerNode(plan.node_id, self.root / f"node-{plan.node_id}", self.runtime)
+        node.directory.mkdir()
+        props = render_server_properties(self.spec, self.plans, plan, node.data_dir, self.tls)
+        node.properties_path.write_text(to_properties_text(props))
+        return node
+
+    def _format_all(self) -> None:
+        with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:
+            list(pool.map(self._format, self.nodes))
+
+    def _format(self, node: BrokerNode) -> None:
+        assert self.runtime is not None
+        args = ["format", "-t", self.cluster_id, "-c", str(node.properties_path)]
+        args += scram_format_args(self.spec)
+        for feature in self.spec.features:
+            args += ["--feature", feature]
+        self.runtime.run_checked("StorageTool", args, timeout=self.startup_timeout)
+
+    def bootstrap(self, listener: str) -> str:
+        if listener not in self.spec.listeners:
+            raise ClusterStateError(f"no {listener} listener (have {self.spec.listeners})")
+        return ",".join(f"127.0.0.1:{plan.ports[listener]}" for plan in self.plans)
+
+    def plaintext_port(self, node_id: int) -> int:
+        return int(self.plans[node_id - 1].ports["PLAINTEXT"])
+
+    def wait_ready(self, nodes: list[BrokerNode], expected: int | None = None) -> None:
+        """Until every node in ``nodes`` reports ``expected`` (default: all) brokers."""
+        want = len(self.nodes) if expected is None else expected
+        deadline = time.monotonic() + self.startup_timeout
+        for node in nodes:
+            self._wait_node(node, want, deadline)
+
+    def _wait_node(self, node: BrokerNode, want: int, deadline: float) -> None:
+        while True:
+            if not node.running:
+                self._fail(node, f"exited with status {node.returncode}")
+            view = self._try_probe(node)
+            if view is not None and len(view.brokers) >= want:
+                return
+            if time.monotonic() > deadline:
+                seen = "nothing" if view is None else f"{len(view.brokers)} broker(s)"
+                self._fail(node, f"not ready after {self.startup_timeout:.0f} s ({seen} seen)")
+            time.sleep(_POLL_S)
+
+    def _try_probe(self, node: BrokerNode) -> ClusterView | None:
+        try:
+            return probe("127.0.0.1", self.plaintext_port(node.node_id), timeout=1.0)
+        except (OSError, ValueError):
+            return None
+
+    def _fail(self, node: BrokerNode, reason: str) -> None:
+        raise ClusterStartError(
+            f"Kafka {self.spec.version} node {node.node_id} {reason}; "
+            f"log {node.log_path}, last lines:\n{node.log_tail(60)}"
+        )
+
+    def stop(self, *, remove: bool = True) -> None:
+        """Stop all nodes in parallel (clean SIGTERM, then SIGKILL), then drop the temp dir."""
+        if self.nodes:
+            with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:
+                list(pool.map(lambda node: node.stop(), self.nodes))
+        if remove and self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)

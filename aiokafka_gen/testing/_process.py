@@ -1,0 +1,200 @@
+"""JVM processes: the Java command line, one-shot tool runs, and long-lived broker nodes.
+
+A ``BrokerNode`` owns one ``kafka.Kafka`` process: start (output appended to a log file),
+stop (SIGTERM, wait, SIGKILL), kill (SIGKILL) and restart with the same files, so data and
+ports survive. Children get their own session (a Ctrl-C in the terminal reaches only the
+Python side, which stops them in order) and, unless detached, die with the starting thread
+(PR_SET_PDEATHSIG), so a SIGKILLed test run leaves no JVM behind.
+Must not decide configuration; it runs what it is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._errors import BackendUnavailableError, ToolError
+from ._versions import parse_version, tool_class
+
+__all__ = ["BrokerNode", "JavaRuntime", "tail"]
+
+BROKER_HEAP = ("-Xms256m", "-Xmx512m")
+TOOL_HEAP = ("-Xms64m", "-Xmx256m")
+# C1 only: short-lived tools start faster and never run long enough for C2 to pay off.
+TOOL_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto")
+BROKER_FLAGS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError")
+_PR_SET_PDEATHSIG = 1
+
+
+def tail(path: Path, lines: int = 80) -> str:
+    """The last ``lines`` lines of a text file ('' when missing)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 200 * lines))
+            text = handle.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class JavaRuntime:
+    """Kafka ``version`` with its ``lib/`` and logging configs in ``conf_dir``."""
+
+    version: str
+    lib: Path
+    conf_dir: Path
+    java: str = field(default_factory=lambda: _find_java())
+
+    @property
+    def legacy(self) -> bool:
+        return parse_version(self.version)[0] < 4
+
+    def command(self, main_class: str, args: Sequence[str], *, broker: bool) -> list[str]:
+        heap, flags = (BROKER_HEAP, BROKER_FLAGS) if broker else (TOOL_HEAP, TOOL_FLAGS)
+        level = "broker" if broker else "tools"
+        return [
+            self.java, *heap, *flags, "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.conf_dir / f'log4j2-{level}.properties'}",
+            f"-Dlog4j.configuration=file:{self.conf_dir / f'log4j-{level}.properties'}",
+            f"-Dkafka.logs.dir={self.conf_dir}",
+            "-cp", f"{self.lib}/*", tool_class(main_class, self.version), *args,
+        ]  # fmt: skip
+
+    def run(
+        self, tool: str, args: Sequence[str], *, input: str | None = None, timeout: float = 120.0
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a Java tool to completion; stdout and stderr are captured."""
+        argv = self.command(tool, args, broker=False)
+        return subprocess.run(
+            argv, input=input, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def run_checked(
+        self, tool: str, args: Sequence[str], *, input: str | None = None, timeout: float = 120.0
+    ) -> str:
+        """Like ``run`` but raises ToolError on a non-zero exit; returns stdout."""
+        done = self.run(tool, args, input=input, timeout=timeout)
+        if done.returncode != 0:
+            output = done.stdout + done.stderr
+            raise ToolError(f"{tool} exited with {done.returncode}: {output[-3000:]}",
+                            done.returncode, output)  # fmt: skip
+        return done.stdout
+
+
+def _find_java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    candidate = Path(home) / "bin" / "java" if home else None
+    if candidate is not None and candidate.exists():
+        return str(candidate)
+    found = shutil.which("java")
+    if found is None:
+        raise BackendUnavailableError("no java on PATH (or JAVA_HOME); the jvm backend needs a JDK")
+    return found
+
+
+def _death_signal_hook() -> Callable[[], None] | None:
+    """A preexec hook that SIGKILLs the child when the starting thread dies (Linux)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    prctl = ctypes.CDLL(name, use_errno=True).prctl
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return hook
+
+
+class BrokerNode:
+    """One combined broker+controller JVM and its files (server.properties, data, log)."""
+
+    def __init__(self, node_id: int, directory: Path, runtime: JavaRuntime) -> None:
+        self.node_id = node_id
+        self.directory = directory
+        self.runtime = runtime
+        self.detached = False
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pid: int | None = None
+
+    @property
+    def properties_path(self) -> Path:
+        return self.directory / "server.properties"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "broker.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    def start(self, *, detached: bool = False) -> None:
+        """Launch the JVM (no-op when already running); output goes to ``log_path``."""
+        if self.running:
+            return
+        argv = self.runtime.command("Kafka", [str(self.properties_path)], broker=True)
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.directory, start_new_session=True,
+                preexec_fn=None if detached else _death_signal_hook(),
+            )  # fmt: skip
+        self._pid = self._process.pid
+        self.detached = detached
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (clean shutdown), then SIGKILL after ``timeout`` seconds."""
+        self._signal(signal.SIGTERM)
+        if not self._wait(timeout):
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, as a fault test wants it."""
+        self._signal(signal.SIGKILL)
+        self._wait(30.0)
+
+    def _signal(self, signum: int) -> None:
+        if self._process is not None and self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.send_signal(signum)
+
+    def _wait(self, timeout: float) -> bool:
+        if self._process is None:
+            return True
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def log_tail(self, lines: int = 80) -> str:
+        return tail(self.log_path, lines)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<BrokerNode {self.node_id} {state} pid={self._pid} dir={self.directory}>"
