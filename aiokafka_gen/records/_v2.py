@@ -1,0 +1,167 @@
+"""Reading one v2 (magic 2) record batch: header fields, CRC check, lazy record decoding.
+
+A ``RecordBatch`` is a view over the batch's bytes (a memoryview slice of the fetch
+payload, never copied at batch level). Iterating it copies the records section once into
+``bytes`` (decompressing if needed) and decodes records one at a time. Every length is
+checked against the bytes that remain, so hostile input ends in ``RecordsCorruptError``,
+never in a hang or an allocation larger than the input (or the decompression bound).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+
+from aiokafka_gen.records import _crc
+from aiokafka_gen.records._errors import CrcMismatchError, RecordsCorruptError
+from aiokafka_gen.records._types import CREATE_TIME, LOG_APPEND_TIME, Record
+from aiokafka_gen.records._varint import decode_varint
+from aiokafka_gen.records.codecs import CODEC_NONE, DEFAULT_MAX_DECOMPRESSED, decompress
+
+__all__ = ["HEADER_SIZE", "RecordBatch"]
+
+_HEADER = struct.Struct(">qiibIhiqqqhii")
+HEADER_SIZE = _HEADER.size
+_CRC_START = 21
+_LEN = 5  # int32 lengths take at most 5 varint bytes
+_HeaderList = list[tuple[str, bytes | None]]
+_ZIGZAG = tuple((b >> 1) ^ -(b & 1) for b in range(128))  # one-byte zigzag varints
+
+
+class RecordBatch:
+    """A v2 batch: metadata as attributes, records by iteration (control batches too)."""
+
+    __slots__ = (
+        "attributes", "base_offset", "base_sequence", "base_timestamp", "batch_length", "crc",
+        "last_offset_delta", "magic", "max_decompressed", "max_timestamp",
+        "partition_leader_epoch", "producer_epoch", "producer_id", "record_count", "view",
+    )
+
+    def __init__(self, view: memoryview, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
+        (self.base_offset, self.batch_length, self.partition_leader_epoch, self.magic,
+         self.crc, self.attributes, self.last_offset_delta, self.base_timestamp,
+         self.max_timestamp, self.producer_id, self.producer_epoch, self.base_sequence,
+         self.record_count) = _HEADER.unpack_from(view, 0)
+        self.view = view
+        self.max_decompressed = max_decompressed
+
+    codec = property(lambda self: self.attributes & 0x07)
+    timestamp_type = property(
+        lambda self: LOG_APPEND_TIME if self.attributes & 0x08 else CREATE_TIME
+    )
+    is_transactional = property(lambda self: bool(self.attributes & 0x10))
+    is_control = property(lambda self: bool(self.attributes & 0x20))
+    last_offset = property(lambda self: self.base_offset + self.last_offset_delta)
+    next_offset = property(lambda self: self.base_offset + self.last_offset_delta + 1)
+    size_in_bytes = property(lambda self: len(self.view))
+
+    def __repr__(self) -> str:
+        return (f"RecordBatch(base_offset={self.base_offset}, count={self.record_count}, "
+                f"codec={self.codec}, control={self.is_control}, pid={self.producer_id})")
+
+    def is_valid(self) -> bool:
+        """Whether the stored CRC-32C matches the bytes from attributes to the end."""
+        return bool(_crc.crc32c(self.view[_CRC_START:]) == self.crc)
+
+    def ensure_valid(self) -> None:
+        """Raise ``CrcMismatchError`` if the CRC does not match."""
+        if not self.is_valid():
+            raise CrcMismatchError(
+                f"record batch CRC mismatch (stored {self.crc:#010x})", offset=self.base_offset
+            )
+
+    def records_bytes(self) -> bytes:
+        """The (decompressed) records section."""
+        section = self.view[HEADER_SIZE:]
+        if self.codec == CODEC_NONE:
+            return bytes(section)
+        try:
+            return decompress(self.codec, section, self.max_decompressed)
+        except RecordsCorruptError as exc:
+            raise type(exc)(str(exc.args[0]), offset=self.base_offset) from None
+
+    def __iter__(self) -> Iterator[Record]:
+        if self.record_count < 0:
+            raise RecordsCorruptError("negative record count", offset=self.base_offset)
+        return _decode_records(self, self.records_bytes())
+
+
+def _corrupt(batch: RecordBatch, what: str) -> RecordsCorruptError:
+    return RecordsCorruptError(what, offset=batch.base_offset)
+
+
+def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
+    """The hot loop: one-byte varints inlined, longer ones via ``decode_varint``."""
+    pos, size, zz, new, slow = 0, len(data), _ZIGZAG, tuple.__new__, decode_varint
+    base_offset, base_ts = batch.base_offset, batch.base_timestamp
+    fixed_ts = batch.max_timestamp if batch.attributes & 0x08 else None
+    try:
+        for _ in range(batch.record_count):
+            b = data[pos]
+            length, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
+            end = pos + length
+            if length < 6 or end > size:
+                raise _corrupt(batch, f"record length {length} out of range")
+            b = data[pos + 1]  # skip the unused record attributes
+            ts_delta, pos = (zz[b], pos + 2) if b < 0x80 else slow(data, pos + 1)
+            b = data[pos]
+            off_delta, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
+            b = data[pos]
+            klen, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
+            if klen < 0:
+                key = None if klen == -1 else _bad_length(batch, klen)
+            elif (after := pos + klen) <= end:
+                key, pos = data[pos:after], after
+            else:
+                raise _corrupt(batch, f"key length {klen} beyond the record")
+            b = data[pos]
+            vlen, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
+            if vlen < 0:
+                value = None if vlen == -1 else _bad_length(batch, vlen)
+            elif (after := pos + vlen) <= end:
+                value, pos = data[pos:after], after
+            else:
+                raise _corrupt(batch, f"value length {vlen} beyond the record")
+            if data[pos] == 0:
+                headers: _HeaderList = []
+                pos += 1
+            else:
+                headers, pos = _decode_headers(batch, data, pos, end)
+            if pos != end:
+                raise _corrupt(batch, "record length does not match its fields")
+            ts = base_ts + ts_delta if fixed_ts is None else fixed_ts
+            yield new(Record, (base_offset + off_delta, ts, key, value, headers, None))
+    except IndexError:
+        raise _corrupt(batch, "records section is truncated") from None
+    if pos != size:
+        raise _corrupt(batch, f"{size - pos} bytes left after {batch.record_count} records")
+
+
+def _bad_length(batch: RecordBatch, length: int) -> None:
+    raise _corrupt(batch, f"negative length {length}")
+
+
+def _decode_headers(
+    batch: RecordBatch, data: bytes, pos: int, end: int
+) -> tuple[_HeaderList, int]:
+    count, pos = decode_varint(data, pos, _LEN)
+    if count < 0 or count > (end - pos) // 2:  # each header takes two bytes at least
+        raise _corrupt(batch, f"header count {count} larger than the record")
+    headers: _HeaderList = []
+    for _ in range(count):
+        klen, pos = decode_varint(data, pos, _LEN)
+        if klen < 0 or pos + klen > end:
+            raise _corrupt(batch, f"header key length {klen} out of range")
+        try:
+            key = data[pos : pos + klen].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _corrupt(batch, "header key is not UTF-8") from None
+        vlen, pos = decode_varint(data, pos + klen, _LEN)
+        if vlen < -1 or pos + vlen > end:
+            raise _corrupt(batch, f"header value length {vlen} out of range")
+        if vlen == -1:
+            headers.append((key, None))
+        else:
+            headers.append((key, data[pos : pos + vlen]))
+            pos += vlen
+    return headers, pos

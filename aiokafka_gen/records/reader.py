@@ -1,0 +1,99 @@
+"""Iterating the batches of a fetched records payload (v2 batches and legacy messages).
+
+``BatchReader`` walks a ``memoryview`` of the payload without copying: each batch is a
+view slice. It stops cleanly at a truncated trailing batch (brokers cut fetches at a byte
+limit) and reports how many bytes were left in ``remaining``. With ``check_crcs`` every
+batch is CRC-checked before it is handed out. Errors carry topic/partition/offset context.
+No I/O; no decoding of records until a batch is iterated.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+from aiokafka_gen.records._errors import RecordsCorruptError
+from aiokafka_gen.records._legacy import MIN_MESSAGE_SIZE, LegacyBatch
+from aiokafka_gen.records._types import Record
+from aiokafka_gen.records._v2 import HEADER_SIZE, RecordBatch
+from aiokafka_gen.records.codecs import DEFAULT_MAX_DECOMPRESSED
+
+__all__ = ["BatchReader", "iter_records", "read_batches"]
+
+_FRAME = struct.Struct(">qi")  # baseOffset / offset, then the length of what follows
+_LOG_OVERHEAD = 12
+_UP_TO_MAGIC = 17
+
+
+class BatchReader:
+    """Iterate batches (``RecordBatch`` or ``LegacyBatch``) of one partition's payload."""
+
+    def __init__(
+        self,
+        data: bytes | bytearray | memoryview,
+        *,
+        check_crcs: bool = True,
+        topic: str | None = None,
+        partition: int | None = None,
+        max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+    ) -> None:
+        self.view = memoryview(data).cast("B") if not isinstance(data, memoryview) else data
+        self.check_crcs = check_crcs
+        self.topic = topic
+        self.partition = partition
+        self.max_decompressed = max_decompressed
+        self.position = 0
+
+    @property
+    def remaining(self) -> int:
+        """Bytes not (yet) consumed; after iteration, the size of a truncated tail."""
+        return len(self.view) - self.position
+
+    def __iter__(self) -> Iterator[RecordBatch | LegacyBatch]:
+        try:
+            while (batch := self._next()) is not None:
+                yield batch
+        except RecordsCorruptError as exc:
+            raise exc.with_context(self.topic, self.partition) from None
+
+    def _next(self) -> RecordBatch | LegacyBatch | None:
+        view, pos = self.view, self.position
+        if len(view) - pos < _UP_TO_MAGIC:
+            return None
+        offset, length = _FRAME.unpack_from(view, pos)
+        magic = view[pos + 16]
+        minimum = HEADER_SIZE - _LOG_OVERHEAD if magic >= 2 else MIN_MESSAGE_SIZE
+        if length < minimum:
+            raise RecordsCorruptError(f"batch length {length} below {minimum}", offset=offset)
+        end = pos + _LOG_OVERHEAD + length
+        if end > len(view):
+            return None
+        batch = self._make(view[pos:end], magic, offset)
+        if self.check_crcs:
+            batch.ensure_valid()
+        self.position = end
+        return batch
+
+    def _make(self, view: memoryview, magic: int, offset: int) -> RecordBatch | LegacyBatch:
+        if magic == 2:
+            return RecordBatch(view, self.max_decompressed)
+        if magic in (0, 1):
+            return LegacyBatch(view, self.max_decompressed)
+        raise RecordsCorruptError(f"unknown record batch magic {magic}", offset=offset)
+
+
+def read_batches(data: bytes | bytearray | memoryview, **options: Any) -> BatchReader:
+    """``BatchReader(data, **options)``: iterate it for batches."""
+    return BatchReader(data, **options)
+
+
+def iter_records(data: bytes | bytearray | memoryview, **options: Any) -> Iterator[Record]:
+    """Every application record of a payload in order (control batches skipped)."""
+    reader = BatchReader(data, **options)
+    for batch in reader:
+        if not batch.is_control:
+            try:
+                yield from batch
+            except RecordsCorruptError as exc:
+                raise exc.with_context(reader.topic, reader.partition) from None
