@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 
-__all__ = ["TOOL_NAMES", "parse_version", "pinned_version", "tool_class"]
+__all__ = ["TOOL_NAMES", "config_flag", "parse_version", "pinned_version", "tool_class"]
 
 _MODERN: dict[str, str] = {
     "Kafka": "kafka.Kafka",
@@ -55,6 +55,25 @@ def tool_class(name: str, version: str) -> str:
     if parse_version(version)[0] < 4 and name in _LEGACY_OVERRIDES:
         return _LEGACY_OVERRIDES[name]
     return _MODERN[name]
+
+
+_LEGACY_CONFIG_FLAGS = {
+    "ConsoleProducer": "--producer.config",
+    "ConsoleConsumer": "--consumer.config",
+    "ProducerPerformance": "--producer.config",
+    "ConsumerPerformance": "--consumer.config",
+}
+
+
+def config_flag(tool: str, version: str) -> str:
+    """The option through which ``tool`` reads a client properties file.
+
+    4.4 deprecates the console tools' --producer.config/--consumer.config for
+    --command-config (checked on 4.4.0; older lines keep the old names).
+    """
+    if tool in ("ConsoleProducer", "ConsoleConsumer") and parse_version(version) >= (4, 4, 0):
+        return "--command-config"
+    return _LEGACY_CONFIG_FLAGS.get(tool, "--command-config")
 
 
 def pinned_version() -> str:

@@ -32,25 +32,12 @@ from ._config import (
 from ._errors import BackendUnavailableError, ClusterStateError, ToolError
 from ._probe import ClusterView, probe
 from ._process import BrokerNode, JavaRuntime
-from ._versions import parse_version, pinned_version
+from ._versions import config_flag, parse_version, pinned_version
 
 __all__ = ["BACKENDS", "BOOTSTRAP_ENV", "KafkaCluster", "select_backend"]
 
 BOOTSTRAP_ENV = "AIOKAFKA_GEN_BOOTSTRAP"
 BACKENDS = ("auto", "jvm", "testcontainers", "external")
-# How each tool takes a client properties file (secured listeners).
-CONFIG_FLAGS = {
-    "TopicCommand": "--command-config",
-    "AclCommand": "--command-config",
-    "ConfigCommand": "--command-config",
-    "FeatureCommand": "--command-config",
-    "ConsumerGroupCommand": "--command-config",
-    "GetOffsetShell": "--command-config",
-    "ConsoleProducer": "--producer.config",
-    "ConsoleConsumer": "--consumer.config",
-    "ProducerPerformance": "--producer.config",
-    "ConsumerPerformance": "--consumer.config",
-}
 
 
 def select_backend(requested: str | None, env: Mapping[str, str]) -> str:
@@ -327,7 +314,7 @@ class KafkaCluster:
         """
         argv = list(args)
         if config is not None:
-            argv += [CONFIG_FLAGS.get(tool, "--command-config"), str(config)]
+            argv += [config_flag(tool, self.version), str(config)]
         done = self._tool_runner(tool, argv, input, timeout)
         if check and done.returncode != 0:
             output = done.stdout + done.stderr

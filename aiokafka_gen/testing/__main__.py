@@ -1,0 +1,118 @@
+"""``python -m aiokafka_gen.testing up|down|status``: a local Kafka from the shell.
+
+``up`` starts a cluster, prints its addresses (and credentials / PEM paths when secured)
+and its startup time, then keeps it up until Ctrl-C (clean stop) or, with ``--detach``,
+writes a state file and returns; ``down`` stops a detached cluster; ``status`` shows it.
+Must not hold logic the library lacks: it only calls KafkaCluster and the state helpers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from ._state import load_state, pid_alive, save_state, stop_detached
+from .cluster import BACKENDS, KafkaCluster
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aiokafka_gen.testing")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start a cluster")
+    up.add_argument("--nodes", type=int, choices=(1, 3), default=1)
+    up.add_argument("--security", default="plaintext", help="plaintext|ssl|mtls|sasl_*|all")
+    up.add_argument("--kafka-version", default=None, help="default: the pinned version")
+    up.add_argument("--backend", choices=BACKENDS, default="jvm")
+    up.add_argument("--acls", action="store_true", help="StandardAuthorizer, admin is super")
+    up.add_argument("--feature", action="append", default=[], help="e.g. share.version=1")
+    up.add_argument("--detach", action="store_true", help="write a state file and return")
+    sub.add_parser("down").add_argument("--name", default="default")
+    status = sub.add_parser("status")
+    status.add_argument("--name", default="default")
+    status.add_argument("--json", action="store_true", help="print the raw state file")
+    up.add_argument("--name", default="default", help="state file name (with --detach)")
+    return parser
+
+
+def describe(state: dict[str, Any]) -> str:
+    """Human-readable lines for a cluster state."""
+    lines = [f"Kafka {state['version']} ({state['backend']} backend)"]
+    lines += [f"  bootstrap {name:<15} {addr}" for name, addr in state["bootstrap"].items()]
+    for user, password in state.get("credentials", {}).items():
+        lines.append(f"  SASL user {user} / {password}")
+    for key, path in state.get("tls", {}).items():
+        lines.append(f"  tls {key:<16} {path}")
+    if state.get("root"):
+        lines.append(f"  data + logs     {state['root']}")
+    return "\n".join(lines)
+
+
+def _up(args: argparse.Namespace) -> int:
+    if args.detach and load_state(args.name) is not None:
+        print(f"a detached cluster {args.name!r} exists; run `down` first", file=sys.stderr)
+        return 1
+    cluster = KafkaCluster(
+        version=args.kafka_version, nodes=args.nodes, security=args.security,
+        acls=args.acls, features=args.feature, backend=args.backend,
+    )  # fmt: skip
+    cluster.start(detached=args.detach)
+    print(describe(cluster.state()))
+    print(f"started {args.nodes} node(s) in {cluster.startup_seconds:.1f} s", flush=True)
+    if args.detach:
+        path = save_state(args.name, cluster.detach())
+        print(f"detached; state in {path}; stop with `python -m aiokafka_gen.testing down`")
+        return 0
+    return _serve(cluster)
+
+
+def _serve(cluster: KafkaCluster) -> int:
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    print("up; Ctrl-C stops it", flush=True)
+    try:
+        stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.stop()
+        print("stopped", flush=True)
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    if not stop_detached(args.name):
+        print(f"no detached cluster {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"stopped detached cluster {args.name!r}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    state = load_state(args.name)
+    if state is None:
+        print(f"no detached cluster {args.name!r}")
+        return 1
+    print(describe(state))
+    for node in state["nodes"]:
+        alive = "running" if pid_alive(node["pid"], node["dir"]) else "NOT running"
+        print(f"  node {node['node_id']} pid {node['pid']}: {alive}")
+    if args.json:
+        print(json.dumps(state, indent=2))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"up": _up, "down": _down, "status": _status}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
