@@ -8,6 +8,7 @@ past the bound). Optional libraries are imported on first use; a missing one rai
 
 from __future__ import annotations
 
+import importlib
 import struct
 import zlib
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 from aiokafka_gen.errors import UnsupportedCodecError
 from aiokafka_gen.records._errors import DecompressionLimitError, RecordsCorruptError
+from aiokafka_gen.records._lz4frame import decompress_frame
 from aiokafka_gen.records._varint import decode_uvarint
 
 __all__ = [
@@ -59,16 +61,21 @@ def codec_id(codec: str | int | None) -> int:
     raise UnsupportedCodecError(f"unknown compression codec {codec!r}")
 
 
+_LIBRARIES = {"snappy": ("cramjam",), "lz4": ("lz4.block", "lz4.frame"), "zstd": ("zstandard",)}
+
+
 def _import(codec: str) -> ModuleType:
+    """The codec's library (lz4: the package, with .block and .frame loaded)."""
     if codec in _modules:
         return _modules[codec]
-    names = {"snappy": "cramjam", "lz4": "lz4.frame", "zstd": "zstandard"}
     try:
-        module = __import__(names[codec], fromlist=["_"])
+        for name in _LIBRARIES[codec]:
+            importlib.import_module(name)
     except ImportError as exc:
         raise UnsupportedCodecError(
             f"{codec} compression needs an optional library: pip install aiokafka-gen[{codec}]"
         ) from exc
+    module = importlib.import_module(_LIBRARIES[codec][0].split(".")[0])
     _modules[codec] = module
     return module
 
@@ -101,7 +108,7 @@ def _snappy_compress(data: bytes) -> bytes:
 
 
 def _lz4_compress(data: bytes) -> bytes:
-    frame = _import("lz4")
+    frame = _import("lz4").frame
     # Independent blocks: Kafka's Java LZ4 reader does not support linked blocks.
     result: bytes = frame.compress(data, block_linked=False, content_checksum=False)
     return result
@@ -184,17 +191,7 @@ def _snappy_decompress(data: Any, limit: int) -> bytes:
 
 
 def _lz4_decompress(data: Any, limit: int) -> bytes:
-    frame = _import("lz4")
-    unpacker = frame.LZ4FrameDecompressor()
-    try:
-        out: bytes = unpacker.decompress(bytes(data), max_length=limit + 1)
-    except RuntimeError as exc:
-        raise RecordsCorruptError(f"lz4 data is corrupt: {exc}") from None
-    if len(out) > limit:
-        raise _too_big(limit)
-    if not unpacker.eof:
-        raise RecordsCorruptError("lz4 frame is truncated")
-    return out
+    return decompress_frame(_import("lz4").block, data, limit)
 
 
 def _zstd_decompress(data: Any, limit: int) -> bytes:

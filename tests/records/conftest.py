@@ -37,3 +37,19 @@ def java_read(java_ref: JavaRef, data: bytes) -> list[dict[str, Any]]:
             rec["value"] = unb64(rec["value"])
             rec["headers"] = [(k, unb64(v)) for k, v in rec["headers"]]
     return batches
+
+
+def marker_batch(base_offset: int, producer_id: int, *, commit: bool, epoch: int = 0) -> bytes:
+    """An end-transaction control batch built by hand (brokers write these, never clients)."""
+    import struct
+
+    import crc32c
+
+    from aiokafka_gen.records import BatchBuilder
+
+    builder = BatchBuilder(producer_id=producer_id, producer_epoch=epoch, transactional=True)
+    builder.append(0, struct.pack(">hh", 0, 1 if commit else 0), struct.pack(">hi", 0, 5))
+    data = bytearray(builder.close(base_offset))
+    data[21:23] = struct.pack(">h", 0x30)  # transactional + control
+    data[17:21] = struct.pack(">I", crc32c.crc32c(bytes(data[21:])))
+    return bytes(data)
