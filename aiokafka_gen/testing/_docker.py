@@ -54,7 +54,8 @@ def require_docker_engine() -> None:
 
 def env_name(prop: str) -> str:
     """The apache/kafka image's env var for a broker property ('-'->___, '_'->__, '.'->_)."""
-    return "KAFKA_" + prop.replace("-", "___").replace("_", "__").replace(".", "_").upper()
+    escapes = {"-": "___", "_": "__", ".": "_"}
+    return "KAFKA_" + "".join(escapes.get(char, char) for char in prop).upper()
 
 
 class ContainerBackend:
