@@ -27,12 +27,25 @@ class RecordsCorruptError(CorruptRecordError):
         self.offset = offset
         super().__init__(message + _context(topic, partition, offset))
 
-    def with_context(self, topic: str | None, partition: int | None) -> RecordsCorruptError:
-        """A copy of this error naming the topic and partition (used at reader boundaries)."""
-        if self.topic is not None or (topic is None and partition is None):
+    def with_context(
+        self, topic: str | None, partition: int | None, offset: int | None = None
+    ) -> RecordsCorruptError:
+        """This error, or a copy of it with missing topic/partition/offset filled in."""
+        topic = self.topic if self.topic is not None else topic
+        partition = self.partition if self.partition is not None else partition
+        offset = self.offset if self.offset is not None else offset
+        if (topic, partition, offset) == (self.topic, self.partition, self.offset):
             return self
-        bare = str(self.args[0]).split(" (", 1)[0]
-        return type(self)(bare, topic=topic, partition=partition, offset=self.offset)
+        error = type(self)(self.bare_message, topic=topic, partition=partition, offset=offset)
+        error.__cause__ = self.__cause__
+        return error
+
+    @property
+    def bare_message(self) -> str:
+        """The message without the context suffix."""
+        text = str(self.args[0])
+        suffix = _context(self.topic, self.partition, self.offset)
+        return text[: -len(suffix)] if suffix else text
 
 
 class CrcMismatchError(RecordsCorruptError):

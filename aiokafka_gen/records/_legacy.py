@@ -79,7 +79,7 @@ def _inner_messages(data: bytes, outer_offset: int) -> list[_Message]:
 class LegacyBatch:
     """One top-level magic 0/1 message, iterated as one or more records."""
 
-    __slots__ = ("_message", "max_decompressed", "view")
+    __slots__ = ("_message", "max_decompressed", "partition", "topic", "view")
     producer_id = -1
     producer_epoch = -1
     base_sequence = -1
@@ -88,9 +88,17 @@ class LegacyBatch:
     is_control = False
     record_count = None
 
-    def __init__(self, view: memoryview, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
+    def __init__(
+        self,
+        view: memoryview,
+        max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+        topic: str | None = None,
+        partition: int | None = None,
+    ) -> None:
         self.view = view
         self.max_decompressed = max_decompressed
+        self.topic = topic
+        self.partition = partition
         self._message = _Message(view)
 
     magic = property(lambda self: self._message.magic)
@@ -109,7 +117,10 @@ class LegacyBatch:
 
     @property
     def base_offset(self) -> int:
-        return self._records()[0].offset
+        """Offset of the first inner record (decompresses a wrapper to find it)."""
+        for record in self:
+            return record.offset
+        return self._message.offset
 
     def __repr__(self) -> str:
         return f"LegacyBatch(offset={self.last_offset}, magic={self.magic}, codec={self.codec})"
@@ -120,10 +131,14 @@ class LegacyBatch:
     def ensure_valid(self) -> None:
         if not self._message.valid:
             raise CrcMismatchError(f"legacy message CRC mismatch (stored {self.crc:#010x})",
+                                   topic=self.topic, partition=self.partition,
                                    offset=self._message.offset)
 
     def __iter__(self) -> Iterator[Record]:
-        return iter(self._records())
+        try:
+            return iter(self._records())
+        except RecordsCorruptError as exc:
+            raise exc.with_context(self.topic, self.partition, self._message.offset) from None
 
     def _records(self) -> list[Record]:
         outer = self._message

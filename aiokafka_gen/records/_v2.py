@@ -34,16 +34,25 @@ class RecordBatch:
     __slots__ = (
         "attributes", "base_offset", "base_sequence", "base_timestamp", "batch_length", "crc",
         "last_offset_delta", "magic", "max_decompressed", "max_timestamp",
-        "partition_leader_epoch", "producer_epoch", "producer_id", "record_count", "view",
+        "partition", "partition_leader_epoch", "producer_epoch", "producer_id", "record_count",
+        "topic", "view",
     )
 
-    def __init__(self, view: memoryview, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
+    def __init__(
+        self,
+        view: memoryview,
+        max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+        topic: str | None = None,
+        partition: int | None = None,
+    ) -> None:
         (self.base_offset, self.batch_length, self.partition_leader_epoch, self.magic,
          self.crc, self.attributes, self.last_offset_delta, self.base_timestamp,
          self.max_timestamp, self.producer_id, self.producer_epoch, self.base_sequence,
          self.record_count) = _HEADER.unpack_from(view, 0)
         self.view = view
         self.max_decompressed = max_decompressed
+        self.topic = topic
+        self.partition = partition
 
     codec = property(lambda self: self.attributes & 0x07)
     timestamp_type = property(
@@ -66,9 +75,9 @@ class RecordBatch:
     def ensure_valid(self) -> None:
         """Raise ``CrcMismatchError`` if the CRC does not match."""
         if not self.is_valid():
-            raise CrcMismatchError(
-                f"record batch CRC mismatch (stored {self.crc:#010x})", offset=self.base_offset
-            )
+            raise CrcMismatchError(f"record batch CRC mismatch (stored {self.crc:#010x})",
+                                   topic=self.topic, partition=self.partition,
+                                   offset=self.base_offset)
 
     def records_bytes(self) -> bytes:
         """The (decompressed) records section."""
@@ -78,16 +87,17 @@ class RecordBatch:
         try:
             return decompress(self.codec, section, self.max_decompressed)
         except RecordsCorruptError as exc:
-            raise type(exc)(str(exc.args[0]), offset=self.base_offset) from None
+            raise exc.with_context(self.topic, self.partition, self.base_offset) from None
 
     def __iter__(self) -> Iterator[Record]:
         if self.record_count < 0:
-            raise RecordsCorruptError("negative record count", offset=self.base_offset)
+            raise _corrupt(self, "negative record count")
         return _decode_records(self, self.records_bytes())
 
 
 def _corrupt(batch: RecordBatch, what: str) -> RecordsCorruptError:
-    return RecordsCorruptError(what, offset=batch.base_offset)
+    return RecordsCorruptError(what, topic=batch.topic, partition=batch.partition,
+                               offset=batch.base_offset)
 
 
 def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
@@ -133,6 +143,8 @@ def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
             yield new(Record, (base_offset + off_delta, ts, key, value, headers, None))
     except IndexError:
         raise _corrupt(batch, "records section is truncated") from None
+    except RecordsCorruptError as exc:  # from the varint slow path: add the context
+        raise exc.with_context(batch.topic, batch.partition, batch.base_offset) from None
     if pos != size:
         raise _corrupt(batch, f"{size - pos} bytes left after {batch.record_count} records")
 

@@ -77,9 +77,9 @@ class BatchReader:
 
     def _make(self, view: memoryview, magic: int, offset: int) -> RecordBatch | LegacyBatch:
         if magic == 2:
-            return RecordBatch(view, self.max_decompressed)
+            return RecordBatch(view, self.max_decompressed, self.topic, self.partition)
         if magic in (0, 1):
-            return LegacyBatch(view, self.max_decompressed)
+            return LegacyBatch(view, self.max_decompressed, self.topic, self.partition)
         raise RecordsCorruptError(f"unknown record batch magic {magic}", offset=offset)
 
 
@@ -90,10 +90,6 @@ def read_batches(data: bytes | bytearray | memoryview, **options: Any) -> BatchR
 
 def iter_records(data: bytes | bytearray | memoryview, **options: Any) -> Iterator[Record]:
     """Every application record of a payload in order (control batches skipped)."""
-    reader = BatchReader(data, **options)
-    for batch in reader:
+    for batch in BatchReader(data, **options):
         if not batch.is_control:
-            try:
-                yield from batch
-            except RecordsCorruptError as exc:
-                raise exc.with_context(reader.topic, reader.partition) from None
+            yield from batch
