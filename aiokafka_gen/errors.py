@@ -15,6 +15,9 @@ __all__ = [
     "CommitFailedError",
     "ConsumerStoppedError",
     "CorruptRecordError",
+    "DecodeError",
+    "EncodeError",
+    "FieldVersionError",
     "IllegalOperation",
     "IllegalStateError",
     "IncompatibleBrokerVersion",
@@ -27,7 +30,9 @@ __all__ = [
     "ProducerClosed",
     "ProducerFenced",
     "RecordTooLargeError",
+    "UnknownMessageVersionError",
     "UnsupportedCodecError",
+    "for_code",
 ]
 
 
@@ -61,6 +66,28 @@ class BrokerResponseError(KafkaError):
 
 class KafkaProtocolError(KafkaError):
     """Bytes on the wire do not follow the Kafka protocol (bad frame, bad field)."""
+
+
+class DecodeError(KafkaProtocolError):
+    """Bytes do not decode as the expected message (truncated, bad length, bad UTF-8, ...)."""
+
+
+class EncodeError(KafkaError, ValueError):
+    """A message cannot be written at the requested version (null, range, missing field)."""
+
+
+class FieldVersionError(EncodeError):
+    """A field holds a non-default value but the requested version lacks it."""
+
+    def __init__(self, struct: str, field: str, version: int) -> None:
+        super().__init__(f"{struct}.{field} is set but version {version} does not have it")
+        self.struct = struct
+        self.field = field
+        self.version = version
+
+
+class UnknownMessageVersionError(KafkaError, ValueError):
+    """A message was asked to encode or decode a version it does not have."""
 
 
 class CorruptRecordError(KafkaProtocolError):

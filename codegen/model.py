@@ -1,0 +1,478 @@
+"""The intermediate model: every Python name, type, default and per-version decision.
+
+``build_module(spec)`` turns one validated MessageSpec into a ModuleModel that the jinja2
+templates only print. Per (struct, version) it computes a Plan: the wire steps in order
+(adjacent fixed-width fields merged into one precompiled struct), the tagged fields, and
+the fields the version lacks. Identical plans share one generated function. This module
+never renders text and never touches the file system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codegen import names
+from codegen.load import SpecError
+from codegen.spec import NONE, FieldSpec, MessageSpec, VersionRange
+from codegen.validate import element_type, is_struct_type
+
+FIXED = {
+    "bool": ("?", 1),
+    "int8": ("b", 1),
+    "int16": ("h", 2),
+    "int32": ("i", 4),
+    "int64": ("q", 8),
+    "uint16": ("H", 2),
+    "uint32": ("I", 4),
+    "float64": ("d", 8),
+}
+_CODE_LETTER = {"?": "o"}
+_ALWAYS_IMPORTED = frozenset(
+    {"EMPTY", "ZERO_UUID", "null_error", "null_value", "read_tags", "read_unknown_tags",
+     "write_tags"}
+)
+# reader / writer helper names per (kind, compact, nullable); writers of bytes append.
+_READERS = {"string": "str", "bytes": "bytes", "records": "records"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One wire item of a plan. ``kind``: fixed, value, bytes, struct, nstruct, array."""
+
+    kind: str
+    attrs: tuple[str, ...]
+    label: str = ""
+    struct_var: str = ""
+    size: int = 0
+    reader: str = ""
+    writer: str = ""
+    nullable: bool = False
+    elem: str = ""
+    elem_type: str = ""
+    code: str = ""
+    count_reader: str = ""
+    count_writer: str = ""
+    maybe_none: bool = False
+
+
+@dataclass(frozen=True)
+class TaggedStep:
+    tag: int
+    attr: str
+    cond: str
+    default: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    flexible: bool
+    steps: tuple[Step, ...]
+    tagged: tuple[TaggedStep, ...]
+    absent_checks: tuple[tuple[str, str], ...]
+    absent_defaults: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class FieldModel:
+    spec: FieldSpec
+    attr: str
+    json_name: str
+    struct: StructModel | None
+    py_type: str
+    elem_py_type: str
+    param_type: str
+    param_default: str
+    init_expr: str
+    fresh_default: str
+    nondefault_cond: str
+    schema_default: str
+    default_is_null: bool
+
+    @property
+    def versions(self) -> VersionRange:
+        return self.spec.effective_versions
+
+    @property
+    def nullable(self) -> VersionRange:
+        return self.spec.nullable_versions or NONE
+
+    @property
+    def versions_text(self) -> str:
+        text = f"v{self.versions}"
+        if self.spec.tagged_versions is not None:
+            text += f", tag {self.spec.tag}"
+        return text
+
+    @property
+    def doc(self) -> str:
+        return names.docstring(self.spec.about)
+
+    @property
+    def schema_args(self) -> str:
+        spec = self.spec
+        args = [
+            repr(self.attr), repr(self.json_name), repr(spec.type), _span(self.versions),
+            _span(spec.nullable_versions), _span(spec.tagged_versions), repr(spec.tag),
+            self.schema_default, repr(self.default_is_null), repr(spec.ignorable),
+            self.struct.name if self.struct else "None",
+        ]
+        if spec.flexible_versions is not None:
+            args.append(_span(spec.flexible_versions))
+        return ", ".join(args)
+
+
+def _span(versions: VersionRange | None) -> str:
+    if versions is None or versions.empty:
+        return "None"
+    return f"({versions.lo}, {versions.hi})"
+
+
+@dataclass
+class PlanFunc:
+    suffix: str
+    versions: list[int]
+    plan: Plan
+
+    @property
+    def versions_text(self) -> str:
+        return ", ".join(str(v) for v in self.versions)
+
+
+@dataclass
+class StructModel:
+    name: str
+    about: str
+    specs: tuple[FieldSpec, ...]
+    fields: list[FieldModel] = field(default_factory=list)
+    versions: set[int] = field(default_factory=set)
+    funcs: list[PlanFunc] = field(default_factory=list)
+    by_version: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def doc(self) -> str:
+        return names.docstring(self.about)
+
+
+@dataclass
+class ModuleModel:
+    spec: MessageSpec
+    module: str
+    kafka_version: str
+    source_file: str
+    message: StructModel
+    structs: list[StructModel]
+    struct_consts: dict[str, str]
+    helpers: set[str]
+    needs_uuid: bool
+    unstable: bool
+
+    @property
+    def doc(self) -> str:
+        spec = self.spec
+        key = "" if spec.api_key is None else f" (api key {spec.api_key})"
+        flex = "never flexible" if self.flexible_min is None else f"flexible from v{self.flexible_min}"
+        return f"{spec.name}{key}: Kafka {spec.type}, versions {spec.valid_versions}, {flex}."
+
+    @property
+    def imports(self) -> list[str]:
+        return sorted(self.helpers | _ALWAYS_IMPORTED)
+
+    @property
+    def flexible_min(self) -> int | None:
+        flex = self.spec.flexible_versions.intersect(self.spec.valid_versions)
+        return None if flex.empty else flex.lo
+
+
+class _Builder:
+    """Holds the per-module state (struct table, struct constants, used helpers)."""
+
+    def __init__(self, spec: MessageSpec) -> None:
+        self.spec = spec
+        self.structs: dict[str, StructModel] = {}
+        self.order: list[StructModel] = []
+        self.struct_consts: dict[str, str] = {}
+        self.helpers: set[str] = set()
+        self.needs_uuid = False
+        self.common = {c.name: c for c in spec.common_structs}
+
+    # --- structure --------------------------------------------------------------------
+
+    def struct_for(self, name: str, about: str, specs: tuple[FieldSpec, ...] | None) -> StructModel:
+        if name in self.structs:
+            return self.structs[name]
+        if specs is None:
+            specs = self.common[name].fields
+        model = StructModel(name=name, about=about, specs=specs)
+        self.structs[name] = model
+        model.fields = [self.field_model(f) for f in specs]
+        self._check_attrs(model)
+        self.order.append(model)
+        return model
+
+    def _check_attrs(self, model: StructModel) -> None:
+        attrs = [f.attr for f in model.fields]
+        if len(set(attrs)) != len(attrs):
+            raise SpecError(f"{self.spec.name}.{model.name}: two fields map to one Python name")
+
+    def field_model(self, spec: FieldSpec) -> FieldModel:
+        struct = None
+        if is_struct_type(spec.type):
+            struct = self.struct_for(element_type(spec.type), spec.about, spec.fields)
+        return _field_model(spec, struct, self)
+
+    def mark_versions(self, model: StructModel, versions: set[int]) -> None:
+        new = versions - model.versions
+        if not new:
+            return
+        model.versions |= new
+        for fm in model.fields:
+            if fm.struct is not None:
+                used = {v for v in new if v in fm.versions}
+                self.mark_versions(fm.struct, used)
+
+    def struct_const(self, fmt: str) -> str:
+        name = "_S_" + "".join(_CODE_LETTER.get(c, c) for c in fmt)
+        self.struct_consts[name] = ">" + fmt
+        return name
+
+    def use(self, helper: str) -> str:
+        self.helpers.add(helper)
+        return "_" + helper
+
+    # --- plans ------------------------------------------------------------------------
+
+    def build_plans(self, model: StructModel) -> None:
+        seen: dict[Plan, str] = {}
+        for version in sorted(model.versions):
+            plan = self.plan(model, version)
+            if plan not in seen:
+                seen[plan] = f"{model.name}_{version}"
+                model.funcs.append(PlanFunc(seen[plan], [], plan))
+            next(f for f in model.funcs if f.suffix == seen[plan]).versions.append(version)
+            model.by_version[version] = seen[plan]
+
+    def plan(self, model: StructModel, version: int) -> Plan:
+        flexible = version in self.spec.flexible_versions
+        steps: list[Step] = []
+        tagged: list[TaggedStep] = []
+        checks: list[tuple[str, str]] = []
+        defaults: list[tuple[str, str]] = []
+        for fm in model.fields:
+            tag_range = fm.spec.tagged_versions
+            if flexible and tag_range is not None and version in tag_range:
+                tagged.append(self.tagged_step(fm, version))
+            elif version in fm.versions and not (tag_range and version in tag_range):
+                steps.append(self.step(fm, version, flexible))
+            else:
+                defaults.append((fm.attr, fm.fresh_default))
+                if not fm.spec.ignorable:
+                    checks.append((fm.attr, fm.nondefault_cond))
+        return Plan(flexible, _merge_fixed(steps, self), tuple(tagged), tuple(checks), tuple(defaults))
+
+    def tagged_step(self, fm: FieldModel, version: int) -> TaggedStep:
+        assert fm.spec.tag is not None
+        steps = (self.step(fm, version, True),)
+        if steps[0].kind == "fixed":
+            steps = _merge_fixed(list(steps), self)
+        return TaggedStep(fm.spec.tag, fm.attr, fm.nondefault_cond, fm.fresh_default, steps)
+
+    def step(self, fm: FieldModel, version: int, flexible: bool) -> Step:
+        spec = fm.spec
+        compact = flexible and (spec.flexible_versions is None or version in spec.flexible_versions)
+        nullable = version in fm.nullable
+        label = f"{spec.name}"
+        if spec.type.startswith("[]"):
+            return self.array_step(fm, version, compact, nullable)
+        if fm.struct is not None:
+            kind = "nstruct" if nullable else "struct"
+            if nullable:
+                self.use("read_struct_marker")
+            return Step(kind, (fm.attr,), label, reader=_dec(fm.struct, version),
+                        writer=_enc(fm.struct, version), nullable=nullable,
+                        maybe_none=fm.py_type.endswith("| None"))
+        return self.scalar_step(spec.type, fm.attr, label, compact, nullable)
+
+    def scalar_step(self, kafka_type: str, attr: str, label: str, compact: bool,
+                    nullable: bool) -> Step:
+        if kafka_type in FIXED:
+            code, size = FIXED[kafka_type]
+            return Step("fixed", (attr,), label, code=code, size=size)
+        if kafka_type == "uuid":
+            return Step("value", (attr,), label, reader=self.use("read_uuid"),
+                        writer=self.use("enc_uuid"))
+        base = _READERS[kafka_type]
+        prefix = ("n" if nullable else "") + ("c" if compact else "")
+        reader = self.use(f"read_{prefix}{base}")
+        if kafka_type == "string":
+            return Step("value", (attr,), label, reader=reader, writer=self.use(f"enc_{prefix}str"))
+        return Step("bytes", (attr,), label, reader=reader, writer=self.use(f"write_{prefix}bytes"))
+
+    def array_step(self, fm: FieldModel, version: int, compact: bool, nullable: bool) -> Step:
+        elem_kafka = element_type(fm.spec.type)
+        counts = ("read_ccount", "enc_ccount") if compact else ("read_count", "enc_count")
+        base = Step("array", (fm.attr,), fm.spec.name, nullable=nullable,
+                    elem_type=fm.elem_py_type, count_reader=self.use(counts[0]),
+                    count_writer=self.use(counts[1]))
+        if fm.struct is not None:
+            return _replace(base, elem="struct", reader=_dec(fm.struct, version),
+                            writer=_enc(fm.struct, version))
+        if elem_kafka in FIXED:
+            self.use("read_fixed_list")
+            self.use("enc_fixed_list")
+            code, size = FIXED[elem_kafka]
+            return _replace(base, elem="fixed", code=code, size=size)
+        inner = self.scalar_step(elem_kafka, "", "", compact, False)
+        return _replace(base, elem=inner.kind, reader=inner.reader, writer=inner.writer)
+
+
+def _replace(step: Step, **changes: object) -> Step:
+    values = {**step.__dict__, **changes}
+    return Step(**values)  # type: ignore[arg-type]
+
+
+def _dec(struct: StructModel, version: int) -> str:
+    return f"_d_{struct.by_version[version]}"
+
+
+def _enc(struct: StructModel, version: int) -> str:
+    return f"_e_{struct.by_version[version]}"
+
+
+def _merge_fixed(steps: list[Step], builder: _Builder) -> tuple[Step, ...]:
+    """Merge runs of adjacent fixed-width steps into one struct.Struct each."""
+    merged: list[Step] = []
+    run: list[Step] = []
+    for step in [*steps, Step("end", ())]:
+        if step.kind == "fixed":
+            run.append(step)
+            continue
+        if run:
+            merged.append(_fixed_run(run, builder))
+            run = []
+        if step.kind != "end":
+            merged.append(step)
+    return tuple(merged)
+
+
+def _fixed_run(run: list[Step], builder: _Builder) -> Step:
+    fmt = "".join(s.code for s in run)
+    attrs = tuple(a for s in run for a in s.attrs)
+    size = sum(s.size for s in run)
+    return Step("fixed", attrs, struct_var=builder.struct_const(fmt), size=size)
+
+
+# --- field typing and defaults ------------------------------------------------------------
+
+
+def _field_model(spec: FieldSpec, struct: StructModel | None, builder: _Builder) -> FieldModel:
+    attr = names.snake_case(spec.name)
+    default_is_null = spec.default == "null"
+    elem_py = _elem_py_type(element_type(spec.type), struct, builder)
+    may_be_null = not (spec.nullable_versions or NONE).empty or default_is_null
+    if spec.type.startswith("[]"):
+        return _array_field(spec, attr, elem_py, may_be_null, default_is_null, struct)
+    if struct is not None:
+        return _struct_field(spec, attr, struct, may_be_null, default_is_null)
+    return _scalar_field(spec, attr, elem_py, may_be_null, default_is_null)
+
+
+def _elem_py_type(kafka_type: str, struct: StructModel | None, builder: _Builder) -> str:
+    if struct is not None:
+        return struct.name
+    if kafka_type == "uuid":
+        builder.needs_uuid = True
+        return "uuid.UUID"
+    return {
+        "bool": "bool", "float64": "float", "string": "str", "bytes": "bytes",
+        "records": "bytes | memoryview",
+    }.get(kafka_type, "int")
+
+
+def _array_field(spec: FieldSpec, attr: str, elem: str, may_be_null: bool, null_default: bool,
+                 struct: StructModel | None) -> FieldModel:
+    py_type = f"list[{elem}] | None" if may_be_null else f"list[{elem}]"
+    if null_default:
+        return _plain(spec, attr, py_type, elem, "None", struct, null=True)
+    return FieldModel(
+        spec, attr, names.json_name(spec.name), struct, py_type, elem, py_type,
+        "_EMPTY", f"[] if {attr} is _EMPTY else {attr}", "[]", f"o.{attr} != []", "None", False,
+    )
+
+
+def _struct_field(spec: FieldSpec, attr: str, struct: StructModel, may_be_null: bool,
+                  null_default: bool) -> FieldModel:
+    if null_default:
+        return _plain(spec, attr, f"{struct.name} | None", struct.name, "None", struct, null=True)
+    py_type = f"{struct.name} | None" if may_be_null else struct.name
+    return FieldModel(
+        spec, attr, names.json_name(spec.name), struct, py_type, struct.name,
+        f"{struct.name} | None", "None", f"{struct.name}() if {attr} is None else {attr}",
+        f"{struct.name}()", f"o.{attr} != {struct.name}()", "None", False,
+    )
+
+
+def _scalar_field(spec: FieldSpec, attr: str, py: str, may_be_null: bool,
+                  null_default: bool) -> FieldModel:
+    if null_default or (spec.type == "records" and spec.default is None):
+        return _plain(spec, attr, f"{py} | None", py, "None", None, null=True)
+    literal = _scalar_default(spec)
+    py_type = f"{py} | None" if may_be_null else py
+    return _plain(spec, attr, py_type, py, literal, None, null=False)
+
+
+def _plain(spec: FieldSpec, attr: str, py_type: str, elem: str, literal: str,
+           struct: StructModel | None, null: bool) -> FieldModel:
+    cond = f"o.{attr} is not None" if literal == "None" else f"o.{attr} != {literal}"
+    return FieldModel(
+        spec, attr, names.json_name(spec.name), struct, py_type, elem, py_type, literal,
+        attr, literal, cond, literal, null,
+    )
+
+
+def _scalar_default(spec: FieldSpec) -> str:
+    value = spec.default
+    kind = spec.type
+    try:
+        return _default_literal(kind, value)
+    except ValueError as exc:
+        raise SpecError(f"{spec.name}: bad default {value!r} for {kind}: {exc}") from exc
+
+
+def _default_literal(kind: str, value: str | int | float | bool | None) -> str:
+    if kind == "bool":
+        return repr(False if value is None else names.bool_literal(value))
+    if kind == "float64":
+        return repr(0.0 if value is None else float(value))
+    if kind in FIXED:
+        return repr(0 if value is None else names.int_literal(value))
+    if kind == "string":
+        return repr("" if value is None else str(value))
+    if kind == "bytes":
+        return 'b""'
+    if kind == "uuid":
+        if value in (None, "", "AAAAAAAAAAAAAAAAAAAAAA"):
+            return "_ZERO_UUID"
+        return f"uuid.UUID(bytes={names.uuid_bytes(str(value))!r})"
+    raise ValueError(f"no default for type {kind}")
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def build_module(spec: MessageSpec, kafka_version: str, source_file: str,
+                 unstable: bool) -> ModuleModel:
+    """The complete model of one spec file's generated module."""
+    builder = _Builder(spec)
+    top = builder.struct_for(spec.name, spec.name, spec.fields)
+    if any(s.name == spec.name for s in builder.order[:-1]):
+        raise SpecError(f"{spec.name}: a struct has the same name as the message")
+    builder.mark_versions(top, set(spec.valid_versions.versions()))
+    for model in builder.order:
+        builder.build_plans(model)
+    return ModuleModel(
+        spec=spec, module=names.module_name(spec.name), kafka_version=kafka_version,
+        source_file=source_file, message=top, structs=builder.order,
+        struct_consts=dict(sorted(builder.struct_consts.items())), helpers=builder.helpers,
+        needs_uuid=builder.needs_uuid, unstable=unstable,
+    )

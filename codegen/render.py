@@ -1,0 +1,55 @@
+"""Render ModuleModels through jinja2 templates and format the result with black in-process.
+
+Templates only print what codegen.model decided. The black mode is fixed so the output is
+byte-identical for the same input. Nothing here reads specs or writes files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import black
+import jinja2
+
+from codegen.model import ModuleModel
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+BLACK_MODE = black.Mode(
+    target_versions={black.TargetVersion.PY311}, line_length=100, magic_trailing_comma=True
+)
+
+
+def _attr_target(attr: str) -> str:
+    return f"o.{attr}"
+
+
+def make_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["attr_target"] = _attr_target
+    return env
+
+
+ENV = make_env()
+
+
+def format_python(source: str) -> str:
+    return black.format_str(source, mode=BLACK_MODE)
+
+
+def render(template: str, **context: Any) -> str:
+    return ENV.get_template(template).render(**context)
+
+
+def render_module(model: ModuleModel) -> str:
+    """Body first, then the header (whose import list depends on what the body uses)."""
+    body = render("module.py.j2", m=model)
+    header = render("header.py.j2", m=model, imports=model.imports)
+    return format_python(header + body)
