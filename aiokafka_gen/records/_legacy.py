@@ -18,7 +18,7 @@ from aiokafka_gen.records._errors import CrcMismatchError, RecordsCorruptError
 from aiokafka_gen.records._types import CREATE_TIME, LOG_APPEND_TIME, NO_TIMESTAMP_TYPE, Record
 from aiokafka_gen.records.codecs import CODEC_NONE, DEFAULT_MAX_DECOMPRESSED, decompress
 
-__all__ = ["LegacyBatch", "MIN_MESSAGE_SIZE"]
+__all__ = ["MIN_MESSAGE_SIZE", "LegacyBatch"]
 
 _PREFIX = struct.Struct(">qiIbb")  # offset, size, crc, magic, attributes
 _TIMESTAMP = struct.Struct(">q")
@@ -31,12 +31,21 @@ class _Message:
     """One parsed legacy message (top-level or inner)."""
 
     __slots__ = ("attributes", "crc", "key", "magic", "offset", "timestamp", "valid", "value")
+    attributes: int
+    crc: int
+    key: bytes | None
+    magic: int
+    offset: int
+    timestamp: int
+    valid: bool
+    value: bytes | None
 
     def __init__(self, view: memoryview) -> None:
         self.offset, size, self.crc, self.magic, self.attributes = _PREFIX.unpack_from(view, 0)
         if self.magic not in (0, 1) or size < MIN_MESSAGE_SIZE + 8 * self.magic:
-            raise RecordsCorruptError(f"bad legacy message (magic {self.magic}, size {size})",
-                                      offset=self.offset)
+            raise RecordsCorruptError(
+                f"bad legacy message (magic {self.magic}, size {size})", offset=self.offset
+            )
         self.valid = _crc.crc32(view[16:]) == self.crc
         pos = 18
         self.timestamp = -1
@@ -46,8 +55,9 @@ class _Message:
         self.key, pos = _bytes_field(view, pos, self.offset)
         self.value, pos = _bytes_field(view, pos, self.offset)
         if pos != len(view):
-            raise RecordsCorruptError("legacy message size does not match its fields",
-                                      offset=self.offset)
+            raise RecordsCorruptError(
+                "legacy message size does not match its fields", offset=self.offset
+            )
 
 
 def _bytes_field(view: memoryview, pos: int, offset: int) -> tuple[bytes | None, int]:
@@ -69,8 +79,9 @@ def _inner_messages(data: bytes, outer_offset: int) -> list[_Message]:
             raise RecordsCorruptError("inner message set is truncated", offset=outer_offset)
         (size,) = _INT32.unpack_from(view, pos + 8)
         if size < MIN_MESSAGE_SIZE or pos + _LOG_OVERHEAD + size > len(view):
-            raise RecordsCorruptError(f"inner message size {size} out of range",
-                                      offset=outer_offset)
+            raise RecordsCorruptError(
+                f"inner message size {size} out of range", offset=outer_offset
+            )
         out.append(_Message(view[pos : pos + _LOG_OVERHEAD + size]))
         pos += _LOG_OVERHEAD + size
     return out
@@ -130,9 +141,12 @@ class LegacyBatch:
 
     def ensure_valid(self) -> None:
         if not self._message.valid:
-            raise CrcMismatchError(f"legacy message CRC mismatch (stored {self.crc:#010x})",
-                                   topic=self.topic, partition=self.partition,
-                                   offset=self._message.offset)
+            raise CrcMismatchError(
+                f"legacy message CRC mismatch (stored {self.crc:#010x})",
+                topic=self.topic,
+                partition=self.partition,
+                offset=self._message.offset,
+            )
 
     def __iter__(self) -> Iterator[Record]:
         try:

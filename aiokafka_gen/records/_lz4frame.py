@@ -52,16 +52,20 @@ def decompress_frame(block_api: Any, source: Any, limit: int) -> bytes:
             raise RecordsCorruptError(f"LZ4 block size {size} out of range")
         block = data[pos : pos + size]
         pos += size + (4 if block_sum else 0)
-        out = _block(block_api, block, word & _UNCOMPRESSED_BIT, min(max_block, limit - total),
-                     parts[-1] if linked and parts else None)
+        out = _block(
+            block_api,
+            block,
+            word & _UNCOMPRESSED_BIT,
+            min(max_block, limit - total),
+            parts[-1] if linked and parts else None,
+        )
         total += len(out)
         if total > limit:
             raise DecompressionLimitError(f"decompressed records exceed the {limit}-byte limit")
         parts.append(out)
 
 
-def _block(block_api: Any, block: memoryview, stored: int, bound: int, prev: bytes | None
-           ) -> bytes:
+def _block(block_api: Any, block: memoryview, stored: int, bound: int, prev: bytes | None) -> bytes:
     if stored:
         return bytes(block)
     if bound <= 0:

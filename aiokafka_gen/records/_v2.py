@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import NoReturn
 
 from aiokafka_gen.records import _crc
 from aiokafka_gen.records._errors import CrcMismatchError, RecordsCorruptError
@@ -32,10 +33,23 @@ class RecordBatch:
     """A v2 batch: metadata as attributes, records by iteration (control batches too)."""
 
     __slots__ = (
-        "attributes", "base_offset", "base_sequence", "base_timestamp", "batch_length", "crc",
-        "last_offset_delta", "magic", "max_decompressed", "max_timestamp",
-        "partition", "partition_leader_epoch", "producer_epoch", "producer_id", "record_count",
-        "topic", "view",
+        "attributes",
+        "base_offset",
+        "base_sequence",
+        "base_timestamp",
+        "batch_length",
+        "crc",
+        "last_offset_delta",
+        "magic",
+        "max_decompressed",
+        "max_timestamp",
+        "partition",
+        "partition_leader_epoch",
+        "producer_epoch",
+        "producer_id",
+        "record_count",
+        "topic",
+        "view",
     )
 
     def __init__(
@@ -45,10 +59,21 @@ class RecordBatch:
         topic: str | None = None,
         partition: int | None = None,
     ) -> None:
-        (self.base_offset, self.batch_length, self.partition_leader_epoch, self.magic,
-         self.crc, self.attributes, self.last_offset_delta, self.base_timestamp,
-         self.max_timestamp, self.producer_id, self.producer_epoch, self.base_sequence,
-         self.record_count) = _HEADER.unpack_from(view, 0)
+        (
+            self.base_offset,
+            self.batch_length,
+            self.partition_leader_epoch,
+            self.magic,
+            self.crc,
+            self.attributes,
+            self.last_offset_delta,
+            self.base_timestamp,
+            self.max_timestamp,
+            self.producer_id,
+            self.producer_epoch,
+            self.base_sequence,
+            self.record_count,
+        ) = _HEADER.unpack_from(view, 0)
         self.view = view
         self.max_decompressed = max_decompressed
         self.topic = topic
@@ -65,8 +90,10 @@ class RecordBatch:
     size_in_bytes = property(lambda self: len(self.view))
 
     def __repr__(self) -> str:
-        return (f"RecordBatch(base_offset={self.base_offset}, count={self.record_count}, "
-                f"codec={self.codec}, control={self.is_control}, pid={self.producer_id})")
+        return (
+            f"RecordBatch(base_offset={self.base_offset}, count={self.record_count}, "
+            f"codec={self.codec}, control={self.is_control}, pid={self.producer_id})"
+        )
 
     def is_valid(self) -> bool:
         """Whether the stored CRC-32C matches the bytes from attributes to the end."""
@@ -75,9 +102,12 @@ class RecordBatch:
     def ensure_valid(self) -> None:
         """Raise ``CrcMismatchError`` if the CRC does not match."""
         if not self.is_valid():
-            raise CrcMismatchError(f"record batch CRC mismatch (stored {self.crc:#010x})",
-                                   topic=self.topic, partition=self.partition,
-                                   offset=self.base_offset)
+            raise CrcMismatchError(
+                f"record batch CRC mismatch (stored {self.crc:#010x})",
+                topic=self.topic,
+                partition=self.partition,
+                offset=self.base_offset,
+            )
 
     def records_bytes(self) -> bytes:
         """The (decompressed) records section."""
@@ -96,8 +126,9 @@ class RecordBatch:
 
 
 def _corrupt(batch: RecordBatch, what: str) -> RecordsCorruptError:
-    return RecordsCorruptError(what, topic=batch.topic, partition=batch.partition,
-                               offset=batch.base_offset)
+    return RecordsCorruptError(
+        what, topic=batch.topic, partition=batch.partition, offset=batch.base_offset
+    )
 
 
 def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
@@ -149,13 +180,11 @@ def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
         raise _corrupt(batch, f"{size - pos} bytes left after {batch.record_count} records")
 
 
-def _bad_length(batch: RecordBatch, length: int) -> None:
+def _bad_length(batch: RecordBatch, length: int) -> NoReturn:
     raise _corrupt(batch, f"negative length {length}")
 
 
-def _decode_headers(
-    batch: RecordBatch, data: bytes, pos: int, end: int
-) -> tuple[_HeaderList, int]:
+def _decode_headers(batch: RecordBatch, data: bytes, pos: int, end: int) -> tuple[_HeaderList, int]:
     count, pos = decode_varint(data, pos, _LEN)
     if count < 0 or count > (end - pos) // 2:  # each header takes two bytes at least
         raise _corrupt(batch, f"header count {count} larger than the record")

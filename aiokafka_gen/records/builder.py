@@ -153,14 +153,20 @@ class BatchBuilder:
         """True once even the smallest possible record (7 bytes) cannot be added."""
         return self._count > 0 and self._size + 7 > self.max_batch_size
 
-    def has_room_for(self, timestamp_delta: int, key: bytes | None, value: bytes | None,
-                     headers: Sequence[Header] = ()) -> bool:
+    def has_room_for(
+        self,
+        timestamp_delta: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[Header] = (),
+    ) -> bool:
         """Whether ``append`` would accept this record now."""
         size = record_size(self._count, timestamp_delta, key, value, headers)
         return self._count == 0 or self._size + size <= self.max_batch_size
 
-    def set_producer_state(self, producer_id: int, producer_epoch: int, base_sequence: int,
-                           transactional: bool) -> None:
+    def set_producer_state(
+        self, producer_id: int, producer_epoch: int, base_sequence: int, transactional: bool
+    ) -> None:
         """Idempotent/transactional identity, settable until ``close()`` (sequence at drain)."""
         if self._closed is not None:
             raise IllegalStateError("the batch is closed")
@@ -181,10 +187,23 @@ class BatchBuilder:
             raise IllegalStateError("a record batch needs at least one record")
         body = compress(self.codec, bytes(self._records))
         out = bytearray(BATCH_HEADER_SIZE + len(body))
-        _HEADER.pack_into(out, 0, base_offset, len(out) - 12, self.partition_leader_epoch, 2,
-                          0, self._attributes(), max(self._count - 1, 0), self._base_ts,
-                          self._max_ts, self.producer_id, self.producer_epoch,
-                          self.base_sequence, self._count)
+        _HEADER.pack_into(
+            out,
+            0,
+            base_offset,
+            len(out) - 12,
+            self.partition_leader_epoch,
+            2,
+            0,
+            self._attributes(),
+            max(self._count - 1, 0),
+            self._base_ts,
+            self._max_ts,
+            self.producer_id,
+            self.producer_epoch,
+            self.base_sequence,
+            self._count,
+        )
         out[BATCH_HEADER_SIZE:] = body
         _UINT32.pack_into(out, _CRC_OFFSET, _crc.crc32c(memoryview(out)[_CRC_START:]))
         self._closed = bytes(out)

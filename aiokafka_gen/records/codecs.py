@@ -35,8 +35,13 @@ __all__ = [
 ]
 
 CODEC_NONE, CODEC_GZIP, CODEC_SNAPPY, CODEC_LZ4, CODEC_ZSTD = 0, 1, 2, 3, 4
-CODEC_NAMES = {CODEC_NONE: "none", CODEC_GZIP: "gzip", CODEC_SNAPPY: "snappy",
-               CODEC_LZ4: "lz4", CODEC_ZSTD: "zstd"}
+CODEC_NAMES = {
+    CODEC_NONE: "none",
+    CODEC_GZIP: "gzip",
+    CODEC_SNAPPY: "snappy",
+    CODEC_LZ4: "lz4",
+    CODEC_ZSTD: "zstd",
+}
 _BY_NAME = {name: ident for ident, name in CODEC_NAMES.items()}
 # Far above any real batch (brokers cap batches near 1 MiB compressed by default) yet
 # small enough that a hostile payload cannot exhaust memory.

@@ -14,8 +14,13 @@ HEADER = struct.Struct(">qiibIhiqqqhii")
 
 
 def test_header_fields_and_crc() -> None:
-    builder = BatchBuilder(producer_id=12, producer_epoch=2, base_sequence=40,
-                           transactional=True, partition_leader_epoch=-1)
+    builder = BatchBuilder(
+        producer_id=12,
+        producer_epoch=2,
+        base_sequence=40,
+        transactional=True,
+        partition_leader_epoch=-1,
+    )
     builder.append(1000, b"k", b"v")
     builder.append(1005, None, None)
     data = builder.close(base_offset=77)
@@ -30,8 +35,10 @@ def test_first_record_bytes_follow_the_spec() -> None:
     data = builder.close()
     # length 12 -> zigzag 24; attrs 0; ts delta 0; offset delta 0; key len 2 -> 4; "ab";
     # value null -> 1; 1 header -> 2; key len 1 -> 2; "h"; value len 1 -> 2; "x".
-    assert data[BATCH_HEADER_SIZE:] == bytes([24, 0, 0, 0, 4]) + b"ab" + bytes(
-        [1, 2, 2]) + b"h" + bytes([2]) + b"x"
+    assert (
+        data[BATCH_HEADER_SIZE:]
+        == bytes([24, 0, 0, 0, 4]) + b"ab" + bytes([1, 2, 2]) + b"h" + bytes([2]) + b"x"
+    )
 
 
 def test_append_returns_offset_delta_timestamp_and_size() -> None:

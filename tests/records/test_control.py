@@ -16,8 +16,9 @@ from .conftest import marker_batch
 
 
 def _txn(base_offset: int, pid: int, n: int = 2, transactional: bool = True) -> bytes:
-    builder = BatchBuilder(producer_id=pid, producer_epoch=0, base_sequence=0,
-                           transactional=transactional)
+    builder = BatchBuilder(
+        producer_id=pid, producer_epoch=0, base_sequence=0, transactional=transactional
+    )
     for i in range(n):
         builder.append(0, None, b"p%d-%d" % (pid, base_offset + i))
     return builder.close(base_offset)
@@ -45,14 +46,21 @@ def test_read_uncommitted_drops_only_control_batches() -> None:
 def test_read_committed_drops_aborted_transactions() -> None:
     # pid 1 aborts (offsets 0-1, marker 4); pid 2 commits (2-3, marker 5); pid 1 again
     # in a later, committed transaction (6-7, marker 8).
-    payload = (_txn(0, 1) + _txn(2, 2) + marker_batch(4, 1, commit=False)
-               + marker_batch(5, 2, commit=True) + _txn(6, 1) + marker_batch(8, 1, commit=True))
+    payload = (
+        _txn(0, 1)
+        + _txn(2, 2)
+        + marker_batch(4, 1, commit=False)
+        + marker_batch(5, 2, commit=True)
+        + _txn(6, 1)
+        + marker_batch(8, 1, commit=True)
+    )
     assert _values(payload, [(1, 0)]) == [b"p2-2", b"p2-3", b"p1-6", b"p1-7"]
 
 
 def test_aborted_list_applies_only_from_first_offset() -> None:
-    payload = _txn(0, 1) + marker_batch(2, 1, commit=True) + _txn(3, 1) + marker_batch(
-        5, 1, commit=False)
+    payload = (
+        _txn(0, 1) + marker_batch(2, 1, commit=True) + _txn(3, 1) + marker_batch(5, 1, commit=False)
+    )
     assert _values(payload, [(1, 3)]) == [b"p1-0", b"p1-1"]
 
 

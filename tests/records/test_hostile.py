@@ -20,9 +20,24 @@ HEADER = struct.Struct(">qiibIhiqqqhii")
 def raw_batch(records: bytes, count: int, attributes: int = 0, base_offset: int = 0) -> bytes:
     """A v2 batch around an arbitrary records section, with a valid CRC."""
     out = bytearray(HEADER.size + len(records))
-    HEADER.pack_into(out, 0, base_offset, len(out) - 12, -1, 2, 0, attributes, max(count - 1, 0),
-                     0, 0, -1, -1, -1, count)
-    out[HEADER.size:] = records
+    HEADER.pack_into(
+        out,
+        0,
+        base_offset,
+        len(out) - 12,
+        -1,
+        2,
+        0,
+        attributes,
+        max(count - 1, 0),
+        0,
+        0,
+        -1,
+        -1,
+        -1,
+        count,
+    )
+    out[HEADER.size :] = records
     out[17:21] = struct.pack(">I", crc32c.crc32c(bytes(out[21:])))
     return bytes(out)
 
@@ -35,8 +50,11 @@ GOOD = record(b"\x00\x00\x00\x04ab\x04cd\x00")  # key "ab", value "cd", no heade
 
 
 def _read(data: bytes, **options: object) -> list[object]:
-    return [r for batch in BatchReader(data, topic="t", partition=1, **options)  # type: ignore[arg-type]
-            for r in batch]
+    return [
+        r
+        for batch in BatchReader(data, topic="t", partition=1, **options)  # type: ignore[arg-type]
+        for r in batch
+    ]
 
 
 def test_the_helper_builds_a_readable_batch() -> None:
@@ -92,8 +110,7 @@ def test_decompression_bomb_is_refused(codec: str) -> None:
     assert len(_read(data, max_decompressed=8 << 20)) == 1
 
 
-@pytest.mark.parametrize(("codec", "attr"), [("gzip", 1), ("snappy", 2), ("lz4", 3),
-                                             ("zstd", 4)])
+@pytest.mark.parametrize(("codec", "attr"), [("gzip", 1), ("snappy", 2), ("lz4", 3), ("zstd", 4)])
 def test_corrupt_compressed_data(codec: str, attr: int) -> None:
     good = codecs.compress(attr, GOOD * 20)
     for bad in (good[: len(good) // 2], good[:10] + b"\xa5" * 40, b"\x00" * 30):
@@ -111,11 +128,24 @@ def test_snappy_accepts_raw_blocks() -> None:
 def test_lz4_accepts_linked_blocks_and_checksums() -> None:
     import lz4.frame
 
-    section = b"".join(record(b"\x00\x00" + encode_varint(i) + b"\x01"
-                              + encode_varint(200) + bytes([i % 256]) * 200 + b"\x00")
-                       for i in range(2000))
-    framed = lz4.frame.compress(section, block_linked=True, block_checksum=True,
-                                content_checksum=True, block_size=lz4.frame.BLOCKSIZE_MAX64KB)
+    section = b"".join(
+        record(
+            b"\x00\x00"
+            + encode_varint(i)
+            + b"\x01"
+            + encode_varint(200)
+            + bytes([i % 256]) * 200
+            + b"\x00"
+        )
+        for i in range(2000)
+    )
+    framed = lz4.frame.compress(
+        section,
+        block_linked=True,
+        block_checksum=True,
+        content_checksum=True,
+        block_size=lz4.frame.BLOCKSIZE_MAX64KB,
+    )
     assert len(section) > 64 << 10
     assert len(_read(raw_batch(framed, 2000, attributes=3))) == 2000
 
@@ -129,10 +159,12 @@ def test_unknown_codec_id_in_a_batch() -> None:
         _read(raw_batch(GOOD, 1, attributes=6))
 
 
-@pytest.mark.parametrize(("codec", "module"), [("snappy", "cramjam"), ("lz4", "lz4.block"),
-                                               ("zstd", "zstandard")])
-def test_missing_codec_library_names_the_extra(monkeypatch: pytest.MonkeyPatch, codec: str,
-                                               module: str) -> None:
+@pytest.mark.parametrize(
+    ("codec", "module"), [("snappy", "cramjam"), ("lz4", "lz4.block"), ("zstd", "zstandard")]
+)
+def test_missing_codec_library_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, codec: str, module: str
+) -> None:
     monkeypatch.setattr(codecs, "_modules", {})
     monkeypatch.setitem(sys.modules, module, None)  # makes the import fail
     with pytest.raises(UnsupportedCodecError, match=rf"pip install aiokafka-gen\[{codec}\]"):

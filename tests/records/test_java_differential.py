@@ -35,8 +35,12 @@ RECORDS: list[dict[str, Any]] = [
         "value": None,
         "headers": [("dup", b"a"), ("dup", None), ("\u00e9t\u00e9", b"\x00\xff")],
     },
-    {"timestamp": 1_700_000_400_000, "key": b"x" * 300, "value": bytes(range(256)) * 40,
-     "headers": []},
+    {
+        "timestamp": 1_700_000_400_000,
+        "key": b"x" * 300,
+        "value": bytes(range(256)) * 40,
+        "headers": [],
+    },
 ]
 
 
@@ -56,8 +60,11 @@ def test_java_batch_reads_identically(java_ref: JavaRef, codec: str) -> None:
     got = list(batch)
     assert [r.offset for r in got] == [42, 43, 44, 45]
     for rec, want in zip(got, RECORDS, strict=True):
-        assert (rec.timestamp, rec.key, rec.value) == (want["timestamp"], want["key"],
-                                                        want["value"])
+        assert (rec.timestamp, rec.key, rec.value) == (
+            want["timestamp"],
+            want["key"],
+            want["value"],
+        )
         assert rec.headers == want["headers"]
 
 
@@ -71,8 +78,11 @@ def test_our_batch_reads_identically_in_java(java_ref: JavaRef, codec: str) -> N
     assert jbatch["transactional"] is False
     assert jbatch["max_timestamp"] == max(r["timestamp"] for r in RECORDS)
     for rec, want in zip(jbatch["records"], RECORDS, strict=True):
-        assert (rec["timestamp"], rec["key"], rec["value"]) == (want["timestamp"], want["key"],
-                                                                 want["value"])
+        assert (rec["timestamp"], rec["key"], rec["value"]) == (
+            want["timestamp"],
+            want["key"],
+            want["value"],
+        )
         assert rec["headers"] == want["headers"]
 
 
@@ -84,8 +94,16 @@ def test_uncompressed_bytes_match_java_exactly(java_ref: JavaRef) -> None:
 
 
 def test_transactional_batch_metadata(java_ref: JavaRef) -> None:
-    data = java_build(java_ref, RECORDS[:1], producer_id=99, producer_epoch=4, base_sequence=17,
-                      transactional=True, partition_leader_epoch=6, codec="zstd")
+    data = java_build(
+        java_ref,
+        RECORDS[:1],
+        producer_id=99,
+        producer_epoch=4,
+        base_sequence=17,
+        transactional=True,
+        partition_leader_epoch=6,
+        codec="zstd",
+    )
     (batch,) = list(BatchReader(data))
     assert batch.is_transactional and not batch.is_control
     assert (batch.producer_id, batch.producer_epoch, batch.base_sequence) == (99, 4, 17)
@@ -108,9 +126,17 @@ def test_create_time_is_reported(java_ref: JavaRef) -> None:
 def test_control_markers_from_java(java_ref: JavaRef, kind: str, code: int) -> None:
     from support.javaref import unb64
 
-    marker = java_ref.request({"cmd": "build_marker", "control": kind, "coordinator_epoch": 9,
-                               "base_offset": 10, "timestamp": 5, "producer_id": 3,
-                               "producer_epoch": 1})
+    marker = java_ref.request(
+        {
+            "cmd": "build_marker",
+            "control": kind,
+            "coordinator_epoch": 9,
+            "base_offset": 10,
+            "timestamp": 5,
+            "producer_id": 3,
+            "producer_epoch": 1,
+        }
+    )
     data = unb64(marker["bytes"])
     assert data is not None
     (batch,) = list(BatchReader(data))

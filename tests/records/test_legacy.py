@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+
 import pytest
 from support.javaref import JavaRef
 
@@ -21,8 +22,14 @@ from aiokafka_gen.records.codecs import compress
 from .conftest import java_build
 
 
-def message(offset: int, magic: int, key: bytes | None, value: bytes | None,
-            attributes: int = 0, timestamp: int = -1) -> bytes:
+def message(
+    offset: int,
+    magic: int,
+    key: bytes | None,
+    value: bytes | None,
+    attributes: int = 0,
+    timestamp: int = -1,
+) -> bytes:
     """One legacy message with its offset/size prefix and a correct CRC-32."""
     body = struct.pack(">bb", magic, attributes)
     if magic == 1:
@@ -40,7 +47,9 @@ def test_uncompressed_v0_and_v1() -> None:
     assert [b.timestamp_type for b in batches] == [NO_TIMESTAMP_TYPE, CREATE_TIME]
     records = list(iter_records(payload))
     assert [(r.offset, r.timestamp, r.key, r.value) for r in records] == [
-        (5, -1, b"k", b"v"), (6, 123, None, b"w")]
+        (5, -1, b"k", b"v"),
+        (6, 123, None, b"w"),
+    ]
     assert records[0].checksum == struct.unpack_from(">I", payload, 12)[0]
     assert all(not b.is_control and not b.is_transactional for b in batches)
 
@@ -52,7 +61,10 @@ def test_v1_wrapper_relative_offsets_and_log_append_time() -> None:
     assert batch.timestamp_type == LOG_APPEND_TIME
     assert batch.base_offset == 100 and batch.last_offset == 102
     assert [(r.offset, r.timestamp, r.value) for r in batch] == [
-        (100, 999, b"m0"), (101, 999, b"m1"), (102, 999, b"m2")]
+        (100, 999, b"m0"),
+        (101, 999, b"m1"),
+        (102, 999, b"m2"),
+    ]
 
 
 def test_v0_wrapper_keeps_absolute_inner_offsets() -> None:
@@ -90,8 +102,15 @@ def test_corrupt_inner_message_set() -> None:
         list(batch)
 
 
-JAVA_RECORDS = [{"timestamp": 1000 + i, "key": b"k%d" % i if i % 2 else None,
-                 "value": b"value-%d" % i * (i + 1), "headers": []} for i in range(5)]
+JAVA_RECORDS = [
+    {
+        "timestamp": 1000 + i,
+        "key": b"k%d" % i if i % 2 else None,
+        "value": b"value-%d" % i * (i + 1),
+        "headers": [],
+    }
+    for i in range(5)
+]
 
 
 @pytest.mark.java

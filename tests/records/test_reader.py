@@ -28,7 +28,9 @@ def test_iterates_batches_and_absolute_offsets() -> None:
     payload = _batch(3, 10) + _batch(2, 13)
     batches = list(BatchReader(payload))
     assert [(b.base_offset, b.last_offset, b.next_offset) for b in batches] == [
-        (10, 12, 13), (13, 14, 15)]
+        (10, 12, 13),
+        (13, 14, 15),
+    ]
     assert [r.offset for r in iter_records(payload)] == [10, 11, 12, 13, 14]
     assert batches[0].timestamp_type == CREATE_TIME
     assert batches[0].max_timestamp == 1002
@@ -108,6 +110,7 @@ def test_compressed_batches_round_trip(codec: str) -> None:
 
 
 def test_iter_records_skips_control_batches() -> None:
-    payload = _batch(2, 0, producer_id=1, producer_epoch=0, base_sequence=0,
-                     transactional=True) + marker_batch(2, 1, commit=True)
+    payload = _batch(
+        2, 0, producer_id=1, producer_epoch=0, base_sequence=0, transactional=True
+    ) + marker_batch(2, 1, commit=True)
     assert [r.offset for r in iter_records(payload)] == [0, 1]

@@ -14,22 +14,37 @@ from aiokafka_gen.records._varint import decode_varint, encode_varint, varint_si
 
 blobs = st.none() | st.binary(max_size=300)
 headers = st.lists(st.tuples(st.text(max_size=20), blobs), max_size=5)
-records = st.lists(
-    st.tuples(st.integers(0, 2**41), blobs, blobs, headers), min_size=1, max_size=30
-)
+records = st.lists(st.tuples(st.integers(0, 2**41), blobs, blobs, headers), min_size=1, max_size=30)
 codecs = st.sampled_from([None, "gzip", "snappy", "lz4", "zstd"])
 
 
 @settings(max_examples=200, deadline=None)
-@given(records=records, codec=codecs, base_offset=st.integers(0, 2**62),
-       pid=st.integers(-1, 2**62), epoch=st.integers(-1, 2**15 - 1),
-       seq=st.integers(-1, 2**31 - 1), txn=st.booleans())
-def test_build_then_read(records: list[tuple[int, bytes | None, bytes | None,
-                                             list[tuple[str, bytes | None]]]],
-                         codec: str | None, base_offset: int, pid: int, epoch: int, seq: int,
-                         txn: bool) -> None:
-    builder = BatchBuilder(compression=codec, max_batch_size=1 << 24, producer_id=pid,
-                           producer_epoch=epoch, base_sequence=seq, transactional=txn)
+@given(
+    records=records,
+    codec=codecs,
+    base_offset=st.integers(0, 2**62),
+    pid=st.integers(-1, 2**62),
+    epoch=st.integers(-1, 2**15 - 1),
+    seq=st.integers(-1, 2**31 - 1),
+    txn=st.booleans(),
+)
+def test_build_then_read(
+    records: list[tuple[int, bytes | None, bytes | None, list[tuple[str, bytes | None]]]],
+    codec: str | None,
+    base_offset: int,
+    pid: int,
+    epoch: int,
+    seq: int,
+    txn: bool,
+) -> None:
+    builder = BatchBuilder(
+        compression=codec,
+        max_batch_size=1 << 24,
+        producer_id=pid,
+        producer_epoch=epoch,
+        base_sequence=seq,
+        transactional=txn,
+    )
     for ts, key, value, hdrs in records:
         assert builder.append(ts, key, value, hdrs) is not None
     data = builder.close(base_offset)
@@ -39,8 +54,9 @@ def test_build_then_read(records: list[tuple[int, bytes | None, bytes | None,
     assert batch.is_transactional == txn and not batch.is_control
     assert batch.max_timestamp == max(r[0] for r in records)
     got = [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in batch]
-    want = [(base_offset + i, ts, key, value, hdrs)
-            for i, (ts, key, value, hdrs) in enumerate(records)]
+    want = [
+        (base_offset + i, ts, key, value, hdrs) for i, (ts, key, value, hdrs) in enumerate(records)
+    ]
     assert got == want
 
 

@@ -98,8 +98,14 @@ def resolve_classpath(root: Path, kafka_version: str) -> Path:
         return lib
     root.mkdir(parents=True, exist_ok=True)
     (root / "pom.xml").write_text(POM.format(kafka=kafka_version, jackson=JACKSON_VERSION))
-    cmd = ["mvn", "-B", "-q", "dependency:copy-dependencies", f"-DoutputDirectory={lib}",
-           "-DincludeScope=runtime"]
+    cmd = [
+        "mvn",
+        "-B",
+        "-q",
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={lib}",
+        "-DincludeScope=runtime",
+    ]
     _run(cmd, cwd=root)
     marker.write_text("ok\n")
     return lib
@@ -144,8 +150,12 @@ class JavaRef:
         stderr = open(root / "kafkaref.stderr.log", "w")  # noqa: SIM115 - lives with the JVM
         self._proc = subprocess.Popen(
             ["java", "-Xmx512m", "-cp", f"{classes}{os.pathsep}{lib}/*", "KafkaRef"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-            text=True, encoding="utf-8", bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
         )
         stderr.close()
         self._pump_thread = threading.Thread(target=self._pump, daemon=True)
