@@ -26,7 +26,10 @@ HEADER_SIZE = _HEADER.size
 _CRC_START = 21
 _LEN = 5  # int32 lengths take at most 5 varint bytes
 _HeaderList = list[tuple[str, bytes | None]]
-_ZIGZAG = tuple((b >> 1) ^ -(b & 1) for b in range(128))  # one-byte zigzag varints
+# Zigzag-decoded values of every one-byte and two-byte varint (two-byte index: low 7 bits
+# of the first byte | second byte << 7).
+_ZIGZAG = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 7))
+_ZIGZAG2 = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 14))
 
 
 class RecordBatch:
@@ -132,31 +135,43 @@ def _corrupt(batch: RecordBatch, what: str) -> RecordsCorruptError:
 
 
 def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
-    """The hot loop: one-byte varints inlined, longer ones via ``decode_varint``."""
-    pos, size, zz, new, slow = 0, len(data), _ZIGZAG, tuple.__new__, decode_varint
+    """Hot loop: 1-2 byte varints inlined via tables; every length checked against the end."""
+    pos, size, zz, zz2, new, slow = 0, len(data), _ZIGZAG, _ZIGZAG2, tuple.__new__, decode_varint
     base_offset, base_ts = batch.base_offset, batch.base_timestamp
     fixed_ts = batch.max_timestamp if batch.attributes & 0x08 else None
     try:
         for _ in range(batch.record_count):
-            b = data[pos]
-            length, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
+            length, pos = (
+                (zz[b], pos + 1) if (b := data[pos]) < 0x80
+                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else slow(data, pos, _LEN)
+            )  # fmt: skip
             end = pos + length
             if length < 6 or end > size:
                 raise _corrupt(batch, f"record length {length} out of range")
-            b = data[pos + 1]  # skip the unused record attributes
-            ts_delta, pos = (zz[b], pos + 2) if b < 0x80 else slow(data, pos + 1)
-            b = data[pos]
-            off_delta, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
-            b = data[pos]
-            klen, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
+            pos += 1  # the record attributes are unused
+            ts_delta, pos = (
+                (zz[b], pos + 1) if (b := data[pos]) < 0x80
+                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else slow(data, pos)
+            )  # fmt: skip
+            off_delta, pos = (
+                (zz[b], pos + 1) if (b := data[pos]) < 0x80
+                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else slow(data, pos, _LEN)
+            )  # fmt: skip
+            klen, pos = (zz[b], pos + 1) if (b := data[pos]) < 0x80 else slow(data, pos, _LEN)
             if klen < 0:
                 key = None if klen == -1 else _bad_length(batch, klen)
             elif (after := pos + klen) <= end:
                 key, pos = data[pos:after], after
             else:
                 raise _corrupt(batch, f"key length {klen} beyond the record")
-            b = data[pos]
-            vlen, pos = (zz[b], pos + 1) if b < 0x80 else slow(data, pos, _LEN)
+            vlen, pos = (
+                (zz[b], pos + 1) if (b := data[pos]) < 0x80
+                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else slow(data, pos, _LEN)
+            )  # fmt: skip
             if vlen < 0:
                 value = None if vlen == -1 else _bad_length(batch, vlen)
             elif (after := pos + vlen) <= end:
