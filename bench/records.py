@@ -62,6 +62,7 @@ def _ours() -> Impl:
     def dump(payload: bytes) -> list[Any]:
         return [(r.offset, r.timestamp, r.key, r.value) for b in BatchReader(payload) for r in b]
 
+    _crc.crc32c(b"")  # resolves the lazily loaded implementation
     return build, read, dump, f"pure Python; crc32c via {_crc.crc32c.__module__}"
 
 

@@ -1,6 +1,7 @@
 """CRC-32C (Castagnoli) for v2 batches and CRC-32 (IEEE) for legacy message sets.
 
-Uses the ``crc32c`` package (hardware instructions where available). If it is missing, a
+Uses the ``crc32c`` package (hardware instructions where available), imported on the first
+call; callers must look the function up as ``_crc.crc32c`` each time. If it is missing, a
 pure-Python table implementation is used and a ``RuntimeWarning`` says so the first time:
 the fallback is two orders of magnitude slower and must never be silent.
 """
@@ -69,7 +70,14 @@ def load_crc32c() -> CrcFunc:
     return func
 
 
-crc32c: CrcFunc = load_crc32c()
+def _first_call(data: Any) -> int:
+    # The crc32c package imports importlib.metadata (~50 ms): load it on first use only.
+    global crc32c
+    crc32c = load_crc32c()
+    return crc32c(data)
+
+
+crc32c: CrcFunc = _first_call
 
 
 def crc32(data: Any) -> int:
