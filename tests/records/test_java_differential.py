@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support.javaref import JavaRef
 
 from aiokafka_gen.records import (
@@ -44,11 +46,11 @@ RECORDS: list[dict[str, Any]] = [
 ]
 
 
-def _ours(records: list[dict[str, Any]], codec: str, **state: Any) -> bytes:
+def _ours(records: list[dict[str, Any]], codec: str, base_offset: int = 0, **state: Any) -> bytes:
     builder = BatchBuilder(compression=codec, max_batch_size=1 << 20, **state)
     for rec in records:
         assert builder.append(rec["timestamp"], rec["key"], rec["value"], rec["headers"])
-    return builder.close(base_offset=state.get("base_offset_hint", 0))
+    return builder.close(base_offset)
 
 
 @pytest.mark.parametrize("codec", CODECS)
@@ -144,3 +146,90 @@ def test_control_markers_from_java(java_ref: JavaRef, kind: str, code: int) -> N
     (record,) = list(batch)
     decoded = control_marker(record)
     assert (decoded.type, decoded.coordinator_epoch, decoded.offset) == (code, 9, 10)
+
+
+def test_java_transactions_filtered_read_committed(java_ref: JavaRef) -> None:
+    from support.javaref import unb64
+
+    from aiokafka_gen.records import visible_batches
+
+    def txn(pid: int, base: int, value: bytes) -> bytes:
+        rec = [{"timestamp": 1, "key": None, "value": value, "headers": []}]
+        return java_build(
+            java_ref,
+            rec,
+            producer_id=pid,
+            producer_epoch=0,
+            base_sequence=0,
+            transactional=True,
+            base_offset=base,
+        )
+
+    def marker(pid: int, base: int, kind: str) -> bytes:
+        answer = java_ref.request(
+            {
+                "cmd": "build_marker",
+                "control": kind,
+                "base_offset": base,
+                "producer_id": pid,
+                "producer_epoch": 0,
+            }
+        )
+        data = unb64(answer["bytes"])
+        assert data is not None
+        return data
+
+    payload = (
+        txn(1, 0, b"aborted")
+        + txn(2, 1, b"committed")
+        + marker(1, 2, "ABORT")
+        + marker(2, 3, "COMMIT")
+        + txn(1, 4, b"later")
+    )
+    committed = [r.value for b in visible_batches(BatchReader(payload), [(1, 0)]) for r in b]
+    uncommitted = [r.value for b in visible_batches(BatchReader(payload)) for r in b]
+    assert committed == [b"committed", b"later"]
+    assert uncommitted == [b"aborted", b"committed", b"later"]
+
+
+def test_java_reads_a_multi_batch_payload_of_ours(java_ref: JavaRef) -> None:
+    payload = b"".join(_ours(RECORDS, codec, base_offset=10 * i) for i, codec in enumerate(CODECS))
+    batches = java_read(java_ref, payload)
+    assert [b["base_offset"] for b in batches] == [0, 10, 20, 30, 40]
+    assert all(b["valid"] for b in batches)
+    assert [b["codec"] for b in batches] == CODECS
+
+
+blobs = st.none() | st.binary(max_size=200)
+prop_records = st.lists(
+    st.fixed_dictionaries(
+        {
+            "timestamp": st.integers(0, 2**45),
+            "key": blobs,
+            "value": blobs,
+            "headers": st.lists(st.tuples(st.text(max_size=10), blobs), max_size=3),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(records=prop_records, codec=st.sampled_from(CODECS))
+def test_random_batches_agree_with_java(
+    java_ref: JavaRef, records: list[dict[str, Any]], codec: str
+) -> None:
+    ours = _ours(records, codec, producer_id=3, producer_epoch=0, base_sequence=5)
+    (jbatch,) = java_read(java_ref, ours)
+    assert jbatch["valid"]
+    assert [(r["timestamp"], r["key"], r["value"], r["headers"]) for r in jbatch["records"]] == [
+        (r["timestamp"], r["key"], r["value"], r["headers"]) for r in records
+    ]
+    theirs = java_build(java_ref, records, codec=codec)
+    got = [(r.timestamp, r.key, r.value, r.headers) for b in BatchReader(theirs) for r in b]
+    assert got == [(r["timestamp"], r["key"], r["value"], r["headers"]) for r in records]
+    if codec == "none":
+        assert theirs == _ours(records, codec)
