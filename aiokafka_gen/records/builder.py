@@ -36,6 +36,7 @@ _TRANSACTIONAL = 0x10
 _NULL = b"\x01"  # varint(-1)
 _NO_HEADERS = b"\x00"
 _TABLE_SIZE = len(SMALL_UVARINTS)
+_HALF = _TABLE_SIZE // 2  # non-negative values below this have a table zigzag varint
 
 
 def _encode_headers(headers: Sequence[Header]) -> bytes:
@@ -106,40 +107,43 @@ class BatchBuilder:
         value: bytes | None,
         headers: Sequence[Header] | None = None,
     ) -> tuple[int, int, int] | None:
-        """Add a record; None if it would overflow ``max_batch_size``."""
+        """Add a record; None if it would overflow ``max_batch_size``.
+
+        The hot path: one join per record, varints from a table (lengths < 8192).
+        """
         if self._closed is not None:
             raise IllegalStateError("the batch is closed")
         if timestamp is None:
             timestamp = int(time.time() * 1000)
         count = self._count
         if count == 0:
-            self._base_ts = timestamp
-        z = ((timestamp - self._base_ts) << 1) ^ ((timestamp - self._base_ts) >> 63)
-        ts = SMALL_UVARINTS[z] if 0 <= z < _TABLE_SIZE else encode_varint(timestamp - self._base_ts)
-        off = SMALL_UVARINTS[count << 1] if count < 8192 else encode_varint(count)
-        if key is None:
-            kpre, klen = _NULL, 0
-        else:
-            klen = len(key)
-            kpre = SMALL_UVARINTS[klen << 1] if klen < 8192 else encode_varint(klen)
-        if value is None:
-            vpre, vlen = _NULL, 0
-        else:
-            vlen = len(value)
-            vpre = SMALL_UVARINTS[vlen << 1] if vlen < 8192 else encode_varint(vlen)
-        hdr = _encode_headers(headers) if headers else _NO_HEADERS
-        body = 1 + len(ts) + len(off) + len(kpre) + klen + len(vpre) + vlen + len(hdr)
-        pre = SMALL_UVARINTS[body << 1] if body < 8192 else encode_varint(body)
-        size = len(pre) + body
+            self._base_ts = self._max_ts = timestamp
+        elif timestamp > self._max_ts:
+            self._max_ts = timestamp
+        small = SMALL_UVARINTS
+        delta = timestamp - self._base_ts
+        zigzag = (delta << 1) ^ (delta >> 63)
+        body = b"".join((
+            b"\x00",  # record attributes
+            small[zigzag] if 0 <= zigzag < _TABLE_SIZE else encode_varint(delta),
+            small[count << 1] if count < _HALF else encode_varint(count),
+            _NULL if key is None else small[len(key) << 1] if len(key) < _HALF
+            else encode_varint(len(key)),
+            key or b"",
+            _NULL if value is None else small[len(value) << 1] if len(value) < _HALF
+            else encode_varint(len(value)),
+            value or b"",
+            _encode_headers(headers) if headers else _NO_HEADERS,
+        ))  # fmt: skip
+        length = len(body)
+        prefix = small[length << 1] if length < _HALF else encode_varint(length)
+        size = len(prefix) + length
         if count and self._size + size > self.max_batch_size:
             return None
-        self._records += b"".join(
-            (pre, b"\x00", ts, off, kpre, key or b"", vpre, value or b"", hdr)
-        )
+        self._records += prefix
+        self._records += body
         self._size += size
         self._count = count + 1
-        if timestamp > self._max_ts:
-            self._max_ts = timestamp
         return count, timestamp, size
 
     def size(self) -> int:

@@ -171,3 +171,9 @@ def test_missing_codec_library_names_the_extra(
         BatchBuilder(compression=codec)
     with pytest.raises(UnsupportedCodecError, match=rf"aiokafka-gen\[{codec}\]"):
         codecs.decompress(codecs.codec_id(codec), b"\x00" * 20)
+
+
+def test_a_batch_declaring_zero_records_yields_none() -> None:
+    (batch,) = list(BatchReader(raw_batch(b"", 0)))
+    assert batch.record_count == 0
+    assert list(batch) == []
