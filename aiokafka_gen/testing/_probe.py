@@ -2,12 +2,14 @@
 
 Metadata v0-3 are still served by 4.x brokers (KIP-896 kept them), so this works on 3.9
 and 4.x alike. Kept in one small module so it can later switch to the project's own
-client. Must not depend on the generated protocol code; PLAINTEXT listeners only.
+client. Must not depend on the generated protocol code. Speaks PLAINTEXT, or TLS when given
+an ``ssl.SSLContext``; never SASL.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 from dataclasses import dataclass
 
@@ -75,12 +77,17 @@ def decode_metadata_v2(payload: bytes, correlation_id: int) -> ClusterView:
     return ClusterView(cluster_id, controller_id, tuple(sorted(brokers, key=lambda b: b.node_id)))
 
 
-def probe(host: str, port: int, timeout: float = 2.0) -> ClusterView:
-    """Ask the broker at ``host:port`` for cluster metadata; raises OSError when not ready."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(encode_metadata_v2(1))
-        size = struct.unpack(">i", _recv_exactly(sock, 4))[0]
-        return decode_metadata_v2(_recv_exactly(sock, size), 1)
+def probe(
+    host: str, port: int, timeout: float = 2.0, ssl_context: ssl.SSLContext | None = None
+) -> ClusterView:
+    """Ask the broker at ``host:port`` for cluster metadata; raises OSError when not ready
+    (ssl.SSLError, a subclass, when TLS fails)."""
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        sock = raw if ssl_context is None else ssl_context.wrap_socket(raw, server_hostname=host)
+        with sock:
+            sock.sendall(encode_metadata_v2(1))
+            size = struct.unpack(">i", _recv_exactly(sock, 4))[0]
+            return decode_metadata_v2(_recv_exactly(sock, size), 1)
 
 
 def _recv_exactly(sock: socket.socket, count: int) -> bytes:
