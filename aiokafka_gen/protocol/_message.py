@@ -7,11 +7,17 @@ This module must not know any particular message.
 
 from __future__ import annotations
 
+import builtins
 import struct
 from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple, Self
 
-from aiokafka_gen.errors import DecodeError, EncodeError, UnknownMessageVersionError
+from aiokafka_gen.errors import (
+    DecodeError,
+    EncodeError,
+    FieldVersionError,
+    UnknownMessageVersionError,
+)
 from aiokafka_gen.protocol._codec import Buffer, UnknownTags
 
 Encoder = Callable[[Any, list[Buffer]], None]
@@ -39,13 +45,18 @@ class FieldSchema(NamedTuple):
     default: Any
     default_is_null: bool
     ignorable: bool
-    struct: type[Struct] | None
+    struct: builtins.type[Struct] | None
     flexible_versions: VersionSpan | None = None
 
-    def in_version(self, version: int, span: VersionSpan | None = None) -> bool:
-        """Is ``version`` inside ``span`` (default: the field's versions)?"""
-        bounds = self.versions if span is None else span
-        return bounds is not None and bounds[0] <= version <= bounds[1]
+    def in_version(self, version: int) -> bool:
+        """Does ``version`` have this field (as a regular or a tagged field)?"""
+        return _has(self.versions, version) or _has(self.tagged_versions, version)
+
+    def nullable_in(self, version: int) -> bool:
+        return _has(self.nullable_versions, version)
+
+    def tagged_in(self, version: int) -> bool:
+        return _has(self.tagged_versions, version)
 
     def make_default(self) -> Any:
         """A fresh default value (a new list or struct instance where needed)."""
@@ -56,6 +67,10 @@ class FieldSchema(NamedTuple):
         if self.struct is not None:
             return self.struct()
         return self.default
+
+
+def _has(span: VersionSpan, version: int) -> bool:
+    return span is not None and span[0] <= version <= span[1]
 
 
 class Struct:
@@ -120,10 +135,10 @@ class Message(Struct):
             encoder(self, parts)
         except struct.error as exc:
             raise EncodeError(f"{self.NAME} v{version}: value out of range: {exc}") from None
+        except FieldVersionError as exc:
+            raise FieldVersionError(exc.struct, exc.field, version) from None
         except EncodeError as exc:
-            if str(exc).startswith(self.NAME):
-                raise
-            raise type(exc)(f"{self.NAME} v{version}: {exc}") from None
+            raise EncodeError(f"{self.NAME} v{version}: {exc}") from None
 
     @classmethod
     def decode(cls, data: Buffer, version: int) -> Self:
