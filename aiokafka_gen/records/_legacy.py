@@ -112,13 +112,33 @@ class LegacyBatch:
         self.partition = partition
         self._message = _Message(view)
 
-    magic = property(lambda self: self._message.magic)
-    crc = property(lambda self: self._message.crc)
-    codec = property(lambda self: self._message.attributes & 0x07)
-    last_offset = property(lambda self: self._message.offset)
-    next_offset = property(lambda self: self._message.offset + 1)
-    max_timestamp = property(lambda self: self._message.timestamp)
-    size_in_bytes = property(lambda self: len(self.view))
+    @property
+    def magic(self) -> int:
+        return self._message.magic
+
+    @property
+    def crc(self) -> int:
+        return self._message.crc
+
+    @property
+    def codec(self) -> int:
+        return self._message.attributes & 0x07
+
+    @property
+    def last_offset(self) -> int:
+        return self._message.offset
+
+    @property
+    def next_offset(self) -> int:
+        return self._message.offset + 1
+
+    @property
+    def max_timestamp(self) -> int:
+        return self._message.timestamp
+
+    @property
+    def size_in_bytes(self) -> int:
+        return len(self.view)
 
     @property
     def timestamp_type(self) -> int:

@@ -55,6 +55,20 @@ class RecordBatch:
         "view",
     )
 
+    attributes: int
+    base_offset: int
+    base_sequence: int
+    base_timestamp: int
+    batch_length: int
+    crc: int
+    last_offset_delta: int
+    magic: int
+    max_timestamp: int
+    partition_leader_epoch: int
+    producer_epoch: int
+    producer_id: int
+    record_count: int
+
     def __init__(
         self,
         view: memoryview,
@@ -82,15 +96,33 @@ class RecordBatch:
         self.topic = topic
         self.partition = partition
 
-    codec = property(lambda self: self.attributes & 0x07)
-    timestamp_type = property(
-        lambda self: LOG_APPEND_TIME if self.attributes & 0x08 else CREATE_TIME
-    )
-    is_transactional = property(lambda self: bool(self.attributes & 0x10))
-    is_control = property(lambda self: bool(self.attributes & 0x20))
-    last_offset = property(lambda self: self.base_offset + self.last_offset_delta)
-    next_offset = property(lambda self: self.base_offset + self.last_offset_delta + 1)
-    size_in_bytes = property(lambda self: len(self.view))
+    @property
+    def codec(self) -> int:
+        return self.attributes & 0x07
+
+    @property
+    def timestamp_type(self) -> int:
+        return LOG_APPEND_TIME if self.attributes & 0x08 else CREATE_TIME
+
+    @property
+    def is_transactional(self) -> bool:
+        return bool(self.attributes & 0x10)
+
+    @property
+    def is_control(self) -> bool:
+        return bool(self.attributes & 0x20)
+
+    @property
+    def last_offset(self) -> int:
+        return self.base_offset + self.last_offset_delta
+
+    @property
+    def next_offset(self) -> int:
+        return self.base_offset + self.last_offset_delta + 1
+
+    @property
+    def size_in_bytes(self) -> int:
+        return len(self.view)
 
     def __repr__(self) -> str:
         return (

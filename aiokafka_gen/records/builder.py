@@ -6,6 +6,8 @@ writes the 61-byte header in front of it and fills in the CRC-32C. Size accounti
 exact for the uncompressed form: ``append`` refuses (returns None) a record that would push
 ``size()`` past ``max_batch_size``, except the first record of an empty batch, which is
 always accepted so that one large record still gets a batch of its own (as Kafka does).
+With a codec the closed batch is usually far smaller; on incompressible data it can exceed
+``size()`` by the codec's framing (tens of bytes), as with Kafka's own size estimate.
 This module does no I/O and keeps no state beyond the batch being built.
 """
 
