@@ -238,8 +238,14 @@ def test_random_batches_agree_with_java(
 @pytest.mark.parametrize("codec", CODECS)
 def test_multi_block_payloads_both_ways(java_ref: JavaRef, codec: str) -> None:
     # 200 KiB of mixed data spans several xerial-snappy / LZ4 / gzip blocks.
-    big = [{"timestamp": 7, "key": None, "value": bytes(range(256)) * 400 + b"\x00" * 100_000,
-            "headers": []}]
+    big = [
+        {
+            "timestamp": 7,
+            "key": None,
+            "value": bytes(range(256)) * 400 + b"\x00" * 100_000,
+            "headers": [],
+        }
+    ]
     (theirs,) = [r for b in BatchReader(java_build(java_ref, big, codec=codec)) for r in b]
     assert theirs.value == big[0]["value"]
     (jbatch,) = java_read(java_ref, _ours(big, codec))

@@ -122,3 +122,22 @@ def test_read_records_reports_crc_validity(java_ref: JavaRef) -> None:
     data[-1] ^= 0xFF
     (bad,) = java_ref.request({"cmd": "read_records", "bytes": b64(data)})["batches"]
     assert bad["valid"] is False
+
+
+def test_encode_and_decode_a_data_message(java_ref: JavaRef) -> None:
+    # ConsumerProtocolSubscription v0 (not flexible): topics []string, userData nullable bytes.
+    body = {"topics": ["a"], "userData": None}
+    result = java_ref.request(
+        {"cmd": "encode", "message": "ConsumerProtocolSubscription", "version": 0, "json": body}
+    )
+    raw = unb64(result["bytes"])
+    assert raw == b"\x00\x00\x00\x01" + b"\x00\x01a" + b"\xff\xff\xff\xff"
+    back = java_ref.request(
+        {
+            "cmd": "decode",
+            "message": "ConsumerProtocolSubscription",
+            "version": 0,
+            "bytes": b64(raw),
+        }
+    )
+    assert back["json"]["topics"] == ["a"] and back["json"]["userData"] is None
