@@ -90,7 +90,7 @@ def _inner_messages(data: bytes, outer_offset: int) -> list[_Message]:
 class LegacyBatch:
     """One top-level magic 0/1 message, iterated as one or more records."""
 
-    __slots__ = ("_message", "max_decompressed", "partition", "topic", "view")
+    __slots__ = ("_message", "check_crcs", "max_decompressed", "partition", "topic", "view")
     producer_id = -1
     producer_epoch = -1
     base_sequence = -1
@@ -110,6 +110,7 @@ class LegacyBatch:
         self.max_decompressed = max_decompressed
         self.topic = topic
         self.partition = partition
+        self.check_crcs = True  # also check inner messages of a compressed wrapper
         self._message = _Message(view)
 
     @property
@@ -184,6 +185,8 @@ class LegacyBatch:
         inner = _inner_messages(data, outer.offset)
         if not inner:
             return []
+        if self.check_crcs and not all(m.valid for m in inner):
+            raise CrcMismatchError("inner legacy message CRC mismatch", offset=outer.offset)
         shift = outer.offset - inner[-1].offset if outer.magic == 1 else 0
         log_append = outer.magic == 1 and outer.attributes & 0x08
         return [

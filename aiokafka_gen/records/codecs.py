@@ -151,6 +151,18 @@ def _too_big(limit: int) -> DecompressionLimitError:
 
 
 def _gzip_decompress(data: Any, limit: int) -> bytes:
+    """Gzip (or zlib) stream; concatenated gzip members are all read, as Java does."""
+    parts: list[bytes] = []
+    total, rest = 0, bytes(data)
+    while True:
+        out, rest = _gzip_member(rest, limit - total)
+        parts.append(out)
+        total += len(out)
+        if not rest:
+            return b"".join(parts)
+
+
+def _gzip_member(data: bytes, limit: int) -> tuple[bytes, bytes]:
     unpacker = zlib.decompressobj(47)  # wbits 47: zlib or gzip header, auto-detected
     try:
         out = unpacker.decompress(data, limit + 1)
@@ -160,7 +172,7 @@ def _gzip_decompress(data: Any, limit: int) -> bytes:
         raise _too_big(limit)
     if not unpacker.eof:
         raise RecordsCorruptError("gzip data is truncated")
-    return out
+    return out, unpacker.unused_data
 
 
 def _snappy_block(data: Any, limit: int) -> bytes:

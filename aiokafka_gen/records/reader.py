@@ -79,7 +79,9 @@ class BatchReader:
         if magic == 2:
             return RecordBatch(view, self.max_decompressed, self.topic, self.partition)
         if magic in (0, 1):
-            return LegacyBatch(view, self.max_decompressed, self.topic, self.partition)
+            legacy = LegacyBatch(view, self.max_decompressed, self.topic, self.partition)
+            legacy.check_crcs = self.check_crcs
+            return legacy
         raise RecordsCorruptError(f"unknown record batch magic {magic}", offset=offset)
 
 

@@ -177,3 +177,13 @@ def test_a_batch_declaring_zero_records_yields_none() -> None:
     (batch,) = list(BatchReader(raw_batch(b"", 0)))
     assert batch.record_count == 0
     assert list(batch) == []
+
+
+def test_concatenated_gzip_members_are_all_read() -> None:
+    import gzip
+
+    half = len(GOOD * 4) // 2
+    data = gzip.compress((GOOD * 4)[:half]) + gzip.compress((GOOD * 4)[half:])
+    assert len(_read(raw_batch(data, 4, attributes=1))) == 4
+    with pytest.raises(DecompressionLimitError):
+        _read(raw_batch(data, 4, attributes=1), max_decompressed=len(GOOD) * 3)

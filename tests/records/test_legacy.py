@@ -123,3 +123,12 @@ def test_java_built_legacy_sets(java_ref: JavaRef, magic: int, codec: str) -> No
     assert [(r.key, r.value) for r in records] == [(r["key"], r["value"]) for r in JAVA_RECORDS]
     expected_ts = [r["timestamp"] for r in JAVA_RECORDS] if magic == 1 else [-1] * 5
     assert [r.timestamp for r in records] == expected_ts
+
+
+def test_inner_crc_checked_unless_disabled() -> None:
+    inner = bytearray(message(0, 1, None, b"m", timestamp=1))
+    inner[-1] ^= 0x01
+    wrapper = message(0, 1, None, compress(1, bytes(inner)), attributes=1, timestamp=1)
+    with pytest.raises(CrcMismatchError, match="inner"):
+        list(iter_records(wrapper))
+    assert [r.value for r in iter_records(wrapper, check_crcs=False)] == [b"l"]
