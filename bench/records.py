@@ -105,8 +105,8 @@ def _peer(
 
 
 def _aiokafka() -> Impl:
-    from aiokafka.record.default_records import DefaultRecordBatchBuilder
-    from aiokafka.record.memory_records import MemoryRecords
+    from aiokafka.record.default_records import DefaultRecordBatchBuilder  # type: ignore[import-untyped]
+    from aiokafka.record.memory_records import MemoryRecords  # type: ignore[import-untyped]
 
     path = "Cython" if "_crecords" in DefaultRecordBatchBuilder.__module__ else "pure Python"
     return (
@@ -116,10 +116,10 @@ def _aiokafka() -> Impl:
 
 
 def _kafka_python() -> Impl:
-    import kafka
-    from kafka.record import util
-    from kafka.record.default_records import DefaultRecordBatchBuilder
-    from kafka.record.memory_records import MemoryRecords
+    import kafka  # type: ignore[import-untyped]
+    from kafka.record import util  # type: ignore[import-untyped]
+    from kafka.record.default_records import DefaultRecordBatchBuilder  # type: ignore[import-untyped]
+    from kafka.record.memory_records import MemoryRecords  # type: ignore[import-untyped]
 
     crc = "crc32c package" if util.crc32c_c is not None else "pure-Python crc32c"
     return (
