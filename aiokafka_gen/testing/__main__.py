@@ -62,9 +62,13 @@ def _up(args: argparse.Namespace) -> int:
         version=args.kafka_version, nodes=args.nodes, security=args.security,
         acls=args.acls, features=args.feature, backend=args.backend,
     )  # fmt: skip
-    cluster.start(detached=args.detach)
-    print(describe(cluster.state()))
-    print(f"started {args.nodes} node(s) in {cluster.startup_seconds:.1f} s", flush=True)
+    try:
+        cluster.start(detached=args.detach)
+        print(describe(cluster.state()))
+        print(f"started {args.nodes} node(s) in {cluster.startup_seconds:.1f} s", flush=True)
+    except BaseException:
+        cluster.stop()
+        raise
     if args.detach:
         path = save_state(args.name, cluster.detach())
         print(f"detached; state in {path}; stop with `python -m aiokafka_gen.testing down`")
@@ -73,13 +77,15 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _serve(cluster: KafkaCluster) -> int:
+    """Block until SIGINT/SIGTERM, then stop the cluster (handlers are installed before
+    "up" is announced, so no signal can slip past the cleanup)."""
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    print("up; Ctrl-C stops it", flush=True)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     try:
-        stopping.wait()
-    except KeyboardInterrupt:
-        pass
+        print("up; Ctrl-C stops it", flush=True)
+        while not stopping.wait(0.5):
+            pass
     finally:
         cluster.stop()
         print("stopped", flush=True)

@@ -9,6 +9,7 @@ answers a Metadata probe listing every broker. Must not know about pytest or the
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -30,11 +31,49 @@ from ._errors import ClusterStartError, ClusterStateError
 from ._jars import ensure_kafka_lib
 from ._probe import ClusterView, probe
 from ._process import BrokerNode, JavaRuntime
+from ._state import pid_alive
 from ._tls import ensure_tls_files
 
-__all__ = ["JvmBackend"]
+__all__ = ["DIR_PREFIX", "JvmBackend", "sweep_stale_dirs"]
 
 _POLL_S = 0.1
+DIR_PREFIX = "aiokafka-gen-kafka-"
+OWNER_FILE = "owner.pid"
+
+
+def sweep_stale_dirs(parent: Path | None = None) -> list[Path]:
+    """Remove cluster dirs left by a SIGKILLed owner: the owner pid is dead and no process
+    mentions the dir. Detached clusters (owner "detached") are left to ``down``."""
+    base = Path(parent or tempfile.gettempdir())
+    stale = [d for d in base.glob(f"{DIR_PREFIX}*") if _owner_dead(d / OWNER_FILE)]
+    stale = [d for d in stale if not _referenced(str(d))]
+    for directory in stale:
+        shutil.rmtree(directory, ignore_errors=True)
+    return stale
+
+
+def _owner_dead(owner: Path) -> bool:
+    try:
+        text = owner.read_text().strip()
+    except OSError:
+        return False
+    if not text.isdigit():
+        return False
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _referenced(marker: str) -> bool:
+    """Does any live process's command line mention ``marker``?"""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and pid_alive(int(entry.name), marker):
+            return True
+    return False
 
 
 class JvmBackend:
@@ -53,7 +92,9 @@ class JvmBackend:
     def start(self, *, detached: bool = False) -> None:
         lib = ensure_kafka_lib(self.spec.version)
         self.tls = ensure_tls_files() if self.spec.needs_tls else None
-        self.root = Path(tempfile.mkdtemp(prefix="aiokafka-gen-kafka-"))
+        sweep_stale_dirs()
+        self.root = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
+        (self.root / OWNER_FILE).write_text("detached" if detached else str(os.getpid()))
         self.runtime = JavaRuntime(self.spec.version, lib, self.root)
         self._write_files()
         self._format_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -145,3 +146,27 @@ def test_stop_detached_kills_only_marked_pids(
         for proc in (marked, other):
             proc.kill()
             proc.wait()
+
+
+def test_sweep_removes_only_dirs_of_dead_owners(tmp_path: Path) -> None:
+    from aiokafka_gen.testing._jvm import sweep_stale_dirs
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    owners = {"dead": str(dead.pid), "alive": str(os.getpid()), "detached": "detached"}
+    for name, owner in owners.items():
+        (tmp_path / f"aiokafka-gen-kafka-{name}").mkdir()
+        (tmp_path / f"aiokafka-gen-kafka-{name}" / "owner.pid").write_text(owner)
+    (tmp_path / "aiokafka-gen-kafka-no-owner").mkdir()
+    busy = tmp_path / "aiokafka-gen-kafka-busy"
+    busy.mkdir()
+    (busy / "owner.pid").write_text(str(dead.pid))
+    user = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(busy)])
+    try:
+        removed = sweep_stale_dirs(tmp_path)
+    finally:
+        user.kill()
+        user.wait()
+    assert removed == [tmp_path / "aiokafka-gen-kafka-dead"]
+    left = sorted(p.name.rsplit("-", 1)[-1] for p in tmp_path.iterdir())
+    assert left == ["alive", "busy", "detached", "owner"]

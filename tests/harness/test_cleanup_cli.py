@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -90,20 +91,22 @@ def test_cli_detached_up_status_down() -> None:
 
 def test_cli_foreground_stops_on_ctrl_c() -> None:
     argv = [sys.executable, "-u", "-m", "aiokafka_gen.testing", "up"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("up; Ctrl-C"):
-                break
-        root = next(line.split()[-1] for line in lines if "data + logs" in line)
-        assert any(line.startswith("started 1 node(s) in") for line in lines), lines
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("up; Ctrl-C"):
+                    break
+            root = next(line.split()[-1] for line in lines if "data + logs" in line)
+            assert any(line.startswith("started 1 node(s) in") for line in lines), lines
+            proc.send_signal(signal.SIGINT)
+            rest, _ = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
     assert proc.returncode == 0 and "stopped" in rest
     assert not Path(root).exists() and _java_processes_mentioning(root) == []
 
@@ -115,3 +118,31 @@ def test_demo_runs_end_to_end() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Kafka is up" in done.stdout and "cluster id " in done.stdout
     assert "topics on the broker: ['aiokafka-gen-demo']" in done.stdout
+
+
+OWNER = """
+import sys
+import time
+from aiokafka_gen.testing import KafkaCluster
+cluster = KafkaCluster().start()
+print(cluster.data_dir, cluster.node(1).pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_sigkilled_owner_leaves_no_jvm_and_its_dir_is_swept() -> None:
+    from aiokafka_gen.testing._jvm import sweep_stale_dirs
+
+    argv = [sys.executable, "-c", OWNER]
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as owner:
+        assert owner.stdout is not None
+        root, pid = owner.stdout.readline().split()
+        assert pid_alive(int(pid), root)
+        owner.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while pid_alive(int(pid), root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pid_alive(int(pid), root)  # PR_SET_PDEATHSIG took the JVM down with its owner
+    assert Path(root).exists()
+    assert Path(root) in sweep_stale_dirs()
+    assert not Path(root).exists()
