@@ -29,6 +29,7 @@ from aiokafka_gen.records.control import (
     AbortedTransactionFilter,
     ControlMarker,
     control_marker,
+    control_markers,
     visible_batches,
 )
 from aiokafka_gen.records.reader import BatchReader, iter_records, read_batches
@@ -58,6 +59,7 @@ __all__ = [
     "RecordBatch",
     "RecordsCorruptError",
     "control_marker",
+    "control_markers",
     "iter_records",
     "read_batches",
     "record_size",

@@ -169,6 +169,10 @@ class LegacyBatch:
                 offset=self._message.offset,
             )
 
+    def control_records(self) -> Iterator[Record]:
+        """Legacy message sets have no control records."""
+        return iter(())
+
     def __iter__(self) -> Iterator[Record]:
         try:
             return iter(self._records())

@@ -33,7 +33,7 @@ _ZIGZAG2 = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 14))
 
 
 class RecordBatch:
-    """A v2 batch: metadata as attributes, records by iteration (control batches too)."""
+    """A v2 batch: metadata as attributes, application records by iteration."""
 
     __slots__ = (
         "attributes",
@@ -155,6 +155,18 @@ class RecordBatch:
             raise exc.with_context(self.topic, self.partition, self.base_offset) from None
 
     def __iter__(self) -> Iterator[Record]:
+        """The application records; a control batch has none (see ``control_records``)."""
+        if self.attributes & 0x20:
+            return iter(())
+        return self._records()
+
+    def control_records(self) -> Iterator[Record]:
+        """The raw records of a control batch (markers); empty for a data batch."""
+        if not self.attributes & 0x20:
+            return iter(())
+        return self._records()
+
+    def _records(self) -> Iterator[Record]:
         if self.record_count < 0:
             raise _corrupt(self, "negative record count")
         return _decode_records(self, self.records_bytes())

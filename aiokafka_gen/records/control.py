@@ -1,6 +1,7 @@
 """Control records (transaction markers) and the read_committed filter.
 
-Control batches (attribute bit 5) carry markers, never application records. Their key is
+Control batches (attribute bit 5) carry markers, never application records: iterating one
+yields nothing; ``control_markers(batch)`` decodes its markers. A control record's key is
 int16 version + int16 type (0 ABORT, 1 COMMIT, others for KRaft); a transaction marker's
 value is int16 version + int32 coordinator epoch. ``AbortedTransactionFilter`` applies a
 FetchResponse's aborted-transactions list the way Kafka's consumer does for
@@ -24,6 +25,7 @@ __all__ = [
     "BatchLike",
     "ControlMarker",
     "control_marker",
+    "control_markers",
     "visible_batches",
 ]
 
@@ -44,7 +46,7 @@ class BatchLike(Protocol):
     def is_control(self) -> bool: ...
     @property
     def last_offset(self) -> int: ...
-    def __iter__(self) -> Iterator[Record]: ...
+    def control_records(self) -> Iterator[Record]: ...
 
 
 B = TypeVar("B", bound=BatchLike)
@@ -76,10 +78,14 @@ def control_marker(record: Record) -> ControlMarker:
     return ControlMarker(record.offset, version, type_, epoch)
 
 
+def control_markers(batch: BatchLike) -> list[ControlMarker]:
+    """The decoded markers of a control batch (empty for data batches)."""
+    return [control_marker(record) for record in batch.control_records()]
+
+
 def _is_abort_marker(batch: BatchLike) -> bool:
-    for record in batch:
-        return control_marker(record).type == ABORT
-    return False
+    markers = control_markers(batch)
+    return bool(markers) and markers[0].type == ABORT
 
 
 class AbortedTransactionFilter:

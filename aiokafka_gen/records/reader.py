@@ -93,5 +93,4 @@ def read_batches(data: bytes | bytearray | memoryview, **options: Any) -> BatchR
 def iter_records(data: bytes | bytearray | memoryview, **options: Any) -> Iterator[Record]:
     """Every application record of a payload in order (control batches skipped)."""
     for batch in BatchReader(data, **options):
-        if not batch.is_control:
-            yield from batch
+        yield from batch  # control batches yield nothing

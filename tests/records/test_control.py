@@ -9,6 +9,7 @@ from aiokafka_gen.records import (
     BatchBuilder,
     BatchReader,
     control_marker,
+    control_markers,
     visible_batches,
 )
 
@@ -33,9 +34,16 @@ def test_marker_decoding() -> None:
     (commit,) = list(BatchReader(marker_batch(9, 4, commit=True)))
     (abort,) = list(BatchReader(marker_batch(10, 4, commit=False)))
     assert commit.is_control and abort.is_control
-    assert control_marker(next(iter(commit))).type == COMMIT
-    marker = control_marker(next(iter(abort)))
+    assert control_marker(next(commit.control_records())).type == COMMIT
+    (marker,) = control_markers(abort)
     assert (marker.type, marker.coordinator_epoch, marker.offset) == (ABORT, 5, 10)
+
+
+def test_control_batches_yield_no_records() -> None:
+    (batch,) = list(BatchReader(marker_batch(3, 1, commit=True)))
+    assert list(batch) == []
+    (data,) = list(BatchReader(_txn(0, 1)))
+    assert list(data.control_records()) == [] and control_markers(data) == []
 
 
 def test_read_uncommitted_drops_only_control_batches() -> None:

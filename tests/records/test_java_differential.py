@@ -143,7 +143,8 @@ def test_control_markers_from_java(java_ref: JavaRef, kind: str, code: int) -> N
     assert data is not None
     (batch,) = list(BatchReader(data))
     assert batch.is_control and batch.is_transactional
-    (record,) = list(batch)
+    assert list(batch) == []  # markers are never application records
+    (record,) = list(batch.control_records())
     decoded = control_marker(record)
     assert (decoded.type, decoded.coordinator_epoch, decoded.offset) == (code, 9, 10)
 
