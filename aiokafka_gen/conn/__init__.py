@@ -1,0 +1,23 @@
+"""Broker connections: one asyncio connection per broker and purpose, pipelined.
+
+``BrokerConnection`` (``_connection``) moves bytes for the sans-IO framing in
+``aiokafka_gen.protocol.framing``; ``ConnectionConfig`` holds the settings, ``Lifecycle``
+the state table, ``ReconnectBackoff`` the KIP-601 delays. Must not pick brokers, retry or
+refresh metadata: that is ``aiokafka_gen.client``'s job.
+"""
+
+from aiokafka_gen.conn._backoff import ReconnectBackoff
+from aiokafka_gen.conn._config import SASL_MECHANISMS, SECURITY_PROTOCOLS, ConnectionConfig
+from aiokafka_gen.conn._connection import BrokerConnection, broker_error
+from aiokafka_gen.conn._state import ConnectionState, Lifecycle
+
+__all__ = [
+    "SASL_MECHANISMS",
+    "SECURITY_PROTOCOLS",
+    "BrokerConnection",
+    "ConnectionConfig",
+    "ConnectionState",
+    "Lifecycle",
+    "ReconnectBackoff",
+    "broker_error",
+]

@@ -1,0 +1,407 @@
+"""One asyncio connection to one broker: open, negotiate, authenticate, pipeline requests.
+
+Task and lock ownership (see DESIGN.md):
+- the reader task (one per connection) owns the socket's read side and the framing's
+  receive side; it resolves the future registered for each correlation id and releases the
+  in-flight slot; a response whose caller went away (cancelled, timed out) is read and
+  dropped, so the stream never desynchronises;
+- callers own the write side only between taking a slot and ``writer.write``: framing a
+  request and writing it happen in one synchronous step, so cancellation cannot split them;
+- ``_slots`` (a semaphore) bounds requests in flight; ``_gate`` (an event) holds new
+  requests back while a KIP-368 re-authentication runs; nothing else locks.
+Closing fails every waiting future with KafkaConnectionError. The framing and the SASL
+mechanisms are sans-IO; this module only moves bytes and schedules work. It must not
+retry, refresh metadata or pick brokers: that is the client's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from aiokafka_gen.conn._auth import make_mechanism
+from aiokafka_gen.conn._config import ConnectionConfig
+from aiokafka_gen.conn._state import ConnectionState, Lifecycle
+from aiokafka_gen.errors import (
+    BrokerResponseError,
+    IllegalStateError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaProtocolError,
+    KafkaTimeoutError,
+)
+from aiokafka_gen.messages.sasl_authenticate_request import SaslAuthenticateRequest
+from aiokafka_gen.messages.sasl_handshake_request import SaslHandshakeRequest
+from aiokafka_gen.protocol._message import Message
+from aiokafka_gen.protocol.framing import KafkaFraming, Response, expects_response
+from aiokafka_gen.protocol.negotiation import (
+    ApiVersionsRetry,
+    BrokerVersions,
+    api_versions_request,
+    first_api_versions_version,
+    read_api_versions,
+)
+from aiokafka_gen.protocol.sasl import SaslError, SaslMechanism
+
+__all__ = ["BrokerConnection", "broker_error"]
+
+log = logging.getLogger("aiokafka_gen.conn")
+M = TypeVar("M", bound=Message)
+_SASL_HANDSHAKE = 17
+_SASL_AUTHENTICATE = 36
+_API_VERSIONS_ATTEMPTS = 3
+
+
+def broker_error(code: int) -> type[BrokerResponseError]:
+    """The exception class for a broker error code (UnknownError for unknown codes)."""
+    from aiokafka_gen.messages.errors import ERRORS_BY_CODE
+
+    return ERRORS_BY_CODE.get(code, ERRORS_BY_CODE[-1])
+
+
+@contextlib.contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """Turn OS and timeout errors into the library's typed errors (one boundary)."""
+    try:
+        yield
+    except KafkaError:
+        raise
+    except TimeoutError:
+        raise KafkaTimeoutError(f"{what} timed out") from None
+    except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
+        raise KafkaConnectionError(f"{what}: {type(exc).__name__}: {exc}") from None
+
+
+class BrokerConnection:
+    """A pipelined connection; create, ``await connect()``, ``await send()``, ``close()``."""
+
+    def __init__(
+        self, host: str, port: int, config: ConnectionConfig, *, node_id: int | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.node_id = node_id
+        self.config = config.validate()
+        self.versions: BrokerVersions | None = None
+        self.reauthentications = 0
+        self.session_lifetime_ms = 0
+        self.close_reason: BaseException | None = None
+        self._life = Lifecycle()
+        self._framing = KafkaFraming(config.client_id, max_frame_size=config.max_frame_size)
+        self._waiters: dict[int, asyncio.Future[Response]] = {}
+        self._slots = asyncio.Semaphore(config.max_in_flight_requests)
+        self._gate = asyncio.Event()
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._read_task: asyncio.Task[None] | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._reauth_at: float | None = None
+        self._last_activity = 0.0
+
+    # ---- state -------------------------------------------------------------------------
+    @property
+    def state(self) -> ConnectionState:
+        return self._life.state
+
+    def connected(self) -> bool:
+        return self._life.state in (ConnectionState.READY, ConnectionState.REAUTHENTICATING)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._waiters)
+
+    def __repr__(self) -> str:
+        node = "bootstrap" if self.node_id is None else f"node={self.node_id}"
+        return (
+            f"<BrokerConnection {node} {self.host}:{self.port} {self.config.security_protocol}"
+            f" state={self.state.name} in_flight={self.in_flight}>"
+        )
+
+    # ---- connect -----------------------------------------------------------------------
+    async def connect(self) -> BrokerConnection:
+        """Open the socket, negotiate versions, authenticate; typed errors, no leaks."""
+        self._life.fire("connect")
+        try:
+            async with asyncio.timeout(self.config.connect_timeout):
+                with _translated(f"connect to {self.host}:{self.port}"):
+                    await self._open()
+                    await self._negotiate()
+                    await self._authenticate()
+        except BaseException as exc:
+            await self._shutdown(exc)
+            raise self._connect_error(exc) from None
+        self._life.fire("ready")
+        self._gate.set()
+        self._touch()
+        return self
+
+    def _connect_error(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, TimeoutError):
+            return KafkaConnectionError(f"connect to {self.host}:{self.port} timed out")
+        return exc
+
+    async def _open(self) -> None:
+        ssl_context = self.config.ssl_context if self.config.uses_tls else None
+        reader, writer = await asyncio.open_connection(
+            self.host, self.port, ssl=ssl_context,
+            server_hostname=self.host if ssl_context else None,
+        )  # fmt: skip
+        self._reader, self._writer = reader, writer
+        self._read_task = asyncio.get_running_loop().create_task(
+            self._read_loop(), name=f"aiokafka_gen-read-{self.host}:{self.port}"
+        )
+        self._life.fire("connected")
+
+    async def _negotiate(self) -> None:
+        version = first_api_versions_version()
+        for _ in range(_API_VERSIONS_ATTEMPTS):
+            request = api_versions_request(version)
+            response = await self._exchange(request, version, internal=True)
+            try:
+                self.versions = read_api_versions(response.message, response.api_version)
+                return
+            except ApiVersionsRetry as retry:
+                version = retry.version
+        raise KafkaConnectionError("ApiVersions negotiation did not converge")
+
+    # ---- SASL --------------------------------------------------------------------------
+    async def _authenticate(self) -> None:
+        if not self.config.uses_sasl:
+            return
+        mechanism = await make_mechanism(self.config, self.host)
+        await self._handshake(mechanism.name)
+        lifetime = await self._sasl_exchange(mechanism)
+        self._schedule_reauth(lifetime)
+
+    async def _handshake(self, name: str) -> None:
+        version = self._version_for(_SASL_HANDSHAKE)
+        request = SaslHandshakeRequest(mechanism=name)
+        response: Any = (await self._exchange(request, version, internal=True)).message
+        if response.error_code:
+            offered = ", ".join(response.mechanisms)
+            raise broker_error(response.error_code)(f"{name} not enabled; broker offers {offered}")
+
+    async def _sasl_exchange(self, mechanism: SaslMechanism) -> int:
+        version = self._version_for(_SASL_AUTHENTICATE)
+        token: bytes | None = mechanism.first_message()
+        lifetime = 0
+        while token is not None:
+            request = SaslAuthenticateRequest(auth_bytes=token)
+            response: Any = (await self._exchange(request, version, internal=True)).message
+            if response.error_code:
+                raise broker_error(response.error_code)(response.error_message)
+            lifetime = response.session_lifetime_ms
+            token = mechanism.step(bytes(response.auth_bytes))
+        if not mechanism.complete:
+            raise SaslError(f"{mechanism.name} exchange ended before completing")
+        return lifetime
+
+    def _schedule_reauth(self, lifetime_ms: int) -> None:
+        """KIP-368: re-authenticate at 85-95 % of the session lifetime the broker granted."""
+        self.session_lifetime_ms = lifetime_ms
+        if lifetime_ms <= 0:
+            self._reauth_at = None
+            return
+        share = 0.85 + 0.1 * random.random()
+        self._reauth_at = asyncio.get_running_loop().time() + lifetime_ms * share / 1000.0
+
+    async def _maybe_reauthenticate(self) -> None:
+        if self._reauth_at is None or asyncio.get_running_loop().time() < self._reauth_at:
+            return
+        if self.state is not ConnectionState.READY:
+            return
+        self._life.fire("reauth")
+        self._gate.clear()
+        try:
+            with _translated(f"re-authenticate with {self.host}:{self.port}"):
+                async with asyncio.timeout(self.config.request_timeout):
+                    await self._authenticate()
+        except BaseException as exc:
+            self._abort(exc)
+            raise
+        self.reauthentications += 1
+        self._life.fire("ready")
+        self._gate.set()
+
+    # ---- requests ----------------------------------------------------------------------
+    def _version_for(self, api_key: int, pinned: int | None = None) -> int:
+        if self.versions is None:
+            raise IllegalStateError("API versions are not negotiated yet")
+        return self.versions.version_for(api_key, pinned)
+
+    async def send(
+        self, request: M, *, api_version: int | None = None, timeout: float | None = None
+    ) -> Any:
+        """Send ``request`` at the negotiated (or pinned) version; the response message, or
+        None for requests that get none (acks=0 Produce)."""
+        limit = self.config.request_timeout if timeout is None else timeout
+        try:
+            async with asyncio.timeout(limit):
+                await self._wait_usable()
+                await self._maybe_reauthenticate()
+                assert request.API_KEY is not None
+                version = self._version_for(request.API_KEY, api_version)
+                response = await self._exchange(request, version)
+        except TimeoutError:
+            error = KafkaTimeoutError(f"{request.NAME} to {self.host}:{self.port} timed out")
+            self._abort(error)
+            raise error from None
+        return None if response is None else response.message
+
+    async def _wait_usable(self) -> None:
+        self._raise_if_closed()
+        await self._gate.wait()
+        self._raise_if_closed()
+
+    def _raise_if_closed(self) -> None:
+        if self.state is ConnectionState.CLOSED:
+            raise self._closed_error()
+
+    async def _exchange(self, request: Message, version: int, *, internal: bool = False) -> Any:
+        """Take a slot, frame and write in one synchronous step, await the response.
+
+        ``internal`` requests (ApiVersions, SASL) pass the re-authentication gate."""
+        await self._take_slot(internal)
+        try:
+            future = self._write(request, version)
+        except BaseException:
+            self._slots.release()
+            raise
+        if future is None:
+            self._slots.release()
+            await self._drain()
+            return None
+        await self._drain()
+        return await future
+
+    async def _take_slot(self, internal: bool) -> None:
+        while True:
+            if not internal:
+                await self._gate.wait()
+            await self._slots.acquire()
+            if internal or self._gate.is_set():
+                return
+            self._slots.release()  # a re-authentication started while we waited
+
+    def _write(self, request: Message, version: int) -> asyncio.Future[Response] | None:
+        if not self._life.usable or self._writer is None:
+            raise self._closed_error()
+        correlation_id, data = self._framing.send(request, version)
+        future: asyncio.Future[Response] | None = None
+        if expects_response(request):
+            future = asyncio.get_running_loop().create_future()
+            self._waiters[correlation_id] = future
+        self._writer.write(data)
+        self._touch()
+        return future
+
+    async def _drain(self) -> None:
+        writer = self._writer
+        if writer is None:
+            raise self._closed_error()
+        with _translated(f"write to {self.host}:{self.port}"):
+            await writer.drain()
+
+    # ---- the reader task ---------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        reader = self._reader
+        assert reader is not None
+        try:
+            with _translated(f"read from {self.host}:{self.port}"):
+                while True:
+                    data = await reader.readexactly(self._framing.bytes_needed())
+                    self._framing.receive_data(data)
+                    self._dispatch_all()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._abort(exc)
+
+    def _dispatch_all(self) -> None:
+        while isinstance(event := self._framing.next_event(), Response):
+            self._touch()
+            self._slots.release()
+            future = self._waiters.pop(event.correlation_id, None)
+            if future is not None and not future.done():
+                future.set_result(event)
+
+    # ---- idle and close ----------------------------------------------------------------
+    def _touch(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._last_activity = loop.time()
+        if self._idle_timer is None and self.config.connections_max_idle_ms > 0:
+            delay = self.config.connections_max_idle_ms / 1000.0
+            self._idle_timer = loop.call_later(delay, self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self.state is ConnectionState.CLOSED:
+            return
+        limit = self.config.connections_max_idle_ms / 1000.0
+        idle = asyncio.get_running_loop().time() - self._last_activity
+        if self._waiters or idle < limit:
+            self._idle_timer = asyncio.get_running_loop().call_later(
+                max(limit - idle, 0.001), self._check_idle
+            )
+            return
+        log.debug("closing idle connection %r", self)
+        self._abort(KafkaConnectionError(f"idle for more than {limit:g} s"))
+
+    def _closed_error(self) -> KafkaConnectionError:
+        reason = f": {self.close_reason}" if self.close_reason is not None else ""
+        return KafkaConnectionError(f"connection to {self.host}:{self.port} is closed{reason}")
+
+    def _abort(self, reason: BaseException | None) -> None:
+        """Synchronous close: fail waiters, stop the reader, close the transport."""
+        if self.state is ConnectionState.CLOSED:
+            return
+        self.close_reason = reason
+        self._life.fire("close")
+        self._gate.set()  # wake senders so they see CLOSED
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        self._fail_waiters()
+        task = self._read_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        if self._writer is not None:
+            self._writer.close()
+
+    def _fail_waiters(self) -> None:
+        waiters, self._waiters = self._waiters, {}
+        for future in waiters.values():
+            if not future.done():
+                future.set_exception(self._waiter_error())
+                future.exception()  # a caller that went away must not log "never retrieved"
+            self._slots.release()
+
+    def _waiter_error(self) -> KafkaError:
+        if isinstance(self.close_reason, KafkaProtocolError):
+            return self.close_reason
+        error = self._closed_error()
+        error.__cause__ = self.close_reason
+        return error
+
+    async def _shutdown(self, reason: BaseException | None) -> None:
+        self._abort(reason)
+        await self._wait_closed()
+
+    async def _wait_closed(self) -> None:
+        tasks: list[Any] = []
+        if self._read_task is not None and self._read_task is not asyncio.current_task():
+            tasks.append(self._read_task)
+        if self._writer is not None:
+            tasks.append(self._writer.wait_closed())
+        if tasks:
+            gathered = asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(gathered), 1.0)
+
+    async def close(self, reason: BaseException | None = None) -> None:
+        """Close (idempotent); pending requests fail with KafkaConnectionError."""
+        await self._shutdown(reason)
