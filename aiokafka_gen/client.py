@@ -1,0 +1,498 @@
+"""``AIOKafkaClient``: bootstrap, a connection pool, metadata refresh, coordinator lookup.
+
+Task and lock ownership (see DESIGN.md):
+- the pool keeps one ``BrokerConnection`` per (node id, ConnectionGroup); a per-key
+  ``asyncio.Lock`` makes concurrent callers share one connect; the decision (reuse, wait
+  for backoff, open) is taken under the lock, failures are counted for the KIP-601
+  reconnect backoff, and a connect interrupted by cancellation closes what it opened;
+- one metadata task (``_md_loop``) owns refreshes: periodic (metadata_max_age_ms) and
+  forced; every ``force_metadata_update()`` before the task wakes shares one future, so a
+  storm of errors causes one Metadata request;
+- coordinator lookups asked for in the same loop iteration are batched into one
+  FindCoordinator request (v4+), run by a short-lived task; results are cached until
+  ``coordinator_error()`` sees NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
+Must not encode or parse bytes (the framing does) nor hold SASL secrets anywhere but the
+connection config, whose repr hides them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka_gen import __version__
+from aiokafka_gen.abc import AbstractTokenProvider
+from aiokafka_gen.cluster import ClusterMetadata
+from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff, broker_error
+from aiokafka_gen.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+)
+from aiokafka_gen.protocol._message import Message
+
+__all__ = ["AIOKafkaClient", "ConnectionGroup", "CoordinationType"]
+
+log = logging.getLogger("aiokafka_gen.client")
+_METADATA = 3
+_FIND_COORDINATOR = 10
+_COORDINATOR_MOVED = frozenset({14, 15, 16})  # LOAD_IN_PROGRESS, NOT_AVAILABLE, NOT_COORDINATOR
+
+
+class ConnectionGroup(enum.IntEnum):
+    """Why a connection exists: ordinary traffic or group/transaction coordination."""
+
+    DEFAULT = 0
+    COORDINATION = 1
+
+
+class CoordinationType(enum.IntEnum):
+    """FindCoordinator key types."""
+
+    GROUP = 0
+    TRANSACTION = 1
+    SHARE = 2
+
+
+def _parse_bootstrap(servers: str | Iterable[str]) -> list[tuple[str, int]]:
+    items = servers.split(",") if isinstance(servers, str) else list(servers)
+    addresses = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        host = host if sep else item
+        addresses.append((host.strip("[]"), int(port) if sep else 9092))
+    if not addresses:
+        raise ValueError("bootstrap_servers names no address")
+    return addresses
+
+
+class AIOKafkaClient:
+    """The low-level client producers, consumers and the admin client are built on."""
+
+    def __init__(
+        self,
+        *,
+        loop: Any = None,
+        bootstrap_servers: str | Iterable[str] = "localhost",
+        client_id: str = "aiokafka-gen-" + __version__,
+        metadata_max_age_ms: int = 300000,
+        request_timeout_ms: int = 40000,
+        retry_backoff_ms: int = 100,
+        ssl_context: Any = None,
+        security_protocol: str = "PLAINTEXT",
+        api_version: str = "auto",
+        connections_max_idle_ms: int = 540000,
+        sasl_mechanism: str = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        sasl_oauth_token_provider: AbstractTokenProvider | None = None,
+        reconnect_backoff_ms: int = 50,
+        reconnect_backoff_max_ms: int = 1000,
+        max_in_flight_requests: int = 64,
+    ) -> None:
+        del loop, api_version  # accepted for aiokafka compatibility; versions are negotiated
+        self._bootstrap = _parse_bootstrap(bootstrap_servers)
+        self._config = ConnectionConfig(
+            client_id=client_id, security_protocol=security_protocol, ssl_context=ssl_context,
+            sasl_mechanism=sasl_mechanism, sasl_plain_username=sasl_plain_username,
+            sasl_plain_password=sasl_plain_password,
+            sasl_kerberos_service_name=sasl_kerberos_service_name,
+            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
+            sasl_oauth_token_provider=sasl_oauth_token_provider,
+            request_timeout_ms=request_timeout_ms, connections_max_idle_ms=connections_max_idle_ms,
+            max_in_flight_requests=max_in_flight_requests,
+        ).validate()  # fmt: skip
+        self.client_id = client_id
+        self._request_timeout_ms = request_timeout_ms
+        self._retry_backoff = retry_backoff_ms / 1000.0
+        self.cluster = ClusterMetadata(
+            metadata_max_age_ms=metadata_max_age_ms, retry_backoff_ms=retry_backoff_ms
+        )
+        self._backoff = ReconnectBackoff(reconnect_backoff_ms, reconnect_backoff_max_ms)
+        self._conns: dict[tuple[int, ConnectionGroup], BrokerConnection] = {}
+        self._conn_locks: dict[tuple[int, ConnectionGroup], asyncio.Lock] = {}
+        self._failures: dict[int, int] = {}
+        self._next_attempt: dict[int, float] = {}
+        self._last_error: dict[int, BaseException] = {}
+        self._topics: set[str] = set()
+        self._md_task: asyncio.Task[None] | None = None
+        self._md_event: asyncio.Event | None = None
+        self._md_future: asyncio.Future[bool] | None = None
+        self.metadata_requests = 0
+        self._coordinators: dict[tuple[int, str], int] = {}
+        self._coord_pending: dict[tuple[int, str], asyncio.Future[int]] = {}
+        self._coord_task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    async def bootstrap(self) -> None:
+        """Fetch metadata from the first bootstrap address that answers; start refreshing."""
+        last: BaseException | None = None
+        for host, port in self._bootstrap:
+            try:
+                await self._bootstrap_from(host, port)
+                break
+            except (KafkaConnectionError, KafkaTimeoutError, OSError) as exc:
+                log.info("bootstrap from %s:%d failed: %s", host, port, exc)
+                last = exc
+        else:
+            where = ",".join(f"{h}:{p}" for h, p in self._bootstrap)
+            raise KafkaConnectionError(f"unable to bootstrap from {where}") from last
+        if self._md_task is None:
+            self._md_event = asyncio.Event()
+            self._md_task = asyncio.get_running_loop().create_task(
+                self._md_loop(), name="aiokafka_gen-metadata"
+            )
+
+    async def _bootstrap_from(self, host: str, port: int) -> None:
+        conn = BrokerConnection(host, port, self._config)
+        try:
+            await conn.connect()
+            self.cluster.refresh_attempted()
+            response = await conn.send(self._metadata_request(conn))
+            self.metadata_requests += 1
+            self.cluster.update_metadata(response)
+        finally:
+            await conn.close()
+
+    async def close(self) -> None:
+        """Stop the refresh task and close every connection (idempotent)."""
+        self._closed = True
+        tasks = [t for t in (self._md_task, self._coord_task) if t is not None]
+        self._md_task = self._coord_task = None
+        for task in tasks:
+            task.cancel()
+        conns, self._conns = list(self._conns.values()), {}
+        closing = [asyncio.ensure_future(c.close()) for c in conns]
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(asyncio.gather(*tasks, *closing, return_exceptions=True))
+        self._fail_pending_lookups()
+
+    async def __aenter__(self) -> AIOKafkaClient:
+        await self.bootstrap()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # ---- the pool ----------------------------------------------------------------------
+    async def ready(
+        self, node_id: int, *, group: ConnectionGroup = ConnectionGroup.DEFAULT
+    ) -> bool:
+        """Is there (or can we open now) a ready connection to ``node_id``?"""
+        try:
+            await self._get_conn(node_id, group)
+        except (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError):
+            return False
+        return True
+
+    async def _get_conn(self, node_id: int, group: ConnectionGroup) -> BrokerConnection:
+        key = (node_id, group)
+        conn = self._conns.get(key)
+        if conn is not None and conn.connected():
+            return conn
+        async with self._conn_locks.setdefault(key, asyncio.Lock()):
+            return await self._get_conn_locked(node_id, key)
+
+    async def _get_conn_locked(
+        self, node_id: int, key: tuple[int, ConnectionGroup]
+    ) -> BrokerConnection:
+        conn = self._conns.get(key)
+        if conn is not None and conn.connected():
+            return conn
+        self._conns.pop(key, None)
+        self._check_backoff(node_id)
+        broker = self.cluster.broker_metadata(node_id)
+        if broker is None:
+            raise NodeNotReadyError(f"node {node_id} is not in the cluster metadata")
+        conn = BrokerConnection(broker.host, broker.port, self._config, node_id=node_id)
+        try:
+            await conn.connect()
+        except (KafkaConnectionError, KafkaTimeoutError) as exc:
+            self._record_failure(node_id, exc)
+            raise
+        self._failures.pop(node_id, None)
+        self._conns[key] = conn
+        return conn
+
+    def _check_backoff(self, node_id: int) -> None:
+        wait = self._next_attempt.get(node_id, 0.0) - asyncio.get_running_loop().time()
+        if wait > 0:
+            reason = self._last_error.get(node_id)
+            raise NodeNotReadyError(f"node {node_id}: reconnect backoff ({wait:.3f} s left)") from (
+                reason
+            )
+
+    def _record_failure(self, node_id: int, exc: BaseException) -> None:
+        failures = self._failures.get(node_id, 0) + 1
+        self._failures[node_id] = failures
+        self._last_error[node_id] = exc
+        delay = self._backoff.delay(failures)
+        self._next_attempt[node_id] = asyncio.get_running_loop().time() + delay
+        self.force_metadata_update()
+
+    # ---- requests ----------------------------------------------------------------------
+    async def send(
+        self,
+        node_id: int,
+        request: Message,
+        *,
+        group: ConnectionGroup = ConnectionGroup.DEFAULT,
+        api_version: int | None = None,
+        request_timeout_ms: float | None = None,
+    ) -> Any:
+        """Send ``request`` to ``node_id`` at the negotiated version (or ``api_version``).
+
+        Returns the response message (None for acks=0 Produce). A lost connection raises
+        KafkaConnectionError and schedules a metadata refresh."""
+        try:
+            conn = await self._get_conn(node_id, group)
+        except (KafkaConnectionError, KafkaTimeoutError) as exc:
+            raise NodeNotReadyError(f"node {node_id} is not ready") from exc
+        timeout = None if request_timeout_ms is None else request_timeout_ms / 1000.0
+        try:
+            return await conn.send(request, api_version=api_version, timeout=timeout)
+        except (KafkaConnectionError, KafkaTimeoutError):
+            self.force_metadata_update()
+            raise
+
+    def api_version_for(self, node_id: int, api_key: int) -> int | None:
+        """The version negotiated with ``node_id``'s open connection, if any."""
+        for (node, _), conn in self._conns.items():
+            if node == node_id and conn.versions is not None:
+                return conn.versions.version_for(api_key)
+        return None
+
+    def get_random_node(self) -> int | None:
+        brokers = list(self.cluster.brokers())
+        return random.choice(brokers).nodeId if brokers else None
+
+    def _ordered_nodes(self) -> list[int]:
+        connected = [n for (n, g), c in self._conns.items() if c.connected()]
+        others = [b.nodeId for b in self.cluster.brokers() if b.nodeId not in connected]
+        random.shuffle(others)
+        return list(dict.fromkeys(connected + others))
+
+    # ---- metadata ----------------------------------------------------------------------
+    def _metadata_request(self, conn: BrokerConnection, topics: Iterable[str] = ()) -> Message:
+        from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
+
+        names = sorted(topics)
+        assert conn.versions is not None
+        version = conn.versions.version_for(_METADATA)
+        wanted = [MetadataRequestTopic(name=n) for n in names] if names or version == 0 else None
+        return MetadataRequest(topics=wanted, allow_auto_topic_creation=bool(names))
+
+    def force_metadata_update(self) -> asyncio.Future[bool]:
+        """Ask for a refresh; calls before the refresh starts share one future and request."""
+        if self._md_future is None or self._md_future.done():
+            self._md_future = asyncio.get_running_loop().create_future()
+            if self._md_event is not None and not self._closed:
+                self._md_event.set()
+            else:
+                self._md_future.set_result(False)  # not bootstrapped (or closed): no refresh
+        return self._md_future
+
+    async def _md_loop(self) -> None:
+        assert self._md_event is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.cluster.ttl() / 1000.0):
+                    await self._md_event.wait()
+            self._md_event.clear()
+            waiter, self._md_future = self._md_future, None
+            ok = await self._refresh_metadata()
+            if waiter is not None and not waiter.done():
+                waiter.set_result(ok)
+            await asyncio.sleep(self._retry_backoff)
+
+    async def _refresh_metadata(self) -> bool:
+        self.cluster.refresh_attempted()
+        for node_id in self._ordered_nodes():
+            try:
+                conn = await self._get_conn(node_id, ConnectionGroup.DEFAULT)
+                response = await conn.send(self._metadata_request(conn, self._topics))
+            except KafkaError as exc:
+                log.debug("metadata from node %d failed: %s", node_id, exc)
+                continue
+            self.metadata_requests += 1
+            self.cluster.update_metadata(response)
+            return True
+        return await self._refresh_from_bootstrap()
+
+    async def _refresh_from_bootstrap(self) -> bool:
+        for host, port in self._bootstrap:
+            with contextlib.suppress(KafkaError, OSError):
+                await self._bootstrap_from(host, port)
+                return True
+        self.cluster.failed_update(KafkaConnectionError("no broker answered Metadata"))
+        return False
+
+    async def fetch_all_metadata(self) -> ClusterMetadata:
+        """A fresh ClusterMetadata with every topic (the client's own view is untouched)."""
+        for node_id in self._ordered_nodes():
+            with contextlib.suppress(KafkaError):
+                conn = await self._get_conn(node_id, ConnectionGroup.DEFAULT)
+                response = await conn.send(self._metadata_request(conn))
+                self.metadata_requests += 1
+                fresh = ClusterMetadata()
+                fresh.update_metadata(response)
+                return fresh
+        raise KafkaConnectionError("no broker answered Metadata")
+
+    def add_topic(self, topic: str) -> asyncio.Future[bool]:
+        """Track ``topic``; refreshes metadata when it is new."""
+        return self.set_topics(self._topics | {topic})
+
+    def set_topics(self, topics: Iterable[str]) -> asyncio.Future[bool]:
+        """Track exactly ``topics``; refreshes metadata when a topic is unknown yet."""
+        wanted = set(topics)
+        changed = bool(self.cluster.missing_topics(wanted)) or not wanted <= self._topics
+        self._topics = wanted
+        if changed:
+            return self.force_metadata_update()
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        done.set_result(True)
+        return done
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(self._topics)
+
+    # ---- coordinators ------------------------------------------------------------------
+    async def coordinator_lookup(self, coordinator_type: int, coordinator_key: str) -> int:
+        """The node id of the coordinator for ``coordinator_key`` (cached); retriable errors
+        (coordinator not available yet, ...) are retried within the request timeout."""
+        try:
+            async with asyncio.timeout(self._request_timeout_ms / 1000.0):
+                return await self._lookup_retrying(coordinator_type, coordinator_key)
+        except TimeoutError:
+            raise KafkaTimeoutError(f"no coordinator found for {coordinator_key!r}") from None
+
+    async def _lookup_retrying(self, coordinator_type: int, coordinator_key: str) -> int:
+        while True:
+            try:
+                return await self._lookup_once(coordinator_type, coordinator_key)
+            except KafkaError as exc:
+                if not exc.retriable:
+                    raise
+            await asyncio.sleep(self._retry_backoff)
+
+    async def _lookup_once(self, coordinator_type: int, coordinator_key: str) -> int:
+        key = (int(coordinator_type), coordinator_key)
+        if key in self._coordinators:
+            return self._coordinators[key]
+        future = self._coord_pending.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._coord_pending[key] = future
+            if self._coord_task is None or self._coord_task.done():
+                self._coord_task = asyncio.get_running_loop().create_task(self._lookup_batch())
+        return await asyncio.shield(future)
+
+    def coordinator_error(self, coordinator_type: int, coordinator_key: str, code: int) -> bool:
+        """Forget a cached coordinator after NOT_COORDINATOR-like errors; True if dropped."""
+        if code in _COORDINATOR_MOVED:
+            return self.invalidate_coordinator(coordinator_type, coordinator_key)
+        return False
+
+    def invalidate_coordinator(self, coordinator_type: int, coordinator_key: str) -> bool:
+        return self._coordinators.pop((int(coordinator_type), coordinator_key), None) is not None
+
+    async def _lookup_batch(self) -> None:
+        await asyncio.sleep(0)  # let lookups made in the same iteration join the batch
+        batch, self._coord_pending = self._coord_pending, {}
+        by_type: dict[int, list[str]] = {}
+        for kind, name in batch:
+            by_type.setdefault(kind, []).append(name)
+        for kind, names in by_type.items():
+            try:
+                results = await self._find_coordinators(kind, names)
+            except BaseException as exc:
+                _fail_all([batch[(kind, n)] for n in names], exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for name in names:
+                _settle(batch[(kind, name)], results.get(name))
+
+    async def _find_coordinators(self, kind: int, names: list[str]) -> dict[str, Any]:
+        from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
+
+        node_id = await self._any_ready_node()
+        version = self.api_version_for(node_id, _FIND_COORDINATOR) or 0
+        if version >= 4:
+            request = FindCoordinatorRequest(key_type=kind, coordinator_keys=names)
+            response = await self.send(node_id, request)
+            return {c.key: self._coordinator(kind, c) for c in response.coordinators}
+        found = {}
+        for name in names:
+            single = FindCoordinatorRequest(key=name, key_type=kind)
+            found[name] = self._coordinator(kind, await self.send(node_id, single), name)
+        return found
+
+    def _coordinator(self, kind: int, item: Any, name: str | None = None) -> int | BaseException:
+        key = (kind, item.key if name is None else name)
+        if item.error_code:
+            return broker_error(item.error_code)(item.error_message or f"coordinator for {key[1]}")
+        self.cluster.add_coordinator(item.node_id, item.host, item.port)
+        self._coordinators[key] = item.node_id
+        return int(item.node_id)
+
+    async def _any_ready_node(self) -> int:
+        for node_id in self._ordered_nodes():
+            if await self.ready(node_id):
+                return node_id
+        self.force_metadata_update()
+        raise NodeNotReadyError("no broker is reachable")
+
+    def _fail_pending_lookups(self) -> None:
+        pending, self._coord_pending = self._coord_pending, {}
+        _fail_all(list(pending.values()), KafkaConnectionError("client closed"))
+
+    # ---- repr --------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("running" if self._md_task else "new")
+        conns = ", ".join(
+            f"{node}/{group.name.lower()}:{conn.state.name.lower()}"
+            for (node, group), conn in sorted(self._conns.items())
+        )
+        boot = ",".join(f"{h}:{p}" for h, p in self._bootstrap)
+        return (
+            f"<AIOKafkaClient {state} bootstrap={boot} {self._config.security_protocol}"
+            f" cluster_id={self.cluster.cluster_id!r} brokers={len(self.cluster.brokers())}"
+            f" topics={len(self._topics)} connections=[{conns}]>"
+        )
+
+
+def _settle(future: asyncio.Future[int], result: int | BaseException | None) -> None:
+    if future.done():
+        return
+    if result is None:
+        result = KafkaError("FindCoordinator answer lacks this key")
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+        future.exception()  # a caller that went away must not log "never retrieved"
+    else:
+        future.set_result(result)
+
+
+def _fail_all(futures: list[asyncio.Future[int]], exc: BaseException) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if isinstance(exc, asyncio.CancelledError):
+            future.cancel()
+        else:
+            future.set_exception(exc)
+            future.exception()

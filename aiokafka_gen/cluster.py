@@ -1,0 +1,247 @@
+"""``ClusterMetadata``: what the client knows about the cluster, as plain data.
+
+Brokers (with rack), controller, cluster id, topics with ids, partitions with leader,
+leader epoch, replicas, ISR and offline replicas; updated in one step from a Metadata
+response, after which listeners are called. It also keeps the refresh bookkeeping
+(``ttl()``, ``request_update()``, ``failed_update()``) so the client's refresh loop can ask
+when to fetch next. Must not do I/O, hold futures or know connections; time comes from an
+injectable clock. Method names follow aiokafka's ``ClusterMetadata``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka_gen.structs import BrokerMetadata, PartitionMetadata, TopicPartition
+
+__all__ = ["ClusterMetadata", "TopicMetadata"]
+
+log = logging.getLogger("aiokafka_gen.cluster")
+_UNKNOWN_TOPIC = 3
+_LEADER_NOT_AVAILABLE = 5
+_TOPIC_AUTHORIZATION_FAILED = 29
+_INVALID_TOPIC = 17
+Listener = Callable[["ClusterMetadata"], Any]
+
+
+@dataclass(frozen=True)
+class TopicMetadata:
+    """One topic of a Metadata response."""
+
+    name: str
+    topic_id: uuid.UUID
+    is_internal: bool
+    error_code: int
+    partitions: dict[int, PartitionMetadata] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    brokers: dict[int, BrokerMetadata]
+    topics: dict[str, TopicMetadata]
+    controller_id: int | None
+    cluster_id: str | None
+    unauthorized: frozenset[str]
+    invalid: frozenset[str]
+
+
+_EMPTY = _Snapshot({}, {}, None, None, frozenset(), frozenset())
+
+
+def _partition(topic: str, raw: Any) -> PartitionMetadata:
+    return PartitionMetadata(
+        topic, raw.partition_index, raw.leader_id, list(raw.replica_nodes),
+        list(raw.isr_nodes), raw.error_code, raw.leader_epoch, tuple(raw.offline_replicas),
+    )  # fmt: skip
+
+
+def _topic(raw: Any) -> TopicMetadata:
+    partitions = {p.partition_index: _partition(raw.name, p) for p in raw.partitions}
+    return TopicMetadata(raw.name, raw.topic_id, raw.is_internal, raw.error_code, partitions)
+
+
+def _snapshot(response: Any) -> _Snapshot:
+    brokers = {
+        b.node_id: BrokerMetadata(b.node_id, b.host, b.port, b.rack) for b in response.brokers
+    }
+    named = [t for t in response.topics if t.name is not None]
+    topics = {t.name: _topic(t) for t in named if t.error_code in (0, _LEADER_NOT_AVAILABLE)}
+    unauthorized = {t.name for t in named if t.error_code == _TOPIC_AUTHORIZATION_FAILED}
+    invalid = {t.name for t in named if t.error_code == _INVALID_TOPIC}
+    controller = response.controller_id if response.controller_id >= 0 else None
+    return _Snapshot(brokers, topics, controller, response.cluster_id,
+                     frozenset(unauthorized), frozenset(invalid))  # fmt: skip
+
+
+class ClusterMetadata:
+    """The client's view of the cluster; replaced wholesale by ``update_metadata``."""
+
+    def __init__(
+        self,
+        *,
+        metadata_max_age_ms: float = 300000,
+        retry_backoff_ms: float = 100,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.metadata_max_age_ms = metadata_max_age_ms
+        self.retry_backoff_ms = retry_backoff_ms
+        self._clock = clock
+        self._data = _EMPTY
+        self._coordinators: dict[int, BrokerMetadata] = {}
+        self._listeners: list[Listener] = []
+        self._last_refresh_ms = 0.0
+        self._last_attempt_ms = 0.0
+        self._need_update = True
+        self.updates = 0
+
+    # ---- brokers -----------------------------------------------------------------------
+    def brokers(self) -> set[BrokerMetadata]:
+        return set(self._data.brokers.values())
+
+    def broker_metadata(self, node_id: int) -> BrokerMetadata | None:
+        """A broker by id (coordinators learnt from FindCoordinator included)."""
+        return self._data.brokers.get(node_id) or self._coordinators.get(node_id)
+
+    def add_coordinator(self, node_id: int, host: str, port: int, rack: str | None = None) -> None:
+        self._coordinators[node_id] = BrokerMetadata(node_id, host, port, rack)
+
+    @property
+    def controller(self) -> BrokerMetadata | None:
+        cid = self._data.controller_id
+        return None if cid is None else self._data.brokers.get(cid)
+
+    @property
+    def cluster_id(self) -> str | None:
+        return self._data.cluster_id
+
+    # ---- topics and partitions ---------------------------------------------------------
+    def topics(self, exclude_internal_topics: bool = True) -> set[str]:
+        return {
+            name
+            for name, topic in self._data.topics.items()
+            if not (exclude_internal_topics and topic.is_internal)
+        }
+
+    @property
+    def internal_topics(self) -> set[str]:
+        return {name for name, topic in self._data.topics.items() if topic.is_internal}
+
+    @property
+    def unauthorized_topics(self) -> set[str]:
+        return set(self._data.unauthorized)
+
+    @property
+    def invalid_topics(self) -> set[str]:
+        return set(self._data.invalid)
+
+    def topic_metadata(self, topic: str) -> TopicMetadata | None:
+        return self._data.topics.get(topic)
+
+    def topic_id(self, topic: str) -> uuid.UUID | None:
+        found = self._data.topics.get(topic)
+        return None if found is None else found.topic_id
+
+    def topic_name(self, topic_id: uuid.UUID) -> str | None:
+        for name, topic in self._data.topics.items():
+            if topic.topic_id == topic_id:
+                return name
+        return None
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        found = self._data.topics.get(topic)
+        return None if found is None else set(found.partitions)
+
+    def available_partitions_for_topic(self, topic: str) -> set[int] | None:
+        """Partitions that currently have a leader."""
+        found = self._data.topics.get(topic)
+        if found is None:
+            return None
+        return {p for p, meta in found.partitions.items() if meta.leader >= 0}
+
+    def partition_metadata(self, partition: TopicPartition) -> PartitionMetadata | None:
+        found = self._data.topics.get(partition.topic)
+        return None if found is None else found.partitions.get(partition.partition)
+
+    def leader_for_partition(self, partition: TopicPartition) -> int | None:
+        """The leader's node id, -1 when the partition has none, None when unknown."""
+        meta = self.partition_metadata(partition)
+        return None if meta is None else meta.leader
+
+    def leader_epoch(self, partition: TopicPartition) -> int | None:
+        meta = self.partition_metadata(partition)
+        return None if meta is None else meta.leader_epoch
+
+    def partitions_for_broker(self, node_id: int) -> set[TopicPartition] | None:
+        found = {
+            TopicPartition(name, p)
+            for name, topic in self._data.topics.items()
+            for p, meta in topic.partitions.items()
+            if meta.leader == node_id
+        }
+        return found or None
+
+    # ---- refresh bookkeeping -----------------------------------------------------------
+    def _now_ms(self) -> float:
+        return self._clock() * 1000.0
+
+    def request_update(self) -> None:
+        """Ask for a refresh as soon as the retry backoff allows (see ``ttl()``)."""
+        self._need_update = True
+
+    @property
+    def need_update(self) -> bool:
+        return self._need_update
+
+    def ttl(self) -> float:
+        """Milliseconds until the next refresh is due (0 = now)."""
+        now = self._now_ms()
+        if self._need_update:
+            due = self._last_attempt_ms + self.retry_backoff_ms
+        else:
+            due = self._last_refresh_ms + self.metadata_max_age_ms
+        return max(0.0, due - now)
+
+    def refresh_attempted(self) -> None:
+        self._last_attempt_ms = self._now_ms()
+
+    def failed_update(self, exception: BaseException | None = None) -> None:
+        """A refresh failed: retry after the backoff."""
+        self._need_update = True
+        self._last_attempt_ms = self._now_ms()
+        log.debug("metadata refresh failed: %s", exception)
+
+    def update_metadata(self, response: Any) -> None:
+        """Replace the view with a Metadata response's content, then call the listeners."""
+        self._data = _snapshot(response)
+        now = self._now_ms()
+        self._last_refresh_ms = self._last_attempt_ms = now
+        self._need_update = any(
+            t.error_code == _LEADER_NOT_AVAILABLE
+            or any(p.leader < 0 for p in t.partitions.values())
+            for t in self._data.topics.values()
+        )
+        self.updates += 1
+        for listener in list(self._listeners):
+            listener(self)
+
+    def missing_topics(self, wanted: Iterable[str]) -> set[str]:
+        return {name for name in wanted if name not in self._data.topics}
+
+    # ---- listeners ---------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def __repr__(self) -> str:
+        return (
+            f"ClusterMetadata(cluster_id={self.cluster_id!r}, brokers={len(self._data.brokers)},"
+            f" topics={len(self._data.topics)}, controller={self._data.controller_id},"
+            f" updates={self.updates})"
+        )
