@@ -8,7 +8,9 @@ Errors are matched by class or code, never by message text.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import importlib
+from types import ModuleType
+from typing import Any, ClassVar
 
 __all__ = [
     "BrokerResponseError",
@@ -151,3 +153,27 @@ class MessageSizeTooLargeError(KafkaError):
 
 class RecordTooLargeError(KafkaError):
     """A fetched record does not fit max_partition_fetch_bytes."""
+
+
+# --- broker errors: generated per-code classes, loaded on first use ----------------------
+
+
+def _broker_errors() -> ModuleType:
+    return importlib.import_module("aiokafka_gen.messages.errors")
+
+
+def for_code(code: int) -> type[BrokerResponseError]:
+    """The exception class for a broker error code; unknown codes map to UnknownError."""
+    table: dict[int, type[BrokerResponseError]] = _broker_errors().ERRORS_BY_CODE
+    return table.get(code) or table[-1]
+
+
+def __getattr__(name: str) -> Any:
+    """Generated broker error classes (``UnknownTopicOrPartitionError``, ...) by name."""
+    if name[:1].isupper():
+        module = _broker_errors()
+        if name in module.__all__:
+            value = getattr(module, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

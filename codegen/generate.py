@@ -13,7 +13,7 @@ from typing import Any
 from codegen import error_names, names
 from codegen.load import ErrorRow, load_errors, load_source, load_specs
 from codegen.model import ModuleModel, build_module
-from codegen.render import format_python, render, render_module
+from codegen.render import format_many, format_python, render, render_module
 from codegen.spec import MessageSpec
 from codegen.validate import validate
 
@@ -88,7 +88,8 @@ def generate(spec_dir: Path) -> dict[str, str]:
     """Every generated file, keyed by its path relative to the repository root."""
     source = load_source(spec_dir)
     models = [m for m in build_models(spec_dir) if not m.spec.valid_versions.empty]
-    files = {f"generated/{m.module}.py": render_module(m) for m in models}
+    sources = format_many([render_module(m) for m in models])
+    files = {f"generated/{m.module}.py": src for m, src in zip(models, sources, strict=True)}
     ctx: dict[str, Any] = {"kafka_version": source.kafka_version}
     class_modules = sorted((m.spec.name, m.module) for m in models)
     files["generated/_index.py"] = format_python(render(
@@ -102,9 +103,11 @@ def generate(spec_dir: Path) -> dict[str, str]:
     files["generated/_source.py"] = format_python(
         render("source.py.j2", jar_sha256=source.jar_sha256, **ctx)
     )
+    error_classes = _error_classes(load_errors(spec_dir))
+    defined = {e.class_name for e in error_classes}
+    aliases = {a: t for a, t in error_names.ALIASES.items() if t in defined}
     files["generated/errors.py"] = format_python(render(
-        "errors.py.j2", errors=_error_classes(load_errors(spec_dir)),
-        aliases=error_names.ALIASES, **ctx,
+        "errors.py.j2", errors=error_classes, aliases=aliases, **ctx,
     ))
     files[".env"] = f"KAFKA_VERSION={source.kafka_version}\n"
     return files

@@ -88,26 +88,26 @@ def dump_errors(jars: list[Path], work: Path) -> str:
     return _run(["java", "-cp", f"{classpath}:{classes}", "ErrorsDump"], work)
 
 
-def write_source(version: str, jar: Path) -> None:
+def write_source(version: str, jar: Path, spec_dir: Path) -> None:
     digest = hashlib.sha256(jar.read_bytes()).hexdigest()
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
     lines = [f"kafka_version={version}", f"jar=kafka-clients-{version}.jar"]
     lines += [f"jar_sha256={digest}", f"updated={today}"]
-    (SPEC_DIR / "SOURCE").write_text("\n".join(lines) + "\n")
+    (spec_dir / "SOURCE").write_text("\n".join(lines) + "\n")
 
 
-def update(version: str) -> list[str]:
-    """Vendor ``version``; return the human-readable change list."""
-    before = load_raw_specs(SPEC_DIR)
+def update(version: str, spec_dir: Path = SPEC_DIR) -> list[str]:
+    """Vendor ``version`` into spec_dir; return the human-readable change list."""
+    before = load_raw_specs(spec_dir)
     with tempfile.TemporaryDirectory(prefix="aiokafka-gen-specs-") as tmp:
         work = Path(tmp)
         jars = resolve_jars(version, work)
         clients = next(j for j in jars if j.name == f"kafka-clients-{version}.jar")
         errors_tsv = dump_errors(jars, work)
-        extract_specs(clients, SPEC_DIR)
-        (SPEC_DIR / "errors.tsv").write_text(errors_tsv)
-        write_source(version, clients)
-    return describe_changes(before, load_raw_specs(SPEC_DIR))
+        extract_specs(clients, spec_dir)
+        (spec_dir / "errors.tsv").write_text(errors_tsv)
+        write_source(version, clients, spec_dir)
+    return describe_changes(before, load_raw_specs(spec_dir))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -548,15 +548,15 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
                 o.finalized_features_epoch = _S_q.unpack_from(raw, rp)[0]
                 rp += 8
             elif tag == 2:
-                n101, rp = _read_ccount(raw, rp)
-                if n101 < 0:
+                n301, rp = _read_ccount(raw, rp)
+                if n301 < 0:
                     raise _null_error("FinalizedFeatures")
                 else:
-                    v101: list[FinalizedFeatureKey] = []
-                    for _ in range(n101):
-                        e101, rp = _d_FinalizedFeatureKey_3(raw, rp)
-                        v101.append(e101)
-                    o.finalized_features = v101
+                    v301: list[FinalizedFeatureKey] = []
+                    for _ in range(n301):
+                        e301, rp = _d_FinalizedFeatureKey_3(raw, rp)
+                        v301.append(e301)
+                    o.finalized_features = v301
             elif tag == 3:
                 o.zk_migration_ready = _S_o.unpack_from(raw, rp)[0]
                 rp += 1

@@ -289,15 +289,15 @@ def _d_BrokerHeartbeatRequest_2(buf: memoryview, pos: int) -> tuple[BrokerHeartb
                         v101.append(e101)
                     o.offline_log_dirs = v101
             elif tag == 1:
-                n101, rp = _read_ccount(raw, rp)
-                if n101 < 0:
+                n201, rp = _read_ccount(raw, rp)
+                if n201 < 0:
                     o.cordoned_log_dirs = None
                 else:
-                    v101: list[uuid.UUID] = []
-                    for _ in range(n101):
-                        e101, rp = _read_uuid(raw, rp)
-                        v101.append(e101)
-                    o.cordoned_log_dirs = v101
+                    v201: list[uuid.UUID] = []
+                    for _ in range(n201):
+                        e201, rp = _read_uuid(raw, rp)
+                        v201.append(e201)
+                    o.cordoned_log_dirs = v201
             else:
                 if unknown is None:
                     unknown = []
