@@ -162,7 +162,7 @@ class BrokerConnection:
             request = api_versions_request(version)
             response = await self._exchange(request, version, internal=True)
             try:
-                self.versions = read_api_versions(response.message, response.api_version)
+                self.versions = read_api_versions(response.message, version)
                 return
             except ApiVersionsRetry as retry:
                 version = retry.version
