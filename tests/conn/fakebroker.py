@@ -17,6 +17,7 @@ from aiokafka_gen.messages._index import APIS, request_class, request_header_ver
 from aiokafka_gen.messages.api_versions_response import ApiVersion, ApiVersionsResponse
 from aiokafka_gen.messages.request_header import RequestHeader
 from aiokafka_gen.messages.response_header import ResponseHeader
+
 from aiokafka_gen.protocol._message import Message
 from aiokafka_gen.protocol.negotiation import client_range
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka_gen.client import AIOKafkaClient
-from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ConnectionState
 from aiokafka_gen.messages.metadata_request import MetadataRequest
 from aiokafka_gen.messages.metadata_response import MetadataResponse, MetadataResponseBroker
+
+from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ConnectionState
 
 from .fakebroker import FakeBroker, Peer, answer_api_versions, forever
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.messages.metadata_response import (
     MetadataResponse,
     MetadataResponseBroker,
     MetadataResponsePartition,
     MetadataResponseTopic,
 )
+
+from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.structs import BrokerMetadata, TopicPartition
 
 TOPIC_ID = uuid.UUID(int=42)

@@ -12,6 +12,9 @@ import struct
 import tracemalloc
 
 import pytest
+from aiokafka_gen.messages.api_versions_response import ApiVersion, ApiVersionsResponse
+from aiokafka_gen.messages.metadata_request import MetadataRequest
+from aiokafka_gen.messages.metadata_response import MetadataResponse
 
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ConnectionState
 from aiokafka_gen.errors import (
@@ -20,9 +23,6 @@ from aiokafka_gen.errors import (
     KafkaProtocolError,
     KafkaTimeoutError,
 )
-from aiokafka_gen.messages.api_versions_response import ApiVersion, ApiVersionsResponse
-from aiokafka_gen.messages.metadata_request import MetadataRequest
-from aiokafka_gen.messages.metadata_response import MetadataResponse
 from aiokafka_gen.protocol.framing import CorrelationIdError, FrameSizeError
 
 from .fakebroker import FakeBroker, Peer, all_ranges, answer_api_versions, forever, frame
@@ -175,7 +175,8 @@ async def test_pipelined_requests_bounded_by_max_in_flight() -> None:
         for _ in range(3):
             for request in pending:
                 await peer.reply(request, MetadataResponse(cluster_id=str(request.correlation_id)))
-            pending = [await peer.read_request() for _ in range(2)] if len(peer.requests) < 7 else []
+            more = len(peer.requests) < 7
+            pending = [await peer.read_request() for _ in range(2)] if more else []
         await forever(peer)
 
     async with asyncio.timeout(GUARD), FakeBroker(script) as fb:

@@ -15,8 +15,9 @@ from aiokafka_gen.helpers import create_ssl_context
 
 def test_lifecycle_table() -> None:
     life = Lifecycle()
-    for event, state in [("connect", "CONNECTING"), ("connected", "HANDSHAKE"),
-                         ("ready", "READY"), ("reauth", "REAUTHENTICATING"), ("ready", "READY")]:  # fmt: skip
+    steps = [("connect", "CONNECTING"), ("connected", "HANDSHAKE"), ("ready", "READY"),
+             ("reauth", "REAUTHENTICATING"), ("ready", "READY")]  # fmt: skip
+    for event, state in steps:
         assert life.fire(event) is ConnectionState[state]
     with pytest.raises(IllegalStateError, match="connect"):
         life.fire("connect")

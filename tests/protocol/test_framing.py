@@ -5,8 +5,6 @@ from __future__ import annotations
 import struct
 
 import pytest
-
-from aiokafka_gen.errors import KafkaProtocolError
 from aiokafka_gen.messages.api_versions_request import ApiVersionsRequest
 from aiokafka_gen.messages.api_versions_response import ApiVersion, ApiVersionsResponse
 from aiokafka_gen.messages.metadata_request import MetadataRequest
@@ -14,6 +12,8 @@ from aiokafka_gen.messages.metadata_response import MetadataResponse
 from aiokafka_gen.messages.produce_request import ProduceRequest
 from aiokafka_gen.messages.request_header import RequestHeader
 from aiokafka_gen.messages.response_header import ResponseHeader
+
+from aiokafka_gen.errors import KafkaProtocolError
 from aiokafka_gen.protocol.framing import (
     NEED_DATA,
     CorrelationIdError,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaProtocolError
 from aiokafka_gen.messages._index import APIS
 from aiokafka_gen.messages.api_versions_response import ApiVersion, ApiVersionsResponse
+
+from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaProtocolError
 from aiokafka_gen.protocol.negotiation import (
     ApiVersionsRetry,
     BrokerVersions,
