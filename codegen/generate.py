@@ -61,21 +61,31 @@ def _api_rows(models: list[ModuleModel]) -> list[dict[str, Any]]:
         req, resp = requests[key], responses[key]
         if req.spec.valid_versions.empty:
             continue
-        rows.append({
-            "api_key": key, "name": req.spec.name.removesuffix("Request"),
-            "min": req.spec.valid_versions.lo, "max": req.spec.valid_versions.hi,
-            "flexible_min": req.flexible_min, "unstable": req.unstable,
-            "request_module": req.module, "request_class": req.spec.name,
-            "response_module": resp.module, "response_class": resp.spec.name,
-        })
+        rows.append(
+            {
+                "api_key": key,
+                "name": req.spec.name.removesuffix("Request"),
+                "min": req.spec.valid_versions.lo,
+                "max": req.spec.valid_versions.hi,
+                "flexible_min": req.flexible_min,
+                "unstable": req.unstable,
+                "request_module": req.module,
+                "request_class": req.spec.name,
+                "response_module": resp.module,
+                "response_class": resp.spec.name,
+            }
+        )
     return rows
 
 
 def _error_classes(rows: list[ErrorRow]) -> list[ErrorClass]:
     return [
         ErrorClass(
-            code=r.code, name=r.name, class_name=error_names.class_name(r.code, r.name),
-            retriable=r.retriable, invalid_metadata=r.invalid_metadata,
+            code=r.code,
+            name=r.name,
+            class_name=error_names.class_name(r.code, r.name),
+            retriable=r.retriable,
+            invalid_metadata=r.invalid_metadata,
             extra_base=error_names.EXTRA_BASES.get(r.code, ""),
             doc=names.docstring(f"Error {r.code} {r.name}: {r.message or 'no error'}"),
             message_literal=repr(r.message),
@@ -92,10 +102,15 @@ def generate(spec_dir: Path) -> dict[str, str]:
     files = {f"generated/{m.module}.py": src for m, src in zip(models, sources, strict=True)}
     ctx: dict[str, Any] = {"kafka_version": source.kafka_version}
     class_modules = sorted((m.spec.name, m.module) for m in models)
-    files["generated/_index.py"] = format_python(render(
-        "index.py.j2", apis=_api_rows(models), class_modules=class_modules,
-        always_v0=[str(API_VERSIONS_KEY)], **ctx,
-    ))
+    files["generated/_index.py"] = format_python(
+        render(
+            "index.py.j2",
+            apis=_api_rows(models),
+            class_modules=class_modules,
+            always_v0=[str(API_VERSIONS_KEY)],
+            **ctx,
+        )
+    )
     files["generated/__init__.py"] = format_python(
         render("init.py.j2", class_modules=class_modules, **ctx)
     )
@@ -106,8 +121,13 @@ def generate(spec_dir: Path) -> dict[str, str]:
     error_classes = _error_classes(load_errors(spec_dir))
     defined = {e.class_name for e in error_classes}
     aliases = {a: t for a, t in error_names.ALIASES.items() if t in defined}
-    files["generated/errors.py"] = format_python(render(
-        "errors.py.j2", errors=error_classes, aliases=aliases, **ctx,
-    ))
+    files["generated/errors.py"] = format_python(
+        render(
+            "errors.py.j2",
+            errors=error_classes,
+            aliases=aliases,
+            **ctx,
+        )
+    )
     files[".env"] = f"KAFKA_VERSION={source.kafka_version}\n"
     return files

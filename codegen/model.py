@@ -9,6 +9,7 @@ never renders text and never touches the file system.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from codegen import names
@@ -28,8 +29,15 @@ FIXED = {
 }
 _CODE_LETTER = {"?": "o"}
 _ALWAYS_IMPORTED = frozenset(
-    {"EMPTY", "ZERO_UUID", "null_error", "null_value", "read_tags", "read_unknown_tags",
-     "write_tags"}
+    {
+        "EMPTY",
+        "ZERO_UUID",
+        "null_error",
+        "null_value",
+        "read_tags",
+        "read_unknown_tags",
+        "write_tags",
+    }
 )
 # reader / writer helper names per (kind, compact, nullable); writers of bytes append.
 _READERS = {"string": "str", "bytes": "bytes", "records": "records"}
@@ -112,9 +120,16 @@ class FieldModel:
     def schema_args(self) -> str:
         spec = self.spec
         args = [
-            repr(self.attr), repr(self.json_name), repr(spec.type), _span(self.versions),
-            _span(spec.nullable_versions), _span(spec.tagged_versions), repr(spec.tag),
-            self.schema_default, repr(self.default_is_null), repr(spec.ignorable),
+            repr(self.attr),
+            repr(self.json_name),
+            repr(spec.type),
+            _span(self.versions),
+            _span(spec.nullable_versions),
+            _span(spec.tagged_versions),
+            repr(spec.tag),
+            self.schema_default,
+            repr(self.default_is_null),
+            repr(spec.ignorable),
             self.struct.name if self.struct else "None",
         ]
         if spec.flexible_versions is not None:
@@ -171,7 +186,9 @@ class ModuleModel:
     def doc(self) -> str:
         spec = self.spec
         key = "" if spec.api_key is None else f" (api key {spec.api_key})"
-        flex = "never flexible" if self.flexible_min is None else f"flexible from v{self.flexible_min}"
+        flex = (
+            "never flexible" if self.flexible_min is None else f"flexible from v{self.flexible_min}"
+        )
         return f"{spec.name}{key}: Kafka {spec.type}, versions {spec.valid_versions}, {flex}."
 
     @property
@@ -268,13 +285,13 @@ class _Builder:
                 defaults.append((fm.attr, fm.fresh_default))
                 if not fm.spec.ignorable:
                     checks.append((fm.attr, fm.nondefault_cond))
-        return Plan(flexible, _merge_fixed(steps, self), tuple(tagged), tuple(checks), tuple(defaults))
+        return Plan(
+            flexible, _merge_fixed(steps, self), tuple(tagged), tuple(checks), tuple(defaults)
+        )
 
     def tagged_step(self, fm: FieldModel, version: int) -> TaggedStep:
         assert fm.spec.tag is not None
-        steps = (self.step(fm, version, True),)
-        if steps[0].kind == "fixed":
-            steps = _merge_fixed(list(steps), self)
+        steps = _merge_fixed([self.step(fm, version, True)], self)
         return TaggedStep(fm.spec.tag, fm.attr, fm.nondefault_cond, fm.fresh_default, steps)
 
     def step(self, fm: FieldModel, version: int, flexible: bool) -> Step:
@@ -288,19 +305,27 @@ class _Builder:
             kind = "nstruct" if nullable else "struct"
             if nullable:
                 self.use("read_struct_marker")
-            return Step(kind, (fm.attr,), label, reader=_dec(fm.struct, version),
-                        writer=_enc(fm.struct, version), nullable=nullable,
-                        maybe_none=fm.py_type.endswith("| None"))
+            return Step(
+                kind,
+                (fm.attr,),
+                label,
+                reader=_dec(fm.struct, version),
+                writer=_enc(fm.struct, version),
+                nullable=nullable,
+                maybe_none=fm.py_type.endswith("| None"),
+            )
         return self.scalar_step(spec.type, fm.attr, label, compact, nullable)
 
-    def scalar_step(self, kafka_type: str, attr: str, label: str, compact: bool,
-                    nullable: bool) -> Step:
+    def scalar_step(
+        self, kafka_type: str, attr: str, label: str, compact: bool, nullable: bool
+    ) -> Step:
         if kafka_type in FIXED:
             code, size = FIXED[kafka_type]
             return Step("fixed", (attr,), label, code=code, size=size)
         if kafka_type == "uuid":
-            return Step("value", (attr,), label, reader=self.use("read_uuid"),
-                        writer=self.use("enc_uuid"))
+            return Step(
+                "value", (attr,), label, reader=self.use("read_uuid"), writer=self.use("enc_uuid")
+            )
         base = _READERS[kafka_type]
         prefix = ("n" if nullable else "") + ("c" if compact else "")
         reader = self.use(f"read_{prefix}{base}")
@@ -311,24 +336,29 @@ class _Builder:
     def array_step(self, fm: FieldModel, version: int, compact: bool, nullable: bool) -> Step:
         elem_kafka = element_type(fm.spec.type)
         counts = ("read_ccount", "enc_ccount") if compact else ("read_count", "enc_count")
-        base = Step("array", (fm.attr,), fm.spec.name, nullable=nullable,
-                    elem_type=fm.elem_py_type, count_reader=self.use(counts[0]),
-                    count_writer=self.use(counts[1]))
+        base = Step(
+            "array",
+            (fm.attr,),
+            fm.spec.name,
+            nullable=nullable,
+            elem_type=fm.elem_py_type,
+            count_reader=self.use(counts[0]),
+            count_writer=self.use(counts[1]),
+        )
         if fm.struct is not None:
-            return _replace(base, elem="struct", reader=_dec(fm.struct, version),
-                            writer=_enc(fm.struct, version))
+            return dataclasses.replace(
+                base,
+                elem="struct",
+                reader=_dec(fm.struct, version),
+                writer=_enc(fm.struct, version),
+            )
         if elem_kafka in FIXED:
             self.use("read_fixed_list")
             self.use("enc_fixed_list")
             code, size = FIXED[elem_kafka]
-            return _replace(base, elem="fixed", code=code, size=size)
+            return dataclasses.replace(base, elem="fixed", code=code, size=size)
         inner = self.scalar_step(elem_kafka, "", "", compact, False)
-        return _replace(base, elem=inner.kind, reader=inner.reader, writer=inner.writer)
-
-
-def _replace(step: Step, **changes: object) -> Step:
-    values = {**step.__dict__, **changes}
-    return Step(**values)  # type: ignore[arg-type]
+        return dataclasses.replace(base, elem=inner.kind, reader=inner.reader, writer=inner.writer)
 
 
 def _dec(struct: StructModel, version: int) -> str:
@@ -384,36 +414,68 @@ def _elem_py_type(kafka_type: str, struct: StructModel | None, builder: _Builder
         builder.needs_uuid = True
         return "uuid.UUID"
     return {
-        "bool": "bool", "float64": "float", "string": "str", "bytes": "bytes",
+        "bool": "bool",
+        "float64": "float",
+        "string": "str",
+        "bytes": "bytes",
         "records": "bytes | memoryview",
     }.get(kafka_type, "int")
 
 
-def _array_field(spec: FieldSpec, attr: str, elem: str, may_be_null: bool, null_default: bool,
-                 struct: StructModel | None) -> FieldModel:
+def _array_field(
+    spec: FieldSpec,
+    attr: str,
+    elem: str,
+    may_be_null: bool,
+    null_default: bool,
+    struct: StructModel | None,
+) -> FieldModel:
     py_type = f"list[{elem}] | None" if may_be_null else f"list[{elem}]"
     if null_default:
         return _plain(spec, attr, py_type, elem, "None", struct, null=True)
     return FieldModel(
-        spec, attr, names.json_name(spec.name), struct, py_type, elem, py_type,
-        "_EMPTY", f"[] if {attr} is _EMPTY else {attr}", "[]", f"o.{attr} != []", "None", False,
+        spec,
+        attr,
+        names.json_name(spec.name),
+        struct,
+        py_type,
+        elem,
+        py_type,
+        "_EMPTY",
+        f"[] if {attr} is _EMPTY else {attr}",
+        "[]",
+        f"o.{attr} != []",
+        "None",
+        False,
     )
 
 
-def _struct_field(spec: FieldSpec, attr: str, struct: StructModel, may_be_null: bool,
-                  null_default: bool) -> FieldModel:
+def _struct_field(
+    spec: FieldSpec, attr: str, struct: StructModel, may_be_null: bool, null_default: bool
+) -> FieldModel:
     if null_default:
         return _plain(spec, attr, f"{struct.name} | None", struct.name, "None", struct, null=True)
     py_type = f"{struct.name} | None" if may_be_null else struct.name
     return FieldModel(
-        spec, attr, names.json_name(spec.name), struct, py_type, struct.name,
-        f"{struct.name} | None", "None", f"{struct.name}() if {attr} is None else {attr}",
-        f"{struct.name}()", f"o.{attr} != {struct.name}()", "None", False,
+        spec,
+        attr,
+        names.json_name(spec.name),
+        struct,
+        py_type,
+        struct.name,
+        f"{struct.name} | None",
+        "None",
+        f"{struct.name}() if {attr} is None else {attr}",
+        f"{struct.name}()",
+        f"o.{attr} != {struct.name}()",
+        "None",
+        False,
     )
 
 
-def _scalar_field(spec: FieldSpec, attr: str, py: str, may_be_null: bool,
-                  null_default: bool) -> FieldModel:
+def _scalar_field(
+    spec: FieldSpec, attr: str, py: str, may_be_null: bool, null_default: bool
+) -> FieldModel:
     if null_default or (spec.type == "records" and spec.default is None):
         return _plain(spec, attr, f"{py} | None", py, "None", None, null=True)
     literal = _scalar_default(spec)
@@ -421,12 +483,30 @@ def _scalar_field(spec: FieldSpec, attr: str, py: str, may_be_null: bool,
     return _plain(spec, attr, py_type, py, literal, None, null=False)
 
 
-def _plain(spec: FieldSpec, attr: str, py_type: str, elem: str, literal: str,
-           struct: StructModel | None, null: bool) -> FieldModel:
+def _plain(
+    spec: FieldSpec,
+    attr: str,
+    py_type: str,
+    elem: str,
+    literal: str,
+    struct: StructModel | None,
+    null: bool,
+) -> FieldModel:
     cond = f"o.{attr} is not None" if literal == "None" else f"o.{attr} != {literal}"
     return FieldModel(
-        spec, attr, names.json_name(spec.name), struct, py_type, elem, py_type, literal,
-        attr, literal, cond, literal, null,
+        spec,
+        attr,
+        names.json_name(spec.name),
+        struct,
+        py_type,
+        elem,
+        py_type,
+        literal,
+        attr,
+        literal,
+        cond,
+        literal,
+        null,
     )
 
 
@@ -460,8 +540,9 @@ def _default_literal(kind: str, value: str | int | float | bool | None) -> str:
 # --- entry point ---------------------------------------------------------------------------
 
 
-def build_module(spec: MessageSpec, kafka_version: str, source_file: str,
-                 unstable: bool) -> ModuleModel:
+def build_module(
+    spec: MessageSpec, kafka_version: str, source_file: str, unstable: bool
+) -> ModuleModel:
     """The complete model of one spec file's generated module."""
     builder = _Builder(spec)
     top = builder.struct_for(spec.name, spec.name, spec.fields)
@@ -471,8 +552,14 @@ def build_module(spec: MessageSpec, kafka_version: str, source_file: str,
     for model in builder.order:
         builder.build_plans(model)
     return ModuleModel(
-        spec=spec, module=names.module_name(spec.name), kafka_version=kafka_version,
-        source_file=source_file, message=top, structs=builder.order,
-        struct_consts=dict(sorted(builder.struct_consts.items())), helpers=builder.helpers,
-        needs_uuid=builder.needs_uuid, unstable=unstable,
+        spec=spec,
+        module=names.module_name(spec.name),
+        kafka_version=kafka_version,
+        source_file=source_file,
+        message=top,
+        structs=builder.order,
+        struct_consts=dict(sorted(builder.struct_consts.items())),
+        helpers=builder.helpers,
+        needs_uuid=builder.needs_uuid,
+        unstable=unstable,
     )

@@ -40,7 +40,7 @@ def docstring(text: str) -> str:
 
 def int_literal(value: str | int | float | bool) -> int:
     """Spec integer defaults: JSON numbers, decimal strings or hex strings (``0x7fffffff``)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError(f"not an integer default: {value!r}")
     if isinstance(value, int):
         return value

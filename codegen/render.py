@@ -18,7 +18,7 @@ from codegen.model import ModuleModel
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BLACK_MODE = black.Mode(
-    target_versions={black.TargetVersion.PY311}, line_length=100, magic_trailing_comma=True
+    target_versions={black.mode.TargetVersion.PY311}, line_length=100, magic_trailing_comma=True
 )
 
 

@@ -12,7 +12,20 @@ from codegen.load import SpecError
 from codegen.spec import MAX_VERSION, FieldSpec, MessageSpec, VersionRange
 
 PRIMITIVES = frozenset(
-    "bool int8 int16 int32 int64 uint16 uint32 float64 uuid string bytes records".split()
+    [
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint16",
+        "uint32",
+        "float64",
+        "uuid",
+        "string",
+        "bytes",
+        "records",
+    ]
 )
 NULLABLE_KINDS = frozenset({"string", "bytes", "records"})
 

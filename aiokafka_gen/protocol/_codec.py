@@ -367,4 +367,3 @@ def write_tags(
         out.append(uvarint(tag))
         out.append(uvarint(len(data)))
         out.append(data)
-

@@ -81,7 +81,7 @@ class Struct:
     _unknown_tags: UnknownTags | None
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in self.FIELDS) + (self._unknown_tags,)
+        return (*(getattr(self, f.name) for f in self.FIELDS), self._unknown_tags)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -73,8 +73,16 @@ def test_fixture_roundtrips(package: ModuleType) -> None:
     cls: Any = package.QuirkRequest
     obj = cls(items=[item_cls(key="k")], note="hi", old=5)
     assert obj.encode(1) == bytes.fromhex(
-        "7fffffff" "01" "02" "026b" "00"  # max_bytes, flag, items (compact), item tags
-        "01" "00" "03" "03" "6869"  # one tag: 0, size 3, compact "hi" (uvarint 2+1)
+        "7fffffff"
+        "01"
+        "02"
+        "026b"
+        "00"  # max_bytes, flag, items (compact), item tags
+        "01"
+        "00"
+        "03"
+        "03"
+        "6869"  # one tag: 0, size 3, compact "hi" (uvarint 2+1)
     )
     with pytest.raises(FieldVersionError):
         obj.encode(0)  # the tagged note is not in v0 and not ignorable
@@ -117,8 +125,13 @@ def test_spec_error_exit_code(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "snake"),
-    [("ThrottleTimeMs", "throttle_time_ms"), ("validateOnly", "validate_only"),
-     ("IsrNodes", "isr_nodes"), ("TopicID", "topic_id"), ("From", "from_")],
+    [
+        ("ThrottleTimeMs", "throttle_time_ms"),
+        ("validateOnly", "validate_only"),
+        ("IsrNodes", "isr_nodes"),
+        ("TopicID", "topic_id"),
+        ("From", "from_"),
+    ],
 )
 def test_snake_case(name: str, snake: str) -> None:
     assert snake_case(name) == snake

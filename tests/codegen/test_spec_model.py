@@ -32,9 +32,7 @@ def test_none_is_empty() -> None:
 
 def test_unknown_key_fails_loudly() -> None:
     with pytest.raises(ValidationError, match="brandNewKey"):
-        FieldSpec.model_validate(
-            {"name": "A", "type": "int32", "versions": "0+", "brandNewKey": 1}
-        )
+        FieldSpec.model_validate({"name": "A", "type": "int32", "versions": "0+", "brandNewKey": 1})
 
 
 def test_string_tag_and_tagged_versions_default() -> None:
@@ -48,8 +46,15 @@ def test_string_tag_and_tagged_versions_default() -> None:
 
 def test_message_spec_camel_case_keys() -> None:
     spec = MessageSpec.model_validate(
-        {"apiKey": 1, "type": "request", "name": "X", "validVersions": "0-1",
-         "flexibleVersions": "none", "latestVersionUnstable": True, "fields": []}
+        {
+            "apiKey": 1,
+            "type": "request",
+            "name": "X",
+            "validVersions": "0-1",
+            "flexibleVersions": "none",
+            "latestVersionUnstable": True,
+            "fields": [],
+        }
     )
     assert spec.api_key == 1 and spec.latest_version_unstable
     assert spec.flexible_versions.empty

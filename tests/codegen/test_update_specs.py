@@ -14,21 +14,33 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def spec(name: str, versions: str, fields: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"name": name, "apiKey": 1, "type": "request", "validVersions": versions,
-            "fields": fields, **extra}
+    return {
+        "name": name,
+        "apiKey": 1,
+        "type": "request",
+        "validVersions": versions,
+        "fields": fields,
+        **extra,
+    }
 
 
 def test_describe_changes() -> None:
     old = {
-        "ARequest": spec("ARequest", "0-3", [{"name": "X", "versions": "0+"},
-                                             {"name": "Y", "versions": "1+"}]),
+        "ARequest": spec(
+            "ARequest", "0-3", [{"name": "X", "versions": "0+"}, {"name": "Y", "versions": "1+"}]
+        ),
         "GoneRequest": spec("GoneRequest", "0", []),
     }
     new = {
-        "ARequest": spec("ARequest", "1-4", [{"name": "X", "versions": "2+"},
-                                             {"name": "Z", "versions": "4+",
-                                              "fields": [{"name": "W", "versions": "4+"}]}],
-                         latestVersionUnstable=True),
+        "ARequest": spec(
+            "ARequest",
+            "1-4",
+            [
+                {"name": "X", "versions": "2+"},
+                {"name": "Z", "versions": "4+", "fields": [{"name": "W", "versions": "4+"}]},
+            ],
+            latestVersionUnstable=True,
+        ),
         "NewRequest": spec("NewRequest", "0+", []),
     }
     lines = describe_changes(old, new)

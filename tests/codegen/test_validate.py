@@ -12,8 +12,15 @@ from codegen.validate import validate
 
 
 def spec(fields: list[dict[str, Any]], **extra: Any) -> MessageSpec:
-    data = {"apiKey": 1, "type": "request", "name": "TRequest", "validVersions": "0-3",
-            "flexibleVersions": "2+", "fields": fields, **extra}
+    data = {
+        "apiKey": 1,
+        "type": "request",
+        "name": "TRequest",
+        "validVersions": "0-3",
+        "flexibleVersions": "2+",
+        "fields": fields,
+        **extra,
+    }
     return MessageSpec.model_validate(data)
 
 
@@ -22,8 +29,14 @@ def field(name: str, kind: str = "int32", **extra: Any) -> dict[str, Any]:
 
 
 def tagged(name: str, tag: int, versions: str = "2+", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": "int32", "tag": tag, "taggedVersions": versions,
-            "versions": versions, **extra}
+    return {
+        "name": name,
+        "type": "int32",
+        "tag": tag,
+        "taggedVersions": versions,
+        "versions": versions,
+        **extra,
+    }
 
 
 def test_a_valid_spec_passes() -> None:
@@ -47,7 +60,8 @@ def test_a_valid_spec_passes() -> None:
         ([{"name": "B", "type": "int32", "versions": "2+", "tag": 0}], {}, "together"),
         (
             [field("A", "[]S", fields=[field("X")]), field("B", "[]S", fields=[field("Y")])],
-            {}, "defined twice",
+            {},
+            "defined twice",
         ),
         ([field("A")], {"flexibleVersions": "1-2"}, "open-ended"),
         ([field("A")], {"apiKey": None}, "apiKey"),

@@ -10,9 +10,9 @@ import functools
 import uuid
 from typing import Any
 
+from aiokafka_gen.messages import CLASS_MODULES, load_class
 from hypothesis import strategies as st
 
-from aiokafka_gen.messages import CLASS_MODULES, load_class
 from aiokafka_gen.protocol import FieldSchema, Message, Struct
 
 INT_RANGES = {
@@ -30,11 +30,7 @@ def all_classes() -> list[type[Message]]:
 
 
 def all_pairs() -> list[tuple[type[Message], int]]:
-    return [
-        (cls, v)
-        for cls in all_classes()
-        for v in range(cls.MIN_VERSION, cls.MAX_VERSION + 1)
-    ]
+    return [(cls, v) for cls in all_classes() for v in range(cls.MIN_VERSION, cls.MAX_VERSION + 1)]
 
 
 def pair_id(pair: tuple[type[Message], int]) -> str:
@@ -116,8 +112,17 @@ def message_strategy(cls: type[Message], version: int) -> st.SearchStrategy[Any]
 # --- deterministic filled instances -----------------------------------------------------
 
 _FILLED: dict[str, Any] = {
-    "bool": True, "int8": 7, "int16": 300, "int32": 70000, "int64": 2**40, "uint16": 65000,
-    "uint32": 2**31 + 5, "float64": 1.5, "string": "ab", "bytes": b"xy", "records": b"rec",
+    "bool": True,
+    "int8": 7,
+    "int16": 300,
+    "int32": 70000,
+    "int64": 2**40,
+    "uint16": 65000,
+    "uint32": 2**31 + 5,
+    "float64": 1.5,
+    "string": "ab",
+    "bytes": b"xy",
+    "records": b"rec",
     "uuid": uuid.UUID(int=0x0102030405060708090A0B0C0D0E0F10),
 }
 

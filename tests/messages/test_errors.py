@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from aiokafka_gen.messages.errors import ERRORS_BY_CODE
 
 from aiokafka_gen import errors
-from aiokafka_gen.messages.errors import ERRORS_BY_CODE
 
 
 def test_for_code_and_fallback() -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from aiokafka_gen.errors import FieldVersionError
 from aiokafka_gen.messages import (
     ApiVersionsResponse,
     DescribeTopicPartitionsRequest,
@@ -22,6 +20,8 @@ from aiokafka_gen.messages import (
 from aiokafka_gen.messages.api_versions_response import ApiVersion
 from aiokafka_gen.messages.describe_topic_partitions_request import Cursor, TopicRequest
 from aiokafka_gen.messages.metadata_request import MetadataRequestTopic
+
+from aiokafka_gen.errors import FieldVersionError
 
 TOPIC_ID = uuid.UUID("00112233-4455-6677-8899-aabbccddeeff")
 
@@ -34,9 +34,11 @@ def check(obj: object, version: int, expected: bytes) -> None:
 def test_heartbeat_v0_non_flexible() -> None:
     obj = HeartbeatRequest(group_id="g", generation_id=1, member_id="m")
     expected = bytes.fromhex(
-        "0001" "67"  # group_id: int16 length 1, "g"
+        "0001"
+        "67"  # group_id: int16 length 1, "g"
         "00000001"  # generation_id
-        "0001" "6d"  # member_id
+        "0001"
+        "6d"  # member_id
     )
     check(obj, 0, expected)
 
@@ -44,9 +46,11 @@ def test_heartbeat_v0_non_flexible() -> None:
 def test_heartbeat_v4_flexible_compact_strings_and_null() -> None:
     obj = HeartbeatRequest(group_id="g", generation_id=1, member_id="m", group_instance_id=None)
     expected = bytes.fromhex(
-        "02" "67"  # compact string: uvarint(len + 1)
+        "02"
+        "67"  # compact string: uvarint(len + 1)
         "00000001"
-        "02" "6d"
+        "02"
+        "6d"
         "00"  # group_instance_id: compact null
         "00"  # empty tag section
     )
@@ -63,20 +67,31 @@ def test_api_versions_response_v3_tagged_field() -> None:
     expected = bytes.fromhex(
         "0000"  # error_code
         "02"  # api_keys: compact array of 1
-        "0012" "0000" "0004" "00"  # ApiVersion + its (empty) tag section
+        "0012"
+        "0000"
+        "0004"
+        "00"  # ApiVersion + its (empty) tag section
         "00000000"  # throttle_time_ms
         "01"  # one tagged field (the defaults of tags 0, 2, 3 are not written)
-        "01" "08" "0000000000000005"  # tag 1, size 8, finalized_features_epoch
+        "01"
+        "08"
+        "0000000000000005"  # tag 1, size 8, finalized_features_epoch
     )
     check(obj, 3, expected)
 
 
 def test_unknown_tags_are_kept_and_written_back_in_order() -> None:
     wire = bytes.fromhex(
-        "0000" "01" "00000000"  # error_code, empty api_keys, throttle_time_ms
+        "0000"
+        "01"
+        "00000000"  # error_code, empty api_keys, throttle_time_ms
         "02"  # two tagged fields
-        "01" "08" "0000000000000005"  # known tag 1
-        "07" "02" "abcd"  # unknown tag 7
+        "01"
+        "08"
+        "0000000000000005"  # known tag 1
+        "07"
+        "02"
+        "abcd"  # unknown tag 7
     )
     obj = ApiVersionsResponse.decode(wire, 3)
     assert obj.finalized_features_epoch == 5
@@ -86,14 +101,17 @@ def test_unknown_tags_are_kept_and_written_back_in_order() -> None:
 
 def test_nullable_struct_marker() -> None:
     null_cursor = DescribeTopicPartitionsRequest(topics=[TopicRequest(name="t")])
-    check(null_cursor, 0, bytes.fromhex("02" "0274" "00" "000007d0" "ff" "00"))
+    check(null_cursor, 0, bytes.fromhex("02027400000007d0ff00"))
     with_cursor = DescribeTopicPartitionsRequest(
         topics=[], cursor=Cursor(topic_name="t", partition_index=3)
     )
     expected = bytes.fromhex(
         "01"  # empty compact array
         "000007d0"  # response_partition_limit default 2000
-        "01" "0274" "00000003" "00"  # cursor present marker, struct, its tags
+        "01"
+        "0274"
+        "00000003"
+        "00"  # cursor present marker, struct, its tags
         "00"
     )
     check(with_cursor, 0, expected)
@@ -107,8 +125,11 @@ def test_metadata_request_v10_uuid_and_null_name() -> None:
     expected = bytes.fromhex(
         "02"  # one topic
         "00112233445566778899aabbccddeeff"  # topic_id: 16 raw bytes
-        "00" "00"  # name: compact null; topic tag section
-        "01" "00" "00"  # allow_auto, include_cluster_ops (v8-10), include_topic_ops
+        "00"
+        "00"  # name: compact null; topic tag section
+        "01"
+        "00"
+        "00"  # allow_auto, include_cluster_ops (v8-10), include_topic_ops
         "00"
     )
     check(obj, 10, expected)
@@ -120,10 +141,8 @@ def test_metadata_request_null_topics_means_all() -> None:
 
 
 def test_request_header_v2_keeps_classic_client_id() -> None:
-    obj = RequestHeader(
-        request_api_key=3, request_api_version=12, correlation_id=7, client_id="c"
-    )
-    expected = bytes.fromhex("0003" "000c" "00000007" "0001" "63" "00")
+    obj = RequestHeader(request_api_key=3, request_api_version=12, correlation_id=7, client_id="c")
+    expected = bytes.fromhex("0003000c0000000700016300")
     check(obj, 2, expected)
 
 
@@ -137,4 +156,4 @@ def test_field_missing_from_version_is_a_typed_error() -> None:
 
 def test_ignorable_field_is_dropped_silently() -> None:
     obj = ApiVersionsResponse(throttle_time_ms=100)  # ignorable, absent in v0
-    assert obj.encode(0) == bytes.fromhex("0000" "00000000")
+    assert obj.encode(0) == bytes.fromhex("000000000000")

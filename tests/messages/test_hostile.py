@@ -5,12 +5,13 @@ failure is DecodeError: never IndexError/struct.error, never a hang or a huge al
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import pytest
+from aiokafka_gen.messages import ApiVersionsRequest, HeartbeatRequest, MetadataResponse
 
 from aiokafka_gen.errors import DecodeError, UnknownMessageVersionError
-from aiokafka_gen.messages import ApiVersionsRequest, HeartbeatRequest, MetadataResponse
 from aiokafka_gen.protocol import Message
 from messages.schema import all_pairs, filled, pair_id
 
@@ -18,10 +19,8 @@ PAIRS = all_pairs()
 
 
 def decode_or_decode_error(cls: type[Message], data: bytes, version: int) -> None:
-    try:
+    with contextlib.suppress(DecodeError):
         cls.decode(data, version)
-    except DecodeError:
-        pass
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=[pair_id(p) for p in PAIRS])
@@ -57,19 +56,19 @@ def test_random_garbage(pair: tuple[type[Message], int]) -> None:
 def test_absurd_classic_count_is_rejected_before_allocating() -> None:
     # throttle_time_ms, then brokers count 0x7fffffff in a 10-byte buffer
     with pytest.raises(DecodeError, match="exceeds"):
-        MetadataResponse.decode(bytes.fromhex("00000000" "7fffffff" "0000"), 5)
+        MetadataResponse.decode(bytes.fromhex("000000007fffffff0000"), 5)
 
 
 def test_absurd_compact_count_is_rejected() -> None:
     with pytest.raises(DecodeError, match="exceeds"):
-        MetadataResponse.decode(bytes.fromhex("00000000" "ffffffff0f" "00"), 12)
+        MetadataResponse.decode(bytes.fromhex("00000000ffffffff0f00"), 12)
 
 
 def test_negative_lengths_other_than_null() -> None:
     with pytest.raises(DecodeError, match="negative"):
         HeartbeatRequest.decode(bytes.fromhex("fffe"), 0)
     with pytest.raises(DecodeError, match="negative"):
-        MetadataResponse.decode(bytes.fromhex("00000000" "fffffffe"), 5)
+        MetadataResponse.decode(bytes.fromhex("00000000fffffffe"), 5)
 
 
 def test_null_where_not_nullable() -> None:
@@ -86,7 +85,7 @@ def test_varint_overflow() -> None:
 
 def test_bad_utf8() -> None:
     with pytest.raises(DecodeError, match="UTF-8"):
-        HeartbeatRequest.decode(bytes.fromhex("0002" "c328" "00000001" "0000"), 0)
+        HeartbeatRequest.decode(bytes.fromhex("0002c328000000010000"), 0)
 
 
 def test_unknown_version() -> None:

@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import json5
-
 import aiokafka_gen.messages as messages
+import json5
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "kafka_messages_json"
 
@@ -27,8 +26,8 @@ def test_index_matches_the_classes() -> None:
     for key, info in messages.APIS.items():
         request, response = messages.request_class(key), messages.response_class(key)
         assert request.API_KEY == response.API_KEY == key
-        assert (request.MIN_VERSION, request.MAX_VERSION) == (info.min_version, info.max_version)
-        assert request.FLEXIBLE_MIN == info.flexible_min
+        assert (info.min_version, info.max_version) == (request.MIN_VERSION, request.MAX_VERSION)
+        assert info.flexible_min == request.FLEXIBLE_MIN
         assert request.KIND == "request" and response.KIND == "response"
         assert response.UNSTABLE_LATEST == request.UNSTABLE_LATEST == info.unstable_latest
 
@@ -73,4 +72,4 @@ def test_cli_table_and_json() -> None:
 
 def test_kafka_version_matches_source() -> None:
     pinned = (SPEC_DIR / "SOURCE").read_text().split("kafka_version=")[1].split()[0]
-    assert messages.KAFKA_VERSION == pinned
+    assert pinned == messages.KAFKA_VERSION
