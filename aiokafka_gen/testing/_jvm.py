@@ -37,6 +37,7 @@ from ._tls import ensure_tls_files
 __all__ = ["DIR_PREFIX", "JvmBackend", "sweep_stale_dirs"]
 
 _POLL_S = 0.1
+_FORMAT_TIMEOUT_S = 120.0  # StorageTool is a short JVM run; not part of the readiness budget
 DIR_PREFIX = "aiokafka-gen-kafka-"
 OWNER_FILE = "owner.pid"
 
@@ -130,7 +131,7 @@ class JvmBackend:
         args += scram_format_args(self.spec)
         for feature in self.spec.features:
             args += ["--feature", feature]
-        self.runtime.run_checked("StorageTool", args, timeout=self.startup_timeout)
+        self.runtime.run_checked("StorageTool", args, timeout=_FORMAT_TIMEOUT_S)
 
     def bootstrap(self, listener: str) -> str:
         if listener not in self.spec.listeners:

@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,7 @@ TOOL_HEAP = ("-Xms64m", "-Xmx256m")
 TOOL_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto")
 BROKER_FLAGS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError")
 _PR_SET_PDEATHSIG = 1
+BROKER_OPTS_ENV = "AIOKAFKA_GEN_BROKER_JVM_OPTS"  # extra broker JVM flags, shell-quoted
 
 
 def tail(path: Path, lines: int = 80) -> str:
@@ -72,8 +74,9 @@ class JavaRuntime:
         """The java argv; ``cds`` holds flags from ``cds_flags``."""
         heap, flags = (BROKER_HEAP, BROKER_FLAGS) if broker else (TOOL_HEAP, TOOL_FLAGS)
         level = "broker" if broker else "tools"
+        extra = shlex.split(os.environ.get(BROKER_OPTS_ENV, "")) if broker else []
         return [
-            self.java, *heap, *flags, *cds, "-Djava.awt.headless=true",
+            self.java, *heap, *flags, *cds, *extra, "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.conf_dir / f'log4j2-{level}.properties'}",
             f"-Dlog4j.configuration=file:{self.conf_dir / f'log4j-{level}.properties'}",
             f"-Dkafka.logs.dir={self.conf_dir}",

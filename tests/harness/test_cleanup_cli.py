@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -146,3 +147,18 @@ def test_sigkilled_owner_leaves_no_jvm_and_its_dir_is_swept() -> None:
     assert Path(root).exists()
     assert Path(root) in sweep_stale_dirs()
     assert not Path(root).exists()
+
+
+def test_a_broker_that_is_not_ready_in_time_fails_clearly_and_cleans_up() -> None:
+    from aiokafka_gen.testing import ClusterStartError, KafkaCluster
+
+    cluster = KafkaCluster(startup_timeout=0.5)
+    with pytest.raises(ClusterStartError) as caught:
+        cluster.start()
+    message = str(caught.value)
+    assert "node 1 not ready after" in message and "last lines:" in message
+    log = re.search(r"log (/\S+/node-1/broker\.log)", message)
+    assert log is not None
+    root = str(Path(log.group(1)).parent.parent)
+    assert not cluster.started and not Path(root).exists()
+    assert _java_processes_mentioning(root) == []
