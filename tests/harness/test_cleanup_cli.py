@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from aiokafka_gen.testing import KafkaCluster
 from aiokafka_gen.testing._state import load_state, pid_alive
 
 pytestmark = pytest.mark.integration
@@ -162,3 +163,29 @@ def test_a_broker_that_is_not_ready_in_time_fails_clearly_and_cleans_up() -> Non
     root = str(Path(log.group(1)).parent.parent)
     assert not cluster.started and not Path(root).exists()
     assert _java_processes_mentioning(root) == []
+
+
+EXTERNAL_SESSION = """
+def test_uses_the_external_cluster(kafka_cluster, kafka_topic):
+    assert kafka_cluster.backend_name == "external"
+    assert kafka_cluster.nodes == [] and kafka_cluster.data_dir is None
+    print("TOPIC", kafka_topic(2))
+
+def test_secure_needs_our_own_broker(kafka_secure_cluster):
+    raise AssertionError("unreachable: skipped for the external backend")
+"""
+
+
+def test_external_backend_session(tmp_path: Path, kafka_cluster: KafkaCluster) -> None:
+    (tmp_path / "test_ext.py").write_text(EXTERNAL_SESSION)
+    env = os.environ | {"AIOKAFKA_GEN_BOOTSTRAP": kafka_cluster.bootstrap()}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-s", "-rs", "-p", "no:cacheprovider",
+         "test_ext.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and "1 passed, 1 skipped" in output, output
+    assert "only the one PLAINTEXT cluster" in output
+    topic = next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("TOPIC"))
+    assert topic in kafka_cluster.list_topics()  # created on our broker through the env var
