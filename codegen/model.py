@@ -32,6 +32,7 @@ _ALWAYS_IMPORTED = frozenset(
     {
         "EMPTY",
         "ZERO_UUID",
+        "count_error",
         "null_error",
         "null_value",
         "read_tags",
@@ -61,6 +62,7 @@ class Step:
     count_reader: str = ""
     count_writer: str = ""
     maybe_none: bool = False
+    compact: bool = False
 
 
 @dataclass(frozen=True)
@@ -335,17 +337,20 @@ class _Builder:
 
     def array_step(self, fm: FieldModel, version: int, compact: bool, nullable: bool) -> Step:
         elem_kafka = element_type(fm.spec.type)
-        counts = ("read_ccount", "enc_ccount") if compact else ("read_count", "enc_count")
+        if compact:
+            self.use("read_uvarint")
+            self.use("uvarint")
         base = Step(
             "array",
             (fm.attr,),
             fm.spec.name,
             nullable=nullable,
             elem_type=fm.elem_py_type,
-            count_reader=self.use(counts[0]),
-            count_writer=self.use(counts[1]),
+            compact=compact,
+            struct_var="" if compact else self.struct_const("i"),
         )
         if fm.struct is not None:
+            self.use("count_error")
             return dataclasses.replace(
                 base,
                 elem="struct",
@@ -353,10 +358,9 @@ class _Builder:
                 writer=_enc(fm.struct, version),
             )
         if elem_kafka in FIXED:
-            self.use("read_fixed_list")
-            self.use("enc_fixed_list")
             code, size = FIXED[elem_kafka]
             return dataclasses.replace(base, elem="fixed", code=code, size=size)
+        self.use("count_error")
         inner = self.scalar_step(elem_kafka, "", "", compact, False)
         return dataclasses.replace(base, elem=inner.kind, reader=inner.reader, writer=inner.writer)
 

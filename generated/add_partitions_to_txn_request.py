@@ -4,26 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -38,6 +37,7 @@ __all__ = [
     "AddPartitionsToTxnRequest",
 ]
 
+_S_i = _struct.Struct(">i")
 _S_qh = _struct.Struct(">qh")
 _S_qho = _struct.Struct(">qh?")
 
@@ -312,11 +312,15 @@ def _d_AddPartitionsToTxnTopic_0(buf: memoryview, pos: int) -> tuple[AddPartitio
     """Decode AddPartitionsToTxnTopic at versions 0, 1, 2."""
     o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o._unknown_tags = None
     return o, pos
 
@@ -329,20 +333,31 @@ def _e_AddPartitionsToTxnTopic_0(o: AddPartitionsToTxnTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_AddPartitionsToTxnTopic_3(buf: memoryview, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
     """Decode AddPartitionsToTxnTopic at versions 3, 4, 5."""
     o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -354,8 +369,8 @@ def _e_AddPartitionsToTxnTopic_3(o: AddPartitionsToTxnTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -370,16 +385,30 @@ def _d_AddPartitionsToTxnTransaction_4(
     o.transactional_id, pos = _read_cstr(buf, pos)
     o.producer_id, o.producer_epoch, o.verify_only = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[AddPartitionsToTxnTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_AddPartitionsToTxnTopic_3(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -394,7 +423,7 @@ def _e_AddPartitionsToTxnTransaction_4(
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_AddPartitionsToTxnTopic_3(e3, out)
     if o._unknown_tags is None:
@@ -411,14 +440,20 @@ def _d_AddPartitionsToTxnRequest_0(
     o.v3_and_below_transactional_id, pos = _read_str(buf, pos)
     o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("V3AndBelowTopics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[AddPartitionsToTxnTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_AddPartitionsToTxnTopic_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.v3_and_below_topics = v3
     o.transactions = []
     o._unknown_tags = None
@@ -436,7 +471,7 @@ def _e_AddPartitionsToTxnRequest_0(o: AddPartitionsToTxnRequest, out: list[_Buff
     if a3 is None:
         raise _null_value("V3AndBelowTopics")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_AddPartitionsToTxnTopic_0(e3, out)
 
@@ -449,17 +484,31 @@ def _d_AddPartitionsToTxnRequest_3(
     o.v3_and_below_transactional_id, pos = _read_cstr(buf, pos)
     o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("V3AndBelowTopics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[AddPartitionsToTxnTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_AddPartitionsToTxnTopic_3(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.v3_and_below_topics = v3
     o.transactions = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -474,7 +523,7 @@ def _e_AddPartitionsToTxnRequest_3(o: AddPartitionsToTxnRequest, out: list[_Buff
     if a3 is None:
         raise _null_value("V3AndBelowTopics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_AddPartitionsToTxnTopic_3(e3, out)
     if o._unknown_tags is None:
@@ -488,20 +537,34 @@ def _d_AddPartitionsToTxnRequest_4(
 ) -> tuple[AddPartitionsToTxnRequest, int]:
     """Decode AddPartitionsToTxnRequest at versions 4, 5."""
     o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Transactions")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[AddPartitionsToTxnTransaction] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_AddPartitionsToTxnTransaction_4(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.transactions = v1
     o.v3_and_below_transactional_id = ""
     o.v3_and_below_producer_id = 0
     o.v3_and_below_producer_epoch = 0
     o.v3_and_below_topics = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -520,7 +583,7 @@ def _e_AddPartitionsToTxnRequest_4(o: AddPartitionsToTxnRequest, out: list[_Buff
     if a1 is None:
         raise _null_value("Transactions")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_AddPartitionsToTxnTransaction_4(e1, out)
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -310,7 +311,11 @@ def _d_AddPartitionsToTxnPartitionResult_3(
     o = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
     o.partition_index, o.partition_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -332,14 +337,20 @@ def _d_AddPartitionsToTxnTopicResult_0(
     """Decode AddPartitionsToTxnTopicResult at versions 0, 1, 2."""
     o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ResultsByPartition")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AddPartitionsToTxnPartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AddPartitionsToTxnPartitionResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results_by_partition = v2
     o._unknown_tags = None
     return o, pos
@@ -355,7 +366,7 @@ def _e_AddPartitionsToTxnTopicResult_0(
     if a2 is None:
         raise _null_value("ResultsByPartition")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AddPartitionsToTxnPartitionResult_0(e2, out)
 
@@ -366,16 +377,30 @@ def _d_AddPartitionsToTxnTopicResult_3(
     """Decode AddPartitionsToTxnTopicResult at versions 3, 4, 5."""
     o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ResultsByPartition")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AddPartitionsToTxnPartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AddPartitionsToTxnPartitionResult_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results_by_partition = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -389,7 +414,7 @@ def _e_AddPartitionsToTxnTopicResult_3(
     if a2 is None:
         raise _null_value("ResultsByPartition")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AddPartitionsToTxnPartitionResult_3(e2, out)
     if o._unknown_tags is None:
@@ -404,16 +429,30 @@ def _d_AddPartitionsToTxnResult_4(
     """Decode AddPartitionsToTxnResult at versions 4, 5."""
     o = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
     o.transactional_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("TopicResults")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AddPartitionsToTxnTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AddPartitionsToTxnTopicResult_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topic_results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -425,7 +464,7 @@ def _e_AddPartitionsToTxnResult_4(o: AddPartitionsToTxnResult, out: list[_Buffer
     if a2 is None:
         raise _null_value("TopicResults")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AddPartitionsToTxnTopicResult_3(e2, out)
     if o._unknown_tags is None:
@@ -441,14 +480,20 @@ def _d_AddPartitionsToTxnResponse_0(
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AddPartitionsToTxnTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AddPartitionsToTxnTopicResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results_by_topic_v3_and_below = v2
     o.error_code = 0
     o.results_by_transaction = []
@@ -466,7 +511,7 @@ def _e_AddPartitionsToTxnResponse_0(o: AddPartitionsToTxnResponse, out: list[_Bu
     if a2 is None:
         raise _null_value("ResultsByTopicV3AndBelow")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AddPartitionsToTxnTopicResult_0(e2, out)
 
@@ -478,18 +523,32 @@ def _d_AddPartitionsToTxnResponse_3(
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AddPartitionsToTxnTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AddPartitionsToTxnTopicResult_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results_by_topic_v3_and_below = v2
     o.error_code = 0
     o.results_by_transaction = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -503,7 +562,7 @@ def _e_AddPartitionsToTxnResponse_3(o: AddPartitionsToTxnResponse, out: list[_Bu
     if a2 is None:
         raise _null_value("ResultsByTopicV3AndBelow")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AddPartitionsToTxnTopicResult_3(e2, out)
     if o._unknown_tags is None:
@@ -519,17 +578,31 @@ def _d_AddPartitionsToTxnResponse_4(
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ResultsByTransaction")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AddPartitionsToTxnResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AddPartitionsToTxnResult_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results_by_transaction = v2
     o.results_by_topic_v3_and_below = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -543,7 +616,7 @@ def _e_AddPartitionsToTxnResponse_4(o: AddPartitionsToTxnResponse, out: list[_Bu
     if a2 is None:
         raise _null_value("ResultsByTransaction")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AddPartitionsToTxnResult_4(e2, out)
     if o._unknown_tags is None:

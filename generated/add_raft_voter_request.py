@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -198,7 +201,11 @@ def _d_Listener_0(buf: memoryview, pos: int) -> tuple[Listener, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -221,17 +228,31 @@ def _d_AddRaftVoterRequest_0(buf: memoryview, pos: int) -> tuple[AddRaftVoterReq
     o.timeout_ms, o.voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.voter_directory_id, pos = _read_uuid(buf, pos)
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Listeners")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[Listener] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_Listener_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.listeners = v4
     o.ack_when_committed = True
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -247,7 +268,7 @@ def _e_AddRaftVoterRequest_0(o: AddRaftVoterRequest, out: list[_Buffer]) -> None
     if a4 is None:
         raise _null_value("Listeners")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_Listener_0(e4, out)
     if o._unknown_tags is None:
@@ -263,18 +284,32 @@ def _d_AddRaftVoterRequest_1(buf: memoryview, pos: int) -> tuple[AddRaftVoterReq
     o.timeout_ms, o.voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.voter_directory_id, pos = _read_uuid(buf, pos)
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Listeners")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[Listener] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_Listener_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.listeners = v4
     o.ack_when_committed = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -288,7 +323,7 @@ def _e_AddRaftVoterRequest_1(o: AddRaftVoterRequest, out: list[_Buffer]) -> None
     if a4 is None:
         raise _null_value("Listeners")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_Listener_0(e4, out)
     w(_S_o.pack(o.ack_when_committed))

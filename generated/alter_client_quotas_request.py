@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 _S_do = _struct.Struct(">d?")
+_S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
 
@@ -249,7 +251,11 @@ def _d_EntityData_1(buf: memoryview, pos: int) -> tuple[EntityData, int]:
     o = EntityData.__new__(EntityData)
     o.entity_type, pos = _read_cstr(buf, pos)
     o.entity_name, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -287,7 +293,11 @@ def _d_OpData_1(buf: memoryview, pos: int) -> tuple[OpData, int]:
     o.key, pos = _read_cstr(buf, pos)
     o.value, o.remove = _S_do.unpack_from(buf, pos)
     pos += 9
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -305,23 +315,35 @@ def _e_OpData_1(o: OpData, out: list[_Buffer]) -> None:
 def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
     o = EntryData.__new__(EntryData)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Entity")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[EntityData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_EntityData_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.entity = v1
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Ops")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OpData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OpData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.ops = v2
     o._unknown_tags = None
     return o, pos
@@ -334,14 +356,14 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Entity")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_EntityData_0(e1, out)
     a2 = o.ops
     if a2 is None:
         raise _null_value("Ops")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OpData_0(e2, out)
 
@@ -349,25 +371,49 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
 def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
     o = EntryData.__new__(EntryData)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Entity")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[EntityData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_EntityData_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.entity = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Ops")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OpData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OpData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.ops = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -378,14 +424,14 @@ def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Entity")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_EntityData_1(e1, out)
     a2 = o.ops
     if a2 is None:
         raise _null_value("Ops")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OpData_1(e2, out)
     if o._unknown_tags is None:
@@ -399,14 +445,20 @@ def _d_AlterClientQuotasRequest_0(
 ) -> tuple[AlterClientQuotasRequest, int]:
     """Decode AlterClientQuotasRequest at version 0."""
     o = AlterClientQuotasRequest.__new__(AlterClientQuotasRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Entries")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[EntryData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_EntryData_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.entries = v1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -421,7 +473,7 @@ def _e_AlterClientQuotasRequest_0(o: AlterClientQuotasRequest, out: list[_Buffer
     if a1 is None:
         raise _null_value("Entries")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_EntryData_0(e1, out)
     w(_S_o.pack(o.validate_only))
@@ -432,18 +484,32 @@ def _d_AlterClientQuotasRequest_1(
 ) -> tuple[AlterClientQuotasRequest, int]:
     """Decode AlterClientQuotasRequest at version 1."""
     o = AlterClientQuotasRequest.__new__(AlterClientQuotasRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Entries")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[EntryData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_EntryData_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.entries = v1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -454,7 +520,7 @@ def _e_AlterClientQuotasRequest_1(o: AlterClientQuotasRequest, out: list[_Buffer
     if a1 is None:
         raise _null_value("Entries")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_EntryData_1(e1, out)
     w(_S_o.pack(o.validate_only))

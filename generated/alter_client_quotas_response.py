@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -236,7 +237,11 @@ def _d_EntityData_1(buf: memoryview, pos: int) -> tuple[EntityData, int]:
     o = EntityData.__new__(EntityData)
     o.entity_type, pos = _read_cstr(buf, pos)
     o.entity_name, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -257,14 +262,20 @@ def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_nstr(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Entity")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[EntityData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_EntityData_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.entity = v3
     o._unknown_tags = None
     return o, pos
@@ -279,7 +290,7 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("Entity")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_EntityData_0(e3, out)
 
@@ -290,16 +301,30 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Entity")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[EntityData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_EntityData_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.entity = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -312,7 +337,7 @@ def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("Entity")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_EntityData_1(e3, out)
     if o._unknown_tags is None:
@@ -328,14 +353,20 @@ def _d_AlterClientQuotasResponse_0(
     o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Entries")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[EntryData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_EntryData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.entries = v2
     o._unknown_tags = None
     return o, pos
@@ -349,7 +380,7 @@ def _e_AlterClientQuotasResponse_0(o: AlterClientQuotasResponse, out: list[_Buff
     if a2 is None:
         raise _null_value("Entries")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_EntryData_0(e2, out)
 
@@ -361,16 +392,30 @@ def _d_AlterClientQuotasResponse_1(
     o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Entries")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[EntryData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_EntryData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.entries = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -382,7 +427,7 @@ def _e_AlterClientQuotasResponse_1(o: AlterClientQuotasResponse, out: list[_Buff
     if a2 is None:
         raise _null_value("Entries")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_EntryData_1(e2, out)
     if o._unknown_tags is None:

@@ -4,26 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -37,6 +36,8 @@ __all__ = [
     "AlterReplicaLogDir",
     "AlterReplicaLogDirsRequest",
 ]
+
+_S_i = _struct.Struct(">i")
 
 
 class AlterReplicaLogDirTopic(_Struct):
@@ -162,11 +163,15 @@ def _d_AlterReplicaLogDirTopic_1(buf: memoryview, pos: int) -> tuple[AlterReplic
     """Decode AlterReplicaLogDirTopic at version 1."""
     o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o._unknown_tags = None
     return o, pos
 
@@ -179,20 +184,31 @@ def _e_AlterReplicaLogDirTopic_1(o: AlterReplicaLogDirTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_AlterReplicaLogDirTopic_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
     """Decode AlterReplicaLogDirTopic at version 2."""
     o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -204,8 +220,8 @@ def _e_AlterReplicaLogDirTopic_2(o: AlterReplicaLogDirTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -216,14 +232,20 @@ def _d_AlterReplicaLogDir_1(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
     """Decode AlterReplicaLogDir at version 1."""
     o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
     o.path, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AlterReplicaLogDirTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AlterReplicaLogDirTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -237,7 +259,7 @@ def _e_AlterReplicaLogDir_1(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AlterReplicaLogDirTopic_1(e2, out)
 
@@ -246,16 +268,30 @@ def _d_AlterReplicaLogDir_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
     """Decode AlterReplicaLogDir at version 2."""
     o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
     o.path, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AlterReplicaLogDirTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AlterReplicaLogDirTopic_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -267,7 +303,7 @@ def _e_AlterReplicaLogDir_2(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AlterReplicaLogDirTopic_2(e2, out)
     if o._unknown_tags is None:
@@ -281,14 +317,20 @@ def _d_AlterReplicaLogDirsRequest_1(
 ) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 1."""
     o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Dirs")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[AlterReplicaLogDir] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_AlterReplicaLogDir_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.dirs = v1
     o._unknown_tags = None
     return o, pos
@@ -301,7 +343,7 @@ def _e_AlterReplicaLogDirsRequest_1(o: AlterReplicaLogDirsRequest, out: list[_Bu
     if a1 is None:
         raise _null_value("Dirs")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_AlterReplicaLogDir_1(e1, out)
 
@@ -311,16 +353,30 @@ def _d_AlterReplicaLogDirsRequest_2(
 ) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 2."""
     o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Dirs")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[AlterReplicaLogDir] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_AlterReplicaLogDir_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.dirs = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -331,7 +387,7 @@ def _e_AlterReplicaLogDirsRequest_2(o: AlterReplicaLogDirsRequest, out: list[_Bu
     if a1 is None:
         raise _null_value("Dirs")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_AlterReplicaLogDir_2(e1, out)
     if o._unknown_tags is None:

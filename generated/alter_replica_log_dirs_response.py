@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -218,7 +219,11 @@ def _d_AlterReplicaLogDirPartitionResult_2(
     o = AlterReplicaLogDirPartitionResult.__new__(AlterReplicaLogDirPartitionResult)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -240,14 +245,20 @@ def _d_AlterReplicaLogDirTopicResult_1(
     """Decode AlterReplicaLogDirTopicResult at version 1."""
     o = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
     o.topic_name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AlterReplicaLogDirPartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AlterReplicaLogDirPartitionResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -263,7 +274,7 @@ def _e_AlterReplicaLogDirTopicResult_1(
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AlterReplicaLogDirPartitionResult_1(e2, out)
 
@@ -274,16 +285,30 @@ def _d_AlterReplicaLogDirTopicResult_2(
     """Decode AlterReplicaLogDirTopicResult at version 2."""
     o = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AlterReplicaLogDirPartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AlterReplicaLogDirPartitionResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -297,7 +322,7 @@ def _e_AlterReplicaLogDirTopicResult_2(
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AlterReplicaLogDirPartitionResult_2(e2, out)
     if o._unknown_tags is None:
@@ -313,14 +338,20 @@ def _d_AlterReplicaLogDirsResponse_1(
     o = AlterReplicaLogDirsResponse.__new__(AlterReplicaLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AlterReplicaLogDirTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AlterReplicaLogDirTopicResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
     o._unknown_tags = None
     return o, pos
@@ -334,7 +365,7 @@ def _e_AlterReplicaLogDirsResponse_1(o: AlterReplicaLogDirsResponse, out: list[_
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AlterReplicaLogDirTopicResult_1(e2, out)
 
@@ -346,16 +377,30 @@ def _d_AlterReplicaLogDirsResponse_2(
     o = AlterReplicaLogDirsResponse.__new__(AlterReplicaLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AlterReplicaLogDirTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AlterReplicaLogDirTopicResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -367,7 +412,7 @@ def _e_AlterReplicaLogDirsResponse_2(o: AlterReplicaLogDirsResponse, out: list[_
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AlterReplicaLogDirTopicResult_2(e2, out)
     if o._unknown_tags is None:

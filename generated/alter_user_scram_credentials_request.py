@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
     read_cbytes as _read_cbytes,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
 )
@@ -206,7 +209,11 @@ def _d_ScramCredentialDeletion_0(buf: memoryview, pos: int) -> tuple[ScramCreden
     o.name, pos = _read_cstr(buf, pos)
     o.mechanism = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -231,7 +238,11 @@ def _d_ScramCredentialUpsertion_0(
     pos += 5
     o.salt, pos = _read_cbytes(buf, pos)
     o.salted_password, pos = _read_cbytes(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -253,25 +264,49 @@ def _d_AlterUserScramCredentialsRequest_0(
 ) -> tuple[AlterUserScramCredentialsRequest, int]:
     """Decode AlterUserScramCredentialsRequest at version 0."""
     o = AlterUserScramCredentialsRequest.__new__(AlterUserScramCredentialsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Deletions")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[ScramCredentialDeletion] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_ScramCredentialDeletion_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.deletions = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Upsertions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ScramCredentialUpsertion] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ScramCredentialUpsertion_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.upsertions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -284,14 +319,14 @@ def _e_AlterUserScramCredentialsRequest_0(
     if a1 is None:
         raise _null_value("Deletions")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_ScramCredentialDeletion_0(e1, out)
     a2 = o.upsertions
     if a2 is None:
         raise _null_value("Upsertions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ScramCredentialUpsertion_0(e2, out)
     if o._unknown_tags is None:

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
@@ -145,7 +148,11 @@ def _d_ApiVersionsRequest_3(buf: memoryview, pos: int) -> tuple[ApiVersionsReque
     o.client_software_version, pos = _read_cstr(buf, pos)
     o.cluster_id = None
     o.node_id = -1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -168,7 +175,11 @@ def _d_ApiVersionsRequest_5(buf: memoryview, pos: int) -> tuple[ApiVersionsReque
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

@@ -4,22 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -379,7 +380,11 @@ def _d_ApiVersion_3(buf: memoryview, pos: int) -> tuple[ApiVersion, int]:
     o = ApiVersion.__new__(ApiVersion)
     o.api_key, o.min_version, o.max_version = _S_hhh.unpack_from(buf, pos)
     pos += 6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -399,7 +404,11 @@ def _d_SupportedFeatureKey_3(buf: memoryview, pos: int) -> tuple[SupportedFeatur
     o.name, pos = _read_cstr(buf, pos)
     o.min_version, o.max_version = _S_hh.unpack_from(buf, pos)
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -420,7 +429,11 @@ def _d_FinalizedFeatureKey_3(buf: memoryview, pos: int) -> tuple[FinalizedFeatur
     o.name, pos = _read_cstr(buf, pos)
     o.max_version_level, o.min_version_level = _S_hh.unpack_from(buf, pos)
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -440,14 +453,20 @@ def _d_ApiVersionsResponse_0(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ApiKeys")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ApiVersion] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ApiVersion_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.api_keys = v2
     o.throttle_time_ms = 0
     o.supported_features = []
@@ -466,7 +485,7 @@ def _e_ApiVersionsResponse_0(o: ApiVersionsResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("ApiKeys")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ApiVersion_0(e2, out)
 
@@ -476,14 +495,20 @@ def _d_ApiVersionsResponse_1(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ApiKeys")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ApiVersion] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ApiVersion_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.api_keys = v2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -503,7 +528,7 @@ def _e_ApiVersionsResponse_1(o: ApiVersionsResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("ApiKeys")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ApiVersion_0(e2, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -514,14 +539,24 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ApiKeys")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ApiVersion] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ApiVersion_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.api_keys = v2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -535,27 +570,47 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("SupportedFeatures")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[SupportedFeatureKey] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _d_SupportedFeatureKey_3(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.supported_features = v101
             elif tag == 1:
                 o.finalized_features_epoch = _S_q.unpack_from(raw, rp)[0]
                 rp += 8
             elif tag == 2:
-                n301, rp = _read_ccount(raw, rp)
+                n301 = raw[rp]
+                if n301 < 0x80:
+                    rp += 1
+                else:
+                    n301, rp = _read_uvarint(raw, rp)
+                n301 -= 1
                 if n301 < 0:
+                    if n301 != -1:
+                        raise _count_error(n301, 0)
                     raise _null_error("FinalizedFeatures")
+                elif n301 > len(raw) - rp:
+                    raise _count_error(n301, len(raw) - rp)
                 else:
                     v301: list[FinalizedFeatureKey] = []
+                    ap301 = v301.append
                     for _ in range(n301):
                         e301, rp = _d_FinalizedFeatureKey_3(raw, rp)
-                        v301.append(e301)
+                        ap301(e301)
                     o.finalized_features = v301
             elif tag == 3:
                 o.zk_migration_ready = _S_o.unpack_from(raw, rp)[0]
@@ -576,7 +631,7 @@ def _e_ApiVersionsResponse_3(o: ApiVersionsResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("ApiKeys")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ApiVersion_3(e2, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -587,7 +642,7 @@ def _e_ApiVersionsResponse_3(o: ApiVersionsResponse, out: list[_Buffer]) -> None
         if a101 is None:
             raise _null_value("SupportedFeatures")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 _e_SupportedFeatureKey_3(e101, tp1)
         tg.append((0, b"".join(tp1)))
@@ -601,7 +656,7 @@ def _e_ApiVersionsResponse_3(o: ApiVersionsResponse, out: list[_Buffer]) -> None
         if a301 is None:
             raise _null_value("FinalizedFeatures")
         else:
-            tp3.append(_enc_ccount(a301))
+            tp3.append(_uvarint(len(a301) + 1))
             for e301 in a301:
                 _e_FinalizedFeatureKey_3(e301, tp3)
         tg.append((2, b"".join(tp3)))

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,8 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,8 +21,6 @@ from aiokafka_gen.protocol._codec import (
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
@@ -29,6 +28,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -329,7 +330,11 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o.voter_directory_id, pos = _read_uuid(buf, pos)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -349,14 +354,20 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -370,7 +381,7 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionData_0(e2, out)
 
@@ -379,16 +390,30 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -400,7 +425,7 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_1(e2, out)
     if o._unknown_tags is None:
@@ -416,7 +441,11 @@ def _d_LeaderEndpoint_1(buf: memoryview, pos: int) -> tuple[LeaderEndpoint, int]
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -436,14 +465,20 @@ def _d_BeginQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[BeginQuorum
     """Decode BeginQuorumEpochRequest at version 0."""
     o = BeginQuorumEpochRequest.__new__(BeginQuorumEpochRequest)
     o.cluster_id, pos = _read_nstr(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.voter_id = -1
     o.leader_endpoints = []
@@ -459,7 +494,7 @@ def _e_BeginQuorumEpochRequest_0(o: BeginQuorumEpochRequest, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_TopicData_0(e2, out)
 
@@ -470,25 +505,49 @@ def _d_BeginQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[BeginQuorum
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicData_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("LeaderEndpoints")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[LeaderEndpoint] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_LeaderEndpoint_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.leader_endpoints = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -501,14 +560,14 @@ def _e_BeginQuorumEpochRequest_1(o: BeginQuorumEpochRequest, out: list[_Buffer])
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_TopicData_1(e3, out)
     a4 = o.leader_endpoints
     if a4 is None:
         raise _null_value("LeaderEndpoints")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_LeaderEndpoint_1(e4, out)
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -290,7 +291,11 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o = PartitionData.__new__(PartitionData)
     o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -308,14 +313,20 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -329,7 +340,7 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionData_0(e2, out)
 
@@ -338,16 +349,30 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -359,7 +384,7 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_1(e2, out)
     if o._unknown_tags is None:
@@ -376,7 +401,11 @@ def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -399,14 +428,20 @@ def _d_BeginQuorumEpochResponse_0(
     o = BeginQuorumEpochResponse.__new__(BeginQuorumEpochResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.node_endpoints = []
     o._unknown_tags = None
@@ -423,7 +458,7 @@ def _e_BeginQuorumEpochResponse_0(o: BeginQuorumEpochResponse, out: list[_Buffer
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_TopicData_0(e2, out)
 
@@ -435,14 +470,24 @@ def _d_BeginQuorumEpochResponse_1(
     o = BeginQuorumEpochResponse.__new__(BeginQuorumEpochResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.node_endpoints = []
     unknown: _UnknownTags | None = None
@@ -451,14 +496,24 @@ def _d_BeginQuorumEpochResponse_1(
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("NodeEndpoints")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[NodeEndpoint] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _d_NodeEndpoint_1(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.node_endpoints = v101
             else:
                 if unknown is None:
@@ -476,7 +531,7 @@ def _e_BeginQuorumEpochResponse_1(o: BeginQuorumEpochResponse, out: list[_Buffer
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicData_1(e2, out)
     tg: list[tuple[int, bytes]] = []
@@ -486,7 +541,7 @@ def _e_BeginQuorumEpochResponse_1(o: BeginQuorumEpochResponse, out: list[_Buffer
         if a101 is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 _e_NodeEndpoint_1(e101, tp1)
         tg.append((0, b"".join(tp1)))

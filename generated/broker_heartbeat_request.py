@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,14 +13,15 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -186,7 +189,11 @@ def _d_BrokerHeartbeatRequest_0(buf: memoryview, pos: int) -> tuple[BrokerHeartb
     pos += 22
     o.offline_log_dirs = []
     o.cordoned_log_dirs = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -223,14 +230,24 @@ def _d_BrokerHeartbeatRequest_1(buf: memoryview, pos: int) -> tuple[BrokerHeartb
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("OfflineLogDirs")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[uuid.UUID] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _read_uuid(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.offline_log_dirs = v101
             else:
                 if unknown is None:
@@ -257,7 +274,7 @@ def _e_BrokerHeartbeatRequest_1(o: BrokerHeartbeatRequest, out: list[_Buffer]) -
         if a101 is None:
             raise _null_value("OfflineLogDirs")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 tp1.append(_enc_uuid(e101))
         tg.append((0, b"".join(tp1)))
@@ -279,24 +296,44 @@ def _d_BrokerHeartbeatRequest_2(buf: memoryview, pos: int) -> tuple[BrokerHeartb
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("OfflineLogDirs")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[uuid.UUID] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _read_uuid(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.offline_log_dirs = v101
             elif tag == 1:
-                n201, rp = _read_ccount(raw, rp)
+                n201 = raw[rp]
+                if n201 < 0x80:
+                    rp += 1
+                else:
+                    n201, rp = _read_uvarint(raw, rp)
+                n201 -= 1
                 if n201 < 0:
+                    if n201 != -1:
+                        raise _count_error(n201, 0)
                     o.cordoned_log_dirs = None
+                elif n201 > len(raw) - rp:
+                    raise _count_error(n201, len(raw) - rp)
                 else:
                     v201: list[uuid.UUID] = []
+                    ap201 = v201.append
                     for _ in range(n201):
                         e201, rp = _read_uuid(raw, rp)
-                        v201.append(e201)
+                        ap201(e201)
                     o.cordoned_log_dirs = v201
             else:
                 if unknown is None:
@@ -321,7 +358,7 @@ def _e_BrokerHeartbeatRequest_2(o: BrokerHeartbeatRequest, out: list[_Buffer]) -
         if a101 is None:
             raise _null_value("OfflineLogDirs")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 tp1.append(_enc_uuid(e101))
         tg.append((0, b"".join(tp1)))
@@ -329,9 +366,9 @@ def _e_BrokerHeartbeatRequest_2(o: BrokerHeartbeatRequest, out: list[_Buffer]) -
         tp2: list[_Buffer] = []
         a201 = o.cordoned_log_dirs
         if a201 is None:
-            tp2.append(_enc_ccount(None))
+            tp2.append(b"\x00")
         else:
-            tp2.append(_enc_ccount(a201))
+            tp2.append(_uvarint(len(a201) + 1))
             for e201 in a201:
                 tp2.append(_enc_uuid(e201))
         tg.append((1, b"".join(tp2)))

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,20 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -282,12 +283,24 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at versions 0, 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -299,8 +312,8 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -320,27 +333,51 @@ def _d_ConsumerGroupHeartbeatRequest_0(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         o.subscribed_topic_names = None
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[str] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _read_cstr(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.subscribed_topic_names = v7
     o.server_assignor, pos = _read_ncstr(buf, pos)
-    n9, pos = _read_ccount(buf, pos)
+    n9 = buf[pos]
+    if n9 < 0x80:
+        pos += 1
+    else:
+        n9, pos = _read_uvarint(buf, pos)
+    n9 -= 1
     if n9 < 0:
+        if n9 != -1:
+            raise _count_error(n9, 0)
         o.topic_partitions = None
+    elif n9 > len(buf) - pos:
+        raise _count_error(n9, len(buf) - pos)
     else:
         v9: list[TopicPartitions] = []
+        ap9 = v9.append
         for _ in range(n9):
             e9, pos = _d_TopicPartitions_0(buf, pos)
-            v9.append(e9)
+            ap9(e9)
         o.topic_partitions = v9
     o.subscribed_topic_regex = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -359,17 +396,17 @@ def _e_ConsumerGroupHeartbeatRequest_0(
     w(_S_i.pack(o.rebalance_timeout_ms))
     a7 = o.subscribed_topic_names
     if a7 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             w(_enc_cstr(e7))
     w(_enc_ncstr(o.server_assignor))
     a9 = o.topic_partitions
     if a9 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a9))
+        w(_uvarint(len(a9) + 1))
         for e9 in a9:
             _e_TopicPartitions_0(e9, out)
     if o._unknown_tags is None:
@@ -391,27 +428,51 @@ def _d_ConsumerGroupHeartbeatRequest_1(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         o.subscribed_topic_names = None
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[str] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _read_cstr(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.subscribed_topic_names = v7
     o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
     o.server_assignor, pos = _read_ncstr(buf, pos)
-    n10, pos = _read_ccount(buf, pos)
+    n10 = buf[pos]
+    if n10 < 0x80:
+        pos += 1
+    else:
+        n10, pos = _read_uvarint(buf, pos)
+    n10 -= 1
     if n10 < 0:
+        if n10 != -1:
+            raise _count_error(n10, 0)
         o.topic_partitions = None
+    elif n10 > len(buf) - pos:
+        raise _count_error(n10, len(buf) - pos)
     else:
         v10: list[TopicPartitions] = []
+        ap10 = v10.append
         for _ in range(n10):
             e10, pos = _d_TopicPartitions_0(buf, pos)
-            v10.append(e10)
+            ap10(e10)
         o.topic_partitions = v10
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -428,18 +489,18 @@ def _e_ConsumerGroupHeartbeatRequest_1(
     w(_S_i.pack(o.rebalance_timeout_ms))
     a7 = o.subscribed_topic_names
     if a7 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             w(_enc_cstr(e7))
     w(_enc_ncstr(o.subscribed_topic_regex))
     w(_enc_ncstr(o.server_assignor))
     a10 = o.topic_partitions
     if a10 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a10))
+        w(_uvarint(len(a10) + 1))
         for e10 in a10:
             _e_TopicPartitions_0(e10, out)
     if o._unknown_tags is None:

@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_count as _enc_count,
-    enc_fixed_list as _enc_fixed_list,
+    count_error as _count_error,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_count as _read_count,
-    read_fixed_list as _read_fixed_list,
     read_nbytes as _read_nbytes,
     read_str as _read_str,
     read_tags as _read_tags,
@@ -34,6 +33,8 @@ __all__ = [
     "TopicPartition",
     "ConsumerProtocolAssignment",
 ]
+
+_S_i = _struct.Struct(">i")
 
 
 class TopicPartition(_Struct):
@@ -140,11 +141,15 @@ def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 0, 1, 2, 3."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o._unknown_tags = None
     return o, pos
 
@@ -157,8 +162,7 @@ def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_ConsumerProtocolAssignment_0(
@@ -166,14 +170,20 @@ def _d_ConsumerProtocolAssignment_0(
 ) -> tuple[ConsumerProtocolAssignment, int]:
     """Decode ConsumerProtocolAssignment at versions 0, 1, 2, 3."""
     o = ConsumerProtocolAssignment.__new__(ConsumerProtocolAssignment)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("AssignedPartitions")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicPartition] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicPartition_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.assigned_partitions = v1
     o.user_data, pos = _read_nbytes(buf, pos)
     o._unknown_tags = None
@@ -187,7 +197,7 @@ def _e_ConsumerProtocolAssignment_0(o: ConsumerProtocolAssignment, out: list[_Bu
     if a1 is None:
         raise _null_value("AssignedPartitions")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_TopicPartition_0(e1, out)
     _write_nbytes(out, o.user_data)

@@ -4,20 +4,19 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_count as _enc_count,
-    enc_fixed_list as _enc_fixed_list,
+    count_error as _count_error,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_count as _read_count,
-    read_fixed_list as _read_fixed_list,
     read_nbytes as _read_nbytes,
     read_nstr as _read_nstr,
     read_str as _read_str,
@@ -191,11 +190,15 @@ def _d_TopicPartition_1(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 1, 2, 3."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o._unknown_tags = None
     return o, pos
 
@@ -208,8 +211,7 @@ def _e_TopicPartition_1(o: TopicPartition, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_ConsumerProtocolSubscription_0(
@@ -217,14 +219,20 @@ def _d_ConsumerProtocolSubscription_0(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 0."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.user_data, pos = _read_nbytes(buf, pos)
     o.owned_partitions = []
@@ -241,7 +249,7 @@ def _e_ConsumerProtocolSubscription_0(o: ConsumerProtocolSubscription, out: list
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
     _write_nbytes(out, o.user_data)
@@ -252,24 +260,36 @@ def _d_ConsumerProtocolSubscription_1(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 1."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("OwnedPartitions")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicPartition] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicPartition_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.owned_partitions = v3
     o.generation_id = -1
     o.rack_id = None
@@ -284,7 +304,7 @@ def _e_ConsumerProtocolSubscription_1(o: ConsumerProtocolSubscription, out: list
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
     _write_nbytes(out, o.user_data)
@@ -292,7 +312,7 @@ def _e_ConsumerProtocolSubscription_1(o: ConsumerProtocolSubscription, out: list
     if a3 is None:
         raise _null_value("OwnedPartitions")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_TopicPartition_1(e3, out)
 
@@ -302,24 +322,36 @@ def _d_ConsumerProtocolSubscription_2(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 2."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("OwnedPartitions")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicPartition] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicPartition_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.owned_partitions = v3
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -335,7 +367,7 @@ def _e_ConsumerProtocolSubscription_2(o: ConsumerProtocolSubscription, out: list
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
     _write_nbytes(out, o.user_data)
@@ -343,7 +375,7 @@ def _e_ConsumerProtocolSubscription_2(o: ConsumerProtocolSubscription, out: list
     if a3 is None:
         raise _null_value("OwnedPartitions")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_TopicPartition_1(e3, out)
     w(_S_i.pack(o.generation_id))
@@ -354,24 +386,36 @@ def _d_ConsumerProtocolSubscription_3(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 3."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("OwnedPartitions")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicPartition] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicPartition_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.owned_partitions = v3
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -387,7 +431,7 @@ def _e_ConsumerProtocolSubscription_3(o: ConsumerProtocolSubscription, out: list
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
     _write_nbytes(out, o.user_data)
@@ -395,7 +439,7 @@ def _e_ConsumerProtocolSubscription_3(o: ConsumerProtocolSubscription, out: list
     if a3 is None:
         raise _null_value("OwnedPartitions")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_TopicPartition_1(e3, out)
     w(_S_i.pack(o.generation_id))

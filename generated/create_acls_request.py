@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -37,6 +38,7 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_i = _struct.Struct(">i")
 
 
 class AclCreation(_Struct):
@@ -232,7 +234,11 @@ def _d_AclCreation_2(buf: memoryview, pos: int) -> tuple[AclCreation, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -254,14 +260,20 @@ def _e_AclCreation_2(o: AclCreation, out: list[_Buffer]) -> None:
 def _d_CreateAclsRequest_1(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at version 1."""
     o = CreateAclsRequest.__new__(CreateAclsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Creations")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[AclCreation] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_AclCreation_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.creations = v1
     o._unknown_tags = None
     return o, pos
@@ -274,7 +286,7 @@ def _e_CreateAclsRequest_1(o: CreateAclsRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Creations")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_AclCreation_1(e1, out)
 
@@ -282,16 +294,30 @@ def _e_CreateAclsRequest_1(o: CreateAclsRequest, out: list[_Buffer]) -> None:
 def _d_CreateAclsRequest_2(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at versions 2, 3."""
     o = CreateAclsRequest.__new__(CreateAclsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Creations")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[AclCreation] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_AclCreation_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.creations = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -302,7 +328,7 @@ def _e_CreateAclsRequest_2(o: CreateAclsRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Creations")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_AclCreation_2(e1, out)
     if o._unknown_tags is None:

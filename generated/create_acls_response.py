@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -162,7 +163,11 @@ def _d_AclCreationResult_2(buf: memoryview, pos: int) -> tuple[AclCreationResult
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -182,14 +187,20 @@ def _d_CreateAclsResponse_1(buf: memoryview, pos: int) -> tuple[CreateAclsRespon
     o = CreateAclsResponse.__new__(CreateAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AclCreationResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AclCreationResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
     o._unknown_tags = None
     return o, pos
@@ -203,7 +214,7 @@ def _e_CreateAclsResponse_1(o: CreateAclsResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AclCreationResult_1(e2, out)
 
@@ -213,16 +224,30 @@ def _d_CreateAclsResponse_2(buf: memoryview, pos: int) -> tuple[CreateAclsRespon
     o = CreateAclsResponse.__new__(CreateAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AclCreationResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AclCreationResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -234,7 +259,7 @@ def _e_CreateAclsResponse_2(o: CreateAclsResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AclCreationResult_2(e2, out)
     if o._unknown_tags is None:

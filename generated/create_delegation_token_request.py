@@ -4,26 +4,27 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -37,6 +38,7 @@ __all__ = [
     "CreateDelegationTokenRequest",
 ]
 
+_S_i = _struct.Struct(">i")
 _S_q = _struct.Struct(">q")
 
 
@@ -210,7 +212,11 @@ def _d_CreatableRenewers_2(buf: memoryview, pos: int) -> tuple[CreatableRenewers
     o = CreatableRenewers.__new__(CreatableRenewers)
     o.principal_type, pos = _read_cstr(buf, pos)
     o.principal_name, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -230,14 +236,20 @@ def _d_CreateDelegationTokenRequest_1(
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 1."""
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Renewers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[CreatableRenewers] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_CreatableRenewers_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.renewers = v1
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
@@ -258,7 +270,7 @@ def _e_CreateDelegationTokenRequest_1(o: CreateDelegationTokenRequest, out: list
     if a1 is None:
         raise _null_value("Renewers")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_CreatableRenewers_1(e1, out)
     w(_S_q.pack(o.max_lifetime_ms))
@@ -269,20 +281,34 @@ def _d_CreateDelegationTokenRequest_2(
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 2."""
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Renewers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[CreatableRenewers] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_CreatableRenewers_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.renewers = v1
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
     o.owner_principal_name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -297,7 +323,7 @@ def _e_CreateDelegationTokenRequest_2(o: CreateDelegationTokenRequest, out: list
     if a1 is None:
         raise _null_value("Renewers")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_CreatableRenewers_2(e1, out)
     w(_S_q.pack(o.max_lifetime_ms))
@@ -314,18 +340,32 @@ def _d_CreateDelegationTokenRequest_3(
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
     o.owner_principal_type, pos = _read_ncstr(buf, pos)
     o.owner_principal_name, pos = _read_ncstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Renewers")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[CreatableRenewers] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_CreatableRenewers_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.renewers = v3
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -338,7 +378,7 @@ def _e_CreateDelegationTokenRequest_3(o: CreateDelegationTokenRequest, out: list
     if a3 is None:
         raise _null_value("Renewers")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_CreatableRenewers_2(e3, out)
     w(_S_q.pack(o.max_lifetime_ms))

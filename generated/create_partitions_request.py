@@ -4,26 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -202,11 +201,15 @@ def _d_CreatePartitionsAssignment_0(
 ) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 0, 1."""
     o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids, pos = _read_fixed_list(buf, pos, n1, "i", 4)
+        o.broker_ids = list(_unpack_from(">%di" % n1, buf, pos))
+        pos += 4 * n1
     o._unknown_tags = None
     return o, pos
 
@@ -218,8 +221,7 @@ def _e_CreatePartitionsAssignment_0(o: CreatePartitionsAssignment, out: list[_Bu
     if a1 is None:
         raise _null_value("BrokerIds")
     else:
-        w(_enc_count(a1))
-        w(_enc_fixed_list(a1, "i"))
+        w(_pack(">i%di" % len(a1), len(a1), *a1))
 
 
 def _d_CreatePartitionsAssignment_2(
@@ -227,12 +229,24 @@ def _d_CreatePartitionsAssignment_2(
 ) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 2, 3."""
     o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids, pos = _read_fixed_list(buf, pos, n1, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.broker_ids = list(_unpack_from(">%di" % n1, buf, pos))
+        pos += 4 * n1
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -243,8 +257,8 @@ def _e_CreatePartitionsAssignment_2(o: CreatePartitionsAssignment, out: list[_Bu
     if a1 is None:
         raise _null_value("BrokerIds")
     else:
-        w(_enc_ccount(a1))
-        w(_enc_fixed_list(a1, "i"))
+        w(_uvarint(len(a1) + 1))
+        w(_pack(">%di" % len(a1), *a1))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -257,14 +271,20 @@ def _d_CreatePartitionsTopic_0(buf: memoryview, pos: int) -> tuple[CreatePartiti
     o.name, pos = _read_str(buf, pos)
     o.count = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         o.assignments = None
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[CreatePartitionsAssignment] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_CreatePartitionsAssignment_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.assignments = v3
     o._unknown_tags = None
     return o, pos
@@ -277,9 +297,9 @@ def _e_CreatePartitionsTopic_0(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
     w(_S_i.pack(o.count))
     a3 = o.assignments
     if a3 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_CreatePartitionsAssignment_0(e3, out)
 
@@ -290,16 +310,30 @@ def _d_CreatePartitionsTopic_2(buf: memoryview, pos: int) -> tuple[CreatePartiti
     o.name, pos = _read_cstr(buf, pos)
     o.count = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         o.assignments = None
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[CreatePartitionsAssignment] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_CreatePartitionsAssignment_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.assignments = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -310,9 +344,9 @@ def _e_CreatePartitionsTopic_2(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
     w(_S_i.pack(o.count))
     a3 = o.assignments
     if a3 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_CreatePartitionsAssignment_2(e3, out)
     if o._unknown_tags is None:
@@ -324,14 +358,20 @@ def _e_CreatePartitionsTopic_2(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
 def _d_CreatePartitionsRequest_0(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 0, 1."""
     o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[CreatePartitionsTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_CreatePartitionsTopic_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
@@ -346,7 +386,7 @@ def _e_CreatePartitionsRequest_0(o: CreatePartitionsRequest, out: list[_Buffer])
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_CreatePartitionsTopic_0(e1, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))
@@ -355,18 +395,32 @@ def _e_CreatePartitionsRequest_0(o: CreatePartitionsRequest, out: list[_Buffer])
 def _d_CreatePartitionsRequest_2(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 2, 3."""
     o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[CreatePartitionsTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_CreatePartitionsTopic_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -377,7 +431,7 @@ def _e_CreatePartitionsRequest_2(o: CreatePartitionsRequest, out: list[_Buffer])
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_CreatePartitionsTopic_2(e1, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))

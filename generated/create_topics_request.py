@@ -4,30 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -315,11 +314,15 @@ def _d_CreatableReplicaAssignment_2(
     o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.broker_ids = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o._unknown_tags = None
     return o, pos
 
@@ -332,8 +335,7 @@ def _e_CreatableReplicaAssignment_2(o: CreatableReplicaAssignment, out: list[_Bu
     if a2 is None:
         raise _null_value("BrokerIds")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_CreatableReplicaAssignment_5(
@@ -343,12 +345,24 @@ def _d_CreatableReplicaAssignment_5(
     o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.broker_ids = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -360,8 +374,8 @@ def _e_CreatableReplicaAssignment_5(o: CreatableReplicaAssignment, out: list[_Bu
     if a2 is None:
         raise _null_value("BrokerIds")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -389,7 +403,11 @@ def _d_CreatableTopicConfig_5(buf: memoryview, pos: int) -> tuple[CreatableTopic
     o = CreatableTopicConfig.__new__(CreatableTopicConfig)
     o.name, pos = _read_cstr(buf, pos)
     o.value, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -410,23 +428,35 @@ def _d_CreatableTopic_2(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
     o.name, pos = _read_str(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Assignments")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[CreatableReplicaAssignment] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_CreatableReplicaAssignment_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.assignments = v3
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Configs")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[CreatableTopicConfig] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_CreatableTopicConfig_2(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.configs = v4
     o._unknown_tags = None
     return o, pos
@@ -441,14 +471,14 @@ def _e_CreatableTopic_2(o: CreatableTopic, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("Assignments")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_CreatableReplicaAssignment_2(e3, out)
     a4 = o.configs
     if a4 is None:
         raise _null_value("Configs")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_CreatableTopicConfig_2(e4, out)
 
@@ -459,25 +489,49 @@ def _d_CreatableTopic_5(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
     o.name, pos = _read_cstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Assignments")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[CreatableReplicaAssignment] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_CreatableReplicaAssignment_5(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.assignments = v3
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Configs")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[CreatableTopicConfig] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_CreatableTopicConfig_5(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.configs = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -490,14 +544,14 @@ def _e_CreatableTopic_5(o: CreatableTopic, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("Assignments")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_CreatableReplicaAssignment_5(e3, out)
     a4 = o.configs
     if a4 is None:
         raise _null_value("Configs")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_CreatableTopicConfig_5(e4, out)
     if o._unknown_tags is None:
@@ -509,14 +563,20 @@ def _e_CreatableTopic_5(o: CreatableTopic, out: list[_Buffer]) -> None:
 def _d_CreateTopicsRequest_2(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 2, 3, 4."""
     o = CreateTopicsRequest.__new__(CreateTopicsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[CreatableTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_CreatableTopic_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
@@ -531,7 +591,7 @@ def _e_CreateTopicsRequest_2(o: CreateTopicsRequest, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_CreatableTopic_2(e1, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))
@@ -540,18 +600,32 @@ def _e_CreateTopicsRequest_2(o: CreateTopicsRequest, out: list[_Buffer]) -> None
 def _d_CreateTopicsRequest_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 5, 6, 7."""
     o = CreateTopicsRequest.__new__(CreateTopicsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[CreatableTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_CreatableTopic_5(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -562,7 +636,7 @@ def _e_CreateTopicsRequest_5(o: CreateTopicsRequest, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_CreatableTopic_5(e1, out)
     w(_S_io.pack(o.timeout_ms, o.validate_only))

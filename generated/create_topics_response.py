@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,8 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,8 +21,6 @@ from aiokafka_gen.protocol._codec import (
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
@@ -29,6 +28,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -338,7 +339,11 @@ def _d_CreatableTopicConfigs_5(buf: memoryview, pos: int) -> tuple[CreatableTopi
     o.value, pos = _read_ncstr(buf, pos)
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -387,14 +392,24 @@ def _d_CreatableTopicResult_5(buf: memoryview, pos: int) -> tuple[CreatableTopic
     o.error_message, pos = _read_ncstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         o.configs = None
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[CreatableTopicConfigs] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_CreatableTopicConfigs_5(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.configs = v5
     o.topic_id = _ZERO_UUID
     o.topic_config_error_code = 0
@@ -423,9 +438,9 @@ def _e_CreatableTopicResult_5(o: CreatableTopicResult, out: list[_Buffer]) -> No
     w(_S_ih.pack(o.num_partitions, o.replication_factor))
     a5 = o.configs
     if a5 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_CreatableTopicConfigs_5(e5, out)
     tg: list[tuple[int, bytes]] = []
@@ -446,14 +461,24 @@ def _d_CreatableTopicResult_7(buf: memoryview, pos: int) -> tuple[CreatableTopic
     o.error_message, pos = _read_ncstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         o.configs = None
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[CreatableTopicConfigs] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_CreatableTopicConfigs_5(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.configs = v6
     o.topic_config_error_code = 0
     unknown: _UnknownTags | None = None
@@ -482,9 +507,9 @@ def _e_CreatableTopicResult_7(o: CreatableTopicResult, out: list[_Buffer]) -> No
     w(_S_ih.pack(o.num_partitions, o.replication_factor))
     a6 = o.configs
     if a6 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_CreatableTopicConfigs_5(e6, out)
     tg: list[tuple[int, bytes]] = []
@@ -500,14 +525,20 @@ def _d_CreateTopicsResponse_2(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[CreatableTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_CreatableTopicResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -521,7 +552,7 @@ def _e_CreateTopicsResponse_2(o: CreateTopicsResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_CreatableTopicResult_2(e2, out)
 
@@ -531,16 +562,30 @@ def _d_CreateTopicsResponse_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[CreatableTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_CreatableTopicResult_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -552,7 +597,7 @@ def _e_CreateTopicsResponse_5(o: CreateTopicsResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_CreatableTopicResult_5(e2, out)
     if o._unknown_tags is None:
@@ -566,16 +611,30 @@ def _d_CreateTopicsResponse_7(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[CreatableTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_CreatableTopicResult_7(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -587,7 +646,7 @@ def _e_CreateTopicsResponse_7(o: CreateTopicsResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_CreatableTopicResult_7(e2, out)
     if o._unknown_tags is None:

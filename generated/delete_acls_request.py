@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -37,6 +38,7 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_i = _struct.Struct(">i")
 
 
 class DeleteAclsFilter(_Struct):
@@ -252,7 +254,11 @@ def _d_DeleteAclsFilter_2(buf: memoryview, pos: int) -> tuple[DeleteAclsFilter, 
     o.host_filter, pos = _read_ncstr(buf, pos)
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -274,14 +280,20 @@ def _e_DeleteAclsFilter_2(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
 def _d_DeleteAclsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest, int]:
     """Decode DeleteAclsRequest at version 1."""
     o = DeleteAclsRequest.__new__(DeleteAclsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Filters")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DeleteAclsFilter] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DeleteAclsFilter_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.filters = v1
     o._unknown_tags = None
     return o, pos
@@ -294,7 +306,7 @@ def _e_DeleteAclsRequest_1(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Filters")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_DeleteAclsFilter_1(e1, out)
 
@@ -302,16 +314,30 @@ def _e_DeleteAclsRequest_1(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
 def _d_DeleteAclsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest, int]:
     """Decode DeleteAclsRequest at versions 2, 3."""
     o = DeleteAclsRequest.__new__(DeleteAclsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Filters")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DeleteAclsFilter] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DeleteAclsFilter_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.filters = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -322,7 +348,7 @@ def _e_DeleteAclsRequest_2(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Filters")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_DeleteAclsFilter_2(e1, out)
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -33,6 +34,8 @@ from aiokafka_gen.protocol._message import Struct as _Struct
 __all__ = [
     "DeleteGroupsRequest",
 ]
+
+_S_i = _struct.Struct(">i")
 
 
 class DeleteGroupsRequest(_Message):
@@ -77,14 +80,20 @@ class DeleteGroupsRequest(_Message):
 def _d_DeleteGroupsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteGroupsRequest, int]:
     """Decode DeleteGroupsRequest at versions 0, 1."""
     o = DeleteGroupsRequest.__new__(DeleteGroupsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("GroupsNames")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups_names = v1
     o._unknown_tags = None
     return o, pos
@@ -97,7 +106,7 @@ def _e_DeleteGroupsRequest_0(o: DeleteGroupsRequest, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("GroupsNames")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
 
@@ -105,16 +114,30 @@ def _e_DeleteGroupsRequest_0(o: DeleteGroupsRequest, out: list[_Buffer]) -> None
 def _d_DeleteGroupsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteGroupsRequest, int]:
     """Decode DeleteGroupsRequest at versions 2, 3."""
     o = DeleteGroupsRequest.__new__(DeleteGroupsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("GroupsNames")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups_names = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -125,7 +148,7 @@ def _e_DeleteGroupsRequest_2(o: DeleteGroupsRequest, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("GroupsNames")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     if o._unknown_tags is None:

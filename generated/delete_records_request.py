@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -190,7 +191,11 @@ def _d_DeleteRecordsPartition_2(buf: memoryview, pos: int) -> tuple[DeleteRecord
     o = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
     o.partition_index, o.offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -208,14 +213,20 @@ def _d_DeleteRecordsTopic_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
     """Decode DeleteRecordsTopic at versions 0, 1."""
     o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeleteRecordsPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeleteRecordsPartition_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -229,7 +240,7 @@ def _e_DeleteRecordsTopic_0(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DeleteRecordsPartition_0(e2, out)
 
@@ -238,16 +249,30 @@ def _d_DeleteRecordsTopic_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
     """Decode DeleteRecordsTopic at version 2."""
     o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeleteRecordsPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeleteRecordsPartition_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -259,7 +284,7 @@ def _e_DeleteRecordsTopic_2(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DeleteRecordsPartition_2(e2, out)
     if o._unknown_tags is None:
@@ -271,14 +296,20 @@ def _e_DeleteRecordsTopic_2(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
 def _d_DeleteRecordsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at versions 0, 1."""
     o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DeleteRecordsTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DeleteRecordsTopic_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -293,7 +324,7 @@ def _e_DeleteRecordsRequest_0(o: DeleteRecordsRequest, out: list[_Buffer]) -> No
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_DeleteRecordsTopic_0(e1, out)
     w(_S_i.pack(o.timeout_ms))
@@ -302,18 +333,32 @@ def _e_DeleteRecordsRequest_0(o: DeleteRecordsRequest, out: list[_Buffer]) -> No
 def _d_DeleteRecordsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at version 2."""
     o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DeleteRecordsTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DeleteRecordsTopic_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -324,7 +369,7 @@ def _e_DeleteRecordsRequest_2(o: DeleteRecordsRequest, out: list[_Buffer]) -> No
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_DeleteRecordsTopic_2(e1, out)
     w(_S_i.pack(o.timeout_ms))

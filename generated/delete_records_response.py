@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -225,7 +226,11 @@ def _d_DeleteRecordsPartitionResult_2(
     o = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
     o.partition_index, o.low_watermark, o.error_code = _S_iqh.unpack_from(buf, pos)
     pos += 14
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -245,14 +250,20 @@ def _d_DeleteRecordsTopicResult_0(
     """Decode DeleteRecordsTopicResult at versions 0, 1."""
     o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeleteRecordsPartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeleteRecordsPartitionResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -266,7 +277,7 @@ def _e_DeleteRecordsTopicResult_0(o: DeleteRecordsTopicResult, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DeleteRecordsPartitionResult_0(e2, out)
 
@@ -277,16 +288,30 @@ def _d_DeleteRecordsTopicResult_2(
     """Decode DeleteRecordsTopicResult at version 2."""
     o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeleteRecordsPartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeleteRecordsPartitionResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -298,7 +323,7 @@ def _e_DeleteRecordsTopicResult_2(o: DeleteRecordsTopicResult, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DeleteRecordsPartitionResult_2(e2, out)
     if o._unknown_tags is None:
@@ -312,14 +337,20 @@ def _d_DeleteRecordsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteRecords
     o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeleteRecordsTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeleteRecordsTopicResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -333,7 +364,7 @@ def _e_DeleteRecordsResponse_0(o: DeleteRecordsResponse, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DeleteRecordsTopicResult_0(e2, out)
 
@@ -343,16 +374,30 @@ def _d_DeleteRecordsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteRecords
     o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeleteRecordsTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeleteRecordsTopicResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -364,7 +409,7 @@ def _e_DeleteRecordsResponse_2(o: DeleteRecordsResponse, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DeleteRecordsTopicResult_2(e2, out)
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,22 +13,21 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -159,7 +160,11 @@ def _d_DeleteTopicState_6(buf: memoryview, pos: int) -> tuple[DeleteTopicState, 
     o = DeleteTopicState.__new__(DeleteTopicState)
     o.name, pos = _read_ncstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -177,14 +182,20 @@ def _e_DeleteTopicState_6(o: DeleteTopicState, out: list[_Buffer]) -> None:
 def _d_DeleteTopicsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 1, 2, 3."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("TopicNames")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topic_names = v1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -202,7 +213,7 @@ def _e_DeleteTopicsRequest_1(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("TopicNames")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
     w(_S_i.pack(o.timeout_ms))
@@ -211,19 +222,33 @@ def _e_DeleteTopicsRequest_1(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
 def _d_DeleteTopicsRequest_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 4, 5."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("TopicNames")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topic_names = v1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -236,7 +261,7 @@ def _e_DeleteTopicsRequest_4(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("TopicNames")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     w(_S_i.pack(o.timeout_ms))
@@ -249,19 +274,33 @@ def _e_DeleteTopicsRequest_4(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
 def _d_DeleteTopicsRequest_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at version 6."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DeleteTopicState] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DeleteTopicState_6(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_names = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -272,7 +311,7 @@ def _e_DeleteTopicsRequest_6(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_DeleteTopicState_6(e1, out)
     w(_S_i.pack(o.timeout_ms))

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,22 +13,21 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -202,7 +203,11 @@ def _d_DeletableTopicResult_4(buf: memoryview, pos: int) -> tuple[DeletableTopic
     pos += 2
     o.topic_id = _ZERO_UUID
     o.error_message = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -225,7 +230,11 @@ def _d_DeletableTopicResult_5(buf: memoryview, pos: int) -> tuple[DeletableTopic
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -249,7 +258,11 @@ def _d_DeletableTopicResult_6(buf: memoryview, pos: int) -> tuple[DeletableTopic
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -271,14 +284,20 @@ def _d_DeleteTopicsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
     o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeletableTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeletableTopicResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o._unknown_tags = None
     return o, pos
@@ -292,7 +311,7 @@ def _e_DeleteTopicsResponse_1(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DeletableTopicResult_1(e2, out)
 
@@ -302,16 +321,30 @@ def _d_DeleteTopicsResponse_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
     o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeletableTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeletableTopicResult_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -323,7 +356,7 @@ def _e_DeleteTopicsResponse_4(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DeletableTopicResult_4(e2, out)
     if o._unknown_tags is None:
@@ -337,16 +370,30 @@ def _d_DeleteTopicsResponse_5(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
     o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeletableTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeletableTopicResult_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -358,7 +405,7 @@ def _e_DeleteTopicsResponse_5(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DeletableTopicResult_5(e2, out)
     if o._unknown_tags is None:
@@ -372,16 +419,30 @@ def _d_DeleteTopicsResponse_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
     o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DeletableTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DeletableTopicResult_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -393,7 +454,7 @@ def _e_DeleteTopicsResponse_6(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DeletableTopicResult_6(e2, out)
     if o._unknown_tags is None:

@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -42,6 +43,7 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 
 
@@ -307,7 +309,11 @@ def _d_AclDescription_2(buf: memoryview, pos: int) -> tuple[AclDescription, int]
     o.host, pos = _read_cstr(buf, pos)
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -331,14 +337,20 @@ def _d_DescribeAclsResource_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.resource_name, pos = _read_str(buf, pos)
     o.pattern_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Acls")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[AclDescription] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_AclDescription_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.acls = v4
     o._unknown_tags = None
     return o, pos
@@ -354,7 +366,7 @@ def _e_DescribeAclsResource_1(o: DescribeAclsResource, out: list[_Buffer]) -> No
     if a4 is None:
         raise _null_value("Acls")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_AclDescription_1(e4, out)
 
@@ -367,16 +379,30 @@ def _d_DescribeAclsResource_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.resource_name, pos = _read_cstr(buf, pos)
     o.pattern_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Acls")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[AclDescription] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_AclDescription_2(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.acls = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -390,7 +416,7 @@ def _e_DescribeAclsResource_2(o: DescribeAclsResource, out: list[_Buffer]) -> No
     if a4 is None:
         raise _null_value("Acls")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_AclDescription_2(e4, out)
     if o._unknown_tags is None:
@@ -405,14 +431,20 @@ def _d_DescribeAclsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_nstr(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Resources")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeAclsResource] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeAclsResource_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.resources = v3
     o._unknown_tags = None
     return o, pos
@@ -427,7 +459,7 @@ def _e_DescribeAclsResponse_1(o: DescribeAclsResponse, out: list[_Buffer]) -> No
     if a3 is None:
         raise _null_value("Resources")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_DescribeAclsResource_1(e3, out)
 
@@ -438,16 +470,30 @@ def _d_DescribeAclsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Resources")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeAclsResource] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeAclsResource_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.resources = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -460,7 +506,7 @@ def _e_DescribeAclsResponse_2(o: DescribeAclsResponse, out: list[_Buffer]) -> No
     if a3 is None:
         raise _null_value("Resources")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_DescribeAclsResource_2(e3, out)
     if o._unknown_tags is None:

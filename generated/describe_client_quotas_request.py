@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
 
@@ -166,7 +168,11 @@ def _d_ComponentData_1(buf: memoryview, pos: int) -> tuple[ComponentData, int]:
     o.match_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.match, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -187,14 +193,20 @@ def _d_DescribeClientQuotasRequest_0(
 ) -> tuple[DescribeClientQuotasRequest, int]:
     """Decode DescribeClientQuotasRequest at version 0."""
     o = DescribeClientQuotasRequest.__new__(DescribeClientQuotasRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Components")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[ComponentData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_ComponentData_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.components = v1
     o.strict = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -209,7 +221,7 @@ def _e_DescribeClientQuotasRequest_0(o: DescribeClientQuotasRequest, out: list[_
     if a1 is None:
         raise _null_value("Components")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_ComponentData_0(e1, out)
     w(_S_o.pack(o.strict))
@@ -220,18 +232,32 @@ def _d_DescribeClientQuotasRequest_1(
 ) -> tuple[DescribeClientQuotasRequest, int]:
     """Decode DescribeClientQuotasRequest at version 1."""
     o = DescribeClientQuotasRequest.__new__(DescribeClientQuotasRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Components")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[ComponentData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_ComponentData_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.components = v1
     o.strict = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -242,7 +268,7 @@ def _e_DescribeClientQuotasRequest_1(o: DescribeClientQuotasRequest, out: list[_
     if a1 is None:
         raise _null_value("Components")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_ComponentData_1(e1, out)
     w(_S_o.pack(o.strict))

@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 _S_d = _struct.Struct(">d")
+_S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 
 
@@ -285,7 +287,11 @@ def _d_EntityData_1(buf: memoryview, pos: int) -> tuple[EntityData, int]:
     o = EntityData.__new__(EntityData)
     o.entity_type, pos = _read_cstr(buf, pos)
     o.entity_name, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -323,7 +329,11 @@ def _d_ValueData_1(buf: memoryview, pos: int) -> tuple[ValueData, int]:
     o.key, pos = _read_cstr(buf, pos)
     o.value = _S_d.unpack_from(buf, pos)[0]
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -341,23 +351,35 @@ def _e_ValueData_1(o: ValueData, out: list[_Buffer]) -> None:
 def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
     o = EntryData.__new__(EntryData)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Entity")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[EntityData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_EntityData_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.entity = v1
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Values")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ValueData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ValueData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.values = v2
     o._unknown_tags = None
     return o, pos
@@ -370,14 +392,14 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Entity")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_EntityData_0(e1, out)
     a2 = o.values
     if a2 is None:
         raise _null_value("Values")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ValueData_0(e2, out)
 
@@ -385,25 +407,49 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
 def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
     o = EntryData.__new__(EntryData)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Entity")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[EntityData] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_EntityData_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.entity = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Values")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ValueData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ValueData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.values = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -414,14 +460,14 @@ def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Entity")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_EntityData_1(e1, out)
     a2 = o.values
     if a2 is None:
         raise _null_value("Values")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ValueData_1(e2, out)
     if o._unknown_tags is None:
@@ -438,14 +484,20 @@ def _d_DescribeClientQuotasResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_nstr(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         o.entries = None
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[EntryData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_EntryData_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.entries = v3
     o._unknown_tags = None
     return o, pos
@@ -458,9 +510,9 @@ def _e_DescribeClientQuotasResponse_0(o: DescribeClientQuotasResponse, out: list
     w(_enc_nstr(o.error_message))
     a3 = o.entries
     if a3 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_EntryData_0(e3, out)
 
@@ -473,16 +525,30 @@ def _d_DescribeClientQuotasResponse_1(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         o.entries = None
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[EntryData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_EntryData_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.entries = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -493,9 +559,9 @@ def _e_DescribeClientQuotasResponse_1(o: DescribeClientQuotasResponse, out: list
     w(_enc_ncstr(o.error_message))
     a3 = o.entries
     if a3 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_EntryData_1(e3, out)
     if o._unknown_tags is None:

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
@@ -119,7 +122,11 @@ def _d_DescribeClusterRequest_0(buf: memoryview, pos: int) -> tuple[DescribeClus
     pos += 1
     o.endpoint_type = 1
     o.include_fenced_brokers = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -143,7 +150,11 @@ def _d_DescribeClusterRequest_1(buf: memoryview, pos: int) -> tuple[DescribeClus
     o.include_cluster_authorized_operations, o.endpoint_type = _S_ob.unpack_from(buf, pos)
     pos += 2
     o.include_fenced_brokers = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -166,7 +177,11 @@ def _d_DescribeClusterRequest_2(buf: memoryview, pos: int) -> tuple[DescribeClus
         _S_obo.unpack_from(buf, pos)
     )
     pos += 3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -267,7 +270,11 @@ def _d_DescribeClusterBroker_0(buf: memoryview, pos: int) -> tuple[DescribeClust
     pos += 4
     o.rack, pos = _read_ncstr(buf, pos)
     o.is_fenced = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -297,7 +304,11 @@ def _d_DescribeClusterBroker_2(buf: memoryview, pos: int) -> tuple[DescribeClust
     o.rack, pos = _read_ncstr(buf, pos)
     o.is_fenced = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -324,19 +335,33 @@ def _d_DescribeClusterResponse_0(buf: memoryview, pos: int) -> tuple[DescribeClu
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Brokers")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[DescribeClusterBroker] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_DescribeClusterBroker_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.brokers = v5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.endpoint_type = 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -353,7 +378,7 @@ def _e_DescribeClusterResponse_0(o: DescribeClusterResponse, out: list[_Buffer])
     if a5 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_DescribeClusterBroker_0(e5, out)
     w(_S_i.pack(o.cluster_authorized_operations))
@@ -374,18 +399,32 @@ def _d_DescribeClusterResponse_1(buf: memoryview, pos: int) -> tuple[DescribeClu
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Brokers")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribeClusterBroker] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribeClusterBroker_0(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.brokers = v6
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -401,7 +440,7 @@ def _e_DescribeClusterResponse_1(o: DescribeClusterResponse, out: list[_Buffer])
     if a6 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_DescribeClusterBroker_0(e6, out)
     w(_S_i.pack(o.cluster_authorized_operations))
@@ -422,18 +461,32 @@ def _d_DescribeClusterResponse_2(buf: memoryview, pos: int) -> tuple[DescribeClu
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Brokers")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribeClusterBroker] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribeClusterBroker_2(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.brokers = v6
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -449,7 +502,7 @@ def _e_DescribeClusterResponse_2(o: DescribeClusterResponse, out: list[_Buffer])
     if a6 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_DescribeClusterBroker_2(e6, out)
     w(_S_i.pack(o.cluster_authorized_operations))

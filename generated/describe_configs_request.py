@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 _S_oo = _struct.Struct(">??")
 
@@ -200,14 +202,20 @@ def _d_DescribeConfigsResource_1(buf: memoryview, pos: int) -> tuple[DescribeCon
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         o.configuration_keys = None
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[str] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _read_str(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.configuration_keys = v3
     o._unknown_tags = None
     return o, pos
@@ -220,9 +228,9 @@ def _e_DescribeConfigsResource_1(o: DescribeConfigsResource, out: list[_Buffer])
     w(_enc_str(o.resource_name))
     a3 = o.configuration_keys
     if a3 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             w(_enc_str(e3))
 
@@ -233,16 +241,30 @@ def _d_DescribeConfigsResource_4(buf: memoryview, pos: int) -> tuple[DescribeCon
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         o.configuration_keys = None
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[str] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _read_cstr(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.configuration_keys = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -253,9 +275,9 @@ def _e_DescribeConfigsResource_4(o: DescribeConfigsResource, out: list[_Buffer])
     w(_enc_cstr(o.resource_name))
     a3 = o.configuration_keys
     if a3 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             w(_enc_cstr(e3))
     if o._unknown_tags is None:
@@ -267,14 +289,20 @@ def _e_DescribeConfigsResource_4(o: DescribeConfigsResource, out: list[_Buffer])
 def _d_DescribeConfigsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at versions 1, 2."""
     o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Resources")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DescribeConfigsResource] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DescribeConfigsResource_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.resources = v1
     o.include_synonyms = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -292,7 +320,7 @@ def _e_DescribeConfigsRequest_1(o: DescribeConfigsRequest, out: list[_Buffer]) -
     if a1 is None:
         raise _null_value("Resources")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_DescribeConfigsResource_1(e1, out)
     w(_S_o.pack(o.include_synonyms))
@@ -301,14 +329,20 @@ def _e_DescribeConfigsRequest_1(o: DescribeConfigsRequest, out: list[_Buffer]) -
 def _d_DescribeConfigsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at version 3."""
     o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Resources")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DescribeConfigsResource] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DescribeConfigsResource_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.resources = v1
     o.include_synonyms, o.include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
@@ -323,7 +357,7 @@ def _e_DescribeConfigsRequest_3(o: DescribeConfigsRequest, out: list[_Buffer]) -
     if a1 is None:
         raise _null_value("Resources")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_DescribeConfigsResource_1(e1, out)
     w(_S_oo.pack(o.include_synonyms, o.include_documentation))
@@ -332,18 +366,32 @@ def _e_DescribeConfigsRequest_3(o: DescribeConfigsRequest, out: list[_Buffer]) -
 def _d_DescribeConfigsRequest_4(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at version 4."""
     o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Resources")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DescribeConfigsResource] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DescribeConfigsResource_4(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.resources = v1
     o.include_synonyms, o.include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -354,7 +402,7 @@ def _e_DescribeConfigsRequest_4(o: DescribeConfigsRequest, out: list[_Buffer]) -
     if a1 is None:
         raise _null_value("Resources")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_DescribeConfigsResource_4(e1, out)
     w(_S_oo.pack(o.include_synonyms, o.include_documentation))

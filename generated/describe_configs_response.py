@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -392,7 +393,11 @@ def _d_DescribeConfigsSynonym_4(buf: memoryview, pos: int) -> tuple[DescribeConf
     o.value, pos = _read_ncstr(buf, pos)
     o.source = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -417,14 +422,20 @@ def _d_DescribeConfigsResourceResult_1(
     o.value, pos = _read_nstr(buf, pos)
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Synonyms")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[DescribeConfigsSynonym] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_DescribeConfigsSynonym_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.synonyms = v4
     o.config_type = 0
     o.documentation = ""
@@ -444,7 +455,7 @@ def _e_DescribeConfigsResourceResult_1(
     if a4 is None:
         raise _null_value("Synonyms")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_DescribeConfigsSynonym_1(e4, out)
 
@@ -458,14 +469,20 @@ def _d_DescribeConfigsResourceResult_3(
     o.value, pos = _read_nstr(buf, pos)
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Synonyms")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[DescribeConfigsSynonym] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_DescribeConfigsSynonym_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.synonyms = v4
     o.config_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
@@ -486,7 +503,7 @@ def _e_DescribeConfigsResourceResult_3(
     if a4 is None:
         raise _null_value("Synonyms")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_DescribeConfigsSynonym_1(e4, out)
     w(_S_b.pack(o.config_type))
@@ -502,19 +519,33 @@ def _d_DescribeConfigsResourceResult_4(
     o.value, pos = _read_ncstr(buf, pos)
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Synonyms")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[DescribeConfigsSynonym] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_DescribeConfigsSynonym_4(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.synonyms = v4
     o.config_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.documentation, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -530,7 +561,7 @@ def _e_DescribeConfigsResourceResult_4(
     if a4 is None:
         raise _null_value("Synonyms")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_DescribeConfigsSynonym_4(e4, out)
     w(_S_b.pack(o.config_type))
@@ -550,14 +581,20 @@ def _d_DescribeConfigsResult_1(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Configs")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[DescribeConfigsResourceResult] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_DescribeConfigsResourceResult_1(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.configs = v5
     o._unknown_tags = None
     return o, pos
@@ -574,7 +611,7 @@ def _e_DescribeConfigsResult_1(o: DescribeConfigsResult, out: list[_Buffer]) -> 
     if a5 is None:
         raise _null_value("Configs")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_DescribeConfigsResourceResult_1(e5, out)
 
@@ -588,14 +625,20 @@ def _d_DescribeConfigsResult_3(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Configs")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[DescribeConfigsResourceResult] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_DescribeConfigsResourceResult_3(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.configs = v5
     o._unknown_tags = None
     return o, pos
@@ -612,7 +655,7 @@ def _e_DescribeConfigsResult_3(o: DescribeConfigsResult, out: list[_Buffer]) -> 
     if a5 is None:
         raise _null_value("Configs")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_DescribeConfigsResourceResult_3(e5, out)
 
@@ -626,16 +669,30 @@ def _d_DescribeConfigsResult_4(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Configs")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[DescribeConfigsResourceResult] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_DescribeConfigsResourceResult_4(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.configs = v5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -650,7 +707,7 @@ def _e_DescribeConfigsResult_4(o: DescribeConfigsResult, out: list[_Buffer]) -> 
     if a5 is None:
         raise _null_value("Configs")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_DescribeConfigsResourceResult_4(e5, out)
     if o._unknown_tags is None:
@@ -664,14 +721,20 @@ def _d_DescribeConfigsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeCon
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeConfigsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeConfigsResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
     o._unknown_tags = None
     return o, pos
@@ -685,7 +748,7 @@ def _e_DescribeConfigsResponse_1(o: DescribeConfigsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribeConfigsResult_1(e2, out)
 
@@ -695,14 +758,20 @@ def _d_DescribeConfigsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeCon
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeConfigsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeConfigsResult_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
     o._unknown_tags = None
     return o, pos
@@ -716,7 +785,7 @@ def _e_DescribeConfigsResponse_3(o: DescribeConfigsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribeConfigsResult_3(e2, out)
 
@@ -726,16 +795,30 @@ def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeCon
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeConfigsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeConfigsResult_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -747,7 +830,7 @@ def _e_DescribeConfigsResponse_4(o: DescribeConfigsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeConfigsResult_4(e2, out)
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -34,6 +35,8 @@ __all__ = [
     "DescribeDelegationTokenOwner",
     "DescribeDelegationTokenRequest",
 ]
+
+_S_i = _struct.Struct(">i")
 
 
 class DescribeDelegationTokenOwner(_Struct):
@@ -150,7 +153,11 @@ def _d_DescribeDelegationTokenOwner_2(
     o = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
     o.principal_type, pos = _read_cstr(buf, pos)
     o.principal_name, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -170,14 +177,20 @@ def _d_DescribeDelegationTokenRequest_1(
 ) -> tuple[DescribeDelegationTokenRequest, int]:
     """Decode DescribeDelegationTokenRequest at version 1."""
     o = DescribeDelegationTokenRequest.__new__(DescribeDelegationTokenRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.owners = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DescribeDelegationTokenOwner] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DescribeDelegationTokenOwner_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.owners = v1
     o._unknown_tags = None
     return o, pos
@@ -190,9 +203,9 @@ def _e_DescribeDelegationTokenRequest_1(
     w = out.append
     a1 = o.owners
     if a1 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_DescribeDelegationTokenOwner_1(e1, out)
 
@@ -202,16 +215,30 @@ def _d_DescribeDelegationTokenRequest_2(
 ) -> tuple[DescribeDelegationTokenRequest, int]:
     """Decode DescribeDelegationTokenRequest at versions 2, 3."""
     o = DescribeDelegationTokenRequest.__new__(DescribeDelegationTokenRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.owners = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DescribeDelegationTokenOwner] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DescribeDelegationTokenOwner_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.owners = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -222,9 +249,9 @@ def _e_DescribeDelegationTokenRequest_2(
     w = out.append
     a1 = o.owners
     if a1 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_DescribeDelegationTokenOwner_2(e1, out)
     if o._unknown_tags is None:

@@ -4,26 +4,27 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
     read_cbytes as _read_cbytes,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -372,7 +373,11 @@ def _d_DescribedDelegationTokenRenewer_2(
     o = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
     o.principal_type, pos = _read_cstr(buf, pos)
     o.principal_name, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -400,14 +405,20 @@ def _d_DescribedDelegationToken_1(
     pos += 24
     o.token_id, pos = _read_str(buf, pos)
     o.hmac, pos = _read_bytes(buf, pos)
-    n6, pos = _read_count(buf, pos)
+    n6 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Renewers")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribedDelegationTokenRenewer] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribedDelegationTokenRenewer_1(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.renewers = v6
     o.token_requester_principal_type = ""
     o.token_requester_principal_name = ""
@@ -431,7 +442,7 @@ def _e_DescribedDelegationToken_1(o: DescribedDelegationToken, out: list[_Buffer
     if a6 is None:
         raise _null_value("Renewers")
     else:
-        w(_enc_count(a6))
+        w(_S_i.pack(len(a6)))
         for e6 in a6:
             _e_DescribedDelegationTokenRenewer_1(e6, out)
 
@@ -447,18 +458,32 @@ def _d_DescribedDelegationToken_2(
     pos += 24
     o.token_id, pos = _read_cstr(buf, pos)
     o.hmac, pos = _read_cbytes(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Renewers")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribedDelegationTokenRenewer] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribedDelegationTokenRenewer_2(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.renewers = v6
     o.token_requester_principal_type = ""
     o.token_requester_principal_name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -478,7 +503,7 @@ def _e_DescribedDelegationToken_2(o: DescribedDelegationToken, out: list[_Buffer
     if a6 is None:
         raise _null_value("Renewers")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_DescribedDelegationTokenRenewer_2(e6, out)
     if o._unknown_tags is None:
@@ -500,16 +525,30 @@ def _d_DescribedDelegationToken_3(
     pos += 24
     o.token_id, pos = _read_cstr(buf, pos)
     o.hmac, pos = _read_cbytes(buf, pos)
-    n8, pos = _read_ccount(buf, pos)
+    n8 = buf[pos]
+    if n8 < 0x80:
+        pos += 1
+    else:
+        n8, pos = _read_uvarint(buf, pos)
+    n8 -= 1
     if n8 < 0:
+        if n8 != -1:
+            raise _count_error(n8, 0)
         raise _null_error("Renewers")
+    elif n8 > len(buf) - pos:
+        raise _count_error(n8, len(buf) - pos)
     else:
         v8: list[DescribedDelegationTokenRenewer] = []
+        ap8 = v8.append
         for _ in range(n8):
             e8, pos = _d_DescribedDelegationTokenRenewer_2(buf, pos)
-            v8.append(e8)
+            ap8(e8)
         o.renewers = v8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -527,7 +566,7 @@ def _e_DescribedDelegationToken_3(o: DescribedDelegationToken, out: list[_Buffer
     if a8 is None:
         raise _null_value("Renewers")
     else:
-        w(_enc_ccount(a8))
+        w(_uvarint(len(a8) + 1))
         for e8 in a8:
             _e_DescribedDelegationTokenRenewer_2(e8, out)
     if o._unknown_tags is None:
@@ -543,14 +582,20 @@ def _d_DescribeDelegationTokenResponse_1(
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Tokens")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedDelegationToken] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedDelegationToken_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.tokens = v2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -568,7 +613,7 @@ def _e_DescribeDelegationTokenResponse_1(
     if a2 is None:
         raise _null_value("Tokens")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribedDelegationToken_1(e2, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -581,18 +626,32 @@ def _d_DescribeDelegationTokenResponse_2(
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Tokens")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedDelegationToken] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedDelegationToken_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.tokens = v2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -606,7 +665,7 @@ def _e_DescribeDelegationTokenResponse_2(
     if a2 is None:
         raise _null_value("Tokens")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribedDelegationToken_2(e2, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -623,18 +682,32 @@ def _d_DescribeDelegationTokenResponse_3(
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Tokens")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedDelegationToken] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedDelegationToken_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.tokens = v2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -648,7 +721,7 @@ def _e_DescribeDelegationTokenResponse_3(
     if a2 is None:
         raise _null_value("Tokens")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribedDelegationToken_3(e2, out)
     w(_S_i.pack(o.throttle_time_ms))

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -34,6 +35,7 @@ __all__ = [
     "DescribeGroupsRequest",
 ]
 
+_S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
 
@@ -90,14 +92,20 @@ class DescribeGroupsRequest(_Message):
 def _d_DescribeGroupsRequest_0(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 0, 1, 2."""
     o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
     o.include_authorized_operations = False
     o._unknown_tags = None
@@ -113,7 +121,7 @@ def _e_DescribeGroupsRequest_0(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
 
@@ -121,14 +129,20 @@ def _e_DescribeGroupsRequest_0(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
 def _d_DescribeGroupsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 3, 4."""
     o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_str(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -143,7 +157,7 @@ def _e_DescribeGroupsRequest_3(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             w(_enc_str(e1))
     w(_S_o.pack(o.include_authorized_operations))
@@ -152,18 +166,32 @@ def _e_DescribeGroupsRequest_3(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
 def _d_DescribeGroupsRequest_5(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 5, 6."""
     o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -174,7 +202,7 @@ def _e_DescribeGroupsRequest_5(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     w(_S_o.pack(o.include_authorized_operations))

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,14 +21,14 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_bytes as _read_bytes,
     read_cbytes as _read_cbytes,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -412,7 +413,11 @@ def _d_DescribedGroupMember_5(buf: memoryview, pos: int) -> tuple[DescribedGroup
     o.client_host, pos = _read_cstr(buf, pos)
     o.member_metadata, pos = _read_cbytes(buf, pos)
     o.member_assignment, pos = _read_cbytes(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -440,14 +445,20 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n6, pos = _read_count(buf, pos)
+    n6 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Members")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribedGroupMember] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribedGroupMember_0(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.members = v6
     o.error_message = None
     o.authorized_operations = -2147483648
@@ -471,7 +482,7 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Members")
     else:
-        w(_enc_count(a6))
+        w(_S_i.pack(len(a6)))
         for e6 in a6:
             _e_DescribedGroupMember_0(e6, out)
 
@@ -485,14 +496,20 @@ def _d_DescribedGroup_3(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n6, pos = _read_count(buf, pos)
+    n6 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Members")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribedGroupMember] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribedGroupMember_0(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.members = v6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -515,7 +532,7 @@ def _e_DescribedGroup_3(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Members")
     else:
-        w(_enc_count(a6))
+        w(_S_i.pack(len(a6)))
         for e6 in a6:
             _e_DescribedGroupMember_0(e6, out)
     w(_S_i.pack(o.authorized_operations))
@@ -530,14 +547,20 @@ def _d_DescribedGroup_4(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n6, pos = _read_count(buf, pos)
+    n6 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Members")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribedGroupMember] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribedGroupMember_4(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.members = v6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -560,7 +583,7 @@ def _e_DescribedGroup_4(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Members")
     else:
-        w(_enc_count(a6))
+        w(_S_i.pack(len(a6)))
         for e6 in a6:
             _e_DescribedGroupMember_4(e6, out)
     w(_S_i.pack(o.authorized_operations))
@@ -575,19 +598,33 @@ def _d_DescribedGroup_5(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.protocol_data, pos = _read_cstr(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Members")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[DescribedGroupMember] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_DescribedGroupMember_5(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.members = v6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -605,7 +642,7 @@ def _e_DescribedGroup_5(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_DescribedGroupMember_5(e6, out)
     w(_S_i.pack(o.authorized_operations))
@@ -625,18 +662,32 @@ def _d_DescribedGroup_6(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.protocol_data, pos = _read_cstr(buf, pos)
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("Members")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[DescribedGroupMember] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_DescribedGroupMember_5(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.members = v7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -653,7 +704,7 @@ def _e_DescribedGroup_6(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a7 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_DescribedGroupMember_5(e7, out)
     w(_S_i.pack(o.authorized_operations))
@@ -666,14 +717,20 @@ def _e_DescribedGroup_6(o: DescribedGroup, out: list[_Buffer]) -> None:
 def _d_DescribeGroupsResponse_0(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 0."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DescribedGroup] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DescribedGroup_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
     o.throttle_time_ms = 0
     o._unknown_tags = None
@@ -687,7 +744,7 @@ def _e_DescribeGroupsResponse_0(o: DescribeGroupsResponse, out: list[_Buffer]) -
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_DescribedGroup_0(e1, out)
 
@@ -697,14 +754,20 @@ def _d_DescribeGroupsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
     o._unknown_tags = None
     return o, pos
@@ -718,7 +781,7 @@ def _e_DescribeGroupsResponse_1(o: DescribeGroupsResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribedGroup_0(e2, out)
 
@@ -728,14 +791,20 @@ def _d_DescribeGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
     o._unknown_tags = None
     return o, pos
@@ -749,7 +818,7 @@ def _e_DescribeGroupsResponse_3(o: DescribeGroupsResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribedGroup_3(e2, out)
 
@@ -759,14 +828,20 @@ def _d_DescribeGroupsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
     o._unknown_tags = None
     return o, pos
@@ -780,7 +855,7 @@ def _e_DescribeGroupsResponse_4(o: DescribeGroupsResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribedGroup_4(e2, out)
 
@@ -790,16 +865,30 @@ def _d_DescribeGroupsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -811,7 +900,7 @@ def _e_DescribeGroupsResponse_5(o: DescribeGroupsResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribedGroup_5(e2, out)
     if o._unknown_tags is None:
@@ -825,16 +914,30 @@ def _d_DescribeGroupsResponse_6(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -846,7 +949,7 @@ def _e_DescribeGroupsResponse_6(o: DescribeGroupsResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribedGroup_6(e2, out)
     if o._unknown_tags is None:

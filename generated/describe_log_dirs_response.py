@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -374,7 +375,11 @@ def _d_DescribeLogDirsPartition_2(
         buf, pos
     )
     pos += 21
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -392,14 +397,20 @@ def _d_DescribeLogDirsTopic_1(buf: memoryview, pos: int) -> tuple[DescribeLogDir
     """Decode DescribeLogDirsTopic at version 1."""
     o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeLogDirsPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeLogDirsPartition_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -413,7 +424,7 @@ def _e_DescribeLogDirsTopic_1(o: DescribeLogDirsTopic, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribeLogDirsPartition_1(e2, out)
 
@@ -422,16 +433,30 @@ def _d_DescribeLogDirsTopic_2(buf: memoryview, pos: int) -> tuple[DescribeLogDir
     """Decode DescribeLogDirsTopic at versions 2, 3, 4, 5."""
     o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeLogDirsPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeLogDirsPartition_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -443,7 +468,7 @@ def _e_DescribeLogDirsTopic_2(o: DescribeLogDirsTopic, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeLogDirsPartition_2(e2, out)
     if o._unknown_tags is None:
@@ -458,14 +483,20 @@ def _d_DescribeLogDirsResult_1(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_str(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeLogDirsTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeLogDirsTopic_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
     o.total_bytes = -1
     o.usable_bytes = -1
@@ -483,7 +514,7 @@ def _e_DescribeLogDirsResult_1(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_DescribeLogDirsTopic_1(e3, out)
 
@@ -494,19 +525,33 @@ def _d_DescribeLogDirsResult_2(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeLogDirsTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeLogDirsTopic_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -519,7 +564,7 @@ def _e_DescribeLogDirsResult_2(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_DescribeLogDirsTopic_2(e3, out)
     if o._unknown_tags is None:
@@ -534,19 +579,33 @@ def _d_DescribeLogDirsResult_4(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeLogDirsTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeLogDirsTopic_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
     o.total_bytes, o.usable_bytes = _S_qq.unpack_from(buf, pos)
     pos += 16
     o.is_cordoned = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -559,7 +618,7 @@ def _e_DescribeLogDirsResult_4(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_DescribeLogDirsTopic_2(e3, out)
     w(_S_qq.pack(o.total_bytes, o.usable_bytes))
@@ -575,18 +634,32 @@ def _d_DescribeLogDirsResult_5(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeLogDirsTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeLogDirsTopic_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
     o.total_bytes, o.usable_bytes, o.is_cordoned = _S_qqo.unpack_from(buf, pos)
     pos += 17
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -599,7 +672,7 @@ def _e_DescribeLogDirsResult_5(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_DescribeLogDirsTopic_2(e3, out)
     w(_S_qqo.pack(o.total_bytes, o.usable_bytes, o.is_cordoned))
@@ -614,14 +687,20 @@ def _d_DescribeLogDirsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeLogDirsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeLogDirsResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
     o.error_code = 0
     o._unknown_tags = None
@@ -636,7 +715,7 @@ def _e_DescribeLogDirsResponse_1(o: DescribeLogDirsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_DescribeLogDirsResult_1(e2, out)
 
@@ -646,17 +725,31 @@ def _d_DescribeLogDirsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeLogDirsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeLogDirsResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
     o.error_code = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -668,7 +761,7 @@ def _e_DescribeLogDirsResponse_2(o: DescribeLogDirsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeLogDirsResult_2(e2, out)
     if o._unknown_tags is None:
@@ -682,16 +775,30 @@ def _d_DescribeLogDirsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeLogDirsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeLogDirsResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -703,7 +810,7 @@ def _e_DescribeLogDirsResponse_3(o: DescribeLogDirsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeLogDirsResult_2(e2, out)
     if o._unknown_tags is None:
@@ -717,16 +824,30 @@ def _d_DescribeLogDirsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeLogDirsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeLogDirsResult_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -738,7 +859,7 @@ def _e_DescribeLogDirsResponse_4(o: DescribeLogDirsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeLogDirsResult_4(e2, out)
     if o._unknown_tags is None:
@@ -752,16 +873,30 @@ def _d_DescribeLogDirsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Results")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeLogDirsResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeLogDirsResult_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -773,7 +908,7 @@ def _e_DescribeLogDirsResponse_5(o: DescribeLogDirsResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeLogDirsResult_5(e2, out)
     if o._unknown_tags is None:

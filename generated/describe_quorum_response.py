@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -505,7 +508,11 @@ def _d_ReplicaState_0(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
     o.replica_directory_id = _ZERO_UUID
     o.last_fetch_timestamp = -1
     o.last_caught_up_timestamp = -1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -529,7 +536,11 @@ def _d_ReplicaState_1(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
     )
     pos += 28
     o.replica_directory_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -559,7 +570,11 @@ def _d_ReplicaState_2(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
         buf, pos
     )
     pos += 24
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -582,26 +597,50 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihiiq.unpack_from(buf, pos)
     )
     pos += 22
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("CurrentVoters")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ReplicaState] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ReplicaState_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.current_voters = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Observers")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ReplicaState] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ReplicaState_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.observers = v3
     o.error_message = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -613,14 +652,14 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("CurrentVoters")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ReplicaState_0(e2, out)
     a3 = o.observers
     if a3 is None:
         raise _null_value("Observers")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ReplicaState_0(e3, out)
     if o._unknown_tags is None:
@@ -636,26 +675,50 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihiiq.unpack_from(buf, pos)
     )
     pos += 22
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("CurrentVoters")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ReplicaState] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ReplicaState_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.current_voters = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Observers")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ReplicaState] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ReplicaState_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.observers = v3
     o.error_message = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -667,14 +730,14 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("CurrentVoters")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ReplicaState_1(e2, out)
     a3 = o.observers
     if a3 is None:
         raise _null_value("Observers")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ReplicaState_1(e3, out)
     if o._unknown_tags is None:
@@ -691,25 +754,49 @@ def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o.error_message, pos = _read_ncstr(buf, pos)
     o.leader_id, o.leader_epoch, o.high_watermark = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("CurrentVoters")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[ReplicaState] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_ReplicaState_2(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.current_voters = v4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Observers")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[ReplicaState] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_ReplicaState_2(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.observers = v5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -723,14 +810,14 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
     if a4 is None:
         raise _null_value("CurrentVoters")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_ReplicaState_2(e4, out)
     a5 = o.observers
     if a5 is None:
         raise _null_value("Observers")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_ReplicaState_2(e5, out)
     if o._unknown_tags is None:
@@ -743,16 +830,30 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -764,7 +865,7 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_0(e2, out)
     if o._unknown_tags is None:
@@ -777,16 +878,30 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -798,7 +913,7 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_1(e2, out)
     if o._unknown_tags is None:
@@ -811,16 +926,30 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 2."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -832,7 +961,7 @@ def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_2(e2, out)
     if o._unknown_tags is None:
@@ -848,7 +977,11 @@ def _d_Listener_2(buf: memoryview, pos: int) -> tuple[Listener, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -869,16 +1002,30 @@ def _d_Node_2(buf: memoryview, pos: int) -> tuple[Node, int]:
     o = Node.__new__(Node)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Listeners")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[Listener] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_Listener_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.listeners = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -890,7 +1037,7 @@ def _e_Node_2(o: Node, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Listeners")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_Listener_2(e2, out)
     if o._unknown_tags is None:
@@ -904,18 +1051,32 @@ def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicData_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_message = ""
     o.nodes = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -929,7 +1090,7 @@ def _e_DescribeQuorumResponse_0(o: DescribeQuorumResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicData_0(e2, out)
     if o._unknown_tags is None:
@@ -943,18 +1104,32 @@ def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_message = ""
     o.nodes = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -968,7 +1143,7 @@ def _e_DescribeQuorumResponse_1(o: DescribeQuorumResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicData_1(e2, out)
     if o._unknown_tags is None:
@@ -983,25 +1158,49 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicData_2(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Nodes")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[Node] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_Node_2(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.nodes = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1014,14 +1213,14 @@ def _e_DescribeQuorumResponse_2(o: DescribeQuorumResponse, out: list[_Buffer]) -
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_TopicData_2(e3, out)
     a4 = o.nodes
     if a4 is None:
         raise _null_value("Nodes")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_Node_2(e4, out)
     if o._unknown_tags is None:

@@ -4,22 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -175,12 +176,24 @@ def _d_DescribeShareGroupOffsetsRequestTopic_0(
     """Decode DescribeShareGroupOffsetsRequestTopic at versions 0, 1."""
     o = DescribeShareGroupOffsetsRequestTopic.__new__(DescribeShareGroupOffsetsRequestTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -194,8 +207,8 @@ def _e_DescribeShareGroupOffsetsRequestTopic_0(
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -208,16 +221,30 @@ def _d_DescribeShareGroupOffsetsRequestGroup_0(
     """Decode DescribeShareGroupOffsetsRequestGroup at versions 0, 1."""
     o = DescribeShareGroupOffsetsRequestGroup.__new__(DescribeShareGroupOffsetsRequestGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topics = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeShareGroupOffsetsRequestTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeShareGroupOffsetsRequestTopic_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -229,9 +256,9 @@ def _e_DescribeShareGroupOffsetsRequestGroup_0(
     w(_enc_cstr(o.group_id))
     a2 = o.topics
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeShareGroupOffsetsRequestTopic_0(e2, out)
     if o._unknown_tags is None:
@@ -245,16 +272,30 @@ def _d_DescribeShareGroupOffsetsRequest_0(
 ) -> tuple[DescribeShareGroupOffsetsRequest, int]:
     """Decode DescribeShareGroupOffsetsRequest at versions 0, 1."""
     o = DescribeShareGroupOffsetsRequest.__new__(DescribeShareGroupOffsetsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[DescribeShareGroupOffsetsRequestGroup] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_DescribeShareGroupOffsetsRequestGroup_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -267,7 +308,7 @@ def _e_DescribeShareGroupOffsetsRequest_0(
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_DescribeShareGroupOffsetsRequestGroup_0(e1, out)
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -367,7 +370,11 @@ def _d_DescribeShareGroupOffsetsResponsePartition_0(
     pos += 18
     o.error_message, pos = _read_ncstr(buf, pos)
     o.lag = -1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -396,7 +403,11 @@ def _d_DescribeShareGroupOffsetsResponsePartition_1(
     )
     pos += 26
     o.error_message, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -420,16 +431,30 @@ def _d_DescribeShareGroupOffsetsResponseTopic_0(
     o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Partitions")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeShareGroupOffsetsResponsePartition] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeShareGroupOffsetsResponsePartition_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.partitions = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -444,7 +469,7 @@ def _e_DescribeShareGroupOffsetsResponseTopic_0(
     if a3 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_DescribeShareGroupOffsetsResponsePartition_0(e3, out)
     if o._unknown_tags is None:
@@ -460,16 +485,30 @@ def _d_DescribeShareGroupOffsetsResponseTopic_1(
     o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Partitions")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[DescribeShareGroupOffsetsResponsePartition] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_DescribeShareGroupOffsetsResponsePartition_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.partitions = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -484,7 +523,7 @@ def _e_DescribeShareGroupOffsetsResponseTopic_1(
     if a3 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_DescribeShareGroupOffsetsResponsePartition_1(e3, out)
     if o._unknown_tags is None:
@@ -499,19 +538,33 @@ def _d_DescribeShareGroupOffsetsResponseGroup_0(
     """Decode DescribeShareGroupOffsetsResponseGroup at version 0."""
     o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeShareGroupOffsetsResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeShareGroupOffsetsResponseTopic_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -525,7 +578,7 @@ def _e_DescribeShareGroupOffsetsResponseGroup_0(
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeShareGroupOffsetsResponseTopic_0(e2, out)
     w(_S_h.pack(o.error_code))
@@ -542,19 +595,33 @@ def _d_DescribeShareGroupOffsetsResponseGroup_1(
     """Decode DescribeShareGroupOffsetsResponseGroup at version 1."""
     o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeShareGroupOffsetsResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeShareGroupOffsetsResponseTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -568,7 +635,7 @@ def _e_DescribeShareGroupOffsetsResponseGroup_1(
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeShareGroupOffsetsResponseTopic_1(e2, out)
     w(_S_h.pack(o.error_code))
@@ -586,16 +653,30 @@ def _d_DescribeShareGroupOffsetsResponse_0(
     o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeShareGroupOffsetsResponseGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeShareGroupOffsetsResponseGroup_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -609,7 +690,7 @@ def _e_DescribeShareGroupOffsetsResponse_0(
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeShareGroupOffsetsResponseGroup_0(e2, out)
     if o._unknown_tags is None:
@@ -625,16 +706,30 @@ def _d_DescribeShareGroupOffsetsResponse_1(
     o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeShareGroupOffsetsResponseGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeShareGroupOffsetsResponseGroup_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -648,7 +743,7 @@ def _e_DescribeShareGroupOffsetsResponse_1(
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeShareGroupOffsetsResponseGroup_1(e2, out)
     if o._unknown_tags is None:

@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_struct_marker as _read_struct_marker,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -192,7 +195,11 @@ def _d_TopicRequest_0(buf: memoryview, pos: int) -> tuple[TopicRequest, int]:
     """Decode TopicRequest at version 0."""
     o = TopicRequest.__new__(TopicRequest)
     o.name, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -212,7 +219,11 @@ def _d_Cursor_0(buf: memoryview, pos: int) -> tuple[Cursor, int]:
     o.topic_name, pos = _read_cstr(buf, pos)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -232,14 +243,24 @@ def _d_DescribeTopicPartitionsRequest_0(
 ) -> tuple[DescribeTopicPartitionsRequest, int]:
     """Decode DescribeTopicPartitionsRequest at version 0."""
     o = DescribeTopicPartitionsRequest.__new__(DescribeTopicPartitionsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicRequest] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicRequest_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.response_partition_limit = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -248,7 +269,11 @@ def _d_DescribeTopicPartitionsRequest_0(
         o.cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.cursor = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -261,7 +286,7 @@ def _e_DescribeTopicPartitionsRequest_0(
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopicRequest_0(e1, out)
     w(_S_i.pack(o.response_partition_limit))

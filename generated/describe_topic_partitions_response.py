@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,21 +13,20 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_struct_marker as _read_struct_marker,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -453,32 +454,76 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
     o = DescribeTopicPartitionsResponsePartition.__new__(DescribeTopicPartitionsResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    n3, pos = _read_ccount(buf, pos)
+        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes, pos = _read_fixed_list(buf, pos, n3, "i", 4)
-    n4, pos = _read_ccount(buf, pos)
+        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        pos += 4 * n3
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         o.eligible_leader_replicas = None
     else:
-        o.eligible_leader_replicas, pos = _read_fixed_list(buf, pos, n4, "i", 4)
-    n5, pos = _read_ccount(buf, pos)
+        o.eligible_leader_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        pos += 4 * n4
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         o.last_known_elr = None
     else:
-        o.last_known_elr, pos = _read_fixed_list(buf, pos, n5, "i", 4)
-    n6, pos = _read_ccount(buf, pos)
+        o.last_known_elr = list(_unpack_from(">%di" % n5, buf, pos))
+        pos += 4 * n5
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas, pos = _read_fixed_list(buf, pos, n6, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.offline_replicas = list(_unpack_from(">%di" % n6, buf, pos))
+        pos += 4 * n6
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -492,32 +537,32 @@ def _e_DescribeTopicPartitionsResponsePartition_0(
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_enc_ccount(a3))
-        w(_enc_fixed_list(a3, "i"))
+        w(_uvarint(len(a3) + 1))
+        w(_pack(">%di" % len(a3), *a3))
     a4 = o.eligible_leader_replicas
     if a4 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a4))
-        w(_enc_fixed_list(a4, "i"))
+        w(_uvarint(len(a4) + 1))
+        w(_pack(">%di" % len(a4), *a4))
     a5 = o.last_known_elr
     if a5 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a5))
-        w(_enc_fixed_list(a5, "i"))
+        w(_uvarint(len(a5) + 1))
+        w(_pack(">%di" % len(a5), *a5))
     a6 = o.offline_replicas
     if a6 is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_enc_ccount(a6))
-        w(_enc_fixed_list(a6, "i"))
+        w(_uvarint(len(a6) + 1))
+        w(_pack(">%di" % len(a6), *a6))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -535,18 +580,32 @@ def _d_DescribeTopicPartitionsResponseTopic_0(
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Partitions")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[DescribeTopicPartitionsResponsePartition] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_DescribeTopicPartitionsResponsePartition_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.partitions = v5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -563,7 +622,7 @@ def _e_DescribeTopicPartitionsResponseTopic_0(
     if a5 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_DescribeTopicPartitionsResponsePartition_0(e5, out)
     w(_S_i.pack(o.topic_authorized_operations))
@@ -579,7 +638,11 @@ def _d_Cursor_0(buf: memoryview, pos: int) -> tuple[Cursor, int]:
     o.topic_name, pos = _read_cstr(buf, pos)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -601,21 +664,35 @@ def _d_DescribeTopicPartitionsResponse_0(
     o = DescribeTopicPartitionsResponse.__new__(DescribeTopicPartitionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribeTopicPartitionsResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribeTopicPartitionsResponseTopic_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     present3, pos = _read_struct_marker(buf, pos)
     if present3:
         o.next_cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.next_cursor = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -629,7 +706,7 @@ def _e_DescribeTopicPartitionsResponse_0(
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribeTopicPartitionsResponseTopic_0(e2, out)
     if o.next_cursor is None:

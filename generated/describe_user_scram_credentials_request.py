@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -96,7 +99,11 @@ def _d_UserName_0(buf: memoryview, pos: int) -> tuple[UserName, int]:
     """Decode UserName at version 0."""
     o = UserName.__new__(UserName)
     o.name, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -115,16 +122,30 @@ def _d_DescribeUserScramCredentialsRequest_0(
 ) -> tuple[DescribeUserScramCredentialsRequest, int]:
     """Decode DescribeUserScramCredentialsRequest at version 0."""
     o = DescribeUserScramCredentialsRequest.__new__(DescribeUserScramCredentialsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.users = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[UserName] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_UserName_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.users = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -135,9 +156,9 @@ def _e_DescribeUserScramCredentialsRequest_0(
     w = out.append
     a1 = o.users
     if a1 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_UserName_0(e1, out)
     if o._unknown_tags is None:

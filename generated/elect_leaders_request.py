@@ -4,26 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -166,11 +165,15 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at versions 0, 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o._unknown_tags = None
     return o, pos
 
@@ -183,20 +186,31 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_TopicPartitions_2(buf: memoryview, pos: int) -> tuple[TopicPartitions, int]:
     """Decode TopicPartitions at version 2."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -208,8 +222,8 @@ def _e_TopicPartitions_2(o: TopicPartitions, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -219,14 +233,20 @@ def _e_TopicPartitions_2(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_ElectLeadersRequest_0(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 0."""
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.topic_partitions = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicPartitions] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicPartitions_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topic_partitions = v1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -242,9 +262,9 @@ def _e_ElectLeadersRequest_0(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     w = out.append
     a1 = o.topic_partitions
     if a1 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_TopicPartitions_0(e1, out)
     w(_S_i.pack(o.timeout_ms))
@@ -255,14 +275,20 @@ def _d_ElectLeadersRequest_1(buf: memoryview, pos: int) -> tuple[ElectLeadersReq
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
     o.election_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topic_partitions = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicPartitions] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicPartitions_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topic_partitions = v2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -276,9 +302,9 @@ def _e_ElectLeadersRequest_1(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     w(_S_b.pack(o.election_type))
     a2 = o.topic_partitions
     if a2 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_TopicPartitions_0(e2, out)
     w(_S_i.pack(o.timeout_ms))
@@ -289,18 +315,32 @@ def _d_ElectLeadersRequest_2(buf: memoryview, pos: int) -> tuple[ElectLeadersReq
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
     o.election_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topic_partitions = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicPartitions] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicPartitions_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topic_partitions = v2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -310,9 +350,9 @@ def _e_ElectLeadersRequest_2(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     w(_S_b.pack(o.election_type))
     a2 = o.topic_partitions
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicPartitions_2(e2, out)
     w(_S_i.pack(o.timeout_ms))

@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -241,7 +242,11 @@ def _d_PartitionResult_2(buf: memoryview, pos: int) -> tuple[PartitionResult, in
     o.partition_id, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -260,14 +265,20 @@ def _d_ReplicaElectionResult_0(buf: memoryview, pos: int) -> tuple[ReplicaElecti
     """Decode ReplicaElectionResult at versions 0, 1."""
     o = ReplicaElectionResult.__new__(ReplicaElectionResult)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResult")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_result = v2
     o._unknown_tags = None
     return o, pos
@@ -281,7 +292,7 @@ def _e_ReplicaElectionResult_0(o: ReplicaElectionResult, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("PartitionResult")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionResult_0(e2, out)
 
@@ -290,16 +301,30 @@ def _d_ReplicaElectionResult_2(buf: memoryview, pos: int) -> tuple[ReplicaElecti
     """Decode ReplicaElectionResult at version 2."""
     o = ReplicaElectionResult.__new__(ReplicaElectionResult)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResult")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_result = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -311,7 +336,7 @@ def _e_ReplicaElectionResult_2(o: ReplicaElectionResult, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("PartitionResult")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionResult_2(e2, out)
     if o._unknown_tags is None:
@@ -325,14 +350,20 @@ def _d_ElectLeadersResponse_0(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaElectionResults")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ReplicaElectionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ReplicaElectionResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.replica_election_results = v2
     o.error_code = 0
     o._unknown_tags = None
@@ -349,7 +380,7 @@ def _e_ElectLeadersResponse_0(o: ElectLeadersResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("ReplicaElectionResults")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ReplicaElectionResult_0(e2, out)
 
@@ -359,14 +390,20 @@ def _d_ElectLeadersResponse_1(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaElectionResults")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ReplicaElectionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ReplicaElectionResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.replica_election_results = v2
     o._unknown_tags = None
     return o, pos
@@ -380,7 +417,7 @@ def _e_ElectLeadersResponse_1(o: ElectLeadersResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("ReplicaElectionResults")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ReplicaElectionResult_0(e2, out)
 
@@ -390,16 +427,30 @@ def _d_ElectLeadersResponse_2(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaElectionResults")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ReplicaElectionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ReplicaElectionResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.replica_election_results = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -411,7 +462,7 @@ def _e_ElectLeadersResponse_2(o: ElectLeadersResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("ReplicaElectionResults")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ReplicaElectionResult_2(e2, out)
     if o._unknown_tags is None:

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
@@ -155,7 +158,11 @@ def _d_EndTxnRequest_3(buf: memoryview, pos: int) -> tuple[EndTxnRequest, int]:
     o.transactional_id, pos = _read_cstr(buf, pos)
     o.producer_id, o.producer_epoch, o.committed = _S_qho.unpack_from(buf, pos)
     pos += 11
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

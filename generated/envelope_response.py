@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     null_error as _null_error,
     null_value as _null_value,
     read_ncbytes as _read_ncbytes,
@@ -85,7 +88,11 @@ def _d_EnvelopeResponse_0(buf: memoryview, pos: int) -> tuple[EnvelopeResponse, 
     o.response_data, pos = _read_ncbytes(buf, pos)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,24 +13,21 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -45,6 +44,7 @@ __all__ = [
     "FetchRequest",
 ]
 
+_S_i = _struct.Struct(">i")
 _S_iiibii = _struct.Struct(">iiibii")
 _S_iiiib = _struct.Struct(">iiiib")
 _S_iiiibii = _struct.Struct(">iiiibii")
@@ -577,7 +577,11 @@ def _d_ReplicaState_15(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
     o = ReplicaState.__new__(ReplicaState)
     o.replica_id, o.replica_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -684,7 +688,11 @@ def _d_FetchPartition_12(buf: memoryview, pos: int) -> tuple[FetchPartition, int
     pos += 32
     o.replica_directory_id = _ZERO_UUID
     o.high_watermark = 9223372036854775807
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -818,14 +826,20 @@ def _d_FetchTopic_4(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 4."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -840,7 +854,7 @@ def _e_FetchTopic_4(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchPartition_4(e2, out)
 
@@ -849,14 +863,20 @@ def _d_FetchTopic_5(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 5, 6, 7, 8."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -871,7 +891,7 @@ def _e_FetchTopic_5(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchPartition_5(e2, out)
 
@@ -880,14 +900,20 @@ def _d_FetchTopic_9(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 9, 10, 11."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -902,7 +928,7 @@ def _e_FetchTopic_9(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchPartition_9(e2, out)
 
@@ -911,17 +937,31 @@ def _d_FetchTopic_12(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 12."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_12(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -933,7 +973,7 @@ def _e_FetchTopic_12(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchPartition_12(e2, out)
     if o._unknown_tags is None:
@@ -946,17 +986,31 @@ def _d_FetchTopic_13(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 13, 14, 15, 16."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_12(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -968,7 +1022,7 @@ def _e_FetchTopic_13(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchPartition_12(e2, out)
     if o._unknown_tags is None:
@@ -981,17 +1035,31 @@ def _d_FetchTopic_17(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 17."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_17(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1003,7 +1071,7 @@ def _e_FetchTopic_17(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchPartition_17(e2, out)
     if o._unknown_tags is None:
@@ -1016,17 +1084,31 @@ def _d_FetchTopic_18(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 18."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_18(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1038,7 +1120,7 @@ def _e_FetchTopic_18(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchPartition_18(e2, out)
     if o._unknown_tags is None:
@@ -1051,11 +1133,15 @@ def _d_ForgottenTopic_7(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
     """Decode ForgottenTopic at versions 7, 8, 9, 10, 11."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1069,21 +1155,32 @@ def _e_ForgottenTopic_7(o: ForgottenTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_ForgottenTopic_12(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]:
     """Decode ForgottenTopic at version 12."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1095,8 +1192,8 @@ def _e_ForgottenTopic_12(o: ForgottenTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1107,13 +1204,25 @@ def _d_ForgottenTopic_13(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int
     """Decode ForgottenTopic at versions 13, 14, 15, 16, 17, 18."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o.topic = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1125,8 +1234,8 @@ def _e_ForgottenTopic_13(o: ForgottenTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1140,14 +1249,20 @@ def _d_FetchRequest_4(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         buf, pos
     )
     pos += 17
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -1171,7 +1286,7 @@ def _e_FetchRequest_4(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchTopic_4(e2, out)
 
@@ -1183,14 +1298,20 @@ def _d_FetchRequest_5(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         buf, pos
     )
     pos += 17
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -1214,7 +1335,7 @@ def _e_FetchRequest_5(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchTopic_5(e2, out)
 
@@ -1232,23 +1353,35 @@ def _d_FetchRequest_7(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_7(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -1277,14 +1410,14 @@ def _e_FetchRequest_7(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchTopic_5(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_ForgottenTopic_7(e3, out)
 
@@ -1302,23 +1435,35 @@ def _d_FetchRequest_9(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_7(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -1347,14 +1492,14 @@ def _e_FetchRequest_9(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchTopic_9(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_ForgottenTopic_7(e3, out)
 
@@ -1372,23 +1517,35 @@ def _d_FetchRequest_11(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_7(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.rack_id, pos = _read_str(buf, pos)
     o.cluster_id = None
@@ -1417,14 +1574,14 @@ def _e_FetchRequest_11(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchTopic_9(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_ForgottenTopic_7(e3, out)
     w(_enc_str(o.rack_id))
@@ -1443,23 +1600,43 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_12(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_12(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_state = ReplicaState()
@@ -1499,14 +1676,14 @@ def _e_FetchRequest_12(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchTopic_12(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ForgottenTopic_12(e3, out)
     w(_enc_cstr(o.rack_id))
@@ -1531,23 +1708,43 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_13(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_13(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_state = ReplicaState()
@@ -1587,14 +1784,14 @@ def _e_FetchRequest_13(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchTopic_13(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ForgottenTopic_13(e3, out)
     w(_enc_cstr(o.rack_id))
@@ -1613,23 +1810,43 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_13(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_13(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
@@ -1671,14 +1888,14 @@ def _e_FetchRequest_15(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchTopic_13(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ForgottenTopic_13(e3, out)
     w(_enc_cstr(o.rack_id))
@@ -1701,23 +1918,43 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_17(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_13(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
@@ -1759,14 +1996,14 @@ def _e_FetchRequest_17(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchTopic_17(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ForgottenTopic_13(e3, out)
     w(_enc_cstr(o.rack_id))
@@ -1789,23 +2026,43 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchTopic_18(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ForgottenTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ForgottenTopic_13(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.forgotten_topics_data = v3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
@@ -1847,14 +2104,14 @@ def _e_FetchRequest_18(o: FetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchTopic_18(e2, out)
     a3 = o.forgotten_topics_data
     if a3 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ForgottenTopic_13(e3, out)
     w(_enc_cstr(o.rack_id))

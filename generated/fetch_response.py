@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,16 +13,13 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncrecords as _read_ncrecords,
     read_ncstr as _read_ncstr,
@@ -29,6 +28,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_nbytes as _write_nbytes,
     write_ncbytes as _write_ncbytes,
     write_tags as _write_tags,
@@ -634,7 +635,11 @@ def _d_EpochEndOffset_12(buf: memoryview, pos: int) -> tuple[EpochEndOffset, int
     o = EpochEndOffset.__new__(EpochEndOffset)
     o.epoch, o.end_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -653,7 +658,11 @@ def _d_LeaderIdAndEpoch_12(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch,
     o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -672,7 +681,11 @@ def _d_SnapshotId_12(buf: memoryview, pos: int) -> tuple[SnapshotId, int]:
     o = SnapshotId.__new__(SnapshotId)
     o.end_offset, o.epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -706,7 +719,11 @@ def _d_AbortedTransaction_12(buf: memoryview, pos: int) -> tuple[AbortedTransact
     o = AbortedTransaction.__new__(AbortedTransaction)
     o.producer_id, o.first_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -727,14 +744,20 @@ def _d_PartitionData_4(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         buf, pos
     )
     pos += 22
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.aborted_transactions = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AbortedTransaction] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AbortedTransaction_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.aborted_transactions = v2
     o.records, pos = _read_nrecords(buf, pos)
     o.log_start_offset = -1
@@ -760,9 +783,9 @@ def _e_PartitionData_4(o: PartitionData, out: list[_Buffer]) -> None:
     w(_S_ihqq.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset))
     a2 = o.aborted_transactions
     if a2 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AbortedTransaction_4(e2, out)
     _write_nbytes(out, o.records)
@@ -775,14 +798,20 @@ def _d_PartitionData_5(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.aborted_transactions = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AbortedTransaction] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AbortedTransaction_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.aborted_transactions = v2
     o.records, pos = _read_nrecords(buf, pos)
     o.diverging_epoch = EpochEndOffset()
@@ -815,9 +844,9 @@ def _e_PartitionData_5(o: PartitionData, out: list[_Buffer]) -> None:
     )
     a2 = o.aborted_transactions
     if a2 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AbortedTransaction_4(e2, out)
     _write_nbytes(out, o.records)
@@ -830,14 +859,20 @@ def _d_PartitionData_11(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.aborted_transactions = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AbortedTransaction] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AbortedTransaction_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.aborted_transactions = v2
     o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -869,9 +904,9 @@ def _e_PartitionData_11(o: PartitionData, out: list[_Buffer]) -> None:
     )
     a2 = o.aborted_transactions
     if a2 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_AbortedTransaction_4(e2, out)
     w(_S_i.pack(o.preferred_read_replica))
@@ -885,14 +920,24 @@ def _d_PartitionData_12(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.aborted_transactions = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AbortedTransaction] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AbortedTransaction_12(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.aborted_transactions = v2
     o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -933,9 +978,9 @@ def _e_PartitionData_12(o: PartitionData, out: list[_Buffer]) -> None:
     )
     a2 = o.aborted_transactions
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AbortedTransaction_12(e2, out)
     w(_S_i.pack(o.preferred_read_replica))
@@ -960,14 +1005,20 @@ def _d_FetchableTopicResponse_4(buf: memoryview, pos: int) -> tuple[FetchableTop
     """Decode FetchableTopicResponse at version 4."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -982,7 +1033,7 @@ def _e_FetchableTopicResponse_4(o: FetchableTopicResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionData_4(e2, out)
 
@@ -991,14 +1042,20 @@ def _d_FetchableTopicResponse_5(buf: memoryview, pos: int) -> tuple[FetchableTop
     """Decode FetchableTopicResponse at versions 5, 6, 7, 8, 9, 10."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -1013,7 +1070,7 @@ def _e_FetchableTopicResponse_5(o: FetchableTopicResponse, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionData_5(e2, out)
 
@@ -1022,14 +1079,20 @@ def _d_FetchableTopicResponse_11(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at version 11."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_11(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -1044,7 +1107,7 @@ def _e_FetchableTopicResponse_11(o: FetchableTopicResponse, out: list[_Buffer]) 
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionData_11(e2, out)
 
@@ -1053,17 +1116,31 @@ def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at version 12."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_12(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1075,7 +1152,7 @@ def _e_FetchableTopicResponse_12(o: FetchableTopicResponse, out: list[_Buffer]) 
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_12(e2, out)
     if o._unknown_tags is None:
@@ -1088,17 +1165,31 @@ def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at versions 13, 14, 15, 16, 17, 18."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_12(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1110,7 +1201,7 @@ def _e_FetchableTopicResponse_13(o: FetchableTopicResponse, out: list[_Buffer]) 
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_12(e2, out)
     if o._unknown_tags is None:
@@ -1128,7 +1219,11 @@ def _d_NodeEndpoint_16(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1150,14 +1245,20 @@ def _d_FetchResponse_4(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchableTopicResponse_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o.error_code = 0
     o.session_id = 0
@@ -1178,7 +1279,7 @@ def _e_FetchResponse_4(o: FetchResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchableTopicResponse_4(e2, out)
 
@@ -1188,14 +1289,20 @@ def _d_FetchResponse_5(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchableTopicResponse_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o.error_code = 0
     o.session_id = 0
@@ -1216,7 +1323,7 @@ def _e_FetchResponse_5(o: FetchResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchableTopicResponse_5(e2, out)
 
@@ -1226,14 +1333,20 @@ def _d_FetchResponse_7(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchableTopicResponse_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o.node_endpoints = []
     o._unknown_tags = None
@@ -1250,7 +1363,7 @@ def _e_FetchResponse_7(o: FetchResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchableTopicResponse_5(e2, out)
 
@@ -1260,14 +1373,20 @@ def _d_FetchResponse_11(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchableTopicResponse_11(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o.node_endpoints = []
     o._unknown_tags = None
@@ -1284,7 +1403,7 @@ def _e_FetchResponse_11(o: FetchResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_FetchableTopicResponse_11(e2, out)
 
@@ -1294,17 +1413,31 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchableTopicResponse_12(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o.node_endpoints = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1318,7 +1451,7 @@ def _e_FetchResponse_12(o: FetchResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchableTopicResponse_12(e2, out)
     if o._unknown_tags is None:
@@ -1332,17 +1465,31 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchableTopicResponse_13(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o.node_endpoints = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1356,7 +1503,7 @@ def _e_FetchResponse_13(o: FetchResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchableTopicResponse_13(e2, out)
     if o._unknown_tags is None:
@@ -1370,14 +1517,24 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Responses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchableTopicResponse_13(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.responses = v2
     o.node_endpoints = []
     unknown: _UnknownTags | None = None
@@ -1386,14 +1543,24 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("NodeEndpoints")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[NodeEndpoint] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _d_NodeEndpoint_16(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.node_endpoints = v101
             else:
                 if unknown is None:
@@ -1411,7 +1578,7 @@ def _e_FetchResponse_16(o: FetchResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchableTopicResponse_13(e2, out)
     tg: list[tuple[int, bytes]] = []
@@ -1421,7 +1588,7 @@ def _e_FetchResponse_16(o: FetchResponse, out: list[_Buffer]) -> None:
         if a101 is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 _e_NodeEndpoint_16(e101, tp1)
         tg.append((0, b"".join(tp1)))

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -296,7 +299,11 @@ def _d_SnapshotId_0(buf: memoryview, pos: int) -> tuple[SnapshotId, int]:
     o = SnapshotId.__new__(SnapshotId)
     o.end_offset, o.epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -319,7 +326,11 @@ def _d_PartitionSnapshot_0(buf: memoryview, pos: int) -> tuple[PartitionSnapshot
     o.position = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.replica_directory_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -377,16 +388,30 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 0."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionSnapshot] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionSnapshot_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -398,7 +423,7 @@ def _e_TopicSnapshot_0(o: TopicSnapshot, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionSnapshot_0(e2, out)
     if o._unknown_tags is None:
@@ -411,16 +436,30 @@ def _d_TopicSnapshot_1(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 1."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionSnapshot] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionSnapshot_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -432,7 +471,7 @@ def _e_TopicSnapshot_1(o: TopicSnapshot, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionSnapshot_1(e2, out)
     if o._unknown_tags is None:
@@ -446,14 +485,24 @@ def _d_FetchSnapshotRequest_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
     o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicSnapshot] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicSnapshot_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.cluster_id = None
     unknown: _UnknownTags | None = None
@@ -479,7 +528,7 @@ def _e_FetchSnapshotRequest_0(o: FetchSnapshotRequest, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicSnapshot_0(e2, out)
     tg: list[tuple[int, bytes]] = []
@@ -495,14 +544,24 @@ def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
     o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicSnapshot] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicSnapshot_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.cluster_id = None
     unknown: _UnknownTags | None = None
@@ -528,7 +587,7 @@ def _e_FetchSnapshotRequest_1(o: FetchSnapshotRequest, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicSnapshot_1(e2, out)
     tg: list[tuple[int, bytes]] = []

@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_crecords as _read_crecords,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
 )
@@ -387,7 +390,11 @@ def _d_SnapshotId_0(buf: memoryview, pos: int) -> tuple[SnapshotId, int]:
     o = SnapshotId.__new__(SnapshotId)
     o.end_offset, o.epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -406,7 +413,11 @@ def _d_LeaderIdAndEpoch_0(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, 
     o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -464,16 +475,30 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at versions 0, 1."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionSnapshot] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionSnapshot_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -485,7 +510,7 @@ def _e_TopicSnapshot_0(o: TopicSnapshot, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionSnapshot_0(e2, out)
     if o._unknown_tags is None:
@@ -502,7 +527,11 @@ def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -523,17 +552,31 @@ def _d_FetchSnapshotResponse_0(buf: memoryview, pos: int) -> tuple[FetchSnapshot
     o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicSnapshot] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicSnapshot_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.node_endpoints = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -547,7 +590,7 @@ def _e_FetchSnapshotResponse_0(o: FetchSnapshotResponse, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicSnapshot_0(e2, out)
     if o._unknown_tags is None:
@@ -561,14 +604,24 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
     o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicSnapshot] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicSnapshot_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.node_endpoints = []
     unknown: _UnknownTags | None = None
@@ -577,14 +630,24 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("NodeEndpoints")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[NodeEndpoint] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _d_NodeEndpoint_1(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.node_endpoints = v101
             else:
                 if unknown is None:
@@ -602,7 +665,7 @@ def _e_FetchSnapshotResponse_1(o: FetchSnapshotResponse, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicSnapshot_0(e2, out)
     tg: list[tuple[int, bytes]] = []
@@ -612,7 +675,7 @@ def _e_FetchSnapshotResponse_1(o: FetchSnapshotResponse, out: list[_Buffer]) -> 
         if a101 is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 _e_NodeEndpoint_1(e101, tp1)
         tg.append((0, b"".join(tp1)))

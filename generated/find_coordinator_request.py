@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -137,7 +140,11 @@ def _d_FindCoordinatorRequest_3(buf: memoryview, pos: int) -> tuple[FindCoordina
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.coordinator_keys = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -159,17 +166,31 @@ def _d_FindCoordinatorRequest_4(buf: memoryview, pos: int) -> tuple[FindCoordina
     o = FindCoordinatorRequest.__new__(FindCoordinatorRequest)
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("CoordinatorKeys")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[str] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _read_cstr(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.coordinator_keys = v2
     o.key = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -183,7 +204,7 @@ def _e_FindCoordinatorRequest_4(o: FindCoordinatorRequest, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("CoordinatorKeys")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             w(_enc_cstr(e2))
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,6 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
@@ -75,7 +78,11 @@ def _d_GetTelemetrySubscriptionsRequest_0(
     """Decode GetTelemetrySubscriptionsRequest at version 0."""
     o = GetTelemetrySubscriptionsRequest.__new__(GetTelemetrySubscriptionsRequest)
     o.client_instance_id, pos = _read_uuid(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

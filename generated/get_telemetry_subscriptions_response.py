@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,17 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -231,23 +232,45 @@ def _d_GetTelemetrySubscriptionsResponse_0(
     o.client_instance_id, pos = _read_uuid(buf, pos)
     o.subscription_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("AcceptedCompressionTypes")
     else:
-        o.accepted_compression_types, pos = _read_fixed_list(buf, pos, n4, "b", 1)
+        o.accepted_compression_types = list(_unpack_from(">%db" % n4, buf, pos))
+        pos += 1 * n4
     o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = _S_iio.unpack_from(buf, pos)
     pos += 9
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("RequestedMetrics")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[str] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _read_cstr(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.requested_metrics = v6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -263,14 +286,14 @@ def _e_GetTelemetrySubscriptionsResponse_0(
     if a4 is None:
         raise _null_value("AcceptedCompressionTypes")
     else:
-        w(_enc_ccount(a4))
-        w(_enc_fixed_list(a4, "b"))
+        w(_uvarint(len(a4) + 1))
+        w(_pack(">%db" % len(a4), *a4))
     w(_S_iio.pack(o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality))
     a6 = o.requested_metrics
     if a6 is None:
         raise _null_value("RequestedMetrics")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             w(_enc_cstr(e6))
     if o._unknown_tags is None:

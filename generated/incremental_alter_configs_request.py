@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
 
@@ -252,7 +254,11 @@ def _d_AlterableConfig_1(buf: memoryview, pos: int) -> tuple[AlterableConfig, in
     o.config_operation = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.value, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -274,14 +280,20 @@ def _d_AlterConfigsResource_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Configs")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[AlterableConfig] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_AlterableConfig_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.configs = v3
     o._unknown_tags = None
     return o, pos
@@ -296,7 +308,7 @@ def _e_AlterConfigsResource_0(o: AlterConfigsResource, out: list[_Buffer]) -> No
     if a3 is None:
         raise _null_value("Configs")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_AlterableConfig_0(e3, out)
 
@@ -307,16 +319,30 @@ def _d_AlterConfigsResource_1(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Configs")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[AlterableConfig] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_AlterableConfig_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.configs = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -329,7 +355,7 @@ def _e_AlterConfigsResource_1(o: AlterConfigsResource, out: list[_Buffer]) -> No
     if a3 is None:
         raise _null_value("Configs")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_AlterableConfig_1(e3, out)
     if o._unknown_tags is None:
@@ -343,14 +369,20 @@ def _d_IncrementalAlterConfigsRequest_0(
 ) -> tuple[IncrementalAlterConfigsRequest, int]:
     """Decode IncrementalAlterConfigsRequest at version 0."""
     o = IncrementalAlterConfigsRequest.__new__(IncrementalAlterConfigsRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Resources")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[AlterConfigsResource] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_AlterConfigsResource_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.resources = v1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -367,7 +399,7 @@ def _e_IncrementalAlterConfigsRequest_0(
     if a1 is None:
         raise _null_value("Resources")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_AlterConfigsResource_0(e1, out)
     w(_S_o.pack(o.validate_only))
@@ -378,18 +410,32 @@ def _d_IncrementalAlterConfigsRequest_1(
 ) -> tuple[IncrementalAlterConfigsRequest, int]:
     """Decode IncrementalAlterConfigsRequest at version 1."""
     o = IncrementalAlterConfigsRequest.__new__(IncrementalAlterConfigsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Resources")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[AlterConfigsResource] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_AlterConfigsResource_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.resources = v1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -402,7 +448,7 @@ def _e_IncrementalAlterConfigsRequest_1(
     if a1 is None:
         raise _null_value("Resources")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_AlterConfigsResource_1(e1, out)
     w(_S_o.pack(o.validate_only))

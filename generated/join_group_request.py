@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,14 +21,14 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_bytes as _read_bytes,
     read_cbytes as _read_cbytes,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -243,7 +244,11 @@ def _d_JoinGroupRequestProtocol_6(
     o = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
     o.name, pos = _read_cstr(buf, pos)
     o.metadata, pos = _read_cbytes(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -266,14 +271,20 @@ def _d_JoinGroupRequest_0(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Protocols")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[JoinGroupRequestProtocol] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_JoinGroupRequestProtocol_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.protocols = v5
     o.rebalance_timeout_ms = -1
     o.group_instance_id = None
@@ -295,7 +306,7 @@ def _e_JoinGroupRequest_0(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Protocols")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_JoinGroupRequestProtocol_0(e5, out)
 
@@ -308,14 +319,20 @@ def _d_JoinGroupRequest_1(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     pos += 8
     o.member_id, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Protocols")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[JoinGroupRequestProtocol] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_JoinGroupRequestProtocol_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.protocols = v5
     o.group_instance_id = None
     o.reason = None
@@ -336,7 +353,7 @@ def _e_JoinGroupRequest_1(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Protocols")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_JoinGroupRequestProtocol_0(e5, out)
 
@@ -350,14 +367,20 @@ def _d_JoinGroupRequest_5(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n6, pos = _read_count(buf, pos)
+    n6 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Protocols")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[JoinGroupRequestProtocol] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_JoinGroupRequestProtocol_0(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.protocols = v6
     o.reason = None
     o._unknown_tags = None
@@ -376,7 +399,7 @@ def _e_JoinGroupRequest_5(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Protocols")
     else:
-        w(_enc_count(a6))
+        w(_S_i.pack(len(a6)))
         for e6 in a6:
             _e_JoinGroupRequestProtocol_0(e6, out)
 
@@ -390,17 +413,31 @@ def _d_JoinGroupRequest_6(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Protocols")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[JoinGroupRequestProtocol] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_JoinGroupRequestProtocol_6(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.protocols = v6
     o.reason = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -416,7 +453,7 @@ def _e_JoinGroupRequest_6(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Protocols")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_JoinGroupRequestProtocol_6(e6, out)
     if o._unknown_tags is None:
@@ -434,17 +471,31 @@ def _d_JoinGroupRequest_8(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Protocols")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[JoinGroupRequestProtocol] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_JoinGroupRequestProtocol_6(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.protocols = v6
     o.reason, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -460,7 +511,7 @@ def _e_JoinGroupRequest_8(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Protocols")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_JoinGroupRequestProtocol_6(e6, out)
     w(_enc_ncstr(o.reason))

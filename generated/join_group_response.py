@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,14 +21,14 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_bytes as _read_bytes,
     read_cbytes as _read_cbytes,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 _S_hi = _struct.Struct(">hi")
+_S_i = _struct.Struct(">i")
 _S_ihi = _struct.Struct(">ihi")
 _S_o = _struct.Struct(">?")
 
@@ -297,7 +299,11 @@ def _d_JoinGroupResponseMember_6(buf: memoryview, pos: int) -> tuple[JoinGroupRe
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.metadata, pos = _read_cbytes(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -321,14 +327,20 @@ def _d_JoinGroupResponse_0(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Members")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[JoinGroupResponseMember] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_JoinGroupResponseMember_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.members = v5
     o.throttle_time_ms = 0
     o.protocol_type = None
@@ -350,7 +362,7 @@ def _e_JoinGroupResponse_0(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Members")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_JoinGroupResponseMember_0(e5, out)
 
@@ -363,14 +375,20 @@ def _d_JoinGroupResponse_2(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Members")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[JoinGroupResponseMember] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_JoinGroupResponseMember_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.members = v5
     o.protocol_type = None
     o.skip_assignment = False
@@ -391,7 +409,7 @@ def _e_JoinGroupResponse_2(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Members")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_JoinGroupResponseMember_0(e5, out)
 
@@ -404,14 +422,20 @@ def _d_JoinGroupResponse_5(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Members")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[JoinGroupResponseMember] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_JoinGroupResponseMember_5(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.members = v5
     o.protocol_type = None
     o.skip_assignment = False
@@ -432,7 +456,7 @@ def _e_JoinGroupResponse_5(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Members")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_JoinGroupResponseMember_5(e5, out)
 
@@ -445,18 +469,32 @@ def _d_JoinGroupResponse_6(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_cstr(buf, pos)
     o.leader, pos = _read_cstr(buf, pos)
     o.member_id, pos = _read_cstr(buf, pos)
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Members")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[JoinGroupResponseMember] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_JoinGroupResponseMember_6(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.members = v5
     o.protocol_type = None
     o.skip_assignment = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -473,7 +511,7 @@ def _e_JoinGroupResponse_6(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_JoinGroupResponseMember_6(e5, out)
     if o._unknown_tags is None:
@@ -491,17 +529,31 @@ def _d_JoinGroupResponse_7(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_ncstr(buf, pos)
     o.leader, pos = _read_cstr(buf, pos)
     o.member_id, pos = _read_cstr(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Members")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[JoinGroupResponseMember] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_JoinGroupResponseMember_6(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.members = v6
     o.skip_assignment = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -519,7 +571,7 @@ def _e_JoinGroupResponse_7(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_JoinGroupResponseMember_6(e6, out)
     if o._unknown_tags is None:
@@ -539,16 +591,30 @@ def _d_JoinGroupResponse_9(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.skip_assignment = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.member_id, pos = _read_cstr(buf, pos)
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("Members")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[JoinGroupResponseMember] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_JoinGroupResponseMember_6(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.members = v7
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -565,7 +631,7 @@ def _e_JoinGroupResponse_9(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     if a7 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_JoinGroupResponseMember_6(e7, out)
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,14 +13,15 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -151,7 +154,11 @@ def _d_Voter_0(buf: memoryview, pos: int) -> tuple[Voter, int]:
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -173,7 +180,11 @@ def _d_Voter_1(buf: memoryview, pos: int) -> tuple[Voter, int]:
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id, pos = _read_uuid(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -193,25 +204,49 @@ def _d_LeaderChangeMessage_0(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
     o = LeaderChangeMessage.__new__(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Voters")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[Voter] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_Voter_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.voters = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("GrantingVoters")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[Voter] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_Voter_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.granting_voters = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -223,14 +258,14 @@ def _e_LeaderChangeMessage_0(o: LeaderChangeMessage, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Voters")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_Voter_0(e2, out)
     a3 = o.granting_voters
     if a3 is None:
         raise _null_value("GrantingVoters")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_Voter_0(e3, out)
     if o._unknown_tags is None:
@@ -244,25 +279,49 @@ def _d_LeaderChangeMessage_1(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
     o = LeaderChangeMessage.__new__(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Voters")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[Voter] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_Voter_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.voters = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("GrantingVoters")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[Voter] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_Voter_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.granting_voters = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -274,14 +333,14 @@ def _e_LeaderChangeMessage_1(o: LeaderChangeMessage, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Voters")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_Voter_1(e2, out)
     a3 = o.granting_voters
     if a3 is None:
         raise _null_value("GrantingVoters")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_Voter_1(e3, out)
     if o._unknown_tags is None:

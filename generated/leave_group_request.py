@@ -4,28 +4,29 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -38,6 +39,8 @@ __all__ = [
     "MemberIdentity",
     "LeaveGroupRequest",
 ]
+
+_S_i = _struct.Struct(">i")
 
 
 class MemberIdentity(_Struct):
@@ -173,7 +176,11 @@ def _d_MemberIdentity_4(buf: memoryview, pos: int) -> tuple[MemberIdentity, int]
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.reason = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -194,7 +201,11 @@ def _d_MemberIdentity_5(buf: memoryview, pos: int) -> tuple[MemberIdentity, int]
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.reason, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -233,14 +244,20 @@ def _d_LeaveGroupRequest_3(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 3."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Members")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MemberIdentity] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MemberIdentity_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.members = v2
     o.member_id = ""
     o._unknown_tags = None
@@ -257,7 +274,7 @@ def _e_LeaveGroupRequest_3(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Members")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_MemberIdentity_3(e2, out)
 
@@ -266,17 +283,31 @@ def _d_LeaveGroupRequest_4(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 4."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Members")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MemberIdentity] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MemberIdentity_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.members = v2
     o.member_id = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -290,7 +321,7 @@ def _e_LeaveGroupRequest_4(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_MemberIdentity_4(e2, out)
     if o._unknown_tags is None:
@@ -303,17 +334,31 @@ def _d_LeaveGroupRequest_5(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 5."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Members")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MemberIdentity] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MemberIdentity_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.members = v2
     o.member_id = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -327,7 +372,7 @@ def _e_LeaveGroupRequest_5(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_MemberIdentity_5(e2, out)
     if o._unknown_tags is None:

@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_fixed_list as _enc_fixed_list,
+    count_error as _count_error,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_fixed_list as _read_fixed_list,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -76,7 +77,11 @@ def _d_ListConfigResourcesRequest_0(
     """Decode ListConfigResourcesRequest at version 0."""
     o = ListConfigResourcesRequest.__new__(ListConfigResourcesRequest)
     o.resource_types = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -96,12 +101,24 @@ def _d_ListConfigResourcesRequest_1(
 ) -> tuple[ListConfigResourcesRequest, int]:
     """Decode ListConfigResourcesRequest at version 1."""
     o = ListConfigResourcesRequest.__new__(ListConfigResourcesRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("ResourceTypes")
     else:
-        o.resource_types, pos = _read_fixed_list(buf, pos, n1, "b", 1)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.resource_types = list(_unpack_from(">%db" % n1, buf, pos))
+        pos += 1 * n1
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -112,8 +129,8 @@ def _e_ListConfigResourcesRequest_1(o: ListConfigResourcesRequest, out: list[_Bu
     if a1 is None:
         raise _null_value("ResourceTypes")
     else:
-        w(_enc_ccount(a1))
-        w(_enc_fixed_list(a1, "b"))
+        w(_uvarint(len(a1) + 1))
+        w(_pack(">%db" % len(a1), *a1))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -161,7 +164,11 @@ def _d_ConfigResource_0(buf: memoryview, pos: int) -> tuple[ConfigResource, int]
     o = ConfigResource.__new__(ConfigResource)
     o.resource_name, pos = _read_cstr(buf, pos)
     o.resource_type = 16
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -181,7 +188,11 @@ def _d_ConfigResource_1(buf: memoryview, pos: int) -> tuple[ConfigResource, int]
     o.resource_name, pos = _read_cstr(buf, pos)
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -203,16 +214,30 @@ def _d_ListConfigResourcesResponse_0(
     o = ListConfigResourcesResponse.__new__(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ConfigResources")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ConfigResource] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ConfigResource_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.config_resources = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -224,7 +249,7 @@ def _e_ListConfigResourcesResponse_0(o: ListConfigResourcesResponse, out: list[_
     if a2 is None:
         raise _null_value("ConfigResources")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ConfigResource_0(e2, out)
     if o._unknown_tags is None:
@@ -240,16 +265,30 @@ def _d_ListConfigResourcesResponse_1(
     o = ListConfigResourcesResponse.__new__(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ConfigResources")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ConfigResource] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ConfigResource_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.config_resources = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -261,7 +300,7 @@ def _e_ListConfigResourcesResponse_1(o: ListConfigResourcesResponse, out: list[_
     if a2 is None:
         raise _null_value("ConfigResources")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ConfigResource_1(e2, out)
     if o._unknown_tags is None:

@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -114,7 +117,11 @@ def _d_ListGroupsRequest_3(buf: memoryview, pos: int) -> tuple[ListGroupsRequest
     o = ListGroupsRequest.__new__(ListGroupsRequest)
     o.states_filter = []
     o.types_filter = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -134,17 +141,31 @@ def _e_ListGroupsRequest_3(o: ListGroupsRequest, out: list[_Buffer]) -> None:
 def _d_ListGroupsRequest_4(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 4."""
     o = ListGroupsRequest.__new__(ListGroupsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("StatesFilter")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.states_filter = v1
     o.types_filter = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -157,7 +178,7 @@ def _e_ListGroupsRequest_4(o: ListGroupsRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("StatesFilter")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     if o._unknown_tags is None:
@@ -169,25 +190,49 @@ def _e_ListGroupsRequest_4(o: ListGroupsRequest, out: list[_Buffer]) -> None:
 def _d_ListGroupsRequest_5(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 5."""
     o = ListGroupsRequest.__new__(ListGroupsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("StatesFilter")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.states_filter = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("TypesFilter")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[str] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _read_cstr(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.types_filter = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -198,14 +243,14 @@ def _e_ListGroupsRequest_5(o: ListGroupsRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("StatesFilter")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     a2 = o.types_filter
     if a2 is None:
         raise _null_value("TypesFilter")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             w(_enc_cstr(e2))
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 
 
@@ -202,7 +204,11 @@ def _d_ListedGroup_3(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.group_state = ""
     o.group_type = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -224,7 +230,11 @@ def _d_ListedGroup_4(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.group_state, pos = _read_cstr(buf, pos)
     o.group_type = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -247,7 +257,11 @@ def _d_ListedGroup_5(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.group_state, pos = _read_cstr(buf, pos)
     o.group_type, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -269,14 +283,20 @@ def _d_ListGroupsResponse_0(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListedGroup_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
     o.throttle_time_ms = 0
     o._unknown_tags = None
@@ -291,7 +311,7 @@ def _e_ListGroupsResponse_0(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListedGroup_0(e2, out)
 
@@ -301,14 +321,20 @@ def _d_ListGroupsResponse_1(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListedGroup_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
     o._unknown_tags = None
     return o, pos
@@ -322,7 +348,7 @@ def _e_ListGroupsResponse_1(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListedGroup_0(e2, out)
 
@@ -332,16 +358,30 @@ def _d_ListGroupsResponse_3(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListedGroup_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -353,7 +393,7 @@ def _e_ListGroupsResponse_3(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListedGroup_3(e2, out)
     if o._unknown_tags is None:
@@ -367,16 +407,30 @@ def _d_ListGroupsResponse_4(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListedGroup_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -388,7 +442,7 @@ def _e_ListGroupsResponse_4(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListedGroup_4(e2, out)
     if o._unknown_tags is None:
@@ -402,16 +456,30 @@ def _d_ListGroupsResponse_5(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListedGroup_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -423,7 +491,7 @@ def _e_ListGroupsResponse_5(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListedGroup_5(e2, out)
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -256,7 +257,11 @@ def _d_ListOffsetsPartition_6(buf: memoryview, pos: int) -> tuple[ListOffsetsPar
     o = ListOffsetsPartition.__new__(ListOffsetsPartition)
     o.partition_index, o.current_leader_epoch, o.timestamp = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -274,14 +279,20 @@ def _d_ListOffsetsTopic_1(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 1, 2, 3."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsPartition_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -295,7 +306,7 @@ def _e_ListOffsetsTopic_1(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsPartition_1(e2, out)
 
@@ -304,14 +315,20 @@ def _d_ListOffsetsTopic_4(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 4, 5."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsPartition_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -325,7 +342,7 @@ def _e_ListOffsetsTopic_4(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsPartition_4(e2, out)
 
@@ -334,16 +351,30 @@ def _d_ListOffsetsTopic_6(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 6, 7, 8, 9, 10, 11."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsPartition_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -355,7 +386,7 @@ def _e_ListOffsetsTopic_6(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListOffsetsPartition_6(e2, out)
     if o._unknown_tags is None:
@@ -369,14 +400,20 @@ def _d_ListOffsetsRequest_1(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.isolation_level = 0
     o.timeout_ms = 0
@@ -394,7 +431,7 @@ def _e_ListOffsetsRequest_1(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsTopic_1(e2, out)
 
@@ -404,14 +441,20 @@ def _d_ListOffsetsRequest_2(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.timeout_ms = 0
     o._unknown_tags = None
@@ -426,7 +469,7 @@ def _e_ListOffsetsRequest_2(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsTopic_1(e2, out)
 
@@ -436,14 +479,20 @@ def _d_ListOffsetsRequest_4(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopic_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.timeout_ms = 0
     o._unknown_tags = None
@@ -458,7 +507,7 @@ def _e_ListOffsetsRequest_4(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsTopic_4(e2, out)
 
@@ -468,17 +517,31 @@ def _d_ListOffsetsRequest_6(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopic_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.timeout_ms = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -490,7 +553,7 @@ def _e_ListOffsetsRequest_6(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListOffsetsTopic_6(e2, out)
     if o._unknown_tags is None:
@@ -504,18 +567,32 @@ def _d_ListOffsetsRequest_10(buf: memoryview, pos: int) -> tuple[ListOffsetsRequ
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopic_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -527,7 +604,7 @@ def _e_ListOffsetsRequest_10(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListOffsetsTopic_6(e2, out)
     w(_S_i.pack(o.timeout_ms))

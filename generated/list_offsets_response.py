@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -270,7 +271,11 @@ def _d_ListOffsetsPartitionResponse_6(
         buf, pos
     )
     pos += 26
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -290,14 +295,20 @@ def _d_ListOffsetsTopicResponse_1(
     """Decode ListOffsetsTopicResponse at versions 1, 2, 3."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsPartitionResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsPartitionResponse_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -311,7 +322,7 @@ def _e_ListOffsetsTopicResponse_1(o: ListOffsetsTopicResponse, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsPartitionResponse_1(e2, out)
 
@@ -322,14 +333,20 @@ def _d_ListOffsetsTopicResponse_4(
     """Decode ListOffsetsTopicResponse at versions 4, 5."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsPartitionResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsPartitionResponse_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -343,7 +360,7 @@ def _e_ListOffsetsTopicResponse_4(o: ListOffsetsTopicResponse, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsPartitionResponse_4(e2, out)
 
@@ -354,16 +371,30 @@ def _d_ListOffsetsTopicResponse_6(
     """Decode ListOffsetsTopicResponse at versions 6, 7, 8, 9, 10, 11."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsPartitionResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsPartitionResponse_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -375,7 +406,7 @@ def _e_ListOffsetsTopicResponse_6(o: ListOffsetsTopicResponse, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListOffsetsPartitionResponse_6(e2, out)
     if o._unknown_tags is None:
@@ -387,14 +418,20 @@ def _e_ListOffsetsTopicResponse_6(o: ListOffsetsTopicResponse, out: list[_Buffer
 def _d_ListOffsetsResponse_1(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at version 1."""
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[ListOffsetsTopicResponse] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_ListOffsetsTopicResponse_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.throttle_time_ms = 0
     o._unknown_tags = None
@@ -408,7 +445,7 @@ def _e_ListOffsetsResponse_1(o: ListOffsetsResponse, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_ListOffsetsTopicResponse_1(e1, out)
 
@@ -418,14 +455,20 @@ def _d_ListOffsetsResponse_2(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopicResponse_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -439,7 +482,7 @@ def _e_ListOffsetsResponse_2(o: ListOffsetsResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsTopicResponse_1(e2, out)
 
@@ -449,14 +492,20 @@ def _d_ListOffsetsResponse_4(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopicResponse_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -470,7 +519,7 @@ def _e_ListOffsetsResponse_4(o: ListOffsetsResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_ListOffsetsTopicResponse_4(e2, out)
 
@@ -480,16 +529,30 @@ def _d_ListOffsetsResponse_6(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopicResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListOffsetsTopicResponse_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -501,7 +564,7 @@ def _e_ListOffsetsResponse_6(o: ListOffsetsResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListOffsetsTopicResponse_6(e2, out)
     if o._unknown_tags is None:

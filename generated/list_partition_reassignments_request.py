@@ -4,22 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -145,12 +146,24 @@ def _d_ListPartitionReassignmentsTopics_0(
     """Decode ListPartitionReassignmentsTopics at version 0."""
     o = ListPartitionReassignmentsTopics.__new__(ListPartitionReassignmentsTopics)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -164,8 +177,8 @@ def _e_ListPartitionReassignmentsTopics_0(
     if a2 is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -179,16 +192,30 @@ def _d_ListPartitionReassignmentsRequest_0(
     o = ListPartitionReassignmentsRequest.__new__(ListPartitionReassignmentsRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topics = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[ListPartitionReassignmentsTopics] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_ListPartitionReassignmentsTopics_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -200,9 +227,9 @@ def _e_ListPartitionReassignmentsRequest_0(
     w(_S_i.pack(o.timeout_ms))
     a2 = o.topics
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_ListPartitionReassignmentsTopics_0(e2, out)
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -269,22 +270,50 @@ def _d_OngoingPartitionReassignment_0(
     o = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Replicas")
     else:
-        o.replicas, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    n3, pos = _read_ccount(buf, pos)
+        o.replicas = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("AddingReplicas")
     else:
-        o.adding_replicas, pos = _read_fixed_list(buf, pos, n3, "i", 4)
-    n4, pos = _read_ccount(buf, pos)
+        o.adding_replicas = list(_unpack_from(">%di" % n3, buf, pos))
+        pos += 4 * n3
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("RemovingReplicas")
     else:
-        o.removing_replicas, pos = _read_fixed_list(buf, pos, n4, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.removing_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        pos += 4 * n4
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -296,20 +325,20 @@ def _e_OngoingPartitionReassignment_0(o: OngoingPartitionReassignment, out: list
     if a2 is None:
         raise _null_value("Replicas")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     a3 = o.adding_replicas
     if a3 is None:
         raise _null_value("AddingReplicas")
     else:
-        w(_enc_ccount(a3))
-        w(_enc_fixed_list(a3, "i"))
+        w(_uvarint(len(a3) + 1))
+        w(_pack(">%di" % len(a3), *a3))
     a4 = o.removing_replicas
     if a4 is None:
         raise _null_value("RemovingReplicas")
     else:
-        w(_enc_ccount(a4))
-        w(_enc_fixed_list(a4, "i"))
+        w(_uvarint(len(a4) + 1))
+        w(_pack(">%di" % len(a4), *a4))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -322,16 +351,30 @@ def _d_OngoingTopicReassignment_0(
     """Decode OngoingTopicReassignment at version 0."""
     o = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OngoingPartitionReassignment] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OngoingPartitionReassignment_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -343,7 +386,7 @@ def _e_OngoingTopicReassignment_0(o: OngoingTopicReassignment, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OngoingPartitionReassignment_0(e2, out)
     if o._unknown_tags is None:
@@ -360,16 +403,30 @@ def _d_ListPartitionReassignmentsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[OngoingTopicReassignment] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_OngoingTopicReassignment_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -384,7 +441,7 @@ def _e_ListPartitionReassignmentsResponse_0(
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_OngoingTopicReassignment_0(e3, out)
     if o._unknown_tags is None:

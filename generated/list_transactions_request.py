@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -139,23 +140,45 @@ class ListTransactionsRequest(_Message):
 def _d_ListTransactionsRequest_0(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 0."""
     o = ListTransactionsRequest.__new__(ListTransactionsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("StateFilters")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.state_filters = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters, pos = _read_fixed_list(buf, pos, n2, "q", 8)
+        o.producer_id_filters = list(_unpack_from(">%dq" % n2, buf, pos))
+        pos += 8 * n2
     o.duration_filter = -1
     o.transactional_id_pattern = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -170,15 +193,15 @@ def _e_ListTransactionsRequest_0(o: ListTransactionsRequest, out: list[_Buffer])
     if a1 is None:
         raise _null_value("StateFilters")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     a2 = o.producer_id_filters
     if a2 is None:
         raise _null_value("ProducerIdFilters")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "q"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%dq" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -188,24 +211,46 @@ def _e_ListTransactionsRequest_0(o: ListTransactionsRequest, out: list[_Buffer])
 def _d_ListTransactionsRequest_1(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 1."""
     o = ListTransactionsRequest.__new__(ListTransactionsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("StateFilters")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.state_filters = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters, pos = _read_fixed_list(buf, pos, n2, "q", 8)
+        o.producer_id_filters = list(_unpack_from(">%dq" % n2, buf, pos))
+        pos += 8 * n2
     o.duration_filter = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.transactional_id_pattern = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -218,15 +263,15 @@ def _e_ListTransactionsRequest_1(o: ListTransactionsRequest, out: list[_Buffer])
     if a1 is None:
         raise _null_value("StateFilters")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     a2 = o.producer_id_filters
     if a2 is None:
         raise _null_value("ProducerIdFilters")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "q"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%dq" % len(a2), *a2))
     w(_S_q.pack(o.duration_filter))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -237,24 +282,46 @@ def _e_ListTransactionsRequest_1(o: ListTransactionsRequest, out: list[_Buffer])
 def _d_ListTransactionsRequest_2(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 2."""
     o = ListTransactionsRequest.__new__(ListTransactionsRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("StateFilters")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.state_filters = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters, pos = _read_fixed_list(buf, pos, n2, "q", 8)
+        o.producer_id_filters = list(_unpack_from(">%dq" % n2, buf, pos))
+        pos += 8 * n2
     o.duration_filter = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.transactional_id_pattern, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -265,15 +332,15 @@ def _e_ListTransactionsRequest_2(o: ListTransactionsRequest, out: list[_Buffer])
     if a1 is None:
         raise _null_value("StateFilters")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     a2 = o.producer_id_filters
     if a2 is None:
         raise _null_value("ProducerIdFilters")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "q"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%dq" % len(a2), *a2))
     w(_S_q.pack(o.duration_filter))
     w(_enc_ncstr(o.transactional_id_pattern))
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,22 +13,21 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -40,6 +41,7 @@ __all__ = [
     "MetadataRequest",
 ]
 
+_S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 _S_oo = _struct.Struct(">??")
 _S_ooo = _struct.Struct(">???")
@@ -204,7 +206,11 @@ def _d_MetadataRequestTopic_9(buf: memoryview, pos: int) -> tuple[MetadataReques
     o = MetadataRequestTopic.__new__(MetadataRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -223,7 +229,11 @@ def _d_MetadataRequestTopic_10(buf: memoryview, pos: int) -> tuple[MetadataReque
     o = MetadataRequestTopic.__new__(MetadataRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     o.name, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -241,14 +251,20 @@ def _e_MetadataRequestTopic_10(o: MetadataRequestTopic, out: list[_Buffer]) -> N
 def _d_MetadataRequest_0(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 0."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataRequestTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataRequestTopic_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
@@ -270,7 +286,7 @@ def _e_MetadataRequest_0(o: MetadataRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_MetadataRequestTopic_0(e1, out)
 
@@ -278,14 +294,20 @@ def _e_MetadataRequest_0(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_1(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 1, 2, 3."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.topics = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataRequestTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataRequestTopic_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
@@ -305,9 +327,9 @@ def _e_MetadataRequest_1(o: MetadataRequest, out: list[_Buffer]) -> None:
     w = out.append
     a1 = o.topics
     if a1 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_MetadataRequestTopic_0(e1, out)
 
@@ -315,14 +337,20 @@ def _e_MetadataRequest_1(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_4(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 4, 5, 6, 7."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.topics = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataRequestTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataRequestTopic_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.allow_auto_topic_creation = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -341,9 +369,9 @@ def _e_MetadataRequest_4(o: MetadataRequest, out: list[_Buffer]) -> None:
     w = out.append
     a1 = o.topics
     if a1 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_MetadataRequestTopic_0(e1, out)
     w(_S_o.pack(o.allow_auto_topic_creation))
@@ -352,14 +380,20 @@ def _e_MetadataRequest_4(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_8(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 8."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.topics = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataRequestTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataRequestTopic_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     (
         o.allow_auto_topic_creation,
@@ -376,9 +410,9 @@ def _e_MetadataRequest_8(o: MetadataRequest, out: list[_Buffer]) -> None:
     w = out.append
     a1 = o.topics
     if a1 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_MetadataRequestTopic_0(e1, out)
     w(
@@ -393,14 +427,24 @@ def _e_MetadataRequest_8(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_9(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 9."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.topics = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataRequestTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataRequestTopic_9(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     (
         o.allow_auto_topic_creation,
@@ -408,7 +452,11 @@ def _d_MetadataRequest_9(buf: memoryview, pos: int) -> tuple[MetadataRequest, in
         o.include_topic_authorized_operations,
     ) = _S_ooo.unpack_from(buf, pos)
     pos += 3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -417,9 +465,9 @@ def _e_MetadataRequest_9(o: MetadataRequest, out: list[_Buffer]) -> None:
     w = out.append
     a1 = o.topics
     if a1 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_MetadataRequestTopic_9(e1, out)
     w(
@@ -438,14 +486,24 @@ def _e_MetadataRequest_9(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_10(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 10."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.topics = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataRequestTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataRequestTopic_10(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     (
         o.allow_auto_topic_creation,
@@ -453,7 +511,11 @@ def _d_MetadataRequest_10(buf: memoryview, pos: int) -> tuple[MetadataRequest, i
         o.include_topic_authorized_operations,
     ) = _S_ooo.unpack_from(buf, pos)
     pos += 3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -462,9 +524,9 @@ def _e_MetadataRequest_10(o: MetadataRequest, out: list[_Buffer]) -> None:
     w = out.append
     a1 = o.topics
     if a1 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_MetadataRequestTopic_10(e1, out)
     w(
@@ -483,19 +545,33 @@ def _e_MetadataRequest_10(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_11(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 11, 12, 13."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         o.topics = None
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataRequestTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataRequestTopic_10(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.allow_auto_topic_creation, o.include_topic_authorized_operations = _S_oo.unpack_from(buf, pos)
     pos += 2
     o.include_cluster_authorized_operations = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -506,9 +582,9 @@ def _e_MetadataRequest_11(o: MetadataRequest, out: list[_Buffer]) -> None:
     w = out.append
     a1 = o.topics
     if a1 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_MetadataRequestTopic_10(e1, out)
     w(_S_oo.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations))

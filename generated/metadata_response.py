@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,26 +13,23 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -524,7 +523,11 @@ def _d_MetadataResponseBroker_9(buf: memoryview, pos: int) -> tuple[MetadataResp
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -548,16 +551,24 @@ def _d_MetadataResponsePartition_0(
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
     o.error_code, o.partition_index, o.leader_id = _S_hii.unpack_from(buf, pos)
     pos += 10
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    n3, pos = _read_count(buf, pos)
+        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes, pos = _read_fixed_list(buf, pos, n3, "i", 4)
+        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        pos += 4 * n3
     o.leader_epoch = -1
     o.offline_replicas = []
     o._unknown_tags = None
@@ -572,14 +583,12 @@ def _e_MetadataResponsePartition_0(o: MetadataResponsePartition, out: list[_Buff
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_enc_count(a3))
-        w(_enc_fixed_list(a3, "i"))
+        w(_pack(">i%di" % len(a3), len(a3), *a3))
 
 
 def _d_MetadataResponsePartition_5(
@@ -589,21 +598,33 @@ def _d_MetadataResponsePartition_5(
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
     o.error_code, o.partition_index, o.leader_id = _S_hii.unpack_from(buf, pos)
     pos += 10
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    n3, pos = _read_count(buf, pos)
+        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes, pos = _read_fixed_list(buf, pos, n3, "i", 4)
-    n4, pos = _read_count(buf, pos)
+        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        pos += 4 * n3
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas, pos = _read_fixed_list(buf, pos, n4, "i", 4)
+        o.offline_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        pos += 4 * n4
     o.leader_epoch = -1
     o._unknown_tags = None
     return o, pos
@@ -617,20 +638,17 @@ def _e_MetadataResponsePartition_5(o: MetadataResponsePartition, out: list[_Buff
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_enc_count(a3))
-        w(_enc_fixed_list(a3, "i"))
+        w(_pack(">i%di" % len(a3), len(a3), *a3))
     a4 = o.offline_replicas
     if a4 is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_enc_count(a4))
-        w(_enc_fixed_list(a4, "i"))
+        w(_pack(">i%di" % len(a4), len(a4), *a4))
 
 
 def _d_MetadataResponsePartition_7(
@@ -640,21 +658,33 @@ def _d_MetadataResponsePartition_7(
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    n3, pos = _read_count(buf, pos)
+        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes, pos = _read_fixed_list(buf, pos, n3, "i", 4)
-    n4, pos = _read_count(buf, pos)
+        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        pos += 4 * n3
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas, pos = _read_fixed_list(buf, pos, n4, "i", 4)
+        o.offline_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        pos += 4 * n4
     o._unknown_tags = None
     return o, pos
 
@@ -667,20 +697,17 @@ def _e_MetadataResponsePartition_7(o: MetadataResponsePartition, out: list[_Buff
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_enc_count(a3))
-        w(_enc_fixed_list(a3, "i"))
+        w(_pack(">i%di" % len(a3), len(a3), *a3))
     a4 = o.offline_replicas
     if a4 is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_enc_count(a4))
-        w(_enc_fixed_list(a4, "i"))
+        w(_pack(">i%di" % len(a4), len(a4), *a4))
 
 
 def _d_MetadataResponsePartition_9(
@@ -690,22 +717,50 @@ def _d_MetadataResponsePartition_9(
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    n3, pos = _read_ccount(buf, pos)
+        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes, pos = _read_fixed_list(buf, pos, n3, "i", 4)
-    n4, pos = _read_ccount(buf, pos)
+        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        pos += 4 * n3
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas, pos = _read_fixed_list(buf, pos, n4, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.offline_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        pos += 4 * n4
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -717,20 +772,20 @@ def _e_MetadataResponsePartition_9(o: MetadataResponsePartition, out: list[_Buff
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_enc_ccount(a3))
-        w(_enc_fixed_list(a3, "i"))
+        w(_uvarint(len(a3) + 1))
+        w(_pack(">%di" % len(a3), *a3))
     a4 = o.offline_replicas
     if a4 is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_enc_ccount(a4))
-        w(_enc_fixed_list(a4, "i"))
+        w(_uvarint(len(a4) + 1))
+        w(_pack(">%di" % len(a4), *a4))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -743,14 +798,20 @@ def _d_MetadataResponseTopic_0(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Partitions")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[MetadataResponsePartition] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_MetadataResponsePartition_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.partitions = v3
     o.topic_id = _ZERO_UUID
     o.is_internal = False
@@ -770,7 +831,7 @@ def _e_MetadataResponseTopic_0(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     if a3 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_MetadataResponsePartition_0(e3, out)
 
@@ -783,14 +844,20 @@ def _d_MetadataResponseTopic_1(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.name, pos = _read_str(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Partitions")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_MetadataResponsePartition_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.partitions = v4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
@@ -810,7 +877,7 @@ def _e_MetadataResponseTopic_1(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     if a4 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_MetadataResponsePartition_0(e4, out)
 
@@ -823,14 +890,20 @@ def _d_MetadataResponseTopic_5(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.name, pos = _read_str(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Partitions")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_MetadataResponsePartition_5(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.partitions = v4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
@@ -850,7 +923,7 @@ def _e_MetadataResponseTopic_5(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     if a4 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_MetadataResponsePartition_5(e4, out)
 
@@ -863,14 +936,20 @@ def _d_MetadataResponseTopic_7(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.name, pos = _read_str(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Partitions")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_MetadataResponsePartition_7(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.partitions = v4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
@@ -890,7 +969,7 @@ def _e_MetadataResponseTopic_7(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     if a4 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_MetadataResponsePartition_7(e4, out)
 
@@ -903,14 +982,20 @@ def _d_MetadataResponseTopic_8(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.name, pos = _read_str(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Partitions")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_MetadataResponsePartition_7(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.partitions = v4
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -929,7 +1014,7 @@ def _e_MetadataResponseTopic_8(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     if a4 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_MetadataResponsePartition_7(e4, out)
     w(_S_i.pack(o.topic_authorized_operations))
@@ -943,19 +1028,33 @@ def _d_MetadataResponseTopic_9(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.name, pos = _read_cstr(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Partitions")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_MetadataResponsePartition_9(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.partitions = v4
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -969,7 +1068,7 @@ def _e_MetadataResponseTopic_9(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     if a4 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_MetadataResponsePartition_9(e4, out)
     w(_S_i.pack(o.topic_authorized_operations))
@@ -988,18 +1087,32 @@ def _d_MetadataResponseTopic_10(buf: memoryview, pos: int) -> tuple[MetadataResp
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Partitions")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponsePartition] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponsePartition_9(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.partitions = v5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1014,7 +1127,7 @@ def _e_MetadataResponseTopic_10(o: MetadataResponseTopic, out: list[_Buffer]) ->
     if a5 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_MetadataResponsePartition_9(e5, out)
     w(_S_i.pack(o.topic_authorized_operations))
@@ -1033,18 +1146,32 @@ def _d_MetadataResponseTopic_12(buf: memoryview, pos: int) -> tuple[MetadataResp
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Partitions")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponsePartition] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponsePartition_9(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.partitions = v5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1059,7 +1186,7 @@ def _e_MetadataResponseTopic_12(o: MetadataResponseTopic, out: list[_Buffer]) ->
     if a5 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_MetadataResponsePartition_9(e5, out)
     w(_S_i.pack(o.topic_authorized_operations))
@@ -1072,23 +1199,35 @@ def _e_MetadataResponseTopic_12(o: MetadataResponseTopic, out: list[_Buffer]) ->
 def _d_MetadataResponse_0(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 0."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Brokers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataResponseBroker] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataResponseBroker_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.brokers = v1
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseTopic_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.throttle_time_ms = 0
     o.cluster_id = None
@@ -1108,14 +1247,14 @@ def _e_MetadataResponse_0(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_MetadataResponseBroker_0(e1, out)
     a2 = o.topics
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_MetadataResponseTopic_0(e2, out)
 
@@ -1123,25 +1262,37 @@ def _e_MetadataResponse_0(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_1(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 1."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Brokers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataResponseBroker] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataResponseBroker_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.brokers = v1
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Topics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[MetadataResponseTopic] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_MetadataResponseTopic_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topics = v3
     o.throttle_time_ms = 0
     o.cluster_id = None
@@ -1160,7 +1311,7 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_MetadataResponseBroker_1(e1, out)
     w(_S_i.pack(o.controller_id))
@@ -1168,7 +1319,7 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_MetadataResponseTopic_1(e3, out)
 
@@ -1176,26 +1327,38 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_2(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 2."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Brokers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[MetadataResponseBroker] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_MetadataResponseBroker_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.brokers = v1
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[MetadataResponseTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_MetadataResponseTopic_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
     o.throttle_time_ms = 0
     o.cluster_authorized_operations = -2147483648
@@ -1213,7 +1376,7 @@ def _e_MetadataResponse_2(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_MetadataResponseBroker_1(e1, out)
     w(_enc_nstr(o.cluster_id))
@@ -1222,7 +1385,7 @@ def _e_MetadataResponse_2(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_MetadataResponseTopic_1(e4, out)
 
@@ -1232,26 +1395,38 @@ def _d_MetadataResponse_3(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_1(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
@@ -1269,7 +1444,7 @@ def _e_MetadataResponse_3(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_MetadataResponseBroker_1(e2, out)
     w(_enc_nstr(o.cluster_id))
@@ -1278,7 +1453,7 @@ def _e_MetadataResponse_3(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_MetadataResponseTopic_1(e5, out)
 
@@ -1288,26 +1463,38 @@ def _d_MetadataResponse_5(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_5(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
@@ -1325,7 +1512,7 @@ def _e_MetadataResponse_5(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_MetadataResponseBroker_1(e2, out)
     w(_enc_nstr(o.cluster_id))
@@ -1334,7 +1521,7 @@ def _e_MetadataResponse_5(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_MetadataResponseTopic_5(e5, out)
 
@@ -1344,26 +1531,38 @@ def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_7(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
@@ -1381,7 +1580,7 @@ def _e_MetadataResponse_7(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_MetadataResponseBroker_1(e2, out)
     w(_enc_nstr(o.cluster_id))
@@ -1390,7 +1589,7 @@ def _e_MetadataResponse_7(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_MetadataResponseTopic_7(e5, out)
 
@@ -1400,26 +1599,38 @@ def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_8(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -1436,7 +1647,7 @@ def _e_MetadataResponse_8(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_MetadataResponseBroker_1(e2, out)
     w(_enc_nstr(o.cluster_id))
@@ -1445,7 +1656,7 @@ def _e_MetadataResponse_8(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_MetadataResponseTopic_8(e5, out)
     w(_S_i.pack(o.cluster_authorized_operations))
@@ -1456,31 +1667,55 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_9(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1492,7 +1727,7 @@ def _e_MetadataResponse_9(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_MetadataResponseBroker_9(e2, out)
     w(_enc_ncstr(o.cluster_id))
@@ -1501,7 +1736,7 @@ def _e_MetadataResponse_9(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_MetadataResponseTopic_9(e5, out)
     w(_S_i.pack(o.cluster_authorized_operations))
@@ -1516,31 +1751,55 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_10(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1552,7 +1811,7 @@ def _e_MetadataResponse_10(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_MetadataResponseBroker_9(e2, out)
     w(_enc_ncstr(o.cluster_id))
@@ -1561,7 +1820,7 @@ def _e_MetadataResponse_10(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_MetadataResponseTopic_10(e5, out)
     w(_S_i.pack(o.cluster_authorized_operations))
@@ -1576,30 +1835,54 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_10(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1613,7 +1896,7 @@ def _e_MetadataResponse_11(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_MetadataResponseBroker_9(e2, out)
     w(_enc_ncstr(o.cluster_id))
@@ -1622,7 +1905,7 @@ def _e_MetadataResponse_11(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_MetadataResponseTopic_10(e5, out)
     if o._unknown_tags is None:
@@ -1636,30 +1919,54 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_12(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1673,7 +1980,7 @@ def _e_MetadataResponse_12(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_MetadataResponseBroker_9(e2, out)
     w(_enc_ncstr(o.cluster_id))
@@ -1682,7 +1989,7 @@ def _e_MetadataResponse_12(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_MetadataResponseTopic_12(e5, out)
     if o._unknown_tags is None:
@@ -1696,31 +2003,55 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Brokers")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_MetadataResponseTopic_12(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.cluster_authorized_operations = -2147483648
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1734,7 +2065,7 @@ def _e_MetadataResponse_13(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Brokers")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_MetadataResponseBroker_9(e2, out)
     w(_enc_ncstr(o.cluster_id))
@@ -1743,7 +2074,7 @@ def _e_MetadataResponse_13(o: MetadataResponse, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_MetadataResponseTopic_12(e5, out)
     w(_S_h.pack(o.error_code))

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,8 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,8 +21,6 @@ from aiokafka_gen.protocol._codec import (
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
@@ -29,6 +28,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -363,7 +364,11 @@ def _d_OffsetCommitRequestPartition_8(
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
     o.committed_metadata, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -384,14 +389,20 @@ def _d_OffsetCommitRequestTopic_2(
     """Decode OffsetCommitRequestTopic at versions 2, 3, 4, 5."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitRequestPartition_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -406,7 +417,7 @@ def _e_OffsetCommitRequestTopic_2(o: OffsetCommitRequestTopic, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetCommitRequestPartition_2(e2, out)
 
@@ -417,14 +428,20 @@ def _d_OffsetCommitRequestTopic_6(
     """Decode OffsetCommitRequestTopic at versions 6, 7."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitRequestPartition_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -439,7 +456,7 @@ def _e_OffsetCommitRequestTopic_6(o: OffsetCommitRequestTopic, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetCommitRequestPartition_6(e2, out)
 
@@ -450,17 +467,31 @@ def _d_OffsetCommitRequestTopic_8(
     """Decode OffsetCommitRequestTopic at versions 8, 9."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitRequestPartition_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -472,7 +503,7 @@ def _e_OffsetCommitRequestTopic_8(o: OffsetCommitRequestTopic, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetCommitRequestPartition_8(e2, out)
     if o._unknown_tags is None:
@@ -487,17 +518,31 @@ def _d_OffsetCommitRequestTopic_10(
     """Decode OffsetCommitRequestTopic at version 10."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitRequestPartition_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -509,7 +554,7 @@ def _e_OffsetCommitRequestTopic_10(o: OffsetCommitRequestTopic, out: list[_Buffe
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetCommitRequestPartition_8(e2, out)
     if o._unknown_tags is None:
@@ -527,14 +572,20 @@ def _d_OffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.member_id, pos = _read_str(buf, pos)
     o.retention_time_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[OffsetCommitRequestTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_OffsetCommitRequestTopic_2(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.group_instance_id = None
     o._unknown_tags = None
@@ -554,7 +605,7 @@ def _e_OffsetCommitRequest_2(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_OffsetCommitRequestTopic_2(e5, out)
 
@@ -566,14 +617,20 @@ def _d_OffsetCommitRequest_5(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[OffsetCommitRequestTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_OffsetCommitRequestTopic_2(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
     o.group_instance_id = None
     o.retention_time_ms = -1
@@ -593,7 +650,7 @@ def _e_OffsetCommitRequest_5(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_OffsetCommitRequestTopic_2(e4, out)
 
@@ -605,14 +662,20 @@ def _d_OffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[OffsetCommitRequestTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_OffsetCommitRequestTopic_6(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
     o.group_instance_id = None
     o.retention_time_ms = -1
@@ -632,7 +695,7 @@ def _e_OffsetCommitRequest_6(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_OffsetCommitRequestTopic_6(e4, out)
 
@@ -645,14 +708,20 @@ def _d_OffsetCommitRequest_7(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[OffsetCommitRequestTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_OffsetCommitRequestTopic_6(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -670,7 +739,7 @@ def _e_OffsetCommitRequest_7(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_OffsetCommitRequestTopic_6(e5, out)
 
@@ -683,17 +752,31 @@ def _d_OffsetCommitRequest_8(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[OffsetCommitRequestTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_OffsetCommitRequestTopic_8(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.retention_time_ms = -1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -708,7 +791,7 @@ def _e_OffsetCommitRequest_8(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_OffsetCommitRequestTopic_8(e5, out)
     if o._unknown_tags is None:
@@ -725,17 +808,31 @@ def _d_OffsetCommitRequest_10(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Topics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[OffsetCommitRequestTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_OffsetCommitRequestTopic_10(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.topics = v5
     o.retention_time_ms = -1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -750,7 +847,7 @@ def _e_OffsetCommitRequest_10(o: OffsetCommitRequest, out: list[_Buffer]) -> Non
     if a5 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_OffsetCommitRequestTopic_10(e5, out)
     if o._unknown_tags is None:

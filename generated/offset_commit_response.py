@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,20 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -230,7 +231,11 @@ def _d_OffsetCommitResponsePartition_8(
     o = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -252,14 +257,20 @@ def _d_OffsetCommitResponseTopic_2(
     """Decode OffsetCommitResponseTopic at versions 2, 3, 4, 5, 6, 7."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitResponsePartition_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -274,7 +285,7 @@ def _e_OffsetCommitResponseTopic_2(o: OffsetCommitResponseTopic, out: list[_Buff
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetCommitResponsePartition_2(e2, out)
 
@@ -285,17 +296,31 @@ def _d_OffsetCommitResponseTopic_8(
     """Decode OffsetCommitResponseTopic at versions 8, 9."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitResponsePartition_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -307,7 +332,7 @@ def _e_OffsetCommitResponseTopic_8(o: OffsetCommitResponseTopic, out: list[_Buff
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetCommitResponsePartition_8(e2, out)
     if o._unknown_tags is None:
@@ -322,17 +347,31 @@ def _d_OffsetCommitResponseTopic_10(
     """Decode OffsetCommitResponseTopic at version 10."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitResponsePartition_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -344,7 +383,7 @@ def _e_OffsetCommitResponseTopic_10(o: OffsetCommitResponseTopic, out: list[_Buf
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetCommitResponsePartition_8(e2, out)
     if o._unknown_tags is None:
@@ -356,14 +395,20 @@ def _e_OffsetCommitResponseTopic_10(o: OffsetCommitResponseTopic, out: list[_Buf
 def _d_OffsetCommitResponse_2(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at version 2."""
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[OffsetCommitResponseTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_OffsetCommitResponseTopic_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.throttle_time_ms = 0
     o._unknown_tags = None
@@ -377,7 +422,7 @@ def _e_OffsetCommitResponse_2(o: OffsetCommitResponse, out: list[_Buffer]) -> No
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_OffsetCommitResponseTopic_2(e1, out)
 
@@ -387,14 +432,20 @@ def _d_OffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitResponseTopic_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -408,7 +459,7 @@ def _e_OffsetCommitResponse_3(o: OffsetCommitResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetCommitResponseTopic_2(e2, out)
 
@@ -418,16 +469,30 @@ def _d_OffsetCommitResponse_8(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitResponseTopic_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -439,7 +504,7 @@ def _e_OffsetCommitResponse_8(o: OffsetCommitResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetCommitResponseTopic_8(e2, out)
     if o._unknown_tags is None:
@@ -453,16 +518,30 @@ def _d_OffsetCommitResponse_10(buf: memoryview, pos: int) -> tuple[OffsetCommitR
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetCommitResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetCommitResponseTopic_10(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -474,7 +553,7 @@ def _e_OffsetCommitResponse_10(o: OffsetCommitResponse, out: list[_Buffer]) -> N
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetCommitResponseTopic_10(e2, out)
     if o._unknown_tags is None:

@@ -4,17 +4,18 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_count as _read_count,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
@@ -181,14 +182,20 @@ def _d_OffsetDeleteRequestTopic_0(
     """Decode OffsetDeleteRequestTopic at version 0."""
     o = OffsetDeleteRequestTopic.__new__(OffsetDeleteRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetDeleteRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetDeleteRequestPartition_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -202,7 +209,7 @@ def _e_OffsetDeleteRequestTopic_0(o: OffsetDeleteRequestTopic, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetDeleteRequestPartition_0(e2, out)
 
@@ -211,14 +218,20 @@ def _d_OffsetDeleteRequest_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteReq
     """Decode OffsetDeleteRequest at version 0."""
     o = OffsetDeleteRequest.__new__(OffsetDeleteRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetDeleteRequestTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetDeleteRequestTopic_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -232,7 +245,7 @@ def _e_OffsetDeleteRequest_0(o: OffsetDeleteRequest, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetDeleteRequestTopic_0(e2, out)
 

@@ -4,17 +4,18 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_count as _read_count,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 _S_hi = _struct.Struct(">hi")
+_S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 
 
@@ -214,14 +216,20 @@ def _d_OffsetDeleteResponseTopic_0(
     """Decode OffsetDeleteResponseTopic at version 0."""
     o = OffsetDeleteResponseTopic.__new__(OffsetDeleteResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetDeleteResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetDeleteResponsePartition_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -235,7 +243,7 @@ def _e_OffsetDeleteResponseTopic_0(o: OffsetDeleteResponseTopic, out: list[_Buff
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetDeleteResponsePartition_0(e2, out)
 
@@ -245,14 +253,20 @@ def _d_OffsetDeleteResponse_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteRe
     o = OffsetDeleteResponse.__new__(OffsetDeleteResponse)
     o.error_code, o.throttle_time_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetDeleteResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetDeleteResponseTopic_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -266,7 +280,7 @@ def _e_OffsetDeleteResponse_0(o: OffsetDeleteResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetDeleteResponseTopic_0(e2, out)
 

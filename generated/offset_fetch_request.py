@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,24 +13,21 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -321,11 +320,15 @@ def _d_OffsetFetchRequestTopic_1(buf: memoryview, pos: int) -> tuple[OffsetFetch
     """Decode OffsetFetchRequestTopic at versions 1, 2, 3, 4, 5."""
     o = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o._unknown_tags = None
     return o, pos
 
@@ -338,20 +341,31 @@ def _e_OffsetFetchRequestTopic_1(o: OffsetFetchRequestTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_enc_count(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_pack(">i%di" % len(a2), len(a2), *a2))
 
 
 def _d_OffsetFetchRequestTopic_6(buf: memoryview, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
     """Decode OffsetFetchRequestTopic at versions 6, 7."""
     o = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -363,8 +377,8 @@ def _e_OffsetFetchRequestTopic_6(o: OffsetFetchRequestTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -377,13 +391,25 @@ def _d_OffsetFetchRequestTopics_8(
     """Decode OffsetFetchRequestTopics at versions 8, 9."""
     o = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -395,8 +421,8 @@ def _e_OffsetFetchRequestTopics_8(o: OffsetFetchRequestTopics, out: list[_Buffer
     if a2 is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -409,13 +435,25 @@ def _d_OffsetFetchRequestTopics_10(
     """Decode OffsetFetchRequestTopics at version 10."""
     o = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
+        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -427,8 +465,8 @@ def _e_OffsetFetchRequestTopics_10(o: OffsetFetchRequestTopics, out: list[_Buffe
     if a2 is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -439,18 +477,32 @@ def _d_OffsetFetchRequestGroup_8(buf: memoryview, pos: int) -> tuple[OffsetFetch
     """Decode OffsetFetchRequestGroup at version 8."""
     o = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topics = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchRequestTopics] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchRequestTopics_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.member_id = None
     o.member_epoch = -1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -460,9 +512,9 @@ def _e_OffsetFetchRequestGroup_8(o: OffsetFetchRequestGroup, out: list[_Buffer])
     w(_enc_cstr(o.group_id))
     a2 = o.topics
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchRequestTopics_8(e2, out)
     if o._unknown_tags is None:
@@ -478,16 +530,30 @@ def _d_OffsetFetchRequestGroup_9(buf: memoryview, pos: int) -> tuple[OffsetFetch
     o.member_id, pos = _read_ncstr(buf, pos)
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         o.topics = None
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[OffsetFetchRequestTopics] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_OffsetFetchRequestTopics_8(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -499,9 +565,9 @@ def _e_OffsetFetchRequestGroup_9(o: OffsetFetchRequestGroup, out: list[_Buffer])
     w(_S_i.pack(o.member_epoch))
     a4 = o.topics
     if a4 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_OffsetFetchRequestTopics_8(e4, out)
     if o._unknown_tags is None:
@@ -517,16 +583,30 @@ def _d_OffsetFetchRequestGroup_10(buf: memoryview, pos: int) -> tuple[OffsetFetc
     o.member_id, pos = _read_ncstr(buf, pos)
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         o.topics = None
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[OffsetFetchRequestTopics] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_OffsetFetchRequestTopics_10(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -538,9 +618,9 @@ def _e_OffsetFetchRequestGroup_10(o: OffsetFetchRequestGroup, out: list[_Buffer]
     w(_S_i.pack(o.member_epoch))
     a4 = o.topics
     if a4 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_OffsetFetchRequestTopics_10(e4, out)
     if o._unknown_tags is None:
@@ -553,14 +633,20 @@ def _d_OffsetFetchRequest_1(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at version 1."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchRequestTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchRequestTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.groups = []
     o.require_stable = False
@@ -580,7 +666,7 @@ def _e_OffsetFetchRequest_1(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetFetchRequestTopic_1(e2, out)
 
@@ -589,14 +675,20 @@ def _d_OffsetFetchRequest_2(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at versions 2, 3, 4, 5."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topics = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchRequestTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchRequestTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.groups = []
     o.require_stable = False
@@ -614,9 +706,9 @@ def _e_OffsetFetchRequest_2(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     w(_enc_str(o.group_id))
     a2 = o.topics
     if a2 is None:
-        w(_enc_count(None))
+        w(b"\xff\xff\xff\xff")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetFetchRequestTopic_1(e2, out)
 
@@ -625,18 +717,32 @@ def _d_OffsetFetchRequest_6(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at version 6."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topics = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchRequestTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchRequestTopic_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.groups = []
     o.require_stable = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -650,9 +756,9 @@ def _e_OffsetFetchRequest_6(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.group_id))
     a2 = o.topics
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchRequestTopic_6(e2, out)
     if o._unknown_tags is None:
@@ -665,19 +771,33 @@ def _d_OffsetFetchRequest_7(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at version 7."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.topics = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchRequestTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchRequestTopic_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.groups = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -689,9 +809,9 @@ def _e_OffsetFetchRequest_7(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     w(_enc_cstr(o.group_id))
     a2 = o.topics
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchRequestTopic_6(e2, out)
     w(_S_o.pack(o.require_stable))
@@ -704,20 +824,34 @@ def _e_OffsetFetchRequest_7(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
 def _d_OffsetFetchRequest_8(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 8."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[OffsetFetchRequestGroup] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_OffsetFetchRequestGroup_8(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
     o.topics = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -732,7 +866,7 @@ def _e_OffsetFetchRequest_8(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_OffsetFetchRequestGroup_8(e1, out)
     w(_S_o.pack(o.require_stable))
@@ -745,20 +879,34 @@ def _e_OffsetFetchRequest_8(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
 def _d_OffsetFetchRequest_9(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 9."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[OffsetFetchRequestGroup] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_OffsetFetchRequestGroup_9(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
     o.topics = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -773,7 +921,7 @@ def _e_OffsetFetchRequest_9(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_OffsetFetchRequestGroup_9(e1, out)
     w(_S_o.pack(o.require_stable))
@@ -786,20 +934,34 @@ def _e_OffsetFetchRequest_9(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
 def _d_OffsetFetchRequest_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 10."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Groups")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[OffsetFetchRequestGroup] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_OffsetFetchRequestGroup_10(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.groups = v1
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
     o.topics = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -814,7 +976,7 @@ def _e_OffsetFetchRequest_10(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_OffsetFetchRequestGroup_10(e1, out)
     w(_S_o.pack(o.require_stable))

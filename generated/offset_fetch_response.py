@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,8 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,8 +21,6 @@ from aiokafka_gen.protocol._codec import (
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
@@ -29,6 +28,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -538,7 +539,11 @@ def _d_OffsetFetchResponsePartition_6(
     o.metadata, pos = _read_ncstr(buf, pos)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -560,14 +565,20 @@ def _d_OffsetFetchResponseTopic_1(
     """Decode OffsetFetchResponseTopic at versions 1, 2, 3, 4."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponsePartition_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -581,7 +592,7 @@ def _e_OffsetFetchResponseTopic_1(o: OffsetFetchResponseTopic, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetFetchResponsePartition_1(e2, out)
 
@@ -592,14 +603,20 @@ def _d_OffsetFetchResponseTopic_5(
     """Decode OffsetFetchResponseTopic at version 5."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponsePartition_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -613,7 +630,7 @@ def _e_OffsetFetchResponseTopic_5(o: OffsetFetchResponseTopic, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetFetchResponsePartition_5(e2, out)
 
@@ -624,16 +641,30 @@ def _d_OffsetFetchResponseTopic_6(
     """Decode OffsetFetchResponseTopic at versions 6, 7."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponsePartition_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -645,7 +676,7 @@ def _e_OffsetFetchResponseTopic_6(o: OffsetFetchResponseTopic, out: list[_Buffer
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponsePartition_6(e2, out)
     if o._unknown_tags is None:
@@ -664,7 +695,11 @@ def _d_OffsetFetchResponsePartitions_8(
     o.metadata, pos = _read_ncstr(buf, pos)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -688,17 +723,31 @@ def _d_OffsetFetchResponseTopics_8(
     """Decode OffsetFetchResponseTopics at versions 8, 9."""
     o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponsePartitions] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponsePartitions_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -710,7 +759,7 @@ def _e_OffsetFetchResponseTopics_8(o: OffsetFetchResponseTopics, out: list[_Buff
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponsePartitions_8(e2, out)
     if o._unknown_tags is None:
@@ -725,17 +774,31 @@ def _d_OffsetFetchResponseTopics_10(
     """Decode OffsetFetchResponseTopics at version 10."""
     o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponsePartitions] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponsePartitions_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -747,7 +810,7 @@ def _e_OffsetFetchResponseTopics_10(o: OffsetFetchResponseTopics, out: list[_Buf
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponsePartitions_8(e2, out)
     if o._unknown_tags is None:
@@ -762,18 +825,32 @@ def _d_OffsetFetchResponseGroup_8(
     """Decode OffsetFetchResponseGroup at versions 8, 9."""
     o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseTopics] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponseTopics_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -785,7 +862,7 @@ def _e_OffsetFetchResponseGroup_8(o: OffsetFetchResponseGroup, out: list[_Buffer
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponseTopics_8(e2, out)
     w(_S_h.pack(o.error_code))
@@ -801,18 +878,32 @@ def _d_OffsetFetchResponseGroup_10(
     """Decode OffsetFetchResponseGroup at version 10."""
     o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseTopics] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponseTopics_10(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -824,7 +915,7 @@ def _e_OffsetFetchResponseGroup_10(o: OffsetFetchResponseGroup, out: list[_Buffe
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponseTopics_10(e2, out)
     w(_S_h.pack(o.error_code))
@@ -837,14 +928,20 @@ def _e_OffsetFetchResponseGroup_10(o: OffsetFetchResponseGroup, out: list[_Buffe
 def _d_OffsetFetchResponse_1(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 1."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[OffsetFetchResponseTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_OffsetFetchResponseTopic_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.throttle_time_ms = 0
     o.error_code = 0
@@ -862,7 +959,7 @@ def _e_OffsetFetchResponse_1(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_OffsetFetchResponseTopic_1(e1, out)
 
@@ -870,14 +967,20 @@ def _e_OffsetFetchResponse_1(o: OffsetFetchResponse, out: list[_Buffer]) -> None
 def _d_OffsetFetchResponse_2(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 2."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[OffsetFetchResponseTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_OffsetFetchResponseTopic_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
@@ -896,7 +999,7 @@ def _e_OffsetFetchResponse_2(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_OffsetFetchResponseTopic_1(e1, out)
     w(_S_h.pack(o.error_code))
@@ -907,14 +1010,20 @@ def _d_OffsetFetchResponse_3(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponseTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
@@ -933,7 +1042,7 @@ def _e_OffsetFetchResponse_3(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetFetchResponseTopic_1(e2, out)
     w(_S_h.pack(o.error_code))
@@ -944,14 +1053,20 @@ def _d_OffsetFetchResponse_5(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponseTopic_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
@@ -970,7 +1085,7 @@ def _e_OffsetFetchResponse_5(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetFetchResponseTopic_5(e2, out)
     w(_S_h.pack(o.error_code))
@@ -981,19 +1096,33 @@ def _d_OffsetFetchResponse_6(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponseTopic_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1007,7 +1136,7 @@ def _e_OffsetFetchResponse_6(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponseTopic_6(e2, out)
     w(_S_h.pack(o.error_code))
@@ -1022,18 +1151,32 @@ def _d_OffsetFetchResponse_8(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponseGroup_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
     o.topics = []
     o.error_code = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1047,7 +1190,7 @@ def _e_OffsetFetchResponse_8(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponseGroup_8(e2, out)
     if o._unknown_tags is None:
@@ -1061,18 +1204,32 @@ def _d_OffsetFetchResponse_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRes
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetFetchResponseGroup_10(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
     o.topics = []
     o.error_code = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1086,7 +1243,7 @@ def _e_OffsetFetchResponse_10(o: OffsetFetchResponse, out: list[_Buffer]) -> Non
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetFetchResponseGroup_10(e2, out)
     if o._unknown_tags is None:

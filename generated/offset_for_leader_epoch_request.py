@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -215,7 +216,11 @@ def _d_OffsetForLeaderPartition_4(
     o = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
     o.partition, o.current_leader_epoch, o.leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -233,14 +238,20 @@ def _d_OffsetForLeaderTopic_2(buf: memoryview, pos: int) -> tuple[OffsetForLeade
     """Decode OffsetForLeaderTopic at versions 2, 3."""
     o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetForLeaderPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetForLeaderPartition_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -254,7 +265,7 @@ def _e_OffsetForLeaderTopic_2(o: OffsetForLeaderTopic, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetForLeaderPartition_2(e2, out)
 
@@ -263,16 +274,30 @@ def _d_OffsetForLeaderTopic_4(buf: memoryview, pos: int) -> tuple[OffsetForLeade
     """Decode OffsetForLeaderTopic at version 4."""
     o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetForLeaderPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetForLeaderPartition_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -284,7 +309,7 @@ def _e_OffsetForLeaderTopic_4(o: OffsetForLeaderTopic, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetForLeaderPartition_4(e2, out)
     if o._unknown_tags is None:
@@ -298,14 +323,20 @@ def _d_OffsetForLeaderEpochRequest_2(
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 2."""
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Topics")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[OffsetForLeaderTopic] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_OffsetForLeaderTopic_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topics = v1
     o.replica_id = -2
     o._unknown_tags = None
@@ -319,7 +350,7 @@ def _e_OffsetForLeaderEpochRequest_2(o: OffsetForLeaderEpochRequest, out: list[_
     if a1 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_OffsetForLeaderTopic_2(e1, out)
 
@@ -331,14 +362,20 @@ def _d_OffsetForLeaderEpochRequest_3(
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetForLeaderTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetForLeaderTopic_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -352,7 +389,7 @@ def _e_OffsetForLeaderEpochRequest_3(o: OffsetForLeaderEpochRequest, out: list[_
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetForLeaderTopic_2(e2, out)
 
@@ -364,16 +401,30 @@ def _d_OffsetForLeaderEpochRequest_4(
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetForLeaderTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetForLeaderTopic_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -385,7 +436,7 @@ def _e_OffsetForLeaderEpochRequest_4(o: OffsetForLeaderEpochRequest, out: list[_
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetForLeaderTopic_4(e2, out)
     if o._unknown_tags is None:

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -221,7 +222,11 @@ def _d_EpochEndOffset_4(buf: memoryview, pos: int) -> tuple[EpochEndOffset, int]
     o = EpochEndOffset.__new__(EpochEndOffset)
     o.error_code, o.partition, o.leader_epoch, o.end_offset = _S_hiiq.unpack_from(buf, pos)
     pos += 18
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -241,14 +246,20 @@ def _d_OffsetForLeaderTopicResult_2(
     """Decode OffsetForLeaderTopicResult at versions 2, 3."""
     o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
     o.topic, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[EpochEndOffset] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_EpochEndOffset_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o._unknown_tags = None
     return o, pos
@@ -262,7 +273,7 @@ def _e_OffsetForLeaderTopicResult_2(o: OffsetForLeaderTopicResult, out: list[_Bu
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_EpochEndOffset_2(e2, out)
 
@@ -273,16 +284,30 @@ def _d_OffsetForLeaderTopicResult_4(
     """Decode OffsetForLeaderTopicResult at version 4."""
     o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[EpochEndOffset] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_EpochEndOffset_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -294,7 +319,7 @@ def _e_OffsetForLeaderTopicResult_4(o: OffsetForLeaderTopicResult, out: list[_Bu
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_EpochEndOffset_4(e2, out)
     if o._unknown_tags is None:
@@ -310,14 +335,20 @@ def _d_OffsetForLeaderEpochResponse_2(
     o = OffsetForLeaderEpochResponse.__new__(OffsetForLeaderEpochResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetForLeaderTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetForLeaderTopicResult_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -331,7 +362,7 @@ def _e_OffsetForLeaderEpochResponse_2(o: OffsetForLeaderEpochResponse, out: list
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_OffsetForLeaderTopicResult_2(e2, out)
 
@@ -343,16 +374,30 @@ def _d_OffsetForLeaderEpochResponse_4(
     o = OffsetForLeaderEpochResponse.__new__(OffsetForLeaderEpochResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[OffsetForLeaderTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_OffsetForLeaderTopicResult_4(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -364,7 +409,7 @@ def _e_OffsetForLeaderEpochResponse_4(o: OffsetForLeaderEpochResponse, out: list
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_OffsetForLeaderTopicResult_4(e2, out)
     if o._unknown_tags is None:

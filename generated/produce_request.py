@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,8 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,8 +21,6 @@ from aiokafka_gen.protocol._codec import (
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncrecords as _read_ncrecords,
     read_ncstr as _read_ncstr,
@@ -31,6 +30,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_nbytes as _write_nbytes,
     write_ncbytes as _write_ncbytes,
     write_tags as _write_tags,
@@ -252,7 +253,11 @@ def _d_PartitionProduceData_9(buf: memoryview, pos: int) -> tuple[PartitionProdu
     o.index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.records, pos = _read_ncrecords(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -271,14 +276,20 @@ def _d_TopicProduceData_3(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
     """Decode TopicProduceData at versions 3, 4, 5, 6, 7, 8."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionData")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceData_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_data = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -293,7 +304,7 @@ def _e_TopicProduceData_3(o: TopicProduceData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("PartitionData")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionProduceData_3(e2, out)
 
@@ -302,17 +313,31 @@ def _d_TopicProduceData_9(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
     """Decode TopicProduceData at versions 9, 10, 11, 12."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionData")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceData_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_data = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -324,7 +349,7 @@ def _e_TopicProduceData_9(o: TopicProduceData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("PartitionData")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionProduceData_9(e2, out)
     if o._unknown_tags is None:
@@ -337,17 +362,31 @@ def _d_TopicProduceData_13(buf: memoryview, pos: int) -> tuple[TopicProduceData,
     """Decode TopicProduceData at version 13."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionData")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceData_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_data = v2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -359,7 +398,7 @@ def _e_TopicProduceData_13(o: TopicProduceData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("PartitionData")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionProduceData_9(e2, out)
     if o._unknown_tags is None:
@@ -374,14 +413,20 @@ def _d_ProduceRequest_3(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
     o.transactional_id, pos = _read_nstr(buf, pos)
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n3, pos = _read_count(buf, pos)
+    n3 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("TopicData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicProduceData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicProduceData_3(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topic_data = v3
     o._unknown_tags = None
     return o, pos
@@ -396,7 +441,7 @@ def _e_ProduceRequest_3(o: ProduceRequest, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("TopicData")
     else:
-        w(_enc_count(a3))
+        w(_S_i.pack(len(a3)))
         for e3 in a3:
             _e_TopicProduceData_3(e3, out)
 
@@ -407,16 +452,30 @@ def _d_ProduceRequest_9(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
     o.transactional_id, pos = _read_ncstr(buf, pos)
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("TopicData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicProduceData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicProduceData_9(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topic_data = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -429,7 +488,7 @@ def _e_ProduceRequest_9(o: ProduceRequest, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("TopicData")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_TopicProduceData_9(e3, out)
     if o._unknown_tags is None:
@@ -444,16 +503,30 @@ def _d_ProduceRequest_13(buf: memoryview, pos: int) -> tuple[ProduceRequest, int
     o.transactional_id, pos = _read_ncstr(buf, pos)
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("TopicData")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicProduceData] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicProduceData_13(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topic_data = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -466,7 +539,7 @@ def _e_ProduceRequest_13(o: ProduceRequest, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("TopicData")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_TopicProduceData_13(e3, out)
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,8 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,8 +21,6 @@ from aiokafka_gen.protocol._codec import (
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
@@ -29,6 +28,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -500,7 +501,11 @@ def _d_BatchIndexAndErrorMessage_9(
     o.batch_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.batch_index_error_message, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -520,7 +525,11 @@ def _d_LeaderIdAndEpoch_10(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch,
     o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -590,14 +599,20 @@ def _d_PartitionProduceResponse_8(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("RecordErrors")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[BatchIndexAndErrorMessage] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_BatchIndexAndErrorMessage_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.record_errors = v2
     o.error_message, pos = _read_nstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
@@ -615,7 +630,7 @@ def _e_PartitionProduceResponse_8(o: PartitionProduceResponse, out: list[_Buffer
     if a2 is None:
         raise _null_value("RecordErrors")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_BatchIndexAndErrorMessage_8(e2, out)
     w(_enc_nstr(o.error_message))
@@ -630,18 +645,32 @@ def _d_PartitionProduceResponse_9(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("RecordErrors")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[BatchIndexAndErrorMessage] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_BatchIndexAndErrorMessage_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.record_errors = v2
     o.error_message, pos = _read_ncstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -655,7 +684,7 @@ def _e_PartitionProduceResponse_9(o: PartitionProduceResponse, out: list[_Buffer
     if a2 is None:
         raise _null_value("RecordErrors")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_BatchIndexAndErrorMessage_9(e2, out)
     w(_enc_ncstr(o.error_message))
@@ -674,14 +703,24 @@ def _d_PartitionProduceResponse_10(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("RecordErrors")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[BatchIndexAndErrorMessage] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_BatchIndexAndErrorMessage_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.record_errors = v2
     o.error_message, pos = _read_ncstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
@@ -708,7 +747,7 @@ def _e_PartitionProduceResponse_10(o: PartitionProduceResponse, out: list[_Buffe
     if a2 is None:
         raise _null_value("RecordErrors")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_BatchIndexAndErrorMessage_9(e2, out)
     w(_enc_ncstr(o.error_message))
@@ -724,14 +763,20 @@ def _d_TopicProduceResponse_3(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at versions 3, 4."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResponses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceResponse_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_responses = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -746,7 +791,7 @@ def _e_TopicProduceResponse_3(o: TopicProduceResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionProduceResponse_3(e2, out)
 
@@ -755,14 +800,20 @@ def _d_TopicProduceResponse_5(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at versions 5, 6, 7."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResponses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceResponse_5(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_responses = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -777,7 +828,7 @@ def _e_TopicProduceResponse_5(o: TopicProduceResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionProduceResponse_5(e2, out)
 
@@ -786,14 +837,20 @@ def _d_TopicProduceResponse_8(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at version 8."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResponses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceResponse_8(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_responses = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -808,7 +865,7 @@ def _e_TopicProduceResponse_8(o: TopicProduceResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_PartitionProduceResponse_8(e2, out)
 
@@ -817,17 +874,31 @@ def _d_TopicProduceResponse_9(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at version 9."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResponses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceResponse_9(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_responses = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -839,7 +910,7 @@ def _e_TopicProduceResponse_9(o: TopicProduceResponse, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionProduceResponse_9(e2, out)
     if o._unknown_tags is None:
@@ -852,17 +923,31 @@ def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceR
     """Decode TopicProduceResponse at versions 10, 11, 12."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResponses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceResponse_10(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_responses = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -874,7 +959,7 @@ def _e_TopicProduceResponse_10(o: TopicProduceResponse, out: list[_Buffer]) -> N
     if a2 is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionProduceResponse_10(e2, out)
     if o._unknown_tags is None:
@@ -887,17 +972,31 @@ def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceR
     """Decode TopicProduceResponse at version 13."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionResponses")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionProduceResponse] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionProduceResponse_10(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partition_responses = v2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -909,7 +1008,7 @@ def _e_TopicProduceResponse_13(o: TopicProduceResponse, out: list[_Buffer]) -> N
     if a2 is None:
         raise _null_value("PartitionResponses")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionProduceResponse_10(e2, out)
     if o._unknown_tags is None:
@@ -927,7 +1026,11 @@ def _d_NodeEndpoint_10(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -947,14 +1050,20 @@ def _e_NodeEndpoint_10(o: NodeEndpoint, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_3(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 3, 4."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Responses")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicProduceResponse] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicProduceResponse_3(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.responses = v1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -972,7 +1081,7 @@ def _e_ProduceResponse_3(o: ProduceResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_TopicProduceResponse_3(e1, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -981,14 +1090,20 @@ def _e_ProduceResponse_3(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_5(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 5, 6, 7."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Responses")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicProduceResponse] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicProduceResponse_5(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.responses = v1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -1006,7 +1121,7 @@ def _e_ProduceResponse_5(o: ProduceResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_TopicProduceResponse_5(e1, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -1015,14 +1130,20 @@ def _e_ProduceResponse_5(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_8(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 8."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1, pos = _read_count(buf, pos)
+    n1 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Responses")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicProduceResponse] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicProduceResponse_8(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.responses = v1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -1040,7 +1161,7 @@ def _e_ProduceResponse_8(o: ProduceResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_count(a1))
+        w(_S_i.pack(len(a1)))
         for e1 in a1:
             _e_TopicProduceResponse_8(e1, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -1049,19 +1170,33 @@ def _e_ProduceResponse_8(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 9."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Responses")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicProduceResponse] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicProduceResponse_9(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.responses = v1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1074,7 +1209,7 @@ def _e_ProduceResponse_9(o: ProduceResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopicProduceResponse_9(e1, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -1087,14 +1222,24 @@ def _e_ProduceResponse_9(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 10, 11, 12."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Responses")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicProduceResponse] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicProduceResponse_10(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.responses = v1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -1105,14 +1250,24 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("NodeEndpoints")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[NodeEndpoint] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _d_NodeEndpoint_10(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.node_endpoints = v101
             else:
                 if unknown is None:
@@ -1129,7 +1284,7 @@ def _e_ProduceResponse_10(o: ProduceResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopicProduceResponse_10(e1, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -1140,7 +1295,7 @@ def _e_ProduceResponse_10(o: ProduceResponse, out: list[_Buffer]) -> None:
         if a101 is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 _e_NodeEndpoint_10(e101, tp1)
         tg.append((0, b"".join(tp1)))
@@ -1150,14 +1305,24 @@ def _e_ProduceResponse_10(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 13."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Responses")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicProduceResponse] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicProduceResponse_13(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.responses = v1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -1168,14 +1333,24 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
         for tag, raw in tags:
             rp = 0
             if tag == 0:
-                n101, rp = _read_ccount(raw, rp)
+                n101 = raw[rp]
+                if n101 < 0x80:
+                    rp += 1
+                else:
+                    n101, rp = _read_uvarint(raw, rp)
+                n101 -= 1
                 if n101 < 0:
+                    if n101 != -1:
+                        raise _count_error(n101, 0)
                     raise _null_error("NodeEndpoints")
+                elif n101 > len(raw) - rp:
+                    raise _count_error(n101, len(raw) - rp)
                 else:
                     v101: list[NodeEndpoint] = []
+                    ap101 = v101.append
                     for _ in range(n101):
                         e101, rp = _d_NodeEndpoint_10(raw, rp)
-                        v101.append(e101)
+                        ap101(e101)
                     o.node_endpoints = v101
             else:
                 if unknown is None:
@@ -1192,7 +1367,7 @@ def _e_ProduceResponse_13(o: ProduceResponse, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopicProduceResponse_13(e1, out)
     w(_S_i.pack(o.throttle_time_ms))
@@ -1203,7 +1378,7 @@ def _e_ProduceResponse_13(o: ProduceResponse, out: list[_Buffer]) -> None:
         if a101 is None:
             raise _null_value("NodeEndpoints")
         else:
-            tp1.append(_enc_ccount(a101))
+            tp1.append(_uvarint(len(a101) + 1))
             for e101 in a101:
                 _e_NodeEndpoint_10(e101, tp1)
         tg.append((0, b"".join(tp1)))

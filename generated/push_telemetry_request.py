@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,6 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
@@ -148,7 +151,11 @@ def _d_PushTelemetryRequest_0(buf: memoryview, pos: int) -> tuple[PushTelemetryR
     o.subscription_id, o.terminating, o.compression_type = _S_iob.unpack_from(buf, pos)
     pos += 6
     o.metrics, pos = _read_cbytes(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,16 +13,17 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -337,7 +340,11 @@ def _d_StateBatch_0(buf: memoryview, pos: int) -> tuple[StateBatch, int]:
         buf, pos
     )
     pos += 19
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -359,16 +366,30 @@ def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, in
     o.error_message, pos = _read_ncstr(buf, pos)
     o.state_epoch, o.start_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("StateBatches")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[StateBatch] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_StateBatch_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.state_batches = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -382,7 +403,7 @@ def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
     if a4 is None:
         raise _null_value("StateBatches")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_StateBatch_0(e4, out)
     if o._unknown_tags is None:
@@ -395,16 +416,30 @@ def _d_ReadStateResult_0(buf: memoryview, pos: int) -> tuple[ReadStateResult, in
     """Decode ReadStateResult at version 0."""
     o = ReadStateResult.__new__(ReadStateResult)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -416,7 +451,7 @@ def _e_ReadStateResult_0(o: ReadStateResult, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionResult_0(e2, out)
     if o._unknown_tags is None:
@@ -430,16 +465,30 @@ def _d_ReadShareGroupStateResponse_0(
 ) -> tuple[ReadShareGroupStateResponse, int]:
     """Decode ReadShareGroupStateResponse at version 0."""
     o = ReadShareGroupStateResponse.__new__(ReadShareGroupStateResponse)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Results")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[ReadStateResult] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_ReadStateResult_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.results = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -450,7 +499,7 @@ def _e_ReadShareGroupStateResponse_0(o: ReadShareGroupStateResponse, out: list[_
     if a1 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_ReadStateResult_0(e1, out)
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,16 +13,17 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -265,7 +268,11 @@ def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, in
     o.state_epoch, o.leader_epoch, o.start_offset = _S_iiq.unpack_from(buf, pos)
     pos += 16
     o.delivery_complete_count = -1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -291,7 +298,11 @@ def _d_PartitionResult_1(buf: memoryview, pos: int) -> tuple[PartitionResult, in
         buf, pos
     )
     pos += 20
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -311,16 +322,30 @@ def _d_ReadStateSummaryResult_0(buf: memoryview, pos: int) -> tuple[ReadStateSum
     """Decode ReadStateSummaryResult at version 0."""
     o = ReadStateSummaryResult.__new__(ReadStateSummaryResult)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionResult_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -332,7 +357,7 @@ def _e_ReadStateSummaryResult_0(o: ReadStateSummaryResult, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionResult_0(e2, out)
     if o._unknown_tags is None:
@@ -345,16 +370,30 @@ def _d_ReadStateSummaryResult_1(buf: memoryview, pos: int) -> tuple[ReadStateSum
     """Decode ReadStateSummaryResult at version 1."""
     o = ReadStateSummaryResult.__new__(ReadStateSummaryResult)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -366,7 +405,7 @@ def _e_ReadStateSummaryResult_1(o: ReadStateSummaryResult, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionResult_1(e2, out)
     if o._unknown_tags is None:
@@ -380,16 +419,30 @@ def _d_ReadShareGroupStateSummaryResponse_0(
 ) -> tuple[ReadShareGroupStateSummaryResponse, int]:
     """Decode ReadShareGroupStateSummaryResponse at version 0."""
     o = ReadShareGroupStateSummaryResponse.__new__(ReadShareGroupStateSummaryResponse)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Results")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[ReadStateSummaryResult] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_ReadStateSummaryResult_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.results = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -402,7 +455,7 @@ def _e_ReadShareGroupStateSummaryResponse_0(
     if a1 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_ReadStateSummaryResult_0(e1, out)
     if o._unknown_tags is None:
@@ -416,16 +469,30 @@ def _d_ReadShareGroupStateSummaryResponse_1(
 ) -> tuple[ReadShareGroupStateSummaryResponse, int]:
     """Decode ReadShareGroupStateSummaryResponse at version 1."""
     o = ReadShareGroupStateSummaryResponse.__new__(ReadShareGroupStateSummaryResponse)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Results")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[ReadStateSummaryResult] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_ReadStateSummaryResult_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.results = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -438,7 +505,7 @@ def _e_ReadShareGroupStateSummaryResponse_1(
     if a1 is None:
         raise _null_value("Results")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_ReadStateSummaryResult_1(e1, out)
     if o._unknown_tags is None:

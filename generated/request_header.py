@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     enc_nstr as _enc_nstr,
     null_error as _null_error,
     null_value as _null_value,
@@ -154,7 +157,11 @@ def _d_RequestHeader_2(buf: memoryview, pos: int) -> tuple[RequestHeader, int]:
     o.request_api_key, o.request_api_version, o.correlation_id = _S_hhi.unpack_from(buf, pos)
     pos += 8
     o.client_id, pos = _read_nstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

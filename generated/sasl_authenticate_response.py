@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     null_error as _null_error,
@@ -184,7 +187,11 @@ def _d_SaslAuthenticateResponse_2(
     o.auth_bytes, pos = _read_cbytes(buf, pos)
     o.session_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

@@ -4,17 +4,18 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_str as _enc_str,
     null_error as _null_error,
     null_value as _null_value,
-    read_count as _read_count,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_i = _struct.Struct(">i")
 
 
 class SaslHandshakeResponse(_Message):
@@ -86,14 +88,20 @@ def _d_SaslHandshakeResponse_0(buf: memoryview, pos: int) -> tuple[SaslHandshake
     o = SaslHandshakeResponse.__new__(SaslHandshakeResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Mechanisms")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[str] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _read_str(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.mechanisms = v2
     o._unknown_tags = None
     return o, pos
@@ -107,7 +115,7 @@ def _e_SaslHandshakeResponse_0(o: SaslHandshakeResponse, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("Mechanisms")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             w(_enc_str(e2))
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,17 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_fixed_list as _enc_fixed_list,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -343,12 +344,24 @@ def _d_AcknowledgementBatch_1(buf: memoryview, pos: int) -> tuple[Acknowledgemen
     o = AcknowledgementBatch.__new__(AcknowledgementBatch)
     o.first_offset, o.last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("AcknowledgeTypes")
     else:
-        o.acknowledge_types, pos = _read_fixed_list(buf, pos, n2, "b", 1)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.acknowledge_types = list(_unpack_from(">%db" % n2, buf, pos))
+        pos += 1 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -360,8 +373,8 @@ def _e_AcknowledgementBatch_1(o: AcknowledgementBatch, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("AcknowledgeTypes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "b"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%db" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -373,16 +386,30 @@ def _d_AcknowledgePartition_1(buf: memoryview, pos: int) -> tuple[AcknowledgePar
     o = AcknowledgePartition.__new__(AcknowledgePartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("AcknowledgementBatches")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AcknowledgementBatch] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AcknowledgementBatch_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.acknowledgement_batches = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -394,7 +421,7 @@ def _e_AcknowledgePartition_1(o: AcknowledgePartition, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("AcknowledgementBatches")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AcknowledgementBatch_1(e2, out)
     if o._unknown_tags is None:
@@ -407,16 +434,30 @@ def _d_AcknowledgeTopic_1(buf: memoryview, pos: int) -> tuple[AcknowledgeTopic, 
     """Decode AcknowledgeTopic at versions 1, 2."""
     o = AcknowledgeTopic.__new__(AcknowledgeTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AcknowledgePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AcknowledgePartition_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -428,7 +469,7 @@ def _e_AcknowledgeTopic_1(o: AcknowledgeTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AcknowledgePartition_1(e2, out)
     if o._unknown_tags is None:
@@ -444,17 +485,31 @@ def _d_ShareAcknowledgeRequest_1(buf: memoryview, pos: int) -> tuple[ShareAcknow
     o.member_id, pos = _read_ncstr(buf, pos)
     o.share_session_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[AcknowledgeTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_AcknowledgeTopic_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
     o.is_renew_ack = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -470,7 +525,7 @@ def _e_ShareAcknowledgeRequest_1(o: ShareAcknowledgeRequest, out: list[_Buffer])
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_AcknowledgeTopic_1(e4, out)
     if o._unknown_tags is None:
@@ -486,16 +541,30 @@ def _d_ShareAcknowledgeRequest_2(buf: memoryview, pos: int) -> tuple[ShareAcknow
     o.member_id, pos = _read_ncstr(buf, pos)
     o.share_session_epoch, o.is_renew_ack = _S_io.unpack_from(buf, pos)
     pos += 5
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[AcknowledgeTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_AcknowledgeTopic_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -509,7 +578,7 @@ def _e_ShareAcknowledgeRequest_2(o: ShareAcknowledgeRequest, out: list[_Buffer])
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_AcknowledgeTopic_1(e4, out)
     if o._unknown_tags is None:

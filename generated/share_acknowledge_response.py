@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -391,7 +394,11 @@ def _d_LeaderIdAndEpoch_1(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, 
     o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -412,7 +419,11 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
     o.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -434,16 +445,30 @@ def _d_ShareAcknowledgeTopicResponse_1(
     """Decode ShareAcknowledgeTopicResponse at versions 1, 2."""
     o = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -457,7 +482,7 @@ def _e_ShareAcknowledgeTopicResponse_1(
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_1(e2, out)
     if o._unknown_tags is None:
@@ -475,7 +500,11 @@ def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -500,26 +529,50 @@ def _d_ShareAcknowledgeResponse_1(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Responses")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[ShareAcknowledgeTopicResponse] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_ShareAcknowledgeTopicResponse_1(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.responses = v3
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("NodeEndpoints")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[NodeEndpoint] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_NodeEndpoint_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.node_endpoints = v4
     o.acquisition_lock_timeout_ms = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -532,14 +585,14 @@ def _e_ShareAcknowledgeResponse_1(o: ShareAcknowledgeResponse, out: list[_Buffer
     if a3 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_ShareAcknowledgeTopicResponse_1(e3, out)
     a4 = o.node_endpoints
     if a4 is None:
         raise _null_value("NodeEndpoints")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_NodeEndpoint_1(e4, out)
     if o._unknown_tags is None:
@@ -558,25 +611,49 @@ def _d_ShareAcknowledgeResponse_2(
     o.error_message, pos = _read_ncstr(buf, pos)
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Responses")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[ShareAcknowledgeTopicResponse] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_ShareAcknowledgeTopicResponse_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.responses = v4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("NodeEndpoints")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[NodeEndpoint] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_NodeEndpoint_1(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.node_endpoints = v5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -590,14 +667,14 @@ def _e_ShareAcknowledgeResponse_2(o: ShareAcknowledgeResponse, out: list[_Buffer
     if a4 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_ShareAcknowledgeTopicResponse_1(e4, out)
     a5 = o.node_endpoints
     if a5 is None:
         raise _null_value("NodeEndpoints")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_NodeEndpoint_1(e5, out)
     if o._unknown_tags is None:

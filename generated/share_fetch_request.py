@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,18 +13,17 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_fixed_list as _enc_fixed_list,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -511,12 +512,24 @@ def _d_AcknowledgementBatch_1(buf: memoryview, pos: int) -> tuple[Acknowledgemen
     o = AcknowledgementBatch.__new__(AcknowledgementBatch)
     o.first_offset, o.last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("AcknowledgeTypes")
     else:
-        o.acknowledge_types, pos = _read_fixed_list(buf, pos, n2, "b", 1)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.acknowledge_types = list(_unpack_from(">%db" % n2, buf, pos))
+        pos += 1 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -528,8 +541,8 @@ def _e_AcknowledgementBatch_1(o: AcknowledgementBatch, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("AcknowledgeTypes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "b"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%db" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -541,17 +554,31 @@ def _d_FetchPartition_1(buf: memoryview, pos: int) -> tuple[FetchPartition, int]
     o = FetchPartition.__new__(FetchPartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("AcknowledgementBatches")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[AcknowledgementBatch] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_AcknowledgementBatch_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.acknowledgement_batches = v2
     o.partition_max_bytes = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -565,7 +592,7 @@ def _e_FetchPartition_1(o: FetchPartition, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("AcknowledgementBatches")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_AcknowledgementBatch_1(e2, out)
     if o._unknown_tags is None:
@@ -578,16 +605,30 @@ def _d_FetchTopic_1(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 1, 2."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FetchPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FetchPartition_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -599,7 +640,7 @@ def _e_FetchTopic_1(o: FetchTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FetchPartition_1(e2, out)
     if o._unknown_tags is None:
@@ -612,12 +653,24 @@ def _d_ForgottenTopic_1(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
     """Decode ForgottenTopic at versions 1, 2."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -629,8 +682,8 @@ def _e_ForgottenTopic_1(o: ForgottenTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -646,27 +699,51 @@ def _d_ShareFetchRequest_1(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         _S_iiiiii.unpack_from(buf, pos)
     )
     pos += 24
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[FetchTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_FetchTopic_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[ForgottenTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_ForgottenTopic_1(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.forgotten_topics_data = v5
     o.share_acquire_mode = 0
     o.is_renew_ack = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -691,14 +768,14 @@ def _e_ShareFetchRequest_1(o: ShareFetchRequest, out: list[_Buffer]) -> None:
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_FetchTopic_1(e4, out)
     a5 = o.forgotten_topics_data
     if a5 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_ForgottenTopic_1(e5, out)
     if o._unknown_tags is None:
@@ -723,25 +800,49 @@ def _d_ShareFetchRequest_2(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         o.is_renew_ack,
     ) = _S_iiiiiibo.unpack_from(buf, pos)
     pos += 26
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[FetchTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_FetchTopic_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("ForgottenTopicsData")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[ForgottenTopic] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_ForgottenTopic_1(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.forgotten_topics_data = v5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -766,14 +867,14 @@ def _e_ShareFetchRequest_2(o: ShareFetchRequest, out: list[_Buffer]) -> None:
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_FetchTopic_1(e4, out)
     a5 = o.forgotten_topics_data
     if a5 is None:
         raise _null_value("ForgottenTopicsData")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_ForgottenTopic_1(e5, out)
     if o._unknown_tags is None:

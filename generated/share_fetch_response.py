@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,19 +13,20 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_crecords as _read_crecords,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
 )
@@ -527,7 +530,11 @@ def _d_LeaderIdAndEpoch_1(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, 
     o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -546,7 +553,11 @@ def _d_AcquiredRecords_1(buf: memoryview, pos: int) -> tuple[AcquiredRecords, in
     o = AcquiredRecords.__new__(AcquiredRecords)
     o.first_offset, o.last_offset, o.delivery_count = _S_qqh.unpack_from(buf, pos)
     pos += 18
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -571,16 +582,30 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o.acknowledge_error_message, pos = _read_ncstr(buf, pos)
     o.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
     o.records, pos = _read_crecords(buf, pos)
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("AcquiredRecords")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[AcquiredRecords] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_AcquiredRecords_1(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.acquired_records = v7
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -597,7 +622,7 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
     if a7 is None:
         raise _null_value("AcquiredRecords")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_AcquiredRecords_1(e7, out)
     if o._unknown_tags is None:
@@ -612,16 +637,30 @@ def _d_ShareFetchableTopicResponse_1(
     """Decode ShareFetchableTopicResponse at versions 1, 2."""
     o = ShareFetchableTopicResponse.__new__(ShareFetchableTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[PartitionData] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_PartitionData_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -633,7 +672,7 @@ def _e_ShareFetchableTopicResponse_1(o: ShareFetchableTopicResponse, out: list[_
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_PartitionData_1(e2, out)
     if o._unknown_tags is None:
@@ -651,7 +690,11 @@ def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -676,25 +719,49 @@ def _d_ShareFetchResponse_1(buf: memoryview, pos: int) -> tuple[ShareFetchRespon
     o.error_message, pos = _read_ncstr(buf, pos)
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Responses")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[ShareFetchableTopicResponse] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_ShareFetchableTopicResponse_1(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.responses = v4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("NodeEndpoints")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[NodeEndpoint] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_NodeEndpoint_1(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.node_endpoints = v5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -708,14 +775,14 @@ def _e_ShareFetchResponse_1(o: ShareFetchResponse, out: list[_Buffer]) -> None:
     if a4 is None:
         raise _null_value("Responses")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_ShareFetchableTopicResponse_1(e4, out)
     a5 = o.node_endpoints
     if a5 is None:
         raise _null_value("NodeEndpoints")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_NodeEndpoint_1(e5, out)
     if o._unknown_tags is None:

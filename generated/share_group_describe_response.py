@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,20 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -501,12 +502,24 @@ def _d_TopicPartitions_1(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n3, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n3, buf, pos))
+        pos += 4 * n3
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -519,8 +532,8 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a3))
-        w(_enc_fixed_list(a3, "i"))
+        w(_uvarint(len(a3) + 1))
+        w(_pack(">%di" % len(a3), *a3))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -530,16 +543,30 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_Assignment_1(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at version 1."""
     o = Assignment.__new__(Assignment)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("TopicPartitions")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicPartitions] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicPartitions_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topic_partitions = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -550,7 +577,7 @@ def _e_Assignment_1(o: Assignment, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("TopicPartitions")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopicPartitions_1(e1, out)
     if o._unknown_tags is None:
@@ -568,17 +595,31 @@ def _d_Member_1(buf: memoryview, pos: int) -> tuple[Member, int]:
     pos += 4
     o.client_id, pos = _read_cstr(buf, pos)
     o.client_host, pos = _read_cstr(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("SubscribedTopicNames")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[str] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _read_cstr(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.subscribed_topic_names = v6
     o.assignment, pos = _d_Assignment_1(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -594,7 +635,7 @@ def _e_Member_1(o: Member, out: list[_Buffer]) -> None:
     if a6 is None:
         raise _null_value("SubscribedTopicNames")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             w(_enc_cstr(e6))
     _e_Assignment_1(o.assignment, out)
@@ -615,18 +656,32 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.assignor_name, pos = _read_cstr(buf, pos)
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("Members")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[Member] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_Member_1(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.members = v7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -643,7 +698,7 @@ def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a7 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_Member_1(e7, out)
     w(_S_i.pack(o.authorized_operations))
@@ -660,16 +715,30 @@ def _d_ShareGroupDescribeResponse_1(
     o = ShareGroupDescribeResponse.__new__(ShareGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -681,7 +750,7 @@ def _e_ShareGroupDescribeResponse_1(o: ShareGroupDescribeResponse, out: list[_Bu
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribedGroup_1(e2, out)
     if o._unknown_tags is None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,19 +13,18 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_fixed_list as _enc_fixed_list,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_struct_marker as _read_struct_marker,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -270,12 +271,24 @@ def _d_TopicPartitions_1(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at version 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -287,8 +300,8 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -298,16 +311,30 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_Assignment_1(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at version 1."""
     o = Assignment.__new__(Assignment)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("TopicPartitions")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopicPartitions] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopicPartitions_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.topic_partitions = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -318,7 +345,7 @@ def _e_Assignment_1(o: Assignment, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("TopicPartitions")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopicPartitions_1(e1, out)
     if o._unknown_tags is None:
@@ -343,7 +370,11 @@ def _d_ShareGroupHeartbeatResponse_1(
         o.assignment, pos = _d_Assignment_1(buf, pos)
     else:
         o.assignment = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -120,19 +123,33 @@ def _d_StreamsGroupDescribeRequest_0(
 ) -> tuple[StreamsGroupDescribeRequest, int]:
     """Decode StreamsGroupDescribeRequest at version 0."""
     o = StreamsGroupDescribeRequest.__new__(StreamsGroupDescribeRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("GroupIds")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.group_ids = v1
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_topology_description = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -145,7 +162,7 @@ def _e_StreamsGroupDescribeRequest_0(o: StreamsGroupDescribeRequest, out: list[_
     if a1 is None:
         raise _null_value("GroupIds")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     w(_S_o.pack(o.include_authorized_operations))
@@ -160,18 +177,32 @@ def _d_StreamsGroupDescribeRequest_1(
 ) -> tuple[StreamsGroupDescribeRequest, int]:
     """Decode StreamsGroupDescribeRequest at version 1."""
     o = StreamsGroupDescribeRequest.__new__(StreamsGroupDescribeRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("GroupIds")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[str] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _read_cstr(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.group_ids = v1
     o.include_authorized_operations, o.include_topology_description = _S_oo.unpack_from(buf, pos)
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -182,7 +213,7 @@ def _e_StreamsGroupDescribeRequest_1(o: StreamsGroupDescribeRequest, out: list[_
     if a1 is None:
         raise _null_value("GroupIds")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             w(_enc_cstr(e1))
     w(_S_oo.pack(o.include_authorized_operations, o.include_topology_description))

@@ -4,25 +4,26 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_struct_marker as _read_struct_marker,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -1317,7 +1318,11 @@ def _d_KeyValue_0(buf: memoryview, pos: int) -> tuple[KeyValue, int]:
     o = KeyValue.__new__(KeyValue)
     o.key, pos = _read_cstr(buf, pos)
     o.value, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1338,16 +1343,30 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
     o.name, pos = _read_cstr(buf, pos)
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("TopicConfigs")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[KeyValue] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_KeyValue_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topic_configs = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1360,7 +1379,7 @@ def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("TopicConfigs")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_KeyValue_0(e3, out)
     if o._unknown_tags is None:
@@ -1373,43 +1392,87 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
     o = Subtopology.__new__(Subtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("SourceTopics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[str] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _read_cstr(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.source_topics = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("RepartitionSinkTopics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[str] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _read_cstr(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.repartition_sink_topics = v3
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("StateChangelogTopics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[TopicInfo] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_TopicInfo_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.state_changelog_topics = v4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("RepartitionSourceTopics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[TopicInfo] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_TopicInfo_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.repartition_source_topics = v5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1421,28 +1484,28 @@ def _e_Subtopology_0(o: Subtopology, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("SourceTopics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             w(_enc_cstr(e2))
     a3 = o.repartition_sink_topics
     if a3 is None:
         raise _null_value("RepartitionSinkTopics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             w(_enc_cstr(e3))
     a4 = o.state_changelog_topics
     if a4 is None:
         raise _null_value("StateChangelogTopics")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_TopicInfo_0(e4, out)
     a5 = o.repartition_source_topics
     if a5 is None:
         raise _null_value("RepartitionSourceTopics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_TopicInfo_0(e5, out)
     if o._unknown_tags is None:
@@ -1456,16 +1519,30 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
     o = Topology.__new__(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         o.subtopologies = None
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[Subtopology] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_Subtopology_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.subtopologies = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1475,9 +1552,9 @@ def _e_Topology_0(o: Topology, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.epoch))
     a2 = o.subtopologies
     if a2 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_Subtopology_0(e2, out)
     if o._unknown_tags is None:
@@ -1492,7 +1569,11 @@ def _d_Endpoint_0(buf: memoryview, pos: int) -> tuple[Endpoint, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1513,7 +1594,11 @@ def _d_TaskOffset_0(buf: memoryview, pos: int) -> tuple[TaskOffset, int]:
     o.subtopology_id, pos = _read_cstr(buf, pos)
     o.partition, o.offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1532,12 +1617,24 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1549,8 +1646,8 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1560,34 +1657,68 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
 def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     o = Assignment.__new__(Assignment)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("ActiveTasks")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TaskIds] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TaskIds_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.active_tasks = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("StandbyTasks")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TaskIds] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TaskIds_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.standby_tasks = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("WarmupTasks")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TaskIds] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TaskIds_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.warmup_tasks = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1598,21 +1729,21 @@ def _e_Assignment_0(o: Assignment, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("ActiveTasks")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TaskIds_0(e1, out)
     a2 = o.standby_tasks
     if a2 is None:
         raise _null_value("StandbyTasks")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TaskIds_0(e2, out)
     a3 = o.warmup_tasks
     if a3 is None:
         raise _null_value("WarmupTasks")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_TaskIds_0(e3, out)
     if o._unknown_tags is None:
@@ -1639,38 +1770,72 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     else:
         o.user_endpoint = None
-    n10, pos = _read_ccount(buf, pos)
+    n10 = buf[pos]
+    if n10 < 0x80:
+        pos += 1
+    else:
+        n10, pos = _read_uvarint(buf, pos)
+    n10 -= 1
     if n10 < 0:
+        if n10 != -1:
+            raise _count_error(n10, 0)
         raise _null_error("ClientTags")
+    elif n10 > len(buf) - pos:
+        raise _count_error(n10, len(buf) - pos)
     else:
         v10: list[KeyValue] = []
+        ap10 = v10.append
         for _ in range(n10):
             e10, pos = _d_KeyValue_0(buf, pos)
-            v10.append(e10)
+            ap10(e10)
         o.client_tags = v10
-    n11, pos = _read_ccount(buf, pos)
+    n11 = buf[pos]
+    if n11 < 0x80:
+        pos += 1
+    else:
+        n11, pos = _read_uvarint(buf, pos)
+    n11 -= 1
     if n11 < 0:
+        if n11 != -1:
+            raise _count_error(n11, 0)
         raise _null_error("TaskOffsets")
+    elif n11 > len(buf) - pos:
+        raise _count_error(n11, len(buf) - pos)
     else:
         v11: list[TaskOffset] = []
+        ap11 = v11.append
         for _ in range(n11):
             e11, pos = _d_TaskOffset_0(buf, pos)
-            v11.append(e11)
+            ap11(e11)
         o.task_offsets = v11
-    n12, pos = _read_ccount(buf, pos)
+    n12 = buf[pos]
+    if n12 < 0x80:
+        pos += 1
+    else:
+        n12, pos = _read_uvarint(buf, pos)
+    n12 -= 1
     if n12 < 0:
+        if n12 != -1:
+            raise _count_error(n12, 0)
         raise _null_error("TaskEndOffsets")
+    elif n12 > len(buf) - pos:
+        raise _count_error(n12, len(buf) - pos)
     else:
         v12: list[TaskOffset] = []
+        ap12 = v12.append
         for _ in range(n12):
             e12, pos = _d_TaskOffset_0(buf, pos)
-            v12.append(e12)
+            ap12(e12)
         o.task_end_offsets = v12
     o.assignment, pos = _d_Assignment_0(buf, pos)
     o.target_assignment, pos = _d_Assignment_0(buf, pos)
     o.is_classic = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1694,21 +1859,21 @@ def _e_Member_0(o: Member, out: list[_Buffer]) -> None:
     if a10 is None:
         raise _null_value("ClientTags")
     else:
-        w(_enc_ccount(a10))
+        w(_uvarint(len(a10) + 1))
         for e10 in a10:
             _e_KeyValue_0(e10, out)
     a11 = o.task_offsets
     if a11 is None:
         raise _null_value("TaskOffsets")
     else:
-        w(_enc_ccount(a11))
+        w(_uvarint(len(a11) + 1))
         for e11 in a11:
             _e_TaskOffset_0(e11, out)
     a12 = o.task_end_offsets
     if a12 is None:
         raise _null_value("TaskEndOffsets")
     else:
-        w(_enc_ccount(a12))
+        w(_uvarint(len(a12) + 1))
         for e12 in a12:
             _e_TaskOffset_0(e12, out)
     _e_Assignment_0(o.assignment, out)
@@ -1726,35 +1891,69 @@ def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDes
     o.name, pos = _read_cstr(buf, pos)
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("SourceTopics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[str] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _read_cstr(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.source_topics = v3
     o.sink_topic, pos = _read_ncstr(buf, pos)
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Stores")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[str] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _read_cstr(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.stores = v5
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Successors")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[str] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _read_cstr(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.successors = v6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1767,7 +1966,7 @@ def _e_TopologyDescriptionNode_1(o: TopologyDescriptionNode, out: list[_Buffer])
     if a3 is None:
         raise _null_value("SourceTopics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             w(_enc_cstr(e3))
     w(_enc_ncstr(o.sink_topic))
@@ -1775,14 +1974,14 @@ def _e_TopologyDescriptionNode_1(o: TopologyDescriptionNode, out: list[_Buffer])
     if a5 is None:
         raise _null_value("Stores")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             w(_enc_cstr(e5))
     a6 = o.successors
     if a6 is None:
         raise _null_value("Successors")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             w(_enc_cstr(e6))
     if o._unknown_tags is None:
@@ -1797,16 +1996,30 @@ def _d_TopologyDescriptionSubtopology_1(
     """Decode TopologyDescriptionSubtopology at version 1."""
     o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Nodes")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopologyDescriptionNode] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopologyDescriptionNode_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.nodes = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1820,7 +2033,7 @@ def _e_TopologyDescriptionSubtopology_1(
     if a2 is None:
         raise _null_value("Nodes")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopologyDescriptionNode_1(e2, out)
     if o._unknown_tags is None:
@@ -1836,7 +2049,11 @@ def _d_TopologyDescriptionGlobalStore_1(
     o = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
     o.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
     o.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1856,25 +2073,49 @@ def _e_TopologyDescriptionGlobalStore_1(
 def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 1."""
     o = TopologyDescription.__new__(TopologyDescription)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Subtopologies")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopologyDescriptionSubtopology] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopologyDescriptionSubtopology_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.subtopologies = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("GlobalStores")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopologyDescriptionGlobalStore] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopologyDescriptionGlobalStore_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.global_stores = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1885,14 +2126,14 @@ def _e_TopologyDescription_1(o: TopologyDescription, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Subtopologies")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopologyDescriptionSubtopology_1(e1, out)
     a2 = o.global_stores
     if a2 is None:
         raise _null_value("GlobalStores")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopologyDescriptionGlobalStore_1(e2, out)
     if o._unknown_tags is None:
@@ -1916,21 +2157,35 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("Members")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[Member] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_Member_0(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.members = v7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topology_description = None
     o.topology_description_status = 0
     o.assignor_name = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1955,7 +2210,7 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a7 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_Member_0(e7, out)
     w(_S_i.pack(o.authorized_operations))
@@ -1980,14 +2235,24 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("Members")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[Member] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_Member_0(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.members = v7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -1999,7 +2264,11 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.topology_description_status = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.assignor_name, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -2020,7 +2289,7 @@ def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
     if a7 is None:
         raise _null_value("Members")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_Member_0(e7, out)
     w(_S_i.pack(o.authorized_operations))
@@ -2044,16 +2313,30 @@ def _d_StreamsGroupDescribeResponse_0(
     o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -2065,7 +2348,7 @@ def _e_StreamsGroupDescribeResponse_0(o: StreamsGroupDescribeResponse, out: list
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribedGroup_0(e2, out)
     if o._unknown_tags is None:
@@ -2081,16 +2364,30 @@ def _d_StreamsGroupDescribeResponse_1(
     o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Groups")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_DescribedGroup_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.groups = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -2102,7 +2399,7 @@ def _e_StreamsGroupDescribeResponse_1(o: StreamsGroupDescribeResponse, out: list
     if a2 is None:
         raise _null_value("Groups")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_DescribedGroup_1(e2, out)
     if o._unknown_tags is None:

@@ -4,25 +4,26 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_struct_marker as _read_struct_marker,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -859,7 +860,11 @@ def _d_KeyValue_0(buf: memoryview, pos: int) -> tuple[KeyValue, int]:
     o = KeyValue.__new__(KeyValue)
     o.key, pos = _read_cstr(buf, pos)
     o.value, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -880,16 +885,30 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
     o.name, pos = _read_cstr(buf, pos)
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("TopicConfigs")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[KeyValue] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_KeyValue_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.topic_configs = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -902,7 +921,7 @@ def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
     if a3 is None:
         raise _null_value("TopicConfigs")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_KeyValue_0(e3, out)
     if o._unknown_tags is None:
@@ -914,22 +933,50 @@ def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
 def _d_CopartitionGroup_0(buf: memoryview, pos: int) -> tuple[CopartitionGroup, int]:
     """Decode CopartitionGroup at versions 0, 1."""
     o = CopartitionGroup.__new__(CopartitionGroup)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("SourceTopics")
     else:
-        o.source_topics, pos = _read_fixed_list(buf, pos, n1, "h", 2)
-    n2, pos = _read_ccount(buf, pos)
+        o.source_topics = list(_unpack_from(">%dh" % n1, buf, pos))
+        pos += 2 * n1
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("SourceTopicRegex")
     else:
-        o.source_topic_regex, pos = _read_fixed_list(buf, pos, n2, "h", 2)
-    n3, pos = _read_ccount(buf, pos)
+        o.source_topic_regex = list(_unpack_from(">%dh" % n2, buf, pos))
+        pos += 2 * n2
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("RepartitionSourceTopics")
     else:
-        o.repartition_source_topics, pos = _read_fixed_list(buf, pos, n3, "h", 2)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.repartition_source_topics = list(_unpack_from(">%dh" % n3, buf, pos))
+        pos += 2 * n3
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -940,20 +987,20 @@ def _e_CopartitionGroup_0(o: CopartitionGroup, out: list[_Buffer]) -> None:
     if a1 is None:
         raise _null_value("SourceTopics")
     else:
-        w(_enc_ccount(a1))
-        w(_enc_fixed_list(a1, "h"))
+        w(_uvarint(len(a1) + 1))
+        w(_pack(">%dh" % len(a1), *a1))
     a2 = o.source_topic_regex
     if a2 is None:
         raise _null_value("SourceTopicRegex")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "h"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%dh" % len(a2), *a2))
     a3 = o.repartition_source_topics
     if a3 is None:
         raise _null_value("RepartitionSourceTopics")
     else:
-        w(_enc_ccount(a3))
-        w(_enc_fixed_list(a3, "h"))
+        w(_uvarint(len(a3) + 1))
+        w(_pack(">%dh" % len(a3), *a3))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -964,61 +1011,125 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
     o = Subtopology.__new__(Subtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("SourceTopics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[str] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _read_cstr(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.source_topics = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("SourceTopicRegex")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[str] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _read_cstr(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.source_topic_regex = v3
-    n4, pos = _read_ccount(buf, pos)
+    n4 = buf[pos]
+    if n4 < 0x80:
+        pos += 1
+    else:
+        n4, pos = _read_uvarint(buf, pos)
+    n4 -= 1
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("StateChangelogTopics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[TopicInfo] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_TopicInfo_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.state_changelog_topics = v4
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("RepartitionSinkTopics")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[str] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _read_cstr(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.repartition_sink_topics = v5
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("RepartitionSourceTopics")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[TopicInfo] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_TopicInfo_0(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.repartition_source_topics = v6
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("CopartitionGroups")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[CopartitionGroup] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_CopartitionGroup_0(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.copartition_groups = v7
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1030,42 +1141,42 @@ def _e_Subtopology_0(o: Subtopology, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("SourceTopics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             w(_enc_cstr(e2))
     a3 = o.source_topic_regex
     if a3 is None:
         raise _null_value("SourceTopicRegex")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             w(_enc_cstr(e3))
     a4 = o.state_changelog_topics
     if a4 is None:
         raise _null_value("StateChangelogTopics")
     else:
-        w(_enc_ccount(a4))
+        w(_uvarint(len(a4) + 1))
         for e4 in a4:
             _e_TopicInfo_0(e4, out)
     a5 = o.repartition_sink_topics
     if a5 is None:
         raise _null_value("RepartitionSinkTopics")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             w(_enc_cstr(e5))
     a6 = o.repartition_source_topics
     if a6 is None:
         raise _null_value("RepartitionSourceTopics")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_TopicInfo_0(e6, out)
     a7 = o.copartition_groups
     if a7 is None:
         raise _null_value("CopartitionGroups")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_CopartitionGroup_0(e7, out)
     if o._unknown_tags is None:
@@ -1079,16 +1190,30 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
     o = Topology.__new__(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Subtopologies")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[Subtopology] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_Subtopology_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.subtopologies = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1100,7 +1225,7 @@ def _e_Topology_0(o: Topology, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Subtopologies")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_Subtopology_0(e2, out)
     if o._unknown_tags is None:
@@ -1113,12 +1238,24 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1130,8 +1267,8 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1144,7 +1281,11 @@ def _d_Endpoint_0(buf: memoryview, pos: int) -> tuple[Endpoint, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1165,7 +1306,11 @@ def _d_TaskOffset_0(buf: memoryview, pos: int) -> tuple[TaskOffset, int]:
     o.subtopology_id, pos = _read_cstr(buf, pos)
     o.partition, o.offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1198,32 +1343,62 @@ def _d_StreamsGroupHeartbeatRequest_0(
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n8, pos = _read_ccount(buf, pos)
+    n8 = buf[pos]
+    if n8 < 0x80:
+        pos += 1
+    else:
+        n8, pos = _read_uvarint(buf, pos)
+    n8 -= 1
     if n8 < 0:
+        if n8 != -1:
+            raise _count_error(n8, 0)
         o.active_tasks = None
+    elif n8 > len(buf) - pos:
+        raise _count_error(n8, len(buf) - pos)
     else:
         v8: list[TaskIds] = []
+        ap8 = v8.append
         for _ in range(n8):
             e8, pos = _d_TaskIds_0(buf, pos)
-            v8.append(e8)
+            ap8(e8)
         o.active_tasks = v8
-    n9, pos = _read_ccount(buf, pos)
+    n9 = buf[pos]
+    if n9 < 0x80:
+        pos += 1
+    else:
+        n9, pos = _read_uvarint(buf, pos)
+    n9 -= 1
     if n9 < 0:
+        if n9 != -1:
+            raise _count_error(n9, 0)
         o.standby_tasks = None
+    elif n9 > len(buf) - pos:
+        raise _count_error(n9, len(buf) - pos)
     else:
         v9: list[TaskIds] = []
+        ap9 = v9.append
         for _ in range(n9):
             e9, pos = _d_TaskIds_0(buf, pos)
-            v9.append(e9)
+            ap9(e9)
         o.standby_tasks = v9
-    n10, pos = _read_ccount(buf, pos)
+    n10 = buf[pos]
+    if n10 < 0x80:
+        pos += 1
+    else:
+        n10, pos = _read_uvarint(buf, pos)
+    n10 -= 1
     if n10 < 0:
+        if n10 != -1:
+            raise _count_error(n10, 0)
         o.warmup_tasks = None
+    elif n10 > len(buf) - pos:
+        raise _count_error(n10, len(buf) - pos)
     else:
         v10: list[TaskIds] = []
+        ap10 = v10.append
         for _ in range(n10):
             e10, pos = _d_TaskIds_0(buf, pos)
-            v10.append(e10)
+            ap10(e10)
         o.warmup_tasks = v10
     o.process_id, pos = _read_ncstr(buf, pos)
     present12, pos = _read_struct_marker(buf, pos)
@@ -1231,36 +1406,70 @@ def _d_StreamsGroupHeartbeatRequest_0(
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     else:
         o.user_endpoint = None
-    n13, pos = _read_ccount(buf, pos)
+    n13 = buf[pos]
+    if n13 < 0x80:
+        pos += 1
+    else:
+        n13, pos = _read_uvarint(buf, pos)
+    n13 -= 1
     if n13 < 0:
+        if n13 != -1:
+            raise _count_error(n13, 0)
         o.client_tags = None
+    elif n13 > len(buf) - pos:
+        raise _count_error(n13, len(buf) - pos)
     else:
         v13: list[KeyValue] = []
+        ap13 = v13.append
         for _ in range(n13):
             e13, pos = _d_KeyValue_0(buf, pos)
-            v13.append(e13)
+            ap13(e13)
         o.client_tags = v13
-    n14, pos = _read_ccount(buf, pos)
+    n14 = buf[pos]
+    if n14 < 0x80:
+        pos += 1
+    else:
+        n14, pos = _read_uvarint(buf, pos)
+    n14 -= 1
     if n14 < 0:
+        if n14 != -1:
+            raise _count_error(n14, 0)
         o.task_offsets = None
+    elif n14 > len(buf) - pos:
+        raise _count_error(n14, len(buf) - pos)
     else:
         v14: list[TaskOffset] = []
+        ap14 = v14.append
         for _ in range(n14):
             e14, pos = _d_TaskOffset_0(buf, pos)
-            v14.append(e14)
+            ap14(e14)
         o.task_offsets = v14
-    n15, pos = _read_ccount(buf, pos)
+    n15 = buf[pos]
+    if n15 < 0x80:
+        pos += 1
+    else:
+        n15, pos = _read_uvarint(buf, pos)
+    n15 -= 1
     if n15 < 0:
+        if n15 != -1:
+            raise _count_error(n15, 0)
         o.task_end_offsets = None
+    elif n15 > len(buf) - pos:
+        raise _count_error(n15, len(buf) - pos)
     else:
         v15: list[TaskOffset] = []
+        ap15 = v15.append
         for _ in range(n15):
             e15, pos = _d_TaskOffset_0(buf, pos)
-            v15.append(e15)
+            ap15(e15)
         o.task_end_offsets = v15
     o.shutdown_application = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -1280,23 +1489,23 @@ def _e_StreamsGroupHeartbeatRequest_0(o: StreamsGroupHeartbeatRequest, out: list
         _e_Topology_0(o.topology, out)
     a8 = o.active_tasks
     if a8 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a8))
+        w(_uvarint(len(a8) + 1))
         for e8 in a8:
             _e_TaskIds_0(e8, out)
     a9 = o.standby_tasks
     if a9 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a9))
+        w(_uvarint(len(a9) + 1))
         for e9 in a9:
             _e_TaskIds_0(e9, out)
     a10 = o.warmup_tasks
     if a10 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a10))
+        w(_uvarint(len(a10) + 1))
         for e10 in a10:
             _e_TaskIds_0(e10, out)
     w(_enc_ncstr(o.process_id))
@@ -1307,23 +1516,23 @@ def _e_StreamsGroupHeartbeatRequest_0(o: StreamsGroupHeartbeatRequest, out: list
         _e_Endpoint_0(o.user_endpoint, out)
     a13 = o.client_tags
     if a13 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a13))
+        w(_uvarint(len(a13) + 1))
         for e13 in a13:
             _e_KeyValue_0(e13, out)
     a14 = o.task_offsets
     if a14 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a14))
+        w(_uvarint(len(a14) + 1))
         for e14 in a14:
             _e_TaskOffset_0(e14, out)
     a15 = o.task_end_offsets
     if a15 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a15))
+        w(_uvarint(len(a15) + 1))
         for e15 in a15:
             _e_TaskOffset_0(e15, out)
     w(_S_o.pack(o.shutdown_application))

@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -580,7 +581,11 @@ def _d_Status_0(buf: memoryview, pos: int) -> tuple[Status, int]:
     o.status_code = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.status_detail, pos = _read_cstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -599,12 +604,24 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -616,8 +633,8 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -630,7 +647,11 @@ def _d_Endpoint_0(buf: memoryview, pos: int) -> tuple[Endpoint, int]:
     o.host, pos = _read_cstr(buf, pos)
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -649,12 +670,24 @@ def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 0, 1."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -666,8 +699,8 @@ def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -678,25 +711,49 @@ def _d_EndpointToPartitions_0(buf: memoryview, pos: int) -> tuple[EndpointToPart
     """Decode EndpointToPartitions at versions 0, 1."""
     o = EndpointToPartitions.__new__(EndpointToPartitions)
     o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("ActivePartitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopicPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopicPartition_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.active_partitions = v2
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("StandbyPartitions")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[TopicPartition] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _d_TopicPartition_0(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.standby_partitions = v3
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -708,14 +765,14 @@ def _e_EndpointToPartitions_0(o: EndpointToPartitions, out: list[_Buffer]) -> No
     if a2 is None:
         raise _null_value("ActivePartitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopicPartition_0(e2, out)
     a3 = o.standby_partitions
     if a3 is None:
         raise _null_value("StandbyPartitions")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             _e_TopicPartition_0(e3, out)
     if o._unknown_tags is None:
@@ -740,56 +797,110 @@ def _d_StreamsGroupHeartbeatResponse_0(
         o.task_offset_interval_ms,
     ) = _S_iiii.unpack_from(buf, pos)
     pos += 16
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         o.status = None
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[Status] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_Status_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.status = v5
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         o.active_tasks = None
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[TaskIds] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_TaskIds_0(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.active_tasks = v6
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         o.standby_tasks = None
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[TaskIds] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_TaskIds_0(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.standby_tasks = v7
-    n8, pos = _read_ccount(buf, pos)
+    n8 = buf[pos]
+    if n8 < 0x80:
+        pos += 1
+    else:
+        n8, pos = _read_uvarint(buf, pos)
+    n8 -= 1
     if n8 < 0:
+        if n8 != -1:
+            raise _count_error(n8, 0)
         o.warmup_tasks = None
+    elif n8 > len(buf) - pos:
+        raise _count_error(n8, len(buf) - pos)
     else:
         v8: list[TaskIds] = []
+        ap8 = v8.append
         for _ in range(n8):
             e8, pos = _d_TaskIds_0(buf, pos)
-            v8.append(e8)
+            ap8(e8)
         o.warmup_tasks = v8
     o.endpoint_information_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n10, pos = _read_ccount(buf, pos)
+    n10 = buf[pos]
+    if n10 < 0x80:
+        pos += 1
+    else:
+        n10, pos = _read_uvarint(buf, pos)
+    n10 -= 1
     if n10 < 0:
+        if n10 != -1:
+            raise _count_error(n10, 0)
         o.partitions_by_user_endpoint = None
+    elif n10 > len(buf) - pos:
+        raise _count_error(n10, len(buf) - pos)
     else:
         v10: list[EndpointToPartitions] = []
+        ap10 = v10.append
         for _ in range(n10):
             e10, pos = _d_EndpointToPartitions_0(buf, pos)
-            v10.append(e10)
+            ap10(e10)
         o.partitions_by_user_endpoint = v10
     o.acceptable_recovery_lag = -1
     o.topology_description_required = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -815,38 +926,38 @@ def _e_StreamsGroupHeartbeatResponse_0(
     )
     a5 = o.status
     if a5 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_Status_0(e5, out)
     a6 = o.active_tasks
     if a6 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_TaskIds_0(e6, out)
     a7 = o.standby_tasks
     if a7 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_TaskIds_0(e7, out)
     a8 = o.warmup_tasks
     if a8 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a8))
+        w(_uvarint(len(a8) + 1))
         for e8 in a8:
             _e_TaskIds_0(e8, out)
     w(_S_i.pack(o.endpoint_information_epoch))
     a10 = o.partitions_by_user_endpoint
     if a10 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a10))
+        w(_uvarint(len(a10) + 1))
         for e10 in a10:
             _e_EndpointToPartitions_0(e10, out)
     if o._unknown_tags is None:
@@ -871,55 +982,109 @@ def _d_StreamsGroupHeartbeatResponse_1(
         o.acceptable_recovery_lag,
     ) = _S_iiiq.unpack_from(buf, pos)
     pos += 20
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         o.status = None
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[Status] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_Status_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.status = v5
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         o.active_tasks = None
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[TaskIds] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_TaskIds_0(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.active_tasks = v6
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         o.standby_tasks = None
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[TaskIds] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_TaskIds_0(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.standby_tasks = v7
-    n8, pos = _read_ccount(buf, pos)
+    n8 = buf[pos]
+    if n8 < 0x80:
+        pos += 1
+    else:
+        n8, pos = _read_uvarint(buf, pos)
+    n8 -= 1
     if n8 < 0:
+        if n8 != -1:
+            raise _count_error(n8, 0)
         o.warmup_tasks = None
+    elif n8 > len(buf) - pos:
+        raise _count_error(n8, len(buf) - pos)
     else:
         v8: list[TaskIds] = []
+        ap8 = v8.append
         for _ in range(n8):
             e8, pos = _d_TaskIds_0(buf, pos)
-            v8.append(e8)
+            ap8(e8)
         o.warmup_tasks = v8
     o.topology_description_required, o.endpoint_information_epoch = _S_oi.unpack_from(buf, pos)
     pos += 5
-    n10, pos = _read_ccount(buf, pos)
+    n10 = buf[pos]
+    if n10 < 0x80:
+        pos += 1
+    else:
+        n10, pos = _read_uvarint(buf, pos)
+    n10 -= 1
     if n10 < 0:
+        if n10 != -1:
+            raise _count_error(n10, 0)
         o.partitions_by_user_endpoint = None
+    elif n10 > len(buf) - pos:
+        raise _count_error(n10, len(buf) - pos)
     else:
         v10: list[EndpointToPartitions] = []
+        ap10 = v10.append
         for _ in range(n10):
             e10, pos = _d_EndpointToPartitions_0(buf, pos)
-            v10.append(e10)
+            ap10(e10)
         o.partitions_by_user_endpoint = v10
     o.acceptable_recovery_lag_legacy = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -945,38 +1110,38 @@ def _e_StreamsGroupHeartbeatResponse_1(
     )
     a5 = o.status
     if a5 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_Status_0(e5, out)
     a6 = o.active_tasks
     if a6 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_TaskIds_0(e6, out)
     a7 = o.standby_tasks
     if a7 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_TaskIds_0(e7, out)
     a8 = o.warmup_tasks
     if a8 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a8))
+        w(_uvarint(len(a8) + 1))
         for e8 in a8:
             _e_TaskIds_0(e8, out)
     w(_S_oi.pack(o.topology_description_required, o.endpoint_information_epoch))
     a10 = o.partitions_by_user_endpoint
     if a10 is None:
-        w(_enc_ccount(None))
+        w(b"\x00")
     else:
-        w(_enc_ccount(a10))
+        w(_uvarint(len(a10) + 1))
         for e10 in a10:
             _e_EndpointToPartitions_0(e10, out)
     if o._unknown_tags is None:

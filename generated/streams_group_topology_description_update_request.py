@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -386,35 +389,69 @@ def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDes
     o.name, pos = _read_cstr(buf, pos)
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n3, pos = _read_ccount(buf, pos)
+    n3 = buf[pos]
+    if n3 < 0x80:
+        pos += 1
+    else:
+        n3, pos = _read_uvarint(buf, pos)
+    n3 -= 1
     if n3 < 0:
+        if n3 != -1:
+            raise _count_error(n3, 0)
         raise _null_error("SourceTopics")
+    elif n3 > len(buf) - pos:
+        raise _count_error(n3, len(buf) - pos)
     else:
         v3: list[str] = []
+        ap3 = v3.append
         for _ in range(n3):
             e3, pos = _read_cstr(buf, pos)
-            v3.append(e3)
+            ap3(e3)
         o.source_topics = v3
     o.sink_topic, pos = _read_ncstr(buf, pos)
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Stores")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[str] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _read_cstr(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.stores = v5
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Successors")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[str] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _read_cstr(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.successors = v6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -427,7 +464,7 @@ def _e_TopologyDescriptionNode_0(o: TopologyDescriptionNode, out: list[_Buffer])
     if a3 is None:
         raise _null_value("SourceTopics")
     else:
-        w(_enc_ccount(a3))
+        w(_uvarint(len(a3) + 1))
         for e3 in a3:
             w(_enc_cstr(e3))
     w(_enc_ncstr(o.sink_topic))
@@ -435,14 +472,14 @@ def _e_TopologyDescriptionNode_0(o: TopologyDescriptionNode, out: list[_Buffer])
     if a5 is None:
         raise _null_value("Stores")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             w(_enc_cstr(e5))
     a6 = o.successors
     if a6 is None:
         raise _null_value("Successors")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             w(_enc_cstr(e6))
     if o._unknown_tags is None:
@@ -457,16 +494,30 @@ def _d_TopologyDescriptionSubtopology_0(
     """Decode TopologyDescriptionSubtopology at version 0."""
     o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Nodes")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopologyDescriptionNode] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopologyDescriptionNode_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.nodes = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -480,7 +531,7 @@ def _e_TopologyDescriptionSubtopology_0(
     if a2 is None:
         raise _null_value("Nodes")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopologyDescriptionNode_0(e2, out)
     if o._unknown_tags is None:
@@ -496,7 +547,11 @@ def _d_TopologyDescriptionGlobalStore_0(
     o = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
     o.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
     o.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -516,25 +571,49 @@ def _e_TopologyDescriptionGlobalStore_0(
 def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 0."""
     o = TopologyDescription.__new__(TopologyDescription)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Subtopologies")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[TopologyDescriptionSubtopology] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_TopologyDescriptionSubtopology_0(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.subtopologies = v1
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("GlobalStores")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TopologyDescriptionGlobalStore] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TopologyDescriptionGlobalStore_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.global_stores = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -545,14 +624,14 @@ def _e_TopologyDescription_0(o: TopologyDescription, out: list[_Buffer]) -> None
     if a1 is None:
         raise _null_value("Subtopologies")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_TopologyDescriptionSubtopology_0(e1, out)
     a2 = o.global_stores
     if a2 is None:
         raise _null_value("GlobalStores")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TopologyDescriptionGlobalStore_0(e2, out)
     if o._unknown_tags is None:
@@ -573,7 +652,11 @@ def _d_StreamsGroupTopologyDescriptionUpdateRequest_0(
     o.topology_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topology_description, pos = _d_TopologyDescription_0(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

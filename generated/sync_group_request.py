@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,14 +21,14 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_bytes as _read_bytes,
     read_cbytes as _read_cbytes,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -244,7 +245,11 @@ def _d_SyncGroupRequestAssignment_4(
     o = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
     o.member_id, pos = _read_cstr(buf, pos)
     o.assignment, pos = _read_cbytes(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -266,14 +271,20 @@ def _d_SyncGroupRequest_0(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Assignments")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[SyncGroupRequestAssignment] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_SyncGroupRequestAssignment_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.assignments = v4
     o.group_instance_id = None
     o.protocol_type = None
@@ -294,7 +305,7 @@ def _e_SyncGroupRequest_0(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     if a4 is None:
         raise _null_value("Assignments")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_SyncGroupRequestAssignment_0(e4, out)
 
@@ -307,14 +318,20 @@ def _d_SyncGroupRequest_3(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
-    n5, pos = _read_count(buf, pos)
+    n5 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Assignments")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[SyncGroupRequestAssignment] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_SyncGroupRequestAssignment_0(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.assignments = v5
     o.protocol_type = None
     o.protocol_name = None
@@ -333,7 +350,7 @@ def _e_SyncGroupRequest_3(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Assignments")
     else:
-        w(_enc_count(a5))
+        w(_S_i.pack(len(a5)))
         for e5 in a5:
             _e_SyncGroupRequestAssignment_0(e5, out)
 
@@ -346,18 +363,32 @@ def _d_SyncGroupRequest_4(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n5, pos = _read_ccount(buf, pos)
+    n5 = buf[pos]
+    if n5 < 0x80:
+        pos += 1
+    else:
+        n5, pos = _read_uvarint(buf, pos)
+    n5 -= 1
     if n5 < 0:
+        if n5 != -1:
+            raise _count_error(n5, 0)
         raise _null_error("Assignments")
+    elif n5 > len(buf) - pos:
+        raise _count_error(n5, len(buf) - pos)
     else:
         v5: list[SyncGroupRequestAssignment] = []
+        ap5 = v5.append
         for _ in range(n5):
             e5, pos = _d_SyncGroupRequestAssignment_4(buf, pos)
-            v5.append(e5)
+            ap5(e5)
         o.assignments = v5
     o.protocol_type = None
     o.protocol_name = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -372,7 +403,7 @@ def _e_SyncGroupRequest_4(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     if a5 is None:
         raise _null_value("Assignments")
     else:
-        w(_enc_ccount(a5))
+        w(_uvarint(len(a5) + 1))
         for e5 in a5:
             _e_SyncGroupRequestAssignment_4(e5, out)
     if o._unknown_tags is None:
@@ -391,16 +422,30 @@ def _d_SyncGroupRequest_5(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_ncstr(buf, pos)
     o.protocol_name, pos = _read_ncstr(buf, pos)
-    n7, pos = _read_ccount(buf, pos)
+    n7 = buf[pos]
+    if n7 < 0x80:
+        pos += 1
+    else:
+        n7, pos = _read_uvarint(buf, pos)
+    n7 -= 1
     if n7 < 0:
+        if n7 != -1:
+            raise _count_error(n7, 0)
         raise _null_error("Assignments")
+    elif n7 > len(buf) - pos:
+        raise _count_error(n7, len(buf) - pos)
     else:
         v7: list[SyncGroupRequestAssignment] = []
+        ap7 = v7.append
         for _ in range(n7):
             e7, pos = _d_SyncGroupRequestAssignment_4(buf, pos)
-            v7.append(e7)
+            ap7(e7)
         o.assignments = v7
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -417,7 +462,7 @@ def _e_SyncGroupRequest_5(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     if a7 is None:
         raise _null_value("Assignments")
     else:
-        w(_enc_ccount(a7))
+        w(_uvarint(len(a7) + 1))
         for e7 in a7:
             _e_SyncGroupRequestAssignment_4(e7, out)
     if o._unknown_tags is None:

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     null_error as _null_error,
     null_value as _null_value,
@@ -190,7 +193,11 @@ def _d_SyncGroupResponse_4(buf: memoryview, pos: int) -> tuple[SyncGroupResponse
     o.assignment, pos = _read_cbytes(buf, pos)
     o.protocol_type = None
     o.protocol_name = None
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -213,7 +220,11 @@ def _d_SyncGroupResponse_5(buf: memoryview, pos: int) -> tuple[SyncGroupResponse
     o.protocol_type, pos = _read_ncstr(buf, pos)
     o.protocol_name, pos = _read_ncstr(buf, pos)
     o.assignment, pos = _read_cbytes(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,8 +13,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
@@ -20,8 +21,6 @@ from aiokafka_gen.protocol._codec import (
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
@@ -29,6 +28,8 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -43,6 +44,7 @@ __all__ = [
     "TxnOffsetCommitRequest",
 ]
 
+_S_i = _struct.Struct(">i")
 _S_iq = _struct.Struct(">iq")
 _S_iqi = _struct.Struct(">iqi")
 _S_qh = _struct.Struct(">qh")
@@ -403,7 +405,11 @@ def _d_TxnOffsetCommitRequestPartition_3(
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
     o.committed_metadata, pos = _read_ncstr(buf, pos)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -426,14 +432,20 @@ def _d_TxnOffsetCommitRequestTopic_0(
     """Decode TxnOffsetCommitRequestTopic at versions 0, 1."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitRequestPartition_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -448,7 +460,7 @@ def _e_TxnOffsetCommitRequestTopic_0(o: TxnOffsetCommitRequestTopic, out: list[_
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_TxnOffsetCommitRequestPartition_0(e2, out)
 
@@ -459,14 +471,20 @@ def _d_TxnOffsetCommitRequestTopic_2(
     """Decode TxnOffsetCommitRequestTopic at version 2."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitRequestPartition_2(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -481,7 +499,7 @@ def _e_TxnOffsetCommitRequestTopic_2(o: TxnOffsetCommitRequestTopic, out: list[_
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_TxnOffsetCommitRequestPartition_2(e2, out)
 
@@ -492,17 +510,31 @@ def _d_TxnOffsetCommitRequestTopic_3(
     """Decode TxnOffsetCommitRequestTopic at versions 3, 4, 5."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitRequestPartition_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -514,7 +546,7 @@ def _e_TxnOffsetCommitRequestTopic_3(o: TxnOffsetCommitRequestTopic, out: list[_
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TxnOffsetCommitRequestPartition_3(e2, out)
     if o._unknown_tags is None:
@@ -529,17 +561,31 @@ def _d_TxnOffsetCommitRequestTopic_6(
     """Decode TxnOffsetCommitRequestTopic at version 6."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitRequestPartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitRequestPartition_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -551,7 +597,7 @@ def _e_TxnOffsetCommitRequestTopic_6(o: TxnOffsetCommitRequestTopic, out: list[_
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TxnOffsetCommitRequestPartition_3(e2, out)
     if o._unknown_tags is None:
@@ -567,14 +613,20 @@ def _d_TxnOffsetCommitRequest_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     o.group_id, pos = _read_str(buf, pos)
     o.producer_id, o.producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[TxnOffsetCommitRequestTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_TxnOffsetCommitRequestTopic_0(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
@@ -599,7 +651,7 @@ def _e_TxnOffsetCommitRequest_0(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_TxnOffsetCommitRequestTopic_0(e4, out)
 
@@ -611,14 +663,20 @@ def _d_TxnOffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     o.group_id, pos = _read_str(buf, pos)
     o.producer_id, o.producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    n4, pos = _read_count(buf, pos)
+    n4 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n4 < 0:
+        if n4 != -1:
+            raise _count_error(n4, 0)
         raise _null_error("Topics")
+    elif n4 > len(buf) - pos:
+        raise _count_error(n4, len(buf) - pos)
     else:
         v4: list[TxnOffsetCommitRequestTopic] = []
+        ap4 = v4.append
         for _ in range(n4):
             e4, pos = _d_TxnOffsetCommitRequestTopic_2(buf, pos)
-            v4.append(e4)
+            ap4(e4)
         o.topics = v4
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
@@ -643,7 +701,7 @@ def _e_TxnOffsetCommitRequest_2(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     if a4 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a4))
+        w(_S_i.pack(len(a4)))
         for e4 in a4:
             _e_TxnOffsetCommitRequestTopic_2(e4, out)
 
@@ -657,16 +715,30 @@ def _d_TxnOffsetCommitRequest_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     pos += 14
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Topics")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[TxnOffsetCommitRequestTopic] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_TxnOffsetCommitRequestTopic_3(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.topics = v6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -682,7 +754,7 @@ def _e_TxnOffsetCommitRequest_3(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     if a6 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_TxnOffsetCommitRequestTopic_3(e6, out)
     if o._unknown_tags is None:
@@ -700,16 +772,30 @@ def _d_TxnOffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     pos += 14
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n6, pos = _read_ccount(buf, pos)
+    n6 = buf[pos]
+    if n6 < 0x80:
+        pos += 1
+    else:
+        n6, pos = _read_uvarint(buf, pos)
+    n6 -= 1
     if n6 < 0:
+        if n6 != -1:
+            raise _count_error(n6, 0)
         raise _null_error("Topics")
+    elif n6 > len(buf) - pos:
+        raise _count_error(n6, len(buf) - pos)
     else:
         v6: list[TxnOffsetCommitRequestTopic] = []
+        ap6 = v6.append
         for _ in range(n6):
             e6, pos = _d_TxnOffsetCommitRequestTopic_6(buf, pos)
-            v6.append(e6)
+            ap6(e6)
         o.topics = v6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -725,7 +811,7 @@ def _e_TxnOffsetCommitRequest_6(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
     if a6 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a6))
+        w(_uvarint(len(a6) + 1))
         for e6 in a6:
             _e_TxnOffsetCommitRequestTopic_6(e6, out)
     if o._unknown_tags is None:

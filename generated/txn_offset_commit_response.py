@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -11,20 +13,19 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
-    enc_count as _enc_count,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
-    read_count as _read_count,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -230,7 +231,11 @@ def _d_TxnOffsetCommitResponsePartition_3(
     o = TxnOffsetCommitResponsePartition.__new__(TxnOffsetCommitResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -252,14 +257,20 @@ def _d_TxnOffsetCommitResponseTopic_0(
     """Decode TxnOffsetCommitResponseTopic at versions 0, 1, 2."""
     o = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitResponsePartition_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -274,7 +285,7 @@ def _e_TxnOffsetCommitResponseTopic_0(o: TxnOffsetCommitResponseTopic, out: list
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_TxnOffsetCommitResponsePartition_0(e2, out)
 
@@ -285,17 +296,31 @@ def _d_TxnOffsetCommitResponseTopic_3(
     """Decode TxnOffsetCommitResponseTopic at versions 3, 4, 5."""
     o = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitResponsePartition_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.topic_id = _ZERO_UUID
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -307,7 +332,7 @@ def _e_TxnOffsetCommitResponseTopic_3(o: TxnOffsetCommitResponseTopic, out: list
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TxnOffsetCommitResponsePartition_3(e2, out)
     if o._unknown_tags is None:
@@ -322,17 +347,31 @@ def _d_TxnOffsetCommitResponseTopic_6(
     """Decode TxnOffsetCommitResponseTopic at version 6."""
     o = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitResponsePartition] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitResponsePartition_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
     o.name = ""
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -344,7 +383,7 @@ def _e_TxnOffsetCommitResponseTopic_6(o: TxnOffsetCommitResponseTopic, out: list
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TxnOffsetCommitResponsePartition_3(e2, out)
     if o._unknown_tags is None:
@@ -358,14 +397,20 @@ def _d_TxnOffsetCommitResponse_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
     o = TxnOffsetCommitResponse.__new__(TxnOffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_count(buf, pos)
+    n2 = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitResponseTopic_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o._unknown_tags = None
     return o, pos
@@ -379,7 +424,7 @@ def _e_TxnOffsetCommitResponse_0(o: TxnOffsetCommitResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_count(a2))
+        w(_S_i.pack(len(a2)))
         for e2 in a2:
             _e_TxnOffsetCommitResponseTopic_0(e2, out)
 
@@ -389,16 +434,30 @@ def _d_TxnOffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
     o = TxnOffsetCommitResponse.__new__(TxnOffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitResponseTopic_3(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -410,7 +469,7 @@ def _e_TxnOffsetCommitResponse_3(o: TxnOffsetCommitResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TxnOffsetCommitResponseTopic_3(e2, out)
     if o._unknown_tags is None:
@@ -424,16 +483,30 @@ def _d_TxnOffsetCommitResponse_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
     o = TxnOffsetCommitResponse.__new__(TxnOffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[TxnOffsetCommitResponseTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_TxnOffsetCommitResponseTopic_6(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -445,7 +518,7 @@ def _e_TxnOffsetCommitResponse_6(o: TxnOffsetCommitResponse, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_TxnOffsetCommitResponseTopic_6(e2, out)
     if o._unknown_tags is None:

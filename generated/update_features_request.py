@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -206,7 +209,11 @@ def _d_FeatureUpdateKey_0(buf: memoryview, pos: int) -> tuple[FeatureUpdateKey, 
     o.max_version_level, o.allow_downgrade = _S_ho.unpack_from(buf, pos)
     pos += 3
     o.upgrade_type = 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -230,7 +237,11 @@ def _d_FeatureUpdateKey_1(buf: memoryview, pos: int) -> tuple[FeatureUpdateKey, 
     o.max_version_level, o.upgrade_type = _S_hb.unpack_from(buf, pos)
     pos += 3
     o.allow_downgrade = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -252,17 +263,31 @@ def _d_UpdateFeaturesRequest_0(buf: memoryview, pos: int) -> tuple[UpdateFeature
     o = UpdateFeaturesRequest.__new__(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("FeatureUpdates")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FeatureUpdateKey] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FeatureUpdateKey_0(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.feature_updates = v2
     o.validate_only = False
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -276,7 +301,7 @@ def _e_UpdateFeaturesRequest_0(o: UpdateFeaturesRequest, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("FeatureUpdates")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FeatureUpdateKey_0(e2, out)
     if o._unknown_tags is None:
@@ -290,18 +315,32 @@ def _d_UpdateFeaturesRequest_1(buf: memoryview, pos: int) -> tuple[UpdateFeature
     o = UpdateFeaturesRequest.__new__(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("FeatureUpdates")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[FeatureUpdateKey] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_FeatureUpdateKey_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.feature_updates = v2
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -313,7 +352,7 @@ def _e_UpdateFeaturesRequest_1(o: UpdateFeaturesRequest, out: list[_Buffer]) -> 
     if a2 is None:
         raise _null_value("FeatureUpdates")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_FeatureUpdateKey_1(e2, out)
     w(_S_o.pack(o.validate_only))

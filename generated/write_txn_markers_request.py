@@ -4,22 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
-    enc_fixed_list as _enc_fixed_list,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
-    read_fixed_list as _read_fixed_list,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -249,12 +250,24 @@ def _d_WritableTxnMarkerTopic_1(buf: memoryview, pos: int) -> tuple[WritableTxnM
     """Decode WritableTxnMarkerTopic at versions 1, 2."""
     o = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes, pos = _read_fixed_list(buf, pos, n2, "i", 4)
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        pos += 4 * n2
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -266,8 +279,8 @@ def _e_WritableTxnMarkerTopic_1(o: WritableTxnMarkerTopic, out: list[_Buffer]) -
     if a2 is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_enc_ccount(a2))
-        w(_enc_fixed_list(a2, "i"))
+        w(_uvarint(len(a2) + 1))
+        w(_pack(">%di" % len(a2), *a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -279,19 +292,33 @@ def _d_WritableTxnMarker_1(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
     o = WritableTxnMarker.__new__(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[WritableTxnMarkerTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_WritableTxnMarkerTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.transaction_version = 0
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -303,7 +330,7 @@ def _e_WritableTxnMarker_1(o: WritableTxnMarker, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_WritableTxnMarkerTopic_1(e2, out)
     w(_S_i.pack(o.coordinator_epoch))
@@ -318,18 +345,32 @@ def _d_WritableTxnMarker_2(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
     o = WritableTxnMarker.__new__(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[WritableTxnMarkerTopic] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_WritableTxnMarkerTopic_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
     o.coordinator_epoch, o.transaction_version = _S_ib.unpack_from(buf, pos)
     pos += 5
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -341,7 +382,7 @@ def _e_WritableTxnMarker_2(o: WritableTxnMarker, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_WritableTxnMarkerTopic_1(e2, out)
     w(_S_ib.pack(o.coordinator_epoch, o.transaction_version))
@@ -354,16 +395,30 @@ def _e_WritableTxnMarker_2(o: WritableTxnMarker, out: list[_Buffer]) -> None:
 def _d_WriteTxnMarkersRequest_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 1."""
     o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Markers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[WritableTxnMarker] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_WritableTxnMarker_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.markers = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -374,7 +429,7 @@ def _e_WriteTxnMarkersRequest_1(o: WriteTxnMarkersRequest, out: list[_Buffer]) -
     if a1 is None:
         raise _null_value("Markers")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_WritableTxnMarker_1(e1, out)
     if o._unknown_tags is None:
@@ -386,16 +441,30 @@ def _e_WriteTxnMarkersRequest_1(o: WriteTxnMarkersRequest, out: list[_Buffer]) -
 def _d_WriteTxnMarkersRequest_2(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 2."""
     o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Markers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[WritableTxnMarker] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_WritableTxnMarker_2(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.markers = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -406,7 +475,7 @@ def _e_WriteTxnMarkersRequest_2(o: WriteTxnMarkersRequest, out: list[_Buffer]) -
     if a1 is None:
         raise _null_value("Markers")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_WritableTxnMarker_2(e1, out)
     if o._unknown_tags is None:

@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import struct as _struct
+from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
-    enc_ccount as _enc_ccount,
+    count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
     null_value as _null_value,
-    read_ccount as _read_ccount,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
+    uvarint as _uvarint,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -217,7 +220,11 @@ def _d_WritableTxnMarkerPartitionResult_1(
     o = WritableTxnMarkerPartitionResult.__new__(WritableTxnMarkerPartitionResult)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -239,16 +246,30 @@ def _d_WritableTxnMarkerTopicResult_1(
     """Decode WritableTxnMarkerTopicResult at versions 1, 2."""
     o = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Partitions")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[WritableTxnMarkerPartitionResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_WritableTxnMarkerPartitionResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.partitions = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -260,7 +281,7 @@ def _e_WritableTxnMarkerTopicResult_1(o: WritableTxnMarkerTopicResult, out: list
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_WritableTxnMarkerPartitionResult_1(e2, out)
     if o._unknown_tags is None:
@@ -274,16 +295,30 @@ def _d_WritableTxnMarkerResult_1(buf: memoryview, pos: int) -> tuple[WritableTxn
     o = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
     o.producer_id = _S_q.unpack_from(buf, pos)[0]
     pos += 8
-    n2, pos = _read_ccount(buf, pos)
+    n2 = buf[pos]
+    if n2 < 0x80:
+        pos += 1
+    else:
+        n2, pos = _read_uvarint(buf, pos)
+    n2 -= 1
     if n2 < 0:
+        if n2 != -1:
+            raise _count_error(n2, 0)
         raise _null_error("Topics")
+    elif n2 > len(buf) - pos:
+        raise _count_error(n2, len(buf) - pos)
     else:
         v2: list[WritableTxnMarkerTopicResult] = []
+        ap2 = v2.append
         for _ in range(n2):
             e2, pos = _d_WritableTxnMarkerTopicResult_1(buf, pos)
-            v2.append(e2)
+            ap2(e2)
         o.topics = v2
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -295,7 +330,7 @@ def _e_WritableTxnMarkerResult_1(o: WritableTxnMarkerResult, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Topics")
     else:
-        w(_enc_ccount(a2))
+        w(_uvarint(len(a2) + 1))
         for e2 in a2:
             _e_WritableTxnMarkerTopicResult_1(e2, out)
     if o._unknown_tags is None:
@@ -307,16 +342,30 @@ def _e_WritableTxnMarkerResult_1(o: WritableTxnMarkerResult, out: list[_Buffer])
 def _d_WriteTxnMarkersResponse_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersResponse, int]:
     """Decode WriteTxnMarkersResponse at versions 1, 2."""
     o = WriteTxnMarkersResponse.__new__(WriteTxnMarkersResponse)
-    n1, pos = _read_ccount(buf, pos)
+    n1 = buf[pos]
+    if n1 < 0x80:
+        pos += 1
+    else:
+        n1, pos = _read_uvarint(buf, pos)
+    n1 -= 1
     if n1 < 0:
+        if n1 != -1:
+            raise _count_error(n1, 0)
         raise _null_error("Markers")
+    elif n1 > len(buf) - pos:
+        raise _count_error(n1, len(buf) - pos)
     else:
         v1: list[WritableTxnMarkerResult] = []
+        ap1 = v1.append
         for _ in range(n1):
             e1, pos = _d_WritableTxnMarkerResult_1(buf, pos)
-            v1.append(e1)
+            ap1(e1)
         o.markers = v1
-    o._unknown_tags, pos = _read_unknown_tags(buf, pos)
+    if buf[pos] == 0:
+        pos += 1
+        o._unknown_tags = None
+    else:
+        o._unknown_tags, pos = _read_unknown_tags(buf, pos)
     return o, pos
 
 
@@ -327,7 +376,7 @@ def _e_WriteTxnMarkersResponse_1(o: WriteTxnMarkersResponse, out: list[_Buffer])
     if a1 is None:
         raise _null_value("Markers")
     else:
-        w(_enc_ccount(a1))
+        w(_uvarint(len(a1) + 1))
         for e1 in a1:
             _e_WritableTxnMarkerResult_1(e1, out)
     if o._unknown_tags is None:

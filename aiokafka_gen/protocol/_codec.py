@@ -101,6 +101,12 @@ def _checked_count(buf: memoryview, pos: int, count: int) -> tuple[int, int]:
     return count, pos
 
 
+def count_error(count: int, remaining: int) -> DecodeError:
+    if count < 0:
+        return DecodeError(f"negative array count {count}")
+    return DecodeError(f"array count {count} exceeds the remaining {remaining} bytes")
+
+
 def null_error(what: str) -> DecodeError:
     return DecodeError(f"null {what} in a version where it is not nullable")
 
