@@ -214,6 +214,7 @@ class AIOKafkaClient:
         self._check_backoff(node_id)
         broker = self.cluster.broker_metadata(node_id)
         if broker is None:
+            self.force_metadata_update()
             raise NodeNotReadyError(f"node {node_id} is not in the cluster metadata")
         conn = BrokerConnection(broker.host, broker.port, self._config, node_id=node_id)
         try:
