@@ -3,8 +3,9 @@
 A ``BrokerNode`` owns one ``kafka.Kafka`` process: start (output appended to a log file),
 stop (SIGTERM, wait, SIGKILL), kill (SIGKILL) and restart with the same files, so data and
 ports survive. Children get their own session (a Ctrl-C in the terminal reaches only the
-Python side, which stops them in order) and, unless detached, die with the starting thread
-(PR_SET_PDEATHSIG), so a SIGKILLed test run leaves no JVM behind.
+Python side, which stops them in order) and, unless detached and when started from the main
+thread, die with it (PR_SET_PDEATHSIG), so a SIGKILLed test run leaves no JVM behind (its
+temp dir is swept by the next start, see _jvm.sweep_stale_dirs).
 JVM start-up dominates short tool runs, so the first run of each tool class (and of the
 broker) per Kafka version and JDK dumps an AppCDS archive (-XX:ArchiveClassesAtExit) into the jar
 cache; later runs map it (-XX:SharedArchiveFile): ~2.5 s -> ~0.9 s per tool launch here
