@@ -189,3 +189,37 @@ async def test_pipelined_requests_bounded_by_max_in_flight() -> None:
         results = await asyncio.gather(*sends[:4])
         assert [r.cluster_id for r in results] == ["1", "2", "3", "4"]
         sends[4].cancel()
+
+
+async def test_idle_connection_is_closed() -> None:
+    async def script(peer: Peer) -> None:
+        await answer_api_versions(peer)
+        await forever(peer)
+
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        conn = await connect(fb, connections_max_idle_ms=100)
+        while conn.state is not ConnectionState.CLOSED:
+            await asyncio.sleep(0.02)
+        assert "idle" in str(conn.close_reason)
+        while fb.closed_by_client == 0:
+            await asyncio.sleep(0.02)
+
+
+async def test_busy_connection_is_not_idle() -> None:
+    release = asyncio.Event()
+
+    async def script(peer: Peer) -> None:
+        await answer_api_versions(peer)
+        request = await peer.read_request()
+        await release.wait()
+        await peer.reply(request, MetadataResponse(cluster_id="late"))
+        await forever(peer)
+
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        conn = await connect(fb, connections_max_idle_ms=50)
+        pending = asyncio.ensure_future(conn.send(MetadataRequest(topics=None)))
+        for _ in range(10):
+            await asyncio.sleep(0.03)
+        assert conn.state is ConnectionState.READY  # a request in flight is not idleness
+        release.set()
+        assert (await pending).cluster_id == "late"
