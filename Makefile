@@ -53,8 +53,10 @@ check-generated: install ## fail when generated/ is stale (regenerate + git diff
 update-specs: install ## vendor specs + error table from kafka-clients (KAFKA_VERSION=x.y.z), print the diff
 	$(PY) -m codegen.update_specs --kafka-version $(KAFKA_VERSION)
 
-kafka-up: install ## start a detached local Kafka (pinned version) and print its bootstrap address
-	$(PY) -m aiokafka_gen.testing up --detach --kafka-version $(KAFKA_VERSION)
+NODES ?= 1
+SECURITY ?= plaintext
+kafka-up: install ## start a detached local Kafka (pinned version; NODES=3, SECURITY=all) and print its addresses
+	$(PY) -m aiokafka_gen.testing up --detach --kafka-version $(KAFKA_VERSION) --nodes $(NODES) --security $(SECURITY)
 
 kafka-down: install ## stop the detached local Kafka
 	$(PY) -m aiokafka_gen.testing down
