@@ -19,6 +19,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 import timeit
 import tracemalloc
 from collections.abc import Callable
@@ -38,23 +39,33 @@ Case = tuple[str, str, str, Callable[[], Any]]  # scenario, version label, impl,
 def ours_metadata(version: int) -> Any:
     from aiokafka_gen.messages import metadata_response as m
 
-    brokers = [m.MetadataResponseBroker(node_id=i, host=f"broker{i}", port=9092, rack=None)
-               for i in range(N_BROKERS)]
+    brokers = [
+        m.MetadataResponseBroker(node_id=i, host=f"broker{i}", port=9092, rack=None)
+        for i in range(N_BROKERS)
+    ]
     topics = [
         m.MetadataResponseTopic(
-            error_code=0, name=f"topic-{t}", is_internal=False,
+            error_code=0,
+            name=f"topic-{t}",
+            is_internal=False,
             partitions=[
                 m.MetadataResponsePartition(
-                    error_code=0, partition_index=p, leader_id=p % 3, leader_epoch=0,
-                    replica_nodes=list(REPLICAS), isr_nodes=list(REPLICAS), offline_replicas=[],
+                    error_code=0,
+                    partition_index=p,
+                    leader_id=p % 3,
+                    leader_epoch=0,
+                    replica_nodes=list(REPLICAS),
+                    isr_nodes=list(REPLICAS),
+                    offline_replicas=[],
                 )
                 for p in range(N_PARTS)
             ],
         )
         for t in range(N_TOPICS)
     ]
-    return m.MetadataResponse(throttle_time_ms=0, brokers=brokers, cluster_id="c1",
-                              controller_id=1, topics=topics)
+    return m.MetadataResponse(
+        throttle_time_ms=0, brokers=brokers, cluster_id="c1", controller_id=1, topics=topics
+    )
 
 
 def kp_metadata(version: int) -> Any:
@@ -62,22 +73,35 @@ def kp_metadata(version: int) -> Any:
 
     broker, topic = M.MetadataResponseBroker, M.MetadataResponseTopic
     part = topic.MetadataResponsePartition
-    brokers = [broker(node_id=i, host=f"broker{i}", port=9092, rack=None)
-               for i in range(N_BROKERS)]
+    brokers = [broker(node_id=i, host=f"broker{i}", port=9092, rack=None) for i in range(N_BROKERS)]
     topics = [
         topic(
-            error_code=0, name=f"topic-{t}", is_internal=False,
+            error_code=0,
+            name=f"topic-{t}",
+            is_internal=False,
             partitions=[
-                part(error_code=0, partition_index=p, leader_id=p % 3, leader_epoch=0,
-                     replica_nodes=list(REPLICAS), isr_nodes=list(REPLICAS),
-                     offline_replicas=[])
+                part(
+                    error_code=0,
+                    partition_index=p,
+                    leader_id=p % 3,
+                    leader_epoch=0,
+                    replica_nodes=list(REPLICAS),
+                    isr_nodes=list(REPLICAS),
+                    offline_replicas=[],
+                )
                 for p in range(N_PARTS)
             ],
         )
         for t in range(N_TOPICS)
     ]
-    return M(throttle_time_ms=0, brokers=brokers, cluster_id="c1", controller_id=1,
-             topics=topics, version=version)
+    return M(
+        throttle_time_ms=0,
+        brokers=brokers,
+        cluster_id="c1",
+        controller_id=1,
+        topics=topics,
+        version=version,
+    )
 
 
 def aio_metadata(version: int) -> Any:
@@ -85,8 +109,12 @@ def aio_metadata(version: int) -> Any:
 
     brokers = [(i, f"broker{i}", 9092, None) for i in range(N_BROKERS)]
     topics = [
-        (0, f"topic-{t}", False,
-         [(0, p, p % 3, list(REPLICAS), list(REPLICAS), []) for p in range(N_PARTS)])
+        (
+            0,
+            f"topic-{t}",
+            False,
+            [(0, p, p % 3, list(REPLICAS), list(REPLICAS), []) for p in range(N_PARTS)],
+        )
         for t in range(N_TOPICS)
     ]
     return MetadataResponse_v5(0, brokers, "c1", 1, topics)
@@ -96,13 +124,24 @@ def ours_fetch() -> Any:
     from aiokafka_gen.messages import fetch_response as f
 
     return f.FetchResponse(
-        throttle_time_ms=0, error_code=0, session_id=0,
+        throttle_time_ms=0,
+        error_code=0,
+        session_id=0,
         responses=[
-            f.FetchableTopicResponse(topic=f"topic-{t}", partitions=[
-                f.PartitionData(partition_index=p, high_watermark=1000, last_stable_offset=1000,
-                                log_start_offset=0, aborted_transactions=[], records=BLOB)
-                for p in range(FETCH_PARTS)
-            ])
+            f.FetchableTopicResponse(
+                topic=f"topic-{t}",
+                partitions=[
+                    f.PartitionData(
+                        partition_index=p,
+                        high_watermark=1000,
+                        last_stable_offset=1000,
+                        log_start_offset=0,
+                        aborted_transactions=[],
+                        records=BLOB,
+                    )
+                    for p in range(FETCH_PARTS)
+                ],
+            )
             for t in range(FETCH_TOPICS)
         ],
     )
@@ -111,8 +150,10 @@ def ours_fetch() -> Any:
 def aio_fetch() -> Any:
     from aiokafka.protocol.fetch import FetchResponse_v11
 
-    topics = [(f"topic-{t}", [(p, 0, 1000, 1000, 0, [], -1, BLOB) for p in range(FETCH_PARTS)])
-              for t in range(FETCH_TOPICS)]
+    topics = [
+        (f"topic-{t}", [(p, 0, 1000, 1000, 0, [], -1, BLOB) for p in range(FETCH_PARTS)])
+        for t in range(FETCH_TOPICS)
+    ]
     return FetchResponse_v11(0, 0, 0, topics)
 
 
@@ -120,11 +161,16 @@ def ours_produce() -> Any:
     from aiokafka_gen.messages import produce_request as p
 
     return p.ProduceRequest(
-        transactional_id=None, acks=-1, timeout_ms=30000,
+        transactional_id=None,
+        acks=-1,
+        timeout_ms=30000,
         topic_data=[
-            p.TopicProduceData(name=f"topic-{t}", partition_data=[
-                p.PartitionProduceData(index=i, records=BLOB) for i in range(FETCH_PARTS)
-            ])
+            p.TopicProduceData(
+                name=f"topic-{t}",
+                partition_data=[
+                    p.PartitionProduceData(index=i, records=BLOB) for i in range(FETCH_PARTS)
+                ],
+            )
             for t in range(FETCH_TOPICS)
         ],
     )
@@ -136,18 +182,24 @@ def kp_produce(version: int) -> Any:
     tpd = P.TopicProduceData
     ppd = tpd.PartitionProduceData
     return P(
-        transactional_id=None, acks=-1, timeout_ms=30000, version=version,
-        topic_data=[tpd(name=f"topic-{t}", partition_data=[
-            ppd(index=i, records=BLOB) for i in range(FETCH_PARTS)])
-            for t in range(FETCH_TOPICS)],
+        transactional_id=None,
+        acks=-1,
+        timeout_ms=30000,
+        version=version,
+        topic_data=[
+            tpd(
+                name=f"topic-{t}",
+                partition_data=[ppd(index=i, records=BLOB) for i in range(FETCH_PARTS)],
+            )
+            for t in range(FETCH_TOPICS)
+        ],
     )
 
 
 def aio_produce() -> Any:
     from aiokafka.protocol.produce import ProduceRequest_v7
 
-    topics = [(f"topic-{t}", [(i, BLOB) for i in range(FETCH_PARTS)])
-              for t in range(FETCH_TOPICS)]
+    topics = [(f"topic-{t}", [(i, BLOB) for i in range(FETCH_PARTS)]) for t in range(FETCH_TOPICS)]
     return ProduceRequest_v7(None, -1, 30000, topics)
 
 
@@ -170,8 +222,12 @@ def metadata_cases(version: int, wire: bytes) -> list[Case]:
     kp = kp_metadata(version)
     kp_decode = _kp_decoder("metadata", version)
     cases: list[Case] = [
-        ("MetadataResponse decode", label, "aiokafka_gen",
-         lambda: MetadataResponse.decode(wire, version)),
+        (
+            "MetadataResponse decode",
+            label,
+            "aiokafka_gen",
+            lambda: MetadataResponse.decode(wire, version),
+        ),
         ("MetadataResponse decode", label, "kafka-python", lambda: kp_decode(wire)),
         ("MetadataResponse encode", label, "aiokafka_gen", lambda: ours.encode(version)),
         ("MetadataResponse encode", label, "kafka-python", lambda: kp.encode(version=version)),
@@ -183,8 +239,12 @@ def metadata_cases(version: int, wire: bytes) -> list[Case]:
 
         aio = aio_metadata(5)
         cases += [
-            ("MetadataResponse decode", label, "aiokafka",
-             lambda: MetadataResponse_v5.decode(wire)),
+            (
+                "MetadataResponse decode",
+                label,
+                "aiokafka",
+                lambda: MetadataResponse_v5.decode(wire),
+            ),
             ("MetadataResponse encode", label, "aiokafka", aio.encode),
             ("MetadataResponse build", label, "aiokafka", lambda: aio_metadata(5)),
         ]
@@ -197,15 +257,20 @@ def fetch_cases(version: int, wire: bytes) -> list[Case]:
     label = f"v{version}"
     kp_decode = _kp_decoder("fetch", version)
     cases: list[Case] = [
-        ("FetchResponse decode", label, "aiokafka_gen",
-         lambda: FetchResponse.decode(wire, version)),
+        (
+            "FetchResponse decode",
+            label,
+            "aiokafka_gen",
+            lambda: FetchResponse.decode(wire, version),
+        ),
         ("FetchResponse decode", label, "kafka-python", lambda: kp_decode(wire)),
     ]
     if version == 11:
         from aiokafka.protocol.fetch import FetchResponse_v11
 
-        cases.append(("FetchResponse decode", label, "aiokafka",
-                      lambda: FetchResponse_v11.decode(wire)))
+        cases.append(
+            ("FetchResponse decode", label, "aiokafka", lambda: FetchResponse_v11.decode(wire))
+        )
     return cases
 
 
@@ -230,16 +295,20 @@ def check_same_bytes() -> dict[str, bytes]:
     wires: dict[str, bytes] = {}
     for version in (5, 13):
         wire = ours_metadata(version).encode(version)
-        _same(f"metadata v{version} kafka-python", kp_metadata(version).encode(version=version),
-              wire)
+        _same(
+            f"metadata v{version} kafka-python", kp_metadata(version).encode(version=version), wire
+        )
         wires[f"metadata{version}"] = wire
     _same("metadata v5 aiokafka", aio_metadata(5).encode(), wires["metadata5"])
     for version in (11, 18):
         wires[f"fetch{version}"] = ours_fetch().encode(version)
     _same("fetch v11 aiokafka", aio_fetch().encode(), wires["fetch11"])
     for version in (7, 13):
-        _same(f"produce v{version} kafka-python", kp_produce(version).encode(version=version),
-              ours_produce().encode(version))
+        _same(
+            f"produce v{version} kafka-python",
+            kp_produce(version).encode(version=version),
+            ours_produce().encode(version),
+        )
     _same("produce v7 aiokafka", aio_produce().encode(), ours_produce().encode(7))
     return wires
 
@@ -252,9 +321,16 @@ def _same(what: str, theirs: bytes, ours: bytes) -> None:
 # ---- measurement ------------------------------------------------------------------------
 
 
-def time_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()  # warm up (lazy imports, struct caches)
-    return statistics.median(timeit.repeat(fn, number=1, repeat=repeat)) * 1000
+def time_all(cases: list[Case], repeat: int) -> list[float]:
+    """Median CPU milliseconds per case; cases interleaved round by round so that load
+    from other processes on a shared machine hits every implementation alike."""
+    for case in cases:
+        case[3]()  # warm up (lazy imports, struct caches)
+    samples: list[list[float]] = [[] for _ in cases]
+    for _ in range(repeat):
+        for index, case in enumerate(cases):
+            samples[index].append(timeit.timeit(case[3], number=1, timer=time.process_time))
+    return [statistics.median(s) * 1000 for s in samples]
 
 
 def peak_kib(fn: Callable[[], Any]) -> float:
@@ -270,8 +346,11 @@ def peak_kib(fn: Callable[[], Any]) -> float:
 def import_ms(module: str, runs: int) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     samples = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(runs)
     ]
     return statistics.median(samples) * 1000
@@ -300,18 +379,27 @@ def run(repeat: int) -> dict[str, Any]:
     cases += fetch_cases(11, wires["fetch11"]) + fetch_cases(18, wires["fetch18"])
     cases += produce_cases(7) + produce_cases(13)
     timings = [
-        {"scenario": s, "version": v, "impl": i, "ms": round(time_ms(fn, repeat), 2)}
-        for s, v, i, fn in cases
+        {"scenario": s, "version": v, "impl": i, "ms": round(ms, 2)}
+        for (s, v, i, _), ms in zip(cases, time_all(cases, repeat), strict=True)
     ]
     imports = {
         name: round(import_ms(module, max(3, repeat)), 1)
-        for name, module in (("aiokafka_gen", "aiokafka_gen"), ("aiokafka", "aiokafka"),
-                             ("kafka-python", "kafka"))
+        for name, module in (
+            ("aiokafka_gen", "aiokafka_gen"),
+            ("aiokafka", "aiokafka"),
+            ("kafka-python", "kafka"),
+        )
     }
     memory = {k: round(v, 1) for k, v in memory_rows(wires).items()}
-    return {"python": platform.python_version(), "machine": platform.processor() or
-            platform.machine(), "repeat": repeat, "timings": timings,
-            "import_ms": imports, "metadata_v5_decoded_peak_kib": memory}
+    return {
+        "python": platform.python_version(),
+        "machine": platform.processor() or platform.machine(),
+        "repeat": repeat,
+        "timings": timings,
+        "timer": "process_time (CPU), median",
+        "import_ms": imports,
+        "metadata_v5_decoded_peak_kib": memory,
+    }
 
 
 def table(result: dict[str, Any]) -> str:
@@ -319,15 +407,23 @@ def table(result: dict[str, Any]) -> str:
     rows: dict[tuple[str, str], dict[str, float]] = {}
     for t in result["timings"]:
         rows.setdefault((t["scenario"], t["version"]), {})[t["impl"]] = t["ms"]
-    lines = ["| scenario | version | " + " | ".join(f"{i} (ms)" for i in impls) + " |",
-             "|---|---|" + "---:|" * len(impls)]
+    lines = [
+        "| scenario | version | " + " | ".join(f"{i} (ms)" for i in impls) + " |",
+        "|---|---|" + "---:|" * len(impls),
+    ]
     for (scenario, version), cells in rows.items():
         vals = [f"{cells[i]:.1f}" if i in cells else "-" for i in impls]
         lines.append(f"| {scenario} | {version} | " + " | ".join(vals) + " |")
-    lines.append("| import (fresh interpreter) | - | " + " | ".join(
-        f"{result['import_ms'][i]:.0f}" for i in impls) + " |")
-    lines.append("| peak KiB, one decoded MetadataResponse | v5 | " + " | ".join(
-        f"{result['metadata_v5_decoded_peak_kib'][i]:.0f}" for i in impls) + " |")
+    lines.append(
+        "| import (fresh interpreter) | - | "
+        + " | ".join(f"{result['import_ms'][i]:.0f}" for i in impls)
+        + " |"
+    )
+    lines.append(
+        "| peak KiB, one decoded MetadataResponse | v5 | "
+        + " | ".join(f"{result['metadata_v5_decoded_peak_kib'][i]:.0f}" for i in impls)
+        + " |"
+    )
     return "\n".join(lines)
 
 
@@ -340,7 +436,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    print(
+        f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
+    )
     return 0
 
 

@@ -180,6 +180,7 @@ class ModuleModel:
     message: StructModel
     structs: list[StructModel]
     struct_consts: dict[str, str]
+    array_consts: dict[str, str]
     helpers: set[str]
     needs_uuid: bool
     unstable: bool
@@ -211,6 +212,7 @@ class _Builder:
         self.structs: dict[str, StructModel] = {}
         self.order: list[StructModel] = []
         self.struct_consts: dict[str, str] = {}
+        self.array_consts: dict[str, str] = {}
         self.helpers: set[str] = set()
         self.needs_uuid = False
         self.common = {c.name: c for c in spec.common_structs}
@@ -253,6 +255,11 @@ class _Builder:
     def struct_const(self, fmt: str) -> str:
         name = "_S_" + "".join(_CODE_LETTER.get(c, c) for c in fmt)
         self.struct_consts[name] = ">" + fmt
+        return name
+
+    def array_cache(self, fmt: str) -> str:
+        name = "_A_" + "".join(_CODE_LETTER.get(c, c) for c in fmt.replace("%d", "N"))
+        self.array_consts[name] = ">" + fmt
         return name
 
     def use(self, helper: str) -> str:
@@ -359,7 +366,15 @@ class _Builder:
             )
         if elem_kafka in FIXED:
             code, size = FIXED[elem_kafka]
-            return dataclasses.replace(base, elem="fixed", code=code, size=size)
+            self.use("array_structs")
+            return dataclasses.replace(
+                base,
+                elem="fixed",
+                code=code,
+                size=size,
+                reader=self.array_cache(f"%d{code}"),
+                writer=self.array_cache(f"%d{code}" if compact else f"i%d{code}"),
+            )
         self.use("count_error")
         inner = self.scalar_step(elem_kafka, "", "", compact, False)
         return dataclasses.replace(base, elem=inner.kind, reader=inner.reader, writer=inner.writer)
@@ -563,6 +578,7 @@ def build_module(
         message=top,
         structs=builder.order,
         struct_consts=dict(sorted(builder.struct_consts.items())),
+        array_consts=dict(sorted(builder.array_consts.items())),
         helpers=builder.helpers,
         needs_uuid=builder.needs_uuid,
         unstable=unstable,

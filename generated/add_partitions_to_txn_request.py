@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
@@ -40,6 +39,8 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 _S_qh = _struct.Struct(">qh")
 _S_qho = _struct.Struct(">qh?")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class AddPartitionsToTxnTopic(_Struct):
@@ -319,7 +320,7 @@ def _d_AddPartitionsToTxnTopic_0(buf: memoryview, pos: int) -> tuple[AddPartitio
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o._unknown_tags = None
     return o, pos
@@ -333,7 +334,7 @@ def _e_AddPartitionsToTxnTopic_0(o: AddPartitionsToTxnTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
 def _d_AddPartitionsToTxnTopic_3(buf: memoryview, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
@@ -351,7 +352,7 @@ def _d_AddPartitionsToTxnTopic_3(buf: memoryview, pos: int) -> tuple[AddPartitio
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -370,7 +371,7 @@ def _e_AddPartitionsToTxnTopic_3(o: AddPartitionsToTxnTopic, out: list[_Buffer])
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

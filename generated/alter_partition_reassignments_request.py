@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
@@ -37,6 +36,7 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_io = _struct.Struct(">i?")
+_A_Ni = _array_structs(">%di")
 
 
 class ReassignablePartition(_Struct):
@@ -226,7 +226,7 @@ def _d_ReassignablePartition_0(buf: memoryview, pos: int) -> tuple[ReassignableP
             raise _count_error(n2, 0)
         o.replicas = None
     else:
-        o.replicas = list(_unpack_from(">%di" % n2, buf, pos))
+        o.replicas = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -245,7 +245,7 @@ def _e_ReassignablePartition_0(o: ReassignablePartition, out: list[_Buffer]) -> 
         w(b"\x00")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
@@ -40,6 +39,7 @@ __all__ = [
 _S_bi = _struct.Struct(">bi")
 _S_ii = _struct.Struct(">ii")
 _S_iq = _struct.Struct(">iq")
+_A_Ni = _array_structs(">%di")
 
 
 class BrokerState(_Struct):
@@ -357,7 +357,7 @@ def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
             raise _count_error(n2, 0)
         raise _null_error("NewIsr")
     else:
-        o.new_isr = list(_unpack_from(">%di" % n2, buf, pos))
+        o.new_isr = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.leader_recovery_state, o.partition_epoch = _S_bi.unpack_from(buf, pos)
     pos += 5
@@ -381,7 +381,7 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         raise _null_value("NewIsr")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     w(_S_bi.pack(o.leader_recovery_state, o.partition_epoch))
     if o._unknown_tags is None:
         w(b"\x00")

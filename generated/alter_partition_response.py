@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
     null_error as _null_error,
@@ -39,6 +38,7 @@ __all__ = [
 _S_bi = _struct.Struct(">bi")
 _S_ih = _struct.Struct(">ih")
 _S_ihii = _struct.Struct(">ihii")
+_A_Ni = _array_structs(">%di")
 
 
 class PartitionData(_Struct):
@@ -291,7 +291,7 @@ def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
             raise _count_error(n2, 0)
         raise _null_error("Isr")
     else:
-        o.isr = list(_unpack_from(">%di" % n2, buf, pos))
+        o.isr = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.leader_recovery_state, o.partition_epoch = _S_bi.unpack_from(buf, pos)
     pos += 5
@@ -312,7 +312,7 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         raise _null_value("Isr")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     w(_S_bi.pack(o.leader_recovery_state, o.partition_epoch))
     if o._unknown_tags is None:
         w(b"\x00")

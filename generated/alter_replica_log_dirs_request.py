@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
@@ -38,6 +37,8 @@ __all__ = [
 ]
 
 _S_i = _struct.Struct(">i")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class AlterReplicaLogDirTopic(_Struct):
@@ -170,7 +171,7 @@ def _d_AlterReplicaLogDirTopic_1(buf: memoryview, pos: int) -> tuple[AlterReplic
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o._unknown_tags = None
     return o, pos
@@ -184,7 +185,7 @@ def _e_AlterReplicaLogDirTopic_1(o: AlterReplicaLogDirTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
 def _d_AlterReplicaLogDirTopic_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
@@ -202,7 +203,7 @@ def _d_AlterReplicaLogDirTopic_2(buf: memoryview, pos: int) -> tuple[AlterReplic
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -221,7 +222,7 @@ def _e_AlterReplicaLogDirTopic_2(o: AlterReplicaLogDirTopic, out: list[_Buffer])
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

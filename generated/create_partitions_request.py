@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
@@ -39,6 +38,8 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_io = _struct.Struct(">i?")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class CreatePartitionsAssignment(_Struct):
@@ -208,7 +209,7 @@ def _d_CreatePartitionsAssignment_0(
             raise _count_error(n1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = list(_unpack_from(">%di" % n1, buf, pos))
+        o.broker_ids = [*_A_Ni[n1].unpack_from(buf, pos)]
         pos += 4 * n1
     o._unknown_tags = None
     return o, pos
@@ -221,7 +222,7 @@ def _e_CreatePartitionsAssignment_0(o: CreatePartitionsAssignment, out: list[_Bu
     if a1 is None:
         raise _null_value("BrokerIds")
     else:
-        w(_pack(">i%di" % len(a1), len(a1), *a1))
+        w(_A_iNi[len(a1)].pack(len(a1), *a1))
 
 
 def _d_CreatePartitionsAssignment_2(
@@ -240,7 +241,7 @@ def _d_CreatePartitionsAssignment_2(
             raise _count_error(n1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = list(_unpack_from(">%di" % n1, buf, pos))
+        o.broker_ids = [*_A_Ni[n1].unpack_from(buf, pos)]
         pos += 4 * n1
     if buf[pos] == 0:
         pos += 1
@@ -258,7 +259,7 @@ def _e_CreatePartitionsAssignment_2(o: CreatePartitionsAssignment, out: list[_Bu
         raise _null_value("BrokerIds")
     else:
         w(_uvarint(len(a1) + 1))
-        w(_pack(">%di" % len(a1), *a1))
+        w(_A_Ni[len(a1)].pack(*a1))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -45,6 +44,8 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_io = _struct.Struct(">i?")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class CreatableReplicaAssignment(_Struct):
@@ -321,7 +322,7 @@ def _d_CreatableReplicaAssignment_2(
             raise _count_error(n2, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = list(_unpack_from(">%di" % n2, buf, pos))
+        o.broker_ids = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o._unknown_tags = None
     return o, pos
@@ -335,7 +336,7 @@ def _e_CreatableReplicaAssignment_2(o: CreatableReplicaAssignment, out: list[_Bu
     if a2 is None:
         raise _null_value("BrokerIds")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
 def _d_CreatableReplicaAssignment_5(
@@ -356,7 +357,7 @@ def _d_CreatableReplicaAssignment_5(
             raise _count_error(n2, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = list(_unpack_from(">%di" % n2, buf, pos))
+        o.broker_ids = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -375,7 +376,7 @@ def _e_CreatableReplicaAssignment_5(o: CreatableReplicaAssignment, out: list[_Bu
         raise _null_value("BrokerIds")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -46,6 +45,7 @@ _S_h = _struct.Struct(">h")
 _S_hiii = _struct.Struct(">hiii")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
+_A_Ni = _array_structs(">%di")
 
 
 class DescribeTopicPartitionsResponsePartition(_Struct):
@@ -465,7 +465,7 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
             raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     n3 = buf[pos]
     if n3 < 0x80:
@@ -478,7 +478,7 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
             raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
         pos += 4 * n3
     n4 = buf[pos]
     if n4 < 0x80:
@@ -491,7 +491,7 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
             raise _count_error(n4, 0)
         o.eligible_leader_replicas = None
     else:
-        o.eligible_leader_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        o.eligible_leader_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
         pos += 4 * n4
     n5 = buf[pos]
     if n5 < 0x80:
@@ -504,7 +504,7 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
             raise _count_error(n5, 0)
         o.last_known_elr = None
     else:
-        o.last_known_elr = list(_unpack_from(">%di" % n5, buf, pos))
+        o.last_known_elr = [*_A_Ni[n5].unpack_from(buf, pos)]
         pos += 4 * n5
     n6 = buf[pos]
     if n6 < 0x80:
@@ -517,7 +517,7 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
             raise _count_error(n6, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = list(_unpack_from(">%di" % n6, buf, pos))
+        o.offline_replicas = [*_A_Ni[n6].unpack_from(buf, pos)]
         pos += 4 * n6
     if buf[pos] == 0:
         pos += 1
@@ -538,31 +538,31 @@ def _e_DescribeTopicPartitionsResponsePartition_0(
         raise _null_value("ReplicaNodes")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
         w(_uvarint(len(a3) + 1))
-        w(_pack(">%di" % len(a3), *a3))
+        w(_A_Ni[len(a3)].pack(*a3))
     a4 = o.eligible_leader_replicas
     if a4 is None:
         w(b"\x00")
     else:
         w(_uvarint(len(a4) + 1))
-        w(_pack(">%di" % len(a4), *a4))
+        w(_A_Ni[len(a4)].pack(*a4))
     a5 = o.last_known_elr
     if a5 is None:
         w(b"\x00")
     else:
         w(_uvarint(len(a5) + 1))
-        w(_pack(">%di" % len(a5), *a5))
+        w(_A_Ni[len(a5)].pack(*a5))
     a6 = o.offline_replicas
     if a6 is None:
         raise _null_value("OfflineReplicas")
     else:
         w(_uvarint(len(a6) + 1))
-        w(_pack(">%di" % len(a6), *a6))
+        w(_A_Ni[len(a6)].pack(*a6))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

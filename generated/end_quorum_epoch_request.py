@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -49,6 +48,8 @@ __all__ = [
 _S_H = _struct.Struct(">H")
 _S_i = _struct.Struct(">i")
 _S_iii = _struct.Struct(">iii")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class ReplicaInfo(_Struct):
@@ -405,7 +406,7 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
             raise _count_error(n2, 0)
         raise _null_error("PreferredSuccessors")
     else:
-        o.preferred_successors = list(_unpack_from(">%di" % n2, buf, pos))
+        o.preferred_successors = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.preferred_candidates = []
     o._unknown_tags = None
@@ -420,7 +421,7 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("PreferredSuccessors")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
 def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -54,6 +53,8 @@ _S_iq = _struct.Struct(">iq")
 _S_iqi = _struct.Struct(">iqi")
 _S_iqqi = _struct.Struct(">iqqi")
 _S_q = _struct.Struct(">q")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class ReplicaState(_Struct):
@@ -1140,7 +1141,7 @@ def _d_ForgottenTopic_7(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
@@ -1155,7 +1156,7 @@ def _e_ForgottenTopic_7(o: ForgottenTopic, out: list[_Buffer]) -> None:
     if a2 is None:
         raise _null_value("Partitions")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
 def _d_ForgottenTopic_12(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]:
@@ -1173,7 +1174,7 @@ def _d_ForgottenTopic_12(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
@@ -1193,7 +1194,7 @@ def _e_ForgottenTopic_12(o: ForgottenTopic, out: list[_Buffer]) -> None:
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1215,7 +1216,7 @@ def _d_ForgottenTopic_13(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.topic = ""
     if buf[pos] == 0:
@@ -1235,7 +1236,7 @@ def _e_ForgottenTopic_13(o: ForgottenTopic, out: list[_Buffer]) -> None:
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

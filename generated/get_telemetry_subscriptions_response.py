@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_uuid as _enc_uuid,
@@ -39,6 +38,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_iio = _struct.Struct(">ii?")
+_A_Nb = _array_structs(">%db")
 
 
 class GetTelemetrySubscriptionsResponse(_Message):
@@ -243,7 +243,7 @@ def _d_GetTelemetrySubscriptionsResponse_0(
             raise _count_error(n4, 0)
         raise _null_error("AcceptedCompressionTypes")
     else:
-        o.accepted_compression_types = list(_unpack_from(">%db" % n4, buf, pos))
+        o.accepted_compression_types = [*_A_Nb[n4].unpack_from(buf, pos)]
         pos += 1 * n4
     o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = _S_iio.unpack_from(buf, pos)
     pos += 9
@@ -287,7 +287,7 @@ def _e_GetTelemetrySubscriptionsResponse_0(
         raise _null_value("AcceptedCompressionTypes")
     else:
         w(_uvarint(len(a4) + 1))
-        w(_pack(">%db" % len(a4), *a4))
+        w(_A_Nb[len(a4)].pack(*a4))
     w(_S_iio.pack(o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality))
     a6 = o.requested_metrics
     if a6 is None:

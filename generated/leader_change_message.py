@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     null_error as _null_error,
     null_value as _null_value,
@@ -30,6 +29,8 @@ from aiokafka_gen.protocol._message import Struct as _Struct
 __all__ = [
     "ListConfigResourcesRequest",
 ]
+
+_A_Nb = _array_structs(">%db")
 
 
 class ListConfigResourcesRequest(_Message):
@@ -112,7 +113,7 @@ def _d_ListConfigResourcesRequest_1(
             raise _count_error(n1, 0)
         raise _null_error("ResourceTypes")
     else:
-        o.resource_types = list(_unpack_from(">%db" % n1, buf, pos))
+        o.resource_types = [*_A_Nb[n1].unpack_from(buf, pos)]
         pos += 1 * n1
     if buf[pos] == 0:
         pos += 1
@@ -130,7 +131,7 @@ def _e_ListConfigResourcesRequest_1(o: ListConfigResourcesRequest, out: list[_Bu
         raise _null_value("ResourceTypes")
     else:
         w(_uvarint(len(a1) + 1))
-        w(_pack(">%db" % len(a1), *a1))
+        w(_A_Nb[len(a1)].pack(*a1))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

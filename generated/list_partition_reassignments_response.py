@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -39,6 +38,7 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_A_Ni = _array_structs(">%di")
 
 
 class OngoingPartitionReassignment(_Struct):
@@ -281,7 +281,7 @@ def _d_OngoingPartitionReassignment_0(
             raise _count_error(n2, 0)
         raise _null_error("Replicas")
     else:
-        o.replicas = list(_unpack_from(">%di" % n2, buf, pos))
+        o.replicas = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     n3 = buf[pos]
     if n3 < 0x80:
@@ -294,7 +294,7 @@ def _d_OngoingPartitionReassignment_0(
             raise _count_error(n3, 0)
         raise _null_error("AddingReplicas")
     else:
-        o.adding_replicas = list(_unpack_from(">%di" % n3, buf, pos))
+        o.adding_replicas = [*_A_Ni[n3].unpack_from(buf, pos)]
         pos += 4 * n3
     n4 = buf[pos]
     if n4 < 0x80:
@@ -307,7 +307,7 @@ def _d_OngoingPartitionReassignment_0(
             raise _count_error(n4, 0)
         raise _null_error("RemovingReplicas")
     else:
-        o.removing_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        o.removing_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
         pos += 4 * n4
     if buf[pos] == 0:
         pos += 1
@@ -326,19 +326,19 @@ def _e_OngoingPartitionReassignment_0(o: OngoingPartitionReassignment, out: list
         raise _null_value("Replicas")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     a3 = o.adding_replicas
     if a3 is None:
         raise _null_value("AddingReplicas")
     else:
         w(_uvarint(len(a3) + 1))
-        w(_pack(">%di" % len(a3), *a3))
+        w(_A_Ni[len(a3)].pack(*a3))
     a4 = o.removing_replicas
     if a4 is None:
         raise _null_value("RemovingReplicas")
     else:
         w(_uvarint(len(a4) + 1))
-        w(_pack(">%di" % len(a4), *a4))
+        w(_A_Ni[len(a4)].pack(*a4))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -36,6 +35,7 @@ __all__ = [
 ]
 
 _S_q = _struct.Struct(">q")
+_A_Nq = _array_structs(">%dq")
 
 
 class ListTransactionsRequest(_Message):
@@ -170,7 +170,7 @@ def _d_ListTransactionsRequest_0(buf: memoryview, pos: int) -> tuple[ListTransac
             raise _count_error(n2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = list(_unpack_from(">%dq" % n2, buf, pos))
+        o.producer_id_filters = [*_A_Nq[n2].unpack_from(buf, pos)]
         pos += 8 * n2
     o.duration_filter = -1
     o.transactional_id_pattern = None
@@ -201,7 +201,7 @@ def _e_ListTransactionsRequest_0(o: ListTransactionsRequest, out: list[_Buffer])
         raise _null_value("ProducerIdFilters")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%dq" % len(a2), *a2))
+        w(_A_Nq[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -241,7 +241,7 @@ def _d_ListTransactionsRequest_1(buf: memoryview, pos: int) -> tuple[ListTransac
             raise _count_error(n2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = list(_unpack_from(">%dq" % n2, buf, pos))
+        o.producer_id_filters = [*_A_Nq[n2].unpack_from(buf, pos)]
         pos += 8 * n2
     o.duration_filter = _S_q.unpack_from(buf, pos)[0]
     pos += 8
@@ -271,7 +271,7 @@ def _e_ListTransactionsRequest_1(o: ListTransactionsRequest, out: list[_Buffer])
         raise _null_value("ProducerIdFilters")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%dq" % len(a2), *a2))
+        w(_A_Nq[len(a2)].pack(*a2))
     w(_S_q.pack(o.duration_filter))
     if o._unknown_tags is None:
         w(b"\x00")
@@ -312,7 +312,7 @@ def _d_ListTransactionsRequest_2(buf: memoryview, pos: int) -> tuple[ListTransac
             raise _count_error(n2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = list(_unpack_from(">%dq" % n2, buf, pos))
+        o.producer_id_filters = [*_A_Nq[n2].unpack_from(buf, pos)]
         pos += 8 * n2
     o.duration_filter = _S_q.unpack_from(buf, pos)[0]
     pos += 8
@@ -340,7 +340,7 @@ def _e_ListTransactionsRequest_2(o: ListTransactionsRequest, out: list[_Buffer])
         raise _null_value("ProducerIdFilters")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%dq" % len(a2), *a2))
+        w(_A_Nq[len(a2)].pack(*a2))
     w(_S_q.pack(o.duration_filter))
     w(_enc_ncstr(o.transactional_id_pattern))
     if o._unknown_tags is None:

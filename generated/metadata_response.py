@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -50,6 +49,8 @@ _S_hii = _struct.Struct(">hii")
 _S_hiii = _struct.Struct(">hiii")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class MetadataResponseBroker(_Struct):
@@ -558,7 +559,7 @@ def _d_MetadataResponsePartition_0(
             raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     n3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -567,7 +568,7 @@ def _d_MetadataResponsePartition_0(
             raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
         pos += 4 * n3
     o.leader_epoch = -1
     o.offline_replicas = []
@@ -583,12 +584,12 @@ def _e_MetadataResponsePartition_0(o: MetadataResponsePartition, out: list[_Buff
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_pack(">i%di" % len(a3), len(a3), *a3))
+        w(_A_iNi[len(a3)].pack(len(a3), *a3))
 
 
 def _d_MetadataResponsePartition_5(
@@ -605,7 +606,7 @@ def _d_MetadataResponsePartition_5(
             raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     n3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -614,7 +615,7 @@ def _d_MetadataResponsePartition_5(
             raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
         pos += 4 * n3
     n4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -623,7 +624,7 @@ def _d_MetadataResponsePartition_5(
             raise _count_error(n4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        o.offline_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
         pos += 4 * n4
     o.leader_epoch = -1
     o._unknown_tags = None
@@ -638,17 +639,17 @@ def _e_MetadataResponsePartition_5(o: MetadataResponsePartition, out: list[_Buff
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_pack(">i%di" % len(a3), len(a3), *a3))
+        w(_A_iNi[len(a3)].pack(len(a3), *a3))
     a4 = o.offline_replicas
     if a4 is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_pack(">i%di" % len(a4), len(a4), *a4))
+        w(_A_iNi[len(a4)].pack(len(a4), *a4))
 
 
 def _d_MetadataResponsePartition_7(
@@ -665,7 +666,7 @@ def _d_MetadataResponsePartition_7(
             raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     n3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -674,7 +675,7 @@ def _d_MetadataResponsePartition_7(
             raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
         pos += 4 * n3
     n4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
@@ -683,7 +684,7 @@ def _d_MetadataResponsePartition_7(
             raise _count_error(n4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        o.offline_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
         pos += 4 * n4
     o._unknown_tags = None
     return o, pos
@@ -697,17 +698,17 @@ def _e_MetadataResponsePartition_7(o: MetadataResponsePartition, out: list[_Buff
     if a2 is None:
         raise _null_value("ReplicaNodes")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
-        w(_pack(">i%di" % len(a3), len(a3), *a3))
+        w(_A_iNi[len(a3)].pack(len(a3), *a3))
     a4 = o.offline_replicas
     if a4 is None:
         raise _null_value("OfflineReplicas")
     else:
-        w(_pack(">i%di" % len(a4), len(a4), *a4))
+        w(_A_iNi[len(a4)].pack(len(a4), *a4))
 
 
 def _d_MetadataResponsePartition_9(
@@ -728,7 +729,7 @@ def _d_MetadataResponsePartition_9(
             raise _count_error(n2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     n3 = buf[pos]
     if n3 < 0x80:
@@ -741,7 +742,7 @@ def _d_MetadataResponsePartition_9(
             raise _count_error(n3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = list(_unpack_from(">%di" % n3, buf, pos))
+        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
         pos += 4 * n3
     n4 = buf[pos]
     if n4 < 0x80:
@@ -754,7 +755,7 @@ def _d_MetadataResponsePartition_9(
             raise _count_error(n4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = list(_unpack_from(">%di" % n4, buf, pos))
+        o.offline_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
         pos += 4 * n4
     if buf[pos] == 0:
         pos += 1
@@ -773,19 +774,19 @@ def _e_MetadataResponsePartition_9(o: MetadataResponsePartition, out: list[_Buff
         raise _null_value("ReplicaNodes")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     a3 = o.isr_nodes
     if a3 is None:
         raise _null_value("IsrNodes")
     else:
         w(_uvarint(len(a3) + 1))
-        w(_pack(">%di" % len(a3), *a3))
+        w(_A_Ni[len(a3)].pack(*a3))
     a4 = o.offline_replicas
     if a4 is None:
         raise _null_value("OfflineReplicas")
     else:
         w(_uvarint(len(a4) + 1))
-        w(_pack(">%di" % len(a4), *a4))
+        w(_A_Ni[len(a4)].pack(*a4))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

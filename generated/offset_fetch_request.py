@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -45,6 +44,8 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
+_A_Ni = _array_structs(">%di")
+_A_iNi = _array_structs(">i%di")
 
 
 class OffsetFetchRequestTopic(_Struct):
@@ -327,7 +328,7 @@ def _d_OffsetFetchRequestTopic_1(buf: memoryview, pos: int) -> tuple[OffsetFetch
             raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partition_indexes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o._unknown_tags = None
     return o, pos
@@ -341,7 +342,7 @@ def _e_OffsetFetchRequestTopic_1(o: OffsetFetchRequestTopic, out: list[_Buffer])
     if a2 is None:
         raise _null_value("PartitionIndexes")
     else:
-        w(_pack(">i%di" % len(a2), len(a2), *a2))
+        w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
 def _d_OffsetFetchRequestTopic_6(buf: memoryview, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
@@ -359,7 +360,7 @@ def _d_OffsetFetchRequestTopic_6(buf: memoryview, pos: int) -> tuple[OffsetFetch
             raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partition_indexes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -378,7 +379,7 @@ def _e_OffsetFetchRequestTopic_6(o: OffsetFetchRequestTopic, out: list[_Buffer])
         raise _null_value("PartitionIndexes")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -402,7 +403,7 @@ def _d_OffsetFetchRequestTopics_8(
             raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partition_indexes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
@@ -422,7 +423,7 @@ def _e_OffsetFetchRequestTopics_8(o: OffsetFetchRequestTopics, out: list[_Buffer
         raise _null_value("PartitionIndexes")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -446,7 +447,7 @@ def _d_OffsetFetchRequestTopics_10(
             raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partition_indexes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     o.name = ""
     if buf[pos] == 0:
@@ -466,7 +467,7 @@ def _e_OffsetFetchRequestTopics_10(o: OffsetFetchRequestTopics, out: list[_Buffe
         raise _null_value("PartitionIndexes")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

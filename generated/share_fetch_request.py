@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
@@ -44,6 +43,8 @@ _S_i = _struct.Struct(">i")
 _S_iiiiii = _struct.Struct(">iiiiii")
 _S_iiiiiibo = _struct.Struct(">iiiiiib?")
 _S_qq = _struct.Struct(">qq")
+_A_Nb = _array_structs(">%db")
+_A_Ni = _array_structs(">%di")
 
 
 class AcknowledgementBatch(_Struct):
@@ -523,7 +524,7 @@ def _d_AcknowledgementBatch_1(buf: memoryview, pos: int) -> tuple[Acknowledgemen
             raise _count_error(n2, 0)
         raise _null_error("AcknowledgeTypes")
     else:
-        o.acknowledge_types = list(_unpack_from(">%db" % n2, buf, pos))
+        o.acknowledge_types = [*_A_Nb[n2].unpack_from(buf, pos)]
         pos += 1 * n2
     if buf[pos] == 0:
         pos += 1
@@ -542,7 +543,7 @@ def _e_AcknowledgementBatch_1(o: AcknowledgementBatch, out: list[_Buffer]) -> No
         raise _null_value("AcknowledgeTypes")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%db" % len(a2), *a2))
+        w(_A_Nb[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -664,7 +665,7 @@ def _d_ForgottenTopic_1(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -683,7 +684,7 @@ def _e_ForgottenTopic_1(o: ForgottenTopic, out: list[_Buffer]) -> None:
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 import uuid
 from typing import ClassVar
 
@@ -13,6 +11,7 @@ from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -45,6 +44,7 @@ __all__ = [
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
+_A_Ni = _array_structs(">%di")
 
 
 class TopicPartitions(_Struct):
@@ -513,7 +513,7 @@ def _d_TopicPartitions_1(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
             raise _count_error(n3, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n3, buf, pos))
+        o.partitions = [*_A_Ni[n3].unpack_from(buf, pos)]
         pos += 4 * n3
     if buf[pos] == 0:
         pos += 1
@@ -533,7 +533,7 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a3) + 1))
-        w(_pack(">%di" % len(a3), *a3))
+        w(_A_Ni[len(a3)].pack(*a3))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -50,6 +49,8 @@ _S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
 _S_iq = _struct.Struct(">iq")
 _S_o = _struct.Struct(">?")
+_A_Nh = _array_structs(">%dh")
+_A_Ni = _array_structs(">%di")
 
 
 class KeyValue(_Struct):
@@ -944,7 +945,7 @@ def _d_CopartitionGroup_0(buf: memoryview, pos: int) -> tuple[CopartitionGroup, 
             raise _count_error(n1, 0)
         raise _null_error("SourceTopics")
     else:
-        o.source_topics = list(_unpack_from(">%dh" % n1, buf, pos))
+        o.source_topics = [*_A_Nh[n1].unpack_from(buf, pos)]
         pos += 2 * n1
     n2 = buf[pos]
     if n2 < 0x80:
@@ -957,7 +958,7 @@ def _d_CopartitionGroup_0(buf: memoryview, pos: int) -> tuple[CopartitionGroup, 
             raise _count_error(n2, 0)
         raise _null_error("SourceTopicRegex")
     else:
-        o.source_topic_regex = list(_unpack_from(">%dh" % n2, buf, pos))
+        o.source_topic_regex = [*_A_Nh[n2].unpack_from(buf, pos)]
         pos += 2 * n2
     n3 = buf[pos]
     if n3 < 0x80:
@@ -970,7 +971,7 @@ def _d_CopartitionGroup_0(buf: memoryview, pos: int) -> tuple[CopartitionGroup, 
             raise _count_error(n3, 0)
         raise _null_error("RepartitionSourceTopics")
     else:
-        o.repartition_source_topics = list(_unpack_from(">%dh" % n3, buf, pos))
+        o.repartition_source_topics = [*_A_Nh[n3].unpack_from(buf, pos)]
         pos += 2 * n3
     if buf[pos] == 0:
         pos += 1
@@ -988,19 +989,19 @@ def _e_CopartitionGroup_0(o: CopartitionGroup, out: list[_Buffer]) -> None:
         raise _null_value("SourceTopics")
     else:
         w(_uvarint(len(a1) + 1))
-        w(_pack(">%dh" % len(a1), *a1))
+        w(_A_Nh[len(a1)].pack(*a1))
     a2 = o.source_topic_regex
     if a2 is None:
         raise _null_value("SourceTopicRegex")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%dh" % len(a2), *a2))
+        w(_A_Nh[len(a2)].pack(*a2))
     a3 = o.repartition_source_topics
     if a3 is None:
         raise _null_value("RepartitionSourceTopics")
     else:
         w(_uvarint(len(a3) + 1))
-        w(_pack(">%dh" % len(a3), *a3))
+        w(_A_Nh[len(a3)].pack(*a3))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -1249,7 +1250,7 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -1268,7 +1269,7 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

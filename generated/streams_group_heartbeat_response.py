@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
@@ -47,6 +46,7 @@ _S_ih = _struct.Struct(">ih")
 _S_iiii = _struct.Struct(">iiii")
 _S_iiiq = _struct.Struct(">iiiq")
 _S_oi = _struct.Struct(">?i")
+_A_Ni = _array_structs(">%di")
 
 
 class Status(_Struct):
@@ -615,7 +615,7 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -634,7 +634,7 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:
@@ -681,7 +681,7 @@ def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
             raise _count_error(n2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -700,7 +700,7 @@ def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
         raise _null_value("Partitions")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

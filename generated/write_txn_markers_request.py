@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import struct as _struct
-from struct import pack as _pack
-from struct import unpack_from as _unpack_from
 from typing import ClassVar
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
+    array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     null_error as _null_error,
@@ -38,6 +37,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 _S_ib = _struct.Struct(">ib")
 _S_qho = _struct.Struct(">qh?")
+_A_Ni = _array_structs(">%di")
 
 
 class WritableTxnMarkerTopic(_Struct):
@@ -261,7 +261,7 @@ def _d_WritableTxnMarkerTopic_1(buf: memoryview, pos: int) -> tuple[WritableTxnM
             raise _count_error(n2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = list(_unpack_from(">%di" % n2, buf, pos))
+        o.partition_indexes = [*_A_Ni[n2].unpack_from(buf, pos)]
         pos += 4 * n2
     if buf[pos] == 0:
         pos += 1
@@ -280,7 +280,7 @@ def _e_WritableTxnMarkerTopic_1(o: WritableTxnMarkerTopic, out: list[_Buffer]) -
         raise _null_value("PartitionIndexes")
     else:
         w(_uvarint(len(a2) + 1))
-        w(_pack(">%di" % len(a2), *a2))
+        w(_A_Ni[len(a2)].pack(*a2))
     if o._unknown_tags is None:
         w(b"\x00")
     else:

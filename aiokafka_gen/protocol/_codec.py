@@ -295,6 +295,35 @@ def enc_ccount(items: Sequence[object] | None) -> bytes:
     return b"\x00" if items is None else uvarint(len(items) + 1)
 
 
+class StructCache(dict[int, struct.Struct]):
+    """Precompiled structs for n-element fixed-width arrays: ``cache[n]``.
+
+    ``fmt`` has one ``%d`` for the element count (``">%di"``, or ``">i%di"`` to write
+    the int32 count too). Counts above 1024 are compiled but not kept, so hostile
+    counts cannot grow the cache.
+    """
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__()
+        self.fmt = fmt
+
+    def __missing__(self, count: int) -> struct.Struct:
+        compiled = struct.Struct(self.fmt % count)
+        if count <= 1024:
+            self[count] = compiled
+        return compiled
+
+
+_ARRAY_STRUCTS: dict[str, StructCache] = {}
+
+
+def array_structs(fmt: str) -> StructCache:
+    """The shared StructCache for ``fmt`` (one per format across all modules)."""
+    if fmt not in _ARRAY_STRUCTS:
+        _ARRAY_STRUCTS[fmt] = StructCache(fmt)
+    return _ARRAY_STRUCTS[fmt]
+
+
 def read_fixed_list(
     buf: memoryview, pos: int, count: int, code: str, size: int
 ) -> tuple[list[Any], int]:
