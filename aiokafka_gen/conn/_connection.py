@@ -101,6 +101,7 @@ class BrokerConnection:
         self._idle_timer: asyncio.TimerHandle | None = None
         self._reauth_at: float | None = None
         self._last_activity = 0.0
+        self._outgoing: list[bytes] = []
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -295,9 +296,20 @@ class BrokerConnection:
         if expects_response(request):
             future = asyncio.get_running_loop().create_future()
             self._waiters[correlation_id] = future
-        self._writer.write(data)
+        self._queue_write(data)
         self._touch()
         return future
+
+    def _queue_write(self, data: bytes) -> None:
+        """Requests framed in the same loop iteration leave in one socket write."""
+        self._outgoing.append(data)
+        if len(self._outgoing) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        outgoing, self._outgoing = self._outgoing, []
+        if self._writer is not None and self._life.usable:
+            self._writer.write(b"".join(outgoing))
 
     async def _drain(self) -> None:
         writer = self._writer
