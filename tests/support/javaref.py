@@ -21,6 +21,9 @@ standard base64 strings (see the top of KafkaRef.java for every field):
   producer_id, producer_epoch, partition_leader_epoch} -> {"bytes"}
 - ``read_records`` {bytes} -> {"batches": [...]} (batch metadata, "valid" CRC, records)
 - ``murmur2`` {bytes, partitions} -> {"hash", "positive", "partition"}
+- ``reencode`` {message | api_key + kind, version, bytes} -> {"bytes", "remaining"} (Java's
+  decode then encode: unknown tagged fields survive)
+- ``batch`` {requests: [...]} -> {"results": [{"ok"} | {"error"}, ...]} (one pipe round trip)
 """
 
 from __future__ import annotations

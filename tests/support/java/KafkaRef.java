@@ -30,8 +30,14 @@
  *                headers}]}]}   (records omitted with "records_error" when iteration fails)
  *   murmur2      {bytes, partitions}                            -> {"hash", "positive",
  *                "partition"}
+ *   reencode     {message | api_key+kind, version, bytes}       -> {"bytes": b64, "remaining"}
+ *                decode then encode again with Java's own classes (keeps unknown tags).
+ *   batch        {requests: [request, ...]}                     -> {"results": [answer, ...]}
+ *                each answer is {"ok": ...} or {"error": ...}, exactly as if sent alone.
+ * JSON numbers may be NaN/Infinity/-Infinity (Jackson's non-numeric numbers, for float64).
  */
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -73,7 +79,8 @@ import org.apache.kafka.common.utils.Utils;
 
 public final class KafkaRef {
     private static final String PKG = "org.apache.kafka.common.message.";
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS.mappedFeature());
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private KafkaRef() {}
@@ -89,9 +96,19 @@ public final class KafkaRef {
     }
 
     private static ObjectNode answer(String line) {
+        try {
+            return answer(MAPPER.readTree(line));
+        } catch (Throwable e) {
+            ObjectNode reply = NODES.objectNode();
+            reply.put("error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            return reply;
+        }
+    }
+
+    private static ObjectNode answer(JsonNode req) {
         ObjectNode reply = NODES.objectNode();
         try {
-            reply.set("ok", dispatch(MAPPER.readTree(line)));
+            reply.set("ok", dispatch(req));
         } catch (Throwable e) {
             Throwable cause = e.getCause() != null && e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
             reply.put("error", cause.getClass().getSimpleName() + ": " + cause.getMessage());
@@ -110,6 +127,8 @@ public final class KafkaRef {
             case "build_marker": return buildMarker(req);
             case "read_records": return readRecords(req);
             case "murmur2": return murmur2(req);
+            case "reencode": return reencode(req);
+            case "batch": return batch(req);
             default: throw new IllegalArgumentException("unknown cmd " + cmd);
         }
     }
@@ -155,6 +174,24 @@ public final class KafkaRef {
         ObjectNode result = NODES.objectNode();
         result.set("json", (JsonNode) write.invoke(null, message, version));
         result.put("remaining", accessor.remaining());
+        return result;
+    }
+
+    private static JsonNode reencode(JsonNode req) throws Exception {
+        Class<?> cls = messageClass(req);
+        short version = (short) req.get("version").asInt();
+        ByteBufferAccessor accessor = new ByteBufferAccessor(ByteBuffer.wrap(b64(req.get("bytes"))));
+        Message message = (Message) cls.getConstructor(Readable.class, short.class).newInstance(accessor, version);
+        ObjectNode result = (ObjectNode) bytesNode(MessageUtil.toByteBufferAccessor(message, version).buffer());
+        result.put("remaining", accessor.remaining());
+        return result;
+    }
+
+    private static JsonNode batch(JsonNode req) {
+        ArrayNode results = NODES.arrayNode();
+        for (JsonNode one : req.path("requests")) results.add(answer(one));
+        ObjectNode result = NODES.objectNode();
+        result.set("results", results);
         return result;
     }
 

@@ -1,0 +1,385 @@
+"""The differential checks against Kafka's Java classes, shared by pytest and the runner.
+
+For one (message, version) pair and N seeded random instances (see generate.py):
+
+1. bytes:   our ``encode`` == Java's bytes for the same message given as Kafka JSON;
+2. decode:  our ``decode`` of Java's bytes == the instance as the version keeps it;
+3. java:    Java decodes our bytes completely, and its JSON converts back to that instance
+            (records compared on the wire only: Java's JSON drops their content);
+4. tags:    (flexible versions) the instance with random unknown tagged fields: our decode
+            keeps them and re-encodes the same bytes; Java skips them when decoding and
+            writes them back unchanged;
+5. refusal: a non-ignorable field the version lacks, set to a non-default value: our
+            encoder raises FieldVersionError and Java refuses too (the latter for scalar
+            fields only: Java's JSON reader cannot even read such a struct).
+
+All of a pair's Java work goes in one ``batch`` request. Every disagreement becomes one
+line of text in the pair's result; nothing here raises on a mismatch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka_gen.messages import APIS, CLASS_MODULES, load_class
+from aiokafka_gen.messages import request_header_version as our_request_header_version
+from aiokafka_gen.messages import response_header_version as our_response_header_version
+from support.javaref import JavaRef, b64, unb64
+from support.kafka_json import from_kafka_json, to_kafka_json
+
+from aiokafka_gen.errors import FieldVersionError
+from aiokafka_gen.protocol import FieldSchema, Message, Struct
+from conformance.generate import (
+    add_unknown_tags,
+    normalized,
+    random_message,
+    random_scalar,
+    random_struct,
+)
+
+__all__ = [
+    "Conformance",
+    "Pair",
+    "PairResult",
+    "all_pairs",
+    "examples_per_pair",
+    "seed_from_env",
+]
+
+DEFAULT_SEED = "aiokafka_gen"
+DEFAULT_EXAMPLES = 20
+
+
+def examples_per_pair() -> int:
+    """CONFORMANCE_EXAMPLES (default 20; the opt-in thorough profile uses thousands)."""
+    count = int(os.environ.get("CONFORMANCE_EXAMPLES", DEFAULT_EXAMPLES))
+    if count < 1:
+        raise ValueError("CONFORMANCE_EXAMPLES must be at least 1")
+    return count
+
+
+def seed_from_env() -> str:
+    """CONFORMANCE_SEED (default fixed, so runs repeat); ``random`` picks a fresh one."""
+    seed = os.environ.get("CONFORMANCE_SEED", DEFAULT_SEED)
+    return secrets.token_hex(8) if seed == "random" else seed
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One message class at one version (``direction`` is request/response/header/data)."""
+
+    cls: type[Message]
+    version: int
+
+    @property
+    def direction(self) -> str:
+        return self.cls.KIND
+
+    @property
+    def id(self) -> str:
+        return f"{self.cls.NAME}-v{self.version}"
+
+
+@dataclass
+class PairResult:
+    pair: Pair
+    examples: int = 0
+    mismatches: list[str] = dataclasses.field(default_factory=list)
+
+
+def all_pairs() -> list[Pair]:
+    """Every (generated class, version) the vendored specs define, sorted by name."""
+    classes = [load_class(name) for name in sorted(CLASS_MODULES)]
+    return [Pair(c, v) for c in classes for v in range(c.MIN_VERSION, c.MAX_VERSION + 1)]
+
+
+@dataclass
+class _Refusal:
+    """One message with one non-ignorable field set in a version that lacks it."""
+
+    index: int
+    where: str
+    obj: Message
+    java: bool  # can Java's JSON express it (scalar field)?
+
+
+@dataclass
+class _Example:
+    index: int
+    obj: Message
+    ours: bytes | None
+    tagged: Message | None
+    tagged_bytes: bytes | None
+
+
+class Conformance:
+    """Runs the checks against one KafkaRef JVM; ``java_class`` maps our names to Java's."""
+
+    def __init__(self, java: JavaRef, seed: str = DEFAULT_SEED) -> None:
+        self.java = java
+        self.seed = seed
+        listing = java.request({"cmd": "list_messages"})["messages"]
+        self.java_messages: dict[str, dict[str, Any]] = {}
+        for entry in listing:
+            self.java_messages[entry["name"]] = entry
+            self.java_messages[entry["class"]] = entry
+
+    def java_class(self, name: str) -> str:
+        return str(self.java_messages[name]["class"])
+
+    # --- one pair -----------------------------------------------------------------------
+
+    def check_pair(self, pair: Pair, examples: int) -> PairResult:
+        result = PairResult(pair)
+        built = [self._example(pair, i, result) for i in range(examples)]
+        refusals = self._refusals(pair, built)
+        answers = self._java_batch(pair, built, refusals)
+        for example in built:
+            result.examples += 1
+            for problem in self._compare(pair, example, answers):
+                result.mismatches.append(f"{pair.id} example {example.index}: {problem}")
+        for refusal in refusals:
+            for problem in _check_refusal(pair, refusal, answers.get((refusal.index, "refuse"))):
+                result.mismatches.append(f"{pair.id} refusal {refusal.where}: {problem}")
+        return result
+
+    def _refusals(self, pair: Pair, built: list[_Example]) -> list[_Refusal]:
+        """One refusal case per non-ignorable absent field reachable in the examples."""
+        cases: dict[str, _Refusal] = {}
+        for ex in built:
+            base = normalized(ex.obj, pair.version)
+            for path, schema in _absent_required(base, pair.version, pair.cls.NAME):
+                if path not in cases:
+                    index = -1 - len(cases)
+                    obj = normalized(ex.obj, pair.version)
+                    _set_at(obj, path, schema, self._rng(pair, index))
+                    assert isinstance(obj, Message)
+                    cases[path] = _Refusal(index, path, obj, schema.struct is None)
+        return list(cases.values())
+
+    def _rng(self, pair: Pair, index: int) -> random.Random:
+        return random.Random(f"{self.seed}:{pair.id}:{index}")
+
+    def _example(self, pair: Pair, index: int, result: PairResult) -> _Example:
+        rng = self._rng(pair, index)
+        obj = random_message(pair.cls, pair.version, rng)
+        ours = _try(lambda: obj.encode(pair.version), result, f"{pair.id} example {index}")
+        if not pair.cls.is_flexible(pair.version):
+            return _Example(index, obj, ours, None, None)
+        tagged = add_unknown_tags(normalized(obj, pair.version), pair.version, rng)
+        assert isinstance(tagged, Message)
+        return _Example(index, obj, ours, tagged, tagged.encode(pair.version))
+
+    def _java_batch(
+        self, pair: Pair, built: list[_Example], refusals: list[_Refusal]
+    ) -> dict[tuple[int, str], Any]:
+        base = {"message": self.java_class(pair.cls.NAME), "version": pair.version}
+        keyed: list[tuple[tuple[int, str], dict[str, Any]]] = []
+        for case in refusals:
+            if case.java:
+                json = to_kafka_json(case.obj, pair.version)
+                keyed.append(((case.index, "refuse"), {**base, "cmd": "encode", "json": json}))
+        for ex in built:
+            json = to_kafka_json(ex.obj, pair.version)
+            keyed.append(((ex.index, "encode"), {**base, "cmd": "encode", "json": json}))
+            if ex.ours is not None:
+                keyed.append(
+                    ((ex.index, "decode"), {**base, "cmd": "decode", "bytes": b64(ex.ours)})
+                )
+            if ex.tagged_bytes is not None:
+                req = {**base, "cmd": "reencode", "bytes": b64(ex.tagged_bytes)}
+                keyed.append(((ex.index, "reencode"), req))
+        answer = self.java.request({"cmd": "batch", "requests": [req for _, req in keyed]})
+        return {key: res for (key, _), res in zip(keyed, answer["results"], strict=True)}
+
+    def _compare(
+        self, pair: Pair, ex: _Example, answers: dict[tuple[int, str], Any]
+    ) -> Iterator[str]:
+        expected = normalized(ex.obj, pair.version)
+        yield from _check_bytes(pair, ex, answers[(ex.index, "encode")], expected)
+        if (ex.index, "decode") in answers:
+            yield from _check_java_decode(pair, answers[(ex.index, "decode")], expected)
+        if ex.tagged is not None:
+            yield from _check_tags(pair, ex, answers[(ex.index, "reencode")])
+
+    # --- the message listing ---------------------------------------------------------
+
+    def check_index(self) -> list[str]:
+        """Java's generated classes vs ours: same set, version ranges, api keys and kinds."""
+        problems = []
+        ours = {load_class(name) for name in CLASS_MODULES}
+        java_classes = {entry["class"] for entry in self.java_messages.values()}
+        for cls in sorted(ours, key=lambda c: c.NAME):
+            entry = self.java_messages.get(cls.NAME)
+            if entry is None:
+                problems.append(f"{cls.NAME}: no Java class")
+                continue
+            java_classes.discard(entry["class"])
+            mine = (cls.MIN_VERSION, cls.MAX_VERSION, cls.API_KEY, _kind(cls))
+            theirs = (entry["lowest"], entry["highest"], entry.get("api_key"), entry.get("kind"))
+            if mine != theirs:
+                problems.append(f"{cls.NAME}: ours {mine} java {theirs}")
+        problems.extend(f"{name}: Java has it, we do not" for name in sorted(java_classes))
+        return problems
+
+    # --- header versions ----------------------------------------------------------------
+
+    def check_header_versions(self) -> list[str]:
+        """Ours vs ``ApiMessageType.request/responseHeaderVersion`` for every (key, version)."""
+        keys = [(k, v) for k, info in sorted(APIS.items()) for v in _versions(info)]
+        reqs = [{"cmd": "header_versions", "api_key": k, "version": v} for k, v in keys]
+        answers = self.java.request({"cmd": "batch", "requests": reqs})["results"]
+        problems = []
+        for (key, version), answer in zip(keys, answers, strict=True):
+            ours = (
+                our_request_header_version(key, version),
+                our_response_header_version(key, version),
+            )
+            java = (answer["ok"]["request"], answer["ok"]["response"]) if "ok" in answer else answer
+            if ours != java:
+                problems.append(f"api {key} v{version}: header versions ours {ours} java {java}")
+        return problems
+
+
+def _kind(cls: type[Message]) -> str | None:
+    return cls.KIND if cls.KIND in ("request", "response") else None
+
+
+def _versions(info: Any) -> range:
+    return range(info.min_version, info.max_version + 1)
+
+
+def _try(make: Callable[[], bytes], result: PairResult, where: str) -> bytes | None:
+    try:
+        return make()
+    except Exception as exc:  # any refusal of a valid message is a mismatch
+        result.mismatches.append(f"{where}: our encode failed: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _check_bytes(
+    pair: Pair, ex: _Example, answer: dict[str, Any], expected: Struct
+) -> Iterator[str]:
+    if "error" in answer:
+        yield f"Java could not encode our JSON: {answer['error']}"
+        return
+    java_bytes = unb64(answer["ok"]["bytes"]) or b""
+    if ex.ours is not None and ex.ours != java_bytes:
+        yield f"bytes differ:\n  ours {ex.ours.hex()}\n  java {java_bytes.hex()}\n  obj  {ex.obj!r}"
+    try:
+        decoded, end = pair.cls.decode_from(java_bytes, pair.version)
+    except Exception as exc:
+        yield f"our decode of Java's bytes failed: {type(exc).__name__}: {exc}"
+        return
+    if end != len(java_bytes):
+        yield f"our decode of Java's bytes stopped at {end} of {len(java_bytes)}"
+    if decoded != expected:
+        yield f"our decode of Java's bytes:\n  got      {decoded!r}\n  expected {expected!r}"
+
+
+def _check_java_decode(pair: Pair, answer: dict[str, Any], expected: Struct) -> Iterator[str]:
+    if "error" in answer:
+        yield f"Java could not decode our bytes: {answer['error']}"
+        return
+    if answer["ok"]["remaining"] != 0:
+        yield f"Java left {answer['ok']['remaining']} bytes of ours unread"
+    got = from_kafka_json(pair.cls, answer["ok"]["json"], pair.version)
+    if got != _mask_records(expected):
+        yield f"Java's decode of our bytes:\n  got      {got!r}\n  expected {expected!r}"
+
+
+def _check_tags(pair: Pair, ex: _Example, answer: dict[str, Any]) -> Iterator[str]:
+    assert ex.tagged is not None and ex.tagged_bytes is not None
+    try:
+        back, end = pair.cls.decode_from(ex.tagged_bytes, pair.version)
+    except Exception as exc:
+        yield f"our decode with unknown tags failed: {type(exc).__name__}: {exc}"
+        return
+    if back != ex.tagged or end != len(ex.tagged_bytes):
+        yield f"unknown tags lost:\n  got      {back!r}\n  expected {ex.tagged!r}"
+    elif back.encode(pair.version) != ex.tagged_bytes:
+        yield "re-encoding with unknown tags changed the bytes"
+    if "error" in answer:
+        yield f"Java could not decode our bytes with unknown tags: {answer['error']}"
+    elif (unb64(answer["ok"]["bytes"]), answer["ok"]["remaining"]) != (ex.tagged_bytes, 0):
+        java = unb64(answer["ok"]["bytes"]) or b""
+        yield (
+            "Java re-encoded our unknown tags differently:\n"
+            f"  ours {ex.tagged_bytes.hex()}\n  java {java.hex()}"
+            f" ({answer['ok']['remaining']} bytes unread)"
+        )
+
+
+def _absent_required(obj: Struct, version: int, path: str) -> Iterator[tuple[str, FieldSchema]]:
+    """(path, field) for every non-ignorable field ``version`` lacks, in present structs."""
+    for field in obj.FIELDS:
+        where = f"{path}.{field.name}"
+        if not field.in_version(version):
+            if not field.ignorable:
+                yield where, field
+            continue
+        value = getattr(obj, field.name)
+        if field.struct is not None and value:
+            first = value[0] if field.type.startswith("[]") else value
+            yield from _absent_required(first, version, where)
+
+
+def _set_at(obj: Struct, path: str, field: FieldSchema, rng: random.Random) -> None:
+    """Set the field at ``path`` (first element of every array on the way) to a non-default."""
+    target = obj
+    for name in path.split(".")[1:-1]:
+        value = getattr(target, name)
+        target = value[0] if isinstance(value, list) else value
+    setattr(target, field.name, _non_default(field, rng))
+
+
+def _non_default(field: FieldSchema, rng: random.Random) -> Any:
+    """A value surely unequal to the field's default, built at a version that has the field."""
+    span = field.versions or field.tagged_versions
+    assert span is not None
+    default = field.make_default()
+    while True:
+        if field.struct is not None:
+            one: Any = random_struct(field.struct, span[0], rng, 2)
+        else:
+            one = random_scalar(field.type.removeprefix("[]"), rng)
+        value = [one] if field.type.startswith("[]") else one
+        if value != default:
+            return value
+
+
+def _check_refusal(pair: Pair, case: _Refusal, answer: dict[str, Any] | None) -> Iterator[str]:
+    try:
+        case.obj.encode(pair.version)
+    except FieldVersionError:
+        pass
+    except Exception as exc:
+        yield f"our encoder raised {type(exc).__name__} instead of FieldVersionError: {exc}"
+    else:
+        yield f"our encoder accepted a non-default absent field: {case.obj!r}"
+    if answer is not None and "error" not in answer:
+        yield f"Java accepted it (bytes {answer['ok']['bytes']}) but ours refuses"
+
+
+def _mask_records(obj: Struct) -> Struct:
+    """A copy with every non-null records value replaced by b"" (what Java's JSON says)."""
+    copy = type(obj)(**{f.name: _mask_value(f, getattr(obj, f.name)) for f in obj.FIELDS})
+    return copy
+
+
+def _mask_value(field: FieldSchema, value: Any) -> Any:
+    if value is None:
+        return None
+    if field.type == "records":
+        return b""
+    if field.struct is None:
+        return value
+    if field.type.startswith("[]"):
+        return [_mask_records(item) for item in value]
+    return _mask_records(value)
