@@ -9,6 +9,9 @@ I/O beyond what the GSS library does to reach the KDC.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+from collections.abc import Iterator
 from typing import Any
 
 from aiokafka_gen.protocol.sasl._base import SaslError
@@ -20,10 +23,18 @@ _NO_SECURITY_LAYER = 1
 
 def _load() -> Any:
     try:
-        import gssapi  # type: ignore[import-not-found]
+        return importlib.import_module("gssapi")  # optional: may be absent at type-check time
     except ImportError:
         raise SaslError("GSSAPI needs the optional 'gssapi' package") from None
-    return gssapi
+
+
+@contextlib.contextmanager
+def _typed(gssapi: Any) -> Iterator[None]:
+    """GSS library failures (no ticket, unknown service, KDC down) become SaslError."""
+    try:
+        yield
+    except gssapi.exceptions.GSSError as exc:
+        raise SaslError(f"GSSAPI: {exc}") from None
 
 
 class Gssapi:
@@ -32,9 +43,10 @@ class Gssapi:
     name = "GSSAPI"
 
     def __init__(self, service: str, host: str) -> None:
-        gssapi = _load()
-        target = gssapi.Name(f"{service}@{host}", name_type=gssapi.NameType.hostbased_service)
-        self._context = gssapi.SecurityContext(name=target, usage="initiate")
+        self._gssapi = gssapi = _load()
+        with _typed(gssapi):
+            target = gssapi.Name(f"{service}@{host}", name_type=gssapi.NameType.hostbased_service)
+            self._context = gssapi.SecurityContext(name=target, usage="initiate")
         self._state = "context"
 
     @property
@@ -42,10 +54,15 @@ class Gssapi:
         return self._state == "done"
 
     def first_message(self) -> bytes:
-        token = self._context.step(None)
+        with _typed(self._gssapi):
+            token = self._context.step(None)
         return bytes(token or b"")
 
     def step(self, server_token: bytes) -> bytes | None:
+        with _typed(self._gssapi):
+            return self._step(server_token)
+
+    def _step(self, server_token: bytes) -> bytes | None:
         if self._state == "context":
             if not self._context.complete:
                 return bytes(self._context.step(server_token) or b"")
