@@ -174,9 +174,12 @@ class AIOKafkaClient:
             task.cancel()
         conns, self._conns = list(self._conns.values()), {}
         closing = [asyncio.ensure_future(c.close()) for c in conns]
-        with contextlib.suppress(BaseException):
+        try:
             await asyncio.shield(asyncio.gather(*tasks, *closing, return_exceptions=True))
-        self._fail_pending_lookups()
+        finally:
+            self._fail_pending_lookups()
+            if self._md_future is not None and not self._md_future.done():
+                self._md_future.set_result(False)
 
     async def __aenter__(self) -> AIOKafkaClient:
         await self.bootstrap()
@@ -294,6 +297,16 @@ class AIOKafkaClient:
         wanted = [MetadataRequestTopic(name=n) for n in names] if names or version == 0 else None
         return MetadataRequest(topics=wanted, allow_auto_topic_creation=bool(names))
 
+    def report_error(self, error: BaseException | int) -> bool:
+        """Tell the client about an error seen in a response (an exception or an error
+        code); errors that mean stale metadata (NOT_LEADER, UNKNOWN_TOPIC, disconnects...)
+        force a refresh, coalesced with every other. True if a refresh was requested."""
+        kind = broker_error(error) if isinstance(error, int) else type(error)
+        if not getattr(kind, "invalid_metadata", False):
+            return False
+        self.force_metadata_update()
+        return True
+
     def force_metadata_update(self) -> asyncio.Future[bool]:
         """Ask for a refresh; calls before the refresh starts share one future and request."""
         if self._md_future is None or self._md_future.done():
@@ -312,7 +325,12 @@ class AIOKafkaClient:
                     await self._md_event.wait()
             self._md_event.clear()
             waiter, self._md_future = self._md_future, None
-            ok = await self._refresh_metadata()
+            try:
+                ok = await self._refresh_metadata()
+            except Exception as exc:  # a bug must not end refreshing for good
+                log.exception("metadata refresh failed unexpectedly")
+                self.cluster.failed_update(exc)
+                ok = False
             if waiter is not None and not waiter.done():
                 waiter.set_result(ok)
             await asyncio.sleep(self._retry_backoff)

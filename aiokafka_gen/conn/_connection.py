@@ -5,8 +5,9 @@ Task and lock ownership (see DESIGN.md):
   receive side; it resolves the future registered for each correlation id and releases the
   in-flight slot; a response whose caller went away (cancelled, timed out) is read and
   dropped, so the stream never desynchronises;
-- callers own the write side only between taking a slot and ``writer.write``: framing a
-  request and writing it happen in one synchronous step, so cancellation cannot split them;
+- a caller frames its request and appends the bytes to the outgoing buffer in one
+  synchronous step (cancellation cannot split them); a ``call_soon`` flush writes every
+  request framed in the same loop iteration with one socket write;
 - ``_slots`` (a semaphore) bounds requests in flight; ``_gate`` (an event) holds new
   requests back while a KIP-368 re-authentication runs; nothing else locks.
 Closing fails every waiting future with KafkaConnectionError. The framing and the SASL
@@ -411,7 +412,7 @@ class BrokerConnection:
             tasks.append(self._writer.wait_closed())
         if tasks:
             gathered = asyncio.gather(*tasks, return_exceptions=True)
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(TimeoutError, OSError):
                 await asyncio.wait_for(asyncio.shield(gathered), 1.0)
 
     async def close(self, reason: BaseException | None = None) -> None:

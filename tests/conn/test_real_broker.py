@@ -8,6 +8,7 @@ batched coordinator lookups.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -180,8 +181,9 @@ async def test_mtls_with_and_without_client_certificate(
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
 async def test_wrong_password_is_a_typed_auth_error(
-    kafka_secure_cluster: KafkaCluster, mechanism: str
+    kafka_secure_cluster: KafkaCluster, mechanism: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiokafka_gen")
     password = "definitely-wrong-pw"
     client = client_for(kafka_secure_cluster, "SASL_PLAINTEXT", mechanism, password=password,
                         request_timeout_ms=10000)  # fmt: skip
@@ -191,6 +193,7 @@ async def test_wrong_password_is_a_typed_auth_error(
     await client.close()
     assert info.value.errno == 58  # SASL_AUTHENTICATION_FAILED
     assert password not in str(info.value) and password not in repr(client)
+    assert password not in caplog.text
 
 
 async def test_unknown_mechanism_on_listener_is_typed(kafka_secure_cluster: KafkaCluster) -> None:
