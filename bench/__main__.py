@@ -1,0 +1,100 @@
+"""``python -m bench``: every benchmark in one run (``make bench``).
+
+Suites: ``codec`` and ``records`` (no broker; bench.codec / bench.records, each in its own
+process, each printing its own table) and ``clients`` (one local broker from the harness,
+every scenario for every client, see bench.matrix). ``--quick`` runs the client suite with
+few messages (smoke, < 3 min) and writes under bench/results/quick/ so that it never
+replaces the committed full results; ``--full`` runs the issue's whole produce matrix at 1M
+messages per run (well over 20 min on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import report
+from .adapters import DEFAULT_CLIENTS, client
+from .harness import broker
+from .matrix import PINNED, matrix, scaled
+from .runner import ROOT, run_matrix
+
+SUITES = ("codec", "records", "clients")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smoke run: few messages, 1 rep")
+    size.add_argument("--full", action="store_true", help="the whole issue matrix, 1M messages")
+    parser.add_argument("--only", action="append", choices=SUITES,
+                        help="run only these suites (repeatable); default: all, or clients "
+                             "with --quick")  # fmt: skip
+    parser.add_argument("--clients", default=",".join(DEFAULT_CLIENTS),
+                        help="comma-separated clients (also: aiokafka-pure)")  # fmt: skip
+    parser.add_argument("--reps", type=int, help="repetitions per cell (median)")
+    parser.add_argument("--scale", type=float, help="multiply every message count")
+    parser.add_argument("--out", type=Path, help="results directory")
+    return parser.parse_args(argv)
+
+
+def run_suite(module: str, quick: bool) -> int:
+    """bench.codec / bench.records in their own process (they print their own tables)."""
+    args = [sys.executable, "-m", f"bench.{module}"]
+    if quick:
+        args += ["--quick"] if module == "codec" else ["--rounds", "1", "--repeat", "2"]
+    print(f"\n=== {module} ===", flush=True)
+    return subprocess.run(args, cwd=ROOT, check=False).returncode
+
+
+def run_clients(args: argparse.Namespace) -> int:
+    name = "quick" if args.quick else "full" if args.full else "default"
+    m = matrix(name)
+    if args.scale:
+        m = scaled(m, args.scale)
+    if args.reps:
+        m = type(m)(m.name, m.variants, args.reps, m.check_messages)
+    out = args.out or (report.RESULTS / "quick" if args.quick else report.RESULTS)
+    out.mkdir(parents=True, exist_ok=True)
+    clients = [client(n.strip()) for n in args.clients.split(",") if n.strip()]
+    print(f"\n=== clients ({name} matrix) ===", flush=True)
+    with broker() as (cluster, admin):
+        print(f"broker: Kafka {cluster.version} at {admin.bootstrap} "
+              f"(started in {cluster.startup_seconds:.1f} s)", flush=True)  # fmt: skip
+        outcome = run_matrix(admin, m, clients)
+        kafka = cluster.version
+    meta = {
+        "machine": report.machine(),
+        "versions": report.versions(kafka),
+        "settings": report.settings(m, outcome, PINNED),
+        "fairness": outcome.fairness,
+        "paths": outcome.paths,
+    }
+    doc = report.document(outcome.results, meta)
+    (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    text = report.markdown(doc)
+    (out / "latest.md").write_text(text + "\n")
+    charts = report.charts(doc, out)
+    print("\n" + text)
+    print(f"wrote {out / 'latest.json'}, {out / 'latest.md'}, {len(charts)} chart(s)")
+    return 0 if all(row.get("ok") for row in outcome.fairness.values()) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    suites = args.only or (["clients"] if args.quick else list(SUITES))
+    began, status = time.monotonic(), 0
+    for suite in SUITES:
+        if suite in suites:
+            code = run_clients(args) if suite == "clients" else run_suite(suite, args.quick)
+            status = status or code
+    print(f"\nbench: done in {time.monotonic() - began:.0f} s (exit {status})")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The client benchmark matrix: scenarios, their variants, and the settings every client pins.
+
+One ``Run`` is one (scenario variant, client, repetition): it is handed to a worker
+subprocess as JSON (``Run.to_json``) and the worker answers with one result dict.
+Three matrix sizes: ``quick`` (smoke, < 3 min), ``default`` (``make bench``, < 20 min on a
+2-core machine) and ``full`` (every produce combination from the issue at 1M messages).
+Settings that are not part of the scenario are pinned in ``PINNED`` and mapped to each
+client's own option names by the adapters (defaults differ between clients).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+KIB = 1024
+MIB = 1024 * 1024
+
+# Every setting that is not a scenario axis, pinned for every client (Java defaults where a
+# choice had to be made). The adapters translate these names.
+PINNED: dict[str, Any] = {
+    "enable_idempotence": False,
+    "max_in_flight": 5,
+    "request_timeout_ms": 30000,
+    "max_request_size": MIB,
+    "buffer_memory": 32 * MIB,
+    "retries_backoff_ms": 100,
+    "fetch_max_wait_ms": 500,
+    "fetch_min_bytes": 1,
+    "fetch_max_bytes": 50 * MIB,
+    "max_partition_fetch_bytes": MIB,
+    "max_poll_records": 500,
+    "check_crcs": True,
+    "auto_offset_reset": "earliest",
+    "enable_auto_commit": False,
+    "isolation_level": "read_uncommitted",
+}
+
+KINDS = ("produce", "latency", "consume", "pipeline")
+SCENARIO_OF_KIND = {
+    "produce": "produce-100B",
+    "latency": "produce-latency",
+    "consume": "consume-100B",
+    "pipeline": "pipeline-compressed-1KiB",
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One scenario variant: the axes a client run depends on."""
+
+    kind: str  # produce | latency | consume | pipeline
+    messages: int
+    value_size: int = 100
+    partitions: int = 1
+    acks: str = "1"  # "1" or "all"
+    linger_ms: int = 5
+    batch_bytes: int = 16 * KIB
+    compression: str | None = None  # None | "lz4" | "zstd"
+    mode: str = "batch"  # consume/pipeline: "batch" (getmany-style) or "iter"
+
+    @property
+    def scenario(self) -> str:
+        return SCENARIO_OF_KIND[self.kind]
+
+    @property
+    def label(self) -> str:
+        """Short variant label, unique within its scenario."""
+        if self.kind == "produce":
+            batch = f"{self.batch_bytes // KIB}KiB" if self.batch_bytes < MIB else "1MiB"
+            return f"p{self.partitions} acks={self.acks} batch={batch}"
+        if self.kind == "consume":
+            return self.mode
+        if self.kind == "pipeline":
+            return str(self.compression)
+        return f"acks={self.acks}"
+
+    @property
+    def key(self) -> str:
+        """The key in latest.json: ``scenario [label]``."""
+        return f"{self.scenario} [{self.label}]"
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything a worker subprocess needs for one measurement."""
+
+    client: str
+    variant: Variant
+    bootstrap: str
+    topic: str
+    warmup_topic: str
+    pinned: dict[str, Any] = field(default_factory=lambda: dict(PINNED))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Run:
+        data = json.loads(text)
+        data["variant"] = Variant(**data["variant"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The variants of one benchmark run and how often each is repeated."""
+
+    name: str
+    variants: tuple[Variant, ...]
+    repetitions: int
+    check_messages: int  # fairness check: records produced, read back and counted per client
+
+
+def _produce(messages: int, combos: list[tuple[int, str, int]]) -> list[Variant]:
+    return [Variant("produce", messages, partitions=p, acks=a, batch_bytes=b) for p, a, b in combos]
+
+
+def _rest(latency: int, consume: int, pipeline: int) -> list[Variant]:
+    return [
+        Variant("latency", latency, linger_ms=0),
+        Variant("consume", consume, mode="batch"),
+        Variant("consume", consume, mode="iter"),
+        Variant("pipeline", pipeline, value_size=KIB, partitions=6, compression="lz4"),
+        Variant("pipeline", pipeline, value_size=KIB, partitions=6, compression="zstd"),
+    ]
+
+
+ALL_PRODUCE = [(p, a, b) for p in (1, 6) for a in ("1", "all") for b in (16 * KIB, MIB)]
+DEFAULT_PRODUCE = [(1, "1", 16 * KIB), (6, "all", 16 * KIB), (6, "1", MIB)]
+
+
+def matrix(name: str) -> Matrix:
+    """``quick``, ``default`` or ``full``."""
+    if name == "quick":
+        variants = _produce(20_000, [(1, "1", 16 * KIB), (6, "all", MIB)]) + _rest(
+            300, 20_000, 5_000
+        )
+        return Matrix(name, tuple(variants), repetitions=1, check_messages=500)
+    if name == "default":
+        variants = _produce(300_000, DEFAULT_PRODUCE) + _rest(3_000, 300_000, 50_000)
+        return Matrix(name, tuple(variants), repetitions=3, check_messages=2000)
+    if name == "full":
+        variants = _produce(1_000_000, ALL_PRODUCE) + _rest(10_000, 1_000_000, 200_000)
+        return Matrix(name, tuple(variants), repetitions=3, check_messages=10_000)
+    raise ValueError(f"unknown matrix {name!r}; choose quick, default or full")
+
+
+def scaled(m: Matrix, factor: float) -> Matrix:
+    """The same matrix with every message count multiplied by ``factor`` (at least 100)."""
+    variants = tuple(replace(v, messages=max(100, int(v.messages * factor))) for v in m.variants)
+    return replace(m, variants=variants)
+
+
+def payload(size: int) -> bytes:
+    """The value every client sends: deterministic text-like bytes (compressible like logs,
+    not a run of one byte). The same object is reused for every message of a run."""
+    rng = random.Random(size)
+    words = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+        for _ in range(64)
+    ]
+    text = ""
+    while len(text) < size:
+        text += rng.choice(words) + rng.choice((" ", " ", ", ", "; ", "\n", "=", ":"))
+    return text[:size].encode()

@@ -1,0 +1,183 @@
+"""Results out: ``bench/results/latest.json`` ({scenario: {client: {metric: value}}} plus
+machine, versions, settings and the fairness check), markdown tables (``latest.md``) and one
+PNG bar chart per scenario (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .matrix import SCENARIO_OF_KIND, Matrix
+from .stats import LATENCY_POINTS
+
+RESULTS = Path(__file__).resolve().parent / "results"
+META_KEYS = ("machine", "versions", "settings", "fairness", "paths")
+TABLES = (
+    ("msgs_per_s", "Throughput, messages/s (higher is better)", "{:,.0f}"),
+    ("mb_per_s", "Throughput, MB/s of values (higher is better)", "{:.1f}"),
+    ("cpu_s_per_m", "CPU seconds per million messages (lower is better)", "{:.1f}"),
+    ("peak_rss_mib", "Peak RSS, MiB (lower is better)", "{:.0f}"),
+)
+
+
+def machine() -> dict[str, Any]:
+    """What produced the numbers."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "java": _java_version(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _java_version() -> str:
+    try:
+        done = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (done.stderr.splitlines() or ["unknown"])[0]
+
+
+def versions(kafka: str) -> dict[str, str]:
+    out = {"kafka_broker_and_java_client": kafka}
+    for dist in ("aiokafka-gen", "aiokafka", "kafka-python", "confluent-kafka", "matplotlib"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    try:
+        import confluent_kafka
+
+        out["librdkafka"] = confluent_kafka.libversion()[0]
+    except ImportError:
+        pass
+    return out
+
+
+def settings(m: Matrix, outcome: Any, pinned: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "matrix": m.name,
+        "repetitions": m.repetitions,
+        "statistic": "median over repetitions",
+        "check_messages": m.check_messages,
+        "variants": [{"key": v.key} | vars(v) for v in m.variants],
+        "pinned": dict(pinned),
+        "per_client": outcome.configs,
+        "jvm_baseline_cpu_s": outcome.jvm_baseline_cpu_s,
+        "skipped": outcome.skipped,
+    }
+
+
+def document(results: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The latest.json document: scenario keys at the top level next to META_KEYS."""
+    doc: dict[str, Any] = dict(results)
+    for key in META_KEYS:
+        doc[key] = meta.get(key, {})
+    return doc
+
+
+def scenario_rows(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {key: value for key, value in doc.items() if key not in META_KEYS}
+
+
+def clients_of(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    names: list[str] = []
+    for cells in rows.values():
+        names += [name for name in cells if name not in names]
+    return names
+
+
+def _cell(cell: Mapping[str, Any], metric: str, fmt: str) -> str:
+    if "n/a" in cell:
+        return str(cell["n/a"]) if cell["n/a"] in ("not built", "not installed") else "n/a"
+    if metric in cell:
+        return fmt.format(cell[metric])
+    return "error" if cell.get("errors") else "-"
+
+
+def table(doc: Mapping[str, Any], metric: str, fmt: str, keys: Sequence[str] | None = None) -> str:
+    rows = scenario_rows(doc)
+    names = clients_of(rows)
+    lines = ["| scenario | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for key in keys if keys is not None else rows:
+        cells = rows[key]
+        values = [_cell(cells.get(name, {}), metric, fmt) for name in names]
+        lines.append(f"| {key} | " + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
+def markdown(doc: Mapping[str, Any]) -> str:
+    """All tables of one run, with the machine line first."""
+    mach, vers = doc.get("machine", {}), doc.get("versions", {})
+    out = [
+        f"Machine: {mach.get('cpu', '?')}, {mach.get('cores', '?')} cores, "
+        f"{mach.get('memory_gib', '?')} GiB, Python {mach.get('python', '?')}; "
+        f"Kafka {vers.get('kafka_broker_and_java_client', '?')} (one local broker); "
+        f"matrix `{doc.get('settings', {}).get('matrix', '?')}`, median of "
+        f"{doc.get('settings', {}).get('repetitions', '?')} repetition(s).",
+        "",
+    ]
+    for metric, title, fmt in TABLES:
+        out += [f"### {title}", "", table(doc, metric, fmt), ""]
+    timed = [k for k, cells in scenario_rows(doc).items()
+             if any("p99_ms" in c for c in cells.values())]  # fmt: skip
+    for name, _ in LATENCY_POINTS:
+        out += [f"### Latency {name.removesuffix('_ms').replace('_', '.')}, ms "
+                "(produce-latency: send_and_wait; pipeline: end to end)", "",
+                table(doc, name, "{:.2f}", timed), ""]  # fmt: skip
+    paths = doc.get("paths", {})
+    if paths:
+        out += ["Code paths: " + "; ".join(f"{k}: {v}" for k, v in paths.items()), ""]
+    return "\n".join(out)
+
+
+def charts(doc: Mapping[str, Any], directory: Path = RESULTS) -> list[Path]:
+    """One PNG per scenario: grouped bars (variants x clients)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = scenario_rows(doc)
+    written: list[Path] = []
+    for scenario in SCENARIO_OF_KIND.values():
+        keys = [k for k in rows if k.startswith(scenario + " [")]
+        if not keys:
+            continue
+        metric, unit = ("p99_ms", "p99 latency, ms") if scenario == "produce-latency" else (
+            "msgs_per_s", "messages/s")  # fmt: skip
+        names = clients_of({k: rows[k] for k in keys})
+        fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(keys) + 3), 4.2))
+        width = 0.8 / max(1, len(names))
+        for i, name in enumerate(names):
+            values = [float(rows[k].get(name, {}).get(metric, 0.0)) for k in keys]
+            positions = [j + i * width for j in range(len(keys))]
+            ax.bar(positions, values, width, label=name)
+        ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(keys))])
+        ax.set_xticklabels([k[len(scenario) + 2 : -1] for k in keys], fontsize=8)
+        ax.set_ylabel(unit)
+        ax.set_title(f"{scenario} ({doc.get('settings', {}).get('matrix', '')} matrix, median)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = directory / f"{scenario}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written

@@ -1,0 +1,36 @@
+"""One measurement in a fresh process: ``python -m bench.worker '<Run JSON>'`` prints one
+JSON line with the raw result (clean RSS and rusage per run; aiokafka's pure and C paths
+never share a process)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import traceback
+from typing import Any
+
+from .adapters import client
+from .matrix import Run
+
+
+def execute(run: Run) -> dict[str, Any]:
+    adapter = importlib.import_module(f"bench.adapters.{client(run.client).module}")
+    result: dict[str, Any] = adapter.run(run)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    run = Run.from_json(args[0])
+    try:
+        result = execute(run)
+    except Exception as exc:  # reported to the runner, which records the failure
+        traceback.print_exc()
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    print(json.dumps(result), flush=True)
+    return 0 if "error" not in result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
