@@ -63,6 +63,11 @@ class Step:
     count_writer: str = ""
     maybe_none: bool = False
     compact: bool = False
+    # decode may read more than encode writes: a classic array count joins the run
+    dec_struct_var: str = ""
+    dec_targets: tuple[str, ...] = ()
+    dec_size: int = 0
+    count_var: str = ""
 
 
 @dataclass(frozen=True)
@@ -396,19 +401,33 @@ def _merge_fixed(steps: list[Step], builder: _Builder) -> tuple[Step, ...]:
         if step.kind == "fixed":
             run.append(step)
             continue
-        if run:
-            merged.append(_fixed_run(run, builder))
-            run = []
+        if run and step.kind == "array" and not step.compact:
+            count_var = f"n_{step.attrs[0]}"
+            merged.append(_fixed_run(run, builder, count_var))
+            step = dataclasses.replace(step, count_var=count_var)
+        elif run:
+            merged.append(_fixed_run(run, builder, ""))
+        run = []
         if step.kind != "end":
             merged.append(step)
     return tuple(merged)
 
 
-def _fixed_run(run: list[Step], builder: _Builder) -> Step:
+def _fixed_run(run: list[Step], builder: _Builder, count_var: str) -> Step:
+    """One struct for the run; with ``count_var`` decode also reads the next int32 count."""
     fmt = "".join(s.code for s in run)
     attrs = tuple(a for s in run for a in s.attrs)
     size = sum(s.size for s in run)
-    return Step("fixed", attrs, struct_var=builder.struct_const(fmt), size=size)
+    targets = tuple(f"o.{a}" for a in attrs) + ((count_var,) if count_var else ())
+    return Step(
+        "fixed",
+        attrs,
+        struct_var=builder.struct_const(fmt),
+        size=size,
+        dec_struct_var=builder.struct_const(fmt + "i") if count_var else builder.struct_const(fmt),
+        dec_targets=targets,
+        dec_size=size + (4 if count_var else 0),
+    )
 
 
 # --- field typing and defaults ------------------------------------------------------------

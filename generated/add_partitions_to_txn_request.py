@@ -38,6 +38,7 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_qh = _struct.Struct(">qh")
+_S_qhi = _struct.Struct(">qhi")
 _S_qho = _struct.Struct(">qh?")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -439,20 +440,20 @@ def _d_AddPartitionsToTxnRequest_0(
     """Decode AddPartitionsToTxnRequest at versions 0, 1, 2."""
     o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
     o.v3_and_below_transactional_id, pos = _read_str(buf, pos)
-    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
-    pos += 10
-    n3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch, n_v3_and_below_topics = (
+        _S_qhi.unpack_from(buf, pos)
+    )
+    pos += 14
+    if n_v3_and_below_topics < 0:
+        if n_v3_and_below_topics != -1:
+            raise _count_error(n_v3_and_below_topics, 0)
         raise _null_error("V3AndBelowTopics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n_v3_and_below_topics > len(buf) - pos:
+        raise _count_error(n_v3_and_below_topics, len(buf) - pos)
     else:
         v3: list[AddPartitionsToTxnTopic] = []
         ap3 = v3.append
-        for _ in range(n3):
+        for _ in range(n_v3_and_below_topics):
             e3, pos = _d_AddPartitionsToTxnTopic_0(buf, pos)
             ap3(e3)
         o.v3_and_below_topics = v3

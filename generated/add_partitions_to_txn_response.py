@@ -38,6 +38,7 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ii = _struct.Struct(">ii")
 
 
 class AddPartitionsToTxnPartitionResult(_Struct):
@@ -476,20 +477,18 @@ def _d_AddPartitionsToTxnResponse_0(
 ) -> tuple[AddPartitionsToTxnResponse, int]:
     """Decode AddPartitionsToTxnResponse at versions 0, 1, 2."""
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_results_by_topic_v3_and_below = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_results_by_topic_v3_and_below < 0:
+        if n_results_by_topic_v3_and_below != -1:
+            raise _count_error(n_results_by_topic_v3_and_below, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_results_by_topic_v3_and_below > len(buf) - pos:
+        raise _count_error(n_results_by_topic_v3_and_below, len(buf) - pos)
     else:
         v2: list[AddPartitionsToTxnTopicResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_results_by_topic_v3_and_below):
             e2, pos = _d_AddPartitionsToTxnTopicResult_0(buf, pos)
             ap2(e2)
         o.results_by_topic_v3_and_below = v2

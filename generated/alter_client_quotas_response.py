@@ -41,6 +41,7 @@ __all__ = [
 
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class EntityData(_Struct):
@@ -349,20 +350,18 @@ def _d_AlterClientQuotasResponse_0(
 ) -> tuple[AlterClientQuotasResponse, int]:
     """Decode AlterClientQuotasResponse at version 0."""
     o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_entries = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_entries < 0:
+        if n_entries != -1:
+            raise _count_error(n_entries, 0)
         raise _null_error("Entries")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_entries > len(buf) - pos:
+        raise _count_error(n_entries, len(buf) - pos)
     else:
         v2: list[EntryData] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_entries):
             e2, pos = _d_EntryData_0(buf, pos)
             ap2(e2)
         o.entries = v2

@@ -41,6 +41,7 @@ __all__ = [
 _S_b = _struct.Struct(">b")
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class AlterConfigsResourceResponse(_Struct):
@@ -243,20 +244,18 @@ def _e_AlterConfigsResourceResponse_2(o: AlterConfigsResourceResponse, out: list
 def _d_AlterConfigsResponse_0(buf: memoryview, pos: int) -> tuple[AlterConfigsResponse, int]:
     """Decode AlterConfigsResponse at versions 0, 1."""
     o = AlterConfigsResponse.__new__(AlterConfigsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_responses = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_responses < 0:
+        if n_responses != -1:
+            raise _count_error(n_responses, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_responses > len(buf) - pos:
+        raise _count_error(n_responses, len(buf) - pos)
     else:
         v2: list[AlterConfigsResourceResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_responses):
             e2, pos = _d_AlterConfigsResourceResponse_0(buf, pos)
             ap2(e2)
         o.responses = v2

@@ -37,6 +37,7 @@ __all__ = [
 _S_h = _struct.Struct(">h")
 _S_hh = _struct.Struct(">hh")
 _S_hhh = _struct.Struct(">hhh")
+_S_hi = _struct.Struct(">hi")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 _S_q = _struct.Struct(">q")
@@ -449,20 +450,18 @@ def _e_FinalizedFeatureKey_3(o: FinalizedFeatureKey, out: list[_Buffer]) -> None
 def _d_ApiVersionsResponse_0(buf: memoryview, pos: int) -> tuple[ApiVersionsResponse, int]:
     """Decode ApiVersionsResponse at version 0."""
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, n_api_keys = _S_hi.unpack_from(buf, pos)
+    pos += 6
+    if n_api_keys < 0:
+        if n_api_keys != -1:
+            raise _count_error(n_api_keys, 0)
         raise _null_error("ApiKeys")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_api_keys > len(buf) - pos:
+        raise _count_error(n_api_keys, len(buf) - pos)
     else:
         v2: list[ApiVersion] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_api_keys):
             e2, pos = _d_ApiVersion_0(buf, pos)
             ap2(e2)
         o.api_keys = v2
@@ -491,20 +490,18 @@ def _e_ApiVersionsResponse_0(o: ApiVersionsResponse, out: list[_Buffer]) -> None
 def _d_ApiVersionsResponse_1(buf: memoryview, pos: int) -> tuple[ApiVersionsResponse, int]:
     """Decode ApiVersionsResponse at versions 1, 2."""
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, n_api_keys = _S_hi.unpack_from(buf, pos)
+    pos += 6
+    if n_api_keys < 0:
+        if n_api_keys != -1:
+            raise _count_error(n_api_keys, 0)
         raise _null_error("ApiKeys")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_api_keys > len(buf) - pos:
+        raise _count_error(n_api_keys, len(buf) - pos)
     else:
         v2: list[ApiVersion] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_api_keys):
             e2, pos = _d_ApiVersion_0(buf, pos)
             ap2(e2)
         o.api_keys = v2

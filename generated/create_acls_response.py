@@ -36,6 +36,7 @@ __all__ = [
 
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class AclCreationResult(_Struct):
@@ -183,20 +184,18 @@ def _e_AclCreationResult_2(o: AclCreationResult, out: list[_Buffer]) -> None:
 def _d_CreateAclsResponse_1(buf: memoryview, pos: int) -> tuple[CreateAclsResponse, int]:
     """Decode CreateAclsResponse at version 1."""
     o = CreateAclsResponse.__new__(CreateAclsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_results < 0:
+        if n_results != -1:
+            raise _count_error(n_results, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_results > len(buf) - pos:
+        raise _count_error(n_results, len(buf) - pos)
     else:
         v2: list[AclCreationResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_results):
             e2, pos = _d_AclCreationResult_1(buf, pos)
             ap2(e2)
         o.results = v2

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 _S_io = _struct.Struct(">i?")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -270,20 +271,18 @@ def _d_CreatePartitionsTopic_0(buf: memoryview, pos: int) -> tuple[CreatePartiti
     """Decode CreatePartitionsTopic at versions 0, 1."""
     o = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
     o.name, pos = _read_str(buf, pos)
-    o.count = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    o.count, n_assignments = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_assignments < 0:
+        if n_assignments != -1:
+            raise _count_error(n_assignments, 0)
         o.assignments = None
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n_assignments > len(buf) - pos:
+        raise _count_error(n_assignments, len(buf) - pos)
     else:
         v3: list[CreatePartitionsAssignment] = []
         ap3 = v3.append
-        for _ in range(n3):
+        for _ in range(n_assignments):
             e3, pos = _d_CreatePartitionsAssignment_0(buf, pos)
             ap3(e3)
         o.assignments = v3

@@ -40,6 +40,7 @@ __all__ = [
 
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class CreatePartitionsTopicResult(_Struct):
@@ -206,20 +207,18 @@ def _d_CreatePartitionsResponse_0(
 ) -> tuple[CreatePartitionsResponse, int]:
     """Decode CreatePartitionsResponse at versions 0, 1."""
     o = CreatePartitionsResponse.__new__(CreatePartitionsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_results < 0:
+        if n_results != -1:
+            raise _count_error(n_results, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_results > len(buf) - pos:
+        raise _count_error(n_results, len(buf) - pos)
     else:
         v2: list[CreatePartitionsTopicResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_results):
             e2, pos = _d_CreatePartitionsTopicResult_0(buf, pos)
             ap2(e2)
         o.results = v2

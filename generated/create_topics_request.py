@@ -43,6 +43,8 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihi = _struct.Struct(">ihi")
+_S_ii = _struct.Struct(">ii")
 _S_io = _struct.Struct(">i?")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -313,17 +315,15 @@ def _d_CreatableReplicaAssignment_2(
 ) -> tuple[CreatableReplicaAssignment, int]:
     """Decode CreatableReplicaAssignment at versions 2, 3, 4."""
     o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-    o.partition_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.partition_index, n_broker_ids = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_broker_ids < 0:
+        if n_broker_ids != -1:
+            raise _count_error(n_broker_ids, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.broker_ids = [*_A_Ni[n_broker_ids].unpack_from(buf, pos)]
+        pos += 4 * n_broker_ids
     o._unknown_tags = None
     return o, pos
 
@@ -427,20 +427,18 @@ def _d_CreatableTopic_2(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
     """Decode CreatableTopic at versions 2, 3, 4."""
     o = CreatableTopic.__new__(CreatableTopic)
     o.name, pos = _read_str(buf, pos)
-    o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    n3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    o.num_partitions, o.replication_factor, n_assignments = _S_ihi.unpack_from(buf, pos)
+    pos += 10
+    if n_assignments < 0:
+        if n_assignments != -1:
+            raise _count_error(n_assignments, 0)
         raise _null_error("Assignments")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n_assignments > len(buf) - pos:
+        raise _count_error(n_assignments, len(buf) - pos)
     else:
         v3: list[CreatableReplicaAssignment] = []
         ap3 = v3.append
-        for _ in range(n3):
+        for _ in range(n_assignments):
             e3, pos = _d_CreatableReplicaAssignment_2(buf, pos)
             ap3(e3)
         o.assignments = v3

@@ -45,6 +45,7 @@ __all__ = [
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ii = _struct.Struct(">ii")
 _S_obo = _struct.Struct(">?b?")
 
 
@@ -521,20 +522,18 @@ def _e_CreatableTopicResult_7(o: CreatableTopicResult, out: list[_Buffer]) -> No
 def _d_CreateTopicsResponse_2(buf: memoryview, pos: int) -> tuple[CreateTopicsResponse, int]:
     """Decode CreateTopicsResponse at versions 2, 3, 4."""
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[CreatableTopicResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_CreatableTopicResult_2(buf, pos)
             ap2(e2)
         o.topics = v2

@@ -43,6 +43,7 @@ _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class DeleteAclsMatchingAcl(_Struct):
@@ -474,20 +475,18 @@ def _e_DeleteAclsFilterResult_2(o: DeleteAclsFilterResult, out: list[_Buffer]) -
 def _d_DeleteAclsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteAclsResponse, int]:
     """Decode DeleteAclsResponse at version 1."""
     o = DeleteAclsResponse.__new__(DeleteAclsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_filter_results = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_filter_results < 0:
+        if n_filter_results != -1:
+            raise _count_error(n_filter_results, 0)
         raise _null_error("FilterResults")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_filter_results > len(buf) - pos:
+        raise _count_error(n_filter_results, len(buf) - pos)
     else:
         v2: list[DeleteAclsFilterResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_filter_results):
             e2, pos = _d_DeleteAclsFilterResult_1(buf, pos)
             ap2(e2)
         o.filter_results = v2

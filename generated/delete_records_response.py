@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 _S_iqh = _struct.Struct(">iqh")
 
 
@@ -333,20 +334,18 @@ def _e_DeleteRecordsTopicResult_2(o: DeleteRecordsTopicResult, out: list[_Buffer
 def _d_DeleteRecordsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsResponse, int]:
     """Decode DeleteRecordsResponse at versions 0, 1."""
     o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[DeleteRecordsTopicResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_DeleteRecordsTopicResult_0(buf, pos)
             ap2(e2)
         o.topics = v2

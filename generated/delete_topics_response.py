@@ -41,6 +41,7 @@ __all__ = [
 
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class DeletableTopicResult(_Struct):
@@ -280,20 +281,18 @@ def _e_DeletableTopicResult_6(o: DeletableTopicResult, out: list[_Buffer]) -> No
 def _d_DeleteTopicsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsResponse, int]:
     """Decode DeleteTopicsResponse at versions 1, 2, 3."""
     o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_responses = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_responses < 0:
+        if n_responses != -1:
+            raise _count_error(n_responses, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_responses > len(buf) - pos:
+        raise _count_error(n_responses, len(buf) - pos)
     else:
         v2: list[DeletableTopicResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_responses):
             e2, pos = _d_DeletableTopicResult_1(buf, pos)
             ap2(e2)
         o.responses = v2

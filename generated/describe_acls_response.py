@@ -41,6 +41,7 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_bi = _struct.Struct(">bi")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 
@@ -333,20 +334,18 @@ def _d_DescribeAclsResource_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    o.pattern_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.pattern_type, n_acls = _S_bi.unpack_from(buf, pos)
+    pos += 5
+    if n_acls < 0:
+        if n_acls != -1:
+            raise _count_error(n_acls, 0)
         raise _null_error("Acls")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_acls > len(buf) - pos:
+        raise _count_error(n_acls, len(buf) - pos)
     else:
         v4: list[AclDescription] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_acls):
             e4, pos = _d_AclDescription_1(buf, pos)
             ap4(e4)
         o.acls = v4

@@ -43,7 +43,9 @@ __all__ = [
 _S_b = _struct.Struct(">b")
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 _S_obo = _struct.Struct(">?b?")
+_S_oboi = _struct.Struct(">?b?i")
 
 
 class DescribeConfigsSynonym(_Struct):
@@ -418,20 +420,18 @@ def _d_DescribeConfigsResourceResult_1(
     o = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
     o.name, pos = _read_str(buf, pos)
     o.value, pos = _read_nstr(buf, pos)
-    o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
-    pos += 3
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.read_only, o.config_source, o.is_sensitive, n_synonyms = _S_oboi.unpack_from(buf, pos)
+    pos += 7
+    if n_synonyms < 0:
+        if n_synonyms != -1:
+            raise _count_error(n_synonyms, 0)
         raise _null_error("Synonyms")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_synonyms > len(buf) - pos:
+        raise _count_error(n_synonyms, len(buf) - pos)
     else:
         v4: list[DescribeConfigsSynonym] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_synonyms):
             e4, pos = _d_DescribeConfigsSynonym_1(buf, pos)
             ap4(e4)
         o.synonyms = v4
@@ -465,20 +465,18 @@ def _d_DescribeConfigsResourceResult_3(
     o = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
     o.name, pos = _read_str(buf, pos)
     o.value, pos = _read_nstr(buf, pos)
-    o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
-    pos += 3
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.read_only, o.config_source, o.is_sensitive, n_synonyms = _S_oboi.unpack_from(buf, pos)
+    pos += 7
+    if n_synonyms < 0:
+        if n_synonyms != -1:
+            raise _count_error(n_synonyms, 0)
         raise _null_error("Synonyms")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_synonyms > len(buf) - pos:
+        raise _count_error(n_synonyms, len(buf) - pos)
     else:
         v4: list[DescribeConfigsSynonym] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_synonyms):
             e4, pos = _d_DescribeConfigsSynonym_1(buf, pos)
             ap4(e4)
         o.synonyms = v4
@@ -717,20 +715,18 @@ def _e_DescribeConfigsResult_4(o: DescribeConfigsResult, out: list[_Buffer]) -> 
 def _d_DescribeConfigsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsResponse, int]:
     """Decode DescribeConfigsResponse at versions 1, 2."""
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_results < 0:
+        if n_results != -1:
+            raise _count_error(n_results, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_results > len(buf) - pos:
+        raise _count_error(n_results, len(buf) - pos)
     else:
         v2: list[DescribeConfigsResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_results):
             e2, pos = _d_DescribeConfigsResult_1(buf, pos)
             ap2(e2)
         o.results = v2
@@ -754,20 +750,18 @@ def _e_DescribeConfigsResponse_1(o: DescribeConfigsResponse, out: list[_Buffer])
 def _d_DescribeConfigsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeConfigsResponse, int]:
     """Decode DescribeConfigsResponse at version 3."""
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_results < 0:
+        if n_results != -1:
+            raise _count_error(n_results, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_results > len(buf) - pos:
+        raise _count_error(n_results, len(buf) - pos)
     else:
         v2: list[DescribeConfigsResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_results):
             e2, pos = _d_DescribeConfigsResult_3(buf, pos)
             ap2(e2)
         o.results = v2

@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hi = _struct.Struct(">hi")
 _S_i = _struct.Struct(">i")
 _S_qqq = _struct.Struct(">qqq")
 
@@ -578,20 +579,18 @@ def _d_DescribeDelegationTokenResponse_1(
 ) -> tuple[DescribeDelegationTokenResponse, int]:
     """Decode DescribeDelegationTokenResponse at version 1."""
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, n_tokens = _S_hi.unpack_from(buf, pos)
+    pos += 6
+    if n_tokens < 0:
+        if n_tokens != -1:
+            raise _count_error(n_tokens, 0)
         raise _null_error("Tokens")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_tokens > len(buf) - pos:
+        raise _count_error(n_tokens, len(buf) - pos)
     else:
         v2: list[DescribedDelegationToken] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_tokens):
             e2, pos = _d_DescribedDelegationToken_1(buf, pos)
             ap2(e2)
         o.tokens = v2

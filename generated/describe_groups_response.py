@@ -45,6 +45,7 @@ __all__ = [
 
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class DescribedGroupMember(_Struct):
@@ -750,20 +751,18 @@ def _e_DescribeGroupsResponse_0(o: DescribeGroupsResponse, out: list[_Buffer]) -
 def _d_DescribeGroupsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at versions 1, 2."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_groups = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_groups < 0:
+        if n_groups != -1:
+            raise _count_error(n_groups, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_groups > len(buf) - pos:
+        raise _count_error(n_groups, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_groups):
             e2, pos = _d_DescribedGroup_0(buf, pos)
             ap2(e2)
         o.groups = v2
@@ -787,20 +786,18 @@ def _e_DescribeGroupsResponse_1(o: DescribeGroupsResponse, out: list[_Buffer]) -
 def _d_DescribeGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 3."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_groups = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_groups < 0:
+        if n_groups != -1:
+            raise _count_error(n_groups, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_groups > len(buf) - pos:
+        raise _count_error(n_groups, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_groups):
             e2, pos = _d_DescribedGroup_3(buf, pos)
             ap2(e2)
         o.groups = v2
@@ -824,20 +821,18 @@ def _e_DescribeGroupsResponse_3(o: DescribeGroupsResponse, out: list[_Buffer]) -
 def _d_DescribeGroupsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 4."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_groups = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_groups < 0:
+        if n_groups != -1:
+            raise _count_error(n_groups, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_groups > len(buf) - pos:
+        raise _count_error(n_groups, len(buf) - pos)
     else:
         v2: list[DescribedGroup] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_groups):
             e2, pos = _d_DescribedGroup_4(buf, pos)
             ap2(e2)
         o.groups = v2

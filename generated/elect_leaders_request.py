@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_bi = _struct.Struct(">bi")
 _S_i = _struct.Struct(">i")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -274,20 +275,18 @@ def _e_ElectLeadersRequest_0(o: ElectLeadersRequest, out: list[_Buffer]) -> None
 def _d_ElectLeadersRequest_1(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 1."""
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
-    o.election_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.election_type, n_topic_partitions = _S_bi.unpack_from(buf, pos)
+    pos += 5
+    if n_topic_partitions < 0:
+        if n_topic_partitions != -1:
+            raise _count_error(n_topic_partitions, 0)
         o.topic_partitions = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topic_partitions > len(buf) - pos:
+        raise _count_error(n_topic_partitions, len(buf) - pos)
     else:
         v2: list[TopicPartitions] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topic_partitions):
             e2, pos = _d_TopicPartitions_0(buf, pos)
             ap2(e2)
         o.topic_partitions = v2

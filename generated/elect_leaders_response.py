@@ -41,6 +41,8 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihi = _struct.Struct(">ihi")
+_S_ii = _struct.Struct(">ii")
 
 
 class PartitionResult(_Struct):
@@ -346,20 +348,18 @@ def _e_ReplicaElectionResult_2(o: ReplicaElectionResult, out: list[_Buffer]) -> 
 def _d_ElectLeadersResponse_0(buf: memoryview, pos: int) -> tuple[ElectLeadersResponse, int]:
     """Decode ElectLeadersResponse at version 0."""
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_replica_election_results = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_replica_election_results < 0:
+        if n_replica_election_results != -1:
+            raise _count_error(n_replica_election_results, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_replica_election_results > len(buf) - pos:
+        raise _count_error(n_replica_election_results, len(buf) - pos)
     else:
         v2: list[ReplicaElectionResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_replica_election_results):
             e2, pos = _d_ReplicaElectionResult_0(buf, pos)
             ap2(e2)
         o.replica_election_results = v2
@@ -386,20 +386,18 @@ def _e_ElectLeadersResponse_0(o: ElectLeadersResponse, out: list[_Buffer]) -> No
 def _d_ElectLeadersResponse_1(buf: memoryview, pos: int) -> tuple[ElectLeadersResponse, int]:
     """Decode ElectLeadersResponse at version 1."""
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
-    o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, o.error_code, n_replica_election_results = _S_ihi.unpack_from(buf, pos)
+    pos += 10
+    if n_replica_election_results < 0:
+        if n_replica_election_results != -1:
+            raise _count_error(n_replica_election_results, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_replica_election_results > len(buf) - pos:
+        raise _count_error(n_replica_election_results, len(buf) - pos)
     else:
         v2: list[ReplicaElectionResult] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_replica_election_results):
             e2, pos = _d_ReplicaElectionResult_0(buf, pos)
             ap2(e2)
         o.replica_election_results = v2

@@ -48,6 +48,7 @@ __all__ = [
 _S_H = _struct.Struct(">H")
 _S_i = _struct.Struct(">i")
 _S_iii = _struct.Struct(">iii")
+_S_iiii = _struct.Struct(">iiii")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
 
@@ -397,17 +398,17 @@ def _e_ReplicaInfo_1(o: ReplicaInfo, out: list[_Buffer]) -> None:
 def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
     o = PartitionData.__new__(PartitionData)
-    o.partition_index, o.leader_id, o.leader_epoch = _S_iii.unpack_from(buf, pos)
-    pos += 12
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.partition_index, o.leader_id, o.leader_epoch, n_preferred_successors = _S_iiii.unpack_from(
+        buf, pos
+    )
+    pos += 16
+    if n_preferred_successors < 0:
+        if n_preferred_successors != -1:
+            raise _count_error(n_preferred_successors, 0)
         raise _null_error("PreferredSuccessors")
     else:
-        o.preferred_successors = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.preferred_successors = [*_A_Ni[n_preferred_successors].unpack_from(buf, pos)]
+        pos += 4 * n_preferred_successors
     o.preferred_candidates = []
     o._unknown_tags = None
     return o, pos

@@ -38,6 +38,7 @@ __all__ = [
 
 _S_H = _struct.Struct(">H")
 _S_h = _struct.Struct(">h")
+_S_hi = _struct.Struct(">hi")
 _S_i = _struct.Struct(">i")
 _S_ihii = _struct.Struct(">ihii")
 
@@ -422,20 +423,18 @@ def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
 def _d_EndQuorumEpochResponse_0(buf: memoryview, pos: int) -> tuple[EndQuorumEpochResponse, int]:
     """Decode EndQuorumEpochResponse at version 0."""
     o = EndQuorumEpochResponse.__new__(EndQuorumEpochResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, n_topics = _S_hi.unpack_from(buf, pos)
+    pos += 6
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[TopicData] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_TopicData_0(buf, pos)
             ap2(e2)
         o.topics = v2

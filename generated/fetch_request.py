@@ -46,7 +46,9 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 _S_iiibii = _struct.Struct(">iiibii")
 _S_iiiib = _struct.Struct(">iiiib")
+_S_iiiibi = _struct.Struct(">iiiibi")
 _S_iiiibii = _struct.Struct(">iiiibii")
+_S_iiiibiii = _struct.Struct(">iiiibiii")
 _S_iiqiqi = _struct.Struct(">iiqiqi")
 _S_iiqqi = _struct.Struct(">iiqqi")
 _S_iq = _struct.Struct(">iq")
@@ -1246,22 +1248,20 @@ def _e_ForgottenTopic_13(o: ForgottenTopic, out: list[_Buffer]) -> None:
 def _d_FetchRequest_4(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at version 4."""
     o = FetchRequest.__new__(FetchRequest)
-    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level = _S_iiiib.unpack_from(
-        buf, pos
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics = (
+        _S_iiiibi.unpack_from(buf, pos)
     )
-    pos += 17
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    pos += 21
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_FetchTopic_4(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -1295,22 +1295,20 @@ def _e_FetchRequest_4(o: FetchRequest, out: list[_Buffer]) -> None:
 def _d_FetchRequest_5(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at versions 5, 6."""
     o = FetchRequest.__new__(FetchRequest)
-    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level = _S_iiiib.unpack_from(
-        buf, pos
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics = (
+        _S_iiiibi.unpack_from(buf, pos)
     )
-    pos += 17
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    pos += 21
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_FetchTopic_5(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -1352,20 +1350,19 @@ def _d_FetchRequest_7(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-    ) = _S_iiiibii.unpack_from(buf, pos)
-    pos += 25
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n_topics,
+    ) = _S_iiiibiii.unpack_from(buf, pos)
+    pos += 29
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_FetchTopic_5(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -1434,20 +1431,19 @@ def _d_FetchRequest_9(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-    ) = _S_iiiibii.unpack_from(buf, pos)
-    pos += 25
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n_topics,
+    ) = _S_iiiibiii.unpack_from(buf, pos)
+    pos += 29
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_FetchTopic_9(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -1516,20 +1512,19 @@ def _d_FetchRequest_11(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-    ) = _S_iiiibii.unpack_from(buf, pos)
-    pos += 25
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n_topics,
+    ) = _S_iiiibiii.unpack_from(buf, pos)
+    pos += 29
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[FetchTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_FetchTopic_9(buf, pos)
             ap2(e2)
         o.topics = v2

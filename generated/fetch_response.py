@@ -51,8 +51,11 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_ihi = _struct.Struct(">ihi")
+_S_ihii = _struct.Struct(">ihii")
 _S_ihqq = _struct.Struct(">ihqq")
+_S_ihqqi = _struct.Struct(">ihqqi")
 _S_ihqqq = _struct.Struct(">ihqqq")
+_S_ihqqqi = _struct.Struct(">ihqqqi")
 _S_ii = _struct.Struct(">ii")
 _S_iq = _struct.Struct(">iq")
 _S_qi = _struct.Struct(">qi")
@@ -738,22 +741,24 @@ def _e_AbortedTransaction_12(o: AbortedTransaction, out: list[_Buffer]) -> None:
 def _d_PartitionData_4(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 4."""
     o = PartitionData.__new__(PartitionData)
-    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset = _S_ihqq.unpack_from(
-        buf, pos
-    )
-    pos += 22
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    (
+        o.partition_index,
+        o.error_code,
+        o.high_watermark,
+        o.last_stable_offset,
+        n_aborted_transactions,
+    ) = _S_ihqqi.unpack_from(buf, pos)
+    pos += 26
+    if n_aborted_transactions < 0:
+        if n_aborted_transactions != -1:
+            raise _count_error(n_aborted_transactions, 0)
         o.aborted_transactions = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_aborted_transactions > len(buf) - pos:
+        raise _count_error(n_aborted_transactions, len(buf) - pos)
     else:
         v2: list[AbortedTransaction] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_aborted_transactions):
             e2, pos = _d_AbortedTransaction_4(buf, pos)
             ap2(e2)
         o.aborted_transactions = v2
@@ -792,22 +797,25 @@ def _e_PartitionData_4(o: PartitionData, out: list[_Buffer]) -> None:
 def _d_PartitionData_5(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 5, 6, 7, 8, 9, 10."""
     o = PartitionData.__new__(PartitionData)
-    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset = (
-        _S_ihqqq.unpack_from(buf, pos)
-    )
-    pos += 30
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    (
+        o.partition_index,
+        o.error_code,
+        o.high_watermark,
+        o.last_stable_offset,
+        o.log_start_offset,
+        n_aborted_transactions,
+    ) = _S_ihqqqi.unpack_from(buf, pos)
+    pos += 34
+    if n_aborted_transactions < 0:
+        if n_aborted_transactions != -1:
+            raise _count_error(n_aborted_transactions, 0)
         o.aborted_transactions = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_aborted_transactions > len(buf) - pos:
+        raise _count_error(n_aborted_transactions, len(buf) - pos)
     else:
         v2: list[AbortedTransaction] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_aborted_transactions):
             e2, pos = _d_AbortedTransaction_4(buf, pos)
             ap2(e2)
         o.aborted_transactions = v2
@@ -853,22 +861,25 @@ def _e_PartitionData_5(o: PartitionData, out: list[_Buffer]) -> None:
 def _d_PartitionData_11(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 11."""
     o = PartitionData.__new__(PartitionData)
-    o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset = (
-        _S_ihqqq.unpack_from(buf, pos)
-    )
-    pos += 30
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    (
+        o.partition_index,
+        o.error_code,
+        o.high_watermark,
+        o.last_stable_offset,
+        o.log_start_offset,
+        n_aborted_transactions,
+    ) = _S_ihqqqi.unpack_from(buf, pos)
+    pos += 34
+    if n_aborted_transactions < 0:
+        if n_aborted_transactions != -1:
+            raise _count_error(n_aborted_transactions, 0)
         o.aborted_transactions = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_aborted_transactions > len(buf) - pos:
+        raise _count_error(n_aborted_transactions, len(buf) - pos)
     else:
         v2: list[AbortedTransaction] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_aborted_transactions):
             e2, pos = _d_AbortedTransaction_4(buf, pos)
             ap2(e2)
         o.aborted_transactions = v2
@@ -1241,20 +1252,18 @@ def _e_NodeEndpoint_16(o: NodeEndpoint, out: list[_Buffer]) -> None:
 def _d_FetchResponse_4(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at version 4."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_responses = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_responses < 0:
+        if n_responses != -1:
+            raise _count_error(n_responses, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_responses > len(buf) - pos:
+        raise _count_error(n_responses, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_responses):
             e2, pos = _d_FetchableTopicResponse_4(buf, pos)
             ap2(e2)
         o.responses = v2
@@ -1285,20 +1294,18 @@ def _e_FetchResponse_4(o: FetchResponse, out: list[_Buffer]) -> None:
 def _d_FetchResponse_5(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 5, 6."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_responses = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_responses < 0:
+        if n_responses != -1:
+            raise _count_error(n_responses, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_responses > len(buf) - pos:
+        raise _count_error(n_responses, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_responses):
             e2, pos = _d_FetchableTopicResponse_5(buf, pos)
             ap2(e2)
         o.responses = v2
@@ -1329,20 +1336,18 @@ def _e_FetchResponse_5(o: FetchResponse, out: list[_Buffer]) -> None:
 def _d_FetchResponse_7(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 7, 8, 9, 10."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
-    pos += 10
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, o.error_code, o.session_id, n_responses = _S_ihii.unpack_from(buf, pos)
+    pos += 14
+    if n_responses < 0:
+        if n_responses != -1:
+            raise _count_error(n_responses, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_responses > len(buf) - pos:
+        raise _count_error(n_responses, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_responses):
             e2, pos = _d_FetchableTopicResponse_5(buf, pos)
             ap2(e2)
         o.responses = v2
@@ -1369,20 +1374,18 @@ def _e_FetchResponse_7(o: FetchResponse, out: list[_Buffer]) -> None:
 def _d_FetchResponse_11(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at version 11."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
-    pos += 10
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, o.error_code, o.session_id, n_responses = _S_ihii.unpack_from(buf, pos)
+    pos += 14
+    if n_responses < 0:
+        if n_responses != -1:
+            raise _count_error(n_responses, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_responses > len(buf) - pos:
+        raise _count_error(n_responses, len(buf) - pos)
     else:
         v2: list[FetchableTopicResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_responses):
             e2, pos = _d_FetchableTopicResponse_11(buf, pos)
             ap2(e2)
         o.responses = v2

@@ -41,6 +41,7 @@ __all__ = [
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihi = _struct.Struct(">ihi")
 
 
 class MemberResponse(_Struct):
@@ -249,20 +250,18 @@ def _e_LeaveGroupResponse_1(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
 def _d_LeaveGroupResponse_3(buf: memoryview, pos: int) -> tuple[LeaveGroupResponse, int]:
     """Decode LeaveGroupResponse at version 3."""
     o = LeaveGroupResponse.__new__(LeaveGroupResponse)
-    o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, o.error_code, n_members = _S_ihi.unpack_from(buf, pos)
+    pos += 10
+    if n_members < 0:
+        if n_members != -1:
+            raise _count_error(n_members, 0)
         raise _null_error("Members")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_members > len(buf) - pos:
+        raise _count_error(n_members, len(buf) - pos)
     else:
         v2: list[MemberResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_members):
             e2, pos = _d_MemberResponse_3(buf, pos)
             ap2(e2)
         o.members = v2

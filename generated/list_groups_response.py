@@ -35,8 +35,10 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hi = _struct.Struct(">hi")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihi = _struct.Struct(">ihi")
 
 
 class ListedGroup(_Struct):
@@ -279,20 +281,18 @@ def _e_ListedGroup_5(o: ListedGroup, out: list[_Buffer]) -> None:
 def _d_ListGroupsResponse_0(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at version 0."""
     o = ListGroupsResponse.__new__(ListGroupsResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, n_groups = _S_hi.unpack_from(buf, pos)
+    pos += 6
+    if n_groups < 0:
+        if n_groups != -1:
+            raise _count_error(n_groups, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_groups > len(buf) - pos:
+        raise _count_error(n_groups, len(buf) - pos)
     else:
         v2: list[ListedGroup] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_groups):
             e2, pos = _d_ListedGroup_0(buf, pos)
             ap2(e2)
         o.groups = v2
@@ -317,20 +317,18 @@ def _e_ListGroupsResponse_0(o: ListGroupsResponse, out: list[_Buffer]) -> None:
 def _d_ListGroupsResponse_1(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at versions 1, 2."""
     o = ListGroupsResponse.__new__(ListGroupsResponse)
-    o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, o.error_code, n_groups = _S_ihi.unpack_from(buf, pos)
+    pos += 10
+    if n_groups < 0:
+        if n_groups != -1:
+            raise _count_error(n_groups, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_groups > len(buf) - pos:
+        raise _count_error(n_groups, len(buf) - pos)
     else:
         v2: list[ListedGroup] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_groups):
             e2, pos = _d_ListedGroup_0(buf, pos)
             ap2(e2)
         o.groups = v2

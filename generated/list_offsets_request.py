@@ -37,6 +37,8 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_ib = _struct.Struct(">ib")
+_S_ibi = _struct.Struct(">ibi")
+_S_ii = _struct.Struct(">ii")
 _S_iiq = _struct.Struct(">iiq")
 _S_iq = _struct.Struct(">iq")
 
@@ -396,20 +398,18 @@ def _e_ListOffsetsTopic_6(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
 def _d_ListOffsetsRequest_1(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at version 1."""
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.replica_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_ListOffsetsTopic_1(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -437,20 +437,18 @@ def _e_ListOffsetsRequest_1(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
 def _d_ListOffsetsRequest_2(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 2, 3."""
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
-    pos += 5
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.replica_id, o.isolation_level, n_topics = _S_ibi.unpack_from(buf, pos)
+    pos += 9
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_ListOffsetsTopic_1(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -475,20 +473,18 @@ def _e_ListOffsetsRequest_2(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
 def _d_ListOffsetsRequest_4(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 4, 5."""
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
-    pos += 5
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.replica_id, o.isolation_level, n_topics = _S_ibi.unpack_from(buf, pos)
+    pos += 9
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_ListOffsetsTopic_4(buf, pos)
             ap2(e2)
         o.topics = v2

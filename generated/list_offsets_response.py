@@ -38,6 +38,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 _S_ihqq = _struct.Struct(">ihqq")
 _S_ihqqi = _struct.Struct(">ihqqi")
+_S_ii = _struct.Struct(">ii")
 
 
 class ListOffsetsPartitionResponse(_Struct):
@@ -451,20 +452,18 @@ def _e_ListOffsetsResponse_1(o: ListOffsetsResponse, out: list[_Buffer]) -> None
 def _d_ListOffsetsResponse_2(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at versions 2, 3."""
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopicResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_ListOffsetsTopicResponse_1(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -488,20 +487,18 @@ def _e_ListOffsetsResponse_2(o: ListOffsetsResponse, out: list[_Buffer]) -> None
 def _d_ListOffsetsResponse_4(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at versions 4, 5."""
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[ListOffsetsTopicResponse] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_ListOffsetsTopicResponse_4(buf, pos)
             ap2(e2)
         o.topics = v2

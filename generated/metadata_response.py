@@ -47,8 +47,11 @@ __all__ = [
 _S_h = _struct.Struct(">h")
 _S_hii = _struct.Struct(">hii")
 _S_hiii = _struct.Struct(">hiii")
+_S_hiiii = _struct.Struct(">hiiii")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 _S_o = _struct.Struct(">?")
+_S_oi = _struct.Struct(">?i")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
 
@@ -550,17 +553,15 @@ def _d_MetadataResponsePartition_0(
 ) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 0, 1, 2, 3, 4."""
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id = _S_hii.unpack_from(buf, pos)
-    pos += 10
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, o.partition_index, o.leader_id, n_replica_nodes = _S_hiii.unpack_from(buf, pos)
+    pos += 14
+    if n_replica_nodes < 0:
+        if n_replica_nodes != -1:
+            raise _count_error(n_replica_nodes, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.replica_nodes = [*_A_Ni[n_replica_nodes].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes
     n3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if n3 < 0:
@@ -597,17 +598,15 @@ def _d_MetadataResponsePartition_5(
 ) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 5, 6."""
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id = _S_hii.unpack_from(buf, pos)
-    pos += 10
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, o.partition_index, o.leader_id, n_replica_nodes = _S_hiii.unpack_from(buf, pos)
+    pos += 14
+    if n_replica_nodes < 0:
+        if n_replica_nodes != -1:
+            raise _count_error(n_replica_nodes, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.replica_nodes = [*_A_Ni[n_replica_nodes].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes
     n3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if n3 < 0:
@@ -657,17 +656,17 @@ def _d_MetadataResponsePartition_7(
 ) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 7, 8."""
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
-    pos += 14
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, o.partition_index, o.leader_id, o.leader_epoch, n_replica_nodes = (
+        _S_hiiii.unpack_from(buf, pos)
+    )
+    pos += 18
+    if n_replica_nodes < 0:
+        if n_replica_nodes != -1:
+            raise _count_error(n_replica_nodes, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.replica_nodes = [*_A_Ni[n_replica_nodes].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes
     n3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if n3 < 0:
@@ -843,20 +842,18 @@ def _d_MetadataResponseTopic_1(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    pos += 5
+    if n_partitions < 0:
+        if n_partitions != -1:
+            raise _count_error(n_partitions, 0)
         raise _null_error("Partitions")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_partitions > len(buf) - pos:
+        raise _count_error(n_partitions, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_partitions):
             e4, pos = _d_MetadataResponsePartition_0(buf, pos)
             ap4(e4)
         o.partitions = v4
@@ -889,20 +886,18 @@ def _d_MetadataResponseTopic_5(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    pos += 5
+    if n_partitions < 0:
+        if n_partitions != -1:
+            raise _count_error(n_partitions, 0)
         raise _null_error("Partitions")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_partitions > len(buf) - pos:
+        raise _count_error(n_partitions, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_partitions):
             e4, pos = _d_MetadataResponsePartition_5(buf, pos)
             ap4(e4)
         o.partitions = v4
@@ -935,20 +930,18 @@ def _d_MetadataResponseTopic_7(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    pos += 5
+    if n_partitions < 0:
+        if n_partitions != -1:
+            raise _count_error(n_partitions, 0)
         raise _null_error("Partitions")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_partitions > len(buf) - pos:
+        raise _count_error(n_partitions, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_partitions):
             e4, pos = _d_MetadataResponsePartition_7(buf, pos)
             ap4(e4)
         o.partitions = v4
@@ -981,20 +974,18 @@ def _d_MetadataResponseTopic_8(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal = _S_o.unpack_from(buf, pos)[0]
-    pos += 1
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    pos += 5
+    if n_partitions < 0:
+        if n_partitions != -1:
+            raise _count_error(n_partitions, 0)
         raise _null_error("Partitions")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_partitions > len(buf) - pos:
+        raise _count_error(n_partitions, len(buf) - pos)
     else:
         v4: list[MetadataResponsePartition] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_partitions):
             e4, pos = _d_MetadataResponsePartition_7(buf, pos)
             ap4(e4)
         o.partitions = v4
@@ -1278,20 +1269,18 @@ def _d_MetadataResponse_1(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             e1, pos = _d_MetadataResponseBroker_1(buf, pos)
             ap1(e1)
         o.brokers = v1
-    o.controller_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v3: list[MetadataResponseTopic] = []
         ap3 = v3.append
-        for _ in range(n3):
+        for _ in range(n_topics):
             e3, pos = _d_MetadataResponseTopic_1(buf, pos)
             ap3(e3)
         o.topics = v3
@@ -1344,20 +1333,18 @@ def _d_MetadataResponse_2(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             ap1(e1)
         o.brokers = v1
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v4: list[MetadataResponseTopic] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_topics):
             e4, pos = _d_MetadataResponseTopic_1(buf, pos)
             ap4(e4)
         o.topics = v4
@@ -1394,38 +1381,34 @@ def _e_MetadataResponse_2(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_3(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at versions 3, 4."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_brokers < 0:
+        if n_brokers != -1:
+            raise _count_error(n_brokers, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_brokers > len(buf) - pos:
+        raise _count_error(n_brokers, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_brokers):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
             ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
         ap5 = v5.append
-        for _ in range(n5):
+        for _ in range(n_topics):
             e5, pos = _d_MetadataResponseTopic_1(buf, pos)
             ap5(e5)
         o.topics = v5
@@ -1462,38 +1445,34 @@ def _e_MetadataResponse_3(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_5(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at versions 5, 6."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_brokers < 0:
+        if n_brokers != -1:
+            raise _count_error(n_brokers, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_brokers > len(buf) - pos:
+        raise _count_error(n_brokers, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_brokers):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
             ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
         ap5 = v5.append
-        for _ in range(n5):
+        for _ in range(n_topics):
             e5, pos = _d_MetadataResponseTopic_5(buf, pos)
             ap5(e5)
         o.topics = v5
@@ -1530,38 +1509,34 @@ def _e_MetadataResponse_5(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 7."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_brokers < 0:
+        if n_brokers != -1:
+            raise _count_error(n_brokers, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_brokers > len(buf) - pos:
+        raise _count_error(n_brokers, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_brokers):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
             ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
         ap5 = v5.append
-        for _ in range(n5):
+        for _ in range(n_topics):
             e5, pos = _d_MetadataResponseTopic_7(buf, pos)
             ap5(e5)
         o.topics = v5
@@ -1598,38 +1573,34 @@ def _e_MetadataResponse_7(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 8."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_brokers < 0:
+        if n_brokers != -1:
+            raise _count_error(n_brokers, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_brokers > len(buf) - pos:
+        raise _count_error(n_brokers, len(buf) - pos)
     else:
         v2: list[MetadataResponseBroker] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_brokers):
             e2, pos = _d_MetadataResponseBroker_1(buf, pos)
             ap2(e2)
         o.brokers = v2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v5: list[MetadataResponseTopic] = []
         ap5 = v5.append
-        for _ in range(n5):
+        for _ in range(n_topics):
             e5, pos = _d_MetadataResponseTopic_8(buf, pos)
             ap5(e5)
         o.topics = v5

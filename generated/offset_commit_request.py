@@ -46,6 +46,7 @@ _S_i = _struct.Struct(">i")
 _S_iq = _struct.Struct(">iq")
 _S_iqi = _struct.Struct(">iqi")
 _S_q = _struct.Struct(">q")
+_S_qi = _struct.Struct(">qi")
 
 
 class OffsetCommitRequestPartition(_Struct):
@@ -568,20 +569,18 @@ def _d_OffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    o.retention_time_ms = _S_q.unpack_from(buf, pos)[0]
-    pos += 8
-    n5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    o.retention_time_ms, n_topics = _S_qi.unpack_from(buf, pos)
+    pos += 12
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v5: list[OffsetCommitRequestTopic] = []
         ap5 = v5.append
-        for _ in range(n5):
+        for _ in range(n_topics):
             e5, pos = _d_OffsetCommitRequestTopic_2(buf, pos)
             ap5(e5)
         o.topics = v5

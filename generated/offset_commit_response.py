@@ -40,6 +40,7 @@ __all__ = [
 
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ii = _struct.Struct(">ii")
 
 
 class OffsetCommitResponsePartition(_Struct):
@@ -428,20 +429,18 @@ def _e_OffsetCommitResponse_2(o: OffsetCommitResponse, out: list[_Buffer]) -> No
 def _d_OffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at versions 3, 4, 5, 6, 7."""
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[OffsetCommitResponseTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_OffsetCommitResponseTopic_2(buf, pos)
             ap2(e2)
         o.topics = v2

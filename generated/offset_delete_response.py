@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _S_hi = _struct.Struct(">hi")
+_S_hii = _struct.Struct(">hii")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 
@@ -249,20 +250,18 @@ def _e_OffsetDeleteResponseTopic_0(o: OffsetDeleteResponseTopic, out: list[_Buff
 def _d_OffsetDeleteResponse_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteResponse, int]:
     """Decode OffsetDeleteResponse at version 0."""
     o = OffsetDeleteResponse.__new__(OffsetDeleteResponse)
-    o.error_code, o.throttle_time_ms = _S_hi.unpack_from(buf, pos)
-    pos += 6
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, o.throttle_time_ms, n_topics = _S_hii.unpack_from(buf, pos)
+    pos += 10
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[OffsetDeleteResponseTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_OffsetDeleteResponseTopic_0(buf, pos)
             ap2(e2)
         o.topics = v2

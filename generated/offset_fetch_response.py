@@ -47,6 +47,7 @@ __all__ = [
 
 _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 _S_iq = _struct.Struct(">iq")
 _S_iqi = _struct.Struct(">iqi")
 
@@ -1006,20 +1007,18 @@ def _e_OffsetFetchResponse_2(o: OffsetFetchResponse, out: list[_Buffer]) -> None
 def _d_OffsetFetchResponse_3(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at versions 3, 4."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_OffsetFetchResponseTopic_1(buf, pos)
             ap2(e2)
         o.topics = v2
@@ -1049,20 +1048,18 @@ def _e_OffsetFetchResponse_3(o: OffsetFetchResponse, out: list[_Buffer]) -> None
 def _d_OffsetFetchResponse_5(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 5."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[OffsetFetchResponseTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_OffsetFetchResponseTopic_5(buf, pos)
             ap2(e2)
         o.topics = v2

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 _S_iii = _struct.Struct(">iii")
 
 
@@ -358,20 +359,18 @@ def _d_OffsetForLeaderEpochRequest_3(
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 3."""
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
-    o.replica_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.replica_id, n_topics = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v2: list[OffsetForLeaderTopic] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_topics):
             e2, pos = _d_OffsetForLeaderTopic_2(buf, pos)
             ap2(e2)
         o.topics = v2

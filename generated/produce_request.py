@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 _S_hi = _struct.Struct(">hi")
+_S_hii = _struct.Struct(">hii")
 _S_i = _struct.Struct(">i")
 
 
@@ -409,20 +410,18 @@ def _d_ProduceRequest_3(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
     """Decode ProduceRequest at versions 3, 4, 5, 6, 7, 8."""
     o = ProduceRequest.__new__(ProduceRequest)
     o.transactional_id, pos = _read_nstr(buf, pos)
-    o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
-    pos += 6
-    n3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    o.acks, o.timeout_ms, n_topic_data = _S_hii.unpack_from(buf, pos)
+    pos += 10
+    if n_topic_data < 0:
+        if n_topic_data != -1:
+            raise _count_error(n_topic_data, 0)
         raise _null_error("TopicData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n_topic_data > len(buf) - pos:
+        raise _count_error(n_topic_data, len(buf) - pos)
     else:
         v3: list[TopicProduceData] = []
         ap3 = v3.append
-        for _ in range(n3):
+        for _ in range(n_topic_data):
             e3, pos = _d_TopicProduceData_3(buf, pos)
             ap3(e3)
         o.topic_data = v3

@@ -48,6 +48,7 @@ __all__ = [
 _S_i = _struct.Struct(">i")
 _S_ihqq = _struct.Struct(">ihqq")
 _S_ihqqq = _struct.Struct(">ihqqq")
+_S_ihqqqi = _struct.Struct(">ihqqqi")
 _S_ii = _struct.Struct(">ii")
 
 
@@ -593,22 +594,25 @@ def _d_PartitionProduceResponse_8(
 ) -> tuple[PartitionProduceResponse, int]:
     """Decode PartitionProduceResponse at version 8."""
     o = PartitionProduceResponse.__new__(PartitionProduceResponse)
-    o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = (
-        _S_ihqqq.unpack_from(buf, pos)
-    )
-    pos += 30
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    (
+        o.index,
+        o.error_code,
+        o.base_offset,
+        o.log_append_time_ms,
+        o.log_start_offset,
+        n_record_errors,
+    ) = _S_ihqqqi.unpack_from(buf, pos)
+    pos += 34
+    if n_record_errors < 0:
+        if n_record_errors != -1:
+            raise _count_error(n_record_errors, 0)
         raise _null_error("RecordErrors")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_record_errors > len(buf) - pos:
+        raise _count_error(n_record_errors, len(buf) - pos)
     else:
         v2: list[BatchIndexAndErrorMessage] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_record_errors):
             e2, pos = _d_BatchIndexAndErrorMessage_8(buf, pos)
             ap2(e2)
         o.record_errors = v2

@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hi = _struct.Struct(">hi")
 _S_i = _struct.Struct(">i")
 
 
@@ -84,20 +85,18 @@ class SaslHandshakeResponse(_Message):
 def _d_SaslHandshakeResponse_0(buf: memoryview, pos: int) -> tuple[SaslHandshakeResponse, int]:
     """Decode SaslHandshakeResponse at versions 0, 1."""
     o = SaslHandshakeResponse.__new__(SaslHandshakeResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    n2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    o.error_code, n_mechanisms = _S_hi.unpack_from(buf, pos)
+    pos += 6
+    if n_mechanisms < 0:
+        if n_mechanisms != -1:
+            raise _count_error(n_mechanisms, 0)
         raise _null_error("Mechanisms")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n_mechanisms > len(buf) - pos:
+        raise _count_error(n_mechanisms, len(buf) - pos)
     else:
         v2: list[str] = []
         ap2 = v2.append
-        for _ in range(n2):
+        for _ in range(n_mechanisms):
             e2, pos = _read_str(buf, pos)
             ap2(e2)
         o.mechanisms = v2

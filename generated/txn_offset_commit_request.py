@@ -609,20 +609,18 @@ def _d_TxnOffsetCommitRequest_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
     o.transactional_id, pos = _read_str(buf, pos)
     o.group_id, pos = _read_str(buf, pos)
-    o.producer_id, o.producer_epoch = _S_qh.unpack_from(buf, pos)
-    pos += 10
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.producer_id, o.producer_epoch, n_topics = _S_qhi.unpack_from(buf, pos)
+    pos += 14
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v4: list[TxnOffsetCommitRequestTopic] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_topics):
             e4, pos = _d_TxnOffsetCommitRequestTopic_0(buf, pos)
             ap4(e4)
         o.topics = v4
@@ -659,20 +657,18 @@ def _d_TxnOffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
     o.transactional_id, pos = _read_str(buf, pos)
     o.group_id, pos = _read_str(buf, pos)
-    o.producer_id, o.producer_epoch = _S_qh.unpack_from(buf, pos)
-    pos += 10
-    n4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    o.producer_id, o.producer_epoch, n_topics = _S_qhi.unpack_from(buf, pos)
+    pos += 14
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _count_error(n_topics, 0)
         raise _null_error("Topics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n_topics > len(buf) - pos:
+        raise _count_error(n_topics, len(buf) - pos)
     else:
         v4: list[TxnOffsetCommitRequestTopic] = []
         ap4 = v4.append
-        for _ in range(n4):
+        for _ in range(n_topics):
             e4, pos = _d_TxnOffsetCommitRequestTopic_2(buf, pos)
             ap4(e4)
         o.topics = v4
