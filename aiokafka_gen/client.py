@@ -295,7 +295,8 @@ class AIOKafkaClient:
         assert conn.versions is not None
         version = conn.versions.version_for(_METADATA)
         wanted = [MetadataRequestTopic(name=n) for n in names] if names or version == 0 else None
-        return MetadataRequest(topics=wanted, allow_auto_topic_creation=bool(names))
+        request: Message = MetadataRequest(topics=wanted, allow_auto_topic_creation=bool(names))
+        return request
 
     def report_error(self, error: BaseException | int) -> bool:
         """Tell the client about an error seen in a response (an exception or an error

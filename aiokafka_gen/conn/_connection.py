@@ -61,7 +61,8 @@ def broker_error(code: int) -> type[BrokerResponseError]:
     """The exception class for a broker error code (UnknownError for unknown codes)."""
     from aiokafka_gen.messages.errors import ERRORS_BY_CODE
 
-    return ERRORS_BY_CODE.get(code, ERRORS_BY_CODE[-1])
+    found: type[BrokerResponseError] = ERRORS_BY_CODE.get(code, ERRORS_BY_CODE[-1])
+    return found
 
 
 @contextlib.contextmanager
