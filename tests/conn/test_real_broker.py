@@ -20,6 +20,7 @@ from aiokafka_gen.messages.produce_request import ProduceRequest
 from aiokafka_gen.client import AIOKafkaClient, CoordinationType
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig
 from aiokafka_gen.errors import BrokerResponseError, KafkaConnectionError, NodeNotReadyError
+from aiokafka_gen.helpers import create_ssl_context
 from aiokafka_gen.protocol.negotiation import client_range
 from aiokafka_gen.structs import TopicPartition
 from aiokafka_gen.testing import KafkaCluster
@@ -204,3 +205,24 @@ async def test_unknown_mechanism_on_listener_is_typed(kafka_secure_cluster: Kafk
     # without the optional gssapi package the mechanism cannot even start (SaslError);
     # with it, the broker refuses the mechanism (UNSUPPORTED_SASL_MECHANISM, 33)
     assert getattr(info.value, "errno", 33) == 33
+
+
+async def test_create_ssl_context_for_mtls(kafka_secure_cluster: KafkaCluster) -> None:
+    tls = kafka_secure_cluster.tls
+    context = create_ssl_context(
+        cafile=str(tls.ca_pem), certfile=str(tls.client_cert_pem), keyfile=str(tls.client_key_pem)
+    )
+    async with AIOKafkaClient(bootstrap_servers=kafka_secure_cluster.bootstrap("MTLS"),
+                              security_protocol="SSL", ssl_context=context) as client:  # fmt: skip
+        assert client.cluster.brokers()
+
+
+async def test_untrusted_broker_certificate_is_refused(kafka_secure_cluster: KafkaCluster) -> None:
+    client = AIOKafkaClient(
+        bootstrap_servers=kafka_secure_cluster.bootstrap("SSL"), security_protocol="SSL",
+        ssl_context=create_ssl_context(), request_timeout_ms=10000,
+    )  # fmt: skip
+    with pytest.raises(KafkaConnectionError) as info:
+        await client.bootstrap()
+    await client.close()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(info.value.__cause__)
