@@ -75,7 +75,14 @@ def _parse_bootstrap(servers: str | Iterable[str]) -> list[tuple[str, int]]:
 
 
 class AIOKafkaClient:
-    """The low-level client producers, consumers and the admin client are built on."""
+    """The low-level client producers, consumers and the admin client are built on.
+
+    aiokafka's constructor names and defaults; ``loop`` and ``api_version`` are accepted and
+    ignored (versions are negotiated per connection). Added: connection_setup_timeout_ms
+    (the whole connect: TCP, TLS, ApiVersions, SASL; Java's default 10 s),
+    reconnect_backoff_ms / reconnect_backoff_max_ms (KIP-601) and max_in_flight_requests
+    (per connection).
+    """
 
     def __init__(
         self,
@@ -96,6 +103,7 @@ class AIOKafkaClient:
         sasl_kerberos_service_name: str = "kafka",
         sasl_kerberos_domain_name: str | None = None,
         sasl_oauth_token_provider: AbstractTokenProvider | None = None,
+        connection_setup_timeout_ms: int = 10000,
         reconnect_backoff_ms: int = 50,
         reconnect_backoff_max_ms: int = 1000,
         max_in_flight_requests: int = 64,
@@ -110,6 +118,7 @@ class AIOKafkaClient:
             sasl_kerberos_domain_name=sasl_kerberos_domain_name,
             sasl_oauth_token_provider=sasl_oauth_token_provider,
             request_timeout_ms=request_timeout_ms, connections_max_idle_ms=connections_max_idle_ms,
+            connect_timeout_ms=min(connection_setup_timeout_ms, request_timeout_ms),
             max_in_flight_requests=max_in_flight_requests,
         ).validate()  # fmt: skip
         self.client_id = client_id
