@@ -6,6 +6,7 @@ tool in the parent process (clients under test run in their own worker processes
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +25,12 @@ class Broker:
         from confluent_kafka.admin import AdminClient
 
         self.bootstrap = bootstrap
-        self.admin = AdminClient({"bootstrap.servers": bootstrap})
+        self.admin: Any = AdminClient({"bootstrap.servers": bootstrap})
+
+    def close(self) -> None:
+        """Drop the admin client before the broker stops (else librdkafka logs reconnects)."""
+        self.admin = None
+        gc.collect()
 
     def create(self, topics: dict[str, int]) -> None:
         """Create topics (name -> partitions, replication 1) and wait until they exist."""
@@ -92,4 +98,8 @@ class Broker:
 def broker() -> Iterator[tuple[KafkaCluster, Broker]]:
     """One single-node KRaft broker from the harness (pinned Kafka version)."""
     with KafkaCluster(broker_properties=BROKER_PROPERTIES) as cluster:
-        yield cluster, Broker(cluster.bootstrap())
+        admin = Broker(cluster.bootstrap())
+        try:
+            yield cluster, admin
+        finally:
+            admin.close()

@@ -135,12 +135,12 @@ DEFAULT_PRODUCE = [(1, "1", 16 * KIB), (6, "all", 16 * KIB), (6, "1", MIB)]
 def matrix(name: str) -> Matrix:
     """``quick``, ``default`` or ``full``."""
     if name == "quick":
-        variants = _produce(20_000, [(1, "1", 16 * KIB), (6, "all", MIB)]) + _rest(
-            300, 20_000, 5_000
+        variants = _produce(10_000, [(1, "1", 16 * KIB), (6, "all", MIB)]) + _rest(
+            300, 10_000, 3_000
         )
         return Matrix(name, tuple(variants), repetitions=1, check_messages=500)
     if name == "default":
-        variants = _produce(300_000, DEFAULT_PRODUCE) + _rest(3_000, 300_000, 50_000)
+        variants = _produce(200_000, DEFAULT_PRODUCE) + _rest(3_000, 300_000, 30_000)
         return Matrix(name, tuple(variants), repetitions=3, check_messages=2000)
     if name == "full":
         variants = _produce(1_000_000, ALL_PRODUCE) + _rest(10_000, 1_000_000, 200_000)

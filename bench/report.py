@@ -148,33 +148,52 @@ def markdown(doc: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _bars(ax: Any, groups: list[str], series: dict[str, list[float]]) -> None:
+    """Grouped bars: one group per label, one bar per series (client)."""
+    width = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar([j + i * width for j in range(len(groups))], values, width, label=name)
+    ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(groups))])
+    ax.set_xticklabels(groups, fontsize=8)
+    ax.legend(fontsize=7)
+
+
+def _series(
+    rows: Mapping[str, Mapping[str, Any]], scenario: str
+) -> tuple[list[str], dict[str, list[float]], str]:
+    """(group labels, client -> values, y label) for one scenario's chart: throughput per
+    variant, or for produce-latency the three percentiles."""
+    keys = [k for k in rows if k.startswith(scenario + " [")]
+    names = [n for n in clients_of({k: rows[k] for k in keys})
+             if any("msgs_per_s" in rows[k].get(n, {}) for k in keys)]  # fmt: skip
+    if scenario == "produce-latency":
+        cell = rows[keys[0]]
+        groups = [name.removesuffix("_ms").replace("_", ".") for name, _ in LATENCY_POINTS]
+        series = {n: [float(cell[n].get(m, 0.0)) for m, _ in LATENCY_POINTS] for n in names}
+        return groups, series, "send_and_wait latency, ms"
+    groups = [k[len(scenario) + 2 : -1] for k in keys]
+    series = {n: [float(rows[k].get(n, {}).get("msgs_per_s", 0.0)) for k in keys] for n in names}
+    return groups, series, "messages/s"
+
+
 def charts(doc: Mapping[str, Any], directory: Path = RESULTS) -> list[Path]:
-    """One PNG per scenario: grouped bars (variants x clients)."""
+    """One PNG per scenario (grouped bars); clients without numbers are left out."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = scenario_rows(doc)
+    matrix_name = doc.get("settings", {}).get("matrix", "")
     written: list[Path] = []
     for scenario in SCENARIO_OF_KIND.values():
-        keys = [k for k in rows if k.startswith(scenario + " [")]
-        if not keys:
+        if not any(k.startswith(scenario + " [") for k in rows):
             continue
-        metric, unit = ("p99_ms", "p99 latency, ms") if scenario == "produce-latency" else (
-            "msgs_per_s", "messages/s")  # fmt: skip
-        names = clients_of({k: rows[k] for k in keys})
-        fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(keys) + 3), 4.2))
-        width = 0.8 / max(1, len(names))
-        for i, name in enumerate(names):
-            values = [float(rows[k].get(name, {}).get(metric, 0.0)) for k in keys]
-            positions = [j + i * width for j in range(len(keys))]
-            ax.bar(positions, values, width, label=name)
-        ax.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(keys))])
-        ax.set_xticklabels([k[len(scenario) + 2 : -1] for k in keys], fontsize=8)
+        groups, series, unit = _series(rows, scenario)
+        fig, ax = plt.subplots(figsize=(max(6.0, 1.8 * len(groups) + 3), 4.2))
+        _bars(ax, groups, series)
         ax.set_ylabel(unit)
-        ax.set_title(f"{scenario} ({doc.get('settings', {}).get('matrix', '')} matrix, median)")
-        ax.legend(fontsize=7)
+        ax.set_title(f"{scenario} ({matrix_name} matrix, median)", fontsize=10)
         fig.tight_layout()
         path = directory / f"{scenario}.png"
         fig.savefig(path, dpi=110)

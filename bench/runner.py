@@ -87,7 +87,8 @@ class Runner:
 
     def prepare(self) -> dict[int, str]:
         """Warm-up topic and one prefilled topic per consume size (filled once, by the Java
-        producer when available, else by the first client that can produce)."""
+        producer when available, else by the first client that can produce). The smallest
+        fill doubles as the filler's own fairness check (read back, counted, compared)."""
         self.broker.create({WARMUP_TOPIC: 1})
         filled: dict[int, str] = {}
         sizes = {v.messages for v in self.m.variants if v.kind == "consume"}
@@ -97,49 +98,47 @@ class Runner:
             topic = self._topic(f"consume-{n}", 1)
             fill = Variant("produce", n, acks="all", batch_bytes=MIB)
             result = call_worker(filler, self._run(filler, fill, topic))
-            stored = self.broker.count(topic, 1)
-            if stored != n:
-                raise RuntimeError(f"prefill of {topic} stored {stored} of {n}: {result}")
+            if n == self.m.check_messages:
+                self._check_produced(filler, result, topic, 1, fill)
+            elif self.broker.count(topic, 1) != n:
+                raise RuntimeError(f"prefill of {topic} did not store {n} records: {result}")
             filled[n] = topic
             print(f"  prefilled {topic} with {n} records ({filler.name})", flush=True)
         return filled
 
-    def jvm_baseline(self, filled: dict[int, str]) -> None:
-        """CPU seconds of a one-record run of each Java tool (JVM start-up and exit),
-        subtracted from the Java client's CPU figures."""
-        entry = self._java()
-        if entry is None:
-            return
-        topic = self._topic("baseline", 1)
-        for kind, target in (("produce", topic), ("consume", filled[self.m.check_messages])):
-            result = call_worker(entry, self._run(entry, Variant(kind, 1), target))
-            self.out.jvm_baseline_cpu_s[kind] = float(result.get("cpu_seconds", 0.0))
-        self.broker.delete(topic)
+    def _check_produced(
+        self, entry: Client, result: dict[str, Any], topic: str, partitions: int, v: Variant
+    ) -> None:
+        count, wrong = self.broker.read_back(topic, partitions, payload(v.value_size))
+        self.out.fairness.setdefault(entry.name, {})["produced"] = {
+            "acked": result.get("messages"), "read_back": count, "wrong_value": wrong,
+            "ok": count == v.messages and wrong == 0, "error": result.get("error"),
+        }  # fmt: skip
+        if entry.name == "java":
+            self.out.jvm_baseline_cpu_s["produce"] = float(result.get("cpu_seconds", 0.0))
 
     # ---- fairness --------------------------------------------------------------------------
     def fairness(self, filled: dict[int, str]) -> None:
         """Before timing: each client's produced records are read back, counted and compared
-        with the payload; each client's consumer must deliver the prefilled count."""
+        with the payload; each client's consumer must deliver the prefilled count. The Java
+        tools' CPU in these short runs (JVM start-up, little work) is their CPU baseline."""
         n = self.m.check_messages
         for entry in self.clients:
-            row: dict[str, Any] = {}
+            row = self.out.fairness.setdefault(entry.name, {})
             produce = Variant("produce", n, partitions=6)
-            if entry.supports(produce):
+            if entry.supports(produce) and "produced" not in row:
                 topic = self._topic("check", 6)
                 result = call_worker(entry, self._run(entry, produce, topic))
-                count, wrong = self.broker.read_back(topic, 6, payload(produce.value_size))
-                row["produced"] = {
-                    "acked": result.get("messages"), "read_back": count, "wrong_value": wrong,
-                    "ok": count == n and wrong == 0, "error": result.get("error"),
-                }  # fmt: skip
+                self._check_produced(entry, result, topic, 6, produce)
                 self.broker.delete(topic)
             consume = Variant("consume", n)
             if entry.supports(consume):
                 result = call_worker(entry, self._run(entry, consume, filled[n]))
                 got = int(result.get("messages", 0))
-                row["consumed"] = {"delivered": got, "ok": got >= n}
+                row["consumed"] = {"delivered": got, "ok": got >= n, "error": result.get("error")}
+                if entry.name == "java":
+                    self.out.jvm_baseline_cpu_s["consume"] = float(result.get("cpu_seconds", 0.0))
             row["ok"] = all(part["ok"] for part in row.values() if isinstance(part, dict))
-            self.out.fairness[entry.name] = row
             print(f"  fairness {entry.name}: {'ok' if row['ok'] else row}", flush=True)
 
     # ---- timed runs ------------------------------------------------------------------------
@@ -230,7 +229,6 @@ def run_matrix(broker: Broker, m: Matrix, clients: list[Client]) -> Outcome:
     runner = Runner(broker, m, clients)
     print("preparing topics", flush=True)
     filled = runner.prepare()
-    runner.jvm_baseline(filled)
     print("fairness check (records read back and counted)", flush=True)
     runner.fairness(filled)
     print(f"timed runs: {m.repetitions} repetition(s)", flush=True)

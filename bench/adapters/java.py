@@ -7,9 +7,7 @@ cells are n/a."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -82,20 +80,24 @@ def consumer_config(variant: Variant, pinned: dict[str, Any]) -> dict[str, Any]:
     return translate(CONSUMER_TABLE, CONSUMER_LOGICAL, values, CONVERT)
 
 
-def java_command(main_class: str, args: list[str], conf_dir: Path) -> list[str]:
-    """The JVM argv for one of Kafka's tools from the harness's cached Maven jars."""
+def java_command(main_class: str, args: list[str], conf_dir: Path) -> tuple[list[str], Any]:
+    """The JVM argv for one of Kafka's tools from the harness's cached Maven jars, and the
+    runtime's pending AppCDS archive (publish it after the run: later launches start faster;
+    the archive is the bench's own, dumped under these JVM flags)."""
     from aiokafka_gen.testing._config import render_log4j
     from aiokafka_gen.testing._jars import ensure_kafka_lib
+    from aiokafka_gen.testing._process import JavaRuntime
     from aiokafka_gen.testing._versions import pinned_version
 
-    lib = ensure_kafka_lib(pinned_version())
+    runtime = JavaRuntime(pinned_version(), ensure_kafka_lib(pinned_version()), conf_dir)
+    cds, pending = runtime.cds_flags(f"bench-{main_class}")
     log4j = conf_dir / "log4j2.properties"
     log4j.write_text(render_log4j("WARN", legacy=False))
-    java = shutil.which("java") or str(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
-    return [
-        java, *JVM_FLAGS, f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{lib}/*",
-        f"org.apache.kafka.tools.{main_class}", *args,
+    argv = [
+        runtime.java, *JVM_FLAGS, *cds, f"-Dlog4j2.configurationFile={log4j}",
+        "-cp", f"{runtime.lib}/*", f"org.apache.kafka.tools.{main_class}", *args,
     ]  # fmt: skip
+    return argv, (runtime, pending)
 
 
 def _properties(path: Path, props: dict[str, Any]) -> Path:
@@ -103,8 +105,12 @@ def _properties(path: Path, props: dict[str, Any]) -> Path:
     return path
 
 
-def _run_jvm(argv: list[str]) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+def _run_jvm(command: tuple[list[str], Any]) -> str:
+    argv, (runtime, pending) = command
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+    finally:
+        runtime.publish_archive(pending)
     if done.returncode != 0:
         raise RuntimeError(f"{argv[-1]} exited {done.returncode}: {done.stderr[-2000:]}")
     return done.stdout
