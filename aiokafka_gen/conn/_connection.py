@@ -55,6 +55,7 @@ M = TypeVar("M", bound=Message)
 _SASL_HANDSHAKE = 17
 _SASL_AUTHENTICATE = 36
 _API_VERSIONS_ATTEMPTS = 3
+_WRITE_AT_ONCE = 64 * 1024
 
 
 def broker_error(code: int) -> type[BrokerResponseError]:
@@ -303,15 +304,24 @@ class BrokerConnection:
         return future
 
     def _queue_write(self, data: bytes) -> None:
-        """Requests framed in the same loop iteration leave in one socket write."""
+        """Small requests framed in the same loop iteration leave in one socket write; a
+        large one is written at once so that the following drain() applies backpressure."""
+        if len(data) >= _WRITE_AT_ONCE:
+            self._flush()
+            self._write_now([data])
+            return
         self._outgoing.append(data)
         if len(self._outgoing) == 1:
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         outgoing, self._outgoing = self._outgoing, []
+        if outgoing:
+            self._write_now(outgoing)
+
+    def _write_now(self, chunks: list[bytes]) -> None:
         if self._writer is not None and self._life.usable:
-            self._writer.write(b"".join(outgoing))
+            self._writer.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
     async def _drain(self) -> None:
         writer = self._writer

@@ -104,3 +104,31 @@ async def test_close_resolves_a_pending_refresh() -> None:
         client = await started(script, fb)
         await client.close()
         assert await client.force_metadata_update() is False
+
+
+async def test_fetch_all_metadata_is_a_separate_view() -> None:
+    script = Metadata()
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        client = await started(script, fb)
+        updates = client.cluster.updates
+        fresh = await client.fetch_all_metadata()
+        assert fresh is not client.cluster
+        assert fresh.cluster_id == "fake" and {b.nodeId for b in fresh.brokers()} == {0, 1}
+        assert client.cluster.updates == updates
+        await client.close()
+
+
+async def test_large_request_is_written_whole_and_in_order() -> None:
+    from aiokafka_gen.messages.metadata_request import MetadataRequestTopic
+
+    script = Metadata()
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        client = await started(script, fb)
+        big = MetadataRequest(topics=[MetadataRequestTopic(name=f"t{i:05d}") for i in range(20000)])
+        small = MetadataRequest(topics=None)
+        results = await asyncio.gather(client.send(0, small), client.send(0, big),
+                                       client.send(0, small))  # fmt: skip
+        assert [r.cluster_id for r in results] == ["fake"] * 3
+        sizes = [len(r.body.topics or []) for r in fb.peers[-1].requests[1:]]  # type: ignore[attr-defined]
+        assert sizes == [0, 20000, 0]
+        await client.close()
