@@ -132,3 +132,14 @@ async def test_large_request_is_written_whole_and_in_order() -> None:
         sizes = [len(r.body.topics or []) for r in fb.peers[-1].requests[1:]]  # type: ignore[attr-defined]
         assert sizes == [0, 20000, 0]
         await client.close()
+
+
+async def test_metadata_is_refreshed_periodically() -> None:
+    script = Metadata()
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        client = await started(script, fb, metadata_max_age_ms=50, retry_backoff_ms=10)
+        before = script.metadata_requests
+        while script.metadata_requests < before + 3:  # nobody forces: the max age does
+            await asyncio.sleep(0.02)
+        assert client.cluster.updates >= 3
+        await client.close()
