@@ -84,8 +84,8 @@ lint: install ## ruff + import-linter contracts
 	$(VENV)/bin/ruff format --check aiokafka_gen codegen
 	$(VENV)/bin/lint-imports
 
-typecheck: install ## mypy strict on aiokafka_gen and codegen
-	$(VENV)/bin/mypy
+typecheck: install ## mypy strict on aiokafka_gen, codegen and the generated code
+	bash scripts/typecheck.sh
 
 clean: ## remove build artefacts (not the Maven/Kafka cache)
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
