@@ -54,6 +54,7 @@ __all__ = [
 
 DEFAULT_SEED = "aiokafka_gen"
 DEFAULT_EXAMPLES = 20
+CHUNK = 100  # examples per JVM round trip: bounds the JSON held in memory on both sides
 
 
 def examples_per_pair() -> int:
@@ -137,9 +138,23 @@ class Conformance:
 
     def check_pair(self, pair: Pair, examples: int) -> PairResult:
         result = PairResult(pair)
-        built = [self._example(pair, i, result) for i in range(examples)]
-        refusals = self._refusals(pair, built)
-        answers = self._java_batch(pair, built, refusals)
+        refused: set[str] = set()
+        for start in range(0, examples, CHUNK):
+            indexes = range(start, min(examples, start + CHUNK))
+            built = [self._example(pair, i, result) for i in indexes]
+            refusals = self._refusals(pair, built, refused)
+            answers = self._java_batch(pair, built, refusals)
+            self._collect(pair, built, refusals, answers, result)
+        return result
+
+    def _collect(
+        self,
+        pair: Pair,
+        built: list[_Example],
+        refusals: list[_Refusal],
+        answers: dict[tuple[int, str], Any],
+        result: PairResult,
+    ) -> None:
         for example in built:
             result.examples += 1
             for problem in self._compare(pair, example, answers):
@@ -147,21 +162,21 @@ class Conformance:
         for refusal in refusals:
             for problem in _check_refusal(pair, refusal, answers.get((refusal.index, "refuse"))):
                 result.mismatches.append(f"{pair.id} refusal {refusal.where}: {problem}")
-        return result
 
-    def _refusals(self, pair: Pair, built: list[_Example]) -> list[_Refusal]:
-        """One refusal case per non-ignorable absent field reachable in the examples."""
-        cases: dict[str, _Refusal] = {}
+    def _refusals(self, pair: Pair, built: list[_Example], seen: set[str]) -> list[_Refusal]:
+        """One refusal case per non-ignorable absent field path not ``seen`` before."""
+        cases: list[_Refusal] = []
         for ex in built:
             base = normalized(ex.obj, pair.version)
             for path, schema in _absent_required(base, pair.version, pair.cls.NAME):
-                if path not in cases:
-                    index = -1 - len(cases)
+                if path not in seen:
+                    seen.add(path)
+                    index = -len(seen)
                     obj = normalized(ex.obj, pair.version)
                     _set_at(obj, path, schema, self._rng(pair, index))
                     assert isinstance(obj, Message)
-                    cases[path] = _Refusal(index, path, obj, schema.struct is None)
-        return list(cases.values())
+                    cases.append(_Refusal(index, path, obj, schema.struct is None))
+        return cases
 
     def _rng(self, pair: Pair, index: int) -> random.Random:
         return random.Random(f"{self.seed}:{pair.id}:{index}")

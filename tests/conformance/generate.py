@@ -35,6 +35,8 @@ FLOATS = (0.0, -0.0, 1.5, -2.25, 1e300, -1e-300, 5e-324, float("inf"), float("-i
 P_DEFAULT = 0.15  # a present field keeps its default this often
 P_IGNORABLE = 0.3  # an absent ignorable field gets a value this often
 MAX_DEPTH_ITEMS = (3, 2, 1)  # max array length by nesting depth (then 1)
+LONG_ARRAY = 130  # more than 127 items: a two-byte count in flexible versions
+P_LONG_ARRAY = 0.03  # chance of a long array (scalar elements, or structs at the top level)
 
 
 def random_message(cls: type[Message], version: int, rng: random.Random) -> Message:
@@ -68,9 +70,14 @@ def random_value(field: FieldSchema, version: int, rng: random.Random, depth: in
     if field.nullable_in(version) and rng.random() < 0.2:
         return None
     if field.type.startswith("[]"):
-        limit = MAX_DEPTH_ITEMS[min(depth, len(MAX_DEPTH_ITEMS) - 1)]
-        return [_item(field, version, rng, depth) for _ in range(rng.randint(0, limit))]
+        return [_item(field, version, rng, depth) for _ in range(_length(field, rng, depth))]
     return _item(field, version, rng, depth)
+
+
+def _length(field: FieldSchema, rng: random.Random, depth: int) -> int:
+    if (field.struct is None or depth == 0) and rng.random() < P_LONG_ARRAY:
+        return LONG_ARRAY
+    return rng.randint(0, MAX_DEPTH_ITEMS[min(depth, len(MAX_DEPTH_ITEMS) - 1)])
 
 
 def _item(field: FieldSchema, version: int, rng: random.Random, depth: int) -> Any:
@@ -88,7 +95,7 @@ def random_scalar(kind: str, rng: random.Random) -> Any:
     if kind == "string":
         return _text(rng)
     if kind in ("bytes", "records"):
-        return rng.randbytes(rng.choice((0, 1, 7, 40)))
+        return rng.randbytes(rng.choice((0, 1, 7, 40, 200)))
     if kind == "uuid":
         return uuid.UUID(int=0) if rng.random() < 0.2 else uuid.UUID(bytes=rng.randbytes(16))
     if kind == "float64":
