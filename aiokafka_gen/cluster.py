@@ -54,9 +54,13 @@ _EMPTY = _Snapshot({}, {}, None, None, frozenset(), frozenset())
 
 
 def _partition(topic: str, raw: Any) -> PartitionMetadata:
+    from aiokafka_gen.messages.errors import ERRORS_BY_CODE
+
+    error = ERRORS_BY_CODE.get(raw.error_code, ERRORS_BY_CODE[-1])
     return PartitionMetadata(
         topic, raw.partition_index, raw.leader_id, list(raw.replica_nodes),
-        list(raw.isr_nodes), raw.error_code, raw.leader_epoch, tuple(raw.offline_replicas),
+        list(raw.isr_nodes), error, raw.leader_epoch,
+        tuple(raw.offline_replicas),
     )  # fmt: skip
 
 

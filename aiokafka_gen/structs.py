@@ -2,12 +2,15 @@
 
 Names, field names and field order follow aiokafka's ``structs`` module; fields added here
 (leader epoch, offline replicas) come last with defaults so positional use keeps working.
-Must not import anything beyond the standard library.
+Must not import anything at runtime beyond the standard library.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from aiokafka_gen.errors import KafkaError
 
 __all__ = [
     "BrokerMetadata",
@@ -36,16 +39,21 @@ class BrokerMetadata(NamedTuple):
 
 
 class PartitionMetadata(NamedTuple):
-    """One partition: leader (-1 when none), replicas, in-sync replicas, error code."""
+    """One partition: leader (-1 when none), replicas, in-sync replicas and, as in aiokafka,
+    the error *class* of the partition's error code (``NoError`` when fine)."""
 
     topic: str
     partition: int
     leader: int
     replicas: list[int]
     isr: list[int]
-    error: int
+    error: type[KafkaError] | None
     leader_epoch: int = -1
     offline_replicas: tuple[int, ...] = ()
+
+    @property
+    def error_code(self) -> int:
+        return int(getattr(self.error, "errno", 0)) if self.error is not None else 0
 
 
 class OffsetAndMetadata(NamedTuple):
@@ -59,7 +67,7 @@ class OffsetAndTimestamp(NamedTuple):
     """An offset found by timestamp, with the record's timestamp."""
 
     offset: int
-    timestamp: int
+    timestamp: int | None
 
 
 class RecordMetadata(NamedTuple):

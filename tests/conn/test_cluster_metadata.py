@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from aiokafka_gen.messages.errors import LeaderNotAvailableError, NoError
 from aiokafka_gen.messages.metadata_response import (
     MetadataResponse,
     MetadataResponseBroker,
@@ -33,13 +34,14 @@ def partition(index: int, leader: int, **kw: object) -> MetadataResponsePartitio
 
 
 def response(leader: int = 1, **topic_kw: object) -> MetadataResponse:
+    error = 5 if leader < 0 else 0
+    first = [partition(0, leader, error_code=error), partition(1, 2)]
     brokers = [
         MetadataResponseBroker(node_id=1, host="h1", port=9092, rack="r1"),
         MetadataResponseBroker(node_id=2, host="h2", port=9093, rack=None),
     ]
     topics = [
-        MetadataResponseTopic(name="t", topic_id=TOPIC_ID,
-                              partitions=[partition(0, leader), partition(1, 2)], **topic_kw),
+        MetadataResponseTopic(name="t", topic_id=TOPIC_ID, partitions=first, **topic_kw),
         MetadataResponseTopic(name="__internal", is_internal=True, partitions=[partition(0, 1)]),
         MetadataResponseTopic(name="gone", error_code=3),
         MetadataResponseTopic(name="secret", error_code=29),
@@ -62,6 +64,7 @@ def test_snapshot_fields() -> None:
     assert meta is not None
     assert (meta.leader, meta.leader_epoch, meta.replicas, meta.isr) == (1, 7, [1, 2], [1])
     assert meta.offline_replicas == (2,)
+    assert meta.error is NoError and meta.error_code == 0
     assert cluster.partitions_for_broker(2) == {TopicPartition("t", 1)}
     assert cluster.leader_for_partition(TopicPartition("gone", 0)) is None
 
@@ -71,6 +74,9 @@ def test_leaderless_partition_is_unavailable_and_asks_for_refresh() -> None:
     cluster = ClusterMetadata(retry_backoff_ms=100, metadata_max_age_ms=5000, clock=clock)
     cluster.update_metadata(response(leader=-1))
     assert cluster.available_partitions_for_topic("t") == {1}
+    meta = cluster.partition_metadata(TopicPartition("t", 0))
+    assert meta is not None
+    assert meta.error is LeaderNotAvailableError and meta.error_code == 5
     assert cluster.leader_for_partition(TopicPartition("t", 0)) == -1
     assert cluster.need_update
     assert cluster.ttl() == 100
