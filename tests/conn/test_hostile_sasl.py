@@ -9,13 +9,14 @@ import asyncio
 import base64
 
 import pytest
-from aiokafka_gen.messages.errors import UnsupportedSaslMechanismError
+from aiokafka_gen.messages.errors import SaslAuthenticationFailed, UnsupportedSaslMechanismError
 from aiokafka_gen.messages.metadata_request import MetadataRequest
 from aiokafka_gen.messages.metadata_response import MetadataResponse
 from aiokafka_gen.messages.sasl_authenticate_response import SaslAuthenticateResponse
 from aiokafka_gen.messages.sasl_handshake_response import SaslHandshakeResponse
 
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ConnectionState
+from aiokafka_gen.errors import KafkaConnectionError
 from aiokafka_gen.protocol.sasl import SaslError
 
 from .fakebroker import FakeBroker, Peer, answer_api_versions, forever
@@ -105,3 +106,38 @@ async def test_reauthentication_holds_new_requests_back() -> None:
         keys = [r.api_key for r in fb.peers[0].requests]
         assert keys == [18, 17, 36, 17, 36, 3, 3, 3]
         assert conn.reauthentications == 1 and conn.session_lifetime_ms == 60000
+
+
+async def test_refused_reauthentication_closes_with_a_typed_error() -> None:
+    async def script(peer: Peer) -> None:
+        await answer_api_versions(peer)
+        await handshake(peer, ["PLAIN"])
+        await authenticate(peer, b"", lifetime_ms=100)
+        await handshake(peer, ["PLAIN"])
+        request = await peer.read_request()
+        refusal = SaslAuthenticateResponse(error_code=58, error_message="session over")
+        await peer.reply(request, refusal)
+        await forever(peer)
+
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        conn = await BrokerConnection("127.0.0.1", fb.port, sasl_config("PLAIN")).connect()
+        await asyncio.sleep(0.15)
+        with pytest.raises(SaslAuthenticationFailed, match="session over"):
+            await conn.send(MetadataRequest(topics=None))
+        assert conn.state is ConnectionState.CLOSED
+
+
+async def test_close_fails_pending_requests() -> None:
+    async def script(peer: Peer) -> None:
+        await answer_api_versions(peer)
+        await forever(peer)
+
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        conn = await BrokerConnection("127.0.0.1", fb.port, ConnectionConfig()).connect()
+        pending = [asyncio.ensure_future(conn.send(MetadataRequest(topics=None))) for _ in range(3)]
+        while len(fb.peers[0].requests) < 4:
+            await asyncio.sleep(0.01)
+        await conn.close()
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        assert all(isinstance(r, KafkaConnectionError) for r in results)
+        assert conn.in_flight == 0
