@@ -8,7 +8,7 @@ from pathlib import Path
 
 import json5
 
-__all__ = ["SPEC_DIR", "expected_pairs"]
+__all__ = ["SPEC_DIR", "expected_pairs", "spec_field_names"]
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "kafka_messages_json"
 MAX_VERSION = 32767
@@ -32,3 +32,29 @@ def parse_versions(text: str) -> range:
         return range(int(text[:-1]), MAX_VERSION + 1)
     low, _, high = text.partition("-")
     return range(int(low), int(high or low) + 1)
+
+
+def spec_field_names(spec_dir: Path = SPEC_DIR) -> dict[str, set[tuple[str, str]]]:
+    """{spec name: {(lowerCamel field name, Kafka type)}} over all its fields, nested ones and
+    common structs included (flattened: enough to notice a field the generator lost)."""
+    names: dict[str, set[tuple[str, str]]] = {}
+    for path in sorted(spec_dir.glob("*.json")):
+        spec = json5.loads(path.read_text(encoding="utf-8"))
+        if spec["validVersions"] == "none":
+            continue
+        found: set[tuple[str, str]] = set()
+        for fields in [spec.get("fields", [])] + [
+            s["fields"] for s in spec.get("commonStructs", [])
+        ]:
+            _collect(fields, found)
+        names[spec["name"]] = found
+    return names
+
+
+def _collect(fields: list[dict[str, object]], found: set[tuple[str, str]]) -> None:
+    for field in fields:
+        name = str(field["name"])
+        found.add((name[:1].lower() + name[1:], str(field["type"])))
+        nested = field.get("fields")
+        if isinstance(nested, list):
+            _collect(nested, found)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from aiokafka_gen.protocol import Struct
 from conformance.engine import Conformance, Pair, all_pairs, examples_per_pair
-from conformance.spec_pairs import expected_pairs
+from conformance.spec_pairs import expected_pairs, spec_field_names
 
 PAIRS = all_pairs()
 
@@ -20,6 +21,25 @@ def test_pairs_are_exactly_what_the_specs_define() -> None:
     assert checked == expected_pairs()
     directions = {p.direction for p in PAIRS}
     assert directions == {"request", "response", "header", "data"}
+
+
+def _our_fields(cls: type[Struct], seen: set[type[Struct]]) -> set[tuple[str, str]]:
+    found = set()
+    seen.add(cls)
+    for field in cls.FIELDS:
+        found.add((field.json_name, field.type))
+        if field.struct is not None and field.struct not in seen:
+            found |= _our_fields(field.struct, seen)
+    return found
+
+
+def test_every_spec_field_has_a_schema_entry() -> None:
+    # Java's JSON cannot reveal a lost tagged field (it writes defaults out): count them here
+    specs = spec_field_names()
+    classes = {p.cls for p in PAIRS}
+    assert {cls.NAME for cls in classes} == set(specs)
+    for cls in classes:
+        assert _our_fields(cls, set()) == specs[cls.NAME], cls.NAME
 
 
 @pytest.mark.java

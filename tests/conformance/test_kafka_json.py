@@ -66,3 +66,8 @@ def test_float64_survives_json_text_including_non_finite() -> None:
     assert math.isinf(from_kafka_json(value_cls, {"key": "k", "value": "-Infinity"}, 0).value)
     with pytest.raises(ValueError):
         from_kafka_json(value_cls, {"key": "k", "value": "12"}, 0)
+
+
+def test_a_json_key_we_do_not_know_is_an_error() -> None:
+    with pytest.raises(ValueError, match="newField"):
+        from_kafka_json(MetadataRequest, {"topics": None, "newField": 1}, 12)

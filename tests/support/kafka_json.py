@@ -58,7 +58,13 @@ def _absent_but_set(field: FieldSchema, value: Any) -> bool:
 
 
 def from_kafka_json(cls: type[Struct], node: dict[str, Json], version: int) -> Struct:
-    """Build ``cls`` from Kafka's JSON; keys Java left out (absent, default tagged) default."""
+    """Build ``cls`` from Kafka's JSON; keys Java left out (absent, default tagged) default.
+
+    A key ``cls`` does not know raises ValueError: Java knows a field we do not.
+    """
+    unknown = set(node) - {field.json_name for field in cls.FIELDS}
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field for JSON keys {sorted(unknown)}")
     values: dict[str, Any] = {}
     for field in cls.FIELDS:
         if field.json_name in node:
