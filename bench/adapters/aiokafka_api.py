@@ -72,16 +72,21 @@ class _Session:
             bootstrap_servers=self.run.bootstrap, client_id="bench", **options
         )
 
-    async def consumer(self) -> Any:
+    async def consumer(self, assign: bool = True) -> Any:
+        """A started consumer (bootstrap done); ``assign`` also assigns from earliest."""
         options = consumer_config(self.v, self.run.pinned)
         consumer = self.mod.AIOKafkaConsumer(
             bootstrap_servers=self.run.bootstrap, client_id="bench", group_id=None, **options
         )
         await consumer.start()
+        if assign:
+            await self.assign(consumer)
+        return consumer
+
+    async def assign(self, consumer: Any) -> None:
         parts = [self.mod.TopicPartition(self.run.topic, p) for p in range(self.v.partitions)]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
-        return consumer
 
     async def warm(self, producer: Any) -> None:
         await producer.start()
@@ -137,9 +142,10 @@ class _Session:
         return out | latency_summary(samples)
 
     async def consume(self) -> dict[str, Any]:
-        consumer = await self.consumer()
+        consumer = await self.consumer(assign=False)
         try:
-            self.meter.start()
+            self.meter.start()  # assign + offset lookup are timed, as for every client
+            await self.assign(consumer)
             count, nbytes = await self._read(consumer, None)
             self.meter.stop()
         finally:
@@ -171,12 +177,23 @@ class _Session:
                         lags.append(now - record.timestamp)
         return count, nbytes
 
+    async def prime(self, producer: Any, consumer: Any) -> None:
+        """One record per partition end to end before timing: every partition's offset and
+        fetch are live."""
+        for partition in range(self.v.partitions):
+            await producer.send_and_wait(self.run.topic, self.value, partition=partition)
+        seen = 0
+        while seen < self.v.partitions:
+            batches = await consumer.getmany(timeout_ms=1000)
+            seen += sum(len(records) for records in batches.values())
+
     async def pipeline(self) -> dict[str, Any]:
         producer = self.producer()
         await self.warm(producer)
         consumer = await self.consumer()
         lags: list[float] = []
         try:
+            await self.prime(producer, consumer)
             self.meter.start()
             reader = asyncio.ensure_future(self._read(consumer, lags))
             acked = await self.send_all(producer)

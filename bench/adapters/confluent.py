@@ -126,11 +126,14 @@ class _Sync(_Base):
         producer.list_topics(self.run.topic, timeout=30)
         return producer
 
-    def consumer(self) -> Any:
+    def consumer(self, assign: bool = True) -> Any:
+        """A consumer with metadata fetched; ``assign`` also assigns from earliest."""
         from confluent_kafka import Consumer
 
         consumer = Consumer(self.cconf())
-        consumer.assign(self.partitions())
+        consumer.list_topics(self.run.topic, timeout=30)
+        if assign:
+            consumer.assign(self.partitions())
         return consumer
 
     def send_all(self, producer: Any, between: Callable[[], None] | None = None) -> None:
@@ -172,9 +175,10 @@ class _Sync(_Base):
         )
 
     def consume(self) -> dict[str, Any]:
-        consumer = self.consumer()
+        consumer = self.consumer(assign=False)
         try:
-            self.meter.start()
+            self.meter.start()  # assign + offset lookup are timed, as for every client
+            consumer.assign(self.partitions())
             while self.count < self.v.messages:
                 if self.v.mode == "iter":
                     self.take([consumer.poll(1.0)], False)
@@ -188,6 +192,13 @@ class _Sync(_Base):
     def pipeline(self) -> dict[str, Any]:
         producer, consumer = self.producer(), self.consumer()
         try:
+            # one record per partition end to end before timing: all fetches are live
+            for partition in range(self.v.partitions):
+                producer.produce(self.run.topic, self.value, partition=partition)
+            producer.flush(30)
+            seen = 0
+            while seen < self.v.partitions:
+                seen += sum(m.error() is None for m in consumer.consume(self.limit, 1.0))
             self.meter.start()
             self.send_all(producer, lambda: self.take(consumer.consume(self.limit, 0), True))
             while self.count < self.v.messages:
@@ -209,11 +220,14 @@ class _Async(_Base):
         await producer.list_topics(self.run.topic, timeout=30)
         return producer
 
-    async def consumer(self) -> Any:
+    async def consumer(self, assign: bool = True) -> Any:
+        """A consumer with metadata fetched; ``assign`` also assigns from earliest."""
         from confluent_kafka.aio import AIOConsumer
 
         consumer = AIOConsumer(self.cconf())
-        await consumer.assign(self.partitions())
+        await consumer.list_topics(self.run.topic, timeout=30)
+        if assign:
+            await consumer.assign(self.partitions())
         return consumer
 
     def _done(self, future: asyncio.Future[Any]) -> None:
@@ -263,9 +277,10 @@ class _Async(_Base):
                 self.take(await consumer.consume(num_messages=self.limit, timeout=1.0), track)
 
     async def consume(self) -> dict[str, Any]:
-        consumer = await self.consumer()
+        consumer = await self.consumer(assign=False)
         try:
-            self.meter.start()
+            self.meter.start()  # assign + offset lookup are timed, as for every client
+            await consumer.assign(self.partitions())
             await self._read(consumer, False)
             self.meter.stop()
         finally:
@@ -275,6 +290,14 @@ class _Async(_Base):
     async def pipeline(self) -> dict[str, Any]:
         producer, consumer = await self.producer(), await self.consumer()
         try:
+            # one record per partition end to end before timing: all fetches are live
+            for partition in range(self.v.partitions):
+                primer = await producer.produce(self.run.topic, self.value, partition=partition)
+                await producer.flush()
+                await primer
+            seen = 0
+            while seen < self.v.partitions:
+                seen += sum(m.error() is None for m in await consumer.consume(self.limit, 1.0))
             self.meter.start()
             reader = asyncio.ensure_future(self._read(consumer, True))
             await self.send_all(producer)

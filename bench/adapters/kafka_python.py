@@ -57,17 +57,25 @@ class _Session:
         producer.partitions_for(self.run.topic)
         return producer
 
-    def consumer(self) -> Any:
-        from kafka import KafkaConsumer, TopicPartition
+    def consumer(self, assign: bool = True) -> Any:
+        """A bootstrapped consumer (metadata fetched); ``assign`` also assigns from earliest."""
+        from kafka import KafkaConsumer
 
         options = consumer_config(self.v, self.run.pinned)
         consumer = KafkaConsumer(
             bootstrap_servers=self.run.bootstrap, client_id="bench", group_id=None, **options
         )
+        consumer.partitions_for_topic(self.run.topic)
+        if assign:
+            self.assign(consumer)
+        return consumer
+
+    def assign(self, consumer: Any) -> None:
+        from kafka import TopicPartition
+
         parts = [TopicPartition(self.run.topic, p) for p in range(self.v.partitions)]
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
-        return consumer
 
     def send_all(self, producer: Any, between: Callable[[], None] | None = None) -> int:
         """Send every message (calling ``between`` every max_poll_records sends), flush,
@@ -112,9 +120,10 @@ class _Session:
         return out | latency_summary(samples)
 
     def consume(self) -> dict[str, Any]:
-        consumer = self.consumer()
+        consumer = self.consumer(assign=False)
         try:
-            self.meter.start()
+            self.meter.start()  # assign + offset lookup are timed, as for every client
+            self.assign(consumer)
             counts = [0, 0]
             if self.v.mode == "iter":
                 self._iterate(consumer, counts)
@@ -149,6 +158,12 @@ class _Session:
         consumer = self.consumer()
         counts, lags = [0, 0], list[float]()
         try:
+            # one record per partition end to end before timing: all fetches are live
+            for partition in range(self.v.partitions):
+                producer.send(self.run.topic, self.value, partition=partition).get(timeout=30)
+            seen = 0
+            while seen < self.v.partitions:
+                seen += sum(len(r) for r in consumer.poll(timeout_ms=1000).values())
             self.meter.start()
             acked = self.send_all(producer, lambda: self._poll(consumer, counts, lags, 0))
             while counts[0] < self.v.messages:
