@@ -358,7 +358,6 @@ def import_ms(module: str, runs: int) -> float:
 
 def memory_rows(wires: dict[str, bytes]) -> dict[str, float]:
     from aiokafka.protocol.metadata import MetadataResponse_v5
-
     from aiokafka_gen.messages import MetadataResponse
 
     kp_decode = _kp_decoder("metadata", 5)
@@ -436,9 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(
-        f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
-    )
+    print(f"\nwrote {RESULTS}")
     return 0
 
 

@@ -65,7 +65,7 @@ class Step:
     compact: bool = False
     # decode may read more than encode writes: a classic array count joins the run
     dec_struct_var: str = ""
-    dec_targets: tuple[str, ...] = ()
+    child_plan: Plan | None = None
     dec_size: int = 0
     count_var: str = ""
 
@@ -170,6 +170,7 @@ class StructModel:
     versions: set[int] = field(default_factory=set)
     funcs: list[PlanFunc] = field(default_factory=list)
     by_version: dict[int, str] = field(default_factory=dict)
+    plans: dict[int, Plan] = field(default_factory=dict)
 
     @property
     def doc(self) -> str:
@@ -282,6 +283,7 @@ class _Builder:
                 model.funcs.append(PlanFunc(seen[plan], [], plan))
             next(f for f in model.funcs if f.suffix == seen[plan]).versions.append(version)
             model.by_version[version] = seen[plan]
+            model.plans[version] = plan
 
     def plan(self, model: StructModel, version: int) -> Plan:
         flexible = version in self.spec.flexible_versions
@@ -366,8 +368,10 @@ class _Builder:
             return dataclasses.replace(
                 base,
                 elem="struct",
+                elem_type=fm.struct.name,
                 reader=_dec(fm.struct, version),
                 writer=_enc(fm.struct, version),
+                child_plan=fm.struct.plans[version],
             )
         if elem_kafka in FIXED:
             code, size = FIXED[elem_kafka]
@@ -418,15 +422,14 @@ def _fixed_run(run: list[Step], builder: _Builder, count_var: str) -> Step:
     fmt = "".join(s.code for s in run)
     attrs = tuple(a for s in run for a in s.attrs)
     size = sum(s.size for s in run)
-    targets = tuple(f"o.{a}" for a in attrs) + ((count_var,) if count_var else ())
     return Step(
         "fixed",
         attrs,
         struct_var=builder.struct_const(fmt),
         size=size,
         dec_struct_var=builder.struct_const(fmt + "i") if count_var else builder.struct_const(fmt),
-        dec_targets=targets,
         dec_size=size + (4 if count_var else 0),
+        count_var=count_var,
     )
 
 

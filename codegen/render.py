@@ -26,6 +26,10 @@ def _attr_target(attr: str) -> str:
     return f"o.{attr}"
 
 
+def _prefix(name: str, prefix: str) -> str:
+    return prefix + name
+
+
 def make_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -36,6 +40,7 @@ def make_env() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["attr_target"] = _attr_target
+    env.filters["prefix"] = _prefix
     return env
 
 

@@ -314,15 +314,15 @@ def _d_AddPartitionsToTxnTopic_0(buf: memoryview, pos: int) -> tuple[AddPartitio
     """Decode AddPartitionsToTxnTopic at versions 0, 1, 2."""
     o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o._unknown_tags = None
     return o, pos
 
@@ -342,19 +342,19 @@ def _d_AddPartitionsToTxnTopic_3(buf: memoryview, pos: int) -> tuple[AddPartitio
     """Decode AddPartitionsToTxnTopic at versions 3, 4, 5."""
     o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -387,25 +387,44 @@ def _d_AddPartitionsToTxnTransaction_4(
     o.transactional_id, pos = _read_cstr(buf, pos)
     o.producer_id, o.producer_epoch, o.verify_only = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[AddPartitionsToTxnTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_AddPartitionsToTxnTopic_3(buf, pos)
-            ap3(e3)
-        o.topics = v3
+        v0_3: list[AddPartitionsToTxnTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topics = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -440,23 +459,34 @@ def _d_AddPartitionsToTxnRequest_0(
     """Decode AddPartitionsToTxnRequest at versions 0, 1, 2."""
     o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
     o.v3_and_below_transactional_id, pos = _read_str(buf, pos)
-    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch, n_v3_and_below_topics = (
+    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch, n_v3_and_below_topics_0 = (
         _S_qhi.unpack_from(buf, pos)
     )
     pos += 14
-    if n_v3_and_below_topics < 0:
-        if n_v3_and_below_topics != -1:
-            raise _count_error(n_v3_and_below_topics, 0)
+    if n_v3_and_below_topics_0 < 0:
+        if n_v3_and_below_topics_0 != -1:
+            raise _count_error(n_v3_and_below_topics_0, 0)
         raise _null_error("V3AndBelowTopics")
-    elif n_v3_and_below_topics > len(buf) - pos:
-        raise _count_error(n_v3_and_below_topics, len(buf) - pos)
+    elif n_v3_and_below_topics_0 > len(buf) - pos:
+        raise _count_error(n_v3_and_below_topics_0, len(buf) - pos)
     else:
-        v3: list[AddPartitionsToTxnTopic] = []
-        ap3 = v3.append
-        for _ in range(n_v3_and_below_topics):
-            e3, pos = _d_AddPartitionsToTxnTopic_0(buf, pos)
-            ap3(e3)
-        o.v3_and_below_topics = v3
+        v0_3: list[AddPartitionsToTxnTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n_v3_and_below_topics_0):
+            o0_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+            o0_3.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.v3_and_below_topics = v0_3
     o.transactions = []
     o._unknown_tags = None
     return o, pos
@@ -486,25 +516,44 @@ def _d_AddPartitionsToTxnRequest_3(
     o.v3_and_below_transactional_id, pos = _read_cstr(buf, pos)
     o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("V3AndBelowTopics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[AddPartitionsToTxnTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_AddPartitionsToTxnTopic_3(buf, pos)
-            ap3(e3)
-        o.v3_and_below_topics = v3
+        v0_3: list[AddPartitionsToTxnTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.v3_and_below_topics = v0_3
     o.transactions = []
     if buf[pos] == 0:
         pos += 1
@@ -539,25 +588,71 @@ def _d_AddPartitionsToTxnRequest_4(
 ) -> tuple[AddPartitionsToTxnRequest, int]:
     """Decode AddPartitionsToTxnRequest at versions 4, 5."""
     o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Transactions")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[AddPartitionsToTxnTransaction] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_AddPartitionsToTxnTransaction_4(buf, pos)
-            ap1(e1)
-        o.transactions = v1
+        v0_1: list[AddPartitionsToTxnTransaction] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = AddPartitionsToTxnTransaction.__new__(AddPartitionsToTxnTransaction)
+            o0_1.transactional_id, pos = _read_cstr(buf, pos)
+            o0_1.producer_id, o0_1.producer_epoch, o0_1.verify_only = _S_qho.unpack_from(buf, pos)
+            pos += 11
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Topics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[AddPartitionsToTxnTopic] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+                    o1_3.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_3.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_1.topics = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.transactions = v0_1
     o.v3_and_below_transactional_id = ""
     o.v3_and_below_producer_id = 0
     o.v3_and_below_producer_epoch = 0

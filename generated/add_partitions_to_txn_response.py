@@ -336,21 +336,24 @@ def _d_AddPartitionsToTxnTopicResult_0(
     """Decode AddPartitionsToTxnTopicResult at versions 0, 1, 2."""
     o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ResultsByPartition")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AddPartitionsToTxnPartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AddPartitionsToTxnPartitionResult_0(buf, pos)
-            ap2(e2)
-        o.results_by_partition = v2
+        v0_2: list[AddPartitionsToTxnPartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
+            o0_2.partition_index, o0_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.results_by_partition = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -376,25 +379,32 @@ def _d_AddPartitionsToTxnTopicResult_3(
     """Decode AddPartitionsToTxnTopicResult at versions 3, 4, 5."""
     o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ResultsByPartition")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AddPartitionsToTxnPartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AddPartitionsToTxnPartitionResult_3(buf, pos)
-            ap2(e2)
-        o.results_by_partition = v2
+        v0_2: list[AddPartitionsToTxnPartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
+            o0_2.partition_index, o0_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results_by_partition = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -428,25 +438,59 @@ def _d_AddPartitionsToTxnResult_4(
     """Decode AddPartitionsToTxnResult at versions 4, 5."""
     o = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
     o.transactional_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("TopicResults")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AddPartitionsToTxnTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AddPartitionsToTxnTopicResult_3(buf, pos)
-            ap2(e2)
-        o.topic_results = v2
+        v0_2: list[AddPartitionsToTxnTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ResultsByPartition")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AddPartitionsToTxnPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AddPartitionsToTxnPartitionResult.__new__(
+                        AddPartitionsToTxnPartitionResult
+                    )
+                    o1_2.partition_index, o1_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.results_by_partition = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topic_results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -477,21 +521,43 @@ def _d_AddPartitionsToTxnResponse_0(
 ) -> tuple[AddPartitionsToTxnResponse, int]:
     """Decode AddPartitionsToTxnResponse at versions 0, 1, 2."""
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
-    o.throttle_time_ms, n_results_by_topic_v3_and_below = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_results_by_topic_v3_and_below_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_by_topic_v3_and_below < 0:
-        if n_results_by_topic_v3_and_below != -1:
-            raise _count_error(n_results_by_topic_v3_and_below, 0)
+    if n_results_by_topic_v3_and_below_0 < 0:
+        if n_results_by_topic_v3_and_below_0 != -1:
+            raise _count_error(n_results_by_topic_v3_and_below_0, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
-    elif n_results_by_topic_v3_and_below > len(buf) - pos:
-        raise _count_error(n_results_by_topic_v3_and_below, len(buf) - pos)
+    elif n_results_by_topic_v3_and_below_0 > len(buf) - pos:
+        raise _count_error(n_results_by_topic_v3_and_below_0, len(buf) - pos)
     else:
-        v2: list[AddPartitionsToTxnTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n_results_by_topic_v3_and_below):
-            e2, pos = _d_AddPartitionsToTxnTopicResult_0(buf, pos)
-            ap2(e2)
-        o.results_by_topic_v3_and_below = v2
+        v0_2: list[AddPartitionsToTxnTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_results_by_topic_v3_and_below_0):
+            o0_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ResultsByPartition")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AddPartitionsToTxnPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AddPartitionsToTxnPartitionResult.__new__(
+                        AddPartitionsToTxnPartitionResult
+                    )
+                    o1_2.partition_index, o1_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.results_by_partition = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.results_by_topic_v3_and_below = v0_2
     o.error_code = 0
     o.results_by_transaction = []
     o._unknown_tags = None
@@ -520,25 +586,59 @@ def _d_AddPartitionsToTxnResponse_3(
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AddPartitionsToTxnTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AddPartitionsToTxnTopicResult_3(buf, pos)
-            ap2(e2)
-        o.results_by_topic_v3_and_below = v2
+        v0_2: list[AddPartitionsToTxnTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ResultsByPartition")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AddPartitionsToTxnPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AddPartitionsToTxnPartitionResult.__new__(
+                        AddPartitionsToTxnPartitionResult
+                    )
+                    o1_2.partition_index, o1_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.results_by_partition = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results_by_topic_v3_and_below = v0_2
     o.error_code = 0
     o.results_by_transaction = []
     if buf[pos] == 0:
@@ -575,25 +675,86 @@ def _d_AddPartitionsToTxnResponse_4(
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ResultsByTransaction")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AddPartitionsToTxnResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AddPartitionsToTxnResult_4(buf, pos)
-            ap2(e2)
-        o.results_by_transaction = v2
+        v0_2: list[AddPartitionsToTxnResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
+            o0_2.transactional_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("TopicResults")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AddPartitionsToTxnTopicResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("ResultsByPartition")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AddPartitionsToTxnPartitionResult] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = AddPartitionsToTxnPartitionResult.__new__(
+                                AddPartitionsToTxnPartitionResult
+                            )
+                            o2_2.partition_index, o2_2.partition_error_code = _S_ih.unpack_from(
+                                buf, pos
+                            )
+                            pos += 6
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.results_by_partition = v2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.topic_results = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results_by_transaction = v0_2
     o.results_by_topic_v3_and_below = []
     if buf[pos] == 0:
         pos += 1

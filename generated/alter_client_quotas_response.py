@@ -261,21 +261,24 @@ def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_nstr(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Entity")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[EntityData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_EntityData_0(buf, pos)
-            ap3(e3)
-        o.entity = v3
+        v0_3: list[EntityData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = EntityData.__new__(EntityData)
+            o0_3.entity_type, pos = _read_str(buf, pos)
+            o0_3.entity_name, pos = _read_nstr(buf, pos)
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.entity = v0_3
     o._unknown_tags = None
     return o, pos
 
@@ -300,25 +303,32 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Entity")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[EntityData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_EntityData_1(buf, pos)
-            ap3(e3)
-        o.entity = v3
+        v0_3: list[EntityData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = EntityData.__new__(EntityData)
+            o0_3.entity_type, pos = _read_cstr(buf, pos)
+            o0_3.entity_name, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.entity = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -350,21 +360,43 @@ def _d_AlterClientQuotasResponse_0(
 ) -> tuple[AlterClientQuotasResponse, int]:
     """Decode AlterClientQuotasResponse at version 0."""
     o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
-    o.throttle_time_ms, n_entries = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_entries_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_entries < 0:
-        if n_entries != -1:
-            raise _count_error(n_entries, 0)
+    if n_entries_0 < 0:
+        if n_entries_0 != -1:
+            raise _count_error(n_entries_0, 0)
         raise _null_error("Entries")
-    elif n_entries > len(buf) - pos:
-        raise _count_error(n_entries, len(buf) - pos)
+    elif n_entries_0 > len(buf) - pos:
+        raise _count_error(n_entries_0, len(buf) - pos)
     else:
-        v2: list[EntryData] = []
-        ap2 = v2.append
-        for _ in range(n_entries):
-            e2, pos = _d_EntryData_0(buf, pos)
-            ap2(e2)
-        o.entries = v2
+        v0_2: list[EntryData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_entries_0):
+            o0_2 = EntryData.__new__(EntryData)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Entity")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[EntityData] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = EntityData.__new__(EntityData)
+                    o1_3.entity_type, pos = _read_str(buf, pos)
+                    o1_3.entity_name, pos = _read_nstr(buf, pos)
+                    o1_3._unknown_tags = None
+                    ap1_3(o1_3)
+                o0_2.entity = v1_3
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.entries = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -389,25 +421,59 @@ def _d_AlterClientQuotasResponse_1(
     o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Entries")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[EntryData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_EntryData_1(buf, pos)
-            ap2(e2)
-        o.entries = v2
+        v0_2: list[EntryData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = EntryData.__new__(EntryData)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Entity")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[EntityData] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = EntityData.__new__(EntityData)
+                    o1_3.entity_type, pos = _read_cstr(buf, pos)
+                    o1_3.entity_name, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.entity = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.entries = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

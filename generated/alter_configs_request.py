@@ -253,21 +253,24 @@ def _d_AlterConfigsResource_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Configs")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[AlterableConfig] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_AlterableConfig_0(buf, pos)
-            ap3(e3)
-        o.configs = v3
+        v0_3: list[AlterableConfig] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = AlterableConfig.__new__(AlterableConfig)
+            o0_3.name, pos = _read_str(buf, pos)
+            o0_3.value, pos = _read_nstr(buf, pos)
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.configs = v0_3
     o._unknown_tags = None
     return o, pos
 
@@ -292,25 +295,32 @@ def _d_AlterConfigsResource_2(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Configs")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[AlterableConfig] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_AlterableConfig_2(buf, pos)
-            ap3(e3)
-        o.configs = v3
+        v0_3: list[AlterableConfig] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = AlterableConfig.__new__(AlterableConfig)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            o0_3.value, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.configs = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -340,21 +350,43 @@ def _e_AlterConfigsResource_2(o: AlterConfigsResource, out: list[_Buffer]) -> No
 def _d_AlterConfigsRequest_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRequest, int]:
     """Decode AlterConfigsRequest at versions 0, 1."""
     o = AlterConfigsRequest.__new__(AlterConfigsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Resources")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[AlterConfigsResource] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_AlterConfigsResource_0(buf, pos)
-            ap1(e1)
-        o.resources = v1
+        v0_1: list[AlterConfigsResource] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = AlterConfigsResource.__new__(AlterConfigsResource)
+            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_1.resource_name, pos = _read_str(buf, pos)
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Configs")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[AlterableConfig] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = AlterableConfig.__new__(AlterableConfig)
+                    o1_3.name, pos = _read_str(buf, pos)
+                    o1_3.value, pos = _read_nstr(buf, pos)
+                    o1_3._unknown_tags = None
+                    ap1_3(o1_3)
+                o0_1.configs = v1_3
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.resources = v0_1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -377,25 +409,59 @@ def _e_AlterConfigsRequest_0(o: AlterConfigsRequest, out: list[_Buffer]) -> None
 def _d_AlterConfigsRequest_2(buf: memoryview, pos: int) -> tuple[AlterConfigsRequest, int]:
     """Decode AlterConfigsRequest at version 2."""
     o = AlterConfigsRequest.__new__(AlterConfigsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Resources")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[AlterConfigsResource] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_AlterConfigsResource_2(buf, pos)
-            ap1(e1)
-        o.resources = v1
+        v0_1: list[AlterConfigsResource] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = AlterConfigsResource.__new__(AlterConfigsResource)
+            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_1.resource_name, pos = _read_cstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Configs")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[AlterableConfig] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = AlterableConfig.__new__(AlterableConfig)
+                    o1_3.name, pos = _read_cstr(buf, pos)
+                    o1_3.value, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_1.configs = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.resources = v0_1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

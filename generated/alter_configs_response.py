@@ -244,21 +244,28 @@ def _e_AlterConfigsResourceResponse_2(o: AlterConfigsResourceResponse, out: list
 def _d_AlterConfigsResponse_0(buf: memoryview, pos: int) -> tuple[AlterConfigsResponse, int]:
     """Decode AlterConfigsResponse at versions 0, 1."""
     o = AlterConfigsResponse.__new__(AlterConfigsResponse)
-    o.throttle_time_ms, n_responses = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_responses_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_responses < 0:
-        if n_responses != -1:
-            raise _count_error(n_responses, 0)
+    if n_responses_0 < 0:
+        if n_responses_0 != -1:
+            raise _count_error(n_responses_0, 0)
         raise _null_error("Responses")
-    elif n_responses > len(buf) - pos:
-        raise _count_error(n_responses, len(buf) - pos)
+    elif n_responses_0 > len(buf) - pos:
+        raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v2: list[AlterConfigsResourceResponse] = []
-        ap2 = v2.append
-        for _ in range(n_responses):
-            e2, pos = _d_AlterConfigsResourceResponse_0(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[AlterConfigsResourceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_responses_0):
+            o0_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_2.resource_name, pos = _read_str(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.responses = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -281,25 +288,36 @@ def _d_AlterConfigsResponse_2(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o = AlterConfigsResponse.__new__(AlterConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AlterConfigsResourceResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AlterConfigsResourceResponse_2(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[AlterConfigsResourceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_2.resource_name, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.responses = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -164,15 +164,15 @@ def _d_AlterReplicaLogDirTopic_1(buf: memoryview, pos: int) -> tuple[AlterReplic
     """Decode AlterReplicaLogDirTopic at version 1."""
     o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o._unknown_tags = None
     return o, pos
 
@@ -192,19 +192,19 @@ def _d_AlterReplicaLogDirTopic_2(buf: memoryview, pos: int) -> tuple[AlterReplic
     """Decode AlterReplicaLogDirTopic at version 2."""
     o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -233,21 +233,32 @@ def _d_AlterReplicaLogDir_1(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
     """Decode AlterReplicaLogDir at version 1."""
     o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
     o.path, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AlterReplicaLogDirTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AlterReplicaLogDirTopic_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[AlterReplicaLogDirTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -269,25 +280,44 @@ def _d_AlterReplicaLogDir_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
     """Decode AlterReplicaLogDir at version 2."""
     o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
     o.path, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AlterReplicaLogDirTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AlterReplicaLogDirTopic_2(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[AlterReplicaLogDirTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -318,21 +348,49 @@ def _d_AlterReplicaLogDirsRequest_1(
 ) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 1."""
     o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Dirs")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[AlterReplicaLogDir] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_AlterReplicaLogDir_1(buf, pos)
-            ap1(e1)
-        o.dirs = v1
+        v0_1: list[AlterReplicaLogDir] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
+            o0_1.path, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AlterReplicaLogDirTopic] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+                    o1_2.name, pos = _read_str(buf, pos)
+                    n2_2 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.topics = v1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.dirs = v0_1
     o._unknown_tags = None
     return o, pos
 
@@ -354,25 +412,69 @@ def _d_AlterReplicaLogDirsRequest_2(
 ) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 2."""
     o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Dirs")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[AlterReplicaLogDir] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_AlterReplicaLogDir_2(buf, pos)
-            ap1(e1)
-        o.dirs = v1
+        v0_1: list[AlterReplicaLogDir] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
+            o0_1.path, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AlterReplicaLogDirTopic] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.topics = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.dirs = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -244,21 +244,24 @@ def _d_AlterReplicaLogDirTopicResult_1(
     """Decode AlterReplicaLogDirTopicResult at version 1."""
     o = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
     o.topic_name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AlterReplicaLogDirPartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AlterReplicaLogDirPartitionResult_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[AlterReplicaLogDirPartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AlterReplicaLogDirPartitionResult.__new__(AlterReplicaLogDirPartitionResult)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -284,25 +287,32 @@ def _d_AlterReplicaLogDirTopicResult_2(
     """Decode AlterReplicaLogDirTopicResult at version 2."""
     o = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AlterReplicaLogDirPartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AlterReplicaLogDirPartitionResult_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[AlterReplicaLogDirPartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AlterReplicaLogDirPartitionResult.__new__(AlterReplicaLogDirPartitionResult)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -335,21 +345,43 @@ def _d_AlterReplicaLogDirsResponse_1(
 ) -> tuple[AlterReplicaLogDirsResponse, int]:
     """Decode AlterReplicaLogDirsResponse at version 1."""
     o = AlterReplicaLogDirsResponse.__new__(AlterReplicaLogDirsResponse)
-    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results < 0:
-        if n_results != -1:
-            raise _count_error(n_results, 0)
+    if n_results_0 < 0:
+        if n_results_0 != -1:
+            raise _count_error(n_results_0, 0)
         raise _null_error("Results")
-    elif n_results > len(buf) - pos:
-        raise _count_error(n_results, len(buf) - pos)
+    elif n_results_0 > len(buf) - pos:
+        raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v2: list[AlterReplicaLogDirTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n_results):
-            e2, pos = _d_AlterReplicaLogDirTopicResult_1(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[AlterReplicaLogDirTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_results_0):
+            o0_2 = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
+            o0_2.topic_name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AlterReplicaLogDirPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AlterReplicaLogDirPartitionResult.__new__(
+                        AlterReplicaLogDirPartitionResult
+                    )
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.results = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -374,25 +406,59 @@ def _d_AlterReplicaLogDirsResponse_2(
     o = AlterReplicaLogDirsResponse.__new__(AlterReplicaLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AlterReplicaLogDirTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AlterReplicaLogDirTopicResult_2(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[AlterReplicaLogDirTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AlterReplicaLogDirPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AlterReplicaLogDirPartitionResult.__new__(
+                        AlterReplicaLogDirPartitionResult
+                    )
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -262,44 +262,62 @@ def _d_AlterUserScramCredentialsRequest_0(
 ) -> tuple[AlterUserScramCredentialsRequest, int]:
     """Decode AlterUserScramCredentialsRequest at version 0."""
     o = AlterUserScramCredentialsRequest.__new__(AlterUserScramCredentialsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Deletions")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[ScramCredentialDeletion] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_ScramCredentialDeletion_0(buf, pos)
-            ap1(e1)
-        o.deletions = v1
-    n2 = buf[pos]
-    if n2 < 0x80:
+        v0_1: list[ScramCredentialDeletion] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = ScramCredentialDeletion.__new__(ScramCredentialDeletion)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            o0_1.mechanism = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.deletions = v0_1
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Upsertions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ScramCredentialUpsertion] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ScramCredentialUpsertion_0(buf, pos)
-            ap2(e2)
-        o.upsertions = v2
+        v0_2: list[ScramCredentialUpsertion] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ScramCredentialUpsertion.__new__(ScramCredentialUpsertion)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            o0_2.mechanism, o0_2.iterations = _S_bi.unpack_from(buf, pos)
+            pos += 5
+            o0_2.salt, pos = _read_cbytes(buf, pos)
+            o0_2.salted_password, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.upsertions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -450,21 +450,24 @@ def _e_FinalizedFeatureKey_3(o: FinalizedFeatureKey, out: list[_Buffer]) -> None
 def _d_ApiVersionsResponse_0(buf: memoryview, pos: int) -> tuple[ApiVersionsResponse, int]:
     """Decode ApiVersionsResponse at version 0."""
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
-    o.error_code, n_api_keys = _S_hi.unpack_from(buf, pos)
+    o.error_code, n_api_keys_0 = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_api_keys < 0:
-        if n_api_keys != -1:
-            raise _count_error(n_api_keys, 0)
+    if n_api_keys_0 < 0:
+        if n_api_keys_0 != -1:
+            raise _count_error(n_api_keys_0, 0)
         raise _null_error("ApiKeys")
-    elif n_api_keys > len(buf) - pos:
-        raise _count_error(n_api_keys, len(buf) - pos)
+    elif n_api_keys_0 > len(buf) - pos:
+        raise _count_error(n_api_keys_0, len(buf) - pos)
     else:
-        v2: list[ApiVersion] = []
-        ap2 = v2.append
-        for _ in range(n_api_keys):
-            e2, pos = _d_ApiVersion_0(buf, pos)
-            ap2(e2)
-        o.api_keys = v2
+        v0_2: list[ApiVersion] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_api_keys_0):
+            o0_2 = ApiVersion.__new__(ApiVersion)
+            o0_2.api_key, o0_2.min_version, o0_2.max_version = _S_hhh.unpack_from(buf, pos)
+            pos += 6
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.api_keys = v0_2
     o.throttle_time_ms = 0
     o.supported_features = []
     o.finalized_features_epoch = -1
@@ -490,21 +493,24 @@ def _e_ApiVersionsResponse_0(o: ApiVersionsResponse, out: list[_Buffer]) -> None
 def _d_ApiVersionsResponse_1(buf: memoryview, pos: int) -> tuple[ApiVersionsResponse, int]:
     """Decode ApiVersionsResponse at versions 1, 2."""
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
-    o.error_code, n_api_keys = _S_hi.unpack_from(buf, pos)
+    o.error_code, n_api_keys_0 = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_api_keys < 0:
-        if n_api_keys != -1:
-            raise _count_error(n_api_keys, 0)
+    if n_api_keys_0 < 0:
+        if n_api_keys_0 != -1:
+            raise _count_error(n_api_keys_0, 0)
         raise _null_error("ApiKeys")
-    elif n_api_keys > len(buf) - pos:
-        raise _count_error(n_api_keys, len(buf) - pos)
+    elif n_api_keys_0 > len(buf) - pos:
+        raise _count_error(n_api_keys_0, len(buf) - pos)
     else:
-        v2: list[ApiVersion] = []
-        ap2 = v2.append
-        for _ in range(n_api_keys):
-            e2, pos = _d_ApiVersion_0(buf, pos)
-            ap2(e2)
-        o.api_keys = v2
+        v0_2: list[ApiVersion] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_api_keys_0):
+            o0_2 = ApiVersion.__new__(ApiVersion)
+            o0_2.api_key, o0_2.min_version, o0_2.max_version = _S_hhh.unpack_from(buf, pos)
+            pos += 6
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.api_keys = v0_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.supported_features = []
@@ -534,87 +540,112 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ApiKeys")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ApiVersion] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ApiVersion_3(buf, pos)
-            ap2(e2)
-        o.api_keys = v2
+        v0_2: list[ApiVersion] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ApiVersion.__new__(ApiVersion)
+            o0_2.api_key, o0_2.min_version, o0_2.max_version = _S_hhh.unpack_from(buf, pos)
+            pos += 6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.api_keys = v0_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.supported_features = []
     o.finalized_features_epoch = -1
     o.finalized_features = []
     o.zk_migration_ready = False
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
                 else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
                     raise _null_error("SupportedFeatures")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
                 else:
-                    v101: list[SupportedFeatureKey] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _d_SupportedFeatureKey_3(raw, rp)
-                        ap101(e101)
-                    o.supported_features = v101
-            elif tag == 1:
-                o.finalized_features_epoch = _S_q.unpack_from(raw, rp)[0]
-                rp += 8
-            elif tag == 2:
-                n301 = raw[rp]
-                if n301 < 0x80:
-                    rp += 1
+                    v0_101: list[SupportedFeatureKey] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        o0_101 = SupportedFeatureKey.__new__(SupportedFeatureKey)
+                        o0_101.name, rp0 = _read_cstr(raw0, rp0)
+                        o0_101.min_version, o0_101.max_version = _S_hh.unpack_from(raw0, rp0)
+                        rp0 += 4
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_101._unknown_tags = None
+                        else:
+                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_101(o0_101)
+                    o.supported_features = v0_101
+            elif tag0 == 1:
+                o.finalized_features_epoch = _S_q.unpack_from(raw0, rp0)[0]
+                rp0 += 8
+            elif tag0 == 2:
+                n0_301 = raw0[rp0]
+                if n0_301 < 0x80:
+                    rp0 += 1
                 else:
-                    n301, rp = _read_uvarint(raw, rp)
-                n301 -= 1
-                if n301 < 0:
-                    if n301 != -1:
-                        raise _count_error(n301, 0)
+                    n0_301, rp0 = _read_uvarint(raw0, rp0)
+                n0_301 -= 1
+                if n0_301 < 0:
+                    if n0_301 != -1:
+                        raise _count_error(n0_301, 0)
                     raise _null_error("FinalizedFeatures")
-                elif n301 > len(raw) - rp:
-                    raise _count_error(n301, len(raw) - rp)
+                elif n0_301 > len(raw0) - rp0:
+                    raise _count_error(n0_301, len(raw0) - rp0)
                 else:
-                    v301: list[FinalizedFeatureKey] = []
-                    ap301 = v301.append
-                    for _ in range(n301):
-                        e301, rp = _d_FinalizedFeatureKey_3(raw, rp)
-                        ap301(e301)
-                    o.finalized_features = v301
-            elif tag == 3:
-                o.zk_migration_ready = _S_o.unpack_from(raw, rp)[0]
-                rp += 1
+                    v0_301: list[FinalizedFeatureKey] = []
+                    ap0_301 = v0_301.append
+                    for _ in range(n0_301):
+                        o0_301 = FinalizedFeatureKey.__new__(FinalizedFeatureKey)
+                        o0_301.name, rp0 = _read_cstr(raw0, rp0)
+                        o0_301.max_version_level, o0_301.min_version_level = _S_hh.unpack_from(
+                            raw0, rp0
+                        )
+                        rp0 += 4
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_301._unknown_tags = None
+                        else:
+                            o0_301._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_301(o0_301)
+                    o.finalized_features = v0_301
+            elif tag0 == 3:
+                o.zk_migration_ready = _S_o.unpack_from(raw0, rp0)[0]
+                rp0 += 1
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

@@ -352,21 +352,25 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index, o0_2.leader_id, o0_2.leader_epoch = _S_iii.unpack_from(buf, pos)
+            pos += 12
+            o0_2.voter_directory_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -388,25 +392,35 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            o0_2.leader_id, o0_2.leader_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -463,21 +477,44 @@ def _d_BeginQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[BeginQuorum
     """Decode BeginQuorumEpochRequest at version 0."""
     o = BeginQuorumEpochRequest.__new__(BeginQuorumEpochRequest)
     o.cluster_id, pos = _read_nstr(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index, o1_2.leader_id, o1_2.leader_epoch = _S_iii.unpack_from(
+                        buf, pos
+                    )
+                    pos += 12
+                    o1_2.voter_directory_id = _ZERO_UUID
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.voter_id = -1
     o.leader_endpoints = []
     o._unknown_tags = None
@@ -503,44 +540,88 @@ def _d_BeginQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[BeginQuorum
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicData_1(buf, pos)
-            ap3(e3)
-        o.topics = v3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        v0_3: list[TopicData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicData.__new__(TopicData)
+            o0_3.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.voter_directory_id, pos = _read_uuid(buf, pos)
+                    o1_2.leader_id, o1_2.leader_epoch = _S_ii.unpack_from(buf, pos)
+                    pos += 8
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topics = v0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("LeaderEndpoints")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[LeaderEndpoint] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_LeaderEndpoint_1(buf, pos)
-            ap4(e4)
-        o.leader_endpoints = v4
+        v0_4: list[LeaderEndpoint] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = LeaderEndpoint.__new__(LeaderEndpoint)
+            o0_4.name, pos = _read_cstr(buf, pos)
+            o0_4.host, pos = _read_cstr(buf, pos)
+            o0_4.port = _S_H.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.leader_endpoints = v0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

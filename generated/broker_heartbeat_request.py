@@ -222,36 +222,36 @@ def _d_BrokerHeartbeatRequest_1(buf: memoryview, pos: int) -> tuple[BrokerHeartb
     pos += 22
     o.cordoned_log_dirs = None
     o.offline_log_dirs = []
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
                 else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
                     raise _null_error("OfflineLogDirs")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
                 else:
-                    v101: list[uuid.UUID] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _read_uuid(raw, rp)
-                        ap101(e101)
-                    o.offline_log_dirs = v101
+                    v0_101: list[uuid.UUID] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        e0_101, rp0 = _read_uuid(raw0, rp0)
+                        ap0_101(e0_101)
+                    o.offline_log_dirs = v0_101
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -288,56 +288,56 @@ def _d_BrokerHeartbeatRequest_2(buf: memoryview, pos: int) -> tuple[BrokerHeartb
     pos += 22
     o.offline_log_dirs = []
     o.cordoned_log_dirs = None
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
                 else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
                     raise _null_error("OfflineLogDirs")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
                 else:
-                    v101: list[uuid.UUID] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _read_uuid(raw, rp)
-                        ap101(e101)
-                    o.offline_log_dirs = v101
-            elif tag == 1:
-                n201 = raw[rp]
-                if n201 < 0x80:
-                    rp += 1
+                    v0_101: list[uuid.UUID] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        e0_101, rp0 = _read_uuid(raw0, rp0)
+                        ap0_101(e0_101)
+                    o.offline_log_dirs = v0_101
+            elif tag0 == 1:
+                n0_201 = raw0[rp0]
+                if n0_201 < 0x80:
+                    rp0 += 1
                 else:
-                    n201, rp = _read_uvarint(raw, rp)
-                n201 -= 1
-                if n201 < 0:
-                    if n201 != -1:
-                        raise _count_error(n201, 0)
+                    n0_201, rp0 = _read_uvarint(raw0, rp0)
+                n0_201 -= 1
+                if n0_201 < 0:
+                    if n0_201 != -1:
+                        raise _count_error(n0_201, 0)
                     o.cordoned_log_dirs = None
-                elif n201 > len(raw) - rp:
-                    raise _count_error(n201, len(raw) - rp)
+                elif n0_201 > len(raw0) - rp0:
+                    raise _count_error(n0_201, len(raw0) - rp0)
                 else:
-                    v201: list[uuid.UUID] = []
-                    ap201 = v201.append
-                    for _ in range(n201):
-                        e201, rp = _read_uuid(raw, rp)
-                        ap201(e201)
-                    o.cordoned_log_dirs = v201
+                    v0_201: list[uuid.UUID] = []
+                    ap0_201 = v0_201.append
+                    for _ in range(n0_201):
+                        e0_201, rp0 = _read_uuid(raw0, rp0)
+                        ap0_201(e0_201)
+                    o.cordoned_log_dirs = v0_201
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

@@ -565,19 +565,19 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n3].unpack_from(buf, pos)]
-        pos += 4 * n3
+        o.partitions = [*_A_Ni[n0_3].unpack_from(buf, pos)]
+        pos += 4 * n0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -606,25 +606,45 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     o = Assignment.__new__(Assignment)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("TopicPartitions")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicPartitions] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicPartitions_0(buf, pos)
-            ap1(e1)
-        o.topic_partitions = v1
+        v0_1: list[TopicPartitions] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicPartitions.__new__(TopicPartitions)
+            o0_1.topic_id, pos = _read_uuid(buf, pos)
+            o0_1.topic_name, pos = _read_cstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_1.partitions = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topic_partitions = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -659,25 +679,25 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
     pos += 4
     o.client_id, pos = _read_cstr(buf, pos)
     o.client_host, pos = _read_cstr(buf, pos)
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("SubscribedTopicNames")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[str] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _read_cstr(buf, pos)
-            ap7(e7)
-        o.subscribed_topic_names = v7
+        v0_7: list[str] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            e0_7, pos = _read_cstr(buf, pos)
+            ap0_7(e0_7)
+        o.subscribed_topic_names = v0_7
     o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
     o.assignment, pos = _d_Assignment_0(buf, pos)
     o.target_assignment, pos = _d_Assignment_0(buf, pos)
@@ -725,25 +745,25 @@ def _d_Member_1(buf: memoryview, pos: int) -> tuple[Member, int]:
     pos += 4
     o.client_id, pos = _read_cstr(buf, pos)
     o.client_host, pos = _read_cstr(buf, pos)
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("SubscribedTopicNames")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[str] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _read_cstr(buf, pos)
-            ap7(e7)
-        o.subscribed_topic_names = v7
+        v0_7: list[str] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            e0_7, pos = _read_cstr(buf, pos)
+            ap0_7(e0_7)
+        o.subscribed_topic_names = v0_7
     o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
     o.assignment, pos = _d_Assignment_0(buf, pos)
     o.target_assignment, pos = _d_Assignment_0(buf, pos)
@@ -794,25 +814,60 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.assignor_name, pos = _read_cstr(buf, pos)
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("Members")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[Member] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_Member_0(buf, pos)
-            ap7(e7)
-        o.members = v7
+        v0_7: list[Member] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = Member.__new__(Member)
+            o0_7.member_id, pos = _read_cstr(buf, pos)
+            o0_7.instance_id, pos = _read_ncstr(buf, pos)
+            o0_7.rack_id, pos = _read_ncstr(buf, pos)
+            o0_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_7.client_id, pos = _read_cstr(buf, pos)
+            o0_7.client_host, pos = _read_cstr(buf, pos)
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("SubscribedTopicNames")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[str] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    e1_7, pos = _read_cstr(buf, pos)
+                    ap1_7(e1_7)
+                o0_7.subscribed_topic_names = v1_7
+            o0_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+            o0_7.assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.member_type = -1
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.members = v0_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -857,25 +912,61 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.assignor_name, pos = _read_cstr(buf, pos)
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("Members")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[Member] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_Member_1(buf, pos)
-            ap7(e7)
-        o.members = v7
+        v0_7: list[Member] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = Member.__new__(Member)
+            o0_7.member_id, pos = _read_cstr(buf, pos)
+            o0_7.instance_id, pos = _read_ncstr(buf, pos)
+            o0_7.rack_id, pos = _read_ncstr(buf, pos)
+            o0_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_7.client_id, pos = _read_cstr(buf, pos)
+            o0_7.client_host, pos = _read_cstr(buf, pos)
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("SubscribedTopicNames")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[str] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    e1_7, pos = _read_cstr(buf, pos)
+                    ap1_7(e1_7)
+                o0_7.subscribed_topic_names = v1_7
+            o0_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+            o0_7.assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.member_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.members = v0_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -916,25 +1007,94 @@ def _d_ConsumerGroupDescribeResponse_0(
     o = ConsumerGroupDescribeResponse.__new__(ConsumerGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedGroup_0(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.group_epoch, o0_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            o0_2.assignor_name, pos = _read_cstr(buf, pos)
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("Members")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[Member] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    o1_7 = Member.__new__(Member)
+                    o1_7.member_id, pos = _read_cstr(buf, pos)
+                    o1_7.instance_id, pos = _read_ncstr(buf, pos)
+                    o1_7.rack_id, pos = _read_ncstr(buf, pos)
+                    o1_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_7.client_id, pos = _read_cstr(buf, pos)
+                    o1_7.client_host, pos = _read_cstr(buf, pos)
+                    n2_7 = buf[pos]
+                    if n2_7 < 0x80:
+                        pos += 1
+                    else:
+                        n2_7, pos = _read_uvarint(buf, pos)
+                    n2_7 -= 1
+                    if n2_7 < 0:
+                        if n2_7 != -1:
+                            raise _count_error(n2_7, 0)
+                        raise _null_error("SubscribedTopicNames")
+                    elif n2_7 > len(buf) - pos:
+                        raise _count_error(n2_7, len(buf) - pos)
+                    else:
+                        v2_7: list[str] = []
+                        ap2_7 = v2_7.append
+                        for _ in range(n2_7):
+                            e2_7, pos = _read_cstr(buf, pos)
+                            ap2_7(e2_7)
+                        o1_7.subscribed_topic_names = v2_7
+                    o1_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+                    o1_7.assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.member_type = -1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_7._unknown_tags = None
+                    else:
+                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_7(o1_7)
+                o0_2.members = v1_7
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -969,25 +1129,95 @@ def _d_ConsumerGroupDescribeResponse_1(
     o = ConsumerGroupDescribeResponse.__new__(ConsumerGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedGroup_1(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.group_epoch, o0_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            o0_2.assignor_name, pos = _read_cstr(buf, pos)
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("Members")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[Member] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    o1_7 = Member.__new__(Member)
+                    o1_7.member_id, pos = _read_cstr(buf, pos)
+                    o1_7.instance_id, pos = _read_ncstr(buf, pos)
+                    o1_7.rack_id, pos = _read_ncstr(buf, pos)
+                    o1_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_7.client_id, pos = _read_cstr(buf, pos)
+                    o1_7.client_host, pos = _read_cstr(buf, pos)
+                    n2_7 = buf[pos]
+                    if n2_7 < 0x80:
+                        pos += 1
+                    else:
+                        n2_7, pos = _read_uvarint(buf, pos)
+                    n2_7 -= 1
+                    if n2_7 < 0:
+                        if n2_7 != -1:
+                            raise _count_error(n2_7, 0)
+                        raise _null_error("SubscribedTopicNames")
+                    elif n2_7 > len(buf) - pos:
+                        raise _count_error(n2_7, len(buf) - pos)
+                    else:
+                        v2_7: list[str] = []
+                        ap2_7 = v2_7.append
+                        for _ in range(n2_7):
+                            e2_7, pos = _read_cstr(buf, pos)
+                            ap2_7(e2_7)
+                        o1_7.subscribed_topic_names = v2_7
+                    o1_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+                    o1_7.assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.member_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_7._unknown_tags = None
+                    else:
+                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_7(o1_7)
+                o0_2.members = v1_7
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -283,19 +283,19 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at versions 0, 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -333,45 +333,64 @@ def _d_ConsumerGroupHeartbeatRequest_0(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         o.subscribed_topic_names = None
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[str] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _read_cstr(buf, pos)
-            ap7(e7)
-        o.subscribed_topic_names = v7
+        v0_7: list[str] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            e0_7, pos = _read_cstr(buf, pos)
+            ap0_7(e0_7)
+        o.subscribed_topic_names = v0_7
     o.server_assignor, pos = _read_ncstr(buf, pos)
-    n9 = buf[pos]
-    if n9 < 0x80:
+    n0_9 = buf[pos]
+    if n0_9 < 0x80:
         pos += 1
     else:
-        n9, pos = _read_uvarint(buf, pos)
-    n9 -= 1
-    if n9 < 0:
-        if n9 != -1:
-            raise _count_error(n9, 0)
+        n0_9, pos = _read_uvarint(buf, pos)
+    n0_9 -= 1
+    if n0_9 < 0:
+        if n0_9 != -1:
+            raise _count_error(n0_9, 0)
         o.topic_partitions = None
-    elif n9 > len(buf) - pos:
-        raise _count_error(n9, len(buf) - pos)
+    elif n0_9 > len(buf) - pos:
+        raise _count_error(n0_9, len(buf) - pos)
     else:
-        v9: list[TopicPartitions] = []
-        ap9 = v9.append
-        for _ in range(n9):
-            e9, pos = _d_TopicPartitions_0(buf, pos)
-            ap9(e9)
-        o.topic_partitions = v9
+        v0_9: list[TopicPartitions] = []
+        ap0_9 = v0_9.append
+        for _ in range(n0_9):
+            o0_9 = TopicPartitions.__new__(TopicPartitions)
+            o0_9.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_9.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_9._unknown_tags = None
+            else:
+                o0_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_9(o0_9)
+        o.topic_partitions = v0_9
     o.subscribed_topic_regex = None
     if buf[pos] == 0:
         pos += 1
@@ -428,46 +447,65 @@ def _d_ConsumerGroupHeartbeatRequest_1(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         o.subscribed_topic_names = None
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[str] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _read_cstr(buf, pos)
-            ap7(e7)
-        o.subscribed_topic_names = v7
+        v0_7: list[str] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            e0_7, pos = _read_cstr(buf, pos)
+            ap0_7(e0_7)
+        o.subscribed_topic_names = v0_7
     o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
     o.server_assignor, pos = _read_ncstr(buf, pos)
-    n10 = buf[pos]
-    if n10 < 0x80:
+    n0_10 = buf[pos]
+    if n0_10 < 0x80:
         pos += 1
     else:
-        n10, pos = _read_uvarint(buf, pos)
-    n10 -= 1
-    if n10 < 0:
-        if n10 != -1:
-            raise _count_error(n10, 0)
+        n0_10, pos = _read_uvarint(buf, pos)
+    n0_10 -= 1
+    if n0_10 < 0:
+        if n0_10 != -1:
+            raise _count_error(n0_10, 0)
         o.topic_partitions = None
-    elif n10 > len(buf) - pos:
-        raise _count_error(n10, len(buf) - pos)
+    elif n0_10 > len(buf) - pos:
+        raise _count_error(n0_10, len(buf) - pos)
     else:
-        v10: list[TopicPartitions] = []
-        ap10 = v10.append
-        for _ in range(n10):
-            e10, pos = _d_TopicPartitions_0(buf, pos)
-            ap10(e10)
-        o.topic_partitions = v10
+        v0_10: list[TopicPartitions] = []
+        ap0_10 = v0_10.append
+        for _ in range(n0_10):
+            o0_10 = TopicPartitions.__new__(TopicPartitions)
+            o0_10.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_10.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_10._unknown_tags = None
+            else:
+                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_10(o0_10)
+        o.topic_partitions = v0_10
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -271,19 +271,19 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at versions 0, 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -311,25 +311,44 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     o = Assignment.__new__(Assignment)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("TopicPartitions")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicPartitions] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicPartitions_0(buf, pos)
-            ap1(e1)
-        o.topic_partitions = v1
+        v0_1: list[TopicPartitions] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicPartitions.__new__(TopicPartitions)
+            o0_1.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topic_partitions = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -365,8 +384,8 @@ def _d_ConsumerGroupHeartbeatResponse_0(
     o.member_id, pos = _read_ncstr(buf, pos)
     o.member_epoch, o.heartbeat_interval_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
-    present5, pos = _read_struct_marker(buf, pos)
-    if present5:
+    present0_5, pos = _read_struct_marker(buf, pos)
+    if present0_5:
         o.assignment, pos = _d_Assignment_0(buf, pos)
     else:
         o.assignment = None

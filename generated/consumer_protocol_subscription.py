@@ -191,15 +191,15 @@ def _d_TopicPartition_1(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 1, 2, 3."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o._unknown_tags = None
     return o, pos
 
@@ -220,21 +220,21 @@ def _d_ConsumerProtocolSubscription_0(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 0."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_str(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_str(buf, pos)
+            ap0_1(e0_1)
+        o.topics = v0_1
     o.user_data, pos = _read_nbytes(buf, pos)
     o.owned_partitions = []
     o.generation_id = -1
@@ -261,37 +261,48 @@ def _d_ConsumerProtocolSubscription_1(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 1."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_str(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_str(buf, pos)
+            ap0_1(e0_1)
+        o.topics = v0_1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("OwnedPartitions")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicPartition] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicPartition_1(buf, pos)
-            ap3(e3)
-        o.owned_partitions = v3
+        v0_3: list[TopicPartition] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicPartition.__new__(TopicPartition)
+            o0_3.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.owned_partitions = v0_3
     o.generation_id = -1
     o.rack_id = None
     o._unknown_tags = None
@@ -323,37 +334,48 @@ def _d_ConsumerProtocolSubscription_2(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 2."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_str(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_str(buf, pos)
+            ap0_1(e0_1)
+        o.topics = v0_1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("OwnedPartitions")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicPartition] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicPartition_1(buf, pos)
-            ap3(e3)
-        o.owned_partitions = v3
+        v0_3: list[TopicPartition] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicPartition.__new__(TopicPartition)
+            o0_3.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.owned_partitions = v0_3
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id = None
@@ -387,37 +409,48 @@ def _d_ConsumerProtocolSubscription_3(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 3."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_str(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_str(buf, pos)
+            ap0_1(e0_1)
+        o.topics = v0_1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("OwnedPartitions")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicPartition] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicPartition_1(buf, pos)
-            ap3(e3)
-        o.owned_partitions = v3
+        v0_3: list[TopicPartition] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicPartition.__new__(TopicPartition)
+            o0_3.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.owned_partitions = v0_3
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id, pos = _read_nstr(buf, pos)

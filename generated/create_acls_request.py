@@ -258,21 +258,31 @@ def _e_AclCreation_2(o: AclCreation, out: list[_Buffer]) -> None:
 def _d_CreateAclsRequest_1(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at version 1."""
     o = CreateAclsRequest.__new__(CreateAclsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Creations")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[AclCreation] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_AclCreation_1(buf, pos)
-            ap1(e1)
-        o.creations = v1
+        v0_1: list[AclCreation] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = AclCreation.__new__(AclCreation)
+            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_1.resource_name, pos = _read_str(buf, pos)
+            o0_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_1.principal, pos = _read_str(buf, pos)
+            o0_1.host, pos = _read_str(buf, pos)
+            o0_1.operation, o0_1.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.creations = v0_1
     o._unknown_tags = None
     return o, pos
 
@@ -292,25 +302,39 @@ def _e_CreateAclsRequest_1(o: CreateAclsRequest, out: list[_Buffer]) -> None:
 def _d_CreateAclsRequest_2(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at versions 2, 3."""
     o = CreateAclsRequest.__new__(CreateAclsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Creations")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[AclCreation] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_AclCreation_2(buf, pos)
-            ap1(e1)
-        o.creations = v1
+        v0_1: list[AclCreation] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = AclCreation.__new__(AclCreation)
+            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_1.resource_name, pos = _read_cstr(buf, pos)
+            o0_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_1.principal, pos = _read_cstr(buf, pos)
+            o0_1.host, pos = _read_cstr(buf, pos)
+            o0_1.operation, o0_1.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.creations = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

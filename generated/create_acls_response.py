@@ -184,21 +184,25 @@ def _e_AclCreationResult_2(o: AclCreationResult, out: list[_Buffer]) -> None:
 def _d_CreateAclsResponse_1(buf: memoryview, pos: int) -> tuple[CreateAclsResponse, int]:
     """Decode CreateAclsResponse at version 1."""
     o = CreateAclsResponse.__new__(CreateAclsResponse)
-    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results < 0:
-        if n_results != -1:
-            raise _count_error(n_results, 0)
+    if n_results_0 < 0:
+        if n_results_0 != -1:
+            raise _count_error(n_results_0, 0)
         raise _null_error("Results")
-    elif n_results > len(buf) - pos:
-        raise _count_error(n_results, len(buf) - pos)
+    elif n_results_0 > len(buf) - pos:
+        raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v2: list[AclCreationResult] = []
-        ap2 = v2.append
-        for _ in range(n_results):
-            e2, pos = _d_AclCreationResult_1(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[AclCreationResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_results_0):
+            o0_2 = AclCreationResult.__new__(AclCreationResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.results = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -221,25 +225,33 @@ def _d_CreateAclsResponse_2(buf: memoryview, pos: int) -> tuple[CreateAclsRespon
     o = CreateAclsResponse.__new__(CreateAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AclCreationResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AclCreationResult_2(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[AclCreationResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AclCreationResult.__new__(AclCreationResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -234,21 +234,24 @@ def _d_CreateDelegationTokenRequest_1(
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 1."""
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Renewers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[CreatableRenewers] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_CreatableRenewers_1(buf, pos)
-            ap1(e1)
-        o.renewers = v1
+        v0_1: list[CreatableRenewers] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = CreatableRenewers.__new__(CreatableRenewers)
+            o0_1.principal_type, pos = _read_str(buf, pos)
+            o0_1.principal_name, pos = _read_str(buf, pos)
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.renewers = v0_1
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
@@ -279,25 +282,32 @@ def _d_CreateDelegationTokenRequest_2(
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 2."""
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Renewers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[CreatableRenewers] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_CreatableRenewers_2(buf, pos)
-            ap1(e1)
-        o.renewers = v1
+        v0_1: list[CreatableRenewers] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = CreatableRenewers.__new__(CreatableRenewers)
+            o0_1.principal_type, pos = _read_cstr(buf, pos)
+            o0_1.principal_name, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.renewers = v0_1
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
@@ -338,25 +348,32 @@ def _d_CreateDelegationTokenRequest_3(
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
     o.owner_principal_type, pos = _read_ncstr(buf, pos)
     o.owner_principal_name, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Renewers")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[CreatableRenewers] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_CreatableRenewers_2(buf, pos)
-            ap3(e3)
-        o.renewers = v3
+        v0_3: list[CreatableRenewers] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = CreatableRenewers.__new__(CreatableRenewers)
+            o0_3.principal_type, pos = _read_cstr(buf, pos)
+            o0_3.principal_name, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.renewers = v0_3
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:

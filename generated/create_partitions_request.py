@@ -203,15 +203,15 @@ def _d_CreatePartitionsAssignment_0(
 ) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 0, 1."""
     o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n1].unpack_from(buf, pos)]
-        pos += 4 * n1
+        o.broker_ids = [*_A_Ni[n0_1].unpack_from(buf, pos)]
+        pos += 4 * n0_1
     o._unknown_tags = None
     return o, pos
 
@@ -231,19 +231,19 @@ def _d_CreatePartitionsAssignment_2(
 ) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 2, 3."""
     o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n1].unpack_from(buf, pos)]
-        pos += 4 * n1
+        o.broker_ids = [*_A_Ni[n0_1].unpack_from(buf, pos)]
+        pos += 4 * n0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -271,21 +271,31 @@ def _d_CreatePartitionsTopic_0(buf: memoryview, pos: int) -> tuple[CreatePartiti
     """Decode CreatePartitionsTopic at versions 0, 1."""
     o = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
     o.name, pos = _read_str(buf, pos)
-    o.count, n_assignments = _S_ii.unpack_from(buf, pos)
+    o.count, n_assignments_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_assignments < 0:
-        if n_assignments != -1:
-            raise _count_error(n_assignments, 0)
+    if n_assignments_0 < 0:
+        if n_assignments_0 != -1:
+            raise _count_error(n_assignments_0, 0)
         o.assignments = None
-    elif n_assignments > len(buf) - pos:
-        raise _count_error(n_assignments, len(buf) - pos)
+    elif n_assignments_0 > len(buf) - pos:
+        raise _count_error(n_assignments_0, len(buf) - pos)
     else:
-        v3: list[CreatePartitionsAssignment] = []
-        ap3 = v3.append
-        for _ in range(n_assignments):
-            e3, pos = _d_CreatePartitionsAssignment_0(buf, pos)
-            ap3(e3)
-        o.assignments = v3
+        v0_3: list[CreatePartitionsAssignment] = []
+        ap0_3 = v0_3.append
+        for _ in range(n_assignments_0):
+            o0_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+            n1_1 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_1 < 0:
+                if n1_1 != -1:
+                    raise _count_error(n1_1, 0)
+                raise _null_error("BrokerIds")
+            else:
+                o0_3.broker_ids = [*_A_Ni[n1_1].unpack_from(buf, pos)]
+                pos += 4 * n1_1
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.assignments = v0_3
     o._unknown_tags = None
     return o, pos
 
@@ -310,25 +320,43 @@ def _d_CreatePartitionsTopic_2(buf: memoryview, pos: int) -> tuple[CreatePartiti
     o.name, pos = _read_cstr(buf, pos)
     o.count = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         o.assignments = None
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[CreatePartitionsAssignment] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_CreatePartitionsAssignment_2(buf, pos)
-            ap3(e3)
-        o.assignments = v3
+        v0_3: list[CreatePartitionsAssignment] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+            n1_1 = buf[pos]
+            if n1_1 < 0x80:
+                pos += 1
+            else:
+                n1_1, pos = _read_uvarint(buf, pos)
+            n1_1 -= 1
+            if n1_1 < 0:
+                if n1_1 != -1:
+                    raise _count_error(n1_1, 0)
+                raise _null_error("BrokerIds")
+            else:
+                o0_3.broker_ids = [*_A_Ni[n1_1].unpack_from(buf, pos)]
+                pos += 4 * n1_1
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.assignments = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -358,21 +386,48 @@ def _e_CreatePartitionsTopic_2(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
 def _d_CreatePartitionsRequest_0(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 0, 1."""
     o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[CreatePartitionsTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_CreatePartitionsTopic_0(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[CreatePartitionsTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
+            o0_1.name, pos = _read_str(buf, pos)
+            o0_1.count, n_assignments_1 = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            if n_assignments_1 < 0:
+                if n_assignments_1 != -1:
+                    raise _count_error(n_assignments_1, 0)
+                o0_1.assignments = None
+            elif n_assignments_1 > len(buf) - pos:
+                raise _count_error(n_assignments_1, len(buf) - pos)
+            else:
+                v1_3: list[CreatePartitionsAssignment] = []
+                ap1_3 = v1_3.append
+                for _ in range(n_assignments_1):
+                    o1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+                    n2_1 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_1 < 0:
+                        if n2_1 != -1:
+                            raise _count_error(n2_1, 0)
+                        raise _null_error("BrokerIds")
+                    else:
+                        o1_3.broker_ids = [*_A_Ni[n2_1].unpack_from(buf, pos)]
+                        pos += 4 * n2_1
+                    o1_3._unknown_tags = None
+                    ap1_3(o1_3)
+                o0_1.assignments = v1_3
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -395,25 +450,70 @@ def _e_CreatePartitionsRequest_0(o: CreatePartitionsRequest, out: list[_Buffer])
 def _d_CreatePartitionsRequest_2(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 2, 3."""
     o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[CreatePartitionsTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_CreatePartitionsTopic_2(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[CreatePartitionsTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            o0_1.count = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                o0_1.assignments = None
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[CreatePartitionsAssignment] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+                    n2_1 = buf[pos]
+                    if n2_1 < 0x80:
+                        pos += 1
+                    else:
+                        n2_1, pos = _read_uvarint(buf, pos)
+                    n2_1 -= 1
+                    if n2_1 < 0:
+                        if n2_1 != -1:
+                            raise _count_error(n2_1, 0)
+                        raise _null_error("BrokerIds")
+                    else:
+                        o1_3.broker_ids = [*_A_Ni[n2_1].unpack_from(buf, pos)]
+                        pos += 4 * n2_1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_1.assignments = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:

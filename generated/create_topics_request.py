@@ -315,15 +315,15 @@ def _d_CreatableReplicaAssignment_2(
 ) -> tuple[CreatableReplicaAssignment, int]:
     """Decode CreatableReplicaAssignment at versions 2, 3, 4."""
     o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-    o.partition_index, n_broker_ids = _S_ii.unpack_from(buf, pos)
+    o.partition_index, n_broker_ids_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_broker_ids < 0:
-        if n_broker_ids != -1:
-            raise _count_error(n_broker_ids, 0)
+    if n_broker_ids_0 < 0:
+        if n_broker_ids_0 != -1:
+            raise _count_error(n_broker_ids_0, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n_broker_ids].unpack_from(buf, pos)]
-        pos += 4 * n_broker_ids
+        o.broker_ids = [*_A_Ni[n_broker_ids_0].unpack_from(buf, pos)]
+        pos += 4 * n_broker_ids_0
     o._unknown_tags = None
     return o, pos
 
@@ -346,19 +346,19 @@ def _d_CreatableReplicaAssignment_5(
     o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.broker_ids = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -427,36 +427,49 @@ def _d_CreatableTopic_2(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
     """Decode CreatableTopic at versions 2, 3, 4."""
     o = CreatableTopic.__new__(CreatableTopic)
     o.name, pos = _read_str(buf, pos)
-    o.num_partitions, o.replication_factor, n_assignments = _S_ihi.unpack_from(buf, pos)
+    o.num_partitions, o.replication_factor, n_assignments_0 = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    if n_assignments < 0:
-        if n_assignments != -1:
-            raise _count_error(n_assignments, 0)
+    if n_assignments_0 < 0:
+        if n_assignments_0 != -1:
+            raise _count_error(n_assignments_0, 0)
         raise _null_error("Assignments")
-    elif n_assignments > len(buf) - pos:
-        raise _count_error(n_assignments, len(buf) - pos)
+    elif n_assignments_0 > len(buf) - pos:
+        raise _count_error(n_assignments_0, len(buf) - pos)
     else:
-        v3: list[CreatableReplicaAssignment] = []
-        ap3 = v3.append
-        for _ in range(n_assignments):
-            e3, pos = _d_CreatableReplicaAssignment_2(buf, pos)
-            ap3(e3)
-        o.assignments = v3
-    n4 = _S_i.unpack_from(buf, pos)[0]
+        v0_3: list[CreatableReplicaAssignment] = []
+        ap0_3 = v0_3.append
+        for _ in range(n_assignments_0):
+            o0_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+            o0_3.partition_index, n_broker_ids_1 = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            if n_broker_ids_1 < 0:
+                if n_broker_ids_1 != -1:
+                    raise _count_error(n_broker_ids_1, 0)
+                raise _null_error("BrokerIds")
+            else:
+                o0_3.broker_ids = [*_A_Ni[n_broker_ids_1].unpack_from(buf, pos)]
+                pos += 4 * n_broker_ids_1
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.assignments = v0_3
+    n0_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Configs")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[CreatableTopicConfig] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_CreatableTopicConfig_2(buf, pos)
-            ap4(e4)
-        o.configs = v4
+        v0_4: list[CreatableTopicConfig] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+            o0_4.name, pos = _read_str(buf, pos)
+            o0_4.value, pos = _read_nstr(buf, pos)
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.configs = v0_4
     o._unknown_tags = None
     return o, pos
 
@@ -488,44 +501,71 @@ def _d_CreatableTopic_5(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
     o.name, pos = _read_cstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Assignments")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[CreatableReplicaAssignment] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_CreatableReplicaAssignment_5(buf, pos)
-            ap3(e3)
-        o.assignments = v3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        v0_3: list[CreatableReplicaAssignment] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+            o0_3.partition_index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("BrokerIds")
+            else:
+                o0_3.broker_ids = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.assignments = v0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Configs")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[CreatableTopicConfig] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_CreatableTopicConfig_5(buf, pos)
-            ap4(e4)
-        o.configs = v4
+        v0_4: list[CreatableTopicConfig] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+            o0_4.name, pos = _read_cstr(buf, pos)
+            o0_4.value, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.configs = v0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -562,21 +602,68 @@ def _e_CreatableTopic_5(o: CreatableTopic, out: list[_Buffer]) -> None:
 def _d_CreateTopicsRequest_2(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 2, 3, 4."""
     o = CreateTopicsRequest.__new__(CreateTopicsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[CreatableTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_CreatableTopic_2(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[CreatableTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = CreatableTopic.__new__(CreatableTopic)
+            o0_1.name, pos = _read_str(buf, pos)
+            o0_1.num_partitions, o0_1.replication_factor, n_assignments_1 = _S_ihi.unpack_from(
+                buf, pos
+            )
+            pos += 10
+            if n_assignments_1 < 0:
+                if n_assignments_1 != -1:
+                    raise _count_error(n_assignments_1, 0)
+                raise _null_error("Assignments")
+            elif n_assignments_1 > len(buf) - pos:
+                raise _count_error(n_assignments_1, len(buf) - pos)
+            else:
+                v1_3: list[CreatableReplicaAssignment] = []
+                ap1_3 = v1_3.append
+                for _ in range(n_assignments_1):
+                    o1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+                    o1_3.partition_index, n_broker_ids_2 = _S_ii.unpack_from(buf, pos)
+                    pos += 8
+                    if n_broker_ids_2 < 0:
+                        if n_broker_ids_2 != -1:
+                            raise _count_error(n_broker_ids_2, 0)
+                        raise _null_error("BrokerIds")
+                    else:
+                        o1_3.broker_ids = [*_A_Ni[n_broker_ids_2].unpack_from(buf, pos)]
+                        pos += 4 * n_broker_ids_2
+                    o1_3._unknown_tags = None
+                    ap1_3(o1_3)
+                o0_1.assignments = v1_3
+            n1_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("Configs")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[CreatableTopicConfig] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+                    o1_4.name, pos = _read_str(buf, pos)
+                    o1_4.value, pos = _read_nstr(buf, pos)
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_1.configs = v1_4
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -599,25 +686,98 @@ def _e_CreateTopicsRequest_2(o: CreateTopicsRequest, out: list[_Buffer]) -> None
 def _d_CreateTopicsRequest_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 5, 6, 7."""
     o = CreateTopicsRequest.__new__(CreateTopicsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[CreatableTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_CreatableTopic_5(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[CreatableTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = CreatableTopic.__new__(CreatableTopic)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            o0_1.num_partitions, o0_1.replication_factor = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Assignments")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[CreatableReplicaAssignment] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+                    o1_3.partition_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("BrokerIds")
+                    else:
+                        o1_3.broker_ids = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_1.assignments = v1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("Configs")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[CreatableTopicConfig] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+                    o1_4.name, pos = _read_cstr(buf, pos)
+                    o1_4.value, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_1.configs = v1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:

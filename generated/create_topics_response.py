@@ -391,40 +391,49 @@ def _d_CreatableTopicResult_5(buf: memoryview, pos: int) -> tuple[CreatableTopic
     o.error_message, pos = _read_ncstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         o.configs = None
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[CreatableTopicConfigs] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_CreatableTopicConfigs_5(buf, pos)
-            ap5(e5)
-        o.configs = v5
+        v0_5: list[CreatableTopicConfigs] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+            o0_5.name, pos = _read_cstr(buf, pos)
+            o0_5.value, pos = _read_ncstr(buf, pos)
+            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive = _S_obo.unpack_from(buf, pos)
+            pos += 3
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.configs = v0_5
     o.topic_id = _ZERO_UUID
     o.topic_config_error_code = 0
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.topic_config_error_code = _S_h.unpack_from(raw, rp)[0]
-                rp += 2
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.topic_config_error_code = _S_h.unpack_from(raw0, rp0)[0]
+                rp0 += 2
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -460,39 +469,48 @@ def _d_CreatableTopicResult_7(buf: memoryview, pos: int) -> tuple[CreatableTopic
     o.error_message, pos = _read_ncstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         o.configs = None
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[CreatableTopicConfigs] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_CreatableTopicConfigs_5(buf, pos)
-            ap6(e6)
-        o.configs = v6
-    o.topic_config_error_code = 0
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.topic_config_error_code = _S_h.unpack_from(raw, rp)[0]
-                rp += 2
+        v0_6: list[CreatableTopicConfigs] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+            o0_6.name, pos = _read_cstr(buf, pos)
+            o0_6.value, pos = _read_ncstr(buf, pos)
+            o0_6.read_only, o0_6.config_source, o0_6.is_sensitive = _S_obo.unpack_from(buf, pos)
+            pos += 3
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.configs = v0_6
+    o.topic_config_error_code = 0
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.topic_config_error_code = _S_h.unpack_from(raw0, rp0)[0]
+                rp0 += 2
+            else:
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -522,21 +540,31 @@ def _e_CreatableTopicResult_7(o: CreatableTopicResult, out: list[_Buffer]) -> No
 def _d_CreateTopicsResponse_2(buf: memoryview, pos: int) -> tuple[CreateTopicsResponse, int]:
     """Decode CreateTopicsResponse at versions 2, 3, 4."""
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[CreatableTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_CreatableTopicResult_2(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[CreatableTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = CreatableTopicResult.__new__(CreatableTopicResult)
+            o0_2.name, pos = _read_str(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            o0_2.topic_id = _ZERO_UUID
+            o0_2.topic_config_error_code = 0
+            o0_2.num_partitions = -1
+            o0_2.replication_factor = -1
+            o0_2.configs = []
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -559,25 +587,76 @@ def _d_CreateTopicsResponse_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[CreatableTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_CreatableTopicResult_5(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[CreatableTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = CreatableTopicResult.__new__(CreatableTopicResult)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.num_partitions, o0_2.replication_factor = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                o0_2.configs = None
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[CreatableTopicConfigs] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+                    o1_5.name, pos = _read_cstr(buf, pos)
+                    o1_5.value, pos = _read_ncstr(buf, pos)
+                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive = _S_obo.unpack_from(
+                        buf, pos
+                    )
+                    pos += 3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_2.configs = v1_5
+            o0_2.topic_id = _ZERO_UUID
+            o0_2.topic_config_error_code = 0
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.topic_config_error_code = _S_h.unpack_from(raw1, rp1)[0]
+                        rp1 += 2
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -608,25 +687,76 @@ def _d_CreateTopicsResponse_7(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[CreatableTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_CreatableTopicResult_7(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[CreatableTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = CreatableTopicResult.__new__(CreatableTopicResult)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.num_partitions, o0_2.replication_factor = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            n1_6 = buf[pos]
+            if n1_6 < 0x80:
+                pos += 1
+            else:
+                n1_6, pos = _read_uvarint(buf, pos)
+            n1_6 -= 1
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                o0_2.configs = None
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[CreatableTopicConfigs] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+                    o1_6.name, pos = _read_cstr(buf, pos)
+                    o1_6.value, pos = _read_ncstr(buf, pos)
+                    o1_6.read_only, o1_6.config_source, o1_6.is_sensitive = _S_obo.unpack_from(
+                        buf, pos
+                    )
+                    pos += 3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_6._unknown_tags = None
+                    else:
+                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_6(o1_6)
+                o0_2.configs = v1_6
+            o0_2.topic_config_error_code = 0
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.topic_config_error_code = _S_h.unpack_from(raw1, rp1)[0]
+                        rp1 += 2
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

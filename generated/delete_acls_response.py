@@ -388,21 +388,34 @@ def _d_DeleteAclsFilterResult_1(buf: memoryview, pos: int) -> tuple[DeleteAclsFi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_nstr(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("MatchingAcls")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DeleteAclsMatchingAcl] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DeleteAclsMatchingAcl_1(buf, pos)
-            ap3(e3)
-        o.matching_acls = v3
+        v0_3: list[DeleteAclsMatchingAcl] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_3.error_message, pos = _read_nstr(buf, pos)
+            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_3.resource_name, pos = _read_str(buf, pos)
+            o0_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_3.principal, pos = _read_str(buf, pos)
+            o0_3.host, pos = _read_str(buf, pos)
+            o0_3.operation, o0_3.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.matching_acls = v0_3
     o._unknown_tags = None
     return o, pos
 
@@ -427,25 +440,42 @@ def _d_DeleteAclsFilterResult_2(buf: memoryview, pos: int) -> tuple[DeleteAclsFi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("MatchingAcls")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DeleteAclsMatchingAcl] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DeleteAclsMatchingAcl_2(buf, pos)
-            ap3(e3)
-        o.matching_acls = v3
+        v0_3: list[DeleteAclsMatchingAcl] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_3.resource_name, pos = _read_cstr(buf, pos)
+            o0_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_3.principal, pos = _read_cstr(buf, pos)
+            o0_3.host, pos = _read_cstr(buf, pos)
+            o0_3.operation, o0_3.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.matching_acls = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -475,21 +505,53 @@ def _e_DeleteAclsFilterResult_2(o: DeleteAclsFilterResult, out: list[_Buffer]) -
 def _d_DeleteAclsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteAclsResponse, int]:
     """Decode DeleteAclsResponse at version 1."""
     o = DeleteAclsResponse.__new__(DeleteAclsResponse)
-    o.throttle_time_ms, n_filter_results = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_filter_results_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_filter_results < 0:
-        if n_filter_results != -1:
-            raise _count_error(n_filter_results, 0)
+    if n_filter_results_0 < 0:
+        if n_filter_results_0 != -1:
+            raise _count_error(n_filter_results_0, 0)
         raise _null_error("FilterResults")
-    elif n_filter_results > len(buf) - pos:
-        raise _count_error(n_filter_results, len(buf) - pos)
+    elif n_filter_results_0 > len(buf) - pos:
+        raise _count_error(n_filter_results_0, len(buf) - pos)
     else:
-        v2: list[DeleteAclsFilterResult] = []
-        ap2 = v2.append
-        for _ in range(n_filter_results):
-            e2, pos = _d_DeleteAclsFilterResult_1(buf, pos)
-            ap2(e2)
-        o.filter_results = v2
+        v0_2: list[DeleteAclsFilterResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_filter_results_0):
+            o0_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("MatchingAcls")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DeleteAclsMatchingAcl] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+                    o1_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    o1_3.error_message, pos = _read_nstr(buf, pos)
+                    o1_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_3.resource_name, pos = _read_str(buf, pos)
+                    o1_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_3.principal, pos = _read_str(buf, pos)
+                    o1_3.host, pos = _read_str(buf, pos)
+                    o1_3.operation, o1_3.permission_type = _S_bb.unpack_from(buf, pos)
+                    pos += 2
+                    o1_3._unknown_tags = None
+                    ap1_3(o1_3)
+                o0_2.matching_acls = v1_3
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.filter_results = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -512,25 +574,69 @@ def _d_DeleteAclsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRespon
     o = DeleteAclsResponse.__new__(DeleteAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("FilterResults")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DeleteAclsFilterResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DeleteAclsFilterResult_2(buf, pos)
-            ap2(e2)
-        o.filter_results = v2
+        v0_2: list[DeleteAclsFilterResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("MatchingAcls")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DeleteAclsMatchingAcl] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+                    o1_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    o1_3.error_message, pos = _read_ncstr(buf, pos)
+                    o1_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_3.resource_name, pos = _read_cstr(buf, pos)
+                    o1_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_3.principal, pos = _read_cstr(buf, pos)
+                    o1_3.host, pos = _read_cstr(buf, pos)
+                    o1_3.operation, o1_3.permission_type = _S_bb.unpack_from(buf, pos)
+                    pos += 2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.matching_acls = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.filter_results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

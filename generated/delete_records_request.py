@@ -211,21 +211,24 @@ def _d_DeleteRecordsTopic_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
     """Decode DeleteRecordsTopic at versions 0, 1."""
     o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DeleteRecordsPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DeleteRecordsPartition_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[DeleteRecordsPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+            o0_2.partition_index, o0_2.offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -247,25 +250,32 @@ def _d_DeleteRecordsTopic_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
     """Decode DeleteRecordsTopic at version 2."""
     o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DeleteRecordsPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DeleteRecordsPartition_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[DeleteRecordsPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+            o0_2.partition_index, o0_2.offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -294,21 +304,41 @@ def _e_DeleteRecordsTopic_2(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
 def _d_DeleteRecordsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at versions 0, 1."""
     o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[DeleteRecordsTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_DeleteRecordsTopic_0(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[DeleteRecordsTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DeleteRecordsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+                    o1_2.partition_index, o1_2.offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -331,25 +361,57 @@ def _e_DeleteRecordsRequest_0(o: DeleteRecordsRequest, out: list[_Buffer]) -> No
 def _d_DeleteRecordsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at version 2."""
     o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[DeleteRecordsTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_DeleteRecordsTopic_2(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[DeleteRecordsTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DeleteRecordsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+                    o1_2.partition_index, o1_2.offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

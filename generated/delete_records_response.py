@@ -249,21 +249,24 @@ def _d_DeleteRecordsTopicResult_0(
     """Decode DeleteRecordsTopicResult at versions 0, 1."""
     o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DeleteRecordsPartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DeleteRecordsPartitionResult_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[DeleteRecordsPartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+            o0_2.partition_index, o0_2.low_watermark, o0_2.error_code = _S_iqh.unpack_from(buf, pos)
+            pos += 14
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -287,25 +290,32 @@ def _d_DeleteRecordsTopicResult_2(
     """Decode DeleteRecordsTopicResult at version 2."""
     o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DeleteRecordsPartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DeleteRecordsPartitionResult_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[DeleteRecordsPartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+            o0_2.partition_index, o0_2.low_watermark, o0_2.error_code = _S_iqh.unpack_from(buf, pos)
+            pos += 14
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -334,21 +344,43 @@ def _e_DeleteRecordsTopicResult_2(o: DeleteRecordsTopicResult, out: list[_Buffer
 def _d_DeleteRecordsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsResponse, int]:
     """Decode DeleteRecordsResponse at versions 0, 1."""
     o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[DeleteRecordsTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_DeleteRecordsTopicResult_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[DeleteRecordsTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DeleteRecordsPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+                    o1_2.partition_index, o1_2.low_watermark, o1_2.error_code = _S_iqh.unpack_from(
+                        buf, pos
+                    )
+                    pos += 14
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -371,25 +403,59 @@ def _d_DeleteRecordsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteRecords
     o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DeleteRecordsTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DeleteRecordsTopicResult_2(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[DeleteRecordsTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DeleteRecordsPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+                    o1_2.partition_index, o1_2.low_watermark, o1_2.error_code = _S_iqh.unpack_from(
+                        buf, pos
+                    )
+                    pos += 14
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -252,25 +252,37 @@ def _d_DeleteShareGroupOffsetsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Responses")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DeleteShareGroupOffsetsResponseTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DeleteShareGroupOffsetsResponseTopic_0(buf, pos)
-            ap3(e3)
-        o.responses = v3
+        v0_3: list[DeleteShareGroupOffsetsResponseTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DeleteShareGroupOffsetsResponseTopic.__new__(
+                DeleteShareGroupOffsetsResponseTopic
+            )
+            o0_3.topic_name, pos = _read_cstr(buf, pos)
+            o0_3.topic_id, pos = _read_uuid(buf, pos)
+            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.responses = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -180,21 +180,21 @@ def _e_DeleteTopicState_6(o: DeleteTopicState, out: list[_Buffer]) -> None:
 def _d_DeleteTopicsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 1, 2, 3."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("TopicNames")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_str(buf, pos)
-            ap1(e1)
-        o.topic_names = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_str(buf, pos)
+            ap0_1(e0_1)
+        o.topic_names = v0_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
@@ -220,25 +220,25 @@ def _e_DeleteTopicsRequest_1(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
 def _d_DeleteTopicsRequest_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 4, 5."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("TopicNames")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_cstr(buf, pos)
-            ap1(e1)
-        o.topic_names = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_cstr(buf, pos)
+            ap0_1(e0_1)
+        o.topic_names = v0_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
@@ -272,25 +272,32 @@ def _e_DeleteTopicsRequest_4(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
 def _d_DeleteTopicsRequest_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at version 6."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[DeleteTopicState] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_DeleteTopicState_6(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[DeleteTopicState] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = DeleteTopicState.__new__(DeleteTopicState)
+            o0_1.name, pos = _read_ncstr(buf, pos)
+            o0_1.topic_id, pos = _read_uuid(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_names = []

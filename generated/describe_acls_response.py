@@ -334,21 +334,26 @@ def _d_DescribeAclsResource_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    o.pattern_type, n_acls = _S_bi.unpack_from(buf, pos)
+    o.pattern_type, n_acls_0 = _S_bi.unpack_from(buf, pos)
     pos += 5
-    if n_acls < 0:
-        if n_acls != -1:
-            raise _count_error(n_acls, 0)
+    if n_acls_0 < 0:
+        if n_acls_0 != -1:
+            raise _count_error(n_acls_0, 0)
         raise _null_error("Acls")
-    elif n_acls > len(buf) - pos:
-        raise _count_error(n_acls, len(buf) - pos)
+    elif n_acls_0 > len(buf) - pos:
+        raise _count_error(n_acls_0, len(buf) - pos)
     else:
-        v4: list[AclDescription] = []
-        ap4 = v4.append
-        for _ in range(n_acls):
-            e4, pos = _d_AclDescription_1(buf, pos)
-            ap4(e4)
-        o.acls = v4
+        v0_4: list[AclDescription] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_acls_0):
+            o0_4 = AclDescription.__new__(AclDescription)
+            o0_4.principal, pos = _read_str(buf, pos)
+            o0_4.host, pos = _read_str(buf, pos)
+            o0_4.operation, o0_4.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.acls = v0_4
     o._unknown_tags = None
     return o, pos
 
@@ -376,25 +381,34 @@ def _d_DescribeAclsResource_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.resource_name, pos = _read_cstr(buf, pos)
     o.pattern_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Acls")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[AclDescription] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_AclDescription_2(buf, pos)
-            ap4(e4)
-        o.acls = v4
+        v0_4: list[AclDescription] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = AclDescription.__new__(AclDescription)
+            o0_4.principal, pos = _read_cstr(buf, pos)
+            o0_4.host, pos = _read_cstr(buf, pos)
+            o0_4.operation, o0_4.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.acls = v0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -428,21 +442,45 @@ def _d_DescribeAclsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_nstr(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Resources")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeAclsResource] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeAclsResource_1(buf, pos)
-            ap3(e3)
-        o.resources = v3
+        v0_3: list[DescribeAclsResource] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeAclsResource.__new__(DescribeAclsResource)
+            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_3.resource_name, pos = _read_str(buf, pos)
+            o0_3.pattern_type, n_acls_1 = _S_bi.unpack_from(buf, pos)
+            pos += 5
+            if n_acls_1 < 0:
+                if n_acls_1 != -1:
+                    raise _count_error(n_acls_1, 0)
+                raise _null_error("Acls")
+            elif n_acls_1 > len(buf) - pos:
+                raise _count_error(n_acls_1, len(buf) - pos)
+            else:
+                v1_4: list[AclDescription] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_acls_1):
+                    o1_4 = AclDescription.__new__(AclDescription)
+                    o1_4.principal, pos = _read_str(buf, pos)
+                    o1_4.host, pos = _read_str(buf, pos)
+                    o1_4.operation, o1_4.permission_type = _S_bb.unpack_from(buf, pos)
+                    pos += 2
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_3.acls = v1_4
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.resources = v0_3
     o._unknown_tags = None
     return o, pos
 
@@ -467,25 +505,63 @@ def _d_DescribeAclsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Resources")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeAclsResource] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeAclsResource_2(buf, pos)
-            ap3(e3)
-        o.resources = v3
+        v0_3: list[DescribeAclsResource] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeAclsResource.__new__(DescribeAclsResource)
+            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_3.resource_name, pos = _read_cstr(buf, pos)
+            o0_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("Acls")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[AclDescription] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = AclDescription.__new__(AclDescription)
+                    o1_4.principal, pos = _read_cstr(buf, pos)
+                    o1_4.host, pos = _read_cstr(buf, pos)
+                    o1_4.operation, o1_4.permission_type = _S_bb.unpack_from(buf, pos)
+                    pos += 2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_3.acls = v1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.resources = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -349,36 +349,43 @@ def _e_ValueData_1(o: ValueData, out: list[_Buffer]) -> None:
 def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
     o = EntryData.__new__(EntryData)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Entity")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[EntityData] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_EntityData_0(buf, pos)
-            ap1(e1)
-        o.entity = v1
-    n2 = _S_i.unpack_from(buf, pos)[0]
+        v0_1: list[EntityData] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = EntityData.__new__(EntityData)
+            o0_1.entity_type, pos = _read_str(buf, pos)
+            o0_1.entity_name, pos = _read_nstr(buf, pos)
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.entity = v0_1
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Values")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ValueData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ValueData_0(buf, pos)
-            ap2(e2)
-        o.values = v2
+        v0_2: list[ValueData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ValueData.__new__(ValueData)
+            o0_2.key, pos = _read_str(buf, pos)
+            o0_2.value = _S_d.unpack_from(buf, pos)[0]
+            pos += 8
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.values = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -405,44 +412,59 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
 def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
     o = EntryData.__new__(EntryData)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Entity")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[EntityData] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_EntityData_1(buf, pos)
-            ap1(e1)
-        o.entity = v1
-    n2 = buf[pos]
-    if n2 < 0x80:
+        v0_1: list[EntityData] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = EntityData.__new__(EntityData)
+            o0_1.entity_type, pos = _read_cstr(buf, pos)
+            o0_1.entity_name, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.entity = v0_1
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Values")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ValueData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ValueData_1(buf, pos)
-            ap2(e2)
-        o.values = v2
+        v0_2: list[ValueData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ValueData.__new__(ValueData)
+            o0_2.key, pos = _read_cstr(buf, pos)
+            o0_2.value = _S_d.unpack_from(buf, pos)[0]
+            pos += 8
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.values = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -482,21 +504,59 @@ def _d_DescribeClientQuotasResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_nstr(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         o.entries = None
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[EntryData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_EntryData_0(buf, pos)
-            ap3(e3)
-        o.entries = v3
+        v0_3: list[EntryData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = EntryData.__new__(EntryData)
+            n1_1 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_1 < 0:
+                if n1_1 != -1:
+                    raise _count_error(n1_1, 0)
+                raise _null_error("Entity")
+            elif n1_1 > len(buf) - pos:
+                raise _count_error(n1_1, len(buf) - pos)
+            else:
+                v1_1: list[EntityData] = []
+                ap1_1 = v1_1.append
+                for _ in range(n1_1):
+                    o1_1 = EntityData.__new__(EntityData)
+                    o1_1.entity_type, pos = _read_str(buf, pos)
+                    o1_1.entity_name, pos = _read_nstr(buf, pos)
+                    o1_1._unknown_tags = None
+                    ap1_1(o1_1)
+                o0_3.entity = v1_1
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Values")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ValueData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ValueData.__new__(ValueData)
+                    o1_2.key, pos = _read_str(buf, pos)
+                    o1_2.value = _S_d.unpack_from(buf, pos)[0]
+                    pos += 8
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_3.values = v1_2
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.entries = v0_3
     o._unknown_tags = None
     return o, pos
 
@@ -523,25 +583,83 @@ def _d_DescribeClientQuotasResponse_1(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         o.entries = None
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[EntryData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_EntryData_1(buf, pos)
-            ap3(e3)
-        o.entries = v3
+        v0_3: list[EntryData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = EntryData.__new__(EntryData)
+            n1_1 = buf[pos]
+            if n1_1 < 0x80:
+                pos += 1
+            else:
+                n1_1, pos = _read_uvarint(buf, pos)
+            n1_1 -= 1
+            if n1_1 < 0:
+                if n1_1 != -1:
+                    raise _count_error(n1_1, 0)
+                raise _null_error("Entity")
+            elif n1_1 > len(buf) - pos:
+                raise _count_error(n1_1, len(buf) - pos)
+            else:
+                v1_1: list[EntityData] = []
+                ap1_1 = v1_1.append
+                for _ in range(n1_1):
+                    o1_1 = EntityData.__new__(EntityData)
+                    o1_1.entity_type, pos = _read_cstr(buf, pos)
+                    o1_1.entity_name, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_1._unknown_tags = None
+                    else:
+                        o1_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_1(o1_1)
+                o0_3.entity = v1_1
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Values")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ValueData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ValueData.__new__(ValueData)
+                    o1_2.key, pos = _read_cstr(buf, pos)
+                    o1_2.value = _S_d.unpack_from(buf, pos)[0]
+                    pos += 8
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.values = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.entries = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -420,21 +420,26 @@ def _d_DescribeConfigsResourceResult_1(
     o = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
     o.name, pos = _read_str(buf, pos)
     o.value, pos = _read_nstr(buf, pos)
-    o.read_only, o.config_source, o.is_sensitive, n_synonyms = _S_oboi.unpack_from(buf, pos)
+    o.read_only, o.config_source, o.is_sensitive, n_synonyms_0 = _S_oboi.unpack_from(buf, pos)
     pos += 7
-    if n_synonyms < 0:
-        if n_synonyms != -1:
-            raise _count_error(n_synonyms, 0)
+    if n_synonyms_0 < 0:
+        if n_synonyms_0 != -1:
+            raise _count_error(n_synonyms_0, 0)
         raise _null_error("Synonyms")
-    elif n_synonyms > len(buf) - pos:
-        raise _count_error(n_synonyms, len(buf) - pos)
+    elif n_synonyms_0 > len(buf) - pos:
+        raise _count_error(n_synonyms_0, len(buf) - pos)
     else:
-        v4: list[DescribeConfigsSynonym] = []
-        ap4 = v4.append
-        for _ in range(n_synonyms):
-            e4, pos = _d_DescribeConfigsSynonym_1(buf, pos)
-            ap4(e4)
-        o.synonyms = v4
+        v0_4: list[DescribeConfigsSynonym] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_synonyms_0):
+            o0_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+            o0_4.name, pos = _read_str(buf, pos)
+            o0_4.value, pos = _read_nstr(buf, pos)
+            o0_4.source = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.synonyms = v0_4
     o.config_type = 0
     o.documentation = ""
     o._unknown_tags = None
@@ -465,21 +470,26 @@ def _d_DescribeConfigsResourceResult_3(
     o = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
     o.name, pos = _read_str(buf, pos)
     o.value, pos = _read_nstr(buf, pos)
-    o.read_only, o.config_source, o.is_sensitive, n_synonyms = _S_oboi.unpack_from(buf, pos)
+    o.read_only, o.config_source, o.is_sensitive, n_synonyms_0 = _S_oboi.unpack_from(buf, pos)
     pos += 7
-    if n_synonyms < 0:
-        if n_synonyms != -1:
-            raise _count_error(n_synonyms, 0)
+    if n_synonyms_0 < 0:
+        if n_synonyms_0 != -1:
+            raise _count_error(n_synonyms_0, 0)
         raise _null_error("Synonyms")
-    elif n_synonyms > len(buf) - pos:
-        raise _count_error(n_synonyms, len(buf) - pos)
+    elif n_synonyms_0 > len(buf) - pos:
+        raise _count_error(n_synonyms_0, len(buf) - pos)
     else:
-        v4: list[DescribeConfigsSynonym] = []
-        ap4 = v4.append
-        for _ in range(n_synonyms):
-            e4, pos = _d_DescribeConfigsSynonym_1(buf, pos)
-            ap4(e4)
-        o.synonyms = v4
+        v0_4: list[DescribeConfigsSynonym] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_synonyms_0):
+            o0_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+            o0_4.name, pos = _read_str(buf, pos)
+            o0_4.value, pos = _read_nstr(buf, pos)
+            o0_4.source = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.synonyms = v0_4
     o.config_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.documentation, pos = _read_nstr(buf, pos)
@@ -515,25 +525,34 @@ def _d_DescribeConfigsResourceResult_4(
     o.value, pos = _read_ncstr(buf, pos)
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Synonyms")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[DescribeConfigsSynonym] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_DescribeConfigsSynonym_4(buf, pos)
-            ap4(e4)
-        o.synonyms = v4
+        v0_4: list[DescribeConfigsSynonym] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+            o0_4.name, pos = _read_cstr(buf, pos)
+            o0_4.value, pos = _read_ncstr(buf, pos)
+            o0_4.source = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.synonyms = v0_4
     o.config_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.documentation, pos = _read_ncstr(buf, pos)
@@ -577,21 +596,48 @@ def _d_DescribeConfigsResult_1(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Configs")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[DescribeConfigsResourceResult] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_DescribeConfigsResourceResult_1(buf, pos)
-            ap5(e5)
-        o.configs = v5
+        v0_5: list[DescribeConfigsResourceResult] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.value, pos = _read_nstr(buf, pos)
+            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive, n_synonyms_1 = (
+                _S_oboi.unpack_from(buf, pos)
+            )
+            pos += 7
+            if n_synonyms_1 < 0:
+                if n_synonyms_1 != -1:
+                    raise _count_error(n_synonyms_1, 0)
+                raise _null_error("Synonyms")
+            elif n_synonyms_1 > len(buf) - pos:
+                raise _count_error(n_synonyms_1, len(buf) - pos)
+            else:
+                v1_4: list[DescribeConfigsSynonym] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_synonyms_1):
+                    o1_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                    o1_4.name, pos = _read_str(buf, pos)
+                    o1_4.value, pos = _read_nstr(buf, pos)
+                    o1_4.source = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_5.synonyms = v1_4
+            o0_5.config_type = 0
+            o0_5.documentation = ""
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.configs = v0_5
     o._unknown_tags = None
     return o, pos
 
@@ -621,21 +667,49 @@ def _d_DescribeConfigsResult_3(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Configs")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[DescribeConfigsResourceResult] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_DescribeConfigsResourceResult_3(buf, pos)
-            ap5(e5)
-        o.configs = v5
+        v0_5: list[DescribeConfigsResourceResult] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.value, pos = _read_nstr(buf, pos)
+            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive, n_synonyms_1 = (
+                _S_oboi.unpack_from(buf, pos)
+            )
+            pos += 7
+            if n_synonyms_1 < 0:
+                if n_synonyms_1 != -1:
+                    raise _count_error(n_synonyms_1, 0)
+                raise _null_error("Synonyms")
+            elif n_synonyms_1 > len(buf) - pos:
+                raise _count_error(n_synonyms_1, len(buf) - pos)
+            else:
+                v1_4: list[DescribeConfigsSynonym] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_synonyms_1):
+                    o1_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                    o1_4.name, pos = _read_str(buf, pos)
+                    o1_4.value, pos = _read_nstr(buf, pos)
+                    o1_4.source = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_5.synonyms = v1_4
+            o0_5.config_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_5.documentation, pos = _read_nstr(buf, pos)
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.configs = v0_5
     o._unknown_tags = None
     return o, pos
 
@@ -665,25 +739,65 @@ def _d_DescribeConfigsResult_4(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Configs")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[DescribeConfigsResourceResult] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_DescribeConfigsResourceResult_4(buf, pos)
-            ap5(e5)
-        o.configs = v5
+        v0_5: list[DescribeConfigsResourceResult] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+            o0_5.name, pos = _read_cstr(buf, pos)
+            o0_5.value, pos = _read_ncstr(buf, pos)
+            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive = _S_obo.unpack_from(buf, pos)
+            pos += 3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("Synonyms")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[DescribeConfigsSynonym] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                    o1_4.name, pos = _read_cstr(buf, pos)
+                    o1_4.value, pos = _read_ncstr(buf, pos)
+                    o1_4.source = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_5.synonyms = v1_4
+            o0_5.config_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_5.documentation, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.configs = v0_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -715,21 +829,70 @@ def _e_DescribeConfigsResult_4(o: DescribeConfigsResult, out: list[_Buffer]) -> 
 def _d_DescribeConfigsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsResponse, int]:
     """Decode DescribeConfigsResponse at versions 1, 2."""
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
-    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results < 0:
-        if n_results != -1:
-            raise _count_error(n_results, 0)
+    if n_results_0 < 0:
+        if n_results_0 != -1:
+            raise _count_error(n_results_0, 0)
         raise _null_error("Results")
-    elif n_results > len(buf) - pos:
-        raise _count_error(n_results, len(buf) - pos)
+    elif n_results_0 > len(buf) - pos:
+        raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v2: list[DescribeConfigsResult] = []
-        ap2 = v2.append
-        for _ in range(n_results):
-            e2, pos = _d_DescribeConfigsResult_1(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeConfigsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_results_0):
+            o0_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_2.resource_name, pos = _read_str(buf, pos)
+            n1_5 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Configs")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[DescribeConfigsResourceResult] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+                    o1_5.name, pos = _read_str(buf, pos)
+                    o1_5.value, pos = _read_nstr(buf, pos)
+                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive, n_synonyms_2 = (
+                        _S_oboi.unpack_from(buf, pos)
+                    )
+                    pos += 7
+                    if n_synonyms_2 < 0:
+                        if n_synonyms_2 != -1:
+                            raise _count_error(n_synonyms_2, 0)
+                        raise _null_error("Synonyms")
+                    elif n_synonyms_2 > len(buf) - pos:
+                        raise _count_error(n_synonyms_2, len(buf) - pos)
+                    else:
+                        v2_4: list[DescribeConfigsSynonym] = []
+                        ap2_4 = v2_4.append
+                        for _ in range(n_synonyms_2):
+                            o2_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                            o2_4.name, pos = _read_str(buf, pos)
+                            o2_4.value, pos = _read_nstr(buf, pos)
+                            o2_4.source = _S_b.unpack_from(buf, pos)[0]
+                            pos += 1
+                            o2_4._unknown_tags = None
+                            ap2_4(o2_4)
+                        o1_5.synonyms = v2_4
+                    o1_5.config_type = 0
+                    o1_5.documentation = ""
+                    o1_5._unknown_tags = None
+                    ap1_5(o1_5)
+                o0_2.configs = v1_5
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.results = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -750,21 +913,71 @@ def _e_DescribeConfigsResponse_1(o: DescribeConfigsResponse, out: list[_Buffer])
 def _d_DescribeConfigsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeConfigsResponse, int]:
     """Decode DescribeConfigsResponse at version 3."""
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
-    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results < 0:
-        if n_results != -1:
-            raise _count_error(n_results, 0)
+    if n_results_0 < 0:
+        if n_results_0 != -1:
+            raise _count_error(n_results_0, 0)
         raise _null_error("Results")
-    elif n_results > len(buf) - pos:
-        raise _count_error(n_results, len(buf) - pos)
+    elif n_results_0 > len(buf) - pos:
+        raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v2: list[DescribeConfigsResult] = []
-        ap2 = v2.append
-        for _ in range(n_results):
-            e2, pos = _d_DescribeConfigsResult_3(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeConfigsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_results_0):
+            o0_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_2.resource_name, pos = _read_str(buf, pos)
+            n1_5 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Configs")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[DescribeConfigsResourceResult] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+                    o1_5.name, pos = _read_str(buf, pos)
+                    o1_5.value, pos = _read_nstr(buf, pos)
+                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive, n_synonyms_2 = (
+                        _S_oboi.unpack_from(buf, pos)
+                    )
+                    pos += 7
+                    if n_synonyms_2 < 0:
+                        if n_synonyms_2 != -1:
+                            raise _count_error(n_synonyms_2, 0)
+                        raise _null_error("Synonyms")
+                    elif n_synonyms_2 > len(buf) - pos:
+                        raise _count_error(n_synonyms_2, len(buf) - pos)
+                    else:
+                        v2_4: list[DescribeConfigsSynonym] = []
+                        ap2_4 = v2_4.append
+                        for _ in range(n_synonyms_2):
+                            o2_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                            o2_4.name, pos = _read_str(buf, pos)
+                            o2_4.value, pos = _read_nstr(buf, pos)
+                            o2_4.source = _S_b.unpack_from(buf, pos)[0]
+                            pos += 1
+                            o2_4._unknown_tags = None
+                            ap2_4(o2_4)
+                        o1_5.synonyms = v2_4
+                    o1_5.config_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_5.documentation, pos = _read_nstr(buf, pos)
+                    o1_5._unknown_tags = None
+                    ap1_5(o1_5)
+                o0_2.configs = v1_5
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.results = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -787,25 +1000,97 @@ def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeCon
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeConfigsResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeConfigsResult_4(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeConfigsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_2.resource_name, pos = _read_cstr(buf, pos)
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Configs")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[DescribeConfigsResourceResult] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+                    o1_5.name, pos = _read_cstr(buf, pos)
+                    o1_5.value, pos = _read_ncstr(buf, pos)
+                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive = _S_obo.unpack_from(
+                        buf, pos
+                    )
+                    pos += 3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("Synonyms")
+                    elif n2_4 > len(buf) - pos:
+                        raise _count_error(n2_4, len(buf) - pos)
+                    else:
+                        v2_4: list[DescribeConfigsSynonym] = []
+                        ap2_4 = v2_4.append
+                        for _ in range(n2_4):
+                            o2_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                            o2_4.name, pos = _read_cstr(buf, pos)
+                            o2_4.value, pos = _read_ncstr(buf, pos)
+                            o2_4.source = _S_b.unpack_from(buf, pos)[0]
+                            pos += 1
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_4._unknown_tags = None
+                            else:
+                                o2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_4(o2_4)
+                        o1_5.synonyms = v2_4
+                    o1_5.config_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    o1_5.documentation, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_2.configs = v1_5
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -404,21 +404,24 @@ def _d_DescribedDelegationToken_1(
     pos += 24
     o.token_id, pos = _read_str(buf, pos)
     o.hmac, pos = _read_bytes(buf, pos)
-    n6 = _S_i.unpack_from(buf, pos)[0]
+    n0_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Renewers")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[DescribedDelegationTokenRenewer] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_DescribedDelegationTokenRenewer_1(buf, pos)
-            ap6(e6)
-        o.renewers = v6
+        v0_6: list[DescribedDelegationTokenRenewer] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+            o0_6.principal_type, pos = _read_str(buf, pos)
+            o0_6.principal_name, pos = _read_str(buf, pos)
+            o0_6._unknown_tags = None
+            ap0_6(o0_6)
+        o.renewers = v0_6
     o.token_requester_principal_type = ""
     o.token_requester_principal_name = ""
     o._unknown_tags = None
@@ -457,25 +460,32 @@ def _d_DescribedDelegationToken_2(
     pos += 24
     o.token_id, pos = _read_cstr(buf, pos)
     o.hmac, pos = _read_cbytes(buf, pos)
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Renewers")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[DescribedDelegationTokenRenewer] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_DescribedDelegationTokenRenewer_2(buf, pos)
-            ap6(e6)
-        o.renewers = v6
+        v0_6: list[DescribedDelegationTokenRenewer] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+            o0_6.principal_type, pos = _read_cstr(buf, pos)
+            o0_6.principal_name, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.renewers = v0_6
     o.token_requester_principal_type = ""
     o.token_requester_principal_name = ""
     if buf[pos] == 0:
@@ -524,25 +534,32 @@ def _d_DescribedDelegationToken_3(
     pos += 24
     o.token_id, pos = _read_cstr(buf, pos)
     o.hmac, pos = _read_cbytes(buf, pos)
-    n8 = buf[pos]
-    if n8 < 0x80:
+    n0_8 = buf[pos]
+    if n0_8 < 0x80:
         pos += 1
     else:
-        n8, pos = _read_uvarint(buf, pos)
-    n8 -= 1
-    if n8 < 0:
-        if n8 != -1:
-            raise _count_error(n8, 0)
+        n0_8, pos = _read_uvarint(buf, pos)
+    n0_8 -= 1
+    if n0_8 < 0:
+        if n0_8 != -1:
+            raise _count_error(n0_8, 0)
         raise _null_error("Renewers")
-    elif n8 > len(buf) - pos:
-        raise _count_error(n8, len(buf) - pos)
+    elif n0_8 > len(buf) - pos:
+        raise _count_error(n0_8, len(buf) - pos)
     else:
-        v8: list[DescribedDelegationTokenRenewer] = []
-        ap8 = v8.append
-        for _ in range(n8):
-            e8, pos = _d_DescribedDelegationTokenRenewer_2(buf, pos)
-            ap8(e8)
-        o.renewers = v8
+        v0_8: list[DescribedDelegationTokenRenewer] = []
+        ap0_8 = v0_8.append
+        for _ in range(n0_8):
+            o0_8 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+            o0_8.principal_type, pos = _read_cstr(buf, pos)
+            o0_8.principal_name, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_8._unknown_tags = None
+            else:
+                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_8(o0_8)
+        o.renewers = v0_8
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -579,21 +596,50 @@ def _d_DescribeDelegationTokenResponse_1(
 ) -> tuple[DescribeDelegationTokenResponse, int]:
     """Decode DescribeDelegationTokenResponse at version 1."""
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
-    o.error_code, n_tokens = _S_hi.unpack_from(buf, pos)
+    o.error_code, n_tokens_0 = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_tokens < 0:
-        if n_tokens != -1:
-            raise _count_error(n_tokens, 0)
+    if n_tokens_0 < 0:
+        if n_tokens_0 != -1:
+            raise _count_error(n_tokens_0, 0)
         raise _null_error("Tokens")
-    elif n_tokens > len(buf) - pos:
-        raise _count_error(n_tokens, len(buf) - pos)
+    elif n_tokens_0 > len(buf) - pos:
+        raise _count_error(n_tokens_0, len(buf) - pos)
     else:
-        v2: list[DescribedDelegationToken] = []
-        ap2 = v2.append
-        for _ in range(n_tokens):
-            e2, pos = _d_DescribedDelegationToken_1(buf, pos)
-            ap2(e2)
-        o.tokens = v2
+        v0_2: list[DescribedDelegationToken] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_tokens_0):
+            o0_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
+            o0_2.principal_type, pos = _read_str(buf, pos)
+            o0_2.principal_name, pos = _read_str(buf, pos)
+            o0_2.issue_timestamp, o0_2.expiry_timestamp, o0_2.max_timestamp = _S_qqq.unpack_from(
+                buf, pos
+            )
+            pos += 24
+            o0_2.token_id, pos = _read_str(buf, pos)
+            o0_2.hmac, pos = _read_bytes(buf, pos)
+            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Renewers")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[DescribedDelegationTokenRenewer] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+                    o1_6.principal_type, pos = _read_str(buf, pos)
+                    o1_6.principal_name, pos = _read_str(buf, pos)
+                    o1_6._unknown_tags = None
+                    ap1_6(o1_6)
+                o0_2.renewers = v1_6
+            o0_2.token_requester_principal_type = ""
+            o0_2.token_requester_principal_name = ""
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.tokens = v0_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -623,25 +669,66 @@ def _d_DescribeDelegationTokenResponse_2(
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Tokens")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedDelegationToken] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedDelegationToken_2(buf, pos)
-            ap2(e2)
-        o.tokens = v2
+        v0_2: list[DescribedDelegationToken] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
+            o0_2.principal_type, pos = _read_cstr(buf, pos)
+            o0_2.principal_name, pos = _read_cstr(buf, pos)
+            o0_2.issue_timestamp, o0_2.expiry_timestamp, o0_2.max_timestamp = _S_qqq.unpack_from(
+                buf, pos
+            )
+            pos += 24
+            o0_2.token_id, pos = _read_cstr(buf, pos)
+            o0_2.hmac, pos = _read_cbytes(buf, pos)
+            n1_6 = buf[pos]
+            if n1_6 < 0x80:
+                pos += 1
+            else:
+                n1_6, pos = _read_uvarint(buf, pos)
+            n1_6 -= 1
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Renewers")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[DescribedDelegationTokenRenewer] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+                    o1_6.principal_type, pos = _read_cstr(buf, pos)
+                    o1_6.principal_name, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_6._unknown_tags = None
+                    else:
+                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_6(o1_6)
+                o0_2.renewers = v1_6
+            o0_2.token_requester_principal_type = ""
+            o0_2.token_requester_principal_name = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.tokens = v0_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -679,25 +766,66 @@ def _d_DescribeDelegationTokenResponse_3(
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Tokens")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedDelegationToken] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedDelegationToken_3(buf, pos)
-            ap2(e2)
-        o.tokens = v2
+        v0_2: list[DescribedDelegationToken] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
+            o0_2.principal_type, pos = _read_cstr(buf, pos)
+            o0_2.principal_name, pos = _read_cstr(buf, pos)
+            o0_2.token_requester_principal_type, pos = _read_cstr(buf, pos)
+            o0_2.token_requester_principal_name, pos = _read_cstr(buf, pos)
+            o0_2.issue_timestamp, o0_2.expiry_timestamp, o0_2.max_timestamp = _S_qqq.unpack_from(
+                buf, pos
+            )
+            pos += 24
+            o0_2.token_id, pos = _read_cstr(buf, pos)
+            o0_2.hmac, pos = _read_cbytes(buf, pos)
+            n1_8 = buf[pos]
+            if n1_8 < 0x80:
+                pos += 1
+            else:
+                n1_8, pos = _read_uvarint(buf, pos)
+            n1_8 -= 1
+            if n1_8 < 0:
+                if n1_8 != -1:
+                    raise _count_error(n1_8, 0)
+                raise _null_error("Renewers")
+            elif n1_8 > len(buf) - pos:
+                raise _count_error(n1_8, len(buf) - pos)
+            else:
+                v1_8: list[DescribedDelegationTokenRenewer] = []
+                ap1_8 = v1_8.append
+                for _ in range(n1_8):
+                    o1_8 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+                    o1_8.principal_type, pos = _read_cstr(buf, pos)
+                    o1_8.principal_name, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_8._unknown_tags = None
+                    else:
+                        o1_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_8(o1_8)
+                o0_2.renewers = v1_8
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.tokens = v0_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

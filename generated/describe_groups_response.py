@@ -444,21 +444,28 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n6 = _S_i.unpack_from(buf, pos)[0]
+    n0_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Members")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[DescribedGroupMember] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_DescribedGroupMember_0(buf, pos)
-            ap6(e6)
-        o.members = v6
+        v0_6: list[DescribedGroupMember] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            o0_6.member_id, pos = _read_str(buf, pos)
+            o0_6.client_id, pos = _read_str(buf, pos)
+            o0_6.client_host, pos = _read_str(buf, pos)
+            o0_6.member_metadata, pos = _read_bytes(buf, pos)
+            o0_6.member_assignment, pos = _read_bytes(buf, pos)
+            o0_6.group_instance_id = None
+            o0_6._unknown_tags = None
+            ap0_6(o0_6)
+        o.members = v0_6
     o.error_message = None
     o.authorized_operations = -2147483648
     o._unknown_tags = None
@@ -495,21 +502,28 @@ def _d_DescribedGroup_3(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n6 = _S_i.unpack_from(buf, pos)[0]
+    n0_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Members")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[DescribedGroupMember] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_DescribedGroupMember_0(buf, pos)
-            ap6(e6)
-        o.members = v6
+        v0_6: list[DescribedGroupMember] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            o0_6.member_id, pos = _read_str(buf, pos)
+            o0_6.client_id, pos = _read_str(buf, pos)
+            o0_6.client_host, pos = _read_str(buf, pos)
+            o0_6.member_metadata, pos = _read_bytes(buf, pos)
+            o0_6.member_assignment, pos = _read_bytes(buf, pos)
+            o0_6.group_instance_id = None
+            o0_6._unknown_tags = None
+            ap0_6(o0_6)
+        o.members = v0_6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -546,21 +560,28 @@ def _d_DescribedGroup_4(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n6 = _S_i.unpack_from(buf, pos)[0]
+    n0_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Members")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[DescribedGroupMember] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_DescribedGroupMember_4(buf, pos)
-            ap6(e6)
-        o.members = v6
+        v0_6: list[DescribedGroupMember] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            o0_6.member_id, pos = _read_str(buf, pos)
+            o0_6.group_instance_id, pos = _read_nstr(buf, pos)
+            o0_6.client_id, pos = _read_str(buf, pos)
+            o0_6.client_host, pos = _read_str(buf, pos)
+            o0_6.member_metadata, pos = _read_bytes(buf, pos)
+            o0_6.member_assignment, pos = _read_bytes(buf, pos)
+            o0_6._unknown_tags = None
+            ap0_6(o0_6)
+        o.members = v0_6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -597,25 +618,36 @@ def _d_DescribedGroup_5(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.protocol_data, pos = _read_cstr(buf, pos)
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Members")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[DescribedGroupMember] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_DescribedGroupMember_5(buf, pos)
-            ap6(e6)
-        o.members = v6
+        v0_6: list[DescribedGroupMember] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            o0_6.member_id, pos = _read_cstr(buf, pos)
+            o0_6.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_6.client_id, pos = _read_cstr(buf, pos)
+            o0_6.client_host, pos = _read_cstr(buf, pos)
+            o0_6.member_metadata, pos = _read_cbytes(buf, pos)
+            o0_6.member_assignment, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.members = v0_6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -661,25 +693,36 @@ def _d_DescribedGroup_6(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.protocol_data, pos = _read_cstr(buf, pos)
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("Members")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[DescribedGroupMember] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_DescribedGroupMember_5(buf, pos)
-            ap7(e7)
-        o.members = v7
+        v0_7: list[DescribedGroupMember] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = DescribedGroupMember.__new__(DescribedGroupMember)
+            o0_7.member_id, pos = _read_cstr(buf, pos)
+            o0_7.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_7.client_id, pos = _read_cstr(buf, pos)
+            o0_7.client_host, pos = _read_cstr(buf, pos)
+            o0_7.member_metadata, pos = _read_cbytes(buf, pos)
+            o0_7.member_assignment, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.members = v0_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -716,21 +759,52 @@ def _e_DescribedGroup_6(o: DescribedGroup, out: list[_Buffer]) -> None:
 def _d_DescribeGroupsResponse_0(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 0."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Groups")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[DescribedGroup] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_DescribedGroup_0(buf, pos)
-            ap1(e1)
-        o.groups = v1
+        v0_1: list[DescribedGroup] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = DescribedGroup.__new__(DescribedGroup)
+            o0_1.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_1.group_id, pos = _read_str(buf, pos)
+            o0_1.group_state, pos = _read_str(buf, pos)
+            o0_1.protocol_type, pos = _read_str(buf, pos)
+            o0_1.protocol_data, pos = _read_str(buf, pos)
+            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Members")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[DescribedGroupMember] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    o1_6.member_id, pos = _read_str(buf, pos)
+                    o1_6.client_id, pos = _read_str(buf, pos)
+                    o1_6.client_host, pos = _read_str(buf, pos)
+                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
+                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
+                    o1_6.group_instance_id = None
+                    o1_6._unknown_tags = None
+                    ap1_6(o1_6)
+                o0_1.members = v1_6
+            o0_1.error_message = None
+            o0_1.authorized_operations = -2147483648
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.groups = v0_1
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -751,21 +825,52 @@ def _e_DescribeGroupsResponse_0(o: DescribeGroupsResponse, out: list[_Buffer]) -
 def _d_DescribeGroupsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at versions 1, 2."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms, n_groups = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_groups_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_groups < 0:
-        if n_groups != -1:
-            raise _count_error(n_groups, 0)
+    if n_groups_0 < 0:
+        if n_groups_0 != -1:
+            raise _count_error(n_groups_0, 0)
         raise _null_error("Groups")
-    elif n_groups > len(buf) - pos:
-        raise _count_error(n_groups, len(buf) - pos)
+    elif n_groups_0 > len(buf) - pos:
+        raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n_groups):
-            e2, pos = _d_DescribedGroup_0(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_groups_0):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.group_id, pos = _read_str(buf, pos)
+            o0_2.group_state, pos = _read_str(buf, pos)
+            o0_2.protocol_type, pos = _read_str(buf, pos)
+            o0_2.protocol_data, pos = _read_str(buf, pos)
+            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Members")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[DescribedGroupMember] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    o1_6.member_id, pos = _read_str(buf, pos)
+                    o1_6.client_id, pos = _read_str(buf, pos)
+                    o1_6.client_host, pos = _read_str(buf, pos)
+                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
+                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
+                    o1_6.group_instance_id = None
+                    o1_6._unknown_tags = None
+                    ap1_6(o1_6)
+                o0_2.members = v1_6
+            o0_2.error_message = None
+            o0_2.authorized_operations = -2147483648
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.groups = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -786,21 +891,53 @@ def _e_DescribeGroupsResponse_1(o: DescribeGroupsResponse, out: list[_Buffer]) -
 def _d_DescribeGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 3."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms, n_groups = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_groups_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_groups < 0:
-        if n_groups != -1:
-            raise _count_error(n_groups, 0)
+    if n_groups_0 < 0:
+        if n_groups_0 != -1:
+            raise _count_error(n_groups_0, 0)
         raise _null_error("Groups")
-    elif n_groups > len(buf) - pos:
-        raise _count_error(n_groups, len(buf) - pos)
+    elif n_groups_0 > len(buf) - pos:
+        raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n_groups):
-            e2, pos = _d_DescribedGroup_3(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_groups_0):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.group_id, pos = _read_str(buf, pos)
+            o0_2.group_state, pos = _read_str(buf, pos)
+            o0_2.protocol_type, pos = _read_str(buf, pos)
+            o0_2.protocol_data, pos = _read_str(buf, pos)
+            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Members")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[DescribedGroupMember] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    o1_6.member_id, pos = _read_str(buf, pos)
+                    o1_6.client_id, pos = _read_str(buf, pos)
+                    o1_6.client_host, pos = _read_str(buf, pos)
+                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
+                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
+                    o1_6.group_instance_id = None
+                    o1_6._unknown_tags = None
+                    ap1_6(o1_6)
+                o0_2.members = v1_6
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.error_message = None
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.groups = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -821,21 +958,53 @@ def _e_DescribeGroupsResponse_3(o: DescribeGroupsResponse, out: list[_Buffer]) -
 def _d_DescribeGroupsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 4."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms, n_groups = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_groups_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_groups < 0:
-        if n_groups != -1:
-            raise _count_error(n_groups, 0)
+    if n_groups_0 < 0:
+        if n_groups_0 != -1:
+            raise _count_error(n_groups_0, 0)
         raise _null_error("Groups")
-    elif n_groups > len(buf) - pos:
-        raise _count_error(n_groups, len(buf) - pos)
+    elif n_groups_0 > len(buf) - pos:
+        raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n_groups):
-            e2, pos = _d_DescribedGroup_4(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_groups_0):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.group_id, pos = _read_str(buf, pos)
+            o0_2.group_state, pos = _read_str(buf, pos)
+            o0_2.protocol_type, pos = _read_str(buf, pos)
+            o0_2.protocol_data, pos = _read_str(buf, pos)
+            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Members")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[DescribedGroupMember] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    o1_6.member_id, pos = _read_str(buf, pos)
+                    o1_6.group_instance_id, pos = _read_nstr(buf, pos)
+                    o1_6.client_id, pos = _read_str(buf, pos)
+                    o1_6.client_host, pos = _read_str(buf, pos)
+                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
+                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
+                    o1_6._unknown_tags = None
+                    ap1_6(o1_6)
+                o0_2.members = v1_6
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.error_message = None
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.groups = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -858,25 +1027,69 @@ def _d_DescribeGroupsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedGroup_5(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.protocol_type, pos = _read_cstr(buf, pos)
+            o0_2.protocol_data, pos = _read_cstr(buf, pos)
+            n1_6 = buf[pos]
+            if n1_6 < 0x80:
+                pos += 1
+            else:
+                n1_6, pos = _read_uvarint(buf, pos)
+            n1_6 -= 1
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Members")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[DescribedGroupMember] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    o1_6.member_id, pos = _read_cstr(buf, pos)
+                    o1_6.group_instance_id, pos = _read_ncstr(buf, pos)
+                    o1_6.client_id, pos = _read_cstr(buf, pos)
+                    o1_6.client_host, pos = _read_cstr(buf, pos)
+                    o1_6.member_metadata, pos = _read_cbytes(buf, pos)
+                    o1_6.member_assignment, pos = _read_cbytes(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_6._unknown_tags = None
+                    else:
+                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_6(o1_6)
+                o0_2.members = v1_6
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.error_message = None
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -907,25 +1120,69 @@ def _d_DescribeGroupsResponse_6(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedGroup_6(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.protocol_type, pos = _read_cstr(buf, pos)
+            o0_2.protocol_data, pos = _read_cstr(buf, pos)
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("Members")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[DescribedGroupMember] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    o1_7 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    o1_7.member_id, pos = _read_cstr(buf, pos)
+                    o1_7.group_instance_id, pos = _read_ncstr(buf, pos)
+                    o1_7.client_id, pos = _read_cstr(buf, pos)
+                    o1_7.client_host, pos = _read_cstr(buf, pos)
+                    o1_7.member_metadata, pos = _read_cbytes(buf, pos)
+                    o1_7.member_assignment, pos = _read_cbytes(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_7._unknown_tags = None
+                    else:
+                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_7(o1_7)
+                o0_2.members = v1_7
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

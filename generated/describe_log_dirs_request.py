@@ -123,15 +123,15 @@ def _d_DescribableLogDirTopic_1(buf: memoryview, pos: int) -> tuple[DescribableL
     """Decode DescribableLogDirTopic at version 1."""
     o = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o._unknown_tags = None
     return o, pos
 
@@ -151,19 +151,19 @@ def _d_DescribableLogDirTopic_2(buf: memoryview, pos: int) -> tuple[DescribableL
     """Decode DescribableLogDirTopic at versions 2, 3, 4, 5."""
     o = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -191,21 +191,32 @@ def _e_DescribableLogDirTopic_2(o: DescribableLogDirTopic, out: list[_Buffer]) -
 def _d_DescribeLogDirsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeLogDirsRequest, int]:
     """Decode DescribeLogDirsRequest at version 1."""
     o = DescribeLogDirsRequest.__new__(DescribeLogDirsRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         o.topics = None
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[DescribableLogDirTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_DescribableLogDirTopic_1(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[DescribableLogDirTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
+            o0_1.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o._unknown_tags = None
     return o, pos
 
@@ -225,25 +236,44 @@ def _e_DescribeLogDirsRequest_1(o: DescribeLogDirsRequest, out: list[_Buffer]) -
 def _d_DescribeLogDirsRequest_2(buf: memoryview, pos: int) -> tuple[DescribeLogDirsRequest, int]:
     """Decode DescribeLogDirsRequest at versions 2, 3, 4, 5."""
     o = DescribeLogDirsRequest.__new__(DescribeLogDirsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         o.topics = None
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[DescribableLogDirTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_DescribableLogDirTopic_2(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[DescribableLogDirTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
+            o0_1.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topics = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -396,21 +396,26 @@ def _d_DescribeLogDirsTopic_1(buf: memoryview, pos: int) -> tuple[DescribeLogDir
     """Decode DescribeLogDirsTopic at version 1."""
     o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeLogDirsPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeLogDirsPartition_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[DescribeLogDirsPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+            o0_2.partition_index, o0_2.partition_size, o0_2.offset_lag, o0_2.is_future_key = (
+                _S_iqqo.unpack_from(buf, pos)
+            )
+            pos += 21
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -432,25 +437,34 @@ def _d_DescribeLogDirsTopic_2(buf: memoryview, pos: int) -> tuple[DescribeLogDir
     """Decode DescribeLogDirsTopic at versions 2, 3, 4, 5."""
     o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeLogDirsPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeLogDirsPartition_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[DescribeLogDirsPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+            o0_2.partition_index, o0_2.partition_size, o0_2.offset_lag, o0_2.is_future_key = (
+                _S_iqqo.unpack_from(buf, pos)
+            )
+            pos += 21
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -482,21 +496,46 @@ def _d_DescribeLogDirsResult_1(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_str(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeLogDirsTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeLogDirsTopic_1(buf, pos)
-            ap3(e3)
-        o.topics = v3
+        v0_3: list[DescribeLogDirsTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            o0_3.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DescribeLogDirsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                    (
+                        o1_2.partition_index,
+                        o1_2.partition_size,
+                        o1_2.offset_lag,
+                        o1_2.is_future_key,
+                    ) = _S_iqqo.unpack_from(buf, pos)
+                    pos += 21
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.topics = v0_3
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
@@ -524,25 +563,62 @@ def _d_DescribeLogDirsResult_2(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeLogDirsTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeLogDirsTopic_2(buf, pos)
-            ap3(e3)
-        o.topics = v3
+        v0_3: list[DescribeLogDirsTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DescribeLogDirsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                    (
+                        o1_2.partition_index,
+                        o1_2.partition_size,
+                        o1_2.offset_lag,
+                        o1_2.is_future_key,
+                    ) = _S_iqqo.unpack_from(buf, pos)
+                    pos += 21
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topics = v0_3
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
@@ -578,25 +654,62 @@ def _d_DescribeLogDirsResult_4(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeLogDirsTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeLogDirsTopic_2(buf, pos)
-            ap3(e3)
-        o.topics = v3
+        v0_3: list[DescribeLogDirsTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DescribeLogDirsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                    (
+                        o1_2.partition_index,
+                        o1_2.partition_size,
+                        o1_2.offset_lag,
+                        o1_2.is_future_key,
+                    ) = _S_iqqo.unpack_from(buf, pos)
+                    pos += 21
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topics = v0_3
     o.total_bytes, o.usable_bytes = _S_qq.unpack_from(buf, pos)
     pos += 16
     o.is_cordoned = False
@@ -633,25 +746,62 @@ def _d_DescribeLogDirsResult_5(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeLogDirsTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeLogDirsTopic_2(buf, pos)
-            ap3(e3)
-        o.topics = v3
+        v0_3: list[DescribeLogDirsTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DescribeLogDirsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                    (
+                        o1_2.partition_index,
+                        o1_2.partition_size,
+                        o1_2.offset_lag,
+                        o1_2.is_future_key,
+                    ) = _S_iqqo.unpack_from(buf, pos)
+                    pos += 21
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topics = v0_3
     o.total_bytes, o.usable_bytes, o.is_cordoned = _S_qqo.unpack_from(buf, pos)
     pos += 17
     if buf[pos] == 0:
@@ -684,21 +834,68 @@ def _e_DescribeLogDirsResult_5(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
 def _d_DescribeLogDirsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResponse, int]:
     """Decode DescribeLogDirsResponse at version 1."""
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
-    o.throttle_time_ms, n_results = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results < 0:
-        if n_results != -1:
-            raise _count_error(n_results, 0)
+    if n_results_0 < 0:
+        if n_results_0 != -1:
+            raise _count_error(n_results_0, 0)
         raise _null_error("Results")
-    elif n_results > len(buf) - pos:
-        raise _count_error(n_results, len(buf) - pos)
+    elif n_results_0 > len(buf) - pos:
+        raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v2: list[DescribeLogDirsResult] = []
-        ap2 = v2.append
-        for _ in range(n_results):
-            e2, pos = _d_DescribeLogDirsResult_1(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeLogDirsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_results_0):
+            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.log_dir, pos = _read_str(buf, pos)
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Topics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DescribeLogDirsTopic] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    o1_3.name, pos = _read_str(buf, pos)
+                    n2_2 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[DescribeLogDirsPartition] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            (
+                                o2_2.partition_index,
+                                o2_2.partition_size,
+                                o2_2.offset_lag,
+                                o2_2.is_future_key,
+                            ) = _S_iqqo.unpack_from(buf, pos)
+                            pos += 21
+                            o2_2._unknown_tags = None
+                            ap2_2(o2_2)
+                        o1_3.partitions = v2_2
+                    o1_3._unknown_tags = None
+                    ap1_3(o1_3)
+                o0_2.topics = v1_3
+            o0_2.total_bytes = -1
+            o0_2.usable_bytes = -1
+            o0_2.is_cordoned = False
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.results = v0_2
     o.error_code = 0
     o._unknown_tags = None
     return o, pos
@@ -722,25 +919,92 @@ def _d_DescribeLogDirsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeLogDirsResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeLogDirsResult_2(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeLogDirsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.log_dir, pos = _read_cstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Topics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DescribeLogDirsTopic] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    o1_3.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[DescribeLogDirsPartition] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            (
+                                o2_2.partition_index,
+                                o2_2.partition_size,
+                                o2_2.offset_lag,
+                                o2_2.is_future_key,
+                            ) = _S_iqqo.unpack_from(buf, pos)
+                            pos += 21
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_3.partitions = v2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.topics = v1_3
+            o0_2.total_bytes = -1
+            o0_2.usable_bytes = -1
+            o0_2.is_cordoned = False
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results = v0_2
     o.error_code = 0
     if buf[pos] == 0:
         pos += 1
@@ -772,25 +1036,92 @@ def _d_DescribeLogDirsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeLogDirsResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeLogDirsResult_2(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeLogDirsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.log_dir, pos = _read_cstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Topics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DescribeLogDirsTopic] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    o1_3.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[DescribeLogDirsPartition] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            (
+                                o2_2.partition_index,
+                                o2_2.partition_size,
+                                o2_2.offset_lag,
+                                o2_2.is_future_key,
+                            ) = _S_iqqo.unpack_from(buf, pos)
+                            pos += 21
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_3.partitions = v2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.topics = v1_3
+            o0_2.total_bytes = -1
+            o0_2.usable_bytes = -1
+            o0_2.is_cordoned = False
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -821,25 +1152,92 @@ def _d_DescribeLogDirsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeLogDirsResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeLogDirsResult_4(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeLogDirsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.log_dir, pos = _read_cstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Topics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DescribeLogDirsTopic] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    o1_3.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[DescribeLogDirsPartition] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            (
+                                o2_2.partition_index,
+                                o2_2.partition_size,
+                                o2_2.offset_lag,
+                                o2_2.is_future_key,
+                            ) = _S_iqqo.unpack_from(buf, pos)
+                            pos += 21
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_3.partitions = v2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.topics = v1_3
+            o0_2.total_bytes, o0_2.usable_bytes = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            o0_2.is_cordoned = False
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -870,25 +1268,91 @@ def _d_DescribeLogDirsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Results")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeLogDirsResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeLogDirsResult_5(buf, pos)
-            ap2(e2)
-        o.results = v2
+        v0_2: list[DescribeLogDirsResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.log_dir, pos = _read_cstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Topics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DescribeLogDirsTopic] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    o1_3.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[DescribeLogDirsPartition] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            (
+                                o2_2.partition_index,
+                                o2_2.partition_size,
+                                o2_2.offset_lag,
+                                o2_2.is_future_key,
+                            ) = _S_iqqo.unpack_from(buf, pos)
+                            pos += 21
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_3.partitions = v2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.topics = v1_3
+            o0_2.total_bytes, o0_2.usable_bytes, o0_2.is_cordoned = _S_qqo.unpack_from(buf, pos)
+            pos += 17
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -392,25 +392,39 @@ def _d_PartitionResponse_0(buf: memoryview, pos: int) -> tuple[PartitionResponse
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ActiveProducers")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ProducerState] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ProducerState_0(buf, pos)
-            ap3(e3)
-        o.active_producers = v3
+        v0_3: list[ProducerState] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ProducerState.__new__(ProducerState)
+            (
+                o0_3.producer_id,
+                o0_3.producer_epoch,
+                o0_3.last_sequence,
+                o0_3.last_timestamp,
+                o0_3.coordinator_epoch,
+                o0_3.current_txn_start_offset,
+            ) = _S_qiiqiq.unpack_from(buf, pos)
+            pos += 36
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.active_producers = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -441,25 +455,66 @@ def _d_TopicResponse_0(buf: memoryview, pos: int) -> tuple[TopicResponse, int]:
     """Decode TopicResponse at version 0."""
     o = TopicResponse.__new__(TopicResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionResponse_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionResponse.__new__(PartitionResponse)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("ActiveProducers")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[ProducerState] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = ProducerState.__new__(ProducerState)
+                    (
+                        o1_3.producer_id,
+                        o1_3.producer_epoch,
+                        o1_3.last_sequence,
+                        o1_3.last_timestamp,
+                        o1_3.coordinator_epoch,
+                        o1_3.current_txn_start_offset,
+                    ) = _S_qiiqiq.unpack_from(buf, pos)
+                    pos += 36
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.active_producers = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -492,25 +547,91 @@ def _d_DescribeProducersResponse_0(
     o = DescribeProducersResponse.__new__(DescribeProducersResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicResponse_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicResponse.__new__(TopicResponse)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionResponse.__new__(PartitionResponse)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("ActiveProducers")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[ProducerState] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = ProducerState.__new__(ProducerState)
+                            (
+                                o2_3.producer_id,
+                                o2_3.producer_epoch,
+                                o2_3.last_sequence,
+                                o2_3.last_timestamp,
+                                o2_3.coordinator_epoch,
+                                o2_3.current_txn_start_offset,
+                            ) = _S_qiiqiq.unpack_from(buf, pos)
+                            pos += 36
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_2.active_producers = v2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

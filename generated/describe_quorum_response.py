@@ -595,44 +595,64 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihiiq.unpack_from(buf, pos)
     )
     pos += 22
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("CurrentVoters")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ReplicaState] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ReplicaState_0(buf, pos)
-            ap2(e2)
-        o.current_voters = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[ReplicaState] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ReplicaState.__new__(ReplicaState)
+            o0_2.replica_id, o0_2.log_end_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            o0_2.replica_directory_id = _ZERO_UUID
+            o0_2.last_fetch_timestamp = -1
+            o0_2.last_caught_up_timestamp = -1
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.current_voters = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Observers")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ReplicaState] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ReplicaState_0(buf, pos)
-            ap3(e3)
-        o.observers = v3
+        v0_3: list[ReplicaState] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ReplicaState.__new__(ReplicaState)
+            o0_3.replica_id, o0_3.log_end_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            o0_3.replica_directory_id = _ZERO_UUID
+            o0_3.last_fetch_timestamp = -1
+            o0_3.last_caught_up_timestamp = -1
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.observers = v0_3
     o.error_message = ""
     if buf[pos] == 0:
         pos += 1
@@ -673,44 +693,70 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihiiq.unpack_from(buf, pos)
     )
     pos += 22
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("CurrentVoters")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ReplicaState] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ReplicaState_1(buf, pos)
-            ap2(e2)
-        o.current_voters = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[ReplicaState] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ReplicaState.__new__(ReplicaState)
+            (
+                o0_2.replica_id,
+                o0_2.log_end_offset,
+                o0_2.last_fetch_timestamp,
+                o0_2.last_caught_up_timestamp,
+            ) = _S_iqqq.unpack_from(buf, pos)
+            pos += 28
+            o0_2.replica_directory_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.current_voters = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Observers")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ReplicaState] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ReplicaState_1(buf, pos)
-            ap3(e3)
-        o.observers = v3
+        v0_3: list[ReplicaState] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ReplicaState.__new__(ReplicaState)
+            (
+                o0_3.replica_id,
+                o0_3.log_end_offset,
+                o0_3.last_fetch_timestamp,
+                o0_3.last_caught_up_timestamp,
+            ) = _S_iqqq.unpack_from(buf, pos)
+            pos += 28
+            o0_3.replica_directory_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.observers = v0_3
     o.error_message = ""
     if buf[pos] == 0:
         pos += 1
@@ -752,44 +798,68 @@ def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o.error_message, pos = _read_ncstr(buf, pos)
     o.leader_id, o.leader_epoch, o.high_watermark = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("CurrentVoters")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[ReplicaState] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_ReplicaState_2(buf, pos)
-            ap4(e4)
-        o.current_voters = v4
-    n5 = buf[pos]
-    if n5 < 0x80:
+        v0_4: list[ReplicaState] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = ReplicaState.__new__(ReplicaState)
+            o0_4.replica_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_4.replica_directory_id, pos = _read_uuid(buf, pos)
+            o0_4.log_end_offset, o0_4.last_fetch_timestamp, o0_4.last_caught_up_timestamp = (
+                _S_qqq.unpack_from(buf, pos)
+            )
+            pos += 24
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.current_voters = v0_4
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Observers")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[ReplicaState] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_ReplicaState_2(buf, pos)
-            ap5(e5)
-        o.observers = v5
+        v0_5: list[ReplicaState] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = ReplicaState.__new__(ReplicaState)
+            o0_5.replica_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_5.replica_directory_id, pos = _read_uuid(buf, pos)
+            o0_5.log_end_offset, o0_5.last_fetch_timestamp, o0_5.last_caught_up_timestamp = (
+                _S_qqq.unpack_from(buf, pos)
+            )
+            pos += 24
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.observers = v0_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -828,25 +898,97 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.leader_id,
+                o0_2.leader_epoch,
+                o0_2.high_watermark,
+            ) = _S_ihiiq.unpack_from(buf, pos)
+            pos += 22
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("CurrentVoters")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ReplicaState] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ReplicaState.__new__(ReplicaState)
+                    o1_2.replica_id, o1_2.log_end_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.last_fetch_timestamp = -1
+                    o1_2.last_caught_up_timestamp = -1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.current_voters = v1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Observers")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[ReplicaState] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = ReplicaState.__new__(ReplicaState)
+                    o1_3.replica_id, o1_3.log_end_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_3.replica_directory_id = _ZERO_UUID
+                    o1_3.last_fetch_timestamp = -1
+                    o1_3.last_caught_up_timestamp = -1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.observers = v1_3
+            o0_2.error_message = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -876,25 +1018,103 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.leader_id,
+                o0_2.leader_epoch,
+                o0_2.high_watermark,
+            ) = _S_ihiiq.unpack_from(buf, pos)
+            pos += 22
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("CurrentVoters")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ReplicaState] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ReplicaState.__new__(ReplicaState)
+                    (
+                        o1_2.replica_id,
+                        o1_2.log_end_offset,
+                        o1_2.last_fetch_timestamp,
+                        o1_2.last_caught_up_timestamp,
+                    ) = _S_iqqq.unpack_from(buf, pos)
+                    pos += 28
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.current_voters = v1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Observers")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[ReplicaState] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = ReplicaState.__new__(ReplicaState)
+                    (
+                        o1_3.replica_id,
+                        o1_3.log_end_offset,
+                        o1_3.last_fetch_timestamp,
+                        o1_3.last_caught_up_timestamp,
+                    ) = _S_iqqq.unpack_from(buf, pos)
+                    pos += 28
+                    o1_3.replica_directory_id = _ZERO_UUID
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.observers = v1_3
+            o0_2.error_message = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -924,25 +1144,101 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 2."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.leader_id, o0_2.leader_epoch, o0_2.high_watermark = _S_iiq.unpack_from(buf, pos)
+            pos += 16
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("CurrentVoters")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[ReplicaState] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = ReplicaState.__new__(ReplicaState)
+                    o1_4.replica_id = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_4.replica_directory_id, pos = _read_uuid(buf, pos)
+                    (
+                        o1_4.log_end_offset,
+                        o1_4.last_fetch_timestamp,
+                        o1_4.last_caught_up_timestamp,
+                    ) = _S_qqq.unpack_from(buf, pos)
+                    pos += 24
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_2.current_voters = v1_4
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Observers")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[ReplicaState] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = ReplicaState.__new__(ReplicaState)
+                    o1_5.replica_id = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_5.replica_directory_id, pos = _read_uuid(buf, pos)
+                    (
+                        o1_5.log_end_offset,
+                        o1_5.last_fetch_timestamp,
+                        o1_5.last_caught_up_timestamp,
+                    ) = _S_qqq.unpack_from(buf, pos)
+                    pos += 24
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_2.observers = v1_5
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1000,25 +1296,34 @@ def _d_Node_2(buf: memoryview, pos: int) -> tuple[Node, int]:
     o = Node.__new__(Node)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Listeners")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[Listener] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_Listener_2(buf, pos)
-            ap2(e2)
-        o.listeners = v2
+        v0_2: list[Listener] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = Listener.__new__(Listener)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            o0_2.host, pos = _read_cstr(buf, pos)
+            o0_2.port = _S_H.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.listeners = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1049,25 +1354,122 @@ def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.leader_id,
+                        o1_2.leader_epoch,
+                        o1_2.high_watermark,
+                    ) = _S_ihiiq.unpack_from(buf, pos)
+                    pos += 22
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("CurrentVoters")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[ReplicaState] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = ReplicaState.__new__(ReplicaState)
+                            o2_2.replica_id, o2_2.log_end_offset = _S_iq.unpack_from(buf, pos)
+                            pos += 12
+                            o2_2.replica_directory_id = _ZERO_UUID
+                            o2_2.last_fetch_timestamp = -1
+                            o2_2.last_caught_up_timestamp = -1
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.current_voters = v2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("Observers")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[ReplicaState] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = ReplicaState.__new__(ReplicaState)
+                            o2_3.replica_id, o2_3.log_end_offset = _S_iq.unpack_from(buf, pos)
+                            pos += 12
+                            o2_3.replica_directory_id = _ZERO_UUID
+                            o2_3.last_fetch_timestamp = -1
+                            o2_3.last_caught_up_timestamp = -1
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_2.observers = v2_3
+                    o1_2.error_message = ""
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_message = ""
     o.nodes = []
     if buf[pos] == 0:
@@ -1102,25 +1504,128 @@ def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.leader_id,
+                        o1_2.leader_epoch,
+                        o1_2.high_watermark,
+                    ) = _S_ihiiq.unpack_from(buf, pos)
+                    pos += 22
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("CurrentVoters")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[ReplicaState] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = ReplicaState.__new__(ReplicaState)
+                            (
+                                o2_2.replica_id,
+                                o2_2.log_end_offset,
+                                o2_2.last_fetch_timestamp,
+                                o2_2.last_caught_up_timestamp,
+                            ) = _S_iqqq.unpack_from(buf, pos)
+                            pos += 28
+                            o2_2.replica_directory_id = _ZERO_UUID
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.current_voters = v2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("Observers")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[ReplicaState] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = ReplicaState.__new__(ReplicaState)
+                            (
+                                o2_3.replica_id,
+                                o2_3.log_end_offset,
+                                o2_3.last_fetch_timestamp,
+                                o2_3.last_caught_up_timestamp,
+                            ) = _S_iqqq.unpack_from(buf, pos)
+                            pos += 28
+                            o2_3.replica_directory_id = _ZERO_UUID
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_2.observers = v2_3
+                    o1_2.error_message = ""
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_message = ""
     o.nodes = []
     if buf[pos] == 0:
@@ -1156,44 +1661,182 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicData_2(buf, pos)
-            ap3(e3)
-        o.topics = v3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        v0_3: list[TopicData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicData.__new__(TopicData)
+            o0_3.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    o1_2.leader_id, o1_2.leader_epoch, o1_2.high_watermark = _S_iiq.unpack_from(
+                        buf, pos
+                    )
+                    pos += 16
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("CurrentVoters")
+                    elif n2_4 > len(buf) - pos:
+                        raise _count_error(n2_4, len(buf) - pos)
+                    else:
+                        v2_4: list[ReplicaState] = []
+                        ap2_4 = v2_4.append
+                        for _ in range(n2_4):
+                            o2_4 = ReplicaState.__new__(ReplicaState)
+                            o2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
+                            pos += 4
+                            o2_4.replica_directory_id, pos = _read_uuid(buf, pos)
+                            (
+                                o2_4.log_end_offset,
+                                o2_4.last_fetch_timestamp,
+                                o2_4.last_caught_up_timestamp,
+                            ) = _S_qqq.unpack_from(buf, pos)
+                            pos += 24
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_4._unknown_tags = None
+                            else:
+                                o2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_4(o2_4)
+                        o1_2.current_voters = v2_4
+                    n2_5 = buf[pos]
+                    if n2_5 < 0x80:
+                        pos += 1
+                    else:
+                        n2_5, pos = _read_uvarint(buf, pos)
+                    n2_5 -= 1
+                    if n2_5 < 0:
+                        if n2_5 != -1:
+                            raise _count_error(n2_5, 0)
+                        raise _null_error("Observers")
+                    elif n2_5 > len(buf) - pos:
+                        raise _count_error(n2_5, len(buf) - pos)
+                    else:
+                        v2_5: list[ReplicaState] = []
+                        ap2_5 = v2_5.append
+                        for _ in range(n2_5):
+                            o2_5 = ReplicaState.__new__(ReplicaState)
+                            o2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
+                            pos += 4
+                            o2_5.replica_directory_id, pos = _read_uuid(buf, pos)
+                            (
+                                o2_5.log_end_offset,
+                                o2_5.last_fetch_timestamp,
+                                o2_5.last_caught_up_timestamp,
+                            ) = _S_qqq.unpack_from(buf, pos)
+                            pos += 24
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_5._unknown_tags = None
+                            else:
+                                o2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_5(o2_5)
+                        o1_2.observers = v2_5
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topics = v0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Nodes")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[Node] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_Node_2(buf, pos)
-            ap4(e4)
-        o.nodes = v4
+        v0_4: list[Node] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = Node.__new__(Node)
+            o0_4.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Listeners")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[Listener] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = Listener.__new__(Listener)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    o1_2.host, pos = _read_cstr(buf, pos)
+                    o1_2.port = _S_H.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_4.listeners = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.nodes = v0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -177,19 +177,19 @@ def _d_DescribeShareGroupOffsetsRequestTopic_0(
     """Decode DescribeShareGroupOffsetsRequestTopic at versions 0, 1."""
     o = DescribeShareGroupOffsetsRequestTopic.__new__(DescribeShareGroupOffsetsRequestTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -222,25 +222,46 @@ def _d_DescribeShareGroupOffsetsRequestGroup_0(
     """Decode DescribeShareGroupOffsetsRequestGroup at versions 0, 1."""
     o = DescribeShareGroupOffsetsRequestGroup.__new__(DescribeShareGroupOffsetsRequestGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         o.topics = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeShareGroupOffsetsRequestTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeShareGroupOffsetsRequestTopic_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[DescribeShareGroupOffsetsRequestTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeShareGroupOffsetsRequestTopic.__new__(
+                DescribeShareGroupOffsetsRequestTopic
+            )
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -273,25 +294,73 @@ def _d_DescribeShareGroupOffsetsRequest_0(
 ) -> tuple[DescribeShareGroupOffsetsRequest, int]:
     """Decode DescribeShareGroupOffsetsRequest at versions 0, 1."""
     o = DescribeShareGroupOffsetsRequest.__new__(DescribeShareGroupOffsetsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Groups")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[DescribeShareGroupOffsetsRequestGroup] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_DescribeShareGroupOffsetsRequestGroup_0(buf, pos)
-            ap1(e1)
-        o.groups = v1
+        v0_1: list[DescribeShareGroupOffsetsRequestGroup] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = DescribeShareGroupOffsetsRequestGroup.__new__(
+                DescribeShareGroupOffsetsRequestGroup
+            )
+            o0_1.group_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                o0_1.topics = None
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DescribeShareGroupOffsetsRequestTopic] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DescribeShareGroupOffsetsRequestTopic.__new__(
+                        DescribeShareGroupOffsetsRequestTopic
+                    )
+                    o1_2.topic_name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.topics = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.groups = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -429,25 +429,38 @@ def _d_DescribeShareGroupOffsetsResponseTopic_0(
     o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Partitions")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeShareGroupOffsetsResponsePartition] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeShareGroupOffsetsResponsePartition_0(buf, pos)
-            ap3(e3)
-        o.partitions = v3
+        v0_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                DescribeShareGroupOffsetsResponsePartition
+            )
+            o0_3.partition_index, o0_3.start_offset, o0_3.leader_epoch, o0_3.error_code = (
+                _S_iqih.unpack_from(buf, pos)
+            )
+            pos += 18
+            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            o0_3.lag = -1
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.partitions = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -483,25 +496,41 @@ def _d_DescribeShareGroupOffsetsResponseTopic_1(
     o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Partitions")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeShareGroupOffsetsResponsePartition] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeShareGroupOffsetsResponsePartition_1(buf, pos)
-            ap3(e3)
-        o.partitions = v3
+        v0_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                DescribeShareGroupOffsetsResponsePartition
+            )
+            (
+                o0_3.partition_index,
+                o0_3.start_offset,
+                o0_3.leader_epoch,
+                o0_3.lag,
+                o0_3.error_code,
+            ) = _S_iqiqh.unpack_from(buf, pos)
+            pos += 26
+            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.partitions = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -536,25 +565,66 @@ def _d_DescribeShareGroupOffsetsResponseGroup_0(
     """Decode DescribeShareGroupOffsetsResponseGroup at version 0."""
     o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeShareGroupOffsetsResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeShareGroupOffsetsResponseTopic_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+                DescribeShareGroupOffsetsResponseTopic
+            )
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Partitions")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                        DescribeShareGroupOffsetsResponsePartition
+                    )
+                    o1_3.partition_index, o1_3.start_offset, o1_3.leader_epoch, o1_3.error_code = (
+                        _S_iqih.unpack_from(buf, pos)
+                    )
+                    pos += 18
+                    o1_3.error_message, pos = _read_ncstr(buf, pos)
+                    o1_3.lag = -1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.partitions = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
@@ -593,25 +663,69 @@ def _d_DescribeShareGroupOffsetsResponseGroup_1(
     """Decode DescribeShareGroupOffsetsResponseGroup at version 1."""
     o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeShareGroupOffsetsResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeShareGroupOffsetsResponseTopic_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+                DescribeShareGroupOffsetsResponseTopic
+            )
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Partitions")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                        DescribeShareGroupOffsetsResponsePartition
+                    )
+                    (
+                        o1_3.partition_index,
+                        o1_3.start_offset,
+                        o1_3.leader_epoch,
+                        o1_3.lag,
+                        o1_3.error_code,
+                    ) = _S_iqiqh.unpack_from(buf, pos)
+                    pos += 26
+                    o1_3.error_message, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_2.partitions = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
@@ -651,25 +765,99 @@ def _d_DescribeShareGroupOffsetsResponse_0(
     o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeShareGroupOffsetsResponseGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeShareGroupOffsetsResponseGroup_0(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribeShareGroupOffsetsResponseGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
+                DescribeShareGroupOffsetsResponseGroup
+            )
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+                        DescribeShareGroupOffsetsResponseTopic
+                    )
+                    o1_2.topic_name, pos = _read_cstr(buf, pos)
+                    o1_2.topic_id, pos = _read_uuid(buf, pos)
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("Partitions")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                                DescribeShareGroupOffsetsResponsePartition
+                            )
+                            (
+                                o2_3.partition_index,
+                                o2_3.start_offset,
+                                o2_3.leader_epoch,
+                                o2_3.error_code,
+                            ) = _S_iqih.unpack_from(buf, pos)
+                            pos += 18
+                            o2_3.error_message, pos = _read_ncstr(buf, pos)
+                            o2_3.lag = -1
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_2.partitions = v2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.topics = v1_2
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -704,25 +892,99 @@ def _d_DescribeShareGroupOffsetsResponse_1(
     o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeShareGroupOffsetsResponseGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeShareGroupOffsetsResponseGroup_1(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribeShareGroupOffsetsResponseGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
+                DescribeShareGroupOffsetsResponseGroup
+            )
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+                        DescribeShareGroupOffsetsResponseTopic
+                    )
+                    o1_2.topic_name, pos = _read_cstr(buf, pos)
+                    o1_2.topic_id, pos = _read_uuid(buf, pos)
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("Partitions")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                                DescribeShareGroupOffsetsResponsePartition
+                            )
+                            (
+                                o2_3.partition_index,
+                                o2_3.start_offset,
+                                o2_3.leader_epoch,
+                                o2_3.lag,
+                                o2_3.error_code,
+                            ) = _S_iqiqh.unpack_from(buf, pos)
+                            pos += 26
+                            o2_3.error_message, pos = _read_ncstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_2.partitions = v2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.topics = v1_2
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

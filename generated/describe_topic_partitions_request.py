@@ -241,29 +241,35 @@ def _d_DescribeTopicPartitionsRequest_0(
 ) -> tuple[DescribeTopicPartitionsRequest, int]:
     """Decode DescribeTopicPartitionsRequest at version 0."""
     o = DescribeTopicPartitionsRequest.__new__(DescribeTopicPartitionsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicRequest] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicRequest_0(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[TopicRequest] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicRequest.__new__(TopicRequest)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.response_partition_limit = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    present3, pos = _read_struct_marker(buf, pos)
-    if present3:
+    present0_3, pos = _read_struct_marker(buf, pos)
+    if present0_3:
         o.cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.cursor = None

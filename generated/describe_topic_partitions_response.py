@@ -454,71 +454,71 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
     o = DescribeTopicPartitionsResponsePartition.__new__(DescribeTopicPartitionsResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        o.replica_nodes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
-        pos += 4 * n3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
+        pos += 4 * n0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         o.eligible_leader_replicas = None
     else:
-        o.eligible_leader_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
-        pos += 4 * n4
-    n5 = buf[pos]
-    if n5 < 0x80:
+        o.eligible_leader_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
+        pos += 4 * n0_4
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         o.last_known_elr = None
     else:
-        o.last_known_elr = [*_A_Ni[n5].unpack_from(buf, pos)]
-        pos += 4 * n5
-    n6 = buf[pos]
-    if n6 < 0x80:
+        o.last_known_elr = [*_A_Ni[n0_5].unpack_from(buf, pos)]
+        pos += 4 * n0_5
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n6].unpack_from(buf, pos)]
-        pos += 4 * n6
+        o.offline_replicas = [*_A_Ni[n0_6].unpack_from(buf, pos)]
+        pos += 4 * n0_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -580,25 +580,101 @@ def _d_DescribeTopicPartitionsResponseTopic_0(
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Partitions")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[DescribeTopicPartitionsResponsePartition] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_DescribeTopicPartitionsResponsePartition_0(buf, pos)
-            ap5(e5)
-        o.partitions = v5
+        v0_5: list[DescribeTopicPartitionsResponsePartition] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = DescribeTopicPartitionsResponsePartition.__new__(
+                DescribeTopicPartitionsResponsePartition
+            )
+            o0_5.error_code, o0_5.partition_index, o0_5.leader_id, o0_5.leader_epoch = (
+                _S_hiii.unpack_from(buf, pos)
+            )
+            pos += 14
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_5.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_5.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                o0_5.eligible_leader_replicas = None
+            else:
+                o0_5.eligible_leader_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                o0_5.last_known_elr = None
+            else:
+                o0_5.last_known_elr = [*_A_Ni[n1_5].unpack_from(buf, pos)]
+                pos += 4 * n1_5
+            n1_6 = buf[pos]
+            if n1_6 < 0x80:
+                pos += 1
+            else:
+                n1_6, pos = _read_uvarint(buf, pos)
+            n1_6 -= 1
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("OfflineReplicas")
+            else:
+                o0_5.offline_replicas = [*_A_Ni[n1_6].unpack_from(buf, pos)]
+                pos += 4 * n1_6
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.partitions = v0_5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -664,27 +740,137 @@ def _d_DescribeTopicPartitionsResponse_0(
     o = DescribeTopicPartitionsResponse.__new__(DescribeTopicPartitionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribeTopicPartitionsResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribeTopicPartitionsResponseTopic_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    present3, pos = _read_struct_marker(buf, pos)
-    if present3:
+        v0_2: list[DescribeTopicPartitionsResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribeTopicPartitionsResponseTopic.__new__(
+                DescribeTopicPartitionsResponseTopic
+            )
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.name, pos = _read_ncstr(buf, pos)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            o0_2.is_internal = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Partitions")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[DescribeTopicPartitionsResponsePartition] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = DescribeTopicPartitionsResponsePartition.__new__(
+                        DescribeTopicPartitionsResponsePartition
+                    )
+                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        o1_5.eligible_leader_replicas = None
+                    else:
+                        o1_5.eligible_leader_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    n2_5 = buf[pos]
+                    if n2_5 < 0x80:
+                        pos += 1
+                    else:
+                        n2_5, pos = _read_uvarint(buf, pos)
+                    n2_5 -= 1
+                    if n2_5 < 0:
+                        if n2_5 != -1:
+                            raise _count_error(n2_5, 0)
+                        o1_5.last_known_elr = None
+                    else:
+                        o1_5.last_known_elr = [*_A_Ni[n2_5].unpack_from(buf, pos)]
+                        pos += 4 * n2_5
+                    n2_6 = buf[pos]
+                    if n2_6 < 0x80:
+                        pos += 1
+                    else:
+                        n2_6, pos = _read_uvarint(buf, pos)
+                    n2_6 -= 1
+                    if n2_6 < 0:
+                        if n2_6 != -1:
+                            raise _count_error(n2_6, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_5.offline_replicas = [*_A_Ni[n2_6].unpack_from(buf, pos)]
+                        pos += 4 * n2_6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_2.partitions = v1_5
+            o0_2.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    present0_3, pos = _read_struct_marker(buf, pos)
+    if present0_3:
         o.next_cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.next_cursor = None

@@ -76,25 +76,25 @@ def _d_DescribeTransactionsRequest_0(
 ) -> tuple[DescribeTransactionsRequest, int]:
     """Decode DescribeTransactionsRequest at version 0."""
     o = DescribeTransactionsRequest.__new__(DescribeTransactionsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("TransactionalIds")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_cstr(buf, pos)
-            ap1(e1)
-        o.transactional_ids = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_cstr(buf, pos)
+            ap0_1(e0_1)
+        o.transactional_ids = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -120,25 +120,31 @@ def _d_DescribeUserScramCredentialsRequest_0(
 ) -> tuple[DescribeUserScramCredentialsRequest, int]:
     """Decode DescribeUserScramCredentialsRequest at version 0."""
     o = DescribeUserScramCredentialsRequest.__new__(DescribeUserScramCredentialsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         o.users = None
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[UserName] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_UserName_0(buf, pos)
-            ap1(e1)
-        o.users = v1
+        v0_1: list[UserName] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = UserName.__new__(UserName)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.users = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

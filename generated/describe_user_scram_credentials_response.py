@@ -262,25 +262,32 @@ def _d_DescribeUserScramCredentialsResult_0(
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("CredentialInfos")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[CredentialInfo] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_CredentialInfo_0(buf, pos)
-            ap4(e4)
-        o.credential_infos = v4
+        v0_4: list[CredentialInfo] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = CredentialInfo.__new__(CredentialInfo)
+            o0_4.mechanism, o0_4.iterations = _S_bi.unpack_from(buf, pos)
+            pos += 5
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.credential_infos = v0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -318,25 +325,60 @@ def _d_DescribeUserScramCredentialsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Results")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[DescribeUserScramCredentialsResult] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_DescribeUserScramCredentialsResult_0(buf, pos)
-            ap3(e3)
-        o.results = v3
+        v0_3: list[DescribeUserScramCredentialsResult] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = DescribeUserScramCredentialsResult.__new__(DescribeUserScramCredentialsResult)
+            o0_3.user, pos = _read_cstr(buf, pos)
+            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("CredentialInfos")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[CredentialInfo] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = CredentialInfo.__new__(CredentialInfo)
+                    o1_4.mechanism, o1_4.iterations = _S_bi.unpack_from(buf, pos)
+                    pos += 5
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_3.credential_infos = v1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.results = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

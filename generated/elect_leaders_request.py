@@ -167,15 +167,15 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at versions 0, 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o._unknown_tags = None
     return o, pos
 
@@ -195,19 +195,19 @@ def _d_TopicPartitions_2(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at version 2."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -235,21 +235,32 @@ def _e_TopicPartitions_2(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_ElectLeadersRequest_0(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 0."""
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         o.topic_partitions = None
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicPartitions] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicPartitions_0(buf, pos)
-            ap1(e1)
-        o.topic_partitions = v1
+        v0_1: list[TopicPartitions] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicPartitions.__new__(TopicPartitions)
+            o0_1.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topic_partitions = v0_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.election_type = 0
@@ -275,21 +286,32 @@ def _e_ElectLeadersRequest_0(o: ElectLeadersRequest, out: list[_Buffer]) -> None
 def _d_ElectLeadersRequest_1(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 1."""
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
-    o.election_type, n_topic_partitions = _S_bi.unpack_from(buf, pos)
+    o.election_type, n_topic_partitions_0 = _S_bi.unpack_from(buf, pos)
     pos += 5
-    if n_topic_partitions < 0:
-        if n_topic_partitions != -1:
-            raise _count_error(n_topic_partitions, 0)
+    if n_topic_partitions_0 < 0:
+        if n_topic_partitions_0 != -1:
+            raise _count_error(n_topic_partitions_0, 0)
         o.topic_partitions = None
-    elif n_topic_partitions > len(buf) - pos:
-        raise _count_error(n_topic_partitions, len(buf) - pos)
+    elif n_topic_partitions_0 > len(buf) - pos:
+        raise _count_error(n_topic_partitions_0, len(buf) - pos)
     else:
-        v2: list[TopicPartitions] = []
-        ap2 = v2.append
-        for _ in range(n_topic_partitions):
-            e2, pos = _d_TopicPartitions_0(buf, pos)
-            ap2(e2)
-        o.topic_partitions = v2
+        v0_2: list[TopicPartitions] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topic_partitions_0):
+            o0_2 = TopicPartitions.__new__(TopicPartitions)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topic_partitions = v0_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -315,25 +337,44 @@ def _d_ElectLeadersRequest_2(buf: memoryview, pos: int) -> tuple[ElectLeadersReq
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
     o.election_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         o.topic_partitions = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicPartitions] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicPartitions_2(buf, pos)
-            ap2(e2)
-        o.topic_partitions = v2
+        v0_2: list[TopicPartitions] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicPartitions.__new__(TopicPartitions)
+            o0_2.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topic_partitions = v0_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

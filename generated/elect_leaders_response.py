@@ -265,21 +265,25 @@ def _d_ReplicaElectionResult_0(buf: memoryview, pos: int) -> tuple[ReplicaElecti
     """Decode ReplicaElectionResult at versions 0, 1."""
     o = ReplicaElectionResult.__new__(ReplicaElectionResult)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResult")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionResult_0(buf, pos)
-            ap2(e2)
-        o.partition_result = v2
+        v0_2: list[PartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionResult.__new__(PartitionResult)
+            o0_2.partition_id, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partition_result = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -301,25 +305,33 @@ def _d_ReplicaElectionResult_2(buf: memoryview, pos: int) -> tuple[ReplicaElecti
     """Decode ReplicaElectionResult at version 2."""
     o = ReplicaElectionResult.__new__(ReplicaElectionResult)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResult")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionResult_2(buf, pos)
-            ap2(e2)
-        o.partition_result = v2
+        v0_2: list[PartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionResult.__new__(PartitionResult)
+            o0_2.partition_id, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partition_result = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -348,21 +360,42 @@ def _e_ReplicaElectionResult_2(o: ReplicaElectionResult, out: list[_Buffer]) -> 
 def _d_ElectLeadersResponse_0(buf: memoryview, pos: int) -> tuple[ElectLeadersResponse, int]:
     """Decode ElectLeadersResponse at version 0."""
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
-    o.throttle_time_ms, n_replica_election_results = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_replica_election_results_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_replica_election_results < 0:
-        if n_replica_election_results != -1:
-            raise _count_error(n_replica_election_results, 0)
+    if n_replica_election_results_0 < 0:
+        if n_replica_election_results_0 != -1:
+            raise _count_error(n_replica_election_results_0, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n_replica_election_results > len(buf) - pos:
-        raise _count_error(n_replica_election_results, len(buf) - pos)
+    elif n_replica_election_results_0 > len(buf) - pos:
+        raise _count_error(n_replica_election_results_0, len(buf) - pos)
     else:
-        v2: list[ReplicaElectionResult] = []
-        ap2 = v2.append
-        for _ in range(n_replica_election_results):
-            e2, pos = _d_ReplicaElectionResult_0(buf, pos)
-            ap2(e2)
-        o.replica_election_results = v2
+        v0_2: list[ReplicaElectionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_replica_election_results_0):
+            o0_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResult")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionResult.__new__(PartitionResult)
+                    o1_2.partition_id, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_nstr(buf, pos)
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partition_result = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.replica_election_results = v0_2
     o.error_code = 0
     o._unknown_tags = None
     return o, pos
@@ -386,21 +419,42 @@ def _e_ElectLeadersResponse_0(o: ElectLeadersResponse, out: list[_Buffer]) -> No
 def _d_ElectLeadersResponse_1(buf: memoryview, pos: int) -> tuple[ElectLeadersResponse, int]:
     """Decode ElectLeadersResponse at version 1."""
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
-    o.throttle_time_ms, o.error_code, n_replica_election_results = _S_ihi.unpack_from(buf, pos)
+    o.throttle_time_ms, o.error_code, n_replica_election_results_0 = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    if n_replica_election_results < 0:
-        if n_replica_election_results != -1:
-            raise _count_error(n_replica_election_results, 0)
+    if n_replica_election_results_0 < 0:
+        if n_replica_election_results_0 != -1:
+            raise _count_error(n_replica_election_results_0, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n_replica_election_results > len(buf) - pos:
-        raise _count_error(n_replica_election_results, len(buf) - pos)
+    elif n_replica_election_results_0 > len(buf) - pos:
+        raise _count_error(n_replica_election_results_0, len(buf) - pos)
     else:
-        v2: list[ReplicaElectionResult] = []
-        ap2 = v2.append
-        for _ in range(n_replica_election_results):
-            e2, pos = _d_ReplicaElectionResult_0(buf, pos)
-            ap2(e2)
-        o.replica_election_results = v2
+        v0_2: list[ReplicaElectionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_replica_election_results_0):
+            o0_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResult")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionResult.__new__(PartitionResult)
+                    o1_2.partition_id, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_nstr(buf, pos)
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partition_result = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.replica_election_results = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -423,25 +477,58 @@ def _d_ElectLeadersResponse_2(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ReplicaElectionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ReplicaElectionResult_2(buf, pos)
-            ap2(e2)
-        o.replica_election_results = v2
+        v0_2: list[ReplicaElectionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
+            o0_2.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResult")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionResult.__new__(PartitionResult)
+                    o1_2.partition_id, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partition_result = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.replica_election_results = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -398,17 +398,17 @@ def _e_ReplicaInfo_1(o: ReplicaInfo, out: list[_Buffer]) -> None:
 def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
     o = PartitionData.__new__(PartitionData)
-    o.partition_index, o.leader_id, o.leader_epoch, n_preferred_successors = _S_iiii.unpack_from(
+    o.partition_index, o.leader_id, o.leader_epoch, n_preferred_successors_0 = _S_iiii.unpack_from(
         buf, pos
     )
     pos += 16
-    if n_preferred_successors < 0:
-        if n_preferred_successors != -1:
-            raise _count_error(n_preferred_successors, 0)
+    if n_preferred_successors_0 < 0:
+        if n_preferred_successors_0 != -1:
+            raise _count_error(n_preferred_successors_0, 0)
         raise _null_error("PreferredSuccessors")
     else:
-        o.preferred_successors = [*_A_Ni[n_preferred_successors].unpack_from(buf, pos)]
-        pos += 4 * n_preferred_successors
+        o.preferred_successors = [*_A_Ni[n_preferred_successors_0].unpack_from(buf, pos)]
+        pos += 4 * n_preferred_successors_0
     o.preferred_candidates = []
     o._unknown_tags = None
     return o, pos
@@ -430,25 +430,33 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o = PartitionData.__new__(PartitionData)
     o.partition_index, o.leader_id, o.leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PreferredCandidates")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ReplicaInfo] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ReplicaInfo_1(buf, pos)
-            ap2(e2)
-        o.preferred_candidates = v2
+        v0_2: list[ReplicaInfo] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ReplicaInfo.__new__(ReplicaInfo)
+            o0_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.candidate_directory_id, pos = _read_uuid(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.preferred_candidates = v0_2
     o.preferred_successors = []
     if buf[pos] == 0:
         pos += 1
@@ -479,21 +487,34 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index, o0_2.leader_id, o0_2.leader_epoch, n_preferred_successors_1 = (
+                _S_iiii.unpack_from(buf, pos)
+            )
+            pos += 16
+            if n_preferred_successors_1 < 0:
+                if n_preferred_successors_1 != -1:
+                    raise _count_error(n_preferred_successors_1, 0)
+                raise _null_error("PreferredSuccessors")
+            else:
+                o0_2.preferred_successors = [*_A_Ni[n_preferred_successors_1].unpack_from(buf, pos)]
+                pos += 4 * n_preferred_successors_1
+            o0_2.preferred_candidates = []
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -515,25 +536,60 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index, o0_2.leader_id, o0_2.leader_epoch = _S_iii.unpack_from(buf, pos)
+            pos += 12
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PreferredCandidates")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ReplicaInfo] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ReplicaInfo.__new__(ReplicaInfo)
+                    o1_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.candidate_directory_id, pos = _read_uuid(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.preferred_candidates = v1_2
+            o0_2.preferred_successors = []
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -590,21 +646,56 @@ def _d_EndQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
     """Decode EndQuorumEpochRequest at version 0."""
     o = EndQuorumEpochRequest.__new__(EndQuorumEpochRequest)
     o.cluster_id, pos = _read_nstr(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.leader_id,
+                        o1_2.leader_epoch,
+                        n_preferred_successors_2,
+                    ) = _S_iiii.unpack_from(buf, pos)
+                    pos += 16
+                    if n_preferred_successors_2 < 0:
+                        if n_preferred_successors_2 != -1:
+                            raise _count_error(n_preferred_successors_2, 0)
+                        raise _null_error("PreferredSuccessors")
+                    else:
+                        o1_2.preferred_successors = [
+                            *_A_Ni[n_preferred_successors_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_preferred_successors_2
+                    o1_2.preferred_candidates = []
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.leader_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -627,44 +718,115 @@ def _d_EndQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
     """Decode EndQuorumEpochRequest at version 1."""
     o = EndQuorumEpochRequest.__new__(EndQuorumEpochRequest)
     o.cluster_id, pos = _read_ncstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index, o1_2.leader_id, o1_2.leader_epoch = _S_iii.unpack_from(
+                        buf, pos
+                    )
+                    pos += 12
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("PreferredCandidates")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[ReplicaInfo] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = ReplicaInfo.__new__(ReplicaInfo)
+                            o2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
+                            pos += 4
+                            o2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.preferred_candidates = v2_2
+                    o1_2.preferred_successors = []
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("LeaderEndpoints")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[LeaderEndpoint] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_LeaderEndpoint_1(buf, pos)
-            ap3(e3)
-        o.leader_endpoints = v3
+        v0_3: list[LeaderEndpoint] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = LeaderEndpoint.__new__(LeaderEndpoint)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            o0_3.host, pos = _read_cstr(buf, pos)
+            o0_3.port = _S_H.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.leader_endpoints = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -312,21 +312,26 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index, o0_2.error_code, o0_2.leader_id, o0_2.leader_epoch = (
+                _S_ihii.unpack_from(buf, pos)
+            )
+            pos += 14
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -348,25 +353,34 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index, o0_2.error_code, o0_2.leader_id, o0_2.leader_epoch = (
+                _S_ihii.unpack_from(buf, pos)
+            )
+            pos += 14
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -423,21 +437,43 @@ def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
 def _d_EndQuorumEpochResponse_0(buf: memoryview, pos: int) -> tuple[EndQuorumEpochResponse, int]:
     """Decode EndQuorumEpochResponse at version 0."""
     o = EndQuorumEpochResponse.__new__(EndQuorumEpochResponse)
-    o.error_code, n_topics = _S_hi.unpack_from(buf, pos)
+    o.error_code, n_topics_0 = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_TopicData_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index, o1_2.error_code, o1_2.leader_id, o1_2.leader_epoch = (
+                        _S_ihii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -463,56 +499,100 @@ def _d_EndQuorumEpochResponse_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpo
     o = EndQuorumEpochResponse.__new__(EndQuorumEpochResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    o.node_endpoints = []
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
-                else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
-                    raise _null_error("NodeEndpoints")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
-                else:
-                    v101: list[NodeEndpoint] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _d_NodeEndpoint_1(raw, rp)
-                        ap101(e101)
-                    o.node_endpoints = v101
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index, o1_2.error_code, o1_2.leader_id, o1_2.leader_epoch = (
+                        _S_ihii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    o.node_endpoints = []
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
+                else:
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
+                    raise _null_error("NodeEndpoints")
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
+                else:
+                    v0_101: list[NodeEndpoint] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
+                        o0_101.port = _S_H.unpack_from(raw0, rp0)[0]
+                        rp0 += 2
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_101._unknown_tags = None
+                        else:
+                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_101(o0_101)
+                    o.node_endpoints = v0_101
+            else:
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

@@ -732,18 +732,18 @@ def _d_FetchPartition_17(buf: memoryview, pos: int) -> tuple[FetchPartition, int
     pos += 32
     o.high_watermark = 9223372036854775807
     o.replica_directory_id = _ZERO_UUID
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.replica_directory_id, rp = _read_uuid(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.replica_directory_id, rp0 = _read_uuid(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -782,21 +782,21 @@ def _d_FetchPartition_18(buf: memoryview, pos: int) -> tuple[FetchPartition, int
     pos += 32
     o.replica_directory_id = _ZERO_UUID
     o.high_watermark = 9223372036854775807
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.replica_directory_id, rp = _read_uuid(raw, rp)
-            elif tag == 1:
-                o.high_watermark = _S_q.unpack_from(raw, rp)[0]
-                rp += 8
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.replica_directory_id, rp0 = _read_uuid(raw0, rp0)
+            elif tag0 == 1:
+                o.high_watermark = _S_q.unpack_from(raw0, rp0)[0]
+                rp0 += 8
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -829,21 +829,31 @@ def _d_FetchTopic_4(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 4."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_4(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            o0_2.partition, o0_2.fetch_offset, o0_2.partition_max_bytes = _S_iqi.unpack_from(
+                buf, pos
+            )
+            pos += 16
+            o0_2.current_leader_epoch = -1
+            o0_2.last_fetched_epoch = -1
+            o0_2.log_start_offset = -1
+            o0_2.replica_directory_id = _ZERO_UUID
+            o0_2.high_watermark = 9223372036854775807
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -866,21 +876,30 @@ def _d_FetchTopic_5(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 5, 6, 7, 8."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_5(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            o0_2.partition, o0_2.fetch_offset, o0_2.log_start_offset, o0_2.partition_max_bytes = (
+                _S_iqqi.unpack_from(buf, pos)
+            )
+            pos += 24
+            o0_2.current_leader_epoch = -1
+            o0_2.last_fetched_epoch = -1
+            o0_2.replica_directory_id = _ZERO_UUID
+            o0_2.high_watermark = 9223372036854775807
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -903,21 +922,33 @@ def _d_FetchTopic_9(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 9, 10, 11."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_9(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            (
+                o0_2.partition,
+                o0_2.current_leader_epoch,
+                o0_2.fetch_offset,
+                o0_2.log_start_offset,
+                o0_2.partition_max_bytes,
+            ) = _S_iiqqi.unpack_from(buf, pos)
+            pos += 28
+            o0_2.last_fetched_epoch = -1
+            o0_2.replica_directory_id = _ZERO_UUID
+            o0_2.high_watermark = 9223372036854775807
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -940,25 +971,41 @@ def _d_FetchTopic_12(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 12."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_12(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            (
+                o0_2.partition,
+                o0_2.current_leader_epoch,
+                o0_2.fetch_offset,
+                o0_2.last_fetched_epoch,
+                o0_2.log_start_offset,
+                o0_2.partition_max_bytes,
+            ) = _S_iiqiqi.unpack_from(buf, pos)
+            pos += 32
+            o0_2.replica_directory_id = _ZERO_UUID
+            o0_2.high_watermark = 9223372036854775807
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -989,25 +1036,41 @@ def _d_FetchTopic_13(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 13, 14, 15, 16."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_12(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            (
+                o0_2.partition,
+                o0_2.current_leader_epoch,
+                o0_2.fetch_offset,
+                o0_2.last_fetched_epoch,
+                o0_2.log_start_offset,
+                o0_2.partition_max_bytes,
+            ) = _S_iiqiqi.unpack_from(buf, pos)
+            pos += 32
+            o0_2.replica_directory_id = _ZERO_UUID
+            o0_2.high_watermark = 9223372036854775807
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1038,25 +1101,48 @@ def _d_FetchTopic_17(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 17."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_17(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            (
+                o0_2.partition,
+                o0_2.current_leader_epoch,
+                o0_2.fetch_offset,
+                o0_2.last_fetched_epoch,
+                o0_2.log_start_offset,
+                o0_2.partition_max_bytes,
+            ) = _S_iiqiqi.unpack_from(buf, pos)
+            pos += 32
+            o0_2.high_watermark = 9223372036854775807
+            o0_2.replica_directory_id = _ZERO_UUID
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.replica_directory_id, rp1 = _read_uuid(raw1, rp1)
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1087,25 +1173,51 @@ def _d_FetchTopic_18(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 18."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_18(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            (
+                o0_2.partition,
+                o0_2.current_leader_epoch,
+                o0_2.fetch_offset,
+                o0_2.last_fetched_epoch,
+                o0_2.log_start_offset,
+                o0_2.partition_max_bytes,
+            ) = _S_iiqiqi.unpack_from(buf, pos)
+            pos += 32
+            o0_2.replica_directory_id = _ZERO_UUID
+            o0_2.high_watermark = 9223372036854775807
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.replica_directory_id, rp1 = _read_uuid(raw1, rp1)
+                    elif tag1 == 1:
+                        o0_2.high_watermark = _S_q.unpack_from(raw1, rp1)[0]
+                        rp1 += 8
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1136,15 +1248,15 @@ def _d_ForgottenTopic_7(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
     """Decode ForgottenTopic at versions 7, 8, 9, 10, 11."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1165,19 +1277,19 @@ def _d_ForgottenTopic_12(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int
     """Decode ForgottenTopic at version 12."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1207,19 +1319,19 @@ def _d_ForgottenTopic_13(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int
     """Decode ForgottenTopic at versions 13, 14, 15, 16, 17, 18."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1248,23 +1360,51 @@ def _e_ForgottenTopic_13(o: ForgottenTopic, out: list[_Buffer]) -> None:
 def _d_FetchRequest_4(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at version 4."""
     o = FetchRequest.__new__(FetchRequest)
-    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics = (
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics_0 = (
         _S_iiiibi.unpack_from(buf, pos)
     )
     pos += 21
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_FetchTopic_4(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    o1_2.partition, o1_2.fetch_offset, o1_2.partition_max_bytes = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.current_leader_epoch = -1
+                    o1_2.last_fetched_epoch = -1
+                    o1_2.log_start_offset = -1
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.session_id = 0
@@ -1295,23 +1435,53 @@ def _e_FetchRequest_4(o: FetchRequest, out: list[_Buffer]) -> None:
 def _d_FetchRequest_5(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at versions 5, 6."""
     o = FetchRequest.__new__(FetchRequest)
-    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics = (
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics_0 = (
         _S_iiiibi.unpack_from(buf, pos)
     )
     pos += 21
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_FetchTopic_5(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.fetch_offset,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iqqi.unpack_from(buf, pos)
+                    pos += 24
+                    o1_2.current_leader_epoch = -1
+                    o1_2.last_fetched_epoch = -1
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.session_id = 0
@@ -1350,37 +1520,79 @@ def _d_FetchRequest_7(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-        n_topics,
+        n_topics_0,
     ) = _S_iiiibiii.unpack_from(buf, pos)
     pos += 29
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_FetchTopic_5(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = _S_i.unpack_from(buf, pos)[0]
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.fetch_offset,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iqqi.unpack_from(buf, pos)
+                    pos += 24
+                    o1_2.current_leader_epoch = -1
+                    o1_2.last_fetched_epoch = -1
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_7(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic_id = _ZERO_UUID
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.rack_id = ""
@@ -1431,37 +1643,79 @@ def _d_FetchRequest_9(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-        n_topics,
+        n_topics_0,
     ) = _S_iiiibiii.unpack_from(buf, pos)
     pos += 29
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_FetchTopic_9(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = _S_i.unpack_from(buf, pos)[0]
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.current_leader_epoch,
+                        o1_2.fetch_offset,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iiqqi.unpack_from(buf, pos)
+                    pos += 28
+                    o1_2.last_fetched_epoch = -1
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_7(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic_id = _ZERO_UUID
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.rack_id = ""
@@ -1512,37 +1766,79 @@ def _d_FetchRequest_11(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-        n_topics,
+        n_topics_0,
     ) = _S_iiiibiii.unpack_from(buf, pos)
     pos += 29
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_FetchTopic_9(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = _S_i.unpack_from(buf, pos)[0]
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.current_leader_epoch,
+                        o1_2.fetch_offset,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iiqqi.unpack_from(buf, pos)
+                    pos += 28
+                    o1_2.last_fetched_epoch = -1
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_7(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic_id = _ZERO_UUID
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.rack_id, pos = _read_str(buf, pos)
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -1596,59 +1892,121 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchTopic_12(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.current_leader_epoch,
+                        o1_2.fetch_offset,
+                        o1_2.last_fetched_epoch,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iiqiqi.unpack_from(buf, pos)
+                    pos += 32
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_12(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_state = ReplicaState()
     o.cluster_id = None
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.cluster_id, rp = _read_ncstr(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -1704,59 +2062,121 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchTopic_13(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.current_leader_epoch,
+                        o1_2.fetch_offset,
+                        o1_2.last_fetched_epoch,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iiqiqi.unpack_from(buf, pos)
+                    pos += 32
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_13(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_state = ReplicaState()
     o.cluster_id = None
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.cluster_id, rp = _read_ncstr(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -1806,62 +2226,124 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchTopic_13(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.current_leader_epoch,
+                        o1_2.fetch_offset,
+                        o1_2.last_fetched_epoch,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iiqiqi.unpack_from(buf, pos)
+                    pos += 32
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_13(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.cluster_id, rp = _read_ncstr(raw, rp)
-            elif tag == 1:
-                o.replica_state, rp = _d_ReplicaState_15(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+            elif tag0 == 1:
+                o.replica_state, rp0 = _d_ReplicaState_15(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -1914,62 +2396,131 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchTopic_17(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.current_leader_epoch,
+                        o1_2.fetch_offset,
+                        o1_2.last_fetched_epoch,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iiqiqi.unpack_from(buf, pos)
+                    pos += 32
+                    o1_2.high_watermark = 9223372036854775807
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.replica_directory_id, rp2 = _read_uuid(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_13(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.cluster_id, rp = _read_ncstr(raw, rp)
-            elif tag == 1:
-                o.replica_state, rp = _d_ReplicaState_15(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+            elif tag0 == 1:
+                o.replica_state, rp0 = _d_ReplicaState_15(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -2022,62 +2573,134 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchTopic_18(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[FetchTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchTopic.__new__(FetchTopic)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    (
+                        o1_2.partition,
+                        o1_2.current_leader_epoch,
+                        o1_2.fetch_offset,
+                        o1_2.last_fetched_epoch,
+                        o1_2.log_start_offset,
+                        o1_2.partition_max_bytes,
+                    ) = _S_iiqiqi.unpack_from(buf, pos)
+                    pos += 32
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    o1_2.high_watermark = 9223372036854775807
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.replica_directory_id, rp2 = _read_uuid(raw2, rp2)
+                            elif tag2 == 1:
+                                o1_2.high_watermark = _S_q.unpack_from(raw2, rp2)[0]
+                                rp2 += 8
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ForgottenTopic] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ForgottenTopic_13(buf, pos)
-            ap3(e3)
-        o.forgotten_topics_data = v3
+        v0_3: list[ForgottenTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_3.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            o0_3.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.forgotten_topics_data = v0_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.cluster_id, rp = _read_ncstr(raw, rp)
-            elif tag == 1:
-                o.replica_state, rp = _d_ReplicaState_15(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+            elif tag0 == 1:
+                o.replica_state, rp0 = _d_ReplicaState_15(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

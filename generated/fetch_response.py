@@ -746,22 +746,25 @@ def _d_PartitionData_4(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         o.error_code,
         o.high_watermark,
         o.last_stable_offset,
-        n_aborted_transactions,
+        n_aborted_transactions_0,
     ) = _S_ihqqi.unpack_from(buf, pos)
     pos += 26
-    if n_aborted_transactions < 0:
-        if n_aborted_transactions != -1:
-            raise _count_error(n_aborted_transactions, 0)
+    if n_aborted_transactions_0 < 0:
+        if n_aborted_transactions_0 != -1:
+            raise _count_error(n_aborted_transactions_0, 0)
         o.aborted_transactions = None
-    elif n_aborted_transactions > len(buf) - pos:
-        raise _count_error(n_aborted_transactions, len(buf) - pos)
+    elif n_aborted_transactions_0 > len(buf) - pos:
+        raise _count_error(n_aborted_transactions_0, len(buf) - pos)
     else:
-        v2: list[AbortedTransaction] = []
-        ap2 = v2.append
-        for _ in range(n_aborted_transactions):
-            e2, pos = _d_AbortedTransaction_4(buf, pos)
-            ap2(e2)
-        o.aborted_transactions = v2
+        v0_2: list[AbortedTransaction] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_aborted_transactions_0):
+            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
+            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.aborted_transactions = v0_2
     o.records, pos = _read_nrecords(buf, pos)
     o.log_start_offset = -1
     o.diverging_epoch = EpochEndOffset()
@@ -803,22 +806,25 @@ def _d_PartitionData_5(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         o.high_watermark,
         o.last_stable_offset,
         o.log_start_offset,
-        n_aborted_transactions,
+        n_aborted_transactions_0,
     ) = _S_ihqqqi.unpack_from(buf, pos)
     pos += 34
-    if n_aborted_transactions < 0:
-        if n_aborted_transactions != -1:
-            raise _count_error(n_aborted_transactions, 0)
+    if n_aborted_transactions_0 < 0:
+        if n_aborted_transactions_0 != -1:
+            raise _count_error(n_aborted_transactions_0, 0)
         o.aborted_transactions = None
-    elif n_aborted_transactions > len(buf) - pos:
-        raise _count_error(n_aborted_transactions, len(buf) - pos)
+    elif n_aborted_transactions_0 > len(buf) - pos:
+        raise _count_error(n_aborted_transactions_0, len(buf) - pos)
     else:
-        v2: list[AbortedTransaction] = []
-        ap2 = v2.append
-        for _ in range(n_aborted_transactions):
-            e2, pos = _d_AbortedTransaction_4(buf, pos)
-            ap2(e2)
-        o.aborted_transactions = v2
+        v0_2: list[AbortedTransaction] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_aborted_transactions_0):
+            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
+            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.aborted_transactions = v0_2
     o.records, pos = _read_nrecords(buf, pos)
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
@@ -867,22 +873,25 @@ def _d_PartitionData_11(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         o.high_watermark,
         o.last_stable_offset,
         o.log_start_offset,
-        n_aborted_transactions,
+        n_aborted_transactions_0,
     ) = _S_ihqqqi.unpack_from(buf, pos)
     pos += 34
-    if n_aborted_transactions < 0:
-        if n_aborted_transactions != -1:
-            raise _count_error(n_aborted_transactions, 0)
+    if n_aborted_transactions_0 < 0:
+        if n_aborted_transactions_0 != -1:
+            raise _count_error(n_aborted_transactions_0, 0)
         o.aborted_transactions = None
-    elif n_aborted_transactions > len(buf) - pos:
-        raise _count_error(n_aborted_transactions, len(buf) - pos)
+    elif n_aborted_transactions_0 > len(buf) - pos:
+        raise _count_error(n_aborted_transactions_0, len(buf) - pos)
     else:
-        v2: list[AbortedTransaction] = []
-        ap2 = v2.append
-        for _ in range(n_aborted_transactions):
-            e2, pos = _d_AbortedTransaction_4(buf, pos)
-            ap2(e2)
-        o.aborted_transactions = v2
+        v0_2: list[AbortedTransaction] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_aborted_transactions_0):
+            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
+            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.aborted_transactions = v0_2
     o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.records, pos = _read_nrecords(buf, pos)
@@ -929,47 +938,54 @@ def _d_PartitionData_12(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         o.aborted_transactions = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AbortedTransaction] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AbortedTransaction_12(buf, pos)
-            ap2(e2)
-        o.aborted_transactions = v2
+        v0_2: list[AbortedTransaction] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
+            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.aborted_transactions = v0_2
     o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.records, pos = _read_ncrecords(buf, pos)
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.diverging_epoch, rp = _d_EpochEndOffset_12(raw, rp)
-            elif tag == 1:
-                o.current_leader, rp = _d_LeaderIdAndEpoch_12(raw, rp)
-            elif tag == 2:
-                o.snapshot_id, rp = _d_SnapshotId_12(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.diverging_epoch, rp0 = _d_EpochEndOffset_12(raw0, rp0)
+            elif tag0 == 1:
+                o.current_leader, rp0 = _d_LeaderIdAndEpoch_12(raw0, rp0)
+            elif tag0 == 2:
+                o.snapshot_id, rp0 = _d_SnapshotId_12(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -1014,21 +1030,52 @@ def _d_FetchableTopicResponse_4(buf: memoryview, pos: int) -> tuple[FetchableTop
     """Decode FetchableTopicResponse at version 4."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_4(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.high_watermark,
+                o0_2.last_stable_offset,
+                n_aborted_transactions_1,
+            ) = _S_ihqqi.unpack_from(buf, pos)
+            pos += 26
+            if n_aborted_transactions_1 < 0:
+                if n_aborted_transactions_1 != -1:
+                    raise _count_error(n_aborted_transactions_1, 0)
+                o0_2.aborted_transactions = None
+            elif n_aborted_transactions_1 > len(buf) - pos:
+                raise _count_error(n_aborted_transactions_1, len(buf) - pos)
+            else:
+                v1_2: list[AbortedTransaction] = []
+                ap1_2 = v1_2.append
+                for _ in range(n_aborted_transactions_1):
+                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.aborted_transactions = v1_2
+            o0_2.records, pos = _read_nrecords(buf, pos)
+            o0_2.log_start_offset = -1
+            o0_2.diverging_epoch = EpochEndOffset()
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2.snapshot_id = SnapshotId()
+            o0_2.preferred_read_replica = -1
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1051,21 +1098,52 @@ def _d_FetchableTopicResponse_5(buf: memoryview, pos: int) -> tuple[FetchableTop
     """Decode FetchableTopicResponse at versions 5, 6, 7, 8, 9, 10."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_5(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.high_watermark,
+                o0_2.last_stable_offset,
+                o0_2.log_start_offset,
+                n_aborted_transactions_1,
+            ) = _S_ihqqqi.unpack_from(buf, pos)
+            pos += 34
+            if n_aborted_transactions_1 < 0:
+                if n_aborted_transactions_1 != -1:
+                    raise _count_error(n_aborted_transactions_1, 0)
+                o0_2.aborted_transactions = None
+            elif n_aborted_transactions_1 > len(buf) - pos:
+                raise _count_error(n_aborted_transactions_1, len(buf) - pos)
+            else:
+                v1_2: list[AbortedTransaction] = []
+                ap1_2 = v1_2.append
+                for _ in range(n_aborted_transactions_1):
+                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.aborted_transactions = v1_2
+            o0_2.records, pos = _read_nrecords(buf, pos)
+            o0_2.diverging_epoch = EpochEndOffset()
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2.snapshot_id = SnapshotId()
+            o0_2.preferred_read_replica = -1
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1088,21 +1166,53 @@ def _d_FetchableTopicResponse_11(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at version 11."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_11(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.high_watermark,
+                o0_2.last_stable_offset,
+                o0_2.log_start_offset,
+                n_aborted_transactions_1,
+            ) = _S_ihqqqi.unpack_from(buf, pos)
+            pos += 34
+            if n_aborted_transactions_1 < 0:
+                if n_aborted_transactions_1 != -1:
+                    raise _count_error(n_aborted_transactions_1, 0)
+                o0_2.aborted_transactions = None
+            elif n_aborted_transactions_1 > len(buf) - pos:
+                raise _count_error(n_aborted_transactions_1, len(buf) - pos)
+            else:
+                v1_2: list[AbortedTransaction] = []
+                ap1_2 = v1_2.append
+                for _ in range(n_aborted_transactions_1):
+                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.aborted_transactions = v1_2
+            o0_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.records, pos = _read_nrecords(buf, pos)
+            o0_2.diverging_epoch = EpochEndOffset()
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2.snapshot_id = SnapshotId()
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1125,25 +1235,81 @@ def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at version 12."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_12(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.high_watermark,
+                o0_2.last_stable_offset,
+                o0_2.log_start_offset,
+            ) = _S_ihqqq.unpack_from(buf, pos)
+            pos += 30
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                o0_2.aborted_transactions = None
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AbortedTransaction] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.aborted_transactions = v1_2
+            o0_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.records, pos = _read_ncrecords(buf, pos)
+            o0_2.diverging_epoch = EpochEndOffset()
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2.snapshot_id = SnapshotId()
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.diverging_epoch, rp1 = _d_EpochEndOffset_12(raw1, rp1)
+                    elif tag1 == 1:
+                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_12(raw1, rp1)
+                    elif tag1 == 2:
+                        o0_2.snapshot_id, rp1 = _d_SnapshotId_12(raw1, rp1)
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1174,25 +1340,81 @@ def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at versions 13, 14, 15, 16, 17, 18."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_12(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.high_watermark,
+                o0_2.last_stable_offset,
+                o0_2.log_start_offset,
+            ) = _S_ihqqq.unpack_from(buf, pos)
+            pos += 30
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                o0_2.aborted_transactions = None
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AbortedTransaction] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.aborted_transactions = v1_2
+            o0_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.records, pos = _read_ncrecords(buf, pos)
+            o0_2.diverging_epoch = EpochEndOffset()
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2.snapshot_id = SnapshotId()
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.diverging_epoch, rp1 = _d_EpochEndOffset_12(raw1, rp1)
+                    elif tag1 == 1:
+                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_12(raw1, rp1)
+                    elif tag1 == 2:
+                        o0_2.snapshot_id, rp1 = _d_SnapshotId_12(raw1, rp1)
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1252,21 +1474,70 @@ def _e_NodeEndpoint_16(o: NodeEndpoint, out: list[_Buffer]) -> None:
 def _d_FetchResponse_4(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at version 4."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, n_responses = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_responses_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_responses < 0:
-        if n_responses != -1:
-            raise _count_error(n_responses, 0)
+    if n_responses_0 < 0:
+        if n_responses_0 != -1:
+            raise _count_error(n_responses_0, 0)
         raise _null_error("Responses")
-    elif n_responses > len(buf) - pos:
-        raise _count_error(n_responses, len(buf) - pos)
+    elif n_responses_0 > len(buf) - pos:
+        raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v2: list[FetchableTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n_responses):
-            e2, pos = _d_FetchableTopicResponse_4(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[FetchableTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_responses_0):
+            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.high_watermark,
+                        o1_2.last_stable_offset,
+                        n_aborted_transactions_2,
+                    ) = _S_ihqqi.unpack_from(buf, pos)
+                    pos += 26
+                    if n_aborted_transactions_2 < 0:
+                        if n_aborted_transactions_2 != -1:
+                            raise _count_error(n_aborted_transactions_2, 0)
+                        o1_2.aborted_transactions = None
+                    elif n_aborted_transactions_2 > len(buf) - pos:
+                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AbortedTransaction] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n_aborted_transactions_2):
+                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            o2_2._unknown_tags = None
+                            ap2_2(o2_2)
+                        o1_2.aborted_transactions = v2_2
+                    o1_2.records, pos = _read_nrecords(buf, pos)
+                    o1_2.log_start_offset = -1
+                    o1_2.diverging_epoch = EpochEndOffset()
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2.snapshot_id = SnapshotId()
+                    o1_2.preferred_read_replica = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.responses = v0_2
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
@@ -1294,21 +1565,70 @@ def _e_FetchResponse_4(o: FetchResponse, out: list[_Buffer]) -> None:
 def _d_FetchResponse_5(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 5, 6."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, n_responses = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_responses_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_responses < 0:
-        if n_responses != -1:
-            raise _count_error(n_responses, 0)
+    if n_responses_0 < 0:
+        if n_responses_0 != -1:
+            raise _count_error(n_responses_0, 0)
         raise _null_error("Responses")
-    elif n_responses > len(buf) - pos:
-        raise _count_error(n_responses, len(buf) - pos)
+    elif n_responses_0 > len(buf) - pos:
+        raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v2: list[FetchableTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n_responses):
-            e2, pos = _d_FetchableTopicResponse_5(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[FetchableTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_responses_0):
+            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.high_watermark,
+                        o1_2.last_stable_offset,
+                        o1_2.log_start_offset,
+                        n_aborted_transactions_2,
+                    ) = _S_ihqqqi.unpack_from(buf, pos)
+                    pos += 34
+                    if n_aborted_transactions_2 < 0:
+                        if n_aborted_transactions_2 != -1:
+                            raise _count_error(n_aborted_transactions_2, 0)
+                        o1_2.aborted_transactions = None
+                    elif n_aborted_transactions_2 > len(buf) - pos:
+                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AbortedTransaction] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n_aborted_transactions_2):
+                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            o2_2._unknown_tags = None
+                            ap2_2(o2_2)
+                        o1_2.aborted_transactions = v2_2
+                    o1_2.records, pos = _read_nrecords(buf, pos)
+                    o1_2.diverging_epoch = EpochEndOffset()
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2.snapshot_id = SnapshotId()
+                    o1_2.preferred_read_replica = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.responses = v0_2
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
@@ -1336,21 +1656,70 @@ def _e_FetchResponse_5(o: FetchResponse, out: list[_Buffer]) -> None:
 def _d_FetchResponse_7(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 7, 8, 9, 10."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, o.error_code, o.session_id, n_responses = _S_ihii.unpack_from(buf, pos)
+    o.throttle_time_ms, o.error_code, o.session_id, n_responses_0 = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    if n_responses < 0:
-        if n_responses != -1:
-            raise _count_error(n_responses, 0)
+    if n_responses_0 < 0:
+        if n_responses_0 != -1:
+            raise _count_error(n_responses_0, 0)
         raise _null_error("Responses")
-    elif n_responses > len(buf) - pos:
-        raise _count_error(n_responses, len(buf) - pos)
+    elif n_responses_0 > len(buf) - pos:
+        raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v2: list[FetchableTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n_responses):
-            e2, pos = _d_FetchableTopicResponse_5(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[FetchableTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_responses_0):
+            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.high_watermark,
+                        o1_2.last_stable_offset,
+                        o1_2.log_start_offset,
+                        n_aborted_transactions_2,
+                    ) = _S_ihqqqi.unpack_from(buf, pos)
+                    pos += 34
+                    if n_aborted_transactions_2 < 0:
+                        if n_aborted_transactions_2 != -1:
+                            raise _count_error(n_aborted_transactions_2, 0)
+                        o1_2.aborted_transactions = None
+                    elif n_aborted_transactions_2 > len(buf) - pos:
+                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AbortedTransaction] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n_aborted_transactions_2):
+                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            o2_2._unknown_tags = None
+                            ap2_2(o2_2)
+                        o1_2.aborted_transactions = v2_2
+                    o1_2.records, pos = _read_nrecords(buf, pos)
+                    o1_2.diverging_epoch = EpochEndOffset()
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2.snapshot_id = SnapshotId()
+                    o1_2.preferred_read_replica = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.responses = v0_2
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -1374,21 +1743,71 @@ def _e_FetchResponse_7(o: FetchResponse, out: list[_Buffer]) -> None:
 def _d_FetchResponse_11(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at version 11."""
     o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, o.error_code, o.session_id, n_responses = _S_ihii.unpack_from(buf, pos)
+    o.throttle_time_ms, o.error_code, o.session_id, n_responses_0 = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    if n_responses < 0:
-        if n_responses != -1:
-            raise _count_error(n_responses, 0)
+    if n_responses_0 < 0:
+        if n_responses_0 != -1:
+            raise _count_error(n_responses_0, 0)
         raise _null_error("Responses")
-    elif n_responses > len(buf) - pos:
-        raise _count_error(n_responses, len(buf) - pos)
+    elif n_responses_0 > len(buf) - pos:
+        raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v2: list[FetchableTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n_responses):
-            e2, pos = _d_FetchableTopicResponse_11(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[FetchableTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_responses_0):
+            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.high_watermark,
+                        o1_2.last_stable_offset,
+                        o1_2.log_start_offset,
+                        n_aborted_transactions_2,
+                    ) = _S_ihqqqi.unpack_from(buf, pos)
+                    pos += 34
+                    if n_aborted_transactions_2 < 0:
+                        if n_aborted_transactions_2 != -1:
+                            raise _count_error(n_aborted_transactions_2, 0)
+                        o1_2.aborted_transactions = None
+                    elif n_aborted_transactions_2 > len(buf) - pos:
+                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AbortedTransaction] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n_aborted_transactions_2):
+                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            o2_2._unknown_tags = None
+                            ap2_2(o2_2)
+                        o1_2.aborted_transactions = v2_2
+                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.records, pos = _read_nrecords(buf, pos)
+                    o1_2.diverging_epoch = EpochEndOffset()
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2.snapshot_id = SnapshotId()
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.responses = v0_2
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -1414,25 +1833,107 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchableTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchableTopicResponse_12(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[FetchableTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            o0_2.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.high_watermark,
+                        o1_2.last_stable_offset,
+                        o1_2.log_start_offset,
+                    ) = _S_ihqqq.unpack_from(buf, pos)
+                    pos += 30
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        o1_2.aborted_transactions = None
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AbortedTransaction] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.aborted_transactions = v2_2
+                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.records, pos = _read_ncrecords(buf, pos)
+                    o1_2.diverging_epoch = EpochEndOffset()
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2.snapshot_id = SnapshotId()
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.diverging_epoch, rp2 = _d_EpochEndOffset_12(raw2, rp2)
+                            elif tag2 == 1:
+                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_12(raw2, rp2)
+                            elif tag2 == 2:
+                                o1_2.snapshot_id, rp2 = _d_SnapshotId_12(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.responses = v0_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -1466,25 +1967,107 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchableTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchableTopicResponse_13(buf, pos)
-            ap2(e2)
-        o.responses = v2
+        v0_2: list[FetchableTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.high_watermark,
+                        o1_2.last_stable_offset,
+                        o1_2.log_start_offset,
+                    ) = _S_ihqqq.unpack_from(buf, pos)
+                    pos += 30
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        o1_2.aborted_transactions = None
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AbortedTransaction] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.aborted_transactions = v2_2
+                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.records, pos = _read_ncrecords(buf, pos)
+                    o1_2.diverging_epoch = EpochEndOffset()
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2.snapshot_id = SnapshotId()
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.diverging_epoch, rp2 = _d_EpochEndOffset_12(raw2, rp2)
+                            elif tag2 == 1:
+                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_12(raw2, rp2)
+                            elif tag2 == 2:
+                                o1_2.snapshot_id, rp2 = _d_SnapshotId_12(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.responses = v0_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -1518,56 +2101,149 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Responses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchableTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchableTopicResponse_13(buf, pos)
-            ap2(e2)
-        o.responses = v2
-    o.node_endpoints = []
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
-                else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
-                    raise _null_error("NodeEndpoints")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
-                else:
-                    v101: list[NodeEndpoint] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _d_NodeEndpoint_16(raw, rp)
-                        ap101(e101)
-                    o.node_endpoints = v101
+        v0_2: list[FetchableTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.high_watermark,
+                        o1_2.last_stable_offset,
+                        o1_2.log_start_offset,
+                    ) = _S_ihqqq.unpack_from(buf, pos)
+                    pos += 30
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        o1_2.aborted_transactions = None
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AbortedTransaction] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.aborted_transactions = v2_2
+                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.records, pos = _read_ncrecords(buf, pos)
+                    o1_2.diverging_epoch = EpochEndOffset()
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2.snapshot_id = SnapshotId()
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.diverging_epoch, rp2 = _d_EpochEndOffset_12(raw2, rp2)
+                            elif tag2 == 1:
+                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_12(raw2, rp2)
+                            elif tag2 == 2:
+                                o1_2.snapshot_id, rp2 = _d_SnapshotId_12(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.responses = v0_2
+    o.node_endpoints = []
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
+                else:
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
+                    raise _null_error("NodeEndpoints")
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
+                else:
+                    v0_101: list[NodeEndpoint] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
+                        o0_101.port = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.rack, rp0 = _read_ncstr(raw0, rp0)
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_101._unknown_tags = None
+                        else:
+                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_101(o0_101)
+                    o.node_endpoints = v0_101
+            else:
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

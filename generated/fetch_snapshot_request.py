@@ -353,18 +353,18 @@ def _d_PartitionSnapshot_1(buf: memoryview, pos: int) -> tuple[PartitionSnapshot
     o.position = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.replica_directory_id = _ZERO_UUID
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.replica_directory_id, rp = _read_uuid(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.replica_directory_id, rp0 = _read_uuid(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -386,25 +386,36 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 0."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionSnapshot] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionSnapshot_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionSnapshot] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            o0_2.partition, o0_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            o0_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+            o0_2.position = _S_q.unpack_from(buf, pos)[0]
+            pos += 8
+            o0_2.replica_directory_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -434,25 +445,43 @@ def _d_TopicSnapshot_1(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 1."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionSnapshot] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionSnapshot_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionSnapshot] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            o0_2.partition, o0_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            o0_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+            o0_2.position = _S_q.unpack_from(buf, pos)[0]
+            pos += 8
+            o0_2.replica_directory_id = _ZERO_UUID
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.replica_directory_id, rp1 = _read_uuid(raw1, rp1)
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -483,38 +512,74 @@ def _d_FetchSnapshotRequest_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
     o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicSnapshot] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicSnapshot_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    o.cluster_id = None
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.cluster_id, rp = _read_ncstr(raw, rp)
+        v0_2: list[TopicSnapshot] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionSnapshot] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    o1_2.partition, o1_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+                    pos += 8
+                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o1_2.position = _S_q.unpack_from(buf, pos)[0]
+                    pos += 8
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    o.cluster_id = None
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+            else:
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -542,38 +607,81 @@ def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
     o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicSnapshot] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicSnapshot_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    o.cluster_id = None
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.cluster_id, rp = _read_ncstr(raw, rp)
+        v0_2: list[TopicSnapshot] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionSnapshot] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    o1_2.partition, o1_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+                    pos += 8
+                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o1_2.position = _S_q.unpack_from(buf, pos)[0]
+                    pos += 8
+                    o1_2.replica_directory_id = _ZERO_UUID
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.replica_directory_id, rp2 = _read_uuid(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    o.cluster_id = None
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+            else:
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

@@ -439,18 +439,18 @@ def _d_PartitionSnapshot_0(buf: memoryview, pos: int) -> tuple[PartitionSnapshot
     pos += 16
     o.unaligned_records, pos = _read_crecords(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.current_leader, rp = _d_LeaderIdAndEpoch_0(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.current_leader, rp0 = _d_LeaderIdAndEpoch_0(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -473,25 +473,44 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at versions 0, 1."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionSnapshot] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionSnapshot_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionSnapshot] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            o0_2.index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+            o0_2.size, o0_2.position = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            o0_2.unaligned_records, pos = _read_crecords(buf, pos)
+            o0_2.current_leader = LeaderIdAndEpoch()
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_0(raw1, rp1)
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -550,25 +569,69 @@ def _d_FetchSnapshotResponse_0(buf: memoryview, pos: int) -> tuple[FetchSnapshot
     o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicSnapshot] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicSnapshot_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicSnapshot] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionSnapshot] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    o1_2.index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o1_2.size, o1_2.position = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    o1_2.unaligned_records, pos = _read_crecords(buf, pos)
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_0(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -602,56 +665,110 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
     o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicSnapshot] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicSnapshot_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    o.node_endpoints = []
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
-                else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
-                    raise _null_error("NodeEndpoints")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
-                else:
-                    v101: list[NodeEndpoint] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _d_NodeEndpoint_1(raw, rp)
-                        ap101(e101)
-                    o.node_endpoints = v101
+        v0_2: list[TopicSnapshot] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionSnapshot] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    o1_2.index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    o1_2.size, o1_2.position = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    o1_2.unaligned_records, pos = _read_crecords(buf, pos)
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_0(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    o.node_endpoints = []
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
+                else:
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
+                    raise _null_error("NodeEndpoints")
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
+                else:
+                    v0_101: list[NodeEndpoint] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
+                        o0_101.port = _S_H.unpack_from(raw0, rp0)[0]
+                        rp0 += 2
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_101._unknown_tags = None
+                        else:
+                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_101(o0_101)
+                    o.node_endpoints = v0_101
+            else:
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

@@ -164,25 +164,25 @@ def _d_FindCoordinatorRequest_4(buf: memoryview, pos: int) -> tuple[FindCoordina
     o = FindCoordinatorRequest.__new__(FindCoordinatorRequest)
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("CoordinatorKeys")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[str] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _read_cstr(buf, pos)
-            ap2(e2)
-        o.coordinator_keys = v2
+        v0_2: list[str] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            e0_2, pos = _read_cstr(buf, pos)
+            ap0_2(e0_2)
+        o.coordinator_keys = v0_2
     o.key = ""
     if buf[pos] == 0:
         pos += 1

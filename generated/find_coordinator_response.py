@@ -349,25 +349,37 @@ def _d_FindCoordinatorResponse_4(buf: memoryview, pos: int) -> tuple[FindCoordin
     o = FindCoordinatorResponse.__new__(FindCoordinatorResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Coordinators")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[Coordinator] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_Coordinator_4(buf, pos)
-            ap2(e2)
-        o.coordinators = v2
+        v0_2: list[Coordinator] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = Coordinator.__new__(Coordinator)
+            o0_2.key, pos = _read_cstr(buf, pos)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_cstr(buf, pos)
+            o0_2.port, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.coordinators = v0_2
     o.error_code = 0
     o.error_message = ""
     o.node_id = 0

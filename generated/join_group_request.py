@@ -269,21 +269,24 @@ def _d_JoinGroupRequest_0(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Protocols")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[JoinGroupRequestProtocol] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_JoinGroupRequestProtocol_0(buf, pos)
-            ap5(e5)
-        o.protocols = v5
+        v0_5: list[JoinGroupRequestProtocol] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.metadata, pos = _read_bytes(buf, pos)
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.protocols = v0_5
     o.rebalance_timeout_ms = -1
     o.group_instance_id = None
     o.reason = None
@@ -317,21 +320,24 @@ def _d_JoinGroupRequest_1(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     pos += 8
     o.member_id, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Protocols")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[JoinGroupRequestProtocol] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_JoinGroupRequestProtocol_0(buf, pos)
-            ap5(e5)
-        o.protocols = v5
+        v0_5: list[JoinGroupRequestProtocol] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.metadata, pos = _read_bytes(buf, pos)
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.protocols = v0_5
     o.group_instance_id = None
     o.reason = None
     o._unknown_tags = None
@@ -365,21 +371,24 @@ def _d_JoinGroupRequest_5(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n6 = _S_i.unpack_from(buf, pos)[0]
+    n0_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Protocols")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[JoinGroupRequestProtocol] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_JoinGroupRequestProtocol_0(buf, pos)
-            ap6(e6)
-        o.protocols = v6
+        v0_6: list[JoinGroupRequestProtocol] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            o0_6.name, pos = _read_str(buf, pos)
+            o0_6.metadata, pos = _read_bytes(buf, pos)
+            o0_6._unknown_tags = None
+            ap0_6(o0_6)
+        o.protocols = v0_6
     o.reason = None
     o._unknown_tags = None
     return o, pos
@@ -411,25 +420,32 @@ def _d_JoinGroupRequest_6(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Protocols")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[JoinGroupRequestProtocol] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_JoinGroupRequestProtocol_6(buf, pos)
-            ap6(e6)
-        o.protocols = v6
+        v0_6: list[JoinGroupRequestProtocol] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            o0_6.name, pos = _read_cstr(buf, pos)
+            o0_6.metadata, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.protocols = v0_6
     o.reason = None
     if buf[pos] == 0:
         pos += 1
@@ -469,25 +485,32 @@ def _d_JoinGroupRequest_8(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Protocols")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[JoinGroupRequestProtocol] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_JoinGroupRequestProtocol_6(buf, pos)
-            ap6(e6)
-        o.protocols = v6
+        v0_6: list[JoinGroupRequestProtocol] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            o0_6.name, pos = _read_cstr(buf, pos)
+            o0_6.metadata, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.protocols = v0_6
     o.reason, pos = _read_ncstr(buf, pos)
     if buf[pos] == 0:
         pos += 1

@@ -325,21 +325,25 @@ def _d_JoinGroupResponse_0(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Members")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[JoinGroupResponseMember] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_JoinGroupResponseMember_0(buf, pos)
-            ap5(e5)
-        o.members = v5
+        v0_5: list[JoinGroupResponseMember] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            o0_5.member_id, pos = _read_str(buf, pos)
+            o0_5.metadata, pos = _read_bytes(buf, pos)
+            o0_5.group_instance_id = None
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.members = v0_5
     o.throttle_time_ms = 0
     o.protocol_type = None
     o.skip_assignment = False
@@ -373,21 +377,25 @@ def _d_JoinGroupResponse_2(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Members")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[JoinGroupResponseMember] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_JoinGroupResponseMember_0(buf, pos)
-            ap5(e5)
-        o.members = v5
+        v0_5: list[JoinGroupResponseMember] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            o0_5.member_id, pos = _read_str(buf, pos)
+            o0_5.metadata, pos = _read_bytes(buf, pos)
+            o0_5.group_instance_id = None
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.members = v0_5
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -420,21 +428,25 @@ def _d_JoinGroupResponse_5(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Members")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[JoinGroupResponseMember] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_JoinGroupResponseMember_5(buf, pos)
-            ap5(e5)
-        o.members = v5
+        v0_5: list[JoinGroupResponseMember] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            o0_5.member_id, pos = _read_str(buf, pos)
+            o0_5.group_instance_id, pos = _read_nstr(buf, pos)
+            o0_5.metadata, pos = _read_bytes(buf, pos)
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.members = v0_5
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -467,25 +479,33 @@ def _d_JoinGroupResponse_6(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_cstr(buf, pos)
     o.leader, pos = _read_cstr(buf, pos)
     o.member_id, pos = _read_cstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Members")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[JoinGroupResponseMember] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_JoinGroupResponseMember_6(buf, pos)
-            ap5(e5)
-        o.members = v5
+        v0_5: list[JoinGroupResponseMember] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            o0_5.member_id, pos = _read_cstr(buf, pos)
+            o0_5.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_5.metadata, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.members = v0_5
     o.protocol_type = None
     o.skip_assignment = False
     if buf[pos] == 0:
@@ -527,25 +547,33 @@ def _d_JoinGroupResponse_7(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_ncstr(buf, pos)
     o.leader, pos = _read_cstr(buf, pos)
     o.member_id, pos = _read_cstr(buf, pos)
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Members")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[JoinGroupResponseMember] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_JoinGroupResponseMember_6(buf, pos)
-            ap6(e6)
-        o.members = v6
+        v0_6: list[JoinGroupResponseMember] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            o0_6.member_id, pos = _read_cstr(buf, pos)
+            o0_6.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_6.metadata, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.members = v0_6
     o.skip_assignment = False
     if buf[pos] == 0:
         pos += 1
@@ -589,25 +617,33 @@ def _d_JoinGroupResponse_9(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.skip_assignment = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.member_id, pos = _read_cstr(buf, pos)
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("Members")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[JoinGroupResponseMember] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_JoinGroupResponseMember_6(buf, pos)
-            ap7(e7)
-        o.members = v7
+        v0_7: list[JoinGroupResponseMember] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            o0_7.member_id, pos = _read_cstr(buf, pos)
+            o0_7.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_7.metadata, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.members = v0_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

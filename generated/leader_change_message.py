@@ -202,44 +202,60 @@ def _d_LeaderChangeMessage_0(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
     o = LeaderChangeMessage.__new__(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Voters")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[Voter] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_Voter_0(buf, pos)
-            ap2(e2)
-        o.voters = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[Voter] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = Voter.__new__(Voter)
+            o0_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.voter_directory_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.voters = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("GrantingVoters")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[Voter] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_Voter_0(buf, pos)
-            ap3(e3)
-        o.granting_voters = v3
+        v0_3: list[Voter] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = Voter.__new__(Voter)
+            o0_3.voter_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_3.voter_directory_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.granting_voters = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -277,44 +293,60 @@ def _d_LeaderChangeMessage_1(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
     o = LeaderChangeMessage.__new__(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Voters")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[Voter] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_Voter_1(buf, pos)
-            ap2(e2)
-        o.voters = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[Voter] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = Voter.__new__(Voter)
+            o0_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.voters = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("GrantingVoters")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[Voter] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_Voter_1(buf, pos)
-            ap3(e3)
-        o.granting_voters = v3
+        v0_3: list[Voter] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = Voter.__new__(Voter)
+            o0_3.voter_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_3.voter_directory_id, pos = _read_uuid(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.granting_voters = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

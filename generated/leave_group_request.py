@@ -242,21 +242,25 @@ def _d_LeaveGroupRequest_3(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 3."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Members")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MemberIdentity] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MemberIdentity_3(buf, pos)
-            ap2(e2)
-        o.members = v2
+        v0_2: list[MemberIdentity] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MemberIdentity.__new__(MemberIdentity)
+            o0_2.member_id, pos = _read_str(buf, pos)
+            o0_2.group_instance_id, pos = _read_nstr(buf, pos)
+            o0_2.reason = None
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.members = v0_2
     o.member_id = ""
     o._unknown_tags = None
     return o, pos
@@ -281,25 +285,33 @@ def _d_LeaveGroupRequest_4(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 4."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Members")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MemberIdentity] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MemberIdentity_4(buf, pos)
-            ap2(e2)
-        o.members = v2
+        v0_2: list[MemberIdentity] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MemberIdentity.__new__(MemberIdentity)
+            o0_2.member_id, pos = _read_cstr(buf, pos)
+            o0_2.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_2.reason = None
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.members = v0_2
     o.member_id = ""
     if buf[pos] == 0:
         pos += 1
@@ -332,25 +344,33 @@ def _d_LeaveGroupRequest_5(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 5."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Members")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MemberIdentity] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MemberIdentity_5(buf, pos)
-            ap2(e2)
-        o.members = v2
+        v0_2: list[MemberIdentity] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MemberIdentity.__new__(MemberIdentity)
+            o0_2.member_id, pos = _read_cstr(buf, pos)
+            o0_2.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_2.reason, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.members = v0_2
     o.member_id = ""
     if buf[pos] == 0:
         pos += 1

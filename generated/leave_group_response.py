@@ -250,21 +250,26 @@ def _e_LeaveGroupResponse_1(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
 def _d_LeaveGroupResponse_3(buf: memoryview, pos: int) -> tuple[LeaveGroupResponse, int]:
     """Decode LeaveGroupResponse at version 3."""
     o = LeaveGroupResponse.__new__(LeaveGroupResponse)
-    o.throttle_time_ms, o.error_code, n_members = _S_ihi.unpack_from(buf, pos)
+    o.throttle_time_ms, o.error_code, n_members_0 = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    if n_members < 0:
-        if n_members != -1:
-            raise _count_error(n_members, 0)
+    if n_members_0 < 0:
+        if n_members_0 != -1:
+            raise _count_error(n_members_0, 0)
         raise _null_error("Members")
-    elif n_members > len(buf) - pos:
-        raise _count_error(n_members, len(buf) - pos)
+    elif n_members_0 > len(buf) - pos:
+        raise _count_error(n_members_0, len(buf) - pos)
     else:
-        v2: list[MemberResponse] = []
-        ap2 = v2.append
-        for _ in range(n_members):
-            e2, pos = _d_MemberResponse_3(buf, pos)
-            ap2(e2)
-        o.members = v2
+        v0_2: list[MemberResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_members_0):
+            o0_2 = MemberResponse.__new__(MemberResponse)
+            o0_2.member_id, pos = _read_str(buf, pos)
+            o0_2.group_instance_id, pos = _read_nstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.members = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -287,25 +292,34 @@ def _d_LeaveGroupResponse_4(buf: memoryview, pos: int) -> tuple[LeaveGroupRespon
     o = LeaveGroupResponse.__new__(LeaveGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Members")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MemberResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MemberResponse_4(buf, pos)
-            ap2(e2)
-        o.members = v2
+        v0_2: list[MemberResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MemberResponse.__new__(MemberResponse)
+            o0_2.member_id, pos = _read_cstr(buf, pos)
+            o0_2.group_instance_id, pos = _read_ncstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.members = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -102,19 +102,19 @@ def _d_ListConfigResourcesRequest_1(
 ) -> tuple[ListConfigResourcesRequest, int]:
     """Decode ListConfigResourcesRequest at version 1."""
     o = ListConfigResourcesRequest.__new__(ListConfigResourcesRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("ResourceTypes")
     else:
-        o.resource_types = [*_A_Nb[n1].unpack_from(buf, pos)]
-        pos += 1 * n1
+        o.resource_types = [*_A_Nb[n0_1].unpack_from(buf, pos)]
+        pos += 1 * n0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

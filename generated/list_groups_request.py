@@ -139,25 +139,25 @@ def _e_ListGroupsRequest_3(o: ListGroupsRequest, out: list[_Buffer]) -> None:
 def _d_ListGroupsRequest_4(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 4."""
     o = ListGroupsRequest.__new__(ListGroupsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("StatesFilter")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_cstr(buf, pos)
-            ap1(e1)
-        o.states_filter = v1
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_cstr(buf, pos)
+            ap0_1(e0_1)
+        o.states_filter = v0_1
     o.types_filter = []
     if buf[pos] == 0:
         pos += 1
@@ -188,44 +188,44 @@ def _e_ListGroupsRequest_4(o: ListGroupsRequest, out: list[_Buffer]) -> None:
 def _d_ListGroupsRequest_5(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 5."""
     o = ListGroupsRequest.__new__(ListGroupsRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("StatesFilter")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[str] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _read_cstr(buf, pos)
-            ap1(e1)
-        o.states_filter = v1
-    n2 = buf[pos]
-    if n2 < 0x80:
+        v0_1: list[str] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            e0_1, pos = _read_cstr(buf, pos)
+            ap0_1(e0_1)
+        o.states_filter = v0_1
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("TypesFilter")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[str] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _read_cstr(buf, pos)
-            ap2(e2)
-        o.types_filter = v2
+        v0_2: list[str] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            e0_2, pos = _read_cstr(buf, pos)
+            ap0_2(e0_2)
+        o.types_filter = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -281,21 +281,26 @@ def _e_ListedGroup_5(o: ListedGroup, out: list[_Buffer]) -> None:
 def _d_ListGroupsResponse_0(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at version 0."""
     o = ListGroupsResponse.__new__(ListGroupsResponse)
-    o.error_code, n_groups = _S_hi.unpack_from(buf, pos)
+    o.error_code, n_groups_0 = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_groups < 0:
-        if n_groups != -1:
-            raise _count_error(n_groups, 0)
+    if n_groups_0 < 0:
+        if n_groups_0 != -1:
+            raise _count_error(n_groups_0, 0)
         raise _null_error("Groups")
-    elif n_groups > len(buf) - pos:
-        raise _count_error(n_groups, len(buf) - pos)
+    elif n_groups_0 > len(buf) - pos:
+        raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v2: list[ListedGroup] = []
-        ap2 = v2.append
-        for _ in range(n_groups):
-            e2, pos = _d_ListedGroup_0(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[ListedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_groups_0):
+            o0_2 = ListedGroup.__new__(ListedGroup)
+            o0_2.group_id, pos = _read_str(buf, pos)
+            o0_2.protocol_type, pos = _read_str(buf, pos)
+            o0_2.group_state = ""
+            o0_2.group_type = ""
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.groups = v0_2
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -317,21 +322,26 @@ def _e_ListGroupsResponse_0(o: ListGroupsResponse, out: list[_Buffer]) -> None:
 def _d_ListGroupsResponse_1(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at versions 1, 2."""
     o = ListGroupsResponse.__new__(ListGroupsResponse)
-    o.throttle_time_ms, o.error_code, n_groups = _S_ihi.unpack_from(buf, pos)
+    o.throttle_time_ms, o.error_code, n_groups_0 = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    if n_groups < 0:
-        if n_groups != -1:
-            raise _count_error(n_groups, 0)
+    if n_groups_0 < 0:
+        if n_groups_0 != -1:
+            raise _count_error(n_groups_0, 0)
         raise _null_error("Groups")
-    elif n_groups > len(buf) - pos:
-        raise _count_error(n_groups, len(buf) - pos)
+    elif n_groups_0 > len(buf) - pos:
+        raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v2: list[ListedGroup] = []
-        ap2 = v2.append
-        for _ in range(n_groups):
-            e2, pos = _d_ListedGroup_0(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[ListedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_groups_0):
+            o0_2 = ListedGroup.__new__(ListedGroup)
+            o0_2.group_id, pos = _read_str(buf, pos)
+            o0_2.protocol_type, pos = _read_str(buf, pos)
+            o0_2.group_state = ""
+            o0_2.group_type = ""
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.groups = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -354,25 +364,34 @@ def _d_ListGroupsResponse_3(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListedGroup_3(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[ListedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListedGroup.__new__(ListedGroup)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.protocol_type, pos = _read_cstr(buf, pos)
+            o0_2.group_state = ""
+            o0_2.group_type = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -403,25 +422,34 @@ def _d_ListGroupsResponse_4(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListedGroup_4(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[ListedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListedGroup.__new__(ListedGroup)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.protocol_type, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.group_type = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -452,25 +480,34 @@ def _d_ListGroupsResponse_5(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListedGroup_5(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[ListedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListedGroup.__new__(ListedGroup)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.protocol_type, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.group_type, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -279,21 +279,25 @@ def _d_ListOffsetsTopic_1(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 1, 2, 3."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsPartition_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[ListOffsetsPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+            o0_2.partition_index, o0_2.timestamp = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            o0_2.current_leader_epoch = -1
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -315,21 +319,26 @@ def _d_ListOffsetsTopic_4(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 4, 5."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsPartition_4(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[ListOffsetsPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+            o0_2.partition_index, o0_2.current_leader_epoch, o0_2.timestamp = _S_iiq.unpack_from(
+                buf, pos
+            )
+            pos += 16
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -351,25 +360,34 @@ def _d_ListOffsetsTopic_6(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 6, 7, 8, 9, 10, 11."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsPartition_6(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[ListOffsetsPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+            o0_2.partition_index, o0_2.current_leader_epoch, o0_2.timestamp = _S_iiq.unpack_from(
+                buf, pos
+            )
+            pos += 16
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -398,21 +416,42 @@ def _e_ListOffsetsTopic_6(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
 def _d_ListOffsetsRequest_1(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at version 1."""
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, n_topics = _S_ii.unpack_from(buf, pos)
+    o.replica_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_ListOffsetsTopic_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    o1_2.partition_index, o1_2.timestamp = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.current_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.isolation_level = 0
     o.timeout_ms = 0
     o._unknown_tags = None
@@ -437,21 +476,42 @@ def _e_ListOffsetsRequest_1(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
 def _d_ListOffsetsRequest_2(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 2, 3."""
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, o.isolation_level, n_topics = _S_ibi.unpack_from(buf, pos)
+    o.replica_id, o.isolation_level, n_topics_0 = _S_ibi.unpack_from(buf, pos)
     pos += 9
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_ListOffsetsTopic_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    o1_2.partition_index, o1_2.timestamp = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.current_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.timeout_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -473,21 +533,43 @@ def _e_ListOffsetsRequest_2(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
 def _d_ListOffsetsRequest_4(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 4, 5."""
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, o.isolation_level, n_topics = _S_ibi.unpack_from(buf, pos)
+    o.replica_id, o.isolation_level, n_topics_0 = _S_ibi.unpack_from(buf, pos)
     pos += 9
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_ListOffsetsTopic_4(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    o1_2.partition_index, o1_2.current_leader_epoch, o1_2.timestamp = (
+                        _S_iiq.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.timeout_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -511,25 +593,59 @@ def _d_ListOffsetsRequest_6(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsTopic_6(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    o1_2.partition_index, o1_2.current_leader_epoch, o1_2.timestamp = (
+                        _S_iiq.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.timeout_ms = 0
     if buf[pos] == 0:
         pos += 1
@@ -561,25 +677,59 @@ def _d_ListOffsetsRequest_10(buf: memoryview, pos: int) -> tuple[ListOffsetsRequ
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsTopic_6(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    o1_2.partition_index, o1_2.current_leader_epoch, o1_2.timestamp = (
+                        _S_iiq.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

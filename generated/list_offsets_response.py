@@ -294,21 +294,27 @@ def _d_ListOffsetsTopicResponse_1(
     """Decode ListOffsetsTopicResponse at versions 1, 2, 3."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsPartitionResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsPartitionResponse_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[ListOffsetsPartitionResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+            o0_2.partition_index, o0_2.error_code, o0_2.timestamp, o0_2.offset = (
+                _S_ihqq.unpack_from(buf, pos)
+            )
+            pos += 22
+            o0_2.leader_epoch = -1
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -332,21 +338,30 @@ def _d_ListOffsetsTopicResponse_4(
     """Decode ListOffsetsTopicResponse at versions 4, 5."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsPartitionResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsPartitionResponse_4(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[ListOffsetsPartitionResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.timestamp,
+                o0_2.offset,
+                o0_2.leader_epoch,
+            ) = _S_ihqqi.unpack_from(buf, pos)
+            pos += 26
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -370,25 +385,38 @@ def _d_ListOffsetsTopicResponse_6(
     """Decode ListOffsetsTopicResponse at versions 6, 7, 8, 9, 10, 11."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsPartitionResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsPartitionResponse_6(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[ListOffsetsPartitionResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.timestamp,
+                o0_2.offset,
+                o0_2.leader_epoch,
+            ) = _S_ihqqi.unpack_from(buf, pos)
+            pos += 26
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -417,21 +445,44 @@ def _e_ListOffsetsTopicResponse_6(o: ListOffsetsTopicResponse, out: list[_Buffer
 def _d_ListOffsetsResponse_1(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at version 1."""
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[ListOffsetsTopicResponse] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_ListOffsetsTopicResponse_1(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[ListOffsetsTopicResponse] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartitionResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                    o1_2.partition_index, o1_2.error_code, o1_2.timestamp, o1_2.offset = (
+                        _S_ihqq.unpack_from(buf, pos)
+                    )
+                    pos += 22
+                    o1_2.leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -452,21 +503,44 @@ def _e_ListOffsetsResponse_1(o: ListOffsetsResponse, out: list[_Buffer]) -> None
 def _d_ListOffsetsResponse_2(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at versions 2, 3."""
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_ListOffsetsTopicResponse_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartitionResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                    o1_2.partition_index, o1_2.error_code, o1_2.timestamp, o1_2.offset = (
+                        _S_ihqq.unpack_from(buf, pos)
+                    )
+                    pos += 22
+                    o1_2.leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -487,21 +561,47 @@ def _e_ListOffsetsResponse_2(o: ListOffsetsResponse, out: list[_Buffer]) -> None
 def _d_ListOffsetsResponse_4(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at versions 4, 5."""
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_ListOffsetsTopicResponse_4(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartitionResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.timestamp,
+                        o1_2.offset,
+                        o1_2.leader_epoch,
+                    ) = _S_ihqqi.unpack_from(buf, pos)
+                    pos += 26
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -524,25 +624,63 @@ def _d_ListOffsetsResponse_6(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[ListOffsetsTopicResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_ListOffsetsTopicResponse_6(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[ListOffsetsTopicResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[ListOffsetsPartitionResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.timestamp,
+                        o1_2.offset,
+                        o1_2.leader_epoch,
+                    ) = _S_ihqqi.unpack_from(buf, pos)
+                    pos += 26
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -270,45 +270,45 @@ def _d_OngoingPartitionReassignment_0(
     o = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Replicas")
     else:
-        o.replicas = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        o.replicas = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("AddingReplicas")
     else:
-        o.adding_replicas = [*_A_Ni[n3].unpack_from(buf, pos)]
-        pos += 4 * n3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        o.adding_replicas = [*_A_Ni[n0_3].unpack_from(buf, pos)]
+        pos += 4 * n0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("RemovingReplicas")
     else:
-        o.removing_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
-        pos += 4 * n4
+        o.removing_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
+        pos += 4 * n0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -351,25 +351,71 @@ def _d_OngoingTopicReassignment_0(
     """Decode OngoingTopicReassignment at version 0."""
     o = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OngoingPartitionReassignment] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OngoingPartitionReassignment_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OngoingPartitionReassignment] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
+            o0_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Replicas")
+            else:
+                o0_2.replicas = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("AddingReplicas")
+            else:
+                o0_2.adding_replicas = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("RemovingReplicas")
+            else:
+                o0_2.removing_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -403,25 +449,96 @@ def _d_ListPartitionReassignmentsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Topics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[OngoingTopicReassignment] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_OngoingTopicReassignment_0(buf, pos)
-            ap3(e3)
-        o.topics = v3
+        v0_3: list[OngoingTopicReassignment] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OngoingPartitionReassignment] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
+                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Replicas")
+                    else:
+                        o1_2.replicas = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("AddingReplicas")
+                    else:
+                        o1_2.adding_replicas = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("RemovingReplicas")
+                    else:
+                        o1_2.removing_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topics = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -230,44 +230,53 @@ def _d_ListTransactionsResponse_0(
     o = ListTransactionsResponse.__new__(ListTransactionsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("UnknownStateFilters")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[str] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _read_cstr(buf, pos)
-            ap2(e2)
-        o.unknown_state_filters = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[str] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            e0_2, pos = _read_cstr(buf, pos)
+            ap0_2(e0_2)
+        o.unknown_state_filters = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("TransactionStates")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TransactionState] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TransactionState_0(buf, pos)
-            ap3(e3)
-        o.transaction_states = v3
+        v0_3: list[TransactionState] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TransactionState.__new__(TransactionState)
+            o0_3.transactional_id, pos = _read_cstr(buf, pos)
+            o0_3.producer_id = _S_q.unpack_from(buf, pos)[0]
+            pos += 8
+            o0_3.transaction_state, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.transaction_states = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -553,24 +553,24 @@ def _d_MetadataResponsePartition_0(
 ) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 0, 1, 2, 3, 4."""
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, n_replica_nodes = _S_hiii.unpack_from(buf, pos)
+    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_0 = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    if n_replica_nodes < 0:
-        if n_replica_nodes != -1:
-            raise _count_error(n_replica_nodes, 0)
+    if n_replica_nodes_0 < 0:
+        if n_replica_nodes_0 != -1:
+            raise _count_error(n_replica_nodes_0, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes
-    n3 = _S_i.unpack_from(buf, pos)[0]
+        o.replica_nodes = [*_A_Ni[n_replica_nodes_0].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes_0
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
-        pos += 4 * n3
+        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
+        pos += 4 * n0_3
     o.leader_epoch = -1
     o.offline_replicas = []
     o._unknown_tags = None
@@ -598,33 +598,33 @@ def _d_MetadataResponsePartition_5(
 ) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 5, 6."""
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, n_replica_nodes = _S_hiii.unpack_from(buf, pos)
+    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_0 = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    if n_replica_nodes < 0:
-        if n_replica_nodes != -1:
-            raise _count_error(n_replica_nodes, 0)
+    if n_replica_nodes_0 < 0:
+        if n_replica_nodes_0 != -1:
+            raise _count_error(n_replica_nodes_0, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes
-    n3 = _S_i.unpack_from(buf, pos)[0]
+        o.replica_nodes = [*_A_Ni[n_replica_nodes_0].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes_0
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
-        pos += 4 * n3
-    n4 = _S_i.unpack_from(buf, pos)[0]
+        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
+        pos += 4 * n0_3
+    n0_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
-        pos += 4 * n4
+        o.offline_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
+        pos += 4 * n0_4
     o.leader_epoch = -1
     o._unknown_tags = None
     return o, pos
@@ -656,35 +656,35 @@ def _d_MetadataResponsePartition_7(
 ) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 7, 8."""
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, o.leader_epoch, n_replica_nodes = (
+    o.error_code, o.partition_index, o.leader_id, o.leader_epoch, n_replica_nodes_0 = (
         _S_hiiii.unpack_from(buf, pos)
     )
     pos += 18
-    if n_replica_nodes < 0:
-        if n_replica_nodes != -1:
-            raise _count_error(n_replica_nodes, 0)
+    if n_replica_nodes_0 < 0:
+        if n_replica_nodes_0 != -1:
+            raise _count_error(n_replica_nodes_0, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes
-    n3 = _S_i.unpack_from(buf, pos)[0]
+        o.replica_nodes = [*_A_Ni[n_replica_nodes_0].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes_0
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
-        pos += 4 * n3
-    n4 = _S_i.unpack_from(buf, pos)[0]
+        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
+        pos += 4 * n0_3
+    n0_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
-        pos += 4 * n4
+        o.offline_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
+        pos += 4 * n0_4
     o._unknown_tags = None
     return o, pos
 
@@ -717,45 +717,45 @@ def _d_MetadataResponsePartition_9(
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        o.replica_nodes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n3].unpack_from(buf, pos)]
-        pos += 4 * n3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
+        pos += 4 * n0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n4].unpack_from(buf, pos)]
-        pos += 4 * n4
+        o.offline_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
+        pos += 4 * n0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -798,21 +798,44 @@ def _d_MetadataResponseTopic_0(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    n3 = _S_i.unpack_from(buf, pos)[0]
+    n0_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Partitions")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[MetadataResponsePartition] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_MetadataResponsePartition_0(buf, pos)
-            ap3(e3)
-        o.partitions = v3
+        v0_3: list[MetadataResponsePartition] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            o0_3.error_code, o0_3.partition_index, o0_3.leader_id, n_replica_nodes_1 = (
+                _S_hiii.unpack_from(buf, pos)
+            )
+            pos += 14
+            if n_replica_nodes_1 < 0:
+                if n_replica_nodes_1 != -1:
+                    raise _count_error(n_replica_nodes_1, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_3.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_1
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_3.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            o0_3.leader_epoch = -1
+            o0_3.offline_replicas = []
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.partitions = v0_3
     o.topic_id = _ZERO_UUID
     o.is_internal = False
     o.topic_authorized_operations = -2147483648
@@ -842,21 +865,44 @@ def _d_MetadataResponseTopic_1(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions < 0:
-        if n_partitions != -1:
-            raise _count_error(n_partitions, 0)
+    if n_partitions_0 < 0:
+        if n_partitions_0 != -1:
+            raise _count_error(n_partitions_0, 0)
         raise _null_error("Partitions")
-    elif n_partitions > len(buf) - pos:
-        raise _count_error(n_partitions, len(buf) - pos)
+    elif n_partitions_0 > len(buf) - pos:
+        raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v4: list[MetadataResponsePartition] = []
-        ap4 = v4.append
-        for _ in range(n_partitions):
-            e4, pos = _d_MetadataResponsePartition_0(buf, pos)
-            ap4(e4)
-        o.partitions = v4
+        v0_4: list[MetadataResponsePartition] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_partitions_0):
+            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            o0_4.error_code, o0_4.partition_index, o0_4.leader_id, n_replica_nodes_1 = (
+                _S_hiii.unpack_from(buf, pos)
+            )
+            pos += 14
+            if n_replica_nodes_1 < 0:
+                if n_replica_nodes_1 != -1:
+                    raise _count_error(n_replica_nodes_1, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_1
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            o0_4.leader_epoch = -1
+            o0_4.offline_replicas = []
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.partitions = v0_4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
     o._unknown_tags = None
@@ -886,21 +932,52 @@ def _d_MetadataResponseTopic_5(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions < 0:
-        if n_partitions != -1:
-            raise _count_error(n_partitions, 0)
+    if n_partitions_0 < 0:
+        if n_partitions_0 != -1:
+            raise _count_error(n_partitions_0, 0)
         raise _null_error("Partitions")
-    elif n_partitions > len(buf) - pos:
-        raise _count_error(n_partitions, len(buf) - pos)
+    elif n_partitions_0 > len(buf) - pos:
+        raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v4: list[MetadataResponsePartition] = []
-        ap4 = v4.append
-        for _ in range(n_partitions):
-            e4, pos = _d_MetadataResponsePartition_5(buf, pos)
-            ap4(e4)
-        o.partitions = v4
+        v0_4: list[MetadataResponsePartition] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_partitions_0):
+            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            o0_4.error_code, o0_4.partition_index, o0_4.leader_id, n_replica_nodes_1 = (
+                _S_hiii.unpack_from(buf, pos)
+            )
+            pos += 14
+            if n_replica_nodes_1 < 0:
+                if n_replica_nodes_1 != -1:
+                    raise _count_error(n_replica_nodes_1, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_1
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("OfflineReplicas")
+            else:
+                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            o0_4.leader_epoch = -1
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.partitions = v0_4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
     o._unknown_tags = None
@@ -930,21 +1007,55 @@ def _d_MetadataResponseTopic_7(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions < 0:
-        if n_partitions != -1:
-            raise _count_error(n_partitions, 0)
+    if n_partitions_0 < 0:
+        if n_partitions_0 != -1:
+            raise _count_error(n_partitions_0, 0)
         raise _null_error("Partitions")
-    elif n_partitions > len(buf) - pos:
-        raise _count_error(n_partitions, len(buf) - pos)
+    elif n_partitions_0 > len(buf) - pos:
+        raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v4: list[MetadataResponsePartition] = []
-        ap4 = v4.append
-        for _ in range(n_partitions):
-            e4, pos = _d_MetadataResponsePartition_7(buf, pos)
-            ap4(e4)
-        o.partitions = v4
+        v0_4: list[MetadataResponsePartition] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_partitions_0):
+            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            (
+                o0_4.error_code,
+                o0_4.partition_index,
+                o0_4.leader_id,
+                o0_4.leader_epoch,
+                n_replica_nodes_1,
+            ) = _S_hiiii.unpack_from(buf, pos)
+            pos += 18
+            if n_replica_nodes_1 < 0:
+                if n_replica_nodes_1 != -1:
+                    raise _count_error(n_replica_nodes_1, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_1
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("OfflineReplicas")
+            else:
+                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.partitions = v0_4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
     o._unknown_tags = None
@@ -974,21 +1085,55 @@ def _d_MetadataResponseTopic_8(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions = _S_oi.unpack_from(buf, pos)
+    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions < 0:
-        if n_partitions != -1:
-            raise _count_error(n_partitions, 0)
+    if n_partitions_0 < 0:
+        if n_partitions_0 != -1:
+            raise _count_error(n_partitions_0, 0)
         raise _null_error("Partitions")
-    elif n_partitions > len(buf) - pos:
-        raise _count_error(n_partitions, len(buf) - pos)
+    elif n_partitions_0 > len(buf) - pos:
+        raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v4: list[MetadataResponsePartition] = []
-        ap4 = v4.append
-        for _ in range(n_partitions):
-            e4, pos = _d_MetadataResponsePartition_7(buf, pos)
-            ap4(e4)
-        o.partitions = v4
+        v0_4: list[MetadataResponsePartition] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_partitions_0):
+            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            (
+                o0_4.error_code,
+                o0_4.partition_index,
+                o0_4.leader_id,
+                o0_4.leader_epoch,
+                n_replica_nodes_1,
+            ) = _S_hiiii.unpack_from(buf, pos)
+            pos += 18
+            if n_replica_nodes_1 < 0:
+                if n_replica_nodes_1 != -1:
+                    raise _count_error(n_replica_nodes_1, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_1
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("OfflineReplicas")
+            else:
+                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.partitions = v0_4
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_id = _ZERO_UUID
@@ -1020,25 +1165,73 @@ def _d_MetadataResponseTopic_9(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.name, pos = _read_cstr(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Partitions")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[MetadataResponsePartition] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_MetadataResponsePartition_9(buf, pos)
-            ap4(e4)
-        o.partitions = v4
+        v0_4: list[MetadataResponsePartition] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            o0_4.error_code, o0_4.partition_index, o0_4.leader_id, o0_4.leader_epoch = (
+                _S_hiii.unpack_from(buf, pos)
+            )
+            pos += 14
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_4.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("OfflineReplicas")
+            else:
+                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.partitions = v0_4
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_id = _ZERO_UUID
@@ -1079,25 +1272,73 @@ def _d_MetadataResponseTopic_10(buf: memoryview, pos: int) -> tuple[MetadataResp
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Partitions")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[MetadataResponsePartition] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_MetadataResponsePartition_9(buf, pos)
-            ap5(e5)
-        o.partitions = v5
+        v0_5: list[MetadataResponsePartition] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            o0_5.error_code, o0_5.partition_index, o0_5.leader_id, o0_5.leader_epoch = (
+                _S_hiii.unpack_from(buf, pos)
+            )
+            pos += 14
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_5.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_5.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("OfflineReplicas")
+            else:
+                o0_5.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.partitions = v0_5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -1138,25 +1379,73 @@ def _d_MetadataResponseTopic_12(buf: memoryview, pos: int) -> tuple[MetadataResp
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Partitions")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[MetadataResponsePartition] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_MetadataResponsePartition_9(buf, pos)
-            ap5(e5)
-        o.partitions = v5
+        v0_5: list[MetadataResponsePartition] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            o0_5.error_code, o0_5.partition_index, o0_5.leader_id, o0_5.leader_epoch = (
+                _S_hiii.unpack_from(buf, pos)
+            )
+            pos += 14
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ReplicaNodes")
+            else:
+                o0_5.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("IsrNodes")
+            else:
+                o0_5.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
+                pos += 4 * n1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("OfflineReplicas")
+            else:
+                o0_5.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
+                pos += 4 * n1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.partitions = v0_5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -1191,36 +1480,88 @@ def _e_MetadataResponseTopic_12(o: MetadataResponseTopic, out: list[_Buffer]) ->
 def _d_MetadataResponse_0(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 0."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Brokers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[MetadataResponseBroker] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_MetadataResponseBroker_0(buf, pos)
-            ap1(e1)
-        o.brokers = v1
-    n2 = _S_i.unpack_from(buf, pos)[0]
+        v0_1: list[MetadataResponseBroker] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_1.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_1.host, pos = _read_str(buf, pos)
+            o0_1.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_1.rack = None
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.brokers = v0_1
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MetadataResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MetadataResponseTopic_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[MetadataResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("Partitions")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[MetadataResponsePartition] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_3.error_code, o1_3.partition_index, o1_3.leader_id, n_replica_nodes_2 = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if n_replica_nodes_2 < 0:
+                        if n_replica_nodes_2 != -1:
+                            raise _count_error(n_replica_nodes_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_3.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replica_nodes_2
+                    n2_3 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_3.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    o1_3.leader_epoch = -1
+                    o1_3.offline_replicas = []
+                    o1_3._unknown_tags = None
+                    ap1_3(o1_3)
+                o0_2.partitions = v1_3
+            o0_2.topic_id = _ZERO_UUID
+            o0_2.is_internal = False
+            o0_2.topic_authorized_operations = -2147483648
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.controller_id = -1
@@ -1254,36 +1595,87 @@ def _e_MetadataResponse_0(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_1(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 1."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Brokers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[MetadataResponseBroker] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_MetadataResponseBroker_1(buf, pos)
-            ap1(e1)
-        o.brokers = v1
-    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+        v0_1: list[MetadataResponseBroker] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_1.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_1.host, pos = _read_str(buf, pos)
+            o0_1.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_1.rack, pos = _read_nstr(buf, pos)
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.brokers = v0_1
+    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v3: list[MetadataResponseTopic] = []
-        ap3 = v3.append
-        for _ in range(n_topics):
-            e3, pos = _d_MetadataResponseTopic_1(buf, pos)
-            ap3(e3)
-        o.topics = v3
+        v0_3: list[MetadataResponseTopic] = []
+        ap0_3 = v0_3.append
+        for _ in range(n_topics_0):
+            o0_3 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_3.name, pos = _read_str(buf, pos)
+            o0_3.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_1 < 0:
+                if n_partitions_1 != -1:
+                    raise _count_error(n_partitions_1, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_1 > len(buf) - pos:
+                raise _count_error(n_partitions_1, len(buf) - pos)
+            else:
+                v1_4: list[MetadataResponsePartition] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_partitions_1):
+                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if n_replica_nodes_2 < 0:
+                        if n_replica_nodes_2 != -1:
+                            raise _count_error(n_replica_nodes_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replica_nodes_2
+                    n2_3 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    o1_4.leader_epoch = -1
+                    o1_4.offline_replicas = []
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_3.partitions = v1_4
+            o0_3.topic_id = _ZERO_UUID
+            o0_3.topic_authorized_operations = -2147483648
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.topics = v0_3
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.cluster_authorized_operations = -2147483648
@@ -1317,37 +1709,88 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_2(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 2."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Brokers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[MetadataResponseBroker] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_MetadataResponseBroker_1(buf, pos)
-            ap1(e1)
-        o.brokers = v1
+        v0_1: list[MetadataResponseBroker] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_1.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_1.host, pos = _read_str(buf, pos)
+            o0_1.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_1.rack, pos = _read_nstr(buf, pos)
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.brokers = v0_1
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v4: list[MetadataResponseTopic] = []
-        ap4 = v4.append
-        for _ in range(n_topics):
-            e4, pos = _d_MetadataResponseTopic_1(buf, pos)
-            ap4(e4)
-        o.topics = v4
+        v0_4: list[MetadataResponseTopic] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_topics_0):
+            o0_4 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_4.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_4.name, pos = _read_str(buf, pos)
+            o0_4.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_1 < 0:
+                if n_partitions_1 != -1:
+                    raise _count_error(n_partitions_1, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_1 > len(buf) - pos:
+                raise _count_error(n_partitions_1, len(buf) - pos)
+            else:
+                v1_4: list[MetadataResponsePartition] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_partitions_1):
+                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if n_replica_nodes_2 < 0:
+                        if n_replica_nodes_2 != -1:
+                            raise _count_error(n_replica_nodes_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replica_nodes_2
+                    n2_3 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    o1_4.leader_epoch = -1
+                    o1_4.offline_replicas = []
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_4.partitions = v1_4
+            o0_4.topic_id = _ZERO_UUID
+            o0_4.topic_authorized_operations = -2147483648
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.topics = v0_4
     o.throttle_time_ms = 0
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
@@ -1381,37 +1824,88 @@ def _e_MetadataResponse_2(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_3(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at versions 3, 4."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers < 0:
-        if n_brokers != -1:
-            raise _count_error(n_brokers, 0)
+    if n_brokers_0 < 0:
+        if n_brokers_0 != -1:
+            raise _count_error(n_brokers_0, 0)
         raise _null_error("Brokers")
-    elif n_brokers > len(buf) - pos:
-        raise _count_error(n_brokers, len(buf) - pos)
+    elif n_brokers_0 > len(buf) - pos:
+        raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n_brokers):
-            e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_brokers_0):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_str(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n_topics):
-            e5, pos = _d_MetadataResponseTopic_1(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n_topics_0):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_1 < 0:
+                if n_partitions_1 != -1:
+                    raise _count_error(n_partitions_1, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_1 > len(buf) - pos:
+                raise _count_error(n_partitions_1, len(buf) - pos)
+            else:
+                v1_4: list[MetadataResponsePartition] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_partitions_1):
+                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if n_replica_nodes_2 < 0:
+                        if n_replica_nodes_2 != -1:
+                            raise _count_error(n_replica_nodes_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replica_nodes_2
+                    n2_3 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    o1_4.leader_epoch = -1
+                    o1_4.offline_replicas = []
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_5.partitions = v1_4
+            o0_5.topic_id = _ZERO_UUID
+            o0_5.topic_authorized_operations = -2147483648
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -1445,37 +1939,96 @@ def _e_MetadataResponse_3(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_5(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at versions 5, 6."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers < 0:
-        if n_brokers != -1:
-            raise _count_error(n_brokers, 0)
+    if n_brokers_0 < 0:
+        if n_brokers_0 != -1:
+            raise _count_error(n_brokers_0, 0)
         raise _null_error("Brokers")
-    elif n_brokers > len(buf) - pos:
-        raise _count_error(n_brokers, len(buf) - pos)
+    elif n_brokers_0 > len(buf) - pos:
+        raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n_brokers):
-            e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_brokers_0):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_str(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n_topics):
-            e5, pos = _d_MetadataResponseTopic_5(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n_topics_0):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_1 < 0:
+                if n_partitions_1 != -1:
+                    raise _count_error(n_partitions_1, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_1 > len(buf) - pos:
+                raise _count_error(n_partitions_1, len(buf) - pos)
+            else:
+                v1_4: list[MetadataResponsePartition] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_partitions_1):
+                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if n_replica_nodes_2 < 0:
+                        if n_replica_nodes_2 != -1:
+                            raise _count_error(n_replica_nodes_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replica_nodes_2
+                    n2_3 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    o1_4.leader_epoch = -1
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_5.partitions = v1_4
+            o0_5.topic_id = _ZERO_UUID
+            o0_5.topic_authorized_operations = -2147483648
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -1509,37 +2062,99 @@ def _e_MetadataResponse_5(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 7."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers < 0:
-        if n_brokers != -1:
-            raise _count_error(n_brokers, 0)
+    if n_brokers_0 < 0:
+        if n_brokers_0 != -1:
+            raise _count_error(n_brokers_0, 0)
         raise _null_error("Brokers")
-    elif n_brokers > len(buf) - pos:
-        raise _count_error(n_brokers, len(buf) - pos)
+    elif n_brokers_0 > len(buf) - pos:
+        raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n_brokers):
-            e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_brokers_0):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_str(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n_topics):
-            e5, pos = _d_MetadataResponseTopic_7(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n_topics_0):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_1 < 0:
+                if n_partitions_1 != -1:
+                    raise _count_error(n_partitions_1, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_1 > len(buf) - pos:
+                raise _count_error(n_partitions_1, len(buf) - pos)
+            else:
+                v1_4: list[MetadataResponsePartition] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_partitions_1):
+                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        o1_4.error_code,
+                        o1_4.partition_index,
+                        o1_4.leader_id,
+                        o1_4.leader_epoch,
+                        n_replica_nodes_2,
+                    ) = _S_hiiii.unpack_from(buf, pos)
+                    pos += 18
+                    if n_replica_nodes_2 < 0:
+                        if n_replica_nodes_2 != -1:
+                            raise _count_error(n_replica_nodes_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replica_nodes_2
+                    n2_3 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_5.partitions = v1_4
+            o0_5.topic_id = _ZERO_UUID
+            o0_5.topic_authorized_operations = -2147483648
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -1573,37 +2188,100 @@ def _e_MetadataResponse_7(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 8."""
     o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers < 0:
-        if n_brokers != -1:
-            raise _count_error(n_brokers, 0)
+    if n_brokers_0 < 0:
+        if n_brokers_0 != -1:
+            raise _count_error(n_brokers_0, 0)
         raise _null_error("Brokers")
-    elif n_brokers > len(buf) - pos:
-        raise _count_error(n_brokers, len(buf) - pos)
+    elif n_brokers_0 > len(buf) - pos:
+        raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n_brokers):
-            e2, pos = _d_MetadataResponseBroker_1(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_brokers_0):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_str(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics = _S_ii.unpack_from(buf, pos)
+    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n_topics):
-            e5, pos = _d_MetadataResponseTopic_8(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n_topics_0):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_str(buf, pos)
+            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_1 < 0:
+                if n_partitions_1 != -1:
+                    raise _count_error(n_partitions_1, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_1 > len(buf) - pos:
+                raise _count_error(n_partitions_1, len(buf) - pos)
+            else:
+                v1_4: list[MetadataResponsePartition] = []
+                ap1_4 = v1_4.append
+                for _ in range(n_partitions_1):
+                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        o1_4.error_code,
+                        o1_4.partition_index,
+                        o1_4.leader_id,
+                        o1_4.leader_epoch,
+                        n_replica_nodes_2,
+                    ) = _S_hiiii.unpack_from(buf, pos)
+                    pos += 18
+                    if n_replica_nodes_2 < 0:
+                        if n_replica_nodes_2 != -1:
+                            raise _count_error(n_replica_nodes_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replica_nodes_2
+                    n2_3 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    o1_4._unknown_tags = None
+                    ap1_4(o1_4)
+                o0_5.partitions = v1_4
+            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_5.topic_id = _ZERO_UUID
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -1639,47 +2317,138 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_cstr(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_MetadataResponseTopic_9(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_cstr(buf, pos)
+            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("Partitions")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[MetadataResponsePartition] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, o1_4.leader_epoch = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_4.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_5.partitions = v1_4
+            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_5.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -1723,47 +2492,138 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_cstr(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_MetadataResponseTopic_10(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_cstr(buf, pos)
+            o0_5.topic_id, pos = _read_uuid(buf, pos)
+            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Partitions")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[MetadataResponsePartition] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_5.partitions = v1_5
+            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -1807,47 +2667,138 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_cstr(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_MetadataResponseTopic_10(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_cstr(buf, pos)
+            o0_5.topic_id, pos = _read_uuid(buf, pos)
+            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Partitions")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[MetadataResponsePartition] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_5.partitions = v1_5
+            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if buf[pos] == 0:
@@ -1891,47 +2842,138 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_cstr(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_MetadataResponseTopic_12(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_ncstr(buf, pos)
+            o0_5.topic_id, pos = _read_uuid(buf, pos)
+            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Partitions")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[MetadataResponsePartition] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_5.partitions = v1_5
+            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if buf[pos] == 0:
@@ -1975,47 +3017,138 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Brokers")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[MetadataResponseBroker] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_MetadataResponseBroker_9(buf, pos)
-            ap2(e2)
-        o.brokers = v2
+        v0_2: list[MetadataResponseBroker] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.host, pos = _read_cstr(buf, pos)
+            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.rack, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.brokers = v0_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[MetadataResponseTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_MetadataResponseTopic_12(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[MetadataResponseTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_5.name, pos = _read_ncstr(buf, pos)
+            o0_5.topic_id, pos = _read_uuid(buf, pos)
+            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Partitions")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[MetadataResponsePartition] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
+                        _S_hiii.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
+                        pos += 4 * n2_3
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("OfflineReplicas")
+                    else:
+                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
+                        pos += 4 * n2_4
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_5.partitions = v1_5
+            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.cluster_authorized_operations = -2147483648

@@ -388,21 +388,26 @@ def _d_OffsetCommitRequestTopic_2(
     """Decode OffsetCommitRequestTopic at versions 2, 3, 4, 5."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitRequestPartition_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
+            o0_2.committed_leader_epoch = -1
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -427,21 +432,27 @@ def _d_OffsetCommitRequestTopic_6(
     """Decode OffsetCommitRequestTopic at versions 6, 7."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitRequestPartition_6(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -466,25 +477,35 @@ def _d_OffsetCommitRequestTopic_8(
     """Decode OffsetCommitRequestTopic at versions 8, 9."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitRequestPartition_8(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -517,25 +538,35 @@ def _d_OffsetCommitRequestTopic_10(
     """Decode OffsetCommitRequestTopic at version 10."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitRequestPartition_8(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -569,21 +600,44 @@ def _d_OffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    o.retention_time_ms, n_topics = _S_qi.unpack_from(buf, pos)
+    o.retention_time_ms, n_topics_0 = _S_qi.unpack_from(buf, pos)
     pos += 12
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v5: list[OffsetCommitRequestTopic] = []
-        ap5 = v5.append
-        for _ in range(n_topics):
-            e5, pos = _d_OffsetCommitRequestTopic_2(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[OffsetCommitRequestTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n_topics_0):
+            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            o0_5.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    o1_2.committed_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_5.partitions = v1_2
+            o0_5.topic_id = _ZERO_UUID
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.group_instance_id = None
     o._unknown_tags = None
     return o, pos
@@ -614,21 +668,44 @@ def _d_OffsetCommitRequest_5(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n4 = _S_i.unpack_from(buf, pos)[0]
+    n0_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Topics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[OffsetCommitRequestTopic] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_OffsetCommitRequestTopic_2(buf, pos)
-            ap4(e4)
-        o.topics = v4
+        v0_4: list[OffsetCommitRequestTopic] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            o0_4.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    o1_2.committed_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_4.partitions = v1_2
+            o0_4.topic_id = _ZERO_UUID
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.topics = v0_4
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -659,21 +736,45 @@ def _d_OffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n4 = _S_i.unpack_from(buf, pos)[0]
+    n0_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Topics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[OffsetCommitRequestTopic] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_OffsetCommitRequestTopic_6(buf, pos)
-            ap4(e4)
-        o.topics = v4
+        v0_4: list[OffsetCommitRequestTopic] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            o0_4.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_4.partitions = v1_2
+            o0_4.topic_id = _ZERO_UUID
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.topics = v0_4
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -705,21 +806,45 @@ def _d_OffsetCommitRequest_7(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[OffsetCommitRequestTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_OffsetCommitRequestTopic_6(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[OffsetCommitRequestTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            o0_5.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_5.partitions = v1_2
+            o0_5.topic_id = _ZERO_UUID
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.retention_time_ms = -1
     o._unknown_tags = None
     return o, pos
@@ -749,25 +874,61 @@ def _d_OffsetCommitRequest_8(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[OffsetCommitRequestTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_OffsetCommitRequestTopic_8(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[OffsetCommitRequestTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            o0_5.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_5.partitions = v1_2
+            o0_5.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.retention_time_ms = -1
     if buf[pos] == 0:
         pos += 1
@@ -805,25 +966,61 @@ def _d_OffsetCommitRequest_10(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Topics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[OffsetCommitRequestTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_OffsetCommitRequestTopic_10(buf, pos)
-            ap5(e5)
-        o.topics = v5
+        v0_5: list[OffsetCommitRequestTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            o0_5.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_5.partitions = v1_2
+            o0_5.name = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.topics = v0_5
     o.retention_time_ms = -1
     if buf[pos] == 0:
         pos += 1

@@ -256,21 +256,24 @@ def _d_OffsetCommitResponseTopic_2(
     """Decode OffsetCommitResponseTopic at versions 2, 3, 4, 5, 6, 7."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitResponsePartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitResponsePartition_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetCommitResponsePartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -295,25 +298,32 @@ def _d_OffsetCommitResponseTopic_8(
     """Decode OffsetCommitResponseTopic at versions 8, 9."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitResponsePartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitResponsePartition_8(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetCommitResponsePartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -346,25 +356,32 @@ def _d_OffsetCommitResponseTopic_10(
     """Decode OffsetCommitResponseTopic at version 10."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitResponsePartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitResponsePartition_8(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetCommitResponsePartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -394,21 +411,42 @@ def _e_OffsetCommitResponseTopic_10(o: OffsetCommitResponseTopic, out: list[_Buf
 def _d_OffsetCommitResponse_2(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at version 2."""
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[OffsetCommitResponseTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_OffsetCommitResponseTopic_2(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[OffsetCommitResponseTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            o0_1.topic_id = _ZERO_UUID
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -429,21 +467,42 @@ def _e_OffsetCommitResponse_2(o: OffsetCommitResponse, out: list[_Buffer]) -> No
 def _d_OffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at versions 3, 4, 5, 6, 7."""
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[OffsetCommitResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_OffsetCommitResponseTopic_2(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetCommitResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -466,25 +525,58 @@ def _d_OffsetCommitResponse_8(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitResponseTopic_8(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetCommitResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -515,25 +607,58 @@ def _d_OffsetCommitResponse_10(buf: memoryview, pos: int) -> tuple[OffsetCommitR
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetCommitResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetCommitResponseTopic_10(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetCommitResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetCommitResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.name = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

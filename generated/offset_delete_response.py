@@ -215,21 +215,24 @@ def _d_OffsetDeleteResponseTopic_0(
     """Decode OffsetDeleteResponseTopic at version 0."""
     o = OffsetDeleteResponseTopic.__new__(OffsetDeleteResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetDeleteResponsePartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetDeleteResponsePartition_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetDeleteResponsePartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetDeleteResponsePartition.__new__(OffsetDeleteResponsePartition)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -250,21 +253,41 @@ def _e_OffsetDeleteResponseTopic_0(o: OffsetDeleteResponseTopic, out: list[_Buff
 def _d_OffsetDeleteResponse_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteResponse, int]:
     """Decode OffsetDeleteResponse at version 0."""
     o = OffsetDeleteResponse.__new__(OffsetDeleteResponse)
-    o.error_code, o.throttle_time_ms, n_topics = _S_hii.unpack_from(buf, pos)
+    o.error_code, o.throttle_time_ms, n_topics_0 = _S_hii.unpack_from(buf, pos)
     pos += 10
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[OffsetDeleteResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_OffsetDeleteResponseTopic_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetDeleteResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = OffsetDeleteResponseTopic.__new__(OffsetDeleteResponseTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetDeleteResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetDeleteResponsePartition.__new__(OffsetDeleteResponsePartition)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 

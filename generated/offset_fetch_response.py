@@ -564,21 +564,28 @@ def _d_OffsetFetchResponseTopic_1(
     """Decode OffsetFetchResponseTopic at versions 1, 2, 3, 4."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponsePartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponsePartition_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetFetchResponsePartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+            o0_2.partition_index, o0_2.committed_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            o0_2.metadata, pos = _read_nstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.committed_leader_epoch = -1
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -602,21 +609,29 @@ def _d_OffsetFetchResponseTopic_5(
     """Decode OffsetFetchResponseTopic at version 5."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponsePartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponsePartition_5(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetFetchResponsePartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.metadata, pos = _read_nstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -640,25 +655,37 @@ def _d_OffsetFetchResponseTopic_6(
     """Decode OffsetFetchResponseTopic at versions 6, 7."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponsePartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponsePartition_6(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetFetchResponsePartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.metadata, pos = _read_ncstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -722,25 +749,37 @@ def _d_OffsetFetchResponseTopics_8(
     """Decode OffsetFetchResponseTopics at versions 8, 9."""
     o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponsePartitions] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponsePartitions_8(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetFetchResponsePartitions] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.metadata, pos = _read_ncstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -773,25 +812,37 @@ def _d_OffsetFetchResponseTopics_10(
     """Decode OffsetFetchResponseTopics at version 10."""
     o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponsePartitions] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponsePartitions_8(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetFetchResponsePartitions] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.metadata, pos = _read_ncstr(buf, pos)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -824,25 +875,63 @@ def _d_OffsetFetchResponseGroup_8(
     """Decode OffsetFetchResponseGroup at versions 8, 9."""
     o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponseTopics] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponseTopics_8(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetFetchResponseTopics] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponsePartitions] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.metadata, pos = _read_ncstr(buf, pos)
+                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -877,25 +966,63 @@ def _d_OffsetFetchResponseGroup_10(
     """Decode OffsetFetchResponseGroup at version 10."""
     o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponseTopics] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponseTopics_10(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetFetchResponseTopics] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponsePartitions] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.metadata, pos = _read_ncstr(buf, pos)
+                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2.name = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -927,21 +1054,45 @@ def _e_OffsetFetchResponseGroup_10(o: OffsetFetchResponseGroup, out: list[_Buffe
 def _d_OffsetFetchResponse_1(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 1."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[OffsetFetchResponseTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_OffsetFetchResponseTopic_1(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[OffsetFetchResponseTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.metadata, pos = _read_nstr(buf, pos)
+                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    o1_2.committed_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.throttle_time_ms = 0
     o.error_code = 0
     o.groups = []
@@ -966,21 +1117,45 @@ def _e_OffsetFetchResponse_1(o: OffsetFetchResponse, out: list[_Buffer]) -> None
 def _d_OffsetFetchResponse_2(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 2."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[OffsetFetchResponseTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_OffsetFetchResponseTopic_1(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[OffsetFetchResponseTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.metadata, pos = _read_nstr(buf, pos)
+                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    o1_2.committed_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.throttle_time_ms = 0
@@ -1007,21 +1182,45 @@ def _e_OffsetFetchResponse_2(o: OffsetFetchResponse, out: list[_Buffer]) -> None
 def _d_OffsetFetchResponse_3(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at versions 3, 4."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_OffsetFetchResponseTopic_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetFetchResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.metadata, pos = _read_nstr(buf, pos)
+                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    o1_2.committed_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1048,21 +1247,46 @@ def _e_OffsetFetchResponse_3(o: OffsetFetchResponse, out: list[_Buffer]) -> None
 def _d_OffsetFetchResponse_5(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 5."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_OffsetFetchResponseTopic_5(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetFetchResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            o0_2.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.metadata, pos = _read_nstr(buf, pos)
+                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1091,25 +1315,62 @@ def _d_OffsetFetchResponse_6(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponseTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponseTopic_6(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetFetchResponseTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponsePartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.metadata, pos = _read_ncstr(buf, pos)
+                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1146,25 +1407,94 @@ def _d_OffsetFetchResponse_8(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponseGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponseGroup_8(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[OffsetFetchResponseGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponseTopics] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[OffsetFetchResponsePartitions] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = OffsetFetchResponsePartitions.__new__(
+                                OffsetFetchResponsePartitions
+                            )
+                            (
+                                o2_2.partition_index,
+                                o2_2.committed_offset,
+                                o2_2.committed_leader_epoch,
+                            ) = _S_iqi.unpack_from(buf, pos)
+                            pos += 16
+                            o2_2.metadata, pos = _read_ncstr(buf, pos)
+                            o2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                            pos += 2
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.partitions = v2_2
+                    o1_2.topic_id = _ZERO_UUID
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.topics = v1_2
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     o.topics = []
     o.error_code = 0
     if buf[pos] == 0:
@@ -1199,25 +1529,94 @@ def _d_OffsetFetchResponse_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRes
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetFetchResponseGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetFetchResponseGroup_10(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[OffsetFetchResponseGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetFetchResponseTopics] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+                    o1_2.topic_id, pos = _read_uuid(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[OffsetFetchResponsePartitions] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = OffsetFetchResponsePartitions.__new__(
+                                OffsetFetchResponsePartitions
+                            )
+                            (
+                                o2_2.partition_index,
+                                o2_2.committed_offset,
+                                o2_2.committed_leader_epoch,
+                            ) = _S_iqi.unpack_from(buf, pos)
+                            pos += 16
+                            o2_2.metadata, pos = _read_ncstr(buf, pos)
+                            o2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                            pos += 2
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.partitions = v2_2
+                    o1_2.name = ""
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.topics = v1_2
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     o.topics = []
     o.error_code = 0
     if buf[pos] == 0:

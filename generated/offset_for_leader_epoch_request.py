@@ -237,21 +237,26 @@ def _d_OffsetForLeaderTopic_2(buf: memoryview, pos: int) -> tuple[OffsetForLeade
     """Decode OffsetForLeaderTopic at versions 2, 3."""
     o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetForLeaderPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetForLeaderPartition_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetForLeaderPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+            o0_2.partition, o0_2.current_leader_epoch, o0_2.leader_epoch = _S_iii.unpack_from(
+                buf, pos
+            )
+            pos += 12
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -273,25 +278,34 @@ def _d_OffsetForLeaderTopic_4(buf: memoryview, pos: int) -> tuple[OffsetForLeade
     """Decode OffsetForLeaderTopic at version 4."""
     o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetForLeaderPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetForLeaderPartition_4(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[OffsetForLeaderPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+            o0_2.partition, o0_2.current_leader_epoch, o0_2.leader_epoch = _S_iii.unpack_from(
+                buf, pos
+            )
+            pos += 12
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -322,21 +336,43 @@ def _d_OffsetForLeaderEpochRequest_2(
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 2."""
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Topics")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[OffsetForLeaderTopic] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_OffsetForLeaderTopic_2(buf, pos)
-            ap1(e1)
-        o.topics = v1
+        v0_1: list[OffsetForLeaderTopic] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
+            o0_1.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetForLeaderPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+                    o1_2.partition, o1_2.current_leader_epoch, o1_2.leader_epoch = (
+                        _S_iii.unpack_from(buf, pos)
+                    )
+                    pos += 12
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.topics = v0_1
     o.replica_id = -2
     o._unknown_tags = None
     return o, pos
@@ -359,21 +395,43 @@ def _d_OffsetForLeaderEpochRequest_3(
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 3."""
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
-    o.replica_id, n_topics = _S_ii.unpack_from(buf, pos)
+    o.replica_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[OffsetForLeaderTopic] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_OffsetForLeaderTopic_2(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetForLeaderTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetForLeaderPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+                    o1_2.partition, o1_2.current_leader_epoch, o1_2.leader_epoch = (
+                        _S_iii.unpack_from(buf, pos)
+                    )
+                    pos += 12
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -398,25 +456,59 @@ def _d_OffsetForLeaderEpochRequest_4(
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetForLeaderTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetForLeaderTopic_4(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetForLeaderTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
+            o0_2.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[OffsetForLeaderPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+                    o1_2.partition, o1_2.current_leader_epoch, o1_2.leader_epoch = (
+                        _S_iii.unpack_from(buf, pos)
+                    )
+                    pos += 12
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

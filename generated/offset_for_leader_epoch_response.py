@@ -245,21 +245,26 @@ def _d_OffsetForLeaderTopicResult_2(
     """Decode OffsetForLeaderTopicResult at versions 2, 3."""
     o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
     o.topic, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[EpochEndOffset] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_EpochEndOffset_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[EpochEndOffset] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = EpochEndOffset.__new__(EpochEndOffset)
+            o0_2.error_code, o0_2.partition, o0_2.leader_epoch, o0_2.end_offset = (
+                _S_hiiq.unpack_from(buf, pos)
+            )
+            pos += 18
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -283,25 +288,34 @@ def _d_OffsetForLeaderTopicResult_4(
     """Decode OffsetForLeaderTopicResult at version 4."""
     o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[EpochEndOffset] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_EpochEndOffset_4(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[EpochEndOffset] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = EpochEndOffset.__new__(EpochEndOffset)
+            o0_2.error_code, o0_2.partition, o0_2.leader_epoch, o0_2.end_offset = (
+                _S_hiiq.unpack_from(buf, pos)
+            )
+            pos += 18
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -332,21 +346,43 @@ def _d_OffsetForLeaderEpochResponse_2(
 ) -> tuple[OffsetForLeaderEpochResponse, int]:
     """Decode OffsetForLeaderEpochResponse at versions 2, 3."""
     o = OffsetForLeaderEpochResponse.__new__(OffsetForLeaderEpochResponse)
-    o.throttle_time_ms, n_topics = _S_ii.unpack_from(buf, pos)
+    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v2: list[OffsetForLeaderTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n_topics):
-            e2, pos = _d_OffsetForLeaderTopicResult_2(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetForLeaderTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_topics_0):
+            o0_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
+            o0_2.topic, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[EpochEndOffset] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = EpochEndOffset.__new__(EpochEndOffset)
+                    o1_2.error_code, o1_2.partition, o1_2.leader_epoch, o1_2.end_offset = (
+                        _S_hiiq.unpack_from(buf, pos)
+                    )
+                    pos += 18
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.topics = v0_2
     o._unknown_tags = None
     return o, pos
 
@@ -371,25 +407,59 @@ def _d_OffsetForLeaderEpochResponse_4(
     o = OffsetForLeaderEpochResponse.__new__(OffsetForLeaderEpochResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[OffsetForLeaderTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_OffsetForLeaderTopicResult_4(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[OffsetForLeaderTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
+            o0_2.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[EpochEndOffset] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = EpochEndOffset.__new__(EpochEndOffset)
+                    o1_2.error_code, o1_2.partition, o1_2.leader_epoch, o1_2.end_offset = (
+                        _S_hiiq.unpack_from(buf, pos)
+                    )
+                    pos += 18
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

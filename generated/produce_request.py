@@ -275,21 +275,25 @@ def _d_TopicProduceData_3(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
     """Decode TopicProduceData at versions 3, 4, 5, 6, 7, 8."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionData")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceData_3(buf, pos)
-            ap2(e2)
-        o.partition_data = v2
+        v0_2: list[PartitionProduceData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceData.__new__(PartitionProduceData)
+            o0_2.index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.records, pos = _read_nrecords(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partition_data = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -312,25 +316,33 @@ def _d_TopicProduceData_9(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
     """Decode TopicProduceData at versions 9, 10, 11, 12."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionData")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceData_9(buf, pos)
-            ap2(e2)
-        o.partition_data = v2
+        v0_2: list[PartitionProduceData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceData.__new__(PartitionProduceData)
+            o0_2.index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.records, pos = _read_ncrecords(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partition_data = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -361,25 +373,33 @@ def _d_TopicProduceData_13(buf: memoryview, pos: int) -> tuple[TopicProduceData,
     """Decode TopicProduceData at version 13."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionData")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceData_9(buf, pos)
-            ap2(e2)
-        o.partition_data = v2
+        v0_2: list[PartitionProduceData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceData.__new__(PartitionProduceData)
+            o0_2.index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.records, pos = _read_ncrecords(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partition_data = v0_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -410,21 +430,43 @@ def _d_ProduceRequest_3(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
     """Decode ProduceRequest at versions 3, 4, 5, 6, 7, 8."""
     o = ProduceRequest.__new__(ProduceRequest)
     o.transactional_id, pos = _read_nstr(buf, pos)
-    o.acks, o.timeout_ms, n_topic_data = _S_hii.unpack_from(buf, pos)
+    o.acks, o.timeout_ms, n_topic_data_0 = _S_hii.unpack_from(buf, pos)
     pos += 10
-    if n_topic_data < 0:
-        if n_topic_data != -1:
-            raise _count_error(n_topic_data, 0)
+    if n_topic_data_0 < 0:
+        if n_topic_data_0 != -1:
+            raise _count_error(n_topic_data_0, 0)
         raise _null_error("TopicData")
-    elif n_topic_data > len(buf) - pos:
-        raise _count_error(n_topic_data, len(buf) - pos)
+    elif n_topic_data_0 > len(buf) - pos:
+        raise _count_error(n_topic_data_0, len(buf) - pos)
     else:
-        v3: list[TopicProduceData] = []
-        ap3 = v3.append
-        for _ in range(n_topic_data):
-            e3, pos = _d_TopicProduceData_3(buf, pos)
-            ap3(e3)
-        o.topic_data = v3
+        v0_3: list[TopicProduceData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n_topic_data_0):
+            o0_3 = TopicProduceData.__new__(TopicProduceData)
+            o0_3.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionData")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    o1_2.index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.records, pos = _read_nrecords(buf, pos)
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_3.partition_data = v1_2
+            o0_3.topic_id = _ZERO_UUID
+            o0_3._unknown_tags = None
+            ap0_3(o0_3)
+        o.topic_data = v0_3
     o._unknown_tags = None
     return o, pos
 
@@ -449,25 +491,59 @@ def _d_ProduceRequest_9(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
     o.transactional_id, pos = _read_ncstr(buf, pos)
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("TopicData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicProduceData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicProduceData_9(buf, pos)
-            ap3(e3)
-        o.topic_data = v3
+        v0_3: list[TopicProduceData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicProduceData.__new__(TopicProduceData)
+            o0_3.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionData")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    o1_2.index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.records, pos = _read_ncrecords(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partition_data = v1_2
+            o0_3.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topic_data = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -500,25 +576,59 @@ def _d_ProduceRequest_13(buf: memoryview, pos: int) -> tuple[ProduceRequest, int
     o.transactional_id, pos = _read_ncstr(buf, pos)
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("TopicData")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicProduceData] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicProduceData_13(buf, pos)
-            ap3(e3)
-        o.topic_data = v3
+        v0_3: list[TopicProduceData] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicProduceData.__new__(TopicProduceData)
+            o0_3.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionData")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    o1_2.index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.records, pos = _read_ncrecords(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partition_data = v1_2
+            o0_3.name = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topic_data = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

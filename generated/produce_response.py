@@ -600,22 +600,26 @@ def _d_PartitionProduceResponse_8(
         o.base_offset,
         o.log_append_time_ms,
         o.log_start_offset,
-        n_record_errors,
+        n_record_errors_0,
     ) = _S_ihqqqi.unpack_from(buf, pos)
     pos += 34
-    if n_record_errors < 0:
-        if n_record_errors != -1:
-            raise _count_error(n_record_errors, 0)
+    if n_record_errors_0 < 0:
+        if n_record_errors_0 != -1:
+            raise _count_error(n_record_errors_0, 0)
         raise _null_error("RecordErrors")
-    elif n_record_errors > len(buf) - pos:
-        raise _count_error(n_record_errors, len(buf) - pos)
+    elif n_record_errors_0 > len(buf) - pos:
+        raise _count_error(n_record_errors_0, len(buf) - pos)
     else:
-        v2: list[BatchIndexAndErrorMessage] = []
-        ap2 = v2.append
-        for _ in range(n_record_errors):
-            e2, pos = _d_BatchIndexAndErrorMessage_8(buf, pos)
-            ap2(e2)
-        o.record_errors = v2
+        v0_2: list[BatchIndexAndErrorMessage] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_record_errors_0):
+            o0_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            o0_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.batch_index_error_message, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.record_errors = v0_2
     o.error_message, pos = _read_nstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
     o._unknown_tags = None
@@ -647,25 +651,33 @@ def _d_PartitionProduceResponse_9(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("RecordErrors")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[BatchIndexAndErrorMessage] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_BatchIndexAndErrorMessage_9(buf, pos)
-            ap2(e2)
-        o.record_errors = v2
+        v0_2: list[BatchIndexAndErrorMessage] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            o0_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.record_errors = v0_2
     o.error_message, pos = _read_ncstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
     if buf[pos] == 0:
@@ -705,39 +717,47 @@ def _d_PartitionProduceResponse_10(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("RecordErrors")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[BatchIndexAndErrorMessage] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_BatchIndexAndErrorMessage_9(buf, pos)
-            ap2(e2)
-        o.record_errors = v2
+        v0_2: list[BatchIndexAndErrorMessage] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            o0_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.record_errors = v0_2
     o.error_message, pos = _read_ncstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                o.current_leader, rp = _d_LeaderIdAndEpoch_10(raw, rp)
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                o.current_leader, rp0 = _d_LeaderIdAndEpoch_10(raw0, rp0)
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -765,21 +785,30 @@ def _d_TopicProduceResponse_3(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at versions 3, 4."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResponses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceResponse_3(buf, pos)
-            ap2(e2)
-        o.partition_responses = v2
+        v0_2: list[PartitionProduceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            o0_2.index, o0_2.error_code, o0_2.base_offset, o0_2.log_append_time_ms = (
+                _S_ihqq.unpack_from(buf, pos)
+            )
+            pos += 22
+            o0_2.log_start_offset = -1
+            o0_2.record_errors = []
+            o0_2.error_message = None
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partition_responses = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -802,21 +831,33 @@ def _d_TopicProduceResponse_5(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at versions 5, 6, 7."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResponses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceResponse_5(buf, pos)
-            ap2(e2)
-        o.partition_responses = v2
+        v0_2: list[PartitionProduceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            (
+                o0_2.index,
+                o0_2.error_code,
+                o0_2.base_offset,
+                o0_2.log_append_time_ms,
+                o0_2.log_start_offset,
+            ) = _S_ihqqq.unpack_from(buf, pos)
+            pos += 30
+            o0_2.record_errors = []
+            o0_2.error_message = None
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partition_responses = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -839,21 +880,50 @@ def _d_TopicProduceResponse_8(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at version 8."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResponses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceResponse_8(buf, pos)
-            ap2(e2)
-        o.partition_responses = v2
+        v0_2: list[PartitionProduceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            (
+                o0_2.index,
+                o0_2.error_code,
+                o0_2.base_offset,
+                o0_2.log_append_time_ms,
+                o0_2.log_start_offset,
+                n_record_errors_1,
+            ) = _S_ihqqqi.unpack_from(buf, pos)
+            pos += 34
+            if n_record_errors_1 < 0:
+                if n_record_errors_1 != -1:
+                    raise _count_error(n_record_errors_1, 0)
+                raise _null_error("RecordErrors")
+            elif n_record_errors_1 > len(buf) - pos:
+                raise _count_error(n_record_errors_1, len(buf) - pos)
+            else:
+                v1_2: list[BatchIndexAndErrorMessage] = []
+                ap1_2 = v1_2.append
+                for _ in range(n_record_errors_1):
+                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.batch_index_error_message, pos = _read_nstr(buf, pos)
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_2.record_errors = v1_2
+            o0_2.error_message, pos = _read_nstr(buf, pos)
+            o0_2.current_leader = LeaderIdAndEpoch()
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partition_responses = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -876,25 +946,67 @@ def _d_TopicProduceResponse_9(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at version 9."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResponses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceResponse_9(buf, pos)
-            ap2(e2)
-        o.partition_responses = v2
+        v0_2: list[PartitionProduceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            (
+                o0_2.index,
+                o0_2.error_code,
+                o0_2.base_offset,
+                o0_2.log_append_time_ms,
+                o0_2.log_start_offset,
+            ) = _S_ihqqq.unpack_from(buf, pos)
+            pos += 30
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("RecordErrors")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[BatchIndexAndErrorMessage] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.record_errors = v1_2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.current_leader = LeaderIdAndEpoch()
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partition_responses = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -925,25 +1037,74 @@ def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceR
     """Decode TopicProduceResponse at versions 10, 11, 12."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResponses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceResponse_10(buf, pos)
-            ap2(e2)
-        o.partition_responses = v2
+        v0_2: list[PartitionProduceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            (
+                o0_2.index,
+                o0_2.error_code,
+                o0_2.base_offset,
+                o0_2.log_append_time_ms,
+                o0_2.log_start_offset,
+            ) = _S_ihqqq.unpack_from(buf, pos)
+            pos += 30
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("RecordErrors")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[BatchIndexAndErrorMessage] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.record_errors = v1_2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.current_leader = LeaderIdAndEpoch()
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_10(raw1, rp1)
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partition_responses = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -974,25 +1135,74 @@ def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceR
     """Decode TopicProduceResponse at version 13."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionResponses")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionProduceResponse] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionProduceResponse_10(buf, pos)
-            ap2(e2)
-        o.partition_responses = v2
+        v0_2: list[PartitionProduceResponse] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            (
+                o0_2.index,
+                o0_2.error_code,
+                o0_2.base_offset,
+                o0_2.log_append_time_ms,
+                o0_2.log_start_offset,
+            ) = _S_ihqqq.unpack_from(buf, pos)
+            pos += 30
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("RecordErrors")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[BatchIndexAndErrorMessage] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.record_errors = v1_2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.current_leader = LeaderIdAndEpoch()
+            unknown1: _UnknownTags | None = None
+            tags1, pos = _read_tags(buf, pos)
+            if tags1 is not None:
+                for tag1, raw1 in tags1:
+                    rp1 = 0
+                    if tag1 == 0:
+                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_10(raw1, rp1)
+                    else:
+                        if unknown1 is None:
+                            unknown1 = []
+                        unknown1.append((tag1, raw1.tobytes()))
+            o0_2._unknown_tags = unknown1
+            ap0_2(o0_2)
+        o.partition_responses = v0_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -1052,21 +1262,48 @@ def _e_NodeEndpoint_10(o: NodeEndpoint, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_3(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 3, 4."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Responses")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicProduceResponse] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicProduceResponse_3(buf, pos)
-            ap1(e1)
-        o.responses = v1
+        v0_1: list[TopicProduceResponse] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    o1_2.index, o1_2.error_code, o1_2.base_offset, o1_2.log_append_time_ms = (
+                        _S_ihqq.unpack_from(buf, pos)
+                    )
+                    pos += 22
+                    o1_2.log_start_offset = -1
+                    o1_2.record_errors = []
+                    o1_2.error_message = None
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partition_responses = v1_2
+            o0_1.topic_id = _ZERO_UUID
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.responses = v0_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1092,21 +1329,51 @@ def _e_ProduceResponse_3(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_5(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 5, 6, 7."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Responses")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicProduceResponse] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicProduceResponse_5(buf, pos)
-            ap1(e1)
-        o.responses = v1
+        v0_1: list[TopicProduceResponse] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    (
+                        o1_2.index,
+                        o1_2.error_code,
+                        o1_2.base_offset,
+                        o1_2.log_append_time_ms,
+                        o1_2.log_start_offset,
+                    ) = _S_ihqqq.unpack_from(buf, pos)
+                    pos += 30
+                    o1_2.record_errors = []
+                    o1_2.error_message = None
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partition_responses = v1_2
+            o0_1.topic_id = _ZERO_UUID
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.responses = v0_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1132,21 +1399,68 @@ def _e_ProduceResponse_5(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_8(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 8."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1 = _S_i.unpack_from(buf, pos)[0]
+    n0_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Responses")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicProduceResponse] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicProduceResponse_8(buf, pos)
-            ap1(e1)
-        o.responses = v1
+        v0_1: list[TopicProduceResponse] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            o0_1.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    (
+                        o1_2.index,
+                        o1_2.error_code,
+                        o1_2.base_offset,
+                        o1_2.log_append_time_ms,
+                        o1_2.log_start_offset,
+                        n_record_errors_2,
+                    ) = _S_ihqqqi.unpack_from(buf, pos)
+                    pos += 34
+                    if n_record_errors_2 < 0:
+                        if n_record_errors_2 != -1:
+                            raise _count_error(n_record_errors_2, 0)
+                        raise _null_error("RecordErrors")
+                    elif n_record_errors_2 > len(buf) - pos:
+                        raise _count_error(n_record_errors_2, len(buf) - pos)
+                    else:
+                        v2_2: list[BatchIndexAndErrorMessage] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n_record_errors_2):
+                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                            pos += 4
+                            o2_2.batch_index_error_message, pos = _read_nstr(buf, pos)
+                            o2_2._unknown_tags = None
+                            ap2_2(o2_2)
+                        o1_2.record_errors = v2_2
+                    o1_2.error_message, pos = _read_nstr(buf, pos)
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_1.partition_responses = v1_2
+            o0_1.topic_id = _ZERO_UUID
+            o0_1._unknown_tags = None
+            ap0_1(o0_1)
+        o.responses = v0_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1172,25 +1486,93 @@ def _e_ProduceResponse_8(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 9."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Responses")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicProduceResponse] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicProduceResponse_9(buf, pos)
-            ap1(e1)
-        o.responses = v1
+        v0_1: list[TopicProduceResponse] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    (
+                        o1_2.index,
+                        o1_2.error_code,
+                        o1_2.base_offset,
+                        o1_2.log_append_time_ms,
+                        o1_2.log_start_offset,
+                    ) = _S_ihqqq.unpack_from(buf, pos)
+                    pos += 30
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("RecordErrors")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[BatchIndexAndErrorMessage] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                            pos += 4
+                            o2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.record_errors = v2_2
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.partition_responses = v1_2
+            o0_1.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.responses = v0_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1224,58 +1606,144 @@ def _e_ProduceResponse_9(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 10, 11, 12."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Responses")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicProduceResponse] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicProduceResponse_10(buf, pos)
-            ap1(e1)
-        o.responses = v1
+        v0_1: list[TopicProduceResponse] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            o0_1.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    (
+                        o1_2.index,
+                        o1_2.error_code,
+                        o1_2.base_offset,
+                        o1_2.log_append_time_ms,
+                        o1_2.log_start_offset,
+                    ) = _S_ihqqq.unpack_from(buf, pos)
+                    pos += 30
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("RecordErrors")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[BatchIndexAndErrorMessage] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                            pos += 4
+                            o2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.record_errors = v2_2
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_10(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_1.partition_responses = v1_2
+            o0_1.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.responses = v0_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
                 else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
                     raise _null_error("NodeEndpoints")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
                 else:
-                    v101: list[NodeEndpoint] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _d_NodeEndpoint_10(raw, rp)
-                        ap101(e101)
-                    o.node_endpoints = v101
+                    v0_101: list[NodeEndpoint] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
+                        o0_101.port = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.rack, rp0 = _read_ncstr(raw0, rp0)
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_101._unknown_tags = None
+                        else:
+                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_101(o0_101)
+                    o.node_endpoints = v0_101
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 
@@ -1307,58 +1775,144 @@ def _e_ProduceResponse_10(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 13."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Responses")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopicProduceResponse] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopicProduceResponse_13(buf, pos)
-            ap1(e1)
-        o.responses = v1
+        v0_1: list[TopicProduceResponse] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            o0_1.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionProduceResponse] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    (
+                        o1_2.index,
+                        o1_2.error_code,
+                        o1_2.base_offset,
+                        o1_2.log_append_time_ms,
+                        o1_2.log_start_offset,
+                    ) = _S_ihqqq.unpack_from(buf, pos)
+                    pos += 30
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("RecordErrors")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[BatchIndexAndErrorMessage] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                            pos += 4
+                            o2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.record_errors = v2_2
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    o1_2.current_leader = LeaderIdAndEpoch()
+                    unknown2: _UnknownTags | None = None
+                    tags2, pos = _read_tags(buf, pos)
+                    if tags2 is not None:
+                        for tag2, raw2 in tags2:
+                            rp2 = 0
+                            if tag2 == 0:
+                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_10(raw2, rp2)
+                            else:
+                                if unknown2 is None:
+                                    unknown2 = []
+                                unknown2.append((tag2, raw2.tobytes()))
+                    o1_2._unknown_tags = unknown2
+                    ap1_2(o1_2)
+                o0_1.partition_responses = v1_2
+            o0_1.name = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.responses = v0_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
                 else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
                     raise _null_error("NodeEndpoints")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
                 else:
-                    v101: list[NodeEndpoint] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _d_NodeEndpoint_10(raw, rp)
-                        ap101(e101)
-                    o.node_endpoints = v101
+                    v0_101: list[NodeEndpoint] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
+                        o0_101.port = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.rack, rp0 = _read_ncstr(raw0, rp0)
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_101._unknown_tags = None
+                        else:
+                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_101(o0_101)
+                    o.node_endpoints = v0_101
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

@@ -364,25 +364,34 @@ def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, in
     o.error_message, pos = _read_ncstr(buf, pos)
     o.state_epoch, o.start_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("StateBatches")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[StateBatch] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_StateBatch_0(buf, pos)
-            ap4(e4)
-        o.state_batches = v4
+        v0_4: list[StateBatch] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = StateBatch.__new__(StateBatch)
+            o0_4.first_offset, o0_4.last_offset, o0_4.delivery_state, o0_4.delivery_count = (
+                _S_qqbh.unpack_from(buf, pos)
+            )
+            pos += 19
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.state_batches = v0_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -414,25 +423,66 @@ def _d_ReadStateResult_0(buf: memoryview, pos: int) -> tuple[ReadStateResult, in
     """Decode ReadStateResult at version 0."""
     o = ReadStateResult.__new__(ReadStateResult)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionResult_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionResult.__new__(PartitionResult)
+            o0_2.partition, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.state_epoch, o0_2.start_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("StateBatches")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[StateBatch] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = StateBatch.__new__(StateBatch)
+                    (
+                        o1_4.first_offset,
+                        o1_4.last_offset,
+                        o1_4.delivery_state,
+                        o1_4.delivery_count,
+                    ) = _S_qqbh.unpack_from(buf, pos)
+                    pos += 19
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_2.state_batches = v1_4
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -463,25 +513,91 @@ def _d_ReadShareGroupStateResponse_0(
 ) -> tuple[ReadShareGroupStateResponse, int]:
     """Decode ReadShareGroupStateResponse at version 0."""
     o = ReadShareGroupStateResponse.__new__(ReadShareGroupStateResponse)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Results")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[ReadStateResult] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_ReadStateResult_0(buf, pos)
-            ap1(e1)
-        o.results = v1
+        v0_1: list[ReadStateResult] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = ReadStateResult.__new__(ReadStateResult)
+            o0_1.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionResult.__new__(PartitionResult)
+                    o1_2.partition, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    o1_2.state_epoch, o1_2.start_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    n2_4 = buf[pos]
+                    if n2_4 < 0x80:
+                        pos += 1
+                    else:
+                        n2_4, pos = _read_uvarint(buf, pos)
+                    n2_4 -= 1
+                    if n2_4 < 0:
+                        if n2_4 != -1:
+                            raise _count_error(n2_4, 0)
+                        raise _null_error("StateBatches")
+                    elif n2_4 > len(buf) - pos:
+                        raise _count_error(n2_4, len(buf) - pos)
+                    else:
+                        v2_4: list[StateBatch] = []
+                        ap2_4 = v2_4.append
+                        for _ in range(n2_4):
+                            o2_4 = StateBatch.__new__(StateBatch)
+                            (
+                                o2_4.first_offset,
+                                o2_4.last_offset,
+                                o2_4.delivery_state,
+                                o2_4.delivery_count,
+                            ) = _S_qqbh.unpack_from(buf, pos)
+                            pos += 19
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_4._unknown_tags = None
+                            else:
+                                o2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_4(o2_4)
+                        o1_2.state_batches = v2_4
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.results = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -85,21 +85,21 @@ class SaslHandshakeResponse(_Message):
 def _d_SaslHandshakeResponse_0(buf: memoryview, pos: int) -> tuple[SaslHandshakeResponse, int]:
     """Decode SaslHandshakeResponse at versions 0, 1."""
     o = SaslHandshakeResponse.__new__(SaslHandshakeResponse)
-    o.error_code, n_mechanisms = _S_hi.unpack_from(buf, pos)
+    o.error_code, n_mechanisms_0 = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_mechanisms < 0:
-        if n_mechanisms != -1:
-            raise _count_error(n_mechanisms, 0)
+    if n_mechanisms_0 < 0:
+        if n_mechanisms_0 != -1:
+            raise _count_error(n_mechanisms_0, 0)
         raise _null_error("Mechanisms")
-    elif n_mechanisms > len(buf) - pos:
-        raise _count_error(n_mechanisms, len(buf) - pos)
+    elif n_mechanisms_0 > len(buf) - pos:
+        raise _count_error(n_mechanisms_0, len(buf) - pos)
     else:
-        v2: list[str] = []
-        ap2 = v2.append
-        for _ in range(n_mechanisms):
-            e2, pos = _read_str(buf, pos)
-            ap2(e2)
-        o.mechanisms = v2
+        v0_2: list[str] = []
+        ap0_2 = v0_2.append
+        for _ in range(n_mechanisms_0):
+            e0_2, pos = _read_str(buf, pos)
+            ap0_2(e0_2)
+        o.mechanisms = v0_2
     o._unknown_tags = None
     return o, pos
 

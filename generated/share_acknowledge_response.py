@@ -443,25 +443,34 @@ def _d_ShareAcknowledgeTopicResponse_1(
     """Decode ShareAcknowledgeTopicResponse at versions 1, 2."""
     o = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -527,44 +536,89 @@ def _d_ShareAcknowledgeResponse_1(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("Responses")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[ShareAcknowledgeTopicResponse] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_ShareAcknowledgeTopicResponse_1(buf, pos)
-            ap3(e3)
-        o.responses = v3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        v0_3: list[ShareAcknowledgeTopicResponse] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
+            o0_3.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    o1_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_3.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.responses = v0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("NodeEndpoints")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[NodeEndpoint] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_NodeEndpoint_1(buf, pos)
-            ap4(e4)
-        o.node_endpoints = v4
+        v0_4: list[NodeEndpoint] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = NodeEndpoint.__new__(NodeEndpoint)
+            o0_4.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_4.host, pos = _read_cstr(buf, pos)
+            o0_4.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_4.rack, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.node_endpoints = v0_4
     o.acquisition_lock_timeout_ms = 0
     if buf[pos] == 0:
         pos += 1
@@ -609,44 +663,89 @@ def _d_ShareAcknowledgeResponse_2(
     o.error_message, pos = _read_ncstr(buf, pos)
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Responses")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[ShareAcknowledgeTopicResponse] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_ShareAcknowledgeTopicResponse_1(buf, pos)
-            ap4(e4)
-        o.responses = v4
-    n5 = buf[pos]
-    if n5 < 0x80:
+        v0_4: list[ShareAcknowledgeTopicResponse] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
+            o0_4.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    o1_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_4.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.responses = v0_4
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("NodeEndpoints")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[NodeEndpoint] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_NodeEndpoint_1(buf, pos)
-            ap5(e5)
-        o.node_endpoints = v5
+        v0_5: list[NodeEndpoint] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = NodeEndpoint.__new__(NodeEndpoint)
+            o0_5.node_id = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_5.host, pos = _read_cstr(buf, pos)
+            o0_5.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_5.rack, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.node_endpoints = v0_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -513,19 +513,19 @@ def _d_AcknowledgementBatch_1(buf: memoryview, pos: int) -> tuple[Acknowledgemen
     o = AcknowledgementBatch.__new__(AcknowledgementBatch)
     o.first_offset, o.last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("AcknowledgeTypes")
     else:
-        o.acknowledge_types = [*_A_Nb[n2].unpack_from(buf, pos)]
-        pos += 1 * n2
+        o.acknowledge_types = [*_A_Nb[n0_2].unpack_from(buf, pos)]
+        pos += 1 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -555,25 +555,45 @@ def _d_FetchPartition_1(buf: memoryview, pos: int) -> tuple[FetchPartition, int]
     o = FetchPartition.__new__(FetchPartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("AcknowledgementBatches")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[AcknowledgementBatch] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_AcknowledgementBatch_1(buf, pos)
-            ap2(e2)
-        o.acknowledgement_batches = v2
+        v0_2: list[AcknowledgementBatch] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+            o0_2.first_offset, o0_2.last_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("AcknowledgeTypes")
+            else:
+                o0_2.acknowledge_types = [*_A_Nb[n1_2].unpack_from(buf, pos)]
+                pos += 1 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.acknowledgement_batches = v0_2
     o.partition_max_bytes = 0
     if buf[pos] == 0:
         pos += 1
@@ -606,25 +626,72 @@ def _d_FetchTopic_1(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 1, 2."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[FetchPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_FetchPartition_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[FetchPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = FetchPartition.__new__(FetchPartition)
+            o0_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("AcknowledgementBatches")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[AcknowledgementBatch] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                    o1_2.first_offset, o1_2.last_offset = _S_qq.unpack_from(buf, pos)
+                    pos += 16
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("AcknowledgeTypes")
+                    else:
+                        o1_2.acknowledge_types = [*_A_Nb[n2_2].unpack_from(buf, pos)]
+                        pos += 1 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.acknowledgement_batches = v1_2
+            o0_2.partition_max_bytes = 0
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -654,19 +721,19 @@ def _d_ForgottenTopic_1(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
     """Decode ForgottenTopic at versions 1, 2."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -700,44 +767,135 @@ def _d_ShareFetchRequest_1(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         _S_iiiiii.unpack_from(buf, pos)
     )
     pos += 24
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Topics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[FetchTopic] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_FetchTopic_1(buf, pos)
-            ap4(e4)
-        o.topics = v4
-    n5 = buf[pos]
-    if n5 < 0x80:
+        v0_4: list[FetchTopic] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = FetchTopic.__new__(FetchTopic)
+            o0_4.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("AcknowledgementBatches")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AcknowledgementBatch] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            o2_2.first_offset, o2_2.last_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            n3_2 = buf[pos]
+                            if n3_2 < 0x80:
+                                pos += 1
+                            else:
+                                n3_2, pos = _read_uvarint(buf, pos)
+                            n3_2 -= 1
+                            if n3_2 < 0:
+                                if n3_2 != -1:
+                                    raise _count_error(n3_2, 0)
+                                raise _null_error("AcknowledgeTypes")
+                            else:
+                                o2_2.acknowledge_types = [*_A_Nb[n3_2].unpack_from(buf, pos)]
+                                pos += 1 * n3_2
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.acknowledgement_batches = v2_2
+                    o1_2.partition_max_bytes = 0
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_4.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.topics = v0_4
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[ForgottenTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_ForgottenTopic_1(buf, pos)
-            ap5(e5)
-        o.forgotten_topics_data = v5
+        v0_5: list[ForgottenTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_5.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_5.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.forgotten_topics_data = v0_5
     o.share_acquire_mode = 0
     o.is_renew_ack = False
     if buf[pos] == 0:
@@ -801,44 +959,135 @@ def _d_ShareFetchRequest_2(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         o.is_renew_ack,
     ) = _S_iiiiiibo.unpack_from(buf, pos)
     pos += 26
-    n4 = buf[pos]
-    if n4 < 0x80:
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Topics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[FetchTopic] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_FetchTopic_1(buf, pos)
-            ap4(e4)
-        o.topics = v4
-    n5 = buf[pos]
-    if n5 < 0x80:
+        v0_4: list[FetchTopic] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = FetchTopic.__new__(FetchTopic)
+            o0_4.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[FetchPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = FetchPartition.__new__(FetchPartition)
+                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("AcknowledgementBatches")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[AcknowledgementBatch] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            o2_2.first_offset, o2_2.last_offset = _S_qq.unpack_from(buf, pos)
+                            pos += 16
+                            n3_2 = buf[pos]
+                            if n3_2 < 0x80:
+                                pos += 1
+                            else:
+                                n3_2, pos = _read_uvarint(buf, pos)
+                            n3_2 -= 1
+                            if n3_2 < 0:
+                                if n3_2 != -1:
+                                    raise _count_error(n3_2, 0)
+                                raise _null_error("AcknowledgeTypes")
+                            else:
+                                o2_2.acknowledge_types = [*_A_Nb[n3_2].unpack_from(buf, pos)]
+                                pos += 1 * n3_2
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.acknowledgement_batches = v2_2
+                    o1_2.partition_max_bytes = 0
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_4.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.topics = v0_4
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[ForgottenTopic] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_ForgottenTopic_1(buf, pos)
-            ap5(e5)
-        o.forgotten_topics_data = v5
+        v0_5: list[ForgottenTopic] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = ForgottenTopic.__new__(ForgottenTopic)
+            o0_5.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_5.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.forgotten_topics_data = v0_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -143,25 +143,25 @@ def _d_ShareGroupHeartbeatRequest_1(
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id, pos = _read_ncstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         o.subscribed_topic_names = None
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[str] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _read_cstr(buf, pos)
-            ap5(e5)
-        o.subscribed_topic_names = v5
+        v0_5: list[str] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            e0_5, pos = _read_cstr(buf, pos)
+            ap0_5(e0_5)
+        o.subscribed_topic_names = v0_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -1343,25 +1343,32 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
     o.name, pos = _read_cstr(buf, pos)
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("TopicConfigs")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[KeyValue] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_KeyValue_0(buf, pos)
-            ap3(e3)
-        o.topic_configs = v3
+        v0_3: list[KeyValue] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = KeyValue.__new__(KeyValue)
+            o0_3.key, pos = _read_cstr(buf, pos)
+            o0_3.value, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topic_configs = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1392,82 +1399,150 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
     o = Subtopology.__new__(Subtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("SourceTopics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[str] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _read_cstr(buf, pos)
-            ap2(e2)
-        o.source_topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[str] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            e0_2, pos = _read_cstr(buf, pos)
+            ap0_2(e0_2)
+        o.source_topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("RepartitionSinkTopics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[str] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _read_cstr(buf, pos)
-            ap3(e3)
-        o.repartition_sink_topics = v3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        v0_3: list[str] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            e0_3, pos = _read_cstr(buf, pos)
+            ap0_3(e0_3)
+        o.repartition_sink_topics = v0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("StateChangelogTopics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[TopicInfo] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_TopicInfo_0(buf, pos)
-            ap4(e4)
-        o.state_changelog_topics = v4
-    n5 = buf[pos]
-    if n5 < 0x80:
+        v0_4: list[TopicInfo] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = TopicInfo.__new__(TopicInfo)
+            o0_4.name, pos = _read_cstr(buf, pos)
+            o0_4.partitions, o0_4.replication_factor = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("TopicConfigs")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[KeyValue] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = KeyValue.__new__(KeyValue)
+                    o1_3.key, pos = _read_cstr(buf, pos)
+                    o1_3.value, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_4.topic_configs = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.state_changelog_topics = v0_4
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("RepartitionSourceTopics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[TopicInfo] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_TopicInfo_0(buf, pos)
-            ap5(e5)
-        o.repartition_source_topics = v5
+        v0_5: list[TopicInfo] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = TopicInfo.__new__(TopicInfo)
+            o0_5.name, pos = _read_cstr(buf, pos)
+            o0_5.partitions, o0_5.replication_factor = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("TopicConfigs")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[KeyValue] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = KeyValue.__new__(KeyValue)
+                    o1_3.key, pos = _read_cstr(buf, pos)
+                    o1_3.value, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_5.topic_configs = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.repartition_source_topics = v0_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1519,25 +1594,175 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
     o = Topology.__new__(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         o.subtopologies = None
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[Subtopology] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_Subtopology_0(buf, pos)
-            ap2(e2)
-        o.subtopologies = v2
+        v0_2: list[Subtopology] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = Subtopology.__new__(Subtopology)
+            o0_2.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("SourceTopics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[str] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    e1_2, pos = _read_cstr(buf, pos)
+                    ap1_2(e1_2)
+                o0_2.source_topics = v1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("RepartitionSinkTopics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[str] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    e1_3, pos = _read_cstr(buf, pos)
+                    ap1_3(e1_3)
+                o0_2.repartition_sink_topics = v1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("StateChangelogTopics")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[TopicInfo] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = TopicInfo.__new__(TopicInfo)
+                    o1_4.name, pos = _read_cstr(buf, pos)
+                    o1_4.partitions, o1_4.replication_factor = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("TopicConfigs")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[KeyValue] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = KeyValue.__new__(KeyValue)
+                            o2_3.key, pos = _read_cstr(buf, pos)
+                            o2_3.value, pos = _read_cstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_4.topic_configs = v2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_2.state_changelog_topics = v1_4
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("RepartitionSourceTopics")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[TopicInfo] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    o1_5 = TopicInfo.__new__(TopicInfo)
+                    o1_5.name, pos = _read_cstr(buf, pos)
+                    o1_5.partitions, o1_5.replication_factor = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("TopicConfigs")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[KeyValue] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = KeyValue.__new__(KeyValue)
+                            o2_3.key, pos = _read_cstr(buf, pos)
+                            o2_3.value, pos = _read_cstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_5.topic_configs = v2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_5._unknown_tags = None
+                    else:
+                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_5(o1_5)
+                o0_2.repartition_source_topics = v1_5
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.subtopologies = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1617,19 +1842,19 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1657,63 +1882,120 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
 def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     o = Assignment.__new__(Assignment)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("ActiveTasks")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TaskIds] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TaskIds_0(buf, pos)
-            ap1(e1)
-        o.active_tasks = v1
-    n2 = buf[pos]
-    if n2 < 0x80:
+        v0_1: list[TaskIds] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TaskIds.__new__(TaskIds)
+            o0_1.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.active_tasks = v0_1
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("StandbyTasks")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TaskIds] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TaskIds_0(buf, pos)
-            ap2(e2)
-        o.standby_tasks = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[TaskIds] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TaskIds.__new__(TaskIds)
+            o0_2.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.standby_tasks = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("WarmupTasks")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TaskIds] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TaskIds_0(buf, pos)
-            ap3(e3)
-        o.warmup_tasks = v3
+        v0_3: list[TaskIds] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TaskIds.__new__(TaskIds)
+            o0_3.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.warmup_tasks = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1765,68 +2047,91 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
     o.topology_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.process_id, pos = _read_cstr(buf, pos)
-    present9, pos = _read_struct_marker(buf, pos)
-    if present9:
+    present0_9, pos = _read_struct_marker(buf, pos)
+    if present0_9:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     else:
         o.user_endpoint = None
-    n10 = buf[pos]
-    if n10 < 0x80:
+    n0_10 = buf[pos]
+    if n0_10 < 0x80:
         pos += 1
     else:
-        n10, pos = _read_uvarint(buf, pos)
-    n10 -= 1
-    if n10 < 0:
-        if n10 != -1:
-            raise _count_error(n10, 0)
+        n0_10, pos = _read_uvarint(buf, pos)
+    n0_10 -= 1
+    if n0_10 < 0:
+        if n0_10 != -1:
+            raise _count_error(n0_10, 0)
         raise _null_error("ClientTags")
-    elif n10 > len(buf) - pos:
-        raise _count_error(n10, len(buf) - pos)
+    elif n0_10 > len(buf) - pos:
+        raise _count_error(n0_10, len(buf) - pos)
     else:
-        v10: list[KeyValue] = []
-        ap10 = v10.append
-        for _ in range(n10):
-            e10, pos = _d_KeyValue_0(buf, pos)
-            ap10(e10)
-        o.client_tags = v10
-    n11 = buf[pos]
-    if n11 < 0x80:
+        v0_10: list[KeyValue] = []
+        ap0_10 = v0_10.append
+        for _ in range(n0_10):
+            o0_10 = KeyValue.__new__(KeyValue)
+            o0_10.key, pos = _read_cstr(buf, pos)
+            o0_10.value, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_10._unknown_tags = None
+            else:
+                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_10(o0_10)
+        o.client_tags = v0_10
+    n0_11 = buf[pos]
+    if n0_11 < 0x80:
         pos += 1
     else:
-        n11, pos = _read_uvarint(buf, pos)
-    n11 -= 1
-    if n11 < 0:
-        if n11 != -1:
-            raise _count_error(n11, 0)
+        n0_11, pos = _read_uvarint(buf, pos)
+    n0_11 -= 1
+    if n0_11 < 0:
+        if n0_11 != -1:
+            raise _count_error(n0_11, 0)
         raise _null_error("TaskOffsets")
-    elif n11 > len(buf) - pos:
-        raise _count_error(n11, len(buf) - pos)
+    elif n0_11 > len(buf) - pos:
+        raise _count_error(n0_11, len(buf) - pos)
     else:
-        v11: list[TaskOffset] = []
-        ap11 = v11.append
-        for _ in range(n11):
-            e11, pos = _d_TaskOffset_0(buf, pos)
-            ap11(e11)
-        o.task_offsets = v11
-    n12 = buf[pos]
-    if n12 < 0x80:
+        v0_11: list[TaskOffset] = []
+        ap0_11 = v0_11.append
+        for _ in range(n0_11):
+            o0_11 = TaskOffset.__new__(TaskOffset)
+            o0_11.subtopology_id, pos = _read_cstr(buf, pos)
+            o0_11.partition, o0_11.offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            if buf[pos] == 0:
+                pos += 1
+                o0_11._unknown_tags = None
+            else:
+                o0_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_11(o0_11)
+        o.task_offsets = v0_11
+    n0_12 = buf[pos]
+    if n0_12 < 0x80:
         pos += 1
     else:
-        n12, pos = _read_uvarint(buf, pos)
-    n12 -= 1
-    if n12 < 0:
-        if n12 != -1:
-            raise _count_error(n12, 0)
+        n0_12, pos = _read_uvarint(buf, pos)
+    n0_12 -= 1
+    if n0_12 < 0:
+        if n0_12 != -1:
+            raise _count_error(n0_12, 0)
         raise _null_error("TaskEndOffsets")
-    elif n12 > len(buf) - pos:
-        raise _count_error(n12, len(buf) - pos)
+    elif n0_12 > len(buf) - pos:
+        raise _count_error(n0_12, len(buf) - pos)
     else:
-        v12: list[TaskOffset] = []
-        ap12 = v12.append
-        for _ in range(n12):
-            e12, pos = _d_TaskOffset_0(buf, pos)
-            ap12(e12)
-        o.task_end_offsets = v12
+        v0_12: list[TaskOffset] = []
+        ap0_12 = v0_12.append
+        for _ in range(n0_12):
+            o0_12 = TaskOffset.__new__(TaskOffset)
+            o0_12.subtopology_id, pos = _read_cstr(buf, pos)
+            o0_12.partition, o0_12.offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            if buf[pos] == 0:
+                pos += 1
+                o0_12._unknown_tags = None
+            else:
+                o0_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_12(o0_12)
+        o.task_end_offsets = v0_12
     o.assignment, pos = _d_Assignment_0(buf, pos)
     o.target_assignment, pos = _d_Assignment_0(buf, pos)
     o.is_classic = _S_o.unpack_from(buf, pos)[0]
@@ -1891,64 +2196,64 @@ def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDes
     o.name, pos = _read_cstr(buf, pos)
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("SourceTopics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[str] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _read_cstr(buf, pos)
-            ap3(e3)
-        o.source_topics = v3
+        v0_3: list[str] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            e0_3, pos = _read_cstr(buf, pos)
+            ap0_3(e0_3)
+        o.source_topics = v0_3
     o.sink_topic, pos = _read_ncstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Stores")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[str] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _read_cstr(buf, pos)
-            ap5(e5)
-        o.stores = v5
-    n6 = buf[pos]
-    if n6 < 0x80:
+        v0_5: list[str] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            e0_5, pos = _read_cstr(buf, pos)
+            ap0_5(e0_5)
+        o.stores = v0_5
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Successors")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[str] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _read_cstr(buf, pos)
-            ap6(e6)
-        o.successors = v6
+        v0_6: list[str] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            e0_6, pos = _read_cstr(buf, pos)
+            ap0_6(e0_6)
+        o.successors = v0_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1996,25 +2301,91 @@ def _d_TopologyDescriptionSubtopology_1(
     """Decode TopologyDescriptionSubtopology at version 1."""
     o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Nodes")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopologyDescriptionNode] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopologyDescriptionNode_1(buf, pos)
-            ap2(e2)
-        o.nodes = v2
+        v0_2: list[TopologyDescriptionNode] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            o0_2.node_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("SourceTopics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[str] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    e1_3, pos = _read_cstr(buf, pos)
+                    ap1_3(e1_3)
+                o0_2.source_topics = v1_3
+            o0_2.sink_topic, pos = _read_ncstr(buf, pos)
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Stores")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[str] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    e1_5, pos = _read_cstr(buf, pos)
+                    ap1_5(e1_5)
+                o0_2.stores = v1_5
+            n1_6 = buf[pos]
+            if n1_6 < 0x80:
+                pos += 1
+            else:
+                n1_6, pos = _read_uvarint(buf, pos)
+            n1_6 -= 1
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Successors")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[str] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    e1_6, pos = _read_cstr(buf, pos)
+                    ap1_6(e1_6)
+                o0_2.successors = v1_6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.nodes = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2073,44 +2444,142 @@ def _e_TopologyDescriptionGlobalStore_1(
 def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 1."""
     o = TopologyDescription.__new__(TopologyDescription)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Subtopologies")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopologyDescriptionSubtopology] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopologyDescriptionSubtopology_1(buf, pos)
-            ap1(e1)
-        o.subtopologies = v1
-    n2 = buf[pos]
-    if n2 < 0x80:
+        v0_1: list[TopologyDescriptionSubtopology] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
+            o0_1.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Nodes")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TopologyDescriptionNode] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    o1_2.node_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("SourceTopics")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[str] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            e2_3, pos = _read_cstr(buf, pos)
+                            ap2_3(e2_3)
+                        o1_2.source_topics = v2_3
+                    o1_2.sink_topic, pos = _read_ncstr(buf, pos)
+                    n2_5 = buf[pos]
+                    if n2_5 < 0x80:
+                        pos += 1
+                    else:
+                        n2_5, pos = _read_uvarint(buf, pos)
+                    n2_5 -= 1
+                    if n2_5 < 0:
+                        if n2_5 != -1:
+                            raise _count_error(n2_5, 0)
+                        raise _null_error("Stores")
+                    elif n2_5 > len(buf) - pos:
+                        raise _count_error(n2_5, len(buf) - pos)
+                    else:
+                        v2_5: list[str] = []
+                        ap2_5 = v2_5.append
+                        for _ in range(n2_5):
+                            e2_5, pos = _read_cstr(buf, pos)
+                            ap2_5(e2_5)
+                        o1_2.stores = v2_5
+                    n2_6 = buf[pos]
+                    if n2_6 < 0x80:
+                        pos += 1
+                    else:
+                        n2_6, pos = _read_uvarint(buf, pos)
+                    n2_6 -= 1
+                    if n2_6 < 0:
+                        if n2_6 != -1:
+                            raise _count_error(n2_6, 0)
+                        raise _null_error("Successors")
+                    elif n2_6 > len(buf) - pos:
+                        raise _count_error(n2_6, len(buf) - pos)
+                    else:
+                        v2_6: list[str] = []
+                        ap2_6 = v2_6.append
+                        for _ in range(n2_6):
+                            e2_6, pos = _read_cstr(buf, pos)
+                            ap2_6(e2_6)
+                        o1_2.successors = v2_6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.nodes = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.subtopologies = v0_1
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("GlobalStores")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopologyDescriptionGlobalStore] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopologyDescriptionGlobalStore_1(buf, pos)
-            ap2(e2)
-        o.global_stores = v2
+        v0_2: list[TopologyDescriptionGlobalStore] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+            o0_2.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
+            o0_2.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.global_stores = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2152,30 +2621,134 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    present6, pos = _read_struct_marker(buf, pos)
-    if present6:
+    present0_6, pos = _read_struct_marker(buf, pos)
+    if present0_6:
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("Members")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[Member] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_Member_0(buf, pos)
-            ap7(e7)
-        o.members = v7
+        v0_7: list[Member] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = Member.__new__(Member)
+            o0_7.member_id, pos = _read_cstr(buf, pos)
+            o0_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_7.instance_id, pos = _read_ncstr(buf, pos)
+            o0_7.rack_id, pos = _read_ncstr(buf, pos)
+            o0_7.client_id, pos = _read_cstr(buf, pos)
+            o0_7.client_host, pos = _read_cstr(buf, pos)
+            o0_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_7.process_id, pos = _read_cstr(buf, pos)
+            present1_9, pos = _read_struct_marker(buf, pos)
+            if present1_9:
+                o0_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            else:
+                o0_7.user_endpoint = None
+            n1_10 = buf[pos]
+            if n1_10 < 0x80:
+                pos += 1
+            else:
+                n1_10, pos = _read_uvarint(buf, pos)
+            n1_10 -= 1
+            if n1_10 < 0:
+                if n1_10 != -1:
+                    raise _count_error(n1_10, 0)
+                raise _null_error("ClientTags")
+            elif n1_10 > len(buf) - pos:
+                raise _count_error(n1_10, len(buf) - pos)
+            else:
+                v1_10: list[KeyValue] = []
+                ap1_10 = v1_10.append
+                for _ in range(n1_10):
+                    o1_10 = KeyValue.__new__(KeyValue)
+                    o1_10.key, pos = _read_cstr(buf, pos)
+                    o1_10.value, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_10._unknown_tags = None
+                    else:
+                        o1_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_10(o1_10)
+                o0_7.client_tags = v1_10
+            n1_11 = buf[pos]
+            if n1_11 < 0x80:
+                pos += 1
+            else:
+                n1_11, pos = _read_uvarint(buf, pos)
+            n1_11 -= 1
+            if n1_11 < 0:
+                if n1_11 != -1:
+                    raise _count_error(n1_11, 0)
+                raise _null_error("TaskOffsets")
+            elif n1_11 > len(buf) - pos:
+                raise _count_error(n1_11, len(buf) - pos)
+            else:
+                v1_11: list[TaskOffset] = []
+                ap1_11 = v1_11.append
+                for _ in range(n1_11):
+                    o1_11 = TaskOffset.__new__(TaskOffset)
+                    o1_11.subtopology_id, pos = _read_cstr(buf, pos)
+                    o1_11.partition, o1_11.offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_11._unknown_tags = None
+                    else:
+                        o1_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_11(o1_11)
+                o0_7.task_offsets = v1_11
+            n1_12 = buf[pos]
+            if n1_12 < 0x80:
+                pos += 1
+            else:
+                n1_12, pos = _read_uvarint(buf, pos)
+            n1_12 -= 1
+            if n1_12 < 0:
+                if n1_12 != -1:
+                    raise _count_error(n1_12, 0)
+                raise _null_error("TaskEndOffsets")
+            elif n1_12 > len(buf) - pos:
+                raise _count_error(n1_12, len(buf) - pos)
+            else:
+                v1_12: list[TaskOffset] = []
+                ap1_12 = v1_12.append
+                for _ in range(n1_12):
+                    o1_12 = TaskOffset.__new__(TaskOffset)
+                    o1_12.subtopology_id, pos = _read_cstr(buf, pos)
+                    o1_12.partition, o1_12.offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_12._unknown_tags = None
+                    else:
+                        o1_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_12(o1_12)
+                o0_7.task_end_offsets = v1_12
+            o0_7.assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.members = v0_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topology_description = None
@@ -2230,34 +2803,138 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    present6, pos = _read_struct_marker(buf, pos)
-    if present6:
+    present0_6, pos = _read_struct_marker(buf, pos)
+    if present0_6:
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("Members")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[Member] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_Member_0(buf, pos)
-            ap7(e7)
-        o.members = v7
+        v0_7: list[Member] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = Member.__new__(Member)
+            o0_7.member_id, pos = _read_cstr(buf, pos)
+            o0_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_7.instance_id, pos = _read_ncstr(buf, pos)
+            o0_7.rack_id, pos = _read_ncstr(buf, pos)
+            o0_7.client_id, pos = _read_cstr(buf, pos)
+            o0_7.client_host, pos = _read_cstr(buf, pos)
+            o0_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_7.process_id, pos = _read_cstr(buf, pos)
+            present1_9, pos = _read_struct_marker(buf, pos)
+            if present1_9:
+                o0_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            else:
+                o0_7.user_endpoint = None
+            n1_10 = buf[pos]
+            if n1_10 < 0x80:
+                pos += 1
+            else:
+                n1_10, pos = _read_uvarint(buf, pos)
+            n1_10 -= 1
+            if n1_10 < 0:
+                if n1_10 != -1:
+                    raise _count_error(n1_10, 0)
+                raise _null_error("ClientTags")
+            elif n1_10 > len(buf) - pos:
+                raise _count_error(n1_10, len(buf) - pos)
+            else:
+                v1_10: list[KeyValue] = []
+                ap1_10 = v1_10.append
+                for _ in range(n1_10):
+                    o1_10 = KeyValue.__new__(KeyValue)
+                    o1_10.key, pos = _read_cstr(buf, pos)
+                    o1_10.value, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_10._unknown_tags = None
+                    else:
+                        o1_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_10(o1_10)
+                o0_7.client_tags = v1_10
+            n1_11 = buf[pos]
+            if n1_11 < 0x80:
+                pos += 1
+            else:
+                n1_11, pos = _read_uvarint(buf, pos)
+            n1_11 -= 1
+            if n1_11 < 0:
+                if n1_11 != -1:
+                    raise _count_error(n1_11, 0)
+                raise _null_error("TaskOffsets")
+            elif n1_11 > len(buf) - pos:
+                raise _count_error(n1_11, len(buf) - pos)
+            else:
+                v1_11: list[TaskOffset] = []
+                ap1_11 = v1_11.append
+                for _ in range(n1_11):
+                    o1_11 = TaskOffset.__new__(TaskOffset)
+                    o1_11.subtopology_id, pos = _read_cstr(buf, pos)
+                    o1_11.partition, o1_11.offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_11._unknown_tags = None
+                    else:
+                        o1_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_11(o1_11)
+                o0_7.task_offsets = v1_11
+            n1_12 = buf[pos]
+            if n1_12 < 0x80:
+                pos += 1
+            else:
+                n1_12, pos = _read_uvarint(buf, pos)
+            n1_12 -= 1
+            if n1_12 < 0:
+                if n1_12 != -1:
+                    raise _count_error(n1_12, 0)
+                raise _null_error("TaskEndOffsets")
+            elif n1_12 > len(buf) - pos:
+                raise _count_error(n1_12, len(buf) - pos)
+            else:
+                v1_12: list[TaskOffset] = []
+                ap1_12 = v1_12.append
+                for _ in range(n1_12):
+                    o1_12 = TaskOffset.__new__(TaskOffset)
+                    o1_12.subtopology_id, pos = _read_cstr(buf, pos)
+                    o1_12.partition, o1_12.offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_12._unknown_tags = None
+                    else:
+                        o1_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_12(o1_12)
+                o0_7.task_end_offsets = v1_12
+            o0_7.assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+            o0_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+            pos += 1
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.members = v0_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    present9, pos = _read_struct_marker(buf, pos)
-    if present9:
+    present0_9, pos = _read_struct_marker(buf, pos)
+    if present0_9:
         o.topology_description, pos = _d_TopologyDescription_1(buf, pos)
     else:
         o.topology_description = None
@@ -2313,25 +2990,170 @@ def _d_StreamsGroupDescribeResponse_0(
     o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedGroup_0(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.group_epoch, o0_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            present1_6, pos = _read_struct_marker(buf, pos)
+            if present1_6:
+                o0_2.topology, pos = _d_Topology_0(buf, pos)
+            else:
+                o0_2.topology = None
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("Members")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[Member] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    o1_7 = Member.__new__(Member)
+                    o1_7.member_id, pos = _read_cstr(buf, pos)
+                    o1_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_7.instance_id, pos = _read_ncstr(buf, pos)
+                    o1_7.rack_id, pos = _read_ncstr(buf, pos)
+                    o1_7.client_id, pos = _read_cstr(buf, pos)
+                    o1_7.client_host, pos = _read_cstr(buf, pos)
+                    o1_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_7.process_id, pos = _read_cstr(buf, pos)
+                    present2_9, pos = _read_struct_marker(buf, pos)
+                    if present2_9:
+                        o1_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+                    else:
+                        o1_7.user_endpoint = None
+                    n2_10 = buf[pos]
+                    if n2_10 < 0x80:
+                        pos += 1
+                    else:
+                        n2_10, pos = _read_uvarint(buf, pos)
+                    n2_10 -= 1
+                    if n2_10 < 0:
+                        if n2_10 != -1:
+                            raise _count_error(n2_10, 0)
+                        raise _null_error("ClientTags")
+                    elif n2_10 > len(buf) - pos:
+                        raise _count_error(n2_10, len(buf) - pos)
+                    else:
+                        v2_10: list[KeyValue] = []
+                        ap2_10 = v2_10.append
+                        for _ in range(n2_10):
+                            o2_10 = KeyValue.__new__(KeyValue)
+                            o2_10.key, pos = _read_cstr(buf, pos)
+                            o2_10.value, pos = _read_cstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_10._unknown_tags = None
+                            else:
+                                o2_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_10(o2_10)
+                        o1_7.client_tags = v2_10
+                    n2_11 = buf[pos]
+                    if n2_11 < 0x80:
+                        pos += 1
+                    else:
+                        n2_11, pos = _read_uvarint(buf, pos)
+                    n2_11 -= 1
+                    if n2_11 < 0:
+                        if n2_11 != -1:
+                            raise _count_error(n2_11, 0)
+                        raise _null_error("TaskOffsets")
+                    elif n2_11 > len(buf) - pos:
+                        raise _count_error(n2_11, len(buf) - pos)
+                    else:
+                        v2_11: list[TaskOffset] = []
+                        ap2_11 = v2_11.append
+                        for _ in range(n2_11):
+                            o2_11 = TaskOffset.__new__(TaskOffset)
+                            o2_11.subtopology_id, pos = _read_cstr(buf, pos)
+                            o2_11.partition, o2_11.offset = _S_iq.unpack_from(buf, pos)
+                            pos += 12
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_11._unknown_tags = None
+                            else:
+                                o2_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_11(o2_11)
+                        o1_7.task_offsets = v2_11
+                    n2_12 = buf[pos]
+                    if n2_12 < 0x80:
+                        pos += 1
+                    else:
+                        n2_12, pos = _read_uvarint(buf, pos)
+                    n2_12 -= 1
+                    if n2_12 < 0:
+                        if n2_12 != -1:
+                            raise _count_error(n2_12, 0)
+                        raise _null_error("TaskEndOffsets")
+                    elif n2_12 > len(buf) - pos:
+                        raise _count_error(n2_12, len(buf) - pos)
+                    else:
+                        v2_12: list[TaskOffset] = []
+                        ap2_12 = v2_12.append
+                        for _ in range(n2_12):
+                            o2_12 = TaskOffset.__new__(TaskOffset)
+                            o2_12.subtopology_id, pos = _read_cstr(buf, pos)
+                            o2_12.partition, o2_12.offset = _S_iq.unpack_from(buf, pos)
+                            pos += 12
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_12._unknown_tags = None
+                            else:
+                                o2_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_12(o2_12)
+                        o1_7.task_end_offsets = v2_12
+                    o1_7.assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                    pos += 1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_7._unknown_tags = None
+                    else:
+                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_7(o1_7)
+                o0_2.members = v1_7
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_2.topology_description = None
+            o0_2.topology_description_status = 0
+            o0_2.assignor_name = None
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2364,25 +3186,175 @@ def _d_StreamsGroupDescribeResponse_1(
     o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Groups")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[DescribedGroup] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_DescribedGroup_1(buf, pos)
-            ap2(e2)
-        o.groups = v2
+        v0_2: list[DescribedGroup] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = DescribedGroup.__new__(DescribedGroup)
+            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            o0_2.group_id, pos = _read_cstr(buf, pos)
+            o0_2.group_state, pos = _read_cstr(buf, pos)
+            o0_2.group_epoch, o0_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            present1_6, pos = _read_struct_marker(buf, pos)
+            if present1_6:
+                o0_2.topology, pos = _d_Topology_0(buf, pos)
+            else:
+                o0_2.topology = None
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("Members")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[Member] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    o1_7 = Member.__new__(Member)
+                    o1_7.member_id, pos = _read_cstr(buf, pos)
+                    o1_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_7.instance_id, pos = _read_ncstr(buf, pos)
+                    o1_7.rack_id, pos = _read_ncstr(buf, pos)
+                    o1_7.client_id, pos = _read_cstr(buf, pos)
+                    o1_7.client_host, pos = _read_cstr(buf, pos)
+                    o1_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    o1_7.process_id, pos = _read_cstr(buf, pos)
+                    present2_9, pos = _read_struct_marker(buf, pos)
+                    if present2_9:
+                        o1_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+                    else:
+                        o1_7.user_endpoint = None
+                    n2_10 = buf[pos]
+                    if n2_10 < 0x80:
+                        pos += 1
+                    else:
+                        n2_10, pos = _read_uvarint(buf, pos)
+                    n2_10 -= 1
+                    if n2_10 < 0:
+                        if n2_10 != -1:
+                            raise _count_error(n2_10, 0)
+                        raise _null_error("ClientTags")
+                    elif n2_10 > len(buf) - pos:
+                        raise _count_error(n2_10, len(buf) - pos)
+                    else:
+                        v2_10: list[KeyValue] = []
+                        ap2_10 = v2_10.append
+                        for _ in range(n2_10):
+                            o2_10 = KeyValue.__new__(KeyValue)
+                            o2_10.key, pos = _read_cstr(buf, pos)
+                            o2_10.value, pos = _read_cstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_10._unknown_tags = None
+                            else:
+                                o2_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_10(o2_10)
+                        o1_7.client_tags = v2_10
+                    n2_11 = buf[pos]
+                    if n2_11 < 0x80:
+                        pos += 1
+                    else:
+                        n2_11, pos = _read_uvarint(buf, pos)
+                    n2_11 -= 1
+                    if n2_11 < 0:
+                        if n2_11 != -1:
+                            raise _count_error(n2_11, 0)
+                        raise _null_error("TaskOffsets")
+                    elif n2_11 > len(buf) - pos:
+                        raise _count_error(n2_11, len(buf) - pos)
+                    else:
+                        v2_11: list[TaskOffset] = []
+                        ap2_11 = v2_11.append
+                        for _ in range(n2_11):
+                            o2_11 = TaskOffset.__new__(TaskOffset)
+                            o2_11.subtopology_id, pos = _read_cstr(buf, pos)
+                            o2_11.partition, o2_11.offset = _S_iq.unpack_from(buf, pos)
+                            pos += 12
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_11._unknown_tags = None
+                            else:
+                                o2_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_11(o2_11)
+                        o1_7.task_offsets = v2_11
+                    n2_12 = buf[pos]
+                    if n2_12 < 0x80:
+                        pos += 1
+                    else:
+                        n2_12, pos = _read_uvarint(buf, pos)
+                    n2_12 -= 1
+                    if n2_12 < 0:
+                        if n2_12 != -1:
+                            raise _count_error(n2_12, 0)
+                        raise _null_error("TaskEndOffsets")
+                    elif n2_12 > len(buf) - pos:
+                        raise _count_error(n2_12, len(buf) - pos)
+                    else:
+                        v2_12: list[TaskOffset] = []
+                        ap2_12 = v2_12.append
+                        for _ in range(n2_12):
+                            o2_12 = TaskOffset.__new__(TaskOffset)
+                            o2_12.subtopology_id, pos = _read_cstr(buf, pos)
+                            o2_12.partition, o2_12.offset = _S_iq.unpack_from(buf, pos)
+                            pos += 12
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_12._unknown_tags = None
+                            else:
+                                o2_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_12(o2_12)
+                        o1_7.task_end_offsets = v2_12
+                    o1_7.assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    o1_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                    pos += 1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_7._unknown_tags = None
+                    else:
+                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_7(o1_7)
+                o0_2.members = v1_7
+            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            present1_9, pos = _read_struct_marker(buf, pos)
+            if present1_9:
+                o0_2.topology_description, pos = _d_TopologyDescription_1(buf, pos)
+            else:
+                o0_2.topology_description = None
+            o0_2.topology_description_status = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_2.assignor_name, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.groups = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

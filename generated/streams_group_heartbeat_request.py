@@ -886,25 +886,32 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
     o.name, pos = _read_cstr(buf, pos)
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("TopicConfigs")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[KeyValue] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_KeyValue_0(buf, pos)
-            ap3(e3)
-        o.topic_configs = v3
+        v0_3: list[KeyValue] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = KeyValue.__new__(KeyValue)
+            o0_3.key, pos = _read_cstr(buf, pos)
+            o0_3.value, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.topic_configs = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -934,45 +941,45 @@ def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
 def _d_CopartitionGroup_0(buf: memoryview, pos: int) -> tuple[CopartitionGroup, int]:
     """Decode CopartitionGroup at versions 0, 1."""
     o = CopartitionGroup.__new__(CopartitionGroup)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("SourceTopics")
     else:
-        o.source_topics = [*_A_Nh[n1].unpack_from(buf, pos)]
-        pos += 2 * n1
-    n2 = buf[pos]
-    if n2 < 0x80:
+        o.source_topics = [*_A_Nh[n0_1].unpack_from(buf, pos)]
+        pos += 2 * n0_1
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("SourceTopicRegex")
     else:
-        o.source_topic_regex = [*_A_Nh[n2].unpack_from(buf, pos)]
-        pos += 2 * n2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        o.source_topic_regex = [*_A_Nh[n0_2].unpack_from(buf, pos)]
+        pos += 2 * n0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("RepartitionSourceTopics")
     else:
-        o.repartition_source_topics = [*_A_Nh[n3].unpack_from(buf, pos)]
-        pos += 2 * n3
+        o.repartition_source_topics = [*_A_Nh[n0_3].unpack_from(buf, pos)]
+        pos += 2 * n0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1012,120 +1019,232 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
     o = Subtopology.__new__(Subtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("SourceTopics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[str] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _read_cstr(buf, pos)
-            ap2(e2)
-        o.source_topics = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[str] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            e0_2, pos = _read_cstr(buf, pos)
+            ap0_2(e0_2)
+        o.source_topics = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("SourceTopicRegex")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[str] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _read_cstr(buf, pos)
-            ap3(e3)
-        o.source_topic_regex = v3
-    n4 = buf[pos]
-    if n4 < 0x80:
+        v0_3: list[str] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            e0_3, pos = _read_cstr(buf, pos)
+            ap0_3(e0_3)
+        o.source_topic_regex = v0_3
+    n0_4 = buf[pos]
+    if n0_4 < 0x80:
         pos += 1
     else:
-        n4, pos = _read_uvarint(buf, pos)
-    n4 -= 1
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+        n0_4, pos = _read_uvarint(buf, pos)
+    n0_4 -= 1
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("StateChangelogTopics")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[TopicInfo] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_TopicInfo_0(buf, pos)
-            ap4(e4)
-        o.state_changelog_topics = v4
-    n5 = buf[pos]
-    if n5 < 0x80:
+        v0_4: list[TopicInfo] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = TopicInfo.__new__(TopicInfo)
+            o0_4.name, pos = _read_cstr(buf, pos)
+            o0_4.partitions, o0_4.replication_factor = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("TopicConfigs")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[KeyValue] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = KeyValue.__new__(KeyValue)
+                    o1_3.key, pos = _read_cstr(buf, pos)
+                    o1_3.value, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_4.topic_configs = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_4._unknown_tags = None
+            else:
+                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_4(o0_4)
+        o.state_changelog_topics = v0_4
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("RepartitionSinkTopics")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[str] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _read_cstr(buf, pos)
-            ap5(e5)
-        o.repartition_sink_topics = v5
-    n6 = buf[pos]
-    if n6 < 0x80:
+        v0_5: list[str] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            e0_5, pos = _read_cstr(buf, pos)
+            ap0_5(e0_5)
+        o.repartition_sink_topics = v0_5
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("RepartitionSourceTopics")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[TopicInfo] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_TopicInfo_0(buf, pos)
-            ap6(e6)
-        o.repartition_source_topics = v6
-    n7 = buf[pos]
-    if n7 < 0x80:
+        v0_6: list[TopicInfo] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = TopicInfo.__new__(TopicInfo)
+            o0_6.name, pos = _read_cstr(buf, pos)
+            o0_6.partitions, o0_6.replication_factor = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("TopicConfigs")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[KeyValue] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = KeyValue.__new__(KeyValue)
+                    o1_3.key, pos = _read_cstr(buf, pos)
+                    o1_3.value, pos = _read_cstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_6.topic_configs = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.repartition_source_topics = v0_6
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("CopartitionGroups")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[CopartitionGroup] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_CopartitionGroup_0(buf, pos)
-            ap7(e7)
-        o.copartition_groups = v7
+        v0_7: list[CopartitionGroup] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = CopartitionGroup.__new__(CopartitionGroup)
+            n1_1 = buf[pos]
+            if n1_1 < 0x80:
+                pos += 1
+            else:
+                n1_1, pos = _read_uvarint(buf, pos)
+            n1_1 -= 1
+            if n1_1 < 0:
+                if n1_1 != -1:
+                    raise _count_error(n1_1, 0)
+                raise _null_error("SourceTopics")
+            else:
+                o0_7.source_topics = [*_A_Nh[n1_1].unpack_from(buf, pos)]
+                pos += 2 * n1_1
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("SourceTopicRegex")
+            else:
+                o0_7.source_topic_regex = [*_A_Nh[n1_2].unpack_from(buf, pos)]
+                pos += 2 * n1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("RepartitionSourceTopics")
+            else:
+                o0_7.repartition_source_topics = [*_A_Nh[n1_3].unpack_from(buf, pos)]
+                pos += 2 * n1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.copartition_groups = v0_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1191,25 +1310,257 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
     o = Topology.__new__(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Subtopologies")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[Subtopology] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_Subtopology_0(buf, pos)
-            ap2(e2)
-        o.subtopologies = v2
+        v0_2: list[Subtopology] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = Subtopology.__new__(Subtopology)
+            o0_2.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("SourceTopics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[str] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    e1_2, pos = _read_cstr(buf, pos)
+                    ap1_2(e1_2)
+                o0_2.source_topics = v1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("SourceTopicRegex")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[str] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    e1_3, pos = _read_cstr(buf, pos)
+                    ap1_3(e1_3)
+                o0_2.source_topic_regex = v1_3
+            n1_4 = buf[pos]
+            if n1_4 < 0x80:
+                pos += 1
+            else:
+                n1_4, pos = _read_uvarint(buf, pos)
+            n1_4 -= 1
+            if n1_4 < 0:
+                if n1_4 != -1:
+                    raise _count_error(n1_4, 0)
+                raise _null_error("StateChangelogTopics")
+            elif n1_4 > len(buf) - pos:
+                raise _count_error(n1_4, len(buf) - pos)
+            else:
+                v1_4: list[TopicInfo] = []
+                ap1_4 = v1_4.append
+                for _ in range(n1_4):
+                    o1_4 = TopicInfo.__new__(TopicInfo)
+                    o1_4.name, pos = _read_cstr(buf, pos)
+                    o1_4.partitions, o1_4.replication_factor = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("TopicConfigs")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[KeyValue] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = KeyValue.__new__(KeyValue)
+                            o2_3.key, pos = _read_cstr(buf, pos)
+                            o2_3.value, pos = _read_cstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_4.topic_configs = v2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_4._unknown_tags = None
+                    else:
+                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_4(o1_4)
+                o0_2.state_changelog_topics = v1_4
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("RepartitionSinkTopics")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[str] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    e1_5, pos = _read_cstr(buf, pos)
+                    ap1_5(e1_5)
+                o0_2.repartition_sink_topics = v1_5
+            n1_6 = buf[pos]
+            if n1_6 < 0x80:
+                pos += 1
+            else:
+                n1_6, pos = _read_uvarint(buf, pos)
+            n1_6 -= 1
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("RepartitionSourceTopics")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[TopicInfo] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    o1_6 = TopicInfo.__new__(TopicInfo)
+                    o1_6.name, pos = _read_cstr(buf, pos)
+                    o1_6.partitions, o1_6.replication_factor = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("TopicConfigs")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[KeyValue] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            o2_3 = KeyValue.__new__(KeyValue)
+                            o2_3.key, pos = _read_cstr(buf, pos)
+                            o2_3.value, pos = _read_cstr(buf, pos)
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_3._unknown_tags = None
+                            else:
+                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_3(o2_3)
+                        o1_6.topic_configs = v2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_6._unknown_tags = None
+                    else:
+                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_6(o1_6)
+                o0_2.repartition_source_topics = v1_6
+            n1_7 = buf[pos]
+            if n1_7 < 0x80:
+                pos += 1
+            else:
+                n1_7, pos = _read_uvarint(buf, pos)
+            n1_7 -= 1
+            if n1_7 < 0:
+                if n1_7 != -1:
+                    raise _count_error(n1_7, 0)
+                raise _null_error("CopartitionGroups")
+            elif n1_7 > len(buf) - pos:
+                raise _count_error(n1_7, len(buf) - pos)
+            else:
+                v1_7: list[CopartitionGroup] = []
+                ap1_7 = v1_7.append
+                for _ in range(n1_7):
+                    o1_7 = CopartitionGroup.__new__(CopartitionGroup)
+                    n2_1 = buf[pos]
+                    if n2_1 < 0x80:
+                        pos += 1
+                    else:
+                        n2_1, pos = _read_uvarint(buf, pos)
+                    n2_1 -= 1
+                    if n2_1 < 0:
+                        if n2_1 != -1:
+                            raise _count_error(n2_1, 0)
+                        raise _null_error("SourceTopics")
+                    else:
+                        o1_7.source_topics = [*_A_Nh[n2_1].unpack_from(buf, pos)]
+                        pos += 2 * n2_1
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("SourceTopicRegex")
+                    else:
+                        o1_7.source_topic_regex = [*_A_Nh[n2_2].unpack_from(buf, pos)]
+                        pos += 2 * n2_2
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("RepartitionSourceTopics")
+                    else:
+                        o1_7.repartition_source_topics = [*_A_Nh[n2_3].unpack_from(buf, pos)]
+                        pos += 2 * n2_3
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_7._unknown_tags = None
+                    else:
+                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_7(o1_7)
+                o0_2.copartition_groups = v1_7
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.subtopologies = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1239,19 +1590,19 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1339,131 +1690,211 @@ def _d_StreamsGroupHeartbeatRequest_0(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    present7, pos = _read_struct_marker(buf, pos)
-    if present7:
+    present0_7, pos = _read_struct_marker(buf, pos)
+    if present0_7:
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n8 = buf[pos]
-    if n8 < 0x80:
+    n0_8 = buf[pos]
+    if n0_8 < 0x80:
         pos += 1
     else:
-        n8, pos = _read_uvarint(buf, pos)
-    n8 -= 1
-    if n8 < 0:
-        if n8 != -1:
-            raise _count_error(n8, 0)
+        n0_8, pos = _read_uvarint(buf, pos)
+    n0_8 -= 1
+    if n0_8 < 0:
+        if n0_8 != -1:
+            raise _count_error(n0_8, 0)
         o.active_tasks = None
-    elif n8 > len(buf) - pos:
-        raise _count_error(n8, len(buf) - pos)
+    elif n0_8 > len(buf) - pos:
+        raise _count_error(n0_8, len(buf) - pos)
     else:
-        v8: list[TaskIds] = []
-        ap8 = v8.append
-        for _ in range(n8):
-            e8, pos = _d_TaskIds_0(buf, pos)
-            ap8(e8)
-        o.active_tasks = v8
-    n9 = buf[pos]
-    if n9 < 0x80:
+        v0_8: list[TaskIds] = []
+        ap0_8 = v0_8.append
+        for _ in range(n0_8):
+            o0_8 = TaskIds.__new__(TaskIds)
+            o0_8.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_8.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_8._unknown_tags = None
+            else:
+                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_8(o0_8)
+        o.active_tasks = v0_8
+    n0_9 = buf[pos]
+    if n0_9 < 0x80:
         pos += 1
     else:
-        n9, pos = _read_uvarint(buf, pos)
-    n9 -= 1
-    if n9 < 0:
-        if n9 != -1:
-            raise _count_error(n9, 0)
+        n0_9, pos = _read_uvarint(buf, pos)
+    n0_9 -= 1
+    if n0_9 < 0:
+        if n0_9 != -1:
+            raise _count_error(n0_9, 0)
         o.standby_tasks = None
-    elif n9 > len(buf) - pos:
-        raise _count_error(n9, len(buf) - pos)
+    elif n0_9 > len(buf) - pos:
+        raise _count_error(n0_9, len(buf) - pos)
     else:
-        v9: list[TaskIds] = []
-        ap9 = v9.append
-        for _ in range(n9):
-            e9, pos = _d_TaskIds_0(buf, pos)
-            ap9(e9)
-        o.standby_tasks = v9
-    n10 = buf[pos]
-    if n10 < 0x80:
+        v0_9: list[TaskIds] = []
+        ap0_9 = v0_9.append
+        for _ in range(n0_9):
+            o0_9 = TaskIds.__new__(TaskIds)
+            o0_9.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_9.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_9._unknown_tags = None
+            else:
+                o0_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_9(o0_9)
+        o.standby_tasks = v0_9
+    n0_10 = buf[pos]
+    if n0_10 < 0x80:
         pos += 1
     else:
-        n10, pos = _read_uvarint(buf, pos)
-    n10 -= 1
-    if n10 < 0:
-        if n10 != -1:
-            raise _count_error(n10, 0)
+        n0_10, pos = _read_uvarint(buf, pos)
+    n0_10 -= 1
+    if n0_10 < 0:
+        if n0_10 != -1:
+            raise _count_error(n0_10, 0)
         o.warmup_tasks = None
-    elif n10 > len(buf) - pos:
-        raise _count_error(n10, len(buf) - pos)
+    elif n0_10 > len(buf) - pos:
+        raise _count_error(n0_10, len(buf) - pos)
     else:
-        v10: list[TaskIds] = []
-        ap10 = v10.append
-        for _ in range(n10):
-            e10, pos = _d_TaskIds_0(buf, pos)
-            ap10(e10)
-        o.warmup_tasks = v10
+        v0_10: list[TaskIds] = []
+        ap0_10 = v0_10.append
+        for _ in range(n0_10):
+            o0_10 = TaskIds.__new__(TaskIds)
+            o0_10.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_10.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_10._unknown_tags = None
+            else:
+                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_10(o0_10)
+        o.warmup_tasks = v0_10
     o.process_id, pos = _read_ncstr(buf, pos)
-    present12, pos = _read_struct_marker(buf, pos)
-    if present12:
+    present0_12, pos = _read_struct_marker(buf, pos)
+    if present0_12:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     else:
         o.user_endpoint = None
-    n13 = buf[pos]
-    if n13 < 0x80:
+    n0_13 = buf[pos]
+    if n0_13 < 0x80:
         pos += 1
     else:
-        n13, pos = _read_uvarint(buf, pos)
-    n13 -= 1
-    if n13 < 0:
-        if n13 != -1:
-            raise _count_error(n13, 0)
+        n0_13, pos = _read_uvarint(buf, pos)
+    n0_13 -= 1
+    if n0_13 < 0:
+        if n0_13 != -1:
+            raise _count_error(n0_13, 0)
         o.client_tags = None
-    elif n13 > len(buf) - pos:
-        raise _count_error(n13, len(buf) - pos)
+    elif n0_13 > len(buf) - pos:
+        raise _count_error(n0_13, len(buf) - pos)
     else:
-        v13: list[KeyValue] = []
-        ap13 = v13.append
-        for _ in range(n13):
-            e13, pos = _d_KeyValue_0(buf, pos)
-            ap13(e13)
-        o.client_tags = v13
-    n14 = buf[pos]
-    if n14 < 0x80:
+        v0_13: list[KeyValue] = []
+        ap0_13 = v0_13.append
+        for _ in range(n0_13):
+            o0_13 = KeyValue.__new__(KeyValue)
+            o0_13.key, pos = _read_cstr(buf, pos)
+            o0_13.value, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_13._unknown_tags = None
+            else:
+                o0_13._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_13(o0_13)
+        o.client_tags = v0_13
+    n0_14 = buf[pos]
+    if n0_14 < 0x80:
         pos += 1
     else:
-        n14, pos = _read_uvarint(buf, pos)
-    n14 -= 1
-    if n14 < 0:
-        if n14 != -1:
-            raise _count_error(n14, 0)
+        n0_14, pos = _read_uvarint(buf, pos)
+    n0_14 -= 1
+    if n0_14 < 0:
+        if n0_14 != -1:
+            raise _count_error(n0_14, 0)
         o.task_offsets = None
-    elif n14 > len(buf) - pos:
-        raise _count_error(n14, len(buf) - pos)
+    elif n0_14 > len(buf) - pos:
+        raise _count_error(n0_14, len(buf) - pos)
     else:
-        v14: list[TaskOffset] = []
-        ap14 = v14.append
-        for _ in range(n14):
-            e14, pos = _d_TaskOffset_0(buf, pos)
-            ap14(e14)
-        o.task_offsets = v14
-    n15 = buf[pos]
-    if n15 < 0x80:
+        v0_14: list[TaskOffset] = []
+        ap0_14 = v0_14.append
+        for _ in range(n0_14):
+            o0_14 = TaskOffset.__new__(TaskOffset)
+            o0_14.subtopology_id, pos = _read_cstr(buf, pos)
+            o0_14.partition, o0_14.offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            if buf[pos] == 0:
+                pos += 1
+                o0_14._unknown_tags = None
+            else:
+                o0_14._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_14(o0_14)
+        o.task_offsets = v0_14
+    n0_15 = buf[pos]
+    if n0_15 < 0x80:
         pos += 1
     else:
-        n15, pos = _read_uvarint(buf, pos)
-    n15 -= 1
-    if n15 < 0:
-        if n15 != -1:
-            raise _count_error(n15, 0)
+        n0_15, pos = _read_uvarint(buf, pos)
+    n0_15 -= 1
+    if n0_15 < 0:
+        if n0_15 != -1:
+            raise _count_error(n0_15, 0)
         o.task_end_offsets = None
-    elif n15 > len(buf) - pos:
-        raise _count_error(n15, len(buf) - pos)
+    elif n0_15 > len(buf) - pos:
+        raise _count_error(n0_15, len(buf) - pos)
     else:
-        v15: list[TaskOffset] = []
-        ap15 = v15.append
-        for _ in range(n15):
-            e15, pos = _d_TaskOffset_0(buf, pos)
-            ap15(e15)
-        o.task_end_offsets = v15
+        v0_15: list[TaskOffset] = []
+        ap0_15 = v0_15.append
+        for _ in range(n0_15):
+            o0_15 = TaskOffset.__new__(TaskOffset)
+            o0_15.subtopology_id, pos = _read_cstr(buf, pos)
+            o0_15.partition, o0_15.offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            if buf[pos] == 0:
+                pos += 1
+                o0_15._unknown_tags = None
+            else:
+                o0_15._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_15(o0_15)
+        o.task_end_offsets = v0_15
     o.shutdown_application = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

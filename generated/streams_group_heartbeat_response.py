@@ -604,19 +604,19 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -670,19 +670,19 @@ def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 0, 1."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -711,44 +711,82 @@ def _d_EndpointToPartitions_0(buf: memoryview, pos: int) -> tuple[EndpointToPart
     """Decode EndpointToPartitions at versions 0, 1."""
     o = EndpointToPartitions.__new__(EndpointToPartitions)
     o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("ActivePartitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicPartition_0(buf, pos)
-            ap2(e2)
-        o.active_partitions = v2
-    n3 = buf[pos]
-    if n3 < 0x80:
+        v0_2: list[TopicPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicPartition.__new__(TopicPartition)
+            o0_2.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.active_partitions = v0_2
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("StandbyPartitions")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[TopicPartition] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _d_TopicPartition_0(buf, pos)
-            ap3(e3)
-        o.standby_partitions = v3
+        v0_3: list[TopicPartition] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            o0_3 = TopicPartition.__new__(TopicPartition)
+            o0_3.topic, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_3._unknown_tags = None
+            else:
+                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_3(o0_3)
+        o.standby_partitions = v0_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -797,103 +835,250 @@ def _d_StreamsGroupHeartbeatResponse_0(
         o.task_offset_interval_ms,
     ) = _S_iiii.unpack_from(buf, pos)
     pos += 16
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         o.status = None
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[Status] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_Status_0(buf, pos)
-            ap5(e5)
-        o.status = v5
-    n6 = buf[pos]
-    if n6 < 0x80:
+        v0_5: list[Status] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = Status.__new__(Status)
+            o0_5.status_code = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_5.status_detail, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.status = v0_5
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         o.active_tasks = None
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[TaskIds] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_TaskIds_0(buf, pos)
-            ap6(e6)
-        o.active_tasks = v6
-    n7 = buf[pos]
-    if n7 < 0x80:
+        v0_6: list[TaskIds] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = TaskIds.__new__(TaskIds)
+            o0_6.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_6.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.active_tasks = v0_6
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         o.standby_tasks = None
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[TaskIds] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_TaskIds_0(buf, pos)
-            ap7(e7)
-        o.standby_tasks = v7
-    n8 = buf[pos]
-    if n8 < 0x80:
+        v0_7: list[TaskIds] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = TaskIds.__new__(TaskIds)
+            o0_7.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_7.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.standby_tasks = v0_7
+    n0_8 = buf[pos]
+    if n0_8 < 0x80:
         pos += 1
     else:
-        n8, pos = _read_uvarint(buf, pos)
-    n8 -= 1
-    if n8 < 0:
-        if n8 != -1:
-            raise _count_error(n8, 0)
+        n0_8, pos = _read_uvarint(buf, pos)
+    n0_8 -= 1
+    if n0_8 < 0:
+        if n0_8 != -1:
+            raise _count_error(n0_8, 0)
         o.warmup_tasks = None
-    elif n8 > len(buf) - pos:
-        raise _count_error(n8, len(buf) - pos)
+    elif n0_8 > len(buf) - pos:
+        raise _count_error(n0_8, len(buf) - pos)
     else:
-        v8: list[TaskIds] = []
-        ap8 = v8.append
-        for _ in range(n8):
-            e8, pos = _d_TaskIds_0(buf, pos)
-            ap8(e8)
-        o.warmup_tasks = v8
+        v0_8: list[TaskIds] = []
+        ap0_8 = v0_8.append
+        for _ in range(n0_8):
+            o0_8 = TaskIds.__new__(TaskIds)
+            o0_8.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_8.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_8._unknown_tags = None
+            else:
+                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_8(o0_8)
+        o.warmup_tasks = v0_8
     o.endpoint_information_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n10 = buf[pos]
-    if n10 < 0x80:
+    n0_10 = buf[pos]
+    if n0_10 < 0x80:
         pos += 1
     else:
-        n10, pos = _read_uvarint(buf, pos)
-    n10 -= 1
-    if n10 < 0:
-        if n10 != -1:
-            raise _count_error(n10, 0)
+        n0_10, pos = _read_uvarint(buf, pos)
+    n0_10 -= 1
+    if n0_10 < 0:
+        if n0_10 != -1:
+            raise _count_error(n0_10, 0)
         o.partitions_by_user_endpoint = None
-    elif n10 > len(buf) - pos:
-        raise _count_error(n10, len(buf) - pos)
+    elif n0_10 > len(buf) - pos:
+        raise _count_error(n0_10, len(buf) - pos)
     else:
-        v10: list[EndpointToPartitions] = []
-        ap10 = v10.append
-        for _ in range(n10):
-            e10, pos = _d_EndpointToPartitions_0(buf, pos)
-            ap10(e10)
-        o.partitions_by_user_endpoint = v10
+        v0_10: list[EndpointToPartitions] = []
+        ap0_10 = v0_10.append
+        for _ in range(n0_10):
+            o0_10 = EndpointToPartitions.__new__(EndpointToPartitions)
+            o0_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ActivePartitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TopicPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TopicPartition.__new__(TopicPartition)
+                    o1_2.topic, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_10.active_partitions = v1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("StandbyPartitions")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[TopicPartition] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = TopicPartition.__new__(TopicPartition)
+                    o1_3.topic, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_3.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_10.standby_partitions = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_10._unknown_tags = None
+            else:
+                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_10(o0_10)
+        o.partitions_by_user_endpoint = v0_10
     o.acceptable_recovery_lag = -1
     o.topology_description_required = False
     if buf[pos] == 0:
@@ -982,103 +1167,250 @@ def _d_StreamsGroupHeartbeatResponse_1(
         o.acceptable_recovery_lag,
     ) = _S_iiiq.unpack_from(buf, pos)
     pos += 20
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         o.status = None
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[Status] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_Status_0(buf, pos)
-            ap5(e5)
-        o.status = v5
-    n6 = buf[pos]
-    if n6 < 0x80:
+        v0_5: list[Status] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = Status.__new__(Status)
+            o0_5.status_code = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            o0_5.status_detail, pos = _read_cstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.status = v0_5
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         o.active_tasks = None
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[TaskIds] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_TaskIds_0(buf, pos)
-            ap6(e6)
-        o.active_tasks = v6
-    n7 = buf[pos]
-    if n7 < 0x80:
+        v0_6: list[TaskIds] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = TaskIds.__new__(TaskIds)
+            o0_6.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_6.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.active_tasks = v0_6
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         o.standby_tasks = None
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[TaskIds] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_TaskIds_0(buf, pos)
-            ap7(e7)
-        o.standby_tasks = v7
-    n8 = buf[pos]
-    if n8 < 0x80:
+        v0_7: list[TaskIds] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = TaskIds.__new__(TaskIds)
+            o0_7.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_7.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.standby_tasks = v0_7
+    n0_8 = buf[pos]
+    if n0_8 < 0x80:
         pos += 1
     else:
-        n8, pos = _read_uvarint(buf, pos)
-    n8 -= 1
-    if n8 < 0:
-        if n8 != -1:
-            raise _count_error(n8, 0)
+        n0_8, pos = _read_uvarint(buf, pos)
+    n0_8 -= 1
+    if n0_8 < 0:
+        if n0_8 != -1:
+            raise _count_error(n0_8, 0)
         o.warmup_tasks = None
-    elif n8 > len(buf) - pos:
-        raise _count_error(n8, len(buf) - pos)
+    elif n0_8 > len(buf) - pos:
+        raise _count_error(n0_8, len(buf) - pos)
     else:
-        v8: list[TaskIds] = []
-        ap8 = v8.append
-        for _ in range(n8):
-            e8, pos = _d_TaskIds_0(buf, pos)
-            ap8(e8)
-        o.warmup_tasks = v8
+        v0_8: list[TaskIds] = []
+        ap0_8 = v0_8.append
+        for _ in range(n0_8):
+            o0_8 = TaskIds.__new__(TaskIds)
+            o0_8.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            else:
+                o0_8.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_8._unknown_tags = None
+            else:
+                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_8(o0_8)
+        o.warmup_tasks = v0_8
     o.topology_description_required, o.endpoint_information_epoch = _S_oi.unpack_from(buf, pos)
     pos += 5
-    n10 = buf[pos]
-    if n10 < 0x80:
+    n0_10 = buf[pos]
+    if n0_10 < 0x80:
         pos += 1
     else:
-        n10, pos = _read_uvarint(buf, pos)
-    n10 -= 1
-    if n10 < 0:
-        if n10 != -1:
-            raise _count_error(n10, 0)
+        n0_10, pos = _read_uvarint(buf, pos)
+    n0_10 -= 1
+    if n0_10 < 0:
+        if n0_10 != -1:
+            raise _count_error(n0_10, 0)
         o.partitions_by_user_endpoint = None
-    elif n10 > len(buf) - pos:
-        raise _count_error(n10, len(buf) - pos)
+    elif n0_10 > len(buf) - pos:
+        raise _count_error(n0_10, len(buf) - pos)
     else:
-        v10: list[EndpointToPartitions] = []
-        ap10 = v10.append
-        for _ in range(n10):
-            e10, pos = _d_EndpointToPartitions_0(buf, pos)
-            ap10(e10)
-        o.partitions_by_user_endpoint = v10
+        v0_10: list[EndpointToPartitions] = []
+        ap0_10 = v0_10.append
+        for _ in range(n0_10):
+            o0_10 = EndpointToPartitions.__new__(EndpointToPartitions)
+            o0_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("ActivePartitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TopicPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TopicPartition.__new__(TopicPartition)
+                    o1_2.topic, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_10.active_partitions = v1_2
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("StandbyPartitions")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[TopicPartition] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    o1_3 = TopicPartition.__new__(TopicPartition)
+                    o1_3.topic, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    else:
+                        o1_3.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_3._unknown_tags = None
+                    else:
+                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_3(o1_3)
+                o0_10.standby_partitions = v1_3
+            if buf[pos] == 0:
+                pos += 1
+                o0_10._unknown_tags = None
+            else:
+                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_10(o0_10)
+        o.partitions_by_user_endpoint = v0_10
     o.acceptable_recovery_lag_legacy = 0
     if buf[pos] == 0:
         pos += 1

@@ -387,64 +387,64 @@ def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDes
     o.name, pos = _read_cstr(buf, pos)
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n3 = buf[pos]
-    if n3 < 0x80:
+    n0_3 = buf[pos]
+    if n0_3 < 0x80:
         pos += 1
     else:
-        n3, pos = _read_uvarint(buf, pos)
-    n3 -= 1
-    if n3 < 0:
-        if n3 != -1:
-            raise _count_error(n3, 0)
+        n0_3, pos = _read_uvarint(buf, pos)
+    n0_3 -= 1
+    if n0_3 < 0:
+        if n0_3 != -1:
+            raise _count_error(n0_3, 0)
         raise _null_error("SourceTopics")
-    elif n3 > len(buf) - pos:
-        raise _count_error(n3, len(buf) - pos)
+    elif n0_3 > len(buf) - pos:
+        raise _count_error(n0_3, len(buf) - pos)
     else:
-        v3: list[str] = []
-        ap3 = v3.append
-        for _ in range(n3):
-            e3, pos = _read_cstr(buf, pos)
-            ap3(e3)
-        o.source_topics = v3
+        v0_3: list[str] = []
+        ap0_3 = v0_3.append
+        for _ in range(n0_3):
+            e0_3, pos = _read_cstr(buf, pos)
+            ap0_3(e0_3)
+        o.source_topics = v0_3
     o.sink_topic, pos = _read_ncstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Stores")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[str] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _read_cstr(buf, pos)
-            ap5(e5)
-        o.stores = v5
-    n6 = buf[pos]
-    if n6 < 0x80:
+        v0_5: list[str] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            e0_5, pos = _read_cstr(buf, pos)
+            ap0_5(e0_5)
+        o.stores = v0_5
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Successors")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[str] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _read_cstr(buf, pos)
-            ap6(e6)
-        o.successors = v6
+        v0_6: list[str] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            e0_6, pos = _read_cstr(buf, pos)
+            ap0_6(e0_6)
+        o.successors = v0_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -492,25 +492,91 @@ def _d_TopologyDescriptionSubtopology_0(
     """Decode TopologyDescriptionSubtopology at version 0."""
     o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Nodes")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopologyDescriptionNode] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopologyDescriptionNode_0(buf, pos)
-            ap2(e2)
-        o.nodes = v2
+        v0_2: list[TopologyDescriptionNode] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            o0_2.node_type = _S_b.unpack_from(buf, pos)[0]
+            pos += 1
+            n1_3 = buf[pos]
+            if n1_3 < 0x80:
+                pos += 1
+            else:
+                n1_3, pos = _read_uvarint(buf, pos)
+            n1_3 -= 1
+            if n1_3 < 0:
+                if n1_3 != -1:
+                    raise _count_error(n1_3, 0)
+                raise _null_error("SourceTopics")
+            elif n1_3 > len(buf) - pos:
+                raise _count_error(n1_3, len(buf) - pos)
+            else:
+                v1_3: list[str] = []
+                ap1_3 = v1_3.append
+                for _ in range(n1_3):
+                    e1_3, pos = _read_cstr(buf, pos)
+                    ap1_3(e1_3)
+                o0_2.source_topics = v1_3
+            o0_2.sink_topic, pos = _read_ncstr(buf, pos)
+            n1_5 = buf[pos]
+            if n1_5 < 0x80:
+                pos += 1
+            else:
+                n1_5, pos = _read_uvarint(buf, pos)
+            n1_5 -= 1
+            if n1_5 < 0:
+                if n1_5 != -1:
+                    raise _count_error(n1_5, 0)
+                raise _null_error("Stores")
+            elif n1_5 > len(buf) - pos:
+                raise _count_error(n1_5, len(buf) - pos)
+            else:
+                v1_5: list[str] = []
+                ap1_5 = v1_5.append
+                for _ in range(n1_5):
+                    e1_5, pos = _read_cstr(buf, pos)
+                    ap1_5(e1_5)
+                o0_2.stores = v1_5
+            n1_6 = buf[pos]
+            if n1_6 < 0x80:
+                pos += 1
+            else:
+                n1_6, pos = _read_uvarint(buf, pos)
+            n1_6 -= 1
+            if n1_6 < 0:
+                if n1_6 != -1:
+                    raise _count_error(n1_6, 0)
+                raise _null_error("Successors")
+            elif n1_6 > len(buf) - pos:
+                raise _count_error(n1_6, len(buf) - pos)
+            else:
+                v1_6: list[str] = []
+                ap1_6 = v1_6.append
+                for _ in range(n1_6):
+                    e1_6, pos = _read_cstr(buf, pos)
+                    ap1_6(e1_6)
+                o0_2.successors = v1_6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.nodes = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -569,44 +635,142 @@ def _e_TopologyDescriptionGlobalStore_0(
 def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 0."""
     o = TopologyDescription.__new__(TopologyDescription)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Subtopologies")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[TopologyDescriptionSubtopology] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_TopologyDescriptionSubtopology_0(buf, pos)
-            ap1(e1)
-        o.subtopologies = v1
-    n2 = buf[pos]
-    if n2 < 0x80:
+        v0_1: list[TopologyDescriptionSubtopology] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
+            o0_1.subtopology_id, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Nodes")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TopologyDescriptionNode] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    o1_2.node_type = _S_b.unpack_from(buf, pos)[0]
+                    pos += 1
+                    n2_3 = buf[pos]
+                    if n2_3 < 0x80:
+                        pos += 1
+                    else:
+                        n2_3, pos = _read_uvarint(buf, pos)
+                    n2_3 -= 1
+                    if n2_3 < 0:
+                        if n2_3 != -1:
+                            raise _count_error(n2_3, 0)
+                        raise _null_error("SourceTopics")
+                    elif n2_3 > len(buf) - pos:
+                        raise _count_error(n2_3, len(buf) - pos)
+                    else:
+                        v2_3: list[str] = []
+                        ap2_3 = v2_3.append
+                        for _ in range(n2_3):
+                            e2_3, pos = _read_cstr(buf, pos)
+                            ap2_3(e2_3)
+                        o1_2.source_topics = v2_3
+                    o1_2.sink_topic, pos = _read_ncstr(buf, pos)
+                    n2_5 = buf[pos]
+                    if n2_5 < 0x80:
+                        pos += 1
+                    else:
+                        n2_5, pos = _read_uvarint(buf, pos)
+                    n2_5 -= 1
+                    if n2_5 < 0:
+                        if n2_5 != -1:
+                            raise _count_error(n2_5, 0)
+                        raise _null_error("Stores")
+                    elif n2_5 > len(buf) - pos:
+                        raise _count_error(n2_5, len(buf) - pos)
+                    else:
+                        v2_5: list[str] = []
+                        ap2_5 = v2_5.append
+                        for _ in range(n2_5):
+                            e2_5, pos = _read_cstr(buf, pos)
+                            ap2_5(e2_5)
+                        o1_2.stores = v2_5
+                    n2_6 = buf[pos]
+                    if n2_6 < 0x80:
+                        pos += 1
+                    else:
+                        n2_6, pos = _read_uvarint(buf, pos)
+                    n2_6 -= 1
+                    if n2_6 < 0:
+                        if n2_6 != -1:
+                            raise _count_error(n2_6, 0)
+                        raise _null_error("Successors")
+                    elif n2_6 > len(buf) - pos:
+                        raise _count_error(n2_6, len(buf) - pos)
+                    else:
+                        v2_6: list[str] = []
+                        ap2_6 = v2_6.append
+                        for _ in range(n2_6):
+                            e2_6, pos = _read_cstr(buf, pos)
+                            ap2_6(e2_6)
+                        o1_2.successors = v2_6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.nodes = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.subtopologies = v0_1
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("GlobalStores")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopologyDescriptionGlobalStore] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopologyDescriptionGlobalStore_0(buf, pos)
-            ap2(e2)
-        o.global_stores = v2
+        v0_2: list[TopologyDescriptionGlobalStore] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+            o0_2.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
+            o0_2.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.global_stores = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -269,21 +269,24 @@ def _d_SyncGroupRequest_0(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n4 = _S_i.unpack_from(buf, pos)[0]
+    n0_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n4 < 0:
-        if n4 != -1:
-            raise _count_error(n4, 0)
+    if n0_4 < 0:
+        if n0_4 != -1:
+            raise _count_error(n0_4, 0)
         raise _null_error("Assignments")
-    elif n4 > len(buf) - pos:
-        raise _count_error(n4, len(buf) - pos)
+    elif n0_4 > len(buf) - pos:
+        raise _count_error(n0_4, len(buf) - pos)
     else:
-        v4: list[SyncGroupRequestAssignment] = []
-        ap4 = v4.append
-        for _ in range(n4):
-            e4, pos = _d_SyncGroupRequestAssignment_0(buf, pos)
-            ap4(e4)
-        o.assignments = v4
+        v0_4: list[SyncGroupRequestAssignment] = []
+        ap0_4 = v0_4.append
+        for _ in range(n0_4):
+            o0_4 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            o0_4.member_id, pos = _read_str(buf, pos)
+            o0_4.assignment, pos = _read_bytes(buf, pos)
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.assignments = v0_4
     o.group_instance_id = None
     o.protocol_type = None
     o.protocol_name = None
@@ -316,21 +319,24 @@ def _d_SyncGroupRequest_3(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
-    n5 = _S_i.unpack_from(buf, pos)[0]
+    n0_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Assignments")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[SyncGroupRequestAssignment] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_SyncGroupRequestAssignment_0(buf, pos)
-            ap5(e5)
-        o.assignments = v5
+        v0_5: list[SyncGroupRequestAssignment] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            o0_5.member_id, pos = _read_str(buf, pos)
+            o0_5.assignment, pos = _read_bytes(buf, pos)
+            o0_5._unknown_tags = None
+            ap0_5(o0_5)
+        o.assignments = v0_5
     o.protocol_type = None
     o.protocol_name = None
     o._unknown_tags = None
@@ -361,25 +367,32 @@ def _d_SyncGroupRequest_4(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n5 = buf[pos]
-    if n5 < 0x80:
+    n0_5 = buf[pos]
+    if n0_5 < 0x80:
         pos += 1
     else:
-        n5, pos = _read_uvarint(buf, pos)
-    n5 -= 1
-    if n5 < 0:
-        if n5 != -1:
-            raise _count_error(n5, 0)
+        n0_5, pos = _read_uvarint(buf, pos)
+    n0_5 -= 1
+    if n0_5 < 0:
+        if n0_5 != -1:
+            raise _count_error(n0_5, 0)
         raise _null_error("Assignments")
-    elif n5 > len(buf) - pos:
-        raise _count_error(n5, len(buf) - pos)
+    elif n0_5 > len(buf) - pos:
+        raise _count_error(n0_5, len(buf) - pos)
     else:
-        v5: list[SyncGroupRequestAssignment] = []
-        ap5 = v5.append
-        for _ in range(n5):
-            e5, pos = _d_SyncGroupRequestAssignment_4(buf, pos)
-            ap5(e5)
-        o.assignments = v5
+        v0_5: list[SyncGroupRequestAssignment] = []
+        ap0_5 = v0_5.append
+        for _ in range(n0_5):
+            o0_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            o0_5.member_id, pos = _read_cstr(buf, pos)
+            o0_5.assignment, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_5._unknown_tags = None
+            else:
+                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_5(o0_5)
+        o.assignments = v0_5
     o.protocol_type = None
     o.protocol_name = None
     if buf[pos] == 0:
@@ -420,25 +433,32 @@ def _d_SyncGroupRequest_5(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_ncstr(buf, pos)
     o.protocol_name, pos = _read_ncstr(buf, pos)
-    n7 = buf[pos]
-    if n7 < 0x80:
+    n0_7 = buf[pos]
+    if n0_7 < 0x80:
         pos += 1
     else:
-        n7, pos = _read_uvarint(buf, pos)
-    n7 -= 1
-    if n7 < 0:
-        if n7 != -1:
-            raise _count_error(n7, 0)
+        n0_7, pos = _read_uvarint(buf, pos)
+    n0_7 -= 1
+    if n0_7 < 0:
+        if n0_7 != -1:
+            raise _count_error(n0_7, 0)
         raise _null_error("Assignments")
-    elif n7 > len(buf) - pos:
-        raise _count_error(n7, len(buf) - pos)
+    elif n0_7 > len(buf) - pos:
+        raise _count_error(n0_7, len(buf) - pos)
     else:
-        v7: list[SyncGroupRequestAssignment] = []
-        ap7 = v7.append
-        for _ in range(n7):
-            e7, pos = _d_SyncGroupRequestAssignment_4(buf, pos)
-            ap7(e7)
-        o.assignments = v7
+        v0_7: list[SyncGroupRequestAssignment] = []
+        ap0_7 = v0_7.append
+        for _ in range(n0_7):
+            o0_7 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            o0_7.member_id, pos = _read_cstr(buf, pos)
+            o0_7.assignment, pos = _read_cbytes(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_7._unknown_tags = None
+            else:
+                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_7(o0_7)
+        o.assignments = v0_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

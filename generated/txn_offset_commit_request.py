@@ -430,21 +430,26 @@ def _d_TxnOffsetCommitRequestTopic_0(
     """Decode TxnOffsetCommitRequestTopic at versions 0, 1."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TxnOffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TxnOffsetCommitRequestPartition_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[TxnOffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
+            o0_2.committed_leader_epoch = -1
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -469,21 +474,27 @@ def _d_TxnOffsetCommitRequestTopic_2(
     """Decode TxnOffsetCommitRequestTopic at version 2."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n2 = _S_i.unpack_from(buf, pos)[0]
+    n0_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TxnOffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TxnOffsetCommitRequestPartition_2(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[TxnOffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
+            o0_2._unknown_tags = None
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -508,25 +519,35 @@ def _d_TxnOffsetCommitRequestTopic_3(
     """Decode TxnOffsetCommitRequestTopic at versions 3, 4, 5."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TxnOffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TxnOffsetCommitRequestPartition_3(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[TxnOffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -559,25 +580,35 @@ def _d_TxnOffsetCommitRequestTopic_6(
     """Decode TxnOffsetCommitRequestTopic at version 6."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TxnOffsetCommitRequestPartition] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TxnOffsetCommitRequestPartition_3(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[TxnOffsetCommitRequestPartition] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+                _S_iqi.unpack_from(buf, pos)
+            )
+            pos += 16
+            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -609,21 +640,44 @@ def _d_TxnOffsetCommitRequest_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
     o.transactional_id, pos = _read_str(buf, pos)
     o.group_id, pos = _read_str(buf, pos)
-    o.producer_id, o.producer_epoch, n_topics = _S_qhi.unpack_from(buf, pos)
+    o.producer_id, o.producer_epoch, n_topics_0 = _S_qhi.unpack_from(buf, pos)
     pos += 14
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v4: list[TxnOffsetCommitRequestTopic] = []
-        ap4 = v4.append
-        for _ in range(n_topics):
-            e4, pos = _d_TxnOffsetCommitRequestTopic_0(buf, pos)
-            ap4(e4)
-        o.topics = v4
+        v0_4: list[TxnOffsetCommitRequestTopic] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_topics_0):
+            o0_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            o0_4.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TxnOffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                    pos += 12
+                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    o1_2.committed_leader_epoch = -1
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_4.partitions = v1_2
+            o0_4.topic_id = _ZERO_UUID
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.topics = v0_4
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -657,21 +711,45 @@ def _d_TxnOffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
     o.transactional_id, pos = _read_str(buf, pos)
     o.group_id, pos = _read_str(buf, pos)
-    o.producer_id, o.producer_epoch, n_topics = _S_qhi.unpack_from(buf, pos)
+    o.producer_id, o.producer_epoch, n_topics_0 = _S_qhi.unpack_from(buf, pos)
     pos += 14
-    if n_topics < 0:
-        if n_topics != -1:
-            raise _count_error(n_topics, 0)
+    if n_topics_0 < 0:
+        if n_topics_0 != -1:
+            raise _count_error(n_topics_0, 0)
         raise _null_error("Topics")
-    elif n_topics > len(buf) - pos:
-        raise _count_error(n_topics, len(buf) - pos)
+    elif n_topics_0 > len(buf) - pos:
+        raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v4: list[TxnOffsetCommitRequestTopic] = []
-        ap4 = v4.append
-        for _ in range(n_topics):
-            e4, pos = _d_TxnOffsetCommitRequestTopic_2(buf, pos)
-            ap4(e4)
-        o.topics = v4
+        v0_4: list[TxnOffsetCommitRequestTopic] = []
+        ap0_4 = v0_4.append
+        for _ in range(n_topics_0):
+            o0_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            o0_4.name, pos = _read_str(buf, pos)
+            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TxnOffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    o1_2._unknown_tags = None
+                    ap1_2(o1_2)
+                o0_4.partitions = v1_2
+            o0_4.topic_id = _ZERO_UUID
+            o0_4._unknown_tags = None
+            ap0_4(o0_4)
+        o.topics = v0_4
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -709,25 +787,61 @@ def _d_TxnOffsetCommitRequest_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     pos += 14
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Topics")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[TxnOffsetCommitRequestTopic] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_TxnOffsetCommitRequestTopic_3(buf, pos)
-            ap6(e6)
-        o.topics = v6
+        v0_6: list[TxnOffsetCommitRequestTopic] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            o0_6.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TxnOffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_6.partitions = v1_2
+            o0_6.topic_id = _ZERO_UUID
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.topics = v0_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -766,25 +880,61 @@ def _d_TxnOffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     pos += 14
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n6 = buf[pos]
-    if n6 < 0x80:
+    n0_6 = buf[pos]
+    if n0_6 < 0x80:
         pos += 1
     else:
-        n6, pos = _read_uvarint(buf, pos)
-    n6 -= 1
-    if n6 < 0:
-        if n6 != -1:
-            raise _count_error(n6, 0)
+        n0_6, pos = _read_uvarint(buf, pos)
+    n0_6 -= 1
+    if n0_6 < 0:
+        if n0_6 != -1:
+            raise _count_error(n0_6, 0)
         raise _null_error("Topics")
-    elif n6 > len(buf) - pos:
-        raise _count_error(n6, len(buf) - pos)
+    elif n0_6 > len(buf) - pos:
+        raise _count_error(n0_6, len(buf) - pos)
     else:
-        v6: list[TxnOffsetCommitRequestTopic] = []
-        ap6 = v6.append
-        for _ in range(n6):
-            e6, pos = _d_TxnOffsetCommitRequestTopic_6(buf, pos)
-            ap6(e6)
-        o.topics = v6
+        v0_6: list[TxnOffsetCommitRequestTopic] = []
+        ap0_6 = v0_6.append
+        for _ in range(n0_6):
+            o0_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            o0_6.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[TxnOffsetCommitRequestPartition] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
+                        _S_iqi.unpack_from(buf, pos)
+                    )
+                    pos += 16
+                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_6.partitions = v1_2
+            o0_6.name = ""
+            if buf[pos] == 0:
+                pos += 1
+                o0_6._unknown_tags = None
+            else:
+                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_6(o0_6)
+        o.topics = v0_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -314,25 +314,38 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at versions 0, 1, 2."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition_index,
+                o0_2.error_code,
+                o0_2.leader_id,
+                o0_2.leader_epoch,
+                o0_2.vote_granted,
+            ) = _S_ihiio.unpack_from(buf, pos)
+            pos += 15
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -391,25 +404,63 @@ def _d_VoteResponse_0(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
     o = VoteResponse.__new__(VoteResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.leader_id,
+                        o1_2.leader_epoch,
+                        o1_2.vote_granted,
+                    ) = _S_ihiio.unpack_from(buf, pos)
+                    pos += 15
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -443,56 +494,104 @@ def _d_VoteResponse_1(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
     o = VoteResponse.__new__(VoteResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[TopicData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_TopicData_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
-    o.node_endpoints = []
-    unknown: _UnknownTags | None = None
-    tags, pos = _read_tags(buf, pos)
-    if tags is not None:
-        for tag, raw in tags:
-            rp = 0
-            if tag == 0:
-                n101 = raw[rp]
-                if n101 < 0x80:
-                    rp += 1
-                else:
-                    n101, rp = _read_uvarint(raw, rp)
-                n101 -= 1
-                if n101 < 0:
-                    if n101 != -1:
-                        raise _count_error(n101, 0)
-                    raise _null_error("NodeEndpoints")
-                elif n101 > len(raw) - rp:
-                    raise _count_error(n101, len(raw) - rp)
-                else:
-                    v101: list[NodeEndpoint] = []
-                    ap101 = v101.append
-                    for _ in range(n101):
-                        e101, rp = _d_NodeEndpoint_1(raw, rp)
-                        ap101(e101)
-                    o.node_endpoints = v101
+        v0_2: list[TopicData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = TopicData.__new__(TopicData)
+            o0_2.topic_name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
             else:
-                if unknown is None:
-                    unknown = []
-                unknown.append((tag, raw.tobytes()))
-    o._unknown_tags = unknown
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition_index,
+                        o1_2.error_code,
+                        o1_2.leader_id,
+                        o1_2.leader_epoch,
+                        o1_2.vote_granted,
+                    ) = _S_ihiio.unpack_from(buf, pos)
+                    pos += 15
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
+    o.node_endpoints = []
+    unknown0: _UnknownTags | None = None
+    tags0, pos = _read_tags(buf, pos)
+    if tags0 is not None:
+        for tag0, raw0 in tags0:
+            rp0 = 0
+            if tag0 == 0:
+                n0_101 = raw0[rp0]
+                if n0_101 < 0x80:
+                    rp0 += 1
+                else:
+                    n0_101, rp0 = _read_uvarint(raw0, rp0)
+                n0_101 -= 1
+                if n0_101 < 0:
+                    if n0_101 != -1:
+                        raise _count_error(n0_101, 0)
+                    raise _null_error("NodeEndpoints")
+                elif n0_101 > len(raw0) - rp0:
+                    raise _count_error(n0_101, len(raw0) - rp0)
+                else:
+                    v0_101: list[NodeEndpoint] = []
+                    ap0_101 = v0_101.append
+                    for _ in range(n0_101):
+                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
+                        rp0 += 4
+                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
+                        o0_101.port = _S_H.unpack_from(raw0, rp0)[0]
+                        rp0 += 2
+                        if raw0[rp0] == 0:
+                            rp0 += 1
+                            o0_101._unknown_tags = None
+                        else:
+                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
+                        ap0_101(o0_101)
+                    o.node_endpoints = v0_101
+            else:
+                if unknown0 is None:
+                    unknown0 = []
+                unknown0.append((tag0, raw0.tobytes()))
+    o._unknown_tags = unknown0
     return o, pos
 
 

@@ -380,25 +380,34 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o = PartitionData.__new__(PartitionData)
     o.partition, o.state_epoch, o.leader_epoch, o.start_offset = _S_iiiq.unpack_from(buf, pos)
     pos += 20
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("StateBatches")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[StateBatch] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_StateBatch_0(buf, pos)
-            ap2(e2)
-        o.state_batches = v2
+        v0_2: list[StateBatch] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = StateBatch.__new__(StateBatch)
+            o0_2.first_offset, o0_2.last_offset, o0_2.delivery_state, o0_2.delivery_count = (
+                _S_qqbh.unpack_from(buf, pos)
+            )
+            pos += 19
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.state_batches = v0_2
     o.delivery_complete_count = -1
     if buf[pos] == 0:
         pos += 1
@@ -432,25 +441,34 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_iiiqi.unpack_from(buf, pos)
     )
     pos += 24
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("StateBatches")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[StateBatch] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_StateBatch_0(buf, pos)
-            ap2(e2)
-        o.state_batches = v2
+        v0_2: list[StateBatch] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = StateBatch.__new__(StateBatch)
+            o0_2.first_offset, o0_2.last_offset, o0_2.delivery_state, o0_2.delivery_count = (
+                _S_qqbh.unpack_from(buf, pos)
+            )
+            pos += 19
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.state_batches = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -484,25 +502,66 @@ def _d_WriteStateData_0(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
     """Decode WriteStateData at version 0."""
     o = WriteStateData.__new__(WriteStateData)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_0(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            o0_2.partition, o0_2.state_epoch, o0_2.leader_epoch, o0_2.start_offset = (
+                _S_iiiq.unpack_from(buf, pos)
+            )
+            pos += 20
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("StateBatches")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[StateBatch] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = StateBatch.__new__(StateBatch)
+                    (
+                        o1_2.first_offset,
+                        o1_2.last_offset,
+                        o1_2.delivery_state,
+                        o1_2.delivery_count,
+                    ) = _S_qqbh.unpack_from(buf, pos)
+                    pos += 19
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.state_batches = v1_2
+            o0_2.delivery_complete_count = -1
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -532,25 +591,69 @@ def _d_WriteStateData_1(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
     """Decode WriteStateData at version 1."""
     o = WriteStateData.__new__(WriteStateData)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[PartitionData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_PartitionData_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[PartitionData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = PartitionData.__new__(PartitionData)
+            (
+                o0_2.partition,
+                o0_2.state_epoch,
+                o0_2.leader_epoch,
+                o0_2.start_offset,
+                o0_2.delivery_complete_count,
+            ) = _S_iiiqi.unpack_from(buf, pos)
+            pos += 24
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("StateBatches")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[StateBatch] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = StateBatch.__new__(StateBatch)
+                    (
+                        o1_2.first_offset,
+                        o1_2.last_offset,
+                        o1_2.delivery_state,
+                        o1_2.delivery_count,
+                    ) = _S_qqbh.unpack_from(buf, pos)
+                    pos += 19
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.state_batches = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -582,25 +685,91 @@ def _d_WriteShareGroupStateRequest_0(
     """Decode WriteShareGroupStateRequest at version 0."""
     o = WriteShareGroupStateRequest.__new__(WriteShareGroupStateRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[WriteStateData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_WriteStateData_0(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[WriteStateData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = WriteStateData.__new__(WriteStateData)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    o1_2.partition, o1_2.state_epoch, o1_2.leader_epoch, o1_2.start_offset = (
+                        _S_iiiq.unpack_from(buf, pos)
+                    )
+                    pos += 20
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("StateBatches")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[StateBatch] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = StateBatch.__new__(StateBatch)
+                            (
+                                o2_2.first_offset,
+                                o2_2.last_offset,
+                                o2_2.delivery_state,
+                                o2_2.delivery_count,
+                            ) = _S_qqbh.unpack_from(buf, pos)
+                            pos += 19
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.state_batches = v2_2
+                    o1_2.delivery_complete_count = -1
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -632,25 +801,94 @@ def _d_WriteShareGroupStateRequest_1(
     """Decode WriteShareGroupStateRequest at version 1."""
     o = WriteShareGroupStateRequest.__new__(WriteShareGroupStateRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[WriteStateData] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_WriteStateData_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[WriteStateData] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = WriteStateData.__new__(WriteStateData)
+            o0_2.topic_id, pos = _read_uuid(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[PartitionData] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = PartitionData.__new__(PartitionData)
+                    (
+                        o1_2.partition,
+                        o1_2.state_epoch,
+                        o1_2.leader_epoch,
+                        o1_2.start_offset,
+                        o1_2.delivery_complete_count,
+                    ) = _S_iiiqi.unpack_from(buf, pos)
+                    pos += 24
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("StateBatches")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[StateBatch] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = StateBatch.__new__(StateBatch)
+                            (
+                                o2_2.first_offset,
+                                o2_2.last_offset,
+                                o2_2.delivery_state,
+                                o2_2.delivery_count,
+                            ) = _S_qqbh.unpack_from(buf, pos)
+                            pos += 19
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.state_batches = v2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

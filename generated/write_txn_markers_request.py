@@ -250,19 +250,19 @@ def _d_WritableTxnMarkerTopic_1(buf: memoryview, pos: int) -> tuple[WritableTxnM
     """Decode WritableTxnMarkerTopic at versions 1, 2."""
     o = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[n2].unpack_from(buf, pos)]
-        pos += 4 * n2
+        o.partition_indexes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
+        pos += 4 * n0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -292,25 +292,44 @@ def _d_WritableTxnMarker_1(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
     o = WritableTxnMarker.__new__(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[WritableTxnMarkerTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_WritableTxnMarkerTopic_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[WritableTxnMarkerTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionIndexes")
+            else:
+                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.transaction_version = 0
@@ -345,25 +364,44 @@ def _d_WritableTxnMarker_2(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
     o = WritableTxnMarker.__new__(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[WritableTxnMarkerTopic] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_WritableTxnMarkerTopic_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[WritableTxnMarkerTopic] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("PartitionIndexes")
+            else:
+                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
+                pos += 4 * n1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     o.coordinator_epoch, o.transaction_version = _S_ib.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:
@@ -395,25 +433,75 @@ def _e_WritableTxnMarker_2(o: WritableTxnMarker, out: list[_Buffer]) -> None:
 def _d_WriteTxnMarkersRequest_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 1."""
     o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Markers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[WritableTxnMarker] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_WritableTxnMarker_1(buf, pos)
-            ap1(e1)
-        o.markers = v1
+        v0_1: list[WritableTxnMarker] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = WritableTxnMarker.__new__(WritableTxnMarker)
+            o0_1.producer_id, o0_1.producer_epoch, o0_1.transaction_result = _S_qho.unpack_from(
+                buf, pos
+            )
+            pos += 11
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[WritableTxnMarkerTopic] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("PartitionIndexes")
+                    else:
+                        o1_2.partition_indexes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.topics = v1_2
+            o0_1.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            o0_1.transaction_version = 0
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.markers = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -441,25 +529,74 @@ def _e_WriteTxnMarkersRequest_1(o: WriteTxnMarkersRequest, out: list[_Buffer]) -
 def _d_WriteTxnMarkersRequest_2(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 2."""
     o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Markers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[WritableTxnMarker] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_WritableTxnMarker_2(buf, pos)
-            ap1(e1)
-        o.markers = v1
+        v0_1: list[WritableTxnMarker] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = WritableTxnMarker.__new__(WritableTxnMarker)
+            o0_1.producer_id, o0_1.producer_epoch, o0_1.transaction_result = _S_qho.unpack_from(
+                buf, pos
+            )
+            pos += 11
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[WritableTxnMarkerTopic] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("PartitionIndexes")
+                    else:
+                        o1_2.partition_indexes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
+                        pos += 4 * n2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.topics = v1_2
+            o0_1.coordinator_epoch, o0_1.transaction_version = _S_ib.unpack_from(buf, pos)
+            pos += 5
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.markers = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -244,25 +244,32 @@ def _d_WritableTxnMarkerTopicResult_1(
     """Decode WritableTxnMarkerTopicResult at versions 1, 2."""
     o = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Partitions")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[WritableTxnMarkerPartitionResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_WritableTxnMarkerPartitionResult_1(buf, pos)
-            ap2(e2)
-        o.partitions = v2
+        v0_2: list[WritableTxnMarkerPartitionResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = WritableTxnMarkerPartitionResult.__new__(WritableTxnMarkerPartitionResult)
+            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.partitions = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -293,25 +300,59 @@ def _d_WritableTxnMarkerResult_1(buf: memoryview, pos: int) -> tuple[WritableTxn
     o = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
     o.producer_id = _S_q.unpack_from(buf, pos)[0]
     pos += 8
-    n2 = buf[pos]
-    if n2 < 0x80:
+    n0_2 = buf[pos]
+    if n0_2 < 0x80:
         pos += 1
     else:
-        n2, pos = _read_uvarint(buf, pos)
-    n2 -= 1
-    if n2 < 0:
-        if n2 != -1:
-            raise _count_error(n2, 0)
+        n0_2, pos = _read_uvarint(buf, pos)
+    n0_2 -= 1
+    if n0_2 < 0:
+        if n0_2 != -1:
+            raise _count_error(n0_2, 0)
         raise _null_error("Topics")
-    elif n2 > len(buf) - pos:
-        raise _count_error(n2, len(buf) - pos)
+    elif n0_2 > len(buf) - pos:
+        raise _count_error(n0_2, len(buf) - pos)
     else:
-        v2: list[WritableTxnMarkerTopicResult] = []
-        ap2 = v2.append
-        for _ in range(n2):
-            e2, pos = _d_WritableTxnMarkerTopicResult_1(buf, pos)
-            ap2(e2)
-        o.topics = v2
+        v0_2: list[WritableTxnMarkerTopicResult] = []
+        ap0_2 = v0_2.append
+        for _ in range(n0_2):
+            o0_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
+            o0_2.name, pos = _read_cstr(buf, pos)
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Partitions")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[WritableTxnMarkerPartitionResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = WritableTxnMarkerPartitionResult.__new__(
+                        WritableTxnMarkerPartitionResult
+                    )
+                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    pos += 6
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_2.partitions = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_2._unknown_tags = None
+            else:
+                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_2(o0_2)
+        o.topics = v0_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -340,25 +381,85 @@ def _e_WritableTxnMarkerResult_1(o: WritableTxnMarkerResult, out: list[_Buffer])
 def _d_WriteTxnMarkersResponse_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersResponse, int]:
     """Decode WriteTxnMarkersResponse at versions 1, 2."""
     o = WriteTxnMarkersResponse.__new__(WriteTxnMarkersResponse)
-    n1 = buf[pos]
-    if n1 < 0x80:
+    n0_1 = buf[pos]
+    if n0_1 < 0x80:
         pos += 1
     else:
-        n1, pos = _read_uvarint(buf, pos)
-    n1 -= 1
-    if n1 < 0:
-        if n1 != -1:
-            raise _count_error(n1, 0)
+        n0_1, pos = _read_uvarint(buf, pos)
+    n0_1 -= 1
+    if n0_1 < 0:
+        if n0_1 != -1:
+            raise _count_error(n0_1, 0)
         raise _null_error("Markers")
-    elif n1 > len(buf) - pos:
-        raise _count_error(n1, len(buf) - pos)
+    elif n0_1 > len(buf) - pos:
+        raise _count_error(n0_1, len(buf) - pos)
     else:
-        v1: list[WritableTxnMarkerResult] = []
-        ap1 = v1.append
-        for _ in range(n1):
-            e1, pos = _d_WritableTxnMarkerResult_1(buf, pos)
-            ap1(e1)
-        o.markers = v1
+        v0_1: list[WritableTxnMarkerResult] = []
+        ap0_1 = v0_1.append
+        for _ in range(n0_1):
+            o0_1 = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
+            o0_1.producer_id = _S_q.unpack_from(buf, pos)[0]
+            pos += 8
+            n1_2 = buf[pos]
+            if n1_2 < 0x80:
+                pos += 1
+            else:
+                n1_2, pos = _read_uvarint(buf, pos)
+            n1_2 -= 1
+            if n1_2 < 0:
+                if n1_2 != -1:
+                    raise _count_error(n1_2, 0)
+                raise _null_error("Topics")
+            elif n1_2 > len(buf) - pos:
+                raise _count_error(n1_2, len(buf) - pos)
+            else:
+                v1_2: list[WritableTxnMarkerTopicResult] = []
+                ap1_2 = v1_2.append
+                for _ in range(n1_2):
+                    o1_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
+                    o1_2.name, pos = _read_cstr(buf, pos)
+                    n2_2 = buf[pos]
+                    if n2_2 < 0x80:
+                        pos += 1
+                    else:
+                        n2_2, pos = _read_uvarint(buf, pos)
+                    n2_2 -= 1
+                    if n2_2 < 0:
+                        if n2_2 != -1:
+                            raise _count_error(n2_2, 0)
+                        raise _null_error("Partitions")
+                    elif n2_2 > len(buf) - pos:
+                        raise _count_error(n2_2, len(buf) - pos)
+                    else:
+                        v2_2: list[WritableTxnMarkerPartitionResult] = []
+                        ap2_2 = v2_2.append
+                        for _ in range(n2_2):
+                            o2_2 = WritableTxnMarkerPartitionResult.__new__(
+                                WritableTxnMarkerPartitionResult
+                            )
+                            o2_2.partition_index, o2_2.error_code = _S_ih.unpack_from(buf, pos)
+                            pos += 6
+                            if buf[pos] == 0:
+                                pos += 1
+                                o2_2._unknown_tags = None
+                            else:
+                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            ap2_2(o2_2)
+                        o1_2.partitions = v2_2
+                    if buf[pos] == 0:
+                        pos += 1
+                        o1_2._unknown_tags = None
+                    else:
+                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    ap1_2(o1_2)
+                o0_1.topics = v1_2
+            if buf[pos] == 0:
+                pos += 1
+                o0_1._unknown_tags = None
+            else:
+                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            ap0_1(o0_1)
+        o.markers = v0_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
