@@ -1,9 +1,63 @@
 """aiokafka_gen: an asyncio Apache Kafka client generated from Kafka's own message specs.
 
-The public API mirrors aiokafka's. Heavy modules (generated messages, codecs,
-pydantic) are imported lazily so that ``import aiokafka_gen`` stays fast.
+The public API mirrors aiokafka's: ``import aiokafka_gen as aiokafka`` keeps working for the
+names that exist so far. Every name below is imported lazily on first access (PEP 562), so
+``import aiokafka_gen`` stays fast and pulls in neither asyncio, ssl, the generated messages
+nor any codec.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from .abc import AbstractTokenProvider as AbstractTokenProvider
+    from .client import AIOKafkaClient as AIOKafkaClient
+    from .errors import ConsumerStoppedError as ConsumerStoppedError
+    from .errors import IllegalOperation as IllegalOperation
+    from .helpers import create_ssl_context as create_ssl_context
+    from .structs import OffsetAndMetadata as OffsetAndMetadata
+    from .structs import OffsetAndTimestamp as OffsetAndTimestamp
+    from .structs import RecordMetadata as RecordMetadata
+    from .structs import TopicPartition as TopicPartition
+
+_HOME: dict[str, str] = {
+    "AIOKafkaClient": ".client",
+    "AbstractTokenProvider": ".abc",
+    "ConsumerStoppedError": ".errors",
+    "IllegalOperation": ".errors",
+    "OffsetAndMetadata": ".structs",
+    "OffsetAndTimestamp": ".structs",
+    "RecordMetadata": ".structs",
+    "TopicPartition": ".structs",
+    "create_ssl_context": ".helpers",
+}
+
+__all__ = [
+    "AIOKafkaClient",
+    "AbstractTokenProvider",
+    "ConsumerStoppedError",
+    "IllegalOperation",
+    "OffsetAndMetadata",
+    "OffsetAndTimestamp",
+    "RecordMetadata",
+    "TopicPartition",
+    "__version__",
+    "create_ssl_context",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'aiokafka_gen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Install the system tools the project needs when they are missing (Debian, as root or
 # with sudo): a JDK 17+ and Maven (the local Kafka broker, Kafka's Java tools and the Java
-# reference serializers all run from Maven Central jars), and a compose implementation
-# so the test suite can validate docker-compose.yml without a Docker engine.
+# reference serializers all run from Maven Central jars), a compose implementation so the
+# test suite can validate docker-compose.yml without a Docker engine, openssl for the test
+# PKI, and MIT Kerberos (KDC + headers) for the SASL/GSSAPI tests.
 set -euo pipefail
 need=()
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # harness: PEM export of the mTLS key
+# SASL/GSSAPI tests: a throwaway MIT KDC, and headers + a compiler to build the gssapi wheel
+command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need+=(krb5-kdc krb5-admin-server krb5-user)
+command -v krb5-config >/dev/null 2>&1 || need+=(libkrb5-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
   need+=(docker-compose)
 fi
