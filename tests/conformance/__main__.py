@@ -18,7 +18,14 @@ from collections.abc import Callable
 
 from support.javaref import JavaRef
 
-from conformance.engine import Conformance, Pair, all_pairs, examples_per_pair, seed_from_env
+from conformance.engine import (
+    Conformance,
+    Pair,
+    Tally,
+    all_pairs,
+    examples_per_pair,
+    seed_from_env,
+)
 from conformance.spec_pairs import expected_pairs
 
 SHOWN_PER_PAIR = 3
@@ -35,37 +42,36 @@ def coverage_problems(pairs: list[Pair]) -> list[str]:
     return missing + extra
 
 
-def run(say: Callable[[str], None]) -> tuple[int, int, int]:
-    """Run everything, telling ``say`` each problem as found; return (P, E, M)."""
+def run(say: Callable[[str], None]) -> Tally:
+    """Run everything, telling ``say`` each problem as found; return the totals."""
     examples, seed = examples_per_pair(), seed_from_env()
     pairs = all_pairs()
-    problems = coverage_problems(pairs)
+    tally = Tally()
     java = JavaRef().start()
     try:
         checker = Conformance(java, seed)
-        problems += checker.check_index() + checker.check_header_versions()
+        problems = coverage_problems(pairs) + checker.check_index()
+        problems += checker.check_header_versions()
+        tally.mismatches += len(problems)
         for problem in problems:
             say(problem)
-        total_examples = 0
-        mismatches = len(problems)
         for pair in pairs:
             result = checker.check_pair(pair, examples)
-            total_examples += result.examples
-            mismatches += len(result.mismatches)
+            tally.add(result)
             for problem in result.mismatches[:SHOWN_PER_PAIR]:
                 say(problem)
     finally:
         java.close()
     say(f"seed {seed!r}, {examples} examples per pair")
-    return len(pairs), total_examples, mismatches
+    return tally
 
 
 def main() -> int:
     started = time.monotonic()
-    pairs, examples, mismatches = run(lambda line: print(line, flush=True))
+    tally = run(lambda line: print(line, flush=True))
     print(f"took {time.monotonic() - started:.1f} s")
-    print(f"conformance: {pairs} api-version pairs, {examples} examples, {mismatches} mismatches")
-    return 0 if mismatches == 0 else 1
+    print(tally.line())
+    return 0 if tally.mismatches == 0 else 1
 
 
 if __name__ == "__main__":

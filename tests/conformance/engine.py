@@ -47,6 +47,7 @@ __all__ = [
     "Conformance",
     "Pair",
     "PairResult",
+    "Tally",
     "all_pairs",
     "examples_per_pair",
     "seed_from_env",
@@ -98,6 +99,26 @@ def all_pairs() -> list[Pair]:
     """Every (generated class, version) the vendored specs define, sorted by name."""
     classes = [load_class(name) for name in sorted(CLASS_MODULES)]
     return [Pair(c, v) for c in classes for v in range(c.MIN_VERSION, c.MAX_VERSION + 1)]
+
+
+@dataclass
+class Tally:
+    """Running totals for the summary line: pairs checked, examples, mismatches."""
+
+    pairs: int = 0
+    examples: int = 0
+    mismatches: int = 0
+
+    def add(self, result: PairResult) -> None:
+        self.pairs += 1
+        self.examples += result.examples
+        self.mismatches += len(result.mismatches)
+
+    def line(self) -> str:
+        return (
+            f"conformance: {self.pairs} api-version pairs, {self.examples} examples,"
+            f" {self.mismatches} mismatches"
+        )
 
 
 @dataclass
