@@ -13,8 +13,10 @@ For one (message, version) pair and N seeded random instances (see generate.py):
             encoder raises FieldVersionError and Java refuses too (the latter for scalar
             fields only: Java's JSON reader cannot even read such a struct).
 
-All of a pair's Java work goes in one ``batch`` request. Every disagreement becomes one
-line of text in the pair's result; nothing here raises on a mismatch.
+This module builds the examples and asks Java; checks.py says what the answers must be.
+The Java work for up to CHUNK examples goes in one ``batch`` request (one pipe round trip).
+Every disagreement becomes one line of text in the pair's result; nothing here raises on a
+mismatch.
 """
 
 from __future__ import annotations
@@ -23,25 +25,29 @@ import dataclasses
 import os
 import random
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka_gen.messages import APIS, CLASS_MODULES, load_class
 from aiokafka_gen.messages import request_header_version as our_request_header_version
 from aiokafka_gen.messages import response_header_version as our_response_header_version
-from support.javaref import JavaRef, b64, unb64
-from support.kafka_json import from_kafka_json, to_kafka_json
+from support.javaref import JavaRef, b64
+from support.kafka_json import to_kafka_json
 
-from aiokafka_gen.errors import FieldVersionError
-from aiokafka_gen.protocol import FieldSchema, Message, Struct
-from conformance.generate import (
-    add_unknown_tags,
-    normalized,
-    random_message,
-    random_scalar,
-    random_struct,
+from aiokafka_gen.protocol import Message
+from conformance.checks import (
+    Example,
+    Refusal,
+    absent_required,
+    check_bytes,
+    check_java_decode,
+    check_refusal,
+    check_tags,
+    set_at,
+    try_encode,
 )
+from conformance.generate import add_unknown_tags, normalized, random_message
 
 __all__ = [
     "Conformance",
@@ -121,25 +127,6 @@ class Tally:
         )
 
 
-@dataclass
-class _Refusal:
-    """One message with one non-ignorable field set in a version that lacks it."""
-
-    index: int
-    where: str
-    obj: Message
-    java: bool  # can Java's JSON express it (scalar field)?
-
-
-@dataclass
-class _Example:
-    index: int
-    obj: Message
-    ours: bytes | None
-    tagged: Message | None
-    tagged_bytes: bytes | None
-
-
 class Conformance:
     """Runs the checks against one KafkaRef JVM; ``java_class`` maps our names to Java's."""
 
@@ -171,8 +158,8 @@ class Conformance:
     def _collect(
         self,
         pair: Pair,
-        built: list[_Example],
-        refusals: list[_Refusal],
+        built: list[Example],
+        refusals: list[Refusal],
         answers: dict[tuple[int, str], Any],
         result: PairResult,
     ) -> None:
@@ -181,39 +168,43 @@ class Conformance:
             for problem in self._compare(pair, example, answers):
                 result.mismatches.append(f"{pair.id} example {example.index}: {problem}")
         for refusal in refusals:
-            for problem in _check_refusal(pair, refusal, answers.get((refusal.index, "refuse"))):
+            for problem in check_refusal(
+                pair.cls, pair.version, refusal, answers.get((refusal.index, "refuse"))
+            ):
                 result.mismatches.append(f"{pair.id} refusal {refusal.where}: {problem}")
 
-    def _refusals(self, pair: Pair, built: list[_Example], seen: set[str]) -> list[_Refusal]:
+    def _refusals(self, pair: Pair, built: list[Example], seen: set[str]) -> list[Refusal]:
         """One refusal case per non-ignorable absent field path not ``seen`` before."""
-        cases: list[_Refusal] = []
+        cases: list[Refusal] = []
         for ex in built:
             base = normalized(ex.obj, pair.version)
-            for path, schema in _absent_required(base, pair.version, pair.cls.NAME):
+            for path, schema in absent_required(base, pair.version, pair.cls.NAME):
                 if path not in seen:
                     seen.add(path)
                     index = -len(seen)
                     obj = normalized(ex.obj, pair.version)
-                    _set_at(obj, path, schema, self._rng(pair, index))
+                    set_at(obj, path, schema, self._rng(pair, index))
                     assert isinstance(obj, Message)
-                    cases.append(_Refusal(index, path, obj, schema.struct is None))
+                    cases.append(Refusal(index, path, obj, schema.struct is None))
         return cases
 
     def _rng(self, pair: Pair, index: int) -> random.Random:
         return random.Random(f"{self.seed}:{pair.id}:{index}")
 
-    def _example(self, pair: Pair, index: int, result: PairResult) -> _Example:
+    def _example(self, pair: Pair, index: int, result: PairResult) -> Example:
         rng = self._rng(pair, index)
         obj = random_message(pair.cls, pair.version, rng)
-        ours = _try(lambda: obj.encode(pair.version), result, f"{pair.id} example {index}")
+        ours, problem = try_encode(obj, pair.version)
+        if problem is not None:
+            result.mismatches.append(f"{pair.id} example {index}: {problem}")
         if not pair.cls.is_flexible(pair.version):
-            return _Example(index, obj, ours, None, None)
+            return Example(index, obj, ours, None, None)
         tagged = add_unknown_tags(normalized(obj, pair.version), pair.version, rng)
         assert isinstance(tagged, Message)
-        return _Example(index, obj, ours, tagged, tagged.encode(pair.version))
+        return Example(index, obj, ours, tagged, tagged.encode(pair.version))
 
     def _java_batch(
-        self, pair: Pair, built: list[_Example], refusals: list[_Refusal]
+        self, pair: Pair, built: list[Example], refusals: list[Refusal]
     ) -> dict[tuple[int, str], Any]:
         base = {"message": self.java_class(pair.cls.NAME), "version": pair.version}
         keyed: list[tuple[tuple[int, str], dict[str, Any]]] = []
@@ -235,14 +226,16 @@ class Conformance:
         return {key: res for (key, _), res in zip(keyed, answer["results"], strict=True)}
 
     def _compare(
-        self, pair: Pair, ex: _Example, answers: dict[tuple[int, str], Any]
+        self, pair: Pair, ex: Example, answers: dict[tuple[int, str], Any]
     ) -> Iterator[str]:
         expected = normalized(ex.obj, pair.version)
-        yield from _check_bytes(pair, ex, answers[(ex.index, "encode")], expected)
+        yield from check_bytes(pair.cls, pair.version, ex, answers[(ex.index, "encode")], expected)
         if (ex.index, "decode") in answers:
-            yield from _check_java_decode(pair, answers[(ex.index, "decode")], expected)
+            yield from check_java_decode(
+                pair.cls, pair.version, answers[(ex.index, "decode")], expected
+            )
         if ex.tagged is not None:
-            yield from _check_tags(pair, ex, answers[(ex.index, "reencode")])
+            yield from check_tags(pair.cls, pair.version, ex, answers[(ex.index, "reencode")])
 
     # --- the message listing ---------------------------------------------------------
 
@@ -289,137 +282,3 @@ def _kind(cls: type[Message]) -> str | None:
 
 def _versions(info: Any) -> range:
     return range(info.min_version, info.max_version + 1)
-
-
-def _try(make: Callable[[], bytes], result: PairResult, where: str) -> bytes | None:
-    try:
-        return make()
-    except Exception as exc:  # any refusal of a valid message is a mismatch
-        result.mismatches.append(f"{where}: our encode failed: {type(exc).__name__}: {exc}")
-        return None
-
-
-def _check_bytes(
-    pair: Pair, ex: _Example, answer: dict[str, Any], expected: Struct
-) -> Iterator[str]:
-    if "error" in answer:
-        yield f"Java could not encode our JSON: {answer['error']}"
-        return
-    java_bytes = unb64(answer["ok"]["bytes"]) or b""
-    if ex.ours is not None and ex.ours != java_bytes:
-        yield f"bytes differ:\n  ours {ex.ours.hex()}\n  java {java_bytes.hex()}\n  obj  {ex.obj!r}"
-    try:
-        decoded, end = pair.cls.decode_from(java_bytes, pair.version)
-    except Exception as exc:
-        yield f"our decode of Java's bytes failed: {type(exc).__name__}: {exc}"
-        return
-    if end != len(java_bytes):
-        yield f"our decode of Java's bytes stopped at {end} of {len(java_bytes)}"
-    if decoded != expected:
-        yield f"our decode of Java's bytes:\n  got      {decoded!r}\n  expected {expected!r}"
-
-
-def _check_java_decode(pair: Pair, answer: dict[str, Any], expected: Struct) -> Iterator[str]:
-    if "error" in answer:
-        yield f"Java could not decode our bytes: {answer['error']}"
-        return
-    if answer["ok"]["remaining"] != 0:
-        yield f"Java left {answer['ok']['remaining']} bytes of ours unread"
-    try:
-        got = from_kafka_json(pair.cls, answer["ok"]["json"], pair.version)
-    except ValueError as exc:
-        yield f"Java's JSON of our bytes does not convert back: {exc}"
-        return
-    if got != _mask_records(expected):
-        yield f"Java's decode of our bytes:\n  got      {got!r}\n  expected {expected!r}"
-
-
-def _check_tags(pair: Pair, ex: _Example, answer: dict[str, Any]) -> Iterator[str]:
-    assert ex.tagged is not None and ex.tagged_bytes is not None
-    try:
-        back, end = pair.cls.decode_from(ex.tagged_bytes, pair.version)
-    except Exception as exc:
-        yield f"our decode with unknown tags failed: {type(exc).__name__}: {exc}"
-        return
-    if back != ex.tagged or end != len(ex.tagged_bytes):
-        yield f"unknown tags lost:\n  got      {back!r}\n  expected {ex.tagged!r}"
-    elif back.encode(pair.version) != ex.tagged_bytes:
-        yield "re-encoding with unknown tags changed the bytes"
-    if "error" in answer:
-        yield f"Java could not decode our bytes with unknown tags: {answer['error']}"
-    elif (unb64(answer["ok"]["bytes"]), answer["ok"]["remaining"]) != (ex.tagged_bytes, 0):
-        java = unb64(answer["ok"]["bytes"]) or b""
-        yield (
-            "Java re-encoded our unknown tags differently:\n"
-            f"  ours {ex.tagged_bytes.hex()}\n  java {java.hex()}"
-            f" ({answer['ok']['remaining']} bytes unread)"
-        )
-
-
-def _absent_required(obj: Struct, version: int, path: str) -> Iterator[tuple[str, FieldSchema]]:
-    """(path, field) for every non-ignorable field ``version`` lacks, in present structs."""
-    for field in obj.FIELDS:
-        where = f"{path}.{field.name}"
-        if not field.in_version(version):
-            if not field.ignorable:
-                yield where, field
-            continue
-        value = getattr(obj, field.name)
-        if field.struct is not None and value:
-            first = value[0] if field.type.startswith("[]") else value
-            yield from _absent_required(first, version, where)
-
-
-def _set_at(obj: Struct, path: str, field: FieldSchema, rng: random.Random) -> None:
-    """Set the field at ``path`` (first element of every array on the way) to a non-default."""
-    target = obj
-    for name in path.split(".")[1:-1]:
-        value = getattr(target, name)
-        target = value[0] if isinstance(value, list) else value
-    setattr(target, field.name, _non_default(field, rng))
-
-
-def _non_default(field: FieldSchema, rng: random.Random) -> Any:
-    """A value surely unequal to the field's default, built at a version that has the field."""
-    span = field.versions or field.tagged_versions
-    assert span is not None
-    default = field.make_default()
-    while True:
-        if field.struct is not None:
-            one: Any = random_struct(field.struct, span[0], rng, 2)
-        else:
-            one = random_scalar(field.type.removeprefix("[]"), rng)
-        value = [one] if field.type.startswith("[]") else one
-        if value != default:
-            return value
-
-
-def _check_refusal(pair: Pair, case: _Refusal, answer: dict[str, Any] | None) -> Iterator[str]:
-    try:
-        case.obj.encode(pair.version)
-    except FieldVersionError:
-        pass
-    except Exception as exc:
-        yield f"our encoder raised {type(exc).__name__} instead of FieldVersionError: {exc}"
-    else:
-        yield f"our encoder accepted a non-default absent field: {case.obj!r}"
-    if answer is not None and "error" not in answer:
-        yield f"Java accepted it (bytes {answer['ok']['bytes']}) but ours refuses"
-
-
-def _mask_records(obj: Struct) -> Struct:
-    """A copy with every non-null records value replaced by b"" (what Java's JSON says)."""
-    copy = type(obj)(**{f.name: _mask_value(f, getattr(obj, f.name)) for f in obj.FIELDS})
-    return copy
-
-
-def _mask_value(field: FieldSchema, value: Any) -> Any:
-    if value is None:
-        return None
-    if field.type == "records":
-        return b""
-    if field.struct is None:
-        return value
-    if field.type.startswith("[]"):
-        return [_mask_records(item) for item in value]
-    return _mask_records(value)
