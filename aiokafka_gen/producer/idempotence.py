@@ -1,0 +1,99 @@
+"""Idempotent producer state: producer id and epoch, per-partition sequence numbers.
+
+Sequences are assigned when a batch is drained, in queue order, so batches of one
+partition carry consecutive ranges. ``generation`` increases on every new id or epoch;
+a batch stamped under an older generation is re-sequenced and re-stamped when it is
+drained again (KIP-360: after an epoch bump every partition starts again at 0).
+``classify`` decides what an OUT_OF_ORDER_SEQUENCE / UNKNOWN_PRODUCER_ID answer means for
+a batch: retry behind an earlier failed batch, or bump the epoch.
+Must not do I/O (the sender sends InitProducerId and feeds the answer in).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from aiokafka_gen.structs import TopicPartition
+
+from .batch import ProducerBatch, restamp
+
+__all__ = ["ProducerIdentity", "SequenceVerdict"]
+
+NO_PRODUCER_ID = -1
+_INT32_MAX = 0x7FFFFFFF
+
+
+class SequenceVerdict(enum.Enum):
+    """What to do with a batch the broker refused for its sequence or producer id."""
+
+    RETRY = "retry"  # an earlier batch of the partition failed first: resend in order
+    BUMP_EPOCH = "bump"  # the sequence history is broken: new epoch, sequences from 0
+
+
+class ProducerIdentity:
+    """Producer id, epoch and the sequence bookkeeping of each partition."""
+
+    def __init__(self, transactional: bool = False) -> None:
+        self.producer_id = NO_PRODUCER_ID
+        self.epoch = -1
+        self.generation = 0
+        self.transactional = transactional
+        self.bump_needed = False
+        self._next: dict[TopicPartition, int] = {}
+        self._acked: dict[TopicPartition, int] = {}  # next sequence expected by the broker
+        self._stamped: dict[int, int] = {}  # id(batch) -> generation it was stamped under
+
+    @property
+    def has_id(self) -> bool:
+        return self.producer_id != NO_PRODUCER_ID and not self.bump_needed
+
+    def set_id(self, producer_id: int, epoch: int) -> None:
+        """A new id or epoch from InitProducerId: every sequence starts again at 0."""
+        self.producer_id = producer_id
+        self.epoch = epoch
+        self.generation += 1
+        self.bump_needed = False
+        self._next.clear()
+        self._acked.clear()
+
+    def stamp(self, batch: ProducerBatch) -> None:
+        """Give a drained batch its sequence (once per generation) and producer state."""
+        if self._stamped.get(id(batch)) == self.generation:
+            return
+        tp = batch.tp
+        sequence = self._next.get(tp, 0)
+        self._next[tp] = (sequence + batch.record_count) & _INT32_MAX
+        batch.sequence = sequence
+        self._stamped[id(batch)] = self.generation
+        if batch.data is None:
+            batch.builder.set_producer_state(
+                self.producer_id, self.epoch, sequence, self.transactional
+            )
+            batch.close()
+        else:
+            batch.data = restamp(batch.data, self.producer_id, self.epoch, sequence)
+
+    def stamped_now(self, batch: ProducerBatch) -> bool:
+        """Was ``batch`` stamped under the current id and epoch?"""
+        return self._stamped.get(id(batch)) == self.generation
+
+    def acked(self, batch: ProducerBatch) -> None:
+        if self.stamped_now(batch):
+            end = (batch.sequence + batch.record_count) & _INT32_MAX
+            self._acked[batch.tp] = end
+        self.forget(batch)
+
+    def forget(self, batch: ProducerBatch) -> None:
+        self._stamped.pop(id(batch), None)
+
+    def classify(self, batch: ProducerBatch) -> SequenceVerdict:
+        """Refused for its sequence: retry if an earlier batch is the one missing."""
+        if not self.stamped_now(batch):
+            return SequenceVerdict.RETRY  # stamped before a bump: re-stamped on resend
+        expected = self._acked.get(batch.tp, 0)
+        if batch.sequence != expected:
+            return SequenceVerdict.RETRY
+        return SequenceVerdict.BUMP_EPOCH
+
+    def request_bump(self) -> None:
+        self.bump_needed = True

@@ -1,0 +1,105 @@
+"""Choosing a partition: Java-compatible murmur2 for keys, sticky partitions for null keys.
+
+``murmur2`` reproduces Kafka's ``Utils.murmur2`` (seed 0x9747b28c, signed 32-bit result);
+``DefaultPartitioner`` maps a key to ``toPositive(murmur2(key)) % len(all_partitions)``
+exactly as the Java client does, so keyed records land where Java producers put them.
+Null keys use ``StickyPartitioner`` (KIP-480 / KIP-794): one partition per topic until
+about one batch worth of bytes went to it, then a random other available partition.
+Custom partitioners are called as aiokafka calls them:
+``partitioner(key_bytes, all_partitions, available_partitions)``.
+This module must not do I/O nor know about batches beyond a byte count.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from collections.abc import Sequence
+
+__all__ = ["DefaultPartitioner", "StickyPartitioner", "murmur2"]
+
+_SEED = 0x9747B28C
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+_LE_U32 = struct.Struct("<I")  # Kafka reads the body as little-endian words
+
+
+def murmur2(data: bytes | bytearray | memoryview) -> int:
+    """Kafka's 32-bit murmur2 of ``data`` as a signed int (Java ``int``)."""
+    raw = bytes(data)
+    length = len(raw)
+    h = (_SEED ^ length) & _MASK
+    tail = length & ~3
+    for (k,) in _LE_U32.iter_unpack(raw[:tail]):
+        k = (k * _M) & _MASK
+        k ^= k >> 24
+        k = (k * _M) & _MASK
+        h = ((h * _M) & _MASK) ^ k
+    h = _mix_tail(h, raw, tail, length & 3)
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    h ^= h >> 15
+    return h - 0x100000000 if h & 0x80000000 else h
+
+
+def _mix_tail(h: int, raw: bytes, tail: int, extra: int) -> int:
+    if extra == 3:
+        h ^= raw[tail + 2] << 16
+    if extra >= 2:
+        h ^= raw[tail + 1] << 8
+    if extra >= 1:
+        h ^= raw[tail]
+        h = (h * _M) & _MASK
+    return h
+
+
+def _to_positive(value: int) -> int:
+    return value & 0x7FFFFFFF
+
+
+class DefaultPartitioner:
+    """aiokafka's callable: keys hash like Java's; a null key picks a random available
+    partition (the producer replaces that case with sticky partitioning)."""
+
+    def __call__(
+        self, key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]
+    ) -> int:
+        if key is None:
+            return random.choice(list(available) or list(all_partitions))
+        ordered = sorted(all_partitions)
+        return ordered[_to_positive(murmur2(key)) % len(ordered)]
+
+
+class StickyPartitioner:
+    """Per-topic sticky partition for null keys; moves on after ``batch_size`` bytes."""
+
+    __slots__ = ("_batch_size", "_current", "_produced")
+
+    def __init__(self, batch_size: int) -> None:
+        self._batch_size = max(1, batch_size)
+        self._current: dict[str, int] = {}
+        self._produced: dict[str, int] = {}
+
+    def partition(
+        self, topic: str, all_partitions: Sequence[int], available: Sequence[int], size: int
+    ) -> int:
+        """The partition for a null-key record of ``size`` bytes to ``topic``."""
+        current = self._current.get(topic)
+        produced = self._produced.get(topic, 0)
+        if current is None or produced >= self._batch_size or current not in all_partitions:
+            current = self._next(current, list(available) or list(all_partitions))
+            self._current[topic] = current
+            produced = 0
+        self._produced[topic] = produced + size
+        return current
+
+    def batch_full(self, topic: str, partition: int) -> None:
+        """The batch of the sticky partition filled up: switch on the next record (KIP-480)."""
+        if self._current.get(topic) == partition:
+            self._produced[topic] = self._batch_size
+
+    @staticmethod
+    def _next(previous: int | None, candidates: list[int]) -> int:
+        if len(candidates) > 1 and previous in candidates:
+            candidates = [p for p in candidates if p != previous]
+        return random.choice(candidates)

@@ -1,0 +1,455 @@
+"""``AIOKafkaProducer``: aiokafka's producer API over the accumulator and the sender.
+
+Data flow of a send: serialize key and value, check sizes, choose the partition (keys by
+murmur2, null keys sticky, or the user's partitioner), then ``RecordAccumulator.append``
+adds the record to the partition's open batch, synchronously. When the topic's metadata
+is known and buffer memory is free, ``send()`` does not suspend at all: no task, no extra
+loop iteration per record. The returned future resolves with ``RecordMetadata`` once the
+sender's Produce request is acknowledged.
+Must not build requests or parse responses (the sender and the transaction manager do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from aiokafka_gen.abc import AbstractTokenProvider
+from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.cluster import ClusterMetadata
+from aiokafka_gen.errors import (
+    IllegalOperation,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    ProducerClosed,
+    for_code,
+)
+from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
+from aiokafka_gen.records.builder import Header
+from aiokafka_gen.records.codecs import require_codec
+from aiokafka_gen.structs import RecordMetadata, TopicPartition
+
+from .accumulator import RecordAccumulator
+from .batch import BatchBuilder
+from .idempotence import ProducerIdentity
+from .partitioner import DefaultPartitioner, StickyPartitioner
+from .sender import Sender
+from .transaction_manager import TransactionManager
+
+__all__ = ["AIOKafkaProducer"]
+
+log = logging.getLogger("aiokafka_gen.producer")
+_ids = itertools.count(1)
+_MISSING: Any = object()
+_UNKNOWN_TOPIC = 3
+_RECORD_OVERHEAD = 21  # worst-case varints and attributes of one record
+_BYTES = (bytes, bytearray, memoryview)
+Partitioner = Callable[[bytes | None, list[int], list[int]], int]
+
+
+def _acks(acks: Any, idempotent: bool) -> int:
+    if acks not in (0, 1, -1, "all", _MISSING):
+        raise ValueError(f"invalid acks: {acks!r}")
+    if idempotent and acks not in ("all", -1, _MISSING):
+        raise ValueError(f"acks={acks} is not supported with enable_idempotence=True")
+    if acks is _MISSING:
+        return -1 if idempotent else 1
+    return -1 if acks == "all" else int(acks)
+
+
+def _check_bytes(what: str, data: Any) -> bytes | None:
+    if data is None or type(data) is bytes:
+        return data
+    if isinstance(data, _BYTES):
+        return bytes(data)
+    raise TypeError(f"{what} must be bytes or None (or set a {what}_serializer), not {type(data)}")
+
+
+def _headers(headers: Iterable[tuple[str, bytes | None]] | None) -> list[Header] | None:
+    if not headers:
+        return None
+    out: list[Header] = []
+    for item in headers:
+        key, value = item
+        if not isinstance(key, str):
+            raise TypeError(f"header keys must be str, not {type(key)}")
+        out.append((key, _check_bytes("header value", value)))
+    return out
+
+
+class AIOKafkaProducer:
+    """An asyncio Kafka producer with aiokafka's constructor, methods and errors.
+
+    Keyword-only additions: ``buffer_memory`` (bytes of batches queued before ``send()``
+    waits; 32 MiB), ``max_block_ms`` (how long ``send()`` waits for metadata or memory
+    before KafkaTimeoutError; default ``request_timeout_ms``), ``delivery_timeout_ms``
+    (after it a record's future fails with KafkaTimeoutError; 120 s) and
+    ``max_in_flight_requests_per_connection`` (5).
+    """
+
+    def __init__(
+        self,
+        *,
+        loop: Any = None,
+        bootstrap_servers: str | Iterable[str] = "localhost",
+        client_id: str | None = None,
+        metadata_max_age_ms: int = 300000,
+        request_timeout_ms: int = 40000,
+        api_version: str = "auto",
+        acks: Any = _MISSING,
+        key_serializer: Callable[[Any], Any] | None = None,
+        value_serializer: Callable[[Any], Any] | None = None,
+        compression_type: str | None = None,
+        max_batch_size: int = 16384,
+        partitioner: Partitioner | None = None,
+        max_request_size: int = 1048576,
+        linger_ms: int = 0,
+        retry_backoff_ms: int = 100,
+        security_protocol: str = "PLAINTEXT",
+        ssl_context: Any = None,
+        connections_max_idle_ms: int = 540000,
+        enable_idempotence: bool = False,
+        transactional_id: str | None = None,
+        transaction_timeout_ms: int = 60000,
+        sasl_mechanism: str = "PLAIN",
+        sasl_plain_password: str | None = None,
+        sasl_plain_username: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        sasl_oauth_token_provider: AbstractTokenProvider | None = None,
+        buffer_memory: int = 33554432,
+        max_block_ms: int | None = None,
+        delivery_timeout_ms: int = 120000,
+        max_in_flight_requests_per_connection: int = 5,
+    ) -> None:
+        if api_version != "auto":
+            warnings.warn("api_version is a no-op: versions are negotiated", DeprecationWarning,
+                          stacklevel=2)  # fmt: skip
+        if compression_type not in ("gzip", "snappy", "lz4", "zstd", None):
+            raise ValueError(f"invalid compression_type: {compression_type!r}")
+        require_codec(compression_type)
+        idempotent = enable_idempotence or transactional_id is not None
+        self._acks = _acks(acks, idempotent)
+        if idempotent and max_in_flight_requests_per_connection > 5:
+            raise ValueError("idempotence allows at most 5 requests in flight per connection")
+        self.client = AIOKafkaClient(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id or f"aiokafka-producer-{next(_ids)}",
+            metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,
+            retry_backoff_ms=retry_backoff_ms, ssl_context=ssl_context,
+            security_protocol=security_protocol,
+            connections_max_idle_ms=connections_max_idle_ms, sasl_mechanism=sasl_mechanism,
+            sasl_plain_username=sasl_plain_username, sasl_plain_password=sasl_plain_password,
+            sasl_kerberos_service_name=sasl_kerberos_service_name,
+            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
+            sasl_oauth_token_provider=sasl_oauth_token_provider,
+        )  # fmt: skip
+        del loop
+        self._key_serializer = key_serializer
+        self._value_serializer = value_serializer
+        self._compression_type = compression_type
+        self._max_batch_size = max_batch_size
+        self._max_request_size = max_request_size
+        self._request_timeout_ms = request_timeout_ms
+        self._max_block = (request_timeout_ms if max_block_ms is None else max_block_ms) / 1000
+        self._partitioner: Partitioner = partitioner or DefaultPartitioner()
+        self._sticky = (
+            StickyPartitioner(max_batch_size)
+            if type(self._partitioner) is DefaultPartitioner
+            else None
+        )
+        self._identity = ProducerIdentity(transactional_id is not None) if idempotent else None
+        self._txn = (
+            TransactionManager(self.client, self._identity, transactional_id,
+                               transaction_timeout_ms, retry_backoff_ms)
+            if self._identity is not None else None
+        )  # fmt: skip
+        self._accumulator = RecordAccumulator(
+            max_batch_size=max_batch_size, buffer_memory=buffer_memory, linger_ms=linger_ms,
+            make_builder=self._make_builder,
+        )  # fmt: skip
+        if self._sticky is not None:
+            self._accumulator.on_new_batch = self._sticky_batch_full
+        self._sender = Sender(
+            self.client, self._accumulator, acks=self._acks,
+            request_timeout_ms=request_timeout_ms, retry_backoff_ms=retry_backoff_ms,
+            delivery_timeout_ms=delivery_timeout_ms,
+            max_in_flight=max_in_flight_requests_per_connection,
+            max_request_size=max_request_size, make_builder=self._make_builder,
+            identity=self._identity, transactional_id=transactional_id,
+            init_producer_id=self._txn.init_producer_id if self._txn else None,
+            before_send=self._txn.before_send if transactional_id is not None and self._txn
+            else None,
+        )  # fmt: skip
+        if self._txn is not None:
+            self._txn.attach(self._sender, self._accumulator)
+        self._topics: dict[str, tuple[list[int], list[int]]] = {}
+        self.client.cluster.add_listener(self._on_metadata)
+        self._started = False
+        self._closed = False
+
+    def _make_builder(self, max_size: int) -> RecordsBuilder:
+        return RecordsBuilder(compression=self._compression_type, max_batch_size=max_size)
+
+    def _sticky_batch_full(self, tp: TopicPartition) -> None:
+        assert self._sticky is not None
+        self._sticky.batch_full(tp.topic, tp.partition)
+
+    def _on_metadata(self, cluster: ClusterMetadata) -> None:
+        self._topics.clear()
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        """Bootstrap, start the sender; an idempotent producer gets its producer id."""
+        if self._closed:
+            raise ProducerClosed("the producer was stopped")
+        if self._started:
+            return
+        await self.client.bootstrap()
+        self._started = True
+        if self._txn is not None:
+            await self._txn.init_producer_id()
+        self._sender.start()
+
+    async def flush(self) -> None:
+        """Wait until every record sent so far is acknowledged or failed."""
+        await self._accumulator.flush()
+
+    async def stop(self) -> None:
+        """Flush, stop the sender, close connections. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._accumulator.close()
+        if self._started and self._sender.running:
+            flushing = asyncio.ensure_future(self._accumulator.flush())
+            await asyncio.wait([flushing], timeout=self._request_timeout_ms / 1000)
+            flushing.cancel()
+        await self._sender.close()
+        await self.client.close()
+
+    async def __aenter__(self) -> AIOKafkaProducer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self.stop()
+
+    # ---- metadata ----------------------------------------------------------------------
+    async def partitions_for(self, topic: str) -> set[int]:
+        """Every partition of ``topic`` (waits for its metadata)."""
+        return set(await self._partitions(topic))
+
+    async def _partitions(self, topic: str) -> list[int]:
+        known = self._topics.get(topic) or self._cache_topic(topic)
+        if known is not None:
+            return known[0]
+        try:
+            async with asyncio.timeout(self._max_block):
+                while (known := self._cache_topic(topic)) is None:
+                    self._check_open()
+                    await self.client.add_topic(topic)
+                    if (known := self._cache_topic(topic)) is None:
+                        await asyncio.sleep(self.client._retry_backoff)
+        except TimeoutError:
+            raise for_code(_UNKNOWN_TOPIC)(f"topic {topic!r} not in metadata") from None
+        return known[0]
+
+    def _cache_topic(self, topic: str) -> tuple[list[int], list[int]] | None:
+        cluster = self.client.cluster
+        parts = cluster.partitions_for_topic(topic)
+        if not parts:
+            return None
+        available = cluster.available_partitions_for_topic(topic) or set()
+        entry = (sorted(parts), sorted(available))
+        self._topics[topic] = entry
+        return entry
+
+    # ---- send --------------------------------------------------------------------------
+    async def send(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Iterable[tuple[str, bytes | None]] | None = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        """Queue one record; returns a future of its ``RecordMetadata``.
+
+        Cancelling this coroutine cancels the send; cancelling the returned future does not.
+        """
+        self._check_open()
+        known = self._topics.get(topic)
+        if known is None:
+            await self._partitions(topic)
+            known = self._topics.get(topic) or self._cache_topic(topic)
+            assert known is not None
+        if self._txn is not None:
+            self._txn.check_can_send()
+        key_bytes = _check_bytes("key", self._key_serializer(key) if self._key_serializer
+                                 else key)  # fmt: skip
+        value_bytes = _check_bytes("value", self._value_serializer(value)
+                                   if self._value_serializer else value)  # fmt: skip
+        header_list = _headers(headers)
+        size = self._record_size(key_bytes, value_bytes, header_list)
+        tp = TopicPartition(topic, self._partition(topic, known, partition, key_bytes, size))
+        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+        if not self._accumulator.append(
+            tp, timestamp_ms, key_bytes, value_bytes, header_list, future
+        ):
+            await self._append_waiting(tp, timestamp_ms, key_bytes, value_bytes, header_list,
+                                       future)  # fmt: skip
+        return future
+
+    def _record_size(self, key: bytes | None, value: bytes | None, headers: list[Header] | None
+                     ) -> int:  # fmt: skip
+        size = _RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
+        for name, data in headers or ():
+            size += len(name) + (len(data) if data else 0) + 10
+        if size + 61 > self._max_request_size:
+            raise MessageSizeTooLargeError(
+                f"the record is about {size} bytes serialized, over max_request_size"
+                f" ({self._max_request_size})"
+            )
+        return size
+
+    def _partition(
+        self, topic: str, known: tuple[list[int], list[int]], partition: int | None,
+        key: bytes | None, size: int,
+    ) -> int:  # fmt: skip
+        if partition is not None:
+            if partition not in known[0]:
+                raise ValueError(f"unknown partition {partition} of topic {topic!r}")
+            return partition
+        if key is None and self._sticky is not None:
+            return self._sticky.partition(topic, known[0], known[1], size)
+        return self._partitioner(key, list(known[0]), list(known[1]))
+
+    async def _append_waiting(
+        self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
+        value: bytes | None, headers: Sequence[Header] | None,
+        future: asyncio.Future[RecordMetadata],
+    ) -> None:  # fmt: skip
+        size = _RECORD_OVERHEAD + len(key or b"") + len(value or b"")
+        deadline = asyncio.get_running_loop().time() + self._max_block
+        acc = self._accumulator
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise KafkaTimeoutError("buffer_memory is exhausted (max_block_ms passed)")
+            await acc.wait_for_memory(size, remaining)
+            self._check_open()
+            try:
+                if acc.append(tp, timestamp_ms, key, value, headers, future, waited=True):
+                    return
+            finally:
+                acc.served()
+
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Iterable[tuple[str, bytes | None]] | None = None,
+    ) -> RecordMetadata:
+        """``send`` and wait for the acknowledgement."""
+        future = await self.send(topic, value, key, partition, timestamp_ms, headers)
+        return await future
+
+    def create_batch(self) -> BatchBuilder:
+        """An empty batch to fill with ``append`` and submit with ``send_batch``."""
+        return BatchBuilder(
+            self._max_batch_size, self._compression_type,
+            is_transactional=self._txn is not None and self._txn.transactional,
+            key_serializer=self._key_serializer, value_serializer=self._value_serializer,
+        )  # fmt: skip
+
+    async def send_batch(
+        self, batch: BatchBuilder, topic: str, *, partition: int
+    ) -> asyncio.Future[RecordMetadata]:
+        """Queue a batch from ``create_batch``; the future gets the batch's base offset."""
+        self._check_open()
+        known = self._topics.get(topic)
+        if known is None:
+            await self._partitions(topic)
+            known = self._topics.get(topic) or self._cache_topic(topic)
+            assert known is not None
+        if self._txn is not None:
+            self._txn.check_can_send()
+        tp = TopicPartition(topic, self._partition(topic, known, partition, None, 0))
+        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+        records = batch.records
+        if records.record_count() == 0:
+            raise ValueError("the batch has no records")
+        while not self._accumulator.add_batch(tp, records, future):
+            await self._accumulator.wait_for_memory(records.size(), self._max_block)
+            self._accumulator.served()
+        return future
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ProducerClosed("the producer was stopped")
+        if self._sender.fatal is not None:
+            raise self._sender.fatal
+
+    # ---- transactions ------------------------------------------------------------------
+    def _transactions(self) -> TransactionManager:
+        if self._txn is None or not self._txn.transactional:
+            raise IllegalOperation("set transactional_id to use transactions")
+        return self._txn
+
+    async def begin_transaction(self) -> None:
+        self._check_open()
+        await self._transactions().begin()
+
+    async def commit_transaction(self) -> None:
+        self._check_open()
+        await self._transactions().commit()
+
+    async def abort_transaction(self) -> None:
+        self._check_open()
+        await self._transactions().abort()
+
+    def transaction(self) -> TransactionContext:
+        """``async with producer.transaction():`` commits, or aborts on an exception."""
+        return TransactionContext(self)
+
+    async def send_offsets_to_transaction(
+        self, offsets: Mapping[TopicPartition, Any], group_id: Any
+    ) -> None:
+        """Commit consumer offsets with the transaction. ``group_id`` is a group id string
+        or consumer group metadata (group_id, generation_id, member_id,
+        group_instance_id) for KIP-447 fencing."""
+        self._check_open()
+        await self._transactions().send_offsets(offsets, group_id)
+
+
+class TransactionContext:
+    """The object ``AIOKafkaProducer.transaction()`` returns."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def __aenter__(self) -> TransactionContext:
+        await self._producer.begin_transaction()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        if exc_type is None:
+            await self._producer.commit_transaction()
+        elif not self._producer._closed:
+            await self._producer.abort_transaction()

@@ -1,0 +1,327 @@
+"""The sender: one task that drains the accumulator into Produce requests per broker.
+
+Theory of operation: the task loops: fail batches past the delivery timeout, make sure
+the idempotent producer has an id (InitProducerId, epoch bumps), ask the accumulator for
+the sendable batches of each leader with a free in-flight slot, and start one short task
+per Produce request (``max_in_flight`` per broker, 5 by default). Sequences are stamped in
+the loop, synchronously and in queue order, so requests leave in partition order. The
+response task settles each batch: success resolves the record futures; retriable errors
+re-queue the batch with backoff (and refresh metadata when the error means a moved
+leader); MESSAGE_TOO_LARGE splits it; other errors fail it. Everything waits on one
+future in the accumulator: a new or full batch, a finished request or a flush wakes it.
+Must not serialize records nor choose partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.errors import (
+    KafkaError,
+    KafkaTimeoutError,
+    ProducerClosed,
+    for_code,
+)
+from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
+from aiokafka_gen.structs import TopicPartition
+
+from .accumulator import RecordAccumulator
+from .batch import ProducerBatch
+from .idempotence import ProducerIdentity, SequenceVerdict
+
+__all__ = ["Sender"]
+
+log = logging.getLogger("aiokafka_gen.producer")
+_PRODUCE = 0
+_TOO_LARGE = frozenset({10, 18})  # MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE
+_DUPLICATE_SEQUENCE = 46
+_SEQUENCE_ERRORS = frozenset({45, 59})  # OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID
+_ZERO_UUID = uuid.UUID(int=0)
+
+
+class Sender:
+    """Owns the sender task and every Produce request task."""
+
+    def __init__(
+        self,
+        client: AIOKafkaClient,
+        accumulator: RecordAccumulator,
+        *,
+        acks: int,
+        request_timeout_ms: int,
+        retry_backoff_ms: int,
+        delivery_timeout_ms: int,
+        max_in_flight: int,
+        max_request_size: int,
+        make_builder: Callable[[int], RecordsBuilder],
+        identity: ProducerIdentity | None = None,
+        transactional_id: str | None = None,
+        init_producer_id: Callable[[], Awaitable[None]] | None = None,
+        before_send: Callable[[list[ProducerBatch]], Awaitable[None]] | None = None,
+    ) -> None:
+        self._client = client
+        self._acc = accumulator
+        self._acks = acks
+        self._timeout_ms = request_timeout_ms
+        self._backoff = retry_backoff_ms / 1000.0
+        self._delivery_timeout = delivery_timeout_ms / 1000.0
+        self._max_in_flight = max_in_flight
+        self._max_request_size = max_request_size
+        self._make_builder = make_builder
+        self._identity = identity
+        self._transactional_id = transactional_id
+        self._init_producer_id = init_producer_id
+        self._before_send = before_send
+        self._in_flight: dict[int, int] = {}
+        self._requests: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.fatal: BaseException | None = None
+        self.on_fail: Callable[[BaseException], None] | None = None
+        # the classic transaction protocol: Produce v12+ would mean KIP-890 part 2
+        self._max_produce_version = 11 if transactional_id is not None else None
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name="aiokafka_gen-sender")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def close(self) -> None:
+        """Stop the loop and the request tasks; fail whatever is left with ProducerClosed."""
+        tasks = [t for t in (self._task, *self._requests) if t is not None]
+        self._task = None
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.fail_all(ProducerClosed("the producer was stopped"))
+
+    def fail_all(self, exc: BaseException) -> None:
+        for batch in self._acc.take_all() + self._acc.pending():
+            self._fail(batch, exc)
+
+    # ---- the loop ----------------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            try:
+                delay = await self._step()
+            except asyncio.CancelledError:
+                raise
+            except KafkaError as exc:
+                if not exc.retriable:
+                    self._fatal(exc)
+                    return
+                log.info("producer: %s; retrying", exc)
+                delay = self._backoff
+            except Exception as exc:  # a bug must not leave futures hanging forever
+                log.exception("producer sender failed")
+                self._fatal(exc)
+                return
+            if delay != 0.0:
+                await self._acc.wait(delay)
+
+    def _fatal(self, exc: BaseException) -> None:
+        self.fatal = exc
+        self.fail_all(exc)
+
+    async def _step(self) -> float | None:
+        loop = asyncio.get_running_loop()
+        for batch in self._acc.expire(loop.time(), self._delivery_timeout):
+            self._fail(batch, KafkaTimeoutError("batch not delivered within delivery_timeout"))
+        if self._identity is not None and not self._identity.has_id:
+            if self._in_flight_total():
+                return None  # let in-flight requests settle before a new epoch
+            assert self._init_producer_id is not None
+            await self._init_producer_id()
+        drained, delay, unknown = self._acc.drain(
+            loop.time(), self._leader, self._can_send, self._identity is not None
+        )
+        if unknown:
+            self._client.force_metadata_update()
+            delay = self._backoff if delay is None else min(delay, self._backoff)
+        if self._before_send is not None and drained:
+            await self._before_send([b for batches in drained.values() for b in batches])
+        for node, batches in drained.items():
+            self._launch(node, batches)
+        return 0.0 if drained else delay
+
+    def _leader(self, tp: TopicPartition) -> int | None:
+        leader = self._client.cluster.leader_for_partition(tp)
+        return None if leader is None or leader < 0 else leader
+
+    def _can_send(self, node: int) -> bool:
+        return self._in_flight.get(node, 0) < self._max_in_flight
+
+    def _in_flight_total(self) -> int:
+        return sum(self._in_flight.values())
+
+    # ---- requests ----------------------------------------------------------------------
+    def _launch(self, node: int, batches: list[ProducerBatch]) -> None:
+        for batch in batches:
+            batch.in_flight = True
+            if self._identity is not None:
+                self._identity.stamp(batch)
+            else:
+                batch.close()
+        for chunk in self._chunks(batches):
+            self._in_flight[node] = self._in_flight.get(node, 0) + 1
+            task = asyncio.get_running_loop().create_task(self._produce(node, chunk))
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+
+    def _chunks(self, batches: list[ProducerBatch]) -> list[list[ProducerBatch]]:
+        chunks: list[list[ProducerBatch]] = [[]]
+        size = 0
+        for batch in batches:
+            length = len(batch.close())
+            if chunks[-1] and size + length > self._max_request_size:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(batch)
+            size += length
+        return chunks
+
+    async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
+        try:
+            response = await self._exchange(node, batches)
+        except asyncio.CancelledError:
+            for batch in batches:
+                self._fail(batch, ProducerClosed("the producer was stopped"))
+            raise
+        except KafkaError as exc:
+            log.debug("produce to node %d failed: %s", node, exc)
+            for batch in batches:
+                self._retry_or_fail(batch, exc)
+        else:
+            self._settle(response, batches)
+        finally:
+            self._in_flight[node] -= 1
+            self._acc.wake()
+
+    async def _exchange(self, node: int, batches: list[ProducerBatch]) -> Any:
+        from aiokafka_gen.messages.produce_request import ProduceRequest
+
+        version = self._client.api_version_for(node, _PRODUCE)
+        if version is None:
+            await self._client.ready(node)
+            version = self._client.api_version_for(node, _PRODUCE)
+        pinned = self._max_produce_version
+        if version is not None and version >= 13 and not self._topic_ids_known(batches):
+            pinned = min(pinned or 12, 12)
+        if pinned is not None and version is not None:
+            pinned = min(pinned, version)
+        request = ProduceRequest(
+            transactional_id=self._transactional_id, acks=self._acks,
+            timeout_ms=self._timeout_ms, topic_data=self._topic_data(batches),
+        )  # fmt: skip
+        return await self._client.send(node, request, api_version=pinned)
+
+    def _topic_ids_known(self, batches: list[ProducerBatch]) -> bool:
+        cluster = self._client.cluster
+        return all(cluster.topic_id(b.tp.topic) not in (None, _ZERO_UUID) for b in batches)
+
+    def _topic_data(self, batches: list[ProducerBatch]) -> list[Any]:
+        from aiokafka_gen.messages.produce_request import PartitionProduceData, TopicProduceData
+
+        by_topic: dict[str, list[PartitionProduceData]] = {}
+        for batch in batches:
+            data = PartitionProduceData(index=batch.tp.partition, records=batch.data)
+            by_topic.setdefault(batch.tp.topic, []).append(data)
+        cluster = self._client.cluster
+        return [
+            TopicProduceData(
+                name=topic, topic_id=cluster.topic_id(topic) or _ZERO_UUID, partition_data=parts
+            )
+            for topic, parts in by_topic.items()
+        ]
+
+    # ---- responses ---------------------------------------------------------------------
+    def _settle(self, response: Any, batches: list[ProducerBatch]) -> None:
+        if response is None:  # acks=0: nothing comes back
+            for batch in batches:
+                self._complete(batch, -1, -1, -1)
+            return
+        by_key = {(b.tp.topic, b.tp.partition): b for b in batches}
+        cluster = self._client.cluster
+        for topic in response.responses:
+            name = topic.name or cluster.topic_name(topic.topic_id) or ""
+            for part in topic.partition_responses:
+                key = (name, int(part.index))
+                if key in by_key:
+                    self._on_partition(by_key.pop(key), part)
+        for batch in by_key.values():  # the broker left a partition out: retry it
+            self._retry_or_fail(batch, KafkaError(f"no produce result for {batch.tp}"))
+
+    def _on_partition(self, batch: ProducerBatch, part: Any) -> None:
+        code = part.error_code
+        if code == 0 or code == _DUPLICATE_SEQUENCE:
+            self._complete(batch, part.base_offset, part.log_append_time_ms, part.log_start_offset)
+        elif code in _TOO_LARGE and batch.record_count > 1 and batch.whole is None:
+            self._split(batch)
+        elif code in _SEQUENCE_ERRORS and self._identity is not None:
+            self._sequence_error(batch, for_code(code)(part.error_message))
+        else:
+            error = for_code(code)(part.error_message) if part.error_message else for_code(code)()
+            self._retry_or_fail(batch, error)
+
+    def _sequence_error(self, batch: ProducerBatch, exc: KafkaError) -> None:
+        assert self._identity is not None
+        if self._identity.classify(batch) is SequenceVerdict.BUMP_EPOCH:
+            log.warning("producer: %s for %s; bumping the epoch", exc, batch.tp)
+            self._identity.request_bump()
+        self._requeue(batch)
+
+    def _split(self, batch: ProducerBatch) -> None:
+        size = max(len(batch.close()) // 2, 1)
+        parts = batch.split(size, self._make_builder)
+        if self._identity is not None:
+            self._identity.forget(batch)
+            if self._identity.stamped_now(batch) or batch.sequence >= 0:
+                self._identity.request_bump()  # the sequence range changes shape
+        log.info("producer: batch for %s too large; split into %d", batch.tp, len(parts))
+        self._acc.requeue_split(batch, parts)
+
+    def _retry_or_fail(self, batch: ProducerBatch, exc: KafkaError) -> None:
+        if exc.invalid_metadata:
+            self._client.force_metadata_update()
+        now = asyncio.get_running_loop().time()
+        if exc.retriable and now < batch.created + self._delivery_timeout:
+            self._requeue(batch)
+        else:
+            self._fail(batch, exc)
+
+    def _requeue(self, batch: ProducerBatch) -> None:
+        now = asyncio.get_running_loop().time()
+        self._acc.requeue(batch, now + self._backoff)
+
+    def _complete(self, batch: ProducerBatch, offset: int, append_time: int, start: int) -> None:
+        batch.in_flight = False
+        if self._identity is not None:
+            self._identity.acked(batch)
+        batch.done(offset, append_time, start)
+        self._acc.finished(batch)
+
+    def _fail(self, batch: ProducerBatch, exc: BaseException) -> None:
+        batch.in_flight = False
+        if self._identity is not None:
+            if self._identity.stamped_now(batch) and not self._identity.transactional:
+                self._identity.request_bump()  # a gap in the sequence: start a new epoch
+            self._identity.forget(batch)
+        batch.fail(exc)
+        self._acc.finished(batch)
+        if self.on_fail is not None:
+            self.on_fail(exc)
+
+    async def wait_idle(self) -> None:
+        """Until no Produce request is in flight (used before ending a transaction)."""
+        while self._requests:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait(set(self._requests))
