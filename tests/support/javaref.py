@@ -21,8 +21,8 @@ standard base64 strings (see the top of KafkaRef.java for every field):
   producer_id, producer_epoch, partition_leader_epoch} -> {"bytes"}
 - ``read_records`` {bytes} -> {"batches": [...]} (batch metadata, "valid" CRC, records)
 - ``murmur2`` {bytes, partitions} -> {"hash", "positive", "partition"}
-- ``reencode`` {message | api_key + kind, version, bytes} -> {"bytes", "remaining"} (Java's
-  decode then encode: unknown tagged fields survive)
+- ``reencode`` {message | api_key + kind, version, bytes, to_version?} -> {"bytes",
+  "remaining"} (Java's decode at version, encode at to_version: unknown tagged fields survive)
 - ``batch`` {requests: [...]} -> {"results": [{"ok"} | {"error"}, ...]} (one pipe round trip)
 """
 

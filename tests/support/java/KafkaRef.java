@@ -30,8 +30,9 @@
  *                headers}]}]}   (records omitted with "records_error" when iteration fails)
  *   murmur2      {bytes, partitions}                            -> {"hash", "positive",
  *                "partition"}
- *   reencode     {message | api_key+kind, version, bytes}       -> {"bytes": b64, "remaining"}
- *                decode then encode again with Java's own classes (keeps unknown tags).
+ *   reencode     {message | api_key+kind, version, bytes, to_version?} -> {"bytes": b64,
+ *                "remaining"}: decode at version, encode at to_version (default: the same)
+ *                with Java's own classes (unknown tagged fields are kept).
  *   batch        {requests: [request, ...]}                     -> {"results": [answer, ...]}
  *                each answer is {"ok": ...} or {"error": ...}, exactly as if sent alone.
  * JSON numbers may be NaN/Infinity/-Infinity (Jackson's non-numeric numbers, for float64).
@@ -182,7 +183,8 @@ public final class KafkaRef {
         short version = (short) req.get("version").asInt();
         ByteBufferAccessor accessor = new ByteBufferAccessor(ByteBuffer.wrap(b64(req.get("bytes"))));
         Message message = (Message) cls.getConstructor(Readable.class, short.class).newInstance(accessor, version);
-        ObjectNode result = (ObjectNode) bytesNode(MessageUtil.toByteBufferAccessor(message, version).buffer());
+        short toVersion = (short) req.path("to_version").asInt(version);
+        ObjectNode result = (ObjectNode) bytesNode(MessageUtil.toByteBufferAccessor(message, toVersion).buffer());
         result.put("remaining", accessor.remaining());
         return result;
     }
