@@ -9,7 +9,7 @@ The instances are what a differential test against Kafka's Java classes needs:
 - unknown tagged fields are added only on request (Java's JSON cannot carry them).
 
 Plain ``random.Random`` rather than hypothesis: examples are generated in bulk so one pipe
-round trip to the JVM can carry all of a pair's examples.
+round trip to the JVM carries many of them, and a seed string names every example.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from typing import Any
 
 from aiokafka_gen.protocol import FieldSchema, Message, Struct
 
-__all__ = ["add_unknown_tags", "normalized", "random_message"]
+__all__ = [
+    "add_unknown_tags",
+    "normalized",
+    "random_message",
+    "random_scalar",
+    "random_struct",
+    "random_value",
+]
 
 INT_RANGES = {
     "int8": (-(2**7), 2**7 - 1),
