@@ -66,6 +66,9 @@ class Step:
     # decode may read more than encode writes: a classic array count joins the run
     dec_struct_var: str = ""
     child_plan: Plan | None = None
+    # a classic fixed-width array may also read the next classic array's count
+    next_count_var: str = ""
+    next_reader: str = ""
     dec_size: int = 0
     count_var: str = ""
 
@@ -414,7 +417,23 @@ def _merge_fixed(steps: list[Step], builder: _Builder) -> tuple[Step, ...]:
         run = []
         if step.kind != "end":
             merged.append(step)
-    return tuple(merged)
+    return _chain_counts(merged, builder)
+
+
+def _chain_counts(steps: list[Step], builder: _Builder) -> tuple[Step, ...]:
+    """Let a classic fixed-width array also read the count of a classic array after it."""
+    for index in range(len(steps) - 1):
+        step, after = steps[index], steps[index + 1]
+        chain = step.kind == after.kind == "array" and step.elem == "fixed"
+        if chain and not (step.compact or after.compact or after.count_var):
+            count_var = f"n_{after.attrs[0]}"
+            steps[index] = dataclasses.replace(
+                step,
+                next_count_var=count_var,
+                next_reader=builder.array_cache(f"%d{step.code}i"),
+            )
+            steps[index + 1] = dataclasses.replace(after, count_var=count_var)
+    return tuple(steps)
 
 
 def _fixed_run(run: list[Step], builder: _Builder, count_var: str) -> Step:

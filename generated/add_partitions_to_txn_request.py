@@ -314,15 +314,15 @@ def _d_AddPartitionsToTxnTopic_0(buf: memoryview, pos: int) -> tuple[AddPartitio
     """Decode AddPartitionsToTxnTopic at versions 0, 1, 2."""
     o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o._unknown_tags = None
     return o, pos
 
@@ -342,19 +342,19 @@ def _d_AddPartitionsToTxnTopic_3(buf: memoryview, pos: int) -> tuple[AddPartitio
     """Decode AddPartitionsToTxnTopic at versions 3, 4, 5."""
     o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -387,44 +387,44 @@ def _d_AddPartitionsToTxnTransaction_4(
     o.transactional_id, pos = _read_cstr(buf, pos)
     o.producer_id, o.producer_epoch, o.verify_only = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[AddPartitionsToTxnTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[AddPartitionsToTxnTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -470,23 +470,23 @@ def _d_AddPartitionsToTxnRequest_0(
     elif n_v3_and_below_topics_0 > len(buf) - pos:
         raise _count_error(n_v3_and_below_topics_0, len(buf) - pos)
     else:
-        v0_3: list[AddPartitionsToTxnTopic] = []
-        ap0_3 = v0_3.append
+        vo_3: list[AddPartitionsToTxnTopic] = []
+        apo_3 = vo_3.append
         for _ in range(n_v3_and_below_topics_0):
-            o0_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-            o0_3.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+            eo_3.name, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.v3_and_below_topics = v0_3
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.v3_and_below_topics = vo_3
     o.transactions = []
     o._unknown_tags = None
     return o, pos
@@ -516,44 +516,44 @@ def _d_AddPartitionsToTxnRequest_3(
     o.v3_and_below_transactional_id, pos = _read_cstr(buf, pos)
     o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("V3AndBelowTopics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[AddPartitionsToTxnTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[AddPartitionsToTxnTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.v3_and_below_topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.v3_and_below_topics = vo_3
     o.transactions = []
     if buf[pos] == 0:
         pos += 1
@@ -588,71 +588,71 @@ def _d_AddPartitionsToTxnRequest_4(
 ) -> tuple[AddPartitionsToTxnRequest, int]:
     """Decode AddPartitionsToTxnRequest at versions 4, 5."""
     o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Transactions")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[AddPartitionsToTxnTransaction] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = AddPartitionsToTxnTransaction.__new__(AddPartitionsToTxnTransaction)
-            o0_1.transactional_id, pos = _read_cstr(buf, pos)
-            o0_1.producer_id, o0_1.producer_epoch, o0_1.verify_only = _S_qho.unpack_from(buf, pos)
+        vo_1: list[AddPartitionsToTxnTransaction] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = AddPartitionsToTxnTransaction.__new__(AddPartitionsToTxnTransaction)
+            eo_1.transactional_id, pos = _read_cstr(buf, pos)
+            eo_1.producer_id, eo_1.producer_epoch, eo_1.verify_only = _S_qho.unpack_from(buf, pos)
             pos += 11
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_1_3 = buf[pos]
+            if neo_1_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_1_3, pos = _read_uvarint(buf, pos)
+            neo_1_3 -= 1
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
                 raise _null_error("Topics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[AddPartitionsToTxnTopic] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-                    o1_3.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_3: list[AddPartitionsToTxnTopic] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
+                    eeo_1_3.name, pos = _read_cstr(buf, pos)
+                    neeo_1_3_2 = buf[pos]
+                    if neeo_1_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_3_2 -= 1
+                    if neeo_1_3_2 < 0:
+                        if neeo_1_3_2 != -1:
+                            raise _count_error(neeo_1_3_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_3.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_1_3.partitions = [*_A_Ni[neeo_1_3_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_1_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_1.topics = v1_3
+                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_3(eeo_1_3)
+                eo_1.topics = veo_1_3
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.transactions = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.transactions = vo_1
     o.v3_and_below_transactional_id = ""
     o.v3_and_below_producer_id = 0
     o.v3_and_below_producer_epoch = 0

@@ -336,24 +336,24 @@ def _d_AddPartitionsToTxnTopicResult_0(
     """Decode AddPartitionsToTxnTopicResult at versions 0, 1, 2."""
     o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ResultsByPartition")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AddPartitionsToTxnPartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
-            o0_2.partition_index, o0_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[AddPartitionsToTxnPartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
+            eo_2.partition_index, eo_2.partition_error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.results_by_partition = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.results_by_partition = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -379,32 +379,32 @@ def _d_AddPartitionsToTxnTopicResult_3(
     """Decode AddPartitionsToTxnTopicResult at versions 3, 4, 5."""
     o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ResultsByPartition")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AddPartitionsToTxnPartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
-            o0_2.partition_index, o0_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[AddPartitionsToTxnPartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
+            eo_2.partition_index, eo_2.partition_error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results_by_partition = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results_by_partition = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -438,59 +438,61 @@ def _d_AddPartitionsToTxnResult_4(
     """Decode AddPartitionsToTxnResult at versions 4, 5."""
     o = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
     o.transactional_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("TopicResults")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AddPartitionsToTxnTopicResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[AddPartitionsToTxnTopicResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("ResultsByPartition")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AddPartitionsToTxnPartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AddPartitionsToTxnPartitionResult.__new__(
+                veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AddPartitionsToTxnPartitionResult.__new__(
                         AddPartitionsToTxnPartitionResult
                     )
-                    o1_2.partition_index, o1_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+                    eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
+                        buf, pos
+                    )
                     pos += 6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.results_by_partition = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.results_by_partition = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topic_results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topic_results = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -530,34 +532,36 @@ def _d_AddPartitionsToTxnResponse_0(
     elif n_results_by_topic_v3_and_below_0 > len(buf) - pos:
         raise _count_error(n_results_by_topic_v3_and_below_0, len(buf) - pos)
     else:
-        v0_2: list[AddPartitionsToTxnTopicResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[AddPartitionsToTxnTopicResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_results_by_topic_v3_and_below_0):
-            o0_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("ResultsByPartition")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AddPartitionsToTxnPartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AddPartitionsToTxnPartitionResult.__new__(
+                veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AddPartitionsToTxnPartitionResult.__new__(
                         AddPartitionsToTxnPartitionResult
                     )
-                    o1_2.partition_index, o1_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+                    eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
+                        buf, pos
+                    )
                     pos += 6
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.results_by_partition = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.results_by_topic_v3_and_below = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.results_by_partition = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.results_by_topic_v3_and_below = vo_2
     o.error_code = 0
     o.results_by_transaction = []
     o._unknown_tags = None
@@ -586,59 +590,61 @@ def _d_AddPartitionsToTxnResponse_3(
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AddPartitionsToTxnTopicResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[AddPartitionsToTxnTopicResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("ResultsByPartition")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AddPartitionsToTxnPartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AddPartitionsToTxnPartitionResult.__new__(
+                veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AddPartitionsToTxnPartitionResult.__new__(
                         AddPartitionsToTxnPartitionResult
                     )
-                    o1_2.partition_index, o1_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+                    eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
+                        buf, pos
+                    )
                     pos += 6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.results_by_partition = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.results_by_partition = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results_by_topic_v3_and_below = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results_by_topic_v3_and_below = vo_2
     o.error_code = 0
     o.results_by_transaction = []
     if buf[pos] == 0:
@@ -675,86 +681,86 @@ def _d_AddPartitionsToTxnResponse_4(
     o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ResultsByTransaction")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AddPartitionsToTxnResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
-            o0_2.transactional_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[AddPartitionsToTxnResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
+            eo_2.transactional_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("TopicResults")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AddPartitionsToTxnTopicResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_2: list[AddPartitionsToTxnTopicResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
+                    eeo_2_2.name, pos = _read_cstr(buf, pos)
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("ResultsByPartition")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[AddPartitionsToTxnPartitionResult] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = AddPartitionsToTxnPartitionResult.__new__(
+                        veeo_2_2_2: list[AddPartitionsToTxnPartitionResult] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = AddPartitionsToTxnPartitionResult.__new__(
                                 AddPartitionsToTxnPartitionResult
                             )
-                            o2_2.partition_index, o2_2.partition_error_code = _S_ih.unpack_from(
-                                buf, pos
+                            eeeo_2_2_2.partition_index, eeeo_2_2_2.partition_error_code = (
+                                _S_ih.unpack_from(buf, pos)
                             )
                             pos += 6
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.results_by_partition = v2_2
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.results_by_partition = veeo_2_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.topic_results = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.topic_results = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results_by_transaction = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results_by_transaction = vo_2
     o.results_by_topic_v3_and_below = []
     if buf[pos] == 0:
         pos += 1

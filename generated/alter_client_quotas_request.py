@@ -313,43 +313,43 @@ def _e_OpData_1(o: OpData, out: list[_Buffer]) -> None:
 def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
     o = EntryData.__new__(EntryData)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Entity")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[EntityData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = EntityData.__new__(EntityData)
-            o0_1.entity_type, pos = _read_str(buf, pos)
-            o0_1.entity_name, pos = _read_nstr(buf, pos)
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.entity = v0_1
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[EntityData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = EntityData.__new__(EntityData)
+            eo_1.entity_type, pos = _read_str(buf, pos)
+            eo_1.entity_name, pos = _read_nstr(buf, pos)
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.entity = vo_1
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Ops")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OpData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OpData.__new__(OpData)
-            o0_2.key, pos = _read_str(buf, pos)
-            o0_2.value, o0_2.remove = _S_do.unpack_from(buf, pos)
+        vo_2: list[OpData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OpData.__new__(OpData)
+            eo_2.key, pos = _read_str(buf, pos)
+            eo_2.value, eo_2.remove = _S_do.unpack_from(buf, pos)
             pos += 9
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.ops = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.ops = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -376,59 +376,59 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
 def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
     o = EntryData.__new__(EntryData)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Entity")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[EntityData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = EntityData.__new__(EntityData)
-            o0_1.entity_type, pos = _read_cstr(buf, pos)
-            o0_1.entity_name, pos = _read_ncstr(buf, pos)
+        vo_1: list[EntityData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = EntityData.__new__(EntityData)
+            eo_1.entity_type, pos = _read_cstr(buf, pos)
+            eo_1.entity_name, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.entity = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.entity = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Ops")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OpData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OpData.__new__(OpData)
-            o0_2.key, pos = _read_cstr(buf, pos)
-            o0_2.value, o0_2.remove = _S_do.unpack_from(buf, pos)
+        vo_2: list[OpData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OpData.__new__(OpData)
+            eo_2.key, pos = _read_cstr(buf, pos)
+            eo_2.value, eo_2.remove = _S_do.unpack_from(buf, pos)
             pos += 9
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.ops = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.ops = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -465,59 +465,59 @@ def _d_AlterClientQuotasRequest_0(
 ) -> tuple[AlterClientQuotasRequest, int]:
     """Decode AlterClientQuotasRequest at version 0."""
     o = AlterClientQuotasRequest.__new__(AlterClientQuotasRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Entries")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[EntryData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = EntryData.__new__(EntryData)
-            n1_1 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[EntryData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = EntryData.__new__(EntryData)
+            neo_1_1 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_1 < 0:
-                if n1_1 != -1:
-                    raise _count_error(n1_1, 0)
+            if neo_1_1 < 0:
+                if neo_1_1 != -1:
+                    raise _count_error(neo_1_1, 0)
                 raise _null_error("Entity")
-            elif n1_1 > len(buf) - pos:
-                raise _count_error(n1_1, len(buf) - pos)
+            elif neo_1_1 > len(buf) - pos:
+                raise _count_error(neo_1_1, len(buf) - pos)
             else:
-                v1_1: list[EntityData] = []
-                ap1_1 = v1_1.append
-                for _ in range(n1_1):
-                    o1_1 = EntityData.__new__(EntityData)
-                    o1_1.entity_type, pos = _read_str(buf, pos)
-                    o1_1.entity_name, pos = _read_nstr(buf, pos)
-                    o1_1._unknown_tags = None
-                    ap1_1(o1_1)
-                o0_1.entity = v1_1
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+                veo_1_1: list[EntityData] = []
+                apeo_1_1 = veo_1_1.append
+                for _ in range(neo_1_1):
+                    eeo_1_1 = EntityData.__new__(EntityData)
+                    eeo_1_1.entity_type, pos = _read_str(buf, pos)
+                    eeo_1_1.entity_name, pos = _read_nstr(buf, pos)
+                    eeo_1_1._unknown_tags = None
+                    apeo_1_1(eeo_1_1)
+                eo_1.entity = veo_1_1
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Ops")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[OpData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OpData.__new__(OpData)
-                    o1_2.key, pos = _read_str(buf, pos)
-                    o1_2.value, o1_2.remove = _S_do.unpack_from(buf, pos)
+                veo_1_2: list[OpData] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = OpData.__new__(OpData)
+                    eeo_1_2.key, pos = _read_str(buf, pos)
+                    eeo_1_2.value, eeo_1_2.remove = _S_do.unpack_from(buf, pos)
                     pos += 9
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.ops = v1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.entries = v0_1
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.ops = veo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.entries = vo_1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -542,83 +542,83 @@ def _d_AlterClientQuotasRequest_1(
 ) -> tuple[AlterClientQuotasRequest, int]:
     """Decode AlterClientQuotasRequest at version 1."""
     o = AlterClientQuotasRequest.__new__(AlterClientQuotasRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Entries")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[EntryData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = EntryData.__new__(EntryData)
-            n1_1 = buf[pos]
-            if n1_1 < 0x80:
+        vo_1: list[EntryData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = EntryData.__new__(EntryData)
+            neo_1_1 = buf[pos]
+            if neo_1_1 < 0x80:
                 pos += 1
             else:
-                n1_1, pos = _read_uvarint(buf, pos)
-            n1_1 -= 1
-            if n1_1 < 0:
-                if n1_1 != -1:
-                    raise _count_error(n1_1, 0)
+                neo_1_1, pos = _read_uvarint(buf, pos)
+            neo_1_1 -= 1
+            if neo_1_1 < 0:
+                if neo_1_1 != -1:
+                    raise _count_error(neo_1_1, 0)
                 raise _null_error("Entity")
-            elif n1_1 > len(buf) - pos:
-                raise _count_error(n1_1, len(buf) - pos)
+            elif neo_1_1 > len(buf) - pos:
+                raise _count_error(neo_1_1, len(buf) - pos)
             else:
-                v1_1: list[EntityData] = []
-                ap1_1 = v1_1.append
-                for _ in range(n1_1):
-                    o1_1 = EntityData.__new__(EntityData)
-                    o1_1.entity_type, pos = _read_cstr(buf, pos)
-                    o1_1.entity_name, pos = _read_ncstr(buf, pos)
+                veo_1_1: list[EntityData] = []
+                apeo_1_1 = veo_1_1.append
+                for _ in range(neo_1_1):
+                    eeo_1_1 = EntityData.__new__(EntityData)
+                    eeo_1_1.entity_type, pos = _read_cstr(buf, pos)
+                    eeo_1_1.entity_name, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_1._unknown_tags = None
+                        eeo_1_1._unknown_tags = None
                     else:
-                        o1_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_1(o1_1)
-                o0_1.entity = v1_1
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+                        eeo_1_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_1(eeo_1_1)
+                eo_1.entity = veo_1_1
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Ops")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[OpData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OpData.__new__(OpData)
-                    o1_2.key, pos = _read_cstr(buf, pos)
-                    o1_2.value, o1_2.remove = _S_do.unpack_from(buf, pos)
+                veo_1_2: list[OpData] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = OpData.__new__(OpData)
+                    eeo_1_2.key, pos = _read_cstr(buf, pos)
+                    eeo_1_2.value, eeo_1_2.remove = _S_do.unpack_from(buf, pos)
                     pos += 9
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.ops = v1_2
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.ops = veo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.entries = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.entries = vo_1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

@@ -261,24 +261,24 @@ def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_nstr(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Entity")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[EntityData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = EntityData.__new__(EntityData)
-            o0_3.entity_type, pos = _read_str(buf, pos)
-            o0_3.entity_name, pos = _read_nstr(buf, pos)
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.entity = v0_3
+        vo_3: list[EntityData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = EntityData.__new__(EntityData)
+            eo_3.entity_type, pos = _read_str(buf, pos)
+            eo_3.entity_name, pos = _read_nstr(buf, pos)
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.entity = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -303,32 +303,32 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Entity")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[EntityData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = EntityData.__new__(EntityData)
-            o0_3.entity_type, pos = _read_cstr(buf, pos)
-            o0_3.entity_name, pos = _read_ncstr(buf, pos)
+        vo_3: list[EntityData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = EntityData.__new__(EntityData)
+            eo_3.entity_type, pos = _read_cstr(buf, pos)
+            eo_3.entity_name, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.entity = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.entity = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -369,34 +369,34 @@ def _d_AlterClientQuotasResponse_0(
     elif n_entries_0 > len(buf) - pos:
         raise _count_error(n_entries_0, len(buf) - pos)
     else:
-        v0_2: list[EntryData] = []
-        ap0_2 = v0_2.append
+        vo_2: list[EntryData] = []
+        apo_2 = vo_2.append
         for _ in range(n_entries_0):
-            o0_2 = EntryData.__new__(EntryData)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = EntryData.__new__(EntryData)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Entity")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[EntityData] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = EntityData.__new__(EntityData)
-                    o1_3.entity_type, pos = _read_str(buf, pos)
-                    o1_3.entity_name, pos = _read_nstr(buf, pos)
-                    o1_3._unknown_tags = None
-                    ap1_3(o1_3)
-                o0_2.entity = v1_3
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.entries = v0_2
+                veo_2_3: list[EntityData] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = EntityData.__new__(EntityData)
+                    eeo_2_3.entity_type, pos = _read_str(buf, pos)
+                    eeo_2_3.entity_name, pos = _read_nstr(buf, pos)
+                    eeo_2_3._unknown_tags = None
+                    apeo_2_3(eeo_2_3)
+                eo_2.entity = veo_2_3
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.entries = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -421,59 +421,59 @@ def _d_AlterClientQuotasResponse_1(
     o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Entries")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[EntryData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = EntryData.__new__(EntryData)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[EntryData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = EntryData.__new__(EntryData)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Entity")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[EntityData] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = EntityData.__new__(EntityData)
-                    o1_3.entity_type, pos = _read_cstr(buf, pos)
-                    o1_3.entity_name, pos = _read_ncstr(buf, pos)
+                veo_2_3: list[EntityData] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = EntityData.__new__(EntityData)
+                    eeo_2_3.entity_type, pos = _read_cstr(buf, pos)
+                    eeo_2_3.entity_name, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.entity = v1_3
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.entity = veo_2_3
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.entries = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.entries = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

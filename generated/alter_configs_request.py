@@ -253,24 +253,24 @@ def _d_AlterConfigsResource_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Configs")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[AlterableConfig] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = AlterableConfig.__new__(AlterableConfig)
-            o0_3.name, pos = _read_str(buf, pos)
-            o0_3.value, pos = _read_nstr(buf, pos)
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.configs = v0_3
+        vo_3: list[AlterableConfig] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = AlterableConfig.__new__(AlterableConfig)
+            eo_3.name, pos = _read_str(buf, pos)
+            eo_3.value, pos = _read_nstr(buf, pos)
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.configs = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -295,32 +295,32 @@ def _d_AlterConfigsResource_2(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Configs")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[AlterableConfig] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = AlterableConfig.__new__(AlterableConfig)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            o0_3.value, pos = _read_ncstr(buf, pos)
+        vo_3: list[AlterableConfig] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = AlterableConfig.__new__(AlterableConfig)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3.value, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.configs = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.configs = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -350,43 +350,43 @@ def _e_AlterConfigsResource_2(o: AlterConfigsResource, out: list[_Buffer]) -> No
 def _d_AlterConfigsRequest_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRequest, int]:
     """Decode AlterConfigsRequest at versions 0, 1."""
     o = AlterConfigsRequest.__new__(AlterConfigsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Resources")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[AlterConfigsResource] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = AlterConfigsResource.__new__(AlterConfigsResource)
-            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[AlterConfigsResource] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = AlterConfigsResource.__new__(AlterConfigsResource)
+            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name, pos = _read_str(buf, pos)
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            eo_1.resource_name, pos = _read_str(buf, pos)
+            neo_1_3 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
                 raise _null_error("Configs")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[AlterableConfig] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = AlterableConfig.__new__(AlterableConfig)
-                    o1_3.name, pos = _read_str(buf, pos)
-                    o1_3.value, pos = _read_nstr(buf, pos)
-                    o1_3._unknown_tags = None
-                    ap1_3(o1_3)
-                o0_1.configs = v1_3
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.resources = v0_1
+                veo_1_3: list[AlterableConfig] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3 = AlterableConfig.__new__(AlterableConfig)
+                    eeo_1_3.name, pos = _read_str(buf, pos)
+                    eeo_1_3.value, pos = _read_nstr(buf, pos)
+                    eeo_1_3._unknown_tags = None
+                    apeo_1_3(eeo_1_3)
+                eo_1.configs = veo_1_3
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.resources = vo_1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -409,59 +409,59 @@ def _e_AlterConfigsRequest_0(o: AlterConfigsRequest, out: list[_Buffer]) -> None
 def _d_AlterConfigsRequest_2(buf: memoryview, pos: int) -> tuple[AlterConfigsRequest, int]:
     """Decode AlterConfigsRequest at version 2."""
     o = AlterConfigsRequest.__new__(AlterConfigsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Resources")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[AlterConfigsResource] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = AlterConfigsResource.__new__(AlterConfigsResource)
-            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[AlterConfigsResource] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = AlterConfigsResource.__new__(AlterConfigsResource)
+            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name, pos = _read_cstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_1.resource_name, pos = _read_cstr(buf, pos)
+            neo_1_3 = buf[pos]
+            if neo_1_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_1_3, pos = _read_uvarint(buf, pos)
+            neo_1_3 -= 1
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
                 raise _null_error("Configs")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[AlterableConfig] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = AlterableConfig.__new__(AlterableConfig)
-                    o1_3.name, pos = _read_cstr(buf, pos)
-                    o1_3.value, pos = _read_ncstr(buf, pos)
+                veo_1_3: list[AlterableConfig] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3 = AlterableConfig.__new__(AlterableConfig)
+                    eeo_1_3.name, pos = _read_cstr(buf, pos)
+                    eeo_1_3.value, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_1_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_1.configs = v1_3
+                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_3(eeo_1_3)
+                eo_1.configs = veo_1_3
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.resources = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.resources = vo_1
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

@@ -253,19 +253,19 @@ def _d_AlterConfigsResponse_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     elif n_responses_0 > len(buf) - pos:
         raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v0_2: list[AlterConfigsResourceResponse] = []
-        ap0_2 = v0_2.append
+        vo_2: list[AlterConfigsResourceResponse] = []
+        apo_2 = vo_2.append
         for _ in range(n_responses_0):
-            o0_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_2.resource_name, pos = _read_str(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.responses = v0_2
+            eo_2.resource_name, pos = _read_str(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -288,36 +288,36 @@ def _d_AlterConfigsResponse_2(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
     o = AlterConfigsResponse.__new__(AlterConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AlterConfigsResourceResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[AlterConfigsResourceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_2.resource_name, pos = _read_cstr(buf, pos)
+            eo_2.resource_name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.responses = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.responses = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -282,33 +282,33 @@ def _d_ReassignableTopicResponse_0(
     """Decode ReassignableTopicResponse at versions 0, 1."""
     o = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ReassignablePartitionResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[ReassignablePartitionResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -342,58 +342,58 @@ def _d_AlterPartitionReassignmentsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ReassignableTopicResponse] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ReassignableTopicResponse] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[ReassignablePartitionResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_3_2: list[ReassignablePartitionResponse] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
+                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.responses = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.responses = vo_3
     o.allow_replication_factor_change = True
     if buf[pos] == 0:
         pos += 1
@@ -433,58 +433,58 @@ def _d_AlterPartitionReassignmentsResponse_1(
     )
     pos += 7
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ReassignableTopicResponse] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ReassignableTopicResponse] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[ReassignablePartitionResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_3_2: list[ReassignablePartitionResponse] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
+                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.responses = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.responses = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

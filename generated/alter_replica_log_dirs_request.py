@@ -164,15 +164,15 @@ def _d_AlterReplicaLogDirTopic_1(buf: memoryview, pos: int) -> tuple[AlterReplic
     """Decode AlterReplicaLogDirTopic at version 1."""
     o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o._unknown_tags = None
     return o, pos
 
@@ -192,19 +192,19 @@ def _d_AlterReplicaLogDirTopic_2(buf: memoryview, pos: int) -> tuple[AlterReplic
     """Decode AlterReplicaLogDirTopic at version 2."""
     o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -233,32 +233,32 @@ def _d_AlterReplicaLogDir_1(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
     """Decode AlterReplicaLogDir at version 1."""
     o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
     o.path, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AlterReplicaLogDirTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[AlterReplicaLogDirTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -280,44 +280,44 @@ def _d_AlterReplicaLogDir_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
     """Decode AlterReplicaLogDir at version 2."""
     o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
     o.path, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AlterReplicaLogDirTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[AlterReplicaLogDirTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -348,49 +348,49 @@ def _d_AlterReplicaLogDirsRequest_1(
 ) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 1."""
     o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Dirs")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[AlterReplicaLogDir] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
-            o0_1.path, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[AlterReplicaLogDir] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
+            eo_1.path, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[AlterReplicaLogDirTopic] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-                    o1_2.name, pos = _read_str(buf, pos)
-                    n2_2 = _S_i.unpack_from(buf, pos)[0]
+                veo_1_2: list[AlterReplicaLogDirTopic] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+                    eeo_1_2.name, pos = _read_str(buf, pos)
+                    neeo_1_2_2 = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.topics = v1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.dirs = v0_1
+                        eeo_1_2.partitions = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_2_2
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.topics = veo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.dirs = vo_1
     o._unknown_tags = None
     return o, pos
 
@@ -412,69 +412,69 @@ def _d_AlterReplicaLogDirsRequest_2(
 ) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 2."""
     o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Dirs")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[AlterReplicaLogDir] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
-            o0_1.path, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[AlterReplicaLogDir] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
+            eo_1.path, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[AlterReplicaLogDirTopic] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_2: list[AlterReplicaLogDirTopic] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
+                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_1_2.partitions = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.topics = v1_2
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.topics = veo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.dirs = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.dirs = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

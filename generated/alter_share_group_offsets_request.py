@@ -224,34 +224,34 @@ def _d_AlterShareGroupOffsetsRequestTopic_0(
     """Decode AlterShareGroupOffsetsRequestTopic at version 0."""
     o = AlterShareGroupOffsetsRequestTopic.__new__(AlterShareGroupOffsetsRequestTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AlterShareGroupOffsetsRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AlterShareGroupOffsetsRequestPartition.__new__(
+        vo_2: list[AlterShareGroupOffsetsRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AlterShareGroupOffsetsRequestPartition.__new__(
                 AlterShareGroupOffsetsRequestPartition
             )
-            o0_2.partition_index, o0_2.start_offset = _S_iq.unpack_from(buf, pos)
+            eo_2.partition_index, eo_2.start_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -285,59 +285,59 @@ def _d_AlterShareGroupOffsetsRequest_0(
     """Decode AlterShareGroupOffsetsRequest at version 0."""
     o = AlterShareGroupOffsetsRequest.__new__(AlterShareGroupOffsetsRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AlterShareGroupOffsetsRequestTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AlterShareGroupOffsetsRequestTopic.__new__(AlterShareGroupOffsetsRequestTopic)
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[AlterShareGroupOffsetsRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AlterShareGroupOffsetsRequestTopic.__new__(AlterShareGroupOffsetsRequestTopic)
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AlterShareGroupOffsetsRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AlterShareGroupOffsetsRequestPartition.__new__(
+                veo_2_2: list[AlterShareGroupOffsetsRequestPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AlterShareGroupOffsetsRequestPartition.__new__(
                         AlterShareGroupOffsetsRequestPartition
                     )
-                    o1_2.partition_index, o1_2.start_offset = _S_iq.unpack_from(buf, pos)
+                    eeo_2_2.partition_index, eeo_2_2.start_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -298,35 +298,35 @@ def _d_AlterShareGroupOffsetsResponseTopic_0(
     o = AlterShareGroupOffsetsResponseTopic.__new__(AlterShareGroupOffsetsResponseTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Partitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[AlterShareGroupOffsetsResponsePartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = AlterShareGroupOffsetsResponsePartition.__new__(
+        vo_3: list[AlterShareGroupOffsetsResponsePartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = AlterShareGroupOffsetsResponsePartition.__new__(
                 AlterShareGroupOffsetsResponsePartition
             )
-            o0_3.partition_index, o0_3.error_code = _S_ih.unpack_from(buf, pos)
+            eo_3.partition_index, eo_3.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            eo_3.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.partitions = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.partitions = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -363,61 +363,61 @@ def _d_AlterShareGroupOffsetsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[AlterShareGroupOffsetsResponseTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = AlterShareGroupOffsetsResponseTopic.__new__(AlterShareGroupOffsetsResponseTopic)
-            o0_3.topic_name, pos = _read_cstr(buf, pos)
-            o0_3.topic_id, pos = _read_uuid(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+        vo_3: list[AlterShareGroupOffsetsResponseTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = AlterShareGroupOffsetsResponseTopic.__new__(AlterShareGroupOffsetsResponseTopic)
+            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            eo_3.topic_id, pos = _read_uuid(buf, pos)
+            neo_3_3 = buf[pos]
+            if neo_3_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_3_3, pos = _read_uvarint(buf, pos)
+            neo_3_3 -= 1
+            if neo_3_3 < 0:
+                if neo_3_3 != -1:
+                    raise _count_error(neo_3_3, 0)
                 raise _null_error("Partitions")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_3_3 > len(buf) - pos:
+                raise _count_error(neo_3_3, len(buf) - pos)
             else:
-                v1_3: list[AlterShareGroupOffsetsResponsePartition] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = AlterShareGroupOffsetsResponsePartition.__new__(
+                veo_3_3: list[AlterShareGroupOffsetsResponsePartition] = []
+                apeo_3_3 = veo_3_3.append
+                for _ in range(neo_3_3):
+                    eeo_3_3 = AlterShareGroupOffsetsResponsePartition.__new__(
                         AlterShareGroupOffsetsResponsePartition
                     )
-                    o1_3.partition_index, o1_3.error_code = _S_ih.unpack_from(buf, pos)
+                    eeo_3_3.partition_index, eeo_3_3.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_3.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_3_3.error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_3_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_3.partitions = v1_3
+                        eeo_3_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_3(eeo_3_3)
+                eo_3.partitions = veo_3_3
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.responses = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.responses = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

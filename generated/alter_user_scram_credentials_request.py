@@ -262,62 +262,62 @@ def _d_AlterUserScramCredentialsRequest_0(
 ) -> tuple[AlterUserScramCredentialsRequest, int]:
     """Decode AlterUserScramCredentialsRequest at version 0."""
     o = AlterUserScramCredentialsRequest.__new__(AlterUserScramCredentialsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Deletions")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[ScramCredentialDeletion] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = ScramCredentialDeletion.__new__(ScramCredentialDeletion)
-            o0_1.name, pos = _read_cstr(buf, pos)
-            o0_1.mechanism = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[ScramCredentialDeletion] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = ScramCredentialDeletion.__new__(ScramCredentialDeletion)
+            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1.mechanism = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.deletions = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.deletions = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Upsertions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ScramCredentialUpsertion] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ScramCredentialUpsertion.__new__(ScramCredentialUpsertion)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            o0_2.mechanism, o0_2.iterations = _S_bi.unpack_from(buf, pos)
+        vo_2: list[ScramCredentialUpsertion] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ScramCredentialUpsertion.__new__(ScramCredentialUpsertion)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2.mechanism, eo_2.iterations = _S_bi.unpack_from(buf, pos)
             pos += 5
-            o0_2.salt, pos = _read_cbytes(buf, pos)
-            o0_2.salted_password, pos = _read_cbytes(buf, pos)
+            eo_2.salt, pos = _read_cbytes(buf, pos)
+            eo_2.salted_password, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.upsertions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.upsertions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -459,15 +459,15 @@ def _d_ApiVersionsResponse_0(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
     elif n_api_keys_0 > len(buf) - pos:
         raise _count_error(n_api_keys_0, len(buf) - pos)
     else:
-        v0_2: list[ApiVersion] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ApiVersion] = []
+        apo_2 = vo_2.append
         for _ in range(n_api_keys_0):
-            o0_2 = ApiVersion.__new__(ApiVersion)
-            o0_2.api_key, o0_2.min_version, o0_2.max_version = _S_hhh.unpack_from(buf, pos)
+            eo_2 = ApiVersion.__new__(ApiVersion)
+            eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
             pos += 6
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.api_keys = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.api_keys = vo_2
     o.throttle_time_ms = 0
     o.supported_features = []
     o.finalized_features_epoch = -1
@@ -502,15 +502,15 @@ def _d_ApiVersionsResponse_1(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
     elif n_api_keys_0 > len(buf) - pos:
         raise _count_error(n_api_keys_0, len(buf) - pos)
     else:
-        v0_2: list[ApiVersion] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ApiVersion] = []
+        apo_2 = vo_2.append
         for _ in range(n_api_keys_0):
-            o0_2 = ApiVersion.__new__(ApiVersion)
-            o0_2.api_key, o0_2.min_version, o0_2.max_version = _S_hhh.unpack_from(buf, pos)
+            eo_2 = ApiVersion.__new__(ApiVersion)
+            eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
             pos += 6
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.api_keys = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.api_keys = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.supported_features = []
@@ -540,112 +540,112 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
     o = ApiVersionsResponse.__new__(ApiVersionsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ApiKeys")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ApiVersion] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ApiVersion.__new__(ApiVersion)
-            o0_2.api_key, o0_2.min_version, o0_2.max_version = _S_hhh.unpack_from(buf, pos)
+        vo_2: list[ApiVersion] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ApiVersion.__new__(ApiVersion)
+            eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.api_keys = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.api_keys = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.supported_features = []
     o.finalized_features_epoch = -1
     o.finalized_features = []
     o.zk_migration_ready = False
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("SupportedFeatures")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[SupportedFeatureKey] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        o0_101 = SupportedFeatureKey.__new__(SupportedFeatureKey)
-                        o0_101.name, rp0 = _read_cstr(raw0, rp0)
-                        o0_101.min_version, o0_101.max_version = _S_hh.unpack_from(raw0, rp0)
-                        rp0 += 4
-                        if raw0[rp0] == 0:
-                            rp0 += 1
-                            o0_101._unknown_tags = None
+                    vo_101: list[SupportedFeatureKey] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101 = SupportedFeatureKey.__new__(SupportedFeatureKey)
+                        eo_101.name, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_101.min_version, eo_101.max_version = _S_hh.unpack_from(raw_o, rp_o)
+                        rp_o += 4
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            eo_101._unknown_tags = None
                         else:
-                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
-                        ap0_101(o0_101)
-                    o.supported_features = v0_101
-            elif tag0 == 1:
-                o.finalized_features_epoch = _S_q.unpack_from(raw0, rp0)[0]
-                rp0 += 8
-            elif tag0 == 2:
-                n0_301 = raw0[rp0]
-                if n0_301 < 0x80:
-                    rp0 += 1
+                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.supported_features = vo_101
+            elif tag_o == 1:
+                o.finalized_features_epoch = _S_q.unpack_from(raw_o, rp_o)[0]
+                rp_o += 8
+            elif tag_o == 2:
+                no_301 = raw_o[rp_o]
+                if no_301 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_301, rp0 = _read_uvarint(raw0, rp0)
-                n0_301 -= 1
-                if n0_301 < 0:
-                    if n0_301 != -1:
-                        raise _count_error(n0_301, 0)
+                    no_301, rp_o = _read_uvarint(raw_o, rp_o)
+                no_301 -= 1
+                if no_301 < 0:
+                    if no_301 != -1:
+                        raise _count_error(no_301, 0)
                     raise _null_error("FinalizedFeatures")
-                elif n0_301 > len(raw0) - rp0:
-                    raise _count_error(n0_301, len(raw0) - rp0)
+                elif no_301 > len(raw_o) - rp_o:
+                    raise _count_error(no_301, len(raw_o) - rp_o)
                 else:
-                    v0_301: list[FinalizedFeatureKey] = []
-                    ap0_301 = v0_301.append
-                    for _ in range(n0_301):
-                        o0_301 = FinalizedFeatureKey.__new__(FinalizedFeatureKey)
-                        o0_301.name, rp0 = _read_cstr(raw0, rp0)
-                        o0_301.max_version_level, o0_301.min_version_level = _S_hh.unpack_from(
-                            raw0, rp0
+                    vo_301: list[FinalizedFeatureKey] = []
+                    apo_301 = vo_301.append
+                    for _ in range(no_301):
+                        eo_301 = FinalizedFeatureKey.__new__(FinalizedFeatureKey)
+                        eo_301.name, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_301.max_version_level, eo_301.min_version_level = _S_hh.unpack_from(
+                            raw_o, rp_o
                         )
-                        rp0 += 4
-                        if raw0[rp0] == 0:
-                            rp0 += 1
-                            o0_301._unknown_tags = None
+                        rp_o += 4
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            eo_301._unknown_tags = None
                         else:
-                            o0_301._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
-                        ap0_301(o0_301)
-                    o.finalized_features = v0_301
-            elif tag0 == 3:
-                o.zk_migration_ready = _S_o.unpack_from(raw0, rp0)[0]
-                rp0 += 1
+                            eo_301._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        apo_301(eo_301)
+                    o.finalized_features = vo_301
+            elif tag_o == 3:
+                o.zk_migration_ready = _S_o.unpack_from(raw_o, rp_o)[0]
+                rp_o += 1
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

@@ -352,25 +352,25 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.leader_id, o0_2.leader_epoch = _S_iii.unpack_from(buf, pos)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.leader_id, eo_2.leader_epoch = _S_iii.unpack_from(buf, pos)
             pos += 12
-            o0_2.voter_directory_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.voter_directory_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -392,35 +392,35 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            o0_2.leader_id, o0_2.leader_epoch = _S_ii.unpack_from(buf, pos)
+            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            eo_2.leader_id, eo_2.leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -477,44 +477,44 @@ def _d_BeginQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[BeginQuorum
     """Decode BeginQuorumEpochRequest at version 0."""
     o = BeginQuorumEpochRequest.__new__(BeginQuorumEpochRequest)
     o.cluster_id, pos = _read_nstr(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.leader_id, o1_2.leader_epoch = _S_iii.unpack_from(
-                        buf, pos
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2.partition_index, eeo_2_2.leader_id, eeo_2_2.leader_epoch = (
+                        _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    o1_2.voter_directory_id = _ZERO_UUID
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.voter_directory_id = _ZERO_UUID
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.voter_id = -1
     o.leader_endpoints = []
     o._unknown_tags = None
@@ -540,88 +540,88 @@ def _d_BeginQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[BeginQuorum
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicData.__new__(TopicData)
-            o0_3.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TopicData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicData.__new__(TopicData)
+            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                veo_3_2: list[PartitionData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.voter_directory_id, pos = _read_uuid(buf, pos)
-                    o1_2.leader_id, o1_2.leader_epoch = _S_ii.unpack_from(buf, pos)
+                    eeo_3_2.voter_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_3_2.leader_id, eeo_3_2.leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("LeaderEndpoints")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[LeaderEndpoint] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = LeaderEndpoint.__new__(LeaderEndpoint)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.port = _S_H.unpack_from(buf, pos)[0]
+        vo_4: list[LeaderEndpoint] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = LeaderEndpoint.__new__(LeaderEndpoint)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.leader_endpoints = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.leader_endpoints = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -222,36 +222,36 @@ def _d_BrokerHeartbeatRequest_1(buf: memoryview, pos: int) -> tuple[BrokerHeartb
     pos += 22
     o.cordoned_log_dirs = None
     o.offline_log_dirs = []
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("OfflineLogDirs")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[uuid.UUID] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        e0_101, rp0 = _read_uuid(raw0, rp0)
-                        ap0_101(e0_101)
-                    o.offline_log_dirs = v0_101
+                    vo_101: list[uuid.UUID] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101, rp_o = _read_uuid(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.offline_log_dirs = vo_101
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -288,56 +288,56 @@ def _d_BrokerHeartbeatRequest_2(buf: memoryview, pos: int) -> tuple[BrokerHeartb
     pos += 22
     o.offline_log_dirs = []
     o.cordoned_log_dirs = None
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("OfflineLogDirs")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[uuid.UUID] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        e0_101, rp0 = _read_uuid(raw0, rp0)
-                        ap0_101(e0_101)
-                    o.offline_log_dirs = v0_101
-            elif tag0 == 1:
-                n0_201 = raw0[rp0]
-                if n0_201 < 0x80:
-                    rp0 += 1
+                    vo_101: list[uuid.UUID] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101, rp_o = _read_uuid(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.offline_log_dirs = vo_101
+            elif tag_o == 1:
+                no_201 = raw_o[rp_o]
+                if no_201 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_201, rp0 = _read_uvarint(raw0, rp0)
-                n0_201 -= 1
-                if n0_201 < 0:
-                    if n0_201 != -1:
-                        raise _count_error(n0_201, 0)
+                    no_201, rp_o = _read_uvarint(raw_o, rp_o)
+                no_201 -= 1
+                if no_201 < 0:
+                    if no_201 != -1:
+                        raise _count_error(no_201, 0)
                     o.cordoned_log_dirs = None
-                elif n0_201 > len(raw0) - rp0:
-                    raise _count_error(n0_201, len(raw0) - rp0)
+                elif no_201 > len(raw_o) - rp_o:
+                    raise _count_error(no_201, len(raw_o) - rp_o)
                 else:
-                    v0_201: list[uuid.UUID] = []
-                    ap0_201 = v0_201.append
-                    for _ in range(n0_201):
-                        e0_201, rp0 = _read_uuid(raw0, rp0)
-                        ap0_201(e0_201)
-                    o.cordoned_log_dirs = v0_201
+                    vo_201: list[uuid.UUID] = []
+                    apo_201 = vo_201.append
+                    for _ in range(no_201):
+                        eo_201, rp_o = _read_uuid(raw_o, rp_o)
+                        apo_201(eo_201)
+                    o.cordoned_log_dirs = vo_201
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

@@ -378,61 +378,61 @@ def _d_BrokerRegistrationRequest_0(
     pos += 4
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.incarnation_id, pos = _read_uuid(buf, pos)
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[Listener] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = Listener.__new__(Listener)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.port, o0_4.security_protocol = _S_Hh.unpack_from(buf, pos)
+        vo_4: list[Listener] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = Listener.__new__(Listener)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.listeners = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.listeners = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[Feature] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = Feature.__new__(Feature)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.min_supported_version, o0_5.max_supported_version = _S_hh.unpack_from(buf, pos)
+        vo_5: list[Feature] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = Feature.__new__(Feature)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.features = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.features = vo_5
     o.rack, pos = _read_ncstr(buf, pos)
     o.is_migrating_zk_broker = False
     o.log_dirs = []
@@ -483,61 +483,61 @@ def _d_BrokerRegistrationRequest_1(
     pos += 4
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.incarnation_id, pos = _read_uuid(buf, pos)
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[Listener] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = Listener.__new__(Listener)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.port, o0_4.security_protocol = _S_Hh.unpack_from(buf, pos)
+        vo_4: list[Listener] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = Listener.__new__(Listener)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.listeners = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.listeners = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[Feature] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = Feature.__new__(Feature)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.min_supported_version, o0_5.max_supported_version = _S_hh.unpack_from(buf, pos)
+        vo_5: list[Feature] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = Feature.__new__(Feature)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.features = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.features = vo_5
     o.rack, pos = _read_ncstr(buf, pos)
     o.is_migrating_zk_broker = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -588,83 +588,83 @@ def _d_BrokerRegistrationRequest_2(
     pos += 4
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.incarnation_id, pos = _read_uuid(buf, pos)
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[Listener] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = Listener.__new__(Listener)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.port, o0_4.security_protocol = _S_Hh.unpack_from(buf, pos)
+        vo_4: list[Listener] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = Listener.__new__(Listener)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.listeners = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.listeners = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[Feature] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = Feature.__new__(Feature)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.min_supported_version, o0_5.max_supported_version = _S_hh.unpack_from(buf, pos)
+        vo_5: list[Feature] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = Feature.__new__(Feature)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.features = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.features = vo_5
     o.rack, pos = _read_ncstr(buf, pos)
     o.is_migrating_zk_broker = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n0_8 = buf[pos]
-    if n0_8 < 0x80:
+    no_8 = buf[pos]
+    if no_8 < 0x80:
         pos += 1
     else:
-        n0_8, pos = _read_uvarint(buf, pos)
-    n0_8 -= 1
-    if n0_8 < 0:
-        if n0_8 != -1:
-            raise _count_error(n0_8, 0)
+        no_8, pos = _read_uvarint(buf, pos)
+    no_8 -= 1
+    if no_8 < 0:
+        if no_8 != -1:
+            raise _count_error(no_8, 0)
         raise _null_error("LogDirs")
-    elif n0_8 > len(buf) - pos:
-        raise _count_error(n0_8, len(buf) - pos)
+    elif no_8 > len(buf) - pos:
+        raise _count_error(no_8, len(buf) - pos)
     else:
-        v0_8: list[uuid.UUID] = []
-        ap0_8 = v0_8.append
-        for _ in range(n0_8):
-            e0_8, pos = _read_uuid(buf, pos)
-            ap0_8(e0_8)
-        o.log_dirs = v0_8
+        vo_8: list[uuid.UUID] = []
+        apo_8 = vo_8.append
+        for _ in range(no_8):
+            eo_8, pos = _read_uuid(buf, pos)
+            apo_8(eo_8)
+        o.log_dirs = vo_8
     o.previous_broker_epoch = -1
     if buf[pos] == 0:
         pos += 1
@@ -718,83 +718,83 @@ def _d_BrokerRegistrationRequest_3(
     pos += 4
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.incarnation_id, pos = _read_uuid(buf, pos)
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[Listener] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = Listener.__new__(Listener)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.port, o0_4.security_protocol = _S_Hh.unpack_from(buf, pos)
+        vo_4: list[Listener] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = Listener.__new__(Listener)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.listeners = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.listeners = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[Feature] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = Feature.__new__(Feature)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.min_supported_version, o0_5.max_supported_version = _S_hh.unpack_from(buf, pos)
+        vo_5: list[Feature] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = Feature.__new__(Feature)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.features = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.features = vo_5
     o.rack, pos = _read_ncstr(buf, pos)
     o.is_migrating_zk_broker = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n0_8 = buf[pos]
-    if n0_8 < 0x80:
+    no_8 = buf[pos]
+    if no_8 < 0x80:
         pos += 1
     else:
-        n0_8, pos = _read_uvarint(buf, pos)
-    n0_8 -= 1
-    if n0_8 < 0:
-        if n0_8 != -1:
-            raise _count_error(n0_8, 0)
+        no_8, pos = _read_uvarint(buf, pos)
+    no_8 -= 1
+    if no_8 < 0:
+        if no_8 != -1:
+            raise _count_error(no_8, 0)
         raise _null_error("LogDirs")
-    elif n0_8 > len(buf) - pos:
-        raise _count_error(n0_8, len(buf) - pos)
+    elif no_8 > len(buf) - pos:
+        raise _count_error(no_8, len(buf) - pos)
     else:
-        v0_8: list[uuid.UUID] = []
-        ap0_8 = v0_8.append
-        for _ in range(n0_8):
-            e0_8, pos = _read_uuid(buf, pos)
-            ap0_8(e0_8)
-        o.log_dirs = v0_8
+        vo_8: list[uuid.UUID] = []
+        apo_8 = vo_8.append
+        for _ in range(no_8):
+            eo_8, pos = _read_uuid(buf, pos)
+            apo_8(eo_8)
+        o.log_dirs = vo_8
     o.previous_broker_epoch = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:

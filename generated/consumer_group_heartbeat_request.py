@@ -283,19 +283,19 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at versions 0, 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -333,64 +333,64 @@ def _d_ConsumerGroupHeartbeatRequest_0(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         o.subscribed_topic_names = None
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[str] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            e0_7, pos = _read_cstr(buf, pos)
-            ap0_7(e0_7)
-        o.subscribed_topic_names = v0_7
+        vo_7: list[str] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7, pos = _read_cstr(buf, pos)
+            apo_7(eo_7)
+        o.subscribed_topic_names = vo_7
     o.server_assignor, pos = _read_ncstr(buf, pos)
-    n0_9 = buf[pos]
-    if n0_9 < 0x80:
+    no_9 = buf[pos]
+    if no_9 < 0x80:
         pos += 1
     else:
-        n0_9, pos = _read_uvarint(buf, pos)
-    n0_9 -= 1
-    if n0_9 < 0:
-        if n0_9 != -1:
-            raise _count_error(n0_9, 0)
+        no_9, pos = _read_uvarint(buf, pos)
+    no_9 -= 1
+    if no_9 < 0:
+        if no_9 != -1:
+            raise _count_error(no_9, 0)
         o.topic_partitions = None
-    elif n0_9 > len(buf) - pos:
-        raise _count_error(n0_9, len(buf) - pos)
+    elif no_9 > len(buf) - pos:
+        raise _count_error(no_9, len(buf) - pos)
     else:
-        v0_9: list[TopicPartitions] = []
-        ap0_9 = v0_9.append
-        for _ in range(n0_9):
-            o0_9 = TopicPartitions.__new__(TopicPartitions)
-            o0_9.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_9: list[TopicPartitions] = []
+        apo_9 = vo_9.append
+        for _ in range(no_9):
+            eo_9 = TopicPartitions.__new__(TopicPartitions)
+            eo_9.topic_id, pos = _read_uuid(buf, pos)
+            neo_9_2 = buf[pos]
+            if neo_9_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_9_2, pos = _read_uvarint(buf, pos)
+            neo_9_2 -= 1
+            if neo_9_2 < 0:
+                if neo_9_2 != -1:
+                    raise _count_error(neo_9_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_9.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_9.partitions = [*_A_Ni[neo_9_2].unpack_from(buf, pos)]
+                pos += 4 * neo_9_2
             if buf[pos] == 0:
                 pos += 1
-                o0_9._unknown_tags = None
+                eo_9._unknown_tags = None
             else:
-                o0_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_9(o0_9)
-        o.topic_partitions = v0_9
+                eo_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_9(eo_9)
+        o.topic_partitions = vo_9
     o.subscribed_topic_regex = None
     if buf[pos] == 0:
         pos += 1
@@ -447,65 +447,65 @@ def _d_ConsumerGroupHeartbeatRequest_1(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         o.subscribed_topic_names = None
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[str] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            e0_7, pos = _read_cstr(buf, pos)
-            ap0_7(e0_7)
-        o.subscribed_topic_names = v0_7
+        vo_7: list[str] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7, pos = _read_cstr(buf, pos)
+            apo_7(eo_7)
+        o.subscribed_topic_names = vo_7
     o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
     o.server_assignor, pos = _read_ncstr(buf, pos)
-    n0_10 = buf[pos]
-    if n0_10 < 0x80:
+    no_10 = buf[pos]
+    if no_10 < 0x80:
         pos += 1
     else:
-        n0_10, pos = _read_uvarint(buf, pos)
-    n0_10 -= 1
-    if n0_10 < 0:
-        if n0_10 != -1:
-            raise _count_error(n0_10, 0)
+        no_10, pos = _read_uvarint(buf, pos)
+    no_10 -= 1
+    if no_10 < 0:
+        if no_10 != -1:
+            raise _count_error(no_10, 0)
         o.topic_partitions = None
-    elif n0_10 > len(buf) - pos:
-        raise _count_error(n0_10, len(buf) - pos)
+    elif no_10 > len(buf) - pos:
+        raise _count_error(no_10, len(buf) - pos)
     else:
-        v0_10: list[TopicPartitions] = []
-        ap0_10 = v0_10.append
-        for _ in range(n0_10):
-            o0_10 = TopicPartitions.__new__(TopicPartitions)
-            o0_10.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_10: list[TopicPartitions] = []
+        apo_10 = vo_10.append
+        for _ in range(no_10):
+            eo_10 = TopicPartitions.__new__(TopicPartitions)
+            eo_10.topic_id, pos = _read_uuid(buf, pos)
+            neo_10_2 = buf[pos]
+            if neo_10_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_10_2, pos = _read_uvarint(buf, pos)
+            neo_10_2 -= 1
+            if neo_10_2 < 0:
+                if neo_10_2 != -1:
+                    raise _count_error(neo_10_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_10.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_10.partitions = [*_A_Ni[neo_10_2].unpack_from(buf, pos)]
+                pos += 4 * neo_10_2
             if buf[pos] == 0:
                 pos += 1
-                o0_10._unknown_tags = None
+                eo_10._unknown_tags = None
             else:
-                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_10(o0_10)
-        o.topic_partitions = v0_10
+                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_10(eo_10)
+        o.topic_partitions = vo_10
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -142,15 +142,15 @@ def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 0, 1, 2, 3."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o._unknown_tags = None
     return o, pos
 
@@ -171,32 +171,32 @@ def _d_ConsumerProtocolAssignment_0(
 ) -> tuple[ConsumerProtocolAssignment, int]:
     """Decode ConsumerProtocolAssignment at versions 0, 1, 2, 3."""
     o = ConsumerProtocolAssignment.__new__(ConsumerProtocolAssignment)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("AssignedPartitions")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicPartition] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicPartition.__new__(TopicPartition)
-            o0_1.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[TopicPartition] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicPartition.__new__(TopicPartition)
+            eo_1.topic, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.assigned_partitions = v0_1
+                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
+                pos += 4 * neo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.assigned_partitions = vo_1
     o.user_data, pos = _read_nbytes(buf, pos)
     o._unknown_tags = None
     return o, pos

@@ -191,15 +191,15 @@ def _d_TopicPartition_1(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 1, 2, 3."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o._unknown_tags = None
     return o, pos
 
@@ -220,21 +220,21 @@ def _d_ConsumerProtocolSubscription_0(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 0."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.topics = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.user_data, pos = _read_nbytes(buf, pos)
     o.owned_partitions = []
     o.generation_id = -1
@@ -261,48 +261,48 @@ def _d_ConsumerProtocolSubscription_1(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 1."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.topics = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("OwnedPartitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicPartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicPartition.__new__(TopicPartition)
-            o0_3.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[TopicPartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicPartition.__new__(TopicPartition)
+            eo_3.topic, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.owned_partitions = v0_3
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.owned_partitions = vo_3
     o.generation_id = -1
     o.rack_id = None
     o._unknown_tags = None
@@ -334,48 +334,48 @@ def _d_ConsumerProtocolSubscription_2(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 2."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.topics = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("OwnedPartitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicPartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicPartition.__new__(TopicPartition)
-            o0_3.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[TopicPartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicPartition.__new__(TopicPartition)
+            eo_3.topic, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.owned_partitions = v0_3
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.owned_partitions = vo_3
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id = None
@@ -409,48 +409,48 @@ def _d_ConsumerProtocolSubscription_3(
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 3."""
     o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.topics = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.user_data, pos = _read_nbytes(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("OwnedPartitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicPartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicPartition.__new__(TopicPartition)
-            o0_3.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[TopicPartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicPartition.__new__(TopicPartition)
+            eo_3.topic, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.owned_partitions = v0_3
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.owned_partitions = vo_3
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id, pos = _read_nstr(buf, pos)

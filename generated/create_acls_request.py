@@ -258,31 +258,31 @@ def _e_AclCreation_2(o: AclCreation, out: list[_Buffer]) -> None:
 def _d_CreateAclsRequest_1(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at version 1."""
     o = CreateAclsRequest.__new__(CreateAclsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Creations")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[AclCreation] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = AclCreation.__new__(AclCreation)
-            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[AclCreation] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = AclCreation.__new__(AclCreation)
+            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name, pos = _read_str(buf, pos)
-            o0_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
+            eo_1.resource_name, pos = _read_str(buf, pos)
+            eo_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.principal, pos = _read_str(buf, pos)
-            o0_1.host, pos = _read_str(buf, pos)
-            o0_1.operation, o0_1.permission_type = _S_bb.unpack_from(buf, pos)
+            eo_1.principal, pos = _read_str(buf, pos)
+            eo_1.host, pos = _read_str(buf, pos)
+            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.creations = v0_1
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.creations = vo_1
     o._unknown_tags = None
     return o, pos
 
@@ -302,39 +302,39 @@ def _e_CreateAclsRequest_1(o: CreateAclsRequest, out: list[_Buffer]) -> None:
 def _d_CreateAclsRequest_2(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at versions 2, 3."""
     o = CreateAclsRequest.__new__(CreateAclsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Creations")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[AclCreation] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = AclCreation.__new__(AclCreation)
-            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[AclCreation] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = AclCreation.__new__(AclCreation)
+            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name, pos = _read_cstr(buf, pos)
-            o0_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
+            eo_1.resource_name, pos = _read_cstr(buf, pos)
+            eo_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.principal, pos = _read_cstr(buf, pos)
-            o0_1.host, pos = _read_cstr(buf, pos)
-            o0_1.operation, o0_1.permission_type = _S_bb.unpack_from(buf, pos)
+            eo_1.principal, pos = _read_cstr(buf, pos)
+            eo_1.host, pos = _read_cstr(buf, pos)
+            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.creations = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.creations = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

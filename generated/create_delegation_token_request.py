@@ -234,24 +234,24 @@ def _d_CreateDelegationTokenRequest_1(
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 1."""
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Renewers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[CreatableRenewers] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = CreatableRenewers.__new__(CreatableRenewers)
-            o0_1.principal_type, pos = _read_str(buf, pos)
-            o0_1.principal_name, pos = _read_str(buf, pos)
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.renewers = v0_1
+        vo_1: list[CreatableRenewers] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = CreatableRenewers.__new__(CreatableRenewers)
+            eo_1.principal_type, pos = _read_str(buf, pos)
+            eo_1.principal_name, pos = _read_str(buf, pos)
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.renewers = vo_1
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
@@ -282,32 +282,32 @@ def _d_CreateDelegationTokenRequest_2(
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 2."""
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Renewers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[CreatableRenewers] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = CreatableRenewers.__new__(CreatableRenewers)
-            o0_1.principal_type, pos = _read_cstr(buf, pos)
-            o0_1.principal_name, pos = _read_cstr(buf, pos)
+        vo_1: list[CreatableRenewers] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = CreatableRenewers.__new__(CreatableRenewers)
+            eo_1.principal_type, pos = _read_cstr(buf, pos)
+            eo_1.principal_name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.renewers = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.renewers = vo_1
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
@@ -348,32 +348,32 @@ def _d_CreateDelegationTokenRequest_3(
     o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
     o.owner_principal_type, pos = _read_ncstr(buf, pos)
     o.owner_principal_name, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Renewers")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[CreatableRenewers] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = CreatableRenewers.__new__(CreatableRenewers)
-            o0_3.principal_type, pos = _read_cstr(buf, pos)
-            o0_3.principal_name, pos = _read_cstr(buf, pos)
+        vo_3: list[CreatableRenewers] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = CreatableRenewers.__new__(CreatableRenewers)
+            eo_3.principal_type, pos = _read_cstr(buf, pos)
+            eo_3.principal_name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.renewers = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.renewers = vo_3
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:

@@ -203,15 +203,15 @@ def _d_CreatePartitionsAssignment_0(
 ) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 0, 1."""
     o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n0_1].unpack_from(buf, pos)]
-        pos += 4 * n0_1
+        o.broker_ids = [*_A_Ni[no_1].unpack_from(buf, pos)]
+        pos += 4 * no_1
     o._unknown_tags = None
     return o, pos
 
@@ -231,19 +231,19 @@ def _d_CreatePartitionsAssignment_2(
 ) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 2, 3."""
     o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n0_1].unpack_from(buf, pos)]
-        pos += 4 * n0_1
+        o.broker_ids = [*_A_Ni[no_1].unpack_from(buf, pos)]
+        pos += 4 * no_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -280,22 +280,22 @@ def _d_CreatePartitionsTopic_0(buf: memoryview, pos: int) -> tuple[CreatePartiti
     elif n_assignments_0 > len(buf) - pos:
         raise _count_error(n_assignments_0, len(buf) - pos)
     else:
-        v0_3: list[CreatePartitionsAssignment] = []
-        ap0_3 = v0_3.append
+        vo_3: list[CreatePartitionsAssignment] = []
+        apo_3 = vo_3.append
         for _ in range(n_assignments_0):
-            o0_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-            n1_1 = _S_i.unpack_from(buf, pos)[0]
+            eo_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+            neo_3_1 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_1 < 0:
-                if n1_1 != -1:
-                    raise _count_error(n1_1, 0)
+            if neo_3_1 < 0:
+                if neo_3_1 != -1:
+                    raise _count_error(neo_3_1, 0)
                 raise _null_error("BrokerIds")
             else:
-                o0_3.broker_ids = [*_A_Ni[n1_1].unpack_from(buf, pos)]
-                pos += 4 * n1_1
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.assignments = v0_3
+                eo_3.broker_ids = [*_A_Ni[neo_3_1].unpack_from(buf, pos)]
+                pos += 4 * neo_3_1
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.assignments = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -320,43 +320,43 @@ def _d_CreatePartitionsTopic_2(buf: memoryview, pos: int) -> tuple[CreatePartiti
     o.name, pos = _read_cstr(buf, pos)
     o.count = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         o.assignments = None
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[CreatePartitionsAssignment] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-            n1_1 = buf[pos]
-            if n1_1 < 0x80:
+        vo_3: list[CreatePartitionsAssignment] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+            neo_3_1 = buf[pos]
+            if neo_3_1 < 0x80:
                 pos += 1
             else:
-                n1_1, pos = _read_uvarint(buf, pos)
-            n1_1 -= 1
-            if n1_1 < 0:
-                if n1_1 != -1:
-                    raise _count_error(n1_1, 0)
+                neo_3_1, pos = _read_uvarint(buf, pos)
+            neo_3_1 -= 1
+            if neo_3_1 < 0:
+                if neo_3_1 != -1:
+                    raise _count_error(neo_3_1, 0)
                 raise _null_error("BrokerIds")
             else:
-                o0_3.broker_ids = [*_A_Ni[n1_1].unpack_from(buf, pos)]
-                pos += 4 * n1_1
+                eo_3.broker_ids = [*_A_Ni[neo_3_1].unpack_from(buf, pos)]
+                pos += 4 * neo_3_1
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.assignments = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.assignments = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -386,48 +386,48 @@ def _e_CreatePartitionsTopic_2(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
 def _d_CreatePartitionsRequest_0(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 0, 1."""
     o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[CreatePartitionsTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            o0_1.count, n_assignments_1 = _S_ii.unpack_from(buf, pos)
+        vo_1: list[CreatePartitionsTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            eo_1.count, n_assignments_1 = _S_ii.unpack_from(buf, pos)
             pos += 8
             if n_assignments_1 < 0:
                 if n_assignments_1 != -1:
                     raise _count_error(n_assignments_1, 0)
-                o0_1.assignments = None
+                eo_1.assignments = None
             elif n_assignments_1 > len(buf) - pos:
                 raise _count_error(n_assignments_1, len(buf) - pos)
             else:
-                v1_3: list[CreatePartitionsAssignment] = []
-                ap1_3 = v1_3.append
+                veo_1_3: list[CreatePartitionsAssignment] = []
+                apeo_1_3 = veo_1_3.append
                 for _ in range(n_assignments_1):
-                    o1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-                    n2_1 = _S_i.unpack_from(buf, pos)[0]
+                    eeo_1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+                    neeo_1_3_1 = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if n2_1 < 0:
-                        if n2_1 != -1:
-                            raise _count_error(n2_1, 0)
+                    if neeo_1_3_1 < 0:
+                        if neeo_1_3_1 != -1:
+                            raise _count_error(neeo_1_3_1, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        o1_3.broker_ids = [*_A_Ni[n2_1].unpack_from(buf, pos)]
-                        pos += 4 * n2_1
-                    o1_3._unknown_tags = None
-                    ap1_3(o1_3)
-                o0_1.assignments = v1_3
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                        eeo_1_3.broker_ids = [*_A_Ni[neeo_1_3_1].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_3_1
+                    eeo_1_3._unknown_tags = None
+                    apeo_1_3(eeo_1_3)
+                eo_1.assignments = veo_1_3
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -450,70 +450,70 @@ def _e_CreatePartitionsRequest_0(o: CreatePartitionsRequest, out: list[_Buffer])
 def _d_CreatePartitionsRequest_2(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 2, 3."""
     o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[CreatePartitionsTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
-            o0_1.name, pos = _read_cstr(buf, pos)
-            o0_1.count = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[CreatePartitionsTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
+            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1.count = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_1_3 = buf[pos]
+            if neo_1_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
-                o0_1.assignments = None
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+                neo_1_3, pos = _read_uvarint(buf, pos)
+            neo_1_3 -= 1
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
+                eo_1.assignments = None
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[CreatePartitionsAssignment] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-                    n2_1 = buf[pos]
-                    if n2_1 < 0x80:
+                veo_1_3: list[CreatePartitionsAssignment] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
+                    neeo_1_3_1 = buf[pos]
+                    if neeo_1_3_1 < 0x80:
                         pos += 1
                     else:
-                        n2_1, pos = _read_uvarint(buf, pos)
-                    n2_1 -= 1
-                    if n2_1 < 0:
-                        if n2_1 != -1:
-                            raise _count_error(n2_1, 0)
+                        neeo_1_3_1, pos = _read_uvarint(buf, pos)
+                    neeo_1_3_1 -= 1
+                    if neeo_1_3_1 < 0:
+                        if neeo_1_3_1 != -1:
+                            raise _count_error(neeo_1_3_1, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        o1_3.broker_ids = [*_A_Ni[n2_1].unpack_from(buf, pos)]
-                        pos += 4 * n2_1
+                        eeo_1_3.broker_ids = [*_A_Ni[neeo_1_3_1].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_3_1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_1_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_1.assignments = v1_3
+                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_3(eeo_1_3)
+                eo_1.assignments = veo_1_3
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:

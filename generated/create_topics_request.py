@@ -346,19 +346,19 @@ def _d_CreatableReplicaAssignment_5(
     o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.broker_ids = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -436,40 +436,40 @@ def _d_CreatableTopic_2(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
     elif n_assignments_0 > len(buf) - pos:
         raise _count_error(n_assignments_0, len(buf) - pos)
     else:
-        v0_3: list[CreatableReplicaAssignment] = []
-        ap0_3 = v0_3.append
+        vo_3: list[CreatableReplicaAssignment] = []
+        apo_3 = vo_3.append
         for _ in range(n_assignments_0):
-            o0_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-            o0_3.partition_index, n_broker_ids_1 = _S_ii.unpack_from(buf, pos)
+            eo_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+            eo_3.partition_index, n_broker_ids_1 = _S_ii.unpack_from(buf, pos)
             pos += 8
             if n_broker_ids_1 < 0:
                 if n_broker_ids_1 != -1:
                     raise _count_error(n_broker_ids_1, 0)
                 raise _null_error("BrokerIds")
             else:
-                o0_3.broker_ids = [*_A_Ni[n_broker_ids_1].unpack_from(buf, pos)]
+                eo_3.broker_ids = [*_A_Ni[n_broker_ids_1].unpack_from(buf, pos)]
                 pos += 4 * n_broker_ids_1
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.assignments = v0_3
-    n0_4 = _S_i.unpack_from(buf, pos)[0]
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.assignments = vo_3
+    no_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Configs")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[CreatableTopicConfig] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-            o0_4.name, pos = _read_str(buf, pos)
-            o0_4.value, pos = _read_nstr(buf, pos)
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.configs = v0_4
+        vo_4: list[CreatableTopicConfig] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+            eo_4.name, pos = _read_str(buf, pos)
+            eo_4.value, pos = _read_nstr(buf, pos)
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.configs = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -501,71 +501,71 @@ def _d_CreatableTopic_5(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
     o.name, pos = _read_cstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Assignments")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[CreatableReplicaAssignment] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-            o0_3.partition_index = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[CreatableReplicaAssignment] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+            eo_3.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("BrokerIds")
             else:
-                o0_3.broker_ids = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_3.broker_ids = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.assignments = v0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.assignments = vo_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Configs")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[CreatableTopicConfig] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.value, pos = _read_ncstr(buf, pos)
+        vo_4: list[CreatableTopicConfig] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.value, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.configs = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.configs = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -602,21 +602,21 @@ def _e_CreatableTopic_5(o: CreatableTopic, out: list[_Buffer]) -> None:
 def _d_CreateTopicsRequest_2(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 2, 3, 4."""
     o = CreateTopicsRequest.__new__(CreateTopicsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[CreatableTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = CreatableTopic.__new__(CreatableTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            o0_1.num_partitions, o0_1.replication_factor, n_assignments_1 = _S_ihi.unpack_from(
+        vo_1: list[CreatableTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = CreatableTopic.__new__(CreatableTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            eo_1.num_partitions, eo_1.replication_factor, n_assignments_1 = _S_ihi.unpack_from(
                 buf, pos
             )
             pos += 10
@@ -627,43 +627,43 @@ def _d_CreateTopicsRequest_2(buf: memoryview, pos: int) -> tuple[CreateTopicsReq
             elif n_assignments_1 > len(buf) - pos:
                 raise _count_error(n_assignments_1, len(buf) - pos)
             else:
-                v1_3: list[CreatableReplicaAssignment] = []
-                ap1_3 = v1_3.append
+                veo_1_3: list[CreatableReplicaAssignment] = []
+                apeo_1_3 = veo_1_3.append
                 for _ in range(n_assignments_1):
-                    o1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-                    o1_3.partition_index, n_broker_ids_2 = _S_ii.unpack_from(buf, pos)
+                    eeo_1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+                    eeo_1_3.partition_index, n_broker_ids_2 = _S_ii.unpack_from(buf, pos)
                     pos += 8
                     if n_broker_ids_2 < 0:
                         if n_broker_ids_2 != -1:
                             raise _count_error(n_broker_ids_2, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        o1_3.broker_ids = [*_A_Ni[n_broker_ids_2].unpack_from(buf, pos)]
+                        eeo_1_3.broker_ids = [*_A_Ni[n_broker_ids_2].unpack_from(buf, pos)]
                         pos += 4 * n_broker_ids_2
-                    o1_3._unknown_tags = None
-                    ap1_3(o1_3)
-                o0_1.assignments = v1_3
-            n1_4 = _S_i.unpack_from(buf, pos)[0]
+                    eeo_1_3._unknown_tags = None
+                    apeo_1_3(eeo_1_3)
+                eo_1.assignments = veo_1_3
+            neo_1_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+            if neo_1_4 < 0:
+                if neo_1_4 != -1:
+                    raise _count_error(neo_1_4, 0)
                 raise _null_error("Configs")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_1_4 > len(buf) - pos:
+                raise _count_error(neo_1_4, len(buf) - pos)
             else:
-                v1_4: list[CreatableTopicConfig] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-                    o1_4.name, pos = _read_str(buf, pos)
-                    o1_4.value, pos = _read_nstr(buf, pos)
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_1.configs = v1_4
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                veo_1_4: list[CreatableTopicConfig] = []
+                apeo_1_4 = veo_1_4.append
+                for _ in range(neo_1_4):
+                    eeo_1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+                    eeo_1_4.name, pos = _read_str(buf, pos)
+                    eeo_1_4.value, pos = _read_nstr(buf, pos)
+                    eeo_1_4._unknown_tags = None
+                    apeo_1_4(eeo_1_4)
+                eo_1.configs = veo_1_4
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -686,98 +686,98 @@ def _e_CreateTopicsRequest_2(o: CreateTopicsRequest, out: list[_Buffer]) -> None
 def _d_CreateTopicsRequest_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 5, 6, 7."""
     o = CreateTopicsRequest.__new__(CreateTopicsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[CreatableTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = CreatableTopic.__new__(CreatableTopic)
-            o0_1.name, pos = _read_cstr(buf, pos)
-            o0_1.num_partitions, o0_1.replication_factor = _S_ih.unpack_from(buf, pos)
+        vo_1: list[CreatableTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = CreatableTopic.__new__(CreatableTopic)
+            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1.num_partitions, eo_1.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_1_3 = buf[pos]
+            if neo_1_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_1_3, pos = _read_uvarint(buf, pos)
+            neo_1_3 -= 1
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
                 raise _null_error("Assignments")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[CreatableReplicaAssignment] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-                    o1_3.partition_index = _S_i.unpack_from(buf, pos)[0]
+                veo_1_3: list[CreatableReplicaAssignment] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+                    eeo_1_3.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_1_3_2 = buf[pos]
+                    if neeo_1_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_3_2 -= 1
+                    if neeo_1_3_2 < 0:
+                        if neeo_1_3_2 != -1:
+                            raise _count_error(neeo_1_3_2, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        o1_3.broker_ids = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_1_3.broker_ids = [*_A_Ni[neeo_1_3_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_1_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_1.assignments = v1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                        eeo_1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_3(eeo_1_3)
+                eo_1.assignments = veo_1_3
+            neo_1_4 = buf[pos]
+            if neo_1_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_1_4, pos = _read_uvarint(buf, pos)
+            neo_1_4 -= 1
+            if neo_1_4 < 0:
+                if neo_1_4 != -1:
+                    raise _count_error(neo_1_4, 0)
                 raise _null_error("Configs")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_1_4 > len(buf) - pos:
+                raise _count_error(neo_1_4, len(buf) - pos)
             else:
-                v1_4: list[CreatableTopicConfig] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-                    o1_4.name, pos = _read_cstr(buf, pos)
-                    o1_4.value, pos = _read_ncstr(buf, pos)
+                veo_1_4: list[CreatableTopicConfig] = []
+                apeo_1_4 = veo_1_4.append
+                for _ in range(neo_1_4):
+                    eeo_1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
+                    eeo_1_4.name, pos = _read_cstr(buf, pos)
+                    eeo_1_4.value, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_1_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_1.configs = v1_4
+                        eeo_1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_4(eeo_1_4)
+                eo_1.configs = veo_1_4
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:

@@ -391,49 +391,49 @@ def _d_CreatableTopicResult_5(buf: memoryview, pos: int) -> tuple[CreatableTopic
     o.error_message, pos = _read_ncstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         o.configs = None
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[CreatableTopicConfigs] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.value, pos = _read_ncstr(buf, pos)
-            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive = _S_obo.unpack_from(buf, pos)
+        vo_5: list[CreatableTopicConfigs] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.value, pos = _read_ncstr(buf, pos)
+            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive = _S_obo.unpack_from(buf, pos)
             pos += 3
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.configs = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.configs = vo_5
     o.topic_id = _ZERO_UUID
     o.topic_config_error_code = 0
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.topic_config_error_code = _S_h.unpack_from(raw0, rp0)[0]
-                rp0 += 2
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.topic_config_error_code = _S_h.unpack_from(raw_o, rp_o)[0]
+                rp_o += 2
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -469,48 +469,48 @@ def _d_CreatableTopicResult_7(buf: memoryview, pos: int) -> tuple[CreatableTopic
     o.error_message, pos = _read_ncstr(buf, pos)
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         o.configs = None
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[CreatableTopicConfigs] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-            o0_6.name, pos = _read_cstr(buf, pos)
-            o0_6.value, pos = _read_ncstr(buf, pos)
-            o0_6.read_only, o0_6.config_source, o0_6.is_sensitive = _S_obo.unpack_from(buf, pos)
+        vo_6: list[CreatableTopicConfigs] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+            eo_6.name, pos = _read_cstr(buf, pos)
+            eo_6.value, pos = _read_ncstr(buf, pos)
+            eo_6.read_only, eo_6.config_source, eo_6.is_sensitive = _S_obo.unpack_from(buf, pos)
             pos += 3
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.configs = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.configs = vo_6
     o.topic_config_error_code = 0
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.topic_config_error_code = _S_h.unpack_from(raw0, rp0)[0]
-                rp0 += 2
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.topic_config_error_code = _S_h.unpack_from(raw_o, rp_o)[0]
+                rp_o += 2
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -549,22 +549,22 @@ def _d_CreateTopicsResponse_2(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[CreatableTopicResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[CreatableTopicResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = CreatableTopicResult.__new__(CreatableTopicResult)
-            o0_2.name, pos = _read_str(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = CreatableTopicResult.__new__(CreatableTopicResult)
+            eo_2.name, pos = _read_str(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            o0_2.topic_id = _ZERO_UUID
-            o0_2.topic_config_error_code = 0
-            o0_2.num_partitions = -1
-            o0_2.replication_factor = -1
-            o0_2.configs = []
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            eo_2.topic_id = _ZERO_UUID
+            eo_2.topic_config_error_code = 0
+            eo_2.num_partitions = -1
+            eo_2.replication_factor = -1
+            eo_2.configs = []
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -587,76 +587,76 @@ def _d_CreateTopicsResponse_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[CreatableTopicResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = CreatableTopicResult.__new__(CreatableTopicResult)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[CreatableTopicResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = CreatableTopicResult.__new__(CreatableTopicResult)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.num_partitions, o0_2.replication_factor = _S_ih.unpack_from(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.num_partitions, eo_2.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
-                o0_2.configs = None
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
+                eo_2.configs = None
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[CreatableTopicConfigs] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-                    o1_5.name, pos = _read_cstr(buf, pos)
-                    o1_5.value, pos = _read_ncstr(buf, pos)
-                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive = _S_obo.unpack_from(
-                        buf, pos
+                veo_2_5: list[CreatableTopicConfigs] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+                    eeo_2_5.name, pos = _read_cstr(buf, pos)
+                    eeo_2_5.value, pos = _read_ncstr(buf, pos)
+                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive = (
+                        _S_obo.unpack_from(buf, pos)
                     )
                     pos += 3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_2_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_2.configs = v1_5
-            o0_2.topic_id = _ZERO_UUID
-            o0_2.topic_config_error_code = 0
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.topic_config_error_code = _S_h.unpack_from(raw1, rp1)[0]
-                        rp1 += 2
+                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.configs = veo_2_5
+            eo_2.topic_id = _ZERO_UUID
+            eo_2.topic_config_error_code = 0
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.topic_config_error_code = _S_h.unpack_from(raw_eo_2, rp_eo_2)[0]
+                        rp_eo_2 += 2
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.topics = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -687,76 +687,76 @@ def _d_CreateTopicsResponse_7(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
     o = CreateTopicsResponse.__new__(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[CreatableTopicResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = CreatableTopicResult.__new__(CreatableTopicResult)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[CreatableTopicResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = CreatableTopicResult.__new__(CreatableTopicResult)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.num_partitions, o0_2.replication_factor = _S_ih.unpack_from(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.num_partitions, eo_2.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+            neo_2_6 = buf[pos]
+            if neo_2_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
-                o0_2.configs = None
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+                neo_2_6, pos = _read_uvarint(buf, pos)
+            neo_2_6 -= 1
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
+                eo_2.configs = None
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[CreatableTopicConfigs] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-                    o1_6.name, pos = _read_cstr(buf, pos)
-                    o1_6.value, pos = _read_ncstr(buf, pos)
-                    o1_6.read_only, o1_6.config_source, o1_6.is_sensitive = _S_obo.unpack_from(
-                        buf, pos
+                veo_2_6: list[CreatableTopicConfigs] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
+                    eeo_2_6.name, pos = _read_cstr(buf, pos)
+                    eeo_2_6.value, pos = _read_ncstr(buf, pos)
+                    eeo_2_6.read_only, eeo_2_6.config_source, eeo_2_6.is_sensitive = (
+                        _S_obo.unpack_from(buf, pos)
                     )
                     pos += 3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_6._unknown_tags = None
+                        eeo_2_6._unknown_tags = None
                     else:
-                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_6(o1_6)
-                o0_2.configs = v1_6
-            o0_2.topic_config_error_code = 0
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.topic_config_error_code = _S_h.unpack_from(raw1, rp1)[0]
-                        rp1 += 2
+                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_6(eeo_2_6)
+                eo_2.configs = veo_2_6
+            eo_2.topic_config_error_code = 0
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.topic_config_error_code = _S_h.unpack_from(raw_eo_2, rp_eo_2)[0]
+                        rp_eo_2 += 2
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.topics = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -278,31 +278,31 @@ def _e_DeleteAclsFilter_2(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
 def _d_DeleteAclsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest, int]:
     """Decode DeleteAclsRequest at version 1."""
     o = DeleteAclsRequest.__new__(DeleteAclsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Filters")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DeleteAclsFilter] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DeleteAclsFilter.__new__(DeleteAclsFilter)
-            o0_1.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[DeleteAclsFilter] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DeleteAclsFilter.__new__(DeleteAclsFilter)
+            eo_1.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name_filter, pos = _read_nstr(buf, pos)
-            o0_1.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
+            eo_1.resource_name_filter, pos = _read_nstr(buf, pos)
+            eo_1.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.principal_filter, pos = _read_nstr(buf, pos)
-            o0_1.host_filter, pos = _read_nstr(buf, pos)
-            o0_1.operation, o0_1.permission_type = _S_bb.unpack_from(buf, pos)
+            eo_1.principal_filter, pos = _read_nstr(buf, pos)
+            eo_1.host_filter, pos = _read_nstr(buf, pos)
+            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.filters = v0_1
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.filters = vo_1
     o._unknown_tags = None
     return o, pos
 
@@ -322,39 +322,39 @@ def _e_DeleteAclsRequest_1(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
 def _d_DeleteAclsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest, int]:
     """Decode DeleteAclsRequest at versions 2, 3."""
     o = DeleteAclsRequest.__new__(DeleteAclsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Filters")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DeleteAclsFilter] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DeleteAclsFilter.__new__(DeleteAclsFilter)
-            o0_1.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[DeleteAclsFilter] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DeleteAclsFilter.__new__(DeleteAclsFilter)
+            eo_1.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name_filter, pos = _read_ncstr(buf, pos)
-            o0_1.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
+            eo_1.resource_name_filter, pos = _read_ncstr(buf, pos)
+            eo_1.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.principal_filter, pos = _read_ncstr(buf, pos)
-            o0_1.host_filter, pos = _read_ncstr(buf, pos)
-            o0_1.operation, o0_1.permission_type = _S_bb.unpack_from(buf, pos)
+            eo_1.principal_filter, pos = _read_ncstr(buf, pos)
+            eo_1.host_filter, pos = _read_ncstr(buf, pos)
+            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.filters = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.filters = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

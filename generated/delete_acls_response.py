@@ -388,34 +388,34 @@ def _d_DeleteAclsFilterResult_1(buf: memoryview, pos: int) -> tuple[DeleteAclsFi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_nstr(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("MatchingAcls")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DeleteAclsMatchingAcl] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
-            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_3: list[DeleteAclsMatchingAcl] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_3.error_message, pos = _read_nstr(buf, pos)
-            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+            eo_3.error_message, pos = _read_nstr(buf, pos)
+            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_3.resource_name, pos = _read_str(buf, pos)
-            o0_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+            eo_3.resource_name, pos = _read_str(buf, pos)
+            eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_3.principal, pos = _read_str(buf, pos)
-            o0_3.host, pos = _read_str(buf, pos)
-            o0_3.operation, o0_3.permission_type = _S_bb.unpack_from(buf, pos)
+            eo_3.principal, pos = _read_str(buf, pos)
+            eo_3.host, pos = _read_str(buf, pos)
+            eo_3.operation, eo_3.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.matching_acls = v0_3
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.matching_acls = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -440,42 +440,42 @@ def _d_DeleteAclsFilterResult_2(buf: memoryview, pos: int) -> tuple[DeleteAclsFi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("MatchingAcls")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DeleteAclsMatchingAcl] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
-            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_3: list[DeleteAclsMatchingAcl] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_3.error_message, pos = _read_ncstr(buf, pos)
-            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_3.resource_name, pos = _read_cstr(buf, pos)
-            o0_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+            eo_3.resource_name, pos = _read_cstr(buf, pos)
+            eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_3.principal, pos = _read_cstr(buf, pos)
-            o0_3.host, pos = _read_cstr(buf, pos)
-            o0_3.operation, o0_3.permission_type = _S_bb.unpack_from(buf, pos)
+            eo_3.principal, pos = _read_cstr(buf, pos)
+            eo_3.host, pos = _read_cstr(buf, pos)
+            eo_3.operation, eo_3.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.matching_acls = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.matching_acls = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -514,44 +514,44 @@ def _d_DeleteAclsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteAclsRespon
     elif n_filter_results_0 > len(buf) - pos:
         raise _count_error(n_filter_results_0, len(buf) - pos)
     else:
-        v0_2: list[DeleteAclsFilterResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DeleteAclsFilterResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_filter_results_0):
-            o0_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("MatchingAcls")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DeleteAclsMatchingAcl] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
-                    o1_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                veo_2_3: list[DeleteAclsMatchingAcl] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+                    eeo_2_3.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    o1_3.error_message, pos = _read_nstr(buf, pos)
-                    o1_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+                    eeo_2_3.error_message, pos = _read_nstr(buf, pos)
+                    eeo_2_3.resource_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_3.resource_name, pos = _read_str(buf, pos)
-                    o1_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+                    eeo_2_3.resource_name, pos = _read_str(buf, pos)
+                    eeo_2_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_3.principal, pos = _read_str(buf, pos)
-                    o1_3.host, pos = _read_str(buf, pos)
-                    o1_3.operation, o1_3.permission_type = _S_bb.unpack_from(buf, pos)
+                    eeo_2_3.principal, pos = _read_str(buf, pos)
+                    eeo_2_3.host, pos = _read_str(buf, pos)
+                    eeo_2_3.operation, eeo_2_3.permission_type = _S_bb.unpack_from(buf, pos)
                     pos += 2
-                    o1_3._unknown_tags = None
-                    ap1_3(o1_3)
-                o0_2.matching_acls = v1_3
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.filter_results = v0_2
+                    eeo_2_3._unknown_tags = None
+                    apeo_2_3(eeo_2_3)
+                eo_2.matching_acls = veo_2_3
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.filter_results = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -574,69 +574,69 @@ def _d_DeleteAclsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRespon
     o = DeleteAclsResponse.__new__(DeleteAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("FilterResults")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DeleteAclsFilterResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DeleteAclsFilterResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("MatchingAcls")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DeleteAclsMatchingAcl] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
-                    o1_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                veo_2_3: list[DeleteAclsMatchingAcl] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+                    eeo_2_3.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    o1_3.error_message, pos = _read_ncstr(buf, pos)
-                    o1_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+                    eeo_2_3.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_2_3.resource_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_3.resource_name, pos = _read_cstr(buf, pos)
-                    o1_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+                    eeo_2_3.resource_name, pos = _read_cstr(buf, pos)
+                    eeo_2_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_3.principal, pos = _read_cstr(buf, pos)
-                    o1_3.host, pos = _read_cstr(buf, pos)
-                    o1_3.operation, o1_3.permission_type = _S_bb.unpack_from(buf, pos)
+                    eeo_2_3.principal, pos = _read_cstr(buf, pos)
+                    eeo_2_3.host, pos = _read_cstr(buf, pos)
+                    eeo_2_3.operation, eeo_2_3.permission_type = _S_bb.unpack_from(buf, pos)
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.matching_acls = v1_3
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.matching_acls = veo_2_3
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.filter_results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.filter_results = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -78,21 +78,21 @@ class DeleteGroupsRequest(_Message):
 def _d_DeleteGroupsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteGroupsRequest, int]:
     """Decode DeleteGroupsRequest at versions 0, 1."""
     o = DeleteGroupsRequest.__new__(DeleteGroupsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("GroupsNames")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.groups_names = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.groups_names = vo_1
     o._unknown_tags = None
     return o, pos
 
@@ -112,25 +112,25 @@ def _e_DeleteGroupsRequest_0(o: DeleteGroupsRequest, out: list[_Buffer]) -> None
 def _d_DeleteGroupsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteGroupsRequest, int]:
     """Decode DeleteGroupsRequest at versions 2, 3."""
     o = DeleteGroupsRequest.__new__(DeleteGroupsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("GroupsNames")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.groups_names = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.groups_names = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -211,24 +211,24 @@ def _d_DeleteRecordsTopic_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
     """Decode DeleteRecordsTopic at versions 0, 1."""
     o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DeleteRecordsPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
-            o0_2.partition_index, o0_2.offset = _S_iq.unpack_from(buf, pos)
+        vo_2: list[DeleteRecordsPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+            eo_2.partition_index, eo_2.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -250,32 +250,32 @@ def _d_DeleteRecordsTopic_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
     """Decode DeleteRecordsTopic at version 2."""
     o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DeleteRecordsPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
-            o0_2.partition_index, o0_2.offset = _S_iq.unpack_from(buf, pos)
+        vo_2: list[DeleteRecordsPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+            eo_2.partition_index, eo_2.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -304,41 +304,41 @@ def _e_DeleteRecordsTopic_2(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
 def _d_DeleteRecordsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at versions 0, 1."""
     o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DeleteRecordsTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[DeleteRecordsTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[DeleteRecordsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
-                    o1_2.partition_index, o1_2.offset = _S_iq.unpack_from(buf, pos)
+                veo_1_2: list[DeleteRecordsPartition] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+                    eeo_1_2.partition_index, eeo_1_2.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -361,57 +361,57 @@ def _e_DeleteRecordsRequest_0(o: DeleteRecordsRequest, out: list[_Buffer]) -> No
 def _d_DeleteRecordsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at version 2."""
     o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DeleteRecordsTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
-            o0_1.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[DeleteRecordsTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
+            eo_1.name, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[DeleteRecordsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
-                    o1_2.partition_index, o1_2.offset = _S_iq.unpack_from(buf, pos)
+                veo_1_2: list[DeleteRecordsPartition] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+                    eeo_1_2.partition_index, eeo_1_2.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

@@ -249,24 +249,24 @@ def _d_DeleteRecordsTopicResult_0(
     """Decode DeleteRecordsTopicResult at versions 0, 1."""
     o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DeleteRecordsPartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
-            o0_2.partition_index, o0_2.low_watermark, o0_2.error_code = _S_iqh.unpack_from(buf, pos)
+        vo_2: list[DeleteRecordsPartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+            eo_2.partition_index, eo_2.low_watermark, eo_2.error_code = _S_iqh.unpack_from(buf, pos)
             pos += 14
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -290,32 +290,32 @@ def _d_DeleteRecordsTopicResult_2(
     """Decode DeleteRecordsTopicResult at version 2."""
     o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DeleteRecordsPartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
-            o0_2.partition_index, o0_2.low_watermark, o0_2.error_code = _S_iqh.unpack_from(buf, pos)
+        vo_2: list[DeleteRecordsPartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+            eo_2.partition_index, eo_2.low_watermark, eo_2.error_code = _S_iqh.unpack_from(buf, pos)
             pos += 14
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -353,34 +353,34 @@ def _d_DeleteRecordsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteRecords
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[DeleteRecordsTopicResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DeleteRecordsTopicResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[DeleteRecordsPartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
-                    o1_2.partition_index, o1_2.low_watermark, o1_2.error_code = _S_iqh.unpack_from(
-                        buf, pos
+                veo_2_2: list[DeleteRecordsPartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+                    eeo_2_2.partition_index, eeo_2_2.low_watermark, eeo_2_2.error_code = (
+                        _S_iqh.unpack_from(buf, pos)
                     )
                     pos += 14
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -403,59 +403,59 @@ def _d_DeleteRecordsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteRecords
     o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DeleteRecordsTopicResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[DeleteRecordsTopicResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[DeleteRecordsPartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
-                    o1_2.partition_index, o1_2.low_watermark, o1_2.error_code = _S_iqh.unpack_from(
-                        buf, pos
+                veo_2_2: list[DeleteRecordsPartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+                    eeo_2_2.partition_index, eeo_2_2.low_watermark, eeo_2_2.error_code = (
+                        _S_iqh.unpack_from(buf, pos)
                     )
                     pos += 14
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

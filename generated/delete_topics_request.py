@@ -180,21 +180,21 @@ def _e_DeleteTopicState_6(o: DeleteTopicState, out: list[_Buffer]) -> None:
 def _d_DeleteTopicsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 1, 2, 3."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("TopicNames")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.topic_names = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.topic_names = vo_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
@@ -220,25 +220,25 @@ def _e_DeleteTopicsRequest_1(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
 def _d_DeleteTopicsRequest_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 4, 5."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("TopicNames")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.topic_names = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.topic_names = vo_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
@@ -272,32 +272,32 @@ def _e_DeleteTopicsRequest_4(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
 def _d_DeleteTopicsRequest_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at version 6."""
     o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DeleteTopicState] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DeleteTopicState.__new__(DeleteTopicState)
-            o0_1.name, pos = _read_ncstr(buf, pos)
-            o0_1.topic_id, pos = _read_uuid(buf, pos)
+        vo_1: list[DeleteTopicState] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DeleteTopicState.__new__(DeleteTopicState)
+            eo_1.name, pos = _read_ncstr(buf, pos)
+            eo_1.topic_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_names = []

@@ -343,17 +343,17 @@ def _d_DescribeAclsResource_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     elif n_acls_0 > len(buf) - pos:
         raise _count_error(n_acls_0, len(buf) - pos)
     else:
-        v0_4: list[AclDescription] = []
-        ap0_4 = v0_4.append
+        vo_4: list[AclDescription] = []
+        apo_4 = vo_4.append
         for _ in range(n_acls_0):
-            o0_4 = AclDescription.__new__(AclDescription)
-            o0_4.principal, pos = _read_str(buf, pos)
-            o0_4.host, pos = _read_str(buf, pos)
-            o0_4.operation, o0_4.permission_type = _S_bb.unpack_from(buf, pos)
+            eo_4 = AclDescription.__new__(AclDescription)
+            eo_4.principal, pos = _read_str(buf, pos)
+            eo_4.host, pos = _read_str(buf, pos)
+            eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.acls = v0_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.acls = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -381,34 +381,34 @@ def _d_DescribeAclsResource_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.resource_name, pos = _read_cstr(buf, pos)
     o.pattern_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Acls")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[AclDescription] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = AclDescription.__new__(AclDescription)
-            o0_4.principal, pos = _read_cstr(buf, pos)
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.operation, o0_4.permission_type = _S_bb.unpack_from(buf, pos)
+        vo_4: list[AclDescription] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = AclDescription.__new__(AclDescription)
+            eo_4.principal, pos = _read_cstr(buf, pos)
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.acls = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.acls = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -442,23 +442,23 @@ def _d_DescribeAclsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_nstr(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Resources")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeAclsResource] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeAclsResource.__new__(DescribeAclsResource)
-            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_3: list[DescribeAclsResource] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeAclsResource.__new__(DescribeAclsResource)
+            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_3.resource_name, pos = _read_str(buf, pos)
-            o0_3.pattern_type, n_acls_1 = _S_bi.unpack_from(buf, pos)
+            eo_3.resource_name, pos = _read_str(buf, pos)
+            eo_3.pattern_type, n_acls_1 = _S_bi.unpack_from(buf, pos)
             pos += 5
             if n_acls_1 < 0:
                 if n_acls_1 != -1:
@@ -467,20 +467,20 @@ def _d_DescribeAclsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
             elif n_acls_1 > len(buf) - pos:
                 raise _count_error(n_acls_1, len(buf) - pos)
             else:
-                v1_4: list[AclDescription] = []
-                ap1_4 = v1_4.append
+                veo_3_4: list[AclDescription] = []
+                apeo_3_4 = veo_3_4.append
                 for _ in range(n_acls_1):
-                    o1_4 = AclDescription.__new__(AclDescription)
-                    o1_4.principal, pos = _read_str(buf, pos)
-                    o1_4.host, pos = _read_str(buf, pos)
-                    o1_4.operation, o1_4.permission_type = _S_bb.unpack_from(buf, pos)
+                    eeo_3_4 = AclDescription.__new__(AclDescription)
+                    eeo_3_4.principal, pos = _read_str(buf, pos)
+                    eeo_3_4.host, pos = _read_str(buf, pos)
+                    eeo_3_4.operation, eeo_3_4.permission_type = _S_bb.unpack_from(buf, pos)
                     pos += 2
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_3.acls = v1_4
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.resources = v0_3
+                    eeo_3_4._unknown_tags = None
+                    apeo_3_4(eeo_3_4)
+                eo_3.acls = veo_3_4
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.resources = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -505,63 +505,63 @@ def _d_DescribeAclsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Resources")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeAclsResource] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeAclsResource.__new__(DescribeAclsResource)
-            o0_3.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_3: list[DescribeAclsResource] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeAclsResource.__new__(DescribeAclsResource)
+            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_3.resource_name, pos = _read_cstr(buf, pos)
-            o0_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
+            eo_3.resource_name, pos = _read_cstr(buf, pos)
+            eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            neo_3_4 = buf[pos]
+            if neo_3_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_3_4, pos = _read_uvarint(buf, pos)
+            neo_3_4 -= 1
+            if neo_3_4 < 0:
+                if neo_3_4 != -1:
+                    raise _count_error(neo_3_4, 0)
                 raise _null_error("Acls")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_3_4 > len(buf) - pos:
+                raise _count_error(neo_3_4, len(buf) - pos)
             else:
-                v1_4: list[AclDescription] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = AclDescription.__new__(AclDescription)
-                    o1_4.principal, pos = _read_cstr(buf, pos)
-                    o1_4.host, pos = _read_cstr(buf, pos)
-                    o1_4.operation, o1_4.permission_type = _S_bb.unpack_from(buf, pos)
+                veo_3_4: list[AclDescription] = []
+                apeo_3_4 = veo_3_4.append
+                for _ in range(neo_3_4):
+                    eeo_3_4 = AclDescription.__new__(AclDescription)
+                    eeo_3_4.principal, pos = _read_cstr(buf, pos)
+                    eeo_3_4.host, pos = _read_cstr(buf, pos)
+                    eeo_3_4.operation, eeo_3_4.permission_type = _S_bb.unpack_from(buf, pos)
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_3_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_3.acls = v1_4
+                        eeo_3_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_4(eeo_3_4)
+                eo_3.acls = veo_3_4
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.resources = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.resources = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

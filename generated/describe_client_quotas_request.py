@@ -191,26 +191,26 @@ def _d_DescribeClientQuotasRequest_0(
 ) -> tuple[DescribeClientQuotasRequest, int]:
     """Decode DescribeClientQuotasRequest at version 0."""
     o = DescribeClientQuotasRequest.__new__(DescribeClientQuotasRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Components")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[ComponentData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = ComponentData.__new__(ComponentData)
-            o0_1.entity_type, pos = _read_str(buf, pos)
-            o0_1.match_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[ComponentData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = ComponentData.__new__(ComponentData)
+            eo_1.entity_type, pos = _read_str(buf, pos)
+            eo_1.match_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.match, pos = _read_nstr(buf, pos)
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.components = v0_1
+            eo_1.match, pos = _read_nstr(buf, pos)
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.components = vo_1
     o.strict = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -235,34 +235,34 @@ def _d_DescribeClientQuotasRequest_1(
 ) -> tuple[DescribeClientQuotasRequest, int]:
     """Decode DescribeClientQuotasRequest at version 1."""
     o = DescribeClientQuotasRequest.__new__(DescribeClientQuotasRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Components")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[ComponentData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = ComponentData.__new__(ComponentData)
-            o0_1.entity_type, pos = _read_cstr(buf, pos)
-            o0_1.match_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[ComponentData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = ComponentData.__new__(ComponentData)
+            eo_1.entity_type, pos = _read_cstr(buf, pos)
+            eo_1.match_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.match, pos = _read_ncstr(buf, pos)
+            eo_1.match, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.components = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.components = vo_1
     o.strict = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

@@ -349,43 +349,43 @@ def _e_ValueData_1(o: ValueData, out: list[_Buffer]) -> None:
 def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
     o = EntryData.__new__(EntryData)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Entity")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[EntityData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = EntityData.__new__(EntityData)
-            o0_1.entity_type, pos = _read_str(buf, pos)
-            o0_1.entity_name, pos = _read_nstr(buf, pos)
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.entity = v0_1
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[EntityData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = EntityData.__new__(EntityData)
+            eo_1.entity_type, pos = _read_str(buf, pos)
+            eo_1.entity_name, pos = _read_nstr(buf, pos)
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.entity = vo_1
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Values")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ValueData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ValueData.__new__(ValueData)
-            o0_2.key, pos = _read_str(buf, pos)
-            o0_2.value = _S_d.unpack_from(buf, pos)[0]
+        vo_2: list[ValueData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ValueData.__new__(ValueData)
+            eo_2.key, pos = _read_str(buf, pos)
+            eo_2.value = _S_d.unpack_from(buf, pos)[0]
             pos += 8
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.values = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.values = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -412,59 +412,59 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
 def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
     o = EntryData.__new__(EntryData)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Entity")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[EntityData] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = EntityData.__new__(EntityData)
-            o0_1.entity_type, pos = _read_cstr(buf, pos)
-            o0_1.entity_name, pos = _read_ncstr(buf, pos)
+        vo_1: list[EntityData] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = EntityData.__new__(EntityData)
+            eo_1.entity_type, pos = _read_cstr(buf, pos)
+            eo_1.entity_name, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.entity = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.entity = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Values")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ValueData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ValueData.__new__(ValueData)
-            o0_2.key, pos = _read_cstr(buf, pos)
-            o0_2.value = _S_d.unpack_from(buf, pos)[0]
+        vo_2: list[ValueData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ValueData.__new__(ValueData)
+            eo_2.key, pos = _read_cstr(buf, pos)
+            eo_2.value = _S_d.unpack_from(buf, pos)[0]
             pos += 8
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.values = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.values = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -504,59 +504,59 @@ def _d_DescribeClientQuotasResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_nstr(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         o.entries = None
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[EntryData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = EntryData.__new__(EntryData)
-            n1_1 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[EntryData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = EntryData.__new__(EntryData)
+            neo_3_1 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_1 < 0:
-                if n1_1 != -1:
-                    raise _count_error(n1_1, 0)
+            if neo_3_1 < 0:
+                if neo_3_1 != -1:
+                    raise _count_error(neo_3_1, 0)
                 raise _null_error("Entity")
-            elif n1_1 > len(buf) - pos:
-                raise _count_error(n1_1, len(buf) - pos)
+            elif neo_3_1 > len(buf) - pos:
+                raise _count_error(neo_3_1, len(buf) - pos)
             else:
-                v1_1: list[EntityData] = []
-                ap1_1 = v1_1.append
-                for _ in range(n1_1):
-                    o1_1 = EntityData.__new__(EntityData)
-                    o1_1.entity_type, pos = _read_str(buf, pos)
-                    o1_1.entity_name, pos = _read_nstr(buf, pos)
-                    o1_1._unknown_tags = None
-                    ap1_1(o1_1)
-                o0_3.entity = v1_1
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+                veo_3_1: list[EntityData] = []
+                apeo_3_1 = veo_3_1.append
+                for _ in range(neo_3_1):
+                    eeo_3_1 = EntityData.__new__(EntityData)
+                    eeo_3_1.entity_type, pos = _read_str(buf, pos)
+                    eeo_3_1.entity_name, pos = _read_nstr(buf, pos)
+                    eeo_3_1._unknown_tags = None
+                    apeo_3_1(eeo_3_1)
+                eo_3.entity = veo_3_1
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Values")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[ValueData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ValueData.__new__(ValueData)
-                    o1_2.key, pos = _read_str(buf, pos)
-                    o1_2.value = _S_d.unpack_from(buf, pos)[0]
+                veo_3_2: list[ValueData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = ValueData.__new__(ValueData)
+                    eeo_3_2.key, pos = _read_str(buf, pos)
+                    eeo_3_2.value = _S_d.unpack_from(buf, pos)[0]
                     pos += 8
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_3.values = v1_2
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.entries = v0_3
+                    eeo_3_2._unknown_tags = None
+                    apeo_3_2(eeo_3_2)
+                eo_3.values = veo_3_2
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.entries = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -583,83 +583,83 @@ def _d_DescribeClientQuotasResponse_1(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         o.entries = None
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[EntryData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = EntryData.__new__(EntryData)
-            n1_1 = buf[pos]
-            if n1_1 < 0x80:
+        vo_3: list[EntryData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = EntryData.__new__(EntryData)
+            neo_3_1 = buf[pos]
+            if neo_3_1 < 0x80:
                 pos += 1
             else:
-                n1_1, pos = _read_uvarint(buf, pos)
-            n1_1 -= 1
-            if n1_1 < 0:
-                if n1_1 != -1:
-                    raise _count_error(n1_1, 0)
+                neo_3_1, pos = _read_uvarint(buf, pos)
+            neo_3_1 -= 1
+            if neo_3_1 < 0:
+                if neo_3_1 != -1:
+                    raise _count_error(neo_3_1, 0)
                 raise _null_error("Entity")
-            elif n1_1 > len(buf) - pos:
-                raise _count_error(n1_1, len(buf) - pos)
+            elif neo_3_1 > len(buf) - pos:
+                raise _count_error(neo_3_1, len(buf) - pos)
             else:
-                v1_1: list[EntityData] = []
-                ap1_1 = v1_1.append
-                for _ in range(n1_1):
-                    o1_1 = EntityData.__new__(EntityData)
-                    o1_1.entity_type, pos = _read_cstr(buf, pos)
-                    o1_1.entity_name, pos = _read_ncstr(buf, pos)
+                veo_3_1: list[EntityData] = []
+                apeo_3_1 = veo_3_1.append
+                for _ in range(neo_3_1):
+                    eeo_3_1 = EntityData.__new__(EntityData)
+                    eeo_3_1.entity_type, pos = _read_cstr(buf, pos)
+                    eeo_3_1.entity_name, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_1._unknown_tags = None
+                        eeo_3_1._unknown_tags = None
                     else:
-                        o1_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_1(o1_1)
-                o0_3.entity = v1_1
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+                        eeo_3_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_1(eeo_3_1)
+                eo_3.entity = veo_3_1
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Values")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[ValueData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ValueData.__new__(ValueData)
-                    o1_2.key, pos = _read_cstr(buf, pos)
-                    o1_2.value = _S_d.unpack_from(buf, pos)[0]
+                veo_3_2: list[ValueData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = ValueData.__new__(ValueData)
+                    eeo_3_2.key, pos = _read_cstr(buf, pos)
+                    eeo_3_2.value = _S_d.unpack_from(buf, pos)[0]
                     pos += 8
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.values = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.values = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.entries = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.entries = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

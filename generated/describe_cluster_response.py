@@ -333,37 +333,37 @@ def _d_DescribeClusterResponse_0(buf: memoryview, pos: int) -> tuple[DescribeClu
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Brokers")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[DescribeClusterBroker] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = DescribeClusterBroker.__new__(DescribeClusterBroker)
-            o0_5.broker_id = _S_i.unpack_from(buf, pos)[0]
+        vo_5: list[DescribeClusterBroker] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = DescribeClusterBroker.__new__(DescribeClusterBroker)
+            eo_5.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.host, pos = _read_cstr(buf, pos)
-            o0_5.port = _S_i.unpack_from(buf, pos)[0]
+            eo_5.host, pos = _read_cstr(buf, pos)
+            eo_5.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.rack, pos = _read_ncstr(buf, pos)
-            o0_5.is_fenced = False
+            eo_5.rack, pos = _read_ncstr(buf, pos)
+            eo_5.is_fenced = False
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.brokers = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.brokers = vo_5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.endpoint_type = 1
@@ -409,37 +409,37 @@ def _d_DescribeClusterResponse_1(buf: memoryview, pos: int) -> tuple[DescribeClu
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Brokers")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribeClusterBroker] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribeClusterBroker.__new__(DescribeClusterBroker)
-            o0_6.broker_id = _S_i.unpack_from(buf, pos)[0]
+        vo_6: list[DescribeClusterBroker] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribeClusterBroker.__new__(DescribeClusterBroker)
+            eo_6.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_6.host, pos = _read_cstr(buf, pos)
-            o0_6.port = _S_i.unpack_from(buf, pos)[0]
+            eo_6.host, pos = _read_cstr(buf, pos)
+            eo_6.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_6.rack, pos = _read_ncstr(buf, pos)
-            o0_6.is_fenced = False
+            eo_6.rack, pos = _read_ncstr(buf, pos)
+            eo_6.is_fenced = False
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.brokers = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.brokers = vo_6
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -483,38 +483,38 @@ def _d_DescribeClusterResponse_2(buf: memoryview, pos: int) -> tuple[DescribeClu
     o.cluster_id, pos = _read_cstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Brokers")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribeClusterBroker] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribeClusterBroker.__new__(DescribeClusterBroker)
-            o0_6.broker_id = _S_i.unpack_from(buf, pos)[0]
+        vo_6: list[DescribeClusterBroker] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribeClusterBroker.__new__(DescribeClusterBroker)
+            eo_6.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_6.host, pos = _read_cstr(buf, pos)
-            o0_6.port = _S_i.unpack_from(buf, pos)[0]
+            eo_6.host, pos = _read_cstr(buf, pos)
+            eo_6.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_6.rack, pos = _read_ncstr(buf, pos)
-            o0_6.is_fenced = _S_o.unpack_from(buf, pos)[0]
+            eo_6.rack, pos = _read_ncstr(buf, pos)
+            eo_6.is_fenced = _S_o.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.brokers = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.brokers = vo_6
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

@@ -200,21 +200,21 @@ def _d_DescribeConfigsResource_1(buf: memoryview, pos: int) -> tuple[DescribeCon
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         o.configuration_keys = None
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[str] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            e0_3, pos = _read_str(buf, pos)
-            ap0_3(e0_3)
-        o.configuration_keys = v0_3
+        vo_3: list[str] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3, pos = _read_str(buf, pos)
+            apo_3(eo_3)
+        o.configuration_keys = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -239,25 +239,25 @@ def _d_DescribeConfigsResource_4(buf: memoryview, pos: int) -> tuple[DescribeCon
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         o.configuration_keys = None
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[str] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            e0_3, pos = _read_cstr(buf, pos)
-            ap0_3(e0_3)
-        o.configuration_keys = v0_3
+        vo_3: list[str] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3, pos = _read_cstr(buf, pos)
+            apo_3(eo_3)
+        o.configuration_keys = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -287,40 +287,40 @@ def _e_DescribeConfigsResource_4(o: DescribeConfigsResource, out: list[_Buffer])
 def _d_DescribeConfigsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at versions 1, 2."""
     o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Resources")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribeConfigsResource] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
-            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[DescribeConfigsResource] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
+            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name, pos = _read_str(buf, pos)
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            eo_1.resource_name, pos = _read_str(buf, pos)
+            neo_1_3 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
-                o0_1.configuration_keys = None
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
+                eo_1.configuration_keys = None
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[str] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    e1_3, pos = _read_str(buf, pos)
-                    ap1_3(e1_3)
-                o0_1.configuration_keys = v1_3
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.resources = v0_1
+                veo_1_3: list[str] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3, pos = _read_str(buf, pos)
+                    apeo_1_3(eeo_1_3)
+                eo_1.configuration_keys = veo_1_3
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.resources = vo_1
     o.include_synonyms = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_documentation = False
@@ -346,40 +346,40 @@ def _e_DescribeConfigsRequest_1(o: DescribeConfigsRequest, out: list[_Buffer]) -
 def _d_DescribeConfigsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at version 3."""
     o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Resources")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribeConfigsResource] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
-            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[DescribeConfigsResource] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
+            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name, pos = _read_str(buf, pos)
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            eo_1.resource_name, pos = _read_str(buf, pos)
+            neo_1_3 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
-                o0_1.configuration_keys = None
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
+                eo_1.configuration_keys = None
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[str] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    e1_3, pos = _read_str(buf, pos)
-                    ap1_3(e1_3)
-                o0_1.configuration_keys = v1_3
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.resources = v0_1
+                veo_1_3: list[str] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3, pos = _read_str(buf, pos)
+                    apeo_1_3(eeo_1_3)
+                eo_1.configuration_keys = veo_1_3
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.resources = vo_1
     o.include_synonyms, o.include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -402,52 +402,52 @@ def _e_DescribeConfigsRequest_3(o: DescribeConfigsRequest, out: list[_Buffer]) -
 def _d_DescribeConfigsRequest_4(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at version 4."""
     o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Resources")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribeConfigsResource] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
-            o0_1.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_1: list[DescribeConfigsResource] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
+            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_1.resource_name, pos = _read_cstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_1.resource_name, pos = _read_cstr(buf, pos)
+            neo_1_3 = buf[pos]
+            if neo_1_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
-                o0_1.configuration_keys = None
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+                neo_1_3, pos = _read_uvarint(buf, pos)
+            neo_1_3 -= 1
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
+                eo_1.configuration_keys = None
+            elif neo_1_3 > len(buf) - pos:
+                raise _count_error(neo_1_3, len(buf) - pos)
             else:
-                v1_3: list[str] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    e1_3, pos = _read_cstr(buf, pos)
-                    ap1_3(e1_3)
-                o0_1.configuration_keys = v1_3
+                veo_1_3: list[str] = []
+                apeo_1_3 = veo_1_3.append
+                for _ in range(neo_1_3):
+                    eeo_1_3, pos = _read_cstr(buf, pos)
+                    apeo_1_3(eeo_1_3)
+                eo_1.configuration_keys = veo_1_3
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.resources = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.resources = vo_1
     o.include_synonyms, o.include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:

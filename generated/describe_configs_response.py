@@ -429,17 +429,17 @@ def _d_DescribeConfigsResourceResult_1(
     elif n_synonyms_0 > len(buf) - pos:
         raise _count_error(n_synonyms_0, len(buf) - pos)
     else:
-        v0_4: list[DescribeConfigsSynonym] = []
-        ap0_4 = v0_4.append
+        vo_4: list[DescribeConfigsSynonym] = []
+        apo_4 = vo_4.append
         for _ in range(n_synonyms_0):
-            o0_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-            o0_4.name, pos = _read_str(buf, pos)
-            o0_4.value, pos = _read_nstr(buf, pos)
-            o0_4.source = _S_b.unpack_from(buf, pos)[0]
+            eo_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+            eo_4.name, pos = _read_str(buf, pos)
+            eo_4.value, pos = _read_nstr(buf, pos)
+            eo_4.source = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.synonyms = v0_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.synonyms = vo_4
     o.config_type = 0
     o.documentation = ""
     o._unknown_tags = None
@@ -479,17 +479,17 @@ def _d_DescribeConfigsResourceResult_3(
     elif n_synonyms_0 > len(buf) - pos:
         raise _count_error(n_synonyms_0, len(buf) - pos)
     else:
-        v0_4: list[DescribeConfigsSynonym] = []
-        ap0_4 = v0_4.append
+        vo_4: list[DescribeConfigsSynonym] = []
+        apo_4 = vo_4.append
         for _ in range(n_synonyms_0):
-            o0_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-            o0_4.name, pos = _read_str(buf, pos)
-            o0_4.value, pos = _read_nstr(buf, pos)
-            o0_4.source = _S_b.unpack_from(buf, pos)[0]
+            eo_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+            eo_4.name, pos = _read_str(buf, pos)
+            eo_4.value, pos = _read_nstr(buf, pos)
+            eo_4.source = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.synonyms = v0_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.synonyms = vo_4
     o.config_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.documentation, pos = _read_nstr(buf, pos)
@@ -525,34 +525,34 @@ def _d_DescribeConfigsResourceResult_4(
     o.value, pos = _read_ncstr(buf, pos)
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Synonyms")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[DescribeConfigsSynonym] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.value, pos = _read_ncstr(buf, pos)
-            o0_4.source = _S_b.unpack_from(buf, pos)[0]
+        vo_4: list[DescribeConfigsSynonym] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.value, pos = _read_ncstr(buf, pos)
+            eo_4.source = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.synonyms = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.synonyms = vo_4
     o.config_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.documentation, pos = _read_ncstr(buf, pos)
@@ -596,22 +596,22 @@ def _d_DescribeConfigsResult_1(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Configs")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[DescribeConfigsResourceResult] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.value, pos = _read_nstr(buf, pos)
-            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive, n_synonyms_1 = (
+        vo_5: list[DescribeConfigsResourceResult] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.value, pos = _read_nstr(buf, pos)
+            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive, n_synonyms_1 = (
                 _S_oboi.unpack_from(buf, pos)
             )
             pos += 7
@@ -622,22 +622,22 @@ def _d_DescribeConfigsResult_1(buf: memoryview, pos: int) -> tuple[DescribeConfi
             elif n_synonyms_1 > len(buf) - pos:
                 raise _count_error(n_synonyms_1, len(buf) - pos)
             else:
-                v1_4: list[DescribeConfigsSynonym] = []
-                ap1_4 = v1_4.append
+                veo_5_4: list[DescribeConfigsSynonym] = []
+                apeo_5_4 = veo_5_4.append
                 for _ in range(n_synonyms_1):
-                    o1_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                    o1_4.name, pos = _read_str(buf, pos)
-                    o1_4.value, pos = _read_nstr(buf, pos)
-                    o1_4.source = _S_b.unpack_from(buf, pos)[0]
+                    eeo_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                    eeo_5_4.name, pos = _read_str(buf, pos)
+                    eeo_5_4.value, pos = _read_nstr(buf, pos)
+                    eeo_5_4.source = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_5.synonyms = v1_4
-            o0_5.config_type = 0
-            o0_5.documentation = ""
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.configs = v0_5
+                    eeo_5_4._unknown_tags = None
+                    apeo_5_4(eeo_5_4)
+                eo_5.synonyms = veo_5_4
+            eo_5.config_type = 0
+            eo_5.documentation = ""
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.configs = vo_5
     o._unknown_tags = None
     return o, pos
 
@@ -667,22 +667,22 @@ def _d_DescribeConfigsResult_3(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_str(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Configs")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[DescribeConfigsResourceResult] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.value, pos = _read_nstr(buf, pos)
-            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive, n_synonyms_1 = (
+        vo_5: list[DescribeConfigsResourceResult] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.value, pos = _read_nstr(buf, pos)
+            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive, n_synonyms_1 = (
                 _S_oboi.unpack_from(buf, pos)
             )
             pos += 7
@@ -693,23 +693,23 @@ def _d_DescribeConfigsResult_3(buf: memoryview, pos: int) -> tuple[DescribeConfi
             elif n_synonyms_1 > len(buf) - pos:
                 raise _count_error(n_synonyms_1, len(buf) - pos)
             else:
-                v1_4: list[DescribeConfigsSynonym] = []
-                ap1_4 = v1_4.append
+                veo_5_4: list[DescribeConfigsSynonym] = []
+                apeo_5_4 = veo_5_4.append
                 for _ in range(n_synonyms_1):
-                    o1_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                    o1_4.name, pos = _read_str(buf, pos)
-                    o1_4.value, pos = _read_nstr(buf, pos)
-                    o1_4.source = _S_b.unpack_from(buf, pos)[0]
+                    eeo_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                    eeo_5_4.name, pos = _read_str(buf, pos)
+                    eeo_5_4.value, pos = _read_nstr(buf, pos)
+                    eeo_5_4.source = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_5.synonyms = v1_4
-            o0_5.config_type = _S_b.unpack_from(buf, pos)[0]
+                    eeo_5_4._unknown_tags = None
+                    apeo_5_4(eeo_5_4)
+                eo_5.synonyms = veo_5_4
+            eo_5.config_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_5.documentation, pos = _read_nstr(buf, pos)
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.configs = v0_5
+            eo_5.documentation, pos = _read_nstr(buf, pos)
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.configs = vo_5
     o._unknown_tags = None
     return o, pos
 
@@ -739,65 +739,65 @@ def _d_DescribeConfigsResult_4(buf: memoryview, pos: int) -> tuple[DescribeConfi
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.resource_name, pos = _read_cstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Configs")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[DescribeConfigsResourceResult] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.value, pos = _read_ncstr(buf, pos)
-            o0_5.read_only, o0_5.config_source, o0_5.is_sensitive = _S_obo.unpack_from(buf, pos)
+        vo_5: list[DescribeConfigsResourceResult] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.value, pos = _read_ncstr(buf, pos)
+            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive = _S_obo.unpack_from(buf, pos)
             pos += 3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            neo_5_4 = buf[pos]
+            if neo_5_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_5_4, pos = _read_uvarint(buf, pos)
+            neo_5_4 -= 1
+            if neo_5_4 < 0:
+                if neo_5_4 != -1:
+                    raise _count_error(neo_5_4, 0)
                 raise _null_error("Synonyms")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_5_4 > len(buf) - pos:
+                raise _count_error(neo_5_4, len(buf) - pos)
             else:
-                v1_4: list[DescribeConfigsSynonym] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                    o1_4.name, pos = _read_cstr(buf, pos)
-                    o1_4.value, pos = _read_ncstr(buf, pos)
-                    o1_4.source = _S_b.unpack_from(buf, pos)[0]
+                veo_5_4: list[DescribeConfigsSynonym] = []
+                apeo_5_4 = veo_5_4.append
+                for _ in range(neo_5_4):
+                    eeo_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                    eeo_5_4.name, pos = _read_cstr(buf, pos)
+                    eeo_5_4.value, pos = _read_ncstr(buf, pos)
+                    eeo_5_4.source = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_5_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_5.synonyms = v1_4
-            o0_5.config_type = _S_b.unpack_from(buf, pos)[0]
+                        eeo_5_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_4(eeo_5_4)
+                eo_5.synonyms = veo_5_4
+            eo_5.config_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_5.documentation, pos = _read_ncstr(buf, pos)
+            eo_5.documentation, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.configs = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.configs = vo_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -838,32 +838,32 @@ def _d_DescribeConfigsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeCon
     elif n_results_0 > len(buf) - pos:
         raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v0_2: list[DescribeConfigsResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DescribeConfigsResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_results_0):
-            o0_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_2.resource_name, pos = _read_str(buf, pos)
-            n1_5 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.resource_name, pos = _read_str(buf, pos)
+            neo_2_5 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Configs")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[DescribeConfigsResourceResult] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-                    o1_5.name, pos = _read_str(buf, pos)
-                    o1_5.value, pos = _read_nstr(buf, pos)
-                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive, n_synonyms_2 = (
+                veo_2_5: list[DescribeConfigsResourceResult] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+                    eeo_2_5.name, pos = _read_str(buf, pos)
+                    eeo_2_5.value, pos = _read_nstr(buf, pos)
+                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive, n_synonyms_2 = (
                         _S_oboi.unpack_from(buf, pos)
                     )
                     pos += 7
@@ -874,25 +874,25 @@ def _d_DescribeConfigsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeCon
                     elif n_synonyms_2 > len(buf) - pos:
                         raise _count_error(n_synonyms_2, len(buf) - pos)
                     else:
-                        v2_4: list[DescribeConfigsSynonym] = []
-                        ap2_4 = v2_4.append
+                        veeo_2_5_4: list[DescribeConfigsSynonym] = []
+                        apeeo_2_5_4 = veeo_2_5_4.append
                         for _ in range(n_synonyms_2):
-                            o2_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                            o2_4.name, pos = _read_str(buf, pos)
-                            o2_4.value, pos = _read_nstr(buf, pos)
-                            o2_4.source = _S_b.unpack_from(buf, pos)[0]
+                            eeeo_2_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                            eeeo_2_5_4.name, pos = _read_str(buf, pos)
+                            eeeo_2_5_4.value, pos = _read_nstr(buf, pos)
+                            eeeo_2_5_4.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
-                            o2_4._unknown_tags = None
-                            ap2_4(o2_4)
-                        o1_5.synonyms = v2_4
-                    o1_5.config_type = 0
-                    o1_5.documentation = ""
-                    o1_5._unknown_tags = None
-                    ap1_5(o1_5)
-                o0_2.configs = v1_5
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.results = v0_2
+                            eeeo_2_5_4._unknown_tags = None
+                            apeeo_2_5_4(eeeo_2_5_4)
+                        eeo_2_5.synonyms = veeo_2_5_4
+                    eeo_2_5.config_type = 0
+                    eeo_2_5.documentation = ""
+                    eeo_2_5._unknown_tags = None
+                    apeo_2_5(eeo_2_5)
+                eo_2.configs = veo_2_5
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.results = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -922,32 +922,32 @@ def _d_DescribeConfigsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeCon
     elif n_results_0 > len(buf) - pos:
         raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v0_2: list[DescribeConfigsResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DescribeConfigsResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_results_0):
-            o0_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_2.resource_name, pos = _read_str(buf, pos)
-            n1_5 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.resource_name, pos = _read_str(buf, pos)
+            neo_2_5 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Configs")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[DescribeConfigsResourceResult] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-                    o1_5.name, pos = _read_str(buf, pos)
-                    o1_5.value, pos = _read_nstr(buf, pos)
-                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive, n_synonyms_2 = (
+                veo_2_5: list[DescribeConfigsResourceResult] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+                    eeo_2_5.name, pos = _read_str(buf, pos)
+                    eeo_2_5.value, pos = _read_nstr(buf, pos)
+                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive, n_synonyms_2 = (
                         _S_oboi.unpack_from(buf, pos)
                     )
                     pos += 7
@@ -958,26 +958,26 @@ def _d_DescribeConfigsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeCon
                     elif n_synonyms_2 > len(buf) - pos:
                         raise _count_error(n_synonyms_2, len(buf) - pos)
                     else:
-                        v2_4: list[DescribeConfigsSynonym] = []
-                        ap2_4 = v2_4.append
+                        veeo_2_5_4: list[DescribeConfigsSynonym] = []
+                        apeeo_2_5_4 = veeo_2_5_4.append
                         for _ in range(n_synonyms_2):
-                            o2_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                            o2_4.name, pos = _read_str(buf, pos)
-                            o2_4.value, pos = _read_nstr(buf, pos)
-                            o2_4.source = _S_b.unpack_from(buf, pos)[0]
+                            eeeo_2_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                            eeeo_2_5_4.name, pos = _read_str(buf, pos)
+                            eeeo_2_5_4.value, pos = _read_nstr(buf, pos)
+                            eeeo_2_5_4.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
-                            o2_4._unknown_tags = None
-                            ap2_4(o2_4)
-                        o1_5.synonyms = v2_4
-                    o1_5.config_type = _S_b.unpack_from(buf, pos)[0]
+                            eeeo_2_5_4._unknown_tags = None
+                            apeeo_2_5_4(eeeo_2_5_4)
+                        eeo_2_5.synonyms = veeo_2_5_4
+                    eeo_2_5.config_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_5.documentation, pos = _read_nstr(buf, pos)
-                    o1_5._unknown_tags = None
-                    ap1_5(o1_5)
-                o0_2.configs = v1_5
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.results = v0_2
+                    eeo_2_5.documentation, pos = _read_nstr(buf, pos)
+                    eeo_2_5._unknown_tags = None
+                    apeo_2_5(eeo_2_5)
+                eo_2.configs = veo_2_5
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.results = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -1000,97 +1000,97 @@ def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeCon
     o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeConfigsResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribeConfigsResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_2.resource_name, pos = _read_cstr(buf, pos)
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            eo_2.resource_name, pos = _read_cstr(buf, pos)
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Configs")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[DescribeConfigsResourceResult] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-                    o1_5.name, pos = _read_cstr(buf, pos)
-                    o1_5.value, pos = _read_ncstr(buf, pos)
-                    o1_5.read_only, o1_5.config_source, o1_5.is_sensitive = _S_obo.unpack_from(
-                        buf, pos
+                veo_2_5: list[DescribeConfigsResourceResult] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
+                    eeo_2_5.name, pos = _read_cstr(buf, pos)
+                    eeo_2_5.value, pos = _read_ncstr(buf, pos)
+                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive = (
+                        _S_obo.unpack_from(buf, pos)
                     )
                     pos += 3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                    neeo_2_5_4 = buf[pos]
+                    if neeo_2_5_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_2_5_4, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_4 -= 1
+                    if neeo_2_5_4 < 0:
+                        if neeo_2_5_4 != -1:
+                            raise _count_error(neeo_2_5_4, 0)
                         raise _null_error("Synonyms")
-                    elif n2_4 > len(buf) - pos:
-                        raise _count_error(n2_4, len(buf) - pos)
+                    elif neeo_2_5_4 > len(buf) - pos:
+                        raise _count_error(neeo_2_5_4, len(buf) - pos)
                     else:
-                        v2_4: list[DescribeConfigsSynonym] = []
-                        ap2_4 = v2_4.append
-                        for _ in range(n2_4):
-                            o2_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                            o2_4.name, pos = _read_cstr(buf, pos)
-                            o2_4.value, pos = _read_ncstr(buf, pos)
-                            o2_4.source = _S_b.unpack_from(buf, pos)[0]
+                        veeo_2_5_4: list[DescribeConfigsSynonym] = []
+                        apeeo_2_5_4 = veeo_2_5_4.append
+                        for _ in range(neeo_2_5_4):
+                            eeeo_2_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
+                            eeeo_2_5_4.name, pos = _read_cstr(buf, pos)
+                            eeeo_2_5_4.value, pos = _read_ncstr(buf, pos)
+                            eeeo_2_5_4.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_4._unknown_tags = None
+                                eeeo_2_5_4._unknown_tags = None
                             else:
-                                o2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_4(o2_4)
-                        o1_5.synonyms = v2_4
-                    o1_5.config_type = _S_b.unpack_from(buf, pos)[0]
+                                eeeo_2_5_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_5_4(eeeo_2_5_4)
+                        eeo_2_5.synonyms = veeo_2_5_4
+                    eeo_2_5.config_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    o1_5.documentation, pos = _read_ncstr(buf, pos)
+                    eeo_2_5.documentation, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_2_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_2.configs = v1_5
+                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.configs = veo_2_5
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -175,24 +175,24 @@ def _d_DescribeDelegationTokenRequest_1(
 ) -> tuple[DescribeDelegationTokenRequest, int]:
     """Decode DescribeDelegationTokenRequest at version 1."""
     o = DescribeDelegationTokenRequest.__new__(DescribeDelegationTokenRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.owners = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribeDelegationTokenOwner] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
-            o0_1.principal_type, pos = _read_str(buf, pos)
-            o0_1.principal_name, pos = _read_str(buf, pos)
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.owners = v0_1
+        vo_1: list[DescribeDelegationTokenOwner] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
+            eo_1.principal_type, pos = _read_str(buf, pos)
+            eo_1.principal_name, pos = _read_str(buf, pos)
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.owners = vo_1
     o._unknown_tags = None
     return o, pos
 
@@ -216,32 +216,32 @@ def _d_DescribeDelegationTokenRequest_2(
 ) -> tuple[DescribeDelegationTokenRequest, int]:
     """Decode DescribeDelegationTokenRequest at versions 2, 3."""
     o = DescribeDelegationTokenRequest.__new__(DescribeDelegationTokenRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.owners = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribeDelegationTokenOwner] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
-            o0_1.principal_type, pos = _read_cstr(buf, pos)
-            o0_1.principal_name, pos = _read_cstr(buf, pos)
+        vo_1: list[DescribeDelegationTokenOwner] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
+            eo_1.principal_type, pos = _read_cstr(buf, pos)
+            eo_1.principal_name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.owners = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.owners = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

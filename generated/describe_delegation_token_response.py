@@ -404,24 +404,24 @@ def _d_DescribedDelegationToken_1(
     pos += 24
     o.token_id, pos = _read_str(buf, pos)
     o.hmac, pos = _read_bytes(buf, pos)
-    n0_6 = _S_i.unpack_from(buf, pos)[0]
+    no_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Renewers")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribedDelegationTokenRenewer] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-            o0_6.principal_type, pos = _read_str(buf, pos)
-            o0_6.principal_name, pos = _read_str(buf, pos)
-            o0_6._unknown_tags = None
-            ap0_6(o0_6)
-        o.renewers = v0_6
+        vo_6: list[DescribedDelegationTokenRenewer] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+            eo_6.principal_type, pos = _read_str(buf, pos)
+            eo_6.principal_name, pos = _read_str(buf, pos)
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.renewers = vo_6
     o.token_requester_principal_type = ""
     o.token_requester_principal_name = ""
     o._unknown_tags = None
@@ -460,32 +460,32 @@ def _d_DescribedDelegationToken_2(
     pos += 24
     o.token_id, pos = _read_cstr(buf, pos)
     o.hmac, pos = _read_cbytes(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Renewers")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribedDelegationTokenRenewer] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-            o0_6.principal_type, pos = _read_cstr(buf, pos)
-            o0_6.principal_name, pos = _read_cstr(buf, pos)
+        vo_6: list[DescribedDelegationTokenRenewer] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+            eo_6.principal_type, pos = _read_cstr(buf, pos)
+            eo_6.principal_name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.renewers = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.renewers = vo_6
     o.token_requester_principal_type = ""
     o.token_requester_principal_name = ""
     if buf[pos] == 0:
@@ -534,32 +534,32 @@ def _d_DescribedDelegationToken_3(
     pos += 24
     o.token_id, pos = _read_cstr(buf, pos)
     o.hmac, pos = _read_cbytes(buf, pos)
-    n0_8 = buf[pos]
-    if n0_8 < 0x80:
+    no_8 = buf[pos]
+    if no_8 < 0x80:
         pos += 1
     else:
-        n0_8, pos = _read_uvarint(buf, pos)
-    n0_8 -= 1
-    if n0_8 < 0:
-        if n0_8 != -1:
-            raise _count_error(n0_8, 0)
+        no_8, pos = _read_uvarint(buf, pos)
+    no_8 -= 1
+    if no_8 < 0:
+        if no_8 != -1:
+            raise _count_error(no_8, 0)
         raise _null_error("Renewers")
-    elif n0_8 > len(buf) - pos:
-        raise _count_error(n0_8, len(buf) - pos)
+    elif no_8 > len(buf) - pos:
+        raise _count_error(no_8, len(buf) - pos)
     else:
-        v0_8: list[DescribedDelegationTokenRenewer] = []
-        ap0_8 = v0_8.append
-        for _ in range(n0_8):
-            o0_8 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-            o0_8.principal_type, pos = _read_cstr(buf, pos)
-            o0_8.principal_name, pos = _read_cstr(buf, pos)
+        vo_8: list[DescribedDelegationTokenRenewer] = []
+        apo_8 = vo_8.append
+        for _ in range(no_8):
+            eo_8 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
+            eo_8.principal_type, pos = _read_cstr(buf, pos)
+            eo_8.principal_name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_8._unknown_tags = None
+                eo_8._unknown_tags = None
             else:
-                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_8(o0_8)
-        o.renewers = v0_8
+                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_8(eo_8)
+        o.renewers = vo_8
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -605,41 +605,43 @@ def _d_DescribeDelegationTokenResponse_1(
     elif n_tokens_0 > len(buf) - pos:
         raise _count_error(n_tokens_0, len(buf) - pos)
     else:
-        v0_2: list[DescribedDelegationToken] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DescribedDelegationToken] = []
+        apo_2 = vo_2.append
         for _ in range(n_tokens_0):
-            o0_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
-            o0_2.principal_type, pos = _read_str(buf, pos)
-            o0_2.principal_name, pos = _read_str(buf, pos)
-            o0_2.issue_timestamp, o0_2.expiry_timestamp, o0_2.max_timestamp = _S_qqq.unpack_from(
+            eo_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
+            eo_2.principal_type, pos = _read_str(buf, pos)
+            eo_2.principal_name, pos = _read_str(buf, pos)
+            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
                 buf, pos
             )
             pos += 24
-            o0_2.token_id, pos = _read_str(buf, pos)
-            o0_2.hmac, pos = _read_bytes(buf, pos)
-            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.token_id, pos = _read_str(buf, pos)
+            eo_2.hmac, pos = _read_bytes(buf, pos)
+            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Renewers")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[DescribedDelegationTokenRenewer] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-                    o1_6.principal_type, pos = _read_str(buf, pos)
-                    o1_6.principal_name, pos = _read_str(buf, pos)
-                    o1_6._unknown_tags = None
-                    ap1_6(o1_6)
-                o0_2.renewers = v1_6
-            o0_2.token_requester_principal_type = ""
-            o0_2.token_requester_principal_name = ""
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.tokens = v0_2
+                veo_2_6: list[DescribedDelegationTokenRenewer] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = DescribedDelegationTokenRenewer.__new__(
+                        DescribedDelegationTokenRenewer
+                    )
+                    eeo_2_6.principal_type, pos = _read_str(buf, pos)
+                    eeo_2_6.principal_name, pos = _read_str(buf, pos)
+                    eeo_2_6._unknown_tags = None
+                    apeo_2_6(eeo_2_6)
+                eo_2.renewers = veo_2_6
+            eo_2.token_requester_principal_type = ""
+            eo_2.token_requester_principal_name = ""
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.tokens = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -669,66 +671,68 @@ def _d_DescribeDelegationTokenResponse_2(
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Tokens")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribedDelegationToken] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
-            o0_2.principal_type, pos = _read_cstr(buf, pos)
-            o0_2.principal_name, pos = _read_cstr(buf, pos)
-            o0_2.issue_timestamp, o0_2.expiry_timestamp, o0_2.max_timestamp = _S_qqq.unpack_from(
+        vo_2: list[DescribedDelegationToken] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
+            eo_2.principal_type, pos = _read_cstr(buf, pos)
+            eo_2.principal_name, pos = _read_cstr(buf, pos)
+            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
                 buf, pos
             )
             pos += 24
-            o0_2.token_id, pos = _read_cstr(buf, pos)
-            o0_2.hmac, pos = _read_cbytes(buf, pos)
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+            eo_2.token_id, pos = _read_cstr(buf, pos)
+            eo_2.hmac, pos = _read_cbytes(buf, pos)
+            neo_2_6 = buf[pos]
+            if neo_2_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+                neo_2_6, pos = _read_uvarint(buf, pos)
+            neo_2_6 -= 1
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Renewers")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[DescribedDelegationTokenRenewer] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-                    o1_6.principal_type, pos = _read_cstr(buf, pos)
-                    o1_6.principal_name, pos = _read_cstr(buf, pos)
+                veo_2_6: list[DescribedDelegationTokenRenewer] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = DescribedDelegationTokenRenewer.__new__(
+                        DescribedDelegationTokenRenewer
+                    )
+                    eeo_2_6.principal_type, pos = _read_cstr(buf, pos)
+                    eeo_2_6.principal_name, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_6._unknown_tags = None
+                        eeo_2_6._unknown_tags = None
                     else:
-                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_6(o1_6)
-                o0_2.renewers = v1_6
-            o0_2.token_requester_principal_type = ""
-            o0_2.token_requester_principal_name = ""
+                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_6(eeo_2_6)
+                eo_2.renewers = veo_2_6
+            eo_2.token_requester_principal_type = ""
+            eo_2.token_requester_principal_name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.tokens = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.tokens = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -766,66 +770,68 @@ def _d_DescribeDelegationTokenResponse_3(
     o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Tokens")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribedDelegationToken] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
-            o0_2.principal_type, pos = _read_cstr(buf, pos)
-            o0_2.principal_name, pos = _read_cstr(buf, pos)
-            o0_2.token_requester_principal_type, pos = _read_cstr(buf, pos)
-            o0_2.token_requester_principal_name, pos = _read_cstr(buf, pos)
-            o0_2.issue_timestamp, o0_2.expiry_timestamp, o0_2.max_timestamp = _S_qqq.unpack_from(
+        vo_2: list[DescribedDelegationToken] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
+            eo_2.principal_type, pos = _read_cstr(buf, pos)
+            eo_2.principal_name, pos = _read_cstr(buf, pos)
+            eo_2.token_requester_principal_type, pos = _read_cstr(buf, pos)
+            eo_2.token_requester_principal_name, pos = _read_cstr(buf, pos)
+            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
                 buf, pos
             )
             pos += 24
-            o0_2.token_id, pos = _read_cstr(buf, pos)
-            o0_2.hmac, pos = _read_cbytes(buf, pos)
-            n1_8 = buf[pos]
-            if n1_8 < 0x80:
+            eo_2.token_id, pos = _read_cstr(buf, pos)
+            eo_2.hmac, pos = _read_cbytes(buf, pos)
+            neo_2_8 = buf[pos]
+            if neo_2_8 < 0x80:
                 pos += 1
             else:
-                n1_8, pos = _read_uvarint(buf, pos)
-            n1_8 -= 1
-            if n1_8 < 0:
-                if n1_8 != -1:
-                    raise _count_error(n1_8, 0)
+                neo_2_8, pos = _read_uvarint(buf, pos)
+            neo_2_8 -= 1
+            if neo_2_8 < 0:
+                if neo_2_8 != -1:
+                    raise _count_error(neo_2_8, 0)
                 raise _null_error("Renewers")
-            elif n1_8 > len(buf) - pos:
-                raise _count_error(n1_8, len(buf) - pos)
+            elif neo_2_8 > len(buf) - pos:
+                raise _count_error(neo_2_8, len(buf) - pos)
             else:
-                v1_8: list[DescribedDelegationTokenRenewer] = []
-                ap1_8 = v1_8.append
-                for _ in range(n1_8):
-                    o1_8 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-                    o1_8.principal_type, pos = _read_cstr(buf, pos)
-                    o1_8.principal_name, pos = _read_cstr(buf, pos)
+                veo_2_8: list[DescribedDelegationTokenRenewer] = []
+                apeo_2_8 = veo_2_8.append
+                for _ in range(neo_2_8):
+                    eeo_2_8 = DescribedDelegationTokenRenewer.__new__(
+                        DescribedDelegationTokenRenewer
+                    )
+                    eeo_2_8.principal_type, pos = _read_cstr(buf, pos)
+                    eeo_2_8.principal_name, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_8._unknown_tags = None
+                        eeo_2_8._unknown_tags = None
                     else:
-                        o1_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_8(o1_8)
-                o0_2.renewers = v1_8
+                        eeo_2_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_8(eeo_2_8)
+                eo_2.renewers = veo_2_8
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.tokens = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.tokens = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

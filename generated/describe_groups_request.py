@@ -90,21 +90,21 @@ class DescribeGroupsRequest(_Message):
 def _d_DescribeGroupsRequest_0(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 0, 1, 2."""
     o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.groups = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.groups = vo_1
     o.include_authorized_operations = False
     o._unknown_tags = None
     return o, pos
@@ -127,21 +127,21 @@ def _e_DescribeGroupsRequest_0(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
 def _d_DescribeGroupsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 3, 4."""
     o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_str(buf, pos)
-            ap0_1(e0_1)
-        o.groups = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_str(buf, pos)
+            apo_1(eo_1)
+        o.groups = vo_1
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -164,25 +164,25 @@ def _e_DescribeGroupsRequest_3(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
 def _d_DescribeGroupsRequest_5(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 5, 6."""
     o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.groups = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.groups = vo_1
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

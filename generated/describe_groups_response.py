@@ -444,28 +444,28 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n0_6 = _S_i.unpack_from(buf, pos)[0]
+    no_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Members")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribedGroupMember] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            o0_6.member_id, pos = _read_str(buf, pos)
-            o0_6.client_id, pos = _read_str(buf, pos)
-            o0_6.client_host, pos = _read_str(buf, pos)
-            o0_6.member_metadata, pos = _read_bytes(buf, pos)
-            o0_6.member_assignment, pos = _read_bytes(buf, pos)
-            o0_6.group_instance_id = None
-            o0_6._unknown_tags = None
-            ap0_6(o0_6)
-        o.members = v0_6
+        vo_6: list[DescribedGroupMember] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            eo_6.member_id, pos = _read_str(buf, pos)
+            eo_6.client_id, pos = _read_str(buf, pos)
+            eo_6.client_host, pos = _read_str(buf, pos)
+            eo_6.member_metadata, pos = _read_bytes(buf, pos)
+            eo_6.member_assignment, pos = _read_bytes(buf, pos)
+            eo_6.group_instance_id = None
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.members = vo_6
     o.error_message = None
     o.authorized_operations = -2147483648
     o._unknown_tags = None
@@ -502,28 +502,28 @@ def _d_DescribedGroup_3(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n0_6 = _S_i.unpack_from(buf, pos)[0]
+    no_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Members")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribedGroupMember] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            o0_6.member_id, pos = _read_str(buf, pos)
-            o0_6.client_id, pos = _read_str(buf, pos)
-            o0_6.client_host, pos = _read_str(buf, pos)
-            o0_6.member_metadata, pos = _read_bytes(buf, pos)
-            o0_6.member_assignment, pos = _read_bytes(buf, pos)
-            o0_6.group_instance_id = None
-            o0_6._unknown_tags = None
-            ap0_6(o0_6)
-        o.members = v0_6
+        vo_6: list[DescribedGroupMember] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            eo_6.member_id, pos = _read_str(buf, pos)
+            eo_6.client_id, pos = _read_str(buf, pos)
+            eo_6.client_host, pos = _read_str(buf, pos)
+            eo_6.member_metadata, pos = _read_bytes(buf, pos)
+            eo_6.member_assignment, pos = _read_bytes(buf, pos)
+            eo_6.group_instance_id = None
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.members = vo_6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -560,28 +560,28 @@ def _d_DescribedGroup_4(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
     o.protocol_data, pos = _read_str(buf, pos)
-    n0_6 = _S_i.unpack_from(buf, pos)[0]
+    no_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Members")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribedGroupMember] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            o0_6.member_id, pos = _read_str(buf, pos)
-            o0_6.group_instance_id, pos = _read_nstr(buf, pos)
-            o0_6.client_id, pos = _read_str(buf, pos)
-            o0_6.client_host, pos = _read_str(buf, pos)
-            o0_6.member_metadata, pos = _read_bytes(buf, pos)
-            o0_6.member_assignment, pos = _read_bytes(buf, pos)
-            o0_6._unknown_tags = None
-            ap0_6(o0_6)
-        o.members = v0_6
+        vo_6: list[DescribedGroupMember] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            eo_6.member_id, pos = _read_str(buf, pos)
+            eo_6.group_instance_id, pos = _read_nstr(buf, pos)
+            eo_6.client_id, pos = _read_str(buf, pos)
+            eo_6.client_host, pos = _read_str(buf, pos)
+            eo_6.member_metadata, pos = _read_bytes(buf, pos)
+            eo_6.member_assignment, pos = _read_bytes(buf, pos)
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.members = vo_6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -618,36 +618,36 @@ def _d_DescribedGroup_5(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.protocol_data, pos = _read_cstr(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Members")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[DescribedGroupMember] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            o0_6.member_id, pos = _read_cstr(buf, pos)
-            o0_6.group_instance_id, pos = _read_ncstr(buf, pos)
-            o0_6.client_id, pos = _read_cstr(buf, pos)
-            o0_6.client_host, pos = _read_cstr(buf, pos)
-            o0_6.member_metadata, pos = _read_cbytes(buf, pos)
-            o0_6.member_assignment, pos = _read_cbytes(buf, pos)
+        vo_6: list[DescribedGroupMember] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+            eo_6.member_id, pos = _read_cstr(buf, pos)
+            eo_6.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_6.client_id, pos = _read_cstr(buf, pos)
+            eo_6.client_host, pos = _read_cstr(buf, pos)
+            eo_6.member_metadata, pos = _read_cbytes(buf, pos)
+            eo_6.member_assignment, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.members = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.members = vo_6
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -693,36 +693,36 @@ def _d_DescribedGroup_6(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
     o.protocol_data, pos = _read_cstr(buf, pos)
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[DescribedGroupMember] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = DescribedGroupMember.__new__(DescribedGroupMember)
-            o0_7.member_id, pos = _read_cstr(buf, pos)
-            o0_7.group_instance_id, pos = _read_ncstr(buf, pos)
-            o0_7.client_id, pos = _read_cstr(buf, pos)
-            o0_7.client_host, pos = _read_cstr(buf, pos)
-            o0_7.member_metadata, pos = _read_cbytes(buf, pos)
-            o0_7.member_assignment, pos = _read_cbytes(buf, pos)
+        vo_7: list[DescribedGroupMember] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = DescribedGroupMember.__new__(DescribedGroupMember)
+            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_7.client_id, pos = _read_cstr(buf, pos)
+            eo_7.client_host, pos = _read_cstr(buf, pos)
+            eo_7.member_metadata, pos = _read_cbytes(buf, pos)
+            eo_7.member_assignment, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.members = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.members = vo_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -759,52 +759,52 @@ def _e_DescribedGroup_6(o: DescribedGroup, out: list[_Buffer]) -> None:
 def _d_DescribeGroupsResponse_0(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 0."""
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribedGroup] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribedGroup.__new__(DescribedGroup)
-            o0_1.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_1: list[DescribedGroup] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribedGroup.__new__(DescribedGroup)
+            eo_1.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_1.group_id, pos = _read_str(buf, pos)
-            o0_1.group_state, pos = _read_str(buf, pos)
-            o0_1.protocol_type, pos = _read_str(buf, pos)
-            o0_1.protocol_data, pos = _read_str(buf, pos)
-            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            eo_1.group_id, pos = _read_str(buf, pos)
+            eo_1.group_state, pos = _read_str(buf, pos)
+            eo_1.protocol_type, pos = _read_str(buf, pos)
+            eo_1.protocol_data, pos = _read_str(buf, pos)
+            neo_1_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+            if neo_1_6 < 0:
+                if neo_1_6 != -1:
+                    raise _count_error(neo_1_6, 0)
                 raise _null_error("Members")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_1_6 > len(buf) - pos:
+                raise _count_error(neo_1_6, len(buf) - pos)
             else:
-                v1_6: list[DescribedGroupMember] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    o1_6.member_id, pos = _read_str(buf, pos)
-                    o1_6.client_id, pos = _read_str(buf, pos)
-                    o1_6.client_host, pos = _read_str(buf, pos)
-                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
-                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
-                    o1_6.group_instance_id = None
-                    o1_6._unknown_tags = None
-                    ap1_6(o1_6)
-                o0_1.members = v1_6
-            o0_1.error_message = None
-            o0_1.authorized_operations = -2147483648
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.groups = v0_1
+                veo_1_6: list[DescribedGroupMember] = []
+                apeo_1_6 = veo_1_6.append
+                for _ in range(neo_1_6):
+                    eeo_1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    eeo_1_6.member_id, pos = _read_str(buf, pos)
+                    eeo_1_6.client_id, pos = _read_str(buf, pos)
+                    eeo_1_6.client_host, pos = _read_str(buf, pos)
+                    eeo_1_6.member_metadata, pos = _read_bytes(buf, pos)
+                    eeo_1_6.member_assignment, pos = _read_bytes(buf, pos)
+                    eeo_1_6.group_instance_id = None
+                    eeo_1_6._unknown_tags = None
+                    apeo_1_6(eeo_1_6)
+                eo_1.members = veo_1_6
+            eo_1.error_message = None
+            eo_1.authorized_operations = -2147483648
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.groups = vo_1
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -834,43 +834,43 @@ def _d_DescribeGroupsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeGrou
     elif n_groups_0 > len(buf) - pos:
         raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
         for _ in range(n_groups_0):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.group_id, pos = _read_str(buf, pos)
-            o0_2.group_state, pos = _read_str(buf, pos)
-            o0_2.protocol_type, pos = _read_str(buf, pos)
-            o0_2.protocol_data, pos = _read_str(buf, pos)
-            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.group_id, pos = _read_str(buf, pos)
+            eo_2.group_state, pos = _read_str(buf, pos)
+            eo_2.protocol_type, pos = _read_str(buf, pos)
+            eo_2.protocol_data, pos = _read_str(buf, pos)
+            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Members")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[DescribedGroupMember] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    o1_6.member_id, pos = _read_str(buf, pos)
-                    o1_6.client_id, pos = _read_str(buf, pos)
-                    o1_6.client_host, pos = _read_str(buf, pos)
-                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
-                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
-                    o1_6.group_instance_id = None
-                    o1_6._unknown_tags = None
-                    ap1_6(o1_6)
-                o0_2.members = v1_6
-            o0_2.error_message = None
-            o0_2.authorized_operations = -2147483648
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.groups = v0_2
+                veo_2_6: list[DescribedGroupMember] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    eeo_2_6.member_id, pos = _read_str(buf, pos)
+                    eeo_2_6.client_id, pos = _read_str(buf, pos)
+                    eeo_2_6.client_host, pos = _read_str(buf, pos)
+                    eeo_2_6.member_metadata, pos = _read_bytes(buf, pos)
+                    eeo_2_6.member_assignment, pos = _read_bytes(buf, pos)
+                    eeo_2_6.group_instance_id = None
+                    eeo_2_6._unknown_tags = None
+                    apeo_2_6(eeo_2_6)
+                eo_2.members = veo_2_6
+            eo_2.error_message = None
+            eo_2.authorized_operations = -2147483648
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.groups = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -900,44 +900,44 @@ def _d_DescribeGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeGrou
     elif n_groups_0 > len(buf) - pos:
         raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
         for _ in range(n_groups_0):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.group_id, pos = _read_str(buf, pos)
-            o0_2.group_state, pos = _read_str(buf, pos)
-            o0_2.protocol_type, pos = _read_str(buf, pos)
-            o0_2.protocol_data, pos = _read_str(buf, pos)
-            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.group_id, pos = _read_str(buf, pos)
+            eo_2.group_state, pos = _read_str(buf, pos)
+            eo_2.protocol_type, pos = _read_str(buf, pos)
+            eo_2.protocol_data, pos = _read_str(buf, pos)
+            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Members")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[DescribedGroupMember] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    o1_6.member_id, pos = _read_str(buf, pos)
-                    o1_6.client_id, pos = _read_str(buf, pos)
-                    o1_6.client_host, pos = _read_str(buf, pos)
-                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
-                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
-                    o1_6.group_instance_id = None
-                    o1_6._unknown_tags = None
-                    ap1_6(o1_6)
-                o0_2.members = v1_6
-            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                veo_2_6: list[DescribedGroupMember] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    eeo_2_6.member_id, pos = _read_str(buf, pos)
+                    eeo_2_6.client_id, pos = _read_str(buf, pos)
+                    eeo_2_6.client_host, pos = _read_str(buf, pos)
+                    eeo_2_6.member_metadata, pos = _read_bytes(buf, pos)
+                    eeo_2_6.member_assignment, pos = _read_bytes(buf, pos)
+                    eeo_2_6.group_instance_id = None
+                    eeo_2_6._unknown_tags = None
+                    apeo_2_6(eeo_2_6)
+                eo_2.members = veo_2_6
+            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.error_message = None
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.groups = v0_2
+            eo_2.error_message = None
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.groups = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -967,44 +967,44 @@ def _d_DescribeGroupsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeGrou
     elif n_groups_0 > len(buf) - pos:
         raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
         for _ in range(n_groups_0):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.group_id, pos = _read_str(buf, pos)
-            o0_2.group_state, pos = _read_str(buf, pos)
-            o0_2.protocol_type, pos = _read_str(buf, pos)
-            o0_2.protocol_data, pos = _read_str(buf, pos)
-            n1_6 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.group_id, pos = _read_str(buf, pos)
+            eo_2.group_state, pos = _read_str(buf, pos)
+            eo_2.protocol_type, pos = _read_str(buf, pos)
+            eo_2.protocol_data, pos = _read_str(buf, pos)
+            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Members")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[DescribedGroupMember] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    o1_6.member_id, pos = _read_str(buf, pos)
-                    o1_6.group_instance_id, pos = _read_nstr(buf, pos)
-                    o1_6.client_id, pos = _read_str(buf, pos)
-                    o1_6.client_host, pos = _read_str(buf, pos)
-                    o1_6.member_metadata, pos = _read_bytes(buf, pos)
-                    o1_6.member_assignment, pos = _read_bytes(buf, pos)
-                    o1_6._unknown_tags = None
-                    ap1_6(o1_6)
-                o0_2.members = v1_6
-            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                veo_2_6: list[DescribedGroupMember] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    eeo_2_6.member_id, pos = _read_str(buf, pos)
+                    eeo_2_6.group_instance_id, pos = _read_nstr(buf, pos)
+                    eeo_2_6.client_id, pos = _read_str(buf, pos)
+                    eeo_2_6.client_host, pos = _read_str(buf, pos)
+                    eeo_2_6.member_metadata, pos = _read_bytes(buf, pos)
+                    eeo_2_6.member_assignment, pos = _read_bytes(buf, pos)
+                    eeo_2_6._unknown_tags = None
+                    apeo_2_6(eeo_2_6)
+                eo_2.members = veo_2_6
+            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.error_message = None
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.groups = v0_2
+            eo_2.error_message = None
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.groups = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -1027,69 +1027,69 @@ def _d_DescribeGroupsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.group_state, pos = _read_cstr(buf, pos)
-            o0_2.protocol_type, pos = _read_cstr(buf, pos)
-            o0_2.protocol_data, pos = _read_cstr(buf, pos)
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2.protocol_type, pos = _read_cstr(buf, pos)
+            eo_2.protocol_data, pos = _read_cstr(buf, pos)
+            neo_2_6 = buf[pos]
+            if neo_2_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+                neo_2_6, pos = _read_uvarint(buf, pos)
+            neo_2_6 -= 1
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Members")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[DescribedGroupMember] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    o1_6.member_id, pos = _read_cstr(buf, pos)
-                    o1_6.group_instance_id, pos = _read_ncstr(buf, pos)
-                    o1_6.client_id, pos = _read_cstr(buf, pos)
-                    o1_6.client_host, pos = _read_cstr(buf, pos)
-                    o1_6.member_metadata, pos = _read_cbytes(buf, pos)
-                    o1_6.member_assignment, pos = _read_cbytes(buf, pos)
+                veo_2_6: list[DescribedGroupMember] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    eeo_2_6.member_id, pos = _read_cstr(buf, pos)
+                    eeo_2_6.group_instance_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_6.client_id, pos = _read_cstr(buf, pos)
+                    eeo_2_6.client_host, pos = _read_cstr(buf, pos)
+                    eeo_2_6.member_metadata, pos = _read_cbytes(buf, pos)
+                    eeo_2_6.member_assignment, pos = _read_cbytes(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_6._unknown_tags = None
+                        eeo_2_6._unknown_tags = None
                     else:
-                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_6(o1_6)
-                o0_2.members = v1_6
-            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_6(eeo_2_6)
+                eo_2.members = veo_2_6
+            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.error_message = None
+            eo_2.error_message = None
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1120,69 +1120,69 @@ def _d_DescribeGroupsResponse_6(buf: memoryview, pos: int) -> tuple[DescribeGrou
     o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.group_state, pos = _read_cstr(buf, pos)
-            o0_2.protocol_type, pos = _read_cstr(buf, pos)
-            o0_2.protocol_data, pos = _read_cstr(buf, pos)
-            n1_7 = buf[pos]
-            if n1_7 < 0x80:
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2.protocol_type, pos = _read_cstr(buf, pos)
+            eo_2.protocol_data, pos = _read_cstr(buf, pos)
+            neo_2_7 = buf[pos]
+            if neo_2_7 < 0x80:
                 pos += 1
             else:
-                n1_7, pos = _read_uvarint(buf, pos)
-            n1_7 -= 1
-            if n1_7 < 0:
-                if n1_7 != -1:
-                    raise _count_error(n1_7, 0)
+                neo_2_7, pos = _read_uvarint(buf, pos)
+            neo_2_7 -= 1
+            if neo_2_7 < 0:
+                if neo_2_7 != -1:
+                    raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif n1_7 > len(buf) - pos:
-                raise _count_error(n1_7, len(buf) - pos)
+            elif neo_2_7 > len(buf) - pos:
+                raise _count_error(neo_2_7, len(buf) - pos)
             else:
-                v1_7: list[DescribedGroupMember] = []
-                ap1_7 = v1_7.append
-                for _ in range(n1_7):
-                    o1_7 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    o1_7.member_id, pos = _read_cstr(buf, pos)
-                    o1_7.group_instance_id, pos = _read_ncstr(buf, pos)
-                    o1_7.client_id, pos = _read_cstr(buf, pos)
-                    o1_7.client_host, pos = _read_cstr(buf, pos)
-                    o1_7.member_metadata, pos = _read_cbytes(buf, pos)
-                    o1_7.member_assignment, pos = _read_cbytes(buf, pos)
+                veo_2_7: list[DescribedGroupMember] = []
+                apeo_2_7 = veo_2_7.append
+                for _ in range(neo_2_7):
+                    eeo_2_7 = DescribedGroupMember.__new__(DescribedGroupMember)
+                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.group_instance_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    eeo_2_7.member_metadata, pos = _read_cbytes(buf, pos)
+                    eeo_2_7.member_assignment, pos = _read_cbytes(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_7._unknown_tags = None
+                        eeo_2_7._unknown_tags = None
                     else:
-                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_7(o1_7)
-                o0_2.members = v1_7
-            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_7(eeo_2_7)
+                eo_2.members = veo_2_7
+            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -123,15 +123,15 @@ def _d_DescribableLogDirTopic_1(buf: memoryview, pos: int) -> tuple[DescribableL
     """Decode DescribableLogDirTopic at version 1."""
     o = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o._unknown_tags = None
     return o, pos
 
@@ -151,19 +151,19 @@ def _d_DescribableLogDirTopic_2(buf: memoryview, pos: int) -> tuple[DescribableL
     """Decode DescribableLogDirTopic at versions 2, 3, 4, 5."""
     o = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -191,32 +191,32 @@ def _e_DescribableLogDirTopic_2(o: DescribableLogDirTopic, out: list[_Buffer]) -
 def _d_DescribeLogDirsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeLogDirsRequest, int]:
     """Decode DescribeLogDirsRequest at version 1."""
     o = DescribeLogDirsRequest.__new__(DescribeLogDirsRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribableLogDirTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
-            o0_1.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[DescribableLogDirTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
+            eo_1.topic, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
+                pos += 4 * neo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o._unknown_tags = None
     return o, pos
 
@@ -236,44 +236,44 @@ def _e_DescribeLogDirsRequest_1(o: DescribeLogDirsRequest, out: list[_Buffer]) -
 def _d_DescribeLogDirsRequest_2(buf: memoryview, pos: int) -> tuple[DescribeLogDirsRequest, int]:
     """Decode DescribeLogDirsRequest at versions 2, 3, 4, 5."""
     o = DescribeLogDirsRequest.__new__(DescribeLogDirsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[DescribableLogDirTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
-            o0_1.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[DescribableLogDirTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
+            eo_1.topic, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
+                pos += 4 * neo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -396,26 +396,26 @@ def _d_DescribeLogDirsTopic_1(buf: memoryview, pos: int) -> tuple[DescribeLogDir
     """Decode DescribeLogDirsTopic at version 1."""
     o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeLogDirsPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
-            o0_2.partition_index, o0_2.partition_size, o0_2.offset_lag, o0_2.is_future_key = (
+        vo_2: list[DescribeLogDirsPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+            eo_2.partition_index, eo_2.partition_size, eo_2.offset_lag, eo_2.is_future_key = (
                 _S_iqqo.unpack_from(buf, pos)
             )
             pos += 21
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -437,34 +437,34 @@ def _d_DescribeLogDirsTopic_2(buf: memoryview, pos: int) -> tuple[DescribeLogDir
     """Decode DescribeLogDirsTopic at versions 2, 3, 4, 5."""
     o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeLogDirsPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
-            o0_2.partition_index, o0_2.partition_size, o0_2.offset_lag, o0_2.is_future_key = (
+        vo_2: list[DescribeLogDirsPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+            eo_2.partition_index, eo_2.partition_size, eo_2.offset_lag, eo_2.is_future_key = (
                 _S_iqqo.unpack_from(buf, pos)
             )
             pos += 21
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -496,46 +496,46 @@ def _d_DescribeLogDirsResult_1(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_str(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeLogDirsTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            o0_3.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[DescribeLogDirsTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            eo_3.name, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[DescribeLogDirsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                veo_3_2: list[DescribeLogDirsPartition] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                     (
-                        o1_2.partition_index,
-                        o1_2.partition_size,
-                        o1_2.offset_lag,
-                        o1_2.is_future_key,
+                        eeo_3_2.partition_index,
+                        eeo_3_2.partition_size,
+                        eeo_3_2.offset_lag,
+                        eeo_3_2.is_future_key,
                     ) = _S_iqqo.unpack_from(buf, pos)
                     pos += 21
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.topics = v0_3
+                    eeo_3_2._unknown_tags = None
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.topics = vo_3
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
@@ -563,62 +563,62 @@ def _d_DescribeLogDirsResult_2(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeLogDirsTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[DescribeLogDirsTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[DescribeLogDirsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                veo_3_2: list[DescribeLogDirsPartition] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                     (
-                        o1_2.partition_index,
-                        o1_2.partition_size,
-                        o1_2.offset_lag,
-                        o1_2.is_future_key,
+                        eeo_3_2.partition_index,
+                        eeo_3_2.partition_size,
+                        eeo_3_2.offset_lag,
+                        eeo_3_2.is_future_key,
                     ) = _S_iqqo.unpack_from(buf, pos)
                     pos += 21
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
@@ -654,62 +654,62 @@ def _d_DescribeLogDirsResult_4(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeLogDirsTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[DescribeLogDirsTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[DescribeLogDirsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                veo_3_2: list[DescribeLogDirsPartition] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                     (
-                        o1_2.partition_index,
-                        o1_2.partition_size,
-                        o1_2.offset_lag,
-                        o1_2.is_future_key,
+                        eeo_3_2.partition_index,
+                        eeo_3_2.partition_size,
+                        eeo_3_2.offset_lag,
+                        eeo_3_2.is_future_key,
                     ) = _S_iqqo.unpack_from(buf, pos)
                     pos += 21
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
     o.total_bytes, o.usable_bytes = _S_qq.unpack_from(buf, pos)
     pos += 16
     o.is_cordoned = False
@@ -746,62 +746,62 @@ def _d_DescribeLogDirsResult_5(buf: memoryview, pos: int) -> tuple[DescribeLogDi
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.log_dir, pos = _read_cstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeLogDirsTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[DescribeLogDirsTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[DescribeLogDirsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                veo_3_2: list[DescribeLogDirsPartition] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                     (
-                        o1_2.partition_index,
-                        o1_2.partition_size,
-                        o1_2.offset_lag,
-                        o1_2.is_future_key,
+                        eeo_3_2.partition_index,
+                        eeo_3_2.partition_size,
+                        eeo_3_2.offset_lag,
+                        eeo_3_2.is_future_key,
                     ) = _S_iqqo.unpack_from(buf, pos)
                     pos += 21
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
     o.total_bytes, o.usable_bytes, o.is_cordoned = _S_qqo.unpack_from(buf, pos)
     pos += 17
     if buf[pos] == 0:
@@ -843,59 +843,59 @@ def _d_DescribeLogDirsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeLog
     elif n_results_0 > len(buf) - pos:
         raise _count_error(n_results_0, len(buf) - pos)
     else:
-        v0_2: list[DescribeLogDirsResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[DescribeLogDirsResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_results_0):
-            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.log_dir, pos = _read_str(buf, pos)
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.log_dir, pos = _read_str(buf, pos)
+            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DescribeLogDirsTopic] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    o1_3.name, pos = _read_str(buf, pos)
-                    n2_2 = _S_i.unpack_from(buf, pos)[0]
+                veo_2_3: list[DescribeLogDirsTopic] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    eeo_2_3.name, pos = _read_str(buf, pos)
+                    neeo_2_3_2 = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                    if neeo_2_3_2 < 0:
+                        if neeo_2_3_2 != -1:
+                            raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_3_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_3_2, len(buf) - pos)
                     else:
-                        v2_2: list[DescribeLogDirsPartition] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
+                        apeeo_2_3_2 = veeo_2_3_2.append
+                        for _ in range(neeo_2_3_2):
+                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                             (
-                                o2_2.partition_index,
-                                o2_2.partition_size,
-                                o2_2.offset_lag,
-                                o2_2.is_future_key,
+                                eeeo_2_3_2.partition_index,
+                                eeeo_2_3_2.partition_size,
+                                eeeo_2_3_2.offset_lag,
+                                eeeo_2_3_2.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
-                            o2_2._unknown_tags = None
-                            ap2_2(o2_2)
-                        o1_3.partitions = v2_2
-                    o1_3._unknown_tags = None
-                    ap1_3(o1_3)
-                o0_2.topics = v1_3
-            o0_2.total_bytes = -1
-            o0_2.usable_bytes = -1
-            o0_2.is_cordoned = False
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.results = v0_2
+                            eeeo_2_3_2._unknown_tags = None
+                            apeeo_2_3_2(eeeo_2_3_2)
+                        eeo_2_3.partitions = veeo_2_3_2
+                    eeo_2_3._unknown_tags = None
+                    apeo_2_3(eeo_2_3)
+                eo_2.topics = veo_2_3
+            eo_2.total_bytes = -1
+            eo_2.usable_bytes = -1
+            eo_2.is_cordoned = False
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.results = vo_2
     o.error_code = 0
     o._unknown_tags = None
     return o, pos
@@ -919,92 +919,92 @@ def _d_DescribeLogDirsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeLogDirsResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribeLogDirsResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.log_dir, pos = _read_cstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DescribeLogDirsTopic] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    o1_3.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_3: list[DescribeLogDirsTopic] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    neeo_2_3_2 = buf[pos]
+                    if neeo_2_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_3_2 -= 1
+                    if neeo_2_3_2 < 0:
+                        if neeo_2_3_2 != -1:
+                            raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_3_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_3_2, len(buf) - pos)
                     else:
-                        v2_2: list[DescribeLogDirsPartition] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
+                        apeeo_2_3_2 = veeo_2_3_2.append
+                        for _ in range(neeo_2_3_2):
+                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                             (
-                                o2_2.partition_index,
-                                o2_2.partition_size,
-                                o2_2.offset_lag,
-                                o2_2.is_future_key,
+                                eeeo_2_3_2.partition_index,
+                                eeeo_2_3_2.partition_size,
+                                eeeo_2_3_2.offset_lag,
+                                eeeo_2_3_2.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_3_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_3.partitions = v2_2
+                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_3_2(eeeo_2_3_2)
+                        eeo_2_3.partitions = veeo_2_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.topics = v1_3
-            o0_2.total_bytes = -1
-            o0_2.usable_bytes = -1
-            o0_2.is_cordoned = False
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.topics = veo_2_3
+            eo_2.total_bytes = -1
+            eo_2.usable_bytes = -1
+            eo_2.is_cordoned = False
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results = vo_2
     o.error_code = 0
     if buf[pos] == 0:
         pos += 1
@@ -1036,92 +1036,92 @@ def _d_DescribeLogDirsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeLogDirsResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribeLogDirsResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.log_dir, pos = _read_cstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DescribeLogDirsTopic] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    o1_3.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_3: list[DescribeLogDirsTopic] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    neeo_2_3_2 = buf[pos]
+                    if neeo_2_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_3_2 -= 1
+                    if neeo_2_3_2 < 0:
+                        if neeo_2_3_2 != -1:
+                            raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_3_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_3_2, len(buf) - pos)
                     else:
-                        v2_2: list[DescribeLogDirsPartition] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
+                        apeeo_2_3_2 = veeo_2_3_2.append
+                        for _ in range(neeo_2_3_2):
+                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                             (
-                                o2_2.partition_index,
-                                o2_2.partition_size,
-                                o2_2.offset_lag,
-                                o2_2.is_future_key,
+                                eeeo_2_3_2.partition_index,
+                                eeeo_2_3_2.partition_size,
+                                eeeo_2_3_2.offset_lag,
+                                eeeo_2_3_2.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_3_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_3.partitions = v2_2
+                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_3_2(eeeo_2_3_2)
+                        eeo_2_3.partitions = veeo_2_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.topics = v1_3
-            o0_2.total_bytes = -1
-            o0_2.usable_bytes = -1
-            o0_2.is_cordoned = False
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.topics = veo_2_3
+            eo_2.total_bytes = -1
+            eo_2.usable_bytes = -1
+            eo_2.is_cordoned = False
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1152,92 +1152,92 @@ def _d_DescribeLogDirsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeLogDirsResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribeLogDirsResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.log_dir, pos = _read_cstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DescribeLogDirsTopic] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    o1_3.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_3: list[DescribeLogDirsTopic] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    neeo_2_3_2 = buf[pos]
+                    if neeo_2_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_3_2 -= 1
+                    if neeo_2_3_2 < 0:
+                        if neeo_2_3_2 != -1:
+                            raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_3_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_3_2, len(buf) - pos)
                     else:
-                        v2_2: list[DescribeLogDirsPartition] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
+                        apeeo_2_3_2 = veeo_2_3_2.append
+                        for _ in range(neeo_2_3_2):
+                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                             (
-                                o2_2.partition_index,
-                                o2_2.partition_size,
-                                o2_2.offset_lag,
-                                o2_2.is_future_key,
+                                eeeo_2_3_2.partition_index,
+                                eeeo_2_3_2.partition_size,
+                                eeeo_2_3_2.offset_lag,
+                                eeeo_2_3_2.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_3_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_3.partitions = v2_2
+                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_3_2(eeeo_2_3_2)
+                        eeo_2_3.partitions = veeo_2_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.topics = v1_3
-            o0_2.total_bytes, o0_2.usable_bytes = _S_qq.unpack_from(buf, pos)
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.topics = veo_2_3
+            eo_2.total_bytes, eo_2.usable_bytes = _S_qq.unpack_from(buf, pos)
             pos += 16
-            o0_2.is_cordoned = False
+            eo_2.is_cordoned = False
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1268,91 +1268,91 @@ def _d_DescribeLogDirsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeLog
     o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeLogDirsResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribeLogDirsResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.log_dir, pos = _read_cstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DescribeLogDirsTopic] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    o1_3.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_3: list[DescribeLogDirsTopic] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
+                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    neeo_2_3_2 = buf[pos]
+                    if neeo_2_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_3_2 -= 1
+                    if neeo_2_3_2 < 0:
+                        if neeo_2_3_2 != -1:
+                            raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_3_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_3_2, len(buf) - pos)
                     else:
-                        v2_2: list[DescribeLogDirsPartition] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
+                        apeeo_2_3_2 = veeo_2_3_2.append
+                        for _ in range(neeo_2_3_2):
+                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
                             (
-                                o2_2.partition_index,
-                                o2_2.partition_size,
-                                o2_2.offset_lag,
-                                o2_2.is_future_key,
+                                eeeo_2_3_2.partition_index,
+                                eeeo_2_3_2.partition_size,
+                                eeeo_2_3_2.offset_lag,
+                                eeeo_2_3_2.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_3_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_3.partitions = v2_2
+                                eeeo_2_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_3_2(eeeo_2_3_2)
+                        eeo_2_3.partitions = veeo_2_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.topics = v1_3
-            o0_2.total_bytes, o0_2.usable_bytes, o0_2.is_cordoned = _S_qqo.unpack_from(buf, pos)
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.topics = veo_2_3
+            eo_2.total_bytes, eo_2.usable_bytes, eo_2.is_cordoned = _S_qqo.unpack_from(buf, pos)
             pos += 17
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.results = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

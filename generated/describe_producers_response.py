@@ -392,39 +392,39 @@ def _d_PartitionResponse_0(buf: memoryview, pos: int) -> tuple[PartitionResponse
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ActiveProducers")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ProducerState] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ProducerState.__new__(ProducerState)
+        vo_3: list[ProducerState] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ProducerState.__new__(ProducerState)
             (
-                o0_3.producer_id,
-                o0_3.producer_epoch,
-                o0_3.last_sequence,
-                o0_3.last_timestamp,
-                o0_3.coordinator_epoch,
-                o0_3.current_txn_start_offset,
+                eo_3.producer_id,
+                eo_3.producer_epoch,
+                eo_3.last_sequence,
+                eo_3.last_timestamp,
+                eo_3.coordinator_epoch,
+                eo_3.current_txn_start_offset,
             ) = _S_qiiqiq.unpack_from(buf, pos)
             pos += 36
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.active_producers = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.active_producers = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -455,66 +455,66 @@ def _d_TopicResponse_0(buf: memoryview, pos: int) -> tuple[TopicResponse, int]:
     """Decode TopicResponse at version 0."""
     o = TopicResponse.__new__(TopicResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionResponse.__new__(PartitionResponse)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionResponse.__new__(PartitionResponse)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("ActiveProducers")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[ProducerState] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = ProducerState.__new__(ProducerState)
+                veo_2_3: list[ProducerState] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = ProducerState.__new__(ProducerState)
                     (
-                        o1_3.producer_id,
-                        o1_3.producer_epoch,
-                        o1_3.last_sequence,
-                        o1_3.last_timestamp,
-                        o1_3.coordinator_epoch,
-                        o1_3.current_txn_start_offset,
+                        eeo_2_3.producer_id,
+                        eeo_2_3.producer_epoch,
+                        eeo_2_3.last_sequence,
+                        eeo_2_3.last_timestamp,
+                        eeo_2_3.coordinator_epoch,
+                        eeo_2_3.current_txn_start_offset,
                     ) = _S_qiiqiq.unpack_from(buf, pos)
                     pos += 36
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.active_producers = v1_3
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.active_producers = veo_2_3
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -547,91 +547,91 @@ def _d_DescribeProducersResponse_0(
     o = DescribeProducersResponse.__new__(DescribeProducersResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicResponse.__new__(TopicResponse)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicResponse.__new__(TopicResponse)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionResponse.__new__(PartitionResponse)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[PartitionResponse] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionResponse.__new__(PartitionResponse)
+                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    eeo_2_2.error_message, pos = _read_ncstr(buf, pos)
+                    neeo_2_2_3 = buf[pos]
+                    if neeo_2_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_3 -= 1
+                    if neeo_2_2_3 < 0:
+                        if neeo_2_2_3 != -1:
+                            raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("ActiveProducers")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_3, len(buf) - pos)
                     else:
-                        v2_3: list[ProducerState] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = ProducerState.__new__(ProducerState)
+                        veeo_2_2_3: list[ProducerState] = []
+                        apeeo_2_2_3 = veeo_2_2_3.append
+                        for _ in range(neeo_2_2_3):
+                            eeeo_2_2_3 = ProducerState.__new__(ProducerState)
                             (
-                                o2_3.producer_id,
-                                o2_3.producer_epoch,
-                                o2_3.last_sequence,
-                                o2_3.last_timestamp,
-                                o2_3.coordinator_epoch,
-                                o2_3.current_txn_start_offset,
+                                eeeo_2_2_3.producer_id,
+                                eeeo_2_2_3.producer_epoch,
+                                eeeo_2_2_3.last_sequence,
+                                eeeo_2_2_3.last_timestamp,
+                                eeeo_2_2_3.coordinator_epoch,
+                                eeeo_2_2_3.current_txn_start_offset,
                             ) = _S_qiiqiq.unpack_from(buf, pos)
                             pos += 36
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_2_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_2.active_producers = v2_3
+                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_3(eeeo_2_2_3)
+                        eeo_2_2.active_producers = veeo_2_2_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -595,64 +595,64 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihiiq.unpack_from(buf, pos)
     )
     pos += 22
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("CurrentVoters")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ReplicaState] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ReplicaState.__new__(ReplicaState)
-            o0_2.replica_id, o0_2.log_end_offset = _S_iq.unpack_from(buf, pos)
+        vo_2: list[ReplicaState] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ReplicaState.__new__(ReplicaState)
+            eo_2.replica_id, eo_2.log_end_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.last_fetch_timestamp = -1
-            o0_2.last_caught_up_timestamp = -1
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.last_fetch_timestamp = -1
+            eo_2.last_caught_up_timestamp = -1
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.current_voters = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.current_voters = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Observers")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ReplicaState] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ReplicaState.__new__(ReplicaState)
-            o0_3.replica_id, o0_3.log_end_offset = _S_iq.unpack_from(buf, pos)
+        vo_3: list[ReplicaState] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ReplicaState.__new__(ReplicaState)
+            eo_3.replica_id, eo_3.log_end_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_3.replica_directory_id = _ZERO_UUID
-            o0_3.last_fetch_timestamp = -1
-            o0_3.last_caught_up_timestamp = -1
+            eo_3.replica_directory_id = _ZERO_UUID
+            eo_3.last_fetch_timestamp = -1
+            eo_3.last_caught_up_timestamp = -1
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.observers = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.observers = vo_3
     o.error_message = ""
     if buf[pos] == 0:
         pos += 1
@@ -693,70 +693,70 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihiiq.unpack_from(buf, pos)
     )
     pos += 22
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("CurrentVoters")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ReplicaState] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ReplicaState.__new__(ReplicaState)
+        vo_2: list[ReplicaState] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ReplicaState.__new__(ReplicaState)
             (
-                o0_2.replica_id,
-                o0_2.log_end_offset,
-                o0_2.last_fetch_timestamp,
-                o0_2.last_caught_up_timestamp,
+                eo_2.replica_id,
+                eo_2.log_end_offset,
+                eo_2.last_fetch_timestamp,
+                eo_2.last_caught_up_timestamp,
             ) = _S_iqqq.unpack_from(buf, pos)
             pos += 28
-            o0_2.replica_directory_id = _ZERO_UUID
+            eo_2.replica_directory_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.current_voters = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.current_voters = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Observers")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ReplicaState] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ReplicaState.__new__(ReplicaState)
+        vo_3: list[ReplicaState] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ReplicaState.__new__(ReplicaState)
             (
-                o0_3.replica_id,
-                o0_3.log_end_offset,
-                o0_3.last_fetch_timestamp,
-                o0_3.last_caught_up_timestamp,
+                eo_3.replica_id,
+                eo_3.log_end_offset,
+                eo_3.last_fetch_timestamp,
+                eo_3.last_caught_up_timestamp,
             ) = _S_iqqq.unpack_from(buf, pos)
             pos += 28
-            o0_3.replica_directory_id = _ZERO_UUID
+            eo_3.replica_directory_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.observers = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.observers = vo_3
     o.error_message = ""
     if buf[pos] == 0:
         pos += 1
@@ -798,68 +798,68 @@ def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o.error_message, pos = _read_ncstr(buf, pos)
     o.leader_id, o.leader_epoch, o.high_watermark = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("CurrentVoters")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[ReplicaState] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = ReplicaState.__new__(ReplicaState)
-            o0_4.replica_id = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[ReplicaState] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = ReplicaState.__new__(ReplicaState)
+            eo_4.replica_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_4.replica_directory_id, pos = _read_uuid(buf, pos)
-            o0_4.log_end_offset, o0_4.last_fetch_timestamp, o0_4.last_caught_up_timestamp = (
+            eo_4.replica_directory_id, pos = _read_uuid(buf, pos)
+            eo_4.log_end_offset, eo_4.last_fetch_timestamp, eo_4.last_caught_up_timestamp = (
                 _S_qqq.unpack_from(buf, pos)
             )
             pos += 24
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.current_voters = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.current_voters = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Observers")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[ReplicaState] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = ReplicaState.__new__(ReplicaState)
-            o0_5.replica_id = _S_i.unpack_from(buf, pos)[0]
+        vo_5: list[ReplicaState] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = ReplicaState.__new__(ReplicaState)
+            eo_5.replica_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.replica_directory_id, pos = _read_uuid(buf, pos)
-            o0_5.log_end_offset, o0_5.last_fetch_timestamp, o0_5.last_caught_up_timestamp = (
+            eo_5.replica_directory_id, pos = _read_uuid(buf, pos)
+            eo_5.log_end_offset, eo_5.last_fetch_timestamp, eo_5.last_caught_up_timestamp = (
                 _S_qqq.unpack_from(buf, pos)
             )
             pos += 24
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.observers = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.observers = vo_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -898,97 +898,97 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.leader_id,
-                o0_2.leader_epoch,
-                o0_2.high_watermark,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.leader_id,
+                eo_2.leader_epoch,
+                eo_2.high_watermark,
             ) = _S_ihiiq.unpack_from(buf, pos)
             pos += 22
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("CurrentVoters")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ReplicaState] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ReplicaState.__new__(ReplicaState)
-                    o1_2.replica_id, o1_2.log_end_offset = _S_iq.unpack_from(buf, pos)
+                veo_2_2: list[ReplicaState] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_2.replica_id, eeo_2_2.log_end_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.last_fetch_timestamp = -1
-                    o1_2.last_caught_up_timestamp = -1
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.last_fetch_timestamp = -1
+                    eeo_2_2.last_caught_up_timestamp = -1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.current_voters = v1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.current_voters = veo_2_2
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Observers")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[ReplicaState] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = ReplicaState.__new__(ReplicaState)
-                    o1_3.replica_id, o1_3.log_end_offset = _S_iq.unpack_from(buf, pos)
+                veo_2_3: list[ReplicaState] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_3.replica_id, eeo_2_3.log_end_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_3.replica_directory_id = _ZERO_UUID
-                    o1_3.last_fetch_timestamp = -1
-                    o1_3.last_caught_up_timestamp = -1
+                    eeo_2_3.replica_directory_id = _ZERO_UUID
+                    eeo_2_3.last_fetch_timestamp = -1
+                    eeo_2_3.last_caught_up_timestamp = -1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.observers = v1_3
-            o0_2.error_message = ""
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.observers = veo_2_3
+            eo_2.error_message = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1018,103 +1018,103 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.leader_id,
-                o0_2.leader_epoch,
-                o0_2.high_watermark,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.leader_id,
+                eo_2.leader_epoch,
+                eo_2.high_watermark,
             ) = _S_ihiiq.unpack_from(buf, pos)
             pos += 22
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("CurrentVoters")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ReplicaState] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ReplicaState.__new__(ReplicaState)
+                veo_2_2: list[ReplicaState] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ReplicaState.__new__(ReplicaState)
                     (
-                        o1_2.replica_id,
-                        o1_2.log_end_offset,
-                        o1_2.last_fetch_timestamp,
-                        o1_2.last_caught_up_timestamp,
+                        eeo_2_2.replica_id,
+                        eeo_2_2.log_end_offset,
+                        eeo_2_2.last_fetch_timestamp,
+                        eeo_2_2.last_caught_up_timestamp,
                     ) = _S_iqqq.unpack_from(buf, pos)
                     pos += 28
-                    o1_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.current_voters = v1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.current_voters = veo_2_2
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Observers")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[ReplicaState] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = ReplicaState.__new__(ReplicaState)
+                veo_2_3: list[ReplicaState] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = ReplicaState.__new__(ReplicaState)
                     (
-                        o1_3.replica_id,
-                        o1_3.log_end_offset,
-                        o1_3.last_fetch_timestamp,
-                        o1_3.last_caught_up_timestamp,
+                        eeo_2_3.replica_id,
+                        eeo_2_3.log_end_offset,
+                        eeo_2_3.last_fetch_timestamp,
+                        eeo_2_3.last_caught_up_timestamp,
                     ) = _S_iqqq.unpack_from(buf, pos)
                     pos += 28
-                    o1_3.replica_directory_id = _ZERO_UUID
+                    eeo_2_3.replica_directory_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.observers = v1_3
-            o0_2.error_message = ""
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.observers = veo_2_3
+            eo_2.error_message = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1144,101 +1144,101 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 2."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.leader_id, o0_2.leader_epoch, o0_2.high_watermark = _S_iiq.unpack_from(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.leader_id, eo_2.leader_epoch, eo_2.high_watermark = _S_iiq.unpack_from(buf, pos)
             pos += 16
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            neo_2_4 = buf[pos]
+            if neo_2_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_2_4, pos = _read_uvarint(buf, pos)
+            neo_2_4 -= 1
+            if neo_2_4 < 0:
+                if neo_2_4 != -1:
+                    raise _count_error(neo_2_4, 0)
                 raise _null_error("CurrentVoters")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_2_4 > len(buf) - pos:
+                raise _count_error(neo_2_4, len(buf) - pos)
             else:
-                v1_4: list[ReplicaState] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = ReplicaState.__new__(ReplicaState)
-                    o1_4.replica_id = _S_i.unpack_from(buf, pos)[0]
+                veo_2_4: list[ReplicaState] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(neo_2_4):
+                    eeo_2_4 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_4.replica_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_2_4.replica_directory_id, pos = _read_uuid(buf, pos)
                     (
-                        o1_4.log_end_offset,
-                        o1_4.last_fetch_timestamp,
-                        o1_4.last_caught_up_timestamp,
+                        eeo_2_4.log_end_offset,
+                        eeo_2_4.last_fetch_timestamp,
+                        eeo_2_4.last_caught_up_timestamp,
                     ) = _S_qqq.unpack_from(buf, pos)
                     pos += 24
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_2_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_2.current_voters = v1_4
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+                        eeo_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_4(eeo_2_4)
+                eo_2.current_voters = veo_2_4
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Observers")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[ReplicaState] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = ReplicaState.__new__(ReplicaState)
-                    o1_5.replica_id = _S_i.unpack_from(buf, pos)[0]
+                veo_2_5: list[ReplicaState] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_5.replica_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_2_5.replica_directory_id, pos = _read_uuid(buf, pos)
                     (
-                        o1_5.log_end_offset,
-                        o1_5.last_fetch_timestamp,
-                        o1_5.last_caught_up_timestamp,
+                        eeo_2_5.log_end_offset,
+                        eeo_2_5.last_fetch_timestamp,
+                        eeo_2_5.last_caught_up_timestamp,
                     ) = _S_qqq.unpack_from(buf, pos)
                     pos += 24
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_2_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_2.observers = v1_5
+                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.observers = veo_2_5
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1296,34 +1296,34 @@ def _d_Node_2(buf: memoryview, pos: int) -> tuple[Node, int]:
     o = Node.__new__(Node)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Listeners")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[Listener] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = Listener.__new__(Listener)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            o0_2.host, pos = _read_cstr(buf, pos)
-            o0_2.port = _S_H.unpack_from(buf, pos)[0]
+        vo_2: list[Listener] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = Listener.__new__(Listener)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.listeners = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.listeners = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1354,122 +1354,126 @@ def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.leader_id,
-                        o1_2.leader_epoch,
-                        o1_2.high_watermark,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.leader_id,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.high_watermark,
                     ) = _S_ihiiq.unpack_from(buf, pos)
                     pos += 22
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("CurrentVoters")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[ReplicaState] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = ReplicaState.__new__(ReplicaState)
-                            o2_2.replica_id, o2_2.log_end_offset = _S_iq.unpack_from(buf, pos)
+                        veeo_2_2_2: list[ReplicaState] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = ReplicaState.__new__(ReplicaState)
+                            eeeo_2_2_2.replica_id, eeeo_2_2_2.log_end_offset = _S_iq.unpack_from(
+                                buf, pos
+                            )
                             pos += 12
-                            o2_2.replica_directory_id = _ZERO_UUID
-                            o2_2.last_fetch_timestamp = -1
-                            o2_2.last_caught_up_timestamp = -1
+                            eeeo_2_2_2.replica_directory_id = _ZERO_UUID
+                            eeeo_2_2_2.last_fetch_timestamp = -1
+                            eeeo_2_2_2.last_caught_up_timestamp = -1
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.current_voters = v2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.current_voters = veeo_2_2_2
+                    neeo_2_2_3 = buf[pos]
+                    if neeo_2_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_3 -= 1
+                    if neeo_2_2_3 < 0:
+                        if neeo_2_2_3 != -1:
+                            raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Observers")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_3, len(buf) - pos)
                     else:
-                        v2_3: list[ReplicaState] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = ReplicaState.__new__(ReplicaState)
-                            o2_3.replica_id, o2_3.log_end_offset = _S_iq.unpack_from(buf, pos)
+                        veeo_2_2_3: list[ReplicaState] = []
+                        apeeo_2_2_3 = veeo_2_2_3.append
+                        for _ in range(neeo_2_2_3):
+                            eeeo_2_2_3 = ReplicaState.__new__(ReplicaState)
+                            eeeo_2_2_3.replica_id, eeeo_2_2_3.log_end_offset = _S_iq.unpack_from(
+                                buf, pos
+                            )
                             pos += 12
-                            o2_3.replica_directory_id = _ZERO_UUID
-                            o2_3.last_fetch_timestamp = -1
-                            o2_3.last_caught_up_timestamp = -1
+                            eeeo_2_2_3.replica_directory_id = _ZERO_UUID
+                            eeeo_2_2_3.last_fetch_timestamp = -1
+                            eeeo_2_2_3.last_caught_up_timestamp = -1
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_2_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_2.observers = v2_3
-                    o1_2.error_message = ""
+                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_3(eeeo_2_2_3)
+                        eeo_2_2.observers = veeo_2_2_3
+                    eeo_2_2.error_message = ""
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_message = ""
     o.nodes = []
     if buf[pos] == 0:
@@ -1504,128 +1508,128 @@ def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.leader_id,
-                        o1_2.leader_epoch,
-                        o1_2.high_watermark,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.leader_id,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.high_watermark,
                     ) = _S_ihiiq.unpack_from(buf, pos)
                     pos += 22
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("CurrentVoters")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[ReplicaState] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = ReplicaState.__new__(ReplicaState)
+                        veeo_2_2_2: list[ReplicaState] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = ReplicaState.__new__(ReplicaState)
                             (
-                                o2_2.replica_id,
-                                o2_2.log_end_offset,
-                                o2_2.last_fetch_timestamp,
-                                o2_2.last_caught_up_timestamp,
+                                eeeo_2_2_2.replica_id,
+                                eeeo_2_2_2.log_end_offset,
+                                eeeo_2_2_2.last_fetch_timestamp,
+                                eeeo_2_2_2.last_caught_up_timestamp,
                             ) = _S_iqqq.unpack_from(buf, pos)
                             pos += 28
-                            o2_2.replica_directory_id = _ZERO_UUID
+                            eeeo_2_2_2.replica_directory_id = _ZERO_UUID
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.current_voters = v2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.current_voters = veeo_2_2_2
+                    neeo_2_2_3 = buf[pos]
+                    if neeo_2_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_3 -= 1
+                    if neeo_2_2_3 < 0:
+                        if neeo_2_2_3 != -1:
+                            raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Observers")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_3, len(buf) - pos)
                     else:
-                        v2_3: list[ReplicaState] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = ReplicaState.__new__(ReplicaState)
+                        veeo_2_2_3: list[ReplicaState] = []
+                        apeeo_2_2_3 = veeo_2_2_3.append
+                        for _ in range(neeo_2_2_3):
+                            eeeo_2_2_3 = ReplicaState.__new__(ReplicaState)
                             (
-                                o2_3.replica_id,
-                                o2_3.log_end_offset,
-                                o2_3.last_fetch_timestamp,
-                                o2_3.last_caught_up_timestamp,
+                                eeeo_2_2_3.replica_id,
+                                eeeo_2_2_3.log_end_offset,
+                                eeeo_2_2_3.last_fetch_timestamp,
+                                eeeo_2_2_3.last_caught_up_timestamp,
                             ) = _S_iqqq.unpack_from(buf, pos)
                             pos += 28
-                            o2_3.replica_directory_id = _ZERO_UUID
+                            eeeo_2_2_3.replica_directory_id = _ZERO_UUID
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_2_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_2.observers = v2_3
-                    o1_2.error_message = ""
+                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_3(eeeo_2_2_3)
+                        eeo_2_2.observers = veeo_2_2_3
+                    eeo_2_2.error_message = ""
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_message = ""
     o.nodes = []
     if buf[pos] == 0:
@@ -1661,182 +1665,182 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicData.__new__(TopicData)
-            o0_3.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TopicData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicData.__new__(TopicData)
+            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_3_2: list[PartitionData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.leader_id, o1_2.leader_epoch, o1_2.high_watermark = _S_iiq.unpack_from(
-                        buf, pos
+                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_3_2.leader_id, eeo_3_2.leader_epoch, eeo_3_2.high_watermark = (
+                        _S_iiq.unpack_from(buf, pos)
                     )
                     pos += 16
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                    neeo_3_2_4 = buf[pos]
+                    if neeo_3_2_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_3_2_4, pos = _read_uvarint(buf, pos)
+                    neeo_3_2_4 -= 1
+                    if neeo_3_2_4 < 0:
+                        if neeo_3_2_4 != -1:
+                            raise _count_error(neeo_3_2_4, 0)
                         raise _null_error("CurrentVoters")
-                    elif n2_4 > len(buf) - pos:
-                        raise _count_error(n2_4, len(buf) - pos)
+                    elif neeo_3_2_4 > len(buf) - pos:
+                        raise _count_error(neeo_3_2_4, len(buf) - pos)
                     else:
-                        v2_4: list[ReplicaState] = []
-                        ap2_4 = v2_4.append
-                        for _ in range(n2_4):
-                            o2_4 = ReplicaState.__new__(ReplicaState)
-                            o2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
+                        veeo_3_2_4: list[ReplicaState] = []
+                        apeeo_3_2_4 = veeo_3_2_4.append
+                        for _ in range(neeo_3_2_4):
+                            eeeo_3_2_4 = ReplicaState.__new__(ReplicaState)
+                            eeeo_3_2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            o2_4.replica_directory_id, pos = _read_uuid(buf, pos)
+                            eeeo_3_2_4.replica_directory_id, pos = _read_uuid(buf, pos)
                             (
-                                o2_4.log_end_offset,
-                                o2_4.last_fetch_timestamp,
-                                o2_4.last_caught_up_timestamp,
+                                eeeo_3_2_4.log_end_offset,
+                                eeeo_3_2_4.last_fetch_timestamp,
+                                eeeo_3_2_4.last_caught_up_timestamp,
                             ) = _S_qqq.unpack_from(buf, pos)
                             pos += 24
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_4._unknown_tags = None
+                                eeeo_3_2_4._unknown_tags = None
                             else:
-                                o2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_4(o2_4)
-                        o1_2.current_voters = v2_4
-                    n2_5 = buf[pos]
-                    if n2_5 < 0x80:
+                                eeeo_3_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_3_2_4(eeeo_3_2_4)
+                        eeo_3_2.current_voters = veeo_3_2_4
+                    neeo_3_2_5 = buf[pos]
+                    if neeo_3_2_5 < 0x80:
                         pos += 1
                     else:
-                        n2_5, pos = _read_uvarint(buf, pos)
-                    n2_5 -= 1
-                    if n2_5 < 0:
-                        if n2_5 != -1:
-                            raise _count_error(n2_5, 0)
+                        neeo_3_2_5, pos = _read_uvarint(buf, pos)
+                    neeo_3_2_5 -= 1
+                    if neeo_3_2_5 < 0:
+                        if neeo_3_2_5 != -1:
+                            raise _count_error(neeo_3_2_5, 0)
                         raise _null_error("Observers")
-                    elif n2_5 > len(buf) - pos:
-                        raise _count_error(n2_5, len(buf) - pos)
+                    elif neeo_3_2_5 > len(buf) - pos:
+                        raise _count_error(neeo_3_2_5, len(buf) - pos)
                     else:
-                        v2_5: list[ReplicaState] = []
-                        ap2_5 = v2_5.append
-                        for _ in range(n2_5):
-                            o2_5 = ReplicaState.__new__(ReplicaState)
-                            o2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
+                        veeo_3_2_5: list[ReplicaState] = []
+                        apeeo_3_2_5 = veeo_3_2_5.append
+                        for _ in range(neeo_3_2_5):
+                            eeeo_3_2_5 = ReplicaState.__new__(ReplicaState)
+                            eeeo_3_2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            o2_5.replica_directory_id, pos = _read_uuid(buf, pos)
+                            eeeo_3_2_5.replica_directory_id, pos = _read_uuid(buf, pos)
                             (
-                                o2_5.log_end_offset,
-                                o2_5.last_fetch_timestamp,
-                                o2_5.last_caught_up_timestamp,
+                                eeeo_3_2_5.log_end_offset,
+                                eeeo_3_2_5.last_fetch_timestamp,
+                                eeeo_3_2_5.last_caught_up_timestamp,
                             ) = _S_qqq.unpack_from(buf, pos)
                             pos += 24
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_5._unknown_tags = None
+                                eeeo_3_2_5._unknown_tags = None
                             else:
-                                o2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_5(o2_5)
-                        o1_2.observers = v2_5
+                                eeeo_3_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_3_2_5(eeeo_3_2_5)
+                        eeo_3_2.observers = veeo_3_2_5
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Nodes")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[Node] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = Node.__new__(Node)
-            o0_4.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[Node] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = Node.__new__(Node)
+            eo_4.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Listeners")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[Listener] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = Listener.__new__(Listener)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    o1_2.host, pos = _read_cstr(buf, pos)
-                    o1_2.port = _S_H.unpack_from(buf, pos)[0]
+                veo_4_2: list[Listener] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = Listener.__new__(Listener)
+                    eeo_4_2.name, pos = _read_cstr(buf, pos)
+                    eeo_4_2.host, pos = _read_cstr(buf, pos)
+                    eeo_4_2.port = _S_H.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_4_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_4.listeners = v1_2
+                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_4_2(eeo_4_2)
+                eo_4.listeners = veo_4_2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.nodes = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.nodes = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -429,38 +429,38 @@ def _d_DescribeShareGroupOffsetsResponseTopic_0(
     o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Partitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+        vo_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
                 DescribeShareGroupOffsetsResponsePartition
             )
-            o0_3.partition_index, o0_3.start_offset, o0_3.leader_epoch, o0_3.error_code = (
+            eo_3.partition_index, eo_3.start_offset, eo_3.leader_epoch, eo_3.error_code = (
                 _S_iqih.unpack_from(buf, pos)
             )
             pos += 18
-            o0_3.error_message, pos = _read_ncstr(buf, pos)
-            o0_3.lag = -1
+            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            eo_3.lag = -1
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.partitions = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.partitions = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -496,41 +496,41 @@ def _d_DescribeShareGroupOffsetsResponseTopic_1(
     o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
     o.topic_name, pos = _read_cstr(buf, pos)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Partitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+        vo_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
                 DescribeShareGroupOffsetsResponsePartition
             )
             (
-                o0_3.partition_index,
-                o0_3.start_offset,
-                o0_3.leader_epoch,
-                o0_3.lag,
-                o0_3.error_code,
+                eo_3.partition_index,
+                eo_3.start_offset,
+                eo_3.leader_epoch,
+                eo_3.lag,
+                eo_3.error_code,
             ) = _S_iqiqh.unpack_from(buf, pos)
             pos += 26
-            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            eo_3.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.partitions = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.partitions = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -565,66 +565,69 @@ def _d_DescribeShareGroupOffsetsResponseGroup_0(
     """Decode DescribeShareGroupOffsetsResponseGroup at version 0."""
     o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+        vo_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
                 DescribeShareGroupOffsetsResponseTopic
             )
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Partitions")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                veo_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
                         DescribeShareGroupOffsetsResponsePartition
                     )
-                    o1_3.partition_index, o1_3.start_offset, o1_3.leader_epoch, o1_3.error_code = (
-                        _S_iqih.unpack_from(buf, pos)
-                    )
+                    (
+                        eeo_2_3.partition_index,
+                        eeo_2_3.start_offset,
+                        eeo_2_3.leader_epoch,
+                        eeo_2_3.error_code,
+                    ) = _S_iqih.unpack_from(buf, pos)
                     pos += 18
-                    o1_3.error_message, pos = _read_ncstr(buf, pos)
-                    o1_3.lag = -1
+                    eeo_2_3.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_2_3.lag = -1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.partitions = v1_3
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.partitions = veo_2_3
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
@@ -663,69 +666,69 @@ def _d_DescribeShareGroupOffsetsResponseGroup_1(
     """Decode DescribeShareGroupOffsetsResponseGroup at version 1."""
     o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+        vo_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
                 DescribeShareGroupOffsetsResponseTopic
             )
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Partitions")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                veo_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
                         DescribeShareGroupOffsetsResponsePartition
                     )
                     (
-                        o1_3.partition_index,
-                        o1_3.start_offset,
-                        o1_3.leader_epoch,
-                        o1_3.lag,
-                        o1_3.error_code,
+                        eeo_2_3.partition_index,
+                        eeo_2_3.start_offset,
+                        eeo_2_3.leader_epoch,
+                        eeo_2_3.lag,
+                        eeo_2_3.error_code,
                     ) = _S_iqiqh.unpack_from(buf, pos)
                     pos += 26
-                    o1_3.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_2_3.error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.partitions = v1_3
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.partitions = veo_2_3
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
@@ -765,99 +768,99 @@ def _d_DescribeShareGroupOffsetsResponse_0(
     o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeShareGroupOffsetsResponseGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
+        vo_2: list[DescribeShareGroupOffsetsResponseGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
                 DescribeShareGroupOffsetsResponseGroup
             )
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+                veo_2_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
                         DescribeShareGroupOffsetsResponseTopic
                     )
-                    o1_2.topic_name, pos = _read_cstr(buf, pos)
-                    o1_2.topic_id, pos = _read_uuid(buf, pos)
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    eeo_2_2.topic_name, pos = _read_cstr(buf, pos)
+                    eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
+                    neeo_2_2_3 = buf[pos]
+                    if neeo_2_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_3 -= 1
+                    if neeo_2_2_3 < 0:
+                        if neeo_2_2_3 != -1:
+                            raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Partitions")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_3, len(buf) - pos)
                     else:
-                        v2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                        veeo_2_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                        apeeo_2_2_3 = veeo_2_2_3.append
+                        for _ in range(neeo_2_2_3):
+                            eeeo_2_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
                                 DescribeShareGroupOffsetsResponsePartition
                             )
                             (
-                                o2_3.partition_index,
-                                o2_3.start_offset,
-                                o2_3.leader_epoch,
-                                o2_3.error_code,
+                                eeeo_2_2_3.partition_index,
+                                eeeo_2_2_3.start_offset,
+                                eeeo_2_2_3.leader_epoch,
+                                eeeo_2_2_3.error_code,
                             ) = _S_iqih.unpack_from(buf, pos)
                             pos += 18
-                            o2_3.error_message, pos = _read_ncstr(buf, pos)
-                            o2_3.lag = -1
+                            eeeo_2_2_3.error_message, pos = _read_ncstr(buf, pos)
+                            eeeo_2_2_3.lag = -1
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_2_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_2.partitions = v2_3
+                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_3(eeeo_2_2_3)
+                        eeo_2_2.partitions = veeo_2_2_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.topics = v1_2
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.topics = veo_2_2
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -892,99 +895,99 @@ def _d_DescribeShareGroupOffsetsResponse_1(
     o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeShareGroupOffsetsResponseGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
+        vo_2: list[DescribeShareGroupOffsetsResponseGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
                 DescribeShareGroupOffsetsResponseGroup
             )
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[DescribeShareGroupOffsetsResponseTopic] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
+                veo_2_2: list[DescribeShareGroupOffsetsResponseTopic] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
                         DescribeShareGroupOffsetsResponseTopic
                     )
-                    o1_2.topic_name, pos = _read_cstr(buf, pos)
-                    o1_2.topic_id, pos = _read_uuid(buf, pos)
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    eeo_2_2.topic_name, pos = _read_cstr(buf, pos)
+                    eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
+                    neeo_2_2_3 = buf[pos]
+                    if neeo_2_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_3 -= 1
+                    if neeo_2_2_3 < 0:
+                        if neeo_2_2_3 != -1:
+                            raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Partitions")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_3, len(buf) - pos)
                     else:
-                        v2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
+                        veeo_2_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
+                        apeeo_2_2_3 = veeo_2_2_3.append
+                        for _ in range(neeo_2_2_3):
+                            eeeo_2_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
                                 DescribeShareGroupOffsetsResponsePartition
                             )
                             (
-                                o2_3.partition_index,
-                                o2_3.start_offset,
-                                o2_3.leader_epoch,
-                                o2_3.lag,
-                                o2_3.error_code,
+                                eeeo_2_2_3.partition_index,
+                                eeeo_2_2_3.start_offset,
+                                eeeo_2_2_3.leader_epoch,
+                                eeeo_2_2_3.lag,
+                                eeeo_2_2_3.error_code,
                             ) = _S_iqiqh.unpack_from(buf, pos)
                             pos += 26
-                            o2_3.error_message, pos = _read_ncstr(buf, pos)
+                            eeeo_2_2_3.error_message, pos = _read_ncstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_2_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_2.partitions = v2_3
+                                eeeo_2_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_3(eeeo_2_2_3)
+                        eeo_2_2.partitions = veeo_2_2_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.topics = v1_2
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.topics = veo_2_2
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

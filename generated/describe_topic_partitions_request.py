@@ -241,35 +241,35 @@ def _d_DescribeTopicPartitionsRequest_0(
 ) -> tuple[DescribeTopicPartitionsRequest, int]:
     """Decode DescribeTopicPartitionsRequest at version 0."""
     o = DescribeTopicPartitionsRequest.__new__(DescribeTopicPartitionsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicRequest] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicRequest.__new__(TopicRequest)
-            o0_1.name, pos = _read_cstr(buf, pos)
+        vo_1: list[TopicRequest] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicRequest.__new__(TopicRequest)
+            eo_1.name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.response_partition_limit = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    present0_3, pos = _read_struct_marker(buf, pos)
-    if present0_3:
+    presento_3, pos = _read_struct_marker(buf, pos)
+    if presento_3:
         o.cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.cursor = None

@@ -454,71 +454,71 @@ def _d_DescribeTopicPartitionsResponsePartition_0(
     o = DescribeTopicPartitionsResponsePartition.__new__(DescribeTopicPartitionsResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+        o.replica_nodes = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
-        pos += 4 * n0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+        o.isr_nodes = [*_A_Ni[no_3].unpack_from(buf, pos)]
+        pos += 4 * no_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         o.eligible_leader_replicas = None
     else:
-        o.eligible_leader_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
-        pos += 4 * n0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+        o.eligible_leader_replicas = [*_A_Ni[no_4].unpack_from(buf, pos)]
+        pos += 4 * no_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         o.last_known_elr = None
     else:
-        o.last_known_elr = [*_A_Ni[n0_5].unpack_from(buf, pos)]
-        pos += 4 * n0_5
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+        o.last_known_elr = [*_A_Ni[no_5].unpack_from(buf, pos)]
+        pos += 4 * no_5
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n0_6].unpack_from(buf, pos)]
-        pos += 4 * n0_6
+        o.offline_replicas = [*_A_Ni[no_6].unpack_from(buf, pos)]
+        pos += 4 * no_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -580,101 +580,101 @@ def _d_DescribeTopicPartitionsResponseTopic_0(
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Partitions")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[DescribeTopicPartitionsResponsePartition] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = DescribeTopicPartitionsResponsePartition.__new__(
+        vo_5: list[DescribeTopicPartitionsResponsePartition] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = DescribeTopicPartitionsResponsePartition.__new__(
                 DescribeTopicPartitionsResponsePartition
             )
-            o0_5.error_code, o0_5.partition_index, o0_5.leader_id, o0_5.leader_epoch = (
+            eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_5_2 = buf[pos]
+            if neo_5_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_5_2, pos = _read_uvarint(buf, pos)
+            neo_5_2 -= 1
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_5.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                eo_5.replica_nodes = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
+                pos += 4 * neo_5_2
+            neo_5_3 = buf[pos]
+            if neo_5_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_5_3, pos = _read_uvarint(buf, pos)
+            neo_5_3 -= 1
+            if neo_5_3 < 0:
+                if neo_5_3 != -1:
+                    raise _count_error(neo_5_3, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_5.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                eo_5.isr_nodes = [*_A_Ni[neo_5_3].unpack_from(buf, pos)]
+                pos += 4 * neo_5_3
+            neo_5_4 = buf[pos]
+            if neo_5_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
-                o0_5.eligible_leader_replicas = None
+                neo_5_4, pos = _read_uvarint(buf, pos)
+            neo_5_4 -= 1
+            if neo_5_4 < 0:
+                if neo_5_4 != -1:
+                    raise _count_error(neo_5_4, 0)
+                eo_5.eligible_leader_replicas = None
             else:
-                o0_5.eligible_leader_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+                eo_5.eligible_leader_replicas = [*_A_Ni[neo_5_4].unpack_from(buf, pos)]
+                pos += 4 * neo_5_4
+            neo_5_5 = buf[pos]
+            if neo_5_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
-                o0_5.last_known_elr = None
+                neo_5_5, pos = _read_uvarint(buf, pos)
+            neo_5_5 -= 1
+            if neo_5_5 < 0:
+                if neo_5_5 != -1:
+                    raise _count_error(neo_5_5, 0)
+                eo_5.last_known_elr = None
             else:
-                o0_5.last_known_elr = [*_A_Ni[n1_5].unpack_from(buf, pos)]
-                pos += 4 * n1_5
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+                eo_5.last_known_elr = [*_A_Ni[neo_5_5].unpack_from(buf, pos)]
+                pos += 4 * neo_5_5
+            neo_5_6 = buf[pos]
+            if neo_5_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+                neo_5_6, pos = _read_uvarint(buf, pos)
+            neo_5_6 -= 1
+            if neo_5_6 < 0:
+                if neo_5_6 != -1:
+                    raise _count_error(neo_5_6, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                o0_5.offline_replicas = [*_A_Ni[n1_6].unpack_from(buf, pos)]
-                pos += 4 * n1_6
+                eo_5.offline_replicas = [*_A_Ni[neo_5_6].unpack_from(buf, pos)]
+                pos += 4 * neo_5_6
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.partitions = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.partitions = vo_5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -740,137 +740,142 @@ def _d_DescribeTopicPartitionsResponse_0(
     o = DescribeTopicPartitionsResponse.__new__(DescribeTopicPartitionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribeTopicPartitionsResponseTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribeTopicPartitionsResponseTopic.__new__(
+        vo_2: list[DescribeTopicPartitionsResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribeTopicPartitionsResponseTopic.__new__(
                 DescribeTopicPartitionsResponseTopic
             )
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.name, pos = _read_ncstr(buf, pos)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            o0_2.is_internal = _S_o.unpack_from(buf, pos)[0]
+            eo_2.name, pos = _read_ncstr(buf, pos)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            eo_2.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Partitions")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[DescribeTopicPartitionsResponsePartition] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = DescribeTopicPartitionsResponsePartition.__new__(
+                veo_2_5: list[DescribeTopicPartitionsResponsePartition] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = DescribeTopicPartitionsResponsePartition.__new__(
                         DescribeTopicPartitionsResponsePartition
                     )
-                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                    (
+                        eeo_2_5.error_code,
+                        eeo_2_5.partition_index,
+                        eeo_2_5.leader_id,
+                        eeo_2_5.leader_epoch,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_5_2 = buf[pos]
+                    if neeo_2_5_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_5_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_2 -= 1
+                    if neeo_2_5_2 < 0:
+                        if neeo_2_5_2 != -1:
+                            raise _count_error(neeo_2_5_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_2_5.replica_nodes = [*_A_Ni[neeo_2_5_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_2_5_2
+                    neeo_2_5_3 = buf[pos]
+                    if neeo_2_5_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_5_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_3 -= 1
+                    if neeo_2_5_3 < 0:
+                        if neeo_2_5_3 != -1:
+                            raise _count_error(neeo_2_5_3, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                        eeo_2_5.isr_nodes = [*_A_Ni[neeo_2_5_3].unpack_from(buf, pos)]
+                        pos += 4 * neeo_2_5_3
+                    neeo_2_5_4 = buf[pos]
+                    if neeo_2_5_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
-                        o1_5.eligible_leader_replicas = None
+                        neeo_2_5_4, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_4 -= 1
+                    if neeo_2_5_4 < 0:
+                        if neeo_2_5_4 != -1:
+                            raise _count_error(neeo_2_5_4, 0)
+                        eeo_2_5.eligible_leader_replicas = None
                     else:
-                        o1_5.eligible_leader_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
-                    n2_5 = buf[pos]
-                    if n2_5 < 0x80:
+                        eeo_2_5.eligible_leader_replicas = [
+                            *_A_Ni[neeo_2_5_4].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * neeo_2_5_4
+                    neeo_2_5_5 = buf[pos]
+                    if neeo_2_5_5 < 0x80:
                         pos += 1
                     else:
-                        n2_5, pos = _read_uvarint(buf, pos)
-                    n2_5 -= 1
-                    if n2_5 < 0:
-                        if n2_5 != -1:
-                            raise _count_error(n2_5, 0)
-                        o1_5.last_known_elr = None
+                        neeo_2_5_5, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_5 -= 1
+                    if neeo_2_5_5 < 0:
+                        if neeo_2_5_5 != -1:
+                            raise _count_error(neeo_2_5_5, 0)
+                        eeo_2_5.last_known_elr = None
                     else:
-                        o1_5.last_known_elr = [*_A_Ni[n2_5].unpack_from(buf, pos)]
-                        pos += 4 * n2_5
-                    n2_6 = buf[pos]
-                    if n2_6 < 0x80:
+                        eeo_2_5.last_known_elr = [*_A_Ni[neeo_2_5_5].unpack_from(buf, pos)]
+                        pos += 4 * neeo_2_5_5
+                    neeo_2_5_6 = buf[pos]
+                    if neeo_2_5_6 < 0x80:
                         pos += 1
                     else:
-                        n2_6, pos = _read_uvarint(buf, pos)
-                    n2_6 -= 1
-                    if n2_6 < 0:
-                        if n2_6 != -1:
-                            raise _count_error(n2_6, 0)
+                        neeo_2_5_6, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_6 -= 1
+                    if neeo_2_5_6 < 0:
+                        if neeo_2_5_6 != -1:
+                            raise _count_error(neeo_2_5_6, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_5.offline_replicas = [*_A_Ni[n2_6].unpack_from(buf, pos)]
-                        pos += 4 * n2_6
+                        eeo_2_5.offline_replicas = [*_A_Ni[neeo_2_5_6].unpack_from(buf, pos)]
+                        pos += 4 * neeo_2_5_6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_2_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_2.partitions = v1_5
-            o0_2.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.partitions = veo_2_5
+            eo_2.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
-    present0_3, pos = _read_struct_marker(buf, pos)
-    if present0_3:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    presento_3, pos = _read_struct_marker(buf, pos)
+    if presento_3:
         o.next_cursor, pos = _d_Cursor_0(buf, pos)
     else:
         o.next_cursor = None

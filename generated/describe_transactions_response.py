@@ -297,19 +297,19 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -345,44 +345,44 @@ def _d_TransactionState_0(buf: memoryview, pos: int) -> tuple[TransactionState, 
         _S_iqqh.unpack_from(buf, pos)
     )
     pos += 22
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[TopicData] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = TopicData.__new__(TopicData)
-            o0_5.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_5: list[TopicData] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = TopicData.__new__(TopicData)
+            eo_5.topic, pos = _read_cstr(buf, pos)
+            neo_5_2 = buf[pos]
+            if neo_5_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_5_2, pos = _read_uvarint(buf, pos)
+            neo_5_2 -= 1
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_5.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_5.partitions = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
+                pos += 4 * neo_5_2
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -422,79 +422,79 @@ def _d_DescribeTransactionsResponse_0(
     o = DescribeTransactionsResponse.__new__(DescribeTransactionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("TransactionStates")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TransactionState] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TransactionState.__new__(TransactionState)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[TransactionState] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TransactionState.__new__(TransactionState)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.transactional_id, pos = _read_cstr(buf, pos)
-            o0_2.transaction_state, pos = _read_cstr(buf, pos)
+            eo_2.transactional_id, pos = _read_cstr(buf, pos)
+            eo_2.transaction_state, pos = _read_cstr(buf, pos)
             (
-                o0_2.transaction_timeout_ms,
-                o0_2.transaction_start_time_ms,
-                o0_2.producer_id,
-                o0_2.producer_epoch,
+                eo_2.transaction_timeout_ms,
+                eo_2.transaction_start_time_ms,
+                eo_2.producer_id,
+                eo_2.producer_epoch,
             ) = _S_iqqh.unpack_from(buf, pos)
             pos += 22
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Topics")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[TopicData] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = TopicData.__new__(TopicData)
-                    o1_5.topic, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_5: list[TopicData] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = TopicData.__new__(TopicData)
+                    eeo_2_5.topic, pos = _read_cstr(buf, pos)
+                    neeo_2_5_2 = buf[pos]
+                    if neeo_2_5_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_5_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_2 -= 1
+                    if neeo_2_5_2 < 0:
+                        if neeo_2_5_2 != -1:
+                            raise _count_error(neeo_2_5_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_5.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_2_5.partitions = [*_A_Ni[neeo_2_5_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_2_5_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_2_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_2.topics = v1_5
+                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.topics = veo_2_5
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.transaction_states = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.transaction_states = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

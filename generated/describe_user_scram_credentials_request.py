@@ -120,31 +120,31 @@ def _d_DescribeUserScramCredentialsRequest_0(
 ) -> tuple[DescribeUserScramCredentialsRequest, int]:
     """Decode DescribeUserScramCredentialsRequest at version 0."""
     o = DescribeUserScramCredentialsRequest.__new__(DescribeUserScramCredentialsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.users = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[UserName] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = UserName.__new__(UserName)
-            o0_1.name, pos = _read_cstr(buf, pos)
+        vo_1: list[UserName] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = UserName.__new__(UserName)
+            eo_1.name, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.users = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.users = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

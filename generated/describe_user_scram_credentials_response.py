@@ -262,32 +262,32 @@ def _d_DescribeUserScramCredentialsResult_0(
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("CredentialInfos")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[CredentialInfo] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = CredentialInfo.__new__(CredentialInfo)
-            o0_4.mechanism, o0_4.iterations = _S_bi.unpack_from(buf, pos)
+        vo_4: list[CredentialInfo] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = CredentialInfo.__new__(CredentialInfo)
+            eo_4.mechanism, eo_4.iterations = _S_bi.unpack_from(buf, pos)
             pos += 5
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.credential_infos = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.credential_infos = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -325,60 +325,60 @@ def _d_DescribeUserScramCredentialsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Results")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[DescribeUserScramCredentialsResult] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = DescribeUserScramCredentialsResult.__new__(DescribeUserScramCredentialsResult)
-            o0_3.user, pos = _read_cstr(buf, pos)
-            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_3: list[DescribeUserScramCredentialsResult] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = DescribeUserScramCredentialsResult.__new__(DescribeUserScramCredentialsResult)
+            eo_3.user, pos = _read_cstr(buf, pos)
+            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_3.error_message, pos = _read_ncstr(buf, pos)
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            neo_3_4 = buf[pos]
+            if neo_3_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_3_4, pos = _read_uvarint(buf, pos)
+            neo_3_4 -= 1
+            if neo_3_4 < 0:
+                if neo_3_4 != -1:
+                    raise _count_error(neo_3_4, 0)
                 raise _null_error("CredentialInfos")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_3_4 > len(buf) - pos:
+                raise _count_error(neo_3_4, len(buf) - pos)
             else:
-                v1_4: list[CredentialInfo] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = CredentialInfo.__new__(CredentialInfo)
-                    o1_4.mechanism, o1_4.iterations = _S_bi.unpack_from(buf, pos)
+                veo_3_4: list[CredentialInfo] = []
+                apeo_3_4 = veo_3_4.append
+                for _ in range(neo_3_4):
+                    eeo_3_4 = CredentialInfo.__new__(CredentialInfo)
+                    eeo_3_4.mechanism, eeo_3_4.iterations = _S_bi.unpack_from(buf, pos)
                     pos += 5
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_3_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_3.credential_infos = v1_4
+                        eeo_3_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_4(eeo_3_4)
+                eo_3.credential_infos = veo_3_4
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.results = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.results = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

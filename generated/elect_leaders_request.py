@@ -167,15 +167,15 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at versions 0, 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o._unknown_tags = None
     return o, pos
 
@@ -195,19 +195,19 @@ def _d_TopicPartitions_2(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at version 2."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -235,32 +235,32 @@ def _e_TopicPartitions_2(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_ElectLeadersRequest_0(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 0."""
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topic_partitions = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicPartitions] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicPartitions.__new__(TopicPartitions)
-            o0_1.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[TopicPartitions] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicPartitions.__new__(TopicPartitions)
+            eo_1.topic, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topic_partitions = v0_1
+                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
+                pos += 4 * neo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topic_partitions = vo_1
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.election_type = 0
@@ -295,23 +295,23 @@ def _d_ElectLeadersRequest_1(buf: memoryview, pos: int) -> tuple[ElectLeadersReq
     elif n_topic_partitions_0 > len(buf) - pos:
         raise _count_error(n_topic_partitions_0, len(buf) - pos)
     else:
-        v0_2: list[TopicPartitions] = []
-        ap0_2 = v0_2.append
+        vo_2: list[TopicPartitions] = []
+        apo_2 = vo_2.append
         for _ in range(n_topic_partitions_0):
-            o0_2 = TopicPartitions.__new__(TopicPartitions)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = TopicPartitions.__new__(TopicPartitions)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topic_partitions = v0_2
+                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topic_partitions = vo_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -337,44 +337,44 @@ def _d_ElectLeadersRequest_2(buf: memoryview, pos: int) -> tuple[ElectLeadersReq
     o = ElectLeadersRequest.__new__(ElectLeadersRequest)
     o.election_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         o.topic_partitions = None
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicPartitions] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicPartitions.__new__(TopicPartitions)
-            o0_2.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicPartitions] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicPartitions.__new__(TopicPartitions)
+            eo_2.topic, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topic_partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topic_partitions = vo_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

@@ -265,25 +265,25 @@ def _d_ReplicaElectionResult_0(buf: memoryview, pos: int) -> tuple[ReplicaElecti
     """Decode ReplicaElectionResult at versions 0, 1."""
     o = ReplicaElectionResult.__new__(ReplicaElectionResult)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResult")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionResult.__new__(PartitionResult)
-            o0_2.partition_id, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionResult.__new__(PartitionResult)
+            eo_2.partition_id, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partition_result = v0_2
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partition_result = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -305,33 +305,33 @@ def _d_ReplicaElectionResult_2(buf: memoryview, pos: int) -> tuple[ReplicaElecti
     """Decode ReplicaElectionResult at version 2."""
     o = ReplicaElectionResult.__new__(ReplicaElectionResult)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResult")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionResult.__new__(PartitionResult)
-            o0_2.partition_id, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionResult.__new__(PartitionResult)
+            eo_2.partition_id, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partition_result = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partition_result = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -369,33 +369,33 @@ def _d_ElectLeadersResponse_0(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
     elif n_replica_election_results_0 > len(buf) - pos:
         raise _count_error(n_replica_election_results_0, len(buf) - pos)
     else:
-        v0_2: list[ReplicaElectionResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ReplicaElectionResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_replica_election_results_0):
-            o0_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionResult")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionResult.__new__(PartitionResult)
-                    o1_2.partition_id, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[PartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionResult.__new__(PartitionResult)
+                    eeo_2_2.partition_id, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_nstr(buf, pos)
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partition_result = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.replica_election_results = v0_2
+                    eeo_2_2.error_message, pos = _read_nstr(buf, pos)
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partition_result = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.replica_election_results = vo_2
     o.error_code = 0
     o._unknown_tags = None
     return o, pos
@@ -428,33 +428,33 @@ def _d_ElectLeadersResponse_1(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
     elif n_replica_election_results_0 > len(buf) - pos:
         raise _count_error(n_replica_election_results_0, len(buf) - pos)
     else:
-        v0_2: list[ReplicaElectionResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ReplicaElectionResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_replica_election_results_0):
-            o0_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionResult")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionResult.__new__(PartitionResult)
-                    o1_2.partition_id, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[PartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionResult.__new__(PartitionResult)
+                    eeo_2_2.partition_id, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_nstr(buf, pos)
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partition_result = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.replica_election_results = v0_2
+                    eeo_2_2.error_message, pos = _read_nstr(buf, pos)
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partition_result = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.replica_election_results = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -477,58 +477,58 @@ def _d_ElectLeadersResponse_2(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
     o = ElectLeadersResponse.__new__(ElectLeadersResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ReplicaElectionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
-            o0_2.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[ReplicaElectionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
+            eo_2.topic, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionResult")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionResult.__new__(PartitionResult)
-                    o1_2.partition_id, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[PartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionResult.__new__(PartitionResult)
+                    eeo_2_2.partition_id, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_2_2.error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partition_result = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partition_result = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.replica_election_results = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.replica_election_results = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

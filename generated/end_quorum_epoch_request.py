@@ -430,33 +430,33 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o = PartitionData.__new__(PartitionData)
     o.partition_index, o.leader_id, o.leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PreferredCandidates")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ReplicaInfo] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ReplicaInfo.__new__(ReplicaInfo)
-            o0_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[ReplicaInfo] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ReplicaInfo.__new__(ReplicaInfo)
+            eo_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.candidate_directory_id, pos = _read_uuid(buf, pos)
+            eo_2.candidate_directory_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.preferred_candidates = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.preferred_candidates = vo_2
     o.preferred_successors = []
     if buf[pos] == 0:
         pos += 1
@@ -487,20 +487,20 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.leader_id, o0_2.leader_epoch, n_preferred_successors_1 = (
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.leader_id, eo_2.leader_epoch, n_preferred_successors_1 = (
                 _S_iiii.unpack_from(buf, pos)
             )
             pos += 16
@@ -509,12 +509,12 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                     raise _count_error(n_preferred_successors_1, 0)
                 raise _null_error("PreferredSuccessors")
             else:
-                o0_2.preferred_successors = [*_A_Ni[n_preferred_successors_1].unpack_from(buf, pos)]
+                eo_2.preferred_successors = [*_A_Ni[n_preferred_successors_1].unpack_from(buf, pos)]
                 pos += 4 * n_preferred_successors_1
-            o0_2.preferred_candidates = []
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.preferred_candidates = []
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -536,60 +536,60 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.leader_id, o0_2.leader_epoch = _S_iii.unpack_from(buf, pos)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.leader_id, eo_2.leader_epoch = _S_iii.unpack_from(buf, pos)
             pos += 12
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PreferredCandidates")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ReplicaInfo] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ReplicaInfo.__new__(ReplicaInfo)
-                    o1_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
+                veo_2_2: list[ReplicaInfo] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ReplicaInfo.__new__(ReplicaInfo)
+                    eeo_2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.candidate_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.preferred_candidates = v1_2
-            o0_2.preferred_successors = []
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.preferred_candidates = veo_2_2
+            eo_2.preferred_successors = []
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -646,37 +646,37 @@ def _d_EndQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
     """Decode EndQuorumEpochRequest at version 0."""
     o = EndQuorumEpochRequest.__new__(EndQuorumEpochRequest)
     o.cluster_id, pos = _read_nstr(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.leader_id,
-                        o1_2.leader_epoch,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.leader_id,
+                        eeo_2_2.leader_epoch,
                         n_preferred_successors_2,
                     ) = _S_iiii.unpack_from(buf, pos)
                     pos += 16
@@ -685,17 +685,17 @@ def _d_EndQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
                             raise _count_error(n_preferred_successors_2, 0)
                         raise _null_error("PreferredSuccessors")
                     else:
-                        o1_2.preferred_successors = [
+                        eeo_2_2.preferred_successors = [
                             *_A_Ni[n_preferred_successors_2].unpack_from(buf, pos)
                         ]
                         pos += 4 * n_preferred_successors_2
-                    o1_2.preferred_candidates = []
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.preferred_candidates = []
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.leader_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -718,115 +718,115 @@ def _d_EndQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
     """Decode EndQuorumEpochRequest at version 1."""
     o = EndQuorumEpochRequest.__new__(EndQuorumEpochRequest)
     o.cluster_id, pos = _read_ncstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.leader_id, o1_2.leader_epoch = _S_iii.unpack_from(
-                        buf, pos
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2.partition_index, eeo_2_2.leader_id, eeo_2_2.leader_epoch = (
+                        _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("PreferredCandidates")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[ReplicaInfo] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = ReplicaInfo.__new__(ReplicaInfo)
-                            o2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
+                        veeo_2_2_2: list[ReplicaInfo] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = ReplicaInfo.__new__(ReplicaInfo)
+                            eeeo_2_2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            o2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
+                            eeeo_2_2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.preferred_candidates = v2_2
-                    o1_2.preferred_successors = []
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.preferred_candidates = veeo_2_2_2
+                    eeo_2_2.preferred_successors = []
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("LeaderEndpoints")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[LeaderEndpoint] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = LeaderEndpoint.__new__(LeaderEndpoint)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            o0_3.host, pos = _read_cstr(buf, pos)
-            o0_3.port = _S_H.unpack_from(buf, pos)[0]
+        vo_3: list[LeaderEndpoint] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = LeaderEndpoint.__new__(LeaderEndpoint)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3.host, pos = _read_cstr(buf, pos)
+            eo_3.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.leader_endpoints = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.leader_endpoints = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

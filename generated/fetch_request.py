@@ -732,18 +732,18 @@ def _d_FetchPartition_17(buf: memoryview, pos: int) -> tuple[FetchPartition, int
     pos += 32
     o.high_watermark = 9223372036854775807
     o.replica_directory_id = _ZERO_UUID
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.replica_directory_id, rp0 = _read_uuid(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.replica_directory_id, rp_o = _read_uuid(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -782,21 +782,21 @@ def _d_FetchPartition_18(buf: memoryview, pos: int) -> tuple[FetchPartition, int
     pos += 32
     o.replica_directory_id = _ZERO_UUID
     o.high_watermark = 9223372036854775807
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.replica_directory_id, rp0 = _read_uuid(raw0, rp0)
-            elif tag0 == 1:
-                o.high_watermark = _S_q.unpack_from(raw0, rp0)[0]
-                rp0 += 8
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.replica_directory_id, rp_o = _read_uuid(raw_o, rp_o)
+            elif tag_o == 1:
+                o.high_watermark = _S_q.unpack_from(raw_o, rp_o)[0]
+                rp_o += 8
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -829,31 +829,31 @@ def _d_FetchTopic_4(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 4."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchPartition.__new__(FetchPartition)
-            o0_2.partition, o0_2.fetch_offset, o0_2.partition_max_bytes = _S_iqi.unpack_from(
+        vo_2: list[FetchPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchPartition.__new__(FetchPartition)
+            eo_2.partition, eo_2.fetch_offset, eo_2.partition_max_bytes = _S_iqi.unpack_from(
                 buf, pos
             )
             pos += 16
-            o0_2.current_leader_epoch = -1
-            o0_2.last_fetched_epoch = -1
-            o0_2.log_start_offset = -1
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.high_watermark = 9223372036854775807
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.current_leader_epoch = -1
+            eo_2.last_fetched_epoch = -1
+            eo_2.log_start_offset = -1
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.high_watermark = 9223372036854775807
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -876,30 +876,30 @@ def _d_FetchTopic_5(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 5, 6, 7, 8."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchPartition.__new__(FetchPartition)
-            o0_2.partition, o0_2.fetch_offset, o0_2.log_start_offset, o0_2.partition_max_bytes = (
+        vo_2: list[FetchPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchPartition.__new__(FetchPartition)
+            eo_2.partition, eo_2.fetch_offset, eo_2.log_start_offset, eo_2.partition_max_bytes = (
                 _S_iqqi.unpack_from(buf, pos)
             )
             pos += 24
-            o0_2.current_leader_epoch = -1
-            o0_2.last_fetched_epoch = -1
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.high_watermark = 9223372036854775807
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.current_leader_epoch = -1
+            eo_2.last_fetched_epoch = -1
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.high_watermark = 9223372036854775807
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -922,33 +922,33 @@ def _d_FetchTopic_9(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 9, 10, 11."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchPartition.__new__(FetchPartition)
+        vo_2: list[FetchPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchPartition.__new__(FetchPartition)
             (
-                o0_2.partition,
-                o0_2.current_leader_epoch,
-                o0_2.fetch_offset,
-                o0_2.log_start_offset,
-                o0_2.partition_max_bytes,
+                eo_2.partition,
+                eo_2.current_leader_epoch,
+                eo_2.fetch_offset,
+                eo_2.log_start_offset,
+                eo_2.partition_max_bytes,
             ) = _S_iiqqi.unpack_from(buf, pos)
             pos += 28
-            o0_2.last_fetched_epoch = -1
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.high_watermark = 9223372036854775807
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.last_fetched_epoch = -1
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.high_watermark = 9223372036854775807
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -971,41 +971,41 @@ def _d_FetchTopic_12(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 12."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchPartition.__new__(FetchPartition)
+        vo_2: list[FetchPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchPartition.__new__(FetchPartition)
             (
-                o0_2.partition,
-                o0_2.current_leader_epoch,
-                o0_2.fetch_offset,
-                o0_2.last_fetched_epoch,
-                o0_2.log_start_offset,
-                o0_2.partition_max_bytes,
+                eo_2.partition,
+                eo_2.current_leader_epoch,
+                eo_2.fetch_offset,
+                eo_2.last_fetched_epoch,
+                eo_2.log_start_offset,
+                eo_2.partition_max_bytes,
             ) = _S_iiqiqi.unpack_from(buf, pos)
             pos += 32
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.high_watermark = 9223372036854775807
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.high_watermark = 9223372036854775807
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1036,41 +1036,41 @@ def _d_FetchTopic_13(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 13, 14, 15, 16."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchPartition.__new__(FetchPartition)
+        vo_2: list[FetchPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchPartition.__new__(FetchPartition)
             (
-                o0_2.partition,
-                o0_2.current_leader_epoch,
-                o0_2.fetch_offset,
-                o0_2.last_fetched_epoch,
-                o0_2.log_start_offset,
-                o0_2.partition_max_bytes,
+                eo_2.partition,
+                eo_2.current_leader_epoch,
+                eo_2.fetch_offset,
+                eo_2.last_fetched_epoch,
+                eo_2.log_start_offset,
+                eo_2.partition_max_bytes,
             ) = _S_iiqiqi.unpack_from(buf, pos)
             pos += 32
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.high_watermark = 9223372036854775807
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.high_watermark = 9223372036854775807
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1101,48 +1101,48 @@ def _d_FetchTopic_17(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 17."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchPartition.__new__(FetchPartition)
+        vo_2: list[FetchPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchPartition.__new__(FetchPartition)
             (
-                o0_2.partition,
-                o0_2.current_leader_epoch,
-                o0_2.fetch_offset,
-                o0_2.last_fetched_epoch,
-                o0_2.log_start_offset,
-                o0_2.partition_max_bytes,
+                eo_2.partition,
+                eo_2.current_leader_epoch,
+                eo_2.fetch_offset,
+                eo_2.last_fetched_epoch,
+                eo_2.log_start_offset,
+                eo_2.partition_max_bytes,
             ) = _S_iiqiqi.unpack_from(buf, pos)
             pos += 32
-            o0_2.high_watermark = 9223372036854775807
-            o0_2.replica_directory_id = _ZERO_UUID
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.replica_directory_id, rp1 = _read_uuid(raw1, rp1)
+            eo_2.high_watermark = 9223372036854775807
+            eo_2.replica_directory_id = _ZERO_UUID
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.replica_directory_id, rp_eo_2 = _read_uuid(raw_eo_2, rp_eo_2)
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1173,51 +1173,51 @@ def _d_FetchTopic_18(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 18."""
     o = FetchTopic.__new__(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchPartition.__new__(FetchPartition)
+        vo_2: list[FetchPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchPartition.__new__(FetchPartition)
             (
-                o0_2.partition,
-                o0_2.current_leader_epoch,
-                o0_2.fetch_offset,
-                o0_2.last_fetched_epoch,
-                o0_2.log_start_offset,
-                o0_2.partition_max_bytes,
+                eo_2.partition,
+                eo_2.current_leader_epoch,
+                eo_2.fetch_offset,
+                eo_2.last_fetched_epoch,
+                eo_2.log_start_offset,
+                eo_2.partition_max_bytes,
             ) = _S_iiqiqi.unpack_from(buf, pos)
             pos += 32
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.high_watermark = 9223372036854775807
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.replica_directory_id, rp1 = _read_uuid(raw1, rp1)
-                    elif tag1 == 1:
-                        o0_2.high_watermark = _S_q.unpack_from(raw1, rp1)[0]
-                        rp1 += 8
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.high_watermark = 9223372036854775807
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.replica_directory_id, rp_eo_2 = _read_uuid(raw_eo_2, rp_eo_2)
+                    elif tag_eo_2 == 1:
+                        eo_2.high_watermark = _S_q.unpack_from(raw_eo_2, rp_eo_2)[0]
+                        rp_eo_2 += 8
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1248,15 +1248,15 @@ def _d_ForgottenTopic_7(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
     """Decode ForgottenTopic at versions 7, 8, 9, 10, 11."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1277,19 +1277,19 @@ def _d_ForgottenTopic_12(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int
     """Decode ForgottenTopic at version 12."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1319,19 +1319,19 @@ def _d_ForgottenTopic_13(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int
     """Decode ForgottenTopic at versions 13, 14, 15, 16, 17, 18."""
     o = ForgottenTopic.__new__(ForgottenTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1371,40 +1371,40 @@ def _d_FetchRequest_4(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
-                    o1_2.partition, o1_2.fetch_offset, o1_2.partition_max_bytes = (
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_2_2.partition, eeo_2_2.fetch_offset, eeo_2_2.partition_max_bytes = (
                         _S_iqi.unpack_from(buf, pos)
                     )
                     pos += 16
-                    o1_2.current_leader_epoch = -1
-                    o1_2.last_fetched_epoch = -1
-                    o1_2.log_start_offset = -1
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.current_leader_epoch = -1
+                    eeo_2_2.last_fetched_epoch = -1
+                    eeo_2_2.log_start_offset = -1
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.session_id = 0
@@ -1446,42 +1446,42 @@ def _d_FetchRequest_5(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.fetch_offset,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iqqi.unpack_from(buf, pos)
                     pos += 24
-                    o1_2.current_leader_epoch = -1
-                    o1_2.last_fetched_epoch = -1
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.current_leader_epoch = -1
+                    eeo_2_2.last_fetched_epoch = -1
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.session_id = 0
@@ -1530,69 +1530,69 @@ def _d_FetchRequest_7(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.fetch_offset,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iqqi.unpack_from(buf, pos)
                     pos += 24
-                    o1_2.current_leader_epoch = -1
-                    o1_2.last_fetched_epoch = -1
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+                    eeo_2_2.current_leader_epoch = -1
+                    eeo_2_2.last_fetched_epoch = -1
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic_id = _ZERO_UUID
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic_id = _ZERO_UUID
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.rack_id = ""
@@ -1653,69 +1653,69 @@ def _d_FetchRequest_9(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.current_leader_epoch,
-                        o1_2.fetch_offset,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.current_leader_epoch,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iiqqi.unpack_from(buf, pos)
                     pos += 28
-                    o1_2.last_fetched_epoch = -1
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+                    eeo_2_2.last_fetched_epoch = -1
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic_id = _ZERO_UUID
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic_id = _ZERO_UUID
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.rack_id = ""
@@ -1776,69 +1776,69 @@ def _d_FetchRequest_11(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.current_leader_epoch,
-                        o1_2.fetch_offset,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.current_leader_epoch,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iiqqi.unpack_from(buf, pos)
                     pos += 28
-                    o1_2.last_fetched_epoch = -1
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+                    eeo_2_2.last_fetched_epoch = -1
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic_id = _ZERO_UUID
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic_id = _ZERO_UUID
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.rack_id, pos = _read_str(buf, pos)
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -1892,121 +1892,121 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.current_leader_epoch,
-                        o1_2.fetch_offset,
-                        o1_2.last_fetched_epoch,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.current_leader_epoch,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.last_fetched_epoch,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic_id = _ZERO_UUID
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_state = ReplicaState()
     o.cluster_id = None
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -2062,121 +2062,121 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.current_leader_epoch,
-                        o1_2.fetch_offset,
-                        o1_2.last_fetched_epoch,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.current_leader_epoch,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.last_fetched_epoch,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic = ""
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic_id, pos = _read_uuid(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic = ""
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_state = ReplicaState()
     o.cluster_id = None
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -2226,124 +2226,124 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.current_leader_epoch,
-                        o1_2.fetch_offset,
-                        o1_2.last_fetched_epoch,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.current_leader_epoch,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.last_fetched_epoch,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic = ""
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic_id, pos = _read_uuid(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic = ""
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
-            elif tag0 == 1:
-                o.replica_state, rp0 = _d_ReplicaState_15(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+            elif tag_o == 1:
+                o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -2396,131 +2396,133 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.current_leader_epoch,
-                        o1_2.fetch_offset,
-                        o1_2.last_fetched_epoch,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.current_leader_epoch,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.last_fetched_epoch,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    o1_2.high_watermark = 9223372036854775807
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.replica_directory_id, rp2 = _read_uuid(raw2, rp2)
+                    eeo_2_2.high_watermark = 9223372036854775807
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.replica_directory_id, rp_eeo_2_2 = _read_uuid(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic = ""
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic_id, pos = _read_uuid(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic = ""
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
-            elif tag0 == 1:
-                o.replica_state, rp0 = _d_ReplicaState_15(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+            elif tag_o == 1:
+                o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -2573,134 +2575,138 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchTopic.__new__(FetchTopic)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[FetchPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = FetchPartition.__new__(FetchPartition)
+                veo_2_2: list[FetchPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
                     (
-                        o1_2.partition,
-                        o1_2.current_leader_epoch,
-                        o1_2.fetch_offset,
-                        o1_2.last_fetched_epoch,
-                        o1_2.log_start_offset,
-                        o1_2.partition_max_bytes,
+                        eeo_2_2.partition,
+                        eeo_2_2.current_leader_epoch,
+                        eeo_2_2.fetch_offset,
+                        eeo_2_2.last_fetched_epoch,
+                        eeo_2_2.log_start_offset,
+                        eeo_2_2.partition_max_bytes,
                     ) = _S_iiqiqi.unpack_from(buf, pos)
                     pos += 32
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.high_watermark = 9223372036854775807
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.replica_directory_id, rp2 = _read_uuid(raw2, rp2)
-                            elif tag2 == 1:
-                                o1_2.high_watermark = _S_q.unpack_from(raw2, rp2)[0]
-                                rp2 += 8
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.high_watermark = 9223372036854775807
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.replica_directory_id, rp_eeo_2_2 = _read_uuid(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
+                            elif tag_eeo_2_2 == 1:
+                                eeo_2_2.high_watermark = _S_q.unpack_from(raw_eeo_2_2, rp_eeo_2_2)[
+                                    0
+                                ]
+                                rp_eeo_2_2 += 8
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic = ""
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ForgottenTopic] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ForgottenTopic.__new__(ForgottenTopic)
-            o0_3.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ForgottenTopic] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3.topic_id, pos = _read_uuid(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_3.topic = ""
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
+            eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.forgotten_topics_data = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.forgotten_topics_data = vo_3
     o.rack_id, pos = _read_cstr(buf, pos)
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
-            elif tag0 == 1:
-                o.replica_state, rp0 = _d_ReplicaState_15(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+            elif tag_o == 1:
+                o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

@@ -756,15 +756,15 @@ def _d_PartitionData_4(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     elif n_aborted_transactions_0 > len(buf) - pos:
         raise _count_error(n_aborted_transactions_0, len(buf) - pos)
     else:
-        v0_2: list[AbortedTransaction] = []
-        ap0_2 = v0_2.append
+        vo_2: list[AbortedTransaction] = []
+        apo_2 = vo_2.append
         for _ in range(n_aborted_transactions_0):
-            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
-            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.aborted_transactions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.aborted_transactions = vo_2
     o.records, pos = _read_nrecords(buf, pos)
     o.log_start_offset = -1
     o.diverging_epoch = EpochEndOffset()
@@ -816,15 +816,15 @@ def _d_PartitionData_5(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     elif n_aborted_transactions_0 > len(buf) - pos:
         raise _count_error(n_aborted_transactions_0, len(buf) - pos)
     else:
-        v0_2: list[AbortedTransaction] = []
-        ap0_2 = v0_2.append
+        vo_2: list[AbortedTransaction] = []
+        apo_2 = vo_2.append
         for _ in range(n_aborted_transactions_0):
-            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
-            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.aborted_transactions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.aborted_transactions = vo_2
     o.records, pos = _read_nrecords(buf, pos)
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
@@ -883,15 +883,15 @@ def _d_PartitionData_11(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     elif n_aborted_transactions_0 > len(buf) - pos:
         raise _count_error(n_aborted_transactions_0, len(buf) - pos)
     else:
-        v0_2: list[AbortedTransaction] = []
-        ap0_2 = v0_2.append
+        vo_2: list[AbortedTransaction] = []
+        apo_2 = vo_2.append
         for _ in range(n_aborted_transactions_0):
-            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
-            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.aborted_transactions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.aborted_transactions = vo_2
     o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.records, pos = _read_nrecords(buf, pos)
@@ -938,54 +938,54 @@ def _d_PartitionData_12(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         o.aborted_transactions = None
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AbortedTransaction] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AbortedTransaction.__new__(AbortedTransaction)
-            o0_2.producer_id, o0_2.first_offset = _S_qq.unpack_from(buf, pos)
+        vo_2: list[AbortedTransaction] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+            eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.aborted_transactions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.aborted_transactions = vo_2
     o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.records, pos = _read_ncrecords(buf, pos)
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.diverging_epoch, rp0 = _d_EpochEndOffset_12(raw0, rp0)
-            elif tag0 == 1:
-                o.current_leader, rp0 = _d_LeaderIdAndEpoch_12(raw0, rp0)
-            elif tag0 == 2:
-                o.snapshot_id, rp0 = _d_SnapshotId_12(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.diverging_epoch, rp_o = _d_EpochEndOffset_12(raw_o, rp_o)
+            elif tag_o == 1:
+                o.current_leader, rp_o = _d_LeaderIdAndEpoch_12(raw_o, rp_o)
+            elif tag_o == 2:
+                o.snapshot_id, rp_o = _d_SnapshotId_12(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -1030,52 +1030,52 @@ def _d_FetchableTopicResponse_4(buf: memoryview, pos: int) -> tuple[FetchableTop
     """Decode FetchableTopicResponse at version 4."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.high_watermark,
-                o0_2.last_stable_offset,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.high_watermark,
+                eo_2.last_stable_offset,
                 n_aborted_transactions_1,
             ) = _S_ihqqi.unpack_from(buf, pos)
             pos += 26
             if n_aborted_transactions_1 < 0:
                 if n_aborted_transactions_1 != -1:
                     raise _count_error(n_aborted_transactions_1, 0)
-                o0_2.aborted_transactions = None
+                eo_2.aborted_transactions = None
             elif n_aborted_transactions_1 > len(buf) - pos:
                 raise _count_error(n_aborted_transactions_1, len(buf) - pos)
             else:
-                v1_2: list[AbortedTransaction] = []
-                ap1_2 = v1_2.append
+                veo_2_2: list[AbortedTransaction] = []
+                apeo_2_2 = veo_2_2.append
                 for _ in range(n_aborted_transactions_1):
-                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.aborted_transactions = v1_2
-            o0_2.records, pos = _read_nrecords(buf, pos)
-            o0_2.log_start_offset = -1
-            o0_2.diverging_epoch = EpochEndOffset()
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2.snapshot_id = SnapshotId()
-            o0_2.preferred_read_replica = -1
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.aborted_transactions = veo_2_2
+            eo_2.records, pos = _read_nrecords(buf, pos)
+            eo_2.log_start_offset = -1
+            eo_2.diverging_epoch = EpochEndOffset()
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.snapshot_id = SnapshotId()
+            eo_2.preferred_read_replica = -1
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1098,52 +1098,52 @@ def _d_FetchableTopicResponse_5(buf: memoryview, pos: int) -> tuple[FetchableTop
     """Decode FetchableTopicResponse at versions 5, 6, 7, 8, 9, 10."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.high_watermark,
-                o0_2.last_stable_offset,
-                o0_2.log_start_offset,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.high_watermark,
+                eo_2.last_stable_offset,
+                eo_2.log_start_offset,
                 n_aborted_transactions_1,
             ) = _S_ihqqqi.unpack_from(buf, pos)
             pos += 34
             if n_aborted_transactions_1 < 0:
                 if n_aborted_transactions_1 != -1:
                     raise _count_error(n_aborted_transactions_1, 0)
-                o0_2.aborted_transactions = None
+                eo_2.aborted_transactions = None
             elif n_aborted_transactions_1 > len(buf) - pos:
                 raise _count_error(n_aborted_transactions_1, len(buf) - pos)
             else:
-                v1_2: list[AbortedTransaction] = []
-                ap1_2 = v1_2.append
+                veo_2_2: list[AbortedTransaction] = []
+                apeo_2_2 = veo_2_2.append
                 for _ in range(n_aborted_transactions_1):
-                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.aborted_transactions = v1_2
-            o0_2.records, pos = _read_nrecords(buf, pos)
-            o0_2.diverging_epoch = EpochEndOffset()
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2.snapshot_id = SnapshotId()
-            o0_2.preferred_read_replica = -1
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.aborted_transactions = veo_2_2
+            eo_2.records, pos = _read_nrecords(buf, pos)
+            eo_2.diverging_epoch = EpochEndOffset()
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.snapshot_id = SnapshotId()
+            eo_2.preferred_read_replica = -1
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1166,53 +1166,53 @@ def _d_FetchableTopicResponse_11(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at version 11."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.high_watermark,
-                o0_2.last_stable_offset,
-                o0_2.log_start_offset,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.high_watermark,
+                eo_2.last_stable_offset,
+                eo_2.log_start_offset,
                 n_aborted_transactions_1,
             ) = _S_ihqqqi.unpack_from(buf, pos)
             pos += 34
             if n_aborted_transactions_1 < 0:
                 if n_aborted_transactions_1 != -1:
                     raise _count_error(n_aborted_transactions_1, 0)
-                o0_2.aborted_transactions = None
+                eo_2.aborted_transactions = None
             elif n_aborted_transactions_1 > len(buf) - pos:
                 raise _count_error(n_aborted_transactions_1, len(buf) - pos)
             else:
-                v1_2: list[AbortedTransaction] = []
-                ap1_2 = v1_2.append
+                veo_2_2: list[AbortedTransaction] = []
+                apeo_2_2 = veo_2_2.append
                 for _ in range(n_aborted_transactions_1):
-                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.aborted_transactions = v1_2
-            o0_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.aborted_transactions = veo_2_2
+            eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.records, pos = _read_nrecords(buf, pos)
-            o0_2.diverging_epoch = EpochEndOffset()
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2.snapshot_id = SnapshotId()
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.records, pos = _read_nrecords(buf, pos)
+            eo_2.diverging_epoch = EpochEndOffset()
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.snapshot_id = SnapshotId()
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1235,81 +1235,81 @@ def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at version 12."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.high_watermark,
-                o0_2.last_stable_offset,
-                o0_2.log_start_offset,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.high_watermark,
+                eo_2.last_stable_offset,
+                eo_2.log_start_offset,
             ) = _S_ihqqq.unpack_from(buf, pos)
             pos += 30
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
-                o0_2.aborted_transactions = None
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
+                eo_2.aborted_transactions = None
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AbortedTransaction] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                veo_2_2: list[AbortedTransaction] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.aborted_transactions = v1_2
-            o0_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.aborted_transactions = veo_2_2
+            eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.records, pos = _read_ncrecords(buf, pos)
-            o0_2.diverging_epoch = EpochEndOffset()
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2.snapshot_id = SnapshotId()
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.diverging_epoch, rp1 = _d_EpochEndOffset_12(raw1, rp1)
-                    elif tag1 == 1:
-                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_12(raw1, rp1)
-                    elif tag1 == 2:
-                        o0_2.snapshot_id, rp1 = _d_SnapshotId_12(raw1, rp1)
+            eo_2.records, pos = _read_ncrecords(buf, pos)
+            eo_2.diverging_epoch = EpochEndOffset()
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.snapshot_id = SnapshotId()
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.diverging_epoch, rp_eo_2 = _d_EpochEndOffset_12(raw_eo_2, rp_eo_2)
+                    elif tag_eo_2 == 1:
+                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_12(raw_eo_2, rp_eo_2)
+                    elif tag_eo_2 == 2:
+                        eo_2.snapshot_id, rp_eo_2 = _d_SnapshotId_12(raw_eo_2, rp_eo_2)
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1340,81 +1340,81 @@ def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTo
     """Decode FetchableTopicResponse at versions 13, 14, 15, 16, 17, 18."""
     o = FetchableTopicResponse.__new__(FetchableTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.high_watermark,
-                o0_2.last_stable_offset,
-                o0_2.log_start_offset,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.high_watermark,
+                eo_2.last_stable_offset,
+                eo_2.log_start_offset,
             ) = _S_ihqqq.unpack_from(buf, pos)
             pos += 30
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
-                o0_2.aborted_transactions = None
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
+                eo_2.aborted_transactions = None
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AbortedTransaction] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    o1_2.producer_id, o1_2.first_offset = _S_qq.unpack_from(buf, pos)
+                veo_2_2: list[AbortedTransaction] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.aborted_transactions = v1_2
-            o0_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.aborted_transactions = veo_2_2
+            eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.records, pos = _read_ncrecords(buf, pos)
-            o0_2.diverging_epoch = EpochEndOffset()
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2.snapshot_id = SnapshotId()
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.diverging_epoch, rp1 = _d_EpochEndOffset_12(raw1, rp1)
-                    elif tag1 == 1:
-                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_12(raw1, rp1)
-                    elif tag1 == 2:
-                        o0_2.snapshot_id, rp1 = _d_SnapshotId_12(raw1, rp1)
+            eo_2.records, pos = _read_ncrecords(buf, pos)
+            eo_2.diverging_epoch = EpochEndOffset()
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.snapshot_id = SnapshotId()
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.diverging_epoch, rp_eo_2 = _d_EpochEndOffset_12(raw_eo_2, rp_eo_2)
+                    elif tag_eo_2 == 1:
+                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_12(raw_eo_2, rp_eo_2)
+                    elif tag_eo_2 == 2:
+                        eo_2.snapshot_id, rp_eo_2 = _d_SnapshotId_12(raw_eo_2, rp_eo_2)
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1483,61 +1483,63 @@ def _d_FetchResponse_4(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_0 > len(buf) - pos:
         raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v0_2: list[FetchableTopicResponse] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchableTopicResponse] = []
+        apo_2 = vo_2.append
         for _ in range(n_responses_0):
-            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.high_watermark,
-                        o1_2.last_stable_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.high_watermark,
+                        eeo_2_2.last_stable_offset,
                         n_aborted_transactions_2,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
                     if n_aborted_transactions_2 < 0:
                         if n_aborted_transactions_2 != -1:
                             raise _count_error(n_aborted_transactions_2, 0)
-                        o1_2.aborted_transactions = None
+                        eeo_2_2.aborted_transactions = None
                     elif n_aborted_transactions_2 > len(buf) - pos:
                         raise _count_error(n_aborted_transactions_2, len(buf) - pos)
                     else:
-                        v2_2: list[AbortedTransaction] = []
-                        ap2_2 = v2_2.append
+                        veeo_2_2_2: list[AbortedTransaction] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(n_aborted_transactions_2):
-                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
-                            o2_2._unknown_tags = None
-                            ap2_2(o2_2)
-                        o1_2.aborted_transactions = v2_2
-                    o1_2.records, pos = _read_nrecords(buf, pos)
-                    o1_2.log_start_offset = -1
-                    o1_2.diverging_epoch = EpochEndOffset()
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2.snapshot_id = SnapshotId()
-                    o1_2.preferred_read_replica = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.responses = v0_2
+                            eeeo_2_2_2._unknown_tags = None
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.aborted_transactions = veeo_2_2_2
+                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
+                    eeo_2_2.log_start_offset = -1
+                    eeo_2_2.diverging_epoch = EpochEndOffset()
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = SnapshotId()
+                    eeo_2_2.preferred_read_replica = -1
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
@@ -1574,61 +1576,63 @@ def _d_FetchResponse_5(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_0 > len(buf) - pos:
         raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v0_2: list[FetchableTopicResponse] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchableTopicResponse] = []
+        apo_2 = vo_2.append
         for _ in range(n_responses_0):
-            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.high_watermark,
-                        o1_2.last_stable_offset,
-                        o1_2.log_start_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.high_watermark,
+                        eeo_2_2.last_stable_offset,
+                        eeo_2_2.log_start_offset,
                         n_aborted_transactions_2,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
                     if n_aborted_transactions_2 < 0:
                         if n_aborted_transactions_2 != -1:
                             raise _count_error(n_aborted_transactions_2, 0)
-                        o1_2.aborted_transactions = None
+                        eeo_2_2.aborted_transactions = None
                     elif n_aborted_transactions_2 > len(buf) - pos:
                         raise _count_error(n_aborted_transactions_2, len(buf) - pos)
                     else:
-                        v2_2: list[AbortedTransaction] = []
-                        ap2_2 = v2_2.append
+                        veeo_2_2_2: list[AbortedTransaction] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(n_aborted_transactions_2):
-                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
-                            o2_2._unknown_tags = None
-                            ap2_2(o2_2)
-                        o1_2.aborted_transactions = v2_2
-                    o1_2.records, pos = _read_nrecords(buf, pos)
-                    o1_2.diverging_epoch = EpochEndOffset()
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2.snapshot_id = SnapshotId()
-                    o1_2.preferred_read_replica = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.responses = v0_2
+                            eeeo_2_2_2._unknown_tags = None
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.aborted_transactions = veeo_2_2_2
+                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
+                    eeo_2_2.diverging_epoch = EpochEndOffset()
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = SnapshotId()
+                    eeo_2_2.preferred_read_replica = -1
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o.error_code = 0
     o.session_id = 0
     o.node_endpoints = []
@@ -1665,61 +1669,63 @@ def _d_FetchResponse_7(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_0 > len(buf) - pos:
         raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v0_2: list[FetchableTopicResponse] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchableTopicResponse] = []
+        apo_2 = vo_2.append
         for _ in range(n_responses_0):
-            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.high_watermark,
-                        o1_2.last_stable_offset,
-                        o1_2.log_start_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.high_watermark,
+                        eeo_2_2.last_stable_offset,
+                        eeo_2_2.log_start_offset,
                         n_aborted_transactions_2,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
                     if n_aborted_transactions_2 < 0:
                         if n_aborted_transactions_2 != -1:
                             raise _count_error(n_aborted_transactions_2, 0)
-                        o1_2.aborted_transactions = None
+                        eeo_2_2.aborted_transactions = None
                     elif n_aborted_transactions_2 > len(buf) - pos:
                         raise _count_error(n_aborted_transactions_2, len(buf) - pos)
                     else:
-                        v2_2: list[AbortedTransaction] = []
-                        ap2_2 = v2_2.append
+                        veeo_2_2_2: list[AbortedTransaction] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(n_aborted_transactions_2):
-                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
-                            o2_2._unknown_tags = None
-                            ap2_2(o2_2)
-                        o1_2.aborted_transactions = v2_2
-                    o1_2.records, pos = _read_nrecords(buf, pos)
-                    o1_2.diverging_epoch = EpochEndOffset()
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2.snapshot_id = SnapshotId()
-                    o1_2.preferred_read_replica = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.responses = v0_2
+                            eeeo_2_2_2._unknown_tags = None
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.aborted_transactions = veeo_2_2_2
+                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
+                    eeo_2_2.diverging_epoch = EpochEndOffset()
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = SnapshotId()
+                    eeo_2_2.preferred_read_replica = -1
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -1752,62 +1758,64 @@ def _d_FetchResponse_11(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     elif n_responses_0 > len(buf) - pos:
         raise _count_error(n_responses_0, len(buf) - pos)
     else:
-        v0_2: list[FetchableTopicResponse] = []
-        ap0_2 = v0_2.append
+        vo_2: list[FetchableTopicResponse] = []
+        apo_2 = vo_2.append
         for _ in range(n_responses_0):
-            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.high_watermark,
-                        o1_2.last_stable_offset,
-                        o1_2.log_start_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.high_watermark,
+                        eeo_2_2.last_stable_offset,
+                        eeo_2_2.log_start_offset,
                         n_aborted_transactions_2,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
                     if n_aborted_transactions_2 < 0:
                         if n_aborted_transactions_2 != -1:
                             raise _count_error(n_aborted_transactions_2, 0)
-                        o1_2.aborted_transactions = None
+                        eeo_2_2.aborted_transactions = None
                     elif n_aborted_transactions_2 > len(buf) - pos:
                         raise _count_error(n_aborted_transactions_2, len(buf) - pos)
                     else:
-                        v2_2: list[AbortedTransaction] = []
-                        ap2_2 = v2_2.append
+                        veeo_2_2_2: list[AbortedTransaction] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(n_aborted_transactions_2):
-                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
-                            o2_2._unknown_tags = None
-                            ap2_2(o2_2)
-                        o1_2.aborted_transactions = v2_2
-                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                            eeeo_2_2_2._unknown_tags = None
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.aborted_transactions = veeo_2_2_2
+                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.records, pos = _read_nrecords(buf, pos)
-                    o1_2.diverging_epoch = EpochEndOffset()
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2.snapshot_id = SnapshotId()
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.responses = v0_2
+                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
+                    eeo_2_2.diverging_epoch = EpochEndOffset()
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = SnapshotId()
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o.node_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -1833,107 +1841,115 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchableTopicResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            o0_2.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchableTopicResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2.topic, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.high_watermark,
-                        o1_2.last_stable_offset,
-                        o1_2.log_start_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.high_watermark,
+                        eeo_2_2.last_stable_offset,
+                        eeo_2_2.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
-                        o1_2.aborted_transactions = None
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
+                        eeo_2_2.aborted_transactions = None
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[AbortedTransaction] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                        veeo_2_2_2: list[AbortedTransaction] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.aborted_transactions = v2_2
-                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.aborted_transactions = veeo_2_2_2
+                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.records, pos = _read_ncrecords(buf, pos)
-                    o1_2.diverging_epoch = EpochEndOffset()
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2.snapshot_id = SnapshotId()
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.diverging_epoch, rp2 = _d_EpochEndOffset_12(raw2, rp2)
-                            elif tag2 == 1:
-                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_12(raw2, rp2)
-                            elif tag2 == 2:
-                                o1_2.snapshot_id, rp2 = _d_SnapshotId_12(raw2, rp2)
+                    eeo_2_2.records, pos = _read_ncrecords(buf, pos)
+                    eeo_2_2.diverging_epoch = EpochEndOffset()
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = SnapshotId()
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.diverging_epoch, rp_eeo_2_2 = _d_EpochEndOffset_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
+                            elif tag_eeo_2_2 == 1:
+                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
+                            elif tag_eeo_2_2 == 2:
+                                eeo_2_2.snapshot_id, rp_eeo_2_2 = _d_SnapshotId_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.responses = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.responses = vo_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -1967,107 +1983,115 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchableTopicResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchableTopicResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.high_watermark,
-                        o1_2.last_stable_offset,
-                        o1_2.log_start_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.high_watermark,
+                        eeo_2_2.last_stable_offset,
+                        eeo_2_2.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
-                        o1_2.aborted_transactions = None
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
+                        eeo_2_2.aborted_transactions = None
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[AbortedTransaction] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                        veeo_2_2_2: list[AbortedTransaction] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.aborted_transactions = v2_2
-                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.aborted_transactions = veeo_2_2_2
+                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.records, pos = _read_ncrecords(buf, pos)
-                    o1_2.diverging_epoch = EpochEndOffset()
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2.snapshot_id = SnapshotId()
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.diverging_epoch, rp2 = _d_EpochEndOffset_12(raw2, rp2)
-                            elif tag2 == 1:
-                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_12(raw2, rp2)
-                            elif tag2 == 2:
-                                o1_2.snapshot_id, rp2 = _d_SnapshotId_12(raw2, rp2)
+                    eeo_2_2.records, pos = _read_ncrecords(buf, pos)
+                    eeo_2_2.diverging_epoch = EpochEndOffset()
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = SnapshotId()
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.diverging_epoch, rp_eeo_2_2 = _d_EpochEndOffset_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
+                            elif tag_eeo_2_2 == 1:
+                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
+                            elif tag_eeo_2_2 == 2:
+                                eeo_2_2.snapshot_id, rp_eeo_2_2 = _d_SnapshotId_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic = ""
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.responses = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.responses = vo_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -2101,149 +2125,157 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
     o = FetchResponse.__new__(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FetchableTopicResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[FetchableTopicResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.high_watermark,
-                        o1_2.last_stable_offset,
-                        o1_2.log_start_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.high_watermark,
+                        eeo_2_2.last_stable_offset,
+                        eeo_2_2.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
-                        o1_2.aborted_transactions = None
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
+                        eeo_2_2.aborted_transactions = None
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[AbortedTransaction] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            o2_2.producer_id, o2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                        veeo_2_2_2: list[AbortedTransaction] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.aborted_transactions = v2_2
-                    o1_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.aborted_transactions = veeo_2_2_2
+                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.records, pos = _read_ncrecords(buf, pos)
-                    o1_2.diverging_epoch = EpochEndOffset()
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2.snapshot_id = SnapshotId()
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.diverging_epoch, rp2 = _d_EpochEndOffset_12(raw2, rp2)
-                            elif tag2 == 1:
-                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_12(raw2, rp2)
-                            elif tag2 == 2:
-                                o1_2.snapshot_id, rp2 = _d_SnapshotId_12(raw2, rp2)
+                    eeo_2_2.records, pos = _read_ncrecords(buf, pos)
+                    eeo_2_2.diverging_epoch = EpochEndOffset()
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = SnapshotId()
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.diverging_epoch, rp_eeo_2_2 = _d_EpochEndOffset_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
+                            elif tag_eeo_2_2 == 1:
+                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
+                            elif tag_eeo_2_2 == 2:
+                                eeo_2_2.snapshot_id, rp_eeo_2_2 = _d_SnapshotId_12(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic = ""
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.responses = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.responses = vo_2
     o.node_endpoints = []
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("NodeEndpoints")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[NodeEndpoint] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
-                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
-                        o0_101.port = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.rack, rp0 = _read_ncstr(raw0, rp0)
-                        if raw0[rp0] == 0:
-                            rp0 += 1
-                            o0_101._unknown_tags = None
+                    vo_101: list[NodeEndpoint] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.rack, rp_o = _read_ncstr(raw_o, rp_o)
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            eo_101._unknown_tags = None
                         else:
-                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
-                        ap0_101(o0_101)
-                    o.node_endpoints = v0_101
+                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.node_endpoints = vo_101
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

@@ -353,18 +353,18 @@ def _d_PartitionSnapshot_1(buf: memoryview, pos: int) -> tuple[PartitionSnapshot
     o.position = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.replica_directory_id = _ZERO_UUID
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.replica_directory_id, rp0 = _read_uuid(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.replica_directory_id, rp_o = _read_uuid(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -386,36 +386,36 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 0."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionSnapshot] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionSnapshot.__new__(PartitionSnapshot)
-            o0_2.partition, o0_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+        vo_2: list[PartitionSnapshot] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            eo_2.partition, eo_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            o0_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-            o0_2.position = _S_q.unpack_from(buf, pos)[0]
+            eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+            eo_2.position = _S_q.unpack_from(buf, pos)[0]
             pos += 8
-            o0_2.replica_directory_id = _ZERO_UUID
+            eo_2.replica_directory_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -445,43 +445,43 @@ def _d_TopicSnapshot_1(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 1."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionSnapshot] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionSnapshot.__new__(PartitionSnapshot)
-            o0_2.partition, o0_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+        vo_2: list[PartitionSnapshot] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            eo_2.partition, eo_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            o0_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-            o0_2.position = _S_q.unpack_from(buf, pos)[0]
+            eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+            eo_2.position = _S_q.unpack_from(buf, pos)[0]
             pos += 8
-            o0_2.replica_directory_id = _ZERO_UUID
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.replica_directory_id, rp1 = _read_uuid(raw1, rp1)
+            eo_2.replica_directory_id = _ZERO_UUID
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.replica_directory_id, rp_eo_2 = _read_uuid(raw_eo_2, rp_eo_2)
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -512,74 +512,74 @@ def _d_FetchSnapshotRequest_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
     o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicSnapshot] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicSnapshot] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionSnapshot] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
-                    o1_2.partition, o1_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+                veo_2_2: list[PartitionSnapshot] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2.partition, eeo_2_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
-                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    o1_2.position = _S_q.unpack_from(buf, pos)[0]
+                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    eeo_2_2.position = _S_q.unpack_from(buf, pos)[0]
                     pos += 8
-                    o1_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.cluster_id = None
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -607,81 +607,83 @@ def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
     o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicSnapshot] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicSnapshot] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionSnapshot] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
-                    o1_2.partition, o1_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
+                veo_2_2: list[PartitionSnapshot] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2.partition, eeo_2_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
-                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    o1_2.position = _S_q.unpack_from(buf, pos)[0]
+                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    eeo_2_2.position = _S_q.unpack_from(buf, pos)[0]
                     pos += 8
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.replica_directory_id, rp2 = _read_uuid(raw2, rp2)
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.replica_directory_id, rp_eeo_2_2 = _read_uuid(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.cluster_id = None
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.cluster_id, rp0 = _read_ncstr(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

@@ -439,18 +439,18 @@ def _d_PartitionSnapshot_0(buf: memoryview, pos: int) -> tuple[PartitionSnapshot
     pos += 16
     o.unaligned_records, pos = _read_crecords(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.current_leader, rp0 = _d_LeaderIdAndEpoch_0(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.current_leader, rp_o = _d_LeaderIdAndEpoch_0(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -473,44 +473,44 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at versions 0, 1."""
     o = TopicSnapshot.__new__(TopicSnapshot)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionSnapshot] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionSnapshot.__new__(PartitionSnapshot)
-            o0_2.index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionSnapshot] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            eo_2.index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-            o0_2.size, o0_2.position = _S_qq.unpack_from(buf, pos)
+            eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+            eo_2.size, eo_2.position = _S_qq.unpack_from(buf, pos)
             pos += 16
-            o0_2.unaligned_records, pos = _read_crecords(buf, pos)
-            o0_2.current_leader = LeaderIdAndEpoch()
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_0(raw1, rp1)
+            eo_2.unaligned_records, pos = _read_crecords(buf, pos)
+            eo_2.current_leader = LeaderIdAndEpoch()
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_0(raw_eo_2, rp_eo_2)
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -569,69 +569,71 @@ def _d_FetchSnapshotResponse_0(buf: memoryview, pos: int) -> tuple[FetchSnapshot
     o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicSnapshot] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicSnapshot] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionSnapshot] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
-                    o1_2.index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[PartitionSnapshot] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2.index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    o1_2.size, o1_2.position = _S_qq.unpack_from(buf, pos)
+                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    eeo_2_2.size, eeo_2_2.position = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.unaligned_records, pos = _read_crecords(buf, pos)
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_0(raw2, rp2)
+                    eeo_2_2.unaligned_records, pos = _read_crecords(buf, pos)
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_0(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -665,110 +667,112 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
     o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicSnapshot] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicSnapshot.__new__(TopicSnapshot)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicSnapshot] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionSnapshot] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionSnapshot.__new__(PartitionSnapshot)
-                    o1_2.index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[PartitionSnapshot] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2.index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
-                    o1_2.size, o1_2.position = _S_qq.unpack_from(buf, pos)
+                    eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
+                    eeo_2_2.size, eeo_2_2.position = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.unaligned_records, pos = _read_crecords(buf, pos)
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_0(raw2, rp2)
+                    eeo_2_2.unaligned_records, pos = _read_crecords(buf, pos)
+                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    unknown_eeo_2_2: _UnknownTags | None = None
+                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_2_2 is not None:
+                        for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
+                            rp_eeo_2_2 = 0
+                            if tag_eeo_2_2 == 0:
+                                eeo_2_2.current_leader, rp_eeo_2_2 = _d_LeaderIdAndEpoch_0(
+                                    raw_eeo_2_2, rp_eeo_2_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                                if unknown_eeo_2_2 is None:
+                                    unknown_eeo_2_2 = []
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                    eeo_2_2._unknown_tags = unknown_eeo_2_2
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.node_endpoints = []
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("NodeEndpoints")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[NodeEndpoint] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
-                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
-                        o0_101.port = _S_H.unpack_from(raw0, rp0)[0]
-                        rp0 += 2
-                        if raw0[rp0] == 0:
-                            rp0 += 1
-                            o0_101._unknown_tags = None
+                    vo_101: list[NodeEndpoint] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_101.port = _S_H.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 2
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            eo_101._unknown_tags = None
                         else:
-                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
-                        ap0_101(o0_101)
-                    o.node_endpoints = v0_101
+                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.node_endpoints = vo_101
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

@@ -164,25 +164,25 @@ def _d_FindCoordinatorRequest_4(buf: memoryview, pos: int) -> tuple[FindCoordina
     o = FindCoordinatorRequest.__new__(FindCoordinatorRequest)
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("CoordinatorKeys")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[str] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            e0_2, pos = _read_cstr(buf, pos)
-            ap0_2(e0_2)
-        o.coordinator_keys = v0_2
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2, pos = _read_cstr(buf, pos)
+            apo_2(eo_2)
+        o.coordinator_keys = vo_2
     o.key = ""
     if buf[pos] == 0:
         pos += 1

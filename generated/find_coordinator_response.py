@@ -349,37 +349,37 @@ def _d_FindCoordinatorResponse_4(buf: memoryview, pos: int) -> tuple[FindCoordin
     o = FindCoordinatorResponse.__new__(FindCoordinatorResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Coordinators")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[Coordinator] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = Coordinator.__new__(Coordinator)
-            o0_2.key, pos = _read_cstr(buf, pos)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[Coordinator] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = Coordinator.__new__(Coordinator)
+            eo_2.key, pos = _read_cstr(buf, pos)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_cstr(buf, pos)
-            o0_2.port, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2.port, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.coordinators = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.coordinators = vo_2
     o.error_code = 0
     o.error_message = ""
     o.node_id = 0

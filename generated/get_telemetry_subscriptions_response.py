@@ -232,40 +232,40 @@ def _d_GetTelemetrySubscriptionsResponse_0(
     o.client_instance_id, pos = _read_uuid(buf, pos)
     o.subscription_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("AcceptedCompressionTypes")
     else:
-        o.accepted_compression_types = [*_A_Nb[n0_4].unpack_from(buf, pos)]
-        pos += 1 * n0_4
+        o.accepted_compression_types = [*_A_Nb[no_4].unpack_from(buf, pos)]
+        pos += 1 * no_4
     o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = _S_iio.unpack_from(buf, pos)
     pos += 9
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("RequestedMetrics")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[str] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            e0_6, pos = _read_cstr(buf, pos)
-            ap0_6(e0_6)
-        o.requested_metrics = v0_6
+        vo_6: list[str] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6, pos = _read_cstr(buf, pos)
+            apo_6(eo_6)
+        o.requested_metrics = vo_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -269,24 +269,24 @@ def _d_JoinGroupRequest_0(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Protocols")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[JoinGroupRequestProtocol] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.metadata, pos = _read_bytes(buf, pos)
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.protocols = v0_5
+        vo_5: list[JoinGroupRequestProtocol] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.metadata, pos = _read_bytes(buf, pos)
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.protocols = vo_5
     o.rebalance_timeout_ms = -1
     o.group_instance_id = None
     o.reason = None
@@ -320,24 +320,24 @@ def _d_JoinGroupRequest_1(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     pos += 8
     o.member_id, pos = _read_str(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Protocols")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[JoinGroupRequestProtocol] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.metadata, pos = _read_bytes(buf, pos)
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.protocols = v0_5
+        vo_5: list[JoinGroupRequestProtocol] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.metadata, pos = _read_bytes(buf, pos)
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.protocols = vo_5
     o.group_instance_id = None
     o.reason = None
     o._unknown_tags = None
@@ -371,24 +371,24 @@ def _d_JoinGroupRequest_5(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
     o.protocol_type, pos = _read_str(buf, pos)
-    n0_6 = _S_i.unpack_from(buf, pos)[0]
+    no_6 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Protocols")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[JoinGroupRequestProtocol] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            o0_6.name, pos = _read_str(buf, pos)
-            o0_6.metadata, pos = _read_bytes(buf, pos)
-            o0_6._unknown_tags = None
-            ap0_6(o0_6)
-        o.protocols = v0_6
+        vo_6: list[JoinGroupRequestProtocol] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            eo_6.name, pos = _read_str(buf, pos)
+            eo_6.metadata, pos = _read_bytes(buf, pos)
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.protocols = vo_6
     o.reason = None
     o._unknown_tags = None
     return o, pos
@@ -420,32 +420,32 @@ def _d_JoinGroupRequest_6(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Protocols")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[JoinGroupRequestProtocol] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            o0_6.name, pos = _read_cstr(buf, pos)
-            o0_6.metadata, pos = _read_cbytes(buf, pos)
+        vo_6: list[JoinGroupRequestProtocol] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            eo_6.name, pos = _read_cstr(buf, pos)
+            eo_6.metadata, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.protocols = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.protocols = vo_6
     o.reason = None
     if buf[pos] == 0:
         pos += 1
@@ -485,32 +485,32 @@ def _d_JoinGroupRequest_8(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_cstr(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Protocols")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[JoinGroupRequestProtocol] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            o0_6.name, pos = _read_cstr(buf, pos)
-            o0_6.metadata, pos = _read_cbytes(buf, pos)
+        vo_6: list[JoinGroupRequestProtocol] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
+            eo_6.name, pos = _read_cstr(buf, pos)
+            eo_6.metadata, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.protocols = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.protocols = vo_6
     o.reason, pos = _read_ncstr(buf, pos)
     if buf[pos] == 0:
         pos += 1

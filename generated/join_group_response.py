@@ -325,25 +325,25 @@ def _d_JoinGroupResponse_0(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Members")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[JoinGroupResponseMember] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            o0_5.member_id, pos = _read_str(buf, pos)
-            o0_5.metadata, pos = _read_bytes(buf, pos)
-            o0_5.group_instance_id = None
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.members = v0_5
+        vo_5: list[JoinGroupResponseMember] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            eo_5.member_id, pos = _read_str(buf, pos)
+            eo_5.metadata, pos = _read_bytes(buf, pos)
+            eo_5.group_instance_id = None
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.members = vo_5
     o.throttle_time_ms = 0
     o.protocol_type = None
     o.skip_assignment = False
@@ -377,25 +377,25 @@ def _d_JoinGroupResponse_2(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Members")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[JoinGroupResponseMember] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            o0_5.member_id, pos = _read_str(buf, pos)
-            o0_5.metadata, pos = _read_bytes(buf, pos)
-            o0_5.group_instance_id = None
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.members = v0_5
+        vo_5: list[JoinGroupResponseMember] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            eo_5.member_id, pos = _read_str(buf, pos)
+            eo_5.metadata, pos = _read_bytes(buf, pos)
+            eo_5.group_instance_id = None
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.members = vo_5
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -428,25 +428,25 @@ def _d_JoinGroupResponse_5(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_str(buf, pos)
     o.leader, pos = _read_str(buf, pos)
     o.member_id, pos = _read_str(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Members")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[JoinGroupResponseMember] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            o0_5.member_id, pos = _read_str(buf, pos)
-            o0_5.group_instance_id, pos = _read_nstr(buf, pos)
-            o0_5.metadata, pos = _read_bytes(buf, pos)
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.members = v0_5
+        vo_5: list[JoinGroupResponseMember] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            eo_5.member_id, pos = _read_str(buf, pos)
+            eo_5.group_instance_id, pos = _read_nstr(buf, pos)
+            eo_5.metadata, pos = _read_bytes(buf, pos)
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.members = vo_5
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -479,33 +479,33 @@ def _d_JoinGroupResponse_6(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_cstr(buf, pos)
     o.leader, pos = _read_cstr(buf, pos)
     o.member_id, pos = _read_cstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Members")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[JoinGroupResponseMember] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            o0_5.member_id, pos = _read_cstr(buf, pos)
-            o0_5.group_instance_id, pos = _read_ncstr(buf, pos)
-            o0_5.metadata, pos = _read_cbytes(buf, pos)
+        vo_5: list[JoinGroupResponseMember] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            eo_5.member_id, pos = _read_cstr(buf, pos)
+            eo_5.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_5.metadata, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.members = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.members = vo_5
     o.protocol_type = None
     o.skip_assignment = False
     if buf[pos] == 0:
@@ -547,33 +547,33 @@ def _d_JoinGroupResponse_7(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.protocol_name, pos = _read_ncstr(buf, pos)
     o.leader, pos = _read_cstr(buf, pos)
     o.member_id, pos = _read_cstr(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Members")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[JoinGroupResponseMember] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            o0_6.member_id, pos = _read_cstr(buf, pos)
-            o0_6.group_instance_id, pos = _read_ncstr(buf, pos)
-            o0_6.metadata, pos = _read_cbytes(buf, pos)
+        vo_6: list[JoinGroupResponseMember] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            eo_6.member_id, pos = _read_cstr(buf, pos)
+            eo_6.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_6.metadata, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.members = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.members = vo_6
     o.skip_assignment = False
     if buf[pos] == 0:
         pos += 1
@@ -617,33 +617,33 @@ def _d_JoinGroupResponse_9(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
     o.skip_assignment = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.member_id, pos = _read_cstr(buf, pos)
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[JoinGroupResponseMember] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            o0_7.member_id, pos = _read_cstr(buf, pos)
-            o0_7.group_instance_id, pos = _read_ncstr(buf, pos)
-            o0_7.metadata, pos = _read_cbytes(buf, pos)
+        vo_7: list[JoinGroupResponseMember] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
+            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_7.metadata, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.members = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.members = vo_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

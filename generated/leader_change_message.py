@@ -202,60 +202,60 @@ def _d_LeaderChangeMessage_0(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
     o = LeaderChangeMessage.__new__(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Voters")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[Voter] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = Voter.__new__(Voter)
-            o0_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[Voter] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = Voter.__new__(Voter)
+            eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.voter_directory_id = _ZERO_UUID
+            eo_2.voter_directory_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.voters = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.voters = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("GrantingVoters")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[Voter] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = Voter.__new__(Voter)
-            o0_3.voter_id = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[Voter] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = Voter.__new__(Voter)
+            eo_3.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_3.voter_directory_id = _ZERO_UUID
+            eo_3.voter_directory_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.granting_voters = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.granting_voters = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -293,60 +293,60 @@ def _d_LeaderChangeMessage_1(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
     o = LeaderChangeMessage.__new__(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Voters")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[Voter] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = Voter.__new__(Voter)
-            o0_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[Voter] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = Voter.__new__(Voter)
+            eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.voters = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.voters = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("GrantingVoters")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[Voter] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = Voter.__new__(Voter)
-            o0_3.voter_id = _S_i.unpack_from(buf, pos)[0]
+        vo_3: list[Voter] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = Voter.__new__(Voter)
+            eo_3.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_3.voter_directory_id, pos = _read_uuid(buf, pos)
+            eo_3.voter_directory_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.granting_voters = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.granting_voters = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -242,25 +242,25 @@ def _d_LeaveGroupRequest_3(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 3."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Members")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MemberIdentity] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MemberIdentity.__new__(MemberIdentity)
-            o0_2.member_id, pos = _read_str(buf, pos)
-            o0_2.group_instance_id, pos = _read_nstr(buf, pos)
-            o0_2.reason = None
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.members = v0_2
+        vo_2: list[MemberIdentity] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MemberIdentity.__new__(MemberIdentity)
+            eo_2.member_id, pos = _read_str(buf, pos)
+            eo_2.group_instance_id, pos = _read_nstr(buf, pos)
+            eo_2.reason = None
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.members = vo_2
     o.member_id = ""
     o._unknown_tags = None
     return o, pos
@@ -285,33 +285,33 @@ def _d_LeaveGroupRequest_4(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 4."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Members")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MemberIdentity] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MemberIdentity.__new__(MemberIdentity)
-            o0_2.member_id, pos = _read_cstr(buf, pos)
-            o0_2.group_instance_id, pos = _read_ncstr(buf, pos)
-            o0_2.reason = None
+        vo_2: list[MemberIdentity] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MemberIdentity.__new__(MemberIdentity)
+            eo_2.member_id, pos = _read_cstr(buf, pos)
+            eo_2.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_2.reason = None
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.members = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.members = vo_2
     o.member_id = ""
     if buf[pos] == 0:
         pos += 1
@@ -344,33 +344,33 @@ def _d_LeaveGroupRequest_5(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
     """Decode LeaveGroupRequest at version 5."""
     o = LeaveGroupRequest.__new__(LeaveGroupRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Members")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MemberIdentity] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MemberIdentity.__new__(MemberIdentity)
-            o0_2.member_id, pos = _read_cstr(buf, pos)
-            o0_2.group_instance_id, pos = _read_ncstr(buf, pos)
-            o0_2.reason, pos = _read_ncstr(buf, pos)
+        vo_2: list[MemberIdentity] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MemberIdentity.__new__(MemberIdentity)
+            eo_2.member_id, pos = _read_cstr(buf, pos)
+            eo_2.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_2.reason, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.members = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.members = vo_2
     o.member_id = ""
     if buf[pos] == 0:
         pos += 1

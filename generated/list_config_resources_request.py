@@ -102,19 +102,19 @@ def _d_ListConfigResourcesRequest_1(
 ) -> tuple[ListConfigResourcesRequest, int]:
     """Decode ListConfigResourcesRequest at version 1."""
     o = ListConfigResourcesRequest.__new__(ListConfigResourcesRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("ResourceTypes")
     else:
-        o.resource_types = [*_A_Nb[n0_1].unpack_from(buf, pos)]
-        pos += 1 * n0_1
+        o.resource_types = [*_A_Nb[no_1].unpack_from(buf, pos)]
+        pos += 1 * no_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

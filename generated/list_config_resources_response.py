@@ -212,32 +212,32 @@ def _d_ListConfigResourcesResponse_0(
     o = ListConfigResourcesResponse.__new__(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ConfigResources")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ConfigResource] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ConfigResource.__new__(ConfigResource)
-            o0_2.resource_name, pos = _read_cstr(buf, pos)
-            o0_2.resource_type = 16
+        vo_2: list[ConfigResource] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ConfigResource.__new__(ConfigResource)
+            eo_2.resource_name, pos = _read_cstr(buf, pos)
+            eo_2.resource_type = 16
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.config_resources = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.config_resources = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -270,33 +270,33 @@ def _d_ListConfigResourcesResponse_1(
     o = ListConfigResourcesResponse.__new__(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ConfigResources")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ConfigResource] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ConfigResource.__new__(ConfigResource)
-            o0_2.resource_name, pos = _read_cstr(buf, pos)
-            o0_2.resource_type = _S_b.unpack_from(buf, pos)[0]
+        vo_2: list[ConfigResource] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ConfigResource.__new__(ConfigResource)
+            eo_2.resource_name, pos = _read_cstr(buf, pos)
+            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.config_resources = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.config_resources = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

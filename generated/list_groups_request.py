@@ -139,25 +139,25 @@ def _e_ListGroupsRequest_3(o: ListGroupsRequest, out: list[_Buffer]) -> None:
 def _d_ListGroupsRequest_4(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 4."""
     o = ListGroupsRequest.__new__(ListGroupsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("StatesFilter")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.states_filter = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.states_filter = vo_1
     o.types_filter = []
     if buf[pos] == 0:
         pos += 1
@@ -188,44 +188,44 @@ def _e_ListGroupsRequest_4(o: ListGroupsRequest, out: list[_Buffer]) -> None:
 def _d_ListGroupsRequest_5(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 5."""
     o = ListGroupsRequest.__new__(ListGroupsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("StatesFilter")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.states_filter = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.states_filter = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("TypesFilter")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[str] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            e0_2, pos = _read_cstr(buf, pos)
-            ap0_2(e0_2)
-        o.types_filter = v0_2
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2, pos = _read_cstr(buf, pos)
+            apo_2(eo_2)
+        o.types_filter = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -290,17 +290,17 @@ def _d_ListGroupsResponse_0(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     elif n_groups_0 > len(buf) - pos:
         raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v0_2: list[ListedGroup] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ListedGroup] = []
+        apo_2 = vo_2.append
         for _ in range(n_groups_0):
-            o0_2 = ListedGroup.__new__(ListedGroup)
-            o0_2.group_id, pos = _read_str(buf, pos)
-            o0_2.protocol_type, pos = _read_str(buf, pos)
-            o0_2.group_state = ""
-            o0_2.group_type = ""
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.groups = v0_2
+            eo_2 = ListedGroup.__new__(ListedGroup)
+            eo_2.group_id, pos = _read_str(buf, pos)
+            eo_2.protocol_type, pos = _read_str(buf, pos)
+            eo_2.group_state = ""
+            eo_2.group_type = ""
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.groups = vo_2
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -331,17 +331,17 @@ def _d_ListGroupsResponse_1(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     elif n_groups_0 > len(buf) - pos:
         raise _count_error(n_groups_0, len(buf) - pos)
     else:
-        v0_2: list[ListedGroup] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ListedGroup] = []
+        apo_2 = vo_2.append
         for _ in range(n_groups_0):
-            o0_2 = ListedGroup.__new__(ListedGroup)
-            o0_2.group_id, pos = _read_str(buf, pos)
-            o0_2.protocol_type, pos = _read_str(buf, pos)
-            o0_2.group_state = ""
-            o0_2.group_type = ""
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.groups = v0_2
+            eo_2 = ListedGroup.__new__(ListedGroup)
+            eo_2.group_id, pos = _read_str(buf, pos)
+            eo_2.protocol_type, pos = _read_str(buf, pos)
+            eo_2.group_state = ""
+            eo_2.group_type = ""
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.groups = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -364,34 +364,34 @@ def _d_ListGroupsResponse_3(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListedGroup.__new__(ListedGroup)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.protocol_type, pos = _read_cstr(buf, pos)
-            o0_2.group_state = ""
-            o0_2.group_type = ""
+        vo_2: list[ListedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListedGroup.__new__(ListedGroup)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.protocol_type, pos = _read_cstr(buf, pos)
+            eo_2.group_state = ""
+            eo_2.group_type = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -422,34 +422,34 @@ def _d_ListGroupsResponse_4(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListedGroup.__new__(ListedGroup)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.protocol_type, pos = _read_cstr(buf, pos)
-            o0_2.group_state, pos = _read_cstr(buf, pos)
-            o0_2.group_type = ""
+        vo_2: list[ListedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListedGroup.__new__(ListedGroup)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.protocol_type, pos = _read_cstr(buf, pos)
+            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2.group_type = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -480,34 +480,34 @@ def _d_ListGroupsResponse_5(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
     o = ListGroupsResponse.__new__(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListedGroup.__new__(ListedGroup)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.protocol_type, pos = _read_cstr(buf, pos)
-            o0_2.group_state, pos = _read_cstr(buf, pos)
-            o0_2.group_type, pos = _read_cstr(buf, pos)
+        vo_2: list[ListedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListedGroup.__new__(ListedGroup)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.protocol_type, pos = _read_cstr(buf, pos)
+            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2.group_type, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

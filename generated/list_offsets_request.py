@@ -279,25 +279,25 @@ def _d_ListOffsetsTopic_1(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 1, 2, 3."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-            o0_2.partition_index, o0_2.timestamp = _S_iq.unpack_from(buf, pos)
+        vo_2: list[ListOffsetsPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+            eo_2.partition_index, eo_2.timestamp = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_2.current_leader_epoch = -1
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.current_leader_epoch = -1
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -319,26 +319,26 @@ def _d_ListOffsetsTopic_4(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 4, 5."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-            o0_2.partition_index, o0_2.current_leader_epoch, o0_2.timestamp = _S_iiq.unpack_from(
+        vo_2: list[ListOffsetsPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+            eo_2.partition_index, eo_2.current_leader_epoch, eo_2.timestamp = _S_iiq.unpack_from(
                 buf, pos
             )
             pos += 16
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -360,34 +360,34 @@ def _d_ListOffsetsTopic_6(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
     """Decode ListOffsetsTopic at versions 6, 7, 8, 9, 10, 11."""
     o = ListOffsetsTopic.__new__(ListOffsetsTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-            o0_2.partition_index, o0_2.current_leader_epoch, o0_2.timestamp = _S_iiq.unpack_from(
+        vo_2: list[ListOffsetsPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+            eo_2.partition_index, eo_2.current_leader_epoch, eo_2.timestamp = _S_iiq.unpack_from(
                 buf, pos
             )
             pos += 16
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -425,33 +425,33 @@ def _d_ListOffsetsRequest_1(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ListOffsetsTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    o1_2.partition_index, o1_2.timestamp = _S_iq.unpack_from(buf, pos)
+                veo_2_2: list[ListOffsetsPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    eeo_2_2.partition_index, eeo_2_2.timestamp = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.current_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.current_leader_epoch = -1
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.isolation_level = 0
     o.timeout_ms = 0
     o._unknown_tags = None
@@ -485,33 +485,33 @@ def _d_ListOffsetsRequest_2(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ListOffsetsTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    o1_2.partition_index, o1_2.timestamp = _S_iq.unpack_from(buf, pos)
+                veo_2_2: list[ListOffsetsPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    eeo_2_2.partition_index, eeo_2_2.timestamp = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.current_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.current_leader_epoch = -1
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.timeout_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -542,34 +542,34 @@ def _d_ListOffsetsRequest_4(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ListOffsetsTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    o1_2.partition_index, o1_2.current_leader_epoch, o1_2.timestamp = (
+                veo_2_2: list[ListOffsetsPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
                         _S_iiq.unpack_from(buf, pos)
                     )
                     pos += 16
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.timeout_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -593,59 +593,59 @@ def _d_ListOffsetsRequest_6(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[ListOffsetsTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    o1_2.partition_index, o1_2.current_leader_epoch, o1_2.timestamp = (
+                veo_2_2: list[ListOffsetsPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
                         _S_iiq.unpack_from(buf, pos)
                     )
                     pos += 16
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.timeout_ms = 0
     if buf[pos] == 0:
         pos += 1
@@ -677,59 +677,59 @@ def _d_ListOffsetsRequest_10(buf: memoryview, pos: int) -> tuple[ListOffsetsRequ
     o = ListOffsetsRequest.__new__(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[ListOffsetsTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    o1_2.partition_index, o1_2.current_leader_epoch, o1_2.timestamp = (
+                veo_2_2: list[ListOffsetsPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
                         _S_iiq.unpack_from(buf, pos)
                     )
                     pos += 16
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

@@ -294,27 +294,27 @@ def _d_ListOffsetsTopicResponse_1(
     """Decode ListOffsetsTopicResponse at versions 1, 2, 3."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsPartitionResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
-            o0_2.partition_index, o0_2.error_code, o0_2.timestamp, o0_2.offset = (
+        vo_2: list[ListOffsetsPartitionResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+            eo_2.partition_index, eo_2.error_code, eo_2.timestamp, eo_2.offset = (
                 _S_ihqq.unpack_from(buf, pos)
             )
             pos += 22
-            o0_2.leader_epoch = -1
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.leader_epoch = -1
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -338,30 +338,30 @@ def _d_ListOffsetsTopicResponse_4(
     """Decode ListOffsetsTopicResponse at versions 4, 5."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsPartitionResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+        vo_2: list[ListOffsetsPartitionResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.timestamp,
-                o0_2.offset,
-                o0_2.leader_epoch,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.timestamp,
+                eo_2.offset,
+                eo_2.leader_epoch,
             ) = _S_ihqqi.unpack_from(buf, pos)
             pos += 26
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -385,38 +385,38 @@ def _d_ListOffsetsTopicResponse_6(
     """Decode ListOffsetsTopicResponse at versions 6, 7, 8, 9, 10, 11."""
     o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsPartitionResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+        vo_2: list[ListOffsetsPartitionResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.timestamp,
-                o0_2.offset,
-                o0_2.leader_epoch,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.timestamp,
+                eo_2.offset,
+                eo_2.leader_epoch,
             ) = _S_ihqqi.unpack_from(buf, pos)
             pos += 26
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -445,44 +445,47 @@ def _e_ListOffsetsTopicResponse_6(o: ListOffsetsTopicResponse, out: list[_Buffer
 def _d_ListOffsetsResponse_1(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at version 1."""
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[ListOffsetsTopicResponse] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[ListOffsetsTopicResponse] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartitionResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
-                    o1_2.partition_index, o1_2.error_code, o1_2.timestamp, o1_2.offset = (
-                        _S_ihqq.unpack_from(buf, pos)
-                    )
+                veo_1_2: list[ListOffsetsPartitionResponse] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                    (
+                        eeo_1_2.partition_index,
+                        eeo_1_2.error_code,
+                        eeo_1_2.timestamp,
+                        eeo_1_2.offset,
+                    ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    o1_2.leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                    eeo_1_2.leader_epoch = -1
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -512,35 +515,38 @@ def _d_ListOffsetsResponse_2(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopicResponse] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ListOffsetsTopicResponse] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartitionResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
-                    o1_2.partition_index, o1_2.error_code, o1_2.timestamp, o1_2.offset = (
-                        _S_ihqq.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[ListOffsetsPartitionResponse] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                    (
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.timestamp,
+                        eeo_2_2.offset,
+                    ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    o1_2.leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.leader_epoch = -1
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -570,38 +576,38 @@ def _d_ListOffsetsResponse_4(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopicResponse] = []
-        ap0_2 = v0_2.append
+        vo_2: list[ListOffsetsTopicResponse] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartitionResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                veo_2_2: list[ListOffsetsPartitionResponse] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.timestamp,
-                        o1_2.offset,
-                        o1_2.leader_epoch,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.timestamp,
+                        eeo_2_2.offset,
+                        eeo_2_2.leader_epoch,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -624,63 +630,63 @@ def _d_ListOffsetsResponse_6(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
     o = ListOffsetsResponse.__new__(ListOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[ListOffsetsTopicResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[ListOffsetsTopicResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[ListOffsetsPartitionResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                veo_2_2: list[ListOffsetsPartitionResponse] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.timestamp,
-                        o1_2.offset,
-                        o1_2.leader_epoch,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.timestamp,
+                        eeo_2_2.offset,
+                        eeo_2_2.leader_epoch,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

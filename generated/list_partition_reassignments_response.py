@@ -270,45 +270,45 @@ def _d_OngoingPartitionReassignment_0(
     o = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Replicas")
     else:
-        o.replicas = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+        o.replicas = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("AddingReplicas")
     else:
-        o.adding_replicas = [*_A_Ni[n0_3].unpack_from(buf, pos)]
-        pos += 4 * n0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+        o.adding_replicas = [*_A_Ni[no_3].unpack_from(buf, pos)]
+        pos += 4 * no_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("RemovingReplicas")
     else:
-        o.removing_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
-        pos += 4 * n0_4
+        o.removing_replicas = [*_A_Ni[no_4].unpack_from(buf, pos)]
+        pos += 4 * no_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -351,71 +351,71 @@ def _d_OngoingTopicReassignment_0(
     """Decode OngoingTopicReassignment at version 0."""
     o = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OngoingPartitionReassignment] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
-            o0_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[OngoingPartitionReassignment] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
+            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Replicas")
             else:
-                o0_2.replicas = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                eo_2.replicas = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("AddingReplicas")
             else:
-                o0_2.adding_replicas = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                eo_2.adding_replicas = [*_A_Ni[neo_2_3].unpack_from(buf, pos)]
+                pos += 4 * neo_2_3
+            neo_2_4 = buf[pos]
+            if neo_2_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_2_4, pos = _read_uvarint(buf, pos)
+            neo_2_4 -= 1
+            if neo_2_4 < 0:
+                if neo_2_4 != -1:
+                    raise _count_error(neo_2_4, 0)
                 raise _null_error("RemovingReplicas")
             else:
-                o0_2.removing_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
+                eo_2.removing_replicas = [*_A_Ni[neo_2_4].unpack_from(buf, pos)]
+                pos += 4 * neo_2_4
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -449,96 +449,96 @@ def _d_ListPartitionReassignmentsResponse_0(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[OngoingTopicReassignment] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[OngoingTopicReassignment] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[OngoingPartitionReassignment] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
-                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                veo_3_2: list[OngoingPartitionReassignment] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
+                    eeo_3_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_3_2_2 = buf[pos]
+                    if neeo_3_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_3_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_3_2_2 -= 1
+                    if neeo_3_2_2 < 0:
+                        if neeo_3_2_2 != -1:
+                            raise _count_error(neeo_3_2_2, 0)
                         raise _null_error("Replicas")
                     else:
-                        o1_2.replicas = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_3_2.replicas = [*_A_Ni[neeo_3_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_3_2_2
+                    neeo_3_2_3 = buf[pos]
+                    if neeo_3_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_3_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_3_2_3 -= 1
+                    if neeo_3_2_3 < 0:
+                        if neeo_3_2_3 != -1:
+                            raise _count_error(neeo_3_2_3, 0)
                         raise _null_error("AddingReplicas")
                     else:
-                        o1_2.adding_replicas = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                        eeo_3_2.adding_replicas = [*_A_Ni[neeo_3_2_3].unpack_from(buf, pos)]
+                        pos += 4 * neeo_3_2_3
+                    neeo_3_2_4 = buf[pos]
+                    if neeo_3_2_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_3_2_4, pos = _read_uvarint(buf, pos)
+                    neeo_3_2_4 -= 1
+                    if neeo_3_2_4 < 0:
+                        if neeo_3_2_4 != -1:
+                            raise _count_error(neeo_3_2_4, 0)
                         raise _null_error("RemovingReplicas")
                     else:
-                        o1_2.removing_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
+                        eeo_3_2.removing_replicas = [*_A_Ni[neeo_3_2_4].unpack_from(buf, pos)]
+                        pos += 4 * neeo_3_2_4
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -140,38 +140,38 @@ class ListTransactionsRequest(_Message):
 def _d_ListTransactionsRequest_0(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 0."""
     o = ListTransactionsRequest.__new__(ListTransactionsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("StateFilters")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.state_filters = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.state_filters = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = [*_A_Nq[n0_2].unpack_from(buf, pos)]
-        pos += 8 * n0_2
+        o.producer_id_filters = [*_A_Nq[no_2].unpack_from(buf, pos)]
+        pos += 8 * no_2
     o.duration_filter = -1
     o.transactional_id_pattern = None
     if buf[pos] == 0:
@@ -211,38 +211,38 @@ def _e_ListTransactionsRequest_0(o: ListTransactionsRequest, out: list[_Buffer])
 def _d_ListTransactionsRequest_1(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 1."""
     o = ListTransactionsRequest.__new__(ListTransactionsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("StateFilters")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.state_filters = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.state_filters = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = [*_A_Nq[n0_2].unpack_from(buf, pos)]
-        pos += 8 * n0_2
+        o.producer_id_filters = [*_A_Nq[no_2].unpack_from(buf, pos)]
+        pos += 8 * no_2
     o.duration_filter = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.transactional_id_pattern = None
@@ -282,38 +282,38 @@ def _e_ListTransactionsRequest_1(o: ListTransactionsRequest, out: list[_Buffer])
 def _d_ListTransactionsRequest_2(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 2."""
     o = ListTransactionsRequest.__new__(ListTransactionsRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("StateFilters")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.state_filters = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.state_filters = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = [*_A_Nq[n0_2].unpack_from(buf, pos)]
-        pos += 8 * n0_2
+        o.producer_id_filters = [*_A_Nq[no_2].unpack_from(buf, pos)]
+        pos += 8 * no_2
     o.duration_filter = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.transactional_id_pattern, pos = _read_ncstr(buf, pos)

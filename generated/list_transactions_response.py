@@ -230,53 +230,53 @@ def _d_ListTransactionsResponse_0(
     o = ListTransactionsResponse.__new__(ListTransactionsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("UnknownStateFilters")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[str] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            e0_2, pos = _read_cstr(buf, pos)
-            ap0_2(e0_2)
-        o.unknown_state_filters = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2, pos = _read_cstr(buf, pos)
+            apo_2(eo_2)
+        o.unknown_state_filters = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("TransactionStates")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TransactionState] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TransactionState.__new__(TransactionState)
-            o0_3.transactional_id, pos = _read_cstr(buf, pos)
-            o0_3.producer_id = _S_q.unpack_from(buf, pos)[0]
+        vo_3: list[TransactionState] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TransactionState.__new__(TransactionState)
+            eo_3.transactional_id, pos = _read_cstr(buf, pos)
+            eo_3.producer_id = _S_q.unpack_from(buf, pos)[0]
             pos += 8
-            o0_3.transaction_state, pos = _read_cstr(buf, pos)
+            eo_3.transaction_state, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.transaction_states = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.transaction_states = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -249,24 +249,24 @@ def _e_MetadataRequestTopic_10(o: MetadataRequestTopic, out: list[_Buffer]) -> N
 def _d_MetadataRequest_0(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 0."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataRequestTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+        vo_1: list[MetadataRequestTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
@@ -295,24 +295,24 @@ def _e_MetadataRequest_0(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_1(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 1, 2, 3."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataRequestTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+        vo_1: list[MetadataRequestTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
@@ -341,24 +341,24 @@ def _e_MetadataRequest_1(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_4(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 4, 5, 6, 7."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataRequestTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+        vo_1: list[MetadataRequestTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.allow_auto_topic_creation = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_cluster_authorized_operations = False
@@ -387,24 +387,24 @@ def _e_MetadataRequest_4(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_8(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 8."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataRequestTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+        vo_1: list[MetadataRequestTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     (
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -437,32 +437,32 @@ def _e_MetadataRequest_8(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_9(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 9."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataRequestTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            o0_1.name, pos = _read_cstr(buf, pos)
-            o0_1.topic_id = _ZERO_UUID
+        vo_1: list[MetadataRequestTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     (
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -503,32 +503,32 @@ def _e_MetadataRequest_9(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_10(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 10."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataRequestTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            o0_1.topic_id, pos = _read_uuid(buf, pos)
-            o0_1.name, pos = _read_ncstr(buf, pos)
+        vo_1: list[MetadataRequestTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1.topic_id, pos = _read_uuid(buf, pos)
+            eo_1.name, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     (
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -569,32 +569,32 @@ def _e_MetadataRequest_10(o: MetadataRequest, out: list[_Buffer]) -> None:
 def _d_MetadataRequest_11(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 11, 12, 13."""
     o = MetadataRequest.__new__(MetadataRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         o.topics = None
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataRequestTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            o0_1.topic_id, pos = _read_uuid(buf, pos)
-            o0_1.name, pos = _read_ncstr(buf, pos)
+        vo_1: list[MetadataRequestTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1.topic_id, pos = _read_uuid(buf, pos)
+            eo_1.name, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topics = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topics = vo_1
     o.allow_auto_topic_creation, o.include_topic_authorized_operations = _S_oo.unpack_from(buf, pos)
     pos += 2
     o.include_cluster_authorized_operations = False

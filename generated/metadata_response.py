@@ -53,6 +53,7 @@ _S_ii = _struct.Struct(">ii")
 _S_o = _struct.Struct(">?")
 _S_oi = _struct.Struct(">?i")
 _A_Ni = _array_structs(">%di")
+_A_Nii = _array_structs(">%dii")
 _A_iNi = _array_structs(">i%di")
 
 
@@ -560,17 +561,15 @@ def _d_MetadataResponsePartition_0(
             raise _count_error(n_replica_nodes_0, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes_0].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes_0
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        *o.replica_nodes, n_isr_nodes_0 = _A_Nii[n_replica_nodes_0].unpack_from(buf, pos)
+        pos += 4 * n_replica_nodes_0 + 4
+    if n_isr_nodes_0 < 0:
+        if n_isr_nodes_0 != -1:
+            raise _count_error(n_isr_nodes_0, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
-        pos += 4 * n0_3
+        o.isr_nodes = [*_A_Ni[n_isr_nodes_0].unpack_from(buf, pos)]
+        pos += 4 * n_isr_nodes_0
     o.leader_epoch = -1
     o.offline_replicas = []
     o._unknown_tags = None
@@ -605,26 +604,22 @@ def _d_MetadataResponsePartition_5(
             raise _count_error(n_replica_nodes_0, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes_0].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes_0
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        *o.replica_nodes, n_isr_nodes_0 = _A_Nii[n_replica_nodes_0].unpack_from(buf, pos)
+        pos += 4 * n_replica_nodes_0 + 4
+    if n_isr_nodes_0 < 0:
+        if n_isr_nodes_0 != -1:
+            raise _count_error(n_isr_nodes_0, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
-        pos += 4 * n0_3
-    n0_4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        *o.isr_nodes, n_offline_replicas_0 = _A_Nii[n_isr_nodes_0].unpack_from(buf, pos)
+        pos += 4 * n_isr_nodes_0 + 4
+    if n_offline_replicas_0 < 0:
+        if n_offline_replicas_0 != -1:
+            raise _count_error(n_offline_replicas_0, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
-        pos += 4 * n0_4
+        o.offline_replicas = [*_A_Ni[n_offline_replicas_0].unpack_from(buf, pos)]
+        pos += 4 * n_offline_replicas_0
     o.leader_epoch = -1
     o._unknown_tags = None
     return o, pos
@@ -665,26 +660,22 @@ def _d_MetadataResponsePartition_7(
             raise _count_error(n_replica_nodes_0, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n_replica_nodes_0].unpack_from(buf, pos)]
-        pos += 4 * n_replica_nodes_0
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        *o.replica_nodes, n_isr_nodes_0 = _A_Nii[n_replica_nodes_0].unpack_from(buf, pos)
+        pos += 4 * n_replica_nodes_0 + 4
+    if n_isr_nodes_0 < 0:
+        if n_isr_nodes_0 != -1:
+            raise _count_error(n_isr_nodes_0, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
-        pos += 4 * n0_3
-    n0_4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        *o.isr_nodes, n_offline_replicas_0 = _A_Nii[n_isr_nodes_0].unpack_from(buf, pos)
+        pos += 4 * n_isr_nodes_0 + 4
+    if n_offline_replicas_0 < 0:
+        if n_offline_replicas_0 != -1:
+            raise _count_error(n_offline_replicas_0, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
-        pos += 4 * n0_4
+        o.offline_replicas = [*_A_Ni[n_offline_replicas_0].unpack_from(buf, pos)]
+        pos += 4 * n_offline_replicas_0
     o._unknown_tags = None
     return o, pos
 
@@ -717,45 +708,45 @@ def _d_MetadataResponsePartition_9(
     o = MetadataResponsePartition.__new__(MetadataResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+        o.replica_nodes = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n0_3].unpack_from(buf, pos)]
-        pos += 4 * n0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+        o.isr_nodes = [*_A_Ni[no_3].unpack_from(buf, pos)]
+        pos += 4 * no_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n0_4].unpack_from(buf, pos)]
-        pos += 4 * n0_4
+        o.offline_replicas = [*_A_Ni[no_4].unpack_from(buf, pos)]
+        pos += 4 * no_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -798,20 +789,20 @@ def _d_MetadataResponseTopic_0(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.name, pos = _read_str(buf, pos)
-    n0_3 = _S_i.unpack_from(buf, pos)[0]
+    no_3 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Partitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[MetadataResponsePartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            o0_3.error_code, o0_3.partition_index, o0_3.leader_id, n_replica_nodes_1 = (
+        vo_3: list[MetadataResponsePartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_3.error_code, eo_3.partition_index, eo_3.leader_id, n_replica_nodes_1 = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
@@ -820,22 +811,20 @@ def _d_MetadataResponseTopic_0(buf: memoryview, pos: int) -> tuple[MetadataRespo
                     raise _count_error(n_replica_nodes_1, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_3.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_1
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                *eo_3.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_replica_nodes_1 + 4
+            if n_isr_nodes_1 < 0:
+                if n_isr_nodes_1 != -1:
+                    raise _count_error(n_isr_nodes_1, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_3.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            o0_3.leader_epoch = -1
-            o0_3.offline_replicas = []
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.partitions = v0_3
+                eo_3.isr_nodes = [*_A_Ni[n_isr_nodes_1].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_1
+            eo_3.leader_epoch = -1
+            eo_3.offline_replicas = []
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.partitions = vo_3
     o.topic_id = _ZERO_UUID
     o.is_internal = False
     o.topic_authorized_operations = -2147483648
@@ -874,11 +863,11 @@ def _d_MetadataResponseTopic_1(buf: memoryview, pos: int) -> tuple[MetadataRespo
     elif n_partitions_0 > len(buf) - pos:
         raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v0_4: list[MetadataResponsePartition] = []
-        ap0_4 = v0_4.append
+        vo_4: list[MetadataResponsePartition] = []
+        apo_4 = vo_4.append
         for _ in range(n_partitions_0):
-            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            o0_4.error_code, o0_4.partition_index, o0_4.leader_id, n_replica_nodes_1 = (
+            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_1 = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
@@ -887,22 +876,20 @@ def _d_MetadataResponseTopic_1(buf: memoryview, pos: int) -> tuple[MetadataRespo
                     raise _count_error(n_replica_nodes_1, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_1
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_replica_nodes_1 + 4
+            if n_isr_nodes_1 < 0:
+                if n_isr_nodes_1 != -1:
+                    raise _count_error(n_isr_nodes_1, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            o0_4.leader_epoch = -1
-            o0_4.offline_replicas = []
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.partitions = v0_4
+                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_1].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_1
+            eo_4.leader_epoch = -1
+            eo_4.offline_replicas = []
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
     o._unknown_tags = None
@@ -941,11 +928,11 @@ def _d_MetadataResponseTopic_5(buf: memoryview, pos: int) -> tuple[MetadataRespo
     elif n_partitions_0 > len(buf) - pos:
         raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v0_4: list[MetadataResponsePartition] = []
-        ap0_4 = v0_4.append
+        vo_4: list[MetadataResponsePartition] = []
+        apo_4 = vo_4.append
         for _ in range(n_partitions_0):
-            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            o0_4.error_code, o0_4.partition_index, o0_4.leader_id, n_replica_nodes_1 = (
+            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_1 = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
@@ -954,30 +941,26 @@ def _d_MetadataResponseTopic_5(buf: memoryview, pos: int) -> tuple[MetadataRespo
                     raise _count_error(n_replica_nodes_1, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_1
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_replica_nodes_1 + 4
+            if n_isr_nodes_1 < 0:
+                if n_isr_nodes_1 != -1:
+                    raise _count_error(n_isr_nodes_1, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                *eo_4.isr_nodes, n_offline_replicas_1 = _A_Nii[n_isr_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_isr_nodes_1 + 4
+            if n_offline_replicas_1 < 0:
+                if n_offline_replicas_1 != -1:
+                    raise _count_error(n_offline_replicas_1, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
-            o0_4.leader_epoch = -1
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.partitions = v0_4
+                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_1].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_1
+            eo_4.leader_epoch = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
     o._unknown_tags = None
@@ -1016,15 +999,15 @@ def _d_MetadataResponseTopic_7(buf: memoryview, pos: int) -> tuple[MetadataRespo
     elif n_partitions_0 > len(buf) - pos:
         raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v0_4: list[MetadataResponsePartition] = []
-        ap0_4 = v0_4.append
+        vo_4: list[MetadataResponsePartition] = []
+        apo_4 = vo_4.append
         for _ in range(n_partitions_0):
-            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
             (
-                o0_4.error_code,
-                o0_4.partition_index,
-                o0_4.leader_id,
-                o0_4.leader_epoch,
+                eo_4.error_code,
+                eo_4.partition_index,
+                eo_4.leader_id,
+                eo_4.leader_epoch,
                 n_replica_nodes_1,
             ) = _S_hiiii.unpack_from(buf, pos)
             pos += 18
@@ -1033,29 +1016,25 @@ def _d_MetadataResponseTopic_7(buf: memoryview, pos: int) -> tuple[MetadataRespo
                     raise _count_error(n_replica_nodes_1, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_1
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_replica_nodes_1 + 4
+            if n_isr_nodes_1 < 0:
+                if n_isr_nodes_1 != -1:
+                    raise _count_error(n_isr_nodes_1, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                *eo_4.isr_nodes, n_offline_replicas_1 = _A_Nii[n_isr_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_isr_nodes_1 + 4
+            if n_offline_replicas_1 < 0:
+                if n_offline_replicas_1 != -1:
+                    raise _count_error(n_offline_replicas_1, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.partitions = v0_4
+                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_1].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o.topic_authorized_operations = -2147483648
     o._unknown_tags = None
@@ -1094,15 +1073,15 @@ def _d_MetadataResponseTopic_8(buf: memoryview, pos: int) -> tuple[MetadataRespo
     elif n_partitions_0 > len(buf) - pos:
         raise _count_error(n_partitions_0, len(buf) - pos)
     else:
-        v0_4: list[MetadataResponsePartition] = []
-        ap0_4 = v0_4.append
+        vo_4: list[MetadataResponsePartition] = []
+        apo_4 = vo_4.append
         for _ in range(n_partitions_0):
-            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
             (
-                o0_4.error_code,
-                o0_4.partition_index,
-                o0_4.leader_id,
-                o0_4.leader_epoch,
+                eo_4.error_code,
+                eo_4.partition_index,
+                eo_4.leader_id,
+                eo_4.leader_epoch,
                 n_replica_nodes_1,
             ) = _S_hiiii.unpack_from(buf, pos)
             pos += 18
@@ -1111,29 +1090,25 @@ def _d_MetadataResponseTopic_8(buf: memoryview, pos: int) -> tuple[MetadataRespo
                     raise _count_error(n_replica_nodes_1, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_4.replica_nodes = [*_A_Ni[n_replica_nodes_1].unpack_from(buf, pos)]
-                pos += 4 * n_replica_nodes_1
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_replica_nodes_1 + 4
+            if n_isr_nodes_1 < 0:
+                if n_isr_nodes_1 != -1:
+                    raise _count_error(n_isr_nodes_1, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                *eo_4.isr_nodes, n_offline_replicas_1 = _A_Nii[n_isr_nodes_1].unpack_from(buf, pos)
+                pos += 4 * n_isr_nodes_1 + 4
+            if n_offline_replicas_1 < 0:
+                if n_offline_replicas_1 != -1:
+                    raise _count_error(n_offline_replicas_1, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.partitions = v0_4
+                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_1].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_id = _ZERO_UUID
@@ -1165,73 +1140,73 @@ def _d_MetadataResponseTopic_9(buf: memoryview, pos: int) -> tuple[MetadataRespo
     o.name, pos = _read_cstr(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Partitions")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[MetadataResponsePartition] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            o0_4.error_code, o0_4.partition_index, o0_4.leader_id, o0_4.leader_epoch = (
+        vo_4: list[MetadataResponsePartition] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, eo_4.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_4.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                eo_4.replica_nodes = [*_A_Ni[neo_4_2].unpack_from(buf, pos)]
+                pos += 4 * neo_4_2
+            neo_4_3 = buf[pos]
+            if neo_4_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_4_3, pos = _read_uvarint(buf, pos)
+            neo_4_3 -= 1
+            if neo_4_3 < 0:
+                if neo_4_3 != -1:
+                    raise _count_error(neo_4_3, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_4.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                eo_4.isr_nodes = [*_A_Ni[neo_4_3].unpack_from(buf, pos)]
+                pos += 4 * neo_4_3
+            neo_4_4 = buf[pos]
+            if neo_4_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_4_4, pos = _read_uvarint(buf, pos)
+            neo_4_4 -= 1
+            if neo_4_4 < 0:
+                if neo_4_4 != -1:
+                    raise _count_error(neo_4_4, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                o0_4.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
+                eo_4.offline_replicas = [*_A_Ni[neo_4_4].unpack_from(buf, pos)]
+                pos += 4 * neo_4_4
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.partitions = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topic_id = _ZERO_UUID
@@ -1272,73 +1247,73 @@ def _d_MetadataResponseTopic_10(buf: memoryview, pos: int) -> tuple[MetadataResp
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Partitions")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponsePartition] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            o0_5.error_code, o0_5.partition_index, o0_5.leader_id, o0_5.leader_epoch = (
+        vo_5: list[MetadataResponsePartition] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_5_2 = buf[pos]
+            if neo_5_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_5_2, pos = _read_uvarint(buf, pos)
+            neo_5_2 -= 1
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_5.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                eo_5.replica_nodes = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
+                pos += 4 * neo_5_2
+            neo_5_3 = buf[pos]
+            if neo_5_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_5_3, pos = _read_uvarint(buf, pos)
+            neo_5_3 -= 1
+            if neo_5_3 < 0:
+                if neo_5_3 != -1:
+                    raise _count_error(neo_5_3, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_5.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                eo_5.isr_nodes = [*_A_Ni[neo_5_3].unpack_from(buf, pos)]
+                pos += 4 * neo_5_3
+            neo_5_4 = buf[pos]
+            if neo_5_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_5_4, pos = _read_uvarint(buf, pos)
+            neo_5_4 -= 1
+            if neo_5_4 < 0:
+                if neo_5_4 != -1:
+                    raise _count_error(neo_5_4, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                o0_5.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
+                eo_5.offline_replicas = [*_A_Ni[neo_5_4].unpack_from(buf, pos)]
+                pos += 4 * neo_5_4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.partitions = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.partitions = vo_5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -1379,73 +1354,73 @@ def _d_MetadataResponseTopic_12(buf: memoryview, pos: int) -> tuple[MetadataResp
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Partitions")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponsePartition] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            o0_5.error_code, o0_5.partition_index, o0_5.leader_id, o0_5.leader_epoch = (
+        vo_5: list[MetadataResponsePartition] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_5_2 = buf[pos]
+            if neo_5_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_5_2, pos = _read_uvarint(buf, pos)
+            neo_5_2 -= 1
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                o0_5.replica_nodes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                eo_5.replica_nodes = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
+                pos += 4 * neo_5_2
+            neo_5_3 = buf[pos]
+            if neo_5_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_5_3, pos = _read_uvarint(buf, pos)
+            neo_5_3 -= 1
+            if neo_5_3 < 0:
+                if neo_5_3 != -1:
+                    raise _count_error(neo_5_3, 0)
                 raise _null_error("IsrNodes")
             else:
-                o0_5.isr_nodes = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                eo_5.isr_nodes = [*_A_Ni[neo_5_3].unpack_from(buf, pos)]
+                pos += 4 * neo_5_3
+            neo_5_4 = buf[pos]
+            if neo_5_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_5_4, pos = _read_uvarint(buf, pos)
+            neo_5_4 -= 1
+            if neo_5_4 < 0:
+                if neo_5_4 != -1:
+                    raise _count_error(neo_5_4, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                o0_5.offline_replicas = [*_A_Ni[n1_4].unpack_from(buf, pos)]
-                pos += 4 * n1_4
+                eo_5.offline_replicas = [*_A_Ni[neo_5_4].unpack_from(buf, pos)]
+                pos += 4 * neo_5_4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.partitions = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.partitions = vo_5
     o.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -1480,88 +1455,91 @@ def _e_MetadataResponseTopic_12(o: MetadataResponseTopic, out: list[_Buffer]) ->
 def _d_MetadataResponse_0(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 0."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Brokers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataResponseBroker] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_1.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[MetadataResponseBroker] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_1.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_1.host, pos = _read_str(buf, pos)
-            o0_1.port = _S_i.unpack_from(buf, pos)[0]
+            eo_1.host, pos = _read_str(buf, pos)
+            eo_1.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_1.rack = None
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.brokers = v0_1
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_1.rack = None
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.brokers = vo_1
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[MetadataResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_3 = _S_i.unpack_from(buf, pos)[0]
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Partitions")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[MetadataResponsePartition] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_3.error_code, o1_3.partition_index, o1_3.leader_id, n_replica_nodes_2 = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                veo_2_3: list[MetadataResponsePartition] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_2_3.error_code,
+                        eeo_2_3.partition_index,
+                        eeo_2_3.leader_id,
+                        n_replica_nodes_2,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
                     if n_replica_nodes_2 < 0:
                         if n_replica_nodes_2 != -1:
                             raise _count_error(n_replica_nodes_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_3.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replica_nodes_2
-                    n2_3 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        *eeo_2_3.replica_nodes, n_isr_nodes_2 = _A_Nii[
+                            n_replica_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_replica_nodes_2 + 4
+                    if n_isr_nodes_2 < 0:
+                        if n_isr_nodes_2 != -1:
+                            raise _count_error(n_isr_nodes_2, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_3.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    o1_3.leader_epoch = -1
-                    o1_3.offline_replicas = []
-                    o1_3._unknown_tags = None
-                    ap1_3(o1_3)
-                o0_2.partitions = v1_3
-            o0_2.topic_id = _ZERO_UUID
-            o0_2.is_internal = False
-            o0_2.topic_authorized_operations = -2147483648
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                        eeo_2_3.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_2
+                    eeo_2_3.leader_epoch = -1
+                    eeo_2_3.offline_replicas = []
+                    eeo_2_3._unknown_tags = None
+                    apeo_2_3(eeo_2_3)
+                eo_2.partitions = veo_2_3
+            eo_2.topic_id = _ZERO_UUID
+            eo_2.is_internal = False
+            eo_2.topic_authorized_operations = -2147483648
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.controller_id = -1
@@ -1595,28 +1573,28 @@ def _e_MetadataResponse_0(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_1(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 1."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Brokers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataResponseBroker] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_1.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[MetadataResponseBroker] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_1.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_1.host, pos = _read_str(buf, pos)
-            o0_1.port = _S_i.unpack_from(buf, pos)[0]
+            eo_1.host, pos = _read_str(buf, pos)
+            eo_1.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_1.rack, pos = _read_nstr(buf, pos)
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.brokers = v0_1
+            eo_1.rack, pos = _read_nstr(buf, pos)
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.brokers = vo_1
     o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
     if n_topics_0 < 0:
@@ -1626,14 +1604,14 @@ def _d_MetadataResponse_1(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_3: list[MetadataResponseTopic] = []
-        ap0_3 = v0_3.append
+        vo_3: list[MetadataResponseTopic] = []
+        apo_3 = vo_3.append
         for _ in range(n_topics_0):
-            o0_3 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_3 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_3.name, pos = _read_str(buf, pos)
-            o0_3.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            eo_3.name, pos = _read_str(buf, pos)
+            eo_3.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
             pos += 5
             if n_partitions_1 < 0:
                 if n_partitions_1 != -1:
@@ -1642,40 +1620,43 @@ def _d_MetadataResponse_1(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             elif n_partitions_1 > len(buf) - pos:
                 raise _count_error(n_partitions_1, len(buf) - pos)
             else:
-                v1_4: list[MetadataResponsePartition] = []
-                ap1_4 = v1_4.append
+                veo_3_4: list[MetadataResponsePartition] = []
+                apeo_3_4 = veo_3_4.append
                 for _ in range(n_partitions_1):
-                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                    eeo_3_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_3_4.error_code,
+                        eeo_3_4.partition_index,
+                        eeo_3_4.leader_id,
+                        n_replica_nodes_2,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
                     if n_replica_nodes_2 < 0:
                         if n_replica_nodes_2 != -1:
                             raise _count_error(n_replica_nodes_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replica_nodes_2
-                    n2_3 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        *eeo_3_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
+                            n_replica_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_replica_nodes_2 + 4
+                    if n_isr_nodes_2 < 0:
+                        if n_isr_nodes_2 != -1:
+                            raise _count_error(n_isr_nodes_2, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    o1_4.leader_epoch = -1
-                    o1_4.offline_replicas = []
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_3.partitions = v1_4
-            o0_3.topic_id = _ZERO_UUID
-            o0_3.topic_authorized_operations = -2147483648
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.topics = v0_3
+                        eeo_3_4.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_2
+                    eeo_3_4.leader_epoch = -1
+                    eeo_3_4.offline_replicas = []
+                    eeo_3_4._unknown_tags = None
+                    apeo_3_4(eeo_3_4)
+                eo_3.partitions = veo_3_4
+            eo_3.topic_id = _ZERO_UUID
+            eo_3.topic_authorized_operations = -2147483648
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.topics = vo_3
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.cluster_authorized_operations = -2147483648
@@ -1709,28 +1690,28 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
 def _d_MetadataResponse_2(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 2."""
     o = MetadataResponse.__new__(MetadataResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Brokers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[MetadataResponseBroker] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_1.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[MetadataResponseBroker] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_1.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_1.host, pos = _read_str(buf, pos)
-            o0_1.port = _S_i.unpack_from(buf, pos)[0]
+            eo_1.host, pos = _read_str(buf, pos)
+            eo_1.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_1.rack, pos = _read_nstr(buf, pos)
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.brokers = v0_1
+            eo_1.rack, pos = _read_nstr(buf, pos)
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.brokers = vo_1
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
@@ -1741,14 +1722,14 @@ def _d_MetadataResponse_2(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_4: list[MetadataResponseTopic] = []
-        ap0_4 = v0_4.append
+        vo_4: list[MetadataResponseTopic] = []
+        apo_4 = vo_4.append
         for _ in range(n_topics_0):
-            o0_4 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_4.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_4 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_4.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_4.name, pos = _read_str(buf, pos)
-            o0_4.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            eo_4.name, pos = _read_str(buf, pos)
+            eo_4.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
             pos += 5
             if n_partitions_1 < 0:
                 if n_partitions_1 != -1:
@@ -1757,40 +1738,43 @@ def _d_MetadataResponse_2(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             elif n_partitions_1 > len(buf) - pos:
                 raise _count_error(n_partitions_1, len(buf) - pos)
             else:
-                v1_4: list[MetadataResponsePartition] = []
-                ap1_4 = v1_4.append
+                veo_4_4: list[MetadataResponsePartition] = []
+                apeo_4_4 = veo_4_4.append
                 for _ in range(n_partitions_1):
-                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                    eeo_4_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_4_4.error_code,
+                        eeo_4_4.partition_index,
+                        eeo_4_4.leader_id,
+                        n_replica_nodes_2,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
                     if n_replica_nodes_2 < 0:
                         if n_replica_nodes_2 != -1:
                             raise _count_error(n_replica_nodes_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replica_nodes_2
-                    n2_3 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        *eeo_4_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
+                            n_replica_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_replica_nodes_2 + 4
+                    if n_isr_nodes_2 < 0:
+                        if n_isr_nodes_2 != -1:
+                            raise _count_error(n_isr_nodes_2, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    o1_4.leader_epoch = -1
-                    o1_4.offline_replicas = []
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_4.partitions = v1_4
-            o0_4.topic_id = _ZERO_UUID
-            o0_4.topic_authorized_operations = -2147483648
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.topics = v0_4
+                        eeo_4_4.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_2
+                    eeo_4_4.leader_epoch = -1
+                    eeo_4_4.offline_replicas = []
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partitions = veo_4_4
+            eo_4.topic_id = _ZERO_UUID
+            eo_4.topic_authorized_operations = -2147483648
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.throttle_time_ms = 0
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
@@ -1833,19 +1817,19 @@ def _d_MetadataResponse_3(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_brokers_0 > len(buf) - pos:
         raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
         for _ in range(n_brokers_0):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_str(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_str(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.brokers = v0_2
+            eo_2.rack, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
@@ -1856,14 +1840,14 @@ def _d_MetadataResponse_3(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
         for _ in range(n_topics_0):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
             pos += 5
             if n_partitions_1 < 0:
                 if n_partitions_1 != -1:
@@ -1872,40 +1856,43 @@ def _d_MetadataResponse_3(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             elif n_partitions_1 > len(buf) - pos:
                 raise _count_error(n_partitions_1, len(buf) - pos)
             else:
-                v1_4: list[MetadataResponsePartition] = []
-                ap1_4 = v1_4.append
+                veo_5_4: list[MetadataResponsePartition] = []
+                apeo_5_4 = veo_5_4.append
                 for _ in range(n_partitions_1):
-                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_5_4.error_code,
+                        eeo_5_4.partition_index,
+                        eeo_5_4.leader_id,
+                        n_replica_nodes_2,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
                     if n_replica_nodes_2 < 0:
                         if n_replica_nodes_2 != -1:
                             raise _count_error(n_replica_nodes_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replica_nodes_2
-                    n2_3 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
+                            n_replica_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_replica_nodes_2 + 4
+                    if n_isr_nodes_2 < 0:
+                        if n_isr_nodes_2 != -1:
+                            raise _count_error(n_isr_nodes_2, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    o1_4.leader_epoch = -1
-                    o1_4.offline_replicas = []
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_5.partitions = v1_4
-            o0_5.topic_id = _ZERO_UUID
-            o0_5.topic_authorized_operations = -2147483648
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.topics = v0_5
+                        eeo_5_4.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_2
+                    eeo_5_4.leader_epoch = -1
+                    eeo_5_4.offline_replicas = []
+                    eeo_5_4._unknown_tags = None
+                    apeo_5_4(eeo_5_4)
+                eo_5.partitions = veo_5_4
+            eo_5.topic_id = _ZERO_UUID
+            eo_5.topic_authorized_operations = -2147483648
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -1948,19 +1935,19 @@ def _d_MetadataResponse_5(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_brokers_0 > len(buf) - pos:
         raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
         for _ in range(n_brokers_0):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_str(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_str(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.brokers = v0_2
+            eo_2.rack, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
@@ -1971,14 +1958,14 @@ def _d_MetadataResponse_5(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
         for _ in range(n_topics_0):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
             pos += 5
             if n_partitions_1 < 0:
                 if n_partitions_1 != -1:
@@ -1987,48 +1974,53 @@ def _d_MetadataResponse_5(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             elif n_partitions_1 > len(buf) - pos:
                 raise _count_error(n_partitions_1, len(buf) - pos)
             else:
-                v1_4: list[MetadataResponsePartition] = []
-                ap1_4 = v1_4.append
+                veo_5_4: list[MetadataResponsePartition] = []
+                apeo_5_4 = veo_5_4.append
                 for _ in range(n_partitions_1):
-                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, n_replica_nodes_2 = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_5_4.error_code,
+                        eeo_5_4.partition_index,
+                        eeo_5_4.leader_id,
+                        n_replica_nodes_2,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
                     if n_replica_nodes_2 < 0:
                         if n_replica_nodes_2 != -1:
                             raise _count_error(n_replica_nodes_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replica_nodes_2
-                    n2_3 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
+                            n_replica_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_replica_nodes_2 + 4
+                    if n_isr_nodes_2 < 0:
+                        if n_isr_nodes_2 != -1:
+                            raise _count_error(n_isr_nodes_2, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        *eeo_5_4.isr_nodes, n_offline_replicas_2 = _A_Nii[
+                            n_isr_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_isr_nodes_2 + 4
+                    if n_offline_replicas_2 < 0:
+                        if n_offline_replicas_2 != -1:
+                            raise _count_error(n_offline_replicas_2, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
-                    o1_4.leader_epoch = -1
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_5.partitions = v1_4
-            o0_5.topic_id = _ZERO_UUID
-            o0_5.topic_authorized_operations = -2147483648
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.topics = v0_5
+                        eeo_5_4.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_2
+                    eeo_5_4.leader_epoch = -1
+                    eeo_5_4._unknown_tags = None
+                    apeo_5_4(eeo_5_4)
+                eo_5.partitions = veo_5_4
+            eo_5.topic_id = _ZERO_UUID
+            eo_5.topic_authorized_operations = -2147483648
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -2071,19 +2063,19 @@ def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_brokers_0 > len(buf) - pos:
         raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
         for _ in range(n_brokers_0):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_str(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_str(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.brokers = v0_2
+            eo_2.rack, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
@@ -2094,14 +2086,14 @@ def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
         for _ in range(n_topics_0):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
             pos += 5
             if n_partitions_1 < 0:
                 if n_partitions_1 != -1:
@@ -2110,15 +2102,15 @@ def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             elif n_partitions_1 > len(buf) - pos:
                 raise _count_error(n_partitions_1, len(buf) - pos)
             else:
-                v1_4: list[MetadataResponsePartition] = []
-                ap1_4 = v1_4.append
+                veo_5_4: list[MetadataResponsePartition] = []
+                apeo_5_4 = veo_5_4.append
                 for _ in range(n_partitions_1):
-                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
                     (
-                        o1_4.error_code,
-                        o1_4.partition_index,
-                        o1_4.leader_id,
-                        o1_4.leader_epoch,
+                        eeo_5_4.error_code,
+                        eeo_5_4.partition_index,
+                        eeo_5_4.leader_id,
+                        eeo_5_4.leader_epoch,
                         n_replica_nodes_2,
                     ) = _S_hiiii.unpack_from(buf, pos)
                     pos += 18
@@ -2127,34 +2119,36 @@ def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
                             raise _count_error(n_replica_nodes_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replica_nodes_2
-                    n2_3 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
+                            n_replica_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_replica_nodes_2 + 4
+                    if n_isr_nodes_2 < 0:
+                        if n_isr_nodes_2 != -1:
+                            raise _count_error(n_isr_nodes_2, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        *eeo_5_4.isr_nodes, n_offline_replicas_2 = _A_Nii[
+                            n_isr_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_isr_nodes_2 + 4
+                    if n_offline_replicas_2 < 0:
+                        if n_offline_replicas_2 != -1:
+                            raise _count_error(n_offline_replicas_2, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_5.partitions = v1_4
-            o0_5.topic_id = _ZERO_UUID
-            o0_5.topic_authorized_operations = -2147483648
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.topics = v0_5
+                        eeo_5_4.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_2
+                    eeo_5_4._unknown_tags = None
+                    apeo_5_4(eeo_5_4)
+                eo_5.partitions = veo_5_4
+            eo_5.topic_id = _ZERO_UUID
+            eo_5.topic_authorized_operations = -2147483648
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -2197,19 +2191,19 @@ def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_brokers_0 > len(buf) - pos:
         raise _count_error(n_brokers_0, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
         for _ in range(n_brokers_0):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_str(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_str(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.brokers = v0_2
+            eo_2.rack, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_nstr(buf, pos)
     o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
     pos += 8
@@ -2220,14 +2214,14 @@ def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
         for _ in range(n_topics_0):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_str(buf, pos)
-            o0_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
+            eo_5.name, pos = _read_str(buf, pos)
+            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
             pos += 5
             if n_partitions_1 < 0:
                 if n_partitions_1 != -1:
@@ -2236,15 +2230,15 @@ def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
             elif n_partitions_1 > len(buf) - pos:
                 raise _count_error(n_partitions_1, len(buf) - pos)
             else:
-                v1_4: list[MetadataResponsePartition] = []
-                ap1_4 = v1_4.append
+                veo_5_4: list[MetadataResponsePartition] = []
+                apeo_5_4 = veo_5_4.append
                 for _ in range(n_partitions_1):
-                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
                     (
-                        o1_4.error_code,
-                        o1_4.partition_index,
-                        o1_4.leader_id,
-                        o1_4.leader_epoch,
+                        eeo_5_4.error_code,
+                        eeo_5_4.partition_index,
+                        eeo_5_4.leader_id,
+                        eeo_5_4.leader_epoch,
                         n_replica_nodes_2,
                     ) = _S_hiiii.unpack_from(buf, pos)
                     pos += 18
@@ -2253,35 +2247,37 @@ def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
                             raise _count_error(n_replica_nodes_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_4.replica_nodes = [*_A_Ni[n_replica_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_replica_nodes_2
-                    n2_3 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
+                            n_replica_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_replica_nodes_2 + 4
+                    if n_isr_nodes_2 < 0:
+                        if n_isr_nodes_2 != -1:
+                            raise _count_error(n_isr_nodes_2, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        *eeo_5_4.isr_nodes, n_offline_replicas_2 = _A_Nii[
+                            n_isr_nodes_2
+                        ].unpack_from(buf, pos)
+                        pos += 4 * n_isr_nodes_2 + 4
+                    if n_offline_replicas_2 < 0:
+                        if n_offline_replicas_2 != -1:
+                            raise _count_error(n_offline_replicas_2, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
-                    o1_4._unknown_tags = None
-                    ap1_4(o1_4)
-                o0_5.partitions = v1_4
-            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_5_4.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_2
+                    eeo_5_4._unknown_tags = None
+                    apeo_5_4(eeo_5_4)
+                eo_5.partitions = veo_5_4
+            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.topic_id = _ZERO_UUID
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.topics = v0_5
+            eo_5.topic_id = _ZERO_UUID
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -2317,138 +2313,141 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_cstr(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_ncstr(buf, pos)
+            eo_2.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.brokers = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            neo_5_4 = buf[pos]
+            if neo_5_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_5_4, pos = _read_uvarint(buf, pos)
+            neo_5_4 -= 1
+            if neo_5_4 < 0:
+                if neo_5_4 != -1:
+                    raise _count_error(neo_5_4, 0)
                 raise _null_error("Partitions")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_5_4 > len(buf) - pos:
+                raise _count_error(neo_5_4, len(buf) - pos)
             else:
-                v1_4: list[MetadataResponsePartition] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_4.error_code, o1_4.partition_index, o1_4.leader_id, o1_4.leader_epoch = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                veo_5_4: list[MetadataResponsePartition] = []
+                apeo_5_4 = veo_5_4.append
+                for _ in range(neo_5_4):
+                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_5_4.error_code,
+                        eeo_5_4.partition_index,
+                        eeo_5_4.leader_id,
+                        eeo_5_4.leader_epoch,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_5_4_2 = buf[pos]
+                    if neeo_5_4_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_5_4_2, pos = _read_uvarint(buf, pos)
+                    neeo_5_4_2 -= 1
+                    if neeo_5_4_2 < 0:
+                        if neeo_5_4_2 != -1:
+                            raise _count_error(neeo_5_4_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_4.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_5_4.replica_nodes = [*_A_Ni[neeo_5_4_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_4_2
+                    neeo_5_4_3 = buf[pos]
+                    if neeo_5_4_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_5_4_3, pos = _read_uvarint(buf, pos)
+                    neeo_5_4_3 -= 1
+                    if neeo_5_4_3 < 0:
+                        if neeo_5_4_3 != -1:
+                            raise _count_error(neeo_5_4_3, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_4.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                        eeo_5_4.isr_nodes = [*_A_Ni[neeo_5_4_3].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_4_3
+                    neeo_5_4_4 = buf[pos]
+                    if neeo_5_4_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_5_4_4, pos = _read_uvarint(buf, pos)
+                    neeo_5_4_4 -= 1
+                    if neeo_5_4_4 < 0:
+                        if neeo_5_4_4 != -1:
+                            raise _count_error(neeo_5_4_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_4.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
+                        eeo_5_4.offline_replicas = [*_A_Ni[neeo_5_4_4].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_4_4
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_5_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_5.partitions = v1_4
-            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_5_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_4(eeo_5_4)
+                eo_5.partitions = veo_5_4
+            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.topic_id = _ZERO_UUID
+            eo_5.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -2492,138 +2491,141 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_cstr(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_ncstr(buf, pos)
+            eo_2.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.brokers = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.topic_id, pos = _read_uuid(buf, pos)
-            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.topic_id, pos = _read_uuid(buf, pos)
+            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            neo_5_5 = buf[pos]
+            if neo_5_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_5_5, pos = _read_uvarint(buf, pos)
+            neo_5_5 -= 1
+            if neo_5_5 < 0:
+                if neo_5_5 != -1:
+                    raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_5_5 > len(buf) - pos:
+                raise _count_error(neo_5_5, len(buf) - pos)
             else:
-                v1_5: list[MetadataResponsePartition] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                veo_5_5: list[MetadataResponsePartition] = []
+                apeo_5_5 = veo_5_5.append
+                for _ in range(neo_5_5):
+                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_5_5.error_code,
+                        eeo_5_5.partition_index,
+                        eeo_5_5.leader_id,
+                        eeo_5_5.leader_epoch,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_5_5_2 = buf[pos]
+                    if neeo_5_5_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_2 -= 1
+                    if neeo_5_5_2 < 0:
+                        if neeo_5_5_2 != -1:
+                            raise _count_error(neeo_5_5_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_2
+                    neeo_5_5_3 = buf[pos]
+                    if neeo_5_5_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_3 -= 1
+                    if neeo_5_5_3 < 0:
+                        if neeo_5_5_3 != -1:
+                            raise _count_error(neeo_5_5_3, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_3
+                    neeo_5_5_4 = buf[pos]
+                    if neeo_5_5_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_4 -= 1
+                    if neeo_5_5_4 < 0:
+                        if neeo_5_5_4 != -1:
+                            raise _count_error(neeo_5_5_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
+                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_4
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_5_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_5.partitions = v1_5
-            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_5(eeo_5_5)
+                eo_5.partitions = veo_5_5
+            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -2667,138 +2669,141 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_cstr(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_ncstr(buf, pos)
+            eo_2.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.brokers = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.topic_id, pos = _read_uuid(buf, pos)
-            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.topic_id, pos = _read_uuid(buf, pos)
+            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            neo_5_5 = buf[pos]
+            if neo_5_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_5_5, pos = _read_uvarint(buf, pos)
+            neo_5_5 -= 1
+            if neo_5_5 < 0:
+                if neo_5_5 != -1:
+                    raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_5_5 > len(buf) - pos:
+                raise _count_error(neo_5_5, len(buf) - pos)
             else:
-                v1_5: list[MetadataResponsePartition] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                veo_5_5: list[MetadataResponsePartition] = []
+                apeo_5_5 = veo_5_5.append
+                for _ in range(neo_5_5):
+                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_5_5.error_code,
+                        eeo_5_5.partition_index,
+                        eeo_5_5.leader_id,
+                        eeo_5_5.leader_epoch,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_5_5_2 = buf[pos]
+                    if neeo_5_5_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_2 -= 1
+                    if neeo_5_5_2 < 0:
+                        if neeo_5_5_2 != -1:
+                            raise _count_error(neeo_5_5_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_2
+                    neeo_5_5_3 = buf[pos]
+                    if neeo_5_5_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_3 -= 1
+                    if neeo_5_5_3 < 0:
+                        if neeo_5_5_3 != -1:
+                            raise _count_error(neeo_5_5_3, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_3
+                    neeo_5_5_4 = buf[pos]
+                    if neeo_5_5_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_4 -= 1
+                    if neeo_5_5_4 < 0:
+                        if neeo_5_5_4 != -1:
+                            raise _count_error(neeo_5_5_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
+                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_4
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_5_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_5.partitions = v1_5
-            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_5(eeo_5_5)
+                eo_5.partitions = veo_5_5
+            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if buf[pos] == 0:
@@ -2842,138 +2847,141 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_cstr(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_ncstr(buf, pos)
+            eo_2.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.brokers = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_ncstr(buf, pos)
-            o0_5.topic_id, pos = _read_uuid(buf, pos)
-            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            eo_5.name, pos = _read_ncstr(buf, pos)
+            eo_5.topic_id, pos = _read_uuid(buf, pos)
+            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            neo_5_5 = buf[pos]
+            if neo_5_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_5_5, pos = _read_uvarint(buf, pos)
+            neo_5_5 -= 1
+            if neo_5_5 < 0:
+                if neo_5_5 != -1:
+                    raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_5_5 > len(buf) - pos:
+                raise _count_error(neo_5_5, len(buf) - pos)
             else:
-                v1_5: list[MetadataResponsePartition] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                veo_5_5: list[MetadataResponsePartition] = []
+                apeo_5_5 = veo_5_5.append
+                for _ in range(neo_5_5):
+                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_5_5.error_code,
+                        eeo_5_5.partition_index,
+                        eeo_5_5.leader_id,
+                        eeo_5_5.leader_epoch,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_5_5_2 = buf[pos]
+                    if neeo_5_5_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_2 -= 1
+                    if neeo_5_5_2 < 0:
+                        if neeo_5_5_2 != -1:
+                            raise _count_error(neeo_5_5_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_2
+                    neeo_5_5_3 = buf[pos]
+                    if neeo_5_5_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_3 -= 1
+                    if neeo_5_5_3 < 0:
+                        if neeo_5_5_3 != -1:
+                            raise _count_error(neeo_5_5_3, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_3
+                    neeo_5_5_4 = buf[pos]
+                    if neeo_5_5_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_4 -= 1
+                    if neeo_5_5_4 < 0:
+                        if neeo_5_5_4 != -1:
+                            raise _count_error(neeo_5_5_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
+                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_4
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_5_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_5.partitions = v1_5
-            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_5(eeo_5_5)
+                eo_5.partitions = veo_5_5
+            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     if buf[pos] == 0:
@@ -3017,138 +3025,141 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
     o = MetadataResponse.__new__(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[MetadataResponseBroker] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            o0_2.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.host, pos = _read_cstr(buf, pos)
-            o0_2.port = _S_i.unpack_from(buf, pos)[0]
+            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.rack, pos = _read_ncstr(buf, pos)
+            eo_2.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.brokers = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.brokers = vo_2
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[MetadataResponseTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            o0_5.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_5: list[MetadataResponseTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_5.name, pos = _read_ncstr(buf, pos)
-            o0_5.topic_id, pos = _read_uuid(buf, pos)
-            o0_5.is_internal = _S_o.unpack_from(buf, pos)[0]
+            eo_5.name, pos = _read_ncstr(buf, pos)
+            eo_5.topic_id, pos = _read_uuid(buf, pos)
+            eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+            neo_5_5 = buf[pos]
+            if neo_5_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_5_5, pos = _read_uvarint(buf, pos)
+            neo_5_5 -= 1
+            if neo_5_5 < 0:
+                if neo_5_5 != -1:
+                    raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_5_5 > len(buf) - pos:
+                raise _count_error(neo_5_5, len(buf) - pos)
             else:
-                v1_5: list[MetadataResponsePartition] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    o1_5.error_code, o1_5.partition_index, o1_5.leader_id, o1_5.leader_epoch = (
-                        _S_hiii.unpack_from(buf, pos)
-                    )
+                veo_5_5: list[MetadataResponsePartition] = []
+                apeo_5_5 = veo_5_5.append
+                for _ in range(neo_5_5):
+                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    (
+                        eeo_5_5.error_code,
+                        eeo_5_5.partition_index,
+                        eeo_5_5.leader_id,
+                        eeo_5_5.leader_epoch,
+                    ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_5_5_2 = buf[pos]
+                    if neeo_5_5_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_2 -= 1
+                    if neeo_5_5_2 < 0:
+                        if neeo_5_5_2 != -1:
+                            raise _count_error(neeo_5_5_2, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        o1_5.replica_nodes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_2
+                    neeo_5_5_3 = buf[pos]
+                    if neeo_5_5_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_3 -= 1
+                    if neeo_5_5_3 < 0:
+                        if neeo_5_5_3 != -1:
+                            raise _count_error(neeo_5_5_3, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        o1_5.isr_nodes = [*_A_Ni[n2_3].unpack_from(buf, pos)]
-                        pos += 4 * n2_3
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_3
+                    neeo_5_5_4 = buf[pos]
+                    if neeo_5_5_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
+                    neeo_5_5_4 -= 1
+                    if neeo_5_5_4 < 0:
+                        if neeo_5_5_4 != -1:
+                            raise _count_error(neeo_5_5_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        o1_5.offline_replicas = [*_A_Ni[n2_4].unpack_from(buf, pos)]
-                        pos += 4 * n2_4
+                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
+                        pos += 4 * neeo_5_5_4
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_5_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_5.partitions = v1_5
-            o0_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_5_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_5(eeo_5_5)
+                eo_5.partitions = veo_5_5
+            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.cluster_authorized_operations = -2147483648

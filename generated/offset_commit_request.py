@@ -388,26 +388,26 @@ def _d_OffsetCommitRequestTopic_2(
     """Decode OffsetCommitRequestTopic at versions 2, 3, 4, 5."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset = _S_iq.unpack_from(buf, pos)
+        vo_2: list[OffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
-            o0_2.committed_leader_epoch = -1
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
+            eo_2.committed_leader_epoch = -1
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -432,27 +432,27 @@ def _d_OffsetCommitRequestTopic_6(
     """Decode OffsetCommitRequestTopic at versions 6, 7."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[OffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -477,35 +477,35 @@ def _d_OffsetCommitRequestTopic_8(
     """Decode OffsetCommitRequestTopic at versions 8, 9."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[OffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -538,35 +538,35 @@ def _d_OffsetCommitRequestTopic_10(
     """Decode OffsetCommitRequestTopic at version 10."""
     o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[OffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -609,35 +609,35 @@ def _d_OffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_5: list[OffsetCommitRequestTopic] = []
-        ap0_5 = v0_5.append
+        vo_5: list[OffsetCommitRequestTopic] = []
+        apo_5 = vo_5.append
         for _ in range(n_topics_0):
-            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            o0_5.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            eo_5.name, pos = _read_str(buf, pos)
+            neo_5_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_5_2 > len(buf) - pos:
+                raise _count_error(neo_5_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                veo_5_2: list[OffsetCommitRequestPartition] = []
+                apeo_5_2 = veo_5_2.append
+                for _ in range(neo_5_2):
+                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    eeo_5_2.partition_index, eeo_5_2.committed_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    o1_2.committed_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_5.partitions = v1_2
-            o0_5.topic_id = _ZERO_UUID
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.topics = v0_5
+                    eeo_5_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    eeo_5_2.committed_leader_epoch = -1
+                    eeo_5_2._unknown_tags = None
+                    apeo_5_2(eeo_5_2)
+                eo_5.partitions = veo_5_2
+            eo_5.topic_id = _ZERO_UUID
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.topics = vo_5
     o.group_instance_id = None
     o._unknown_tags = None
     return o, pos
@@ -668,44 +668,44 @@ def _d_OffsetCommitRequest_5(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n0_4 = _S_i.unpack_from(buf, pos)[0]
+    no_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[OffsetCommitRequestTopic] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            o0_4.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[OffsetCommitRequestTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            eo_4.name, pos = _read_str(buf, pos)
+            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                veo_4_2: list[OffsetCommitRequestPartition] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    eeo_4_2.partition_index, eeo_4_2.committed_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    o1_2.committed_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
-            o0_4.topic_id = _ZERO_UUID
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.topics = v0_4
+                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    eeo_4_2.committed_leader_epoch = -1
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -736,45 +736,47 @@ def _d_OffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n0_4 = _S_i.unpack_from(buf, pos)[0]
+    no_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[OffsetCommitRequestTopic] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            o0_4.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[OffsetCommitRequestTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            eo_4.name, pos = _read_str(buf, pos)
+            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_4_2: list[OffsetCommitRequestPartition] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    (
+                        eeo_4_2.partition_index,
+                        eeo_4_2.committed_offset,
+                        eeo_4_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
-            o0_4.topic_id = _ZERO_UUID
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.topics = v0_4
+                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -806,45 +808,47 @@ def _d_OffsetCommitRequest_7(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[OffsetCommitRequestTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            o0_5.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_5: list[OffsetCommitRequestTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            eo_5.name, pos = _read_str(buf, pos)
+            neo_5_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_5_2 > len(buf) - pos:
+                raise _count_error(neo_5_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_5_2: list[OffsetCommitRequestPartition] = []
+                apeo_5_2 = veo_5_2.append
+                for _ in range(neo_5_2):
+                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    (
+                        eeo_5_2.partition_index,
+                        eeo_5_2.committed_offset,
+                        eeo_5_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_5.partitions = v1_2
-            o0_5.topic_id = _ZERO_UUID
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.topics = v0_5
+                    eeo_5_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    eeo_5_2._unknown_tags = None
+                    apeo_5_2(eeo_5_2)
+                eo_5.partitions = veo_5_2
+            eo_5.topic_id = _ZERO_UUID
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.topics = vo_5
     o.retention_time_ms = -1
     o._unknown_tags = None
     return o, pos
@@ -874,61 +878,63 @@ def _d_OffsetCommitRequest_8(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[OffsetCommitRequestTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_5: list[OffsetCommitRequestTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            neo_5_2 = buf[pos]
+            if neo_5_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_5_2, pos = _read_uvarint(buf, pos)
+            neo_5_2 -= 1
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_5_2 > len(buf) - pos:
+                raise _count_error(neo_5_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_5_2: list[OffsetCommitRequestPartition] = []
+                apeo_5_2 = veo_5_2.append
+                for _ in range(neo_5_2):
+                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    (
+                        eeo_5_2.partition_index,
+                        eeo_5_2.committed_offset,
+                        eeo_5_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    eeo_5_2.committed_metadata, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_5_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_5.partitions = v1_2
-            o0_5.topic_id = _ZERO_UUID
+                        eeo_5_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_2(eeo_5_2)
+                eo_5.partitions = veo_5_2
+            eo_5.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     o.retention_time_ms = -1
     if buf[pos] == 0:
         pos += 1
@@ -966,61 +972,63 @@ def _d_OffsetCommitRequest_10(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[OffsetCommitRequestTopic] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            o0_5.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_5: list[OffsetCommitRequestTopic] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            eo_5.topic_id, pos = _read_uuid(buf, pos)
+            neo_5_2 = buf[pos]
+            if neo_5_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_5_2, pos = _read_uvarint(buf, pos)
+            neo_5_2 -= 1
+            if neo_5_2 < 0:
+                if neo_5_2 != -1:
+                    raise _count_error(neo_5_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_5_2 > len(buf) - pos:
+                raise _count_error(neo_5_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_5_2: list[OffsetCommitRequestPartition] = []
+                apeo_5_2 = veo_5_2.append
+                for _ in range(neo_5_2):
+                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    (
+                        eeo_5_2.partition_index,
+                        eeo_5_2.committed_offset,
+                        eeo_5_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    eeo_5_2.committed_metadata, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_5_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_5.partitions = v1_2
-            o0_5.name = ""
+                        eeo_5_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_2(eeo_5_2)
+                eo_5.partitions = veo_5_2
+            eo_5.name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.topics = vo_5
     o.retention_time_ms = -1
     if buf[pos] == 0:
         pos += 1

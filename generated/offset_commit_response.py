@@ -256,24 +256,24 @@ def _d_OffsetCommitResponseTopic_2(
     """Decode OffsetCommitResponseTopic at versions 2, 3, 4, 5, 6, 7."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitResponsePartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[OffsetCommitResponsePartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -298,32 +298,32 @@ def _d_OffsetCommitResponseTopic_8(
     """Decode OffsetCommitResponseTopic at versions 8, 9."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitResponsePartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[OffsetCommitResponsePartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -356,32 +356,32 @@ def _d_OffsetCommitResponseTopic_10(
     """Decode OffsetCommitResponseTopic at version 10."""
     o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitResponsePartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[OffsetCommitResponsePartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -411,42 +411,42 @@ def _e_OffsetCommitResponseTopic_10(o: OffsetCommitResponseTopic, out: list[_Buf
 def _d_OffsetCommitResponse_2(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at version 2."""
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[OffsetCommitResponseTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[OffsetCommitResponseTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_1_2: list[OffsetCommitResponsePartition] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    eeo_1_2.partition_index, eeo_1_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -476,33 +476,33 @@ def _d_OffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitResponseTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[OffsetCommitResponseTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[OffsetCommitResponsePartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -525,58 +525,58 @@ def _d_OffsetCommitResponse_8(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitResponseTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetCommitResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[OffsetCommitResponsePartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -607,58 +607,58 @@ def _d_OffsetCommitResponse_10(buf: memoryview, pos: int) -> tuple[OffsetCommitR
     o = OffsetCommitResponse.__new__(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetCommitResponseTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetCommitResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetCommitResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_2_2: list[OffsetCommitResponsePartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.name = ""
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -180,24 +180,24 @@ def _d_OffsetDeleteRequestTopic_0(
     """Decode OffsetDeleteRequestTopic at version 0."""
     o = OffsetDeleteRequestTopic.__new__(OffsetDeleteRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetDeleteRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetDeleteRequestPartition.__new__(OffsetDeleteRequestPartition)
-            o0_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[OffsetDeleteRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetDeleteRequestPartition.__new__(OffsetDeleteRequestPartition)
+            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -219,41 +219,41 @@ def _d_OffsetDeleteRequest_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteReq
     """Decode OffsetDeleteRequest at version 0."""
     o = OffsetDeleteRequest.__new__(OffsetDeleteRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetDeleteRequestTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetDeleteRequestTopic.__new__(OffsetDeleteRequestTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[OffsetDeleteRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetDeleteRequestTopic.__new__(OffsetDeleteRequestTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetDeleteRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetDeleteRequestPartition.__new__(OffsetDeleteRequestPartition)
-                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                veo_2_2: list[OffsetDeleteRequestPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetDeleteRequestPartition.__new__(OffsetDeleteRequestPartition)
+                    eeo_2_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 

@@ -321,15 +321,15 @@ def _d_OffsetFetchRequestTopic_1(buf: memoryview, pos: int) -> tuple[OffsetFetch
     """Decode OffsetFetchRequestTopic at versions 1, 2, 3, 4, 5."""
     o = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o._unknown_tags = None
     return o, pos
 
@@ -349,19 +349,19 @@ def _d_OffsetFetchRequestTopic_6(buf: memoryview, pos: int) -> tuple[OffsetFetch
     """Decode OffsetFetchRequestTopic at versions 6, 7."""
     o = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -392,19 +392,19 @@ def _d_OffsetFetchRequestTopics_8(
     """Decode OffsetFetchRequestTopics at versions 8, 9."""
     o = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -436,19 +436,19 @@ def _d_OffsetFetchRequestTopics_10(
     """Decode OffsetFetchRequestTopics at version 10."""
     o = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -478,45 +478,45 @@ def _d_OffsetFetchRequestGroup_8(buf: memoryview, pos: int) -> tuple[OffsetFetch
     """Decode OffsetFetchRequestGroup at version 8."""
     o = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         o.topics = None
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchRequestTopics] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchRequestTopics] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_2.topic_id = _ZERO_UUID
+                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
+            eo_2.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.member_id = None
     o.member_epoch = -1
     if buf[pos] == 0:
@@ -551,45 +551,45 @@ def _d_OffsetFetchRequestGroup_9(buf: memoryview, pos: int) -> tuple[OffsetFetch
     o.member_id, pos = _read_ncstr(buf, pos)
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         o.topics = None
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[OffsetFetchRequestTopics] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_4: list[OffsetFetchRequestTopics] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_4.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_4.topic_id = _ZERO_UUID
+                eo_4.partition_indexes = [*_A_Ni[neo_4_2].unpack_from(buf, pos)]
+                pos += 4 * neo_4_2
+            eo_4.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.topics = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.topics = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -624,45 +624,45 @@ def _d_OffsetFetchRequestGroup_10(buf: memoryview, pos: int) -> tuple[OffsetFetc
     o.member_id, pos = _read_ncstr(buf, pos)
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         o.topics = None
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[OffsetFetchRequestTopics] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-            o0_4.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_4: list[OffsetFetchRequestTopics] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+            eo_4.topic_id, pos = _read_uuid(buf, pos)
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_4.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_4.name = ""
+                eo_4.partition_indexes = [*_A_Ni[neo_4_2].unpack_from(buf, pos)]
+                pos += 4 * neo_4_2
+            eo_4.name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.topics = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.topics = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -694,32 +694,32 @@ def _d_OffsetFetchRequest_1(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at version 1."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchRequestTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[OffsetFetchRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.groups = []
     o.require_stable = False
     o._unknown_tags = None
@@ -747,32 +747,32 @@ def _d_OffsetFetchRequest_2(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at versions 2, 3, 4, 5."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         o.topics = None
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchRequestTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[OffsetFetchRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.groups = []
     o.require_stable = False
     o._unknown_tags = None
@@ -800,44 +800,44 @@ def _d_OffsetFetchRequest_6(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at version 6."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         o.topics = None
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchRequestTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.groups = []
     o.require_stable = False
     if buf[pos] == 0:
@@ -873,44 +873,44 @@ def _d_OffsetFetchRequest_7(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
     """Decode OffsetFetchRequest at version 7."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         o.topics = None
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchRequestTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.groups = []
@@ -945,72 +945,72 @@ def _e_OffsetFetchRequest_7(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
 def _d_OffsetFetchRequest_8(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 8."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[OffsetFetchRequestGroup] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-            o0_1.group_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[OffsetFetchRequestGroup] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
+            eo_1.group_id, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
-                o0_1.topics = None
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
+                eo_1.topics = None
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchRequestTopics] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_2: list[OffsetFetchRequestTopics] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        o1_2.partition_indexes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    o1_2.topic_id = _ZERO_UUID
+                        eeo_1_2.partition_indexes = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_2_2
+                    eeo_1_2.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.topics = v1_2
-            o0_1.member_id = None
-            o0_1.member_epoch = -1
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.topics = veo_1_2
+            eo_1.member_id = None
+            eo_1.member_epoch = -1
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.groups = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.groups = vo_1
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
@@ -1047,73 +1047,73 @@ def _e_OffsetFetchRequest_8(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
 def _d_OffsetFetchRequest_9(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 9."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[OffsetFetchRequestGroup] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-            o0_1.group_id, pos = _read_cstr(buf, pos)
-            o0_1.member_id, pos = _read_ncstr(buf, pos)
-            o0_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[OffsetFetchRequestGroup] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
+            eo_1.group_id, pos = _read_cstr(buf, pos)
+            eo_1.member_id, pos = _read_ncstr(buf, pos)
+            eo_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            neo_1_4 = buf[pos]
+            if neo_1_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
-                o0_1.topics = None
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+                neo_1_4, pos = _read_uvarint(buf, pos)
+            neo_1_4 -= 1
+            if neo_1_4 < 0:
+                if neo_1_4 != -1:
+                    raise _count_error(neo_1_4, 0)
+                eo_1.topics = None
+            elif neo_1_4 > len(buf) - pos:
+                raise _count_error(neo_1_4, len(buf) - pos)
             else:
-                v1_4: list[OffsetFetchRequestTopics] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-                    o1_4.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_4: list[OffsetFetchRequestTopics] = []
+                apeo_1_4 = veo_1_4.append
+                for _ in range(neo_1_4):
+                    eeo_1_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+                    eeo_1_4.name, pos = _read_cstr(buf, pos)
+                    neeo_1_4_2 = buf[pos]
+                    if neeo_1_4_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_4_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_4_2 -= 1
+                    if neeo_1_4_2 < 0:
+                        if neeo_1_4_2 != -1:
+                            raise _count_error(neeo_1_4_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        o1_4.partition_indexes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    o1_4.topic_id = _ZERO_UUID
+                        eeo_1_4.partition_indexes = [*_A_Ni[neeo_1_4_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_4_2
+                    eeo_1_4.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_1_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_1.topics = v1_4
+                        eeo_1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_4(eeo_1_4)
+                eo_1.topics = veo_1_4
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.groups = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.groups = vo_1
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""
@@ -1150,73 +1150,73 @@ def _e_OffsetFetchRequest_9(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
 def _d_OffsetFetchRequest_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 10."""
     o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[OffsetFetchRequestGroup] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-            o0_1.group_id, pos = _read_cstr(buf, pos)
-            o0_1.member_id, pos = _read_ncstr(buf, pos)
-            o0_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[OffsetFetchRequestGroup] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
+            eo_1.group_id, pos = _read_cstr(buf, pos)
+            eo_1.member_id, pos = _read_ncstr(buf, pos)
+            eo_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            neo_1_4 = buf[pos]
+            if neo_1_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
-                o0_1.topics = None
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+                neo_1_4, pos = _read_uvarint(buf, pos)
+            neo_1_4 -= 1
+            if neo_1_4 < 0:
+                if neo_1_4 != -1:
+                    raise _count_error(neo_1_4, 0)
+                eo_1.topics = None
+            elif neo_1_4 > len(buf) - pos:
+                raise _count_error(neo_1_4, len(buf) - pos)
             else:
-                v1_4: list[OffsetFetchRequestTopics] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-                    o1_4.topic_id, pos = _read_uuid(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_4: list[OffsetFetchRequestTopics] = []
+                apeo_1_4 = veo_1_4.append
+                for _ in range(neo_1_4):
+                    eeo_1_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+                    eeo_1_4.topic_id, pos = _read_uuid(buf, pos)
+                    neeo_1_4_2 = buf[pos]
+                    if neeo_1_4_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_4_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_4_2 -= 1
+                    if neeo_1_4_2 < 0:
+                        if neeo_1_4_2 != -1:
+                            raise _count_error(neeo_1_4_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        o1_4.partition_indexes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
-                    o1_4.name = ""
+                        eeo_1_4.partition_indexes = [*_A_Ni[neeo_1_4_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_4_2
+                    eeo_1_4.name = ""
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_1_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_1.topics = v1_4
+                        eeo_1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_4(eeo_1_4)
+                eo_1.topics = veo_1_4
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.groups = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.groups = vo_1
     o.require_stable = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.group_id = ""

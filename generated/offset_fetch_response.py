@@ -564,28 +564,28 @@ def _d_OffsetFetchResponseTopic_1(
     """Decode OffsetFetchResponseTopic at versions 1, 2, 3, 4."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponsePartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-            o0_2.partition_index, o0_2.committed_offset = _S_iq.unpack_from(buf, pos)
+        vo_2: list[OffsetFetchResponsePartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+            eo_2.partition_index, eo_2.committed_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_2.metadata, pos = _read_nstr(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2.metadata, pos = _read_nstr(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.committed_leader_epoch = -1
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.committed_leader_epoch = -1
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -609,29 +609,29 @@ def _d_OffsetFetchResponseTopic_5(
     """Decode OffsetFetchResponseTopic at version 5."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponsePartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[OffsetFetchResponsePartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.metadata, pos = _read_nstr(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2.metadata, pos = _read_nstr(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -655,37 +655,37 @@ def _d_OffsetFetchResponseTopic_6(
     """Decode OffsetFetchResponseTopic at versions 6, 7."""
     o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponsePartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[OffsetFetchResponsePartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.metadata, pos = _read_ncstr(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2.metadata, pos = _read_ncstr(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -749,37 +749,37 @@ def _d_OffsetFetchResponseTopics_8(
     """Decode OffsetFetchResponseTopics at versions 8, 9."""
     o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponsePartitions] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[OffsetFetchResponsePartitions] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.metadata, pos = _read_ncstr(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2.metadata, pos = _read_ncstr(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -812,37 +812,37 @@ def _d_OffsetFetchResponseTopics_10(
     """Decode OffsetFetchResponseTopics at version 10."""
     o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponsePartitions] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[OffsetFetchResponsePartitions] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.metadata, pos = _read_ncstr(buf, pos)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2.metadata, pos = _read_ncstr(buf, pos)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -875,63 +875,65 @@ def _d_OffsetFetchResponseGroup_8(
     """Decode OffsetFetchResponseGroup at versions 8, 9."""
     o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponseTopics] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchResponseTopics] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponsePartitions] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[OffsetFetchResponsePartitions] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+                    (
+                        eeo_2_2.partition_index,
+                        eeo_2_2.committed_offset,
+                        eeo_2_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.metadata, pos = _read_ncstr(buf, pos)
-                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_2_2.metadata, pos = _read_ncstr(buf, pos)
+                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.topic_id = _ZERO_UUID
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -966,63 +968,65 @@ def _d_OffsetFetchResponseGroup_10(
     """Decode OffsetFetchResponseGroup at version 10."""
     o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponseTopics] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchResponseTopics] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponsePartitions] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[OffsetFetchResponsePartitions] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+                    (
+                        eeo_2_2.partition_index,
+                        eeo_2_2.committed_offset,
+                        eeo_2_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.metadata, pos = _read_ncstr(buf, pos)
-                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_2_2.metadata, pos = _read_ncstr(buf, pos)
+                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2.name = ""
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2.name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -1054,45 +1058,45 @@ def _e_OffsetFetchResponseGroup_10(o: OffsetFetchResponseGroup, out: list[_Buffe
 def _d_OffsetFetchResponse_1(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 1."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[OffsetFetchResponseTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[OffsetFetchResponseTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                veo_1_2: list[OffsetFetchResponsePartition] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    eeo_1_2.partition_index, eeo_1_2.committed_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.metadata, pos = _read_nstr(buf, pos)
-                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_1_2.metadata, pos = _read_nstr(buf, pos)
+                    eeo_1_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    o1_2.committed_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                    eeo_1_2.committed_leader_epoch = -1
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.throttle_time_ms = 0
     o.error_code = 0
     o.groups = []
@@ -1117,45 +1121,45 @@ def _e_OffsetFetchResponse_1(o: OffsetFetchResponse, out: list[_Buffer]) -> None
 def _d_OffsetFetchResponse_2(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 2."""
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[OffsetFetchResponseTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[OffsetFetchResponseTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                veo_1_2: list[OffsetFetchResponsePartition] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    eeo_1_2.partition_index, eeo_1_2.committed_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.metadata, pos = _read_nstr(buf, pos)
-                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_1_2.metadata, pos = _read_nstr(buf, pos)
+                    eeo_1_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    o1_2.committed_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                    eeo_1_2.committed_leader_epoch = -1
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.throttle_time_ms = 0
@@ -1191,36 +1195,36 @@ def _d_OffsetFetchResponse_3(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponseTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[OffsetFetchResponseTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                veo_2_2: list[OffsetFetchResponsePartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    eeo_2_2.partition_index, eeo_2_2.committed_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.metadata, pos = _read_nstr(buf, pos)
-                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_2_2.metadata, pos = _read_nstr(buf, pos)
+                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    o1_2.committed_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2.committed_leader_epoch = -1
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1256,37 +1260,39 @@ def _d_OffsetFetchResponse_5(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponseTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[OffsetFetchResponseTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            o0_2.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            eo_2.name, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[OffsetFetchResponsePartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    (
+                        eeo_2_2.partition_index,
+                        eeo_2_2.committed_offset,
+                        eeo_2_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.metadata, pos = _read_nstr(buf, pos)
-                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_2_2.metadata, pos = _read_nstr(buf, pos)
+                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1315,62 +1321,64 @@ def _d_OffsetFetchResponse_6(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponseTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponsePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[OffsetFetchResponsePartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    (
+                        eeo_2_2.partition_index,
+                        eeo_2_2.committed_offset,
+                        eeo_2_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.metadata, pos = _read_ncstr(buf, pos)
-                    o1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_2_2.metadata, pos = _read_ncstr(buf, pos)
+                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.groups = []
@@ -1407,94 +1415,94 @@ def _d_OffsetFetchResponse_8(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponseGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchResponseGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponseTopics] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_2: list[OffsetFetchResponseTopics] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+                    eeo_2_2.name, pos = _read_cstr(buf, pos)
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[OffsetFetchResponsePartitions] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = OffsetFetchResponsePartitions.__new__(
+                        veeo_2_2_2: list[OffsetFetchResponsePartitions] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = OffsetFetchResponsePartitions.__new__(
                                 OffsetFetchResponsePartitions
                             )
                             (
-                                o2_2.partition_index,
-                                o2_2.committed_offset,
-                                o2_2.committed_leader_epoch,
+                                eeeo_2_2_2.partition_index,
+                                eeeo_2_2_2.committed_offset,
+                                eeeo_2_2_2.committed_leader_epoch,
                             ) = _S_iqi.unpack_from(buf, pos)
                             pos += 16
-                            o2_2.metadata, pos = _read_ncstr(buf, pos)
-                            o2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                            eeeo_2_2_2.metadata, pos = _read_ncstr(buf, pos)
+                            eeeo_2_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.partitions = v2_2
-                    o1_2.topic_id = _ZERO_UUID
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.partitions = veeo_2_2_2
+                    eeo_2_2.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.topics = v1_2
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.topics = veo_2_2
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     o.topics = []
     o.error_code = 0
     if buf[pos] == 0:
@@ -1529,94 +1537,94 @@ def _d_OffsetFetchResponse_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRes
     o = OffsetFetchResponse.__new__(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetFetchResponseGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetFetchResponseGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetFetchResponseTopics] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
-                    o1_2.topic_id, pos = _read_uuid(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_2_2: list[OffsetFetchResponseTopics] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+                    eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[OffsetFetchResponsePartitions] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = OffsetFetchResponsePartitions.__new__(
+                        veeo_2_2_2: list[OffsetFetchResponsePartitions] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = OffsetFetchResponsePartitions.__new__(
                                 OffsetFetchResponsePartitions
                             )
                             (
-                                o2_2.partition_index,
-                                o2_2.committed_offset,
-                                o2_2.committed_leader_epoch,
+                                eeeo_2_2_2.partition_index,
+                                eeeo_2_2_2.committed_offset,
+                                eeeo_2_2_2.committed_leader_epoch,
                             ) = _S_iqi.unpack_from(buf, pos)
                             pos += 16
-                            o2_2.metadata, pos = _read_ncstr(buf, pos)
-                            o2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                            eeeo_2_2_2.metadata, pos = _read_ncstr(buf, pos)
+                            eeeo_2_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.partitions = v2_2
-                    o1_2.name = ""
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.partitions = veeo_2_2_2
+                    eeo_2_2.name = ""
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.topics = v1_2
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.topics = veo_2_2
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     o.topics = []
     o.error_code = 0
     if buf[pos] == 0:

@@ -237,26 +237,26 @@ def _d_OffsetForLeaderTopic_2(buf: memoryview, pos: int) -> tuple[OffsetForLeade
     """Decode OffsetForLeaderTopic at versions 2, 3."""
     o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetForLeaderPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-            o0_2.partition, o0_2.current_leader_epoch, o0_2.leader_epoch = _S_iii.unpack_from(
+        vo_2: list[OffsetForLeaderPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+            eo_2.partition, eo_2.current_leader_epoch, eo_2.leader_epoch = _S_iii.unpack_from(
                 buf, pos
             )
             pos += 12
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -278,34 +278,34 @@ def _d_OffsetForLeaderTopic_4(buf: memoryview, pos: int) -> tuple[OffsetForLeade
     """Decode OffsetForLeaderTopic at version 4."""
     o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetForLeaderPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-            o0_2.partition, o0_2.current_leader_epoch, o0_2.leader_epoch = _S_iii.unpack_from(
+        vo_2: list[OffsetForLeaderPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+            eo_2.partition, eo_2.current_leader_epoch, eo_2.leader_epoch = _S_iii.unpack_from(
                 buf, pos
             )
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -336,43 +336,43 @@ def _d_OffsetForLeaderEpochRequest_2(
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 2."""
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[OffsetForLeaderTopic] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-            o0_1.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[OffsetForLeaderTopic] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
+            eo_1.topic, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetForLeaderPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-                    o1_2.partition, o1_2.current_leader_epoch, o1_2.leader_epoch = (
+                veo_1_2: list[OffsetForLeaderPartition] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+                    eeo_1_2.partition, eeo_1_2.current_leader_epoch, eeo_1_2.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.topics = v0_1
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.topics = vo_1
     o.replica_id = -2
     o._unknown_tags = None
     return o, pos
@@ -404,34 +404,34 @@ def _d_OffsetForLeaderEpochRequest_3(
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[OffsetForLeaderTopic] = []
-        ap0_2 = v0_2.append
+        vo_2: list[OffsetForLeaderTopic] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetForLeaderPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-                    o1_2.partition, o1_2.current_leader_epoch, o1_2.leader_epoch = (
+                veo_2_2: list[OffsetForLeaderPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+                    eeo_2_2.partition, eeo_2_2.current_leader_epoch, eeo_2_2.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -456,59 +456,59 @@ def _d_OffsetForLeaderEpochRequest_4(
     o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetForLeaderTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-            o0_2.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetForLeaderTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
+            eo_2.topic, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[OffsetForLeaderPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-                    o1_2.partition, o1_2.current_leader_epoch, o1_2.leader_epoch = (
+                veo_2_2: list[OffsetForLeaderPartition] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+                    eeo_2_2.partition, eeo_2_2.current_leader_epoch, eeo_2_2.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

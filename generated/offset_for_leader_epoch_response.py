@@ -245,26 +245,26 @@ def _d_OffsetForLeaderTopicResult_2(
     """Decode OffsetForLeaderTopicResult at versions 2, 3."""
     o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
     o.topic, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[EpochEndOffset] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = EpochEndOffset.__new__(EpochEndOffset)
-            o0_2.error_code, o0_2.partition, o0_2.leader_epoch, o0_2.end_offset = (
+        vo_2: list[EpochEndOffset] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = EpochEndOffset.__new__(EpochEndOffset)
+            eo_2.error_code, eo_2.partition, eo_2.leader_epoch, eo_2.end_offset = (
                 _S_hiiq.unpack_from(buf, pos)
             )
             pos += 18
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -288,34 +288,34 @@ def _d_OffsetForLeaderTopicResult_4(
     """Decode OffsetForLeaderTopicResult at version 4."""
     o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[EpochEndOffset] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = EpochEndOffset.__new__(EpochEndOffset)
-            o0_2.error_code, o0_2.partition, o0_2.leader_epoch, o0_2.end_offset = (
+        vo_2: list[EpochEndOffset] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = EpochEndOffset.__new__(EpochEndOffset)
+            eo_2.error_code, eo_2.partition, eo_2.leader_epoch, eo_2.end_offset = (
                 _S_hiiq.unpack_from(buf, pos)
             )
             pos += 18
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -355,34 +355,37 @@ def _d_OffsetForLeaderEpochResponse_2(
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_2: list[OffsetForLeaderTopicResult] = []
-        ap0_2 = v0_2.append
+        vo_2: list[OffsetForLeaderTopicResult] = []
+        apo_2 = vo_2.append
         for _ in range(n_topics_0):
-            o0_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
-            o0_2.topic, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
+            eo_2.topic, pos = _read_str(buf, pos)
+            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[EpochEndOffset] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = EpochEndOffset.__new__(EpochEndOffset)
-                    o1_2.error_code, o1_2.partition, o1_2.leader_epoch, o1_2.end_offset = (
-                        _S_hiiq.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[EpochEndOffset] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = EpochEndOffset.__new__(EpochEndOffset)
+                    (
+                        eeo_2_2.error_code,
+                        eeo_2_2.partition,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.end_offset,
+                    ) = _S_hiiq.unpack_from(buf, pos)
                     pos += 18
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.topics = v0_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -407,59 +410,62 @@ def _d_OffsetForLeaderEpochResponse_4(
     o = OffsetForLeaderEpochResponse.__new__(OffsetForLeaderEpochResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[OffsetForLeaderTopicResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
-            o0_2.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[OffsetForLeaderTopicResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
+            eo_2.topic, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[EpochEndOffset] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = EpochEndOffset.__new__(EpochEndOffset)
-                    o1_2.error_code, o1_2.partition, o1_2.leader_epoch, o1_2.end_offset = (
-                        _S_hiiq.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[EpochEndOffset] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = EpochEndOffset.__new__(EpochEndOffset)
+                    (
+                        eeo_2_2.error_code,
+                        eeo_2_2.partition,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.end_offset,
+                    ) = _S_hiiq.unpack_from(buf, pos)
                     pos += 18
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

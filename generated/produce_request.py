@@ -275,25 +275,25 @@ def _d_TopicProduceData_3(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
     """Decode TopicProduceData at versions 3, 4, 5, 6, 7, 8."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionData")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceData.__new__(PartitionProduceData)
-            o0_2.index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[PartitionProduceData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceData.__new__(PartitionProduceData)
+            eo_2.index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.records, pos = _read_nrecords(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partition_data = v0_2
+            eo_2.records, pos = _read_nrecords(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partition_data = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -316,33 +316,33 @@ def _d_TopicProduceData_9(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
     """Decode TopicProduceData at versions 9, 10, 11, 12."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionData")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceData.__new__(PartitionProduceData)
-            o0_2.index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[PartitionProduceData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceData.__new__(PartitionProduceData)
+            eo_2.index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.records, pos = _read_ncrecords(buf, pos)
+            eo_2.records, pos = _read_ncrecords(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partition_data = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partition_data = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -373,33 +373,33 @@ def _d_TopicProduceData_13(buf: memoryview, pos: int) -> tuple[TopicProduceData,
     """Decode TopicProduceData at version 13."""
     o = TopicProduceData.__new__(TopicProduceData)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionData")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceData.__new__(PartitionProduceData)
-            o0_2.index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[PartitionProduceData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceData.__new__(PartitionProduceData)
+            eo_2.index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.records, pos = _read_ncrecords(buf, pos)
+            eo_2.records, pos = _read_ncrecords(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partition_data = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partition_data = vo_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -439,34 +439,34 @@ def _d_ProduceRequest_3(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
     elif n_topic_data_0 > len(buf) - pos:
         raise _count_error(n_topic_data_0, len(buf) - pos)
     else:
-        v0_3: list[TopicProduceData] = []
-        ap0_3 = v0_3.append
+        vo_3: list[TopicProduceData] = []
+        apo_3 = vo_3.append
         for _ in range(n_topic_data_0):
-            o0_3 = TopicProduceData.__new__(TopicProduceData)
-            o0_3.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_3 = TopicProduceData.__new__(TopicProduceData)
+            eo_3.name, pos = _read_str(buf, pos)
+            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("PartitionData")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceData.__new__(PartitionProduceData)
-                    o1_2.index = _S_i.unpack_from(buf, pos)[0]
+                veo_3_2: list[PartitionProduceData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.records, pos = _read_nrecords(buf, pos)
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_3.partition_data = v1_2
-            o0_3.topic_id = _ZERO_UUID
-            o0_3._unknown_tags = None
-            ap0_3(o0_3)
-        o.topic_data = v0_3
+                    eeo_3_2.records, pos = _read_nrecords(buf, pos)
+                    eeo_3_2._unknown_tags = None
+                    apeo_3_2(eeo_3_2)
+                eo_3.partition_data = veo_3_2
+            eo_3.topic_id = _ZERO_UUID
+            eo_3._unknown_tags = None
+            apo_3(eo_3)
+        o.topic_data = vo_3
     o._unknown_tags = None
     return o, pos
 
@@ -491,59 +491,59 @@ def _d_ProduceRequest_9(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
     o.transactional_id, pos = _read_ncstr(buf, pos)
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("TopicData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicProduceData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicProduceData.__new__(TopicProduceData)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TopicProduceData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicProduceData.__new__(TopicProduceData)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("PartitionData")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceData.__new__(PartitionProduceData)
-                    o1_2.index = _S_i.unpack_from(buf, pos)[0]
+                veo_3_2: list[PartitionProduceData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.records, pos = _read_ncrecords(buf, pos)
+                    eeo_3_2.records, pos = _read_ncrecords(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partition_data = v1_2
-            o0_3.topic_id = _ZERO_UUID
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partition_data = veo_3_2
+            eo_3.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topic_data = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topic_data = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -576,59 +576,59 @@ def _d_ProduceRequest_13(buf: memoryview, pos: int) -> tuple[ProduceRequest, int
     o.transactional_id, pos = _read_ncstr(buf, pos)
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("TopicData")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicProduceData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicProduceData.__new__(TopicProduceData)
-            o0_3.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TopicProduceData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicProduceData.__new__(TopicProduceData)
+            eo_3.topic_id, pos = _read_uuid(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("PartitionData")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceData.__new__(PartitionProduceData)
-                    o1_2.index = _S_i.unpack_from(buf, pos)[0]
+                veo_3_2: list[PartitionProduceData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.records, pos = _read_ncrecords(buf, pos)
+                    eeo_3_2.records, pos = _read_ncrecords(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partition_data = v1_2
-            o0_3.name = ""
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partition_data = veo_3_2
+            eo_3.name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topic_data = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topic_data = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -610,16 +610,16 @@ def _d_PartitionProduceResponse_8(
     elif n_record_errors_0 > len(buf) - pos:
         raise _count_error(n_record_errors_0, len(buf) - pos)
     else:
-        v0_2: list[BatchIndexAndErrorMessage] = []
-        ap0_2 = v0_2.append
+        vo_2: list[BatchIndexAndErrorMessage] = []
+        apo_2 = vo_2.append
         for _ in range(n_record_errors_0):
-            o0_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-            o0_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+            eo_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.batch_index_error_message, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.record_errors = v0_2
+            eo_2.batch_index_error_message, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.record_errors = vo_2
     o.error_message, pos = _read_nstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
     o._unknown_tags = None
@@ -651,33 +651,33 @@ def _d_PartitionProduceResponse_9(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("RecordErrors")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[BatchIndexAndErrorMessage] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-            o0_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[BatchIndexAndErrorMessage] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+            eo_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.record_errors = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.record_errors = vo_2
     o.error_message, pos = _read_ncstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
     if buf[pos] == 0:
@@ -717,47 +717,47 @@ def _d_PartitionProduceResponse_10(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("RecordErrors")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[BatchIndexAndErrorMessage] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-            o0_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[BatchIndexAndErrorMessage] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+            eo_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.record_errors = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.record_errors = vo_2
     o.error_message, pos = _read_ncstr(buf, pos)
     o.current_leader = LeaderIdAndEpoch()
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                o.current_leader, rp0 = _d_LeaderIdAndEpoch_10(raw0, rp0)
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                o.current_leader, rp_o = _d_LeaderIdAndEpoch_10(raw_o, rp_o)
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -785,30 +785,30 @@ def _d_TopicProduceResponse_3(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at versions 3, 4."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
-            o0_2.index, o0_2.error_code, o0_2.base_offset, o0_2.log_append_time_ms = (
+        vo_2: list[PartitionProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            eo_2.index, eo_2.error_code, eo_2.base_offset, eo_2.log_append_time_ms = (
                 _S_ihqq.unpack_from(buf, pos)
             )
             pos += 22
-            o0_2.log_start_offset = -1
-            o0_2.record_errors = []
-            o0_2.error_message = None
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partition_responses = v0_2
+            eo_2.log_start_offset = -1
+            eo_2.record_errors = []
+            eo_2.error_message = None
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partition_responses = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -831,33 +831,33 @@ def _d_TopicProduceResponse_5(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at versions 5, 6, 7."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+        vo_2: list[PartitionProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
             (
-                o0_2.index,
-                o0_2.error_code,
-                o0_2.base_offset,
-                o0_2.log_append_time_ms,
-                o0_2.log_start_offset,
+                eo_2.index,
+                eo_2.error_code,
+                eo_2.base_offset,
+                eo_2.log_append_time_ms,
+                eo_2.log_start_offset,
             ) = _S_ihqqq.unpack_from(buf, pos)
             pos += 30
-            o0_2.record_errors = []
-            o0_2.error_message = None
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partition_responses = v0_2
+            eo_2.record_errors = []
+            eo_2.error_message = None
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partition_responses = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -880,25 +880,25 @@ def _d_TopicProduceResponse_8(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at version 8."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+        vo_2: list[PartitionProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
             (
-                o0_2.index,
-                o0_2.error_code,
-                o0_2.base_offset,
-                o0_2.log_append_time_ms,
-                o0_2.log_start_offset,
+                eo_2.index,
+                eo_2.error_code,
+                eo_2.base_offset,
+                eo_2.log_append_time_ms,
+                eo_2.log_start_offset,
                 n_record_errors_1,
             ) = _S_ihqqqi.unpack_from(buf, pos)
             pos += 34
@@ -909,21 +909,21 @@ def _d_TopicProduceResponse_8(buf: memoryview, pos: int) -> tuple[TopicProduceRe
             elif n_record_errors_1 > len(buf) - pos:
                 raise _count_error(n_record_errors_1, len(buf) - pos)
             else:
-                v1_2: list[BatchIndexAndErrorMessage] = []
-                ap1_2 = v1_2.append
+                veo_2_2: list[BatchIndexAndErrorMessage] = []
+                apeo_2_2 = veo_2_2.append
                 for _ in range(n_record_errors_1):
-                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.batch_index_error_message, pos = _read_nstr(buf, pos)
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_2.record_errors = v1_2
-            o0_2.error_message, pos = _read_nstr(buf, pos)
-            o0_2.current_leader = LeaderIdAndEpoch()
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partition_responses = v0_2
+                    eeo_2_2.batch_index_error_message, pos = _read_nstr(buf, pos)
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.record_errors = veo_2_2
+            eo_2.error_message, pos = _read_nstr(buf, pos)
+            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partition_responses = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -946,67 +946,67 @@ def _d_TopicProduceResponse_9(buf: memoryview, pos: int) -> tuple[TopicProduceRe
     """Decode TopicProduceResponse at version 9."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+        vo_2: list[PartitionProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
             (
-                o0_2.index,
-                o0_2.error_code,
-                o0_2.base_offset,
-                o0_2.log_append_time_ms,
-                o0_2.log_start_offset,
+                eo_2.index,
+                eo_2.error_code,
+                eo_2.base_offset,
+                eo_2.log_append_time_ms,
+                eo_2.log_start_offset,
             ) = _S_ihqqq.unpack_from(buf, pos)
             pos += 30
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("RecordErrors")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[BatchIndexAndErrorMessage] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                veo_2_2: list[BatchIndexAndErrorMessage] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    eeo_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.record_errors = v1_2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.current_leader = LeaderIdAndEpoch()
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.record_errors = veo_2_2
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.current_leader = LeaderIdAndEpoch()
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partition_responses = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partition_responses = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1037,74 +1037,74 @@ def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceR
     """Decode TopicProduceResponse at versions 10, 11, 12."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+        vo_2: list[PartitionProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
             (
-                o0_2.index,
-                o0_2.error_code,
-                o0_2.base_offset,
-                o0_2.log_append_time_ms,
-                o0_2.log_start_offset,
+                eo_2.index,
+                eo_2.error_code,
+                eo_2.base_offset,
+                eo_2.log_append_time_ms,
+                eo_2.log_start_offset,
             ) = _S_ihqqq.unpack_from(buf, pos)
             pos += 30
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("RecordErrors")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[BatchIndexAndErrorMessage] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                veo_2_2: list[BatchIndexAndErrorMessage] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    eeo_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.record_errors = v1_2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.current_leader = LeaderIdAndEpoch()
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_10(raw1, rp1)
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.record_errors = veo_2_2
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.current_leader = LeaderIdAndEpoch()
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_10(raw_eo_2, rp_eo_2)
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partition_responses = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partition_responses = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1135,74 +1135,74 @@ def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceR
     """Decode TopicProduceResponse at version 13."""
     o = TopicProduceResponse.__new__(TopicProduceResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionProduceResponse] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+        vo_2: list[PartitionProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
             (
-                o0_2.index,
-                o0_2.error_code,
-                o0_2.base_offset,
-                o0_2.log_append_time_ms,
-                o0_2.log_start_offset,
+                eo_2.index,
+                eo_2.error_code,
+                eo_2.base_offset,
+                eo_2.log_append_time_ms,
+                eo_2.log_start_offset,
             ) = _S_ihqqq.unpack_from(buf, pos)
             pos += 30
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("RecordErrors")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[BatchIndexAndErrorMessage] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                    o1_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                veo_2_2: list[BatchIndexAndErrorMessage] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    eeo_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.record_errors = v1_2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.current_leader = LeaderIdAndEpoch()
-            unknown1: _UnknownTags | None = None
-            tags1, pos = _read_tags(buf, pos)
-            if tags1 is not None:
-                for tag1, raw1 in tags1:
-                    rp1 = 0
-                    if tag1 == 0:
-                        o0_2.current_leader, rp1 = _d_LeaderIdAndEpoch_10(raw1, rp1)
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.record_errors = veo_2_2
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.current_leader = LeaderIdAndEpoch()
+            unknown_eo_2: _UnknownTags | None = None
+            tags_eo_2, pos = _read_tags(buf, pos)
+            if tags_eo_2 is not None:
+                for tag_eo_2, raw_eo_2 in tags_eo_2:
+                    rp_eo_2 = 0
+                    if tag_eo_2 == 0:
+                        eo_2.current_leader, rp_eo_2 = _d_LeaderIdAndEpoch_10(raw_eo_2, rp_eo_2)
                     else:
-                        if unknown1 is None:
-                            unknown1 = []
-                        unknown1.append((tag1, raw1.tobytes()))
-            o0_2._unknown_tags = unknown1
-            ap0_2(o0_2)
-        o.partition_responses = v0_2
+                        if unknown_eo_2 is None:
+                            unknown_eo_2 = []
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+            eo_2._unknown_tags = unknown_eo_2
+            apo_2(eo_2)
+        o.partition_responses = vo_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -1262,48 +1262,51 @@ def _e_NodeEndpoint_10(o: NodeEndpoint, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_3(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 3, 4."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicProduceResponse] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[TopicProduceResponse] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
-                    o1_2.index, o1_2.error_code, o1_2.base_offset, o1_2.log_append_time_ms = (
-                        _S_ihqq.unpack_from(buf, pos)
-                    )
+                veo_1_2: list[PartitionProduceResponse] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    (
+                        eeo_1_2.index,
+                        eeo_1_2.error_code,
+                        eeo_1_2.base_offset,
+                        eeo_1_2.log_append_time_ms,
+                    ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    o1_2.log_start_offset = -1
-                    o1_2.record_errors = []
-                    o1_2.error_message = None
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partition_responses = v1_2
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.responses = v0_1
+                    eeo_1_2.log_start_offset = -1
+                    eeo_1_2.record_errors = []
+                    eeo_1_2.error_message = None
+                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partition_responses = veo_1_2
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.responses = vo_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1329,51 +1332,51 @@ def _e_ProduceResponse_3(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_5(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 5, 6, 7."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicProduceResponse] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[TopicProduceResponse] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                veo_1_2: list[PartitionProduceResponse] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
                     (
-                        o1_2.index,
-                        o1_2.error_code,
-                        o1_2.base_offset,
-                        o1_2.log_append_time_ms,
-                        o1_2.log_start_offset,
+                        eeo_1_2.index,
+                        eeo_1_2.error_code,
+                        eeo_1_2.base_offset,
+                        eeo_1_2.log_append_time_ms,
+                        eeo_1_2.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    o1_2.record_errors = []
-                    o1_2.error_message = None
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partition_responses = v1_2
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.responses = v0_1
+                    eeo_1_2.record_errors = []
+                    eeo_1_2.error_message = None
+                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partition_responses = veo_1_2
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.responses = vo_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1399,39 +1402,39 @@ def _e_ProduceResponse_5(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_8(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 8."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n0_1 = _S_i.unpack_from(buf, pos)[0]
+    no_1 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicProduceResponse] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            o0_1.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_1: list[TopicProduceResponse] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            eo_1.name, pos = _read_str(buf, pos)
+            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                veo_1_2: list[PartitionProduceResponse] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
                     (
-                        o1_2.index,
-                        o1_2.error_code,
-                        o1_2.base_offset,
-                        o1_2.log_append_time_ms,
-                        o1_2.log_start_offset,
+                        eeo_1_2.index,
+                        eeo_1_2.error_code,
+                        eeo_1_2.base_offset,
+                        eeo_1_2.log_append_time_ms,
+                        eeo_1_2.log_start_offset,
                         n_record_errors_2,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
@@ -1442,25 +1445,27 @@ def _d_ProduceResponse_8(buf: memoryview, pos: int) -> tuple[ProduceResponse, in
                     elif n_record_errors_2 > len(buf) - pos:
                         raise _count_error(n_record_errors_2, len(buf) - pos)
                     else:
-                        v2_2: list[BatchIndexAndErrorMessage] = []
-                        ap2_2 = v2_2.append
+                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
+                        apeeo_1_2_2 = veeo_1_2_2.append
                         for _ in range(n_record_errors_2):
-                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
+                                BatchIndexAndErrorMessage
+                            )
+                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            o2_2.batch_index_error_message, pos = _read_nstr(buf, pos)
-                            o2_2._unknown_tags = None
-                            ap2_2(o2_2)
-                        o1_2.record_errors = v2_2
-                    o1_2.error_message, pos = _read_nstr(buf, pos)
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_1.partition_responses = v1_2
-            o0_1.topic_id = _ZERO_UUID
-            o0_1._unknown_tags = None
-            ap0_1(o0_1)
-        o.responses = v0_1
+                            eeeo_1_2_2.batch_index_error_message, pos = _read_nstr(buf, pos)
+                            eeeo_1_2_2._unknown_tags = None
+                            apeeo_1_2_2(eeeo_1_2_2)
+                        eeo_1_2.record_errors = veeo_1_2_2
+                    eeo_1_2.error_message, pos = _read_nstr(buf, pos)
+                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    eeo_1_2._unknown_tags = None
+                    apeo_1_2(eeo_1_2)
+                eo_1.partition_responses = veo_1_2
+            eo_1.topic_id = _ZERO_UUID
+            eo_1._unknown_tags = None
+            apo_1(eo_1)
+        o.responses = vo_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1486,93 +1491,95 @@ def _e_ProduceResponse_8(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 9."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicProduceResponse] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            o0_1.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[TopicProduceResponse] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            eo_1.name, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                veo_1_2: list[PartitionProduceResponse] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
                     (
-                        o1_2.index,
-                        o1_2.error_code,
-                        o1_2.base_offset,
-                        o1_2.log_append_time_ms,
-                        o1_2.log_start_offset,
+                        eeo_1_2.index,
+                        eeo_1_2.error_code,
+                        eeo_1_2.base_offset,
+                        eeo_1_2.log_append_time_ms,
+                        eeo_1_2.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("RecordErrors")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[BatchIndexAndErrorMessage] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
+                        apeeo_1_2_2 = veeo_1_2_2.append
+                        for _ in range(neeo_1_2_2):
+                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
+                                BatchIndexAndErrorMessage
+                            )
+                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            o2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            eeeo_1_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_1_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.record_errors = v2_2
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.current_leader = LeaderIdAndEpoch()
+                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_1_2_2(eeeo_1_2_2)
+                        eeo_1_2.record_errors = veeo_1_2_2
+                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_1_2.current_leader = LeaderIdAndEpoch()
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.partition_responses = v1_2
-            o0_1.topic_id = _ZERO_UUID
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.partition_responses = veo_1_2
+            eo_1.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.responses = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.responses = vo_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1606,144 +1613,148 @@ def _e_ProduceResponse_9(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 10, 11, 12."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicProduceResponse] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            o0_1.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[TopicProduceResponse] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            eo_1.name, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                veo_1_2: list[PartitionProduceResponse] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
                     (
-                        o1_2.index,
-                        o1_2.error_code,
-                        o1_2.base_offset,
-                        o1_2.log_append_time_ms,
-                        o1_2.log_start_offset,
+                        eeo_1_2.index,
+                        eeo_1_2.error_code,
+                        eeo_1_2.base_offset,
+                        eeo_1_2.log_append_time_ms,
+                        eeo_1_2.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("RecordErrors")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[BatchIndexAndErrorMessage] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
+                        apeeo_1_2_2 = veeo_1_2_2.append
+                        for _ in range(neeo_1_2_2):
+                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
+                                BatchIndexAndErrorMessage
+                            )
+                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            o2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            eeeo_1_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_1_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.record_errors = v2_2
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_10(raw2, rp2)
+                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_1_2_2(eeeo_1_2_2)
+                        eeo_1_2.record_errors = veeo_1_2_2
+                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    unknown_eeo_1_2: _UnknownTags | None = None
+                    tags_eeo_1_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_1_2 is not None:
+                        for tag_eeo_1_2, raw_eeo_1_2 in tags_eeo_1_2:
+                            rp_eeo_1_2 = 0
+                            if tag_eeo_1_2 == 0:
+                                eeo_1_2.current_leader, rp_eeo_1_2 = _d_LeaderIdAndEpoch_10(
+                                    raw_eeo_1_2, rp_eeo_1_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_1.partition_responses = v1_2
-            o0_1.topic_id = _ZERO_UUID
+                                if unknown_eeo_1_2 is None:
+                                    unknown_eeo_1_2 = []
+                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2.tobytes()))
+                    eeo_1_2._unknown_tags = unknown_eeo_1_2
+                    apeo_1_2(eeo_1_2)
+                eo_1.partition_responses = veo_1_2
+            eo_1.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.responses = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.responses = vo_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("NodeEndpoints")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[NodeEndpoint] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
-                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
-                        o0_101.port = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.rack, rp0 = _read_ncstr(raw0, rp0)
-                        if raw0[rp0] == 0:
-                            rp0 += 1
-                            o0_101._unknown_tags = None
+                    vo_101: list[NodeEndpoint] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.rack, rp_o = _read_ncstr(raw_o, rp_o)
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            eo_101._unknown_tags = None
                         else:
-                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
-                        ap0_101(o0_101)
-                    o.node_endpoints = v0_101
+                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.node_endpoints = vo_101
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 
@@ -1775,144 +1786,148 @@ def _e_ProduceResponse_10(o: ProduceResponse, out: list[_Buffer]) -> None:
 def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 13."""
     o = ProduceResponse.__new__(ProduceResponse)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicProduceResponse] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            o0_1.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[TopicProduceResponse] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            eo_1.topic_id, pos = _read_uuid(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionProduceResponse] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                veo_1_2: list[PartitionProduceResponse] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
                     (
-                        o1_2.index,
-                        o1_2.error_code,
-                        o1_2.base_offset,
-                        o1_2.log_append_time_ms,
-                        o1_2.log_start_offset,
+                        eeo_1_2.index,
+                        eeo_1_2.error_code,
+                        eeo_1_2.base_offset,
+                        eeo_1_2.log_append_time_ms,
+                        eeo_1_2.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("RecordErrors")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[BatchIndexAndErrorMessage] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                            o2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
+                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
+                        apeeo_1_2_2 = veeo_1_2_2.append
+                        for _ in range(neeo_1_2_2):
+                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
+                                BatchIndexAndErrorMessage
+                            )
+                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            o2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            eeeo_1_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_1_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.record_errors = v2_2
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.current_leader = LeaderIdAndEpoch()
-                    unknown2: _UnknownTags | None = None
-                    tags2, pos = _read_tags(buf, pos)
-                    if tags2 is not None:
-                        for tag2, raw2 in tags2:
-                            rp2 = 0
-                            if tag2 == 0:
-                                o1_2.current_leader, rp2 = _d_LeaderIdAndEpoch_10(raw2, rp2)
+                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_1_2_2(eeeo_1_2_2)
+                        eeo_1_2.record_errors = veeo_1_2_2
+                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    unknown_eeo_1_2: _UnknownTags | None = None
+                    tags_eeo_1_2, pos = _read_tags(buf, pos)
+                    if tags_eeo_1_2 is not None:
+                        for tag_eeo_1_2, raw_eeo_1_2 in tags_eeo_1_2:
+                            rp_eeo_1_2 = 0
+                            if tag_eeo_1_2 == 0:
+                                eeo_1_2.current_leader, rp_eeo_1_2 = _d_LeaderIdAndEpoch_10(
+                                    raw_eeo_1_2, rp_eeo_1_2
+                                )
                             else:
-                                if unknown2 is None:
-                                    unknown2 = []
-                                unknown2.append((tag2, raw2.tobytes()))
-                    o1_2._unknown_tags = unknown2
-                    ap1_2(o1_2)
-                o0_1.partition_responses = v1_2
-            o0_1.name = ""
+                                if unknown_eeo_1_2 is None:
+                                    unknown_eeo_1_2 = []
+                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2.tobytes()))
+                    eeo_1_2._unknown_tags = unknown_eeo_1_2
+                    apeo_1_2(eeo_1_2)
+                eo_1.partition_responses = veo_1_2
+            eo_1.name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.responses = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.responses = vo_1
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("NodeEndpoints")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[NodeEndpoint] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
-                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
-                        o0_101.port = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.rack, rp0 = _read_ncstr(raw0, rp0)
-                        if raw0[rp0] == 0:
-                            rp0 += 1
-                            o0_101._unknown_tags = None
+                    vo_101: list[NodeEndpoint] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.rack, rp_o = _read_ncstr(raw_o, rp_o)
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            eo_101._unknown_tags = None
                         else:
-                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
-                        ap0_101(o0_101)
-                    o.node_endpoints = v0_101
+                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.node_endpoints = vo_101
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

@@ -364,34 +364,34 @@ def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, in
     o.error_message, pos = _read_ncstr(buf, pos)
     o.state_epoch, o.start_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("StateBatches")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[StateBatch] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = StateBatch.__new__(StateBatch)
-            o0_4.first_offset, o0_4.last_offset, o0_4.delivery_state, o0_4.delivery_count = (
+        vo_4: list[StateBatch] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = StateBatch.__new__(StateBatch)
+            eo_4.first_offset, eo_4.last_offset, eo_4.delivery_state, eo_4.delivery_count = (
                 _S_qqbh.unpack_from(buf, pos)
             )
             pos += 19
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.state_batches = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.state_batches = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -423,66 +423,66 @@ def _d_ReadStateResult_0(buf: memoryview, pos: int) -> tuple[ReadStateResult, in
     """Decode ReadStateResult at version 0."""
     o = ReadStateResult.__new__(ReadStateResult)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionResult.__new__(PartitionResult)
-            o0_2.partition, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionResult.__new__(PartitionResult)
+            eo_2.partition, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.state_epoch, o0_2.start_offset = _S_iq.unpack_from(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.state_epoch, eo_2.start_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+            neo_2_4 = buf[pos]
+            if neo_2_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_2_4, pos = _read_uvarint(buf, pos)
+            neo_2_4 -= 1
+            if neo_2_4 < 0:
+                if neo_2_4 != -1:
+                    raise _count_error(neo_2_4, 0)
                 raise _null_error("StateBatches")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_2_4 > len(buf) - pos:
+                raise _count_error(neo_2_4, len(buf) - pos)
             else:
-                v1_4: list[StateBatch] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = StateBatch.__new__(StateBatch)
+                veo_2_4: list[StateBatch] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(neo_2_4):
+                    eeo_2_4 = StateBatch.__new__(StateBatch)
                     (
-                        o1_4.first_offset,
-                        o1_4.last_offset,
-                        o1_4.delivery_state,
-                        o1_4.delivery_count,
+                        eeo_2_4.first_offset,
+                        eeo_2_4.last_offset,
+                        eeo_2_4.delivery_state,
+                        eeo_2_4.delivery_count,
                     ) = _S_qqbh.unpack_from(buf, pos)
                     pos += 19
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_2_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_2.state_batches = v1_4
+                        eeo_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_4(eeo_2_4)
+                eo_2.state_batches = veo_2_4
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -513,91 +513,91 @@ def _d_ReadShareGroupStateResponse_0(
 ) -> tuple[ReadShareGroupStateResponse, int]:
     """Decode ReadShareGroupStateResponse at version 0."""
     o = ReadShareGroupStateResponse.__new__(ReadShareGroupStateResponse)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Results")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[ReadStateResult] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = ReadStateResult.__new__(ReadStateResult)
-            o0_1.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[ReadStateResult] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = ReadStateResult.__new__(ReadStateResult)
+            eo_1.topic_id, pos = _read_uuid(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionResult.__new__(PartitionResult)
-                    o1_2.partition, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_1_2: list[PartitionResult] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = PartitionResult.__new__(PartitionResult)
+                    eeo_1_2.partition, eeo_1_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.state_epoch, o1_2.start_offset = _S_iq.unpack_from(buf, pos)
+                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_1_2.state_epoch, eeo_1_2.start_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    n2_4 = buf[pos]
-                    if n2_4 < 0x80:
+                    neeo_1_2_4 = buf[pos]
+                    if neeo_1_2_4 < 0x80:
                         pos += 1
                     else:
-                        n2_4, pos = _read_uvarint(buf, pos)
-                    n2_4 -= 1
-                    if n2_4 < 0:
-                        if n2_4 != -1:
-                            raise _count_error(n2_4, 0)
+                        neeo_1_2_4, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_4 -= 1
+                    if neeo_1_2_4 < 0:
+                        if neeo_1_2_4 != -1:
+                            raise _count_error(neeo_1_2_4, 0)
                         raise _null_error("StateBatches")
-                    elif n2_4 > len(buf) - pos:
-                        raise _count_error(n2_4, len(buf) - pos)
+                    elif neeo_1_2_4 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_4, len(buf) - pos)
                     else:
-                        v2_4: list[StateBatch] = []
-                        ap2_4 = v2_4.append
-                        for _ in range(n2_4):
-                            o2_4 = StateBatch.__new__(StateBatch)
+                        veeo_1_2_4: list[StateBatch] = []
+                        apeeo_1_2_4 = veeo_1_2_4.append
+                        for _ in range(neeo_1_2_4):
+                            eeeo_1_2_4 = StateBatch.__new__(StateBatch)
                             (
-                                o2_4.first_offset,
-                                o2_4.last_offset,
-                                o2_4.delivery_state,
-                                o2_4.delivery_count,
+                                eeeo_1_2_4.first_offset,
+                                eeeo_1_2_4.last_offset,
+                                eeeo_1_2_4.delivery_state,
+                                eeeo_1_2_4.delivery_count,
                             ) = _S_qqbh.unpack_from(buf, pos)
                             pos += 19
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_4._unknown_tags = None
+                                eeeo_1_2_4._unknown_tags = None
                             else:
-                                o2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_4(o2_4)
-                        o1_2.state_batches = v2_4
+                                eeeo_1_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_1_2_4(eeeo_1_2_4)
+                        eeo_1_2.state_batches = veeo_1_2_4
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.partitions = v1_2
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.partitions = veo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.results = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.results = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

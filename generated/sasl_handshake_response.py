@@ -94,12 +94,12 @@ def _d_SaslHandshakeResponse_0(buf: memoryview, pos: int) -> tuple[SaslHandshake
     elif n_mechanisms_0 > len(buf) - pos:
         raise _count_error(n_mechanisms_0, len(buf) - pos)
     else:
-        v0_2: list[str] = []
-        ap0_2 = v0_2.append
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
         for _ in range(n_mechanisms_0):
-            e0_2, pos = _read_str(buf, pos)
-            ap0_2(e0_2)
-        o.mechanisms = v0_2
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.mechanisms = vo_2
     o._unknown_tags = None
     return o, pos
 

@@ -344,19 +344,19 @@ def _d_AcknowledgementBatch_1(buf: memoryview, pos: int) -> tuple[Acknowledgemen
     o = AcknowledgementBatch.__new__(AcknowledgementBatch)
     o.first_offset, o.last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("AcknowledgeTypes")
     else:
-        o.acknowledge_types = [*_A_Nb[n0_2].unpack_from(buf, pos)]
-        pos += 1 * n0_2
+        o.acknowledge_types = [*_A_Nb[no_2].unpack_from(buf, pos)]
+        pos += 1 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -386,45 +386,45 @@ def _d_AcknowledgePartition_1(buf: memoryview, pos: int) -> tuple[AcknowledgePar
     o = AcknowledgePartition.__new__(AcknowledgePartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("AcknowledgementBatches")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AcknowledgementBatch] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
-            o0_2.first_offset, o0_2.last_offset = _S_qq.unpack_from(buf, pos)
+        vo_2: list[AcknowledgementBatch] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+            eo_2.first_offset, eo_2.last_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("AcknowledgeTypes")
             else:
-                o0_2.acknowledge_types = [*_A_Nb[n1_2].unpack_from(buf, pos)]
-                pos += 1 * n1_2
+                eo_2.acknowledge_types = [*_A_Nb[neo_2_2].unpack_from(buf, pos)]
+                pos += 1 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.acknowledgement_batches = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.acknowledgement_batches = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -454,71 +454,71 @@ def _d_AcknowledgeTopic_1(buf: memoryview, pos: int) -> tuple[AcknowledgeTopic, 
     """Decode AcknowledgeTopic at versions 1, 2."""
     o = AcknowledgeTopic.__new__(AcknowledgeTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[AcknowledgePartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = AcknowledgePartition.__new__(AcknowledgePartition)
-            o0_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[AcknowledgePartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = AcknowledgePartition.__new__(AcknowledgePartition)
+            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("AcknowledgementBatches")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[AcknowledgementBatch] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
-                    o1_2.first_offset, o1_2.last_offset = _S_qq.unpack_from(buf, pos)
+                veo_2_2: list[AcknowledgementBatch] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                    eeo_2_2.first_offset, eeo_2_2.last_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("AcknowledgeTypes")
                     else:
-                        o1_2.acknowledge_types = [*_A_Nb[n2_2].unpack_from(buf, pos)]
-                        pos += 1 * n2_2
+                        eeo_2_2.acknowledge_types = [*_A_Nb[neeo_2_2_2].unpack_from(buf, pos)]
+                        pos += 1 * neeo_2_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.acknowledgement_batches = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.acknowledgement_batches = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -551,96 +551,100 @@ def _d_ShareAcknowledgeRequest_1(buf: memoryview, pos: int) -> tuple[ShareAcknow
     o.member_id, pos = _read_ncstr(buf, pos)
     o.share_session_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[AcknowledgeTopic] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = AcknowledgeTopic.__new__(AcknowledgeTopic)
-            o0_4.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_4: list[AcknowledgeTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = AcknowledgeTopic.__new__(AcknowledgeTopic)
+            eo_4.topic_id, pos = _read_uuid(buf, pos)
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[AcknowledgePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AcknowledgePartition.__new__(AcknowledgePartition)
-                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                veo_4_2: list[AcknowledgePartition] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = AcknowledgePartition.__new__(AcknowledgePartition)
+                    eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_4_2_2 = buf[pos]
+                    if neeo_4_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_4_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_4_2_2 -= 1
+                    if neeo_4_2_2 < 0:
+                        if neeo_4_2_2 != -1:
+                            raise _count_error(neeo_4_2_2, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_4_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_4_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[AcknowledgementBatch] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
-                            o2_2.first_offset, o2_2.last_offset = _S_qq.unpack_from(buf, pos)
+                        veeo_4_2_2: list[AcknowledgementBatch] = []
+                        apeeo_4_2_2 = veeo_4_2_2.append
+                        for _ in range(neeo_4_2_2):
+                            eeeo_4_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
-                            n3_2 = buf[pos]
-                            if n3_2 < 0x80:
+                            neeeo_4_2_2_2 = buf[pos]
+                            if neeeo_4_2_2_2 < 0x80:
                                 pos += 1
                             else:
-                                n3_2, pos = _read_uvarint(buf, pos)
-                            n3_2 -= 1
-                            if n3_2 < 0:
-                                if n3_2 != -1:
-                                    raise _count_error(n3_2, 0)
+                                neeeo_4_2_2_2, pos = _read_uvarint(buf, pos)
+                            neeeo_4_2_2_2 -= 1
+                            if neeeo_4_2_2_2 < 0:
+                                if neeeo_4_2_2_2 != -1:
+                                    raise _count_error(neeeo_4_2_2_2, 0)
                                 raise _null_error("AcknowledgeTypes")
                             else:
-                                o2_2.acknowledge_types = [*_A_Nb[n3_2].unpack_from(buf, pos)]
-                                pos += 1 * n3_2
+                                eeeo_4_2_2.acknowledge_types = [
+                                    *_A_Nb[neeeo_4_2_2_2].unpack_from(buf, pos)
+                                ]
+                                pos += 1 * neeeo_4_2_2_2
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_4_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.acknowledgement_batches = v2_2
+                                eeeo_4_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_4_2_2(eeeo_4_2_2)
+                        eeo_4_2.acknowledgement_batches = veeo_4_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_4_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
+                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.topics = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.topics = vo_4
     o.is_renew_ack = False
     if buf[pos] == 0:
         pos += 1
@@ -678,96 +682,100 @@ def _d_ShareAcknowledgeRequest_2(buf: memoryview, pos: int) -> tuple[ShareAcknow
     o.member_id, pos = _read_ncstr(buf, pos)
     o.share_session_epoch, o.is_renew_ack = _S_io.unpack_from(buf, pos)
     pos += 5
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[AcknowledgeTopic] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = AcknowledgeTopic.__new__(AcknowledgeTopic)
-            o0_4.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_4: list[AcknowledgeTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = AcknowledgeTopic.__new__(AcknowledgeTopic)
+            eo_4.topic_id, pos = _read_uuid(buf, pos)
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[AcknowledgePartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = AcknowledgePartition.__new__(AcknowledgePartition)
-                    o1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                veo_4_2: list[AcknowledgePartition] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = AcknowledgePartition.__new__(AcknowledgePartition)
+                    eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_4_2_2 = buf[pos]
+                    if neeo_4_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_4_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_4_2_2 -= 1
+                    if neeo_4_2_2 < 0:
+                        if neeo_4_2_2 != -1:
+                            raise _count_error(neeo_4_2_2, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_4_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_4_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[AcknowledgementBatch] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
-                            o2_2.first_offset, o2_2.last_offset = _S_qq.unpack_from(buf, pos)
+                        veeo_4_2_2: list[AcknowledgementBatch] = []
+                        apeeo_4_2_2 = veeo_4_2_2.append
+                        for _ in range(neeo_4_2_2):
+                            eeeo_4_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
+                                buf, pos
+                            )
                             pos += 16
-                            n3_2 = buf[pos]
-                            if n3_2 < 0x80:
+                            neeeo_4_2_2_2 = buf[pos]
+                            if neeeo_4_2_2_2 < 0x80:
                                 pos += 1
                             else:
-                                n3_2, pos = _read_uvarint(buf, pos)
-                            n3_2 -= 1
-                            if n3_2 < 0:
-                                if n3_2 != -1:
-                                    raise _count_error(n3_2, 0)
+                                neeeo_4_2_2_2, pos = _read_uvarint(buf, pos)
+                            neeeo_4_2_2_2 -= 1
+                            if neeeo_4_2_2_2 < 0:
+                                if neeeo_4_2_2_2 != -1:
+                                    raise _count_error(neeeo_4_2_2_2, 0)
                                 raise _null_error("AcknowledgeTypes")
                             else:
-                                o2_2.acknowledge_types = [*_A_Nb[n3_2].unpack_from(buf, pos)]
-                                pos += 1 * n3_2
+                                eeeo_4_2_2.acknowledge_types = [
+                                    *_A_Nb[neeeo_4_2_2_2].unpack_from(buf, pos)
+                                ]
+                                pos += 1 * neeeo_4_2_2_2
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_4_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.acknowledgement_batches = v2_2
+                                eeeo_4_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_4_2_2(eeeo_4_2_2)
+                        eeo_4_2.acknowledgement_batches = veeo_4_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_4_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
+                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.topics = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.topics = vo_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

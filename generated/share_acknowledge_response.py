@@ -443,34 +443,34 @@ def _d_ShareAcknowledgeTopicResponse_1(
     """Decode ShareAcknowledgeTopicResponse at versions 1, 2."""
     o = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -536,89 +536,89 @@ def _d_ShareAcknowledgeResponse_1(
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[ShareAcknowledgeTopicResponse] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
-            o0_3.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[ShareAcknowledgeTopicResponse] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
+            eo_3.topic_id, pos = _read_uuid(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_3_2: list[PartitionData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_3_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.responses = v0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.responses = vo_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("NodeEndpoints")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[NodeEndpoint] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = NodeEndpoint.__new__(NodeEndpoint)
-            o0_4.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[NodeEndpoint] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = NodeEndpoint.__new__(NodeEndpoint)
+            eo_4.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.port = _S_i.unpack_from(buf, pos)[0]
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_4.rack, pos = _read_ncstr(buf, pos)
+            eo_4.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.node_endpoints = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.node_endpoints = vo_4
     o.acquisition_lock_timeout_ms = 0
     if buf[pos] == 0:
         pos += 1
@@ -663,89 +663,89 @@ def _d_ShareAcknowledgeResponse_2(
     o.error_message, pos = _read_ncstr(buf, pos)
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Responses")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[ShareAcknowledgeTopicResponse] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
-            o0_4.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_4: list[ShareAcknowledgeTopicResponse] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
+            eo_4.topic_id, pos = _read_uuid(buf, pos)
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_4_2: list[PartitionData] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = PartitionData.__new__(PartitionData)
+                    eeo_4_2.partition_index, eeo_4_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+                    eeo_4_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_4_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_4_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
+                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.responses = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.responses = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("NodeEndpoints")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[NodeEndpoint] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = NodeEndpoint.__new__(NodeEndpoint)
-            o0_5.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_5: list[NodeEndpoint] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = NodeEndpoint.__new__(NodeEndpoint)
+            eo_5.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.host, pos = _read_cstr(buf, pos)
-            o0_5.port = _S_i.unpack_from(buf, pos)[0]
+            eo_5.host, pos = _read_cstr(buf, pos)
+            eo_5.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.rack, pos = _read_ncstr(buf, pos)
+            eo_5.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.node_endpoints = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.node_endpoints = vo_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -580,32 +580,32 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o.acknowledge_error_message, pos = _read_ncstr(buf, pos)
     o.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
     o.records, pos = _read_crecords(buf, pos)
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("AcquiredRecords")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[AcquiredRecords] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = AcquiredRecords.__new__(AcquiredRecords)
-            o0_7.first_offset, o0_7.last_offset, o0_7.delivery_count = _S_qqh.unpack_from(buf, pos)
+        vo_7: list[AcquiredRecords] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = AcquiredRecords.__new__(AcquiredRecords)
+            eo_7.first_offset, eo_7.last_offset, eo_7.delivery_count = _S_qqh.unpack_from(buf, pos)
             pos += 18
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.acquired_records = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.acquired_records = vo_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -642,66 +642,66 @@ def _d_ShareFetchableTopicResponse_1(
     """Decode ShareFetchableTopicResponse at versions 1, 2."""
     o = ShareFetchableTopicResponse.__new__(ShareFetchableTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.acknowledge_error_code = _S_h.unpack_from(buf, pos)[0]
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.acknowledge_error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.acknowledge_error_message, pos = _read_ncstr(buf, pos)
-            o0_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-            o0_2.records, pos = _read_crecords(buf, pos)
-            n1_7 = buf[pos]
-            if n1_7 < 0x80:
+            eo_2.acknowledge_error_message, pos = _read_ncstr(buf, pos)
+            eo_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+            eo_2.records, pos = _read_crecords(buf, pos)
+            neo_2_7 = buf[pos]
+            if neo_2_7 < 0x80:
                 pos += 1
             else:
-                n1_7, pos = _read_uvarint(buf, pos)
-            n1_7 -= 1
-            if n1_7 < 0:
-                if n1_7 != -1:
-                    raise _count_error(n1_7, 0)
+                neo_2_7, pos = _read_uvarint(buf, pos)
+            neo_2_7 -= 1
+            if neo_2_7 < 0:
+                if neo_2_7 != -1:
+                    raise _count_error(neo_2_7, 0)
                 raise _null_error("AcquiredRecords")
-            elif n1_7 > len(buf) - pos:
-                raise _count_error(n1_7, len(buf) - pos)
+            elif neo_2_7 > len(buf) - pos:
+                raise _count_error(neo_2_7, len(buf) - pos)
             else:
-                v1_7: list[AcquiredRecords] = []
-                ap1_7 = v1_7.append
-                for _ in range(n1_7):
-                    o1_7 = AcquiredRecords.__new__(AcquiredRecords)
-                    o1_7.first_offset, o1_7.last_offset, o1_7.delivery_count = _S_qqh.unpack_from(
-                        buf, pos
+                veo_2_7: list[AcquiredRecords] = []
+                apeo_2_7 = veo_2_7.append
+                for _ in range(neo_2_7):
+                    eeo_2_7 = AcquiredRecords.__new__(AcquiredRecords)
+                    eeo_2_7.first_offset, eeo_2_7.last_offset, eeo_2_7.delivery_count = (
+                        _S_qqh.unpack_from(buf, pos)
                     )
                     pos += 18
                     if buf[pos] == 0:
                         pos += 1
-                        o1_7._unknown_tags = None
+                        eeo_2_7._unknown_tags = None
                     else:
-                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_7(o1_7)
-                o0_2.acquired_records = v1_7
+                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_7(eeo_2_7)
+                eo_2.acquired_records = veo_2_7
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -765,121 +765,123 @@ def _d_ShareFetchResponse_1(buf: memoryview, pos: int) -> tuple[ShareFetchRespon
     o.error_message, pos = _read_ncstr(buf, pos)
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Responses")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[ShareFetchableTopicResponse] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = ShareFetchableTopicResponse.__new__(ShareFetchableTopicResponse)
-            o0_4.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_4: list[ShareFetchableTopicResponse] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = ShareFetchableTopicResponse.__new__(ShareFetchableTopicResponse)
+            eo_4.topic_id, pos = _read_uuid(buf, pos)
+            neo_4_2 = buf[pos]
+            if neo_4_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_4_2, pos = _read_uvarint(buf, pos)
+            neo_4_2 -= 1
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                veo_4_2: list[PartitionData] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = PartitionData.__new__(PartitionData)
+                    eeo_4_2.partition_index, eeo_4_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    o1_2.error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.acknowledge_error_code = _S_h.unpack_from(buf, pos)[0]
+                    eeo_4_2.error_message, pos = _read_ncstr(buf, pos)
+                    eeo_4_2.acknowledge_error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    o1_2.acknowledge_error_message, pos = _read_ncstr(buf, pos)
-                    o1_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-                    o1_2.records, pos = _read_crecords(buf, pos)
-                    n2_7 = buf[pos]
-                    if n2_7 < 0x80:
+                    eeo_4_2.acknowledge_error_message, pos = _read_ncstr(buf, pos)
+                    eeo_4_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
+                    eeo_4_2.records, pos = _read_crecords(buf, pos)
+                    neeo_4_2_7 = buf[pos]
+                    if neeo_4_2_7 < 0x80:
                         pos += 1
                     else:
-                        n2_7, pos = _read_uvarint(buf, pos)
-                    n2_7 -= 1
-                    if n2_7 < 0:
-                        if n2_7 != -1:
-                            raise _count_error(n2_7, 0)
+                        neeo_4_2_7, pos = _read_uvarint(buf, pos)
+                    neeo_4_2_7 -= 1
+                    if neeo_4_2_7 < 0:
+                        if neeo_4_2_7 != -1:
+                            raise _count_error(neeo_4_2_7, 0)
                         raise _null_error("AcquiredRecords")
-                    elif n2_7 > len(buf) - pos:
-                        raise _count_error(n2_7, len(buf) - pos)
+                    elif neeo_4_2_7 > len(buf) - pos:
+                        raise _count_error(neeo_4_2_7, len(buf) - pos)
                     else:
-                        v2_7: list[AcquiredRecords] = []
-                        ap2_7 = v2_7.append
-                        for _ in range(n2_7):
-                            o2_7 = AcquiredRecords.__new__(AcquiredRecords)
-                            o2_7.first_offset, o2_7.last_offset, o2_7.delivery_count = (
-                                _S_qqh.unpack_from(buf, pos)
-                            )
+                        veeo_4_2_7: list[AcquiredRecords] = []
+                        apeeo_4_2_7 = veeo_4_2_7.append
+                        for _ in range(neeo_4_2_7):
+                            eeeo_4_2_7 = AcquiredRecords.__new__(AcquiredRecords)
+                            (
+                                eeeo_4_2_7.first_offset,
+                                eeeo_4_2_7.last_offset,
+                                eeeo_4_2_7.delivery_count,
+                            ) = _S_qqh.unpack_from(buf, pos)
                             pos += 18
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_7._unknown_tags = None
+                                eeeo_4_2_7._unknown_tags = None
                             else:
-                                o2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_7(o2_7)
-                        o1_2.acquired_records = v2_7
+                                eeeo_4_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_4_2_7(eeeo_4_2_7)
+                        eeo_4_2.acquired_records = veeo_4_2_7
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_4_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
+                        eeo_4_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.responses = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.responses = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("NodeEndpoints")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[NodeEndpoint] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = NodeEndpoint.__new__(NodeEndpoint)
-            o0_5.node_id = _S_i.unpack_from(buf, pos)[0]
+        vo_5: list[NodeEndpoint] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = NodeEndpoint.__new__(NodeEndpoint)
+            eo_5.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.host, pos = _read_cstr(buf, pos)
-            o0_5.port = _S_i.unpack_from(buf, pos)[0]
+            eo_5.host, pos = _read_cstr(buf, pos)
+            eo_5.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_5.rack, pos = _read_ncstr(buf, pos)
+            eo_5.rack, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.node_endpoints = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.node_endpoints = vo_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -99,25 +99,25 @@ def _d_ShareGroupDescribeRequest_1(
 ) -> tuple[ShareGroupDescribeRequest, int]:
     """Decode ShareGroupDescribeRequest at version 1."""
     o = ShareGroupDescribeRequest.__new__(ShareGroupDescribeRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("GroupIds")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[str] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            e0_1, pos = _read_cstr(buf, pos)
-            ap0_1(e0_1)
-        o.group_ids = v0_1
+        vo_1: list[str] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1, pos = _read_cstr(buf, pos)
+            apo_1(eo_1)
+        o.group_ids = vo_1
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

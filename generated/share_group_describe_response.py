@@ -502,19 +502,19 @@ def _d_TopicPartitions_1(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_3].unpack_from(buf, pos)]
-        pos += 4 * n0_3
+        o.partitions = [*_A_Ni[no_3].unpack_from(buf, pos)]
+        pos += 4 * no_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -543,45 +543,45 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_Assignment_1(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at version 1."""
     o = Assignment.__new__(Assignment)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("TopicPartitions")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicPartitions] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicPartitions.__new__(TopicPartitions)
-            o0_1.topic_id, pos = _read_uuid(buf, pos)
-            o0_1.topic_name, pos = _read_cstr(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+        vo_1: list[TopicPartitions] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicPartitions.__new__(TopicPartitions)
+            eo_1.topic_id, pos = _read_uuid(buf, pos)
+            eo_1.topic_name, pos = _read_cstr(buf, pos)
+            neo_1_3 = buf[pos]
+            if neo_1_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_1_3, pos = _read_uvarint(buf, pos)
+            neo_1_3 -= 1
+            if neo_1_3 < 0:
+                if neo_1_3 != -1:
+                    raise _count_error(neo_1_3, 0)
                 raise _null_error("Partitions")
             else:
-                o0_1.partitions = [*_A_Ni[n1_3].unpack_from(buf, pos)]
-                pos += 4 * n1_3
+                eo_1.partitions = [*_A_Ni[neo_1_3].unpack_from(buf, pos)]
+                pos += 4 * neo_1_3
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topic_partitions = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topic_partitions = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -615,25 +615,25 @@ def _d_Member_1(buf: memoryview, pos: int) -> tuple[Member, int]:
     pos += 4
     o.client_id, pos = _read_cstr(buf, pos)
     o.client_host, pos = _read_cstr(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("SubscribedTopicNames")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[str] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            e0_6, pos = _read_cstr(buf, pos)
-            ap0_6(e0_6)
-        o.subscribed_topic_names = v0_6
+        vo_6: list[str] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6, pos = _read_cstr(buf, pos)
+            apo_6(eo_6)
+        o.subscribed_topic_names = vo_6
     o.assignment, pos = _d_Assignment_1(buf, pos)
     if buf[pos] == 0:
         pos += 1
@@ -676,56 +676,56 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.assignor_name, pos = _read_cstr(buf, pos)
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[Member] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = Member.__new__(Member)
-            o0_7.member_id, pos = _read_cstr(buf, pos)
-            o0_7.rack_id, pos = _read_ncstr(buf, pos)
-            o0_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+        vo_7: list[Member] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = Member.__new__(Member)
+            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7.rack_id, pos = _read_ncstr(buf, pos)
+            eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_7.client_id, pos = _read_cstr(buf, pos)
-            o0_7.client_host, pos = _read_cstr(buf, pos)
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+            eo_7.client_id, pos = _read_cstr(buf, pos)
+            eo_7.client_host, pos = _read_cstr(buf, pos)
+            neo_7_6 = buf[pos]
+            if neo_7_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+                neo_7_6, pos = _read_uvarint(buf, pos)
+            neo_7_6 -= 1
+            if neo_7_6 < 0:
+                if neo_7_6 != -1:
+                    raise _count_error(neo_7_6, 0)
                 raise _null_error("SubscribedTopicNames")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_7_6 > len(buf) - pos:
+                raise _count_error(neo_7_6, len(buf) - pos)
             else:
-                v1_6: list[str] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    e1_6, pos = _read_cstr(buf, pos)
-                    ap1_6(e1_6)
-                o0_7.subscribed_topic_names = v1_6
-            o0_7.assignment, pos = _d_Assignment_1(buf, pos)
+                veo_7_6: list[str] = []
+                apeo_7_6 = veo_7_6.append
+                for _ in range(neo_7_6):
+                    eeo_7_6, pos = _read_cstr(buf, pos)
+                    apeo_7_6(eeo_7_6)
+                eo_7.subscribed_topic_names = veo_7_6
+            eo_7.assignment, pos = _d_Assignment_1(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.members = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.members = vo_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -766,90 +766,90 @@ def _d_ShareGroupDescribeResponse_1(
     o = ShareGroupDescribeResponse.__new__(ShareGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.group_state, pos = _read_cstr(buf, pos)
-            o0_2.group_epoch, o0_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            o0_2.assignor_name, pos = _read_cstr(buf, pos)
-            n1_7 = buf[pos]
-            if n1_7 < 0x80:
+            eo_2.assignor_name, pos = _read_cstr(buf, pos)
+            neo_2_7 = buf[pos]
+            if neo_2_7 < 0x80:
                 pos += 1
             else:
-                n1_7, pos = _read_uvarint(buf, pos)
-            n1_7 -= 1
-            if n1_7 < 0:
-                if n1_7 != -1:
-                    raise _count_error(n1_7, 0)
+                neo_2_7, pos = _read_uvarint(buf, pos)
+            neo_2_7 -= 1
+            if neo_2_7 < 0:
+                if neo_2_7 != -1:
+                    raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif n1_7 > len(buf) - pos:
-                raise _count_error(n1_7, len(buf) - pos)
+            elif neo_2_7 > len(buf) - pos:
+                raise _count_error(neo_2_7, len(buf) - pos)
             else:
-                v1_7: list[Member] = []
-                ap1_7 = v1_7.append
-                for _ in range(n1_7):
-                    o1_7 = Member.__new__(Member)
-                    o1_7.member_id, pos = _read_cstr(buf, pos)
-                    o1_7.rack_id, pos = _read_ncstr(buf, pos)
-                    o1_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                veo_2_7: list[Member] = []
+                apeo_2_7 = veo_2_7.append
+                for _ in range(neo_2_7):
+                    eeo_2_7 = Member.__new__(Member)
+                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.rack_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_7.client_id, pos = _read_cstr(buf, pos)
-                    o1_7.client_host, pos = _read_cstr(buf, pos)
-                    n2_6 = buf[pos]
-                    if n2_6 < 0x80:
+                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    neeo_2_7_6 = buf[pos]
+                    if neeo_2_7_6 < 0x80:
                         pos += 1
                     else:
-                        n2_6, pos = _read_uvarint(buf, pos)
-                    n2_6 -= 1
-                    if n2_6 < 0:
-                        if n2_6 != -1:
-                            raise _count_error(n2_6, 0)
+                        neeo_2_7_6, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_6 -= 1
+                    if neeo_2_7_6 < 0:
+                        if neeo_2_7_6 != -1:
+                            raise _count_error(neeo_2_7_6, 0)
                         raise _null_error("SubscribedTopicNames")
-                    elif n2_6 > len(buf) - pos:
-                        raise _count_error(n2_6, len(buf) - pos)
+                    elif neeo_2_7_6 > len(buf) - pos:
+                        raise _count_error(neeo_2_7_6, len(buf) - pos)
                     else:
-                        v2_6: list[str] = []
-                        ap2_6 = v2_6.append
-                        for _ in range(n2_6):
-                            e2_6, pos = _read_cstr(buf, pos)
-                            ap2_6(e2_6)
-                        o1_7.subscribed_topic_names = v2_6
-                    o1_7.assignment, pos = _d_Assignment_1(buf, pos)
+                        veeo_2_7_6: list[str] = []
+                        apeeo_2_7_6 = veeo_2_7_6.append
+                        for _ in range(neeo_2_7_6):
+                            eeeo_2_7_6, pos = _read_cstr(buf, pos)
+                            apeeo_2_7_6(eeeo_2_7_6)
+                        eeo_2_7.subscribed_topic_names = veeo_2_7_6
+                    eeo_2_7.assignment, pos = _d_Assignment_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_7._unknown_tags = None
+                        eeo_2_7._unknown_tags = None
                     else:
-                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_7(o1_7)
-                o0_2.members = v1_7
-            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_7(eeo_2_7)
+                eo_2.members = veo_2_7
+            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

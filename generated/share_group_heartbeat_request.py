@@ -143,25 +143,25 @@ def _d_ShareGroupHeartbeatRequest_1(
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id, pos = _read_ncstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         o.subscribed_topic_names = None
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[str] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            e0_5, pos = _read_cstr(buf, pos)
-            ap0_5(e0_5)
-        o.subscribed_topic_names = v0_5
+        vo_5: list[str] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5, pos = _read_cstr(buf, pos)
+            apo_5(eo_5)
+        o.subscribed_topic_names = vo_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -271,19 +271,19 @@ def _d_TopicPartitions_1(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
     """Decode TopicPartitions at version 1."""
     o = TopicPartitions.__new__(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -311,44 +311,44 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
 def _d_Assignment_1(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at version 1."""
     o = Assignment.__new__(Assignment)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("TopicPartitions")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopicPartitions] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopicPartitions.__new__(TopicPartitions)
-            o0_1.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[TopicPartitions] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopicPartitions.__new__(TopicPartitions)
+            eo_1.topic_id, pos = _read_uuid(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
+                pos += 4 * neo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.topic_partitions = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.topic_partitions = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -384,8 +384,8 @@ def _d_ShareGroupHeartbeatResponse_1(
     o.member_id, pos = _read_ncstr(buf, pos)
     o.member_epoch, o.heartbeat_interval_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
-    present0_5, pos = _read_struct_marker(buf, pos)
-    if present0_5:
+    presento_5, pos = _read_struct_marker(buf, pos)
+    if presento_5:
         o.assignment, pos = _d_Assignment_1(buf, pos)
     else:
         o.assignment = None

@@ -1343,32 +1343,32 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
     o.name, pos = _read_cstr(buf, pos)
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("TopicConfigs")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[KeyValue] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = KeyValue.__new__(KeyValue)
-            o0_3.key, pos = _read_cstr(buf, pos)
-            o0_3.value, pos = _read_cstr(buf, pos)
+        vo_3: list[KeyValue] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = KeyValue.__new__(KeyValue)
+            eo_3.key, pos = _read_cstr(buf, pos)
+            eo_3.value, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topic_configs = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topic_configs = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1399,150 +1399,150 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
     o = Subtopology.__new__(Subtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("SourceTopics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[str] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            e0_2, pos = _read_cstr(buf, pos)
-            ap0_2(e0_2)
-        o.source_topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2, pos = _read_cstr(buf, pos)
+            apo_2(eo_2)
+        o.source_topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("RepartitionSinkTopics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[str] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            e0_3, pos = _read_cstr(buf, pos)
-            ap0_3(e0_3)
-        o.repartition_sink_topics = v0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+        vo_3: list[str] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3, pos = _read_cstr(buf, pos)
+            apo_3(eo_3)
+        o.repartition_sink_topics = vo_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("StateChangelogTopics")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[TopicInfo] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = TopicInfo.__new__(TopicInfo)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.partitions, o0_4.replication_factor = _S_ih.unpack_from(buf, pos)
+        vo_4: list[TopicInfo] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = TopicInfo.__new__(TopicInfo)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.partitions, eo_4.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_4_3 = buf[pos]
+            if neo_4_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_4_3, pos = _read_uvarint(buf, pos)
+            neo_4_3 -= 1
+            if neo_4_3 < 0:
+                if neo_4_3 != -1:
+                    raise _count_error(neo_4_3, 0)
                 raise _null_error("TopicConfigs")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_4_3 > len(buf) - pos:
+                raise _count_error(neo_4_3, len(buf) - pos)
             else:
-                v1_3: list[KeyValue] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = KeyValue.__new__(KeyValue)
-                    o1_3.key, pos = _read_cstr(buf, pos)
-                    o1_3.value, pos = _read_cstr(buf, pos)
+                veo_4_3: list[KeyValue] = []
+                apeo_4_3 = veo_4_3.append
+                for _ in range(neo_4_3):
+                    eeo_4_3 = KeyValue.__new__(KeyValue)
+                    eeo_4_3.key, pos = _read_cstr(buf, pos)
+                    eeo_4_3.value, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_4_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_4.topic_configs = v1_3
+                        eeo_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_4_3(eeo_4_3)
+                eo_4.topic_configs = veo_4_3
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.state_changelog_topics = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.state_changelog_topics = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("RepartitionSourceTopics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[TopicInfo] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = TopicInfo.__new__(TopicInfo)
-            o0_5.name, pos = _read_cstr(buf, pos)
-            o0_5.partitions, o0_5.replication_factor = _S_ih.unpack_from(buf, pos)
+        vo_5: list[TopicInfo] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = TopicInfo.__new__(TopicInfo)
+            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5.partitions, eo_5.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_5_3 = buf[pos]
+            if neo_5_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_5_3, pos = _read_uvarint(buf, pos)
+            neo_5_3 -= 1
+            if neo_5_3 < 0:
+                if neo_5_3 != -1:
+                    raise _count_error(neo_5_3, 0)
                 raise _null_error("TopicConfigs")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_5_3 > len(buf) - pos:
+                raise _count_error(neo_5_3, len(buf) - pos)
             else:
-                v1_3: list[KeyValue] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = KeyValue.__new__(KeyValue)
-                    o1_3.key, pos = _read_cstr(buf, pos)
-                    o1_3.value, pos = _read_cstr(buf, pos)
+                veo_5_3: list[KeyValue] = []
+                apeo_5_3 = veo_5_3.append
+                for _ in range(neo_5_3):
+                    eeo_5_3 = KeyValue.__new__(KeyValue)
+                    eeo_5_3.key, pos = _read_cstr(buf, pos)
+                    eeo_5_3.value, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_5_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_5.topic_configs = v1_3
+                        eeo_5_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_5_3(eeo_5_3)
+                eo_5.topic_configs = veo_5_3
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.repartition_source_topics = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.repartition_source_topics = vo_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1594,175 +1594,175 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
     o = Topology.__new__(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         o.subtopologies = None
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[Subtopology] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = Subtopology.__new__(Subtopology)
-            o0_2.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[Subtopology] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = Subtopology.__new__(Subtopology)
+            eo_2.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("SourceTopics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[str] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    e1_2, pos = _read_cstr(buf, pos)
-                    ap1_2(e1_2)
-                o0_2.source_topics = v1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                veo_2_2: list[str] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2, pos = _read_cstr(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.source_topics = veo_2_2
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("RepartitionSinkTopics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[str] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    e1_3, pos = _read_cstr(buf, pos)
-                    ap1_3(e1_3)
-                o0_2.repartition_sink_topics = v1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                veo_2_3: list[str] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3, pos = _read_cstr(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.repartition_sink_topics = veo_2_3
+            neo_2_4 = buf[pos]
+            if neo_2_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_2_4, pos = _read_uvarint(buf, pos)
+            neo_2_4 -= 1
+            if neo_2_4 < 0:
+                if neo_2_4 != -1:
+                    raise _count_error(neo_2_4, 0)
                 raise _null_error("StateChangelogTopics")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_2_4 > len(buf) - pos:
+                raise _count_error(neo_2_4, len(buf) - pos)
             else:
-                v1_4: list[TopicInfo] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = TopicInfo.__new__(TopicInfo)
-                    o1_4.name, pos = _read_cstr(buf, pos)
-                    o1_4.partitions, o1_4.replication_factor = _S_ih.unpack_from(buf, pos)
+                veo_2_4: list[TopicInfo] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(neo_2_4):
+                    eeo_2_4 = TopicInfo.__new__(TopicInfo)
+                    eeo_2_4.name, pos = _read_cstr(buf, pos)
+                    eeo_2_4.partitions, eeo_2_4.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    neeo_2_4_3 = buf[pos]
+                    if neeo_2_4_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_4_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_4_3 -= 1
+                    if neeo_2_4_3 < 0:
+                        if neeo_2_4_3 != -1:
+                            raise _count_error(neeo_2_4_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_4_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_4_3, len(buf) - pos)
                     else:
-                        v2_3: list[KeyValue] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = KeyValue.__new__(KeyValue)
-                            o2_3.key, pos = _read_cstr(buf, pos)
-                            o2_3.value, pos = _read_cstr(buf, pos)
+                        veeo_2_4_3: list[KeyValue] = []
+                        apeeo_2_4_3 = veeo_2_4_3.append
+                        for _ in range(neeo_2_4_3):
+                            eeeo_2_4_3 = KeyValue.__new__(KeyValue)
+                            eeeo_2_4_3.key, pos = _read_cstr(buf, pos)
+                            eeeo_2_4_3.value, pos = _read_cstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_4_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_4.topic_configs = v2_3
+                                eeeo_2_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_4_3(eeeo_2_4_3)
+                        eeo_2_4.topic_configs = veeo_2_4_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_2_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_2.state_changelog_topics = v1_4
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+                        eeo_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_4(eeo_2_4)
+                eo_2.state_changelog_topics = veo_2_4
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("RepartitionSourceTopics")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[TopicInfo] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    o1_5 = TopicInfo.__new__(TopicInfo)
-                    o1_5.name, pos = _read_cstr(buf, pos)
-                    o1_5.partitions, o1_5.replication_factor = _S_ih.unpack_from(buf, pos)
+                veo_2_5: list[TopicInfo] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5 = TopicInfo.__new__(TopicInfo)
+                    eeo_2_5.name, pos = _read_cstr(buf, pos)
+                    eeo_2_5.partitions, eeo_2_5.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    neeo_2_5_3 = buf[pos]
+                    if neeo_2_5_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_5_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_5_3 -= 1
+                    if neeo_2_5_3 < 0:
+                        if neeo_2_5_3 != -1:
+                            raise _count_error(neeo_2_5_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_5_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_5_3, len(buf) - pos)
                     else:
-                        v2_3: list[KeyValue] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = KeyValue.__new__(KeyValue)
-                            o2_3.key, pos = _read_cstr(buf, pos)
-                            o2_3.value, pos = _read_cstr(buf, pos)
+                        veeo_2_5_3: list[KeyValue] = []
+                        apeeo_2_5_3 = veeo_2_5_3.append
+                        for _ in range(neeo_2_5_3):
+                            eeeo_2_5_3 = KeyValue.__new__(KeyValue)
+                            eeeo_2_5_3.key, pos = _read_cstr(buf, pos)
+                            eeeo_2_5_3.value, pos = _read_cstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_5_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_5.topic_configs = v2_3
+                                eeeo_2_5_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_5_3(eeeo_2_5_3)
+                        eeo_2_5.topic_configs = veeo_2_5_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_5._unknown_tags = None
+                        eeo_2_5._unknown_tags = None
                     else:
-                        o1_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_5(o1_5)
-                o0_2.repartition_source_topics = v1_5
+                        eeo_2_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.repartition_source_topics = veo_2_5
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.subtopologies = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.subtopologies = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1842,19 +1842,19 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1882,120 +1882,120 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
 def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     o = Assignment.__new__(Assignment)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("ActiveTasks")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TaskIds] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TaskIds.__new__(TaskIds)
-            o0_1.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[TaskIds] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TaskIds.__new__(TaskIds)
+            eo_1.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_1.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
+                pos += 4 * neo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.active_tasks = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.active_tasks = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("StandbyTasks")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TaskIds] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TaskIds.__new__(TaskIds)
-            o0_2.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TaskIds] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TaskIds.__new__(TaskIds)
+            eo_2.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.standby_tasks = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.standby_tasks = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("WarmupTasks")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TaskIds] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TaskIds.__new__(TaskIds)
-            o0_3.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TaskIds] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TaskIds.__new__(TaskIds)
+            eo_3.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.warmup_tasks = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.warmup_tasks = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2047,91 +2047,91 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
     o.topology_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.process_id, pos = _read_cstr(buf, pos)
-    present0_9, pos = _read_struct_marker(buf, pos)
-    if present0_9:
+    presento_9, pos = _read_struct_marker(buf, pos)
+    if presento_9:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     else:
         o.user_endpoint = None
-    n0_10 = buf[pos]
-    if n0_10 < 0x80:
+    no_10 = buf[pos]
+    if no_10 < 0x80:
         pos += 1
     else:
-        n0_10, pos = _read_uvarint(buf, pos)
-    n0_10 -= 1
-    if n0_10 < 0:
-        if n0_10 != -1:
-            raise _count_error(n0_10, 0)
+        no_10, pos = _read_uvarint(buf, pos)
+    no_10 -= 1
+    if no_10 < 0:
+        if no_10 != -1:
+            raise _count_error(no_10, 0)
         raise _null_error("ClientTags")
-    elif n0_10 > len(buf) - pos:
-        raise _count_error(n0_10, len(buf) - pos)
+    elif no_10 > len(buf) - pos:
+        raise _count_error(no_10, len(buf) - pos)
     else:
-        v0_10: list[KeyValue] = []
-        ap0_10 = v0_10.append
-        for _ in range(n0_10):
-            o0_10 = KeyValue.__new__(KeyValue)
-            o0_10.key, pos = _read_cstr(buf, pos)
-            o0_10.value, pos = _read_cstr(buf, pos)
+        vo_10: list[KeyValue] = []
+        apo_10 = vo_10.append
+        for _ in range(no_10):
+            eo_10 = KeyValue.__new__(KeyValue)
+            eo_10.key, pos = _read_cstr(buf, pos)
+            eo_10.value, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_10._unknown_tags = None
+                eo_10._unknown_tags = None
             else:
-                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_10(o0_10)
-        o.client_tags = v0_10
-    n0_11 = buf[pos]
-    if n0_11 < 0x80:
+                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_10(eo_10)
+        o.client_tags = vo_10
+    no_11 = buf[pos]
+    if no_11 < 0x80:
         pos += 1
     else:
-        n0_11, pos = _read_uvarint(buf, pos)
-    n0_11 -= 1
-    if n0_11 < 0:
-        if n0_11 != -1:
-            raise _count_error(n0_11, 0)
+        no_11, pos = _read_uvarint(buf, pos)
+    no_11 -= 1
+    if no_11 < 0:
+        if no_11 != -1:
+            raise _count_error(no_11, 0)
         raise _null_error("TaskOffsets")
-    elif n0_11 > len(buf) - pos:
-        raise _count_error(n0_11, len(buf) - pos)
+    elif no_11 > len(buf) - pos:
+        raise _count_error(no_11, len(buf) - pos)
     else:
-        v0_11: list[TaskOffset] = []
-        ap0_11 = v0_11.append
-        for _ in range(n0_11):
-            o0_11 = TaskOffset.__new__(TaskOffset)
-            o0_11.subtopology_id, pos = _read_cstr(buf, pos)
-            o0_11.partition, o0_11.offset = _S_iq.unpack_from(buf, pos)
+        vo_11: list[TaskOffset] = []
+        apo_11 = vo_11.append
+        for _ in range(no_11):
+            eo_11 = TaskOffset.__new__(TaskOffset)
+            eo_11.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_11.partition, eo_11.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                o0_11._unknown_tags = None
+                eo_11._unknown_tags = None
             else:
-                o0_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_11(o0_11)
-        o.task_offsets = v0_11
-    n0_12 = buf[pos]
-    if n0_12 < 0x80:
+                eo_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_11(eo_11)
+        o.task_offsets = vo_11
+    no_12 = buf[pos]
+    if no_12 < 0x80:
         pos += 1
     else:
-        n0_12, pos = _read_uvarint(buf, pos)
-    n0_12 -= 1
-    if n0_12 < 0:
-        if n0_12 != -1:
-            raise _count_error(n0_12, 0)
+        no_12, pos = _read_uvarint(buf, pos)
+    no_12 -= 1
+    if no_12 < 0:
+        if no_12 != -1:
+            raise _count_error(no_12, 0)
         raise _null_error("TaskEndOffsets")
-    elif n0_12 > len(buf) - pos:
-        raise _count_error(n0_12, len(buf) - pos)
+    elif no_12 > len(buf) - pos:
+        raise _count_error(no_12, len(buf) - pos)
     else:
-        v0_12: list[TaskOffset] = []
-        ap0_12 = v0_12.append
-        for _ in range(n0_12):
-            o0_12 = TaskOffset.__new__(TaskOffset)
-            o0_12.subtopology_id, pos = _read_cstr(buf, pos)
-            o0_12.partition, o0_12.offset = _S_iq.unpack_from(buf, pos)
+        vo_12: list[TaskOffset] = []
+        apo_12 = vo_12.append
+        for _ in range(no_12):
+            eo_12 = TaskOffset.__new__(TaskOffset)
+            eo_12.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_12.partition, eo_12.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                o0_12._unknown_tags = None
+                eo_12._unknown_tags = None
             else:
-                o0_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_12(o0_12)
-        o.task_end_offsets = v0_12
+                eo_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_12(eo_12)
+        o.task_end_offsets = vo_12
     o.assignment, pos = _d_Assignment_0(buf, pos)
     o.target_assignment, pos = _d_Assignment_0(buf, pos)
     o.is_classic = _S_o.unpack_from(buf, pos)[0]
@@ -2196,64 +2196,64 @@ def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDes
     o.name, pos = _read_cstr(buf, pos)
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("SourceTopics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[str] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            e0_3, pos = _read_cstr(buf, pos)
-            ap0_3(e0_3)
-        o.source_topics = v0_3
+        vo_3: list[str] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3, pos = _read_cstr(buf, pos)
+            apo_3(eo_3)
+        o.source_topics = vo_3
     o.sink_topic, pos = _read_ncstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Stores")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[str] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            e0_5, pos = _read_cstr(buf, pos)
-            ap0_5(e0_5)
-        o.stores = v0_5
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+        vo_5: list[str] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5, pos = _read_cstr(buf, pos)
+            apo_5(eo_5)
+        o.stores = vo_5
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Successors")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[str] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            e0_6, pos = _read_cstr(buf, pos)
-            ap0_6(e0_6)
-        o.successors = v0_6
+        vo_6: list[str] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6, pos = _read_cstr(buf, pos)
+            apo_6(eo_6)
+        o.successors = vo_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2301,91 +2301,91 @@ def _d_TopologyDescriptionSubtopology_1(
     """Decode TopologyDescriptionSubtopology at version 1."""
     o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Nodes")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopologyDescriptionNode] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            o0_2.node_type = _S_b.unpack_from(buf, pos)[0]
+        vo_2: list[TopologyDescriptionNode] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2.node_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("SourceTopics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[str] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    e1_3, pos = _read_cstr(buf, pos)
-                    ap1_3(e1_3)
-                o0_2.source_topics = v1_3
-            o0_2.sink_topic, pos = _read_ncstr(buf, pos)
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+                veo_2_3: list[str] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3, pos = _read_cstr(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.source_topics = veo_2_3
+            eo_2.sink_topic, pos = _read_ncstr(buf, pos)
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Stores")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[str] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    e1_5, pos = _read_cstr(buf, pos)
-                    ap1_5(e1_5)
-                o0_2.stores = v1_5
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+                veo_2_5: list[str] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5, pos = _read_cstr(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.stores = veo_2_5
+            neo_2_6 = buf[pos]
+            if neo_2_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+                neo_2_6, pos = _read_uvarint(buf, pos)
+            neo_2_6 -= 1
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Successors")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[str] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    e1_6, pos = _read_cstr(buf, pos)
-                    ap1_6(e1_6)
-                o0_2.successors = v1_6
+                veo_2_6: list[str] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6, pos = _read_cstr(buf, pos)
+                    apeo_2_6(eeo_2_6)
+                eo_2.successors = veo_2_6
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.nodes = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.nodes = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2444,142 +2444,142 @@ def _e_TopologyDescriptionGlobalStore_1(
 def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 1."""
     o = TopologyDescription.__new__(TopologyDescription)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Subtopologies")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopologyDescriptionSubtopology] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
-            o0_1.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[TopologyDescriptionSubtopology] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
+            eo_1.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Nodes")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[TopologyDescriptionNode] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    o1_2.node_type = _S_b.unpack_from(buf, pos)[0]
+                veo_1_2: list[TopologyDescriptionNode] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    eeo_1_2.node_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    neeo_1_2_3 = buf[pos]
+                    if neeo_1_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_1_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_3 -= 1
+                    if neeo_1_2_3 < 0:
+                        if neeo_1_2_3 != -1:
+                            raise _count_error(neeo_1_2_3, 0)
                         raise _null_error("SourceTopics")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_1_2_3 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_3, len(buf) - pos)
                     else:
-                        v2_3: list[str] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            e2_3, pos = _read_cstr(buf, pos)
-                            ap2_3(e2_3)
-                        o1_2.source_topics = v2_3
-                    o1_2.sink_topic, pos = _read_ncstr(buf, pos)
-                    n2_5 = buf[pos]
-                    if n2_5 < 0x80:
+                        veeo_1_2_3: list[str] = []
+                        apeeo_1_2_3 = veeo_1_2_3.append
+                        for _ in range(neeo_1_2_3):
+                            eeeo_1_2_3, pos = _read_cstr(buf, pos)
+                            apeeo_1_2_3(eeeo_1_2_3)
+                        eeo_1_2.source_topics = veeo_1_2_3
+                    eeo_1_2.sink_topic, pos = _read_ncstr(buf, pos)
+                    neeo_1_2_5 = buf[pos]
+                    if neeo_1_2_5 < 0x80:
                         pos += 1
                     else:
-                        n2_5, pos = _read_uvarint(buf, pos)
-                    n2_5 -= 1
-                    if n2_5 < 0:
-                        if n2_5 != -1:
-                            raise _count_error(n2_5, 0)
+                        neeo_1_2_5, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_5 -= 1
+                    if neeo_1_2_5 < 0:
+                        if neeo_1_2_5 != -1:
+                            raise _count_error(neeo_1_2_5, 0)
                         raise _null_error("Stores")
-                    elif n2_5 > len(buf) - pos:
-                        raise _count_error(n2_5, len(buf) - pos)
+                    elif neeo_1_2_5 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_5, len(buf) - pos)
                     else:
-                        v2_5: list[str] = []
-                        ap2_5 = v2_5.append
-                        for _ in range(n2_5):
-                            e2_5, pos = _read_cstr(buf, pos)
-                            ap2_5(e2_5)
-                        o1_2.stores = v2_5
-                    n2_6 = buf[pos]
-                    if n2_6 < 0x80:
+                        veeo_1_2_5: list[str] = []
+                        apeeo_1_2_5 = veeo_1_2_5.append
+                        for _ in range(neeo_1_2_5):
+                            eeeo_1_2_5, pos = _read_cstr(buf, pos)
+                            apeeo_1_2_5(eeeo_1_2_5)
+                        eeo_1_2.stores = veeo_1_2_5
+                    neeo_1_2_6 = buf[pos]
+                    if neeo_1_2_6 < 0x80:
                         pos += 1
                     else:
-                        n2_6, pos = _read_uvarint(buf, pos)
-                    n2_6 -= 1
-                    if n2_6 < 0:
-                        if n2_6 != -1:
-                            raise _count_error(n2_6, 0)
+                        neeo_1_2_6, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_6 -= 1
+                    if neeo_1_2_6 < 0:
+                        if neeo_1_2_6 != -1:
+                            raise _count_error(neeo_1_2_6, 0)
                         raise _null_error("Successors")
-                    elif n2_6 > len(buf) - pos:
-                        raise _count_error(n2_6, len(buf) - pos)
+                    elif neeo_1_2_6 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_6, len(buf) - pos)
                     else:
-                        v2_6: list[str] = []
-                        ap2_6 = v2_6.append
-                        for _ in range(n2_6):
-                            e2_6, pos = _read_cstr(buf, pos)
-                            ap2_6(e2_6)
-                        o1_2.successors = v2_6
+                        veeo_1_2_6: list[str] = []
+                        apeeo_1_2_6 = veeo_1_2_6.append
+                        for _ in range(neeo_1_2_6):
+                            eeeo_1_2_6, pos = _read_cstr(buf, pos)
+                            apeeo_1_2_6(eeeo_1_2_6)
+                        eeo_1_2.successors = veeo_1_2_6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.nodes = v1_2
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.nodes = veo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.subtopologies = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.subtopologies = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("GlobalStores")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopologyDescriptionGlobalStore] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
-            o0_2.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
-            o0_2.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
+        vo_2: list[TopologyDescriptionGlobalStore] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+            eo_2.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
+            eo_2.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.global_stores = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.global_stores = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2621,134 +2621,134 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    present0_6, pos = _read_struct_marker(buf, pos)
-    if present0_6:
+    presento_6, pos = _read_struct_marker(buf, pos)
+    if presento_6:
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[Member] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = Member.__new__(Member)
-            o0_7.member_id, pos = _read_cstr(buf, pos)
-            o0_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+        vo_7: list[Member] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = Member.__new__(Member)
+            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_7.instance_id, pos = _read_ncstr(buf, pos)
-            o0_7.rack_id, pos = _read_ncstr(buf, pos)
-            o0_7.client_id, pos = _read_cstr(buf, pos)
-            o0_7.client_host, pos = _read_cstr(buf, pos)
-            o0_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+            eo_7.instance_id, pos = _read_ncstr(buf, pos)
+            eo_7.rack_id, pos = _read_ncstr(buf, pos)
+            eo_7.client_id, pos = _read_cstr(buf, pos)
+            eo_7.client_host, pos = _read_cstr(buf, pos)
+            eo_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_7.process_id, pos = _read_cstr(buf, pos)
-            present1_9, pos = _read_struct_marker(buf, pos)
-            if present1_9:
-                o0_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            eo_7.process_id, pos = _read_cstr(buf, pos)
+            presenteo_7_9, pos = _read_struct_marker(buf, pos)
+            if presenteo_7_9:
+                eo_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
             else:
-                o0_7.user_endpoint = None
-            n1_10 = buf[pos]
-            if n1_10 < 0x80:
+                eo_7.user_endpoint = None
+            neo_7_10 = buf[pos]
+            if neo_7_10 < 0x80:
                 pos += 1
             else:
-                n1_10, pos = _read_uvarint(buf, pos)
-            n1_10 -= 1
-            if n1_10 < 0:
-                if n1_10 != -1:
-                    raise _count_error(n1_10, 0)
+                neo_7_10, pos = _read_uvarint(buf, pos)
+            neo_7_10 -= 1
+            if neo_7_10 < 0:
+                if neo_7_10 != -1:
+                    raise _count_error(neo_7_10, 0)
                 raise _null_error("ClientTags")
-            elif n1_10 > len(buf) - pos:
-                raise _count_error(n1_10, len(buf) - pos)
+            elif neo_7_10 > len(buf) - pos:
+                raise _count_error(neo_7_10, len(buf) - pos)
             else:
-                v1_10: list[KeyValue] = []
-                ap1_10 = v1_10.append
-                for _ in range(n1_10):
-                    o1_10 = KeyValue.__new__(KeyValue)
-                    o1_10.key, pos = _read_cstr(buf, pos)
-                    o1_10.value, pos = _read_cstr(buf, pos)
+                veo_7_10: list[KeyValue] = []
+                apeo_7_10 = veo_7_10.append
+                for _ in range(neo_7_10):
+                    eeo_7_10 = KeyValue.__new__(KeyValue)
+                    eeo_7_10.key, pos = _read_cstr(buf, pos)
+                    eeo_7_10.value, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_10._unknown_tags = None
+                        eeo_7_10._unknown_tags = None
                     else:
-                        o1_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_10(o1_10)
-                o0_7.client_tags = v1_10
-            n1_11 = buf[pos]
-            if n1_11 < 0x80:
+                        eeo_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_7_10(eeo_7_10)
+                eo_7.client_tags = veo_7_10
+            neo_7_11 = buf[pos]
+            if neo_7_11 < 0x80:
                 pos += 1
             else:
-                n1_11, pos = _read_uvarint(buf, pos)
-            n1_11 -= 1
-            if n1_11 < 0:
-                if n1_11 != -1:
-                    raise _count_error(n1_11, 0)
+                neo_7_11, pos = _read_uvarint(buf, pos)
+            neo_7_11 -= 1
+            if neo_7_11 < 0:
+                if neo_7_11 != -1:
+                    raise _count_error(neo_7_11, 0)
                 raise _null_error("TaskOffsets")
-            elif n1_11 > len(buf) - pos:
-                raise _count_error(n1_11, len(buf) - pos)
+            elif neo_7_11 > len(buf) - pos:
+                raise _count_error(neo_7_11, len(buf) - pos)
             else:
-                v1_11: list[TaskOffset] = []
-                ap1_11 = v1_11.append
-                for _ in range(n1_11):
-                    o1_11 = TaskOffset.__new__(TaskOffset)
-                    o1_11.subtopology_id, pos = _read_cstr(buf, pos)
-                    o1_11.partition, o1_11.offset = _S_iq.unpack_from(buf, pos)
+                veo_7_11: list[TaskOffset] = []
+                apeo_7_11 = veo_7_11.append
+                for _ in range(neo_7_11):
+                    eeo_7_11 = TaskOffset.__new__(TaskOffset)
+                    eeo_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_11.partition, eeo_7_11.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        o1_11._unknown_tags = None
+                        eeo_7_11._unknown_tags = None
                     else:
-                        o1_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_11(o1_11)
-                o0_7.task_offsets = v1_11
-            n1_12 = buf[pos]
-            if n1_12 < 0x80:
+                        eeo_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_7_11(eeo_7_11)
+                eo_7.task_offsets = veo_7_11
+            neo_7_12 = buf[pos]
+            if neo_7_12 < 0x80:
                 pos += 1
             else:
-                n1_12, pos = _read_uvarint(buf, pos)
-            n1_12 -= 1
-            if n1_12 < 0:
-                if n1_12 != -1:
-                    raise _count_error(n1_12, 0)
+                neo_7_12, pos = _read_uvarint(buf, pos)
+            neo_7_12 -= 1
+            if neo_7_12 < 0:
+                if neo_7_12 != -1:
+                    raise _count_error(neo_7_12, 0)
                 raise _null_error("TaskEndOffsets")
-            elif n1_12 > len(buf) - pos:
-                raise _count_error(n1_12, len(buf) - pos)
+            elif neo_7_12 > len(buf) - pos:
+                raise _count_error(neo_7_12, len(buf) - pos)
             else:
-                v1_12: list[TaskOffset] = []
-                ap1_12 = v1_12.append
-                for _ in range(n1_12):
-                    o1_12 = TaskOffset.__new__(TaskOffset)
-                    o1_12.subtopology_id, pos = _read_cstr(buf, pos)
-                    o1_12.partition, o1_12.offset = _S_iq.unpack_from(buf, pos)
+                veo_7_12: list[TaskOffset] = []
+                apeo_7_12 = veo_7_12.append
+                for _ in range(neo_7_12):
+                    eeo_7_12 = TaskOffset.__new__(TaskOffset)
+                    eeo_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_12.partition, eeo_7_12.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        o1_12._unknown_tags = None
+                        eeo_7_12._unknown_tags = None
                     else:
-                        o1_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_12(o1_12)
-                o0_7.task_end_offsets = v1_12
-            o0_7.assignment, pos = _d_Assignment_0(buf, pos)
-            o0_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-            o0_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                        eeo_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_7_12(eeo_7_12)
+                eo_7.task_end_offsets = veo_7_12
+            eo_7.assignment, pos = _d_Assignment_0(buf, pos)
+            eo_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+            eo_7.is_classic = _S_o.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.members = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.members = vo_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topology_description = None
@@ -2803,138 +2803,138 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
     o.group_state, pos = _read_cstr(buf, pos)
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    present0_6, pos = _read_struct_marker(buf, pos)
-    if present0_6:
+    presento_6, pos = _read_struct_marker(buf, pos)
+    if presento_6:
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[Member] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = Member.__new__(Member)
-            o0_7.member_id, pos = _read_cstr(buf, pos)
-            o0_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+        vo_7: list[Member] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = Member.__new__(Member)
+            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_7.instance_id, pos = _read_ncstr(buf, pos)
-            o0_7.rack_id, pos = _read_ncstr(buf, pos)
-            o0_7.client_id, pos = _read_cstr(buf, pos)
-            o0_7.client_host, pos = _read_cstr(buf, pos)
-            o0_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+            eo_7.instance_id, pos = _read_ncstr(buf, pos)
+            eo_7.rack_id, pos = _read_ncstr(buf, pos)
+            eo_7.client_id, pos = _read_cstr(buf, pos)
+            eo_7.client_host, pos = _read_cstr(buf, pos)
+            eo_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_7.process_id, pos = _read_cstr(buf, pos)
-            present1_9, pos = _read_struct_marker(buf, pos)
-            if present1_9:
-                o0_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            eo_7.process_id, pos = _read_cstr(buf, pos)
+            presenteo_7_9, pos = _read_struct_marker(buf, pos)
+            if presenteo_7_9:
+                eo_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
             else:
-                o0_7.user_endpoint = None
-            n1_10 = buf[pos]
-            if n1_10 < 0x80:
+                eo_7.user_endpoint = None
+            neo_7_10 = buf[pos]
+            if neo_7_10 < 0x80:
                 pos += 1
             else:
-                n1_10, pos = _read_uvarint(buf, pos)
-            n1_10 -= 1
-            if n1_10 < 0:
-                if n1_10 != -1:
-                    raise _count_error(n1_10, 0)
+                neo_7_10, pos = _read_uvarint(buf, pos)
+            neo_7_10 -= 1
+            if neo_7_10 < 0:
+                if neo_7_10 != -1:
+                    raise _count_error(neo_7_10, 0)
                 raise _null_error("ClientTags")
-            elif n1_10 > len(buf) - pos:
-                raise _count_error(n1_10, len(buf) - pos)
+            elif neo_7_10 > len(buf) - pos:
+                raise _count_error(neo_7_10, len(buf) - pos)
             else:
-                v1_10: list[KeyValue] = []
-                ap1_10 = v1_10.append
-                for _ in range(n1_10):
-                    o1_10 = KeyValue.__new__(KeyValue)
-                    o1_10.key, pos = _read_cstr(buf, pos)
-                    o1_10.value, pos = _read_cstr(buf, pos)
+                veo_7_10: list[KeyValue] = []
+                apeo_7_10 = veo_7_10.append
+                for _ in range(neo_7_10):
+                    eeo_7_10 = KeyValue.__new__(KeyValue)
+                    eeo_7_10.key, pos = _read_cstr(buf, pos)
+                    eeo_7_10.value, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_10._unknown_tags = None
+                        eeo_7_10._unknown_tags = None
                     else:
-                        o1_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_10(o1_10)
-                o0_7.client_tags = v1_10
-            n1_11 = buf[pos]
-            if n1_11 < 0x80:
+                        eeo_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_7_10(eeo_7_10)
+                eo_7.client_tags = veo_7_10
+            neo_7_11 = buf[pos]
+            if neo_7_11 < 0x80:
                 pos += 1
             else:
-                n1_11, pos = _read_uvarint(buf, pos)
-            n1_11 -= 1
-            if n1_11 < 0:
-                if n1_11 != -1:
-                    raise _count_error(n1_11, 0)
+                neo_7_11, pos = _read_uvarint(buf, pos)
+            neo_7_11 -= 1
+            if neo_7_11 < 0:
+                if neo_7_11 != -1:
+                    raise _count_error(neo_7_11, 0)
                 raise _null_error("TaskOffsets")
-            elif n1_11 > len(buf) - pos:
-                raise _count_error(n1_11, len(buf) - pos)
+            elif neo_7_11 > len(buf) - pos:
+                raise _count_error(neo_7_11, len(buf) - pos)
             else:
-                v1_11: list[TaskOffset] = []
-                ap1_11 = v1_11.append
-                for _ in range(n1_11):
-                    o1_11 = TaskOffset.__new__(TaskOffset)
-                    o1_11.subtopology_id, pos = _read_cstr(buf, pos)
-                    o1_11.partition, o1_11.offset = _S_iq.unpack_from(buf, pos)
+                veo_7_11: list[TaskOffset] = []
+                apeo_7_11 = veo_7_11.append
+                for _ in range(neo_7_11):
+                    eeo_7_11 = TaskOffset.__new__(TaskOffset)
+                    eeo_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_11.partition, eeo_7_11.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        o1_11._unknown_tags = None
+                        eeo_7_11._unknown_tags = None
                     else:
-                        o1_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_11(o1_11)
-                o0_7.task_offsets = v1_11
-            n1_12 = buf[pos]
-            if n1_12 < 0x80:
+                        eeo_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_7_11(eeo_7_11)
+                eo_7.task_offsets = veo_7_11
+            neo_7_12 = buf[pos]
+            if neo_7_12 < 0x80:
                 pos += 1
             else:
-                n1_12, pos = _read_uvarint(buf, pos)
-            n1_12 -= 1
-            if n1_12 < 0:
-                if n1_12 != -1:
-                    raise _count_error(n1_12, 0)
+                neo_7_12, pos = _read_uvarint(buf, pos)
+            neo_7_12 -= 1
+            if neo_7_12 < 0:
+                if neo_7_12 != -1:
+                    raise _count_error(neo_7_12, 0)
                 raise _null_error("TaskEndOffsets")
-            elif n1_12 > len(buf) - pos:
-                raise _count_error(n1_12, len(buf) - pos)
+            elif neo_7_12 > len(buf) - pos:
+                raise _count_error(neo_7_12, len(buf) - pos)
             else:
-                v1_12: list[TaskOffset] = []
-                ap1_12 = v1_12.append
-                for _ in range(n1_12):
-                    o1_12 = TaskOffset.__new__(TaskOffset)
-                    o1_12.subtopology_id, pos = _read_cstr(buf, pos)
-                    o1_12.partition, o1_12.offset = _S_iq.unpack_from(buf, pos)
+                veo_7_12: list[TaskOffset] = []
+                apeo_7_12 = veo_7_12.append
+                for _ in range(neo_7_12):
+                    eeo_7_12 = TaskOffset.__new__(TaskOffset)
+                    eeo_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_12.partition, eeo_7_12.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
                         pos += 1
-                        o1_12._unknown_tags = None
+                        eeo_7_12._unknown_tags = None
                     else:
-                        o1_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_12(o1_12)
-                o0_7.task_end_offsets = v1_12
-            o0_7.assignment, pos = _d_Assignment_0(buf, pos)
-            o0_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-            o0_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                        eeo_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_7_12(eeo_7_12)
+                eo_7.task_end_offsets = veo_7_12
+            eo_7.assignment, pos = _d_Assignment_0(buf, pos)
+            eo_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+            eo_7.is_classic = _S_o.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.members = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.members = vo_7
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    present0_9, pos = _read_struct_marker(buf, pos)
-    if present0_9:
+    presento_9, pos = _read_struct_marker(buf, pos)
+    if presento_9:
         o.topology_description, pos = _d_TopologyDescription_1(buf, pos)
     else:
         o.topology_description = None
@@ -2990,170 +2990,170 @@ def _d_StreamsGroupDescribeResponse_0(
     o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.group_state, pos = _read_cstr(buf, pos)
-            o0_2.group_epoch, o0_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            present1_6, pos = _read_struct_marker(buf, pos)
-            if present1_6:
-                o0_2.topology, pos = _d_Topology_0(buf, pos)
+            presenteo_2_6, pos = _read_struct_marker(buf, pos)
+            if presenteo_2_6:
+                eo_2.topology, pos = _d_Topology_0(buf, pos)
             else:
-                o0_2.topology = None
-            n1_7 = buf[pos]
-            if n1_7 < 0x80:
+                eo_2.topology = None
+            neo_2_7 = buf[pos]
+            if neo_2_7 < 0x80:
                 pos += 1
             else:
-                n1_7, pos = _read_uvarint(buf, pos)
-            n1_7 -= 1
-            if n1_7 < 0:
-                if n1_7 != -1:
-                    raise _count_error(n1_7, 0)
+                neo_2_7, pos = _read_uvarint(buf, pos)
+            neo_2_7 -= 1
+            if neo_2_7 < 0:
+                if neo_2_7 != -1:
+                    raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif n1_7 > len(buf) - pos:
-                raise _count_error(n1_7, len(buf) - pos)
+            elif neo_2_7 > len(buf) - pos:
+                raise _count_error(neo_2_7, len(buf) - pos)
             else:
-                v1_7: list[Member] = []
-                ap1_7 = v1_7.append
-                for _ in range(n1_7):
-                    o1_7 = Member.__new__(Member)
-                    o1_7.member_id, pos = _read_cstr(buf, pos)
-                    o1_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                veo_2_7: list[Member] = []
+                apeo_2_7 = veo_2_7.append
+                for _ in range(neo_2_7):
+                    eeo_2_7 = Member.__new__(Member)
+                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_7.instance_id, pos = _read_ncstr(buf, pos)
-                    o1_7.rack_id, pos = _read_ncstr(buf, pos)
-                    o1_7.client_id, pos = _read_cstr(buf, pos)
-                    o1_7.client_host, pos = _read_cstr(buf, pos)
-                    o1_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+                    eeo_2_7.instance_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7.rack_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    eeo_2_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_7.process_id, pos = _read_cstr(buf, pos)
-                    present2_9, pos = _read_struct_marker(buf, pos)
-                    if present2_9:
-                        o1_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+                    eeo_2_7.process_id, pos = _read_cstr(buf, pos)
+                    presenteeo_2_7_9, pos = _read_struct_marker(buf, pos)
+                    if presenteeo_2_7_9:
+                        eeo_2_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
                     else:
-                        o1_7.user_endpoint = None
-                    n2_10 = buf[pos]
-                    if n2_10 < 0x80:
+                        eeo_2_7.user_endpoint = None
+                    neeo_2_7_10 = buf[pos]
+                    if neeo_2_7_10 < 0x80:
                         pos += 1
                     else:
-                        n2_10, pos = _read_uvarint(buf, pos)
-                    n2_10 -= 1
-                    if n2_10 < 0:
-                        if n2_10 != -1:
-                            raise _count_error(n2_10, 0)
+                        neeo_2_7_10, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_10 -= 1
+                    if neeo_2_7_10 < 0:
+                        if neeo_2_7_10 != -1:
+                            raise _count_error(neeo_2_7_10, 0)
                         raise _null_error("ClientTags")
-                    elif n2_10 > len(buf) - pos:
-                        raise _count_error(n2_10, len(buf) - pos)
+                    elif neeo_2_7_10 > len(buf) - pos:
+                        raise _count_error(neeo_2_7_10, len(buf) - pos)
                     else:
-                        v2_10: list[KeyValue] = []
-                        ap2_10 = v2_10.append
-                        for _ in range(n2_10):
-                            o2_10 = KeyValue.__new__(KeyValue)
-                            o2_10.key, pos = _read_cstr(buf, pos)
-                            o2_10.value, pos = _read_cstr(buf, pos)
+                        veeo_2_7_10: list[KeyValue] = []
+                        apeeo_2_7_10 = veeo_2_7_10.append
+                        for _ in range(neeo_2_7_10):
+                            eeeo_2_7_10 = KeyValue.__new__(KeyValue)
+                            eeeo_2_7_10.key, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_10.value, pos = _read_cstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_10._unknown_tags = None
+                                eeeo_2_7_10._unknown_tags = None
                             else:
-                                o2_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_10(o2_10)
-                        o1_7.client_tags = v2_10
-                    n2_11 = buf[pos]
-                    if n2_11 < 0x80:
+                                eeeo_2_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_7_10(eeeo_2_7_10)
+                        eeo_2_7.client_tags = veeo_2_7_10
+                    neeo_2_7_11 = buf[pos]
+                    if neeo_2_7_11 < 0x80:
                         pos += 1
                     else:
-                        n2_11, pos = _read_uvarint(buf, pos)
-                    n2_11 -= 1
-                    if n2_11 < 0:
-                        if n2_11 != -1:
-                            raise _count_error(n2_11, 0)
+                        neeo_2_7_11, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_11 -= 1
+                    if neeo_2_7_11 < 0:
+                        if neeo_2_7_11 != -1:
+                            raise _count_error(neeo_2_7_11, 0)
                         raise _null_error("TaskOffsets")
-                    elif n2_11 > len(buf) - pos:
-                        raise _count_error(n2_11, len(buf) - pos)
+                    elif neeo_2_7_11 > len(buf) - pos:
+                        raise _count_error(neeo_2_7_11, len(buf) - pos)
                     else:
-                        v2_11: list[TaskOffset] = []
-                        ap2_11 = v2_11.append
-                        for _ in range(n2_11):
-                            o2_11 = TaskOffset.__new__(TaskOffset)
-                            o2_11.subtopology_id, pos = _read_cstr(buf, pos)
-                            o2_11.partition, o2_11.offset = _S_iq.unpack_from(buf, pos)
+                        veeo_2_7_11: list[TaskOffset] = []
+                        apeeo_2_7_11 = veeo_2_7_11.append
+                        for _ in range(neeo_2_7_11):
+                            eeeo_2_7_11 = TaskOffset.__new__(TaskOffset)
+                            eeeo_2_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_11.partition, eeeo_2_7_11.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_11._unknown_tags = None
+                                eeeo_2_7_11._unknown_tags = None
                             else:
-                                o2_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_11(o2_11)
-                        o1_7.task_offsets = v2_11
-                    n2_12 = buf[pos]
-                    if n2_12 < 0x80:
+                                eeeo_2_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_7_11(eeeo_2_7_11)
+                        eeo_2_7.task_offsets = veeo_2_7_11
+                    neeo_2_7_12 = buf[pos]
+                    if neeo_2_7_12 < 0x80:
                         pos += 1
                     else:
-                        n2_12, pos = _read_uvarint(buf, pos)
-                    n2_12 -= 1
-                    if n2_12 < 0:
-                        if n2_12 != -1:
-                            raise _count_error(n2_12, 0)
+                        neeo_2_7_12, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_12 -= 1
+                    if neeo_2_7_12 < 0:
+                        if neeo_2_7_12 != -1:
+                            raise _count_error(neeo_2_7_12, 0)
                         raise _null_error("TaskEndOffsets")
-                    elif n2_12 > len(buf) - pos:
-                        raise _count_error(n2_12, len(buf) - pos)
+                    elif neeo_2_7_12 > len(buf) - pos:
+                        raise _count_error(neeo_2_7_12, len(buf) - pos)
                     else:
-                        v2_12: list[TaskOffset] = []
-                        ap2_12 = v2_12.append
-                        for _ in range(n2_12):
-                            o2_12 = TaskOffset.__new__(TaskOffset)
-                            o2_12.subtopology_id, pos = _read_cstr(buf, pos)
-                            o2_12.partition, o2_12.offset = _S_iq.unpack_from(buf, pos)
+                        veeo_2_7_12: list[TaskOffset] = []
+                        apeeo_2_7_12 = veeo_2_7_12.append
+                        for _ in range(neeo_2_7_12):
+                            eeeo_2_7_12 = TaskOffset.__new__(TaskOffset)
+                            eeeo_2_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_12.partition, eeeo_2_7_12.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_12._unknown_tags = None
+                                eeeo_2_7_12._unknown_tags = None
                             else:
-                                o2_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_12(o2_12)
-                        o1_7.task_end_offsets = v2_12
-                    o1_7.assignment, pos = _d_Assignment_0(buf, pos)
-                    o1_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-                    o1_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                                eeeo_2_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_7_12(eeeo_2_7_12)
+                        eeo_2_7.task_end_offsets = veeo_2_7_12
+                    eeo_2_7.assignment, pos = _d_Assignment_0(buf, pos)
+                    eeo_2_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    eeo_2_7.is_classic = _S_o.unpack_from(buf, pos)[0]
                     pos += 1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_7._unknown_tags = None
+                        eeo_2_7._unknown_tags = None
                     else:
-                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_7(o1_7)
-                o0_2.members = v1_7
-            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_7(eeo_2_7)
+                eo_2.members = veo_2_7
+            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.topology_description = None
-            o0_2.topology_description_status = 0
-            o0_2.assignor_name = None
+            eo_2.topology_description = None
+            eo_2.topology_description_status = 0
+            eo_2.assignor_name = None
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -3186,175 +3186,175 @@ def _d_StreamsGroupDescribeResponse_1(
     o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[DescribedGroup] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = DescribedGroup.__new__(DescribedGroup)
-            o0_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_2.error_message, pos = _read_ncstr(buf, pos)
-            o0_2.group_id, pos = _read_cstr(buf, pos)
-            o0_2.group_state, pos = _read_cstr(buf, pos)
-            o0_2.group_epoch, o0_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
+            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            present1_6, pos = _read_struct_marker(buf, pos)
-            if present1_6:
-                o0_2.topology, pos = _d_Topology_0(buf, pos)
+            presenteo_2_6, pos = _read_struct_marker(buf, pos)
+            if presenteo_2_6:
+                eo_2.topology, pos = _d_Topology_0(buf, pos)
             else:
-                o0_2.topology = None
-            n1_7 = buf[pos]
-            if n1_7 < 0x80:
+                eo_2.topology = None
+            neo_2_7 = buf[pos]
+            if neo_2_7 < 0x80:
                 pos += 1
             else:
-                n1_7, pos = _read_uvarint(buf, pos)
-            n1_7 -= 1
-            if n1_7 < 0:
-                if n1_7 != -1:
-                    raise _count_error(n1_7, 0)
+                neo_2_7, pos = _read_uvarint(buf, pos)
+            neo_2_7 -= 1
+            if neo_2_7 < 0:
+                if neo_2_7 != -1:
+                    raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif n1_7 > len(buf) - pos:
-                raise _count_error(n1_7, len(buf) - pos)
+            elif neo_2_7 > len(buf) - pos:
+                raise _count_error(neo_2_7, len(buf) - pos)
             else:
-                v1_7: list[Member] = []
-                ap1_7 = v1_7.append
-                for _ in range(n1_7):
-                    o1_7 = Member.__new__(Member)
-                    o1_7.member_id, pos = _read_cstr(buf, pos)
-                    o1_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
+                veo_2_7: list[Member] = []
+                apeo_2_7 = veo_2_7.append
+                for _ in range(neo_2_7):
+                    eeo_2_7 = Member.__new__(Member)
+                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_7.instance_id, pos = _read_ncstr(buf, pos)
-                    o1_7.rack_id, pos = _read_ncstr(buf, pos)
-                    o1_7.client_id, pos = _read_cstr(buf, pos)
-                    o1_7.client_host, pos = _read_cstr(buf, pos)
-                    o1_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
+                    eeo_2_7.instance_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7.rack_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    eeo_2_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    o1_7.process_id, pos = _read_cstr(buf, pos)
-                    present2_9, pos = _read_struct_marker(buf, pos)
-                    if present2_9:
-                        o1_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+                    eeo_2_7.process_id, pos = _read_cstr(buf, pos)
+                    presenteeo_2_7_9, pos = _read_struct_marker(buf, pos)
+                    if presenteeo_2_7_9:
+                        eeo_2_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
                     else:
-                        o1_7.user_endpoint = None
-                    n2_10 = buf[pos]
-                    if n2_10 < 0x80:
+                        eeo_2_7.user_endpoint = None
+                    neeo_2_7_10 = buf[pos]
+                    if neeo_2_7_10 < 0x80:
                         pos += 1
                     else:
-                        n2_10, pos = _read_uvarint(buf, pos)
-                    n2_10 -= 1
-                    if n2_10 < 0:
-                        if n2_10 != -1:
-                            raise _count_error(n2_10, 0)
+                        neeo_2_7_10, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_10 -= 1
+                    if neeo_2_7_10 < 0:
+                        if neeo_2_7_10 != -1:
+                            raise _count_error(neeo_2_7_10, 0)
                         raise _null_error("ClientTags")
-                    elif n2_10 > len(buf) - pos:
-                        raise _count_error(n2_10, len(buf) - pos)
+                    elif neeo_2_7_10 > len(buf) - pos:
+                        raise _count_error(neeo_2_7_10, len(buf) - pos)
                     else:
-                        v2_10: list[KeyValue] = []
-                        ap2_10 = v2_10.append
-                        for _ in range(n2_10):
-                            o2_10 = KeyValue.__new__(KeyValue)
-                            o2_10.key, pos = _read_cstr(buf, pos)
-                            o2_10.value, pos = _read_cstr(buf, pos)
+                        veeo_2_7_10: list[KeyValue] = []
+                        apeeo_2_7_10 = veeo_2_7_10.append
+                        for _ in range(neeo_2_7_10):
+                            eeeo_2_7_10 = KeyValue.__new__(KeyValue)
+                            eeeo_2_7_10.key, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_10.value, pos = _read_cstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_10._unknown_tags = None
+                                eeeo_2_7_10._unknown_tags = None
                             else:
-                                o2_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_10(o2_10)
-                        o1_7.client_tags = v2_10
-                    n2_11 = buf[pos]
-                    if n2_11 < 0x80:
+                                eeeo_2_7_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_7_10(eeeo_2_7_10)
+                        eeo_2_7.client_tags = veeo_2_7_10
+                    neeo_2_7_11 = buf[pos]
+                    if neeo_2_7_11 < 0x80:
                         pos += 1
                     else:
-                        n2_11, pos = _read_uvarint(buf, pos)
-                    n2_11 -= 1
-                    if n2_11 < 0:
-                        if n2_11 != -1:
-                            raise _count_error(n2_11, 0)
+                        neeo_2_7_11, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_11 -= 1
+                    if neeo_2_7_11 < 0:
+                        if neeo_2_7_11 != -1:
+                            raise _count_error(neeo_2_7_11, 0)
                         raise _null_error("TaskOffsets")
-                    elif n2_11 > len(buf) - pos:
-                        raise _count_error(n2_11, len(buf) - pos)
+                    elif neeo_2_7_11 > len(buf) - pos:
+                        raise _count_error(neeo_2_7_11, len(buf) - pos)
                     else:
-                        v2_11: list[TaskOffset] = []
-                        ap2_11 = v2_11.append
-                        for _ in range(n2_11):
-                            o2_11 = TaskOffset.__new__(TaskOffset)
-                            o2_11.subtopology_id, pos = _read_cstr(buf, pos)
-                            o2_11.partition, o2_11.offset = _S_iq.unpack_from(buf, pos)
+                        veeo_2_7_11: list[TaskOffset] = []
+                        apeeo_2_7_11 = veeo_2_7_11.append
+                        for _ in range(neeo_2_7_11):
+                            eeeo_2_7_11 = TaskOffset.__new__(TaskOffset)
+                            eeeo_2_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_11.partition, eeeo_2_7_11.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_11._unknown_tags = None
+                                eeeo_2_7_11._unknown_tags = None
                             else:
-                                o2_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_11(o2_11)
-                        o1_7.task_offsets = v2_11
-                    n2_12 = buf[pos]
-                    if n2_12 < 0x80:
+                                eeeo_2_7_11._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_7_11(eeeo_2_7_11)
+                        eeo_2_7.task_offsets = veeo_2_7_11
+                    neeo_2_7_12 = buf[pos]
+                    if neeo_2_7_12 < 0x80:
                         pos += 1
                     else:
-                        n2_12, pos = _read_uvarint(buf, pos)
-                    n2_12 -= 1
-                    if n2_12 < 0:
-                        if n2_12 != -1:
-                            raise _count_error(n2_12, 0)
+                        neeo_2_7_12, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_12 -= 1
+                    if neeo_2_7_12 < 0:
+                        if neeo_2_7_12 != -1:
+                            raise _count_error(neeo_2_7_12, 0)
                         raise _null_error("TaskEndOffsets")
-                    elif n2_12 > len(buf) - pos:
-                        raise _count_error(n2_12, len(buf) - pos)
+                    elif neeo_2_7_12 > len(buf) - pos:
+                        raise _count_error(neeo_2_7_12, len(buf) - pos)
                     else:
-                        v2_12: list[TaskOffset] = []
-                        ap2_12 = v2_12.append
-                        for _ in range(n2_12):
-                            o2_12 = TaskOffset.__new__(TaskOffset)
-                            o2_12.subtopology_id, pos = _read_cstr(buf, pos)
-                            o2_12.partition, o2_12.offset = _S_iq.unpack_from(buf, pos)
+                        veeo_2_7_12: list[TaskOffset] = []
+                        apeeo_2_7_12 = veeo_2_7_12.append
+                        for _ in range(neeo_2_7_12):
+                            eeeo_2_7_12 = TaskOffset.__new__(TaskOffset)
+                            eeeo_2_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_12.partition, eeeo_2_7_12.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_12._unknown_tags = None
+                                eeeo_2_7_12._unknown_tags = None
                             else:
-                                o2_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_12(o2_12)
-                        o1_7.task_end_offsets = v2_12
-                    o1_7.assignment, pos = _d_Assignment_0(buf, pos)
-                    o1_7.target_assignment, pos = _d_Assignment_0(buf, pos)
-                    o1_7.is_classic = _S_o.unpack_from(buf, pos)[0]
+                                eeeo_2_7_12._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_7_12(eeeo_2_7_12)
+                        eeo_2_7.task_end_offsets = veeo_2_7_12
+                    eeo_2_7.assignment, pos = _d_Assignment_0(buf, pos)
+                    eeo_2_7.target_assignment, pos = _d_Assignment_0(buf, pos)
+                    eeo_2_7.is_classic = _S_o.unpack_from(buf, pos)[0]
                     pos += 1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_7._unknown_tags = None
+                        eeo_2_7._unknown_tags = None
                     else:
-                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_7(o1_7)
-                o0_2.members = v1_7
-            o0_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_7(eeo_2_7)
+                eo_2.members = veo_2_7
+            eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            present1_9, pos = _read_struct_marker(buf, pos)
-            if present1_9:
-                o0_2.topology_description, pos = _d_TopologyDescription_1(buf, pos)
+            presenteo_2_9, pos = _read_struct_marker(buf, pos)
+            if presenteo_2_9:
+                eo_2.topology_description, pos = _d_TopologyDescription_1(buf, pos)
             else:
-                o0_2.topology_description = None
-            o0_2.topology_description_status = _S_b.unpack_from(buf, pos)[0]
+                eo_2.topology_description = None
+            eo_2.topology_description_status = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_2.assignor_name, pos = _read_ncstr(buf, pos)
+            eo_2.assignor_name, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.groups = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

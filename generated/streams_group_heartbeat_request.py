@@ -886,32 +886,32 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
     o.name, pos = _read_cstr(buf, pos)
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("TopicConfigs")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[KeyValue] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = KeyValue.__new__(KeyValue)
-            o0_3.key, pos = _read_cstr(buf, pos)
-            o0_3.value, pos = _read_cstr(buf, pos)
+        vo_3: list[KeyValue] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = KeyValue.__new__(KeyValue)
+            eo_3.key, pos = _read_cstr(buf, pos)
+            eo_3.value, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topic_configs = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topic_configs = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -941,45 +941,45 @@ def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
 def _d_CopartitionGroup_0(buf: memoryview, pos: int) -> tuple[CopartitionGroup, int]:
     """Decode CopartitionGroup at versions 0, 1."""
     o = CopartitionGroup.__new__(CopartitionGroup)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("SourceTopics")
     else:
-        o.source_topics = [*_A_Nh[n0_1].unpack_from(buf, pos)]
-        pos += 2 * n0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+        o.source_topics = [*_A_Nh[no_1].unpack_from(buf, pos)]
+        pos += 2 * no_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("SourceTopicRegex")
     else:
-        o.source_topic_regex = [*_A_Nh[n0_2].unpack_from(buf, pos)]
-        pos += 2 * n0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+        o.source_topic_regex = [*_A_Nh[no_2].unpack_from(buf, pos)]
+        pos += 2 * no_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("RepartitionSourceTopics")
     else:
-        o.repartition_source_topics = [*_A_Nh[n0_3].unpack_from(buf, pos)]
-        pos += 2 * n0_3
+        o.repartition_source_topics = [*_A_Nh[no_3].unpack_from(buf, pos)]
+        pos += 2 * no_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1019,232 +1019,232 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
     o = Subtopology.__new__(Subtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("SourceTopics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[str] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            e0_2, pos = _read_cstr(buf, pos)
-            ap0_2(e0_2)
-        o.source_topics = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2, pos = _read_cstr(buf, pos)
+            apo_2(eo_2)
+        o.source_topics = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("SourceTopicRegex")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[str] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            e0_3, pos = _read_cstr(buf, pos)
-            ap0_3(e0_3)
-        o.source_topic_regex = v0_3
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+        vo_3: list[str] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3, pos = _read_cstr(buf, pos)
+            apo_3(eo_3)
+        o.source_topic_regex = vo_3
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("StateChangelogTopics")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[TopicInfo] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = TopicInfo.__new__(TopicInfo)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.partitions, o0_4.replication_factor = _S_ih.unpack_from(buf, pos)
+        vo_4: list[TopicInfo] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = TopicInfo.__new__(TopicInfo)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.partitions, eo_4.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_4_3 = buf[pos]
+            if neo_4_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_4_3, pos = _read_uvarint(buf, pos)
+            neo_4_3 -= 1
+            if neo_4_3 < 0:
+                if neo_4_3 != -1:
+                    raise _count_error(neo_4_3, 0)
                 raise _null_error("TopicConfigs")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_4_3 > len(buf) - pos:
+                raise _count_error(neo_4_3, len(buf) - pos)
             else:
-                v1_3: list[KeyValue] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = KeyValue.__new__(KeyValue)
-                    o1_3.key, pos = _read_cstr(buf, pos)
-                    o1_3.value, pos = _read_cstr(buf, pos)
+                veo_4_3: list[KeyValue] = []
+                apeo_4_3 = veo_4_3.append
+                for _ in range(neo_4_3):
+                    eeo_4_3 = KeyValue.__new__(KeyValue)
+                    eeo_4_3.key, pos = _read_cstr(buf, pos)
+                    eeo_4_3.value, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_4_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_4.topic_configs = v1_3
+                        eeo_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_4_3(eeo_4_3)
+                eo_4.topic_configs = veo_4_3
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.state_changelog_topics = v0_4
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.state_changelog_topics = vo_4
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("RepartitionSinkTopics")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[str] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            e0_5, pos = _read_cstr(buf, pos)
-            ap0_5(e0_5)
-        o.repartition_sink_topics = v0_5
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+        vo_5: list[str] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5, pos = _read_cstr(buf, pos)
+            apo_5(eo_5)
+        o.repartition_sink_topics = vo_5
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("RepartitionSourceTopics")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[TopicInfo] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = TopicInfo.__new__(TopicInfo)
-            o0_6.name, pos = _read_cstr(buf, pos)
-            o0_6.partitions, o0_6.replication_factor = _S_ih.unpack_from(buf, pos)
+        vo_6: list[TopicInfo] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = TopicInfo.__new__(TopicInfo)
+            eo_6.name, pos = _read_cstr(buf, pos)
+            eo_6.partitions, eo_6.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_6_3 = buf[pos]
+            if neo_6_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_6_3, pos = _read_uvarint(buf, pos)
+            neo_6_3 -= 1
+            if neo_6_3 < 0:
+                if neo_6_3 != -1:
+                    raise _count_error(neo_6_3, 0)
                 raise _null_error("TopicConfigs")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_6_3 > len(buf) - pos:
+                raise _count_error(neo_6_3, len(buf) - pos)
             else:
-                v1_3: list[KeyValue] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = KeyValue.__new__(KeyValue)
-                    o1_3.key, pos = _read_cstr(buf, pos)
-                    o1_3.value, pos = _read_cstr(buf, pos)
+                veo_6_3: list[KeyValue] = []
+                apeo_6_3 = veo_6_3.append
+                for _ in range(neo_6_3):
+                    eeo_6_3 = KeyValue.__new__(KeyValue)
+                    eeo_6_3.key, pos = _read_cstr(buf, pos)
+                    eeo_6_3.value, pos = _read_cstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_6_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_6.topic_configs = v1_3
+                        eeo_6_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_6_3(eeo_6_3)
+                eo_6.topic_configs = veo_6_3
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.repartition_source_topics = v0_6
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.repartition_source_topics = vo_6
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("CopartitionGroups")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[CopartitionGroup] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = CopartitionGroup.__new__(CopartitionGroup)
-            n1_1 = buf[pos]
-            if n1_1 < 0x80:
+        vo_7: list[CopartitionGroup] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = CopartitionGroup.__new__(CopartitionGroup)
+            neo_7_1 = buf[pos]
+            if neo_7_1 < 0x80:
                 pos += 1
             else:
-                n1_1, pos = _read_uvarint(buf, pos)
-            n1_1 -= 1
-            if n1_1 < 0:
-                if n1_1 != -1:
-                    raise _count_error(n1_1, 0)
+                neo_7_1, pos = _read_uvarint(buf, pos)
+            neo_7_1 -= 1
+            if neo_7_1 < 0:
+                if neo_7_1 != -1:
+                    raise _count_error(neo_7_1, 0)
                 raise _null_error("SourceTopics")
             else:
-                o0_7.source_topics = [*_A_Nh[n1_1].unpack_from(buf, pos)]
-                pos += 2 * n1_1
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+                eo_7.source_topics = [*_A_Nh[neo_7_1].unpack_from(buf, pos)]
+                pos += 2 * neo_7_1
+            neo_7_2 = buf[pos]
+            if neo_7_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_7_2, pos = _read_uvarint(buf, pos)
+            neo_7_2 -= 1
+            if neo_7_2 < 0:
+                if neo_7_2 != -1:
+                    raise _count_error(neo_7_2, 0)
                 raise _null_error("SourceTopicRegex")
             else:
-                o0_7.source_topic_regex = [*_A_Nh[n1_2].unpack_from(buf, pos)]
-                pos += 2 * n1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                eo_7.source_topic_regex = [*_A_Nh[neo_7_2].unpack_from(buf, pos)]
+                pos += 2 * neo_7_2
+            neo_7_3 = buf[pos]
+            if neo_7_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_7_3, pos = _read_uvarint(buf, pos)
+            neo_7_3 -= 1
+            if neo_7_3 < 0:
+                if neo_7_3 != -1:
+                    raise _count_error(neo_7_3, 0)
                 raise _null_error("RepartitionSourceTopics")
             else:
-                o0_7.repartition_source_topics = [*_A_Nh[n1_3].unpack_from(buf, pos)]
-                pos += 2 * n1_3
+                eo_7.repartition_source_topics = [*_A_Nh[neo_7_3].unpack_from(buf, pos)]
+                pos += 2 * neo_7_3
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.copartition_groups = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.copartition_groups = vo_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1310,257 +1310,259 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
     o = Topology.__new__(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Subtopologies")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[Subtopology] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = Subtopology.__new__(Subtopology)
-            o0_2.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[Subtopology] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = Subtopology.__new__(Subtopology)
+            eo_2.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("SourceTopics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[str] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    e1_2, pos = _read_cstr(buf, pos)
-                    ap1_2(e1_2)
-                o0_2.source_topics = v1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                veo_2_2: list[str] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2, pos = _read_cstr(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.source_topics = veo_2_2
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("SourceTopicRegex")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[str] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    e1_3, pos = _read_cstr(buf, pos)
-                    ap1_3(e1_3)
-                o0_2.source_topic_regex = v1_3
-            n1_4 = buf[pos]
-            if n1_4 < 0x80:
+                veo_2_3: list[str] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3, pos = _read_cstr(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.source_topic_regex = veo_2_3
+            neo_2_4 = buf[pos]
+            if neo_2_4 < 0x80:
                 pos += 1
             else:
-                n1_4, pos = _read_uvarint(buf, pos)
-            n1_4 -= 1
-            if n1_4 < 0:
-                if n1_4 != -1:
-                    raise _count_error(n1_4, 0)
+                neo_2_4, pos = _read_uvarint(buf, pos)
+            neo_2_4 -= 1
+            if neo_2_4 < 0:
+                if neo_2_4 != -1:
+                    raise _count_error(neo_2_4, 0)
                 raise _null_error("StateChangelogTopics")
-            elif n1_4 > len(buf) - pos:
-                raise _count_error(n1_4, len(buf) - pos)
+            elif neo_2_4 > len(buf) - pos:
+                raise _count_error(neo_2_4, len(buf) - pos)
             else:
-                v1_4: list[TopicInfo] = []
-                ap1_4 = v1_4.append
-                for _ in range(n1_4):
-                    o1_4 = TopicInfo.__new__(TopicInfo)
-                    o1_4.name, pos = _read_cstr(buf, pos)
-                    o1_4.partitions, o1_4.replication_factor = _S_ih.unpack_from(buf, pos)
+                veo_2_4: list[TopicInfo] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(neo_2_4):
+                    eeo_2_4 = TopicInfo.__new__(TopicInfo)
+                    eeo_2_4.name, pos = _read_cstr(buf, pos)
+                    eeo_2_4.partitions, eeo_2_4.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    neeo_2_4_3 = buf[pos]
+                    if neeo_2_4_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_4_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_4_3 -= 1
+                    if neeo_2_4_3 < 0:
+                        if neeo_2_4_3 != -1:
+                            raise _count_error(neeo_2_4_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_4_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_4_3, len(buf) - pos)
                     else:
-                        v2_3: list[KeyValue] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = KeyValue.__new__(KeyValue)
-                            o2_3.key, pos = _read_cstr(buf, pos)
-                            o2_3.value, pos = _read_cstr(buf, pos)
+                        veeo_2_4_3: list[KeyValue] = []
+                        apeeo_2_4_3 = veeo_2_4_3.append
+                        for _ in range(neeo_2_4_3):
+                            eeeo_2_4_3 = KeyValue.__new__(KeyValue)
+                            eeeo_2_4_3.key, pos = _read_cstr(buf, pos)
+                            eeeo_2_4_3.value, pos = _read_cstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_4_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_4.topic_configs = v2_3
+                                eeeo_2_4_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_4_3(eeeo_2_4_3)
+                        eeo_2_4.topic_configs = veeo_2_4_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_4._unknown_tags = None
+                        eeo_2_4._unknown_tags = None
                     else:
-                        o1_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_4(o1_4)
-                o0_2.state_changelog_topics = v1_4
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+                        eeo_2_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_4(eeo_2_4)
+                eo_2.state_changelog_topics = veo_2_4
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("RepartitionSinkTopics")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[str] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    e1_5, pos = _read_cstr(buf, pos)
-                    ap1_5(e1_5)
-                o0_2.repartition_sink_topics = v1_5
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+                veo_2_5: list[str] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5, pos = _read_cstr(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.repartition_sink_topics = veo_2_5
+            neo_2_6 = buf[pos]
+            if neo_2_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+                neo_2_6, pos = _read_uvarint(buf, pos)
+            neo_2_6 -= 1
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("RepartitionSourceTopics")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[TopicInfo] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    o1_6 = TopicInfo.__new__(TopicInfo)
-                    o1_6.name, pos = _read_cstr(buf, pos)
-                    o1_6.partitions, o1_6.replication_factor = _S_ih.unpack_from(buf, pos)
+                veo_2_6: list[TopicInfo] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6 = TopicInfo.__new__(TopicInfo)
+                    eeo_2_6.name, pos = _read_cstr(buf, pos)
+                    eeo_2_6.partitions, eeo_2_6.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    neeo_2_6_3 = buf[pos]
+                    if neeo_2_6_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_6_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_6_3 -= 1
+                    if neeo_2_6_3 < 0:
+                        if neeo_2_6_3 != -1:
+                            raise _count_error(neeo_2_6_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_2_6_3 > len(buf) - pos:
+                        raise _count_error(neeo_2_6_3, len(buf) - pos)
                     else:
-                        v2_3: list[KeyValue] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            o2_3 = KeyValue.__new__(KeyValue)
-                            o2_3.key, pos = _read_cstr(buf, pos)
-                            o2_3.value, pos = _read_cstr(buf, pos)
+                        veeo_2_6_3: list[KeyValue] = []
+                        apeeo_2_6_3 = veeo_2_6_3.append
+                        for _ in range(neeo_2_6_3):
+                            eeeo_2_6_3 = KeyValue.__new__(KeyValue)
+                            eeeo_2_6_3.key, pos = _read_cstr(buf, pos)
+                            eeeo_2_6_3.value, pos = _read_cstr(buf, pos)
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_3._unknown_tags = None
+                                eeeo_2_6_3._unknown_tags = None
                             else:
-                                o2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_3(o2_3)
-                        o1_6.topic_configs = v2_3
+                                eeeo_2_6_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_6_3(eeeo_2_6_3)
+                        eeo_2_6.topic_configs = veeo_2_6_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_6._unknown_tags = None
+                        eeo_2_6._unknown_tags = None
                     else:
-                        o1_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_6(o1_6)
-                o0_2.repartition_source_topics = v1_6
-            n1_7 = buf[pos]
-            if n1_7 < 0x80:
+                        eeo_2_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_6(eeo_2_6)
+                eo_2.repartition_source_topics = veo_2_6
+            neo_2_7 = buf[pos]
+            if neo_2_7 < 0x80:
                 pos += 1
             else:
-                n1_7, pos = _read_uvarint(buf, pos)
-            n1_7 -= 1
-            if n1_7 < 0:
-                if n1_7 != -1:
-                    raise _count_error(n1_7, 0)
+                neo_2_7, pos = _read_uvarint(buf, pos)
+            neo_2_7 -= 1
+            if neo_2_7 < 0:
+                if neo_2_7 != -1:
+                    raise _count_error(neo_2_7, 0)
                 raise _null_error("CopartitionGroups")
-            elif n1_7 > len(buf) - pos:
-                raise _count_error(n1_7, len(buf) - pos)
+            elif neo_2_7 > len(buf) - pos:
+                raise _count_error(neo_2_7, len(buf) - pos)
             else:
-                v1_7: list[CopartitionGroup] = []
-                ap1_7 = v1_7.append
-                for _ in range(n1_7):
-                    o1_7 = CopartitionGroup.__new__(CopartitionGroup)
-                    n2_1 = buf[pos]
-                    if n2_1 < 0x80:
+                veo_2_7: list[CopartitionGroup] = []
+                apeo_2_7 = veo_2_7.append
+                for _ in range(neo_2_7):
+                    eeo_2_7 = CopartitionGroup.__new__(CopartitionGroup)
+                    neeo_2_7_1 = buf[pos]
+                    if neeo_2_7_1 < 0x80:
                         pos += 1
                     else:
-                        n2_1, pos = _read_uvarint(buf, pos)
-                    n2_1 -= 1
-                    if n2_1 < 0:
-                        if n2_1 != -1:
-                            raise _count_error(n2_1, 0)
+                        neeo_2_7_1, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_1 -= 1
+                    if neeo_2_7_1 < 0:
+                        if neeo_2_7_1 != -1:
+                            raise _count_error(neeo_2_7_1, 0)
                         raise _null_error("SourceTopics")
                     else:
-                        o1_7.source_topics = [*_A_Nh[n2_1].unpack_from(buf, pos)]
-                        pos += 2 * n2_1
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                        eeo_2_7.source_topics = [*_A_Nh[neeo_2_7_1].unpack_from(buf, pos)]
+                        pos += 2 * neeo_2_7_1
+                    neeo_2_7_2 = buf[pos]
+                    if neeo_2_7_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_7_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_2 -= 1
+                    if neeo_2_7_2 < 0:
+                        if neeo_2_7_2 != -1:
+                            raise _count_error(neeo_2_7_2, 0)
                         raise _null_error("SourceTopicRegex")
                     else:
-                        o1_7.source_topic_regex = [*_A_Nh[n2_2].unpack_from(buf, pos)]
-                        pos += 2 * n2_2
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                        eeo_2_7.source_topic_regex = [*_A_Nh[neeo_2_7_2].unpack_from(buf, pos)]
+                        pos += 2 * neeo_2_7_2
+                    neeo_2_7_3 = buf[pos]
+                    if neeo_2_7_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_2_7_3, pos = _read_uvarint(buf, pos)
+                    neeo_2_7_3 -= 1
+                    if neeo_2_7_3 < 0:
+                        if neeo_2_7_3 != -1:
+                            raise _count_error(neeo_2_7_3, 0)
                         raise _null_error("RepartitionSourceTopics")
                     else:
-                        o1_7.repartition_source_topics = [*_A_Nh[n2_3].unpack_from(buf, pos)]
-                        pos += 2 * n2_3
+                        eeo_2_7.repartition_source_topics = [
+                            *_A_Nh[neeo_2_7_3].unpack_from(buf, pos)
+                        ]
+                        pos += 2 * neeo_2_7_3
                     if buf[pos] == 0:
                         pos += 1
-                        o1_7._unknown_tags = None
+                        eeo_2_7._unknown_tags = None
                     else:
-                        o1_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_7(o1_7)
-                o0_2.copartition_groups = v1_7
+                        eeo_2_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_7(eeo_2_7)
+                eo_2.copartition_groups = veo_2_7
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.subtopologies = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.subtopologies = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1590,19 +1592,19 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1690,211 +1692,211 @@ def _d_StreamsGroupHeartbeatRequest_0(
     o.rack_id, pos = _read_ncstr(buf, pos)
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    present0_7, pos = _read_struct_marker(buf, pos)
-    if present0_7:
+    presento_7, pos = _read_struct_marker(buf, pos)
+    if presento_7:
         o.topology, pos = _d_Topology_0(buf, pos)
     else:
         o.topology = None
-    n0_8 = buf[pos]
-    if n0_8 < 0x80:
+    no_8 = buf[pos]
+    if no_8 < 0x80:
         pos += 1
     else:
-        n0_8, pos = _read_uvarint(buf, pos)
-    n0_8 -= 1
-    if n0_8 < 0:
-        if n0_8 != -1:
-            raise _count_error(n0_8, 0)
+        no_8, pos = _read_uvarint(buf, pos)
+    no_8 -= 1
+    if no_8 < 0:
+        if no_8 != -1:
+            raise _count_error(no_8, 0)
         o.active_tasks = None
-    elif n0_8 > len(buf) - pos:
-        raise _count_error(n0_8, len(buf) - pos)
+    elif no_8 > len(buf) - pos:
+        raise _count_error(no_8, len(buf) - pos)
     else:
-        v0_8: list[TaskIds] = []
-        ap0_8 = v0_8.append
-        for _ in range(n0_8):
-            o0_8 = TaskIds.__new__(TaskIds)
-            o0_8.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_8: list[TaskIds] = []
+        apo_8 = vo_8.append
+        for _ in range(no_8):
+            eo_8 = TaskIds.__new__(TaskIds)
+            eo_8.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_8_2 = buf[pos]
+            if neo_8_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_8_2, pos = _read_uvarint(buf, pos)
+            neo_8_2 -= 1
+            if neo_8_2 < 0:
+                if neo_8_2 != -1:
+                    raise _count_error(neo_8_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_8.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_8.partitions = [*_A_Ni[neo_8_2].unpack_from(buf, pos)]
+                pos += 4 * neo_8_2
             if buf[pos] == 0:
                 pos += 1
-                o0_8._unknown_tags = None
+                eo_8._unknown_tags = None
             else:
-                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_8(o0_8)
-        o.active_tasks = v0_8
-    n0_9 = buf[pos]
-    if n0_9 < 0x80:
+                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_8(eo_8)
+        o.active_tasks = vo_8
+    no_9 = buf[pos]
+    if no_9 < 0x80:
         pos += 1
     else:
-        n0_9, pos = _read_uvarint(buf, pos)
-    n0_9 -= 1
-    if n0_9 < 0:
-        if n0_9 != -1:
-            raise _count_error(n0_9, 0)
+        no_9, pos = _read_uvarint(buf, pos)
+    no_9 -= 1
+    if no_9 < 0:
+        if no_9 != -1:
+            raise _count_error(no_9, 0)
         o.standby_tasks = None
-    elif n0_9 > len(buf) - pos:
-        raise _count_error(n0_9, len(buf) - pos)
+    elif no_9 > len(buf) - pos:
+        raise _count_error(no_9, len(buf) - pos)
     else:
-        v0_9: list[TaskIds] = []
-        ap0_9 = v0_9.append
-        for _ in range(n0_9):
-            o0_9 = TaskIds.__new__(TaskIds)
-            o0_9.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_9: list[TaskIds] = []
+        apo_9 = vo_9.append
+        for _ in range(no_9):
+            eo_9 = TaskIds.__new__(TaskIds)
+            eo_9.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_9_2 = buf[pos]
+            if neo_9_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_9_2, pos = _read_uvarint(buf, pos)
+            neo_9_2 -= 1
+            if neo_9_2 < 0:
+                if neo_9_2 != -1:
+                    raise _count_error(neo_9_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_9.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_9.partitions = [*_A_Ni[neo_9_2].unpack_from(buf, pos)]
+                pos += 4 * neo_9_2
             if buf[pos] == 0:
                 pos += 1
-                o0_9._unknown_tags = None
+                eo_9._unknown_tags = None
             else:
-                o0_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_9(o0_9)
-        o.standby_tasks = v0_9
-    n0_10 = buf[pos]
-    if n0_10 < 0x80:
+                eo_9._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_9(eo_9)
+        o.standby_tasks = vo_9
+    no_10 = buf[pos]
+    if no_10 < 0x80:
         pos += 1
     else:
-        n0_10, pos = _read_uvarint(buf, pos)
-    n0_10 -= 1
-    if n0_10 < 0:
-        if n0_10 != -1:
-            raise _count_error(n0_10, 0)
+        no_10, pos = _read_uvarint(buf, pos)
+    no_10 -= 1
+    if no_10 < 0:
+        if no_10 != -1:
+            raise _count_error(no_10, 0)
         o.warmup_tasks = None
-    elif n0_10 > len(buf) - pos:
-        raise _count_error(n0_10, len(buf) - pos)
+    elif no_10 > len(buf) - pos:
+        raise _count_error(no_10, len(buf) - pos)
     else:
-        v0_10: list[TaskIds] = []
-        ap0_10 = v0_10.append
-        for _ in range(n0_10):
-            o0_10 = TaskIds.__new__(TaskIds)
-            o0_10.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_10: list[TaskIds] = []
+        apo_10 = vo_10.append
+        for _ in range(no_10):
+            eo_10 = TaskIds.__new__(TaskIds)
+            eo_10.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_10_2 = buf[pos]
+            if neo_10_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_10_2, pos = _read_uvarint(buf, pos)
+            neo_10_2 -= 1
+            if neo_10_2 < 0:
+                if neo_10_2 != -1:
+                    raise _count_error(neo_10_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_10.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_10.partitions = [*_A_Ni[neo_10_2].unpack_from(buf, pos)]
+                pos += 4 * neo_10_2
             if buf[pos] == 0:
                 pos += 1
-                o0_10._unknown_tags = None
+                eo_10._unknown_tags = None
             else:
-                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_10(o0_10)
-        o.warmup_tasks = v0_10
+                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_10(eo_10)
+        o.warmup_tasks = vo_10
     o.process_id, pos = _read_ncstr(buf, pos)
-    present0_12, pos = _read_struct_marker(buf, pos)
-    if present0_12:
+    presento_12, pos = _read_struct_marker(buf, pos)
+    if presento_12:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     else:
         o.user_endpoint = None
-    n0_13 = buf[pos]
-    if n0_13 < 0x80:
+    no_13 = buf[pos]
+    if no_13 < 0x80:
         pos += 1
     else:
-        n0_13, pos = _read_uvarint(buf, pos)
-    n0_13 -= 1
-    if n0_13 < 0:
-        if n0_13 != -1:
-            raise _count_error(n0_13, 0)
+        no_13, pos = _read_uvarint(buf, pos)
+    no_13 -= 1
+    if no_13 < 0:
+        if no_13 != -1:
+            raise _count_error(no_13, 0)
         o.client_tags = None
-    elif n0_13 > len(buf) - pos:
-        raise _count_error(n0_13, len(buf) - pos)
+    elif no_13 > len(buf) - pos:
+        raise _count_error(no_13, len(buf) - pos)
     else:
-        v0_13: list[KeyValue] = []
-        ap0_13 = v0_13.append
-        for _ in range(n0_13):
-            o0_13 = KeyValue.__new__(KeyValue)
-            o0_13.key, pos = _read_cstr(buf, pos)
-            o0_13.value, pos = _read_cstr(buf, pos)
+        vo_13: list[KeyValue] = []
+        apo_13 = vo_13.append
+        for _ in range(no_13):
+            eo_13 = KeyValue.__new__(KeyValue)
+            eo_13.key, pos = _read_cstr(buf, pos)
+            eo_13.value, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_13._unknown_tags = None
+                eo_13._unknown_tags = None
             else:
-                o0_13._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_13(o0_13)
-        o.client_tags = v0_13
-    n0_14 = buf[pos]
-    if n0_14 < 0x80:
+                eo_13._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_13(eo_13)
+        o.client_tags = vo_13
+    no_14 = buf[pos]
+    if no_14 < 0x80:
         pos += 1
     else:
-        n0_14, pos = _read_uvarint(buf, pos)
-    n0_14 -= 1
-    if n0_14 < 0:
-        if n0_14 != -1:
-            raise _count_error(n0_14, 0)
+        no_14, pos = _read_uvarint(buf, pos)
+    no_14 -= 1
+    if no_14 < 0:
+        if no_14 != -1:
+            raise _count_error(no_14, 0)
         o.task_offsets = None
-    elif n0_14 > len(buf) - pos:
-        raise _count_error(n0_14, len(buf) - pos)
+    elif no_14 > len(buf) - pos:
+        raise _count_error(no_14, len(buf) - pos)
     else:
-        v0_14: list[TaskOffset] = []
-        ap0_14 = v0_14.append
-        for _ in range(n0_14):
-            o0_14 = TaskOffset.__new__(TaskOffset)
-            o0_14.subtopology_id, pos = _read_cstr(buf, pos)
-            o0_14.partition, o0_14.offset = _S_iq.unpack_from(buf, pos)
+        vo_14: list[TaskOffset] = []
+        apo_14 = vo_14.append
+        for _ in range(no_14):
+            eo_14 = TaskOffset.__new__(TaskOffset)
+            eo_14.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_14.partition, eo_14.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                o0_14._unknown_tags = None
+                eo_14._unknown_tags = None
             else:
-                o0_14._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_14(o0_14)
-        o.task_offsets = v0_14
-    n0_15 = buf[pos]
-    if n0_15 < 0x80:
+                eo_14._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_14(eo_14)
+        o.task_offsets = vo_14
+    no_15 = buf[pos]
+    if no_15 < 0x80:
         pos += 1
     else:
-        n0_15, pos = _read_uvarint(buf, pos)
-    n0_15 -= 1
-    if n0_15 < 0:
-        if n0_15 != -1:
-            raise _count_error(n0_15, 0)
+        no_15, pos = _read_uvarint(buf, pos)
+    no_15 -= 1
+    if no_15 < 0:
+        if no_15 != -1:
+            raise _count_error(no_15, 0)
         o.task_end_offsets = None
-    elif n0_15 > len(buf) - pos:
-        raise _count_error(n0_15, len(buf) - pos)
+    elif no_15 > len(buf) - pos:
+        raise _count_error(no_15, len(buf) - pos)
     else:
-        v0_15: list[TaskOffset] = []
-        ap0_15 = v0_15.append
-        for _ in range(n0_15):
-            o0_15 = TaskOffset.__new__(TaskOffset)
-            o0_15.subtopology_id, pos = _read_cstr(buf, pos)
-            o0_15.partition, o0_15.offset = _S_iq.unpack_from(buf, pos)
+        vo_15: list[TaskOffset] = []
+        apo_15 = vo_15.append
+        for _ in range(no_15):
+            eo_15 = TaskOffset.__new__(TaskOffset)
+            eo_15.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_15.partition, eo_15.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
                 pos += 1
-                o0_15._unknown_tags = None
+                eo_15._unknown_tags = None
             else:
-                o0_15._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_15(o0_15)
-        o.task_end_offsets = v0_15
+                eo_15._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_15(eo_15)
+        o.task_end_offsets = vo_15
     o.shutdown_application = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

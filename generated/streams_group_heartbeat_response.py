@@ -604,19 +604,19 @@ def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
     o = TaskIds.__new__(TaskIds)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -670,19 +670,19 @@ def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
     """Decode TopicPartition at versions 0, 1."""
     o = TopicPartition.__new__(TopicPartition)
     o.topic, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -711,82 +711,82 @@ def _d_EndpointToPartitions_0(buf: memoryview, pos: int) -> tuple[EndpointToPart
     """Decode EndpointToPartitions at versions 0, 1."""
     o = EndpointToPartitions.__new__(EndpointToPartitions)
     o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("ActivePartitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicPartition.__new__(TopicPartition)
-            o0_2.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicPartition.__new__(TopicPartition)
+            eo_2.topic, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_2.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.active_partitions = v0_2
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.active_partitions = vo_2
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("StandbyPartitions")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicPartition] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicPartition.__new__(TopicPartition)
-            o0_3.topic, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TopicPartition] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicPartition.__new__(TopicPartition)
+            eo_3.topic, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_3.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
+                pos += 4 * neo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.standby_partitions = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.standby_partitions = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -835,250 +835,250 @@ def _d_StreamsGroupHeartbeatResponse_0(
         o.task_offset_interval_ms,
     ) = _S_iiii.unpack_from(buf, pos)
     pos += 16
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         o.status = None
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[Status] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = Status.__new__(Status)
-            o0_5.status_code = _S_b.unpack_from(buf, pos)[0]
+        vo_5: list[Status] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = Status.__new__(Status)
+            eo_5.status_code = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_5.status_detail, pos = _read_cstr(buf, pos)
+            eo_5.status_detail, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.status = v0_5
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.status = vo_5
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         o.active_tasks = None
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[TaskIds] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = TaskIds.__new__(TaskIds)
-            o0_6.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_6: list[TaskIds] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = TaskIds.__new__(TaskIds)
+            eo_6.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_6_2 = buf[pos]
+            if neo_6_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_6_2, pos = _read_uvarint(buf, pos)
+            neo_6_2 -= 1
+            if neo_6_2 < 0:
+                if neo_6_2 != -1:
+                    raise _count_error(neo_6_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_6.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_6.partitions = [*_A_Ni[neo_6_2].unpack_from(buf, pos)]
+                pos += 4 * neo_6_2
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.active_tasks = v0_6
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.active_tasks = vo_6
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         o.standby_tasks = None
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[TaskIds] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = TaskIds.__new__(TaskIds)
-            o0_7.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_7: list[TaskIds] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = TaskIds.__new__(TaskIds)
+            eo_7.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_7_2 = buf[pos]
+            if neo_7_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_7_2, pos = _read_uvarint(buf, pos)
+            neo_7_2 -= 1
+            if neo_7_2 < 0:
+                if neo_7_2 != -1:
+                    raise _count_error(neo_7_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_7.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_7.partitions = [*_A_Ni[neo_7_2].unpack_from(buf, pos)]
+                pos += 4 * neo_7_2
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.standby_tasks = v0_7
-    n0_8 = buf[pos]
-    if n0_8 < 0x80:
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.standby_tasks = vo_7
+    no_8 = buf[pos]
+    if no_8 < 0x80:
         pos += 1
     else:
-        n0_8, pos = _read_uvarint(buf, pos)
-    n0_8 -= 1
-    if n0_8 < 0:
-        if n0_8 != -1:
-            raise _count_error(n0_8, 0)
+        no_8, pos = _read_uvarint(buf, pos)
+    no_8 -= 1
+    if no_8 < 0:
+        if no_8 != -1:
+            raise _count_error(no_8, 0)
         o.warmup_tasks = None
-    elif n0_8 > len(buf) - pos:
-        raise _count_error(n0_8, len(buf) - pos)
+    elif no_8 > len(buf) - pos:
+        raise _count_error(no_8, len(buf) - pos)
     else:
-        v0_8: list[TaskIds] = []
-        ap0_8 = v0_8.append
-        for _ in range(n0_8):
-            o0_8 = TaskIds.__new__(TaskIds)
-            o0_8.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_8: list[TaskIds] = []
+        apo_8 = vo_8.append
+        for _ in range(no_8):
+            eo_8 = TaskIds.__new__(TaskIds)
+            eo_8.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_8_2 = buf[pos]
+            if neo_8_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_8_2, pos = _read_uvarint(buf, pos)
+            neo_8_2 -= 1
+            if neo_8_2 < 0:
+                if neo_8_2 != -1:
+                    raise _count_error(neo_8_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_8.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_8.partitions = [*_A_Ni[neo_8_2].unpack_from(buf, pos)]
+                pos += 4 * neo_8_2
             if buf[pos] == 0:
                 pos += 1
-                o0_8._unknown_tags = None
+                eo_8._unknown_tags = None
             else:
-                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_8(o0_8)
-        o.warmup_tasks = v0_8
+                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_8(eo_8)
+        o.warmup_tasks = vo_8
     o.endpoint_information_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_10 = buf[pos]
-    if n0_10 < 0x80:
+    no_10 = buf[pos]
+    if no_10 < 0x80:
         pos += 1
     else:
-        n0_10, pos = _read_uvarint(buf, pos)
-    n0_10 -= 1
-    if n0_10 < 0:
-        if n0_10 != -1:
-            raise _count_error(n0_10, 0)
+        no_10, pos = _read_uvarint(buf, pos)
+    no_10 -= 1
+    if no_10 < 0:
+        if no_10 != -1:
+            raise _count_error(no_10, 0)
         o.partitions_by_user_endpoint = None
-    elif n0_10 > len(buf) - pos:
-        raise _count_error(n0_10, len(buf) - pos)
+    elif no_10 > len(buf) - pos:
+        raise _count_error(no_10, len(buf) - pos)
     else:
-        v0_10: list[EndpointToPartitions] = []
-        ap0_10 = v0_10.append
-        for _ in range(n0_10):
-            o0_10 = EndpointToPartitions.__new__(EndpointToPartitions)
-            o0_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_10: list[EndpointToPartitions] = []
+        apo_10 = vo_10.append
+        for _ in range(no_10):
+            eo_10 = EndpointToPartitions.__new__(EndpointToPartitions)
+            eo_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            neo_10_2 = buf[pos]
+            if neo_10_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_10_2, pos = _read_uvarint(buf, pos)
+            neo_10_2 -= 1
+            if neo_10_2 < 0:
+                if neo_10_2 != -1:
+                    raise _count_error(neo_10_2, 0)
                 raise _null_error("ActivePartitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_10_2 > len(buf) - pos:
+                raise _count_error(neo_10_2, len(buf) - pos)
             else:
-                v1_2: list[TopicPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TopicPartition.__new__(TopicPartition)
-                    o1_2.topic, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_10_2: list[TopicPartition] = []
+                apeo_10_2 = veo_10_2.append
+                for _ in range(neo_10_2):
+                    eeo_10_2 = TopicPartition.__new__(TopicPartition)
+                    eeo_10_2.topic, pos = _read_cstr(buf, pos)
+                    neeo_10_2_2 = buf[pos]
+                    if neeo_10_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_10_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_10_2_2 -= 1
+                    if neeo_10_2_2 < 0:
+                        if neeo_10_2_2 != -1:
+                            raise _count_error(neeo_10_2_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_10_2.partitions = [*_A_Ni[neeo_10_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_10_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_10_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_10.active_partitions = v1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                        eeo_10_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_10_2(eeo_10_2)
+                eo_10.active_partitions = veo_10_2
+            neo_10_3 = buf[pos]
+            if neo_10_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_10_3, pos = _read_uvarint(buf, pos)
+            neo_10_3 -= 1
+            if neo_10_3 < 0:
+                if neo_10_3 != -1:
+                    raise _count_error(neo_10_3, 0)
                 raise _null_error("StandbyPartitions")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_10_3 > len(buf) - pos:
+                raise _count_error(neo_10_3, len(buf) - pos)
             else:
-                v1_3: list[TopicPartition] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = TopicPartition.__new__(TopicPartition)
-                    o1_3.topic, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_10_3: list[TopicPartition] = []
+                apeo_10_3 = veo_10_3.append
+                for _ in range(neo_10_3):
+                    eeo_10_3 = TopicPartition.__new__(TopicPartition)
+                    eeo_10_3.topic, pos = _read_cstr(buf, pos)
+                    neeo_10_3_2 = buf[pos]
+                    if neeo_10_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_10_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_10_3_2 -= 1
+                    if neeo_10_3_2 < 0:
+                        if neeo_10_3_2 != -1:
+                            raise _count_error(neeo_10_3_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_3.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_10_3.partitions = [*_A_Ni[neeo_10_3_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_10_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_10_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_10.standby_partitions = v1_3
+                        eeo_10_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_10_3(eeo_10_3)
+                eo_10.standby_partitions = veo_10_3
             if buf[pos] == 0:
                 pos += 1
-                o0_10._unknown_tags = None
+                eo_10._unknown_tags = None
             else:
-                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_10(o0_10)
-        o.partitions_by_user_endpoint = v0_10
+                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_10(eo_10)
+        o.partitions_by_user_endpoint = vo_10
     o.acceptable_recovery_lag = -1
     o.topology_description_required = False
     if buf[pos] == 0:
@@ -1167,250 +1167,250 @@ def _d_StreamsGroupHeartbeatResponse_1(
         o.acceptable_recovery_lag,
     ) = _S_iiiq.unpack_from(buf, pos)
     pos += 20
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         o.status = None
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[Status] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = Status.__new__(Status)
-            o0_5.status_code = _S_b.unpack_from(buf, pos)[0]
+        vo_5: list[Status] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = Status.__new__(Status)
+            eo_5.status_code = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            o0_5.status_detail, pos = _read_cstr(buf, pos)
+            eo_5.status_detail, pos = _read_cstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.status = v0_5
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.status = vo_5
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         o.active_tasks = None
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[TaskIds] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = TaskIds.__new__(TaskIds)
-            o0_6.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_6: list[TaskIds] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = TaskIds.__new__(TaskIds)
+            eo_6.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_6_2 = buf[pos]
+            if neo_6_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_6_2, pos = _read_uvarint(buf, pos)
+            neo_6_2 -= 1
+            if neo_6_2 < 0:
+                if neo_6_2 != -1:
+                    raise _count_error(neo_6_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_6.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_6.partitions = [*_A_Ni[neo_6_2].unpack_from(buf, pos)]
+                pos += 4 * neo_6_2
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.active_tasks = v0_6
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.active_tasks = vo_6
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         o.standby_tasks = None
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[TaskIds] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = TaskIds.__new__(TaskIds)
-            o0_7.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_7: list[TaskIds] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = TaskIds.__new__(TaskIds)
+            eo_7.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_7_2 = buf[pos]
+            if neo_7_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_7_2, pos = _read_uvarint(buf, pos)
+            neo_7_2 -= 1
+            if neo_7_2 < 0:
+                if neo_7_2 != -1:
+                    raise _count_error(neo_7_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_7.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_7.partitions = [*_A_Ni[neo_7_2].unpack_from(buf, pos)]
+                pos += 4 * neo_7_2
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.standby_tasks = v0_7
-    n0_8 = buf[pos]
-    if n0_8 < 0x80:
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.standby_tasks = vo_7
+    no_8 = buf[pos]
+    if no_8 < 0x80:
         pos += 1
     else:
-        n0_8, pos = _read_uvarint(buf, pos)
-    n0_8 -= 1
-    if n0_8 < 0:
-        if n0_8 != -1:
-            raise _count_error(n0_8, 0)
+        no_8, pos = _read_uvarint(buf, pos)
+    no_8 -= 1
+    if no_8 < 0:
+        if no_8 != -1:
+            raise _count_error(no_8, 0)
         o.warmup_tasks = None
-    elif n0_8 > len(buf) - pos:
-        raise _count_error(n0_8, len(buf) - pos)
+    elif no_8 > len(buf) - pos:
+        raise _count_error(no_8, len(buf) - pos)
     else:
-        v0_8: list[TaskIds] = []
-        ap0_8 = v0_8.append
-        for _ in range(n0_8):
-            o0_8 = TaskIds.__new__(TaskIds)
-            o0_8.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_8: list[TaskIds] = []
+        apo_8 = vo_8.append
+        for _ in range(no_8):
+            eo_8 = TaskIds.__new__(TaskIds)
+            eo_8.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_8_2 = buf[pos]
+            if neo_8_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_8_2, pos = _read_uvarint(buf, pos)
+            neo_8_2 -= 1
+            if neo_8_2 < 0:
+                if neo_8_2 != -1:
+                    raise _count_error(neo_8_2, 0)
                 raise _null_error("Partitions")
             else:
-                o0_8.partitions = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_8.partitions = [*_A_Ni[neo_8_2].unpack_from(buf, pos)]
+                pos += 4 * neo_8_2
             if buf[pos] == 0:
                 pos += 1
-                o0_8._unknown_tags = None
+                eo_8._unknown_tags = None
             else:
-                o0_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_8(o0_8)
-        o.warmup_tasks = v0_8
+                eo_8._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_8(eo_8)
+        o.warmup_tasks = vo_8
     o.topology_description_required, o.endpoint_information_epoch = _S_oi.unpack_from(buf, pos)
     pos += 5
-    n0_10 = buf[pos]
-    if n0_10 < 0x80:
+    no_10 = buf[pos]
+    if no_10 < 0x80:
         pos += 1
     else:
-        n0_10, pos = _read_uvarint(buf, pos)
-    n0_10 -= 1
-    if n0_10 < 0:
-        if n0_10 != -1:
-            raise _count_error(n0_10, 0)
+        no_10, pos = _read_uvarint(buf, pos)
+    no_10 -= 1
+    if no_10 < 0:
+        if no_10 != -1:
+            raise _count_error(no_10, 0)
         o.partitions_by_user_endpoint = None
-    elif n0_10 > len(buf) - pos:
-        raise _count_error(n0_10, len(buf) - pos)
+    elif no_10 > len(buf) - pos:
+        raise _count_error(no_10, len(buf) - pos)
     else:
-        v0_10: list[EndpointToPartitions] = []
-        ap0_10 = v0_10.append
-        for _ in range(n0_10):
-            o0_10 = EndpointToPartitions.__new__(EndpointToPartitions)
-            o0_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_10: list[EndpointToPartitions] = []
+        apo_10 = vo_10.append
+        for _ in range(no_10):
+            eo_10 = EndpointToPartitions.__new__(EndpointToPartitions)
+            eo_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
+            neo_10_2 = buf[pos]
+            if neo_10_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_10_2, pos = _read_uvarint(buf, pos)
+            neo_10_2 -= 1
+            if neo_10_2 < 0:
+                if neo_10_2 != -1:
+                    raise _count_error(neo_10_2, 0)
                 raise _null_error("ActivePartitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_10_2 > len(buf) - pos:
+                raise _count_error(neo_10_2, len(buf) - pos)
             else:
-                v1_2: list[TopicPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TopicPartition.__new__(TopicPartition)
-                    o1_2.topic, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_10_2: list[TopicPartition] = []
+                apeo_10_2 = veo_10_2.append
+                for _ in range(neo_10_2):
+                    eeo_10_2 = TopicPartition.__new__(TopicPartition)
+                    eeo_10_2.topic, pos = _read_cstr(buf, pos)
+                    neeo_10_2_2 = buf[pos]
+                    if neeo_10_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_10_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_10_2_2 -= 1
+                    if neeo_10_2_2 < 0:
+                        if neeo_10_2_2 != -1:
+                            raise _count_error(neeo_10_2_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_2.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_10_2.partitions = [*_A_Ni[neeo_10_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_10_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_10_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_10.active_partitions = v1_2
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+                        eeo_10_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_10_2(eeo_10_2)
+                eo_10.active_partitions = veo_10_2
+            neo_10_3 = buf[pos]
+            if neo_10_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_10_3, pos = _read_uvarint(buf, pos)
+            neo_10_3 -= 1
+            if neo_10_3 < 0:
+                if neo_10_3 != -1:
+                    raise _count_error(neo_10_3, 0)
                 raise _null_error("StandbyPartitions")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_10_3 > len(buf) - pos:
+                raise _count_error(neo_10_3, len(buf) - pos)
             else:
-                v1_3: list[TopicPartition] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = TopicPartition.__new__(TopicPartition)
-                    o1_3.topic, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_10_3: list[TopicPartition] = []
+                apeo_10_3 = veo_10_3.append
+                for _ in range(neo_10_3):
+                    eeo_10_3 = TopicPartition.__new__(TopicPartition)
+                    eeo_10_3.topic, pos = _read_cstr(buf, pos)
+                    neeo_10_3_2 = buf[pos]
+                    if neeo_10_3_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_10_3_2, pos = _read_uvarint(buf, pos)
+                    neeo_10_3_2 -= 1
+                    if neeo_10_3_2 < 0:
+                        if neeo_10_3_2 != -1:
+                            raise _count_error(neeo_10_3_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        o1_3.partitions = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_10_3.partitions = [*_A_Ni[neeo_10_3_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_10_3_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_10_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_10.standby_partitions = v1_3
+                        eeo_10_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_10_3(eeo_10_3)
+                eo_10.standby_partitions = veo_10_3
             if buf[pos] == 0:
                 pos += 1
-                o0_10._unknown_tags = None
+                eo_10._unknown_tags = None
             else:
-                o0_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_10(o0_10)
-        o.partitions_by_user_endpoint = v0_10
+                eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_10(eo_10)
+        o.partitions_by_user_endpoint = vo_10
     o.acceptable_recovery_lag_legacy = 0
     if buf[pos] == 0:
         pos += 1

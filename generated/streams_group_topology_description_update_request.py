@@ -387,64 +387,64 @@ def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDes
     o.name, pos = _read_cstr(buf, pos)
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("SourceTopics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[str] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            e0_3, pos = _read_cstr(buf, pos)
-            ap0_3(e0_3)
-        o.source_topics = v0_3
+        vo_3: list[str] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3, pos = _read_cstr(buf, pos)
+            apo_3(eo_3)
+        o.source_topics = vo_3
     o.sink_topic, pos = _read_ncstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Stores")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[str] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            e0_5, pos = _read_cstr(buf, pos)
-            ap0_5(e0_5)
-        o.stores = v0_5
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+        vo_5: list[str] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5, pos = _read_cstr(buf, pos)
+            apo_5(eo_5)
+        o.stores = vo_5
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Successors")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[str] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            e0_6, pos = _read_cstr(buf, pos)
-            ap0_6(e0_6)
-        o.successors = v0_6
+        vo_6: list[str] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6, pos = _read_cstr(buf, pos)
+            apo_6(eo_6)
+        o.successors = vo_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -492,91 +492,91 @@ def _d_TopologyDescriptionSubtopology_0(
     """Decode TopologyDescriptionSubtopology at version 0."""
     o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
     o.subtopology_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Nodes")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopologyDescriptionNode] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            o0_2.node_type = _S_b.unpack_from(buf, pos)[0]
+        vo_2: list[TopologyDescriptionNode] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2.node_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("SourceTopics")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[str] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    e1_3, pos = _read_cstr(buf, pos)
-                    ap1_3(e1_3)
-                o0_2.source_topics = v1_3
-            o0_2.sink_topic, pos = _read_ncstr(buf, pos)
-            n1_5 = buf[pos]
-            if n1_5 < 0x80:
+                veo_2_3: list[str] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3, pos = _read_cstr(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.source_topics = veo_2_3
+            eo_2.sink_topic, pos = _read_ncstr(buf, pos)
+            neo_2_5 = buf[pos]
+            if neo_2_5 < 0x80:
                 pos += 1
             else:
-                n1_5, pos = _read_uvarint(buf, pos)
-            n1_5 -= 1
-            if n1_5 < 0:
-                if n1_5 != -1:
-                    raise _count_error(n1_5, 0)
+                neo_2_5, pos = _read_uvarint(buf, pos)
+            neo_2_5 -= 1
+            if neo_2_5 < 0:
+                if neo_2_5 != -1:
+                    raise _count_error(neo_2_5, 0)
                 raise _null_error("Stores")
-            elif n1_5 > len(buf) - pos:
-                raise _count_error(n1_5, len(buf) - pos)
+            elif neo_2_5 > len(buf) - pos:
+                raise _count_error(neo_2_5, len(buf) - pos)
             else:
-                v1_5: list[str] = []
-                ap1_5 = v1_5.append
-                for _ in range(n1_5):
-                    e1_5, pos = _read_cstr(buf, pos)
-                    ap1_5(e1_5)
-                o0_2.stores = v1_5
-            n1_6 = buf[pos]
-            if n1_6 < 0x80:
+                veo_2_5: list[str] = []
+                apeo_2_5 = veo_2_5.append
+                for _ in range(neo_2_5):
+                    eeo_2_5, pos = _read_cstr(buf, pos)
+                    apeo_2_5(eeo_2_5)
+                eo_2.stores = veo_2_5
+            neo_2_6 = buf[pos]
+            if neo_2_6 < 0x80:
                 pos += 1
             else:
-                n1_6, pos = _read_uvarint(buf, pos)
-            n1_6 -= 1
-            if n1_6 < 0:
-                if n1_6 != -1:
-                    raise _count_error(n1_6, 0)
+                neo_2_6, pos = _read_uvarint(buf, pos)
+            neo_2_6 -= 1
+            if neo_2_6 < 0:
+                if neo_2_6 != -1:
+                    raise _count_error(neo_2_6, 0)
                 raise _null_error("Successors")
-            elif n1_6 > len(buf) - pos:
-                raise _count_error(n1_6, len(buf) - pos)
+            elif neo_2_6 > len(buf) - pos:
+                raise _count_error(neo_2_6, len(buf) - pos)
             else:
-                v1_6: list[str] = []
-                ap1_6 = v1_6.append
-                for _ in range(n1_6):
-                    e1_6, pos = _read_cstr(buf, pos)
-                    ap1_6(e1_6)
-                o0_2.successors = v1_6
+                veo_2_6: list[str] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(neo_2_6):
+                    eeo_2_6, pos = _read_cstr(buf, pos)
+                    apeo_2_6(eeo_2_6)
+                eo_2.successors = veo_2_6
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.nodes = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.nodes = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -635,142 +635,142 @@ def _e_TopologyDescriptionGlobalStore_0(
 def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 0."""
     o = TopologyDescription.__new__(TopologyDescription)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Subtopologies")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[TopologyDescriptionSubtopology] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
-            o0_1.subtopology_id, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_1: list[TopologyDescriptionSubtopology] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
+            eo_1.subtopology_id, pos = _read_cstr(buf, pos)
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Nodes")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[TopologyDescriptionNode] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    o1_2.node_type = _S_b.unpack_from(buf, pos)[0]
+                veo_1_2: list[TopologyDescriptionNode] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
+                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    eeo_1_2.node_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    n2_3 = buf[pos]
-                    if n2_3 < 0x80:
+                    neeo_1_2_3 = buf[pos]
+                    if neeo_1_2_3 < 0x80:
                         pos += 1
                     else:
-                        n2_3, pos = _read_uvarint(buf, pos)
-                    n2_3 -= 1
-                    if n2_3 < 0:
-                        if n2_3 != -1:
-                            raise _count_error(n2_3, 0)
+                        neeo_1_2_3, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_3 -= 1
+                    if neeo_1_2_3 < 0:
+                        if neeo_1_2_3 != -1:
+                            raise _count_error(neeo_1_2_3, 0)
                         raise _null_error("SourceTopics")
-                    elif n2_3 > len(buf) - pos:
-                        raise _count_error(n2_3, len(buf) - pos)
+                    elif neeo_1_2_3 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_3, len(buf) - pos)
                     else:
-                        v2_3: list[str] = []
-                        ap2_3 = v2_3.append
-                        for _ in range(n2_3):
-                            e2_3, pos = _read_cstr(buf, pos)
-                            ap2_3(e2_3)
-                        o1_2.source_topics = v2_3
-                    o1_2.sink_topic, pos = _read_ncstr(buf, pos)
-                    n2_5 = buf[pos]
-                    if n2_5 < 0x80:
+                        veeo_1_2_3: list[str] = []
+                        apeeo_1_2_3 = veeo_1_2_3.append
+                        for _ in range(neeo_1_2_3):
+                            eeeo_1_2_3, pos = _read_cstr(buf, pos)
+                            apeeo_1_2_3(eeeo_1_2_3)
+                        eeo_1_2.source_topics = veeo_1_2_3
+                    eeo_1_2.sink_topic, pos = _read_ncstr(buf, pos)
+                    neeo_1_2_5 = buf[pos]
+                    if neeo_1_2_5 < 0x80:
                         pos += 1
                     else:
-                        n2_5, pos = _read_uvarint(buf, pos)
-                    n2_5 -= 1
-                    if n2_5 < 0:
-                        if n2_5 != -1:
-                            raise _count_error(n2_5, 0)
+                        neeo_1_2_5, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_5 -= 1
+                    if neeo_1_2_5 < 0:
+                        if neeo_1_2_5 != -1:
+                            raise _count_error(neeo_1_2_5, 0)
                         raise _null_error("Stores")
-                    elif n2_5 > len(buf) - pos:
-                        raise _count_error(n2_5, len(buf) - pos)
+                    elif neeo_1_2_5 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_5, len(buf) - pos)
                     else:
-                        v2_5: list[str] = []
-                        ap2_5 = v2_5.append
-                        for _ in range(n2_5):
-                            e2_5, pos = _read_cstr(buf, pos)
-                            ap2_5(e2_5)
-                        o1_2.stores = v2_5
-                    n2_6 = buf[pos]
-                    if n2_6 < 0x80:
+                        veeo_1_2_5: list[str] = []
+                        apeeo_1_2_5 = veeo_1_2_5.append
+                        for _ in range(neeo_1_2_5):
+                            eeeo_1_2_5, pos = _read_cstr(buf, pos)
+                            apeeo_1_2_5(eeeo_1_2_5)
+                        eeo_1_2.stores = veeo_1_2_5
+                    neeo_1_2_6 = buf[pos]
+                    if neeo_1_2_6 < 0x80:
                         pos += 1
                     else:
-                        n2_6, pos = _read_uvarint(buf, pos)
-                    n2_6 -= 1
-                    if n2_6 < 0:
-                        if n2_6 != -1:
-                            raise _count_error(n2_6, 0)
+                        neeo_1_2_6, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_6 -= 1
+                    if neeo_1_2_6 < 0:
+                        if neeo_1_2_6 != -1:
+                            raise _count_error(neeo_1_2_6, 0)
                         raise _null_error("Successors")
-                    elif n2_6 > len(buf) - pos:
-                        raise _count_error(n2_6, len(buf) - pos)
+                    elif neeo_1_2_6 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_6, len(buf) - pos)
                     else:
-                        v2_6: list[str] = []
-                        ap2_6 = v2_6.append
-                        for _ in range(n2_6):
-                            e2_6, pos = _read_cstr(buf, pos)
-                            ap2_6(e2_6)
-                        o1_2.successors = v2_6
+                        veeo_1_2_6: list[str] = []
+                        apeeo_1_2_6 = veeo_1_2_6.append
+                        for _ in range(neeo_1_2_6):
+                            eeeo_1_2_6, pos = _read_cstr(buf, pos)
+                            apeeo_1_2_6(eeeo_1_2_6)
+                        eeo_1_2.successors = veeo_1_2_6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.nodes = v1_2
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.nodes = veo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.subtopologies = v0_1
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.subtopologies = vo_1
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("GlobalStores")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopologyDescriptionGlobalStore] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
-            o0_2.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
-            o0_2.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
+        vo_2: list[TopologyDescriptionGlobalStore] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+            eo_2.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
+            eo_2.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.global_stores = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.global_stores = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

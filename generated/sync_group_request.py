@@ -269,24 +269,24 @@ def _d_SyncGroupRequest_0(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
-    n0_4 = _S_i.unpack_from(buf, pos)[0]
+    no_4 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Assignments")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[SyncGroupRequestAssignment] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            o0_4.member_id, pos = _read_str(buf, pos)
-            o0_4.assignment, pos = _read_bytes(buf, pos)
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.assignments = v0_4
+        vo_4: list[SyncGroupRequestAssignment] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            eo_4.member_id, pos = _read_str(buf, pos)
+            eo_4.assignment, pos = _read_bytes(buf, pos)
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.assignments = vo_4
     o.group_instance_id = None
     o.protocol_type = None
     o.protocol_name = None
@@ -319,24 +319,24 @@ def _d_SyncGroupRequest_3(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     pos += 4
     o.member_id, pos = _read_str(buf, pos)
     o.group_instance_id, pos = _read_nstr(buf, pos)
-    n0_5 = _S_i.unpack_from(buf, pos)[0]
+    no_5 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Assignments")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[SyncGroupRequestAssignment] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            o0_5.member_id, pos = _read_str(buf, pos)
-            o0_5.assignment, pos = _read_bytes(buf, pos)
-            o0_5._unknown_tags = None
-            ap0_5(o0_5)
-        o.assignments = v0_5
+        vo_5: list[SyncGroupRequestAssignment] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            eo_5.member_id, pos = _read_str(buf, pos)
+            eo_5.assignment, pos = _read_bytes(buf, pos)
+            eo_5._unknown_tags = None
+            apo_5(eo_5)
+        o.assignments = vo_5
     o.protocol_type = None
     o.protocol_name = None
     o._unknown_tags = None
@@ -367,32 +367,32 @@ def _d_SyncGroupRequest_4(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     pos += 4
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n0_5 = buf[pos]
-    if n0_5 < 0x80:
+    no_5 = buf[pos]
+    if no_5 < 0x80:
         pos += 1
     else:
-        n0_5, pos = _read_uvarint(buf, pos)
-    n0_5 -= 1
-    if n0_5 < 0:
-        if n0_5 != -1:
-            raise _count_error(n0_5, 0)
+        no_5, pos = _read_uvarint(buf, pos)
+    no_5 -= 1
+    if no_5 < 0:
+        if no_5 != -1:
+            raise _count_error(no_5, 0)
         raise _null_error("Assignments")
-    elif n0_5 > len(buf) - pos:
-        raise _count_error(n0_5, len(buf) - pos)
+    elif no_5 > len(buf) - pos:
+        raise _count_error(no_5, len(buf) - pos)
     else:
-        v0_5: list[SyncGroupRequestAssignment] = []
-        ap0_5 = v0_5.append
-        for _ in range(n0_5):
-            o0_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            o0_5.member_id, pos = _read_cstr(buf, pos)
-            o0_5.assignment, pos = _read_cbytes(buf, pos)
+        vo_5: list[SyncGroupRequestAssignment] = []
+        apo_5 = vo_5.append
+        for _ in range(no_5):
+            eo_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            eo_5.member_id, pos = _read_cstr(buf, pos)
+            eo_5.assignment, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_5._unknown_tags = None
+                eo_5._unknown_tags = None
             else:
-                o0_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_5(o0_5)
-        o.assignments = v0_5
+                eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_5(eo_5)
+        o.assignments = vo_5
     o.protocol_type = None
     o.protocol_name = None
     if buf[pos] == 0:
@@ -433,32 +433,32 @@ def _d_SyncGroupRequest_5(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
     o.group_instance_id, pos = _read_ncstr(buf, pos)
     o.protocol_type, pos = _read_ncstr(buf, pos)
     o.protocol_name, pos = _read_ncstr(buf, pos)
-    n0_7 = buf[pos]
-    if n0_7 < 0x80:
+    no_7 = buf[pos]
+    if no_7 < 0x80:
         pos += 1
     else:
-        n0_7, pos = _read_uvarint(buf, pos)
-    n0_7 -= 1
-    if n0_7 < 0:
-        if n0_7 != -1:
-            raise _count_error(n0_7, 0)
+        no_7, pos = _read_uvarint(buf, pos)
+    no_7 -= 1
+    if no_7 < 0:
+        if no_7 != -1:
+            raise _count_error(no_7, 0)
         raise _null_error("Assignments")
-    elif n0_7 > len(buf) - pos:
-        raise _count_error(n0_7, len(buf) - pos)
+    elif no_7 > len(buf) - pos:
+        raise _count_error(no_7, len(buf) - pos)
     else:
-        v0_7: list[SyncGroupRequestAssignment] = []
-        ap0_7 = v0_7.append
-        for _ in range(n0_7):
-            o0_7 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            o0_7.member_id, pos = _read_cstr(buf, pos)
-            o0_7.assignment, pos = _read_cbytes(buf, pos)
+        vo_7: list[SyncGroupRequestAssignment] = []
+        apo_7 = vo_7.append
+        for _ in range(no_7):
+            eo_7 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
+            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7.assignment, pos = _read_cbytes(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_7._unknown_tags = None
+                eo_7._unknown_tags = None
             else:
-                o0_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_7(o0_7)
-        o.assignments = v0_7
+                eo_7._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_7(eo_7)
+        o.assignments = vo_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -430,26 +430,26 @@ def _d_TxnOffsetCommitRequestTopic_0(
     """Decode TxnOffsetCommitRequestTopic at versions 0, 1."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TxnOffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset = _S_iq.unpack_from(buf, pos)
+        vo_2: list[TxnOffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
-            o0_2.committed_leader_epoch = -1
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
+            eo_2.committed_leader_epoch = -1
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -474,27 +474,27 @@ def _d_TxnOffsetCommitRequestTopic_2(
     """Decode TxnOffsetCommitRequestTopic at version 2."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_str(buf, pos)
-    n0_2 = _S_i.unpack_from(buf, pos)[0]
+    no_2 = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TxnOffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[TxnOffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.committed_metadata, pos = _read_nstr(buf, pos)
-            o0_2._unknown_tags = None
-            ap0_2(o0_2)
-        o.partitions = v0_2
+            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -519,35 +519,35 @@ def _d_TxnOffsetCommitRequestTopic_3(
     """Decode TxnOffsetCommitRequestTopic at versions 3, 4, 5."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TxnOffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[TxnOffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -580,35 +580,35 @@ def _d_TxnOffsetCommitRequestTopic_6(
     """Decode TxnOffsetCommitRequestTopic at version 6."""
     o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TxnOffsetCommitRequestPartition] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-            o0_2.partition_index, o0_2.committed_offset, o0_2.committed_leader_epoch = (
+        vo_2: list[TxnOffsetCommitRequestPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            o0_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -649,35 +649,37 @@ def _d_TxnOffsetCommitRequest_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_4: list[TxnOffsetCommitRequestTopic] = []
-        ap0_4 = v0_4.append
+        vo_4: list[TxnOffsetCommitRequestTopic] = []
+        apo_4 = vo_4.append
         for _ in range(n_topics_0):
-            o0_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-            o0_4.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            eo_4.name, pos = _read_str(buf, pos)
+            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[TxnOffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset = _S_iq.unpack_from(buf, pos)
+                veo_4_2: list[TxnOffsetCommitRequestPartition] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = TxnOffsetCommitRequestPartition.__new__(
+                        TxnOffsetCommitRequestPartition
+                    )
+                    eeo_4_2.partition_index, eeo_4_2.committed_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    o1_2.committed_leader_epoch = -1
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
-            o0_4.topic_id = _ZERO_UUID
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.topics = v0_4
+                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    eeo_4_2.committed_leader_epoch = -1
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -720,36 +722,40 @@ def _d_TxnOffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     elif n_topics_0 > len(buf) - pos:
         raise _count_error(n_topics_0, len(buf) - pos)
     else:
-        v0_4: list[TxnOffsetCommitRequestTopic] = []
-        ap0_4 = v0_4.append
+        vo_4: list[TxnOffsetCommitRequestTopic] = []
+        apo_4 = vo_4.append
         for _ in range(n_topics_0):
-            o0_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-            o0_4.name, pos = _read_str(buf, pos)
-            n1_2 = _S_i.unpack_from(buf, pos)[0]
+            eo_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            eo_4.name, pos = _read_str(buf, pos)
+            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+            if neo_4_2 < 0:
+                if neo_4_2 != -1:
+                    raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_4_2 > len(buf) - pos:
+                raise _count_error(neo_4_2, len(buf) - pos)
             else:
-                v1_2: list[TxnOffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
+                veo_4_2: list[TxnOffsetCommitRequestPartition] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(neo_4_2):
+                    eeo_4_2 = TxnOffsetCommitRequestPartition.__new__(
+                        TxnOffsetCommitRequestPartition
                     )
+                    (
+                        eeo_4_2.partition_index,
+                        eeo_4_2.committed_offset,
+                        eeo_4_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    o1_2._unknown_tags = None
-                    ap1_2(o1_2)
-                o0_4.partitions = v1_2
-            o0_4.topic_id = _ZERO_UUID
-            o0_4._unknown_tags = None
-            ap0_4(o0_4)
-        o.topics = v0_4
+                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.partitions = veo_4_2
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -787,61 +793,65 @@ def _d_TxnOffsetCommitRequest_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     pos += 14
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Topics")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[TxnOffsetCommitRequestTopic] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-            o0_6.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_6: list[TxnOffsetCommitRequestTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            eo_6.name, pos = _read_cstr(buf, pos)
+            neo_6_2 = buf[pos]
+            if neo_6_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_6_2, pos = _read_uvarint(buf, pos)
+            neo_6_2 -= 1
+            if neo_6_2 < 0:
+                if neo_6_2 != -1:
+                    raise _count_error(neo_6_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_6_2 > len(buf) - pos:
+                raise _count_error(neo_6_2, len(buf) - pos)
             else:
-                v1_2: list[TxnOffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
+                veo_6_2: list[TxnOffsetCommitRequestPartition] = []
+                apeo_6_2 = veo_6_2.append
+                for _ in range(neo_6_2):
+                    eeo_6_2 = TxnOffsetCommitRequestPartition.__new__(
+                        TxnOffsetCommitRequestPartition
                     )
+                    (
+                        eeo_6_2.partition_index,
+                        eeo_6_2.committed_offset,
+                        eeo_6_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    eeo_6_2.committed_metadata, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_6_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_6.partitions = v1_2
-            o0_6.topic_id = _ZERO_UUID
+                        eeo_6_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_6_2(eeo_6_2)
+                eo_6.partitions = veo_6_2
+            eo_6.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.topics = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.topics = vo_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -880,61 +890,65 @@ def _d_TxnOffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
     pos += 14
     o.member_id, pos = _read_cstr(buf, pos)
     o.group_instance_id, pos = _read_ncstr(buf, pos)
-    n0_6 = buf[pos]
-    if n0_6 < 0x80:
+    no_6 = buf[pos]
+    if no_6 < 0x80:
         pos += 1
     else:
-        n0_6, pos = _read_uvarint(buf, pos)
-    n0_6 -= 1
-    if n0_6 < 0:
-        if n0_6 != -1:
-            raise _count_error(n0_6, 0)
+        no_6, pos = _read_uvarint(buf, pos)
+    no_6 -= 1
+    if no_6 < 0:
+        if no_6 != -1:
+            raise _count_error(no_6, 0)
         raise _null_error("Topics")
-    elif n0_6 > len(buf) - pos:
-        raise _count_error(n0_6, len(buf) - pos)
+    elif no_6 > len(buf) - pos:
+        raise _count_error(no_6, len(buf) - pos)
     else:
-        v0_6: list[TxnOffsetCommitRequestTopic] = []
-        ap0_6 = v0_6.append
-        for _ in range(n0_6):
-            o0_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-            o0_6.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_6: list[TxnOffsetCommitRequestTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(no_6):
+            eo_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            eo_6.topic_id, pos = _read_uuid(buf, pos)
+            neo_6_2 = buf[pos]
+            if neo_6_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_6_2, pos = _read_uvarint(buf, pos)
+            neo_6_2 -= 1
+            if neo_6_2 < 0:
+                if neo_6_2 != -1:
+                    raise _count_error(neo_6_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_6_2 > len(buf) - pos:
+                raise _count_error(neo_6_2, len(buf) - pos)
             else:
-                v1_2: list[TxnOffsetCommitRequestPartition] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-                    o1_2.partition_index, o1_2.committed_offset, o1_2.committed_leader_epoch = (
-                        _S_iqi.unpack_from(buf, pos)
+                veo_6_2: list[TxnOffsetCommitRequestPartition] = []
+                apeo_6_2 = veo_6_2.append
+                for _ in range(neo_6_2):
+                    eeo_6_2 = TxnOffsetCommitRequestPartition.__new__(
+                        TxnOffsetCommitRequestPartition
                     )
+                    (
+                        eeo_6_2.partition_index,
+                        eeo_6_2.committed_offset,
+                        eeo_6_2.committed_leader_epoch,
+                    ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    o1_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    eeo_6_2.committed_metadata, pos = _read_ncstr(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_6_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_6.partitions = v1_2
-            o0_6.name = ""
+                        eeo_6_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_6_2(eeo_6_2)
+                eo_6.partitions = veo_6_2
+            eo_6.name = ""
             if buf[pos] == 0:
                 pos += 1
-                o0_6._unknown_tags = None
+                eo_6._unknown_tags = None
             else:
-                o0_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_6(o0_6)
-        o.topics = v0_6
+                eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_6(eo_6)
+        o.topics = vo_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

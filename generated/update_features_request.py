@@ -261,34 +261,34 @@ def _d_UpdateFeaturesRequest_0(buf: memoryview, pos: int) -> tuple[UpdateFeature
     o = UpdateFeaturesRequest.__new__(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("FeatureUpdates")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FeatureUpdateKey] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FeatureUpdateKey.__new__(FeatureUpdateKey)
-            o0_2.feature, pos = _read_cstr(buf, pos)
-            o0_2.max_version_level, o0_2.allow_downgrade = _S_ho.unpack_from(buf, pos)
+        vo_2: list[FeatureUpdateKey] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FeatureUpdateKey.__new__(FeatureUpdateKey)
+            eo_2.feature, pos = _read_cstr(buf, pos)
+            eo_2.max_version_level, eo_2.allow_downgrade = _S_ho.unpack_from(buf, pos)
             pos += 3
-            o0_2.upgrade_type = 1
+            eo_2.upgrade_type = 1
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.feature_updates = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.feature_updates = vo_2
     o.validate_only = False
     if buf[pos] == 0:
         pos += 1
@@ -322,34 +322,34 @@ def _d_UpdateFeaturesRequest_1(buf: memoryview, pos: int) -> tuple[UpdateFeature
     o = UpdateFeaturesRequest.__new__(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("FeatureUpdates")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[FeatureUpdateKey] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = FeatureUpdateKey.__new__(FeatureUpdateKey)
-            o0_2.feature, pos = _read_cstr(buf, pos)
-            o0_2.max_version_level, o0_2.upgrade_type = _S_hb.unpack_from(buf, pos)
+        vo_2: list[FeatureUpdateKey] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = FeatureUpdateKey.__new__(FeatureUpdateKey)
+            eo_2.feature, pos = _read_cstr(buf, pos)
+            eo_2.max_version_level, eo_2.upgrade_type = _S_hb.unpack_from(buf, pos)
             pos += 3
-            o0_2.allow_downgrade = False
+            eo_2.allow_downgrade = False
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.feature_updates = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.feature_updates = vo_2
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

@@ -209,34 +209,34 @@ def _d_UpdateFeaturesResponse_0(buf: memoryview, pos: int) -> tuple[UpdateFeatur
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.error_message, pos = _read_ncstr(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Results")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[UpdatableFeatureResult] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = UpdatableFeatureResult.__new__(UpdatableFeatureResult)
-            o0_3.feature, pos = _read_cstr(buf, pos)
-            o0_3.error_code = _S_h.unpack_from(buf, pos)[0]
+        vo_3: list[UpdatableFeatureResult] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = UpdatableFeatureResult.__new__(UpdatableFeatureResult)
+            eo_3.feature, pos = _read_cstr(buf, pos)
+            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            o0_3.error_message, pos = _read_ncstr(buf, pos)
+            eo_3.error_message, pos = _read_ncstr(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.results = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.results = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

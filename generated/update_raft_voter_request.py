@@ -312,34 +312,34 @@ def _d_UpdateRaftVoterRequest_0(buf: memoryview, pos: int) -> tuple[UpdateRaftVo
     o.current_leader_epoch, o.voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.voter_directory_id, pos = _read_uuid(buf, pos)
-    n0_4 = buf[pos]
-    if n0_4 < 0x80:
+    no_4 = buf[pos]
+    if no_4 < 0x80:
         pos += 1
     else:
-        n0_4, pos = _read_uvarint(buf, pos)
-    n0_4 -= 1
-    if n0_4 < 0:
-        if n0_4 != -1:
-            raise _count_error(n0_4, 0)
+        no_4, pos = _read_uvarint(buf, pos)
+    no_4 -= 1
+    if no_4 < 0:
+        if no_4 != -1:
+            raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif n0_4 > len(buf) - pos:
-        raise _count_error(n0_4, len(buf) - pos)
+    elif no_4 > len(buf) - pos:
+        raise _count_error(no_4, len(buf) - pos)
     else:
-        v0_4: list[Listener] = []
-        ap0_4 = v0_4.append
-        for _ in range(n0_4):
-            o0_4 = Listener.__new__(Listener)
-            o0_4.name, pos = _read_cstr(buf, pos)
-            o0_4.host, pos = _read_cstr(buf, pos)
-            o0_4.port = _S_H.unpack_from(buf, pos)[0]
+        vo_4: list[Listener] = []
+        apo_4 = vo_4.append
+        for _ in range(no_4):
+            eo_4 = Listener.__new__(Listener)
+            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_4._unknown_tags = None
+                eo_4._unknown_tags = None
             else:
-                o0_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_4(o0_4)
-        o.listeners = v0_4
+                eo_4._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_4(eo_4)
+        o.listeners = vo_4
     o.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
     if buf[pos] == 0:
         pos += 1

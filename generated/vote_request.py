@@ -406,41 +406,41 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.replica_epoch,
-                o0_2.replica_id,
-                o0_2.last_offset_epoch,
-                o0_2.last_offset,
+                eo_2.partition_index,
+                eo_2.replica_epoch,
+                eo_2.replica_id,
+                eo_2.last_offset_epoch,
+                eo_2.last_offset,
             ) = _S_iiiiq.unpack_from(buf, pos)
             pos += 24
-            o0_2.replica_directory_id = _ZERO_UUID
-            o0_2.voter_directory_id = _ZERO_UUID
-            o0_2.pre_vote = False
+            eo_2.replica_directory_id = _ZERO_UUID
+            eo_2.voter_directory_id = _ZERO_UUID
+            eo_2.pre_vote = False
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -470,37 +470,37 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.replica_epoch, o0_2.replica_id = _S_iii.unpack_from(buf, pos)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.replica_epoch, eo_2.replica_id = _S_iii.unpack_from(buf, pos)
             pos += 12
-            o0_2.replica_directory_id, pos = _read_uuid(buf, pos)
-            o0_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            o0_2.last_offset_epoch, o0_2.last_offset = _S_iq.unpack_from(buf, pos)
+            eo_2.replica_directory_id, pos = _read_uuid(buf, pos)
+            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            eo_2.last_offset_epoch, eo_2.last_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            o0_2.pre_vote = False
+            eo_2.pre_vote = False
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -530,36 +530,36 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 2."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition_index, o0_2.replica_epoch, o0_2.replica_id = _S_iii.unpack_from(buf, pos)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition_index, eo_2.replica_epoch, eo_2.replica_id = _S_iii.unpack_from(buf, pos)
             pos += 12
-            o0_2.replica_directory_id, pos = _read_uuid(buf, pos)
-            o0_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            o0_2.last_offset_epoch, o0_2.last_offset, o0_2.pre_vote = _S_iqo.unpack_from(buf, pos)
+            eo_2.replica_directory_id, pos = _read_uuid(buf, pos)
+            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            eo_2.last_offset_epoch, eo_2.last_offset, eo_2.pre_vote = _S_iqo.unpack_from(buf, pos)
             pos += 13
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -589,66 +589,66 @@ def _d_VoteRequest_0(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
     """Decode VoteRequest at version 0."""
     o = VoteRequest.__new__(VoteRequest)
     o.cluster_id, pos = _read_ncstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.replica_epoch,
-                        o1_2.replica_id,
-                        o1_2.last_offset_epoch,
-                        o1_2.last_offset,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.replica_epoch,
+                        eeo_2_2.replica_id,
+                        eeo_2_2.last_offset_epoch,
+                        eeo_2_2.last_offset,
                     ) = _S_iiiiq.unpack_from(buf, pos)
                     pos += 24
-                    o1_2.replica_directory_id = _ZERO_UUID
-                    o1_2.voter_directory_id = _ZERO_UUID
-                    o1_2.pre_vote = False
+                    eeo_2_2.replica_directory_id = _ZERO_UUID
+                    eeo_2_2.voter_directory_id = _ZERO_UUID
+                    eeo_2_2.pre_vote = False
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.voter_id = -1
     if buf[pos] == 0:
         pos += 1
@@ -681,64 +681,64 @@ def _d_VoteRequest_1(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicData.__new__(TopicData)
-            o0_3.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TopicData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicData.__new__(TopicData)
+            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.replica_epoch, o1_2.replica_id = _S_iii.unpack_from(
-                        buf, pos
+                veo_3_2: list[PartitionData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2.partition_index, eeo_3_2.replica_epoch, eeo_3_2.replica_id = (
+                        _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    o1_2.replica_directory_id, pos = _read_uuid(buf, pos)
-                    o1_2.voter_directory_id, pos = _read_uuid(buf, pos)
-                    o1_2.last_offset_epoch, o1_2.last_offset = _S_iq.unpack_from(buf, pos)
+                    eeo_3_2.replica_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_3_2.voter_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_3_2.last_offset_epoch, eeo_3_2.last_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    o1_2.pre_vote = False
+                    eeo_3_2.pre_vote = False
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -771,65 +771,65 @@ def _d_VoteRequest_2(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
     o.cluster_id, pos = _read_ncstr(buf, pos)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[TopicData] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = TopicData.__new__(TopicData)
-            o0_3.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_3: list[TopicData] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = TopicData.__new__(TopicData)
+            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            neo_3_2 = buf[pos]
+            if neo_3_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_3_2, pos = _read_uvarint(buf, pos)
+            neo_3_2 -= 1
+            if neo_3_2 < 0:
+                if neo_3_2 != -1:
+                    raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_3_2 > len(buf) - pos:
+                raise _count_error(neo_3_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition_index, o1_2.replica_epoch, o1_2.replica_id = _S_iii.unpack_from(
-                        buf, pos
+                veo_3_2: list[PartitionData] = []
+                apeo_3_2 = veo_3_2.append
+                for _ in range(neo_3_2):
+                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2.partition_index, eeo_3_2.replica_epoch, eeo_3_2.replica_id = (
+                        _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    o1_2.replica_directory_id, pos = _read_uuid(buf, pos)
-                    o1_2.voter_directory_id, pos = _read_uuid(buf, pos)
-                    o1_2.last_offset_epoch, o1_2.last_offset, o1_2.pre_vote = _S_iqo.unpack_from(
-                        buf, pos
+                    eeo_3_2.replica_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_3_2.voter_directory_id, pos = _read_uuid(buf, pos)
+                    eeo_3_2.last_offset_epoch, eeo_3_2.last_offset, eeo_3_2.pre_vote = (
+                        _S_iqo.unpack_from(buf, pos)
                     )
                     pos += 13
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_3_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_3.partitions = v1_2
+                        eeo_3_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_3_2(eeo_3_2)
+                eo_3.partitions = veo_3_2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.topics = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.topics = vo_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -314,38 +314,38 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at versions 0, 1, 2."""
     o = TopicData.__new__(TopicData)
     o.topic_name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition_index,
-                o0_2.error_code,
-                o0_2.leader_id,
-                o0_2.leader_epoch,
-                o0_2.vote_granted,
+                eo_2.partition_index,
+                eo_2.error_code,
+                eo_2.leader_id,
+                eo_2.leader_epoch,
+                eo_2.vote_granted,
             ) = _S_ihiio.unpack_from(buf, pos)
             pos += 15
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -404,63 +404,63 @@ def _d_VoteResponse_0(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
     o = VoteResponse.__new__(VoteResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.leader_id,
-                        o1_2.leader_epoch,
-                        o1_2.vote_granted,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.leader_id,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.vote_granted,
                     ) = _S_ihiio.unpack_from(buf, pos)
                     pos += 15
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.node_endpoints = []
     if buf[pos] == 0:
         pos += 1
@@ -494,104 +494,104 @@ def _d_VoteResponse_1(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
     o = VoteResponse.__new__(VoteResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[TopicData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = TopicData.__new__(TopicData)
-            o0_2.topic_name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[TopicData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = TopicData.__new__(TopicData)
+            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition_index,
-                        o1_2.error_code,
-                        o1_2.leader_id,
-                        o1_2.leader_epoch,
-                        o1_2.vote_granted,
+                        eeo_2_2.partition_index,
+                        eeo_2_2.error_code,
+                        eeo_2_2.leader_id,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.vote_granted,
                     ) = _S_ihiio.unpack_from(buf, pos)
                     pos += 15
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.node_endpoints = []
-    unknown0: _UnknownTags | None = None
-    tags0, pos = _read_tags(buf, pos)
-    if tags0 is not None:
-        for tag0, raw0 in tags0:
-            rp0 = 0
-            if tag0 == 0:
-                n0_101 = raw0[rp0]
-                if n0_101 < 0x80:
-                    rp0 += 1
+    unknown_o: _UnknownTags | None = None
+    tags_o, pos = _read_tags(buf, pos)
+    if tags_o is not None:
+        for tag_o, raw_o in tags_o:
+            rp_o = 0
+            if tag_o == 0:
+                no_101 = raw_o[rp_o]
+                if no_101 < 0x80:
+                    rp_o += 1
                 else:
-                    n0_101, rp0 = _read_uvarint(raw0, rp0)
-                n0_101 -= 1
-                if n0_101 < 0:
-                    if n0_101 != -1:
-                        raise _count_error(n0_101, 0)
+                    no_101, rp_o = _read_uvarint(raw_o, rp_o)
+                no_101 -= 1
+                if no_101 < 0:
+                    if no_101 != -1:
+                        raise _count_error(no_101, 0)
                     raise _null_error("NodeEndpoints")
-                elif n0_101 > len(raw0) - rp0:
-                    raise _count_error(n0_101, len(raw0) - rp0)
+                elif no_101 > len(raw_o) - rp_o:
+                    raise _count_error(no_101, len(raw_o) - rp_o)
                 else:
-                    v0_101: list[NodeEndpoint] = []
-                    ap0_101 = v0_101.append
-                    for _ in range(n0_101):
-                        o0_101 = NodeEndpoint.__new__(NodeEndpoint)
-                        o0_101.node_id = _S_i.unpack_from(raw0, rp0)[0]
-                        rp0 += 4
-                        o0_101.host, rp0 = _read_cstr(raw0, rp0)
-                        o0_101.port = _S_H.unpack_from(raw0, rp0)[0]
-                        rp0 += 2
-                        if raw0[rp0] == 0:
-                            rp0 += 1
-                            o0_101._unknown_tags = None
+                    vo_101: list[NodeEndpoint] = []
+                    apo_101 = vo_101.append
+                    for _ in range(no_101):
+                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 4
+                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_101.port = _S_H.unpack_from(raw_o, rp_o)[0]
+                        rp_o += 2
+                        if raw_o[rp_o] == 0:
+                            rp_o += 1
+                            eo_101._unknown_tags = None
                         else:
-                            o0_101._unknown_tags, rp0 = _read_unknown_tags(raw0, rp0)
-                        ap0_101(o0_101)
-                    o.node_endpoints = v0_101
+                            eo_101._unknown_tags, rp_o = _read_unknown_tags(raw_o, rp_o)
+                        apo_101(eo_101)
+                    o.node_endpoints = vo_101
             else:
-                if unknown0 is None:
-                    unknown0 = []
-                unknown0.append((tag0, raw0.tobytes()))
-    o._unknown_tags = unknown0
+                if unknown_o is None:
+                    unknown_o = []
+                unknown_o.append((tag_o, raw_o.tobytes()))
+    o._unknown_tags = unknown_o
     return o, pos
 
 

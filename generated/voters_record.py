@@ -305,34 +305,34 @@ def _d_Voter_0(buf: memoryview, pos: int) -> tuple[Voter, int]:
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id, pos = _read_uuid(buf, pos)
-    n0_3 = buf[pos]
-    if n0_3 < 0x80:
+    no_3 = buf[pos]
+    if no_3 < 0x80:
         pos += 1
     else:
-        n0_3, pos = _read_uvarint(buf, pos)
-    n0_3 -= 1
-    if n0_3 < 0:
-        if n0_3 != -1:
-            raise _count_error(n0_3, 0)
+        no_3, pos = _read_uvarint(buf, pos)
+    no_3 -= 1
+    if no_3 < 0:
+        if no_3 != -1:
+            raise _count_error(no_3, 0)
         raise _null_error("Endpoints")
-    elif n0_3 > len(buf) - pos:
-        raise _count_error(n0_3, len(buf) - pos)
+    elif no_3 > len(buf) - pos:
+        raise _count_error(no_3, len(buf) - pos)
     else:
-        v0_3: list[Endpoint] = []
-        ap0_3 = v0_3.append
-        for _ in range(n0_3):
-            o0_3 = Endpoint.__new__(Endpoint)
-            o0_3.name, pos = _read_cstr(buf, pos)
-            o0_3.host, pos = _read_cstr(buf, pos)
-            o0_3.port = _S_H.unpack_from(buf, pos)[0]
+        vo_3: list[Endpoint] = []
+        apo_3 = vo_3.append
+        for _ in range(no_3):
+            eo_3 = Endpoint.__new__(Endpoint)
+            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3.host, pos = _read_cstr(buf, pos)
+            eo_3.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
                 pos += 1
-                o0_3._unknown_tags = None
+                eo_3._unknown_tags = None
             else:
-                o0_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_3(o0_3)
-        o.endpoints = v0_3
+                eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_3(eo_3)
+        o.endpoints = vo_3
     o.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
     if buf[pos] == 0:
         pos += 1
@@ -366,62 +366,62 @@ def _d_VotersRecord_0(buf: memoryview, pos: int) -> tuple[VotersRecord, int]:
     o = VotersRecord.__new__(VotersRecord)
     o.version = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Voters")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[Voter] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = Voter.__new__(Voter)
-            o0_2.voter_id = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[Voter] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = Voter.__new__(Voter)
+            eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_2.voter_directory_id, pos = _read_uuid(buf, pos)
-            n1_3 = buf[pos]
-            if n1_3 < 0x80:
+            eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
+            neo_2_3 = buf[pos]
+            if neo_2_3 < 0x80:
                 pos += 1
             else:
-                n1_3, pos = _read_uvarint(buf, pos)
-            n1_3 -= 1
-            if n1_3 < 0:
-                if n1_3 != -1:
-                    raise _count_error(n1_3, 0)
+                neo_2_3, pos = _read_uvarint(buf, pos)
+            neo_2_3 -= 1
+            if neo_2_3 < 0:
+                if neo_2_3 != -1:
+                    raise _count_error(neo_2_3, 0)
                 raise _null_error("Endpoints")
-            elif n1_3 > len(buf) - pos:
-                raise _count_error(n1_3, len(buf) - pos)
+            elif neo_2_3 > len(buf) - pos:
+                raise _count_error(neo_2_3, len(buf) - pos)
             else:
-                v1_3: list[Endpoint] = []
-                ap1_3 = v1_3.append
-                for _ in range(n1_3):
-                    o1_3 = Endpoint.__new__(Endpoint)
-                    o1_3.name, pos = _read_cstr(buf, pos)
-                    o1_3.host, pos = _read_cstr(buf, pos)
-                    o1_3.port = _S_H.unpack_from(buf, pos)[0]
+                veo_2_3: list[Endpoint] = []
+                apeo_2_3 = veo_2_3.append
+                for _ in range(neo_2_3):
+                    eeo_2_3 = Endpoint.__new__(Endpoint)
+                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    eeo_2_3.host, pos = _read_cstr(buf, pos)
+                    eeo_2_3.port = _S_H.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_3._unknown_tags = None
+                        eeo_2_3._unknown_tags = None
                     else:
-                        o1_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_3(o1_3)
-                o0_2.endpoints = v1_3
-            o0_2.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
+                        eeo_2_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_3(eeo_2_3)
+                eo_2.endpoints = veo_2_3
+            eo_2.k_raft_version_feature, pos = _d_KRaftVersionFeature_0(buf, pos)
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.voters = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.voters = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -380,34 +380,34 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
     o = PartitionData.__new__(PartitionData)
     o.partition, o.state_epoch, o.leader_epoch, o.start_offset = _S_iiiq.unpack_from(buf, pos)
     pos += 20
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("StateBatches")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[StateBatch] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = StateBatch.__new__(StateBatch)
-            o0_2.first_offset, o0_2.last_offset, o0_2.delivery_state, o0_2.delivery_count = (
+        vo_2: list[StateBatch] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = StateBatch.__new__(StateBatch)
+            eo_2.first_offset, eo_2.last_offset, eo_2.delivery_state, eo_2.delivery_count = (
                 _S_qqbh.unpack_from(buf, pos)
             )
             pos += 19
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.state_batches = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.state_batches = vo_2
     o.delivery_complete_count = -1
     if buf[pos] == 0:
         pos += 1
@@ -441,34 +441,34 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         _S_iiiqi.unpack_from(buf, pos)
     )
     pos += 24
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("StateBatches")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[StateBatch] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = StateBatch.__new__(StateBatch)
-            o0_2.first_offset, o0_2.last_offset, o0_2.delivery_state, o0_2.delivery_count = (
+        vo_2: list[StateBatch] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = StateBatch.__new__(StateBatch)
+            eo_2.first_offset, eo_2.last_offset, eo_2.delivery_state, eo_2.delivery_count = (
                 _S_qqbh.unpack_from(buf, pos)
             )
             pos += 19
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.state_batches = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.state_batches = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -502,66 +502,66 @@ def _d_WriteStateData_0(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
     """Decode WriteStateData at version 0."""
     o = WriteStateData.__new__(WriteStateData)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
-            o0_2.partition, o0_2.state_epoch, o0_2.leader_epoch, o0_2.start_offset = (
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2.partition, eo_2.state_epoch, eo_2.leader_epoch, eo_2.start_offset = (
                 _S_iiiq.unpack_from(buf, pos)
             )
             pos += 20
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("StateBatches")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[StateBatch] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = StateBatch.__new__(StateBatch)
+                veo_2_2: list[StateBatch] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = StateBatch.__new__(StateBatch)
                     (
-                        o1_2.first_offset,
-                        o1_2.last_offset,
-                        o1_2.delivery_state,
-                        o1_2.delivery_count,
+                        eeo_2_2.first_offset,
+                        eeo_2_2.last_offset,
+                        eeo_2_2.delivery_state,
+                        eeo_2_2.delivery_count,
                     ) = _S_qqbh.unpack_from(buf, pos)
                     pos += 19
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.state_batches = v1_2
-            o0_2.delivery_complete_count = -1
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.state_batches = veo_2_2
+            eo_2.delivery_complete_count = -1
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -591,69 +591,69 @@ def _d_WriteStateData_1(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
     """Decode WriteStateData at version 1."""
     o = WriteStateData.__new__(WriteStateData)
     o.topic_id, pos = _read_uuid(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[PartitionData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = PartitionData.__new__(PartitionData)
+        vo_2: list[PartitionData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = PartitionData.__new__(PartitionData)
             (
-                o0_2.partition,
-                o0_2.state_epoch,
-                o0_2.leader_epoch,
-                o0_2.start_offset,
-                o0_2.delivery_complete_count,
+                eo_2.partition,
+                eo_2.state_epoch,
+                eo_2.leader_epoch,
+                eo_2.start_offset,
+                eo_2.delivery_complete_count,
             ) = _S_iiiqi.unpack_from(buf, pos)
             pos += 24
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("StateBatches")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[StateBatch] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = StateBatch.__new__(StateBatch)
+                veo_2_2: list[StateBatch] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = StateBatch.__new__(StateBatch)
                     (
-                        o1_2.first_offset,
-                        o1_2.last_offset,
-                        o1_2.delivery_state,
-                        o1_2.delivery_count,
+                        eeo_2_2.first_offset,
+                        eeo_2_2.last_offset,
+                        eeo_2_2.delivery_state,
+                        eeo_2_2.delivery_count,
                     ) = _S_qqbh.unpack_from(buf, pos)
                     pos += 19
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.state_batches = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.state_batches = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -685,91 +685,94 @@ def _d_WriteShareGroupStateRequest_0(
     """Decode WriteShareGroupStateRequest at version 0."""
     o = WriteShareGroupStateRequest.__new__(WriteShareGroupStateRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[WriteStateData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = WriteStateData.__new__(WriteStateData)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[WriteStateData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = WriteStateData.__new__(WriteStateData)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
-                    o1_2.partition, o1_2.state_epoch, o1_2.leader_epoch, o1_2.start_offset = (
-                        _S_iiiq.unpack_from(buf, pos)
-                    )
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    (
+                        eeo_2_2.partition,
+                        eeo_2_2.state_epoch,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.start_offset,
+                    ) = _S_iiiq.unpack_from(buf, pos)
                     pos += 20
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("StateBatches")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[StateBatch] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = StateBatch.__new__(StateBatch)
+                        veeo_2_2_2: list[StateBatch] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = StateBatch.__new__(StateBatch)
                             (
-                                o2_2.first_offset,
-                                o2_2.last_offset,
-                                o2_2.delivery_state,
-                                o2_2.delivery_count,
+                                eeeo_2_2_2.first_offset,
+                                eeeo_2_2_2.last_offset,
+                                eeeo_2_2_2.delivery_state,
+                                eeeo_2_2_2.delivery_count,
                             ) = _S_qqbh.unpack_from(buf, pos)
                             pos += 19
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.state_batches = v2_2
-                    o1_2.delivery_complete_count = -1
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.state_batches = veeo_2_2_2
+                    eeo_2_2.delivery_complete_count = -1
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -801,94 +804,94 @@ def _d_WriteShareGroupStateRequest_1(
     """Decode WriteShareGroupStateRequest at version 1."""
     o = WriteShareGroupStateRequest.__new__(WriteShareGroupStateRequest)
     o.group_id, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[WriteStateData] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = WriteStateData.__new__(WriteStateData)
-            o0_2.topic_id, pos = _read_uuid(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[WriteStateData] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = WriteStateData.__new__(WriteStateData)
+            eo_2.topic_id, pos = _read_uuid(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[PartitionData] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = PartitionData.__new__(PartitionData)
+                veo_2_2: list[PartitionData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = PartitionData.__new__(PartitionData)
                     (
-                        o1_2.partition,
-                        o1_2.state_epoch,
-                        o1_2.leader_epoch,
-                        o1_2.start_offset,
-                        o1_2.delivery_complete_count,
+                        eeo_2_2.partition,
+                        eeo_2_2.state_epoch,
+                        eeo_2_2.leader_epoch,
+                        eeo_2_2.start_offset,
+                        eeo_2_2.delivery_complete_count,
                     ) = _S_iiiqi.unpack_from(buf, pos)
                     pos += 24
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                    neeo_2_2_2 = buf[pos]
+                    if neeo_2_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_2_2_2 -= 1
+                    if neeo_2_2_2 < 0:
+                        if neeo_2_2_2 != -1:
+                            raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("StateBatches")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_2_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[StateBatch] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = StateBatch.__new__(StateBatch)
+                        veeo_2_2_2: list[StateBatch] = []
+                        apeeo_2_2_2 = veeo_2_2_2.append
+                        for _ in range(neeo_2_2_2):
+                            eeeo_2_2_2 = StateBatch.__new__(StateBatch)
                             (
-                                o2_2.first_offset,
-                                o2_2.last_offset,
-                                o2_2.delivery_state,
-                                o2_2.delivery_count,
+                                eeeo_2_2_2.first_offset,
+                                eeeo_2_2_2.last_offset,
+                                eeeo_2_2_2.delivery_state,
+                                eeeo_2_2_2.delivery_count,
                             ) = _S_qqbh.unpack_from(buf, pos)
                             pos += 19
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_2_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.state_batches = v2_2
+                                eeeo_2_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_2_2_2(eeeo_2_2_2)
+                        eeo_2_2.state_batches = veeo_2_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -250,19 +250,19 @@ def _d_WritableTxnMarkerTopic_1(buf: memoryview, pos: int) -> tuple[WritableTxnM
     """Decode WritableTxnMarkerTopic at versions 1, 2."""
     o = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[n0_2].unpack_from(buf, pos)]
-        pos += 4 * n0_2
+        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
+        pos += 4 * no_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -292,44 +292,44 @@ def _d_WritableTxnMarker_1(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
     o = WritableTxnMarker.__new__(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[WritableTxnMarkerTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[WritableTxnMarkerTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.transaction_version = 0
@@ -364,44 +364,44 @@ def _d_WritableTxnMarker_2(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
     o = WritableTxnMarker.__new__(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[WritableTxnMarkerTopic] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[WritableTxnMarkerTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                o0_2.partition_indexes = [*_A_Ni[n1_2].unpack_from(buf, pos)]
-                pos += 4 * n1_2
+                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
+                pos += 4 * neo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     o.coordinator_epoch, o.transaction_version = _S_ib.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:
@@ -433,75 +433,75 @@ def _e_WritableTxnMarker_2(o: WritableTxnMarker, out: list[_Buffer]) -> None:
 def _d_WriteTxnMarkersRequest_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 1."""
     o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Markers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[WritableTxnMarker] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = WritableTxnMarker.__new__(WritableTxnMarker)
-            o0_1.producer_id, o0_1.producer_epoch, o0_1.transaction_result = _S_qho.unpack_from(
+        vo_1: list[WritableTxnMarker] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = WritableTxnMarker.__new__(WritableTxnMarker)
+            eo_1.producer_id, eo_1.producer_epoch, eo_1.transaction_result = _S_qho.unpack_from(
                 buf, pos
             )
             pos += 11
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[WritableTxnMarkerTopic] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_2: list[WritableTxnMarkerTopic] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        o1_2.partition_indexes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_1_2.partition_indexes = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.topics = v1_2
-            o0_1.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.topics = veo_1_2
+            eo_1.coordinator_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            o0_1.transaction_version = 0
+            eo_1.transaction_version = 0
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.markers = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.markers = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -529,74 +529,74 @@ def _e_WriteTxnMarkersRequest_1(o: WriteTxnMarkersRequest, out: list[_Buffer]) -
 def _d_WriteTxnMarkersRequest_2(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 2."""
     o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Markers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[WritableTxnMarker] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = WritableTxnMarker.__new__(WritableTxnMarker)
-            o0_1.producer_id, o0_1.producer_epoch, o0_1.transaction_result = _S_qho.unpack_from(
+        vo_1: list[WritableTxnMarker] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = WritableTxnMarker.__new__(WritableTxnMarker)
+            eo_1.producer_id, eo_1.producer_epoch, eo_1.transaction_result = _S_qho.unpack_from(
                 buf, pos
             )
             pos += 11
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[WritableTxnMarkerTopic] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_2: list[WritableTxnMarkerTopic] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
+                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        o1_2.partition_indexes = [*_A_Ni[n2_2].unpack_from(buf, pos)]
-                        pos += 4 * n2_2
+                        eeo_1_2.partition_indexes = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
+                        pos += 4 * neeo_1_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.topics = v1_2
-            o0_1.coordinator_epoch, o0_1.transaction_version = _S_ib.unpack_from(buf, pos)
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.topics = veo_1_2
+            eo_1.coordinator_epoch, eo_1.transaction_version = _S_ib.unpack_from(buf, pos)
             pos += 5
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.markers = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.markers = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

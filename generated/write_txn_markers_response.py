@@ -244,32 +244,32 @@ def _d_WritableTxnMarkerTopicResult_1(
     """Decode WritableTxnMarkerTopicResult at versions 1, 2."""
     o = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
     o.name, pos = _read_cstr(buf, pos)
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[WritableTxnMarkerPartitionResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = WritableTxnMarkerPartitionResult.__new__(WritableTxnMarkerPartitionResult)
-            o0_2.partition_index, o0_2.error_code = _S_ih.unpack_from(buf, pos)
+        vo_2: list[WritableTxnMarkerPartitionResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = WritableTxnMarkerPartitionResult.__new__(WritableTxnMarkerPartitionResult)
+            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.partitions = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.partitions = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -300,59 +300,59 @@ def _d_WritableTxnMarkerResult_1(buf: memoryview, pos: int) -> tuple[WritableTxn
     o = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
     o.producer_id = _S_q.unpack_from(buf, pos)[0]
     pos += 8
-    n0_2 = buf[pos]
-    if n0_2 < 0x80:
+    no_2 = buf[pos]
+    if no_2 < 0x80:
         pos += 1
     else:
-        n0_2, pos = _read_uvarint(buf, pos)
-    n0_2 -= 1
-    if n0_2 < 0:
-        if n0_2 != -1:
-            raise _count_error(n0_2, 0)
+        no_2, pos = _read_uvarint(buf, pos)
+    no_2 -= 1
+    if no_2 < 0:
+        if no_2 != -1:
+            raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif n0_2 > len(buf) - pos:
-        raise _count_error(n0_2, len(buf) - pos)
+    elif no_2 > len(buf) - pos:
+        raise _count_error(no_2, len(buf) - pos)
     else:
-        v0_2: list[WritableTxnMarkerTopicResult] = []
-        ap0_2 = v0_2.append
-        for _ in range(n0_2):
-            o0_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
-            o0_2.name, pos = _read_cstr(buf, pos)
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+        vo_2: list[WritableTxnMarkerTopicResult] = []
+        apo_2 = vo_2.append
+        for _ in range(no_2):
+            eo_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
+            eo_2.name, pos = _read_cstr(buf, pos)
+            neo_2_2 = buf[pos]
+            if neo_2_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_2_2, pos = _read_uvarint(buf, pos)
+            neo_2_2 -= 1
+            if neo_2_2 < 0:
+                if neo_2_2 != -1:
+                    raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_2_2 > len(buf) - pos:
+                raise _count_error(neo_2_2, len(buf) - pos)
             else:
-                v1_2: list[WritableTxnMarkerPartitionResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = WritableTxnMarkerPartitionResult.__new__(
+                veo_2_2: list[WritableTxnMarkerPartitionResult] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(neo_2_2):
+                    eeo_2_2 = WritableTxnMarkerPartitionResult.__new__(
                         WritableTxnMarkerPartitionResult
                     )
-                    o1_2.partition_index, o1_2.error_code = _S_ih.unpack_from(buf, pos)
+                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_2_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_2.partitions = v1_2
+                        eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_2_2(eeo_2_2)
+                eo_2.partitions = veo_2_2
             if buf[pos] == 0:
                 pos += 1
-                o0_2._unknown_tags = None
+                eo_2._unknown_tags = None
             else:
-                o0_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_2(o0_2)
-        o.topics = v0_2
+                eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -381,85 +381,87 @@ def _e_WritableTxnMarkerResult_1(o: WritableTxnMarkerResult, out: list[_Buffer])
 def _d_WriteTxnMarkersResponse_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersResponse, int]:
     """Decode WriteTxnMarkersResponse at versions 1, 2."""
     o = WriteTxnMarkersResponse.__new__(WriteTxnMarkersResponse)
-    n0_1 = buf[pos]
-    if n0_1 < 0x80:
+    no_1 = buf[pos]
+    if no_1 < 0x80:
         pos += 1
     else:
-        n0_1, pos = _read_uvarint(buf, pos)
-    n0_1 -= 1
-    if n0_1 < 0:
-        if n0_1 != -1:
-            raise _count_error(n0_1, 0)
+        no_1, pos = _read_uvarint(buf, pos)
+    no_1 -= 1
+    if no_1 < 0:
+        if no_1 != -1:
+            raise _count_error(no_1, 0)
         raise _null_error("Markers")
-    elif n0_1 > len(buf) - pos:
-        raise _count_error(n0_1, len(buf) - pos)
+    elif no_1 > len(buf) - pos:
+        raise _count_error(no_1, len(buf) - pos)
     else:
-        v0_1: list[WritableTxnMarkerResult] = []
-        ap0_1 = v0_1.append
-        for _ in range(n0_1):
-            o0_1 = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
-            o0_1.producer_id = _S_q.unpack_from(buf, pos)[0]
+        vo_1: list[WritableTxnMarkerResult] = []
+        apo_1 = vo_1.append
+        for _ in range(no_1):
+            eo_1 = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
+            eo_1.producer_id = _S_q.unpack_from(buf, pos)[0]
             pos += 8
-            n1_2 = buf[pos]
-            if n1_2 < 0x80:
+            neo_1_2 = buf[pos]
+            if neo_1_2 < 0x80:
                 pos += 1
             else:
-                n1_2, pos = _read_uvarint(buf, pos)
-            n1_2 -= 1
-            if n1_2 < 0:
-                if n1_2 != -1:
-                    raise _count_error(n1_2, 0)
+                neo_1_2, pos = _read_uvarint(buf, pos)
+            neo_1_2 -= 1
+            if neo_1_2 < 0:
+                if neo_1_2 != -1:
+                    raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif n1_2 > len(buf) - pos:
-                raise _count_error(n1_2, len(buf) - pos)
+            elif neo_1_2 > len(buf) - pos:
+                raise _count_error(neo_1_2, len(buf) - pos)
             else:
-                v1_2: list[WritableTxnMarkerTopicResult] = []
-                ap1_2 = v1_2.append
-                for _ in range(n1_2):
-                    o1_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
-                    o1_2.name, pos = _read_cstr(buf, pos)
-                    n2_2 = buf[pos]
-                    if n2_2 < 0x80:
+                veo_1_2: list[WritableTxnMarkerTopicResult] = []
+                apeo_1_2 = veo_1_2.append
+                for _ in range(neo_1_2):
+                    eeo_1_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
+                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    neeo_1_2_2 = buf[pos]
+                    if neeo_1_2_2 < 0x80:
                         pos += 1
                     else:
-                        n2_2, pos = _read_uvarint(buf, pos)
-                    n2_2 -= 1
-                    if n2_2 < 0:
-                        if n2_2 != -1:
-                            raise _count_error(n2_2, 0)
+                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    neeo_1_2_2 -= 1
+                    if neeo_1_2_2 < 0:
+                        if neeo_1_2_2 != -1:
+                            raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("Partitions")
-                    elif n2_2 > len(buf) - pos:
-                        raise _count_error(n2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > len(buf) - pos:
+                        raise _count_error(neeo_1_2_2, len(buf) - pos)
                     else:
-                        v2_2: list[WritableTxnMarkerPartitionResult] = []
-                        ap2_2 = v2_2.append
-                        for _ in range(n2_2):
-                            o2_2 = WritableTxnMarkerPartitionResult.__new__(
+                        veeo_1_2_2: list[WritableTxnMarkerPartitionResult] = []
+                        apeeo_1_2_2 = veeo_1_2_2.append
+                        for _ in range(neeo_1_2_2):
+                            eeeo_1_2_2 = WritableTxnMarkerPartitionResult.__new__(
                                 WritableTxnMarkerPartitionResult
                             )
-                            o2_2.partition_index, o2_2.error_code = _S_ih.unpack_from(buf, pos)
+                            eeeo_1_2_2.partition_index, eeeo_1_2_2.error_code = _S_ih.unpack_from(
+                                buf, pos
+                            )
                             pos += 6
                             if buf[pos] == 0:
                                 pos += 1
-                                o2_2._unknown_tags = None
+                                eeeo_1_2_2._unknown_tags = None
                             else:
-                                o2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                            ap2_2(o2_2)
-                        o1_2.partitions = v2_2
+                                eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                            apeeo_1_2_2(eeeo_1_2_2)
+                        eeo_1_2.partitions = veeo_1_2_2
                     if buf[pos] == 0:
                         pos += 1
-                        o1_2._unknown_tags = None
+                        eeo_1_2._unknown_tags = None
                     else:
-                        o1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
-                    ap1_2(o1_2)
-                o0_1.topics = v1_2
+                        eeo_1_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
+                    apeo_1_2(eeo_1_2)
+                eo_1.topics = veo_1_2
             if buf[pos] == 0:
                 pos += 1
-                o0_1._unknown_tags = None
+                eo_1._unknown_tags = None
             else:
-                o0_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
-            ap0_1(o0_1)
-        o.markers = v0_1
+                eo_1._unknown_tags, pos = _read_unknown_tags(buf, pos)
+            apo_1(eo_1)
+        o.markers = vo_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
