@@ -147,9 +147,10 @@ class RecordAccumulator:
         """Take the sendable head batch of each partition whose leader accepts a request.
 
         Returns the batches per node, the delay until the next batch may become sendable
-        (None: nothing pending) and whether some partition has no known leader. With
-        ``ordered`` (idempotence) a re-queued batch goes alone: only when nothing else of
-        its partition is in flight."""
+        (None: nothing pending) and whether some partition has no known leader. A
+        re-queued batch (retry or split) goes alone: only when nothing else of its
+        partition is in flight, so retries keep their order (``ordered`` is reserved for
+        stricter idempotent rules)."""
         out: dict[int, list[ProducerBatch]] = {}
         delay: float | None = None
         unknown = False
@@ -165,7 +166,7 @@ class RecordAccumulator:
                 unknown = True
                 continue
             head = queue[0]
-            if head.in_flight or (ordered and head.attempts and self.partition_in_flight(tp)):
+            if head.in_flight or (head.attempts and self.partition_in_flight(tp)):
                 continue
             if can_send(node):
                 out.setdefault(node, []).append(queue.popleft())
@@ -200,6 +201,7 @@ class RecordAccumulator:
     def requeue_split(self, batch: ProducerBatch, parts: list[ProducerBatch]) -> None:
         queue = self._batches.setdefault(batch.tp, collections.deque())
         for part in reversed(parts):
+            part.attempts = batch.attempts + 1  # parts go one at a time, in order
             queue.appendleft(part)
             self._unfinished.add(part)
         self._unfinished.discard(batch)
