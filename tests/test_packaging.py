@@ -48,7 +48,7 @@ def test_kafka_pin_is_the_same_everywhere() -> None:
     import aiokafka_gen.messages
 
     pin = _source_version()
-    assert aiokafka_gen.messages.KAFKA_VERSION == pin
+    assert pin == aiokafka_gen.messages.KAFKA_VERSION
     assert f"KAFKA_VERSION={pin}\n" in (ROOT / ".env").read_text()
 
 
