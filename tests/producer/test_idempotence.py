@@ -1,0 +1,110 @@
+"""Idempotence: producer ids and sequences in the written batches, KIP-360 decisions, and
+no loss, no duplicates and kept order across a leader kill on a 3-node cluster."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from aiokafka_gen.producer import AIOKafkaProducer
+from aiokafka_gen.producer.batch import ProducerBatch
+from aiokafka_gen.producer.idempotence import ProducerIdentity, SequenceVerdict
+from aiokafka_gen.records.builder import BatchBuilder
+from aiokafka_gen.structs import TopicPartition
+from aiokafka_gen.testing import KafkaCluster
+
+from .support import fetch_batches
+
+Topic = Callable[..., str]
+TP = TopicPartition("t", 0)
+
+
+def make_batch(records: int) -> ProducerBatch:
+    batch = ProducerBatch(TP, BatchBuilder(), 0.0, 0)
+    for i in range(records):
+        batch.builder.append(1, None, b"%d" % i)
+    return batch
+
+
+def test_sequences_are_consecutive_and_reset_on_a_new_epoch() -> None:
+    identity = ProducerIdentity()
+    identity.set_id(7, 0)
+    first, second = make_batch(3), make_batch(2)
+    identity.stamp(first)
+    identity.stamp(second)
+    assert (first.sequence, second.sequence) == (0, 3)
+    identity.stamp(first)  # stamping again under the same epoch changes nothing
+    assert first.sequence == 0
+    identity.acked(first)
+    assert identity.classify(second) is SequenceVerdict.BUMP_EPOCH  # it was next in line
+    identity.set_id(7, 1)
+    identity.stamp(second)  # re-stamped in place: new epoch, sequence from 0
+    assert second.sequence == 0 and second.data is not None
+    assert second.data[43:57] == (7).to_bytes(8, "big") + (1).to_bytes(2, "big") + bytes(4)
+
+
+def test_out_of_order_behind_an_earlier_failure_is_retried() -> None:
+    identity = ProducerIdentity()
+    identity.set_id(1, 0)
+    first, second = make_batch(1), make_batch(1)
+    identity.stamp(first)
+    identity.stamp(second)
+    assert identity.classify(second) is SequenceVerdict.RETRY  # first is still unacked
+    identity.request_bump()
+    assert not identity.has_id
+
+
+@pytest.mark.integration
+async def test_batches_carry_producer_id_and_sequences(
+    kafka_cluster: KafkaCluster, kafka_topic: Topic
+) -> None:
+    topic = kafka_topic(1)
+    async with AIOKafkaProducer(
+        bootstrap_servers=kafka_cluster.bootstrap(), enable_idempotence=True,
+        max_batch_size=500, linger_ms=20,
+    ) as producer:  # fmt: skip
+        futures = [await producer.send(topic, b"%05d" % i + b"x" * 45) for i in range(200)]
+        await asyncio.gather(*futures)
+    batches = await fetch_batches(kafka_cluster.bootstrap(), TopicPartition(topic, 0))
+    assert len({b.producer_id for b in batches}) == 1 and batches[0].producer_id >= 0
+    expected = 0
+    for batch in batches:
+        assert batch.base_sequence == expected
+        expected += batch.record_count
+    assert expected == 200
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+async def test_leader_kill_no_loss_no_duplicates_order_kept(
+    kafka_cluster_3: KafkaCluster,
+) -> None:
+    cluster = kafka_cluster_3
+    topic = "idempotent-leader-kill"
+    cluster.create_topic(topic, 1, 3)
+    tp = TopicPartition(topic, 0)
+    total = 3000
+    async with AIOKafkaProducer(
+        bootstrap_servers=cluster.bootstrap(), enable_idempotence=True, linger_ms=5,
+        max_batch_size=2000, request_timeout_ms=15000,
+    ) as producer:  # fmt: skip
+        await producer.partitions_for(topic)
+        leader = producer.client.cluster.leader_for_partition(tp)
+        assert leader is not None and leader > 0
+        futures = []
+        try:
+            for i in range(total):
+                futures.append(await producer.send(topic, b"%06d" % i))
+                if i == total // 3:
+                    await asyncio.to_thread(cluster.node(leader).kill)
+                if i % 50 == 0:
+                    await asyncio.sleep(0.001)
+            metas = await asyncio.gather(*futures)
+        finally:
+            await asyncio.to_thread(cluster.start_node, leader)
+    assert sorted(m.offset for m in metas) == [m.offset for m in metas]
+    batches = await fetch_batches(cluster.bootstrap(), tp)
+    values = [r.value for b in batches for r in b]
+    assert values == [b"%06d" % i for i in range(total)]
