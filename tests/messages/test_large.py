@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
-from aiokafka_gen.errors import EncodeError
 from aiokafka_gen.messages import HeartbeatRequest, MetadataResponse, ProduceRequest
 from aiokafka_gen.messages.metadata_response import (
     MetadataResponsePartition,
     MetadataResponseTopic,
 )
 from aiokafka_gen.messages.produce_request import PartitionProduceData, TopicProduceData
+
+from aiokafka_gen.errors import EncodeError
 
 
 @pytest.mark.parametrize("version", [5, 13])
