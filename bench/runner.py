@@ -162,7 +162,11 @@ class Runner:
         if entry.name == "java":
             base = self.out.jvm_baseline_cpu_s.get(variant.kind, 0.0)
             result["cpu_seconds"] = max(0.0, float(result["cpu_seconds"]) - base)
-        self.out.paths.setdefault(entry.name, str(result.get("path", "")))
+        if entry.name not in self.out.paths:
+            self.out.paths[entry.name] = path = str(result.get("path", ""))
+            print(f"  {entry.name} ran: {path}", flush=True)
+            if entry.name == "aiokafka" and path != "C extension":
+                print("  WARNING: aiokafka's C extension did NOT load (pure Python)", flush=True)
         self.out.configs.setdefault(entry.name, {})[variant.key] = result.get("config")
         return derive(result)
 

@@ -62,3 +62,18 @@ def test_rotation_changes_who_goes_first() -> None:
     firsts = {rotated(clients, rep)[0].name for rep in range(len(clients))}
     assert len(firsts) == len(clients)
     assert sorted(c.name for c in rotated(clients, 4)) == sorted(c.name for c in clients)
+
+
+def test_worker_reports_errors_as_json() -> None:
+    from bench.matrix import Run, Variant
+    from bench.runner import call_worker
+
+    run = Run("java", Variant("latency", 1), "127.0.0.1:1", "t", "w")
+    result = call_worker(client_named("java"), run)
+    assert "error" in result and "latency" in result["error"]
+
+
+def client_named(name: str) -> Any:
+    from bench.adapters import client
+
+    return client(name)
