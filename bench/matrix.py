@@ -118,11 +118,11 @@ def _produce(messages: int, combos: list[tuple[int, str, int]]) -> list[Variant]
     return [Variant("produce", messages, partitions=p, acks=a, batch_bytes=b) for p, a, b in combos]
 
 
-def _rest(latency: int, consume: int, pipeline: int) -> list[Variant]:
+def _rest(latency: int, consume: int, pipeline: int, iterate: int) -> list[Variant]:
     return [
         Variant("latency", latency, linger_ms=0),
         Variant("consume", consume, mode="batch"),
-        Variant("consume", consume, mode="iter"),
+        Variant("consume", iterate, mode="iter"),
         Variant("pipeline", pipeline, value_size=KIB, partitions=6, compression="lz4"),
         Variant("pipeline", pipeline, value_size=KIB, partitions=6, compression="zstd"),
     ]
@@ -136,14 +136,14 @@ def matrix(name: str) -> Matrix:
     """``quick``, ``default`` or ``full``."""
     if name == "quick":
         variants = _produce(10_000, [(1, "1", 16 * KIB), (6, "all", MIB)]) + _rest(
-            300, 10_000, 3_000
+            300, 10_000, 3_000, 10_000
         )
         return Matrix(name, tuple(variants), repetitions=1, check_messages=500)
     if name == "default":
-        variants = _produce(200_000, DEFAULT_PRODUCE) + _rest(3_000, 300_000, 30_000)
+        variants = _produce(200_000, DEFAULT_PRODUCE) + _rest(3_000, 300_000, 30_000, 100_000)
         return Matrix(name, tuple(variants), repetitions=3, check_messages=2000)
     if name == "full":
-        variants = _produce(1_000_000, ALL_PRODUCE) + _rest(10_000, 1_000_000, 200_000)
+        variants = _produce(1_000_000, ALL_PRODUCE) + _rest(10_000, 1_000_000, 200_000, 1_000_000)
         return Matrix(name, tuple(variants), repetitions=3, check_messages=10_000)
     raise ValueError(f"unknown matrix {name!r}; choose quick, default or full")
 

@@ -240,4 +240,7 @@ def run_matrix(broker: Broker, m: Matrix, clients: list[Client]) -> Outcome:
     print(f"timed runs: {m.repetitions} repetition(s)", flush=True)
     runner.timed(filled)
     runner.mark_not_applicable()
+    order = [entry.name for entry in clients]
+    for key, row in runner.out.results.items():
+        runner.out.results[key] = {name: row[name] for name in order if name in row}
     return runner.out
