@@ -37,6 +37,7 @@ _ALWAYS_IMPORTED = frozenset(
         "null_value",
         "read_tags",
         "read_unknown_tags",
+        "tags_unsupported",
         "write_tags",
     }
 )

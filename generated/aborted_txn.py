@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -142,6 +143,8 @@ def _d_AbortedTxn_0(buf: memoryview, pos: int) -> tuple[AbortedTxn, int]:
 
 def _e_AbortedTxn_0(o: AbortedTxn, out: list[_Buffer]) -> None:
     """Encode AbortedTxn at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AbortedTxn")
     w = out.append
     w(_S_qqqq.pack(o.producer_id, o.first_offset, o.last_offset, o.last_stable_offset))
 

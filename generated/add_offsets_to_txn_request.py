@@ -19,6 +19,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -136,6 +137,8 @@ def _d_AddOffsetsToTxnRequest_0(buf: memoryview, pos: int) -> tuple[AddOffsetsTo
 
 def _e_AddOffsetsToTxnRequest_0(o: AddOffsetsToTxnRequest, out: list[_Buffer]) -> None:
     """Encode AddOffsetsToTxnRequest at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AddOffsetsToTxnRequest")
     w = out.append
     w(_enc_str(o.transactional_id))
     w(_S_qh.pack(o.producer_id, o.producer_epoch))

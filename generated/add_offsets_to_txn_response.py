@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -89,6 +90,8 @@ def _d_AddOffsetsToTxnResponse_0(buf: memoryview, pos: int) -> tuple[AddOffsetsT
 
 def _e_AddOffsetsToTxnResponse_0(o: AddOffsetsToTxnResponse, out: list[_Buffer]) -> None:
     """Encode AddOffsetsToTxnResponse at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AddOffsetsToTxnResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 

@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -329,6 +330,8 @@ def _d_AddPartitionsToTxnTopic_0(buf: memoryview, pos: int) -> tuple[AddPartitio
 
 def _e_AddPartitionsToTxnTopic_0(o: AddPartitionsToTxnTopic, out: list[_Buffer]) -> None:
     """Encode AddPartitionsToTxnTopic at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AddPartitionsToTxnTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -496,6 +499,8 @@ def _e_AddPartitionsToTxnRequest_0(o: AddPartitionsToTxnRequest, out: list[_Buff
     """Encode AddPartitionsToTxnRequest at versions 0, 1, 2."""
     if o.transactions != []:
         raise _FieldVersionError("AddPartitionsToTxnRequest", "transactions", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("AddPartitionsToTxnRequest")
     w = out.append
     w(_enc_str(o.v3_and_below_transactional_id))
     w(_S_qh.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch))

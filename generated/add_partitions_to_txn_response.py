@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -299,6 +300,8 @@ def _e_AddPartitionsToTxnPartitionResult_0(
     o: AddPartitionsToTxnPartitionResult, out: list[_Buffer]
 ) -> None:
     """Encode AddPartitionsToTxnPartitionResult at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AddPartitionsToTxnPartitionResult")
     w = out.append
     w(_S_ih.pack(o.partition_index, o.partition_error_code))
 
@@ -362,6 +365,8 @@ def _e_AddPartitionsToTxnTopicResult_0(
     o: AddPartitionsToTxnTopicResult, out: list[_Buffer]
 ) -> None:
     """Encode AddPartitionsToTxnTopicResult at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AddPartitionsToTxnTopicResult")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.results_by_partition
@@ -572,6 +577,8 @@ def _e_AddPartitionsToTxnResponse_0(o: AddPartitionsToTxnResponse, out: list[_Bu
     """Encode AddPartitionsToTxnResponse at versions 0, 1, 2."""
     if o.results_by_transaction != []:
         raise _FieldVersionError("AddPartitionsToTxnResponse", "results_by_transaction", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("AddPartitionsToTxnResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results_by_topic_v3_and_below

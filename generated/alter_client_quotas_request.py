@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -239,6 +240,8 @@ def _d_EntityData_0(buf: memoryview, pos: int) -> tuple[EntityData, int]:
 
 def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     """Encode EntityData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EntityData")
     w = out.append
     w(_enc_str(o.entity_type))
     w(_enc_nstr(o.entity_name))
@@ -280,6 +283,8 @@ def _d_OpData_0(buf: memoryview, pos: int) -> tuple[OpData, int]:
 
 def _e_OpData_0(o: OpData, out: list[_Buffer]) -> None:
     """Encode OpData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OpData")
     w = out.append
     w(_enc_str(o.key))
     w(_S_do.pack(o.value, o.remove))
@@ -356,6 +361,8 @@ def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
 
 def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EntryData")
     w = out.append
     a1 = o.entity
     if a1 is None:
@@ -526,6 +533,8 @@ def _d_AlterClientQuotasRequest_0(
 
 def _e_AlterClientQuotasRequest_0(o: AlterClientQuotasRequest, out: list[_Buffer]) -> None:
     """Encode AlterClientQuotasRequest at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterClientQuotasRequest")
     w = out.append
     a1 = o.entries
     if a1 is None:

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -226,6 +227,8 @@ def _d_EntityData_0(buf: memoryview, pos: int) -> tuple[EntityData, int]:
 
 def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     """Encode EntityData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EntityData")
     w = out.append
     w(_enc_str(o.entity_type))
     w(_enc_nstr(o.entity_name))
@@ -285,6 +288,8 @@ def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
 
 def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EntryData")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -403,6 +408,8 @@ def _d_AlterClientQuotasResponse_0(
 
 def _e_AlterClientQuotasResponse_0(o: AlterClientQuotasResponse, out: list[_Buffer]) -> None:
     """Encode AlterClientQuotasResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterClientQuotasResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.entries

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -218,6 +219,8 @@ def _d_AlterableConfig_0(buf: memoryview, pos: int) -> tuple[AlterableConfig, in
 
 def _e_AlterableConfig_0(o: AlterableConfig, out: list[_Buffer]) -> None:
     """Encode AlterableConfig at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterableConfig")
     w = out.append
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
@@ -277,6 +280,8 @@ def _d_AlterConfigsResource_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
 
 def _e_AlterConfigsResource_0(o: AlterConfigsResource, out: list[_Buffer]) -> None:
     """Encode AlterConfigsResource at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterConfigsResource")
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
@@ -395,6 +400,8 @@ def _d_AlterConfigsRequest_0(buf: memoryview, pos: int) -> tuple[AlterConfigsReq
 
 def _e_AlterConfigsRequest_0(o: AlterConfigsRequest, out: list[_Buffer]) -> None:
     """Encode AlterConfigsRequest at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterConfigsRequest")
     w = out.append
     a1 = o.resources
     if a1 is None:

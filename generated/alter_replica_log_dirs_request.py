@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -179,6 +180,8 @@ def _d_AlterReplicaLogDirTopic_1(buf: memoryview, pos: int) -> tuple[AlterReplic
 
 def _e_AlterReplicaLogDirTopic_1(o: AlterReplicaLogDirTopic, out: list[_Buffer]) -> None:
     """Encode AlterReplicaLogDirTopic at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterReplicaLogDirTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -265,6 +268,8 @@ def _d_AlterReplicaLogDir_1(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
 
 def _e_AlterReplicaLogDir_1(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
     """Encode AlterReplicaLogDir at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterReplicaLogDir")
     w = out.append
     w(_enc_str(o.path))
     a2 = o.topics
@@ -397,6 +402,8 @@ def _d_AlterReplicaLogDirsRequest_1(
 
 def _e_AlterReplicaLogDirsRequest_1(o: AlterReplicaLogDirsRequest, out: list[_Buffer]) -> None:
     """Encode AlterReplicaLogDirsRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterReplicaLogDirsRequest")
     w = out.append
     a1 = o.dirs
     if a1 is None:

@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -207,6 +208,8 @@ def _e_AlterReplicaLogDirPartitionResult_1(
     o: AlterReplicaLogDirPartitionResult, out: list[_Buffer]
 ) -> None:
     """Encode AlterReplicaLogDirPartitionResult at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterReplicaLogDirPartitionResult")
     w = out.append
     w(_S_ih.pack(o.partition_index, o.error_code))
 
@@ -270,6 +273,8 @@ def _e_AlterReplicaLogDirTopicResult_1(
     o: AlterReplicaLogDirTopicResult, out: list[_Buffer]
 ) -> None:
     """Encode AlterReplicaLogDirTopicResult at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterReplicaLogDirTopicResult")
     w = out.append
     w(_enc_str(o.topic_name))
     a2 = o.partitions
@@ -388,6 +393,8 @@ def _d_AlterReplicaLogDirsResponse_1(
 
 def _e_AlterReplicaLogDirsResponse_1(o: AlterReplicaLogDirsResponse, out: list[_Buffer]) -> None:
     """Encode AlterReplicaLogDirsResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterReplicaLogDirsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results

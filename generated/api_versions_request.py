@@ -19,6 +19,7 @@ from aiokafka_gen.protocol._codec import (
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -136,6 +137,8 @@ def _d_ApiVersionsRequest_0(buf: memoryview, pos: int) -> tuple[ApiVersionsReque
 
 def _e_ApiVersionsRequest_0(o: ApiVersionsRequest, out: list[_Buffer]) -> None:
     """Encode ApiVersionsRequest at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ApiVersionsRequest")
     w = out.append
 
 

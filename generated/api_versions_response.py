@@ -18,6 +18,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -370,6 +371,8 @@ def _d_ApiVersion_0(buf: memoryview, pos: int) -> tuple[ApiVersion, int]:
 
 def _e_ApiVersion_0(o: ApiVersion, out: list[_Buffer]) -> None:
     """Encode ApiVersion at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ApiVersion")
     w = out.append
     w(_S_hhh.pack(o.api_key, o.min_version, o.max_version))
 
@@ -479,6 +482,8 @@ def _d_ApiVersionsResponse_0(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
 
 def _e_ApiVersionsResponse_0(o: ApiVersionsResponse, out: list[_Buffer]) -> None:
     """Encode ApiVersionsResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ApiVersionsResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     a2 = o.api_keys
@@ -523,6 +528,8 @@ def _d_ApiVersionsResponse_1(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
 
 def _e_ApiVersionsResponse_1(o: ApiVersionsResponse, out: list[_Buffer]) -> None:
     """Encode ApiVersionsResponse at versions 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ApiVersionsResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     a2 = o.api_keys

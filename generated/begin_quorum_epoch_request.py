@@ -27,6 +27,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -316,6 +317,8 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
 
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch))
 
@@ -377,6 +380,8 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
 
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicData")
     w = out.append
     w(_enc_str(o.topic_name))
     a2 = o.partitions
@@ -523,6 +528,8 @@ def _d_BeginQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[BeginQuorum
 
 def _e_BeginQuorumEpochRequest_0(o: BeginQuorumEpochRequest, out: list[_Buffer]) -> None:
     """Encode BeginQuorumEpochRequest at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("BeginQuorumEpochRequest")
     w = out.append
     w(_enc_nstr(o.cluster_id))
     a2 = o.topics

@@ -19,6 +19,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_nbytes as _write_nbytes,
     write_tags as _write_tags,
 )
@@ -157,6 +158,8 @@ def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
 
 def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
     """Encode TopicPartition at versions 0, 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicPartition")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -204,6 +207,8 @@ def _d_ConsumerProtocolAssignment_0(
 
 def _e_ConsumerProtocolAssignment_0(o: ConsumerProtocolAssignment, out: list[_Buffer]) -> None:
     """Encode ConsumerProtocolAssignment at versions 0, 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ConsumerProtocolAssignment")
     w = out.append
     a1 = o.assigned_partitions
     if a1 is None:

@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_nbytes as _write_nbytes,
     write_tags as _write_tags,
 )
@@ -206,6 +207,8 @@ def _d_TopicPartition_1(buf: memoryview, pos: int) -> tuple[TopicPartition, int]
 
 def _e_TopicPartition_1(o: TopicPartition, out: list[_Buffer]) -> None:
     """Encode TopicPartition at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicPartition")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -245,6 +248,8 @@ def _d_ConsumerProtocolSubscription_0(
 
 def _e_ConsumerProtocolSubscription_0(o: ConsumerProtocolSubscription, out: list[_Buffer]) -> None:
     """Encode ConsumerProtocolSubscription at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -311,6 +316,8 @@ def _d_ConsumerProtocolSubscription_1(
 
 def _e_ConsumerProtocolSubscription_1(o: ConsumerProtocolSubscription, out: list[_Buffer]) -> None:
     """Encode ConsumerProtocolSubscription at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -385,6 +392,8 @@ def _d_ConsumerProtocolSubscription_2(
 
 def _e_ConsumerProtocolSubscription_2(o: ConsumerProtocolSubscription, out: list[_Buffer]) -> None:
     """Encode ConsumerProtocolSubscription at version 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -460,6 +469,8 @@ def _d_ConsumerProtocolSubscription_3(
 
 def _e_ConsumerProtocolSubscription_3(o: ConsumerProtocolSubscription, out: list[_Buffer]) -> None:
     """Encode ConsumerProtocolSubscription at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ConsumerProtocolSubscription")
     w = out.append
     a1 = o.topics
     if a1 is None:

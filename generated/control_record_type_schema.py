@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -68,6 +69,8 @@ def _d_ControlRecordTypeSchema_0(buf: memoryview, pos: int) -> tuple[ControlReco
 
 def _e_ControlRecordTypeSchema_0(o: ControlRecordTypeSchema, out: list[_Buffer]) -> None:
     """Encode ControlRecordTypeSchema at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ControlRecordTypeSchema")
     w = out.append
     w(_S_h.pack(o.type))
 

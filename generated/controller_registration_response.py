@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer

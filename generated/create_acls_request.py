@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -211,6 +212,8 @@ def _d_AclCreation_1(buf: memoryview, pos: int) -> tuple[AclCreation, int]:
 
 def _e_AclCreation_1(o: AclCreation, out: list[_Buffer]) -> None:
     """Encode AclCreation at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AclCreation")
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
@@ -289,6 +292,8 @@ def _d_CreateAclsRequest_1(buf: memoryview, pos: int) -> tuple[CreateAclsRequest
 
 def _e_CreateAclsRequest_1(o: CreateAclsRequest, out: list[_Buffer]) -> None:
     """Encode CreateAclsRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreateAclsRequest")
     w = out.append
     a1 = o.creations
     if a1 is None:

@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -151,6 +152,8 @@ def _d_AclCreationResult_1(buf: memoryview, pos: int) -> tuple[AclCreationResult
 
 def _e_AclCreationResult_1(o: AclCreationResult, out: list[_Buffer]) -> None:
     """Encode AclCreationResult at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AclCreationResult")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -209,6 +212,8 @@ def _d_CreateAclsResponse_1(buf: memoryview, pos: int) -> tuple[CreateAclsRespon
 
 def _e_CreateAclsResponse_1(o: CreateAclsResponse, out: list[_Buffer]) -> None:
     """Encode CreateAclsResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreateAclsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results

@@ -22,6 +22,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -200,6 +201,8 @@ def _d_CreatableRenewers_1(buf: memoryview, pos: int) -> tuple[CreatableRenewers
 
 def _e_CreatableRenewers_1(o: CreatableRenewers, out: list[_Buffer]) -> None:
     """Encode CreatableRenewers at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatableRenewers")
     w = out.append
     w(_enc_str(o.principal_type))
     w(_enc_str(o.principal_name))
@@ -266,6 +269,8 @@ def _e_CreateDelegationTokenRequest_1(o: CreateDelegationTokenRequest, out: list
         raise _FieldVersionError("CreateDelegationTokenRequest", "owner_principal_type", 1)
     if o.owner_principal_name != "":
         raise _FieldVersionError("CreateDelegationTokenRequest", "owner_principal_name", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("CreateDelegationTokenRequest")
     w = out.append
     a1 = o.renewers
     if a1 is None:

@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -268,6 +269,8 @@ def _e_CreateDelegationTokenResponse_1(
         raise _FieldVersionError(
             "CreateDelegationTokenResponse", "token_requester_principal_name", 1
         )
+    if o._unknown_tags:
+        raise _tags_unsupported("CreateDelegationTokenResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.principal_type))

@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -218,6 +219,8 @@ def _d_CreatePartitionsAssignment_0(
 
 def _e_CreatePartitionsAssignment_0(o: CreatePartitionsAssignment, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsAssignment at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatePartitionsAssignment")
     w = out.append
     a1 = o.broker_ids
     if a1 is None:
@@ -302,6 +305,8 @@ def _d_CreatePartitionsTopic_0(buf: memoryview, pos: int) -> tuple[CreatePartiti
 
 def _e_CreatePartitionsTopic_0(o: CreatePartitionsTopic, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsTopic at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatePartitionsTopic")
     w = out.append
     w(_enc_str(o.name))
     w(_S_i.pack(o.count))
@@ -436,6 +441,8 @@ def _d_CreatePartitionsRequest_0(buf: memoryview, pos: int) -> tuple[CreateParti
 
 def _e_CreatePartitionsRequest_0(o: CreatePartitionsRequest, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsRequest at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatePartitionsRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -167,6 +168,8 @@ def _d_CreatePartitionsTopicResult_0(
 
 def _e_CreatePartitionsTopicResult_0(o: CreatePartitionsTopicResult, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsTopicResult at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatePartitionsTopicResult")
     w = out.append
     w(_enc_str(o.name))
     w(_S_h.pack(o.error_code))
@@ -233,6 +236,8 @@ def _d_CreatePartitionsResponse_0(
 
 def _e_CreatePartitionsResponse_0(o: CreatePartitionsResponse, out: list[_Buffer]) -> None:
     """Encode CreatePartitionsResponse at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatePartitionsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results

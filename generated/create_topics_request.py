@@ -25,6 +25,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -330,6 +331,8 @@ def _d_CreatableReplicaAssignment_2(
 
 def _e_CreatableReplicaAssignment_2(o: CreatableReplicaAssignment, out: list[_Buffer]) -> None:
     """Encode CreatableReplicaAssignment at versions 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatableReplicaAssignment")
     w = out.append
     w(_S_i.pack(o.partition_index))
     a2 = o.broker_ids
@@ -394,6 +397,8 @@ def _d_CreatableTopicConfig_2(buf: memoryview, pos: int) -> tuple[CreatableTopic
 
 def _e_CreatableTopicConfig_2(o: CreatableTopicConfig, out: list[_Buffer]) -> None:
     """Encode CreatableTopicConfig at versions 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatableTopicConfig")
     w = out.append
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
@@ -476,6 +481,8 @@ def _d_CreatableTopic_2(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
 
 def _e_CreatableTopic_2(o: CreatableTopic, out: list[_Buffer]) -> None:
     """Encode CreatableTopic at versions 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatableTopic")
     w = out.append
     w(_enc_str(o.name))
     w(_S_ih.pack(o.num_partitions, o.replication_factor))
@@ -672,6 +679,8 @@ def _d_CreateTopicsRequest_2(buf: memoryview, pos: int) -> tuple[CreateTopicsReq
 
 def _e_CreateTopicsRequest_2(o: CreateTopicsRequest, out: list[_Buffer]) -> None:
     """Encode CreateTopicsRequest at versions 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreateTopicsRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:

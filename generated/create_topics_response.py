@@ -27,6 +27,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -376,6 +377,8 @@ def _d_CreatableTopicResult_2(buf: memoryview, pos: int) -> tuple[CreatableTopic
 
 def _e_CreatableTopicResult_2(o: CreatableTopicResult, out: list[_Buffer]) -> None:
     """Encode CreatableTopicResult at versions 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreatableTopicResult")
     w = out.append
     w(_enc_str(o.name))
     w(_S_h.pack(o.error_code))
@@ -571,6 +574,8 @@ def _d_CreateTopicsResponse_2(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
 
 def _e_CreateTopicsResponse_2(o: CreateTopicsResponse, out: list[_Buffer]) -> None:
     """Encode CreateTopicsResponse at versions 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("CreateTopicsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics

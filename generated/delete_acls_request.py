@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -231,6 +232,8 @@ def _d_DeleteAclsFilter_1(buf: memoryview, pos: int) -> tuple[DeleteAclsFilter, 
 
 def _e_DeleteAclsFilter_1(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
     """Encode DeleteAclsFilter at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteAclsFilter")
     w = out.append
     w(_S_b.pack(o.resource_type_filter))
     w(_enc_nstr(o.resource_name_filter))
@@ -309,6 +312,8 @@ def _d_DeleteAclsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest
 
 def _e_DeleteAclsRequest_1(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
     """Encode DeleteAclsRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteAclsRequest")
     w = out.append
     a1 = o.filters
     if a1 is None:

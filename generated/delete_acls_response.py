@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -331,6 +332,8 @@ def _d_DeleteAclsMatchingAcl_1(buf: memoryview, pos: int) -> tuple[DeleteAclsMat
 
 def _e_DeleteAclsMatchingAcl_1(o: DeleteAclsMatchingAcl, out: list[_Buffer]) -> None:
     """Encode DeleteAclsMatchingAcl at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteAclsMatchingAcl")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -422,6 +425,8 @@ def _d_DeleteAclsFilterResult_1(buf: memoryview, pos: int) -> tuple[DeleteAclsFi
 
 def _e_DeleteAclsFilterResult_1(o: DeleteAclsFilterResult, out: list[_Buffer]) -> None:
     """Encode DeleteAclsFilterResult at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteAclsFilterResult")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -558,6 +563,8 @@ def _d_DeleteAclsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteAclsRespon
 
 def _e_DeleteAclsResponse_1(o: DeleteAclsResponse, out: list[_Buffer]) -> None:
     """Encode DeleteAclsResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteAclsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.filter_results

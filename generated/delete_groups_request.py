@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -99,6 +100,8 @@ def _d_DeleteGroupsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteGroupsReq
 
 def _e_DeleteGroupsRequest_0(o: DeleteGroupsRequest, out: list[_Buffer]) -> None:
     """Encode DeleteGroupsRequest at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteGroupsRequest")
     w = out.append
     a1 = o.groups_names
     if a1 is None:

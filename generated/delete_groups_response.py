@@ -22,6 +22,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -163,6 +164,8 @@ def _d_DeletableGroupResult_0(buf: memoryview, pos: int) -> tuple[DeletableGroup
 
 def _e_DeletableGroupResult_0(o: DeletableGroupResult, out: list[_Buffer]) -> None:
     """Encode DeletableGroupResult at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeletableGroupResult")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_h.pack(o.error_code))
@@ -250,6 +253,8 @@ def _d_DeleteGroupsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteGroupsRe
 
 def _e_DeleteGroupsResponse_0(o: DeleteGroupsResponse, out: list[_Buffer]) -> None:
     """Encode DeleteGroupsResponse at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results

@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -180,6 +181,8 @@ def _d_DeleteRecordsPartition_0(buf: memoryview, pos: int) -> tuple[DeleteRecord
 
 def _e_DeleteRecordsPartition_0(o: DeleteRecordsPartition, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsPartition at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteRecordsPartition")
     w = out.append
     w(_S_iq.pack(o.partition_index, o.offset))
 
@@ -235,6 +238,8 @@ def _d_DeleteRecordsTopic_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
 
 def _e_DeleteRecordsTopic_0(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsTopic at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteRecordsTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -347,6 +352,8 @@ def _d_DeleteRecordsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsR
 
 def _e_DeleteRecordsRequest_0(o: DeleteRecordsRequest, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsRequest at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteRecordsRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:

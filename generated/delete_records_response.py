@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -214,6 +215,8 @@ def _d_DeleteRecordsPartitionResult_0(
 
 def _e_DeleteRecordsPartitionResult_0(o: DeleteRecordsPartitionResult, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsPartitionResult at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteRecordsPartitionResult")
     w = out.append
     w(_S_iqh.pack(o.partition_index, o.low_watermark, o.error_code))
 
@@ -273,6 +276,8 @@ def _d_DeleteRecordsTopicResult_0(
 
 def _e_DeleteRecordsTopicResult_0(o: DeleteRecordsTopicResult, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsTopicResult at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteRecordsTopicResult")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -387,6 +392,8 @@ def _d_DeleteRecordsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteRecords
 
 def _e_DeleteRecordsResponse_0(o: DeleteRecordsResponse, out: list[_Buffer]) -> None:
     """Encode DeleteRecordsResponse at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteRecordsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics

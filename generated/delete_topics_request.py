@@ -25,6 +25,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -206,6 +207,8 @@ def _e_DeleteTopicsRequest_1(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
     """Encode DeleteTopicsRequest at versions 1, 2, 3."""
     if o.topics != []:
         raise _FieldVersionError("DeleteTopicsRequest", "topics", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteTopicsRequest")
     w = out.append
     a1 = o.topic_names
     if a1 is None:

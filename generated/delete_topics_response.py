@@ -25,6 +25,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -189,6 +190,8 @@ def _d_DeletableTopicResult_1(buf: memoryview, pos: int) -> tuple[DeletableTopic
 
 def _e_DeletableTopicResult_1(o: DeletableTopicResult, out: list[_Buffer]) -> None:
     """Encode DeletableTopicResult at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeletableTopicResult")
     w = out.append
     w(_enc_str(o.name))
     w(_S_h.pack(o.error_code))
@@ -308,6 +311,8 @@ def _d_DeleteTopicsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
 
 def _e_DeleteTopicsResponse_1(o: DeleteTopicsResponse, out: list[_Buffer]) -> None:
     """Encode DeleteTopicsResponse at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DeleteTopicsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.responses

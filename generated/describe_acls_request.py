@@ -19,6 +19,7 @@ from aiokafka_gen.protocol._codec import (
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -196,6 +197,8 @@ def _d_DescribeAclsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeAclsReq
 
 def _e_DescribeAclsRequest_1(o: DescribeAclsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeAclsRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeAclsRequest")
     w = out.append
     w(_S_b.pack(o.resource_type_filter))
     w(_enc_nstr(o.resource_name_filter))

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -295,6 +296,8 @@ def _d_AclDescription_1(buf: memoryview, pos: int) -> tuple[AclDescription, int]
 
 def _e_AclDescription_1(o: AclDescription, out: list[_Buffer]) -> None:
     """Encode AclDescription at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AclDescription")
     w = out.append
     w(_enc_str(o.principal))
     w(_enc_str(o.host))
@@ -360,6 +363,8 @@ def _d_DescribeAclsResource_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
 
 def _e_DescribeAclsResource_1(o: DescribeAclsResource, out: list[_Buffer]) -> None:
     """Encode DescribeAclsResource at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeAclsResource")
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
@@ -487,6 +492,8 @@ def _d_DescribeAclsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
 
 def _e_DescribeAclsResponse_1(o: DescribeAclsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeAclsResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeAclsResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_nstr(o.error_message))

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -153,6 +154,8 @@ def _d_ComponentData_0(buf: memoryview, pos: int) -> tuple[ComponentData, int]:
 
 def _e_ComponentData_0(o: ComponentData, out: list[_Buffer]) -> None:
     """Encode ComponentData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ComponentData")
     w = out.append
     w(_enc_str(o.entity_type))
     w(_S_b.pack(o.match_type))
@@ -219,6 +222,8 @@ def _d_DescribeClientQuotasRequest_0(
 
 def _e_DescribeClientQuotasRequest_0(o: DescribeClientQuotasRequest, out: list[_Buffer]) -> None:
     """Encode DescribeClientQuotasRequest at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeClientQuotasRequest")
     w = out.append
     a1 = o.components
     if a1 is None:

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -275,6 +276,8 @@ def _d_EntityData_0(buf: memoryview, pos: int) -> tuple[EntityData, int]:
 
 def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     """Encode EntityData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EntityData")
     w = out.append
     w(_enc_str(o.entity_type))
     w(_enc_nstr(o.entity_name))
@@ -316,6 +319,8 @@ def _d_ValueData_0(buf: memoryview, pos: int) -> tuple[ValueData, int]:
 
 def _e_ValueData_0(o: ValueData, out: list[_Buffer]) -> None:
     """Encode ValueData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ValueData")
     w = out.append
     w(_enc_str(o.key))
     w(_S_d.pack(o.value))
@@ -392,6 +397,8 @@ def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
 
 def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
     """Encode EntryData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EntryData")
     w = out.append
     a1 = o.entity
     if a1 is None:
@@ -563,6 +570,8 @@ def _d_DescribeClientQuotasResponse_0(
 
 def _e_DescribeClientQuotasResponse_0(o: DescribeClientQuotasResponse, out: list[_Buffer]) -> None:
     """Encode DescribeClientQuotasResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeClientQuotasResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_nstr(o.error_message))

@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -221,6 +222,8 @@ def _d_DescribeConfigsResource_1(buf: memoryview, pos: int) -> tuple[DescribeCon
 
 def _e_DescribeConfigsResource_1(o: DescribeConfigsResource, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsResource at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsResource")
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
@@ -332,6 +335,8 @@ def _e_DescribeConfigsRequest_1(o: DescribeConfigsRequest, out: list[_Buffer]) -
     """Encode DescribeConfigsRequest at versions 1, 2."""
     if o.include_documentation != False:
         raise _FieldVersionError("DescribeConfigsRequest", "include_documentation", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsRequest")
     w = out.append
     a1 = o.resources
     if a1 is None:
@@ -388,6 +393,8 @@ def _d_DescribeConfigsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeConf
 
 def _e_DescribeConfigsRequest_3(o: DescribeConfigsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsRequest at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsRequest")
     w = out.append
     a1 = o.resources
     if a1 is None:

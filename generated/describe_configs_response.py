@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -380,6 +381,8 @@ def _d_DescribeConfigsSynonym_1(buf: memoryview, pos: int) -> tuple[DescribeConf
 
 def _e_DescribeConfigsSynonym_1(o: DescribeConfigsSynonym, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsSynonym at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsSynonym")
     w = out.append
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
@@ -450,6 +453,8 @@ def _e_DescribeConfigsResourceResult_1(
     o: DescribeConfigsResourceResult, out: list[_Buffer]
 ) -> None:
     """Encode DescribeConfigsResourceResult at versions 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsResourceResult")
     w = out.append
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
@@ -501,6 +506,8 @@ def _e_DescribeConfigsResourceResult_3(
     o: DescribeConfigsResourceResult, out: list[_Buffer]
 ) -> None:
     """Encode DescribeConfigsResourceResult at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsResourceResult")
     w = out.append
     w(_enc_str(o.name))
     w(_enc_nstr(o.value))
@@ -644,6 +651,8 @@ def _d_DescribeConfigsResult_1(buf: memoryview, pos: int) -> tuple[DescribeConfi
 
 def _e_DescribeConfigsResult_1(o: DescribeConfigsResult, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsResult at versions 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsResult")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -716,6 +725,8 @@ def _d_DescribeConfigsResult_3(buf: memoryview, pos: int) -> tuple[DescribeConfi
 
 def _e_DescribeConfigsResult_3(o: DescribeConfigsResult, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsResult at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsResult")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -899,6 +910,8 @@ def _d_DescribeConfigsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeCon
 
 def _e_DescribeConfigsResponse_1(o: DescribeConfigsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsResponse at versions 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results
@@ -984,6 +997,8 @@ def _d_DescribeConfigsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeCon
 
 def _e_DescribeConfigsResponse_3(o: DescribeConfigsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeConfigsResponse at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeConfigsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results

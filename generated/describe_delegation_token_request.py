@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -139,6 +140,8 @@ def _d_DescribeDelegationTokenOwner_1(
 
 def _e_DescribeDelegationTokenOwner_1(o: DescribeDelegationTokenOwner, out: list[_Buffer]) -> None:
     """Encode DescribeDelegationTokenOwner at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeDelegationTokenOwner")
     w = out.append
     w(_enc_str(o.principal_type))
     w(_enc_str(o.principal_name))
@@ -201,6 +204,8 @@ def _e_DescribeDelegationTokenRequest_1(
     o: DescribeDelegationTokenRequest, out: list[_Buffer]
 ) -> None:
     """Encode DescribeDelegationTokenRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeDelegationTokenRequest")
     w = out.append
     a1 = o.owners
     if a1 is None:

@@ -22,6 +22,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -360,6 +361,8 @@ def _e_DescribedDelegationTokenRenewer_1(
     o: DescribedDelegationTokenRenewer, out: list[_Buffer]
 ) -> None:
     """Encode DescribedDelegationTokenRenewer at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribedDelegationTokenRenewer")
     w = out.append
     w(_enc_str(o.principal_type))
     w(_enc_str(o.principal_name))
@@ -434,6 +437,8 @@ def _e_DescribedDelegationToken_1(o: DescribedDelegationToken, out: list[_Buffer
         raise _FieldVersionError("DescribedDelegationToken", "token_requester_principal_type", 1)
     if o.token_requester_principal_name != "":
         raise _FieldVersionError("DescribedDelegationToken", "token_requester_principal_name", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribedDelegationToken")
     w = out.append
     w(_enc_str(o.principal_type))
     w(_enc_str(o.principal_name))
@@ -652,6 +657,8 @@ def _e_DescribeDelegationTokenResponse_1(
     o: DescribeDelegationTokenResponse, out: list[_Buffer]
 ) -> None:
     """Encode DescribeDelegationTokenResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeDelegationTokenResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     a2 = o.tokens

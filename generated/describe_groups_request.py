@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -114,6 +115,8 @@ def _e_DescribeGroupsRequest_0(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
     """Encode DescribeGroupsRequest at versions 0, 1, 2."""
     if o.include_authorized_operations != False:
         raise _FieldVersionError("DescribeGroupsRequest", "include_authorized_operations", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeGroupsRequest")
     w = out.append
     a1 = o.groups
     if a1 is None:
@@ -150,6 +153,8 @@ def _d_DescribeGroupsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeGroup
 
 def _e_DescribeGroupsRequest_3(o: DescribeGroupsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeGroupsRequest at versions 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeGroupsRequest")
     w = out.append
     a1 = o.groups
     if a1 is None:

@@ -26,6 +26,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -371,6 +372,8 @@ def _d_DescribedGroupMember_0(buf: memoryview, pos: int) -> tuple[DescribedGroup
 
 def _e_DescribedGroupMember_0(o: DescribedGroupMember, out: list[_Buffer]) -> None:
     """Encode DescribedGroupMember at versions 0, 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribedGroupMember")
     w = out.append
     w(_enc_str(o.member_id))
     w(_enc_str(o.client_id))
@@ -394,6 +397,8 @@ def _d_DescribedGroupMember_4(buf: memoryview, pos: int) -> tuple[DescribedGroup
 
 def _e_DescribedGroupMember_4(o: DescribedGroupMember, out: list[_Buffer]) -> None:
     """Encode DescribedGroupMember at version 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribedGroupMember")
     w = out.append
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
@@ -478,6 +483,8 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
         raise _FieldVersionError("DescribedGroup", "error_message", 0)
     if o.authorized_operations != -2147483648:
         raise _FieldVersionError("DescribedGroup", "authorized_operations", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribedGroup")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.group_id))
@@ -535,6 +542,8 @@ def _e_DescribedGroup_3(o: DescribedGroup, out: list[_Buffer]) -> None:
     """Encode DescribedGroup at version 3."""
     if o.error_message is not None:
         raise _FieldVersionError("DescribedGroup", "error_message", 3)
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribedGroup")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.group_id))
@@ -593,6 +602,8 @@ def _e_DescribedGroup_4(o: DescribedGroup, out: list[_Buffer]) -> None:
     """Encode DescribedGroup at version 4."""
     if o.error_message is not None:
         raise _FieldVersionError("DescribedGroup", "error_message", 4)
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribedGroup")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.group_id))
@@ -812,6 +823,8 @@ def _d_DescribeGroupsResponse_0(buf: memoryview, pos: int) -> tuple[DescribeGrou
 
 def _e_DescribeGroupsResponse_0(o: DescribeGroupsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeGroupsResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
     a1 = o.groups
     if a1 is None:
@@ -877,6 +890,8 @@ def _d_DescribeGroupsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeGrou
 
 def _e_DescribeGroupsResponse_1(o: DescribeGroupsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeGroupsResponse at versions 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.groups
@@ -944,6 +959,8 @@ def _d_DescribeGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeGrou
 
 def _e_DescribeGroupsResponse_3(o: DescribeGroupsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeGroupsResponse at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.groups
@@ -1011,6 +1028,8 @@ def _d_DescribeGroupsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeGrou
 
 def _e_DescribeGroupsResponse_4(o: DescribeGroupsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeGroupsResponse at version 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeGroupsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.groups

@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -138,6 +139,8 @@ def _d_DescribableLogDirTopic_1(buf: memoryview, pos: int) -> tuple[DescribableL
 
 def _e_DescribableLogDirTopic_1(o: DescribableLogDirTopic, out: list[_Buffer]) -> None:
     """Encode DescribableLogDirTopic at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribableLogDirTopic")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -223,6 +226,8 @@ def _d_DescribeLogDirsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeLogD
 
 def _e_DescribeLogDirsRequest_1(o: DescribeLogDirsRequest, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeLogDirsRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:

@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -361,6 +362,8 @@ def _d_DescribeLogDirsPartition_1(
 
 def _e_DescribeLogDirsPartition_1(o: DescribeLogDirsPartition, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsPartition at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeLogDirsPartition")
     w = out.append
     w(_S_iqqo.pack(o.partition_index, o.partition_size, o.offset_lag, o.is_future_key))
 
@@ -422,6 +425,8 @@ def _d_DescribeLogDirsTopic_1(buf: memoryview, pos: int) -> tuple[DescribeLogDir
 
 def _e_DescribeLogDirsTopic_1(o: DescribeLogDirsTopic, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsTopic at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeLogDirsTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -545,6 +550,8 @@ def _d_DescribeLogDirsResult_1(buf: memoryview, pos: int) -> tuple[DescribeLogDi
 
 def _e_DescribeLogDirsResult_1(o: DescribeLogDirsResult, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsResult at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeLogDirsResult")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.log_dir))
@@ -903,6 +910,8 @@ def _d_DescribeLogDirsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeLog
 
 def _e_DescribeLogDirsResponse_1(o: DescribeLogDirsResponse, out: list[_Buffer]) -> None:
     """Encode DescribeLogDirsResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("DescribeLogDirsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.results

@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -182,6 +183,8 @@ def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, in
 
 def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
     """Encode TopicPartitions at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicPartitions")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -272,6 +275,8 @@ def _e_ElectLeadersRequest_0(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     """Encode ElectLeadersRequest at version 0."""
     if o.election_type != 0:
         raise _FieldVersionError("ElectLeadersRequest", "election_type", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("ElectLeadersRequest")
     w = out.append
     a1 = o.topic_partitions
     if a1 is None:
@@ -320,6 +325,8 @@ def _d_ElectLeadersRequest_1(buf: memoryview, pos: int) -> tuple[ElectLeadersReq
 
 def _e_ElectLeadersRequest_1(o: ElectLeadersRequest, out: list[_Buffer]) -> None:
     """Encode ElectLeadersRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ElectLeadersRequest")
     w = out.append
     w(_S_b.pack(o.election_type))
     a2 = o.topic_partitions

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -231,6 +232,8 @@ def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, in
 
 def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
     """Encode PartitionResult at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionResult")
     w = out.append
     w(_S_ih.pack(o.partition_id, o.error_code))
     w(_enc_nstr(o.error_message))
@@ -290,6 +293,8 @@ def _d_ReplicaElectionResult_0(buf: memoryview, pos: int) -> tuple[ReplicaElecti
 
 def _e_ReplicaElectionResult_0(o: ReplicaElectionResult, out: list[_Buffer]) -> None:
     """Encode ReplicaElectionResult at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ReplicaElectionResult")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partition_result
@@ -405,6 +410,8 @@ def _e_ElectLeadersResponse_0(o: ElectLeadersResponse, out: list[_Buffer]) -> No
     """Encode ElectLeadersResponse at version 0."""
     if o.error_code != 0:
         raise _FieldVersionError("ElectLeadersResponse", "error_code", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("ElectLeadersResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.replica_election_results
@@ -461,6 +468,8 @@ def _d_ElectLeadersResponse_1(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
 
 def _e_ElectLeadersResponse_1(o: ElectLeadersResponse, out: list[_Buffer]) -> None:
     """Encode ElectLeadersResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ElectLeadersResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     a2 = o.replica_election_results

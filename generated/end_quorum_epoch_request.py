@@ -28,6 +28,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -416,6 +417,8 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
 
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch))
     a2 = o.preferred_successors
@@ -521,6 +524,8 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
 
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicData")
     w = out.append
     w(_enc_str(o.topic_name))
     a2 = o.partitions
@@ -703,6 +708,8 @@ def _d_EndQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
 
 def _e_EndQuorumEpochRequest_0(o: EndQuorumEpochRequest, out: list[_Buffer]) -> None:
     """Encode EndQuorumEpochRequest at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EndQuorumEpochRequest")
     w = out.append
     w(_enc_nstr(o.cluster_id))
     a2 = o.topics

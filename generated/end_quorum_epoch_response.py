@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -281,6 +282,8 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
 
 def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     """Encode PartitionData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch))
 
@@ -338,6 +341,8 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
 
 def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
     """Encode TopicData at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicData")
     w = out.append
     w(_enc_str(o.topic_name))
     a2 = o.partitions
@@ -486,6 +491,8 @@ def _e_EndQuorumEpochResponse_0(o: EndQuorumEpochResponse, out: list[_Buffer]) -
     """Encode EndQuorumEpochResponse at version 0."""
     if o.node_endpoints != []:
         raise _FieldVersionError("EndQuorumEpochResponse", "node_endpoints", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("EndQuorumEpochResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     a2 = o.topics

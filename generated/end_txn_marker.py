@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -80,6 +81,8 @@ def _d_EndTxnMarker_0(buf: memoryview, pos: int) -> tuple[EndTxnMarker, int]:
 
 def _e_EndTxnMarker_0(o: EndTxnMarker, out: list[_Buffer]) -> None:
     """Encode EndTxnMarker at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EndTxnMarker")
     w = out.append
     w(_S_i.pack(o.coordinator_epoch))
 

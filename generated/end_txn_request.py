@@ -19,6 +19,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -145,6 +146,8 @@ def _d_EndTxnRequest_0(buf: memoryview, pos: int) -> tuple[EndTxnRequest, int]:
 
 def _e_EndTxnRequest_0(o: EndTxnRequest, out: list[_Buffer]) -> None:
     """Encode EndTxnRequest at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EndTxnRequest")
     w = out.append
     w(_enc_str(o.transactional_id))
     w(_S_qho.pack(o.producer_id, o.producer_epoch, o.committed))

@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -133,6 +134,8 @@ def _d_EndTxnResponse_0(buf: memoryview, pos: int) -> tuple[EndTxnResponse, int]
 
 def _e_EndTxnResponse_0(o: EndTxnResponse, out: list[_Buffer]) -> None:
     """Encode EndTxnResponse at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EndTxnResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 

@@ -16,6 +16,7 @@ from aiokafka_gen.protocol._codec import (
     read_ncbytes as _read_ncbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_ncbytes as _write_ncbytes,
     write_tags as _write_tags,
 )

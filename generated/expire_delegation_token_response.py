@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -112,6 +113,8 @@ def _e_ExpireDelegationTokenResponse_1(
     o: ExpireDelegationTokenResponse, out: list[_Buffer]
 ) -> None:
     """Encode ExpireDelegationTokenResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ExpireDelegationTokenResponse")
     w = out.append
     w(_S_hqi.pack(o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms))
 

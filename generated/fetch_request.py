@@ -26,6 +26,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -616,6 +617,8 @@ def _e_FetchPartition_4(o: FetchPartition, out: list[_Buffer]) -> None:
     """Encode FetchPartition at version 4."""
     if o.last_fetched_epoch != -1:
         raise _FieldVersionError("FetchPartition", "last_fetched_epoch", 4)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchPartition")
     w = out.append
     w(_S_iqi.pack(o.partition, o.fetch_offset, o.partition_max_bytes))
 
@@ -639,6 +642,8 @@ def _e_FetchPartition_5(o: FetchPartition, out: list[_Buffer]) -> None:
     """Encode FetchPartition at versions 5, 6, 7, 8."""
     if o.last_fetched_epoch != -1:
         raise _FieldVersionError("FetchPartition", "last_fetched_epoch", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchPartition")
     w = out.append
     w(_S_iqqi.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes))
 
@@ -665,6 +670,8 @@ def _e_FetchPartition_9(o: FetchPartition, out: list[_Buffer]) -> None:
     """Encode FetchPartition at versions 9, 10, 11."""
     if o.last_fetched_epoch != -1:
         raise _FieldVersionError("FetchPartition", "last_fetched_epoch", 9)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchPartition")
     w = out.append
     w(
         _S_iiqqi.pack(
@@ -861,6 +868,8 @@ def _d_FetchTopic_4(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
 
 def _e_FetchTopic_4(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at version 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchTopic")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -907,6 +916,8 @@ def _d_FetchTopic_5(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
 
 def _e_FetchTopic_5(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at versions 5, 6, 7, 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchTopic")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -956,6 +967,8 @@ def _d_FetchTopic_9(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
 
 def _e_FetchTopic_9(o: FetchTopic, out: list[_Buffer]) -> None:
     """Encode FetchTopic at versions 9, 10, 11."""
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchTopic")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -1264,6 +1277,8 @@ def _d_ForgottenTopic_7(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]
 
 def _e_ForgottenTopic_7(o: ForgottenTopic, out: list[_Buffer]) -> None:
     """Encode ForgottenTopic at versions 7, 8, 9, 10, 11."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ForgottenTopic")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -1421,6 +1436,8 @@ def _e_FetchRequest_4(o: FetchRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("FetchRequest", "replica_state", 4)
     if o.forgotten_topics_data != []:
         raise _FieldVersionError("FetchRequest", "forgotten_topics_data", 4)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchRequest")
     w = out.append
     w(_S_iiiib.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level))
     a2 = o.topics
@@ -1498,6 +1515,8 @@ def _e_FetchRequest_5(o: FetchRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("FetchRequest", "replica_state", 5)
     if o.forgotten_topics_data != []:
         raise _FieldVersionError("FetchRequest", "forgotten_topics_data", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchRequest")
     w = out.append
     w(_S_iiiib.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level))
     a2 = o.topics
@@ -1604,6 +1623,8 @@ def _e_FetchRequest_7(o: FetchRequest, out: list[_Buffer]) -> None:
     """Encode FetchRequest at versions 7, 8."""
     if o.replica_state != ReplicaState():
         raise _FieldVersionError("FetchRequest", "replica_state", 7)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchRequest")
     w = out.append
     w(
         _S_iiiibii.pack(
@@ -1727,6 +1748,8 @@ def _e_FetchRequest_9(o: FetchRequest, out: list[_Buffer]) -> None:
     """Encode FetchRequest at versions 9, 10."""
     if o.replica_state != ReplicaState():
         raise _FieldVersionError("FetchRequest", "replica_state", 9)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchRequest")
     w = out.append
     w(
         _S_iiiibii.pack(
@@ -1850,6 +1873,8 @@ def _e_FetchRequest_11(o: FetchRequest, out: list[_Buffer]) -> None:
     """Encode FetchRequest at version 11."""
     if o.replica_state != ReplicaState():
         raise _FieldVersionError("FetchRequest", "replica_state", 11)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchRequest")
     w = out.append
     w(
         _S_iiiibii.pack(

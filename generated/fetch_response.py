@@ -27,6 +27,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_nbytes as _write_nbytes,
     write_ncbytes as _write_ncbytes,
@@ -711,6 +712,8 @@ def _d_AbortedTransaction_4(buf: memoryview, pos: int) -> tuple[AbortedTransacti
 
 def _e_AbortedTransaction_4(o: AbortedTransaction, out: list[_Buffer]) -> None:
     """Encode AbortedTransaction at versions 4, 5, 6, 7, 8, 9, 10, 11."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AbortedTransaction")
     w = out.append
     w(_S_qq.pack(o.producer_id, o.first_offset))
 
@@ -785,6 +788,8 @@ def _e_PartitionData_4(o: PartitionData, out: list[_Buffer]) -> None:
         raise _FieldVersionError("PartitionData", "snapshot_id", 4)
     if o.preferred_read_replica != -1:
         raise _FieldVersionError("PartitionData", "preferred_read_replica", 4)
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionData")
     w = out.append
     w(_S_ihqq.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset))
     a2 = o.aborted_transactions
@@ -844,6 +849,8 @@ def _e_PartitionData_5(o: PartitionData, out: list[_Buffer]) -> None:
         raise _FieldVersionError("PartitionData", "snapshot_id", 5)
     if o.preferred_read_replica != -1:
         raise _FieldVersionError("PartitionData", "preferred_read_replica", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionData")
     w = out.append
     w(
         _S_ihqqq.pack(
@@ -910,6 +917,8 @@ def _e_PartitionData_11(o: PartitionData, out: list[_Buffer]) -> None:
         raise _FieldVersionError("PartitionData", "current_leader", 11)
     if o.snapshot_id != SnapshotId():
         raise _FieldVersionError("PartitionData", "snapshot_id", 11)
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionData")
     w = out.append
     w(
         _S_ihqqq.pack(
@@ -1083,6 +1092,8 @@ def _d_FetchableTopicResponse_4(buf: memoryview, pos: int) -> tuple[FetchableTop
 
 def _e_FetchableTopicResponse_4(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
     """Encode FetchableTopicResponse at version 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchableTopicResponse")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -1151,6 +1162,8 @@ def _d_FetchableTopicResponse_5(buf: memoryview, pos: int) -> tuple[FetchableTop
 
 def _e_FetchableTopicResponse_5(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
     """Encode FetchableTopicResponse at versions 5, 6, 7, 8, 9, 10."""
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchableTopicResponse")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -1220,6 +1233,8 @@ def _d_FetchableTopicResponse_11(buf: memoryview, pos: int) -> tuple[FetchableTo
 
 def _e_FetchableTopicResponse_11(o: FetchableTopicResponse, out: list[_Buffer]) -> None:
     """Encode FetchableTopicResponse at version 11."""
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchableTopicResponse")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -1553,6 +1568,8 @@ def _e_FetchResponse_4(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _FieldVersionError("FetchResponse", "session_id", 4)
     if o.node_endpoints != []:
         raise _FieldVersionError("FetchResponse", "node_endpoints", 4)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.responses
@@ -1646,6 +1663,8 @@ def _e_FetchResponse_5(o: FetchResponse, out: list[_Buffer]) -> None:
         raise _FieldVersionError("FetchResponse", "session_id", 5)
     if o.node_endpoints != []:
         raise _FieldVersionError("FetchResponse", "node_endpoints", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.responses
@@ -1735,6 +1754,8 @@ def _e_FetchResponse_7(o: FetchResponse, out: list[_Buffer]) -> None:
     """Encode FetchResponse at versions 7, 8, 9, 10."""
     if o.node_endpoints != []:
         raise _FieldVersionError("FetchResponse", "node_endpoints", 7)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id))
     a2 = o.responses
@@ -1825,6 +1846,8 @@ def _e_FetchResponse_11(o: FetchResponse, out: list[_Buffer]) -> None:
     """Encode FetchResponse at version 11."""
     if o.node_endpoints != []:
         raise _FieldVersionError("FetchResponse", "node_endpoints", 11)
+    if o._unknown_tags:
+        raise _tags_unsupported("FetchResponse")
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id))
     a2 = o.responses

@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -107,6 +108,8 @@ def _e_FindCoordinatorRequest_0(o: FindCoordinatorRequest, out: list[_Buffer]) -
         raise _FieldVersionError("FindCoordinatorRequest", "key_type", 0)
     if o.coordinator_keys != []:
         raise _FieldVersionError("FindCoordinatorRequest", "coordinator_keys", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("FindCoordinatorRequest")
     w = out.append
     w(_enc_str(o.key))
 
@@ -126,6 +129,8 @@ def _e_FindCoordinatorRequest_1(o: FindCoordinatorRequest, out: list[_Buffer]) -
     """Encode FindCoordinatorRequest at versions 1, 2."""
     if o.coordinator_keys != []:
         raise _FieldVersionError("FindCoordinatorRequest", "coordinator_keys", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("FindCoordinatorRequest")
     w = out.append
     w(_enc_str(o.key))
     w(_S_b.pack(o.key_type))

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -274,6 +275,8 @@ def _e_FindCoordinatorResponse_0(o: FindCoordinatorResponse, out: list[_Buffer])
     """Encode FindCoordinatorResponse at version 0."""
     if o.coordinators != []:
         raise _FieldVersionError("FindCoordinatorResponse", "coordinators", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("FindCoordinatorResponse")
     w = out.append
     w(_S_hi.pack(o.error_code, o.node_id))
     w(_enc_str(o.host))
@@ -300,6 +303,8 @@ def _e_FindCoordinatorResponse_1(o: FindCoordinatorResponse, out: list[_Buffer])
     """Encode FindCoordinatorResponse at versions 1, 2."""
     if o.coordinators != []:
         raise _FieldVersionError("FindCoordinatorResponse", "coordinators", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("FindCoordinatorResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     w(_enc_nstr(o.error_message))

@@ -23,6 +23,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -133,6 +134,8 @@ def _e_HeartbeatRequest_0(o: HeartbeatRequest, out: list[_Buffer]) -> None:
     """Encode HeartbeatRequest at versions 0, 1, 2."""
     if o.group_instance_id is not None:
         raise _FieldVersionError("HeartbeatRequest", "group_instance_id", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("HeartbeatRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id))
@@ -153,6 +156,8 @@ def _d_HeartbeatRequest_3(buf: memoryview, pos: int) -> tuple[HeartbeatRequest, 
 
 def _e_HeartbeatRequest_3(o: HeartbeatRequest, out: list[_Buffer]) -> None:
     """Encode HeartbeatRequest at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("HeartbeatRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id))

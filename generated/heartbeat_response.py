@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -91,6 +92,8 @@ def _d_HeartbeatResponse_0(buf: memoryview, pos: int) -> tuple[HeartbeatResponse
 
 def _e_HeartbeatResponse_0(o: HeartbeatResponse, out: list[_Buffer]) -> None:
     """Encode HeartbeatResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("HeartbeatResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
 
@@ -106,6 +109,8 @@ def _d_HeartbeatResponse_1(buf: memoryview, pos: int) -> tuple[HeartbeatResponse
 
 def _e_HeartbeatResponse_1(o: HeartbeatResponse, out: list[_Buffer]) -> None:
     """Encode HeartbeatResponse at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("HeartbeatResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 

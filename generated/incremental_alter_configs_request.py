@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -239,6 +240,8 @@ def _d_AlterableConfig_0(buf: memoryview, pos: int) -> tuple[AlterableConfig, in
 
 def _e_AlterableConfig_0(o: AlterableConfig, out: list[_Buffer]) -> None:
     """Encode AlterableConfig at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterableConfig")
     w = out.append
     w(_enc_str(o.name))
     w(_S_b.pack(o.config_operation))
@@ -304,6 +307,8 @@ def _d_AlterConfigsResource_0(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
 
 def _e_AlterConfigsResource_0(o: AlterConfigsResource, out: list[_Buffer]) -> None:
     """Encode AlterConfigsResource at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterConfigsResource")
     w = out.append
     w(_S_b.pack(o.resource_type))
     w(_enc_str(o.resource_name))
@@ -430,6 +435,8 @@ def _e_IncrementalAlterConfigsRequest_0(
     o: IncrementalAlterConfigsRequest, out: list[_Buffer]
 ) -> None:
     """Encode IncrementalAlterConfigsRequest at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("IncrementalAlterConfigsRequest")
     w = out.append
     a1 = o.resources
     if a1 is None:

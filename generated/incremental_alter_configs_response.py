@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -202,6 +203,8 @@ def _d_AlterConfigsResourceResponse_0(
 
 def _e_AlterConfigsResourceResponse_0(o: AlterConfigsResourceResponse, out: list[_Buffer]) -> None:
     """Encode AlterConfigsResourceResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("AlterConfigsResourceResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -276,6 +279,8 @@ def _e_IncrementalAlterConfigsResponse_0(
     o: IncrementalAlterConfigsResponse, out: list[_Buffer]
 ) -> None:
     """Encode IncrementalAlterConfigsResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("IncrementalAlterConfigsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.responses

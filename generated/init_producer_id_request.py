@@ -19,6 +19,7 @@ from aiokafka_gen.protocol._codec import (
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -195,6 +196,8 @@ def _e_InitProducerIdRequest_0(o: InitProducerIdRequest, out: list[_Buffer]) -> 
         raise _FieldVersionError("InitProducerIdRequest", "enable2_pc", 0)
     if o.keep_prepared_txn != False:
         raise _FieldVersionError("InitProducerIdRequest", "keep_prepared_txn", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("InitProducerIdRequest")
     w = out.append
     w(_enc_nstr(o.transactional_id))
     w(_S_i.pack(o.transaction_timeout_ms))

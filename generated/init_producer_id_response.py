@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -175,6 +176,8 @@ def _e_InitProducerIdResponse_0(o: InitProducerIdResponse, out: list[_Buffer]) -
         raise _FieldVersionError("InitProducerIdResponse", "ongoing_txn_producer_id", 0)
     if o.ongoing_txn_producer_epoch != -1:
         raise _FieldVersionError("InitProducerIdResponse", "ongoing_txn_producer_epoch", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("InitProducerIdResponse")
     w = out.append
     w(_S_ihqh.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch))
 

@@ -26,6 +26,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -230,6 +231,8 @@ def _d_JoinGroupRequestProtocol_0(
 
 def _e_JoinGroupRequestProtocol_0(o: JoinGroupRequestProtocol, out: list[_Buffer]) -> None:
     """Encode JoinGroupRequestProtocol at versions 0, 1, 2, 3, 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupRequestProtocol")
     w = out.append
     w(_enc_str(o.name))
     _write_bytes(out, o.metadata)
@@ -298,6 +301,8 @@ def _e_JoinGroupRequest_0(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     """Encode JoinGroupRequest at version 0."""
     if o.group_instance_id is not None:
         raise _FieldVersionError("JoinGroupRequest", "group_instance_id", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.session_timeout_ms))
@@ -348,6 +353,8 @@ def _e_JoinGroupRequest_1(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     """Encode JoinGroupRequest at versions 1, 2, 3, 4."""
     if o.group_instance_id is not None:
         raise _FieldVersionError("JoinGroupRequest", "group_instance_id", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_ii.pack(o.session_timeout_ms, o.rebalance_timeout_ms))
@@ -396,6 +403,8 @@ def _d_JoinGroupRequest_5(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
 
 def _e_JoinGroupRequest_5(o: JoinGroupRequest, out: list[_Buffer]) -> None:
     """Encode JoinGroupRequest at version 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_ii.pack(o.session_timeout_ms, o.rebalance_timeout_ms))

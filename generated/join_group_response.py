@@ -26,6 +26,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -268,6 +269,8 @@ def _d_JoinGroupResponseMember_0(buf: memoryview, pos: int) -> tuple[JoinGroupRe
 
 def _e_JoinGroupResponseMember_0(o: JoinGroupResponseMember, out: list[_Buffer]) -> None:
     """Encode JoinGroupResponseMember at versions 0, 1, 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupResponseMember")
     w = out.append
     w(_enc_str(o.member_id))
     _write_bytes(out, o.metadata)
@@ -285,6 +288,8 @@ def _d_JoinGroupResponseMember_5(buf: memoryview, pos: int) -> tuple[JoinGroupRe
 
 def _e_JoinGroupResponseMember_5(o: JoinGroupResponseMember, out: list[_Buffer]) -> None:
     """Encode JoinGroupResponseMember at version 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupResponseMember")
     w = out.append
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
@@ -355,6 +360,8 @@ def _e_JoinGroupResponse_0(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     """Encode JoinGroupResponse at versions 0, 1."""
     if o.skip_assignment != False:
         raise _FieldVersionError("JoinGroupResponse", "skip_assignment", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupResponse")
     w = out.append
     w(_S_hi.pack(o.error_code, o.generation_id))
     w(_enc_str(o.protocol_name))
@@ -406,6 +413,8 @@ def _e_JoinGroupResponse_2(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     """Encode JoinGroupResponse at versions 2, 3, 4."""
     if o.skip_assignment != False:
         raise _FieldVersionError("JoinGroupResponse", "skip_assignment", 2)
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupResponse")
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.generation_id))
     w(_enc_str(o.protocol_name))
@@ -457,6 +466,8 @@ def _e_JoinGroupResponse_5(o: JoinGroupResponse, out: list[_Buffer]) -> None:
     """Encode JoinGroupResponse at version 5."""
     if o.skip_assignment != False:
         raise _FieldVersionError("JoinGroupResponse", "skip_assignment", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("JoinGroupResponse")
     w = out.append
     w(_S_ihi.pack(o.throttle_time_ms, o.error_code, o.generation_id))
     w(_enc_str(o.protocol_name))

@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -163,6 +164,8 @@ def _d_MemberIdentity_3(buf: memoryview, pos: int) -> tuple[MemberIdentity, int]
 
 def _e_MemberIdentity_3(o: MemberIdentity, out: list[_Buffer]) -> None:
     """Encode MemberIdentity at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MemberIdentity")
     w = out.append
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
@@ -233,6 +236,8 @@ def _e_LeaveGroupRequest_0(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
     """Encode LeaveGroupRequest at versions 0, 1, 2."""
     if o.members != []:
         raise _FieldVersionError("LeaveGroupRequest", "members", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("LeaveGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_enc_str(o.member_id))
@@ -270,6 +275,8 @@ def _e_LeaveGroupRequest_3(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
     """Encode LeaveGroupRequest at version 3."""
     if o.member_id != "":
         raise _FieldVersionError("LeaveGroupRequest", "member_id", 3)
+    if o._unknown_tags:
+        raise _tags_unsupported("LeaveGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
     a2 = o.members

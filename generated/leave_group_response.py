@@ -24,6 +24,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -177,6 +178,8 @@ def _d_MemberResponse_3(buf: memoryview, pos: int) -> tuple[MemberResponse, int]
 
 def _e_MemberResponse_3(o: MemberResponse, out: list[_Buffer]) -> None:
     """Encode MemberResponse at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MemberResponse")
     w = out.append
     w(_enc_str(o.member_id))
     w(_enc_nstr(o.group_instance_id))
@@ -225,6 +228,8 @@ def _e_LeaveGroupResponse_0(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
     """Encode LeaveGroupResponse at version 0."""
     if o.members != []:
         raise _FieldVersionError("LeaveGroupResponse", "members", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("LeaveGroupResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
 
@@ -243,6 +248,8 @@ def _e_LeaveGroupResponse_1(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
     """Encode LeaveGroupResponse at versions 1, 2."""
     if o.members != []:
         raise _FieldVersionError("LeaveGroupResponse", "members", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("LeaveGroupResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 
@@ -276,6 +283,8 @@ def _d_LeaveGroupResponse_3(buf: memoryview, pos: int) -> tuple[LeaveGroupRespon
 
 def _e_LeaveGroupResponse_3(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
     """Encode LeaveGroupResponse at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("LeaveGroupResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     a2 = o.members

@@ -18,6 +18,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -107,6 +108,8 @@ def _e_ListGroupsRequest_0(o: ListGroupsRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("ListGroupsRequest", "states_filter", 0)
     if o.types_filter != []:
         raise _FieldVersionError("ListGroupsRequest", "types_filter", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("ListGroupsRequest")
     w = out.append
 
 

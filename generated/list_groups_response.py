@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -192,6 +193,8 @@ def _d_ListedGroup_0(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
 
 def _e_ListedGroup_0(o: ListedGroup, out: list[_Buffer]) -> None:
     """Encode ListedGroup at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListedGroup")
     w = out.append
     w(_enc_str(o.group_id))
     w(_enc_str(o.protocol_type))
@@ -308,6 +311,8 @@ def _d_ListGroupsResponse_0(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
 
 def _e_ListGroupsResponse_0(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     """Encode ListGroupsResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListGroupsResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     a2 = o.groups
@@ -348,6 +353,8 @@ def _d_ListGroupsResponse_1(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
 
 def _e_ListGroupsResponse_1(o: ListGroupsResponse, out: list[_Buffer]) -> None:
     """Encode ListGroupsResponse at versions 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListGroupsResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     a2 = o.groups

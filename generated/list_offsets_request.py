@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -233,6 +234,8 @@ def _d_ListOffsetsPartition_1(buf: memoryview, pos: int) -> tuple[ListOffsetsPar
 
 def _e_ListOffsetsPartition_1(o: ListOffsetsPartition, out: list[_Buffer]) -> None:
     """Encode ListOffsetsPartition at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsPartition")
     w = out.append
     w(_S_iq.pack(o.partition_index, o.timestamp))
 
@@ -248,6 +251,8 @@ def _d_ListOffsetsPartition_4(buf: memoryview, pos: int) -> tuple[ListOffsetsPar
 
 def _e_ListOffsetsPartition_4(o: ListOffsetsPartition, out: list[_Buffer]) -> None:
     """Encode ListOffsetsPartition at versions 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsPartition")
     w = out.append
     w(_S_iiq.pack(o.partition_index, o.current_leader_epoch, o.timestamp))
 
@@ -304,6 +309,8 @@ def _d_ListOffsetsTopic_1(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
 
 def _e_ListOffsetsTopic_1(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopic at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -345,6 +352,8 @@ def _d_ListOffsetsTopic_4(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
 
 def _e_ListOffsetsTopic_4(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopic at versions 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -462,6 +471,8 @@ def _e_ListOffsetsRequest_1(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     """Encode ListOffsetsRequest at version 1."""
     if o.isolation_level != 0:
         raise _FieldVersionError("ListOffsetsRequest", "isolation_level", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsRequest")
     w = out.append
     w(_S_i.pack(o.replica_id))
     a2 = o.topics
@@ -519,6 +530,8 @@ def _d_ListOffsetsRequest_2(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
 
 def _e_ListOffsetsRequest_2(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     """Encode ListOffsetsRequest at versions 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsRequest")
     w = out.append
     w(_S_ib.pack(o.replica_id, o.isolation_level))
     a2 = o.topics
@@ -577,6 +590,8 @@ def _d_ListOffsetsRequest_4(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
 
 def _e_ListOffsetsRequest_4(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
     """Encode ListOffsetsRequest at versions 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsRequest")
     w = out.append
     w(_S_ib.pack(o.replica_id, o.isolation_level))
     a2 = o.topics

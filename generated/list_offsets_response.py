@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -238,6 +239,8 @@ def _e_ListOffsetsPartitionResponse_1(o: ListOffsetsPartitionResponse, out: list
     """Encode ListOffsetsPartitionResponse at versions 1, 2, 3."""
     if o.leader_epoch != -1:
         raise _FieldVersionError("ListOffsetsPartitionResponse", "leader_epoch", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsPartitionResponse")
     w = out.append
     w(_S_ihqq.pack(o.partition_index, o.error_code, o.timestamp, o.offset))
 
@@ -257,6 +260,8 @@ def _d_ListOffsetsPartitionResponse_4(
 
 def _e_ListOffsetsPartitionResponse_4(o: ListOffsetsPartitionResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsPartitionResponse at versions 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsPartitionResponse")
     w = out.append
     w(_S_ihqqi.pack(o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch))
 
@@ -321,6 +326,8 @@ def _d_ListOffsetsTopicResponse_1(
 
 def _e_ListOffsetsTopicResponse_1(o: ListOffsetsTopicResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopicResponse at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsTopicResponse")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -368,6 +375,8 @@ def _d_ListOffsetsTopicResponse_4(
 
 def _e_ListOffsetsTopicResponse_4(o: ListOffsetsTopicResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsTopicResponse at versions 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsTopicResponse")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -493,6 +502,8 @@ def _d_ListOffsetsResponse_1(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
 
 def _e_ListOffsetsResponse_1(o: ListOffsetsResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsResponse")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -553,6 +564,8 @@ def _d_ListOffsetsResponse_2(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
 
 def _e_ListOffsetsResponse_2(o: ListOffsetsResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsResponse at versions 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics
@@ -614,6 +627,8 @@ def _d_ListOffsetsResponse_4(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
 
 def _e_ListOffsetsResponse_4(o: ListOffsetsResponse, out: list[_Buffer]) -> None:
     """Encode ListOffsetsResponse at versions 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ListOffsetsResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics

@@ -25,6 +25,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -195,6 +196,8 @@ def _d_MetadataRequestTopic_0(buf: memoryview, pos: int) -> tuple[MetadataReques
 
 def _e_MetadataRequestTopic_0(o: MetadataRequestTopic, out: list[_Buffer]) -> None:
     """Encode MetadataRequestTopic at versions 0, 1, 2, 3, 4, 5, 6, 7, 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataRequestTopic")
     w = out.append
     w(_enc_str(o.name))
 
@@ -282,6 +285,8 @@ def _e_MetadataRequest_0(o: MetadataRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("MetadataRequest", "include_cluster_authorized_operations", 0)
     if o.include_topic_authorized_operations != False:
         raise _FieldVersionError("MetadataRequest", "include_topic_authorized_operations", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -328,6 +333,8 @@ def _e_MetadataRequest_1(o: MetadataRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("MetadataRequest", "include_cluster_authorized_operations", 1)
     if o.include_topic_authorized_operations != False:
         raise _FieldVersionError("MetadataRequest", "include_topic_authorized_operations", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -373,6 +380,8 @@ def _e_MetadataRequest_4(o: MetadataRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("MetadataRequest", "include_cluster_authorized_operations", 4)
     if o.include_topic_authorized_operations != False:
         raise _FieldVersionError("MetadataRequest", "include_topic_authorized_operations", 4)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -417,6 +426,8 @@ def _d_MetadataRequest_8(buf: memoryview, pos: int) -> tuple[MetadataRequest, in
 
 def _e_MetadataRequest_8(o: MetadataRequest, out: list[_Buffer]) -> None:
     """Encode MetadataRequest at version 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:

@@ -28,6 +28,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -491,6 +492,8 @@ def _d_MetadataResponseBroker_0(buf: memoryview, pos: int) -> tuple[MetadataResp
 
 def _e_MetadataResponseBroker_0(o: MetadataResponseBroker, out: list[_Buffer]) -> None:
     """Encode MetadataResponseBroker at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponseBroker")
     w = out.append
     w(_S_i.pack(o.node_id))
     w(_enc_str(o.host))
@@ -512,6 +515,8 @@ def _d_MetadataResponseBroker_1(buf: memoryview, pos: int) -> tuple[MetadataResp
 
 def _e_MetadataResponseBroker_1(o: MetadataResponseBroker, out: list[_Buffer]) -> None:
     """Encode MetadataResponseBroker at versions 1, 2, 3, 4, 5, 6, 7, 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponseBroker")
     w = out.append
     w(_S_i.pack(o.node_id))
     w(_enc_str(o.host))
@@ -578,6 +583,8 @@ def _d_MetadataResponsePartition_0(
 
 def _e_MetadataResponsePartition_0(o: MetadataResponsePartition, out: list[_Buffer]) -> None:
     """Encode MetadataResponsePartition at versions 0, 1, 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponsePartition")
     w = out.append
     w(_S_hii.pack(o.error_code, o.partition_index, o.leader_id))
     a2 = o.replica_nodes
@@ -627,6 +634,8 @@ def _d_MetadataResponsePartition_5(
 
 def _e_MetadataResponsePartition_5(o: MetadataResponsePartition, out: list[_Buffer]) -> None:
     """Encode MetadataResponsePartition at versions 5, 6."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponsePartition")
     w = out.append
     w(_S_hii.pack(o.error_code, o.partition_index, o.leader_id))
     a2 = o.replica_nodes
@@ -682,6 +691,8 @@ def _d_MetadataResponsePartition_7(
 
 def _e_MetadataResponsePartition_7(o: MetadataResponsePartition, out: list[_Buffer]) -> None:
     """Encode MetadataResponsePartition at versions 7, 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponsePartition")
     w = out.append
     w(_S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch))
     a2 = o.replica_nodes
@@ -836,6 +847,8 @@ def _e_MetadataResponseTopic_0(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     """Encode MetadataResponseTopic at version 0."""
     if o.topic_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponseTopic", "topic_authorized_operations", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponseTopic")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
@@ -900,6 +913,8 @@ def _e_MetadataResponseTopic_1(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     """Encode MetadataResponseTopic at versions 1, 2, 3, 4."""
     if o.topic_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponseTopic", "topic_authorized_operations", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponseTopic")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
@@ -971,6 +986,8 @@ def _e_MetadataResponseTopic_5(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     """Encode MetadataResponseTopic at versions 5, 6."""
     if o.topic_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponseTopic", "topic_authorized_operations", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponseTopic")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
@@ -1045,6 +1062,8 @@ def _e_MetadataResponseTopic_7(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     """Encode MetadataResponseTopic at version 7."""
     if o.topic_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponseTopic", "topic_authorized_operations", 7)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponseTopic")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
@@ -1118,6 +1137,8 @@ def _d_MetadataResponseTopic_8(buf: memoryview, pos: int) -> tuple[MetadataRespo
 
 def _e_MetadataResponseTopic_8(o: MetadataResponseTopic, out: list[_Buffer]) -> None:
     """Encode MetadataResponseTopic at version 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponseTopic")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_str(o.name))
@@ -1553,6 +1574,8 @@ def _e_MetadataResponse_0(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at version 0."""
     if o.cluster_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponse")
     w = out.append
     a1 = o.brokers
     if a1 is None:
@@ -1669,6 +1692,8 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at version 1."""
     if o.cluster_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponse")
     w = out.append
     a1 = o.brokers
     if a1 is None:
@@ -1786,6 +1811,8 @@ def _e_MetadataResponse_2(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at version 2."""
     if o.cluster_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 2)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponse")
     w = out.append
     a1 = o.brokers
     if a1 is None:
@@ -1903,6 +1930,8 @@ def _e_MetadataResponse_3(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at versions 3, 4."""
     if o.cluster_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 3)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.brokers
@@ -2031,6 +2060,8 @@ def _e_MetadataResponse_5(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at versions 5, 6."""
     if o.cluster_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.brokers
@@ -2159,6 +2190,8 @@ def _e_MetadataResponse_7(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at version 7."""
     if o.cluster_authorized_operations != -2147483648:
         raise _FieldVersionError("MetadataResponse", "cluster_authorized_operations", 7)
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.brokers
@@ -2287,6 +2320,8 @@ def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
 
 def _e_MetadataResponse_8(o: MetadataResponse, out: list[_Buffer]) -> None:
     """Encode MetadataResponse at version 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("MetadataResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.brokers

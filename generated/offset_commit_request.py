@@ -27,6 +27,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -331,6 +332,8 @@ def _d_OffsetCommitRequestPartition_2(
 
 def _e_OffsetCommitRequestPartition_2(o: OffsetCommitRequestPartition, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestPartition at versions 2, 3, 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequestPartition")
     w = out.append
     w(_S_iq.pack(o.partition_index, o.committed_offset))
     w(_enc_nstr(o.committed_metadata))
@@ -350,6 +353,8 @@ def _d_OffsetCommitRequestPartition_6(
 
 def _e_OffsetCommitRequestPartition_6(o: OffsetCommitRequestPartition, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestPartition at versions 6, 7."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequestPartition")
     w = out.append
     w(_S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch))
     w(_enc_nstr(o.committed_metadata))
@@ -415,6 +420,8 @@ def _d_OffsetCommitRequestTopic_2(
 
 def _e_OffsetCommitRequestTopic_2(o: OffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestTopic at versions 2, 3, 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -460,6 +467,8 @@ def _d_OffsetCommitRequestTopic_6(
 
 def _e_OffsetCommitRequestTopic_6(o: OffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequestTopic at versions 6, 7."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -647,6 +656,8 @@ def _e_OffsetCommitRequest_2(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     """Encode OffsetCommitRequest at versions 2, 3, 4."""
     if o.group_instance_id is not None:
         raise _FieldVersionError("OffsetCommitRequest", "group_instance_id", 2)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id_or_member_epoch))
@@ -716,6 +727,8 @@ def _e_OffsetCommitRequest_5(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     """Encode OffsetCommitRequest at version 5."""
     if o.group_instance_id is not None:
         raise _FieldVersionError("OffsetCommitRequest", "group_instance_id", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id_or_member_epoch))
@@ -787,6 +800,8 @@ def _e_OffsetCommitRequest_6(o: OffsetCommitRequest, out: list[_Buffer]) -> None
     """Encode OffsetCommitRequest at version 6."""
     if o.group_instance_id is not None:
         raise _FieldVersionError("OffsetCommitRequest", "group_instance_id", 6)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id_or_member_epoch))
@@ -856,6 +871,8 @@ def _d_OffsetCommitRequest_7(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
 
 def _e_OffsetCommitRequest_7(o: OffsetCommitRequest, out: list[_Buffer]) -> None:
     """Encode OffsetCommitRequest at version 7."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id_or_member_epoch))

@@ -23,6 +23,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -219,6 +220,8 @@ def _e_OffsetCommitResponsePartition_2(
     o: OffsetCommitResponsePartition, out: list[_Buffer]
 ) -> None:
     """Encode OffsetCommitResponsePartition at versions 2, 3, 4, 5, 6, 7."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitResponsePartition")
     w = out.append
     w(_S_ih.pack(o.partition_index, o.error_code))
 
@@ -281,6 +284,8 @@ def _d_OffsetCommitResponseTopic_2(
 
 def _e_OffsetCommitResponseTopic_2(o: OffsetCommitResponseTopic, out: list[_Buffer]) -> None:
     """Encode OffsetCommitResponseTopic at versions 2, 3, 4, 5, 6, 7."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitResponseTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -454,6 +459,8 @@ def _d_OffsetCommitResponse_2(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
 
 def _e_OffsetCommitResponse_2(o: OffsetCommitResponse, out: list[_Buffer]) -> None:
     """Encode OffsetCommitResponse at version 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitResponse")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -509,6 +516,8 @@ def _d_OffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
 
 def _e_OffsetCommitResponse_3(o: OffsetCommitResponse, out: list[_Buffer]) -> None:
     """Encode OffsetCommitResponse at versions 3, 4, 5, 6, 7."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetCommitResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics

@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -170,6 +171,8 @@ def _d_OffsetDeleteRequestPartition_0(
 
 def _e_OffsetDeleteRequestPartition_0(o: OffsetDeleteRequestPartition, out: list[_Buffer]) -> None:
     """Encode OffsetDeleteRequestPartition at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetDeleteRequestPartition")
     w = out.append
     w(_S_i.pack(o.partition_index))
 
@@ -204,6 +207,8 @@ def _d_OffsetDeleteRequestTopic_0(
 
 def _e_OffsetDeleteRequestTopic_0(o: OffsetDeleteRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetDeleteRequestTopic at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetDeleteRequestTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -260,6 +265,8 @@ def _d_OffsetDeleteRequest_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteReq
 
 def _e_OffsetDeleteRequest_0(o: OffsetDeleteRequest, out: list[_Buffer]) -> None:
     """Encode OffsetDeleteRequest at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetDeleteRequest")
     w = out.append
     w(_enc_str(o.group_id))
     a2 = o.topics

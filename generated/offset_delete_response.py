@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -205,6 +206,8 @@ def _e_OffsetDeleteResponsePartition_0(
     o: OffsetDeleteResponsePartition, out: list[_Buffer]
 ) -> None:
     """Encode OffsetDeleteResponsePartition at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetDeleteResponsePartition")
     w = out.append
     w(_S_ih.pack(o.partition_index, o.error_code))
 
@@ -239,6 +242,8 @@ def _d_OffsetDeleteResponseTopic_0(
 
 def _e_OffsetDeleteResponseTopic_0(o: OffsetDeleteResponseTopic, out: list[_Buffer]) -> None:
     """Encode OffsetDeleteResponseTopic at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetDeleteResponseTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -294,6 +299,8 @@ def _d_OffsetDeleteResponse_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteRe
 
 def _e_OffsetDeleteResponse_0(o: OffsetDeleteResponse, out: list[_Buffer]) -> None:
     """Encode OffsetDeleteResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetDeleteResponse")
     w = out.append
     w(_S_hi.pack(o.error_code, o.throttle_time_ms))
     a2 = o.topics

@@ -26,6 +26,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -336,6 +337,8 @@ def _d_OffsetFetchRequestTopic_1(buf: memoryview, pos: int) -> tuple[OffsetFetch
 
 def _e_OffsetFetchRequestTopic_1(o: OffsetFetchRequestTopic, out: list[_Buffer]) -> None:
     """Encode OffsetFetchRequestTopic at versions 1, 2, 3, 4, 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchRequestTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partition_indexes
@@ -732,6 +735,8 @@ def _e_OffsetFetchRequest_1(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("OffsetFetchRequest", "groups", 1)
     if o.require_stable != False:
         raise _FieldVersionError("OffsetFetchRequest", "require_stable", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchRequest")
     w = out.append
     w(_enc_str(o.group_id))
     a2 = o.topics
@@ -785,6 +790,8 @@ def _e_OffsetFetchRequest_2(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         raise _FieldVersionError("OffsetFetchRequest", "groups", 2)
     if o.require_stable != False:
         raise _FieldVersionError("OffsetFetchRequest", "require_stable", 2)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchRequest")
     w = out.append
     w(_enc_str(o.group_id))
     a2 = o.topics

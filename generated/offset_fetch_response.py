@@ -27,6 +27,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -500,6 +501,8 @@ def _d_OffsetFetchResponsePartition_1(
 
 def _e_OffsetFetchResponsePartition_1(o: OffsetFetchResponsePartition, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponsePartition at versions 1, 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponsePartition")
     w = out.append
     w(_S_iq.pack(o.partition_index, o.committed_offset))
     w(_enc_nstr(o.metadata))
@@ -522,6 +525,8 @@ def _d_OffsetFetchResponsePartition_5(
 
 def _e_OffsetFetchResponsePartition_5(o: OffsetFetchResponsePartition, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponsePartition at version 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponsePartition")
     w = out.append
     w(_S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch))
     w(_enc_nstr(o.metadata))
@@ -592,6 +597,8 @@ def _d_OffsetFetchResponseTopic_1(
 
 def _e_OffsetFetchResponseTopic_1(o: OffsetFetchResponseTopic, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseTopic at versions 1, 2, 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponseTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -638,6 +645,8 @@ def _d_OffsetFetchResponseTopic_5(
 
 def _e_OffsetFetchResponseTopic_5(o: OffsetFetchResponseTopic, out: list[_Buffer]) -> None:
     """Encode OffsetFetchResponseTopic at version 5."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponseTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -1108,6 +1117,8 @@ def _e_OffsetFetchResponse_1(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     """Encode OffsetFetchResponse at version 1."""
     if o.groups != []:
         raise _FieldVersionError("OffsetFetchResponse", "groups", 1)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -1172,6 +1183,8 @@ def _e_OffsetFetchResponse_2(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     """Encode OffsetFetchResponse at version 2."""
     if o.groups != []:
         raise _FieldVersionError("OffsetFetchResponse", "groups", 2)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -1236,6 +1249,8 @@ def _e_OffsetFetchResponse_3(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     """Encode OffsetFetchResponse at versions 3, 4."""
     if o.groups != []:
         raise _FieldVersionError("OffsetFetchResponse", "groups", 3)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics
@@ -1304,6 +1319,8 @@ def _e_OffsetFetchResponse_5(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     """Encode OffsetFetchResponse at version 5."""
     if o.groups != []:
         raise _FieldVersionError("OffsetFetchResponse", "groups", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetFetchResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics

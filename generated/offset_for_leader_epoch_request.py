@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -204,6 +205,8 @@ def _d_OffsetForLeaderPartition_2(
 
 def _e_OffsetForLeaderPartition_2(o: OffsetForLeaderPartition, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderPartition at versions 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetForLeaderPartition")
     w = out.append
     w(_S_iii.pack(o.partition, o.current_leader_epoch, o.leader_epoch))
 
@@ -263,6 +266,8 @@ def _d_OffsetForLeaderTopic_2(buf: memoryview, pos: int) -> tuple[OffsetForLeade
 
 def _e_OffsetForLeaderTopic_2(o: OffsetForLeaderTopic, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderTopic at versions 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetForLeaderTopic")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -380,6 +385,8 @@ def _d_OffsetForLeaderEpochRequest_2(
 
 def _e_OffsetForLeaderEpochRequest_2(o: OffsetForLeaderEpochRequest, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderEpochRequest at version 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetForLeaderEpochRequest")
     w = out.append
     a1 = o.topics
     if a1 is None:
@@ -438,6 +445,8 @@ def _d_OffsetForLeaderEpochRequest_3(
 
 def _e_OffsetForLeaderEpochRequest_3(o: OffsetForLeaderEpochRequest, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderEpochRequest at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetForLeaderEpochRequest")
     w = out.append
     w(_S_i.pack(o.replica_id))
     a2 = o.topics

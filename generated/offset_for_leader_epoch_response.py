@@ -20,6 +20,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -212,6 +213,8 @@ def _d_EpochEndOffset_2(buf: memoryview, pos: int) -> tuple[EpochEndOffset, int]
 
 def _e_EpochEndOffset_2(o: EpochEndOffset, out: list[_Buffer]) -> None:
     """Encode EpochEndOffset at versions 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("EpochEndOffset")
     w = out.append
     w(_S_hiiq.pack(o.error_code, o.partition, o.leader_epoch, o.end_offset))
 
@@ -271,6 +274,8 @@ def _d_OffsetForLeaderTopicResult_2(
 
 def _e_OffsetForLeaderTopicResult_2(o: OffsetForLeaderTopicResult, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderTopicResult at versions 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetForLeaderTopicResult")
     w = out.append
     w(_enc_str(o.topic))
     a2 = o.partitions
@@ -392,6 +397,8 @@ def _d_OffsetForLeaderEpochResponse_2(
 
 def _e_OffsetForLeaderEpochResponse_2(o: OffsetForLeaderEpochResponse, out: list[_Buffer]) -> None:
     """Encode OffsetForLeaderEpochResponse at versions 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("OffsetForLeaderEpochResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics

@@ -29,6 +29,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_nbytes as _write_nbytes,
     write_ncbytes as _write_ncbytes,
@@ -241,6 +242,8 @@ def _d_PartitionProduceData_3(buf: memoryview, pos: int) -> tuple[PartitionProdu
 
 def _e_PartitionProduceData_3(o: PartitionProduceData, out: list[_Buffer]) -> None:
     """Encode PartitionProduceData at versions 3, 4, 5, 6, 7, 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionProduceData")
     w = out.append
     w(_S_i.pack(o.index))
     _write_nbytes(out, o.records)
@@ -301,6 +304,8 @@ def _d_TopicProduceData_3(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
 
 def _e_TopicProduceData_3(o: TopicProduceData, out: list[_Buffer]) -> None:
     """Encode TopicProduceData at versions 3, 4, 5, 6, 7, 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicProduceData")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partition_data
@@ -473,6 +478,8 @@ def _d_ProduceRequest_3(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
 
 def _e_ProduceRequest_3(o: ProduceRequest, out: list[_Buffer]) -> None:
     """Encode ProduceRequest at versions 3, 4, 5, 6, 7, 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("ProduceRequest")
     w = out.append
     w(_enc_nstr(o.transactional_id))
     w(_S_hi.pack(o.acks, o.timeout_ms))

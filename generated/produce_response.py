@@ -27,6 +27,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -487,6 +488,8 @@ def _d_BatchIndexAndErrorMessage_8(
 
 def _e_BatchIndexAndErrorMessage_8(o: BatchIndexAndErrorMessage, out: list[_Buffer]) -> None:
     """Encode BatchIndexAndErrorMessage at version 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("BatchIndexAndErrorMessage")
     w = out.append
     w(_S_i.pack(o.batch_index))
     w(_enc_nstr(o.batch_index_error_message))
@@ -561,6 +564,8 @@ def _e_PartitionProduceResponse_3(o: PartitionProduceResponse, out: list[_Buffer
     """Encode PartitionProduceResponse at versions 3, 4."""
     if o.current_leader != LeaderIdAndEpoch():
         raise _FieldVersionError("PartitionProduceResponse", "current_leader", 3)
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionProduceResponse")
     w = out.append
     w(_S_ihqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms))
 
@@ -585,6 +590,8 @@ def _e_PartitionProduceResponse_5(o: PartitionProduceResponse, out: list[_Buffer
     """Encode PartitionProduceResponse at versions 5, 6, 7."""
     if o.current_leader != LeaderIdAndEpoch():
         raise _FieldVersionError("PartitionProduceResponse", "current_leader", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionProduceResponse")
     w = out.append
     w(_S_ihqqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset))
 
@@ -630,6 +637,8 @@ def _e_PartitionProduceResponse_8(o: PartitionProduceResponse, out: list[_Buffer
     """Encode PartitionProduceResponse at version 8."""
     if o.current_leader != LeaderIdAndEpoch():
         raise _FieldVersionError("PartitionProduceResponse", "current_leader", 8)
+    if o._unknown_tags:
+        raise _tags_unsupported("PartitionProduceResponse")
     w = out.append
     w(_S_ihqqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset))
     a2 = o.record_errors
@@ -816,6 +825,8 @@ def _d_TopicProduceResponse_3(buf: memoryview, pos: int) -> tuple[TopicProduceRe
 
 def _e_TopicProduceResponse_3(o: TopicProduceResponse, out: list[_Buffer]) -> None:
     """Encode TopicProduceResponse at versions 3, 4."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicProduceResponse")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partition_responses
@@ -865,6 +876,8 @@ def _d_TopicProduceResponse_5(buf: memoryview, pos: int) -> tuple[TopicProduceRe
 
 def _e_TopicProduceResponse_5(o: TopicProduceResponse, out: list[_Buffer]) -> None:
     """Encode TopicProduceResponse at versions 5, 6, 7."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicProduceResponse")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partition_responses
@@ -931,6 +944,8 @@ def _d_TopicProduceResponse_8(buf: memoryview, pos: int) -> tuple[TopicProduceRe
 
 def _e_TopicProduceResponse_8(o: TopicProduceResponse, out: list[_Buffer]) -> None:
     """Encode TopicProduceResponse at version 8."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TopicProduceResponse")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partition_responses
@@ -1318,6 +1333,8 @@ def _e_ProduceResponse_3(o: ProduceResponse, out: list[_Buffer]) -> None:
     """Encode ProduceResponse at versions 3, 4."""
     if o.node_endpoints != []:
         raise _FieldVersionError("ProduceResponse", "node_endpoints", 3)
+    if o._unknown_tags:
+        raise _tags_unsupported("ProduceResponse")
     w = out.append
     a1 = o.responses
     if a1 is None:
@@ -1388,6 +1405,8 @@ def _e_ProduceResponse_5(o: ProduceResponse, out: list[_Buffer]) -> None:
     """Encode ProduceResponse at versions 5, 6, 7."""
     if o.node_endpoints != []:
         raise _FieldVersionError("ProduceResponse", "node_endpoints", 5)
+    if o._unknown_tags:
+        raise _tags_unsupported("ProduceResponse")
     w = out.append
     a1 = o.responses
     if a1 is None:
@@ -1477,6 +1496,8 @@ def _e_ProduceResponse_8(o: ProduceResponse, out: list[_Buffer]) -> None:
     """Encode ProduceResponse at version 8."""
     if o.node_endpoints != []:
         raise _FieldVersionError("ProduceResponse", "node_endpoints", 8)
+    if o._unknown_tags:
+        raise _tags_unsupported("ProduceResponse")
     w = out.append
     a1 = o.responses
     if a1 is None:

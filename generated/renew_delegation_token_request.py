@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_cbytes as _read_cbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -96,6 +97,8 @@ def _d_RenewDelegationTokenRequest_1(
 
 def _e_RenewDelegationTokenRequest_1(o: RenewDelegationTokenRequest, out: list[_Buffer]) -> None:
     """Encode RenewDelegationTokenRequest at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("RenewDelegationTokenRequest")
     w = out.append
     _write_bytes(out, o.hmac)
     w(_S_q.pack(o.renew_period_ms))

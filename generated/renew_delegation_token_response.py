@@ -15,6 +15,7 @@ from aiokafka_gen.protocol._codec import (
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -110,6 +111,8 @@ def _d_RenewDelegationTokenResponse_1(
 
 def _e_RenewDelegationTokenResponse_1(o: RenewDelegationTokenResponse, out: list[_Buffer]) -> None:
     """Encode RenewDelegationTokenResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("RenewDelegationTokenResponse")
     w = out.append
     w(_S_hqi.pack(o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms))
 

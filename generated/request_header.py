@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -144,6 +145,8 @@ def _d_RequestHeader_1(buf: memoryview, pos: int) -> tuple[RequestHeader, int]:
 
 def _e_RequestHeader_1(o: RequestHeader, out: list[_Buffer]) -> None:
     """Encode RequestHeader at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("RequestHeader")
     w = out.append
     w(_S_hhi.pack(o.request_api_key, o.request_api_version, o.correlation_id))
     w(_enc_nstr(o.client_id))

@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_cbytes as _read_cbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -81,6 +82,8 @@ def _d_SaslAuthenticateRequest_0(buf: memoryview, pos: int) -> tuple[SaslAuthent
 
 def _e_SaslAuthenticateRequest_0(o: SaslAuthenticateRequest, out: list[_Buffer]) -> None:
     """Encode SaslAuthenticateRequest at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SaslAuthenticateRequest")
     w = out.append
     _write_bytes(out, o.auth_bytes)
 

@@ -21,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -144,6 +145,8 @@ def _d_SaslAuthenticateResponse_0(
 
 def _e_SaslAuthenticateResponse_0(o: SaslAuthenticateResponse, out: list[_Buffer]) -> None:
     """Encode SaslAuthenticateResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SaslAuthenticateResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))
@@ -167,6 +170,8 @@ def _d_SaslAuthenticateResponse_1(
 
 def _e_SaslAuthenticateResponse_1(o: SaslAuthenticateResponse, out: list[_Buffer]) -> None:
     """Encode SaslAuthenticateResponse at version 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SaslAuthenticateResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     w(_enc_nstr(o.error_message))

@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -69,6 +70,8 @@ def _d_SaslHandshakeRequest_0(buf: memoryview, pos: int) -> tuple[SaslHandshakeR
 
 def _e_SaslHandshakeRequest_0(o: SaslHandshakeRequest, out: list[_Buffer]) -> None:
     """Encode SaslHandshakeRequest at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SaslHandshakeRequest")
     w = out.append
     w(_enc_str(o.mechanism))
 

@@ -17,6 +17,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
 from aiokafka_gen.protocol._codec import Buffer as _Buffer
@@ -106,6 +107,8 @@ def _d_SaslHandshakeResponse_0(buf: memoryview, pos: int) -> tuple[SaslHandshake
 
 def _e_SaslHandshakeResponse_0(o: SaslHandshakeResponse, out: list[_Buffer]) -> None:
     """Encode SaslHandshakeResponse at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SaslHandshakeResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     a2 = o.mechanisms

@@ -26,6 +26,7 @@ from aiokafka_gen.protocol._codec import (
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -231,6 +232,8 @@ def _d_SyncGroupRequestAssignment_0(
 
 def _e_SyncGroupRequestAssignment_0(o: SyncGroupRequestAssignment, out: list[_Buffer]) -> None:
     """Encode SyncGroupRequestAssignment at versions 0, 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SyncGroupRequestAssignment")
     w = out.append
     w(_enc_str(o.member_id))
     _write_bytes(out, o.assignment)
@@ -298,6 +301,8 @@ def _e_SyncGroupRequest_0(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     """Encode SyncGroupRequest at versions 0, 1, 2."""
     if o.group_instance_id is not None:
         raise _FieldVersionError("SyncGroupRequest", "group_instance_id", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("SyncGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id))
@@ -345,6 +350,8 @@ def _d_SyncGroupRequest_3(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
 
 def _e_SyncGroupRequest_3(o: SyncGroupRequest, out: list[_Buffer]) -> None:
     """Encode SyncGroupRequest at version 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SyncGroupRequest")
     w = out.append
     w(_enc_str(o.group_id))
     w(_S_i.pack(o.generation_id))

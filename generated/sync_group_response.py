@@ -19,6 +19,7 @@ from aiokafka_gen.protocol._codec import (
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -159,6 +160,8 @@ def _d_SyncGroupResponse_0(buf: memoryview, pos: int) -> tuple[SyncGroupResponse
 
 def _e_SyncGroupResponse_0(o: SyncGroupResponse, out: list[_Buffer]) -> None:
     """Encode SyncGroupResponse at version 0."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SyncGroupResponse")
     w = out.append
     w(_S_h.pack(o.error_code))
     _write_bytes(out, o.assignment)
@@ -178,6 +181,8 @@ def _d_SyncGroupResponse_1(buf: memoryview, pos: int) -> tuple[SyncGroupResponse
 
 def _e_SyncGroupResponse_1(o: SyncGroupResponse, out: list[_Buffer]) -> None:
     """Encode SyncGroupResponse at versions 1, 2, 3."""
+    if o._unknown_tags:
+        raise _tags_unsupported("SyncGroupResponse")
     w = out.append
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
     _write_bytes(out, o.assignment)

@@ -27,6 +27,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -369,6 +370,8 @@ def _e_TxnOffsetCommitRequestPartition_0(
     o: TxnOffsetCommitRequestPartition, out: list[_Buffer]
 ) -> None:
     """Encode TxnOffsetCommitRequestPartition at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitRequestPartition")
     w = out.append
     w(_S_iq.pack(o.partition_index, o.committed_offset))
     w(_enc_nstr(o.committed_metadata))
@@ -390,6 +393,8 @@ def _e_TxnOffsetCommitRequestPartition_2(
     o: TxnOffsetCommitRequestPartition, out: list[_Buffer]
 ) -> None:
     """Encode TxnOffsetCommitRequestPartition at version 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitRequestPartition")
     w = out.append
     w(_S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch))
     w(_enc_nstr(o.committed_metadata))
@@ -457,6 +462,8 @@ def _d_TxnOffsetCommitRequestTopic_0(
 
 def _e_TxnOffsetCommitRequestTopic_0(o: TxnOffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode TxnOffsetCommitRequestTopic at versions 0, 1."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -502,6 +509,8 @@ def _d_TxnOffsetCommitRequestTopic_2(
 
 def _e_TxnOffsetCommitRequestTopic_2(o: TxnOffsetCommitRequestTopic, out: list[_Buffer]) -> None:
     """Encode TxnOffsetCommitRequestTopic at version 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitRequestTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -695,6 +704,8 @@ def _e_TxnOffsetCommitRequest_0(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
         raise _FieldVersionError("TxnOffsetCommitRequest", "member_id", 0)
     if o.group_instance_id is not None:
         raise _FieldVersionError("TxnOffsetCommitRequest", "group_instance_id", 0)
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitRequest")
     w = out.append
     w(_enc_str(o.transactional_id))
     w(_enc_str(o.group_id))
@@ -771,6 +782,8 @@ def _e_TxnOffsetCommitRequest_2(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
         raise _FieldVersionError("TxnOffsetCommitRequest", "member_id", 2)
     if o.group_instance_id is not None:
         raise _FieldVersionError("TxnOffsetCommitRequest", "group_instance_id", 2)
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitRequest")
     w = out.append
     w(_enc_str(o.transactional_id))
     w(_enc_str(o.group_id))

@@ -23,6 +23,7 @@ from aiokafka_gen.protocol._codec import (
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
     read_uvarint as _read_uvarint,
+    tags_unsupported as _tags_unsupported,
     uvarint as _uvarint,
     write_tags as _write_tags,
 )
@@ -219,6 +220,8 @@ def _e_TxnOffsetCommitResponsePartition_0(
     o: TxnOffsetCommitResponsePartition, out: list[_Buffer]
 ) -> None:
     """Encode TxnOffsetCommitResponsePartition at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitResponsePartition")
     w = out.append
     w(_S_ih.pack(o.partition_index, o.error_code))
 
@@ -281,6 +284,8 @@ def _d_TxnOffsetCommitResponseTopic_0(
 
 def _e_TxnOffsetCommitResponseTopic_0(o: TxnOffsetCommitResponseTopic, out: list[_Buffer]) -> None:
     """Encode TxnOffsetCommitResponseTopic at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitResponseTopic")
     w = out.append
     w(_enc_str(o.name))
     a2 = o.partitions
@@ -455,6 +460,8 @@ def _d_TxnOffsetCommitResponse_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
 
 def _e_TxnOffsetCommitResponse_0(o: TxnOffsetCommitResponse, out: list[_Buffer]) -> None:
     """Encode TxnOffsetCommitResponse at versions 0, 1, 2."""
+    if o._unknown_tags:
+        raise _tags_unsupported("TxnOffsetCommitResponse")
     w = out.append
     w(_S_i.pack(o.throttle_time_ms))
     a2 = o.topics

@@ -111,6 +111,11 @@ def null_error(what: str) -> DecodeError:
     return DecodeError(f"null {what} in a version where it is not nullable")
 
 
+def tags_unsupported(struct_name: str) -> EncodeError:
+    """Kafka's writers refuse tagged fields in versions that cannot carry them."""
+    return EncodeError(f"{struct_name} has tagged fields set but this version is not flexible")
+
+
 def null_value(what: str) -> EncodeError:
     return EncodeError(f"{what} is None but this version does not allow null")
 

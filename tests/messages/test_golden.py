@@ -21,7 +21,7 @@ from aiokafka_gen.messages.api_versions_response import ApiVersion
 from aiokafka_gen.messages.describe_topic_partitions_request import Cursor, TopicRequest
 from aiokafka_gen.messages.metadata_request import MetadataRequestTopic
 
-from aiokafka_gen.errors import FieldVersionError
+from aiokafka_gen.errors import EncodeError, FieldVersionError
 
 TOPIC_ID = uuid.UUID("00112233-4455-6677-8899-aabbccddeeff")
 
@@ -157,3 +157,11 @@ def test_field_missing_from_version_is_a_typed_error() -> None:
 def test_ignorable_field_is_dropped_silently() -> None:
     obj = ApiVersionsResponse(throttle_time_ms=100)  # ignorable, absent in v0
     assert obj.encode(0) == bytes.fromhex("000000000000")
+
+
+def test_unknown_tags_cannot_go_to_a_non_flexible_version() -> None:
+    obj = MetadataRequest(topics=[MetadataRequestTopic(name="t")])
+    obj.topics[0]._unknown_tags = [(7, b"x")]  # type: ignore[index]
+    assert MetadataRequest.decode(obj.encode(9), 9) == obj  # kept where flexible
+    with pytest.raises(EncodeError, match="not flexible"):
+        obj.encode(8)
