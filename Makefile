@@ -33,8 +33,8 @@ install-bench: install ## also install the peer clients for benchmarks
 demo: install ## MAIN JOB: start a local Kafka from Maven jars, produce + consume, print what happened
 	$(PY) -m aiokafka_gen.demo
 
-test: install ## WHOLE SUITE: unit + integration (real Kafka from Maven jars) + generated-code check
-	$(MAKE) check-generated
+test: install ## WHOLE SUITE: generated-code check, lint, types, unit + integration (real Kafka from Maven jars)
+	$(MAKE) check-generated lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## tests that need no broker and no JVM
@@ -82,7 +82,7 @@ test-faults: install ## fault-injection scenarios (broker kills, proxies, hostil
 lint: install ## ruff + import-linter contracts
 	$(VENV)/bin/ruff check aiokafka_gen codegen tests bench
 	$(VENV)/bin/ruff format --check aiokafka_gen codegen
-	$(VENV)/bin/lint-imports
+	bash scripts/typecheck.sh --imports
 
 typecheck: install ## mypy strict on aiokafka_gen, codegen and the generated code
 	bash scripts/typecheck.sh
