@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -62,13 +63,14 @@ def run_clients(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     clients = [client(n.strip()) for n in args.clients.split(",") if n.strip()]
     print(f"\n=== clients ({name} matrix) ===", flush=True)
+    load = [round(x, 2) for x in os.getloadavg()]
     with broker() as (cluster, admin):
         print(f"broker: Kafka {cluster.version} at {admin.bootstrap} "
               f"(started in {cluster.startup_seconds:.1f} s)", flush=True)  # fmt: skip
         outcome = run_matrix(admin, m, clients)
         kafka = cluster.version
     meta = {
-        "machine": report.machine(),
+        "machine": report.machine() | {"load_average_at_start": load},
         "versions": report.versions(kafka),
         "settings": report.settings(m, outcome, PINNED),
         "fairness": outcome.fairness,

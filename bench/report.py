@@ -44,6 +44,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "java": _java_version(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "note": "the broker runs on the same cores; load from other jobs moves absolute numbers",
     }
 
 
@@ -176,6 +177,23 @@ def _series(
     return groups, series, "messages/s"
 
 
+def _footnote(doc: Mapping[str, Any], rows: Mapping[str, Any], scenario: str) -> str:
+    """Machine line plus the clients that have no bars and why."""
+    mach = doc.get("machine", {})
+    text = (
+        f"{mach.get('cpu', '?')}, {mach.get('cores', '?')} cores, Python {mach.get('python', '?')}"
+    )
+    missing: dict[str, str] = {}
+    for key, cells in rows.items():
+        if key.startswith(scenario + " ["):
+            for name, cell in cells.items():
+                if "n/a" in cell and name not in missing:
+                    missing[name] = "n/a" if str(cell["n/a"]).startswith("no such") else cell["n/a"]
+    if missing:
+        text += "; no bars: " + ", ".join(f"{k} ({v})" for k, v in missing.items())
+    return text
+
+
 def charts(doc: Mapping[str, Any], directory: Path = RESULTS) -> list[Path]:
     """One PNG per scenario (grouped bars); clients without numbers are left out."""
     import matplotlib
@@ -194,7 +212,8 @@ def charts(doc: Mapping[str, Any], directory: Path = RESULTS) -> list[Path]:
         _bars(ax, groups, series)
         ax.set_ylabel(unit)
         ax.set_title(f"{scenario} ({matrix_name} matrix, median)", fontsize=10)
-        fig.tight_layout()
+        fig.text(0.01, 0.01, _footnote(doc, rows, scenario), fontsize=6, color="0.35")
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
         path = directory / f"{scenario}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
