@@ -66,6 +66,12 @@ class Variant:
         return SCENARIO_OF_KIND[self.kind]
 
     @property
+    def timeout_s(self) -> float:
+        """Seconds a worker may take before it counts as stuck: slower than 1 ms per
+        message plus a minute of start-up."""
+        return 60.0 + self.messages / 1000.0
+
+    @property
     def label(self) -> str:
         """Short variant label, unique within its scenario."""
         if self.kind == "produce":

@@ -21,7 +21,6 @@ from .matrix import MIB, Matrix, Run, Variant, payload
 from .stats import derive, medians
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER_TIMEOUT = 900.0
 WARMUP_TOPIC = "bench-warmup"
 
 
@@ -41,12 +40,13 @@ def call_worker(entry: Client, run: Run) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; {"error": ...} when it failed."""
     env = {k: v for k, v in os.environ.items() if k != "AIOKAFKA_NO_EXTENSIONS"} | entry.env
     argv = [sys.executable, "-m", "bench.worker", run.to_json()]
+    limit = run.variant.timeout_s
     try:
         done = subprocess.run(
-            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT
+            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=limit
         )
     except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {WORKER_TIMEOUT:.0f} s"}
+        return {"error": f"timed out after {limit:.0f} s"}
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
         return {"error": f"worker exited {done.returncode}: {done.stderr[-1500:]}"}

@@ -105,10 +105,11 @@ def _properties(path: Path, props: dict[str, Any]) -> Path:
     return path
 
 
-def _run_jvm(command: tuple[list[str], Any]) -> str:
+def _run_jvm(command: tuple[list[str], Any], timeout: float) -> str:
+    """Run the tool; stops the JVM before the runner gives up on this worker."""
     argv, (runtime, pending) = command
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     finally:
         runtime.publish_archive(pending)
     if done.returncode != 0:
@@ -130,7 +131,7 @@ def produce(run: Run, work: Path) -> dict[str, Any]:
     ]  # fmt: skip
     meter = Meter()
     meter.start()
-    out = _run_jvm(java_command("ProducerPerformance", args, work))
+    out = _run_jvm(java_command("ProducerPerformance", args, work), v.timeout_s - 10)
     meter.stop()
     match = SENT.findall(out)
     if not match:
@@ -149,7 +150,7 @@ def consume(run: Run, work: Path) -> dict[str, Any]:
     ]  # fmt: skip
     meter = Meter()
     meter.start()
-    out = _run_jvm(java_command("ConsumerPerformance", args, work))
+    out = _run_jvm(java_command("ConsumerPerformance", args, work), v.timeout_s - 10)
     meter.stop()
     line = [row for row in out.splitlines() if row.strip() and row[0].isdigit()][-1]
     cells = [cell.strip() for cell in line.split(",")]

@@ -56,3 +56,8 @@ def test_payload_is_deterministic_text() -> None:
     assert len(payload(100)) == 100 and len(payload(KIB)) == KIB
     assert len(set(payload(KIB))) > 10  # not one repeated byte
     assert b"QQQ" not in payload(100)  # the Java tool's payload delimiter
+
+
+def test_worker_timeout_grows_with_messages() -> None:
+    assert Variant("produce", 0).timeout_s == 60.0
+    assert Variant("produce", 1_000_000).timeout_s == 1060.0
