@@ -9,7 +9,8 @@ new to the transaction are added with one AddPartitionsToTxn for all of them bef
 first Produce request. Fencing errors move to FATAL: every pending record fails with
 ProducerFenced and the producer only accepts ``stop()``.
 Uses the classic transaction protocol (AddPartitionsToTxn <= v3, EndTxn <= v4, Produce
-<= v11); the KIP-890 part 2 protocol is not used yet.
+<= v11); the KIP-890 part 2 protocol is not used yet. TxnOffsetCommit stays at v5 (topic
+names; v6 wants topic ids the producer may not have in its metadata).
 Must not build record batches nor choose partitions.
 """
 
@@ -26,6 +27,7 @@ from aiokafka_gen.errors import (
     IllegalOperation,
     IllegalStateError,
     KafkaError,
+    KafkaTimeoutError,
     ProducerFenced,
     for_code,
 )
@@ -164,7 +166,7 @@ class TransactionManager:
         return await self._send_pinned(node, request, api_key, ConnectionGroup.COORDINATION)
 
     async def _send_pinned(self, node: int, request: Any, api_key: int, group: Any) -> Any:
-        highest = {_ADD_PARTITIONS: 3, _END_TXN: 4}.get(api_key)
+        highest = {_ADD_PARTITIONS: 3, _END_TXN: 4, _TXN_OFFSET_COMMIT: 5}.get(api_key)
         version = None
         if highest is not None:
             await self._client.ready(node, group=group)
@@ -172,26 +174,42 @@ class TransactionManager:
             version = None if negotiated is None else min(negotiated, highest)
         return await self._client.send(node, request, group=group, api_version=version)
 
-    async def _retrying(self, send: Any, request: Any, api_key: int) -> Any:
-        """Send until a final answer: retriable and coordinator errors are retried."""
+    async def _retrying(
+        self, send: Any, request: Any, api_key: int, group_id: str | None = None
+    ) -> Any:
+        """Send until a final answer: retriable and coordinator errors are retried until
+        the transaction timeout passes (then KafkaTimeoutError)."""
+        try:
+            async with asyncio.timeout(self._timeout_ms / 1000.0):
+                return await self._retry_loop(send, request, api_key, group_id)
+        except TimeoutError:
+            raise KafkaTimeoutError(f"{type(request).__name__} got no final answer") from None
+
+    async def _retry_loop(self, send: Any, request: Any, api_key: int, group_id: str | None) -> Any:
         while True:
             try:
                 response = await send(request, api_key)
             except KafkaError as exc:
                 if not exc.retriable:
                     raise
+                log.debug("%s: %s; retrying", type(request).__name__, exc)
                 await asyncio.sleep(self._backoff)
                 continue
             code = _top_error(response)
             if code == 0:
                 return response
-            self._raise_unless_retriable(code)
+            log.debug("%s: error code %d", type(request).__name__, code)
+            self._raise_unless_retriable(code, group_id)
             await asyncio.sleep(self._backoff)
 
-    def _raise_unless_retriable(self, code: int) -> None:
-        if code in _COORDINATOR and self.transactional_id is not None:
-            self._client.coordinator_error(CoordinationType.TRANSACTION, self.transactional_id,
-                                           code)  # fmt: skip
+    def _raise_unless_retriable(self, code: int, group_id: str | None) -> None:
+        if code in _COORDINATOR:
+            if group_id is not None:
+                self._client.coordinator_error(CoordinationType.GROUP, group_id, code)
+            elif self.transactional_id is not None:
+                self._client.coordinator_error(
+                    CoordinationType.TRANSACTION, self.transactional_id, code
+                )
             return
         if code in _RETRY or for_code(code).retriable:
             return
@@ -321,15 +339,12 @@ class TransactionManager:
         await self._retrying(self._to_coordinator, request, _ADD_OFFSETS)
         self._offsets_added = True
         commit = self._offset_commit(offsets, group_id, generation, member_id, instance_id)
-        await self._retrying(self._to_group(group_id), commit, _TXN_OFFSET_COMMIT)
+        await self._retrying(self._to_group(group_id), commit, _TXN_OFFSET_COMMIT, group_id)
 
     def _to_group(self, group_id: str) -> Any:
         async def send(request: Any, api_key: int) -> Any:
             node = await self._client.coordinator_lookup(CoordinationType.GROUP, group_id)
-            try:
-                return await self._client.send(node, request, group=ConnectionGroup.COORDINATION)
-            finally:
-                pass
+            return await self._send_pinned(node, request, api_key, ConnectionGroup.COORDINATION)
 
         return send
 
