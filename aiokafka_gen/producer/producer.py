@@ -190,6 +190,8 @@ class AIOKafkaProducer:
             self._txn.attach(self._sender, self._accumulator)
         self._topics: dict[str, tuple[list[int], list[int]]] = {}
         self.client.cluster.add_listener(self._on_metadata)
+        self._tps: dict[tuple[str, int], TopicPartition] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._started = False
         self._closed = False
 
@@ -210,6 +212,7 @@ class AIOKafkaProducer:
             raise ProducerClosed("the producer was stopped")
         if self._started:
             return
+        self._loop = asyncio.get_running_loop()
         await self.client.bootstrap()
         self._started = True
         if self._txn is not None:
@@ -287,7 +290,10 @@ class AIOKafkaProducer:
 
         Cancelling this coroutine cancels the send; cancelling the returned future does not.
         """
-        self._check_open()
+        loop = self._loop
+        if loop is None or self._closed or self._sender.fatal is not None:
+            self._check_open()
+            loop = self._require_loop()
         known = self._topics.get(topic)
         if known is None:
             await self._partitions(topic)
@@ -295,19 +301,23 @@ class AIOKafkaProducer:
             assert known is not None
         if self._txn is not None:
             self._txn.check_can_send()
-        key_bytes = _check_bytes("key", self._key_serializer(key) if self._key_serializer
-                                 else key)  # fmt: skip
-        value_bytes = _check_bytes("value", self._value_serializer(value)
-                                   if self._value_serializer else value)  # fmt: skip
-        header_list = _headers(headers)
-        size = self._record_size(key_bytes, value_bytes, header_list)
-        tp = TopicPartition(topic, self._partition(topic, known, partition, key_bytes, size))
-        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
-        if not self._accumulator.append(
-            tp, timestamp_ms, key_bytes, value_bytes, header_list, future
-        ):
-            await self._append_waiting(tp, timestamp_ms, key_bytes, value_bytes, header_list,
-                                       future)  # fmt: skip
+        if self._key_serializer is not None:
+            key = self._key_serializer(key)
+        if self._value_serializer is not None:
+            value = self._value_serializer(value)
+        if key is not None and type(key) is not bytes:
+            key = _check_bytes("key", key)
+        if value is not None and type(value) is not bytes:
+            value = _check_bytes("value", value)
+        header_list = _headers(headers) if headers else None
+        size = self._record_size(key, value, header_list)
+        number = self._partition(topic, known, partition, key, size)
+        tp = self._tps.get((topic, number)) or self._tps.setdefault(
+            (topic, number), TopicPartition(topic, number)
+        )
+        future: asyncio.Future[RecordMetadata] = loop.create_future()
+        if not self._accumulator.append(tp, timestamp_ms, key, value, header_list, future):
+            await self._append_waiting(tp, timestamp_ms, key, value, header_list, future)
         return future
 
     def _record_size(self, key: bytes | None, value: bytes | None, headers: list[Header] | None
@@ -380,6 +390,7 @@ class AIOKafkaProducer:
     ) -> asyncio.Future[RecordMetadata]:
         """Queue a batch from ``create_batch``; the future gets the batch's base offset."""
         self._check_open()
+        self._require_loop()
         known = self._topics.get(topic)
         if known is None:
             await self._partitions(topic)
@@ -396,6 +407,11 @@ class AIOKafkaProducer:
             await self._accumulator.wait_for_memory(records.size(), self._max_block)
             self._accumulator.served()
         return future
+
+    def _require_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise IllegalOperation("the producer is not started (call start())")
+        return self._loop
 
     def _check_open(self) -> None:
         if self._closed:
