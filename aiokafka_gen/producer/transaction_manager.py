@@ -336,10 +336,16 @@ class TransactionManager:
             transactional_id=self.transactional_id, producer_id=self._identity.producer_id,
             producer_epoch=self._identity.epoch, group_id=group_id,
         )  # fmt: skip
-        await self._retrying(self._to_coordinator, request, _ADD_OFFSETS)
-        self._offsets_added = True
         commit = self._offset_commit(offsets, group_id, generation, member_id, instance_id)
-        await self._retrying(self._to_group(group_id), commit, _TXN_OFFSET_COMMIT, group_id)
+        try:
+            await self._retrying(self._to_coordinator, request, _ADD_OFFSETS)
+            self._offsets_added = True
+            await self._retrying(self._to_group(group_id), commit, _TXN_OFFSET_COMMIT, group_id)
+        except (ProducerFenced, asyncio.CancelledError):
+            raise
+        except KafkaError as exc:  # e.g. a stale generation (KIP-447): abort, then retry
+            self._batch_failed(exc)
+            raise
 
     def _to_group(self, group_id: str) -> Any:
         async def send(request: Any, api_key: int) -> Any:

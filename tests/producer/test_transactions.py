@@ -98,3 +98,36 @@ async def test_second_producer_fences_the_first(
         await first.stop()
     rows = console_read(kafka_cluster, topic, 1, read_committed=True)
     assert [r[-1] for r in rows] == ["from the second"]
+
+
+class GroupMetadata:
+    """What a consumer's group_metadata() carries (KIP-447)."""
+
+    def __init__(self, group_id: str, generation_id: int, member_id: str) -> None:
+        self.group_id = group_id
+        self.generation_id = generation_id
+        self.member_id = member_id
+        self.group_instance_id = None
+
+
+@pytest.mark.integration
+async def test_offsets_with_stale_group_metadata_are_refused(
+    kafka_cluster: KafkaCluster, kafka_topic: Topic
+) -> None:
+    """Full group metadata reaches the group coordinator: a member the group does not
+    know is refused, and the transaction must then be aborted."""
+    topic = kafka_topic(1)
+    metadata = GroupMetadata(f"group-{uuid.uuid4()}", 5, "no-such-member")
+    async with txn_producer(kafka_cluster, f"txn-{uuid.uuid4()}") as producer:
+        await producer.begin_transaction()
+        await producer.send(topic, b"to be aborted")
+        with pytest.raises(errors.BrokerResponseError) as refused:
+            await producer.send_offsets_to_transaction({TopicPartition(topic, 0): 1}, metadata)
+        assert refused.value.errno in (22, 25, 82)  # ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID...
+        with pytest.raises(errors.BrokerResponseError):
+            await producer.commit_transaction()
+        await producer.abort_transaction()
+        async with producer.transaction():
+            await producer.send(topic, b"committed")
+    rows = console_read(kafka_cluster, topic, 1, read_committed=True)
+    assert [r[-1] for r in rows] == ["committed"]
