@@ -70,6 +70,17 @@ def _check_bytes(what: str, data: Any) -> bytes | None:
     raise TypeError(f"{what} must be bytes or None (or set a {what}_serializer), not {type(data)}")
 
 
+def _sasl(
+    mechanism: str, username: str | None, password: str | None, service: str,
+    domain: str | None, token_provider: AbstractTokenProvider | None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "sasl_mechanism": mechanism, "sasl_plain_username": username,
+        "sasl_plain_password": password, "sasl_kerberos_service_name": service,
+        "sasl_kerberos_domain_name": domain, "sasl_oauth_token_provider": token_provider,
+    }  # fmt: skip
+
+
 def _headers(headers: Iterable[tuple[str, bytes | None]] | None) -> list[Header] | None:
     if not headers:
         return None
@@ -143,11 +154,10 @@ class AIOKafkaProducer:
             metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,
             retry_backoff_ms=retry_backoff_ms, ssl_context=ssl_context,
             security_protocol=security_protocol,
-            connections_max_idle_ms=connections_max_idle_ms, sasl_mechanism=sasl_mechanism,
-            sasl_plain_username=sasl_plain_username, sasl_plain_password=sasl_plain_password,
-            sasl_kerberos_service_name=sasl_kerberos_service_name,
-            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
-            sasl_oauth_token_provider=sasl_oauth_token_provider,
+            connections_max_idle_ms=connections_max_idle_ms, **_sasl(
+                sasl_mechanism, sasl_plain_username, sasl_plain_password,
+                sasl_kerberos_service_name, sasl_kerberos_domain_name, sasl_oauth_token_provider,
+            ),
         )  # fmt: skip
         del loop
         self._key_serializer = key_serializer
@@ -173,21 +183,30 @@ class AIOKafkaProducer:
             max_batch_size=max_batch_size, buffer_memory=buffer_memory, linger_ms=linger_ms,
             make_builder=self._make_builder,
         )  # fmt: skip
-        if self._sticky is not None:
-            self._accumulator.on_new_batch = self._sticky_batch_full
-        self._sender = Sender(
-            self.client, self._accumulator, acks=self._acks,
+        self._sender = self._make_sender(
             request_timeout_ms=request_timeout_ms, retry_backoff_ms=retry_backoff_ms,
             delivery_timeout_ms=delivery_timeout_ms,
             max_in_flight=max_in_flight_requests_per_connection,
-            max_request_size=max_request_size, make_builder=self._make_builder,
-            identity=self._identity, transactional_id=transactional_id,
-            init_producer_id=self._txn.init_producer_id if self._txn else None,
-            before_send=self._txn.before_send if transactional_id is not None and self._txn
-            else None,
+            max_request_size=max_request_size, transactional_id=transactional_id,
         )  # fmt: skip
-        if self._txn is not None:
-            self._txn.attach(self._sender, self._accumulator)
+        self._init_state()
+
+    def _make_sender(self, *, transactional_id: str | None, **options: Any) -> Sender:
+        txn = self._txn
+        sender = Sender(
+            self.client, self._accumulator, acks=self._acks, make_builder=self._make_builder,
+            identity=self._identity, transactional_id=transactional_id,
+            init_producer_id=txn.init_producer_id if txn else None,
+            before_send=txn.before_send if txn and transactional_id is not None else None,
+            **options,
+        )  # fmt: skip
+        if txn is not None:
+            txn.attach(sender, self._accumulator)
+        if self._sticky is not None:
+            self._accumulator.on_new_batch = self._sticky_batch_full
+        return sender
+
+    def _init_state(self) -> None:
         self._topics: dict[str, tuple[list[int], list[int]]] = {}
         self.client.cluster.add_listener(self._on_metadata)
         self._tps: dict[tuple[str, int], TopicPartition] = {}
