@@ -102,6 +102,8 @@ async def test_leader_kill_no_loss_no_duplicates_order_kept(
                 if i % 50 == 0:
                     await asyncio.sleep(0.001)
             metas = await asyncio.gather(*futures)
+            moved = producer.client.cluster.leader_for_partition(tp)
+            assert moved not in (None, -1, leader)  # the producer followed the new leader
         finally:
             await asyncio.to_thread(cluster.start_node, leader)
     assert sorted(m.offset for m in metas) == [m.offset for m in metas]
