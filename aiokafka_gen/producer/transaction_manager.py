@@ -193,6 +193,7 @@ class TransactionManager:
                 if not exc.retriable:
                     raise
                 log.debug("%s: %s; retrying", type(request).__name__, exc)
+                self._forget_coordinator(group_id)  # it may have moved (failover)
                 await asyncio.sleep(self._backoff)
                 continue
             code = _top_error(response)
@@ -202,14 +203,15 @@ class TransactionManager:
             self._raise_unless_retriable(code, group_id)
             await asyncio.sleep(self._backoff)
 
+    def _forget_coordinator(self, group_id: str | None) -> None:
+        if group_id is not None:
+            self._client.invalidate_coordinator(CoordinationType.GROUP, group_id)
+        elif self.transactional_id is not None:
+            self._client.invalidate_coordinator(CoordinationType.TRANSACTION, self.transactional_id)
+
     def _raise_unless_retriable(self, code: int, group_id: str | None) -> None:
         if code in _COORDINATOR:
-            if group_id is not None:
-                self._client.coordinator_error(CoordinationType.GROUP, group_id, code)
-            elif self.transactional_id is not None:
-                self._client.coordinator_error(
-                    CoordinationType.TRANSACTION, self.transactional_id, code
-                )
+            self._forget_coordinator(group_id)
             return
         if code in _RETRY or for_code(code).retriable:
             return

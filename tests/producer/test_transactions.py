@@ -4,12 +4,14 @@ fencing by a second producer with the same transactional id, and the state table
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
 import pytest
 
 from aiokafka_gen import errors
+from aiokafka_gen.client import CoordinationType
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.producer.transaction_manager import _TRANSITIONS, TxnState
 from aiokafka_gen.structs import TopicPartition
@@ -131,3 +133,24 @@ async def test_offsets_with_stale_group_metadata_are_refused(
             await producer.send(topic, b"committed")
     rows = console_read(kafka_cluster, topic, 1, read_committed=True)
     assert [r[-1] for r in rows] == ["committed"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+async def test_commit_survives_a_coordinator_kill(kafka_cluster_3: KafkaCluster) -> None:
+    cluster = kafka_cluster_3
+    topic = f"txn-failover-{uuid.uuid4().hex[:8]}"
+    cluster.create_topic(topic, 1, 3)
+    txn_id = f"txn-{uuid.uuid4()}"
+    async with txn_producer(cluster, txn_id) as producer:
+        coordinator = await producer.client.coordinator_lookup(CoordinationType.TRANSACTION, txn_id)
+        async with producer.transaction():
+            for i in range(20):
+                await producer.send(topic, b"r%d" % i)
+            await producer.flush()
+            await asyncio.to_thread(cluster.node(coordinator).kill)
+        moved = await producer.client.coordinator_lookup(CoordinationType.TRANSACTION, txn_id)
+    await asyncio.to_thread(cluster.start_node, coordinator)
+    assert moved != coordinator
+    rows = console_read(cluster, topic, 20, read_committed=True)
+    assert sorted(r[-1] for r in rows) == sorted(f"r{i}" for i in range(20))
