@@ -12,7 +12,7 @@ EXTRAS ?= dev,codegen,snappy,lz4,zstd
 PYTEST_ARGS ?=
 
 .PHONY: help install install-bench demo test test-unit test-integration regen check-generated \
-        update-specs kafka-up kafka-down bench bench-quick bench-codec bench-records lint \
+        update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records lint \
         typecheck conformance test-faults clean
 
 help: ## list targets
@@ -61,11 +61,14 @@ kafka-up: install ## start a detached local Kafka (pinned version; NODES=3, SECU
 kafka-down: install ## stop the detached local Kafka
 	$(PY) -m aiokafka_gen.testing down
 
-bench: install-bench ## all benchmarks: codec, records, clients (table + JSON)
+bench: install-bench ## all benchmarks: codec, records, clients vs peers against one local broker (~13 min on 2 cores)
 	$(PY) -m bench
 
-bench-quick: install-bench ## the client benchmarks in --quick mode
+bench-quick: install-bench ## client benchmarks, smoke size (<3 min; results under bench/results/quick/)
 	$(PY) -m bench --quick
+
+bench-full: install-bench ## the issue's whole client matrix, 1M messages per run (about an hour on 2 cores)
+	$(PY) -m bench --full --only clients
 
 bench-codec: install-bench ## message encode/decode vs kafka-python and aiokafka
 	$(PY) -m bench.codec
