@@ -1,19 +1,25 @@
 """``python -m aiokafka_gen.demo`` (``make demo``): a local Kafka, end to end, narrated.
 
 Starts a single-node Kafka (pinned version, jars from Maven Central), prints what the
-cluster reports about itself and how long it took, creates a topic and lists it with
-Kafka's Java tool, then stops the cluster. The client steps (produce, consume) slot in
-as further ``Step`` functions once the client exists. Must not hide failures: any step
+cluster reports about itself and how long it took, creates a topic with Kafka's Java tool,
+then reads the cluster through aiokafka_gen's own ``AIOKafkaClient`` (version negotiation,
+metadata), then stops the cluster. Produce and consume steps slot in as further ``Step``
+functions as the producer and consumer land. Must not hide failures: any step
 that fails ends the demo with a non-zero status and says which step it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiokafka_gen.testing import KafkaCluster
+
+if TYPE_CHECKING:
+    from aiokafka_gen.structs import TopicPartition
 
 __all__ = ["STEPS", "main"]
 
@@ -40,10 +46,43 @@ def list_topics(cluster: KafkaCluster) -> str:
     return f"topics on the broker: {cluster.list_topics()}"
 
 
+async def _metadata_through_our_client(bootstrap: str) -> str:
+    from aiokafka_gen import AIOKafkaClient
+    from aiokafka_gen.messages import api_info
+
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, client_id="aiokafka-gen-demo")
+    await client.bootstrap()
+    try:
+        await client.add_topic(TOPIC)
+        node = client.get_random_node()
+        if node is None or not await client.ready(node):
+            raise RuntimeError("no broker is ready")
+        parts = sorted(client.cluster.partitions_for_topic(TOPIC) or ())
+        leaders = [client.cluster.leader_for_partition(_tp(p)) for p in parts]
+        versions = {api_info(key).name: client.api_version_for(node, key) for key in (0, 1, 3, 18)}
+        return (
+            f"cluster id {client.cluster.cluster_id}, topic {TOPIC!r}: partitions {parts}, "
+            f"leaders {leaders}\n  negotiated versions: {versions}"
+        )
+    finally:
+        await client.close()
+
+
+def _tp(partition: int) -> TopicPartition:
+    from aiokafka_gen import TopicPartition
+
+    return TopicPartition(TOPIC, partition)
+
+
+def metadata_through_our_client(cluster: KafkaCluster) -> str:
+    return asyncio.run(_metadata_through_our_client(cluster.bootstrap()))
+
+
 STEPS: list[tuple[str, Step]] = [
     ("describe the cluster", describe_cluster),
     ("create a topic", create_topic),
     ("list topics", list_topics),
+    ("metadata through aiokafka_gen's AIOKafkaClient", metadata_through_our_client),
 ]
 
 

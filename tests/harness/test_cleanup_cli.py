@@ -120,6 +120,8 @@ def test_demo_runs_end_to_end() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Kafka is up" in done.stdout and "cluster id " in done.stdout
     assert "topics on the broker: ['aiokafka-gen-demo']" in done.stdout
+    assert "topic 'aiokafka-gen-demo': partitions [0, 1, 2]" in done.stdout
+    assert "'Metadata': 13" in done.stdout  # negotiated by our client with the 4.4 broker
 
 
 OWNER = """
