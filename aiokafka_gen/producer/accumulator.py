@@ -80,7 +80,7 @@ class RecordAccumulator:
         return True
 
     def _reservation(self, key: bytes | None, value: bytes | None) -> int:
-        size = 100 + (len(key) if key else 0) + (len(value) if value else 0)
+        size = 82 + (len(key) if key else 0) + (len(value) if value else 0)  # header + record
         return max(self._max_batch_size, size)
 
     def _open(

@@ -1,0 +1,61 @@
+"""The accumulator alone (no broker is needed to count wake-ups): memory waiters are served
+FIFO and one at a time, never broadcast; linger and fullness decide what is sendable."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka_gen.producer.accumulator import RecordAccumulator
+from aiokafka_gen.records.builder import BatchBuilder
+from aiokafka_gen.structs import RecordMetadata, TopicPartition
+
+
+def accumulator(buffer_memory: int, linger_ms: float = 0) -> RecordAccumulator:
+    return RecordAccumulator(
+        max_batch_size=100, buffer_memory=buffer_memory, linger_ms=linger_ms,
+        make_builder=lambda size: BatchBuilder(max_batch_size=size),
+    )  # fmt: skip
+
+
+def future() -> asyncio.Future[RecordMetadata]:
+    return asyncio.get_running_loop().create_future()
+
+
+async def test_one_release_wakes_one_waiter() -> None:
+    acc = accumulator(buffer_memory=100)
+    assert acc.append(TopicPartition("t", 0), 1, None, b"v", None, future())
+    assert not acc.append(TopicPartition("t", 1), 1, None, b"v", None, future())
+    woken: list[int] = []
+
+    async def wait(i: int) -> None:
+        await acc.wait_for_memory(10, 60)
+        woken.append(i)
+
+    waiters = [asyncio.ensure_future(wait(i)) for i in range(100)]
+    await asyncio.sleep(0)
+    drained, _, _ = acc.drain(
+        asyncio.get_running_loop().time(), lambda tp: 1, lambda node: True, False
+    )
+    [batch] = drained[1]
+    acc.finished(batch)  # 100 bytes come back: enough for one batch
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert woken == [0]  # the first in line, and only it
+    for task in waiters:
+        task.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+
+
+async def test_linger_and_full_batches() -> None:
+    acc = accumulator(buffer_memory=10_000, linger_ms=60_000)
+    tp = TopicPartition("t", 0)
+    now = asyncio.get_running_loop().time()
+    acc.append(tp, 1, None, b"v", None, future())
+    drained, delay, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+    assert drained == {} and delay is not None and delay > 50
+    for _ in range(20):  # the first batch fills up, a second one opens
+        acc.append(tp, 1, None, b"x" * 10, None, future())
+    taken = 0
+    while acc.drain(now, lambda tp: 1, lambda node: True, False)[0]:
+        taken += 1  # full batches go at once, one per partition and drain
+    assert taken >= 1 and acc.queued(tp) == 1  # the open batch keeps lingering
