@@ -76,8 +76,8 @@ bench-codec: install-bench ## message encode/decode vs kafka-python and aiokafka
 bench-records: install-bench ## record batch build/read vs aiokafka and kafka-python
 	$(PY) -m bench.records
 
-conformance: install ## byte-for-byte comparison with Kafka's Java serializers
-	$(PY) -m pytest tests/conformance -p no:randomly $(PYTEST_ARGS)
+conformance: install ## every spec/version vs Kafka's Java serializers (CONFORMANCE_EXAMPLES=1000 for the thorough profile)
+	@PYTHONPATH=tests $(PY) -m conformance
 
 test-faults: install ## fault-injection scenarios (broker kills, proxies, hostile brokers)
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
