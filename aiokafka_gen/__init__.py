@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .errors import ConsumerStoppedError as ConsumerStoppedError
     from .errors import IllegalOperation as IllegalOperation
     from .helpers import create_ssl_context as create_ssl_context
+    from .producer import AIOKafkaProducer as AIOKafkaProducer
     from .structs import OffsetAndMetadata as OffsetAndMetadata
     from .structs import OffsetAndTimestamp as OffsetAndTimestamp
     from .structs import RecordMetadata as RecordMetadata
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 _HOME: dict[str, str] = {
     "AIOKafkaClient": ".client",
+    "AIOKafkaProducer": ".producer",
     "AbstractTokenProvider": ".abc",
     "ConsumerStoppedError": ".errors",
     "IllegalOperation": ".errors",
@@ -38,6 +40,7 @@ _HOME: dict[str, str] = {
 
 __all__ = [
     "AIOKafkaClient",
+    "AIOKafkaProducer",
     "AbstractTokenProvider",
     "ConsumerStoppedError",
     "IllegalOperation",

@@ -3,8 +3,9 @@
 Starts a single-node Kafka (pinned version, jars from Maven Central), prints what the
 cluster reports about itself and how long it took, creates a topic with Kafka's Java tool,
 then reads the cluster through aiokafka_gen's own ``AIOKafkaClient`` (version negotiation,
-metadata), then stops the cluster. Produce and consume steps slot in as further ``Step``
-functions as the producer and consumer land. Must not hide failures: any step
+metadata), produces keyed records with aiokafka_gen's ``AIOKafkaProducer`` and reads them
+back with Kafka's Java console consumer (our consumer replaces that step when it lands),
+then stops the cluster. Must not hide failures: any step
 that fails ends the demo with a non-zero status and says which step it was.
 """
 
@@ -78,11 +79,46 @@ def metadata_through_our_client(cluster: KafkaCluster) -> str:
     return asyncio.run(_metadata_through_our_client(cluster.bootstrap()))
 
 
+N_RECORDS = 10
+
+
+async def _produce(bootstrap: str) -> list[tuple[int, int]]:
+    from aiokafka_gen import AIOKafkaProducer
+
+    async with AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all") as producer:
+        sent = [
+            await producer.send_and_wait(TOPIC, b"hello %d" % i, key=b"key-%d" % i)
+            for i in range(N_RECORDS)
+        ]
+    return [(meta.partition, meta.offset) for meta in sent]
+
+
+def produce_with_our_producer(cluster: KafkaCluster) -> str:
+    placed = asyncio.run(_produce(cluster.bootstrap()))
+    per_partition = {p: sum(1 for q, _ in placed if q == p) for p in sorted({p for p, _ in placed})}
+    return f"{len(placed)} records acknowledged (acks=all); records per partition {per_partition}"
+
+
+def read_back_with_java(cluster: KafkaCluster) -> str:
+    done = cluster.run_tool(
+        "ConsoleConsumer",
+        *("--bootstrap-server", cluster.bootstrap(), "--topic", TOPIC, "--from-beginning"),
+        *("--max-messages", str(N_RECORDS), "--timeout-ms", "30000"),
+        *("--formatter-property", "print.key=true", "--formatter-property", "key.separator=="),
+    )
+    lines = sorted(line for line in done.stdout.splitlines() if line.startswith("key-"))
+    if len(lines) != N_RECORDS:
+        raise RuntimeError(f"Java read {len(lines)} of {N_RECORDS} records: {lines}")
+    return f"Kafka's ConsoleConsumer read all {len(lines)}: {', '.join(lines[:3])}, ..."
+
+
 STEPS: list[tuple[str, Step]] = [
     ("describe the cluster", describe_cluster),
     ("create a topic", create_topic),
     ("list topics", list_topics),
     ("metadata through aiokafka_gen's AIOKafkaClient", metadata_through_our_client),
+    ("produce with aiokafka_gen's AIOKafkaProducer", produce_with_our_producer),
+    ("read back with Kafka's Java consumer", read_back_with_java),
 ]
 
 
