@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from aiokafka_gen.testing import KafkaCluster
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"^```python\n(.*?)^```$", README.read_text(), flags=re.S | re.M)
 
@@ -32,6 +34,11 @@ def test_example_without_a_broker_address(index: int) -> None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("index", [i for i, b in enumerate(BLOCKS) if "9092" in b])
-def test_example_against_the_session_broker(index: int, kafka_bootstrap: str) -> None:
+def test_example_against_the_session_broker(
+    index: int, kafka_cluster: KafkaCluster, kafka_bootstrap: str
+) -> None:
+    # The harness turns topic auto-creation off; the examples' topic is made here.
+    if "demo-topic" not in kafka_cluster.list_topics():
+        kafka_cluster.create_topic("demo-topic", partitions=1)
     out = _run(BLOCKS[index].replace("127.0.0.1:9092", kafka_bootstrap))
     assert out.strip()
