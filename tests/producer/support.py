@@ -3,6 +3,7 @@ boundaries, codecs and producer ids) or with Kafka's Java ConsoleConsumer (inter
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -25,8 +26,7 @@ async def fetch_batches(
         batches: list[RecordBatch] = []
         offset = 0
         while True:
-            part = await _fetch_once(client, leader, tp, offset, read_committed)
-            assert part.error_code == 0, part.error_code
+            part = await _fetch_ok(client, leader, tp, offset, read_committed)
             end = part.last_stable_offset if read_committed else part.high_watermark
             for batch in read_batches(bytes(part.records or b"")):
                 assert isinstance(batch, RecordBatch)
@@ -35,6 +35,20 @@ async def fetch_batches(
                     offset = batch.next_offset
             if offset >= end:
                 return batches
+
+
+async def _fetch_ok(
+    client: AIOKafkaClient, node: int, tp: TopicPartition, offset: int, committed: bool
+) -> Any:
+    # A fetch right after producing was once answered OFFSET_OUT_OF_RANGE (1) in a CI run
+    # and never reproduced (noted on the producer issue): ask again a few times, and still
+    # fail when the error persists.
+    for _ in range(3):
+        part = await _fetch_once(client, node, tp, offset, committed)
+        if part.error_code == 0:
+            return part
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"fetch {tp} at offset {offset}: error code {part.error_code}")
 
 
 async def _fetch_once(
