@@ -395,6 +395,11 @@ class AIOKafkaClient:
         return done
 
     @property
+    def retry_backoff(self) -> float:
+        """Seconds to wait before retrying a failed request (``retry_backoff_ms``)."""
+        return self._retry_backoff
+
+    @property
     def topics(self) -> frozenset[str]:
         return frozenset(self._topics)
 

@@ -280,7 +280,7 @@ class AIOKafkaProducer:
                     self._check_open()
                     await self.client.add_topic(topic)
                     if (known := self._cache_topic(topic)) is None:
-                        await asyncio.sleep(self.client._retry_backoff)
+                        await asyncio.sleep(self.client.retry_backoff)
         except TimeoutError:
             raise for_code(_UNKNOWN_TOPIC)(f"topic {topic!r} not in metadata") from None
         return known[0]
