@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BrokerMetadata",
+    "ConsumerGroupMetadata",
     "OffsetAndMetadata",
     "OffsetAndTimestamp",
     "PartitionMetadata",
@@ -80,3 +81,16 @@ class RecordMetadata(NamedTuple):
     timestamp: int | None
     timestamp_type: int
     log_start_offset: int | None
+
+
+class ConsumerGroupMetadata(NamedTuple):
+    """A consumer's group membership, for ``send_offsets_to_transaction`` (KIP-447 fencing).
+
+    ``AIOKafkaConsumer.group_metadata()`` returns one; ``generation_id`` -1 and
+    ``member_id`` "" mean "not in a group" (the broker then checks the group id only).
+    """
+
+    group_id: str
+    generation_id: int = -1
+    member_id: str = ""
+    group_instance_id: str | None = None
