@@ -40,10 +40,10 @@ async def fetch_batches(
 async def _fetch_ok(
     client: AIOKafkaClient, node: int, tp: TopicPartition, offset: int, committed: bool
 ) -> Any:
-    # In full-suite CI runs a fetch at offset 0 right after producing was answered
-    # OFFSET_OUT_OF_RANGE (1) a few times; it never reproduced alone (noted on the producer
-    # issue for the fetcher work). Ask again with fresh metadata for up to ~10 s, and still
-    # fail when the error persists.
+    # A leader move or a not-yet-propagated topic answers with a retriable error for a
+    # moment: ask again with fresh metadata for up to ~10 s, then fail. (OFFSET_OUT_OF_RANGE
+    # at offset 0 seen in long runs was retention deleting records with old timestamps:
+    # such topics are created with retention.ms=-1.)
     part = await _fetch_once(client, node, tp, offset, committed)
     for attempt in range(8):
         if part.error_code == 0:

@@ -18,13 +18,18 @@ pytestmark = pytest.mark.integration
 CODECS = {None: CODEC_NONE, "gzip": CODEC_GZIP, "snappy": CODEC_SNAPPY, "lz4": CODEC_LZ4,
           "zstd": CODEC_ZSTD}  # fmt: skip
 BASE_TS = 1_700_000_000_000
+# Records this old are past the default 7-day retention: the broker's periodic retention
+# check (every 5 min) deletes the whole log, active segment included, so a read-back in a
+# long session would see OFFSET_OUT_OF_RANGE at offset 0. Topics written with old
+# timestamps keep their data forever.
+KEEP = {"retention.ms": "-1"}
 
 
 @pytest.mark.parametrize("codec", list(CODECS))
 async def test_java_console_consumer_reads_what_we_wrote(
     kafka_cluster: KafkaCluster, kafka_topic: Callable[..., str], codec: str | None
 ) -> None:
-    topic = kafka_topic(2)
+    topic = kafka_topic(2, configs=KEEP)
     sent = []
     async with AIOKafkaProducer(
         bootstrap_servers=kafka_cluster.bootstrap(), compression_type=codec, linger_ms=50
@@ -52,7 +57,7 @@ async def test_java_console_consumer_reads_what_we_wrote(
 async def test_null_key_and_null_header_value(
     kafka_cluster: KafkaCluster, kafka_topic: Callable[..., str]
 ) -> None:
-    topic = kafka_topic(1)
+    topic = kafka_topic(1, configs=KEEP)
     async with AIOKafkaProducer(bootstrap_servers=kafka_cluster.bootstrap()) as producer:
         meta = await producer.send_and_wait(
             topic, b"only-value", headers=[("n", None)], timestamp_ms=BASE_TS

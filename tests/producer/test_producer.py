@@ -87,7 +87,7 @@ async def test_max_batch_size_bounds_batches(
 async def test_serializers_headers_and_timestamps(
     kafka_cluster: KafkaCluster, kafka_topic: Topic
 ) -> None:
-    topic = kafka_topic(1)
+    topic = kafka_topic(1, configs={"retention.ms": "-1"})  # timestamp 1234 is past retention
     async with producer_for(
         kafka_cluster, key_serializer=lambda k: k.encode() if k else None,
         value_serializer=lambda v: json.dumps(v).encode(),
