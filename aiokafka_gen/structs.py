@@ -7,7 +7,9 @@ Must not import anything at runtime beyond the standard library.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from aiokafka_gen.errors import KafkaError
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BrokerMetadata",
     "ConsumerGroupMetadata",
+    "ConsumerRecord",
     "OffsetAndMetadata",
     "OffsetAndTimestamp",
     "PartitionMetadata",
@@ -94,3 +97,30 @@ class ConsumerGroupMetadata(NamedTuple):
     generation_id: int = -1
     member_id: str = ""
     group_instance_id: str | None = None
+
+
+KT = TypeVar("KT")
+VT = TypeVar("VT")
+
+
+@dataclasses.dataclass(slots=True)
+class ConsumerRecord(Generic[KT, VT]):
+    """One record as the consumer returns it (aiokafka's field names and order).
+
+    ``key`` and ``value`` are what the deserializers returned (raw bytes without one);
+    ``headers`` are (str, bytes) pairs in the order they were written; ``checksum`` is None
+    for v2 batches (kept for compatibility); sizes are of the serialized, uncompressed key
+    and value (-1 for null).
+    """
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    timestamp_type: int
+    key: KT | None
+    value: VT | None
+    checksum: int | None
+    serialized_key_size: int
+    serialized_value_size: int
+    headers: Sequence[tuple[str, bytes]]
