@@ -200,6 +200,14 @@ def _base_properties(
         "share.coordinator.state.topic.replication.factor": replicas,
         "share.coordinator.state.topic.min.isr": min_isr,
         "group.initial.rebalance.delay.ms": "0",
+        # Test-friendly group timing: classic members may ask for short sessions, and the
+        # consumer protocol (KIP-848) heartbeats every second with a 10 s session (broker
+        # defaults: 5 s and 45 s, with minimums that forbid less).
+        "group.min.session.timeout.ms": "1000",
+        "group.consumer.heartbeat.interval.ms": "1000",
+        "group.consumer.min.heartbeat.interval.ms": "500",
+        "group.consumer.session.timeout.ms": "10000",
+        "group.consumer.min.session.timeout.ms": "3000",
         "log.cleaner.dedupe.buffer.size": "2097152",
         "num.network.threads": "2",
         "num.io.threads": "2",
