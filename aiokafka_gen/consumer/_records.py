@@ -1,0 +1,246 @@
+"""Fetched partition data as the application sees it: ``CompletedFetch`` and the decoder
+from record batches to ``ConsumerRecord``.
+
+A ``CompletedFetch`` is one partition's slice of a Fetch response. Batch headers are walked
+when it is made (to know where the next fetch starts), but records are decoded one batch
+at a time, only when the application asks for them: a ``getmany(max_records=10)`` over a
+50 MB response decodes one batch, not the response. The hot path (``_decode_plain``)
+builds ``ConsumerRecord`` objects straight from the batch's bytes for the common shape
+(1-2 byte varints, no headers); anything else takes the general reader in
+``aiokafka_gen.records``, which also produces the typed corruption errors.
+Must not do I/O nor change anything but the partition state it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aiokafka_gen.records import AbortedTransactionFilter, LegacyBatch, RecordBatch
+from aiokafka_gen.structs import ConsumerRecord, TopicPartition
+
+from .subscription_state import PartitionState
+
+__all__ = ["CompletedFetch", "decode_batch"]
+
+Deserializer = Callable[[Any], Any]
+Batch = RecordBatch | LegacyBatch
+_ZZ = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 7))
+_ZZ2 = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 14))
+_NO_HEADERS: tuple[tuple[str, bytes], ...] = ()
+
+
+class _Unusual(Exception):
+    """The batch needs the general decoder (long varints, headers, or malformed)."""
+
+
+def _decode_plain(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
+    data = batch.records_bytes()
+    pos, size, zz, zz2, cr = 0, len(data), _ZZ, _ZZ2, ConsumerRecord
+    base, base_ts = batch.base_offset, batch.base_timestamp
+    ts_type = 1 if batch.attributes & 0x08 else 0
+    fixed_ts = batch.max_timestamp if ts_type else None
+    out = []
+    append = out.append
+    try:
+        for _ in range(batch.record_count):
+            b = data[pos]
+            if b < 0x80:
+                length, pos = zz[b], pos + 1
+            elif (c := data[pos + 1]) < 0x80:
+                length, pos = zz2[b & 0x7F | c << 7], pos + 2
+            else:
+                raise _Unusual
+            end = pos + length
+            b = data[pos + 1]  # pos: the record's attributes byte, unused
+            if b < 0x80:
+                ts_delta, pos = zz[b], pos + 2
+            elif (c := data[pos + 2]) < 0x80:
+                ts_delta, pos = zz2[b & 0x7F | c << 7], pos + 3
+            else:
+                raise _Unusual
+            b = data[pos]
+            if b < 0x80:
+                off_delta, pos = zz[b], pos + 1
+            elif (c := data[pos + 1]) < 0x80:
+                off_delta, pos = zz2[b & 0x7F | c << 7], pos + 2
+            else:
+                raise _Unusual
+            b = data[pos]
+            if b == 1:
+                key, ksize, pos = None, -1, pos + 1
+            elif b < 0x80:
+                ksize = zz[b]
+                pos += 1
+                key = data[pos : pos + ksize]
+                pos += ksize
+            else:
+                raise _Unusual
+            b = data[pos]
+            if b == 1:
+                value, vsize, pos = None, -1, pos + 1
+            else:
+                if b < 0x80:
+                    vsize, pos = zz[b], pos + 1
+                elif (c := data[pos + 1]) < 0x80:
+                    vsize, pos = zz2[b & 0x7F | c << 7], pos + 2
+                else:
+                    raise _Unusual
+                value = data[pos : pos + vsize]
+                pos += vsize
+            if data[pos] != 0 or pos + 1 != end or ksize < -1 or vsize < -1:
+                raise _Unusual
+            pos = end
+            append(cr(
+                topic, partition, base + off_delta,
+                base_ts + ts_delta if fixed_ts is None else fixed_ts, ts_type,
+                key, value, None, ksize, vsize, _NO_HEADERS,
+            ))  # fmt: skip
+    except IndexError:
+        raise _Unusual from None
+    if pos != size:
+        raise _Unusual
+    return out
+
+
+def _decode_general(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
+    ts_type = batch.timestamp_type
+    return [
+        ConsumerRecord(
+            topic, partition, r.offset, r.timestamp, ts_type, r.key, r.value, r.checksum,
+            -1 if r.key is None else len(r.key), -1 if r.value is None else len(r.value),
+            [(k, v) for k, v in r.headers] if r.headers else _NO_HEADERS,  # type: ignore[misc]
+        )
+        for r in batch
+    ]  # fmt: skip
+
+
+def decode_batch(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
+    """Every application record of ``batch`` as ``ConsumerRecord`` (raw key and value)."""
+    if type(batch) is RecordBatch and not batch.attributes & 0x20 and batch.record_count >= 0:
+        try:
+            return _decode_plain(batch, topic, partition)
+        except _Unusual:
+            pass
+    return _decode_general(batch, topic, partition)
+
+
+class CompletedFetch:
+    """One partition's fetched batches, handed out in order as the application polls.
+
+    ``seq`` is the partition state's ``seq`` when the fetch was sent: when it moved (seek,
+    reset, reassignment) the data is stale and dropped unread.
+    """
+
+    __slots__ = (
+        "_batches",
+        "_error",
+        "_filter",
+        "_index",
+        "_records",
+        "_rpos",
+        "deserializers",
+        "next_fetch_offset",
+        "seq",
+        "size",
+        "tp",
+    )
+
+    def __init__(
+        self,
+        tp: TopicPartition,
+        seq: int,
+        batches: list[Batch],
+        aborted: Iterable[tuple[int, int]] | None,
+        size: int,
+        deserializers: tuple[Deserializer | None, Deserializer | None],
+    ) -> None:
+        self.tp = tp
+        self.seq = seq
+        self._batches = batches
+        self._index = 0
+        self._records: list[ConsumerRecord[Any, Any]] = []
+        self._rpos = 0
+        self._filter = AbortedTransactionFilter(aborted) if aborted is not None else None
+        self._error: BaseException | None = None
+        self.size = size
+        self.deserializers = deserializers
+        self.next_fetch_offset = batches[-1].next_offset if batches else -1
+
+    @property
+    def exhausted(self) -> bool:
+        return self._rpos >= len(self._records) and self._index >= len(self._batches)
+
+    def take(self, limit: int, state: PartitionState) -> list[ConsumerRecord[Any, Any]]:
+        """Up to ``limit`` records from ``state.position`` on; moves the position past them
+        (and past filtered batches). A deserializer error is raised once nothing else can
+        be returned, and again on every later call until the application seeks."""
+        out: list[ConsumerRecord[Any, Any]] = []
+        while len(out) < limit:
+            if self._rpos < len(self._records):
+                self._take_decoded(out, limit, state)
+            elif self._error is not None:
+                break
+            elif self._index < len(self._batches):
+                self._open_next_batch(state)
+            else:
+                break
+        if not out and self._error is not None:
+            raise self._error
+        return out
+
+    def _take_decoded(
+        self, out: list[ConsumerRecord[Any, Any]], limit: int, state: PartitionState
+    ) -> None:
+        records, start = self._records, self._rpos
+        stop = min(len(records), start + limit - len(out))
+        out.extend(records[start:stop] if start or stop < len(records) else records)
+        self._rpos = stop
+        batch = self._batches[self._index - 1]
+        state.position_epoch = batch.partition_leader_epoch
+        if stop >= len(records) and self._error is None:
+            state.position = max(state.position or 0, batch.next_offset)
+        else:
+            state.position = records[stop - 1].offset + 1
+
+    def _open_next_batch(self, state: PartitionState) -> None:
+        batch = self._batches[self._index]
+        self._index += 1
+        self._records, self._rpos = [], 0
+        position = state.position or 0
+        if batch.next_offset <= position:
+            return
+        if self._filter is not None and not self._filter.keep(batch):
+            state.position = batch.next_offset
+            state.position_epoch = batch.partition_leader_epoch
+            return
+        records = decode_batch(batch, self.tp.topic, self.tp.partition)
+        if records and records[0].offset < position:
+            records = [r for r in records if r.offset >= position]
+        if self.deserializers != (None, None):
+            records = self._deserialize(records)
+        if not records and self._error is None:
+            state.position = batch.next_offset
+            state.position_epoch = batch.partition_leader_epoch
+        self._records = records
+
+    def _deserialize(
+        self, records: list[ConsumerRecord[Any, Any]]
+    ) -> list[ConsumerRecord[Any, Any]]:
+        kdes, vdes = self.deserializers
+        for i, record in enumerate(records):
+            try:
+                if kdes is not None:
+                    record.key = kdes(record.key)
+                if vdes is not None:
+                    record.value = vdes(record.value)
+            except Exception as exc:
+                self._error = exc
+                return records[:i]
+        return records
+
+    def __repr__(self) -> str:
+        return (
+            f"<CompletedFetch {self.tp.topic}-{self.tp.partition} batches={len(self._batches)}"
+            f" next={self.next_fetch_offset}>"
+        )

@@ -1,0 +1,590 @@
+"""``AIOKafkaConsumer``: aiokafka 0.14's consumer API over the subscription state, the
+fetcher and (with ``group_id``) a group coordinator from ``aiokafka_gen.coordinator``.
+
+Data flow of a poll: ``getmany``/``getone``/``async for`` drain the fetcher's buffer (the
+fetcher keeps the next requests in flight meanwhile), which moves each partition's
+position past the returned records; the coordinator is told about every poll
+(max_poll_interval_ms) and commits those positions. Without a group, a subscription is
+served by assigning every partition of the subscribed topics (or pattern matches),
+re-evaluated on each metadata update. Must not build Fetch/ListOffsets requests (the
+fetcher and ``offsets`` do) nor speak the group protocols (the coordinator does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from aiokafka_gen import __version__
+from aiokafka_gen.abc import AbstractTokenProvider, ConsumerRebalanceListener
+from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.cluster import ClusterMetadata
+from aiokafka_gen.coordinator.contract import (
+    CommittedOffset,
+    GroupCoordinatorProtocol,
+    GroupHealth,
+)
+from aiokafka_gen.errors import (
+    ConsumerStoppedError,
+    IllegalOperation,
+    IllegalStateError,
+    RecordTooLargeError,
+)
+from aiokafka_gen.structs import (
+    ConsumerGroupMetadata,
+    ConsumerRecord,
+    OffsetAndTimestamp,
+    TopicPartition,
+)
+
+from .fetcher import Fetcher
+from .health import PartitionHealth, lag_of, snapshot
+from .offsets import isolation_code
+from .subscription_state import EARLIEST, LATEST, SubscriptionState
+
+__all__ = ["AIOKafkaConsumer"]
+
+log = logging.getLogger("aiokafka_gen.consumer")
+_DEFAULT_ASSIGNORS: tuple[object, ...] = ()  # the coordinator's default: round robin
+_GROUP_PROTOCOLS = ("classic", "consumer")
+
+
+def _check_partitions(partitions: Iterable[Any]) -> None:
+    if not all(isinstance(tp, TopicPartition) for tp in partitions):
+        raise TypeError("partitions must be TopicPartition instances")
+
+
+def _validate_topics(topics: Any) -> set[str]:
+    if not isinstance(topics, tuple | set | list | frozenset):
+        raise TypeError("topics must be a list, tuple or set of strings")
+    return set(topics)
+
+
+def _commit_entry(tp: Any, value: Any) -> CommittedOffset:
+    if not isinstance(tp, TopicPartition):
+        raise ValueError(f"commit keys must be TopicPartition, not {type(tp)}")
+    if isinstance(value, CommittedOffset):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        offset, metadata, epoch = value, "", -1
+    elif isinstance(value, tuple) and len(value) in (2, 3):
+        offset, metadata, epoch = (*value, -1)[:3]
+    else:
+        raise ValueError(f"commit value for {tp} must be an offset or (offset, metadata)")
+    if not isinstance(offset, int) or offset < 0 or not isinstance(metadata, str):
+        raise ValueError(f"invalid commit value for {tp}: {value!r}")
+    return CommittedOffset(offset, metadata, int(epoch))
+
+
+class AIOKafkaConsumer:
+    """An asyncio Kafka consumer with aiokafka 0.14's constructor, methods and errors.
+
+    Keyword-only additions: ``group_protocol`` ("classic", the default, or "consumer" for
+    KIP-848), ``group_remote_assignor`` (server-side assignor name for the consumer
+    protocol; None = the broker's default), ``fetch_sessions`` (KIP-227 incremental fetch
+    sessions, on by default), ``max_buffer_bytes`` (bound of prefetched bytes; default
+    ``max(fetch_max_bytes, 2 * max_partition_fetch_bytes)``). Health: ``group_health()``,
+    ``partition_health()``, ``lag(tp)``. ``commit()`` also takes
+    ``{tp: (offset, metadata, leader_epoch)}``; with ``auto_offset_reset="none"`` a
+    partition without a valid offset raises ``NoOffsetForPartitionError`` (or
+    ``OffsetOutOfRangeError`` for an offset that fell out of range) from the next poll.
+    """
+
+    def __init__(
+        self,
+        *topics: str,
+        loop: Any = None,
+        bootstrap_servers: str | Iterable[str] = "localhost",
+        client_id: str = "aiokafka-" + __version__,
+        group_id: str | None = None,
+        group_instance_id: str | None = None,
+        key_deserializer: Callable[[Any], Any] | None = None,
+        value_deserializer: Callable[[Any], Any] | None = None,
+        fetch_max_wait_ms: int = 500,
+        fetch_max_bytes: int = 52428800,
+        fetch_min_bytes: int = 1,
+        max_partition_fetch_bytes: int = 1 * 1024 * 1024,
+        request_timeout_ms: int = 40 * 1000,
+        retry_backoff_ms: int = 100,
+        auto_offset_reset: str = "latest",
+        enable_auto_commit: bool = True,
+        auto_commit_interval_ms: int = 5000,
+        check_crcs: bool = True,
+        metadata_max_age_ms: int = 5 * 60 * 1000,
+        partition_assignment_strategy: Sequence[object] = _DEFAULT_ASSIGNORS,
+        max_poll_interval_ms: int = 300000,
+        rebalance_timeout_ms: int | None = None,
+        session_timeout_ms: int = 10000,
+        heartbeat_interval_ms: int = 3000,
+        consumer_timeout_ms: int = 200,
+        max_poll_records: int | None = None,
+        ssl_context: Any = None,
+        security_protocol: str = "PLAINTEXT",
+        api_version: Any = None,
+        exclude_internal_topics: bool = True,
+        connections_max_idle_ms: int = 540000,
+        isolation_level: str = "read_uncommitted",
+        sasl_mechanism: str = "PLAIN",
+        sasl_plain_password: str | None = None,
+        sasl_plain_username: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        sasl_oauth_token_provider: AbstractTokenProvider | None = None,
+        client_rack: str | None = None,
+        group_protocol: str = "classic",
+        group_remote_assignor: str | None = None,
+        fetch_sessions: bool = True,
+        max_buffer_bytes: int | None = None,
+    ) -> None:
+        del loop, consumer_timeout_ms  # no separate fetch timer: the fetcher is event-driven
+        if api_version is not None:
+            warnings.warn("api_version is a no-op: versions are negotiated",
+                          DeprecationWarning, stacklevel=2)  # fmt: skip
+        if max_poll_records is not None and (
+            not isinstance(max_poll_records, int) or max_poll_records < 1
+        ):
+            raise ValueError("max_poll_records must be a positive integer")
+        if group_protocol not in _GROUP_PROTOCOLS:
+            raise ValueError(f"invalid group_protocol: {group_protocol!r}")
+        self._isolation = isolation_code(isolation_level)
+        self._client = AIOKafkaClient(
+            bootstrap_servers=bootstrap_servers, client_id=client_id,
+            metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,
+            retry_backoff_ms=retry_backoff_ms, ssl_context=ssl_context,
+            security_protocol=security_protocol,
+            connections_max_idle_ms=connections_max_idle_ms, sasl_mechanism=sasl_mechanism,
+            sasl_plain_username=sasl_plain_username, sasl_plain_password=sasl_plain_password,
+            sasl_kerberos_service_name=sasl_kerberos_service_name,
+            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
+            sasl_oauth_token_provider=sasl_oauth_token_provider,
+        )  # fmt: skip
+        self._subscription = SubscriptionState(auto_offset_reset)
+        self._group_id = group_id
+        self._group_config: dict[str, Any] = {
+            "group_id": group_id, "group_instance_id": group_instance_id,
+            "group_protocol": group_protocol, "session_timeout_ms": session_timeout_ms,
+            "heartbeat_interval_ms": heartbeat_interval_ms,
+            "rebalance_timeout_ms": rebalance_timeout_ms,
+            "max_poll_interval_ms": max_poll_interval_ms, "retry_backoff_ms": retry_backoff_ms,
+            "request_timeout_ms": request_timeout_ms,
+            "assignors": tuple(partition_assignment_strategy),
+            "enable_auto_commit": enable_auto_commit,
+            "auto_commit_interval_ms": auto_commit_interval_ms,
+            "exclude_internal_topics": exclude_internal_topics,
+            "group_remote_assignor": group_remote_assignor,
+        }  # fmt: skip
+        self._exclude_internal = exclude_internal_topics
+        self._request_timeout = request_timeout_ms / 1000
+        self._max_poll_records = max_poll_records or sys.maxsize
+        self._fetcher = Fetcher(
+            self._client, self._subscription, key_deserializer=key_deserializer,
+            value_deserializer=value_deserializer, fetch_min_bytes=fetch_min_bytes,
+            fetch_max_bytes=fetch_max_bytes, fetch_max_wait_ms=fetch_max_wait_ms,
+            max_partition_fetch_bytes=max_partition_fetch_bytes, check_crcs=check_crcs,
+            retry_backoff_ms=retry_backoff_ms, request_timeout_ms=request_timeout_ms,
+            isolation_level=self._isolation, client_rack=client_rack,
+            fetch_sessions=fetch_sessions, max_buffer_bytes=max_buffer_bytes,
+            metadata_max_age_ms=metadata_max_age_ms,
+        )  # fmt: skip
+        self._coordinator: GroupCoordinatorProtocol | None = None
+        self._started = False
+        self._closed = False
+        if topics:
+            self._subscription.subscribe(_validate_topics(topics))
+
+    # ---- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        """Bootstrap; with ``group_id`` start the coordinator and, when subscribed, wait
+        for the first assignment. ConsumerStoppedError after ``stop()``."""
+        if self._closed:
+            raise ConsumerStoppedError("the consumer was stopped")
+        if self._started:
+            raise IllegalStateError("start() was already called")
+        self._started = True
+        await self._client.bootstrap()
+        self._client.cluster.add_listener(self._on_metadata)
+        self._track_topics()
+        if self._group_id is not None:
+            self._coordinator = self._make_coordinator()
+            self._fetcher.committed_source = self._coordinator.fetch_committed
+            await self._coordinator.start()
+        self._fetcher.start()
+        if self._subscription.subscribed:
+            await self._client.force_metadata_update()
+            if self._coordinator is not None:
+                await self._coordinator.ensure_active()
+            else:
+                self._assign_all()
+
+    def _make_coordinator(self) -> GroupCoordinatorProtocol:
+        from aiokafka_gen.coordinator import create_coordinator  # type: ignore[attr-defined]
+
+        config = dict(self._group_config)
+        if not config["assignors"]:
+            from aiokafka_gen.coordinator.assignors import (  # type: ignore[attr-defined]
+                RoundRobinPartitionAssignor,
+            )
+
+            config["assignors"] = (RoundRobinPartitionAssignor,)
+        coordinator: GroupCoordinatorProtocol = create_coordinator(
+            self._client, self._subscription, **config
+        )
+        return coordinator
+
+    async def stop(self) -> None:
+        """Commit (auto-commit), leave the group, stop fetching, close connections.
+        Idempotent; every later poll raises ConsumerStoppedError."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._coordinator is not None:
+                await self._coordinator.close()
+        finally:
+            await self._fetcher.close()
+            await self._client.close()
+
+    async def __aenter__(self) -> AIOKafkaConsumer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self.stop()
+
+    # ---- subscription and assignment -------------------------------------------------
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        """Manual assignment (replaces the previous one); no group membership."""
+        partitions = list(partitions)
+        _check_partitions(partitions)
+        self._subscription.assign_from_user(partitions)
+        self._track_topics()
+
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions currently assigned (by ``assign()`` or by the group)."""
+        return set(self._subscription.assigned_partitions())
+
+    def subscribe(
+        self, topics: Iterable[str] = (), pattern: str | None = None,
+        listener: ConsumerRebalanceListener | None = None,
+    ) -> None:  # fmt: skip
+        """Subscribe to ``topics`` or a regex ``pattern`` (one of them): TypeError when both
+        or neither are given or ``listener`` is not a ConsumerRebalanceListener;
+        ValueError for a bad regex; IllegalStateError after ``assign()``."""
+        if not (topics or pattern):
+            raise TypeError("provide either topics or pattern")
+        if topics and pattern:
+            raise TypeError("topics and pattern cannot both be given")
+        if listener is not None and not isinstance(listener, ConsumerRebalanceListener):
+            raise TypeError("listener must be a ConsumerRebalanceListener")
+        if pattern is not None:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid pattern: {exc}") from exc
+            self._subscription.subscribe_pattern(compiled, listener)
+        else:
+            self._subscription.subscribe(_validate_topics(topics), listener)
+        self._track_topics()
+        if self._started and self._coordinator is None:
+            self._client.force_metadata_update()
+            self._assign_all()
+
+    def subscription(self) -> frozenset[str]:
+        """The subscribed topics (a pattern's current matches)."""
+        return self._subscription.subscribed_topics()
+
+    def unsubscribe(self) -> None:
+        """Drop the subscription (or manual assignment) and every assigned partition."""
+        self._subscription.unsubscribe()
+        self._client.set_topics([])
+
+    def _track_topics(self) -> None:
+        subs = self._subscription
+        if subs.pattern is not None:
+            self._client.set_topics([])  # an empty set asks Metadata for every topic
+        elif subs.subscribed:
+            self._client.set_topics(subs.subscribed_topics())
+        else:
+            self._client.set_topics({tp.topic for tp in subs.assigned_partitions()})
+
+    def _on_metadata(self, cluster: ClusterMetadata) -> None:
+        if self._coordinator is None and self._subscription.subscribed and not self._closed:
+            self._assign_all()
+
+    def _assign_all(self) -> None:
+        """Without a group: a subscription means every partition of its topics."""
+        cluster, subs = self._client.cluster, self._subscription
+        subs.update_pattern_matches(cluster.topics(self._exclude_internal))
+        wanted = {
+            TopicPartition(topic, p)
+            for topic in subs.subscribed_topics()
+            for p in cluster.partitions_for_topic(topic) or ()
+        }
+        if wanted != subs.assigned_partitions():
+            subs.set_group_assignment(wanted)
+
+    # ---- polling ---------------------------------------------------------------------
+    def _before_poll(self) -> None:
+        if self._closed:
+            raise ConsumerStoppedError("the consumer was stopped")
+        if not self._started:
+            raise IllegalStateError("start() the consumer first")
+        if self._coordinator is not None:
+            self._coordinator.check_errors()
+            self._coordinator.notify_poll()
+
+    async def getone(self, *partitions: TopicPartition) -> ConsumerRecord[Any, Any]:
+        """The next record (from ``partitions`` when given), waiting for one."""
+        _check_partitions(partitions)
+        self._before_poll()
+        return await self._fetcher.next_record(frozenset(partitions) or None)
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """Buffered records by partition; waits up to ``timeout_ms`` when none are ready."""
+        _check_partitions(partitions)
+        if max_records is not None and (not isinstance(max_records, int) or max_records < 1):
+            raise ValueError("max_records must be a positive integer")
+        if timeout_ms < 0:
+            raise ValueError("timeout_ms must not be negative")
+        self._before_poll()
+        return await self._fetcher.fetched_records(
+            frozenset(partitions) or None, timeout_ms / 1000,
+            max_records or self._max_poll_records,
+        )  # fmt: skip
+
+    def __aiter__(self) -> AIOKafkaConsumer:
+        if self._closed:
+            raise ConsumerStoppedError("the consumer was stopped")
+        return self
+
+    async def __anext__(self) -> ConsumerRecord[Any, Any]:
+        """The next record; RecordTooLargeError is logged and skipped, a stopped consumer
+        ends the iteration."""
+        while True:
+            try:
+                return await self.getone()
+            except ConsumerStoppedError:
+                raise StopAsyncIteration from None
+            except RecordTooLargeError:
+                log.exception("error in consumer iterator")
+
+    # ---- positions -------------------------------------------------------------------
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """Fetch ``partition`` from ``offset`` next (ValueError if negative,
+        IllegalStateError if not assigned)."""
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise ValueError("offset must be a non-negative integer")
+        self._subscription.seek(partition, offset)
+
+    def _assigned_or_all(self, partitions: Sequence[TopicPartition]) -> list[TopicPartition]:
+        _check_partitions(partitions)
+        assigned = self._subscription.assigned_partitions()
+        if not partitions:
+            if not assigned:
+                raise IllegalStateError("no partitions are currently assigned")
+            return sorted(assigned)
+        missing = set(partitions) - assigned
+        if missing:
+            raise IllegalStateError(f"partitions {sorted(missing)} are not assigned")
+        return list(partitions)
+
+    async def seek_to_beginning(self, *partitions: TopicPartition) -> bool:
+        """Move to the earliest offsets; True once they are known (within the timeout)."""
+        return await self._reset_and_wait(self._assigned_or_all(partitions), EARLIEST)
+
+    async def seek_to_end(self, *partitions: TopicPartition) -> bool:
+        """Move to the end offsets; True once they are known (within the timeout)."""
+        return await self._reset_and_wait(self._assigned_or_all(partitions), LATEST)
+
+    async def _reset_and_wait(self, tps: list[TopicPartition], strategy: int) -> bool:
+        self._subscription.request_reset(tps, strategy)
+        states = [self._subscription.state(tp) for tp in tps]
+        seqs = [st.seq for st in states]
+        try:
+            async with asyncio.timeout(self._request_timeout):
+                while any(
+                    st.reset is not None and st.seq == s for st, s in zip(states, seqs, strict=True)
+                ):
+                    await self._wait_change()
+        except TimeoutError:
+            return False
+        if self._coordinator is not None:
+            self._coordinator.check_errors()
+        return True
+
+    async def _wait_change(self) -> None:
+        if self._closed:
+            raise ConsumerStoppedError("the consumer was stopped")
+        event = asyncio.Event()
+        self._subscription.on_change.append(event.set)
+        try:
+            async with asyncio.timeout(0.05):  # resets land through the fetcher's tasks
+                await event.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._subscription.on_change.remove(event.set)
+
+    async def seek_to_committed(
+        self, *partitions: TopicPartition
+    ) -> dict[TopicPartition, int | None]:
+        """Move to the committed offsets; returns them (None where nothing is committed)."""
+        tps = self._assigned_or_all(partitions)
+        committed = await self._committed_map(tps)
+        for tp, found in committed.items():
+            if found is not None and found.offset >= 0:
+                self._subscription.seek(tp, found.offset, found.leader_epoch)
+        return {tp: found.offset if found else None for tp, found in committed.items()}
+
+    async def position(self, partition: TopicPartition) -> int:
+        """The offset of the next record to return (waits while it is being looked up)."""
+        while True:
+            state = self._subscription.state(partition)
+            if state.position is not None:
+                return state.position
+            if state.error is not None:
+                error, state.error = state.error, None
+                raise error
+            await self._wait_change()
+
+    def highwater(self, partition: TopicPartition) -> int | None:
+        """The high watermark reported by the last fetch (None before one)."""
+        return self._subscription.state(partition).highwater
+
+    def last_stable_offset(self, partition: TopicPartition) -> int | None:
+        """The last stable offset reported by the last fetch (None before one)."""
+        return self._subscription.state(partition).lso
+
+    def last_poll_timestamp(self, partition: TopicPartition) -> int | None:
+        """When (ms since the epoch) the last fetch response for the partition arrived."""
+        return self._subscription.state(partition).last_poll_ms
+
+    # ---- offset lookups --------------------------------------------------------------
+    async def offsets_for_times(
+        self, timestamps: Mapping[TopicPartition, int]
+    ) -> dict[TopicPartition, OffsetAndTimestamp | None]:
+        """The first offset at or after each timestamp (None where there is none)."""
+        _check_partitions(timestamps)
+        for tp, ts in timestamps.items():
+            if ts < 0:
+                raise ValueError(f"the target time for {tp} is negative: {ts}")
+        found = await self._fetcher.lookup.list_offsets(
+            {tp: int(ts) for tp, ts in timestamps.items()}, self._request_timeout * 1000
+        )
+        return {
+            tp: OffsetAndTimestamp(found[tp].offset, found[tp].timestamp)
+            if tp in found and found[tp].offset >= 0 else None
+            for tp in timestamps
+        }  # fmt: skip
+
+    async def beginning_offsets(
+        self, partitions: Iterable[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """The earliest offset of each partition (positions unchanged)."""
+        return await self._list(partitions, EARLIEST)
+
+    async def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """The offset after the last record (the LSO with read_committed)."""
+        return await self._list(partitions, LATEST)
+
+    async def _list(
+        self, partitions: Iterable[TopicPartition], which: int
+    ) -> dict[TopicPartition, int]:
+        partitions = list(partitions)
+        _check_partitions(partitions)
+        found = await self._fetcher.lookup.list_offsets(
+            dict.fromkeys(partitions, which), self._request_timeout * 1000
+        )
+        return {tp: found[tp].offset for tp in partitions}
+
+    async def topics(self) -> set[str]:
+        """Every topic the cluster lets this client see."""
+        return (await self._client.fetch_all_metadata()).topics(self._exclude_internal)
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        """Partition ids of ``topic`` from cached metadata (None when unknown)."""
+        return self._client.cluster.partitions_for_topic(topic)
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        """Stop returning and fetching records of ``partitions`` (no rebalance)."""
+        _check_partitions(partitions)
+        for tp in partitions:
+            self._subscription.pause(tp)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        """Undo ``pause``."""
+        _check_partitions(partitions)
+        for tp in partitions:
+            self._subscription.resume(tp)
+
+    def paused(self) -> set[TopicPartition]:
+        return set(self._subscription.paused_partitions())
+
+    # ---- committed offsets -----------------------------------------------------------
+    def _require_group(self) -> GroupCoordinatorProtocol:
+        if self._group_id is None:
+            raise IllegalOperation("requires group_id")
+        if self._closed:
+            raise ConsumerStoppedError("the consumer was stopped")
+        if self._coordinator is None:
+            raise IllegalStateError("start() the consumer first")
+        return self._coordinator
+
+    async def commit(self, offsets: Mapping[TopicPartition, Any] | None = None) -> None:
+        """Commit ``offsets`` ({tp: offset}, {tp: (offset, metadata)} or
+        {tp: OffsetAndMetadata}), or the positions of every assigned partition."""
+        coordinator = self._require_group()
+        assigned = self._subscription.assigned_partitions()
+        if not assigned:
+            raise IllegalStateError("no partitions are assigned")
+        if offsets is None:
+            entries = self._subscription.consumed_offsets()
+        else:
+            entries = {tp: _commit_entry(tp, v) for tp, v in offsets.items()}
+            for tp in entries:
+                if tp not in assigned:
+                    raise IllegalStateError(f"partition {tp} is not assigned")
+        await coordinator.commit_offsets(entries)
+
+    async def committed(self, partition: TopicPartition) -> int | None:
+        """The committed offset of ``partition`` (None when nothing is committed)."""
+        found = (await self._committed_map([partition])).get(partition)
+        return None if found is None or found.offset < 0 else found.offset
+
+    async def _committed_map(
+        self, tps: Iterable[TopicPartition]
+    ) -> dict[TopicPartition, CommittedOffset | None]:
+        return await self._require_group().fetch_committed(list(tps))
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """The membership to pass to ``send_offsets_to_transaction`` (KIP-447)."""
+        return self._require_group().group_metadata()
+
+    # ---- health ----------------------------------------------------------------------
+    def group_health(self) -> GroupHealth | None:
+        """The coordinator's membership snapshot; None without a group (or before start)."""
+        return None if self._coordinator is None else self._coordinator.health()
+
+    def partition_health(self) -> dict[TopicPartition, PartitionHealth]:
+        """A snapshot per assigned partition: position, offsets, lag, pause, last fetch."""
+        committed = self._isolation == 1
+        return {tp: snapshot(st, committed) for tp, st in self._subscription.items()}
+
+    def lag(self, partition: TopicPartition) -> int | None:
+        """Records of ``partition`` not yet returned (None before the first fetch)."""
+        return lag_of(self._subscription.state(partition), self._isolation == 1)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "running" if self._started else "new"
+        return f"<AIOKafkaConsumer {state} group={self._group_id!r} {self._subscription!r}>"

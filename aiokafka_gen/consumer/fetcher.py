@@ -1,0 +1,659 @@
+"""The fetcher: one owner task that keeps a Fetch request in flight per broker, and the
+bounded prefetch buffer the application drains.
+
+Theory of operation. The loop task wakes on any change (a response, a drained buffer, a
+seek, a new assignment, a metadata update, a backoff ending) and, synchronously, decides:
+partitions that need an offset get a ListOffsets (batched per leader), partitions whose
+leader epoch moved get an OffsetForLeaderEpoch check (KIP-320), and every broker with no
+Fetch in flight gets one for its fetchable partitions (a short task per request). A
+partition is fetchable when it has a fetch position, is not paused, not in backoff, not in
+another request, and has fewer than ``_PREFETCH_DEPTH`` completed fetches buffered: so the
+next request for a partition is on the wire while the application consumes the previous
+response (pipelining), and the buffer stays bounded (also by ``max_buffer_bytes``
+overall). Fetch requests go through a per-broker ``FetchSession`` (KIP-227), use topic ids
+at v13+, carry the current and the last fetched leader epochs, and go to a preferred read
+replica when the leader names one (KIP-392). Responses become ``CompletedFetch`` entries
+tagged with the partition's ``seq``; a seek or reassignment makes them stale.
+Must not know about groups: committed offsets come through ``committed_source``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.cluster import ClusterMetadata
+from aiokafka_gen.coordinator.contract import CommittedOffset
+from aiokafka_gen.errors import (
+    ConsumerStoppedError,
+    KafkaError,
+    RecordTooLargeError,
+    for_code,
+)
+from aiokafka_gen.records import RecordsCorruptError, read_batches
+from aiokafka_gen.structs import ConsumerRecord, TopicPartition
+
+from ._records import CompletedFetch, Deserializer
+from .fetch_session import FetchSession, FetchTarget
+from .offsets import OffsetLookup
+from .subscription_state import PartitionState, SubscriptionState
+
+__all__ = ["Fetcher", "LogTruncationError"]
+
+log = logging.getLogger("aiokafka_gen.consumer")
+_FETCH = 1
+_PREFETCH_DEPTH = 2
+_ZERO_UUID = uuid.UUID(int=0)
+_OFFSET_OUT_OF_RANGE = 1
+_TOPIC_AUTHORIZATION_FAILED = 29
+_REFRESH_CODES = frozenset({3, 5, 6, 9, 56, 74, 76, 78, 100, 103})
+CommittedSource = Callable[
+    [Iterable[TopicPartition]], Awaitable[dict[TopicPartition, CommittedOffset | None]]
+]
+
+
+class LogTruncationError(for_code(_OFFSET_OUT_OF_RANGE)):  # type: ignore[misc]
+    """The log was truncated below the consumer's position (KIP-320) and
+    ``auto_offset_reset="none"`` forbids moving it; ``divergent`` maps partitions to the
+    first offset of the divergence."""
+
+    def __init__(self, divergent: dict[TopicPartition, int]) -> None:
+        super().__init__(divergent)
+        self.divergent = divergent
+
+
+class Fetcher:
+    """Owns the fetch loop task, the per-request tasks, the sessions and the buffer."""
+
+    def __init__(
+        self,
+        client: AIOKafkaClient,
+        subscription: SubscriptionState,
+        *,
+        key_deserializer: Deserializer | None,
+        value_deserializer: Deserializer | None,
+        fetch_min_bytes: int,
+        fetch_max_bytes: int,
+        fetch_max_wait_ms: int,
+        max_partition_fetch_bytes: int,
+        check_crcs: bool,
+        retry_backoff_ms: int,
+        request_timeout_ms: int,
+        isolation_level: int,
+        client_rack: str | None,
+        fetch_sessions: bool = True,
+        max_buffer_bytes: int | None = None,
+        metadata_max_age_ms: int = 300000,
+        committed_source: CommittedSource | None = None,
+    ) -> None:
+        self._client = client
+        self._subs = subscription
+        self._des = (key_deserializer, value_deserializer)
+        self._min_bytes = fetch_min_bytes
+        self._max_bytes = fetch_max_bytes
+        self._max_wait_ms = fetch_max_wait_ms
+        self._partition_bytes = max_partition_fetch_bytes
+        self._check_crcs = check_crcs
+        self._backoff = retry_backoff_ms / 1000
+        self._request_timeout_ms = request_timeout_ms
+        self._isolation = isolation_level
+        self._rack = client_rack or ""
+        self._sessions_enabled = fetch_sessions
+        self._max_buffer = max_buffer_bytes or max(fetch_max_bytes, 2 * max_partition_fetch_bytes)
+        self._replica_ttl = metadata_max_age_ms / 1000
+        self.committed_source = committed_source
+        self.lookup = OffsetLookup(client, isolation_level=isolation_level)
+        self.sessions: dict[int, FetchSession] = {}
+        self._buffer: dict[TopicPartition, deque[CompletedFetch]] = {}
+        self._buffered_bytes = 0
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._inflight_tps: set[TopicPartition] = set()
+        self._busy: set[TopicPartition] = set()  # offset lookups / validations running
+        self._backoff_until: dict[TopicPartition, float] = {}
+        self._preferred: dict[TopicPartition, tuple[int, float]] = {}
+        self._helpers: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._data: asyncio.Event | None = None
+        self._closed = False
+        self.fatal: BaseException | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the loop task (the consumer's ``start()`` calls this)."""
+        self._wake, self._data = asyncio.Event(), asyncio.Event()
+        self._subs.on_change.append(self.wake)
+        self._client.cluster.add_listener(self._on_metadata)
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name="aiokafka_gen-fetcher"
+        )
+
+    async def close(self) -> None:
+        """Cancel every task, drop the buffer; waiters get ConsumerStoppedError."""
+        self._closed = True
+        if self.wake in self._subs.on_change:
+            self._subs.on_change.remove(self.wake)
+        with contextlib.suppress(ValueError):
+            self._client.cluster.remove_listener(self._on_metadata)
+        tasks = [t for t in (self._task, *self._inflight.values(), *self._helpers) if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._buffer.clear()
+        if self._data is not None:
+            self._data.set()
+
+    def wake(self) -> None:
+        """Make the loop look again (and wake pollers: positions may have changed)."""
+        if self._wake is not None:
+            self._wake.set()
+        if self._data is not None:
+            self._data.set()
+
+    def _on_metadata(self, cluster: ClusterMetadata) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # ---- the loop --------------------------------------------------------------------
+    async def _run(self) -> None:
+        assert self._wake is not None
+        try:
+            while True:
+                self._wake.clear()
+                delay = self._step()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+        except Exception as exc:  # a bug: surface it to pollers instead of hanging them
+            log.exception("fetcher loop failed")
+            self.fatal = exc
+            if self._data is not None:
+                self._data.set()
+
+    def _step(self) -> float | None:
+        now = time.monotonic()
+        self._purge_stale()
+        self._start_initial_offsets()
+        self._start_resets()
+        targets = self._plan_fetches(now)
+        for node, wanted in targets.items():
+            self._spawn_fetch(node, wanted)
+        waits = [t - now for t in self._backoff_until.values() if t > now]
+        return min(waits) if waits else None
+
+    def _spawn_helper(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._helpers.add(task)
+        task.add_done_callback(self._helper_done)
+
+    def _helper_done(self, task: asyncio.Task[None]) -> None:
+        self._helpers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("consumer offset task failed: %s", task.exception())
+        self.wake()
+
+    # ---- offsets: committed, resets, validation ----------------------------------------
+    def _start_initial_offsets(self) -> None:
+        if not self._subs.user_assigned and self._subs.subscribed:
+            return  # the group coordinator fetches committed offsets (contract)
+        needing = self._subs.partitions_needing_committed() - self._busy
+        if not needing:
+            return
+        if self.committed_source is None:
+            self._subs.apply_committed(dict.fromkeys(needing))
+            return
+        self._busy |= needing
+        self._spawn_helper(self._fetch_committed(needing))
+
+    async def _fetch_committed(self, tps: frozenset[TopicPartition]) -> None:
+        assert self.committed_source is not None
+        try:
+            found = await self.committed_source(tps)
+            self._subs.apply_committed({tp: found.get(tp) for tp in tps})
+        except KafkaError as exc:
+            log.warning("fetching committed offsets failed: %s", exc)
+            await asyncio.sleep(self._backoff)
+        finally:
+            self._busy -= tps
+
+    def _start_resets(self) -> None:
+        pending = {
+            tp: (st.reset, st.seq)
+            for tp, st in self._subs.items()
+            if st.reset is not None and tp not in self._busy
+        }
+        if pending:
+            self._busy |= set(pending)
+            self._spawn_helper(self._reset(pending))
+
+    async def _reset(self, pending: dict[TopicPartition, tuple[int, int]]) -> None:
+        try:
+            found = await self.lookup.list_offsets(
+                {tp: strategy for tp, (strategy, _) in pending.items()}, self._request_timeout_ms
+            )
+        except KafkaError as exc:
+            log.warning("offset reset failed, will retry: %s", exc)
+            await asyncio.sleep(self._backoff)
+            return
+        finally:
+            self._busy -= set(pending)
+        for tp, (_, seq) in pending.items():
+            st = self._subs.get(tp)
+            if st is not None and st.seq == seq and tp in found:
+                offset, _, epoch = found[tp]
+                st.seek(offset, epoch)
+        self.wake()
+
+    def _needs_validation(self, tp: TopicPartition, st: PartitionState) -> int | None:
+        epoch = self._client.cluster.leader_epoch(tp)
+        if epoch is None or epoch < 0 or st.fetch_epoch < 0:
+            return None
+        if st.validated_epoch < 0:
+            st.validated_epoch = epoch  # first leader seen: nothing to compare with yet
+            return None
+        return epoch if epoch > st.validated_epoch else None
+
+    def _start_validation(self, tp: TopicPartition, st: PartitionState, epoch: int) -> None:
+        self._busy.add(tp)
+        self._spawn_helper(self._validate(tp, st.seq, epoch, st.fetch_epoch, st.fetch_offset))
+
+    async def _validate(
+        self, tp: TopicPartition, seq: int, current: int, last_epoch: int, offset: int | None
+    ) -> None:
+        try:
+            found = await self.lookup.epoch_end_offsets(
+                {tp: (current, last_epoch)}, self._request_timeout_ms
+            )
+        except KafkaError as exc:
+            log.info("position validation of %s failed, will retry: %s", tp, exc)
+            self._backoff_until[tp] = time.monotonic() + self._backoff
+            return
+        finally:
+            self._busy.discard(tp)
+        st = self._subs.get(tp)
+        if st is None or st.seq != seq or offset is None:
+            return
+        st.validated_epoch = current
+        end = found[tp]
+        if end.end_offset >= 0 and end.end_offset < offset:
+            self._truncated(tp, st, end.end_offset, end.leader_epoch)
+
+    def _truncated(self, tp: TopicPartition, st: PartitionState, end: int, epoch: int) -> None:
+        log.warning("log of %s truncated below offset %s; moving to %d", tp, st.fetch_offset, end)
+        if self._subs.default_reset is None:
+            st.fetch_offset = None
+            st.error = LogTruncationError({tp: end})
+            st.seq += 1
+        else:
+            st.seek(end, epoch)
+        self.wake()
+
+    # ---- planning fetches ------------------------------------------------------------
+    def _plan_fetches(self, now: float) -> dict[int, dict[TopicPartition, FetchTarget]]:
+        if self._buffered_bytes >= self._max_buffer:
+            return {}
+        plan: dict[int, dict[TopicPartition, FetchTarget]] = {}
+        cluster = self._client.cluster
+        for tp, st in self._subs.items():
+            if not st.fetchable or tp in self._inflight_tps or tp in self._busy:
+                continue
+            if self._backoff_until.get(tp, 0.0) > now:
+                continue
+            queued = self._buffer.get(tp)
+            if queued is not None and len(queued) >= _PREFETCH_DEPTH:
+                continue
+            node = self._node_for(tp, now)
+            if node is None or node in self._inflight:
+                continue
+            epoch = self._needs_validation(tp, st)
+            if epoch is not None:
+                self._start_validation(tp, st, epoch)
+                continue
+            assert st.fetch_offset is not None
+            current = cluster.leader_epoch(tp)
+            plan.setdefault(node, {})[tp] = FetchTarget(
+                st.fetch_offset, -1 if current is None else current, st.fetch_epoch,
+                self._partition_bytes,
+            )  # fmt: skip
+        return plan
+
+    def _node_for(self, tp: TopicPartition, now: float) -> int | None:
+        preferred = self._preferred.get(tp)
+        if preferred is not None:
+            node, until = preferred
+            if until > now and self._client.cluster.broker_metadata(node) is not None:
+                return node
+            del self._preferred[tp]
+        leader = self._client.cluster.leader_for_partition(tp)
+        if leader is None or leader < 0:
+            self._client.add_topic(tp.topic) if tp.topic not in self._client.topics else (
+                self._client.force_metadata_update()
+            )
+            return None
+        return leader
+
+    # ---- one Fetch request -----------------------------------------------------------
+    def _spawn_fetch(self, node: int, wanted: dict[TopicPartition, FetchTarget]) -> None:
+        seqs = {tp: self._subs.state(tp).seq for tp in wanted}
+        self._inflight_tps |= set(wanted)
+        task = asyncio.get_running_loop().create_task(self._fetch(node, wanted, seqs))
+        self._inflight[node] = task
+        task.add_done_callback(lambda _t, n=node, w=wanted: self._fetch_done(n, w))
+
+    def _fetch_done(self, node: int, wanted: dict[TopicPartition, FetchTarget]) -> None:
+        self._inflight.pop(node, None)
+        self._inflight_tps -= set(wanted)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _fetch(
+        self, node: int, wanted: dict[TopicPartition, FetchTarget], seqs: dict[TopicPartition, int]
+    ) -> None:
+        session = self.sessions.setdefault(node, FetchSession(self._sessions_enabled))
+        try:
+            response, ids = await self._send_fetch(node, session, wanted)
+        except KafkaError as exc:
+            session.handle_failure()
+            self._fetch_failed(node, wanted, exc)
+            return
+        ok = session.handle_response(response.error_code, response.session_id)
+        if not ok and response.error_code:
+            log.info("fetch from node %d: error %d", node, response.error_code)
+            self._delay(wanted, self._backoff)
+            return
+        now = time.monotonic()
+        for topic in response.responses:
+            name = topic.topic or ids.get(topic.topic_id)
+            for part in topic.partitions:
+                tp = TopicPartition(name, part.partition_index)
+                if tp in seqs:
+                    self._handle_partition(node, tp, part, seqs[tp], wanted[tp], now)
+
+    async def _send_fetch(
+        self, node: int, session: FetchSession, wanted: dict[TopicPartition, FetchTarget]
+    ) -> tuple[Any, dict[uuid.UUID, str]]:
+        from aiokafka_gen.messages.fetch_request import FetchRequest
+
+        if not await self._client.ready(node):
+            raise KafkaError(f"node {node} is not ready")
+        version = self._client.api_version_for(node, _FETCH) or 12
+        cluster = self._client.cluster
+        topics = {tp.topic for tp in wanted} | {tp.topic for tp in session.partitions}
+        ids = {name: cluster.topic_id(name) or _ZERO_UUID for name in topics}
+        uses_ids = version >= 13 and _ZERO_UUID not in ids.values()
+        plan = session.build(wanted, uses_ids)
+        request = FetchRequest(
+            replica_id=-1, max_wait_ms=self._max_wait_ms, min_bytes=self._min_bytes,
+            max_bytes=self._max_bytes, isolation_level=self._isolation,
+            session_id=plan.session_id, session_epoch=plan.epoch,
+            topics=_topics(plan.send, ids), forgotten_topics_data=_forgotten(plan.forgotten, ids),
+            rack_id=self._rack,
+        )  # fmt: skip
+        response = await self._client.send(
+            node, request, api_version=None if uses_ids else min(version, 12),
+            request_timeout_ms=self._request_timeout_ms + self._max_wait_ms,
+        )  # fmt: skip
+        return response, {v: k for k, v in ids.items()}
+
+    def _fetch_failed(
+        self, node: int, wanted: dict[TopicPartition, FetchTarget], exc: KafkaError
+    ) -> None:
+        log.info("fetch from node %d failed: %s", node, exc)
+        for tp in wanted:
+            self._preferred.pop(tp, None)
+        self._client.force_metadata_update()
+        self._delay(wanted, self._backoff)
+
+    def _delay(self, tps: Iterable[TopicPartition], seconds: float) -> None:
+        until = time.monotonic() + seconds
+        for tp in tps:
+            self._backoff_until[tp] = until
+
+    # ---- one partition of a response -------------------------------------------------
+    def _handle_partition(
+        self, node: int, tp: TopicPartition, part: Any, seq: int, target: FetchTarget, now: float
+    ) -> None:
+        st = self._subs.get(tp)
+        if st is None or st.seq != seq or st.fetch_offset != target.fetch_offset:
+            return  # stale: sought, reset or reassigned while in flight
+        code = part.error_code
+        if code:
+            self._partition_error(tp, st, code, target.fetch_offset)
+            return
+        st.last_fetch = now
+        st.last_poll_ms = int(time.time() * 1000)
+        st.highwater = part.high_watermark
+        st.lso = part.last_stable_offset if part.last_stable_offset >= 0 else None
+        st.log_start = part.log_start_offset if part.log_start_offset >= 0 else None
+        if part.preferred_read_replica >= 0 and part.preferred_read_replica != node:
+            self._preferred[tp] = (part.preferred_read_replica, now + self._replica_ttl)
+        if part.diverging_epoch.epoch >= 0:
+            self._diverged(tp, st, part.diverging_epoch)
+            return
+        records = part.records
+        if records is not None and len(records):
+            self._buffer_records(tp, st, seq, part, records)
+
+    def _diverged(self, tp: TopicPartition, st: PartitionState, diverging: Any) -> None:
+        assert st.fetch_offset is not None
+        if diverging.end_offset < st.fetch_offset:
+            self._truncated(tp, st, diverging.end_offset, diverging.epoch)
+        else:
+            st.fetch_epoch = diverging.epoch
+
+    def _buffer_records(
+        self, tp: TopicPartition, st: PartitionState, seq: int, part: Any, records: Any
+    ) -> None:
+        try:
+            reader = read_batches(
+                records, check_crcs=self._check_crcs, topic=tp.topic, partition=tp.partition
+            )
+            batches = list(reader)
+        except RecordsCorruptError as exc:
+            st.error = exc
+            self._notify_data()
+            return
+        if not batches:
+            st.error = RecordTooLargeError(
+                f"a record at {tp}={st.fetch_offset} is larger than the fetch size"
+                f" {self._partition_bytes} and can never be returned"
+            )
+            st.fetch_offset = (st.fetch_offset or 0) + 1
+            self._notify_data()
+            return
+        aborted = None
+        if self._isolation:
+            aborted = [(a.producer_id, a.first_offset) for a in part.aborted_transactions or ()]
+        completed = CompletedFetch(tp, seq, batches, aborted, len(records), self._des)
+        st.fetch_offset = completed.next_fetch_offset
+        st.fetch_epoch = batches[-1].partition_leader_epoch
+        self._buffer.setdefault(tp, deque()).append(completed)
+        self._buffered_bytes += completed.size
+        self._notify_data()
+
+    def _partition_error(
+        self, tp: TopicPartition, st: PartitionState, code: int, offset: int
+    ) -> None:
+        self._preferred.pop(tp, None)
+        if code == _OFFSET_OUT_OF_RANGE:
+            log.info("fetch offset %d is out of range for %s", offset, tp)
+            if self._subs.default_reset is None:
+                st.fetch_offset = None
+                st.error = for_code(code)({tp: offset})
+                self._notify_data()
+            else:
+                st.request_reset(self._subs.default_reset)
+            return
+        if code == _TOPIC_AUTHORIZATION_FAILED:
+            st.error = for_code(code)(tp.topic)
+            self._notify_data()
+            return
+        if code in _REFRESH_CODES:
+            self._client.force_metadata_update()
+        else:
+            log.warning("fetch of %s: error %s", tp, for_code(code).__name__)
+        self._delay([tp], self._backoff)
+
+    # ---- the application's side ------------------------------------------------------
+    def _notify_data(self) -> None:
+        if self._data is not None:
+            self._data.set()
+
+    def _purge_stale(self) -> None:
+        for tp in list(self._buffer):
+            st = self._subs.get(tp)
+            queue = self._buffer[tp]
+            while queue and (st is None or queue[0].seq != st.seq):
+                self._buffered_bytes -= queue.popleft().size
+            if not queue:
+                del self._buffer[tp]
+
+    def _raise_errors(self, partitions: Iterable[TopicPartition] | None) -> None:
+        for _tp, st in self._subs.items() if partitions is None else self._pairs(partitions):
+            if st is not None and st.error is not None:
+                error, st.error = st.error, None
+                self.wake()
+                raise error
+
+    def _pairs(
+        self, partitions: Iterable[TopicPartition]
+    ) -> list[tuple[TopicPartition, PartitionState | None]]:
+        return [(tp, self._subs.get(tp)) for tp in partitions]
+
+    def drain(
+        self, partitions: frozenset[TopicPartition] | None, max_records: int
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """Buffered records (at most ``max_records``), round-robin across partitions."""
+        out: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
+        remaining = max_records
+        served = []
+        for tp in list(self._buffer):
+            if partitions is not None and tp not in partitions:
+                continue
+            try:
+                got = self._drain_partition(tp, remaining)
+            except Exception:
+                if out:
+                    break  # return what we have; the error comes again on the next call
+                raise
+            if got:
+                out[tp] = got
+                served.append(tp)
+                remaining -= len(got)
+                if remaining <= 0:
+                    break
+        for tp in served:  # fairness: served partitions go to the back
+            queue = self._buffer.pop(tp, None)
+            if queue:
+                self._buffer[tp] = queue
+        return out
+
+    def _drain_partition(self, tp: TopicPartition, limit: int) -> list[ConsumerRecord[Any, Any]]:
+        queue = self._buffer[tp]
+        st = self._subs.get(tp)
+        if st is None or st.paused:
+            if st is None:
+                self._purge_stale()
+            return []
+        got: list[ConsumerRecord[Any, Any]] = []
+        while queue and len(got) < limit:
+            completed = queue[0]
+            if completed.seq != st.seq:
+                self._buffered_bytes -= queue.popleft().size
+                continue
+            records = completed.take(limit - len(got), st)
+            if completed.exhausted:
+                self._buffered_bytes -= queue.popleft().size
+                self._wake_loop()
+            got.extend(records) if got else (got := records)
+            if not records and not completed.exhausted:
+                break
+        if not queue:
+            self._buffer.pop(tp, None)
+        return got
+
+    def _wake_loop(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def fetched_records(
+        self, partitions: frozenset[TopicPartition] | None, timeout: float, max_records: int
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """``getmany``: buffered records now, or wait up to ``timeout`` seconds for some."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._check_usable()
+            records = self.drain(partitions, max_records)
+            if records:
+                return records
+            self._raise_errors(partitions)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return {}
+            await self._wait_data(left)
+
+    async def next_record(
+        self, partitions: frozenset[TopicPartition] | None
+    ) -> ConsumerRecord[Any, Any]:
+        """``getone``: the next buffered record, waiting as long as it takes."""
+        while True:
+            self._check_usable()
+            for records in self.drain(partitions, 1).values():
+                return records[0]
+            self._raise_errors(partitions)
+            await self._wait_data(None)
+
+    async def _wait_data(self, timeout: float | None) -> None:
+        assert self._data is not None
+        self._data.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._data.wait()
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise ConsumerStoppedError("the consumer was stopped")
+        if self.fatal is not None:
+            raise KafkaError("the fetcher failed") from self.fatal
+
+    # ---- introspection ---------------------------------------------------------------
+    def buffered_bytes(self) -> int:
+        return self._buffered_bytes
+
+    def __repr__(self) -> str:
+        return (
+            f"<Fetcher buffered={self._buffered_bytes}B partitions={len(self._buffer)}"
+            f" inflight={sorted(self._inflight)} sessions={self.sessions}>"
+        )
+
+
+def _topics(send: Mapping[TopicPartition, FetchTarget], ids: Mapping[str, uuid.UUID]) -> list[Any]:
+    from aiokafka_gen.messages.fetch_request import FetchPartition, FetchTopic
+
+    grouped: dict[str, list[Any]] = {}
+    for tp, t in send.items():
+        grouped.setdefault(tp.topic, []).append(FetchPartition(
+            partition=tp.partition, current_leader_epoch=t.current_leader_epoch,
+            fetch_offset=t.fetch_offset, last_fetched_epoch=t.last_fetched_epoch,
+            log_start_offset=-1, partition_max_bytes=t.max_bytes,
+        ))  # fmt: skip
+    return [FetchTopic(topic=name, topic_id=ids[name], partitions=p) for name, p in grouped.items()]
+
+
+def _forgotten(tps: list[TopicPartition], ids: Mapping[str, uuid.UUID]) -> list[Any]:
+    from aiokafka_gen.messages.fetch_request import ForgottenTopic
+
+    grouped: dict[str, list[int]] = {}
+    for tp in tps:
+        grouped.setdefault(tp.topic, []).append(tp.partition)
+    return [
+        ForgottenTopic(topic=name, topic_id=ids.get(name, _ZERO_UUID), partitions=parts)
+        for name, parts in grouped.items()
+    ]
