@@ -1,1 +1,69 @@
-"""Placeholder: filled in by its owner."""
+"""The admin client: ``AIOKafkaAdminClient`` and the value types its methods take.
+
+``NewTopic``, ``NewPartitions`` and ``RecordsToDelete`` are importable from here as from
+``aiokafka.admin``; result types live in ``aiokafka_gen.admin.results``.
+"""
+
+from aiokafka_gen.admin.client import AIOKafkaAdminClient
+from aiokafka_gen.admin.types import (
+    AbortTransactionSpec,
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AlterConfigOp,
+    AlterConfigOpType,
+    ClientQuotaAlteration,
+    ClientQuotaFilterComponent,
+    ConfigResource,
+    ConfigResourceType,
+    ConfigSource,
+    ConfigType,
+    ElectionType,
+    FeatureUpdate,
+    FeatureUpgradeType,
+    IsolationLevel,
+    MemberToRemove,
+    NewPartitions,
+    NewTopic,
+    OffsetSpec,
+    PatternType,
+    QuotaMatchType,
+    RecordsToDelete,
+    ResourceType,
+    ScramMechanism,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
+)
+
+__all__ = [
+    "AIOKafkaAdminClient",
+    "AbortTransactionSpec",
+    "AclBinding",
+    "AclBindingFilter",
+    "AclOperation",
+    "AclPermissionType",
+    "AlterConfigOp",
+    "AlterConfigOpType",
+    "ClientQuotaAlteration",
+    "ClientQuotaFilterComponent",
+    "ConfigResource",
+    "ConfigResourceType",
+    "ConfigSource",
+    "ConfigType",
+    "ElectionType",
+    "FeatureUpdate",
+    "FeatureUpgradeType",
+    "IsolationLevel",
+    "MemberToRemove",
+    "NewPartitions",
+    "NewTopic",
+    "OffsetSpec",
+    "PatternType",
+    "QuotaMatchType",
+    "RecordsToDelete",
+    "ResourceType",
+    "ScramMechanism",
+    "UserScramCredentialDeletion",
+    "UserScramCredentialUpsertion",
+]

@@ -1,0 +1,262 @@
+"""The admin client's plumbing: routing, retries and error translation.
+
+Routing: "any broker" (KRaft brokers forward controller APIs), a given broker, partition
+leaders (from a fresh Metadata request per attempt) or group/transaction coordinators
+(the client's batched FindCoordinator). Retries happen at two levels, both bounded by
+``request_timeout_ms`` per call: a lost connection or a node that is not ready is retried
+by ``_send``; a retriable per-resource error code (NOT_CONTROLLER, NOT_LEADER,
+COORDINATOR_LOAD_IN_PROGRESS, ...) is retried for that resource alone by ``_retrying``.
+This module must not know any particular admin API; the mixins build requests and results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.errors import (
+    IllegalStateError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    for_code,
+)
+from aiokafka_gen.protocol._message import Message
+from aiokafka_gen.structs import TopicPartition
+
+K = TypeVar("K")
+R = TypeVar("R")
+# Retriable in Kafka's table, but repeating the request would not change the answer (unknown
+# topic or id, election not needed) or could mislead (a timed-out creation may still finish).
+_NOT_RETRIED = frozenset({3, 7, 84, 100})
+_TRANSPORT_ERRORS = (KafkaConnectionError, NodeNotReadyError)
+
+
+def broker_error(code: int, message: str | None, what: str) -> KafkaError | None:
+    """The typed error for ``code`` naming ``what`` (None for 0)."""
+    if not code:
+        return None
+    text = f"{what}: {message}" if message else what
+    return for_code(code)(text)
+
+
+def should_retry(error: KafkaError | None) -> bool:
+    """Is ``error`` worth another attempt (retriable and not in ``_NOT_RETRIED``)?"""
+    if error is None or not error.retriable:
+        return False
+    return getattr(error, "errno", None) not in _NOT_RETRIED
+
+
+class AdminBase:
+    """Routing and retry helpers shared by the admin mixins."""
+
+    _client: AIOKafkaClient
+    _request_timeout_ms: int
+    _started: bool
+    _closed: bool
+
+    # ---- timing ------------------------------------------------------------------------
+    def _timeout_ms(self, timeout_ms: int | None) -> int:
+        return self._request_timeout_ms if timeout_ms is None else int(timeout_ms)
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self._request_timeout_ms / 1000.0
+
+    async def _pause(self, deadline: float) -> bool:
+        """Sleep the retry backoff if the deadline allows; False when it does not."""
+        backoff = self._client.retry_backoff
+        if asyncio.get_running_loop().time() + backoff >= deadline:
+            return False
+        await asyncio.sleep(backoff)
+        return True
+
+    def _check_started(self) -> None:
+        if self._closed:
+            raise IllegalStateError("the admin client is closed")
+        if not self._started:
+            raise IllegalStateError("call start() (or use async with) first")
+
+    # ---- sending -----------------------------------------------------------------------
+    async def _any_node(self) -> int:
+        brokers = [b.nodeId for b in self._client.cluster.brokers()]
+        random.shuffle(brokers)
+        for node_id in brokers:
+            if await self._client.ready(node_id):
+                return node_id
+        self._client.force_metadata_update()
+        raise NodeNotReadyError("no broker is reachable")
+
+    async def _version(self, node_id: int, api_key: int, cap: int) -> int:
+        if not await self._client.ready(node_id):
+            raise NodeNotReadyError(f"node {node_id} is not ready")
+        version = self._client.api_version_for(node_id, api_key)
+        if version is None:
+            raise NodeNotReadyError(f"node {node_id} has no open connection")
+        return min(version, cap)
+
+    async def _send(
+        self, request: Message, node_id: int | None = None, *, cap: int | None = None
+    ) -> Any:
+        """Send to ``node_id`` (None: any broker), at most version ``cap``; lost connections
+        and nodes that are not ready are retried with backoff until the request timeout."""
+        self._check_started()
+        deadline = self._deadline()
+        while True:
+            try:
+                target = await self._any_node() if node_id is None else node_id
+                version = None
+                if cap is not None:
+                    assert request.API_KEY is not None
+                    version = await self._version(target, request.API_KEY, cap)
+                return await self._client.send(target, request, api_version=version)
+            except _TRANSPORT_ERRORS:
+                if not await self._pause(deadline):
+                    raise
+
+    # ---- per-resource retries ----------------------------------------------------------
+    async def _retrying(
+        self, keys: Iterable[K], attempt: Callable[[list[K]], Awaitable[Mapping[K, R]]]
+    ) -> dict[K, R]:
+        """Run ``attempt`` over ``keys``, then again over the keys whose result has a
+        retriable error, until none is left or the request timeout is near."""
+        order = list(dict.fromkeys(keys))
+        results: dict[K, R] = {}
+        pending, deadline = order, self._deadline()
+        while pending:
+            got = await attempt(pending)
+            results.update(got)
+            pending = [k for k in pending if should_retry(getattr(got[k], "error", None))]
+            if pending and not await self._pause(deadline):
+                break
+        return {k: results[k] for k in order}
+
+    async def _fan_out(
+        self,
+        groups: Mapping[int, list[K]],
+        send: Callable[[int, list[K]], Awaitable[Mapping[K, R]]],
+        failed: Callable[[K, KafkaError], R],
+    ) -> dict[K, R]:
+        """Call ``send(node, keys)`` for every node at once; a node whose request fails
+        entirely turns into a failed result for each of its keys."""
+        nodes = list(groups)
+        answers = await asyncio.gather(*(send(n, groups[n]) for n in nodes), return_exceptions=True)
+        results: dict[K, R] = {}
+        for node, answer in zip(nodes, answers, strict=True):
+            if isinstance(answer, KafkaError):
+                results.update((k, failed(k, answer)) for k in groups[node])
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                results.update(answer)
+        return results
+
+    # ---- routing -----------------------------------------------------------------------
+    async def _metadata(self, topics: list[str] | None, *, authorized: bool = False) -> Any:
+        from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
+
+        wanted = None if topics is None else [MetadataRequestTopic(name=t) for t in topics]
+        request = MetadataRequest(
+            topics=wanted,
+            allow_auto_topic_creation=False,
+            include_topic_authorized_operations=authorized,
+        )
+        return await self._send(request)
+
+    async def _by_leader(
+        self, partitions: Iterable[TopicPartition]
+    ) -> tuple[dict[int, list[TopicPartition]], dict[TopicPartition, KafkaError]]:
+        """Group partitions by their leader from a fresh Metadata; the others get an error."""
+        wanted = list(dict.fromkeys(partitions))
+        response = await self._metadata(sorted({tp.topic for tp in wanted}))
+        topics = {t.name: t for t in response.topics}
+        groups: dict[int, list[TopicPartition]] = {}
+        errors: dict[TopicPartition, KafkaError] = {}
+        for tp in wanted:
+            node, error = _leader_of(topics.get(tp.topic), tp)
+            if error is not None:
+                errors[tp] = error
+            else:
+                groups.setdefault(node, []).append(tp)
+        return groups, errors
+
+    async def _by_coordinator(
+        self, kind: int, keys: Iterable[str]
+    ) -> tuple[dict[int, list[str]], dict[str, KafkaError]]:
+        """Group keys by coordinator (one batched FindCoordinator); lookup failures per key."""
+        wanted = list(dict.fromkeys(keys))
+        found = await asyncio.gather(
+            *(self._client.coordinator_lookup(kind, k) for k in wanted), return_exceptions=True
+        )
+        groups: dict[int, list[str]] = {}
+        errors: dict[str, KafkaError] = {}
+        for key, node in zip(wanted, found, strict=True):
+            if isinstance(node, KafkaError):
+                errors[key] = node
+            elif isinstance(node, BaseException):
+                raise node
+            else:
+                groups.setdefault(node, []).append(key)
+        return groups, errors
+
+    def _coordinator_moved(self, kind: int, key: str, code: int) -> None:
+        self._client.coordinator_error(kind, key, code)
+
+    def _leader_attempt(
+        self,
+        send: Callable[[int, list[TopicPartition]], Awaitable[Mapping[TopicPartition, R]]],
+        failed: Callable[[TopicPartition, KafkaError], R],
+    ) -> Callable[[list[TopicPartition]], Awaitable[dict[TopicPartition, R]]]:
+        """An attempt for ``_retrying`` that routes partitions to their current leaders."""
+
+        async def attempt(tps: list[TopicPartition]) -> dict[TopicPartition, R]:
+            groups, errors = await self._by_leader(tps)
+            results = {tp: failed(tp, error) for tp, error in errors.items()}
+            results.update(await self._fan_out(groups, send, failed))
+            return results
+
+        return attempt
+
+    def _coordinator_attempt(
+        self,
+        kind: int,
+        send: Callable[[int, list[str]], Awaitable[Mapping[str, R]]],
+        failed: Callable[[str, KafkaError], R],
+        node_id: int | None = None,
+    ) -> Callable[[list[str]], Awaitable[dict[str, R]]]:
+        """An attempt for ``_retrying`` that routes keys to their coordinators (or all to
+        ``node_id`` when the caller names the coordinator)."""
+
+        async def attempt(keys: list[str]) -> dict[str, R]:
+            errors: dict[str, KafkaError] = {}
+            if node_id is not None:
+                groups = {node_id: keys}
+            else:
+                groups, errors = await self._by_coordinator(kind, keys)
+            results = {k: failed(k, error) for k, error in errors.items()}
+            results.update(await self._fan_out(groups, send, failed))
+            return results
+
+        return attempt
+
+
+def _leader_of(topic: Any, tp: TopicPartition) -> tuple[int, KafkaError | None]:
+    what = f"{tp.topic}-{tp.partition}"
+    if topic is None:
+        return -1, for_code(3)(what)
+    if topic.error_code:
+        return -1, for_code(topic.error_code)(what)
+    for partition in topic.partitions:
+        if partition.partition_index == tp.partition:
+            if partition.leader_id < 0:
+                return -1, for_code(5)(what)
+            return int(partition.leader_id), None
+    return -1, for_code(3)(what)
+
+
+def timeout_error(what: str) -> KafkaTimeoutError:
+    """A call that ran out of time before any broker answered."""
+    return KafkaTimeoutError(f"{what}: no answer within the request timeout")

@@ -1,0 +1,116 @@
+"""``AIOKafkaAdminClient``: aiokafka's admin client, the whole admin surface, typed results.
+
+The class is assembled from one mixin per area (topics, partitions, configs, cluster,
+groups, ACLs, users and quotas, transactions); ``_base`` holds routing and retries. Owns
+one ``AIOKafkaClient`` (its connections and metadata task) from ``start()`` to ``close()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka_gen import __version__
+from aiokafka_gen.abc import AbstractTokenProvider
+from aiokafka_gen.admin._acls import AclsMixin
+from aiokafka_gen.admin._cluster import ClusterMixin
+from aiokafka_gen.admin._configs import ConfigsMixin
+from aiokafka_gen.admin._groups import GroupsMixin
+from aiokafka_gen.admin._partitions import PartitionsMixin
+from aiokafka_gen.admin._quotas import QuotasMixin
+from aiokafka_gen.admin._topics import TopicsMixin
+from aiokafka_gen.admin._transactions import TransactionsMixin
+from aiokafka_gen.client import AIOKafkaClient
+
+__all__ = ["AIOKafkaAdminClient"]
+
+log = logging.getLogger("aiokafka_gen.admin")
+
+
+class AIOKafkaAdminClient(
+    TopicsMixin,
+    PartitionsMixin,
+    ConfigsMixin,
+    ClusterMixin,
+    GroupsMixin,
+    AclsMixin,
+    QuotasMixin,
+    TransactionsMixin,
+):
+    """Administer a Kafka cluster: topics, partitions, configs, groups, ACLs, quotas,
+    SCRAM users, transactions.
+
+    aiokafka 0.14's constructor (keyword-only; ``loop`` and ``api_version`` are accepted and
+    ignored) and method names and arguments. Results are frozen dataclasses from
+    ``aiokafka_gen.admin.results``; methods acting on several resources return one result
+    per resource and, unless ``raise_on_error=False``, raise the first failed resource's
+    typed error after handling all of them. ``async with`` starts and closes the client.
+    """
+
+    def __init__(
+        self,
+        *,
+        loop: Any = None,
+        bootstrap_servers: str | Iterable[str] = "localhost",
+        client_id: str = "aiokafka-" + __version__,
+        request_timeout_ms: int = 40000,
+        connections_max_idle_ms: int = 540000,
+        retry_backoff_ms: int = 100,
+        metadata_max_age_ms: int = 300000,
+        security_protocol: str = "PLAINTEXT",
+        ssl_context: Any = None,
+        api_version: Any = None,
+        sasl_mechanism: str = "PLAIN",
+        sasl_plain_username: str | None = None,
+        sasl_plain_password: str | None = None,
+        sasl_kerberos_service_name: str = "kafka",
+        sasl_kerberos_domain_name: str | None = None,
+        sasl_oauth_token_provider: AbstractTokenProvider | None = None,
+    ) -> None:
+        del loop, api_version  # accepted for aiokafka compatibility
+        self._request_timeout_ms = request_timeout_ms
+        self._started = False
+        self._closed = False
+        self._client = AIOKafkaClient(
+            bootstrap_servers=bootstrap_servers, client_id=client_id,
+            metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,
+            retry_backoff_ms=retry_backoff_ms, ssl_context=ssl_context,
+            security_protocol=security_protocol,
+            connections_max_idle_ms=connections_max_idle_ms, sasl_mechanism=sasl_mechanism,
+            sasl_plain_username=sasl_plain_username, sasl_plain_password=sasl_plain_password,
+            sasl_kerberos_service_name=sasl_kerberos_service_name,
+            sasl_kerberos_domain_name=sasl_kerberos_domain_name,
+            sasl_oauth_token_provider=sasl_oauth_token_provider,
+        )  # fmt: skip
+
+    async def start(self) -> None:
+        """Bootstrap: fetch cluster metadata from the first bootstrap server that answers."""
+        if self._started:
+            return
+        await self._client.bootstrap()
+        self._started = True
+        log.debug("admin client started")
+
+    async def close(self) -> None:
+        """Close every connection (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._client.close()
+
+    async def __aenter__(self) -> AIOKafkaAdminClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def client(self) -> AIOKafkaClient:
+        """The underlying ``AIOKafkaClient`` (for requests this class does not wrap)."""
+        return self._client
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("started" if self._started else "new")
+        return f"<AIOKafkaAdminClient {state} {self._client!r}>"

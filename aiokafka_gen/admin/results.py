@@ -1,0 +1,509 @@
+"""Typed results of ``AIOKafkaAdminClient`` calls: frozen dataclasses, never raw responses.
+
+The per-resource error rule (the same for every method): a method acting on several
+resources returns one result per resource, keyed by the resource as the caller named it,
+in request order. Each result carries ``error``: None on success, else the typed broker
+error (``TopicAlreadyExistsError``, ``TopicAuthorizationFailedError``, ...) for that
+resource alone. With ``raise_on_error=True`` (the default) the call raises the first
+failed resource's error after every resource has been handled; that exception carries
+``results`` (every result, successes included) and ``errors`` ({resource: error}).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from aiokafka_gen.admin.types import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    ConfigResource,
+    ConfigSource,
+    ConfigType,
+    ScramMechanism,
+)
+from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.structs import TopicPartition
+
+__all__ = [
+    "AclCreateResult",
+    "AclDeleteResult",
+    "AlterConfigsResult",
+    "BrokerDescription",
+    "ClientQuotaAlterResult",
+    "ClientQuotaEntry",
+    "ClusterDescription",
+    "ConfigEntry",
+    "ConfigSynonym",
+    "CreatePartitionsResult",
+    "CreateTopicResult",
+    "DeleteTopicResult",
+    "DeletedRecords",
+    "DescribeConfigsResult",
+    "FeatureMetadata",
+    "FenceProducerResult",
+    "GroupDescription",
+    "GroupListing",
+    "GroupResult",
+    "ListOffsetsResult",
+    "LogDirDescription",
+    "MemberDescription",
+    "MemberRemovalResult",
+    "PartitionInfo",
+    "PartitionProducers",
+    "PartitionReassignment",
+    "PartitionResult",
+    "ProducerState",
+    "QuorumInfo",
+    "ReplicaInfo",
+    "ReplicaState",
+    "ScramCredentialInfo",
+    "TopicDescription",
+    "TransactionDescription",
+    "TransactionListing",
+    "UpdateFeatureResult",
+    "UserResult",
+    "UserScramCredentialsDescription",
+    "VersionRange",
+    "raise_for_errors",
+]
+
+
+class _HasError(Protocol):
+    @property
+    def error(self) -> KafkaError | None: ...
+
+
+K = TypeVar("K")
+R = TypeVar("R", bound=_HasError)
+_INT32_MIN = -(2**31)
+
+
+def raise_for_errors(results: Mapping[K, R]) -> Mapping[K, R]:
+    """Raise the first failed result's error (with ``results`` and ``errors`` attached)."""
+    errors = {key: r.error for key, r in results.items() if r.error is not None}
+    if not errors:
+        return results
+    first = next(iter(errors.values()))
+    first.results = dict(results)  # type: ignore[attr-defined]
+    first.errors = errors  # type: ignore[attr-defined]
+    raise first
+
+
+def operations(bits: int) -> frozenset[AclOperation] | None:
+    """Decode an ``authorized_operations`` bit field (None when it was not asked for)."""
+    if bits == _INT32_MIN:
+        return None
+    return frozenset(op for op in AclOperation if op > AclOperation.ANY and bits & (1 << op))
+
+
+# ---- topics and partitions ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ConfigSynonym:
+    """Another place the same config is set, in precedence order."""
+
+    name: str
+    value: str | None
+    source: ConfigSource
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    """One config of a resource, as DescribeConfigs (or CreateTopics v5+) reports it."""
+
+    name: str
+    value: str | None
+    source: ConfigSource = ConfigSource.UNKNOWN
+    read_only: bool = False
+    is_sensitive: bool = False
+    synonyms: tuple[ConfigSynonym, ...] = ()
+    config_type: ConfigType = ConfigType.UNKNOWN
+    documentation: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateTopicResult:
+    """A created (or validated) topic; counts and configs as the broker settled them."""
+
+    name: str
+    topic_id: uuid.UUID | None = None
+    num_partitions: int = -1
+    replication_factor: int = -1
+    configs: Mapping[str, ConfigEntry] = field(default_factory=dict)
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class DeleteTopicResult:
+    """A deleted topic, by the name or id it was asked by."""
+
+    name: str | None
+    topic_id: uuid.UUID | None = None
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """One partition of a described topic."""
+
+    partition: int
+    leader: int
+    leader_epoch: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+    offline_replicas: tuple[int, ...] = ()
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class TopicDescription:
+    """A described topic: id, partitions and (when asked) the caller's allowed operations."""
+
+    name: str | None
+    topic_id: uuid.UUID | None = None
+    is_internal: bool = False
+    partitions: tuple[PartitionInfo, ...] = ()
+    authorized_operations: frozenset[AclOperation] | None = None
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class CreatePartitionsResult:
+    """The outcome for one topic of ``create_partitions``."""
+
+    name: str
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """The outcome for one partition (elect leaders, reassignments, group offsets)."""
+
+    topic: str
+    partition: int
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class DeletedRecords:
+    """The partition's new log start offset after ``delete_records``."""
+
+    topic: str
+    partition: int
+    low_watermark: int = -1
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class ListOffsetsResult:
+    """The offset ``list_offsets`` found (-1 when no record matches the timestamp)."""
+
+    topic: str
+    partition: int
+    offset: int = -1
+    timestamp: int = -1
+    leader_epoch: int = -1
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class PartitionReassignment:
+    """An ongoing reassignment: target replicas and those being added or removed."""
+
+    topic: str
+    partition: int
+    replicas: tuple[int, ...]
+    adding_replicas: tuple[int, ...]
+    removing_replicas: tuple[int, ...]
+
+
+# ---- configs -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DescribeConfigsResult:
+    """The configs of one resource, by name."""
+
+    resource: ConfigResource
+    entries: Mapping[str, ConfigEntry] = field(default_factory=dict)
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class AlterConfigsResult:
+    """The outcome for one resource of ``alter_configs`` / ``incremental_alter_configs``."""
+
+    resource: ConfigResource
+    error: KafkaError | None = None
+
+
+# ---- cluster -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BrokerDescription:
+    """A broker as DescribeCluster reports it."""
+
+    node_id: int
+    host: str
+    port: int
+    rack: str | None = None
+    is_fenced: bool = False
+
+
+@dataclass(frozen=True)
+class ClusterDescription:
+    """``describe_cluster``: id, controller (a random broker in KRaft), brokers."""
+
+    cluster_id: str | None
+    controller_id: int
+    brokers: tuple[BrokerDescription, ...]
+    authorized_operations: frozenset[AclOperation] | None = None
+
+
+@dataclass(frozen=True)
+class ReplicaInfo:
+    """A replica in a log directory."""
+
+    size: int
+    offset_lag: int
+    is_future: bool
+
+
+@dataclass(frozen=True)
+class LogDirDescription:
+    """One log directory of one broker."""
+
+    broker: int
+    path: str
+    replicas: Mapping[TopicPartition, ReplicaInfo] = field(default_factory=dict)
+    total_bytes: int = -1
+    usable_bytes: int = -1
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class VersionRange:
+    """A feature's min and max version (supported) or level (finalized)."""
+
+    min_version: int
+    max_version: int
+
+
+@dataclass(frozen=True)
+class FeatureMetadata:
+    """Finalized and supported feature levels (from ApiVersions)."""
+
+    finalized: Mapping[str, VersionRange]
+    finalized_epoch: int | None
+    supported: Mapping[str, VersionRange]
+
+
+@dataclass(frozen=True)
+class UpdateFeatureResult:
+    """The outcome for one feature of ``update_features``."""
+
+    feature: str
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """A voter or observer of the metadata quorum."""
+
+    replica_id: int
+    directory_id: uuid.UUID | None
+    log_end_offset: int
+    last_fetch_timestamp: int | None
+    last_caught_up_timestamp: int | None
+
+
+@dataclass(frozen=True)
+class QuorumInfo:
+    """``describe_metadata_quorum``: the KRaft leader, its high watermark, voters, observers."""
+
+    leader_id: int
+    leader_epoch: int
+    high_watermark: int
+    voters: tuple[ReplicaState, ...]
+    observers: tuple[ReplicaState, ...]
+    nodes: Mapping[int, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)
+
+
+# ---- groups ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupListing:
+    """A group known to a coordinator (``state`` and ``type`` need ListGroups v4/v5)."""
+
+    group_id: str
+    protocol_type: str
+    state: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberDescription:
+    """A group member. For consumer groups ``assignment`` is decoded (classic: from the
+    assignment bytes); ``member_epoch`` and ``target_assignment`` exist for KIP-848 groups."""
+
+    member_id: str
+    group_instance_id: str | None
+    client_id: str
+    client_host: str
+    assignment: frozenset[TopicPartition] = frozenset()
+    target_assignment: frozenset[TopicPartition] | None = None
+    member_epoch: int | None = None
+    subscribed_topics: tuple[str, ...] = ()
+    member_metadata: bytes = b""
+    member_assignment: bytes = b""
+
+
+@dataclass(frozen=True)
+class GroupDescription:
+    """A described group. ``group_type`` is "classic" or "consumer" (KIP-848);
+    ``protocol`` is the classic protocol name or the consumer group's assignor."""
+
+    group_id: str
+    group_type: str = "classic"
+    state: str = ""
+    protocol_type: str = ""
+    protocol: str = ""
+    members: tuple[MemberDescription, ...] = ()
+    coordinator: int = -1
+    group_epoch: int | None = None
+    assignment_epoch: int | None = None
+    authorized_operations: frozenset[AclOperation] | None = None
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """The outcome for one group (``delete_consumer_groups``)."""
+
+    group_id: str
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class MemberRemovalResult:
+    """The outcome for one member of ``remove_members_from_consumer_group``."""
+
+    member_id: str
+    group_instance_id: str | None = None
+    error: KafkaError | None = None
+
+
+# ---- ACLs, users, quotas -----------------------------------------------------------------
+@dataclass(frozen=True)
+class AclCreateResult:
+    """The outcome for one ACL of ``create_acls``."""
+
+    acl: AclBinding
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class AclDeleteResult:
+    """The ACLs one filter of ``delete_acls`` deleted."""
+
+    filter: AclBindingFilter
+    deleted: tuple[AclBinding, ...] = ()
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class ScramCredentialInfo:
+    """A mechanism a user has a credential for, and its iteration count."""
+
+    mechanism: ScramMechanism
+    iterations: int
+
+
+@dataclass(frozen=True)
+class UserScramCredentialsDescription:
+    """A user's SCRAM credentials (never the secrets)."""
+
+    user: str
+    credentials: tuple[ScramCredentialInfo, ...] = ()
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class UserResult:
+    """The outcome for one user of ``alter_user_scram_credentials``."""
+
+    user: str
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class ClientQuotaEntry:
+    """One entity's quotas, e.g. entity {"user": "alice"}, values {"producer_byte_rate": 1e6}."""
+
+    entity: Mapping[str, str | None]
+    values: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class ClientQuotaAlterResult:
+    """The outcome for one entity of ``alter_client_quotas``."""
+
+    entity: Mapping[str, str | None]
+    error: KafkaError | None = None
+
+
+# ---- transactions ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TransactionDescription:
+    """A transactional id's state at its coordinator."""
+
+    transactional_id: str
+    state: str = ""
+    coordinator_id: int = -1
+    producer_id: int = -1
+    producer_epoch: int = -1
+    transaction_timeout_ms: int = -1
+    transaction_start_time_ms: int | None = None
+    topic_partitions: frozenset[TopicPartition] = frozenset()
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class TransactionListing:
+    """A transaction a coordinator knows."""
+
+    transactional_id: str
+    producer_id: int
+    state: str
+
+
+@dataclass(frozen=True)
+class ProducerState:
+    """An active producer of a partition (``current_transaction_start_offset`` None when
+    it has no open transaction there)."""
+
+    producer_id: int
+    producer_epoch: int
+    last_sequence: int
+    last_timestamp: int
+    coordinator_epoch: int | None
+    current_transaction_start_offset: int | None
+
+
+@dataclass(frozen=True)
+class PartitionProducers:
+    """``describe_producers`` for one partition."""
+
+    topic: str
+    partition: int
+    producers: tuple[ProducerState, ...] = ()
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class FenceProducerResult:
+    """The producer id and the bumped epoch that fenced a transactional id."""
+
+    transactional_id: str
+    producer_id: int = -1
+    producer_epoch: int = -1
+    error: KafkaError | None = None
