@@ -1,0 +1,91 @@
+"""The assignor interface of the classic group protocol (aiokafka's shape).
+
+The group leader calls ``assign(cluster, members)`` with every member's decoded
+subscription and returns one assignment per member id; each member's coordinator calls
+``metadata(topics)`` before JoinGroup and ``on_assignment(assignment)`` after SyncGroup
+(and ``on_generation_assignment(generation)`` when defined). Implementations may use
+classmethods (as aiokafka's do) or instance methods; the coordinator instantiates an
+assignor class that takes no arguments so per-consumer state stays per consumer.
+
+Added to aiokafka's interface: ``supported_protocols`` (KIP-429; "eager" and/or
+"cooperative"). The group rebalances cooperatively when every configured assignor
+supports it. Must not do I/O.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from aiokafka_gen.coordinator.protocol import (
+    ConsumerProtocolMemberAssignment,
+    ConsumerProtocolMemberMetadata,
+)
+from aiokafka_gen.structs import TopicPartition
+
+__all__ = ["COOPERATIVE", "EAGER", "AbstractPartitionAssignor", "member_order", "topic_partitions"]
+
+EAGER = "eager"
+COOPERATIVE = "cooperative"
+
+
+class AbstractPartitionAssignor(abc.ABC):
+    """Base class for partition assignors: a ``name`` (the JoinGroup protocol name),
+    ``assign``, ``metadata`` and ``on_assignment``."""
+
+    supported_protocols: ClassVar[tuple[str, ...]] = (EAGER,)
+    version: ClassVar[int] = 0
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The protocol name this assignor registers in JoinGroup."""
+
+    @abc.abstractmethod
+    def assign(
+        self, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+    ) -> dict[str, ConsumerProtocolMemberAssignment]:
+        """The group's assignment: ``{member_id: assignment}`` for every member.
+
+        ``cluster`` has ``partitions_for_topic(topic) -> set[int] | None``."""
+
+    @abc.abstractmethod
+    def metadata(self, topics: Iterable[str]) -> ConsumerProtocolMemberMetadata:
+        """This member's subscription metadata for JoinGroup."""
+
+    @abc.abstractmethod
+    def on_assignment(self, assignment: ConsumerProtocolMemberAssignment) -> None:
+        """Called with this member's assignment after every SyncGroup."""
+
+    def on_generation_assignment(self, generation: int) -> None:  # noqa: B027 (optional hook)
+        """Called with the group generation after every SyncGroup (no-op by default)."""
+
+
+def member_order(item: tuple[str, ConsumerProtocolMemberMetadata]) -> tuple[int, str, str]:
+    """Kafka's member ordering: static members first (by instance id), then member id."""
+    member_id, meta = item
+    instance = getattr(meta, "group_instance_id", None)
+    if instance is not None:
+        return (0, instance, member_id)
+    return (1, "", member_id)
+
+
+def topic_partitions(cluster: Any, topics: Iterable[str]) -> dict[str, list[int]]:
+    """Sorted partition ids of each topic the cluster knows (unknown topics are left out)."""
+    found: dict[str, list[int]] = {}
+    for topic in sorted(set(topics)):
+        partitions = cluster.partitions_for_topic(topic)
+        if partitions:
+            found[topic] = sorted(partitions)
+    return found
+
+
+def assignments_from(
+    members: Iterable[str], chosen: Mapping[str, Iterable[TopicPartition]], user_data: bytes = b""
+) -> dict[str, ConsumerProtocolMemberAssignment]:
+    """One ``ConsumerProtocolMemberAssignment`` per member (empty for members with none)."""
+    return {
+        m: ConsumerProtocolMemberAssignment.from_partitions(chosen.get(m, ()), user_data)
+        for m in members
+    }

@@ -1,0 +1,466 @@
+"""The classic group protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup.
+
+The membership task joins (KIP-394: a first JoinGroup without a member id is answered
+MEMBER_ID_REQUIRED with one to use), the leader runs the assignor over every member's
+subscription, SyncGroup hands out the assignments, then the member reconciles:
+
+* eager: everything was revoked before JoinGroup; the whole new assignment is assigned;
+* cooperative (KIP-429, every assignor supports it): partitions missing from the new
+  assignment are revoked, new ones assigned, and when anything was revoked the member
+  rejoins at once so the partitions can move.
+
+A heartbeat task runs while the member has a generation. Errors in any response set
+flags for the membership task: REBALANCE_IN_PROGRESS rejoins; ILLEGAL_GENERATION and
+UNKNOWN_MEMBER_ID lose the partitions (listener told, no commit) and rejoin (the latter
+with a fresh member id); FENCED_INSTANCE_ID, group authorization and the like are fatal.
+The member leaves when the application stops polling for max_poll_interval_ms (LeaveGroup
+unless static) and rejoins on its next poll. It also rejoins when its subscription moves,
+when the pattern matches new topics, and when a subscribed topic's partition count changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, ClassVar
+
+from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup
+from aiokafka_gen.coordinator.contract import SubscriptionStateProtocol
+from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
+from aiokafka_gen.structs import TopicPartition
+
+from .assignors.abstract import COOPERATIVE
+from .base import BaseCoordinator, CoordinatorConfig
+from .membership import MemberState
+from .protocol import (
+    ConsumerProtocol,
+    ConsumerProtocolMemberMetadata,
+    decode_assignment,
+    decode_subscription,
+    encode_assignment,
+    encode_subscription,
+)
+
+__all__ = ["ClassicCoordinator"]
+
+log = logging.getLogger("aiokafka_gen.coordinator")
+
+_JOIN_GROUP, _SYNC_GROUP, _HEARTBEAT, _LEAVE_GROUP = 11, 14, 12, 13
+_COORDINATOR_MOVED = frozenset({14, 15, 16})
+_REBALANCING = 27
+_LOST = frozenset({22, 25})  # ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID
+_UNKNOWN_MEMBER = 25
+_MEMBER_ID_REQUIRED = 79
+# group auth, inconsistent protocol, invalid group id, invalid session timeout,
+# group max size reached, fenced instance id
+_FATAL = frozenset({30, 23, 24, 26, 81, 82})
+
+
+class _Rejoin(Exception):
+    """Internal: this join attempt ended; try again (after a backoff when ``backoff``)."""
+
+    def __init__(self, reason: str, *, backoff: bool = True) -> None:
+        super().__init__(reason)
+        self.backoff = backoff
+
+
+class ClassicCoordinator(BaseCoordinator):
+    """Group membership over JoinGroup/SyncGroup/Heartbeat with pluggable assignors."""
+
+    protocol: ClassVar[str] = "classic"
+
+    def __init__(
+        self,
+        client: AIOKafkaClient,
+        subscription: SubscriptionStateProtocol,
+        config: CoordinatorConfig,
+        assignors: list[Any],
+    ) -> None:
+        super().__init__(client, subscription, config)
+        if not assignors:
+            raise ValueError("the classic group protocol needs at least one assignor")
+        self.assignors = assignors
+        self.cooperative = all(
+            COOPERATIVE in getattr(a, "supported_protocols", ()) for a in assignors
+        )
+        self._rejoin_reason: str | None = "initial join"
+        self._lost_reason: tuple[str, bool] | None = None  # (reason, reset member id)
+        self._joined_version: int | None = None
+        self._snapshot: dict[str, int] = {}
+        self._group_topics: frozenset[str] = frozenset()
+        self._owes_revoke = False  # eager: the listener heard of an assignment since
+
+    # ---- the membership loop -----------------------------------------------------------
+    async def _run(self) -> None:
+        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
+        try:
+            while self._fatal is None:
+                await self._step()
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def _step(self) -> None:
+        self._check_subscription()
+        if self._lost_reason is not None:
+            await self._handle_lost()
+        if self.state is MemberState.STABLE and self._poll_timed_out():
+            await self._leave_for_poll_timeout()
+            return
+        if not self._wanted():
+            await self._leave_if_member("no longer subscribed")
+            await self._sleep(1.0)
+            return
+        if self._metadata_changed:
+            self._metadata_changed = False
+            await self._refresh_pattern()
+            self._check_snapshot()
+        reason = self._join_reason()
+        if reason is not None:
+            await self._join_round_checked(reason)
+            return
+        await self._sleep(max(0.0, min(self._poll_deadline() - time.monotonic() + 0.01, 1.0)))
+
+    def _join_reason(self) -> str | None:
+        if self.state is MemberState.UNJOINED:
+            return self._rejoin_reason or "not a member"
+        if self._rejoin_reason is not None:
+            return self._rejoin_reason
+        if self._joined_version != self._sub.version:
+            return "the subscription changed"
+        return None
+
+    def _request_rejoin(self, reason: str) -> None:
+        if self._rejoin_reason is None:
+            self._rejoin_reason = reason
+        self._wake.set()
+
+    def _on_subscription_changed(self) -> None:
+        if self._joined_version is not None:
+            self._stable.clear()
+
+    async def _join_round(self, reason: str) -> None:
+        try:
+            await self._join_and_sync(reason)
+        except BaseException:
+            self._abandon_round()
+            raise
+
+    def _abandon_round(self) -> None:
+        """A join round failed half way: never stay in joining/syncing/reconciling."""
+        if self.state in (MemberState.JOINING, MemberState.SYNCING):
+            self._event("lost")
+        elif self.state is MemberState.RECONCILING:
+            self._rejoin_reason = self._rejoin_reason or "the last rebalance did not complete"
+
+    async def _join_round_checked(self, reason: str) -> None:
+        try:
+            await self._join_round(reason)
+        except _Rejoin as exc:
+            self._last_error = str(exc)
+            log.info("group %s: %s; rejoining", self.config.group_id, exc)
+            if exc.backoff:
+                await asyncio.sleep(self.config.backoff)
+        except (KafkaTimeoutError, KafkaError) as exc:
+            if not exc.retriable and not isinstance(exc, KafkaTimeoutError):
+                raise
+            self._last_error = repr(exc)
+            self.offsets.forget_coordinator()
+            await asyncio.sleep(self.config.backoff)
+
+    # ---- join and sync -----------------------------------------------------------------
+    async def _join_and_sync(self, reason: str) -> None:
+        if not self.cooperative and (self._owes_revoke or self._sub.assigned_partitions()):
+            await self._revoke(self._sub.assigned_partitions(), always=True)
+            self._owes_revoke = False
+        self._rejoin_reason = None
+        self._joined_version = self._sub.version
+        self._event("join")
+        response = await self._join_group(reason)
+        self._event("joined")
+        assignments = await self._leader_assignments(response)
+        assignment = await self._sync_group(response, assignments)
+        self._event("synced")
+        await self._reconcile(assignment)
+        if self.state is MemberState.RECONCILING:
+            self._event("reconciled")
+
+    def _protocols(self) -> list[Any]:
+        from aiokafka_gen.messages.join_group_request import JoinGroupRequestProtocol
+
+        topics = sorted(self._sub.subscribed_topics())
+        owned = sorted(self._sub.assigned_partitions())
+        protocols = []
+        for assignor in self.assignors:
+            meta = assignor.metadata(topics)
+            full = ConsumerProtocolMemberMetadata(
+                version=getattr(meta, "version", 0),
+                subscription=list(getattr(meta, "subscription", topics)),
+                user_data=getattr(meta, "user_data", b""),
+                owned_partitions=owned,
+                generation_id=self.generation,
+            )
+            protocols.append(
+                JoinGroupRequestProtocol(name=assignor.name, metadata=encode_subscription(full))
+            )
+        return protocols
+
+    async def _join_group(self, reason: str) -> Any:
+        from aiokafka_gen.messages.join_group_request import JoinGroupRequest
+
+        for _ in range(3):  # KIP-394: at most one MEMBER_ID_REQUIRED round trip
+            request = JoinGroupRequest(
+                group_id=self.config.group_id,
+                session_timeout_ms=self.config.session_timeout_ms,
+                rebalance_timeout_ms=self.config.rebalance_timeout_ms,
+                member_id=self.member_id,
+                group_instance_id=self.config.group_instance_id,
+                protocol_type=ConsumerProtocol.PROTOCOL_TYPE,
+                protocols=self._protocols(),
+                reason=reason,
+            )
+            timeout = max(self.config.request_timeout_ms, self.config.rebalance_timeout_ms + 5000)
+            response = await self.offsets.send(request, _JOIN_GROUP, request_timeout_ms=timeout)
+            if response.error_code == _MEMBER_ID_REQUIRED:
+                self.member_id = response.member_id
+                continue
+            self._check_join_error(response.error_code, "JoinGroup")
+            self.generation = response.generation_id
+            self.member_id = response.member_id
+            log.info(
+                "group %s: joined generation %d as %s (leader %s, protocol %s)",
+                self.config.group_id, self.generation, self.member_id, response.leader,
+                response.protocol_name,
+            )  # fmt: skip
+            return response
+        raise _Rejoin("JoinGroup kept asking for a member id")
+
+    def _check_join_error(self, code: int, what: str) -> None:
+        if code == 0:
+            return
+        error = for_code(code)
+        if code in _FATAL:
+            self._set_fatal(error(f"{what} for group {self.config.group_id!r}"))
+            raise _Rejoin(f"{what}: fatal {error.__name__}")
+        if code in _COORDINATOR_MOVED:
+            self.offsets.forget_coordinator()
+        if code in _LOST:
+            self.generation = -1
+            if code == _UNKNOWN_MEMBER:
+                self.member_id = ""
+            self._event("lost")
+            raise _Rejoin(f"{what}: {error.__name__}", backoff=False)
+        if self.membership.allows("lost"):
+            self._event("lost")
+        if code == _REBALANCING:
+            raise _Rejoin(f"{what}: {error.__name__}", backoff=False)
+        if error.retriable or code in _COORDINATOR_MOVED:
+            raise _Rejoin(f"{what}: {error.__name__}")
+        raise error(f"{what} for group {self.config.group_id!r}")
+
+    async def _leader_assignments(self, response: Any) -> dict[str, bytes]:
+        if response.leader != self.member_id or response.skip_assignment:
+            self._group_topics = frozenset(self._sub.subscribed_topics())
+            return {}
+        members = {
+            m.member_id: decode_subscription(m.metadata, m.group_instance_id)
+            for m in response.members
+        }
+        topics = frozenset(t for meta in members.values() for t in meta.subscription)
+        self._group_topics = topics
+        await self._client.set_topics(self._client.topics | topics)
+        assignor = self._assignor(response.protocol_name)
+        result = assignor.assign(self._client.cluster, members)
+        log.info("group %s: leader assigned with %s", self.config.group_id, assignor.name)
+        return {m: encode_assignment(result[m]) if m in result else b"" for m in members}
+
+    def _assignor(self, name: str | None) -> Any:
+        for assignor in self.assignors:
+            if assignor.name == name:
+                return assignor
+        raise KafkaError(f"the group chose assignor {name!r}, which this consumer lacks")
+
+    async def _sync_group(self, join: Any, assignments: dict[str, bytes]) -> set[TopicPartition]:
+        from aiokafka_gen.messages.sync_group_request import (
+            SyncGroupRequest,
+            SyncGroupRequestAssignment,
+        )
+
+        request = SyncGroupRequest(
+            group_id=self.config.group_id,
+            generation_id=self.generation,
+            member_id=self.member_id,
+            group_instance_id=self.config.group_instance_id,
+            protocol_type=ConsumerProtocol.PROTOCOL_TYPE,
+            protocol_name=join.protocol_name,
+            assignments=[
+                SyncGroupRequestAssignment(member_id=m, assignment=a)
+                for m, a in sorted(assignments.items())
+            ],
+        )
+        response = await self.offsets.send(request, _SYNC_GROUP)
+        self._check_join_error(response.error_code, "SyncGroup")
+        assignment = decode_assignment(response.assignment)
+        assignor = self._assignor(join.protocol_name)
+        assignor.on_assignment(assignment)
+        on_generation = getattr(assignor, "on_generation_assignment", None)
+        if on_generation is not None:
+            on_generation(self.generation)
+        return set(assignment.partitions())
+
+    async def _reconcile(self, assignment: set[TopicPartition]) -> None:
+        self._take_snapshot()
+        current = self._sub.assigned_partitions()
+        if self.cooperative:
+            revoked = current - assignment
+            if revoked:
+                await self._revoke(revoked, always=False)
+                self._request_rejoin("partitions were revoked (cooperative follow-up)")
+            await self._assign(assignment, assignment - current)
+        else:
+            await self._assign(assignment, assignment)
+            self._owes_revoke = True
+
+    # ---- metadata snapshot -------------------------------------------------------------
+    def _partition_counts(self) -> dict[str, int]:
+        counts = {}
+        for topic in self._group_topics:
+            partitions = self._client.cluster.partitions_for_topic(topic)
+            if partitions is not None:
+                counts[topic] = len(partitions)
+        return counts
+
+    def _take_snapshot(self) -> None:
+        self._snapshot = self._partition_counts()
+
+    def _check_snapshot(self) -> None:
+        if self.state is not MemberState.STABLE:
+            return
+        now = self._partition_counts()
+        if any(now.get(t, n) != n for t, n in self._snapshot.items()) or set(now) - set(
+            self._snapshot
+        ):
+            self._request_rejoin("partition counts of subscribed topics changed")
+
+    # ---- heartbeats --------------------------------------------------------------------
+    async def _heartbeat_loop(self) -> None:
+        interval = self.config.heartbeat_interval_ms / 1000.0
+        while True:
+            await asyncio.sleep(interval)
+            if self.state not in (MemberState.RECONCILING, MemberState.STABLE):
+                continue
+            try:
+                await self._heartbeat_once()
+            except KafkaError as exc:
+                self._last_error = repr(exc)
+                log.debug("group %s: heartbeat failed: %s", self.config.group_id, exc)
+                self.offsets.forget_coordinator()
+
+    async def _heartbeat_once(self) -> None:
+        from aiokafka_gen.messages.heartbeat_request import HeartbeatRequest
+
+        generation, member_id = self.generation, self.member_id
+        request = HeartbeatRequest(
+            group_id=self.config.group_id,
+            generation_id=generation,
+            member_id=member_id,
+            group_instance_id=self.config.group_instance_id,
+        )
+        timeout = min(self.config.request_timeout_ms, self.config.session_timeout_ms)
+        response = await self.offsets.send(request, _HEARTBEAT, request_timeout_ms=timeout)
+        if (generation, member_id) != (self.generation, self.member_id):
+            return  # a rejoin happened meanwhile: the answer is about an old generation
+        self._on_heartbeat(response.error_code)
+
+    def _on_heartbeat(self, code: int) -> None:
+        if code == 0:
+            self._last_heartbeat = time.monotonic()
+            return
+        error = for_code(code)
+        self._last_error = error.__name__
+        if code == _REBALANCING:
+            self._request_rejoin("the group is rebalancing")
+        elif code in _LOST:
+            self._lost_reason = (f"heartbeat: {error.__name__}", code == _UNKNOWN_MEMBER)
+            self._wake.set()
+        elif code in _FATAL:
+            self._set_fatal(error(f"Heartbeat for group {self.config.group_id!r}"))
+        elif code in _COORDINATOR_MOVED:
+            self.offsets.forget_coordinator()
+
+    async def _handle_lost(self) -> None:
+        assert self._lost_reason is not None
+        reason, reset_member = self._lost_reason
+        self._lost_reason = None
+        log.info("group %s: membership lost (%s)", self.config.group_id, reason)
+        await self._lose(self._sub.assigned_partitions())
+        self.generation = -1
+        if reset_member:
+            self.member_id = ""
+        if self.membership.allows("lost"):
+            self._event("lost")
+        self._rejoin_reason = reason
+
+    # ---- leaving -----------------------------------------------------------------------
+    async def _leave_for_poll_timeout(self) -> None:
+        log.warning(
+            "group %s: no poll for max_poll_interval_ms=%d; leaving the group",
+            self.config.group_id, self.config.max_poll_interval_ms,
+        )  # fmt: skip
+        self._poll_expired = True
+        self._last_error = "max_poll_interval_ms exceeded"
+        await self._revoke(self._sub.assigned_partitions(), always=False)
+        self._owes_revoke = False
+        await self._leave_quietly("consumer poll timeout has expired")
+        self._rejoin_reason = "the application polled again"
+
+    async def _leave_if_member(self, reason: str) -> None:
+        if self.state in (MemberState.STABLE, MemberState.RECONCILING):
+            await self._revoke(self._sub.assigned_partitions(), always=False)
+            self._owes_revoke = False
+            await self._leave_quietly(reason)
+            self._rejoin_reason = "subscribed again"
+
+    async def _leave_quietly(self, reason: str) -> None:
+        try:
+            await self._leave(reason)
+        except KafkaError as exc:
+            log.info("group %s: LeaveGroup failed: %s", self.config.group_id, exc)
+        finally:
+            if self.membership.allows("lost") and self.state is not MemberState.UNJOINED:
+                self._event("lost")
+
+    async def _leave(self, reason: str) -> None:
+        """LeaveGroup for a dynamic member; a static member just stops heartbeating (its
+        session expires, or it comes back with the same instance id first)."""
+        if self.membership.allows("leave"):
+            self._event("leave")
+        member_id, self.generation = self.member_id, -1
+        dynamic = self.config.group_instance_id is None
+        try:
+            if dynamic and member_id:
+                self.member_id = ""
+                await self._send_leave(member_id, reason)
+        finally:
+            if self.state is MemberState.LEAVING:
+                self._event("left")
+
+    async def _send_leave(self, member_id: str, reason: str) -> None:
+        from aiokafka_gen.messages.leave_group_request import LeaveGroupRequest, MemberIdentity
+
+        node = await self.offsets.coordinator()
+        await self._client.ready(node, group=ConnectionGroup.COORDINATION)
+        version = self._client.api_version_for(node, _LEAVE_GROUP) or 0
+        if version >= 3:
+            member = MemberIdentity(member_id=member_id, reason=reason)
+            request = LeaveGroupRequest(group_id=self.config.group_id, members=[member])
+        else:
+            request = LeaveGroupRequest(group_id=self.config.group_id, member_id=member_id)
+        timeout = self.config.request_timeout_ms
+        response = await self.offsets.send(request, _LEAVE_GROUP, request_timeout_ms=timeout)
+        if response.error_code and response.error_code != _UNKNOWN_MEMBER:
+            log.info(
+                "group %s: LeaveGroup answered %s",
+                self.config.group_id, for_code(response.error_code).__name__,
+            )  # fmt: skip

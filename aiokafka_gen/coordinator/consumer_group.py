@@ -1,0 +1,267 @@
+"""The consumer group protocol (KIP-848): one ConsumerGroupHeartbeat loop, server-side
+assignment.
+
+The member picks its own member id (a random uuid, as KIP-1082 wants from v1) and joins
+with epoch 0, sending its subscription (topic names, or the pattern's source string as
+``SubscribedTopicRegex`` — the broker matches it with RE2J), its rebalance timeout and the
+server assignor. Later heartbeats send only what changed. A response may carry a new
+target assignment (topic ids): the member resolves the ids to names through metadata
+(refreshing for unknown ones), revokes what it no longer owns (listener, then commit),
+assigns the rest (committed offsets, then listener), and acknowledges by sending its owned
+partitions in the next heartbeat, at once. FENCED_MEMBER_EPOCH and UNKNOWN_MEMBER_ID lose
+the partitions and rejoin with epoch 0; leaving sends epoch -1 (-2 for a static member,
+which keeps its assignment for the session timeout). Reconciliation runs inside the
+heartbeat loop, so a slow listener delays heartbeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+import uuid
+from typing import Any, ClassVar
+
+from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
+from aiokafka_gen.structs import TopicPartition
+
+from .base import BaseCoordinator
+from .membership import MemberState
+
+__all__ = ["ConsumerGroupCoordinator"]
+
+log = logging.getLogger("aiokafka_gen.coordinator")
+
+_HEARTBEAT = 68
+_COORDINATOR_MOVED = frozenset({14, 15, 16})
+_LOST = frozenset({25, 110})  # UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH
+# group auth, invalid request, unsupported version, group max size, fenced instance id,
+# unreleased instance id, unsupported assignor, topic auth, invalid regular expression
+_FATAL = frozenset({30, 42, 35, 81, 82, 111, 112, 29, 128})
+_LEAVE_EPOCH, _STATIC_LEAVE_EPOCH = -1, -2
+
+
+def _new_member_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+class ConsumerGroupCoordinator(BaseCoordinator):
+    """Group membership over ConsumerGroupHeartbeat (group_protocol="consumer")."""
+
+    protocol: ClassVar[str] = "consumer"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.member_id = _new_member_id()
+        self.generation = 0  # the member epoch
+        self._interval = self.config.heartbeat_interval_ms / 1000.0
+        self._send_full = True
+        self._sent_version: int | None = None
+        self._ack_pending = False
+        self._target: frozenset[TopicPartition] | None = None
+        self._pending_ids: list[Any] | None = None
+
+    # ---- the heartbeat loop ------------------------------------------------------------
+    async def _run(self) -> None:
+        while self._fatal is None:
+            await self._step()
+
+    async def _step(self) -> None:
+        self._check_subscription()
+        if self.state is MemberState.STABLE and self._poll_timed_out():
+            await self._leave_for_poll_timeout()
+            return
+        if not self._wanted():
+            if self.state in (MemberState.STABLE, MemberState.RECONCILING, MemberState.JOINING):
+                await self._revoke(self._sub.assigned_partitions(), always=False)
+                await self._leave_quietly("no longer subscribed")
+            await self._sleep(1.0)
+            return
+        if self.state is MemberState.UNJOINED:
+            self._event("join")
+        try:
+            await self._heartbeat()
+        except KafkaError as exc:
+            if not exc.retriable and not isinstance(exc, KafkaTimeoutError):
+                raise
+            self._last_error = repr(exc)
+            self._send_full = True
+            self.offsets.forget_coordinator()
+            await asyncio.sleep(self.config.backoff)
+            return
+        if self._pending_ids is not None:
+            await self._reconcile()
+        if self._ack_pending or self._send_full:
+            return  # acknowledge (or resend) at once
+        await self._sleep(self._interval)
+
+    def _request(self) -> Any:
+        from aiokafka_gen.messages.consumer_group_heartbeat_request import (
+            ConsumerGroupHeartbeatRequest,
+            TopicPartitions,
+        )
+
+        full = self._send_full or self.generation == 0
+        changed = full or self._sent_version != self._sub.version
+        pattern = self._sub.pattern
+        request = ConsumerGroupHeartbeatRequest(
+            group_id=self.config.group_id,
+            member_id=self.member_id,
+            member_epoch=self.generation,
+            instance_id=self.config.group_instance_id if full else None,
+            rebalance_timeout_ms=self.config.rebalance_timeout_ms if full else -1,
+            server_assignor=self.config.group_remote_assignor if full else None,
+        )
+        if changed and pattern is not None:
+            request.subscribed_topic_regex = pattern.pattern
+        elif changed:
+            request.subscribed_topic_names = sorted(self._sub.subscribed_topics())
+        if full or self._ack_pending:
+            owned: dict[str, list[int]] = {}
+            for tp in self._sub.assigned_partitions():
+                owned.setdefault(tp.topic, []).append(tp.partition)
+            request.topic_partitions = [
+                TopicPartitions(topic_id=tid, partitions=sorted(parts))
+                for topic, parts in sorted(owned.items())
+                if (tid := self._client.cluster.topic_id(topic)) is not None
+            ]
+        return request
+
+    async def _heartbeat(self) -> None:
+        request = self._request()
+        version = self._sub.version
+        timeout = min(self.config.request_timeout_ms, self.config.session_timeout_ms)
+        response = await self.offsets.send(request, _HEARTBEAT, request_timeout_ms=timeout)
+        code = response.error_code
+        if code:
+            await self._on_error(code, response.error_message)
+            return
+        self._last_heartbeat = time.monotonic()
+        self._send_full = False
+        self._ack_pending = False
+        self._sent_version = version
+        if response.member_id:
+            self.member_id = response.member_id
+        self.generation = response.member_epoch
+        if response.heartbeat_interval_ms > 0:
+            self._interval = response.heartbeat_interval_ms / 1000.0
+        if response.assignment is not None:
+            self._pending_ids = list(response.assignment.topic_partitions)
+        elif self.state is MemberState.JOINING and self.generation > 0:
+            self._pending_ids = []
+        if self._pending_ids is None and self.state is MemberState.RECONCILING:
+            self._event("reconciled")
+
+    async def _on_error(self, code: int, message: str | None) -> None:
+        error = for_code(code)
+        self._last_error = f"{error.__name__}: {message}" if message else error.__name__
+        self._send_full = True
+        if code in _COORDINATOR_MOVED:
+            self.offsets.forget_coordinator()
+            await asyncio.sleep(self.config.backoff)
+        elif code in _LOST:
+            log.info("group %s: %s; rejoining", self.config.group_id, self._last_error)
+            await self._lose(self._sub.assigned_partitions())
+            self.generation = 0
+            self._pending_ids = None
+            if self.membership.allows("lost"):
+                self._event("lost")
+        elif code in _FATAL:
+            self._set_fatal(
+                error(message or f"ConsumerGroupHeartbeat for {self.config.group_id!r}")
+            )
+        elif error.retriable:
+            await asyncio.sleep(self.config.backoff)
+        else:
+            self._set_fatal(
+                error(message or f"ConsumerGroupHeartbeat for {self.config.group_id!r}")
+            )
+
+    # ---- reconciliation ----------------------------------------------------------------
+    async def _resolve(self, ids: list[Any]) -> frozenset[TopicPartition] | None:
+        """Topic ids to partitions; None while some id is unknown to metadata."""
+        cluster = self._client.cluster
+        if any(cluster.topic_name(t.topic_id) is None for t in ids):
+            try:
+                fresh = await self._client.fetch_all_metadata()
+            except KafkaError:
+                return None
+            names = {fresh.topic_name(t.topic_id) for t in ids} - {None}
+            await self._client.set_topics(self._client.topics | {n for n in names if n})
+        resolved = set()
+        for t in ids:
+            name = cluster.topic_name(t.topic_id)
+            if name is None:
+                return None
+            resolved |= {TopicPartition(name, p) for p in t.partitions}
+        return frozenset(resolved)
+
+    async def _reconcile(self) -> None:
+        assert self._pending_ids is not None
+        target = await self._resolve(self._pending_ids)
+        if target is None:
+            log.debug(
+                "group %s: assignment names unknown topic ids; retrying", self.config.group_id
+            )
+            return
+        self._pending_ids = None
+        if self.state is not MemberState.RECONCILING:
+            self._event("assigned")
+        current = self._sub.assigned_partitions()
+        revoked = current - target
+        if revoked:
+            await self._revoke(revoked, always=False)
+        await self._assign(target, target - current)
+        self._ack_pending = True
+        self._event("reconciled")
+
+    # ---- leaving -----------------------------------------------------------------------
+    async def _leave_for_poll_timeout(self) -> None:
+        log.warning(
+            "group %s: no poll for max_poll_interval_ms=%d; leaving the group",
+            self.config.group_id, self.config.max_poll_interval_ms,
+        )  # fmt: skip
+        self._poll_expired = True
+        self._last_error = "max_poll_interval_ms exceeded"
+        await self._revoke(self._sub.assigned_partitions(), always=False)
+        await self._leave_quietly("consumer poll timeout has expired")
+
+    async def _leave_quietly(self, reason: str) -> None:
+        try:
+            await self._leave(reason)
+        except KafkaError as exc:
+            log.info("group %s: leaving failed: %s", self.config.group_id, exc)
+        finally:
+            if self.membership.allows("lost") and self.state is not MemberState.UNJOINED:
+                self._event("lost")
+
+    async def _leave(self, reason: str) -> None:
+        """Heartbeat with epoch -1 (dynamic) or -2 (static: keeps its assignment until the
+        session times out)."""
+        from aiokafka_gen.messages.consumer_group_heartbeat_request import (
+            ConsumerGroupHeartbeatRequest,
+        )
+
+        if self.membership.allows("leave"):
+            self._event("leave")
+        static = self.config.group_instance_id is not None
+        request = ConsumerGroupHeartbeatRequest(
+            group_id=self.config.group_id,
+            member_id=self.member_id,
+            member_epoch=_STATIC_LEAVE_EPOCH if static else _LEAVE_EPOCH,
+            instance_id=self.config.group_instance_id,
+        )
+        self.generation = 0
+        self._send_full = True
+        try:
+            log.info("group %s: leaving (%s)", self.config.group_id, reason)
+            response = await self.offsets.send(request, _HEARTBEAT)
+            if response.error_code and response.error_code not in _LOST:
+                log.info(
+                    "group %s: leave answered %s",
+                    self.config.group_id, for_code(response.error_code).__name__,
+                )  # fmt: skip
+        finally:
+            if self.state is MemberState.LEAVING:
+                self._event("left")
