@@ -7,6 +7,7 @@ all resources at once; results are per topic (see ``results``).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -184,12 +185,18 @@ class TopicsMixin(AdminBase):
         """
         wanted = None if topics is None else list(dict.fromkeys(topics))
 
-        async def attempt(keys: list[str | uuid.UUID] | None) -> dict[str | uuid.UUID, Any]:
+        async def ask(keys: list[str | uuid.UUID] | None) -> list[TopicDescription]:
             response = await self._send(_metadata_request(keys, include_authorized_operations))
-            found = [_described(t, include_authorized_operations) for t in response.topics]
+            return [_described(t, include_authorized_operations) for t in response.topics]
+
+        async def attempt(keys: list[str | uuid.UUID] | None) -> dict[str | uuid.UUID, Any]:
             if keys is None:
-                return {d.name: d for d in found if d.name}
-            return _match_descriptions(keys, found)
+                return {d.name: d for d in await ask(None) if d.name}
+            # A Metadata request names topics either by name or by id, never both.
+            names = [k for k in keys if not isinstance(k, uuid.UUID)]
+            ids = [k for k in keys if isinstance(k, uuid.UUID)]
+            found = await asyncio.gather(*(ask(part) for part in (names, ids) if part))
+            return _match_descriptions(keys, [d for part in found for d in part])
 
         if wanted is None:
             return await attempt(None)
