@@ -83,8 +83,9 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self.fatal: BaseException | None = None
         self.on_fail: Callable[[BaseException], None] | None = None
-        # the classic transaction protocol: Produce v12+ would mean KIP-890 part 2
-        self._max_produce_version = 11 if transactional_id is not None else None
+        # inside a transaction Produce v12+ means transaction version 2 (KIP-890): the
+        # transaction manager sets this at every begin
+        self.max_produce_version: int | None = 11 if transactional_id is not None else None
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -213,7 +214,7 @@ class Sender:
         if version is None:
             await self._client.ready(node)
             version = self._client.api_version_for(node, _PRODUCE)
-        pinned = self._max_produce_version
+        pinned = self.max_produce_version
         if version is not None and version >= 13 and not self._topic_ids_known(batches):
             pinned = min(pinned or 12, 12)
         if pinned is not None and version is not None:

@@ -1,17 +1,18 @@
-"""Producer ids and transactions: InitProducerId, AddPartitionsToTxn, offsets, EndTxn.
+"""Producer ids and transactions: InitProducerId, partitions, offsets, EndTxn.
 
 The transaction state is a transition table (``_TRANSITIONS``); an event not allowed in
 the current state raises IllegalStateError, so misuse (commit without begin, send outside
 a transaction) fails loudly and never reaches the broker. Requests go to the transaction
 coordinator (FindCoordinator, cached by the client; dropped on NOT_COORDINATOR-like
-errors and retried). The sender calls ``before_send`` with every drained batch: partitions
-new to the transaction are added with one AddPartitionsToTxn for all of them before their
-first Produce request. Fencing errors move to FATAL: every pending record fails with
-ProducerFenced and the producer only accepts ``stop()``.
-Uses the classic transaction protocol (AddPartitionsToTxn <= v3, EndTxn <= v4, Produce
-<= v11); the KIP-890 part 2 protocol is not used yet. TxnOffsetCommit stays at v5 (topic
-names; v6 wants topic ids the producer may not have in its metadata).
-Must not build record batches nor choose partitions.
+errors and retried). Each transaction picks its protocol at ``begin`` (txn_protocol.py):
+classic, where the sender's ``before_send`` adds new partitions with one
+AddPartitionsToTxn before their first Produce and offsets need AddOffsetsToTxn; or
+version 2 (KIP-890), where Produce and TxnOffsetCommit add them implicitly and EndTxn
+returns a bumped epoch that the next transaction uses (sequences restart at 0). Fencing
+errors move to FATAL: every pending record fails with ProducerFenced and the producer only
+accepts ``stop()``. A refused commit (TRANSACTION_ABORTABLE and the like) leaves the
+transaction abortable; a commit or abort that timed out may be called again.
+Must not build record batches nor choose partitions (requests come from txn_requests.py).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from aiokafka_gen.errors import (
     ProducerFenced,
     for_code,
 )
-from aiokafka_gen.structs import OffsetAndMetadata, TopicPartition
+from aiokafka_gen.structs import TopicPartition
 
+from . import txn_requests as req
 from .idempotence import ProducerIdentity
+from .txn_protocol import CLASSIC, FEATURES_MAX_AGE, TxnProtocol, read_transaction_version
 
 if TYPE_CHECKING:
     from .accumulator import RecordAccumulator
@@ -75,6 +78,8 @@ _TRANSITIONS: dict[tuple[TxnState, str], TxnState] = {
     (S.ABORTING, "error"): S.ABORTING,
     (S.ABORTABLE_ERROR, "error"): S.ABORTABLE_ERROR,
     (S.ABORTABLE_ERROR, "abort"): S.ABORTING,
+    (S.COMMITTING, "commit"): S.COMMITTING,  # again, after a timeout
+    (S.ABORTING, "abort"): S.ABORTING,
     (S.COMMITTING, "ended"): S.READY,
     (S.ABORTING, "ended"): S.READY,
 }
@@ -103,6 +108,9 @@ class TransactionManager:
         self._sender: Sender | None = None
         self._acc: RecordAccumulator | None = None
         self._init_lock = asyncio.Lock()
+        self.protocol: TxnProtocol = CLASSIC  # of the current transaction
+        self._offered: TxnProtocol = CLASSIC  # what the cluster offered when last asked
+        self._offered_at = float("-inf")
 
     @property
     def transactional(self) -> bool:
@@ -138,6 +146,25 @@ class TransactionManager:
             if self.transactional:
                 self._event("initialized")
             log.info("producer id %d epoch %d", response.producer_id, response.producer_epoch)
+        if self.transactional:
+            await self._refresh_protocol(force=True)
+
+    async def _refresh_protocol(self, force: bool = False) -> None:
+        """Read the cluster's transaction version (cached ``FEATURES_MAX_AGE`` seconds)."""
+        now = asyncio.get_running_loop().time()
+        if not force and now - self._offered_at < FEATURES_MAX_AGE:
+            return
+        assert self.transactional_id is not None
+        try:
+            node = await self._client.coordinator_lookup(
+                CoordinationType.TRANSACTION, self.transactional_id
+            )
+            self._offered = await read_transaction_version(self._client, node)
+        except KafkaError as exc:  # the classic protocol works on every cluster
+            log.info("transaction version unknown (%s): keeping version %d", exc,
+                     self._offered.version)  # fmt: skip
+            return
+        self._offered_at = now
 
     async def _init_request(self, bump: bool) -> Any:
         from aiokafka_gen.messages.init_producer_id_request import InitProducerIdRequest
@@ -166,7 +193,11 @@ class TransactionManager:
         return await self._send_pinned(node, request, api_key, ConnectionGroup.COORDINATION)
 
     async def _send_pinned(self, node: int, request: Any, api_key: int, group: Any) -> Any:
-        highest = {_ADD_PARTITIONS: 3, _END_TXN: 4, _TXN_OFFSET_COMMIT: 5}.get(api_key)
+        protocol = self.protocol
+        highest = {
+            _ADD_PARTITIONS: 3, _END_TXN: protocol.end_txn,
+            _TXN_OFFSET_COMMIT: protocol.txn_offset_commit,
+        }.get(api_key)  # fmt: skip
         version = None
         if highest is not None:
             await self._client.ready(node, group=group)
@@ -196,7 +227,7 @@ class TransactionManager:
                 self._forget_coordinator(group_id)  # it may have moved (failover)
                 await asyncio.sleep(self._backoff)
                 continue
-            code = _top_error(response)
+            code = req.first_error(response)
             if code == 0:
                 return response
             log.debug("%s: error code %d", type(request).__name__, code)
@@ -242,7 +273,12 @@ class TransactionManager:
 
     async def begin(self) -> None:
         self._raise_if_fatal()
+        if self.state is TxnState.READY:
+            await self._refresh_protocol()
         self._event("begin")
+        self.protocol = self._offered
+        if self._sender is not None:
+            self._sender.max_produce_version = self.protocol.produce
         self._partitions.clear()
         self._offsets_added = False
         self._error = None
@@ -274,18 +310,32 @@ class TransactionManager:
         assert self._acc is not None
         await self._acc.flush()
 
-    async def _end(self, committed: bool) -> None:
-        from aiokafka_gen.messages.end_txn_request import EndTxnRequest
+    def _ids(self) -> req.ProducerIds:
+        assert self.transactional_id is not None
+        return self.transactional_id, self._identity.producer_id, self._identity.epoch
 
+    async def _end(self, committed: bool) -> None:
         if self._partitions or self._offsets_added:
-            assert self.transactional_id is not None
-            request = EndTxnRequest(
-                transactional_id=self.transactional_id, producer_id=self._identity.producer_id,
-                producer_epoch=self._identity.epoch, committed=committed,
-            )  # fmt: skip
-            await self._retrying(self._to_coordinator, request, _END_TXN)
+            request = req.end_txn_request(self._ids(), committed)
+            try:
+                response = await self._retrying(self._to_coordinator, request, _END_TXN)
+            except KafkaError as exc:
+                if committed and not exc.retriable and self.state is TxnState.COMMITTING:
+                    self._error = exc
+                    self._event("error")  # e.g. TRANSACTION_ABORTABLE: abort, then go on
+                raise
+            self._adopt_epoch(response)
         self._partitions.clear()
+        self._offsets_added = False
         self._event("ended")
+
+    def _adopt_epoch(self, response: Any) -> None:
+        """EndTxn v5 (transaction version 2) returns the bumped epoch (or a new id)."""
+        producer_id = int(getattr(response, "producer_id", -1))
+        epoch = int(getattr(response, "producer_epoch", -1))
+        if producer_id >= 0 and epoch >= 0:
+            self._identity.set_id(producer_id, epoch)
+            log.debug("transaction ended: producer id %d epoch %d", producer_id, epoch)
 
     def _batch_failed(self, exc: BaseException) -> None:
         if not self.transactional or self.state is TxnState.FATAL_ERROR:
@@ -300,48 +350,29 @@ class TransactionManager:
             self._event("error")
 
     async def before_send(self, batches: list[ProducerBatch]) -> None:
-        """Add the transaction's new partitions before their first Produce request."""
+        """Add the transaction's new partitions before their first Produce request
+        (under transaction version 2 the Produce request itself adds them)."""
         new = {b.tp for b in batches} - self._partitions
         if not new:
             return
-        await self._add_partitions(sorted(new))
+        if self.protocol.explicit_partitions:
+            request = req.add_partitions_request(self._ids(), sorted(new))
+            await self._retrying(self._to_coordinator, request, _ADD_PARTITIONS)
         self._partitions |= new
 
-    async def _add_partitions(self, partitions: list[TopicPartition]) -> None:
-        from aiokafka_gen.messages.add_partitions_to_txn_request import (
-            AddPartitionsToTxnRequest,
-            AddPartitionsToTxnTopic,
-        )
-
-        by_topic: dict[str, list[int]] = {}
-        for tp in partitions:
-            by_topic.setdefault(tp.topic, []).append(tp.partition)
-        topics = [AddPartitionsToTxnTopic(name=t, partitions=p) for t, p in by_topic.items()]
-        assert self.transactional_id is not None
-        request = AddPartitionsToTxnRequest(
-            v3_and_below_transactional_id=self.transactional_id,
-            v3_and_below_producer_id=self._identity.producer_id,
-            v3_and_below_producer_epoch=self._identity.epoch,
-            v3_and_below_topics=topics,
-        )  # fmt: skip
-        await self._retrying(self._to_coordinator, request, _ADD_PARTITIONS)
-
     async def send_offsets(self, offsets: Mapping[TopicPartition, Any], group: Any) -> None:
-        """AddOffsetsToTxn, then TxnOffsetCommit to the group coordinator."""
-        from aiokafka_gen.messages.add_offsets_to_txn_request import AddOffsetsToTxnRequest
-
+        """Offsets into the transaction: AddOffsetsToTxn (classic only), then
+        TxnOffsetCommit to the group coordinator."""
         if self.state is not TxnState.IN_TRANSACTION:
             raise IllegalOperation("not in a transaction")
-        group_id, generation, member_id, instance_id = _group_metadata(group)
-        assert self.transactional_id is not None
-        request = AddOffsetsToTxnRequest(
-            transactional_id=self.transactional_id, producer_id=self._identity.producer_id,
-            producer_epoch=self._identity.epoch, group_id=group_id,
-        )  # fmt: skip
-        commit = self._offset_commit(offsets, group_id, generation, member_id, instance_id)
+        metadata = req.group_metadata(group)
+        commit = req.txn_offset_commit_request(self._ids(), offsets, metadata)
+        group_id = metadata.group_id
         try:
-            await self._retrying(self._to_coordinator, request, _ADD_OFFSETS)
-            self._offsets_added = True
+            if self.protocol.explicit_partitions:
+                request = req.add_offsets_request(self._ids(), group_id)
+                await self._retrying(self._to_coordinator, request, _ADD_OFFSETS)
+            self._offsets_added = True  # under version 2 a failed commit may have added it
             await self._retrying(self._to_group(group_id), commit, _TXN_OFFSET_COMMIT, group_id)
         except (ProducerFenced, asyncio.CancelledError):
             raise
@@ -355,76 +386,3 @@ class TransactionManager:
             return await self._send_pinned(node, request, api_key, ConnectionGroup.COORDINATION)
 
         return send
-
-    def _offset_commit(
-        self, offsets: Mapping[TopicPartition, Any], group_id: str, generation: int,
-        member_id: str, instance_id: str | None,
-    ) -> Any:  # fmt: skip
-        from aiokafka_gen.messages.txn_offset_commit_request import (
-            TxnOffsetCommitRequest,
-            TxnOffsetCommitRequestPartition,
-            TxnOffsetCommitRequestTopic,
-        )
-
-        by_topic: dict[str, list[Any]] = {}
-        for tp, value in offsets.items():
-            offset, metadata = _offset(value)
-            by_topic.setdefault(tp.topic, []).append(TxnOffsetCommitRequestPartition(
-                partition_index=tp.partition, committed_offset=offset,
-                committed_metadata=metadata,
-            ))  # fmt: skip
-        assert self.transactional_id is not None
-        return TxnOffsetCommitRequest(
-            transactional_id=self.transactional_id, group_id=group_id,
-            producer_id=self._identity.producer_id, producer_epoch=self._identity.epoch,
-            generation_id_or_member_epoch=generation, member_id=member_id,
-            group_instance_id=instance_id,
-            topics=[TxnOffsetCommitRequestTopic(name=t, partitions=p) for t, p in by_topic.items()],
-        )  # fmt: skip
-
-
-def _offset(value: Any) -> tuple[int, str]:
-    if isinstance(value, OffsetAndMetadata):
-        return value.offset, value.metadata
-    if isinstance(value, int):
-        return value, ""
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int):
-        return value[0], str(value[1] or "")
-    raise ValueError(f"bad offset {value!r}: an int, (offset, metadata) or OffsetAndMetadata")
-
-
-def _group_metadata(group: Any) -> tuple[str, int, str, str | None]:
-    """A group id string, or consumer group metadata (KIP-447)."""
-    if isinstance(group, str) and group:
-        return group, -1, "", None
-    group_id = getattr(group, "group_id", None)
-    if not isinstance(group_id, str) or not group_id:
-        raise ValueError(f"bad group: {group!r}")
-    return (
-        group_id, int(getattr(group, "generation_id", -1)),
-        str(getattr(group, "member_id", "") or ""), getattr(group, "group_instance_id", None),
-    )  # fmt: skip
-
-
-def _top_error(response: Any) -> int:
-    """The first error code of a transaction API response (top level or per partition)."""
-    code = int(getattr(response, "error_code", 0) or 0)
-    if code:
-        return code
-    for topic in _result_topics(response):
-        parts: Any = getattr(topic, "results_by_partition", None) or getattr(
-            topic, "partitions", []
-        )
-        for part in parts:
-            found: Any = getattr(part, "partition_error_code", None)
-            found = getattr(part, "error_code", 0) if found is None else found
-            if found:
-                return int(found)
-    return 0
-
-
-def _result_topics(response: Any) -> list[Any]:
-    topics = getattr(response, "results_by_topic_v3_and_below", None)
-    if topics is None:
-        topics = getattr(response, "topics", None) or []
-    return list(topics)

@@ -101,3 +101,104 @@ def console_count(cluster: KafkaCluster, topic: str, *, read_committed: bool) ->
         args += ["--isolation-level", "read_committed"]
     done = cluster.run_tool("ConsoleConsumer", *args, check=False)
     return len([line for line in done.stdout.splitlines() if line.strip()])
+
+
+def transactions_in_log(batches: list[RecordBatch]) -> list[tuple[bool, int, list[bytes]]]:
+    """The log as (committed, data epoch, values) per transaction, in marker order: each
+    control marker closes the data batches of its producer id written before it."""
+    from aiokafka_gen.records.control import COMMIT, control_markers
+
+    open_data: dict[int, list[RecordBatch]] = {}
+    out: list[tuple[bool, int, list[bytes]]] = []
+    for batch in batches:
+        if not batch.is_control:
+            open_data.setdefault(batch.producer_id, []).append(batch)
+            continue
+        data = open_data.pop(batch.producer_id, [])
+        committed = control_markers(batch)[0].type == COMMIT
+        epochs = {b.producer_epoch for b in data}
+        assert len(epochs) <= 1, f"one transaction, several epochs: {epochs}"
+        values = [bytes(r.value or b"") for b in data for r in b]
+        out.append((committed, epochs.pop() if epochs else -1, values))
+    return out
+
+
+async def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
+    """A group's committed offsets (OffsetFetch v9, require_stable: waits out open
+    transactions)."""
+    from aiokafka_gen.messages.offset_fetch_request import (
+        OffsetFetchRequest,
+        OffsetFetchRequestGroup,
+    )
+
+    from aiokafka_gen.client import CoordinationType
+
+    request = OffsetFetchRequest(
+        groups=[OffsetFetchRequestGroup(group_id=group, topics=None)], require_stable=True
+    )
+    async with AIOKafkaClient(bootstrap_servers=bootstrap) as client:
+        for attempt in range(40):
+            node = await client.coordinator_lookup(CoordinationType.GROUP, group)
+            response = await client.send(node, request, api_version=9)
+            result = response.groups[0]
+            codes = [p.error_code for t in result.topics for p in t.partitions]
+            if result.error_code == 0 and not any(codes):
+                return {
+                    TopicPartition(t.name, p.partition_index): p.committed_offset
+                    for t in result.topics for p in t.partitions
+                }  # fmt: skip
+            await asyncio.sleep(0.1 * (attempt + 1))
+    raise AssertionError(f"OffsetFetch {group}: {result.error_code} {codes}")
+
+
+class GroupMember:
+    """One member of a classic group joined with raw JoinGroup/SyncGroup requests (a
+    consumer's membership without a consumer), for KIP-447 offset fencing tests."""
+
+    def __init__(self, client: AIOKafkaClient, group_id: str) -> None:
+        self.client = client
+        self.group_id = group_id
+        self.member_id = ""
+        self.generation_id = -1
+
+    async def join(self) -> None:
+        """Join (answering MEMBER_ID_REQUIRED once) and sync as the leader."""
+        from aiokafka_gen.messages.join_group_request import (
+            JoinGroupRequest,
+            JoinGroupRequestProtocol,
+        )
+        from aiokafka_gen.messages.sync_group_request import (
+            SyncGroupRequest,
+            SyncGroupRequestAssignment,
+        )
+
+        from aiokafka_gen.client import CoordinationType
+
+        node = await self.client.coordinator_lookup(CoordinationType.GROUP, self.group_id)
+        for _ in range(2):
+            join = await self.client.send(node, JoinGroupRequest(
+                group_id=self.group_id, session_timeout_ms=45000, rebalance_timeout_ms=10000,
+                member_id=self.member_id, protocol_type="txn-test",
+                protocols=[JoinGroupRequestProtocol(name="only", metadata=b"")],
+            ))  # fmt: skip
+            self.member_id = join.member_id
+            if join.error_code != 79:  # MEMBER_ID_REQUIRED: join again with the id
+                break
+        assert join.error_code == 0, join.error_code
+        self.generation_id = join.generation_id
+        sync = await self.client.send(node, SyncGroupRequest(
+            group_id=self.group_id, generation_id=self.generation_id, member_id=self.member_id,
+            protocol_type="txn-test", protocol_name="only",
+            assignments=[SyncGroupRequestAssignment(member_id=self.member_id, assignment=b"")],
+        ))  # fmt: skip
+        assert sync.error_code == 0, sync.error_code
+
+    async def leave(self) -> None:
+        from aiokafka_gen.messages.leave_group_request import LeaveGroupRequest, MemberIdentity
+
+        from aiokafka_gen.client import CoordinationType
+
+        node = await self.client.coordinator_lookup(CoordinationType.GROUP, self.group_id)
+        await self.client.send(node, LeaveGroupRequest(
+            group_id=self.group_id, members=[MemberIdentity(member_id=self.member_id)],
+        ))  # fmt: skip

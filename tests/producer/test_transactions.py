@@ -1,23 +1,33 @@
-"""Transactions against the real broker: commit visible and abort invisible to a Java
-read_committed consumer, the transaction() context manager, offsets in a transaction,
-fencing by a second producer with the same transactional id, and the state table."""
+"""Transactions against real brokers, under both protocols (``txn_cluster``): transaction
+version 2 (KIP-890: implicit partitions and offsets, an epoch bump at every EndTxn) on the
+session cluster, and the classic protocol on a cluster formatted with transaction.version=1.
+Commit visible and abort invisible to a Java read_committed consumer, the requests each
+protocol sends, offsets in a transaction (KIP-447 group metadata from a real group
+member), fencing by a second producer with the same transactional id, the state table."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from aiokafka_gen import errors
-from aiokafka_gen.client import CoordinationType
+from aiokafka_gen.client import AIOKafkaClient, CoordinationType
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.producer.transaction_manager import _TRANSITIONS, TxnState
-from aiokafka_gen.structs import TopicPartition
+from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
 from aiokafka_gen.testing import KafkaCluster
 
-from .support import console_count, console_read, fetch_batches
+from .support import (
+    GroupMember,
+    committed_offsets,
+    console_read,
+    fetch_batches,
+    transactions_in_log,
+)
 
 Topic = Callable[..., str]
 
@@ -26,21 +36,43 @@ def txn_producer(cluster: KafkaCluster, txn_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=cluster.bootstrap(), transactional_id=txn_id)
 
 
+def record_requests(producer: AIOKafkaProducer) -> list[str]:
+    """Names of every request the producer's client sends from now on."""
+    sent: list[str] = []
+    original = producer.client.send
+
+    async def send(node: int, request: Any, **kwargs: Any) -> Any:
+        sent.append(type(request).__name__)
+        return await original(node, request, **kwargs)
+
+    producer.client.send = send  # type: ignore[method-assign]
+    return sent
+
+
+def expected_version(cluster: KafkaCluster, kafka_cluster: KafkaCluster) -> int:
+    return 2 if cluster is kafka_cluster else 1
+
+
 def test_transition_table_refuses_illegal_events() -> None:
     assert _TRANSITIONS[(TxnState.READY, "begin")] is TxnState.IN_TRANSACTION
     assert (TxnState.READY, "commit") not in _TRANSITIONS
     assert not any(state is TxnState.FATAL_ERROR for state, _ in _TRANSITIONS)
+    assert _TRANSITIONS[(TxnState.COMMITTING, "error")] is TxnState.ABORTABLE_ERROR
 
 
 @pytest.mark.integration
 async def test_commit_visible_abort_invisible(
-    kafka_cluster: KafkaCluster, kafka_topic: Topic
+    txn_cluster: KafkaCluster, kafka_cluster: KafkaCluster, kafka_topic: Topic
 ) -> None:
-    topic = kafka_topic(2)
-    async with txn_producer(kafka_cluster, f"txn-{uuid.uuid4()}") as producer:
+    topic = kafka_topic(2, cluster=txn_cluster)
+    version = expected_version(txn_cluster, kafka_cluster)
+    async with txn_producer(txn_cluster, f"txn-{uuid.uuid4()}") as producer:
+        sent = record_requests(producer)
+        first_epoch = producer._identity.epoch if producer._identity else -1
         with pytest.raises(errors.IllegalOperation):
             await producer.send(topic, b"outside")
         await producer.begin_transaction()
+        assert producer._txn is not None and producer._txn.protocol.version == version
         for i in range(10):
             await producer.send(topic, b"aborted-%d" % i, partition=i % 2)
         await producer.abort_transaction()
@@ -53,43 +85,61 @@ async def test_commit_visible_abort_invisible(
                 raise RuntimeError("boom")
         with pytest.raises(errors.IllegalStateError):
             await producer.commit_transaction()
-    rows = console_read(kafka_cluster, topic, 10, read_committed=True)
+        last_epoch = producer._identity.epoch if producer._identity else -1
+    explicit = {"AddPartitionsToTxnRequest"} & set(sent)
+    assert explicit == (set() if version == 2 else {"AddPartitionsToTxnRequest"})
+    assert last_epoch == first_epoch + (3 if version == 2 else 0)  # one bump per EndTxn
+    rows = console_read(txn_cluster, topic, 10, read_committed=True)
     assert sorted(r[-1] for r in rows) == sorted(f"committed-{i}" for i in range(10))
-    assert console_count(kafka_cluster, topic, read_committed=True) == 10
-    batches = await fetch_batches(kafka_cluster.bootstrap(), TopicPartition(topic, 0))
-    assert any(b.is_transactional for b in batches)
+    log = transactions_in_log(
+        await fetch_batches(txn_cluster.bootstrap(), TopicPartition(topic, 0))
+    )
+    assert [(committed, values) for committed, _, values in log] == [
+        (False, [b"aborted-%d" % i for i in range(0, 10, 2)]),
+        (True, [b"committed-%d" % i for i in range(0, 10, 2)]),
+        (False, [b"aborted-by-exception"]),
+    ]
+    epochs = [epoch - first_epoch for _, epoch, _ in log]
+    assert epochs == ([0, 1, 2] if version == 2 else [0, 0, 0])
 
 
 @pytest.mark.integration
-async def test_send_offsets_to_transaction(kafka_cluster: KafkaCluster, kafka_topic: Topic) -> None:
-    topic, source = kafka_topic(1), kafka_topic(1)
+async def test_send_offsets_to_transaction(
+    txn_cluster: KafkaCluster, kafka_cluster: KafkaCluster, kafka_topic: Topic
+) -> None:
+    topic, source = kafka_topic(1, cluster=txn_cluster), kafka_topic(1, cluster=txn_cluster)
     group = f"group-{uuid.uuid4()}"
-    async with txn_producer(kafka_cluster, f"txn-{uuid.uuid4()}") as producer:
+    async with txn_producer(txn_cluster, f"txn-{uuid.uuid4()}") as producer:
+        sent = record_requests(producer)
         async with producer.transaction():
             await producer.send(topic, b"with offsets")
             await producer.send_offsets_to_transaction({TopicPartition(source, 0): 42}, group)
+        async with producer.transaction():  # offsets alone make a transaction too
+            await producer.send_offsets_to_transaction({TopicPartition(source, 0): (43, "m")},
+                                                       ConsumerGroupMetadata(group))  # fmt: skip
         with pytest.raises(errors.IllegalOperation):
-            await producer.send_offsets_to_transaction({TopicPartition(source, 0): 43}, group)
-    done = kafka_cluster.run_tool(
-        "ConsumerGroupCommand", "--bootstrap-server", kafka_cluster.bootstrap(),
-        "--describe", "--group", group,
-    )  # fmt: skip
-    line = next(x for x in done.stdout.splitlines() if source in x)
-    assert "42" in line.split()
+            await producer.send_offsets_to_transaction({TopicPartition(source, 0): 44}, group)
+    assert await committed_offsets(txn_cluster.bootstrap(), group) == {
+        TopicPartition(source, 0): 43
+    }
+    # right after a commit a request may be retried (CONCURRENT_TRANSACTIONS): counts >= 2
+    added = sent.count("AddOffsetsToTxnRequest")
+    assert added == 0 if expected_version(txn_cluster, kafka_cluster) == 2 else added >= 2
+    assert sent.count("TxnOffsetCommitRequest") >= 2 and sent.count("EndTxnRequest") == 2
 
 
 @pytest.mark.integration
 async def test_second_producer_fences_the_first(
-    kafka_cluster: KafkaCluster, kafka_topic: Topic
+    txn_cluster: KafkaCluster, kafka_topic: Topic
 ) -> None:
-    topic = kafka_topic(1)
+    topic = kafka_topic(1, cluster=txn_cluster)
     txn_id = f"txn-{uuid.uuid4()}"
-    first = txn_producer(kafka_cluster, txn_id)
+    first = txn_producer(txn_cluster, txn_id)
     await first.start()
     try:
         await first.begin_transaction()
         await (await first.send(topic, b"from the first"))
-        async with txn_producer(kafka_cluster, txn_id) as second:
+        async with txn_producer(txn_cluster, txn_id) as second:
             async with second.transaction():
                 await second.send(topic, b"from the second")
             with pytest.raises(errors.ProducerFenced):
@@ -98,12 +148,44 @@ async def test_second_producer_fences_the_first(
                 await first.send(topic, b"after fencing")
     finally:
         await first.stop()
-    rows = console_read(kafka_cluster, topic, 1, read_committed=True)
+    rows = console_read(txn_cluster, topic, 1, read_committed=True)
     assert [r[-1] for r in rows] == ["from the second"]
 
 
+@pytest.mark.integration
+async def test_offsets_fenced_by_group_generation(
+    txn_cluster: KafkaCluster, kafka_topic: Topic
+) -> None:
+    """KIP-447: offsets carrying a real member's current generation are accepted; a
+    stale generation is refused (ILLEGAL_GENERATION) and the transaction must abort."""
+    topic = kafka_topic(1, cluster=txn_cluster)
+    group = f"group-{uuid.uuid4()}"
+    tp = TopicPartition(topic, 0)
+    async with AIOKafkaClient(bootstrap_servers=txn_cluster.bootstrap()) as client:
+        member = GroupMember(client, group)
+        await member.join()
+        stale = member.generation_id
+        await member.join()  # the leader rejoining starts a new generation
+        assert member.generation_id > stale
+        try:
+            async with txn_producer(txn_cluster, f"txn-{uuid.uuid4()}") as producer:
+                await producer.begin_transaction()
+                old = ConsumerGroupMetadata(group, stale, member.member_id)
+                with pytest.raises(errors.IllegalGenerationError):
+                    await producer.send_offsets_to_transaction({tp: 5}, old)
+                with pytest.raises(errors.IllegalGenerationError):
+                    await producer.commit_transaction()
+                await producer.abort_transaction()
+                current = ConsumerGroupMetadata(group, member.generation_id, member.member_id)
+                async with producer.transaction():
+                    await producer.send_offsets_to_transaction({tp: 7}, current)
+        finally:
+            await member.leave()
+    assert await committed_offsets(txn_cluster.bootstrap(), group) == {tp: 7}
+
+
 class GroupMetadata:
-    """What a consumer's group_metadata() carries (KIP-447)."""
+    """Any object with a consumer's group metadata attributes is accepted too."""
 
     def __init__(self, group_id: str, generation_id: int, member_id: str) -> None:
         self.group_id = group_id
@@ -113,7 +195,7 @@ class GroupMetadata:
 
 
 @pytest.mark.integration
-async def test_offsets_with_stale_group_metadata_are_refused(
+async def test_offsets_for_an_unknown_member_are_refused(
     kafka_cluster: KafkaCluster, kafka_topic: Topic
 ) -> None:
     """Full group metadata reaches the group coordinator: a member the group does not
@@ -131,8 +213,10 @@ async def test_offsets_with_stale_group_metadata_are_refused(
         await producer.abort_transaction()
         async with producer.transaction():
             await producer.send(topic, b"committed")
-    rows = console_read(kafka_cluster, topic, 1, read_committed=True)
-    assert [r[-1] for r in rows] == ["committed"]
+    log = transactions_in_log(
+        await fetch_batches(kafka_cluster.bootstrap(), TopicPartition(topic, 0))
+    )
+    assert [(c, v) for c, _, v in log] == [(False, [b"to be aborted"]), (True, [b"committed"])]
 
 
 @pytest.mark.integration
