@@ -35,42 +35,44 @@ class _Unusual(Exception):
 
 
 def _decode_plain(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
+    # Every varint is read from a table when it has 1 or 2 bytes; a longer one, a header,
+    # a negative length or a record whose fields do not end exactly at its length raises
+    # _Unusual and the general reader takes the batch (and reports real corruption).
     data = batch.records_bytes()
-    pos, size, zz, zz2, cr = 0, len(data), _ZZ, _ZZ2, ConsumerRecord
+    pos, zz, zz2, cr, no_headers = 0, _ZZ, _ZZ2, ConsumerRecord, _NO_HEADERS
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0
     fixed_ts = batch.max_timestamp if ts_type else None
-    out = []
+    out: list[ConsumerRecord[Any, Any]] = []
     append = out.append
     try:
         for _ in range(batch.record_count):
             b = data[pos]
             if b < 0x80:
-                length, pos = zz[b], pos + 1
+                end, pos = pos + 1 + zz[b], pos + 2  # + 1: the unused attributes byte
             elif (c := data[pos + 1]) < 0x80:
-                length, pos = zz2[b & 0x7F | c << 7], pos + 2
-            else:
-                raise _Unusual
-            end = pos + length
-            b = data[pos + 1]  # pos: the record's attributes byte, unused
-            if b < 0x80:
-                ts_delta, pos = zz[b], pos + 2
-            elif (c := data[pos + 2]) < 0x80:
-                ts_delta, pos = zz2[b & 0x7F | c << 7], pos + 3
+                end, pos = pos + 2 + zz2[b & 0x7F | c << 7], pos + 3
             else:
                 raise _Unusual
             b = data[pos]
             if b < 0x80:
-                off_delta, pos = zz[b], pos + 1
+                ts, pos = zz[b], pos + 1
             elif (c := data[pos + 1]) < 0x80:
-                off_delta, pos = zz2[b & 0x7F | c << 7], pos + 2
+                ts, pos = zz2[b & 0x7F | c << 7], pos + 2
+            else:
+                raise _Unusual
+            b = data[pos]
+            if b < 0x80:
+                delta, pos = zz[b], pos + 1
+            elif (c := data[pos + 1]) < 0x80:
+                delta, pos = zz2[b & 0x7F | c << 7], pos + 2
             else:
                 raise _Unusual
             b = data[pos]
             if b == 1:
                 key, ksize, pos = None, -1, pos + 1
-            elif b < 0x80:
-                ksize = zz[b]
+            elif b < 0x80 and not b & 1:
+                ksize = b >> 1
                 pos += 1
                 key = data[pos : pos + ksize]
                 pos += ksize
@@ -79,26 +81,28 @@ def _decode_plain(batch: RecordBatch, topic: str, partition: int) -> list[Consum
             b = data[pos]
             if b == 1:
                 value, vsize, pos = None, -1, pos + 1
+            elif b & 1:
+                raise _Unusual
+            elif b < 0x80:
+                vsize = b >> 1
+                value = data[pos + 1 : pos + 1 + vsize]
+                pos += 1 + vsize
+            elif (c := data[pos + 1]) < 0x80:
+                vsize = (b & 0x7F | c << 7) >> 1
+                value = data[pos + 2 : pos + 2 + vsize]
+                pos += 2 + vsize
             else:
-                if b < 0x80:
-                    vsize, pos = zz[b], pos + 1
-                elif (c := data[pos + 1]) < 0x80:
-                    vsize, pos = zz2[b & 0x7F | c << 7], pos + 2
-                else:
-                    raise _Unusual
-                value = data[pos : pos + vsize]
-                pos += vsize
-            if data[pos] != 0 or pos + 1 != end or ksize < -1 or vsize < -1:
+                raise _Unusual
+            if pos + 1 != end or data[pos]:
                 raise _Unusual
             pos = end
             append(cr(
-                topic, partition, base + off_delta,
-                base_ts + ts_delta if fixed_ts is None else fixed_ts, ts_type,
-                key, value, None, ksize, vsize, _NO_HEADERS,
+                topic, partition, base + delta, base_ts + ts if fixed_ts is None else fixed_ts,
+                ts_type, key, value, None, ksize, vsize, no_headers,
             ))  # fmt: skip
     except IndexError:
         raise _Unusual from None
-    if pos != size:
+    if pos != len(data):
         raise _Unusual
     return out
 
@@ -188,6 +192,21 @@ class CompletedFetch:
         if not out and self._error is not None:
             raise self._error
         return out
+
+    def take_one(self, state: PartitionState) -> ConsumerRecord[Any, Any] | None:
+        """The next record when one is already decoded (the ``getone`` fast path)."""
+        rpos, records = self._rpos, self._records
+        if rpos >= len(records):
+            return None
+        record = records[rpos]
+        self._rpos = rpos = rpos + 1
+        if rpos < len(records) or self._error is not None:
+            state.position = record.offset + 1
+        else:
+            batch = self._batches[self._index - 1]
+            state.position = max(record.offset + 1, batch.next_offset)
+            state.position_epoch = batch.partition_leader_epoch
+        return record
 
     def _take_decoded(
         self, out: list[ConsumerRecord[Any, Any]], limit: int, state: PartitionState

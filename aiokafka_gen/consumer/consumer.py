@@ -25,6 +25,8 @@ from aiokafka_gen import __version__
 from aiokafka_gen.abc import AbstractTokenProvider, ConsumerRebalanceListener
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
+from aiokafka_gen.coordinator import create_coordinator
+from aiokafka_gen.coordinator.assignors import RoundRobinPartitionAssignor
 from aiokafka_gen.coordinator.contract import (
     CommittedOffset,
     GroupCoordinatorProtocol,
@@ -51,7 +53,6 @@ from .subscription_state import EARLIEST, LATEST, SubscriptionState
 __all__ = ["AIOKafkaConsumer"]
 
 log = logging.getLogger("aiokafka_gen.consumer")
-_DEFAULT_ASSIGNORS: tuple[object, ...] = ()  # the coordinator's default: round robin
 _GROUP_PROTOCOLS = ("classic", "consumer")
 
 
@@ -117,7 +118,7 @@ class AIOKafkaConsumer:
         auto_commit_interval_ms: int = 5000,
         check_crcs: bool = True,
         metadata_max_age_ms: int = 5 * 60 * 1000,
-        partition_assignment_strategy: Sequence[object] = _DEFAULT_ASSIGNORS,
+        partition_assignment_strategy: Sequence[object] = (RoundRobinPartitionAssignor,),
         max_poll_interval_ms: int = 300000,
         rebalance_timeout_ms: int | None = None,
         session_timeout_ms: int = 10000,
@@ -223,19 +224,7 @@ class AIOKafkaConsumer:
                 self._assign_all()
 
     def _make_coordinator(self) -> GroupCoordinatorProtocol:
-        from aiokafka_gen.coordinator import create_coordinator  # type: ignore[attr-defined]
-
-        config = dict(self._group_config)
-        if not config["assignors"]:
-            from aiokafka_gen.coordinator.assignors import (  # type: ignore[attr-defined]
-                RoundRobinPartitionAssignor,
-            )
-
-            config["assignors"] = (RoundRobinPartitionAssignor,)
-        coordinator: GroupCoordinatorProtocol = create_coordinator(
-            self._client, self._subscription, **config
-        )
-        return coordinator
+        return create_coordinator(self._client, self._subscription, **self._group_config)
 
     async def stop(self) -> None:
         """Commit (auto-commit), leave the group, stop fetching, close connections.
@@ -305,9 +294,11 @@ class AIOKafkaConsumer:
     def unsubscribe(self) -> None:
         """Drop the subscription (or manual assignment) and every assigned partition."""
         self._subscription.unsubscribe()
-        self._client.set_topics([])
+        self._track_topics()
 
     def _track_topics(self) -> None:
+        if not self._started or self._closed:
+            return  # start() tracks the topics of whatever was set up before it
         subs = self._subscription
         if subs.pattern is not None:
             self._client.set_topics([])  # an empty set asks Metadata for every topic
@@ -344,7 +335,8 @@ class AIOKafkaConsumer:
 
     async def getone(self, *partitions: TopicPartition) -> ConsumerRecord[Any, Any]:
         """The next record (from ``partitions`` when given), waiting for one."""
-        _check_partitions(partitions)
+        if partitions:
+            _check_partitions(partitions)
         self._before_poll()
         return await self._fetcher.next_record(frozenset(partitions) or None)
 
@@ -371,6 +363,11 @@ class AIOKafkaConsumer:
     async def __anext__(self) -> ConsumerRecord[Any, Any]:
         """The next record; RecordTooLargeError is logged and skipped, a stopped consumer
         ends the iteration."""
+        if self._started and not self._closed:
+            self._before_poll()
+            record = self._fetcher.poll_one()
+            if record is not None:
+                return record
         while True:
             try:
                 return await self.getone()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -345,9 +346,15 @@ class Fetcher:
         self._inflight_tps |= set(wanted)
         task = asyncio.get_running_loop().create_task(self._fetch(node, wanted, seqs))
         self._inflight[node] = task
-        task.add_done_callback(lambda _t, n=node, w=wanted: self._fetch_done(n, w))
+        task.add_done_callback(functools.partial(self._fetch_done, node, wanted))
 
-    def _fetch_done(self, node: int, wanted: dict[TopicPartition, FetchTarget]) -> None:
+    def _fetch_done(
+        self, node: int, wanted: dict[TopicPartition, FetchTarget], task: asyncio.Task[None]
+    ) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("fetch task failed", exc_info=task.exception())
+            self.fatal = task.exception()
+            self._notify_data()
         self._inflight.pop(node, None)
         self._inflight_tps -= set(wanted)
         if self._wake is not None:
@@ -371,6 +378,8 @@ class Fetcher:
         now = time.monotonic()
         for topic in response.responses:
             name = topic.topic or ids.get(topic.topic_id)
+            if name is None:
+                continue
             for part in topic.partitions:
                 tp = TopicPartition(name, part.partition_index)
                 if tp in seqs:
@@ -599,10 +608,32 @@ class Fetcher:
                 return {}
             await self._wait_data(left)
 
+    def poll_one(self) -> ConsumerRecord[Any, Any] | None:
+        """The next record of the first buffered partition if one is decoded already:
+        the synchronous fast path of ``getone`` (None: take the general path)."""
+        if not self._buffer or self._closed:
+            return None
+        tp = next(iter(self._buffer))
+        queue = self._buffer[tp]
+        completed = queue[0]
+        st = self._subs.get(tp)
+        if st is None or st.paused or completed.seq != st.seq:
+            return None
+        record = completed.take_one(st)
+        if record is not None and completed.exhausted:
+            self._buffered_bytes -= queue.popleft().size
+            del self._buffer[tp]
+            if queue:
+                self._buffer[tp] = queue  # to the back: the next partition's turn
+            self._wake_loop()
+        return record
+
     async def next_record(
         self, partitions: frozenset[TopicPartition] | None
     ) -> ConsumerRecord[Any, Any]:
         """``getone``: the next buffered record, waiting as long as it takes."""
+        if partitions is None and self.fatal is None and (record := self.poll_one()):
+            return record
         while True:
             self._check_usable()
             for records in self.drain(partitions, 1).values():
