@@ -252,6 +252,8 @@ class BaseCoordinator:
             topics = self._sub.subscribed_topics()
             if topics and not self._sub.user_assigned:
                 self._client.set_topics(self._client.topics | topics)
+            if self._sub.pattern is not None and not self._sub.user_assigned:
+                self._metadata_changed = True  # match the pattern before the next join
             self._on_subscription_changed()
             self._wake.set()
 
