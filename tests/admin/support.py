@@ -27,14 +27,19 @@ def sasl_admin(
     )  # fmt: skip
 
 
-async def produce(bootstrap: str, topic: str, count: int, *, partition: int = 0,
-                  timestamps: list[int] | None = None) -> None:
+async def produce(
+    bootstrap: str,
+    topic: str,
+    count: int,
+    *,
+    partition: int = 0,
+    timestamps: list[int] | None = None,
+) -> None:
     """Write ``count`` records to one partition (with explicit timestamps if given)."""
     async with AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all") as producer:
         for i in range(count):
             stamp = None if timestamps is None else timestamps[i]
-            await producer.send_and_wait(topic, b"v%d" % i, partition=partition,
-                                         timestamp_ms=stamp)
+            await producer.send_and_wait(topic, b"v%d" % i, partition=partition, timestamp_ms=stamp)
 
 
 def _subscription(topics: list[str]) -> bytes:

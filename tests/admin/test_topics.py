@@ -106,7 +106,9 @@ async def test_list_topics(admin: AIOKafkaAdminClient, kafka_topic: object) -> N
     name = kafka_topic()
     everything = await admin.list_topics()
     assert name in everything
-    assert all(not t.startswith("__") for t in await admin.list_topics(exclude_internal_topics=True))
+    assert all(
+        not t.startswith("__") for t in await admin.list_topics(exclude_internal_topics=True)
+    )
 
 
 async def test_describe_by_name_and_id_with_operations(
