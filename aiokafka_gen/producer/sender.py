@@ -278,6 +278,8 @@ class Sender:
         if self._identity.classify(batch) is SequenceVerdict.BUMP_EPOCH:
             log.warning("producer: %s for %s; bumping the epoch", exc, batch.tp)
             self._identity.request_bump()
+        else:
+            log.debug("producer: %s for %s; resending in order", exc, batch.tp)
         self._requeue(batch)
 
     def _split(self, batch: ProducerBatch) -> None:

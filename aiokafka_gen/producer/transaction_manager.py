@@ -51,6 +51,7 @@ _FENCED = frozenset({47, 90})  # INVALID_PRODUCER_EPOCH, PRODUCER_FENCED
 _FATAL = frozenset({53, 48})  # TRANSACTIONAL_ID_AUTHORIZATION_FAILED, INVALID_TXN_STATE
 _COORDINATOR = frozenset({14, 15, 16})
 _RETRY = frozenset({51, 7})  # CONCURRENT_TRANSACTIONS, REQUEST_TIMED_OUT
+_MAX_EPOCH = 0x7FFF  # past it an idempotent producer needs a new producer id
 
 
 class TxnState(enum.Enum):
@@ -129,11 +130,18 @@ class TransactionManager:
 
     # ---- producer id -------------------------------------------------------------------
     async def init_producer_id(self) -> None:
-        """Get a producer id (or bump the epoch after a sequence error, KIP-360)."""
+        """Get a producer id, or bump the epoch after a sequence gap (KIP-360): an
+        idempotent producer bumps it itself (the broker accepts a higher epoch starting at
+        sequence 0), a transactional one asks its coordinator with its id and epoch."""
         async with self._init_lock:
             if self._identity.has_id:
                 return
             bump = self._identity.producer_id >= 0
+            if bump and not self.transactional and self._identity.epoch < _MAX_EPOCH:
+                self._identity.set_id(self._identity.producer_id, self._identity.epoch + 1)
+                log.info("producer id %d: epoch bumped to %d", self._identity.producer_id,
+                         self._identity.epoch)  # fmt: skip
+                return
             if self.transactional:
                 self._event("init")
             try:

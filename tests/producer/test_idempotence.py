@@ -4,10 +4,13 @@ no loss, no duplicates and kept order across a leader kill on a 3-node cluster."
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 
 import pytest
 
+from aiokafka_gen import errors
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.producer.batch import ProducerBatch
 from aiokafka_gen.producer.idempotence import ProducerIdentity, SequenceVerdict
@@ -110,3 +113,43 @@ async def test_leader_kill_no_loss_no_duplicates_order_kept(
     batches = await fetch_batches(cluster.bootstrap(), tp)
     values = [r.value for b in batches for r in b]
     assert values == [b"%06d" % i for i in range(total)]
+
+
+@pytest.mark.integration
+async def test_a_refused_batch_bumps_the_epoch_and_later_batches_follow(
+    kafka_cluster: KafkaCluster, kafka_topic: Topic, caplog: pytest.LogCaptureFixture
+) -> None:
+    """KIP-360 against a real broker: a batch the broker refuses for good (a timestamp
+    too far in the future) leaves a gap in the partition's sequence; the batches already
+    in flight behind it get OUT_OF_ORDER_SEQUENCE_NUMBER. The producer bumps its epoch
+    itself (same producer id; the broker takes a higher epoch starting at sequence 0),
+    re-sequences them from 0 and delivers them once, in order."""
+    topic = kafka_topic(1, configs={"message.timestamp.after.max.ms": "60000"})
+    tp = TopicPartition(topic, 0)
+    caplog.set_level(logging.DEBUG, logger="aiokafka_gen.producer")
+    future_ms = int(time.time() * 1000) + 86_400_000
+    async with AIOKafkaProducer(
+        bootstrap_servers=kafka_cluster.bootstrap(), enable_idempotence=True,
+        max_batch_size=64, linger_ms=0,
+    ) as producer:  # fmt: skip
+        await producer.partitions_for(topic)
+        assert producer._identity is not None
+        producer_id, epoch = producer._identity.producer_id, producer._identity.epoch
+        futures = [await producer.send(topic, b"a", partition=0)]  # one record per batch
+        futures.append(await producer.send(topic, b"refused", partition=0, timestamp_ms=future_ms))
+        futures += [await producer.send(topic, v, partition=0) for v in (b"c", b"d", b"e")]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert (producer._identity.producer_id, producer._identity.epoch) == (
+            producer_id, epoch + 1
+        )  # fmt: skip
+    assert isinstance(results[1], errors.InvalidTimestampError)
+    assert not any(isinstance(r, BaseException) for i, r in enumerate(results) if i != 1)
+    assert any("OutOfOrderSequenceNumber" in r.getMessage() for r in caplog.records)
+    batches = await fetch_batches(kafka_cluster.bootstrap(), tp)
+    assert [r.value for b in batches for r in b] == [b"a", b"c", b"d", b"e"]
+    assert [(b.producer_epoch - epoch, b.base_sequence) for b in batches] == [
+        (0, 0),
+        (1, 0),
+        (1, 1),
+        (1, 2),
+    ]
