@@ -180,3 +180,25 @@ async def test_stalled_socket(
         if victim.stats.accepted == accepted:
             tally.problems.append("the client never reconnected past the stall (nothing tested)")
         await _check(cluster, topic, total, tally)
+
+
+async def test_the_audit_sees_duplicates_without_idempotence(kafka_cluster_3: KafkaCluster) -> None:
+    """The audit must be able to fail: without idempotence, a Produce whose response is
+    lost is written twice by the retry (at least once, not exactly once)."""
+    cluster = kafka_cluster_3
+    total = 600
+    topic = await create_topic(cluster, "net-canary", PARTITIONS, 3)
+    futures: list[asyncio.Future[Any]] = []
+    async with (
+        asyncio.timeout(GUARD),
+        ProxyCluster(cluster.bootstrap()) as proxies,
+        _producer(proxies.bootstrap, enable_idempotence=False) as producer,
+    ):
+        for proxy in proxies:
+            proxy.arm(Trigger(PRODUCE, When.AFTER, count=3, every=2))
+        await _spread(producer, topic, range(total), 1.0, futures)
+        await asyncio.gather(*futures)
+    received = await read_back(cluster.bootstrap(), topic, PARTITIONS)
+    result = audit(range(total), KEYS, received)
+    assert result.lost == 0
+    assert result.duplicated > 0
