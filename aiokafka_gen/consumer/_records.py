@@ -173,7 +173,12 @@ class CompletedFetch:
 
     @property
     def exhausted(self) -> bool:
-        return self._rpos >= len(self._records) and self._index >= len(self._batches)
+        """Everything handed out; never while a deserializer error waits to be raised."""
+        return (
+            self._error is None
+            and self._rpos >= len(self._records)
+            and self._index >= len(self._batches)
+        )
 
     def take(self, limit: int, state: PartitionState) -> list[ConsumerRecord[Any, Any]]:
         """Up to ``limit`` records from ``state.position`` on; moves the position past them
