@@ -19,7 +19,7 @@ from aiokafka_gen.admin.types import (
     PatternType,
     ResourceType,
 )
-from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.errors import InvalidRequestError, KafkaError
 
 
 def _binding(raw: Any, resource: Any = None) -> AclBinding:
@@ -68,12 +68,15 @@ class AclsMixin(AdminBase):
             response = await self._send(CreateAclsRequest(creations=creations))
             return _positional(items, response.results, _created)
 
-        results = await self._retrying(acls, attempt)
+        wanted = list(dict.fromkeys(acls))
+        refused = {a: AclCreateResult(a, error) for a in wanted if (error := _indefinite(a))}
+        sent = await self._retrying([a for a in wanted if a not in refused], attempt)
+        results = {a: refused.get(a) or sent[a] for a in wanted}
         return dict(raise_for_errors(results)) if raise_on_error else results
 
     async def describe_acls(self, acl_filter: AclBindingFilter | None = None) -> list[AclBinding]:
         """ACL bindings matching ``acl_filter`` (default: every ACL). Raises
-        SecurityDisabledError when the cluster has no authorizer."""
+        SecurityDisabled when the cluster has no authorizer."""
         from aiokafka_gen.messages.describe_acls_request import DescribeAclsRequest
 
         request = DescribeAclsRequest(**_filter_fields(acl_filter or AclBindingFilter()))
@@ -97,6 +100,18 @@ class AclsMixin(AdminBase):
 
         results = await self._retrying(filters, attempt)
         return dict(raise_for_errors(results)) if raise_on_error else results
+
+
+def _indefinite(acl: AclBinding) -> KafkaError | None:
+    """An ACL with a filter-only value (ANY, MATCH, UNKNOWN) is refused here, as Kafka's
+    Admin does: the controller fails the whole CreateAcls request on one of them."""
+    vague = (
+        acl.resource_type in (ResourceType.ANY, ResourceType.UNKNOWN)
+        or acl.operation in (AclOperation.ANY, AclOperation.UNKNOWN)
+        or acl.permission_type in (AclPermissionType.ANY, AclPermissionType.UNKNOWN)
+        or acl.pattern_type not in (PatternType.LITERAL, PatternType.PREFIXED)
+    )
+    return InvalidRequestError(f"acl {acl} has an indefinite field") if vague else None
 
 
 def _created(acl: AclBinding, raw: Any) -> AclCreateResult:

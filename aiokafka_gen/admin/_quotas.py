@@ -65,7 +65,9 @@ class QuotasMixin(AdminBase):
             UserName,
         )
 
-        names = None if users is None else [UserName(name=u) for u in users]
+        # An empty list also means every user; null would trip a broker bug (Kafka 4.4
+        # answers an unauthorized null request with nothing: an NPE in its error path).
+        names = [UserName(name=u) for u in users or ()]
         response = await self._send(DescribeUserScramCredentialsRequest(users=names))
         if error := broker_error(response.error_code, response.error_message, "scram users"):
             raise error
