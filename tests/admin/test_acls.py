@@ -46,8 +46,10 @@ def _name(tag: str) -> str:
 async def test_create_describe_delete_acls(acl_cluster: KafkaCluster) -> None:
     topic = _name("topic")
     read = AclBinding(ResourceType.TOPIC, topic, "User:alice", AclOperation.READ)
-    prefixed = AclBinding(ResourceType.GROUP, "team-", "User:alice", AclOperation.DESCRIBE,
-                          AclPermissionType.DENY, PatternType.PREFIXED, host="10.0.0.1")  # fmt: skip
+    prefixed = AclBinding(
+        ResourceType.GROUP, "team-", "User:alice", AclOperation.DESCRIBE,
+        AclPermissionType.DENY, PatternType.PREFIXED, host="10.0.0.1",
+    )  # fmt: skip
     invalid = AclBinding(ResourceType.TOPIC, topic, "User:alice", AclOperation.ANY)
     async with sasl_admin(acl_cluster, "admin") as admin:
         results = await admin.create_acls([read, prefixed, invalid], raise_on_error=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import inspect
 
+import aiokafka.admin as peer
 import pytest
 
-import aiokafka.admin as peer
 from aiokafka_gen import admin as ours
 from aiokafka_gen.admin import (
     AclBinding,
