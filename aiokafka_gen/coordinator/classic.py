@@ -395,6 +395,7 @@ class ClassicCoordinator(BaseCoordinator):
         self._lost_reason = None
         log.info("group %s: membership lost (%s)", self.config.group_id, reason)
         await self._lose(self._sub.assigned_partitions())
+        self._owes_revoke = False
         self.generation = -1
         if reset_member:
             self.member_id = ""

@@ -316,3 +316,103 @@ async def test_user_assigned_commits_without_membership(
         assert (await check.coordinator.fetch_committed([tp]))[tp] == CommittedOffset(9, "", -1)
     finally:
         await check.stop()
+
+
+async def test_partition_count_change_makes_the_group_rebalance(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    from aiokafka_gen.messages.create_partitions_request import (
+        CreatePartitionsRequest,
+        CreatePartitionsTopic,
+    )
+
+    topic = kafka_topic(2)
+    members = await start_all(2, kafka_bootstrap, group(), [topic])
+    try:
+        await wait_for(lambda: settled(members, all_partitions(topic, 2)), 60, "two members")
+        client = members[0].client
+        node = client.get_random_node()
+        assert node is not None
+        grow = CreatePartitionsTopic(name=topic, count=4, assignments=None)
+        response = await client.send(node, CreatePartitionsRequest(topics=[grow], timeout_ms=30000))
+        assert response.results[0].error_code == 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not settled(members, all_partitions(topic, 4)):
+            assert loop.time() < deadline, "the group never picked up the new partitions"
+            for m in members:  # what metadata_max_age_ms would do eventually
+                m.client.force_metadata_update()
+            await asyncio.sleep(0.5)
+    finally:
+        await stop_all(members)
+
+
+async def test_member_removed_while_stalled_rejoins_with_a_new_id(
+    kafka_bootstrap: str, kafka_topic: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic = kafka_topic(2)
+    member = await Member.start(kafka_bootstrap, group(), [topic], session_timeout_ms=1500)
+    try:
+        await wait_for(lambda: settled([member], all_partitions(topic, 2)), 60, "member")
+        old_id = member.coordinator.member_id
+
+        async def stalled() -> None:
+            return None
+
+        monkeypatch.setattr(member.coordinator, "_heartbeat_once", stalled)
+        await asyncio.sleep(3.5)  # past the session timeout: the broker drops the member
+        monkeypatch.undo()
+        await wait_for(lambda: bool(member.recorder.revoked()), 20, "the lost partitions")
+        assert member.recorder.revoked()[-1] == all_partitions(topic, 2)
+        await wait_for(
+            lambda: (
+                settled([member], all_partitions(topic, 2))
+                and member.coordinator.member_id != old_id
+            ),
+            30,
+            "a rejoin with a new member id",
+        )
+    finally:
+        await member.stop()
+
+
+async def test_auto_commit_runs_on_its_interval(kafka_bootstrap: str, kafka_topic: Any) -> None:
+    topic = kafka_topic(1)
+    tp = TopicPartition(topic, 0)
+    member = await Member.start(
+        kafka_bootstrap, group(), [topic], enable_auto_commit=True, auto_commit_interval_ms=300
+    )
+    try:
+        await wait_for(lambda: settled([member], frozenset({tp})), 60, "member")
+        member.sub.consume(tp, 17)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while (await member.coordinator.fetch_committed([tp]))[tp] != CommittedOffset(17, "", -1):
+            assert loop.time() < deadline, "auto-commit never committed"
+            await asyncio.sleep(0.2)
+    finally:
+        await member.stop()
+
+
+async def test_second_static_member_with_the_same_instance_id_fences_the_first(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    from aiokafka_gen.errors import FencedInstanceIdError
+
+    topic = kafka_topic(1)
+    gid = group()
+    first = await Member.start(kafka_bootstrap, gid, [topic], group_instance_id="twin")
+    second: Member | None = None
+    try:
+        await wait_for(lambda: settled([first], all_partitions(topic, 1)), 60, "first")
+        second = await Member.start(kafka_bootstrap, gid, [topic], group_instance_id="twin")
+        await wait_for(lambda: settled([second], all_partitions(topic, 1)), 60, "second")
+        await wait_for(lambda: first.coordinator.state.value == "fenced", 20, "fencing")
+        with pytest.raises(FencedInstanceIdError):
+            await first.coordinator.ensure_active()
+        with pytest.raises(FencedInstanceIdError):
+            first.coordinator.check_errors()
+    finally:
+        await first.stop()
+        if second is not None:
+            await second.stop()

@@ -145,3 +145,32 @@ async def test_static_member_rejoins_with_its_assignment(
         assert a.recorder.events == a_events
     finally:
         await stop_all(members)
+
+
+async def test_server_side_range_assignor(kafka_bootstrap: str, kafka_topic: Any) -> None:
+    topic = kafka_topic(4)
+    gid = group()
+    config = {**CONSUMER, "group_remote_assignor": "range"}
+    members = [await Member.start(kafka_bootstrap, gid, [topic], **config) for _ in range(2)]
+    try:
+        await wait_for(lambda: balanced(members, all_partitions(topic, 4)), 60, "balanced")
+        by_id = sorted(members, key=lambda m: m.coordinator.member_id)
+        assert [sorted(tp.partition for tp in m.assigned) for m in by_id] == [[0, 1], [2, 3]]
+    finally:
+        await stop_all(members)
+
+
+async def test_unknown_server_assignor_is_fatal(kafka_bootstrap: str, kafka_topic: Any) -> None:
+    from aiokafka_gen.errors import UnsupportedAssignorError  # type: ignore[attr-defined]
+
+    topic = kafka_topic(1)
+    member = await Member.start(
+        kafka_bootstrap, group(), [topic], group_remote_assignor="no-such-assignor", **CONSUMER
+    )
+    try:
+        with pytest.raises(UnsupportedAssignorError):
+            async with asyncio.timeout(30):
+                await member.coordinator.ensure_active()
+        assert member.coordinator.health().state == "fenced"
+    finally:
+        await member.stop()
