@@ -289,7 +289,12 @@ class AIOKafkaConsumer:
 
     def subscription(self) -> frozenset[str]:
         """The subscribed topics (a pattern's current matches)."""
-        return self._subscription.subscribed_topics()
+        subs = self._subscription
+        if subs.pattern is None or not self._started:
+            return subs.subscribed_topics()
+        # the consumer protocol matches patterns on the broker: add what metadata shows
+        known = self._client.cluster.topics(self._exclude_internal)
+        return subs.subscribed_topics() | {t for t in known if subs.pattern.match(t)}
 
     def unsubscribe(self) -> None:
         """Drop the subscription (or manual assignment) and every assigned partition."""
