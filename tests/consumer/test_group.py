@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,3 +194,47 @@ async def test_subscription_without_group_assigns_every_partition(
         assert consumer.assignment() == {TopicPartition(topic, p) for p in range(3)}
         got = [await asyncio.wait_for(consumer.getone(), 30) for _ in range(3)]
         assert sorted(r.partition for r in got) == [0, 1, 2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_crashed_member_loses_its_partitions_to_the_others(
+    kafka_bootstrap: str, kafka_topic: Topic, protocol: str
+) -> None:
+    topic = kafka_topic(4)
+    group = f"{topic}-group"
+    script = Path(__file__).with_name("crash_member.py")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    crashing = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), kafka_bootstrap, topic, group, protocol,
+        stdout=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    survivor = member(kafka_bootstrap, group, protocol, topic)
+    seen: set[tuple[int, int]] = set()
+    loop: asyncio.Future[None] | None = None
+    try:
+        assert crashing.stdout is not None
+        line = await asyncio.wait_for(crashing.stdout.readline(), 60)
+        assert line.strip() == b"ready"
+        await survivor.start()
+        loop = asyncio.ensure_future(consume_loop(survivor, seen))
+        await wait_for(lambda: 0 < len(survivor.assignment()) < 4, 60, "a shared assignment")
+        crashing.kill()  # no LeaveGroup: the broker notices when the session times out
+        await crashing.wait()
+        for partition in range(4):
+            await produce(
+                kafka_bootstrap, topic, [b"c%d" % i for i in range(20)], partition=partition
+            )
+        await wait_for(
+            lambda: len(survivor.assignment()) == 4, 60, "the crashed member's partitions"
+        )
+        await wait_for(lambda: len(seen) == 80, 60, "every record")
+    finally:
+        if crashing.returncode is None:
+            crashing.kill()
+            await crashing.wait()
+        if loop is not None:
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
+        await survivor.stop()
+    assert seen == {(p, o) for p in range(4) for o in range(20)}
