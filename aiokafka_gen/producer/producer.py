@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -31,11 +30,11 @@ from aiokafka_gen.errors import (
 )
 from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
 from aiokafka_gen.records.builder import Header
-from aiokafka_gen.records.codecs import require_codec
 from aiokafka_gen.structs import RecordMetadata, TopicPartition
 
 from .accumulator import RecordAccumulator
 from .batch import BatchBuilder
+from .config import MISSING, ProducerConfig
 from .idempotence import ProducerIdentity
 from .partitioner import DefaultPartitioner, StickyPartitioner
 from .sender import Sender
@@ -45,21 +44,10 @@ __all__ = ["AIOKafkaProducer"]
 
 log = logging.getLogger("aiokafka_gen.producer")
 _ids = itertools.count(1)
-_MISSING: Any = object()
 _UNKNOWN_TOPIC = 3
 _RECORD_OVERHEAD = 21  # worst-case varints and attributes of one record
 _BYTES = (bytes, bytearray, memoryview)
 Partitioner = Callable[[bytes | None, list[int], list[int]], int]
-
-
-def _acks(acks: Any, idempotent: bool) -> int:
-    if acks not in (0, 1, -1, "all", _MISSING):
-        raise ValueError(f"invalid acks: {acks!r}")
-    if idempotent and acks not in ("all", -1, _MISSING):
-        raise ValueError(f"acks={acks} is not supported with enable_idempotence=True")
-    if acks is _MISSING:
-        return -1 if idempotent else 1
-    return -1 if acks == "all" else int(acks)
 
 
 def _check_bytes(what: str, data: Any) -> bytes | None:
@@ -68,17 +56,6 @@ def _check_bytes(what: str, data: Any) -> bytes | None:
     if isinstance(data, _BYTES):
         return bytes(data)
     raise TypeError(f"{what} must be bytes or None (or set a {what}_serializer), not {type(data)}")
-
-
-def _sasl(
-    mechanism: str, username: str | None, password: str | None, service: str,
-    domain: str | None, token_provider: AbstractTokenProvider | None,
-) -> dict[str, Any]:  # fmt: skip
-    return {
-        "sasl_mechanism": mechanism, "sasl_plain_username": username,
-        "sasl_plain_password": password, "sasl_kerberos_service_name": service,
-        "sasl_kerberos_domain_name": domain, "sasl_oauth_token_provider": token_provider,
-    }  # fmt: skip
 
 
 def _headers(headers: Iterable[tuple[str, bytes | None]] | None) -> list[Header] | None:
@@ -112,7 +89,7 @@ class AIOKafkaProducer:
         metadata_max_age_ms: int = 300000,
         request_timeout_ms: int = 40000,
         api_version: str = "auto",
-        acks: Any = _MISSING,
+        acks: Any = MISSING,
         key_serializer: Callable[[Any], Any] | None = None,
         value_serializer: Callable[[Any], Any] | None = None,
         compression_type: str | None = None,
@@ -138,58 +115,47 @@ class AIOKafkaProducer:
         delivery_timeout_ms: int = 120000,
         max_in_flight_requests_per_connection: int = 5,
     ) -> None:
-        if api_version != "auto":
-            warnings.warn("api_version is a no-op: versions are negotiated", DeprecationWarning,
-                          stacklevel=2)  # fmt: skip
-        if compression_type not in ("gzip", "snappy", "lz4", "zstd", None):
-            raise ValueError(f"invalid compression_type: {compression_type!r}")
-        require_codec(compression_type)
-        idempotent = enable_idempotence or transactional_id is not None
-        self._acks = _acks(acks, idempotent)
-        if idempotent and max_in_flight_requests_per_connection > 5:
-            raise ValueError("idempotence allows at most 5 requests in flight per connection")
-        self.client = AIOKafkaClient(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id or f"aiokafka-producer-{next(_ids)}",
-            metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,
-            retry_backoff_ms=retry_backoff_ms, ssl_context=ssl_context,
-            security_protocol=security_protocol,
-            connections_max_idle_ms=connections_max_idle_ms, **_sasl(
-                sasl_mechanism, sasl_plain_username, sasl_plain_password,
-                sasl_kerberos_service_name, sasl_kerberos_domain_name, sasl_oauth_token_provider,
-            ),
-        )  # fmt: skip
-        del loop
-        self._key_serializer = key_serializer
-        self._value_serializer = value_serializer
-        self._compression_type = compression_type
-        self._max_batch_size = max_batch_size
-        self._max_request_size = max_request_size
-        self._request_timeout_ms = request_timeout_ms
-        self._max_block = (request_timeout_ms if max_block_ms is None else max_block_ms) / 1000
-        self._partitioner: Partitioner = partitioner or DefaultPartitioner()
+        options = dict(locals())  # every keyword argument, by name
+        del options["self"]
+        self._config = config = ProducerConfig.create(options)
+        self.client = AIOKafkaClient(**config.client_options(f"aiokafka-producer-{next(_ids)}"))
+        self._acks = config.acks
+        self._key_serializer = config.key_serializer
+        self._value_serializer = config.value_serializer
+        self._compression_type = config.compression_type
+        self._max_batch_size = config.max_batch_size
+        self._max_request_size = config.max_request_size
+        self._request_timeout_ms = config.request_timeout_ms
+        self._max_block = config.max_block
+        self._init_parts(config)
+        self._init_state()
+
+    def _init_parts(self, config: ProducerConfig) -> None:
+        self._partitioner: Partitioner = config.partitioner or DefaultPartitioner()
         self._sticky = (
-            StickyPartitioner(max_batch_size)
+            StickyPartitioner(config.max_batch_size)
             if type(self._partitioner) is DefaultPartitioner
             else None
         )
-        self._identity = ProducerIdentity(transactional_id is not None) if idempotent else None
+        transactional_id = config.transactional_id
+        self._identity = (
+            ProducerIdentity(transactional_id is not None) if config.idempotent else None
+        )
         self._txn = (
             TransactionManager(self.client, self._identity, transactional_id,
-                               transaction_timeout_ms, retry_backoff_ms)
+                               config.transaction_timeout_ms, config.retry_backoff_ms)
             if self._identity is not None else None
         )  # fmt: skip
         self._accumulator = RecordAccumulator(
-            max_batch_size=max_batch_size, buffer_memory=buffer_memory, linger_ms=linger_ms,
-            make_builder=self._make_builder,
+            max_batch_size=config.max_batch_size, buffer_memory=config.buffer_memory,
+            linger_ms=config.linger_ms, make_builder=self._make_builder,
         )  # fmt: skip
         self._sender = self._make_sender(
-            request_timeout_ms=request_timeout_ms, retry_backoff_ms=retry_backoff_ms,
-            delivery_timeout_ms=delivery_timeout_ms,
-            max_in_flight=max_in_flight_requests_per_connection,
-            max_request_size=max_request_size, transactional_id=transactional_id,
+            request_timeout_ms=config.request_timeout_ms,
+            retry_backoff_ms=config.retry_backoff_ms,
+            delivery_timeout_ms=config.delivery_timeout_ms, max_in_flight=config.max_in_flight,
+            max_request_size=config.max_request_size, transactional_id=transactional_id,
         )  # fmt: skip
-        self._init_state()
 
     def _make_sender(self, *, transactional_id: str | None, **options: Any) -> Sender:
         txn = self._txn

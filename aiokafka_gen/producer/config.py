@@ -1,0 +1,115 @@
+"""The producer's settings, checked once: ``ProducerConfig.create`` takes the constructor's
+keyword arguments and returns a frozen object (or raises ValueError / a codec error).
+
+Derived values are computed here too: acks as an int (-1 for "all"; -1 by default when
+idempotent, else 1), whether the producer is idempotent (a transactional id implies it),
+``max_block`` in seconds, and the keyword arguments of the producer's ``AIOKafkaClient``.
+Plain dataclass, stdlib only (importing the package stays cheap). No I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from aiokafka_gen.records.codecs import require_codec
+
+__all__ = ["MISSING", "ProducerConfig"]
+
+MISSING: Any = object()  # acks not given: the default depends on idempotence
+_CODECS = ("gzip", "snappy", "lz4", "zstd", None)
+_MAX_IDEMPOTENT_IN_FLIGHT = 5
+_DERIVED = frozenset({"acks", "idempotent", "sasl", "max_block", "max_in_flight"})
+
+
+def _acks(acks: Any, idempotent: bool) -> int:
+    if acks not in (0, 1, -1, "all", MISSING):
+        raise ValueError(f"invalid acks: {acks!r}")
+    if idempotent and acks not in ("all", -1, MISSING):
+        raise ValueError(f"acks={acks} is not supported with enable_idempotence=True")
+    if acks is MISSING:
+        return -1 if idempotent else 1
+    return -1 if acks == "all" else int(acks)
+
+
+def _positive(options: Mapping[str, Any], *names: str) -> None:
+    for name in names:
+        value = options[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"{name} must be positive, not {value!r}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProducerConfig:
+    """Every constructor argument the producer keeps, validated."""
+
+    bootstrap_servers: str | Iterable[str]
+    client_id: str | None
+    metadata_max_age_ms: int
+    request_timeout_ms: int
+    acks: int
+    idempotent: bool
+    key_serializer: Callable[[Any], Any] | None
+    value_serializer: Callable[[Any], Any] | None
+    compression_type: str | None
+    max_batch_size: int
+    partitioner: Any
+    max_request_size: int
+    linger_ms: int
+    retry_backoff_ms: int
+    security_protocol: str
+    ssl_context: Any
+    connections_max_idle_ms: int
+    transactional_id: str | None
+    transaction_timeout_ms: int
+    sasl: Mapping[str, Any]
+    buffer_memory: int
+    max_block: float  # seconds
+    delivery_timeout_ms: int
+    max_in_flight: int
+
+    @classmethod
+    def create(cls, options: Mapping[str, Any]) -> ProducerConfig:
+        """Check the constructor's keyword arguments (all of them, by name)."""
+        if options["api_version"] != "auto":
+            warnings.warn("api_version is a no-op: versions are negotiated", DeprecationWarning,
+                          stacklevel=3)  # fmt: skip
+        compression = options["compression_type"]
+        if compression not in _CODECS:
+            raise ValueError(f"invalid compression_type: {compression!r}")
+        require_codec(compression)
+        _positive(options, "max_batch_size", "max_request_size", "buffer_memory",
+                  "max_in_flight_requests_per_connection")  # fmt: skip
+        idempotent = bool(options["enable_idempotence"]) or options["transactional_id"] is not None
+        in_flight = options["max_in_flight_requests_per_connection"]
+        if idempotent and in_flight > _MAX_IDEMPOTENT_IN_FLIGHT:
+            raise ValueError("idempotence allows at most 5 requests in flight per connection")
+        return cls(**cls._plain(options), **cls._derived(options, idempotent))
+
+    @staticmethod
+    def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
+        names = {f.name for f in dataclasses.fields(ProducerConfig)} - _DERIVED
+        return {name: value for name, value in options.items() if name in names}
+
+    @staticmethod
+    def _derived(options: Mapping[str, Any], idempotent: bool) -> dict[str, Any]:
+        block_ms = options["max_block_ms"]
+        sasl = {name: value for name, value in options.items() if name.startswith("sasl_")}
+        return {
+            "acks": _acks(options["acks"], idempotent), "idempotent": idempotent, "sasl": sasl,
+            "max_block": (options["request_timeout_ms"] if block_ms is None else block_ms) / 1000,
+            "max_in_flight": options["max_in_flight_requests_per_connection"],
+        }  # fmt: skip
+
+    def client_options(self, client_id: str) -> dict[str, Any]:
+        """Keyword arguments of the producer's ``AIOKafkaClient``."""
+        return {
+            "bootstrap_servers": self.bootstrap_servers, "client_id": self.client_id or client_id,
+            "metadata_max_age_ms": self.metadata_max_age_ms,
+            "request_timeout_ms": self.request_timeout_ms,
+            "retry_backoff_ms": self.retry_backoff_ms, "ssl_context": self.ssl_context,
+            "security_protocol": self.security_protocol,
+            "connections_max_idle_ms": self.connections_max_idle_ms, **self.sasl,
+        }  # fmt: skip
