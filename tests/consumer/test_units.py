@@ -7,11 +7,14 @@ import inspect
 import re
 
 import pytest
+from aiokafka_gen.messages.fetch_response import EpochEndOffset, PartitionData
 
 from aiokafka_gen.abc import ConsumerRebalanceListener
+from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.consumer import AIOKafkaConsumer, NoOffsetForPartitionError
 from aiokafka_gen.consumer._records import CompletedFetch, decode_batch
 from aiokafka_gen.consumer.fetch_session import FetchSession, FetchTarget
+from aiokafka_gen.consumer.fetcher import Fetcher, LogTruncationError
 from aiokafka_gen.consumer.subscription_state import EARLIEST, SubscriptionState
 from aiokafka_gen.coordinator.contract import CommittedOffset
 from aiokafka_gen.errors import IllegalStateError
@@ -221,3 +224,51 @@ def test_methods_match_aiokafka() -> None:
         ours = list(inspect.signature(getattr(AIOKafkaConsumer, name)).parameters)
         theirs = list(inspect.signature(getattr(aiokafka.AIOKafkaConsumer, name)).parameters)
         assert ours == theirs, name
+
+
+def _fetcher(reset: str) -> tuple[Fetcher, SubscriptionState]:
+    subs = SubscriptionState(auto_offset_reset=reset)
+    client = AIOKafkaClient(bootstrap_servers="127.0.0.1:1")
+    fetcher = Fetcher(
+        client, subs, key_deserializer=None, value_deserializer=None, fetch_min_bytes=1,
+        fetch_max_bytes=1 << 20, fetch_max_wait_ms=100, max_partition_fetch_bytes=1 << 20,
+        check_crcs=True, retry_backoff_ms=100, request_timeout_ms=1000, isolation_level=0,
+        client_rack=None,
+    )  # fmt: skip
+    subs.assign_from_user([TP0])
+    subs.seek(TP0, 100, 4)
+    return fetcher, subs
+
+
+@pytest.mark.parametrize("reset", ["earliest", "none"])
+def test_diverging_epoch_in_a_fetch_response_means_truncation(reset: str) -> None:
+    """KIP-320: the leader says our last fetched epoch ended at offset 90, below the fetch
+    position 100: the position moves back to 90, or (reset none) the poll raises."""
+    fetcher, subs = _fetcher(reset)
+    state = subs.state(TP0)
+    part = PartitionData(partition_index=0, high_watermark=120,
+                         diverging_epoch=EpochEndOffset(epoch=3, end_offset=90))  # fmt: skip
+    target = FetchTarget(100, 5, 4, 1 << 20)
+    fetcher._handle_partition(1, TP0, part, state.seq, target, 0.0)
+    if reset == "none":
+        assert isinstance(state.error, LogTruncationError) and state.error.divergent == {TP0: 90}
+        with pytest.raises(LogTruncationError):
+            fetcher._raise_errors(None)
+    else:
+        assert (state.position, state.fetch_offset, state.fetch_epoch) == (90, 90, 3)
+
+
+def test_stale_and_failed_partitions_in_a_fetch_response() -> None:
+    fetcher, subs = _fetcher("earliest")
+    state = subs.state(TP0)
+    target = FetchTarget(100, 5, 4, 1 << 20)
+    fetcher._handle_partition(1, TP0, PartitionData(partition_index=0, high_watermark=7),
+                              state.seq - 1, target, 0.0)  # fmt: skip
+    assert state.highwater is None  # fetched before a seek: ignored
+    fetcher._handle_partition(1, TP0, PartitionData(partition_index=0, error_code=1),
+                              state.seq, target, 0.0)  # fmt: skip
+    assert state.reset == EARLIEST and state.position is None  # out of range: reset
+    subs.seek(TP0, 100)
+    fetcher._handle_partition(1, TP0, PartitionData(partition_index=0, preferred_read_replica=3,
+                              high_watermark=150), state.seq, target, 0.0)  # fmt: skip
+    assert fetcher._preferred[TP0][0] == 3 and state.highwater == 150  # KIP-392
