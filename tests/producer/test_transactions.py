@@ -10,14 +10,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from aiokafka_gen.messages.end_txn_response import EndTxnResponse
 
 from aiokafka_gen import errors
 from aiokafka_gen.client import AIOKafkaClient, CoordinationType
 from aiokafka_gen.producer import AIOKafkaProducer
-from aiokafka_gen.producer.transaction_manager import _TRANSITIONS, TxnState
+from aiokafka_gen.producer.accumulator import RecordAccumulator
+from aiokafka_gen.producer.idempotence import ProducerIdentity
+from aiokafka_gen.producer.transaction_manager import _TRANSITIONS, TransactionManager, TxnState
+from aiokafka_gen.producer.txn_protocol import V2
+from aiokafka_gen.records.builder import BatchBuilder
 from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
 from aiokafka_gen.testing import KafkaCluster
 
@@ -238,3 +244,64 @@ async def test_commit_survives_a_coordinator_kill(kafka_cluster_3: KafkaCluster)
     assert moved != coordinator
     rows = console_read(cluster, topic, 20, read_committed=True)
     assert sorted(r[-1] for r in rows) == sorted(f"r{i}" for i in range(20))
+
+
+class EndTxnScript:
+    """Stands in for the coordinator's EndTxn answers (a real broker cannot be made to
+    refuse a commit with TRANSACTION_ABORTABLE or to time out on demand)."""
+
+    def __init__(self, *answers: BaseException | Any) -> None:
+        self.answers = list(answers)
+        self.sent: list[Any] = []
+
+    async def __call__(self, send: Any, request: Any, api_key: int, group: Any = None) -> Any:
+        self.sent.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+def manager_in_transaction(script: EndTxnScript) -> TransactionManager:
+    identity = ProducerIdentity(transactional=True)
+    identity.set_id(7, 2)
+    manager = TransactionManager(None, identity, "t", 60000, 100)  # type: ignore[arg-type]
+    manager.attach(cast(Any, SimpleNamespace()), RecordAccumulator(
+        max_batch_size=1024, buffer_memory=1 << 20, linger_ms=0, make_builder=BatchBuilder
+    ))  # fmt: skip
+    manager.state = TxnState.READY
+    manager._offered, manager._offered_at = V2, float("inf")
+    manager._retrying = script  # type: ignore[method-assign]
+    return manager
+
+
+async def test_refused_commit_is_abortable_and_the_abort_adopts_the_new_epoch() -> None:
+    refused = errors.for_code(120)()  # TRANSACTION_ABORTABLE
+    script = EndTxnScript(refused, EndTxnResponse(producer_id=7, producer_epoch=3))
+    manager = manager_in_transaction(script)
+    await manager.begin()
+    assert manager.protocol is V2
+    manager._partitions.add(TopicPartition("t", 0))  # as if a Produce went out
+    with pytest.raises(errors.TransactionAbortableError):
+        await manager.commit()
+    assert manager.state is TxnState.ABORTABLE_ERROR
+    await manager.abort()
+    assert manager.state is TxnState.READY
+    assert [r.committed for r in script.sent] == [True, False]
+    assert (manager._identity.producer_id, manager._identity.epoch) == (7, 3)
+
+
+async def test_commit_and_abort_may_be_called_again_after_a_timeout() -> None:
+    timeout = errors.KafkaTimeoutError("EndTxnRequest got no final answer")
+    done = EndTxnResponse(producer_id=-1, producer_epoch=-1)  # classic: the epoch stays
+    script = EndTxnScript(timeout, done, timeout, done)
+    manager = manager_in_transaction(script)
+    for end in (manager.commit, manager.abort):
+        await manager.begin()
+        manager._partitions.add(TopicPartition("t", 0))
+        with pytest.raises(errors.KafkaTimeoutError):
+            await end()
+        assert manager.state in (TxnState.COMMITTING, TxnState.ABORTING)
+        await end()
+        assert manager.state is TxnState.READY
+    assert manager._identity.epoch == 2 and len(script.sent) == 4
