@@ -2,9 +2,10 @@
 
 ``build_module(spec)`` turns one validated MessageSpec into a ModuleModel that the jinja2
 templates only print. Per (struct, version) it computes a Plan: the wire steps in order
-(adjacent fixed-width fields merged into one precompiled struct), the tagged fields, and
-the fields the version lacks. Identical plans share one generated function. This module
-never renders text and never touches the file system.
+(adjacent fixed-width fields merged into one precompiled struct), the decode ops (the
+same wire read with fewer calls: see ``decode_ops``), the tagged fields, and the fields
+the version lacks. Identical plans share one generated function. This module never
+renders text and never touches the file system.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ _ALWAYS_IMPORTED = frozenset(
         "EMPTY",
         "ZERO_UUID",
         "count_error",
+        "length_error",
+        "new_object",
         "null_error",
         "null_value",
         "read_tags",
         "read_unknown_tags",
+        "read_uvarint",
         "tags_unsupported",
         "write_tags",
     }
@@ -64,14 +68,49 @@ class Step:
     count_writer: str = ""
     maybe_none: bool = False
     compact: bool = False
-    # decode may read more than encode writes: a classic array count joins the run
-    dec_struct_var: str = ""
     child_plan: Plan | None = None
-    # a classic fixed-width array may also read the next classic array's count
-    next_count_var: str = ""
-    next_reader: str = ""
-    dec_size: int = 0
-    count_var: str = ""
+    # the Kafka type of a value/bytes step: string, uuid, bytes or records
+    scalar: str = ""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A fixed-width array whose count is already read, unpacked with what follows it."""
+
+    attr: str
+    count: str
+    cache_var: str
+    size: int
+    nullable: bool
+    label: str
+    rest_var: str
+
+
+@dataclass(frozen=True)
+class DecOp:
+    """One decode operation; ``kind``: unpack, string, blob, count, array, step.
+
+    - unpack: one ``struct.unpack_from`` into ``targets`` (``.attr`` for a field of the
+      object, else a local length/count name), optionally led by a fixed-width array
+      (``head``) of a count read earlier. ``size`` excludes the head's elements.
+    - string / blob: a string, bytes or records value whose length is ``length`` (read by
+      an earlier unpack) or, when ``length`` is empty, a compact length read inline.
+    - count: a compact array count read inline into ``length``.
+    - array: a struct or value array; count in ``length`` or read inline (compact).
+    - step: anything else, decoded through ``step`` as it is (uuid, struct, nstruct).
+    """
+
+    kind: str
+    attr: str = ""
+    targets: tuple[str, ...] = ()
+    struct_var: str = ""
+    size: int = 0
+    head: Head | None = None
+    length: str = ""
+    nullable: bool = False
+    label: str = ""
+    records: bool = False
+    step: Step | None = None
 
 
 @dataclass(frozen=True)
@@ -81,12 +120,14 @@ class TaggedStep:
     cond: str
     default: str
     steps: tuple[Step, ...]
+    dec: tuple[DecOp, ...]
 
 
 @dataclass(frozen=True)
 class Plan:
     flexible: bool
     steps: tuple[Step, ...]
+    dec: tuple[DecOp, ...]
     tagged: tuple[TaggedStep, ...]
     absent_checks: tuple[tuple[str, str], ...]
     absent_defaults: tuple[tuple[str, str], ...]
@@ -306,13 +347,25 @@ class _Builder:
                 if not fm.spec.ignorable:
                     checks.append((fm.attr, fm.nondefault_cond))
         return Plan(
-            flexible, _merge_fixed(steps, self), tuple(tagged), tuple(checks), tuple(defaults)
+            flexible,
+            _merge_fixed(steps, self),
+            decode_ops(steps, self),
+            tuple(tagged),
+            tuple(checks),
+            tuple(defaults),
         )
 
     def tagged_step(self, fm: FieldModel, version: int) -> TaggedStep:
         assert fm.spec.tag is not None
-        steps = _merge_fixed([self.step(fm, version, True)], self)
-        return TaggedStep(fm.spec.tag, fm.attr, fm.nondefault_cond, fm.fresh_default, steps)
+        raw = [self.step(fm, version, True)]
+        return TaggedStep(
+            fm.spec.tag,
+            fm.attr,
+            fm.nondefault_cond,
+            fm.fresh_default,
+            _merge_fixed(raw, self),
+            decode_ops(raw, self),
+        )
 
     def step(self, fm: FieldModel, version: int, flexible: bool) -> Step:
         spec = fm.spec
@@ -344,14 +397,28 @@ class _Builder:
             return Step("fixed", (attr,), label, code=code, size=size)
         if kafka_type == "uuid":
             return Step(
-                "value", (attr,), label, reader=self.use("read_uuid"), writer=self.use("enc_uuid")
+                "value",
+                (attr,),
+                label,
+                reader=self.use("read_uuid"),
+                writer=self.use("enc_uuid"),
+                scalar="uuid",
             )
         base = _READERS[kafka_type]
         prefix = ("n" if nullable else "") + ("c" if compact else "")
         reader = self.use(f"read_{prefix}{base}")
-        if kafka_type == "string":
-            return Step("value", (attr,), label, reader=reader, writer=self.use(f"enc_{prefix}str"))
-        return Step("bytes", (attr,), label, reader=reader, writer=self.use(f"write_{prefix}bytes"))
+        kind = "value" if kafka_type == "string" else "bytes"
+        writer = self.use(f"enc_{prefix}str" if kind == "value" else f"write_{prefix}bytes")
+        return Step(
+            kind,
+            (attr,),
+            label,
+            reader=reader,
+            writer=writer,
+            nullable=nullable,
+            compact=compact,
+            scalar=kafka_type,
+        )
 
     def array_step(self, fm: FieldModel, version: int, compact: bool, nullable: bool) -> Step:
         elem_kafka = element_type(fm.spec.type)
@@ -402,55 +469,105 @@ def _enc(struct: StructModel, version: int) -> str:
 
 
 def _merge_fixed(steps: list[Step], builder: _Builder) -> tuple[Step, ...]:
-    """Merge runs of adjacent fixed-width steps into one struct.Struct each."""
+    """Encode steps: runs of adjacent fixed-width steps merged into one struct.Struct each."""
     merged: list[Step] = []
     run: list[Step] = []
     for step in [*steps, Step("end", ())]:
         if step.kind == "fixed":
             run.append(step)
             continue
-        if run and step.kind == "array" and not step.compact:
-            count_var = f"n_{step.attrs[0]}"
-            merged.append(_fixed_run(run, builder, count_var))
-            step = dataclasses.replace(step, count_var=count_var)
-        elif run:
-            merged.append(_fixed_run(run, builder, ""))
+        if run:
+            fmt = "".join(s.code for s in run)
+            attrs = tuple(a for s in run for a in s.attrs)
+            size = sum(s.size for s in run)
+            merged.append(Step("fixed", attrs, struct_var=builder.struct_const(fmt), size=size))
         run = []
         if step.kind != "end":
             merged.append(step)
-    return _chain_counts(merged, builder)
+    return tuple(merged)
 
 
-def _chain_counts(steps: list[Step], builder: _Builder) -> tuple[Step, ...]:
-    """Let a classic fixed-width array also read the count of a classic array after it."""
-    for index in range(len(steps) - 1):
-        step, after = steps[index], steps[index + 1]
-        chain = step.kind == after.kind == "array" and step.elem == "fixed"
-        if chain and not (step.compact or after.compact or after.count_var):
-            count_var = f"n_{after.attrs[0]}"
-            steps[index] = dataclasses.replace(
-                step,
-                next_count_var=count_var,
-                next_reader=builder.array_cache(f"%d{step.code}i"),
+_PREFIX = {"string": ("h", 2), "bytes": ("i", 4), "records": ("i", 4)}
+
+
+def decode_ops(steps: list[Step], builder: _Builder) -> tuple[DecOp, ...]:
+    """The decode of ``steps`` with as few Python-level calls as the layout allows.
+
+    Every classic length or count prefix joins the fixed-width fields before it in one
+    ``unpack_from``; a fixed-width array's elements are unpacked together with the
+    fixed-width fields and the next prefix after it (the array is then a ``Head``).
+    Strings, bytes and compact lengths are read inline, without helper calls.
+    """
+    ops: list[DecOp] = []
+    run: list[Step] = []
+    head: tuple[Step, str] | None = None
+
+    def flush(prefix: tuple[str, int] | None = None, var: str = "") -> None:
+        nonlocal run, head
+        if head is None and not run and prefix is None:
+            return
+        codes = "".join(s.code for s in run) + (prefix[0] if prefix else "")
+        targets = tuple("." + a for s in run for a in s.attrs) + ((var,) if var else ())
+        size = sum(s.size for s in run) + (prefix[1] if prefix else 0)
+        if head is None:
+            ops.append(
+                DecOp("unpack", targets=targets, struct_var=builder.struct_const(codes), size=size)
             )
-            steps[index + 1] = dataclasses.replace(after, count_var=count_var)
-    return tuple(steps)
+        else:
+            array, count = head
+            rest_var = builder.struct_const(codes) if codes and array.nullable else ""
+            first = Head(
+                array.attrs[0],
+                count,
+                builder.array_cache(f"%d{array.code}{codes}"),
+                array.size,
+                array.nullable,
+                array.label,
+                rest_var,
+            )
+            ops.append(DecOp("unpack", targets=targets, size=size, head=first))
+        run, head = [], None
 
-
-def _fixed_run(run: list[Step], builder: _Builder, count_var: str) -> Step:
-    """One struct for the run; with ``count_var`` decode also reads the next int32 count."""
-    fmt = "".join(s.code for s in run)
-    attrs = tuple(a for s in run for a in s.attrs)
-    size = sum(s.size for s in run)
-    return Step(
-        "fixed",
-        attrs,
-        struct_var=builder.struct_const(fmt),
-        size=size,
-        dec_struct_var=builder.struct_const(fmt + "i") if count_var else builder.struct_const(fmt),
-        dec_size=size + (4 if count_var else 0),
-        count_var=count_var,
-    )
+    for step in steps:
+        attr = step.attrs[0] if step.attrs else ""
+        if step.kind == "fixed":
+            run.append(step)
+        elif step.kind == "array":
+            count = f"n_{attr}"
+            if step.compact:
+                flush()
+                if step.elem == "fixed":
+                    ops.append(DecOp("count", attr, length=count, nullable=step.nullable))
+            else:
+                flush(("i", 4), count)
+            if step.elem == "fixed":
+                head = (step, count)
+            else:
+                length = "" if step.compact else count
+                ops.append(DecOp("array", attr, length=length, nullable=step.nullable, step=step))
+        elif step.scalar in _PREFIX:
+            kind = "string" if step.scalar == "string" else "blob"
+            length = ""
+            if not step.compact:
+                length = f"ln_{attr}"
+                flush(_PREFIX[step.scalar], length)
+            else:
+                flush()
+            ops.append(
+                DecOp(
+                    kind,
+                    attr,
+                    length=length,
+                    nullable=step.nullable,
+                    label=step.label,
+                    records=step.scalar == "records",
+                )
+            )
+        else:
+            flush()
+            ops.append(DecOp("step", attr, step=step))
+    flush()
+    return tuple(ops)
 
 
 # --- field typing and defaults ------------------------------------------------------------

@@ -30,6 +30,11 @@ def _prefix(name: str, prefix: str) -> str:
     return prefix + name
 
 
+def _target(name: str, ov: str) -> str:
+    """A decode target: ``.attr`` is a field of the object ``ov``, else a local of ``ov``."""
+    return ov + name if name.startswith(".") else f"{name}_{ov}"
+
+
 def make_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -41,6 +46,7 @@ def make_env() -> jinja2.Environment:
     )
     env.filters["attr_target"] = _attr_target
     env.filters["prefix"] = _prefix
+    env.filters["target"] = _target
     return env
 
 

@@ -13,12 +13,15 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -32,7 +35,9 @@ __all__ = [
     "AddOffsetsToTxnRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_qh = _struct.Struct(">qh")
+_S_qhh = _struct.Struct(">qhh")
 
 
 class AddOffsetsToTxnRequest(_Message):
@@ -124,13 +129,36 @@ class AddOffsetsToTxnRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AddOffsetsToTxnRequest_0(buf: memoryview, pos: int) -> tuple[AddOffsetsToTxnRequest, int]:
+def _d_AddOffsetsToTxnRequest_0(buf: bytes, pos: int) -> tuple[AddOffsetsToTxnRequest, int]:
     """Decode AddOffsetsToTxnRequest at versions 0, 1, 2."""
-    o = AddOffsetsToTxnRequest.__new__(AddOffsetsToTxnRequest)
-    o.transactional_id, pos = _read_str(buf, pos)
-    o.producer_id, o.producer_epoch = _S_qh.unpack_from(buf, pos)
-    pos += 10
-    o.group_id, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(AddOffsetsToTxnRequest)
+    ln_transactional_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_transactional_id_o < 0:
+        raise (
+            _null_error("TransactionalId")
+            if ln_transactional_id_o == -1
+            else _length_error(ln_transactional_id_o, pos, blen)
+        )
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
+    o.producer_id, o.producer_epoch, ln_group_id_o = _S_qhh.unpack_from(buf, pos)
+    pos += 12
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o._unknown_tags = None
     return o, pos
 
@@ -145,13 +173,38 @@ def _e_AddOffsetsToTxnRequest_0(o: AddOffsetsToTxnRequest, out: list[_Buffer]) -
     w(_enc_str(o.group_id))
 
 
-def _d_AddOffsetsToTxnRequest_3(buf: memoryview, pos: int) -> tuple[AddOffsetsToTxnRequest, int]:
+def _d_AddOffsetsToTxnRequest_3(buf: bytes, pos: int) -> tuple[AddOffsetsToTxnRequest, int]:
     """Decode AddOffsetsToTxnRequest at versions 3, 4."""
-    o = AddOffsetsToTxnRequest.__new__(AddOffsetsToTxnRequest)
-    o.transactional_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AddOffsetsToTxnRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.producer_id, o.producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    o.group_id, pos = _read_cstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

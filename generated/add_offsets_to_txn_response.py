@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -79,9 +82,10 @@ class AddOffsetsToTxnResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_AddOffsetsToTxnResponse_0(buf: memoryview, pos: int) -> tuple[AddOffsetsToTxnResponse, int]:
+def _d_AddOffsetsToTxnResponse_0(buf: bytes, pos: int) -> tuple[AddOffsetsToTxnResponse, int]:
     """Decode AddOffsetsToTxnResponse at versions 0, 1, 2."""
-    o = AddOffsetsToTxnResponse.__new__(AddOffsetsToTxnResponse)
+    blen = len(buf)
+    o = _new_object(AddOffsetsToTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -96,9 +100,10 @@ def _e_AddOffsetsToTxnResponse_0(o: AddOffsetsToTxnResponse, out: list[_Buffer])
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 
 
-def _d_AddOffsetsToTxnResponse_3(buf: memoryview, pos: int) -> tuple[AddOffsetsToTxnResponse, int]:
+def _d_AddOffsetsToTxnResponse_3(buf: bytes, pos: int) -> tuple[AddOffsetsToTxnResponse, int]:
     """Decode AddOffsetsToTxnResponse at versions 3, 4."""
-    o = AddOffsetsToTxnResponse.__new__(AddOffsetsToTxnResponse)
+    blen = len(buf)
+    o = _new_object(AddOffsetsToTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:

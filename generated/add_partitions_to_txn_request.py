@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -37,6 +39,7 @@ __all__ = [
     "AddPartitionsToTxnRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_qh = _struct.Struct(">qh")
 _S_qhi = _struct.Struct(">qhi")
@@ -311,19 +314,28 @@ class AddPartitionsToTxnRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AddPartitionsToTxnTopic_0(buf: memoryview, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
+def _d_AddPartitionsToTxnTopic_0(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
     """Decode AddPartitionsToTxnTopic at versions 0, 1, 2."""
-    o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o._unknown_tags = None
     return o, pos
 
@@ -341,23 +353,36 @@ def _e_AddPartitionsToTxnTopic_0(o: AddPartitionsToTxnTopic, out: list[_Buffer])
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_AddPartitionsToTxnTopic_3(buf: memoryview, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
+def _d_AddPartitionsToTxnTopic_3(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:
     """Decode AddPartitionsToTxnTopic at versions 3, 4, 5."""
-    o = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-    o.name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -383,11 +408,24 @@ def _e_AddPartitionsToTxnTopic_3(o: AddPartitionsToTxnTopic, out: list[_Buffer])
 
 
 def _d_AddPartitionsToTxnTransaction_4(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AddPartitionsToTxnTransaction, int]:
     """Decode AddPartitionsToTxnTransaction at versions 4, 5."""
-    o = AddPartitionsToTxnTransaction.__new__(AddPartitionsToTxnTransaction)
-    o.transactional_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnTransaction)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.producer_id, o.producer_epoch, o.verify_only = _S_qho.unpack_from(buf, pos)
     pos += 11
     no_3 = buf[pos]
@@ -400,27 +438,39 @@ def _d_AddPartitionsToTxnTransaction_4(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[AddPartitionsToTxnTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-            eo_3.name, pos = _read_cstr(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            eo_3 = _new_object(AddPartitionsToTxnTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -456,40 +506,65 @@ def _e_AddPartitionsToTxnTransaction_4(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AddPartitionsToTxnRequest_0(
-    buf: memoryview, pos: int
-) -> tuple[AddPartitionsToTxnRequest, int]:
+def _d_AddPartitionsToTxnRequest_0(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnRequest, int]:
     """Decode AddPartitionsToTxnRequest at versions 0, 1, 2."""
-    o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
-    o.v3_and_below_transactional_id, pos = _read_str(buf, pos)
-    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch, n_v3_and_below_topics_0 = (
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnRequest)
+    ln_v3_and_below_transactional_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_v3_and_below_transactional_id_o < 0:
+        raise (
+            _null_error("V3AndBelowTransactionalId")
+            if ln_v3_and_below_transactional_id_o == -1
+            else _length_error(ln_v3_and_below_transactional_id_o, pos, blen)
+        )
+    elif pos + ln_v3_and_below_transactional_id_o > blen:
+        raise _length_error(ln_v3_and_below_transactional_id_o, pos, blen)
+    else:
+        o.v3_and_below_transactional_id = buf[
+            pos : pos + ln_v3_and_below_transactional_id_o
+        ].decode()
+        pos += ln_v3_and_below_transactional_id_o
+    o.v3_and_below_producer_id, o.v3_and_below_producer_epoch, n_v3_and_below_topics_o = (
         _S_qhi.unpack_from(buf, pos)
     )
     pos += 14
-    if n_v3_and_below_topics_0 < 0:
-        if n_v3_and_below_topics_0 != -1:
-            raise _count_error(n_v3_and_below_topics_0, 0)
+    if n_v3_and_below_topics_o < 0:
+        if n_v3_and_below_topics_o != -1:
+            raise _count_error(n_v3_and_below_topics_o, 0)
         raise _null_error("V3AndBelowTopics")
-    elif n_v3_and_below_topics_0 > len(buf) - pos:
-        raise _count_error(n_v3_and_below_topics_0, len(buf) - pos)
+    elif n_v3_and_below_topics_o > blen - pos:
+        raise _count_error(n_v3_and_below_topics_o, blen - pos)
     else:
-        vo_3: list[AddPartitionsToTxnTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(n_v3_and_below_topics_0):
-            eo_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-            eo_3.name, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[AddPartitionsToTxnTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_v3_and_below_topics_o):
+            eo_4 = _new_object(AddPartitionsToTxnTopic)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.v3_and_below_topics = vo_3
+                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.v3_and_below_topics = vo_4
     o.transactions = []
     o._unknown_tags = None
     return o, pos
@@ -513,12 +588,23 @@ def _e_AddPartitionsToTxnRequest_0(o: AddPartitionsToTxnRequest, out: list[_Buff
             _e_AddPartitionsToTxnTopic_0(e3, out)
 
 
-def _d_AddPartitionsToTxnRequest_3(
-    buf: memoryview, pos: int
-) -> tuple[AddPartitionsToTxnRequest, int]:
+def _d_AddPartitionsToTxnRequest_3(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnRequest, int]:
     """Decode AddPartitionsToTxnRequest at version 3."""
-    o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
-    o.v3_and_below_transactional_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("V3AndBelowTransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.v3_and_below_transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.v3_and_below_producer_id, o.v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
     no_3 = buf[pos]
@@ -531,27 +617,39 @@ def _d_AddPartitionsToTxnRequest_3(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("V3AndBelowTopics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[AddPartitionsToTxnTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-            eo_3.name, pos = _read_cstr(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            eo_3 = _new_object(AddPartitionsToTxnTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -588,11 +686,10 @@ def _e_AddPartitionsToTxnRequest_3(o: AddPartitionsToTxnRequest, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AddPartitionsToTxnRequest_4(
-    buf: memoryview, pos: int
-) -> tuple[AddPartitionsToTxnRequest, int]:
+def _d_AddPartitionsToTxnRequest_4(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnRequest, int]:
     """Decode AddPartitionsToTxnRequest at versions 4, 5."""
-    o = AddPartitionsToTxnRequest.__new__(AddPartitionsToTxnRequest)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -603,14 +700,26 @@ def _d_AddPartitionsToTxnRequest_4(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Transactions")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[AddPartitionsToTxnTransaction] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = AddPartitionsToTxnTransaction.__new__(AddPartitionsToTxnTransaction)
-            eo_1.transactional_id, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(AddPartitionsToTxnTransaction)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("TransactionalId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.transactional_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             eo_1.producer_id, eo_1.producer_epoch, eo_1.verify_only = _S_qho.unpack_from(buf, pos)
             pos += 11
             neo_1_3 = buf[pos]
@@ -623,27 +732,39 @@ def _d_AddPartitionsToTxnRequest_4(
                 if neo_1_3 != -1:
                     raise _count_error(neo_1_3, 0)
                 raise _null_error("Topics")
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+            elif neo_1_3 > blen - pos:
+                raise _count_error(neo_1_3, blen - pos)
             else:
                 veo_1_3: list[AddPartitionsToTxnTopic] = []
                 apeo_1_3 = veo_1_3.append
                 for _ in range(neo_1_3):
-                    eeo_1_3 = AddPartitionsToTxnTopic.__new__(AddPartitionsToTxnTopic)
-                    eeo_1_3.name, pos = _read_cstr(buf, pos)
-                    neeo_1_3_2 = buf[pos]
-                    if neeo_1_3_2 < 0x80:
+                    eeo_1_3 = _new_object(AddPartitionsToTxnTopic)
+                    lneeo_1_3_1 = buf[pos]
+                    if lneeo_1_3_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_3_2 -= 1
-                    if neeo_1_3_2 < 0:
-                        if neeo_1_3_2 != -1:
-                            raise _count_error(neeo_1_3_2, 0)
+                        lneeo_1_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_3_1 -= 1
+                    if lneeo_1_3_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_3_1 > blen:
+                        raise _length_error(lneeo_1_3_1, pos, blen)
+                    else:
+                        eeo_1_3.name = buf[pos : pos + lneeo_1_3_1].decode()
+                        pos += lneeo_1_3_1
+                    n_partitions_eeo_1_3 = buf[pos]
+                    if n_partitions_eeo_1_3 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_1_3, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_1_3 -= 1
+                    if n_partitions_eeo_1_3 < 0:
+                        if n_partitions_eeo_1_3 != -1:
+                            raise _count_error(n_partitions_eeo_1_3, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_1_3.partitions = [*_A_Ni[neeo_1_3_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_3_2
+                        eeo_1_3.partitions = [*_A_Ni[n_partitions_eeo_1_3].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_1_3
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_3._unknown_tags = None

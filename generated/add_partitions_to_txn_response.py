@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -37,6 +39,7 @@ __all__ = [
     "AddPartitionsToTxnResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
@@ -286,10 +289,11 @@ class AddPartitionsToTxnResponse(_Message):
 
 
 def _d_AddPartitionsToTxnPartitionResult_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AddPartitionsToTxnPartitionResult, int]:
     """Decode AddPartitionsToTxnPartitionResult at versions 0, 1, 2."""
-    o = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnPartitionResult)
     o.partition_index, o.partition_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -307,10 +311,11 @@ def _e_AddPartitionsToTxnPartitionResult_0(
 
 
 def _d_AddPartitionsToTxnPartitionResult_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AddPartitionsToTxnPartitionResult, int]:
     """Decode AddPartitionsToTxnPartitionResult at versions 3, 4, 5."""
-    o = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnPartitionResult)
     o.partition_index, o.partition_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:
@@ -334,29 +339,38 @@ def _e_AddPartitionsToTxnPartitionResult_3(
 
 
 def _d_AddPartitionsToTxnTopicResult_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AddPartitionsToTxnTopicResult, int]:
     """Decode AddPartitionsToTxnTopicResult at versions 0, 1, 2."""
-    o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("ResultsByPartition")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnTopicResult)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[AddPartitionsToTxnPartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
-            eo_2.partition_index, eo_2.partition_error_code = _S_ih.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_results_by_partition_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_results_by_partition_o < 0:
+        if n_results_by_partition_o != -1:
+            raise _count_error(n_results_by_partition_o, 0)
+        raise _null_error("ResultsByPartition")
+    elif n_results_by_partition_o > blen - pos:
+        raise _count_error(n_results_by_partition_o, blen - pos)
+    else:
+        vo_4: list[AddPartitionsToTxnPartitionResult] = []
+        apo_4 = vo_4.append
+        for _ in range(n_results_by_partition_o):
+            eo_4 = _new_object(AddPartitionsToTxnPartitionResult)
+            eo_4.partition_index, eo_4.partition_error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.results_by_partition = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.results_by_partition = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -379,11 +393,24 @@ def _e_AddPartitionsToTxnTopicResult_0(
 
 
 def _d_AddPartitionsToTxnTopicResult_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AddPartitionsToTxnTopicResult, int]:
     """Decode AddPartitionsToTxnTopicResult at versions 3, 4, 5."""
-    o = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -394,13 +421,13 @@ def _d_AddPartitionsToTxnTopicResult_3(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ResultsByPartition")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AddPartitionsToTxnPartitionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AddPartitionsToTxnPartitionResult.__new__(AddPartitionsToTxnPartitionResult)
+            eo_2 = _new_object(AddPartitionsToTxnPartitionResult)
             eo_2.partition_index, eo_2.partition_error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -437,12 +464,23 @@ def _e_AddPartitionsToTxnTopicResult_3(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AddPartitionsToTxnResult_4(
-    buf: memoryview, pos: int
-) -> tuple[AddPartitionsToTxnResult, int]:
+def _d_AddPartitionsToTxnResult_4(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnResult, int]:
     """Decode AddPartitionsToTxnResult at versions 4, 5."""
-    o = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
-    o.transactional_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -453,14 +491,26 @@ def _d_AddPartitionsToTxnResult_4(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("TopicResults")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AddPartitionsToTxnTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(AddPartitionsToTxnTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -471,15 +521,13 @@ def _d_AddPartitionsToTxnResult_4(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("ResultsByPartition")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AddPartitionsToTxnPartitionResult.__new__(
-                        AddPartitionsToTxnPartitionResult
-                    )
+                    eeo_2_2 = _new_object(AddPartitionsToTxnPartitionResult)
                     eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
                         buf, pos
                     )
@@ -523,47 +571,56 @@ def _e_AddPartitionsToTxnResult_4(o: AddPartitionsToTxnResult, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AddPartitionsToTxnResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[AddPartitionsToTxnResponse, int]:
+def _d_AddPartitionsToTxnResponse_0(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnResponse, int]:
     """Decode AddPartitionsToTxnResponse at versions 0, 1, 2."""
-    o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
-    o.throttle_time_ms, n_results_by_topic_v3_and_below_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnResponse)
+    o.throttle_time_ms, n_results_by_topic_v3_and_below_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_by_topic_v3_and_below_0 < 0:
-        if n_results_by_topic_v3_and_below_0 != -1:
-            raise _count_error(n_results_by_topic_v3_and_below_0, 0)
+    if n_results_by_topic_v3_and_below_o < 0:
+        if n_results_by_topic_v3_and_below_o != -1:
+            raise _count_error(n_results_by_topic_v3_and_below_o, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
-    elif n_results_by_topic_v3_and_below_0 > len(buf) - pos:
-        raise _count_error(n_results_by_topic_v3_and_below_0, len(buf) - pos)
+    elif n_results_by_topic_v3_and_below_o > blen - pos:
+        raise _count_error(n_results_by_topic_v3_and_below_o, blen - pos)
     else:
         vo_2: list[AddPartitionsToTxnTopicResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_by_topic_v3_and_below_0):
-            eo_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("ResultsByPartition")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_results_by_topic_v3_and_below_o):
+            eo_2 = _new_object(AddPartitionsToTxnTopicResult)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = AddPartitionsToTxnPartitionResult.__new__(
-                        AddPartitionsToTxnPartitionResult
-                    )
-                    eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_results_by_partition_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_results_by_partition_eo_2 < 0:
+                if n_results_by_partition_eo_2 != -1:
+                    raise _count_error(n_results_by_partition_eo_2, 0)
+                raise _null_error("ResultsByPartition")
+            elif n_results_by_partition_eo_2 > blen - pos:
+                raise _count_error(n_results_by_partition_eo_2, blen - pos)
+            else:
+                veo_2_4: list[AddPartitionsToTxnPartitionResult] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_results_by_partition_eo_2):
+                    eeo_2_4 = _new_object(AddPartitionsToTxnPartitionResult)
+                    eeo_2_4.partition_index, eeo_2_4.partition_error_code = _S_ih.unpack_from(
                         buf, pos
                     )
                     pos += 6
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.results_by_partition = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.results_by_partition = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.results_by_topic_v3_and_below = vo_2
@@ -590,11 +647,10 @@ def _e_AddPartitionsToTxnResponse_0(o: AddPartitionsToTxnResponse, out: list[_Bu
             _e_AddPartitionsToTxnTopicResult_0(e2, out)
 
 
-def _d_AddPartitionsToTxnResponse_3(
-    buf: memoryview, pos: int
-) -> tuple[AddPartitionsToTxnResponse, int]:
+def _d_AddPartitionsToTxnResponse_3(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnResponse, int]:
     """Decode AddPartitionsToTxnResponse at version 3."""
-    o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -607,14 +663,26 @@ def _d_AddPartitionsToTxnResponse_3(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ResultsByTopicV3AndBelow")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AddPartitionsToTxnTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(AddPartitionsToTxnTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -625,15 +693,13 @@ def _d_AddPartitionsToTxnResponse_3(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("ResultsByPartition")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AddPartitionsToTxnPartitionResult] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AddPartitionsToTxnPartitionResult.__new__(
-                        AddPartitionsToTxnPartitionResult
-                    )
+                    eeo_2_2 = _new_object(AddPartitionsToTxnPartitionResult)
                     eeo_2_2.partition_index, eeo_2_2.partition_error_code = _S_ih.unpack_from(
                         buf, pos
                     )
@@ -681,11 +747,10 @@ def _e_AddPartitionsToTxnResponse_3(o: AddPartitionsToTxnResponse, out: list[_Bu
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AddPartitionsToTxnResponse_4(
-    buf: memoryview, pos: int
-) -> tuple[AddPartitionsToTxnResponse, int]:
+def _d_AddPartitionsToTxnResponse_4(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnResponse, int]:
     """Decode AddPartitionsToTxnResponse at versions 4, 5."""
-    o = AddPartitionsToTxnResponse.__new__(AddPartitionsToTxnResponse)
+    blen = len(buf)
+    o = _new_object(AddPartitionsToTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -698,14 +763,26 @@ def _d_AddPartitionsToTxnResponse_4(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ResultsByTransaction")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AddPartitionsToTxnResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AddPartitionsToTxnResult.__new__(AddPartitionsToTxnResult)
-            eo_2.transactional_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(AddPartitionsToTxnResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TransactionalId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.transactional_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -716,14 +793,26 @@ def _d_AddPartitionsToTxnResponse_4(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("TopicResults")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AddPartitionsToTxnTopicResult] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AddPartitionsToTxnTopicResult.__new__(AddPartitionsToTxnTopicResult)
-                    eeo_2_2.name, pos = _read_cstr(buf, pos)
+                    eeo_2_2 = _new_object(AddPartitionsToTxnTopicResult)
+                    lneeo_2_2_1 = buf[pos]
+                    if lneeo_2_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_1 -= 1
+                    if lneeo_2_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_2_1 > blen:
+                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    else:
+                        eeo_2_2.name = buf[pos : pos + lneeo_2_2_1].decode()
+                        pos += lneeo_2_2_1
                     neeo_2_2_2 = buf[pos]
                     if neeo_2_2_2 < 0x80:
                         pos += 1
@@ -734,15 +823,13 @@ def _d_AddPartitionsToTxnResponse_4(
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("ResultsByPartition")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[AddPartitionsToTxnPartitionResult] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = AddPartitionsToTxnPartitionResult.__new__(
-                                AddPartitionsToTxnPartitionResult
-                            )
+                            eeeo_2_2_2 = _new_object(AddPartitionsToTxnPartitionResult)
                             eeeo_2_2_2.partition_index, eeeo_2_2_2.partition_error_code = (
                                 _S_ih.unpack_from(buf, pos)
                             )

@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -79,11 +82,10 @@ class AllocateProducerIdsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AllocateProducerIdsRequest_0(
-    buf: memoryview, pos: int
-) -> tuple[AllocateProducerIdsRequest, int]:
+def _d_AllocateProducerIdsRequest_0(buf: bytes, pos: int) -> tuple[AllocateProducerIdsRequest, int]:
     """Decode AllocateProducerIdsRequest at version 0."""
-    o = AllocateProducerIdsRequest.__new__(AllocateProducerIdsRequest)
+    blen = len(buf)
+    o = _new_object(AllocateProducerIdsRequest)
     o.broker_id, o.broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:

@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -121,10 +124,11 @@ class AllocateProducerIdsResponse(_Message):
 
 
 def _d_AllocateProducerIdsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AllocateProducerIdsResponse, int]:
     """Decode AllocateProducerIdsResponse at version 0."""
-    o = AllocateProducerIdsResponse.__new__(AllocateProducerIdsResponse)
+    blen = len(buf)
+    o = _new_object(AllocateProducerIdsResponse)
     o.throttle_time_ms, o.error_code, o.producer_id_start, o.producer_id_len = _S_ihqi.unpack_from(
         buf, pos
     )

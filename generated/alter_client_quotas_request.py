@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -42,6 +44,7 @@ __all__ = [
 ]
 
 _S_do = _struct.Struct(">d?")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
@@ -229,11 +232,34 @@ class AlterClientQuotasRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_EntityData_0(buf: memoryview, pos: int) -> tuple[EntityData, int]:
+def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:
     """Decode EntityData at version 0."""
-    o = EntityData.__new__(EntityData)
-    o.entity_type, pos = _read_str(buf, pos)
-    o.entity_name, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EntityData)
+    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_entity_type_o < 0:
+        raise (
+            _null_error("EntityType")
+            if ln_entity_type_o == -1
+            else _length_error(ln_entity_type_o, pos, blen)
+        )
+    elif pos + ln_entity_type_o > blen:
+        raise _length_error(ln_entity_type_o, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
+        pos += ln_entity_type_o
+    ln_entity_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_entity_name_o < 0:
+        if ln_entity_name_o != -1:
+            raise _length_error(ln_entity_name_o, pos, blen)
+        o.entity_name = None
+    elif pos + ln_entity_name_o > blen:
+        raise _length_error(ln_entity_name_o, pos, blen)
+    else:
+        o.entity_name = buf[pos : pos + ln_entity_name_o].decode()
+        pos += ln_entity_name_o
     o._unknown_tags = None
     return o, pos
 
@@ -247,11 +273,36 @@ def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.entity_name))
 
 
-def _d_EntityData_1(buf: memoryview, pos: int) -> tuple[EntityData, int]:
+def _d_EntityData_1(buf: bytes, pos: int) -> tuple[EntityData, int]:
     """Decode EntityData at version 1."""
-    o = EntityData.__new__(EntityData)
-    o.entity_type, pos = _read_cstr(buf, pos)
-    o.entity_name, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EntityData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("EntityType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.entity_name = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.entity_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -271,10 +322,19 @@ def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OpData_0(buf: memoryview, pos: int) -> tuple[OpData, int]:
+def _d_OpData_0(buf: bytes, pos: int) -> tuple[OpData, int]:
     """Decode OpData at version 0."""
-    o = OpData.__new__(OpData)
-    o.key, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(OpData)
+    ln_key_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_key_o < 0:
+        raise _null_error("Key") if ln_key_o == -1 else _length_error(ln_key_o, pos, blen)
+    elif pos + ln_key_o > blen:
+        raise _length_error(ln_key_o, pos, blen)
+    else:
+        o.key = buf[pos : pos + ln_key_o].decode()
+        pos += ln_key_o
     o.value, o.remove = _S_do.unpack_from(buf, pos)
     pos += 9
     o._unknown_tags = None
@@ -290,10 +350,23 @@ def _e_OpData_0(o: OpData, out: list[_Buffer]) -> None:
     w(_S_do.pack(o.value, o.remove))
 
 
-def _d_OpData_1(buf: memoryview, pos: int) -> tuple[OpData, int]:
+def _d_OpData_1(buf: bytes, pos: int) -> tuple[OpData, int]:
     """Decode OpData at version 1."""
-    o = OpData.__new__(OpData)
-    o.key, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OpData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Key")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.key = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.value, o.remove = _S_do.unpack_from(buf, pos)
     pos += 9
     if buf[pos] == 0:
@@ -315,46 +388,81 @@ def _e_OpData_1(o: OpData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
+def _d_EntryData_0(buf: bytes, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
-    o = EntryData.__new__(EntryData)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(EntryData)
+    n_entity_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_entity_o < 0:
+        if n_entity_o != -1:
+            raise _count_error(n_entity_o, 0)
         raise _null_error("Entity")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_entity_o > blen - pos:
+        raise _count_error(n_entity_o, blen - pos)
     else:
-        vo_1: list[EntityData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = EntityData.__new__(EntityData)
-            eo_1.entity_type, pos = _read_str(buf, pos)
-            eo_1.entity_name, pos = _read_nstr(buf, pos)
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.entity = vo_1
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Ops")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
-    else:
-        vo_2: list[OpData] = []
+        vo_2: list[EntityData] = []
         apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OpData.__new__(OpData)
-            eo_2.key, pos = _read_str(buf, pos)
-            eo_2.value, eo_2.remove = _S_do.unpack_from(buf, pos)
-            pos += 9
+        for _ in range(n_entity_o):
+            eo_2 = _new_object(EntityData)
+            ln_entity_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_entity_type_eo_2 < 0:
+                raise (
+                    _null_error("EntityType")
+                    if ln_entity_type_eo_2 == -1
+                    else _length_error(ln_entity_type_eo_2, pos, blen)
+                )
+            elif pos + ln_entity_type_eo_2 > blen:
+                raise _length_error(ln_entity_type_eo_2, pos, blen)
+            else:
+                eo_2.entity_type = buf[pos : pos + ln_entity_type_eo_2].decode()
+                pos += ln_entity_type_eo_2
+            ln_entity_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_entity_name_eo_2 < 0:
+                if ln_entity_name_eo_2 != -1:
+                    raise _length_error(ln_entity_name_eo_2, pos, blen)
+                eo_2.entity_name = None
+            elif pos + ln_entity_name_eo_2 > blen:
+                raise _length_error(ln_entity_name_eo_2, pos, blen)
+            else:
+                eo_2.entity_name = buf[pos : pos + ln_entity_name_eo_2].decode()
+                pos += ln_entity_name_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
-        o.ops = vo_2
+        o.entity = vo_2
+    n_ops_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_ops_o < 0:
+        if n_ops_o != -1:
+            raise _count_error(n_ops_o, 0)
+        raise _null_error("Ops")
+    elif n_ops_o > blen - pos:
+        raise _count_error(n_ops_o, blen - pos)
+    else:
+        vo_4: list[OpData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_ops_o):
+            eo_4 = _new_object(OpData)
+            ln_key_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_key_eo_4 < 0:
+                raise (
+                    _null_error("Key")
+                    if ln_key_eo_4 == -1
+                    else _length_error(ln_key_eo_4, pos, blen)
+                )
+            elif pos + ln_key_eo_4 > blen:
+                raise _length_error(ln_key_eo_4, pos, blen)
+            else:
+                eo_4.key = buf[pos : pos + ln_key_eo_4].decode()
+                pos += ln_key_eo_4
+            eo_4.value, eo_4.remove = _S_do.unpack_from(buf, pos)
+            pos += 9
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.ops = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -380,9 +488,10 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
             _e_OpData_0(e2, out)
 
 
-def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
+def _d_EntryData_1(buf: bytes, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
-    o = EntryData.__new__(EntryData)
+    blen = len(buf)
+    o = _new_object(EntryData)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -393,15 +502,39 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Entity")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[EntityData] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = EntityData.__new__(EntityData)
-            eo_1.entity_type, pos = _read_cstr(buf, pos)
-            eo_1.entity_name, pos = _read_ncstr(buf, pos)
+            eo_1 = _new_object(EntityData)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("EntityType")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.entity_type = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                eo_1.entity_name = None
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.entity_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None
@@ -419,14 +552,26 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Ops")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OpData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OpData.__new__(OpData)
-            eo_2.key, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OpData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Key")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.key = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.value, eo_2.remove = _S_do.unpack_from(buf, pos)
             pos += 9
             if buf[pos] == 0:
@@ -467,64 +612,97 @@ def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterClientQuotasRequest_0(
-    buf: memoryview, pos: int
-) -> tuple[AlterClientQuotasRequest, int]:
+def _d_AlterClientQuotasRequest_0(buf: bytes, pos: int) -> tuple[AlterClientQuotasRequest, int]:
     """Decode AlterClientQuotasRequest at version 0."""
-    o = AlterClientQuotasRequest.__new__(AlterClientQuotasRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(AlterClientQuotasRequest)
+    n_entries_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_entries_o < 0:
+        if n_entries_o != -1:
+            raise _count_error(n_entries_o, 0)
         raise _null_error("Entries")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_entries_o > blen - pos:
+        raise _count_error(n_entries_o, blen - pos)
     else:
-        vo_1: list[EntryData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = EntryData.__new__(EntryData)
-            neo_1_1 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[EntryData] = []
+        apo_2 = vo_2.append
+        for _ in range(n_entries_o):
+            eo_2 = _new_object(EntryData)
+            n_entity_eo_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_1_1 < 0:
-                if neo_1_1 != -1:
-                    raise _count_error(neo_1_1, 0)
+            if n_entity_eo_2 < 0:
+                if n_entity_eo_2 != -1:
+                    raise _count_error(n_entity_eo_2, 0)
                 raise _null_error("Entity")
-            elif neo_1_1 > len(buf) - pos:
-                raise _count_error(neo_1_1, len(buf) - pos)
+            elif n_entity_eo_2 > blen - pos:
+                raise _count_error(n_entity_eo_2, blen - pos)
             else:
-                veo_1_1: list[EntityData] = []
-                apeo_1_1 = veo_1_1.append
-                for _ in range(neo_1_1):
-                    eeo_1_1 = EntityData.__new__(EntityData)
-                    eeo_1_1.entity_type, pos = _read_str(buf, pos)
-                    eeo_1_1.entity_name, pos = _read_nstr(buf, pos)
-                    eeo_1_1._unknown_tags = None
-                    apeo_1_1(eeo_1_1)
-                eo_1.entity = veo_1_1
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
+                veo_2_2: list[EntityData] = []
+                apeo_2_2 = veo_2_2.append
+                for _ in range(n_entity_eo_2):
+                    eeo_2_2 = _new_object(EntityData)
+                    ln_entity_type_eeo_2_2 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_entity_type_eeo_2_2 < 0:
+                        raise (
+                            _null_error("EntityType")
+                            if ln_entity_type_eeo_2_2 == -1
+                            else _length_error(ln_entity_type_eeo_2_2, pos, blen)
+                        )
+                    elif pos + ln_entity_type_eeo_2_2 > blen:
+                        raise _length_error(ln_entity_type_eeo_2_2, pos, blen)
+                    else:
+                        eeo_2_2.entity_type = buf[pos : pos + ln_entity_type_eeo_2_2].decode()
+                        pos += ln_entity_type_eeo_2_2
+                    ln_entity_name_eeo_2_2 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_entity_name_eeo_2_2 < 0:
+                        if ln_entity_name_eeo_2_2 != -1:
+                            raise _length_error(ln_entity_name_eeo_2_2, pos, blen)
+                        eeo_2_2.entity_name = None
+                    elif pos + ln_entity_name_eeo_2_2 > blen:
+                        raise _length_error(ln_entity_name_eeo_2_2, pos, blen)
+                    else:
+                        eeo_2_2.entity_name = buf[pos : pos + ln_entity_name_eeo_2_2].decode()
+                        pos += ln_entity_name_eeo_2_2
+                    eeo_2_2._unknown_tags = None
+                    apeo_2_2(eeo_2_2)
+                eo_2.entity = veo_2_2
+            n_ops_eo_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+            if n_ops_eo_2 < 0:
+                if n_ops_eo_2 != -1:
+                    raise _count_error(n_ops_eo_2, 0)
                 raise _null_error("Ops")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif n_ops_eo_2 > blen - pos:
+                raise _count_error(n_ops_eo_2, blen - pos)
             else:
-                veo_1_2: list[OpData] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = OpData.__new__(OpData)
-                    eeo_1_2.key, pos = _read_str(buf, pos)
-                    eeo_1_2.value, eeo_1_2.remove = _S_do.unpack_from(buf, pos)
+                veo_2_4: list[OpData] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_ops_eo_2):
+                    eeo_2_4 = _new_object(OpData)
+                    ln_key_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_key_eeo_2_4 < 0:
+                        raise (
+                            _null_error("Key")
+                            if ln_key_eeo_2_4 == -1
+                            else _length_error(ln_key_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_key_eeo_2_4 > blen:
+                        raise _length_error(ln_key_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.key = buf[pos : pos + ln_key_eeo_2_4].decode()
+                        pos += ln_key_eeo_2_4
+                    eeo_2_4.value, eeo_2_4.remove = _S_do.unpack_from(buf, pos)
                     pos += 9
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.ops = veo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.entries = vo_1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.ops = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.entries = vo_2
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -546,11 +724,10 @@ def _e_AlterClientQuotasRequest_0(o: AlterClientQuotasRequest, out: list[_Buffer
     w(_S_o.pack(o.validate_only))
 
 
-def _d_AlterClientQuotasRequest_1(
-    buf: memoryview, pos: int
-) -> tuple[AlterClientQuotasRequest, int]:
+def _d_AlterClientQuotasRequest_1(buf: bytes, pos: int) -> tuple[AlterClientQuotasRequest, int]:
     """Decode AlterClientQuotasRequest at version 1."""
-    o = AlterClientQuotasRequest.__new__(AlterClientQuotasRequest)
+    blen = len(buf)
+    o = _new_object(AlterClientQuotasRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -561,13 +738,13 @@ def _d_AlterClientQuotasRequest_1(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Entries")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[EntryData] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = EntryData.__new__(EntryData)
+            eo_1 = _new_object(EntryData)
             neo_1_1 = buf[pos]
             if neo_1_1 < 0x80:
                 pos += 1
@@ -578,15 +755,39 @@ def _d_AlterClientQuotasRequest_1(
                 if neo_1_1 != -1:
                     raise _count_error(neo_1_1, 0)
                 raise _null_error("Entity")
-            elif neo_1_1 > len(buf) - pos:
-                raise _count_error(neo_1_1, len(buf) - pos)
+            elif neo_1_1 > blen - pos:
+                raise _count_error(neo_1_1, blen - pos)
             else:
                 veo_1_1: list[EntityData] = []
                 apeo_1_1 = veo_1_1.append
                 for _ in range(neo_1_1):
-                    eeo_1_1 = EntityData.__new__(EntityData)
-                    eeo_1_1.entity_type, pos = _read_cstr(buf, pos)
-                    eeo_1_1.entity_name, pos = _read_ncstr(buf, pos)
+                    eeo_1_1 = _new_object(EntityData)
+                    lneeo_1_1_1 = buf[pos]
+                    if lneeo_1_1_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_1_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_1_1 -= 1
+                    if lneeo_1_1_1 < 0:
+                        raise _null_error("EntityType")
+                    elif pos + lneeo_1_1_1 > blen:
+                        raise _length_error(lneeo_1_1_1, pos, blen)
+                    else:
+                        eeo_1_1.entity_type = buf[pos : pos + lneeo_1_1_1].decode()
+                        pos += lneeo_1_1_1
+                    lneeo_1_1_2 = buf[pos]
+                    if lneeo_1_1_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_1_2, pos = _read_uvarint(buf, pos)
+                    lneeo_1_1_2 -= 1
+                    if lneeo_1_1_2 < 0:
+                        eeo_1_1.entity_name = None
+                    elif pos + lneeo_1_1_2 > blen:
+                        raise _length_error(lneeo_1_1_2, pos, blen)
+                    else:
+                        eeo_1_1.entity_name = buf[pos : pos + lneeo_1_1_2].decode()
+                        pos += lneeo_1_1_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_1._unknown_tags = None
@@ -604,14 +805,26 @@ def _d_AlterClientQuotasRequest_1(
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Ops")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[OpData] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = OpData.__new__(OpData)
-                    eeo_1_2.key, pos = _read_cstr(buf, pos)
+                    eeo_1_2 = _new_object(OpData)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.key = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
                     eeo_1_2.value, eeo_1_2.remove = _S_do.unpack_from(buf, pos)
                     pos += 9
                     if buf[pos] == 0:

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 
@@ -216,11 +219,34 @@ class AlterClientQuotasResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_EntityData_0(buf: memoryview, pos: int) -> tuple[EntityData, int]:
+def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:
     """Decode EntityData at version 0."""
-    o = EntityData.__new__(EntityData)
-    o.entity_type, pos = _read_str(buf, pos)
-    o.entity_name, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EntityData)
+    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_entity_type_o < 0:
+        raise (
+            _null_error("EntityType")
+            if ln_entity_type_o == -1
+            else _length_error(ln_entity_type_o, pos, blen)
+        )
+    elif pos + ln_entity_type_o > blen:
+        raise _length_error(ln_entity_type_o, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
+        pos += ln_entity_type_o
+    ln_entity_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_entity_name_o < 0:
+        if ln_entity_name_o != -1:
+            raise _length_error(ln_entity_name_o, pos, blen)
+        o.entity_name = None
+    elif pos + ln_entity_name_o > blen:
+        raise _length_error(ln_entity_name_o, pos, blen)
+    else:
+        o.entity_name = buf[pos : pos + ln_entity_name_o].decode()
+        pos += ln_entity_name_o
     o._unknown_tags = None
     return o, pos
 
@@ -234,11 +260,36 @@ def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.entity_name))
 
 
-def _d_EntityData_1(buf: memoryview, pos: int) -> tuple[EntityData, int]:
+def _d_EntityData_1(buf: bytes, pos: int) -> tuple[EntityData, int]:
     """Decode EntityData at version 1."""
-    o = EntityData.__new__(EntityData)
-    o.entity_type, pos = _read_cstr(buf, pos)
-    o.entity_name, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EntityData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("EntityType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.entity_name = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.entity_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -258,30 +309,61 @@ def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
+def _d_EntryData_0(buf: bytes, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
-    o = EntryData.__new__(EntryData)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(EntryData)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Entity")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        vo_3: list[EntityData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = EntityData.__new__(EntityData)
-            eo_3.entity_type, pos = _read_str(buf, pos)
-            eo_3.entity_name, pos = _read_nstr(buf, pos)
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.entity = vo_3
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_entity_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_entity_o < 0:
+        if n_entity_o != -1:
+            raise _count_error(n_entity_o, 0)
+        raise _null_error("Entity")
+    elif n_entity_o > blen - pos:
+        raise _count_error(n_entity_o, blen - pos)
+    else:
+        vo_4: list[EntityData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_entity_o):
+            eo_4 = _new_object(EntityData)
+            ln_entity_type_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_entity_type_eo_4 < 0:
+                raise (
+                    _null_error("EntityType")
+                    if ln_entity_type_eo_4 == -1
+                    else _length_error(ln_entity_type_eo_4, pos, blen)
+                )
+            elif pos + ln_entity_type_eo_4 > blen:
+                raise _length_error(ln_entity_type_eo_4, pos, blen)
+            else:
+                eo_4.entity_type = buf[pos : pos + ln_entity_type_eo_4].decode()
+                pos += ln_entity_type_eo_4
+            ln_entity_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_entity_name_eo_4 < 0:
+                if ln_entity_name_eo_4 != -1:
+                    raise _length_error(ln_entity_name_eo_4, pos, blen)
+                eo_4.entity_name = None
+            elif pos + ln_entity_name_eo_4 > blen:
+                raise _length_error(ln_entity_name_eo_4, pos, blen)
+            else:
+                eo_4.entity_name = buf[pos : pos + ln_entity_name_eo_4].decode()
+                pos += ln_entity_name_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.entity = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -302,12 +384,25 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
             _e_EntityData_0(e3, out)
 
 
-def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
+def _d_EntryData_1(buf: bytes, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
-    o = EntryData.__new__(EntryData)
+    blen = len(buf)
+    o = _new_object(EntryData)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -318,15 +413,39 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Entity")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[EntityData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = EntityData.__new__(EntityData)
-            eo_3.entity_type, pos = _read_cstr(buf, pos)
-            eo_3.entity_name, pos = _read_ncstr(buf, pos)
+            eo_3 = _new_object(EntityData)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("EntityType")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.entity_type = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                eo_3.entity_name = None
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.entity_name = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -360,45 +479,74 @@ def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterClientQuotasResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[AlterClientQuotasResponse, int]:
+def _d_AlterClientQuotasResponse_0(buf: bytes, pos: int) -> tuple[AlterClientQuotasResponse, int]:
     """Decode AlterClientQuotasResponse at version 0."""
-    o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
-    o.throttle_time_ms, n_entries_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterClientQuotasResponse)
+    o.throttle_time_ms, n_entries_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_entries_0 < 0:
-        if n_entries_0 != -1:
-            raise _count_error(n_entries_0, 0)
+    if n_entries_o < 0:
+        if n_entries_o != -1:
+            raise _count_error(n_entries_o, 0)
         raise _null_error("Entries")
-    elif n_entries_0 > len(buf) - pos:
-        raise _count_error(n_entries_0, len(buf) - pos)
+    elif n_entries_o > blen - pos:
+        raise _count_error(n_entries_o, blen - pos)
     else:
         vo_2: list[EntryData] = []
         apo_2 = vo_2.append
-        for _ in range(n_entries_0):
-            eo_2 = EntryData.__new__(EntryData)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
-            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_entries_o):
+            eo_2 = _new_object(EntryData)
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("Entity")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
             else:
-                veo_2_3: list[EntityData] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = EntityData.__new__(EntityData)
-                    eeo_2_3.entity_type, pos = _read_str(buf, pos)
-                    eeo_2_3.entity_name, pos = _read_nstr(buf, pos)
-                    eeo_2_3._unknown_tags = None
-                    apeo_2_3(eeo_2_3)
-                eo_2.entity = veo_2_3
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
+            n_entity_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_entity_eo_2 < 0:
+                if n_entity_eo_2 != -1:
+                    raise _count_error(n_entity_eo_2, 0)
+                raise _null_error("Entity")
+            elif n_entity_eo_2 > blen - pos:
+                raise _count_error(n_entity_eo_2, blen - pos)
+            else:
+                veo_2_4: list[EntityData] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_entity_eo_2):
+                    eeo_2_4 = _new_object(EntityData)
+                    ln_entity_type_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_entity_type_eeo_2_4 < 0:
+                        raise (
+                            _null_error("EntityType")
+                            if ln_entity_type_eeo_2_4 == -1
+                            else _length_error(ln_entity_type_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_entity_type_eeo_2_4 > blen:
+                        raise _length_error(ln_entity_type_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.entity_type = buf[pos : pos + ln_entity_type_eeo_2_4].decode()
+                        pos += ln_entity_type_eeo_2_4
+                    ln_entity_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_entity_name_eeo_2_4 < 0:
+                        if ln_entity_name_eeo_2_4 != -1:
+                            raise _length_error(ln_entity_name_eeo_2_4, pos, blen)
+                        eeo_2_4.entity_name = None
+                    elif pos + ln_entity_name_eeo_2_4 > blen:
+                        raise _length_error(ln_entity_name_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.entity_name = buf[pos : pos + ln_entity_name_eeo_2_4].decode()
+                        pos += ln_entity_name_eeo_2_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.entity = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.entries = vo_2
@@ -421,11 +569,10 @@ def _e_AlterClientQuotasResponse_0(o: AlterClientQuotasResponse, out: list[_Buff
             _e_EntryData_0(e2, out)
 
 
-def _d_AlterClientQuotasResponse_1(
-    buf: memoryview, pos: int
-) -> tuple[AlterClientQuotasResponse, int]:
+def _d_AlterClientQuotasResponse_1(buf: bytes, pos: int) -> tuple[AlterClientQuotasResponse, int]:
     """Decode AlterClientQuotasResponse at version 1."""
-    o = AlterClientQuotasResponse.__new__(AlterClientQuotasResponse)
+    blen = len(buf)
+    o = _new_object(AlterClientQuotasResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -438,16 +585,28 @@ def _d_AlterClientQuotasResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Entries")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[EntryData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = EntryData.__new__(EntryData)
+            eo_2 = _new_object(EntryData)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
                 pos += 1
@@ -458,15 +617,39 @@ def _d_AlterClientQuotasResponse_1(
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Entity")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[EntityData] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = EntityData.__new__(EntityData)
-                    eeo_2_3.entity_type, pos = _read_cstr(buf, pos)
-                    eeo_2_3.entity_name, pos = _read_ncstr(buf, pos)
+                    eeo_2_3 = _new_object(EntityData)
+                    lneeo_2_3_1 = buf[pos]
+                    if lneeo_2_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_1 -= 1
+                    if lneeo_2_3_1 < 0:
+                        raise _null_error("EntityType")
+                    elif pos + lneeo_2_3_1 > blen:
+                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    else:
+                        eeo_2_3.entity_type = buf[pos : pos + lneeo_2_3_1].decode()
+                        pos += lneeo_2_3_1
+                    lneeo_2_3_2 = buf[pos]
+                    if lneeo_2_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_2 -= 1
+                    if lneeo_2_3_2 < 0:
+                        eeo_2_3.entity_name = None
+                    elif pos + lneeo_2_3_2 > blen:
+                        raise _length_error(lneeo_2_3_2, pos, blen)
+                    else:
+                        eeo_2_3.entity_name = buf[pos : pos + lneeo_2_3_2].decode()
+                        pos += lneeo_2_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_3._unknown_tags = None

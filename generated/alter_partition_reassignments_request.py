@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -211,24 +213,25 @@ class AlterPartitionReassignmentsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ReassignablePartition_0(buf: memoryview, pos: int) -> tuple[ReassignablePartition, int]:
+def _d_ReassignablePartition_0(buf: bytes, pos: int) -> tuple[ReassignablePartition, int]:
     """Decode ReassignablePartition at versions 0, 1."""
-    o = ReassignablePartition.__new__(ReassignablePartition)
+    blen = len(buf)
+    o = _new_object(ReassignablePartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_replicas_o = buf[pos]
+    if n_replicas_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_replicas_o, pos = _read_uvarint(buf, pos)
+    n_replicas_o -= 1
+    if n_replicas_o < 0:
+        if n_replicas_o != -1:
+            raise _count_error(n_replicas_o, 0)
         o.replicas = None
     else:
-        o.replicas = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.replicas = [*_A_Ni[n_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_replicas_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -253,10 +256,23 @@ def _e_ReassignablePartition_0(o: ReassignablePartition, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReassignableTopic_0(buf: memoryview, pos: int) -> tuple[ReassignableTopic, int]:
+def _d_ReassignableTopic_0(buf: bytes, pos: int) -> tuple[ReassignableTopic, int]:
     """Decode ReassignableTopic at versions 0, 1."""
-    o = ReassignableTopic.__new__(ReassignableTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ReassignableTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -267,28 +283,28 @@ def _d_ReassignableTopic_0(buf: memoryview, pos: int) -> tuple[ReassignableTopic
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReassignablePartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReassignablePartition.__new__(ReassignablePartition)
+            eo_2 = _new_object(ReassignablePartition)
             eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            n_replicas_eo_2 = buf[pos]
+            if n_replicas_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_replicas_eo_2, pos = _read_uvarint(buf, pos)
+            n_replicas_eo_2 -= 1
+            if n_replicas_eo_2 < 0:
+                if n_replicas_eo_2 != -1:
+                    raise _count_error(n_replicas_eo_2, 0)
                 eo_2.replicas = None
             else:
-                eo_2.replicas = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.replicas = [*_A_Ni[n_replicas_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_replicas_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -322,10 +338,11 @@ def _e_ReassignableTopic_0(o: ReassignableTopic, out: list[_Buffer]) -> None:
 
 
 def _d_AlterPartitionReassignmentsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterPartitionReassignmentsRequest, int]:
     """Decode AlterPartitionReassignmentsRequest at version 0."""
-    o = AlterPartitionReassignmentsRequest.__new__(AlterPartitionReassignmentsRequest)
+    blen = len(buf)
+    o = _new_object(AlterPartitionReassignmentsRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -338,14 +355,26 @@ def _d_AlterPartitionReassignmentsRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReassignableTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReassignableTopic.__new__(ReassignableTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ReassignableTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -356,28 +385,28 @@ def _d_AlterPartitionReassignmentsRequest_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ReassignablePartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ReassignablePartition.__new__(ReassignablePartition)
+                    eeo_2_2 = _new_object(ReassignablePartition)
                     eeo_2_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_replicas_eeo_2_2 = buf[pos]
+                    if n_replicas_eeo_2_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_replicas_eeo_2_2, pos = _read_uvarint(buf, pos)
+                    n_replicas_eeo_2_2 -= 1
+                    if n_replicas_eeo_2_2 < 0:
+                        if n_replicas_eeo_2_2 != -1:
+                            raise _count_error(n_replicas_eeo_2_2, 0)
                         eeo_2_2.replicas = None
                     else:
-                        eeo_2_2.replicas = [*_A_Ni[neeo_2_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_2_2
+                        eeo_2_2.replicas = [*_A_Ni[n_replicas_eeo_2_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replicas_eeo_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None
@@ -425,10 +454,11 @@ def _e_AlterPartitionReassignmentsRequest_0(
 
 
 def _d_AlterPartitionReassignmentsRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterPartitionReassignmentsRequest, int]:
     """Decode AlterPartitionReassignmentsRequest at version 1."""
-    o = AlterPartitionReassignmentsRequest.__new__(AlterPartitionReassignmentsRequest)
+    blen = len(buf)
+    o = _new_object(AlterPartitionReassignmentsRequest)
     o.timeout_ms, o.allow_replication_factor_change = _S_io.unpack_from(buf, pos)
     pos += 5
     no_2 = buf[pos]
@@ -441,14 +471,26 @@ def _d_AlterPartitionReassignmentsRequest_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReassignableTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReassignableTopic.__new__(ReassignableTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ReassignableTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -459,28 +501,28 @@ def _d_AlterPartitionReassignmentsRequest_1(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ReassignablePartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ReassignablePartition.__new__(ReassignablePartition)
+                    eeo_2_2 = _new_object(ReassignablePartition)
                     eeo_2_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_replicas_eeo_2_2 = buf[pos]
+                    if n_replicas_eeo_2_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_replicas_eeo_2_2, pos = _read_uvarint(buf, pos)
+                    n_replicas_eeo_2_2 -= 1
+                    if n_replicas_eeo_2_2 < 0:
+                        if n_replicas_eeo_2_2 != -1:
+                            raise _count_error(n_replicas_eeo_2_2, 0)
                         eeo_2_2.replicas = None
                     else:
-                        eeo_2_2.replicas = [*_A_Ni[neeo_2_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_2_2
+                        eeo_2_2.replicas = [*_A_Ni[n_replicas_eeo_2_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replicas_eeo_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None

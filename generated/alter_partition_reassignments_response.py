@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -249,13 +251,26 @@ class AlterPartitionReassignmentsResponse(_Message):
 
 
 def _d_ReassignablePartitionResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ReassignablePartitionResponse, int]:
     """Decode ReassignablePartitionResponse at versions 0, 1."""
-    o = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
+    blen = len(buf)
+    o = _new_object(ReassignablePartitionResponse)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -277,12 +292,23 @@ def _e_ReassignablePartitionResponse_0(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReassignableTopicResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[ReassignableTopicResponse, int]:
+def _d_ReassignableTopicResponse_0(buf: bytes, pos: int) -> tuple[ReassignableTopicResponse, int]:
     """Decode ReassignableTopicResponse at versions 0, 1."""
-    o = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ReassignableTopicResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -293,16 +319,28 @@ def _d_ReassignableTopicResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReassignablePartitionResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
+            eo_2 = _new_object(ReassignablePartitionResponse)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -336,13 +374,26 @@ def _e_ReassignableTopicResponse_0(o: ReassignableTopicResponse, out: list[_Buff
 
 
 def _d_AlterPartitionReassignmentsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterPartitionReassignmentsResponse, int]:
     """Decode AlterPartitionReassignmentsResponse at version 0."""
-    o = AlterPartitionReassignmentsResponse.__new__(AlterPartitionReassignmentsResponse)
+    blen = len(buf)
+    o = _new_object(AlterPartitionReassignmentsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -353,14 +404,26 @@ def _d_AlterPartitionReassignmentsResponse_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ReassignableTopicResponse] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(ReassignableTopicResponse)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -371,16 +434,28 @@ def _d_AlterPartitionReassignmentsResponse_0(
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[ReassignablePartitionResponse] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
+                    eeo_3_2 = _new_object(ReassignablePartitionResponse)
                     eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_3_2_2 = buf[pos]
+                    if lneeo_3_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_2_2 -= 1
+                    if lneeo_3_2_2 < 0:
+                        eeo_3_2.error_message = None
+                    elif pos + lneeo_3_2_2 > blen:
+                        raise _length_error(lneeo_3_2_2, pos, blen)
+                    else:
+                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
+                        pos += lneeo_3_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_3_2._unknown_tags = None
@@ -425,15 +500,28 @@ def _e_AlterPartitionReassignmentsResponse_0(
 
 
 def _d_AlterPartitionReassignmentsResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterPartitionReassignmentsResponse, int]:
     """Decode AlterPartitionReassignmentsResponse at version 1."""
-    o = AlterPartitionReassignmentsResponse.__new__(AlterPartitionReassignmentsResponse)
+    blen = len(buf)
+    o = _new_object(AlterPartitionReassignmentsResponse)
     o.throttle_time_ms, o.allow_replication_factor_change, o.error_code = _S_ioh.unpack_from(
         buf, pos
     )
     pos += 7
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -444,14 +532,26 @@ def _d_AlterPartitionReassignmentsResponse_1(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ReassignableTopicResponse] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ReassignableTopicResponse.__new__(ReassignableTopicResponse)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(ReassignableTopicResponse)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -462,16 +562,28 @@ def _d_AlterPartitionReassignmentsResponse_1(
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[ReassignablePartitionResponse] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = ReassignablePartitionResponse.__new__(ReassignablePartitionResponse)
+                    eeo_3_2 = _new_object(ReassignablePartitionResponse)
                     eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_3_2_2 = buf[pos]
+                    if lneeo_3_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_2_2 -= 1
+                    if lneeo_3_2_2 < 0:
+                        eeo_3_2.error_message = None
+                    elif pos + lneeo_3_2_2 > blen:
+                        raise _length_error(lneeo_3_2_2, pos, blen)
+                    else:
+                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
+                        pos += lneeo_3_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_3_2._unknown_tags = None

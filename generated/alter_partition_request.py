@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
@@ -41,6 +43,7 @@ _S_bi = _struct.Struct(">bi")
 _S_ii = _struct.Struct(">ii")
 _S_iq = _struct.Struct(">iq")
 _A_Ni = _array_structs(">%di")
+_A_Nibi = _array_structs(">%dibi")
 
 
 class BrokerState(_Struct):
@@ -319,9 +322,10 @@ class AlterPartitionRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_BrokerState_3(buf: memoryview, pos: int) -> tuple[BrokerState, int]:
+def _d_BrokerState_3(buf: bytes, pos: int) -> tuple[BrokerState, int]:
     """Decode BrokerState at version 3."""
-    o = BrokerState.__new__(BrokerState)
+    blen = len(buf)
+    o = _new_object(BrokerState)
     o.broker_id, o.broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -342,26 +346,28 @@ def _e_BrokerState_3(o: BrokerState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 2."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_new_isr_o = buf[pos]
+    if n_new_isr_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_new_isr_o, pos = _read_uvarint(buf, pos)
+    n_new_isr_o -= 1
+    if n_new_isr_o < 0:
+        if n_new_isr_o != -1:
+            raise _count_error(n_new_isr_o, 0)
         raise _null_error("NewIsr")
     else:
-        o.new_isr = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
-    o.leader_recovery_state, o.partition_epoch = _S_bi.unpack_from(buf, pos)
-    pos += 5
+        vo_3 = [*_A_Nibi[n_new_isr_o].unpack_from(buf, pos)]
+        o.leader_recovery_state, o.partition_epoch = vo_3[-2:]
+        del vo_3[-2:]
+        o.new_isr = vo_3
+        pos += 4 * n_new_isr_o + 5
     o.new_isr_with_epochs = []
     if buf[pos] == 0:
         pos += 1
@@ -390,9 +396,10 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_3(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_3(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 3."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     no_2 = buf[pos]
@@ -405,13 +412,13 @@ def _d_PartitionData_3(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("NewIsrWithEpochs")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[BrokerState] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = BrokerState.__new__(BrokerState)
+            eo_2 = _new_object(BrokerState)
             eo_2.broker_id, eo_2.broker_epoch = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
@@ -452,9 +459,10 @@ def _e_PartitionData_3(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 2."""
-    o = TopicData.__new__(TopicData)
+    blen = len(buf)
+    o = _new_object(TopicData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -466,30 +474,31 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            n_new_isr_eo_2 = buf[pos]
+            if n_new_isr_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_new_isr_eo_2, pos = _read_uvarint(buf, pos)
+            n_new_isr_eo_2 -= 1
+            if n_new_isr_eo_2 < 0:
+                if n_new_isr_eo_2 != -1:
+                    raise _count_error(n_new_isr_eo_2, 0)
                 raise _null_error("NewIsr")
             else:
-                eo_2.new_isr = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
-            eo_2.leader_recovery_state, eo_2.partition_epoch = _S_bi.unpack_from(buf, pos)
-            pos += 5
+                veo_2_3 = [*_A_Nibi[n_new_isr_eo_2].unpack_from(buf, pos)]
+                eo_2.leader_recovery_state, eo_2.partition_epoch = veo_2_3[-2:]
+                del veo_2_3[-2:]
+                eo_2.new_isr = veo_2_3
+                pos += 4 * n_new_isr_eo_2 + 5
             eo_2.new_isr_with_epochs = []
             if buf[pos] == 0:
                 pos += 1
@@ -523,9 +532,10 @@ def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_3(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_3(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 3."""
-    o = TopicData.__new__(TopicData)
+    blen = len(buf)
+    o = _new_object(TopicData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -537,13 +547,13 @@ def _d_TopicData_3(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
             neo_2_2 = buf[pos]
@@ -556,13 +566,13 @@ def _d_TopicData_3(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("NewIsrWithEpochs")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[BrokerState] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = BrokerState.__new__(BrokerState)
+                    eeo_2_2 = _new_object(BrokerState)
                     eeo_2_2.broker_id, eeo_2_2.broker_epoch = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
@@ -607,9 +617,10 @@ def _e_TopicData_3(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterPartitionRequest_2(buf: memoryview, pos: int) -> tuple[AlterPartitionRequest, int]:
+def _d_AlterPartitionRequest_2(buf: bytes, pos: int) -> tuple[AlterPartitionRequest, int]:
     """Decode AlterPartitionRequest at version 2."""
-    o = AlterPartitionRequest.__new__(AlterPartitionRequest)
+    blen = len(buf)
+    o = _new_object(AlterPartitionRequest)
     o.broker_id, o.broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
     no_2 = buf[pos]
@@ -622,13 +633,13 @@ def _d_AlterPartitionRequest_2(buf: memoryview, pos: int) -> tuple[AlterPartitio
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
+            eo_2 = _new_object(TopicData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -640,32 +651,31 @@ def _d_AlterPartitionRequest_2(buf: memoryview, pos: int) -> tuple[AlterPartitio
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     eeo_2_2.partition_index, eeo_2_2.leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_new_isr_eeo_2_2 = buf[pos]
+                    if n_new_isr_eeo_2_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_new_isr_eeo_2_2, pos = _read_uvarint(buf, pos)
+                    n_new_isr_eeo_2_2 -= 1
+                    if n_new_isr_eeo_2_2 < 0:
+                        if n_new_isr_eeo_2_2 != -1:
+                            raise _count_error(n_new_isr_eeo_2_2, 0)
                         raise _null_error("NewIsr")
                     else:
-                        eeo_2_2.new_isr = [*_A_Ni[neeo_2_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_2_2
-                    eeo_2_2.leader_recovery_state, eeo_2_2.partition_epoch = _S_bi.unpack_from(
-                        buf, pos
-                    )
-                    pos += 5
+                        veeo_2_2_3 = [*_A_Nibi[n_new_isr_eeo_2_2].unpack_from(buf, pos)]
+                        eeo_2_2.leader_recovery_state, eeo_2_2.partition_epoch = veeo_2_2_3[-2:]
+                        del veeo_2_2_3[-2:]
+                        eeo_2_2.new_isr = veeo_2_2_3
+                        pos += 4 * n_new_isr_eeo_2_2 + 5
                     eeo_2_2.new_isr_with_epochs = []
                     if buf[pos] == 0:
                         pos += 1
@@ -706,9 +716,10 @@ def _e_AlterPartitionRequest_2(o: AlterPartitionRequest, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterPartitionRequest_3(buf: memoryview, pos: int) -> tuple[AlterPartitionRequest, int]:
+def _d_AlterPartitionRequest_3(buf: bytes, pos: int) -> tuple[AlterPartitionRequest, int]:
     """Decode AlterPartitionRequest at version 3."""
-    o = AlterPartitionRequest.__new__(AlterPartitionRequest)
+    blen = len(buf)
+    o = _new_object(AlterPartitionRequest)
     o.broker_id, o.broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
     no_2 = buf[pos]
@@ -721,13 +732,13 @@ def _d_AlterPartitionRequest_3(buf: memoryview, pos: int) -> tuple[AlterPartitio
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
+            eo_2 = _new_object(TopicData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -739,13 +750,13 @@ def _d_AlterPartitionRequest_3(buf: memoryview, pos: int) -> tuple[AlterPartitio
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     eeo_2_2.partition_index, eeo_2_2.leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
                     neeo_2_2_2 = buf[pos]
@@ -758,13 +769,13 @@ def _d_AlterPartitionRequest_3(buf: memoryview, pos: int) -> tuple[AlterPartitio
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("NewIsrWithEpochs")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[BrokerState] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = BrokerState.__new__(BrokerState)
+                            eeeo_2_2_2 = _new_object(BrokerState)
                             eeeo_2_2_2.broker_id, eeeo_2_2_2.broker_epoch = _S_iq.unpack_from(
                                 buf, pos
                             )

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
@@ -40,6 +42,7 @@ _S_bi = _struct.Struct(">bi")
 _S_ih = _struct.Struct(">ih")
 _S_ihii = _struct.Struct(">ihii")
 _A_Ni = _array_structs(">%di")
+_A_Nibi = _array_structs(">%dibi")
 
 
 class PartitionData(_Struct):
@@ -276,26 +279,28 @@ class AlterPartitionResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 2, 3."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_isr_o = buf[pos]
+    if n_isr_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_isr_o, pos = _read_uvarint(buf, pos)
+    n_isr_o -= 1
+    if n_isr_o < 0:
+        if n_isr_o != -1:
+            raise _count_error(n_isr_o, 0)
         raise _null_error("Isr")
     else:
-        o.isr = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
-    o.leader_recovery_state, o.partition_epoch = _S_bi.unpack_from(buf, pos)
-    pos += 5
+        vo_3 = [*_A_Nibi[n_isr_o].unpack_from(buf, pos)]
+        o.leader_recovery_state, o.partition_epoch = vo_3[-2:]
+        del vo_3[-2:]
+        o.isr = vo_3
+        pos += 4 * n_isr_o + 5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -321,9 +326,10 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at versions 2, 3."""
-    o = TopicData.__new__(TopicData)
+    blen = len(buf)
+    o = _new_object(TopicData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -335,32 +341,33 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.error_code, eo_2.leader_id, eo_2.leader_epoch = (
                 _S_ihii.unpack_from(buf, pos)
             )
             pos += 14
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            n_isr_eo_2 = buf[pos]
+            if n_isr_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_isr_eo_2, pos = _read_uvarint(buf, pos)
+            n_isr_eo_2 -= 1
+            if n_isr_eo_2 < 0:
+                if n_isr_eo_2 != -1:
+                    raise _count_error(n_isr_eo_2, 0)
                 raise _null_error("Isr")
             else:
-                eo_2.isr = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
-            eo_2.leader_recovery_state, eo_2.partition_epoch = _S_bi.unpack_from(buf, pos)
-            pos += 5
+                veo_2_3 = [*_A_Nibi[n_isr_eo_2].unpack_from(buf, pos)]
+                eo_2.leader_recovery_state, eo_2.partition_epoch = veo_2_3[-2:]
+                del veo_2_3[-2:]
+                eo_2.isr = veo_2_3
+                pos += 4 * n_isr_eo_2 + 5
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -393,9 +400,10 @@ def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterPartitionResponse_2(buf: memoryview, pos: int) -> tuple[AlterPartitionResponse, int]:
+def _d_AlterPartitionResponse_2(buf: bytes, pos: int) -> tuple[AlterPartitionResponse, int]:
     """Decode AlterPartitionResponse at versions 2, 3."""
-    o = AlterPartitionResponse.__new__(AlterPartitionResponse)
+    blen = len(buf)
+    o = _new_object(AlterPartitionResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -408,13 +416,13 @@ def _d_AlterPartitionResponse_2(buf: memoryview, pos: int) -> tuple[AlterPartiti
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
+            eo_2 = _new_object(TopicData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -426,13 +434,13 @@ def _d_AlterPartitionResponse_2(buf: memoryview, pos: int) -> tuple[AlterPartiti
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -440,23 +448,22 @@ def _d_AlterPartitionResponse_2(buf: memoryview, pos: int) -> tuple[AlterPartiti
                         eeo_2_2.leader_epoch,
                     ) = _S_ihii.unpack_from(buf, pos)
                     pos += 14
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_isr_eeo_2_2 = buf[pos]
+                    if n_isr_eeo_2_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_isr_eeo_2_2, pos = _read_uvarint(buf, pos)
+                    n_isr_eeo_2_2 -= 1
+                    if n_isr_eeo_2_2 < 0:
+                        if n_isr_eeo_2_2 != -1:
+                            raise _count_error(n_isr_eeo_2_2, 0)
                         raise _null_error("Isr")
                     else:
-                        eeo_2_2.isr = [*_A_Ni[neeo_2_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_2_2
-                    eeo_2_2.leader_recovery_state, eeo_2_2.partition_epoch = _S_bi.unpack_from(
-                        buf, pos
-                    )
-                    pos += 5
+                        veeo_2_2_3 = [*_A_Nibi[n_isr_eeo_2_2].unpack_from(buf, pos)]
+                        eeo_2_2.leader_recovery_state, eeo_2_2.partition_epoch = veeo_2_2_3[-2:]
+                        del veeo_2_2_3[-2:]
+                        eeo_2_2.isr = veeo_2_2_3
+                        pos += 4 * n_isr_eeo_2_2 + 5
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -37,6 +39,7 @@ __all__ = [
     "AlterReplicaLogDirsRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -161,19 +164,28 @@ class AlterReplicaLogDirsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AlterReplicaLogDirTopic_1(buf: memoryview, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
+def _d_AlterReplicaLogDirTopic_1(buf: bytes, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
     """Decode AlterReplicaLogDirTopic at version 1."""
-    o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o._unknown_tags = None
     return o, pos
 
@@ -191,23 +203,36 @@ def _e_AlterReplicaLogDirTopic_1(o: AlterReplicaLogDirTopic, out: list[_Buffer])
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_AlterReplicaLogDirTopic_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
+def _d_AlterReplicaLogDirTopic_2(buf: bytes, pos: int) -> tuple[AlterReplicaLogDirTopic, int]:
     """Decode AlterReplicaLogDirTopic at version 2."""
-    o = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-    o.name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -232,36 +257,57 @@ def _e_AlterReplicaLogDirTopic_2(o: AlterReplicaLogDirTopic, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterReplicaLogDir_1(buf: memoryview, pos: int) -> tuple[AlterReplicaLogDir, int]:
+def _d_AlterReplicaLogDir_1(buf: bytes, pos: int) -> tuple[AlterReplicaLogDir, int]:
     """Decode AlterReplicaLogDir at version 1."""
-    o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
-    o.path, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDir)
+    ln_path_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_path_o < 0:
+        raise _null_error("Path") if ln_path_o == -1 else _length_error(ln_path_o, pos, blen)
+    elif pos + ln_path_o > blen:
+        raise _length_error(ln_path_o, pos, blen)
     else:
-        vo_2: list[AlterReplicaLogDirTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
+        o.path = buf[pos : pos + ln_path_o].decode()
+        pos += ln_path_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[AlterReplicaLogDirTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(AlterReplicaLogDirTopic)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -281,10 +327,23 @@ def _e_AlterReplicaLogDir_1(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
             _e_AlterReplicaLogDirTopic_1(e2, out)
 
 
-def _d_AlterReplicaLogDir_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogDir, int]:
+def _d_AlterReplicaLogDir_2(buf: bytes, pos: int) -> tuple[AlterReplicaLogDir, int]:
     """Decode AlterReplicaLogDir at version 2."""
-    o = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
-    o.path, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDir)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Path")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.path = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -295,27 +354,39 @@ def _d_AlterReplicaLogDir_2(buf: memoryview, pos: int) -> tuple[AlterReplicaLogD
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AlterReplicaLogDirTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(AlterReplicaLogDirTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partitions_eo_2 = buf[pos]
+            if n_partitions_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_2 -= 1
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -348,54 +419,77 @@ def _e_AlterReplicaLogDir_2(o: AlterReplicaLogDir, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterReplicaLogDirsRequest_1(
-    buf: memoryview, pos: int
-) -> tuple[AlterReplicaLogDirsRequest, int]:
+def _d_AlterReplicaLogDirsRequest_1(buf: bytes, pos: int) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 1."""
-    o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirsRequest)
+    n_dirs_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_dirs_o < 0:
+        if n_dirs_o != -1:
+            raise _count_error(n_dirs_o, 0)
         raise _null_error("Dirs")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_dirs_o > blen - pos:
+        raise _count_error(n_dirs_o, blen - pos)
     else:
-        vo_1: list[AlterReplicaLogDir] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
-            eo_1.path, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("Topics")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[AlterReplicaLogDir] = []
+        apo_2 = vo_2.append
+        for _ in range(n_dirs_o):
+            eo_2 = _new_object(AlterReplicaLogDir)
+            ln_path_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_path_eo_2 < 0:
+                raise (
+                    _null_error("Path")
+                    if ln_path_eo_2 == -1
+                    else _length_error(ln_path_eo_2, pos, blen)
+                )
+            elif pos + ln_path_eo_2 > blen:
+                raise _length_error(ln_path_eo_2, pos, blen)
             else:
-                veo_1_2: list[AlterReplicaLogDirTopic] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-                    eeo_1_2.name, pos = _read_str(buf, pos)
-                    neeo_1_2_2 = _S_i.unpack_from(buf, pos)[0]
+                eo_2.path = buf[pos : pos + ln_path_eo_2].decode()
+                pos += ln_path_eo_2
+            n_topics_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_topics_eo_2 < 0:
+                if n_topics_eo_2 != -1:
+                    raise _count_error(n_topics_eo_2, 0)
+                raise _null_error("Topics")
+            elif n_topics_eo_2 > blen - pos:
+                raise _count_error(n_topics_eo_2, blen - pos)
+            else:
+                veo_2_4: list[AlterReplicaLogDirTopic] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_topics_eo_2):
+                    eeo_2_4 = _new_object(AlterReplicaLogDirTopic)
+                    ln_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_2_4 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_2_4 == -1
+                            else _length_error(ln_name_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_2_4 > blen:
+                        raise _length_error(ln_name_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.name = buf[pos : pos + ln_name_eeo_2_4].decode()
+                        pos += ln_name_eeo_2_4
+                    n_partitions_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                    if n_partitions_eeo_2_4 < 0:
+                        if n_partitions_eeo_2_4 != -1:
+                            raise _count_error(n_partitions_eeo_2_4, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_1_2.partitions = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_2_2
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.topics = veo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.dirs = vo_1
+                        eeo_2_4.partitions = [*_A_Ni[n_partitions_eeo_2_4].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_2_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.topics = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.dirs = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -414,11 +508,10 @@ def _e_AlterReplicaLogDirsRequest_1(o: AlterReplicaLogDirsRequest, out: list[_Bu
             _e_AlterReplicaLogDir_1(e1, out)
 
 
-def _d_AlterReplicaLogDirsRequest_2(
-    buf: memoryview, pos: int
-) -> tuple[AlterReplicaLogDirsRequest, int]:
+def _d_AlterReplicaLogDirsRequest_2(buf: bytes, pos: int) -> tuple[AlterReplicaLogDirsRequest, int]:
     """Decode AlterReplicaLogDirsRequest at version 2."""
-    o = AlterReplicaLogDirsRequest.__new__(AlterReplicaLogDirsRequest)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -429,14 +522,26 @@ def _d_AlterReplicaLogDirsRequest_2(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Dirs")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[AlterReplicaLogDir] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = AlterReplicaLogDir.__new__(AlterReplicaLogDir)
-            eo_1.path, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(AlterReplicaLogDir)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Path")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.path = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -447,27 +552,39 @@ def _d_AlterReplicaLogDirsRequest_2(
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[AlterReplicaLogDirTopic] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = AlterReplicaLogDirTopic.__new__(AlterReplicaLogDirTopic)
-                    eeo_1_2.name, pos = _read_cstr(buf, pos)
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    eeo_1_2 = _new_object(AlterReplicaLogDirTopic)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
+                    n_partitions_eeo_1_2 = buf[pos]
+                    if n_partitions_eeo_1_2 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_1_2, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_1_2 -= 1
+                    if n_partitions_eeo_1_2 < 0:
+                        if n_partitions_eeo_1_2 != -1:
+                            raise _count_error(n_partitions_eeo_1_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_1_2.partitions = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_2_2
+                        eeo_1_2.partitions = [*_A_Ni[n_partitions_eeo_1_2].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_1_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_2._unknown_tags = None

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "AlterReplicaLogDirsResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
@@ -194,10 +197,11 @@ class AlterReplicaLogDirsResponse(_Message):
 
 
 def _d_AlterReplicaLogDirPartitionResult_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterReplicaLogDirPartitionResult, int]:
     """Decode AlterReplicaLogDirPartitionResult at version 1."""
-    o = AlterReplicaLogDirPartitionResult.__new__(AlterReplicaLogDirPartitionResult)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirPartitionResult)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -215,10 +219,11 @@ def _e_AlterReplicaLogDirPartitionResult_1(
 
 
 def _d_AlterReplicaLogDirPartitionResult_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterReplicaLogDirPartitionResult, int]:
     """Decode AlterReplicaLogDirPartitionResult at version 2."""
-    o = AlterReplicaLogDirPartitionResult.__new__(AlterReplicaLogDirPartitionResult)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirPartitionResult)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:
@@ -242,29 +247,42 @@ def _e_AlterReplicaLogDirPartitionResult_2(
 
 
 def _d_AlterReplicaLogDirTopicResult_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterReplicaLogDirTopicResult, int]:
     """Decode AlterReplicaLogDirTopicResult at version 1."""
-    o = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
-    o.topic_name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirTopicResult)
+    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_name_o < 0:
+        raise (
+            _null_error("TopicName")
+            if ln_topic_name_o == -1
+            else _length_error(ln_topic_name_o, pos, blen)
+        )
+    elif pos + ln_topic_name_o > blen:
+        raise _length_error(ln_topic_name_o, pos, blen)
     else:
-        vo_2: list[AlterReplicaLogDirPartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = AlterReplicaLogDirPartitionResult.__new__(AlterReplicaLogDirPartitionResult)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
+        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
+        pos += ln_topic_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[AlterReplicaLogDirPartitionResult] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(AlterReplicaLogDirPartitionResult)
+            eo_4.partition_index, eo_4.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -287,11 +305,24 @@ def _e_AlterReplicaLogDirTopicResult_1(
 
 
 def _d_AlterReplicaLogDirTopicResult_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterReplicaLogDirTopicResult, int]:
     """Decode AlterReplicaLogDirTopicResult at version 2."""
-    o = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -302,13 +333,13 @@ def _d_AlterReplicaLogDirTopicResult_2(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AlterReplicaLogDirPartitionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AlterReplicaLogDirPartitionResult.__new__(AlterReplicaLogDirPartitionResult)
+            eo_2 = _new_object(AlterReplicaLogDirPartitionResult)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -346,44 +377,55 @@ def _e_AlterReplicaLogDirTopicResult_2(
 
 
 def _d_AlterReplicaLogDirsResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterReplicaLogDirsResponse, int]:
     """Decode AlterReplicaLogDirsResponse at version 1."""
-    o = AlterReplicaLogDirsResponse.__new__(AlterReplicaLogDirsResponse)
-    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirsResponse)
+    o.throttle_time_ms, n_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_0 < 0:
-        if n_results_0 != -1:
-            raise _count_error(n_results_0, 0)
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif n_results_0 > len(buf) - pos:
-        raise _count_error(n_results_0, len(buf) - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
         vo_2: list[AlterReplicaLogDirTopicResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_0):
-            eo_2 = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
-            eo_2.topic_name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_results_o):
+            eo_2 = _new_object(AlterReplicaLogDirTopicResult)
+            ln_topic_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_name_eo_2 < 0:
+                raise (
+                    _null_error("TopicName")
+                    if ln_topic_name_eo_2 == -1
+                    else _length_error(ln_topic_name_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_name_eo_2 > blen:
+                raise _length_error(ln_topic_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[AlterReplicaLogDirPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = AlterReplicaLogDirPartitionResult.__new__(
-                        AlterReplicaLogDirPartitionResult
-                    )
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                eo_2.topic_name = buf[pos : pos + ln_topic_name_eo_2].decode()
+                pos += ln_topic_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[AlterReplicaLogDirPartitionResult] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(AlterReplicaLogDirPartitionResult)
+                    eeo_2_4.partition_index, eeo_2_4.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.results = vo_2
@@ -407,10 +449,11 @@ def _e_AlterReplicaLogDirsResponse_1(o: AlterReplicaLogDirsResponse, out: list[_
 
 
 def _d_AlterReplicaLogDirsResponse_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterReplicaLogDirsResponse, int]:
     """Decode AlterReplicaLogDirsResponse at version 2."""
-    o = AlterReplicaLogDirsResponse.__new__(AlterReplicaLogDirsResponse)
+    blen = len(buf)
+    o = _new_object(AlterReplicaLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -423,14 +466,26 @@ def _d_AlterReplicaLogDirsResponse_2(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AlterReplicaLogDirTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AlterReplicaLogDirTopicResult.__new__(AlterReplicaLogDirTopicResult)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(AlterReplicaLogDirTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -441,15 +496,13 @@ def _d_AlterReplicaLogDirsResponse_2(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AlterReplicaLogDirPartitionResult] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AlterReplicaLogDirPartitionResult.__new__(
-                        AlterReplicaLogDirPartitionResult
-                    )
+                    eeo_2_2 = _new_object(AlterReplicaLogDirPartitionResult)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:

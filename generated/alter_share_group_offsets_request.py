@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -193,10 +195,11 @@ class AlterShareGroupOffsetsRequest(_Message):
 
 
 def _d_AlterShareGroupOffsetsRequestPartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterShareGroupOffsetsRequestPartition, int]:
     """Decode AlterShareGroupOffsetsRequestPartition at version 0."""
-    o = AlterShareGroupOffsetsRequestPartition.__new__(AlterShareGroupOffsetsRequestPartition)
+    blen = len(buf)
+    o = _new_object(AlterShareGroupOffsetsRequestPartition)
     o.partition_index, o.start_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -220,11 +223,24 @@ def _e_AlterShareGroupOffsetsRequestPartition_0(
 
 
 def _d_AlterShareGroupOffsetsRequestTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterShareGroupOffsetsRequestTopic, int]:
     """Decode AlterShareGroupOffsetsRequestTopic at version 0."""
-    o = AlterShareGroupOffsetsRequestTopic.__new__(AlterShareGroupOffsetsRequestTopic)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterShareGroupOffsetsRequestTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -235,15 +251,13 @@ def _d_AlterShareGroupOffsetsRequestTopic_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AlterShareGroupOffsetsRequestPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AlterShareGroupOffsetsRequestPartition.__new__(
-                AlterShareGroupOffsetsRequestPartition
-            )
+            eo_2 = _new_object(AlterShareGroupOffsetsRequestPartition)
             eo_2.partition_index, eo_2.start_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
@@ -281,11 +295,24 @@ def _e_AlterShareGroupOffsetsRequestTopic_0(
 
 
 def _d_AlterShareGroupOffsetsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterShareGroupOffsetsRequest, int]:
     """Decode AlterShareGroupOffsetsRequest at version 0."""
-    o = AlterShareGroupOffsetsRequest.__new__(AlterShareGroupOffsetsRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterShareGroupOffsetsRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -296,14 +323,26 @@ def _d_AlterShareGroupOffsetsRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AlterShareGroupOffsetsRequestTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AlterShareGroupOffsetsRequestTopic.__new__(AlterShareGroupOffsetsRequestTopic)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(AlterShareGroupOffsetsRequestTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -314,15 +353,13 @@ def _d_AlterShareGroupOffsetsRequest_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AlterShareGroupOffsetsRequestPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AlterShareGroupOffsetsRequestPartition.__new__(
-                        AlterShareGroupOffsetsRequestPartition
-                    )
+                    eeo_2_2 = _new_object(AlterShareGroupOffsetsRequestPartition)
                     eeo_2_2.partition_index, eeo_2_2.start_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -264,13 +266,26 @@ class AlterShareGroupOffsetsResponse(_Message):
 
 
 def _d_AlterShareGroupOffsetsResponsePartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterShareGroupOffsetsResponsePartition, int]:
     """Decode AlterShareGroupOffsetsResponsePartition at version 0."""
-    o = AlterShareGroupOffsetsResponsePartition.__new__(AlterShareGroupOffsetsResponsePartition)
+    blen = len(buf)
+    o = _new_object(AlterShareGroupOffsetsResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -293,11 +308,24 @@ def _e_AlterShareGroupOffsetsResponsePartition_0(
 
 
 def _d_AlterShareGroupOffsetsResponseTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterShareGroupOffsetsResponseTopic, int]:
     """Decode AlterShareGroupOffsetsResponseTopic at version 0."""
-    o = AlterShareGroupOffsetsResponseTopic.__new__(AlterShareGroupOffsetsResponseTopic)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterShareGroupOffsetsResponseTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id, pos = _read_uuid(buf, pos)
     no_3 = buf[pos]
     if no_3 < 0x80:
@@ -309,18 +337,28 @@ def _d_AlterShareGroupOffsetsResponseTopic_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Partitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[AlterShareGroupOffsetsResponsePartition] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = AlterShareGroupOffsetsResponsePartition.__new__(
-                AlterShareGroupOffsetsResponsePartition
-            )
+            eo_3 = _new_object(AlterShareGroupOffsetsResponsePartition)
             eo_3.partition_index, eo_3.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                eo_3.error_message = None
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.error_message = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -357,13 +395,26 @@ def _e_AlterShareGroupOffsetsResponseTopic_0(
 
 
 def _d_AlterShareGroupOffsetsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterShareGroupOffsetsResponse, int]:
     """Decode AlterShareGroupOffsetsResponse at version 0."""
-    o = AlterShareGroupOffsetsResponse.__new__(AlterShareGroupOffsetsResponse)
+    blen = len(buf)
+    o = _new_object(AlterShareGroupOffsetsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -374,14 +425,26 @@ def _d_AlterShareGroupOffsetsResponse_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[AlterShareGroupOffsetsResponseTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = AlterShareGroupOffsetsResponseTopic.__new__(AlterShareGroupOffsetsResponseTopic)
-            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(AlterShareGroupOffsetsResponseTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             eo_3.topic_id, pos = _read_uuid(buf, pos)
             neo_3_3 = buf[pos]
             if neo_3_3 < 0x80:
@@ -393,18 +456,28 @@ def _d_AlterShareGroupOffsetsResponse_0(
                 if neo_3_3 != -1:
                     raise _count_error(neo_3_3, 0)
                 raise _null_error("Partitions")
-            elif neo_3_3 > len(buf) - pos:
-                raise _count_error(neo_3_3, len(buf) - pos)
+            elif neo_3_3 > blen - pos:
+                raise _count_error(neo_3_3, blen - pos)
             else:
                 veo_3_3: list[AlterShareGroupOffsetsResponsePartition] = []
                 apeo_3_3 = veo_3_3.append
                 for _ in range(neo_3_3):
-                    eeo_3_3 = AlterShareGroupOffsetsResponsePartition.__new__(
-                        AlterShareGroupOffsetsResponsePartition
-                    )
+                    eeo_3_3 = _new_object(AlterShareGroupOffsetsResponsePartition)
                     eeo_3_3.partition_index, eeo_3_3.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_3_3.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_3_3_2 = buf[pos]
+                    if lneeo_3_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_3_2 -= 1
+                    if lneeo_3_3_2 < 0:
+                        eeo_3_3.error_message = None
+                    elif pos + lneeo_3_3_2 > blen:
+                        raise _length_error(lneeo_3_3_2, pos, blen)
+                    else:
+                        eeo_3_3.error_message = buf[pos : pos + lneeo_3_3_2].decode()
+                        pos += lneeo_3_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_3_3._unknown_tags = None

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cbytes as _read_cbytes,
@@ -202,10 +204,23 @@ class AlterUserScramCredentialsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ScramCredentialDeletion_0(buf: memoryview, pos: int) -> tuple[ScramCredentialDeletion, int]:
+def _d_ScramCredentialDeletion_0(buf: bytes, pos: int) -> tuple[ScramCredentialDeletion, int]:
     """Decode ScramCredentialDeletion at version 0."""
-    o = ScramCredentialDeletion.__new__(ScramCredentialDeletion)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ScramCredentialDeletion)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.mechanism = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -227,16 +242,51 @@ def _e_ScramCredentialDeletion_0(o: ScramCredentialDeletion, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ScramCredentialUpsertion_0(
-    buf: memoryview, pos: int
-) -> tuple[ScramCredentialUpsertion, int]:
+def _d_ScramCredentialUpsertion_0(buf: bytes, pos: int) -> tuple[ScramCredentialUpsertion, int]:
     """Decode ScramCredentialUpsertion at version 0."""
-    o = ScramCredentialUpsertion.__new__(ScramCredentialUpsertion)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ScramCredentialUpsertion)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.mechanism, o.iterations = _S_bi.unpack_from(buf, pos)
     pos += 5
-    o.salt, pos = _read_cbytes(buf, pos)
-    o.salted_password, pos = _read_cbytes(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("Salt")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.salt = buf[pos : pos + lno_3]
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("SaltedPassword")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.salted_password = buf[pos : pos + lno_4]
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -259,10 +309,11 @@ def _e_ScramCredentialUpsertion_0(o: ScramCredentialUpsertion, out: list[_Buffer
 
 
 def _d_AlterUserScramCredentialsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterUserScramCredentialsRequest, int]:
     """Decode AlterUserScramCredentialsRequest at version 0."""
-    o = AlterUserScramCredentialsRequest.__new__(AlterUserScramCredentialsRequest)
+    blen = len(buf)
+    o = _new_object(AlterUserScramCredentialsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -273,14 +324,26 @@ def _d_AlterUserScramCredentialsRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Deletions")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[ScramCredentialDeletion] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = ScramCredentialDeletion.__new__(ScramCredentialDeletion)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(ScramCredentialDeletion)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             eo_1.mechanism = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
@@ -300,18 +363,54 @@ def _d_AlterUserScramCredentialsRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Upsertions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ScramCredentialUpsertion] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ScramCredentialUpsertion.__new__(ScramCredentialUpsertion)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ScramCredentialUpsertion)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.mechanism, eo_2.iterations = _S_bi.unpack_from(buf, pos)
             pos += 5
-            eo_2.salt, pos = _read_cbytes(buf, pos)
-            eo_2.salted_password, pos = _read_cbytes(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("Salt")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.salt = buf[pos : pos + lneo_2_3]
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("SaltedPassword")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.salted_password = buf[pos : pos + lneo_2_4]
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

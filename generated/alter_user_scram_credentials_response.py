@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -149,14 +151,39 @@ class AlterUserScramCredentialsResponse(_Message):
 
 
 def _d_AlterUserScramCredentialsResult_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterUserScramCredentialsResult, int]:
     """Decode AlterUserScramCredentialsResult at version 0."""
-    o = AlterUserScramCredentialsResult.__new__(AlterUserScramCredentialsResult)
-    o.user, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterUserScramCredentialsResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("User")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.user = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -180,10 +207,11 @@ def _e_AlterUserScramCredentialsResult_0(
 
 
 def _d_AlterUserScramCredentialsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterUserScramCredentialsResponse, int]:
     """Decode AlterUserScramCredentialsResponse at version 0."""
-    o = AlterUserScramCredentialsResponse.__new__(AlterUserScramCredentialsResponse)
+    blen = len(buf)
+    o = _new_object(AlterUserScramCredentialsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -196,17 +224,41 @@ def _d_AlterUserScramCredentialsResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AlterUserScramCredentialsResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AlterUserScramCredentialsResult.__new__(AlterUserScramCredentialsResult)
-            eo_2.user, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(AlterUserScramCredentialsResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("User")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.user = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

@@ -13,12 +13,15 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -124,9 +127,10 @@ class ApiVersionsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ApiVersionsRequest_0(buf: memoryview, pos: int) -> tuple[ApiVersionsRequest, int]:
+def _d_ApiVersionsRequest_0(buf: bytes, pos: int) -> tuple[ApiVersionsRequest, int]:
     """Decode ApiVersionsRequest at versions 0, 1, 2."""
-    o = ApiVersionsRequest.__new__(ApiVersionsRequest)
+    blen = len(buf)
+    o = _new_object(ApiVersionsRequest)
     o.client_software_name = ""
     o.client_software_version = ""
     o.cluster_id = None
@@ -142,11 +146,36 @@ def _e_ApiVersionsRequest_0(o: ApiVersionsRequest, out: list[_Buffer]) -> None:
     w = out.append
 
 
-def _d_ApiVersionsRequest_3(buf: memoryview, pos: int) -> tuple[ApiVersionsRequest, int]:
+def _d_ApiVersionsRequest_3(buf: bytes, pos: int) -> tuple[ApiVersionsRequest, int]:
     """Decode ApiVersionsRequest at versions 3, 4."""
-    o = ApiVersionsRequest.__new__(ApiVersionsRequest)
-    o.client_software_name, pos = _read_cstr(buf, pos)
-    o.client_software_version, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ApiVersionsRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("ClientSoftwareName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.client_software_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ClientSoftwareVersion")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.client_software_version = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.cluster_id = None
     o.node_id = -1
     if buf[pos] == 0:
@@ -168,12 +197,49 @@ def _e_ApiVersionsRequest_3(o: ApiVersionsRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ApiVersionsRequest_5(buf: memoryview, pos: int) -> tuple[ApiVersionsRequest, int]:
+def _d_ApiVersionsRequest_5(buf: bytes, pos: int) -> tuple[ApiVersionsRequest, int]:
     """Decode ApiVersionsRequest at version 5."""
-    o = ApiVersionsRequest.__new__(ApiVersionsRequest)
-    o.client_software_name, pos = _read_cstr(buf, pos)
-    o.client_software_version, pos = _read_cstr(buf, pos)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ApiVersionsRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("ClientSoftwareName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.client_software_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ClientSoftwareVersion")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.client_software_version = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.cluster_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

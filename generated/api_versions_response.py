@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -360,9 +362,10 @@ class ApiVersionsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ApiVersion_0(buf: memoryview, pos: int) -> tuple[ApiVersion, int]:
+def _d_ApiVersion_0(buf: bytes, pos: int) -> tuple[ApiVersion, int]:
     """Decode ApiVersion at versions 0, 1, 2."""
-    o = ApiVersion.__new__(ApiVersion)
+    blen = len(buf)
+    o = _new_object(ApiVersion)
     o.api_key, o.min_version, o.max_version = _S_hhh.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -377,9 +380,10 @@ def _e_ApiVersion_0(o: ApiVersion, out: list[_Buffer]) -> None:
     w(_S_hhh.pack(o.api_key, o.min_version, o.max_version))
 
 
-def _d_ApiVersion_3(buf: memoryview, pos: int) -> tuple[ApiVersion, int]:
+def _d_ApiVersion_3(buf: bytes, pos: int) -> tuple[ApiVersion, int]:
     """Decode ApiVersion at versions 3, 4, 5."""
-    o = ApiVersion.__new__(ApiVersion)
+    blen = len(buf)
+    o = _new_object(ApiVersion)
     o.api_key, o.min_version, o.max_version = _S_hhh.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:
@@ -400,10 +404,23 @@ def _e_ApiVersion_3(o: ApiVersion, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_SupportedFeatureKey_3(buf: memoryview, pos: int) -> tuple[SupportedFeatureKey, int]:
+def _d_SupportedFeatureKey_3(buf: bytes, pos: int) -> tuple[SupportedFeatureKey, int]:
     """Decode SupportedFeatureKey at versions 3, 4, 5."""
-    o = SupportedFeatureKey.__new__(SupportedFeatureKey)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(SupportedFeatureKey)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.min_version, o.max_version = _S_hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -425,10 +442,23 @@ def _e_SupportedFeatureKey_3(o: SupportedFeatureKey, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FinalizedFeatureKey_3(buf: memoryview, pos: int) -> tuple[FinalizedFeatureKey, int]:
+def _d_FinalizedFeatureKey_3(buf: bytes, pos: int) -> tuple[FinalizedFeatureKey, int]:
     """Decode FinalizedFeatureKey at versions 3, 4, 5."""
-    o = FinalizedFeatureKey.__new__(FinalizedFeatureKey)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(FinalizedFeatureKey)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.max_version_level, o.min_version_level = _S_hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -450,22 +480,23 @@ def _e_FinalizedFeatureKey_3(o: FinalizedFeatureKey, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ApiVersionsResponse_0(buf: memoryview, pos: int) -> tuple[ApiVersionsResponse, int]:
+def _d_ApiVersionsResponse_0(buf: bytes, pos: int) -> tuple[ApiVersionsResponse, int]:
     """Decode ApiVersionsResponse at version 0."""
-    o = ApiVersionsResponse.__new__(ApiVersionsResponse)
-    o.error_code, n_api_keys_0 = _S_hi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ApiVersionsResponse)
+    o.error_code, n_api_keys_o = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_api_keys_0 < 0:
-        if n_api_keys_0 != -1:
-            raise _count_error(n_api_keys_0, 0)
+    if n_api_keys_o < 0:
+        if n_api_keys_o != -1:
+            raise _count_error(n_api_keys_o, 0)
         raise _null_error("ApiKeys")
-    elif n_api_keys_0 > len(buf) - pos:
-        raise _count_error(n_api_keys_0, len(buf) - pos)
+    elif n_api_keys_o > blen - pos:
+        raise _count_error(n_api_keys_o, blen - pos)
     else:
         vo_2: list[ApiVersion] = []
         apo_2 = vo_2.append
-        for _ in range(n_api_keys_0):
-            eo_2 = ApiVersion.__new__(ApiVersion)
+        for _ in range(n_api_keys_o):
+            eo_2 = _new_object(ApiVersion)
             eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
             pos += 6
             eo_2._unknown_tags = None
@@ -495,22 +526,23 @@ def _e_ApiVersionsResponse_0(o: ApiVersionsResponse, out: list[_Buffer]) -> None
             _e_ApiVersion_0(e2, out)
 
 
-def _d_ApiVersionsResponse_1(buf: memoryview, pos: int) -> tuple[ApiVersionsResponse, int]:
+def _d_ApiVersionsResponse_1(buf: bytes, pos: int) -> tuple[ApiVersionsResponse, int]:
     """Decode ApiVersionsResponse at versions 1, 2."""
-    o = ApiVersionsResponse.__new__(ApiVersionsResponse)
-    o.error_code, n_api_keys_0 = _S_hi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ApiVersionsResponse)
+    o.error_code, n_api_keys_o = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_api_keys_0 < 0:
-        if n_api_keys_0 != -1:
-            raise _count_error(n_api_keys_0, 0)
+    if n_api_keys_o < 0:
+        if n_api_keys_o != -1:
+            raise _count_error(n_api_keys_o, 0)
         raise _null_error("ApiKeys")
-    elif n_api_keys_0 > len(buf) - pos:
-        raise _count_error(n_api_keys_0, len(buf) - pos)
+    elif n_api_keys_o > blen - pos:
+        raise _count_error(n_api_keys_o, blen - pos)
     else:
         vo_2: list[ApiVersion] = []
         apo_2 = vo_2.append
-        for _ in range(n_api_keys_0):
-            eo_2 = ApiVersion.__new__(ApiVersion)
+        for _ in range(n_api_keys_o):
+            eo_2 = _new_object(ApiVersion)
             eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
             pos += 6
             eo_2._unknown_tags = None
@@ -542,9 +574,10 @@ def _e_ApiVersionsResponse_1(o: ApiVersionsResponse, out: list[_Buffer]) -> None
     w(_S_i.pack(o.throttle_time_ms))
 
 
-def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResponse, int]:
+def _d_ApiVersionsResponse_3(buf: bytes, pos: int) -> tuple[ApiVersionsResponse, int]:
     """Decode ApiVersionsResponse at versions 3, 4, 5."""
-    o = ApiVersionsResponse.__new__(ApiVersionsResponse)
+    blen = len(buf)
+    o = _new_object(ApiVersionsResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -557,13 +590,13 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ApiKeys")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ApiVersion] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ApiVersion.__new__(ApiVersion)
+            eo_2 = _new_object(ApiVersion)
             eo_2.api_key, eo_2.min_version, eo_2.max_version = _S_hhh.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -601,8 +634,20 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
                     vo_101: list[SupportedFeatureKey] = []
                     apo_101 = vo_101.append
                     for _ in range(no_101):
-                        eo_101 = SupportedFeatureKey.__new__(SupportedFeatureKey)
-                        eo_101.name, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_101 = _new_object(SupportedFeatureKey)
+                        lneo_101_1 = raw_o[rp_o]
+                        if lneo_101_1 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_1, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_1 -= 1
+                        if lneo_101_1 < 0:
+                            raise _null_error("Name")
+                        elif rp_o + lneo_101_1 > len(raw_o):
+                            raise _length_error(lneo_101_1, rp_o, len(raw_o))
+                        else:
+                            eo_101.name = raw_o[rp_o : rp_o + lneo_101_1].decode()
+                            rp_o += lneo_101_1
                         eo_101.min_version, eo_101.max_version = _S_hh.unpack_from(raw_o, rp_o)
                         rp_o += 4
                         if raw_o[rp_o] == 0:
@@ -632,8 +677,20 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
                     vo_301: list[FinalizedFeatureKey] = []
                     apo_301 = vo_301.append
                     for _ in range(no_301):
-                        eo_301 = FinalizedFeatureKey.__new__(FinalizedFeatureKey)
-                        eo_301.name, rp_o = _read_cstr(raw_o, rp_o)
+                        eo_301 = _new_object(FinalizedFeatureKey)
+                        lneo_301_1 = raw_o[rp_o]
+                        if lneo_301_1 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_301_1, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_301_1 -= 1
+                        if lneo_301_1 < 0:
+                            raise _null_error("Name")
+                        elif rp_o + lneo_301_1 > len(raw_o):
+                            raise _length_error(lneo_301_1, rp_o, len(raw_o))
+                        else:
+                            eo_301.name = raw_o[rp_o : rp_o + lneo_301_1].decode()
+                            rp_o += lneo_301_1
                         eo_301.max_version_level, eo_301.min_version_level = _S_hh.unpack_from(
                             raw_o, rp_o
                         )
@@ -651,7 +708,7 @@ def _d_ApiVersionsResponse_3(buf: memoryview, pos: int) -> tuple[ApiVersionsResp
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

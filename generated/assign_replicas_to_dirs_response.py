@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
@@ -242,9 +244,10 @@ class AssignReplicasToDirsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:
@@ -265,9 +268,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
-    o = TopicData.__new__(TopicData)
+    blen = len(buf)
+    o = _new_object(TopicData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -279,13 +283,13 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -320,9 +324,10 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DirectoryData_0(buf: memoryview, pos: int) -> tuple[DirectoryData, int]:
+def _d_DirectoryData_0(buf: bytes, pos: int) -> tuple[DirectoryData, int]:
     """Decode DirectoryData at version 0."""
-    o = DirectoryData.__new__(DirectoryData)
+    blen = len(buf)
+    o = _new_object(DirectoryData)
     o.id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -334,13 +339,13 @@ def _d_DirectoryData_0(buf: memoryview, pos: int) -> tuple[DirectoryData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
+            eo_2 = _new_object(TopicData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -352,13 +357,13 @@ def _d_DirectoryData_0(buf: memoryview, pos: int) -> tuple[DirectoryData, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
@@ -401,10 +406,11 @@ def _e_DirectoryData_0(o: DirectoryData, out: list[_Buffer]) -> None:
 
 
 def _d_AssignReplicasToDirsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AssignReplicasToDirsResponse, int]:
     """Decode AssignReplicasToDirsResponse at version 0."""
-    o = AssignReplicasToDirsResponse.__new__(AssignReplicasToDirsResponse)
+    blen = len(buf)
+    o = _new_object(AssignReplicasToDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -417,13 +423,13 @@ def _d_AssignReplicasToDirsResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Directories")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DirectoryData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DirectoryData.__new__(DirectoryData)
+            eo_2 = _new_object(DirectoryData)
             eo_2.id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -435,13 +441,13 @@ def _d_AssignReplicasToDirsResponse_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[TopicData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = TopicData.__new__(TopicData)
+                    eeo_2_2 = _new_object(TopicData)
                     eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
                     neeo_2_2_2 = buf[pos]
                     if neeo_2_2_2 < 0x80:
@@ -453,13 +459,13 @@ def _d_AssignReplicasToDirsResponse_0(
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[PartitionData] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = PartitionData.__new__(PartitionData)
+                            eeeo_2_2_2 = _new_object(PartitionData)
                             eeeo_2_2_2.partition_index, eeeo_2_2_2.error_code = _S_ih.unpack_from(
                                 buf, pos
                             )

@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 _S_H = _struct.Struct(">H")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 _S_iii = _struct.Struct(">iii")
@@ -305,9 +308,10 @@ class BeginQuorumEpochRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.leader_id, o.leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
     o.voter_directory_id = _ZERO_UUID
@@ -323,9 +327,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     w(_S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch))
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 1."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -351,29 +356,42 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_name_o < 0:
+        raise (
+            _null_error("TopicName")
+            if ln_topic_name_o == -1
+            else _length_error(ln_topic_name_o, pos, blen)
+        )
+    elif pos + ln_topic_name_o > blen:
+        raise _length_error(ln_topic_name_o, pos, blen)
     else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
-            eo_2.partition_index, eo_2.leader_id, eo_2.leader_epoch = _S_iii.unpack_from(buf, pos)
+        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
+        pos += ln_topic_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[PartitionData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(PartitionData)
+            eo_4.partition_index, eo_4.leader_id, eo_4.leader_epoch = _S_iii.unpack_from(buf, pos)
             pos += 12
-            eo_2.voter_directory_id = _ZERO_UUID
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4.voter_directory_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -393,10 +411,23 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
             _e_PartitionData_0(e2, out)
 
 
-def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -407,13 +438,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -451,11 +482,36 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaderEndpoint_1(buf: memoryview, pos: int) -> tuple[LeaderEndpoint, int]:
+def _d_LeaderEndpoint_1(buf: bytes, pos: int) -> tuple[LeaderEndpoint, int]:
     """Decode LeaderEndpoint at version 1."""
-    o = LeaderEndpoint.__new__(LeaderEndpoint)
-    o.name, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(LeaderEndpoint)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -478,48 +534,71 @@ def _e_LeaderEndpoint_1(o: LeaderEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_BeginQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[BeginQuorumEpochRequest, int]:
+def _d_BeginQuorumEpochRequest_0(buf: bytes, pos: int) -> tuple[BeginQuorumEpochRequest, int]:
     """Decode BeginQuorumEpochRequest at version 0."""
-    o = BeginQuorumEpochRequest.__new__(BeginQuorumEpochRequest)
-    o.cluster_id, pos = _read_nstr(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(BeginQuorumEpochRequest)
+    ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_cluster_id_o < 0:
+        if ln_cluster_id_o != -1:
+            raise _length_error(ln_cluster_id_o, pos, blen)
+        o.cluster_id = None
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[TopicData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(TopicData)
+            ln_topic_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_name_eo_4 < 0:
+                raise (
+                    _null_error("TopicName")
+                    if ln_topic_name_eo_4 == -1
+                    else _length_error(ln_topic_name_eo_4, pos, blen)
+                )
+            elif pos + ln_topic_name_eo_4 > blen:
+                raise _length_error(ln_topic_name_eo_4, pos, blen)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
-                    eeo_2_2.partition_index, eeo_2_2.leader_id, eeo_2_2.leader_epoch = (
+                eo_4.topic_name = buf[pos : pos + ln_topic_name_eo_4].decode()
+                pos += ln_topic_name_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_4 > blen - pos:
+                raise _count_error(n_partitions_eo_4, blen - pos)
+            else:
+                veo_4_4: list[PartitionData] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_partitions_eo_4):
+                    eeo_4_4 = _new_object(PartitionData)
+                    eeo_4_4.partition_index, eeo_4_4.leader_id, eeo_4_4.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    eeo_2_2.voter_directory_id = _ZERO_UUID
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    eeo_4_4.voter_directory_id = _ZERO_UUID
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partitions = veo_4_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.voter_id = -1
     o.leader_endpoints = []
     o._unknown_tags = None
@@ -541,10 +620,23 @@ def _e_BeginQuorumEpochRequest_0(o: BeginQuorumEpochRequest, out: list[_Buffer])
             _e_TopicData_0(e2, out)
 
 
-def _d_BeginQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[BeginQuorumEpochRequest, int]:
+def _d_BeginQuorumEpochRequest_1(buf: bytes, pos: int) -> tuple[BeginQuorumEpochRequest, int]:
     """Decode BeginQuorumEpochRequest at version 1."""
-    o = BeginQuorumEpochRequest.__new__(BeginQuorumEpochRequest)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(BeginQuorumEpochRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.cluster_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_3 = buf[pos]
@@ -557,14 +649,26 @@ def _d_BeginQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[BeginQuorum
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TopicData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TopicData.__new__(TopicData)
-            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(TopicData)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -575,13 +679,13 @@ def _d_BeginQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[BeginQuorum
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[PartitionData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2 = _new_object(PartitionData)
                     eeo_3_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     eeo_3_2.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -611,15 +715,39 @@ def _d_BeginQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[BeginQuorum
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("LeaderEndpoints")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[LeaderEndpoint] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = LeaderEndpoint.__new__(LeaderEndpoint)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(LeaderEndpoint)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -271,9 +273,10 @@ class BeginQuorumEpochResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
     o._unknown_tags = None
@@ -288,9 +291,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
     w(_S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch))
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 1."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code, o.leader_id, o.leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
     if buf[pos] == 0:
@@ -311,30 +315,43 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_name_o < 0:
+        raise (
+            _null_error("TopicName")
+            if ln_topic_name_o == -1
+            else _length_error(ln_topic_name_o, pos, blen)
+        )
+    elif pos + ln_topic_name_o > blen:
+        raise _length_error(ln_topic_name_o, pos, blen)
     else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
-            eo_2.partition_index, eo_2.error_code, eo_2.leader_id, eo_2.leader_epoch = (
+        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
+        pos += ln_topic_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[PartitionData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(PartitionData)
+            eo_4.partition_index, eo_4.error_code, eo_4.leader_id, eo_4.leader_epoch = (
                 _S_ihii.unpack_from(buf, pos)
             )
             pos += 14
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -354,10 +371,23 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
             _e_PartitionData_0(e2, out)
 
 
-def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -368,13 +398,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.error_code, eo_2.leader_id, eo_2.leader_epoch = (
                 _S_ihii.unpack_from(buf, pos)
             )
@@ -411,12 +441,25 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
+def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
     """Decode NodeEndpoint at version 1."""
-    o = NodeEndpoint.__new__(NodeEndpoint)
+    blen = len(buf)
+    o = _new_object(NodeEndpoint)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -439,48 +482,59 @@ def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_BeginQuorumEpochResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[BeginQuorumEpochResponse, int]:
+def _d_BeginQuorumEpochResponse_0(buf: bytes, pos: int) -> tuple[BeginQuorumEpochResponse, int]:
     """Decode BeginQuorumEpochResponse at version 0."""
-    o = BeginQuorumEpochResponse.__new__(BeginQuorumEpochResponse)
-    o.error_code, n_topics_0 = _S_hi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(BeginQuorumEpochResponse)
+    o.error_code, n_topics_o = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(TopicData)
+            ln_topic_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_name_eo_2 < 0:
+                raise (
+                    _null_error("TopicName")
+                    if ln_topic_name_eo_2 == -1
+                    else _length_error(ln_topic_name_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_name_eo_2 > blen:
+                raise _length_error(ln_topic_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                eo_2.topic_name = buf[pos : pos + ln_topic_name_eo_2].decode()
+                pos += ln_topic_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionData] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.leader_id,
-                        eeo_2_2.leader_epoch,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.leader_id,
+                        eeo_2_4.leader_epoch,
                     ) = _S_ihii.unpack_from(buf, pos)
                     pos += 14
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -506,11 +560,10 @@ def _e_BeginQuorumEpochResponse_0(o: BeginQuorumEpochResponse, out: list[_Buffer
             _e_TopicData_0(e2, out)
 
 
-def _d_BeginQuorumEpochResponse_1(
-    buf: memoryview, pos: int
-) -> tuple[BeginQuorumEpochResponse, int]:
+def _d_BeginQuorumEpochResponse_1(buf: bytes, pos: int) -> tuple[BeginQuorumEpochResponse, int]:
     """Decode BeginQuorumEpochResponse at version 1."""
-    o = BeginQuorumEpochResponse.__new__(BeginQuorumEpochResponse)
+    blen = len(buf)
+    o = _new_object(BeginQuorumEpochResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -523,14 +576,26 @@ def _d_BeginQuorumEpochResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -541,13 +606,13 @@ def _d_BeginQuorumEpochResponse_1(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -592,10 +657,22 @@ def _d_BeginQuorumEpochResponse_1(
                     vo_101: list[NodeEndpoint] = []
                     apo_101 = vo_101.append
                     for _ in range(no_101):
-                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101 = _new_object(NodeEndpoint)
                         eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        lneo_101_2 = raw_o[rp_o]
+                        if lneo_101_2 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_2 -= 1
+                        if lneo_101_2 < 0:
+                            raise _null_error("Host")
+                        elif rp_o + lneo_101_2 > len(raw_o):
+                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        else:
+                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
+                            rp_o += lneo_101_2
                         eo_101.port = _S_H.unpack_from(raw_o, rp_o)[0]
                         rp_o += 2
                         if raw_o[rp_o] == 0:
@@ -608,7 +685,7 @@ def _d_BeginQuorumEpochResponse_1(
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
@@ -179,9 +181,10 @@ class BrokerHeartbeatRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_BrokerHeartbeatRequest_0(buf: memoryview, pos: int) -> tuple[BrokerHeartbeatRequest, int]:
+def _d_BrokerHeartbeatRequest_0(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRequest, int]:
     """Decode BrokerHeartbeatRequest at version 0."""
-    o = BrokerHeartbeatRequest.__new__(BrokerHeartbeatRequest)
+    blen = len(buf)
+    o = _new_object(BrokerHeartbeatRequest)
     o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = (
         _S_iqqoo.unpack_from(buf, pos)
     )
@@ -214,9 +217,10 @@ def _e_BrokerHeartbeatRequest_0(o: BrokerHeartbeatRequest, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_BrokerHeartbeatRequest_1(buf: memoryview, pos: int) -> tuple[BrokerHeartbeatRequest, int]:
+def _d_BrokerHeartbeatRequest_1(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRequest, int]:
     """Decode BrokerHeartbeatRequest at version 1."""
-    o = BrokerHeartbeatRequest.__new__(BrokerHeartbeatRequest)
+    blen = len(buf)
+    o = _new_object(BrokerHeartbeatRequest)
     o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = (
         _S_iqqoo.unpack_from(buf, pos)
     )
@@ -251,7 +255,7 @@ def _d_BrokerHeartbeatRequest_1(buf: memoryview, pos: int) -> tuple[BrokerHeartb
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -280,9 +284,10 @@ def _e_BrokerHeartbeatRequest_1(o: BrokerHeartbeatRequest, out: list[_Buffer]) -
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_BrokerHeartbeatRequest_2(buf: memoryview, pos: int) -> tuple[BrokerHeartbeatRequest, int]:
+def _d_BrokerHeartbeatRequest_2(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRequest, int]:
     """Decode BrokerHeartbeatRequest at version 2."""
-    o = BrokerHeartbeatRequest.__new__(BrokerHeartbeatRequest)
+    blen = len(buf)
+    o = _new_object(BrokerHeartbeatRequest)
     o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down = (
         _S_iqqoo.unpack_from(buf, pos)
     )
@@ -337,7 +342,7 @@ def _d_BrokerHeartbeatRequest_2(buf: memoryview, pos: int) -> tuple[BrokerHeartb
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -128,9 +131,10 @@ class BrokerHeartbeatResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_BrokerHeartbeatResponse_0(buf: memoryview, pos: int) -> tuple[BrokerHeartbeatResponse, int]:
+def _d_BrokerHeartbeatResponse_0(buf: bytes, pos: int) -> tuple[BrokerHeartbeatResponse, int]:
     """Decode BrokerHeartbeatResponse at versions 0, 1, 2."""
-    o = BrokerHeartbeatResponse.__new__(BrokerHeartbeatResponse)
+    blen = len(buf)
+    o = _new_object(BrokerHeartbeatResponse)
     o.throttle_time_ms, o.error_code, o.is_caught_up, o.is_fenced, o.should_shut_down = (
         _S_ihooo.unpack_from(buf, pos)
     )

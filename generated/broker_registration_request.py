@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -318,11 +320,36 @@ class BrokerRegistrationRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_Listener_0(buf: memoryview, pos: int) -> tuple[Listener, int]:
+def _d_Listener_0(buf: bytes, pos: int) -> tuple[Listener, int]:
     """Decode Listener at versions 0, 1, 2, 3, 4."""
-    o = Listener.__new__(Listener)
-    o.name, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Listener)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port, o.security_protocol = _S_Hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -345,10 +372,23 @@ def _e_Listener_0(o: Listener, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Feature_0(buf: memoryview, pos: int) -> tuple[Feature, int]:
+def _d_Feature_0(buf: bytes, pos: int) -> tuple[Feature, int]:
     """Decode Feature at versions 0, 1, 2, 3, 4."""
-    o = Feature.__new__(Feature)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Feature)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.min_supported_version, o.max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -370,14 +410,25 @@ def _e_Feature_0(o: Feature, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_BrokerRegistrationRequest_0(
-    buf: memoryview, pos: int
-) -> tuple[BrokerRegistrationRequest, int]:
+def _d_BrokerRegistrationRequest_0(buf: bytes, pos: int) -> tuple[BrokerRegistrationRequest, int]:
     """Decode BrokerRegistrationRequest at version 0."""
-    o = BrokerRegistrationRequest.__new__(BrokerRegistrationRequest)
+    blen = len(buf)
+    o = _new_object(BrokerRegistrationRequest)
     o.broker_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.cluster_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ClusterId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.incarnation_id, pos = _read_uuid(buf, pos)
     no_4 = buf[pos]
     if no_4 < 0x80:
@@ -389,15 +440,39 @@ def _d_BrokerRegistrationRequest_0(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[Listener] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = Listener.__new__(Listener)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(Listener)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -417,14 +492,26 @@ def _d_BrokerRegistrationRequest_0(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[Feature] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = Feature.__new__(Feature)
-            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5 = _new_object(Feature)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
             eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -434,7 +521,19 @@ def _d_BrokerRegistrationRequest_0(
                 eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_5(eo_5)
         o.features = vo_5
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        o.rack = None
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     o.is_migrating_zk_broker = False
     o.log_dirs = []
     o.previous_broker_epoch = -1
@@ -475,14 +574,25 @@ def _e_BrokerRegistrationRequest_0(o: BrokerRegistrationRequest, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_BrokerRegistrationRequest_1(
-    buf: memoryview, pos: int
-) -> tuple[BrokerRegistrationRequest, int]:
+def _d_BrokerRegistrationRequest_1(buf: bytes, pos: int) -> tuple[BrokerRegistrationRequest, int]:
     """Decode BrokerRegistrationRequest at version 1."""
-    o = BrokerRegistrationRequest.__new__(BrokerRegistrationRequest)
+    blen = len(buf)
+    o = _new_object(BrokerRegistrationRequest)
     o.broker_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.cluster_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ClusterId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.incarnation_id, pos = _read_uuid(buf, pos)
     no_4 = buf[pos]
     if no_4 < 0x80:
@@ -494,15 +604,39 @@ def _d_BrokerRegistrationRequest_1(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[Listener] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = Listener.__new__(Listener)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(Listener)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -522,14 +656,26 @@ def _d_BrokerRegistrationRequest_1(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[Feature] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = Feature.__new__(Feature)
-            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5 = _new_object(Feature)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
             eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -539,7 +685,19 @@ def _d_BrokerRegistrationRequest_1(
                 eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_5(eo_5)
         o.features = vo_5
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        o.rack = None
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     o.is_migrating_zk_broker = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.log_dirs = []
@@ -580,14 +738,25 @@ def _e_BrokerRegistrationRequest_1(o: BrokerRegistrationRequest, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_BrokerRegistrationRequest_2(
-    buf: memoryview, pos: int
-) -> tuple[BrokerRegistrationRequest, int]:
+def _d_BrokerRegistrationRequest_2(buf: bytes, pos: int) -> tuple[BrokerRegistrationRequest, int]:
     """Decode BrokerRegistrationRequest at version 2."""
-    o = BrokerRegistrationRequest.__new__(BrokerRegistrationRequest)
+    blen = len(buf)
+    o = _new_object(BrokerRegistrationRequest)
     o.broker_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.cluster_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ClusterId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.incarnation_id, pos = _read_uuid(buf, pos)
     no_4 = buf[pos]
     if no_4 < 0x80:
@@ -599,15 +768,39 @@ def _d_BrokerRegistrationRequest_2(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[Listener] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = Listener.__new__(Listener)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(Listener)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -627,14 +820,26 @@ def _d_BrokerRegistrationRequest_2(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[Feature] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = Feature.__new__(Feature)
-            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5 = _new_object(Feature)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
             eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -644,7 +849,19 @@ def _d_BrokerRegistrationRequest_2(
                 eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_5(eo_5)
         o.features = vo_5
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        o.rack = None
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     o.is_migrating_zk_broker = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     no_8 = buf[pos]
@@ -657,8 +874,8 @@ def _d_BrokerRegistrationRequest_2(
         if no_8 != -1:
             raise _count_error(no_8, 0)
         raise _null_error("LogDirs")
-    elif no_8 > len(buf) - pos:
-        raise _count_error(no_8, len(buf) - pos)
+    elif no_8 > blen - pos:
+        raise _count_error(no_8, blen - pos)
     else:
         vo_8: list[uuid.UUID] = []
         apo_8 = vo_8.append
@@ -710,14 +927,25 @@ def _e_BrokerRegistrationRequest_2(o: BrokerRegistrationRequest, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_BrokerRegistrationRequest_3(
-    buf: memoryview, pos: int
-) -> tuple[BrokerRegistrationRequest, int]:
+def _d_BrokerRegistrationRequest_3(buf: bytes, pos: int) -> tuple[BrokerRegistrationRequest, int]:
     """Decode BrokerRegistrationRequest at versions 3, 4."""
-    o = BrokerRegistrationRequest.__new__(BrokerRegistrationRequest)
+    blen = len(buf)
+    o = _new_object(BrokerRegistrationRequest)
     o.broker_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.cluster_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ClusterId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.incarnation_id, pos = _read_uuid(buf, pos)
     no_4 = buf[pos]
     if no_4 < 0x80:
@@ -729,15 +957,39 @@ def _d_BrokerRegistrationRequest_3(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[Listener] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = Listener.__new__(Listener)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(Listener)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -757,14 +1009,26 @@ def _d_BrokerRegistrationRequest_3(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[Feature] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = Feature.__new__(Feature)
-            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5 = _new_object(Feature)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
             eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -774,7 +1038,19 @@ def _d_BrokerRegistrationRequest_3(
                 eo_5._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_5(eo_5)
         o.features = vo_5
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        o.rack = None
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     o.is_migrating_zk_broker = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     no_8 = buf[pos]
@@ -787,8 +1063,8 @@ def _d_BrokerRegistrationRequest_3(
         if no_8 != -1:
             raise _count_error(no_8, 0)
         raise _null_error("LogDirs")
-    elif no_8 > len(buf) - pos:
-        raise _count_error(no_8, len(buf) - pos)
+    elif no_8 > blen - pos:
+        raise _count_error(no_8, blen - pos)
     else:
         vo_8: list[uuid.UUID] = []
         apo_8 = vo_8.append

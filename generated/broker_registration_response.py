@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -98,11 +101,10 @@ class BrokerRegistrationResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_BrokerRegistrationResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[BrokerRegistrationResponse, int]:
+def _d_BrokerRegistrationResponse_0(buf: bytes, pos: int) -> tuple[BrokerRegistrationResponse, int]:
     """Decode BrokerRegistrationResponse at versions 0, 1, 2, 3, 4."""
-    o = BrokerRegistrationResponse.__new__(BrokerRegistrationResponse)
+    blen = len(buf)
+    o = _new_object(BrokerRegistrationResponse)
     o.throttle_time_ms, o.error_code, o.broker_epoch = _S_ihq.unpack_from(buf, pos)
     pos += 14
     if buf[pos] == 0:

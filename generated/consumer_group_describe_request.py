@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -96,10 +98,11 @@ class ConsumerGroupDescribeRequest(_Message):
 
 
 def _d_ConsumerGroupDescribeRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerGroupDescribeRequest, int]:
     """Decode ConsumerGroupDescribeRequest at versions 0, 1."""
-    o = ConsumerGroupDescribeRequest.__new__(ConsumerGroupDescribeRequest)
+    blen = len(buf)
+    o = _new_object(ConsumerGroupDescribeRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -110,8 +113,8 @@ def _d_ConsumerGroupDescribeRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("GroupIds")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append

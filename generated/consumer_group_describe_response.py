@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -561,24 +563,37 @@ class ConsumerGroupDescribeResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, int]:
+def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
     """Decode TopicPartitions at versions 0, 1."""
-    o = TopicPartitions.__new__(TopicPartitions)
+    blen = len(buf)
+    o = _new_object(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    o.topic_name, pos = _read_cstr(buf, pos)
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_3].unpack_from(buf, pos)]
-        pos += 4 * no_3
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -604,9 +619,10 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
+def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
-    o = Assignment.__new__(Assignment)
+    blen = len(buf)
+    o = _new_object(Assignment)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -617,28 +633,40 @@ def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("TopicPartitions")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicPartitions] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicPartitions.__new__(TopicPartitions)
+            eo_1 = _new_object(TopicPartitions)
             eo_1.topic_id, pos = _read_uuid(buf, pos)
-            eo_1.topic_name, pos = _read_cstr(buf, pos)
-            neo_1_3 = buf[pos]
-            if neo_1_3 < 0x80:
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
                 pos += 1
             else:
-                neo_1_3, pos = _read_uvarint(buf, pos)
-            neo_1_3 -= 1
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.topic_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
+            n_partitions_eo_1 = buf[pos]
+            if n_partitions_eo_1 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_1 -= 1
+            if n_partitions_eo_1 < 0:
+                if n_partitions_eo_1 != -1:
+                    raise _count_error(n_partitions_eo_1, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[neo_1_3].unpack_from(buf, pos)]
-                pos += 4 * neo_1_3
+                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_1
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None
@@ -670,16 +698,77 @@ def _e_Assignment_0(o: Assignment, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
+def _d_Member_0(buf: bytes, pos: int) -> tuple[Member, int]:
     """Decode Member at version 0."""
-    o = Member.__new__(Member)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.instance_id, pos = _read_ncstr(buf, pos)
-    o.rack_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Member)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.instance_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.instance_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.rack_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.client_id, pos = _read_cstr(buf, pos)
-    o.client_host, pos = _read_cstr(buf, pos)
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("ClientId")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("ClientHost")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.client_host = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -690,8 +779,8 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("SubscribedTopicNames")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[str] = []
         apo_7 = vo_7.append
@@ -699,7 +788,19 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
             eo_7, pos = _read_cstr(buf, pos)
             apo_7(eo_7)
         o.subscribed_topic_names = vo_7
-    o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+    lno_8 = buf[pos]
+    if lno_8 < 0x80:
+        pos += 1
+    else:
+        lno_8, pos = _read_uvarint(buf, pos)
+    lno_8 -= 1
+    if lno_8 < 0:
+        o.subscribed_topic_regex = None
+    elif pos + lno_8 > blen:
+        raise _length_error(lno_8, pos, blen)
+    else:
+        o.subscribed_topic_regex = buf[pos : pos + lno_8].decode()
+        pos += lno_8
     o.assignment, pos = _d_Assignment_0(buf, pos)
     o.target_assignment, pos = _d_Assignment_0(buf, pos)
     o.member_type = -1
@@ -736,16 +837,77 @@ def _e_Member_0(o: Member, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Member_1(buf: memoryview, pos: int) -> tuple[Member, int]:
+def _d_Member_1(buf: bytes, pos: int) -> tuple[Member, int]:
     """Decode Member at version 1."""
-    o = Member.__new__(Member)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.instance_id, pos = _read_ncstr(buf, pos)
-    o.rack_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Member)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.instance_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.instance_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.rack_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.client_id, pos = _read_cstr(buf, pos)
-    o.client_host, pos = _read_cstr(buf, pos)
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("ClientId")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("ClientHost")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.client_host = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -756,8 +918,8 @@ def _d_Member_1(buf: memoryview, pos: int) -> tuple[Member, int]:
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("SubscribedTopicNames")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[str] = []
         apo_7 = vo_7.append
@@ -765,7 +927,19 @@ def _d_Member_1(buf: memoryview, pos: int) -> tuple[Member, int]:
             eo_7, pos = _read_cstr(buf, pos)
             apo_7(eo_7)
         o.subscribed_topic_names = vo_7
-    o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+    lno_8 = buf[pos]
+    if lno_8 < 0x80:
+        pos += 1
+    else:
+        lno_8, pos = _read_uvarint(buf, pos)
+    lno_8 -= 1
+    if lno_8 < 0:
+        o.subscribed_topic_regex = None
+    elif pos + lno_8 > blen:
+        raise _length_error(lno_8, pos, blen)
+    else:
+        o.subscribed_topic_regex = buf[pos : pos + lno_8].decode()
+        pos += lno_8
     o.assignment, pos = _d_Assignment_0(buf, pos)
     o.target_assignment, pos = _d_Assignment_0(buf, pos)
     o.member_type = _S_b.unpack_from(buf, pos)[0]
@@ -804,17 +978,66 @@ def _e_Member_1(o: Member, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_0(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 0."""
-    o = DescribedGroup.__new__(DescribedGroup)
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o.assignor_name, pos = _read_cstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("AssignorName")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.assignor_name = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -825,20 +1048,80 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[Member] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = Member.__new__(Member)
-            eo_7.member_id, pos = _read_cstr(buf, pos)
-            eo_7.instance_id, pos = _read_ncstr(buf, pos)
-            eo_7.rack_id, pos = _read_ncstr(buf, pos)
+            eo_7 = _new_object(Member)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
+                pos += 1
+            else:
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
+            lneo_7_2 = buf[pos]
+            if lneo_7_2 < 0x80:
+                pos += 1
+            else:
+                lneo_7_2, pos = _read_uvarint(buf, pos)
+            lneo_7_2 -= 1
+            if lneo_7_2 < 0:
+                eo_7.instance_id = None
+            elif pos + lneo_7_2 > blen:
+                raise _length_error(lneo_7_2, pos, blen)
+            else:
+                eo_7.instance_id = buf[pos : pos + lneo_7_2].decode()
+                pos += lneo_7_2
+            lneo_7_3 = buf[pos]
+            if lneo_7_3 < 0x80:
+                pos += 1
+            else:
+                lneo_7_3, pos = _read_uvarint(buf, pos)
+            lneo_7_3 -= 1
+            if lneo_7_3 < 0:
+                eo_7.rack_id = None
+            elif pos + lneo_7_3 > blen:
+                raise _length_error(lneo_7_3, pos, blen)
+            else:
+                eo_7.rack_id = buf[pos : pos + lneo_7_3].decode()
+                pos += lneo_7_3
             eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_7.client_id, pos = _read_cstr(buf, pos)
-            eo_7.client_host, pos = _read_cstr(buf, pos)
+            lneo_7_5 = buf[pos]
+            if lneo_7_5 < 0x80:
+                pos += 1
+            else:
+                lneo_7_5, pos = _read_uvarint(buf, pos)
+            lneo_7_5 -= 1
+            if lneo_7_5 < 0:
+                raise _null_error("ClientId")
+            elif pos + lneo_7_5 > blen:
+                raise _length_error(lneo_7_5, pos, blen)
+            else:
+                eo_7.client_id = buf[pos : pos + lneo_7_5].decode()
+                pos += lneo_7_5
+            lneo_7_6 = buf[pos]
+            if lneo_7_6 < 0x80:
+                pos += 1
+            else:
+                lneo_7_6, pos = _read_uvarint(buf, pos)
+            lneo_7_6 -= 1
+            if lneo_7_6 < 0:
+                raise _null_error("ClientHost")
+            elif pos + lneo_7_6 > blen:
+                raise _length_error(lneo_7_6, pos, blen)
+            else:
+                eo_7.client_host = buf[pos : pos + lneo_7_6].decode()
+                pos += lneo_7_6
             neo_7_7 = buf[pos]
             if neo_7_7 < 0x80:
                 pos += 1
@@ -849,8 +1132,8 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_7 != -1:
                     raise _count_error(neo_7_7, 0)
                 raise _null_error("SubscribedTopicNames")
-            elif neo_7_7 > len(buf) - pos:
-                raise _count_error(neo_7_7, len(buf) - pos)
+            elif neo_7_7 > blen - pos:
+                raise _count_error(neo_7_7, blen - pos)
             else:
                 veo_7_7: list[str] = []
                 apeo_7_7 = veo_7_7.append
@@ -858,7 +1141,19 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                     eeo_7_7, pos = _read_cstr(buf, pos)
                     apeo_7_7(eeo_7_7)
                 eo_7.subscribed_topic_names = veo_7_7
-            eo_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+            lneo_7_8 = buf[pos]
+            if lneo_7_8 < 0x80:
+                pos += 1
+            else:
+                lneo_7_8, pos = _read_uvarint(buf, pos)
+            lneo_7_8 -= 1
+            if lneo_7_8 < 0:
+                eo_7.subscribed_topic_regex = None
+            elif pos + lneo_7_8 > blen:
+                raise _length_error(lneo_7_8, pos, blen)
+            else:
+                eo_7.subscribed_topic_regex = buf[pos : pos + lneo_7_8].decode()
+                pos += lneo_7_8
             eo_7.assignment, pos = _d_Assignment_0(buf, pos)
             eo_7.target_assignment, pos = _d_Assignment_0(buf, pos)
             eo_7.member_type = -1
@@ -902,17 +1197,66 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_1(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 1."""
-    o = DescribedGroup.__new__(DescribedGroup)
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o.assignor_name, pos = _read_cstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("AssignorName")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.assignor_name = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -923,20 +1267,80 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[Member] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = Member.__new__(Member)
-            eo_7.member_id, pos = _read_cstr(buf, pos)
-            eo_7.instance_id, pos = _read_ncstr(buf, pos)
-            eo_7.rack_id, pos = _read_ncstr(buf, pos)
+            eo_7 = _new_object(Member)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
+                pos += 1
+            else:
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
+            lneo_7_2 = buf[pos]
+            if lneo_7_2 < 0x80:
+                pos += 1
+            else:
+                lneo_7_2, pos = _read_uvarint(buf, pos)
+            lneo_7_2 -= 1
+            if lneo_7_2 < 0:
+                eo_7.instance_id = None
+            elif pos + lneo_7_2 > blen:
+                raise _length_error(lneo_7_2, pos, blen)
+            else:
+                eo_7.instance_id = buf[pos : pos + lneo_7_2].decode()
+                pos += lneo_7_2
+            lneo_7_3 = buf[pos]
+            if lneo_7_3 < 0x80:
+                pos += 1
+            else:
+                lneo_7_3, pos = _read_uvarint(buf, pos)
+            lneo_7_3 -= 1
+            if lneo_7_3 < 0:
+                eo_7.rack_id = None
+            elif pos + lneo_7_3 > blen:
+                raise _length_error(lneo_7_3, pos, blen)
+            else:
+                eo_7.rack_id = buf[pos : pos + lneo_7_3].decode()
+                pos += lneo_7_3
             eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_7.client_id, pos = _read_cstr(buf, pos)
-            eo_7.client_host, pos = _read_cstr(buf, pos)
+            lneo_7_5 = buf[pos]
+            if lneo_7_5 < 0x80:
+                pos += 1
+            else:
+                lneo_7_5, pos = _read_uvarint(buf, pos)
+            lneo_7_5 -= 1
+            if lneo_7_5 < 0:
+                raise _null_error("ClientId")
+            elif pos + lneo_7_5 > blen:
+                raise _length_error(lneo_7_5, pos, blen)
+            else:
+                eo_7.client_id = buf[pos : pos + lneo_7_5].decode()
+                pos += lneo_7_5
+            lneo_7_6 = buf[pos]
+            if lneo_7_6 < 0x80:
+                pos += 1
+            else:
+                lneo_7_6, pos = _read_uvarint(buf, pos)
+            lneo_7_6 -= 1
+            if lneo_7_6 < 0:
+                raise _null_error("ClientHost")
+            elif pos + lneo_7_6 > blen:
+                raise _length_error(lneo_7_6, pos, blen)
+            else:
+                eo_7.client_host = buf[pos : pos + lneo_7_6].decode()
+                pos += lneo_7_6
             neo_7_7 = buf[pos]
             if neo_7_7 < 0x80:
                 pos += 1
@@ -947,8 +1351,8 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_7 != -1:
                     raise _count_error(neo_7_7, 0)
                 raise _null_error("SubscribedTopicNames")
-            elif neo_7_7 > len(buf) - pos:
-                raise _count_error(neo_7_7, len(buf) - pos)
+            elif neo_7_7 > blen - pos:
+                raise _count_error(neo_7_7, blen - pos)
             else:
                 veo_7_7: list[str] = []
                 apeo_7_7 = veo_7_7.append
@@ -956,7 +1360,19 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                     eeo_7_7, pos = _read_cstr(buf, pos)
                     apeo_7_7(eeo_7_7)
                 eo_7.subscribed_topic_names = veo_7_7
-            eo_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+            lneo_7_8 = buf[pos]
+            if lneo_7_8 < 0x80:
+                pos += 1
+            else:
+                lneo_7_8, pos = _read_uvarint(buf, pos)
+            lneo_7_8 -= 1
+            if lneo_7_8 < 0:
+                eo_7.subscribed_topic_regex = None
+            elif pos + lneo_7_8 > blen:
+                raise _length_error(lneo_7_8, pos, blen)
+            else:
+                eo_7.subscribed_topic_regex = buf[pos : pos + lneo_7_8].decode()
+                pos += lneo_7_8
             eo_7.assignment, pos = _d_Assignment_0(buf, pos)
             eo_7.target_assignment, pos = _d_Assignment_0(buf, pos)
             eo_7.member_type = _S_b.unpack_from(buf, pos)[0]
@@ -1002,10 +1418,11 @@ def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
 
 
 def _d_ConsumerGroupDescribeResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerGroupDescribeResponse, int]:
     """Decode ConsumerGroupDescribeResponse at version 0."""
-    o = ConsumerGroupDescribeResponse.__new__(ConsumerGroupDescribeResponse)
+    blen = len(buf)
+    o = _new_object(ConsumerGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1018,21 +1435,69 @@ def _d_ConsumerGroupDescribeResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2 = _new_object(DescribedGroup)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            eo_2.assignor_name, pos = _read_cstr(buf, pos)
+            lneo_2_6 = buf[pos]
+            if lneo_2_6 < 0x80:
+                pos += 1
+            else:
+                lneo_2_6, pos = _read_uvarint(buf, pos)
+            lneo_2_6 -= 1
+            if lneo_2_6 < 0:
+                raise _null_error("AssignorName")
+            elif pos + lneo_2_6 > blen:
+                raise _length_error(lneo_2_6, pos, blen)
+            else:
+                eo_2.assignor_name = buf[pos : pos + lneo_2_6].decode()
+                pos += lneo_2_6
             neo_2_7 = buf[pos]
             if neo_2_7 < 0x80:
                 pos += 1
@@ -1043,20 +1508,80 @@ def _d_ConsumerGroupDescribeResponse_0(
                 if neo_2_7 != -1:
                     raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > len(buf) - pos:
-                raise _count_error(neo_2_7, len(buf) - pos)
+            elif neo_2_7 > blen - pos:
+                raise _count_error(neo_2_7, blen - pos)
             else:
                 veo_2_7: list[Member] = []
                 apeo_2_7 = veo_2_7.append
                 for _ in range(neo_2_7):
-                    eeo_2_7 = Member.__new__(Member)
-                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.instance_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_7.rack_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7 = _new_object(Member)
+                    lneeo_2_7_1 = buf[pos]
+                    if lneeo_2_7_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_1 -= 1
+                    if lneeo_2_7_1 < 0:
+                        raise _null_error("MemberId")
+                    elif pos + lneeo_2_7_1 > blen:
+                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    else:
+                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
+                        pos += lneeo_2_7_1
+                    lneeo_2_7_2 = buf[pos]
+                    if lneeo_2_7_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_2 -= 1
+                    if lneeo_2_7_2 < 0:
+                        eeo_2_7.instance_id = None
+                    elif pos + lneeo_2_7_2 > blen:
+                        raise _length_error(lneeo_2_7_2, pos, blen)
+                    else:
+                        eeo_2_7.instance_id = buf[pos : pos + lneeo_2_7_2].decode()
+                        pos += lneeo_2_7_2
+                    lneeo_2_7_3 = buf[pos]
+                    if lneeo_2_7_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_3 -= 1
+                    if lneeo_2_7_3 < 0:
+                        eeo_2_7.rack_id = None
+                    elif pos + lneeo_2_7_3 > blen:
+                        raise _length_error(lneeo_2_7_3, pos, blen)
+                    else:
+                        eeo_2_7.rack_id = buf[pos : pos + lneeo_2_7_3].decode()
+                        pos += lneeo_2_7_3
                     eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    lneeo_2_7_5 = buf[pos]
+                    if lneeo_2_7_5 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_5 -= 1
+                    if lneeo_2_7_5 < 0:
+                        raise _null_error("ClientId")
+                    elif pos + lneeo_2_7_5 > blen:
+                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    else:
+                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_5].decode()
+                        pos += lneeo_2_7_5
+                    lneeo_2_7_6 = buf[pos]
+                    if lneeo_2_7_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_6 -= 1
+                    if lneeo_2_7_6 < 0:
+                        raise _null_error("ClientHost")
+                    elif pos + lneeo_2_7_6 > blen:
+                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    else:
+                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_6].decode()
+                        pos += lneeo_2_7_6
                     neeo_2_7_7 = buf[pos]
                     if neeo_2_7_7 < 0x80:
                         pos += 1
@@ -1067,8 +1592,8 @@ def _d_ConsumerGroupDescribeResponse_0(
                         if neeo_2_7_7 != -1:
                             raise _count_error(neeo_2_7_7, 0)
                         raise _null_error("SubscribedTopicNames")
-                    elif neeo_2_7_7 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_7, len(buf) - pos)
+                    elif neeo_2_7_7 > blen - pos:
+                        raise _count_error(neeo_2_7_7, blen - pos)
                     else:
                         veeo_2_7_7: list[str] = []
                         apeeo_2_7_7 = veeo_2_7_7.append
@@ -1076,7 +1601,19 @@ def _d_ConsumerGroupDescribeResponse_0(
                             eeeo_2_7_7, pos = _read_cstr(buf, pos)
                             apeeo_2_7_7(eeeo_2_7_7)
                         eeo_2_7.subscribed_topic_names = veeo_2_7_7
-                    eeo_2_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+                    lneeo_2_7_8 = buf[pos]
+                    if lneeo_2_7_8 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_8, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_8 -= 1
+                    if lneeo_2_7_8 < 0:
+                        eeo_2_7.subscribed_topic_regex = None
+                    elif pos + lneeo_2_7_8 > blen:
+                        raise _length_error(lneeo_2_7_8, pos, blen)
+                    else:
+                        eeo_2_7.subscribed_topic_regex = buf[pos : pos + lneeo_2_7_8].decode()
+                        pos += lneeo_2_7_8
                     eeo_2_7.assignment, pos = _d_Assignment_0(buf, pos)
                     eeo_2_7.target_assignment, pos = _d_Assignment_0(buf, pos)
                     eeo_2_7.member_type = -1
@@ -1124,10 +1661,11 @@ def _e_ConsumerGroupDescribeResponse_0(
 
 
 def _d_ConsumerGroupDescribeResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerGroupDescribeResponse, int]:
     """Decode ConsumerGroupDescribeResponse at version 1."""
-    o = ConsumerGroupDescribeResponse.__new__(ConsumerGroupDescribeResponse)
+    blen = len(buf)
+    o = _new_object(ConsumerGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1140,21 +1678,69 @@ def _d_ConsumerGroupDescribeResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2 = _new_object(DescribedGroup)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
-            eo_2.assignor_name, pos = _read_cstr(buf, pos)
+            lneo_2_6 = buf[pos]
+            if lneo_2_6 < 0x80:
+                pos += 1
+            else:
+                lneo_2_6, pos = _read_uvarint(buf, pos)
+            lneo_2_6 -= 1
+            if lneo_2_6 < 0:
+                raise _null_error("AssignorName")
+            elif pos + lneo_2_6 > blen:
+                raise _length_error(lneo_2_6, pos, blen)
+            else:
+                eo_2.assignor_name = buf[pos : pos + lneo_2_6].decode()
+                pos += lneo_2_6
             neo_2_7 = buf[pos]
             if neo_2_7 < 0x80:
                 pos += 1
@@ -1165,20 +1751,80 @@ def _d_ConsumerGroupDescribeResponse_1(
                 if neo_2_7 != -1:
                     raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > len(buf) - pos:
-                raise _count_error(neo_2_7, len(buf) - pos)
+            elif neo_2_7 > blen - pos:
+                raise _count_error(neo_2_7, blen - pos)
             else:
                 veo_2_7: list[Member] = []
                 apeo_2_7 = veo_2_7.append
                 for _ in range(neo_2_7):
-                    eeo_2_7 = Member.__new__(Member)
-                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.instance_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_7.rack_id, pos = _read_ncstr(buf, pos)
+                    eeo_2_7 = _new_object(Member)
+                    lneeo_2_7_1 = buf[pos]
+                    if lneeo_2_7_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_1 -= 1
+                    if lneeo_2_7_1 < 0:
+                        raise _null_error("MemberId")
+                    elif pos + lneeo_2_7_1 > blen:
+                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    else:
+                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
+                        pos += lneeo_2_7_1
+                    lneeo_2_7_2 = buf[pos]
+                    if lneeo_2_7_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_2 -= 1
+                    if lneeo_2_7_2 < 0:
+                        eeo_2_7.instance_id = None
+                    elif pos + lneeo_2_7_2 > blen:
+                        raise _length_error(lneeo_2_7_2, pos, blen)
+                    else:
+                        eeo_2_7.instance_id = buf[pos : pos + lneeo_2_7_2].decode()
+                        pos += lneeo_2_7_2
+                    lneeo_2_7_3 = buf[pos]
+                    if lneeo_2_7_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_3 -= 1
+                    if lneeo_2_7_3 < 0:
+                        eeo_2_7.rack_id = None
+                    elif pos + lneeo_2_7_3 > blen:
+                        raise _length_error(lneeo_2_7_3, pos, blen)
+                    else:
+                        eeo_2_7.rack_id = buf[pos : pos + lneeo_2_7_3].decode()
+                        pos += lneeo_2_7_3
                     eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    lneeo_2_7_5 = buf[pos]
+                    if lneeo_2_7_5 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_5 -= 1
+                    if lneeo_2_7_5 < 0:
+                        raise _null_error("ClientId")
+                    elif pos + lneeo_2_7_5 > blen:
+                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    else:
+                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_5].decode()
+                        pos += lneeo_2_7_5
+                    lneeo_2_7_6 = buf[pos]
+                    if lneeo_2_7_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_6 -= 1
+                    if lneeo_2_7_6 < 0:
+                        raise _null_error("ClientHost")
+                    elif pos + lneeo_2_7_6 > blen:
+                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    else:
+                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_6].decode()
+                        pos += lneeo_2_7_6
                     neeo_2_7_7 = buf[pos]
                     if neeo_2_7_7 < 0x80:
                         pos += 1
@@ -1189,8 +1835,8 @@ def _d_ConsumerGroupDescribeResponse_1(
                         if neeo_2_7_7 != -1:
                             raise _count_error(neeo_2_7_7, 0)
                         raise _null_error("SubscribedTopicNames")
-                    elif neeo_2_7_7 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_7, len(buf) - pos)
+                    elif neeo_2_7_7 > blen - pos:
+                        raise _count_error(neeo_2_7_7, blen - pos)
                     else:
                         veeo_2_7_7: list[str] = []
                         apeeo_2_7_7 = veeo_2_7_7.append
@@ -1198,7 +1844,19 @@ def _d_ConsumerGroupDescribeResponse_1(
                             eeeo_2_7_7, pos = _read_cstr(buf, pos)
                             apeeo_2_7_7(eeeo_2_7_7)
                         eeo_2_7.subscribed_topic_names = veeo_2_7_7
-                    eeo_2_7.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
+                    lneeo_2_7_8 = buf[pos]
+                    if lneeo_2_7_8 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_8, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_8 -= 1
+                    if lneeo_2_7_8 < 0:
+                        eeo_2_7.subscribed_topic_regex = None
+                    elif pos + lneeo_2_7_8 > blen:
+                        raise _length_error(lneeo_2_7_8, pos, blen)
+                    else:
+                        eeo_2_7.subscribed_topic_regex = buf[pos : pos + lneeo_2_7_8].decode()
+                        pos += lneeo_2_7_8
                     eeo_2_7.assignment, pos = _d_Assignment_0(buf, pos)
                     eeo_2_7.target_assignment, pos = _d_Assignment_0(buf, pos)
                     eeo_2_7.member_type = _S_b.unpack_from(buf, pos)[0]

@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -280,23 +282,24 @@ class ConsumerGroupHeartbeatRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, int]:
+def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
     """Decode TopicPartitions at versions 0, 1."""
-    o = TopicPartitions.__new__(TopicPartitions)
+    blen = len(buf)
+    o = _new_object(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -322,16 +325,65 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
 
 
 def _d_ConsumerGroupHeartbeatRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerGroupHeartbeatRequest, int]:
     """Decode ConsumerGroupHeartbeatRequest at version 0."""
-    o = ConsumerGroupHeartbeatRequest.__new__(ConsumerGroupHeartbeatRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ConsumerGroupHeartbeatRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.instance_id, pos = _read_ncstr(buf, pos)
-    o.rack_id, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.rack_id = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_7 = buf[pos]
@@ -344,8 +396,8 @@ def _d_ConsumerGroupHeartbeatRequest_0(
         if no_7 != -1:
             raise _count_error(no_7, 0)
         o.subscribed_topic_names = None
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[str] = []
         apo_7 = vo_7.append
@@ -353,7 +405,19 @@ def _d_ConsumerGroupHeartbeatRequest_0(
             eo_7, pos = _read_cstr(buf, pos)
             apo_7(eo_7)
         o.subscribed_topic_names = vo_7
-    o.server_assignor, pos = _read_ncstr(buf, pos)
+    lno_8 = buf[pos]
+    if lno_8 < 0x80:
+        pos += 1
+    else:
+        lno_8, pos = _read_uvarint(buf, pos)
+    lno_8 -= 1
+    if lno_8 < 0:
+        o.server_assignor = None
+    elif pos + lno_8 > blen:
+        raise _length_error(lno_8, pos, blen)
+    else:
+        o.server_assignor = buf[pos : pos + lno_8].decode()
+        pos += lno_8
     no_9 = buf[pos]
     if no_9 < 0x80:
         pos += 1
@@ -364,27 +428,27 @@ def _d_ConsumerGroupHeartbeatRequest_0(
         if no_9 != -1:
             raise _count_error(no_9, 0)
         o.topic_partitions = None
-    elif no_9 > len(buf) - pos:
-        raise _count_error(no_9, len(buf) - pos)
+    elif no_9 > blen - pos:
+        raise _count_error(no_9, blen - pos)
     else:
         vo_9: list[TopicPartitions] = []
         apo_9 = vo_9.append
         for _ in range(no_9):
-            eo_9 = TopicPartitions.__new__(TopicPartitions)
+            eo_9 = _new_object(TopicPartitions)
             eo_9.topic_id, pos = _read_uuid(buf, pos)
-            neo_9_2 = buf[pos]
-            if neo_9_2 < 0x80:
+            n_partitions_eo_9 = buf[pos]
+            if n_partitions_eo_9 < 0x80:
                 pos += 1
             else:
-                neo_9_2, pos = _read_uvarint(buf, pos)
-            neo_9_2 -= 1
-            if neo_9_2 < 0:
-                if neo_9_2 != -1:
-                    raise _count_error(neo_9_2, 0)
+                n_partitions_eo_9, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_9 -= 1
+            if n_partitions_eo_9 < 0:
+                if n_partitions_eo_9 != -1:
+                    raise _count_error(n_partitions_eo_9, 0)
                 raise _null_error("Partitions")
             else:
-                eo_9.partitions = [*_A_Ni[neo_9_2].unpack_from(buf, pos)]
-                pos += 4 * neo_9_2
+                eo_9.partitions = [*_A_Ni[n_partitions_eo_9].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_9
             if buf[pos] == 0:
                 pos += 1
                 eo_9._unknown_tags = None
@@ -436,16 +500,65 @@ def _e_ConsumerGroupHeartbeatRequest_0(
 
 
 def _d_ConsumerGroupHeartbeatRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerGroupHeartbeatRequest, int]:
     """Decode ConsumerGroupHeartbeatRequest at version 1."""
-    o = ConsumerGroupHeartbeatRequest.__new__(ConsumerGroupHeartbeatRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ConsumerGroupHeartbeatRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.instance_id, pos = _read_ncstr(buf, pos)
-    o.rack_id, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.rack_id = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_7 = buf[pos]
@@ -458,8 +571,8 @@ def _d_ConsumerGroupHeartbeatRequest_1(
         if no_7 != -1:
             raise _count_error(no_7, 0)
         o.subscribed_topic_names = None
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[str] = []
         apo_7 = vo_7.append
@@ -467,8 +580,32 @@ def _d_ConsumerGroupHeartbeatRequest_1(
             eo_7, pos = _read_cstr(buf, pos)
             apo_7(eo_7)
         o.subscribed_topic_names = vo_7
-    o.subscribed_topic_regex, pos = _read_ncstr(buf, pos)
-    o.server_assignor, pos = _read_ncstr(buf, pos)
+    lno_8 = buf[pos]
+    if lno_8 < 0x80:
+        pos += 1
+    else:
+        lno_8, pos = _read_uvarint(buf, pos)
+    lno_8 -= 1
+    if lno_8 < 0:
+        o.subscribed_topic_regex = None
+    elif pos + lno_8 > blen:
+        raise _length_error(lno_8, pos, blen)
+    else:
+        o.subscribed_topic_regex = buf[pos : pos + lno_8].decode()
+        pos += lno_8
+    lno_9 = buf[pos]
+    if lno_9 < 0x80:
+        pos += 1
+    else:
+        lno_9, pos = _read_uvarint(buf, pos)
+    lno_9 -= 1
+    if lno_9 < 0:
+        o.server_assignor = None
+    elif pos + lno_9 > blen:
+        raise _length_error(lno_9, pos, blen)
+    else:
+        o.server_assignor = buf[pos : pos + lno_9].decode()
+        pos += lno_9
     no_10 = buf[pos]
     if no_10 < 0x80:
         pos += 1
@@ -479,27 +616,27 @@ def _d_ConsumerGroupHeartbeatRequest_1(
         if no_10 != -1:
             raise _count_error(no_10, 0)
         o.topic_partitions = None
-    elif no_10 > len(buf) - pos:
-        raise _count_error(no_10, len(buf) - pos)
+    elif no_10 > blen - pos:
+        raise _count_error(no_10, blen - pos)
     else:
         vo_10: list[TopicPartitions] = []
         apo_10 = vo_10.append
         for _ in range(no_10):
-            eo_10 = TopicPartitions.__new__(TopicPartitions)
+            eo_10 = _new_object(TopicPartitions)
             eo_10.topic_id, pos = _read_uuid(buf, pos)
-            neo_10_2 = buf[pos]
-            if neo_10_2 < 0x80:
+            n_partitions_eo_10 = buf[pos]
+            if n_partitions_eo_10 < 0x80:
                 pos += 1
             else:
-                neo_10_2, pos = _read_uvarint(buf, pos)
-            neo_10_2 -= 1
-            if neo_10_2 < 0:
-                if neo_10_2 != -1:
-                    raise _count_error(neo_10_2, 0)
+                n_partitions_eo_10, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_10 -= 1
+            if n_partitions_eo_10 < 0:
+                if n_partitions_eo_10 != -1:
+                    raise _count_error(n_partitions_eo_10, 0)
                 raise _null_error("Partitions")
             else:
-                eo_10.partitions = [*_A_Ni[neo_10_2].unpack_from(buf, pos)]
-                pos += 4 * neo_10_2
+                eo_10.partitions = [*_A_Ni[n_partitions_eo_10].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_10
             if buf[pos] == 0:
                 pos += 1
                 eo_10._unknown_tags = None

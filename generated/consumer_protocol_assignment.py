@@ -13,12 +13,15 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_nbytes as _read_nbytes,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_nbytes as _write_nbytes,
     write_tags as _write_tags,
@@ -34,6 +37,7 @@ __all__ = [
     "ConsumerProtocolAssignment",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -139,19 +143,28 @@ class ConsumerProtocolAssignment(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]:
+def _d_TopicPartition_0(buf: bytes, pos: int) -> tuple[TopicPartition, int]:
     """Decode TopicPartition at versions 0, 1, 2, 3."""
-    o = TopicPartition.__new__(TopicPartition)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(TopicPartition)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
+    else:
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o._unknown_tags = None
     return o, pos
 
@@ -169,38 +182,59 @@ def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_ConsumerProtocolAssignment_0(
-    buf: memoryview, pos: int
-) -> tuple[ConsumerProtocolAssignment, int]:
+def _d_ConsumerProtocolAssignment_0(buf: bytes, pos: int) -> tuple[ConsumerProtocolAssignment, int]:
     """Decode ConsumerProtocolAssignment at versions 0, 1, 2, 3."""
-    o = ConsumerProtocolAssignment.__new__(ConsumerProtocolAssignment)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ConsumerProtocolAssignment)
+    n_assigned_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_assigned_partitions_o < 0:
+        if n_assigned_partitions_o != -1:
+            raise _count_error(n_assigned_partitions_o, 0)
         raise _null_error("AssignedPartitions")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_assigned_partitions_o > blen - pos:
+        raise _count_error(n_assigned_partitions_o, blen - pos)
     else:
-        vo_1: list[TopicPartition] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = TopicPartition.__new__(TopicPartition)
-            eo_1.topic, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[TopicPartition] = []
+        apo_2 = vo_2.append
+        for _ in range(n_assigned_partitions_o):
+            eo_2 = _new_object(TopicPartition)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
-                pos += 4 * neo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.assigned_partitions = vo_1
-    o.user_data, pos = _read_nbytes(buf, pos)
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.assigned_partitions = vo_2
+    ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_user_data_o < 0:
+        if ln_user_data_o != -1:
+            raise _length_error(ln_user_data_o, pos, blen)
+        o.user_data = None
+    elif pos + ln_user_data_o > blen:
+        raise _length_error(ln_user_data_o, pos, blen)
+    else:
+        o.user_data = buf[pos : pos + ln_user_data_o]
+        pos += ln_user_data_o
     o._unknown_tags = None
     return o, pos
 

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_nbytes as _read_nbytes,
@@ -21,6 +23,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_nbytes as _write_nbytes,
     write_tags as _write_tags,
@@ -36,7 +39,9 @@ __all__ = [
     "ConsumerProtocolSubscription",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ih = _struct.Struct(">ih")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
 
@@ -188,19 +193,28 @@ class ConsumerProtocolSubscription(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartition_1(buf: memoryview, pos: int) -> tuple[TopicPartition, int]:
+def _d_TopicPartition_1(buf: bytes, pos: int) -> tuple[TopicPartition, int]:
     """Decode TopicPartition at versions 1, 2, 3."""
-    o = TopicPartition.__new__(TopicPartition)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(TopicPartition)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
+    else:
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o._unknown_tags = None
     return o, pos
 
@@ -219,26 +233,37 @@ def _e_TopicPartition_1(o: TopicPartition, out: list[_Buffer]) -> None:
 
 
 def _d_ConsumerProtocolSubscription_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 0."""
-    o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ConsumerProtocolSubscription)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
-    o.user_data, pos = _read_nbytes(buf, pos)
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_user_data_o < 0:
+        if ln_user_data_o != -1:
+            raise _length_error(ln_user_data_o, pos, blen)
+        o.user_data = None
+    elif pos + ln_user_data_o > blen:
+        raise _length_error(ln_user_data_o, pos, blen)
+    else:
+        o.user_data = buf[pos : pos + ln_user_data_o]
+        pos += ln_user_data_o
     o.owned_partitions = []
     o.generation_id = -1
     o.rack_id = None
@@ -262,52 +287,75 @@ def _e_ConsumerProtocolSubscription_0(o: ConsumerProtocolSubscription, out: list
 
 
 def _d_ConsumerProtocolSubscription_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 1."""
-    o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ConsumerProtocolSubscription)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
-    o.user_data, pos = _read_nbytes(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("OwnedPartitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    if ln_user_data_o < 0:
+        if ln_user_data_o != -1:
+            raise _length_error(ln_user_data_o, pos, blen)
+        o.user_data = None
+    elif pos + ln_user_data_o > blen:
+        raise _length_error(ln_user_data_o, pos, blen)
     else:
-        vo_3: list[TopicPartition] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = TopicPartition.__new__(TopicPartition)
-            eo_3.topic, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+        o.user_data = buf[pos : pos + ln_user_data_o]
+        pos += ln_user_data_o
+    n_owned_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_owned_partitions_o < 0:
+        if n_owned_partitions_o != -1:
+            raise _count_error(n_owned_partitions_o, 0)
+        raise _null_error("OwnedPartitions")
+    elif n_owned_partitions_o > blen - pos:
+        raise _count_error(n_owned_partitions_o, blen - pos)
+    else:
+        vo_6: list[TopicPartition] = []
+        apo_6 = vo_6.append
+        for _ in range(n_owned_partitions_o):
+            eo_6 = _new_object(TopicPartition)
+            ln_topic_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_6 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_6 == -1
+                    else _length_error(ln_topic_eo_6, pos, blen)
+                )
+            elif pos + ln_topic_eo_6 > blen:
+                raise _length_error(ln_topic_eo_6, pos, blen)
+            else:
+                eo_6.topic = buf[pos : pos + ln_topic_eo_6].decode()
+                pos += ln_topic_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.owned_partitions = vo_3
+                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_6
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.owned_partitions = vo_6
     o.generation_id = -1
     o.rack_id = None
     o._unknown_tags = None
@@ -337,52 +385,75 @@ def _e_ConsumerProtocolSubscription_1(o: ConsumerProtocolSubscription, out: list
 
 
 def _d_ConsumerProtocolSubscription_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 2."""
-    o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ConsumerProtocolSubscription)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
-    o.user_data, pos = _read_nbytes(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("OwnedPartitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    if ln_user_data_o < 0:
+        if ln_user_data_o != -1:
+            raise _length_error(ln_user_data_o, pos, blen)
+        o.user_data = None
+    elif pos + ln_user_data_o > blen:
+        raise _length_error(ln_user_data_o, pos, blen)
     else:
-        vo_3: list[TopicPartition] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = TopicPartition.__new__(TopicPartition)
-            eo_3.topic, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+        o.user_data = buf[pos : pos + ln_user_data_o]
+        pos += ln_user_data_o
+    n_owned_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_owned_partitions_o < 0:
+        if n_owned_partitions_o != -1:
+            raise _count_error(n_owned_partitions_o, 0)
+        raise _null_error("OwnedPartitions")
+    elif n_owned_partitions_o > blen - pos:
+        raise _count_error(n_owned_partitions_o, blen - pos)
+    else:
+        vo_6: list[TopicPartition] = []
+        apo_6 = vo_6.append
+        for _ in range(n_owned_partitions_o):
+            eo_6 = _new_object(TopicPartition)
+            ln_topic_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_6 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_6 == -1
+                    else _length_error(ln_topic_eo_6, pos, blen)
+                )
+            elif pos + ln_topic_eo_6 > blen:
+                raise _length_error(ln_topic_eo_6, pos, blen)
+            else:
+                eo_6.topic = buf[pos : pos + ln_topic_eo_6].decode()
+                pos += ln_topic_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.owned_partitions = vo_3
+                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_6
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.owned_partitions = vo_6
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack_id = None
@@ -414,55 +485,86 @@ def _e_ConsumerProtocolSubscription_2(o: ConsumerProtocolSubscription, out: list
 
 
 def _d_ConsumerProtocolSubscription_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ConsumerProtocolSubscription, int]:
     """Decode ConsumerProtocolSubscription at version 3."""
-    o = ConsumerProtocolSubscription.__new__(ConsumerProtocolSubscription)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ConsumerProtocolSubscription)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.topics = vo_1
-    o.user_data, pos = _read_nbytes(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.topics = vo_2
+    ln_user_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("OwnedPartitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    if ln_user_data_o < 0:
+        if ln_user_data_o != -1:
+            raise _length_error(ln_user_data_o, pos, blen)
+        o.user_data = None
+    elif pos + ln_user_data_o > blen:
+        raise _length_error(ln_user_data_o, pos, blen)
     else:
-        vo_3: list[TopicPartition] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = TopicPartition.__new__(TopicPartition)
-            eo_3.topic, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+        o.user_data = buf[pos : pos + ln_user_data_o]
+        pos += ln_user_data_o
+    n_owned_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_owned_partitions_o < 0:
+        if n_owned_partitions_o != -1:
+            raise _count_error(n_owned_partitions_o, 0)
+        raise _null_error("OwnedPartitions")
+    elif n_owned_partitions_o > blen - pos:
+        raise _count_error(n_owned_partitions_o, blen - pos)
+    else:
+        vo_6: list[TopicPartition] = []
+        apo_6 = vo_6.append
+        for _ in range(n_owned_partitions_o):
+            eo_6 = _new_object(TopicPartition)
+            ln_topic_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_6 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_6 == -1
+                    else _length_error(ln_topic_eo_6, pos, blen)
+                )
+            elif pos + ln_topic_eo_6 > blen:
+                raise _length_error(ln_topic_eo_6, pos, blen)
+            else:
+                eo_6.topic = buf[pos : pos + ln_topic_eo_6].decode()
+                pos += ln_topic_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.owned_partitions = vo_3
-    o.generation_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.rack_id, pos = _read_nstr(buf, pos)
+                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_6
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.owned_partitions = vo_6
+    o.generation_id, ln_rack_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_rack_id_o < 0:
+        if ln_rack_id_o != -1:
+            raise _length_error(ln_rack_id_o, pos, blen)
+        o.rack_id = None
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o._unknown_tags = None
     return o, pos
 

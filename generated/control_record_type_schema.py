@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -58,9 +61,10 @@ class ControlRecordTypeSchema(_Message):
         self._unknown_tags = None
 
 
-def _d_ControlRecordTypeSchema_0(buf: memoryview, pos: int) -> tuple[ControlRecordTypeSchema, int]:
+def _d_ControlRecordTypeSchema_0(buf: bytes, pos: int) -> tuple[ControlRecordTypeSchema, int]:
     """Decode ControlRecordTypeSchema at version 0."""
-    o = ControlRecordTypeSchema.__new__(ControlRecordTypeSchema)
+    blen = len(buf)
+    o = _new_object(ControlRecordTypeSchema)
     o.type = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o._unknown_tags = None

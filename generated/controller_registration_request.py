@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -273,11 +275,36 @@ class ControllerRegistrationRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_Listener_0(buf: memoryview, pos: int) -> tuple[Listener, int]:
+def _d_Listener_0(buf: bytes, pos: int) -> tuple[Listener, int]:
     """Decode Listener at version 0."""
-    o = Listener.__new__(Listener)
-    o.name, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Listener)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port, o.security_protocol = _S_Hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -300,10 +327,23 @@ def _e_Listener_0(o: Listener, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Feature_0(buf: memoryview, pos: int) -> tuple[Feature, int]:
+def _d_Feature_0(buf: bytes, pos: int) -> tuple[Feature, int]:
     """Decode Feature at version 0."""
-    o = Feature.__new__(Feature)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Feature)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.min_supported_version, o.max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -326,10 +366,11 @@ def _e_Feature_0(o: Feature, out: list[_Buffer]) -> None:
 
 
 def _d_ControllerRegistrationRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ControllerRegistrationRequest, int]:
     """Decode ControllerRegistrationRequest at version 0."""
-    o = ControllerRegistrationRequest.__new__(ControllerRegistrationRequest)
+    blen = len(buf)
+    o = _new_object(ControllerRegistrationRequest)
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.incarnation_id, pos = _read_uuid(buf, pos)
@@ -345,15 +386,39 @@ def _d_ControllerRegistrationRequest_0(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[Listener] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = Listener.__new__(Listener)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(Listener)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port, eo_4.security_protocol = _S_Hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:
@@ -373,14 +438,26 @@ def _d_ControllerRegistrationRequest_0(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Features")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[Feature] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = Feature.__new__(Feature)
-            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5 = _new_object(Feature)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
             eo_5.min_supported_version, eo_5.max_supported_version = _S_hh.unpack_from(buf, pos)
             pos += 4
             if buf[pos] == 0:

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -37,6 +39,8 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_bh = _struct.Struct(">bh")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 
 
@@ -194,16 +198,45 @@ class CreateAclsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AclCreation_1(buf: memoryview, pos: int) -> tuple[AclCreation, int]:
+def _d_AclCreation_1(buf: bytes, pos: int) -> tuple[AclCreation, int]:
     """Decode AclCreation at version 1."""
-    o = AclCreation.__new__(AclCreation)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
-    o.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.principal, pos = _read_str(buf, pos)
-    o.host, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(AclCreation)
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
+    o.resource_pattern_type, ln_principal_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_principal_o < 0:
+        raise (
+            _null_error("Principal")
+            if ln_principal_o == -1
+            else _length_error(ln_principal_o, pos, blen)
+        )
+    elif pos + ln_principal_o > blen:
+        raise _length_error(ln_principal_o, pos, blen)
+    else:
+        o.principal = buf[pos : pos + ln_principal_o].decode()
+        pos += ln_principal_o
+    ln_host_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_host_o < 0:
+        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
+    else:
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -223,16 +256,53 @@ def _e_AclCreation_1(o: AclCreation, out: list[_Buffer]) -> None:
     w(_S_bb.pack(o.operation, o.permission_type))
 
 
-def _d_AclCreation_2(buf: memoryview, pos: int) -> tuple[AclCreation, int]:
+def _d_AclCreation_2(buf: bytes, pos: int) -> tuple[AclCreation, int]:
     """Decode AclCreation at versions 2, 3."""
-    o = AclCreation.__new__(AclCreation)
+    blen = len(buf)
+    o = _new_object(AclCreation)
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.principal, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("Principal")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.principal = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("Host")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:
@@ -258,34 +328,67 @@ def _e_AclCreation_2(o: AclCreation, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreateAclsRequest_1(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
+def _d_CreateAclsRequest_1(buf: bytes, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at version 1."""
-    o = CreateAclsRequest.__new__(CreateAclsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreateAclsRequest)
+    n_creations_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_creations_o < 0:
+        if n_creations_o != -1:
+            raise _count_error(n_creations_o, 0)
         raise _null_error("Creations")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_creations_o > blen - pos:
+        raise _count_error(n_creations_o, blen - pos)
     else:
-        vo_1: list[AclCreation] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = AclCreation.__new__(AclCreation)
-            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.resource_name, pos = _read_str(buf, pos)
-            eo_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.principal, pos = _read_str(buf, pos)
-            eo_1.host, pos = _read_str(buf, pos)
-            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
+        vo_2: list[AclCreation] = []
+        apo_2 = vo_2.append
+        for _ in range(n_creations_o):
+            eo_2 = _new_object(AclCreation)
+            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_2 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_2 == -1
+                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_2 > blen:
+                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
+                pos += ln_resource_name_eo_2
+            eo_2.resource_pattern_type, ln_principal_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_principal_eo_2 < 0:
+                raise (
+                    _null_error("Principal")
+                    if ln_principal_eo_2 == -1
+                    else _length_error(ln_principal_eo_2, pos, blen)
+                )
+            elif pos + ln_principal_eo_2 > blen:
+                raise _length_error(ln_principal_eo_2, pos, blen)
+            else:
+                eo_2.principal = buf[pos : pos + ln_principal_eo_2].decode()
+                pos += ln_principal_eo_2
+            ln_host_eo_2 = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.creations = vo_1
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.operation, eo_2.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.creations = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -304,9 +407,10 @@ def _e_CreateAclsRequest_1(o: CreateAclsRequest, out: list[_Buffer]) -> None:
             _e_AclCreation_1(e1, out)
 
 
-def _d_CreateAclsRequest_2(buf: memoryview, pos: int) -> tuple[CreateAclsRequest, int]:
+def _d_CreateAclsRequest_2(buf: bytes, pos: int) -> tuple[CreateAclsRequest, int]:
     """Decode CreateAclsRequest at versions 2, 3."""
-    o = CreateAclsRequest.__new__(CreateAclsRequest)
+    blen = len(buf)
+    o = _new_object(CreateAclsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -317,20 +421,56 @@ def _d_CreateAclsRequest_2(buf: memoryview, pos: int) -> tuple[CreateAclsRequest
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Creations")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[AclCreation] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = AclCreation.__new__(AclCreation)
+            eo_1 = _new_object(AclCreation)
             eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_1.resource_name, pos = _read_cstr(buf, pos)
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.resource_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             eo_1.resource_pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_1.principal, pos = _read_cstr(buf, pos)
-            eo_1.host, pos = _read_cstr(buf, pos)
+            lneo_1_4 = buf[pos]
+            if lneo_1_4 < 0x80:
+                pos += 1
+            else:
+                lneo_1_4, pos = _read_uvarint(buf, pos)
+            lneo_1_4 -= 1
+            if lneo_1_4 < 0:
+                raise _null_error("Principal")
+            elif pos + lneo_1_4 > blen:
+                raise _length_error(lneo_1_4, pos, blen)
+            else:
+                eo_1.principal = buf[pos : pos + lneo_1_4].decode()
+                pos += lneo_1_4
+            lneo_1_5 = buf[pos]
+            if lneo_1_5 < 0x80:
+                pos += 1
+            else:
+                lneo_1_5, pos = _read_uvarint(buf, pos)
+            lneo_1_5 -= 1
+            if lneo_1_5 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_1_5 > blen:
+                raise _length_error(lneo_1_5, pos, blen)
+            else:
+                eo_1.host = buf[pos : pos + lneo_1_5].decode()
+                pos += lneo_1_5
             eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:

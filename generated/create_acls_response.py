@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 
@@ -140,12 +143,21 @@ class CreateAclsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_AclCreationResult_1(buf: memoryview, pos: int) -> tuple[AclCreationResult, int]:
+def _d_AclCreationResult_1(buf: bytes, pos: int) -> tuple[AclCreationResult, int]:
     """Decode AclCreationResult at version 1."""
-    o = AclCreationResult.__new__(AclCreationResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AclCreationResult)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o._unknown_tags = None
     return o, pos
 
@@ -159,12 +171,25 @@ def _e_AclCreationResult_1(o: AclCreationResult, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.error_message))
 
 
-def _d_AclCreationResult_2(buf: memoryview, pos: int) -> tuple[AclCreationResult, int]:
+def _d_AclCreationResult_2(buf: bytes, pos: int) -> tuple[AclCreationResult, int]:
     """Decode AclCreationResult at versions 2, 3."""
-    o = AclCreationResult.__new__(AclCreationResult)
+    blen = len(buf)
+    o = _new_object(AclCreationResult)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -184,25 +209,34 @@ def _e_AclCreationResult_2(o: AclCreationResult, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreateAclsResponse_1(buf: memoryview, pos: int) -> tuple[CreateAclsResponse, int]:
+def _d_CreateAclsResponse_1(buf: bytes, pos: int) -> tuple[CreateAclsResponse, int]:
     """Decode CreateAclsResponse at version 1."""
-    o = CreateAclsResponse.__new__(CreateAclsResponse)
-    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreateAclsResponse)
+    o.throttle_time_ms, n_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_0 < 0:
-        if n_results_0 != -1:
-            raise _count_error(n_results_0, 0)
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif n_results_0 > len(buf) - pos:
-        raise _count_error(n_results_0, len(buf) - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
         vo_2: list[AclCreationResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_0):
-            eo_2 = AclCreationResult.__new__(AclCreationResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
+        for _ in range(n_results_o):
+            eo_2 = _new_object(AclCreationResult)
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.results = vo_2
@@ -225,9 +259,10 @@ def _e_CreateAclsResponse_1(o: CreateAclsResponse, out: list[_Buffer]) -> None:
             _e_AclCreationResult_1(e2, out)
 
 
-def _d_CreateAclsResponse_2(buf: memoryview, pos: int) -> tuple[CreateAclsResponse, int]:
+def _d_CreateAclsResponse_2(buf: bytes, pos: int) -> tuple[CreateAclsResponse, int]:
     """Decode CreateAclsResponse at versions 2, 3."""
-    o = CreateAclsResponse.__new__(CreateAclsResponse)
+    blen = len(buf)
+    o = _new_object(CreateAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -240,16 +275,28 @@ def _d_CreateAclsResponse_2(buf: memoryview, pos: int) -> tuple[CreateAclsRespon
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AclCreationResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AclCreationResult.__new__(AclCreationResult)
+            eo_2 = _new_object(AclCreationResult)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

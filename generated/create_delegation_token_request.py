@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -37,6 +39,7 @@ __all__ = [
     "CreateDelegationTokenRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_q = _struct.Struct(">q")
 
@@ -190,11 +193,36 @@ class CreateDelegationTokenRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_CreatableRenewers_1(buf: memoryview, pos: int) -> tuple[CreatableRenewers, int]:
+def _d_CreatableRenewers_1(buf: bytes, pos: int) -> tuple[CreatableRenewers, int]:
     """Decode CreatableRenewers at version 1."""
-    o = CreatableRenewers.__new__(CreatableRenewers)
-    o.principal_type, pos = _read_str(buf, pos)
-    o.principal_name, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableRenewers)
+    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_type_o < 0:
+        raise (
+            _null_error("PrincipalType")
+            if ln_principal_type_o == -1
+            else _length_error(ln_principal_type_o, pos, blen)
+        )
+    elif pos + ln_principal_type_o > blen:
+        raise _length_error(ln_principal_type_o, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
+        pos += ln_principal_type_o
+    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_name_o < 0:
+        raise (
+            _null_error("PrincipalName")
+            if ln_principal_name_o == -1
+            else _length_error(ln_principal_name_o, pos, blen)
+        )
+    elif pos + ln_principal_name_o > blen:
+        raise _length_error(ln_principal_name_o, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
+        pos += ln_principal_name_o
     o._unknown_tags = None
     return o, pos
 
@@ -208,11 +236,36 @@ def _e_CreatableRenewers_1(o: CreatableRenewers, out: list[_Buffer]) -> None:
     w(_enc_str(o.principal_name))
 
 
-def _d_CreatableRenewers_2(buf: memoryview, pos: int) -> tuple[CreatableRenewers, int]:
+def _d_CreatableRenewers_2(buf: bytes, pos: int) -> tuple[CreatableRenewers, int]:
     """Decode CreatableRenewers at versions 2, 3."""
-    o = CreatableRenewers.__new__(CreatableRenewers)
-    o.principal_type, pos = _read_cstr(buf, pos)
-    o.principal_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableRenewers)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("PrincipalType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("PrincipalName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -233,28 +286,53 @@ def _e_CreatableRenewers_2(o: CreatableRenewers, out: list[_Buffer]) -> None:
 
 
 def _d_CreateDelegationTokenRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 1."""
-    o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreateDelegationTokenRequest)
+    n_renewers_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_renewers_o < 0:
+        if n_renewers_o != -1:
+            raise _count_error(n_renewers_o, 0)
         raise _null_error("Renewers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_renewers_o > blen - pos:
+        raise _count_error(n_renewers_o, blen - pos)
     else:
-        vo_1: list[CreatableRenewers] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = CreatableRenewers.__new__(CreatableRenewers)
-            eo_1.principal_type, pos = _read_str(buf, pos)
-            eo_1.principal_name, pos = _read_str(buf, pos)
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.renewers = vo_1
+        vo_2: list[CreatableRenewers] = []
+        apo_2 = vo_2.append
+        for _ in range(n_renewers_o):
+            eo_2 = _new_object(CreatableRenewers)
+            ln_principal_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_type_eo_2 < 0:
+                raise (
+                    _null_error("PrincipalType")
+                    if ln_principal_type_eo_2 == -1
+                    else _length_error(ln_principal_type_eo_2, pos, blen)
+                )
+            elif pos + ln_principal_type_eo_2 > blen:
+                raise _length_error(ln_principal_type_eo_2, pos, blen)
+            else:
+                eo_2.principal_type = buf[pos : pos + ln_principal_type_eo_2].decode()
+                pos += ln_principal_type_eo_2
+            ln_principal_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_name_eo_2 < 0:
+                raise (
+                    _null_error("PrincipalName")
+                    if ln_principal_name_eo_2 == -1
+                    else _length_error(ln_principal_name_eo_2, pos, blen)
+                )
+            elif pos + ln_principal_name_eo_2 > blen:
+                raise _length_error(ln_principal_name_eo_2, pos, blen)
+            else:
+                eo_2.principal_name = buf[pos : pos + ln_principal_name_eo_2].decode()
+                pos += ln_principal_name_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.renewers = vo_2
     o.max_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o.owner_principal_type = ""
@@ -283,10 +361,11 @@ def _e_CreateDelegationTokenRequest_1(o: CreateDelegationTokenRequest, out: list
 
 
 def _d_CreateDelegationTokenRequest_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 2."""
-    o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
+    blen = len(buf)
+    o = _new_object(CreateDelegationTokenRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -297,15 +376,39 @@ def _d_CreateDelegationTokenRequest_2(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Renewers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[CreatableRenewers] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = CreatableRenewers.__new__(CreatableRenewers)
-            eo_1.principal_type, pos = _read_cstr(buf, pos)
-            eo_1.principal_name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(CreatableRenewers)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("PrincipalType")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.principal_type = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                raise _null_error("PrincipalName")
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.principal_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None
@@ -347,12 +450,37 @@ def _e_CreateDelegationTokenRequest_2(o: CreateDelegationTokenRequest, out: list
 
 
 def _d_CreateDelegationTokenRequest_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreateDelegationTokenRequest, int]:
     """Decode CreateDelegationTokenRequest at version 3."""
-    o = CreateDelegationTokenRequest.__new__(CreateDelegationTokenRequest)
-    o.owner_principal_type, pos = _read_ncstr(buf, pos)
-    o.owner_principal_name, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreateDelegationTokenRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.owner_principal_type = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.owner_principal_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.owner_principal_name = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.owner_principal_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -363,15 +491,39 @@ def _d_CreateDelegationTokenRequest_3(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Renewers")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[CreatableRenewers] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = CreatableRenewers.__new__(CreatableRenewers)
-            eo_3.principal_type, pos = _read_cstr(buf, pos)
-            eo_3.principal_name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(CreatableRenewers)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("PrincipalType")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.principal_type = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                raise _null_error("PrincipalName")
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.principal_name = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None

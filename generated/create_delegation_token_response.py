@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -21,6 +23,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -37,8 +40,10 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_qqq = _struct.Struct(">qqq")
+_S_qqqh = _struct.Struct(">qqqh")
 
 
 class CreateDelegationTokenResponse(_Message):
@@ -237,18 +242,61 @@ class CreateDelegationTokenResponse(_Message):
 
 
 def _d_CreateDelegationTokenResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreateDelegationTokenResponse, int]:
     """Decode CreateDelegationTokenResponse at version 1."""
-    o = CreateDelegationTokenResponse.__new__(CreateDelegationTokenResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreateDelegationTokenResponse)
+    o.error_code, ln_principal_type_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_principal_type_o < 0:
+        raise (
+            _null_error("PrincipalType")
+            if ln_principal_type_o == -1
+            else _length_error(ln_principal_type_o, pos, blen)
+        )
+    elif pos + ln_principal_type_o > blen:
+        raise _length_error(ln_principal_type_o, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
+        pos += ln_principal_type_o
+    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.principal_type, pos = _read_str(buf, pos)
-    o.principal_name, pos = _read_str(buf, pos)
-    o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _S_qqq.unpack_from(buf, pos)
-    pos += 24
-    o.token_id, pos = _read_str(buf, pos)
-    o.hmac, pos = _read_bytes(buf, pos)
+    if ln_principal_name_o < 0:
+        raise (
+            _null_error("PrincipalName")
+            if ln_principal_name_o == -1
+            else _length_error(ln_principal_name_o, pos, blen)
+        )
+    elif pos + ln_principal_name_o > blen:
+        raise _length_error(ln_principal_name_o, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
+        pos += ln_principal_name_o
+    o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms, ln_token_id_o = (
+        _S_qqqh.unpack_from(buf, pos)
+    )
+    pos += 26
+    if ln_token_id_o < 0:
+        raise (
+            _null_error("TokenId")
+            if ln_token_id_o == -1
+            else _length_error(ln_token_id_o, pos, blen)
+        )
+    elif pos + ln_token_id_o > blen:
+        raise _length_error(ln_token_id_o, pos, blen)
+    else:
+        o.token_id = buf[pos : pos + ln_token_id_o].decode()
+        pos += ln_token_id_o
+    ln_hmac_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_hmac_o < 0:
+        raise _null_error("Hmac") if ln_hmac_o == -1 else _length_error(ln_hmac_o, pos, blen)
+    elif pos + ln_hmac_o > blen:
+        raise _length_error(ln_hmac_o, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + ln_hmac_o]
+        pos += ln_hmac_o
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.token_requester_principal_type = ""
@@ -282,18 +330,67 @@ def _e_CreateDelegationTokenResponse_1(
 
 
 def _d_CreateDelegationTokenResponse_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreateDelegationTokenResponse, int]:
     """Decode CreateDelegationTokenResponse at version 2."""
-    o = CreateDelegationTokenResponse.__new__(CreateDelegationTokenResponse)
+    blen = len(buf)
+    o = _new_object(CreateDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.principal_type, pos = _read_cstr(buf, pos)
-    o.principal_name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("PrincipalType")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("PrincipalName")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _S_qqq.unpack_from(buf, pos)
     pos += 24
-    o.token_id, pos = _read_cstr(buf, pos)
-    o.hmac, pos = _read_cbytes(buf, pos)
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("TokenId")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.token_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("Hmac")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + lno_6]
+        pos += lno_6
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.token_requester_principal_type = ""
@@ -333,20 +430,93 @@ def _e_CreateDelegationTokenResponse_2(
 
 
 def _d_CreateDelegationTokenResponse_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreateDelegationTokenResponse, int]:
     """Decode CreateDelegationTokenResponse at version 3."""
-    o = CreateDelegationTokenResponse.__new__(CreateDelegationTokenResponse)
+    blen = len(buf)
+    o = _new_object(CreateDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.principal_type, pos = _read_cstr(buf, pos)
-    o.principal_name, pos = _read_cstr(buf, pos)
-    o.token_requester_principal_type, pos = _read_cstr(buf, pos)
-    o.token_requester_principal_name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("PrincipalType")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("PrincipalName")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("TokenRequesterPrincipalType")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.token_requester_principal_type = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("TokenRequesterPrincipalName")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.token_requester_principal_name = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     o.issue_timestamp_ms, o.expiry_timestamp_ms, o.max_timestamp_ms = _S_qqq.unpack_from(buf, pos)
     pos += 24
-    o.token_id, pos = _read_cstr(buf, pos)
-    o.hmac, pos = _read_cbytes(buf, pos)
+    lno_7 = buf[pos]
+    if lno_7 < 0x80:
+        pos += 1
+    else:
+        lno_7, pos = _read_uvarint(buf, pos)
+    lno_7 -= 1
+    if lno_7 < 0:
+        raise _null_error("TokenId")
+    elif pos + lno_7 > blen:
+        raise _length_error(lno_7, pos, blen)
+    else:
+        o.token_id = buf[pos : pos + lno_7].decode()
+        pos += lno_7
+    lno_8 = buf[pos]
+    if lno_8 < 0x80:
+        pos += 1
+    else:
+        lno_8, pos = _read_uvarint(buf, pos)
+    lno_8 -= 1
+    if lno_8 < 0:
+        raise _null_error("Hmac")
+    elif pos + lno_8 > blen:
+        raise _length_error(lno_8, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + lno_8]
+        pos += lno_8
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

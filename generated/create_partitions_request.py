@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -37,6 +39,7 @@ __all__ = [
     "CreatePartitionsRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 _S_io = _struct.Struct(">i?")
@@ -199,20 +202,19 @@ class CreatePartitionsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_CreatePartitionsAssignment_0(
-    buf: memoryview, pos: int
-) -> tuple[CreatePartitionsAssignment, int]:
+def _d_CreatePartitionsAssignment_0(buf: bytes, pos: int) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 0, 1."""
-    o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreatePartitionsAssignment)
+    n_broker_ids_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_broker_ids_o < 0:
+        if n_broker_ids_o != -1:
+            raise _count_error(n_broker_ids_o, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[no_1].unpack_from(buf, pos)]
-        pos += 4 * no_1
+        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
+        pos += 4 * n_broker_ids_o
     o._unknown_tags = None
     return o, pos
 
@@ -229,24 +231,23 @@ def _e_CreatePartitionsAssignment_0(o: CreatePartitionsAssignment, out: list[_Bu
         w(_A_iNi[len(a1)].pack(len(a1), *a1))
 
 
-def _d_CreatePartitionsAssignment_2(
-    buf: memoryview, pos: int
-) -> tuple[CreatePartitionsAssignment, int]:
+def _d_CreatePartitionsAssignment_2(buf: bytes, pos: int) -> tuple[CreatePartitionsAssignment, int]:
     """Decode CreatePartitionsAssignment at versions 2, 3."""
-    o = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    blen = len(buf)
+    o = _new_object(CreatePartitionsAssignment)
+    n_broker_ids_o = buf[pos]
+    if n_broker_ids_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_broker_ids_o, pos = _read_uvarint(buf, pos)
+    n_broker_ids_o -= 1
+    if n_broker_ids_o < 0:
+        if n_broker_ids_o != -1:
+            raise _count_error(n_broker_ids_o, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[no_1].unpack_from(buf, pos)]
-        pos += 4 * no_1
+        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
+        pos += 4 * n_broker_ids_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -270,35 +271,44 @@ def _e_CreatePartitionsAssignment_2(o: CreatePartitionsAssignment, out: list[_Bu
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatePartitionsTopic_0(buf: memoryview, pos: int) -> tuple[CreatePartitionsTopic, int]:
+def _d_CreatePartitionsTopic_0(buf: bytes, pos: int) -> tuple[CreatePartitionsTopic, int]:
     """Decode CreatePartitionsTopic at versions 0, 1."""
-    o = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
-    o.name, pos = _read_str(buf, pos)
-    o.count, n_assignments_0 = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_assignments_0 < 0:
-        if n_assignments_0 != -1:
-            raise _count_error(n_assignments_0, 0)
-        o.assignments = None
-    elif n_assignments_0 > len(buf) - pos:
-        raise _count_error(n_assignments_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(CreatePartitionsTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_3: list[CreatePartitionsAssignment] = []
-        apo_3 = vo_3.append
-        for _ in range(n_assignments_0):
-            eo_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-            neo_3_1 = _S_i.unpack_from(buf, pos)[0]
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.count, n_assignments_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_assignments_o < 0:
+        if n_assignments_o != -1:
+            raise _count_error(n_assignments_o, 0)
+        o.assignments = None
+    elif n_assignments_o > blen - pos:
+        raise _count_error(n_assignments_o, blen - pos)
+    else:
+        vo_4: list[CreatePartitionsAssignment] = []
+        apo_4 = vo_4.append
+        for _ in range(n_assignments_o):
+            eo_4 = _new_object(CreatePartitionsAssignment)
+            n_broker_ids_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_1 < 0:
-                if neo_3_1 != -1:
-                    raise _count_error(neo_3_1, 0)
+            if n_broker_ids_eo_4 < 0:
+                if n_broker_ids_eo_4 != -1:
+                    raise _count_error(n_broker_ids_eo_4, 0)
                 raise _null_error("BrokerIds")
             else:
-                eo_3.broker_ids = [*_A_Ni[neo_3_1].unpack_from(buf, pos)]
-                pos += 4 * neo_3_1
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.assignments = vo_3
+                eo_4.broker_ids = [*_A_Ni[n_broker_ids_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_broker_ids_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.assignments = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -319,10 +329,23 @@ def _e_CreatePartitionsTopic_0(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
             _e_CreatePartitionsAssignment_0(e3, out)
 
 
-def _d_CreatePartitionsTopic_2(buf: memoryview, pos: int) -> tuple[CreatePartitionsTopic, int]:
+def _d_CreatePartitionsTopic_2(buf: bytes, pos: int) -> tuple[CreatePartitionsTopic, int]:
     """Decode CreatePartitionsTopic at versions 2, 3."""
-    o = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatePartitionsTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.count = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_3 = buf[pos]
@@ -335,26 +358,26 @@ def _d_CreatePartitionsTopic_2(buf: memoryview, pos: int) -> tuple[CreatePartiti
         if no_3 != -1:
             raise _count_error(no_3, 0)
         o.assignments = None
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[CreatePartitionsAssignment] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-            neo_3_1 = buf[pos]
-            if neo_3_1 < 0x80:
+            eo_3 = _new_object(CreatePartitionsAssignment)
+            n_broker_ids_eo_3 = buf[pos]
+            if n_broker_ids_eo_3 < 0x80:
                 pos += 1
             else:
-                neo_3_1, pos = _read_uvarint(buf, pos)
-            neo_3_1 -= 1
-            if neo_3_1 < 0:
-                if neo_3_1 != -1:
-                    raise _count_error(neo_3_1, 0)
+                n_broker_ids_eo_3, pos = _read_uvarint(buf, pos)
+            n_broker_ids_eo_3 -= 1
+            if n_broker_ids_eo_3 < 0:
+                if n_broker_ids_eo_3 != -1:
+                    raise _count_error(n_broker_ids_eo_3, 0)
                 raise _null_error("BrokerIds")
             else:
-                eo_3.broker_ids = [*_A_Ni[neo_3_1].unpack_from(buf, pos)]
-                pos += 4 * neo_3_1
+                eo_3.broker_ids = [*_A_Ni[n_broker_ids_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_broker_ids_eo_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -388,51 +411,64 @@ def _e_CreatePartitionsTopic_2(o: CreatePartitionsTopic, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatePartitionsRequest_0(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
+def _d_CreatePartitionsRequest_0(buf: bytes, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 0, 1."""
-    o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreatePartitionsRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[CreatePartitionsTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            eo_1.count, n_assignments_1 = _S_ii.unpack_from(buf, pos)
-            pos += 8
-            if n_assignments_1 < 0:
-                if n_assignments_1 != -1:
-                    raise _count_error(n_assignments_1, 0)
-                eo_1.assignments = None
-            elif n_assignments_1 > len(buf) - pos:
-                raise _count_error(n_assignments_1, len(buf) - pos)
+        vo_2: list[CreatePartitionsTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(CreatePartitionsTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_3: list[CreatePartitionsAssignment] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(n_assignments_1):
-                    eeo_1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-                    neeo_1_3_1 = _S_i.unpack_from(buf, pos)[0]
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.count, n_assignments_eo_2 = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            if n_assignments_eo_2 < 0:
+                if n_assignments_eo_2 != -1:
+                    raise _count_error(n_assignments_eo_2, 0)
+                eo_2.assignments = None
+            elif n_assignments_eo_2 > blen - pos:
+                raise _count_error(n_assignments_eo_2, blen - pos)
+            else:
+                veo_2_4: list[CreatePartitionsAssignment] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_assignments_eo_2):
+                    eeo_2_4 = _new_object(CreatePartitionsAssignment)
+                    n_broker_ids_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    if neeo_1_3_1 < 0:
-                        if neeo_1_3_1 != -1:
-                            raise _count_error(neeo_1_3_1, 0)
+                    if n_broker_ids_eeo_2_4 < 0:
+                        if n_broker_ids_eeo_2_4 != -1:
+                            raise _count_error(n_broker_ids_eeo_2_4, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_1_3.broker_ids = [*_A_Ni[neeo_1_3_1].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_3_1
-                    eeo_1_3._unknown_tags = None
-                    apeo_1_3(eeo_1_3)
-                eo_1.assignments = veo_1_3
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                        eeo_2_4.broker_ids = [*_A_Ni[n_broker_ids_eeo_2_4].unpack_from(buf, pos)]
+                        pos += 4 * n_broker_ids_eeo_2_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.assignments = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -454,9 +490,10 @@ def _e_CreatePartitionsRequest_0(o: CreatePartitionsRequest, out: list[_Buffer])
     w(_S_io.pack(o.timeout_ms, o.validate_only))
 
 
-def _d_CreatePartitionsRequest_2(buf: memoryview, pos: int) -> tuple[CreatePartitionsRequest, int]:
+def _d_CreatePartitionsRequest_2(buf: bytes, pos: int) -> tuple[CreatePartitionsRequest, int]:
     """Decode CreatePartitionsRequest at versions 2, 3."""
-    o = CreatePartitionsRequest.__new__(CreatePartitionsRequest)
+    blen = len(buf)
+    o = _new_object(CreatePartitionsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -467,14 +504,26 @@ def _d_CreatePartitionsRequest_2(buf: memoryview, pos: int) -> tuple[CreateParti
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[CreatePartitionsTopic] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = CreatePartitionsTopic.__new__(CreatePartitionsTopic)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(CreatePartitionsTopic)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             eo_1.count = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             neo_1_3 = buf[pos]
@@ -487,26 +536,26 @@ def _d_CreatePartitionsRequest_2(buf: memoryview, pos: int) -> tuple[CreateParti
                 if neo_1_3 != -1:
                     raise _count_error(neo_1_3, 0)
                 eo_1.assignments = None
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+            elif neo_1_3 > blen - pos:
+                raise _count_error(neo_1_3, blen - pos)
             else:
                 veo_1_3: list[CreatePartitionsAssignment] = []
                 apeo_1_3 = veo_1_3.append
                 for _ in range(neo_1_3):
-                    eeo_1_3 = CreatePartitionsAssignment.__new__(CreatePartitionsAssignment)
-                    neeo_1_3_1 = buf[pos]
-                    if neeo_1_3_1 < 0x80:
+                    eeo_1_3 = _new_object(CreatePartitionsAssignment)
+                    n_broker_ids_eeo_1_3 = buf[pos]
+                    if n_broker_ids_eeo_1_3 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_3_1, pos = _read_uvarint(buf, pos)
-                    neeo_1_3_1 -= 1
-                    if neeo_1_3_1 < 0:
-                        if neeo_1_3_1 != -1:
-                            raise _count_error(neeo_1_3_1, 0)
+                        n_broker_ids_eeo_1_3, pos = _read_uvarint(buf, pos)
+                    n_broker_ids_eeo_1_3 -= 1
+                    if n_broker_ids_eeo_1_3 < 0:
+                        if n_broker_ids_eeo_1_3 != -1:
+                            raise _count_error(n_broker_ids_eeo_1_3, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_1_3.broker_ids = [*_A_Ni[neeo_1_3_1].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_3_1
+                        eeo_1_3.broker_ids = [*_A_Ni[n_broker_ids_eeo_1_3].unpack_from(buf, pos)]
+                        pos += 4 * n_broker_ids_eeo_1_3
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_3._unknown_tags = None

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 
@@ -154,14 +157,31 @@ class CreatePartitionsResponse(_Message):
 
 
 def _d_CreatePartitionsTopicResult_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreatePartitionsTopicResult, int]:
     """Decode CreatePartitionsTopicResult at versions 0, 1."""
-    o = CreatePartitionsTopicResult.__new__(CreatePartitionsTopicResult)
-    o.name, pos = _read_str(buf, pos)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreatePartitionsTopicResult)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o._unknown_tags = None
     return o, pos
 
@@ -177,14 +197,39 @@ def _e_CreatePartitionsTopicResult_0(o: CreatePartitionsTopicResult, out: list[_
 
 
 def _d_CreatePartitionsTopicResult_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[CreatePartitionsTopicResult, int]:
     """Decode CreatePartitionsTopicResult at versions 2, 3."""
-    o = CreatePartitionsTopicResult.__new__(CreatePartitionsTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatePartitionsTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -205,28 +250,47 @@ def _e_CreatePartitionsTopicResult_2(o: CreatePartitionsTopicResult, out: list[_
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatePartitionsResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[CreatePartitionsResponse, int]:
+def _d_CreatePartitionsResponse_0(buf: bytes, pos: int) -> tuple[CreatePartitionsResponse, int]:
     """Decode CreatePartitionsResponse at versions 0, 1."""
-    o = CreatePartitionsResponse.__new__(CreatePartitionsResponse)
-    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatePartitionsResponse)
+    o.throttle_time_ms, n_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_0 < 0:
-        if n_results_0 != -1:
-            raise _count_error(n_results_0, 0)
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif n_results_0 > len(buf) - pos:
-        raise _count_error(n_results_0, len(buf) - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
         vo_2: list[CreatePartitionsTopicResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_0):
-            eo_2 = CreatePartitionsTopicResult.__new__(CreatePartitionsTopicResult)
-            eo_2.name, pos = _read_str(buf, pos)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        for _ in range(n_results_o):
+            eo_2 = _new_object(CreatePartitionsTopicResult)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.results = vo_2
@@ -249,11 +313,10 @@ def _e_CreatePartitionsResponse_0(o: CreatePartitionsResponse, out: list[_Buffer
             _e_CreatePartitionsTopicResult_0(e2, out)
 
 
-def _d_CreatePartitionsResponse_2(
-    buf: memoryview, pos: int
-) -> tuple[CreatePartitionsResponse, int]:
+def _d_CreatePartitionsResponse_2(buf: bytes, pos: int) -> tuple[CreatePartitionsResponse, int]:
     """Decode CreatePartitionsResponse at versions 2, 3."""
-    o = CreatePartitionsResponse.__new__(CreatePartitionsResponse)
+    blen = len(buf)
+    o = _new_object(CreatePartitionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -266,17 +329,41 @@ def _d_CreatePartitionsResponse_2(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[CreatePartitionsTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = CreatePartitionsTopicResult.__new__(CreatePartitionsTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(CreatePartitionsTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -42,6 +44,7 @@ __all__ = [
     "CreateTopicsRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_ihi = _struct.Struct(">ihi")
@@ -311,20 +314,19 @@ class CreateTopicsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_CreatableReplicaAssignment_2(
-    buf: memoryview, pos: int
-) -> tuple[CreatableReplicaAssignment, int]:
+def _d_CreatableReplicaAssignment_2(buf: bytes, pos: int) -> tuple[CreatableReplicaAssignment, int]:
     """Decode CreatableReplicaAssignment at versions 2, 3, 4."""
-    o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-    o.partition_index, n_broker_ids_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableReplicaAssignment)
+    o.partition_index, n_broker_ids_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_broker_ids_0 < 0:
-        if n_broker_ids_0 != -1:
-            raise _count_error(n_broker_ids_0, 0)
+    if n_broker_ids_o < 0:
+        if n_broker_ids_o != -1:
+            raise _count_error(n_broker_ids_o, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[n_broker_ids_0].unpack_from(buf, pos)]
-        pos += 4 * n_broker_ids_0
+        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
+        pos += 4 * n_broker_ids_o
     o._unknown_tags = None
     return o, pos
 
@@ -342,26 +344,25 @@ def _e_CreatableReplicaAssignment_2(o: CreatableReplicaAssignment, out: list[_Bu
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_CreatableReplicaAssignment_5(
-    buf: memoryview, pos: int
-) -> tuple[CreatableReplicaAssignment, int]:
+def _d_CreatableReplicaAssignment_5(buf: bytes, pos: int) -> tuple[CreatableReplicaAssignment, int]:
     """Decode CreatableReplicaAssignment at versions 5, 6, 7."""
-    o = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+    blen = len(buf)
+    o = _new_object(CreatableReplicaAssignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_broker_ids_o = buf[pos]
+    if n_broker_ids_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_broker_ids_o, pos = _read_uvarint(buf, pos)
+    n_broker_ids_o -= 1
+    if n_broker_ids_o < 0:
+        if n_broker_ids_o != -1:
+            raise _count_error(n_broker_ids_o, 0)
         raise _null_error("BrokerIds")
     else:
-        o.broker_ids = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.broker_ids = [*_A_Ni[n_broker_ids_o].unpack_from(buf, pos)]
+        pos += 4 * n_broker_ids_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -386,11 +387,30 @@ def _e_CreatableReplicaAssignment_5(o: CreatableReplicaAssignment, out: list[_Bu
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatableTopicConfig_2(buf: memoryview, pos: int) -> tuple[CreatableTopicConfig, int]:
+def _d_CreatableTopicConfig_2(buf: bytes, pos: int) -> tuple[CreatableTopicConfig, int]:
     """Decode CreatableTopicConfig at versions 2, 3, 4."""
-    o = CreatableTopicConfig.__new__(CreatableTopicConfig)
-    o.name, pos = _read_str(buf, pos)
-    o.value, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableTopicConfig)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    ln_value_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_value_o < 0:
+        if ln_value_o != -1:
+            raise _length_error(ln_value_o, pos, blen)
+        o.value = None
+    elif pos + ln_value_o > blen:
+        raise _length_error(ln_value_o, pos, blen)
+    else:
+        o.value = buf[pos : pos + ln_value_o].decode()
+        pos += ln_value_o
     o._unknown_tags = None
     return o, pos
 
@@ -404,11 +424,36 @@ def _e_CreatableTopicConfig_2(o: CreatableTopicConfig, out: list[_Buffer]) -> No
     w(_enc_nstr(o.value))
 
 
-def _d_CreatableTopicConfig_5(buf: memoryview, pos: int) -> tuple[CreatableTopicConfig, int]:
+def _d_CreatableTopicConfig_5(buf: bytes, pos: int) -> tuple[CreatableTopicConfig, int]:
     """Decode CreatableTopicConfig at versions 5, 6, 7."""
-    o = CreatableTopicConfig.__new__(CreatableTopicConfig)
-    o.name, pos = _read_cstr(buf, pos)
-    o.value, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableTopicConfig)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.value = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.value = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -428,53 +473,84 @@ def _e_CreatableTopicConfig_5(o: CreatableTopicConfig, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatableTopic_2(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]:
+def _d_CreatableTopic_2(buf: bytes, pos: int) -> tuple[CreatableTopic, int]:
     """Decode CreatableTopic at versions 2, 3, 4."""
-    o = CreatableTopic.__new__(CreatableTopic)
-    o.name, pos = _read_str(buf, pos)
-    o.num_partitions, o.replication_factor, n_assignments_0 = _S_ihi.unpack_from(buf, pos)
-    pos += 10
-    if n_assignments_0 < 0:
-        if n_assignments_0 != -1:
-            raise _count_error(n_assignments_0, 0)
-        raise _null_error("Assignments")
-    elif n_assignments_0 > len(buf) - pos:
-        raise _count_error(n_assignments_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(CreatableTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_3: list[CreatableReplicaAssignment] = []
-        apo_3 = vo_3.append
-        for _ in range(n_assignments_0):
-            eo_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-            eo_3.partition_index, n_broker_ids_1 = _S_ii.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.num_partitions, o.replication_factor, n_assignments_o = _S_ihi.unpack_from(buf, pos)
+    pos += 10
+    if n_assignments_o < 0:
+        if n_assignments_o != -1:
+            raise _count_error(n_assignments_o, 0)
+        raise _null_error("Assignments")
+    elif n_assignments_o > blen - pos:
+        raise _count_error(n_assignments_o, blen - pos)
+    else:
+        vo_4: list[CreatableReplicaAssignment] = []
+        apo_4 = vo_4.append
+        for _ in range(n_assignments_o):
+            eo_4 = _new_object(CreatableReplicaAssignment)
+            eo_4.partition_index, n_broker_ids_eo_4 = _S_ii.unpack_from(buf, pos)
             pos += 8
-            if n_broker_ids_1 < 0:
-                if n_broker_ids_1 != -1:
-                    raise _count_error(n_broker_ids_1, 0)
+            if n_broker_ids_eo_4 < 0:
+                if n_broker_ids_eo_4 != -1:
+                    raise _count_error(n_broker_ids_eo_4, 0)
                 raise _null_error("BrokerIds")
             else:
-                eo_3.broker_ids = [*_A_Ni[n_broker_ids_1].unpack_from(buf, pos)]
-                pos += 4 * n_broker_ids_1
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.assignments = vo_3
-    no_4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Configs")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
-    else:
-        vo_4: list[CreatableTopicConfig] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-            eo_4.name, pos = _read_str(buf, pos)
-            eo_4.value, pos = _read_nstr(buf, pos)
+                eo_4.broker_ids = [*_A_Ni[n_broker_ids_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_broker_ids_eo_4
             eo_4._unknown_tags = None
             apo_4(eo_4)
-        o.configs = vo_4
+        o.assignments = vo_4
+    n_configs_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_configs_o < 0:
+        if n_configs_o != -1:
+            raise _count_error(n_configs_o, 0)
+        raise _null_error("Configs")
+    elif n_configs_o > blen - pos:
+        raise _count_error(n_configs_o, blen - pos)
+    else:
+        vo_6: list[CreatableTopicConfig] = []
+        apo_6 = vo_6.append
+        for _ in range(n_configs_o):
+            eo_6 = _new_object(CreatableTopicConfig)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_value_eo_6 < 0:
+                if ln_value_eo_6 != -1:
+                    raise _length_error(ln_value_eo_6, pos, blen)
+                eo_6.value = None
+            elif pos + ln_value_eo_6 > blen:
+                raise _length_error(ln_value_eo_6, pos, blen)
+            else:
+                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
+                pos += ln_value_eo_6
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.configs = vo_6
     o._unknown_tags = None
     return o, pos
 
@@ -502,10 +578,23 @@ def _e_CreatableTopic_2(o: CreatableTopic, out: list[_Buffer]) -> None:
             _e_CreatableTopicConfig_2(e4, out)
 
 
-def _d_CreatableTopic_5(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]:
+def _d_CreatableTopic_5(buf: bytes, pos: int) -> tuple[CreatableTopic, int]:
     """Decode CreatableTopic at versions 5, 6, 7."""
-    o = CreatableTopic.__new__(CreatableTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_3 = buf[pos]
@@ -518,28 +607,28 @@ def _d_CreatableTopic_5(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Assignments")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[CreatableReplicaAssignment] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+            eo_3 = _new_object(CreatableReplicaAssignment)
             eo_3.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            n_broker_ids_eo_3 = buf[pos]
+            if n_broker_ids_eo_3 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_broker_ids_eo_3, pos = _read_uvarint(buf, pos)
+            n_broker_ids_eo_3 -= 1
+            if n_broker_ids_eo_3 < 0:
+                if n_broker_ids_eo_3 != -1:
+                    raise _count_error(n_broker_ids_eo_3, 0)
                 raise _null_error("BrokerIds")
             else:
-                eo_3.broker_ids = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.broker_ids = [*_A_Ni[n_broker_ids_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_broker_ids_eo_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -557,15 +646,39 @@ def _d_CreatableTopic_5(buf: memoryview, pos: int) -> tuple[CreatableTopic, int]
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Configs")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[CreatableTopicConfig] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.value, pos = _read_ncstr(buf, pos)
+            eo_4 = _new_object(CreatableTopicConfig)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                eo_4.value = None
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.value = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             if buf[pos] == 0:
                 pos += 1
                 eo_4._unknown_tags = None
@@ -606,71 +719,106 @@ def _e_CreatableTopic_5(o: CreatableTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreateTopicsRequest_2(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
+def _d_CreateTopicsRequest_2(buf: bytes, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 2, 3, 4."""
-    o = CreateTopicsRequest.__new__(CreateTopicsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreateTopicsRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[CreatableTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = CreatableTopic.__new__(CreatableTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            eo_1.num_partitions, eo_1.replication_factor, n_assignments_1 = _S_ihi.unpack_from(
+        vo_2: list[CreatableTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(CreatableTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.num_partitions, eo_2.replication_factor, n_assignments_eo_2 = _S_ihi.unpack_from(
                 buf, pos
             )
             pos += 10
-            if n_assignments_1 < 0:
-                if n_assignments_1 != -1:
-                    raise _count_error(n_assignments_1, 0)
+            if n_assignments_eo_2 < 0:
+                if n_assignments_eo_2 != -1:
+                    raise _count_error(n_assignments_eo_2, 0)
                 raise _null_error("Assignments")
-            elif n_assignments_1 > len(buf) - pos:
-                raise _count_error(n_assignments_1, len(buf) - pos)
+            elif n_assignments_eo_2 > blen - pos:
+                raise _count_error(n_assignments_eo_2, blen - pos)
             else:
-                veo_1_3: list[CreatableReplicaAssignment] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(n_assignments_1):
-                    eeo_1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
-                    eeo_1_3.partition_index, n_broker_ids_2 = _S_ii.unpack_from(buf, pos)
+                veo_2_4: list[CreatableReplicaAssignment] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_assignments_eo_2):
+                    eeo_2_4 = _new_object(CreatableReplicaAssignment)
+                    eeo_2_4.partition_index, n_broker_ids_eeo_2_4 = _S_ii.unpack_from(buf, pos)
                     pos += 8
-                    if n_broker_ids_2 < 0:
-                        if n_broker_ids_2 != -1:
-                            raise _count_error(n_broker_ids_2, 0)
+                    if n_broker_ids_eeo_2_4 < 0:
+                        if n_broker_ids_eeo_2_4 != -1:
+                            raise _count_error(n_broker_ids_eeo_2_4, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_1_3.broker_ids = [*_A_Ni[n_broker_ids_2].unpack_from(buf, pos)]
-                        pos += 4 * n_broker_ids_2
-                    eeo_1_3._unknown_tags = None
-                    apeo_1_3(eeo_1_3)
-                eo_1.assignments = veo_1_3
-            neo_1_4 = _S_i.unpack_from(buf, pos)[0]
+                        eeo_2_4.broker_ids = [*_A_Ni[n_broker_ids_eeo_2_4].unpack_from(buf, pos)]
+                        pos += 4 * n_broker_ids_eeo_2_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.assignments = veo_2_4
+            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_1_4 < 0:
-                if neo_1_4 != -1:
-                    raise _count_error(neo_1_4, 0)
+            if n_configs_eo_2 < 0:
+                if n_configs_eo_2 != -1:
+                    raise _count_error(n_configs_eo_2, 0)
                 raise _null_error("Configs")
-            elif neo_1_4 > len(buf) - pos:
-                raise _count_error(neo_1_4, len(buf) - pos)
+            elif n_configs_eo_2 > blen - pos:
+                raise _count_error(n_configs_eo_2, blen - pos)
             else:
-                veo_1_4: list[CreatableTopicConfig] = []
-                apeo_1_4 = veo_1_4.append
-                for _ in range(neo_1_4):
-                    eeo_1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-                    eeo_1_4.name, pos = _read_str(buf, pos)
-                    eeo_1_4.value, pos = _read_nstr(buf, pos)
-                    eeo_1_4._unknown_tags = None
-                    apeo_1_4(eeo_1_4)
-                eo_1.configs = veo_1_4
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                veo_2_6: list[CreatableTopicConfig] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(n_configs_eo_2):
+                    eeo_2_6 = _new_object(CreatableTopicConfig)
+                    ln_name_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_2_6 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_2_6 == -1
+                            else _length_error(ln_name_eeo_2_6, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_2_6 > blen:
+                        raise _length_error(ln_name_eeo_2_6, pos, blen)
+                    else:
+                        eeo_2_6.name = buf[pos : pos + ln_name_eeo_2_6].decode()
+                        pos += ln_name_eeo_2_6
+                    ln_value_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_value_eeo_2_6 < 0:
+                        if ln_value_eeo_2_6 != -1:
+                            raise _length_error(ln_value_eeo_2_6, pos, blen)
+                        eeo_2_6.value = None
+                    elif pos + ln_value_eeo_2_6 > blen:
+                        raise _length_error(ln_value_eeo_2_6, pos, blen)
+                    else:
+                        eeo_2_6.value = buf[pos : pos + ln_value_eeo_2_6].decode()
+                        pos += ln_value_eeo_2_6
+                    eeo_2_6._unknown_tags = None
+                    apeo_2_6(eeo_2_6)
+                eo_2.configs = veo_2_6
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.timeout_ms, o.validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     o._unknown_tags = None
@@ -692,9 +840,10 @@ def _e_CreateTopicsRequest_2(o: CreateTopicsRequest, out: list[_Buffer]) -> None
     w(_S_io.pack(o.timeout_ms, o.validate_only))
 
 
-def _d_CreateTopicsRequest_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRequest, int]:
+def _d_CreateTopicsRequest_5(buf: bytes, pos: int) -> tuple[CreateTopicsRequest, int]:
     """Decode CreateTopicsRequest at versions 5, 6, 7."""
-    o = CreateTopicsRequest.__new__(CreateTopicsRequest)
+    blen = len(buf)
+    o = _new_object(CreateTopicsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -705,14 +854,26 @@ def _d_CreateTopicsRequest_5(buf: memoryview, pos: int) -> tuple[CreateTopicsReq
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[CreatableTopic] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = CreatableTopic.__new__(CreatableTopic)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(CreatableTopic)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             eo_1.num_partitions, eo_1.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
             neo_1_3 = buf[pos]
@@ -725,28 +886,28 @@ def _d_CreateTopicsRequest_5(buf: memoryview, pos: int) -> tuple[CreateTopicsReq
                 if neo_1_3 != -1:
                     raise _count_error(neo_1_3, 0)
                 raise _null_error("Assignments")
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+            elif neo_1_3 > blen - pos:
+                raise _count_error(neo_1_3, blen - pos)
             else:
                 veo_1_3: list[CreatableReplicaAssignment] = []
                 apeo_1_3 = veo_1_3.append
                 for _ in range(neo_1_3):
-                    eeo_1_3 = CreatableReplicaAssignment.__new__(CreatableReplicaAssignment)
+                    eeo_1_3 = _new_object(CreatableReplicaAssignment)
                     eeo_1_3.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    neeo_1_3_2 = buf[pos]
-                    if neeo_1_3_2 < 0x80:
+                    n_broker_ids_eeo_1_3 = buf[pos]
+                    if n_broker_ids_eeo_1_3 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_3_2 -= 1
-                    if neeo_1_3_2 < 0:
-                        if neeo_1_3_2 != -1:
-                            raise _count_error(neeo_1_3_2, 0)
+                        n_broker_ids_eeo_1_3, pos = _read_uvarint(buf, pos)
+                    n_broker_ids_eeo_1_3 -= 1
+                    if n_broker_ids_eeo_1_3 < 0:
+                        if n_broker_ids_eeo_1_3 != -1:
+                            raise _count_error(n_broker_ids_eeo_1_3, 0)
                         raise _null_error("BrokerIds")
                     else:
-                        eeo_1_3.broker_ids = [*_A_Ni[neeo_1_3_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_3_2
+                        eeo_1_3.broker_ids = [*_A_Ni[n_broker_ids_eeo_1_3].unpack_from(buf, pos)]
+                        pos += 4 * n_broker_ids_eeo_1_3
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_3._unknown_tags = None
@@ -764,15 +925,39 @@ def _d_CreateTopicsRequest_5(buf: memoryview, pos: int) -> tuple[CreateTopicsReq
                 if neo_1_4 != -1:
                     raise _count_error(neo_1_4, 0)
                 raise _null_error("Configs")
-            elif neo_1_4 > len(buf) - pos:
-                raise _count_error(neo_1_4, len(buf) - pos)
+            elif neo_1_4 > blen - pos:
+                raise _count_error(neo_1_4, blen - pos)
             else:
                 veo_1_4: list[CreatableTopicConfig] = []
                 apeo_1_4 = veo_1_4.append
                 for _ in range(neo_1_4):
-                    eeo_1_4 = CreatableTopicConfig.__new__(CreatableTopicConfig)
-                    eeo_1_4.name, pos = _read_cstr(buf, pos)
-                    eeo_1_4.value, pos = _read_ncstr(buf, pos)
+                    eeo_1_4 = _new_object(CreatableTopicConfig)
+                    lneeo_1_4_1 = buf[pos]
+                    if lneeo_1_4_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_4_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_4_1 -= 1
+                    if lneeo_1_4_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_4_1 > blen:
+                        raise _length_error(lneeo_1_4_1, pos, blen)
+                    else:
+                        eeo_1_4.name = buf[pos : pos + lneeo_1_4_1].decode()
+                        pos += lneeo_1_4_1
+                    lneeo_1_4_2 = buf[pos]
+                    if lneeo_1_4_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_4_2, pos = _read_uvarint(buf, pos)
+                    lneeo_1_4_2 -= 1
+                    if lneeo_1_4_2 < 0:
+                        eeo_1_4.value = None
+                    elif pos + lneeo_1_4_2 > blen:
+                        raise _length_error(lneeo_1_4_2, pos, blen)
+                    else:
+                        eeo_1_4.value = buf[pos : pos + lneeo_1_4_2].decode()
+                        pos += lneeo_1_4_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_4._unknown_tags = None

@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -44,6 +46,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
@@ -332,11 +335,36 @@ class CreateTopicsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_CreatableTopicConfigs_5(buf: memoryview, pos: int) -> tuple[CreatableTopicConfigs, int]:
+def _d_CreatableTopicConfigs_5(buf: bytes, pos: int) -> tuple[CreatableTopicConfigs, int]:
     """Decode CreatableTopicConfigs at versions 5, 6, 7."""
-    o = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-    o.name, pos = _read_cstr(buf, pos)
-    o.value, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableTopicConfigs)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.value = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.value = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
     if buf[pos] == 0:
@@ -359,13 +387,30 @@ def _e_CreatableTopicConfigs_5(o: CreatableTopicConfigs, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreatableTopicResult_2(buf: memoryview, pos: int) -> tuple[CreatableTopicResult, int]:
+def _d_CreatableTopicResult_2(buf: bytes, pos: int) -> tuple[CreatableTopicResult, int]:
     """Decode CreatableTopicResult at versions 2, 3, 4."""
-    o = CreatableTopicResult.__new__(CreatableTopicResult)
-    o.name, pos = _read_str(buf, pos)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(CreatableTopicResult)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o.topic_id = _ZERO_UUID
     o.topic_config_error_code = 0
     o.num_partitions = -1
@@ -385,13 +430,38 @@ def _e_CreatableTopicResult_2(o: CreatableTopicResult, out: list[_Buffer]) -> No
     w(_enc_nstr(o.error_message))
 
 
-def _d_CreatableTopicResult_5(buf: memoryview, pos: int) -> tuple[CreatableTopicResult, int]:
+def _d_CreatableTopicResult_5(buf: bytes, pos: int) -> tuple[CreatableTopicResult, int]:
     """Decode CreatableTopicResult at versions 5, 6."""
-    o = CreatableTopicResult.__new__(CreatableTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_5 = buf[pos]
@@ -404,15 +474,39 @@ def _d_CreatableTopicResult_5(buf: memoryview, pos: int) -> tuple[CreatableTopic
         if no_5 != -1:
             raise _count_error(no_5, 0)
         o.configs = None
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[CreatableTopicConfigs] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-            eo_5.name, pos = _read_cstr(buf, pos)
-            eo_5.value, pos = _read_ncstr(buf, pos)
+            eo_5 = _new_object(CreatableTopicConfigs)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                eo_5.value = None
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.value = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.read_only, eo_5.config_source, eo_5.is_sensitive = _S_obo.unpack_from(buf, pos)
             pos += 3
             if buf[pos] == 0:
@@ -435,7 +529,7 @@ def _d_CreatableTopicResult_5(buf: memoryview, pos: int) -> tuple[CreatableTopic
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -462,14 +556,39 @@ def _e_CreatableTopicResult_5(o: CreatableTopicResult, out: list[_Buffer]) -> No
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_CreatableTopicResult_7(buf: memoryview, pos: int) -> tuple[CreatableTopicResult, int]:
+def _d_CreatableTopicResult_7(buf: bytes, pos: int) -> tuple[CreatableTopicResult, int]:
     """Decode CreatableTopicResult at version 7."""
-    o = CreatableTopicResult.__new__(CreatableTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreatableTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id, pos = _read_uuid(buf, pos)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.error_message = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.num_partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_6 = buf[pos]
@@ -482,15 +601,39 @@ def _d_CreatableTopicResult_7(buf: memoryview, pos: int) -> tuple[CreatableTopic
         if no_6 != -1:
             raise _count_error(no_6, 0)
         o.configs = None
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[CreatableTopicConfigs] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-            eo_6.name, pos = _read_cstr(buf, pos)
-            eo_6.value, pos = _read_ncstr(buf, pos)
+            eo_6 = _new_object(CreatableTopicConfigs)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                eo_6.value = None
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.value = buf[pos : pos + lneo_6_2].decode()
+                pos += lneo_6_2
             eo_6.read_only, eo_6.config_source, eo_6.is_sensitive = _S_obo.unpack_from(buf, pos)
             pos += 3
             if buf[pos] == 0:
@@ -512,7 +655,7 @@ def _d_CreatableTopicResult_7(buf: memoryview, pos: int) -> tuple[CreatableTopic
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -540,26 +683,47 @@ def _e_CreatableTopicResult_7(o: CreatableTopicResult, out: list[_Buffer]) -> No
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_CreateTopicsResponse_2(buf: memoryview, pos: int) -> tuple[CreateTopicsResponse, int]:
+def _d_CreateTopicsResponse_2(buf: bytes, pos: int) -> tuple[CreateTopicsResponse, int]:
     """Decode CreateTopicsResponse at versions 2, 3, 4."""
-    o = CreateTopicsResponse.__new__(CreateTopicsResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(CreateTopicsResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[CreatableTopicResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = CreatableTopicResult.__new__(CreatableTopicResult)
-            eo_2.name, pos = _read_str(buf, pos)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(CreatableTopicResult)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
             eo_2.topic_id = _ZERO_UUID
             eo_2.topic_config_error_code = 0
             eo_2.num_partitions = -1
@@ -587,9 +751,10 @@ def _e_CreateTopicsResponse_2(o: CreateTopicsResponse, out: list[_Buffer]) -> No
             _e_CreatableTopicResult_2(e2, out)
 
 
-def _d_CreateTopicsResponse_5(buf: memoryview, pos: int) -> tuple[CreateTopicsResponse, int]:
+def _d_CreateTopicsResponse_5(buf: bytes, pos: int) -> tuple[CreateTopicsResponse, int]:
     """Decode CreateTopicsResponse at versions 5, 6."""
-    o = CreateTopicsResponse.__new__(CreateTopicsResponse)
+    blen = len(buf)
+    o = _new_object(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -602,17 +767,41 @@ def _d_CreateTopicsResponse_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[CreatableTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = CreatableTopicResult.__new__(CreatableTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(CreatableTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             eo_2.num_partitions, eo_2.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
             neo_2_5 = buf[pos]
@@ -625,15 +814,39 @@ def _d_CreateTopicsResponse_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 eo_2.configs = None
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[CreatableTopicConfigs] = []
                 apeo_2_5 = veo_2_5.append
                 for _ in range(neo_2_5):
-                    eeo_2_5 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-                    eeo_2_5.name, pos = _read_cstr(buf, pos)
-                    eeo_2_5.value, pos = _read_ncstr(buf, pos)
+                    eeo_2_5 = _new_object(CreatableTopicConfigs)
+                    lneeo_2_5_1 = buf[pos]
+                    if lneeo_2_5_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_5_1 -= 1
+                    if lneeo_2_5_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_5_1 > blen:
+                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    else:
+                        eeo_2_5.name = buf[pos : pos + lneeo_2_5_1].decode()
+                        pos += lneeo_2_5_1
+                    lneeo_2_5_2 = buf[pos]
+                    if lneeo_2_5_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_5_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_5_2 -= 1
+                    if lneeo_2_5_2 < 0:
+                        eeo_2_5.value = None
+                    elif pos + lneeo_2_5_2 > blen:
+                        raise _length_error(lneeo_2_5_2, pos, blen)
+                    else:
+                        eeo_2_5.value = buf[pos : pos + lneeo_2_5_2].decode()
+                        pos += lneeo_2_5_2
                     eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive = (
                         _S_obo.unpack_from(buf, pos)
                     )
@@ -658,7 +871,7 @@ def _d_CreateTopicsResponse_5(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.topics = vo_2
@@ -687,9 +900,10 @@ def _e_CreateTopicsResponse_5(o: CreateTopicsResponse, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CreateTopicsResponse_7(buf: memoryview, pos: int) -> tuple[CreateTopicsResponse, int]:
+def _d_CreateTopicsResponse_7(buf: bytes, pos: int) -> tuple[CreateTopicsResponse, int]:
     """Decode CreateTopicsResponse at version 7."""
-    o = CreateTopicsResponse.__new__(CreateTopicsResponse)
+    blen = len(buf)
+    o = _new_object(CreateTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -702,18 +916,42 @@ def _d_CreateTopicsResponse_7(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[CreatableTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = CreatableTopicResult.__new__(CreatableTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(CreatableTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             eo_2.num_partitions, eo_2.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
             neo_2_6 = buf[pos]
@@ -726,15 +964,39 @@ def _d_CreateTopicsResponse_7(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
                 if neo_2_6 != -1:
                     raise _count_error(neo_2_6, 0)
                 eo_2.configs = None
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            elif neo_2_6 > blen - pos:
+                raise _count_error(neo_2_6, blen - pos)
             else:
                 veo_2_6: list[CreatableTopicConfigs] = []
                 apeo_2_6 = veo_2_6.append
                 for _ in range(neo_2_6):
-                    eeo_2_6 = CreatableTopicConfigs.__new__(CreatableTopicConfigs)
-                    eeo_2_6.name, pos = _read_cstr(buf, pos)
-                    eeo_2_6.value, pos = _read_ncstr(buf, pos)
+                    eeo_2_6 = _new_object(CreatableTopicConfigs)
+                    lneeo_2_6_1 = buf[pos]
+                    if lneeo_2_6_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_1 -= 1
+                    if lneeo_2_6_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_6_1 > blen:
+                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    else:
+                        eeo_2_6.name = buf[pos : pos + lneeo_2_6_1].decode()
+                        pos += lneeo_2_6_1
+                    lneeo_2_6_2 = buf[pos]
+                    if lneeo_2_6_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_2 -= 1
+                    if lneeo_2_6_2 < 0:
+                        eeo_2_6.value = None
+                    elif pos + lneeo_2_6_2 > blen:
+                        raise _length_error(lneeo_2_6_2, pos, blen)
+                    else:
+                        eeo_2_6.value = buf[pos : pos + lneeo_2_6_2].decode()
+                        pos += lneeo_2_6_2
                     eeo_2_6.read_only, eeo_2_6.config_source, eeo_2_6.is_sensitive = (
                         _S_obo.unpack_from(buf, pos)
                     )
@@ -758,7 +1020,7 @@ def _d_CreateTopicsResponse_7(buf: memoryview, pos: int) -> tuple[CreateTopicsRe
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.topics = vo_2

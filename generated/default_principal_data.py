@@ -12,11 +12,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -90,11 +93,36 @@ class DefaultPrincipalData(_Message):
         self._unknown_tags = None
 
 
-def _d_DefaultPrincipalData_0(buf: memoryview, pos: int) -> tuple[DefaultPrincipalData, int]:
+def _d_DefaultPrincipalData_0(buf: bytes, pos: int) -> tuple[DefaultPrincipalData, int]:
     """Decode DefaultPrincipalData at version 0."""
-    o = DefaultPrincipalData.__new__(DefaultPrincipalData)
-    o.type, pos = _read_cstr(buf, pos)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DefaultPrincipalData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Type")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Name")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.token_authenticated = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
@@ -37,6 +39,8 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_bh = _struct.Struct(">bh")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 
 
@@ -214,16 +218,43 @@ class DeleteAclsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DeleteAclsFilter_1(buf: memoryview, pos: int) -> tuple[DeleteAclsFilter, int]:
+def _d_DeleteAclsFilter_1(buf: bytes, pos: int) -> tuple[DeleteAclsFilter, int]:
     """Decode DeleteAclsFilter at version 1."""
-    o = DeleteAclsFilter.__new__(DeleteAclsFilter)
-    o.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name_filter, pos = _read_nstr(buf, pos)
-    o.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.principal_filter, pos = _read_nstr(buf, pos)
-    o.host_filter, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteAclsFilter)
+    o.resource_type_filter, ln_resource_name_filter_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_filter_o < 0:
+        if ln_resource_name_filter_o != -1:
+            raise _length_error(ln_resource_name_filter_o, pos, blen)
+        o.resource_name_filter = None
+    elif pos + ln_resource_name_filter_o > blen:
+        raise _length_error(ln_resource_name_filter_o, pos, blen)
+    else:
+        o.resource_name_filter = buf[pos : pos + ln_resource_name_filter_o].decode()
+        pos += ln_resource_name_filter_o
+    o.pattern_type_filter, ln_principal_filter_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_principal_filter_o < 0:
+        if ln_principal_filter_o != -1:
+            raise _length_error(ln_principal_filter_o, pos, blen)
+        o.principal_filter = None
+    elif pos + ln_principal_filter_o > blen:
+        raise _length_error(ln_principal_filter_o, pos, blen)
+    else:
+        o.principal_filter = buf[pos : pos + ln_principal_filter_o].decode()
+        pos += ln_principal_filter_o
+    ln_host_filter_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_host_filter_o < 0:
+        if ln_host_filter_o != -1:
+            raise _length_error(ln_host_filter_o, pos, blen)
+        o.host_filter = None
+    elif pos + ln_host_filter_o > blen:
+        raise _length_error(ln_host_filter_o, pos, blen)
+    else:
+        o.host_filter = buf[pos : pos + ln_host_filter_o].decode()
+        pos += ln_host_filter_o
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -243,16 +274,53 @@ def _e_DeleteAclsFilter_1(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
     w(_S_bb.pack(o.operation, o.permission_type))
 
 
-def _d_DeleteAclsFilter_2(buf: memoryview, pos: int) -> tuple[DeleteAclsFilter, int]:
+def _d_DeleteAclsFilter_2(buf: bytes, pos: int) -> tuple[DeleteAclsFilter, int]:
     """Decode DeleteAclsFilter at versions 2, 3."""
-    o = DeleteAclsFilter.__new__(DeleteAclsFilter)
+    blen = len(buf)
+    o = _new_object(DeleteAclsFilter)
     o.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name_filter, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.resource_name_filter = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.resource_name_filter = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.principal_filter, pos = _read_ncstr(buf, pos)
-    o.host_filter, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.principal_filter = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.principal_filter = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.host_filter = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.host_filter = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:
@@ -278,34 +346,61 @@ def _e_DeleteAclsFilter_2(o: DeleteAclsFilter, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteAclsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest, int]:
+def _d_DeleteAclsRequest_1(buf: bytes, pos: int) -> tuple[DeleteAclsRequest, int]:
     """Decode DeleteAclsRequest at version 1."""
-    o = DeleteAclsRequest.__new__(DeleteAclsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DeleteAclsRequest)
+    n_filters_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_filters_o < 0:
+        if n_filters_o != -1:
+            raise _count_error(n_filters_o, 0)
         raise _null_error("Filters")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_filters_o > blen - pos:
+        raise _count_error(n_filters_o, blen - pos)
     else:
-        vo_1: list[DeleteAclsFilter] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = DeleteAclsFilter.__new__(DeleteAclsFilter)
-            eo_1.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.resource_name_filter, pos = _read_nstr(buf, pos)
-            eo_1.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.principal_filter, pos = _read_nstr(buf, pos)
-            eo_1.host_filter, pos = _read_nstr(buf, pos)
-            eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
+        vo_2: list[DeleteAclsFilter] = []
+        apo_2 = vo_2.append
+        for _ in range(n_filters_o):
+            eo_2 = _new_object(DeleteAclsFilter)
+            eo_2.resource_type_filter, ln_resource_name_filter_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_filter_eo_2 < 0:
+                if ln_resource_name_filter_eo_2 != -1:
+                    raise _length_error(ln_resource_name_filter_eo_2, pos, blen)
+                eo_2.resource_name_filter = None
+            elif pos + ln_resource_name_filter_eo_2 > blen:
+                raise _length_error(ln_resource_name_filter_eo_2, pos, blen)
+            else:
+                eo_2.resource_name_filter = buf[pos : pos + ln_resource_name_filter_eo_2].decode()
+                pos += ln_resource_name_filter_eo_2
+            eo_2.pattern_type_filter, ln_principal_filter_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_principal_filter_eo_2 < 0:
+                if ln_principal_filter_eo_2 != -1:
+                    raise _length_error(ln_principal_filter_eo_2, pos, blen)
+                eo_2.principal_filter = None
+            elif pos + ln_principal_filter_eo_2 > blen:
+                raise _length_error(ln_principal_filter_eo_2, pos, blen)
+            else:
+                eo_2.principal_filter = buf[pos : pos + ln_principal_filter_eo_2].decode()
+                pos += ln_principal_filter_eo_2
+            ln_host_filter_eo_2 = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.filters = vo_1
+            if ln_host_filter_eo_2 < 0:
+                if ln_host_filter_eo_2 != -1:
+                    raise _length_error(ln_host_filter_eo_2, pos, blen)
+                eo_2.host_filter = None
+            elif pos + ln_host_filter_eo_2 > blen:
+                raise _length_error(ln_host_filter_eo_2, pos, blen)
+            else:
+                eo_2.host_filter = buf[pos : pos + ln_host_filter_eo_2].decode()
+                pos += ln_host_filter_eo_2
+            eo_2.operation, eo_2.permission_type = _S_bb.unpack_from(buf, pos)
+            pos += 2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.filters = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -324,9 +419,10 @@ def _e_DeleteAclsRequest_1(o: DeleteAclsRequest, out: list[_Buffer]) -> None:
             _e_DeleteAclsFilter_1(e1, out)
 
 
-def _d_DeleteAclsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest, int]:
+def _d_DeleteAclsRequest_2(buf: bytes, pos: int) -> tuple[DeleteAclsRequest, int]:
     """Decode DeleteAclsRequest at versions 2, 3."""
-    o = DeleteAclsRequest.__new__(DeleteAclsRequest)
+    blen = len(buf)
+    o = _new_object(DeleteAclsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -337,20 +433,56 @@ def _d_DeleteAclsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRequest
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Filters")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[DeleteAclsFilter] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = DeleteAclsFilter.__new__(DeleteAclsFilter)
+            eo_1 = _new_object(DeleteAclsFilter)
             eo_1.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_1.resource_name_filter, pos = _read_ncstr(buf, pos)
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                eo_1.resource_name_filter = None
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.resource_name_filter = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             eo_1.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_1.principal_filter, pos = _read_ncstr(buf, pos)
-            eo_1.host_filter, pos = _read_ncstr(buf, pos)
+            lneo_1_4 = buf[pos]
+            if lneo_1_4 < 0x80:
+                pos += 1
+            else:
+                lneo_1_4, pos = _read_uvarint(buf, pos)
+            lneo_1_4 -= 1
+            if lneo_1_4 < 0:
+                eo_1.principal_filter = None
+            elif pos + lneo_1_4 > blen:
+                raise _length_error(lneo_1_4, pos, blen)
+            else:
+                eo_1.principal_filter = buf[pos : pos + lneo_1_4].decode()
+                pos += lneo_1_4
+            lneo_1_5 = buf[pos]
+            if lneo_1_5 < 0x80:
+                pos += 1
+            else:
+                lneo_1_5, pos = _read_uvarint(buf, pos)
+            lneo_1_5 -= 1
+            if lneo_1_5 < 0:
+                eo_1.host_filter = None
+            elif pos + lneo_1_5 > blen:
+                raise _length_error(lneo_1_5, pos, blen)
+            else:
+                eo_1.host_filter = buf[pos : pos + lneo_1_5].decode()
+                pos += lneo_1_5
             eo_1.operation, eo_1.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:

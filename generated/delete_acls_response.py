@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -42,7 +44,9 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_bh = _struct.Struct(">bh")
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 
@@ -311,19 +315,56 @@ class DeleteAclsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DeleteAclsMatchingAcl_1(buf: memoryview, pos: int) -> tuple[DeleteAclsMatchingAcl, int]:
+def _d_DeleteAclsMatchingAcl_1(buf: bytes, pos: int) -> tuple[DeleteAclsMatchingAcl, int]:
     """Decode DeleteAclsMatchingAcl at version 1."""
-    o = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DeleteAclsMatchingAcl)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
+    o.pattern_type, ln_principal_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_principal_o < 0:
+        raise (
+            _null_error("Principal")
+            if ln_principal_o == -1
+            else _length_error(ln_principal_o, pos, blen)
+        )
+    elif pos + ln_principal_o > blen:
+        raise _length_error(ln_principal_o, pos, blen)
+    else:
+        o.principal = buf[pos : pos + ln_principal_o].decode()
+        pos += ln_principal_o
+    ln_host_o = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
-    o.pattern_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.principal, pos = _read_str(buf, pos)
-    o.host, pos = _read_str(buf, pos)
+    if ln_host_o < 0:
+        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
+    else:
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -345,19 +386,68 @@ def _e_DeleteAclsMatchingAcl_1(o: DeleteAclsMatchingAcl, out: list[_Buffer]) -> 
     w(_S_bb.pack(o.operation, o.permission_type))
 
 
-def _d_DeleteAclsMatchingAcl_2(buf: memoryview, pos: int) -> tuple[DeleteAclsMatchingAcl, int]:
+def _d_DeleteAclsMatchingAcl_2(buf: bytes, pos: int) -> tuple[DeleteAclsMatchingAcl, int]:
     """Decode DeleteAclsMatchingAcl at versions 2, 3."""
-    o = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+    blen = len(buf)
+    o = _new_object(DeleteAclsMatchingAcl)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.pattern_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.principal, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("Principal")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.principal = buf[pos : pos + lno_6].decode()
+        pos += lno_6
+    lno_7 = buf[pos]
+    if lno_7 < 0x80:
+        pos += 1
+    else:
+        lno_7, pos = _read_uvarint(buf, pos)
+    lno_7 -= 1
+    if lno_7 < 0:
+        raise _null_error("Host")
+    elif pos + lno_7 > blen:
+        raise _length_error(lno_7, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_7].decode()
+        pos += lno_7
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:
@@ -385,40 +475,89 @@ def _e_DeleteAclsMatchingAcl_2(o: DeleteAclsMatchingAcl, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteAclsFilterResult_1(buf: memoryview, pos: int) -> tuple[DeleteAclsFilterResult, int]:
+def _d_DeleteAclsFilterResult_1(buf: bytes, pos: int) -> tuple[DeleteAclsFilterResult, int]:
     """Decode DeleteAclsFilterResult at version 1."""
-    o = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DeleteAclsFilterResult)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("MatchingAcls")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        vo_3: list[DeleteAclsMatchingAcl] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
-            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_matching_acls_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_matching_acls_o < 0:
+        if n_matching_acls_o != -1:
+            raise _count_error(n_matching_acls_o, 0)
+        raise _null_error("MatchingAcls")
+    elif n_matching_acls_o > blen - pos:
+        raise _count_error(n_matching_acls_o, blen - pos)
+    else:
+        vo_4: list[DeleteAclsMatchingAcl] = []
+        apo_4 = vo_4.append
+        for _ in range(n_matching_acls_o):
+            eo_4 = _new_object(DeleteAclsMatchingAcl)
+            eo_4.error_code, ln_error_message_eo_4 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_error_message_eo_4 < 0:
+                if ln_error_message_eo_4 != -1:
+                    raise _length_error(ln_error_message_eo_4, pos, blen)
+                eo_4.error_message = None
+            elif pos + ln_error_message_eo_4 > blen:
+                raise _length_error(ln_error_message_eo_4, pos, blen)
+            else:
+                eo_4.error_message = buf[pos : pos + ln_error_message_eo_4].decode()
+                pos += ln_error_message_eo_4
+            eo_4.resource_type, ln_resource_name_eo_4 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_4 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_4 == -1
+                    else _length_error(ln_resource_name_eo_4, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_4 > blen:
+                raise _length_error(ln_resource_name_eo_4, pos, blen)
+            else:
+                eo_4.resource_name = buf[pos : pos + ln_resource_name_eo_4].decode()
+                pos += ln_resource_name_eo_4
+            eo_4.pattern_type, ln_principal_eo_4 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_principal_eo_4 < 0:
+                raise (
+                    _null_error("Principal")
+                    if ln_principal_eo_4 == -1
+                    else _length_error(ln_principal_eo_4, pos, blen)
+                )
+            elif pos + ln_principal_eo_4 > blen:
+                raise _length_error(ln_principal_eo_4, pos, blen)
+            else:
+                eo_4.principal = buf[pos : pos + ln_principal_eo_4].decode()
+                pos += ln_principal_eo_4
+            ln_host_eo_4 = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_3.error_message, pos = _read_nstr(buf, pos)
-            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_3.resource_name, pos = _read_str(buf, pos)
-            eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_3.principal, pos = _read_str(buf, pos)
-            eo_3.host, pos = _read_str(buf, pos)
-            eo_3.operation, eo_3.permission_type = _S_bb.unpack_from(buf, pos)
+            if ln_host_eo_4 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_4 == -1
+                    else _length_error(ln_host_eo_4, pos, blen)
+                )
+            elif pos + ln_host_eo_4 > blen:
+                raise _length_error(ln_host_eo_4, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + ln_host_eo_4].decode()
+                pos += ln_host_eo_4
+            eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.matching_acls = vo_3
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.matching_acls = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -439,12 +578,25 @@ def _e_DeleteAclsFilterResult_1(o: DeleteAclsFilterResult, out: list[_Buffer]) -
             _e_DeleteAclsMatchingAcl_1(e3, out)
 
 
-def _d_DeleteAclsFilterResult_2(buf: memoryview, pos: int) -> tuple[DeleteAclsFilterResult, int]:
+def _d_DeleteAclsFilterResult_2(buf: bytes, pos: int) -> tuple[DeleteAclsFilterResult, int]:
     """Decode DeleteAclsFilterResult at versions 2, 3."""
-    o = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
+    blen = len(buf)
+    o = _new_object(DeleteAclsFilterResult)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -455,23 +607,71 @@ def _d_DeleteAclsFilterResult_2(buf: memoryview, pos: int) -> tuple[DeleteAclsFi
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("MatchingAcls")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DeleteAclsMatchingAcl] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+            eo_3 = _new_object(DeleteAclsMatchingAcl)
             eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                eo_3.error_message = None
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.error_message = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_3.resource_name, pos = _read_cstr(buf, pos)
+            lneo_3_4 = buf[pos]
+            if lneo_3_4 < 0x80:
+                pos += 1
+            else:
+                lneo_3_4, pos = _read_uvarint(buf, pos)
+            lneo_3_4 -= 1
+            if lneo_3_4 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_3_4 > blen:
+                raise _length_error(lneo_3_4, pos, blen)
+            else:
+                eo_3.resource_name = buf[pos : pos + lneo_3_4].decode()
+                pos += lneo_3_4
             eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_3.principal, pos = _read_cstr(buf, pos)
-            eo_3.host, pos = _read_cstr(buf, pos)
+            lneo_3_6 = buf[pos]
+            if lneo_3_6 < 0x80:
+                pos += 1
+            else:
+                lneo_3_6, pos = _read_uvarint(buf, pos)
+            lneo_3_6 -= 1
+            if lneo_3_6 < 0:
+                raise _null_error("Principal")
+            elif pos + lneo_3_6 > blen:
+                raise _length_error(lneo_3_6, pos, blen)
+            else:
+                eo_3.principal = buf[pos : pos + lneo_3_6].decode()
+                pos += lneo_3_6
+            lneo_3_7 = buf[pos]
+            if lneo_3_7 < 0x80:
+                pos += 1
+            else:
+                lneo_3_7, pos = _read_uvarint(buf, pos)
+            lneo_3_7 -= 1
+            if lneo_3_7 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_3_7 > blen:
+                raise _length_error(lneo_3_7, pos, blen)
+            else:
+                eo_3.host = buf[pos : pos + lneo_3_7].decode()
+                pos += lneo_3_7
             eo_3.operation, eo_3.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
@@ -507,53 +707,102 @@ def _e_DeleteAclsFilterResult_2(o: DeleteAclsFilterResult, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteAclsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteAclsResponse, int]:
+def _d_DeleteAclsResponse_1(buf: bytes, pos: int) -> tuple[DeleteAclsResponse, int]:
     """Decode DeleteAclsResponse at version 1."""
-    o = DeleteAclsResponse.__new__(DeleteAclsResponse)
-    o.throttle_time_ms, n_filter_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteAclsResponse)
+    o.throttle_time_ms, n_filter_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_filter_results_0 < 0:
-        if n_filter_results_0 != -1:
-            raise _count_error(n_filter_results_0, 0)
+    if n_filter_results_o < 0:
+        if n_filter_results_o != -1:
+            raise _count_error(n_filter_results_o, 0)
         raise _null_error("FilterResults")
-    elif n_filter_results_0 > len(buf) - pos:
-        raise _count_error(n_filter_results_0, len(buf) - pos)
+    elif n_filter_results_o > blen - pos:
+        raise _count_error(n_filter_results_o, blen - pos)
     else:
         vo_2: list[DeleteAclsFilterResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_filter_results_0):
-            eo_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
-            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_filter_results_o):
+            eo_2 = _new_object(DeleteAclsFilterResult)
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("MatchingAcls")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
             else:
-                veo_2_3: list[DeleteAclsMatchingAcl] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
-                    eeo_2_3.error_code = _S_h.unpack_from(buf, pos)[0]
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
+            n_matching_acls_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_matching_acls_eo_2 < 0:
+                if n_matching_acls_eo_2 != -1:
+                    raise _count_error(n_matching_acls_eo_2, 0)
+                raise _null_error("MatchingAcls")
+            elif n_matching_acls_eo_2 > blen - pos:
+                raise _count_error(n_matching_acls_eo_2, blen - pos)
+            else:
+                veo_2_4: list[DeleteAclsMatchingAcl] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_matching_acls_eo_2):
+                    eeo_2_4 = _new_object(DeleteAclsMatchingAcl)
+                    eeo_2_4.error_code, ln_error_message_eeo_2_4 = _S_hh.unpack_from(buf, pos)
+                    pos += 4
+                    if ln_error_message_eeo_2_4 < 0:
+                        if ln_error_message_eeo_2_4 != -1:
+                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                        eeo_2_4.error_message = None
+                    elif pos + ln_error_message_eeo_2_4 > blen:
+                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
+                        pos += ln_error_message_eeo_2_4
+                    eeo_2_4.resource_type, ln_resource_name_eeo_2_4 = _S_bh.unpack_from(buf, pos)
+                    pos += 3
+                    if ln_resource_name_eeo_2_4 < 0:
+                        raise (
+                            _null_error("ResourceName")
+                            if ln_resource_name_eeo_2_4 == -1
+                            else _length_error(ln_resource_name_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_resource_name_eeo_2_4 > blen:
+                        raise _length_error(ln_resource_name_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.resource_name = buf[pos : pos + ln_resource_name_eeo_2_4].decode()
+                        pos += ln_resource_name_eeo_2_4
+                    eeo_2_4.pattern_type, ln_principal_eeo_2_4 = _S_bh.unpack_from(buf, pos)
+                    pos += 3
+                    if ln_principal_eeo_2_4 < 0:
+                        raise (
+                            _null_error("Principal")
+                            if ln_principal_eeo_2_4 == -1
+                            else _length_error(ln_principal_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_principal_eeo_2_4 > blen:
+                        raise _length_error(ln_principal_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.principal = buf[pos : pos + ln_principal_eeo_2_4].decode()
+                        pos += ln_principal_eeo_2_4
+                    ln_host_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_3.error_message, pos = _read_nstr(buf, pos)
-                    eeo_2_3.resource_type = _S_b.unpack_from(buf, pos)[0]
-                    pos += 1
-                    eeo_2_3.resource_name, pos = _read_str(buf, pos)
-                    eeo_2_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
-                    pos += 1
-                    eeo_2_3.principal, pos = _read_str(buf, pos)
-                    eeo_2_3.host, pos = _read_str(buf, pos)
-                    eeo_2_3.operation, eeo_2_3.permission_type = _S_bb.unpack_from(buf, pos)
+                    if ln_host_eeo_2_4 < 0:
+                        raise (
+                            _null_error("Host")
+                            if ln_host_eeo_2_4 == -1
+                            else _length_error(ln_host_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_host_eeo_2_4 > blen:
+                        raise _length_error(ln_host_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.host = buf[pos : pos + ln_host_eeo_2_4].decode()
+                        pos += ln_host_eeo_2_4
+                    eeo_2_4.operation, eeo_2_4.permission_type = _S_bb.unpack_from(buf, pos)
                     pos += 2
-                    eeo_2_3._unknown_tags = None
-                    apeo_2_3(eeo_2_3)
-                eo_2.matching_acls = veo_2_3
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.matching_acls = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.filter_results = vo_2
@@ -576,9 +825,10 @@ def _e_DeleteAclsResponse_1(o: DeleteAclsResponse, out: list[_Buffer]) -> None:
             _e_DeleteAclsFilterResult_1(e2, out)
 
 
-def _d_DeleteAclsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteAclsResponse, int]:
+def _d_DeleteAclsResponse_2(buf: bytes, pos: int) -> tuple[DeleteAclsResponse, int]:
     """Decode DeleteAclsResponse at versions 2, 3."""
-    o = DeleteAclsResponse.__new__(DeleteAclsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteAclsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -591,16 +841,28 @@ def _d_DeleteAclsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRespon
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("FilterResults")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeleteAclsFilterResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeleteAclsFilterResult.__new__(DeleteAclsFilterResult)
+            eo_2 = _new_object(DeleteAclsFilterResult)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
                 pos += 1
@@ -611,23 +873,71 @@ def _d_DeleteAclsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteAclsRespon
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("MatchingAcls")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[DeleteAclsMatchingAcl] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = DeleteAclsMatchingAcl.__new__(DeleteAclsMatchingAcl)
+                    eeo_2_3 = _new_object(DeleteAclsMatchingAcl)
                     eeo_2_3.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_3.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_3_2 = buf[pos]
+                    if lneeo_2_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_2 -= 1
+                    if lneeo_2_3_2 < 0:
+                        eeo_2_3.error_message = None
+                    elif pos + lneeo_2_3_2 > blen:
+                        raise _length_error(lneeo_2_3_2, pos, blen)
+                    else:
+                        eeo_2_3.error_message = buf[pos : pos + lneeo_2_3_2].decode()
+                        pos += lneeo_2_3_2
                     eeo_2_3.resource_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    eeo_2_3.resource_name, pos = _read_cstr(buf, pos)
+                    lneeo_2_3_4 = buf[pos]
+                    if lneeo_2_3_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_4 -= 1
+                    if lneeo_2_3_4 < 0:
+                        raise _null_error("ResourceName")
+                    elif pos + lneeo_2_3_4 > blen:
+                        raise _length_error(lneeo_2_3_4, pos, blen)
+                    else:
+                        eeo_2_3.resource_name = buf[pos : pos + lneeo_2_3_4].decode()
+                        pos += lneeo_2_3_4
                     eeo_2_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    eeo_2_3.principal, pos = _read_cstr(buf, pos)
-                    eeo_2_3.host, pos = _read_cstr(buf, pos)
+                    lneeo_2_3_6 = buf[pos]
+                    if lneeo_2_3_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_6 -= 1
+                    if lneeo_2_3_6 < 0:
+                        raise _null_error("Principal")
+                    elif pos + lneeo_2_3_6 > blen:
+                        raise _length_error(lneeo_2_3_6, pos, blen)
+                    else:
+                        eeo_2_3.principal = buf[pos : pos + lneeo_2_3_6].decode()
+                        pos += lneeo_2_3_6
+                    lneeo_2_3_7 = buf[pos]
+                    if lneeo_2_3_7 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_7, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_7 -= 1
+                    if lneeo_2_3_7 < 0:
+                        raise _null_error("Host")
+                    elif pos + lneeo_2_3_7 > blen:
+                        raise _length_error(lneeo_2_3_7, pos, blen)
+                    else:
+                        eeo_2_3.host = buf[pos : pos + lneeo_2_3_7].decode()
+                        pos += lneeo_2_3_7
                     eeo_2_3.operation, eeo_2_3.permission_type = _S_bb.unpack_from(buf, pos)
                     pos += 2
                     if buf[pos] == 0:

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -76,24 +78,25 @@ class DeleteGroupsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DeleteGroupsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteGroupsRequest, int]:
+def _d_DeleteGroupsRequest_0(buf: bytes, pos: int) -> tuple[DeleteGroupsRequest, int]:
     """Decode DeleteGroupsRequest at versions 0, 1."""
-    o = DeleteGroupsRequest.__new__(DeleteGroupsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DeleteGroupsRequest)
+    n_groups_names_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_groups_names_o < 0:
+        if n_groups_names_o != -1:
+            raise _count_error(n_groups_names_o, 0)
         raise _null_error("GroupsNames")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_groups_names_o > blen - pos:
+        raise _count_error(n_groups_names_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.groups_names = vo_1
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_groups_names_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.groups_names = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -112,9 +115,10 @@ def _e_DeleteGroupsRequest_0(o: DeleteGroupsRequest, out: list[_Buffer]) -> None
             w(_enc_str(e1))
 
 
-def _d_DeleteGroupsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteGroupsRequest, int]:
+def _d_DeleteGroupsRequest_2(buf: bytes, pos: int) -> tuple[DeleteGroupsRequest, int]:
     """Decode DeleteGroupsRequest at versions 2, 3."""
-    o = DeleteGroupsRequest.__new__(DeleteGroupsRequest)
+    blen = len(buf)
+    o = _new_object(DeleteGroupsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -125,8 +129,8 @@ def _d_DeleteGroupsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteGroupsReq
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("GroupsNames")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -151,10 +153,23 @@ class DeleteGroupsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DeletableGroupResult_0(buf: memoryview, pos: int) -> tuple[DeletableGroupResult, int]:
+def _d_DeletableGroupResult_0(buf: bytes, pos: int) -> tuple[DeletableGroupResult, int]:
     """Decode DeletableGroupResult at versions 0, 1."""
-    o = DeletableGroupResult.__new__(DeletableGroupResult)
-    o.group_id, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeletableGroupResult)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message = None
@@ -171,10 +186,23 @@ def _e_DeletableGroupResult_0(o: DeletableGroupResult, out: list[_Buffer]) -> No
     w(_S_h.pack(o.error_code))
 
 
-def _d_DeletableGroupResult_2(buf: memoryview, pos: int) -> tuple[DeletableGroupResult, int]:
+def _d_DeletableGroupResult_2(buf: bytes, pos: int) -> tuple[DeletableGroupResult, int]:
     """Decode DeletableGroupResult at version 2."""
-    o = DeletableGroupResult.__new__(DeletableGroupResult)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeletableGroupResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.error_message = None
@@ -197,13 +225,38 @@ def _e_DeletableGroupResult_2(o: DeletableGroupResult, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeletableGroupResult_3(buf: memoryview, pos: int) -> tuple[DeletableGroupResult, int]:
+def _d_DeletableGroupResult_3(buf: bytes, pos: int) -> tuple[DeletableGroupResult, int]:
     """Decode DeletableGroupResult at version 3."""
-    o = DeletableGroupResult.__new__(DeletableGroupResult)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeletableGroupResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -224,23 +277,36 @@ def _e_DeletableGroupResult_3(o: DeletableGroupResult, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteGroupsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteGroupsResponse, int]:
+def _d_DeleteGroupsResponse_0(buf: bytes, pos: int) -> tuple[DeleteGroupsResponse, int]:
     """Decode DeleteGroupsResponse at versions 0, 1."""
-    o = DeleteGroupsResponse.__new__(DeleteGroupsResponse)
-    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteGroupsResponse)
+    o.throttle_time_ms, n_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_0 < 0:
-        if n_results_0 != -1:
-            raise _count_error(n_results_0, 0)
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif n_results_0 > len(buf) - pos:
-        raise _count_error(n_results_0, len(buf) - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
         vo_2: list[DeletableGroupResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_0):
-            eo_2 = DeletableGroupResult.__new__(DeletableGroupResult)
-            eo_2.group_id, pos = _read_str(buf, pos)
+        for _ in range(n_results_o):
+            eo_2 = _new_object(DeletableGroupResult)
+            ln_group_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_id_eo_2 < 0:
+                raise (
+                    _null_error("GroupId")
+                    if ln_group_id_eo_2 == -1
+                    else _length_error(ln_group_id_eo_2, pos, blen)
+                )
+            elif pos + ln_group_id_eo_2 > blen:
+                raise _length_error(ln_group_id_eo_2, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
+                pos += ln_group_id_eo_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             eo_2.error_message = None
@@ -266,9 +332,10 @@ def _e_DeleteGroupsResponse_0(o: DeleteGroupsResponse, out: list[_Buffer]) -> No
             _e_DeletableGroupResult_0(e2, out)
 
 
-def _d_DeleteGroupsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteGroupsResponse, int]:
+def _d_DeleteGroupsResponse_2(buf: bytes, pos: int) -> tuple[DeleteGroupsResponse, int]:
     """Decode DeleteGroupsResponse at version 2."""
-    o = DeleteGroupsResponse.__new__(DeleteGroupsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -281,14 +348,26 @@ def _d_DeleteGroupsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteGroupsRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeletableGroupResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeletableGroupResult.__new__(DeletableGroupResult)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DeletableGroupResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             eo_2.error_message = None
@@ -324,9 +403,10 @@ def _e_DeleteGroupsResponse_2(o: DeleteGroupsResponse, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DeleteGroupsResponse, int]:
+def _d_DeleteGroupsResponse_3(buf: bytes, pos: int) -> tuple[DeleteGroupsResponse, int]:
     """Decode DeleteGroupsResponse at version 3."""
-    o = DeleteGroupsResponse.__new__(DeleteGroupsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -339,17 +419,41 @@ def _d_DeleteGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DeleteGroupsRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeletableGroupResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeletableGroupResult.__new__(DeletableGroupResult)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DeletableGroupResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

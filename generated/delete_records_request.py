@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "DeleteRecordsRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_iq = _struct.Struct(">iq")
 
@@ -170,9 +173,10 @@ class DeleteRecordsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DeleteRecordsPartition_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsPartition, int]:
+def _d_DeleteRecordsPartition_0(buf: bytes, pos: int) -> tuple[DeleteRecordsPartition, int]:
     """Decode DeleteRecordsPartition at versions 0, 1."""
-    o = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsPartition)
     o.partition_index, o.offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     o._unknown_tags = None
@@ -187,9 +191,10 @@ def _e_DeleteRecordsPartition_0(o: DeleteRecordsPartition, out: list[_Buffer]) -
     w(_S_iq.pack(o.partition_index, o.offset))
 
 
-def _d_DeleteRecordsPartition_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsPartition, int]:
+def _d_DeleteRecordsPartition_2(buf: bytes, pos: int) -> tuple[DeleteRecordsPartition, int]:
     """Decode DeleteRecordsPartition at version 2."""
-    o = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsPartition)
     o.partition_index, o.offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -210,28 +215,37 @@ def _e_DeleteRecordsPartition_2(o: DeleteRecordsPartition, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteRecordsTopic_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsTopic, int]:
+def _d_DeleteRecordsTopic_0(buf: bytes, pos: int) -> tuple[DeleteRecordsTopic, int]:
     """Decode DeleteRecordsTopic at versions 0, 1."""
-    o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[DeleteRecordsPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
-            eo_2.partition_index, eo_2.offset = _S_iq.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[DeleteRecordsPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(DeleteRecordsPartition)
+            eo_4.partition_index, eo_4.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -251,10 +265,23 @@ def _e_DeleteRecordsTopic_0(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
             _e_DeleteRecordsPartition_0(e2, out)
 
 
-def _d_DeleteRecordsTopic_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsTopic, int]:
+def _d_DeleteRecordsTopic_2(buf: bytes, pos: int) -> tuple[DeleteRecordsTopic, int]:
     """Decode DeleteRecordsTopic at version 2."""
-    o = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -265,13 +292,13 @@ def _d_DeleteRecordsTopic_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsTop
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeleteRecordsPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+            eo_2 = _new_object(DeleteRecordsPartition)
             eo_2.partition_index, eo_2.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
@@ -306,44 +333,57 @@ def _e_DeleteRecordsTopic_2(o: DeleteRecordsTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteRecordsRequest_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
+def _d_DeleteRecordsRequest_0(buf: bytes, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at versions 0, 1."""
-    o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DeleteRecordsRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[DeleteRecordsTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[DeleteRecordsTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(DeleteRecordsTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[DeleteRecordsPartition] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
-                    eeo_1_2.partition_index, eeo_1_2.offset = _S_iq.unpack_from(buf, pos)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[DeleteRecordsPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(DeleteRecordsPartition)
+                    eeo_2_4.partition_index, eeo_2_4.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -365,9 +405,10 @@ def _e_DeleteRecordsRequest_0(o: DeleteRecordsRequest, out: list[_Buffer]) -> No
     w(_S_i.pack(o.timeout_ms))
 
 
-def _d_DeleteRecordsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsRequest, int]:
+def _d_DeleteRecordsRequest_2(buf: bytes, pos: int) -> tuple[DeleteRecordsRequest, int]:
     """Decode DeleteRecordsRequest at version 2."""
-    o = DeleteRecordsRequest.__new__(DeleteRecordsRequest)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -378,14 +419,26 @@ def _d_DeleteRecordsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsR
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[DeleteRecordsTopic] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = DeleteRecordsTopic.__new__(DeleteRecordsTopic)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(DeleteRecordsTopic)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -396,13 +449,13 @@ def _d_DeleteRecordsRequest_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsR
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[DeleteRecordsPartition] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = DeleteRecordsPartition.__new__(DeleteRecordsPartition)
+                    eeo_1_2 = _new_object(DeleteRecordsPartition)
                     eeo_1_2.partition_index, eeo_1_2.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "DeleteRecordsResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 _S_iqh = _struct.Struct(">iqh")
@@ -203,10 +206,11 @@ class DeleteRecordsResponse(_Message):
 
 
 def _d_DeleteRecordsPartitionResult_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DeleteRecordsPartitionResult, int]:
     """Decode DeleteRecordsPartitionResult at versions 0, 1."""
-    o = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsPartitionResult)
     o.partition_index, o.low_watermark, o.error_code = _S_iqh.unpack_from(buf, pos)
     pos += 14
     o._unknown_tags = None
@@ -222,10 +226,11 @@ def _e_DeleteRecordsPartitionResult_0(o: DeleteRecordsPartitionResult, out: list
 
 
 def _d_DeleteRecordsPartitionResult_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DeleteRecordsPartitionResult, int]:
     """Decode DeleteRecordsPartitionResult at version 2."""
-    o = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsPartitionResult)
     o.partition_index, o.low_watermark, o.error_code = _S_iqh.unpack_from(buf, pos)
     pos += 14
     if buf[pos] == 0:
@@ -246,30 +251,37 @@ def _e_DeleteRecordsPartitionResult_2(o: DeleteRecordsPartitionResult, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteRecordsTopicResult_0(
-    buf: memoryview, pos: int
-) -> tuple[DeleteRecordsTopicResult, int]:
+def _d_DeleteRecordsTopicResult_0(buf: bytes, pos: int) -> tuple[DeleteRecordsTopicResult, int]:
     """Decode DeleteRecordsTopicResult at versions 0, 1."""
-    o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsTopicResult)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[DeleteRecordsPartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
-            eo_2.partition_index, eo_2.low_watermark, eo_2.error_code = _S_iqh.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[DeleteRecordsPartitionResult] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(DeleteRecordsPartitionResult)
+            eo_4.partition_index, eo_4.low_watermark, eo_4.error_code = _S_iqh.unpack_from(buf, pos)
             pos += 14
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -289,12 +301,23 @@ def _e_DeleteRecordsTopicResult_0(o: DeleteRecordsTopicResult, out: list[_Buffer
             _e_DeleteRecordsPartitionResult_0(e2, out)
 
 
-def _d_DeleteRecordsTopicResult_2(
-    buf: memoryview, pos: int
-) -> tuple[DeleteRecordsTopicResult, int]:
+def _d_DeleteRecordsTopicResult_2(buf: bytes, pos: int) -> tuple[DeleteRecordsTopicResult, int]:
     """Decode DeleteRecordsTopicResult at version 2."""
-    o = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -305,13 +328,13 @@ def _d_DeleteRecordsTopicResult_2(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeleteRecordsPartitionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+            eo_2 = _new_object(DeleteRecordsPartitionResult)
             eo_2.partition_index, eo_2.low_watermark, eo_2.error_code = _S_iqh.unpack_from(buf, pos)
             pos += 14
             if buf[pos] == 0:
@@ -346,43 +369,56 @@ def _e_DeleteRecordsTopicResult_2(o: DeleteRecordsTopicResult, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteRecordsResponse_0(buf: memoryview, pos: int) -> tuple[DeleteRecordsResponse, int]:
+def _d_DeleteRecordsResponse_0(buf: bytes, pos: int) -> tuple[DeleteRecordsResponse, int]:
     """Decode DeleteRecordsResponse at versions 0, 1."""
-    o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[DeleteRecordsTopicResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(DeleteRecordsTopicResult)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[DeleteRecordsPartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
-                    eeo_2_2.partition_index, eeo_2_2.low_watermark, eeo_2_2.error_code = (
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[DeleteRecordsPartitionResult] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(DeleteRecordsPartitionResult)
+                    eeo_2_4.partition_index, eeo_2_4.low_watermark, eeo_2_4.error_code = (
                         _S_iqh.unpack_from(buf, pos)
                     )
                     pos += 14
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -405,9 +441,10 @@ def _e_DeleteRecordsResponse_0(o: DeleteRecordsResponse, out: list[_Buffer]) -> 
             _e_DeleteRecordsTopicResult_0(e2, out)
 
 
-def _d_DeleteRecordsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteRecordsResponse, int]:
+def _d_DeleteRecordsResponse_2(buf: bytes, pos: int) -> tuple[DeleteRecordsResponse, int]:
     """Decode DeleteRecordsResponse at version 2."""
-    o = DeleteRecordsResponse.__new__(DeleteRecordsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteRecordsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -420,14 +457,26 @@ def _d_DeleteRecordsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteRecords
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeleteRecordsTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeleteRecordsTopicResult.__new__(DeleteRecordsTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DeleteRecordsTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -438,13 +487,13 @@ def _d_DeleteRecordsResponse_2(buf: memoryview, pos: int) -> tuple[DeleteRecords
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[DeleteRecordsPartitionResult] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = DeleteRecordsPartitionResult.__new__(DeleteRecordsPartitionResult)
+                    eeo_2_2 = _new_object(DeleteRecordsPartitionResult)
                     eeo_2_2.partition_index, eeo_2_2.low_watermark, eeo_2_2.error_code = (
                         _S_iqh.unpack_from(buf, pos)
                     )

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -116,11 +118,24 @@ class DeleteShareGroupOffsetsRequest(_Message):
 
 
 def _d_DeleteShareGroupOffsetsRequestTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DeleteShareGroupOffsetsRequestTopic, int]:
     """Decode DeleteShareGroupOffsetsRequestTopic at version 0."""
-    o = DeleteShareGroupOffsetsRequestTopic.__new__(DeleteShareGroupOffsetsRequestTopic)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteShareGroupOffsetsRequestTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -142,11 +157,24 @@ def _e_DeleteShareGroupOffsetsRequestTopic_0(
 
 
 def _d_DeleteShareGroupOffsetsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DeleteShareGroupOffsetsRequest, int]:
     """Decode DeleteShareGroupOffsetsRequest at version 0."""
-    o = DeleteShareGroupOffsetsRequest.__new__(DeleteShareGroupOffsetsRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteShareGroupOffsetsRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -157,14 +185,26 @@ def _d_DeleteShareGroupOffsetsRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeleteShareGroupOffsetsRequestTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeleteShareGroupOffsetsRequestTopic.__new__(DeleteShareGroupOffsetsRequestTopic)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DeleteShareGroupOffsetsRequestTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -213,15 +215,40 @@ class DeleteShareGroupOffsetsResponse(_Message):
 
 
 def _d_DeleteShareGroupOffsetsResponseTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DeleteShareGroupOffsetsResponseTopic, int]:
     """Decode DeleteShareGroupOffsetsResponseTopic at version 0."""
-    o = DeleteShareGroupOffsetsResponseTopic.__new__(DeleteShareGroupOffsetsResponseTopic)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteShareGroupOffsetsResponseTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id, pos = _read_uuid(buf, pos)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.error_message = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -246,13 +273,26 @@ def _e_DeleteShareGroupOffsetsResponseTopic_0(
 
 
 def _d_DeleteShareGroupOffsetsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DeleteShareGroupOffsetsResponse, int]:
     """Decode DeleteShareGroupOffsetsResponse at version 0."""
-    o = DeleteShareGroupOffsetsResponse.__new__(DeleteShareGroupOffsetsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteShareGroupOffsetsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -263,20 +303,42 @@ def _d_DeleteShareGroupOffsetsResponse_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DeleteShareGroupOffsetsResponseTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DeleteShareGroupOffsetsResponseTopic.__new__(
-                DeleteShareGroupOffsetsResponseTopic
-            )
-            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(DeleteShareGroupOffsetsResponseTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             eo_3.topic_id, pos = _read_uuid(buf, pos)
             eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            lneo_3_4 = buf[pos]
+            if lneo_3_4 < 0x80:
+                pos += 1
+            else:
+                lneo_3_4, pos = _read_uvarint(buf, pos)
+            lneo_3_4 -= 1
+            if lneo_3_4 < 0:
+                eo_3.error_message = None
+            elif pos + lneo_3_4 > blen:
+                raise _length_error(lneo_3_4, pos, blen)
+            else:
+                eo_3.error_message = buf[pos : pos + lneo_3_4].decode()
+                pos += lneo_3_4
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None

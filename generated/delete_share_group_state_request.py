@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -161,9 +163,10 @@ class DeleteShareGroupStateRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -184,9 +187,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteStateData_0(buf: memoryview, pos: int) -> tuple[DeleteStateData, int]:
+def _d_DeleteStateData_0(buf: bytes, pos: int) -> tuple[DeleteStateData, int]:
     """Decode DeleteStateData at version 0."""
-    o = DeleteStateData.__new__(DeleteStateData)
+    blen = len(buf)
+    o = _new_object(DeleteStateData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -198,13 +202,13 @@ def _d_DeleteStateData_0(buf: memoryview, pos: int) -> tuple[DeleteStateData, in
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
@@ -240,11 +244,24 @@ def _e_DeleteStateData_0(o: DeleteStateData, out: list[_Buffer]) -> None:
 
 
 def _d_DeleteShareGroupStateRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DeleteShareGroupStateRequest, int]:
     """Decode DeleteShareGroupStateRequest at version 0."""
-    o = DeleteShareGroupStateRequest.__new__(DeleteShareGroupStateRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteShareGroupStateRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -255,13 +272,13 @@ def _d_DeleteShareGroupStateRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeleteStateData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeleteStateData.__new__(DeleteStateData)
+            eo_2 = _new_object(DeleteStateData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -273,13 +290,13 @@ def _d_DeleteShareGroupStateRequest_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     eeo_2_2.partition = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     if buf[pos] == 0:

@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -154,10 +156,23 @@ class DeleteTopicsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DeleteTopicState_6(buf: memoryview, pos: int) -> tuple[DeleteTopicState, int]:
+def _d_DeleteTopicState_6(buf: bytes, pos: int) -> tuple[DeleteTopicState, int]:
     """Decode DeleteTopicState at version 6."""
-    o = DeleteTopicState.__new__(DeleteTopicState)
-    o.name, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteTopicState)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.name = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id, pos = _read_uuid(buf, pos)
     if buf[pos] == 0:
         pos += 1
@@ -178,24 +193,25 @@ def _e_DeleteTopicState_6(o: DeleteTopicState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteTopicsRequest_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
+def _d_DeleteTopicsRequest_1(buf: bytes, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 1, 2, 3."""
-    o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DeleteTopicsRequest)
+    n_topic_names_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topic_names_o < 0:
+        if n_topic_names_o != -1:
+            raise _count_error(n_topic_names_o, 0)
         raise _null_error("TopicNames")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topic_names_o > blen - pos:
+        raise _count_error(n_topic_names_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.topic_names = vo_1
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topic_names_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.topic_names = vo_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topics = []
@@ -220,9 +236,10 @@ def _e_DeleteTopicsRequest_1(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
     w(_S_i.pack(o.timeout_ms))
 
 
-def _d_DeleteTopicsRequest_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
+def _d_DeleteTopicsRequest_4(buf: bytes, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at versions 4, 5."""
-    o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
+    blen = len(buf)
+    o = _new_object(DeleteTopicsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -233,8 +250,8 @@ def _d_DeleteTopicsRequest_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsReq
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("TopicNames")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append
@@ -272,9 +289,10 @@ def _e_DeleteTopicsRequest_4(o: DeleteTopicsRequest, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteTopicsRequest_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsRequest, int]:
+def _d_DeleteTopicsRequest_6(buf: bytes, pos: int) -> tuple[DeleteTopicsRequest, int]:
     """Decode DeleteTopicsRequest at version 6."""
-    o = DeleteTopicsRequest.__new__(DeleteTopicsRequest)
+    blen = len(buf)
+    o = _new_object(DeleteTopicsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -285,14 +303,26 @@ def _d_DeleteTopicsRequest_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsReq
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[DeleteTopicState] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = DeleteTopicState.__new__(DeleteTopicState)
-            eo_1.name, pos = _read_ncstr(buf, pos)
+            eo_1 = _new_object(DeleteTopicState)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                eo_1.name = None
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             eo_1.topic_id, pos = _read_uuid(buf, pos)
             if buf[pos] == 0:
                 pos += 1

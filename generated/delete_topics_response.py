@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -176,10 +178,19 @@ class DeleteTopicsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DeletableTopicResult_1(buf: memoryview, pos: int) -> tuple[DeletableTopicResult, int]:
+def _d_DeletableTopicResult_1(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
     """Decode DeletableTopicResult at versions 1, 2, 3."""
-    o = DeletableTopicResult.__new__(DeletableTopicResult)
-    o.name, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeletableTopicResult)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.topic_id = _ZERO_UUID
@@ -197,10 +208,23 @@ def _e_DeletableTopicResult_1(o: DeletableTopicResult, out: list[_Buffer]) -> No
     w(_S_h.pack(o.error_code))
 
 
-def _d_DeletableTopicResult_4(buf: memoryview, pos: int) -> tuple[DeletableTopicResult, int]:
+def _d_DeletableTopicResult_4(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
     """Decode DeletableTopicResult at version 4."""
-    o = DeletableTopicResult.__new__(DeletableTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeletableTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.topic_id = _ZERO_UUID
@@ -224,13 +248,38 @@ def _e_DeletableTopicResult_4(o: DeletableTopicResult, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeletableTopicResult_5(buf: memoryview, pos: int) -> tuple[DeletableTopicResult, int]:
+def _d_DeletableTopicResult_5(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
     """Decode DeletableTopicResult at version 5."""
-    o = DeletableTopicResult.__new__(DeletableTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeletableTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -252,14 +301,39 @@ def _e_DeletableTopicResult_5(o: DeletableTopicResult, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeletableTopicResult_6(buf: memoryview, pos: int) -> tuple[DeletableTopicResult, int]:
+def _d_DeletableTopicResult_6(buf: bytes, pos: int) -> tuple[DeletableTopicResult, int]:
     """Decode DeletableTopicResult at version 6."""
-    o = DeletableTopicResult.__new__(DeletableTopicResult)
-    o.name, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeletableTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.name = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id, pos = _read_uuid(buf, pos)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.error_message = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -281,23 +355,36 @@ def _e_DeletableTopicResult_6(o: DeletableTopicResult, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteTopicsResponse_1(buf: memoryview, pos: int) -> tuple[DeleteTopicsResponse, int]:
+def _d_DeleteTopicsResponse_1(buf: bytes, pos: int) -> tuple[DeleteTopicsResponse, int]:
     """Decode DeleteTopicsResponse at versions 1, 2, 3."""
-    o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
-    o.throttle_time_ms, n_responses_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DeleteTopicsResponse)
+    o.throttle_time_ms, n_responses_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_responses_0 < 0:
-        if n_responses_0 != -1:
-            raise _count_error(n_responses_0, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif n_responses_0 > len(buf) - pos:
-        raise _count_error(n_responses_0, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
         vo_2: list[DeletableTopicResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_responses_0):
-            eo_2 = DeletableTopicResult.__new__(DeletableTopicResult)
-            eo_2.name, pos = _read_str(buf, pos)
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(DeletableTopicResult)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             eo_2.topic_id = _ZERO_UUID
@@ -324,9 +411,10 @@ def _e_DeleteTopicsResponse_1(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
             _e_DeletableTopicResult_1(e2, out)
 
 
-def _d_DeleteTopicsResponse_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsResponse, int]:
+def _d_DeleteTopicsResponse_4(buf: bytes, pos: int) -> tuple[DeleteTopicsResponse, int]:
     """Decode DeleteTopicsResponse at version 4."""
-    o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -339,14 +427,26 @@ def _d_DeleteTopicsResponse_4(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeletableTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeletableTopicResult.__new__(DeletableTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DeletableTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             eo_2.topic_id = _ZERO_UUID
@@ -383,9 +483,10 @@ def _e_DeleteTopicsResponse_4(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteTopicsResponse_5(buf: memoryview, pos: int) -> tuple[DeleteTopicsResponse, int]:
+def _d_DeleteTopicsResponse_5(buf: bytes, pos: int) -> tuple[DeleteTopicsResponse, int]:
     """Decode DeleteTopicsResponse at version 5."""
-    o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -398,17 +499,41 @@ def _d_DeleteTopicsResponse_5(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeletableTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeletableTopicResult.__new__(DeletableTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DeletableTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             eo_2.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
@@ -442,9 +567,10 @@ def _e_DeleteTopicsResponse_5(o: DeleteTopicsResponse, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DeleteTopicsResponse_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsResponse, int]:
+def _d_DeleteTopicsResponse_6(buf: bytes, pos: int) -> tuple[DeleteTopicsResponse, int]:
     """Decode DeleteTopicsResponse at version 6."""
-    o = DeleteTopicsResponse.__new__(DeleteTopicsResponse)
+    blen = len(buf)
+    o = _new_object(DeleteTopicsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -457,18 +583,42 @@ def _d_DeleteTopicsResponse_6(buf: memoryview, pos: int) -> tuple[DeleteTopicsRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DeletableTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DeletableTopicResult.__new__(DeletableTopicResult)
-            eo_2.name, pos = _read_ncstr(buf, pos)
+            eo_2 = _new_object(DeletableTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                eo_2.name = None
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

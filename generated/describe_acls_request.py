@@ -13,12 +13,15 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -34,6 +37,8 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_bh = _struct.Struct(">bh")
+_S_h = _struct.Struct(">h")
 
 
 class DescribeAclsRequest(_Message):
@@ -179,16 +184,43 @@ class DescribeAclsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeAclsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeAclsRequest, int]:
+def _d_DescribeAclsRequest_1(buf: bytes, pos: int) -> tuple[DescribeAclsRequest, int]:
     """Decode DescribeAclsRequest at version 1."""
-    o = DescribeAclsRequest.__new__(DescribeAclsRequest)
-    o.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name_filter, pos = _read_nstr(buf, pos)
-    o.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.principal_filter, pos = _read_nstr(buf, pos)
-    o.host_filter, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeAclsRequest)
+    o.resource_type_filter, ln_resource_name_filter_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_filter_o < 0:
+        if ln_resource_name_filter_o != -1:
+            raise _length_error(ln_resource_name_filter_o, pos, blen)
+        o.resource_name_filter = None
+    elif pos + ln_resource_name_filter_o > blen:
+        raise _length_error(ln_resource_name_filter_o, pos, blen)
+    else:
+        o.resource_name_filter = buf[pos : pos + ln_resource_name_filter_o].decode()
+        pos += ln_resource_name_filter_o
+    o.pattern_type_filter, ln_principal_filter_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_principal_filter_o < 0:
+        if ln_principal_filter_o != -1:
+            raise _length_error(ln_principal_filter_o, pos, blen)
+        o.principal_filter = None
+    elif pos + ln_principal_filter_o > blen:
+        raise _length_error(ln_principal_filter_o, pos, blen)
+    else:
+        o.principal_filter = buf[pos : pos + ln_principal_filter_o].decode()
+        pos += ln_principal_filter_o
+    ln_host_filter_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_host_filter_o < 0:
+        if ln_host_filter_o != -1:
+            raise _length_error(ln_host_filter_o, pos, blen)
+        o.host_filter = None
+    elif pos + ln_host_filter_o > blen:
+        raise _length_error(ln_host_filter_o, pos, blen)
+    else:
+        o.host_filter = buf[pos : pos + ln_host_filter_o].decode()
+        pos += ln_host_filter_o
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -208,16 +240,53 @@ def _e_DescribeAclsRequest_1(o: DescribeAclsRequest, out: list[_Buffer]) -> None
     w(_S_bb.pack(o.operation, o.permission_type))
 
 
-def _d_DescribeAclsRequest_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRequest, int]:
+def _d_DescribeAclsRequest_2(buf: bytes, pos: int) -> tuple[DescribeAclsRequest, int]:
     """Decode DescribeAclsRequest at versions 2, 3."""
-    o = DescribeAclsRequest.__new__(DescribeAclsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeAclsRequest)
     o.resource_type_filter = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name_filter, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.resource_name_filter = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.resource_name_filter = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.pattern_type_filter = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.principal_filter, pos = _read_ncstr(buf, pos)
-    o.host_filter, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.principal_filter = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.principal_filter = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.host_filter = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.host_filter = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -42,9 +44,12 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bb = _struct.Struct(">bb")
+_S_bh = _struct.Struct(">bh")
 _S_bi = _struct.Struct(">bi")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihh = _struct.Struct(">ihh")
 
 
 class AclDescription(_Struct):
@@ -283,11 +288,32 @@ class DescribeAclsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_AclDescription_1(buf: memoryview, pos: int) -> tuple[AclDescription, int]:
+def _d_AclDescription_1(buf: bytes, pos: int) -> tuple[AclDescription, int]:
     """Decode AclDescription at version 1."""
-    o = AclDescription.__new__(AclDescription)
-    o.principal, pos = _read_str(buf, pos)
-    o.host, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(AclDescription)
+    ln_principal_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_o < 0:
+        raise (
+            _null_error("Principal")
+            if ln_principal_o == -1
+            else _length_error(ln_principal_o, pos, blen)
+        )
+    elif pos + ln_principal_o > blen:
+        raise _length_error(ln_principal_o, pos, blen)
+    else:
+        o.principal = buf[pos : pos + ln_principal_o].decode()
+        pos += ln_principal_o
+    ln_host_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_host_o < 0:
+        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
+    else:
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -304,11 +330,36 @@ def _e_AclDescription_1(o: AclDescription, out: list[_Buffer]) -> None:
     w(_S_bb.pack(o.operation, o.permission_type))
 
 
-def _d_AclDescription_2(buf: memoryview, pos: int) -> tuple[AclDescription, int]:
+def _d_AclDescription_2(buf: bytes, pos: int) -> tuple[AclDescription, int]:
     """Decode AclDescription at versions 2, 3."""
-    o = AclDescription.__new__(AclDescription)
-    o.principal, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AclDescription)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Principal")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.principal = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.operation, o.permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
     if buf[pos] == 0:
@@ -331,27 +382,62 @@ def _e_AclDescription_2(o: AclDescription, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeAclsResource_1(buf: memoryview, pos: int) -> tuple[DescribeAclsResource, int]:
+def _d_DescribeAclsResource_1(buf: bytes, pos: int) -> tuple[DescribeAclsResource, int]:
     """Decode DescribeAclsResource at version 1."""
-    o = DescribeAclsResource.__new__(DescribeAclsResource)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
-    o.pattern_type, n_acls_0 = _S_bi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeAclsResource)
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
+    o.pattern_type, n_acls_o = _S_bi.unpack_from(buf, pos)
     pos += 5
-    if n_acls_0 < 0:
-        if n_acls_0 != -1:
-            raise _count_error(n_acls_0, 0)
+    if n_acls_o < 0:
+        if n_acls_o != -1:
+            raise _count_error(n_acls_o, 0)
         raise _null_error("Acls")
-    elif n_acls_0 > len(buf) - pos:
-        raise _count_error(n_acls_0, len(buf) - pos)
+    elif n_acls_o > blen - pos:
+        raise _count_error(n_acls_o, blen - pos)
     else:
         vo_4: list[AclDescription] = []
         apo_4 = vo_4.append
-        for _ in range(n_acls_0):
-            eo_4 = AclDescription.__new__(AclDescription)
-            eo_4.principal, pos = _read_str(buf, pos)
-            eo_4.host, pos = _read_str(buf, pos)
+        for _ in range(n_acls_o):
+            eo_4 = _new_object(AclDescription)
+            ln_principal_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_eo_4 < 0:
+                raise (
+                    _null_error("Principal")
+                    if ln_principal_eo_4 == -1
+                    else _length_error(ln_principal_eo_4, pos, blen)
+                )
+            elif pos + ln_principal_eo_4 > blen:
+                raise _length_error(ln_principal_eo_4, pos, blen)
+            else:
+                eo_4.principal = buf[pos : pos + ln_principal_eo_4].decode()
+                pos += ln_principal_eo_4
+            ln_host_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_host_eo_4 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_4 == -1
+                    else _length_error(ln_host_eo_4, pos, blen)
+                )
+            elif pos + ln_host_eo_4 > blen:
+                raise _length_error(ln_host_eo_4, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + ln_host_eo_4].decode()
+                pos += ln_host_eo_4
             eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             eo_4._unknown_tags = None
@@ -378,12 +464,25 @@ def _e_DescribeAclsResource_1(o: DescribeAclsResource, out: list[_Buffer]) -> No
             _e_AclDescription_1(e4, out)
 
 
-def _d_DescribeAclsResource_2(buf: memoryview, pos: int) -> tuple[DescribeAclsResource, int]:
+def _d_DescribeAclsResource_2(buf: bytes, pos: int) -> tuple[DescribeAclsResource, int]:
     """Decode DescribeAclsResource at versions 2, 3."""
-    o = DescribeAclsResource.__new__(DescribeAclsResource)
+    blen = len(buf)
+    o = _new_object(DescribeAclsResource)
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.pattern_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     no_4 = buf[pos]
@@ -396,15 +495,39 @@ def _d_DescribeAclsResource_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Acls")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[AclDescription] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = AclDescription.__new__(AclDescription)
-            eo_4.principal, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(AclDescription)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Principal")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.principal = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.operation, eo_4.permission_type = _S_bb.unpack_from(buf, pos)
             pos += 2
             if buf[pos] == 0:
@@ -441,51 +564,94 @@ def _e_DescribeAclsResource_2(o: DescribeAclsResource, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeAclsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeAclsResponse, int]:
+def _d_DescribeAclsResponse_1(buf: bytes, pos: int) -> tuple[DescribeAclsResponse, int]:
     """Decode DescribeAclsResponse at version 1."""
-    o = DescribeAclsResponse.__new__(DescribeAclsResponse)
-    o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o.error_message, pos = _read_nstr(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Resources")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DescribeAclsResponse)
+    o.throttle_time_ms, o.error_code, ln_error_message_o = _S_ihh.unpack_from(buf, pos)
+    pos += 8
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        vo_3: list[DescribeAclsResource] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = DescribeAclsResource.__new__(DescribeAclsResource)
-            eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_3.resource_name, pos = _read_str(buf, pos)
-            eo_3.pattern_type, n_acls_1 = _S_bi.unpack_from(buf, pos)
-            pos += 5
-            if n_acls_1 < 0:
-                if n_acls_1 != -1:
-                    raise _count_error(n_acls_1, 0)
-                raise _null_error("Acls")
-            elif n_acls_1 > len(buf) - pos:
-                raise _count_error(n_acls_1, len(buf) - pos)
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_resources_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_resources_o < 0:
+        if n_resources_o != -1:
+            raise _count_error(n_resources_o, 0)
+        raise _null_error("Resources")
+    elif n_resources_o > blen - pos:
+        raise _count_error(n_resources_o, blen - pos)
+    else:
+        vo_4: list[DescribeAclsResource] = []
+        apo_4 = vo_4.append
+        for _ in range(n_resources_o):
+            eo_4 = _new_object(DescribeAclsResource)
+            eo_4.resource_type, ln_resource_name_eo_4 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_4 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_4 == -1
+                    else _length_error(ln_resource_name_eo_4, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_4 > blen:
+                raise _length_error(ln_resource_name_eo_4, pos, blen)
             else:
-                veo_3_4: list[AclDescription] = []
-                apeo_3_4 = veo_3_4.append
-                for _ in range(n_acls_1):
-                    eeo_3_4 = AclDescription.__new__(AclDescription)
-                    eeo_3_4.principal, pos = _read_str(buf, pos)
-                    eeo_3_4.host, pos = _read_str(buf, pos)
-                    eeo_3_4.operation, eeo_3_4.permission_type = _S_bb.unpack_from(buf, pos)
+                eo_4.resource_name = buf[pos : pos + ln_resource_name_eo_4].decode()
+                pos += ln_resource_name_eo_4
+            eo_4.pattern_type, n_acls_eo_4 = _S_bi.unpack_from(buf, pos)
+            pos += 5
+            if n_acls_eo_4 < 0:
+                if n_acls_eo_4 != -1:
+                    raise _count_error(n_acls_eo_4, 0)
+                raise _null_error("Acls")
+            elif n_acls_eo_4 > blen - pos:
+                raise _count_error(n_acls_eo_4, blen - pos)
+            else:
+                veo_4_4: list[AclDescription] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_acls_eo_4):
+                    eeo_4_4 = _new_object(AclDescription)
+                    ln_principal_eeo_4_4 = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_3_4._unknown_tags = None
-                    apeo_3_4(eeo_3_4)
-                eo_3.acls = veo_3_4
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.resources = vo_3
+                    if ln_principal_eeo_4_4 < 0:
+                        raise (
+                            _null_error("Principal")
+                            if ln_principal_eeo_4_4 == -1
+                            else _length_error(ln_principal_eeo_4_4, pos, blen)
+                        )
+                    elif pos + ln_principal_eeo_4_4 > blen:
+                        raise _length_error(ln_principal_eeo_4_4, pos, blen)
+                    else:
+                        eeo_4_4.principal = buf[pos : pos + ln_principal_eeo_4_4].decode()
+                        pos += ln_principal_eeo_4_4
+                    ln_host_eeo_4_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_host_eeo_4_4 < 0:
+                        raise (
+                            _null_error("Host")
+                            if ln_host_eeo_4_4 == -1
+                            else _length_error(ln_host_eeo_4_4, pos, blen)
+                        )
+                    elif pos + ln_host_eeo_4_4 > blen:
+                        raise _length_error(ln_host_eeo_4_4, pos, blen)
+                    else:
+                        eeo_4_4.host = buf[pos : pos + ln_host_eeo_4_4].decode()
+                        pos += ln_host_eeo_4_4
+                    eeo_4_4.operation, eeo_4_4.permission_type = _S_bb.unpack_from(buf, pos)
+                    pos += 2
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.acls = veo_4_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.resources = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -506,12 +672,25 @@ def _e_DescribeAclsResponse_1(o: DescribeAclsResponse, out: list[_Buffer]) -> No
             _e_DescribeAclsResource_1(e3, out)
 
 
-def _d_DescribeAclsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeAclsResponse, int]:
+def _d_DescribeAclsResponse_2(buf: bytes, pos: int) -> tuple[DescribeAclsResponse, int]:
     """Decode DescribeAclsResponse at versions 2, 3."""
-    o = DescribeAclsResponse.__new__(DescribeAclsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeAclsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -522,16 +701,28 @@ def _d_DescribeAclsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Resources")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DescribeAclsResource] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DescribeAclsResource.__new__(DescribeAclsResource)
+            eo_3 = _new_object(DescribeAclsResource)
             eo_3.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_3.resource_name, pos = _read_cstr(buf, pos)
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.resource_name = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             eo_3.pattern_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             neo_3_4 = buf[pos]
@@ -544,15 +735,39 @@ def _d_DescribeAclsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeAclsRe
                 if neo_3_4 != -1:
                     raise _count_error(neo_3_4, 0)
                 raise _null_error("Acls")
-            elif neo_3_4 > len(buf) - pos:
-                raise _count_error(neo_3_4, len(buf) - pos)
+            elif neo_3_4 > blen - pos:
+                raise _count_error(neo_3_4, blen - pos)
             else:
                 veo_3_4: list[AclDescription] = []
                 apeo_3_4 = veo_3_4.append
                 for _ in range(neo_3_4):
-                    eeo_3_4 = AclDescription.__new__(AclDescription)
-                    eeo_3_4.principal, pos = _read_cstr(buf, pos)
-                    eeo_3_4.host, pos = _read_cstr(buf, pos)
+                    eeo_3_4 = _new_object(AclDescription)
+                    lneeo_3_4_1 = buf[pos]
+                    if lneeo_3_4_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_4_1, pos = _read_uvarint(buf, pos)
+                    lneeo_3_4_1 -= 1
+                    if lneeo_3_4_1 < 0:
+                        raise _null_error("Principal")
+                    elif pos + lneeo_3_4_1 > blen:
+                        raise _length_error(lneeo_3_4_1, pos, blen)
+                    else:
+                        eeo_3_4.principal = buf[pos : pos + lneeo_3_4_1].decode()
+                        pos += lneeo_3_4_1
+                    lneeo_3_4_2 = buf[pos]
+                    if lneeo_3_4_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_4_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_4_2 -= 1
+                    if lneeo_3_4_2 < 0:
+                        raise _null_error("Host")
+                    elif pos + lneeo_3_4_2 > blen:
+                        raise _length_error(lneeo_3_4_2, pos, blen)
+                    else:
+                        eeo_3_4.host = buf[pos : pos + lneeo_3_4_2].decode()
+                        pos += lneeo_3_4_2
                     eeo_3_4.operation, eeo_3_4.permission_type = _S_bb.unpack_from(buf, pos)
                     pos += 2
                     if buf[pos] == 0:

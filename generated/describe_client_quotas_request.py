@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -40,6 +42,8 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_bh = _struct.Struct(">bh")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
@@ -141,13 +145,34 @@ class DescribeClientQuotasRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ComponentData_0(buf: memoryview, pos: int) -> tuple[ComponentData, int]:
+def _d_ComponentData_0(buf: bytes, pos: int) -> tuple[ComponentData, int]:
     """Decode ComponentData at version 0."""
-    o = ComponentData.__new__(ComponentData)
-    o.entity_type, pos = _read_str(buf, pos)
-    o.match_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.match, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ComponentData)
+    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_entity_type_o < 0:
+        raise (
+            _null_error("EntityType")
+            if ln_entity_type_o == -1
+            else _length_error(ln_entity_type_o, pos, blen)
+        )
+    elif pos + ln_entity_type_o > blen:
+        raise _length_error(ln_entity_type_o, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
+        pos += ln_entity_type_o
+    o.match_type, ln_match_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_match_o < 0:
+        if ln_match_o != -1:
+            raise _length_error(ln_match_o, pos, blen)
+        o.match = None
+    elif pos + ln_match_o > blen:
+        raise _length_error(ln_match_o, pos, blen)
+    else:
+        o.match = buf[pos : pos + ln_match_o].decode()
+        pos += ln_match_o
     o._unknown_tags = None
     return o, pos
 
@@ -162,13 +187,38 @@ def _e_ComponentData_0(o: ComponentData, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.match))
 
 
-def _d_ComponentData_1(buf: memoryview, pos: int) -> tuple[ComponentData, int]:
+def _d_ComponentData_1(buf: bytes, pos: int) -> tuple[ComponentData, int]:
     """Decode ComponentData at version 1."""
-    o = ComponentData.__new__(ComponentData)
-    o.entity_type, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ComponentData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("EntityType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.match_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.match, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.match = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.match = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -190,30 +240,51 @@ def _e_ComponentData_1(o: ComponentData, out: list[_Buffer]) -> None:
 
 
 def _d_DescribeClientQuotasRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeClientQuotasRequest, int]:
     """Decode DescribeClientQuotasRequest at version 0."""
-    o = DescribeClientQuotasRequest.__new__(DescribeClientQuotasRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeClientQuotasRequest)
+    n_components_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_components_o < 0:
+        if n_components_o != -1:
+            raise _count_error(n_components_o, 0)
         raise _null_error("Components")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_components_o > blen - pos:
+        raise _count_error(n_components_o, blen - pos)
     else:
-        vo_1: list[ComponentData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = ComponentData.__new__(ComponentData)
-            eo_1.entity_type, pos = _read_str(buf, pos)
-            eo_1.match_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.match, pos = _read_nstr(buf, pos)
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.components = vo_1
+        vo_2: list[ComponentData] = []
+        apo_2 = vo_2.append
+        for _ in range(n_components_o):
+            eo_2 = _new_object(ComponentData)
+            ln_entity_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_entity_type_eo_2 < 0:
+                raise (
+                    _null_error("EntityType")
+                    if ln_entity_type_eo_2 == -1
+                    else _length_error(ln_entity_type_eo_2, pos, blen)
+                )
+            elif pos + ln_entity_type_eo_2 > blen:
+                raise _length_error(ln_entity_type_eo_2, pos, blen)
+            else:
+                eo_2.entity_type = buf[pos : pos + ln_entity_type_eo_2].decode()
+                pos += ln_entity_type_eo_2
+            eo_2.match_type, ln_match_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_match_eo_2 < 0:
+                if ln_match_eo_2 != -1:
+                    raise _length_error(ln_match_eo_2, pos, blen)
+                eo_2.match = None
+            elif pos + ln_match_eo_2 > blen:
+                raise _length_error(ln_match_eo_2, pos, blen)
+            else:
+                eo_2.match = buf[pos : pos + ln_match_eo_2].decode()
+                pos += ln_match_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.components = vo_2
     o.strict = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -236,10 +307,11 @@ def _e_DescribeClientQuotasRequest_0(o: DescribeClientQuotasRequest, out: list[_
 
 
 def _d_DescribeClientQuotasRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeClientQuotasRequest, int]:
     """Decode DescribeClientQuotasRequest at version 1."""
-    o = DescribeClientQuotasRequest.__new__(DescribeClientQuotasRequest)
+    blen = len(buf)
+    o = _new_object(DescribeClientQuotasRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -250,17 +322,41 @@ def _d_DescribeClientQuotasRequest_1(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Components")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[ComponentData] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = ComponentData.__new__(ComponentData)
-            eo_1.entity_type, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(ComponentData)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("EntityType")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.entity_type = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             eo_1.match_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_1.match, pos = _read_ncstr(buf, pos)
+            lneo_1_3 = buf[pos]
+            if lneo_1_3 < 0x80:
+                pos += 1
+            else:
+                lneo_1_3, pos = _read_uvarint(buf, pos)
+            lneo_1_3 -= 1
+            if lneo_1_3 < 0:
+                eo_1.match = None
+            elif pos + lneo_1_3 > blen:
+                raise _length_error(lneo_1_3, pos, blen)
+            else:
+                eo_1.match = buf[pos : pos + lneo_1_3].decode()
+                pos += lneo_1_3
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None

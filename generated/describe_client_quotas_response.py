@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -42,8 +44,10 @@ __all__ = [
 ]
 
 _S_d = _struct.Struct(">d")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihh = _struct.Struct(">ihh")
 
 
 class EntityData(_Struct):
@@ -265,11 +269,34 @@ class DescribeClientQuotasResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_EntityData_0(buf: memoryview, pos: int) -> tuple[EntityData, int]:
+def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:
     """Decode EntityData at version 0."""
-    o = EntityData.__new__(EntityData)
-    o.entity_type, pos = _read_str(buf, pos)
-    o.entity_name, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EntityData)
+    ln_entity_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_entity_type_o < 0:
+        raise (
+            _null_error("EntityType")
+            if ln_entity_type_o == -1
+            else _length_error(ln_entity_type_o, pos, blen)
+        )
+    elif pos + ln_entity_type_o > blen:
+        raise _length_error(ln_entity_type_o, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + ln_entity_type_o].decode()
+        pos += ln_entity_type_o
+    ln_entity_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_entity_name_o < 0:
+        if ln_entity_name_o != -1:
+            raise _length_error(ln_entity_name_o, pos, blen)
+        o.entity_name = None
+    elif pos + ln_entity_name_o > blen:
+        raise _length_error(ln_entity_name_o, pos, blen)
+    else:
+        o.entity_name = buf[pos : pos + ln_entity_name_o].decode()
+        pos += ln_entity_name_o
     o._unknown_tags = None
     return o, pos
 
@@ -283,11 +310,36 @@ def _e_EntityData_0(o: EntityData, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.entity_name))
 
 
-def _d_EntityData_1(buf: memoryview, pos: int) -> tuple[EntityData, int]:
+def _d_EntityData_1(buf: bytes, pos: int) -> tuple[EntityData, int]:
     """Decode EntityData at version 1."""
-    o = EntityData.__new__(EntityData)
-    o.entity_type, pos = _read_cstr(buf, pos)
-    o.entity_name, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EntityData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("EntityType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.entity_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.entity_name = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.entity_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -307,10 +359,19 @@ def _e_EntityData_1(o: EntityData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ValueData_0(buf: memoryview, pos: int) -> tuple[ValueData, int]:
+def _d_ValueData_0(buf: bytes, pos: int) -> tuple[ValueData, int]:
     """Decode ValueData at version 0."""
-    o = ValueData.__new__(ValueData)
-    o.key, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(ValueData)
+    ln_key_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_key_o < 0:
+        raise _null_error("Key") if ln_key_o == -1 else _length_error(ln_key_o, pos, blen)
+    elif pos + ln_key_o > blen:
+        raise _length_error(ln_key_o, pos, blen)
+    else:
+        o.key = buf[pos : pos + ln_key_o].decode()
+        pos += ln_key_o
     o.value = _S_d.unpack_from(buf, pos)[0]
     pos += 8
     o._unknown_tags = None
@@ -326,10 +387,23 @@ def _e_ValueData_0(o: ValueData, out: list[_Buffer]) -> None:
     w(_S_d.pack(o.value))
 
 
-def _d_ValueData_1(buf: memoryview, pos: int) -> tuple[ValueData, int]:
+def _d_ValueData_1(buf: bytes, pos: int) -> tuple[ValueData, int]:
     """Decode ValueData at version 1."""
-    o = ValueData.__new__(ValueData)
-    o.key, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ValueData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Key")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.key = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.value = _S_d.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:
@@ -351,46 +425,81 @@ def _e_ValueData_1(o: ValueData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EntryData_0(buf: memoryview, pos: int) -> tuple[EntryData, int]:
+def _d_EntryData_0(buf: bytes, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 0."""
-    o = EntryData.__new__(EntryData)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(EntryData)
+    n_entity_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_entity_o < 0:
+        if n_entity_o != -1:
+            raise _count_error(n_entity_o, 0)
         raise _null_error("Entity")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_entity_o > blen - pos:
+        raise _count_error(n_entity_o, blen - pos)
     else:
-        vo_1: list[EntityData] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = EntityData.__new__(EntityData)
-            eo_1.entity_type, pos = _read_str(buf, pos)
-            eo_1.entity_name, pos = _read_nstr(buf, pos)
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.entity = vo_1
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Values")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
-    else:
-        vo_2: list[ValueData] = []
+        vo_2: list[EntityData] = []
         apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = ValueData.__new__(ValueData)
-            eo_2.key, pos = _read_str(buf, pos)
-            eo_2.value = _S_d.unpack_from(buf, pos)[0]
-            pos += 8
+        for _ in range(n_entity_o):
+            eo_2 = _new_object(EntityData)
+            ln_entity_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_entity_type_eo_2 < 0:
+                raise (
+                    _null_error("EntityType")
+                    if ln_entity_type_eo_2 == -1
+                    else _length_error(ln_entity_type_eo_2, pos, blen)
+                )
+            elif pos + ln_entity_type_eo_2 > blen:
+                raise _length_error(ln_entity_type_eo_2, pos, blen)
+            else:
+                eo_2.entity_type = buf[pos : pos + ln_entity_type_eo_2].decode()
+                pos += ln_entity_type_eo_2
+            ln_entity_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_entity_name_eo_2 < 0:
+                if ln_entity_name_eo_2 != -1:
+                    raise _length_error(ln_entity_name_eo_2, pos, blen)
+                eo_2.entity_name = None
+            elif pos + ln_entity_name_eo_2 > blen:
+                raise _length_error(ln_entity_name_eo_2, pos, blen)
+            else:
+                eo_2.entity_name = buf[pos : pos + ln_entity_name_eo_2].decode()
+                pos += ln_entity_name_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
-        o.values = vo_2
+        o.entity = vo_2
+    n_values_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_values_o < 0:
+        if n_values_o != -1:
+            raise _count_error(n_values_o, 0)
+        raise _null_error("Values")
+    elif n_values_o > blen - pos:
+        raise _count_error(n_values_o, blen - pos)
+    else:
+        vo_4: list[ValueData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_values_o):
+            eo_4 = _new_object(ValueData)
+            ln_key_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_key_eo_4 < 0:
+                raise (
+                    _null_error("Key")
+                    if ln_key_eo_4 == -1
+                    else _length_error(ln_key_eo_4, pos, blen)
+                )
+            elif pos + ln_key_eo_4 > blen:
+                raise _length_error(ln_key_eo_4, pos, blen)
+            else:
+                eo_4.key = buf[pos : pos + ln_key_eo_4].decode()
+                pos += ln_key_eo_4
+            eo_4.value = _S_d.unpack_from(buf, pos)[0]
+            pos += 8
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.values = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -416,9 +525,10 @@ def _e_EntryData_0(o: EntryData, out: list[_Buffer]) -> None:
             _e_ValueData_0(e2, out)
 
 
-def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
+def _d_EntryData_1(buf: bytes, pos: int) -> tuple[EntryData, int]:
     """Decode EntryData at version 1."""
-    o = EntryData.__new__(EntryData)
+    blen = len(buf)
+    o = _new_object(EntryData)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -429,15 +539,39 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Entity")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[EntityData] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = EntityData.__new__(EntityData)
-            eo_1.entity_type, pos = _read_cstr(buf, pos)
-            eo_1.entity_name, pos = _read_ncstr(buf, pos)
+            eo_1 = _new_object(EntityData)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("EntityType")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.entity_type = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                eo_1.entity_name = None
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.entity_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None
@@ -455,14 +589,26 @@ def _d_EntryData_1(buf: memoryview, pos: int) -> tuple[EntryData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Values")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ValueData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ValueData.__new__(ValueData)
-            eo_2.key, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ValueData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Key")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.key = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.value = _S_d.unpack_from(buf, pos)[0]
             pos += 8
             if buf[pos] == 0:
@@ -504,66 +650,109 @@ def _e_EntryData_1(o: EntryData, out: list[_Buffer]) -> None:
 
 
 def _d_DescribeClientQuotasResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeClientQuotasResponse, int]:
     """Decode DescribeClientQuotasResponse at version 0."""
-    o = DescribeClientQuotasResponse.__new__(DescribeClientQuotasResponse)
-    o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o.error_message, pos = _read_nstr(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        o.entries = None
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DescribeClientQuotasResponse)
+    o.throttle_time_ms, o.error_code, ln_error_message_o = _S_ihh.unpack_from(buf, pos)
+    pos += 8
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        vo_3: list[EntryData] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = EntryData.__new__(EntryData)
-            neo_3_1 = _S_i.unpack_from(buf, pos)[0]
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    n_entries_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_entries_o < 0:
+        if n_entries_o != -1:
+            raise _count_error(n_entries_o, 0)
+        o.entries = None
+    elif n_entries_o > blen - pos:
+        raise _count_error(n_entries_o, blen - pos)
+    else:
+        vo_4: list[EntryData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_entries_o):
+            eo_4 = _new_object(EntryData)
+            n_entity_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_1 < 0:
-                if neo_3_1 != -1:
-                    raise _count_error(neo_3_1, 0)
+            if n_entity_eo_4 < 0:
+                if n_entity_eo_4 != -1:
+                    raise _count_error(n_entity_eo_4, 0)
                 raise _null_error("Entity")
-            elif neo_3_1 > len(buf) - pos:
-                raise _count_error(neo_3_1, len(buf) - pos)
+            elif n_entity_eo_4 > blen - pos:
+                raise _count_error(n_entity_eo_4, blen - pos)
             else:
-                veo_3_1: list[EntityData] = []
-                apeo_3_1 = veo_3_1.append
-                for _ in range(neo_3_1):
-                    eeo_3_1 = EntityData.__new__(EntityData)
-                    eeo_3_1.entity_type, pos = _read_str(buf, pos)
-                    eeo_3_1.entity_name, pos = _read_nstr(buf, pos)
-                    eeo_3_1._unknown_tags = None
-                    apeo_3_1(eeo_3_1)
-                eo_3.entity = veo_3_1
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+                veo_4_2: list[EntityData] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(n_entity_eo_4):
+                    eeo_4_2 = _new_object(EntityData)
+                    ln_entity_type_eeo_4_2 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_entity_type_eeo_4_2 < 0:
+                        raise (
+                            _null_error("EntityType")
+                            if ln_entity_type_eeo_4_2 == -1
+                            else _length_error(ln_entity_type_eeo_4_2, pos, blen)
+                        )
+                    elif pos + ln_entity_type_eeo_4_2 > blen:
+                        raise _length_error(ln_entity_type_eeo_4_2, pos, blen)
+                    else:
+                        eeo_4_2.entity_type = buf[pos : pos + ln_entity_type_eeo_4_2].decode()
+                        pos += ln_entity_type_eeo_4_2
+                    ln_entity_name_eeo_4_2 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_entity_name_eeo_4_2 < 0:
+                        if ln_entity_name_eeo_4_2 != -1:
+                            raise _length_error(ln_entity_name_eeo_4_2, pos, blen)
+                        eeo_4_2.entity_name = None
+                    elif pos + ln_entity_name_eeo_4_2 > blen:
+                        raise _length_error(ln_entity_name_eeo_4_2, pos, blen)
+                    else:
+                        eeo_4_2.entity_name = buf[pos : pos + ln_entity_name_eeo_4_2].decode()
+                        pos += ln_entity_name_eeo_4_2
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.entity = veo_4_2
+            n_values_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_values_eo_4 < 0:
+                if n_values_eo_4 != -1:
+                    raise _count_error(n_values_eo_4, 0)
                 raise _null_error("Values")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif n_values_eo_4 > blen - pos:
+                raise _count_error(n_values_eo_4, blen - pos)
             else:
-                veo_3_2: list[ValueData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = ValueData.__new__(ValueData)
-                    eeo_3_2.key, pos = _read_str(buf, pos)
-                    eeo_3_2.value = _S_d.unpack_from(buf, pos)[0]
+                veo_4_4: list[ValueData] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_values_eo_4):
+                    eeo_4_4 = _new_object(ValueData)
+                    ln_key_eeo_4_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_key_eeo_4_4 < 0:
+                        raise (
+                            _null_error("Key")
+                            if ln_key_eeo_4_4 == -1
+                            else _length_error(ln_key_eeo_4_4, pos, blen)
+                        )
+                    elif pos + ln_key_eeo_4_4 > blen:
+                        raise _length_error(ln_key_eeo_4_4, pos, blen)
+                    else:
+                        eeo_4_4.key = buf[pos : pos + ln_key_eeo_4_4].decode()
+                        pos += ln_key_eeo_4_4
+                    eeo_4_4.value = _S_d.unpack_from(buf, pos)[0]
                     pos += 8
-                    eeo_3_2._unknown_tags = None
-                    apeo_3_2(eeo_3_2)
-                eo_3.values = veo_3_2
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.entries = vo_3
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.values = veo_4_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.entries = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -585,13 +774,26 @@ def _e_DescribeClientQuotasResponse_0(o: DescribeClientQuotasResponse, out: list
 
 
 def _d_DescribeClientQuotasResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeClientQuotasResponse, int]:
     """Decode DescribeClientQuotasResponse at version 1."""
-    o = DescribeClientQuotasResponse.__new__(DescribeClientQuotasResponse)
+    blen = len(buf)
+    o = _new_object(DescribeClientQuotasResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -602,13 +804,13 @@ def _d_DescribeClientQuotasResponse_1(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         o.entries = None
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[EntryData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = EntryData.__new__(EntryData)
+            eo_3 = _new_object(EntryData)
             neo_3_1 = buf[pos]
             if neo_3_1 < 0x80:
                 pos += 1
@@ -619,15 +821,39 @@ def _d_DescribeClientQuotasResponse_1(
                 if neo_3_1 != -1:
                     raise _count_error(neo_3_1, 0)
                 raise _null_error("Entity")
-            elif neo_3_1 > len(buf) - pos:
-                raise _count_error(neo_3_1, len(buf) - pos)
+            elif neo_3_1 > blen - pos:
+                raise _count_error(neo_3_1, blen - pos)
             else:
                 veo_3_1: list[EntityData] = []
                 apeo_3_1 = veo_3_1.append
                 for _ in range(neo_3_1):
-                    eeo_3_1 = EntityData.__new__(EntityData)
-                    eeo_3_1.entity_type, pos = _read_cstr(buf, pos)
-                    eeo_3_1.entity_name, pos = _read_ncstr(buf, pos)
+                    eeo_3_1 = _new_object(EntityData)
+                    lneeo_3_1_1 = buf[pos]
+                    if lneeo_3_1_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_1_1, pos = _read_uvarint(buf, pos)
+                    lneeo_3_1_1 -= 1
+                    if lneeo_3_1_1 < 0:
+                        raise _null_error("EntityType")
+                    elif pos + lneeo_3_1_1 > blen:
+                        raise _length_error(lneeo_3_1_1, pos, blen)
+                    else:
+                        eeo_3_1.entity_type = buf[pos : pos + lneeo_3_1_1].decode()
+                        pos += lneeo_3_1_1
+                    lneeo_3_1_2 = buf[pos]
+                    if lneeo_3_1_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_1_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_1_2 -= 1
+                    if lneeo_3_1_2 < 0:
+                        eeo_3_1.entity_name = None
+                    elif pos + lneeo_3_1_2 > blen:
+                        raise _length_error(lneeo_3_1_2, pos, blen)
+                    else:
+                        eeo_3_1.entity_name = buf[pos : pos + lneeo_3_1_2].decode()
+                        pos += lneeo_3_1_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_3_1._unknown_tags = None
@@ -645,14 +871,26 @@ def _d_DescribeClientQuotasResponse_1(
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Values")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[ValueData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = ValueData.__new__(ValueData)
-                    eeo_3_2.key, pos = _read_cstr(buf, pos)
+                    eeo_3_2 = _new_object(ValueData)
+                    lneeo_3_2_1 = buf[pos]
+                    if lneeo_3_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_3_2_1 -= 1
+                    if lneeo_3_2_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_3_2_1 > blen:
+                        raise _length_error(lneeo_3_2_1, pos, blen)
+                    else:
+                        eeo_3_2.key = buf[pos : pos + lneeo_3_2_1].decode()
+                        pos += lneeo_3_2_1
                     eeo_3_2.value = _S_d.unpack_from(buf, pos)[0]
                     pos += 8
                     if buf[pos] == 0:

@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -114,9 +117,10 @@ class DescribeClusterRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeClusterRequest_0(buf: memoryview, pos: int) -> tuple[DescribeClusterRequest, int]:
+def _d_DescribeClusterRequest_0(buf: bytes, pos: int) -> tuple[DescribeClusterRequest, int]:
     """Decode DescribeClusterRequest at version 0."""
-    o = DescribeClusterRequest.__new__(DescribeClusterRequest)
+    blen = len(buf)
+    o = _new_object(DescribeClusterRequest)
     o.include_cluster_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.endpoint_type = 1
@@ -143,9 +147,10 @@ def _e_DescribeClusterRequest_0(o: DescribeClusterRequest, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeClusterRequest_1(buf: memoryview, pos: int) -> tuple[DescribeClusterRequest, int]:
+def _d_DescribeClusterRequest_1(buf: bytes, pos: int) -> tuple[DescribeClusterRequest, int]:
     """Decode DescribeClusterRequest at version 1."""
-    o = DescribeClusterRequest.__new__(DescribeClusterRequest)
+    blen = len(buf)
+    o = _new_object(DescribeClusterRequest)
     o.include_cluster_authorized_operations, o.endpoint_type = _S_ob.unpack_from(buf, pos)
     pos += 2
     o.include_fenced_brokers = False
@@ -169,9 +174,10 @@ def _e_DescribeClusterRequest_1(o: DescribeClusterRequest, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeClusterRequest_2(buf: memoryview, pos: int) -> tuple[DescribeClusterRequest, int]:
+def _d_DescribeClusterRequest_2(buf: bytes, pos: int) -> tuple[DescribeClusterRequest, int]:
     """Decode DescribeClusterRequest at version 2."""
-    o = DescribeClusterRequest.__new__(DescribeClusterRequest)
+    blen = len(buf)
+    o = _new_object(DescribeClusterRequest)
     o.include_cluster_authorized_operations, o.endpoint_type, o.include_fenced_brokers = (
         _S_obo.unpack_from(buf, pos)
     )

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -259,15 +261,40 @@ class DescribeClusterResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeClusterBroker_0(buf: memoryview, pos: int) -> tuple[DescribeClusterBroker, int]:
+def _d_DescribeClusterBroker_0(buf: bytes, pos: int) -> tuple[DescribeClusterBroker, int]:
     """Decode DescribeClusterBroker at versions 0, 1."""
-    o = DescribeClusterBroker.__new__(DescribeClusterBroker)
+    blen = len(buf)
+    o = _new_object(DescribeClusterBroker)
     o.broker_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.is_fenced = False
     if buf[pos] == 0:
         pos += 1
@@ -292,15 +319,40 @@ def _e_DescribeClusterBroker_0(o: DescribeClusterBroker, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeClusterBroker_2(buf: memoryview, pos: int) -> tuple[DescribeClusterBroker, int]:
+def _d_DescribeClusterBroker_2(buf: bytes, pos: int) -> tuple[DescribeClusterBroker, int]:
     """Decode DescribeClusterBroker at version 2."""
-    o = DescribeClusterBroker.__new__(DescribeClusterBroker)
+    blen = len(buf)
+    o = _new_object(DescribeClusterBroker)
     o.broker_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.is_fenced = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -325,13 +377,38 @@ def _e_DescribeClusterBroker_2(o: DescribeClusterBroker, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeClusterResponse_0(buf: memoryview, pos: int) -> tuple[DescribeClusterResponse, int]:
+def _d_DescribeClusterResponse_0(buf: bytes, pos: int) -> tuple[DescribeClusterResponse, int]:
     """Decode DescribeClusterResponse at version 0."""
-    o = DescribeClusterResponse.__new__(DescribeClusterResponse)
+    blen = len(buf)
+    o = _new_object(DescribeClusterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.cluster_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("ClusterId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_5 = buf[pos]
@@ -344,19 +421,43 @@ def _d_DescribeClusterResponse_0(buf: memoryview, pos: int) -> tuple[DescribeClu
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Brokers")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[DescribeClusterBroker] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = DescribeClusterBroker.__new__(DescribeClusterBroker)
+            eo_5 = _new_object(DescribeClusterBroker)
             eo_5.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.host, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.host = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.rack, pos = _read_ncstr(buf, pos)
+            lneo_5_4 = buf[pos]
+            if lneo_5_4 < 0x80:
+                pos += 1
+            else:
+                lneo_5_4, pos = _read_uvarint(buf, pos)
+            lneo_5_4 -= 1
+            if lneo_5_4 < 0:
+                eo_5.rack = None
+            elif pos + lneo_5_4 > blen:
+                raise _length_error(lneo_5_4, pos, blen)
+            else:
+                eo_5.rack = buf[pos : pos + lneo_5_4].decode()
+                pos += lneo_5_4
             eo_5.is_fenced = False
             if buf[pos] == 0:
                 pos += 1
@@ -399,15 +500,40 @@ def _e_DescribeClusterResponse_0(o: DescribeClusterResponse, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeClusterResponse_1(buf: memoryview, pos: int) -> tuple[DescribeClusterResponse, int]:
+def _d_DescribeClusterResponse_1(buf: bytes, pos: int) -> tuple[DescribeClusterResponse, int]:
     """Decode DescribeClusterResponse at version 1."""
-    o = DescribeClusterResponse.__new__(DescribeClusterResponse)
+    blen = len(buf)
+    o = _new_object(DescribeClusterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.endpoint_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.cluster_id, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("ClusterId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_6 = buf[pos]
@@ -420,19 +546,43 @@ def _d_DescribeClusterResponse_1(buf: memoryview, pos: int) -> tuple[DescribeClu
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Brokers")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[DescribeClusterBroker] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = DescribeClusterBroker.__new__(DescribeClusterBroker)
+            eo_6 = _new_object(DescribeClusterBroker)
             eo_6.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_6.host, pos = _read_cstr(buf, pos)
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.host = buf[pos : pos + lneo_6_2].decode()
+                pos += lneo_6_2
             eo_6.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_6.rack, pos = _read_ncstr(buf, pos)
+            lneo_6_4 = buf[pos]
+            if lneo_6_4 < 0x80:
+                pos += 1
+            else:
+                lneo_6_4, pos = _read_uvarint(buf, pos)
+            lneo_6_4 -= 1
+            if lneo_6_4 < 0:
+                eo_6.rack = None
+            elif pos + lneo_6_4 > blen:
+                raise _length_error(lneo_6_4, pos, blen)
+            else:
+                eo_6.rack = buf[pos : pos + lneo_6_4].decode()
+                pos += lneo_6_4
             eo_6.is_fenced = False
             if buf[pos] == 0:
                 pos += 1
@@ -473,15 +623,40 @@ def _e_DescribeClusterResponse_1(o: DescribeClusterResponse, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeClusterResponse_2(buf: memoryview, pos: int) -> tuple[DescribeClusterResponse, int]:
+def _d_DescribeClusterResponse_2(buf: bytes, pos: int) -> tuple[DescribeClusterResponse, int]:
     """Decode DescribeClusterResponse at version 2."""
-    o = DescribeClusterResponse.__new__(DescribeClusterResponse)
+    blen = len(buf)
+    o = _new_object(DescribeClusterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.endpoint_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.cluster_id, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("ClusterId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_6 = buf[pos]
@@ -494,19 +669,43 @@ def _d_DescribeClusterResponse_2(buf: memoryview, pos: int) -> tuple[DescribeClu
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Brokers")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[DescribeClusterBroker] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = DescribeClusterBroker.__new__(DescribeClusterBroker)
+            eo_6 = _new_object(DescribeClusterBroker)
             eo_6.broker_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_6.host, pos = _read_cstr(buf, pos)
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.host = buf[pos : pos + lneo_6_2].decode()
+                pos += lneo_6_2
             eo_6.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_6.rack, pos = _read_ncstr(buf, pos)
+            lneo_6_4 = buf[pos]
+            if lneo_6_4 < 0x80:
+                pos += 1
+            else:
+                lneo_6_4, pos = _read_uvarint(buf, pos)
+            lneo_6_4 -= 1
+            if lneo_6_4 < 0:
+                eo_6.rack = None
+            elif pos + lneo_6_4 > blen:
+                raise _length_error(lneo_6_4, pos, blen)
+            else:
+                eo_6.rack = buf[pos : pos + lneo_6_4].decode()
+                pos += lneo_6_4
             eo_6.is_fenced = _S_o.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:

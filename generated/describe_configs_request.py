@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_bh = _struct.Struct(">bh")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 _S_oo = _struct.Struct(">??")
@@ -195,27 +198,38 @@ class DescribeConfigsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeConfigsResource_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsResource, int]:
+def _d_DescribeConfigsResource_1(buf: bytes, pos: int) -> tuple[DescribeConfigsResource, int]:
     """Decode DescribeConfigsResource at versions 1, 2, 3."""
-    o = DescribeConfigsResource.__new__(DescribeConfigsResource)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        o.configuration_keys = None
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResource)
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
     else:
-        vo_3: list[str] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3, pos = _read_str(buf, pos)
-            apo_3(eo_3)
-        o.configuration_keys = vo_3
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
+    n_configuration_keys_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_configuration_keys_o < 0:
+        if n_configuration_keys_o != -1:
+            raise _count_error(n_configuration_keys_o, 0)
+        o.configuration_keys = None
+    elif n_configuration_keys_o > blen - pos:
+        raise _count_error(n_configuration_keys_o, blen - pos)
+    else:
+        vo_4: list[str] = []
+        apo_4 = vo_4.append
+        for _ in range(n_configuration_keys_o):
+            eo_4, pos = _read_str(buf, pos)
+            apo_4(eo_4)
+        o.configuration_keys = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -236,12 +250,25 @@ def _e_DescribeConfigsResource_1(o: DescribeConfigsResource, out: list[_Buffer])
             w(_enc_str(e3))
 
 
-def _d_DescribeConfigsResource_4(buf: memoryview, pos: int) -> tuple[DescribeConfigsResource, int]:
+def _d_DescribeConfigsResource_4(buf: bytes, pos: int) -> tuple[DescribeConfigsResource, int]:
     """Decode DescribeConfigsResource at version 4."""
-    o = DescribeConfigsResource.__new__(DescribeConfigsResource)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResource)
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -252,8 +279,8 @@ def _d_DescribeConfigsResource_4(buf: memoryview, pos: int) -> tuple[DescribeCon
         if no_3 != -1:
             raise _count_error(no_3, 0)
         o.configuration_keys = None
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[str] = []
         apo_3 = vo_3.append
@@ -287,43 +314,54 @@ def _e_DescribeConfigsResource_4(o: DescribeConfigsResource, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeConfigsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
+def _d_DescribeConfigsRequest_1(buf: bytes, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at versions 1, 2."""
-    o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeConfigsRequest)
+    n_resources_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_resources_o < 0:
+        if n_resources_o != -1:
+            raise _count_error(n_resources_o, 0)
         raise _null_error("Resources")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_resources_o > blen - pos:
+        raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_1: list[DescribeConfigsResource] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
-            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.resource_name, pos = _read_str(buf, pos)
-            neo_1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
-                eo_1.configuration_keys = None
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+        vo_2: list[DescribeConfigsResource] = []
+        apo_2 = vo_2.append
+        for _ in range(n_resources_o):
+            eo_2 = _new_object(DescribeConfigsResource)
+            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_2 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_2 == -1
+                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_2 > blen:
+                raise _length_error(ln_resource_name_eo_2, pos, blen)
             else:
-                veo_1_3: list[str] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3, pos = _read_str(buf, pos)
-                    apeo_1_3(eeo_1_3)
-                eo_1.configuration_keys = veo_1_3
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.resources = vo_1
+                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
+                pos += ln_resource_name_eo_2
+            n_configuration_keys_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_configuration_keys_eo_2 < 0:
+                if n_configuration_keys_eo_2 != -1:
+                    raise _count_error(n_configuration_keys_eo_2, 0)
+                eo_2.configuration_keys = None
+            elif n_configuration_keys_eo_2 > blen - pos:
+                raise _count_error(n_configuration_keys_eo_2, blen - pos)
+            else:
+                veo_2_4: list[str] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_configuration_keys_eo_2):
+                    eeo_2_4, pos = _read_str(buf, pos)
+                    apeo_2_4(eeo_2_4)
+                eo_2.configuration_keys = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.resources = vo_2
     o.include_synonyms = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_documentation = False
@@ -348,43 +386,54 @@ def _e_DescribeConfigsRequest_1(o: DescribeConfigsRequest, out: list[_Buffer]) -
     w(_S_o.pack(o.include_synonyms))
 
 
-def _d_DescribeConfigsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
+def _d_DescribeConfigsRequest_3(buf: bytes, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at version 3."""
-    o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeConfigsRequest)
+    n_resources_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_resources_o < 0:
+        if n_resources_o != -1:
+            raise _count_error(n_resources_o, 0)
         raise _null_error("Resources")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_resources_o > blen - pos:
+        raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_1: list[DescribeConfigsResource] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
-            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.resource_name, pos = _read_str(buf, pos)
-            neo_1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
-                eo_1.configuration_keys = None
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+        vo_2: list[DescribeConfigsResource] = []
+        apo_2 = vo_2.append
+        for _ in range(n_resources_o):
+            eo_2 = _new_object(DescribeConfigsResource)
+            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_2 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_2 == -1
+                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_2 > blen:
+                raise _length_error(ln_resource_name_eo_2, pos, blen)
             else:
-                veo_1_3: list[str] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3, pos = _read_str(buf, pos)
-                    apeo_1_3(eeo_1_3)
-                eo_1.configuration_keys = veo_1_3
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.resources = vo_1
+                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
+                pos += ln_resource_name_eo_2
+            n_configuration_keys_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_configuration_keys_eo_2 < 0:
+                if n_configuration_keys_eo_2 != -1:
+                    raise _count_error(n_configuration_keys_eo_2, 0)
+                eo_2.configuration_keys = None
+            elif n_configuration_keys_eo_2 > blen - pos:
+                raise _count_error(n_configuration_keys_eo_2, blen - pos)
+            else:
+                veo_2_4: list[str] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_configuration_keys_eo_2):
+                    eeo_2_4, pos = _read_str(buf, pos)
+                    apeo_2_4(eeo_2_4)
+                eo_2.configuration_keys = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.resources = vo_2
     o.include_synonyms, o.include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     o._unknown_tags = None
@@ -406,9 +455,10 @@ def _e_DescribeConfigsRequest_3(o: DescribeConfigsRequest, out: list[_Buffer]) -
     w(_S_oo.pack(o.include_synonyms, o.include_documentation))
 
 
-def _d_DescribeConfigsRequest_4(buf: memoryview, pos: int) -> tuple[DescribeConfigsRequest, int]:
+def _d_DescribeConfigsRequest_4(buf: bytes, pos: int) -> tuple[DescribeConfigsRequest, int]:
     """Decode DescribeConfigsRequest at version 4."""
-    o = DescribeConfigsRequest.__new__(DescribeConfigsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -419,16 +469,28 @@ def _d_DescribeConfigsRequest_4(buf: memoryview, pos: int) -> tuple[DescribeConf
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Resources")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[DescribeConfigsResource] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = DescribeConfigsResource.__new__(DescribeConfigsResource)
+            eo_1 = _new_object(DescribeConfigsResource)
             eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_1.resource_name, pos = _read_cstr(buf, pos)
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.resource_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             neo_1_3 = buf[pos]
             if neo_1_3 < 0x80:
                 pos += 1
@@ -439,8 +501,8 @@ def _d_DescribeConfigsRequest_4(buf: memoryview, pos: int) -> tuple[DescribeConf
                 if neo_1_3 != -1:
                     raise _count_error(neo_1_3, 0)
                 eo_1.configuration_keys = None
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+            elif neo_1_3 > blen - pos:
+                raise _count_error(neo_1_3, blen - pos)
             else:
                 veo_1_3: list[str] = []
                 apeo_1_3 = veo_1_3.append

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -42,7 +44,9 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_bh = _struct.Struct(">bh")
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 _S_obo = _struct.Struct(">?b?")
@@ -368,11 +372,30 @@ class DescribeConfigsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeConfigsSynonym_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsSynonym, int]:
+def _d_DescribeConfigsSynonym_1(buf: bytes, pos: int) -> tuple[DescribeConfigsSynonym, int]:
     """Decode DescribeConfigsSynonym at versions 1, 2, 3."""
-    o = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-    o.name, pos = _read_str(buf, pos)
-    o.value, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsSynonym)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    ln_value_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_value_o < 0:
+        if ln_value_o != -1:
+            raise _length_error(ln_value_o, pos, blen)
+        o.value = None
+    elif pos + ln_value_o > blen:
+        raise _length_error(ln_value_o, pos, blen)
+    else:
+        o.value = buf[pos : pos + ln_value_o].decode()
+        pos += ln_value_o
     o.source = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -389,11 +412,36 @@ def _e_DescribeConfigsSynonym_1(o: DescribeConfigsSynonym, out: list[_Buffer]) -
     w(_S_b.pack(o.source))
 
 
-def _d_DescribeConfigsSynonym_4(buf: memoryview, pos: int) -> tuple[DescribeConfigsSynonym, int]:
+def _d_DescribeConfigsSynonym_4(buf: bytes, pos: int) -> tuple[DescribeConfigsSynonym, int]:
     """Decode DescribeConfigsSynonym at version 4."""
-    o = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-    o.name, pos = _read_cstr(buf, pos)
-    o.value, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsSynonym)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.value = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.value = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.source = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -417,32 +465,73 @@ def _e_DescribeConfigsSynonym_4(o: DescribeConfigsSynonym, out: list[_Buffer]) -
 
 
 def _d_DescribeConfigsResourceResult_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeConfigsResourceResult, int]:
     """Decode DescribeConfigsResourceResult at versions 1, 2."""
-    o = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-    o.name, pos = _read_str(buf, pos)
-    o.value, pos = _read_nstr(buf, pos)
-    o.read_only, o.config_source, o.is_sensitive, n_synonyms_0 = _S_oboi.unpack_from(buf, pos)
-    pos += 7
-    if n_synonyms_0 < 0:
-        if n_synonyms_0 != -1:
-            raise _count_error(n_synonyms_0, 0)
-        raise _null_error("Synonyms")
-    elif n_synonyms_0 > len(buf) - pos:
-        raise _count_error(n_synonyms_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResourceResult)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_4: list[DescribeConfigsSynonym] = []
-        apo_4 = vo_4.append
-        for _ in range(n_synonyms_0):
-            eo_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-            eo_4.name, pos = _read_str(buf, pos)
-            eo_4.value, pos = _read_nstr(buf, pos)
-            eo_4.source = _S_b.unpack_from(buf, pos)[0]
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    ln_value_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_value_o < 0:
+        if ln_value_o != -1:
+            raise _length_error(ln_value_o, pos, blen)
+        o.value = None
+    elif pos + ln_value_o > blen:
+        raise _length_error(ln_value_o, pos, blen)
+    else:
+        o.value = buf[pos : pos + ln_value_o].decode()
+        pos += ln_value_o
+    o.read_only, o.config_source, o.is_sensitive, n_synonyms_o = _S_oboi.unpack_from(buf, pos)
+    pos += 7
+    if n_synonyms_o < 0:
+        if n_synonyms_o != -1:
+            raise _count_error(n_synonyms_o, 0)
+        raise _null_error("Synonyms")
+    elif n_synonyms_o > blen - pos:
+        raise _count_error(n_synonyms_o, blen - pos)
+    else:
+        vo_6: list[DescribeConfigsSynonym] = []
+        apo_6 = vo_6.append
+        for _ in range(n_synonyms_o):
+            eo_6 = _new_object(DescribeConfigsSynonym)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_value_eo_6 < 0:
+                if ln_value_eo_6 != -1:
+                    raise _length_error(ln_value_eo_6, pos, blen)
+                eo_6.value = None
+            elif pos + ln_value_eo_6 > blen:
+                raise _length_error(ln_value_eo_6, pos, blen)
+            else:
+                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
+                pos += ln_value_eo_6
+            eo_6.source = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.synonyms = vo_4
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.synonyms = vo_6
     o.config_type = 0
     o.documentation = ""
     o._unknown_tags = None
@@ -469,35 +558,84 @@ def _e_DescribeConfigsResourceResult_1(
 
 
 def _d_DescribeConfigsResourceResult_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeConfigsResourceResult, int]:
     """Decode DescribeConfigsResourceResult at version 3."""
-    o = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-    o.name, pos = _read_str(buf, pos)
-    o.value, pos = _read_nstr(buf, pos)
-    o.read_only, o.config_source, o.is_sensitive, n_synonyms_0 = _S_oboi.unpack_from(buf, pos)
-    pos += 7
-    if n_synonyms_0 < 0:
-        if n_synonyms_0 != -1:
-            raise _count_error(n_synonyms_0, 0)
-        raise _null_error("Synonyms")
-    elif n_synonyms_0 > len(buf) - pos:
-        raise _count_error(n_synonyms_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResourceResult)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_4: list[DescribeConfigsSynonym] = []
-        apo_4 = vo_4.append
-        for _ in range(n_synonyms_0):
-            eo_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-            eo_4.name, pos = _read_str(buf, pos)
-            eo_4.value, pos = _read_nstr(buf, pos)
-            eo_4.source = _S_b.unpack_from(buf, pos)[0]
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    ln_value_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_value_o < 0:
+        if ln_value_o != -1:
+            raise _length_error(ln_value_o, pos, blen)
+        o.value = None
+    elif pos + ln_value_o > blen:
+        raise _length_error(ln_value_o, pos, blen)
+    else:
+        o.value = buf[pos : pos + ln_value_o].decode()
+        pos += ln_value_o
+    o.read_only, o.config_source, o.is_sensitive, n_synonyms_o = _S_oboi.unpack_from(buf, pos)
+    pos += 7
+    if n_synonyms_o < 0:
+        if n_synonyms_o != -1:
+            raise _count_error(n_synonyms_o, 0)
+        raise _null_error("Synonyms")
+    elif n_synonyms_o > blen - pos:
+        raise _count_error(n_synonyms_o, blen - pos)
+    else:
+        vo_6: list[DescribeConfigsSynonym] = []
+        apo_6 = vo_6.append
+        for _ in range(n_synonyms_o):
+            eo_6 = _new_object(DescribeConfigsSynonym)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_value_eo_6 < 0:
+                if ln_value_eo_6 != -1:
+                    raise _length_error(ln_value_eo_6, pos, blen)
+                eo_6.value = None
+            elif pos + ln_value_eo_6 > blen:
+                raise _length_error(ln_value_eo_6, pos, blen)
+            else:
+                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
+                pos += ln_value_eo_6
+            eo_6.source = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.synonyms = vo_4
-    o.config_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.documentation, pos = _read_nstr(buf, pos)
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.synonyms = vo_6
+    o.config_type, ln_documentation_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_documentation_o < 0:
+        if ln_documentation_o != -1:
+            raise _length_error(ln_documentation_o, pos, blen)
+        o.documentation = None
+    elif pos + ln_documentation_o > blen:
+        raise _length_error(ln_documentation_o, pos, blen)
+    else:
+        o.documentation = buf[pos : pos + ln_documentation_o].decode()
+        pos += ln_documentation_o
     o._unknown_tags = None
     return o, pos
 
@@ -524,12 +662,37 @@ def _e_DescribeConfigsResourceResult_3(
 
 
 def _d_DescribeConfigsResourceResult_4(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeConfigsResourceResult, int]:
     """Decode DescribeConfigsResourceResult at version 4."""
-    o = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-    o.name, pos = _read_cstr(buf, pos)
-    o.value, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResourceResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.value = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.value = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.read_only, o.config_source, o.is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
     no_4 = buf[pos]
@@ -542,15 +705,39 @@ def _d_DescribeConfigsResourceResult_4(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Synonyms")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[DescribeConfigsSynonym] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.value, pos = _read_ncstr(buf, pos)
+            eo_4 = _new_object(DescribeConfigsSynonym)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                eo_4.value = None
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.value = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.source = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:
@@ -562,7 +749,19 @@ def _d_DescribeConfigsResourceResult_4(
         o.synonyms = vo_4
     o.config_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.documentation, pos = _read_ncstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        o.documentation = None
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.documentation = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -594,57 +793,120 @@ def _e_DescribeConfigsResourceResult_4(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeConfigsResult_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsResult, int]:
+def _d_DescribeConfigsResult_1(buf: bytes, pos: int) -> tuple[DescribeConfigsResult, int]:
     """Decode DescribeConfigsResult at versions 1, 2."""
-    o = DescribeConfigsResult.__new__(DescribeConfigsResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResult)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Configs")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        vo_5: list[DescribeConfigsResourceResult] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.value, pos = _read_nstr(buf, pos)
-            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive, n_synonyms_1 = (
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
+    n_configs_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_configs_o < 0:
+        if n_configs_o != -1:
+            raise _count_error(n_configs_o, 0)
+        raise _null_error("Configs")
+    elif n_configs_o > blen - pos:
+        raise _count_error(n_configs_o, blen - pos)
+    else:
+        vo_6: list[DescribeConfigsResourceResult] = []
+        apo_6 = vo_6.append
+        for _ in range(n_configs_o):
+            eo_6 = _new_object(DescribeConfigsResourceResult)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_value_eo_6 < 0:
+                if ln_value_eo_6 != -1:
+                    raise _length_error(ln_value_eo_6, pos, blen)
+                eo_6.value = None
+            elif pos + ln_value_eo_6 > blen:
+                raise _length_error(ln_value_eo_6, pos, blen)
+            else:
+                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
+                pos += ln_value_eo_6
+            eo_6.read_only, eo_6.config_source, eo_6.is_sensitive, n_synonyms_eo_6 = (
                 _S_oboi.unpack_from(buf, pos)
             )
             pos += 7
-            if n_synonyms_1 < 0:
-                if n_synonyms_1 != -1:
-                    raise _count_error(n_synonyms_1, 0)
+            if n_synonyms_eo_6 < 0:
+                if n_synonyms_eo_6 != -1:
+                    raise _count_error(n_synonyms_eo_6, 0)
                 raise _null_error("Synonyms")
-            elif n_synonyms_1 > len(buf) - pos:
-                raise _count_error(n_synonyms_1, len(buf) - pos)
+            elif n_synonyms_eo_6 > blen - pos:
+                raise _count_error(n_synonyms_eo_6, blen - pos)
             else:
-                veo_5_4: list[DescribeConfigsSynonym] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(n_synonyms_1):
-                    eeo_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                    eeo_5_4.name, pos = _read_str(buf, pos)
-                    eeo_5_4.value, pos = _read_nstr(buf, pos)
-                    eeo_5_4.source = _S_b.unpack_from(buf, pos)[0]
+                veo_6_6: list[DescribeConfigsSynonym] = []
+                apeo_6_6 = veo_6_6.append
+                for _ in range(n_synonyms_eo_6):
+                    eeo_6_6 = _new_object(DescribeConfigsSynonym)
+                    ln_name_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_6_6 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_6_6 == -1
+                            else _length_error(ln_name_eeo_6_6, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_6_6 > blen:
+                        raise _length_error(ln_name_eeo_6_6, pos, blen)
+                    else:
+                        eeo_6_6.name = buf[pos : pos + ln_name_eeo_6_6].decode()
+                        pos += ln_name_eeo_6_6
+                    ln_value_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_value_eeo_6_6 < 0:
+                        if ln_value_eeo_6_6 != -1:
+                            raise _length_error(ln_value_eeo_6_6, pos, blen)
+                        eeo_6_6.value = None
+                    elif pos + ln_value_eeo_6_6 > blen:
+                        raise _length_error(ln_value_eeo_6_6, pos, blen)
+                    else:
+                        eeo_6_6.value = buf[pos : pos + ln_value_eeo_6_6].decode()
+                        pos += ln_value_eeo_6_6
+                    eeo_6_6.source = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    eeo_5_4._unknown_tags = None
-                    apeo_5_4(eeo_5_4)
-                eo_5.synonyms = veo_5_4
-            eo_5.config_type = 0
-            eo_5.documentation = ""
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.configs = vo_5
+                    eeo_6_6._unknown_tags = None
+                    apeo_6_6(eeo_6_6)
+                eo_6.synonyms = veo_6_6
+            eo_6.config_type = 0
+            eo_6.documentation = ""
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.configs = vo_6
     o._unknown_tags = None
     return o, pos
 
@@ -667,58 +929,129 @@ def _e_DescribeConfigsResult_1(o: DescribeConfigsResult, out: list[_Buffer]) -> 
             _e_DescribeConfigsResourceResult_1(e5, out)
 
 
-def _d_DescribeConfigsResult_3(buf: memoryview, pos: int) -> tuple[DescribeConfigsResult, int]:
+def _d_DescribeConfigsResult_3(buf: bytes, pos: int) -> tuple[DescribeConfigsResult, int]:
     """Decode DescribeConfigsResult at version 3."""
-    o = DescribeConfigsResult.__new__(DescribeConfigsResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResult)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Configs")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
     else:
-        vo_5: list[DescribeConfigsResourceResult] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.value, pos = _read_nstr(buf, pos)
-            eo_5.read_only, eo_5.config_source, eo_5.is_sensitive, n_synonyms_1 = (
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
+    n_configs_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_configs_o < 0:
+        if n_configs_o != -1:
+            raise _count_error(n_configs_o, 0)
+        raise _null_error("Configs")
+    elif n_configs_o > blen - pos:
+        raise _count_error(n_configs_o, blen - pos)
+    else:
+        vo_6: list[DescribeConfigsResourceResult] = []
+        apo_6 = vo_6.append
+        for _ in range(n_configs_o):
+            eo_6 = _new_object(DescribeConfigsResourceResult)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            ln_value_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_value_eo_6 < 0:
+                if ln_value_eo_6 != -1:
+                    raise _length_error(ln_value_eo_6, pos, blen)
+                eo_6.value = None
+            elif pos + ln_value_eo_6 > blen:
+                raise _length_error(ln_value_eo_6, pos, blen)
+            else:
+                eo_6.value = buf[pos : pos + ln_value_eo_6].decode()
+                pos += ln_value_eo_6
+            eo_6.read_only, eo_6.config_source, eo_6.is_sensitive, n_synonyms_eo_6 = (
                 _S_oboi.unpack_from(buf, pos)
             )
             pos += 7
-            if n_synonyms_1 < 0:
-                if n_synonyms_1 != -1:
-                    raise _count_error(n_synonyms_1, 0)
+            if n_synonyms_eo_6 < 0:
+                if n_synonyms_eo_6 != -1:
+                    raise _count_error(n_synonyms_eo_6, 0)
                 raise _null_error("Synonyms")
-            elif n_synonyms_1 > len(buf) - pos:
-                raise _count_error(n_synonyms_1, len(buf) - pos)
+            elif n_synonyms_eo_6 > blen - pos:
+                raise _count_error(n_synonyms_eo_6, blen - pos)
             else:
-                veo_5_4: list[DescribeConfigsSynonym] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(n_synonyms_1):
-                    eeo_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                    eeo_5_4.name, pos = _read_str(buf, pos)
-                    eeo_5_4.value, pos = _read_nstr(buf, pos)
-                    eeo_5_4.source = _S_b.unpack_from(buf, pos)[0]
+                veo_6_6: list[DescribeConfigsSynonym] = []
+                apeo_6_6 = veo_6_6.append
+                for _ in range(n_synonyms_eo_6):
+                    eeo_6_6 = _new_object(DescribeConfigsSynonym)
+                    ln_name_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_6_6 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_6_6 == -1
+                            else _length_error(ln_name_eeo_6_6, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_6_6 > blen:
+                        raise _length_error(ln_name_eeo_6_6, pos, blen)
+                    else:
+                        eeo_6_6.name = buf[pos : pos + ln_name_eeo_6_6].decode()
+                        pos += ln_name_eeo_6_6
+                    ln_value_eeo_6_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_value_eeo_6_6 < 0:
+                        if ln_value_eeo_6_6 != -1:
+                            raise _length_error(ln_value_eeo_6_6, pos, blen)
+                        eeo_6_6.value = None
+                    elif pos + ln_value_eeo_6_6 > blen:
+                        raise _length_error(ln_value_eeo_6_6, pos, blen)
+                    else:
+                        eeo_6_6.value = buf[pos : pos + ln_value_eeo_6_6].decode()
+                        pos += ln_value_eeo_6_6
+                    eeo_6_6.source = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    eeo_5_4._unknown_tags = None
-                    apeo_5_4(eeo_5_4)
-                eo_5.synonyms = veo_5_4
-            eo_5.config_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_5.documentation, pos = _read_nstr(buf, pos)
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.configs = vo_5
+                    eeo_6_6._unknown_tags = None
+                    apeo_6_6(eeo_6_6)
+                eo_6.synonyms = veo_6_6
+            eo_6.config_type, ln_documentation_eo_6 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_documentation_eo_6 < 0:
+                if ln_documentation_eo_6 != -1:
+                    raise _length_error(ln_documentation_eo_6, pos, blen)
+                eo_6.documentation = None
+            elif pos + ln_documentation_eo_6 > blen:
+                raise _length_error(ln_documentation_eo_6, pos, blen)
+            else:
+                eo_6.documentation = buf[pos : pos + ln_documentation_eo_6].decode()
+                pos += ln_documentation_eo_6
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.configs = vo_6
     o._unknown_tags = None
     return o, pos
 
@@ -741,15 +1074,40 @@ def _e_DescribeConfigsResult_3(o: DescribeConfigsResult, out: list[_Buffer]) -> 
             _e_DescribeConfigsResourceResult_3(e5, out)
 
 
-def _d_DescribeConfigsResult_4(buf: memoryview, pos: int) -> tuple[DescribeConfigsResult, int]:
+def _d_DescribeConfigsResult_4(buf: bytes, pos: int) -> tuple[DescribeConfigsResult, int]:
     """Decode DescribeConfigsResult at version 4."""
-    o = DescribeConfigsResult.__new__(DescribeConfigsResult)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResult)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -760,15 +1118,39 @@ def _d_DescribeConfigsResult_4(buf: memoryview, pos: int) -> tuple[DescribeConfi
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Configs")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[DescribeConfigsResourceResult] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-            eo_5.name, pos = _read_cstr(buf, pos)
-            eo_5.value, pos = _read_ncstr(buf, pos)
+            eo_5 = _new_object(DescribeConfigsResourceResult)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                eo_5.value = None
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.value = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.read_only, eo_5.config_source, eo_5.is_sensitive = _S_obo.unpack_from(buf, pos)
             pos += 3
             neo_5_4 = buf[pos]
@@ -781,15 +1163,39 @@ def _d_DescribeConfigsResult_4(buf: memoryview, pos: int) -> tuple[DescribeConfi
                 if neo_5_4 != -1:
                     raise _count_error(neo_5_4, 0)
                 raise _null_error("Synonyms")
-            elif neo_5_4 > len(buf) - pos:
-                raise _count_error(neo_5_4, len(buf) - pos)
+            elif neo_5_4 > blen - pos:
+                raise _count_error(neo_5_4, blen - pos)
             else:
                 veo_5_4: list[DescribeConfigsSynonym] = []
                 apeo_5_4 = veo_5_4.append
                 for _ in range(neo_5_4):
-                    eeo_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                    eeo_5_4.name, pos = _read_cstr(buf, pos)
-                    eeo_5_4.value, pos = _read_ncstr(buf, pos)
+                    eeo_5_4 = _new_object(DescribeConfigsSynonym)
+                    lneeo_5_4_1 = buf[pos]
+                    if lneeo_5_4_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_5_4_1, pos = _read_uvarint(buf, pos)
+                    lneeo_5_4_1 -= 1
+                    if lneeo_5_4_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_5_4_1 > blen:
+                        raise _length_error(lneeo_5_4_1, pos, blen)
+                    else:
+                        eeo_5_4.name = buf[pos : pos + lneeo_5_4_1].decode()
+                        pos += lneeo_5_4_1
+                    lneeo_5_4_2 = buf[pos]
+                    if lneeo_5_4_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_5_4_2, pos = _read_uvarint(buf, pos)
+                    lneeo_5_4_2 -= 1
+                    if lneeo_5_4_2 < 0:
+                        eeo_5_4.value = None
+                    elif pos + lneeo_5_4_2 > blen:
+                        raise _length_error(lneeo_5_4_2, pos, blen)
+                    else:
+                        eeo_5_4.value = buf[pos : pos + lneeo_5_4_2].decode()
+                        pos += lneeo_5_4_2
                     eeo_5_4.source = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
                     if buf[pos] == 0:
@@ -801,7 +1207,19 @@ def _d_DescribeConfigsResult_4(buf: memoryview, pos: int) -> tuple[DescribeConfi
                 eo_5.synonyms = veo_5_4
             eo_5.config_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_5.documentation, pos = _read_ncstr(buf, pos)
+            lneo_5_6 = buf[pos]
+            if lneo_5_6 < 0x80:
+                pos += 1
+            else:
+                lneo_5_6, pos = _read_uvarint(buf, pos)
+            lneo_5_6 -= 1
+            if lneo_5_6 < 0:
+                eo_5.documentation = None
+            elif pos + lneo_5_6 > blen:
+                raise _length_error(lneo_5_6, pos, blen)
+            else:
+                eo_5.documentation = buf[pos : pos + lneo_5_6].decode()
+                pos += lneo_5_6
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -837,70 +1255,136 @@ def _e_DescribeConfigsResult_4(o: DescribeConfigsResult, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeConfigsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeConfigsResponse, int]:
+def _d_DescribeConfigsResponse_1(buf: bytes, pos: int) -> tuple[DescribeConfigsResponse, int]:
     """Decode DescribeConfigsResponse at versions 1, 2."""
-    o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
-    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResponse)
+    o.throttle_time_ms, n_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_0 < 0:
-        if n_results_0 != -1:
-            raise _count_error(n_results_0, 0)
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif n_results_0 > len(buf) - pos:
-        raise _count_error(n_results_0, len(buf) - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
         vo_2: list[DescribeConfigsResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_0):
-            eo_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
-            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_2.resource_name, pos = _read_str(buf, pos)
-            neo_2_5 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_results_o):
+            eo_2 = _new_object(DescribeConfigsResult)
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
-                raise _null_error("Configs")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
             else:
-                veo_2_5: list[DescribeConfigsResourceResult] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-                    eeo_2_5.name, pos = _read_str(buf, pos)
-                    eeo_2_5.value, pos = _read_nstr(buf, pos)
-                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive, n_synonyms_2 = (
-                        _S_oboi.unpack_from(buf, pos)
-                    )
-                    pos += 7
-                    if n_synonyms_2 < 0:
-                        if n_synonyms_2 != -1:
-                            raise _count_error(n_synonyms_2, 0)
-                        raise _null_error("Synonyms")
-                    elif n_synonyms_2 > len(buf) - pos:
-                        raise _count_error(n_synonyms_2, len(buf) - pos)
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
+            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_2 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_2 == -1
+                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_2 > blen:
+                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
+                pos += ln_resource_name_eo_2
+            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_configs_eo_2 < 0:
+                if n_configs_eo_2 != -1:
+                    raise _count_error(n_configs_eo_2, 0)
+                raise _null_error("Configs")
+            elif n_configs_eo_2 > blen - pos:
+                raise _count_error(n_configs_eo_2, blen - pos)
+            else:
+                veo_2_6: list[DescribeConfigsResourceResult] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(n_configs_eo_2):
+                    eeo_2_6 = _new_object(DescribeConfigsResourceResult)
+                    ln_name_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_2_6 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_2_6 == -1
+                            else _length_error(ln_name_eeo_2_6, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_2_6 > blen:
+                        raise _length_error(ln_name_eeo_2_6, pos, blen)
                     else:
-                        veeo_2_5_4: list[DescribeConfigsSynonym] = []
-                        apeeo_2_5_4 = veeo_2_5_4.append
-                        for _ in range(n_synonyms_2):
-                            eeeo_2_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                            eeeo_2_5_4.name, pos = _read_str(buf, pos)
-                            eeeo_2_5_4.value, pos = _read_nstr(buf, pos)
-                            eeeo_2_5_4.source = _S_b.unpack_from(buf, pos)[0]
+                        eeo_2_6.name = buf[pos : pos + ln_name_eeo_2_6].decode()
+                        pos += ln_name_eeo_2_6
+                    ln_value_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_value_eeo_2_6 < 0:
+                        if ln_value_eeo_2_6 != -1:
+                            raise _length_error(ln_value_eeo_2_6, pos, blen)
+                        eeo_2_6.value = None
+                    elif pos + ln_value_eeo_2_6 > blen:
+                        raise _length_error(ln_value_eeo_2_6, pos, blen)
+                    else:
+                        eeo_2_6.value = buf[pos : pos + ln_value_eeo_2_6].decode()
+                        pos += ln_value_eeo_2_6
+                    (
+                        eeo_2_6.read_only,
+                        eeo_2_6.config_source,
+                        eeo_2_6.is_sensitive,
+                        n_synonyms_eeo_2_6,
+                    ) = _S_oboi.unpack_from(buf, pos)
+                    pos += 7
+                    if n_synonyms_eeo_2_6 < 0:
+                        if n_synonyms_eeo_2_6 != -1:
+                            raise _count_error(n_synonyms_eeo_2_6, 0)
+                        raise _null_error("Synonyms")
+                    elif n_synonyms_eeo_2_6 > blen - pos:
+                        raise _count_error(n_synonyms_eeo_2_6, blen - pos)
+                    else:
+                        veeo_2_6_6: list[DescribeConfigsSynonym] = []
+                        apeeo_2_6_6 = veeo_2_6_6.append
+                        for _ in range(n_synonyms_eeo_2_6):
+                            eeeo_2_6_6 = _new_object(DescribeConfigsSynonym)
+                            ln_name_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                            pos += 2
+                            if ln_name_eeeo_2_6_6 < 0:
+                                raise (
+                                    _null_error("Name")
+                                    if ln_name_eeeo_2_6_6 == -1
+                                    else _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                                )
+                            elif pos + ln_name_eeeo_2_6_6 > blen:
+                                raise _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                            else:
+                                eeeo_2_6_6.name = buf[pos : pos + ln_name_eeeo_2_6_6].decode()
+                                pos += ln_name_eeeo_2_6_6
+                            ln_value_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                            pos += 2
+                            if ln_value_eeeo_2_6_6 < 0:
+                                if ln_value_eeeo_2_6_6 != -1:
+                                    raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
+                                eeeo_2_6_6.value = None
+                            elif pos + ln_value_eeeo_2_6_6 > blen:
+                                raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
+                            else:
+                                eeeo_2_6_6.value = buf[pos : pos + ln_value_eeeo_2_6_6].decode()
+                                pos += ln_value_eeeo_2_6_6
+                            eeeo_2_6_6.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
-                            eeeo_2_5_4._unknown_tags = None
-                            apeeo_2_5_4(eeeo_2_5_4)
-                        eeo_2_5.synonyms = veeo_2_5_4
-                    eeo_2_5.config_type = 0
-                    eeo_2_5.documentation = ""
-                    eeo_2_5._unknown_tags = None
-                    apeo_2_5(eeo_2_5)
-                eo_2.configs = veo_2_5
+                            eeeo_2_6_6._unknown_tags = None
+                            apeeo_2_6_6(eeeo_2_6_6)
+                        eeo_2_6.synonyms = veeo_2_6_6
+                    eeo_2_6.config_type = 0
+                    eeo_2_6.documentation = ""
+                    eeo_2_6._unknown_tags = None
+                    apeo_2_6(eeo_2_6)
+                eo_2.configs = veo_2_6
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.results = vo_2
@@ -923,71 +1407,145 @@ def _e_DescribeConfigsResponse_1(o: DescribeConfigsResponse, out: list[_Buffer])
             _e_DescribeConfigsResult_1(e2, out)
 
 
-def _d_DescribeConfigsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeConfigsResponse, int]:
+def _d_DescribeConfigsResponse_3(buf: bytes, pos: int) -> tuple[DescribeConfigsResponse, int]:
     """Decode DescribeConfigsResponse at version 3."""
-    o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
-    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResponse)
+    o.throttle_time_ms, n_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_0 < 0:
-        if n_results_0 != -1:
-            raise _count_error(n_results_0, 0)
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif n_results_0 > len(buf) - pos:
-        raise _count_error(n_results_0, len(buf) - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
         vo_2: list[DescribeConfigsResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_0):
-            eo_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
-            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_2.resource_name, pos = _read_str(buf, pos)
-            neo_2_5 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_results_o):
+            eo_2 = _new_object(DescribeConfigsResult)
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_5 < 0:
-                if neo_2_5 != -1:
-                    raise _count_error(neo_2_5, 0)
-                raise _null_error("Configs")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
             else:
-                veo_2_5: list[DescribeConfigsResourceResult] = []
-                apeo_2_5 = veo_2_5.append
-                for _ in range(neo_2_5):
-                    eeo_2_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-                    eeo_2_5.name, pos = _read_str(buf, pos)
-                    eeo_2_5.value, pos = _read_nstr(buf, pos)
-                    eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive, n_synonyms_2 = (
-                        _S_oboi.unpack_from(buf, pos)
-                    )
-                    pos += 7
-                    if n_synonyms_2 < 0:
-                        if n_synonyms_2 != -1:
-                            raise _count_error(n_synonyms_2, 0)
-                        raise _null_error("Synonyms")
-                    elif n_synonyms_2 > len(buf) - pos:
-                        raise _count_error(n_synonyms_2, len(buf) - pos)
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
+            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_2 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_2 == -1
+                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_2 > blen:
+                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
+                pos += ln_resource_name_eo_2
+            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_configs_eo_2 < 0:
+                if n_configs_eo_2 != -1:
+                    raise _count_error(n_configs_eo_2, 0)
+                raise _null_error("Configs")
+            elif n_configs_eo_2 > blen - pos:
+                raise _count_error(n_configs_eo_2, blen - pos)
+            else:
+                veo_2_6: list[DescribeConfigsResourceResult] = []
+                apeo_2_6 = veo_2_6.append
+                for _ in range(n_configs_eo_2):
+                    eeo_2_6 = _new_object(DescribeConfigsResourceResult)
+                    ln_name_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_2_6 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_2_6 == -1
+                            else _length_error(ln_name_eeo_2_6, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_2_6 > blen:
+                        raise _length_error(ln_name_eeo_2_6, pos, blen)
                     else:
-                        veeo_2_5_4: list[DescribeConfigsSynonym] = []
-                        apeeo_2_5_4 = veeo_2_5_4.append
-                        for _ in range(n_synonyms_2):
-                            eeeo_2_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                            eeeo_2_5_4.name, pos = _read_str(buf, pos)
-                            eeeo_2_5_4.value, pos = _read_nstr(buf, pos)
-                            eeeo_2_5_4.source = _S_b.unpack_from(buf, pos)[0]
+                        eeo_2_6.name = buf[pos : pos + ln_name_eeo_2_6].decode()
+                        pos += ln_name_eeo_2_6
+                    ln_value_eeo_2_6 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_value_eeo_2_6 < 0:
+                        if ln_value_eeo_2_6 != -1:
+                            raise _length_error(ln_value_eeo_2_6, pos, blen)
+                        eeo_2_6.value = None
+                    elif pos + ln_value_eeo_2_6 > blen:
+                        raise _length_error(ln_value_eeo_2_6, pos, blen)
+                    else:
+                        eeo_2_6.value = buf[pos : pos + ln_value_eeo_2_6].decode()
+                        pos += ln_value_eeo_2_6
+                    (
+                        eeo_2_6.read_only,
+                        eeo_2_6.config_source,
+                        eeo_2_6.is_sensitive,
+                        n_synonyms_eeo_2_6,
+                    ) = _S_oboi.unpack_from(buf, pos)
+                    pos += 7
+                    if n_synonyms_eeo_2_6 < 0:
+                        if n_synonyms_eeo_2_6 != -1:
+                            raise _count_error(n_synonyms_eeo_2_6, 0)
+                        raise _null_error("Synonyms")
+                    elif n_synonyms_eeo_2_6 > blen - pos:
+                        raise _count_error(n_synonyms_eeo_2_6, blen - pos)
+                    else:
+                        veeo_2_6_6: list[DescribeConfigsSynonym] = []
+                        apeeo_2_6_6 = veeo_2_6_6.append
+                        for _ in range(n_synonyms_eeo_2_6):
+                            eeeo_2_6_6 = _new_object(DescribeConfigsSynonym)
+                            ln_name_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                            pos += 2
+                            if ln_name_eeeo_2_6_6 < 0:
+                                raise (
+                                    _null_error("Name")
+                                    if ln_name_eeeo_2_6_6 == -1
+                                    else _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                                )
+                            elif pos + ln_name_eeeo_2_6_6 > blen:
+                                raise _length_error(ln_name_eeeo_2_6_6, pos, blen)
+                            else:
+                                eeeo_2_6_6.name = buf[pos : pos + ln_name_eeeo_2_6_6].decode()
+                                pos += ln_name_eeeo_2_6_6
+                            ln_value_eeeo_2_6_6 = _S_h.unpack_from(buf, pos)[0]
+                            pos += 2
+                            if ln_value_eeeo_2_6_6 < 0:
+                                if ln_value_eeeo_2_6_6 != -1:
+                                    raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
+                                eeeo_2_6_6.value = None
+                            elif pos + ln_value_eeeo_2_6_6 > blen:
+                                raise _length_error(ln_value_eeeo_2_6_6, pos, blen)
+                            else:
+                                eeeo_2_6_6.value = buf[pos : pos + ln_value_eeeo_2_6_6].decode()
+                                pos += ln_value_eeeo_2_6_6
+                            eeeo_2_6_6.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
-                            eeeo_2_5_4._unknown_tags = None
-                            apeeo_2_5_4(eeeo_2_5_4)
-                        eeo_2_5.synonyms = veeo_2_5_4
-                    eeo_2_5.config_type = _S_b.unpack_from(buf, pos)[0]
-                    pos += 1
-                    eeo_2_5.documentation, pos = _read_nstr(buf, pos)
-                    eeo_2_5._unknown_tags = None
-                    apeo_2_5(eeo_2_5)
-                eo_2.configs = veo_2_5
+                            eeeo_2_6_6._unknown_tags = None
+                            apeeo_2_6_6(eeeo_2_6_6)
+                        eeo_2_6.synonyms = veeo_2_6_6
+                    eeo_2_6.config_type, ln_documentation_eeo_2_6 = _S_bh.unpack_from(buf, pos)
+                    pos += 3
+                    if ln_documentation_eeo_2_6 < 0:
+                        if ln_documentation_eeo_2_6 != -1:
+                            raise _length_error(ln_documentation_eeo_2_6, pos, blen)
+                        eeo_2_6.documentation = None
+                    elif pos + ln_documentation_eeo_2_6 > blen:
+                        raise _length_error(ln_documentation_eeo_2_6, pos, blen)
+                    else:
+                        eeo_2_6.documentation = buf[pos : pos + ln_documentation_eeo_2_6].decode()
+                        pos += ln_documentation_eeo_2_6
+                    eeo_2_6._unknown_tags = None
+                    apeo_2_6(eeo_2_6)
+                eo_2.configs = veo_2_6
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.results = vo_2
@@ -1010,9 +1568,10 @@ def _e_DescribeConfigsResponse_3(o: DescribeConfigsResponse, out: list[_Buffer])
             _e_DescribeConfigsResult_3(e2, out)
 
 
-def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeConfigsResponse, int]:
+def _d_DescribeConfigsResponse_4(buf: bytes, pos: int) -> tuple[DescribeConfigsResponse, int]:
     """Decode DescribeConfigsResponse at version 4."""
-    o = DescribeConfigsResponse.__new__(DescribeConfigsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1025,19 +1584,43 @@ def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeCon
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeConfigsResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeConfigsResult.__new__(DescribeConfigsResult)
+            eo_2 = _new_object(DescribeConfigsResult)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_2.resource_name, pos = _read_cstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             neo_2_5 = buf[pos]
             if neo_2_5 < 0x80:
                 pos += 1
@@ -1048,15 +1631,39 @@ def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeCon
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("Configs")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[DescribeConfigsResourceResult] = []
                 apeo_2_5 = veo_2_5.append
                 for _ in range(neo_2_5):
-                    eeo_2_5 = DescribeConfigsResourceResult.__new__(DescribeConfigsResourceResult)
-                    eeo_2_5.name, pos = _read_cstr(buf, pos)
-                    eeo_2_5.value, pos = _read_ncstr(buf, pos)
+                    eeo_2_5 = _new_object(DescribeConfigsResourceResult)
+                    lneeo_2_5_1 = buf[pos]
+                    if lneeo_2_5_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_5_1 -= 1
+                    if lneeo_2_5_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_5_1 > blen:
+                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    else:
+                        eeo_2_5.name = buf[pos : pos + lneeo_2_5_1].decode()
+                        pos += lneeo_2_5_1
+                    lneeo_2_5_2 = buf[pos]
+                    if lneeo_2_5_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_5_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_5_2 -= 1
+                    if lneeo_2_5_2 < 0:
+                        eeo_2_5.value = None
+                    elif pos + lneeo_2_5_2 > blen:
+                        raise _length_error(lneeo_2_5_2, pos, blen)
+                    else:
+                        eeo_2_5.value = buf[pos : pos + lneeo_2_5_2].decode()
+                        pos += lneeo_2_5_2
                     eeo_2_5.read_only, eeo_2_5.config_source, eeo_2_5.is_sensitive = (
                         _S_obo.unpack_from(buf, pos)
                     )
@@ -1071,15 +1678,39 @@ def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeCon
                         if neeo_2_5_4 != -1:
                             raise _count_error(neeo_2_5_4, 0)
                         raise _null_error("Synonyms")
-                    elif neeo_2_5_4 > len(buf) - pos:
-                        raise _count_error(neeo_2_5_4, len(buf) - pos)
+                    elif neeo_2_5_4 > blen - pos:
+                        raise _count_error(neeo_2_5_4, blen - pos)
                     else:
                         veeo_2_5_4: list[DescribeConfigsSynonym] = []
                         apeeo_2_5_4 = veeo_2_5_4.append
                         for _ in range(neeo_2_5_4):
-                            eeeo_2_5_4 = DescribeConfigsSynonym.__new__(DescribeConfigsSynonym)
-                            eeeo_2_5_4.name, pos = _read_cstr(buf, pos)
-                            eeeo_2_5_4.value, pos = _read_ncstr(buf, pos)
+                            eeeo_2_5_4 = _new_object(DescribeConfigsSynonym)
+                            lneeeo_2_5_4_1 = buf[pos]
+                            if lneeeo_2_5_4_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_5_4_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_5_4_1 -= 1
+                            if lneeeo_2_5_4_1 < 0:
+                                raise _null_error("Name")
+                            elif pos + lneeeo_2_5_4_1 > blen:
+                                raise _length_error(lneeeo_2_5_4_1, pos, blen)
+                            else:
+                                eeeo_2_5_4.name = buf[pos : pos + lneeeo_2_5_4_1].decode()
+                                pos += lneeeo_2_5_4_1
+                            lneeeo_2_5_4_2 = buf[pos]
+                            if lneeeo_2_5_4_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_5_4_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_5_4_2 -= 1
+                            if lneeeo_2_5_4_2 < 0:
+                                eeeo_2_5_4.value = None
+                            elif pos + lneeeo_2_5_4_2 > blen:
+                                raise _length_error(lneeeo_2_5_4_2, pos, blen)
+                            else:
+                                eeeo_2_5_4.value = buf[pos : pos + lneeeo_2_5_4_2].decode()
+                                pos += lneeeo_2_5_4_2
                             eeeo_2_5_4.source = _S_b.unpack_from(buf, pos)[0]
                             pos += 1
                             if buf[pos] == 0:
@@ -1091,7 +1722,19 @@ def _d_DescribeConfigsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeCon
                         eeo_2_5.synonyms = veeo_2_5_4
                     eeo_2_5.config_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    eeo_2_5.documentation, pos = _read_ncstr(buf, pos)
+                    lneeo_2_5_6 = buf[pos]
+                    if lneeo_2_5_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_5_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_5_6 -= 1
+                    if lneeo_2_5_6 < 0:
+                        eeo_2_5.documentation = None
+                    elif pos + lneeo_2_5_6 > blen:
+                        raise _length_error(lneeo_2_5_6, pos, blen)
+                    else:
+                        eeo_2_5.documentation = buf[pos : pos + lneeo_2_5_6].decode()
+                        pos += lneeo_2_5_6
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_5._unknown_tags = None

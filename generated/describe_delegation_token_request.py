@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -35,6 +37,7 @@ __all__ = [
     "DescribeDelegationTokenRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 
 
@@ -128,12 +131,37 @@ class DescribeDelegationTokenRequest(_Message):
 
 
 def _d_DescribeDelegationTokenOwner_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeDelegationTokenOwner, int]:
     """Decode DescribeDelegationTokenOwner at version 1."""
-    o = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
-    o.principal_type, pos = _read_str(buf, pos)
-    o.principal_name, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeDelegationTokenOwner)
+    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_type_o < 0:
+        raise (
+            _null_error("PrincipalType")
+            if ln_principal_type_o == -1
+            else _length_error(ln_principal_type_o, pos, blen)
+        )
+    elif pos + ln_principal_type_o > blen:
+        raise _length_error(ln_principal_type_o, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
+        pos += ln_principal_type_o
+    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_name_o < 0:
+        raise (
+            _null_error("PrincipalName")
+            if ln_principal_name_o == -1
+            else _length_error(ln_principal_name_o, pos, blen)
+        )
+    elif pos + ln_principal_name_o > blen:
+        raise _length_error(ln_principal_name_o, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
+        pos += ln_principal_name_o
     o._unknown_tags = None
     return o, pos
 
@@ -148,12 +176,37 @@ def _e_DescribeDelegationTokenOwner_1(o: DescribeDelegationTokenOwner, out: list
 
 
 def _d_DescribeDelegationTokenOwner_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeDelegationTokenOwner, int]:
     """Decode DescribeDelegationTokenOwner at versions 2, 3."""
-    o = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
-    o.principal_type, pos = _read_cstr(buf, pos)
-    o.principal_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeDelegationTokenOwner)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("PrincipalType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("PrincipalName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -174,28 +227,53 @@ def _e_DescribeDelegationTokenOwner_2(o: DescribeDelegationTokenOwner, out: list
 
 
 def _d_DescribeDelegationTokenRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeDelegationTokenRequest, int]:
     """Decode DescribeDelegationTokenRequest at version 1."""
-    o = DescribeDelegationTokenRequest.__new__(DescribeDelegationTokenRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeDelegationTokenRequest)
+    n_owners_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_owners_o < 0:
+        if n_owners_o != -1:
+            raise _count_error(n_owners_o, 0)
         o.owners = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_owners_o > blen - pos:
+        raise _count_error(n_owners_o, blen - pos)
     else:
-        vo_1: list[DescribeDelegationTokenOwner] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
-            eo_1.principal_type, pos = _read_str(buf, pos)
-            eo_1.principal_name, pos = _read_str(buf, pos)
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.owners = vo_1
+        vo_2: list[DescribeDelegationTokenOwner] = []
+        apo_2 = vo_2.append
+        for _ in range(n_owners_o):
+            eo_2 = _new_object(DescribeDelegationTokenOwner)
+            ln_principal_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_type_eo_2 < 0:
+                raise (
+                    _null_error("PrincipalType")
+                    if ln_principal_type_eo_2 == -1
+                    else _length_error(ln_principal_type_eo_2, pos, blen)
+                )
+            elif pos + ln_principal_type_eo_2 > blen:
+                raise _length_error(ln_principal_type_eo_2, pos, blen)
+            else:
+                eo_2.principal_type = buf[pos : pos + ln_principal_type_eo_2].decode()
+                pos += ln_principal_type_eo_2
+            ln_principal_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_name_eo_2 < 0:
+                raise (
+                    _null_error("PrincipalName")
+                    if ln_principal_name_eo_2 == -1
+                    else _length_error(ln_principal_name_eo_2, pos, blen)
+                )
+            elif pos + ln_principal_name_eo_2 > blen:
+                raise _length_error(ln_principal_name_eo_2, pos, blen)
+            else:
+                eo_2.principal_name = buf[pos : pos + ln_principal_name_eo_2].decode()
+                pos += ln_principal_name_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.owners = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -217,10 +295,11 @@ def _e_DescribeDelegationTokenRequest_1(
 
 
 def _d_DescribeDelegationTokenRequest_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeDelegationTokenRequest, int]:
     """Decode DescribeDelegationTokenRequest at versions 2, 3."""
-    o = DescribeDelegationTokenRequest.__new__(DescribeDelegationTokenRequest)
+    blen = len(buf)
+    o = _new_object(DescribeDelegationTokenRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -231,15 +310,39 @@ def _d_DescribeDelegationTokenRequest_2(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         o.owners = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[DescribeDelegationTokenOwner] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = DescribeDelegationTokenOwner.__new__(DescribeDelegationTokenOwner)
-            eo_1.principal_type, pos = _read_cstr(buf, pos)
-            eo_1.principal_name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(DescribeDelegationTokenOwner)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("PrincipalType")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.principal_type = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                raise _null_error("PrincipalName")
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.principal_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -44,6 +46,7 @@ _S_h = _struct.Struct(">h")
 _S_hi = _struct.Struct(">hi")
 _S_i = _struct.Struct(">i")
 _S_qqq = _struct.Struct(">qqq")
+_S_qqqh = _struct.Struct(">qqqh")
 
 
 class DescribedDelegationTokenRenewer(_Struct):
@@ -347,12 +350,37 @@ class DescribeDelegationTokenResponse(_Message):
 
 
 def _d_DescribedDelegationTokenRenewer_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribedDelegationTokenRenewer, int]:
     """Decode DescribedDelegationTokenRenewer at version 1."""
-    o = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-    o.principal_type, pos = _read_str(buf, pos)
-    o.principal_name, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribedDelegationTokenRenewer)
+    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_type_o < 0:
+        raise (
+            _null_error("PrincipalType")
+            if ln_principal_type_o == -1
+            else _length_error(ln_principal_type_o, pos, blen)
+        )
+    elif pos + ln_principal_type_o > blen:
+        raise _length_error(ln_principal_type_o, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
+        pos += ln_principal_type_o
+    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_name_o < 0:
+        raise (
+            _null_error("PrincipalName")
+            if ln_principal_name_o == -1
+            else _length_error(ln_principal_name_o, pos, blen)
+        )
+    elif pos + ln_principal_name_o > blen:
+        raise _length_error(ln_principal_name_o, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
+        pos += ln_principal_name_o
     o._unknown_tags = None
     return o, pos
 
@@ -369,12 +397,37 @@ def _e_DescribedDelegationTokenRenewer_1(
 
 
 def _d_DescribedDelegationTokenRenewer_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribedDelegationTokenRenewer, int]:
     """Decode DescribedDelegationTokenRenewer at versions 2, 3."""
-    o = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-    o.principal_type, pos = _read_cstr(buf, pos)
-    o.principal_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribedDelegationTokenRenewer)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("PrincipalType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("PrincipalName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -396,35 +449,102 @@ def _e_DescribedDelegationTokenRenewer_2(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedDelegationToken_1(
-    buf: memoryview, pos: int
-) -> tuple[DescribedDelegationToken, int]:
+def _d_DescribedDelegationToken_1(buf: bytes, pos: int) -> tuple[DescribedDelegationToken, int]:
     """Decode DescribedDelegationToken at version 1."""
-    o = DescribedDelegationToken.__new__(DescribedDelegationToken)
-    o.principal_type, pos = _read_str(buf, pos)
-    o.principal_name, pos = _read_str(buf, pos)
-    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _S_qqq.unpack_from(buf, pos)
-    pos += 24
-    o.token_id, pos = _read_str(buf, pos)
-    o.hmac, pos = _read_bytes(buf, pos)
-    no_6 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("Renewers")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DescribedDelegationToken)
+    ln_principal_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_type_o < 0:
+        raise (
+            _null_error("PrincipalType")
+            if ln_principal_type_o == -1
+            else _length_error(ln_principal_type_o, pos, blen)
+        )
+    elif pos + ln_principal_type_o > blen:
+        raise _length_error(ln_principal_type_o, pos, blen)
     else:
-        vo_6: list[DescribedDelegationTokenRenewer] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-            eo_6.principal_type, pos = _read_str(buf, pos)
-            eo_6.principal_name, pos = _read_str(buf, pos)
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.renewers = vo_6
+        o.principal_type = buf[pos : pos + ln_principal_type_o].decode()
+        pos += ln_principal_type_o
+    ln_principal_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_principal_name_o < 0:
+        raise (
+            _null_error("PrincipalName")
+            if ln_principal_name_o == -1
+            else _length_error(ln_principal_name_o, pos, blen)
+        )
+    elif pos + ln_principal_name_o > blen:
+        raise _length_error(ln_principal_name_o, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + ln_principal_name_o].decode()
+        pos += ln_principal_name_o
+    o.issue_timestamp, o.expiry_timestamp, o.max_timestamp, ln_token_id_o = _S_qqqh.unpack_from(
+        buf, pos
+    )
+    pos += 26
+    if ln_token_id_o < 0:
+        raise (
+            _null_error("TokenId")
+            if ln_token_id_o == -1
+            else _length_error(ln_token_id_o, pos, blen)
+        )
+    elif pos + ln_token_id_o > blen:
+        raise _length_error(ln_token_id_o, pos, blen)
+    else:
+        o.token_id = buf[pos : pos + ln_token_id_o].decode()
+        pos += ln_token_id_o
+    ln_hmac_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_hmac_o < 0:
+        raise _null_error("Hmac") if ln_hmac_o == -1 else _length_error(ln_hmac_o, pos, blen)
+    elif pos + ln_hmac_o > blen:
+        raise _length_error(ln_hmac_o, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + ln_hmac_o]
+        pos += ln_hmac_o
+    n_renewers_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_renewers_o < 0:
+        if n_renewers_o != -1:
+            raise _count_error(n_renewers_o, 0)
+        raise _null_error("Renewers")
+    elif n_renewers_o > blen - pos:
+        raise _count_error(n_renewers_o, blen - pos)
+    else:
+        vo_10: list[DescribedDelegationTokenRenewer] = []
+        apo_10 = vo_10.append
+        for _ in range(n_renewers_o):
+            eo_10 = _new_object(DescribedDelegationTokenRenewer)
+            ln_principal_type_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_type_eo_10 < 0:
+                raise (
+                    _null_error("PrincipalType")
+                    if ln_principal_type_eo_10 == -1
+                    else _length_error(ln_principal_type_eo_10, pos, blen)
+                )
+            elif pos + ln_principal_type_eo_10 > blen:
+                raise _length_error(ln_principal_type_eo_10, pos, blen)
+            else:
+                eo_10.principal_type = buf[pos : pos + ln_principal_type_eo_10].decode()
+                pos += ln_principal_type_eo_10
+            ln_principal_name_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_name_eo_10 < 0:
+                raise (
+                    _null_error("PrincipalName")
+                    if ln_principal_name_eo_10 == -1
+                    else _length_error(ln_principal_name_eo_10, pos, blen)
+                )
+            elif pos + ln_principal_name_eo_10 > blen:
+                raise _length_error(ln_principal_name_eo_10, pos, blen)
+            else:
+                eo_10.principal_name = buf[pos : pos + ln_principal_name_eo_10].decode()
+                pos += ln_principal_name_eo_10
+            eo_10._unknown_tags = None
+            apo_10(eo_10)
+        o.renewers = vo_10
     o.token_requester_principal_type = ""
     o.token_requester_principal_name = ""
     o._unknown_tags = None
@@ -454,17 +574,64 @@ def _e_DescribedDelegationToken_1(o: DescribedDelegationToken, out: list[_Buffer
             _e_DescribedDelegationTokenRenewer_1(e6, out)
 
 
-def _d_DescribedDelegationToken_2(
-    buf: memoryview, pos: int
-) -> tuple[DescribedDelegationToken, int]:
+def _d_DescribedDelegationToken_2(buf: bytes, pos: int) -> tuple[DescribedDelegationToken, int]:
     """Decode DescribedDelegationToken at version 2."""
-    o = DescribedDelegationToken.__new__(DescribedDelegationToken)
-    o.principal_type, pos = _read_cstr(buf, pos)
-    o.principal_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribedDelegationToken)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("PrincipalType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("PrincipalName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _S_qqq.unpack_from(buf, pos)
     pos += 24
-    o.token_id, pos = _read_cstr(buf, pos)
-    o.hmac, pos = _read_cbytes(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("TokenId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.token_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("Hmac")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + lno_5]
+        pos += lno_5
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -475,15 +642,39 @@ def _d_DescribedDelegationToken_2(
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Renewers")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[DescribedDelegationTokenRenewer] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-            eo_6.principal_type, pos = _read_cstr(buf, pos)
-            eo_6.principal_name, pos = _read_cstr(buf, pos)
+            eo_6 = _new_object(DescribedDelegationTokenRenewer)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("PrincipalType")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.principal_type = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                raise _null_error("PrincipalName")
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.principal_name = buf[pos : pos + lneo_6_2].decode()
+                pos += lneo_6_2
             if buf[pos] == 0:
                 pos += 1
                 eo_6._unknown_tags = None
@@ -526,19 +717,90 @@ def _e_DescribedDelegationToken_2(o: DescribedDelegationToken, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedDelegationToken_3(
-    buf: memoryview, pos: int
-) -> tuple[DescribedDelegationToken, int]:
+def _d_DescribedDelegationToken_3(buf: bytes, pos: int) -> tuple[DescribedDelegationToken, int]:
     """Decode DescribedDelegationToken at version 3."""
-    o = DescribedDelegationToken.__new__(DescribedDelegationToken)
-    o.principal_type, pos = _read_cstr(buf, pos)
-    o.principal_name, pos = _read_cstr(buf, pos)
-    o.token_requester_principal_type, pos = _read_cstr(buf, pos)
-    o.token_requester_principal_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribedDelegationToken)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("PrincipalType")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.principal_type = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("PrincipalName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.principal_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("TokenRequesterPrincipalType")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.token_requester_principal_type = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("TokenRequesterPrincipalName")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.token_requester_principal_name = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.issue_timestamp, o.expiry_timestamp, o.max_timestamp = _S_qqq.unpack_from(buf, pos)
     pos += 24
-    o.token_id, pos = _read_cstr(buf, pos)
-    o.hmac, pos = _read_cbytes(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("TokenId")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.token_id = buf[pos : pos + lno_6].decode()
+        pos += lno_6
+    lno_7 = buf[pos]
+    if lno_7 < 0x80:
+        pos += 1
+    else:
+        lno_7, pos = _read_uvarint(buf, pos)
+    lno_7 -= 1
+    if lno_7 < 0:
+        raise _null_error("Hmac")
+    elif pos + lno_7 > blen:
+        raise _length_error(lno_7, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + lno_7]
+        pos += lno_7
     no_8 = buf[pos]
     if no_8 < 0x80:
         pos += 1
@@ -549,15 +811,39 @@ def _d_DescribedDelegationToken_3(
         if no_8 != -1:
             raise _count_error(no_8, 0)
         raise _null_error("Renewers")
-    elif no_8 > len(buf) - pos:
-        raise _count_error(no_8, len(buf) - pos)
+    elif no_8 > blen - pos:
+        raise _count_error(no_8, blen - pos)
     else:
         vo_8: list[DescribedDelegationTokenRenewer] = []
         apo_8 = vo_8.append
         for _ in range(no_8):
-            eo_8 = DescribedDelegationTokenRenewer.__new__(DescribedDelegationTokenRenewer)
-            eo_8.principal_type, pos = _read_cstr(buf, pos)
-            eo_8.principal_name, pos = _read_cstr(buf, pos)
+            eo_8 = _new_object(DescribedDelegationTokenRenewer)
+            lneo_8_1 = buf[pos]
+            if lneo_8_1 < 0x80:
+                pos += 1
+            else:
+                lneo_8_1, pos = _read_uvarint(buf, pos)
+            lneo_8_1 -= 1
+            if lneo_8_1 < 0:
+                raise _null_error("PrincipalType")
+            elif pos + lneo_8_1 > blen:
+                raise _length_error(lneo_8_1, pos, blen)
+            else:
+                eo_8.principal_type = buf[pos : pos + lneo_8_1].decode()
+                pos += lneo_8_1
+            lneo_8_2 = buf[pos]
+            if lneo_8_2 < 0x80:
+                pos += 1
+            else:
+                lneo_8_2, pos = _read_uvarint(buf, pos)
+            lneo_8_2 -= 1
+            if lneo_8_2 < 0:
+                raise _null_error("PrincipalName")
+            elif pos + lneo_8_2 > blen:
+                raise _length_error(lneo_8_2, pos, blen)
+            else:
+                eo_8.principal_name = buf[pos : pos + lneo_8_2].decode()
+                pos += lneo_8_2
             if buf[pos] == 0:
                 pos += 1
                 eo_8._unknown_tags = None
@@ -597,51 +883,124 @@ def _e_DescribedDelegationToken_3(o: DescribedDelegationToken, out: list[_Buffer
 
 
 def _d_DescribeDelegationTokenResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeDelegationTokenResponse, int]:
     """Decode DescribeDelegationTokenResponse at version 1."""
-    o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
-    o.error_code, n_tokens_0 = _S_hi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeDelegationTokenResponse)
+    o.error_code, n_tokens_o = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_tokens_0 < 0:
-        if n_tokens_0 != -1:
-            raise _count_error(n_tokens_0, 0)
+    if n_tokens_o < 0:
+        if n_tokens_o != -1:
+            raise _count_error(n_tokens_o, 0)
         raise _null_error("Tokens")
-    elif n_tokens_0 > len(buf) - pos:
-        raise _count_error(n_tokens_0, len(buf) - pos)
+    elif n_tokens_o > blen - pos:
+        raise _count_error(n_tokens_o, blen - pos)
     else:
         vo_2: list[DescribedDelegationToken] = []
         apo_2 = vo_2.append
-        for _ in range(n_tokens_0):
-            eo_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
-            eo_2.principal_type, pos = _read_str(buf, pos)
-            eo_2.principal_name, pos = _read_str(buf, pos)
-            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
-                buf, pos
-            )
-            pos += 24
-            eo_2.token_id, pos = _read_str(buf, pos)
-            eo_2.hmac, pos = _read_bytes(buf, pos)
-            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
-                raise _null_error("Renewers")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+        for _ in range(n_tokens_o):
+            eo_2 = _new_object(DescribedDelegationToken)
+            ln_principal_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_type_eo_2 < 0:
+                raise (
+                    _null_error("PrincipalType")
+                    if ln_principal_type_eo_2 == -1
+                    else _length_error(ln_principal_type_eo_2, pos, blen)
+                )
+            elif pos + ln_principal_type_eo_2 > blen:
+                raise _length_error(ln_principal_type_eo_2, pos, blen)
             else:
-                veo_2_6: list[DescribedDelegationTokenRenewer] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = DescribedDelegationTokenRenewer.__new__(
-                        DescribedDelegationTokenRenewer
-                    )
-                    eeo_2_6.principal_type, pos = _read_str(buf, pos)
-                    eeo_2_6.principal_name, pos = _read_str(buf, pos)
-                    eeo_2_6._unknown_tags = None
-                    apeo_2_6(eeo_2_6)
-                eo_2.renewers = veo_2_6
+                eo_2.principal_type = buf[pos : pos + ln_principal_type_eo_2].decode()
+                pos += ln_principal_type_eo_2
+            ln_principal_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_principal_name_eo_2 < 0:
+                raise (
+                    _null_error("PrincipalName")
+                    if ln_principal_name_eo_2 == -1
+                    else _length_error(ln_principal_name_eo_2, pos, blen)
+                )
+            elif pos + ln_principal_name_eo_2 > blen:
+                raise _length_error(ln_principal_name_eo_2, pos, blen)
+            else:
+                eo_2.principal_name = buf[pos : pos + ln_principal_name_eo_2].decode()
+                pos += ln_principal_name_eo_2
+            eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp, ln_token_id_eo_2 = (
+                _S_qqqh.unpack_from(buf, pos)
+            )
+            pos += 26
+            if ln_token_id_eo_2 < 0:
+                raise (
+                    _null_error("TokenId")
+                    if ln_token_id_eo_2 == -1
+                    else _length_error(ln_token_id_eo_2, pos, blen)
+                )
+            elif pos + ln_token_id_eo_2 > blen:
+                raise _length_error(ln_token_id_eo_2, pos, blen)
+            else:
+                eo_2.token_id = buf[pos : pos + ln_token_id_eo_2].decode()
+                pos += ln_token_id_eo_2
+            ln_hmac_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_hmac_eo_2 < 0:
+                raise (
+                    _null_error("Hmac")
+                    if ln_hmac_eo_2 == -1
+                    else _length_error(ln_hmac_eo_2, pos, blen)
+                )
+            elif pos + ln_hmac_eo_2 > blen:
+                raise _length_error(ln_hmac_eo_2, pos, blen)
+            else:
+                eo_2.hmac = buf[pos : pos + ln_hmac_eo_2]
+                pos += ln_hmac_eo_2
+            n_renewers_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_renewers_eo_2 < 0:
+                if n_renewers_eo_2 != -1:
+                    raise _count_error(n_renewers_eo_2, 0)
+                raise _null_error("Renewers")
+            elif n_renewers_eo_2 > blen - pos:
+                raise _count_error(n_renewers_eo_2, blen - pos)
+            else:
+                veo_2_10: list[DescribedDelegationTokenRenewer] = []
+                apeo_2_10 = veo_2_10.append
+                for _ in range(n_renewers_eo_2):
+                    eeo_2_10 = _new_object(DescribedDelegationTokenRenewer)
+                    ln_principal_type_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_principal_type_eeo_2_10 < 0:
+                        raise (
+                            _null_error("PrincipalType")
+                            if ln_principal_type_eeo_2_10 == -1
+                            else _length_error(ln_principal_type_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_principal_type_eeo_2_10 > blen:
+                        raise _length_error(ln_principal_type_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.principal_type = buf[
+                            pos : pos + ln_principal_type_eeo_2_10
+                        ].decode()
+                        pos += ln_principal_type_eeo_2_10
+                    ln_principal_name_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_principal_name_eeo_2_10 < 0:
+                        raise (
+                            _null_error("PrincipalName")
+                            if ln_principal_name_eeo_2_10 == -1
+                            else _length_error(ln_principal_name_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_principal_name_eeo_2_10 > blen:
+                        raise _length_error(ln_principal_name_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.principal_name = buf[
+                            pos : pos + ln_principal_name_eeo_2_10
+                        ].decode()
+                        pos += ln_principal_name_eeo_2_10
+                    eeo_2_10._unknown_tags = None
+                    apeo_2_10(eeo_2_10)
+                eo_2.renewers = veo_2_10
             eo_2.token_requester_principal_type = ""
             eo_2.token_requester_principal_name = ""
             eo_2._unknown_tags = None
@@ -672,10 +1031,11 @@ def _e_DescribeDelegationTokenResponse_1(
 
 
 def _d_DescribeDelegationTokenResponse_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeDelegationTokenResponse, int]:
     """Decode DescribeDelegationTokenResponse at version 2."""
-    o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
+    blen = len(buf)
+    o = _new_object(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -688,21 +1048,69 @@ def _d_DescribeDelegationTokenResponse_2(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Tokens")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedDelegationToken] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
-            eo_2.principal_type, pos = _read_cstr(buf, pos)
-            eo_2.principal_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DescribedDelegationToken)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("PrincipalType")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.principal_type = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("PrincipalName")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.principal_name = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
                 buf, pos
             )
             pos += 24
-            eo_2.token_id, pos = _read_cstr(buf, pos)
-            eo_2.hmac, pos = _read_cbytes(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("TokenId")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.token_id = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
+            lneo_2_5 = buf[pos]
+            if lneo_2_5 < 0x80:
+                pos += 1
+            else:
+                lneo_2_5, pos = _read_uvarint(buf, pos)
+            lneo_2_5 -= 1
+            if lneo_2_5 < 0:
+                raise _null_error("Hmac")
+            elif pos + lneo_2_5 > blen:
+                raise _length_error(lneo_2_5, pos, blen)
+            else:
+                eo_2.hmac = buf[pos : pos + lneo_2_5]
+                pos += lneo_2_5
             neo_2_6 = buf[pos]
             if neo_2_6 < 0x80:
                 pos += 1
@@ -713,17 +1121,39 @@ def _d_DescribeDelegationTokenResponse_2(
                 if neo_2_6 != -1:
                     raise _count_error(neo_2_6, 0)
                 raise _null_error("Renewers")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            elif neo_2_6 > blen - pos:
+                raise _count_error(neo_2_6, blen - pos)
             else:
                 veo_2_6: list[DescribedDelegationTokenRenewer] = []
                 apeo_2_6 = veo_2_6.append
                 for _ in range(neo_2_6):
-                    eeo_2_6 = DescribedDelegationTokenRenewer.__new__(
-                        DescribedDelegationTokenRenewer
-                    )
-                    eeo_2_6.principal_type, pos = _read_cstr(buf, pos)
-                    eeo_2_6.principal_name, pos = _read_cstr(buf, pos)
+                    eeo_2_6 = _new_object(DescribedDelegationTokenRenewer)
+                    lneeo_2_6_1 = buf[pos]
+                    if lneeo_2_6_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_1 -= 1
+                    if lneeo_2_6_1 < 0:
+                        raise _null_error("PrincipalType")
+                    elif pos + lneeo_2_6_1 > blen:
+                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    else:
+                        eeo_2_6.principal_type = buf[pos : pos + lneeo_2_6_1].decode()
+                        pos += lneeo_2_6_1
+                    lneeo_2_6_2 = buf[pos]
+                    if lneeo_2_6_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_2 -= 1
+                    if lneeo_2_6_2 < 0:
+                        raise _null_error("PrincipalName")
+                    elif pos + lneeo_2_6_2 > blen:
+                        raise _length_error(lneeo_2_6_2, pos, blen)
+                    else:
+                        eeo_2_6.principal_name = buf[pos : pos + lneeo_2_6_2].decode()
+                        pos += lneeo_2_6_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_6._unknown_tags = None
@@ -771,10 +1201,11 @@ def _e_DescribeDelegationTokenResponse_2(
 
 
 def _d_DescribeDelegationTokenResponse_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeDelegationTokenResponse, int]:
     """Decode DescribeDelegationTokenResponse at version 3."""
-    o = DescribeDelegationTokenResponse.__new__(DescribeDelegationTokenResponse)
+    blen = len(buf)
+    o = _new_object(DescribeDelegationTokenResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -787,23 +1218,95 @@ def _d_DescribeDelegationTokenResponse_3(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Tokens")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedDelegationToken] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedDelegationToken.__new__(DescribedDelegationToken)
-            eo_2.principal_type, pos = _read_cstr(buf, pos)
-            eo_2.principal_name, pos = _read_cstr(buf, pos)
-            eo_2.token_requester_principal_type, pos = _read_cstr(buf, pos)
-            eo_2.token_requester_principal_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DescribedDelegationToken)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("PrincipalType")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.principal_type = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("PrincipalName")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.principal_name = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("TokenRequesterPrincipalType")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.token_requester_principal_type = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("TokenRequesterPrincipalName")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.token_requester_principal_name = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             eo_2.issue_timestamp, eo_2.expiry_timestamp, eo_2.max_timestamp = _S_qqq.unpack_from(
                 buf, pos
             )
             pos += 24
-            eo_2.token_id, pos = _read_cstr(buf, pos)
-            eo_2.hmac, pos = _read_cbytes(buf, pos)
+            lneo_2_6 = buf[pos]
+            if lneo_2_6 < 0x80:
+                pos += 1
+            else:
+                lneo_2_6, pos = _read_uvarint(buf, pos)
+            lneo_2_6 -= 1
+            if lneo_2_6 < 0:
+                raise _null_error("TokenId")
+            elif pos + lneo_2_6 > blen:
+                raise _length_error(lneo_2_6, pos, blen)
+            else:
+                eo_2.token_id = buf[pos : pos + lneo_2_6].decode()
+                pos += lneo_2_6
+            lneo_2_7 = buf[pos]
+            if lneo_2_7 < 0x80:
+                pos += 1
+            else:
+                lneo_2_7, pos = _read_uvarint(buf, pos)
+            lneo_2_7 -= 1
+            if lneo_2_7 < 0:
+                raise _null_error("Hmac")
+            elif pos + lneo_2_7 > blen:
+                raise _length_error(lneo_2_7, pos, blen)
+            else:
+                eo_2.hmac = buf[pos : pos + lneo_2_7]
+                pos += lneo_2_7
             neo_2_8 = buf[pos]
             if neo_2_8 < 0x80:
                 pos += 1
@@ -814,17 +1317,39 @@ def _d_DescribeDelegationTokenResponse_3(
                 if neo_2_8 != -1:
                     raise _count_error(neo_2_8, 0)
                 raise _null_error("Renewers")
-            elif neo_2_8 > len(buf) - pos:
-                raise _count_error(neo_2_8, len(buf) - pos)
+            elif neo_2_8 > blen - pos:
+                raise _count_error(neo_2_8, blen - pos)
             else:
                 veo_2_8: list[DescribedDelegationTokenRenewer] = []
                 apeo_2_8 = veo_2_8.append
                 for _ in range(neo_2_8):
-                    eeo_2_8 = DescribedDelegationTokenRenewer.__new__(
-                        DescribedDelegationTokenRenewer
-                    )
-                    eeo_2_8.principal_type, pos = _read_cstr(buf, pos)
-                    eeo_2_8.principal_name, pos = _read_cstr(buf, pos)
+                    eeo_2_8 = _new_object(DescribedDelegationTokenRenewer)
+                    lneeo_2_8_1 = buf[pos]
+                    if lneeo_2_8_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_8_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_8_1 -= 1
+                    if lneeo_2_8_1 < 0:
+                        raise _null_error("PrincipalType")
+                    elif pos + lneeo_2_8_1 > blen:
+                        raise _length_error(lneeo_2_8_1, pos, blen)
+                    else:
+                        eeo_2_8.principal_type = buf[pos : pos + lneeo_2_8_1].decode()
+                        pos += lneeo_2_8_1
+                    lneeo_2_8_2 = buf[pos]
+                    if lneeo_2_8_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_8_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_8_2 -= 1
+                    if lneeo_2_8_2 < 0:
+                        raise _null_error("PrincipalName")
+                    elif pos + lneeo_2_8_2 > blen:
+                        raise _length_error(lneeo_2_8_2, pos, blen)
+                    else:
+                        eeo_2_8.principal_name = buf[pos : pos + lneeo_2_8_2].decode()
+                        pos += lneeo_2_8_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_8._unknown_tags = None

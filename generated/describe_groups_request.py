@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -88,24 +90,25 @@ class DescribeGroupsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeGroupsRequest_0(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
+def _d_DescribeGroupsRequest_0(buf: bytes, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 0, 1, 2."""
-    o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeGroupsRequest)
+    n_groups_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.groups = vo_1
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_groups_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     o.include_authorized_operations = False
     o._unknown_tags = None
     return o, pos
@@ -127,24 +130,25 @@ def _e_DescribeGroupsRequest_0(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
             w(_enc_str(e1))
 
 
-def _d_DescribeGroupsRequest_3(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
+def _d_DescribeGroupsRequest_3(buf: bytes, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 3, 4."""
-    o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeGroupsRequest)
+    n_groups_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[str] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1, pos = _read_str(buf, pos)
-            apo_1(eo_1)
-        o.groups = vo_1
+        vo_2: list[str] = []
+        apo_2 = vo_2.append
+        for _ in range(n_groups_o):
+            eo_2, pos = _read_str(buf, pos)
+            apo_2(eo_2)
+        o.groups = vo_2
     o.include_authorized_operations = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -166,9 +170,10 @@ def _e_DescribeGroupsRequest_3(o: DescribeGroupsRequest, out: list[_Buffer]) -> 
     w(_S_o.pack(o.include_authorized_operations))
 
 
-def _d_DescribeGroupsRequest_5(buf: memoryview, pos: int) -> tuple[DescribeGroupsRequest, int]:
+def _d_DescribeGroupsRequest_5(buf: bytes, pos: int) -> tuple[DescribeGroupsRequest, int]:
     """Decode DescribeGroupsRequest at versions 5, 6."""
-    o = DescribeGroupsRequest.__new__(DescribeGroupsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeGroupsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -179,8 +184,8 @@ def _d_DescribeGroupsRequest_5(buf: memoryview, pos: int) -> tuple[DescribeGroup
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 
@@ -357,14 +360,75 @@ class DescribeGroupsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribedGroupMember_0(buf: memoryview, pos: int) -> tuple[DescribedGroupMember, int]:
+def _d_DescribedGroupMember_0(buf: bytes, pos: int) -> tuple[DescribedGroupMember, int]:
     """Decode DescribedGroupMember at versions 0, 1, 2, 3."""
-    o = DescribedGroupMember.__new__(DescribedGroupMember)
-    o.member_id, pos = _read_str(buf, pos)
-    o.client_id, pos = _read_str(buf, pos)
-    o.client_host, pos = _read_str(buf, pos)
-    o.member_metadata, pos = _read_bytes(buf, pos)
-    o.member_assignment, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribedGroupMember)
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_client_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_client_id_o < 0:
+        raise (
+            _null_error("ClientId")
+            if ln_client_id_o == -1
+            else _length_error(ln_client_id_o, pos, blen)
+        )
+    elif pos + ln_client_id_o > blen:
+        raise _length_error(ln_client_id_o, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + ln_client_id_o].decode()
+        pos += ln_client_id_o
+    ln_client_host_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_client_host_o < 0:
+        raise (
+            _null_error("ClientHost")
+            if ln_client_host_o == -1
+            else _length_error(ln_client_host_o, pos, blen)
+        )
+    elif pos + ln_client_host_o > blen:
+        raise _length_error(ln_client_host_o, pos, blen)
+    else:
+        o.client_host = buf[pos : pos + ln_client_host_o].decode()
+        pos += ln_client_host_o
+    ln_member_metadata_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_member_metadata_o < 0:
+        raise (
+            _null_error("MemberMetadata")
+            if ln_member_metadata_o == -1
+            else _length_error(ln_member_metadata_o, pos, blen)
+        )
+    elif pos + ln_member_metadata_o > blen:
+        raise _length_error(ln_member_metadata_o, pos, blen)
+    else:
+        o.member_metadata = buf[pos : pos + ln_member_metadata_o]
+        pos += ln_member_metadata_o
+    ln_member_assignment_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_member_assignment_o < 0:
+        raise (
+            _null_error("MemberAssignment")
+            if ln_member_assignment_o == -1
+            else _length_error(ln_member_assignment_o, pos, blen)
+        )
+    elif pos + ln_member_assignment_o > blen:
+        raise _length_error(ln_member_assignment_o, pos, blen)
+    else:
+        o.member_assignment = buf[pos : pos + ln_member_assignment_o]
+        pos += ln_member_assignment_o
     o.group_instance_id = None
     o._unknown_tags = None
     return o, pos
@@ -382,15 +446,86 @@ def _e_DescribedGroupMember_0(o: DescribedGroupMember, out: list[_Buffer]) -> No
     _write_bytes(out, o.member_assignment)
 
 
-def _d_DescribedGroupMember_4(buf: memoryview, pos: int) -> tuple[DescribedGroupMember, int]:
+def _d_DescribedGroupMember_4(buf: bytes, pos: int) -> tuple[DescribedGroupMember, int]:
     """Decode DescribedGroupMember at version 4."""
-    o = DescribedGroupMember.__new__(DescribedGroupMember)
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
-    o.client_id, pos = _read_str(buf, pos)
-    o.client_host, pos = _read_str(buf, pos)
-    o.member_metadata, pos = _read_bytes(buf, pos)
-    o.member_assignment, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribedGroupMember)
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    ln_client_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_client_id_o < 0:
+        raise (
+            _null_error("ClientId")
+            if ln_client_id_o == -1
+            else _length_error(ln_client_id_o, pos, blen)
+        )
+    elif pos + ln_client_id_o > blen:
+        raise _length_error(ln_client_id_o, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + ln_client_id_o].decode()
+        pos += ln_client_id_o
+    ln_client_host_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_client_host_o < 0:
+        raise (
+            _null_error("ClientHost")
+            if ln_client_host_o == -1
+            else _length_error(ln_client_host_o, pos, blen)
+        )
+    elif pos + ln_client_host_o > blen:
+        raise _length_error(ln_client_host_o, pos, blen)
+    else:
+        o.client_host = buf[pos : pos + ln_client_host_o].decode()
+        pos += ln_client_host_o
+    ln_member_metadata_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_member_metadata_o < 0:
+        raise (
+            _null_error("MemberMetadata")
+            if ln_member_metadata_o == -1
+            else _length_error(ln_member_metadata_o, pos, blen)
+        )
+    elif pos + ln_member_metadata_o > blen:
+        raise _length_error(ln_member_metadata_o, pos, blen)
+    else:
+        o.member_metadata = buf[pos : pos + ln_member_metadata_o]
+        pos += ln_member_metadata_o
+    ln_member_assignment_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_member_assignment_o < 0:
+        raise (
+            _null_error("MemberAssignment")
+            if ln_member_assignment_o == -1
+            else _length_error(ln_member_assignment_o, pos, blen)
+        )
+    elif pos + ln_member_assignment_o > blen:
+        raise _length_error(ln_member_assignment_o, pos, blen)
+    else:
+        o.member_assignment = buf[pos : pos + ln_member_assignment_o]
+        pos += ln_member_assignment_o
     o._unknown_tags = None
     return o, pos
 
@@ -408,15 +543,88 @@ def _e_DescribedGroupMember_4(o: DescribedGroupMember, out: list[_Buffer]) -> No
     _write_bytes(out, o.member_assignment)
 
 
-def _d_DescribedGroupMember_5(buf: memoryview, pos: int) -> tuple[DescribedGroupMember, int]:
+def _d_DescribedGroupMember_5(buf: bytes, pos: int) -> tuple[DescribedGroupMember, int]:
     """Decode DescribedGroupMember at versions 5, 6."""
-    o = DescribedGroupMember.__new__(DescribedGroupMember)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
-    o.client_id, pos = _read_cstr(buf, pos)
-    o.client_host, pos = _read_cstr(buf, pos)
-    o.member_metadata, pos = _read_cbytes(buf, pos)
-    o.member_assignment, pos = _read_cbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribedGroupMember)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.group_instance_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("ClientId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("ClientHost")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.client_host = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("MemberMetadata")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.member_metadata = buf[pos : pos + lno_5]
+        pos += lno_5
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("MemberAssignment")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.member_assignment = buf[pos : pos + lno_6]
+        pos += lno_6
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -440,37 +648,144 @@ def _e_DescribedGroupMember_5(o: DescribedGroupMember, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_0(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at versions 0, 1, 2."""
-    o = DescribedGroup.__new__(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.group_id, pos = _read_str(buf, pos)
-    o.group_state, pos = _read_str(buf, pos)
-    o.protocol_type, pos = _read_str(buf, pos)
-    o.protocol_data, pos = _read_str(buf, pos)
-    no_6 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
+    o.error_code, ln_group_id_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("Members")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_6: list[DescribedGroupMember] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            eo_6.member_id, pos = _read_str(buf, pos)
-            eo_6.client_id, pos = _read_str(buf, pos)
-            eo_6.client_host, pos = _read_str(buf, pos)
-            eo_6.member_metadata, pos = _read_bytes(buf, pos)
-            eo_6.member_assignment, pos = _read_bytes(buf, pos)
-            eo_6.group_instance_id = None
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.members = vo_6
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_group_state_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_state_o < 0:
+        raise (
+            _null_error("GroupState")
+            if ln_group_state_o == -1
+            else _length_error(ln_group_state_o, pos, blen)
+        )
+    elif pos + ln_group_state_o > blen:
+        raise _length_error(ln_group_state_o, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + ln_group_state_o].decode()
+        pos += ln_group_state_o
+    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_type_o < 0:
+        raise (
+            _null_error("ProtocolType")
+            if ln_protocol_type_o == -1
+            else _length_error(ln_protocol_type_o, pos, blen)
+        )
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    ln_protocol_data_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_data_o < 0:
+        raise (
+            _null_error("ProtocolData")
+            if ln_protocol_data_o == -1
+            else _length_error(ln_protocol_data_o, pos, blen)
+        )
+    elif pos + ln_protocol_data_o > blen:
+        raise _length_error(ln_protocol_data_o, pos, blen)
+    else:
+        o.protocol_data = buf[pos : pos + ln_protocol_data_o].decode()
+        pos += ln_protocol_data_o
+    n_members_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
+        raise _null_error("Members")
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
+    else:
+        vo_10: list[DescribedGroupMember] = []
+        apo_10 = vo_10.append
+        for _ in range(n_members_o):
+            eo_10 = _new_object(DescribedGroupMember)
+            ln_member_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_10 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_10 == -1
+                    else _length_error(ln_member_id_eo_10, pos, blen)
+                )
+            elif pos + ln_member_id_eo_10 > blen:
+                raise _length_error(ln_member_id_eo_10, pos, blen)
+            else:
+                eo_10.member_id = buf[pos : pos + ln_member_id_eo_10].decode()
+                pos += ln_member_id_eo_10
+            ln_client_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_client_id_eo_10 < 0:
+                raise (
+                    _null_error("ClientId")
+                    if ln_client_id_eo_10 == -1
+                    else _length_error(ln_client_id_eo_10, pos, blen)
+                )
+            elif pos + ln_client_id_eo_10 > blen:
+                raise _length_error(ln_client_id_eo_10, pos, blen)
+            else:
+                eo_10.client_id = buf[pos : pos + ln_client_id_eo_10].decode()
+                pos += ln_client_id_eo_10
+            ln_client_host_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_client_host_eo_10 < 0:
+                raise (
+                    _null_error("ClientHost")
+                    if ln_client_host_eo_10 == -1
+                    else _length_error(ln_client_host_eo_10, pos, blen)
+                )
+            elif pos + ln_client_host_eo_10 > blen:
+                raise _length_error(ln_client_host_eo_10, pos, blen)
+            else:
+                eo_10.client_host = buf[pos : pos + ln_client_host_eo_10].decode()
+                pos += ln_client_host_eo_10
+            ln_member_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_member_metadata_eo_10 < 0:
+                raise (
+                    _null_error("MemberMetadata")
+                    if ln_member_metadata_eo_10 == -1
+                    else _length_error(ln_member_metadata_eo_10, pos, blen)
+                )
+            elif pos + ln_member_metadata_eo_10 > blen:
+                raise _length_error(ln_member_metadata_eo_10, pos, blen)
+            else:
+                eo_10.member_metadata = buf[pos : pos + ln_member_metadata_eo_10]
+                pos += ln_member_metadata_eo_10
+            ln_member_assignment_eo_10 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_member_assignment_eo_10 < 0:
+                raise (
+                    _null_error("MemberAssignment")
+                    if ln_member_assignment_eo_10 == -1
+                    else _length_error(ln_member_assignment_eo_10, pos, blen)
+                )
+            elif pos + ln_member_assignment_eo_10 > blen:
+                raise _length_error(ln_member_assignment_eo_10, pos, blen)
+            else:
+                eo_10.member_assignment = buf[pos : pos + ln_member_assignment_eo_10]
+                pos += ln_member_assignment_eo_10
+            eo_10.group_instance_id = None
+            eo_10._unknown_tags = None
+            apo_10(eo_10)
+        o.members = vo_10
     o.error_message = None
     o.authorized_operations = -2147483648
     o._unknown_tags = None
@@ -500,37 +815,144 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
             _e_DescribedGroupMember_0(e6, out)
 
 
-def _d_DescribedGroup_3(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_3(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 3."""
-    o = DescribedGroup.__new__(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.group_id, pos = _read_str(buf, pos)
-    o.group_state, pos = _read_str(buf, pos)
-    o.protocol_type, pos = _read_str(buf, pos)
-    o.protocol_data, pos = _read_str(buf, pos)
-    no_6 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
+    o.error_code, ln_group_id_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("Members")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_6: list[DescribedGroupMember] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            eo_6.member_id, pos = _read_str(buf, pos)
-            eo_6.client_id, pos = _read_str(buf, pos)
-            eo_6.client_host, pos = _read_str(buf, pos)
-            eo_6.member_metadata, pos = _read_bytes(buf, pos)
-            eo_6.member_assignment, pos = _read_bytes(buf, pos)
-            eo_6.group_instance_id = None
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.members = vo_6
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_group_state_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_state_o < 0:
+        raise (
+            _null_error("GroupState")
+            if ln_group_state_o == -1
+            else _length_error(ln_group_state_o, pos, blen)
+        )
+    elif pos + ln_group_state_o > blen:
+        raise _length_error(ln_group_state_o, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + ln_group_state_o].decode()
+        pos += ln_group_state_o
+    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_type_o < 0:
+        raise (
+            _null_error("ProtocolType")
+            if ln_protocol_type_o == -1
+            else _length_error(ln_protocol_type_o, pos, blen)
+        )
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    ln_protocol_data_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_data_o < 0:
+        raise (
+            _null_error("ProtocolData")
+            if ln_protocol_data_o == -1
+            else _length_error(ln_protocol_data_o, pos, blen)
+        )
+    elif pos + ln_protocol_data_o > blen:
+        raise _length_error(ln_protocol_data_o, pos, blen)
+    else:
+        o.protocol_data = buf[pos : pos + ln_protocol_data_o].decode()
+        pos += ln_protocol_data_o
+    n_members_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
+        raise _null_error("Members")
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
+    else:
+        vo_10: list[DescribedGroupMember] = []
+        apo_10 = vo_10.append
+        for _ in range(n_members_o):
+            eo_10 = _new_object(DescribedGroupMember)
+            ln_member_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_10 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_10 == -1
+                    else _length_error(ln_member_id_eo_10, pos, blen)
+                )
+            elif pos + ln_member_id_eo_10 > blen:
+                raise _length_error(ln_member_id_eo_10, pos, blen)
+            else:
+                eo_10.member_id = buf[pos : pos + ln_member_id_eo_10].decode()
+                pos += ln_member_id_eo_10
+            ln_client_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_client_id_eo_10 < 0:
+                raise (
+                    _null_error("ClientId")
+                    if ln_client_id_eo_10 == -1
+                    else _length_error(ln_client_id_eo_10, pos, blen)
+                )
+            elif pos + ln_client_id_eo_10 > blen:
+                raise _length_error(ln_client_id_eo_10, pos, blen)
+            else:
+                eo_10.client_id = buf[pos : pos + ln_client_id_eo_10].decode()
+                pos += ln_client_id_eo_10
+            ln_client_host_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_client_host_eo_10 < 0:
+                raise (
+                    _null_error("ClientHost")
+                    if ln_client_host_eo_10 == -1
+                    else _length_error(ln_client_host_eo_10, pos, blen)
+                )
+            elif pos + ln_client_host_eo_10 > blen:
+                raise _length_error(ln_client_host_eo_10, pos, blen)
+            else:
+                eo_10.client_host = buf[pos : pos + ln_client_host_eo_10].decode()
+                pos += ln_client_host_eo_10
+            ln_member_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_member_metadata_eo_10 < 0:
+                raise (
+                    _null_error("MemberMetadata")
+                    if ln_member_metadata_eo_10 == -1
+                    else _length_error(ln_member_metadata_eo_10, pos, blen)
+                )
+            elif pos + ln_member_metadata_eo_10 > blen:
+                raise _length_error(ln_member_metadata_eo_10, pos, blen)
+            else:
+                eo_10.member_metadata = buf[pos : pos + ln_member_metadata_eo_10]
+                pos += ln_member_metadata_eo_10
+            ln_member_assignment_eo_10 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_member_assignment_eo_10 < 0:
+                raise (
+                    _null_error("MemberAssignment")
+                    if ln_member_assignment_eo_10 == -1
+                    else _length_error(ln_member_assignment_eo_10, pos, blen)
+                )
+            elif pos + ln_member_assignment_eo_10 > blen:
+                raise _length_error(ln_member_assignment_eo_10, pos, blen)
+            else:
+                eo_10.member_assignment = buf[pos : pos + ln_member_assignment_eo_10]
+                pos += ln_member_assignment_eo_10
+            eo_10.group_instance_id = None
+            eo_10._unknown_tags = None
+            apo_10(eo_10)
+        o.members = vo_10
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -560,37 +982,154 @@ def _e_DescribedGroup_3(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.authorized_operations))
 
 
-def _d_DescribedGroup_4(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_4(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 4."""
-    o = DescribedGroup.__new__(DescribedGroup)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.group_id, pos = _read_str(buf, pos)
-    o.group_state, pos = _read_str(buf, pos)
-    o.protocol_type, pos = _read_str(buf, pos)
-    o.protocol_data, pos = _read_str(buf, pos)
-    no_6 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
+    o.error_code, ln_group_id_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("Members")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_6: list[DescribedGroupMember] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            eo_6.member_id, pos = _read_str(buf, pos)
-            eo_6.group_instance_id, pos = _read_nstr(buf, pos)
-            eo_6.client_id, pos = _read_str(buf, pos)
-            eo_6.client_host, pos = _read_str(buf, pos)
-            eo_6.member_metadata, pos = _read_bytes(buf, pos)
-            eo_6.member_assignment, pos = _read_bytes(buf, pos)
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.members = vo_6
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_group_state_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_state_o < 0:
+        raise (
+            _null_error("GroupState")
+            if ln_group_state_o == -1
+            else _length_error(ln_group_state_o, pos, blen)
+        )
+    elif pos + ln_group_state_o > blen:
+        raise _length_error(ln_group_state_o, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + ln_group_state_o].decode()
+        pos += ln_group_state_o
+    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_type_o < 0:
+        raise (
+            _null_error("ProtocolType")
+            if ln_protocol_type_o == -1
+            else _length_error(ln_protocol_type_o, pos, blen)
+        )
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    ln_protocol_data_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_data_o < 0:
+        raise (
+            _null_error("ProtocolData")
+            if ln_protocol_data_o == -1
+            else _length_error(ln_protocol_data_o, pos, blen)
+        )
+    elif pos + ln_protocol_data_o > blen:
+        raise _length_error(ln_protocol_data_o, pos, blen)
+    else:
+        o.protocol_data = buf[pos : pos + ln_protocol_data_o].decode()
+        pos += ln_protocol_data_o
+    n_members_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
+        raise _null_error("Members")
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
+    else:
+        vo_10: list[DescribedGroupMember] = []
+        apo_10 = vo_10.append
+        for _ in range(n_members_o):
+            eo_10 = _new_object(DescribedGroupMember)
+            ln_member_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_10 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_10 == -1
+                    else _length_error(ln_member_id_eo_10, pos, blen)
+                )
+            elif pos + ln_member_id_eo_10 > blen:
+                raise _length_error(ln_member_id_eo_10, pos, blen)
+            else:
+                eo_10.member_id = buf[pos : pos + ln_member_id_eo_10].decode()
+                pos += ln_member_id_eo_10
+            ln_group_instance_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_instance_id_eo_10 < 0:
+                if ln_group_instance_id_eo_10 != -1:
+                    raise _length_error(ln_group_instance_id_eo_10, pos, blen)
+                eo_10.group_instance_id = None
+            elif pos + ln_group_instance_id_eo_10 > blen:
+                raise _length_error(ln_group_instance_id_eo_10, pos, blen)
+            else:
+                eo_10.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_10].decode()
+                pos += ln_group_instance_id_eo_10
+            ln_client_id_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_client_id_eo_10 < 0:
+                raise (
+                    _null_error("ClientId")
+                    if ln_client_id_eo_10 == -1
+                    else _length_error(ln_client_id_eo_10, pos, blen)
+                )
+            elif pos + ln_client_id_eo_10 > blen:
+                raise _length_error(ln_client_id_eo_10, pos, blen)
+            else:
+                eo_10.client_id = buf[pos : pos + ln_client_id_eo_10].decode()
+                pos += ln_client_id_eo_10
+            ln_client_host_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_client_host_eo_10 < 0:
+                raise (
+                    _null_error("ClientHost")
+                    if ln_client_host_eo_10 == -1
+                    else _length_error(ln_client_host_eo_10, pos, blen)
+                )
+            elif pos + ln_client_host_eo_10 > blen:
+                raise _length_error(ln_client_host_eo_10, pos, blen)
+            else:
+                eo_10.client_host = buf[pos : pos + ln_client_host_eo_10].decode()
+                pos += ln_client_host_eo_10
+            ln_member_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_member_metadata_eo_10 < 0:
+                raise (
+                    _null_error("MemberMetadata")
+                    if ln_member_metadata_eo_10 == -1
+                    else _length_error(ln_member_metadata_eo_10, pos, blen)
+                )
+            elif pos + ln_member_metadata_eo_10 > blen:
+                raise _length_error(ln_member_metadata_eo_10, pos, blen)
+            else:
+                eo_10.member_metadata = buf[pos : pos + ln_member_metadata_eo_10]
+                pos += ln_member_metadata_eo_10
+            ln_member_assignment_eo_10 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_member_assignment_eo_10 < 0:
+                raise (
+                    _null_error("MemberAssignment")
+                    if ln_member_assignment_eo_10 == -1
+                    else _length_error(ln_member_assignment_eo_10, pos, blen)
+                )
+            elif pos + ln_member_assignment_eo_10 > blen:
+                raise _length_error(ln_member_assignment_eo_10, pos, blen)
+            else:
+                eo_10.member_assignment = buf[pos : pos + ln_member_assignment_eo_10]
+                pos += ln_member_assignment_eo_10
+            eo_10._unknown_tags = None
+            apo_10(eo_10)
+        o.members = vo_10
     o.authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_message = None
@@ -620,15 +1159,64 @@ def _e_DescribedGroup_4(o: DescribedGroup, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.authorized_operations))
 
 
-def _d_DescribedGroup_5(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_5(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 5."""
-    o = DescribedGroup.__new__(DescribedGroup)
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
-    o.protocol_type, pos = _read_cstr(buf, pos)
-    o.protocol_data, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("ProtocolType")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("ProtocolData")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.protocol_data = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -639,19 +1227,91 @@ def _d_DescribedGroup_5(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Members")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[DescribedGroupMember] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-            eo_6.member_id, pos = _read_cstr(buf, pos)
-            eo_6.group_instance_id, pos = _read_ncstr(buf, pos)
-            eo_6.client_id, pos = _read_cstr(buf, pos)
-            eo_6.client_host, pos = _read_cstr(buf, pos)
-            eo_6.member_metadata, pos = _read_cbytes(buf, pos)
-            eo_6.member_assignment, pos = _read_cbytes(buf, pos)
+            eo_6 = _new_object(DescribedGroupMember)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.member_id = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                eo_6.group_instance_id = None
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.group_instance_id = buf[pos : pos + lneo_6_2].decode()
+                pos += lneo_6_2
+            lneo_6_3 = buf[pos]
+            if lneo_6_3 < 0x80:
+                pos += 1
+            else:
+                lneo_6_3, pos = _read_uvarint(buf, pos)
+            lneo_6_3 -= 1
+            if lneo_6_3 < 0:
+                raise _null_error("ClientId")
+            elif pos + lneo_6_3 > blen:
+                raise _length_error(lneo_6_3, pos, blen)
+            else:
+                eo_6.client_id = buf[pos : pos + lneo_6_3].decode()
+                pos += lneo_6_3
+            lneo_6_4 = buf[pos]
+            if lneo_6_4 < 0x80:
+                pos += 1
+            else:
+                lneo_6_4, pos = _read_uvarint(buf, pos)
+            lneo_6_4 -= 1
+            if lneo_6_4 < 0:
+                raise _null_error("ClientHost")
+            elif pos + lneo_6_4 > blen:
+                raise _length_error(lneo_6_4, pos, blen)
+            else:
+                eo_6.client_host = buf[pos : pos + lneo_6_4].decode()
+                pos += lneo_6_4
+            lneo_6_5 = buf[pos]
+            if lneo_6_5 < 0x80:
+                pos += 1
+            else:
+                lneo_6_5, pos = _read_uvarint(buf, pos)
+            lneo_6_5 -= 1
+            if lneo_6_5 < 0:
+                raise _null_error("MemberMetadata")
+            elif pos + lneo_6_5 > blen:
+                raise _length_error(lneo_6_5, pos, blen)
+            else:
+                eo_6.member_metadata = buf[pos : pos + lneo_6_5]
+                pos += lneo_6_5
+            lneo_6_6 = buf[pos]
+            if lneo_6_6 < 0x80:
+                pos += 1
+            else:
+                lneo_6_6, pos = _read_uvarint(buf, pos)
+            lneo_6_6 -= 1
+            if lneo_6_6 < 0:
+                raise _null_error("MemberAssignment")
+            elif pos + lneo_6_6 > blen:
+                raise _length_error(lneo_6_6, pos, blen)
+            else:
+                eo_6.member_assignment = buf[pos : pos + lneo_6_6]
+                pos += lneo_6_6
             if buf[pos] == 0:
                 pos += 1
                 eo_6._unknown_tags = None
@@ -694,16 +1354,77 @@ def _e_DescribedGroup_5(o: DescribedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedGroup_6(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_6(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 6."""
-    o = DescribedGroup.__new__(DescribedGroup)
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
-    o.protocol_type, pos = _read_cstr(buf, pos)
-    o.protocol_data, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("ProtocolType")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_5].decode()
+        pos += lno_5
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("ProtocolData")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.protocol_data = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -714,19 +1435,91 @@ def _d_DescribedGroup_6(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[DescribedGroupMember] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = DescribedGroupMember.__new__(DescribedGroupMember)
-            eo_7.member_id, pos = _read_cstr(buf, pos)
-            eo_7.group_instance_id, pos = _read_ncstr(buf, pos)
-            eo_7.client_id, pos = _read_cstr(buf, pos)
-            eo_7.client_host, pos = _read_cstr(buf, pos)
-            eo_7.member_metadata, pos = _read_cbytes(buf, pos)
-            eo_7.member_assignment, pos = _read_cbytes(buf, pos)
+            eo_7 = _new_object(DescribedGroupMember)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
+                pos += 1
+            else:
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
+            lneo_7_2 = buf[pos]
+            if lneo_7_2 < 0x80:
+                pos += 1
+            else:
+                lneo_7_2, pos = _read_uvarint(buf, pos)
+            lneo_7_2 -= 1
+            if lneo_7_2 < 0:
+                eo_7.group_instance_id = None
+            elif pos + lneo_7_2 > blen:
+                raise _length_error(lneo_7_2, pos, blen)
+            else:
+                eo_7.group_instance_id = buf[pos : pos + lneo_7_2].decode()
+                pos += lneo_7_2
+            lneo_7_3 = buf[pos]
+            if lneo_7_3 < 0x80:
+                pos += 1
+            else:
+                lneo_7_3, pos = _read_uvarint(buf, pos)
+            lneo_7_3 -= 1
+            if lneo_7_3 < 0:
+                raise _null_error("ClientId")
+            elif pos + lneo_7_3 > blen:
+                raise _length_error(lneo_7_3, pos, blen)
+            else:
+                eo_7.client_id = buf[pos : pos + lneo_7_3].decode()
+                pos += lneo_7_3
+            lneo_7_4 = buf[pos]
+            if lneo_7_4 < 0x80:
+                pos += 1
+            else:
+                lneo_7_4, pos = _read_uvarint(buf, pos)
+            lneo_7_4 -= 1
+            if lneo_7_4 < 0:
+                raise _null_error("ClientHost")
+            elif pos + lneo_7_4 > blen:
+                raise _length_error(lneo_7_4, pos, blen)
+            else:
+                eo_7.client_host = buf[pos : pos + lneo_7_4].decode()
+                pos += lneo_7_4
+            lneo_7_5 = buf[pos]
+            if lneo_7_5 < 0x80:
+                pos += 1
+            else:
+                lneo_7_5, pos = _read_uvarint(buf, pos)
+            lneo_7_5 -= 1
+            if lneo_7_5 < 0:
+                raise _null_error("MemberMetadata")
+            elif pos + lneo_7_5 > blen:
+                raise _length_error(lneo_7_5, pos, blen)
+            else:
+                eo_7.member_metadata = buf[pos : pos + lneo_7_5]
+                pos += lneo_7_5
+            lneo_7_6 = buf[pos]
+            if lneo_7_6 < 0x80:
+                pos += 1
+            else:
+                lneo_7_6, pos = _read_uvarint(buf, pos)
+            lneo_7_6 -= 1
+            if lneo_7_6 < 0:
+                raise _null_error("MemberAssignment")
+            elif pos + lneo_7_6 > blen:
+                raise _length_error(lneo_7_6, pos, blen)
+            else:
+                eo_7.member_assignment = buf[pos : pos + lneo_7_6]
+                pos += lneo_7_6
             if buf[pos] == 0:
                 pos += 1
                 eo_7._unknown_tags = None
@@ -767,55 +1560,162 @@ def _e_DescribedGroup_6(o: DescribedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeGroupsResponse_0(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
+def _d_DescribeGroupsResponse_0(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 0."""
-    o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeGroupsResponse)
+    n_groups_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
-        vo_1: list[DescribedGroup] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = DescribedGroup.__new__(DescribedGroup)
-            eo_1.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_1.group_id, pos = _read_str(buf, pos)
-            eo_1.group_state, pos = _read_str(buf, pos)
-            eo_1.protocol_type, pos = _read_str(buf, pos)
-            eo_1.protocol_data, pos = _read_str(buf, pos)
-            neo_1_6 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[DescribedGroup] = []
+        apo_2 = vo_2.append
+        for _ in range(n_groups_o):
+            eo_2 = _new_object(DescribedGroup)
+            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_1_6 < 0:
-                if neo_1_6 != -1:
-                    raise _count_error(neo_1_6, 0)
-                raise _null_error("Members")
-            elif neo_1_6 > len(buf) - pos:
-                raise _count_error(neo_1_6, len(buf) - pos)
+            if ln_group_id_eo_2 < 0:
+                raise (
+                    _null_error("GroupId")
+                    if ln_group_id_eo_2 == -1
+                    else _length_error(ln_group_id_eo_2, pos, blen)
+                )
+            elif pos + ln_group_id_eo_2 > blen:
+                raise _length_error(ln_group_id_eo_2, pos, blen)
             else:
-                veo_1_6: list[DescribedGroupMember] = []
-                apeo_1_6 = veo_1_6.append
-                for _ in range(neo_1_6):
-                    eeo_1_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    eeo_1_6.member_id, pos = _read_str(buf, pos)
-                    eeo_1_6.client_id, pos = _read_str(buf, pos)
-                    eeo_1_6.client_host, pos = _read_str(buf, pos)
-                    eeo_1_6.member_metadata, pos = _read_bytes(buf, pos)
-                    eeo_1_6.member_assignment, pos = _read_bytes(buf, pos)
-                    eeo_1_6.group_instance_id = None
-                    eeo_1_6._unknown_tags = None
-                    apeo_1_6(eeo_1_6)
-                eo_1.members = veo_1_6
-            eo_1.error_message = None
-            eo_1.authorized_operations = -2147483648
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.groups = vo_1
+                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
+                pos += ln_group_id_eo_2
+            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_state_eo_2 < 0:
+                raise (
+                    _null_error("GroupState")
+                    if ln_group_state_eo_2 == -1
+                    else _length_error(ln_group_state_eo_2, pos, blen)
+                )
+            elif pos + ln_group_state_eo_2 > blen:
+                raise _length_error(ln_group_state_eo_2, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
+                pos += ln_group_state_eo_2
+            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_type_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolType")
+                    if ln_protocol_type_eo_2 == -1
+                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_type_eo_2 > blen:
+                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
+                pos += ln_protocol_type_eo_2
+            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_data_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolData")
+                    if ln_protocol_data_eo_2 == -1
+                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_data_eo_2 > blen:
+                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            else:
+                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
+                pos += ln_protocol_data_eo_2
+            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_members_eo_2 < 0:
+                if n_members_eo_2 != -1:
+                    raise _count_error(n_members_eo_2, 0)
+                raise _null_error("Members")
+            elif n_members_eo_2 > blen - pos:
+                raise _count_error(n_members_eo_2, blen - pos)
+            else:
+                veo_2_10: list[DescribedGroupMember] = []
+                apeo_2_10 = veo_2_10.append
+                for _ in range(n_members_eo_2):
+                    eeo_2_10 = _new_object(DescribedGroupMember)
+                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_member_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberId")
+                            if ln_member_id_eeo_2_10 == -1
+                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_id_eeo_2_10 > blen:
+                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
+                        pos += ln_member_id_eeo_2_10
+                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientId")
+                            if ln_client_id_eeo_2_10 == -1
+                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_id_eeo_2_10 > blen:
+                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
+                        pos += ln_client_id_eeo_2_10
+                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_host_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientHost")
+                            if ln_client_host_eeo_2_10 == -1
+                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_host_eeo_2_10 > blen:
+                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
+                        pos += ln_client_host_eeo_2_10
+                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_metadata_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberMetadata")
+                            if ln_member_metadata_eeo_2_10 == -1
+                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_metadata_eeo_2_10 > blen:
+                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
+                        pos += ln_member_metadata_eeo_2_10
+                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_assignment_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberAssignment")
+                            if ln_member_assignment_eeo_2_10 == -1
+                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_assignment_eeo_2_10 > blen:
+                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
+                        pos += ln_member_assignment_eeo_2_10
+                    eeo_2_10.group_instance_id = None
+                    eeo_2_10._unknown_tags = None
+                    apeo_2_10(eeo_2_10)
+                eo_2.members = veo_2_10
+            eo_2.error_message = None
+            eo_2.authorized_operations = -2147483648
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.groups = vo_2
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -835,50 +1735,157 @@ def _e_DescribeGroupsResponse_0(o: DescribeGroupsResponse, out: list[_Buffer]) -
             _e_DescribedGroup_0(e1, out)
 
 
-def _d_DescribeGroupsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
+def _d_DescribeGroupsResponse_1(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at versions 1, 2."""
-    o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms, n_groups_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeGroupsResponse)
+    o.throttle_time_ms, n_groups_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_groups_0 < 0:
-        if n_groups_0 != -1:
-            raise _count_error(n_groups_0, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif n_groups_0 > len(buf) - pos:
-        raise _count_error(n_groups_0, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
-        for _ in range(n_groups_0):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.group_id, pos = _read_str(buf, pos)
-            eo_2.group_state, pos = _read_str(buf, pos)
-            eo_2.protocol_type, pos = _read_str(buf, pos)
-            eo_2.protocol_data, pos = _read_str(buf, pos)
-            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_groups_o):
+            eo_2 = _new_object(DescribedGroup)
+            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
-                raise _null_error("Members")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            if ln_group_id_eo_2 < 0:
+                raise (
+                    _null_error("GroupId")
+                    if ln_group_id_eo_2 == -1
+                    else _length_error(ln_group_id_eo_2, pos, blen)
+                )
+            elif pos + ln_group_id_eo_2 > blen:
+                raise _length_error(ln_group_id_eo_2, pos, blen)
             else:
-                veo_2_6: list[DescribedGroupMember] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    eeo_2_6.member_id, pos = _read_str(buf, pos)
-                    eeo_2_6.client_id, pos = _read_str(buf, pos)
-                    eeo_2_6.client_host, pos = _read_str(buf, pos)
-                    eeo_2_6.member_metadata, pos = _read_bytes(buf, pos)
-                    eeo_2_6.member_assignment, pos = _read_bytes(buf, pos)
-                    eeo_2_6.group_instance_id = None
-                    eeo_2_6._unknown_tags = None
-                    apeo_2_6(eeo_2_6)
-                eo_2.members = veo_2_6
+                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
+                pos += ln_group_id_eo_2
+            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_state_eo_2 < 0:
+                raise (
+                    _null_error("GroupState")
+                    if ln_group_state_eo_2 == -1
+                    else _length_error(ln_group_state_eo_2, pos, blen)
+                )
+            elif pos + ln_group_state_eo_2 > blen:
+                raise _length_error(ln_group_state_eo_2, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
+                pos += ln_group_state_eo_2
+            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_type_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolType")
+                    if ln_protocol_type_eo_2 == -1
+                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_type_eo_2 > blen:
+                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
+                pos += ln_protocol_type_eo_2
+            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_data_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolData")
+                    if ln_protocol_data_eo_2 == -1
+                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_data_eo_2 > blen:
+                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            else:
+                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
+                pos += ln_protocol_data_eo_2
+            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_members_eo_2 < 0:
+                if n_members_eo_2 != -1:
+                    raise _count_error(n_members_eo_2, 0)
+                raise _null_error("Members")
+            elif n_members_eo_2 > blen - pos:
+                raise _count_error(n_members_eo_2, blen - pos)
+            else:
+                veo_2_10: list[DescribedGroupMember] = []
+                apeo_2_10 = veo_2_10.append
+                for _ in range(n_members_eo_2):
+                    eeo_2_10 = _new_object(DescribedGroupMember)
+                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_member_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberId")
+                            if ln_member_id_eeo_2_10 == -1
+                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_id_eeo_2_10 > blen:
+                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
+                        pos += ln_member_id_eeo_2_10
+                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientId")
+                            if ln_client_id_eeo_2_10 == -1
+                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_id_eeo_2_10 > blen:
+                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
+                        pos += ln_client_id_eeo_2_10
+                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_host_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientHost")
+                            if ln_client_host_eeo_2_10 == -1
+                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_host_eeo_2_10 > blen:
+                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
+                        pos += ln_client_host_eeo_2_10
+                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_metadata_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberMetadata")
+                            if ln_member_metadata_eeo_2_10 == -1
+                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_metadata_eeo_2_10 > blen:
+                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
+                        pos += ln_member_metadata_eeo_2_10
+                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_assignment_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberAssignment")
+                            if ln_member_assignment_eeo_2_10 == -1
+                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_assignment_eeo_2_10 > blen:
+                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
+                        pos += ln_member_assignment_eeo_2_10
+                    eeo_2_10.group_instance_id = None
+                    eeo_2_10._unknown_tags = None
+                    apeo_2_10(eeo_2_10)
+                eo_2.members = veo_2_10
             eo_2.error_message = None
             eo_2.authorized_operations = -2147483648
             eo_2._unknown_tags = None
@@ -903,50 +1910,157 @@ def _e_DescribeGroupsResponse_1(o: DescribeGroupsResponse, out: list[_Buffer]) -
             _e_DescribedGroup_0(e2, out)
 
 
-def _d_DescribeGroupsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
+def _d_DescribeGroupsResponse_3(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 3."""
-    o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms, n_groups_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeGroupsResponse)
+    o.throttle_time_ms, n_groups_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_groups_0 < 0:
-        if n_groups_0 != -1:
-            raise _count_error(n_groups_0, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif n_groups_0 > len(buf) - pos:
-        raise _count_error(n_groups_0, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
-        for _ in range(n_groups_0):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.group_id, pos = _read_str(buf, pos)
-            eo_2.group_state, pos = _read_str(buf, pos)
-            eo_2.protocol_type, pos = _read_str(buf, pos)
-            eo_2.protocol_data, pos = _read_str(buf, pos)
-            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_groups_o):
+            eo_2 = _new_object(DescribedGroup)
+            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
-                raise _null_error("Members")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            if ln_group_id_eo_2 < 0:
+                raise (
+                    _null_error("GroupId")
+                    if ln_group_id_eo_2 == -1
+                    else _length_error(ln_group_id_eo_2, pos, blen)
+                )
+            elif pos + ln_group_id_eo_2 > blen:
+                raise _length_error(ln_group_id_eo_2, pos, blen)
             else:
-                veo_2_6: list[DescribedGroupMember] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    eeo_2_6.member_id, pos = _read_str(buf, pos)
-                    eeo_2_6.client_id, pos = _read_str(buf, pos)
-                    eeo_2_6.client_host, pos = _read_str(buf, pos)
-                    eeo_2_6.member_metadata, pos = _read_bytes(buf, pos)
-                    eeo_2_6.member_assignment, pos = _read_bytes(buf, pos)
-                    eeo_2_6.group_instance_id = None
-                    eeo_2_6._unknown_tags = None
-                    apeo_2_6(eeo_2_6)
-                eo_2.members = veo_2_6
+                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
+                pos += ln_group_id_eo_2
+            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_state_eo_2 < 0:
+                raise (
+                    _null_error("GroupState")
+                    if ln_group_state_eo_2 == -1
+                    else _length_error(ln_group_state_eo_2, pos, blen)
+                )
+            elif pos + ln_group_state_eo_2 > blen:
+                raise _length_error(ln_group_state_eo_2, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
+                pos += ln_group_state_eo_2
+            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_type_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolType")
+                    if ln_protocol_type_eo_2 == -1
+                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_type_eo_2 > blen:
+                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
+                pos += ln_protocol_type_eo_2
+            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_data_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolData")
+                    if ln_protocol_data_eo_2 == -1
+                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_data_eo_2 > blen:
+                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            else:
+                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
+                pos += ln_protocol_data_eo_2
+            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_members_eo_2 < 0:
+                if n_members_eo_2 != -1:
+                    raise _count_error(n_members_eo_2, 0)
+                raise _null_error("Members")
+            elif n_members_eo_2 > blen - pos:
+                raise _count_error(n_members_eo_2, blen - pos)
+            else:
+                veo_2_10: list[DescribedGroupMember] = []
+                apeo_2_10 = veo_2_10.append
+                for _ in range(n_members_eo_2):
+                    eeo_2_10 = _new_object(DescribedGroupMember)
+                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_member_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberId")
+                            if ln_member_id_eeo_2_10 == -1
+                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_id_eeo_2_10 > blen:
+                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
+                        pos += ln_member_id_eeo_2_10
+                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientId")
+                            if ln_client_id_eeo_2_10 == -1
+                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_id_eeo_2_10 > blen:
+                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
+                        pos += ln_client_id_eeo_2_10
+                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_host_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientHost")
+                            if ln_client_host_eeo_2_10 == -1
+                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_host_eeo_2_10 > blen:
+                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
+                        pos += ln_client_host_eeo_2_10
+                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_metadata_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberMetadata")
+                            if ln_member_metadata_eeo_2_10 == -1
+                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_metadata_eeo_2_10 > blen:
+                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
+                        pos += ln_member_metadata_eeo_2_10
+                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_assignment_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberAssignment")
+                            if ln_member_assignment_eeo_2_10 == -1
+                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_assignment_eeo_2_10 > blen:
+                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
+                        pos += ln_member_assignment_eeo_2_10
+                    eeo_2_10.group_instance_id = None
+                    eeo_2_10._unknown_tags = None
+                    apeo_2_10(eeo_2_10)
+                eo_2.members = veo_2_10
             eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_2.error_message = None
@@ -972,50 +2086,169 @@ def _e_DescribeGroupsResponse_3(o: DescribeGroupsResponse, out: list[_Buffer]) -
             _e_DescribedGroup_3(e2, out)
 
 
-def _d_DescribeGroupsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
+def _d_DescribeGroupsResponse_4(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 4."""
-    o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
-    o.throttle_time_ms, n_groups_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeGroupsResponse)
+    o.throttle_time_ms, n_groups_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_groups_0 < 0:
-        if n_groups_0 != -1:
-            raise _count_error(n_groups_0, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif n_groups_0 > len(buf) - pos:
-        raise _count_error(n_groups_0, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
-        for _ in range(n_groups_0):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.group_id, pos = _read_str(buf, pos)
-            eo_2.group_state, pos = _read_str(buf, pos)
-            eo_2.protocol_type, pos = _read_str(buf, pos)
-            eo_2.protocol_data, pos = _read_str(buf, pos)
-            neo_2_6 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_groups_o):
+            eo_2 = _new_object(DescribedGroup)
+            eo_2.error_code, ln_group_id_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_6 < 0:
-                if neo_2_6 != -1:
-                    raise _count_error(neo_2_6, 0)
-                raise _null_error("Members")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            if ln_group_id_eo_2 < 0:
+                raise (
+                    _null_error("GroupId")
+                    if ln_group_id_eo_2 == -1
+                    else _length_error(ln_group_id_eo_2, pos, blen)
+                )
+            elif pos + ln_group_id_eo_2 > blen:
+                raise _length_error(ln_group_id_eo_2, pos, blen)
             else:
-                veo_2_6: list[DescribedGroupMember] = []
-                apeo_2_6 = veo_2_6.append
-                for _ in range(neo_2_6):
-                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    eeo_2_6.member_id, pos = _read_str(buf, pos)
-                    eeo_2_6.group_instance_id, pos = _read_nstr(buf, pos)
-                    eeo_2_6.client_id, pos = _read_str(buf, pos)
-                    eeo_2_6.client_host, pos = _read_str(buf, pos)
-                    eeo_2_6.member_metadata, pos = _read_bytes(buf, pos)
-                    eeo_2_6.member_assignment, pos = _read_bytes(buf, pos)
-                    eeo_2_6._unknown_tags = None
-                    apeo_2_6(eeo_2_6)
-                eo_2.members = veo_2_6
+                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
+                pos += ln_group_id_eo_2
+            ln_group_state_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_state_eo_2 < 0:
+                raise (
+                    _null_error("GroupState")
+                    if ln_group_state_eo_2 == -1
+                    else _length_error(ln_group_state_eo_2, pos, blen)
+                )
+            elif pos + ln_group_state_eo_2 > blen:
+                raise _length_error(ln_group_state_eo_2, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + ln_group_state_eo_2].decode()
+                pos += ln_group_state_eo_2
+            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_type_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolType")
+                    if ln_protocol_type_eo_2 == -1
+                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_type_eo_2 > blen:
+                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
+                pos += ln_protocol_type_eo_2
+            ln_protocol_data_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_data_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolData")
+                    if ln_protocol_data_eo_2 == -1
+                    else _length_error(ln_protocol_data_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_data_eo_2 > blen:
+                raise _length_error(ln_protocol_data_eo_2, pos, blen)
+            else:
+                eo_2.protocol_data = buf[pos : pos + ln_protocol_data_eo_2].decode()
+                pos += ln_protocol_data_eo_2
+            n_members_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_members_eo_2 < 0:
+                if n_members_eo_2 != -1:
+                    raise _count_error(n_members_eo_2, 0)
+                raise _null_error("Members")
+            elif n_members_eo_2 > blen - pos:
+                raise _count_error(n_members_eo_2, blen - pos)
+            else:
+                veo_2_10: list[DescribedGroupMember] = []
+                apeo_2_10 = veo_2_10.append
+                for _ in range(n_members_eo_2):
+                    eeo_2_10 = _new_object(DescribedGroupMember)
+                    ln_member_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_member_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberId")
+                            if ln_member_id_eeo_2_10 == -1
+                            else _length_error(ln_member_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_id_eeo_2_10 > blen:
+                        raise _length_error(ln_member_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_id = buf[pos : pos + ln_member_id_eeo_2_10].decode()
+                        pos += ln_member_id_eeo_2_10
+                    ln_group_instance_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_group_instance_id_eeo_2_10 < 0:
+                        if ln_group_instance_id_eeo_2_10 != -1:
+                            raise _length_error(ln_group_instance_id_eeo_2_10, pos, blen)
+                        eeo_2_10.group_instance_id = None
+                    elif pos + ln_group_instance_id_eeo_2_10 > blen:
+                        raise _length_error(ln_group_instance_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.group_instance_id = buf[
+                            pos : pos + ln_group_instance_id_eeo_2_10
+                        ].decode()
+                        pos += ln_group_instance_id_eeo_2_10
+                    ln_client_id_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_id_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientId")
+                            if ln_client_id_eeo_2_10 == -1
+                            else _length_error(ln_client_id_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_id_eeo_2_10 > blen:
+                        raise _length_error(ln_client_id_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_id = buf[pos : pos + ln_client_id_eeo_2_10].decode()
+                        pos += ln_client_id_eeo_2_10
+                    ln_client_host_eeo_2_10 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_client_host_eeo_2_10 < 0:
+                        raise (
+                            _null_error("ClientHost")
+                            if ln_client_host_eeo_2_10 == -1
+                            else _length_error(ln_client_host_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_client_host_eeo_2_10 > blen:
+                        raise _length_error(ln_client_host_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.client_host = buf[pos : pos + ln_client_host_eeo_2_10].decode()
+                        pos += ln_client_host_eeo_2_10
+                    ln_member_metadata_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_metadata_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberMetadata")
+                            if ln_member_metadata_eeo_2_10 == -1
+                            else _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_metadata_eeo_2_10 > blen:
+                        raise _length_error(ln_member_metadata_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_metadata = buf[pos : pos + ln_member_metadata_eeo_2_10]
+                        pos += ln_member_metadata_eeo_2_10
+                    ln_member_assignment_eeo_2_10 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_member_assignment_eeo_2_10 < 0:
+                        raise (
+                            _null_error("MemberAssignment")
+                            if ln_member_assignment_eeo_2_10 == -1
+                            else _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                        )
+                    elif pos + ln_member_assignment_eeo_2_10 > blen:
+                        raise _length_error(ln_member_assignment_eeo_2_10, pos, blen)
+                    else:
+                        eeo_2_10.member_assignment = buf[pos : pos + ln_member_assignment_eeo_2_10]
+                        pos += ln_member_assignment_eeo_2_10
+                    eeo_2_10._unknown_tags = None
+                    apeo_2_10(eeo_2_10)
+                eo_2.members = veo_2_10
             eo_2.authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_2.error_message = None
@@ -1041,9 +2274,10 @@ def _e_DescribeGroupsResponse_4(o: DescribeGroupsResponse, out: list[_Buffer]) -
             _e_DescribedGroup_4(e2, out)
 
 
-def _d_DescribeGroupsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
+def _d_DescribeGroupsResponse_5(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 5."""
-    o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1056,19 +2290,67 @@ def _d_DescribeGroupsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeGrou
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2 = _new_object(DescribedGroup)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
-            eo_2.protocol_type, pos = _read_cstr(buf, pos)
-            eo_2.protocol_data, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("ProtocolType")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
+            lneo_2_5 = buf[pos]
+            if lneo_2_5 < 0x80:
+                pos += 1
+            else:
+                lneo_2_5, pos = _read_uvarint(buf, pos)
+            lneo_2_5 -= 1
+            if lneo_2_5 < 0:
+                raise _null_error("ProtocolData")
+            elif pos + lneo_2_5 > blen:
+                raise _length_error(lneo_2_5, pos, blen)
+            else:
+                eo_2.protocol_data = buf[pos : pos + lneo_2_5].decode()
+                pos += lneo_2_5
             neo_2_6 = buf[pos]
             if neo_2_6 < 0x80:
                 pos += 1
@@ -1079,19 +2361,91 @@ def _d_DescribeGroupsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeGrou
                 if neo_2_6 != -1:
                     raise _count_error(neo_2_6, 0)
                 raise _null_error("Members")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            elif neo_2_6 > blen - pos:
+                raise _count_error(neo_2_6, blen - pos)
             else:
                 veo_2_6: list[DescribedGroupMember] = []
                 apeo_2_6 = veo_2_6.append
                 for _ in range(neo_2_6):
-                    eeo_2_6 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    eeo_2_6.member_id, pos = _read_cstr(buf, pos)
-                    eeo_2_6.group_instance_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_6.client_id, pos = _read_cstr(buf, pos)
-                    eeo_2_6.client_host, pos = _read_cstr(buf, pos)
-                    eeo_2_6.member_metadata, pos = _read_cbytes(buf, pos)
-                    eeo_2_6.member_assignment, pos = _read_cbytes(buf, pos)
+                    eeo_2_6 = _new_object(DescribedGroupMember)
+                    lneeo_2_6_1 = buf[pos]
+                    if lneeo_2_6_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_1 -= 1
+                    if lneeo_2_6_1 < 0:
+                        raise _null_error("MemberId")
+                    elif pos + lneeo_2_6_1 > blen:
+                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    else:
+                        eeo_2_6.member_id = buf[pos : pos + lneeo_2_6_1].decode()
+                        pos += lneeo_2_6_1
+                    lneeo_2_6_2 = buf[pos]
+                    if lneeo_2_6_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_2 -= 1
+                    if lneeo_2_6_2 < 0:
+                        eeo_2_6.group_instance_id = None
+                    elif pos + lneeo_2_6_2 > blen:
+                        raise _length_error(lneeo_2_6_2, pos, blen)
+                    else:
+                        eeo_2_6.group_instance_id = buf[pos : pos + lneeo_2_6_2].decode()
+                        pos += lneeo_2_6_2
+                    lneeo_2_6_3 = buf[pos]
+                    if lneeo_2_6_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_3, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_3 -= 1
+                    if lneeo_2_6_3 < 0:
+                        raise _null_error("ClientId")
+                    elif pos + lneeo_2_6_3 > blen:
+                        raise _length_error(lneeo_2_6_3, pos, blen)
+                    else:
+                        eeo_2_6.client_id = buf[pos : pos + lneeo_2_6_3].decode()
+                        pos += lneeo_2_6_3
+                    lneeo_2_6_4 = buf[pos]
+                    if lneeo_2_6_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_4 -= 1
+                    if lneeo_2_6_4 < 0:
+                        raise _null_error("ClientHost")
+                    elif pos + lneeo_2_6_4 > blen:
+                        raise _length_error(lneeo_2_6_4, pos, blen)
+                    else:
+                        eeo_2_6.client_host = buf[pos : pos + lneeo_2_6_4].decode()
+                        pos += lneeo_2_6_4
+                    lneeo_2_6_5 = buf[pos]
+                    if lneeo_2_6_5 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_5, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_5 -= 1
+                    if lneeo_2_6_5 < 0:
+                        raise _null_error("MemberMetadata")
+                    elif pos + lneeo_2_6_5 > blen:
+                        raise _length_error(lneeo_2_6_5, pos, blen)
+                    else:
+                        eeo_2_6.member_metadata = buf[pos : pos + lneeo_2_6_5]
+                        pos += lneeo_2_6_5
+                    lneeo_2_6_6 = buf[pos]
+                    if lneeo_2_6_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_6 -= 1
+                    if lneeo_2_6_6 < 0:
+                        raise _null_error("MemberAssignment")
+                    elif pos + lneeo_2_6_6 > blen:
+                        raise _length_error(lneeo_2_6_6, pos, blen)
+                    else:
+                        eeo_2_6.member_assignment = buf[pos : pos + lneeo_2_6_6]
+                        pos += lneeo_2_6_6
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_6._unknown_tags = None
@@ -1134,9 +2488,10 @@ def _e_DescribeGroupsResponse_5(o: DescribeGroupsResponse, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeGroupsResponse_6(buf: memoryview, pos: int) -> tuple[DescribeGroupsResponse, int]:
+def _d_DescribeGroupsResponse_6(buf: bytes, pos: int) -> tuple[DescribeGroupsResponse, int]:
     """Decode DescribeGroupsResponse at version 6."""
-    o = DescribeGroupsResponse.__new__(DescribeGroupsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeGroupsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1149,20 +2504,80 @@ def _d_DescribeGroupsResponse_6(buf: memoryview, pos: int) -> tuple[DescribeGrou
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2 = _new_object(DescribedGroup)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
-            eo_2.protocol_type, pos = _read_cstr(buf, pos)
-            eo_2.protocol_data, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
+            lneo_2_5 = buf[pos]
+            if lneo_2_5 < 0x80:
+                pos += 1
+            else:
+                lneo_2_5, pos = _read_uvarint(buf, pos)
+            lneo_2_5 -= 1
+            if lneo_2_5 < 0:
+                raise _null_error("ProtocolType")
+            elif pos + lneo_2_5 > blen:
+                raise _length_error(lneo_2_5, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + lneo_2_5].decode()
+                pos += lneo_2_5
+            lneo_2_6 = buf[pos]
+            if lneo_2_6 < 0x80:
+                pos += 1
+            else:
+                lneo_2_6, pos = _read_uvarint(buf, pos)
+            lneo_2_6 -= 1
+            if lneo_2_6 < 0:
+                raise _null_error("ProtocolData")
+            elif pos + lneo_2_6 > blen:
+                raise _length_error(lneo_2_6, pos, blen)
+            else:
+                eo_2.protocol_data = buf[pos : pos + lneo_2_6].decode()
+                pos += lneo_2_6
             neo_2_7 = buf[pos]
             if neo_2_7 < 0x80:
                 pos += 1
@@ -1173,19 +2588,91 @@ def _d_DescribeGroupsResponse_6(buf: memoryview, pos: int) -> tuple[DescribeGrou
                 if neo_2_7 != -1:
                     raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > len(buf) - pos:
-                raise _count_error(neo_2_7, len(buf) - pos)
+            elif neo_2_7 > blen - pos:
+                raise _count_error(neo_2_7, blen - pos)
             else:
                 veo_2_7: list[DescribedGroupMember] = []
                 apeo_2_7 = veo_2_7.append
                 for _ in range(neo_2_7):
-                    eeo_2_7 = DescribedGroupMember.__new__(DescribedGroupMember)
-                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.group_instance_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
-                    eeo_2_7.member_metadata, pos = _read_cbytes(buf, pos)
-                    eeo_2_7.member_assignment, pos = _read_cbytes(buf, pos)
+                    eeo_2_7 = _new_object(DescribedGroupMember)
+                    lneeo_2_7_1 = buf[pos]
+                    if lneeo_2_7_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_1 -= 1
+                    if lneeo_2_7_1 < 0:
+                        raise _null_error("MemberId")
+                    elif pos + lneeo_2_7_1 > blen:
+                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    else:
+                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
+                        pos += lneeo_2_7_1
+                    lneeo_2_7_2 = buf[pos]
+                    if lneeo_2_7_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_2 -= 1
+                    if lneeo_2_7_2 < 0:
+                        eeo_2_7.group_instance_id = None
+                    elif pos + lneeo_2_7_2 > blen:
+                        raise _length_error(lneeo_2_7_2, pos, blen)
+                    else:
+                        eeo_2_7.group_instance_id = buf[pos : pos + lneeo_2_7_2].decode()
+                        pos += lneeo_2_7_2
+                    lneeo_2_7_3 = buf[pos]
+                    if lneeo_2_7_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_3 -= 1
+                    if lneeo_2_7_3 < 0:
+                        raise _null_error("ClientId")
+                    elif pos + lneeo_2_7_3 > blen:
+                        raise _length_error(lneeo_2_7_3, pos, blen)
+                    else:
+                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_3].decode()
+                        pos += lneeo_2_7_3
+                    lneeo_2_7_4 = buf[pos]
+                    if lneeo_2_7_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_4 -= 1
+                    if lneeo_2_7_4 < 0:
+                        raise _null_error("ClientHost")
+                    elif pos + lneeo_2_7_4 > blen:
+                        raise _length_error(lneeo_2_7_4, pos, blen)
+                    else:
+                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_4].decode()
+                        pos += lneeo_2_7_4
+                    lneeo_2_7_5 = buf[pos]
+                    if lneeo_2_7_5 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_5 -= 1
+                    if lneeo_2_7_5 < 0:
+                        raise _null_error("MemberMetadata")
+                    elif pos + lneeo_2_7_5 > blen:
+                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    else:
+                        eeo_2_7.member_metadata = buf[pos : pos + lneeo_2_7_5]
+                        pos += lneeo_2_7_5
+                    lneeo_2_7_6 = buf[pos]
+                    if lneeo_2_7_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_6 -= 1
+                    if lneeo_2_7_6 < 0:
+                        raise _null_error("MemberAssignment")
+                    elif pos + lneeo_2_7_6 > blen:
+                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    else:
+                        eeo_2_7.member_assignment = buf[pos : pos + lneeo_2_7_6]
+                        pos += lneeo_2_7_6
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_7._unknown_tags = None

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "DescribeLogDirsRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -120,19 +123,28 @@ class DescribeLogDirsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribableLogDirTopic_1(buf: memoryview, pos: int) -> tuple[DescribableLogDirTopic, int]:
+def _d_DescribableLogDirTopic_1(buf: bytes, pos: int) -> tuple[DescribableLogDirTopic, int]:
     """Decode DescribableLogDirTopic at version 1."""
-    o = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribableLogDirTopic)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
+    else:
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o._unknown_tags = None
     return o, pos
 
@@ -150,23 +162,36 @@ def _e_DescribableLogDirTopic_1(o: DescribableLogDirTopic, out: list[_Buffer]) -
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_DescribableLogDirTopic_2(buf: memoryview, pos: int) -> tuple[DescribableLogDirTopic, int]:
+def _d_DescribableLogDirTopic_2(buf: bytes, pos: int) -> tuple[DescribableLogDirTopic, int]:
     """Decode DescribableLogDirTopic at versions 2, 3, 4, 5."""
-    o = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
-    o.topic, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(DescribableLogDirTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -191,35 +216,48 @@ def _e_DescribableLogDirTopic_2(o: DescribableLogDirTopic, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsRequest_1(buf: memoryview, pos: int) -> tuple[DescribeLogDirsRequest, int]:
+def _d_DescribeLogDirsRequest_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsRequest, int]:
     """Decode DescribeLogDirsRequest at version 1."""
-    o = DescribeLogDirsRequest.__new__(DescribeLogDirsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[DescribableLogDirTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
-            eo_1.topic, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[DescribableLogDirTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(DescribableLogDirTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
-                pos += 4 * neo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o._unknown_tags = None
     return o, pos
 
@@ -238,9 +276,10 @@ def _e_DescribeLogDirsRequest_1(o: DescribeLogDirsRequest, out: list[_Buffer]) -
             _e_DescribableLogDirTopic_1(e1, out)
 
 
-def _d_DescribeLogDirsRequest_2(buf: memoryview, pos: int) -> tuple[DescribeLogDirsRequest, int]:
+def _d_DescribeLogDirsRequest_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsRequest, int]:
     """Decode DescribeLogDirsRequest at versions 2, 3, 4, 5."""
-    o = DescribeLogDirsRequest.__new__(DescribeLogDirsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -251,27 +290,39 @@ def _d_DescribeLogDirsRequest_2(buf: memoryview, pos: int) -> tuple[DescribeLogD
         if no_1 != -1:
             raise _count_error(no_1, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[DescribableLogDirTopic] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = DescribableLogDirTopic.__new__(DescribableLogDirTopic)
-            eo_1.topic, pos = _read_cstr(buf, pos)
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+            eo_1 = _new_object(DescribableLogDirTopic)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.topic = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            n_partitions_eo_1 = buf[pos]
+            if n_partitions_eo_1 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_1 -= 1
+            if n_partitions_eo_1 < 0:
+                if n_partitions_eo_1 != -1:
+                    raise _count_error(n_partitions_eo_1, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
-                pos += 4 * neo_1_2
+                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_1
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
@@ -347,11 +350,10 @@ class DescribeLogDirsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_DescribeLogDirsPartition_1(
-    buf: memoryview, pos: int
-) -> tuple[DescribeLogDirsPartition, int]:
+def _d_DescribeLogDirsPartition_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsPartition, int]:
     """Decode DescribeLogDirsPartition at version 1."""
-    o = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsPartition)
     o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _S_iqqo.unpack_from(
         buf, pos
     )
@@ -368,11 +370,10 @@ def _e_DescribeLogDirsPartition_1(o: DescribeLogDirsPartition, out: list[_Buffer
     w(_S_iqqo.pack(o.partition_index, o.partition_size, o.offset_lag, o.is_future_key))
 
 
-def _d_DescribeLogDirsPartition_2(
-    buf: memoryview, pos: int
-) -> tuple[DescribeLogDirsPartition, int]:
+def _d_DescribeLogDirsPartition_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsPartition, int]:
     """Decode DescribeLogDirsPartition at versions 2, 3, 4, 5."""
-    o = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsPartition)
     o.partition_index, o.partition_size, o.offset_lag, o.is_future_key = _S_iqqo.unpack_from(
         buf, pos
     )
@@ -395,30 +396,39 @@ def _e_DescribeLogDirsPartition_2(o: DescribeLogDirsPartition, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsTopic_1(buf: memoryview, pos: int) -> tuple[DescribeLogDirsTopic, int]:
+def _d_DescribeLogDirsTopic_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsTopic, int]:
     """Decode DescribeLogDirsTopic at version 1."""
-    o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[DescribeLogDirsPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
-            eo_2.partition_index, eo_2.partition_size, eo_2.offset_lag, eo_2.is_future_key = (
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[DescribeLogDirsPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(DescribeLogDirsPartition)
+            eo_4.partition_index, eo_4.partition_size, eo_4.offset_lag, eo_4.is_future_key = (
                 _S_iqqo.unpack_from(buf, pos)
             )
             pos += 21
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -438,10 +448,23 @@ def _e_DescribeLogDirsTopic_1(o: DescribeLogDirsTopic, out: list[_Buffer]) -> No
             _e_DescribeLogDirsPartition_1(e2, out)
 
 
-def _d_DescribeLogDirsTopic_2(buf: memoryview, pos: int) -> tuple[DescribeLogDirsTopic, int]:
+def _d_DescribeLogDirsTopic_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsTopic, int]:
     """Decode DescribeLogDirsTopic at versions 2, 3, 4, 5."""
-    o = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -452,13 +475,13 @@ def _d_DescribeLogDirsTopic_2(buf: memoryview, pos: int) -> tuple[DescribeLogDir
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeLogDirsPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+            eo_2 = _new_object(DescribeLogDirsPartition)
             eo_2.partition_index, eo_2.partition_size, eo_2.offset_lag, eo_2.is_future_key = (
                 _S_iqqo.unpack_from(buf, pos)
             )
@@ -495,52 +518,73 @@ def _e_DescribeLogDirsTopic_2(o: DescribeLogDirsTopic, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResult_1(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResult, int]:
+def _d_DescribeLogDirsResult_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
     """Decode DescribeLogDirsResult at version 1."""
-    o = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.log_dir, pos = _read_str(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResult)
+    o.error_code, ln_log_dir_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    if ln_log_dir_o < 0:
+        raise (
+            _null_error("LogDir") if ln_log_dir_o == -1 else _length_error(ln_log_dir_o, pos, blen)
+        )
+    elif pos + ln_log_dir_o > blen:
+        raise _length_error(ln_log_dir_o, pos, blen)
     else:
-        vo_3: list[DescribeLogDirsTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            eo_3.name, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
-                raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+        o.log_dir = buf[pos : pos + ln_log_dir_o].decode()
+        pos += ln_log_dir_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[DescribeLogDirsTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(DescribeLogDirsTopic)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
             else:
-                veo_3_2: list[DescribeLogDirsPartition] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_4 > blen - pos:
+                raise _count_error(n_partitions_eo_4, blen - pos)
+            else:
+                veo_4_4: list[DescribeLogDirsPartition] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_partitions_eo_4):
+                    eeo_4_4 = _new_object(DescribeLogDirsPartition)
                     (
-                        eeo_3_2.partition_index,
-                        eeo_3_2.partition_size,
-                        eeo_3_2.offset_lag,
-                        eeo_3_2.is_future_key,
+                        eeo_4_4.partition_index,
+                        eeo_4_4.partition_size,
+                        eeo_4_4.offset_lag,
+                        eeo_4_4.is_future_key,
                     ) = _S_iqqo.unpack_from(buf, pos)
                     pos += 21
-                    eeo_3_2._unknown_tags = None
-                    apeo_3_2(eeo_3_2)
-                eo_3.partitions = veo_3_2
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.topics = vo_3
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partitions = veo_4_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.total_bytes = -1
     o.usable_bytes = -1
     o.is_cordoned = False
@@ -564,12 +608,25 @@ def _e_DescribeLogDirsResult_1(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
             _e_DescribeLogDirsTopic_1(e3, out)
 
 
-def _d_DescribeLogDirsResult_2(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResult, int]:
+def _d_DescribeLogDirsResult_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
     """Decode DescribeLogDirsResult at versions 2, 3."""
-    o = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResult)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.log_dir, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("LogDir")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.log_dir = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -580,14 +637,26 @@ def _d_DescribeLogDirsResult_2(buf: memoryview, pos: int) -> tuple[DescribeLogDi
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DescribeLogDirsTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(DescribeLogDirsTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -598,13 +667,13 @@ def _d_DescribeLogDirsResult_2(buf: memoryview, pos: int) -> tuple[DescribeLogDi
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[DescribeLogDirsPartition] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                    eeo_3_2 = _new_object(DescribeLogDirsPartition)
                     (
                         eeo_3_2.partition_index,
                         eeo_3_2.partition_size,
@@ -655,12 +724,25 @@ def _e_DescribeLogDirsResult_2(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResult_4(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResult, int]:
+def _d_DescribeLogDirsResult_4(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
     """Decode DescribeLogDirsResult at version 4."""
-    o = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResult)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.log_dir, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("LogDir")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.log_dir = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -671,14 +753,26 @@ def _d_DescribeLogDirsResult_4(buf: memoryview, pos: int) -> tuple[DescribeLogDi
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DescribeLogDirsTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(DescribeLogDirsTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -689,13 +783,13 @@ def _d_DescribeLogDirsResult_4(buf: memoryview, pos: int) -> tuple[DescribeLogDi
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[DescribeLogDirsPartition] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                    eeo_3_2 = _new_object(DescribeLogDirsPartition)
                     (
                         eeo_3_2.partition_index,
                         eeo_3_2.partition_size,
@@ -747,12 +841,25 @@ def _e_DescribeLogDirsResult_4(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResult_5(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResult, int]:
+def _d_DescribeLogDirsResult_5(buf: bytes, pos: int) -> tuple[DescribeLogDirsResult, int]:
     """Decode DescribeLogDirsResult at version 5."""
-    o = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResult)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.log_dir, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("LogDir")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.log_dir = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -763,14 +870,26 @@ def _d_DescribeLogDirsResult_5(buf: memoryview, pos: int) -> tuple[DescribeLogDi
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DescribeLogDirsTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(DescribeLogDirsTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -781,13 +900,13 @@ def _d_DescribeLogDirsResult_5(buf: memoryview, pos: int) -> tuple[DescribeLogDi
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[DescribeLogDirsPartition] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                    eeo_3_2 = _new_object(DescribeLogDirsPartition)
                     (
                         eeo_3_2.partition_index,
                         eeo_3_2.partition_size,
@@ -838,65 +957,88 @@ def _e_DescribeLogDirsResult_5(o: DescribeLogDirsResult, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResponse_1(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResponse, int]:
+def _d_DescribeLogDirsResponse_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsResponse, int]:
     """Decode DescribeLogDirsResponse at version 1."""
-    o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
-    o.throttle_time_ms, n_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResponse)
+    o.throttle_time_ms, n_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_results_0 < 0:
-        if n_results_0 != -1:
-            raise _count_error(n_results_0, 0)
+    if n_results_o < 0:
+        if n_results_o != -1:
+            raise _count_error(n_results_o, 0)
         raise _null_error("Results")
-    elif n_results_0 > len(buf) - pos:
-        raise _count_error(n_results_0, len(buf) - pos)
+    elif n_results_o > blen - pos:
+        raise _count_error(n_results_o, blen - pos)
     else:
         vo_2: list[DescribeLogDirsResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_results_0):
-            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.log_dir, pos = _read_str(buf, pos)
-            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_results_o):
+            eo_2 = _new_object(DescribeLogDirsResult)
+            eo_2.error_code, ln_log_dir_eo_2 = _S_hh.unpack_from(buf, pos)
             pos += 4
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("Topics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            if ln_log_dir_eo_2 < 0:
+                raise (
+                    _null_error("LogDir")
+                    if ln_log_dir_eo_2 == -1
+                    else _length_error(ln_log_dir_eo_2, pos, blen)
+                )
+            elif pos + ln_log_dir_eo_2 > blen:
+                raise _length_error(ln_log_dir_eo_2, pos, blen)
             else:
-                veo_2_3: list[DescribeLogDirsTopic] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    eeo_2_3.name, pos = _read_str(buf, pos)
-                    neeo_2_3_2 = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    if neeo_2_3_2 < 0:
-                        if neeo_2_3_2 != -1:
-                            raise _count_error(neeo_2_3_2, 0)
-                        raise _null_error("Partitions")
-                    elif neeo_2_3_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_3_2, len(buf) - pos)
+                eo_2.log_dir = buf[pos : pos + ln_log_dir_eo_2].decode()
+                pos += ln_log_dir_eo_2
+            n_topics_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_topics_eo_2 < 0:
+                if n_topics_eo_2 != -1:
+                    raise _count_error(n_topics_eo_2, 0)
+                raise _null_error("Topics")
+            elif n_topics_eo_2 > blen - pos:
+                raise _count_error(n_topics_eo_2, blen - pos)
+            else:
+                veo_2_4: list[DescribeLogDirsTopic] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_topics_eo_2):
+                    eeo_2_4 = _new_object(DescribeLogDirsTopic)
+                    ln_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_2_4 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_2_4 == -1
+                            else _length_error(ln_name_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_2_4 > blen:
+                        raise _length_error(ln_name_eeo_2_4, pos, blen)
                     else:
-                        veeo_2_3_2: list[DescribeLogDirsPartition] = []
-                        apeeo_2_3_2 = veeo_2_3_2.append
-                        for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                        eeo_2_4.name = buf[pos : pos + ln_name_eeo_2_4].decode()
+                        pos += ln_name_eeo_2_4
+                    n_partitions_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if n_partitions_eeo_2_4 < 0:
+                        if n_partitions_eeo_2_4 != -1:
+                            raise _count_error(n_partitions_eeo_2_4, 0)
+                        raise _null_error("Partitions")
+                    elif n_partitions_eeo_2_4 > blen - pos:
+                        raise _count_error(n_partitions_eeo_2_4, blen - pos)
+                    else:
+                        veeo_2_4_4: list[DescribeLogDirsPartition] = []
+                        apeeo_2_4_4 = veeo_2_4_4.append
+                        for _ in range(n_partitions_eeo_2_4):
+                            eeeo_2_4_4 = _new_object(DescribeLogDirsPartition)
                             (
-                                eeeo_2_3_2.partition_index,
-                                eeeo_2_3_2.partition_size,
-                                eeeo_2_3_2.offset_lag,
-                                eeeo_2_3_2.is_future_key,
+                                eeeo_2_4_4.partition_index,
+                                eeeo_2_4_4.partition_size,
+                                eeeo_2_4_4.offset_lag,
+                                eeeo_2_4_4.is_future_key,
                             ) = _S_iqqo.unpack_from(buf, pos)
                             pos += 21
-                            eeeo_2_3_2._unknown_tags = None
-                            apeeo_2_3_2(eeeo_2_3_2)
-                        eeo_2_3.partitions = veeo_2_3_2
-                    eeo_2_3._unknown_tags = None
-                    apeo_2_3(eeo_2_3)
-                eo_2.topics = veo_2_3
+                            eeeo_2_4_4._unknown_tags = None
+                            apeeo_2_4_4(eeeo_2_4_4)
+                        eeo_2_4.partitions = veeo_2_4_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.topics = veo_2_4
             eo_2.total_bytes = -1
             eo_2.usable_bytes = -1
             eo_2.is_cordoned = False
@@ -923,9 +1065,10 @@ def _e_DescribeLogDirsResponse_1(o: DescribeLogDirsResponse, out: list[_Buffer])
             _e_DescribeLogDirsResult_1(e2, out)
 
 
-def _d_DescribeLogDirsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResponse, int]:
+def _d_DescribeLogDirsResponse_2(buf: bytes, pos: int) -> tuple[DescribeLogDirsResponse, int]:
     """Decode DescribeLogDirsResponse at version 2."""
-    o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -938,16 +1081,28 @@ def _d_DescribeLogDirsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeLog
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeLogDirsResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2 = _new_object(DescribeLogDirsResult)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("LogDir")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
                 pos += 1
@@ -958,14 +1113,26 @@ def _d_DescribeLogDirsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeLog
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[DescribeLogDirsTopic] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
+                    lneeo_2_3_1 = buf[pos]
+                    if lneeo_2_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_1 -= 1
+                    if lneeo_2_3_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_3_1 > blen:
+                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    else:
+                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
+                        pos += lneeo_2_3_1
                     neeo_2_3_2 = buf[pos]
                     if neeo_2_3_2 < 0x80:
                         pos += 1
@@ -976,13 +1143,13 @@ def _d_DescribeLogDirsResponse_2(buf: memoryview, pos: int) -> tuple[DescribeLog
                         if neeo_2_3_2 != -1:
                             raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_3_2, len(buf) - pos)
+                    elif neeo_2_3_2 > blen - pos:
+                        raise _count_error(neeo_2_3_2, blen - pos)
                     else:
                         veeo_2_3_2: list[DescribeLogDirsPartition] = []
                         apeeo_2_3_2 = veeo_2_3_2.append
                         for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
                             (
                                 eeeo_2_3_2.partition_index,
                                 eeeo_2_3_2.partition_size,
@@ -1040,9 +1207,10 @@ def _e_DescribeLogDirsResponse_2(o: DescribeLogDirsResponse, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResponse, int]:
+def _d_DescribeLogDirsResponse_3(buf: bytes, pos: int) -> tuple[DescribeLogDirsResponse, int]:
     """Decode DescribeLogDirsResponse at version 3."""
-    o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -1055,16 +1223,28 @@ def _d_DescribeLogDirsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeLog
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeLogDirsResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2 = _new_object(DescribeLogDirsResult)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("LogDir")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
                 pos += 1
@@ -1075,14 +1255,26 @@ def _d_DescribeLogDirsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeLog
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[DescribeLogDirsTopic] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
+                    lneeo_2_3_1 = buf[pos]
+                    if lneeo_2_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_1 -= 1
+                    if lneeo_2_3_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_3_1 > blen:
+                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    else:
+                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
+                        pos += lneeo_2_3_1
                     neeo_2_3_2 = buf[pos]
                     if neeo_2_3_2 < 0x80:
                         pos += 1
@@ -1093,13 +1285,13 @@ def _d_DescribeLogDirsResponse_3(buf: memoryview, pos: int) -> tuple[DescribeLog
                         if neeo_2_3_2 != -1:
                             raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_3_2, len(buf) - pos)
+                    elif neeo_2_3_2 > blen - pos:
+                        raise _count_error(neeo_2_3_2, blen - pos)
                     else:
                         veeo_2_3_2: list[DescribeLogDirsPartition] = []
                         apeeo_2_3_2 = veeo_2_3_2.append
                         for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
                             (
                                 eeeo_2_3_2.partition_index,
                                 eeeo_2_3_2.partition_size,
@@ -1156,9 +1348,10 @@ def _e_DescribeLogDirsResponse_3(o: DescribeLogDirsResponse, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResponse, int]:
+def _d_DescribeLogDirsResponse_4(buf: bytes, pos: int) -> tuple[DescribeLogDirsResponse, int]:
     """Decode DescribeLogDirsResponse at version 4."""
-    o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -1171,16 +1364,28 @@ def _d_DescribeLogDirsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeLog
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeLogDirsResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2 = _new_object(DescribeLogDirsResult)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("LogDir")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
                 pos += 1
@@ -1191,14 +1396,26 @@ def _d_DescribeLogDirsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeLog
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[DescribeLogDirsTopic] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
+                    lneeo_2_3_1 = buf[pos]
+                    if lneeo_2_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_1 -= 1
+                    if lneeo_2_3_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_3_1 > blen:
+                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    else:
+                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
+                        pos += lneeo_2_3_1
                     neeo_2_3_2 = buf[pos]
                     if neeo_2_3_2 < 0x80:
                         pos += 1
@@ -1209,13 +1426,13 @@ def _d_DescribeLogDirsResponse_4(buf: memoryview, pos: int) -> tuple[DescribeLog
                         if neeo_2_3_2 != -1:
                             raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_3_2, len(buf) - pos)
+                    elif neeo_2_3_2 > blen - pos:
+                        raise _count_error(neeo_2_3_2, blen - pos)
                     else:
                         veeo_2_3_2: list[DescribeLogDirsPartition] = []
                         apeeo_2_3_2 = veeo_2_3_2.append
                         for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
                             (
                                 eeeo_2_3_2.partition_index,
                                 eeeo_2_3_2.partition_size,
@@ -1272,9 +1489,10 @@ def _e_DescribeLogDirsResponse_4(o: DescribeLogDirsResponse, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeLogDirsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeLogDirsResponse, int]:
+def _d_DescribeLogDirsResponse_5(buf: bytes, pos: int) -> tuple[DescribeLogDirsResponse, int]:
     """Decode DescribeLogDirsResponse at version 5."""
-    o = DescribeLogDirsResponse.__new__(DescribeLogDirsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeLogDirsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -1287,16 +1505,28 @@ def _d_DescribeLogDirsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeLog
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Results")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeLogDirsResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeLogDirsResult.__new__(DescribeLogDirsResult)
+            eo_2 = _new_object(DescribeLogDirsResult)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.log_dir, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("LogDir")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.log_dir = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
                 pos += 1
@@ -1307,14 +1537,26 @@ def _d_DescribeLogDirsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeLog
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Topics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[DescribeLogDirsTopic] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = DescribeLogDirsTopic.__new__(DescribeLogDirsTopic)
-                    eeo_2_3.name, pos = _read_cstr(buf, pos)
+                    eeo_2_3 = _new_object(DescribeLogDirsTopic)
+                    lneeo_2_3_1 = buf[pos]
+                    if lneeo_2_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_1 -= 1
+                    if lneeo_2_3_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_3_1 > blen:
+                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    else:
+                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
+                        pos += lneeo_2_3_1
                     neeo_2_3_2 = buf[pos]
                     if neeo_2_3_2 < 0x80:
                         pos += 1
@@ -1325,13 +1567,13 @@ def _d_DescribeLogDirsResponse_5(buf: memoryview, pos: int) -> tuple[DescribeLog
                         if neeo_2_3_2 != -1:
                             raise _count_error(neeo_2_3_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_3_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_3_2, len(buf) - pos)
+                    elif neeo_2_3_2 > blen - pos:
+                        raise _count_error(neeo_2_3_2, blen - pos)
                     else:
                         veeo_2_3_2: list[DescribeLogDirsPartition] = []
                         apeeo_2_3_2 = veeo_2_3_2.append
                         for _ in range(neeo_2_3_2):
-                            eeeo_2_3_2 = DescribeLogDirsPartition.__new__(DescribeLogDirsPartition)
+                            eeeo_2_3_2 = _new_object(DescribeLogDirsPartition)
                             (
                                 eeeo_2_3_2.partition_index,
                                 eeeo_2_3_2.partition_size,

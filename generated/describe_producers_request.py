@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -116,23 +118,36 @@ class DescribeProducersRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicRequest_0(buf: memoryview, pos: int) -> tuple[TopicRequest, int]:
+def _d_TopicRequest_0(buf: bytes, pos: int) -> tuple[TopicRequest, int]:
     """Decode TopicRequest at version 0."""
-    o = TopicRequest.__new__(TopicRequest)
-    o.name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(TopicRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partition_indexes_o = buf[pos]
+    if n_partition_indexes_o < 0x80:
+        pos += 1
+    else:
+        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
+    n_partition_indexes_o -= 1
+    if n_partition_indexes_o < 0:
+        if n_partition_indexes_o != -1:
+            raise _count_error(n_partition_indexes_o, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
+        pos += 4 * n_partition_indexes_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -157,11 +172,10 @@ def _e_TopicRequest_0(o: TopicRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeProducersRequest_0(
-    buf: memoryview, pos: int
-) -> tuple[DescribeProducersRequest, int]:
+def _d_DescribeProducersRequest_0(buf: bytes, pos: int) -> tuple[DescribeProducersRequest, int]:
     """Decode DescribeProducersRequest at version 0."""
-    o = DescribeProducersRequest.__new__(DescribeProducersRequest)
+    blen = len(buf)
+    o = _new_object(DescribeProducersRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -172,27 +186,39 @@ def _d_DescribeProducersRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicRequest] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicRequest.__new__(TopicRequest)
-            eo_1.name, pos = _read_cstr(buf, pos)
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+            eo_1 = _new_object(TopicRequest)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            n_partition_indexes_eo_1 = buf[pos]
+            if n_partition_indexes_eo_1 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_1, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_1 -= 1
+            if n_partition_indexes_eo_1 < 0:
+                if n_partition_indexes_eo_1 != -1:
+                    raise _count_error(n_partition_indexes_eo_1, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_1.partition_indexes = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
-                pos += 4 * neo_1_2
+                eo_1.partition_indexes = [*_A_Ni[n_partition_indexes_eo_1].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_1
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -348,9 +350,10 @@ class DescribeProducersResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ProducerState_0(buf: memoryview, pos: int) -> tuple[ProducerState, int]:
+def _d_ProducerState_0(buf: bytes, pos: int) -> tuple[ProducerState, int]:
     """Decode ProducerState at version 0."""
-    o = ProducerState.__new__(ProducerState)
+    blen = len(buf)
+    o = _new_object(ProducerState)
     (
         o.producer_id,
         o.producer_epoch,
@@ -387,12 +390,25 @@ def _e_ProducerState_0(o: ProducerState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionResponse_0(buf: memoryview, pos: int) -> tuple[PartitionResponse, int]:
+def _d_PartitionResponse_0(buf: bytes, pos: int) -> tuple[PartitionResponse, int]:
     """Decode PartitionResponse at version 0."""
-    o = PartitionResponse.__new__(PartitionResponse)
+    blen = len(buf)
+    o = _new_object(PartitionResponse)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -403,13 +419,13 @@ def _d_PartitionResponse_0(buf: memoryview, pos: int) -> tuple[PartitionResponse
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("ActiveProducers")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ProducerState] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ProducerState.__new__(ProducerState)
+            eo_3 = _new_object(ProducerState)
             (
                 eo_3.producer_id,
                 eo_3.producer_epoch,
@@ -452,10 +468,23 @@ def _e_PartitionResponse_0(o: PartitionResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicResponse_0(buf: memoryview, pos: int) -> tuple[TopicResponse, int]:
+def _d_TopicResponse_0(buf: bytes, pos: int) -> tuple[TopicResponse, int]:
     """Decode TopicResponse at version 0."""
-    o = TopicResponse.__new__(TopicResponse)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -466,16 +495,28 @@ def _d_TopicResponse_0(buf: memoryview, pos: int) -> tuple[TopicResponse, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionResponse.__new__(PartitionResponse)
+            eo_2 = _new_object(PartitionResponse)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
                 pos += 1
@@ -486,13 +527,13 @@ def _d_TopicResponse_0(buf: memoryview, pos: int) -> tuple[TopicResponse, int]:
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("ActiveProducers")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[ProducerState] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = ProducerState.__new__(ProducerState)
+                    eeo_2_3 = _new_object(ProducerState)
                     (
                         eeo_2_3.producer_id,
                         eeo_2_3.producer_epoch,
@@ -541,11 +582,10 @@ def _e_TopicResponse_0(o: TopicResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeProducersResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[DescribeProducersResponse, int]:
+def _d_DescribeProducersResponse_0(buf: bytes, pos: int) -> tuple[DescribeProducersResponse, int]:
     """Decode DescribeProducersResponse at version 0."""
-    o = DescribeProducersResponse.__new__(DescribeProducersResponse)
+    blen = len(buf)
+    o = _new_object(DescribeProducersResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -558,14 +598,26 @@ def _d_DescribeProducersResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicResponse.__new__(TopicResponse)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicResponse)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -576,16 +628,28 @@ def _d_DescribeProducersResponse_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionResponse] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionResponse.__new__(PartitionResponse)
+                    eeo_2_2 = _new_object(PartitionResponse)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_2_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.error_message = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.error_message = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     neeo_2_2_3 = buf[pos]
                     if neeo_2_2_3 < 0x80:
                         pos += 1
@@ -596,13 +660,13 @@ def _d_DescribeProducersResponse_0(
                         if neeo_2_2_3 != -1:
                             raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("ActiveProducers")
-                    elif neeo_2_2_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > blen - pos:
+                        raise _count_error(neeo_2_2_3, blen - pos)
                     else:
                         veeo_2_2_3: list[ProducerState] = []
                         apeeo_2_2_3 = veeo_2_2_3.append
                         for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = ProducerState.__new__(ProducerState)
+                            eeeo_2_2_3 = _new_object(ProducerState)
                             (
                                 eeeo_2_2_3.producer_id,
                                 eeeo_2_2_3.producer_epoch,

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -157,9 +159,10 @@ class DescribeQuorumRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 0, 1, 2."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -180,10 +183,23 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at versions 0, 1, 2."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -194,13 +210,13 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             if buf[pos] == 0:
@@ -235,9 +251,10 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeQuorumRequest_0(buf: memoryview, pos: int) -> tuple[DescribeQuorumRequest, int]:
+def _d_DescribeQuorumRequest_0(buf: bytes, pos: int) -> tuple[DescribeQuorumRequest, int]:
     """Decode DescribeQuorumRequest at versions 0, 1, 2."""
-    o = DescribeQuorumRequest.__new__(DescribeQuorumRequest)
+    blen = len(buf)
+    o = _new_object(DescribeQuorumRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -248,14 +265,26 @@ def _d_DescribeQuorumRequest_0(buf: memoryview, pos: int) -> tuple[DescribeQuoru
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicData] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicData.__new__(TopicData)
-            eo_1.topic_name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(TopicData)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.topic_name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -266,13 +295,13 @@ def _d_DescribeQuorumRequest_0(buf: memoryview, pos: int) -> tuple[DescribeQuoru
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[PartitionData] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionData.__new__(PartitionData)
+                    eeo_1_2 = _new_object(PartitionData)
                     eeo_1_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     if buf[pos] == 0:

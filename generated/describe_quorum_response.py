@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -499,9 +501,10 @@ class DescribeQuorumResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ReplicaState_0(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
+def _d_ReplicaState_0(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
     """Decode ReplicaState at version 0."""
-    o = ReplicaState.__new__(ReplicaState)
+    blen = len(buf)
+    o = _new_object(ReplicaState)
     o.replica_id, o.log_end_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     o.replica_directory_id = _ZERO_UUID
@@ -527,9 +530,10 @@ def _e_ReplicaState_0(o: ReplicaState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReplicaState_1(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
+def _d_ReplicaState_1(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
     """Decode ReplicaState at version 1."""
-    o = ReplicaState.__new__(ReplicaState)
+    blen = len(buf)
+    o = _new_object(ReplicaState)
     o.replica_id, o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp = (
         _S_iqqq.unpack_from(buf, pos)
     )
@@ -559,9 +563,10 @@ def _e_ReplicaState_1(o: ReplicaState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReplicaState_2(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
+def _d_ReplicaState_2(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
     """Decode ReplicaState at version 2."""
-    o = ReplicaState.__new__(ReplicaState)
+    blen = len(buf)
+    o = _new_object(ReplicaState)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -589,9 +594,10 @@ def _e_ReplicaState_2(o: ReplicaState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark = (
         _S_ihiiq.unpack_from(buf, pos)
     )
@@ -606,13 +612,13 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("CurrentVoters")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReplicaState] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReplicaState.__new__(ReplicaState)
+            eo_2 = _new_object(ReplicaState)
             eo_2.replica_id, eo_2.log_end_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             eo_2.replica_directory_id = _ZERO_UUID
@@ -635,13 +641,13 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Observers")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ReplicaState] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ReplicaState.__new__(ReplicaState)
+            eo_3 = _new_object(ReplicaState)
             eo_3.replica_id, eo_3.log_end_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             eo_3.replica_directory_id = _ZERO_UUID
@@ -687,9 +693,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 1."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark = (
         _S_ihiiq.unpack_from(buf, pos)
     )
@@ -704,13 +711,13 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("CurrentVoters")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReplicaState] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReplicaState.__new__(ReplicaState)
+            eo_2 = _new_object(ReplicaState)
             (
                 eo_2.replica_id,
                 eo_2.log_end_offset,
@@ -736,13 +743,13 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Observers")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ReplicaState] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ReplicaState.__new__(ReplicaState)
+            eo_3 = _new_object(ReplicaState)
             (
                 eo_3.replica_id,
                 eo_3.log_end_offset,
@@ -791,12 +798,25 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 2."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.leader_id, o.leader_epoch, o.high_watermark = _S_iiq.unpack_from(buf, pos)
     pos += 16
     no_4 = buf[pos]
@@ -809,13 +829,13 @@ def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("CurrentVoters")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[ReplicaState] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = ReplicaState.__new__(ReplicaState)
+            eo_4 = _new_object(ReplicaState)
             eo_4.replica_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_4.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -840,13 +860,13 @@ def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Observers")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[ReplicaState] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = ReplicaState.__new__(ReplicaState)
+            eo_5 = _new_object(ReplicaState)
             eo_5.replica_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_5.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -895,10 +915,23 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -909,13 +942,13 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             (
                 eo_2.partition_index,
                 eo_2.error_code,
@@ -934,13 +967,13 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("CurrentVoters")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ReplicaState] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_2 = _new_object(ReplicaState)
                     eeo_2_2.replica_id, eeo_2_2.log_end_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     eeo_2_2.replica_directory_id = _ZERO_UUID
@@ -963,13 +996,13 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Observers")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[ReplicaState] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_3 = _new_object(ReplicaState)
                     eeo_2_3.replica_id, eeo_2_3.log_end_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     eeo_2_3.replica_directory_id = _ZERO_UUID
@@ -1015,10 +1048,23 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -1029,13 +1075,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             (
                 eo_2.partition_index,
                 eo_2.error_code,
@@ -1054,13 +1100,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("CurrentVoters")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ReplicaState] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_2 = _new_object(ReplicaState)
                     (
                         eeo_2_2.replica_id,
                         eeo_2_2.log_end_offset,
@@ -1086,13 +1132,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Observers")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[ReplicaState] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_3 = _new_object(ReplicaState)
                     (
                         eeo_2_3.replica_id,
                         eeo_2_3.log_end_offset,
@@ -1141,10 +1187,23 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 2."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -1155,16 +1214,28 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.leader_id, eo_2.leader_epoch, eo_2.high_watermark = _S_iiq.unpack_from(buf, pos)
             pos += 16
             neo_2_4 = buf[pos]
@@ -1177,13 +1248,13 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_4 != -1:
                     raise _count_error(neo_2_4, 0)
                 raise _null_error("CurrentVoters")
-            elif neo_2_4 > len(buf) - pos:
-                raise _count_error(neo_2_4, len(buf) - pos)
+            elif neo_2_4 > blen - pos:
+                raise _count_error(neo_2_4, blen - pos)
             else:
                 veo_2_4: list[ReplicaState] = []
                 apeo_2_4 = veo_2_4.append
                 for _ in range(neo_2_4):
-                    eeo_2_4 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_4 = _new_object(ReplicaState)
                     eeo_2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     eeo_2_4.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -1210,13 +1281,13 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("Observers")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[ReplicaState] = []
                 apeo_2_5 = veo_2_5.append
                 for _ in range(neo_2_5):
-                    eeo_2_5 = ReplicaState.__new__(ReplicaState)
+                    eeo_2_5 = _new_object(ReplicaState)
                     eeo_2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     eeo_2_5.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -1265,11 +1336,36 @@ def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Listener_2(buf: memoryview, pos: int) -> tuple[Listener, int]:
+def _d_Listener_2(buf: bytes, pos: int) -> tuple[Listener, int]:
     """Decode Listener at version 2."""
-    o = Listener.__new__(Listener)
-    o.name, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Listener)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -1292,9 +1388,10 @@ def _e_Listener_2(o: Listener, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Node_2(buf: memoryview, pos: int) -> tuple[Node, int]:
+def _d_Node_2(buf: bytes, pos: int) -> tuple[Node, int]:
     """Decode Node at version 2."""
-    o = Node.__new__(Node)
+    blen = len(buf)
+    o = _new_object(Node)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1307,15 +1404,39 @@ def _d_Node_2(buf: memoryview, pos: int) -> tuple[Node, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Listeners")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[Listener] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = Listener.__new__(Listener)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            eo_2.host, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(Listener)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
@@ -1350,9 +1471,10 @@ def _e_Node_2(o: Node, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuorumResponse, int]:
+def _d_DescribeQuorumResponse_0(buf: bytes, pos: int) -> tuple[DescribeQuorumResponse, int]:
     """Decode DescribeQuorumResponse at version 0."""
-    o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
+    blen = len(buf)
+    o = _new_object(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -1365,14 +1487,26 @@ def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuor
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1383,13 +1517,13 @@ def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuor
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -1408,13 +1542,13 @@ def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuor
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("CurrentVoters")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[ReplicaState] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = ReplicaState.__new__(ReplicaState)
+                            eeeo_2_2_2 = _new_object(ReplicaState)
                             eeeo_2_2_2.replica_id, eeeo_2_2_2.log_end_offset = _S_iq.unpack_from(
                                 buf, pos
                             )
@@ -1439,13 +1573,13 @@ def _d_DescribeQuorumResponse_0(buf: memoryview, pos: int) -> tuple[DescribeQuor
                         if neeo_2_2_3 != -1:
                             raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Observers")
-                    elif neeo_2_2_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > blen - pos:
+                        raise _count_error(neeo_2_2_3, blen - pos)
                     else:
                         veeo_2_2_3: list[ReplicaState] = []
                         apeeo_2_2_3 = veeo_2_2_3.append
                         for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = ReplicaState.__new__(ReplicaState)
+                            eeeo_2_2_3 = _new_object(ReplicaState)
                             eeeo_2_2_3.replica_id, eeeo_2_2_3.log_end_offset = _S_iq.unpack_from(
                                 buf, pos
                             )
@@ -1504,9 +1638,10 @@ def _e_DescribeQuorumResponse_0(o: DescribeQuorumResponse, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuorumResponse, int]:
+def _d_DescribeQuorumResponse_1(buf: bytes, pos: int) -> tuple[DescribeQuorumResponse, int]:
     """Decode DescribeQuorumResponse at version 1."""
-    o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
+    blen = len(buf)
+    o = _new_object(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -1519,14 +1654,26 @@ def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuor
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1537,13 +1684,13 @@ def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuor
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -1562,13 +1709,13 @@ def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuor
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("CurrentVoters")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[ReplicaState] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = ReplicaState.__new__(ReplicaState)
+                            eeeo_2_2_2 = _new_object(ReplicaState)
                             (
                                 eeeo_2_2_2.replica_id,
                                 eeeo_2_2_2.log_end_offset,
@@ -1594,13 +1741,13 @@ def _d_DescribeQuorumResponse_1(buf: memoryview, pos: int) -> tuple[DescribeQuor
                         if neeo_2_2_3 != -1:
                             raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Observers")
-                    elif neeo_2_2_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > blen - pos:
+                        raise _count_error(neeo_2_2_3, blen - pos)
                     else:
                         veeo_2_2_3: list[ReplicaState] = []
                         apeeo_2_2_3 = veeo_2_2_3.append
                         for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = ReplicaState.__new__(ReplicaState)
+                            eeeo_2_2_3 = _new_object(ReplicaState)
                             (
                                 eeeo_2_2_3.replica_id,
                                 eeeo_2_2_3.log_end_offset,
@@ -1660,12 +1807,25 @@ def _e_DescribeQuorumResponse_1(o: DescribeQuorumResponse, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuorumResponse, int]:
+def _d_DescribeQuorumResponse_2(buf: bytes, pos: int) -> tuple[DescribeQuorumResponse, int]:
     """Decode DescribeQuorumResponse at version 2."""
-    o = DescribeQuorumResponse.__new__(DescribeQuorumResponse)
+    blen = len(buf)
+    o = _new_object(DescribeQuorumResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -1676,14 +1836,26 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TopicData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TopicData.__new__(TopicData)
-            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(TopicData)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -1694,16 +1866,28 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[PartitionData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2 = _new_object(PartitionData)
                     eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_3_2_2 = buf[pos]
+                    if lneeo_3_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_2_2 -= 1
+                    if lneeo_3_2_2 < 0:
+                        eeo_3_2.error_message = None
+                    elif pos + lneeo_3_2_2 > blen:
+                        raise _length_error(lneeo_3_2_2, pos, blen)
+                    else:
+                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
+                        pos += lneeo_3_2_2
                     eeo_3_2.leader_id, eeo_3_2.leader_epoch, eeo_3_2.high_watermark = (
                         _S_iiq.unpack_from(buf, pos)
                     )
@@ -1718,13 +1902,13 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
                         if neeo_3_2_4 != -1:
                             raise _count_error(neeo_3_2_4, 0)
                         raise _null_error("CurrentVoters")
-                    elif neeo_3_2_4 > len(buf) - pos:
-                        raise _count_error(neeo_3_2_4, len(buf) - pos)
+                    elif neeo_3_2_4 > blen - pos:
+                        raise _count_error(neeo_3_2_4, blen - pos)
                     else:
                         veeo_3_2_4: list[ReplicaState] = []
                         apeeo_3_2_4 = veeo_3_2_4.append
                         for _ in range(neeo_3_2_4):
-                            eeeo_3_2_4 = ReplicaState.__new__(ReplicaState)
+                            eeeo_3_2_4 = _new_object(ReplicaState)
                             eeeo_3_2_4.replica_id = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
                             eeeo_3_2_4.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -1751,13 +1935,13 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
                         if neeo_3_2_5 != -1:
                             raise _count_error(neeo_3_2_5, 0)
                         raise _null_error("Observers")
-                    elif neeo_3_2_5 > len(buf) - pos:
-                        raise _count_error(neeo_3_2_5, len(buf) - pos)
+                    elif neeo_3_2_5 > blen - pos:
+                        raise _count_error(neeo_3_2_5, blen - pos)
                     else:
                         veeo_3_2_5: list[ReplicaState] = []
                         apeeo_3_2_5 = veeo_3_2_5.append
                         for _ in range(neeo_3_2_5):
-                            eeeo_3_2_5 = ReplicaState.__new__(ReplicaState)
+                            eeeo_3_2_5 = _new_object(ReplicaState)
                             eeeo_3_2_5.replica_id = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
                             eeeo_3_2_5.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -1798,13 +1982,13 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Nodes")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[Node] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = Node.__new__(Node)
+            eo_4 = _new_object(Node)
             eo_4.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             neo_4_2 = buf[pos]
@@ -1817,15 +2001,39 @@ def _d_DescribeQuorumResponse_2(buf: memoryview, pos: int) -> tuple[DescribeQuor
                 if neo_4_2 != -1:
                     raise _count_error(neo_4_2, 0)
                 raise _null_error("Listeners")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+            elif neo_4_2 > blen - pos:
+                raise _count_error(neo_4_2, blen - pos)
             else:
                 veo_4_2: list[Listener] = []
                 apeo_4_2 = veo_4_2.append
                 for _ in range(neo_4_2):
-                    eeo_4_2 = Listener.__new__(Listener)
-                    eeo_4_2.name, pos = _read_cstr(buf, pos)
-                    eeo_4_2.host, pos = _read_cstr(buf, pos)
+                    eeo_4_2 = _new_object(Listener)
+                    lneeo_4_2_1 = buf[pos]
+                    if lneeo_4_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_4_2_1 -= 1
+                    if lneeo_4_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_4_2_1 > blen:
+                        raise _length_error(lneeo_4_2_1, pos, blen)
+                    else:
+                        eeo_4_2.name = buf[pos : pos + lneeo_4_2_1].decode()
+                        pos += lneeo_4_2_1
+                    lneeo_4_2_2 = buf[pos]
+                    if lneeo_4_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_4_2_2 -= 1
+                    if lneeo_4_2_2 < 0:
+                        raise _null_error("Host")
+                    elif pos + lneeo_4_2_2 > blen:
+                        raise _length_error(lneeo_4_2_2, pos, blen)
+                    else:
+                        eeo_4_2.host = buf[pos : pos + lneeo_4_2_2].decode()
+                        pos += lneeo_4_2_2
                     eeo_4_2.port = _S_H.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -173,24 +175,37 @@ class DescribeShareGroupOffsetsRequest(_Message):
 
 
 def _d_DescribeShareGroupOffsetsRequestTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsRequestTopic, int]:
     """Decode DescribeShareGroupOffsetsRequestTopic at versions 0, 1."""
-    o = DescribeShareGroupOffsetsRequestTopic.__new__(DescribeShareGroupOffsetsRequestTopic)
-    o.topic_name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsRequestTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -218,11 +233,24 @@ def _e_DescribeShareGroupOffsetsRequestTopic_0(
 
 
 def _d_DescribeShareGroupOffsetsRequestGroup_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsRequestGroup, int]:
     """Decode DescribeShareGroupOffsetsRequestGroup at versions 0, 1."""
-    o = DescribeShareGroupOffsetsRequestGroup.__new__(DescribeShareGroupOffsetsRequestGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsRequestGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -233,29 +261,39 @@ def _d_DescribeShareGroupOffsetsRequestGroup_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.topics = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeShareGroupOffsetsRequestTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeShareGroupOffsetsRequestTopic.__new__(
-                DescribeShareGroupOffsetsRequestTopic
-            )
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(DescribeShareGroupOffsetsRequestTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partitions_eo_2 = buf[pos]
+            if n_partitions_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_2 -= 1
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -291,10 +329,11 @@ def _e_DescribeShareGroupOffsetsRequestGroup_0(
 
 
 def _d_DescribeShareGroupOffsetsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsRequest, int]:
     """Decode DescribeShareGroupOffsetsRequest at versions 0, 1."""
-    o = DescribeShareGroupOffsetsRequest.__new__(DescribeShareGroupOffsetsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -305,16 +344,26 @@ def _d_DescribeShareGroupOffsetsRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[DescribeShareGroupOffsetsRequestGroup] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = DescribeShareGroupOffsetsRequestGroup.__new__(
-                DescribeShareGroupOffsetsRequestGroup
-            )
-            eo_1.group_id, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(DescribeShareGroupOffsetsRequestGroup)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -325,29 +374,39 @@ def _d_DescribeShareGroupOffsetsRequest_0(
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 eo_1.topics = None
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[DescribeShareGroupOffsetsRequestTopic] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = DescribeShareGroupOffsetsRequestTopic.__new__(
-                        DescribeShareGroupOffsetsRequestTopic
-                    )
-                    eeo_1_2.topic_name, pos = _read_cstr(buf, pos)
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    eeo_1_2 = _new_object(DescribeShareGroupOffsetsRequestTopic)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("TopicName")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.topic_name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
+                    n_partitions_eeo_1_2 = buf[pos]
+                    if n_partitions_eeo_1_2 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_1_2, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_1_2 -= 1
+                    if n_partitions_eeo_1_2 < 0:
+                        if n_partitions_eeo_1_2 != -1:
+                            raise _count_error(n_partitions_eeo_1_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_1_2.partitions = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_2_2
+                        eeo_1_2.partitions = [*_A_Ni[n_partitions_eeo_1_2].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_1_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_2._unknown_tags = None

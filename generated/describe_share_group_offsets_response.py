@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -359,15 +361,26 @@ class DescribeShareGroupOffsetsResponse(_Message):
 
 
 def _d_DescribeShareGroupOffsetsResponsePartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponsePartition, int]:
     """Decode DescribeShareGroupOffsetsResponsePartition at version 0."""
-    o = DescribeShareGroupOffsetsResponsePartition.__new__(
-        DescribeShareGroupOffsetsResponsePartition
-    )
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponsePartition)
     o.partition_index, o.start_offset, o.leader_epoch, o.error_code = _S_iqih.unpack_from(buf, pos)
     pos += 18
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.lag = -1
     if buf[pos] == 0:
         pos += 1
@@ -391,17 +404,28 @@ def _e_DescribeShareGroupOffsetsResponsePartition_0(
 
 
 def _d_DescribeShareGroupOffsetsResponsePartition_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponsePartition, int]:
     """Decode DescribeShareGroupOffsetsResponsePartition at version 1."""
-    o = DescribeShareGroupOffsetsResponsePartition.__new__(
-        DescribeShareGroupOffsetsResponsePartition
-    )
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponsePartition)
     o.partition_index, o.start_offset, o.leader_epoch, o.lag, o.error_code = _S_iqiqh.unpack_from(
         buf, pos
     )
     pos += 26
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -424,11 +448,24 @@ def _e_DescribeShareGroupOffsetsResponsePartition_1(
 
 
 def _d_DescribeShareGroupOffsetsResponseTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponseTopic, int]:
     """Decode DescribeShareGroupOffsetsResponseTopic at version 0."""
-    o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponseTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id, pos = _read_uuid(buf, pos)
     no_3 = buf[pos]
     if no_3 < 0x80:
@@ -440,20 +477,30 @@ def _d_DescribeShareGroupOffsetsResponseTopic_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Partitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DescribeShareGroupOffsetsResponsePartition] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
-                DescribeShareGroupOffsetsResponsePartition
-            )
+            eo_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
             eo_3.partition_index, eo_3.start_offset, eo_3.leader_epoch, eo_3.error_code = (
                 _S_iqih.unpack_from(buf, pos)
             )
             pos += 18
-            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                eo_3.error_message = None
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.error_message = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             eo_3.lag = -1
             if buf[pos] == 0:
                 pos += 1
@@ -491,11 +538,24 @@ def _e_DescribeShareGroupOffsetsResponseTopic_0(
 
 
 def _d_DescribeShareGroupOffsetsResponseTopic_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponseTopic, int]:
     """Decode DescribeShareGroupOffsetsResponseTopic at version 1."""
-    o = DescribeShareGroupOffsetsResponseTopic.__new__(DescribeShareGroupOffsetsResponseTopic)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponseTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id, pos = _read_uuid(buf, pos)
     no_3 = buf[pos]
     if no_3 < 0x80:
@@ -507,15 +567,13 @@ def _d_DescribeShareGroupOffsetsResponseTopic_1(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Partitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DescribeShareGroupOffsetsResponsePartition] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
-                DescribeShareGroupOffsetsResponsePartition
-            )
+            eo_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
             (
                 eo_3.partition_index,
                 eo_3.start_offset,
@@ -524,7 +582,19 @@ def _d_DescribeShareGroupOffsetsResponseTopic_1(
                 eo_3.error_code,
             ) = _S_iqiqh.unpack_from(buf, pos)
             pos += 26
-            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                eo_3.error_message = None
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.error_message = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -561,11 +631,24 @@ def _e_DescribeShareGroupOffsetsResponseTopic_1(
 
 
 def _d_DescribeShareGroupOffsetsResponseGroup_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponseGroup, int]:
     """Decode DescribeShareGroupOffsetsResponseGroup at version 0."""
-    o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponseGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -576,16 +659,26 @@ def _d_DescribeShareGroupOffsetsResponseGroup_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeShareGroupOffsetsResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
-                DescribeShareGroupOffsetsResponseTopic
-            )
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
@@ -597,15 +690,13 @@ def _d_DescribeShareGroupOffsetsResponseGroup_0(
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Partitions")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
-                        DescribeShareGroupOffsetsResponsePartition
-                    )
+                    eeo_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
                     (
                         eeo_2_3.partition_index,
                         eeo_2_3.start_offset,
@@ -613,7 +704,19 @@ def _d_DescribeShareGroupOffsetsResponseGroup_0(
                         eeo_2_3.error_code,
                     ) = _S_iqih.unpack_from(buf, pos)
                     pos += 18
-                    eeo_2_3.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_3_2 = buf[pos]
+                    if lneeo_2_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_2 -= 1
+                    if lneeo_2_3_2 < 0:
+                        eeo_2_3.error_message = None
+                    elif pos + lneeo_2_3_2 > blen:
+                        raise _length_error(lneeo_2_3_2, pos, blen)
+                    else:
+                        eeo_2_3.error_message = buf[pos : pos + lneeo_2_3_2].decode()
+                        pos += lneeo_2_3_2
                     eeo_2_3.lag = -1
                     if buf[pos] == 0:
                         pos += 1
@@ -631,7 +734,19 @@ def _d_DescribeShareGroupOffsetsResponseGroup_0(
         o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.error_message = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -662,11 +777,24 @@ def _e_DescribeShareGroupOffsetsResponseGroup_0(
 
 
 def _d_DescribeShareGroupOffsetsResponseGroup_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponseGroup, int]:
     """Decode DescribeShareGroupOffsetsResponseGroup at version 1."""
-    o = DescribeShareGroupOffsetsResponseGroup.__new__(DescribeShareGroupOffsetsResponseGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponseGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -677,16 +805,26 @@ def _d_DescribeShareGroupOffsetsResponseGroup_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeShareGroupOffsetsResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
-                DescribeShareGroupOffsetsResponseTopic
-            )
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_3 = buf[pos]
             if neo_2_3 < 0x80:
@@ -698,15 +836,13 @@ def _d_DescribeShareGroupOffsetsResponseGroup_1(
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Partitions")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
-                        DescribeShareGroupOffsetsResponsePartition
-                    )
+                    eeo_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
                     (
                         eeo_2_3.partition_index,
                         eeo_2_3.start_offset,
@@ -715,7 +851,19 @@ def _d_DescribeShareGroupOffsetsResponseGroup_1(
                         eeo_2_3.error_code,
                     ) = _S_iqiqh.unpack_from(buf, pos)
                     pos += 26
-                    eeo_2_3.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_3_2 = buf[pos]
+                    if lneeo_2_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_2 -= 1
+                    if lneeo_2_3_2 < 0:
+                        eeo_2_3.error_message = None
+                    elif pos + lneeo_2_3_2 > blen:
+                        raise _length_error(lneeo_2_3_2, pos, blen)
+                    else:
+                        eeo_2_3.error_message = buf[pos : pos + lneeo_2_3_2].decode()
+                        pos += lneeo_2_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_3._unknown_tags = None
@@ -732,7 +880,19 @@ def _d_DescribeShareGroupOffsetsResponseGroup_1(
         o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.error_message = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -763,10 +923,11 @@ def _e_DescribeShareGroupOffsetsResponseGroup_1(
 
 
 def _d_DescribeShareGroupOffsetsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponse, int]:
     """Decode DescribeShareGroupOffsetsResponse at version 0."""
-    o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -779,16 +940,26 @@ def _d_DescribeShareGroupOffsetsResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeShareGroupOffsetsResponseGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
-                DescribeShareGroupOffsetsResponseGroup
-            )
-            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DescribeShareGroupOffsetsResponseGroup)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -799,16 +970,26 @@ def _d_DescribeShareGroupOffsetsResponse_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[DescribeShareGroupOffsetsResponseTopic] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
-                        DescribeShareGroupOffsetsResponseTopic
-                    )
-                    eeo_2_2.topic_name, pos = _read_cstr(buf, pos)
+                    eeo_2_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
+                    lneeo_2_2_1 = buf[pos]
+                    if lneeo_2_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_1 -= 1
+                    if lneeo_2_2_1 < 0:
+                        raise _null_error("TopicName")
+                    elif pos + lneeo_2_2_1 > blen:
+                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    else:
+                        eeo_2_2.topic_name = buf[pos : pos + lneeo_2_2_1].decode()
+                        pos += lneeo_2_2_1
                     eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
                     neeo_2_2_3 = buf[pos]
                     if neeo_2_2_3 < 0x80:
@@ -820,15 +1001,13 @@ def _d_DescribeShareGroupOffsetsResponse_0(
                         if neeo_2_2_3 != -1:
                             raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > blen - pos:
+                        raise _count_error(neeo_2_2_3, blen - pos)
                     else:
                         veeo_2_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
                         apeeo_2_2_3 = veeo_2_2_3.append
                         for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
-                                DescribeShareGroupOffsetsResponsePartition
-                            )
+                            eeeo_2_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
                             (
                                 eeeo_2_2_3.partition_index,
                                 eeeo_2_2_3.start_offset,
@@ -836,7 +1015,19 @@ def _d_DescribeShareGroupOffsetsResponse_0(
                                 eeeo_2_2_3.error_code,
                             ) = _S_iqih.unpack_from(buf, pos)
                             pos += 18
-                            eeeo_2_2_3.error_message, pos = _read_ncstr(buf, pos)
+                            lneeeo_2_2_3_2 = buf[pos]
+                            if lneeeo_2_2_3_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_2_3_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_2_3_2 -= 1
+                            if lneeeo_2_2_3_2 < 0:
+                                eeeo_2_2_3.error_message = None
+                            elif pos + lneeeo_2_2_3_2 > blen:
+                                raise _length_error(lneeeo_2_2_3_2, pos, blen)
+                            else:
+                                eeeo_2_2_3.error_message = buf[pos : pos + lneeeo_2_2_3_2].decode()
+                                pos += lneeeo_2_2_3_2
                             eeeo_2_2_3.lag = -1
                             if buf[pos] == 0:
                                 pos += 1
@@ -854,7 +1045,19 @@ def _d_DescribeShareGroupOffsetsResponse_0(
                 eo_2.topics = veo_2_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -890,10 +1093,11 @@ def _e_DescribeShareGroupOffsetsResponse_0(
 
 
 def _d_DescribeShareGroupOffsetsResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeShareGroupOffsetsResponse, int]:
     """Decode DescribeShareGroupOffsetsResponse at version 1."""
-    o = DescribeShareGroupOffsetsResponse.__new__(DescribeShareGroupOffsetsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeShareGroupOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -906,16 +1110,26 @@ def _d_DescribeShareGroupOffsetsResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeShareGroupOffsetsResponseGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeShareGroupOffsetsResponseGroup.__new__(
-                DescribeShareGroupOffsetsResponseGroup
-            )
-            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(DescribeShareGroupOffsetsResponseGroup)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -926,16 +1140,26 @@ def _d_DescribeShareGroupOffsetsResponse_1(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[DescribeShareGroupOffsetsResponseTopic] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = DescribeShareGroupOffsetsResponseTopic.__new__(
-                        DescribeShareGroupOffsetsResponseTopic
-                    )
-                    eeo_2_2.topic_name, pos = _read_cstr(buf, pos)
+                    eeo_2_2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
+                    lneeo_2_2_1 = buf[pos]
+                    if lneeo_2_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_1 -= 1
+                    if lneeo_2_2_1 < 0:
+                        raise _null_error("TopicName")
+                    elif pos + lneeo_2_2_1 > blen:
+                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    else:
+                        eeo_2_2.topic_name = buf[pos : pos + lneeo_2_2_1].decode()
+                        pos += lneeo_2_2_1
                     eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
                     neeo_2_2_3 = buf[pos]
                     if neeo_2_2_3 < 0x80:
@@ -947,15 +1171,13 @@ def _d_DescribeShareGroupOffsetsResponse_1(
                         if neeo_2_2_3 != -1:
                             raise _count_error(neeo_2_2_3, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_3, len(buf) - pos)
+                    elif neeo_2_2_3 > blen - pos:
+                        raise _count_error(neeo_2_2_3, blen - pos)
                     else:
                         veeo_2_2_3: list[DescribeShareGroupOffsetsResponsePartition] = []
                         apeeo_2_2_3 = veeo_2_2_3.append
                         for _ in range(neeo_2_2_3):
-                            eeeo_2_2_3 = DescribeShareGroupOffsetsResponsePartition.__new__(
-                                DescribeShareGroupOffsetsResponsePartition
-                            )
+                            eeeo_2_2_3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
                             (
                                 eeeo_2_2_3.partition_index,
                                 eeeo_2_2_3.start_offset,
@@ -964,7 +1186,19 @@ def _d_DescribeShareGroupOffsetsResponse_1(
                                 eeeo_2_2_3.error_code,
                             ) = _S_iqiqh.unpack_from(buf, pos)
                             pos += 26
-                            eeeo_2_2_3.error_message, pos = _read_ncstr(buf, pos)
+                            lneeeo_2_2_3_2 = buf[pos]
+                            if lneeeo_2_2_3_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_2_3_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_2_3_2 -= 1
+                            if lneeeo_2_2_3_2 < 0:
+                                eeeo_2_2_3.error_message = None
+                            elif pos + lneeeo_2_2_3_2 > blen:
+                                raise _length_error(lneeeo_2_2_3_2, pos, blen)
+                            else:
+                                eeeo_2_2_3.error_message = buf[pos : pos + lneeeo_2_2_3_2].decode()
+                                pos += lneeeo_2_2_3_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_2_2_3._unknown_tags = None
@@ -981,7 +1215,19 @@ def _d_DescribeShareGroupOffsetsResponse_1(
                 eo_2.topics = veo_2_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

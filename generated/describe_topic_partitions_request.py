@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -190,10 +192,23 @@ class DescribeTopicPartitionsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicRequest_0(buf: memoryview, pos: int) -> tuple[TopicRequest, int]:
+def _d_TopicRequest_0(buf: bytes, pos: int) -> tuple[TopicRequest, int]:
     """Decode TopicRequest at version 0."""
-    o = TopicRequest.__new__(TopicRequest)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -212,10 +227,23 @@ def _e_TopicRequest_0(o: TopicRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Cursor_0(buf: memoryview, pos: int) -> tuple[Cursor, int]:
+def _d_Cursor_0(buf: bytes, pos: int) -> tuple[Cursor, int]:
     """Decode Cursor at version 0."""
-    o = Cursor.__new__(Cursor)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Cursor)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -238,10 +266,11 @@ def _e_Cursor_0(o: Cursor, out: list[_Buffer]) -> None:
 
 
 def _d_DescribeTopicPartitionsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeTopicPartitionsRequest, int]:
     """Decode DescribeTopicPartitionsRequest at version 0."""
-    o = DescribeTopicPartitionsRequest.__new__(DescribeTopicPartitionsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeTopicPartitionsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -252,14 +281,26 @@ def _d_DescribeTopicPartitionsRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicRequest] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicRequest.__new__(TopicRequest)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(TopicRequest)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None

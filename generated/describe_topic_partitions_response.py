@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -449,77 +451,78 @@ class DescribeTopicPartitionsResponse(_Message):
 
 
 def _d_DescribeTopicPartitionsResponsePartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeTopicPartitionsResponsePartition, int]:
     """Decode DescribeTopicPartitionsResponsePartition at version 0."""
-    o = DescribeTopicPartitionsResponsePartition.__new__(DescribeTopicPartitionsResponsePartition)
+    blen = len(buf)
+    o = _new_object(DescribeTopicPartitionsResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_replica_nodes_o = buf[pos]
+    if n_replica_nodes_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_replica_nodes_o, pos = _read_uvarint(buf, pos)
+    n_replica_nodes_o -= 1
+    if n_replica_nodes_o < 0:
+        if n_replica_nodes_o != -1:
+            raise _count_error(n_replica_nodes_o, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.replica_nodes = [*_A_Ni[n_replica_nodes_o].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes_o
+    n_isr_nodes_o = buf[pos]
+    if n_isr_nodes_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_isr_nodes_o, pos = _read_uvarint(buf, pos)
+    n_isr_nodes_o -= 1
+    if n_isr_nodes_o < 0:
+        if n_isr_nodes_o != -1:
+            raise _count_error(n_isr_nodes_o, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[no_3].unpack_from(buf, pos)]
-        pos += 4 * no_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+        o.isr_nodes = [*_A_Ni[n_isr_nodes_o].unpack_from(buf, pos)]
+        pos += 4 * n_isr_nodes_o
+    n_eligible_leader_replicas_o = buf[pos]
+    if n_eligible_leader_replicas_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_eligible_leader_replicas_o, pos = _read_uvarint(buf, pos)
+    n_eligible_leader_replicas_o -= 1
+    if n_eligible_leader_replicas_o < 0:
+        if n_eligible_leader_replicas_o != -1:
+            raise _count_error(n_eligible_leader_replicas_o, 0)
         o.eligible_leader_replicas = None
     else:
-        o.eligible_leader_replicas = [*_A_Ni[no_4].unpack_from(buf, pos)]
-        pos += 4 * no_4
-    no_5 = buf[pos]
-    if no_5 < 0x80:
+        o.eligible_leader_replicas = [*_A_Ni[n_eligible_leader_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_eligible_leader_replicas_o
+    n_last_known_elr_o = buf[pos]
+    if n_last_known_elr_o < 0x80:
         pos += 1
     else:
-        no_5, pos = _read_uvarint(buf, pos)
-    no_5 -= 1
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
+        n_last_known_elr_o, pos = _read_uvarint(buf, pos)
+    n_last_known_elr_o -= 1
+    if n_last_known_elr_o < 0:
+        if n_last_known_elr_o != -1:
+            raise _count_error(n_last_known_elr_o, 0)
         o.last_known_elr = None
     else:
-        o.last_known_elr = [*_A_Ni[no_5].unpack_from(buf, pos)]
-        pos += 4 * no_5
-    no_6 = buf[pos]
-    if no_6 < 0x80:
+        o.last_known_elr = [*_A_Ni[n_last_known_elr_o].unpack_from(buf, pos)]
+        pos += 4 * n_last_known_elr_o
+    n_offline_replicas_o = buf[pos]
+    if n_offline_replicas_o < 0x80:
         pos += 1
     else:
-        no_6, pos = _read_uvarint(buf, pos)
-    no_6 -= 1
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
+        n_offline_replicas_o, pos = _read_uvarint(buf, pos)
+    n_offline_replicas_o -= 1
+    if n_offline_replicas_o < 0:
+        if n_offline_replicas_o != -1:
+            raise _count_error(n_offline_replicas_o, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[no_6].unpack_from(buf, pos)]
-        pos += 4 * no_6
+        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_offline_replicas_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -571,13 +574,26 @@ def _e_DescribeTopicPartitionsResponsePartition_0(
 
 
 def _d_DescribeTopicPartitionsResponseTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeTopicPartitionsResponseTopic, int]:
     """Decode DescribeTopicPartitionsResponseTopic at version 0."""
-    o = DescribeTopicPartitionsResponseTopic.__new__(DescribeTopicPartitionsResponseTopic)
+    blen = len(buf)
+    o = _new_object(DescribeTopicPartitionsResponseTopic)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.name, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.name = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -591,84 +607,84 @@ def _d_DescribeTopicPartitionsResponseTopic_0(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Partitions")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[DescribeTopicPartitionsResponsePartition] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = DescribeTopicPartitionsResponsePartition.__new__(
-                DescribeTopicPartitionsResponsePartition
-            )
+            eo_5 = _new_object(DescribeTopicPartitionsResponsePartition)
             eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+            n_replica_nodes_eo_5 = buf[pos]
+            if n_replica_nodes_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                n_replica_nodes_eo_5, pos = _read_uvarint(buf, pos)
+            n_replica_nodes_eo_5 -= 1
+            if n_replica_nodes_eo_5 < 0:
+                if n_replica_nodes_eo_5 != -1:
+                    raise _count_error(n_replica_nodes_eo_5, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                eo_5.replica_nodes = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
-                pos += 4 * neo_5_2
-            neo_5_3 = buf[pos]
-            if neo_5_3 < 0x80:
+                eo_5.replica_nodes = [*_A_Ni[n_replica_nodes_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_eo_5
+            n_isr_nodes_eo_5 = buf[pos]
+            if n_isr_nodes_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_3, pos = _read_uvarint(buf, pos)
-            neo_5_3 -= 1
-            if neo_5_3 < 0:
-                if neo_5_3 != -1:
-                    raise _count_error(neo_5_3, 0)
+                n_isr_nodes_eo_5, pos = _read_uvarint(buf, pos)
+            n_isr_nodes_eo_5 -= 1
+            if n_isr_nodes_eo_5 < 0:
+                if n_isr_nodes_eo_5 != -1:
+                    raise _count_error(n_isr_nodes_eo_5, 0)
                 raise _null_error("IsrNodes")
             else:
-                eo_5.isr_nodes = [*_A_Ni[neo_5_3].unpack_from(buf, pos)]
-                pos += 4 * neo_5_3
-            neo_5_4 = buf[pos]
-            if neo_5_4 < 0x80:
+                eo_5.isr_nodes = [*_A_Ni[n_isr_nodes_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_eo_5
+            n_eligible_leader_replicas_eo_5 = buf[pos]
+            if n_eligible_leader_replicas_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_4, pos = _read_uvarint(buf, pos)
-            neo_5_4 -= 1
-            if neo_5_4 < 0:
-                if neo_5_4 != -1:
-                    raise _count_error(neo_5_4, 0)
+                n_eligible_leader_replicas_eo_5, pos = _read_uvarint(buf, pos)
+            n_eligible_leader_replicas_eo_5 -= 1
+            if n_eligible_leader_replicas_eo_5 < 0:
+                if n_eligible_leader_replicas_eo_5 != -1:
+                    raise _count_error(n_eligible_leader_replicas_eo_5, 0)
                 eo_5.eligible_leader_replicas = None
             else:
-                eo_5.eligible_leader_replicas = [*_A_Ni[neo_5_4].unpack_from(buf, pos)]
-                pos += 4 * neo_5_4
-            neo_5_5 = buf[pos]
-            if neo_5_5 < 0x80:
+                eo_5.eligible_leader_replicas = [
+                    *_A_Ni[n_eligible_leader_replicas_eo_5].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_eligible_leader_replicas_eo_5
+            n_last_known_elr_eo_5 = buf[pos]
+            if n_last_known_elr_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_5, pos = _read_uvarint(buf, pos)
-            neo_5_5 -= 1
-            if neo_5_5 < 0:
-                if neo_5_5 != -1:
-                    raise _count_error(neo_5_5, 0)
+                n_last_known_elr_eo_5, pos = _read_uvarint(buf, pos)
+            n_last_known_elr_eo_5 -= 1
+            if n_last_known_elr_eo_5 < 0:
+                if n_last_known_elr_eo_5 != -1:
+                    raise _count_error(n_last_known_elr_eo_5, 0)
                 eo_5.last_known_elr = None
             else:
-                eo_5.last_known_elr = [*_A_Ni[neo_5_5].unpack_from(buf, pos)]
-                pos += 4 * neo_5_5
-            neo_5_6 = buf[pos]
-            if neo_5_6 < 0x80:
+                eo_5.last_known_elr = [*_A_Ni[n_last_known_elr_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_last_known_elr_eo_5
+            n_offline_replicas_eo_5 = buf[pos]
+            if n_offline_replicas_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_6, pos = _read_uvarint(buf, pos)
-            neo_5_6 -= 1
-            if neo_5_6 < 0:
-                if neo_5_6 != -1:
-                    raise _count_error(neo_5_6, 0)
+                n_offline_replicas_eo_5, pos = _read_uvarint(buf, pos)
+            n_offline_replicas_eo_5 -= 1
+            if n_offline_replicas_eo_5 < 0:
+                if n_offline_replicas_eo_5 != -1:
+                    raise _count_error(n_offline_replicas_eo_5, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                eo_5.offline_replicas = [*_A_Ni[neo_5_6].unpack_from(buf, pos)]
-                pos += 4 * neo_5_6
+                eo_5.offline_replicas = [*_A_Ni[n_offline_replicas_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_eo_5
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -709,10 +725,23 @@ def _e_DescribeTopicPartitionsResponseTopic_0(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Cursor_0(buf: memoryview, pos: int) -> tuple[Cursor, int]:
+def _d_Cursor_0(buf: bytes, pos: int) -> tuple[Cursor, int]:
     """Decode Cursor at version 0."""
-    o = Cursor.__new__(Cursor)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Cursor)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -735,10 +764,11 @@ def _e_Cursor_0(o: Cursor, out: list[_Buffer]) -> None:
 
 
 def _d_DescribeTopicPartitionsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeTopicPartitionsResponse, int]:
     """Decode DescribeTopicPartitionsResponse at version 0."""
-    o = DescribeTopicPartitionsResponse.__new__(DescribeTopicPartitionsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeTopicPartitionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -751,18 +781,28 @@ def _d_DescribeTopicPartitionsResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribeTopicPartitionsResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribeTopicPartitionsResponseTopic.__new__(
-                DescribeTopicPartitionsResponseTopic
-            )
+            eo_2 = _new_object(DescribeTopicPartitionsResponseTopic)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.name, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.name = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             eo_2.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
@@ -776,15 +816,13 @@ def _d_DescribeTopicPartitionsResponse_0(
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("Partitions")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[DescribeTopicPartitionsResponsePartition] = []
                 apeo_2_5 = veo_2_5.append
                 for _ in range(neo_2_5):
-                    eeo_2_5 = DescribeTopicPartitionsResponsePartition.__new__(
-                        DescribeTopicPartitionsResponsePartition
-                    )
+                    eeo_2_5 = _new_object(DescribeTopicPartitionsResponsePartition)
                     (
                         eeo_2_5.error_code,
                         eeo_2_5.partition_index,
@@ -792,73 +830,79 @@ def _d_DescribeTopicPartitionsResponse_0(
                         eeo_2_5.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    neeo_2_5_2 = buf[pos]
-                    if neeo_2_5_2 < 0x80:
+                    n_replica_nodes_eeo_2_5 = buf[pos]
+                    if n_replica_nodes_eeo_2_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_2 -= 1
-                    if neeo_2_5_2 < 0:
-                        if neeo_2_5_2 != -1:
-                            raise _count_error(neeo_2_5_2, 0)
+                        n_replica_nodes_eeo_2_5, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_eeo_2_5 -= 1
+                    if n_replica_nodes_eeo_2_5 < 0:
+                        if n_replica_nodes_eeo_2_5 != -1:
+                            raise _count_error(n_replica_nodes_eeo_2_5, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_2_5.replica_nodes = [*_A_Ni[neeo_2_5_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_5_2
-                    neeo_2_5_3 = buf[pos]
-                    if neeo_2_5_3 < 0x80:
+                        eeo_2_5.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_eeo_2_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replica_nodes_eeo_2_5
+                    n_isr_nodes_eeo_2_5 = buf[pos]
+                    if n_isr_nodes_eeo_2_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_3 -= 1
-                    if neeo_2_5_3 < 0:
-                        if neeo_2_5_3 != -1:
-                            raise _count_error(neeo_2_5_3, 0)
+                        n_isr_nodes_eeo_2_5, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_eeo_2_5 -= 1
+                    if n_isr_nodes_eeo_2_5 < 0:
+                        if n_isr_nodes_eeo_2_5 != -1:
+                            raise _count_error(n_isr_nodes_eeo_2_5, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_2_5.isr_nodes = [*_A_Ni[neeo_2_5_3].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_5_3
-                    neeo_2_5_4 = buf[pos]
-                    if neeo_2_5_4 < 0x80:
+                        eeo_2_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_2_5].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_2_5
+                    n_eligible_leader_replicas_eeo_2_5 = buf[pos]
+                    if n_eligible_leader_replicas_eeo_2_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_4, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_4 -= 1
-                    if neeo_2_5_4 < 0:
-                        if neeo_2_5_4 != -1:
-                            raise _count_error(neeo_2_5_4, 0)
+                        n_eligible_leader_replicas_eeo_2_5, pos = _read_uvarint(buf, pos)
+                    n_eligible_leader_replicas_eeo_2_5 -= 1
+                    if n_eligible_leader_replicas_eeo_2_5 < 0:
+                        if n_eligible_leader_replicas_eeo_2_5 != -1:
+                            raise _count_error(n_eligible_leader_replicas_eeo_2_5, 0)
                         eeo_2_5.eligible_leader_replicas = None
                     else:
                         eeo_2_5.eligible_leader_replicas = [
-                            *_A_Ni[neeo_2_5_4].unpack_from(buf, pos)
+                            *_A_Ni[n_eligible_leader_replicas_eeo_2_5].unpack_from(buf, pos)
                         ]
-                        pos += 4 * neeo_2_5_4
-                    neeo_2_5_5 = buf[pos]
-                    if neeo_2_5_5 < 0x80:
+                        pos += 4 * n_eligible_leader_replicas_eeo_2_5
+                    n_last_known_elr_eeo_2_5 = buf[pos]
+                    if n_last_known_elr_eeo_2_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_5, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_5 -= 1
-                    if neeo_2_5_5 < 0:
-                        if neeo_2_5_5 != -1:
-                            raise _count_error(neeo_2_5_5, 0)
+                        n_last_known_elr_eeo_2_5, pos = _read_uvarint(buf, pos)
+                    n_last_known_elr_eeo_2_5 -= 1
+                    if n_last_known_elr_eeo_2_5 < 0:
+                        if n_last_known_elr_eeo_2_5 != -1:
+                            raise _count_error(n_last_known_elr_eeo_2_5, 0)
                         eeo_2_5.last_known_elr = None
                     else:
-                        eeo_2_5.last_known_elr = [*_A_Ni[neeo_2_5_5].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_5_5
-                    neeo_2_5_6 = buf[pos]
-                    if neeo_2_5_6 < 0x80:
+                        eeo_2_5.last_known_elr = [
+                            *_A_Ni[n_last_known_elr_eeo_2_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_last_known_elr_eeo_2_5
+                    n_offline_replicas_eeo_2_5 = buf[pos]
+                    if n_offline_replicas_eeo_2_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_6, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_6 -= 1
-                    if neeo_2_5_6 < 0:
-                        if neeo_2_5_6 != -1:
-                            raise _count_error(neeo_2_5_6, 0)
+                        n_offline_replicas_eeo_2_5, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_eeo_2_5 -= 1
+                    if n_offline_replicas_eeo_2_5 < 0:
+                        if n_offline_replicas_eeo_2_5 != -1:
+                            raise _count_error(n_offline_replicas_eeo_2_5, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_2_5.offline_replicas = [*_A_Ni[neeo_2_5_6].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_5_6
+                        eeo_2_5.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_2_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_eeo_2_5
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_5._unknown_tags = None

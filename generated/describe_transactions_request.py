@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -73,10 +75,11 @@ class DescribeTransactionsRequest(_Message):
 
 
 def _d_DescribeTransactionsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeTransactionsRequest, int]:
     """Decode DescribeTransactionsRequest at version 0."""
-    o = DescribeTransactionsRequest.__new__(DescribeTransactionsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeTransactionsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -87,8 +90,8 @@ def _d_DescribeTransactionsRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("TransactionalIds")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append

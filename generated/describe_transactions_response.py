@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -294,23 +296,36 @@ class DescribeTransactionsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
-    o = TopicData.__new__(TopicData)
-    o.topic, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -335,13 +350,38 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TransactionState_0(buf: memoryview, pos: int) -> tuple[TransactionState, int]:
+def _d_TransactionState_0(buf: bytes, pos: int) -> tuple[TransactionState, int]:
     """Decode TransactionState at version 0."""
-    o = TransactionState.__new__(TransactionState)
+    blen = len(buf)
+    o = _new_object(TransactionState)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.transactional_id, pos = _read_cstr(buf, pos)
-    o.transaction_state, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("TransactionState")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.transaction_state = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch = (
         _S_iqqh.unpack_from(buf, pos)
     )
@@ -356,27 +396,39 @@ def _d_TransactionState_0(buf: memoryview, pos: int) -> tuple[TransactionState, 
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[TopicData] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = TopicData.__new__(TopicData)
-            eo_5.topic, pos = _read_cstr(buf, pos)
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+            eo_5 = _new_object(TopicData)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.topic = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
+            n_partitions_eo_5 = buf[pos]
+            if n_partitions_eo_5 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_5, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_5 -= 1
+            if n_partitions_eo_5 < 0:
+                if n_partitions_eo_5 != -1:
+                    raise _count_error(n_partitions_eo_5, 0)
                 raise _null_error("Partitions")
             else:
-                eo_5.partitions = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
-                pos += 4 * neo_5_2
+                eo_5.partitions = [*_A_Ni[n_partitions_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_5
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -417,10 +469,11 @@ def _e_TransactionState_0(o: TransactionState, out: list[_Buffer]) -> None:
 
 
 def _d_DescribeTransactionsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeTransactionsResponse, int]:
     """Decode DescribeTransactionsResponse at version 0."""
-    o = DescribeTransactionsResponse.__new__(DescribeTransactionsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeTransactionsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -433,17 +486,41 @@ def _d_DescribeTransactionsResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("TransactionStates")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TransactionState] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TransactionState.__new__(TransactionState)
+            eo_2 = _new_object(TransactionState)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.transactional_id, pos = _read_cstr(buf, pos)
-            eo_2.transaction_state, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("TransactionalId")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.transactional_id = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("TransactionState")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.transaction_state = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             (
                 eo_2.transaction_timeout_ms,
                 eo_2.transaction_start_time_ms,
@@ -461,27 +538,39 @@ def _d_DescribeTransactionsResponse_0(
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("Topics")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[TopicData] = []
                 apeo_2_5 = veo_2_5.append
                 for _ in range(neo_2_5):
-                    eeo_2_5 = TopicData.__new__(TopicData)
-                    eeo_2_5.topic, pos = _read_cstr(buf, pos)
-                    neeo_2_5_2 = buf[pos]
-                    if neeo_2_5_2 < 0x80:
+                    eeo_2_5 = _new_object(TopicData)
+                    lneeo_2_5_1 = buf[pos]
+                    if lneeo_2_5_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_5_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_5_2 -= 1
-                    if neeo_2_5_2 < 0:
-                        if neeo_2_5_2 != -1:
-                            raise _count_error(neeo_2_5_2, 0)
+                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_5_1 -= 1
+                    if lneeo_2_5_1 < 0:
+                        raise _null_error("Topic")
+                    elif pos + lneeo_2_5_1 > blen:
+                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    else:
+                        eeo_2_5.topic = buf[pos : pos + lneeo_2_5_1].decode()
+                        pos += lneeo_2_5_1
+                    n_partitions_eeo_2_5 = buf[pos]
+                    if n_partitions_eeo_2_5 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_2_5, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_2_5 -= 1
+                    if n_partitions_eeo_2_5 < 0:
+                        if n_partitions_eeo_2_5 != -1:
+                            raise _count_error(n_partitions_eeo_2_5, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_2_5.partitions = [*_A_Ni[neeo_2_5_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_2_5_2
+                        eeo_2_5.partitions = [*_A_Ni[n_partitions_eeo_2_5].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_2_5
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_5._unknown_tags = None

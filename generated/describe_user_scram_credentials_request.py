@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -94,10 +96,23 @@ class DescribeUserScramCredentialsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_UserName_0(buf: memoryview, pos: int) -> tuple[UserName, int]:
+def _d_UserName_0(buf: bytes, pos: int) -> tuple[UserName, int]:
     """Decode UserName at version 0."""
-    o = UserName.__new__(UserName)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(UserName)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -117,10 +132,11 @@ def _e_UserName_0(o: UserName, out: list[_Buffer]) -> None:
 
 
 def _d_DescribeUserScramCredentialsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeUserScramCredentialsRequest, int]:
     """Decode DescribeUserScramCredentialsRequest at version 0."""
-    o = DescribeUserScramCredentialsRequest.__new__(DescribeUserScramCredentialsRequest)
+    blen = len(buf)
+    o = _new_object(DescribeUserScramCredentialsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -131,14 +147,26 @@ def _d_DescribeUserScramCredentialsRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         o.users = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[UserName] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = UserName.__new__(UserName)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(UserName)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -231,9 +233,10 @@ class DescribeUserScramCredentialsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_CredentialInfo_0(buf: memoryview, pos: int) -> tuple[CredentialInfo, int]:
+def _d_CredentialInfo_0(buf: bytes, pos: int) -> tuple[CredentialInfo, int]:
     """Decode CredentialInfo at version 0."""
-    o = CredentialInfo.__new__(CredentialInfo)
+    blen = len(buf)
+    o = _new_object(CredentialInfo)
     o.mechanism, o.iterations = _S_bi.unpack_from(buf, pos)
     pos += 5
     if buf[pos] == 0:
@@ -255,14 +258,39 @@ def _e_CredentialInfo_0(o: CredentialInfo, out: list[_Buffer]) -> None:
 
 
 def _d_DescribeUserScramCredentialsResult_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeUserScramCredentialsResult, int]:
     """Decode DescribeUserScramCredentialsResult at version 0."""
-    o = DescribeUserScramCredentialsResult.__new__(DescribeUserScramCredentialsResult)
-    o.user, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(DescribeUserScramCredentialsResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("User")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.user = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     no_4 = buf[pos]
     if no_4 < 0x80:
         pos += 1
@@ -273,13 +301,13 @@ def _d_DescribeUserScramCredentialsResult_0(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("CredentialInfos")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[CredentialInfo] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = CredentialInfo.__new__(CredentialInfo)
+            eo_4 = _new_object(CredentialInfo)
             eo_4.mechanism, eo_4.iterations = _S_bi.unpack_from(buf, pos)
             pos += 5
             if buf[pos] == 0:
@@ -319,13 +347,26 @@ def _e_DescribeUserScramCredentialsResult_0(
 
 
 def _d_DescribeUserScramCredentialsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[DescribeUserScramCredentialsResponse, int]:
     """Decode DescribeUserScramCredentialsResponse at version 0."""
-    o = DescribeUserScramCredentialsResponse.__new__(DescribeUserScramCredentialsResponse)
+    blen = len(buf)
+    o = _new_object(DescribeUserScramCredentialsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -336,17 +377,41 @@ def _d_DescribeUserScramCredentialsResponse_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Results")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[DescribeUserScramCredentialsResult] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = DescribeUserScramCredentialsResult.__new__(DescribeUserScramCredentialsResult)
-            eo_3.user, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(DescribeUserScramCredentialsResult)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("User")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.user = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            lneo_3_3 = buf[pos]
+            if lneo_3_3 < 0x80:
+                pos += 1
+            else:
+                lneo_3_3, pos = _read_uvarint(buf, pos)
+            lneo_3_3 -= 1
+            if lneo_3_3 < 0:
+                eo_3.error_message = None
+            elif pos + lneo_3_3 > blen:
+                raise _length_error(lneo_3_3, pos, blen)
+            else:
+                eo_3.error_message = buf[pos : pos + lneo_3_3].decode()
+                pos += lneo_3_3
             neo_3_4 = buf[pos]
             if neo_3_4 < 0x80:
                 pos += 1
@@ -357,13 +422,13 @@ def _d_DescribeUserScramCredentialsResponse_0(
                 if neo_3_4 != -1:
                     raise _count_error(neo_3_4, 0)
                 raise _null_error("CredentialInfos")
-            elif neo_3_4 > len(buf) - pos:
-                raise _count_error(neo_3_4, len(buf) - pos)
+            elif neo_3_4 > blen - pos:
+                raise _count_error(neo_3_4, blen - pos)
             else:
                 veo_3_4: list[CredentialInfo] = []
                 apeo_3_4 = veo_3_4.append
                 for _ in range(neo_3_4):
-                    eeo_3_4 = CredentialInfo.__new__(CredentialInfo)
+                    eeo_3_4 = _new_object(CredentialInfo)
                     eeo_3_4.mechanism, eeo_3_4.iterations = _S_bi.unpack_from(buf, pos)
                     pos += 5
                     if buf[pos] == 0:

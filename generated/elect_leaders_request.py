@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -38,6 +40,7 @@ __all__ = [
 
 _S_b = _struct.Struct(">b")
 _S_bi = _struct.Struct(">bi")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _A_Ni = _array_structs(">%di")
 _A_iNi = _array_structs(">i%di")
@@ -164,19 +167,28 @@ class ElectLeadersRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartitions_0(buf: memoryview, pos: int) -> tuple[TopicPartitions, int]:
+def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
     """Decode TopicPartitions at versions 0, 1."""
-    o = TopicPartitions.__new__(TopicPartitions)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(TopicPartitions)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
+    else:
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o._unknown_tags = None
     return o, pos
 
@@ -194,23 +206,36 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_TopicPartitions_2(buf: memoryview, pos: int) -> tuple[TopicPartitions, int]:
+def _d_TopicPartitions_2(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
     """Decode TopicPartitions at version 2."""
-    o = TopicPartitions.__new__(TopicPartitions)
-    o.topic, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(TopicPartitions)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -235,35 +260,48 @@ def _e_TopicPartitions_2(o: TopicPartitions, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ElectLeadersRequest_0(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
+def _d_ElectLeadersRequest_0(buf: bytes, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 0."""
-    o = ElectLeadersRequest.__new__(ElectLeadersRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ElectLeadersRequest)
+    n_topic_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topic_partitions_o < 0:
+        if n_topic_partitions_o != -1:
+            raise _count_error(n_topic_partitions_o, 0)
         o.topic_partitions = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topic_partitions_o > blen - pos:
+        raise _count_error(n_topic_partitions_o, blen - pos)
     else:
-        vo_1: list[TopicPartitions] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = TopicPartitions.__new__(TopicPartitions)
-            eo_1.topic, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_2: list[TopicPartitions] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topic_partitions_o):
+            eo_2 = _new_object(TopicPartitions)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
-                pos += 4 * neo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topic_partitions = vo_1
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topic_partitions = vo_2
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.election_type = 0
@@ -288,32 +326,45 @@ def _e_ElectLeadersRequest_0(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     w(_S_i.pack(o.timeout_ms))
 
 
-def _d_ElectLeadersRequest_1(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
+def _d_ElectLeadersRequest_1(buf: bytes, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 1."""
-    o = ElectLeadersRequest.__new__(ElectLeadersRequest)
-    o.election_type, n_topic_partitions_0 = _S_bi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ElectLeadersRequest)
+    o.election_type, n_topic_partitions_o = _S_bi.unpack_from(buf, pos)
     pos += 5
-    if n_topic_partitions_0 < 0:
-        if n_topic_partitions_0 != -1:
-            raise _count_error(n_topic_partitions_0, 0)
+    if n_topic_partitions_o < 0:
+        if n_topic_partitions_o != -1:
+            raise _count_error(n_topic_partitions_o, 0)
         o.topic_partitions = None
-    elif n_topic_partitions_0 > len(buf) - pos:
-        raise _count_error(n_topic_partitions_0, len(buf) - pos)
+    elif n_topic_partitions_o > blen - pos:
+        raise _count_error(n_topic_partitions_o, blen - pos)
     else:
         vo_2: list[TopicPartitions] = []
         apo_2 = vo_2.append
-        for _ in range(n_topic_partitions_0):
-            eo_2 = TopicPartitions.__new__(TopicPartitions)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
+        for _ in range(n_topic_partitions_o):
+            eo_2 = _new_object(TopicPartitions)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topic_partitions = vo_2
@@ -339,9 +390,10 @@ def _e_ElectLeadersRequest_1(o: ElectLeadersRequest, out: list[_Buffer]) -> None
     w(_S_i.pack(o.timeout_ms))
 
 
-def _d_ElectLeadersRequest_2(buf: memoryview, pos: int) -> tuple[ElectLeadersRequest, int]:
+def _d_ElectLeadersRequest_2(buf: bytes, pos: int) -> tuple[ElectLeadersRequest, int]:
     """Decode ElectLeadersRequest at version 2."""
-    o = ElectLeadersRequest.__new__(ElectLeadersRequest)
+    blen = len(buf)
+    o = _new_object(ElectLeadersRequest)
     o.election_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     no_2 = buf[pos]
@@ -354,27 +406,39 @@ def _d_ElectLeadersRequest_2(buf: memoryview, pos: int) -> tuple[ElectLeadersReq
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.topic_partitions = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicPartitions] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicPartitions.__new__(TopicPartitions)
-            eo_2.topic, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(TopicPartitions)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partitions_eo_2 = buf[pos]
+            if n_partitions_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_2 -= 1
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

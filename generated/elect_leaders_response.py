@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -40,8 +42,10 @@ __all__ = [
     "ElectLeadersResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihh = _struct.Struct(">ihh")
 _S_ihi = _struct.Struct(">ihi")
 _S_ii = _struct.Struct(">ii")
 
@@ -220,12 +224,21 @@ class ElectLeadersResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, int]:
+def _d_PartitionResult_0(buf: bytes, pos: int) -> tuple[PartitionResult, int]:
     """Decode PartitionResult at versions 0, 1."""
-    o = PartitionResult.__new__(PartitionResult)
-    o.partition_id, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o.error_message, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(PartitionResult)
+    o.partition_id, o.error_code, ln_error_message_o = _S_ihh.unpack_from(buf, pos)
+    pos += 8
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o._unknown_tags = None
     return o, pos
 
@@ -239,12 +252,25 @@ def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.error_message))
 
 
-def _d_PartitionResult_2(buf: memoryview, pos: int) -> tuple[PartitionResult, int]:
+def _d_PartitionResult_2(buf: bytes, pos: int) -> tuple[PartitionResult, int]:
     """Decode PartitionResult at version 2."""
-    o = PartitionResult.__new__(PartitionResult)
+    blen = len(buf)
+    o = _new_object(PartitionResult)
     o.partition_id, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -264,29 +290,46 @@ def _e_PartitionResult_2(o: PartitionResult, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReplicaElectionResult_0(buf: memoryview, pos: int) -> tuple[ReplicaElectionResult, int]:
+def _d_ReplicaElectionResult_0(buf: bytes, pos: int) -> tuple[ReplicaElectionResult, int]:
     """Decode ReplicaElectionResult at versions 0, 1."""
-    o = ReplicaElectionResult.__new__(ReplicaElectionResult)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResult")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(ReplicaElectionResult)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[PartitionResult] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionResult.__new__(PartitionResult)
-            eo_2.partition_id, eo_2.error_code = _S_ih.unpack_from(buf, pos)
-            pos += 6
-            eo_2.error_message, pos = _read_nstr(buf, pos)
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partition_result = vo_2
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partition_result_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partition_result_o < 0:
+        if n_partition_result_o != -1:
+            raise _count_error(n_partition_result_o, 0)
+        raise _null_error("PartitionResult")
+    elif n_partition_result_o > blen - pos:
+        raise _count_error(n_partition_result_o, blen - pos)
+    else:
+        vo_4: list[PartitionResult] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partition_result_o):
+            eo_4 = _new_object(PartitionResult)
+            eo_4.partition_id, eo_4.error_code, ln_error_message_eo_4 = _S_ihh.unpack_from(buf, pos)
+            pos += 8
+            if ln_error_message_eo_4 < 0:
+                if ln_error_message_eo_4 != -1:
+                    raise _length_error(ln_error_message_eo_4, pos, blen)
+                eo_4.error_message = None
+            elif pos + ln_error_message_eo_4 > blen:
+                raise _length_error(ln_error_message_eo_4, pos, blen)
+            else:
+                eo_4.error_message = buf[pos : pos + ln_error_message_eo_4].decode()
+                pos += ln_error_message_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partition_result = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -306,10 +349,23 @@ def _e_ReplicaElectionResult_0(o: ReplicaElectionResult, out: list[_Buffer]) -> 
             _e_PartitionResult_0(e2, out)
 
 
-def _d_ReplicaElectionResult_2(buf: memoryview, pos: int) -> tuple[ReplicaElectionResult, int]:
+def _d_ReplicaElectionResult_2(buf: bytes, pos: int) -> tuple[ReplicaElectionResult, int]:
     """Decode ReplicaElectionResult at version 2."""
-    o = ReplicaElectionResult.__new__(ReplicaElectionResult)
-    o.topic, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ReplicaElectionResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -320,16 +376,28 @@ def _d_ReplicaElectionResult_2(buf: memoryview, pos: int) -> tuple[ReplicaElecti
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("PartitionResult")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionResult.__new__(PartitionResult)
+            eo_2 = _new_object(PartitionResult)
             eo_2.partition_id, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -362,42 +430,65 @@ def _e_ReplicaElectionResult_2(o: ReplicaElectionResult, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ElectLeadersResponse_0(buf: memoryview, pos: int) -> tuple[ElectLeadersResponse, int]:
+def _d_ElectLeadersResponse_0(buf: bytes, pos: int) -> tuple[ElectLeadersResponse, int]:
     """Decode ElectLeadersResponse at version 0."""
-    o = ElectLeadersResponse.__new__(ElectLeadersResponse)
-    o.throttle_time_ms, n_replica_election_results_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ElectLeadersResponse)
+    o.throttle_time_ms, n_replica_election_results_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_replica_election_results_0 < 0:
-        if n_replica_election_results_0 != -1:
-            raise _count_error(n_replica_election_results_0, 0)
+    if n_replica_election_results_o < 0:
+        if n_replica_election_results_o != -1:
+            raise _count_error(n_replica_election_results_o, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n_replica_election_results_0 > len(buf) - pos:
-        raise _count_error(n_replica_election_results_0, len(buf) - pos)
+    elif n_replica_election_results_o > blen - pos:
+        raise _count_error(n_replica_election_results_o, blen - pos)
     else:
         vo_2: list[ReplicaElectionResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_replica_election_results_0):
-            eo_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("PartitionResult")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_replica_election_results_o):
+            eo_2 = _new_object(ReplicaElectionResult)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[PartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionResult.__new__(PartitionResult)
-                    eeo_2_2.partition_id, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
-                    pos += 6
-                    eeo_2_2.error_message, pos = _read_nstr(buf, pos)
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partition_result = veo_2_2
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partition_result_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partition_result_eo_2 < 0:
+                if n_partition_result_eo_2 != -1:
+                    raise _count_error(n_partition_result_eo_2, 0)
+                raise _null_error("PartitionResult")
+            elif n_partition_result_eo_2 > blen - pos:
+                raise _count_error(n_partition_result_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionResult] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partition_result_eo_2):
+                    eeo_2_4 = _new_object(PartitionResult)
+                    eeo_2_4.partition_id, eeo_2_4.error_code, ln_error_message_eeo_2_4 = (
+                        _S_ihh.unpack_from(buf, pos)
+                    )
+                    pos += 8
+                    if ln_error_message_eeo_2_4 < 0:
+                        if ln_error_message_eeo_2_4 != -1:
+                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                        eeo_2_4.error_message = None
+                    elif pos + ln_error_message_eeo_2_4 > blen:
+                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
+                        pos += ln_error_message_eeo_2_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partition_result = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.replica_election_results = vo_2
@@ -423,42 +514,65 @@ def _e_ElectLeadersResponse_0(o: ElectLeadersResponse, out: list[_Buffer]) -> No
             _e_ReplicaElectionResult_0(e2, out)
 
 
-def _d_ElectLeadersResponse_1(buf: memoryview, pos: int) -> tuple[ElectLeadersResponse, int]:
+def _d_ElectLeadersResponse_1(buf: bytes, pos: int) -> tuple[ElectLeadersResponse, int]:
     """Decode ElectLeadersResponse at version 1."""
-    o = ElectLeadersResponse.__new__(ElectLeadersResponse)
-    o.throttle_time_ms, o.error_code, n_replica_election_results_0 = _S_ihi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ElectLeadersResponse)
+    o.throttle_time_ms, o.error_code, n_replica_election_results_o = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    if n_replica_election_results_0 < 0:
-        if n_replica_election_results_0 != -1:
-            raise _count_error(n_replica_election_results_0, 0)
+    if n_replica_election_results_o < 0:
+        if n_replica_election_results_o != -1:
+            raise _count_error(n_replica_election_results_o, 0)
         raise _null_error("ReplicaElectionResults")
-    elif n_replica_election_results_0 > len(buf) - pos:
-        raise _count_error(n_replica_election_results_0, len(buf) - pos)
+    elif n_replica_election_results_o > blen - pos:
+        raise _count_error(n_replica_election_results_o, blen - pos)
     else:
         vo_2: list[ReplicaElectionResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_replica_election_results_0):
-            eo_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("PartitionResult")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_replica_election_results_o):
+            eo_2 = _new_object(ReplicaElectionResult)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[PartitionResult] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionResult.__new__(PartitionResult)
-                    eeo_2_2.partition_id, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
-                    pos += 6
-                    eeo_2_2.error_message, pos = _read_nstr(buf, pos)
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partition_result = veo_2_2
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partition_result_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partition_result_eo_2 < 0:
+                if n_partition_result_eo_2 != -1:
+                    raise _count_error(n_partition_result_eo_2, 0)
+                raise _null_error("PartitionResult")
+            elif n_partition_result_eo_2 > blen - pos:
+                raise _count_error(n_partition_result_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionResult] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partition_result_eo_2):
+                    eeo_2_4 = _new_object(PartitionResult)
+                    eeo_2_4.partition_id, eeo_2_4.error_code, ln_error_message_eeo_2_4 = (
+                        _S_ihh.unpack_from(buf, pos)
+                    )
+                    pos += 8
+                    if ln_error_message_eeo_2_4 < 0:
+                        if ln_error_message_eeo_2_4 != -1:
+                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                        eeo_2_4.error_message = None
+                    elif pos + ln_error_message_eeo_2_4 > blen:
+                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
+                        pos += ln_error_message_eeo_2_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partition_result = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.replica_election_results = vo_2
@@ -481,9 +595,10 @@ def _e_ElectLeadersResponse_1(o: ElectLeadersResponse, out: list[_Buffer]) -> No
             _e_ReplicaElectionResult_0(e2, out)
 
 
-def _d_ElectLeadersResponse_2(buf: memoryview, pos: int) -> tuple[ElectLeadersResponse, int]:
+def _d_ElectLeadersResponse_2(buf: bytes, pos: int) -> tuple[ElectLeadersResponse, int]:
     """Decode ElectLeadersResponse at version 2."""
-    o = ElectLeadersResponse.__new__(ElectLeadersResponse)
+    blen = len(buf)
+    o = _new_object(ElectLeadersResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -496,14 +611,26 @@ def _d_ElectLeadersResponse_2(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ReplicaElectionResults")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReplicaElectionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReplicaElectionResult.__new__(ReplicaElectionResult)
-            eo_2.topic, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ReplicaElectionResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -514,16 +641,28 @@ def _d_ElectLeadersResponse_2(buf: memoryview, pos: int) -> tuple[ElectLeadersRe
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("PartitionResult")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionResult] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionResult.__new__(PartitionResult)
+                    eeo_2_2 = _new_object(PartitionResult)
                     eeo_2_2.partition_id, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_2_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.error_message = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.error_message = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None

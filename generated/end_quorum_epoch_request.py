@@ -18,6 +18,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 _S_H = _struct.Struct(">H")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_iii = _struct.Struct(">iii")
 _S_iiii = _struct.Struct(">iiii")
@@ -371,9 +374,10 @@ class EndQuorumEpochRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ReplicaInfo_1(buf: memoryview, pos: int) -> tuple[ReplicaInfo, int]:
+def _d_ReplicaInfo_1(buf: bytes, pos: int) -> tuple[ReplicaInfo, int]:
     """Decode ReplicaInfo at version 1."""
-    o = ReplicaInfo.__new__(ReplicaInfo)
+    blen = len(buf)
+    o = _new_object(ReplicaInfo)
     o.candidate_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.candidate_directory_id, pos = _read_uuid(buf, pos)
@@ -396,20 +400,21 @@ def _e_ReplicaInfo_1(o: ReplicaInfo, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
-    o.partition_index, o.leader_id, o.leader_epoch, n_preferred_successors_0 = _S_iiii.unpack_from(
+    blen = len(buf)
+    o = _new_object(PartitionData)
+    o.partition_index, o.leader_id, o.leader_epoch, n_preferred_successors_o = _S_iiii.unpack_from(
         buf, pos
     )
     pos += 16
-    if n_preferred_successors_0 < 0:
-        if n_preferred_successors_0 != -1:
-            raise _count_error(n_preferred_successors_0, 0)
+    if n_preferred_successors_o < 0:
+        if n_preferred_successors_o != -1:
+            raise _count_error(n_preferred_successors_o, 0)
         raise _null_error("PreferredSuccessors")
     else:
-        o.preferred_successors = [*_A_Ni[n_preferred_successors_0].unpack_from(buf, pos)]
-        pos += 4 * n_preferred_successors_0
+        o.preferred_successors = [*_A_Ni[n_preferred_successors_o].unpack_from(buf, pos)]
+        pos += 4 * n_preferred_successors_o
     o.preferred_candidates = []
     o._unknown_tags = None
     return o, pos
@@ -428,9 +433,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 1."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.leader_id, o.leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
     no_2 = buf[pos]
@@ -443,13 +449,13 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("PreferredCandidates")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReplicaInfo] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReplicaInfo.__new__(ReplicaInfo)
+            eo_2 = _new_object(ReplicaInfo)
             eo_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_2.candidate_directory_id, pos = _read_uuid(buf, pos)
@@ -486,38 +492,53 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    ln_topic_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_name_o < 0:
+        raise (
+            _null_error("TopicName")
+            if ln_topic_name_o == -1
+            else _length_error(ln_topic_name_o, pos, blen)
+        )
+    elif pos + ln_topic_name_o > blen:
+        raise _length_error(ln_topic_name_o, pos, blen)
     else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
-            eo_2.partition_index, eo_2.leader_id, eo_2.leader_epoch, n_preferred_successors_1 = (
+        o.topic_name = buf[pos : pos + ln_topic_name_o].decode()
+        pos += ln_topic_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[PartitionData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(PartitionData)
+            eo_4.partition_index, eo_4.leader_id, eo_4.leader_epoch, n_preferred_successors_eo_4 = (
                 _S_iiii.unpack_from(buf, pos)
             )
             pos += 16
-            if n_preferred_successors_1 < 0:
-                if n_preferred_successors_1 != -1:
-                    raise _count_error(n_preferred_successors_1, 0)
+            if n_preferred_successors_eo_4 < 0:
+                if n_preferred_successors_eo_4 != -1:
+                    raise _count_error(n_preferred_successors_eo_4, 0)
                 raise _null_error("PreferredSuccessors")
             else:
-                eo_2.preferred_successors = [*_A_Ni[n_preferred_successors_1].unpack_from(buf, pos)]
-                pos += 4 * n_preferred_successors_1
-            eo_2.preferred_candidates = []
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+                eo_4.preferred_successors = [
+                    *_A_Ni[n_preferred_successors_eo_4].unpack_from(buf, pos)
+                ]
+                pos += 4 * n_preferred_successors_eo_4
+            eo_4.preferred_candidates = []
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -537,10 +558,23 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
             _e_PartitionData_0(e2, out)
 
 
-def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -551,13 +585,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.leader_id, eo_2.leader_epoch = _S_iii.unpack_from(buf, pos)
             pos += 12
             neo_2_2 = buf[pos]
@@ -570,13 +604,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("PreferredCandidates")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ReplicaInfo] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ReplicaInfo.__new__(ReplicaInfo)
+                    eeo_2_2 = _new_object(ReplicaInfo)
                     eeo_2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     eeo_2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
@@ -620,11 +654,36 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaderEndpoint_1(buf: memoryview, pos: int) -> tuple[LeaderEndpoint, int]:
+def _d_LeaderEndpoint_1(buf: bytes, pos: int) -> tuple[LeaderEndpoint, int]:
     """Decode LeaderEndpoint at version 1."""
-    o = LeaderEndpoint.__new__(LeaderEndpoint)
-    o.name, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(LeaderEndpoint)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -647,60 +706,83 @@ def _e_LeaderEndpoint_1(o: LeaderEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EndQuorumEpochRequest_0(buf: memoryview, pos: int) -> tuple[EndQuorumEpochRequest, int]:
+def _d_EndQuorumEpochRequest_0(buf: bytes, pos: int) -> tuple[EndQuorumEpochRequest, int]:
     """Decode EndQuorumEpochRequest at version 0."""
-    o = EndQuorumEpochRequest.__new__(EndQuorumEpochRequest)
-    o.cluster_id, pos = _read_nstr(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(EndQuorumEpochRequest)
+    ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_cluster_id_o < 0:
+        if ln_cluster_id_o != -1:
+            raise _length_error(ln_cluster_id_o, pos, blen)
+        o.cluster_id = None
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        vo_2: list[TopicData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[TopicData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(TopicData)
+            ln_topic_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_name_eo_4 < 0:
+                raise (
+                    _null_error("TopicName")
+                    if ln_topic_name_eo_4 == -1
+                    else _length_error(ln_topic_name_eo_4, pos, blen)
+                )
+            elif pos + ln_topic_name_eo_4 > blen:
+                raise _length_error(ln_topic_name_eo_4, pos, blen)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                eo_4.topic_name = buf[pos : pos + ln_topic_name_eo_4].decode()
+                pos += ln_topic_name_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_4 > blen - pos:
+                raise _count_error(n_partitions_eo_4, blen - pos)
+            else:
+                veo_4_4: list[PartitionData] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_partitions_eo_4):
+                    eeo_4_4 = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.leader_id,
-                        eeo_2_2.leader_epoch,
-                        n_preferred_successors_2,
+                        eeo_4_4.partition_index,
+                        eeo_4_4.leader_id,
+                        eeo_4_4.leader_epoch,
+                        n_preferred_successors_eeo_4_4,
                     ) = _S_iiii.unpack_from(buf, pos)
                     pos += 16
-                    if n_preferred_successors_2 < 0:
-                        if n_preferred_successors_2 != -1:
-                            raise _count_error(n_preferred_successors_2, 0)
+                    if n_preferred_successors_eeo_4_4 < 0:
+                        if n_preferred_successors_eeo_4_4 != -1:
+                            raise _count_error(n_preferred_successors_eeo_4_4, 0)
                         raise _null_error("PreferredSuccessors")
                     else:
-                        eeo_2_2.preferred_successors = [
-                            *_A_Ni[n_preferred_successors_2].unpack_from(buf, pos)
+                        eeo_4_4.preferred_successors = [
+                            *_A_Ni[n_preferred_successors_eeo_4_4].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_preferred_successors_2
-                    eeo_2_2.preferred_candidates = []
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                        pos += 4 * n_preferred_successors_eeo_4_4
+                    eeo_4_4.preferred_candidates = []
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partitions = veo_4_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.leader_endpoints = []
     o._unknown_tags = None
     return o, pos
@@ -721,10 +803,23 @@ def _e_EndQuorumEpochRequest_0(o: EndQuorumEpochRequest, out: list[_Buffer]) -> 
             _e_TopicData_0(e2, out)
 
 
-def _d_EndQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpochRequest, int]:
+def _d_EndQuorumEpochRequest_1(buf: bytes, pos: int) -> tuple[EndQuorumEpochRequest, int]:
     """Decode EndQuorumEpochRequest at version 1."""
-    o = EndQuorumEpochRequest.__new__(EndQuorumEpochRequest)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EndQuorumEpochRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.cluster_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -735,14 +830,26 @@ def _d_EndQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -753,13 +860,13 @@ def _d_EndQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     eeo_2_2.partition_index, eeo_2_2.leader_id, eeo_2_2.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )
@@ -774,13 +881,13 @@ def _d_EndQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("PreferredCandidates")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[ReplicaInfo] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = ReplicaInfo.__new__(ReplicaInfo)
+                            eeeo_2_2_2 = _new_object(ReplicaInfo)
                             eeeo_2_2_2.candidate_id = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
                             eeeo_2_2_2.candidate_directory_id, pos = _read_uuid(buf, pos)
@@ -816,15 +923,39 @@ def _d_EndQuorumEpochRequest_1(buf: memoryview, pos: int) -> tuple[EndQuorumEpoc
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("LeaderEndpoints")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[LeaderEndpoint] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = LeaderEndpoint.__new__(LeaderEndpoint)
-            eo_3.name, pos = _read_cstr(buf, pos)
-            eo_3.host, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(LeaderEndpoint)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.host = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             eo_3.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:

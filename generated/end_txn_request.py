@@ -13,12 +13,15 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -32,6 +35,7 @@ __all__ = [
     "EndTxnRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_qho = _struct.Struct(">qh?")
 
 
@@ -134,10 +138,23 @@ class EndTxnRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_EndTxnRequest_0(buf: memoryview, pos: int) -> tuple[EndTxnRequest, int]:
+def _d_EndTxnRequest_0(buf: bytes, pos: int) -> tuple[EndTxnRequest, int]:
     """Decode EndTxnRequest at versions 0, 1, 2."""
-    o = EndTxnRequest.__new__(EndTxnRequest)
-    o.transactional_id, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(EndTxnRequest)
+    ln_transactional_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_transactional_id_o < 0:
+        raise (
+            _null_error("TransactionalId")
+            if ln_transactional_id_o == -1
+            else _length_error(ln_transactional_id_o, pos, blen)
+        )
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.producer_id, o.producer_epoch, o.committed = _S_qho.unpack_from(buf, pos)
     pos += 11
     o._unknown_tags = None
@@ -153,10 +170,23 @@ def _e_EndTxnRequest_0(o: EndTxnRequest, out: list[_Buffer]) -> None:
     w(_S_qho.pack(o.producer_id, o.producer_epoch, o.committed))
 
 
-def _d_EndTxnRequest_3(buf: memoryview, pos: int) -> tuple[EndTxnRequest, int]:
+def _d_EndTxnRequest_3(buf: bytes, pos: int) -> tuple[EndTxnRequest, int]:
     """Decode EndTxnRequest at versions 3, 4, 5."""
-    o = EndTxnRequest.__new__(EndTxnRequest)
-    o.transactional_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(EndTxnRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.producer_id, o.producer_epoch, o.committed = _S_qho.unpack_from(buf, pos)
     pos += 11
     if buf[pos] == 0:

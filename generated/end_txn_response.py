@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -121,9 +124,10 @@ class EndTxnResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_EndTxnResponse_0(buf: memoryview, pos: int) -> tuple[EndTxnResponse, int]:
+def _d_EndTxnResponse_0(buf: bytes, pos: int) -> tuple[EndTxnResponse, int]:
     """Decode EndTxnResponse at versions 0, 1, 2."""
-    o = EndTxnResponse.__new__(EndTxnResponse)
+    blen = len(buf)
+    o = _new_object(EndTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.producer_id = -1
@@ -140,9 +144,10 @@ def _e_EndTxnResponse_0(o: EndTxnResponse, out: list[_Buffer]) -> None:
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 
 
-def _d_EndTxnResponse_3(buf: memoryview, pos: int) -> tuple[EndTxnResponse, int]:
+def _d_EndTxnResponse_3(buf: bytes, pos: int) -> tuple[EndTxnResponse, int]:
     """Decode EndTxnResponse at versions 3, 4."""
-    o = EndTxnResponse.__new__(EndTxnResponse)
+    blen = len(buf)
+    o = _new_object(EndTxnResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.producer_id = -1
@@ -165,9 +170,10 @@ def _e_EndTxnResponse_3(o: EndTxnResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EndTxnResponse_5(buf: memoryview, pos: int) -> tuple[EndTxnResponse, int]:
+def _d_EndTxnResponse_5(buf: bytes, pos: int) -> tuple[EndTxnResponse, int]:
     """Decode EndTxnResponse at version 5."""
-    o = EndTxnResponse.__new__(EndTxnResponse)
+    blen = len(buf)
+    o = _new_object(EndTxnResponse)
     o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _S_ihqh.unpack_from(
         buf, pos
     )

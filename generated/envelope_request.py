@@ -11,12 +11,15 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cbytes as _read_cbytes,
     read_ncbytes as _read_ncbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_cbytes as _write_cbytes,
     write_ncbytes as _write_ncbytes,
@@ -114,12 +117,49 @@ class EnvelopeRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_EnvelopeRequest_0(buf: memoryview, pos: int) -> tuple[EnvelopeRequest, int]:
+def _d_EnvelopeRequest_0(buf: bytes, pos: int) -> tuple[EnvelopeRequest, int]:
     """Decode EnvelopeRequest at version 0."""
-    o = EnvelopeRequest.__new__(EnvelopeRequest)
-    o.request_data, pos = _read_cbytes(buf, pos)
-    o.request_principal, pos = _read_ncbytes(buf, pos)
-    o.client_host_address, pos = _read_cbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(EnvelopeRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("RequestData")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.request_data = buf[pos : pos + lno_1]
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.request_principal = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.request_principal = buf[pos : pos + lno_2]
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("ClientHostAddress")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.client_host_address = buf[pos : pos + lno_3]
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -11,11 +11,14 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncbytes as _read_ncbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_ncbytes as _write_ncbytes,
     write_tags as _write_tags,
@@ -81,10 +84,23 @@ class EnvelopeResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_EnvelopeResponse_0(buf: memoryview, pos: int) -> tuple[EnvelopeResponse, int]:
+def _d_EnvelopeResponse_0(buf: bytes, pos: int) -> tuple[EnvelopeResponse, int]:
     """Decode EnvelopeResponse at version 0."""
-    o = EnvelopeResponse.__new__(EnvelopeResponse)
-    o.response_data, pos = _read_ncbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(EnvelopeResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.response_data = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.response_data = buf[pos : pos + lno_1]
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:

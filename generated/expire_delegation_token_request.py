@@ -11,12 +11,15 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
     read_cbytes as _read_cbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -32,6 +35,7 @@ __all__ = [
     "ExpireDelegationTokenRequest",
 ]
 
+_S_i = _struct.Struct(">i")
 _S_q = _struct.Struct(">q")
 
 
@@ -84,11 +88,20 @@ class ExpireDelegationTokenRequest(_Message):
 
 
 def _d_ExpireDelegationTokenRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ExpireDelegationTokenRequest, int]:
     """Decode ExpireDelegationTokenRequest at version 1."""
-    o = ExpireDelegationTokenRequest.__new__(ExpireDelegationTokenRequest)
-    o.hmac, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(ExpireDelegationTokenRequest)
+    ln_hmac_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_hmac_o < 0:
+        raise _null_error("Hmac") if ln_hmac_o == -1 else _length_error(ln_hmac_o, pos, blen)
+    elif pos + ln_hmac_o > blen:
+        raise _length_error(ln_hmac_o, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + ln_hmac_o]
+        pos += ln_hmac_o
     o.expiry_time_period_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o._unknown_tags = None
@@ -105,11 +118,24 @@ def _e_ExpireDelegationTokenRequest_1(o: ExpireDelegationTokenRequest, out: list
 
 
 def _d_ExpireDelegationTokenRequest_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ExpireDelegationTokenRequest, int]:
     """Decode ExpireDelegationTokenRequest at version 2."""
-    o = ExpireDelegationTokenRequest.__new__(ExpireDelegationTokenRequest)
-    o.hmac, pos = _read_cbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(ExpireDelegationTokenRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Hmac")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.hmac = buf[pos : pos + lno_1]
+        pos += lno_1
     o.expiry_time_period_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:

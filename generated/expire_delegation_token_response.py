@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -99,10 +102,11 @@ class ExpireDelegationTokenResponse(_Message):
 
 
 def _d_ExpireDelegationTokenResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ExpireDelegationTokenResponse, int]:
     """Decode ExpireDelegationTokenResponse at version 1."""
-    o = ExpireDelegationTokenResponse.__new__(ExpireDelegationTokenResponse)
+    blen = len(buf)
+    o = _new_object(ExpireDelegationTokenResponse)
     o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms = _S_hqi.unpack_from(buf, pos)
     pos += 14
     o._unknown_tags = None
@@ -120,10 +124,11 @@ def _e_ExpireDelegationTokenResponse_1(
 
 
 def _d_ExpireDelegationTokenResponse_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ExpireDelegationTokenResponse, int]:
     """Decode ExpireDelegationTokenResponse at version 2."""
-    o = ExpireDelegationTokenResponse.__new__(ExpireDelegationTokenResponse)
+    blen = len(buf)
+    o = _new_object(ExpireDelegationTokenResponse)
     o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms = _S_hqi.unpack_from(buf, pos)
     pos += 14
     if buf[pos] == 0:

@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -44,6 +46,7 @@ __all__ = [
     "FetchRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_iiibii = _struct.Struct(">iiibii")
 _S_iiiib = _struct.Struct(">iiiib")
@@ -576,9 +579,10 @@ class FetchRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ReplicaState_15(buf: memoryview, pos: int) -> tuple[ReplicaState, int]:
+def _d_ReplicaState_15(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
     """Decode ReplicaState at versions 15, 16, 17, 18."""
-    o = ReplicaState.__new__(ReplicaState)
+    blen = len(buf)
+    o = _new_object(ReplicaState)
     o.replica_id, o.replica_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -599,9 +603,10 @@ def _e_ReplicaState_15(o: ReplicaState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchPartition_4(buf: memoryview, pos: int) -> tuple[FetchPartition, int]:
+def _d_FetchPartition_4(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     """Decode FetchPartition at version 4."""
-    o = FetchPartition.__new__(FetchPartition)
+    blen = len(buf)
+    o = _new_object(FetchPartition)
     o.partition, o.fetch_offset, o.partition_max_bytes = _S_iqi.unpack_from(buf, pos)
     pos += 16
     o.current_leader_epoch = -1
@@ -623,9 +628,10 @@ def _e_FetchPartition_4(o: FetchPartition, out: list[_Buffer]) -> None:
     w(_S_iqi.pack(o.partition, o.fetch_offset, o.partition_max_bytes))
 
 
-def _d_FetchPartition_5(buf: memoryview, pos: int) -> tuple[FetchPartition, int]:
+def _d_FetchPartition_5(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     """Decode FetchPartition at versions 5, 6, 7, 8."""
-    o = FetchPartition.__new__(FetchPartition)
+    blen = len(buf)
+    o = _new_object(FetchPartition)
     o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes = _S_iqqi.unpack_from(
         buf, pos
     )
@@ -648,9 +654,10 @@ def _e_FetchPartition_5(o: FetchPartition, out: list[_Buffer]) -> None:
     w(_S_iqqi.pack(o.partition, o.fetch_offset, o.log_start_offset, o.partition_max_bytes))
 
 
-def _d_FetchPartition_9(buf: memoryview, pos: int) -> tuple[FetchPartition, int]:
+def _d_FetchPartition_9(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     """Decode FetchPartition at versions 9, 10, 11."""
-    o = FetchPartition.__new__(FetchPartition)
+    blen = len(buf)
+    o = _new_object(FetchPartition)
     (
         o.partition,
         o.current_leader_epoch,
@@ -684,9 +691,10 @@ def _e_FetchPartition_9(o: FetchPartition, out: list[_Buffer]) -> None:
     )
 
 
-def _d_FetchPartition_12(buf: memoryview, pos: int) -> tuple[FetchPartition, int]:
+def _d_FetchPartition_12(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     """Decode FetchPartition at versions 12, 13, 14, 15, 16."""
-    o = FetchPartition.__new__(FetchPartition)
+    blen = len(buf)
+    o = _new_object(FetchPartition)
     (
         o.partition,
         o.current_leader_epoch,
@@ -725,9 +733,10 @@ def _e_FetchPartition_12(o: FetchPartition, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchPartition_17(buf: memoryview, pos: int) -> tuple[FetchPartition, int]:
+def _d_FetchPartition_17(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     """Decode FetchPartition at version 17."""
-    o = FetchPartition.__new__(FetchPartition)
+    blen = len(buf)
+    o = _new_object(FetchPartition)
     (
         o.partition,
         o.current_leader_epoch,
@@ -749,7 +758,7 @@ def _d_FetchPartition_17(buf: memoryview, pos: int) -> tuple[FetchPartition, int
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -775,9 +784,10 @@ def _e_FetchPartition_17(o: FetchPartition, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchPartition_18(buf: memoryview, pos: int) -> tuple[FetchPartition, int]:
+def _d_FetchPartition_18(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     """Decode FetchPartition at version 18."""
-    o = FetchPartition.__new__(FetchPartition)
+    blen = len(buf)
+    o = _new_object(FetchPartition)
     (
         o.partition,
         o.current_leader_epoch,
@@ -802,7 +812,7 @@ def _d_FetchPartition_18(buf: memoryview, pos: int) -> tuple[FetchPartition, int
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -832,35 +842,44 @@ def _e_FetchPartition_18(o: FetchPartition, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchTopic_4(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_4(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 4."""
-    o = FetchTopic.__new__(FetchTopic)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
-            eo_2.partition, eo_2.fetch_offset, eo_2.partition_max_bytes = _S_iqi.unpack_from(
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[FetchPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(FetchPartition)
+            eo_4.partition, eo_4.fetch_offset, eo_4.partition_max_bytes = _S_iqi.unpack_from(
                 buf, pos
             )
             pos += 16
-            eo_2.current_leader_epoch = -1
-            eo_2.last_fetched_epoch = -1
-            eo_2.log_start_offset = -1
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.high_watermark = 9223372036854775807
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4.current_leader_epoch = -1
+            eo_4.last_fetched_epoch = -1
+            eo_4.log_start_offset = -1
+            eo_4.replica_directory_id = _ZERO_UUID
+            eo_4.high_watermark = 9223372036854775807
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -881,34 +900,43 @@ def _e_FetchTopic_4(o: FetchTopic, out: list[_Buffer]) -> None:
             _e_FetchPartition_4(e2, out)
 
 
-def _d_FetchTopic_5(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_5(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 5, 6, 7, 8."""
-    o = FetchTopic.__new__(FetchTopic)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
-            eo_2.partition, eo_2.fetch_offset, eo_2.log_start_offset, eo_2.partition_max_bytes = (
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[FetchPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(FetchPartition)
+            eo_4.partition, eo_4.fetch_offset, eo_4.log_start_offset, eo_4.partition_max_bytes = (
                 _S_iqqi.unpack_from(buf, pos)
             )
             pos += 24
-            eo_2.current_leader_epoch = -1
-            eo_2.last_fetched_epoch = -1
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.high_watermark = 9223372036854775807
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4.current_leader_epoch = -1
+            eo_4.last_fetched_epoch = -1
+            eo_4.replica_directory_id = _ZERO_UUID
+            eo_4.high_watermark = 9223372036854775807
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -929,37 +957,46 @@ def _e_FetchTopic_5(o: FetchTopic, out: list[_Buffer]) -> None:
             _e_FetchPartition_5(e2, out)
 
 
-def _d_FetchTopic_9(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_9(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 9, 10, 11."""
-    o = FetchTopic.__new__(FetchTopic)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[FetchPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[FetchPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(FetchPartition)
             (
-                eo_2.partition,
-                eo_2.current_leader_epoch,
-                eo_2.fetch_offset,
-                eo_2.log_start_offset,
-                eo_2.partition_max_bytes,
+                eo_4.partition,
+                eo_4.current_leader_epoch,
+                eo_4.fetch_offset,
+                eo_4.log_start_offset,
+                eo_4.partition_max_bytes,
             ) = _S_iiqqi.unpack_from(buf, pos)
             pos += 28
-            eo_2.last_fetched_epoch = -1
-            eo_2.replica_directory_id = _ZERO_UUID
-            eo_2.high_watermark = 9223372036854775807
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4.last_fetched_epoch = -1
+            eo_4.replica_directory_id = _ZERO_UUID
+            eo_4.high_watermark = 9223372036854775807
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -980,10 +1017,23 @@ def _e_FetchTopic_9(o: FetchTopic, out: list[_Buffer]) -> None:
             _e_FetchPartition_9(e2, out)
 
 
-def _d_FetchTopic_12(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_12(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 12."""
-    o = FetchTopic.__new__(FetchTopic)
-    o.topic, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -994,13 +1044,13 @@ def _d_FetchTopic_12(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
+            eo_2 = _new_object(FetchPartition)
             (
                 eo_2.partition,
                 eo_2.current_leader_epoch,
@@ -1045,9 +1095,10 @@ def _e_FetchTopic_12(o: FetchTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchTopic_13(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_13(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 13, 14, 15, 16."""
-    o = FetchTopic.__new__(FetchTopic)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -1059,13 +1110,13 @@ def _d_FetchTopic_13(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
+            eo_2 = _new_object(FetchPartition)
             (
                 eo_2.partition,
                 eo_2.current_leader_epoch,
@@ -1110,9 +1161,10 @@ def _e_FetchTopic_13(o: FetchTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchTopic_17(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_17(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 17."""
-    o = FetchTopic.__new__(FetchTopic)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -1124,13 +1176,13 @@ def _d_FetchTopic_17(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
+            eo_2 = _new_object(FetchPartition)
             (
                 eo_2.partition,
                 eo_2.current_leader_epoch,
@@ -1152,7 +1204,7 @@ def _d_FetchTopic_17(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partitions = vo_2
@@ -1182,9 +1234,10 @@ def _e_FetchTopic_17(o: FetchTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchTopic_18(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_18(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at version 18."""
-    o = FetchTopic.__new__(FetchTopic)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -1196,13 +1249,13 @@ def _d_FetchTopic_18(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
+            eo_2 = _new_object(FetchPartition)
             (
                 eo_2.partition,
                 eo_2.current_leader_epoch,
@@ -1227,7 +1280,7 @@ def _d_FetchTopic_18(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partitions = vo_2
@@ -1257,19 +1310,28 @@ def _e_FetchTopic_18(o: FetchTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ForgottenTopic_7(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]:
+def _d_ForgottenTopic_7(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
     """Decode ForgottenTopic at versions 7, 8, 9, 10, 11."""
-    o = ForgottenTopic.__new__(ForgottenTopic)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ForgottenTopic)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
+    else:
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1288,23 +1350,36 @@ def _e_ForgottenTopic_7(o: ForgottenTopic, out: list[_Buffer]) -> None:
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_ForgottenTopic_12(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]:
+def _d_ForgottenTopic_12(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
     """Decode ForgottenTopic at version 12."""
-    o = ForgottenTopic.__new__(ForgottenTopic)
-    o.topic, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(ForgottenTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -1330,23 +1405,24 @@ def _e_ForgottenTopic_12(o: ForgottenTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ForgottenTopic_13(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]:
+def _d_ForgottenTopic_13(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
     """Decode ForgottenTopic at versions 13, 14, 15, 16, 17, 18."""
-    o = ForgottenTopic.__new__(ForgottenTopic)
+    blen = len(buf)
+    o = _new_object(ForgottenTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     o.topic = ""
     if buf[pos] == 0:
         pos += 1
@@ -1372,50 +1448,63 @@ def _e_ForgottenTopic_13(o: ForgottenTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchRequest_4(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_4(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at version 4."""
-    o = FetchRequest.__new__(FetchRequest)
-    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics_0 = (
+    blen = len(buf)
+    o = _new_object(FetchRequest)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics_o = (
         _S_iiiibi.unpack_from(buf, pos)
     )
     pos += 21
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = FetchTopic.__new__(FetchTopic)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(FetchTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
-                    eeo_2_2.partition, eeo_2_2.fetch_offset, eeo_2_2.partition_max_bytes = (
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[FetchPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(FetchPartition)
+                    eeo_2_4.partition, eeo_2_4.fetch_offset, eeo_2_4.partition_max_bytes = (
                         _S_iqi.unpack_from(buf, pos)
                     )
                     pos += 16
-                    eeo_2_2.current_leader_epoch = -1
-                    eeo_2_2.last_fetched_epoch = -1
-                    eeo_2_2.log_start_offset = -1
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.current_leader_epoch = -1
+                    eeo_2_4.last_fetched_epoch = -1
+                    eeo_2_4.log_start_offset = -1
+                    eeo_2_4.replica_directory_id = _ZERO_UUID
+                    eeo_2_4.high_watermark = 9223372036854775807
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -1449,52 +1538,65 @@ def _e_FetchRequest_4(o: FetchRequest, out: list[_Buffer]) -> None:
             _e_FetchTopic_4(e2, out)
 
 
-def _d_FetchRequest_5(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_5(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at versions 5, 6."""
-    o = FetchRequest.__new__(FetchRequest)
-    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics_0 = (
+    blen = len(buf)
+    o = _new_object(FetchRequest)
+    o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, n_topics_o = (
         _S_iiiibi.unpack_from(buf, pos)
     )
     pos += 21
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = FetchTopic.__new__(FetchTopic)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(FetchTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[FetchPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        eeo_2_4.partition,
+                        eeo_2_4.fetch_offset,
+                        eeo_2_4.log_start_offset,
+                        eeo_2_4.partition_max_bytes,
                     ) = _S_iqqi.unpack_from(buf, pos)
                     pos += 24
-                    eeo_2_2.current_leader_epoch = -1
-                    eeo_2_2.last_fetched_epoch = -1
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.current_leader_epoch = -1
+                    eeo_2_4.last_fetched_epoch = -1
+                    eeo_2_4.replica_directory_id = _ZERO_UUID
+                    eeo_2_4.high_watermark = 9223372036854775807
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -1528,9 +1630,10 @@ def _e_FetchRequest_5(o: FetchRequest, out: list[_Buffer]) -> None:
             _e_FetchTopic_5(e2, out)
 
 
-def _d_FetchRequest_7(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_7(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at versions 7, 8."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     (
         o.replica_id,
         o.max_wait_ms,
@@ -1539,79 +1642,103 @@ def _d_FetchRequest_7(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-        n_topics_0,
+        n_topics_o,
     ) = _S_iiiibiii.unpack_from(buf, pos)
     pos += 29
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = FetchTopic.__new__(FetchTopic)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(FetchTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[FetchPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        eeo_2_4.partition,
+                        eeo_2_4.fetch_offset,
+                        eeo_2_4.log_start_offset,
+                        eeo_2_4.partition_max_bytes,
                     ) = _S_iqqi.unpack_from(buf, pos)
                     pos += 24
-                    eeo_2_2.current_leader_epoch = -1
-                    eeo_2_2.last_fetched_epoch = -1
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.current_leader_epoch = -1
+                    eeo_2_4.last_fetched_epoch = -1
+                    eeo_2_4.replica_directory_id = _ZERO_UUID
+                    eeo_2_4.high_watermark = 9223372036854775807
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+    n_forgotten_topics_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
-            eo_3.topic, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[ForgottenTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_forgotten_topics_data_o):
+            eo_4 = _new_object(ForgottenTopic)
+            ln_topic_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_4 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_4 == -1
+                    else _length_error(ln_topic_eo_4, pos, blen)
+                )
+            elif pos + ln_topic_eo_4 > blen:
+                raise _length_error(ln_topic_eo_4, pos, blen)
+            else:
+                eo_4.topic = buf[pos : pos + ln_topic_eo_4].decode()
+                pos += ln_topic_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
-            eo_3.topic_id = _ZERO_UUID
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
+                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_4
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.forgotten_topics_data = vo_4
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.rack_id = ""
@@ -1653,9 +1780,10 @@ def _e_FetchRequest_7(o: FetchRequest, out: list[_Buffer]) -> None:
             _e_ForgottenTopic_7(e3, out)
 
 
-def _d_FetchRequest_9(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_9(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at versions 9, 10."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     (
         o.replica_id,
         o.max_wait_ms,
@@ -1664,79 +1792,103 @@ def _d_FetchRequest_9(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-        n_topics_0,
+        n_topics_o,
     ) = _S_iiiibiii.unpack_from(buf, pos)
     pos += 29
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = FetchTopic.__new__(FetchTopic)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(FetchTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[FetchPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.current_leader_epoch,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        eeo_2_4.partition,
+                        eeo_2_4.current_leader_epoch,
+                        eeo_2_4.fetch_offset,
+                        eeo_2_4.log_start_offset,
+                        eeo_2_4.partition_max_bytes,
                     ) = _S_iiqqi.unpack_from(buf, pos)
                     pos += 28
-                    eeo_2_2.last_fetched_epoch = -1
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.last_fetched_epoch = -1
+                    eeo_2_4.replica_directory_id = _ZERO_UUID
+                    eeo_2_4.high_watermark = 9223372036854775807
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+    n_forgotten_topics_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
-            eo_3.topic, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[ForgottenTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_forgotten_topics_data_o):
+            eo_4 = _new_object(ForgottenTopic)
+            ln_topic_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_4 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_4 == -1
+                    else _length_error(ln_topic_eo_4, pos, blen)
+                )
+            elif pos + ln_topic_eo_4 > blen:
+                raise _length_error(ln_topic_eo_4, pos, blen)
+            else:
+                eo_4.topic = buf[pos : pos + ln_topic_eo_4].decode()
+                pos += ln_topic_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
-            eo_3.topic_id = _ZERO_UUID
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
+                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_4
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.forgotten_topics_data = vo_4
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o.rack_id = ""
@@ -1778,9 +1930,10 @@ def _e_FetchRequest_9(o: FetchRequest, out: list[_Buffer]) -> None:
             _e_ForgottenTopic_7(e3, out)
 
 
-def _d_FetchRequest_11(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_11(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at version 11."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     (
         o.replica_id,
         o.max_wait_ms,
@@ -1789,80 +1942,114 @@ def _d_FetchRequest_11(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         o.isolation_level,
         o.session_id,
         o.session_epoch,
-        n_topics_0,
+        n_topics_o,
     ) = _S_iiiibiii.unpack_from(buf, pos)
     pos += 29
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = FetchTopic.__new__(FetchTopic)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(FetchTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[FetchPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[FetchPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(FetchPartition)
                     (
-                        eeo_2_2.partition,
-                        eeo_2_2.current_leader_epoch,
-                        eeo_2_2.fetch_offset,
-                        eeo_2_2.log_start_offset,
-                        eeo_2_2.partition_max_bytes,
+                        eeo_2_4.partition,
+                        eeo_2_4.current_leader_epoch,
+                        eeo_2_4.fetch_offset,
+                        eeo_2_4.log_start_offset,
+                        eeo_2_4.partition_max_bytes,
                     ) = _S_iiqqi.unpack_from(buf, pos)
                     pos += 28
-                    eeo_2_2.last_fetched_epoch = -1
-                    eeo_2_2.replica_directory_id = _ZERO_UUID
-                    eeo_2_2.high_watermark = 9223372036854775807
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.last_fetched_epoch = -1
+                    eeo_2_4.replica_directory_id = _ZERO_UUID
+                    eeo_2_4.high_watermark = 9223372036854775807
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+    n_forgotten_topics_data_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+    if n_forgotten_topics_data_o < 0:
+        if n_forgotten_topics_data_o != -1:
+            raise _count_error(n_forgotten_topics_data_o, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif n_forgotten_topics_data_o > blen - pos:
+        raise _count_error(n_forgotten_topics_data_o, blen - pos)
     else:
-        vo_3: list[ForgottenTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
-            eo_3.topic, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
+        vo_4: list[ForgottenTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_forgotten_topics_data_o):
+            eo_4 = _new_object(ForgottenTopic)
+            ln_topic_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_4 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_4 == -1
+                    else _length_error(ln_topic_eo_4, pos, blen)
+                )
+            elif pos + ln_topic_eo_4 > blen:
+                raise _length_error(ln_topic_eo_4, pos, blen)
+            else:
+                eo_4.topic = buf[pos : pos + ln_topic_eo_4].decode()
+                pos += ln_topic_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
-            eo_3.topic_id = _ZERO_UUID
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.forgotten_topics_data = vo_3
-    o.rack_id, pos = _read_str(buf, pos)
+                eo_4.partitions = [*_A_Ni[n_partitions_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_4
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.forgotten_topics_data = vo_4
+    ln_rack_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_rack_id_o < 0:
+        raise (
+            _null_error("RackId") if ln_rack_id_o == -1 else _length_error(ln_rack_id_o, pos, blen)
+        )
+    elif pos + ln_rack_id_o > blen:
+        raise _length_error(ln_rack_id_o, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
+        pos += ln_rack_id_o
     o.cluster_id = None
     o.replica_state = ReplicaState()
     o._unknown_tags = None
@@ -1904,9 +2091,10 @@ def _e_FetchRequest_11(o: FetchRequest, out: list[_Buffer]) -> None:
     w(_enc_str(o.rack_id))
 
 
-def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_12(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at version 12."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     (
         o.replica_id,
         o.max_wait_ms,
@@ -1927,14 +2115,26 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchTopic.__new__(FetchTopic)
-            eo_2.topic, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(FetchTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1945,13 +2145,13 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[FetchPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_2_2 = _new_object(FetchPartition)
                     (
                         eeo_2_2.partition,
                         eeo_2_2.current_leader_epoch,
@@ -1988,27 +2188,39 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ForgottenTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
-            eo_3.topic, pos = _read_cstr(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            eo_3 = _new_object(ForgottenTopic)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             eo_3.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
@@ -2017,7 +2229,19 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_3(eo_3)
         o.forgotten_topics_data = vo_3
-    o.rack_id, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("RackId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.replica_state = ReplicaState()
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
@@ -2026,11 +2250,23 @@ def _d_FetchRequest_12(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+                lno_101 = raw_o[rp_o]
+                if lno_101 < 0x80:
+                    rp_o += 1
+                else:
+                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
+                lno_101 -= 1
+                if lno_101 < 0:
+                    o.cluster_id = None
+                elif rp_o + lno_101 > len(raw_o):
+                    raise _length_error(lno_101, rp_o, len(raw_o))
+                else:
+                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
+                    rp_o += lno_101
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -2074,9 +2310,10 @@ def _e_FetchRequest_12(o: FetchRequest, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_13(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at versions 13, 14."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     (
         o.replica_id,
         o.max_wait_ms,
@@ -2097,13 +2334,13 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2 = _new_object(FetchTopic)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -2115,13 +2352,13 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[FetchPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_2_2 = _new_object(FetchPartition)
                     (
                         eeo_2_2.partition,
                         eeo_2_2.current_leader_epoch,
@@ -2158,27 +2395,27 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ForgottenTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3 = _new_object(ForgottenTopic)
             eo_3.topic_id, pos = _read_uuid(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
@@ -2187,7 +2424,19 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_3(eo_3)
         o.forgotten_topics_data = vo_3
-    o.rack_id, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("RackId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.replica_state = ReplicaState()
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
@@ -2196,11 +2445,23 @@ def _d_FetchRequest_13(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+                lno_101 = raw_o[rp_o]
+                if lno_101 < 0x80:
+                    rp_o += 1
+                else:
+                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
+                lno_101 -= 1
+                if lno_101 < 0:
+                    o.cluster_id = None
+                elif rp_o + lno_101 > len(raw_o):
+                    raise _length_error(lno_101, rp_o, len(raw_o))
+                else:
+                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
+                    rp_o += lno_101
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -2244,9 +2505,10 @@ def _e_FetchRequest_13(o: FetchRequest, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_15(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at versions 15, 16."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = (
         _S_iiibii.unpack_from(buf, pos)
     )
@@ -2261,13 +2523,13 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2 = _new_object(FetchTopic)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -2279,13 +2541,13 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[FetchPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_2_2 = _new_object(FetchPartition)
                     (
                         eeo_2_2.partition,
                         eeo_2_2.current_leader_epoch,
@@ -2322,27 +2584,27 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ForgottenTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3 = _new_object(ForgottenTopic)
             eo_3.topic_id, pos = _read_uuid(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
@@ -2351,7 +2613,19 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_3(eo_3)
         o.forgotten_topics_data = vo_3
-    o.rack_id, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("RackId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -2361,13 +2635,25 @@ def _d_FetchRequest_15(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+                lno_101 = raw_o[rp_o]
+                if lno_101 < 0x80:
+                    rp_o += 1
+                else:
+                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
+                lno_101 -= 1
+                if lno_101 < 0:
+                    o.cluster_id = None
+                elif rp_o + lno_101 > len(raw_o):
+                    raise _length_error(lno_101, rp_o, len(raw_o))
+                else:
+                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
+                    rp_o += lno_101
             elif tag_o == 1:
                 o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -2414,9 +2700,10 @@ def _e_FetchRequest_15(o: FetchRequest, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_17(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at version 17."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = (
         _S_iiibii.unpack_from(buf, pos)
     )
@@ -2431,13 +2718,13 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2 = _new_object(FetchTopic)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -2449,13 +2736,13 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[FetchPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_2_2 = _new_object(FetchPartition)
                     (
                         eeo_2_2.partition,
                         eeo_2_2.current_leader_epoch,
@@ -2479,7 +2766,7 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -2501,27 +2788,27 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ForgottenTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3 = _new_object(ForgottenTopic)
             eo_3.topic_id, pos = _read_uuid(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
@@ -2530,7 +2817,19 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_3(eo_3)
         o.forgotten_topics_data = vo_3
-    o.rack_id, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("RackId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -2540,13 +2839,25 @@ def _d_FetchRequest_17(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+                lno_101 = raw_o[rp_o]
+                if lno_101 < 0x80:
+                    rp_o += 1
+                else:
+                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
+                lno_101 -= 1
+                if lno_101 < 0:
+                    o.cluster_id = None
+                elif rp_o + lno_101 > len(raw_o):
+                    raise _length_error(lno_101, rp_o, len(raw_o))
+                else:
+                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
+                    rp_o += lno_101
             elif tag_o == 1:
                 o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -2593,9 +2904,10 @@ def _e_FetchRequest_17(o: FetchRequest, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
+def _d_FetchRequest_18(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     """Decode FetchRequest at version 18."""
-    o = FetchRequest.__new__(FetchRequest)
+    blen = len(buf)
+    o = _new_object(FetchRequest)
     o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch = (
         _S_iiibii.unpack_from(buf, pos)
     )
@@ -2610,13 +2922,13 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchTopic.__new__(FetchTopic)
+            eo_2 = _new_object(FetchTopic)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -2628,13 +2940,13 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[FetchPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_2_2 = _new_object(FetchPartition)
                     (
                         eeo_2_2.partition,
                         eeo_2_2.current_leader_epoch,
@@ -2663,7 +2975,7 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -2685,27 +2997,27 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ForgottenTopic] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_3 = _new_object(ForgottenTopic)
             eo_3.topic_id, pos = _read_uuid(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             eo_3.topic = ""
             if buf[pos] == 0:
                 pos += 1
@@ -2714,7 +3026,19 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
                 eo_3._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_3(eo_3)
         o.forgotten_topics_data = vo_3
-    o.rack_id, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("RackId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.replica_id = -1
     o.cluster_id = None
     o.replica_state = ReplicaState()
@@ -2724,13 +3048,25 @@ def _d_FetchRequest_18(buf: memoryview, pos: int) -> tuple[FetchRequest, int]:
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+                lno_101 = raw_o[rp_o]
+                if lno_101 < 0x80:
+                    rp_o += 1
+                else:
+                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
+                lno_101 -= 1
+                if lno_101 < 0:
+                    o.cluster_id = None
+                elif rp_o + lno_101 > len(raw_o):
+                    raise _length_error(lno_101, rp_o, len(raw_o))
+                else:
+                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
+                    rp_o += lno_101
             elif tag_o == 1:
                 o.replica_state, rp_o = _d_ReplicaState_15(raw_o, rp_o)
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

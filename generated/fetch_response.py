@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -50,6 +52,7 @@ __all__ = [
     "FetchResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ihi = _struct.Struct(">ihi")
 _S_ihii = _struct.Struct(">ihii")
@@ -632,9 +635,10 @@ class FetchResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_EpochEndOffset_12(buf: memoryview, pos: int) -> tuple[EpochEndOffset, int]:
+def _d_EpochEndOffset_12(buf: bytes, pos: int) -> tuple[EpochEndOffset, int]:
     """Decode EpochEndOffset at versions 12, 13, 14, 15, 16, 17, 18."""
-    o = EpochEndOffset.__new__(EpochEndOffset)
+    blen = len(buf)
+    o = _new_object(EpochEndOffset)
     o.epoch, o.end_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -655,9 +659,10 @@ def _e_EpochEndOffset_12(o: EpochEndOffset, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaderIdAndEpoch_12(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, int]:
+def _d_LeaderIdAndEpoch_12(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 12, 13, 14, 15, 16, 17, 18."""
-    o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
+    blen = len(buf)
+    o = _new_object(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     if buf[pos] == 0:
@@ -678,9 +683,10 @@ def _e_LeaderIdAndEpoch_12(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_SnapshotId_12(buf: memoryview, pos: int) -> tuple[SnapshotId, int]:
+def _d_SnapshotId_12(buf: bytes, pos: int) -> tuple[SnapshotId, int]:
     """Decode SnapshotId at versions 12, 13, 14, 15, 16, 17, 18."""
-    o = SnapshotId.__new__(SnapshotId)
+    blen = len(buf)
+    o = _new_object(SnapshotId)
     o.end_offset, o.epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -701,9 +707,10 @@ def _e_SnapshotId_12(o: SnapshotId, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AbortedTransaction_4(buf: memoryview, pos: int) -> tuple[AbortedTransaction, int]:
+def _d_AbortedTransaction_4(buf: bytes, pos: int) -> tuple[AbortedTransaction, int]:
     """Decode AbortedTransaction at versions 4, 5, 6, 7, 8, 9, 10, 11."""
-    o = AbortedTransaction.__new__(AbortedTransaction)
+    blen = len(buf)
+    o = _new_object(AbortedTransaction)
     o.producer_id, o.first_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
     o._unknown_tags = None
@@ -718,9 +725,10 @@ def _e_AbortedTransaction_4(o: AbortedTransaction, out: list[_Buffer]) -> None:
     w(_S_qq.pack(o.producer_id, o.first_offset))
 
 
-def _d_AbortedTransaction_12(buf: memoryview, pos: int) -> tuple[AbortedTransaction, int]:
+def _d_AbortedTransaction_12(buf: bytes, pos: int) -> tuple[AbortedTransaction, int]:
     """Decode AbortedTransaction at versions 12, 13, 14, 15, 16, 17, 18."""
-    o = AbortedTransaction.__new__(AbortedTransaction)
+    blen = len(buf)
+    o = _new_object(AbortedTransaction)
     o.producer_id, o.first_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
     if buf[pos] == 0:
@@ -741,34 +749,45 @@ def _e_AbortedTransaction_12(o: AbortedTransaction, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_4(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_4(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 4."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     (
         o.partition_index,
         o.error_code,
         o.high_watermark,
         o.last_stable_offset,
-        n_aborted_transactions_0,
+        n_aborted_transactions_o,
     ) = _S_ihqqi.unpack_from(buf, pos)
     pos += 26
-    if n_aborted_transactions_0 < 0:
-        if n_aborted_transactions_0 != -1:
-            raise _count_error(n_aborted_transactions_0, 0)
+    if n_aborted_transactions_o < 0:
+        if n_aborted_transactions_o != -1:
+            raise _count_error(n_aborted_transactions_o, 0)
         o.aborted_transactions = None
-    elif n_aborted_transactions_0 > len(buf) - pos:
-        raise _count_error(n_aborted_transactions_0, len(buf) - pos)
+    elif n_aborted_transactions_o > blen - pos:
+        raise _count_error(n_aborted_transactions_o, blen - pos)
     else:
         vo_2: list[AbortedTransaction] = []
         apo_2 = vo_2.append
-        for _ in range(n_aborted_transactions_0):
-            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+        for _ in range(n_aborted_transactions_o):
+            eo_2 = _new_object(AbortedTransaction)
             eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.aborted_transactions = vo_2
-    o.records, pos = _read_nrecords(buf, pos)
+    ln_records_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_records_o < 0:
+        if ln_records_o != -1:
+            raise _length_error(ln_records_o, pos, blen)
+        o.records = None
+    elif pos + ln_records_o > blen:
+        raise _length_error(ln_records_o, pos, blen)
+    else:
+        o.records = memoryview(buf)[pos : pos + ln_records_o]
+        pos += ln_records_o
     o.log_start_offset = -1
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
@@ -802,35 +821,46 @@ def _e_PartitionData_4(o: PartitionData, out: list[_Buffer]) -> None:
     _write_nbytes(out, o.records)
 
 
-def _d_PartitionData_5(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_5(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 5, 6, 7, 8, 9, 10."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     (
         o.partition_index,
         o.error_code,
         o.high_watermark,
         o.last_stable_offset,
         o.log_start_offset,
-        n_aborted_transactions_0,
+        n_aborted_transactions_o,
     ) = _S_ihqqqi.unpack_from(buf, pos)
     pos += 34
-    if n_aborted_transactions_0 < 0:
-        if n_aborted_transactions_0 != -1:
-            raise _count_error(n_aborted_transactions_0, 0)
+    if n_aborted_transactions_o < 0:
+        if n_aborted_transactions_o != -1:
+            raise _count_error(n_aborted_transactions_o, 0)
         o.aborted_transactions = None
-    elif n_aborted_transactions_0 > len(buf) - pos:
-        raise _count_error(n_aborted_transactions_0, len(buf) - pos)
+    elif n_aborted_transactions_o > blen - pos:
+        raise _count_error(n_aborted_transactions_o, blen - pos)
     else:
         vo_2: list[AbortedTransaction] = []
         apo_2 = vo_2.append
-        for _ in range(n_aborted_transactions_0):
-            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+        for _ in range(n_aborted_transactions_o):
+            eo_2 = _new_object(AbortedTransaction)
             eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.aborted_transactions = vo_2
-    o.records, pos = _read_nrecords(buf, pos)
+    ln_records_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_records_o < 0:
+        if ln_records_o != -1:
+            raise _length_error(ln_records_o, pos, blen)
+        o.records = None
+    elif pos + ln_records_o > blen:
+        raise _length_error(ln_records_o, pos, blen)
+    else:
+        o.records = memoryview(buf)[pos : pos + ln_records_o]
+        pos += ln_records_o
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
@@ -871,37 +901,46 @@ def _e_PartitionData_5(o: PartitionData, out: list[_Buffer]) -> None:
     _write_nbytes(out, o.records)
 
 
-def _d_PartitionData_11(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_11(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 11."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     (
         o.partition_index,
         o.error_code,
         o.high_watermark,
         o.last_stable_offset,
         o.log_start_offset,
-        n_aborted_transactions_0,
+        n_aborted_transactions_o,
     ) = _S_ihqqqi.unpack_from(buf, pos)
     pos += 34
-    if n_aborted_transactions_0 < 0:
-        if n_aborted_transactions_0 != -1:
-            raise _count_error(n_aborted_transactions_0, 0)
+    if n_aborted_transactions_o < 0:
+        if n_aborted_transactions_o != -1:
+            raise _count_error(n_aborted_transactions_o, 0)
         o.aborted_transactions = None
-    elif n_aborted_transactions_0 > len(buf) - pos:
-        raise _count_error(n_aborted_transactions_0, len(buf) - pos)
+    elif n_aborted_transactions_o > blen - pos:
+        raise _count_error(n_aborted_transactions_o, blen - pos)
     else:
         vo_2: list[AbortedTransaction] = []
         apo_2 = vo_2.append
-        for _ in range(n_aborted_transactions_0):
-            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+        for _ in range(n_aborted_transactions_o):
+            eo_2 = _new_object(AbortedTransaction)
             eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.aborted_transactions = vo_2
-    o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.records, pos = _read_nrecords(buf, pos)
+    o.preferred_read_replica, ln_records_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if ln_records_o < 0:
+        if ln_records_o != -1:
+            raise _length_error(ln_records_o, pos, blen)
+        o.records = None
+    elif pos + ln_records_o > blen:
+        raise _length_error(ln_records_o, pos, blen)
+    else:
+        o.records = memoryview(buf)[pos : pos + ln_records_o]
+        pos += ln_records_o
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
@@ -940,9 +979,10 @@ def _e_PartitionData_11(o: PartitionData, out: list[_Buffer]) -> None:
     _write_nbytes(out, o.records)
 
 
-def _d_PartitionData_12(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_12(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 12, 13, 14, 15, 16, 17, 18."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset = (
         _S_ihqqq.unpack_from(buf, pos)
     )
@@ -957,13 +997,13 @@ def _d_PartitionData_12(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.aborted_transactions = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AbortedTransaction] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AbortedTransaction.__new__(AbortedTransaction)
+            eo_2 = _new_object(AbortedTransaction)
             eo_2.producer_id, eo_2.first_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
             if buf[pos] == 0:
@@ -975,7 +1015,19 @@ def _d_PartitionData_12(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         o.aborted_transactions = vo_2
     o.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.records, pos = _read_ncrecords(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.records = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.records = memoryview(buf)[pos : pos + lno_4]
+        pos += lno_4
     o.diverging_epoch = EpochEndOffset()
     o.current_leader = LeaderIdAndEpoch()
     o.snapshot_id = SnapshotId()
@@ -993,7 +1045,7 @@ def _d_PartitionData_12(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -1035,56 +1087,75 @@ def _e_PartitionData_12(o: PartitionData, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchableTopicResponse_4(buf: memoryview, pos: int) -> tuple[FetchableTopicResponse, int]:
+def _d_FetchableTopicResponse_4(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
     """Decode FetchableTopicResponse at version 4."""
-    o = FetchableTopicResponse.__new__(FetchableTopicResponse)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(FetchableTopicResponse)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[PartitionData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(PartitionData)
             (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.high_watermark,
-                eo_2.last_stable_offset,
-                n_aborted_transactions_1,
+                eo_4.partition_index,
+                eo_4.error_code,
+                eo_4.high_watermark,
+                eo_4.last_stable_offset,
+                n_aborted_transactions_eo_4,
             ) = _S_ihqqi.unpack_from(buf, pos)
             pos += 26
-            if n_aborted_transactions_1 < 0:
-                if n_aborted_transactions_1 != -1:
-                    raise _count_error(n_aborted_transactions_1, 0)
-                eo_2.aborted_transactions = None
-            elif n_aborted_transactions_1 > len(buf) - pos:
-                raise _count_error(n_aborted_transactions_1, len(buf) - pos)
+            if n_aborted_transactions_eo_4 < 0:
+                if n_aborted_transactions_eo_4 != -1:
+                    raise _count_error(n_aborted_transactions_eo_4, 0)
+                eo_4.aborted_transactions = None
+            elif n_aborted_transactions_eo_4 > blen - pos:
+                raise _count_error(n_aborted_transactions_eo_4, blen - pos)
             else:
-                veo_2_2: list[AbortedTransaction] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(n_aborted_transactions_1):
-                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                veo_4_2: list[AbortedTransaction] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(n_aborted_transactions_eo_4):
+                    eeo_4_2 = _new_object(AbortedTransaction)
+                    eeo_4_2.producer_id, eeo_4_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.aborted_transactions = veo_2_2
-            eo_2.records, pos = _read_nrecords(buf, pos)
-            eo_2.log_start_offset = -1
-            eo_2.diverging_epoch = EpochEndOffset()
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2.snapshot_id = SnapshotId()
-            eo_2.preferred_read_replica = -1
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.aborted_transactions = veo_4_2
+            ln_records_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_records_eo_4 < 0:
+                if ln_records_eo_4 != -1:
+                    raise _length_error(ln_records_eo_4, pos, blen)
+                eo_4.records = None
+            elif pos + ln_records_eo_4 > blen:
+                raise _length_error(ln_records_eo_4, pos, blen)
+            else:
+                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
+                pos += ln_records_eo_4
+            eo_4.log_start_offset = -1
+            eo_4.diverging_epoch = EpochEndOffset()
+            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4.snapshot_id = SnapshotId()
+            eo_4.preferred_read_replica = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1105,56 +1176,75 @@ def _e_FetchableTopicResponse_4(o: FetchableTopicResponse, out: list[_Buffer]) -
             _e_PartitionData_4(e2, out)
 
 
-def _d_FetchableTopicResponse_5(buf: memoryview, pos: int) -> tuple[FetchableTopicResponse, int]:
+def _d_FetchableTopicResponse_5(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
     """Decode FetchableTopicResponse at versions 5, 6, 7, 8, 9, 10."""
-    o = FetchableTopicResponse.__new__(FetchableTopicResponse)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(FetchableTopicResponse)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[PartitionData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(PartitionData)
             (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.high_watermark,
-                eo_2.last_stable_offset,
-                eo_2.log_start_offset,
-                n_aborted_transactions_1,
+                eo_4.partition_index,
+                eo_4.error_code,
+                eo_4.high_watermark,
+                eo_4.last_stable_offset,
+                eo_4.log_start_offset,
+                n_aborted_transactions_eo_4,
             ) = _S_ihqqqi.unpack_from(buf, pos)
             pos += 34
-            if n_aborted_transactions_1 < 0:
-                if n_aborted_transactions_1 != -1:
-                    raise _count_error(n_aborted_transactions_1, 0)
-                eo_2.aborted_transactions = None
-            elif n_aborted_transactions_1 > len(buf) - pos:
-                raise _count_error(n_aborted_transactions_1, len(buf) - pos)
+            if n_aborted_transactions_eo_4 < 0:
+                if n_aborted_transactions_eo_4 != -1:
+                    raise _count_error(n_aborted_transactions_eo_4, 0)
+                eo_4.aborted_transactions = None
+            elif n_aborted_transactions_eo_4 > blen - pos:
+                raise _count_error(n_aborted_transactions_eo_4, blen - pos)
             else:
-                veo_2_2: list[AbortedTransaction] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(n_aborted_transactions_1):
-                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                veo_4_2: list[AbortedTransaction] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(n_aborted_transactions_eo_4):
+                    eeo_4_2 = _new_object(AbortedTransaction)
+                    eeo_4_2.producer_id, eeo_4_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.aborted_transactions = veo_2_2
-            eo_2.records, pos = _read_nrecords(buf, pos)
-            eo_2.diverging_epoch = EpochEndOffset()
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2.snapshot_id = SnapshotId()
-            eo_2.preferred_read_replica = -1
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.aborted_transactions = veo_4_2
+            ln_records_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_records_eo_4 < 0:
+                if ln_records_eo_4 != -1:
+                    raise _length_error(ln_records_eo_4, pos, blen)
+                eo_4.records = None
+            elif pos + ln_records_eo_4 > blen:
+                raise _length_error(ln_records_eo_4, pos, blen)
+            else:
+                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
+                pos += ln_records_eo_4
+            eo_4.diverging_epoch = EpochEndOffset()
+            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4.snapshot_id = SnapshotId()
+            eo_4.preferred_read_replica = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1175,57 +1265,74 @@ def _e_FetchableTopicResponse_5(o: FetchableTopicResponse, out: list[_Buffer]) -
             _e_PartitionData_5(e2, out)
 
 
-def _d_FetchableTopicResponse_11(buf: memoryview, pos: int) -> tuple[FetchableTopicResponse, int]:
+def _d_FetchableTopicResponse_11(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
     """Decode FetchableTopicResponse at version 11."""
-    o = FetchableTopicResponse.__new__(FetchableTopicResponse)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(FetchableTopicResponse)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[PartitionData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[PartitionData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(PartitionData)
             (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.high_watermark,
-                eo_2.last_stable_offset,
-                eo_2.log_start_offset,
-                n_aborted_transactions_1,
+                eo_4.partition_index,
+                eo_4.error_code,
+                eo_4.high_watermark,
+                eo_4.last_stable_offset,
+                eo_4.log_start_offset,
+                n_aborted_transactions_eo_4,
             ) = _S_ihqqqi.unpack_from(buf, pos)
             pos += 34
-            if n_aborted_transactions_1 < 0:
-                if n_aborted_transactions_1 != -1:
-                    raise _count_error(n_aborted_transactions_1, 0)
-                eo_2.aborted_transactions = None
-            elif n_aborted_transactions_1 > len(buf) - pos:
-                raise _count_error(n_aborted_transactions_1, len(buf) - pos)
+            if n_aborted_transactions_eo_4 < 0:
+                if n_aborted_transactions_eo_4 != -1:
+                    raise _count_error(n_aborted_transactions_eo_4, 0)
+                eo_4.aborted_transactions = None
+            elif n_aborted_transactions_eo_4 > blen - pos:
+                raise _count_error(n_aborted_transactions_eo_4, blen - pos)
             else:
-                veo_2_2: list[AbortedTransaction] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(n_aborted_transactions_1):
-                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                    eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
+                veo_4_2: list[AbortedTransaction] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(n_aborted_transactions_eo_4):
+                    eeo_4_2 = _new_object(AbortedTransaction)
+                    eeo_4_2.producer_id, eeo_4_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.aborted_transactions = veo_2_2
-            eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.records, pos = _read_nrecords(buf, pos)
-            eo_2.diverging_epoch = EpochEndOffset()
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2.snapshot_id = SnapshotId()
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.aborted_transactions = veo_4_2
+            eo_4.preferred_read_replica, ln_records_eo_4 = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            if ln_records_eo_4 < 0:
+                if ln_records_eo_4 != -1:
+                    raise _length_error(ln_records_eo_4, pos, blen)
+                eo_4.records = None
+            elif pos + ln_records_eo_4 > blen:
+                raise _length_error(ln_records_eo_4, pos, blen)
+            else:
+                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
+                pos += ln_records_eo_4
+            eo_4.diverging_epoch = EpochEndOffset()
+            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4.snapshot_id = SnapshotId()
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -1246,10 +1353,23 @@ def _e_FetchableTopicResponse_11(o: FetchableTopicResponse, out: list[_Buffer]) 
             _e_PartitionData_11(e2, out)
 
 
-def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTopicResponse, int]:
+def _d_FetchableTopicResponse_12(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
     """Decode FetchableTopicResponse at version 12."""
-    o = FetchableTopicResponse.__new__(FetchableTopicResponse)
-    o.topic, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(FetchableTopicResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -1260,13 +1380,13 @@ def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTo
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             (
                 eo_2.partition_index,
                 eo_2.error_code,
@@ -1285,13 +1405,13 @@ def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTo
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 eo_2.aborted_transactions = None
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AbortedTransaction] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    eeo_2_2 = _new_object(AbortedTransaction)
                     eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
                     if buf[pos] == 0:
@@ -1303,7 +1423,19 @@ def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTo
                 eo_2.aborted_transactions = veo_2_2
             eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.records, pos = _read_ncrecords(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.records = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.records = memoryview(buf)[pos : pos + lneo_2_4]
+                pos += lneo_2_4
             eo_2.diverging_epoch = EpochEndOffset()
             eo_2.current_leader = LeaderIdAndEpoch()
             eo_2.snapshot_id = SnapshotId()
@@ -1321,7 +1453,7 @@ def _d_FetchableTopicResponse_12(buf: memoryview, pos: int) -> tuple[FetchableTo
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partitions = vo_2
@@ -1351,9 +1483,10 @@ def _e_FetchableTopicResponse_12(o: FetchableTopicResponse, out: list[_Buffer]) 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTopicResponse, int]:
+def _d_FetchableTopicResponse_13(buf: bytes, pos: int) -> tuple[FetchableTopicResponse, int]:
     """Decode FetchableTopicResponse at versions 13, 14, 15, 16, 17, 18."""
-    o = FetchableTopicResponse.__new__(FetchableTopicResponse)
+    blen = len(buf)
+    o = _new_object(FetchableTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -1365,13 +1498,13 @@ def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTo
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             (
                 eo_2.partition_index,
                 eo_2.error_code,
@@ -1390,13 +1523,13 @@ def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTo
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 eo_2.aborted_transactions = None
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AbortedTransaction] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                    eeo_2_2 = _new_object(AbortedTransaction)
                     eeo_2_2.producer_id, eeo_2_2.first_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
                     if buf[pos] == 0:
@@ -1408,7 +1541,19 @@ def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTo
                 eo_2.aborted_transactions = veo_2_2
             eo_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.records, pos = _read_ncrecords(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.records = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.records = memoryview(buf)[pos : pos + lneo_2_4]
+                pos += lneo_2_4
             eo_2.diverging_epoch = EpochEndOffset()
             eo_2.current_leader = LeaderIdAndEpoch()
             eo_2.snapshot_id = SnapshotId()
@@ -1426,7 +1571,7 @@ def _d_FetchableTopicResponse_13(buf: memoryview, pos: int) -> tuple[FetchableTo
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partitions = vo_2
@@ -1456,15 +1601,40 @@ def _e_FetchableTopicResponse_13(o: FetchableTopicResponse, out: list[_Buffer]) 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_NodeEndpoint_16(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
+def _d_NodeEndpoint_16(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
     """Decode NodeEndpoint at versions 16, 17, 18."""
-    o = NodeEndpoint.__new__(NodeEndpoint)
+    blen = len(buf)
+    o = _new_object(NodeEndpoint)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1486,71 +1656,94 @@ def _e_NodeEndpoint_16(o: NodeEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchResponse_4(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
+def _d_FetchResponse_4(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at version 4."""
-    o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, n_responses_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(FetchResponse)
+    o.throttle_time_ms, n_responses_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_responses_0 < 0:
-        if n_responses_0 != -1:
-            raise _count_error(n_responses_0, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif n_responses_0 > len(buf) - pos:
-        raise _count_error(n_responses_0, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
         vo_2: list[FetchableTopicResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_responses_0):
-            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(FetchableTopicResponse)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionData] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.high_watermark,
-                        eeo_2_2.last_stable_offset,
-                        n_aborted_transactions_2,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.high_watermark,
+                        eeo_2_4.last_stable_offset,
+                        n_aborted_transactions_eeo_2_4,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
-                    if n_aborted_transactions_2 < 0:
-                        if n_aborted_transactions_2 != -1:
-                            raise _count_error(n_aborted_transactions_2, 0)
-                        eeo_2_2.aborted_transactions = None
-                    elif n_aborted_transactions_2 > len(buf) - pos:
-                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    if n_aborted_transactions_eeo_2_4 < 0:
+                        if n_aborted_transactions_eeo_2_4 != -1:
+                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
+                        eeo_2_4.aborted_transactions = None
+                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
+                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
                     else:
-                        veeo_2_2_2: list[AbortedTransaction] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(n_aborted_transactions_2):
-                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                        veeo_2_4_2: list[AbortedTransaction] = []
+                        apeeo_2_4_2 = veeo_2_4_2.append
+                        for _ in range(n_aborted_transactions_eeo_2_4):
+                            eeeo_2_4_2 = _new_object(AbortedTransaction)
+                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            eeeo_2_2_2._unknown_tags = None
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.aborted_transactions = veeo_2_2_2
-                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
-                    eeo_2_2.log_start_offset = -1
-                    eeo_2_2.diverging_epoch = EpochEndOffset()
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = SnapshotId()
-                    eeo_2_2.preferred_read_replica = -1
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                            eeeo_2_4_2._unknown_tags = None
+                            apeeo_2_4_2(eeeo_2_4_2)
+                        eeo_2_4.aborted_transactions = veeo_2_4_2
+                    ln_records_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_records_eeo_2_4 < 0:
+                        if ln_records_eeo_2_4 != -1:
+                            raise _length_error(ln_records_eeo_2_4, pos, blen)
+                        eeo_2_4.records = None
+                    elif pos + ln_records_eeo_2_4 > blen:
+                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
+                        pos += ln_records_eeo_2_4
+                    eeo_2_4.log_start_offset = -1
+                    eeo_2_4.diverging_epoch = EpochEndOffset()
+                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4.preferred_read_replica = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -1581,71 +1774,94 @@ def _e_FetchResponse_4(o: FetchResponse, out: list[_Buffer]) -> None:
             _e_FetchableTopicResponse_4(e2, out)
 
 
-def _d_FetchResponse_5(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
+def _d_FetchResponse_5(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 5, 6."""
-    o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, n_responses_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(FetchResponse)
+    o.throttle_time_ms, n_responses_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_responses_0 < 0:
-        if n_responses_0 != -1:
-            raise _count_error(n_responses_0, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif n_responses_0 > len(buf) - pos:
-        raise _count_error(n_responses_0, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
         vo_2: list[FetchableTopicResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_responses_0):
-            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(FetchableTopicResponse)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionData] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.high_watermark,
-                        eeo_2_2.last_stable_offset,
-                        eeo_2_2.log_start_offset,
-                        n_aborted_transactions_2,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.high_watermark,
+                        eeo_2_4.last_stable_offset,
+                        eeo_2_4.log_start_offset,
+                        n_aborted_transactions_eeo_2_4,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_aborted_transactions_2 < 0:
-                        if n_aborted_transactions_2 != -1:
-                            raise _count_error(n_aborted_transactions_2, 0)
-                        eeo_2_2.aborted_transactions = None
-                    elif n_aborted_transactions_2 > len(buf) - pos:
-                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    if n_aborted_transactions_eeo_2_4 < 0:
+                        if n_aborted_transactions_eeo_2_4 != -1:
+                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
+                        eeo_2_4.aborted_transactions = None
+                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
+                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
                     else:
-                        veeo_2_2_2: list[AbortedTransaction] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(n_aborted_transactions_2):
-                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                        veeo_2_4_2: list[AbortedTransaction] = []
+                        apeeo_2_4_2 = veeo_2_4_2.append
+                        for _ in range(n_aborted_transactions_eeo_2_4):
+                            eeeo_2_4_2 = _new_object(AbortedTransaction)
+                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            eeeo_2_2_2._unknown_tags = None
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.aborted_transactions = veeo_2_2_2
-                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
-                    eeo_2_2.diverging_epoch = EpochEndOffset()
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = SnapshotId()
-                    eeo_2_2.preferred_read_replica = -1
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                            eeeo_2_4_2._unknown_tags = None
+                            apeeo_2_4_2(eeeo_2_4_2)
+                        eeo_2_4.aborted_transactions = veeo_2_4_2
+                    ln_records_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_records_eeo_2_4 < 0:
+                        if ln_records_eeo_2_4 != -1:
+                            raise _length_error(ln_records_eeo_2_4, pos, blen)
+                        eeo_2_4.records = None
+                    elif pos + ln_records_eeo_2_4 > blen:
+                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
+                        pos += ln_records_eeo_2_4
+                    eeo_2_4.diverging_epoch = EpochEndOffset()
+                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4.preferred_read_replica = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -1676,71 +1892,94 @@ def _e_FetchResponse_5(o: FetchResponse, out: list[_Buffer]) -> None:
             _e_FetchableTopicResponse_5(e2, out)
 
 
-def _d_FetchResponse_7(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
+def _d_FetchResponse_7(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 7, 8, 9, 10."""
-    o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, o.error_code, o.session_id, n_responses_0 = _S_ihii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(FetchResponse)
+    o.throttle_time_ms, o.error_code, o.session_id, n_responses_o = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    if n_responses_0 < 0:
-        if n_responses_0 != -1:
-            raise _count_error(n_responses_0, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif n_responses_0 > len(buf) - pos:
-        raise _count_error(n_responses_0, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
         vo_2: list[FetchableTopicResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_responses_0):
-            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(FetchableTopicResponse)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionData] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.high_watermark,
-                        eeo_2_2.last_stable_offset,
-                        eeo_2_2.log_start_offset,
-                        n_aborted_transactions_2,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.high_watermark,
+                        eeo_2_4.last_stable_offset,
+                        eeo_2_4.log_start_offset,
+                        n_aborted_transactions_eeo_2_4,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_aborted_transactions_2 < 0:
-                        if n_aborted_transactions_2 != -1:
-                            raise _count_error(n_aborted_transactions_2, 0)
-                        eeo_2_2.aborted_transactions = None
-                    elif n_aborted_transactions_2 > len(buf) - pos:
-                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    if n_aborted_transactions_eeo_2_4 < 0:
+                        if n_aborted_transactions_eeo_2_4 != -1:
+                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
+                        eeo_2_4.aborted_transactions = None
+                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
+                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
                     else:
-                        veeo_2_2_2: list[AbortedTransaction] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(n_aborted_transactions_2):
-                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                        veeo_2_4_2: list[AbortedTransaction] = []
+                        apeeo_2_4_2 = veeo_2_4_2.append
+                        for _ in range(n_aborted_transactions_eeo_2_4):
+                            eeeo_2_4_2 = _new_object(AbortedTransaction)
+                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            eeeo_2_2_2._unknown_tags = None
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.aborted_transactions = veeo_2_2_2
-                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
-                    eeo_2_2.diverging_epoch = EpochEndOffset()
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = SnapshotId()
-                    eeo_2_2.preferred_read_replica = -1
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                            eeeo_2_4_2._unknown_tags = None
+                            apeeo_2_4_2(eeeo_2_4_2)
+                        eeo_2_4.aborted_transactions = veeo_2_4_2
+                    ln_records_eeo_2_4 = _S_i.unpack_from(buf, pos)[0]
+                    pos += 4
+                    if ln_records_eeo_2_4 < 0:
+                        if ln_records_eeo_2_4 != -1:
+                            raise _length_error(ln_records_eeo_2_4, pos, blen)
+                        eeo_2_4.records = None
+                    elif pos + ln_records_eeo_2_4 > blen:
+                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
+                        pos += ln_records_eeo_2_4
+                    eeo_2_4.diverging_epoch = EpochEndOffset()
+                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4.preferred_read_replica = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -1767,72 +2006,93 @@ def _e_FetchResponse_7(o: FetchResponse, out: list[_Buffer]) -> None:
             _e_FetchableTopicResponse_5(e2, out)
 
 
-def _d_FetchResponse_11(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
+def _d_FetchResponse_11(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at version 11."""
-    o = FetchResponse.__new__(FetchResponse)
-    o.throttle_time_ms, o.error_code, o.session_id, n_responses_0 = _S_ihii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(FetchResponse)
+    o.throttle_time_ms, o.error_code, o.session_id, n_responses_o = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    if n_responses_0 < 0:
-        if n_responses_0 != -1:
-            raise _count_error(n_responses_0, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif n_responses_0 > len(buf) - pos:
-        raise _count_error(n_responses_0, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
         vo_2: list[FetchableTopicResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_responses_0):
-            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(FetchableTopicResponse)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[PartitionData] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionData] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(PartitionData)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.high_watermark,
-                        eeo_2_2.last_stable_offset,
-                        eeo_2_2.log_start_offset,
-                        n_aborted_transactions_2,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.high_watermark,
+                        eeo_2_4.last_stable_offset,
+                        eeo_2_4.log_start_offset,
+                        n_aborted_transactions_eeo_2_4,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_aborted_transactions_2 < 0:
-                        if n_aborted_transactions_2 != -1:
-                            raise _count_error(n_aborted_transactions_2, 0)
-                        eeo_2_2.aborted_transactions = None
-                    elif n_aborted_transactions_2 > len(buf) - pos:
-                        raise _count_error(n_aborted_transactions_2, len(buf) - pos)
+                    if n_aborted_transactions_eeo_2_4 < 0:
+                        if n_aborted_transactions_eeo_2_4 != -1:
+                            raise _count_error(n_aborted_transactions_eeo_2_4, 0)
+                        eeo_2_4.aborted_transactions = None
+                    elif n_aborted_transactions_eeo_2_4 > blen - pos:
+                        raise _count_error(n_aborted_transactions_eeo_2_4, blen - pos)
                     else:
-                        veeo_2_2_2: list[AbortedTransaction] = []
-                        apeeo_2_2_2 = veeo_2_2_2.append
-                        for _ in range(n_aborted_transactions_2):
-                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
-                            eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
+                        veeo_2_4_2: list[AbortedTransaction] = []
+                        apeeo_2_4_2 = veeo_2_4_2.append
+                        for _ in range(n_aborted_transactions_eeo_2_4):
+                            eeeo_2_4_2 = _new_object(AbortedTransaction)
+                            eeeo_2_4_2.producer_id, eeeo_2_4_2.first_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            eeeo_2_2_2._unknown_tags = None
-                            apeeo_2_2_2(eeeo_2_2_2)
-                        eeo_2_2.aborted_transactions = veeo_2_2_2
-                    eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    eeo_2_2.records, pos = _read_nrecords(buf, pos)
-                    eeo_2_2.diverging_epoch = EpochEndOffset()
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = SnapshotId()
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                            eeeo_2_4_2._unknown_tags = None
+                            apeeo_2_4_2(eeeo_2_4_2)
+                        eeo_2_4.aborted_transactions = veeo_2_4_2
+                    eeo_2_4.preferred_read_replica, ln_records_eeo_2_4 = _S_ii.unpack_from(buf, pos)
+                    pos += 8
+                    if ln_records_eeo_2_4 < 0:
+                        if ln_records_eeo_2_4 != -1:
+                            raise _length_error(ln_records_eeo_2_4, pos, blen)
+                        eeo_2_4.records = None
+                    elif pos + ln_records_eeo_2_4 > blen:
+                        raise _length_error(ln_records_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
+                        pos += ln_records_eeo_2_4
+                    eeo_2_4.diverging_epoch = EpochEndOffset()
+                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -1859,9 +2119,10 @@ def _e_FetchResponse_11(o: FetchResponse, out: list[_Buffer]) -> None:
             _e_FetchableTopicResponse_11(e2, out)
 
 
-def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
+def _d_FetchResponse_12(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at version 12."""
-    o = FetchResponse.__new__(FetchResponse)
+    blen = len(buf)
+    o = _new_object(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
     no_2 = buf[pos]
@@ -1874,14 +2135,26 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchableTopicResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
-            eo_2.topic, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(FetchableTopicResponse)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1892,13 +2165,13 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -1917,13 +2190,13 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         eeo_2_2.aborted_transactions = None
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[AbortedTransaction] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2 = _new_object(AbortedTransaction)
                             eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
@@ -1937,7 +2210,19 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                         eeo_2_2.aborted_transactions = veeo_2_2_2
                     eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_2.records, pos = _read_ncrecords(buf, pos)
+                    lneeo_2_2_4 = buf[pos]
+                    if lneeo_2_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_4 -= 1
+                    if lneeo_2_2_4 < 0:
+                        eeo_2_2.records = None
+                    elif pos + lneeo_2_2_4 > blen:
+                        raise _length_error(lneeo_2_2_4, pos, blen)
+                    else:
+                        eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
+                        pos += lneeo_2_2_4
                     eeo_2_2.diverging_epoch = EpochEndOffset()
                     eeo_2_2.current_leader = LeaderIdAndEpoch()
                     eeo_2_2.snapshot_id = SnapshotId()
@@ -1961,7 +2246,7 @@ def _d_FetchResponse_12(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -2001,9 +2286,10 @@ def _e_FetchResponse_12(o: FetchResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
+def _d_FetchResponse_13(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 13, 14, 15."""
-    o = FetchResponse.__new__(FetchResponse)
+    blen = len(buf)
+    o = _new_object(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
     no_2 = buf[pos]
@@ -2016,13 +2302,13 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchableTopicResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2 = _new_object(FetchableTopicResponse)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -2034,13 +2320,13 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -2059,13 +2345,13 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         eeo_2_2.aborted_transactions = None
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[AbortedTransaction] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2 = _new_object(AbortedTransaction)
                             eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
@@ -2079,7 +2365,19 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                         eeo_2_2.aborted_transactions = veeo_2_2_2
                     eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_2.records, pos = _read_ncrecords(buf, pos)
+                    lneeo_2_2_4 = buf[pos]
+                    if lneeo_2_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_4 -= 1
+                    if lneeo_2_2_4 < 0:
+                        eeo_2_2.records = None
+                    elif pos + lneeo_2_2_4 > blen:
+                        raise _length_error(lneeo_2_2_4, pos, blen)
+                    else:
+                        eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
+                        pos += lneeo_2_2_4
                     eeo_2_2.diverging_epoch = EpochEndOffset()
                     eeo_2_2.current_leader = LeaderIdAndEpoch()
                     eeo_2_2.snapshot_id = SnapshotId()
@@ -2103,7 +2401,7 @@ def _d_FetchResponse_13(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -2143,9 +2441,10 @@ def _e_FetchResponse_13(o: FetchResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
+def _d_FetchResponse_16(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
     """Decode FetchResponse at versions 16, 17, 18."""
-    o = FetchResponse.__new__(FetchResponse)
+    blen = len(buf)
+    o = _new_object(FetchResponse)
     o.throttle_time_ms, o.error_code, o.session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
     no_2 = buf[pos]
@@ -2158,13 +2457,13 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchableTopicResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchableTopicResponse.__new__(FetchableTopicResponse)
+            eo_2 = _new_object(FetchableTopicResponse)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -2176,13 +2475,13 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -2201,13 +2500,13 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         eeo_2_2.aborted_transactions = None
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[AbortedTransaction] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = AbortedTransaction.__new__(AbortedTransaction)
+                            eeeo_2_2_2 = _new_object(AbortedTransaction)
                             eeeo_2_2_2.producer_id, eeeo_2_2_2.first_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
@@ -2221,7 +2520,19 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                         eeo_2_2.aborted_transactions = veeo_2_2_2
                     eeo_2_2.preferred_read_replica = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_2.records, pos = _read_ncrecords(buf, pos)
+                    lneeo_2_2_4 = buf[pos]
+                    if lneeo_2_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_4 -= 1
+                    if lneeo_2_2_4 < 0:
+                        eeo_2_2.records = None
+                    elif pos + lneeo_2_2_4 > blen:
+                        raise _length_error(lneeo_2_2_4, pos, blen)
+                    else:
+                        eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
+                        pos += lneeo_2_2_4
                     eeo_2_2.diverging_epoch = EpochEndOffset()
                     eeo_2_2.current_leader = LeaderIdAndEpoch()
                     eeo_2_2.snapshot_id = SnapshotId()
@@ -2245,7 +2556,7 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -2280,13 +2591,37 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
                     vo_101: list[NodeEndpoint] = []
                     apo_101 = vo_101.append
                     for _ in range(no_101):
-                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101 = _new_object(NodeEndpoint)
                         eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        lneo_101_2 = raw_o[rp_o]
+                        if lneo_101_2 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_2 -= 1
+                        if lneo_101_2 < 0:
+                            raise _null_error("Host")
+                        elif rp_o + lneo_101_2 > len(raw_o):
+                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        else:
+                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
+                            rp_o += lneo_101_2
                         eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.rack, rp_o = _read_ncstr(raw_o, rp_o)
+                        lneo_101_4 = raw_o[rp_o]
+                        if lneo_101_4 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_4, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_4 -= 1
+                        if lneo_101_4 < 0:
+                            eo_101.rack = None
+                        elif rp_o + lneo_101_4 > len(raw_o):
+                            raise _length_error(lneo_101_4, rp_o, len(raw_o))
+                        else:
+                            eo_101.rack = raw_o[rp_o : rp_o + lneo_101_4].decode()
+                            rp_o += lneo_101_4
                         if raw_o[rp_o] == 0:
                             rp_o += 1
                             eo_101._unknown_tags = None
@@ -2297,7 +2632,7 @@ def _d_FetchResponse_16(buf: memoryview, pos: int) -> tuple[FetchResponse, int]:
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -293,9 +295,10 @@ class FetchSnapshotRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_SnapshotId_0(buf: memoryview, pos: int) -> tuple[SnapshotId, int]:
+def _d_SnapshotId_0(buf: bytes, pos: int) -> tuple[SnapshotId, int]:
     """Decode SnapshotId at versions 0, 1."""
-    o = SnapshotId.__new__(SnapshotId)
+    blen = len(buf)
+    o = _new_object(SnapshotId)
     o.end_offset, o.epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -316,9 +319,10 @@ def _e_SnapshotId_0(o: SnapshotId, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionSnapshot_0(buf: memoryview, pos: int) -> tuple[PartitionSnapshot, int]:
+def _d_PartitionSnapshot_0(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int]:
     """Decode PartitionSnapshot at version 0."""
-    o = PartitionSnapshot.__new__(PartitionSnapshot)
+    blen = len(buf)
+    o = _new_object(PartitionSnapshot)
     o.partition, o.current_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
@@ -345,9 +349,10 @@ def _e_PartitionSnapshot_0(o: PartitionSnapshot, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionSnapshot_1(buf: memoryview, pos: int) -> tuple[PartitionSnapshot, int]:
+def _d_PartitionSnapshot_1(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int]:
     """Decode PartitionSnapshot at version 1."""
-    o = PartitionSnapshot.__new__(PartitionSnapshot)
+    blen = len(buf)
+    o = _new_object(PartitionSnapshot)
     o.partition, o.current_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
@@ -364,7 +369,7 @@ def _d_PartitionSnapshot_1(buf: memoryview, pos: int) -> tuple[PartitionSnapshot
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -383,10 +388,23 @@ def _e_PartitionSnapshot_1(o: PartitionSnapshot, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
+def _d_TopicSnapshot_0(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 0."""
-    o = TopicSnapshot.__new__(TopicSnapshot)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicSnapshot)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -397,13 +415,13 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionSnapshot] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            eo_2 = _new_object(PartitionSnapshot)
             eo_2.partition, eo_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
             eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
@@ -442,10 +460,23 @@ def _e_TopicSnapshot_0(o: TopicSnapshot, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicSnapshot_1(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
+def _d_TopicSnapshot_1(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at version 1."""
-    o = TopicSnapshot.__new__(TopicSnapshot)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicSnapshot)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -456,13 +487,13 @@ def _d_TopicSnapshot_1(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionSnapshot] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            eo_2 = _new_object(PartitionSnapshot)
             eo_2.partition, eo_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
             eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
@@ -479,7 +510,7 @@ def _d_TopicSnapshot_1(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partitions = vo_2
@@ -508,9 +539,10 @@ def _e_TopicSnapshot_1(o: TopicSnapshot, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchSnapshotRequest_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotRequest, int]:
+def _d_FetchSnapshotRequest_0(buf: bytes, pos: int) -> tuple[FetchSnapshotRequest, int]:
     """Decode FetchSnapshotRequest at version 0."""
-    o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
+    blen = len(buf)
+    o = _new_object(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
     no_2 = buf[pos]
@@ -523,14 +555,26 @@ def _d_FetchSnapshotRequest_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicSnapshot] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicSnapshot)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -541,13 +585,13 @@ def _d_FetchSnapshotRequest_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionSnapshot] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2 = _new_object(PartitionSnapshot)
                     eeo_2_2.partition, eeo_2_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
                     eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
@@ -575,11 +619,23 @@ def _d_FetchSnapshotRequest_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+                lno_101 = raw_o[rp_o]
+                if lno_101 < 0x80:
+                    rp_o += 1
+                else:
+                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
+                lno_101 -= 1
+                if lno_101 < 0:
+                    o.cluster_id = None
+                elif rp_o + lno_101 > len(raw_o):
+                    raise _length_error(lno_101, rp_o, len(raw_o))
+                else:
+                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
+                    rp_o += lno_101
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -603,9 +659,10 @@ def _e_FetchSnapshotRequest_0(o: FetchSnapshotRequest, out: list[_Buffer]) -> No
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotRequest, int]:
+def _d_FetchSnapshotRequest_1(buf: bytes, pos: int) -> tuple[FetchSnapshotRequest, int]:
     """Decode FetchSnapshotRequest at version 1."""
-    o = FetchSnapshotRequest.__new__(FetchSnapshotRequest)
+    blen = len(buf)
+    o = _new_object(FetchSnapshotRequest)
     o.replica_id, o.max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
     no_2 = buf[pos]
@@ -618,14 +675,26 @@ def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicSnapshot] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicSnapshot)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -636,13 +705,13 @@ def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionSnapshot] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2 = _new_object(PartitionSnapshot)
                     eeo_2_2.partition, eeo_2_2.current_leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
                     eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
@@ -661,7 +730,7 @@ def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -679,11 +748,23 @@ def _d_FetchSnapshotRequest_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotR
         for tag_o, raw_o in tags_o:
             rp_o = 0
             if tag_o == 0:
-                o.cluster_id, rp_o = _read_ncstr(raw_o, rp_o)
+                lno_101 = raw_o[rp_o]
+                if lno_101 < 0x80:
+                    rp_o += 1
+                else:
+                    lno_101, rp_o = _read_uvarint(raw_o, rp_o)
+                lno_101 -= 1
+                if lno_101 < 0:
+                    o.cluster_id = None
+                elif rp_o + lno_101 > len(raw_o):
+                    raise _length_error(lno_101, rp_o, len(raw_o))
+                else:
+                    o.cluster_id = raw_o[rp_o : rp_o + lno_101].decode()
+                    rp_o += lno_101
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

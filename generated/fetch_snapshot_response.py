@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_crecords as _read_crecords,
@@ -384,9 +386,10 @@ class FetchSnapshotResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_SnapshotId_0(buf: memoryview, pos: int) -> tuple[SnapshotId, int]:
+def _d_SnapshotId_0(buf: bytes, pos: int) -> tuple[SnapshotId, int]:
     """Decode SnapshotId at versions 0, 1."""
-    o = SnapshotId.__new__(SnapshotId)
+    blen = len(buf)
+    o = _new_object(SnapshotId)
     o.end_offset, o.epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -407,9 +410,10 @@ def _e_SnapshotId_0(o: SnapshotId, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaderIdAndEpoch_0(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, int]:
+def _d_LeaderIdAndEpoch_0(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 0, 1."""
-    o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
+    blen = len(buf)
+    o = _new_object(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     if buf[pos] == 0:
@@ -430,15 +434,28 @@ def _e_LeaderIdAndEpoch_0(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionSnapshot_0(buf: memoryview, pos: int) -> tuple[PartitionSnapshot, int]:
+def _d_PartitionSnapshot_0(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int]:
     """Decode PartitionSnapshot at versions 0, 1."""
-    o = PartitionSnapshot.__new__(PartitionSnapshot)
+    blen = len(buf)
+    o = _new_object(PartitionSnapshot)
     o.index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
     o.size, o.position = _S_qq.unpack_from(buf, pos)
     pos += 16
-    o.unaligned_records, pos = _read_crecords(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("UnalignedRecords")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.unaligned_records = memoryview(buf)[pos : pos + lno_4]
+        pos += lno_4
     o.current_leader = LeaderIdAndEpoch()
     unknown_o: _UnknownTags | None = None
     tags_o, pos = _read_tags(buf, pos)
@@ -450,7 +467,7 @@ def _d_PartitionSnapshot_0(buf: memoryview, pos: int) -> tuple[PartitionSnapshot
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -470,10 +487,23 @@ def _e_PartitionSnapshot_0(o: PartitionSnapshot, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
+def _d_TopicSnapshot_0(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
     """Decode TopicSnapshot at versions 0, 1."""
-    o = TopicSnapshot.__new__(TopicSnapshot)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicSnapshot)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -484,19 +514,31 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionSnapshot] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+            eo_2 = _new_object(PartitionSnapshot)
             eo_2.index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             eo_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
             eo_2.size, eo_2.position = _S_qq.unpack_from(buf, pos)
             pos += 16
-            eo_2.unaligned_records, pos = _read_crecords(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("UnalignedRecords")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.unaligned_records = memoryview(buf)[pos : pos + lneo_2_4]
+                pos += lneo_2_4
             eo_2.current_leader = LeaderIdAndEpoch()
             unknown_eo_2: _UnknownTags | None = None
             tags_eo_2, pos = _read_tags(buf, pos)
@@ -508,7 +550,7 @@ def _d_TopicSnapshot_0(buf: memoryview, pos: int) -> tuple[TopicSnapshot, int]:
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partitions = vo_2
@@ -537,12 +579,25 @@ def _e_TopicSnapshot_0(o: TopicSnapshot, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
+def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
     """Decode NodeEndpoint at version 1."""
-    o = NodeEndpoint.__new__(NodeEndpoint)
+    blen = len(buf)
+    o = _new_object(NodeEndpoint)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -565,9 +620,10 @@ def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchSnapshotResponse_0(buf: memoryview, pos: int) -> tuple[FetchSnapshotResponse, int]:
+def _d_FetchSnapshotResponse_0(buf: bytes, pos: int) -> tuple[FetchSnapshotResponse, int]:
     """Decode FetchSnapshotResponse at version 0."""
-    o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
+    blen = len(buf)
+    o = _new_object(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -580,14 +636,26 @@ def _d_FetchSnapshotResponse_0(buf: memoryview, pos: int) -> tuple[FetchSnapshot
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicSnapshot] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicSnapshot)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -598,19 +666,31 @@ def _d_FetchSnapshotResponse_0(buf: memoryview, pos: int) -> tuple[FetchSnapshot
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionSnapshot] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2 = _new_object(PartitionSnapshot)
                     eeo_2_2.index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
                     eeo_2_2.size, eeo_2_2.position = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2.unaligned_records, pos = _read_crecords(buf, pos)
+                    lneeo_2_2_4 = buf[pos]
+                    if lneeo_2_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_4 -= 1
+                    if lneeo_2_2_4 < 0:
+                        raise _null_error("UnalignedRecords")
+                    elif pos + lneeo_2_2_4 > blen:
+                        raise _length_error(lneeo_2_2_4, pos, blen)
+                    else:
+                        eeo_2_2.unaligned_records = memoryview(buf)[pos : pos + lneeo_2_2_4]
+                        pos += lneeo_2_2_4
                     eeo_2_2.current_leader = LeaderIdAndEpoch()
                     unknown_eeo_2_2: _UnknownTags | None = None
                     tags_eeo_2_2, pos = _read_tags(buf, pos)
@@ -624,7 +704,7 @@ def _d_FetchSnapshotResponse_0(buf: memoryview, pos: int) -> tuple[FetchSnapshot
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -663,9 +743,10 @@ def _e_FetchSnapshotResponse_0(o: FetchSnapshotResponse, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshotResponse, int]:
+def _d_FetchSnapshotResponse_1(buf: bytes, pos: int) -> tuple[FetchSnapshotResponse, int]:
     """Decode FetchSnapshotResponse at version 1."""
-    o = FetchSnapshotResponse.__new__(FetchSnapshotResponse)
+    blen = len(buf)
+    o = _new_object(FetchSnapshotResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -678,14 +759,26 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicSnapshot] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicSnapshot.__new__(TopicSnapshot)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicSnapshot)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -696,19 +789,31 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionSnapshot] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionSnapshot.__new__(PartitionSnapshot)
+                    eeo_2_2 = _new_object(PartitionSnapshot)
                     eeo_2_2.index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     eeo_2_2.snapshot_id, pos = _d_SnapshotId_0(buf, pos)
                     eeo_2_2.size, eeo_2_2.position = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2.unaligned_records, pos = _read_crecords(buf, pos)
+                    lneeo_2_2_4 = buf[pos]
+                    if lneeo_2_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_4 -= 1
+                    if lneeo_2_2_4 < 0:
+                        raise _null_error("UnalignedRecords")
+                    elif pos + lneeo_2_2_4 > blen:
+                        raise _length_error(lneeo_2_2_4, pos, blen)
+                    else:
+                        eeo_2_2.unaligned_records = memoryview(buf)[pos : pos + lneeo_2_2_4]
+                        pos += lneeo_2_2_4
                     eeo_2_2.current_leader = LeaderIdAndEpoch()
                     unknown_eeo_2_2: _UnknownTags | None = None
                     tags_eeo_2_2, pos = _read_tags(buf, pos)
@@ -722,7 +827,7 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
                             else:
                                 if unknown_eeo_2_2 is None:
                                     unknown_eeo_2_2 = []
-                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2.tobytes()))
+                                unknown_eeo_2_2.append((tag_eeo_2_2, raw_eeo_2_2))
                     eeo_2_2._unknown_tags = unknown_eeo_2_2
                     apeo_2_2(eeo_2_2)
                 eo_2.partitions = veo_2_2
@@ -756,10 +861,22 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
                     vo_101: list[NodeEndpoint] = []
                     apo_101 = vo_101.append
                     for _ in range(no_101):
-                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101 = _new_object(NodeEndpoint)
                         eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        lneo_101_2 = raw_o[rp_o]
+                        if lneo_101_2 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_2 -= 1
+                        if lneo_101_2 < 0:
+                            raise _null_error("Host")
+                        elif rp_o + lneo_101_2 > len(raw_o):
+                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        else:
+                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
+                            rp_o += lneo_101_2
                         eo_101.port = _S_H.unpack_from(raw_o, rp_o)[0]
                         rp_o += 2
                         if raw_o[rp_o] == 0:
@@ -772,7 +889,7 @@ def _d_FetchSnapshotResponse_1(buf: memoryview, pos: int) -> tuple[FetchSnapshot
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_h = _struct.Struct(">h")
 
 
 class FindCoordinatorRequest(_Message):
@@ -92,10 +95,19 @@ class FindCoordinatorRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_FindCoordinatorRequest_0(buf: memoryview, pos: int) -> tuple[FindCoordinatorRequest, int]:
+def _d_FindCoordinatorRequest_0(buf: bytes, pos: int) -> tuple[FindCoordinatorRequest, int]:
     """Decode FindCoordinatorRequest at version 0."""
-    o = FindCoordinatorRequest.__new__(FindCoordinatorRequest)
-    o.key, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorRequest)
+    ln_key_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_key_o < 0:
+        raise _null_error("Key") if ln_key_o == -1 else _length_error(ln_key_o, pos, blen)
+    elif pos + ln_key_o > blen:
+        raise _length_error(ln_key_o, pos, blen)
+    else:
+        o.key = buf[pos : pos + ln_key_o].decode()
+        pos += ln_key_o
     o.key_type = 0
     o.coordinator_keys = []
     o._unknown_tags = None
@@ -114,10 +126,19 @@ def _e_FindCoordinatorRequest_0(o: FindCoordinatorRequest, out: list[_Buffer]) -
     w(_enc_str(o.key))
 
 
-def _d_FindCoordinatorRequest_1(buf: memoryview, pos: int) -> tuple[FindCoordinatorRequest, int]:
+def _d_FindCoordinatorRequest_1(buf: bytes, pos: int) -> tuple[FindCoordinatorRequest, int]:
     """Decode FindCoordinatorRequest at versions 1, 2."""
-    o = FindCoordinatorRequest.__new__(FindCoordinatorRequest)
-    o.key, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorRequest)
+    ln_key_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_key_o < 0:
+        raise _null_error("Key") if ln_key_o == -1 else _length_error(ln_key_o, pos, blen)
+    elif pos + ln_key_o > blen:
+        raise _length_error(ln_key_o, pos, blen)
+    else:
+        o.key = buf[pos : pos + ln_key_o].decode()
+        pos += ln_key_o
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.coordinator_keys = []
@@ -136,10 +157,23 @@ def _e_FindCoordinatorRequest_1(o: FindCoordinatorRequest, out: list[_Buffer]) -
     w(_S_b.pack(o.key_type))
 
 
-def _d_FindCoordinatorRequest_3(buf: memoryview, pos: int) -> tuple[FindCoordinatorRequest, int]:
+def _d_FindCoordinatorRequest_3(buf: bytes, pos: int) -> tuple[FindCoordinatorRequest, int]:
     """Decode FindCoordinatorRequest at version 3."""
-    o = FindCoordinatorRequest.__new__(FindCoordinatorRequest)
-    o.key, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Key")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.key = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     o.coordinator_keys = []
@@ -164,9 +198,10 @@ def _e_FindCoordinatorRequest_3(o: FindCoordinatorRequest, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FindCoordinatorRequest_4(buf: memoryview, pos: int) -> tuple[FindCoordinatorRequest, int]:
+def _d_FindCoordinatorRequest_4(buf: bytes, pos: int) -> tuple[FindCoordinatorRequest, int]:
     """Decode FindCoordinatorRequest at versions 4, 5, 6."""
-    o = FindCoordinatorRequest.__new__(FindCoordinatorRequest)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorRequest)
     o.key_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     no_2 = buf[pos]
@@ -179,8 +214,8 @@ def _d_FindCoordinatorRequest_4(buf: memoryview, pos: int) -> tuple[FindCoordina
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("CoordinatorKeys")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[str] = []
         apo_2 = vo_2.append

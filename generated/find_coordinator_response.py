@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -40,8 +42,10 @@ __all__ = [
 ]
 
 _S_hi = _struct.Struct(">hi")
+_S_hih = _struct.Struct(">hih")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
+_S_ihh = _struct.Struct(">ihh")
 
 
 class Coordinator(_Struct):
@@ -224,16 +228,53 @@ class FindCoordinatorResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_Coordinator_4(buf: memoryview, pos: int) -> tuple[Coordinator, int]:
+def _d_Coordinator_4(buf: bytes, pos: int) -> tuple[Coordinator, int]:
     """Decode Coordinator at versions 4, 5, 6."""
-    o = Coordinator.__new__(Coordinator)
-    o.key, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Coordinator)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Key")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.key = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("Host")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.port, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.error_message = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -256,12 +297,19 @@ def _e_Coordinator_4(o: Coordinator, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FindCoordinatorResponse_0(buf: memoryview, pos: int) -> tuple[FindCoordinatorResponse, int]:
+def _d_FindCoordinatorResponse_0(buf: bytes, pos: int) -> tuple[FindCoordinatorResponse, int]:
     """Decode FindCoordinatorResponse at version 0."""
-    o = FindCoordinatorResponse.__new__(FindCoordinatorResponse)
-    o.error_code, o.node_id = _S_hi.unpack_from(buf, pos)
-    pos += 6
-    o.host, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorResponse)
+    o.error_code, o.node_id, ln_host_o = _S_hih.unpack_from(buf, pos)
+    pos += 8
+    if ln_host_o < 0:
+        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
+    else:
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.throttle_time_ms = 0
@@ -283,15 +331,30 @@ def _e_FindCoordinatorResponse_0(o: FindCoordinatorResponse, out: list[_Buffer])
     w(_S_i.pack(o.port))
 
 
-def _d_FindCoordinatorResponse_1(buf: memoryview, pos: int) -> tuple[FindCoordinatorResponse, int]:
+def _d_FindCoordinatorResponse_1(buf: bytes, pos: int) -> tuple[FindCoordinatorResponse, int]:
     """Decode FindCoordinatorResponse at versions 1, 2."""
-    o = FindCoordinatorResponse.__new__(FindCoordinatorResponse)
-    o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorResponse)
+    o.throttle_time_ms, o.error_code, ln_error_message_o = _S_ihh.unpack_from(buf, pos)
+    pos += 8
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    o.node_id, ln_host_o = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_nstr(buf, pos)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.host, pos = _read_str(buf, pos)
+    if ln_host_o < 0:
+        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
+    else:
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.coordinators = []
@@ -313,15 +376,40 @@ def _e_FindCoordinatorResponse_1(o: FindCoordinatorResponse, out: list[_Buffer])
     w(_S_i.pack(o.port))
 
 
-def _d_FindCoordinatorResponse_3(buf: memoryview, pos: int) -> tuple[FindCoordinatorResponse, int]:
+def _d_FindCoordinatorResponse_3(buf: bytes, pos: int) -> tuple[FindCoordinatorResponse, int]:
     """Decode FindCoordinatorResponse at version 3."""
-    o = FindCoordinatorResponse.__new__(FindCoordinatorResponse)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("Host")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.coordinators = []
@@ -349,9 +437,10 @@ def _e_FindCoordinatorResponse_3(o: FindCoordinatorResponse, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FindCoordinatorResponse_4(buf: memoryview, pos: int) -> tuple[FindCoordinatorResponse, int]:
+def _d_FindCoordinatorResponse_4(buf: bytes, pos: int) -> tuple[FindCoordinatorResponse, int]:
     """Decode FindCoordinatorResponse at versions 4, 5, 6."""
-    o = FindCoordinatorResponse.__new__(FindCoordinatorResponse)
+    blen = len(buf)
+    o = _new_object(FindCoordinatorResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -364,20 +453,56 @@ def _d_FindCoordinatorResponse_4(buf: memoryview, pos: int) -> tuple[FindCoordin
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Coordinators")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[Coordinator] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = Coordinator.__new__(Coordinator)
-            eo_2.key, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(Coordinator)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Key")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.key = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.host, pos = _read_cstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             eo_2.port, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_5 = buf[pos]
+            if lneo_2_5 < 0x80:
+                pos += 1
+            else:
+                lneo_2_5, pos = _read_uvarint(buf, pos)
+            lneo_2_5 -= 1
+            if lneo_2_5 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_5 > blen:
+                raise _length_error(lneo_2_5, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_5].decode()
+                pos += lneo_2_5
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

@@ -13,11 +13,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -72,10 +75,11 @@ class GetTelemetrySubscriptionsRequest(_Message):
 
 
 def _d_GetTelemetrySubscriptionsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[GetTelemetrySubscriptionsRequest, int]:
     """Decode GetTelemetrySubscriptionsRequest at version 0."""
-    o = GetTelemetrySubscriptionsRequest.__new__(GetTelemetrySubscriptionsRequest)
+    blen = len(buf)
+    o = _new_object(GetTelemetrySubscriptionsRequest)
     o.client_instance_id, pos = _read_uuid(buf, pos)
     if buf[pos] == 0:
         pos += 1

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -40,6 +42,7 @@ _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_iio = _struct.Struct(">ii?")
 _A_Nb = _array_structs(">%db")
+_A_Nbiio = _array_structs(">%dbii?")
 
 
 class GetTelemetrySubscriptionsResponse(_Message):
@@ -224,30 +227,32 @@ class GetTelemetrySubscriptionsResponse(_Message):
 
 
 def _d_GetTelemetrySubscriptionsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[GetTelemetrySubscriptionsResponse, int]:
     """Decode GetTelemetrySubscriptionsResponse at version 0."""
-    o = GetTelemetrySubscriptionsResponse.__new__(GetTelemetrySubscriptionsResponse)
+    blen = len(buf)
+    o = _new_object(GetTelemetrySubscriptionsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.client_instance_id, pos = _read_uuid(buf, pos)
     o.subscription_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+    n_accepted_compression_types_o = buf[pos]
+    if n_accepted_compression_types_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_accepted_compression_types_o, pos = _read_uvarint(buf, pos)
+    n_accepted_compression_types_o -= 1
+    if n_accepted_compression_types_o < 0:
+        if n_accepted_compression_types_o != -1:
+            raise _count_error(n_accepted_compression_types_o, 0)
         raise _null_error("AcceptedCompressionTypes")
     else:
-        o.accepted_compression_types = [*_A_Nb[no_4].unpack_from(buf, pos)]
-        pos += 1 * no_4
-    o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = _S_iio.unpack_from(buf, pos)
-    pos += 9
+        vo_5 = [*_A_Nbiio[n_accepted_compression_types_o].unpack_from(buf, pos)]
+        o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality = vo_5[-3:]
+        del vo_5[-3:]
+        o.accepted_compression_types = vo_5
+        pos += 1 * n_accepted_compression_types_o + 9
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -258,8 +263,8 @@ def _d_GetTelemetrySubscriptionsResponse_0(
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("RequestedMetrics")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[str] = []
         apo_6 = vo_6.append

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -23,6 +25,7 @@ from aiokafka_gen.protocol._codec import (
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -36,7 +39,9 @@ __all__ = [
     "HeartbeatRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ih = _struct.Struct(">ih")
 
 
 class HeartbeatRequest(_Message):
@@ -118,13 +123,36 @@ class HeartbeatRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_HeartbeatRequest_0(buf: memoryview, pos: int) -> tuple[HeartbeatRequest, int]:
+def _d_HeartbeatRequest_0(buf: bytes, pos: int) -> tuple[HeartbeatRequest, int]:
     """Decode HeartbeatRequest at versions 0, 1, 2."""
-    o = HeartbeatRequest.__new__(HeartbeatRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(HeartbeatRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.group_instance_id = None
     o._unknown_tags = None
     return o, pos
@@ -142,14 +170,47 @@ def _e_HeartbeatRequest_0(o: HeartbeatRequest, out: list[_Buffer]) -> None:
     w(_enc_str(o.member_id))
 
 
-def _d_HeartbeatRequest_3(buf: memoryview, pos: int) -> tuple[HeartbeatRequest, int]:
+def _d_HeartbeatRequest_3(buf: bytes, pos: int) -> tuple[HeartbeatRequest, int]:
     """Decode HeartbeatRequest at version 3."""
-    o = HeartbeatRequest.__new__(HeartbeatRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(HeartbeatRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
     o._unknown_tags = None
     return o, pos
 
@@ -165,14 +226,51 @@ def _e_HeartbeatRequest_3(o: HeartbeatRequest, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.group_instance_id))
 
 
-def _d_HeartbeatRequest_4(buf: memoryview, pos: int) -> tuple[HeartbeatRequest, int]:
+def _d_HeartbeatRequest_4(buf: bytes, pos: int) -> tuple[HeartbeatRequest, int]:
     """Decode HeartbeatRequest at version 4."""
-    o = HeartbeatRequest.__new__(HeartbeatRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(HeartbeatRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.group_instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

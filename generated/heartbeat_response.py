@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -80,9 +83,10 @@ class HeartbeatResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_HeartbeatResponse_0(buf: memoryview, pos: int) -> tuple[HeartbeatResponse, int]:
+def _d_HeartbeatResponse_0(buf: bytes, pos: int) -> tuple[HeartbeatResponse, int]:
     """Decode HeartbeatResponse at version 0."""
-    o = HeartbeatResponse.__new__(HeartbeatResponse)
+    blen = len(buf)
+    o = _new_object(HeartbeatResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.throttle_time_ms = 0
@@ -98,9 +102,10 @@ def _e_HeartbeatResponse_0(o: HeartbeatResponse, out: list[_Buffer]) -> None:
     w(_S_h.pack(o.error_code))
 
 
-def _d_HeartbeatResponse_1(buf: memoryview, pos: int) -> tuple[HeartbeatResponse, int]:
+def _d_HeartbeatResponse_1(buf: bytes, pos: int) -> tuple[HeartbeatResponse, int]:
     """Decode HeartbeatResponse at versions 1, 2, 3."""
-    o = HeartbeatResponse.__new__(HeartbeatResponse)
+    blen = len(buf)
+    o = _new_object(HeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -115,9 +120,10 @@ def _e_HeartbeatResponse_1(o: HeartbeatResponse, out: list[_Buffer]) -> None:
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 
 
-def _d_HeartbeatResponse_4(buf: memoryview, pos: int) -> tuple[HeartbeatResponse, int]:
+def _d_HeartbeatResponse_4(buf: bytes, pos: int) -> tuple[HeartbeatResponse, int]:
     """Decode HeartbeatResponse at version 4."""
-    o = HeartbeatResponse.__new__(HeartbeatResponse)
+    blen = len(buf)
+    o = _new_object(HeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:

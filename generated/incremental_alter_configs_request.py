@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_bh = _struct.Struct(">bh")
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 
@@ -227,13 +231,30 @@ class IncrementalAlterConfigsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AlterableConfig_0(buf: memoryview, pos: int) -> tuple[AlterableConfig, int]:
+def _d_AlterableConfig_0(buf: bytes, pos: int) -> tuple[AlterableConfig, int]:
     """Decode AlterableConfig at version 0."""
-    o = AlterableConfig.__new__(AlterableConfig)
-    o.name, pos = _read_str(buf, pos)
-    o.config_operation = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.value, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterableConfig)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.config_operation, ln_value_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_value_o < 0:
+        if ln_value_o != -1:
+            raise _length_error(ln_value_o, pos, blen)
+        o.value = None
+    elif pos + ln_value_o > blen:
+        raise _length_error(ln_value_o, pos, blen)
+    else:
+        o.value = buf[pos : pos + ln_value_o].decode()
+        pos += ln_value_o
     o._unknown_tags = None
     return o, pos
 
@@ -248,13 +269,38 @@ def _e_AlterableConfig_0(o: AlterableConfig, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.value))
 
 
-def _d_AlterableConfig_1(buf: memoryview, pos: int) -> tuple[AlterableConfig, int]:
+def _d_AlterableConfig_1(buf: bytes, pos: int) -> tuple[AlterableConfig, int]:
     """Decode AlterableConfig at version 1."""
-    o = AlterableConfig.__new__(AlterableConfig)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterableConfig)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.config_operation = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.value, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.value = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.value = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -275,32 +321,63 @@ def _e_AlterableConfig_1(o: AlterableConfig, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AlterConfigsResource_0(buf: memoryview, pos: int) -> tuple[AlterConfigsResource, int]:
+def _d_AlterConfigsResource_0(buf: bytes, pos: int) -> tuple[AlterConfigsResource, int]:
     """Decode AlterConfigsResource at version 0."""
-    o = AlterConfigsResource.__new__(AlterConfigsResource)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Configs")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(AlterConfigsResource)
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
     else:
-        vo_3: list[AlterableConfig] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = AlterableConfig.__new__(AlterableConfig)
-            eo_3.name, pos = _read_str(buf, pos)
-            eo_3.config_operation = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_3.value, pos = _read_nstr(buf, pos)
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.configs = vo_3
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
+    n_configs_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_configs_o < 0:
+        if n_configs_o != -1:
+            raise _count_error(n_configs_o, 0)
+        raise _null_error("Configs")
+    elif n_configs_o > blen - pos:
+        raise _count_error(n_configs_o, blen - pos)
+    else:
+        vo_4: list[AlterableConfig] = []
+        apo_4 = vo_4.append
+        for _ in range(n_configs_o):
+            eo_4 = _new_object(AlterableConfig)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            eo_4.config_operation, ln_value_eo_4 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_value_eo_4 < 0:
+                if ln_value_eo_4 != -1:
+                    raise _length_error(ln_value_eo_4, pos, blen)
+                eo_4.value = None
+            elif pos + ln_value_eo_4 > blen:
+                raise _length_error(ln_value_eo_4, pos, blen)
+            else:
+                eo_4.value = buf[pos : pos + ln_value_eo_4].decode()
+                pos += ln_value_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.configs = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -321,12 +398,25 @@ def _e_AlterConfigsResource_0(o: AlterConfigsResource, out: list[_Buffer]) -> No
             _e_AlterableConfig_0(e3, out)
 
 
-def _d_AlterConfigsResource_1(buf: memoryview, pos: int) -> tuple[AlterConfigsResource, int]:
+def _d_AlterConfigsResource_1(buf: bytes, pos: int) -> tuple[AlterConfigsResource, int]:
     """Decode AlterConfigsResource at version 1."""
-    o = AlterConfigsResource.__new__(AlterConfigsResource)
+    blen = len(buf)
+    o = _new_object(AlterConfigsResource)
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -337,17 +427,41 @@ def _d_AlterConfigsResource_1(buf: memoryview, pos: int) -> tuple[AlterConfigsRe
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Configs")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[AlterableConfig] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = AlterableConfig.__new__(AlterableConfig)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(AlterableConfig)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             eo_3.config_operation = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_3.value, pos = _read_ncstr(buf, pos)
+            lneo_3_3 = buf[pos]
+            if lneo_3_3 < 0x80:
+                pos += 1
+            else:
+                lneo_3_3, pos = _read_uvarint(buf, pos)
+            lneo_3_3 -= 1
+            if lneo_3_3 < 0:
+                eo_3.value = None
+            elif pos + lneo_3_3 > blen:
+                raise _length_error(lneo_3_3, pos, blen)
+            else:
+                eo_3.value = buf[pos : pos + lneo_3_3].decode()
+                pos += lneo_3_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -382,49 +496,80 @@ def _e_AlterConfigsResource_1(o: AlterConfigsResource, out: list[_Buffer]) -> No
 
 
 def _d_IncrementalAlterConfigsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[IncrementalAlterConfigsRequest, int]:
     """Decode IncrementalAlterConfigsRequest at version 0."""
-    o = IncrementalAlterConfigsRequest.__new__(IncrementalAlterConfigsRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(IncrementalAlterConfigsRequest)
+    n_resources_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_resources_o < 0:
+        if n_resources_o != -1:
+            raise _count_error(n_resources_o, 0)
         raise _null_error("Resources")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_resources_o > blen - pos:
+        raise _count_error(n_resources_o, blen - pos)
     else:
-        vo_1: list[AlterConfigsResource] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = AlterConfigsResource.__new__(AlterConfigsResource)
-            eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_1.resource_name, pos = _read_str(buf, pos)
-            neo_1_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_3 < 0:
-                if neo_1_3 != -1:
-                    raise _count_error(neo_1_3, 0)
-                raise _null_error("Configs")
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+        vo_2: list[AlterConfigsResource] = []
+        apo_2 = vo_2.append
+        for _ in range(n_resources_o):
+            eo_2 = _new_object(AlterConfigsResource)
+            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_2 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_2 == -1
+                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_2 > blen:
+                raise _length_error(ln_resource_name_eo_2, pos, blen)
             else:
-                veo_1_3: list[AlterableConfig] = []
-                apeo_1_3 = veo_1_3.append
-                for _ in range(neo_1_3):
-                    eeo_1_3 = AlterableConfig.__new__(AlterableConfig)
-                    eeo_1_3.name, pos = _read_str(buf, pos)
-                    eeo_1_3.config_operation = _S_b.unpack_from(buf, pos)[0]
-                    pos += 1
-                    eeo_1_3.value, pos = _read_nstr(buf, pos)
-                    eeo_1_3._unknown_tags = None
-                    apeo_1_3(eeo_1_3)
-                eo_1.configs = veo_1_3
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.resources = vo_1
+                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
+                pos += ln_resource_name_eo_2
+            n_configs_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_configs_eo_2 < 0:
+                if n_configs_eo_2 != -1:
+                    raise _count_error(n_configs_eo_2, 0)
+                raise _null_error("Configs")
+            elif n_configs_eo_2 > blen - pos:
+                raise _count_error(n_configs_eo_2, blen - pos)
+            else:
+                veo_2_4: list[AlterableConfig] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_configs_eo_2):
+                    eeo_2_4 = _new_object(AlterableConfig)
+                    ln_name_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_name_eeo_2_4 < 0:
+                        raise (
+                            _null_error("Name")
+                            if ln_name_eeo_2_4 == -1
+                            else _length_error(ln_name_eeo_2_4, pos, blen)
+                        )
+                    elif pos + ln_name_eeo_2_4 > blen:
+                        raise _length_error(ln_name_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.name = buf[pos : pos + ln_name_eeo_2_4].decode()
+                        pos += ln_name_eeo_2_4
+                    eeo_2_4.config_operation, ln_value_eeo_2_4 = _S_bh.unpack_from(buf, pos)
+                    pos += 3
+                    if ln_value_eeo_2_4 < 0:
+                        if ln_value_eeo_2_4 != -1:
+                            raise _length_error(ln_value_eeo_2_4, pos, blen)
+                        eeo_2_4.value = None
+                    elif pos + ln_value_eeo_2_4 > blen:
+                        raise _length_error(ln_value_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.value = buf[pos : pos + ln_value_eeo_2_4].decode()
+                        pos += ln_value_eeo_2_4
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.configs = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.resources = vo_2
     o.validate_only = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o._unknown_tags = None
@@ -449,10 +594,11 @@ def _e_IncrementalAlterConfigsRequest_0(
 
 
 def _d_IncrementalAlterConfigsRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[IncrementalAlterConfigsRequest, int]:
     """Decode IncrementalAlterConfigsRequest at version 1."""
-    o = IncrementalAlterConfigsRequest.__new__(IncrementalAlterConfigsRequest)
+    blen = len(buf)
+    o = _new_object(IncrementalAlterConfigsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -463,16 +609,28 @@ def _d_IncrementalAlterConfigsRequest_1(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Resources")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[AlterConfigsResource] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = AlterConfigsResource.__new__(AlterConfigsResource)
+            eo_1 = _new_object(AlterConfigsResource)
             eo_1.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_1.resource_name, pos = _read_cstr(buf, pos)
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.resource_name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             neo_1_3 = buf[pos]
             if neo_1_3 < 0x80:
                 pos += 1
@@ -483,17 +641,41 @@ def _d_IncrementalAlterConfigsRequest_1(
                 if neo_1_3 != -1:
                     raise _count_error(neo_1_3, 0)
                 raise _null_error("Configs")
-            elif neo_1_3 > len(buf) - pos:
-                raise _count_error(neo_1_3, len(buf) - pos)
+            elif neo_1_3 > blen - pos:
+                raise _count_error(neo_1_3, blen - pos)
             else:
                 veo_1_3: list[AlterableConfig] = []
                 apeo_1_3 = veo_1_3.append
                 for _ in range(neo_1_3):
-                    eeo_1_3 = AlterableConfig.__new__(AlterableConfig)
-                    eeo_1_3.name, pos = _read_cstr(buf, pos)
+                    eeo_1_3 = _new_object(AlterableConfig)
+                    lneeo_1_3_1 = buf[pos]
+                    if lneeo_1_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_3_1 -= 1
+                    if lneeo_1_3_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_3_1 > blen:
+                        raise _length_error(lneeo_1_3_1, pos, blen)
+                    else:
+                        eeo_1_3.name = buf[pos : pos + lneeo_1_3_1].decode()
+                        pos += lneeo_1_3_1
                     eeo_1_3.config_operation = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
-                    eeo_1_3.value, pos = _read_ncstr(buf, pos)
+                    lneeo_1_3_3 = buf[pos]
+                    if lneeo_1_3_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_3_3, pos = _read_uvarint(buf, pos)
+                    lneeo_1_3_3 -= 1
+                    if lneeo_1_3_3 < 0:
+                        eeo_1_3.value = None
+                    elif pos + lneeo_1_3_3 > blen:
+                        raise _length_error(lneeo_1_3_3, pos, blen)
+                    else:
+                        eeo_1_3.value = buf[pos : pos + lneeo_1_3_3].decode()
+                        pos += lneeo_1_3_3
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_3._unknown_tags = None

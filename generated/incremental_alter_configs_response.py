@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -40,7 +42,9 @@ __all__ = [
 ]
 
 _S_b = _struct.Struct(">b")
+_S_bh = _struct.Struct(">bh")
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 
@@ -187,16 +191,35 @@ class IncrementalAlterConfigsResponse(_Message):
 
 
 def _d_AlterConfigsResourceResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterConfigsResourceResponse, int]:
     """Decode AlterConfigsResourceResponse at version 0."""
-    o = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    o.resource_type = _S_b.unpack_from(buf, pos)[0]
-    pos += 1
-    o.resource_name, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(AlterConfigsResourceResponse)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    o.resource_type, ln_resource_name_o = _S_bh.unpack_from(buf, pos)
+    pos += 3
+    if ln_resource_name_o < 0:
+        raise (
+            _null_error("ResourceName")
+            if ln_resource_name_o == -1
+            else _length_error(ln_resource_name_o, pos, blen)
+        )
+    elif pos + ln_resource_name_o > blen:
+        raise _length_error(ln_resource_name_o, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + ln_resource_name_o].decode()
+        pos += ln_resource_name_o
     o._unknown_tags = None
     return o, pos
 
@@ -213,16 +236,41 @@ def _e_AlterConfigsResourceResponse_0(o: AlterConfigsResourceResponse, out: list
 
 
 def _d_AlterConfigsResourceResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[AlterConfigsResourceResponse, int]:
     """Decode AlterConfigsResourceResponse at version 1."""
-    o = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
+    blen = len(buf)
+    o = _new_object(AlterConfigsResourceResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.resource_name, pos = _read_cstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -245,29 +293,48 @@ def _e_AlterConfigsResourceResponse_1(o: AlterConfigsResourceResponse, out: list
 
 
 def _d_IncrementalAlterConfigsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[IncrementalAlterConfigsResponse, int]:
     """Decode IncrementalAlterConfigsResponse at version 0."""
-    o = IncrementalAlterConfigsResponse.__new__(IncrementalAlterConfigsResponse)
-    o.throttle_time_ms, n_responses_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(IncrementalAlterConfigsResponse)
+    o.throttle_time_ms, n_responses_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_responses_0 < 0:
-        if n_responses_0 != -1:
-            raise _count_error(n_responses_0, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif n_responses_0 > len(buf) - pos:
-        raise _count_error(n_responses_0, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
         vo_2: list[AlterConfigsResourceResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_responses_0):
-            eo_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
-            eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
-            pos += 1
-            eo_2.resource_name, pos = _read_str(buf, pos)
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(AlterConfigsResourceResponse)
+            eo_2.error_code, ln_error_message_eo_2 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_error_message_eo_2 < 0:
+                if ln_error_message_eo_2 != -1:
+                    raise _length_error(ln_error_message_eo_2, pos, blen)
+                eo_2.error_message = None
+            elif pos + ln_error_message_eo_2 > blen:
+                raise _length_error(ln_error_message_eo_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + ln_error_message_eo_2].decode()
+                pos += ln_error_message_eo_2
+            eo_2.resource_type, ln_resource_name_eo_2 = _S_bh.unpack_from(buf, pos)
+            pos += 3
+            if ln_resource_name_eo_2 < 0:
+                raise (
+                    _null_error("ResourceName")
+                    if ln_resource_name_eo_2 == -1
+                    else _length_error(ln_resource_name_eo_2, pos, blen)
+                )
+            elif pos + ln_resource_name_eo_2 > blen:
+                raise _length_error(ln_resource_name_eo_2, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + ln_resource_name_eo_2].decode()
+                pos += ln_resource_name_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.responses = vo_2
@@ -293,10 +360,11 @@ def _e_IncrementalAlterConfigsResponse_0(
 
 
 def _d_IncrementalAlterConfigsResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[IncrementalAlterConfigsResponse, int]:
     """Decode IncrementalAlterConfigsResponse at version 1."""
-    o = IncrementalAlterConfigsResponse.__new__(IncrementalAlterConfigsResponse)
+    blen = len(buf)
+    o = _new_object(IncrementalAlterConfigsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -309,19 +377,43 @@ def _d_IncrementalAlterConfigsResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Responses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AlterConfigsResourceResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AlterConfigsResourceResponse.__new__(AlterConfigsResourceResponse)
+            eo_2 = _new_object(AlterConfigsResourceResponse)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_2.resource_name, pos = _read_cstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

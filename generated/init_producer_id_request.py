@@ -13,12 +13,15 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -32,6 +35,7 @@ __all__ = [
     "InitProducerIdRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_iqh = _struct.Struct(">iqh")
 _S_iqhoo = _struct.Struct(">iqh??")
@@ -172,10 +176,21 @@ class InitProducerIdRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_InitProducerIdRequest_0(buf: memoryview, pos: int) -> tuple[InitProducerIdRequest, int]:
+def _d_InitProducerIdRequest_0(buf: bytes, pos: int) -> tuple[InitProducerIdRequest, int]:
     """Decode InitProducerIdRequest at versions 0, 1."""
-    o = InitProducerIdRequest.__new__(InitProducerIdRequest)
-    o.transactional_id, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(InitProducerIdRequest)
+    ln_transactional_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_transactional_id_o < 0:
+        if ln_transactional_id_o != -1:
+            raise _length_error(ln_transactional_id_o, pos, blen)
+        o.transactional_id = None
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
     o.transaction_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.producer_id = -1
@@ -203,10 +218,23 @@ def _e_InitProducerIdRequest_0(o: InitProducerIdRequest, out: list[_Buffer]) -> 
     w(_S_i.pack(o.transaction_timeout_ms))
 
 
-def _d_InitProducerIdRequest_2(buf: memoryview, pos: int) -> tuple[InitProducerIdRequest, int]:
+def _d_InitProducerIdRequest_2(buf: bytes, pos: int) -> tuple[InitProducerIdRequest, int]:
     """Decode InitProducerIdRequest at version 2."""
-    o = InitProducerIdRequest.__new__(InitProducerIdRequest)
-    o.transactional_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(InitProducerIdRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.transactional_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.transaction_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.producer_id = -1
@@ -240,10 +268,23 @@ def _e_InitProducerIdRequest_2(o: InitProducerIdRequest, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_InitProducerIdRequest_3(buf: memoryview, pos: int) -> tuple[InitProducerIdRequest, int]:
+def _d_InitProducerIdRequest_3(buf: bytes, pos: int) -> tuple[InitProducerIdRequest, int]:
     """Decode InitProducerIdRequest at versions 3, 4, 5."""
-    o = InitProducerIdRequest.__new__(InitProducerIdRequest)
-    o.transactional_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(InitProducerIdRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.transactional_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.transaction_timeout_ms, o.producer_id, o.producer_epoch = _S_iqh.unpack_from(buf, pos)
     pos += 14
     o.enable2_pc = False
@@ -271,10 +312,23 @@ def _e_InitProducerIdRequest_3(o: InitProducerIdRequest, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_InitProducerIdRequest_6(buf: memoryview, pos: int) -> tuple[InitProducerIdRequest, int]:
+def _d_InitProducerIdRequest_6(buf: bytes, pos: int) -> tuple[InitProducerIdRequest, int]:
     """Decode InitProducerIdRequest at version 6."""
-    o = InitProducerIdRequest.__new__(InitProducerIdRequest)
-    o.transactional_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(InitProducerIdRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.transactional_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.transaction_timeout_ms, o.producer_id, o.producer_epoch, o.enable2_pc, o.keep_prepared_txn = (
         _S_iqhoo.unpack_from(buf, pos)
     )

@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -157,9 +160,10 @@ class InitProducerIdResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_InitProducerIdResponse_0(buf: memoryview, pos: int) -> tuple[InitProducerIdResponse, int]:
+def _d_InitProducerIdResponse_0(buf: bytes, pos: int) -> tuple[InitProducerIdResponse, int]:
     """Decode InitProducerIdResponse at versions 0, 1."""
-    o = InitProducerIdResponse.__new__(InitProducerIdResponse)
+    blen = len(buf)
+    o = _new_object(InitProducerIdResponse)
     o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _S_ihqh.unpack_from(
         buf, pos
     )
@@ -182,9 +186,10 @@ def _e_InitProducerIdResponse_0(o: InitProducerIdResponse, out: list[_Buffer]) -
     w(_S_ihqh.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch))
 
 
-def _d_InitProducerIdResponse_2(buf: memoryview, pos: int) -> tuple[InitProducerIdResponse, int]:
+def _d_InitProducerIdResponse_2(buf: bytes, pos: int) -> tuple[InitProducerIdResponse, int]:
     """Decode InitProducerIdResponse at versions 2, 3, 4, 5."""
-    o = InitProducerIdResponse.__new__(InitProducerIdResponse)
+    blen = len(buf)
+    o = _new_object(InitProducerIdResponse)
     o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch = _S_ihqh.unpack_from(
         buf, pos
     )
@@ -213,9 +218,10 @@ def _e_InitProducerIdResponse_2(o: InitProducerIdResponse, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_InitProducerIdResponse_6(buf: memoryview, pos: int) -> tuple[InitProducerIdResponse, int]:
+def _d_InitProducerIdResponse_6(buf: bytes, pos: int) -> tuple[InitProducerIdResponse, int]:
     """Decode InitProducerIdResponse at version 6."""
-    o = InitProducerIdResponse.__new__(InitProducerIdResponse)
+    blen = len(buf)
+    o = _new_object(InitProducerIdResponse)
     (
         o.throttle_time_ms,
         o.error_code,

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -43,8 +45,11 @@ __all__ = [
     "JoinGroupRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
+_S_iih = _struct.Struct(">iih")
 
 
 class JoinGroupRequestProtocol(_Struct):
@@ -218,13 +223,32 @@ class JoinGroupRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_JoinGroupRequestProtocol_0(
-    buf: memoryview, pos: int
-) -> tuple[JoinGroupRequestProtocol, int]:
+def _d_JoinGroupRequestProtocol_0(buf: bytes, pos: int) -> tuple[JoinGroupRequestProtocol, int]:
     """Decode JoinGroupRequestProtocol at versions 0, 1, 2, 3, 4, 5."""
-    o = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-    o.name, pos = _read_str(buf, pos)
-    o.metadata, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupRequestProtocol)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    ln_metadata_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_metadata_o < 0:
+        raise (
+            _null_error("Metadata")
+            if ln_metadata_o == -1
+            else _length_error(ln_metadata_o, pos, blen)
+        )
+    elif pos + ln_metadata_o > blen:
+        raise _length_error(ln_metadata_o, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + ln_metadata_o]
+        pos += ln_metadata_o
     o._unknown_tags = None
     return o, pos
 
@@ -238,13 +262,36 @@ def _e_JoinGroupRequestProtocol_0(o: JoinGroupRequestProtocol, out: list[_Buffer
     _write_bytes(out, o.metadata)
 
 
-def _d_JoinGroupRequestProtocol_6(
-    buf: memoryview, pos: int
-) -> tuple[JoinGroupRequestProtocol, int]:
+def _d_JoinGroupRequestProtocol_6(buf: bytes, pos: int) -> tuple[JoinGroupRequestProtocol, int]:
     """Decode JoinGroupRequestProtocol at versions 6, 7, 8, 9."""
-    o = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-    o.name, pos = _read_cstr(buf, pos)
-    o.metadata, pos = _read_cbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupRequestProtocol)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Metadata")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + lno_2]
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -264,32 +311,91 @@ def _e_JoinGroupRequestProtocol_6(o: JoinGroupRequestProtocol, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_JoinGroupRequest_0(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, int]:
+def _d_JoinGroupRequest_0(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     """Decode JoinGroupRequest at version 0."""
-    o = JoinGroupRequest.__new__(JoinGroupRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.session_timeout_ms = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    o.protocol_type, pos = _read_str(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Protocols")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_5: list[JoinGroupRequestProtocol] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.metadata, pos = _read_bytes(buf, pos)
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.protocols = vo_5
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.session_timeout_ms, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_type_o < 0:
+        raise (
+            _null_error("ProtocolType")
+            if ln_protocol_type_o == -1
+            else _length_error(ln_protocol_type_o, pos, blen)
+        )
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    n_protocols_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_protocols_o < 0:
+        if n_protocols_o != -1:
+            raise _count_error(n_protocols_o, 0)
+        raise _null_error("Protocols")
+    elif n_protocols_o > blen - pos:
+        raise _count_error(n_protocols_o, blen - pos)
+    else:
+        vo_8: list[JoinGroupRequestProtocol] = []
+        apo_8 = vo_8.append
+        for _ in range(n_protocols_o):
+            eo_8 = _new_object(JoinGroupRequestProtocol)
+            ln_name_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_8 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_8 == -1
+                    else _length_error(ln_name_eo_8, pos, blen)
+                )
+            elif pos + ln_name_eo_8 > blen:
+                raise _length_error(ln_name_eo_8, pos, blen)
+            else:
+                eo_8.name = buf[pos : pos + ln_name_eo_8].decode()
+                pos += ln_name_eo_8
+            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_metadata_eo_8 < 0:
+                raise (
+                    _null_error("Metadata")
+                    if ln_metadata_eo_8 == -1
+                    else _length_error(ln_metadata_eo_8, pos, blen)
+                )
+            elif pos + ln_metadata_eo_8 > blen:
+                raise _length_error(ln_metadata_eo_8, pos, blen)
+            else:
+                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
+                pos += ln_metadata_eo_8
+            eo_8._unknown_tags = None
+            apo_8(eo_8)
+        o.protocols = vo_8
     o.rebalance_timeout_ms = -1
     o.group_instance_id = None
     o.reason = None
@@ -317,32 +423,91 @@ def _e_JoinGroupRequest_0(o: JoinGroupRequest, out: list[_Buffer]) -> None:
             _e_JoinGroupRequestProtocol_0(e5, out)
 
 
-def _d_JoinGroupRequest_1(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, int]:
+def _d_JoinGroupRequest_1(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     """Decode JoinGroupRequest at versions 1, 2, 3, 4."""
-    o = JoinGroupRequest.__new__(JoinGroupRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.session_timeout_ms, o.rebalance_timeout_ms = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    o.member_id, pos = _read_str(buf, pos)
-    o.protocol_type, pos = _read_str(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Protocols")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_5: list[JoinGroupRequestProtocol] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.metadata, pos = _read_bytes(buf, pos)
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.protocols = vo_5
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.session_timeout_ms, o.rebalance_timeout_ms, ln_member_id_o = _S_iih.unpack_from(buf, pos)
+    pos += 10
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_type_o < 0:
+        raise (
+            _null_error("ProtocolType")
+            if ln_protocol_type_o == -1
+            else _length_error(ln_protocol_type_o, pos, blen)
+        )
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    n_protocols_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_protocols_o < 0:
+        if n_protocols_o != -1:
+            raise _count_error(n_protocols_o, 0)
+        raise _null_error("Protocols")
+    elif n_protocols_o > blen - pos:
+        raise _count_error(n_protocols_o, blen - pos)
+    else:
+        vo_8: list[JoinGroupRequestProtocol] = []
+        apo_8 = vo_8.append
+        for _ in range(n_protocols_o):
+            eo_8 = _new_object(JoinGroupRequestProtocol)
+            ln_name_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_8 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_8 == -1
+                    else _length_error(ln_name_eo_8, pos, blen)
+                )
+            elif pos + ln_name_eo_8 > blen:
+                raise _length_error(ln_name_eo_8, pos, blen)
+            else:
+                eo_8.name = buf[pos : pos + ln_name_eo_8].decode()
+                pos += ln_name_eo_8
+            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_metadata_eo_8 < 0:
+                raise (
+                    _null_error("Metadata")
+                    if ln_metadata_eo_8 == -1
+                    else _length_error(ln_metadata_eo_8, pos, blen)
+                )
+            elif pos + ln_metadata_eo_8 > blen:
+                raise _length_error(ln_metadata_eo_8, pos, blen)
+            else:
+                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
+                pos += ln_metadata_eo_8
+            eo_8._unknown_tags = None
+            apo_8(eo_8)
+        o.protocols = vo_8
     o.group_instance_id = None
     o.reason = None
     o._unknown_tags = None
@@ -369,33 +534,102 @@ def _e_JoinGroupRequest_1(o: JoinGroupRequest, out: list[_Buffer]) -> None:
             _e_JoinGroupRequestProtocol_0(e5, out)
 
 
-def _d_JoinGroupRequest_5(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, int]:
+def _d_JoinGroupRequest_5(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     """Decode JoinGroupRequest at version 5."""
-    o = JoinGroupRequest.__new__(JoinGroupRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.session_timeout_ms, o.rebalance_timeout_ms = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
-    o.protocol_type, pos = _read_str(buf, pos)
-    no_6 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_6 < 0:
-        if no_6 != -1:
-            raise _count_error(no_6, 0)
-        raise _null_error("Protocols")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_6: list[JoinGroupRequestProtocol] = []
-        apo_6 = vo_6.append
-        for _ in range(no_6):
-            eo_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            eo_6.name, pos = _read_str(buf, pos)
-            eo_6.metadata, pos = _read_bytes(buf, pos)
-            eo_6._unknown_tags = None
-            apo_6(eo_6)
-        o.protocols = vo_6
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.session_timeout_ms, o.rebalance_timeout_ms, ln_member_id_o = _S_iih.unpack_from(buf, pos)
+    pos += 10
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_type_o < 0:
+        raise (
+            _null_error("ProtocolType")
+            if ln_protocol_type_o == -1
+            else _length_error(ln_protocol_type_o, pos, blen)
+        )
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
+    n_protocols_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_protocols_o < 0:
+        if n_protocols_o != -1:
+            raise _count_error(n_protocols_o, 0)
+        raise _null_error("Protocols")
+    elif n_protocols_o > blen - pos:
+        raise _count_error(n_protocols_o, blen - pos)
+    else:
+        vo_10: list[JoinGroupRequestProtocol] = []
+        apo_10 = vo_10.append
+        for _ in range(n_protocols_o):
+            eo_10 = _new_object(JoinGroupRequestProtocol)
+            ln_name_eo_10 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_10 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_10 == -1
+                    else _length_error(ln_name_eo_10, pos, blen)
+                )
+            elif pos + ln_name_eo_10 > blen:
+                raise _length_error(ln_name_eo_10, pos, blen)
+            else:
+                eo_10.name = buf[pos : pos + ln_name_eo_10].decode()
+                pos += ln_name_eo_10
+            ln_metadata_eo_10 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_metadata_eo_10 < 0:
+                raise (
+                    _null_error("Metadata")
+                    if ln_metadata_eo_10 == -1
+                    else _length_error(ln_metadata_eo_10, pos, blen)
+                )
+            elif pos + ln_metadata_eo_10 > blen:
+                raise _length_error(ln_metadata_eo_10, pos, blen)
+            else:
+                eo_10.metadata = buf[pos : pos + ln_metadata_eo_10]
+                pos += ln_metadata_eo_10
+            eo_10._unknown_tags = None
+            apo_10(eo_10)
+        o.protocols = vo_10
     o.reason = None
     o._unknown_tags = None
     return o, pos
@@ -420,15 +654,64 @@ def _e_JoinGroupRequest_5(o: JoinGroupRequest, out: list[_Buffer]) -> None:
             _e_JoinGroupRequestProtocol_0(e6, out)
 
 
-def _d_JoinGroupRequest_6(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, int]:
+def _d_JoinGroupRequest_6(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     """Decode JoinGroupRequest at versions 6, 7."""
-    o = JoinGroupRequest.__new__(JoinGroupRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.session_timeout_ms, o.rebalance_timeout_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
-    o.protocol_type, pos = _read_cstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.group_instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("ProtocolType")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -439,15 +722,39 @@ def _d_JoinGroupRequest_6(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Protocols")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[JoinGroupRequestProtocol] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            eo_6.name, pos = _read_cstr(buf, pos)
-            eo_6.metadata, pos = _read_cbytes(buf, pos)
+            eo_6 = _new_object(JoinGroupRequestProtocol)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                raise _null_error("Metadata")
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.metadata = buf[pos : pos + lneo_6_2]
+                pos += lneo_6_2
             if buf[pos] == 0:
                 pos += 1
                 eo_6._unknown_tags = None
@@ -485,15 +792,64 @@ def _e_JoinGroupRequest_6(o: JoinGroupRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_JoinGroupRequest_8(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, int]:
+def _d_JoinGroupRequest_8(buf: bytes, pos: int) -> tuple[JoinGroupRequest, int]:
     """Decode JoinGroupRequest at versions 8, 9."""
-    o = JoinGroupRequest.__new__(JoinGroupRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.session_timeout_ms, o.rebalance_timeout_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
-    o.protocol_type, pos = _read_cstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.group_instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("ProtocolType")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -504,15 +860,39 @@ def _d_JoinGroupRequest_8(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Protocols")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[JoinGroupRequestProtocol] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = JoinGroupRequestProtocol.__new__(JoinGroupRequestProtocol)
-            eo_6.name, pos = _read_cstr(buf, pos)
-            eo_6.metadata, pos = _read_cbytes(buf, pos)
+            eo_6 = _new_object(JoinGroupRequestProtocol)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                raise _null_error("Metadata")
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.metadata = buf[pos : pos + lneo_6_2]
+                pos += lneo_6_2
             if buf[pos] == 0:
                 pos += 1
                 eo_6._unknown_tags = None
@@ -520,7 +900,19 @@ def _d_JoinGroupRequest_8(buf: memoryview, pos: int) -> tuple[JoinGroupRequest, 
                 eo_6._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_6(eo_6)
         o.protocols = vo_6
-    o.reason, pos = _read_ncstr(buf, pos)
+    lno_7 = buf[pos]
+    if lno_7 < 0x80:
+        pos += 1
+    else:
+        lno_7, pos = _read_uvarint(buf, pos)
+    lno_7 -= 1
+    if lno_7 < 0:
+        o.reason = None
+    elif pos + lno_7 > blen:
+        raise _length_error(lno_7, pos, blen)
+    else:
+        o.reason = buf[pos : pos + lno_7].decode()
+        pos += lno_7
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

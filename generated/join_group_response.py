@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -43,9 +45,12 @@ __all__ = [
     "JoinGroupResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_hi = _struct.Struct(">hi")
+_S_hih = _struct.Struct(">hih")
 _S_i = _struct.Struct(">i")
 _S_ihi = _struct.Struct(">ihi")
+_S_ihih = _struct.Struct(">ihih")
 _S_o = _struct.Struct(">?")
 
 
@@ -257,11 +262,36 @@ class JoinGroupResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_JoinGroupResponseMember_0(buf: memoryview, pos: int) -> tuple[JoinGroupResponseMember, int]:
+def _d_JoinGroupResponseMember_0(buf: bytes, pos: int) -> tuple[JoinGroupResponseMember, int]:
     """Decode JoinGroupResponseMember at versions 0, 1, 2, 3, 4."""
-    o = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-    o.member_id, pos = _read_str(buf, pos)
-    o.metadata, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponseMember)
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_metadata_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_metadata_o < 0:
+        raise (
+            _null_error("Metadata")
+            if ln_metadata_o == -1
+            else _length_error(ln_metadata_o, pos, blen)
+        )
+    elif pos + ln_metadata_o > blen:
+        raise _length_error(ln_metadata_o, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + ln_metadata_o]
+        pos += ln_metadata_o
     o.group_instance_id = None
     o._unknown_tags = None
     return o, pos
@@ -276,12 +306,47 @@ def _e_JoinGroupResponseMember_0(o: JoinGroupResponseMember, out: list[_Buffer])
     _write_bytes(out, o.metadata)
 
 
-def _d_JoinGroupResponseMember_5(buf: memoryview, pos: int) -> tuple[JoinGroupResponseMember, int]:
+def _d_JoinGroupResponseMember_5(buf: bytes, pos: int) -> tuple[JoinGroupResponseMember, int]:
     """Decode JoinGroupResponseMember at version 5."""
-    o = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
-    o.metadata, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponseMember)
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    ln_metadata_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_metadata_o < 0:
+        raise (
+            _null_error("Metadata")
+            if ln_metadata_o == -1
+            else _length_error(ln_metadata_o, pos, blen)
+        )
+    elif pos + ln_metadata_o > blen:
+        raise _length_error(ln_metadata_o, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + ln_metadata_o]
+        pos += ln_metadata_o
     o._unknown_tags = None
     return o, pos
 
@@ -296,12 +361,49 @@ def _e_JoinGroupResponseMember_5(o: JoinGroupResponseMember, out: list[_Buffer])
     _write_bytes(out, o.metadata)
 
 
-def _d_JoinGroupResponseMember_6(buf: memoryview, pos: int) -> tuple[JoinGroupResponseMember, int]:
+def _d_JoinGroupResponseMember_6(buf: bytes, pos: int) -> tuple[JoinGroupResponseMember, int]:
     """Decode JoinGroupResponseMember at versions 6, 7, 8, 9."""
-    o = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
-    o.metadata, pos = _read_cbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponseMember)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.group_instance_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("Metadata")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + lno_3]
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -322,33 +424,88 @@ def _e_JoinGroupResponseMember_6(o: JoinGroupResponseMember, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_JoinGroupResponse_0(buf: memoryview, pos: int) -> tuple[JoinGroupResponse, int]:
+def _d_JoinGroupResponse_0(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
     """Decode JoinGroupResponse at versions 0, 1."""
-    o = JoinGroupResponse.__new__(JoinGroupResponse)
-    o.error_code, o.generation_id = _S_hi.unpack_from(buf, pos)
-    pos += 6
-    o.protocol_name, pos = _read_str(buf, pos)
-    o.leader, pos = _read_str(buf, pos)
-    o.member_id, pos = _read_str(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Members")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponse)
+    o.error_code, o.generation_id, ln_protocol_name_o = _S_hih.unpack_from(buf, pos)
+    pos += 8
+    if ln_protocol_name_o < 0:
+        raise (
+            _null_error("ProtocolName")
+            if ln_protocol_name_o == -1
+            else _length_error(ln_protocol_name_o, pos, blen)
+        )
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        vo_5: list[JoinGroupResponseMember] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            eo_5.member_id, pos = _read_str(buf, pos)
-            eo_5.metadata, pos = _read_bytes(buf, pos)
-            eo_5.group_instance_id = None
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.members = vo_5
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    ln_leader_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_leader_o < 0:
+        raise _null_error("Leader") if ln_leader_o == -1 else _length_error(ln_leader_o, pos, blen)
+    elif pos + ln_leader_o > blen:
+        raise _length_error(ln_leader_o, pos, blen)
+    else:
+        o.leader = buf[pos : pos + ln_leader_o].decode()
+        pos += ln_leader_o
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_members_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
+        raise _null_error("Members")
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
+    else:
+        vo_8: list[JoinGroupResponseMember] = []
+        apo_8 = vo_8.append
+        for _ in range(n_members_o):
+            eo_8 = _new_object(JoinGroupResponseMember)
+            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_8 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_8 == -1
+                    else _length_error(ln_member_id_eo_8, pos, blen)
+                )
+            elif pos + ln_member_id_eo_8 > blen:
+                raise _length_error(ln_member_id_eo_8, pos, blen)
+            else:
+                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
+                pos += ln_member_id_eo_8
+            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_metadata_eo_8 < 0:
+                raise (
+                    _null_error("Metadata")
+                    if ln_metadata_eo_8 == -1
+                    else _length_error(ln_metadata_eo_8, pos, blen)
+                )
+            elif pos + ln_metadata_eo_8 > blen:
+                raise _length_error(ln_metadata_eo_8, pos, blen)
+            else:
+                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
+                pos += ln_metadata_eo_8
+            eo_8.group_instance_id = None
+            eo_8._unknown_tags = None
+            apo_8(eo_8)
+        o.members = vo_8
     o.throttle_time_ms = 0
     o.protocol_type = None
     o.skip_assignment = False
@@ -376,33 +533,90 @@ def _e_JoinGroupResponse_0(o: JoinGroupResponse, out: list[_Buffer]) -> None:
             _e_JoinGroupResponseMember_0(e5, out)
 
 
-def _d_JoinGroupResponse_2(buf: memoryview, pos: int) -> tuple[JoinGroupResponse, int]:
+def _d_JoinGroupResponse_2(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
     """Decode JoinGroupResponse at versions 2, 3, 4."""
-    o = JoinGroupResponse.__new__(JoinGroupResponse)
-    o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
-    pos += 10
-    o.protocol_name, pos = _read_str(buf, pos)
-    o.leader, pos = _read_str(buf, pos)
-    o.member_id, pos = _read_str(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Members")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponse)
+    o.throttle_time_ms, o.error_code, o.generation_id, ln_protocol_name_o = _S_ihih.unpack_from(
+        buf, pos
+    )
+    pos += 12
+    if ln_protocol_name_o < 0:
+        raise (
+            _null_error("ProtocolName")
+            if ln_protocol_name_o == -1
+            else _length_error(ln_protocol_name_o, pos, blen)
+        )
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        vo_5: list[JoinGroupResponseMember] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            eo_5.member_id, pos = _read_str(buf, pos)
-            eo_5.metadata, pos = _read_bytes(buf, pos)
-            eo_5.group_instance_id = None
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.members = vo_5
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    ln_leader_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_leader_o < 0:
+        raise _null_error("Leader") if ln_leader_o == -1 else _length_error(ln_leader_o, pos, blen)
+    elif pos + ln_leader_o > blen:
+        raise _length_error(ln_leader_o, pos, blen)
+    else:
+        o.leader = buf[pos : pos + ln_leader_o].decode()
+        pos += ln_leader_o
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_members_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
+        raise _null_error("Members")
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
+    else:
+        vo_8: list[JoinGroupResponseMember] = []
+        apo_8 = vo_8.append
+        for _ in range(n_members_o):
+            eo_8 = _new_object(JoinGroupResponseMember)
+            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_8 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_8 == -1
+                    else _length_error(ln_member_id_eo_8, pos, blen)
+                )
+            elif pos + ln_member_id_eo_8 > blen:
+                raise _length_error(ln_member_id_eo_8, pos, blen)
+            else:
+                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
+                pos += ln_member_id_eo_8
+            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_metadata_eo_8 < 0:
+                raise (
+                    _null_error("Metadata")
+                    if ln_metadata_eo_8 == -1
+                    else _length_error(ln_metadata_eo_8, pos, blen)
+                )
+            elif pos + ln_metadata_eo_8 > blen:
+                raise _length_error(ln_metadata_eo_8, pos, blen)
+            else:
+                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
+                pos += ln_metadata_eo_8
+            eo_8.group_instance_id = None
+            eo_8._unknown_tags = None
+            apo_8(eo_8)
+        o.members = vo_8
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -429,33 +643,100 @@ def _e_JoinGroupResponse_2(o: JoinGroupResponse, out: list[_Buffer]) -> None:
             _e_JoinGroupResponseMember_0(e5, out)
 
 
-def _d_JoinGroupResponse_5(buf: memoryview, pos: int) -> tuple[JoinGroupResponse, int]:
+def _d_JoinGroupResponse_5(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
     """Decode JoinGroupResponse at version 5."""
-    o = JoinGroupResponse.__new__(JoinGroupResponse)
-    o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
-    pos += 10
-    o.protocol_name, pos = _read_str(buf, pos)
-    o.leader, pos = _read_str(buf, pos)
-    o.member_id, pos = _read_str(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Members")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponse)
+    o.throttle_time_ms, o.error_code, o.generation_id, ln_protocol_name_o = _S_ihih.unpack_from(
+        buf, pos
+    )
+    pos += 12
+    if ln_protocol_name_o < 0:
+        raise (
+            _null_error("ProtocolName")
+            if ln_protocol_name_o == -1
+            else _length_error(ln_protocol_name_o, pos, blen)
+        )
+    elif pos + ln_protocol_name_o > blen:
+        raise _length_error(ln_protocol_name_o, pos, blen)
     else:
-        vo_5: list[JoinGroupResponseMember] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            eo_5.member_id, pos = _read_str(buf, pos)
-            eo_5.group_instance_id, pos = _read_nstr(buf, pos)
-            eo_5.metadata, pos = _read_bytes(buf, pos)
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.members = vo_5
+        o.protocol_name = buf[pos : pos + ln_protocol_name_o].decode()
+        pos += ln_protocol_name_o
+    ln_leader_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_leader_o < 0:
+        raise _null_error("Leader") if ln_leader_o == -1 else _length_error(ln_leader_o, pos, blen)
+    elif pos + ln_leader_o > blen:
+        raise _length_error(ln_leader_o, pos, blen)
+    else:
+        o.leader = buf[pos : pos + ln_leader_o].decode()
+        pos += ln_leader_o
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_members_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
+        raise _null_error("Members")
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
+    else:
+        vo_8: list[JoinGroupResponseMember] = []
+        apo_8 = vo_8.append
+        for _ in range(n_members_o):
+            eo_8 = _new_object(JoinGroupResponseMember)
+            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_8 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_8 == -1
+                    else _length_error(ln_member_id_eo_8, pos, blen)
+                )
+            elif pos + ln_member_id_eo_8 > blen:
+                raise _length_error(ln_member_id_eo_8, pos, blen)
+            else:
+                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
+                pos += ln_member_id_eo_8
+            ln_group_instance_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_instance_id_eo_8 < 0:
+                if ln_group_instance_id_eo_8 != -1:
+                    raise _length_error(ln_group_instance_id_eo_8, pos, blen)
+                eo_8.group_instance_id = None
+            elif pos + ln_group_instance_id_eo_8 > blen:
+                raise _length_error(ln_group_instance_id_eo_8, pos, blen)
+            else:
+                eo_8.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_8].decode()
+                pos += ln_group_instance_id_eo_8
+            ln_metadata_eo_8 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_metadata_eo_8 < 0:
+                raise (
+                    _null_error("Metadata")
+                    if ln_metadata_eo_8 == -1
+                    else _length_error(ln_metadata_eo_8, pos, blen)
+                )
+            elif pos + ln_metadata_eo_8 > blen:
+                raise _length_error(ln_metadata_eo_8, pos, blen)
+            else:
+                eo_8.metadata = buf[pos : pos + ln_metadata_eo_8]
+                pos += ln_metadata_eo_8
+            eo_8._unknown_tags = None
+            apo_8(eo_8)
+        o.members = vo_8
     o.protocol_type = None
     o.skip_assignment = False
     o._unknown_tags = None
@@ -482,14 +763,51 @@ def _e_JoinGroupResponse_5(o: JoinGroupResponse, out: list[_Buffer]) -> None:
             _e_JoinGroupResponseMember_5(e5, out)
 
 
-def _d_JoinGroupResponse_6(buf: memoryview, pos: int) -> tuple[JoinGroupResponse, int]:
+def _d_JoinGroupResponse_6(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
     """Decode JoinGroupResponse at version 6."""
-    o = JoinGroupResponse.__new__(JoinGroupResponse)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponse)
     o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    o.protocol_name, pos = _read_cstr(buf, pos)
-    o.leader, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ProtocolName")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.protocol_name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("Leader")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.leader = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -500,16 +818,52 @@ def _d_JoinGroupResponse_6(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Members")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[JoinGroupResponseMember] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            eo_5.member_id, pos = _read_cstr(buf, pos)
-            eo_5.group_instance_id, pos = _read_ncstr(buf, pos)
-            eo_5.metadata, pos = _read_cbytes(buf, pos)
+            eo_5 = _new_object(JoinGroupResponseMember)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.member_id = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                eo_5.group_instance_id = None
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.group_instance_id = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
+            lneo_5_3 = buf[pos]
+            if lneo_5_3 < 0x80:
+                pos += 1
+            else:
+                lneo_5_3, pos = _read_uvarint(buf, pos)
+            lneo_5_3 -= 1
+            if lneo_5_3 < 0:
+                raise _null_error("Metadata")
+            elif pos + lneo_5_3 > blen:
+                raise _length_error(lneo_5_3, pos, blen)
+            else:
+                eo_5.metadata = buf[pos : pos + lneo_5_3]
+                pos += lneo_5_3
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -549,15 +903,64 @@ def _e_JoinGroupResponse_6(o: JoinGroupResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_JoinGroupResponse_7(buf: memoryview, pos: int) -> tuple[JoinGroupResponse, int]:
+def _d_JoinGroupResponse_7(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
     """Decode JoinGroupResponse at versions 7, 8."""
-    o = JoinGroupResponse.__new__(JoinGroupResponse)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponse)
     o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    o.protocol_type, pos = _read_ncstr(buf, pos)
-    o.protocol_name, pos = _read_ncstr(buf, pos)
-    o.leader, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.protocol_type = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.protocol_name = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.protocol_name = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("Leader")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.leader = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -568,16 +971,52 @@ def _d_JoinGroupResponse_7(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Members")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[JoinGroupResponseMember] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            eo_6.member_id, pos = _read_cstr(buf, pos)
-            eo_6.group_instance_id, pos = _read_ncstr(buf, pos)
-            eo_6.metadata, pos = _read_cbytes(buf, pos)
+            eo_6 = _new_object(JoinGroupResponseMember)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.member_id = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            lneo_6_2 = buf[pos]
+            if lneo_6_2 < 0x80:
+                pos += 1
+            else:
+                lneo_6_2, pos = _read_uvarint(buf, pos)
+            lneo_6_2 -= 1
+            if lneo_6_2 < 0:
+                eo_6.group_instance_id = None
+            elif pos + lneo_6_2 > blen:
+                raise _length_error(lneo_6_2, pos, blen)
+            else:
+                eo_6.group_instance_id = buf[pos : pos + lneo_6_2].decode()
+                pos += lneo_6_2
+            lneo_6_3 = buf[pos]
+            if lneo_6_3 < 0x80:
+                pos += 1
+            else:
+                lneo_6_3, pos = _read_uvarint(buf, pos)
+            lneo_6_3 -= 1
+            if lneo_6_3 < 0:
+                raise _null_error("Metadata")
+            elif pos + lneo_6_3 > blen:
+                raise _length_error(lneo_6_3, pos, blen)
+            else:
+                eo_6.metadata = buf[pos : pos + lneo_6_3]
+                pos += lneo_6_3
             if buf[pos] == 0:
                 pos += 1
                 eo_6._unknown_tags = None
@@ -617,17 +1056,66 @@ def _e_JoinGroupResponse_7(o: JoinGroupResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_JoinGroupResponse_9(buf: memoryview, pos: int) -> tuple[JoinGroupResponse, int]:
+def _d_JoinGroupResponse_9(buf: bytes, pos: int) -> tuple[JoinGroupResponse, int]:
     """Decode JoinGroupResponse at version 9."""
-    o = JoinGroupResponse.__new__(JoinGroupResponse)
+    blen = len(buf)
+    o = _new_object(JoinGroupResponse)
     o.throttle_time_ms, o.error_code, o.generation_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    o.protocol_type, pos = _read_ncstr(buf, pos)
-    o.protocol_name, pos = _read_ncstr(buf, pos)
-    o.leader, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.protocol_type = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.protocol_name = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.protocol_name = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("Leader")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.leader = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.skip_assignment = _S_o.unpack_from(buf, pos)[0]
     pos += 1
-    o.member_id, pos = _read_cstr(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -638,16 +1126,52 @@ def _d_JoinGroupResponse_9(buf: memoryview, pos: int) -> tuple[JoinGroupResponse
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[JoinGroupResponseMember] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = JoinGroupResponseMember.__new__(JoinGroupResponseMember)
-            eo_7.member_id, pos = _read_cstr(buf, pos)
-            eo_7.group_instance_id, pos = _read_ncstr(buf, pos)
-            eo_7.metadata, pos = _read_cbytes(buf, pos)
+            eo_7 = _new_object(JoinGroupResponseMember)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
+                pos += 1
+            else:
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
+            lneo_7_2 = buf[pos]
+            if lneo_7_2 < 0x80:
+                pos += 1
+            else:
+                lneo_7_2, pos = _read_uvarint(buf, pos)
+            lneo_7_2 -= 1
+            if lneo_7_2 < 0:
+                eo_7.group_instance_id = None
+            elif pos + lneo_7_2 > blen:
+                raise _length_error(lneo_7_2, pos, blen)
+            else:
+                eo_7.group_instance_id = buf[pos : pos + lneo_7_2].decode()
+                pos += lneo_7_2
+            lneo_7_3 = buf[pos]
+            if lneo_7_3 < 0x80:
+                pos += 1
+            else:
+                lneo_7_3, pos = _read_uvarint(buf, pos)
+            lneo_7_3 -= 1
+            if lneo_7_3 < 0:
+                raise _null_error("Metadata")
+            elif pos + lneo_7_3 > blen:
+                raise _length_error(lneo_7_3, pos, blen)
+            else:
+                eo_7.metadata = buf[pos : pos + lneo_7_3]
+                pos += lneo_7_3
             if buf[pos] == 0:
                 pos += 1
                 eo_7._unknown_tags = None

@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -79,9 +82,10 @@ class KRaftVersionRecord(_Message):
         self._unknown_tags = None
 
 
-def _d_KRaftVersionRecord_0(buf: memoryview, pos: int) -> tuple[KRaftVersionRecord, int]:
+def _d_KRaftVersionRecord_0(buf: bytes, pos: int) -> tuple[KRaftVersionRecord, int]:
     """Decode KRaftVersionRecord at version 0."""
-    o = KRaftVersionRecord.__new__(KRaftVersionRecord)
+    blen = len(buf)
+    o = _new_object(KRaftVersionRecord)
     o.version, o.k_raft_version = _S_hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:

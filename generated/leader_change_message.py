@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
@@ -147,9 +149,10 @@ class LeaderChangeMessage(_Message):
         self._unknown_tags = None
 
 
-def _d_Voter_0(buf: memoryview, pos: int) -> tuple[Voter, int]:
+def _d_Voter_0(buf: bytes, pos: int) -> tuple[Voter, int]:
     """Decode Voter at version 0."""
-    o = Voter.__new__(Voter)
+    blen = len(buf)
+    o = _new_object(Voter)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id = _ZERO_UUID
@@ -173,9 +176,10 @@ def _e_Voter_0(o: Voter, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Voter_1(buf: memoryview, pos: int) -> tuple[Voter, int]:
+def _d_Voter_1(buf: bytes, pos: int) -> tuple[Voter, int]:
     """Decode Voter at version 1."""
-    o = Voter.__new__(Voter)
+    blen = len(buf)
+    o = _new_object(Voter)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -198,9 +202,10 @@ def _e_Voter_1(o: Voter, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaderChangeMessage_0(buf: memoryview, pos: int) -> tuple[LeaderChangeMessage, int]:
+def _d_LeaderChangeMessage_0(buf: bytes, pos: int) -> tuple[LeaderChangeMessage, int]:
     """Decode LeaderChangeMessage at version 0."""
-    o = LeaderChangeMessage.__new__(LeaderChangeMessage)
+    blen = len(buf)
+    o = _new_object(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -213,13 +218,13 @@ def _d_LeaderChangeMessage_0(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Voters")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[Voter] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = Voter.__new__(Voter)
+            eo_2 = _new_object(Voter)
             eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_2.voter_directory_id = _ZERO_UUID
@@ -240,13 +245,13 @@ def _d_LeaderChangeMessage_0(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("GrantingVoters")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[Voter] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = Voter.__new__(Voter)
+            eo_3 = _new_object(Voter)
             eo_3.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_3.voter_directory_id = _ZERO_UUID
@@ -289,9 +294,10 @@ def _e_LeaderChangeMessage_0(o: LeaderChangeMessage, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaderChangeMessage_1(buf: memoryview, pos: int) -> tuple[LeaderChangeMessage, int]:
+def _d_LeaderChangeMessage_1(buf: bytes, pos: int) -> tuple[LeaderChangeMessage, int]:
     """Decode LeaderChangeMessage at version 1."""
-    o = LeaderChangeMessage.__new__(LeaderChangeMessage)
+    blen = len(buf)
+    o = _new_object(LeaderChangeMessage)
     o.version, o.leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -304,13 +310,13 @@ def _d_LeaderChangeMessage_1(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Voters")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[Voter] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = Voter.__new__(Voter)
+            eo_2 = _new_object(Voter)
             eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -331,13 +337,13 @@ def _d_LeaderChangeMessage_1(buf: memoryview, pos: int) -> tuple[LeaderChangeMes
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("GrantingVoters")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[Voter] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = Voter.__new__(Voter)
+            eo_3 = _new_object(Voter)
             eo_3.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_3.voter_directory_id, pos = _read_uuid(buf, pos)

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -39,6 +41,7 @@ __all__ = [
     "LeaveGroupRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 
 
@@ -152,11 +155,34 @@ class LeaveGroupRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_MemberIdentity_3(buf: memoryview, pos: int) -> tuple[MemberIdentity, int]:
+def _d_MemberIdentity_3(buf: bytes, pos: int) -> tuple[MemberIdentity, int]:
     """Decode MemberIdentity at version 3."""
-    o = MemberIdentity.__new__(MemberIdentity)
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(MemberIdentity)
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
     o.reason = None
     o._unknown_tags = None
     return o, pos
@@ -171,11 +197,36 @@ def _e_MemberIdentity_3(o: MemberIdentity, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.group_instance_id))
 
 
-def _d_MemberIdentity_4(buf: memoryview, pos: int) -> tuple[MemberIdentity, int]:
+def _d_MemberIdentity_4(buf: bytes, pos: int) -> tuple[MemberIdentity, int]:
     """Decode MemberIdentity at version 4."""
-    o = MemberIdentity.__new__(MemberIdentity)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(MemberIdentity)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.group_instance_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.reason = None
     if buf[pos] == 0:
         pos += 1
@@ -196,12 +247,49 @@ def _e_MemberIdentity_4(o: MemberIdentity, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MemberIdentity_5(buf: memoryview, pos: int) -> tuple[MemberIdentity, int]:
+def _d_MemberIdentity_5(buf: bytes, pos: int) -> tuple[MemberIdentity, int]:
     """Decode MemberIdentity at version 5."""
-    o = MemberIdentity.__new__(MemberIdentity)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
-    o.reason, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(MemberIdentity)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.group_instance_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.reason = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.reason = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -222,11 +310,36 @@ def _e_MemberIdentity_5(o: MemberIdentity, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaveGroupRequest_0(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest, int]:
+def _d_LeaveGroupRequest_0(buf: bytes, pos: int) -> tuple[LeaveGroupRequest, int]:
     """Decode LeaveGroupRequest at versions 0, 1, 2."""
-    o = LeaveGroupRequest.__new__(LeaveGroupRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.member_id, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(LeaveGroupRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
     o.members = []
     o._unknown_tags = None
     return o, pos
@@ -243,29 +356,64 @@ def _e_LeaveGroupRequest_0(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
     w(_enc_str(o.member_id))
 
 
-def _d_LeaveGroupRequest_3(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest, int]:
+def _d_LeaveGroupRequest_3(buf: bytes, pos: int) -> tuple[LeaveGroupRequest, int]:
     """Decode LeaveGroupRequest at version 3."""
-    o = LeaveGroupRequest.__new__(LeaveGroupRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Members")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(LeaveGroupRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_2: list[MemberIdentity] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = MemberIdentity.__new__(MemberIdentity)
-            eo_2.member_id, pos = _read_str(buf, pos)
-            eo_2.group_instance_id, pos = _read_nstr(buf, pos)
-            eo_2.reason = None
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.members = vo_2
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_members_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
+        raise _null_error("Members")
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
+    else:
+        vo_4: list[MemberIdentity] = []
+        apo_4 = vo_4.append
+        for _ in range(n_members_o):
+            eo_4 = _new_object(MemberIdentity)
+            ln_member_id_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_4 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_4 == -1
+                    else _length_error(ln_member_id_eo_4, pos, blen)
+                )
+            elif pos + ln_member_id_eo_4 > blen:
+                raise _length_error(ln_member_id_eo_4, pos, blen)
+            else:
+                eo_4.member_id = buf[pos : pos + ln_member_id_eo_4].decode()
+                pos += ln_member_id_eo_4
+            ln_group_instance_id_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_instance_id_eo_4 < 0:
+                if ln_group_instance_id_eo_4 != -1:
+                    raise _length_error(ln_group_instance_id_eo_4, pos, blen)
+                eo_4.group_instance_id = None
+            elif pos + ln_group_instance_id_eo_4 > blen:
+                raise _length_error(ln_group_instance_id_eo_4, pos, blen)
+            else:
+                eo_4.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_4].decode()
+                pos += ln_group_instance_id_eo_4
+            eo_4.reason = None
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.members = vo_4
     o.member_id = ""
     o._unknown_tags = None
     return o, pos
@@ -288,10 +436,23 @@ def _e_LeaveGroupRequest_3(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
             _e_MemberIdentity_3(e2, out)
 
 
-def _d_LeaveGroupRequest_4(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest, int]:
+def _d_LeaveGroupRequest_4(buf: bytes, pos: int) -> tuple[LeaveGroupRequest, int]:
     """Decode LeaveGroupRequest at version 4."""
-    o = LeaveGroupRequest.__new__(LeaveGroupRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(LeaveGroupRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -302,15 +463,39 @@ def _d_LeaveGroupRequest_4(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Members")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MemberIdentity] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MemberIdentity.__new__(MemberIdentity)
-            eo_2.member_id, pos = _read_cstr(buf, pos)
-            eo_2.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_2 = _new_object(MemberIdentity)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.member_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.group_instance_id = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.group_instance_id = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.reason = None
             if buf[pos] == 0:
                 pos += 1
@@ -347,10 +532,23 @@ def _e_LeaveGroupRequest_4(o: LeaveGroupRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaveGroupRequest_5(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest, int]:
+def _d_LeaveGroupRequest_5(buf: bytes, pos: int) -> tuple[LeaveGroupRequest, int]:
     """Decode LeaveGroupRequest at version 5."""
-    o = LeaveGroupRequest.__new__(LeaveGroupRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(LeaveGroupRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -361,16 +559,52 @@ def _d_LeaveGroupRequest_5(buf: memoryview, pos: int) -> tuple[LeaveGroupRequest
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Members")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MemberIdentity] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MemberIdentity.__new__(MemberIdentity)
-            eo_2.member_id, pos = _read_cstr(buf, pos)
-            eo_2.group_instance_id, pos = _read_ncstr(buf, pos)
-            eo_2.reason, pos = _read_ncstr(buf, pos)
+            eo_2 = _new_object(MemberIdentity)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.member_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.group_instance_id = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.group_instance_id = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.reason = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.reason = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

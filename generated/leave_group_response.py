@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -165,11 +167,34 @@ class LeaveGroupResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_MemberResponse_3(buf: memoryview, pos: int) -> tuple[MemberResponse, int]:
+def _d_MemberResponse_3(buf: bytes, pos: int) -> tuple[MemberResponse, int]:
     """Decode MemberResponse at version 3."""
-    o = MemberResponse.__new__(MemberResponse)
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(MemberResponse)
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o._unknown_tags = None
@@ -186,11 +211,36 @@ def _e_MemberResponse_3(o: MemberResponse, out: list[_Buffer]) -> None:
     w(_S_h.pack(o.error_code))
 
 
-def _d_MemberResponse_4(buf: memoryview, pos: int) -> tuple[MemberResponse, int]:
+def _d_MemberResponse_4(buf: bytes, pos: int) -> tuple[MemberResponse, int]:
     """Decode MemberResponse at versions 4, 5."""
-    o = MemberResponse.__new__(MemberResponse)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(MemberResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.group_instance_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -213,9 +263,10 @@ def _e_MemberResponse_4(o: MemberResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaveGroupResponse_0(buf: memoryview, pos: int) -> tuple[LeaveGroupResponse, int]:
+def _d_LeaveGroupResponse_0(buf: bytes, pos: int) -> tuple[LeaveGroupResponse, int]:
     """Decode LeaveGroupResponse at version 0."""
-    o = LeaveGroupResponse.__new__(LeaveGroupResponse)
+    blen = len(buf)
+    o = _new_object(LeaveGroupResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.throttle_time_ms = 0
@@ -234,9 +285,10 @@ def _e_LeaveGroupResponse_0(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
     w(_S_h.pack(o.error_code))
 
 
-def _d_LeaveGroupResponse_1(buf: memoryview, pos: int) -> tuple[LeaveGroupResponse, int]:
+def _d_LeaveGroupResponse_1(buf: bytes, pos: int) -> tuple[LeaveGroupResponse, int]:
     """Decode LeaveGroupResponse at versions 1, 2."""
-    o = LeaveGroupResponse.__new__(LeaveGroupResponse)
+    blen = len(buf)
+    o = _new_object(LeaveGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.members = []
@@ -254,24 +306,47 @@ def _e_LeaveGroupResponse_1(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
     w(_S_ih.pack(o.throttle_time_ms, o.error_code))
 
 
-def _d_LeaveGroupResponse_3(buf: memoryview, pos: int) -> tuple[LeaveGroupResponse, int]:
+def _d_LeaveGroupResponse_3(buf: bytes, pos: int) -> tuple[LeaveGroupResponse, int]:
     """Decode LeaveGroupResponse at version 3."""
-    o = LeaveGroupResponse.__new__(LeaveGroupResponse)
-    o.throttle_time_ms, o.error_code, n_members_0 = _S_ihi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(LeaveGroupResponse)
+    o.throttle_time_ms, o.error_code, n_members_o = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    if n_members_0 < 0:
-        if n_members_0 != -1:
-            raise _count_error(n_members_0, 0)
+    if n_members_o < 0:
+        if n_members_o != -1:
+            raise _count_error(n_members_o, 0)
         raise _null_error("Members")
-    elif n_members_0 > len(buf) - pos:
-        raise _count_error(n_members_0, len(buf) - pos)
+    elif n_members_o > blen - pos:
+        raise _count_error(n_members_o, blen - pos)
     else:
         vo_2: list[MemberResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_members_0):
-            eo_2 = MemberResponse.__new__(MemberResponse)
-            eo_2.member_id, pos = _read_str(buf, pos)
-            eo_2.group_instance_id, pos = _read_nstr(buf, pos)
+        for _ in range(n_members_o):
+            eo_2 = _new_object(MemberResponse)
+            ln_member_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_2 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_2 == -1
+                    else _length_error(ln_member_id_eo_2, pos, blen)
+                )
+            elif pos + ln_member_id_eo_2 > blen:
+                raise _length_error(ln_member_id_eo_2, pos, blen)
+            else:
+                eo_2.member_id = buf[pos : pos + ln_member_id_eo_2].decode()
+                pos += ln_member_id_eo_2
+            ln_group_instance_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_instance_id_eo_2 < 0:
+                if ln_group_instance_id_eo_2 != -1:
+                    raise _length_error(ln_group_instance_id_eo_2, pos, blen)
+                eo_2.group_instance_id = None
+            elif pos + ln_group_instance_id_eo_2 > blen:
+                raise _length_error(ln_group_instance_id_eo_2, pos, blen)
+            else:
+                eo_2.group_instance_id = buf[pos : pos + ln_group_instance_id_eo_2].decode()
+                pos += ln_group_instance_id_eo_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             eo_2._unknown_tags = None
@@ -296,9 +371,10 @@ def _e_LeaveGroupResponse_3(o: LeaveGroupResponse, out: list[_Buffer]) -> None:
             _e_MemberResponse_3(e2, out)
 
 
-def _d_LeaveGroupResponse_4(buf: memoryview, pos: int) -> tuple[LeaveGroupResponse, int]:
+def _d_LeaveGroupResponse_4(buf: bytes, pos: int) -> tuple[LeaveGroupResponse, int]:
     """Decode LeaveGroupResponse at versions 4, 5."""
-    o = LeaveGroupResponse.__new__(LeaveGroupResponse)
+    blen = len(buf)
+    o = _new_object(LeaveGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -311,15 +387,39 @@ def _d_LeaveGroupResponse_4(buf: memoryview, pos: int) -> tuple[LeaveGroupRespon
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Members")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MemberResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MemberResponse.__new__(MemberResponse)
-            eo_2.member_id, pos = _read_cstr(buf, pos)
-            eo_2.group_instance_id, pos = _read_ncstr(buf, pos)
+            eo_2 = _new_object(MemberResponse)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.member_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.group_instance_id = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.group_instance_id = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     array_structs as _array_structs,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
@@ -73,11 +75,10 @@ class ListConfigResourcesRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ListConfigResourcesRequest_0(
-    buf: memoryview, pos: int
-) -> tuple[ListConfigResourcesRequest, int]:
+def _d_ListConfigResourcesRequest_0(buf: bytes, pos: int) -> tuple[ListConfigResourcesRequest, int]:
     """Decode ListConfigResourcesRequest at version 0."""
-    o = ListConfigResourcesRequest.__new__(ListConfigResourcesRequest)
+    blen = len(buf)
+    o = _new_object(ListConfigResourcesRequest)
     o.resource_types = []
     if buf[pos] == 0:
         pos += 1
@@ -98,24 +99,23 @@ def _e_ListConfigResourcesRequest_0(o: ListConfigResourcesRequest, out: list[_Bu
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListConfigResourcesRequest_1(
-    buf: memoryview, pos: int
-) -> tuple[ListConfigResourcesRequest, int]:
+def _d_ListConfigResourcesRequest_1(buf: bytes, pos: int) -> tuple[ListConfigResourcesRequest, int]:
     """Decode ListConfigResourcesRequest at version 1."""
-    o = ListConfigResourcesRequest.__new__(ListConfigResourcesRequest)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    blen = len(buf)
+    o = _new_object(ListConfigResourcesRequest)
+    n_resource_types_o = buf[pos]
+    if n_resource_types_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_resource_types_o, pos = _read_uvarint(buf, pos)
+    n_resource_types_o -= 1
+    if n_resource_types_o < 0:
+        if n_resource_types_o != -1:
+            raise _count_error(n_resource_types_o, 0)
         raise _null_error("ResourceTypes")
     else:
-        o.resource_types = [*_A_Nb[no_1].unpack_from(buf, pos)]
-        pos += 1 * no_1
+        o.resource_types = [*_A_Nb[n_resource_types_o].unpack_from(buf, pos)]
+        pos += 1 * n_resource_types_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -158,10 +160,23 @@ class ListConfigResourcesResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ConfigResource_0(buf: memoryview, pos: int) -> tuple[ConfigResource, int]:
+def _d_ConfigResource_0(buf: bytes, pos: int) -> tuple[ConfigResource, int]:
     """Decode ConfigResource at version 0."""
-    o = ConfigResource.__new__(ConfigResource)
-    o.resource_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ConfigResource)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.resource_type = 16
     if buf[pos] == 0:
         pos += 1
@@ -181,10 +196,23 @@ def _e_ConfigResource_0(o: ConfigResource, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ConfigResource_1(buf: memoryview, pos: int) -> tuple[ConfigResource, int]:
+def _d_ConfigResource_1(buf: bytes, pos: int) -> tuple[ConfigResource, int]:
     """Decode ConfigResource at version 1."""
-    o = ConfigResource.__new__(ConfigResource)
-    o.resource_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ConfigResource)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("ResourceName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.resource_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.resource_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     if buf[pos] == 0:
@@ -207,10 +235,11 @@ def _e_ConfigResource_1(o: ConfigResource, out: list[_Buffer]) -> None:
 
 
 def _d_ListConfigResourcesResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListConfigResourcesResponse, int]:
     """Decode ListConfigResourcesResponse at version 0."""
-    o = ListConfigResourcesResponse.__new__(ListConfigResourcesResponse)
+    blen = len(buf)
+    o = _new_object(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -223,14 +252,26 @@ def _d_ListConfigResourcesResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ConfigResources")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ConfigResource] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ConfigResource.__new__(ConfigResource)
-            eo_2.resource_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ConfigResource)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.resource_type = 16
             if buf[pos] == 0:
                 pos += 1
@@ -265,10 +306,11 @@ def _e_ListConfigResourcesResponse_0(o: ListConfigResourcesResponse, out: list[_
 
 
 def _d_ListConfigResourcesResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListConfigResourcesResponse, int]:
     """Decode ListConfigResourcesResponse at version 1."""
-    o = ListConfigResourcesResponse.__new__(ListConfigResourcesResponse)
+    blen = len(buf)
+    o = _new_object(ListConfigResourcesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -281,14 +323,26 @@ def _d_ListConfigResourcesResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ConfigResources")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ConfigResource] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ConfigResource.__new__(ConfigResource)
-            eo_2.resource_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ConfigResource)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("ResourceName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.resource_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.resource_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             if buf[pos] == 0:

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -93,9 +95,10 @@ class ListGroupsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ListGroupsRequest_0(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
+def _d_ListGroupsRequest_0(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at versions 0, 1, 2."""
-    o = ListGroupsRequest.__new__(ListGroupsRequest)
+    blen = len(buf)
+    o = _new_object(ListGroupsRequest)
     o.states_filter = []
     o.types_filter = []
     o._unknown_tags = None
@@ -113,9 +116,10 @@ def _e_ListGroupsRequest_0(o: ListGroupsRequest, out: list[_Buffer]) -> None:
     w = out.append
 
 
-def _d_ListGroupsRequest_3(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
+def _d_ListGroupsRequest_3(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 3."""
-    o = ListGroupsRequest.__new__(ListGroupsRequest)
+    blen = len(buf)
+    o = _new_object(ListGroupsRequest)
     o.states_filter = []
     o.types_filter = []
     if buf[pos] == 0:
@@ -139,9 +143,10 @@ def _e_ListGroupsRequest_3(o: ListGroupsRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListGroupsRequest_4(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
+def _d_ListGroupsRequest_4(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 4."""
-    o = ListGroupsRequest.__new__(ListGroupsRequest)
+    blen = len(buf)
+    o = _new_object(ListGroupsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -152,8 +157,8 @@ def _d_ListGroupsRequest_4(buf: memoryview, pos: int) -> tuple[ListGroupsRequest
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("StatesFilter")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append
@@ -188,9 +193,10 @@ def _e_ListGroupsRequest_4(o: ListGroupsRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListGroupsRequest_5(buf: memoryview, pos: int) -> tuple[ListGroupsRequest, int]:
+def _d_ListGroupsRequest_5(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int]:
     """Decode ListGroupsRequest at version 5."""
-    o = ListGroupsRequest.__new__(ListGroupsRequest)
+    blen = len(buf)
+    o = _new_object(ListGroupsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -201,8 +207,8 @@ def _d_ListGroupsRequest_5(buf: memoryview, pos: int) -> tuple[ListGroupsRequest
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("StatesFilter")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append
@@ -220,8 +226,8 @@ def _d_ListGroupsRequest_5(buf: memoryview, pos: int) -> tuple[ListGroupsRequest
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("TypesFilter")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[str] = []
         apo_2 = vo_2.append

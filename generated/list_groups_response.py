@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -180,11 +182,36 @@ class ListGroupsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_ListedGroup_0(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
+def _d_ListedGroup_0(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
     """Decode ListedGroup at versions 0, 1, 2."""
-    o = ListedGroup.__new__(ListedGroup)
-    o.group_id, pos = _read_str(buf, pos)
-    o.protocol_type, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListedGroup)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    ln_protocol_type_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_protocol_type_o < 0:
+        raise (
+            _null_error("ProtocolType")
+            if ln_protocol_type_o == -1
+            else _length_error(ln_protocol_type_o, pos, blen)
+        )
+    elif pos + ln_protocol_type_o > blen:
+        raise _length_error(ln_protocol_type_o, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + ln_protocol_type_o].decode()
+        pos += ln_protocol_type_o
     o.group_state = ""
     o.group_type = ""
     o._unknown_tags = None
@@ -200,11 +227,36 @@ def _e_ListedGroup_0(o: ListedGroup, out: list[_Buffer]) -> None:
     w(_enc_str(o.protocol_type))
 
 
-def _d_ListedGroup_3(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
+def _d_ListedGroup_3(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
     """Decode ListedGroup at version 3."""
-    o = ListedGroup.__new__(ListedGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.protocol_type, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListedGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ProtocolType")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.group_state = ""
     o.group_type = ""
     if buf[pos] == 0:
@@ -226,12 +278,49 @@ def _e_ListedGroup_3(o: ListedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListedGroup_4(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
+def _d_ListedGroup_4(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
     """Decode ListedGroup at version 4."""
-    o = ListedGroup.__new__(ListedGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.protocol_type, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListedGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ProtocolType")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.group_type = ""
     if buf[pos] == 0:
         pos += 1
@@ -253,13 +342,62 @@ def _e_ListedGroup_4(o: ListedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListedGroup_5(buf: memoryview, pos: int) -> tuple[ListedGroup, int]:
+def _d_ListedGroup_5(buf: bytes, pos: int) -> tuple[ListedGroup, int]:
     """Decode ListedGroup at version 5."""
-    o = ListedGroup.__new__(ListedGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.protocol_type, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
-    o.group_type, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListedGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("ProtocolType")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("GroupType")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_type = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -281,24 +419,49 @@ def _e_ListedGroup_5(o: ListedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListGroupsResponse_0(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
+def _d_ListGroupsResponse_0(buf: bytes, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at version 0."""
-    o = ListGroupsResponse.__new__(ListGroupsResponse)
-    o.error_code, n_groups_0 = _S_hi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListGroupsResponse)
+    o.error_code, n_groups_o = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_groups_0 < 0:
-        if n_groups_0 != -1:
-            raise _count_error(n_groups_0, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif n_groups_0 > len(buf) - pos:
-        raise _count_error(n_groups_0, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
         vo_2: list[ListedGroup] = []
         apo_2 = vo_2.append
-        for _ in range(n_groups_0):
-            eo_2 = ListedGroup.__new__(ListedGroup)
-            eo_2.group_id, pos = _read_str(buf, pos)
-            eo_2.protocol_type, pos = _read_str(buf, pos)
+        for _ in range(n_groups_o):
+            eo_2 = _new_object(ListedGroup)
+            ln_group_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_id_eo_2 < 0:
+                raise (
+                    _null_error("GroupId")
+                    if ln_group_id_eo_2 == -1
+                    else _length_error(ln_group_id_eo_2, pos, blen)
+                )
+            elif pos + ln_group_id_eo_2 > blen:
+                raise _length_error(ln_group_id_eo_2, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
+                pos += ln_group_id_eo_2
+            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_type_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolType")
+                    if ln_protocol_type_eo_2 == -1
+                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_type_eo_2 > blen:
+                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
+                pos += ln_protocol_type_eo_2
             eo_2.group_state = ""
             eo_2.group_type = ""
             eo_2._unknown_tags = None
@@ -324,24 +487,49 @@ def _e_ListGroupsResponse_0(o: ListGroupsResponse, out: list[_Buffer]) -> None:
             _e_ListedGroup_0(e2, out)
 
 
-def _d_ListGroupsResponse_1(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
+def _d_ListGroupsResponse_1(buf: bytes, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at versions 1, 2."""
-    o = ListGroupsResponse.__new__(ListGroupsResponse)
-    o.throttle_time_ms, o.error_code, n_groups_0 = _S_ihi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListGroupsResponse)
+    o.throttle_time_ms, o.error_code, n_groups_o = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    if n_groups_0 < 0:
-        if n_groups_0 != -1:
-            raise _count_error(n_groups_0, 0)
+    if n_groups_o < 0:
+        if n_groups_o != -1:
+            raise _count_error(n_groups_o, 0)
         raise _null_error("Groups")
-    elif n_groups_0 > len(buf) - pos:
-        raise _count_error(n_groups_0, len(buf) - pos)
+    elif n_groups_o > blen - pos:
+        raise _count_error(n_groups_o, blen - pos)
     else:
         vo_2: list[ListedGroup] = []
         apo_2 = vo_2.append
-        for _ in range(n_groups_0):
-            eo_2 = ListedGroup.__new__(ListedGroup)
-            eo_2.group_id, pos = _read_str(buf, pos)
-            eo_2.protocol_type, pos = _read_str(buf, pos)
+        for _ in range(n_groups_o):
+            eo_2 = _new_object(ListedGroup)
+            ln_group_id_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_group_id_eo_2 < 0:
+                raise (
+                    _null_error("GroupId")
+                    if ln_group_id_eo_2 == -1
+                    else _length_error(ln_group_id_eo_2, pos, blen)
+                )
+            elif pos + ln_group_id_eo_2 > blen:
+                raise _length_error(ln_group_id_eo_2, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + ln_group_id_eo_2].decode()
+                pos += ln_group_id_eo_2
+            ln_protocol_type_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_protocol_type_eo_2 < 0:
+                raise (
+                    _null_error("ProtocolType")
+                    if ln_protocol_type_eo_2 == -1
+                    else _length_error(ln_protocol_type_eo_2, pos, blen)
+                )
+            elif pos + ln_protocol_type_eo_2 > blen:
+                raise _length_error(ln_protocol_type_eo_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + ln_protocol_type_eo_2].decode()
+                pos += ln_protocol_type_eo_2
             eo_2.group_state = ""
             eo_2.group_type = ""
             eo_2._unknown_tags = None
@@ -366,9 +554,10 @@ def _e_ListGroupsResponse_1(o: ListGroupsResponse, out: list[_Buffer]) -> None:
             _e_ListedGroup_0(e2, out)
 
 
-def _d_ListGroupsResponse_3(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
+def _d_ListGroupsResponse_3(buf: bytes, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at version 3."""
-    o = ListGroupsResponse.__new__(ListGroupsResponse)
+    blen = len(buf)
+    o = _new_object(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -381,15 +570,39 @@ def _d_ListGroupsResponse_3(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListedGroup.__new__(ListedGroup)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.protocol_type, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ListedGroup)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("ProtocolType")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.group_state = ""
             eo_2.group_type = ""
             if buf[pos] == 0:
@@ -424,9 +637,10 @@ def _e_ListGroupsResponse_3(o: ListGroupsResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListGroupsResponse_4(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
+def _d_ListGroupsResponse_4(buf: bytes, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at version 4."""
-    o = ListGroupsResponse.__new__(ListGroupsResponse)
+    blen = len(buf)
+    o = _new_object(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -439,16 +653,52 @@ def _d_ListGroupsResponse_4(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListedGroup.__new__(ListedGroup)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.protocol_type, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ListedGroup)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("ProtocolType")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             eo_2.group_type = ""
             if buf[pos] == 0:
                 pos += 1
@@ -482,9 +732,10 @@ def _e_ListGroupsResponse_4(o: ListGroupsResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListGroupsResponse_5(buf: memoryview, pos: int) -> tuple[ListGroupsResponse, int]:
+def _d_ListGroupsResponse_5(buf: bytes, pos: int) -> tuple[ListGroupsResponse, int]:
     """Decode ListGroupsResponse at version 5."""
-    o = ListGroupsResponse.__new__(ListGroupsResponse)
+    blen = len(buf)
+    o = _new_object(ListGroupsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -497,17 +748,65 @@ def _d_ListGroupsResponse_5(buf: memoryview, pos: int) -> tuple[ListGroupsRespon
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListedGroup.__new__(ListedGroup)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.protocol_type, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
-            eo_2.group_type, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ListedGroup)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("ProtocolType")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.protocol_type = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("GroupType")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.group_type = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "ListOffsetsRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ib = _struct.Struct(">ib")
 _S_ibi = _struct.Struct(">ibi")
@@ -222,9 +225,10 @@ class ListOffsetsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ListOffsetsPartition_1(buf: memoryview, pos: int) -> tuple[ListOffsetsPartition, int]:
+def _d_ListOffsetsPartition_1(buf: bytes, pos: int) -> tuple[ListOffsetsPartition, int]:
     """Decode ListOffsetsPartition at versions 1, 2, 3."""
-    o = ListOffsetsPartition.__new__(ListOffsetsPartition)
+    blen = len(buf)
+    o = _new_object(ListOffsetsPartition)
     o.partition_index, o.timestamp = _S_iq.unpack_from(buf, pos)
     pos += 12
     o.current_leader_epoch = -1
@@ -240,9 +244,10 @@ def _e_ListOffsetsPartition_1(o: ListOffsetsPartition, out: list[_Buffer]) -> No
     w(_S_iq.pack(o.partition_index, o.timestamp))
 
 
-def _d_ListOffsetsPartition_4(buf: memoryview, pos: int) -> tuple[ListOffsetsPartition, int]:
+def _d_ListOffsetsPartition_4(buf: bytes, pos: int) -> tuple[ListOffsetsPartition, int]:
     """Decode ListOffsetsPartition at versions 4, 5."""
-    o = ListOffsetsPartition.__new__(ListOffsetsPartition)
+    blen = len(buf)
+    o = _new_object(ListOffsetsPartition)
     o.partition_index, o.current_leader_epoch, o.timestamp = _S_iiq.unpack_from(buf, pos)
     pos += 16
     o._unknown_tags = None
@@ -257,9 +262,10 @@ def _e_ListOffsetsPartition_4(o: ListOffsetsPartition, out: list[_Buffer]) -> No
     w(_S_iiq.pack(o.partition_index, o.current_leader_epoch, o.timestamp))
 
 
-def _d_ListOffsetsPartition_6(buf: memoryview, pos: int) -> tuple[ListOffsetsPartition, int]:
+def _d_ListOffsetsPartition_6(buf: bytes, pos: int) -> tuple[ListOffsetsPartition, int]:
     """Decode ListOffsetsPartition at versions 6, 7, 8, 9, 10, 11."""
-    o = ListOffsetsPartition.__new__(ListOffsetsPartition)
+    blen = len(buf)
+    o = _new_object(ListOffsetsPartition)
     o.partition_index, o.current_leader_epoch, o.timestamp = _S_iiq.unpack_from(buf, pos)
     pos += 16
     if buf[pos] == 0:
@@ -280,29 +286,38 @@ def _e_ListOffsetsPartition_6(o: ListOffsetsPartition, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListOffsetsTopic_1(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, int]:
+def _d_ListOffsetsTopic_1(buf: bytes, pos: int) -> tuple[ListOffsetsTopic, int]:
     """Decode ListOffsetsTopic at versions 1, 2, 3."""
-    o = ListOffsetsTopic.__new__(ListOffsetsTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[ListOffsetsPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-            eo_2.partition_index, eo_2.timestamp = _S_iq.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[ListOffsetsPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(ListOffsetsPartition)
+            eo_4.partition_index, eo_4.timestamp = _S_iq.unpack_from(buf, pos)
             pos += 12
-            eo_2.current_leader_epoch = -1
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4.current_leader_epoch = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -322,30 +337,39 @@ def _e_ListOffsetsTopic_1(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
             _e_ListOffsetsPartition_1(e2, out)
 
 
-def _d_ListOffsetsTopic_4(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, int]:
+def _d_ListOffsetsTopic_4(buf: bytes, pos: int) -> tuple[ListOffsetsTopic, int]:
     """Decode ListOffsetsTopic at versions 4, 5."""
-    o = ListOffsetsTopic.__new__(ListOffsetsTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[ListOffsetsPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-            eo_2.partition_index, eo_2.current_leader_epoch, eo_2.timestamp = _S_iiq.unpack_from(
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[ListOffsetsPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(ListOffsetsPartition)
+            eo_4.partition_index, eo_4.current_leader_epoch, eo_4.timestamp = _S_iiq.unpack_from(
                 buf, pos
             )
             pos += 16
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -365,10 +389,23 @@ def _e_ListOffsetsTopic_4(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
             _e_ListOffsetsPartition_4(e2, out)
 
 
-def _d_ListOffsetsTopic_6(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, int]:
+def _d_ListOffsetsTopic_6(buf: bytes, pos: int) -> tuple[ListOffsetsTopic, int]:
     """Decode ListOffsetsTopic at versions 6, 7, 8, 9, 10, 11."""
-    o = ListOffsetsTopic.__new__(ListOffsetsTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -379,13 +416,13 @@ def _d_ListOffsetsTopic_6(buf: memoryview, pos: int) -> tuple[ListOffsetsTopic, 
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListOffsetsPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+            eo_2 = _new_object(ListOffsetsPartition)
             eo_2.partition_index, eo_2.current_leader_epoch, eo_2.timestamp = _S_iiq.unpack_from(
                 buf, pos
             )
@@ -422,42 +459,55 @@ def _e_ListOffsetsTopic_6(o: ListOffsetsTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListOffsetsRequest_1(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
+def _d_ListOffsetsRequest_1(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at version 1."""
-    o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsRequest)
+    o.replica_id, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[ListOffsetsTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(ListOffsetsTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[ListOffsetsPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    eeo_2_2.partition_index, eeo_2_2.timestamp = _S_iq.unpack_from(buf, pos)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[ListOffsetsPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(ListOffsetsPartition)
+                    eeo_2_4.partition_index, eeo_2_4.timestamp = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    eeo_2_2.current_leader_epoch = -1
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.current_leader_epoch = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -484,42 +534,55 @@ def _e_ListOffsetsRequest_1(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
             _e_ListOffsetsTopic_1(e2, out)
 
 
-def _d_ListOffsetsRequest_2(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
+def _d_ListOffsetsRequest_2(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 2, 3."""
-    o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, o.isolation_level, n_topics_0 = _S_ibi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsRequest)
+    o.replica_id, o.isolation_level, n_topics_o = _S_ibi.unpack_from(buf, pos)
     pos += 9
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[ListOffsetsTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(ListOffsetsTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[ListOffsetsPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    eeo_2_2.partition_index, eeo_2_2.timestamp = _S_iq.unpack_from(buf, pos)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[ListOffsetsPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(ListOffsetsPartition)
+                    eeo_2_4.partition_index, eeo_2_4.timestamp = _S_iq.unpack_from(buf, pos)
                     pos += 12
-                    eeo_2_2.current_leader_epoch = -1
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.current_leader_epoch = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -543,43 +606,56 @@ def _e_ListOffsetsRequest_2(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
             _e_ListOffsetsTopic_1(e2, out)
 
 
-def _d_ListOffsetsRequest_4(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
+def _d_ListOffsetsRequest_4(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 4, 5."""
-    o = ListOffsetsRequest.__new__(ListOffsetsRequest)
-    o.replica_id, o.isolation_level, n_topics_0 = _S_ibi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsRequest)
+    o.replica_id, o.isolation_level, n_topics_o = _S_ibi.unpack_from(buf, pos)
     pos += 9
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[ListOffsetsTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(ListOffsetsTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[ListOffsetsPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
-                    eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[ListOffsetsPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(ListOffsetsPartition)
+                    eeo_2_4.partition_index, eeo_2_4.current_leader_epoch, eeo_2_4.timestamp = (
                         _S_iiq.unpack_from(buf, pos)
                     )
                     pos += 16
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -603,9 +679,10 @@ def _e_ListOffsetsRequest_4(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
             _e_ListOffsetsTopic_4(e2, out)
 
 
-def _d_ListOffsetsRequest_6(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
+def _d_ListOffsetsRequest_6(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 6, 7, 8, 9."""
-    o = ListOffsetsRequest.__new__(ListOffsetsRequest)
+    blen = len(buf)
+    o = _new_object(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
     no_2 = buf[pos]
@@ -618,14 +695,26 @@ def _d_ListOffsetsRequest_6(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListOffsetsTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ListOffsetsTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -636,13 +725,13 @@ def _d_ListOffsetsRequest_6(buf: memoryview, pos: int) -> tuple[ListOffsetsReque
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ListOffsetsPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    eeo_2_2 = _new_object(ListOffsetsPartition)
                     eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
                         _S_iiq.unpack_from(buf, pos)
                     )
@@ -687,9 +776,10 @@ def _e_ListOffsetsRequest_6(o: ListOffsetsRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListOffsetsRequest_10(buf: memoryview, pos: int) -> tuple[ListOffsetsRequest, int]:
+def _d_ListOffsetsRequest_10(buf: bytes, pos: int) -> tuple[ListOffsetsRequest, int]:
     """Decode ListOffsetsRequest at versions 10, 11."""
-    o = ListOffsetsRequest.__new__(ListOffsetsRequest)
+    blen = len(buf)
+    o = _new_object(ListOffsetsRequest)
     o.replica_id, o.isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
     no_2 = buf[pos]
@@ -702,14 +792,26 @@ def _d_ListOffsetsRequest_10(buf: memoryview, pos: int) -> tuple[ListOffsetsRequ
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListOffsetsTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListOffsetsTopic.__new__(ListOffsetsTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ListOffsetsTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -720,13 +822,13 @@ def _d_ListOffsetsRequest_10(buf: memoryview, pos: int) -> tuple[ListOffsetsRequ
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ListOffsetsPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartition.__new__(ListOffsetsPartition)
+                    eeo_2_2 = _new_object(ListOffsetsPartition)
                     eeo_2_2.partition_index, eeo_2_2.current_leader_epoch, eeo_2_2.timestamp = (
                         _S_iiq.unpack_from(buf, pos)
                     )

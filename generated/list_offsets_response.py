@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "ListOffsetsResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ihqq = _struct.Struct(">ihqq")
 _S_ihqqi = _struct.Struct(">ihqqi")
@@ -224,10 +227,11 @@ class ListOffsetsResponse(_Message):
 
 
 def _d_ListOffsetsPartitionResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListOffsetsPartitionResponse, int]:
     """Decode ListOffsetsPartitionResponse at versions 1, 2, 3."""
-    o = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+    blen = len(buf)
+    o = _new_object(ListOffsetsPartitionResponse)
     o.partition_index, o.error_code, o.timestamp, o.offset = _S_ihqq.unpack_from(buf, pos)
     pos += 22
     o.leader_epoch = -1
@@ -246,10 +250,11 @@ def _e_ListOffsetsPartitionResponse_1(o: ListOffsetsPartitionResponse, out: list
 
 
 def _d_ListOffsetsPartitionResponse_4(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListOffsetsPartitionResponse, int]:
     """Decode ListOffsetsPartitionResponse at versions 4, 5."""
-    o = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+    blen = len(buf)
+    o = _new_object(ListOffsetsPartitionResponse)
     o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch = _S_ihqqi.unpack_from(
         buf, pos
     )
@@ -267,10 +272,11 @@ def _e_ListOffsetsPartitionResponse_4(o: ListOffsetsPartitionResponse, out: list
 
 
 def _d_ListOffsetsPartitionResponse_6(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListOffsetsPartitionResponse, int]:
     """Decode ListOffsetsPartitionResponse at versions 6, 7, 8, 9, 10, 11."""
-    o = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+    blen = len(buf)
+    o = _new_object(ListOffsetsPartitionResponse)
     o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch = _S_ihqqi.unpack_from(
         buf, pos
     )
@@ -293,33 +299,40 @@ def _e_ListOffsetsPartitionResponse_6(o: ListOffsetsPartitionResponse, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListOffsetsTopicResponse_1(
-    buf: memoryview, pos: int
-) -> tuple[ListOffsetsTopicResponse, int]:
+def _d_ListOffsetsTopicResponse_1(buf: bytes, pos: int) -> tuple[ListOffsetsTopicResponse, int]:
     """Decode ListOffsetsTopicResponse at versions 1, 2, 3."""
-    o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsTopicResponse)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[ListOffsetsPartitionResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
-            eo_2.partition_index, eo_2.error_code, eo_2.timestamp, eo_2.offset = (
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[ListOffsetsPartitionResponse] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(ListOffsetsPartitionResponse)
+            eo_4.partition_index, eo_4.error_code, eo_4.timestamp, eo_4.offset = (
                 _S_ihqq.unpack_from(buf, pos)
             )
             pos += 22
-            eo_2.leader_epoch = -1
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4.leader_epoch = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -339,36 +352,43 @@ def _e_ListOffsetsTopicResponse_1(o: ListOffsetsTopicResponse, out: list[_Buffer
             _e_ListOffsetsPartitionResponse_1(e2, out)
 
 
-def _d_ListOffsetsTopicResponse_4(
-    buf: memoryview, pos: int
-) -> tuple[ListOffsetsTopicResponse, int]:
+def _d_ListOffsetsTopicResponse_4(buf: bytes, pos: int) -> tuple[ListOffsetsTopicResponse, int]:
     """Decode ListOffsetsTopicResponse at versions 4, 5."""
-    o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsTopicResponse)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[ListOffsetsPartitionResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[ListOffsetsPartitionResponse] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(ListOffsetsPartitionResponse)
             (
-                eo_2.partition_index,
-                eo_2.error_code,
-                eo_2.timestamp,
-                eo_2.offset,
-                eo_2.leader_epoch,
+                eo_4.partition_index,
+                eo_4.error_code,
+                eo_4.timestamp,
+                eo_4.offset,
+                eo_4.leader_epoch,
             ) = _S_ihqqi.unpack_from(buf, pos)
             pos += 26
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -388,12 +408,23 @@ def _e_ListOffsetsTopicResponse_4(o: ListOffsetsTopicResponse, out: list[_Buffer
             _e_ListOffsetsPartitionResponse_4(e2, out)
 
 
-def _d_ListOffsetsTopicResponse_6(
-    buf: memoryview, pos: int
-) -> tuple[ListOffsetsTopicResponse, int]:
+def _d_ListOffsetsTopicResponse_6(buf: bytes, pos: int) -> tuple[ListOffsetsTopicResponse, int]:
     """Decode ListOffsetsTopicResponse at versions 6, 7, 8, 9, 10, 11."""
-    o = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsTopicResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -404,13 +435,13 @@ def _d_ListOffsetsTopicResponse_6(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListOffsetsPartitionResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+            eo_2 = _new_object(ListOffsetsPartitionResponse)
             (
                 eo_2.partition_index,
                 eo_2.error_code,
@@ -451,50 +482,63 @@ def _e_ListOffsetsTopicResponse_6(o: ListOffsetsTopicResponse, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListOffsetsResponse_1(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
+def _d_ListOffsetsResponse_1(buf: bytes, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at version 1."""
-    o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ListOffsetsResponse)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[ListOffsetsTopicResponse] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[ListOffsetsTopicResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(ListOffsetsTopicResponse)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[ListOffsetsPartitionResponse] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[ListOffsetsPartitionResponse] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(ListOffsetsPartitionResponse)
                     (
-                        eeo_1_2.partition_index,
-                        eeo_1_2.error_code,
-                        eeo_1_2.timestamp,
-                        eeo_1_2.offset,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.timestamp,
+                        eeo_2_4.offset,
                     ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    eeo_1_2.leader_epoch = -1
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                    eeo_2_4.leader_epoch = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -514,47 +558,60 @@ def _e_ListOffsetsResponse_1(o: ListOffsetsResponse, out: list[_Buffer]) -> None
             _e_ListOffsetsTopicResponse_1(e1, out)
 
 
-def _d_ListOffsetsResponse_2(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
+def _d_ListOffsetsResponse_2(buf: bytes, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at versions 2, 3."""
-    o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[ListOffsetsTopicResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(ListOffsetsTopicResponse)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[ListOffsetsPartitionResponse] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[ListOffsetsPartitionResponse] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(ListOffsetsPartitionResponse)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.timestamp,
-                        eeo_2_2.offset,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.timestamp,
+                        eeo_2_4.offset,
                     ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    eeo_2_2.leader_epoch = -1
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.leader_epoch = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -577,47 +634,60 @@ def _e_ListOffsetsResponse_2(o: ListOffsetsResponse, out: list[_Buffer]) -> None
             _e_ListOffsetsTopicResponse_1(e2, out)
 
 
-def _d_ListOffsetsResponse_4(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
+def _d_ListOffsetsResponse_4(buf: bytes, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at versions 4, 5."""
-    o = ListOffsetsResponse.__new__(ListOffsetsResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(ListOffsetsResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[ListOffsetsTopicResponse] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(ListOffsetsTopicResponse)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[ListOffsetsPartitionResponse] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[ListOffsetsPartitionResponse] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(ListOffsetsPartitionResponse)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.error_code,
-                        eeo_2_2.timestamp,
-                        eeo_2_2.offset,
-                        eeo_2_2.leader_epoch,
+                        eeo_2_4.partition_index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.timestamp,
+                        eeo_2_4.offset,
+                        eeo_2_4.leader_epoch,
                     ) = _S_ihqqi.unpack_from(buf, pos)
                     pos += 26
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -640,9 +710,10 @@ def _e_ListOffsetsResponse_4(o: ListOffsetsResponse, out: list[_Buffer]) -> None
             _e_ListOffsetsTopicResponse_4(e2, out)
 
 
-def _d_ListOffsetsResponse_6(buf: memoryview, pos: int) -> tuple[ListOffsetsResponse, int]:
+def _d_ListOffsetsResponse_6(buf: bytes, pos: int) -> tuple[ListOffsetsResponse, int]:
     """Decode ListOffsetsResponse at versions 6, 7, 8, 9, 10, 11."""
-    o = ListOffsetsResponse.__new__(ListOffsetsResponse)
+    blen = len(buf)
+    o = _new_object(ListOffsetsResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -655,14 +726,26 @@ def _d_ListOffsetsResponse_6(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListOffsetsTopicResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListOffsetsTopicResponse.__new__(ListOffsetsTopicResponse)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(ListOffsetsTopicResponse)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -673,13 +756,13 @@ def _d_ListOffsetsResponse_6(buf: memoryview, pos: int) -> tuple[ListOffsetsResp
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[ListOffsetsPartitionResponse] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = ListOffsetsPartitionResponse.__new__(ListOffsetsPartitionResponse)
+                    eeo_2_2 = _new_object(ListOffsetsPartitionResponse)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -142,24 +144,37 @@ class ListPartitionReassignmentsRequest(_Message):
 
 
 def _d_ListPartitionReassignmentsTopics_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListPartitionReassignmentsTopics, int]:
     """Decode ListPartitionReassignmentsTopics at version 0."""
-    o = ListPartitionReassignmentsTopics.__new__(ListPartitionReassignmentsTopics)
-    o.name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(ListPartitionReassignmentsTopics)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partition_indexes_o = buf[pos]
+    if n_partition_indexes_o < 0x80:
+        pos += 1
+    else:
+        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
+    n_partition_indexes_o -= 1
+    if n_partition_indexes_o < 0:
+        if n_partition_indexes_o != -1:
+            raise _count_error(n_partition_indexes_o, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
+        pos += 4 * n_partition_indexes_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -187,10 +202,11 @@ def _e_ListPartitionReassignmentsTopics_0(
 
 
 def _d_ListPartitionReassignmentsRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListPartitionReassignmentsRequest, int]:
     """Decode ListPartitionReassignmentsRequest at version 0."""
-    o = ListPartitionReassignmentsRequest.__new__(ListPartitionReassignmentsRequest)
+    blen = len(buf)
+    o = _new_object(ListPartitionReassignmentsRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -203,27 +219,39 @@ def _d_ListPartitionReassignmentsRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.topics = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ListPartitionReassignmentsTopics] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ListPartitionReassignmentsTopics.__new__(ListPartitionReassignmentsTopics)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(ListPartitionReassignmentsTopics)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partition_indexes_eo_2 = buf[pos]
+            if n_partition_indexes_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_2 -= 1
+            if n_partition_indexes_eo_2 < 0:
+                if n_partition_indexes_eo_2 != -1:
+                    raise _count_error(n_partition_indexes_eo_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -265,51 +267,52 @@ class ListPartitionReassignmentsResponse(_Message):
 
 
 def _d_OngoingPartitionReassignment_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OngoingPartitionReassignment, int]:
     """Decode OngoingPartitionReassignment at version 0."""
-    o = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
+    blen = len(buf)
+    o = _new_object(OngoingPartitionReassignment)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_replicas_o = buf[pos]
+    if n_replicas_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_replicas_o, pos = _read_uvarint(buf, pos)
+    n_replicas_o -= 1
+    if n_replicas_o < 0:
+        if n_replicas_o != -1:
+            raise _count_error(n_replicas_o, 0)
         raise _null_error("Replicas")
     else:
-        o.replicas = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.replicas = [*_A_Ni[n_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_replicas_o
+    n_adding_replicas_o = buf[pos]
+    if n_adding_replicas_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_adding_replicas_o, pos = _read_uvarint(buf, pos)
+    n_adding_replicas_o -= 1
+    if n_adding_replicas_o < 0:
+        if n_adding_replicas_o != -1:
+            raise _count_error(n_adding_replicas_o, 0)
         raise _null_error("AddingReplicas")
     else:
-        o.adding_replicas = [*_A_Ni[no_3].unpack_from(buf, pos)]
-        pos += 4 * no_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+        o.adding_replicas = [*_A_Ni[n_adding_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_adding_replicas_o
+    n_removing_replicas_o = buf[pos]
+    if n_removing_replicas_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_removing_replicas_o, pos = _read_uvarint(buf, pos)
+    n_removing_replicas_o -= 1
+    if n_removing_replicas_o < 0:
+        if n_removing_replicas_o != -1:
+            raise _count_error(n_removing_replicas_o, 0)
         raise _null_error("RemovingReplicas")
     else:
-        o.removing_replicas = [*_A_Ni[no_4].unpack_from(buf, pos)]
-        pos += 4 * no_4
+        o.removing_replicas = [*_A_Ni[n_removing_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_removing_replicas_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -346,12 +349,23 @@ def _e_OngoingPartitionReassignment_0(o: OngoingPartitionReassignment, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OngoingTopicReassignment_0(
-    buf: memoryview, pos: int
-) -> tuple[OngoingTopicReassignment, int]:
+def _d_OngoingTopicReassignment_0(buf: bytes, pos: int) -> tuple[OngoingTopicReassignment, int]:
     """Decode OngoingTopicReassignment at version 0."""
-    o = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OngoingTopicReassignment)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -362,54 +376,54 @@ def _d_OngoingTopicReassignment_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OngoingPartitionReassignment] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
+            eo_2 = _new_object(OngoingPartitionReassignment)
             eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            n_replicas_eo_2 = buf[pos]
+            if n_replicas_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_replicas_eo_2, pos = _read_uvarint(buf, pos)
+            n_replicas_eo_2 -= 1
+            if n_replicas_eo_2 < 0:
+                if n_replicas_eo_2 != -1:
+                    raise _count_error(n_replicas_eo_2, 0)
                 raise _null_error("Replicas")
             else:
-                eo_2.replicas = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
-            neo_2_3 = buf[pos]
-            if neo_2_3 < 0x80:
+                eo_2.replicas = [*_A_Ni[n_replicas_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_replicas_eo_2
+            n_adding_replicas_eo_2 = buf[pos]
+            if n_adding_replicas_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_3, pos = _read_uvarint(buf, pos)
-            neo_2_3 -= 1
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
+                n_adding_replicas_eo_2, pos = _read_uvarint(buf, pos)
+            n_adding_replicas_eo_2 -= 1
+            if n_adding_replicas_eo_2 < 0:
+                if n_adding_replicas_eo_2 != -1:
+                    raise _count_error(n_adding_replicas_eo_2, 0)
                 raise _null_error("AddingReplicas")
             else:
-                eo_2.adding_replicas = [*_A_Ni[neo_2_3].unpack_from(buf, pos)]
-                pos += 4 * neo_2_3
-            neo_2_4 = buf[pos]
-            if neo_2_4 < 0x80:
+                eo_2.adding_replicas = [*_A_Ni[n_adding_replicas_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_adding_replicas_eo_2
+            n_removing_replicas_eo_2 = buf[pos]
+            if n_removing_replicas_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_4, pos = _read_uvarint(buf, pos)
-            neo_2_4 -= 1
-            if neo_2_4 < 0:
-                if neo_2_4 != -1:
-                    raise _count_error(neo_2_4, 0)
+                n_removing_replicas_eo_2, pos = _read_uvarint(buf, pos)
+            n_removing_replicas_eo_2 -= 1
+            if n_removing_replicas_eo_2 < 0:
+                if n_removing_replicas_eo_2 != -1:
+                    raise _count_error(n_removing_replicas_eo_2, 0)
                 raise _null_error("RemovingReplicas")
             else:
-                eo_2.removing_replicas = [*_A_Ni[neo_2_4].unpack_from(buf, pos)]
-                pos += 4 * neo_2_4
+                eo_2.removing_replicas = [*_A_Ni[n_removing_replicas_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_removing_replicas_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -443,13 +457,26 @@ def _e_OngoingTopicReassignment_0(o: OngoingTopicReassignment, out: list[_Buffer
 
 
 def _d_ListPartitionReassignmentsResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ListPartitionReassignmentsResponse, int]:
     """Decode ListPartitionReassignmentsResponse at version 0."""
-    o = ListPartitionReassignmentsResponse.__new__(ListPartitionReassignmentsResponse)
+    blen = len(buf)
+    o = _new_object(ListPartitionReassignmentsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -460,14 +487,26 @@ def _d_ListPartitionReassignmentsResponse_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[OngoingTopicReassignment] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = OngoingTopicReassignment.__new__(OngoingTopicReassignment)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(OngoingTopicReassignment)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -478,54 +517,58 @@ def _d_ListPartitionReassignmentsResponse_0(
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[OngoingPartitionReassignment] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = OngoingPartitionReassignment.__new__(OngoingPartitionReassignment)
+                    eeo_3_2 = _new_object(OngoingPartitionReassignment)
                     eeo_3_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    neeo_3_2_2 = buf[pos]
-                    if neeo_3_2_2 < 0x80:
+                    n_replicas_eeo_3_2 = buf[pos]
+                    if n_replicas_eeo_3_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_3_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_3_2_2 -= 1
-                    if neeo_3_2_2 < 0:
-                        if neeo_3_2_2 != -1:
-                            raise _count_error(neeo_3_2_2, 0)
+                        n_replicas_eeo_3_2, pos = _read_uvarint(buf, pos)
+                    n_replicas_eeo_3_2 -= 1
+                    if n_replicas_eeo_3_2 < 0:
+                        if n_replicas_eeo_3_2 != -1:
+                            raise _count_error(n_replicas_eeo_3_2, 0)
                         raise _null_error("Replicas")
                     else:
-                        eeo_3_2.replicas = [*_A_Ni[neeo_3_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_3_2_2
-                    neeo_3_2_3 = buf[pos]
-                    if neeo_3_2_3 < 0x80:
+                        eeo_3_2.replicas = [*_A_Ni[n_replicas_eeo_3_2].unpack_from(buf, pos)]
+                        pos += 4 * n_replicas_eeo_3_2
+                    n_adding_replicas_eeo_3_2 = buf[pos]
+                    if n_adding_replicas_eeo_3_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_3_2_3, pos = _read_uvarint(buf, pos)
-                    neeo_3_2_3 -= 1
-                    if neeo_3_2_3 < 0:
-                        if neeo_3_2_3 != -1:
-                            raise _count_error(neeo_3_2_3, 0)
+                        n_adding_replicas_eeo_3_2, pos = _read_uvarint(buf, pos)
+                    n_adding_replicas_eeo_3_2 -= 1
+                    if n_adding_replicas_eeo_3_2 < 0:
+                        if n_adding_replicas_eeo_3_2 != -1:
+                            raise _count_error(n_adding_replicas_eeo_3_2, 0)
                         raise _null_error("AddingReplicas")
                     else:
-                        eeo_3_2.adding_replicas = [*_A_Ni[neeo_3_2_3].unpack_from(buf, pos)]
-                        pos += 4 * neeo_3_2_3
-                    neeo_3_2_4 = buf[pos]
-                    if neeo_3_2_4 < 0x80:
+                        eeo_3_2.adding_replicas = [
+                            *_A_Ni[n_adding_replicas_eeo_3_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_adding_replicas_eeo_3_2
+                    n_removing_replicas_eeo_3_2 = buf[pos]
+                    if n_removing_replicas_eeo_3_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_3_2_4, pos = _read_uvarint(buf, pos)
-                    neeo_3_2_4 -= 1
-                    if neeo_3_2_4 < 0:
-                        if neeo_3_2_4 != -1:
-                            raise _count_error(neeo_3_2_4, 0)
+                        n_removing_replicas_eeo_3_2, pos = _read_uvarint(buf, pos)
+                    n_removing_replicas_eeo_3_2 -= 1
+                    if n_removing_replicas_eeo_3_2 < 0:
+                        if n_removing_replicas_eeo_3_2 != -1:
+                            raise _count_error(n_removing_replicas_eeo_3_2, 0)
                         raise _null_error("RemovingReplicas")
                     else:
-                        eeo_3_2.removing_replicas = [*_A_Ni[neeo_3_2_4].unpack_from(buf, pos)]
-                        pos += 4 * neeo_3_2_4
+                        eeo_3_2.removing_replicas = [
+                            *_A_Ni[n_removing_replicas_eeo_3_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_removing_replicas_eeo_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_3_2._unknown_tags = None

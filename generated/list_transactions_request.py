@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -37,6 +39,7 @@ __all__ = [
 
 _S_q = _struct.Struct(">q")
 _A_Nq = _array_structs(">%dq")
+_A_Nqq = _array_structs(">%dqq")
 
 
 class ListTransactionsRequest(_Message):
@@ -138,9 +141,10 @@ class ListTransactionsRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ListTransactionsRequest_0(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
+def _d_ListTransactionsRequest_0(buf: bytes, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 0."""
-    o = ListTransactionsRequest.__new__(ListTransactionsRequest)
+    blen = len(buf)
+    o = _new_object(ListTransactionsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -151,8 +155,8 @@ def _d_ListTransactionsRequest_0(buf: memoryview, pos: int) -> tuple[ListTransac
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("StateFilters")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append
@@ -160,19 +164,19 @@ def _d_ListTransactionsRequest_0(buf: memoryview, pos: int) -> tuple[ListTransac
             eo_1, pos = _read_cstr(buf, pos)
             apo_1(eo_1)
         o.state_filters = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_producer_id_filters_o = buf[pos]
+    if n_producer_id_filters_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_producer_id_filters_o, pos = _read_uvarint(buf, pos)
+    n_producer_id_filters_o -= 1
+    if n_producer_id_filters_o < 0:
+        if n_producer_id_filters_o != -1:
+            raise _count_error(n_producer_id_filters_o, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = [*_A_Nq[no_2].unpack_from(buf, pos)]
-        pos += 8 * no_2
+        o.producer_id_filters = [*_A_Nq[n_producer_id_filters_o].unpack_from(buf, pos)]
+        pos += 8 * n_producer_id_filters_o
     o.duration_filter = -1
     o.transactional_id_pattern = None
     if buf[pos] == 0:
@@ -209,9 +213,10 @@ def _e_ListTransactionsRequest_0(o: ListTransactionsRequest, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListTransactionsRequest_1(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
+def _d_ListTransactionsRequest_1(buf: bytes, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 1."""
-    o = ListTransactionsRequest.__new__(ListTransactionsRequest)
+    blen = len(buf)
+    o = _new_object(ListTransactionsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -222,8 +227,8 @@ def _d_ListTransactionsRequest_1(buf: memoryview, pos: int) -> tuple[ListTransac
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("StateFilters")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append
@@ -231,21 +236,21 @@ def _d_ListTransactionsRequest_1(buf: memoryview, pos: int) -> tuple[ListTransac
             eo_1, pos = _read_cstr(buf, pos)
             apo_1(eo_1)
         o.state_filters = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_producer_id_filters_o = buf[pos]
+    if n_producer_id_filters_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_producer_id_filters_o, pos = _read_uvarint(buf, pos)
+    n_producer_id_filters_o -= 1
+    if n_producer_id_filters_o < 0:
+        if n_producer_id_filters_o != -1:
+            raise _count_error(n_producer_id_filters_o, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = [*_A_Nq[no_2].unpack_from(buf, pos)]
-        pos += 8 * no_2
-    o.duration_filter = _S_q.unpack_from(buf, pos)[0]
-    pos += 8
+        vo_3 = [*_A_Nqq[n_producer_id_filters_o].unpack_from(buf, pos)]
+        o.duration_filter = vo_3.pop()
+        o.producer_id_filters = vo_3
+        pos += 8 * n_producer_id_filters_o + 8
     o.transactional_id_pattern = None
     if buf[pos] == 0:
         pos += 1
@@ -280,9 +285,10 @@ def _e_ListTransactionsRequest_1(o: ListTransactionsRequest, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListTransactionsRequest_2(buf: memoryview, pos: int) -> tuple[ListTransactionsRequest, int]:
+def _d_ListTransactionsRequest_2(buf: bytes, pos: int) -> tuple[ListTransactionsRequest, int]:
     """Decode ListTransactionsRequest at version 2."""
-    o = ListTransactionsRequest.__new__(ListTransactionsRequest)
+    blen = len(buf)
+    o = _new_object(ListTransactionsRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -293,8 +299,8 @@ def _d_ListTransactionsRequest_2(buf: memoryview, pos: int) -> tuple[ListTransac
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("StateFilters")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append
@@ -302,22 +308,34 @@ def _d_ListTransactionsRequest_2(buf: memoryview, pos: int) -> tuple[ListTransac
             eo_1, pos = _read_cstr(buf, pos)
             apo_1(eo_1)
         o.state_filters = vo_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_producer_id_filters_o = buf[pos]
+    if n_producer_id_filters_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_producer_id_filters_o, pos = _read_uvarint(buf, pos)
+    n_producer_id_filters_o -= 1
+    if n_producer_id_filters_o < 0:
+        if n_producer_id_filters_o != -1:
+            raise _count_error(n_producer_id_filters_o, 0)
         raise _null_error("ProducerIdFilters")
     else:
-        o.producer_id_filters = [*_A_Nq[no_2].unpack_from(buf, pos)]
-        pos += 8 * no_2
-    o.duration_filter = _S_q.unpack_from(buf, pos)[0]
-    pos += 8
-    o.transactional_id_pattern, pos = _read_ncstr(buf, pos)
+        vo_3 = [*_A_Nqq[n_producer_id_filters_o].unpack_from(buf, pos)]
+        o.duration_filter = vo_3.pop()
+        o.producer_id_filters = vo_3
+        pos += 8 * n_producer_id_filters_o + 8
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.transactional_id_pattern = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.transactional_id_pattern = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

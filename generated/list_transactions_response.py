@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -197,13 +199,38 @@ class ListTransactionsResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_TransactionState_0(buf: memoryview, pos: int) -> tuple[TransactionState, int]:
+def _d_TransactionState_0(buf: bytes, pos: int) -> tuple[TransactionState, int]:
     """Decode TransactionState at versions 0, 1, 2."""
-    o = TransactionState.__new__(TransactionState)
-    o.transactional_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TransactionState)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.producer_id = _S_q.unpack_from(buf, pos)[0]
     pos += 8
-    o.transaction_state, pos = _read_cstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("TransactionState")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.transaction_state = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -224,11 +251,10 @@ def _e_TransactionState_0(o: TransactionState, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ListTransactionsResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[ListTransactionsResponse, int]:
+def _d_ListTransactionsResponse_0(buf: bytes, pos: int) -> tuple[ListTransactionsResponse, int]:
     """Decode ListTransactionsResponse at versions 0, 1, 2."""
-    o = ListTransactionsResponse.__new__(ListTransactionsResponse)
+    blen = len(buf)
+    o = _new_object(ListTransactionsResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_2 = buf[pos]
@@ -241,8 +267,8 @@ def _d_ListTransactionsResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("UnknownStateFilters")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[str] = []
         apo_2 = vo_2.append
@@ -260,17 +286,41 @@ def _d_ListTransactionsResponse_0(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("TransactionStates")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TransactionState] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TransactionState.__new__(TransactionState)
-            eo_3.transactional_id, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(TransactionState)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("TransactionalId")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.transactional_id = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             eo_3.producer_id = _S_q.unpack_from(buf, pos)[0]
             pos += 8
-            eo_3.transaction_state, pos = _read_cstr(buf, pos)
+            lneo_3_3 = buf[pos]
+            if lneo_3_3 < 0x80:
+                pos += 1
+            else:
+                lneo_3_3, pos = _read_uvarint(buf, pos)
+            lneo_3_3 -= 1
+            if lneo_3_3 < 0:
+                raise _null_error("TransactionState")
+            elif pos + lneo_3_3 > blen:
+                raise _length_error(lneo_3_3, pos, blen)
+            else:
+                eo_3.transaction_state = buf[pos : pos + lneo_3_3].decode()
+                pos += lneo_3_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None

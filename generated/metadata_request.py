@@ -16,6 +16,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -40,6 +42,7 @@ __all__ = [
     "MetadataRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 _S_oo = _struct.Struct(">??")
@@ -185,10 +188,19 @@ class MetadataRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_MetadataRequestTopic_0(buf: memoryview, pos: int) -> tuple[MetadataRequestTopic, int]:
+def _d_MetadataRequestTopic_0(buf: bytes, pos: int) -> tuple[MetadataRequestTopic, int]:
     """Decode MetadataRequestTopic at versions 0, 1, 2, 3, 4, 5, 6, 7, 8."""
-    o = MetadataRequestTopic.__new__(MetadataRequestTopic)
-    o.name, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataRequestTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -202,10 +214,23 @@ def _e_MetadataRequestTopic_0(o: MetadataRequestTopic, out: list[_Buffer]) -> No
     w(_enc_str(o.name))
 
 
-def _d_MetadataRequestTopic_9(buf: memoryview, pos: int) -> tuple[MetadataRequestTopic, int]:
+def _d_MetadataRequestTopic_9(buf: bytes, pos: int) -> tuple[MetadataRequestTopic, int]:
     """Decode MetadataRequestTopic at version 9."""
-    o = MetadataRequestTopic.__new__(MetadataRequestTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataRequestTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -225,11 +250,24 @@ def _e_MetadataRequestTopic_9(o: MetadataRequestTopic, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataRequestTopic_10(buf: memoryview, pos: int) -> tuple[MetadataRequestTopic, int]:
+def _d_MetadataRequestTopic_10(buf: bytes, pos: int) -> tuple[MetadataRequestTopic, int]:
     """Decode MetadataRequestTopic at versions 10, 11, 12, 13."""
-    o = MetadataRequestTopic.__new__(MetadataRequestTopic)
+    blen = len(buf)
+    o = _new_object(MetadataRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    o.name, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.name = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -249,27 +287,40 @@ def _e_MetadataRequestTopic_10(o: MetadataRequestTopic, out: list[_Buffer]) -> N
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataRequest_0(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
+def _d_MetadataRequest_0(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 0."""
-    o = MetadataRequest.__new__(MetadataRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[MetadataRequestTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+        vo_2: list[MetadataRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(MetadataRequestTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
@@ -297,27 +348,40 @@ def _e_MetadataRequest_0(o: MetadataRequest, out: list[_Buffer]) -> None:
             _e_MetadataRequestTopic_0(e1, out)
 
 
-def _d_MetadataRequest_1(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
+def _d_MetadataRequest_1(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 1, 2, 3."""
-    o = MetadataRequest.__new__(MetadataRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[MetadataRequestTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+        vo_2: list[MetadataRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(MetadataRequestTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.allow_auto_topic_creation = True
     o.include_cluster_authorized_operations = False
     o.include_topic_authorized_operations = False
@@ -345,27 +409,40 @@ def _e_MetadataRequest_1(o: MetadataRequest, out: list[_Buffer]) -> None:
             _e_MetadataRequestTopic_0(e1, out)
 
 
-def _d_MetadataRequest_4(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
+def _d_MetadataRequest_4(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 4, 5, 6, 7."""
-    o = MetadataRequest.__new__(MetadataRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[MetadataRequestTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+        vo_2: list[MetadataRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(MetadataRequestTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.allow_auto_topic_creation = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     o.include_cluster_authorized_operations = False
@@ -393,27 +470,40 @@ def _e_MetadataRequest_4(o: MetadataRequest, out: list[_Buffer]) -> None:
     w(_S_o.pack(o.allow_auto_topic_creation))
 
 
-def _d_MetadataRequest_8(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
+def _d_MetadataRequest_8(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 8."""
-    o = MetadataRequest.__new__(MetadataRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[MetadataRequestTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+        vo_2: list[MetadataRequestTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(MetadataRequestTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     (
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -445,9 +535,10 @@ def _e_MetadataRequest_8(o: MetadataRequest, out: list[_Buffer]) -> None:
     )
 
 
-def _d_MetadataRequest_9(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
+def _d_MetadataRequest_9(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 9."""
-    o = MetadataRequest.__new__(MetadataRequest)
+    blen = len(buf)
+    o = _new_object(MetadataRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -458,14 +549,26 @@ def _d_MetadataRequest_9(buf: memoryview, pos: int) -> tuple[MetadataRequest, in
         if no_1 != -1:
             raise _count_error(no_1, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[MetadataRequestTopic] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(MetadataRequestTopic)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             eo_1.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
@@ -511,9 +614,10 @@ def _e_MetadataRequest_9(o: MetadataRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataRequest_10(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
+def _d_MetadataRequest_10(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at version 10."""
-    o = MetadataRequest.__new__(MetadataRequest)
+    blen = len(buf)
+    o = _new_object(MetadataRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -524,15 +628,27 @@ def _d_MetadataRequest_10(buf: memoryview, pos: int) -> tuple[MetadataRequest, i
         if no_1 != -1:
             raise _count_error(no_1, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[MetadataRequestTopic] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1 = _new_object(MetadataRequestTopic)
             eo_1.topic_id, pos = _read_uuid(buf, pos)
-            eo_1.name, pos = _read_ncstr(buf, pos)
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                eo_1.name = None
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None
@@ -577,9 +693,10 @@ def _e_MetadataRequest_10(o: MetadataRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataRequest_11(buf: memoryview, pos: int) -> tuple[MetadataRequest, int]:
+def _d_MetadataRequest_11(buf: bytes, pos: int) -> tuple[MetadataRequest, int]:
     """Decode MetadataRequest at versions 11, 12, 13."""
-    o = MetadataRequest.__new__(MetadataRequest)
+    blen = len(buf)
+    o = _new_object(MetadataRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -590,15 +707,27 @@ def _d_MetadataRequest_11(buf: memoryview, pos: int) -> tuple[MetadataRequest, i
         if no_1 != -1:
             raise _count_error(no_1, 0)
         o.topics = None
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[MetadataRequestTopic] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = MetadataRequestTopic.__new__(MetadataRequestTopic)
+            eo_1 = _new_object(MetadataRequestTopic)
             eo_1.topic_id, pos = _read_uuid(buf, pos)
-            eo_1.name, pos = _read_ncstr(buf, pos)
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                eo_1.name = None
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None

@@ -18,6 +18,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -46,10 +48,12 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
 _S_hii = _struct.Struct(">hii")
 _S_hiii = _struct.Struct(">hiii")
 _S_hiiii = _struct.Struct(">hiiii")
 _S_i = _struct.Struct(">i")
+_S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
 _S_o = _struct.Struct(">?")
 _S_oi = _struct.Struct(">?i")
@@ -477,12 +481,19 @@ class MetadataResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_MetadataResponseBroker_0(buf: memoryview, pos: int) -> tuple[MetadataResponseBroker, int]:
+def _d_MetadataResponseBroker_0(buf: bytes, pos: int) -> tuple[MetadataResponseBroker, int]:
     """Decode MetadataResponseBroker at version 0."""
-    o = MetadataResponseBroker.__new__(MetadataResponseBroker)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.host, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponseBroker)
+    o.node_id, ln_host_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_host_o < 0:
+        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
+    else:
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.rack = None
@@ -500,15 +511,30 @@ def _e_MetadataResponseBroker_0(o: MetadataResponseBroker, out: list[_Buffer]) -
     w(_S_i.pack(o.port))
 
 
-def _d_MetadataResponseBroker_1(buf: memoryview, pos: int) -> tuple[MetadataResponseBroker, int]:
+def _d_MetadataResponseBroker_1(buf: bytes, pos: int) -> tuple[MetadataResponseBroker, int]:
     """Decode MetadataResponseBroker at versions 1, 2, 3, 4, 5, 6, 7, 8."""
-    o = MetadataResponseBroker.__new__(MetadataResponseBroker)
-    o.node_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.host, pos = _read_str(buf, pos)
-    o.port = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.rack, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponseBroker)
+    o.node_id, ln_host_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_host_o < 0:
+        raise _null_error("Host") if ln_host_o == -1 else _length_error(ln_host_o, pos, blen)
+    elif pos + ln_host_o > blen:
+        raise _length_error(ln_host_o, pos, blen)
+    else:
+        o.host = buf[pos : pos + ln_host_o].decode()
+        pos += ln_host_o
+    o.port, ln_rack_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_rack_o < 0:
+        if ln_rack_o != -1:
+            raise _length_error(ln_rack_o, pos, blen)
+        o.rack = None
+    elif pos + ln_rack_o > blen:
+        raise _length_error(ln_rack_o, pos, blen)
+    else:
+        o.rack = buf[pos : pos + ln_rack_o].decode()
+        pos += ln_rack_o
     o._unknown_tags = None
     return o, pos
 
@@ -524,15 +550,40 @@ def _e_MetadataResponseBroker_1(o: MetadataResponseBroker, out: list[_Buffer]) -
     w(_enc_nstr(o.rack))
 
 
-def _d_MetadataResponseBroker_9(buf: memoryview, pos: int) -> tuple[MetadataResponseBroker, int]:
+def _d_MetadataResponseBroker_9(buf: bytes, pos: int) -> tuple[MetadataResponseBroker, int]:
     """Decode MetadataResponseBroker at versions 9, 10, 11, 12, 13."""
-    o = MetadataResponseBroker.__new__(MetadataResponseBroker)
+    blen = len(buf)
+    o = _new_object(MetadataResponseBroker)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -554,27 +605,28 @@ def _e_MetadataResponseBroker_9(o: MetadataResponseBroker, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponsePartition_0(
-    buf: memoryview, pos: int
-) -> tuple[MetadataResponsePartition, int]:
+def _d_MetadataResponsePartition_0(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 0, 1, 2, 3, 4."""
-    o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_0 = _S_hiii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponsePartition)
+    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_o = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    if n_replica_nodes_0 < 0:
-        if n_replica_nodes_0 != -1:
-            raise _count_error(n_replica_nodes_0, 0)
+    if n_replica_nodes_o < 0:
+        if n_replica_nodes_o != -1:
+            raise _count_error(n_replica_nodes_o, 0)
         raise _null_error("ReplicaNodes")
     else:
-        *o.replica_nodes, n_isr_nodes_0 = _A_Nii[n_replica_nodes_0].unpack_from(buf, pos)
-        pos += 4 * n_replica_nodes_0 + 4
-    if n_isr_nodes_0 < 0:
-        if n_isr_nodes_0 != -1:
-            raise _count_error(n_isr_nodes_0, 0)
+        vo_2 = [*_A_Nii[n_replica_nodes_o].unpack_from(buf, pos)]
+        n_isr_nodes_o = vo_2.pop()
+        o.replica_nodes = vo_2
+        pos += 4 * n_replica_nodes_o + 4
+    if n_isr_nodes_o < 0:
+        if n_isr_nodes_o != -1:
+            raise _count_error(n_isr_nodes_o, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[n_isr_nodes_0].unpack_from(buf, pos)]
-        pos += 4 * n_isr_nodes_0
+        o.isr_nodes = [*_A_Ni[n_isr_nodes_o].unpack_from(buf, pos)]
+        pos += 4 * n_isr_nodes_o
     o.leader_epoch = -1
     o.offline_replicas = []
     o._unknown_tags = None
@@ -599,34 +651,37 @@ def _e_MetadataResponsePartition_0(o: MetadataResponsePartition, out: list[_Buff
         w(_A_iNi[len(a3)].pack(len(a3), *a3))
 
 
-def _d_MetadataResponsePartition_5(
-    buf: memoryview, pos: int
-) -> tuple[MetadataResponsePartition, int]:
+def _d_MetadataResponsePartition_5(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 5, 6."""
-    o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_0 = _S_hiii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponsePartition)
+    o.error_code, o.partition_index, o.leader_id, n_replica_nodes_o = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    if n_replica_nodes_0 < 0:
-        if n_replica_nodes_0 != -1:
-            raise _count_error(n_replica_nodes_0, 0)
+    if n_replica_nodes_o < 0:
+        if n_replica_nodes_o != -1:
+            raise _count_error(n_replica_nodes_o, 0)
         raise _null_error("ReplicaNodes")
     else:
-        *o.replica_nodes, n_isr_nodes_0 = _A_Nii[n_replica_nodes_0].unpack_from(buf, pos)
-        pos += 4 * n_replica_nodes_0 + 4
-    if n_isr_nodes_0 < 0:
-        if n_isr_nodes_0 != -1:
-            raise _count_error(n_isr_nodes_0, 0)
+        vo_2 = [*_A_Nii[n_replica_nodes_o].unpack_from(buf, pos)]
+        n_isr_nodes_o = vo_2.pop()
+        o.replica_nodes = vo_2
+        pos += 4 * n_replica_nodes_o + 4
+    if n_isr_nodes_o < 0:
+        if n_isr_nodes_o != -1:
+            raise _count_error(n_isr_nodes_o, 0)
         raise _null_error("IsrNodes")
     else:
-        *o.isr_nodes, n_offline_replicas_0 = _A_Nii[n_isr_nodes_0].unpack_from(buf, pos)
-        pos += 4 * n_isr_nodes_0 + 4
-    if n_offline_replicas_0 < 0:
-        if n_offline_replicas_0 != -1:
-            raise _count_error(n_offline_replicas_0, 0)
+        vo_3 = [*_A_Nii[n_isr_nodes_o].unpack_from(buf, pos)]
+        n_offline_replicas_o = vo_3.pop()
+        o.isr_nodes = vo_3
+        pos += 4 * n_isr_nodes_o + 4
+    if n_offline_replicas_o < 0:
+        if n_offline_replicas_o != -1:
+            raise _count_error(n_offline_replicas_o, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n_offline_replicas_0].unpack_from(buf, pos)]
-        pos += 4 * n_offline_replicas_0
+        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_offline_replicas_o
     o.leader_epoch = -1
     o._unknown_tags = None
     return o, pos
@@ -655,36 +710,39 @@ def _e_MetadataResponsePartition_5(o: MetadataResponsePartition, out: list[_Buff
         w(_A_iNi[len(a4)].pack(len(a4), *a4))
 
 
-def _d_MetadataResponsePartition_7(
-    buf: memoryview, pos: int
-) -> tuple[MetadataResponsePartition, int]:
+def _d_MetadataResponsePartition_7(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 7, 8."""
-    o = MetadataResponsePartition.__new__(MetadataResponsePartition)
-    o.error_code, o.partition_index, o.leader_id, o.leader_epoch, n_replica_nodes_0 = (
+    blen = len(buf)
+    o = _new_object(MetadataResponsePartition)
+    o.error_code, o.partition_index, o.leader_id, o.leader_epoch, n_replica_nodes_o = (
         _S_hiiii.unpack_from(buf, pos)
     )
     pos += 18
-    if n_replica_nodes_0 < 0:
-        if n_replica_nodes_0 != -1:
-            raise _count_error(n_replica_nodes_0, 0)
+    if n_replica_nodes_o < 0:
+        if n_replica_nodes_o != -1:
+            raise _count_error(n_replica_nodes_o, 0)
         raise _null_error("ReplicaNodes")
     else:
-        *o.replica_nodes, n_isr_nodes_0 = _A_Nii[n_replica_nodes_0].unpack_from(buf, pos)
-        pos += 4 * n_replica_nodes_0 + 4
-    if n_isr_nodes_0 < 0:
-        if n_isr_nodes_0 != -1:
-            raise _count_error(n_isr_nodes_0, 0)
+        vo_2 = [*_A_Nii[n_replica_nodes_o].unpack_from(buf, pos)]
+        n_isr_nodes_o = vo_2.pop()
+        o.replica_nodes = vo_2
+        pos += 4 * n_replica_nodes_o + 4
+    if n_isr_nodes_o < 0:
+        if n_isr_nodes_o != -1:
+            raise _count_error(n_isr_nodes_o, 0)
         raise _null_error("IsrNodes")
     else:
-        *o.isr_nodes, n_offline_replicas_0 = _A_Nii[n_isr_nodes_0].unpack_from(buf, pos)
-        pos += 4 * n_isr_nodes_0 + 4
-    if n_offline_replicas_0 < 0:
-        if n_offline_replicas_0 != -1:
-            raise _count_error(n_offline_replicas_0, 0)
+        vo_3 = [*_A_Nii[n_isr_nodes_o].unpack_from(buf, pos)]
+        n_offline_replicas_o = vo_3.pop()
+        o.isr_nodes = vo_3
+        pos += 4 * n_isr_nodes_o + 4
+    if n_offline_replicas_o < 0:
+        if n_offline_replicas_o != -1:
+            raise _count_error(n_offline_replicas_o, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[n_offline_replicas_0].unpack_from(buf, pos)]
-        pos += 4 * n_offline_replicas_0
+        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_offline_replicas_o
     o._unknown_tags = None
     return o, pos
 
@@ -712,52 +770,51 @@ def _e_MetadataResponsePartition_7(o: MetadataResponsePartition, out: list[_Buff
         w(_A_iNi[len(a4)].pack(len(a4), *a4))
 
 
-def _d_MetadataResponsePartition_9(
-    buf: memoryview, pos: int
-) -> tuple[MetadataResponsePartition, int]:
+def _d_MetadataResponsePartition_9(buf: bytes, pos: int) -> tuple[MetadataResponsePartition, int]:
     """Decode MetadataResponsePartition at versions 9, 10, 11, 12, 13."""
-    o = MetadataResponsePartition.__new__(MetadataResponsePartition)
+    blen = len(buf)
+    o = _new_object(MetadataResponsePartition)
     o.error_code, o.partition_index, o.leader_id, o.leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_replica_nodes_o = buf[pos]
+    if n_replica_nodes_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_replica_nodes_o, pos = _read_uvarint(buf, pos)
+    n_replica_nodes_o -= 1
+    if n_replica_nodes_o < 0:
+        if n_replica_nodes_o != -1:
+            raise _count_error(n_replica_nodes_o, 0)
         raise _null_error("ReplicaNodes")
     else:
-        o.replica_nodes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.replica_nodes = [*_A_Ni[n_replica_nodes_o].unpack_from(buf, pos)]
+        pos += 4 * n_replica_nodes_o
+    n_isr_nodes_o = buf[pos]
+    if n_isr_nodes_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_isr_nodes_o, pos = _read_uvarint(buf, pos)
+    n_isr_nodes_o -= 1
+    if n_isr_nodes_o < 0:
+        if n_isr_nodes_o != -1:
+            raise _count_error(n_isr_nodes_o, 0)
         raise _null_error("IsrNodes")
     else:
-        o.isr_nodes = [*_A_Ni[no_3].unpack_from(buf, pos)]
-        pos += 4 * no_3
-    no_4 = buf[pos]
-    if no_4 < 0x80:
+        o.isr_nodes = [*_A_Ni[n_isr_nodes_o].unpack_from(buf, pos)]
+        pos += 4 * n_isr_nodes_o
+    n_offline_replicas_o = buf[pos]
+    if n_offline_replicas_o < 0x80:
         pos += 1
     else:
-        no_4, pos = _read_uvarint(buf, pos)
-    no_4 -= 1
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
+        n_offline_replicas_o, pos = _read_uvarint(buf, pos)
+    n_offline_replicas_o -= 1
+    if n_offline_replicas_o < 0:
+        if n_offline_replicas_o != -1:
+            raise _count_error(n_offline_replicas_o, 0)
         raise _null_error("OfflineReplicas")
     else:
-        o.offline_replicas = [*_A_Ni[no_4].unpack_from(buf, pos)]
-        pos += 4 * no_4
+        o.offline_replicas = [*_A_Ni[n_offline_replicas_o].unpack_from(buf, pos)]
+        pos += 4 * n_offline_replicas_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -794,48 +851,57 @@ def _e_MetadataResponsePartition_9(o: MetadataResponsePartition, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponseTopic_0(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_0(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at version 0."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.name, pos = _read_str(buf, pos)
-    no_3 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
+    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
     pos += 4
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
-        raise _null_error("Partitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_3: list[MetadataResponsePartition] = []
-        apo_3 = vo_3.append
-        for _ in range(no_3):
-            eo_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            eo_3.error_code, eo_3.partition_index, eo_3.leader_id, n_replica_nodes_1 = (
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[MetadataResponsePartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(MetadataResponsePartition)
+            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_eo_4 = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            if n_replica_nodes_1 < 0:
-                if n_replica_nodes_1 != -1:
-                    raise _count_error(n_replica_nodes_1, 0)
+            if n_replica_nodes_eo_4 < 0:
+                if n_replica_nodes_eo_4 != -1:
+                    raise _count_error(n_replica_nodes_eo_4, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                *eo_3.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_replica_nodes_1 + 4
-            if n_isr_nodes_1 < 0:
-                if n_isr_nodes_1 != -1:
-                    raise _count_error(n_isr_nodes_1, 0)
+                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
+                n_isr_nodes_eo_4 = veo_4_2.pop()
+                eo_4.replica_nodes = veo_4_2
+                pos += 4 * n_replica_nodes_eo_4 + 4
+            if n_isr_nodes_eo_4 < 0:
+                if n_isr_nodes_eo_4 != -1:
+                    raise _count_error(n_isr_nodes_eo_4, 0)
                 raise _null_error("IsrNodes")
             else:
-                eo_3.isr_nodes = [*_A_Ni[n_isr_nodes_1].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_1
-            eo_3.leader_epoch = -1
-            eo_3.offline_replicas = []
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.partitions = vo_3
+                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_eo_4
+            eo_4.leader_epoch = -1
+            eo_4.offline_replicas = []
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o.is_internal = False
     o.topic_authorized_operations = -2147483648
@@ -861,43 +927,52 @@ def _e_MetadataResponseTopic_0(o: MetadataResponseTopic, out: list[_Buffer]) -> 
             _e_MetadataResponsePartition_0(e3, out)
 
 
-def _d_MetadataResponseTopic_1(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_1(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at versions 1, 2, 3, 4."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
+    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions_0 < 0:
-        if n_partitions_0 != -1:
-            raise _count_error(n_partitions_0, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
-    elif n_partitions_0 > len(buf) - pos:
-        raise _count_error(n_partitions_0, len(buf) - pos)
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
     else:
         vo_4: list[MetadataResponsePartition] = []
         apo_4 = vo_4.append
-        for _ in range(n_partitions_0):
-            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_1 = (
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(MetadataResponsePartition)
+            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_eo_4 = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            if n_replica_nodes_1 < 0:
-                if n_replica_nodes_1 != -1:
-                    raise _count_error(n_replica_nodes_1, 0)
+            if n_replica_nodes_eo_4 < 0:
+                if n_replica_nodes_eo_4 != -1:
+                    raise _count_error(n_replica_nodes_eo_4, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_replica_nodes_1 + 4
-            if n_isr_nodes_1 < 0:
-                if n_isr_nodes_1 != -1:
-                    raise _count_error(n_isr_nodes_1, 0)
+                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
+                n_isr_nodes_eo_4 = veo_4_2.pop()
+                eo_4.replica_nodes = veo_4_2
+                pos += 4 * n_replica_nodes_eo_4 + 4
+            if n_isr_nodes_eo_4 < 0:
+                if n_isr_nodes_eo_4 != -1:
+                    raise _count_error(n_isr_nodes_eo_4, 0)
                 raise _null_error("IsrNodes")
             else:
-                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_1].unpack_from(buf, pos)]
-                pos += 4 * n_isr_nodes_1
+                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_eo_4
             eo_4.leader_epoch = -1
             eo_4.offline_replicas = []
             eo_4._unknown_tags = None
@@ -928,50 +1003,61 @@ def _e_MetadataResponseTopic_1(o: MetadataResponseTopic, out: list[_Buffer]) -> 
             _e_MetadataResponsePartition_0(e4, out)
 
 
-def _d_MetadataResponseTopic_5(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_5(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at versions 5, 6."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
+    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions_0 < 0:
-        if n_partitions_0 != -1:
-            raise _count_error(n_partitions_0, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
-    elif n_partitions_0 > len(buf) - pos:
-        raise _count_error(n_partitions_0, len(buf) - pos)
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
     else:
         vo_4: list[MetadataResponsePartition] = []
         apo_4 = vo_4.append
-        for _ in range(n_partitions_0):
-            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_1 = (
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(MetadataResponsePartition)
+            eo_4.error_code, eo_4.partition_index, eo_4.leader_id, n_replica_nodes_eo_4 = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            if n_replica_nodes_1 < 0:
-                if n_replica_nodes_1 != -1:
-                    raise _count_error(n_replica_nodes_1, 0)
+            if n_replica_nodes_eo_4 < 0:
+                if n_replica_nodes_eo_4 != -1:
+                    raise _count_error(n_replica_nodes_eo_4, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_replica_nodes_1 + 4
-            if n_isr_nodes_1 < 0:
-                if n_isr_nodes_1 != -1:
-                    raise _count_error(n_isr_nodes_1, 0)
+                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
+                n_isr_nodes_eo_4 = veo_4_2.pop()
+                eo_4.replica_nodes = veo_4_2
+                pos += 4 * n_replica_nodes_eo_4 + 4
+            if n_isr_nodes_eo_4 < 0:
+                if n_isr_nodes_eo_4 != -1:
+                    raise _count_error(n_isr_nodes_eo_4, 0)
                 raise _null_error("IsrNodes")
             else:
-                *eo_4.isr_nodes, n_offline_replicas_1 = _A_Nii[n_isr_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_isr_nodes_1 + 4
-            if n_offline_replicas_1 < 0:
-                if n_offline_replicas_1 != -1:
-                    raise _count_error(n_offline_replicas_1, 0)
+                veo_4_3 = [*_A_Nii[n_isr_nodes_eo_4].unpack_from(buf, pos)]
+                n_offline_replicas_eo_4 = veo_4_3.pop()
+                eo_4.isr_nodes = veo_4_3
+                pos += 4 * n_isr_nodes_eo_4 + 4
+            if n_offline_replicas_eo_4 < 0:
+                if n_offline_replicas_eo_4 != -1:
+                    raise _count_error(n_offline_replicas_eo_4, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_1].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_1
+                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_eo_4
             eo_4.leader_epoch = -1
             eo_4._unknown_tags = None
             apo_4(eo_4)
@@ -1001,54 +1087,65 @@ def _e_MetadataResponseTopic_5(o: MetadataResponseTopic, out: list[_Buffer]) -> 
             _e_MetadataResponsePartition_5(e4, out)
 
 
-def _d_MetadataResponseTopic_7(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_7(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at version 7."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
+    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions_0 < 0:
-        if n_partitions_0 != -1:
-            raise _count_error(n_partitions_0, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
-    elif n_partitions_0 > len(buf) - pos:
-        raise _count_error(n_partitions_0, len(buf) - pos)
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
     else:
         vo_4: list[MetadataResponsePartition] = []
         apo_4 = vo_4.append
-        for _ in range(n_partitions_0):
-            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(MetadataResponsePartition)
             (
                 eo_4.error_code,
                 eo_4.partition_index,
                 eo_4.leader_id,
                 eo_4.leader_epoch,
-                n_replica_nodes_1,
+                n_replica_nodes_eo_4,
             ) = _S_hiiii.unpack_from(buf, pos)
             pos += 18
-            if n_replica_nodes_1 < 0:
-                if n_replica_nodes_1 != -1:
-                    raise _count_error(n_replica_nodes_1, 0)
+            if n_replica_nodes_eo_4 < 0:
+                if n_replica_nodes_eo_4 != -1:
+                    raise _count_error(n_replica_nodes_eo_4, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_replica_nodes_1 + 4
-            if n_isr_nodes_1 < 0:
-                if n_isr_nodes_1 != -1:
-                    raise _count_error(n_isr_nodes_1, 0)
+                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
+                n_isr_nodes_eo_4 = veo_4_2.pop()
+                eo_4.replica_nodes = veo_4_2
+                pos += 4 * n_replica_nodes_eo_4 + 4
+            if n_isr_nodes_eo_4 < 0:
+                if n_isr_nodes_eo_4 != -1:
+                    raise _count_error(n_isr_nodes_eo_4, 0)
                 raise _null_error("IsrNodes")
             else:
-                *eo_4.isr_nodes, n_offline_replicas_1 = _A_Nii[n_isr_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_isr_nodes_1 + 4
-            if n_offline_replicas_1 < 0:
-                if n_offline_replicas_1 != -1:
-                    raise _count_error(n_offline_replicas_1, 0)
+                veo_4_3 = [*_A_Nii[n_isr_nodes_eo_4].unpack_from(buf, pos)]
+                n_offline_replicas_eo_4 = veo_4_3.pop()
+                eo_4.isr_nodes = veo_4_3
+                pos += 4 * n_isr_nodes_eo_4 + 4
+            if n_offline_replicas_eo_4 < 0:
+                if n_offline_replicas_eo_4 != -1:
+                    raise _count_error(n_offline_replicas_eo_4, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_1].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_1
+                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_eo_4
             eo_4._unknown_tags = None
             apo_4(eo_4)
         o.partitions = vo_4
@@ -1077,54 +1174,65 @@ def _e_MetadataResponseTopic_7(o: MetadataResponseTopic, out: list[_Buffer]) -> 
             _e_MetadataResponsePartition_7(e4, out)
 
 
-def _d_MetadataResponseTopic_8(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_8(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at version 8."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.name, pos = _read_str(buf, pos)
-    o.is_internal, n_partitions_0 = _S_oi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
+    o.error_code, ln_name_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    o.is_internal, n_partitions_o = _S_oi.unpack_from(buf, pos)
     pos += 5
-    if n_partitions_0 < 0:
-        if n_partitions_0 != -1:
-            raise _count_error(n_partitions_0, 0)
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
-    elif n_partitions_0 > len(buf) - pos:
-        raise _count_error(n_partitions_0, len(buf) - pos)
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
     else:
         vo_4: list[MetadataResponsePartition] = []
         apo_4 = vo_4.append
-        for _ in range(n_partitions_0):
-            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(MetadataResponsePartition)
             (
                 eo_4.error_code,
                 eo_4.partition_index,
                 eo_4.leader_id,
                 eo_4.leader_epoch,
-                n_replica_nodes_1,
+                n_replica_nodes_eo_4,
             ) = _S_hiiii.unpack_from(buf, pos)
             pos += 18
-            if n_replica_nodes_1 < 0:
-                if n_replica_nodes_1 != -1:
-                    raise _count_error(n_replica_nodes_1, 0)
+            if n_replica_nodes_eo_4 < 0:
+                if n_replica_nodes_eo_4 != -1:
+                    raise _count_error(n_replica_nodes_eo_4, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                *eo_4.replica_nodes, n_isr_nodes_1 = _A_Nii[n_replica_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_replica_nodes_1 + 4
-            if n_isr_nodes_1 < 0:
-                if n_isr_nodes_1 != -1:
-                    raise _count_error(n_isr_nodes_1, 0)
+                veo_4_2 = [*_A_Nii[n_replica_nodes_eo_4].unpack_from(buf, pos)]
+                n_isr_nodes_eo_4 = veo_4_2.pop()
+                eo_4.replica_nodes = veo_4_2
+                pos += 4 * n_replica_nodes_eo_4 + 4
+            if n_isr_nodes_eo_4 < 0:
+                if n_isr_nodes_eo_4 != -1:
+                    raise _count_error(n_isr_nodes_eo_4, 0)
                 raise _null_error("IsrNodes")
             else:
-                *eo_4.isr_nodes, n_offline_replicas_1 = _A_Nii[n_isr_nodes_1].unpack_from(buf, pos)
-                pos += 4 * n_isr_nodes_1 + 4
-            if n_offline_replicas_1 < 0:
-                if n_offline_replicas_1 != -1:
-                    raise _count_error(n_offline_replicas_1, 0)
+                veo_4_3 = [*_A_Nii[n_isr_nodes_eo_4].unpack_from(buf, pos)]
+                n_offline_replicas_eo_4 = veo_4_3.pop()
+                eo_4.isr_nodes = veo_4_3
+                pos += 4 * n_isr_nodes_eo_4 + 4
+            if n_offline_replicas_eo_4 < 0:
+                if n_offline_replicas_eo_4 != -1:
+                    raise _count_error(n_offline_replicas_eo_4, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_1].unpack_from(buf, pos)]
-                pos += 4 * n_offline_replicas_1
+                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_eo_4
             eo_4._unknown_tags = None
             apo_4(eo_4)
         o.partitions = vo_4
@@ -1153,12 +1261,25 @@ def _e_MetadataResponseTopic_8(o: MetadataResponseTopic, out: list[_Buffer]) -> 
     w(_S_i.pack(o.topic_authorized_operations))
 
 
-def _d_MetadataResponseTopic_9(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_9(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at version 9."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Name")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
     no_4 = buf[pos]
@@ -1171,56 +1292,56 @@ def _d_MetadataResponseTopic_9(buf: memoryview, pos: int) -> tuple[MetadataRespo
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Partitions")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[MetadataResponsePartition] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_4 = _new_object(MetadataResponsePartition)
             eo_4.error_code, eo_4.partition_index, eo_4.leader_id, eo_4.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            neo_4_2 = buf[pos]
-            if neo_4_2 < 0x80:
+            n_replica_nodes_eo_4 = buf[pos]
+            if n_replica_nodes_eo_4 < 0x80:
                 pos += 1
             else:
-                neo_4_2, pos = _read_uvarint(buf, pos)
-            neo_4_2 -= 1
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
+                n_replica_nodes_eo_4, pos = _read_uvarint(buf, pos)
+            n_replica_nodes_eo_4 -= 1
+            if n_replica_nodes_eo_4 < 0:
+                if n_replica_nodes_eo_4 != -1:
+                    raise _count_error(n_replica_nodes_eo_4, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                eo_4.replica_nodes = [*_A_Ni[neo_4_2].unpack_from(buf, pos)]
-                pos += 4 * neo_4_2
-            neo_4_3 = buf[pos]
-            if neo_4_3 < 0x80:
+                eo_4.replica_nodes = [*_A_Ni[n_replica_nodes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_eo_4
+            n_isr_nodes_eo_4 = buf[pos]
+            if n_isr_nodes_eo_4 < 0x80:
                 pos += 1
             else:
-                neo_4_3, pos = _read_uvarint(buf, pos)
-            neo_4_3 -= 1
-            if neo_4_3 < 0:
-                if neo_4_3 != -1:
-                    raise _count_error(neo_4_3, 0)
+                n_isr_nodes_eo_4, pos = _read_uvarint(buf, pos)
+            n_isr_nodes_eo_4 -= 1
+            if n_isr_nodes_eo_4 < 0:
+                if n_isr_nodes_eo_4 != -1:
+                    raise _count_error(n_isr_nodes_eo_4, 0)
                 raise _null_error("IsrNodes")
             else:
-                eo_4.isr_nodes = [*_A_Ni[neo_4_3].unpack_from(buf, pos)]
-                pos += 4 * neo_4_3
-            neo_4_4 = buf[pos]
-            if neo_4_4 < 0x80:
+                eo_4.isr_nodes = [*_A_Ni[n_isr_nodes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_eo_4
+            n_offline_replicas_eo_4 = buf[pos]
+            if n_offline_replicas_eo_4 < 0x80:
                 pos += 1
             else:
-                neo_4_4, pos = _read_uvarint(buf, pos)
-            neo_4_4 -= 1
-            if neo_4_4 < 0:
-                if neo_4_4 != -1:
-                    raise _count_error(neo_4_4, 0)
+                n_offline_replicas_eo_4, pos = _read_uvarint(buf, pos)
+            n_offline_replicas_eo_4 -= 1
+            if n_offline_replicas_eo_4 < 0:
+                if n_offline_replicas_eo_4 != -1:
+                    raise _count_error(n_offline_replicas_eo_4, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                eo_4.offline_replicas = [*_A_Ni[neo_4_4].unpack_from(buf, pos)]
-                pos += 4 * neo_4_4
+                eo_4.offline_replicas = [*_A_Ni[n_offline_replicas_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_eo_4
             if buf[pos] == 0:
                 pos += 1
                 eo_4._unknown_tags = None
@@ -1259,12 +1380,25 @@ def _e_MetadataResponseTopic_9(o: MetadataResponseTopic, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponseTopic_10(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_10(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at versions 10, 11."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.name, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Name")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -1278,56 +1412,56 @@ def _d_MetadataResponseTopic_10(buf: memoryview, pos: int) -> tuple[MetadataResp
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Partitions")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[MetadataResponsePartition] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_5 = _new_object(MetadataResponsePartition)
             eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+            n_replica_nodes_eo_5 = buf[pos]
+            if n_replica_nodes_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                n_replica_nodes_eo_5, pos = _read_uvarint(buf, pos)
+            n_replica_nodes_eo_5 -= 1
+            if n_replica_nodes_eo_5 < 0:
+                if n_replica_nodes_eo_5 != -1:
+                    raise _count_error(n_replica_nodes_eo_5, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                eo_5.replica_nodes = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
-                pos += 4 * neo_5_2
-            neo_5_3 = buf[pos]
-            if neo_5_3 < 0x80:
+                eo_5.replica_nodes = [*_A_Ni[n_replica_nodes_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_eo_5
+            n_isr_nodes_eo_5 = buf[pos]
+            if n_isr_nodes_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_3, pos = _read_uvarint(buf, pos)
-            neo_5_3 -= 1
-            if neo_5_3 < 0:
-                if neo_5_3 != -1:
-                    raise _count_error(neo_5_3, 0)
+                n_isr_nodes_eo_5, pos = _read_uvarint(buf, pos)
+            n_isr_nodes_eo_5 -= 1
+            if n_isr_nodes_eo_5 < 0:
+                if n_isr_nodes_eo_5 != -1:
+                    raise _count_error(n_isr_nodes_eo_5, 0)
                 raise _null_error("IsrNodes")
             else:
-                eo_5.isr_nodes = [*_A_Ni[neo_5_3].unpack_from(buf, pos)]
-                pos += 4 * neo_5_3
-            neo_5_4 = buf[pos]
-            if neo_5_4 < 0x80:
+                eo_5.isr_nodes = [*_A_Ni[n_isr_nodes_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_eo_5
+            n_offline_replicas_eo_5 = buf[pos]
+            if n_offline_replicas_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_4, pos = _read_uvarint(buf, pos)
-            neo_5_4 -= 1
-            if neo_5_4 < 0:
-                if neo_5_4 != -1:
-                    raise _count_error(neo_5_4, 0)
+                n_offline_replicas_eo_5, pos = _read_uvarint(buf, pos)
+            n_offline_replicas_eo_5 -= 1
+            if n_offline_replicas_eo_5 < 0:
+                if n_offline_replicas_eo_5 != -1:
+                    raise _count_error(n_offline_replicas_eo_5, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                eo_5.offline_replicas = [*_A_Ni[neo_5_4].unpack_from(buf, pos)]
-                pos += 4 * neo_5_4
+                eo_5.offline_replicas = [*_A_Ni[n_offline_replicas_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_eo_5
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -1366,12 +1500,25 @@ def _e_MetadataResponseTopic_10(o: MetadataResponseTopic, out: list[_Buffer]) ->
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponseTopic_12(buf: memoryview, pos: int) -> tuple[MetadataResponseTopic, int]:
+def _d_MetadataResponseTopic_12(buf: bytes, pos: int) -> tuple[MetadataResponseTopic, int]:
     """Decode MetadataResponseTopic at versions 12, 13."""
-    o = MetadataResponseTopic.__new__(MetadataResponseTopic)
+    blen = len(buf)
+    o = _new_object(MetadataResponseTopic)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.name, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.name = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.topic_id, pos = _read_uuid(buf, pos)
     o.is_internal = _S_o.unpack_from(buf, pos)[0]
     pos += 1
@@ -1385,56 +1532,56 @@ def _d_MetadataResponseTopic_12(buf: memoryview, pos: int) -> tuple[MetadataResp
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Partitions")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[MetadataResponsePartition] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+            eo_5 = _new_object(MetadataResponsePartition)
             eo_5.error_code, eo_5.partition_index, eo_5.leader_id, eo_5.leader_epoch = (
                 _S_hiii.unpack_from(buf, pos)
             )
             pos += 14
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+            n_replica_nodes_eo_5 = buf[pos]
+            if n_replica_nodes_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                n_replica_nodes_eo_5, pos = _read_uvarint(buf, pos)
+            n_replica_nodes_eo_5 -= 1
+            if n_replica_nodes_eo_5 < 0:
+                if n_replica_nodes_eo_5 != -1:
+                    raise _count_error(n_replica_nodes_eo_5, 0)
                 raise _null_error("ReplicaNodes")
             else:
-                eo_5.replica_nodes = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
-                pos += 4 * neo_5_2
-            neo_5_3 = buf[pos]
-            if neo_5_3 < 0x80:
+                eo_5.replica_nodes = [*_A_Ni[n_replica_nodes_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_replica_nodes_eo_5
+            n_isr_nodes_eo_5 = buf[pos]
+            if n_isr_nodes_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_3, pos = _read_uvarint(buf, pos)
-            neo_5_3 -= 1
-            if neo_5_3 < 0:
-                if neo_5_3 != -1:
-                    raise _count_error(neo_5_3, 0)
+                n_isr_nodes_eo_5, pos = _read_uvarint(buf, pos)
+            n_isr_nodes_eo_5 -= 1
+            if n_isr_nodes_eo_5 < 0:
+                if n_isr_nodes_eo_5 != -1:
+                    raise _count_error(n_isr_nodes_eo_5, 0)
                 raise _null_error("IsrNodes")
             else:
-                eo_5.isr_nodes = [*_A_Ni[neo_5_3].unpack_from(buf, pos)]
-                pos += 4 * neo_5_3
-            neo_5_4 = buf[pos]
-            if neo_5_4 < 0x80:
+                eo_5.isr_nodes = [*_A_Ni[n_isr_nodes_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_isr_nodes_eo_5
+            n_offline_replicas_eo_5 = buf[pos]
+            if n_offline_replicas_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_4, pos = _read_uvarint(buf, pos)
-            neo_5_4 -= 1
-            if neo_5_4 < 0:
-                if neo_5_4 != -1:
-                    raise _count_error(neo_5_4, 0)
+                n_offline_replicas_eo_5, pos = _read_uvarint(buf, pos)
+            n_offline_replicas_eo_5 -= 1
+            if n_offline_replicas_eo_5 < 0:
+                if n_offline_replicas_eo_5 != -1:
+                    raise _count_error(n_offline_replicas_eo_5, 0)
                 raise _null_error("OfflineReplicas")
             else:
-                eo_5.offline_replicas = [*_A_Ni[neo_5_4].unpack_from(buf, pos)]
-                pos += 4 * neo_5_4
+                eo_5.offline_replicas = [*_A_Ni[n_offline_replicas_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_offline_replicas_eo_5
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -1473,94 +1620,115 @@ def _e_MetadataResponseTopic_12(o: MetadataResponseTopic, out: list[_Buffer]) ->
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponse_0(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_0(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 0."""
-    o = MetadataResponse.__new__(MetadataResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
+    n_brokers_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_1: list[MetadataResponseBroker] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            eo_1.node_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_1.host, pos = _read_str(buf, pos)
-            eo_1.port = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_1.rack = None
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.brokers = vo_1
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
-    else:
-        vo_2: list[MetadataResponseTopic] = []
+        vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_3 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_3 < 0:
-                if neo_2_3 != -1:
-                    raise _count_error(neo_2_3, 0)
-                raise _null_error("Partitions")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+        for _ in range(n_brokers_o):
+            eo_2 = _new_object(MetadataResponseBroker)
+            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
             else:
-                veo_2_3: list[MetadataResponsePartition] = []
-                apeo_2_3 = veo_2_3.append
-                for _ in range(neo_2_3):
-                    eeo_2_3 = MetadataResponsePartition.__new__(MetadataResponsePartition)
-                    (
-                        eeo_2_3.error_code,
-                        eeo_2_3.partition_index,
-                        eeo_2_3.leader_id,
-                        n_replica_nodes_2,
-                    ) = _S_hiii.unpack_from(buf, pos)
-                    pos += 14
-                    if n_replica_nodes_2 < 0:
-                        if n_replica_nodes_2 != -1:
-                            raise _count_error(n_replica_nodes_2, 0)
-                        raise _null_error("ReplicaNodes")
-                    else:
-                        *eeo_2_3.replica_nodes, n_isr_nodes_2 = _A_Nii[
-                            n_replica_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_replica_nodes_2 + 4
-                    if n_isr_nodes_2 < 0:
-                        if n_isr_nodes_2 != -1:
-                            raise _count_error(n_isr_nodes_2, 0)
-                        raise _null_error("IsrNodes")
-                    else:
-                        eeo_2_3.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_2
-                    eeo_2_3.leader_epoch = -1
-                    eeo_2_3.offline_replicas = []
-                    eeo_2_3._unknown_tags = None
-                    apeo_2_3(eeo_2_3)
-                eo_2.partitions = veo_2_3
-            eo_2.topic_id = _ZERO_UUID
-            eo_2.is_internal = False
-            eo_2.topic_authorized_operations = -2147483648
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.port = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            eo_2.rack = None
             eo_2._unknown_tags = None
             apo_2(eo_2)
-        o.topics = vo_2
+        o.brokers = vo_2
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[MetadataResponseTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(MetadataResponseTopic)
+            eo_4.error_code, ln_name_eo_4 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_4 > blen - pos:
+                raise _count_error(n_partitions_eo_4, blen - pos)
+            else:
+                veo_4_4: list[MetadataResponsePartition] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_partitions_eo_4):
+                    eeo_4_4 = _new_object(MetadataResponsePartition)
+                    (
+                        eeo_4_4.error_code,
+                        eeo_4_4.partition_index,
+                        eeo_4_4.leader_id,
+                        n_replica_nodes_eeo_4_4,
+                    ) = _S_hiii.unpack_from(buf, pos)
+                    pos += 14
+                    if n_replica_nodes_eeo_4_4 < 0:
+                        if n_replica_nodes_eeo_4_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_4_4, 0)
+                        raise _null_error("ReplicaNodes")
+                    else:
+                        veeo_4_4_2 = [*_A_Nii[n_replica_nodes_eeo_4_4].unpack_from(buf, pos)]
+                        n_isr_nodes_eeo_4_4 = veeo_4_4_2.pop()
+                        eeo_4_4.replica_nodes = veeo_4_4_2
+                        pos += 4 * n_replica_nodes_eeo_4_4 + 4
+                    if n_isr_nodes_eeo_4_4 < 0:
+                        if n_isr_nodes_eeo_4_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_4_4, 0)
+                        raise _null_error("IsrNodes")
+                    else:
+                        eeo_4_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_4_4].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_4_4
+                    eeo_4_4.leader_epoch = -1
+                    eeo_4_4.offline_replicas = []
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partitions = veo_4_4
+            eo_4.topic_id = _ZERO_UUID
+            eo_4.is_internal = False
+            eo_4.topic_authorized_operations = -2147483648
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.controller_id = -1
@@ -1593,93 +1761,122 @@ def _e_MetadataResponse_0(o: MetadataResponse, out: list[_Buffer]) -> None:
             _e_MetadataResponseTopic_0(e2, out)
 
 
-def _d_MetadataResponse_1(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_1(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 1."""
-    o = MetadataResponse.__new__(MetadataResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
+    n_brokers_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_1: list[MetadataResponseBroker] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            eo_1.node_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_1.host, pos = _read_str(buf, pos)
-            eo_1.port = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_1.rack, pos = _read_nstr(buf, pos)
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.brokers = vo_1
-    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
-    else:
-        vo_3: list[MetadataResponseTopic] = []
-        apo_3 = vo_3.append
-        for _ in range(n_topics_0):
-            eo_3 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_3.name, pos = _read_str(buf, pos)
-            eo_3.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
-            pos += 5
-            if n_partitions_1 < 0:
-                if n_partitions_1 != -1:
-                    raise _count_error(n_partitions_1, 0)
-                raise _null_error("Partitions")
-            elif n_partitions_1 > len(buf) - pos:
-                raise _count_error(n_partitions_1, len(buf) - pos)
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
+        for _ in range(n_brokers_o):
+            eo_2 = _new_object(MetadataResponseBroker)
+            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
             else:
-                veo_3_4: list[MetadataResponsePartition] = []
-                apeo_3_4 = veo_3_4.append
-                for _ in range(n_partitions_1):
-                    eeo_3_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_rack_eo_2 < 0:
+                if ln_rack_eo_2 != -1:
+                    raise _length_error(ln_rack_eo_2, pos, blen)
+                eo_2.rack = None
+            elif pos + ln_rack_eo_2 > blen:
+                raise _length_error(ln_rack_eo_2, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
+                pos += ln_rack_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.brokers = vo_2
+    o.controller_id, n_topics_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[MetadataResponseTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(MetadataResponseTopic)
+            eo_4.error_code, ln_name_eo_4 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            eo_4.is_internal, n_partitions_eo_4 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_4 > blen - pos:
+                raise _count_error(n_partitions_eo_4, blen - pos)
+            else:
+                veo_4_4: list[MetadataResponsePartition] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_partitions_eo_4):
+                    eeo_4_4 = _new_object(MetadataResponsePartition)
                     (
-                        eeo_3_4.error_code,
-                        eeo_3_4.partition_index,
-                        eeo_3_4.leader_id,
-                        n_replica_nodes_2,
+                        eeo_4_4.error_code,
+                        eeo_4_4.partition_index,
+                        eeo_4_4.leader_id,
+                        n_replica_nodes_eeo_4_4,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_2 < 0:
-                        if n_replica_nodes_2 != -1:
-                            raise _count_error(n_replica_nodes_2, 0)
+                    if n_replica_nodes_eeo_4_4 < 0:
+                        if n_replica_nodes_eeo_4_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_4_4, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        *eeo_3_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
-                            n_replica_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_replica_nodes_2 + 4
-                    if n_isr_nodes_2 < 0:
-                        if n_isr_nodes_2 != -1:
-                            raise _count_error(n_isr_nodes_2, 0)
+                        veeo_4_4_2 = [*_A_Nii[n_replica_nodes_eeo_4_4].unpack_from(buf, pos)]
+                        n_isr_nodes_eeo_4_4 = veeo_4_4_2.pop()
+                        eeo_4_4.replica_nodes = veeo_4_4_2
+                        pos += 4 * n_replica_nodes_eeo_4_4 + 4
+                    if n_isr_nodes_eeo_4_4 < 0:
+                        if n_isr_nodes_eeo_4_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_4_4, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_3_4.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_2
-                    eeo_3_4.leader_epoch = -1
-                    eeo_3_4.offline_replicas = []
-                    eeo_3_4._unknown_tags = None
-                    apeo_3_4(eeo_3_4)
-                eo_3.partitions = veo_3_4
-            eo_3.topic_id = _ZERO_UUID
-            eo_3.topic_authorized_operations = -2147483648
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.topics = vo_3
+                        eeo_4_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_4_4].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_4_4
+                    eeo_4_4.leader_epoch = -1
+                    eeo_4_4.offline_replicas = []
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partitions = veo_4_4
+            eo_4.topic_id = _ZERO_UUID
+            eo_4.topic_authorized_operations = -2147483648
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.throttle_time_ms = 0
     o.cluster_id = None
     o.cluster_authorized_operations = -2147483648
@@ -1712,94 +1909,133 @@ def _e_MetadataResponse_1(o: MetadataResponse, out: list[_Buffer]) -> None:
             _e_MetadataResponseTopic_1(e3, out)
 
 
-def _d_MetadataResponse_2(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_2(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 2."""
-    o = MetadataResponse.__new__(MetadataResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
+    n_brokers_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
-        vo_1: list[MetadataResponseBroker] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            eo_1.node_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_1.host, pos = _read_str(buf, pos)
-            eo_1.port = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_1.rack, pos = _read_nstr(buf, pos)
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.brokers = vo_1
-    o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
-    else:
-        vo_4: list[MetadataResponseTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(n_topics_0):
-            eo_4 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            eo_4.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_4.name, pos = _read_str(buf, pos)
-            eo_4.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
-            pos += 5
-            if n_partitions_1 < 0:
-                if n_partitions_1 != -1:
-                    raise _count_error(n_partitions_1, 0)
-                raise _null_error("Partitions")
-            elif n_partitions_1 > len(buf) - pos:
-                raise _count_error(n_partitions_1, len(buf) - pos)
+        vo_2: list[MetadataResponseBroker] = []
+        apo_2 = vo_2.append
+        for _ in range(n_brokers_o):
+            eo_2 = _new_object(MetadataResponseBroker)
+            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
             else:
-                veo_4_4: list[MetadataResponsePartition] = []
-                apeo_4_4 = veo_4_4.append
-                for _ in range(n_partitions_1):
-                    eeo_4_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_rack_eo_2 < 0:
+                if ln_rack_eo_2 != -1:
+                    raise _length_error(ln_rack_eo_2, pos, blen)
+                eo_2.rack = None
+            elif pos + ln_rack_eo_2 > blen:
+                raise _length_error(ln_rack_eo_2, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
+                pos += ln_rack_eo_2
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.brokers = vo_2
+    ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_cluster_id_o < 0:
+        if ln_cluster_id_o != -1:
+            raise _length_error(ln_cluster_id_o, pos, blen)
+        o.cluster_id = None
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    o.controller_id, n_topics_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[MetadataResponseTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(MetadataResponseTopic)
+            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[MetadataResponsePartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(MetadataResponsePartition)
                     (
-                        eeo_4_4.error_code,
-                        eeo_4_4.partition_index,
-                        eeo_4_4.leader_id,
-                        n_replica_nodes_2,
+                        eeo_6_4.error_code,
+                        eeo_6_4.partition_index,
+                        eeo_6_4.leader_id,
+                        n_replica_nodes_eeo_6_4,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_2 < 0:
-                        if n_replica_nodes_2 != -1:
-                            raise _count_error(n_replica_nodes_2, 0)
+                    if n_replica_nodes_eeo_6_4 < 0:
+                        if n_replica_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        *eeo_4_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
-                            n_replica_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_replica_nodes_2 + 4
-                    if n_isr_nodes_2 < 0:
-                        if n_isr_nodes_2 != -1:
-                            raise _count_error(n_isr_nodes_2, 0)
+                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
+                        eeo_6_4.replica_nodes = veeo_6_4_2
+                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
+                    if n_isr_nodes_eeo_6_4 < 0:
+                        if n_isr_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_4_4.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_2
-                    eeo_4_4.leader_epoch = -1
-                    eeo_4_4.offline_replicas = []
-                    eeo_4_4._unknown_tags = None
-                    apeo_4_4(eeo_4_4)
-                eo_4.partitions = veo_4_4
-            eo_4.topic_id = _ZERO_UUID
-            eo_4.topic_authorized_operations = -2147483648
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                        eeo_6_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_6_4
+                    eeo_6_4.leader_epoch = -1
+                    eeo_6_4.offline_replicas = []
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6.topic_authorized_operations = -2147483648
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.throttle_time_ms = 0
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
@@ -1832,94 +2068,133 @@ def _e_MetadataResponse_2(o: MetadataResponse, out: list[_Buffer]) -> None:
             _e_MetadataResponseTopic_1(e4, out)
 
 
-def _d_MetadataResponse_3(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_3(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at versions 3, 4."""
-    o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
+    o.throttle_time_ms, n_brokers_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers_0 < 0:
-        if n_brokers_0 != -1:
-            raise _count_error(n_brokers_0, 0)
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif n_brokers_0 > len(buf) - pos:
-        raise _count_error(n_brokers_0, len(buf) - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
-        for _ in range(n_brokers_0):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.host, pos = _read_str(buf, pos)
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.rack, pos = _read_nstr(buf, pos)
+        for _ in range(n_brokers_o):
+            eo_2 = _new_object(MetadataResponseBroker)
+            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_rack_eo_2 < 0:
+                if ln_rack_eo_2 != -1:
+                    raise _length_error(ln_rack_eo_2, pos, blen)
+                eo_2.rack = None
+            elif pos + ln_rack_eo_2 > blen:
+                raise _length_error(ln_rack_eo_2, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
+                pos += ln_rack_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_cluster_id_o < 0:
+        if ln_cluster_id_o != -1:
+            raise _length_error(ln_cluster_id_o, pos, blen)
+        o.cluster_id = None
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(n_topics_0):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
-            pos += 5
-            if n_partitions_1 < 0:
-                if n_partitions_1 != -1:
-                    raise _count_error(n_partitions_1, 0)
-                raise _null_error("Partitions")
-            elif n_partitions_1 > len(buf) - pos:
-                raise _count_error(n_partitions_1, len(buf) - pos)
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    o.controller_id, n_topics_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[MetadataResponseTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(MetadataResponseTopic)
+            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_5_4: list[MetadataResponsePartition] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(n_partitions_1):
-                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[MetadataResponsePartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_4.error_code,
-                        eeo_5_4.partition_index,
-                        eeo_5_4.leader_id,
-                        n_replica_nodes_2,
+                        eeo_6_4.error_code,
+                        eeo_6_4.partition_index,
+                        eeo_6_4.leader_id,
+                        n_replica_nodes_eeo_6_4,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_2 < 0:
-                        if n_replica_nodes_2 != -1:
-                            raise _count_error(n_replica_nodes_2, 0)
+                    if n_replica_nodes_eeo_6_4 < 0:
+                        if n_replica_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
-                            n_replica_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_replica_nodes_2 + 4
-                    if n_isr_nodes_2 < 0:
-                        if n_isr_nodes_2 != -1:
-                            raise _count_error(n_isr_nodes_2, 0)
+                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
+                        eeo_6_4.replica_nodes = veeo_6_4_2
+                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
+                    if n_isr_nodes_eeo_6_4 < 0:
+                        if n_isr_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_4.isr_nodes = [*_A_Ni[n_isr_nodes_2].unpack_from(buf, pos)]
-                        pos += 4 * n_isr_nodes_2
-                    eeo_5_4.leader_epoch = -1
-                    eeo_5_4.offline_replicas = []
-                    eeo_5_4._unknown_tags = None
-                    apeo_5_4(eeo_5_4)
-                eo_5.partitions = veo_5_4
-            eo_5.topic_id = _ZERO_UUID
-            eo_5.topic_authorized_operations = -2147483648
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.topics = vo_5
+                        eeo_6_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_6_4
+                    eeo_6_4.leader_epoch = -1
+                    eeo_6_4.offline_replicas = []
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6.topic_authorized_operations = -2147483648
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -1952,104 +2227,143 @@ def _e_MetadataResponse_3(o: MetadataResponse, out: list[_Buffer]) -> None:
             _e_MetadataResponseTopic_1(e5, out)
 
 
-def _d_MetadataResponse_5(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_5(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at versions 5, 6."""
-    o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
+    o.throttle_time_ms, n_brokers_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers_0 < 0:
-        if n_brokers_0 != -1:
-            raise _count_error(n_brokers_0, 0)
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif n_brokers_0 > len(buf) - pos:
-        raise _count_error(n_brokers_0, len(buf) - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
-        for _ in range(n_brokers_0):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.host, pos = _read_str(buf, pos)
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.rack, pos = _read_nstr(buf, pos)
+        for _ in range(n_brokers_o):
+            eo_2 = _new_object(MetadataResponseBroker)
+            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_rack_eo_2 < 0:
+                if ln_rack_eo_2 != -1:
+                    raise _length_error(ln_rack_eo_2, pos, blen)
+                eo_2.rack = None
+            elif pos + ln_rack_eo_2 > blen:
+                raise _length_error(ln_rack_eo_2, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
+                pos += ln_rack_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_cluster_id_o < 0:
+        if ln_cluster_id_o != -1:
+            raise _length_error(ln_cluster_id_o, pos, blen)
+        o.cluster_id = None
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(n_topics_0):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
-            pos += 5
-            if n_partitions_1 < 0:
-                if n_partitions_1 != -1:
-                    raise _count_error(n_partitions_1, 0)
-                raise _null_error("Partitions")
-            elif n_partitions_1 > len(buf) - pos:
-                raise _count_error(n_partitions_1, len(buf) - pos)
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    o.controller_id, n_topics_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[MetadataResponseTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(MetadataResponseTopic)
+            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_5_4: list[MetadataResponsePartition] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(n_partitions_1):
-                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[MetadataResponsePartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_4.error_code,
-                        eeo_5_4.partition_index,
-                        eeo_5_4.leader_id,
-                        n_replica_nodes_2,
+                        eeo_6_4.error_code,
+                        eeo_6_4.partition_index,
+                        eeo_6_4.leader_id,
+                        n_replica_nodes_eeo_6_4,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    if n_replica_nodes_2 < 0:
-                        if n_replica_nodes_2 != -1:
-                            raise _count_error(n_replica_nodes_2, 0)
+                    if n_replica_nodes_eeo_6_4 < 0:
+                        if n_replica_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
-                            n_replica_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_replica_nodes_2 + 4
-                    if n_isr_nodes_2 < 0:
-                        if n_isr_nodes_2 != -1:
-                            raise _count_error(n_isr_nodes_2, 0)
+                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
+                        eeo_6_4.replica_nodes = veeo_6_4_2
+                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
+                    if n_isr_nodes_eeo_6_4 < 0:
+                        if n_isr_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        *eeo_5_4.isr_nodes, n_offline_replicas_2 = _A_Nii[
-                            n_isr_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_isr_nodes_2 + 4
-                    if n_offline_replicas_2 < 0:
-                        if n_offline_replicas_2 != -1:
-                            raise _count_error(n_offline_replicas_2, 0)
+                        veeo_6_4_3 = [*_A_Nii[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_offline_replicas_eeo_6_4 = veeo_6_4_3.pop()
+                        eeo_6_4.isr_nodes = veeo_6_4_3
+                        pos += 4 * n_isr_nodes_eeo_6_4 + 4
+                    if n_offline_replicas_eeo_6_4 < 0:
+                        if n_offline_replicas_eeo_6_4 != -1:
+                            raise _count_error(n_offline_replicas_eeo_6_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_4.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_2].unpack_from(buf, pos)
+                        eeo_6_4.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_6_4].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_2
-                    eeo_5_4.leader_epoch = -1
-                    eeo_5_4._unknown_tags = None
-                    apeo_5_4(eeo_5_4)
-                eo_5.partitions = veo_5_4
-            eo_5.topic_id = _ZERO_UUID
-            eo_5.topic_authorized_operations = -2147483648
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.topics = vo_5
+                        pos += 4 * n_offline_replicas_eeo_6_4
+                    eeo_6_4.leader_epoch = -1
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6.topic_authorized_operations = -2147483648
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -2082,104 +2396,143 @@ def _e_MetadataResponse_5(o: MetadataResponse, out: list[_Buffer]) -> None:
             _e_MetadataResponseTopic_5(e5, out)
 
 
-def _d_MetadataResponse_7(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_7(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 7."""
-    o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
+    o.throttle_time_ms, n_brokers_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers_0 < 0:
-        if n_brokers_0 != -1:
-            raise _count_error(n_brokers_0, 0)
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif n_brokers_0 > len(buf) - pos:
-        raise _count_error(n_brokers_0, len(buf) - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
-        for _ in range(n_brokers_0):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.host, pos = _read_str(buf, pos)
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.rack, pos = _read_nstr(buf, pos)
+        for _ in range(n_brokers_o):
+            eo_2 = _new_object(MetadataResponseBroker)
+            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_rack_eo_2 < 0:
+                if ln_rack_eo_2 != -1:
+                    raise _length_error(ln_rack_eo_2, pos, blen)
+                eo_2.rack = None
+            elif pos + ln_rack_eo_2 > blen:
+                raise _length_error(ln_rack_eo_2, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
+                pos += ln_rack_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_cluster_id_o < 0:
+        if ln_cluster_id_o != -1:
+            raise _length_error(ln_cluster_id_o, pos, blen)
+        o.cluster_id = None
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(n_topics_0):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
-            pos += 5
-            if n_partitions_1 < 0:
-                if n_partitions_1 != -1:
-                    raise _count_error(n_partitions_1, 0)
-                raise _null_error("Partitions")
-            elif n_partitions_1 > len(buf) - pos:
-                raise _count_error(n_partitions_1, len(buf) - pos)
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    o.controller_id, n_topics_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[MetadataResponseTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(MetadataResponseTopic)
+            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_5_4: list[MetadataResponsePartition] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(n_partitions_1):
-                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[MetadataResponsePartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_4.error_code,
-                        eeo_5_4.partition_index,
-                        eeo_5_4.leader_id,
-                        eeo_5_4.leader_epoch,
-                        n_replica_nodes_2,
+                        eeo_6_4.error_code,
+                        eeo_6_4.partition_index,
+                        eeo_6_4.leader_id,
+                        eeo_6_4.leader_epoch,
+                        n_replica_nodes_eeo_6_4,
                     ) = _S_hiiii.unpack_from(buf, pos)
                     pos += 18
-                    if n_replica_nodes_2 < 0:
-                        if n_replica_nodes_2 != -1:
-                            raise _count_error(n_replica_nodes_2, 0)
+                    if n_replica_nodes_eeo_6_4 < 0:
+                        if n_replica_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
-                            n_replica_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_replica_nodes_2 + 4
-                    if n_isr_nodes_2 < 0:
-                        if n_isr_nodes_2 != -1:
-                            raise _count_error(n_isr_nodes_2, 0)
+                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
+                        eeo_6_4.replica_nodes = veeo_6_4_2
+                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
+                    if n_isr_nodes_eeo_6_4 < 0:
+                        if n_isr_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        *eeo_5_4.isr_nodes, n_offline_replicas_2 = _A_Nii[
-                            n_isr_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_isr_nodes_2 + 4
-                    if n_offline_replicas_2 < 0:
-                        if n_offline_replicas_2 != -1:
-                            raise _count_error(n_offline_replicas_2, 0)
+                        veeo_6_4_3 = [*_A_Nii[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_offline_replicas_eeo_6_4 = veeo_6_4_3.pop()
+                        eeo_6_4.isr_nodes = veeo_6_4_3
+                        pos += 4 * n_isr_nodes_eeo_6_4 + 4
+                    if n_offline_replicas_eeo_6_4 < 0:
+                        if n_offline_replicas_eeo_6_4 != -1:
+                            raise _count_error(n_offline_replicas_eeo_6_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_4.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_2].unpack_from(buf, pos)
+                        eeo_6_4.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_6_4].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_2
-                    eeo_5_4._unknown_tags = None
-                    apeo_5_4(eeo_5_4)
-                eo_5.partitions = veo_5_4
-            eo_5.topic_id = _ZERO_UUID
-            eo_5.topic_authorized_operations = -2147483648
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.topics = vo_5
+                        pos += 4 * n_offline_replicas_eeo_6_4
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6.topic_authorized_operations = -2147483648
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.cluster_authorized_operations = -2147483648
     o.error_code = 0
     o._unknown_tags = None
@@ -2212,105 +2565,144 @@ def _e_MetadataResponse_7(o: MetadataResponse, out: list[_Buffer]) -> None:
             _e_MetadataResponseTopic_7(e5, out)
 
 
-def _d_MetadataResponse_8(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_8(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 8."""
-    o = MetadataResponse.__new__(MetadataResponse)
-    o.throttle_time_ms, n_brokers_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
+    o.throttle_time_ms, n_brokers_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_brokers_0 < 0:
-        if n_brokers_0 != -1:
-            raise _count_error(n_brokers_0, 0)
+    if n_brokers_o < 0:
+        if n_brokers_o != -1:
+            raise _count_error(n_brokers_o, 0)
         raise _null_error("Brokers")
-    elif n_brokers_0 > len(buf) - pos:
-        raise _count_error(n_brokers_0, len(buf) - pos)
+    elif n_brokers_o > blen - pos:
+        raise _count_error(n_brokers_o, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
-        for _ in range(n_brokers_0):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
-            eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.host, pos = _read_str(buf, pos)
-            eo_2.port = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.rack, pos = _read_nstr(buf, pos)
+        for _ in range(n_brokers_o):
+            eo_2 = _new_object(MetadataResponseBroker)
+            eo_2.node_id, ln_host_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_host_eo_2 < 0:
+                raise (
+                    _null_error("Host")
+                    if ln_host_eo_2 == -1
+                    else _length_error(ln_host_eo_2, pos, blen)
+                )
+            elif pos + ln_host_eo_2 > blen:
+                raise _length_error(ln_host_eo_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + ln_host_eo_2].decode()
+                pos += ln_host_eo_2
+            eo_2.port, ln_rack_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_rack_eo_2 < 0:
+                if ln_rack_eo_2 != -1:
+                    raise _length_error(ln_rack_eo_2, pos, blen)
+                eo_2.rack = None
+            elif pos + ln_rack_eo_2 > blen:
+                raise _length_error(ln_rack_eo_2, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + ln_rack_eo_2].decode()
+                pos += ln_rack_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_nstr(buf, pos)
-    o.controller_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
-    pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    ln_cluster_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_cluster_id_o < 0:
+        if ln_cluster_id_o != -1:
+            raise _length_error(ln_cluster_id_o, pos, blen)
+        o.cluster_id = None
+    elif pos + ln_cluster_id_o > blen:
+        raise _length_error(ln_cluster_id_o, pos, blen)
     else:
-        vo_5: list[MetadataResponseTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(n_topics_0):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
-            eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
-            pos += 2
-            eo_5.name, pos = _read_str(buf, pos)
-            eo_5.is_internal, n_partitions_1 = _S_oi.unpack_from(buf, pos)
-            pos += 5
-            if n_partitions_1 < 0:
-                if n_partitions_1 != -1:
-                    raise _count_error(n_partitions_1, 0)
-                raise _null_error("Partitions")
-            elif n_partitions_1 > len(buf) - pos:
-                raise _count_error(n_partitions_1, len(buf) - pos)
+        o.cluster_id = buf[pos : pos + ln_cluster_id_o].decode()
+        pos += ln_cluster_id_o
+    o.controller_id, n_topics_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[MetadataResponseTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(MetadataResponseTopic)
+            eo_6.error_code, ln_name_eo_6 = _S_hh.unpack_from(buf, pos)
+            pos += 4
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_5_4: list[MetadataResponsePartition] = []
-                apeo_5_4 = veo_5_4.append
-                for _ in range(n_partitions_1):
-                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            eo_6.is_internal, n_partitions_eo_6 = _S_oi.unpack_from(buf, pos)
+            pos += 5
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[MetadataResponsePartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(MetadataResponsePartition)
                     (
-                        eeo_5_4.error_code,
-                        eeo_5_4.partition_index,
-                        eeo_5_4.leader_id,
-                        eeo_5_4.leader_epoch,
-                        n_replica_nodes_2,
+                        eeo_6_4.error_code,
+                        eeo_6_4.partition_index,
+                        eeo_6_4.leader_id,
+                        eeo_6_4.leader_epoch,
+                        n_replica_nodes_eeo_6_4,
                     ) = _S_hiiii.unpack_from(buf, pos)
                     pos += 18
-                    if n_replica_nodes_2 < 0:
-                        if n_replica_nodes_2 != -1:
-                            raise _count_error(n_replica_nodes_2, 0)
+                    if n_replica_nodes_eeo_6_4 < 0:
+                        if n_replica_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_6_4, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        *eeo_5_4.replica_nodes, n_isr_nodes_2 = _A_Nii[
-                            n_replica_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_replica_nodes_2 + 4
-                    if n_isr_nodes_2 < 0:
-                        if n_isr_nodes_2 != -1:
-                            raise _count_error(n_isr_nodes_2, 0)
+                        veeo_6_4_2 = [*_A_Nii[n_replica_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_isr_nodes_eeo_6_4 = veeo_6_4_2.pop()
+                        eeo_6_4.replica_nodes = veeo_6_4_2
+                        pos += 4 * n_replica_nodes_eeo_6_4 + 4
+                    if n_isr_nodes_eeo_6_4 < 0:
+                        if n_isr_nodes_eeo_6_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_6_4, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        *eeo_5_4.isr_nodes, n_offline_replicas_2 = _A_Nii[
-                            n_isr_nodes_2
-                        ].unpack_from(buf, pos)
-                        pos += 4 * n_isr_nodes_2 + 4
-                    if n_offline_replicas_2 < 0:
-                        if n_offline_replicas_2 != -1:
-                            raise _count_error(n_offline_replicas_2, 0)
+                        veeo_6_4_3 = [*_A_Nii[n_isr_nodes_eeo_6_4].unpack_from(buf, pos)]
+                        n_offline_replicas_eeo_6_4 = veeo_6_4_3.pop()
+                        eeo_6_4.isr_nodes = veeo_6_4_3
+                        pos += 4 * n_isr_nodes_eeo_6_4 + 4
+                    if n_offline_replicas_eeo_6_4 < 0:
+                        if n_offline_replicas_eeo_6_4 != -1:
+                            raise _count_error(n_offline_replicas_eeo_6_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_4.offline_replicas = [
-                            *_A_Ni[n_offline_replicas_2].unpack_from(buf, pos)
+                        eeo_6_4.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_6_4].unpack_from(buf, pos)
                         ]
-                        pos += 4 * n_offline_replicas_2
-                    eeo_5_4._unknown_tags = None
-                    apeo_5_4(eeo_5_4)
-                eo_5.partitions = veo_5_4
-            eo_5.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
+                        pos += 4 * n_offline_replicas_eeo_6_4
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_authorized_operations = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.topic_id = _ZERO_UUID
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.topics = vo_5
+            eo_6.topic_id = _ZERO_UUID
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.cluster_authorized_operations = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.error_code = 0
@@ -2343,9 +2735,10 @@ def _e_MetadataResponse_8(o: MetadataResponse, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.cluster_authorized_operations))
 
 
-def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_9(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 9."""
-    o = MetadataResponse.__new__(MetadataResponse)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -2358,19 +2751,43 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2 = _new_object(MetadataResponseBroker)
             eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.host, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.rack, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.rack = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -2378,7 +2795,19 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
                 eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.cluster_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_5 = buf[pos]
@@ -2391,16 +2820,28 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[MetadataResponseTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5 = _new_object(MetadataResponseTopic)
             eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_5.name, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
             neo_5_4 = buf[pos]
@@ -2413,13 +2854,13 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
                 if neo_5_4 != -1:
                     raise _count_error(neo_5_4, 0)
                 raise _null_error("Partitions")
-            elif neo_5_4 > len(buf) - pos:
-                raise _count_error(neo_5_4, len(buf) - pos)
+            elif neo_5_4 > blen - pos:
+                raise _count_error(neo_5_4, blen - pos)
             else:
                 veo_5_4: list[MetadataResponsePartition] = []
                 apeo_5_4 = veo_5_4.append
                 for _ in range(neo_5_4):
-                    eeo_5_4 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    eeo_5_4 = _new_object(MetadataResponsePartition)
                     (
                         eeo_5_4.error_code,
                         eeo_5_4.partition_index,
@@ -2427,45 +2868,49 @@ def _d_MetadataResponse_9(buf: memoryview, pos: int) -> tuple[MetadataResponse, 
                         eeo_5_4.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    neeo_5_4_2 = buf[pos]
-                    if neeo_5_4_2 < 0x80:
+                    n_replica_nodes_eeo_5_4 = buf[pos]
+                    if n_replica_nodes_eeo_5_4 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_4_2, pos = _read_uvarint(buf, pos)
-                    neeo_5_4_2 -= 1
-                    if neeo_5_4_2 < 0:
-                        if neeo_5_4_2 != -1:
-                            raise _count_error(neeo_5_4_2, 0)
+                        n_replica_nodes_eeo_5_4, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_eeo_5_4 -= 1
+                    if n_replica_nodes_eeo_5_4 < 0:
+                        if n_replica_nodes_eeo_5_4 != -1:
+                            raise _count_error(n_replica_nodes_eeo_5_4, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_4.replica_nodes = [*_A_Ni[neeo_5_4_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_4_2
-                    neeo_5_4_3 = buf[pos]
-                    if neeo_5_4_3 < 0x80:
+                        eeo_5_4.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_eeo_5_4].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replica_nodes_eeo_5_4
+                    n_isr_nodes_eeo_5_4 = buf[pos]
+                    if n_isr_nodes_eeo_5_4 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_4_3, pos = _read_uvarint(buf, pos)
-                    neeo_5_4_3 -= 1
-                    if neeo_5_4_3 < 0:
-                        if neeo_5_4_3 != -1:
-                            raise _count_error(neeo_5_4_3, 0)
+                        n_isr_nodes_eeo_5_4, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_eeo_5_4 -= 1
+                    if n_isr_nodes_eeo_5_4 < 0:
+                        if n_isr_nodes_eeo_5_4 != -1:
+                            raise _count_error(n_isr_nodes_eeo_5_4, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_4.isr_nodes = [*_A_Ni[neeo_5_4_3].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_4_3
-                    neeo_5_4_4 = buf[pos]
-                    if neeo_5_4_4 < 0x80:
+                        eeo_5_4.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_4].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_5_4
+                    n_offline_replicas_eeo_5_4 = buf[pos]
+                    if n_offline_replicas_eeo_5_4 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_4_4, pos = _read_uvarint(buf, pos)
-                    neeo_5_4_4 -= 1
-                    if neeo_5_4_4 < 0:
-                        if neeo_5_4_4 != -1:
-                            raise _count_error(neeo_5_4_4, 0)
+                        n_offline_replicas_eeo_5_4, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_eeo_5_4 -= 1
+                    if n_offline_replicas_eeo_5_4 < 0:
+                        if n_offline_replicas_eeo_5_4 != -1:
+                            raise _count_error(n_offline_replicas_eeo_5_4, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_4.offline_replicas = [*_A_Ni[neeo_5_4_4].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_4_4
+                        eeo_5_4.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_5_4].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_eeo_5_4
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_4._unknown_tags = None
@@ -2521,9 +2966,10 @@ def _e_MetadataResponse_9(o: MetadataResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_10(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 10."""
-    o = MetadataResponse.__new__(MetadataResponse)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -2536,19 +2982,43 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2 = _new_object(MetadataResponseBroker)
             eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.host, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.rack, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.rack = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -2556,7 +3026,19 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.cluster_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_5 = buf[pos]
@@ -2569,16 +3051,28 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[MetadataResponseTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5 = _new_object(MetadataResponseTopic)
             eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_5.name, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.topic_id, pos = _read_uuid(buf, pos)
             eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
@@ -2592,13 +3086,13 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 if neo_5_5 != -1:
                     raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > len(buf) - pos:
-                raise _count_error(neo_5_5, len(buf) - pos)
+            elif neo_5_5 > blen - pos:
+                raise _count_error(neo_5_5, blen - pos)
             else:
                 veo_5_5: list[MetadataResponsePartition] = []
                 apeo_5_5 = veo_5_5.append
                 for _ in range(neo_5_5):
-                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    eeo_5_5 = _new_object(MetadataResponsePartition)
                     (
                         eeo_5_5.error_code,
                         eeo_5_5.partition_index,
@@ -2606,45 +3100,49 @@ def _d_MetadataResponse_10(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                         eeo_5_5.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    neeo_5_5_2 = buf[pos]
-                    if neeo_5_5_2 < 0x80:
+                    n_replica_nodes_eeo_5_5 = buf[pos]
+                    if n_replica_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_2 -= 1
-                    if neeo_5_5_2 < 0:
-                        if neeo_5_5_2 != -1:
-                            raise _count_error(neeo_5_5_2, 0)
+                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_eeo_5_5 -= 1
+                    if n_replica_nodes_eeo_5_5 < 0:
+                        if n_replica_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_2
-                    neeo_5_5_3 = buf[pos]
-                    if neeo_5_5_3 < 0x80:
+                        eeo_5_5.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replica_nodes_eeo_5_5
+                    n_isr_nodes_eeo_5_5 = buf[pos]
+                    if n_isr_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_3 -= 1
-                    if neeo_5_5_3 < 0:
-                        if neeo_5_5_3 != -1:
-                            raise _count_error(neeo_5_5_3, 0)
+                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_eeo_5_5 -= 1
+                    if n_isr_nodes_eeo_5_5 < 0:
+                        if n_isr_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_3
-                    neeo_5_5_4 = buf[pos]
-                    if neeo_5_5_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_5_5
+                    n_offline_replicas_eeo_5_5 = buf[pos]
+                    if n_offline_replicas_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_4 -= 1
-                    if neeo_5_5_4 < 0:
-                        if neeo_5_5_4 != -1:
-                            raise _count_error(neeo_5_5_4, 0)
+                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_eeo_5_5 -= 1
+                    if n_offline_replicas_eeo_5_5 < 0:
+                        if n_offline_replicas_eeo_5_5 != -1:
+                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_4
+                        eeo_5_5.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_eeo_5_5
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_5._unknown_tags = None
@@ -2699,9 +3197,10 @@ def _e_MetadataResponse_10(o: MetadataResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_11(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 11."""
-    o = MetadataResponse.__new__(MetadataResponse)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -2714,19 +3213,43 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2 = _new_object(MetadataResponseBroker)
             eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.host, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.rack, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.rack = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -2734,7 +3257,19 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.cluster_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_5 = buf[pos]
@@ -2747,16 +3282,28 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[MetadataResponseTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5 = _new_object(MetadataResponseTopic)
             eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_5.name, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.topic_id, pos = _read_uuid(buf, pos)
             eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
@@ -2770,13 +3317,13 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 if neo_5_5 != -1:
                     raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > len(buf) - pos:
-                raise _count_error(neo_5_5, len(buf) - pos)
+            elif neo_5_5 > blen - pos:
+                raise _count_error(neo_5_5, blen - pos)
             else:
                 veo_5_5: list[MetadataResponsePartition] = []
                 apeo_5_5 = veo_5_5.append
                 for _ in range(neo_5_5):
-                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    eeo_5_5 = _new_object(MetadataResponsePartition)
                     (
                         eeo_5_5.error_code,
                         eeo_5_5.partition_index,
@@ -2784,45 +3331,49 @@ def _d_MetadataResponse_11(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                         eeo_5_5.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    neeo_5_5_2 = buf[pos]
-                    if neeo_5_5_2 < 0x80:
+                    n_replica_nodes_eeo_5_5 = buf[pos]
+                    if n_replica_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_2 -= 1
-                    if neeo_5_5_2 < 0:
-                        if neeo_5_5_2 != -1:
-                            raise _count_error(neeo_5_5_2, 0)
+                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_eeo_5_5 -= 1
+                    if n_replica_nodes_eeo_5_5 < 0:
+                        if n_replica_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_2
-                    neeo_5_5_3 = buf[pos]
-                    if neeo_5_5_3 < 0x80:
+                        eeo_5_5.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replica_nodes_eeo_5_5
+                    n_isr_nodes_eeo_5_5 = buf[pos]
+                    if n_isr_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_3 -= 1
-                    if neeo_5_5_3 < 0:
-                        if neeo_5_5_3 != -1:
-                            raise _count_error(neeo_5_5_3, 0)
+                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_eeo_5_5 -= 1
+                    if n_isr_nodes_eeo_5_5 < 0:
+                        if n_isr_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_3
-                    neeo_5_5_4 = buf[pos]
-                    if neeo_5_5_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_5_5
+                    n_offline_replicas_eeo_5_5 = buf[pos]
+                    if n_offline_replicas_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_4 -= 1
-                    if neeo_5_5_4 < 0:
-                        if neeo_5_5_4 != -1:
-                            raise _count_error(neeo_5_5_4, 0)
+                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_eeo_5_5 -= 1
+                    if n_offline_replicas_eeo_5_5 < 0:
+                        if n_offline_replicas_eeo_5_5 != -1:
+                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_4
+                        eeo_5_5.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_eeo_5_5
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_5._unknown_tags = None
@@ -2877,9 +3428,10 @@ def _e_MetadataResponse_11(o: MetadataResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_12(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 12."""
-    o = MetadataResponse.__new__(MetadataResponse)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -2892,19 +3444,43 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2 = _new_object(MetadataResponseBroker)
             eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.host, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.rack, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.rack = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -2912,7 +3488,19 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.cluster_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_5 = buf[pos]
@@ -2925,16 +3513,28 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[MetadataResponseTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5 = _new_object(MetadataResponseTopic)
             eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_5.name, pos = _read_ncstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                eo_5.name = None
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.topic_id, pos = _read_uuid(buf, pos)
             eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
@@ -2948,13 +3548,13 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 if neo_5_5 != -1:
                     raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > len(buf) - pos:
-                raise _count_error(neo_5_5, len(buf) - pos)
+            elif neo_5_5 > blen - pos:
+                raise _count_error(neo_5_5, blen - pos)
             else:
                 veo_5_5: list[MetadataResponsePartition] = []
                 apeo_5_5 = veo_5_5.append
                 for _ in range(neo_5_5):
-                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    eeo_5_5 = _new_object(MetadataResponsePartition)
                     (
                         eeo_5_5.error_code,
                         eeo_5_5.partition_index,
@@ -2962,45 +3562,49 @@ def _d_MetadataResponse_12(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                         eeo_5_5.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    neeo_5_5_2 = buf[pos]
-                    if neeo_5_5_2 < 0x80:
+                    n_replica_nodes_eeo_5_5 = buf[pos]
+                    if n_replica_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_2 -= 1
-                    if neeo_5_5_2 < 0:
-                        if neeo_5_5_2 != -1:
-                            raise _count_error(neeo_5_5_2, 0)
+                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_eeo_5_5 -= 1
+                    if n_replica_nodes_eeo_5_5 < 0:
+                        if n_replica_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_2
-                    neeo_5_5_3 = buf[pos]
-                    if neeo_5_5_3 < 0x80:
+                        eeo_5_5.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replica_nodes_eeo_5_5
+                    n_isr_nodes_eeo_5_5 = buf[pos]
+                    if n_isr_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_3 -= 1
-                    if neeo_5_5_3 < 0:
-                        if neeo_5_5_3 != -1:
-                            raise _count_error(neeo_5_5_3, 0)
+                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_eeo_5_5 -= 1
+                    if n_isr_nodes_eeo_5_5 < 0:
+                        if n_isr_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_3
-                    neeo_5_5_4 = buf[pos]
-                    if neeo_5_5_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_5_5
+                    n_offline_replicas_eeo_5_5 = buf[pos]
+                    if n_offline_replicas_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_4 -= 1
-                    if neeo_5_5_4 < 0:
-                        if neeo_5_5_4 != -1:
-                            raise _count_error(neeo_5_5_4, 0)
+                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_eeo_5_5 -= 1
+                    if n_offline_replicas_eeo_5_5 < 0:
+                        if n_offline_replicas_eeo_5_5 != -1:
+                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_4
+                        eeo_5_5.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_eeo_5_5
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_5._unknown_tags = None
@@ -3055,9 +3659,10 @@ def _e_MetadataResponse_12(o: MetadataResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse, int]:
+def _d_MetadataResponse_13(buf: bytes, pos: int) -> tuple[MetadataResponse, int]:
     """Decode MetadataResponse at version 13."""
-    o = MetadataResponse.__new__(MetadataResponse)
+    blen = len(buf)
+    o = _new_object(MetadataResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -3070,19 +3675,43 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Brokers")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[MetadataResponseBroker] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = MetadataResponseBroker.__new__(MetadataResponseBroker)
+            eo_2 = _new_object(MetadataResponseBroker)
             eo_2.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.host, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.host = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.rack, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.rack = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.rack = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -3090,7 +3719,19 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_2(eo_2)
         o.brokers = vo_2
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.cluster_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.controller_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_5 = buf[pos]
@@ -3103,16 +3744,28 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[MetadataResponseTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = MetadataResponseTopic.__new__(MetadataResponseTopic)
+            eo_5 = _new_object(MetadataResponseTopic)
             eo_5.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_5.name, pos = _read_ncstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                eo_5.name = None
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.topic_id, pos = _read_uuid(buf, pos)
             eo_5.is_internal = _S_o.unpack_from(buf, pos)[0]
             pos += 1
@@ -3126,13 +3779,13 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                 if neo_5_5 != -1:
                     raise _count_error(neo_5_5, 0)
                 raise _null_error("Partitions")
-            elif neo_5_5 > len(buf) - pos:
-                raise _count_error(neo_5_5, len(buf) - pos)
+            elif neo_5_5 > blen - pos:
+                raise _count_error(neo_5_5, blen - pos)
             else:
                 veo_5_5: list[MetadataResponsePartition] = []
                 apeo_5_5 = veo_5_5.append
                 for _ in range(neo_5_5):
-                    eeo_5_5 = MetadataResponsePartition.__new__(MetadataResponsePartition)
+                    eeo_5_5 = _new_object(MetadataResponsePartition)
                     (
                         eeo_5_5.error_code,
                         eeo_5_5.partition_index,
@@ -3140,45 +3793,49 @@ def _d_MetadataResponse_13(buf: memoryview, pos: int) -> tuple[MetadataResponse,
                         eeo_5_5.leader_epoch,
                     ) = _S_hiii.unpack_from(buf, pos)
                     pos += 14
-                    neeo_5_5_2 = buf[pos]
-                    if neeo_5_5_2 < 0x80:
+                    n_replica_nodes_eeo_5_5 = buf[pos]
+                    if n_replica_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_2, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_2 -= 1
-                    if neeo_5_5_2 < 0:
-                        if neeo_5_5_2 != -1:
-                            raise _count_error(neeo_5_5_2, 0)
+                        n_replica_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_replica_nodes_eeo_5_5 -= 1
+                    if n_replica_nodes_eeo_5_5 < 0:
+                        if n_replica_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_replica_nodes_eeo_5_5, 0)
                         raise _null_error("ReplicaNodes")
                     else:
-                        eeo_5_5.replica_nodes = [*_A_Ni[neeo_5_5_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_2
-                    neeo_5_5_3 = buf[pos]
-                    if neeo_5_5_3 < 0x80:
+                        eeo_5_5.replica_nodes = [
+                            *_A_Ni[n_replica_nodes_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_replica_nodes_eeo_5_5
+                    n_isr_nodes_eeo_5_5 = buf[pos]
+                    if n_isr_nodes_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_3, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_3 -= 1
-                    if neeo_5_5_3 < 0:
-                        if neeo_5_5_3 != -1:
-                            raise _count_error(neeo_5_5_3, 0)
+                        n_isr_nodes_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_isr_nodes_eeo_5_5 -= 1
+                    if n_isr_nodes_eeo_5_5 < 0:
+                        if n_isr_nodes_eeo_5_5 != -1:
+                            raise _count_error(n_isr_nodes_eeo_5_5, 0)
                         raise _null_error("IsrNodes")
                     else:
-                        eeo_5_5.isr_nodes = [*_A_Ni[neeo_5_5_3].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_3
-                    neeo_5_5_4 = buf[pos]
-                    if neeo_5_5_4 < 0x80:
+                        eeo_5_5.isr_nodes = [*_A_Ni[n_isr_nodes_eeo_5_5].unpack_from(buf, pos)]
+                        pos += 4 * n_isr_nodes_eeo_5_5
+                    n_offline_replicas_eeo_5_5 = buf[pos]
+                    if n_offline_replicas_eeo_5_5 < 0x80:
                         pos += 1
                     else:
-                        neeo_5_5_4, pos = _read_uvarint(buf, pos)
-                    neeo_5_5_4 -= 1
-                    if neeo_5_5_4 < 0:
-                        if neeo_5_5_4 != -1:
-                            raise _count_error(neeo_5_5_4, 0)
+                        n_offline_replicas_eeo_5_5, pos = _read_uvarint(buf, pos)
+                    n_offline_replicas_eeo_5_5 -= 1
+                    if n_offline_replicas_eeo_5_5 < 0:
+                        if n_offline_replicas_eeo_5_5 != -1:
+                            raise _count_error(n_offline_replicas_eeo_5_5, 0)
                         raise _null_error("OfflineReplicas")
                     else:
-                        eeo_5_5.offline_replicas = [*_A_Ni[neeo_5_5_4].unpack_from(buf, pos)]
-                        pos += 4 * neeo_5_5_4
+                        eeo_5_5.offline_replicas = [
+                            *_A_Ni[n_offline_replicas_eeo_5_5].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_offline_replicas_eeo_5_5
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_5._unknown_tags = None

@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -43,9 +45,13 @@ __all__ = [
     "OffsetCommitRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ih = _struct.Struct(">ih")
 _S_iq = _struct.Struct(">iq")
+_S_iqh = _struct.Struct(">iqh")
 _S_iqi = _struct.Struct(">iqi")
+_S_iqih = _struct.Struct(">iqih")
 _S_q = _struct.Struct(">q")
 _S_qi = _struct.Struct(">qi")
 
@@ -318,13 +324,22 @@ class OffsetCommitRequest(_Message):
 
 
 def _d_OffsetCommitRequestPartition_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetCommitRequestPartition, int]:
     """Decode OffsetCommitRequestPartition at versions 2, 3, 4, 5."""
-    o = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    o.committed_metadata, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequestPartition)
+    o.partition_index, o.committed_offset, ln_committed_metadata_o = _S_iqh.unpack_from(buf, pos)
+    pos += 14
+    if ln_committed_metadata_o < 0:
+        if ln_committed_metadata_o != -1:
+            raise _length_error(ln_committed_metadata_o, pos, blen)
+        o.committed_metadata = None
+    elif pos + ln_committed_metadata_o > blen:
+        raise _length_error(ln_committed_metadata_o, pos, blen)
+    else:
+        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
+        pos += ln_committed_metadata_o
     o.committed_leader_epoch = -1
     o._unknown_tags = None
     return o, pos
@@ -340,13 +355,24 @@ def _e_OffsetCommitRequestPartition_2(o: OffsetCommitRequestPartition, out: list
 
 
 def _d_OffsetCommitRequestPartition_6(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetCommitRequestPartition, int]:
     """Decode OffsetCommitRequestPartition at versions 6, 7."""
-    o = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    o.committed_metadata, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequestPartition)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch, ln_committed_metadata_o = (
+        _S_iqih.unpack_from(buf, pos)
+    )
+    pos += 18
+    if ln_committed_metadata_o < 0:
+        if ln_committed_metadata_o != -1:
+            raise _length_error(ln_committed_metadata_o, pos, blen)
+        o.committed_metadata = None
+    elif pos + ln_committed_metadata_o > blen:
+        raise _length_error(ln_committed_metadata_o, pos, blen)
+    else:
+        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
+        pos += ln_committed_metadata_o
     o._unknown_tags = None
     return o, pos
 
@@ -361,13 +387,26 @@ def _e_OffsetCommitRequestPartition_6(o: OffsetCommitRequestPartition, out: list
 
 
 def _d_OffsetCommitRequestPartition_8(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetCommitRequestPartition, int]:
     """Decode OffsetCommitRequestPartition at versions 8, 9, 10."""
-    o = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequestPartition)
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
-    o.committed_metadata, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.committed_metadata = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.committed_metadata = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -387,32 +426,49 @@ def _e_OffsetCommitRequestPartition_8(o: OffsetCommitRequestPartition, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitRequestTopic_2(
-    buf: memoryview, pos: int
-) -> tuple[OffsetCommitRequestTopic, int]:
+def _d_OffsetCommitRequestTopic_2(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
     """Decode OffsetCommitRequestTopic at versions 2, 3, 4, 5."""
-    o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequestTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[OffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
-            eo_2.committed_leader_epoch = -1
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetCommitRequestPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetCommitRequestPartition)
+            eo_4.partition_index, eo_4.committed_offset, ln_committed_metadata_eo_4 = (
+                _S_iqh.unpack_from(buf, pos)
+            )
+            pos += 14
+            if ln_committed_metadata_eo_4 < 0:
+                if ln_committed_metadata_eo_4 != -1:
+                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+                eo_4.committed_metadata = None
+            elif pos + ln_committed_metadata_eo_4 > blen:
+                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+            else:
+                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
+                pos += ln_committed_metadata_eo_4
+            eo_4.committed_leader_epoch = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -433,33 +489,51 @@ def _e_OffsetCommitRequestTopic_2(o: OffsetCommitRequestTopic, out: list[_Buffer
             _e_OffsetCommitRequestPartition_2(e2, out)
 
 
-def _d_OffsetCommitRequestTopic_6(
-    buf: memoryview, pos: int
-) -> tuple[OffsetCommitRequestTopic, int]:
+def _d_OffsetCommitRequestTopic_6(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
     """Decode OffsetCommitRequestTopic at versions 6, 7."""
-    o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequestTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[OffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetCommitRequestPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetCommitRequestPartition)
+            (
+                eo_4.partition_index,
+                eo_4.committed_offset,
+                eo_4.committed_leader_epoch,
+                ln_committed_metadata_eo_4,
+            ) = _S_iqih.unpack_from(buf, pos)
+            pos += 18
+            if ln_committed_metadata_eo_4 < 0:
+                if ln_committed_metadata_eo_4 != -1:
+                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+                eo_4.committed_metadata = None
+            elif pos + ln_committed_metadata_eo_4 > blen:
+                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+            else:
+                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
+                pos += ln_committed_metadata_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -480,12 +554,23 @@ def _e_OffsetCommitRequestTopic_6(o: OffsetCommitRequestTopic, out: list[_Buffer
             _e_OffsetCommitRequestPartition_6(e2, out)
 
 
-def _d_OffsetCommitRequestTopic_8(
-    buf: memoryview, pos: int
-) -> tuple[OffsetCommitRequestTopic, int]:
+def _d_OffsetCommitRequestTopic_8(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
     """Decode OffsetCommitRequestTopic at versions 8, 9."""
-    o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequestTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -496,18 +581,30 @@ def _d_OffsetCommitRequestTopic_8(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetCommitRequestPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            eo_2 = _new_object(OffsetCommitRequestPartition)
             eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.committed_metadata = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -541,11 +638,10 @@ def _e_OffsetCommitRequestTopic_8(o: OffsetCommitRequestTopic, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitRequestTopic_10(
-    buf: memoryview, pos: int
-) -> tuple[OffsetCommitRequestTopic, int]:
+def _d_OffsetCommitRequestTopic_10(buf: bytes, pos: int) -> tuple[OffsetCommitRequestTopic, int]:
     """Decode OffsetCommitRequestTopic at version 10."""
-    o = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -557,18 +653,30 @@ def _d_OffsetCommitRequestTopic_10(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetCommitRequestPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+            eo_2 = _new_object(OffsetCommitRequestPartition)
             eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.committed_metadata = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -602,51 +710,100 @@ def _e_OffsetCommitRequestTopic_10(o: OffsetCommitRequestTopic, out: list[_Buffe
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[OffsetCommitRequest, int]:
+def _d_OffsetCommitRequest_2(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
     """Decode OffsetCommitRequest at versions 2, 3, 4."""
-    o = OffsetCommitRequest.__new__(OffsetCommitRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    o.retention_time_ms, n_topics_0 = _S_qi.unpack_from(buf, pos)
-    pos += 12
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_5: list[OffsetCommitRequestTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(n_topics_0):
-            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            eo_5.name, pos = _read_str(buf, pos)
-            neo_5_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
-                raise _null_error("Partitions")
-            elif neo_5_2 > len(buf) - pos:
-                raise _count_error(neo_5_2, len(buf) - pos)
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id_or_member_epoch, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    o.retention_time_ms, n_topics_o = _S_qi.unpack_from(buf, pos)
+    pos += 12
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[OffsetCommitRequestTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(OffsetCommitRequestTopic)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_5_2: list[OffsetCommitRequestPartition] = []
-                apeo_5_2 = veo_5_2.append
-                for _ in range(neo_5_2):
-                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    eeo_5_2.partition_index, eeo_5_2.committed_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_5_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    eeo_5_2.committed_leader_epoch = -1
-                    eeo_5_2._unknown_tags = None
-                    apeo_5_2(eeo_5_2)
-                eo_5.partitions = veo_5_2
-            eo_5.topic_id = _ZERO_UUID
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.topics = vo_5
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[OffsetCommitRequestPartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(OffsetCommitRequestPartition)
+                    (
+                        eeo_6_4.partition_index,
+                        eeo_6_4.committed_offset,
+                        ln_committed_metadata_eeo_6_4,
+                    ) = _S_iqh.unpack_from(buf, pos)
+                    pos += 14
+                    if ln_committed_metadata_eeo_6_4 < 0:
+                        if ln_committed_metadata_eeo_6_4 != -1:
+                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                        eeo_6_4.committed_metadata = None
+                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
+                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    else:
+                        eeo_6_4.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_eeo_6_4
+                        ].decode()
+                        pos += ln_committed_metadata_eeo_6_4
+                    eeo_6_4.committed_leader_epoch = -1
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.group_instance_id = None
     o._unknown_tags = None
     return o, pos
@@ -672,51 +829,100 @@ def _e_OffsetCommitRequest_2(o: OffsetCommitRequest, out: list[_Buffer]) -> None
             _e_OffsetCommitRequestTopic_2(e5, out)
 
 
-def _d_OffsetCommitRequest_5(buf: memoryview, pos: int) -> tuple[OffsetCommitRequest, int]:
+def _d_OffsetCommitRequest_5(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
     """Decode OffsetCommitRequest at version 5."""
-    o = OffsetCommitRequest.__new__(OffsetCommitRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    no_4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Topics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_4: list[OffsetCommitRequestTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            eo_4.name, pos = _read_str(buf, pos)
-            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
-                raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id_or_member_epoch, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[OffsetCommitRequestTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(OffsetCommitRequestTopic)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_4_2: list[OffsetCommitRequestPartition] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
-                    eeo_4_2.partition_index, eeo_4_2.committed_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    eeo_4_2.committed_leader_epoch = -1
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.partitions = veo_4_2
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[OffsetCommitRequestPartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(OffsetCommitRequestPartition)
+                    (
+                        eeo_6_4.partition_index,
+                        eeo_6_4.committed_offset,
+                        ln_committed_metadata_eeo_6_4,
+                    ) = _S_iqh.unpack_from(buf, pos)
+                    pos += 14
+                    if ln_committed_metadata_eeo_6_4 < 0:
+                        if ln_committed_metadata_eeo_6_4 != -1:
+                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                        eeo_6_4.committed_metadata = None
+                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
+                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    else:
+                        eeo_6_4.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_eeo_6_4
+                        ].decode()
+                        pos += ln_committed_metadata_eeo_6_4
+                    eeo_6_4.committed_leader_epoch = -1
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -742,54 +948,100 @@ def _e_OffsetCommitRequest_5(o: OffsetCommitRequest, out: list[_Buffer]) -> None
             _e_OffsetCommitRequestTopic_2(e4, out)
 
 
-def _d_OffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[OffsetCommitRequest, int]:
+def _d_OffsetCommitRequest_6(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
     """Decode OffsetCommitRequest at version 6."""
-    o = OffsetCommitRequest.__new__(OffsetCommitRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    no_4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Topics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_4: list[OffsetCommitRequestTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            eo_4.name, pos = _read_str(buf, pos)
-            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
-                raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id_or_member_epoch, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[OffsetCommitRequestTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(OffsetCommitRequestTopic)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_4_2: list[OffsetCommitRequestPartition] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[OffsetCommitRequestPartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_4_2.partition_index,
-                        eeo_4_2.committed_offset,
-                        eeo_4_2.committed_leader_epoch,
-                    ) = _S_iqi.unpack_from(buf, pos)
-                    pos += 16
-                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.partitions = veo_4_2
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                        eeo_6_4.partition_index,
+                        eeo_6_4.committed_offset,
+                        eeo_6_4.committed_leader_epoch,
+                        ln_committed_metadata_eeo_6_4,
+                    ) = _S_iqih.unpack_from(buf, pos)
+                    pos += 18
+                    if ln_committed_metadata_eeo_6_4 < 0:
+                        if ln_committed_metadata_eeo_6_4 != -1:
+                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                        eeo_6_4.committed_metadata = None
+                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
+                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    else:
+                        eeo_6_4.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_eeo_6_4
+                        ].decode()
+                        pos += ln_committed_metadata_eeo_6_4
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.group_instance_id = None
     o.retention_time_ms = -1
     o._unknown_tags = None
@@ -815,55 +1067,111 @@ def _e_OffsetCommitRequest_6(o: OffsetCommitRequest, out: list[_Buffer]) -> None
             _e_OffsetCommitRequestTopic_6(e4, out)
 
 
-def _d_OffsetCommitRequest_7(buf: memoryview, pos: int) -> tuple[OffsetCommitRequest, int]:
+def _d_OffsetCommitRequest_7(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
     """Decode OffsetCommitRequest at version 7."""
-    o = OffsetCommitRequest.__new__(OffsetCommitRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_5: list[OffsetCommitRequestTopic] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            eo_5.name, pos = _read_str(buf, pos)
-            neo_5_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
-                raise _null_error("Partitions")
-            elif neo_5_2 > len(buf) - pos:
-                raise _count_error(neo_5_2, len(buf) - pos)
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id_or_member_epoch, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_8: list[OffsetCommitRequestTopic] = []
+        apo_8 = vo_8.append
+        for _ in range(n_topics_o):
+            eo_8 = _new_object(OffsetCommitRequestTopic)
+            ln_name_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_8 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_8 == -1
+                    else _length_error(ln_name_eo_8, pos, blen)
+                )
+            elif pos + ln_name_eo_8 > blen:
+                raise _length_error(ln_name_eo_8, pos, blen)
             else:
-                veo_5_2: list[OffsetCommitRequestPartition] = []
-                apeo_5_2 = veo_5_2.append
-                for _ in range(neo_5_2):
-                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                eo_8.name = buf[pos : pos + ln_name_eo_8].decode()
+                pos += ln_name_eo_8
+            n_partitions_eo_8 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_8 < 0:
+                if n_partitions_eo_8 != -1:
+                    raise _count_error(n_partitions_eo_8, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_8 > blen - pos:
+                raise _count_error(n_partitions_eo_8, blen - pos)
+            else:
+                veo_8_4: list[OffsetCommitRequestPartition] = []
+                apeo_8_4 = veo_8_4.append
+                for _ in range(n_partitions_eo_8):
+                    eeo_8_4 = _new_object(OffsetCommitRequestPartition)
                     (
-                        eeo_5_2.partition_index,
-                        eeo_5_2.committed_offset,
-                        eeo_5_2.committed_leader_epoch,
-                    ) = _S_iqi.unpack_from(buf, pos)
-                    pos += 16
-                    eeo_5_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    eeo_5_2._unknown_tags = None
-                    apeo_5_2(eeo_5_2)
-                eo_5.partitions = veo_5_2
-            eo_5.topic_id = _ZERO_UUID
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.topics = vo_5
+                        eeo_8_4.partition_index,
+                        eeo_8_4.committed_offset,
+                        eeo_8_4.committed_leader_epoch,
+                        ln_committed_metadata_eeo_8_4,
+                    ) = _S_iqih.unpack_from(buf, pos)
+                    pos += 18
+                    if ln_committed_metadata_eeo_8_4 < 0:
+                        if ln_committed_metadata_eeo_8_4 != -1:
+                            raise _length_error(ln_committed_metadata_eeo_8_4, pos, blen)
+                        eeo_8_4.committed_metadata = None
+                    elif pos + ln_committed_metadata_eeo_8_4 > blen:
+                        raise _length_error(ln_committed_metadata_eeo_8_4, pos, blen)
+                    else:
+                        eeo_8_4.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_eeo_8_4
+                        ].decode()
+                        pos += ln_committed_metadata_eeo_8_4
+                    eeo_8_4._unknown_tags = None
+                    apeo_8_4(eeo_8_4)
+                eo_8.partitions = veo_8_4
+            eo_8.topic_id = _ZERO_UUID
+            eo_8._unknown_tags = None
+            apo_8(eo_8)
+        o.topics = vo_8
     o.retention_time_ms = -1
     o._unknown_tags = None
     return o, pos
@@ -887,14 +1195,51 @@ def _e_OffsetCommitRequest_7(o: OffsetCommitRequest, out: list[_Buffer]) -> None
             _e_OffsetCommitRequestTopic_6(e5, out)
 
 
-def _d_OffsetCommitRequest_8(buf: memoryview, pos: int) -> tuple[OffsetCommitRequest, int]:
+def _d_OffsetCommitRequest_8(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
     """Decode OffsetCommitRequest at versions 8, 9."""
-    o = OffsetCommitRequest.__new__(OffsetCommitRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.group_instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -905,14 +1250,26 @@ def _d_OffsetCommitRequest_8(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[OffsetCommitRequestTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
-            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5 = _new_object(OffsetCommitRequestTopic)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
             neo_5_2 = buf[pos]
             if neo_5_2 < 0x80:
                 pos += 1
@@ -923,20 +1280,32 @@ def _d_OffsetCommitRequest_8(buf: memoryview, pos: int) -> tuple[OffsetCommitReq
                 if neo_5_2 != -1:
                     raise _count_error(neo_5_2, 0)
                 raise _null_error("Partitions")
-            elif neo_5_2 > len(buf) - pos:
-                raise _count_error(neo_5_2, len(buf) - pos)
+            elif neo_5_2 > blen - pos:
+                raise _count_error(neo_5_2, blen - pos)
             else:
                 veo_5_2: list[OffsetCommitRequestPartition] = []
                 apeo_5_2 = veo_5_2.append
                 for _ in range(neo_5_2):
-                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    eeo_5_2 = _new_object(OffsetCommitRequestPartition)
                     (
                         eeo_5_2.partition_index,
                         eeo_5_2.committed_offset,
                         eeo_5_2.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_5_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    lneeo_5_2_2 = buf[pos]
+                    if lneeo_5_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_5_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_5_2_2 -= 1
+                    if lneeo_5_2_2 < 0:
+                        eeo_5_2.committed_metadata = None
+                    elif pos + lneeo_5_2_2 > blen:
+                        raise _length_error(lneeo_5_2_2, pos, blen)
+                    else:
+                        eeo_5_2.committed_metadata = buf[pos : pos + lneeo_5_2_2].decode()
+                        pos += lneeo_5_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_2._unknown_tags = None
@@ -981,14 +1350,51 @@ def _e_OffsetCommitRequest_8(o: OffsetCommitRequest, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitRequest_10(buf: memoryview, pos: int) -> tuple[OffsetCommitRequest, int]:
+def _d_OffsetCommitRequest_10(buf: bytes, pos: int) -> tuple[OffsetCommitRequest, int]:
     """Decode OffsetCommitRequest at version 10."""
-    o = OffsetCommitRequest.__new__(OffsetCommitRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.generation_id_or_member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.group_instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -999,13 +1405,13 @@ def _d_OffsetCommitRequest_10(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Topics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[OffsetCommitRequestTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = OffsetCommitRequestTopic.__new__(OffsetCommitRequestTopic)
+            eo_5 = _new_object(OffsetCommitRequestTopic)
             eo_5.topic_id, pos = _read_uuid(buf, pos)
             neo_5_2 = buf[pos]
             if neo_5_2 < 0x80:
@@ -1017,20 +1423,32 @@ def _d_OffsetCommitRequest_10(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
                 if neo_5_2 != -1:
                     raise _count_error(neo_5_2, 0)
                 raise _null_error("Partitions")
-            elif neo_5_2 > len(buf) - pos:
-                raise _count_error(neo_5_2, len(buf) - pos)
+            elif neo_5_2 > blen - pos:
+                raise _count_error(neo_5_2, blen - pos)
             else:
                 veo_5_2: list[OffsetCommitRequestPartition] = []
                 apeo_5_2 = veo_5_2.append
                 for _ in range(neo_5_2):
-                    eeo_5_2 = OffsetCommitRequestPartition.__new__(OffsetCommitRequestPartition)
+                    eeo_5_2 = _new_object(OffsetCommitRequestPartition)
                     (
                         eeo_5_2.partition_index,
                         eeo_5_2.committed_offset,
                         eeo_5_2.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_5_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    lneeo_5_2_2 = buf[pos]
+                    if lneeo_5_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_5_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_5_2_2 -= 1
+                    if lneeo_5_2_2 < 0:
+                        eeo_5_2.committed_metadata = None
+                    elif pos + lneeo_5_2_2 > blen:
+                        raise _length_error(lneeo_5_2_2, pos, blen)
+                    else:
+                        eeo_5_2.committed_metadata = buf[pos : pos + lneeo_5_2_2].decode()
+                        pos += lneeo_5_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_2._unknown_tags = None

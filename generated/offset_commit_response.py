@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -39,6 +41,7 @@ __all__ = [
     "OffsetCommitResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
@@ -206,10 +209,11 @@ class OffsetCommitResponse(_Message):
 
 
 def _d_OffsetCommitResponsePartition_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetCommitResponsePartition, int]:
     """Decode OffsetCommitResponsePartition at versions 2, 3, 4, 5, 6, 7."""
-    o = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -227,10 +231,11 @@ def _e_OffsetCommitResponsePartition_2(
 
 
 def _d_OffsetCommitResponsePartition_8(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetCommitResponsePartition, int]:
     """Decode OffsetCommitResponsePartition at versions 8, 9, 10."""
-    o = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:
@@ -253,30 +258,37 @@ def _e_OffsetCommitResponsePartition_8(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitResponseTopic_2(
-    buf: memoryview, pos: int
-) -> tuple[OffsetCommitResponseTopic, int]:
+def _d_OffsetCommitResponseTopic_2(buf: bytes, pos: int) -> tuple[OffsetCommitResponseTopic, int]:
     """Decode OffsetCommitResponseTopic at versions 2, 3, 4, 5, 6, 7."""
-    o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponseTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[OffsetCommitResponsePartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetCommitResponsePartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetCommitResponsePartition)
+            eo_4.partition_index, eo_4.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -297,12 +309,23 @@ def _e_OffsetCommitResponseTopic_2(o: OffsetCommitResponseTopic, out: list[_Buff
             _e_OffsetCommitResponsePartition_2(e2, out)
 
 
-def _d_OffsetCommitResponseTopic_8(
-    buf: memoryview, pos: int
-) -> tuple[OffsetCommitResponseTopic, int]:
+def _d_OffsetCommitResponseTopic_8(buf: bytes, pos: int) -> tuple[OffsetCommitResponseTopic, int]:
     """Decode OffsetCommitResponseTopic at versions 8, 9."""
-    o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponseTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -313,13 +336,13 @@ def _d_OffsetCommitResponseTopic_8(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetCommitResponsePartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            eo_2 = _new_object(OffsetCommitResponsePartition)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -355,11 +378,10 @@ def _e_OffsetCommitResponseTopic_8(o: OffsetCommitResponseTopic, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitResponseTopic_10(
-    buf: memoryview, pos: int
-) -> tuple[OffsetCommitResponseTopic, int]:
+def _d_OffsetCommitResponseTopic_10(buf: bytes, pos: int) -> tuple[OffsetCommitResponseTopic, int]:
     """Decode OffsetCommitResponseTopic at version 10."""
-    o = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponseTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -371,13 +393,13 @@ def _d_OffsetCommitResponseTopic_10(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetCommitResponsePartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+            eo_2 = _new_object(OffsetCommitResponsePartition)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -413,45 +435,58 @@ def _e_OffsetCommitResponseTopic_10(o: OffsetCommitResponseTopic, out: list[_Buf
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitResponse_2(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
+def _d_OffsetCommitResponse_2(buf: bytes, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at version 2."""
-    o = OffsetCommitResponse.__new__(OffsetCommitResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponse)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[OffsetCommitResponseTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[OffsetCommitResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetCommitResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[OffsetCommitResponsePartition] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-                    eeo_1_2.partition_index, eeo_1_2.error_code = _S_ih.unpack_from(buf, pos)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetCommitResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetCommitResponsePartition)
+                    eeo_2_4.partition_index, eeo_2_4.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.throttle_time_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -471,41 +506,54 @@ def _e_OffsetCommitResponse_2(o: OffsetCommitResponse, out: list[_Buffer]) -> No
             _e_OffsetCommitResponseTopic_2(e1, out)
 
 
-def _d_OffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
+def _d_OffsetCommitResponse_3(buf: bytes, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at versions 3, 4, 5, 6, 7."""
-    o = OffsetCommitResponse.__new__(OffsetCommitResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[OffsetCommitResponseTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetCommitResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[OffsetCommitResponsePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetCommitResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetCommitResponsePartition)
+                    eeo_2_4.partition_index, eeo_2_4.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -529,9 +577,10 @@ def _e_OffsetCommitResponse_3(o: OffsetCommitResponse, out: list[_Buffer]) -> No
             _e_OffsetCommitResponseTopic_2(e2, out)
 
 
-def _d_OffsetCommitResponse_8(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
+def _d_OffsetCommitResponse_8(buf: bytes, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at versions 8, 9."""
-    o = OffsetCommitResponse.__new__(OffsetCommitResponse)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -544,14 +593,26 @@ def _d_OffsetCommitResponse_8(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetCommitResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OffsetCommitResponseTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -562,13 +623,13 @@ def _d_OffsetCommitResponse_8(buf: memoryview, pos: int) -> tuple[OffsetCommitRe
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetCommitResponsePartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    eeo_2_2 = _new_object(OffsetCommitResponsePartition)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
@@ -611,9 +672,10 @@ def _e_OffsetCommitResponse_8(o: OffsetCommitResponse, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetCommitResponse_10(buf: memoryview, pos: int) -> tuple[OffsetCommitResponse, int]:
+def _d_OffsetCommitResponse_10(buf: bytes, pos: int) -> tuple[OffsetCommitResponse, int]:
     """Decode OffsetCommitResponse at version 10."""
-    o = OffsetCommitResponse.__new__(OffsetCommitResponse)
+    blen = len(buf)
+    o = _new_object(OffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -626,13 +688,13 @@ def _d_OffsetCommitResponse_10(buf: memoryview, pos: int) -> tuple[OffsetCommitR
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetCommitResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetCommitResponseTopic.__new__(OffsetCommitResponseTopic)
+            eo_2 = _new_object(OffsetCommitResponseTopic)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -644,13 +706,13 @@ def _d_OffsetCommitResponse_10(buf: memoryview, pos: int) -> tuple[OffsetCommitR
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetCommitResponsePartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetCommitResponsePartition.__new__(OffsetCommitResponsePartition)
+                    eeo_2_2 = _new_object(OffsetCommitResponsePartition)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:

@@ -12,11 +12,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -32,6 +35,7 @@ __all__ = [
     "OffsetDeleteRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 
 
@@ -159,10 +163,11 @@ class OffsetDeleteRequest(_Message):
 
 
 def _d_OffsetDeleteRequestPartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetDeleteRequestPartition, int]:
     """Decode OffsetDeleteRequestPartition at version 0."""
-    o = OffsetDeleteRequestPartition.__new__(OffsetDeleteRequestPartition)
+    blen = len(buf)
+    o = _new_object(OffsetDeleteRequestPartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -177,30 +182,37 @@ def _e_OffsetDeleteRequestPartition_0(o: OffsetDeleteRequestPartition, out: list
     w(_S_i.pack(o.partition_index))
 
 
-def _d_OffsetDeleteRequestTopic_0(
-    buf: memoryview, pos: int
-) -> tuple[OffsetDeleteRequestTopic, int]:
+def _d_OffsetDeleteRequestTopic_0(buf: bytes, pos: int) -> tuple[OffsetDeleteRequestTopic, int]:
     """Decode OffsetDeleteRequestTopic at version 0."""
-    o = OffsetDeleteRequestTopic.__new__(OffsetDeleteRequestTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetDeleteRequestTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[OffsetDeleteRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetDeleteRequestPartition.__new__(OffsetDeleteRequestPartition)
-            eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetDeleteRequestPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetDeleteRequestPartition)
+            eo_4.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -220,45 +232,70 @@ def _e_OffsetDeleteRequestTopic_0(o: OffsetDeleteRequestTopic, out: list[_Buffer
             _e_OffsetDeleteRequestPartition_0(e2, out)
 
 
-def _d_OffsetDeleteRequest_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteRequest, int]:
+def _d_OffsetDeleteRequest_0(buf: bytes, pos: int) -> tuple[OffsetDeleteRequest, int]:
     """Decode OffsetDeleteRequest at version 0."""
-    o = OffsetDeleteRequest.__new__(OffsetDeleteRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetDeleteRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_2: list[OffsetDeleteRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetDeleteRequestTopic.__new__(OffsetDeleteRequestTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[OffsetDeleteRequestTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(OffsetDeleteRequestTopic)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
             else:
-                veo_2_2: list[OffsetDeleteRequestPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetDeleteRequestPartition.__new__(OffsetDeleteRequestPartition)
-                    eeo_2_2.partition_index = _S_i.unpack_from(buf, pos)[0]
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partitions_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_4 < 0:
+                if n_partitions_eo_4 != -1:
+                    raise _count_error(n_partitions_eo_4, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_4 > blen - pos:
+                raise _count_error(n_partitions_eo_4, blen - pos)
+            else:
+                veo_4_4: list[OffsetDeleteRequestPartition] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_partitions_eo_4):
+                    eeo_4_4 = _new_object(OffsetDeleteRequestPartition)
+                    eeo_4_4.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partitions = veo_4_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o._unknown_tags = None
     return o, pos
 

@@ -12,11 +12,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -32,6 +35,7 @@ __all__ = [
     "OffsetDeleteResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_hi = _struct.Struct(">hi")
 _S_hii = _struct.Struct(">hii")
 _S_i = _struct.Struct(">i")
@@ -192,10 +196,11 @@ class OffsetDeleteResponse(_Message):
 
 
 def _d_OffsetDeleteResponsePartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetDeleteResponsePartition, int]:
     """Decode OffsetDeleteResponsePartition at version 0."""
-    o = OffsetDeleteResponsePartition.__new__(OffsetDeleteResponsePartition)
+    blen = len(buf)
+    o = _new_object(OffsetDeleteResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -212,30 +217,37 @@ def _e_OffsetDeleteResponsePartition_0(
     w(_S_ih.pack(o.partition_index, o.error_code))
 
 
-def _d_OffsetDeleteResponseTopic_0(
-    buf: memoryview, pos: int
-) -> tuple[OffsetDeleteResponseTopic, int]:
+def _d_OffsetDeleteResponseTopic_0(buf: bytes, pos: int) -> tuple[OffsetDeleteResponseTopic, int]:
     """Decode OffsetDeleteResponseTopic at version 0."""
-    o = OffsetDeleteResponseTopic.__new__(OffsetDeleteResponseTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetDeleteResponseTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[OffsetDeleteResponsePartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetDeleteResponsePartition.__new__(OffsetDeleteResponsePartition)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetDeleteResponsePartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetDeleteResponsePartition)
+            eo_4.partition_index, eo_4.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -255,41 +267,54 @@ def _e_OffsetDeleteResponseTopic_0(o: OffsetDeleteResponseTopic, out: list[_Buff
             _e_OffsetDeleteResponsePartition_0(e2, out)
 
 
-def _d_OffsetDeleteResponse_0(buf: memoryview, pos: int) -> tuple[OffsetDeleteResponse, int]:
+def _d_OffsetDeleteResponse_0(buf: bytes, pos: int) -> tuple[OffsetDeleteResponse, int]:
     """Decode OffsetDeleteResponse at version 0."""
-    o = OffsetDeleteResponse.__new__(OffsetDeleteResponse)
-    o.error_code, o.throttle_time_ms, n_topics_0 = _S_hii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetDeleteResponse)
+    o.error_code, o.throttle_time_ms, n_topics_o = _S_hii.unpack_from(buf, pos)
     pos += 10
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[OffsetDeleteResponseTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = OffsetDeleteResponseTopic.__new__(OffsetDeleteResponseTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetDeleteResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[OffsetDeleteResponsePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetDeleteResponsePartition.__new__(OffsetDeleteResponsePartition)
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetDeleteResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetDeleteResponsePartition)
+                    eeo_2_4.partition_index, eeo_2_4.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2

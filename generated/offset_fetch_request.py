@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -43,6 +45,7 @@ __all__ = [
     "OffsetFetchRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_o = _struct.Struct(">?")
 _A_Ni = _array_structs(">%di")
@@ -318,19 +321,28 @@ class OffsetFetchRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_OffsetFetchRequestTopic_1(buf: memoryview, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
+def _d_OffsetFetchRequestTopic_1(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
     """Decode OffsetFetchRequestTopic at versions 1, 2, 3, 4, 5."""
-    o = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequestTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
+    else:
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partition_indexes_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+    if n_partition_indexes_o < 0:
+        if n_partition_indexes_o != -1:
+            raise _count_error(n_partition_indexes_o, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
+        pos += 4 * n_partition_indexes_o
     o._unknown_tags = None
     return o, pos
 
@@ -348,23 +360,36 @@ def _e_OffsetFetchRequestTopic_1(o: OffsetFetchRequestTopic, out: list[_Buffer])
         w(_A_iNi[len(a2)].pack(len(a2), *a2))
 
 
-def _d_OffsetFetchRequestTopic_6(buf: memoryview, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
+def _d_OffsetFetchRequestTopic_6(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopic, int]:
     """Decode OffsetFetchRequestTopic at versions 6, 7."""
-    o = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-    o.name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequestTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partition_indexes_o = buf[pos]
+    if n_partition_indexes_o < 0x80:
+        pos += 1
+    else:
+        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
+    n_partition_indexes_o -= 1
+    if n_partition_indexes_o < 0:
+        if n_partition_indexes_o != -1:
+            raise _count_error(n_partition_indexes_o, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
+        pos += 4 * n_partition_indexes_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -389,25 +414,36 @@ def _e_OffsetFetchRequestTopic_6(o: OffsetFetchRequestTopic, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequestTopics_8(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchRequestTopics, int]:
+def _d_OffsetFetchRequestTopics_8(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopics, int]:
     """Decode OffsetFetchRequestTopics at versions 8, 9."""
-    o = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-    o.name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequestTopics)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partition_indexes_o = buf[pos]
+    if n_partition_indexes_o < 0x80:
+        pos += 1
+    else:
+        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
+    n_partition_indexes_o -= 1
+    if n_partition_indexes_o < 0:
+        if n_partition_indexes_o != -1:
+            raise _count_error(n_partition_indexes_o, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
+        pos += 4 * n_partition_indexes_o
     o.topic_id = _ZERO_UUID
     if buf[pos] == 0:
         pos += 1
@@ -433,25 +469,24 @@ def _e_OffsetFetchRequestTopics_8(o: OffsetFetchRequestTopics, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequestTopics_10(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchRequestTopics, int]:
+def _d_OffsetFetchRequestTopics_10(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopics, int]:
     """Decode OffsetFetchRequestTopics at version 10."""
-    o = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequestTopics)
     o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_partition_indexes_o = buf[pos]
+    if n_partition_indexes_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
+    n_partition_indexes_o -= 1
+    if n_partition_indexes_o < 0:
+        if n_partition_indexes_o != -1:
+            raise _count_error(n_partition_indexes_o, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
+        pos += 4 * n_partition_indexes_o
     o.name = ""
     if buf[pos] == 0:
         pos += 1
@@ -477,10 +512,23 @@ def _e_OffsetFetchRequestTopics_10(o: OffsetFetchRequestTopics, out: list[_Buffe
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequestGroup_8(buf: memoryview, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
+def _d_OffsetFetchRequestGroup_8(buf: bytes, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
     """Decode OffsetFetchRequestGroup at version 8."""
-    o = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequestGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -491,27 +539,39 @@ def _d_OffsetFetchRequestGroup_8(buf: memoryview, pos: int) -> tuple[OffsetFetch
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.topics = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchRequestTopics] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(OffsetFetchRequestTopics)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partition_indexes_eo_2 = buf[pos]
+            if n_partition_indexes_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_2 -= 1
+            if n_partition_indexes_eo_2 < 0:
+                if n_partition_indexes_eo_2 != -1:
+                    raise _count_error(n_partition_indexes_eo_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_2
             eo_2.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
@@ -547,11 +607,36 @@ def _e_OffsetFetchRequestGroup_8(o: OffsetFetchRequestGroup, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequestGroup_9(buf: memoryview, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
+def _d_OffsetFetchRequestGroup_9(buf: bytes, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
     """Decode OffsetFetchRequestGroup at version 9."""
-    o = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequestGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.member_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_4 = buf[pos]
@@ -564,27 +649,39 @@ def _d_OffsetFetchRequestGroup_9(buf: memoryview, pos: int) -> tuple[OffsetFetch
         if no_4 != -1:
             raise _count_error(no_4, 0)
         o.topics = None
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[OffsetFetchRequestTopics] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            neo_4_2 = buf[pos]
-            if neo_4_2 < 0x80:
+            eo_4 = _new_object(OffsetFetchRequestTopics)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
                 pos += 1
             else:
-                neo_4_2, pos = _read_uvarint(buf, pos)
-            neo_4_2 -= 1
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            n_partition_indexes_eo_4 = buf[pos]
+            if n_partition_indexes_eo_4 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_4, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_4 -= 1
+            if n_partition_indexes_eo_4 < 0:
+                if n_partition_indexes_eo_4 != -1:
+                    raise _count_error(n_partition_indexes_eo_4, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_4.partition_indexes = [*_A_Ni[neo_4_2].unpack_from(buf, pos)]
-                pos += 4 * neo_4_2
+                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_4
             eo_4.topic_id = _ZERO_UUID
             if buf[pos] == 0:
                 pos += 1
@@ -620,11 +717,36 @@ def _e_OffsetFetchRequestGroup_9(o: OffsetFetchRequestGroup, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequestGroup_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
+def _d_OffsetFetchRequestGroup_10(buf: bytes, pos: int) -> tuple[OffsetFetchRequestGroup, int]:
     """Decode OffsetFetchRequestGroup at version 10."""
-    o = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequestGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.member_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_4 = buf[pos]
@@ -637,27 +759,27 @@ def _d_OffsetFetchRequestGroup_10(buf: memoryview, pos: int) -> tuple[OffsetFetc
         if no_4 != -1:
             raise _count_error(no_4, 0)
         o.topics = None
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[OffsetFetchRequestTopics] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+            eo_4 = _new_object(OffsetFetchRequestTopics)
             eo_4.topic_id, pos = _read_uuid(buf, pos)
-            neo_4_2 = buf[pos]
-            if neo_4_2 < 0x80:
+            n_partition_indexes_eo_4 = buf[pos]
+            if n_partition_indexes_eo_4 < 0x80:
                 pos += 1
             else:
-                neo_4_2, pos = _read_uvarint(buf, pos)
-            neo_4_2 -= 1
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
+                n_partition_indexes_eo_4, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_4 -= 1
+            if n_partition_indexes_eo_4 < 0:
+                if n_partition_indexes_eo_4 != -1:
+                    raise _count_error(n_partition_indexes_eo_4, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_4.partition_indexes = [*_A_Ni[neo_4_2].unpack_from(buf, pos)]
-                pos += 4 * neo_4_2
+                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_4
             eo_4.name = ""
             if buf[pos] == 0:
                 pos += 1
@@ -693,36 +815,61 @@ def _e_OffsetFetchRequestGroup_10(o: OffsetFetchRequestGroup, out: list[_Buffer]
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequest_1(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
+def _d_OffsetFetchRequest_1(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 1."""
-    o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_2: list[OffsetFetchRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[OffsetFetchRequestTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(OffsetFetchRequestTopic)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partition_indexes_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+            if n_partition_indexes_eo_4 < 0:
+                if n_partition_indexes_eo_4 != -1:
+                    raise _count_error(n_partition_indexes_eo_4, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.groups = []
     o.require_stable = False
     o._unknown_tags = None
@@ -748,36 +895,61 @@ def _e_OffsetFetchRequest_1(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
             _e_OffsetFetchRequestTopic_1(e2, out)
 
 
-def _d_OffsetFetchRequest_2(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
+def _d_OffsetFetchRequest_2(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at versions 2, 3, 4, 5."""
-    o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        o.topics = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_2: list[OffsetFetchRequestTopic] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        o.topics = None
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_4: list[OffsetFetchRequestTopic] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topics_o):
+            eo_4 = _new_object(OffsetFetchRequestTopic)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partition_indexes_eo_4 = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+            if n_partition_indexes_eo_4 < 0:
+                if n_partition_indexes_eo_4 != -1:
+                    raise _count_error(n_partition_indexes_eo_4, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.topics = vo_2
+                eo_4.partition_indexes = [*_A_Ni[n_partition_indexes_eo_4].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topics = vo_4
     o.groups = []
     o.require_stable = False
     o._unknown_tags = None
@@ -803,10 +975,23 @@ def _e_OffsetFetchRequest_2(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
             _e_OffsetFetchRequestTopic_1(e2, out)
 
 
-def _d_OffsetFetchRequest_6(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
+def _d_OffsetFetchRequest_6(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 6."""
-    o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -817,27 +1002,39 @@ def _d_OffsetFetchRequest_6(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.topics = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchRequestTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(OffsetFetchRequestTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partition_indexes_eo_2 = buf[pos]
+            if n_partition_indexes_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_2 -= 1
+            if n_partition_indexes_eo_2 < 0:
+                if n_partition_indexes_eo_2 != -1:
+                    raise _count_error(n_partition_indexes_eo_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -876,10 +1073,23 @@ def _e_OffsetFetchRequest_6(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequest_7(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
+def _d_OffsetFetchRequest_7(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 7."""
-    o = OffsetFetchRequest.__new__(OffsetFetchRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -890,27 +1100,39 @@ def _d_OffsetFetchRequest_7(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.topics = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchRequestTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchRequestTopic.__new__(OffsetFetchRequestTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(OffsetFetchRequestTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partition_indexes_eo_2 = buf[pos]
+            if n_partition_indexes_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_2 -= 1
+            if n_partition_indexes_eo_2 < 0:
+                if n_partition_indexes_eo_2 != -1:
+                    raise _count_error(n_partition_indexes_eo_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -949,9 +1171,10 @@ def _e_OffsetFetchRequest_7(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequest_8(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
+def _d_OffsetFetchRequest_8(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 8."""
-    o = OffsetFetchRequest.__new__(OffsetFetchRequest)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -962,14 +1185,26 @@ def _d_OffsetFetchRequest_8(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[OffsetFetchRequestGroup] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-            eo_1.group_id, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(OffsetFetchRequestGroup)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -980,27 +1215,41 @@ def _d_OffsetFetchRequest_8(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 eo_1.topics = None
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[OffsetFetchRequestTopics] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-                    eeo_1_2.name, pos = _read_cstr(buf, pos)
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    eeo_1_2 = _new_object(OffsetFetchRequestTopics)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
+                    n_partition_indexes_eeo_1_2 = buf[pos]
+                    if n_partition_indexes_eeo_1_2 < 0x80:
+                        pos += 1
+                    else:
+                        n_partition_indexes_eeo_1_2, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_eeo_1_2 -= 1
+                    if n_partition_indexes_eeo_1_2 < 0:
+                        if n_partition_indexes_eeo_1_2 != -1:
+                            raise _count_error(n_partition_indexes_eeo_1_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_2.partition_indexes = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_2_2
+                        eeo_1_2.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_eeo_1_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partition_indexes_eeo_1_2
                     eeo_1_2.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
@@ -1051,9 +1300,10 @@ def _e_OffsetFetchRequest_8(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequest_9(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
+def _d_OffsetFetchRequest_9(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 9."""
-    o = OffsetFetchRequest.__new__(OffsetFetchRequest)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -1064,15 +1314,39 @@ def _d_OffsetFetchRequest_9(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[OffsetFetchRequestGroup] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-            eo_1.group_id, pos = _read_cstr(buf, pos)
-            eo_1.member_id, pos = _read_ncstr(buf, pos)
+            eo_1 = _new_object(OffsetFetchRequestGroup)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                eo_1.member_id = None
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.member_id = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             eo_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             neo_1_4 = buf[pos]
@@ -1085,27 +1359,41 @@ def _d_OffsetFetchRequest_9(buf: memoryview, pos: int) -> tuple[OffsetFetchReque
                 if neo_1_4 != -1:
                     raise _count_error(neo_1_4, 0)
                 eo_1.topics = None
-            elif neo_1_4 > len(buf) - pos:
-                raise _count_error(neo_1_4, len(buf) - pos)
+            elif neo_1_4 > blen - pos:
+                raise _count_error(neo_1_4, blen - pos)
             else:
                 veo_1_4: list[OffsetFetchRequestTopics] = []
                 apeo_1_4 = veo_1_4.append
                 for _ in range(neo_1_4):
-                    eeo_1_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
-                    eeo_1_4.name, pos = _read_cstr(buf, pos)
-                    neeo_1_4_2 = buf[pos]
-                    if neeo_1_4_2 < 0x80:
+                    eeo_1_4 = _new_object(OffsetFetchRequestTopics)
+                    lneeo_1_4_1 = buf[pos]
+                    if lneeo_1_4_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_4_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_4_2 -= 1
-                    if neeo_1_4_2 < 0:
-                        if neeo_1_4_2 != -1:
-                            raise _count_error(neeo_1_4_2, 0)
+                        lneeo_1_4_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_4_1 -= 1
+                    if lneeo_1_4_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_4_1 > blen:
+                        raise _length_error(lneeo_1_4_1, pos, blen)
+                    else:
+                        eeo_1_4.name = buf[pos : pos + lneeo_1_4_1].decode()
+                        pos += lneeo_1_4_1
+                    n_partition_indexes_eeo_1_4 = buf[pos]
+                    if n_partition_indexes_eeo_1_4 < 0x80:
+                        pos += 1
+                    else:
+                        n_partition_indexes_eeo_1_4, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_eeo_1_4 -= 1
+                    if n_partition_indexes_eeo_1_4 < 0:
+                        if n_partition_indexes_eeo_1_4 != -1:
+                            raise _count_error(n_partition_indexes_eeo_1_4, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_4.partition_indexes = [*_A_Ni[neeo_1_4_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_4_2
+                        eeo_1_4.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_eeo_1_4].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partition_indexes_eeo_1_4
                     eeo_1_4.topic_id = _ZERO_UUID
                     if buf[pos] == 0:
                         pos += 1
@@ -1154,9 +1442,10 @@ def _e_OffsetFetchRequest_9(o: OffsetFetchRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchRequest_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRequest, int]:
+def _d_OffsetFetchRequest_10(buf: bytes, pos: int) -> tuple[OffsetFetchRequest, int]:
     """Decode OffsetFetchRequest at version 10."""
-    o = OffsetFetchRequest.__new__(OffsetFetchRequest)
+    blen = len(buf)
+    o = _new_object(OffsetFetchRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -1167,15 +1456,39 @@ def _d_OffsetFetchRequest_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRequ
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Groups")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[OffsetFetchRequestGroup] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = OffsetFetchRequestGroup.__new__(OffsetFetchRequestGroup)
-            eo_1.group_id, pos = _read_cstr(buf, pos)
-            eo_1.member_id, pos = _read_ncstr(buf, pos)
+            eo_1 = _new_object(OffsetFetchRequestGroup)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.group_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            lneo_1_2 = buf[pos]
+            if lneo_1_2 < 0x80:
+                pos += 1
+            else:
+                lneo_1_2, pos = _read_uvarint(buf, pos)
+            lneo_1_2 -= 1
+            if lneo_1_2 < 0:
+                eo_1.member_id = None
+            elif pos + lneo_1_2 > blen:
+                raise _length_error(lneo_1_2, pos, blen)
+            else:
+                eo_1.member_id = buf[pos : pos + lneo_1_2].decode()
+                pos += lneo_1_2
             eo_1.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             neo_1_4 = buf[pos]
@@ -1188,27 +1501,29 @@ def _d_OffsetFetchRequest_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRequ
                 if neo_1_4 != -1:
                     raise _count_error(neo_1_4, 0)
                 eo_1.topics = None
-            elif neo_1_4 > len(buf) - pos:
-                raise _count_error(neo_1_4, len(buf) - pos)
+            elif neo_1_4 > blen - pos:
+                raise _count_error(neo_1_4, blen - pos)
             else:
                 veo_1_4: list[OffsetFetchRequestTopics] = []
                 apeo_1_4 = veo_1_4.append
                 for _ in range(neo_1_4):
-                    eeo_1_4 = OffsetFetchRequestTopics.__new__(OffsetFetchRequestTopics)
+                    eeo_1_4 = _new_object(OffsetFetchRequestTopics)
                     eeo_1_4.topic_id, pos = _read_uuid(buf, pos)
-                    neeo_1_4_2 = buf[pos]
-                    if neeo_1_4_2 < 0x80:
+                    n_partition_indexes_eeo_1_4 = buf[pos]
+                    if n_partition_indexes_eeo_1_4 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_4_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_4_2 -= 1
-                    if neeo_1_4_2 < 0:
-                        if neeo_1_4_2 != -1:
-                            raise _count_error(neeo_1_4_2, 0)
+                        n_partition_indexes_eeo_1_4, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_eeo_1_4 -= 1
+                    if n_partition_indexes_eeo_1_4 < 0:
+                        if n_partition_indexes_eeo_1_4 != -1:
+                            raise _count_error(n_partition_indexes_eeo_1_4, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_4.partition_indexes = [*_A_Ni[neeo_1_4_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_4_2
+                        eeo_1_4.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_eeo_1_4].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partition_indexes_eeo_1_4
                     eeo_1_4.name = ""
                     if buf[pos] == 0:
                         pos += 1

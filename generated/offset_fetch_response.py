@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -50,7 +52,9 @@ _S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 _S_iq = _struct.Struct(">iq")
+_S_iqh = _struct.Struct(">iqh")
 _S_iqi = _struct.Struct(">iqi")
+_S_iqih = _struct.Struct(">iqih")
 
 
 class OffsetFetchResponsePartition(_Struct):
@@ -485,13 +489,22 @@ class OffsetFetchResponse(_Message):
 
 
 def _d_OffsetFetchResponsePartition_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetFetchResponsePartition, int]:
     """Decode OffsetFetchResponsePartition at versions 1, 2, 3, 4."""
-    o = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-    o.partition_index, o.committed_offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    o.metadata, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponsePartition)
+    o.partition_index, o.committed_offset, ln_metadata_o = _S_iqh.unpack_from(buf, pos)
+    pos += 14
+    if ln_metadata_o < 0:
+        if ln_metadata_o != -1:
+            raise _length_error(ln_metadata_o, pos, blen)
+        o.metadata = None
+    elif pos + ln_metadata_o > blen:
+        raise _length_error(ln_metadata_o, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + ln_metadata_o].decode()
+        pos += ln_metadata_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.committed_leader_epoch = -1
@@ -510,13 +523,24 @@ def _e_OffsetFetchResponsePartition_1(o: OffsetFetchResponsePartition, out: list
 
 
 def _d_OffsetFetchResponsePartition_5(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetFetchResponsePartition, int]:
     """Decode OffsetFetchResponsePartition at version 5."""
-    o = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    o.metadata, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponsePartition)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch, ln_metadata_o = (
+        _S_iqih.unpack_from(buf, pos)
+    )
+    pos += 18
+    if ln_metadata_o < 0:
+        if ln_metadata_o != -1:
+            raise _length_error(ln_metadata_o, pos, blen)
+        o.metadata = None
+    elif pos + ln_metadata_o > blen:
+        raise _length_error(ln_metadata_o, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + ln_metadata_o].decode()
+        pos += ln_metadata_o
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o._unknown_tags = None
@@ -534,13 +558,26 @@ def _e_OffsetFetchResponsePartition_5(o: OffsetFetchResponsePartition, out: list
 
 
 def _d_OffsetFetchResponsePartition_6(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetFetchResponsePartition, int]:
     """Decode OffsetFetchResponsePartition at versions 6, 7."""
-    o = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponsePartition)
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
-    o.metadata, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.metadata = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -563,34 +600,51 @@ def _e_OffsetFetchResponsePartition_6(o: OffsetFetchResponsePartition, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseTopic_1(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchResponseTopic, int]:
+def _d_OffsetFetchResponseTopic_1(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopic, int]:
     """Decode OffsetFetchResponseTopic at versions 1, 2, 3, 4."""
-    o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponseTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[OffsetFetchResponsePartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-            eo_2.partition_index, eo_2.committed_offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_2.metadata, pos = _read_nstr(buf, pos)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetFetchResponsePartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetFetchResponsePartition)
+            eo_4.partition_index, eo_4.committed_offset, ln_metadata_eo_4 = _S_iqh.unpack_from(
+                buf, pos
+            )
+            pos += 14
+            if ln_metadata_eo_4 < 0:
+                if ln_metadata_eo_4 != -1:
+                    raise _length_error(ln_metadata_eo_4, pos, blen)
+                eo_4.metadata = None
+            elif pos + ln_metadata_eo_4 > blen:
+                raise _length_error(ln_metadata_eo_4, pos, blen)
+            else:
+                eo_4.metadata = buf[pos : pos + ln_metadata_eo_4].decode()
+                pos += ln_metadata_eo_4
+            eo_4.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.committed_leader_epoch = -1
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4.committed_leader_epoch = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -610,35 +664,53 @@ def _e_OffsetFetchResponseTopic_1(o: OffsetFetchResponseTopic, out: list[_Buffer
             _e_OffsetFetchResponsePartition_1(e2, out)
 
 
-def _d_OffsetFetchResponseTopic_5(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchResponseTopic, int]:
+def _d_OffsetFetchResponseTopic_5(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopic, int]:
     """Decode OffsetFetchResponseTopic at version 5."""
-    o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponseTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[OffsetFetchResponsePartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            eo_2.metadata, pos = _read_nstr(buf, pos)
-            eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetFetchResponsePartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetFetchResponsePartition)
+            (
+                eo_4.partition_index,
+                eo_4.committed_offset,
+                eo_4.committed_leader_epoch,
+                ln_metadata_eo_4,
+            ) = _S_iqih.unpack_from(buf, pos)
+            pos += 18
+            if ln_metadata_eo_4 < 0:
+                if ln_metadata_eo_4 != -1:
+                    raise _length_error(ln_metadata_eo_4, pos, blen)
+                eo_4.metadata = None
+            elif pos + ln_metadata_eo_4 > blen:
+                raise _length_error(ln_metadata_eo_4, pos, blen)
+            else:
+                eo_4.metadata = buf[pos : pos + ln_metadata_eo_4].decode()
+                pos += ln_metadata_eo_4
+            eo_4.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -658,12 +730,23 @@ def _e_OffsetFetchResponseTopic_5(o: OffsetFetchResponseTopic, out: list[_Buffer
             _e_OffsetFetchResponsePartition_5(e2, out)
 
 
-def _d_OffsetFetchResponseTopic_6(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchResponseTopic, int]:
+def _d_OffsetFetchResponseTopic_6(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopic, int]:
     """Decode OffsetFetchResponseTopic at versions 6, 7."""
-    o = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponseTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -674,18 +757,30 @@ def _d_OffsetFetchResponseTopic_6(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponsePartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+            eo_2 = _new_object(OffsetFetchResponsePartition)
             eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            eo_2.metadata, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.metadata = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.metadata = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
@@ -721,13 +816,26 @@ def _e_OffsetFetchResponseTopic_6(o: OffsetFetchResponseTopic, out: list[_Buffer
 
 
 def _d_OffsetFetchResponsePartitions_8(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetFetchResponsePartitions, int]:
     """Decode OffsetFetchResponsePartitions at versions 8, 9, 10."""
-    o = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponsePartitions)
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
-    o.metadata, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.metadata = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.metadata = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -752,12 +860,23 @@ def _e_OffsetFetchResponsePartitions_8(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseTopics_8(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchResponseTopics, int]:
+def _d_OffsetFetchResponseTopics_8(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopics, int]:
     """Decode OffsetFetchResponseTopics at versions 8, 9."""
-    o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponseTopics)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -768,18 +887,30 @@ def _d_OffsetFetchResponseTopics_8(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponsePartitions] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+            eo_2 = _new_object(OffsetFetchResponsePartitions)
             eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            eo_2.metadata, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.metadata = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.metadata = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
@@ -815,11 +946,10 @@ def _e_OffsetFetchResponseTopics_8(o: OffsetFetchResponseTopics, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseTopics_10(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchResponseTopics, int]:
+def _d_OffsetFetchResponseTopics_10(buf: bytes, pos: int) -> tuple[OffsetFetchResponseTopics, int]:
     """Decode OffsetFetchResponseTopics at version 10."""
-    o = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponseTopics)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -831,18 +961,30 @@ def _d_OffsetFetchResponseTopics_10(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponsePartitions] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+            eo_2 = _new_object(OffsetFetchResponsePartitions)
             eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            eo_2.metadata, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.metadata = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.metadata = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
@@ -878,12 +1020,23 @@ def _e_OffsetFetchResponseTopics_10(o: OffsetFetchResponseTopics, out: list[_Buf
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseGroup_8(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchResponseGroup, int]:
+def _d_OffsetFetchResponseGroup_8(buf: bytes, pos: int) -> tuple[OffsetFetchResponseGroup, int]:
     """Decode OffsetFetchResponseGroup at versions 8, 9."""
-    o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponseGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -894,14 +1047,26 @@ def _d_OffsetFetchResponseGroup_8(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponseTopics] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OffsetFetchResponseTopics)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -912,20 +1077,32 @@ def _d_OffsetFetchResponseGroup_8(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetFetchResponsePartitions] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+                    eeo_2_2 = _new_object(OffsetFetchResponsePartitions)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.committed_offset,
                         eeo_2_2.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2.metadata, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.metadata = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.metadata = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
@@ -971,12 +1148,23 @@ def _e_OffsetFetchResponseGroup_8(o: OffsetFetchResponseGroup, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponseGroup_10(
-    buf: memoryview, pos: int
-) -> tuple[OffsetFetchResponseGroup, int]:
+def _d_OffsetFetchResponseGroup_10(buf: bytes, pos: int) -> tuple[OffsetFetchResponseGroup, int]:
     """Decode OffsetFetchResponseGroup at version 10."""
-    o = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponseGroup)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -987,13 +1175,13 @@ def _d_OffsetFetchResponseGroup_10(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponseTopics] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+            eo_2 = _new_object(OffsetFetchResponseTopics)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -1005,20 +1193,32 @@ def _d_OffsetFetchResponseGroup_10(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetFetchResponsePartitions] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetFetchResponsePartitions.__new__(OffsetFetchResponsePartitions)
+                    eeo_2_2 = _new_object(OffsetFetchResponsePartitions)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.committed_offset,
                         eeo_2_2.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2.metadata, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.metadata = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.metadata = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
@@ -1064,48 +1264,71 @@ def _e_OffsetFetchResponseGroup_10(o: OffsetFetchResponseGroup, out: list[_Buffe
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponse_1(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
+def _d_OffsetFetchResponse_1(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 1."""
-    o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponse)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[OffsetFetchResponseTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[OffsetFetchResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetFetchResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[OffsetFetchResponsePartition] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    eeo_1_2.partition_index, eeo_1_2.committed_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_1_2.metadata, pos = _read_nstr(buf, pos)
-                    eeo_1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetFetchResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
+                    eeo_2_4.partition_index, eeo_2_4.committed_offset, ln_metadata_eeo_2_4 = (
+                        _S_iqh.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if ln_metadata_eeo_2_4 < 0:
+                        if ln_metadata_eeo_2_4 != -1:
+                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                        eeo_2_4.metadata = None
+                    elif pos + ln_metadata_eeo_2_4 > blen:
+                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
+                        pos += ln_metadata_eeo_2_4
+                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_1_2.committed_leader_epoch = -1
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                    eeo_2_4.committed_leader_epoch = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.throttle_time_ms = 0
     o.error_code = 0
     o.groups = []
@@ -1129,48 +1352,71 @@ def _e_OffsetFetchResponse_1(o: OffsetFetchResponse, out: list[_Buffer]) -> None
             _e_OffsetFetchResponseTopic_1(e1, out)
 
 
-def _d_OffsetFetchResponse_2(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
+def _d_OffsetFetchResponse_2(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 2."""
-    o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponse)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[OffsetFetchResponseTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[OffsetFetchResponseTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetFetchResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[OffsetFetchResponsePartition] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    eeo_1_2.partition_index, eeo_1_2.committed_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_1_2.metadata, pos = _read_nstr(buf, pos)
-                    eeo_1_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetFetchResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
+                    eeo_2_4.partition_index, eeo_2_4.committed_offset, ln_metadata_eeo_2_4 = (
+                        _S_iqh.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if ln_metadata_eeo_2_4 < 0:
+                        if ln_metadata_eeo_2_4 != -1:
+                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                        eeo_2_4.metadata = None
+                    elif pos + ln_metadata_eeo_2_4 > blen:
+                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
+                        pos += ln_metadata_eeo_2_4
+                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_1_2.committed_leader_epoch = -1
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                    eeo_2_4.committed_leader_epoch = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     o.throttle_time_ms = 0
@@ -1196,45 +1442,68 @@ def _e_OffsetFetchResponse_2(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     w(_S_h.pack(o.error_code))
 
 
-def _d_OffsetFetchResponse_3(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
+def _d_OffsetFetchResponse_3(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at versions 3, 4."""
-    o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[OffsetFetchResponseTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetFetchResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[OffsetFetchResponsePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
-                    eeo_2_2.partition_index, eeo_2_2.committed_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_2_2.metadata, pos = _read_nstr(buf, pos)
-                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetFetchResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
+                    eeo_2_4.partition_index, eeo_2_4.committed_offset, ln_metadata_eeo_2_4 = (
+                        _S_iqh.unpack_from(buf, pos)
+                    )
+                    pos += 14
+                    if ln_metadata_eeo_2_4 < 0:
+                        if ln_metadata_eeo_2_4 != -1:
+                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                        eeo_2_4.metadata = None
+                    elif pos + ln_metadata_eeo_2_4 > blen:
+                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
+                        pos += ln_metadata_eeo_2_4
+                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_2.committed_leader_epoch = -1
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4.committed_leader_epoch = -1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -1263,48 +1532,70 @@ def _e_OffsetFetchResponse_3(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     w(_S_h.pack(o.error_code))
 
 
-def _d_OffsetFetchResponse_5(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
+def _d_OffsetFetchResponse_5(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 5."""
-    o = OffsetFetchResponse.__new__(OffsetFetchResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[OffsetFetchResponseTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetFetchResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[OffsetFetchResponsePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetFetchResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetFetchResponsePartition)
                     (
-                        eeo_2_2.partition_index,
-                        eeo_2_2.committed_offset,
-                        eeo_2_2.committed_leader_epoch,
-                    ) = _S_iqi.unpack_from(buf, pos)
-                    pos += 16
-                    eeo_2_2.metadata, pos = _read_nstr(buf, pos)
-                    eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
+                        eeo_2_4.partition_index,
+                        eeo_2_4.committed_offset,
+                        eeo_2_4.committed_leader_epoch,
+                        ln_metadata_eeo_2_4,
+                    ) = _S_iqih.unpack_from(buf, pos)
+                    pos += 18
+                    if ln_metadata_eeo_2_4 < 0:
+                        if ln_metadata_eeo_2_4 != -1:
+                            raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                        eeo_2_4.metadata = None
+                    elif pos + ln_metadata_eeo_2_4 > blen:
+                        raise _length_error(ln_metadata_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.metadata = buf[pos : pos + ln_metadata_eeo_2_4].decode()
+                        pos += ln_metadata_eeo_2_4
+                    eeo_2_4.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -1333,9 +1624,10 @@ def _e_OffsetFetchResponse_5(o: OffsetFetchResponse, out: list[_Buffer]) -> None
     w(_S_h.pack(o.error_code))
 
 
-def _d_OffsetFetchResponse_6(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
+def _d_OffsetFetchResponse_6(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at versions 6, 7."""
-    o = OffsetFetchResponse.__new__(OffsetFetchResponse)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1348,14 +1640,26 @@ def _d_OffsetFetchResponse_6(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponseTopic.__new__(OffsetFetchResponseTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OffsetFetchResponseTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1366,20 +1670,32 @@ def _d_OffsetFetchResponse_6(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetFetchResponsePartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetFetchResponsePartition.__new__(OffsetFetchResponsePartition)
+                    eeo_2_2 = _new_object(OffsetFetchResponsePartition)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.committed_offset,
                         eeo_2_2.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_2_2.metadata, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.metadata = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.metadata = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     eeo_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:
@@ -1427,9 +1743,10 @@ def _e_OffsetFetchResponse_6(o: OffsetFetchResponse, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponse_8(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
+def _d_OffsetFetchResponse_8(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at versions 8, 9."""
-    o = OffsetFetchResponse.__new__(OffsetFetchResponse)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1442,14 +1759,26 @@ def _d_OffsetFetchResponse_8(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponseGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OffsetFetchResponseGroup)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1460,14 +1789,26 @@ def _d_OffsetFetchResponse_8(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetFetchResponseTopics] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
-                    eeo_2_2.name, pos = _read_cstr(buf, pos)
+                    eeo_2_2 = _new_object(OffsetFetchResponseTopics)
+                    lneeo_2_2_1 = buf[pos]
+                    if lneeo_2_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_1 -= 1
+                    if lneeo_2_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_2_1 > blen:
+                        raise _length_error(lneeo_2_2_1, pos, blen)
+                    else:
+                        eeo_2_2.name = buf[pos : pos + lneeo_2_2_1].decode()
+                        pos += lneeo_2_2_1
                     neeo_2_2_2 = buf[pos]
                     if neeo_2_2_2 < 0x80:
                         pos += 1
@@ -1478,22 +1819,32 @@ def _d_OffsetFetchResponse_8(buf: memoryview, pos: int) -> tuple[OffsetFetchResp
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[OffsetFetchResponsePartitions] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = OffsetFetchResponsePartitions.__new__(
-                                OffsetFetchResponsePartitions
-                            )
+                            eeeo_2_2_2 = _new_object(OffsetFetchResponsePartitions)
                             (
                                 eeeo_2_2_2.partition_index,
                                 eeeo_2_2_2.committed_offset,
                                 eeeo_2_2_2.committed_leader_epoch,
                             ) = _S_iqi.unpack_from(buf, pos)
                             pos += 16
-                            eeeo_2_2_2.metadata, pos = _read_ncstr(buf, pos)
+                            lneeeo_2_2_2_2 = buf[pos]
+                            if lneeeo_2_2_2_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_2_2_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_2_2_2 -= 1
+                            if lneeeo_2_2_2_2 < 0:
+                                eeeo_2_2_2.metadata = None
+                            elif pos + lneeeo_2_2_2_2 > blen:
+                                raise _length_error(lneeeo_2_2_2_2, pos, blen)
+                            else:
+                                eeeo_2_2_2.metadata = buf[pos : pos + lneeeo_2_2_2_2].decode()
+                                pos += lneeeo_2_2_2_2
                             eeeo_2_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
                             if buf[pos] == 0:
@@ -1549,9 +1900,10 @@ def _e_OffsetFetchResponse_8(o: OffsetFetchResponse, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetFetchResponse_10(buf: memoryview, pos: int) -> tuple[OffsetFetchResponse, int]:
+def _d_OffsetFetchResponse_10(buf: bytes, pos: int) -> tuple[OffsetFetchResponse, int]:
     """Decode OffsetFetchResponse at version 10."""
-    o = OffsetFetchResponse.__new__(OffsetFetchResponse)
+    blen = len(buf)
+    o = _new_object(OffsetFetchResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1564,14 +1916,26 @@ def _d_OffsetFetchResponse_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRes
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetFetchResponseGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetFetchResponseGroup.__new__(OffsetFetchResponseGroup)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OffsetFetchResponseGroup)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1582,13 +1946,13 @@ def _d_OffsetFetchResponse_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRes
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Topics")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetFetchResponseTopics] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetFetchResponseTopics.__new__(OffsetFetchResponseTopics)
+                    eeo_2_2 = _new_object(OffsetFetchResponseTopics)
                     eeo_2_2.topic_id, pos = _read_uuid(buf, pos)
                     neeo_2_2_2 = buf[pos]
                     if neeo_2_2_2 < 0x80:
@@ -1600,22 +1964,32 @@ def _d_OffsetFetchResponse_10(buf: memoryview, pos: int) -> tuple[OffsetFetchRes
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[OffsetFetchResponsePartitions] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = OffsetFetchResponsePartitions.__new__(
-                                OffsetFetchResponsePartitions
-                            )
+                            eeeo_2_2_2 = _new_object(OffsetFetchResponsePartitions)
                             (
                                 eeeo_2_2_2.partition_index,
                                 eeeo_2_2_2.committed_offset,
                                 eeeo_2_2_2.committed_leader_epoch,
                             ) = _S_iqi.unpack_from(buf, pos)
                             pos += 16
-                            eeeo_2_2_2.metadata, pos = _read_ncstr(buf, pos)
+                            lneeeo_2_2_2_2 = buf[pos]
+                            if lneeeo_2_2_2_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_2_2_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_2_2_2 -= 1
+                            if lneeeo_2_2_2_2 < 0:
+                                eeeo_2_2_2.metadata = None
+                            elif pos + lneeeo_2_2_2_2 > blen:
+                                raise _length_error(lneeeo_2_2_2_2, pos, blen)
+                            else:
+                                eeeo_2_2_2.metadata = buf[pos : pos + lneeeo_2_2_2_2].decode()
+                                pos += lneeeo_2_2_2_2
                             eeeo_2_2_2.error_code = _S_h.unpack_from(buf, pos)[0]
                             pos += 2
                             if buf[pos] == 0:

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "OffsetForLeaderEpochRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
 _S_iii = _struct.Struct(">iii")
@@ -192,11 +195,10 @@ class OffsetForLeaderEpochRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_OffsetForLeaderPartition_2(
-    buf: memoryview, pos: int
-) -> tuple[OffsetForLeaderPartition, int]:
+def _d_OffsetForLeaderPartition_2(buf: bytes, pos: int) -> tuple[OffsetForLeaderPartition, int]:
     """Decode OffsetForLeaderPartition at versions 2, 3."""
-    o = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderPartition)
     o.partition, o.current_leader_epoch, o.leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
     o._unknown_tags = None
@@ -211,11 +213,10 @@ def _e_OffsetForLeaderPartition_2(o: OffsetForLeaderPartition, out: list[_Buffer
     w(_S_iii.pack(o.partition, o.current_leader_epoch, o.leader_epoch))
 
 
-def _d_OffsetForLeaderPartition_4(
-    buf: memoryview, pos: int
-) -> tuple[OffsetForLeaderPartition, int]:
+def _d_OffsetForLeaderPartition_4(buf: bytes, pos: int) -> tuple[OffsetForLeaderPartition, int]:
     """Decode OffsetForLeaderPartition at version 4."""
-    o = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderPartition)
     o.partition, o.current_leader_epoch, o.leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -236,30 +237,39 @@ def _e_OffsetForLeaderPartition_4(o: OffsetForLeaderPartition, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetForLeaderTopic_2(buf: memoryview, pos: int) -> tuple[OffsetForLeaderTopic, int]:
+def _d_OffsetForLeaderTopic_2(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopic, int]:
     """Decode OffsetForLeaderTopic at versions 2, 3."""
-    o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderTopic)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[OffsetForLeaderPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-            eo_2.partition, eo_2.current_leader_epoch, eo_2.leader_epoch = _S_iii.unpack_from(
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[OffsetForLeaderPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(OffsetForLeaderPartition)
+            eo_4.partition, eo_4.current_leader_epoch, eo_4.leader_epoch = _S_iii.unpack_from(
                 buf, pos
             )
             pos += 12
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -279,10 +289,23 @@ def _e_OffsetForLeaderTopic_2(o: OffsetForLeaderTopic, out: list[_Buffer]) -> No
             _e_OffsetForLeaderPartition_2(e2, out)
 
 
-def _d_OffsetForLeaderTopic_4(buf: memoryview, pos: int) -> tuple[OffsetForLeaderTopic, int]:
+def _d_OffsetForLeaderTopic_4(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopic, int]:
     """Decode OffsetForLeaderTopic at version 4."""
-    o = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-    o.topic, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -293,13 +316,13 @@ def _d_OffsetForLeaderTopic_4(buf: memoryview, pos: int) -> tuple[OffsetForLeade
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetForLeaderPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+            eo_2 = _new_object(OffsetForLeaderPartition)
             eo_2.partition, eo_2.current_leader_epoch, eo_2.leader_epoch = _S_iii.unpack_from(
                 buf, pos
             )
@@ -337,47 +360,60 @@ def _e_OffsetForLeaderTopic_4(o: OffsetForLeaderTopic, out: list[_Buffer]) -> No
 
 
 def _d_OffsetForLeaderEpochRequest_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 2."""
-    o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderEpochRequest)
+    n_topics_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
-        vo_1: list[OffsetForLeaderTopic] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-            eo_1.topic, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[OffsetForLeaderTopic] = []
+        apo_2 = vo_2.append
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetForLeaderTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_1_2: list[OffsetForLeaderPartition] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-                    eeo_1_2.partition, eeo_1_2.current_leader_epoch, eeo_1_2.leader_epoch = (
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetForLeaderPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetForLeaderPartition)
+                    eeo_2_4.partition, eeo_2_4.current_leader_epoch, eeo_2_4.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partitions = veo_1_2
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.topics = vo_1
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.topics = vo_2
     o.replica_id = -2
     o._unknown_tags = None
     return o, pos
@@ -398,44 +434,57 @@ def _e_OffsetForLeaderEpochRequest_2(o: OffsetForLeaderEpochRequest, out: list[_
 
 
 def _d_OffsetForLeaderEpochRequest_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 3."""
-    o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
-    o.replica_id, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderEpochRequest)
+    o.replica_id, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[OffsetForLeaderTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetForLeaderTopic)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[OffsetForLeaderPartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
-                    eeo_2_2.partition, eeo_2_2.current_leader_epoch, eeo_2_2.leader_epoch = (
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[OffsetForLeaderPartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(OffsetForLeaderPartition)
+                    eeo_2_4.partition, eeo_2_4.current_leader_epoch, eeo_2_4.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )
                     pos += 12
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -459,10 +508,11 @@ def _e_OffsetForLeaderEpochRequest_3(o: OffsetForLeaderEpochRequest, out: list[_
 
 
 def _d_OffsetForLeaderEpochRequest_4(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     """Decode OffsetForLeaderEpochRequest at version 4."""
-    o = OffsetForLeaderEpochRequest.__new__(OffsetForLeaderEpochRequest)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderEpochRequest)
     o.replica_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -475,14 +525,26 @@ def _d_OffsetForLeaderEpochRequest_4(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetForLeaderTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetForLeaderTopic.__new__(OffsetForLeaderTopic)
-            eo_2.topic, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OffsetForLeaderTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -493,13 +555,13 @@ def _d_OffsetForLeaderEpochRequest_4(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[OffsetForLeaderPartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = OffsetForLeaderPartition.__new__(OffsetForLeaderPartition)
+                    eeo_2_2 = _new_object(OffsetForLeaderPartition)
                     eeo_2_2.partition, eeo_2_2.current_leader_epoch, eeo_2_2.leader_epoch = (
                         _S_iii.unpack_from(buf, pos)
                     )

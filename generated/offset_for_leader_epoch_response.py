@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -36,6 +38,7 @@ __all__ = [
     "OffsetForLeaderEpochResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_hiiq = _struct.Struct(">hiiq")
 _S_i = _struct.Struct(">i")
 _S_ii = _struct.Struct(">ii")
@@ -202,9 +205,10 @@ class OffsetForLeaderEpochResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_EpochEndOffset_2(buf: memoryview, pos: int) -> tuple[EpochEndOffset, int]:
+def _d_EpochEndOffset_2(buf: bytes, pos: int) -> tuple[EpochEndOffset, int]:
     """Decode EpochEndOffset at versions 2, 3."""
-    o = EpochEndOffset.__new__(EpochEndOffset)
+    blen = len(buf)
+    o = _new_object(EpochEndOffset)
     o.error_code, o.partition, o.leader_epoch, o.end_offset = _S_hiiq.unpack_from(buf, pos)
     pos += 18
     o._unknown_tags = None
@@ -219,9 +223,10 @@ def _e_EpochEndOffset_2(o: EpochEndOffset, out: list[_Buffer]) -> None:
     w(_S_hiiq.pack(o.error_code, o.partition, o.leader_epoch, o.end_offset))
 
 
-def _d_EpochEndOffset_4(buf: memoryview, pos: int) -> tuple[EpochEndOffset, int]:
+def _d_EpochEndOffset_4(buf: bytes, pos: int) -> tuple[EpochEndOffset, int]:
     """Decode EpochEndOffset at version 4."""
-    o = EpochEndOffset.__new__(EpochEndOffset)
+    blen = len(buf)
+    o = _new_object(EpochEndOffset)
     o.error_code, o.partition, o.leader_epoch, o.end_offset = _S_hiiq.unpack_from(buf, pos)
     pos += 18
     if buf[pos] == 0:
@@ -242,32 +247,39 @@ def _e_EpochEndOffset_4(o: EpochEndOffset, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_OffsetForLeaderTopicResult_2(
-    buf: memoryview, pos: int
-) -> tuple[OffsetForLeaderTopicResult, int]:
+def _d_OffsetForLeaderTopicResult_2(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopicResult, int]:
     """Decode OffsetForLeaderTopicResult at versions 2, 3."""
-    o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
-    o.topic, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderTopicResult)
+    ln_topic_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_topic_o < 0:
+        raise _null_error("Topic") if ln_topic_o == -1 else _length_error(ln_topic_o, pos, blen)
+    elif pos + ln_topic_o > blen:
+        raise _length_error(ln_topic_o, pos, blen)
     else:
-        vo_2: list[EpochEndOffset] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = EpochEndOffset.__new__(EpochEndOffset)
-            eo_2.error_code, eo_2.partition, eo_2.leader_epoch, eo_2.end_offset = (
+        o.topic = buf[pos : pos + ln_topic_o].decode()
+        pos += ln_topic_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[EpochEndOffset] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(EpochEndOffset)
+            eo_4.error_code, eo_4.partition, eo_4.leader_epoch, eo_4.end_offset = (
                 _S_hiiq.unpack_from(buf, pos)
             )
             pos += 18
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -287,12 +299,23 @@ def _e_OffsetForLeaderTopicResult_2(o: OffsetForLeaderTopicResult, out: list[_Bu
             _e_EpochEndOffset_2(e2, out)
 
 
-def _d_OffsetForLeaderTopicResult_4(
-    buf: memoryview, pos: int
-) -> tuple[OffsetForLeaderTopicResult, int]:
+def _d_OffsetForLeaderTopicResult_4(buf: bytes, pos: int) -> tuple[OffsetForLeaderTopicResult, int]:
     """Decode OffsetForLeaderTopicResult at version 4."""
-    o = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
-    o.topic, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -303,13 +326,13 @@ def _d_OffsetForLeaderTopicResult_4(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[EpochEndOffset] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = EpochEndOffset.__new__(EpochEndOffset)
+            eo_2 = _new_object(EpochEndOffset)
             eo_2.error_code, eo_2.partition, eo_2.leader_epoch, eo_2.end_offset = (
                 _S_hiiq.unpack_from(buf, pos)
             )
@@ -347,47 +370,60 @@ def _e_OffsetForLeaderTopicResult_4(o: OffsetForLeaderTopicResult, out: list[_Bu
 
 
 def _d_OffsetForLeaderEpochResponse_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetForLeaderEpochResponse, int]:
     """Decode OffsetForLeaderEpochResponse at versions 2, 3."""
-    o = OffsetForLeaderEpochResponse.__new__(OffsetForLeaderEpochResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderEpochResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[OffsetForLeaderTopicResult] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
-            eo_2.topic, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(OffsetForLeaderTopicResult)
+            ln_topic_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_topic_eo_2 < 0:
+                raise (
+                    _null_error("Topic")
+                    if ln_topic_eo_2 == -1
+                    else _length_error(ln_topic_eo_2, pos, blen)
+                )
+            elif pos + ln_topic_eo_2 > blen:
+                raise _length_error(ln_topic_eo_2, pos, blen)
             else:
-                veo_2_2: list[EpochEndOffset] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = EpochEndOffset.__new__(EpochEndOffset)
+                eo_2.topic = buf[pos : pos + ln_topic_eo_2].decode()
+                pos += ln_topic_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[EpochEndOffset] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(EpochEndOffset)
                     (
-                        eeo_2_2.error_code,
-                        eeo_2_2.partition,
-                        eeo_2_2.leader_epoch,
-                        eeo_2_2.end_offset,
+                        eeo_2_4.error_code,
+                        eeo_2_4.partition,
+                        eeo_2_4.leader_epoch,
+                        eeo_2_4.end_offset,
                     ) = _S_hiiq.unpack_from(buf, pos)
                     pos += 18
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.topics = vo_2
@@ -411,10 +447,11 @@ def _e_OffsetForLeaderEpochResponse_2(o: OffsetForLeaderEpochResponse, out: list
 
 
 def _d_OffsetForLeaderEpochResponse_4(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[OffsetForLeaderEpochResponse, int]:
     """Decode OffsetForLeaderEpochResponse at version 4."""
-    o = OffsetForLeaderEpochResponse.__new__(OffsetForLeaderEpochResponse)
+    blen = len(buf)
+    o = _new_object(OffsetForLeaderEpochResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -427,14 +464,26 @@ def _d_OffsetForLeaderEpochResponse_4(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[OffsetForLeaderTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = OffsetForLeaderTopicResult.__new__(OffsetForLeaderTopicResult)
-            eo_2.topic, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(OffsetForLeaderTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -445,13 +494,13 @@ def _d_OffsetForLeaderEpochResponse_4(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[EpochEndOffset] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = EpochEndOffset.__new__(EpochEndOffset)
+                    eeo_2_2 = _new_object(EpochEndOffset)
                     (
                         eeo_2_2.error_code,
                         eeo_2_2.partition,

@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -47,9 +49,11 @@ __all__ = [
     "ProduceRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_hi = _struct.Struct(">hi")
 _S_hii = _struct.Struct(">hii")
 _S_i = _struct.Struct(">i")
+_S_ii = _struct.Struct(">ii")
 
 
 class PartitionProduceData(_Struct):
@@ -230,12 +234,21 @@ class ProduceRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionProduceData_3(buf: memoryview, pos: int) -> tuple[PartitionProduceData, int]:
+def _d_PartitionProduceData_3(buf: bytes, pos: int) -> tuple[PartitionProduceData, int]:
     """Decode PartitionProduceData at versions 3, 4, 5, 6, 7, 8."""
-    o = PartitionProduceData.__new__(PartitionProduceData)
-    o.index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.records, pos = _read_nrecords(buf, pos)
+    blen = len(buf)
+    o = _new_object(PartitionProduceData)
+    o.index, ln_records_o = _S_ii.unpack_from(buf, pos)
+    pos += 8
+    if ln_records_o < 0:
+        if ln_records_o != -1:
+            raise _length_error(ln_records_o, pos, blen)
+        o.records = None
+    elif pos + ln_records_o > blen:
+        raise _length_error(ln_records_o, pos, blen)
+    else:
+        o.records = memoryview(buf)[pos : pos + ln_records_o]
+        pos += ln_records_o
     o._unknown_tags = None
     return o, pos
 
@@ -249,12 +262,25 @@ def _e_PartitionProduceData_3(o: PartitionProduceData, out: list[_Buffer]) -> No
     _write_nbytes(out, o.records)
 
 
-def _d_PartitionProduceData_9(buf: memoryview, pos: int) -> tuple[PartitionProduceData, int]:
+def _d_PartitionProduceData_9(buf: bytes, pos: int) -> tuple[PartitionProduceData, int]:
     """Decode PartitionProduceData at versions 9, 10, 11, 12, 13."""
-    o = PartitionProduceData.__new__(PartitionProduceData)
+    blen = len(buf)
+    o = _new_object(PartitionProduceData)
     o.index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.records, pos = _read_ncrecords(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.records = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.records = memoryview(buf)[pos : pos + lno_2]
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -274,29 +300,46 @@ def _e_PartitionProduceData_9(o: PartitionProduceData, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicProduceData_3(buf: memoryview, pos: int) -> tuple[TopicProduceData, int]:
+def _d_TopicProduceData_3(buf: bytes, pos: int) -> tuple[TopicProduceData, int]:
     """Decode TopicProduceData at versions 3, 4, 5, 6, 7, 8."""
-    o = TopicProduceData.__new__(TopicProduceData)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionData")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TopicProduceData)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[PartitionProduceData] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionProduceData.__new__(PartitionProduceData)
-            eo_2.index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.records, pos = _read_nrecords(buf, pos)
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partition_data = vo_2
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partition_data_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partition_data_o < 0:
+        if n_partition_data_o != -1:
+            raise _count_error(n_partition_data_o, 0)
+        raise _null_error("PartitionData")
+    elif n_partition_data_o > blen - pos:
+        raise _count_error(n_partition_data_o, blen - pos)
+    else:
+        vo_4: list[PartitionProduceData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partition_data_o):
+            eo_4 = _new_object(PartitionProduceData)
+            eo_4.index, ln_records_eo_4 = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            if ln_records_eo_4 < 0:
+                if ln_records_eo_4 != -1:
+                    raise _length_error(ln_records_eo_4, pos, blen)
+                eo_4.records = None
+            elif pos + ln_records_eo_4 > blen:
+                raise _length_error(ln_records_eo_4, pos, blen)
+            else:
+                eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
+                pos += ln_records_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partition_data = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -317,10 +360,23 @@ def _e_TopicProduceData_3(o: TopicProduceData, out: list[_Buffer]) -> None:
             _e_PartitionProduceData_3(e2, out)
 
 
-def _d_TopicProduceData_9(buf: memoryview, pos: int) -> tuple[TopicProduceData, int]:
+def _d_TopicProduceData_9(buf: bytes, pos: int) -> tuple[TopicProduceData, int]:
     """Decode TopicProduceData at versions 9, 10, 11, 12."""
-    o = TopicProduceData.__new__(TopicProduceData)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicProduceData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -331,16 +387,28 @@ def _d_TopicProduceData_9(buf: memoryview, pos: int) -> tuple[TopicProduceData, 
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("PartitionData")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionProduceData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionProduceData.__new__(PartitionProduceData)
+            eo_2 = _new_object(PartitionProduceData)
             eo_2.index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.records, pos = _read_ncrecords(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.records = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.records = memoryview(buf)[pos : pos + lneo_2_2]
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -374,9 +442,10 @@ def _e_TopicProduceData_9(o: TopicProduceData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicProduceData_13(buf: memoryview, pos: int) -> tuple[TopicProduceData, int]:
+def _d_TopicProduceData_13(buf: bytes, pos: int) -> tuple[TopicProduceData, int]:
     """Decode TopicProduceData at version 13."""
-    o = TopicProduceData.__new__(TopicProduceData)
+    blen = len(buf)
+    o = _new_object(TopicProduceData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -388,16 +457,28 @@ def _d_TopicProduceData_13(buf: memoryview, pos: int) -> tuple[TopicProduceData,
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("PartitionData")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionProduceData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionProduceData.__new__(PartitionProduceData)
+            eo_2 = _new_object(PartitionProduceData)
             eo_2.index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.records, pos = _read_ncrecords(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.records = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.records = memoryview(buf)[pos : pos + lneo_2_2]
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -431,47 +512,78 @@ def _e_TopicProduceData_13(o: TopicProduceData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ProduceRequest_3(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]:
+def _d_ProduceRequest_3(buf: bytes, pos: int) -> tuple[ProduceRequest, int]:
     """Decode ProduceRequest at versions 3, 4, 5, 6, 7, 8."""
-    o = ProduceRequest.__new__(ProduceRequest)
-    o.transactional_id, pos = _read_nstr(buf, pos)
-    o.acks, o.timeout_ms, n_topic_data_0 = _S_hii.unpack_from(buf, pos)
-    pos += 10
-    if n_topic_data_0 < 0:
-        if n_topic_data_0 != -1:
-            raise _count_error(n_topic_data_0, 0)
-        raise _null_error("TopicData")
-    elif n_topic_data_0 > len(buf) - pos:
-        raise _count_error(n_topic_data_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(ProduceRequest)
+    ln_transactional_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_transactional_id_o < 0:
+        if ln_transactional_id_o != -1:
+            raise _length_error(ln_transactional_id_o, pos, blen)
+        o.transactional_id = None
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        vo_3: list[TopicProduceData] = []
-        apo_3 = vo_3.append
-        for _ in range(n_topic_data_0):
-            eo_3 = TopicProduceData.__new__(TopicProduceData)
-            eo_3.name, pos = _read_str(buf, pos)
-            neo_3_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
-                raise _null_error("PartitionData")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
+    o.acks, o.timeout_ms, n_topic_data_o = _S_hii.unpack_from(buf, pos)
+    pos += 10
+    if n_topic_data_o < 0:
+        if n_topic_data_o != -1:
+            raise _count_error(n_topic_data_o, 0)
+        raise _null_error("TopicData")
+    elif n_topic_data_o > blen - pos:
+        raise _count_error(n_topic_data_o, blen - pos)
+    else:
+        vo_4: list[TopicProduceData] = []
+        apo_4 = vo_4.append
+        for _ in range(n_topic_data_o):
+            eo_4 = _new_object(TopicProduceData)
+            ln_name_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_4 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_4 == -1
+                    else _length_error(ln_name_eo_4, pos, blen)
+                )
+            elif pos + ln_name_eo_4 > blen:
+                raise _length_error(ln_name_eo_4, pos, blen)
             else:
-                veo_3_2: list[PartitionProduceData] = []
-                apeo_3_2 = veo_3_2.append
-                for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionProduceData.__new__(PartitionProduceData)
-                    eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    eeo_3_2.records, pos = _read_nrecords(buf, pos)
-                    eeo_3_2._unknown_tags = None
-                    apeo_3_2(eeo_3_2)
-                eo_3.partition_data = veo_3_2
-            eo_3.topic_id = _ZERO_UUID
-            eo_3._unknown_tags = None
-            apo_3(eo_3)
-        o.topic_data = vo_3
+                eo_4.name = buf[pos : pos + ln_name_eo_4].decode()
+                pos += ln_name_eo_4
+            n_partition_data_eo_4 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partition_data_eo_4 < 0:
+                if n_partition_data_eo_4 != -1:
+                    raise _count_error(n_partition_data_eo_4, 0)
+                raise _null_error("PartitionData")
+            elif n_partition_data_eo_4 > blen - pos:
+                raise _count_error(n_partition_data_eo_4, blen - pos)
+            else:
+                veo_4_4: list[PartitionProduceData] = []
+                apeo_4_4 = veo_4_4.append
+                for _ in range(n_partition_data_eo_4):
+                    eeo_4_4 = _new_object(PartitionProduceData)
+                    eeo_4_4.index, ln_records_eeo_4_4 = _S_ii.unpack_from(buf, pos)
+                    pos += 8
+                    if ln_records_eeo_4_4 < 0:
+                        if ln_records_eeo_4_4 != -1:
+                            raise _length_error(ln_records_eeo_4_4, pos, blen)
+                        eeo_4_4.records = None
+                    elif pos + ln_records_eeo_4_4 > blen:
+                        raise _length_error(ln_records_eeo_4_4, pos, blen)
+                    else:
+                        eeo_4_4.records = memoryview(buf)[pos : pos + ln_records_eeo_4_4]
+                        pos += ln_records_eeo_4_4
+                    eeo_4_4._unknown_tags = None
+                    apeo_4_4(eeo_4_4)
+                eo_4.partition_data = veo_4_4
+            eo_4.topic_id = _ZERO_UUID
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.topic_data = vo_4
     o._unknown_tags = None
     return o, pos
 
@@ -492,10 +604,23 @@ def _e_ProduceRequest_3(o: ProduceRequest, out: list[_Buffer]) -> None:
             _e_TopicProduceData_3(e3, out)
 
 
-def _d_ProduceRequest_9(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]:
+def _d_ProduceRequest_9(buf: bytes, pos: int) -> tuple[ProduceRequest, int]:
     """Decode ProduceRequest at versions 9, 10, 11, 12."""
-    o = ProduceRequest.__new__(ProduceRequest)
-    o.transactional_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ProduceRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.transactional_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
     no_3 = buf[pos]
@@ -508,14 +633,26 @@ def _d_ProduceRequest_9(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("TopicData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TopicProduceData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TopicProduceData.__new__(TopicProduceData)
-            eo_3.name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(TopicProduceData)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -526,16 +663,28 @@ def _d_ProduceRequest_9(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("PartitionData")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[PartitionProduceData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    eeo_3_2 = _new_object(PartitionProduceData)
                     eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_3_2.records, pos = _read_ncrecords(buf, pos)
+                    lneeo_3_2_2 = buf[pos]
+                    if lneeo_3_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_2_2 -= 1
+                    if lneeo_3_2_2 < 0:
+                        eeo_3_2.records = None
+                    elif pos + lneeo_3_2_2 > blen:
+                        raise _length_error(lneeo_3_2_2, pos, blen)
+                    else:
+                        eeo_3_2.records = memoryview(buf)[pos : pos + lneeo_3_2_2]
+                        pos += lneeo_3_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_3_2._unknown_tags = None
@@ -577,10 +726,23 @@ def _e_ProduceRequest_9(o: ProduceRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ProduceRequest_13(buf: memoryview, pos: int) -> tuple[ProduceRequest, int]:
+def _d_ProduceRequest_13(buf: bytes, pos: int) -> tuple[ProduceRequest, int]:
     """Decode ProduceRequest at version 13."""
-    o = ProduceRequest.__new__(ProduceRequest)
-    o.transactional_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ProduceRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.transactional_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.acks, o.timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
     no_3 = buf[pos]
@@ -593,13 +755,13 @@ def _d_ProduceRequest_13(buf: memoryview, pos: int) -> tuple[ProduceRequest, int
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("TopicData")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TopicProduceData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TopicProduceData.__new__(TopicProduceData)
+            eo_3 = _new_object(TopicProduceData)
             eo_3.topic_id, pos = _read_uuid(buf, pos)
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
@@ -611,16 +773,28 @@ def _d_ProduceRequest_13(buf: memoryview, pos: int) -> tuple[ProduceRequest, int
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("PartitionData")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[PartitionProduceData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionProduceData.__new__(PartitionProduceData)
+                    eeo_3_2 = _new_object(PartitionProduceData)
                     eeo_3_2.index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_3_2.records, pos = _read_ncrecords(buf, pos)
+                    lneeo_3_2_2 = buf[pos]
+                    if lneeo_3_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_2_2 -= 1
+                    if lneeo_3_2_2 < 0:
+                        eeo_3_2.records = None
+                    elif pos + lneeo_3_2_2 > blen:
+                        raise _length_error(lneeo_3_2_2, pos, blen)
+                    else:
+                        eeo_3_2.records = memoryview(buf)[pos : pos + lneeo_3_2_2]
+                        pos += lneeo_3_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_3_2._unknown_tags = None

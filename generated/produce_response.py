@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -46,7 +48,9 @@ __all__ = [
     "ProduceResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ih = _struct.Struct(">ih")
 _S_ihqq = _struct.Struct(">ihqq")
 _S_ihqqq = _struct.Struct(">ihqqq")
 _S_ihqqqi = _struct.Struct(">ihqqqi")
@@ -474,14 +478,21 @@ class ProduceResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_BatchIndexAndErrorMessage_8(
-    buf: memoryview, pos: int
-) -> tuple[BatchIndexAndErrorMessage, int]:
+def _d_BatchIndexAndErrorMessage_8(buf: bytes, pos: int) -> tuple[BatchIndexAndErrorMessage, int]:
     """Decode BatchIndexAndErrorMessage at version 8."""
-    o = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-    o.batch_index = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.batch_index_error_message, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(BatchIndexAndErrorMessage)
+    o.batch_index, ln_batch_index_error_message_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_batch_index_error_message_o < 0:
+        if ln_batch_index_error_message_o != -1:
+            raise _length_error(ln_batch_index_error_message_o, pos, blen)
+        o.batch_index_error_message = None
+    elif pos + ln_batch_index_error_message_o > blen:
+        raise _length_error(ln_batch_index_error_message_o, pos, blen)
+    else:
+        o.batch_index_error_message = buf[pos : pos + ln_batch_index_error_message_o].decode()
+        pos += ln_batch_index_error_message_o
     o._unknown_tags = None
     return o, pos
 
@@ -495,14 +506,25 @@ def _e_BatchIndexAndErrorMessage_8(o: BatchIndexAndErrorMessage, out: list[_Buff
     w(_enc_nstr(o.batch_index_error_message))
 
 
-def _d_BatchIndexAndErrorMessage_9(
-    buf: memoryview, pos: int
-) -> tuple[BatchIndexAndErrorMessage, int]:
+def _d_BatchIndexAndErrorMessage_9(buf: bytes, pos: int) -> tuple[BatchIndexAndErrorMessage, int]:
     """Decode BatchIndexAndErrorMessage at versions 9, 10, 11, 12, 13."""
-    o = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+    blen = len(buf)
+    o = _new_object(BatchIndexAndErrorMessage)
     o.batch_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.batch_index_error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.batch_index_error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.batch_index_error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -522,9 +544,10 @@ def _e_BatchIndexAndErrorMessage_9(o: BatchIndexAndErrorMessage, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_LeaderIdAndEpoch_10(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, int]:
+def _d_LeaderIdAndEpoch_10(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 10, 11, 12, 13."""
-    o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
+    blen = len(buf)
+    o = _new_object(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     if buf[pos] == 0:
@@ -545,11 +568,10 @@ def _e_LeaderIdAndEpoch_10(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionProduceResponse_3(
-    buf: memoryview, pos: int
-) -> tuple[PartitionProduceResponse, int]:
+def _d_PartitionProduceResponse_3(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
     """Decode PartitionProduceResponse at versions 3, 4."""
-    o = PartitionProduceResponse.__new__(PartitionProduceResponse)
+    blen = len(buf)
+    o = _new_object(PartitionProduceResponse)
     o.index, o.error_code, o.base_offset, o.log_append_time_ms = _S_ihqq.unpack_from(buf, pos)
     pos += 22
     o.log_start_offset = -1
@@ -570,11 +592,10 @@ def _e_PartitionProduceResponse_3(o: PartitionProduceResponse, out: list[_Buffer
     w(_S_ihqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms))
 
 
-def _d_PartitionProduceResponse_5(
-    buf: memoryview, pos: int
-) -> tuple[PartitionProduceResponse, int]:
+def _d_PartitionProduceResponse_5(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
     """Decode PartitionProduceResponse at versions 5, 6, 7."""
-    o = PartitionProduceResponse.__new__(PartitionProduceResponse)
+    blen = len(buf)
+    o = _new_object(PartitionProduceResponse)
     o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = (
         _S_ihqqq.unpack_from(buf, pos)
     )
@@ -596,38 +617,57 @@ def _e_PartitionProduceResponse_5(o: PartitionProduceResponse, out: list[_Buffer
     w(_S_ihqqq.pack(o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset))
 
 
-def _d_PartitionProduceResponse_8(
-    buf: memoryview, pos: int
-) -> tuple[PartitionProduceResponse, int]:
+def _d_PartitionProduceResponse_8(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
     """Decode PartitionProduceResponse at version 8."""
-    o = PartitionProduceResponse.__new__(PartitionProduceResponse)
+    blen = len(buf)
+    o = _new_object(PartitionProduceResponse)
     (
         o.index,
         o.error_code,
         o.base_offset,
         o.log_append_time_ms,
         o.log_start_offset,
-        n_record_errors_0,
+        n_record_errors_o,
     ) = _S_ihqqqi.unpack_from(buf, pos)
     pos += 34
-    if n_record_errors_0 < 0:
-        if n_record_errors_0 != -1:
-            raise _count_error(n_record_errors_0, 0)
+    if n_record_errors_o < 0:
+        if n_record_errors_o != -1:
+            raise _count_error(n_record_errors_o, 0)
         raise _null_error("RecordErrors")
-    elif n_record_errors_0 > len(buf) - pos:
-        raise _count_error(n_record_errors_0, len(buf) - pos)
+    elif n_record_errors_o > blen - pos:
+        raise _count_error(n_record_errors_o, blen - pos)
     else:
         vo_2: list[BatchIndexAndErrorMessage] = []
         apo_2 = vo_2.append
-        for _ in range(n_record_errors_0):
-            eo_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-            eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            eo_2.batch_index_error_message, pos = _read_nstr(buf, pos)
+        for _ in range(n_record_errors_o):
+            eo_2 = _new_object(BatchIndexAndErrorMessage)
+            eo_2.batch_index, ln_batch_index_error_message_eo_2 = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            if ln_batch_index_error_message_eo_2 < 0:
+                if ln_batch_index_error_message_eo_2 != -1:
+                    raise _length_error(ln_batch_index_error_message_eo_2, pos, blen)
+                eo_2.batch_index_error_message = None
+            elif pos + ln_batch_index_error_message_eo_2 > blen:
+                raise _length_error(ln_batch_index_error_message_eo_2, pos, blen)
+            else:
+                eo_2.batch_index_error_message = buf[
+                    pos : pos + ln_batch_index_error_message_eo_2
+                ].decode()
+                pos += ln_batch_index_error_message_eo_2
             eo_2._unknown_tags = None
             apo_2(eo_2)
         o.record_errors = vo_2
-    o.error_message, pos = _read_nstr(buf, pos)
+    ln_error_message_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
     o.current_leader = LeaderIdAndEpoch()
     o._unknown_tags = None
     return o, pos
@@ -651,11 +691,10 @@ def _e_PartitionProduceResponse_8(o: PartitionProduceResponse, out: list[_Buffer
     w(_enc_nstr(o.error_message))
 
 
-def _d_PartitionProduceResponse_9(
-    buf: memoryview, pos: int
-) -> tuple[PartitionProduceResponse, int]:
+def _d_PartitionProduceResponse_9(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
     """Decode PartitionProduceResponse at version 9."""
-    o = PartitionProduceResponse.__new__(PartitionProduceResponse)
+    blen = len(buf)
+    o = _new_object(PartitionProduceResponse)
     o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = (
         _S_ihqqq.unpack_from(buf, pos)
     )
@@ -670,16 +709,28 @@ def _d_PartitionProduceResponse_9(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("RecordErrors")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[BatchIndexAndErrorMessage] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            eo_2 = _new_object(BatchIndexAndErrorMessage)
             eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.batch_index_error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.batch_index_error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -687,7 +738,19 @@ def _d_PartitionProduceResponse_9(
                 eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_2(eo_2)
         o.record_errors = vo_2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.current_leader = LeaderIdAndEpoch()
     if buf[pos] == 0:
         pos += 1
@@ -717,11 +780,10 @@ def _e_PartitionProduceResponse_9(o: PartitionProduceResponse, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionProduceResponse_10(
-    buf: memoryview, pos: int
-) -> tuple[PartitionProduceResponse, int]:
+def _d_PartitionProduceResponse_10(buf: bytes, pos: int) -> tuple[PartitionProduceResponse, int]:
     """Decode PartitionProduceResponse at versions 10, 11, 12, 13."""
-    o = PartitionProduceResponse.__new__(PartitionProduceResponse)
+    blen = len(buf)
+    o = _new_object(PartitionProduceResponse)
     o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset = (
         _S_ihqqq.unpack_from(buf, pos)
     )
@@ -736,16 +798,28 @@ def _d_PartitionProduceResponse_10(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("RecordErrors")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[BatchIndexAndErrorMessage] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+            eo_2 = _new_object(BatchIndexAndErrorMessage)
             eo_2.batch_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.batch_index_error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.batch_index_error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -753,7 +827,19 @@ def _d_PartitionProduceResponse_10(
                 eo_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_2(eo_2)
         o.record_errors = vo_2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.current_leader = LeaderIdAndEpoch()
     unknown_o: _UnknownTags | None = None
     tags_o, pos = _read_tags(buf, pos)
@@ -765,7 +851,7 @@ def _d_PartitionProduceResponse_10(
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -790,34 +876,43 @@ def _e_PartitionProduceResponse_10(o: PartitionProduceResponse, out: list[_Buffe
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_TopicProduceResponse_3(buf: memoryview, pos: int) -> tuple[TopicProduceResponse, int]:
+def _d_TopicProduceResponse_3(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
     """Decode TopicProduceResponse at versions 3, 4."""
-    o = TopicProduceResponse.__new__(TopicProduceResponse)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResponses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TopicProduceResponse)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[PartitionProduceResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
-            eo_2.index, eo_2.error_code, eo_2.base_offset, eo_2.log_append_time_ms = (
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partition_responses_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partition_responses_o < 0:
+        if n_partition_responses_o != -1:
+            raise _count_error(n_partition_responses_o, 0)
+        raise _null_error("PartitionResponses")
+    elif n_partition_responses_o > blen - pos:
+        raise _count_error(n_partition_responses_o, blen - pos)
+    else:
+        vo_4: list[PartitionProduceResponse] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partition_responses_o):
+            eo_4 = _new_object(PartitionProduceResponse)
+            eo_4.index, eo_4.error_code, eo_4.base_offset, eo_4.log_append_time_ms = (
                 _S_ihqq.unpack_from(buf, pos)
             )
             pos += 22
-            eo_2.log_start_offset = -1
-            eo_2.record_errors = []
-            eo_2.error_message = None
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partition_responses = vo_2
+            eo_4.log_start_offset = -1
+            eo_4.record_errors = []
+            eo_4.error_message = None
+            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partition_responses = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -838,37 +933,46 @@ def _e_TopicProduceResponse_3(o: TopicProduceResponse, out: list[_Buffer]) -> No
             _e_PartitionProduceResponse_3(e2, out)
 
 
-def _d_TopicProduceResponse_5(buf: memoryview, pos: int) -> tuple[TopicProduceResponse, int]:
+def _d_TopicProduceResponse_5(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
     """Decode TopicProduceResponse at versions 5, 6, 7."""
-    o = TopicProduceResponse.__new__(TopicProduceResponse)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResponses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TopicProduceResponse)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[PartitionProduceResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partition_responses_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partition_responses_o < 0:
+        if n_partition_responses_o != -1:
+            raise _count_error(n_partition_responses_o, 0)
+        raise _null_error("PartitionResponses")
+    elif n_partition_responses_o > blen - pos:
+        raise _count_error(n_partition_responses_o, blen - pos)
+    else:
+        vo_4: list[PartitionProduceResponse] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partition_responses_o):
+            eo_4 = _new_object(PartitionProduceResponse)
             (
-                eo_2.index,
-                eo_2.error_code,
-                eo_2.base_offset,
-                eo_2.log_append_time_ms,
-                eo_2.log_start_offset,
+                eo_4.index,
+                eo_4.error_code,
+                eo_4.base_offset,
+                eo_4.log_append_time_ms,
+                eo_4.log_start_offset,
             ) = _S_ihqqq.unpack_from(buf, pos)
             pos += 30
-            eo_2.record_errors = []
-            eo_2.error_message = None
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partition_responses = vo_2
+            eo_4.record_errors = []
+            eo_4.error_message = None
+            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partition_responses = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -889,54 +993,85 @@ def _e_TopicProduceResponse_5(o: TopicProduceResponse, out: list[_Buffer]) -> No
             _e_PartitionProduceResponse_5(e2, out)
 
 
-def _d_TopicProduceResponse_8(buf: memoryview, pos: int) -> tuple[TopicProduceResponse, int]:
+def _d_TopicProduceResponse_8(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
     """Decode TopicProduceResponse at version 8."""
-    o = TopicProduceResponse.__new__(TopicProduceResponse)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("PartitionResponses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TopicProduceResponse)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[PartitionProduceResponse] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partition_responses_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partition_responses_o < 0:
+        if n_partition_responses_o != -1:
+            raise _count_error(n_partition_responses_o, 0)
+        raise _null_error("PartitionResponses")
+    elif n_partition_responses_o > blen - pos:
+        raise _count_error(n_partition_responses_o, blen - pos)
+    else:
+        vo_4: list[PartitionProduceResponse] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partition_responses_o):
+            eo_4 = _new_object(PartitionProduceResponse)
             (
-                eo_2.index,
-                eo_2.error_code,
-                eo_2.base_offset,
-                eo_2.log_append_time_ms,
-                eo_2.log_start_offset,
-                n_record_errors_1,
+                eo_4.index,
+                eo_4.error_code,
+                eo_4.base_offset,
+                eo_4.log_append_time_ms,
+                eo_4.log_start_offset,
+                n_record_errors_eo_4,
             ) = _S_ihqqqi.unpack_from(buf, pos)
             pos += 34
-            if n_record_errors_1 < 0:
-                if n_record_errors_1 != -1:
-                    raise _count_error(n_record_errors_1, 0)
+            if n_record_errors_eo_4 < 0:
+                if n_record_errors_eo_4 != -1:
+                    raise _count_error(n_record_errors_eo_4, 0)
                 raise _null_error("RecordErrors")
-            elif n_record_errors_1 > len(buf) - pos:
-                raise _count_error(n_record_errors_1, len(buf) - pos)
+            elif n_record_errors_eo_4 > blen - pos:
+                raise _count_error(n_record_errors_eo_4, blen - pos)
             else:
-                veo_2_2: list[BatchIndexAndErrorMessage] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(n_record_errors_1):
-                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
-                    eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-                    pos += 4
-                    eeo_2_2.batch_index_error_message, pos = _read_nstr(buf, pos)
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.record_errors = veo_2_2
-            eo_2.error_message, pos = _read_nstr(buf, pos)
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partition_responses = vo_2
+                veo_4_2: list[BatchIndexAndErrorMessage] = []
+                apeo_4_2 = veo_4_2.append
+                for _ in range(n_record_errors_eo_4):
+                    eeo_4_2 = _new_object(BatchIndexAndErrorMessage)
+                    eeo_4_2.batch_index, ln_batch_index_error_message_eeo_4_2 = _S_ih.unpack_from(
+                        buf, pos
+                    )
+                    pos += 6
+                    if ln_batch_index_error_message_eeo_4_2 < 0:
+                        if ln_batch_index_error_message_eeo_4_2 != -1:
+                            raise _length_error(ln_batch_index_error_message_eeo_4_2, pos, blen)
+                        eeo_4_2.batch_index_error_message = None
+                    elif pos + ln_batch_index_error_message_eeo_4_2 > blen:
+                        raise _length_error(ln_batch_index_error_message_eeo_4_2, pos, blen)
+                    else:
+                        eeo_4_2.batch_index_error_message = buf[
+                            pos : pos + ln_batch_index_error_message_eeo_4_2
+                        ].decode()
+                        pos += ln_batch_index_error_message_eeo_4_2
+                    eeo_4_2._unknown_tags = None
+                    apeo_4_2(eeo_4_2)
+                eo_4.record_errors = veo_4_2
+            ln_error_message_eo_4 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_error_message_eo_4 < 0:
+                if ln_error_message_eo_4 != -1:
+                    raise _length_error(ln_error_message_eo_4, pos, blen)
+                eo_4.error_message = None
+            elif pos + ln_error_message_eo_4 > blen:
+                raise _length_error(ln_error_message_eo_4, pos, blen)
+            else:
+                eo_4.error_message = buf[pos : pos + ln_error_message_eo_4].decode()
+                pos += ln_error_message_eo_4
+            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partition_responses = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -957,10 +1092,23 @@ def _e_TopicProduceResponse_8(o: TopicProduceResponse, out: list[_Buffer]) -> No
             _e_PartitionProduceResponse_8(e2, out)
 
 
-def _d_TopicProduceResponse_9(buf: memoryview, pos: int) -> tuple[TopicProduceResponse, int]:
+def _d_TopicProduceResponse_9(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
     """Decode TopicProduceResponse at version 9."""
-    o = TopicProduceResponse.__new__(TopicProduceResponse)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicProduceResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -971,13 +1119,13 @@ def _d_TopicProduceResponse_9(buf: memoryview, pos: int) -> tuple[TopicProduceRe
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionProduceResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            eo_2 = _new_object(PartitionProduceResponse)
             (
                 eo_2.index,
                 eo_2.error_code,
@@ -996,16 +1144,28 @@ def _d_TopicProduceResponse_9(buf: memoryview, pos: int) -> tuple[TopicProduceRe
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("RecordErrors")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[BatchIndexAndErrorMessage] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    eeo_2_2 = _new_object(BatchIndexAndErrorMessage)
                     eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.batch_index_error_message = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.batch_index_error_message = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None
@@ -1013,7 +1173,19 @@ def _d_TopicProduceResponse_9(buf: memoryview, pos: int) -> tuple[TopicProduceRe
                         eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
                     apeo_2_2(eeo_2_2)
                 eo_2.record_errors = veo_2_2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             eo_2.current_leader = LeaderIdAndEpoch()
             if buf[pos] == 0:
                 pos += 1
@@ -1048,10 +1220,23 @@ def _e_TopicProduceResponse_9(o: TopicProduceResponse, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceResponse, int]:
+def _d_TopicProduceResponse_10(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
     """Decode TopicProduceResponse at versions 10, 11, 12."""
-    o = TopicProduceResponse.__new__(TopicProduceResponse)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicProduceResponse)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -1062,13 +1247,13 @@ def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceR
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionProduceResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            eo_2 = _new_object(PartitionProduceResponse)
             (
                 eo_2.index,
                 eo_2.error_code,
@@ -1087,16 +1272,28 @@ def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceR
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("RecordErrors")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[BatchIndexAndErrorMessage] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    eeo_2_2 = _new_object(BatchIndexAndErrorMessage)
                     eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.batch_index_error_message = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.batch_index_error_message = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None
@@ -1104,7 +1301,19 @@ def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceR
                         eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
                     apeo_2_2(eeo_2_2)
                 eo_2.record_errors = veo_2_2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             eo_2.current_leader = LeaderIdAndEpoch()
             unknown_eo_2: _UnknownTags | None = None
             tags_eo_2, pos = _read_tags(buf, pos)
@@ -1116,7 +1325,7 @@ def _d_TopicProduceResponse_10(buf: memoryview, pos: int) -> tuple[TopicProduceR
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partition_responses = vo_2
@@ -1146,9 +1355,10 @@ def _e_TopicProduceResponse_10(o: TopicProduceResponse, out: list[_Buffer]) -> N
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceResponse, int]:
+def _d_TopicProduceResponse_13(buf: bytes, pos: int) -> tuple[TopicProduceResponse, int]:
     """Decode TopicProduceResponse at version 13."""
-    o = TopicProduceResponse.__new__(TopicProduceResponse)
+    blen = len(buf)
+    o = _new_object(TopicProduceResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -1160,13 +1370,13 @@ def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceR
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("PartitionResponses")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionProduceResponse] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+            eo_2 = _new_object(PartitionProduceResponse)
             (
                 eo_2.index,
                 eo_2.error_code,
@@ -1185,16 +1395,28 @@ def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceR
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("RecordErrors")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[BatchIndexAndErrorMessage] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = BatchIndexAndErrorMessage.__new__(BatchIndexAndErrorMessage)
+                    eeo_2_2 = _new_object(BatchIndexAndErrorMessage)
                     eeo_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_2_2_2 = buf[pos]
+                    if lneeo_2_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_2_2 -= 1
+                    if lneeo_2_2_2 < 0:
+                        eeo_2_2.batch_index_error_message = None
+                    elif pos + lneeo_2_2_2 > blen:
+                        raise _length_error(lneeo_2_2_2, pos, blen)
+                    else:
+                        eeo_2_2.batch_index_error_message = buf[pos : pos + lneeo_2_2_2].decode()
+                        pos += lneeo_2_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None
@@ -1202,7 +1424,19 @@ def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceR
                         eeo_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
                     apeo_2_2(eeo_2_2)
                 eo_2.record_errors = veo_2_2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
             eo_2.current_leader = LeaderIdAndEpoch()
             unknown_eo_2: _UnknownTags | None = None
             tags_eo_2, pos = _read_tags(buf, pos)
@@ -1214,7 +1448,7 @@ def _d_TopicProduceResponse_13(buf: memoryview, pos: int) -> tuple[TopicProduceR
                     else:
                         if unknown_eo_2 is None:
                             unknown_eo_2 = []
-                        unknown_eo_2.append((tag_eo_2, raw_eo_2.tobytes()))
+                        unknown_eo_2.append((tag_eo_2, raw_eo_2))
             eo_2._unknown_tags = unknown_eo_2
             apo_2(eo_2)
         o.partition_responses = vo_2
@@ -1244,15 +1478,40 @@ def _e_TopicProduceResponse_13(o: TopicProduceResponse, out: list[_Buffer]) -> N
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_NodeEndpoint_10(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
+def _d_NodeEndpoint_10(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
     """Decode NodeEndpoint at versions 10, 11, 12, 13."""
-    o = NodeEndpoint.__new__(NodeEndpoint)
+    blen = len(buf)
+    o = _new_object(NodeEndpoint)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1274,54 +1533,67 @@ def _e_NodeEndpoint_10(o: NodeEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ProduceResponse_3(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
+def _d_ProduceResponse_3(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 3, 4."""
-    o = ProduceResponse.__new__(ProduceResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ProduceResponse)
+    n_responses_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_1: list[TopicProduceResponse] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("PartitionResponses")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[TopicProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(TopicProduceResponse)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[PartitionProduceResponse] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partition_responses_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partition_responses_eo_2 < 0:
+                if n_partition_responses_eo_2 != -1:
+                    raise _count_error(n_partition_responses_eo_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n_partition_responses_eo_2 > blen - pos:
+                raise _count_error(n_partition_responses_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionProduceResponse] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partition_responses_eo_2):
+                    eeo_2_4 = _new_object(PartitionProduceResponse)
                     (
-                        eeo_1_2.index,
-                        eeo_1_2.error_code,
-                        eeo_1_2.base_offset,
-                        eeo_1_2.log_append_time_ms,
+                        eeo_2_4.index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.base_offset,
+                        eeo_2_4.log_append_time_ms,
                     ) = _S_ihqq.unpack_from(buf, pos)
                     pos += 22
-                    eeo_1_2.log_start_offset = -1
-                    eeo_1_2.record_errors = []
-                    eeo_1_2.error_message = None
-                    eeo_1_2.current_leader = LeaderIdAndEpoch()
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partition_responses = veo_1_2
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.responses = vo_1
+                    eeo_2_4.log_start_offset = -1
+                    eeo_2_4.record_errors = []
+                    eeo_2_4.error_message = None
+                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partition_responses = veo_2_4
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1346,54 +1618,67 @@ def _e_ProduceResponse_3(o: ProduceResponse, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.throttle_time_ms))
 
 
-def _d_ProduceResponse_5(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
+def _d_ProduceResponse_5(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 5, 6, 7."""
-    o = ProduceResponse.__new__(ProduceResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ProduceResponse)
+    n_responses_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_1: list[TopicProduceResponse] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("PartitionResponses")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[TopicProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(TopicProduceResponse)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[PartitionProduceResponse] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partition_responses_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partition_responses_eo_2 < 0:
+                if n_partition_responses_eo_2 != -1:
+                    raise _count_error(n_partition_responses_eo_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n_partition_responses_eo_2 > blen - pos:
+                raise _count_error(n_partition_responses_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionProduceResponse] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partition_responses_eo_2):
+                    eeo_2_4 = _new_object(PartitionProduceResponse)
                     (
-                        eeo_1_2.index,
-                        eeo_1_2.error_code,
-                        eeo_1_2.base_offset,
-                        eeo_1_2.log_append_time_ms,
-                        eeo_1_2.log_start_offset,
+                        eeo_2_4.index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.base_offset,
+                        eeo_2_4.log_append_time_ms,
+                        eeo_2_4.log_start_offset,
                     ) = _S_ihqqq.unpack_from(buf, pos)
                     pos += 30
-                    eeo_1_2.record_errors = []
-                    eeo_1_2.error_message = None
-                    eeo_1_2.current_leader = LeaderIdAndEpoch()
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partition_responses = veo_1_2
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.responses = vo_1
+                    eeo_2_4.record_errors = []
+                    eeo_2_4.error_message = None
+                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partition_responses = veo_2_4
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1418,73 +1703,110 @@ def _e_ProduceResponse_5(o: ProduceResponse, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.throttle_time_ms))
 
 
-def _d_ProduceResponse_8(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
+def _d_ProduceResponse_8(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 8."""
-    o = ProduceResponse.__new__(ProduceResponse)
-    no_1 = _S_i.unpack_from(buf, pos)[0]
+    blen = len(buf)
+    o = _new_object(ProduceResponse)
+    n_responses_o = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+    if n_responses_o < 0:
+        if n_responses_o != -1:
+            raise _count_error(n_responses_o, 0)
         raise _null_error("Responses")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif n_responses_o > blen - pos:
+        raise _count_error(n_responses_o, blen - pos)
     else:
-        vo_1: list[TopicProduceResponse] = []
-        apo_1 = vo_1.append
-        for _ in range(no_1):
-            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            eo_1.name, pos = _read_str(buf, pos)
-            neo_1_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
-                raise _null_error("PartitionResponses")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+        vo_2: list[TopicProduceResponse] = []
+        apo_2 = vo_2.append
+        for _ in range(n_responses_o):
+            eo_2 = _new_object(TopicProduceResponse)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_1_2: list[PartitionProduceResponse] = []
-                apeo_1_2 = veo_1_2.append
-                for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partition_responses_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partition_responses_eo_2 < 0:
+                if n_partition_responses_eo_2 != -1:
+                    raise _count_error(n_partition_responses_eo_2, 0)
+                raise _null_error("PartitionResponses")
+            elif n_partition_responses_eo_2 > blen - pos:
+                raise _count_error(n_partition_responses_eo_2, blen - pos)
+            else:
+                veo_2_4: list[PartitionProduceResponse] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partition_responses_eo_2):
+                    eeo_2_4 = _new_object(PartitionProduceResponse)
                     (
-                        eeo_1_2.index,
-                        eeo_1_2.error_code,
-                        eeo_1_2.base_offset,
-                        eeo_1_2.log_append_time_ms,
-                        eeo_1_2.log_start_offset,
-                        n_record_errors_2,
+                        eeo_2_4.index,
+                        eeo_2_4.error_code,
+                        eeo_2_4.base_offset,
+                        eeo_2_4.log_append_time_ms,
+                        eeo_2_4.log_start_offset,
+                        n_record_errors_eeo_2_4,
                     ) = _S_ihqqqi.unpack_from(buf, pos)
                     pos += 34
-                    if n_record_errors_2 < 0:
-                        if n_record_errors_2 != -1:
-                            raise _count_error(n_record_errors_2, 0)
+                    if n_record_errors_eeo_2_4 < 0:
+                        if n_record_errors_eeo_2_4 != -1:
+                            raise _count_error(n_record_errors_eeo_2_4, 0)
                         raise _null_error("RecordErrors")
-                    elif n_record_errors_2 > len(buf) - pos:
-                        raise _count_error(n_record_errors_2, len(buf) - pos)
+                    elif n_record_errors_eeo_2_4 > blen - pos:
+                        raise _count_error(n_record_errors_eeo_2_4, blen - pos)
                     else:
-                        veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
-                        apeeo_1_2_2 = veeo_1_2_2.append
-                        for _ in range(n_record_errors_2):
-                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
-                                BatchIndexAndErrorMessage
+                        veeo_2_4_2: list[BatchIndexAndErrorMessage] = []
+                        apeeo_2_4_2 = veeo_2_4_2.append
+                        for _ in range(n_record_errors_eeo_2_4):
+                            eeeo_2_4_2 = _new_object(BatchIndexAndErrorMessage)
+                            eeeo_2_4_2.batch_index, ln_batch_index_error_message_eeeo_2_4_2 = (
+                                _S_ih.unpack_from(buf, pos)
                             )
-                            eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
-                            pos += 4
-                            eeeo_1_2_2.batch_index_error_message, pos = _read_nstr(buf, pos)
-                            eeeo_1_2_2._unknown_tags = None
-                            apeeo_1_2_2(eeeo_1_2_2)
-                        eeo_1_2.record_errors = veeo_1_2_2
-                    eeo_1_2.error_message, pos = _read_nstr(buf, pos)
-                    eeo_1_2.current_leader = LeaderIdAndEpoch()
-                    eeo_1_2._unknown_tags = None
-                    apeo_1_2(eeo_1_2)
-                eo_1.partition_responses = veo_1_2
-            eo_1.topic_id = _ZERO_UUID
-            eo_1._unknown_tags = None
-            apo_1(eo_1)
-        o.responses = vo_1
+                            pos += 6
+                            if ln_batch_index_error_message_eeeo_2_4_2 < 0:
+                                if ln_batch_index_error_message_eeeo_2_4_2 != -1:
+                                    raise _length_error(
+                                        ln_batch_index_error_message_eeeo_2_4_2, pos, blen
+                                    )
+                                eeeo_2_4_2.batch_index_error_message = None
+                            elif pos + ln_batch_index_error_message_eeeo_2_4_2 > blen:
+                                raise _length_error(
+                                    ln_batch_index_error_message_eeeo_2_4_2, pos, blen
+                                )
+                            else:
+                                eeeo_2_4_2.batch_index_error_message = buf[
+                                    pos : pos + ln_batch_index_error_message_eeeo_2_4_2
+                                ].decode()
+                                pos += ln_batch_index_error_message_eeeo_2_4_2
+                            eeeo_2_4_2._unknown_tags = None
+                            apeeo_2_4_2(eeeo_2_4_2)
+                        eeo_2_4.record_errors = veeo_2_4_2
+                    ln_error_message_eeo_2_4 = _S_h.unpack_from(buf, pos)[0]
+                    pos += 2
+                    if ln_error_message_eeo_2_4 < 0:
+                        if ln_error_message_eeo_2_4 != -1:
+                            raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                        eeo_2_4.error_message = None
+                    elif pos + ln_error_message_eeo_2_4 > blen:
+                        raise _length_error(ln_error_message_eeo_2_4, pos, blen)
+                    else:
+                        eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
+                        pos += ln_error_message_eeo_2_4
+                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partition_responses = veo_2_4
+            eo_2.topic_id = _ZERO_UUID
+            eo_2._unknown_tags = None
+            apo_2(eo_2)
+        o.responses = vo_2
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.node_endpoints = []
@@ -1509,9 +1831,10 @@ def _e_ProduceResponse_8(o: ProduceResponse, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.throttle_time_ms))
 
 
-def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
+def _d_ProduceResponse_9(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 9."""
-    o = ProduceResponse.__new__(ProduceResponse)
+    blen = len(buf)
+    o = _new_object(ProduceResponse)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -1522,14 +1845,26 @@ def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, in
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicProduceResponse] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(TopicProduceResponse)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -1540,13 +1875,13 @@ def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, in
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[PartitionProduceResponse] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    eeo_1_2 = _new_object(PartitionProduceResponse)
                     (
                         eeo_1_2.index,
                         eeo_1_2.error_code,
@@ -1565,18 +1900,30 @@ def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, in
                         if neeo_1_2_2 != -1:
                             raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("RecordErrors")
-                    elif neeo_1_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > blen - pos:
+                        raise _count_error(neeo_1_2_2, blen - pos)
                     else:
                         veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
                         apeeo_1_2_2 = veeo_1_2_2.append
                         for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
-                                BatchIndexAndErrorMessage
-                            )
+                            eeeo_1_2_2 = _new_object(BatchIndexAndErrorMessage)
                             eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            eeeo_1_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            lneeeo_1_2_2_2 = buf[pos]
+                            if lneeeo_1_2_2_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_1_2_2_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_1_2_2_2 -= 1
+                            if lneeeo_1_2_2_2 < 0:
+                                eeeo_1_2_2.batch_index_error_message = None
+                            elif pos + lneeeo_1_2_2_2 > blen:
+                                raise _length_error(lneeeo_1_2_2_2, pos, blen)
+                            else:
+                                eeeo_1_2_2.batch_index_error_message = buf[
+                                    pos : pos + lneeeo_1_2_2_2
+                                ].decode()
+                                pos += lneeeo_1_2_2_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_1_2_2._unknown_tags = None
@@ -1584,7 +1931,19 @@ def _d_ProduceResponse_9(buf: memoryview, pos: int) -> tuple[ProduceResponse, in
                                 eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
                             apeeo_1_2_2(eeeo_1_2_2)
                         eeo_1_2.record_errors = veeo_1_2_2
-                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_1_2_3 = buf[pos]
+                    if lneeo_1_2_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_3, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_3 -= 1
+                    if lneeo_1_2_3 < 0:
+                        eeo_1_2.error_message = None
+                    elif pos + lneeo_1_2_3 > blen:
+                        raise _length_error(lneeo_1_2_3, pos, blen)
+                    else:
+                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
+                        pos += lneeo_1_2_3
                     eeo_1_2.current_leader = LeaderIdAndEpoch()
                     if buf[pos] == 0:
                         pos += 1
@@ -1631,9 +1990,10 @@ def _e_ProduceResponse_9(o: ProduceResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
+def _d_ProduceResponse_10(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at versions 10, 11, 12."""
-    o = ProduceResponse.__new__(ProduceResponse)
+    blen = len(buf)
+    o = _new_object(ProduceResponse)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -1644,14 +2004,26 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicProduceResponse] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
-            eo_1.name, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(TopicProduceResponse)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.name = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -1662,13 +2034,13 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[PartitionProduceResponse] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    eeo_1_2 = _new_object(PartitionProduceResponse)
                     (
                         eeo_1_2.index,
                         eeo_1_2.error_code,
@@ -1687,18 +2059,30 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                         if neeo_1_2_2 != -1:
                             raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("RecordErrors")
-                    elif neeo_1_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > blen - pos:
+                        raise _count_error(neeo_1_2_2, blen - pos)
                     else:
                         veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
                         apeeo_1_2_2 = veeo_1_2_2.append
                         for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
-                                BatchIndexAndErrorMessage
-                            )
+                            eeeo_1_2_2 = _new_object(BatchIndexAndErrorMessage)
                             eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            eeeo_1_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            lneeeo_1_2_2_2 = buf[pos]
+                            if lneeeo_1_2_2_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_1_2_2_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_1_2_2_2 -= 1
+                            if lneeeo_1_2_2_2 < 0:
+                                eeeo_1_2_2.batch_index_error_message = None
+                            elif pos + lneeeo_1_2_2_2 > blen:
+                                raise _length_error(lneeeo_1_2_2_2, pos, blen)
+                            else:
+                                eeeo_1_2_2.batch_index_error_message = buf[
+                                    pos : pos + lneeeo_1_2_2_2
+                                ].decode()
+                                pos += lneeeo_1_2_2_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_1_2_2._unknown_tags = None
@@ -1706,7 +2090,19 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                                 eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
                             apeeo_1_2_2(eeeo_1_2_2)
                         eeo_1_2.record_errors = veeo_1_2_2
-                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_1_2_3 = buf[pos]
+                    if lneeo_1_2_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_3, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_3 -= 1
+                    if lneeo_1_2_3 < 0:
+                        eeo_1_2.error_message = None
+                    elif pos + lneeo_1_2_3 > blen:
+                        raise _length_error(lneeo_1_2_3, pos, blen)
+                    else:
+                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
+                        pos += lneeo_1_2_3
                     eeo_1_2.current_leader = LeaderIdAndEpoch()
                     unknown_eeo_1_2: _UnknownTags | None = None
                     tags_eeo_1_2, pos = _read_tags(buf, pos)
@@ -1720,7 +2116,7 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                             else:
                                 if unknown_eeo_1_2 is None:
                                     unknown_eeo_1_2 = []
-                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2.tobytes()))
+                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2))
                     eeo_1_2._unknown_tags = unknown_eeo_1_2
                     apeo_1_2(eeo_1_2)
                 eo_1.partition_responses = veo_1_2
@@ -1757,13 +2153,37 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                     vo_101: list[NodeEndpoint] = []
                     apo_101 = vo_101.append
                     for _ in range(no_101):
-                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101 = _new_object(NodeEndpoint)
                         eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        lneo_101_2 = raw_o[rp_o]
+                        if lneo_101_2 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_2 -= 1
+                        if lneo_101_2 < 0:
+                            raise _null_error("Host")
+                        elif rp_o + lneo_101_2 > len(raw_o):
+                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        else:
+                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
+                            rp_o += lneo_101_2
                         eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.rack, rp_o = _read_ncstr(raw_o, rp_o)
+                        lneo_101_4 = raw_o[rp_o]
+                        if lneo_101_4 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_4, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_4 -= 1
+                        if lneo_101_4 < 0:
+                            eo_101.rack = None
+                        elif rp_o + lneo_101_4 > len(raw_o):
+                            raise _length_error(lneo_101_4, rp_o, len(raw_o))
+                        else:
+                            eo_101.rack = raw_o[rp_o : rp_o + lneo_101_4].decode()
+                            rp_o += lneo_101_4
                         if raw_o[rp_o] == 0:
                             rp_o += 1
                             eo_101._unknown_tags = None
@@ -1774,7 +2194,7 @@ def _d_ProduceResponse_10(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 
@@ -1804,9 +2224,10 @@ def _e_ProduceResponse_10(o: ProduceResponse, out: list[_Buffer]) -> None:
     _write_tags(out, tg, o._unknown_tags)
 
 
-def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, int]:
+def _d_ProduceResponse_13(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     """Decode ProduceResponse at version 13."""
-    o = ProduceResponse.__new__(ProduceResponse)
+    blen = len(buf)
+    o = _new_object(ProduceResponse)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -1817,13 +2238,13 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Responses")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicProduceResponse] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicProduceResponse.__new__(TopicProduceResponse)
+            eo_1 = _new_object(TopicProduceResponse)
             eo_1.topic_id, pos = _read_uuid(buf, pos)
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
@@ -1835,13 +2256,13 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("PartitionResponses")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[PartitionProduceResponse] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionProduceResponse.__new__(PartitionProduceResponse)
+                    eeo_1_2 = _new_object(PartitionProduceResponse)
                     (
                         eeo_1_2.index,
                         eeo_1_2.error_code,
@@ -1860,18 +2281,30 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                         if neeo_1_2_2 != -1:
                             raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("RecordErrors")
-                    elif neeo_1_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > blen - pos:
+                        raise _count_error(neeo_1_2_2, blen - pos)
                     else:
                         veeo_1_2_2: list[BatchIndexAndErrorMessage] = []
                         apeeo_1_2_2 = veeo_1_2_2.append
                         for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = BatchIndexAndErrorMessage.__new__(
-                                BatchIndexAndErrorMessage
-                            )
+                            eeeo_1_2_2 = _new_object(BatchIndexAndErrorMessage)
                             eeeo_1_2_2.batch_index = _S_i.unpack_from(buf, pos)[0]
                             pos += 4
-                            eeeo_1_2_2.batch_index_error_message, pos = _read_ncstr(buf, pos)
+                            lneeeo_1_2_2_2 = buf[pos]
+                            if lneeeo_1_2_2_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_1_2_2_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_1_2_2_2 -= 1
+                            if lneeeo_1_2_2_2 < 0:
+                                eeeo_1_2_2.batch_index_error_message = None
+                            elif pos + lneeeo_1_2_2_2 > blen:
+                                raise _length_error(lneeeo_1_2_2_2, pos, blen)
+                            else:
+                                eeeo_1_2_2.batch_index_error_message = buf[
+                                    pos : pos + lneeeo_1_2_2_2
+                                ].decode()
+                                pos += lneeeo_1_2_2_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_1_2_2._unknown_tags = None
@@ -1879,7 +2312,19 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                                 eeeo_1_2_2._unknown_tags, pos = _read_unknown_tags(buf, pos)
                             apeeo_1_2_2(eeeo_1_2_2)
                         eeo_1_2.record_errors = veeo_1_2_2
-                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_1_2_3 = buf[pos]
+                    if lneeo_1_2_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_3, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_3 -= 1
+                    if lneeo_1_2_3 < 0:
+                        eeo_1_2.error_message = None
+                    elif pos + lneeo_1_2_3 > blen:
+                        raise _length_error(lneeo_1_2_3, pos, blen)
+                    else:
+                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
+                        pos += lneeo_1_2_3
                     eeo_1_2.current_leader = LeaderIdAndEpoch()
                     unknown_eeo_1_2: _UnknownTags | None = None
                     tags_eeo_1_2, pos = _read_tags(buf, pos)
@@ -1893,7 +2338,7 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                             else:
                                 if unknown_eeo_1_2 is None:
                                     unknown_eeo_1_2 = []
-                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2.tobytes()))
+                                unknown_eeo_1_2.append((tag_eeo_1_2, raw_eeo_1_2))
                     eeo_1_2._unknown_tags = unknown_eeo_1_2
                     apeo_1_2(eeo_1_2)
                 eo_1.partition_responses = veo_1_2
@@ -1930,13 +2375,37 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
                     vo_101: list[NodeEndpoint] = []
                     apo_101 = vo_101.append
                     for _ in range(no_101):
-                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101 = _new_object(NodeEndpoint)
                         eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        lneo_101_2 = raw_o[rp_o]
+                        if lneo_101_2 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_2 -= 1
+                        if lneo_101_2 < 0:
+                            raise _null_error("Host")
+                        elif rp_o + lneo_101_2 > len(raw_o):
+                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        else:
+                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
+                            rp_o += lneo_101_2
                         eo_101.port = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.rack, rp_o = _read_ncstr(raw_o, rp_o)
+                        lneo_101_4 = raw_o[rp_o]
+                        if lneo_101_4 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_4, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_4 -= 1
+                        if lneo_101_4 < 0:
+                            eo_101.rack = None
+                        elif rp_o + lneo_101_4 > len(raw_o):
+                            raise _length_error(lneo_101_4, rp_o, len(raw_o))
+                        else:
+                            eo_101.rack = raw_o[rp_o : rp_o + lneo_101_4].decode()
+                            rp_o += lneo_101_4
                         if raw_o[rp_o] == 0:
                             rp_o += 1
                             eo_101._unknown_tags = None
@@ -1947,7 +2416,7 @@ def _d_ProduceResponse_13(buf: memoryview, pos: int) -> tuple[ProduceResponse, i
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

@@ -13,12 +13,15 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cbytes as _read_cbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_cbytes as _write_cbytes,
     write_tags as _write_tags,
@@ -143,13 +146,26 @@ class PushTelemetryRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_PushTelemetryRequest_0(buf: memoryview, pos: int) -> tuple[PushTelemetryRequest, int]:
+def _d_PushTelemetryRequest_0(buf: bytes, pos: int) -> tuple[PushTelemetryRequest, int]:
     """Decode PushTelemetryRequest at version 0."""
-    o = PushTelemetryRequest.__new__(PushTelemetryRequest)
+    blen = len(buf)
+    o = _new_object(PushTelemetryRequest)
     o.client_instance_id, pos = _read_uuid(buf, pos)
     o.subscription_id, o.terminating, o.compression_type = _S_iob.unpack_from(buf, pos)
     pos += 6
-    o.metrics, pos = _read_cbytes(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("Metrics")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.metrics = buf[pos : pos + lno_3]
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

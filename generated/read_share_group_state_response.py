@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
@@ -332,9 +334,10 @@ class ReadShareGroupStateResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_StateBatch_0(buf: memoryview, pos: int) -> tuple[StateBatch, int]:
+def _d_StateBatch_0(buf: bytes, pos: int) -> tuple[StateBatch, int]:
     """Decode StateBatch at version 0."""
-    o = StateBatch.__new__(StateBatch)
+    blen = len(buf)
+    o = _new_object(StateBatch)
     o.first_offset, o.last_offset, o.delivery_state, o.delivery_count = _S_qqbh.unpack_from(
         buf, pos
     )
@@ -357,12 +360,25 @@ def _e_StateBatch_0(o: StateBatch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, int]:
+def _d_PartitionResult_0(buf: bytes, pos: int) -> tuple[PartitionResult, int]:
     """Decode PartitionResult at version 0."""
-    o = PartitionResult.__new__(PartitionResult)
+    blen = len(buf)
+    o = _new_object(PartitionResult)
     o.partition, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.state_epoch, o.start_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     no_4 = buf[pos]
@@ -375,13 +391,13 @@ def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, in
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("StateBatches")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[StateBatch] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = StateBatch.__new__(StateBatch)
+            eo_4 = _new_object(StateBatch)
             eo_4.first_offset, eo_4.last_offset, eo_4.delivery_state, eo_4.delivery_count = (
                 _S_qqbh.unpack_from(buf, pos)
             )
@@ -420,9 +436,10 @@ def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReadStateResult_0(buf: memoryview, pos: int) -> tuple[ReadStateResult, int]:
+def _d_ReadStateResult_0(buf: bytes, pos: int) -> tuple[ReadStateResult, int]:
     """Decode ReadStateResult at version 0."""
-    o = ReadStateResult.__new__(ReadStateResult)
+    blen = len(buf)
+    o = _new_object(ReadStateResult)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -434,16 +451,28 @@ def _d_ReadStateResult_0(buf: memoryview, pos: int) -> tuple[ReadStateResult, in
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionResult.__new__(PartitionResult)
+            eo_2 = _new_object(PartitionResult)
             eo_2.partition, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.state_epoch, eo_2.start_offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             neo_2_4 = buf[pos]
@@ -456,13 +485,13 @@ def _d_ReadStateResult_0(buf: memoryview, pos: int) -> tuple[ReadStateResult, in
                 if neo_2_4 != -1:
                     raise _count_error(neo_2_4, 0)
                 raise _null_error("StateBatches")
-            elif neo_2_4 > len(buf) - pos:
-                raise _count_error(neo_2_4, len(buf) - pos)
+            elif neo_2_4 > blen - pos:
+                raise _count_error(neo_2_4, blen - pos)
             else:
                 veo_2_4: list[StateBatch] = []
                 apeo_2_4 = veo_2_4.append
                 for _ in range(neo_2_4):
-                    eeo_2_4 = StateBatch.__new__(StateBatch)
+                    eeo_2_4 = _new_object(StateBatch)
                     (
                         eeo_2_4.first_offset,
                         eeo_2_4.last_offset,
@@ -510,10 +539,11 @@ def _e_ReadStateResult_0(o: ReadStateResult, out: list[_Buffer]) -> None:
 
 
 def _d_ReadShareGroupStateResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ReadShareGroupStateResponse, int]:
     """Decode ReadShareGroupStateResponse at version 0."""
-    o = ReadShareGroupStateResponse.__new__(ReadShareGroupStateResponse)
+    blen = len(buf)
+    o = _new_object(ReadShareGroupStateResponse)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -524,13 +554,13 @@ def _d_ReadShareGroupStateResponse_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Results")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[ReadStateResult] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = ReadStateResult.__new__(ReadStateResult)
+            eo_1 = _new_object(ReadStateResult)
             eo_1.topic_id, pos = _read_uuid(buf, pos)
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
@@ -542,16 +572,28 @@ def _d_ReadShareGroupStateResponse_0(
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[PartitionResult] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionResult.__new__(PartitionResult)
+                    eeo_1_2 = _new_object(PartitionResult)
                     eeo_1_2.partition, eeo_1_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_1_2_2 = buf[pos]
+                    if lneeo_1_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_2 -= 1
+                    if lneeo_1_2_2 < 0:
+                        eeo_1_2.error_message = None
+                    elif pos + lneeo_1_2_2 > blen:
+                        raise _length_error(lneeo_1_2_2, pos, blen)
+                    else:
+                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_2].decode()
+                        pos += lneeo_1_2_2
                     eeo_1_2.state_epoch, eeo_1_2.start_offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     neeo_1_2_4 = buf[pos]
@@ -564,13 +606,13 @@ def _d_ReadShareGroupStateResponse_0(
                         if neeo_1_2_4 != -1:
                             raise _count_error(neeo_1_2_4, 0)
                         raise _null_error("StateBatches")
-                    elif neeo_1_2_4 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_4, len(buf) - pos)
+                    elif neeo_1_2_4 > blen - pos:
+                        raise _count_error(neeo_1_2_4, blen - pos)
                     else:
                         veeo_1_2_4: list[StateBatch] = []
                         apeeo_1_2_4 = veeo_1_2_4.append
                         for _ in range(neeo_1_2_4):
-                            eeeo_1_2_4 = StateBatch.__new__(StateBatch)
+                            eeeo_1_2_4 = _new_object(StateBatch)
                             (
                                 eeeo_1_2_4.first_offset,
                                 eeeo_1_2_4.last_offset,

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -180,9 +182,10 @@ class ReadShareGroupStateSummaryRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 0, 1."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     if buf[pos] == 0:
@@ -203,9 +206,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ReadStateSummaryData_0(buf: memoryview, pos: int) -> tuple[ReadStateSummaryData, int]:
+def _d_ReadStateSummaryData_0(buf: bytes, pos: int) -> tuple[ReadStateSummaryData, int]:
     """Decode ReadStateSummaryData at versions 0, 1."""
-    o = ReadStateSummaryData.__new__(ReadStateSummaryData)
+    blen = len(buf)
+    o = _new_object(ReadStateSummaryData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -217,13 +221,13 @@ def _d_ReadStateSummaryData_0(buf: memoryview, pos: int) -> tuple[ReadStateSumma
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition, eo_2.leader_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
             if buf[pos] == 0:
@@ -259,11 +263,24 @@ def _e_ReadStateSummaryData_0(o: ReadStateSummaryData, out: list[_Buffer]) -> No
 
 
 def _d_ReadShareGroupStateSummaryRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ReadShareGroupStateSummaryRequest, int]:
     """Decode ReadShareGroupStateSummaryRequest at versions 0, 1."""
-    o = ReadShareGroupStateSummaryRequest.__new__(ReadShareGroupStateSummaryRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ReadShareGroupStateSummaryRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -274,13 +291,13 @@ def _d_ReadShareGroupStateSummaryRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[ReadStateSummaryData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = ReadStateSummaryData.__new__(ReadStateSummaryData)
+            eo_2 = _new_object(ReadStateSummaryData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -292,13 +309,13 @@ def _d_ReadShareGroupStateSummaryRequest_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     eeo_2_2.partition, eeo_2_2.leader_epoch = _S_ii.unpack_from(buf, pos)
                     pos += 8
                     if buf[pos] == 0:

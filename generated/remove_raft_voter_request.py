@@ -14,12 +14,15 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
     read_uuid as _read_uuid,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -107,10 +110,23 @@ class RemoveRaftVoterRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_RemoveRaftVoterRequest_0(buf: memoryview, pos: int) -> tuple[RemoveRaftVoterRequest, int]:
+def _d_RemoveRaftVoterRequest_0(buf: bytes, pos: int) -> tuple[RemoveRaftVoterRequest, int]:
     """Decode RemoveRaftVoterRequest at version 0."""
-    o = RemoveRaftVoterRequest.__new__(RemoveRaftVoterRequest)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(RemoveRaftVoterRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.cluster_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id, pos = _read_uuid(buf, pos)

@@ -12,11 +12,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_nstr as _enc_nstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -31,6 +34,7 @@ __all__ = [
 ]
 
 _S_hhi = _struct.Struct(">hhi")
+_S_hhih = _struct.Struct(">hhih")
 
 
 class RequestHeader(_Message):
@@ -133,12 +137,23 @@ class RequestHeader(_Message):
         self._unknown_tags = None
 
 
-def _d_RequestHeader_1(buf: memoryview, pos: int) -> tuple[RequestHeader, int]:
+def _d_RequestHeader_1(buf: bytes, pos: int) -> tuple[RequestHeader, int]:
     """Decode RequestHeader at version 1."""
-    o = RequestHeader.__new__(RequestHeader)
-    o.request_api_key, o.request_api_version, o.correlation_id = _S_hhi.unpack_from(buf, pos)
-    pos += 8
-    o.client_id, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(RequestHeader)
+    o.request_api_key, o.request_api_version, o.correlation_id, ln_client_id_o = (
+        _S_hhih.unpack_from(buf, pos)
+    )
+    pos += 10
+    if ln_client_id_o < 0:
+        if ln_client_id_o != -1:
+            raise _length_error(ln_client_id_o, pos, blen)
+        o.client_id = None
+    elif pos + ln_client_id_o > blen:
+        raise _length_error(ln_client_id_o, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + ln_client_id_o].decode()
+        pos += ln_client_id_o
     o._unknown_tags = None
     return o, pos
 
@@ -152,12 +167,23 @@ def _e_RequestHeader_1(o: RequestHeader, out: list[_Buffer]) -> None:
     w(_enc_nstr(o.client_id))
 
 
-def _d_RequestHeader_2(buf: memoryview, pos: int) -> tuple[RequestHeader, int]:
+def _d_RequestHeader_2(buf: bytes, pos: int) -> tuple[RequestHeader, int]:
     """Decode RequestHeader at version 2."""
-    o = RequestHeader.__new__(RequestHeader)
-    o.request_api_key, o.request_api_version, o.correlation_id = _S_hhi.unpack_from(buf, pos)
-    pos += 8
-    o.client_id, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(RequestHeader)
+    o.request_api_key, o.request_api_version, o.correlation_id, ln_client_id_o = (
+        _S_hhih.unpack_from(buf, pos)
+    )
+    pos += 10
+    if ln_client_id_o < 0:
+        if ln_client_id_o != -1:
+            raise _length_error(ln_client_id_o, pos, blen)
+        o.client_id = None
+    elif pos + ln_client_id_o > blen:
+        raise _length_error(ln_client_id_o, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + ln_client_id_o].decode()
+        pos += ln_client_id_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

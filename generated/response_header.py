@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -70,9 +73,10 @@ class ResponseHeader(_Message):
         self._unknown_tags = None
 
 
-def _d_ResponseHeader_0(buf: memoryview, pos: int) -> tuple[ResponseHeader, int]:
+def _d_ResponseHeader_0(buf: bytes, pos: int) -> tuple[ResponseHeader, int]:
     """Decode ResponseHeader at version 0."""
-    o = ResponseHeader.__new__(ResponseHeader)
+    blen = len(buf)
+    o = _new_object(ResponseHeader)
     o.correlation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o._unknown_tags = None
@@ -87,9 +91,10 @@ def _e_ResponseHeader_0(o: ResponseHeader, out: list[_Buffer]) -> None:
     w(_S_i.pack(o.correlation_id))
 
 
-def _d_ResponseHeader_1(buf: memoryview, pos: int) -> tuple[ResponseHeader, int]:
+def _d_ResponseHeader_1(buf: bytes, pos: int) -> tuple[ResponseHeader, int]:
     """Decode ResponseHeader at version 1."""
-    o = ResponseHeader.__new__(ResponseHeader)
+    blen = len(buf)
+    o = _new_object(ResponseHeader)
     o.correlation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:

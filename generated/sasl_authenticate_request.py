@@ -11,12 +11,15 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
     read_cbytes as _read_cbytes,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -31,6 +34,8 @@ from aiokafka_gen.protocol._message import Struct as _Struct
 __all__ = [
     "SaslAuthenticateRequest",
 ]
+
+_S_i = _struct.Struct(">i")
 
 
 class SaslAuthenticateRequest(_Message):
@@ -72,10 +77,23 @@ class SaslAuthenticateRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_SaslAuthenticateRequest_0(buf: memoryview, pos: int) -> tuple[SaslAuthenticateRequest, int]:
+def _d_SaslAuthenticateRequest_0(buf: bytes, pos: int) -> tuple[SaslAuthenticateRequest, int]:
     """Decode SaslAuthenticateRequest at versions 0, 1."""
-    o = SaslAuthenticateRequest.__new__(SaslAuthenticateRequest)
-    o.auth_bytes, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SaslAuthenticateRequest)
+    ln_auth_bytes_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_auth_bytes_o < 0:
+        raise (
+            _null_error("AuthBytes")
+            if ln_auth_bytes_o == -1
+            else _length_error(ln_auth_bytes_o, pos, blen)
+        )
+    elif pos + ln_auth_bytes_o > blen:
+        raise _length_error(ln_auth_bytes_o, pos, blen)
+    else:
+        o.auth_bytes = buf[pos : pos + ln_auth_bytes_o]
+        pos += ln_auth_bytes_o
     o._unknown_tags = None
     return o, pos
 
@@ -88,10 +106,23 @@ def _e_SaslAuthenticateRequest_0(o: SaslAuthenticateRequest, out: list[_Buffer])
     _write_bytes(out, o.auth_bytes)
 
 
-def _d_SaslAuthenticateRequest_2(buf: memoryview, pos: int) -> tuple[SaslAuthenticateRequest, int]:
+def _d_SaslAuthenticateRequest_2(buf: bytes, pos: int) -> tuple[SaslAuthenticateRequest, int]:
     """Decode SaslAuthenticateRequest at version 2."""
-    o = SaslAuthenticateRequest.__new__(SaslAuthenticateRequest)
-    o.auth_bytes, pos = _read_cbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SaslAuthenticateRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("AuthBytes")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.auth_bytes = buf[pos : pos + lno_1]
+        pos += lno_1
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

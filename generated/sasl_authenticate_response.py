@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -21,6 +23,7 @@ from aiokafka_gen.protocol._codec import (
     read_nstr as _read_nstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -37,6 +40,8 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hh = _struct.Struct(">hh")
+_S_i = _struct.Struct(">i")
 _S_q = _struct.Struct(">q")
 
 
@@ -129,15 +134,34 @@ class SaslAuthenticateResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_SaslAuthenticateResponse_0(
-    buf: memoryview, pos: int
-) -> tuple[SaslAuthenticateResponse, int]:
+def _d_SaslAuthenticateResponse_0(buf: bytes, pos: int) -> tuple[SaslAuthenticateResponse, int]:
     """Decode SaslAuthenticateResponse at version 0."""
-    o = SaslAuthenticateResponse.__new__(SaslAuthenticateResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    o.auth_bytes, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SaslAuthenticateResponse)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    ln_auth_bytes_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_auth_bytes_o < 0:
+        raise (
+            _null_error("AuthBytes")
+            if ln_auth_bytes_o == -1
+            else _length_error(ln_auth_bytes_o, pos, blen)
+        )
+    elif pos + ln_auth_bytes_o > blen:
+        raise _length_error(ln_auth_bytes_o, pos, blen)
+    else:
+        o.auth_bytes = buf[pos : pos + ln_auth_bytes_o]
+        pos += ln_auth_bytes_o
     o.session_lifetime_ms = 0
     o._unknown_tags = None
     return o, pos
@@ -153,15 +177,34 @@ def _e_SaslAuthenticateResponse_0(o: SaslAuthenticateResponse, out: list[_Buffer
     _write_bytes(out, o.auth_bytes)
 
 
-def _d_SaslAuthenticateResponse_1(
-    buf: memoryview, pos: int
-) -> tuple[SaslAuthenticateResponse, int]:
+def _d_SaslAuthenticateResponse_1(buf: bytes, pos: int) -> tuple[SaslAuthenticateResponse, int]:
     """Decode SaslAuthenticateResponse at version 1."""
-    o = SaslAuthenticateResponse.__new__(SaslAuthenticateResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.error_message, pos = _read_nstr(buf, pos)
-    o.auth_bytes, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SaslAuthenticateResponse)
+    o.error_code, ln_error_message_o = _S_hh.unpack_from(buf, pos)
+    pos += 4
+    if ln_error_message_o < 0:
+        if ln_error_message_o != -1:
+            raise _length_error(ln_error_message_o, pos, blen)
+        o.error_message = None
+    elif pos + ln_error_message_o > blen:
+        raise _length_error(ln_error_message_o, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + ln_error_message_o].decode()
+        pos += ln_error_message_o
+    ln_auth_bytes_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_auth_bytes_o < 0:
+        raise (
+            _null_error("AuthBytes")
+            if ln_auth_bytes_o == -1
+            else _length_error(ln_auth_bytes_o, pos, blen)
+        )
+    elif pos + ln_auth_bytes_o > blen:
+        raise _length_error(ln_auth_bytes_o, pos, blen)
+    else:
+        o.auth_bytes = buf[pos : pos + ln_auth_bytes_o]
+        pos += ln_auth_bytes_o
     o.session_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     o._unknown_tags = None
@@ -179,15 +222,38 @@ def _e_SaslAuthenticateResponse_1(o: SaslAuthenticateResponse, out: list[_Buffer
     w(_S_q.pack(o.session_lifetime_ms))
 
 
-def _d_SaslAuthenticateResponse_2(
-    buf: memoryview, pos: int
-) -> tuple[SaslAuthenticateResponse, int]:
+def _d_SaslAuthenticateResponse_2(buf: bytes, pos: int) -> tuple[SaslAuthenticateResponse, int]:
     """Decode SaslAuthenticateResponse at version 2."""
-    o = SaslAuthenticateResponse.__new__(SaslAuthenticateResponse)
+    blen = len(buf)
+    o = _new_object(SaslAuthenticateResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.auth_bytes, pos = _read_cbytes(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("AuthBytes")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.auth_bytes = buf[pos : pos + lno_3]
+        pos += lno_3
     o.session_lifetime_ms = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     if buf[pos] == 0:

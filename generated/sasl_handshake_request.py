@@ -12,11 +12,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -29,6 +32,8 @@ from aiokafka_gen.protocol._message import Struct as _Struct
 __all__ = [
     "SaslHandshakeRequest",
 ]
+
+_S_h = _struct.Struct(">h")
 
 
 class SaslHandshakeRequest(_Message):
@@ -60,10 +65,23 @@ class SaslHandshakeRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_SaslHandshakeRequest_0(buf: memoryview, pos: int) -> tuple[SaslHandshakeRequest, int]:
+def _d_SaslHandshakeRequest_0(buf: bytes, pos: int) -> tuple[SaslHandshakeRequest, int]:
     """Decode SaslHandshakeRequest at versions 0, 1."""
-    o = SaslHandshakeRequest.__new__(SaslHandshakeRequest)
-    o.mechanism, pos = _read_str(buf, pos)
+    blen = len(buf)
+    o = _new_object(SaslHandshakeRequest)
+    ln_mechanism_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_mechanism_o < 0:
+        raise (
+            _null_error("Mechanism")
+            if ln_mechanism_o == -1
+            else _length_error(ln_mechanism_o, pos, blen)
+        )
+    elif pos + ln_mechanism_o > blen:
+        raise _length_error(ln_mechanism_o, pos, blen)
+    else:
+        o.mechanism = buf[pos : pos + ln_mechanism_o].decode()
+        pos += ln_mechanism_o
     o._unknown_tags = None
     return o, pos
 

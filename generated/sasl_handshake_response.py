@@ -12,11 +12,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_str as _read_str,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -83,21 +86,22 @@ class SaslHandshakeResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_SaslHandshakeResponse_0(buf: memoryview, pos: int) -> tuple[SaslHandshakeResponse, int]:
+def _d_SaslHandshakeResponse_0(buf: bytes, pos: int) -> tuple[SaslHandshakeResponse, int]:
     """Decode SaslHandshakeResponse at versions 0, 1."""
-    o = SaslHandshakeResponse.__new__(SaslHandshakeResponse)
-    o.error_code, n_mechanisms_0 = _S_hi.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(SaslHandshakeResponse)
+    o.error_code, n_mechanisms_o = _S_hi.unpack_from(buf, pos)
     pos += 6
-    if n_mechanisms_0 < 0:
-        if n_mechanisms_0 != -1:
-            raise _count_error(n_mechanisms_0, 0)
+    if n_mechanisms_o < 0:
+        if n_mechanisms_o != -1:
+            raise _count_error(n_mechanisms_o, 0)
         raise _null_error("Mechanisms")
-    elif n_mechanisms_0 > len(buf) - pos:
-        raise _count_error(n_mechanisms_0, len(buf) - pos)
+    elif n_mechanisms_o > blen - pos:
+        raise _count_error(n_mechanisms_o, blen - pos)
     else:
         vo_2: list[str] = []
         apo_2 = vo_2.append
-        for _ in range(n_mechanisms_0):
+        for _ in range(n_mechanisms_o):
             eo_2, pos = _read_str(buf, pos)
             apo_2(eo_2)
         o.mechanisms = vo_2

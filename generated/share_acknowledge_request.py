@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
@@ -340,24 +342,25 @@ class ShareAcknowledgeRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AcknowledgementBatch_1(buf: memoryview, pos: int) -> tuple[AcknowledgementBatch, int]:
+def _d_AcknowledgementBatch_1(buf: bytes, pos: int) -> tuple[AcknowledgementBatch, int]:
     """Decode AcknowledgementBatch at versions 1, 2."""
-    o = AcknowledgementBatch.__new__(AcknowledgementBatch)
+    blen = len(buf)
+    o = _new_object(AcknowledgementBatch)
     o.first_offset, o.last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_acknowledge_types_o = buf[pos]
+    if n_acknowledge_types_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_acknowledge_types_o, pos = _read_uvarint(buf, pos)
+    n_acknowledge_types_o -= 1
+    if n_acknowledge_types_o < 0:
+        if n_acknowledge_types_o != -1:
+            raise _count_error(n_acknowledge_types_o, 0)
         raise _null_error("AcknowledgeTypes")
     else:
-        o.acknowledge_types = [*_A_Nb[no_2].unpack_from(buf, pos)]
-        pos += 1 * no_2
+        o.acknowledge_types = [*_A_Nb[n_acknowledge_types_o].unpack_from(buf, pos)]
+        pos += 1 * n_acknowledge_types_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -382,9 +385,10 @@ def _e_AcknowledgementBatch_1(o: AcknowledgementBatch, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AcknowledgePartition_1(buf: memoryview, pos: int) -> tuple[AcknowledgePartition, int]:
+def _d_AcknowledgePartition_1(buf: bytes, pos: int) -> tuple[AcknowledgePartition, int]:
     """Decode AcknowledgePartition at versions 1, 2."""
-    o = AcknowledgePartition.__new__(AcknowledgePartition)
+    blen = len(buf)
+    o = _new_object(AcknowledgePartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -397,28 +401,28 @@ def _d_AcknowledgePartition_1(buf: memoryview, pos: int) -> tuple[AcknowledgePar
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("AcknowledgementBatches")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AcknowledgementBatch] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+            eo_2 = _new_object(AcknowledgementBatch)
             eo_2.first_offset, eo_2.last_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            n_acknowledge_types_eo_2 = buf[pos]
+            if n_acknowledge_types_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_acknowledge_types_eo_2, pos = _read_uvarint(buf, pos)
+            n_acknowledge_types_eo_2 -= 1
+            if n_acknowledge_types_eo_2 < 0:
+                if n_acknowledge_types_eo_2 != -1:
+                    raise _count_error(n_acknowledge_types_eo_2, 0)
                 raise _null_error("AcknowledgeTypes")
             else:
-                eo_2.acknowledge_types = [*_A_Nb[neo_2_2].unpack_from(buf, pos)]
-                pos += 1 * neo_2_2
+                eo_2.acknowledge_types = [*_A_Nb[n_acknowledge_types_eo_2].unpack_from(buf, pos)]
+                pos += 1 * n_acknowledge_types_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -451,9 +455,10 @@ def _e_AcknowledgePartition_1(o: AcknowledgePartition, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AcknowledgeTopic_1(buf: memoryview, pos: int) -> tuple[AcknowledgeTopic, int]:
+def _d_AcknowledgeTopic_1(buf: bytes, pos: int) -> tuple[AcknowledgeTopic, int]:
     """Decode AcknowledgeTopic at versions 1, 2."""
-    o = AcknowledgeTopic.__new__(AcknowledgeTopic)
+    blen = len(buf)
+    o = _new_object(AcknowledgeTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -465,13 +470,13 @@ def _d_AcknowledgeTopic_1(buf: memoryview, pos: int) -> tuple[AcknowledgeTopic, 
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AcknowledgePartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AcknowledgePartition.__new__(AcknowledgePartition)
+            eo_2 = _new_object(AcknowledgePartition)
             eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             neo_2_2 = buf[pos]
@@ -484,28 +489,30 @@ def _d_AcknowledgeTopic_1(buf: memoryview, pos: int) -> tuple[AcknowledgeTopic, 
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("AcknowledgementBatches")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AcknowledgementBatch] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                    eeo_2_2 = _new_object(AcknowledgementBatch)
                     eeo_2_2.first_offset, eeo_2_2.last_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_acknowledge_types_eeo_2_2 = buf[pos]
+                    if n_acknowledge_types_eeo_2_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_acknowledge_types_eeo_2_2, pos = _read_uvarint(buf, pos)
+                    n_acknowledge_types_eeo_2_2 -= 1
+                    if n_acknowledge_types_eeo_2_2 < 0:
+                        if n_acknowledge_types_eeo_2_2 != -1:
+                            raise _count_error(n_acknowledge_types_eeo_2_2, 0)
                         raise _null_error("AcknowledgeTypes")
                     else:
-                        eeo_2_2.acknowledge_types = [*_A_Nb[neeo_2_2_2].unpack_from(buf, pos)]
-                        pos += 1 * neeo_2_2_2
+                        eeo_2_2.acknowledge_types = [
+                            *_A_Nb[n_acknowledge_types_eeo_2_2].unpack_from(buf, pos)
+                        ]
+                        pos += 1 * n_acknowledge_types_eeo_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None
@@ -545,11 +552,36 @@ def _e_AcknowledgeTopic_1(o: AcknowledgeTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareAcknowledgeRequest_1(buf: memoryview, pos: int) -> tuple[ShareAcknowledgeRequest, int]:
+def _d_ShareAcknowledgeRequest_1(buf: bytes, pos: int) -> tuple[ShareAcknowledgeRequest, int]:
     """Decode ShareAcknowledgeRequest at version 1."""
-    o = ShareAcknowledgeRequest.__new__(ShareAcknowledgeRequest)
-    o.group_id, pos = _read_ncstr(buf, pos)
-    o.member_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ShareAcknowledgeRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.group_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.member_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.share_session_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_4 = buf[pos]
@@ -562,13 +594,13 @@ def _d_ShareAcknowledgeRequest_1(buf: memoryview, pos: int) -> tuple[ShareAcknow
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[AcknowledgeTopic] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = AcknowledgeTopic.__new__(AcknowledgeTopic)
+            eo_4 = _new_object(AcknowledgeTopic)
             eo_4.topic_id, pos = _read_uuid(buf, pos)
             neo_4_2 = buf[pos]
             if neo_4_2 < 0x80:
@@ -580,13 +612,13 @@ def _d_ShareAcknowledgeRequest_1(buf: memoryview, pos: int) -> tuple[ShareAcknow
                 if neo_4_2 != -1:
                     raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+            elif neo_4_2 > blen - pos:
+                raise _count_error(neo_4_2, blen - pos)
             else:
                 veo_4_2: list[AcknowledgePartition] = []
                 apeo_4_2 = veo_4_2.append
                 for _ in range(neo_4_2):
-                    eeo_4_2 = AcknowledgePartition.__new__(AcknowledgePartition)
+                    eeo_4_2 = _new_object(AcknowledgePartition)
                     eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     neeo_4_2_2 = buf[pos]
@@ -599,32 +631,32 @@ def _d_ShareAcknowledgeRequest_1(buf: memoryview, pos: int) -> tuple[ShareAcknow
                         if neeo_4_2_2 != -1:
                             raise _count_error(neeo_4_2_2, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif neeo_4_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_4_2_2, len(buf) - pos)
+                    elif neeo_4_2_2 > blen - pos:
+                        raise _count_error(neeo_4_2_2, blen - pos)
                     else:
                         veeo_4_2_2: list[AcknowledgementBatch] = []
                         apeeo_4_2_2 = veeo_4_2_2.append
                         for _ in range(neeo_4_2_2):
-                            eeeo_4_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            eeeo_4_2_2 = _new_object(AcknowledgementBatch)
                             eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            neeeo_4_2_2_2 = buf[pos]
-                            if neeeo_4_2_2_2 < 0x80:
+                            n_acknowledge_types_eeeo_4_2_2 = buf[pos]
+                            if n_acknowledge_types_eeeo_4_2_2 < 0x80:
                                 pos += 1
                             else:
-                                neeeo_4_2_2_2, pos = _read_uvarint(buf, pos)
-                            neeeo_4_2_2_2 -= 1
-                            if neeeo_4_2_2_2 < 0:
-                                if neeeo_4_2_2_2 != -1:
-                                    raise _count_error(neeeo_4_2_2_2, 0)
+                                n_acknowledge_types_eeeo_4_2_2, pos = _read_uvarint(buf, pos)
+                            n_acknowledge_types_eeeo_4_2_2 -= 1
+                            if n_acknowledge_types_eeeo_4_2_2 < 0:
+                                if n_acknowledge_types_eeeo_4_2_2 != -1:
+                                    raise _count_error(n_acknowledge_types_eeeo_4_2_2, 0)
                                 raise _null_error("AcknowledgeTypes")
                             else:
                                 eeeo_4_2_2.acknowledge_types = [
-                                    *_A_Nb[neeeo_4_2_2_2].unpack_from(buf, pos)
+                                    *_A_Nb[n_acknowledge_types_eeeo_4_2_2].unpack_from(buf, pos)
                                 ]
-                                pos += 1 * neeeo_4_2_2_2
+                                pos += 1 * n_acknowledge_types_eeeo_4_2_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_4_2_2._unknown_tags = None
@@ -676,11 +708,36 @@ def _e_ShareAcknowledgeRequest_1(o: ShareAcknowledgeRequest, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareAcknowledgeRequest_2(buf: memoryview, pos: int) -> tuple[ShareAcknowledgeRequest, int]:
+def _d_ShareAcknowledgeRequest_2(buf: bytes, pos: int) -> tuple[ShareAcknowledgeRequest, int]:
     """Decode ShareAcknowledgeRequest at version 2."""
-    o = ShareAcknowledgeRequest.__new__(ShareAcknowledgeRequest)
-    o.group_id, pos = _read_ncstr(buf, pos)
-    o.member_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ShareAcknowledgeRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.group_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.member_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.share_session_epoch, o.is_renew_ack = _S_io.unpack_from(buf, pos)
     pos += 5
     no_4 = buf[pos]
@@ -693,13 +750,13 @@ def _d_ShareAcknowledgeRequest_2(buf: memoryview, pos: int) -> tuple[ShareAcknow
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[AcknowledgeTopic] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = AcknowledgeTopic.__new__(AcknowledgeTopic)
+            eo_4 = _new_object(AcknowledgeTopic)
             eo_4.topic_id, pos = _read_uuid(buf, pos)
             neo_4_2 = buf[pos]
             if neo_4_2 < 0x80:
@@ -711,13 +768,13 @@ def _d_ShareAcknowledgeRequest_2(buf: memoryview, pos: int) -> tuple[ShareAcknow
                 if neo_4_2 != -1:
                     raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+            elif neo_4_2 > blen - pos:
+                raise _count_error(neo_4_2, blen - pos)
             else:
                 veo_4_2: list[AcknowledgePartition] = []
                 apeo_4_2 = veo_4_2.append
                 for _ in range(neo_4_2):
-                    eeo_4_2 = AcknowledgePartition.__new__(AcknowledgePartition)
+                    eeo_4_2 = _new_object(AcknowledgePartition)
                     eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     neeo_4_2_2 = buf[pos]
@@ -730,32 +787,32 @@ def _d_ShareAcknowledgeRequest_2(buf: memoryview, pos: int) -> tuple[ShareAcknow
                         if neeo_4_2_2 != -1:
                             raise _count_error(neeo_4_2_2, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif neeo_4_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_4_2_2, len(buf) - pos)
+                    elif neeo_4_2_2 > blen - pos:
+                        raise _count_error(neeo_4_2_2, blen - pos)
                     else:
                         veeo_4_2_2: list[AcknowledgementBatch] = []
                         apeeo_4_2_2 = veeo_4_2_2.append
                         for _ in range(neeo_4_2_2):
-                            eeeo_4_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            eeeo_4_2_2 = _new_object(AcknowledgementBatch)
                             eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            neeeo_4_2_2_2 = buf[pos]
-                            if neeeo_4_2_2_2 < 0x80:
+                            n_acknowledge_types_eeeo_4_2_2 = buf[pos]
+                            if n_acknowledge_types_eeeo_4_2_2 < 0x80:
                                 pos += 1
                             else:
-                                neeeo_4_2_2_2, pos = _read_uvarint(buf, pos)
-                            neeeo_4_2_2_2 -= 1
-                            if neeeo_4_2_2_2 < 0:
-                                if neeeo_4_2_2_2 != -1:
-                                    raise _count_error(neeeo_4_2_2_2, 0)
+                                n_acknowledge_types_eeeo_4_2_2, pos = _read_uvarint(buf, pos)
+                            n_acknowledge_types_eeeo_4_2_2 -= 1
+                            if n_acknowledge_types_eeeo_4_2_2 < 0:
+                                if n_acknowledge_types_eeeo_4_2_2 != -1:
+                                    raise _count_error(n_acknowledge_types_eeeo_4_2_2, 0)
                                 raise _null_error("AcknowledgeTypes")
                             else:
                                 eeeo_4_2_2.acknowledge_types = [
-                                    *_A_Nb[neeeo_4_2_2_2].unpack_from(buf, pos)
+                                    *_A_Nb[n_acknowledge_types_eeeo_4_2_2].unpack_from(buf, pos)
                                 ]
-                                pos += 1 * neeeo_4_2_2_2
+                                pos += 1 * n_acknowledge_types_eeeo_4_2_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_4_2_2._unknown_tags = None

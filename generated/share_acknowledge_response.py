@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -388,9 +390,10 @@ class ShareAcknowledgeResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_LeaderIdAndEpoch_1(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, int]:
+def _d_LeaderIdAndEpoch_1(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 1, 2."""
-    o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
+    blen = len(buf)
+    o = _new_object(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     if buf[pos] == 0:
@@ -411,12 +414,25 @@ def _e_LeaderIdAndEpoch_1(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 1, 2."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
     if buf[pos] == 0:
         pos += 1
@@ -439,10 +455,11 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
 
 
 def _d_ShareAcknowledgeTopicResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ShareAcknowledgeTopicResponse, int]:
     """Decode ShareAcknowledgeTopicResponse at versions 1, 2."""
-    o = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
+    blen = len(buf)
+    o = _new_object(ShareAcknowledgeTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -454,16 +471,28 @@ def _d_ShareAcknowledgeTopicResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
             if buf[pos] == 0:
                 pos += 1
@@ -499,15 +528,40 @@ def _e_ShareAcknowledgeTopicResponse_1(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
+def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
     """Decode NodeEndpoint at versions 1, 2."""
-    o = NodeEndpoint.__new__(NodeEndpoint)
+    blen = len(buf)
+    o = _new_object(NodeEndpoint)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -529,14 +583,25 @@ def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareAcknowledgeResponse_1(
-    buf: memoryview, pos: int
-) -> tuple[ShareAcknowledgeResponse, int]:
+def _d_ShareAcknowledgeResponse_1(buf: bytes, pos: int) -> tuple[ShareAcknowledgeResponse, int]:
     """Decode ShareAcknowledgeResponse at version 1."""
-    o = ShareAcknowledgeResponse.__new__(ShareAcknowledgeResponse)
+    blen = len(buf)
+    o = _new_object(ShareAcknowledgeResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -547,13 +612,13 @@ def _d_ShareAcknowledgeResponse_1(
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Responses")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[ShareAcknowledgeTopicResponse] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
+            eo_3 = _new_object(ShareAcknowledgeTopicResponse)
             eo_3.topic_id, pos = _read_uuid(buf, pos)
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
@@ -565,16 +630,28 @@ def _d_ShareAcknowledgeResponse_1(
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[PartitionData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2 = _new_object(PartitionData)
                     eeo_3_2.partition_index, eeo_3_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_3_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_3_2_2 = buf[pos]
+                    if lneeo_3_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_3_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_3_2_2 -= 1
+                    if lneeo_3_2_2 < 0:
+                        eeo_3_2.error_message = None
+                    elif pos + lneeo_3_2_2 > blen:
+                        raise _length_error(lneeo_3_2_2, pos, blen)
+                    else:
+                        eeo_3_2.error_message = buf[pos : pos + lneeo_3_2_2].decode()
+                        pos += lneeo_3_2_2
                     eeo_3_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
@@ -600,19 +677,43 @@ def _d_ShareAcknowledgeResponse_1(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("NodeEndpoints")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[NodeEndpoint] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = NodeEndpoint.__new__(NodeEndpoint)
+            eo_4 = _new_object(NodeEndpoint)
             eo_4.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_4.host, pos = _read_cstr(buf, pos)
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_4.rack, pos = _read_ncstr(buf, pos)
+            lneo_4_4 = buf[pos]
+            if lneo_4_4 < 0x80:
+                pos += 1
+            else:
+                lneo_4_4, pos = _read_uvarint(buf, pos)
+            lneo_4_4 -= 1
+            if lneo_4_4 < 0:
+                eo_4.rack = None
+            elif pos + lneo_4_4 > blen:
+                raise _length_error(lneo_4_4, pos, blen)
+            else:
+                eo_4.rack = buf[pos : pos + lneo_4_4].decode()
+                pos += lneo_4_4
             if buf[pos] == 0:
                 pos += 1
                 eo_4._unknown_tags = None
@@ -654,14 +755,25 @@ def _e_ShareAcknowledgeResponse_1(o: ShareAcknowledgeResponse, out: list[_Buffer
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareAcknowledgeResponse_2(
-    buf: memoryview, pos: int
-) -> tuple[ShareAcknowledgeResponse, int]:
+def _d_ShareAcknowledgeResponse_2(buf: bytes, pos: int) -> tuple[ShareAcknowledgeResponse, int]:
     """Decode ShareAcknowledgeResponse at version 2."""
-    o = ShareAcknowledgeResponse.__new__(ShareAcknowledgeResponse)
+    blen = len(buf)
+    o = _new_object(ShareAcknowledgeResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_4 = buf[pos]
@@ -674,13 +786,13 @@ def _d_ShareAcknowledgeResponse_2(
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Responses")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[ShareAcknowledgeTopicResponse] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = ShareAcknowledgeTopicResponse.__new__(ShareAcknowledgeTopicResponse)
+            eo_4 = _new_object(ShareAcknowledgeTopicResponse)
             eo_4.topic_id, pos = _read_uuid(buf, pos)
             neo_4_2 = buf[pos]
             if neo_4_2 < 0x80:
@@ -692,16 +804,28 @@ def _d_ShareAcknowledgeResponse_2(
                 if neo_4_2 != -1:
                     raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+            elif neo_4_2 > blen - pos:
+                raise _count_error(neo_4_2, blen - pos)
             else:
                 veo_4_2: list[PartitionData] = []
                 apeo_4_2 = veo_4_2.append
                 for _ in range(neo_4_2):
-                    eeo_4_2 = PartitionData.__new__(PartitionData)
+                    eeo_4_2 = _new_object(PartitionData)
                     eeo_4_2.partition_index, eeo_4_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_4_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_4_2_2 = buf[pos]
+                    if lneeo_4_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_4_2_2 -= 1
+                    if lneeo_4_2_2 < 0:
+                        eeo_4_2.error_message = None
+                    elif pos + lneeo_4_2_2 > blen:
+                        raise _length_error(lneeo_4_2_2, pos, blen)
+                    else:
+                        eeo_4_2.error_message = buf[pos : pos + lneeo_4_2_2].decode()
+                        pos += lneeo_4_2_2
                     eeo_4_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
                     if buf[pos] == 0:
                         pos += 1
@@ -727,19 +851,43 @@ def _d_ShareAcknowledgeResponse_2(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("NodeEndpoints")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[NodeEndpoint] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = NodeEndpoint.__new__(NodeEndpoint)
+            eo_5 = _new_object(NodeEndpoint)
             eo_5.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.host, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.host = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.rack, pos = _read_ncstr(buf, pos)
+            lneo_5_4 = buf[pos]
+            if lneo_5_4 < 0x80:
+                pos += 1
+            else:
+                lneo_5_4, pos = _read_uvarint(buf, pos)
+            lneo_5_4 -= 1
+            if lneo_5_4 < 0:
+                eo_5.rack = None
+            elif pos + lneo_5_4 > blen:
+                raise _length_error(lneo_5_4, pos, blen)
+            else:
+                eo_5.rack = buf[pos : pos + lneo_5_4].decode()
+                pos += lneo_5_4
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None

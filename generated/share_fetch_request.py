@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
@@ -509,24 +511,25 @@ class ShareFetchRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_AcknowledgementBatch_1(buf: memoryview, pos: int) -> tuple[AcknowledgementBatch, int]:
+def _d_AcknowledgementBatch_1(buf: bytes, pos: int) -> tuple[AcknowledgementBatch, int]:
     """Decode AcknowledgementBatch at versions 1, 2."""
-    o = AcknowledgementBatch.__new__(AcknowledgementBatch)
+    blen = len(buf)
+    o = _new_object(AcknowledgementBatch)
     o.first_offset, o.last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_acknowledge_types_o = buf[pos]
+    if n_acknowledge_types_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_acknowledge_types_o, pos = _read_uvarint(buf, pos)
+    n_acknowledge_types_o -= 1
+    if n_acknowledge_types_o < 0:
+        if n_acknowledge_types_o != -1:
+            raise _count_error(n_acknowledge_types_o, 0)
         raise _null_error("AcknowledgeTypes")
     else:
-        o.acknowledge_types = [*_A_Nb[no_2].unpack_from(buf, pos)]
-        pos += 1 * no_2
+        o.acknowledge_types = [*_A_Nb[n_acknowledge_types_o].unpack_from(buf, pos)]
+        pos += 1 * n_acknowledge_types_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -551,9 +554,10 @@ def _e_AcknowledgementBatch_1(o: AcknowledgementBatch, out: list[_Buffer]) -> No
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchPartition_1(buf: memoryview, pos: int) -> tuple[FetchPartition, int]:
+def _d_FetchPartition_1(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     """Decode FetchPartition at versions 1, 2."""
-    o = FetchPartition.__new__(FetchPartition)
+    blen = len(buf)
+    o = _new_object(FetchPartition)
     o.partition_index = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -566,28 +570,28 @@ def _d_FetchPartition_1(buf: memoryview, pos: int) -> tuple[FetchPartition, int]
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("AcknowledgementBatches")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[AcknowledgementBatch] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+            eo_2 = _new_object(AcknowledgementBatch)
             eo_2.first_offset, eo_2.last_offset = _S_qq.unpack_from(buf, pos)
             pos += 16
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            n_acknowledge_types_eo_2 = buf[pos]
+            if n_acknowledge_types_eo_2 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                n_acknowledge_types_eo_2, pos = _read_uvarint(buf, pos)
+            n_acknowledge_types_eo_2 -= 1
+            if n_acknowledge_types_eo_2 < 0:
+                if n_acknowledge_types_eo_2 != -1:
+                    raise _count_error(n_acknowledge_types_eo_2, 0)
                 raise _null_error("AcknowledgeTypes")
             else:
-                eo_2.acknowledge_types = [*_A_Nb[neo_2_2].unpack_from(buf, pos)]
-                pos += 1 * neo_2_2
+                eo_2.acknowledge_types = [*_A_Nb[n_acknowledge_types_eo_2].unpack_from(buf, pos)]
+                pos += 1 * n_acknowledge_types_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -623,9 +627,10 @@ def _e_FetchPartition_1(o: FetchPartition, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FetchTopic_1(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
+def _d_FetchTopic_1(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
     """Decode FetchTopic at versions 1, 2."""
-    o = FetchTopic.__new__(FetchTopic)
+    blen = len(buf)
+    o = _new_object(FetchTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -637,13 +642,13 @@ def _d_FetchTopic_1(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FetchPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FetchPartition.__new__(FetchPartition)
+            eo_2 = _new_object(FetchPartition)
             eo_2.partition_index = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             neo_2_2 = buf[pos]
@@ -656,28 +661,30 @@ def _d_FetchTopic_1(buf: memoryview, pos: int) -> tuple[FetchTopic, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("AcknowledgementBatches")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[AcknowledgementBatch] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                    eeo_2_2 = _new_object(AcknowledgementBatch)
                     eeo_2_2.first_offset, eeo_2_2.last_offset = _S_qq.unpack_from(buf, pos)
                     pos += 16
-                    neeo_2_2_2 = buf[pos]
-                    if neeo_2_2_2 < 0x80:
+                    n_acknowledge_types_eeo_2_2 = buf[pos]
+                    if n_acknowledge_types_eeo_2_2 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_2_2 -= 1
-                    if neeo_2_2_2 < 0:
-                        if neeo_2_2_2 != -1:
-                            raise _count_error(neeo_2_2_2, 0)
+                        n_acknowledge_types_eeo_2_2, pos = _read_uvarint(buf, pos)
+                    n_acknowledge_types_eeo_2_2 -= 1
+                    if n_acknowledge_types_eeo_2_2 < 0:
+                        if n_acknowledge_types_eeo_2_2 != -1:
+                            raise _count_error(n_acknowledge_types_eeo_2_2, 0)
                         raise _null_error("AcknowledgeTypes")
                     else:
-                        eeo_2_2.acknowledge_types = [*_A_Nb[neeo_2_2_2].unpack_from(buf, pos)]
-                        pos += 1 * neeo_2_2_2
+                        eeo_2_2.acknowledge_types = [
+                            *_A_Nb[n_acknowledge_types_eeo_2_2].unpack_from(buf, pos)
+                        ]
+                        pos += 1 * n_acknowledge_types_eeo_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_2._unknown_tags = None
@@ -718,23 +725,24 @@ def _e_FetchTopic_1(o: FetchTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ForgottenTopic_1(buf: memoryview, pos: int) -> tuple[ForgottenTopic, int]:
+def _d_ForgottenTopic_1(buf: bytes, pos: int) -> tuple[ForgottenTopic, int]:
     """Decode ForgottenTopic at versions 1, 2."""
-    o = ForgottenTopic.__new__(ForgottenTopic)
+    blen = len(buf)
+    o = _new_object(ForgottenTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -759,11 +767,36 @@ def _e_ForgottenTopic_1(o: ForgottenTopic, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareFetchRequest_1(buf: memoryview, pos: int) -> tuple[ShareFetchRequest, int]:
+def _d_ShareFetchRequest_1(buf: bytes, pos: int) -> tuple[ShareFetchRequest, int]:
     """Decode ShareFetchRequest at version 1."""
-    o = ShareFetchRequest.__new__(ShareFetchRequest)
-    o.group_id, pos = _read_ncstr(buf, pos)
-    o.member_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ShareFetchRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.group_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.member_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.share_session_epoch, o.max_wait_ms, o.min_bytes, o.max_bytes, o.max_records, o.batch_size = (
         _S_iiiiii.unpack_from(buf, pos)
     )
@@ -778,13 +811,13 @@ def _d_ShareFetchRequest_1(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[FetchTopic] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = FetchTopic.__new__(FetchTopic)
+            eo_4 = _new_object(FetchTopic)
             eo_4.topic_id, pos = _read_uuid(buf, pos)
             neo_4_2 = buf[pos]
             if neo_4_2 < 0x80:
@@ -796,13 +829,13 @@ def _d_ShareFetchRequest_1(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
                 if neo_4_2 != -1:
                     raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+            elif neo_4_2 > blen - pos:
+                raise _count_error(neo_4_2, blen - pos)
             else:
                 veo_4_2: list[FetchPartition] = []
                 apeo_4_2 = veo_4_2.append
                 for _ in range(neo_4_2):
-                    eeo_4_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_4_2 = _new_object(FetchPartition)
                     eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     neeo_4_2_2 = buf[pos]
@@ -815,32 +848,32 @@ def _d_ShareFetchRequest_1(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
                         if neeo_4_2_2 != -1:
                             raise _count_error(neeo_4_2_2, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif neeo_4_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_4_2_2, len(buf) - pos)
+                    elif neeo_4_2_2 > blen - pos:
+                        raise _count_error(neeo_4_2_2, blen - pos)
                     else:
                         veeo_4_2_2: list[AcknowledgementBatch] = []
                         apeeo_4_2_2 = veeo_4_2_2.append
                         for _ in range(neeo_4_2_2):
-                            eeeo_4_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            eeeo_4_2_2 = _new_object(AcknowledgementBatch)
                             eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            neeeo_4_2_2_2 = buf[pos]
-                            if neeeo_4_2_2_2 < 0x80:
+                            n_acknowledge_types_eeeo_4_2_2 = buf[pos]
+                            if n_acknowledge_types_eeeo_4_2_2 < 0x80:
                                 pos += 1
                             else:
-                                neeeo_4_2_2_2, pos = _read_uvarint(buf, pos)
-                            neeeo_4_2_2_2 -= 1
-                            if neeeo_4_2_2_2 < 0:
-                                if neeeo_4_2_2_2 != -1:
-                                    raise _count_error(neeeo_4_2_2_2, 0)
+                                n_acknowledge_types_eeeo_4_2_2, pos = _read_uvarint(buf, pos)
+                            n_acknowledge_types_eeeo_4_2_2 -= 1
+                            if n_acknowledge_types_eeeo_4_2_2 < 0:
+                                if n_acknowledge_types_eeeo_4_2_2 != -1:
+                                    raise _count_error(n_acknowledge_types_eeeo_4_2_2, 0)
                                 raise _null_error("AcknowledgeTypes")
                             else:
                                 eeeo_4_2_2.acknowledge_types = [
-                                    *_A_Nb[neeeo_4_2_2_2].unpack_from(buf, pos)
+                                    *_A_Nb[n_acknowledge_types_eeeo_4_2_2].unpack_from(buf, pos)
                                 ]
-                                pos += 1 * neeeo_4_2_2_2
+                                pos += 1 * n_acknowledge_types_eeeo_4_2_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_4_2_2._unknown_tags = None
@@ -873,27 +906,27 @@ def _d_ShareFetchRequest_1(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[ForgottenTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_5 = _new_object(ForgottenTopic)
             eo_5.topic_id, pos = _read_uuid(buf, pos)
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+            n_partitions_eo_5 = buf[pos]
+            if n_partitions_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                n_partitions_eo_5, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_5 -= 1
+            if n_partitions_eo_5 < 0:
+                if n_partitions_eo_5 != -1:
+                    raise _count_error(n_partitions_eo_5, 0)
                 raise _null_error("Partitions")
             else:
-                eo_5.partitions = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
-                pos += 4 * neo_5_2
+                eo_5.partitions = [*_A_Ni[n_partitions_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_5
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -948,11 +981,36 @@ def _e_ShareFetchRequest_1(o: ShareFetchRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareFetchRequest_2(buf: memoryview, pos: int) -> tuple[ShareFetchRequest, int]:
+def _d_ShareFetchRequest_2(buf: bytes, pos: int) -> tuple[ShareFetchRequest, int]:
     """Decode ShareFetchRequest at version 2."""
-    o = ShareFetchRequest.__new__(ShareFetchRequest)
-    o.group_id, pos = _read_ncstr(buf, pos)
-    o.member_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ShareFetchRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.group_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.member_id = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     (
         o.share_session_epoch,
         o.max_wait_ms,
@@ -974,13 +1032,13 @@ def _d_ShareFetchRequest_2(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Topics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[FetchTopic] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = FetchTopic.__new__(FetchTopic)
+            eo_4 = _new_object(FetchTopic)
             eo_4.topic_id, pos = _read_uuid(buf, pos)
             neo_4_2 = buf[pos]
             if neo_4_2 < 0x80:
@@ -992,13 +1050,13 @@ def _d_ShareFetchRequest_2(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
                 if neo_4_2 != -1:
                     raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+            elif neo_4_2 > blen - pos:
+                raise _count_error(neo_4_2, blen - pos)
             else:
                 veo_4_2: list[FetchPartition] = []
                 apeo_4_2 = veo_4_2.append
                 for _ in range(neo_4_2):
-                    eeo_4_2 = FetchPartition.__new__(FetchPartition)
+                    eeo_4_2 = _new_object(FetchPartition)
                     eeo_4_2.partition_index = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
                     neeo_4_2_2 = buf[pos]
@@ -1011,32 +1069,32 @@ def _d_ShareFetchRequest_2(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
                         if neeo_4_2_2 != -1:
                             raise _count_error(neeo_4_2_2, 0)
                         raise _null_error("AcknowledgementBatches")
-                    elif neeo_4_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_4_2_2, len(buf) - pos)
+                    elif neeo_4_2_2 > blen - pos:
+                        raise _count_error(neeo_4_2_2, blen - pos)
                     else:
                         veeo_4_2_2: list[AcknowledgementBatch] = []
                         apeeo_4_2_2 = veeo_4_2_2.append
                         for _ in range(neeo_4_2_2):
-                            eeeo_4_2_2 = AcknowledgementBatch.__new__(AcknowledgementBatch)
+                            eeeo_4_2_2 = _new_object(AcknowledgementBatch)
                             eeeo_4_2_2.first_offset, eeeo_4_2_2.last_offset = _S_qq.unpack_from(
                                 buf, pos
                             )
                             pos += 16
-                            neeeo_4_2_2_2 = buf[pos]
-                            if neeeo_4_2_2_2 < 0x80:
+                            n_acknowledge_types_eeeo_4_2_2 = buf[pos]
+                            if n_acknowledge_types_eeeo_4_2_2 < 0x80:
                                 pos += 1
                             else:
-                                neeeo_4_2_2_2, pos = _read_uvarint(buf, pos)
-                            neeeo_4_2_2_2 -= 1
-                            if neeeo_4_2_2_2 < 0:
-                                if neeeo_4_2_2_2 != -1:
-                                    raise _count_error(neeeo_4_2_2_2, 0)
+                                n_acknowledge_types_eeeo_4_2_2, pos = _read_uvarint(buf, pos)
+                            n_acknowledge_types_eeeo_4_2_2 -= 1
+                            if n_acknowledge_types_eeeo_4_2_2 < 0:
+                                if n_acknowledge_types_eeeo_4_2_2 != -1:
+                                    raise _count_error(n_acknowledge_types_eeeo_4_2_2, 0)
                                 raise _null_error("AcknowledgeTypes")
                             else:
                                 eeeo_4_2_2.acknowledge_types = [
-                                    *_A_Nb[neeeo_4_2_2_2].unpack_from(buf, pos)
+                                    *_A_Nb[n_acknowledge_types_eeeo_4_2_2].unpack_from(buf, pos)
                                 ]
-                                pos += 1 * neeeo_4_2_2_2
+                                pos += 1 * n_acknowledge_types_eeeo_4_2_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_4_2_2._unknown_tags = None
@@ -1069,27 +1127,27 @@ def _d_ShareFetchRequest_2(buf: memoryview, pos: int) -> tuple[ShareFetchRequest
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("ForgottenTopicsData")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[ForgottenTopic] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = ForgottenTopic.__new__(ForgottenTopic)
+            eo_5 = _new_object(ForgottenTopic)
             eo_5.topic_id, pos = _read_uuid(buf, pos)
-            neo_5_2 = buf[pos]
-            if neo_5_2 < 0x80:
+            n_partitions_eo_5 = buf[pos]
+            if n_partitions_eo_5 < 0x80:
                 pos += 1
             else:
-                neo_5_2, pos = _read_uvarint(buf, pos)
-            neo_5_2 -= 1
-            if neo_5_2 < 0:
-                if neo_5_2 != -1:
-                    raise _count_error(neo_5_2, 0)
+                n_partitions_eo_5, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_5 -= 1
+            if n_partitions_eo_5 < 0:
+                if n_partitions_eo_5 != -1:
+                    raise _count_error(n_partitions_eo_5, 0)
                 raise _null_error("Partitions")
             else:
-                eo_5.partitions = [*_A_Ni[neo_5_2].unpack_from(buf, pos)]
-                pos += 4 * neo_5_2
+                eo_5.partitions = [*_A_Ni[n_partitions_eo_5].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_5
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None

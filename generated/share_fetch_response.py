@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_crecords as _read_crecords,
@@ -524,9 +526,10 @@ class ShareFetchResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_LeaderIdAndEpoch_1(buf: memoryview, pos: int) -> tuple[LeaderIdAndEpoch, int]:
+def _d_LeaderIdAndEpoch_1(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 1, 2."""
-    o = LeaderIdAndEpoch.__new__(LeaderIdAndEpoch)
+    blen = len(buf)
+    o = _new_object(LeaderIdAndEpoch)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     if buf[pos] == 0:
@@ -547,9 +550,10 @@ def _e_LeaderIdAndEpoch_1(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_AcquiredRecords_1(buf: memoryview, pos: int) -> tuple[AcquiredRecords, int]:
+def _d_AcquiredRecords_1(buf: bytes, pos: int) -> tuple[AcquiredRecords, int]:
     """Decode AcquiredRecords at versions 1, 2."""
-    o = AcquiredRecords.__new__(AcquiredRecords)
+    blen = len(buf)
+    o = _new_object(AcquiredRecords)
     o.first_offset, o.last_offset, o.delivery_count = _S_qqh.unpack_from(buf, pos)
     pos += 18
     if buf[pos] == 0:
@@ -570,17 +574,54 @@ def _e_AcquiredRecords_1(o: AcquiredRecords, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 1, 2."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.acknowledge_error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.acknowledge_error_message, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.acknowledge_error_message = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.acknowledge_error_message = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-    o.records, pos = _read_crecords(buf, pos)
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("Records")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.records = memoryview(buf)[pos : pos + lno_6]
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -591,13 +632,13 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("AcquiredRecords")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[AcquiredRecords] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = AcquiredRecords.__new__(AcquiredRecords)
+            eo_7 = _new_object(AcquiredRecords)
             eo_7.first_offset, eo_7.last_offset, eo_7.delivery_count = _S_qqh.unpack_from(buf, pos)
             pos += 18
             if buf[pos] == 0:
@@ -638,10 +679,11 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
 
 
 def _d_ShareFetchableTopicResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ShareFetchableTopicResponse, int]:
     """Decode ShareFetchableTopicResponse at versions 1, 2."""
-    o = ShareFetchableTopicResponse.__new__(ShareFetchableTopicResponse)
+    blen = len(buf)
+    o = _new_object(ShareFetchableTopicResponse)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -653,21 +695,57 @@ def _d_ShareFetchableTopicResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             eo_2.acknowledge_error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.acknowledge_error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.acknowledge_error_message = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.acknowledge_error_message = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             eo_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-            eo_2.records, pos = _read_crecords(buf, pos)
+            lneo_2_6 = buf[pos]
+            if lneo_2_6 < 0x80:
+                pos += 1
+            else:
+                lneo_2_6, pos = _read_uvarint(buf, pos)
+            lneo_2_6 -= 1
+            if lneo_2_6 < 0:
+                raise _null_error("Records")
+            elif pos + lneo_2_6 > blen:
+                raise _length_error(lneo_2_6, pos, blen)
+            else:
+                eo_2.records = memoryview(buf)[pos : pos + lneo_2_6]
+                pos += lneo_2_6
             neo_2_7 = buf[pos]
             if neo_2_7 < 0x80:
                 pos += 1
@@ -678,13 +756,13 @@ def _d_ShareFetchableTopicResponse_1(
                 if neo_2_7 != -1:
                     raise _count_error(neo_2_7, 0)
                 raise _null_error("AcquiredRecords")
-            elif neo_2_7 > len(buf) - pos:
-                raise _count_error(neo_2_7, len(buf) - pos)
+            elif neo_2_7 > blen - pos:
+                raise _count_error(neo_2_7, blen - pos)
             else:
                 veo_2_7: list[AcquiredRecords] = []
                 apeo_2_7 = veo_2_7.append
                 for _ in range(neo_2_7):
-                    eeo_2_7 = AcquiredRecords.__new__(AcquiredRecords)
+                    eeo_2_7 = _new_object(AcquiredRecords)
                     eeo_2_7.first_offset, eeo_2_7.last_offset, eeo_2_7.delivery_count = (
                         _S_qqh.unpack_from(buf, pos)
                     )
@@ -728,15 +806,40 @@ def _e_ShareFetchableTopicResponse_1(o: ShareFetchableTopicResponse, out: list[_
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
+def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
     """Decode NodeEndpoint at versions 1, 2."""
-    o = NodeEndpoint.__new__(NodeEndpoint)
+    blen = len(buf)
+    o = _new_object(NodeEndpoint)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -758,12 +861,25 @@ def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_ShareFetchResponse_1(buf: memoryview, pos: int) -> tuple[ShareFetchResponse, int]:
+def _d_ShareFetchResponse_1(buf: bytes, pos: int) -> tuple[ShareFetchResponse, int]:
     """Decode ShareFetchResponse at versions 1, 2."""
-    o = ShareFetchResponse.__new__(ShareFetchResponse)
+    blen = len(buf)
+    o = _new_object(ShareFetchResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.acquisition_lock_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_4 = buf[pos]
@@ -776,13 +892,13 @@ def _d_ShareFetchResponse_1(buf: memoryview, pos: int) -> tuple[ShareFetchRespon
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Responses")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[ShareFetchableTopicResponse] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = ShareFetchableTopicResponse.__new__(ShareFetchableTopicResponse)
+            eo_4 = _new_object(ShareFetchableTopicResponse)
             eo_4.topic_id, pos = _read_uuid(buf, pos)
             neo_4_2 = buf[pos]
             if neo_4_2 < 0x80:
@@ -794,21 +910,57 @@ def _d_ShareFetchResponse_1(buf: memoryview, pos: int) -> tuple[ShareFetchRespon
                 if neo_4_2 != -1:
                     raise _count_error(neo_4_2, 0)
                 raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+            elif neo_4_2 > blen - pos:
+                raise _count_error(neo_4_2, blen - pos)
             else:
                 veo_4_2: list[PartitionData] = []
                 apeo_4_2 = veo_4_2.append
                 for _ in range(neo_4_2):
-                    eeo_4_2 = PartitionData.__new__(PartitionData)
+                    eeo_4_2 = _new_object(PartitionData)
                     eeo_4_2.partition_index, eeo_4_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_4_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_4_2_2 = buf[pos]
+                    if lneeo_4_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_4_2_2 -= 1
+                    if lneeo_4_2_2 < 0:
+                        eeo_4_2.error_message = None
+                    elif pos + lneeo_4_2_2 > blen:
+                        raise _length_error(lneeo_4_2_2, pos, blen)
+                    else:
+                        eeo_4_2.error_message = buf[pos : pos + lneeo_4_2_2].decode()
+                        pos += lneeo_4_2_2
                     eeo_4_2.acknowledge_error_code = _S_h.unpack_from(buf, pos)[0]
                     pos += 2
-                    eeo_4_2.acknowledge_error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_4_2_4 = buf[pos]
+                    if lneeo_4_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_4_2_4 -= 1
+                    if lneeo_4_2_4 < 0:
+                        eeo_4_2.acknowledge_error_message = None
+                    elif pos + lneeo_4_2_4 > blen:
+                        raise _length_error(lneeo_4_2_4, pos, blen)
+                    else:
+                        eeo_4_2.acknowledge_error_message = buf[pos : pos + lneeo_4_2_4].decode()
+                        pos += lneeo_4_2_4
                     eeo_4_2.current_leader, pos = _d_LeaderIdAndEpoch_1(buf, pos)
-                    eeo_4_2.records, pos = _read_crecords(buf, pos)
+                    lneeo_4_2_6 = buf[pos]
+                    if lneeo_4_2_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_2_6, pos = _read_uvarint(buf, pos)
+                    lneeo_4_2_6 -= 1
+                    if lneeo_4_2_6 < 0:
+                        raise _null_error("Records")
+                    elif pos + lneeo_4_2_6 > blen:
+                        raise _length_error(lneeo_4_2_6, pos, blen)
+                    else:
+                        eeo_4_2.records = memoryview(buf)[pos : pos + lneeo_4_2_6]
+                        pos += lneeo_4_2_6
                     neeo_4_2_7 = buf[pos]
                     if neeo_4_2_7 < 0x80:
                         pos += 1
@@ -819,13 +971,13 @@ def _d_ShareFetchResponse_1(buf: memoryview, pos: int) -> tuple[ShareFetchRespon
                         if neeo_4_2_7 != -1:
                             raise _count_error(neeo_4_2_7, 0)
                         raise _null_error("AcquiredRecords")
-                    elif neeo_4_2_7 > len(buf) - pos:
-                        raise _count_error(neeo_4_2_7, len(buf) - pos)
+                    elif neeo_4_2_7 > blen - pos:
+                        raise _count_error(neeo_4_2_7, blen - pos)
                     else:
                         veeo_4_2_7: list[AcquiredRecords] = []
                         apeeo_4_2_7 = veeo_4_2_7.append
                         for _ in range(neeo_4_2_7):
-                            eeeo_4_2_7 = AcquiredRecords.__new__(AcquiredRecords)
+                            eeeo_4_2_7 = _new_object(AcquiredRecords)
                             (
                                 eeeo_4_2_7.first_offset,
                                 eeeo_4_2_7.last_offset,
@@ -863,19 +1015,43 @@ def _d_ShareFetchResponse_1(buf: memoryview, pos: int) -> tuple[ShareFetchRespon
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("NodeEndpoints")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[NodeEndpoint] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = NodeEndpoint.__new__(NodeEndpoint)
+            eo_5 = _new_object(NodeEndpoint)
             eo_5.node_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.host, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.host = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             eo_5.port = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_5.rack, pos = _read_ncstr(buf, pos)
+            lneo_5_4 = buf[pos]
+            if lneo_5_4 < 0x80:
+                pos += 1
+            else:
+                lneo_5_4, pos = _read_uvarint(buf, pos)
+            lneo_5_4 -= 1
+            if lneo_5_4 < 0:
+                eo_5.rack = None
+            elif pos + lneo_5_4 > blen:
+                raise _length_error(lneo_5_4, pos, blen)
+            else:
+                eo_5.rack = buf[pos : pos + lneo_5_4].decode()
+                pos += lneo_5_4
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None

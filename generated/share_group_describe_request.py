@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -95,11 +97,10 @@ class ShareGroupDescribeRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ShareGroupDescribeRequest_1(
-    buf: memoryview, pos: int
-) -> tuple[ShareGroupDescribeRequest, int]:
+def _d_ShareGroupDescribeRequest_1(buf: bytes, pos: int) -> tuple[ShareGroupDescribeRequest, int]:
     """Decode ShareGroupDescribeRequest at version 1."""
-    o = ShareGroupDescribeRequest.__new__(ShareGroupDescribeRequest)
+    blen = len(buf)
+    o = _new_object(ShareGroupDescribeRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -110,8 +111,8 @@ def _d_ShareGroupDescribeRequest_1(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("GroupIds")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append

@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -134,16 +136,51 @@ class ShareGroupHeartbeatRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_ShareGroupHeartbeatRequest_1(
-    buf: memoryview, pos: int
-) -> tuple[ShareGroupHeartbeatRequest, int]:
+def _d_ShareGroupHeartbeatRequest_1(buf: bytes, pos: int) -> tuple[ShareGroupHeartbeatRequest, int]:
     """Decode ShareGroupHeartbeatRequest at version 1."""
-    o = ShareGroupHeartbeatRequest.__new__(ShareGroupHeartbeatRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(ShareGroupHeartbeatRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.rack_id, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -154,8 +191,8 @@ def _d_ShareGroupHeartbeatRequest_1(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         o.subscribed_topic_names = None
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[str] = []
         apo_5 = vo_5.append

@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
@@ -268,23 +270,24 @@ class ShareGroupHeartbeatResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_TopicPartitions_1(buf: memoryview, pos: int) -> tuple[TopicPartitions, int]:
+def _d_TopicPartitions_1(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:
     """Decode TopicPartitions at version 1."""
-    o = TopicPartitions.__new__(TopicPartitions)
+    blen = len(buf)
+    o = _new_object(TopicPartitions)
     o.topic_id, pos = _read_uuid(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -309,9 +312,10 @@ def _e_TopicPartitions_1(o: TopicPartitions, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Assignment_1(buf: memoryview, pos: int) -> tuple[Assignment, int]:
+def _d_Assignment_1(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at version 1."""
-    o = Assignment.__new__(Assignment)
+    blen = len(buf)
+    o = _new_object(Assignment)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -322,27 +326,27 @@ def _d_Assignment_1(buf: memoryview, pos: int) -> tuple[Assignment, int]:
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("TopicPartitions")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopicPartitions] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopicPartitions.__new__(TopicPartitions)
+            eo_1 = _new_object(TopicPartitions)
             eo_1.topic_id, pos = _read_uuid(buf, pos)
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+            n_partitions_eo_1 = buf[pos]
+            if n_partitions_eo_1 < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_1 -= 1
+            if n_partitions_eo_1 < 0:
+                if n_partitions_eo_1 != -1:
+                    raise _count_error(n_partitions_eo_1, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
-                pos += 4 * neo_1_2
+                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_1
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None
@@ -375,14 +379,39 @@ def _e_Assignment_1(o: Assignment, out: list[_Buffer]) -> None:
 
 
 def _d_ShareGroupHeartbeatResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[ShareGroupHeartbeatResponse, int]:
     """Decode ShareGroupHeartbeatResponse at version 1."""
-    o = ShareGroupHeartbeatResponse.__new__(ShareGroupHeartbeatResponse)
+    blen = len(buf)
+    o = _new_object(ShareGroupHeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.member_id, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.member_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     o.member_epoch, o.heartbeat_interval_ms = _S_ii.unpack_from(buf, pos)
     pos += 8
     presento_5, pos = _read_struct_marker(buf, pos)

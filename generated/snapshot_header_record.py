@@ -11,10 +11,13 @@ from aiokafka_gen.protocol._codec import (
     EMPTY as _EMPTY,
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -79,9 +82,10 @@ class SnapshotHeaderRecord(_Message):
         self._unknown_tags = None
 
 
-def _d_SnapshotHeaderRecord_0(buf: memoryview, pos: int) -> tuple[SnapshotHeaderRecord, int]:
+def _d_SnapshotHeaderRecord_0(buf: bytes, pos: int) -> tuple[SnapshotHeaderRecord, int]:
     """Decode SnapshotHeaderRecord at version 0."""
-    o = SnapshotHeaderRecord.__new__(SnapshotHeaderRecord)
+    blen = len(buf)
+    o = _new_object(SnapshotHeaderRecord)
     o.version, o.last_contained_log_timestamp = _S_hq.unpack_from(buf, pos)
     pos += 10
     if buf[pos] == 0:

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -118,10 +120,11 @@ class StreamsGroupDescribeRequest(_Message):
 
 
 def _d_StreamsGroupDescribeRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupDescribeRequest, int]:
     """Decode StreamsGroupDescribeRequest at version 0."""
-    o = StreamsGroupDescribeRequest.__new__(StreamsGroupDescribeRequest)
+    blen = len(buf)
+    o = _new_object(StreamsGroupDescribeRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -132,8 +135,8 @@ def _d_StreamsGroupDescribeRequest_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("GroupIds")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append
@@ -172,10 +175,11 @@ def _e_StreamsGroupDescribeRequest_0(o: StreamsGroupDescribeRequest, out: list[_
 
 
 def _d_StreamsGroupDescribeRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupDescribeRequest, int]:
     """Decode StreamsGroupDescribeRequest at version 1."""
-    o = StreamsGroupDescribeRequest.__new__(StreamsGroupDescribeRequest)
+    blen = len(buf)
+    o = _new_object(StreamsGroupDescribeRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -186,8 +190,8 @@ def _d_StreamsGroupDescribeRequest_1(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("GroupIds")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[str] = []
         apo_1 = vo_1.append

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -1314,11 +1316,36 @@ class StreamsGroupDescribeResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_KeyValue_0(buf: memoryview, pos: int) -> tuple[KeyValue, int]:
+def _d_KeyValue_0(buf: bytes, pos: int) -> tuple[KeyValue, int]:
     """Decode KeyValue at versions 0, 1."""
-    o = KeyValue.__new__(KeyValue)
-    o.key, pos = _read_cstr(buf, pos)
-    o.value, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(KeyValue)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Key")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.key = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Value")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.value = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1338,10 +1365,23 @@ def _e_KeyValue_0(o: KeyValue, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
+def _d_TopicInfo_0(buf: bytes, pos: int) -> tuple[TopicInfo, int]:
     """Decode TopicInfo at versions 0, 1."""
-    o = TopicInfo.__new__(TopicInfo)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicInfo)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_3 = buf[pos]
@@ -1354,15 +1394,39 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("TopicConfigs")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[KeyValue] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = KeyValue.__new__(KeyValue)
-            eo_3.key, pos = _read_cstr(buf, pos)
-            eo_3.value, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(KeyValue)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Key")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.key = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                raise _null_error("Value")
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.value = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -1396,10 +1460,23 @@ def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
+def _d_Subtopology_0(buf: bytes, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
-    o = Subtopology.__new__(Subtopology)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Subtopology)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -1410,8 +1487,8 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("SourceTopics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[str] = []
         apo_2 = vo_2.append
@@ -1429,8 +1506,8 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("RepartitionSinkTopics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[str] = []
         apo_3 = vo_3.append
@@ -1448,14 +1525,26 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("StateChangelogTopics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[TopicInfo] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = TopicInfo.__new__(TopicInfo)
-            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(TopicInfo)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
             eo_4.partitions, eo_4.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
             neo_4_3 = buf[pos]
@@ -1468,15 +1557,39 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
                 if neo_4_3 != -1:
                     raise _count_error(neo_4_3, 0)
                 raise _null_error("TopicConfigs")
-            elif neo_4_3 > len(buf) - pos:
-                raise _count_error(neo_4_3, len(buf) - pos)
+            elif neo_4_3 > blen - pos:
+                raise _count_error(neo_4_3, blen - pos)
             else:
                 veo_4_3: list[KeyValue] = []
                 apeo_4_3 = veo_4_3.append
                 for _ in range(neo_4_3):
-                    eeo_4_3 = KeyValue.__new__(KeyValue)
-                    eeo_4_3.key, pos = _read_cstr(buf, pos)
-                    eeo_4_3.value, pos = _read_cstr(buf, pos)
+                    eeo_4_3 = _new_object(KeyValue)
+                    lneeo_4_3_1 = buf[pos]
+                    if lneeo_4_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_4_3_1 -= 1
+                    if lneeo_4_3_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_4_3_1 > blen:
+                        raise _length_error(lneeo_4_3_1, pos, blen)
+                    else:
+                        eeo_4_3.key = buf[pos : pos + lneeo_4_3_1].decode()
+                        pos += lneeo_4_3_1
+                    lneeo_4_3_2 = buf[pos]
+                    if lneeo_4_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_4_3_2 -= 1
+                    if lneeo_4_3_2 < 0:
+                        raise _null_error("Value")
+                    elif pos + lneeo_4_3_2 > blen:
+                        raise _length_error(lneeo_4_3_2, pos, blen)
+                    else:
+                        eeo_4_3.value = buf[pos : pos + lneeo_4_3_2].decode()
+                        pos += lneeo_4_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_4_3._unknown_tags = None
@@ -1501,14 +1614,26 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("RepartitionSourceTopics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[TopicInfo] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = TopicInfo.__new__(TopicInfo)
-            eo_5.name, pos = _read_cstr(buf, pos)
+            eo_5 = _new_object(TopicInfo)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.name = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
             eo_5.partitions, eo_5.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
             neo_5_3 = buf[pos]
@@ -1521,15 +1646,39 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
                 if neo_5_3 != -1:
                     raise _count_error(neo_5_3, 0)
                 raise _null_error("TopicConfigs")
-            elif neo_5_3 > len(buf) - pos:
-                raise _count_error(neo_5_3, len(buf) - pos)
+            elif neo_5_3 > blen - pos:
+                raise _count_error(neo_5_3, blen - pos)
             else:
                 veo_5_3: list[KeyValue] = []
                 apeo_5_3 = veo_5_3.append
                 for _ in range(neo_5_3):
-                    eeo_5_3 = KeyValue.__new__(KeyValue)
-                    eeo_5_3.key, pos = _read_cstr(buf, pos)
-                    eeo_5_3.value, pos = _read_cstr(buf, pos)
+                    eeo_5_3 = _new_object(KeyValue)
+                    lneeo_5_3_1 = buf[pos]
+                    if lneeo_5_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_5_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_5_3_1 -= 1
+                    if lneeo_5_3_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_5_3_1 > blen:
+                        raise _length_error(lneeo_5_3_1, pos, blen)
+                    else:
+                        eeo_5_3.key = buf[pos : pos + lneeo_5_3_1].decode()
+                        pos += lneeo_5_3_1
+                    lneeo_5_3_2 = buf[pos]
+                    if lneeo_5_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_5_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_5_3_2 -= 1
+                    if lneeo_5_3_2 < 0:
+                        raise _null_error("Value")
+                    elif pos + lneeo_5_3_2 > blen:
+                        raise _length_error(lneeo_5_3_2, pos, blen)
+                    else:
+                        eeo_5_3.value = buf[pos : pos + lneeo_5_3_2].decode()
+                        pos += lneeo_5_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_5_3._unknown_tags = None
@@ -1590,9 +1739,10 @@ def _e_Subtopology_0(o: Subtopology, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
+def _d_Topology_0(buf: bytes, pos: int) -> tuple[Topology, int]:
     """Decode Topology at versions 0, 1."""
-    o = Topology.__new__(Topology)
+    blen = len(buf)
+    o = _new_object(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1605,14 +1755,26 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         o.subtopologies = None
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[Subtopology] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = Subtopology.__new__(Subtopology)
-            eo_2.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(Subtopology)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.subtopology_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1623,8 +1785,8 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("SourceTopics")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[str] = []
                 apeo_2_2 = veo_2_2.append
@@ -1642,8 +1804,8 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("RepartitionSinkTopics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[str] = []
                 apeo_2_3 = veo_2_3.append
@@ -1661,14 +1823,26 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_4 != -1:
                     raise _count_error(neo_2_4, 0)
                 raise _null_error("StateChangelogTopics")
-            elif neo_2_4 > len(buf) - pos:
-                raise _count_error(neo_2_4, len(buf) - pos)
+            elif neo_2_4 > blen - pos:
+                raise _count_error(neo_2_4, blen - pos)
             else:
                 veo_2_4: list[TopicInfo] = []
                 apeo_2_4 = veo_2_4.append
                 for _ in range(neo_2_4):
-                    eeo_2_4 = TopicInfo.__new__(TopicInfo)
-                    eeo_2_4.name, pos = _read_cstr(buf, pos)
+                    eeo_2_4 = _new_object(TopicInfo)
+                    lneeo_2_4_1 = buf[pos]
+                    if lneeo_2_4_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_4_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_4_1 -= 1
+                    if lneeo_2_4_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_4_1 > blen:
+                        raise _length_error(lneeo_2_4_1, pos, blen)
+                    else:
+                        eeo_2_4.name = buf[pos : pos + lneeo_2_4_1].decode()
+                        pos += lneeo_2_4_1
                     eeo_2_4.partitions, eeo_2_4.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     neeo_2_4_3 = buf[pos]
@@ -1681,15 +1855,39 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                         if neeo_2_4_3 != -1:
                             raise _count_error(neeo_2_4_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_4_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_4_3, len(buf) - pos)
+                    elif neeo_2_4_3 > blen - pos:
+                        raise _count_error(neeo_2_4_3, blen - pos)
                     else:
                         veeo_2_4_3: list[KeyValue] = []
                         apeeo_2_4_3 = veeo_2_4_3.append
                         for _ in range(neeo_2_4_3):
-                            eeeo_2_4_3 = KeyValue.__new__(KeyValue)
-                            eeeo_2_4_3.key, pos = _read_cstr(buf, pos)
-                            eeeo_2_4_3.value, pos = _read_cstr(buf, pos)
+                            eeeo_2_4_3 = _new_object(KeyValue)
+                            lneeeo_2_4_3_1 = buf[pos]
+                            if lneeeo_2_4_3_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_4_3_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_4_3_1 -= 1
+                            if lneeeo_2_4_3_1 < 0:
+                                raise _null_error("Key")
+                            elif pos + lneeeo_2_4_3_1 > blen:
+                                raise _length_error(lneeeo_2_4_3_1, pos, blen)
+                            else:
+                                eeeo_2_4_3.key = buf[pos : pos + lneeeo_2_4_3_1].decode()
+                                pos += lneeeo_2_4_3_1
+                            lneeeo_2_4_3_2 = buf[pos]
+                            if lneeeo_2_4_3_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_4_3_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_4_3_2 -= 1
+                            if lneeeo_2_4_3_2 < 0:
+                                raise _null_error("Value")
+                            elif pos + lneeeo_2_4_3_2 > blen:
+                                raise _length_error(lneeeo_2_4_3_2, pos, blen)
+                            else:
+                                eeeo_2_4_3.value = buf[pos : pos + lneeeo_2_4_3_2].decode()
+                                pos += lneeeo_2_4_3_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_2_4_3._unknown_tags = None
@@ -1714,14 +1912,26 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("RepartitionSourceTopics")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[TopicInfo] = []
                 apeo_2_5 = veo_2_5.append
                 for _ in range(neo_2_5):
-                    eeo_2_5 = TopicInfo.__new__(TopicInfo)
-                    eeo_2_5.name, pos = _read_cstr(buf, pos)
+                    eeo_2_5 = _new_object(TopicInfo)
+                    lneeo_2_5_1 = buf[pos]
+                    if lneeo_2_5_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_5_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_5_1 -= 1
+                    if lneeo_2_5_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_5_1 > blen:
+                        raise _length_error(lneeo_2_5_1, pos, blen)
+                    else:
+                        eeo_2_5.name = buf[pos : pos + lneeo_2_5_1].decode()
+                        pos += lneeo_2_5_1
                     eeo_2_5.partitions, eeo_2_5.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     neeo_2_5_3 = buf[pos]
@@ -1734,15 +1944,39 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                         if neeo_2_5_3 != -1:
                             raise _count_error(neeo_2_5_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_5_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_5_3, len(buf) - pos)
+                    elif neeo_2_5_3 > blen - pos:
+                        raise _count_error(neeo_2_5_3, blen - pos)
                     else:
                         veeo_2_5_3: list[KeyValue] = []
                         apeeo_2_5_3 = veeo_2_5_3.append
                         for _ in range(neeo_2_5_3):
-                            eeeo_2_5_3 = KeyValue.__new__(KeyValue)
-                            eeeo_2_5_3.key, pos = _read_cstr(buf, pos)
-                            eeeo_2_5_3.value, pos = _read_cstr(buf, pos)
+                            eeeo_2_5_3 = _new_object(KeyValue)
+                            lneeeo_2_5_3_1 = buf[pos]
+                            if lneeeo_2_5_3_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_5_3_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_5_3_1 -= 1
+                            if lneeeo_2_5_3_1 < 0:
+                                raise _null_error("Key")
+                            elif pos + lneeeo_2_5_3_1 > blen:
+                                raise _length_error(lneeeo_2_5_3_1, pos, blen)
+                            else:
+                                eeeo_2_5_3.key = buf[pos : pos + lneeeo_2_5_3_1].decode()
+                                pos += lneeeo_2_5_3_1
+                            lneeeo_2_5_3_2 = buf[pos]
+                            if lneeeo_2_5_3_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_5_3_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_5_3_2 -= 1
+                            if lneeeo_2_5_3_2 < 0:
+                                raise _null_error("Value")
+                            elif pos + lneeeo_2_5_3_2 > blen:
+                                raise _length_error(lneeeo_2_5_3_2, pos, blen)
+                            else:
+                                eeeo_2_5_3.value = buf[pos : pos + lneeeo_2_5_3_2].decode()
+                                pos += lneeeo_2_5_3_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_2_5_3._unknown_tags = None
@@ -1789,10 +2023,23 @@ def _e_Topology_0(o: Topology, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Endpoint_0(buf: memoryview, pos: int) -> tuple[Endpoint, int]:
+def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at versions 0, 1."""
-    o = Endpoint.__new__(Endpoint)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Endpoint)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Host")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -1814,10 +2061,23 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskOffset_0(buf: memoryview, pos: int) -> tuple[TaskOffset, int]:
+def _d_TaskOffset_0(buf: bytes, pos: int) -> tuple[TaskOffset, int]:
     """Decode TaskOffset at versions 0, 1."""
-    o = TaskOffset.__new__(TaskOffset)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TaskOffset)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.partition, o.offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -1839,23 +2099,36 @@ def _e_TaskOffset_0(o: TaskOffset, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
+def _d_TaskIds_0(buf: bytes, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
-    o = TaskIds.__new__(TaskIds)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(TaskIds)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1880,9 +2153,10 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
+def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
-    o = Assignment.__new__(Assignment)
+    blen = len(buf)
+    o = _new_object(Assignment)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -1893,27 +2167,39 @@ def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("ActiveTasks")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TaskIds] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TaskIds.__new__(TaskIds)
-            eo_1.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_1_2 = buf[pos]
-            if neo_1_2 < 0x80:
+            eo_1 = _new_object(TaskIds)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
                 pos += 1
             else:
-                neo_1_2, pos = _read_uvarint(buf, pos)
-            neo_1_2 -= 1
-            if neo_1_2 < 0:
-                if neo_1_2 != -1:
-                    raise _count_error(neo_1_2, 0)
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.subtopology_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
+            n_partitions_eo_1 = buf[pos]
+            if n_partitions_eo_1 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_1, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_1 -= 1
+            if n_partitions_eo_1 < 0:
+                if n_partitions_eo_1 != -1:
+                    raise _count_error(n_partitions_eo_1, 0)
                 raise _null_error("Partitions")
             else:
-                eo_1.partitions = [*_A_Ni[neo_1_2].unpack_from(buf, pos)]
-                pos += 4 * neo_1_2
+                eo_1.partitions = [*_A_Ni[n_partitions_eo_1].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_1
             if buf[pos] == 0:
                 pos += 1
                 eo_1._unknown_tags = None
@@ -1931,27 +2217,39 @@ def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("StandbyTasks")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TaskIds] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TaskIds.__new__(TaskIds)
-            eo_2.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(TaskIds)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.subtopology_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partitions_eo_2 = buf[pos]
+            if n_partitions_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_2 -= 1
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -1969,27 +2267,39 @@ def _d_Assignment_0(buf: memoryview, pos: int) -> tuple[Assignment, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("WarmupTasks")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TaskIds] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TaskIds.__new__(TaskIds)
-            eo_3.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            eo_3 = _new_object(TaskIds)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.subtopology_id = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -2035,19 +2345,92 @@ def _e_Assignment_0(o: Assignment, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
+def _d_Member_0(buf: bytes, pos: int) -> tuple[Member, int]:
     """Decode Member at versions 0, 1."""
-    o = Member.__new__(Member)
-    o.member_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Member)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.member_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.instance_id, pos = _read_ncstr(buf, pos)
-    o.rack_id, pos = _read_ncstr(buf, pos)
-    o.client_id, pos = _read_cstr(buf, pos)
-    o.client_host, pos = _read_cstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.instance_id = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.instance_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.rack_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        raise _null_error("ClientId")
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.client_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        raise _null_error("ClientHost")
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.client_host = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     o.topology_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.process_id, pos = _read_cstr(buf, pos)
+    lno_8 = buf[pos]
+    if lno_8 < 0x80:
+        pos += 1
+    else:
+        lno_8, pos = _read_uvarint(buf, pos)
+    lno_8 -= 1
+    if lno_8 < 0:
+        raise _null_error("ProcessId")
+    elif pos + lno_8 > blen:
+        raise _length_error(lno_8, pos, blen)
+    else:
+        o.process_id = buf[pos : pos + lno_8].decode()
+        pos += lno_8
     presento_9, pos = _read_struct_marker(buf, pos)
     if presento_9:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
@@ -2063,15 +2446,39 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
         if no_10 != -1:
             raise _count_error(no_10, 0)
         raise _null_error("ClientTags")
-    elif no_10 > len(buf) - pos:
-        raise _count_error(no_10, len(buf) - pos)
+    elif no_10 > blen - pos:
+        raise _count_error(no_10, blen - pos)
     else:
         vo_10: list[KeyValue] = []
         apo_10 = vo_10.append
         for _ in range(no_10):
-            eo_10 = KeyValue.__new__(KeyValue)
-            eo_10.key, pos = _read_cstr(buf, pos)
-            eo_10.value, pos = _read_cstr(buf, pos)
+            eo_10 = _new_object(KeyValue)
+            lneo_10_1 = buf[pos]
+            if lneo_10_1 < 0x80:
+                pos += 1
+            else:
+                lneo_10_1, pos = _read_uvarint(buf, pos)
+            lneo_10_1 -= 1
+            if lneo_10_1 < 0:
+                raise _null_error("Key")
+            elif pos + lneo_10_1 > blen:
+                raise _length_error(lneo_10_1, pos, blen)
+            else:
+                eo_10.key = buf[pos : pos + lneo_10_1].decode()
+                pos += lneo_10_1
+            lneo_10_2 = buf[pos]
+            if lneo_10_2 < 0x80:
+                pos += 1
+            else:
+                lneo_10_2, pos = _read_uvarint(buf, pos)
+            lneo_10_2 -= 1
+            if lneo_10_2 < 0:
+                raise _null_error("Value")
+            elif pos + lneo_10_2 > blen:
+                raise _length_error(lneo_10_2, pos, blen)
+            else:
+                eo_10.value = buf[pos : pos + lneo_10_2].decode()
+                pos += lneo_10_2
             if buf[pos] == 0:
                 pos += 1
                 eo_10._unknown_tags = None
@@ -2089,14 +2496,26 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
         if no_11 != -1:
             raise _count_error(no_11, 0)
         raise _null_error("TaskOffsets")
-    elif no_11 > len(buf) - pos:
-        raise _count_error(no_11, len(buf) - pos)
+    elif no_11 > blen - pos:
+        raise _count_error(no_11, blen - pos)
     else:
         vo_11: list[TaskOffset] = []
         apo_11 = vo_11.append
         for _ in range(no_11):
-            eo_11 = TaskOffset.__new__(TaskOffset)
-            eo_11.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_11 = _new_object(TaskOffset)
+            lneo_11_1 = buf[pos]
+            if lneo_11_1 < 0x80:
+                pos += 1
+            else:
+                lneo_11_1, pos = _read_uvarint(buf, pos)
+            lneo_11_1 -= 1
+            if lneo_11_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_11_1 > blen:
+                raise _length_error(lneo_11_1, pos, blen)
+            else:
+                eo_11.subtopology_id = buf[pos : pos + lneo_11_1].decode()
+                pos += lneo_11_1
             eo_11.partition, eo_11.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
@@ -2116,14 +2535,26 @@ def _d_Member_0(buf: memoryview, pos: int) -> tuple[Member, int]:
         if no_12 != -1:
             raise _count_error(no_12, 0)
         raise _null_error("TaskEndOffsets")
-    elif no_12 > len(buf) - pos:
-        raise _count_error(no_12, len(buf) - pos)
+    elif no_12 > blen - pos:
+        raise _count_error(no_12, blen - pos)
     else:
         vo_12: list[TaskOffset] = []
         apo_12 = vo_12.append
         for _ in range(no_12):
-            eo_12 = TaskOffset.__new__(TaskOffset)
-            eo_12.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_12 = _new_object(TaskOffset)
+            lneo_12_1 = buf[pos]
+            if lneo_12_1 < 0x80:
+                pos += 1
+            else:
+                lneo_12_1, pos = _read_uvarint(buf, pos)
+            lneo_12_1 -= 1
+            if lneo_12_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_12_1 > blen:
+                raise _length_error(lneo_12_1, pos, blen)
+            else:
+                eo_12.subtopology_id = buf[pos : pos + lneo_12_1].decode()
+                pos += lneo_12_1
             eo_12.partition, eo_12.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
@@ -2191,10 +2622,23 @@ def _e_Member_0(o: Member, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDescriptionNode, int]:
+def _d_TopologyDescriptionNode_1(buf: bytes, pos: int) -> tuple[TopologyDescriptionNode, int]:
     """Decode TopologyDescriptionNode at version 1."""
-    o = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopologyDescriptionNode)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     no_3 = buf[pos]
@@ -2207,8 +2651,8 @@ def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDes
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("SourceTopics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[str] = []
         apo_3 = vo_3.append
@@ -2216,7 +2660,19 @@ def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDes
             eo_3, pos = _read_cstr(buf, pos)
             apo_3(eo_3)
         o.source_topics = vo_3
-    o.sink_topic, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.sink_topic = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.sink_topic = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -2227,8 +2683,8 @@ def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDes
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Stores")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[str] = []
         apo_5 = vo_5.append
@@ -2246,8 +2702,8 @@ def _d_TopologyDescriptionNode_1(buf: memoryview, pos: int) -> tuple[TopologyDes
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Successors")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[str] = []
         apo_6 = vo_6.append
@@ -2297,11 +2753,24 @@ def _e_TopologyDescriptionNode_1(o: TopologyDescriptionNode, out: list[_Buffer])
 
 
 def _d_TopologyDescriptionSubtopology_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TopologyDescriptionSubtopology, int]:
     """Decode TopologyDescriptionSubtopology at version 1."""
-    o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopologyDescriptionSubtopology)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -2312,14 +2781,26 @@ def _d_TopologyDescriptionSubtopology_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Nodes")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopologyDescriptionNode] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopologyDescriptionNode)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.node_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             neo_2_3 = buf[pos]
@@ -2332,8 +2813,8 @@ def _d_TopologyDescriptionSubtopology_1(
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("SourceTopics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[str] = []
                 apeo_2_3 = veo_2_3.append
@@ -2341,7 +2822,19 @@ def _d_TopologyDescriptionSubtopology_1(
                     eeo_2_3, pos = _read_cstr(buf, pos)
                     apeo_2_3(eeo_2_3)
                 eo_2.source_topics = veo_2_3
-            eo_2.sink_topic, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.sink_topic = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.sink_topic = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             neo_2_5 = buf[pos]
             if neo_2_5 < 0x80:
                 pos += 1
@@ -2352,8 +2845,8 @@ def _d_TopologyDescriptionSubtopology_1(
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("Stores")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[str] = []
                 apeo_2_5 = veo_2_5.append
@@ -2371,8 +2864,8 @@ def _d_TopologyDescriptionSubtopology_1(
                 if neo_2_6 != -1:
                     raise _count_error(neo_2_6, 0)
                 raise _null_error("Successors")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            elif neo_2_6 > blen - pos:
+                raise _count_error(neo_2_6, blen - pos)
             else:
                 veo_2_6: list[str] = []
                 apeo_2_6 = veo_2_6.append
@@ -2415,10 +2908,11 @@ def _e_TopologyDescriptionSubtopology_1(
 
 
 def _d_TopologyDescriptionGlobalStore_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TopologyDescriptionGlobalStore, int]:
     """Decode TopologyDescriptionGlobalStore at version 1."""
-    o = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+    blen = len(buf)
+    o = _new_object(TopologyDescriptionGlobalStore)
     o.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
     o.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
     if buf[pos] == 0:
@@ -2442,9 +2936,10 @@ def _e_TopologyDescriptionGlobalStore_1(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
+def _d_TopologyDescription_1(buf: bytes, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 1."""
-    o = TopologyDescription.__new__(TopologyDescription)
+    blen = len(buf)
+    o = _new_object(TopologyDescription)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -2455,14 +2950,26 @@ def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescrip
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Subtopologies")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopologyDescriptionSubtopology] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
-            eo_1.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(TopologyDescriptionSubtopology)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.subtopology_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -2473,14 +2980,26 @@ def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Nodes")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[TopologyDescriptionNode] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    eeo_1_2 = _new_object(TopologyDescriptionNode)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
                     eeo_1_2.node_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
                     neeo_1_2_3 = buf[pos]
@@ -2493,8 +3012,8 @@ def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                         if neeo_1_2_3 != -1:
                             raise _count_error(neeo_1_2_3, 0)
                         raise _null_error("SourceTopics")
-                    elif neeo_1_2_3 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_3, len(buf) - pos)
+                    elif neeo_1_2_3 > blen - pos:
+                        raise _count_error(neeo_1_2_3, blen - pos)
                     else:
                         veeo_1_2_3: list[str] = []
                         apeeo_1_2_3 = veeo_1_2_3.append
@@ -2502,7 +3021,19 @@ def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                             eeeo_1_2_3, pos = _read_cstr(buf, pos)
                             apeeo_1_2_3(eeeo_1_2_3)
                         eeo_1_2.source_topics = veeo_1_2_3
-                    eeo_1_2.sink_topic, pos = _read_ncstr(buf, pos)
+                    lneeo_1_2_4 = buf[pos]
+                    if lneeo_1_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_4 -= 1
+                    if lneeo_1_2_4 < 0:
+                        eeo_1_2.sink_topic = None
+                    elif pos + lneeo_1_2_4 > blen:
+                        raise _length_error(lneeo_1_2_4, pos, blen)
+                    else:
+                        eeo_1_2.sink_topic = buf[pos : pos + lneeo_1_2_4].decode()
+                        pos += lneeo_1_2_4
                     neeo_1_2_5 = buf[pos]
                     if neeo_1_2_5 < 0x80:
                         pos += 1
@@ -2513,8 +3044,8 @@ def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                         if neeo_1_2_5 != -1:
                             raise _count_error(neeo_1_2_5, 0)
                         raise _null_error("Stores")
-                    elif neeo_1_2_5 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_5, len(buf) - pos)
+                    elif neeo_1_2_5 > blen - pos:
+                        raise _count_error(neeo_1_2_5, blen - pos)
                     else:
                         veeo_1_2_5: list[str] = []
                         apeeo_1_2_5 = veeo_1_2_5.append
@@ -2532,8 +3063,8 @@ def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                         if neeo_1_2_6 != -1:
                             raise _count_error(neeo_1_2_6, 0)
                         raise _null_error("Successors")
-                    elif neeo_1_2_6 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_6, len(buf) - pos)
+                    elif neeo_1_2_6 > blen - pos:
+                        raise _count_error(neeo_1_2_6, blen - pos)
                     else:
                         veeo_1_2_6: list[str] = []
                         apeeo_1_2_6 = veeo_1_2_6.append
@@ -2565,13 +3096,13 @@ def _d_TopologyDescription_1(buf: memoryview, pos: int) -> tuple[TopologyDescrip
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("GlobalStores")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopologyDescriptionGlobalStore] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+            eo_2 = _new_object(TopologyDescriptionGlobalStore)
             eo_2.source, pos = _d_TopologyDescriptionNode_1(buf, pos)
             eo_2.processor, pos = _d_TopologyDescriptionNode_1(buf, pos)
             if buf[pos] == 0:
@@ -2612,14 +3143,51 @@ def _e_TopologyDescription_1(o: TopologyDescription, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_0(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 0."""
-    o = DescribedGroup.__new__(DescribedGroup)
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     presento_6, pos = _read_struct_marker(buf, pos)
@@ -2637,23 +3205,95 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[Member] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = Member.__new__(Member)
-            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7 = _new_object(Member)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
+                pos += 1
+            else:
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
             eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_7.instance_id, pos = _read_ncstr(buf, pos)
-            eo_7.rack_id, pos = _read_ncstr(buf, pos)
-            eo_7.client_id, pos = _read_cstr(buf, pos)
-            eo_7.client_host, pos = _read_cstr(buf, pos)
+            lneo_7_3 = buf[pos]
+            if lneo_7_3 < 0x80:
+                pos += 1
+            else:
+                lneo_7_3, pos = _read_uvarint(buf, pos)
+            lneo_7_3 -= 1
+            if lneo_7_3 < 0:
+                eo_7.instance_id = None
+            elif pos + lneo_7_3 > blen:
+                raise _length_error(lneo_7_3, pos, blen)
+            else:
+                eo_7.instance_id = buf[pos : pos + lneo_7_3].decode()
+                pos += lneo_7_3
+            lneo_7_4 = buf[pos]
+            if lneo_7_4 < 0x80:
+                pos += 1
+            else:
+                lneo_7_4, pos = _read_uvarint(buf, pos)
+            lneo_7_4 -= 1
+            if lneo_7_4 < 0:
+                eo_7.rack_id = None
+            elif pos + lneo_7_4 > blen:
+                raise _length_error(lneo_7_4, pos, blen)
+            else:
+                eo_7.rack_id = buf[pos : pos + lneo_7_4].decode()
+                pos += lneo_7_4
+            lneo_7_5 = buf[pos]
+            if lneo_7_5 < 0x80:
+                pos += 1
+            else:
+                lneo_7_5, pos = _read_uvarint(buf, pos)
+            lneo_7_5 -= 1
+            if lneo_7_5 < 0:
+                raise _null_error("ClientId")
+            elif pos + lneo_7_5 > blen:
+                raise _length_error(lneo_7_5, pos, blen)
+            else:
+                eo_7.client_id = buf[pos : pos + lneo_7_5].decode()
+                pos += lneo_7_5
+            lneo_7_6 = buf[pos]
+            if lneo_7_6 < 0x80:
+                pos += 1
+            else:
+                lneo_7_6, pos = _read_uvarint(buf, pos)
+            lneo_7_6 -= 1
+            if lneo_7_6 < 0:
+                raise _null_error("ClientHost")
+            elif pos + lneo_7_6 > blen:
+                raise _length_error(lneo_7_6, pos, blen)
+            else:
+                eo_7.client_host = buf[pos : pos + lneo_7_6].decode()
+                pos += lneo_7_6
             eo_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_7.process_id, pos = _read_cstr(buf, pos)
+            lneo_7_8 = buf[pos]
+            if lneo_7_8 < 0x80:
+                pos += 1
+            else:
+                lneo_7_8, pos = _read_uvarint(buf, pos)
+            lneo_7_8 -= 1
+            if lneo_7_8 < 0:
+                raise _null_error("ProcessId")
+            elif pos + lneo_7_8 > blen:
+                raise _length_error(lneo_7_8, pos, blen)
+            else:
+                eo_7.process_id = buf[pos : pos + lneo_7_8].decode()
+                pos += lneo_7_8
             presenteo_7_9, pos = _read_struct_marker(buf, pos)
             if presenteo_7_9:
                 eo_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
@@ -2669,15 +3309,39 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_10 != -1:
                     raise _count_error(neo_7_10, 0)
                 raise _null_error("ClientTags")
-            elif neo_7_10 > len(buf) - pos:
-                raise _count_error(neo_7_10, len(buf) - pos)
+            elif neo_7_10 > blen - pos:
+                raise _count_error(neo_7_10, blen - pos)
             else:
                 veo_7_10: list[KeyValue] = []
                 apeo_7_10 = veo_7_10.append
                 for _ in range(neo_7_10):
-                    eeo_7_10 = KeyValue.__new__(KeyValue)
-                    eeo_7_10.key, pos = _read_cstr(buf, pos)
-                    eeo_7_10.value, pos = _read_cstr(buf, pos)
+                    eeo_7_10 = _new_object(KeyValue)
+                    lneeo_7_10_1 = buf[pos]
+                    if lneeo_7_10_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_10_1, pos = _read_uvarint(buf, pos)
+                    lneeo_7_10_1 -= 1
+                    if lneeo_7_10_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_7_10_1 > blen:
+                        raise _length_error(lneeo_7_10_1, pos, blen)
+                    else:
+                        eeo_7_10.key = buf[pos : pos + lneeo_7_10_1].decode()
+                        pos += lneeo_7_10_1
+                    lneeo_7_10_2 = buf[pos]
+                    if lneeo_7_10_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_10_2, pos = _read_uvarint(buf, pos)
+                    lneeo_7_10_2 -= 1
+                    if lneeo_7_10_2 < 0:
+                        raise _null_error("Value")
+                    elif pos + lneeo_7_10_2 > blen:
+                        raise _length_error(lneeo_7_10_2, pos, blen)
+                    else:
+                        eeo_7_10.value = buf[pos : pos + lneeo_7_10_2].decode()
+                        pos += lneeo_7_10_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_7_10._unknown_tags = None
@@ -2695,14 +3359,26 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_11 != -1:
                     raise _count_error(neo_7_11, 0)
                 raise _null_error("TaskOffsets")
-            elif neo_7_11 > len(buf) - pos:
-                raise _count_error(neo_7_11, len(buf) - pos)
+            elif neo_7_11 > blen - pos:
+                raise _count_error(neo_7_11, blen - pos)
             else:
                 veo_7_11: list[TaskOffset] = []
                 apeo_7_11 = veo_7_11.append
                 for _ in range(neo_7_11):
-                    eeo_7_11 = TaskOffset.__new__(TaskOffset)
-                    eeo_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_11 = _new_object(TaskOffset)
+                    lneeo_7_11_1 = buf[pos]
+                    if lneeo_7_11_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_11_1, pos = _read_uvarint(buf, pos)
+                    lneeo_7_11_1 -= 1
+                    if lneeo_7_11_1 < 0:
+                        raise _null_error("SubtopologyId")
+                    elif pos + lneeo_7_11_1 > blen:
+                        raise _length_error(lneeo_7_11_1, pos, blen)
+                    else:
+                        eeo_7_11.subtopology_id = buf[pos : pos + lneeo_7_11_1].decode()
+                        pos += lneeo_7_11_1
                     eeo_7_11.partition, eeo_7_11.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
@@ -2722,14 +3398,26 @@ def _d_DescribedGroup_0(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_12 != -1:
                     raise _count_error(neo_7_12, 0)
                 raise _null_error("TaskEndOffsets")
-            elif neo_7_12 > len(buf) - pos:
-                raise _count_error(neo_7_12, len(buf) - pos)
+            elif neo_7_12 > blen - pos:
+                raise _count_error(neo_7_12, blen - pos)
             else:
                 veo_7_12: list[TaskOffset] = []
                 apeo_7_12 = veo_7_12.append
                 for _ in range(neo_7_12):
-                    eeo_7_12 = TaskOffset.__new__(TaskOffset)
-                    eeo_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_12 = _new_object(TaskOffset)
+                    lneeo_7_12_1 = buf[pos]
+                    if lneeo_7_12_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_12_1, pos = _read_uvarint(buf, pos)
+                    lneeo_7_12_1 -= 1
+                    if lneeo_7_12_1 < 0:
+                        raise _null_error("SubtopologyId")
+                    elif pos + lneeo_7_12_1 > blen:
+                        raise _length_error(lneeo_7_12_1, pos, blen)
+                    else:
+                        eeo_7_12.subtopology_id = buf[pos : pos + lneeo_7_12_1].decode()
+                        pos += lneeo_7_12_1
                     eeo_7_12.partition, eeo_7_12.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
@@ -2794,14 +3482,51 @@ def _e_DescribedGroup_0(o: DescribedGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]:
+def _d_DescribedGroup_1(buf: bytes, pos: int) -> tuple[DescribedGroup, int]:
     """Decode DescribedGroup at version 1."""
-    o = DescribedGroup.__new__(DescribedGroup)
+    blen = len(buf)
+    o = _new_object(DescribedGroup)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.group_state, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("GroupState")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_state = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     o.group_epoch, o.assignment_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
     presento_6, pos = _read_struct_marker(buf, pos)
@@ -2819,23 +3544,95 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("Members")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[Member] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = Member.__new__(Member)
-            eo_7.member_id, pos = _read_cstr(buf, pos)
+            eo_7 = _new_object(Member)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
+                pos += 1
+            else:
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
             eo_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_7.instance_id, pos = _read_ncstr(buf, pos)
-            eo_7.rack_id, pos = _read_ncstr(buf, pos)
-            eo_7.client_id, pos = _read_cstr(buf, pos)
-            eo_7.client_host, pos = _read_cstr(buf, pos)
+            lneo_7_3 = buf[pos]
+            if lneo_7_3 < 0x80:
+                pos += 1
+            else:
+                lneo_7_3, pos = _read_uvarint(buf, pos)
+            lneo_7_3 -= 1
+            if lneo_7_3 < 0:
+                eo_7.instance_id = None
+            elif pos + lneo_7_3 > blen:
+                raise _length_error(lneo_7_3, pos, blen)
+            else:
+                eo_7.instance_id = buf[pos : pos + lneo_7_3].decode()
+                pos += lneo_7_3
+            lneo_7_4 = buf[pos]
+            if lneo_7_4 < 0x80:
+                pos += 1
+            else:
+                lneo_7_4, pos = _read_uvarint(buf, pos)
+            lneo_7_4 -= 1
+            if lneo_7_4 < 0:
+                eo_7.rack_id = None
+            elif pos + lneo_7_4 > blen:
+                raise _length_error(lneo_7_4, pos, blen)
+            else:
+                eo_7.rack_id = buf[pos : pos + lneo_7_4].decode()
+                pos += lneo_7_4
+            lneo_7_5 = buf[pos]
+            if lneo_7_5 < 0x80:
+                pos += 1
+            else:
+                lneo_7_5, pos = _read_uvarint(buf, pos)
+            lneo_7_5 -= 1
+            if lneo_7_5 < 0:
+                raise _null_error("ClientId")
+            elif pos + lneo_7_5 > blen:
+                raise _length_error(lneo_7_5, pos, blen)
+            else:
+                eo_7.client_id = buf[pos : pos + lneo_7_5].decode()
+                pos += lneo_7_5
+            lneo_7_6 = buf[pos]
+            if lneo_7_6 < 0x80:
+                pos += 1
+            else:
+                lneo_7_6, pos = _read_uvarint(buf, pos)
+            lneo_7_6 -= 1
+            if lneo_7_6 < 0:
+                raise _null_error("ClientHost")
+            elif pos + lneo_7_6 > blen:
+                raise _length_error(lneo_7_6, pos, blen)
+            else:
+                eo_7.client_host = buf[pos : pos + lneo_7_6].decode()
+                pos += lneo_7_6
             eo_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
             pos += 4
-            eo_7.process_id, pos = _read_cstr(buf, pos)
+            lneo_7_8 = buf[pos]
+            if lneo_7_8 < 0x80:
+                pos += 1
+            else:
+                lneo_7_8, pos = _read_uvarint(buf, pos)
+            lneo_7_8 -= 1
+            if lneo_7_8 < 0:
+                raise _null_error("ProcessId")
+            elif pos + lneo_7_8 > blen:
+                raise _length_error(lneo_7_8, pos, blen)
+            else:
+                eo_7.process_id = buf[pos : pos + lneo_7_8].decode()
+                pos += lneo_7_8
             presenteo_7_9, pos = _read_struct_marker(buf, pos)
             if presenteo_7_9:
                 eo_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
@@ -2851,15 +3648,39 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_10 != -1:
                     raise _count_error(neo_7_10, 0)
                 raise _null_error("ClientTags")
-            elif neo_7_10 > len(buf) - pos:
-                raise _count_error(neo_7_10, len(buf) - pos)
+            elif neo_7_10 > blen - pos:
+                raise _count_error(neo_7_10, blen - pos)
             else:
                 veo_7_10: list[KeyValue] = []
                 apeo_7_10 = veo_7_10.append
                 for _ in range(neo_7_10):
-                    eeo_7_10 = KeyValue.__new__(KeyValue)
-                    eeo_7_10.key, pos = _read_cstr(buf, pos)
-                    eeo_7_10.value, pos = _read_cstr(buf, pos)
+                    eeo_7_10 = _new_object(KeyValue)
+                    lneeo_7_10_1 = buf[pos]
+                    if lneeo_7_10_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_10_1, pos = _read_uvarint(buf, pos)
+                    lneeo_7_10_1 -= 1
+                    if lneeo_7_10_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_7_10_1 > blen:
+                        raise _length_error(lneeo_7_10_1, pos, blen)
+                    else:
+                        eeo_7_10.key = buf[pos : pos + lneeo_7_10_1].decode()
+                        pos += lneeo_7_10_1
+                    lneeo_7_10_2 = buf[pos]
+                    if lneeo_7_10_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_10_2, pos = _read_uvarint(buf, pos)
+                    lneeo_7_10_2 -= 1
+                    if lneeo_7_10_2 < 0:
+                        raise _null_error("Value")
+                    elif pos + lneeo_7_10_2 > blen:
+                        raise _length_error(lneeo_7_10_2, pos, blen)
+                    else:
+                        eeo_7_10.value = buf[pos : pos + lneeo_7_10_2].decode()
+                        pos += lneeo_7_10_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_7_10._unknown_tags = None
@@ -2877,14 +3698,26 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_11 != -1:
                     raise _count_error(neo_7_11, 0)
                 raise _null_error("TaskOffsets")
-            elif neo_7_11 > len(buf) - pos:
-                raise _count_error(neo_7_11, len(buf) - pos)
+            elif neo_7_11 > blen - pos:
+                raise _count_error(neo_7_11, blen - pos)
             else:
                 veo_7_11: list[TaskOffset] = []
                 apeo_7_11 = veo_7_11.append
                 for _ in range(neo_7_11):
-                    eeo_7_11 = TaskOffset.__new__(TaskOffset)
-                    eeo_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_11 = _new_object(TaskOffset)
+                    lneeo_7_11_1 = buf[pos]
+                    if lneeo_7_11_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_11_1, pos = _read_uvarint(buf, pos)
+                    lneeo_7_11_1 -= 1
+                    if lneeo_7_11_1 < 0:
+                        raise _null_error("SubtopologyId")
+                    elif pos + lneeo_7_11_1 > blen:
+                        raise _length_error(lneeo_7_11_1, pos, blen)
+                    else:
+                        eeo_7_11.subtopology_id = buf[pos : pos + lneeo_7_11_1].decode()
+                        pos += lneeo_7_11_1
                     eeo_7_11.partition, eeo_7_11.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
@@ -2904,14 +3737,26 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
                 if neo_7_12 != -1:
                     raise _count_error(neo_7_12, 0)
                 raise _null_error("TaskEndOffsets")
-            elif neo_7_12 > len(buf) - pos:
-                raise _count_error(neo_7_12, len(buf) - pos)
+            elif neo_7_12 > blen - pos:
+                raise _count_error(neo_7_12, blen - pos)
             else:
                 veo_7_12: list[TaskOffset] = []
                 apeo_7_12 = veo_7_12.append
                 for _ in range(neo_7_12):
-                    eeo_7_12 = TaskOffset.__new__(TaskOffset)
-                    eeo_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                    eeo_7_12 = _new_object(TaskOffset)
+                    lneeo_7_12_1 = buf[pos]
+                    if lneeo_7_12_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_7_12_1, pos = _read_uvarint(buf, pos)
+                    lneeo_7_12_1 -= 1
+                    if lneeo_7_12_1 < 0:
+                        raise _null_error("SubtopologyId")
+                    elif pos + lneeo_7_12_1 > blen:
+                        raise _length_error(lneeo_7_12_1, pos, blen)
+                    else:
+                        eeo_7_12.subtopology_id = buf[pos : pos + lneeo_7_12_1].decode()
+                        pos += lneeo_7_12_1
                     eeo_7_12.partition, eeo_7_12.offset = _S_iq.unpack_from(buf, pos)
                     pos += 12
                     if buf[pos] == 0:
@@ -2941,7 +3786,19 @@ def _d_DescribedGroup_1(buf: memoryview, pos: int) -> tuple[DescribedGroup, int]
         o.topology_description = None
     o.topology_description_status = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.assignor_name, pos = _read_ncstr(buf, pos)
+    lno_11 = buf[pos]
+    if lno_11 < 0x80:
+        pos += 1
+    else:
+        lno_11, pos = _read_uvarint(buf, pos)
+    lno_11 -= 1
+    if lno_11 < 0:
+        o.assignor_name = None
+    elif pos + lno_11 > blen:
+        raise _length_error(lno_11, pos, blen)
+    else:
+        o.assignor_name = buf[pos : pos + lno_11].decode()
+        pos += lno_11
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -2985,10 +3842,11 @@ def _e_DescribedGroup_1(o: DescribedGroup, out: list[_Buffer]) -> None:
 
 
 def _d_StreamsGroupDescribeResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupDescribeResponse, int]:
     """Decode StreamsGroupDescribeResponse at version 0."""
-    o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
+    blen = len(buf)
+    o = _new_object(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -3001,18 +3859,54 @@ def _d_StreamsGroupDescribeResponse_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2 = _new_object(DescribedGroup)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
             presenteo_2_6, pos = _read_struct_marker(buf, pos)
@@ -3030,23 +3924,95 @@ def _d_StreamsGroupDescribeResponse_0(
                 if neo_2_7 != -1:
                     raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > len(buf) - pos:
-                raise _count_error(neo_2_7, len(buf) - pos)
+            elif neo_2_7 > blen - pos:
+                raise _count_error(neo_2_7, blen - pos)
             else:
                 veo_2_7: list[Member] = []
                 apeo_2_7 = veo_2_7.append
                 for _ in range(neo_2_7):
-                    eeo_2_7 = Member.__new__(Member)
-                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7 = _new_object(Member)
+                    lneeo_2_7_1 = buf[pos]
+                    if lneeo_2_7_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_1 -= 1
+                    if lneeo_2_7_1 < 0:
+                        raise _null_error("MemberId")
+                    elif pos + lneeo_2_7_1 > blen:
+                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    else:
+                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
+                        pos += lneeo_2_7_1
                     eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_7.instance_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_7.rack_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    lneeo_2_7_3 = buf[pos]
+                    if lneeo_2_7_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_3 -= 1
+                    if lneeo_2_7_3 < 0:
+                        eeo_2_7.instance_id = None
+                    elif pos + lneeo_2_7_3 > blen:
+                        raise _length_error(lneeo_2_7_3, pos, blen)
+                    else:
+                        eeo_2_7.instance_id = buf[pos : pos + lneeo_2_7_3].decode()
+                        pos += lneeo_2_7_3
+                    lneeo_2_7_4 = buf[pos]
+                    if lneeo_2_7_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_4 -= 1
+                    if lneeo_2_7_4 < 0:
+                        eeo_2_7.rack_id = None
+                    elif pos + lneeo_2_7_4 > blen:
+                        raise _length_error(lneeo_2_7_4, pos, blen)
+                    else:
+                        eeo_2_7.rack_id = buf[pos : pos + lneeo_2_7_4].decode()
+                        pos += lneeo_2_7_4
+                    lneeo_2_7_5 = buf[pos]
+                    if lneeo_2_7_5 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_5 -= 1
+                    if lneeo_2_7_5 < 0:
+                        raise _null_error("ClientId")
+                    elif pos + lneeo_2_7_5 > blen:
+                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    else:
+                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_5].decode()
+                        pos += lneeo_2_7_5
+                    lneeo_2_7_6 = buf[pos]
+                    if lneeo_2_7_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_6 -= 1
+                    if lneeo_2_7_6 < 0:
+                        raise _null_error("ClientHost")
+                    elif pos + lneeo_2_7_6 > blen:
+                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    else:
+                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_6].decode()
+                        pos += lneeo_2_7_6
                     eeo_2_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_7.process_id, pos = _read_cstr(buf, pos)
+                    lneeo_2_7_8 = buf[pos]
+                    if lneeo_2_7_8 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_8, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_8 -= 1
+                    if lneeo_2_7_8 < 0:
+                        raise _null_error("ProcessId")
+                    elif pos + lneeo_2_7_8 > blen:
+                        raise _length_error(lneeo_2_7_8, pos, blen)
+                    else:
+                        eeo_2_7.process_id = buf[pos : pos + lneeo_2_7_8].decode()
+                        pos += lneeo_2_7_8
                     presenteeo_2_7_9, pos = _read_struct_marker(buf, pos)
                     if presenteeo_2_7_9:
                         eeo_2_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
@@ -3062,15 +4028,39 @@ def _d_StreamsGroupDescribeResponse_0(
                         if neeo_2_7_10 != -1:
                             raise _count_error(neeo_2_7_10, 0)
                         raise _null_error("ClientTags")
-                    elif neeo_2_7_10 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_10, len(buf) - pos)
+                    elif neeo_2_7_10 > blen - pos:
+                        raise _count_error(neeo_2_7_10, blen - pos)
                     else:
                         veeo_2_7_10: list[KeyValue] = []
                         apeeo_2_7_10 = veeo_2_7_10.append
                         for _ in range(neeo_2_7_10):
-                            eeeo_2_7_10 = KeyValue.__new__(KeyValue)
-                            eeeo_2_7_10.key, pos = _read_cstr(buf, pos)
-                            eeeo_2_7_10.value, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_10 = _new_object(KeyValue)
+                            lneeeo_2_7_10_1 = buf[pos]
+                            if lneeeo_2_7_10_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_10_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_10_1 -= 1
+                            if lneeeo_2_7_10_1 < 0:
+                                raise _null_error("Key")
+                            elif pos + lneeeo_2_7_10_1 > blen:
+                                raise _length_error(lneeeo_2_7_10_1, pos, blen)
+                            else:
+                                eeeo_2_7_10.key = buf[pos : pos + lneeeo_2_7_10_1].decode()
+                                pos += lneeeo_2_7_10_1
+                            lneeeo_2_7_10_2 = buf[pos]
+                            if lneeeo_2_7_10_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_10_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_10_2 -= 1
+                            if lneeeo_2_7_10_2 < 0:
+                                raise _null_error("Value")
+                            elif pos + lneeeo_2_7_10_2 > blen:
+                                raise _length_error(lneeeo_2_7_10_2, pos, blen)
+                            else:
+                                eeeo_2_7_10.value = buf[pos : pos + lneeeo_2_7_10_2].decode()
+                                pos += lneeeo_2_7_10_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_2_7_10._unknown_tags = None
@@ -3088,14 +4078,28 @@ def _d_StreamsGroupDescribeResponse_0(
                         if neeo_2_7_11 != -1:
                             raise _count_error(neeo_2_7_11, 0)
                         raise _null_error("TaskOffsets")
-                    elif neeo_2_7_11 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_11, len(buf) - pos)
+                    elif neeo_2_7_11 > blen - pos:
+                        raise _count_error(neeo_2_7_11, blen - pos)
                     else:
                         veeo_2_7_11: list[TaskOffset] = []
                         apeeo_2_7_11 = veeo_2_7_11.append
                         for _ in range(neeo_2_7_11):
-                            eeeo_2_7_11 = TaskOffset.__new__(TaskOffset)
-                            eeeo_2_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_11 = _new_object(TaskOffset)
+                            lneeeo_2_7_11_1 = buf[pos]
+                            if lneeeo_2_7_11_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_11_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_11_1 -= 1
+                            if lneeeo_2_7_11_1 < 0:
+                                raise _null_error("SubtopologyId")
+                            elif pos + lneeeo_2_7_11_1 > blen:
+                                raise _length_error(lneeeo_2_7_11_1, pos, blen)
+                            else:
+                                eeeo_2_7_11.subtopology_id = buf[
+                                    pos : pos + lneeeo_2_7_11_1
+                                ].decode()
+                                pos += lneeeo_2_7_11_1
                             eeeo_2_7_11.partition, eeeo_2_7_11.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
@@ -3115,14 +4119,28 @@ def _d_StreamsGroupDescribeResponse_0(
                         if neeo_2_7_12 != -1:
                             raise _count_error(neeo_2_7_12, 0)
                         raise _null_error("TaskEndOffsets")
-                    elif neeo_2_7_12 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_12, len(buf) - pos)
+                    elif neeo_2_7_12 > blen - pos:
+                        raise _count_error(neeo_2_7_12, blen - pos)
                     else:
                         veeo_2_7_12: list[TaskOffset] = []
                         apeeo_2_7_12 = veeo_2_7_12.append
                         for _ in range(neeo_2_7_12):
-                            eeeo_2_7_12 = TaskOffset.__new__(TaskOffset)
-                            eeeo_2_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_12 = _new_object(TaskOffset)
+                            lneeeo_2_7_12_1 = buf[pos]
+                            if lneeeo_2_7_12_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_12_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_12_1 -= 1
+                            if lneeeo_2_7_12_1 < 0:
+                                raise _null_error("SubtopologyId")
+                            elif pos + lneeeo_2_7_12_1 > blen:
+                                raise _length_error(lneeeo_2_7_12_1, pos, blen)
+                            else:
+                                eeeo_2_7_12.subtopology_id = buf[
+                                    pos : pos + lneeeo_2_7_12_1
+                                ].decode()
+                                pos += lneeeo_2_7_12_1
                             eeeo_2_7_12.partition, eeeo_2_7_12.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
@@ -3181,10 +4199,11 @@ def _e_StreamsGroupDescribeResponse_0(o: StreamsGroupDescribeResponse, out: list
 
 
 def _d_StreamsGroupDescribeResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupDescribeResponse, int]:
     """Decode StreamsGroupDescribeResponse at version 1."""
-    o = StreamsGroupDescribeResponse.__new__(StreamsGroupDescribeResponse)
+    blen = len(buf)
+    o = _new_object(StreamsGroupDescribeResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -3197,18 +4216,54 @@ def _d_StreamsGroupDescribeResponse_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Groups")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[DescribedGroup] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = DescribedGroup.__new__(DescribedGroup)
+            eo_2 = _new_object(DescribedGroup)
             eo_2.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
-            eo_2.group_id, pos = _read_cstr(buf, pos)
-            eo_2.group_state, pos = _read_cstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
+            lneo_2_3 = buf[pos]
+            if lneo_2_3 < 0x80:
+                pos += 1
+            else:
+                lneo_2_3, pos = _read_uvarint(buf, pos)
+            lneo_2_3 -= 1
+            if lneo_2_3 < 0:
+                raise _null_error("GroupId")
+            elif pos + lneo_2_3 > blen:
+                raise _length_error(lneo_2_3, pos, blen)
+            else:
+                eo_2.group_id = buf[pos : pos + lneo_2_3].decode()
+                pos += lneo_2_3
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                raise _null_error("GroupState")
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.group_state = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             eo_2.group_epoch, eo_2.assignment_epoch = _S_ii.unpack_from(buf, pos)
             pos += 8
             presenteo_2_6, pos = _read_struct_marker(buf, pos)
@@ -3226,23 +4281,95 @@ def _d_StreamsGroupDescribeResponse_1(
                 if neo_2_7 != -1:
                     raise _count_error(neo_2_7, 0)
                 raise _null_error("Members")
-            elif neo_2_7 > len(buf) - pos:
-                raise _count_error(neo_2_7, len(buf) - pos)
+            elif neo_2_7 > blen - pos:
+                raise _count_error(neo_2_7, blen - pos)
             else:
                 veo_2_7: list[Member] = []
                 apeo_2_7 = veo_2_7.append
                 for _ in range(neo_2_7):
-                    eeo_2_7 = Member.__new__(Member)
-                    eeo_2_7.member_id, pos = _read_cstr(buf, pos)
+                    eeo_2_7 = _new_object(Member)
+                    lneeo_2_7_1 = buf[pos]
+                    if lneeo_2_7_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_1 -= 1
+                    if lneeo_2_7_1 < 0:
+                        raise _null_error("MemberId")
+                    elif pos + lneeo_2_7_1 > blen:
+                        raise _length_error(lneeo_2_7_1, pos, blen)
+                    else:
+                        eeo_2_7.member_id = buf[pos : pos + lneeo_2_7_1].decode()
+                        pos += lneeo_2_7_1
                     eeo_2_7.member_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_7.instance_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_7.rack_id, pos = _read_ncstr(buf, pos)
-                    eeo_2_7.client_id, pos = _read_cstr(buf, pos)
-                    eeo_2_7.client_host, pos = _read_cstr(buf, pos)
+                    lneeo_2_7_3 = buf[pos]
+                    if lneeo_2_7_3 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_3, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_3 -= 1
+                    if lneeo_2_7_3 < 0:
+                        eeo_2_7.instance_id = None
+                    elif pos + lneeo_2_7_3 > blen:
+                        raise _length_error(lneeo_2_7_3, pos, blen)
+                    else:
+                        eeo_2_7.instance_id = buf[pos : pos + lneeo_2_7_3].decode()
+                        pos += lneeo_2_7_3
+                    lneeo_2_7_4 = buf[pos]
+                    if lneeo_2_7_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_4, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_4 -= 1
+                    if lneeo_2_7_4 < 0:
+                        eeo_2_7.rack_id = None
+                    elif pos + lneeo_2_7_4 > blen:
+                        raise _length_error(lneeo_2_7_4, pos, blen)
+                    else:
+                        eeo_2_7.rack_id = buf[pos : pos + lneeo_2_7_4].decode()
+                        pos += lneeo_2_7_4
+                    lneeo_2_7_5 = buf[pos]
+                    if lneeo_2_7_5 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_5, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_5 -= 1
+                    if lneeo_2_7_5 < 0:
+                        raise _null_error("ClientId")
+                    elif pos + lneeo_2_7_5 > blen:
+                        raise _length_error(lneeo_2_7_5, pos, blen)
+                    else:
+                        eeo_2_7.client_id = buf[pos : pos + lneeo_2_7_5].decode()
+                        pos += lneeo_2_7_5
+                    lneeo_2_7_6 = buf[pos]
+                    if lneeo_2_7_6 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_6, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_6 -= 1
+                    if lneeo_2_7_6 < 0:
+                        raise _null_error("ClientHost")
+                    elif pos + lneeo_2_7_6 > blen:
+                        raise _length_error(lneeo_2_7_6, pos, blen)
+                    else:
+                        eeo_2_7.client_host = buf[pos : pos + lneeo_2_7_6].decode()
+                        pos += lneeo_2_7_6
                     eeo_2_7.topology_epoch = _S_i.unpack_from(buf, pos)[0]
                     pos += 4
-                    eeo_2_7.process_id, pos = _read_cstr(buf, pos)
+                    lneeo_2_7_8 = buf[pos]
+                    if lneeo_2_7_8 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_7_8, pos = _read_uvarint(buf, pos)
+                    lneeo_2_7_8 -= 1
+                    if lneeo_2_7_8 < 0:
+                        raise _null_error("ProcessId")
+                    elif pos + lneeo_2_7_8 > blen:
+                        raise _length_error(lneeo_2_7_8, pos, blen)
+                    else:
+                        eeo_2_7.process_id = buf[pos : pos + lneeo_2_7_8].decode()
+                        pos += lneeo_2_7_8
                     presenteeo_2_7_9, pos = _read_struct_marker(buf, pos)
                     if presenteeo_2_7_9:
                         eeo_2_7.user_endpoint, pos = _d_Endpoint_0(buf, pos)
@@ -3258,15 +4385,39 @@ def _d_StreamsGroupDescribeResponse_1(
                         if neeo_2_7_10 != -1:
                             raise _count_error(neeo_2_7_10, 0)
                         raise _null_error("ClientTags")
-                    elif neeo_2_7_10 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_10, len(buf) - pos)
+                    elif neeo_2_7_10 > blen - pos:
+                        raise _count_error(neeo_2_7_10, blen - pos)
                     else:
                         veeo_2_7_10: list[KeyValue] = []
                         apeeo_2_7_10 = veeo_2_7_10.append
                         for _ in range(neeo_2_7_10):
-                            eeeo_2_7_10 = KeyValue.__new__(KeyValue)
-                            eeeo_2_7_10.key, pos = _read_cstr(buf, pos)
-                            eeeo_2_7_10.value, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_10 = _new_object(KeyValue)
+                            lneeeo_2_7_10_1 = buf[pos]
+                            if lneeeo_2_7_10_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_10_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_10_1 -= 1
+                            if lneeeo_2_7_10_1 < 0:
+                                raise _null_error("Key")
+                            elif pos + lneeeo_2_7_10_1 > blen:
+                                raise _length_error(lneeeo_2_7_10_1, pos, blen)
+                            else:
+                                eeeo_2_7_10.key = buf[pos : pos + lneeeo_2_7_10_1].decode()
+                                pos += lneeeo_2_7_10_1
+                            lneeeo_2_7_10_2 = buf[pos]
+                            if lneeeo_2_7_10_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_10_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_10_2 -= 1
+                            if lneeeo_2_7_10_2 < 0:
+                                raise _null_error("Value")
+                            elif pos + lneeeo_2_7_10_2 > blen:
+                                raise _length_error(lneeeo_2_7_10_2, pos, blen)
+                            else:
+                                eeeo_2_7_10.value = buf[pos : pos + lneeeo_2_7_10_2].decode()
+                                pos += lneeeo_2_7_10_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_2_7_10._unknown_tags = None
@@ -3284,14 +4435,28 @@ def _d_StreamsGroupDescribeResponse_1(
                         if neeo_2_7_11 != -1:
                             raise _count_error(neeo_2_7_11, 0)
                         raise _null_error("TaskOffsets")
-                    elif neeo_2_7_11 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_11, len(buf) - pos)
+                    elif neeo_2_7_11 > blen - pos:
+                        raise _count_error(neeo_2_7_11, blen - pos)
                     else:
                         veeo_2_7_11: list[TaskOffset] = []
                         apeeo_2_7_11 = veeo_2_7_11.append
                         for _ in range(neeo_2_7_11):
-                            eeeo_2_7_11 = TaskOffset.__new__(TaskOffset)
-                            eeeo_2_7_11.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_11 = _new_object(TaskOffset)
+                            lneeeo_2_7_11_1 = buf[pos]
+                            if lneeeo_2_7_11_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_11_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_11_1 -= 1
+                            if lneeeo_2_7_11_1 < 0:
+                                raise _null_error("SubtopologyId")
+                            elif pos + lneeeo_2_7_11_1 > blen:
+                                raise _length_error(lneeeo_2_7_11_1, pos, blen)
+                            else:
+                                eeeo_2_7_11.subtopology_id = buf[
+                                    pos : pos + lneeeo_2_7_11_1
+                                ].decode()
+                                pos += lneeeo_2_7_11_1
                             eeeo_2_7_11.partition, eeeo_2_7_11.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
@@ -3311,14 +4476,28 @@ def _d_StreamsGroupDescribeResponse_1(
                         if neeo_2_7_12 != -1:
                             raise _count_error(neeo_2_7_12, 0)
                         raise _null_error("TaskEndOffsets")
-                    elif neeo_2_7_12 > len(buf) - pos:
-                        raise _count_error(neeo_2_7_12, len(buf) - pos)
+                    elif neeo_2_7_12 > blen - pos:
+                        raise _count_error(neeo_2_7_12, blen - pos)
                     else:
                         veeo_2_7_12: list[TaskOffset] = []
                         apeeo_2_7_12 = veeo_2_7_12.append
                         for _ in range(neeo_2_7_12):
-                            eeeo_2_7_12 = TaskOffset.__new__(TaskOffset)
-                            eeeo_2_7_12.subtopology_id, pos = _read_cstr(buf, pos)
+                            eeeo_2_7_12 = _new_object(TaskOffset)
+                            lneeeo_2_7_12_1 = buf[pos]
+                            if lneeeo_2_7_12_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_7_12_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_7_12_1 -= 1
+                            if lneeeo_2_7_12_1 < 0:
+                                raise _null_error("SubtopologyId")
+                            elif pos + lneeeo_2_7_12_1 > blen:
+                                raise _length_error(lneeeo_2_7_12_1, pos, blen)
+                            else:
+                                eeeo_2_7_12.subtopology_id = buf[
+                                    pos : pos + lneeeo_2_7_12_1
+                                ].decode()
+                                pos += lneeeo_2_7_12_1
                             eeeo_2_7_12.partition, eeeo_2_7_12.offset = _S_iq.unpack_from(buf, pos)
                             pos += 12
                             if buf[pos] == 0:
@@ -3348,7 +4527,19 @@ def _d_StreamsGroupDescribeResponse_1(
                 eo_2.topology_description = None
             eo_2.topology_description_status = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_2.assignor_name, pos = _read_ncstr(buf, pos)
+            lneo_2_11 = buf[pos]
+            if lneo_2_11 < 0x80:
+                pos += 1
+            else:
+                lneo_2_11, pos = _read_uvarint(buf, pos)
+            lneo_2_11 -= 1
+            if lneo_2_11 < 0:
+                eo_2.assignor_name = None
+            elif pos + lneo_2_11 > blen:
+                raise _length_error(lneo_2_11, pos, blen)
+            else:
+                eo_2.assignor_name = buf[pos : pos + lneo_2_11].decode()
+                pos += lneo_2_11
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None

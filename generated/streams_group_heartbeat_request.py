@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -857,11 +859,36 @@ class StreamsGroupHeartbeatRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_KeyValue_0(buf: memoryview, pos: int) -> tuple[KeyValue, int]:
+def _d_KeyValue_0(buf: bytes, pos: int) -> tuple[KeyValue, int]:
     """Decode KeyValue at versions 0, 1."""
-    o = KeyValue.__new__(KeyValue)
-    o.key, pos = _read_cstr(buf, pos)
-    o.value, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(KeyValue)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Key")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.key = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Value")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.value = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -881,10 +908,23 @@ def _e_KeyValue_0(o: KeyValue, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
+def _d_TopicInfo_0(buf: bytes, pos: int) -> tuple[TopicInfo, int]:
     """Decode TopicInfo at versions 0, 1."""
-    o = TopicInfo.__new__(TopicInfo)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicInfo)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.partitions, o.replication_factor = _S_ih.unpack_from(buf, pos)
     pos += 6
     no_3 = buf[pos]
@@ -897,15 +937,39 @@ def _d_TopicInfo_0(buf: memoryview, pos: int) -> tuple[TopicInfo, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("TopicConfigs")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[KeyValue] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = KeyValue.__new__(KeyValue)
-            eo_3.key, pos = _read_cstr(buf, pos)
-            eo_3.value, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(KeyValue)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Key")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.key = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                raise _null_error("Value")
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.value = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -939,48 +1003,49 @@ def _e_TopicInfo_0(o: TopicInfo, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_CopartitionGroup_0(buf: memoryview, pos: int) -> tuple[CopartitionGroup, int]:
+def _d_CopartitionGroup_0(buf: bytes, pos: int) -> tuple[CopartitionGroup, int]:
     """Decode CopartitionGroup at versions 0, 1."""
-    o = CopartitionGroup.__new__(CopartitionGroup)
-    no_1 = buf[pos]
-    if no_1 < 0x80:
+    blen = len(buf)
+    o = _new_object(CopartitionGroup)
+    n_source_topics_o = buf[pos]
+    if n_source_topics_o < 0x80:
         pos += 1
     else:
-        no_1, pos = _read_uvarint(buf, pos)
-    no_1 -= 1
-    if no_1 < 0:
-        if no_1 != -1:
-            raise _count_error(no_1, 0)
+        n_source_topics_o, pos = _read_uvarint(buf, pos)
+    n_source_topics_o -= 1
+    if n_source_topics_o < 0:
+        if n_source_topics_o != -1:
+            raise _count_error(n_source_topics_o, 0)
         raise _null_error("SourceTopics")
     else:
-        o.source_topics = [*_A_Nh[no_1].unpack_from(buf, pos)]
-        pos += 2 * no_1
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+        o.source_topics = [*_A_Nh[n_source_topics_o].unpack_from(buf, pos)]
+        pos += 2 * n_source_topics_o
+    n_source_topic_regex_o = buf[pos]
+    if n_source_topic_regex_o < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        n_source_topic_regex_o, pos = _read_uvarint(buf, pos)
+    n_source_topic_regex_o -= 1
+    if n_source_topic_regex_o < 0:
+        if n_source_topic_regex_o != -1:
+            raise _count_error(n_source_topic_regex_o, 0)
         raise _null_error("SourceTopicRegex")
     else:
-        o.source_topic_regex = [*_A_Nh[no_2].unpack_from(buf, pos)]
-        pos += 2 * no_2
-    no_3 = buf[pos]
-    if no_3 < 0x80:
+        o.source_topic_regex = [*_A_Nh[n_source_topic_regex_o].unpack_from(buf, pos)]
+        pos += 2 * n_source_topic_regex_o
+    n_repartition_source_topics_o = buf[pos]
+    if n_repartition_source_topics_o < 0x80:
         pos += 1
     else:
-        no_3, pos = _read_uvarint(buf, pos)
-    no_3 -= 1
-    if no_3 < 0:
-        if no_3 != -1:
-            raise _count_error(no_3, 0)
+        n_repartition_source_topics_o, pos = _read_uvarint(buf, pos)
+    n_repartition_source_topics_o -= 1
+    if n_repartition_source_topics_o < 0:
+        if n_repartition_source_topics_o != -1:
+            raise _count_error(n_repartition_source_topics_o, 0)
         raise _null_error("RepartitionSourceTopics")
     else:
-        o.repartition_source_topics = [*_A_Nh[no_3].unpack_from(buf, pos)]
-        pos += 2 * no_3
+        o.repartition_source_topics = [*_A_Nh[n_repartition_source_topics_o].unpack_from(buf, pos)]
+        pos += 2 * n_repartition_source_topics_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1016,10 +1081,23 @@ def _e_CopartitionGroup_0(o: CopartitionGroup, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
+def _d_Subtopology_0(buf: bytes, pos: int) -> tuple[Subtopology, int]:
     """Decode Subtopology at versions 0, 1."""
-    o = Subtopology.__new__(Subtopology)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Subtopology)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -1030,8 +1108,8 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("SourceTopics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[str] = []
         apo_2 = vo_2.append
@@ -1049,8 +1127,8 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("SourceTopicRegex")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[str] = []
         apo_3 = vo_3.append
@@ -1068,14 +1146,26 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("StateChangelogTopics")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[TopicInfo] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = TopicInfo.__new__(TopicInfo)
-            eo_4.name, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(TopicInfo)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
             eo_4.partitions, eo_4.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
             neo_4_3 = buf[pos]
@@ -1088,15 +1178,39 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
                 if neo_4_3 != -1:
                     raise _count_error(neo_4_3, 0)
                 raise _null_error("TopicConfigs")
-            elif neo_4_3 > len(buf) - pos:
-                raise _count_error(neo_4_3, len(buf) - pos)
+            elif neo_4_3 > blen - pos:
+                raise _count_error(neo_4_3, blen - pos)
             else:
                 veo_4_3: list[KeyValue] = []
                 apeo_4_3 = veo_4_3.append
                 for _ in range(neo_4_3):
-                    eeo_4_3 = KeyValue.__new__(KeyValue)
-                    eeo_4_3.key, pos = _read_cstr(buf, pos)
-                    eeo_4_3.value, pos = _read_cstr(buf, pos)
+                    eeo_4_3 = _new_object(KeyValue)
+                    lneeo_4_3_1 = buf[pos]
+                    if lneeo_4_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_4_3_1 -= 1
+                    if lneeo_4_3_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_4_3_1 > blen:
+                        raise _length_error(lneeo_4_3_1, pos, blen)
+                    else:
+                        eeo_4_3.key = buf[pos : pos + lneeo_4_3_1].decode()
+                        pos += lneeo_4_3_1
+                    lneeo_4_3_2 = buf[pos]
+                    if lneeo_4_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_4_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_4_3_2 -= 1
+                    if lneeo_4_3_2 < 0:
+                        raise _null_error("Value")
+                    elif pos + lneeo_4_3_2 > blen:
+                        raise _length_error(lneeo_4_3_2, pos, blen)
+                    else:
+                        eeo_4_3.value = buf[pos : pos + lneeo_4_3_2].decode()
+                        pos += lneeo_4_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_4_3._unknown_tags = None
@@ -1121,8 +1235,8 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("RepartitionSinkTopics")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[str] = []
         apo_5 = vo_5.append
@@ -1140,14 +1254,26 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("RepartitionSourceTopics")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[TopicInfo] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = TopicInfo.__new__(TopicInfo)
-            eo_6.name, pos = _read_cstr(buf, pos)
+            eo_6 = _new_object(TopicInfo)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
             eo_6.partitions, eo_6.replication_factor = _S_ih.unpack_from(buf, pos)
             pos += 6
             neo_6_3 = buf[pos]
@@ -1160,15 +1286,39 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
                 if neo_6_3 != -1:
                     raise _count_error(neo_6_3, 0)
                 raise _null_error("TopicConfigs")
-            elif neo_6_3 > len(buf) - pos:
-                raise _count_error(neo_6_3, len(buf) - pos)
+            elif neo_6_3 > blen - pos:
+                raise _count_error(neo_6_3, blen - pos)
             else:
                 veo_6_3: list[KeyValue] = []
                 apeo_6_3 = veo_6_3.append
                 for _ in range(neo_6_3):
-                    eeo_6_3 = KeyValue.__new__(KeyValue)
-                    eeo_6_3.key, pos = _read_cstr(buf, pos)
-                    eeo_6_3.value, pos = _read_cstr(buf, pos)
+                    eeo_6_3 = _new_object(KeyValue)
+                    lneeo_6_3_1 = buf[pos]
+                    if lneeo_6_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_6_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_6_3_1 -= 1
+                    if lneeo_6_3_1 < 0:
+                        raise _null_error("Key")
+                    elif pos + lneeo_6_3_1 > blen:
+                        raise _length_error(lneeo_6_3_1, pos, blen)
+                    else:
+                        eeo_6_3.key = buf[pos : pos + lneeo_6_3_1].decode()
+                        pos += lneeo_6_3_1
+                    lneeo_6_3_2 = buf[pos]
+                    if lneeo_6_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_6_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_6_3_2 -= 1
+                    if lneeo_6_3_2 < 0:
+                        raise _null_error("Value")
+                    elif pos + lneeo_6_3_2 > blen:
+                        raise _length_error(lneeo_6_3_2, pos, blen)
+                    else:
+                        eeo_6_3.value = buf[pos : pos + lneeo_6_3_2].decode()
+                        pos += lneeo_6_3_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_6_3._unknown_tags = None
@@ -1193,52 +1343,54 @@ def _d_Subtopology_0(buf: memoryview, pos: int) -> tuple[Subtopology, int]:
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("CopartitionGroups")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[CopartitionGroup] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = CopartitionGroup.__new__(CopartitionGroup)
-            neo_7_1 = buf[pos]
-            if neo_7_1 < 0x80:
+            eo_7 = _new_object(CopartitionGroup)
+            n_source_topics_eo_7 = buf[pos]
+            if n_source_topics_eo_7 < 0x80:
                 pos += 1
             else:
-                neo_7_1, pos = _read_uvarint(buf, pos)
-            neo_7_1 -= 1
-            if neo_7_1 < 0:
-                if neo_7_1 != -1:
-                    raise _count_error(neo_7_1, 0)
+                n_source_topics_eo_7, pos = _read_uvarint(buf, pos)
+            n_source_topics_eo_7 -= 1
+            if n_source_topics_eo_7 < 0:
+                if n_source_topics_eo_7 != -1:
+                    raise _count_error(n_source_topics_eo_7, 0)
                 raise _null_error("SourceTopics")
             else:
-                eo_7.source_topics = [*_A_Nh[neo_7_1].unpack_from(buf, pos)]
-                pos += 2 * neo_7_1
-            neo_7_2 = buf[pos]
-            if neo_7_2 < 0x80:
+                eo_7.source_topics = [*_A_Nh[n_source_topics_eo_7].unpack_from(buf, pos)]
+                pos += 2 * n_source_topics_eo_7
+            n_source_topic_regex_eo_7 = buf[pos]
+            if n_source_topic_regex_eo_7 < 0x80:
                 pos += 1
             else:
-                neo_7_2, pos = _read_uvarint(buf, pos)
-            neo_7_2 -= 1
-            if neo_7_2 < 0:
-                if neo_7_2 != -1:
-                    raise _count_error(neo_7_2, 0)
+                n_source_topic_regex_eo_7, pos = _read_uvarint(buf, pos)
+            n_source_topic_regex_eo_7 -= 1
+            if n_source_topic_regex_eo_7 < 0:
+                if n_source_topic_regex_eo_7 != -1:
+                    raise _count_error(n_source_topic_regex_eo_7, 0)
                 raise _null_error("SourceTopicRegex")
             else:
-                eo_7.source_topic_regex = [*_A_Nh[neo_7_2].unpack_from(buf, pos)]
-                pos += 2 * neo_7_2
-            neo_7_3 = buf[pos]
-            if neo_7_3 < 0x80:
+                eo_7.source_topic_regex = [*_A_Nh[n_source_topic_regex_eo_7].unpack_from(buf, pos)]
+                pos += 2 * n_source_topic_regex_eo_7
+            n_repartition_source_topics_eo_7 = buf[pos]
+            if n_repartition_source_topics_eo_7 < 0x80:
                 pos += 1
             else:
-                neo_7_3, pos = _read_uvarint(buf, pos)
-            neo_7_3 -= 1
-            if neo_7_3 < 0:
-                if neo_7_3 != -1:
-                    raise _count_error(neo_7_3, 0)
+                n_repartition_source_topics_eo_7, pos = _read_uvarint(buf, pos)
+            n_repartition_source_topics_eo_7 -= 1
+            if n_repartition_source_topics_eo_7 < 0:
+                if n_repartition_source_topics_eo_7 != -1:
+                    raise _count_error(n_repartition_source_topics_eo_7, 0)
                 raise _null_error("RepartitionSourceTopics")
             else:
-                eo_7.repartition_source_topics = [*_A_Nh[neo_7_3].unpack_from(buf, pos)]
-                pos += 2 * neo_7_3
+                eo_7.repartition_source_topics = [
+                    *_A_Nh[n_repartition_source_topics_eo_7].unpack_from(buf, pos)
+                ]
+                pos += 2 * n_repartition_source_topics_eo_7
             if buf[pos] == 0:
                 pos += 1
                 eo_7._unknown_tags = None
@@ -1306,9 +1458,10 @@ def _e_Subtopology_0(o: Subtopology, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
+def _d_Topology_0(buf: bytes, pos: int) -> tuple[Topology, int]:
     """Decode Topology at versions 0, 1."""
-    o = Topology.__new__(Topology)
+    blen = len(buf)
+    o = _new_object(Topology)
     o.epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -1321,14 +1474,26 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Subtopologies")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[Subtopology] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = Subtopology.__new__(Subtopology)
-            eo_2.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(Subtopology)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.subtopology_id = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -1339,8 +1504,8 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("SourceTopics")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[str] = []
                 apeo_2_2 = veo_2_2.append
@@ -1358,8 +1523,8 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("SourceTopicRegex")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[str] = []
                 apeo_2_3 = veo_2_3.append
@@ -1377,14 +1542,26 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_4 != -1:
                     raise _count_error(neo_2_4, 0)
                 raise _null_error("StateChangelogTopics")
-            elif neo_2_4 > len(buf) - pos:
-                raise _count_error(neo_2_4, len(buf) - pos)
+            elif neo_2_4 > blen - pos:
+                raise _count_error(neo_2_4, blen - pos)
             else:
                 veo_2_4: list[TopicInfo] = []
                 apeo_2_4 = veo_2_4.append
                 for _ in range(neo_2_4):
-                    eeo_2_4 = TopicInfo.__new__(TopicInfo)
-                    eeo_2_4.name, pos = _read_cstr(buf, pos)
+                    eeo_2_4 = _new_object(TopicInfo)
+                    lneeo_2_4_1 = buf[pos]
+                    if lneeo_2_4_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_4_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_4_1 -= 1
+                    if lneeo_2_4_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_4_1 > blen:
+                        raise _length_error(lneeo_2_4_1, pos, blen)
+                    else:
+                        eeo_2_4.name = buf[pos : pos + lneeo_2_4_1].decode()
+                        pos += lneeo_2_4_1
                     eeo_2_4.partitions, eeo_2_4.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     neeo_2_4_3 = buf[pos]
@@ -1397,15 +1574,39 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                         if neeo_2_4_3 != -1:
                             raise _count_error(neeo_2_4_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_4_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_4_3, len(buf) - pos)
+                    elif neeo_2_4_3 > blen - pos:
+                        raise _count_error(neeo_2_4_3, blen - pos)
                     else:
                         veeo_2_4_3: list[KeyValue] = []
                         apeeo_2_4_3 = veeo_2_4_3.append
                         for _ in range(neeo_2_4_3):
-                            eeeo_2_4_3 = KeyValue.__new__(KeyValue)
-                            eeeo_2_4_3.key, pos = _read_cstr(buf, pos)
-                            eeeo_2_4_3.value, pos = _read_cstr(buf, pos)
+                            eeeo_2_4_3 = _new_object(KeyValue)
+                            lneeeo_2_4_3_1 = buf[pos]
+                            if lneeeo_2_4_3_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_4_3_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_4_3_1 -= 1
+                            if lneeeo_2_4_3_1 < 0:
+                                raise _null_error("Key")
+                            elif pos + lneeeo_2_4_3_1 > blen:
+                                raise _length_error(lneeeo_2_4_3_1, pos, blen)
+                            else:
+                                eeeo_2_4_3.key = buf[pos : pos + lneeeo_2_4_3_1].decode()
+                                pos += lneeeo_2_4_3_1
+                            lneeeo_2_4_3_2 = buf[pos]
+                            if lneeeo_2_4_3_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_4_3_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_4_3_2 -= 1
+                            if lneeeo_2_4_3_2 < 0:
+                                raise _null_error("Value")
+                            elif pos + lneeeo_2_4_3_2 > blen:
+                                raise _length_error(lneeeo_2_4_3_2, pos, blen)
+                            else:
+                                eeeo_2_4_3.value = buf[pos : pos + lneeeo_2_4_3_2].decode()
+                                pos += lneeeo_2_4_3_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_2_4_3._unknown_tags = None
@@ -1430,8 +1631,8 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("RepartitionSinkTopics")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[str] = []
                 apeo_2_5 = veo_2_5.append
@@ -1449,14 +1650,26 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_6 != -1:
                     raise _count_error(neo_2_6, 0)
                 raise _null_error("RepartitionSourceTopics")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            elif neo_2_6 > blen - pos:
+                raise _count_error(neo_2_6, blen - pos)
             else:
                 veo_2_6: list[TopicInfo] = []
                 apeo_2_6 = veo_2_6.append
                 for _ in range(neo_2_6):
-                    eeo_2_6 = TopicInfo.__new__(TopicInfo)
-                    eeo_2_6.name, pos = _read_cstr(buf, pos)
+                    eeo_2_6 = _new_object(TopicInfo)
+                    lneeo_2_6_1 = buf[pos]
+                    if lneeo_2_6_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_6_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_6_1 -= 1
+                    if lneeo_2_6_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_6_1 > blen:
+                        raise _length_error(lneeo_2_6_1, pos, blen)
+                    else:
+                        eeo_2_6.name = buf[pos : pos + lneeo_2_6_1].decode()
+                        pos += lneeo_2_6_1
                     eeo_2_6.partitions, eeo_2_6.replication_factor = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     neeo_2_6_3 = buf[pos]
@@ -1469,15 +1682,39 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                         if neeo_2_6_3 != -1:
                             raise _count_error(neeo_2_6_3, 0)
                         raise _null_error("TopicConfigs")
-                    elif neeo_2_6_3 > len(buf) - pos:
-                        raise _count_error(neeo_2_6_3, len(buf) - pos)
+                    elif neeo_2_6_3 > blen - pos:
+                        raise _count_error(neeo_2_6_3, blen - pos)
                     else:
                         veeo_2_6_3: list[KeyValue] = []
                         apeeo_2_6_3 = veeo_2_6_3.append
                         for _ in range(neeo_2_6_3):
-                            eeeo_2_6_3 = KeyValue.__new__(KeyValue)
-                            eeeo_2_6_3.key, pos = _read_cstr(buf, pos)
-                            eeeo_2_6_3.value, pos = _read_cstr(buf, pos)
+                            eeeo_2_6_3 = _new_object(KeyValue)
+                            lneeeo_2_6_3_1 = buf[pos]
+                            if lneeeo_2_6_3_1 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_6_3_1, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_6_3_1 -= 1
+                            if lneeeo_2_6_3_1 < 0:
+                                raise _null_error("Key")
+                            elif pos + lneeeo_2_6_3_1 > blen:
+                                raise _length_error(lneeeo_2_6_3_1, pos, blen)
+                            else:
+                                eeeo_2_6_3.key = buf[pos : pos + lneeeo_2_6_3_1].decode()
+                                pos += lneeeo_2_6_3_1
+                            lneeeo_2_6_3_2 = buf[pos]
+                            if lneeeo_2_6_3_2 < 0x80:
+                                pos += 1
+                            else:
+                                lneeeo_2_6_3_2, pos = _read_uvarint(buf, pos)
+                            lneeeo_2_6_3_2 -= 1
+                            if lneeeo_2_6_3_2 < 0:
+                                raise _null_error("Value")
+                            elif pos + lneeeo_2_6_3_2 > blen:
+                                raise _length_error(lneeeo_2_6_3_2, pos, blen)
+                            else:
+                                eeeo_2_6_3.value = buf[pos : pos + lneeeo_2_6_3_2].decode()
+                                pos += lneeeo_2_6_3_2
                             if buf[pos] == 0:
                                 pos += 1
                                 eeeo_2_6_3._unknown_tags = None
@@ -1502,54 +1739,58 @@ def _d_Topology_0(buf: memoryview, pos: int) -> tuple[Topology, int]:
                 if neo_2_7 != -1:
                     raise _count_error(neo_2_7, 0)
                 raise _null_error("CopartitionGroups")
-            elif neo_2_7 > len(buf) - pos:
-                raise _count_error(neo_2_7, len(buf) - pos)
+            elif neo_2_7 > blen - pos:
+                raise _count_error(neo_2_7, blen - pos)
             else:
                 veo_2_7: list[CopartitionGroup] = []
                 apeo_2_7 = veo_2_7.append
                 for _ in range(neo_2_7):
-                    eeo_2_7 = CopartitionGroup.__new__(CopartitionGroup)
-                    neeo_2_7_1 = buf[pos]
-                    if neeo_2_7_1 < 0x80:
+                    eeo_2_7 = _new_object(CopartitionGroup)
+                    n_source_topics_eeo_2_7 = buf[pos]
+                    if n_source_topics_eeo_2_7 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_1, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_1 -= 1
-                    if neeo_2_7_1 < 0:
-                        if neeo_2_7_1 != -1:
-                            raise _count_error(neeo_2_7_1, 0)
+                        n_source_topics_eeo_2_7, pos = _read_uvarint(buf, pos)
+                    n_source_topics_eeo_2_7 -= 1
+                    if n_source_topics_eeo_2_7 < 0:
+                        if n_source_topics_eeo_2_7 != -1:
+                            raise _count_error(n_source_topics_eeo_2_7, 0)
                         raise _null_error("SourceTopics")
                     else:
-                        eeo_2_7.source_topics = [*_A_Nh[neeo_2_7_1].unpack_from(buf, pos)]
-                        pos += 2 * neeo_2_7_1
-                    neeo_2_7_2 = buf[pos]
-                    if neeo_2_7_2 < 0x80:
+                        eeo_2_7.source_topics = [
+                            *_A_Nh[n_source_topics_eeo_2_7].unpack_from(buf, pos)
+                        ]
+                        pos += 2 * n_source_topics_eeo_2_7
+                    n_source_topic_regex_eeo_2_7 = buf[pos]
+                    if n_source_topic_regex_eeo_2_7 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_2, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_2 -= 1
-                    if neeo_2_7_2 < 0:
-                        if neeo_2_7_2 != -1:
-                            raise _count_error(neeo_2_7_2, 0)
+                        n_source_topic_regex_eeo_2_7, pos = _read_uvarint(buf, pos)
+                    n_source_topic_regex_eeo_2_7 -= 1
+                    if n_source_topic_regex_eeo_2_7 < 0:
+                        if n_source_topic_regex_eeo_2_7 != -1:
+                            raise _count_error(n_source_topic_regex_eeo_2_7, 0)
                         raise _null_error("SourceTopicRegex")
                     else:
-                        eeo_2_7.source_topic_regex = [*_A_Nh[neeo_2_7_2].unpack_from(buf, pos)]
-                        pos += 2 * neeo_2_7_2
-                    neeo_2_7_3 = buf[pos]
-                    if neeo_2_7_3 < 0x80:
+                        eeo_2_7.source_topic_regex = [
+                            *_A_Nh[n_source_topic_regex_eeo_2_7].unpack_from(buf, pos)
+                        ]
+                        pos += 2 * n_source_topic_regex_eeo_2_7
+                    n_repartition_source_topics_eeo_2_7 = buf[pos]
+                    if n_repartition_source_topics_eeo_2_7 < 0x80:
                         pos += 1
                     else:
-                        neeo_2_7_3, pos = _read_uvarint(buf, pos)
-                    neeo_2_7_3 -= 1
-                    if neeo_2_7_3 < 0:
-                        if neeo_2_7_3 != -1:
-                            raise _count_error(neeo_2_7_3, 0)
+                        n_repartition_source_topics_eeo_2_7, pos = _read_uvarint(buf, pos)
+                    n_repartition_source_topics_eeo_2_7 -= 1
+                    if n_repartition_source_topics_eeo_2_7 < 0:
+                        if n_repartition_source_topics_eeo_2_7 != -1:
+                            raise _count_error(n_repartition_source_topics_eeo_2_7, 0)
                         raise _null_error("RepartitionSourceTopics")
                     else:
                         eeo_2_7.repartition_source_topics = [
-                            *_A_Nh[neeo_2_7_3].unpack_from(buf, pos)
+                            *_A_Nh[n_repartition_source_topics_eeo_2_7].unpack_from(buf, pos)
                         ]
-                        pos += 2 * neeo_2_7_3
+                        pos += 2 * n_repartition_source_topics_eeo_2_7
                     if buf[pos] == 0:
                         pos += 1
                         eeo_2_7._unknown_tags = None
@@ -1589,23 +1830,36 @@ def _e_Topology_0(o: Topology, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
+def _d_TaskIds_0(buf: bytes, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
-    o = TaskIds.__new__(TaskIds)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(TaskIds)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -1630,10 +1884,23 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Endpoint_0(buf: memoryview, pos: int) -> tuple[Endpoint, int]:
+def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at versions 0, 1."""
-    o = Endpoint.__new__(Endpoint)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Endpoint)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Host")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -1655,10 +1922,23 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskOffset_0(buf: memoryview, pos: int) -> tuple[TaskOffset, int]:
+def _d_TaskOffset_0(buf: bytes, pos: int) -> tuple[TaskOffset, int]:
     """Decode TaskOffset at versions 0, 1."""
-    o = TaskOffset.__new__(TaskOffset)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TaskOffset)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.partition, o.offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     if buf[pos] == 0:
@@ -1681,16 +1961,65 @@ def _e_TaskOffset_0(o: TaskOffset, out: list[_Buffer]) -> None:
 
 
 def _d_StreamsGroupHeartbeatRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupHeartbeatRequest, int]:
     """Decode StreamsGroupHeartbeatRequest at versions 0, 1."""
-    o = StreamsGroupHeartbeatRequest.__new__(StreamsGroupHeartbeatRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(StreamsGroupHeartbeatRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.member_epoch, o.endpoint_information_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o.instance_id, pos = _read_ncstr(buf, pos)
-    o.rack_id, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.rack_id = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.rack_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     o.rebalance_timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     presento_7, pos = _read_struct_marker(buf, pos)
@@ -1708,27 +2037,39 @@ def _d_StreamsGroupHeartbeatRequest_0(
         if no_8 != -1:
             raise _count_error(no_8, 0)
         o.active_tasks = None
-    elif no_8 > len(buf) - pos:
-        raise _count_error(no_8, len(buf) - pos)
+    elif no_8 > blen - pos:
+        raise _count_error(no_8, blen - pos)
     else:
         vo_8: list[TaskIds] = []
         apo_8 = vo_8.append
         for _ in range(no_8):
-            eo_8 = TaskIds.__new__(TaskIds)
-            eo_8.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_8_2 = buf[pos]
-            if neo_8_2 < 0x80:
+            eo_8 = _new_object(TaskIds)
+            lneo_8_1 = buf[pos]
+            if lneo_8_1 < 0x80:
                 pos += 1
             else:
-                neo_8_2, pos = _read_uvarint(buf, pos)
-            neo_8_2 -= 1
-            if neo_8_2 < 0:
-                if neo_8_2 != -1:
-                    raise _count_error(neo_8_2, 0)
+                lneo_8_1, pos = _read_uvarint(buf, pos)
+            lneo_8_1 -= 1
+            if lneo_8_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_8_1 > blen:
+                raise _length_error(lneo_8_1, pos, blen)
+            else:
+                eo_8.subtopology_id = buf[pos : pos + lneo_8_1].decode()
+                pos += lneo_8_1
+            n_partitions_eo_8 = buf[pos]
+            if n_partitions_eo_8 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_8, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_8 -= 1
+            if n_partitions_eo_8 < 0:
+                if n_partitions_eo_8 != -1:
+                    raise _count_error(n_partitions_eo_8, 0)
                 raise _null_error("Partitions")
             else:
-                eo_8.partitions = [*_A_Ni[neo_8_2].unpack_from(buf, pos)]
-                pos += 4 * neo_8_2
+                eo_8.partitions = [*_A_Ni[n_partitions_eo_8].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_8
             if buf[pos] == 0:
                 pos += 1
                 eo_8._unknown_tags = None
@@ -1746,27 +2087,39 @@ def _d_StreamsGroupHeartbeatRequest_0(
         if no_9 != -1:
             raise _count_error(no_9, 0)
         o.standby_tasks = None
-    elif no_9 > len(buf) - pos:
-        raise _count_error(no_9, len(buf) - pos)
+    elif no_9 > blen - pos:
+        raise _count_error(no_9, blen - pos)
     else:
         vo_9: list[TaskIds] = []
         apo_9 = vo_9.append
         for _ in range(no_9):
-            eo_9 = TaskIds.__new__(TaskIds)
-            eo_9.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_9_2 = buf[pos]
-            if neo_9_2 < 0x80:
+            eo_9 = _new_object(TaskIds)
+            lneo_9_1 = buf[pos]
+            if lneo_9_1 < 0x80:
                 pos += 1
             else:
-                neo_9_2, pos = _read_uvarint(buf, pos)
-            neo_9_2 -= 1
-            if neo_9_2 < 0:
-                if neo_9_2 != -1:
-                    raise _count_error(neo_9_2, 0)
+                lneo_9_1, pos = _read_uvarint(buf, pos)
+            lneo_9_1 -= 1
+            if lneo_9_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_9_1 > blen:
+                raise _length_error(lneo_9_1, pos, blen)
+            else:
+                eo_9.subtopology_id = buf[pos : pos + lneo_9_1].decode()
+                pos += lneo_9_1
+            n_partitions_eo_9 = buf[pos]
+            if n_partitions_eo_9 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_9, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_9 -= 1
+            if n_partitions_eo_9 < 0:
+                if n_partitions_eo_9 != -1:
+                    raise _count_error(n_partitions_eo_9, 0)
                 raise _null_error("Partitions")
             else:
-                eo_9.partitions = [*_A_Ni[neo_9_2].unpack_from(buf, pos)]
-                pos += 4 * neo_9_2
+                eo_9.partitions = [*_A_Ni[n_partitions_eo_9].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_9
             if buf[pos] == 0:
                 pos += 1
                 eo_9._unknown_tags = None
@@ -1784,27 +2137,39 @@ def _d_StreamsGroupHeartbeatRequest_0(
         if no_10 != -1:
             raise _count_error(no_10, 0)
         o.warmup_tasks = None
-    elif no_10 > len(buf) - pos:
-        raise _count_error(no_10, len(buf) - pos)
+    elif no_10 > blen - pos:
+        raise _count_error(no_10, blen - pos)
     else:
         vo_10: list[TaskIds] = []
         apo_10 = vo_10.append
         for _ in range(no_10):
-            eo_10 = TaskIds.__new__(TaskIds)
-            eo_10.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_10_2 = buf[pos]
-            if neo_10_2 < 0x80:
+            eo_10 = _new_object(TaskIds)
+            lneo_10_1 = buf[pos]
+            if lneo_10_1 < 0x80:
                 pos += 1
             else:
-                neo_10_2, pos = _read_uvarint(buf, pos)
-            neo_10_2 -= 1
-            if neo_10_2 < 0:
-                if neo_10_2 != -1:
-                    raise _count_error(neo_10_2, 0)
+                lneo_10_1, pos = _read_uvarint(buf, pos)
+            lneo_10_1 -= 1
+            if lneo_10_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_10_1 > blen:
+                raise _length_error(lneo_10_1, pos, blen)
+            else:
+                eo_10.subtopology_id = buf[pos : pos + lneo_10_1].decode()
+                pos += lneo_10_1
+            n_partitions_eo_10 = buf[pos]
+            if n_partitions_eo_10 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_10, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_10 -= 1
+            if n_partitions_eo_10 < 0:
+                if n_partitions_eo_10 != -1:
+                    raise _count_error(n_partitions_eo_10, 0)
                 raise _null_error("Partitions")
             else:
-                eo_10.partitions = [*_A_Ni[neo_10_2].unpack_from(buf, pos)]
-                pos += 4 * neo_10_2
+                eo_10.partitions = [*_A_Ni[n_partitions_eo_10].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_10
             if buf[pos] == 0:
                 pos += 1
                 eo_10._unknown_tags = None
@@ -1812,7 +2177,19 @@ def _d_StreamsGroupHeartbeatRequest_0(
                 eo_10._unknown_tags, pos = _read_unknown_tags(buf, pos)
             apo_10(eo_10)
         o.warmup_tasks = vo_10
-    o.process_id, pos = _read_ncstr(buf, pos)
+    lno_11 = buf[pos]
+    if lno_11 < 0x80:
+        pos += 1
+    else:
+        lno_11, pos = _read_uvarint(buf, pos)
+    lno_11 -= 1
+    if lno_11 < 0:
+        o.process_id = None
+    elif pos + lno_11 > blen:
+        raise _length_error(lno_11, pos, blen)
+    else:
+        o.process_id = buf[pos : pos + lno_11].decode()
+        pos += lno_11
     presento_12, pos = _read_struct_marker(buf, pos)
     if presento_12:
         o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
@@ -1828,15 +2205,39 @@ def _d_StreamsGroupHeartbeatRequest_0(
         if no_13 != -1:
             raise _count_error(no_13, 0)
         o.client_tags = None
-    elif no_13 > len(buf) - pos:
-        raise _count_error(no_13, len(buf) - pos)
+    elif no_13 > blen - pos:
+        raise _count_error(no_13, blen - pos)
     else:
         vo_13: list[KeyValue] = []
         apo_13 = vo_13.append
         for _ in range(no_13):
-            eo_13 = KeyValue.__new__(KeyValue)
-            eo_13.key, pos = _read_cstr(buf, pos)
-            eo_13.value, pos = _read_cstr(buf, pos)
+            eo_13 = _new_object(KeyValue)
+            lneo_13_1 = buf[pos]
+            if lneo_13_1 < 0x80:
+                pos += 1
+            else:
+                lneo_13_1, pos = _read_uvarint(buf, pos)
+            lneo_13_1 -= 1
+            if lneo_13_1 < 0:
+                raise _null_error("Key")
+            elif pos + lneo_13_1 > blen:
+                raise _length_error(lneo_13_1, pos, blen)
+            else:
+                eo_13.key = buf[pos : pos + lneo_13_1].decode()
+                pos += lneo_13_1
+            lneo_13_2 = buf[pos]
+            if lneo_13_2 < 0x80:
+                pos += 1
+            else:
+                lneo_13_2, pos = _read_uvarint(buf, pos)
+            lneo_13_2 -= 1
+            if lneo_13_2 < 0:
+                raise _null_error("Value")
+            elif pos + lneo_13_2 > blen:
+                raise _length_error(lneo_13_2, pos, blen)
+            else:
+                eo_13.value = buf[pos : pos + lneo_13_2].decode()
+                pos += lneo_13_2
             if buf[pos] == 0:
                 pos += 1
                 eo_13._unknown_tags = None
@@ -1854,14 +2255,26 @@ def _d_StreamsGroupHeartbeatRequest_0(
         if no_14 != -1:
             raise _count_error(no_14, 0)
         o.task_offsets = None
-    elif no_14 > len(buf) - pos:
-        raise _count_error(no_14, len(buf) - pos)
+    elif no_14 > blen - pos:
+        raise _count_error(no_14, blen - pos)
     else:
         vo_14: list[TaskOffset] = []
         apo_14 = vo_14.append
         for _ in range(no_14):
-            eo_14 = TaskOffset.__new__(TaskOffset)
-            eo_14.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_14 = _new_object(TaskOffset)
+            lneo_14_1 = buf[pos]
+            if lneo_14_1 < 0x80:
+                pos += 1
+            else:
+                lneo_14_1, pos = _read_uvarint(buf, pos)
+            lneo_14_1 -= 1
+            if lneo_14_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_14_1 > blen:
+                raise _length_error(lneo_14_1, pos, blen)
+            else:
+                eo_14.subtopology_id = buf[pos : pos + lneo_14_1].decode()
+                pos += lneo_14_1
             eo_14.partition, eo_14.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:
@@ -1881,14 +2294,26 @@ def _d_StreamsGroupHeartbeatRequest_0(
         if no_15 != -1:
             raise _count_error(no_15, 0)
         o.task_end_offsets = None
-    elif no_15 > len(buf) - pos:
-        raise _count_error(no_15, len(buf) - pos)
+    elif no_15 > blen - pos:
+        raise _count_error(no_15, blen - pos)
     else:
         vo_15: list[TaskOffset] = []
         apo_15 = vo_15.append
         for _ in range(no_15):
-            eo_15 = TaskOffset.__new__(TaskOffset)
-            eo_15.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_15 = _new_object(TaskOffset)
+            lneo_15_1 = buf[pos]
+            if lneo_15_1 < 0x80:
+                pos += 1
+            else:
+                lneo_15_1, pos = _read_uvarint(buf, pos)
+            lneo_15_1 -= 1
+            if lneo_15_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_15_1 > blen:
+                raise _length_error(lneo_15_1, pos, blen)
+            else:
+                eo_15.subtopology_id = buf[pos : pos + lneo_15_1].decode()
+                pos += lneo_15_1
             eo_15.partition, eo_15.offset = _S_iq.unpack_from(buf, pos)
             pos += 12
             if buf[pos] == 0:

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -576,12 +578,25 @@ class StreamsGroupHeartbeatResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_Status_0(buf: memoryview, pos: int) -> tuple[Status, int]:
+def _d_Status_0(buf: bytes, pos: int) -> tuple[Status, int]:
     """Decode Status at versions 0, 1."""
-    o = Status.__new__(Status)
+    blen = len(buf)
+    o = _new_object(Status)
     o.status_code = _S_b.unpack_from(buf, pos)[0]
     pos += 1
-    o.status_detail, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("StatusDetail")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.status_detail = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -601,23 +616,36 @@ def _e_Status_0(o: Status, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TaskIds_0(buf: memoryview, pos: int) -> tuple[TaskIds, int]:
+def _d_TaskIds_0(buf: bytes, pos: int) -> tuple[TaskIds, int]:
     """Decode TaskIds at versions 0, 1."""
-    o = TaskIds.__new__(TaskIds)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(TaskIds)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -642,10 +670,23 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Endpoint_0(buf: memoryview, pos: int) -> tuple[Endpoint, int]:
+def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at versions 0, 1."""
-    o = Endpoint.__new__(Endpoint)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Endpoint)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Host")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -667,23 +708,36 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicPartition_0(buf: memoryview, pos: int) -> tuple[TopicPartition, int]:
+def _d_TopicPartition_0(buf: bytes, pos: int) -> tuple[TopicPartition, int]:
     """Decode TopicPartition at versions 0, 1."""
-    o = TopicPartition.__new__(TopicPartition)
-    o.topic, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(TopicPartition)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Topic")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partitions_o = buf[pos]
+    if n_partitions_o < 0x80:
+        pos += 1
+    else:
+        n_partitions_o, pos = _read_uvarint(buf, pos)
+    n_partitions_o -= 1
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
         raise _null_error("Partitions")
     else:
-        o.partitions = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partitions = [*_A_Ni[n_partitions_o].unpack_from(buf, pos)]
+        pos += 4 * n_partitions_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -708,9 +762,10 @@ def _e_TopicPartition_0(o: TopicPartition, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_EndpointToPartitions_0(buf: memoryview, pos: int) -> tuple[EndpointToPartitions, int]:
+def _d_EndpointToPartitions_0(buf: bytes, pos: int) -> tuple[EndpointToPartitions, int]:
     """Decode EndpointToPartitions at versions 0, 1."""
-    o = EndpointToPartitions.__new__(EndpointToPartitions)
+    blen = len(buf)
+    o = _new_object(EndpointToPartitions)
     o.user_endpoint, pos = _d_Endpoint_0(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -722,27 +777,39 @@ def _d_EndpointToPartitions_0(buf: memoryview, pos: int) -> tuple[EndpointToPart
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("ActivePartitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicPartition.__new__(TopicPartition)
-            eo_2.topic, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(TopicPartition)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partitions_eo_2 = buf[pos]
+            if n_partitions_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_2, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_2 -= 1
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
                 raise _null_error("Partitions")
             else:
-                eo_2.partitions = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partitions = [*_A_Ni[n_partitions_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -760,27 +827,39 @@ def _d_EndpointToPartitions_0(buf: memoryview, pos: int) -> tuple[EndpointToPart
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("StandbyPartitions")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TopicPartition] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TopicPartition.__new__(TopicPartition)
-            eo_3.topic, pos = _read_cstr(buf, pos)
-            neo_3_2 = buf[pos]
-            if neo_3_2 < 0x80:
+            eo_3 = _new_object(TopicPartition)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
                 pos += 1
             else:
-                neo_3_2, pos = _read_uvarint(buf, pos)
-            neo_3_2 -= 1
-            if neo_3_2 < 0:
-                if neo_3_2 != -1:
-                    raise _count_error(neo_3_2, 0)
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Topic")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            n_partitions_eo_3 = buf[pos]
+            if n_partitions_eo_3 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_3, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_3 -= 1
+            if n_partitions_eo_3 < 0:
+                if n_partitions_eo_3 != -1:
+                    raise _count_error(n_partitions_eo_3, 0)
                 raise _null_error("Partitions")
             else:
-                eo_3.partitions = [*_A_Ni[neo_3_2].unpack_from(buf, pos)]
-                pos += 4 * neo_3_2
+                eo_3.partitions = [*_A_Ni[n_partitions_eo_3].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -821,14 +900,39 @@ def _e_EndpointToPartitions_0(o: EndpointToPartitions, out: list[_Buffer]) -> No
 
 
 def _d_StreamsGroupHeartbeatResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupHeartbeatResponse, int]:
     """Decode StreamsGroupHeartbeatResponse at version 0."""
-    o = StreamsGroupHeartbeatResponse.__new__(StreamsGroupHeartbeatResponse)
+    blen = len(buf)
+    o = _new_object(StreamsGroupHeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     (
         o.member_epoch,
         o.heartbeat_interval_ms,
@@ -846,16 +950,28 @@ def _d_StreamsGroupHeartbeatResponse_0(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         o.status = None
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[Status] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = Status.__new__(Status)
+            eo_5 = _new_object(Status)
             eo_5.status_code = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_5.status_detail, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("StatusDetail")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.status_detail = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -873,27 +989,39 @@ def _d_StreamsGroupHeartbeatResponse_0(
         if no_6 != -1:
             raise _count_error(no_6, 0)
         o.active_tasks = None
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[TaskIds] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = TaskIds.__new__(TaskIds)
-            eo_6.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_6_2 = buf[pos]
-            if neo_6_2 < 0x80:
+            eo_6 = _new_object(TaskIds)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
                 pos += 1
             else:
-                neo_6_2, pos = _read_uvarint(buf, pos)
-            neo_6_2 -= 1
-            if neo_6_2 < 0:
-                if neo_6_2 != -1:
-                    raise _count_error(neo_6_2, 0)
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.subtopology_id = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            n_partitions_eo_6 = buf[pos]
+            if n_partitions_eo_6 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_6, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_6 -= 1
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
                 raise _null_error("Partitions")
             else:
-                eo_6.partitions = [*_A_Ni[neo_6_2].unpack_from(buf, pos)]
-                pos += 4 * neo_6_2
+                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_6
             if buf[pos] == 0:
                 pos += 1
                 eo_6._unknown_tags = None
@@ -911,27 +1039,39 @@ def _d_StreamsGroupHeartbeatResponse_0(
         if no_7 != -1:
             raise _count_error(no_7, 0)
         o.standby_tasks = None
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[TaskIds] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = TaskIds.__new__(TaskIds)
-            eo_7.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_7_2 = buf[pos]
-            if neo_7_2 < 0x80:
+            eo_7 = _new_object(TaskIds)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
                 pos += 1
             else:
-                neo_7_2, pos = _read_uvarint(buf, pos)
-            neo_7_2 -= 1
-            if neo_7_2 < 0:
-                if neo_7_2 != -1:
-                    raise _count_error(neo_7_2, 0)
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.subtopology_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
+            n_partitions_eo_7 = buf[pos]
+            if n_partitions_eo_7 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_7, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_7 -= 1
+            if n_partitions_eo_7 < 0:
+                if n_partitions_eo_7 != -1:
+                    raise _count_error(n_partitions_eo_7, 0)
                 raise _null_error("Partitions")
             else:
-                eo_7.partitions = [*_A_Ni[neo_7_2].unpack_from(buf, pos)]
-                pos += 4 * neo_7_2
+                eo_7.partitions = [*_A_Ni[n_partitions_eo_7].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_7
             if buf[pos] == 0:
                 pos += 1
                 eo_7._unknown_tags = None
@@ -949,27 +1089,39 @@ def _d_StreamsGroupHeartbeatResponse_0(
         if no_8 != -1:
             raise _count_error(no_8, 0)
         o.warmup_tasks = None
-    elif no_8 > len(buf) - pos:
-        raise _count_error(no_8, len(buf) - pos)
+    elif no_8 > blen - pos:
+        raise _count_error(no_8, blen - pos)
     else:
         vo_8: list[TaskIds] = []
         apo_8 = vo_8.append
         for _ in range(no_8):
-            eo_8 = TaskIds.__new__(TaskIds)
-            eo_8.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_8_2 = buf[pos]
-            if neo_8_2 < 0x80:
+            eo_8 = _new_object(TaskIds)
+            lneo_8_1 = buf[pos]
+            if lneo_8_1 < 0x80:
                 pos += 1
             else:
-                neo_8_2, pos = _read_uvarint(buf, pos)
-            neo_8_2 -= 1
-            if neo_8_2 < 0:
-                if neo_8_2 != -1:
-                    raise _count_error(neo_8_2, 0)
+                lneo_8_1, pos = _read_uvarint(buf, pos)
+            lneo_8_1 -= 1
+            if lneo_8_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_8_1 > blen:
+                raise _length_error(lneo_8_1, pos, blen)
+            else:
+                eo_8.subtopology_id = buf[pos : pos + lneo_8_1].decode()
+                pos += lneo_8_1
+            n_partitions_eo_8 = buf[pos]
+            if n_partitions_eo_8 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_8, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_8 -= 1
+            if n_partitions_eo_8 < 0:
+                if n_partitions_eo_8 != -1:
+                    raise _count_error(n_partitions_eo_8, 0)
                 raise _null_error("Partitions")
             else:
-                eo_8.partitions = [*_A_Ni[neo_8_2].unpack_from(buf, pos)]
-                pos += 4 * neo_8_2
+                eo_8.partitions = [*_A_Ni[n_partitions_eo_8].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_8
             if buf[pos] == 0:
                 pos += 1
                 eo_8._unknown_tags = None
@@ -989,13 +1141,13 @@ def _d_StreamsGroupHeartbeatResponse_0(
         if no_10 != -1:
             raise _count_error(no_10, 0)
         o.partitions_by_user_endpoint = None
-    elif no_10 > len(buf) - pos:
-        raise _count_error(no_10, len(buf) - pos)
+    elif no_10 > blen - pos:
+        raise _count_error(no_10, blen - pos)
     else:
         vo_10: list[EndpointToPartitions] = []
         apo_10 = vo_10.append
         for _ in range(no_10):
-            eo_10 = EndpointToPartitions.__new__(EndpointToPartitions)
+            eo_10 = _new_object(EndpointToPartitions)
             eo_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
             neo_10_2 = buf[pos]
             if neo_10_2 < 0x80:
@@ -1007,27 +1159,39 @@ def _d_StreamsGroupHeartbeatResponse_0(
                 if neo_10_2 != -1:
                     raise _count_error(neo_10_2, 0)
                 raise _null_error("ActivePartitions")
-            elif neo_10_2 > len(buf) - pos:
-                raise _count_error(neo_10_2, len(buf) - pos)
+            elif neo_10_2 > blen - pos:
+                raise _count_error(neo_10_2, blen - pos)
             else:
                 veo_10_2: list[TopicPartition] = []
                 apeo_10_2 = veo_10_2.append
                 for _ in range(neo_10_2):
-                    eeo_10_2 = TopicPartition.__new__(TopicPartition)
-                    eeo_10_2.topic, pos = _read_cstr(buf, pos)
-                    neeo_10_2_2 = buf[pos]
-                    if neeo_10_2_2 < 0x80:
+                    eeo_10_2 = _new_object(TopicPartition)
+                    lneeo_10_2_1 = buf[pos]
+                    if lneeo_10_2_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_10_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_10_2_2 -= 1
-                    if neeo_10_2_2 < 0:
-                        if neeo_10_2_2 != -1:
-                            raise _count_error(neeo_10_2_2, 0)
+                        lneeo_10_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_10_2_1 -= 1
+                    if lneeo_10_2_1 < 0:
+                        raise _null_error("Topic")
+                    elif pos + lneeo_10_2_1 > blen:
+                        raise _length_error(lneeo_10_2_1, pos, blen)
+                    else:
+                        eeo_10_2.topic = buf[pos : pos + lneeo_10_2_1].decode()
+                        pos += lneeo_10_2_1
+                    n_partitions_eeo_10_2 = buf[pos]
+                    if n_partitions_eeo_10_2 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_10_2, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_10_2 -= 1
+                    if n_partitions_eeo_10_2 < 0:
+                        if n_partitions_eeo_10_2 != -1:
+                            raise _count_error(n_partitions_eeo_10_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_2.partitions = [*_A_Ni[neeo_10_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_10_2_2
+                        eeo_10_2.partitions = [*_A_Ni[n_partitions_eeo_10_2].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_10_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_10_2._unknown_tags = None
@@ -1045,27 +1209,39 @@ def _d_StreamsGroupHeartbeatResponse_0(
                 if neo_10_3 != -1:
                     raise _count_error(neo_10_3, 0)
                 raise _null_error("StandbyPartitions")
-            elif neo_10_3 > len(buf) - pos:
-                raise _count_error(neo_10_3, len(buf) - pos)
+            elif neo_10_3 > blen - pos:
+                raise _count_error(neo_10_3, blen - pos)
             else:
                 veo_10_3: list[TopicPartition] = []
                 apeo_10_3 = veo_10_3.append
                 for _ in range(neo_10_3):
-                    eeo_10_3 = TopicPartition.__new__(TopicPartition)
-                    eeo_10_3.topic, pos = _read_cstr(buf, pos)
-                    neeo_10_3_2 = buf[pos]
-                    if neeo_10_3_2 < 0x80:
+                    eeo_10_3 = _new_object(TopicPartition)
+                    lneeo_10_3_1 = buf[pos]
+                    if lneeo_10_3_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_10_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_10_3_2 -= 1
-                    if neeo_10_3_2 < 0:
-                        if neeo_10_3_2 != -1:
-                            raise _count_error(neeo_10_3_2, 0)
+                        lneeo_10_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_10_3_1 -= 1
+                    if lneeo_10_3_1 < 0:
+                        raise _null_error("Topic")
+                    elif pos + lneeo_10_3_1 > blen:
+                        raise _length_error(lneeo_10_3_1, pos, blen)
+                    else:
+                        eeo_10_3.topic = buf[pos : pos + lneeo_10_3_1].decode()
+                        pos += lneeo_10_3_1
+                    n_partitions_eeo_10_3 = buf[pos]
+                    if n_partitions_eeo_10_3 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_10_3, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_10_3 -= 1
+                    if n_partitions_eeo_10_3 < 0:
+                        if n_partitions_eeo_10_3 != -1:
+                            raise _count_error(n_partitions_eeo_10_3, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_3.partitions = [*_A_Ni[neeo_10_3_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_10_3_2
+                        eeo_10_3.partitions = [*_A_Ni[n_partitions_eeo_10_3].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_10_3
                     if buf[pos] == 0:
                         pos += 1
                         eeo_10_3._unknown_tags = None
@@ -1153,14 +1329,39 @@ def _e_StreamsGroupHeartbeatResponse_0(
 
 
 def _d_StreamsGroupHeartbeatResponse_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupHeartbeatResponse, int]:
     """Decode StreamsGroupHeartbeatResponse at version 1."""
-    o = StreamsGroupHeartbeatResponse.__new__(StreamsGroupHeartbeatResponse)
+    blen = len(buf)
+    o = _new_object(StreamsGroupHeartbeatResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     (
         o.member_epoch,
         o.heartbeat_interval_ms,
@@ -1178,16 +1379,28 @@ def _d_StreamsGroupHeartbeatResponse_1(
         if no_5 != -1:
             raise _count_error(no_5, 0)
         o.status = None
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[Status] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = Status.__new__(Status)
+            eo_5 = _new_object(Status)
             eo_5.status_code = _S_b.unpack_from(buf, pos)[0]
             pos += 1
-            eo_5.status_detail, pos = _read_cstr(buf, pos)
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("StatusDetail")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.status_detail = buf[pos : pos + lneo_5_2].decode()
+                pos += lneo_5_2
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -1205,27 +1418,39 @@ def _d_StreamsGroupHeartbeatResponse_1(
         if no_6 != -1:
             raise _count_error(no_6, 0)
         o.active_tasks = None
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[TaskIds] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = TaskIds.__new__(TaskIds)
-            eo_6.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_6_2 = buf[pos]
-            if neo_6_2 < 0x80:
+            eo_6 = _new_object(TaskIds)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
                 pos += 1
             else:
-                neo_6_2, pos = _read_uvarint(buf, pos)
-            neo_6_2 -= 1
-            if neo_6_2 < 0:
-                if neo_6_2 != -1:
-                    raise _count_error(neo_6_2, 0)
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.subtopology_id = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
+            n_partitions_eo_6 = buf[pos]
+            if n_partitions_eo_6 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_6, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_6 -= 1
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
                 raise _null_error("Partitions")
             else:
-                eo_6.partitions = [*_A_Ni[neo_6_2].unpack_from(buf, pos)]
-                pos += 4 * neo_6_2
+                eo_6.partitions = [*_A_Ni[n_partitions_eo_6].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_6
             if buf[pos] == 0:
                 pos += 1
                 eo_6._unknown_tags = None
@@ -1243,27 +1468,39 @@ def _d_StreamsGroupHeartbeatResponse_1(
         if no_7 != -1:
             raise _count_error(no_7, 0)
         o.standby_tasks = None
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[TaskIds] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = TaskIds.__new__(TaskIds)
-            eo_7.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_7_2 = buf[pos]
-            if neo_7_2 < 0x80:
+            eo_7 = _new_object(TaskIds)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
                 pos += 1
             else:
-                neo_7_2, pos = _read_uvarint(buf, pos)
-            neo_7_2 -= 1
-            if neo_7_2 < 0:
-                if neo_7_2 != -1:
-                    raise _count_error(neo_7_2, 0)
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.subtopology_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
+            n_partitions_eo_7 = buf[pos]
+            if n_partitions_eo_7 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_7, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_7 -= 1
+            if n_partitions_eo_7 < 0:
+                if n_partitions_eo_7 != -1:
+                    raise _count_error(n_partitions_eo_7, 0)
                 raise _null_error("Partitions")
             else:
-                eo_7.partitions = [*_A_Ni[neo_7_2].unpack_from(buf, pos)]
-                pos += 4 * neo_7_2
+                eo_7.partitions = [*_A_Ni[n_partitions_eo_7].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_7
             if buf[pos] == 0:
                 pos += 1
                 eo_7._unknown_tags = None
@@ -1281,27 +1518,39 @@ def _d_StreamsGroupHeartbeatResponse_1(
         if no_8 != -1:
             raise _count_error(no_8, 0)
         o.warmup_tasks = None
-    elif no_8 > len(buf) - pos:
-        raise _count_error(no_8, len(buf) - pos)
+    elif no_8 > blen - pos:
+        raise _count_error(no_8, blen - pos)
     else:
         vo_8: list[TaskIds] = []
         apo_8 = vo_8.append
         for _ in range(no_8):
-            eo_8 = TaskIds.__new__(TaskIds)
-            eo_8.subtopology_id, pos = _read_cstr(buf, pos)
-            neo_8_2 = buf[pos]
-            if neo_8_2 < 0x80:
+            eo_8 = _new_object(TaskIds)
+            lneo_8_1 = buf[pos]
+            if lneo_8_1 < 0x80:
                 pos += 1
             else:
-                neo_8_2, pos = _read_uvarint(buf, pos)
-            neo_8_2 -= 1
-            if neo_8_2 < 0:
-                if neo_8_2 != -1:
-                    raise _count_error(neo_8_2, 0)
+                lneo_8_1, pos = _read_uvarint(buf, pos)
+            lneo_8_1 -= 1
+            if lneo_8_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_8_1 > blen:
+                raise _length_error(lneo_8_1, pos, blen)
+            else:
+                eo_8.subtopology_id = buf[pos : pos + lneo_8_1].decode()
+                pos += lneo_8_1
+            n_partitions_eo_8 = buf[pos]
+            if n_partitions_eo_8 < 0x80:
+                pos += 1
+            else:
+                n_partitions_eo_8, pos = _read_uvarint(buf, pos)
+            n_partitions_eo_8 -= 1
+            if n_partitions_eo_8 < 0:
+                if n_partitions_eo_8 != -1:
+                    raise _count_error(n_partitions_eo_8, 0)
                 raise _null_error("Partitions")
             else:
-                eo_8.partitions = [*_A_Ni[neo_8_2].unpack_from(buf, pos)]
-                pos += 4 * neo_8_2
+                eo_8.partitions = [*_A_Ni[n_partitions_eo_8].unpack_from(buf, pos)]
+                pos += 4 * n_partitions_eo_8
             if buf[pos] == 0:
                 pos += 1
                 eo_8._unknown_tags = None
@@ -1321,13 +1570,13 @@ def _d_StreamsGroupHeartbeatResponse_1(
         if no_10 != -1:
             raise _count_error(no_10, 0)
         o.partitions_by_user_endpoint = None
-    elif no_10 > len(buf) - pos:
-        raise _count_error(no_10, len(buf) - pos)
+    elif no_10 > blen - pos:
+        raise _count_error(no_10, blen - pos)
     else:
         vo_10: list[EndpointToPartitions] = []
         apo_10 = vo_10.append
         for _ in range(no_10):
-            eo_10 = EndpointToPartitions.__new__(EndpointToPartitions)
+            eo_10 = _new_object(EndpointToPartitions)
             eo_10.user_endpoint, pos = _d_Endpoint_0(buf, pos)
             neo_10_2 = buf[pos]
             if neo_10_2 < 0x80:
@@ -1339,27 +1588,39 @@ def _d_StreamsGroupHeartbeatResponse_1(
                 if neo_10_2 != -1:
                     raise _count_error(neo_10_2, 0)
                 raise _null_error("ActivePartitions")
-            elif neo_10_2 > len(buf) - pos:
-                raise _count_error(neo_10_2, len(buf) - pos)
+            elif neo_10_2 > blen - pos:
+                raise _count_error(neo_10_2, blen - pos)
             else:
                 veo_10_2: list[TopicPartition] = []
                 apeo_10_2 = veo_10_2.append
                 for _ in range(neo_10_2):
-                    eeo_10_2 = TopicPartition.__new__(TopicPartition)
-                    eeo_10_2.topic, pos = _read_cstr(buf, pos)
-                    neeo_10_2_2 = buf[pos]
-                    if neeo_10_2_2 < 0x80:
+                    eeo_10_2 = _new_object(TopicPartition)
+                    lneeo_10_2_1 = buf[pos]
+                    if lneeo_10_2_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_10_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_10_2_2 -= 1
-                    if neeo_10_2_2 < 0:
-                        if neeo_10_2_2 != -1:
-                            raise _count_error(neeo_10_2_2, 0)
+                        lneeo_10_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_10_2_1 -= 1
+                    if lneeo_10_2_1 < 0:
+                        raise _null_error("Topic")
+                    elif pos + lneeo_10_2_1 > blen:
+                        raise _length_error(lneeo_10_2_1, pos, blen)
+                    else:
+                        eeo_10_2.topic = buf[pos : pos + lneeo_10_2_1].decode()
+                        pos += lneeo_10_2_1
+                    n_partitions_eeo_10_2 = buf[pos]
+                    if n_partitions_eeo_10_2 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_10_2, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_10_2 -= 1
+                    if n_partitions_eeo_10_2 < 0:
+                        if n_partitions_eeo_10_2 != -1:
+                            raise _count_error(n_partitions_eeo_10_2, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_2.partitions = [*_A_Ni[neeo_10_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_10_2_2
+                        eeo_10_2.partitions = [*_A_Ni[n_partitions_eeo_10_2].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_10_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_10_2._unknown_tags = None
@@ -1377,27 +1638,39 @@ def _d_StreamsGroupHeartbeatResponse_1(
                 if neo_10_3 != -1:
                     raise _count_error(neo_10_3, 0)
                 raise _null_error("StandbyPartitions")
-            elif neo_10_3 > len(buf) - pos:
-                raise _count_error(neo_10_3, len(buf) - pos)
+            elif neo_10_3 > blen - pos:
+                raise _count_error(neo_10_3, blen - pos)
             else:
                 veo_10_3: list[TopicPartition] = []
                 apeo_10_3 = veo_10_3.append
                 for _ in range(neo_10_3):
-                    eeo_10_3 = TopicPartition.__new__(TopicPartition)
-                    eeo_10_3.topic, pos = _read_cstr(buf, pos)
-                    neeo_10_3_2 = buf[pos]
-                    if neeo_10_3_2 < 0x80:
+                    eeo_10_3 = _new_object(TopicPartition)
+                    lneeo_10_3_1 = buf[pos]
+                    if lneeo_10_3_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_10_3_2, pos = _read_uvarint(buf, pos)
-                    neeo_10_3_2 -= 1
-                    if neeo_10_3_2 < 0:
-                        if neeo_10_3_2 != -1:
-                            raise _count_error(neeo_10_3_2, 0)
+                        lneeo_10_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_10_3_1 -= 1
+                    if lneeo_10_3_1 < 0:
+                        raise _null_error("Topic")
+                    elif pos + lneeo_10_3_1 > blen:
+                        raise _length_error(lneeo_10_3_1, pos, blen)
+                    else:
+                        eeo_10_3.topic = buf[pos : pos + lneeo_10_3_1].decode()
+                        pos += lneeo_10_3_1
+                    n_partitions_eeo_10_3 = buf[pos]
+                    if n_partitions_eeo_10_3 < 0x80:
+                        pos += 1
+                    else:
+                        n_partitions_eeo_10_3, pos = _read_uvarint(buf, pos)
+                    n_partitions_eeo_10_3 -= 1
+                    if n_partitions_eeo_10_3 < 0:
+                        if n_partitions_eeo_10_3 != -1:
+                            raise _count_error(n_partitions_eeo_10_3, 0)
                         raise _null_error("Partitions")
                     else:
-                        eeo_10_3.partitions = [*_A_Ni[neeo_10_3_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_10_3_2
+                        eeo_10_3.partitions = [*_A_Ni[n_partitions_eeo_10_3].unpack_from(buf, pos)]
+                        pos += 4 * n_partitions_eeo_10_3
                     if buf[pos] == 0:
                         pos += 1
                         eeo_10_3._unknown_tags = None

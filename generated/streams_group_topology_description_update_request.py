@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -382,10 +384,23 @@ class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDescriptionNode, int]:
+def _d_TopologyDescriptionNode_0(buf: bytes, pos: int) -> tuple[TopologyDescriptionNode, int]:
     """Decode TopologyDescriptionNode at version 0."""
-    o = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopologyDescriptionNode)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.node_type = _S_b.unpack_from(buf, pos)[0]
     pos += 1
     no_3 = buf[pos]
@@ -398,8 +413,8 @@ def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDes
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("SourceTopics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[str] = []
         apo_3 = vo_3.append
@@ -407,7 +422,19 @@ def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDes
             eo_3, pos = _read_cstr(buf, pos)
             apo_3(eo_3)
         o.source_topics = vo_3
-    o.sink_topic, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.sink_topic = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.sink_topic = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -418,8 +445,8 @@ def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDes
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Stores")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[str] = []
         apo_5 = vo_5.append
@@ -437,8 +464,8 @@ def _d_TopologyDescriptionNode_0(buf: memoryview, pos: int) -> tuple[TopologyDes
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Successors")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[str] = []
         apo_6 = vo_6.append
@@ -488,11 +515,24 @@ def _e_TopologyDescriptionNode_0(o: TopologyDescriptionNode, out: list[_Buffer])
 
 
 def _d_TopologyDescriptionSubtopology_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TopologyDescriptionSubtopology, int]:
     """Decode TopologyDescriptionSubtopology at version 0."""
-    o = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
-    o.subtopology_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopologyDescriptionSubtopology)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("SubtopologyId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.subtopology_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -503,14 +543,26 @@ def _d_TopologyDescriptionSubtopology_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Nodes")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopologyDescriptionNode] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopologyDescriptionNode)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.node_type = _S_b.unpack_from(buf, pos)[0]
             pos += 1
             neo_2_3 = buf[pos]
@@ -523,8 +575,8 @@ def _d_TopologyDescriptionSubtopology_0(
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("SourceTopics")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[str] = []
                 apeo_2_3 = veo_2_3.append
@@ -532,7 +584,19 @@ def _d_TopologyDescriptionSubtopology_0(
                     eeo_2_3, pos = _read_cstr(buf, pos)
                     apeo_2_3(eeo_2_3)
                 eo_2.source_topics = veo_2_3
-            eo_2.sink_topic, pos = _read_ncstr(buf, pos)
+            lneo_2_4 = buf[pos]
+            if lneo_2_4 < 0x80:
+                pos += 1
+            else:
+                lneo_2_4, pos = _read_uvarint(buf, pos)
+            lneo_2_4 -= 1
+            if lneo_2_4 < 0:
+                eo_2.sink_topic = None
+            elif pos + lneo_2_4 > blen:
+                raise _length_error(lneo_2_4, pos, blen)
+            else:
+                eo_2.sink_topic = buf[pos : pos + lneo_2_4].decode()
+                pos += lneo_2_4
             neo_2_5 = buf[pos]
             if neo_2_5 < 0x80:
                 pos += 1
@@ -543,8 +607,8 @@ def _d_TopologyDescriptionSubtopology_0(
                 if neo_2_5 != -1:
                     raise _count_error(neo_2_5, 0)
                 raise _null_error("Stores")
-            elif neo_2_5 > len(buf) - pos:
-                raise _count_error(neo_2_5, len(buf) - pos)
+            elif neo_2_5 > blen - pos:
+                raise _count_error(neo_2_5, blen - pos)
             else:
                 veo_2_5: list[str] = []
                 apeo_2_5 = veo_2_5.append
@@ -562,8 +626,8 @@ def _d_TopologyDescriptionSubtopology_0(
                 if neo_2_6 != -1:
                     raise _count_error(neo_2_6, 0)
                 raise _null_error("Successors")
-            elif neo_2_6 > len(buf) - pos:
-                raise _count_error(neo_2_6, len(buf) - pos)
+            elif neo_2_6 > blen - pos:
+                raise _count_error(neo_2_6, blen - pos)
             else:
                 veo_2_6: list[str] = []
                 apeo_2_6 = veo_2_6.append
@@ -606,10 +670,11 @@ def _e_TopologyDescriptionSubtopology_0(
 
 
 def _d_TopologyDescriptionGlobalStore_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TopologyDescriptionGlobalStore, int]:
     """Decode TopologyDescriptionGlobalStore at version 0."""
-    o = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+    blen = len(buf)
+    o = _new_object(TopologyDescriptionGlobalStore)
     o.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
     o.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
     if buf[pos] == 0:
@@ -633,9 +698,10 @@ def _e_TopologyDescriptionGlobalStore_0(
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescription, int]:
+def _d_TopologyDescription_0(buf: bytes, pos: int) -> tuple[TopologyDescription, int]:
     """Decode TopologyDescription at version 0."""
-    o = TopologyDescription.__new__(TopologyDescription)
+    blen = len(buf)
+    o = _new_object(TopologyDescription)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -646,14 +712,26 @@ def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescrip
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Subtopologies")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[TopologyDescriptionSubtopology] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = TopologyDescriptionSubtopology.__new__(TopologyDescriptionSubtopology)
-            eo_1.subtopology_id, pos = _read_cstr(buf, pos)
+            eo_1 = _new_object(TopologyDescriptionSubtopology)
+            lneo_1_1 = buf[pos]
+            if lneo_1_1 < 0x80:
+                pos += 1
+            else:
+                lneo_1_1, pos = _read_uvarint(buf, pos)
+            lneo_1_1 -= 1
+            if lneo_1_1 < 0:
+                raise _null_error("SubtopologyId")
+            elif pos + lneo_1_1 > blen:
+                raise _length_error(lneo_1_1, pos, blen)
+            else:
+                eo_1.subtopology_id = buf[pos : pos + lneo_1_1].decode()
+                pos += lneo_1_1
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
                 pos += 1
@@ -664,14 +742,26 @@ def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Nodes")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[TopologyDescriptionNode] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = TopologyDescriptionNode.__new__(TopologyDescriptionNode)
-                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    eeo_1_2 = _new_object(TopologyDescriptionNode)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
                     eeo_1_2.node_type = _S_b.unpack_from(buf, pos)[0]
                     pos += 1
                     neeo_1_2_3 = buf[pos]
@@ -684,8 +774,8 @@ def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                         if neeo_1_2_3 != -1:
                             raise _count_error(neeo_1_2_3, 0)
                         raise _null_error("SourceTopics")
-                    elif neeo_1_2_3 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_3, len(buf) - pos)
+                    elif neeo_1_2_3 > blen - pos:
+                        raise _count_error(neeo_1_2_3, blen - pos)
                     else:
                         veeo_1_2_3: list[str] = []
                         apeeo_1_2_3 = veeo_1_2_3.append
@@ -693,7 +783,19 @@ def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                             eeeo_1_2_3, pos = _read_cstr(buf, pos)
                             apeeo_1_2_3(eeeo_1_2_3)
                         eeo_1_2.source_topics = veeo_1_2_3
-                    eeo_1_2.sink_topic, pos = _read_ncstr(buf, pos)
+                    lneeo_1_2_4 = buf[pos]
+                    if lneeo_1_2_4 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_4, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_4 -= 1
+                    if lneeo_1_2_4 < 0:
+                        eeo_1_2.sink_topic = None
+                    elif pos + lneeo_1_2_4 > blen:
+                        raise _length_error(lneeo_1_2_4, pos, blen)
+                    else:
+                        eeo_1_2.sink_topic = buf[pos : pos + lneeo_1_2_4].decode()
+                        pos += lneeo_1_2_4
                     neeo_1_2_5 = buf[pos]
                     if neeo_1_2_5 < 0x80:
                         pos += 1
@@ -704,8 +806,8 @@ def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                         if neeo_1_2_5 != -1:
                             raise _count_error(neeo_1_2_5, 0)
                         raise _null_error("Stores")
-                    elif neeo_1_2_5 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_5, len(buf) - pos)
+                    elif neeo_1_2_5 > blen - pos:
+                        raise _count_error(neeo_1_2_5, blen - pos)
                     else:
                         veeo_1_2_5: list[str] = []
                         apeeo_1_2_5 = veeo_1_2_5.append
@@ -723,8 +825,8 @@ def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescrip
                         if neeo_1_2_6 != -1:
                             raise _count_error(neeo_1_2_6, 0)
                         raise _null_error("Successors")
-                    elif neeo_1_2_6 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_6, len(buf) - pos)
+                    elif neeo_1_2_6 > blen - pos:
+                        raise _count_error(neeo_1_2_6, blen - pos)
                     else:
                         veeo_1_2_6: list[str] = []
                         apeeo_1_2_6 = veeo_1_2_6.append
@@ -756,13 +858,13 @@ def _d_TopologyDescription_0(buf: memoryview, pos: int) -> tuple[TopologyDescrip
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("GlobalStores")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopologyDescriptionGlobalStore] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopologyDescriptionGlobalStore.__new__(TopologyDescriptionGlobalStore)
+            eo_2 = _new_object(TopologyDescriptionGlobalStore)
             eo_2.source, pos = _d_TopologyDescriptionNode_0(buf, pos)
             eo_2.processor, pos = _d_TopologyDescriptionNode_0(buf, pos)
             if buf[pos] == 0:
@@ -804,14 +906,37 @@ def _e_TopologyDescription_0(o: TopologyDescription, out: list[_Buffer]) -> None
 
 
 def _d_StreamsGroupTopologyDescriptionUpdateRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[StreamsGroupTopologyDescriptionUpdateRequest, int]:
     """Decode StreamsGroupTopologyDescriptionUpdateRequest at version 0."""
-    o = StreamsGroupTopologyDescriptionUpdateRequest.__new__(
-        StreamsGroupTopologyDescriptionUpdateRequest
-    )
-    o.group_id, pos = _read_cstr(buf, pos)
-    o.member_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(StreamsGroupTopologyDescriptionUpdateRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.topology_epoch = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.topology_description, pos = _d_TopologyDescription_0(buf, pos)

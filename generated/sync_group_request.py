@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_ncstr as _enc_ncstr,
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -43,7 +45,9 @@ __all__ = [
     "SyncGroupRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
+_S_ih = _struct.Struct(">ih")
 
 
 class SyncGroupRequestAssignment(_Struct):
@@ -219,13 +223,36 @@ class SyncGroupRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_SyncGroupRequestAssignment_0(
-    buf: memoryview, pos: int
-) -> tuple[SyncGroupRequestAssignment, int]:
+def _d_SyncGroupRequestAssignment_0(buf: bytes, pos: int) -> tuple[SyncGroupRequestAssignment, int]:
     """Decode SyncGroupRequestAssignment at versions 0, 1, 2, 3."""
-    o = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-    o.member_id, pos = _read_str(buf, pos)
-    o.assignment, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupRequestAssignment)
+    ln_member_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_assignment_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if ln_assignment_o < 0:
+        raise (
+            _null_error("Assignment")
+            if ln_assignment_o == -1
+            else _length_error(ln_assignment_o, pos, blen)
+        )
+    elif pos + ln_assignment_o > blen:
+        raise _length_error(ln_assignment_o, pos, blen)
+    else:
+        o.assignment = buf[pos : pos + ln_assignment_o]
+        pos += ln_assignment_o
     o._unknown_tags = None
     return o, pos
 
@@ -239,13 +266,36 @@ def _e_SyncGroupRequestAssignment_0(o: SyncGroupRequestAssignment, out: list[_Bu
     _write_bytes(out, o.assignment)
 
 
-def _d_SyncGroupRequestAssignment_4(
-    buf: memoryview, pos: int
-) -> tuple[SyncGroupRequestAssignment, int]:
+def _d_SyncGroupRequestAssignment_4(buf: bytes, pos: int) -> tuple[SyncGroupRequestAssignment, int]:
     """Decode SyncGroupRequestAssignment at versions 4, 5."""
-    o = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.assignment, pos = _read_cbytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupRequestAssignment)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Assignment")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.assignment = buf[pos : pos + lno_2]
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -265,31 +315,78 @@ def _e_SyncGroupRequestAssignment_4(o: SyncGroupRequestAssignment, out: list[_Bu
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_SyncGroupRequest_0(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, int]:
+def _d_SyncGroupRequest_0(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     """Decode SyncGroupRequest at versions 0, 1, 2."""
-    o = SyncGroupRequest.__new__(SyncGroupRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    no_4 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_4 < 0:
-        if no_4 != -1:
-            raise _count_error(no_4, 0)
-        raise _null_error("Assignments")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_4: list[SyncGroupRequestAssignment] = []
-        apo_4 = vo_4.append
-        for _ in range(no_4):
-            eo_4 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            eo_4.member_id, pos = _read_str(buf, pos)
-            eo_4.assignment, pos = _read_bytes(buf, pos)
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.assignments = vo_4
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    n_assignments_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_assignments_o < 0:
+        if n_assignments_o != -1:
+            raise _count_error(n_assignments_o, 0)
+        raise _null_error("Assignments")
+    elif n_assignments_o > blen - pos:
+        raise _count_error(n_assignments_o, blen - pos)
+    else:
+        vo_6: list[SyncGroupRequestAssignment] = []
+        apo_6 = vo_6.append
+        for _ in range(n_assignments_o):
+            eo_6 = _new_object(SyncGroupRequestAssignment)
+            ln_member_id_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_6 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_6 == -1
+                    else _length_error(ln_member_id_eo_6, pos, blen)
+                )
+            elif pos + ln_member_id_eo_6 > blen:
+                raise _length_error(ln_member_id_eo_6, pos, blen)
+            else:
+                eo_6.member_id = buf[pos : pos + ln_member_id_eo_6].decode()
+                pos += ln_member_id_eo_6
+            ln_assignment_eo_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_assignment_eo_6 < 0:
+                raise (
+                    _null_error("Assignment")
+                    if ln_assignment_eo_6 == -1
+                    else _length_error(ln_assignment_eo_6, pos, blen)
+                )
+            elif pos + ln_assignment_eo_6 > blen:
+                raise _length_error(ln_assignment_eo_6, pos, blen)
+            else:
+                eo_6.assignment = buf[pos : pos + ln_assignment_eo_6]
+                pos += ln_assignment_eo_6
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.assignments = vo_6
     o.group_instance_id = None
     o.protocol_type = None
     o.protocol_name = None
@@ -316,32 +413,89 @@ def _e_SyncGroupRequest_0(o: SyncGroupRequest, out: list[_Buffer]) -> None:
             _e_SyncGroupRequestAssignment_0(e4, out)
 
 
-def _d_SyncGroupRequest_3(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, int]:
+def _d_SyncGroupRequest_3(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     """Decode SyncGroupRequest at version 3."""
-    o = SyncGroupRequest.__new__(SyncGroupRequest)
-    o.group_id, pos = _read_str(buf, pos)
-    o.generation_id = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    o.member_id, pos = _read_str(buf, pos)
-    o.group_instance_id, pos = _read_nstr(buf, pos)
-    no_5 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_5 < 0:
-        if no_5 != -1:
-            raise _count_error(no_5, 0)
-        raise _null_error("Assignments")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupRequest)
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
     else:
-        vo_5: list[SyncGroupRequestAssignment] = []
-        apo_5 = vo_5.append
-        for _ in range(no_5):
-            eo_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            eo_5.member_id, pos = _read_str(buf, pos)
-            eo_5.assignment, pos = _read_bytes(buf, pos)
-            eo_5._unknown_tags = None
-            apo_5(eo_5)
-        o.assignments = vo_5
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.generation_id, ln_member_id_o = _S_ih.unpack_from(buf, pos)
+    pos += 6
+    if ln_member_id_o < 0:
+        raise (
+            _null_error("MemberId")
+            if ln_member_id_o == -1
+            else _length_error(ln_member_id_o, pos, blen)
+        )
+    elif pos + ln_member_id_o > blen:
+        raise _length_error(ln_member_id_o, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + ln_member_id_o].decode()
+        pos += ln_member_id_o
+    ln_group_instance_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_instance_id_o < 0:
+        if ln_group_instance_id_o != -1:
+            raise _length_error(ln_group_instance_id_o, pos, blen)
+        o.group_instance_id = None
+    elif pos + ln_group_instance_id_o > blen:
+        raise _length_error(ln_group_instance_id_o, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + ln_group_instance_id_o].decode()
+        pos += ln_group_instance_id_o
+    n_assignments_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_assignments_o < 0:
+        if n_assignments_o != -1:
+            raise _count_error(n_assignments_o, 0)
+        raise _null_error("Assignments")
+    elif n_assignments_o > blen - pos:
+        raise _count_error(n_assignments_o, blen - pos)
+    else:
+        vo_8: list[SyncGroupRequestAssignment] = []
+        apo_8 = vo_8.append
+        for _ in range(n_assignments_o):
+            eo_8 = _new_object(SyncGroupRequestAssignment)
+            ln_member_id_eo_8 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_member_id_eo_8 < 0:
+                raise (
+                    _null_error("MemberId")
+                    if ln_member_id_eo_8 == -1
+                    else _length_error(ln_member_id_eo_8, pos, blen)
+                )
+            elif pos + ln_member_id_eo_8 > blen:
+                raise _length_error(ln_member_id_eo_8, pos, blen)
+            else:
+                eo_8.member_id = buf[pos : pos + ln_member_id_eo_8].decode()
+                pos += ln_member_id_eo_8
+            ln_assignment_eo_8 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if ln_assignment_eo_8 < 0:
+                raise (
+                    _null_error("Assignment")
+                    if ln_assignment_eo_8 == -1
+                    else _length_error(ln_assignment_eo_8, pos, blen)
+                )
+            elif pos + ln_assignment_eo_8 > blen:
+                raise _length_error(ln_assignment_eo_8, pos, blen)
+            else:
+                eo_8.assignment = buf[pos : pos + ln_assignment_eo_8]
+                pos += ln_assignment_eo_8
+            eo_8._unknown_tags = None
+            apo_8(eo_8)
+        o.assignments = vo_8
     o.protocol_type = None
     o.protocol_name = None
     o._unknown_tags = None
@@ -366,14 +520,51 @@ def _e_SyncGroupRequest_3(o: SyncGroupRequest, out: list[_Buffer]) -> None:
             _e_SyncGroupRequestAssignment_0(e5, out)
 
 
-def _d_SyncGroupRequest_4(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, int]:
+def _d_SyncGroupRequest_4(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     """Decode SyncGroupRequest at version 4."""
-    o = SyncGroupRequest.__new__(SyncGroupRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.group_instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
     no_5 = buf[pos]
     if no_5 < 0x80:
         pos += 1
@@ -384,15 +575,39 @@ def _d_SyncGroupRequest_4(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
         if no_5 != -1:
             raise _count_error(no_5, 0)
         raise _null_error("Assignments")
-    elif no_5 > len(buf) - pos:
-        raise _count_error(no_5, len(buf) - pos)
+    elif no_5 > blen - pos:
+        raise _count_error(no_5, blen - pos)
     else:
         vo_5: list[SyncGroupRequestAssignment] = []
         apo_5 = vo_5.append
         for _ in range(no_5):
-            eo_5 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            eo_5.member_id, pos = _read_cstr(buf, pos)
-            eo_5.assignment, pos = _read_cbytes(buf, pos)
+            eo_5 = _new_object(SyncGroupRequestAssignment)
+            lneo_5_1 = buf[pos]
+            if lneo_5_1 < 0x80:
+                pos += 1
+            else:
+                lneo_5_1, pos = _read_uvarint(buf, pos)
+            lneo_5_1 -= 1
+            if lneo_5_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_5_1 > blen:
+                raise _length_error(lneo_5_1, pos, blen)
+            else:
+                eo_5.member_id = buf[pos : pos + lneo_5_1].decode()
+                pos += lneo_5_1
+            lneo_5_2 = buf[pos]
+            if lneo_5_2 < 0x80:
+                pos += 1
+            else:
+                lneo_5_2, pos = _read_uvarint(buf, pos)
+            lneo_5_2 -= 1
+            if lneo_5_2 < 0:
+                raise _null_error("Assignment")
+            elif pos + lneo_5_2 > blen:
+                raise _length_error(lneo_5_2, pos, blen)
+            else:
+                eo_5.assignment = buf[pos : pos + lneo_5_2]
+                pos += lneo_5_2
             if buf[pos] == 0:
                 pos += 1
                 eo_5._unknown_tags = None
@@ -430,16 +645,77 @@ def _e_SyncGroupRequest_4(o: SyncGroupRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_SyncGroupRequest_5(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, int]:
+def _d_SyncGroupRequest_5(buf: bytes, pos: int) -> tuple[SyncGroupRequest, int]:
     """Decode SyncGroupRequest at version 5."""
-    o = SyncGroupRequest.__new__(SyncGroupRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.generation_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
-    o.protocol_type, pos = _read_ncstr(buf, pos)
-    o.protocol_name, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        o.group_instance_id = None
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.protocol_type = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_5].decode()
+        pos += lno_5
+    lno_6 = buf[pos]
+    if lno_6 < 0x80:
+        pos += 1
+    else:
+        lno_6, pos = _read_uvarint(buf, pos)
+    lno_6 -= 1
+    if lno_6 < 0:
+        o.protocol_name = None
+    elif pos + lno_6 > blen:
+        raise _length_error(lno_6, pos, blen)
+    else:
+        o.protocol_name = buf[pos : pos + lno_6].decode()
+        pos += lno_6
     no_7 = buf[pos]
     if no_7 < 0x80:
         pos += 1
@@ -450,15 +726,39 @@ def _d_SyncGroupRequest_5(buf: memoryview, pos: int) -> tuple[SyncGroupRequest, 
         if no_7 != -1:
             raise _count_error(no_7, 0)
         raise _null_error("Assignments")
-    elif no_7 > len(buf) - pos:
-        raise _count_error(no_7, len(buf) - pos)
+    elif no_7 > blen - pos:
+        raise _count_error(no_7, blen - pos)
     else:
         vo_7: list[SyncGroupRequestAssignment] = []
         apo_7 = vo_7.append
         for _ in range(no_7):
-            eo_7 = SyncGroupRequestAssignment.__new__(SyncGroupRequestAssignment)
-            eo_7.member_id, pos = _read_cstr(buf, pos)
-            eo_7.assignment, pos = _read_cbytes(buf, pos)
+            eo_7 = _new_object(SyncGroupRequestAssignment)
+            lneo_7_1 = buf[pos]
+            if lneo_7_1 < 0x80:
+                pos += 1
+            else:
+                lneo_7_1, pos = _read_uvarint(buf, pos)
+            lneo_7_1 -= 1
+            if lneo_7_1 < 0:
+                raise _null_error("MemberId")
+            elif pos + lneo_7_1 > blen:
+                raise _length_error(lneo_7_1, pos, blen)
+            else:
+                eo_7.member_id = buf[pos : pos + lneo_7_1].decode()
+                pos += lneo_7_1
+            lneo_7_2 = buf[pos]
+            if lneo_7_2 < 0x80:
+                pos += 1
+            else:
+                lneo_7_2, pos = _read_uvarint(buf, pos)
+            lneo_7_2 -= 1
+            if lneo_7_2 < 0:
+                raise _null_error("Assignment")
+            elif pos + lneo_7_2 > blen:
+                raise _length_error(lneo_7_2, pos, blen)
+            else:
+                eo_7.assignment = buf[pos : pos + lneo_7_2]
+                pos += lneo_7_2
             if buf[pos] == 0:
                 pos += 1
                 eo_7._unknown_tags = None

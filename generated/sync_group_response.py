@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_bytes as _read_bytes,
@@ -19,6 +21,7 @@ from aiokafka_gen.protocol._codec import (
     read_ncstr as _read_ncstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_bytes as _write_bytes,
     write_cbytes as _write_cbytes,
@@ -35,7 +38,9 @@ __all__ = [
 ]
 
 _S_h = _struct.Struct(">h")
+_S_hi = _struct.Struct(">hi")
 _S_ih = _struct.Struct(">ih")
+_S_ihi = _struct.Struct(">ihi")
 
 
 class SyncGroupResponse(_Message):
@@ -145,12 +150,23 @@ class SyncGroupResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_SyncGroupResponse_0(buf: memoryview, pos: int) -> tuple[SyncGroupResponse, int]:
+def _d_SyncGroupResponse_0(buf: bytes, pos: int) -> tuple[SyncGroupResponse, int]:
     """Decode SyncGroupResponse at version 0."""
-    o = SyncGroupResponse.__new__(SyncGroupResponse)
-    o.error_code = _S_h.unpack_from(buf, pos)[0]
-    pos += 2
-    o.assignment, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupResponse)
+    o.error_code, ln_assignment_o = _S_hi.unpack_from(buf, pos)
+    pos += 6
+    if ln_assignment_o < 0:
+        raise (
+            _null_error("Assignment")
+            if ln_assignment_o == -1
+            else _length_error(ln_assignment_o, pos, blen)
+        )
+    elif pos + ln_assignment_o > blen:
+        raise _length_error(ln_assignment_o, pos, blen)
+    else:
+        o.assignment = buf[pos : pos + ln_assignment_o]
+        pos += ln_assignment_o
     o.throttle_time_ms = 0
     o.protocol_type = None
     o.protocol_name = None
@@ -167,12 +183,23 @@ def _e_SyncGroupResponse_0(o: SyncGroupResponse, out: list[_Buffer]) -> None:
     _write_bytes(out, o.assignment)
 
 
-def _d_SyncGroupResponse_1(buf: memoryview, pos: int) -> tuple[SyncGroupResponse, int]:
+def _d_SyncGroupResponse_1(buf: bytes, pos: int) -> tuple[SyncGroupResponse, int]:
     """Decode SyncGroupResponse at versions 1, 2, 3."""
-    o = SyncGroupResponse.__new__(SyncGroupResponse)
-    o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
-    pos += 6
-    o.assignment, pos = _read_bytes(buf, pos)
+    blen = len(buf)
+    o = _new_object(SyncGroupResponse)
+    o.throttle_time_ms, o.error_code, ln_assignment_o = _S_ihi.unpack_from(buf, pos)
+    pos += 10
+    if ln_assignment_o < 0:
+        raise (
+            _null_error("Assignment")
+            if ln_assignment_o == -1
+            else _length_error(ln_assignment_o, pos, blen)
+        )
+    elif pos + ln_assignment_o > blen:
+        raise _length_error(ln_assignment_o, pos, blen)
+    else:
+        o.assignment = buf[pos : pos + ln_assignment_o]
+        pos += ln_assignment_o
     o.protocol_type = None
     o.protocol_name = None
     o._unknown_tags = None
@@ -188,12 +215,25 @@ def _e_SyncGroupResponse_1(o: SyncGroupResponse, out: list[_Buffer]) -> None:
     _write_bytes(out, o.assignment)
 
 
-def _d_SyncGroupResponse_4(buf: memoryview, pos: int) -> tuple[SyncGroupResponse, int]:
+def _d_SyncGroupResponse_4(buf: bytes, pos: int) -> tuple[SyncGroupResponse, int]:
     """Decode SyncGroupResponse at version 4."""
-    o = SyncGroupResponse.__new__(SyncGroupResponse)
+    blen = len(buf)
+    o = _new_object(SyncGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.assignment, pos = _read_cbytes(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Assignment")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.assignment = buf[pos : pos + lno_2]
+        pos += lno_2
     o.protocol_type = None
     o.protocol_name = None
     if buf[pos] == 0:
@@ -215,14 +255,51 @@ def _e_SyncGroupResponse_4(o: SyncGroupResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_SyncGroupResponse_5(buf: memoryview, pos: int) -> tuple[SyncGroupResponse, int]:
+def _d_SyncGroupResponse_5(buf: bytes, pos: int) -> tuple[SyncGroupResponse, int]:
     """Decode SyncGroupResponse at version 5."""
-    o = SyncGroupResponse.__new__(SyncGroupResponse)
+    blen = len(buf)
+    o = _new_object(SyncGroupResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.protocol_type, pos = _read_ncstr(buf, pos)
-    o.protocol_name, pos = _read_ncstr(buf, pos)
-    o.assignment, pos = _read_cbytes(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.protocol_type = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.protocol_type = buf[pos : pos + lno_2].decode()
+        pos += lno_2
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.protocol_name = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.protocol_name = buf[pos : pos + lno_3].decode()
+        pos += lno_3
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("Assignment")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.assignment = buf[pos : pos + lno_4]
+        pos += lno_4
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None

@@ -17,6 +17,8 @@ from aiokafka_gen.protocol._codec import (
     enc_nstr as _enc_nstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -43,9 +45,12 @@ __all__ = [
     "TxnOffsetCommitRequest",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_iq = _struct.Struct(">iq")
+_S_iqh = _struct.Struct(">iqh")
 _S_iqi = _struct.Struct(">iqi")
+_S_iqih = _struct.Struct(">iqih")
 _S_qh = _struct.Struct(">qh")
 _S_qhi = _struct.Struct(">qhi")
 
@@ -354,13 +359,22 @@ class TxnOffsetCommitRequest(_Message):
 
 
 def _d_TxnOffsetCommitRequestPartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitRequestPartition, int]:
     """Decode TxnOffsetCommitRequestPartition at versions 0, 1."""
-    o = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset = _S_iq.unpack_from(buf, pos)
-    pos += 12
-    o.committed_metadata, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequestPartition)
+    o.partition_index, o.committed_offset, ln_committed_metadata_o = _S_iqh.unpack_from(buf, pos)
+    pos += 14
+    if ln_committed_metadata_o < 0:
+        if ln_committed_metadata_o != -1:
+            raise _length_error(ln_committed_metadata_o, pos, blen)
+        o.committed_metadata = None
+    elif pos + ln_committed_metadata_o > blen:
+        raise _length_error(ln_committed_metadata_o, pos, blen)
+    else:
+        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
+        pos += ln_committed_metadata_o
     o.committed_leader_epoch = -1
     o._unknown_tags = None
     return o, pos
@@ -378,13 +392,24 @@ def _e_TxnOffsetCommitRequestPartition_0(
 
 
 def _d_TxnOffsetCommitRequestPartition_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitRequestPartition, int]:
     """Decode TxnOffsetCommitRequestPartition at version 2."""
-    o = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-    o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
-    pos += 16
-    o.committed_metadata, pos = _read_nstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequestPartition)
+    o.partition_index, o.committed_offset, o.committed_leader_epoch, ln_committed_metadata_o = (
+        _S_iqih.unpack_from(buf, pos)
+    )
+    pos += 18
+    if ln_committed_metadata_o < 0:
+        if ln_committed_metadata_o != -1:
+            raise _length_error(ln_committed_metadata_o, pos, blen)
+        o.committed_metadata = None
+    elif pos + ln_committed_metadata_o > blen:
+        raise _length_error(ln_committed_metadata_o, pos, blen)
+    else:
+        o.committed_metadata = buf[pos : pos + ln_committed_metadata_o].decode()
+        pos += ln_committed_metadata_o
     o._unknown_tags = None
     return o, pos
 
@@ -401,13 +426,26 @@ def _e_TxnOffsetCommitRequestPartition_2(
 
 
 def _d_TxnOffsetCommitRequestPartition_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitRequestPartition, int]:
     """Decode TxnOffsetCommitRequestPartition at versions 3, 4, 5, 6."""
-    o = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequestPartition)
     o.partition_index, o.committed_offset, o.committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
-    o.committed_metadata, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.committed_metadata = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.committed_metadata = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -430,31 +468,50 @@ def _e_TxnOffsetCommitRequestPartition_3(
 
 
 def _d_TxnOffsetCommitRequestTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitRequestTopic, int]:
     """Decode TxnOffsetCommitRequestTopic at versions 0, 1."""
-    o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequestTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[TxnOffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset = _S_iq.unpack_from(buf, pos)
-            pos += 12
-            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
-            eo_2.committed_leader_epoch = -1
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[TxnOffsetCommitRequestPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(TxnOffsetCommitRequestPartition)
+            eo_4.partition_index, eo_4.committed_offset, ln_committed_metadata_eo_4 = (
+                _S_iqh.unpack_from(buf, pos)
+            )
+            pos += 14
+            if ln_committed_metadata_eo_4 < 0:
+                if ln_committed_metadata_eo_4 != -1:
+                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+                eo_4.committed_metadata = None
+            elif pos + ln_committed_metadata_eo_4 > blen:
+                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+            else:
+                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
+                pos += ln_committed_metadata_eo_4
+            eo_4.committed_leader_epoch = -1
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -476,32 +533,52 @@ def _e_TxnOffsetCommitRequestTopic_0(o: TxnOffsetCommitRequestTopic, out: list[_
 
 
 def _d_TxnOffsetCommitRequestTopic_2(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitRequestTopic, int]:
     """Decode TxnOffsetCommitRequestTopic at version 2."""
-    o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequestTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[TxnOffsetCommitRequestPartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
-            eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
-                _S_iqi.unpack_from(buf, pos)
-            )
-            pos += 16
-            eo_2.committed_metadata, pos = _read_nstr(buf, pos)
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[TxnOffsetCommitRequestPartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(TxnOffsetCommitRequestPartition)
+            (
+                eo_4.partition_index,
+                eo_4.committed_offset,
+                eo_4.committed_leader_epoch,
+                ln_committed_metadata_eo_4,
+            ) = _S_iqih.unpack_from(buf, pos)
+            pos += 18
+            if ln_committed_metadata_eo_4 < 0:
+                if ln_committed_metadata_eo_4 != -1:
+                    raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+                eo_4.committed_metadata = None
+            elif pos + ln_committed_metadata_eo_4 > blen:
+                raise _length_error(ln_committed_metadata_eo_4, pos, blen)
+            else:
+                eo_4.committed_metadata = buf[pos : pos + ln_committed_metadata_eo_4].decode()
+                pos += ln_committed_metadata_eo_4
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -523,11 +600,24 @@ def _e_TxnOffsetCommitRequestTopic_2(o: TxnOffsetCommitRequestTopic, out: list[_
 
 
 def _d_TxnOffsetCommitRequestTopic_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitRequestTopic, int]:
     """Decode TxnOffsetCommitRequestTopic at versions 3, 4, 5."""
-    o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequestTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -538,18 +628,30 @@ def _d_TxnOffsetCommitRequestTopic_3(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TxnOffsetCommitRequestPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            eo_2 = _new_object(TxnOffsetCommitRequestPartition)
             eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.committed_metadata = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -584,10 +686,11 @@ def _e_TxnOffsetCommitRequestTopic_3(o: TxnOffsetCommitRequestTopic, out: list[_
 
 
 def _d_TxnOffsetCommitRequestTopic_6(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitRequestTopic, int]:
     """Decode TxnOffsetCommitRequestTopic at version 6."""
-    o = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequestTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -599,18 +702,30 @@ def _d_TxnOffsetCommitRequestTopic_6(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TxnOffsetCommitRequestPartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TxnOffsetCommitRequestPartition.__new__(TxnOffsetCommitRequestPartition)
+            eo_2 = _new_object(TxnOffsetCommitRequestPartition)
             eo_2.partition_index, eo_2.committed_offset, eo_2.committed_leader_epoch = (
                 _S_iqi.unpack_from(buf, pos)
             )
             pos += 16
-            eo_2.committed_metadata, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.committed_metadata = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.committed_metadata = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -644,51 +759,100 @@ def _e_TxnOffsetCommitRequestTopic_6(o: TxnOffsetCommitRequestTopic, out: list[_
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TxnOffsetCommitRequest_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
+def _d_TxnOffsetCommitRequest_0(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
     """Decode TxnOffsetCommitRequest at versions 0, 1."""
-    o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
-    o.transactional_id, pos = _read_str(buf, pos)
-    o.group_id, pos = _read_str(buf, pos)
-    o.producer_id, o.producer_epoch, n_topics_0 = _S_qhi.unpack_from(buf, pos)
-    pos += 14
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequest)
+    ln_transactional_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_transactional_id_o < 0:
+        raise (
+            _null_error("TransactionalId")
+            if ln_transactional_id_o == -1
+            else _length_error(ln_transactional_id_o, pos, blen)
+        )
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        vo_4: list[TxnOffsetCommitRequestTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(n_topics_0):
-            eo_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-            eo_4.name, pos = _read_str(buf, pos)
-            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
-                raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.producer_id, o.producer_epoch, n_topics_o = _S_qhi.unpack_from(buf, pos)
+    pos += 14
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[TxnOffsetCommitRequestTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_4_2: list[TxnOffsetCommitRequestPartition] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = TxnOffsetCommitRequestPartition.__new__(
-                        TxnOffsetCommitRequestPartition
-                    )
-                    eeo_4_2.partition_index, eeo_4_2.committed_offset = _S_iq.unpack_from(buf, pos)
-                    pos += 12
-                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    eeo_4_2.committed_leader_epoch = -1
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.partitions = veo_4_2
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[TxnOffsetCommitRequestPartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(TxnOffsetCommitRequestPartition)
+                    (
+                        eeo_6_4.partition_index,
+                        eeo_6_4.committed_offset,
+                        ln_committed_metadata_eeo_6_4,
+                    ) = _S_iqh.unpack_from(buf, pos)
+                    pos += 14
+                    if ln_committed_metadata_eeo_6_4 < 0:
+                        if ln_committed_metadata_eeo_6_4 != -1:
+                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                        eeo_6_4.committed_metadata = None
+                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
+                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    else:
+                        eeo_6_4.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_eeo_6_4
+                        ].decode()
+                        pos += ln_committed_metadata_eeo_6_4
+                    eeo_6_4.committed_leader_epoch = -1
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -719,54 +883,100 @@ def _e_TxnOffsetCommitRequest_0(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
             _e_TxnOffsetCommitRequestTopic_0(e4, out)
 
 
-def _d_TxnOffsetCommitRequest_2(buf: memoryview, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
+def _d_TxnOffsetCommitRequest_2(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
     """Decode TxnOffsetCommitRequest at version 2."""
-    o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
-    o.transactional_id, pos = _read_str(buf, pos)
-    o.group_id, pos = _read_str(buf, pos)
-    o.producer_id, o.producer_epoch, n_topics_0 = _S_qhi.unpack_from(buf, pos)
-    pos += 14
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
-        raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequest)
+    ln_transactional_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_transactional_id_o < 0:
+        raise (
+            _null_error("TransactionalId")
+            if ln_transactional_id_o == -1
+            else _length_error(ln_transactional_id_o, pos, blen)
+        )
+    elif pos + ln_transactional_id_o > blen:
+        raise _length_error(ln_transactional_id_o, pos, blen)
     else:
-        vo_4: list[TxnOffsetCommitRequestTopic] = []
-        apo_4 = vo_4.append
-        for _ in range(n_topics_0):
-            eo_4 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-            eo_4.name, pos = _read_str(buf, pos)
-            neo_4_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_4_2 < 0:
-                if neo_4_2 != -1:
-                    raise _count_error(neo_4_2, 0)
-                raise _null_error("Partitions")
-            elif neo_4_2 > len(buf) - pos:
-                raise _count_error(neo_4_2, len(buf) - pos)
+        o.transactional_id = buf[pos : pos + ln_transactional_id_o].decode()
+        pos += ln_transactional_id_o
+    ln_group_id_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_group_id_o < 0:
+        raise (
+            _null_error("GroupId")
+            if ln_group_id_o == -1
+            else _length_error(ln_group_id_o, pos, blen)
+        )
+    elif pos + ln_group_id_o > blen:
+        raise _length_error(ln_group_id_o, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + ln_group_id_o].decode()
+        pos += ln_group_id_o
+    o.producer_id, o.producer_epoch, n_topics_o = _S_qhi.unpack_from(buf, pos)
+    pos += 14
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
+        raise _null_error("Topics")
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
+    else:
+        vo_6: list[TxnOffsetCommitRequestTopic] = []
+        apo_6 = vo_6.append
+        for _ in range(n_topics_o):
+            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
+            ln_name_eo_6 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_6 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_6 == -1
+                    else _length_error(ln_name_eo_6, pos, blen)
+                )
+            elif pos + ln_name_eo_6 > blen:
+                raise _length_error(ln_name_eo_6, pos, blen)
             else:
-                veo_4_2: list[TxnOffsetCommitRequestPartition] = []
-                apeo_4_2 = veo_4_2.append
-                for _ in range(neo_4_2):
-                    eeo_4_2 = TxnOffsetCommitRequestPartition.__new__(
-                        TxnOffsetCommitRequestPartition
-                    )
+                eo_6.name = buf[pos : pos + ln_name_eo_6].decode()
+                pos += ln_name_eo_6
+            n_partitions_eo_6 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_6 < 0:
+                if n_partitions_eo_6 != -1:
+                    raise _count_error(n_partitions_eo_6, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_6 > blen - pos:
+                raise _count_error(n_partitions_eo_6, blen - pos)
+            else:
+                veo_6_4: list[TxnOffsetCommitRequestPartition] = []
+                apeo_6_4 = veo_6_4.append
+                for _ in range(n_partitions_eo_6):
+                    eeo_6_4 = _new_object(TxnOffsetCommitRequestPartition)
                     (
-                        eeo_4_2.partition_index,
-                        eeo_4_2.committed_offset,
-                        eeo_4_2.committed_leader_epoch,
-                    ) = _S_iqi.unpack_from(buf, pos)
-                    pos += 16
-                    eeo_4_2.committed_metadata, pos = _read_nstr(buf, pos)
-                    eeo_4_2._unknown_tags = None
-                    apeo_4_2(eeo_4_2)
-                eo_4.partitions = veo_4_2
-            eo_4.topic_id = _ZERO_UUID
-            eo_4._unknown_tags = None
-            apo_4(eo_4)
-        o.topics = vo_4
+                        eeo_6_4.partition_index,
+                        eeo_6_4.committed_offset,
+                        eeo_6_4.committed_leader_epoch,
+                        ln_committed_metadata_eeo_6_4,
+                    ) = _S_iqih.unpack_from(buf, pos)
+                    pos += 18
+                    if ln_committed_metadata_eeo_6_4 < 0:
+                        if ln_committed_metadata_eeo_6_4 != -1:
+                            raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                        eeo_6_4.committed_metadata = None
+                    elif pos + ln_committed_metadata_eeo_6_4 > blen:
+                        raise _length_error(ln_committed_metadata_eeo_6_4, pos, blen)
+                    else:
+                        eeo_6_4.committed_metadata = buf[
+                            pos : pos + ln_committed_metadata_eeo_6_4
+                        ].decode()
+                        pos += ln_committed_metadata_eeo_6_4
+                    eeo_6_4._unknown_tags = None
+                    apeo_6_4(eeo_6_4)
+                eo_6.partitions = veo_6_4
+            eo_6.topic_id = _ZERO_UUID
+            eo_6._unknown_tags = None
+            apo_6(eo_6)
+        o.topics = vo_6
     o.generation_id_or_member_epoch = -1
     o.member_id = ""
     o.group_instance_id = None
@@ -797,15 +1007,64 @@ def _e_TxnOffsetCommitRequest_2(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
             _e_TxnOffsetCommitRequestTopic_2(e4, out)
 
 
-def _d_TxnOffsetCommitRequest_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
+def _d_TxnOffsetCommitRequest_3(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
     """Decode TxnOffsetCommitRequest at versions 3, 4, 5."""
-    o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
-    o.transactional_id, pos = _read_cstr(buf, pos)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch = _S_qhi.unpack_from(buf, pos)
     pos += 14
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.group_instance_id = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -816,14 +1075,26 @@ def _d_TxnOffsetCommitRequest_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Topics")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[TxnOffsetCommitRequestTopic] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
-            eo_6.name, pos = _read_cstr(buf, pos)
+            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
+            lneo_6_1 = buf[pos]
+            if lneo_6_1 < 0x80:
+                pos += 1
+            else:
+                lneo_6_1, pos = _read_uvarint(buf, pos)
+            lneo_6_1 -= 1
+            if lneo_6_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_6_1 > blen:
+                raise _length_error(lneo_6_1, pos, blen)
+            else:
+                eo_6.name = buf[pos : pos + lneo_6_1].decode()
+                pos += lneo_6_1
             neo_6_2 = buf[pos]
             if neo_6_2 < 0x80:
                 pos += 1
@@ -834,22 +1105,32 @@ def _d_TxnOffsetCommitRequest_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
                 if neo_6_2 != -1:
                     raise _count_error(neo_6_2, 0)
                 raise _null_error("Partitions")
-            elif neo_6_2 > len(buf) - pos:
-                raise _count_error(neo_6_2, len(buf) - pos)
+            elif neo_6_2 > blen - pos:
+                raise _count_error(neo_6_2, blen - pos)
             else:
                 veo_6_2: list[TxnOffsetCommitRequestPartition] = []
                 apeo_6_2 = veo_6_2.append
                 for _ in range(neo_6_2):
-                    eeo_6_2 = TxnOffsetCommitRequestPartition.__new__(
-                        TxnOffsetCommitRequestPartition
-                    )
+                    eeo_6_2 = _new_object(TxnOffsetCommitRequestPartition)
                     (
                         eeo_6_2.partition_index,
                         eeo_6_2.committed_offset,
                         eeo_6_2.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_6_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    lneeo_6_2_2 = buf[pos]
+                    if lneeo_6_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_6_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_6_2_2 -= 1
+                    if lneeo_6_2_2 < 0:
+                        eeo_6_2.committed_metadata = None
+                    elif pos + lneeo_6_2_2 > blen:
+                        raise _length_error(lneeo_6_2_2, pos, blen)
+                    else:
+                        eeo_6_2.committed_metadata = buf[pos : pos + lneeo_6_2_2].decode()
+                        pos += lneeo_6_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_6_2._unknown_tags = None
@@ -894,15 +1175,64 @@ def _e_TxnOffsetCommitRequest_3(o: TxnOffsetCommitRequest, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TxnOffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
+def _d_TxnOffsetCommitRequest_6(buf: bytes, pos: int) -> tuple[TxnOffsetCommitRequest, int]:
     """Decode TxnOffsetCommitRequest at version 6."""
-    o = TxnOffsetCommitRequest.__new__(TxnOffsetCommitRequest)
-    o.transactional_id, pos = _read_cstr(buf, pos)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TransactionalId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.transactional_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch = _S_qhi.unpack_from(buf, pos)
     pos += 14
-    o.member_id, pos = _read_cstr(buf, pos)
-    o.group_instance_id, pos = _read_ncstr(buf, pos)
+    lno_4 = buf[pos]
+    if lno_4 < 0x80:
+        pos += 1
+    else:
+        lno_4, pos = _read_uvarint(buf, pos)
+    lno_4 -= 1
+    if lno_4 < 0:
+        raise _null_error("MemberId")
+    elif pos + lno_4 > blen:
+        raise _length_error(lno_4, pos, blen)
+    else:
+        o.member_id = buf[pos : pos + lno_4].decode()
+        pos += lno_4
+    lno_5 = buf[pos]
+    if lno_5 < 0x80:
+        pos += 1
+    else:
+        lno_5, pos = _read_uvarint(buf, pos)
+    lno_5 -= 1
+    if lno_5 < 0:
+        o.group_instance_id = None
+    elif pos + lno_5 > blen:
+        raise _length_error(lno_5, pos, blen)
+    else:
+        o.group_instance_id = buf[pos : pos + lno_5].decode()
+        pos += lno_5
     no_6 = buf[pos]
     if no_6 < 0x80:
         pos += 1
@@ -913,13 +1243,13 @@ def _d_TxnOffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
         if no_6 != -1:
             raise _count_error(no_6, 0)
         raise _null_error("Topics")
-    elif no_6 > len(buf) - pos:
-        raise _count_error(no_6, len(buf) - pos)
+    elif no_6 > blen - pos:
+        raise _count_error(no_6, blen - pos)
     else:
         vo_6: list[TxnOffsetCommitRequestTopic] = []
         apo_6 = vo_6.append
         for _ in range(no_6):
-            eo_6 = TxnOffsetCommitRequestTopic.__new__(TxnOffsetCommitRequestTopic)
+            eo_6 = _new_object(TxnOffsetCommitRequestTopic)
             eo_6.topic_id, pos = _read_uuid(buf, pos)
             neo_6_2 = buf[pos]
             if neo_6_2 < 0x80:
@@ -931,22 +1261,32 @@ def _d_TxnOffsetCommitRequest_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCom
                 if neo_6_2 != -1:
                     raise _count_error(neo_6_2, 0)
                 raise _null_error("Partitions")
-            elif neo_6_2 > len(buf) - pos:
-                raise _count_error(neo_6_2, len(buf) - pos)
+            elif neo_6_2 > blen - pos:
+                raise _count_error(neo_6_2, blen - pos)
             else:
                 veo_6_2: list[TxnOffsetCommitRequestPartition] = []
                 apeo_6_2 = veo_6_2.append
                 for _ in range(neo_6_2):
-                    eeo_6_2 = TxnOffsetCommitRequestPartition.__new__(
-                        TxnOffsetCommitRequestPartition
-                    )
+                    eeo_6_2 = _new_object(TxnOffsetCommitRequestPartition)
                     (
                         eeo_6_2.partition_index,
                         eeo_6_2.committed_offset,
                         eeo_6_2.committed_leader_epoch,
                     ) = _S_iqi.unpack_from(buf, pos)
                     pos += 16
-                    eeo_6_2.committed_metadata, pos = _read_ncstr(buf, pos)
+                    lneeo_6_2_2 = buf[pos]
+                    if lneeo_6_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_6_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_6_2_2 -= 1
+                    if lneeo_6_2_2 < 0:
+                        eeo_6_2.committed_metadata = None
+                    elif pos + lneeo_6_2_2 > blen:
+                        raise _length_error(lneeo_6_2_2, pos, blen)
+                    else:
+                        eeo_6_2.committed_metadata = buf[pos : pos + lneeo_6_2_2].decode()
+                        pos += lneeo_6_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_6_2._unknown_tags = None

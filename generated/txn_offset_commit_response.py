@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_str as _enc_str,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -39,6 +41,7 @@ __all__ = [
     "TxnOffsetCommitResponse",
 ]
 
+_S_h = _struct.Struct(">h")
 _S_i = _struct.Struct(">i")
 _S_ih = _struct.Struct(">ih")
 _S_ii = _struct.Struct(">ii")
@@ -206,10 +209,11 @@ class TxnOffsetCommitResponse(_Message):
 
 
 def _d_TxnOffsetCommitResponsePartition_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitResponsePartition, int]:
     """Decode TxnOffsetCommitResponsePartition at versions 0, 1, 2."""
-    o = TxnOffsetCommitResponsePartition.__new__(TxnOffsetCommitResponsePartition)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o._unknown_tags = None
@@ -227,10 +231,11 @@ def _e_TxnOffsetCommitResponsePartition_0(
 
 
 def _d_TxnOffsetCommitResponsePartition_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitResponsePartition, int]:
     """Decode TxnOffsetCommitResponsePartition at versions 3, 4, 5, 6."""
-    o = TxnOffsetCommitResponsePartition.__new__(TxnOffsetCommitResponsePartition)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponsePartition)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:
@@ -254,29 +259,38 @@ def _e_TxnOffsetCommitResponsePartition_3(
 
 
 def _d_TxnOffsetCommitResponseTopic_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitResponseTopic, int]:
     """Decode TxnOffsetCommitResponseTopic at versions 0, 1, 2."""
-    o = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
-    o.name, pos = _read_str(buf, pos)
-    no_2 = _S_i.unpack_from(buf, pos)[0]
-    pos += 4
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
-        raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponseTopic)
+    ln_name_o = _S_h.unpack_from(buf, pos)[0]
+    pos += 2
+    if ln_name_o < 0:
+        raise _null_error("Name") if ln_name_o == -1 else _length_error(ln_name_o, pos, blen)
+    elif pos + ln_name_o > blen:
+        raise _length_error(ln_name_o, pos, blen)
     else:
-        vo_2: list[TxnOffsetCommitResponsePartition] = []
-        apo_2 = vo_2.append
-        for _ in range(no_2):
-            eo_2 = TxnOffsetCommitResponsePartition.__new__(TxnOffsetCommitResponsePartition)
-            eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
+        o.name = buf[pos : pos + ln_name_o].decode()
+        pos += ln_name_o
+    n_partitions_o = _S_i.unpack_from(buf, pos)[0]
+    pos += 4
+    if n_partitions_o < 0:
+        if n_partitions_o != -1:
+            raise _count_error(n_partitions_o, 0)
+        raise _null_error("Partitions")
+    elif n_partitions_o > blen - pos:
+        raise _count_error(n_partitions_o, blen - pos)
+    else:
+        vo_4: list[TxnOffsetCommitResponsePartition] = []
+        apo_4 = vo_4.append
+        for _ in range(n_partitions_o):
+            eo_4 = _new_object(TxnOffsetCommitResponsePartition)
+            eo_4.partition_index, eo_4.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2._unknown_tags = None
-            apo_2(eo_2)
-        o.partitions = vo_2
+            eo_4._unknown_tags = None
+            apo_4(eo_4)
+        o.partitions = vo_4
     o.topic_id = _ZERO_UUID
     o._unknown_tags = None
     return o, pos
@@ -298,11 +312,24 @@ def _e_TxnOffsetCommitResponseTopic_0(o: TxnOffsetCommitResponseTopic, out: list
 
 
 def _d_TxnOffsetCommitResponseTopic_3(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitResponseTopic, int]:
     """Decode TxnOffsetCommitResponseTopic at versions 3, 4, 5."""
-    o = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponseTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -313,13 +340,13 @@ def _d_TxnOffsetCommitResponseTopic_3(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TxnOffsetCommitResponsePartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TxnOffsetCommitResponsePartition.__new__(TxnOffsetCommitResponsePartition)
+            eo_2 = _new_object(TxnOffsetCommitResponsePartition)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -356,10 +383,11 @@ def _e_TxnOffsetCommitResponseTopic_3(o: TxnOffsetCommitResponseTopic, out: list
 
 
 def _d_TxnOffsetCommitResponseTopic_6(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[TxnOffsetCommitResponseTopic, int]:
     """Decode TxnOffsetCommitResponseTopic at version 6."""
-    o = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponseTopic)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -371,13 +399,13 @@ def _d_TxnOffsetCommitResponseTopic_6(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TxnOffsetCommitResponsePartition] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TxnOffsetCommitResponsePartition.__new__(TxnOffsetCommitResponsePartition)
+            eo_2 = _new_object(TxnOffsetCommitResponsePartition)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -413,43 +441,54 @@ def _e_TxnOffsetCommitResponseTopic_6(o: TxnOffsetCommitResponseTopic, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TxnOffsetCommitResponse_0(buf: memoryview, pos: int) -> tuple[TxnOffsetCommitResponse, int]:
+def _d_TxnOffsetCommitResponse_0(buf: bytes, pos: int) -> tuple[TxnOffsetCommitResponse, int]:
     """Decode TxnOffsetCommitResponse at versions 0, 1, 2."""
-    o = TxnOffsetCommitResponse.__new__(TxnOffsetCommitResponse)
-    o.throttle_time_ms, n_topics_0 = _S_ii.unpack_from(buf, pos)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponse)
+    o.throttle_time_ms, n_topics_o = _S_ii.unpack_from(buf, pos)
     pos += 8
-    if n_topics_0 < 0:
-        if n_topics_0 != -1:
-            raise _count_error(n_topics_0, 0)
+    if n_topics_o < 0:
+        if n_topics_o != -1:
+            raise _count_error(n_topics_o, 0)
         raise _null_error("Topics")
-    elif n_topics_0 > len(buf) - pos:
-        raise _count_error(n_topics_0, len(buf) - pos)
+    elif n_topics_o > blen - pos:
+        raise _count_error(n_topics_o, blen - pos)
     else:
         vo_2: list[TxnOffsetCommitResponseTopic] = []
         apo_2 = vo_2.append
-        for _ in range(n_topics_0):
-            eo_2 = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
-            eo_2.name, pos = _read_str(buf, pos)
-            neo_2_2 = _S_i.unpack_from(buf, pos)[0]
-            pos += 4
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
-                raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+        for _ in range(n_topics_o):
+            eo_2 = _new_object(TxnOffsetCommitResponseTopic)
+            ln_name_eo_2 = _S_h.unpack_from(buf, pos)[0]
+            pos += 2
+            if ln_name_eo_2 < 0:
+                raise (
+                    _null_error("Name")
+                    if ln_name_eo_2 == -1
+                    else _length_error(ln_name_eo_2, pos, blen)
+                )
+            elif pos + ln_name_eo_2 > blen:
+                raise _length_error(ln_name_eo_2, pos, blen)
             else:
-                veo_2_2: list[TxnOffsetCommitResponsePartition] = []
-                apeo_2_2 = veo_2_2.append
-                for _ in range(neo_2_2):
-                    eeo_2_2 = TxnOffsetCommitResponsePartition.__new__(
-                        TxnOffsetCommitResponsePartition
-                    )
-                    eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
+                eo_2.name = buf[pos : pos + ln_name_eo_2].decode()
+                pos += ln_name_eo_2
+            n_partitions_eo_2 = _S_i.unpack_from(buf, pos)[0]
+            pos += 4
+            if n_partitions_eo_2 < 0:
+                if n_partitions_eo_2 != -1:
+                    raise _count_error(n_partitions_eo_2, 0)
+                raise _null_error("Partitions")
+            elif n_partitions_eo_2 > blen - pos:
+                raise _count_error(n_partitions_eo_2, blen - pos)
+            else:
+                veo_2_4: list[TxnOffsetCommitResponsePartition] = []
+                apeo_2_4 = veo_2_4.append
+                for _ in range(n_partitions_eo_2):
+                    eeo_2_4 = _new_object(TxnOffsetCommitResponsePartition)
+                    eeo_2_4.partition_index, eeo_2_4.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_2_2._unknown_tags = None
-                    apeo_2_2(eeo_2_2)
-                eo_2.partitions = veo_2_2
+                    eeo_2_4._unknown_tags = None
+                    apeo_2_4(eeo_2_4)
+                eo_2.partitions = veo_2_4
             eo_2.topic_id = _ZERO_UUID
             eo_2._unknown_tags = None
             apo_2(eo_2)
@@ -473,9 +512,10 @@ def _e_TxnOffsetCommitResponse_0(o: TxnOffsetCommitResponse, out: list[_Buffer])
             _e_TxnOffsetCommitResponseTopic_0(e2, out)
 
 
-def _d_TxnOffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCommitResponse, int]:
+def _d_TxnOffsetCommitResponse_3(buf: bytes, pos: int) -> tuple[TxnOffsetCommitResponse, int]:
     """Decode TxnOffsetCommitResponse at versions 3, 4, 5."""
-    o = TxnOffsetCommitResponse.__new__(TxnOffsetCommitResponse)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -488,14 +528,26 @@ def _d_TxnOffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TxnOffsetCommitResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TxnOffsetCommitResponseTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -506,15 +558,13 @@ def _d_TxnOffsetCommitResponse_3(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[TxnOffsetCommitResponsePartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = TxnOffsetCommitResponsePartition.__new__(
-                        TxnOffsetCommitResponsePartition
-                    )
+                    eeo_2_2 = _new_object(TxnOffsetCommitResponsePartition)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
@@ -557,9 +607,10 @@ def _e_TxnOffsetCommitResponse_3(o: TxnOffsetCommitResponse, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TxnOffsetCommitResponse_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCommitResponse, int]:
+def _d_TxnOffsetCommitResponse_6(buf: bytes, pos: int) -> tuple[TxnOffsetCommitResponse, int]:
     """Decode TxnOffsetCommitResponse at version 6."""
-    o = TxnOffsetCommitResponse.__new__(TxnOffsetCommitResponse)
+    blen = len(buf)
+    o = _new_object(TxnOffsetCommitResponse)
     o.throttle_time_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -572,13 +623,13 @@ def _d_TxnOffsetCommitResponse_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TxnOffsetCommitResponseTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TxnOffsetCommitResponseTopic.__new__(TxnOffsetCommitResponseTopic)
+            eo_2 = _new_object(TxnOffsetCommitResponseTopic)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -590,15 +641,13 @@ def _d_TxnOffsetCommitResponse_6(buf: memoryview, pos: int) -> tuple[TxnOffsetCo
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[TxnOffsetCommitResponsePartition] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = TxnOffsetCommitResponsePartition.__new__(
-                        TxnOffsetCommitResponsePartition
-                    )
+                    eeo_2_2 = _new_object(TxnOffsetCommitResponsePartition)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -201,10 +203,23 @@ class UpdateFeaturesRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_FeatureUpdateKey_0(buf: memoryview, pos: int) -> tuple[FeatureUpdateKey, int]:
+def _d_FeatureUpdateKey_0(buf: bytes, pos: int) -> tuple[FeatureUpdateKey, int]:
     """Decode FeatureUpdateKey at version 0."""
-    o = FeatureUpdateKey.__new__(FeatureUpdateKey)
-    o.feature, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(FeatureUpdateKey)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Feature")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.feature = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.max_version_level, o.allow_downgrade = _S_ho.unpack_from(buf, pos)
     pos += 3
     o.upgrade_type = 1
@@ -229,10 +244,23 @@ def _e_FeatureUpdateKey_0(o: FeatureUpdateKey, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_FeatureUpdateKey_1(buf: memoryview, pos: int) -> tuple[FeatureUpdateKey, int]:
+def _d_FeatureUpdateKey_1(buf: bytes, pos: int) -> tuple[FeatureUpdateKey, int]:
     """Decode FeatureUpdateKey at versions 1, 2."""
-    o = FeatureUpdateKey.__new__(FeatureUpdateKey)
-    o.feature, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(FeatureUpdateKey)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Feature")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.feature = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.max_version_level, o.upgrade_type = _S_hb.unpack_from(buf, pos)
     pos += 3
     o.allow_downgrade = False
@@ -257,9 +285,10 @@ def _e_FeatureUpdateKey_1(o: FeatureUpdateKey, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_UpdateFeaturesRequest_0(buf: memoryview, pos: int) -> tuple[UpdateFeaturesRequest, int]:
+def _d_UpdateFeaturesRequest_0(buf: bytes, pos: int) -> tuple[UpdateFeaturesRequest, int]:
     """Decode UpdateFeaturesRequest at version 0."""
-    o = UpdateFeaturesRequest.__new__(UpdateFeaturesRequest)
+    blen = len(buf)
+    o = _new_object(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -272,14 +301,26 @@ def _d_UpdateFeaturesRequest_0(buf: memoryview, pos: int) -> tuple[UpdateFeature
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("FeatureUpdates")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FeatureUpdateKey] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FeatureUpdateKey.__new__(FeatureUpdateKey)
-            eo_2.feature, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(FeatureUpdateKey)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Feature")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.feature = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.max_version_level, eo_2.allow_downgrade = _S_ho.unpack_from(buf, pos)
             pos += 3
             eo_2.upgrade_type = 1
@@ -318,9 +359,10 @@ def _e_UpdateFeaturesRequest_0(o: UpdateFeaturesRequest, out: list[_Buffer]) -> 
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_UpdateFeaturesRequest_1(buf: memoryview, pos: int) -> tuple[UpdateFeaturesRequest, int]:
+def _d_UpdateFeaturesRequest_1(buf: bytes, pos: int) -> tuple[UpdateFeaturesRequest, int]:
     """Decode UpdateFeaturesRequest at versions 1, 2."""
-    o = UpdateFeaturesRequest.__new__(UpdateFeaturesRequest)
+    blen = len(buf)
+    o = _new_object(UpdateFeaturesRequest)
     o.timeout_ms = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_2 = buf[pos]
@@ -333,14 +375,26 @@ def _d_UpdateFeaturesRequest_1(buf: memoryview, pos: int) -> tuple[UpdateFeature
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("FeatureUpdates")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[FeatureUpdateKey] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = FeatureUpdateKey.__new__(FeatureUpdateKey)
-            eo_2.feature, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(FeatureUpdateKey)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Feature")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.feature = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             eo_2.max_version_level, eo_2.upgrade_type = _S_hb.unpack_from(buf, pos)
             pos += 3
             eo_2.allow_downgrade = False

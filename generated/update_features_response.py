@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -177,13 +179,38 @@ class UpdateFeaturesResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_UpdatableFeatureResult_0(buf: memoryview, pos: int) -> tuple[UpdatableFeatureResult, int]:
+def _d_UpdatableFeatureResult_0(buf: bytes, pos: int) -> tuple[UpdatableFeatureResult, int]:
     """Decode UpdatableFeatureResult at versions 0, 1."""
-    o = UpdatableFeatureResult.__new__(UpdatableFeatureResult)
-    o.feature, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(UpdatableFeatureResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Feature")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.feature = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_3 = buf[pos]
+    if lno_3 < 0x80:
+        pos += 1
+    else:
+        lno_3, pos = _read_uvarint(buf, pos)
+    lno_3 -= 1
+    if lno_3 < 0:
+        o.error_message = None
+    elif pos + lno_3 > blen:
+        raise _length_error(lno_3, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_3].decode()
+        pos += lno_3
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -204,12 +231,25 @@ def _e_UpdatableFeatureResult_0(o: UpdatableFeatureResult, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_UpdateFeaturesResponse_0(buf: memoryview, pos: int) -> tuple[UpdateFeaturesResponse, int]:
+def _d_UpdateFeaturesResponse_0(buf: bytes, pos: int) -> tuple[UpdateFeaturesResponse, int]:
     """Decode UpdateFeaturesResponse at versions 0, 1."""
-    o = UpdateFeaturesResponse.__new__(UpdateFeaturesResponse)
+    blen = len(buf)
+    o = _new_object(UpdateFeaturesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     no_3 = buf[pos]
     if no_3 < 0x80:
         pos += 1
@@ -220,17 +260,41 @@ def _d_UpdateFeaturesResponse_0(buf: memoryview, pos: int) -> tuple[UpdateFeatur
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Results")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[UpdatableFeatureResult] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = UpdatableFeatureResult.__new__(UpdatableFeatureResult)
-            eo_3.feature, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(UpdatableFeatureResult)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Feature")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.feature = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             eo_3.error_code = _S_h.unpack_from(buf, pos)[0]
             pos += 2
-            eo_3.error_message, pos = _read_ncstr(buf, pos)
+            lneo_3_3 = buf[pos]
+            if lneo_3_3 < 0x80:
+                pos += 1
+            else:
+                lneo_3_3, pos = _read_uvarint(buf, pos)
+            lneo_3_3 -= 1
+            if lneo_3_3 < 0:
+                eo_3.error_message = None
+            elif pos + lneo_3_3 > blen:
+                raise _length_error(lneo_3_3, pos, blen)
+            else:
+                eo_3.error_message = buf[pos : pos + lneo_3_3].decode()
+                pos += lneo_3_3
             if buf[pos] == 0:
                 pos += 1
                 eo_3._unknown_tags = None
@@ -264,12 +328,25 @@ def _e_UpdateFeaturesResponse_0(o: UpdateFeaturesResponse, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_UpdateFeaturesResponse_2(buf: memoryview, pos: int) -> tuple[UpdateFeaturesResponse, int]:
+def _d_UpdateFeaturesResponse_2(buf: bytes, pos: int) -> tuple[UpdateFeaturesResponse, int]:
     """Decode UpdateFeaturesResponse at version 2."""
-    o = UpdateFeaturesResponse.__new__(UpdateFeaturesResponse)
+    blen = len(buf)
+    o = _new_object(UpdateFeaturesResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.results = []
     if buf[pos] == 0:
         pos += 1

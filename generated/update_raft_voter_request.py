@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -256,11 +258,36 @@ class UpdateRaftVoterRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_Listener_0(buf: memoryview, pos: int) -> tuple[Listener, int]:
+def _d_Listener_0(buf: bytes, pos: int) -> tuple[Listener, int]:
     """Decode Listener at version 0."""
-    o = Listener.__new__(Listener)
-    o.name, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Listener)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -283,9 +310,10 @@ def _e_Listener_0(o: Listener, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_KRaftVersionFeature_0(buf: memoryview, pos: int) -> tuple[KRaftVersionFeature, int]:
+def _d_KRaftVersionFeature_0(buf: bytes, pos: int) -> tuple[KRaftVersionFeature, int]:
     """Decode KRaftVersionFeature at version 0."""
-    o = KRaftVersionFeature.__new__(KRaftVersionFeature)
+    blen = len(buf)
+    o = _new_object(KRaftVersionFeature)
     o.min_supported_version, o.max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -306,10 +334,23 @@ def _e_KRaftVersionFeature_0(o: KRaftVersionFeature, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_UpdateRaftVoterRequest_0(buf: memoryview, pos: int) -> tuple[UpdateRaftVoterRequest, int]:
+def _d_UpdateRaftVoterRequest_0(buf: bytes, pos: int) -> tuple[UpdateRaftVoterRequest, int]:
     """Decode UpdateRaftVoterRequest at version 0."""
-    o = UpdateRaftVoterRequest.__new__(UpdateRaftVoterRequest)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(UpdateRaftVoterRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.cluster_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.current_leader_epoch, o.voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     o.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -323,15 +364,39 @@ def _d_UpdateRaftVoterRequest_0(buf: memoryview, pos: int) -> tuple[UpdateRaftVo
         if no_4 != -1:
             raise _count_error(no_4, 0)
         raise _null_error("Listeners")
-    elif no_4 > len(buf) - pos:
-        raise _count_error(no_4, len(buf) - pos)
+    elif no_4 > blen - pos:
+        raise _count_error(no_4, blen - pos)
     else:
         vo_4: list[Listener] = []
         apo_4 = vo_4.append
         for _ in range(no_4):
-            eo_4 = Listener.__new__(Listener)
-            eo_4.name, pos = _read_cstr(buf, pos)
-            eo_4.host, pos = _read_cstr(buf, pos)
+            eo_4 = _new_object(Listener)
+            lneo_4_1 = buf[pos]
+            if lneo_4_1 < 0x80:
+                pos += 1
+            else:
+                lneo_4_1, pos = _read_uvarint(buf, pos)
+            lneo_4_1 -= 1
+            if lneo_4_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_4_1 > blen:
+                raise _length_error(lneo_4_1, pos, blen)
+            else:
+                eo_4.name = buf[pos : pos + lneo_4_1].decode()
+                pos += lneo_4_1
+            lneo_4_2 = buf[pos]
+            if lneo_4_2 < 0x80:
+                pos += 1
+            else:
+                lneo_4_2, pos = _read_uvarint(buf, pos)
+            lneo_4_2 -= 1
+            if lneo_4_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_4_2 > blen:
+                raise _length_error(lneo_4_2, pos, blen)
+            else:
+                eo_4.host = buf[pos : pos + lneo_4_2].decode()
+                pos += lneo_4_2
             eo_4.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:

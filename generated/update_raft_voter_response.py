@@ -12,11 +12,14 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
     read_tags as _read_tags,
     read_unknown_tags as _read_unknown_tags,
+    read_uvarint as _read_uvarint,
     tags_unsupported as _tags_unsupported,
     write_tags as _write_tags,
 )
@@ -161,12 +164,25 @@ class UpdateRaftVoterResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_CurrentLeader_0(buf: memoryview, pos: int) -> tuple[CurrentLeader, int]:
+def _d_CurrentLeader_0(buf: bytes, pos: int) -> tuple[CurrentLeader, int]:
     """Decode CurrentLeader at version 0."""
-    o = CurrentLeader.__new__(CurrentLeader)
+    blen = len(buf)
+    o = _new_object(CurrentLeader)
     o.leader_id, o.leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     if buf[pos] == 0:
@@ -189,9 +205,10 @@ def _e_CurrentLeader_0(o: CurrentLeader, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_UpdateRaftVoterResponse_0(buf: memoryview, pos: int) -> tuple[UpdateRaftVoterResponse, int]:
+def _d_UpdateRaftVoterResponse_0(buf: bytes, pos: int) -> tuple[UpdateRaftVoterResponse, int]:
     """Decode UpdateRaftVoterResponse at version 0."""
-    o = UpdateRaftVoterResponse.__new__(UpdateRaftVoterResponse)
+    blen = len(buf)
+    o = _new_object(UpdateRaftVoterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     o.current_leader = CurrentLeader()
@@ -205,7 +222,7 @@ def _d_UpdateRaftVoterResponse_0(buf: memoryview, pos: int) -> tuple[UpdateRaftV
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

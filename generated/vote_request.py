@@ -15,6 +15,8 @@ from aiokafka_gen.protocol._codec import (
     enc_cstr as _enc_cstr,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -306,9 +308,10 @@ class VoteRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.replica_epoch, o.replica_id, o.last_offset_epoch, o.last_offset = (
         _S_iiiiq.unpack_from(buf, pos)
     )
@@ -340,9 +343,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 1."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.replica_epoch, o.replica_id = _S_iii.unpack_from(buf, pos)
     pos += 12
     o.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -373,9 +377,10 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_2(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_2(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 2."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.replica_epoch, o.replica_id = _S_iii.unpack_from(buf, pos)
     pos += 12
     o.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -403,10 +408,23 @@ def _e_PartitionData_2(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 0."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -417,13 +435,13 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             (
                 eo_2.partition_index,
                 eo_2.replica_epoch,
@@ -467,10 +485,23 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_1(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 1."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -481,13 +512,13 @@ def _d_TopicData_1(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.replica_epoch, eo_2.replica_id = _S_iii.unpack_from(buf, pos)
             pos += 12
             eo_2.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -527,10 +558,23 @@ def _e_TopicData_1(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_2(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at version 2."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -541,13 +585,13 @@ def _d_TopicData_2(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition_index, eo_2.replica_epoch, eo_2.replica_id = _S_iii.unpack_from(buf, pos)
             pos += 12
             eo_2.replica_directory_id, pos = _read_uuid(buf, pos)
@@ -586,10 +630,23 @@ def _e_TopicData_2(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_VoteRequest_0(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
+def _d_VoteRequest_0(buf: bytes, pos: int) -> tuple[VoteRequest, int]:
     """Decode VoteRequest at version 0."""
-    o = VoteRequest.__new__(VoteRequest)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(VoteRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.cluster_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -600,14 +657,26 @@ def _d_VoteRequest_0(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -618,13 +687,13 @@ def _d_VoteRequest_0(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.replica_epoch,
@@ -676,10 +745,23 @@ def _e_VoteRequest_0(o: VoteRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_VoteRequest_1(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
+def _d_VoteRequest_1(buf: bytes, pos: int) -> tuple[VoteRequest, int]:
     """Decode VoteRequest at version 1."""
-    o = VoteRequest.__new__(VoteRequest)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(VoteRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.cluster_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_3 = buf[pos]
@@ -692,14 +774,26 @@ def _d_VoteRequest_1(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TopicData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TopicData.__new__(TopicData)
-            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(TopicData)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -710,13 +804,13 @@ def _d_VoteRequest_1(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[PartitionData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2 = _new_object(PartitionData)
                     eeo_3_2.partition_index, eeo_3_2.replica_epoch, eeo_3_2.replica_id = (
                         _S_iii.unpack_from(buf, pos)
                     )
@@ -766,10 +860,23 @@ def _e_VoteRequest_1(o: VoteRequest, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_VoteRequest_2(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
+def _d_VoteRequest_2(buf: bytes, pos: int) -> tuple[VoteRequest, int]:
     """Decode VoteRequest at version 2."""
-    o = VoteRequest.__new__(VoteRequest)
-    o.cluster_id, pos = _read_ncstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(VoteRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        o.cluster_id = None
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.cluster_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     no_3 = buf[pos]
@@ -782,14 +889,26 @@ def _d_VoteRequest_2(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Topics")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[TopicData] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = TopicData.__new__(TopicData)
-            eo_3.topic_name, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(TopicData)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.topic_name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
             neo_3_2 = buf[pos]
             if neo_3_2 < 0x80:
                 pos += 1
@@ -800,13 +919,13 @@ def _d_VoteRequest_2(buf: memoryview, pos: int) -> tuple[VoteRequest, int]:
                 if neo_3_2 != -1:
                     raise _count_error(neo_3_2, 0)
                 raise _null_error("Partitions")
-            elif neo_3_2 > len(buf) - pos:
-                raise _count_error(neo_3_2, len(buf) - pos)
+            elif neo_3_2 > blen - pos:
+                raise _count_error(neo_3_2, blen - pos)
             else:
                 veo_3_2: list[PartitionData] = []
                 apeo_3_2 = veo_3_2.append
                 for _ in range(neo_3_2):
-                    eeo_3_2 = PartitionData.__new__(PartitionData)
+                    eeo_3_2 = _new_object(PartitionData)
                     eeo_3_2.partition_index, eeo_3_2.replica_epoch, eeo_3_2.replica_id = (
                         _S_iii.unpack_from(buf, pos)
                     )

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -286,9 +288,10 @@ class VoteResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at versions 0, 1, 2."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.vote_granted = (
         _S_ihiio.unpack_from(buf, pos)
     )
@@ -311,10 +314,23 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
+def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:
     """Decode TopicData at versions 0, 1, 2."""
-    o = TopicData.__new__(TopicData)
-    o.topic_name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(TopicData)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("TopicName")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.topic_name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -325,13 +341,13 @@ def _d_TopicData_0(buf: memoryview, pos: int) -> tuple[TopicData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             (
                 eo_2.partition_index,
                 eo_2.error_code,
@@ -372,12 +388,25 @@ def _e_TopicData_0(o: TopicData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_NodeEndpoint_1(buf: memoryview, pos: int) -> tuple[NodeEndpoint, int]:
+def _d_NodeEndpoint_1(buf: bytes, pos: int) -> tuple[NodeEndpoint, int]:
     """Decode NodeEndpoint at versions 1, 2."""
-    o = NodeEndpoint.__new__(NodeEndpoint)
+    blen = len(buf)
+    o = _new_object(NodeEndpoint)
     o.node_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
-    o.host, pos = _read_cstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -400,9 +429,10 @@ def _e_NodeEndpoint_1(o: NodeEndpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_VoteResponse_0(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
+def _d_VoteResponse_0(buf: bytes, pos: int) -> tuple[VoteResponse, int]:
     """Decode VoteResponse at version 0."""
-    o = VoteResponse.__new__(VoteResponse)
+    blen = len(buf)
+    o = _new_object(VoteResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -415,14 +445,26 @@ def _d_VoteResponse_0(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -433,13 +475,13 @@ def _d_VoteResponse_0(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -490,9 +532,10 @@ def _e_VoteResponse_0(o: VoteResponse, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_VoteResponse_1(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
+def _d_VoteResponse_1(buf: bytes, pos: int) -> tuple[VoteResponse, int]:
     """Decode VoteResponse at versions 1, 2."""
-    o = VoteResponse.__new__(VoteResponse)
+    blen = len(buf)
+    o = _new_object(VoteResponse)
     o.error_code = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -505,14 +548,26 @@ def _d_VoteResponse_1(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[TopicData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = TopicData.__new__(TopicData)
-            eo_2.topic_name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(TopicData)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("TopicName")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.topic_name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -523,13 +578,13 @@ def _d_VoteResponse_1(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition_index,
                         eeo_2_2.error_code,
@@ -575,10 +630,22 @@ def _d_VoteResponse_1(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
                     vo_101: list[NodeEndpoint] = []
                     apo_101 = vo_101.append
                     for _ in range(no_101):
-                        eo_101 = NodeEndpoint.__new__(NodeEndpoint)
+                        eo_101 = _new_object(NodeEndpoint)
                         eo_101.node_id = _S_i.unpack_from(raw_o, rp_o)[0]
                         rp_o += 4
-                        eo_101.host, rp_o = _read_cstr(raw_o, rp_o)
+                        lneo_101_2 = raw_o[rp_o]
+                        if lneo_101_2 < 0x80:
+                            rp_o += 1
+                        else:
+                            lneo_101_2, rp_o = _read_uvarint(raw_o, rp_o)
+                        lneo_101_2 -= 1
+                        if lneo_101_2 < 0:
+                            raise _null_error("Host")
+                        elif rp_o + lneo_101_2 > len(raw_o):
+                            raise _length_error(lneo_101_2, rp_o, len(raw_o))
+                        else:
+                            eo_101.host = raw_o[rp_o : rp_o + lneo_101_2].decode()
+                            rp_o += lneo_101_2
                         eo_101.port = _S_H.unpack_from(raw_o, rp_o)[0]
                         rp_o += 2
                         if raw_o[rp_o] == 0:
@@ -591,7 +658,7 @@ def _d_VoteResponse_1(buf: memoryview, pos: int) -> tuple[VoteResponse, int]:
             else:
                 if unknown_o is None:
                     unknown_o = []
-                unknown_o.append((tag_o, raw_o.tobytes()))
+                unknown_o.append((tag_o, raw_o))
     o._unknown_tags = unknown_o
     return o, pos
 

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -250,11 +252,36 @@ class VotersRecord(_Message):
         self._unknown_tags = None
 
 
-def _d_Endpoint_0(buf: memoryview, pos: int) -> tuple[Endpoint, int]:
+def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at version 0."""
-    o = Endpoint.__new__(Endpoint)
-    o.name, pos = _read_cstr(buf, pos)
-    o.host, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(Endpoint)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        raise _null_error("Host")
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.host = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     o.port = _S_H.unpack_from(buf, pos)[0]
     pos += 2
     if buf[pos] == 0:
@@ -277,9 +304,10 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_KRaftVersionFeature_0(buf: memoryview, pos: int) -> tuple[KRaftVersionFeature, int]:
+def _d_KRaftVersionFeature_0(buf: bytes, pos: int) -> tuple[KRaftVersionFeature, int]:
     """Decode KRaftVersionFeature at version 0."""
-    o = KRaftVersionFeature.__new__(KRaftVersionFeature)
+    blen = len(buf)
+    o = _new_object(KRaftVersionFeature)
     o.min_supported_version, o.max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
     if buf[pos] == 0:
@@ -300,9 +328,10 @@ def _e_KRaftVersionFeature_0(o: KRaftVersionFeature, out: list[_Buffer]) -> None
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_Voter_0(buf: memoryview, pos: int) -> tuple[Voter, int]:
+def _d_Voter_0(buf: bytes, pos: int) -> tuple[Voter, int]:
     """Decode Voter at version 0."""
-    o = Voter.__new__(Voter)
+    blen = len(buf)
+    o = _new_object(Voter)
     o.voter_id = _S_i.unpack_from(buf, pos)[0]
     pos += 4
     o.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -316,15 +345,39 @@ def _d_Voter_0(buf: memoryview, pos: int) -> tuple[Voter, int]:
         if no_3 != -1:
             raise _count_error(no_3, 0)
         raise _null_error("Endpoints")
-    elif no_3 > len(buf) - pos:
-        raise _count_error(no_3, len(buf) - pos)
+    elif no_3 > blen - pos:
+        raise _count_error(no_3, blen - pos)
     else:
         vo_3: list[Endpoint] = []
         apo_3 = vo_3.append
         for _ in range(no_3):
-            eo_3 = Endpoint.__new__(Endpoint)
-            eo_3.name, pos = _read_cstr(buf, pos)
-            eo_3.host, pos = _read_cstr(buf, pos)
+            eo_3 = _new_object(Endpoint)
+            lneo_3_1 = buf[pos]
+            if lneo_3_1 < 0x80:
+                pos += 1
+            else:
+                lneo_3_1, pos = _read_uvarint(buf, pos)
+            lneo_3_1 -= 1
+            if lneo_3_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_3_1 > blen:
+                raise _length_error(lneo_3_1, pos, blen)
+            else:
+                eo_3.name = buf[pos : pos + lneo_3_1].decode()
+                pos += lneo_3_1
+            lneo_3_2 = buf[pos]
+            if lneo_3_2 < 0x80:
+                pos += 1
+            else:
+                lneo_3_2, pos = _read_uvarint(buf, pos)
+            lneo_3_2 -= 1
+            if lneo_3_2 < 0:
+                raise _null_error("Host")
+            elif pos + lneo_3_2 > blen:
+                raise _length_error(lneo_3_2, pos, blen)
+            else:
+                eo_3.host = buf[pos : pos + lneo_3_2].decode()
+                pos += lneo_3_2
             eo_3.port = _S_H.unpack_from(buf, pos)[0]
             pos += 2
             if buf[pos] == 0:
@@ -362,9 +415,10 @@ def _e_Voter_0(o: Voter, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_VotersRecord_0(buf: memoryview, pos: int) -> tuple[VotersRecord, int]:
+def _d_VotersRecord_0(buf: bytes, pos: int) -> tuple[VotersRecord, int]:
     """Decode VotersRecord at version 0."""
-    o = VotersRecord.__new__(VotersRecord)
+    blen = len(buf)
+    o = _new_object(VotersRecord)
     o.version = _S_h.unpack_from(buf, pos)[0]
     pos += 2
     no_2 = buf[pos]
@@ -377,13 +431,13 @@ def _d_VotersRecord_0(buf: memoryview, pos: int) -> tuple[VotersRecord, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Voters")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[Voter] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = Voter.__new__(Voter)
+            eo_2 = _new_object(Voter)
             eo_2.voter_id = _S_i.unpack_from(buf, pos)[0]
             pos += 4
             eo_2.voter_directory_id, pos = _read_uuid(buf, pos)
@@ -397,15 +451,39 @@ def _d_VotersRecord_0(buf: memoryview, pos: int) -> tuple[VotersRecord, int]:
                 if neo_2_3 != -1:
                     raise _count_error(neo_2_3, 0)
                 raise _null_error("Endpoints")
-            elif neo_2_3 > len(buf) - pos:
-                raise _count_error(neo_2_3, len(buf) - pos)
+            elif neo_2_3 > blen - pos:
+                raise _count_error(neo_2_3, blen - pos)
             else:
                 veo_2_3: list[Endpoint] = []
                 apeo_2_3 = veo_2_3.append
                 for _ in range(neo_2_3):
-                    eeo_2_3 = Endpoint.__new__(Endpoint)
-                    eeo_2_3.name, pos = _read_cstr(buf, pos)
-                    eeo_2_3.host, pos = _read_cstr(buf, pos)
+                    eeo_2_3 = _new_object(Endpoint)
+                    lneeo_2_3_1 = buf[pos]
+                    if lneeo_2_3_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_1, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_1 -= 1
+                    if lneeo_2_3_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_2_3_1 > blen:
+                        raise _length_error(lneeo_2_3_1, pos, blen)
+                    else:
+                        eeo_2_3.name = buf[pos : pos + lneeo_2_3_1].decode()
+                        pos += lneeo_2_3_1
+                    lneeo_2_3_2 = buf[pos]
+                    if lneeo_2_3_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_2_3_2, pos = _read_uvarint(buf, pos)
+                    lneeo_2_3_2 -= 1
+                    if lneeo_2_3_2 < 0:
+                        raise _null_error("Host")
+                    elif pos + lneeo_2_3_2 > blen:
+                        raise _length_error(lneeo_2_3_2, pos, blen)
+                    else:
+                        eeo_2_3.host = buf[pos : pos + lneeo_2_3_2].decode()
+                        pos += lneeo_2_3_2
                     eeo_2_3.port = _S_H.unpack_from(buf, pos)[0]
                     pos += 2
                     if buf[pos] == 0:

@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_cstr as _enc_cstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -351,9 +353,10 @@ class WriteShareGroupStateRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_StateBatch_0(buf: memoryview, pos: int) -> tuple[StateBatch, int]:
+def _d_StateBatch_0(buf: bytes, pos: int) -> tuple[StateBatch, int]:
     """Decode StateBatch at versions 0, 1."""
-    o = StateBatch.__new__(StateBatch)
+    blen = len(buf)
+    o = _new_object(StateBatch)
     o.first_offset, o.last_offset, o.delivery_state, o.delivery_count = _S_qqbh.unpack_from(
         buf, pos
     )
@@ -376,9 +379,10 @@ def _e_StateBatch_0(o: StateBatch, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 0."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition, o.state_epoch, o.leader_epoch, o.start_offset = _S_iiiq.unpack_from(buf, pos)
     pos += 20
     no_2 = buf[pos]
@@ -391,13 +395,13 @@ def _d_PartitionData_0(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("StateBatches")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[StateBatch] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = StateBatch.__new__(StateBatch)
+            eo_2 = _new_object(StateBatch)
             eo_2.first_offset, eo_2.last_offset, eo_2.delivery_state, eo_2.delivery_count = (
                 _S_qqbh.unpack_from(buf, pos)
             )
@@ -435,9 +439,10 @@ def _e_PartitionData_0(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
+def _d_PartitionData_1(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     """Decode PartitionData at version 1."""
-    o = PartitionData.__new__(PartitionData)
+    blen = len(buf)
+    o = _new_object(PartitionData)
     o.partition, o.state_epoch, o.leader_epoch, o.start_offset, o.delivery_complete_count = (
         _S_iiiqi.unpack_from(buf, pos)
     )
@@ -452,13 +457,13 @@ def _d_PartitionData_1(buf: memoryview, pos: int) -> tuple[PartitionData, int]:
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("StateBatches")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[StateBatch] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = StateBatch.__new__(StateBatch)
+            eo_2 = _new_object(StateBatch)
             eo_2.first_offset, eo_2.last_offset, eo_2.delivery_state, eo_2.delivery_count = (
                 _S_qqbh.unpack_from(buf, pos)
             )
@@ -499,9 +504,10 @@ def _e_PartitionData_1(o: PartitionData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteStateData_0(buf: memoryview, pos: int) -> tuple[WriteStateData, int]:
+def _d_WriteStateData_0(buf: bytes, pos: int) -> tuple[WriteStateData, int]:
     """Decode WriteStateData at version 0."""
-    o = WriteStateData.__new__(WriteStateData)
+    blen = len(buf)
+    o = _new_object(WriteStateData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -513,13 +519,13 @@ def _d_WriteStateData_0(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             eo_2.partition, eo_2.state_epoch, eo_2.leader_epoch, eo_2.start_offset = (
                 _S_iiiq.unpack_from(buf, pos)
             )
@@ -534,13 +540,13 @@ def _d_WriteStateData_0(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("StateBatches")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[StateBatch] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = StateBatch.__new__(StateBatch)
+                    eeo_2_2 = _new_object(StateBatch)
                     (
                         eeo_2_2.first_offset,
                         eeo_2_2.last_offset,
@@ -588,9 +594,10 @@ def _e_WriteStateData_0(o: WriteStateData, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteStateData_1(buf: memoryview, pos: int) -> tuple[WriteStateData, int]:
+def _d_WriteStateData_1(buf: bytes, pos: int) -> tuple[WriteStateData, int]:
     """Decode WriteStateData at version 1."""
-    o = WriteStateData.__new__(WriteStateData)
+    blen = len(buf)
+    o = _new_object(WriteStateData)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -602,13 +609,13 @@ def _d_WriteStateData_1(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionData.__new__(PartitionData)
+            eo_2 = _new_object(PartitionData)
             (
                 eo_2.partition,
                 eo_2.state_epoch,
@@ -627,13 +634,13 @@ def _d_WriteStateData_1(buf: memoryview, pos: int) -> tuple[WriteStateData, int]
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("StateBatches")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[StateBatch] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = StateBatch.__new__(StateBatch)
+                    eeo_2_2 = _new_object(StateBatch)
                     (
                         eeo_2_2.first_offset,
                         eeo_2_2.last_offset,
@@ -681,11 +688,24 @@ def _e_WriteStateData_1(o: WriteStateData, out: list[_Buffer]) -> None:
 
 
 def _d_WriteShareGroupStateRequest_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[WriteShareGroupStateRequest, int]:
     """Decode WriteShareGroupStateRequest at version 0."""
-    o = WriteShareGroupStateRequest.__new__(WriteShareGroupStateRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(WriteShareGroupStateRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -696,13 +716,13 @@ def _d_WriteShareGroupStateRequest_0(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[WriteStateData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = WriteStateData.__new__(WriteStateData)
+            eo_2 = _new_object(WriteStateData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -714,13 +734,13 @@ def _d_WriteShareGroupStateRequest_0(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition,
                         eeo_2_2.state_epoch,
@@ -738,13 +758,13 @@ def _d_WriteShareGroupStateRequest_0(
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("StateBatches")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[StateBatch] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = StateBatch.__new__(StateBatch)
+                            eeeo_2_2_2 = _new_object(StateBatch)
                             (
                                 eeeo_2_2_2.first_offset,
                                 eeeo_2_2_2.last_offset,
@@ -800,11 +820,24 @@ def _e_WriteShareGroupStateRequest_0(o: WriteShareGroupStateRequest, out: list[_
 
 
 def _d_WriteShareGroupStateRequest_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[WriteShareGroupStateRequest, int]:
     """Decode WriteShareGroupStateRequest at version 1."""
-    o = WriteShareGroupStateRequest.__new__(WriteShareGroupStateRequest)
-    o.group_id, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(WriteShareGroupStateRequest)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("GroupId")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.group_id = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -815,13 +848,13 @@ def _d_WriteShareGroupStateRequest_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[WriteStateData] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = WriteStateData.__new__(WriteStateData)
+            eo_2 = _new_object(WriteStateData)
             eo_2.topic_id, pos = _read_uuid(buf, pos)
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
@@ -833,13 +866,13 @@ def _d_WriteShareGroupStateRequest_1(
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[PartitionData] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = PartitionData.__new__(PartitionData)
+                    eeo_2_2 = _new_object(PartitionData)
                     (
                         eeo_2_2.partition,
                         eeo_2_2.state_epoch,
@@ -858,13 +891,13 @@ def _d_WriteShareGroupStateRequest_1(
                         if neeo_2_2_2 != -1:
                             raise _count_error(neeo_2_2_2, 0)
                         raise _null_error("StateBatches")
-                    elif neeo_2_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_2_2_2, len(buf) - pos)
+                    elif neeo_2_2_2 > blen - pos:
+                        raise _count_error(neeo_2_2_2, blen - pos)
                     else:
                         veeo_2_2_2: list[StateBatch] = []
                         apeeo_2_2_2 = veeo_2_2_2.append
                         for _ in range(neeo_2_2_2):
-                            eeeo_2_2_2 = StateBatch.__new__(StateBatch)
+                            eeeo_2_2_2 = _new_object(StateBatch)
                             (
                                 eeeo_2_2_2.first_offset,
                                 eeeo_2_2_2.last_offset,

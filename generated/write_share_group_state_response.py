@@ -14,6 +14,8 @@ from aiokafka_gen.protocol._codec import (
     count_error as _count_error,
     enc_ncstr as _enc_ncstr,
     enc_uuid as _enc_uuid,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_ncstr as _read_ncstr,
@@ -180,12 +182,25 @@ class WriteShareGroupStateResponse(_Message):
         self._unknown_tags = None
 
 
-def _d_PartitionResult_0(buf: memoryview, pos: int) -> tuple[PartitionResult, int]:
+def _d_PartitionResult_0(buf: bytes, pos: int) -> tuple[PartitionResult, int]:
     """Decode PartitionResult at versions 0, 1."""
-    o = PartitionResult.__new__(PartitionResult)
+    blen = len(buf)
+    o = _new_object(PartitionResult)
     o.partition, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.error_message, pos = _read_ncstr(buf, pos)
+    lno_2 = buf[pos]
+    if lno_2 < 0x80:
+        pos += 1
+    else:
+        lno_2, pos = _read_uvarint(buf, pos)
+    lno_2 -= 1
+    if lno_2 < 0:
+        o.error_message = None
+    elif pos + lno_2 > blen:
+        raise _length_error(lno_2, pos, blen)
+    else:
+        o.error_message = buf[pos : pos + lno_2].decode()
+        pos += lno_2
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -205,9 +220,10 @@ def _e_PartitionResult_0(o: PartitionResult, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteStateResult_0(buf: memoryview, pos: int) -> tuple[WriteStateResult, int]:
+def _d_WriteStateResult_0(buf: bytes, pos: int) -> tuple[WriteStateResult, int]:
     """Decode WriteStateResult at versions 0, 1."""
-    o = WriteStateResult.__new__(WriteStateResult)
+    blen = len(buf)
+    o = _new_object(WriteStateResult)
     o.topic_id, pos = _read_uuid(buf, pos)
     no_2 = buf[pos]
     if no_2 < 0x80:
@@ -219,16 +235,28 @@ def _d_WriteStateResult_0(buf: memoryview, pos: int) -> tuple[WriteStateResult, 
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[PartitionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = PartitionResult.__new__(PartitionResult)
+            eo_2 = _new_object(PartitionResult)
             eo_2.partition, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
-            eo_2.error_message, pos = _read_ncstr(buf, pos)
+            lneo_2_2 = buf[pos]
+            if lneo_2_2 < 0x80:
+                pos += 1
+            else:
+                lneo_2_2, pos = _read_uvarint(buf, pos)
+            lneo_2_2 -= 1
+            if lneo_2_2 < 0:
+                eo_2.error_message = None
+            elif pos + lneo_2_2 > blen:
+                raise _length_error(lneo_2_2, pos, blen)
+            else:
+                eo_2.error_message = buf[pos : pos + lneo_2_2].decode()
+                pos += lneo_2_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -262,10 +290,11 @@ def _e_WriteStateResult_0(o: WriteStateResult, out: list[_Buffer]) -> None:
 
 
 def _d_WriteShareGroupStateResponse_0(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[WriteShareGroupStateResponse, int]:
     """Decode WriteShareGroupStateResponse at versions 0, 1."""
-    o = WriteShareGroupStateResponse.__new__(WriteShareGroupStateResponse)
+    blen = len(buf)
+    o = _new_object(WriteShareGroupStateResponse)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -276,13 +305,13 @@ def _d_WriteShareGroupStateResponse_0(
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Results")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[WriteStateResult] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = WriteStateResult.__new__(WriteStateResult)
+            eo_1 = _new_object(WriteStateResult)
             eo_1.topic_id, pos = _read_uuid(buf, pos)
             neo_1_2 = buf[pos]
             if neo_1_2 < 0x80:
@@ -294,16 +323,28 @@ def _d_WriteShareGroupStateResponse_0(
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Partitions")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[PartitionResult] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = PartitionResult.__new__(PartitionResult)
+                    eeo_1_2 = _new_object(PartitionResult)
                     eeo_1_2.partition, eeo_1_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
-                    eeo_1_2.error_message, pos = _read_ncstr(buf, pos)
+                    lneeo_1_2_2 = buf[pos]
+                    if lneeo_1_2_2 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_2, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_2 -= 1
+                    if lneeo_1_2_2 < 0:
+                        eeo_1_2.error_message = None
+                    elif pos + lneeo_1_2_2 > blen:
+                        raise _length_error(lneeo_1_2_2, pos, blen)
+                    else:
+                        eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_2].decode()
+                        pos += lneeo_1_2_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_2._unknown_tags = None

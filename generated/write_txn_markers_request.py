@@ -13,6 +13,8 @@ from aiokafka_gen.protocol._codec import (
     array_structs as _array_structs,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -247,23 +249,36 @@ class WriteTxnMarkersRequest(_Message):
         self._unknown_tags = None
 
 
-def _d_WritableTxnMarkerTopic_1(buf: memoryview, pos: int) -> tuple[WritableTxnMarkerTopic, int]:
+def _d_WritableTxnMarkerTopic_1(buf: bytes, pos: int) -> tuple[WritableTxnMarkerTopic, int]:
     """Decode WritableTxnMarkerTopic at versions 1, 2."""
-    o = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-    o.name, pos = _read_cstr(buf, pos)
-    no_2 = buf[pos]
-    if no_2 < 0x80:
+    blen = len(buf)
+    o = _new_object(WritableTxnMarkerTopic)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
         pos += 1
     else:
-        no_2, pos = _read_uvarint(buf, pos)
-    no_2 -= 1
-    if no_2 < 0:
-        if no_2 != -1:
-            raise _count_error(no_2, 0)
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
+    n_partition_indexes_o = buf[pos]
+    if n_partition_indexes_o < 0x80:
+        pos += 1
+    else:
+        n_partition_indexes_o, pos = _read_uvarint(buf, pos)
+    n_partition_indexes_o -= 1
+    if n_partition_indexes_o < 0:
+        if n_partition_indexes_o != -1:
+            raise _count_error(n_partition_indexes_o, 0)
         raise _null_error("PartitionIndexes")
     else:
-        o.partition_indexes = [*_A_Ni[no_2].unpack_from(buf, pos)]
-        pos += 4 * no_2
+        o.partition_indexes = [*_A_Ni[n_partition_indexes_o].unpack_from(buf, pos)]
+        pos += 4 * n_partition_indexes_o
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -288,9 +303,10 @@ def _e_WritableTxnMarkerTopic_1(o: WritableTxnMarkerTopic, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WritableTxnMarker_1(buf: memoryview, pos: int) -> tuple[WritableTxnMarker, int]:
+def _d_WritableTxnMarker_1(buf: bytes, pos: int) -> tuple[WritableTxnMarker, int]:
     """Decode WritableTxnMarker at version 1."""
-    o = WritableTxnMarker.__new__(WritableTxnMarker)
+    blen = len(buf)
+    o = _new_object(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
     no_2 = buf[pos]
@@ -303,27 +319,39 @@ def _d_WritableTxnMarker_1(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[WritableTxnMarkerTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(WritableTxnMarkerTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partition_indexes_eo_2 = buf[pos]
+            if n_partition_indexes_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_2 -= 1
+            if n_partition_indexes_eo_2 < 0:
+                if n_partition_indexes_eo_2 != -1:
+                    raise _count_error(n_partition_indexes_eo_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -360,9 +388,10 @@ def _e_WritableTxnMarker_1(o: WritableTxnMarker, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WritableTxnMarker_2(buf: memoryview, pos: int) -> tuple[WritableTxnMarker, int]:
+def _d_WritableTxnMarker_2(buf: bytes, pos: int) -> tuple[WritableTxnMarker, int]:
     """Decode WritableTxnMarker at version 2."""
-    o = WritableTxnMarker.__new__(WritableTxnMarker)
+    blen = len(buf)
+    o = _new_object(WritableTxnMarker)
     o.producer_id, o.producer_epoch, o.transaction_result = _S_qho.unpack_from(buf, pos)
     pos += 11
     no_2 = buf[pos]
@@ -375,27 +404,39 @@ def _d_WritableTxnMarker_2(buf: memoryview, pos: int) -> tuple[WritableTxnMarker
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[WritableTxnMarkerTopic] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-            eo_2.name, pos = _read_cstr(buf, pos)
-            neo_2_2 = buf[pos]
-            if neo_2_2 < 0x80:
+            eo_2 = _new_object(WritableTxnMarkerTopic)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
                 pos += 1
             else:
-                neo_2_2, pos = _read_uvarint(buf, pos)
-            neo_2_2 -= 1
-            if neo_2_2 < 0:
-                if neo_2_2 != -1:
-                    raise _count_error(neo_2_2, 0)
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
+            n_partition_indexes_eo_2 = buf[pos]
+            if n_partition_indexes_eo_2 < 0x80:
+                pos += 1
+            else:
+                n_partition_indexes_eo_2, pos = _read_uvarint(buf, pos)
+            n_partition_indexes_eo_2 -= 1
+            if n_partition_indexes_eo_2 < 0:
+                if n_partition_indexes_eo_2 != -1:
+                    raise _count_error(n_partition_indexes_eo_2, 0)
                 raise _null_error("PartitionIndexes")
             else:
-                eo_2.partition_indexes = [*_A_Ni[neo_2_2].unpack_from(buf, pos)]
-                pos += 4 * neo_2_2
+                eo_2.partition_indexes = [*_A_Ni[n_partition_indexes_eo_2].unpack_from(buf, pos)]
+                pos += 4 * n_partition_indexes_eo_2
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -431,9 +472,10 @@ def _e_WritableTxnMarker_2(o: WritableTxnMarker, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteTxnMarkersRequest_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
+def _d_WriteTxnMarkersRequest_1(buf: bytes, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 1."""
-    o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
+    blen = len(buf)
+    o = _new_object(WriteTxnMarkersRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -444,13 +486,13 @@ def _d_WriteTxnMarkersRequest_1(buf: memoryview, pos: int) -> tuple[WriteTxnMark
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Markers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[WritableTxnMarker] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = WritableTxnMarker.__new__(WritableTxnMarker)
+            eo_1 = _new_object(WritableTxnMarker)
             eo_1.producer_id, eo_1.producer_epoch, eo_1.transaction_result = _S_qho.unpack_from(
                 buf, pos
             )
@@ -465,27 +507,41 @@ def _d_WriteTxnMarkersRequest_1(buf: memoryview, pos: int) -> tuple[WriteTxnMark
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[WritableTxnMarkerTopic] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-                    eeo_1_2.name, pos = _read_cstr(buf, pos)
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    eeo_1_2 = _new_object(WritableTxnMarkerTopic)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
+                    n_partition_indexes_eeo_1_2 = buf[pos]
+                    if n_partition_indexes_eeo_1_2 < 0x80:
+                        pos += 1
+                    else:
+                        n_partition_indexes_eeo_1_2, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_eeo_1_2 -= 1
+                    if n_partition_indexes_eeo_1_2 < 0:
+                        if n_partition_indexes_eeo_1_2 != -1:
+                            raise _count_error(n_partition_indexes_eeo_1_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_2.partition_indexes = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_2_2
+                        eeo_1_2.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_eeo_1_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partition_indexes_eeo_1_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_2._unknown_tags = None
@@ -527,9 +583,10 @@ def _e_WriteTxnMarkersRequest_1(o: WriteTxnMarkersRequest, out: list[_Buffer]) -
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteTxnMarkersRequest_2(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
+def _d_WriteTxnMarkersRequest_2(buf: bytes, pos: int) -> tuple[WriteTxnMarkersRequest, int]:
     """Decode WriteTxnMarkersRequest at version 2."""
-    o = WriteTxnMarkersRequest.__new__(WriteTxnMarkersRequest)
+    blen = len(buf)
+    o = _new_object(WriteTxnMarkersRequest)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -540,13 +597,13 @@ def _d_WriteTxnMarkersRequest_2(buf: memoryview, pos: int) -> tuple[WriteTxnMark
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Markers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[WritableTxnMarker] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = WritableTxnMarker.__new__(WritableTxnMarker)
+            eo_1 = _new_object(WritableTxnMarker)
             eo_1.producer_id, eo_1.producer_epoch, eo_1.transaction_result = _S_qho.unpack_from(
                 buf, pos
             )
@@ -561,27 +618,41 @@ def _d_WriteTxnMarkersRequest_2(buf: memoryview, pos: int) -> tuple[WriteTxnMark
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[WritableTxnMarkerTopic] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = WritableTxnMarkerTopic.__new__(WritableTxnMarkerTopic)
-                    eeo_1_2.name, pos = _read_cstr(buf, pos)
-                    neeo_1_2_2 = buf[pos]
-                    if neeo_1_2_2 < 0x80:
+                    eeo_1_2 = _new_object(WritableTxnMarkerTopic)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
                         pos += 1
                     else:
-                        neeo_1_2_2, pos = _read_uvarint(buf, pos)
-                    neeo_1_2_2 -= 1
-                    if neeo_1_2_2 < 0:
-                        if neeo_1_2_2 != -1:
-                            raise _count_error(neeo_1_2_2, 0)
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
+                    n_partition_indexes_eeo_1_2 = buf[pos]
+                    if n_partition_indexes_eeo_1_2 < 0x80:
+                        pos += 1
+                    else:
+                        n_partition_indexes_eeo_1_2, pos = _read_uvarint(buf, pos)
+                    n_partition_indexes_eeo_1_2 -= 1
+                    if n_partition_indexes_eeo_1_2 < 0:
+                        if n_partition_indexes_eeo_1_2 != -1:
+                            raise _count_error(n_partition_indexes_eeo_1_2, 0)
                         raise _null_error("PartitionIndexes")
                     else:
-                        eeo_1_2.partition_indexes = [*_A_Ni[neeo_1_2_2].unpack_from(buf, pos)]
-                        pos += 4 * neeo_1_2_2
+                        eeo_1_2.partition_indexes = [
+                            *_A_Ni[n_partition_indexes_eeo_1_2].unpack_from(buf, pos)
+                        ]
+                        pos += 4 * n_partition_indexes_eeo_1_2
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_2._unknown_tags = None

@@ -12,6 +12,8 @@ from aiokafka_gen.protocol._codec import (
     ZERO_UUID as _ZERO_UUID,
     count_error as _count_error,
     enc_cstr as _enc_cstr,
+    length_error as _length_error,
+    new_object as _new_object,
     null_error as _null_error,
     null_value as _null_value,
     read_cstr as _read_cstr,
@@ -213,10 +215,11 @@ class WriteTxnMarkersResponse(_Message):
 
 
 def _d_WritableTxnMarkerPartitionResult_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[WritableTxnMarkerPartitionResult, int]:
     """Decode WritableTxnMarkerPartitionResult at versions 1, 2."""
-    o = WritableTxnMarkerPartitionResult.__new__(WritableTxnMarkerPartitionResult)
+    blen = len(buf)
+    o = _new_object(WritableTxnMarkerPartitionResult)
     o.partition_index, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     if buf[pos] == 0:
@@ -240,11 +243,24 @@ def _e_WritableTxnMarkerPartitionResult_1(
 
 
 def _d_WritableTxnMarkerTopicResult_1(
-    buf: memoryview, pos: int
+    buf: bytes, pos: int
 ) -> tuple[WritableTxnMarkerTopicResult, int]:
     """Decode WritableTxnMarkerTopicResult at versions 1, 2."""
-    o = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
-    o.name, pos = _read_cstr(buf, pos)
+    blen = len(buf)
+    o = _new_object(WritableTxnMarkerTopicResult)
+    lno_1 = buf[pos]
+    if lno_1 < 0x80:
+        pos += 1
+    else:
+        lno_1, pos = _read_uvarint(buf, pos)
+    lno_1 -= 1
+    if lno_1 < 0:
+        raise _null_error("Name")
+    elif pos + lno_1 > blen:
+        raise _length_error(lno_1, pos, blen)
+    else:
+        o.name = buf[pos : pos + lno_1].decode()
+        pos += lno_1
     no_2 = buf[pos]
     if no_2 < 0x80:
         pos += 1
@@ -255,13 +271,13 @@ def _d_WritableTxnMarkerTopicResult_1(
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Partitions")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[WritableTxnMarkerPartitionResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = WritableTxnMarkerPartitionResult.__new__(WritableTxnMarkerPartitionResult)
+            eo_2 = _new_object(WritableTxnMarkerPartitionResult)
             eo_2.partition_index, eo_2.error_code = _S_ih.unpack_from(buf, pos)
             pos += 6
             if buf[pos] == 0:
@@ -296,9 +312,10 @@ def _e_WritableTxnMarkerTopicResult_1(o: WritableTxnMarkerTopicResult, out: list
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WritableTxnMarkerResult_1(buf: memoryview, pos: int) -> tuple[WritableTxnMarkerResult, int]:
+def _d_WritableTxnMarkerResult_1(buf: bytes, pos: int) -> tuple[WritableTxnMarkerResult, int]:
     """Decode WritableTxnMarkerResult at versions 1, 2."""
-    o = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
+    blen = len(buf)
+    o = _new_object(WritableTxnMarkerResult)
     o.producer_id = _S_q.unpack_from(buf, pos)[0]
     pos += 8
     no_2 = buf[pos]
@@ -311,14 +328,26 @@ def _d_WritableTxnMarkerResult_1(buf: memoryview, pos: int) -> tuple[WritableTxn
         if no_2 != -1:
             raise _count_error(no_2, 0)
         raise _null_error("Topics")
-    elif no_2 > len(buf) - pos:
-        raise _count_error(no_2, len(buf) - pos)
+    elif no_2 > blen - pos:
+        raise _count_error(no_2, blen - pos)
     else:
         vo_2: list[WritableTxnMarkerTopicResult] = []
         apo_2 = vo_2.append
         for _ in range(no_2):
-            eo_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
-            eo_2.name, pos = _read_cstr(buf, pos)
+            eo_2 = _new_object(WritableTxnMarkerTopicResult)
+            lneo_2_1 = buf[pos]
+            if lneo_2_1 < 0x80:
+                pos += 1
+            else:
+                lneo_2_1, pos = _read_uvarint(buf, pos)
+            lneo_2_1 -= 1
+            if lneo_2_1 < 0:
+                raise _null_error("Name")
+            elif pos + lneo_2_1 > blen:
+                raise _length_error(lneo_2_1, pos, blen)
+            else:
+                eo_2.name = buf[pos : pos + lneo_2_1].decode()
+                pos += lneo_2_1
             neo_2_2 = buf[pos]
             if neo_2_2 < 0x80:
                 pos += 1
@@ -329,15 +358,13 @@ def _d_WritableTxnMarkerResult_1(buf: memoryview, pos: int) -> tuple[WritableTxn
                 if neo_2_2 != -1:
                     raise _count_error(neo_2_2, 0)
                 raise _null_error("Partitions")
-            elif neo_2_2 > len(buf) - pos:
-                raise _count_error(neo_2_2, len(buf) - pos)
+            elif neo_2_2 > blen - pos:
+                raise _count_error(neo_2_2, blen - pos)
             else:
                 veo_2_2: list[WritableTxnMarkerPartitionResult] = []
                 apeo_2_2 = veo_2_2.append
                 for _ in range(neo_2_2):
-                    eeo_2_2 = WritableTxnMarkerPartitionResult.__new__(
-                        WritableTxnMarkerPartitionResult
-                    )
+                    eeo_2_2 = _new_object(WritableTxnMarkerPartitionResult)
                     eeo_2_2.partition_index, eeo_2_2.error_code = _S_ih.unpack_from(buf, pos)
                     pos += 6
                     if buf[pos] == 0:
@@ -379,9 +406,10 @@ def _e_WritableTxnMarkerResult_1(o: WritableTxnMarkerResult, out: list[_Buffer])
         _write_tags(out, [], o._unknown_tags)
 
 
-def _d_WriteTxnMarkersResponse_1(buf: memoryview, pos: int) -> tuple[WriteTxnMarkersResponse, int]:
+def _d_WriteTxnMarkersResponse_1(buf: bytes, pos: int) -> tuple[WriteTxnMarkersResponse, int]:
     """Decode WriteTxnMarkersResponse at versions 1, 2."""
-    o = WriteTxnMarkersResponse.__new__(WriteTxnMarkersResponse)
+    blen = len(buf)
+    o = _new_object(WriteTxnMarkersResponse)
     no_1 = buf[pos]
     if no_1 < 0x80:
         pos += 1
@@ -392,13 +420,13 @@ def _d_WriteTxnMarkersResponse_1(buf: memoryview, pos: int) -> tuple[WriteTxnMar
         if no_1 != -1:
             raise _count_error(no_1, 0)
         raise _null_error("Markers")
-    elif no_1 > len(buf) - pos:
-        raise _count_error(no_1, len(buf) - pos)
+    elif no_1 > blen - pos:
+        raise _count_error(no_1, blen - pos)
     else:
         vo_1: list[WritableTxnMarkerResult] = []
         apo_1 = vo_1.append
         for _ in range(no_1):
-            eo_1 = WritableTxnMarkerResult.__new__(WritableTxnMarkerResult)
+            eo_1 = _new_object(WritableTxnMarkerResult)
             eo_1.producer_id = _S_q.unpack_from(buf, pos)[0]
             pos += 8
             neo_1_2 = buf[pos]
@@ -411,14 +439,26 @@ def _d_WriteTxnMarkersResponse_1(buf: memoryview, pos: int) -> tuple[WriteTxnMar
                 if neo_1_2 != -1:
                     raise _count_error(neo_1_2, 0)
                 raise _null_error("Topics")
-            elif neo_1_2 > len(buf) - pos:
-                raise _count_error(neo_1_2, len(buf) - pos)
+            elif neo_1_2 > blen - pos:
+                raise _count_error(neo_1_2, blen - pos)
             else:
                 veo_1_2: list[WritableTxnMarkerTopicResult] = []
                 apeo_1_2 = veo_1_2.append
                 for _ in range(neo_1_2):
-                    eeo_1_2 = WritableTxnMarkerTopicResult.__new__(WritableTxnMarkerTopicResult)
-                    eeo_1_2.name, pos = _read_cstr(buf, pos)
+                    eeo_1_2 = _new_object(WritableTxnMarkerTopicResult)
+                    lneeo_1_2_1 = buf[pos]
+                    if lneeo_1_2_1 < 0x80:
+                        pos += 1
+                    else:
+                        lneeo_1_2_1, pos = _read_uvarint(buf, pos)
+                    lneeo_1_2_1 -= 1
+                    if lneeo_1_2_1 < 0:
+                        raise _null_error("Name")
+                    elif pos + lneeo_1_2_1 > blen:
+                        raise _length_error(lneeo_1_2_1, pos, blen)
+                    else:
+                        eeo_1_2.name = buf[pos : pos + lneeo_1_2_1].decode()
+                        pos += lneeo_1_2_1
                     neeo_1_2_2 = buf[pos]
                     if neeo_1_2_2 < 0x80:
                         pos += 1
@@ -429,15 +469,13 @@ def _d_WriteTxnMarkersResponse_1(buf: memoryview, pos: int) -> tuple[WriteTxnMar
                         if neeo_1_2_2 != -1:
                             raise _count_error(neeo_1_2_2, 0)
                         raise _null_error("Partitions")
-                    elif neeo_1_2_2 > len(buf) - pos:
-                        raise _count_error(neeo_1_2_2, len(buf) - pos)
+                    elif neeo_1_2_2 > blen - pos:
+                        raise _count_error(neeo_1_2_2, blen - pos)
                     else:
                         veeo_1_2_2: list[WritableTxnMarkerPartitionResult] = []
                         apeeo_1_2_2 = veeo_1_2_2.append
                         for _ in range(neeo_1_2_2):
-                            eeeo_1_2_2 = WritableTxnMarkerPartitionResult.__new__(
-                                WritableTxnMarkerPartitionResult
-                            )
+                            eeeo_1_2_2 = _new_object(WritableTxnMarkerPartitionResult)
                             eeeo_1_2_2.partition_index, eeeo_1_2_2.error_code = _S_ih.unpack_from(
                                 buf, pos
                             )

@@ -1,10 +1,12 @@
 """Wire primitives the generated message code calls: varints, strings, bytes, counts, uuids, tags.
 
-Readers take ``(buf: memoryview, pos: int)`` and return ``(value, new_pos)``; every length
-is checked against the bytes that remain before anything is sliced or allocated, and every
-failure is a DecodeError. Writers return ``bytes`` (or append to a parts list) and raise
-EncodeError. Nothing here knows about particular messages or versions, and nothing here
-does I/O.
+Readers take ``(buf: bytes, pos: int)`` and return ``(value, new_pos)``; every length is
+checked against the bytes that remain before anything is sliced or allocated, and every
+failure is a DecodeError. Decoders read ``bytes`` (not memoryview): slicing bytes and
+``bytes.decode()`` cost half of what memoryview slicing and ``str(view, "utf-8")`` do;
+records are the only values that stay views of the buffer (zero copy). Writers return
+``bytes`` (or append to a parts list) and raise EncodeError. Nothing here knows about
+particular messages or versions, and nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ ZERO_UUID: Final = uuid.UUID(int=0)
 NULL16: Final = b"\xff\xff"
 NULL32: Final = b"\xff\xff\xff\xff"
 _SMALL_VARINTS: Final = tuple(bytes((i,)) for i in range(128))
+_UUID: Final = uuid.UUID
+_SAFE_UNKNOWN: Final = uuid.SafeUUID.unknown
+_from_bytes: Final = int.from_bytes
+_set_attr: Final = object.__setattr__
+new_object: Final = object.__new__  # generated decoders build objects without __init__
 
 
 # --- unsigned varints (tag sections and compact lengths) -------------------------------
 
 
-def read_uvarint(buf: memoryview, pos: int) -> tuple[int, int]:
+def read_uvarint(buf: Buffer, pos: int) -> tuple[int, int]:
     """An unsigned varint of at most 5 bytes (32 bits), as Kafka's readUnsignedVarint."""
     try:
         byte = buf[pos]
@@ -72,14 +79,14 @@ def uvarint(value: int) -> bytes:
 # --- lengths and counts ----------------------------------------------------------------
 
 
-def _checked_end(buf: memoryview, pos: int, size: int) -> int:
+def _checked_end(buf: bytes, pos: int, size: int) -> int:
     end = pos + size
     if end > len(buf):
         raise DecodeError(f"length {size} at offset {pos} exceeds the buffer ({len(buf)} bytes)")
     return end
 
 
-def read_count(buf: memoryview, pos: int) -> tuple[int, int]:
+def read_count(buf: bytes, pos: int) -> tuple[int, int]:
     """Classic int32 array count; -1 means null. Counts larger than what remains fail."""
     if pos + 4 > len(buf):
         raise DecodeError("truncated array count")
@@ -87,13 +94,13 @@ def read_count(buf: memoryview, pos: int) -> tuple[int, int]:
     return _checked_count(buf, pos + 4, count)
 
 
-def read_ccount(buf: memoryview, pos: int) -> tuple[int, int]:
+def read_ccount(buf: bytes, pos: int) -> tuple[int, int]:
     """Compact array count (uvarint n+1, 0 = null); returns -1 for null."""
     raw, pos = read_uvarint(buf, pos)
     return _checked_count(buf, pos, raw - 1)
 
 
-def _checked_count(buf: memoryview, pos: int, count: int) -> tuple[int, int]:
+def _checked_count(buf: bytes, pos: int, count: int) -> tuple[int, int]:
     if count < -1:
         raise DecodeError(f"negative array count {count}")
     if count > len(buf) - pos:
@@ -111,6 +118,13 @@ def null_error(what: str) -> DecodeError:
     return DecodeError(f"null {what} in a version where it is not nullable")
 
 
+def length_error(size: int, pos: int, buf_len: int) -> DecodeError:
+    """A string, bytes or uuid length that is negative or runs past the buffer's end."""
+    if size < 0:
+        return DecodeError(f"negative length {size} at offset {pos}")
+    return DecodeError(f"length {size} at offset {pos} exceeds the buffer ({buf_len} bytes)")
+
+
 def tags_unsupported(struct_name: str) -> EncodeError:
     """Kafka's writers refuse tagged fields in versions that cannot carry them."""
     return EncodeError(f"{struct_name} has tagged fields set but this version is not flexible")
@@ -126,14 +140,14 @@ EMPTY: Final[list[Any]] = []  # constructor sentinel: "no list given" (never mut
 # --- strings ---------------------------------------------------------------------------
 
 
-def _utf8(buf: memoryview, pos: int, end: int) -> str:
+def _utf8(buf: bytes, pos: int, end: int) -> str:
     try:
-        return str(buf[pos:end], "utf-8")
+        return buf[pos:end].decode()
     except UnicodeDecodeError as exc:
         raise DecodeError(f"invalid UTF-8 at offset {pos}: {exc.reason}") from None
 
 
-def read_nstr(buf: memoryview, pos: int) -> tuple[str | None, int]:
+def read_nstr(buf: bytes, pos: int) -> tuple[str | None, int]:
     """Classic nullable string: int16 length, -1 = null."""
     if pos + 2 > len(buf):
         raise DecodeError("truncated string length")
@@ -147,14 +161,14 @@ def read_nstr(buf: memoryview, pos: int) -> tuple[str | None, int]:
     return _utf8(buf, pos, end), end
 
 
-def read_str(buf: memoryview, pos: int) -> tuple[str, int]:
+def read_str(buf: bytes, pos: int) -> tuple[str, int]:
     value, pos = read_nstr(buf, pos)
     if value is None:
         raise null_error("string")
     return value, pos
 
 
-def read_ncstr(buf: memoryview, pos: int) -> tuple[str | None, int]:
+def read_ncstr(buf: bytes, pos: int) -> tuple[str | None, int]:
     """Compact nullable string: uvarint length+1, 0 = null."""
     raw, pos = read_uvarint(buf, pos)
     if raw == 0:
@@ -163,7 +177,7 @@ def read_ncstr(buf: memoryview, pos: int) -> tuple[str | None, int]:
     return _utf8(buf, pos, end), end
 
 
-def read_cstr(buf: memoryview, pos: int) -> tuple[str, int]:
+def read_cstr(buf: bytes, pos: int) -> tuple[str, int]:
     value, pos = read_ncstr(buf, pos)
     if value is None:
         raise null_error("string")
@@ -203,8 +217,45 @@ def enc_cstr(value: str | None) -> bytes:
 # --- bytes and records (records stay memoryview slices: zero copy) ---------------------
 
 
-def read_nrecords(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
+def read_nrecords(buf: bytes, pos: int) -> tuple[memoryview | None, int]:
     """Classic nullable bytes as a memoryview slice of ``buf``: int32 length, -1 = null."""
+    if pos + 4 > len(buf):
+        raise DecodeError("truncated bytes length")
+    (size,) = _I32.unpack_from(buf, pos)
+    pos += 4
+    if size < 0:
+        if size == -1:
+            return None, pos
+        raise DecodeError(f"negative bytes length {size}")
+    end = _checked_end(buf, pos, size)
+    return memoryview(buf)[pos:end], end
+
+
+def read_ncrecords(buf: bytes, pos: int) -> tuple[memoryview | None, int]:
+    """Compact nullable bytes as a memoryview slice: uvarint length+1, 0 = null."""
+    raw, pos = read_uvarint(buf, pos)
+    if raw == 0:
+        return None, pos
+    end = _checked_end(buf, pos, raw - 1)
+    return memoryview(buf)[pos:end], end
+
+
+def read_records(buf: bytes, pos: int) -> tuple[memoryview, int]:
+    value, pos = read_nrecords(buf, pos)
+    if value is None:
+        raise null_error("records")
+    return value, pos
+
+
+def read_crecords(buf: bytes, pos: int) -> tuple[memoryview, int]:
+    value, pos = read_ncrecords(buf, pos)
+    if value is None:
+        raise null_error("records")
+    return value, pos
+
+
+def read_nbytes(buf: bytes, pos: int) -> tuple[bytes | None, int]:
+    """Classic nullable bytes (a copy): int32 length, -1 = null."""
     if pos + 4 > len(buf):
         raise DecodeError("truncated bytes length")
     (size,) = _I32.unpack_from(buf, pos)
@@ -217,8 +268,15 @@ def read_nrecords(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
     return buf[pos:end], end
 
 
-def read_ncrecords(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
-    """Compact nullable bytes as a memoryview slice: uvarint length+1, 0 = null."""
+def read_bytes(buf: bytes, pos: int) -> tuple[bytes, int]:
+    value, pos = read_nbytes(buf, pos)
+    if value is None:
+        raise null_error("bytes")
+    return value, pos
+
+
+def read_ncbytes(buf: bytes, pos: int) -> tuple[bytes | None, int]:
+    """Compact nullable bytes (a copy): uvarint length+1, 0 = null."""
     raw, pos = read_uvarint(buf, pos)
     if raw == 0:
         return None, pos
@@ -226,38 +284,11 @@ def read_ncrecords(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
     return buf[pos:end], end
 
 
-def read_records(buf: memoryview, pos: int) -> tuple[memoryview, int]:
-    value, pos = read_nrecords(buf, pos)
+def read_cbytes(buf: bytes, pos: int) -> tuple[bytes, int]:
+    value, pos = read_ncbytes(buf, pos)
     if value is None:
-        raise null_error("records")
+        raise null_error("bytes")
     return value, pos
-
-
-def read_crecords(buf: memoryview, pos: int) -> tuple[memoryview, int]:
-    value, pos = read_ncrecords(buf, pos)
-    if value is None:
-        raise null_error("records")
-    return value, pos
-
-
-def read_nbytes(buf: memoryview, pos: int) -> tuple[bytes | None, int]:
-    view, pos = read_nrecords(buf, pos)
-    return (None if view is None else view.tobytes()), pos
-
-
-def read_bytes(buf: memoryview, pos: int) -> tuple[bytes, int]:
-    view, pos = read_records(buf, pos)
-    return view.tobytes(), pos
-
-
-def read_ncbytes(buf: memoryview, pos: int) -> tuple[bytes | None, int]:
-    view, pos = read_ncrecords(buf, pos)
-    return (None if view is None else view.tobytes()), pos
-
-
-def read_cbytes(buf: memoryview, pos: int) -> tuple[bytes, int]:
-    view, pos = read_crecords(buf, pos)
-    return view.tobytes(), pos
 
 
 def write_nbytes(out: list[Buffer], value: Buffer | None) -> None:
@@ -330,7 +361,7 @@ def array_structs(fmt: str) -> StructCache:
 
 
 def read_fixed_list(
-    buf: memoryview, pos: int, count: int, code: str, size: int
+    buf: bytes, pos: int, count: int, code: str, size: int
 ) -> tuple[list[Any], int]:
     """``count`` fixed-width values (struct code ``code``, ``size`` bytes each)."""
     end = _checked_end(buf, pos, count * size)
@@ -344,9 +375,19 @@ def enc_fixed_list(values: Sequence[Any], code: str) -> bytes:
         raise EncodeError(f"array element out of range: {exc}") from None
 
 
-def read_uuid(buf: memoryview, pos: int) -> tuple[uuid.UUID, int]:
-    end = _checked_end(buf, pos, 16)
-    return uuid.UUID(bytes=bytes(buf[pos:end])), end
+def read_uuid(buf: bytes, pos: int) -> tuple[uuid.UUID, int]:
+    """16 bytes as a uuid.UUID, built without UUID.__init__'s argument checks (the same
+    state UUID's own unpickling sets); the all-zero id is the shared ZERO_UUID."""
+    end = pos + 16
+    if end > len(buf):
+        raise DecodeError(f"truncated uuid at offset {pos}")
+    value = _from_bytes(buf[pos:end], "big")
+    if value == 0:
+        return ZERO_UUID, end
+    made = new_object(_UUID)
+    _set_attr(made, "int", value)
+    _set_attr(made, "is_safe", _SAFE_UNKNOWN)
+    return made, end
 
 
 def enc_uuid(value: uuid.UUID) -> bytes:
@@ -356,7 +397,7 @@ def enc_uuid(value: uuid.UUID) -> bytes:
         raise EncodeError(f"expected a uuid.UUID, got {type(value).__name__}") from None
 
 
-def read_struct_marker(buf: memoryview, pos: int) -> tuple[bool, int]:
+def read_struct_marker(buf: bytes, pos: int) -> tuple[bool, int]:
     """Nullable struct marker: int8, negative = null, else present."""
     if pos >= len(buf):
         raise DecodeError("truncated struct marker")
@@ -366,14 +407,14 @@ def read_struct_marker(buf: memoryview, pos: int) -> tuple[bool, int]:
 # --- tagged fields (KIP-482) ------------------------------------------------------------
 
 
-def read_tags(buf: memoryview, pos: int) -> tuple[list[tuple[int, memoryview]] | None, int]:
+def read_tags(buf: bytes, pos: int) -> tuple[list[tuple[int, bytes]] | None, int]:
     """A tag section as (tag, raw value slice) pairs; None when it is empty."""
     count, pos = read_uvarint(buf, pos)
     if count == 0:
         return None, pos
     if count > len(buf) - pos:
         raise DecodeError(f"tag count {count} exceeds the remaining bytes")
-    fields: list[tuple[int, memoryview]] = []
+    fields: list[tuple[int, bytes]] = []
     for _ in range(count):
         tag, pos = read_uvarint(buf, pos)
         size, pos = read_uvarint(buf, pos)
@@ -383,14 +424,11 @@ def read_tags(buf: memoryview, pos: int) -> tuple[list[tuple[int, memoryview]] |
     return fields, pos
 
 
-def read_unknown_tags(buf: memoryview, pos: int) -> tuple[UnknownTags | None, int]:
+def read_unknown_tags(buf: bytes, pos: int) -> tuple[UnknownTags | None, int]:
     """A tag section of a struct that knows no tags: everything is kept as bytes."""
     if pos < len(buf) and buf[pos] == 0:
         return None, pos + 1
-    fields, pos = read_tags(buf, pos)
-    if fields is None:
-        return None, pos
-    return [(tag, raw.tobytes()) for tag, raw in fields], pos
+    return read_tags(buf, pos)
 
 
 def write_tags(

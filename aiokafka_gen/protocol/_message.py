@@ -21,7 +21,7 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.protocol._codec import Buffer, UnknownTags
 
 Encoder = Callable[[Any, list[Buffer]], None]
-Decoder = Callable[[memoryview, int], tuple[Any, int]]
+Decoder = Callable[[bytes, int], tuple[Any, int]]
 VersionSpan = tuple[int, int] | None
 
 
@@ -67,6 +67,15 @@ class FieldSchema(NamedTuple):
         if self.struct is not None:
             return self.struct()
         return self.default
+
+
+def as_bytes(data: Buffer) -> bytes:
+    """``data`` as bytes: the object a whole-bytes memoryview exposes, else a copy."""
+    if isinstance(data, memoryview):
+        base = data.obj
+        if type(base) is bytes and data.c_contiguous and data.nbytes == len(base):
+            return base
+    return bytes(data)
 
 
 def _has(span: VersionSpan, version: int) -> bool:
@@ -147,15 +156,21 @@ class Message(Struct):
 
     @classmethod
     def decode_from(cls, data: Buffer, version: int, offset: int = 0) -> tuple[Self, int]:
-        """Decode at ``offset``; return the message and the offset just after it."""
+        """Decode at ``offset``; return the message and the offset just after it.
+
+        ``bytes``, or a memoryview spanning a whole ``bytes`` object, is decoded in place
+        (``records`` fields are memoryview slices of it); any other buffer is copied once.
+        """
         decoder = cls._DECODERS.get(version)
         if decoder is None:
             raise UnknownMessageVersionError(f"{cls.NAME} has no version {version}")
-        buf = data if isinstance(data, memoryview) else memoryview(data)
+        buf = data if type(data) is bytes else as_bytes(data)
         try:
             obj, end = decoder(buf, offset)
         except (DecodeError, struct.error, IndexError, ValueError, OverflowError) as exc:
             if isinstance(exc, DecodeError):
                 raise DecodeError(f"{cls.NAME} v{version}: {exc}") from None
+            if isinstance(exc, UnicodeDecodeError):
+                raise DecodeError(f"{cls.NAME} v{version}: invalid UTF-8: {exc.reason}") from None
             raise DecodeError(f"{cls.NAME} v{version}: {type(exc).__name__}: {exc}") from None
         return obj, end
