@@ -82,9 +82,10 @@ def console_read(
         "--bootstrap-server", cluster.bootstrap(), "--topic", topic, "--from-beginning",
         "--max-messages", str(count), "--timeout-ms", "30000",
     ]  # fmt: skip
+    flag = "--property" if cluster.version.startswith("3.") else "--formatter-property"
     for prop in ("print.key", "print.timestamp", "print.partition", "print.headers"):
-        args += ["--formatter-property", f"{prop}=true"]
-    args += ["--formatter-property", f"key.separator={SEP}"]
+        args += [flag, f"{prop}=true"]
+    args += [flag, f"key.separator={SEP}"]
     if read_committed:
         args += ["--isolation-level", "read_committed"]
     done = cluster.run_tool("ConsoleConsumer", *args)
