@@ -214,6 +214,7 @@ class AIOKafkaConsumer:
         if self._group_id is not None:
             self._coordinator = self._make_coordinator()
             self._fetcher.committed_source = self._coordinator.fetch_committed
+            self._fetcher.group_managed = True
             await self._coordinator.start()
         self._fetcher.start()
         if self._subscription.subscribed:

@@ -110,6 +110,7 @@ class Fetcher:
         self._max_buffer = max_buffer_bytes or max(fetch_max_bytes, 2 * max_partition_fetch_bytes)
         self._replica_ttl = metadata_max_age_ms / 1000
         self.committed_source = committed_source
+        self.group_managed = False  # True with a coordinator: it seeds subscribed partitions
         self.lookup = OffsetLookup(client, isolation_level=isolation_level)
         self.sessions: dict[int, FetchSession] = {}
         self._buffer: dict[TopicPartition, deque[CompletedFetch]] = {}
@@ -202,7 +203,7 @@ class Fetcher:
 
     # ---- offsets: committed, resets, validation ----------------------------------------
     def _start_initial_offsets(self) -> None:
-        if not self._subs.user_assigned and self._subs.subscribed:
+        if self.group_managed and not self._subs.user_assigned:
             return  # the group coordinator fetches committed offsets (contract)
         needing = self._subs.partitions_needing_committed() - self._busy
         if not needing:

@@ -238,3 +238,34 @@ async def test_a_crashed_member_loses_its_partitions_to_the_others(
             await asyncio.gather(loop, return_exceptions=True)
         await survivor.stop()
     assert seen == {(p, o) for p in range(4) for o in range(20)}
+
+
+@pytest.mark.slow
+async def test_a_static_member_rejoining_in_time_keeps_its_assignment(
+    kafka_bootstrap: str, kafka_topic: Topic
+) -> None:
+    """Classic protocol, KIP-345: a member with group_instance_id does not leave on stop();
+    back within the session timeout it gets the same partitions, and the other member sees
+    no rebalance."""
+    topic = kafka_topic(4)
+    group = f"{topic}-group"
+    listener = Recorder()
+    other = member(kafka_bootstrap, group, "classic", session_timeout_ms=10000)
+    other.subscribe([topic], listener=listener)
+    static = member(kafka_bootstrap, group, "classic", topic, group_instance_id="static-1",
+                    session_timeout_ms=10000)  # fmt: skip
+    await asyncio.gather(other.start(), static.start())
+    try:
+        await wait_for(lambda: len(other.assignment()) == 2 == len(static.assignment()), 60,
+                       "a two-way split")  # fmt: skip
+        before, calls = static.assignment(), len(listener.calls)
+        await static.stop()
+        static = member(kafka_bootstrap, group, "classic", topic, group_instance_id="static-1",
+                        session_timeout_ms=10000)  # fmt: skip
+        await static.start()
+        await wait_for(lambda: bool(static.assignment()), 30, "the static member's partitions")
+        assert static.assignment() == before
+        await asyncio.sleep(1.0)
+        assert len(listener.calls) == calls and len(other.assignment()) == 2
+    finally:
+        await asyncio.gather(other.stop(), static.stop())
