@@ -241,17 +241,28 @@ class Fetcher:
                 {tp: strategy for tp, (strategy, _) in pending.items()}, self._request_timeout_ms
             )
         except KafkaError as exc:
-            log.warning("offset reset failed, will retry: %s", exc)
-            await asyncio.sleep(self._backoff)
+            await self._reset_failed(pending, exc)
             return
-        finally:
-            self._busy -= set(pending)
+        self._busy -= set(pending)
         for tp, (_, seq) in pending.items():
             st = self._subs.get(tp)
             if st is not None and st.seq == seq and tp in found:
                 offset, _, epoch = found[tp]
                 st.seek(offset, epoch)
         self.wake()
+
+    async def _reset_failed(self, pending: Mapping[TopicPartition, Any], exc: KafkaError) -> None:
+        try:
+            if exc.retriable:
+                log.warning("offset reset failed, will retry: %s", exc)
+                await asyncio.sleep(self._backoff)
+                return
+            for tp in pending:  # e.g. not authorized: the next poll raises it
+                if (st := self._subs.get(tp)) is not None and st.reset is not None:
+                    st.reset, st.error = None, exc
+            self._notify_data()
+        finally:
+            self._busy -= set(pending)
 
     def _needs_validation(self, tp: TopicPartition, st: PartitionState) -> int | None:
         epoch = self._client.cluster.leader_epoch(tp)
