@@ -34,6 +34,7 @@ R = TypeVar("R")
 # topic or id, election not needed) or could mislead (a timed-out creation may still finish).
 _NOT_RETRIED = frozenset({3, 7, 84, 100})
 _TRANSPORT_ERRORS = (KafkaConnectionError, NodeNotReadyError)
+_NODE_ATTEMPTS = 2
 
 
 def broker_error(code: int, message: str | None, what: str) -> KafkaError | None:
@@ -105,7 +106,9 @@ class AdminBase:
         and nodes that are not ready are retried with backoff until the request timeout."""
         self._check_started()
         deadline = self._deadline()
+        attempts = 0
         while True:
+            attempts += 1
             try:
                 target = await self._any_node() if node_id is None else node_id
                 version = None
@@ -114,6 +117,10 @@ class AdminBase:
                     version = await self._version(target, request.API_KEY, cap)
                 return await self._client.send(target, request, api_version=version)
             except _TRANSPORT_ERRORS:
+                # A named node (leader, coordinator) may be gone for good: after a second
+                # try the caller routes again from fresh metadata; "any broker" picks anew.
+                if node_id is not None and attempts >= _NODE_ATTEMPTS:
+                    raise
                 if not await self._pause(deadline):
                     raise
 
@@ -237,8 +244,13 @@ class AdminBase:
             else:
                 groups, errors = await self._by_coordinator(kind, keys)
             results = {k: failed(k, error) for k, error in errors.items()}
-            results.update(await self._fan_out(groups, send, failed))
+            results.update(await self._fan_out(groups, send, moved))
             return results
+
+        def moved(key: str, error: KafkaError) -> R:
+            if isinstance(error, _TRANSPORT_ERRORS):  # look the coordinator up again
+                self._client.invalidate_coordinator(kind, key)
+            return failed(key, error)
 
         return attempt
 

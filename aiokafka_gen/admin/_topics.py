@@ -193,8 +193,8 @@ class TopicsMixin(AdminBase):
             if keys is None:
                 return {d.name: d for d in await ask(None) if d.name}
             # A Metadata request names topics either by name or by id, never both.
-            names = [k for k in keys if not isinstance(k, uuid.UUID)]
-            ids = [k for k in keys if isinstance(k, uuid.UUID)]
+            names: list[str | uuid.UUID] = [k for k in keys if not isinstance(k, uuid.UUID)]
+            ids: list[str | uuid.UUID] = [k for k in keys if isinstance(k, uuid.UUID)]
             found = await asyncio.gather(*(ask(part) for part in (names, ids) if part))
             return _match_descriptions(keys, [d for part in found for d in part])
 
