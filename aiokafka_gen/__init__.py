@@ -1,7 +1,8 @@
 """aiokafka_gen: an asyncio Apache Kafka client generated from Kafka's own message specs.
 
-The public API mirrors aiokafka's: ``import aiokafka_gen as aiokafka`` keeps working for the
-names that exist so far. Every name below is imported lazily on first access (PEP 562), so
+The public API mirrors aiokafka's: ``import aiokafka_gen as aiokafka`` keeps working
+(aiokafka's top-level names, plus ``AIOKafkaAdminClient`` and ``ConsumerGroupMetadata``).
+Every name below is imported lazily on first access (PEP 562), so
 ``import aiokafka_gen`` stays fast and pulls in neither asyncio, ssl, the generated messages
 nor any codec.
 """
@@ -15,20 +16,30 @@ __version__ = "0.1.0.dev0"
 
 if TYPE_CHECKING:
     from .abc import AbstractTokenProvider as AbstractTokenProvider
+    from .abc import ConsumerRebalanceListener as ConsumerRebalanceListener
+    from .admin import AIOKafkaAdminClient as AIOKafkaAdminClient
     from .client import AIOKafkaClient as AIOKafkaClient
+    from .consumer import AIOKafkaConsumer as AIOKafkaConsumer
     from .errors import ConsumerStoppedError as ConsumerStoppedError
     from .errors import IllegalOperation as IllegalOperation
     from .helpers import create_ssl_context as create_ssl_context
     from .producer import AIOKafkaProducer as AIOKafkaProducer
+    from .structs import ConsumerGroupMetadata as ConsumerGroupMetadata
+    from .structs import ConsumerRecord as ConsumerRecord
     from .structs import OffsetAndMetadata as OffsetAndMetadata
     from .structs import OffsetAndTimestamp as OffsetAndTimestamp
     from .structs import RecordMetadata as RecordMetadata
     from .structs import TopicPartition as TopicPartition
 
 _HOME: dict[str, str] = {
+    "AIOKafkaAdminClient": ".admin",
     "AIOKafkaClient": ".client",
+    "AIOKafkaConsumer": ".consumer",
     "AIOKafkaProducer": ".producer",
     "AbstractTokenProvider": ".abc",
+    "ConsumerGroupMetadata": ".structs",
+    "ConsumerRebalanceListener": ".abc",
+    "ConsumerRecord": ".structs",
     "ConsumerStoppedError": ".errors",
     "IllegalOperation": ".errors",
     "OffsetAndMetadata": ".structs",
@@ -39,9 +50,14 @@ _HOME: dict[str, str] = {
 }
 
 __all__ = [
+    "AIOKafkaAdminClient",
     "AIOKafkaClient",
+    "AIOKafkaConsumer",
     "AIOKafkaProducer",
     "AbstractTokenProvider",
+    "ConsumerGroupMetadata",
+    "ConsumerRebalanceListener",
+    "ConsumerRecord",
     "ConsumerStoppedError",
     "IllegalOperation",
     "OffsetAndMetadata",
