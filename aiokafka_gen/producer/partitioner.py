@@ -26,7 +26,7 @@ _LE_U32 = struct.Struct("<I")  # Kafka reads the body as little-endian words
 
 def murmur2(data: bytes | bytearray | memoryview) -> int:
     """Kafka's 32-bit murmur2 of ``data`` as a signed int (Java ``int``)."""
-    raw = bytes(data)
+    raw = data if type(data) is bytes else bytes(data)
     length = len(raw)
     h = (_SEED ^ length) & _MASK
     tail = length & ~3

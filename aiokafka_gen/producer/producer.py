@@ -36,7 +36,7 @@ from .accumulator import RecordAccumulator
 from .batch import BatchBuilder
 from .config import MISSING, ProducerConfig
 from .idempotence import ProducerIdentity
-from .partitioner import DefaultPartitioner, StickyPartitioner
+from .partitioner import DefaultPartitioner, StickyPartitioner, murmur2
 from .sender import Sender
 from .transaction_manager import TransactionManager
 
@@ -325,8 +325,11 @@ class AIOKafkaProducer:
             if partition not in known[0]:
                 raise ValueError(f"unknown partition {partition} of topic {topic!r}")
             return partition
-        if key is None and self._sticky is not None:
-            return self._sticky.partition(topic, known[0], known[1], size)
+        if self._sticky is not None:  # the default partitioner: sticky, or murmur2 of the key
+            if key is None:
+                return self._sticky.partition(topic, known[0], known[1], size)
+            ordered = known[0]  # sorted already
+            return ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
         return self._partitioner(key, list(known[0]), list(known[1]))
 
     async def _append_waiting(
