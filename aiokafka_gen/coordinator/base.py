@@ -285,7 +285,7 @@ class BaseCoordinator:
             generation_id=self.generation,
             member_id=self.member_id,
             group_instance_id=self.config.group_instance_id,
-            coordinator_id=self._client_coordinator(),
+            coordinator_id=self.offsets.node_id,
             assignment=self._sub.assigned_partitions(),
             last_heartbeat=self._last_heartbeat,
             last_poll=self._last_poll,
@@ -293,12 +293,6 @@ class BaseCoordinator:
             rebalances=self._rebalances,
             last_error=self._last_error,
         )
-
-    def _client_coordinator(self) -> int | None:
-        from aiokafka_gen.client import CoordinationType
-
-        cached: dict[tuple[int, str], int] = getattr(self._client, "_coordinators", {})
-        return cached.get((int(CoordinationType.GROUP), self.config.group_id))
 
     # ---- waiting -----------------------------------------------------------------------
     def _wanted(self) -> bool:

@@ -9,12 +9,17 @@ coordinator move drops the cached coordinator first. Membership errors in a comm
 (illegal generation, unknown member, rebalance in progress, stale member epoch) raise
 CommitFailedError: the offsets were not stored. Must not know the membership loop; the
 caller passes the member identity to use.
+
+The coordinator is found with our own FindCoordinator (one lookup at a time per group),
+not the client's batched lookup: a lookup made while the client's batch is in flight is
+never answered there (reported; see the coordinator's DESIGN notes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -32,7 +37,7 @@ __all__ = ["Identity", "OffsetClient"]
 
 log = logging.getLogger("aiokafka_gen.coordinator")
 
-_OFFSET_COMMIT, _OFFSET_FETCH = 8, 9
+_OFFSET_COMMIT, _OFFSET_FETCH, _FIND_COORDINATOR = 8, 9, 10
 _COMMIT_MAX, _FETCH_MAX = 9, 9
 _COORDINATOR_MOVED = frozenset({14, 15, 16})
 # illegal generation, unknown member, rebalance in progress, stale member epoch
@@ -61,14 +66,70 @@ class OffsetClient:
         self._timeout = request_timeout_ms / 1000.0
         self._backoff = retry_backoff_ms / 1000.0
         self.on_fatal: Callable[[BaseException], None] | None = None
+        self.node_id: int | None = None
+        self._lookup_lock = asyncio.Lock()
 
     async def coordinator(self) -> int:
-        """The group coordinator's node id (looked up and cached by the client)."""
-        return await self._client.coordinator_lookup(CoordinationType.GROUP, self.group_id)
+        """The group coordinator's node id: cached; one FindCoordinator at a time (the
+        membership, heartbeat, commit and auto-commit tasks share the answer)."""
+        if self.node_id is not None:
+            return self.node_id
+        async with self._lookup_lock:
+            if self.node_id is None:
+                self.node_id = await self._find_coordinator()
+            return self.node_id
 
     def forget_coordinator(self) -> None:
         """Drop the cached coordinator (it moved or its connection failed)."""
+        self.node_id = None
         self._client.invalidate_coordinator(CoordinationType.GROUP, self.group_id)
+
+    async def _find_coordinator(self) -> int:
+        try:
+            async with asyncio.timeout(self._timeout):
+                while True:
+                    try:
+                        found = await self._find_once()
+                    except KafkaError as exc:
+                        if not exc.retriable:
+                            raise
+                        log.debug("FindCoordinator for %s: %s", self.group_id, exc)
+                        found = None
+                    if found is not None:
+                        return found
+                    await asyncio.sleep(self._backoff)
+        except TimeoutError:
+            raise KafkaTimeoutError(f"no coordinator found for group {self.group_id!r}") from None
+
+    async def _find_once(self) -> int | None:
+        from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
+
+        node = await self._ready_node()
+        if node is None:
+            self._client.force_metadata_update()
+            return None
+        version = self._client.api_version_for(node, _FIND_COORDINATOR) or 0
+        if version >= 4:
+            request = FindCoordinatorRequest(key_type=0, coordinator_keys=[self.group_id])
+        else:
+            request = FindCoordinatorRequest(key=self.group_id, key_type=0)
+        response = await self._client.send(node, request)
+        item = response.coordinators[0] if version >= 4 else response
+        if item.error_code:
+            error = for_code(item.error_code)
+            if not error.retriable:
+                raise error(item.error_message or f"FindCoordinator for {self.group_id!r}")
+            return None
+        self._client.cluster.add_coordinator(item.node_id, item.host, item.port)
+        return int(item.node_id)
+
+    async def _ready_node(self) -> int | None:
+        brokers = [b.nodeId for b in self._client.cluster.brokers()]
+        random.shuffle(brokers)
+        for node in brokers:
+            if await self._client.ready(node):
+                return node
+        return None
 
     async def send(self, request: Any, api_key: int, highest: int | None = None, **kw: Any) -> Any:
         """One request to the coordinator, pinned to ``highest`` if given."""
