@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -47,3 +48,30 @@ async def test_assign_getmany_getone_and_iteration(
         assert consumer.highwater(tp) == 300
     finally:
         await consumer.stop()
+
+
+async def test_fetches_are_pipelined_and_the_buffer_is_bounded(
+    kafka_bootstrap: str, kafka_topic: Callable[..., str]
+) -> None:
+    """While the application holds off, the next fetch of a partition is already made
+    (prefetch) but no more than the prefetch depth is buffered."""
+    topic = kafka_topic(1)
+    tp = TopicPartition(topic, 0)
+    await _produce(kafka_bootstrap, topic, 2000)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+        max_partition_fetch_bytes=2048,
+    )  # fmt: skip
+    async with consumer:
+        consumer.assign([tp])
+        assert (await consumer.getone()).offset == 0
+        buffered = consumer._fetcher._buffer
+        async with asyncio.timeout(10):
+            while len(buffered.get(tp, ())) < 2:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the application does nothing: nothing more is fetched
+        queue = buffered[tp]
+        assert len(queue) == 2 and queue[0].next_fetch_offset < queue[1].next_fetch_offset
+        assert consumer.partition_health()[tp].lag == 1999
+        offsets = [(await consumer.getone()).offset for _ in range(1999)]
+        assert offsets == list(range(1, 2000))
