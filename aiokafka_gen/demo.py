@@ -1,12 +1,12 @@
 """``python -m aiokafka_gen.demo`` (``make demo``): a local Kafka, end to end, narrated.
 
 Starts a single-node Kafka (pinned version, jars from Maven Central), prints what the
-cluster reports about itself and how long it took, creates a topic with Kafka's Java tool,
-then reads the cluster through aiokafka_gen's own ``AIOKafkaClient`` (version negotiation,
-metadata), produces keyed records with aiokafka_gen's ``AIOKafkaProducer`` and reads them
-back with Kafka's Java console consumer (our consumer replaces that step when it lands),
-then stops the cluster. Must not hide failures: any step
-that fails ends the demo with a non-zero status and says which step it was.
+cluster reports about itself and how long it took, creates a topic with aiokafka_gen's
+``AIOKafkaAdminClient``, reads the cluster through ``AIOKafkaClient`` (version negotiation,
+metadata), produces keyed records with ``AIOKafkaProducer``, consumes them in a consumer
+group with ``AIOKafkaConsumer`` (and commits), has Kafka's Java console consumer read them
+too (interoperability), then stops the cluster. Must not hide failures: any step that fails
+ends the demo with a non-zero status and says which step it was.
 """
 
 from __future__ import annotations
@@ -38,13 +38,21 @@ def describe_cluster(cluster: KafkaCluster) -> str:
     )
 
 
+async def _create_topic(bootstrap: str) -> str:
+    from aiokafka_gen.admin import AIOKafkaAdminClient, NewTopic
+
+    async with AIOKafkaAdminClient(bootstrap_servers=bootstrap) as admin:
+        created = await admin.create_topics([NewTopic(TOPIC, 3, 1)])
+        topics = sorted(await admin.list_topics())
+    result = created[TOPIC]
+    return (
+        f"created topic {TOPIC!r}: {result.num_partitions} partitions, "
+        f"topic id {result.topic_id}\n  topics on the broker: {topics}"
+    )
+
+
 def create_topic(cluster: KafkaCluster) -> str:
-    cluster.create_topic(TOPIC, partitions=3)
-    return f"created topic {TOPIC!r} with 3 partitions (Kafka's TopicCommand)"
-
-
-def list_topics(cluster: KafkaCluster) -> str:
-    return f"topics on the broker: {cluster.list_topics()}"
+    return asyncio.run(_create_topic(cluster.bootstrap()))
 
 
 async def _metadata_through_our_client(bootstrap: str) -> str:
@@ -99,6 +107,36 @@ def produce_with_our_producer(cluster: KafkaCluster) -> str:
     return f"{len(placed)} records acknowledged (acks=all); records per partition {per_partition}"
 
 
+GROUP = "aiokafka-gen-demo-group"
+
+
+async def _consume(bootstrap: str) -> str:
+    from aiokafka_gen import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        TOPIC, bootstrap_servers=bootstrap, group_id=GROUP,
+        auto_offset_reset="earliest", enable_auto_commit=False,
+    )  # fmt: skip
+    async with consumer:
+        values: list[bytes] = []
+        async with asyncio.timeout(60):
+            while len(values) < N_RECORDS:
+                batches = await consumer.getmany(timeout_ms=1000)
+                values += [r.value for records in batches.values() for r in records if r.value]
+        await consumer.commit()
+        health = consumer.group_health()
+        lag = sum(consumer.lag(tp) or 0 for tp in consumer.assignment())
+    if len(values) != N_RECORDS:
+        raise RuntimeError(f"consumed {len(values)} of {N_RECORDS} records")
+    shown = ", ".join(v.decode() for v in sorted(values)[:3])
+    state = f"group {GROUP!r} {health.state}, generation {health.generation_id}" if health else ""
+    return f"consumed all {len(values)}: {shown}, ...; committed; {state}; lag {lag}"
+
+
+def consume_with_our_consumer(cluster: KafkaCluster) -> str:
+    return asyncio.run(_consume(cluster.bootstrap()))
+
+
 def read_back_with_java(cluster: KafkaCluster) -> str:
     done = cluster.run_tool(
         "ConsoleConsumer",
@@ -114,11 +152,11 @@ def read_back_with_java(cluster: KafkaCluster) -> str:
 
 STEPS: list[tuple[str, Step]] = [
     ("describe the cluster", describe_cluster),
-    ("create a topic", create_topic),
-    ("list topics", list_topics),
+    ("create a topic with aiokafka_gen's AIOKafkaAdminClient", create_topic),
     ("metadata through aiokafka_gen's AIOKafkaClient", metadata_through_our_client),
     ("produce with aiokafka_gen's AIOKafkaProducer", produce_with_our_producer),
-    ("read back with Kafka's Java consumer", read_back_with_java),
+    ("consume in a group with aiokafka_gen's AIOKafkaConsumer", consume_with_our_consumer),
+    ("read back with Kafka's Java consumer (interop)", read_back_with_java),
 ]
 
 

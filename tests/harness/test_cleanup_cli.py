@@ -123,6 +123,8 @@ def test_demo_runs_end_to_end() -> None:
     assert "topic 'aiokafka-gen-demo': partitions [0, 1, 2]" in done.stdout
     assert "'Metadata': 13" in done.stdout  # negotiated by our client with the 4.4 broker
     assert "10 records acknowledged" in done.stdout
+    assert "AIOKafkaConsumer: consumed all 10: hello 0, hello 1, hello 2" in done.stdout
+    assert "group 'aiokafka-gen-demo-group' stable" in done.stdout and "lag 0" in done.stdout
     assert "Kafka's ConsoleConsumer read all 10: key-0=hello 0" in done.stdout
 
 
