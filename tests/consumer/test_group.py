@@ -269,3 +269,22 @@ async def test_a_static_member_rejoining_in_time_keeps_its_assignment(
         assert len(listener.calls) == calls and len(other.assignment()) == 2
     finally:
         await asyncio.gather(other.stop(), static.stop())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_auto_commit_on_stop_resumes_where_the_last_member_stopped(
+    kafka_bootstrap: str, kafka_topic: Topic, protocol: str
+) -> None:
+    topic = kafka_topic(1)
+    group = f"{topic}-group"
+    tp = TopicPartition(topic, 0)
+    await produce(kafka_bootstrap, topic, [b"r%d" % i for i in range(10)])
+    first = member(kafka_bootstrap, group, protocol, topic, enable_auto_commit=True,
+                   auto_commit_interval_ms=60000)  # fmt: skip
+    async with first:
+        got = [await asyncio.wait_for(first.getone(), 30) for _ in range(4)]
+        assert [r.offset for r in got] == [0, 1, 2, 3]
+    second = member(kafka_bootstrap, group, protocol, topic)
+    async with second:
+        assert await second.committed(tp) == 4
+        assert (await asyncio.wait_for(second.getone(), 30)).offset == 4
