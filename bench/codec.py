@@ -406,24 +406,42 @@ def table(result: dict[str, Any]) -> str:
     rows: dict[tuple[str, str], dict[str, float]] = {}
     for t in result["timings"]:
         rows.setdefault((t["scenario"], t["version"]), {})[t["impl"]] = t["ms"]
+    peers = impls[1:]
     lines = [
-        "| scenario | version | " + " | ".join(f"{i} (ms)" for i in impls) + " |",
-        "|---|---|" + "---:|" * len(impls),
+        "| scenario | version | "
+        + " | ".join(f"{i} (ms)" for i in impls)
+        + " | "
+        + " | ".join(f"x vs {p}" for p in peers)
+        + " |",
+        "|---|---|" + "---:|" * (len(impls) + len(peers)),
     ]
     for (scenario, version), cells in rows.items():
         vals = [f"{cells[i]:.1f}" if i in cells else "-" for i in impls]
+        vals += [_speedup(cells, p) for p in peers]
         lines.append(f"| {scenario} | {version} | " + " | ".join(vals) + " |")
+    blank = " | -" * len(peers)
     lines.append(
         "| import (fresh interpreter) | - | "
         + " | ".join(f"{result['import_ms'][i]:.0f}" for i in impls)
+        + blank
         + " |"
     )
     lines.append(
         "| peak KiB, one decoded MetadataResponse | v5 | "
         + " | ".join(f"{result['metadata_v5_decoded_peak_kib'][i]:.0f}" for i in impls)
+        + blank
         + " |"
     )
+    lines.append(
+        "\n`x vs peer`: the peer's time divided by ours (above 1: aiokafka_gen is faster)."
+    )
     return "\n".join(lines)
+
+
+def _speedup(cells: dict[str, float], peer: str) -> str:
+    if peer not in cells or not cells.get("aiokafka_gen"):
+        return "-"
+    return f"{cells[peer] / cells['aiokafka_gen']:.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ Columns: api_key, name, min version, max version, first flexible version (or -).
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from ._index import APIS
@@ -19,11 +20,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = [APIS[key] for key in sorted(APIS)]
     if args:
-        print(json.dumps([info._asdict() for info in rows], indent=2))
-        return 0
-    for info in rows:
-        flex = "-" if info.flexible_min is None else str(info.flexible_min)
-        print(f"{info.api_key}\t{info.name}\t{info.min_version}\t{info.max_version}\t{flex}")
+        text = json.dumps([info._asdict() for info in rows], indent=2) + "\n"
+    else:
+        text = "".join(
+            f"{info.api_key}\t{info.name}\t{info.min_version}\t{info.max_version}\t"
+            f"{'-' if info.flexible_min is None else info.flexible_min}\n"
+            for info in rows
+        )
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader left early (`| head`): stop quietly, and keep the interpreter's final
+        # flush of stdout from raising again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,21 @@ def test_cli_table_and_json() -> None:
 def test_kafka_version_matches_source() -> None:
     pinned = (SPEC_DIR / "SOURCE").read_text().split("kafka_version=")[1].split()[0]
     assert pinned == messages.KAFKA_VERSION
+
+
+def test_cli_survives_a_closed_pipe() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that already left: every write gets EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "aiokafka_gen.messages"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert done.returncode == 1
