@@ -43,6 +43,7 @@ _COORDINATOR_MOVED = frozenset({14, 15, 16})
 # illegal generation, unknown member, rebalance in progress, stale member epoch
 _MEMBERSHIP = frozenset({22, 25, 27, 113})
 _RETRY = frozenset({3, 7, 14, 15, 16, 88})
+_STALE_MEMBER_EPOCH = 113
 Identity = tuple[int, str, str | None]  # (generation or member epoch, member id, instance id)
 
 
@@ -151,10 +152,12 @@ class OffsetClient:
         epoch may move between attempts)."""
         if not offsets:
             return
-        await self._retrying(lambda: self._commit_once(offsets, identity()), "OffsetCommit")
+        await self._retrying(lambda: self._commit_once(offsets, identity), "OffsetCommit")
 
     async def _commit_once(
-        self, offsets: Mapping[TopicPartition, CommittedOffset], identity: Identity
+        self,
+        offsets: Mapping[TopicPartition, CommittedOffset],
+        current: Callable[[], Identity],
     ) -> None:
         from aiokafka_gen.messages.offset_commit_request import (
             OffsetCommitRequest,
@@ -162,6 +165,7 @@ class OffsetClient:
             OffsetCommitRequestTopic,
         )
 
+        identity = current()
         generation, member_id, instance_id = identity
         by_topic: dict[str, list[Any]] = {}
         for tp, committed in sorted(offsets.items()):
@@ -182,6 +186,8 @@ class OffsetClient:
         )
         response = await self.send(request, _OFFSET_COMMIT, _COMMIT_MAX)
         codes = [p.error_code for t in response.topics for p in t.partitions if p.error_code]
+        if _STALE_MEMBER_EPOCH in codes and current() != identity:
+            raise _Retry(_STALE_MEMBER_EPOCH)  # the epoch moved meanwhile: send the new one
         self._check_codes(codes, commit=True)
 
     # ---- fetch -------------------------------------------------------------------------
