@@ -25,7 +25,6 @@ import functools
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -42,6 +41,7 @@ from aiokafka_gen.records import RecordsCorruptError, read_batches
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 from ._records import CompletedFetch, Deserializer
+from .fetch_buffer import FetchBuffer
 from .fetch_session import FetchSession, FetchTarget
 from .offsets import OffsetLookup
 from .subscription_state import PartitionState, SubscriptionState
@@ -113,8 +113,9 @@ class Fetcher:
         self.group_managed = False  # True with a coordinator: it seeds subscribed partitions
         self.lookup = OffsetLookup(client, isolation_level=isolation_level)
         self.sessions: dict[int, FetchSession] = {}
-        self._buffer: dict[TopicPartition, deque[CompletedFetch]] = {}
-        self._buffered_bytes = 0
+        self.buffer = FetchBuffer(
+            subscription, on_drained=self._wake_loop, check_usable=self._check_usable
+        )
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._inflight_tps: set[TopicPartition] = set()
         self._busy: set[TopicPartition] = set()  # offset lookups / validations running
@@ -123,14 +124,14 @@ class Fetcher:
         self._helpers: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
-        self._data: asyncio.Event | None = None
         self._closed = False
         self.fatal: BaseException | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         """Start the loop task (the consumer's ``start()`` calls this)."""
-        self._wake, self._data = asyncio.Event(), asyncio.Event()
+        self._wake = asyncio.Event()
+        self.buffer.start()
         self._subs.on_change.append(self.wake)
         self._client.cluster.add_listener(self._on_metadata)
         self._task = asyncio.get_running_loop().create_task(
@@ -148,16 +149,13 @@ class Fetcher:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._buffer.clear()
-        if self._data is not None:
-            self._data.set()
+        self.buffer.clear()
 
     def wake(self) -> None:
         """Make the loop look again (and wake pollers: positions may have changed)."""
         if self._wake is not None:
             self._wake.set()
-        if self._data is not None:
-            self._data.set()
+        self.buffer.notify()
 
     def _on_metadata(self, cluster: ClusterMetadata) -> None:
         if self._wake is not None:
@@ -176,12 +174,11 @@ class Fetcher:
         except Exception as exc:  # a bug: surface it to pollers instead of hanging them
             log.exception("fetcher loop failed")
             self.fatal = exc
-            if self._data is not None:
-                self._data.set()
+            self.buffer.notify()
 
     def _step(self) -> float | None:
         now = time.monotonic()
-        self._purge_stale()
+        self.buffer.purge_stale()
         self._start_initial_offsets()
         self._start_resets()
         targets = self._plan_fetches(now)
@@ -310,7 +307,7 @@ class Fetcher:
 
     # ---- planning fetches ------------------------------------------------------------
     def _plan_fetches(self, now: float) -> dict[int, dict[TopicPartition, FetchTarget]]:
-        if self._buffered_bytes >= self._max_buffer:
+        if self.buffer.bytes >= self._max_buffer:
             return {}
         plan: dict[int, dict[TopicPartition, FetchTarget]] = {}
         cluster = self._client.cluster
@@ -319,8 +316,7 @@ class Fetcher:
                 continue
             if self._backoff_until.get(tp, 0.0) > now:
                 continue
-            queued = self._buffer.get(tp)
-            if queued is not None and len(queued) >= _PREFETCH_DEPTH:
+            if self.buffer.depth(tp) >= _PREFETCH_DEPTH:
                 continue
             node = self._node_for(tp, now)
             if node is None or node in self._inflight:
@@ -495,9 +491,7 @@ class Fetcher:
         completed = CompletedFetch(tp, seq, batches, aborted, len(records), self._des)
         st.fetch_offset = completed.next_fetch_offset
         st.fetch_epoch = batches[-1].partition_leader_epoch
-        self._buffer.setdefault(tp, deque()).append(completed)
-        self._buffered_bytes += completed.size
-        self._notify_data()
+        self.buffer.add(completed)
 
     def _partition_error(
         self, tp: TopicPartition, st: PartitionState, code: int, offset: int
@@ -524,141 +518,14 @@ class Fetcher:
 
     # ---- the application's side ------------------------------------------------------
     def _notify_data(self) -> None:
-        if self._data is not None:
-            self._data.set()
-
-    def _purge_stale(self) -> None:
-        for tp in list(self._buffer):
-            st = self._subs.get(tp)
-            queue = self._buffer[tp]
-            while queue and (st is None or queue[0].seq != st.seq):
-                self._buffered_bytes -= queue.popleft().size
-            if not queue:
-                del self._buffer[tp]
-
-    def _raise_errors(self, partitions: Iterable[TopicPartition] | None) -> None:
-        for _tp, st in self._subs.items() if partitions is None else self._pairs(partitions):
-            if st is not None and st.error is not None:
-                error, st.error = st.error, None
-                self.wake()
-                raise error
-
-    def _pairs(
-        self, partitions: Iterable[TopicPartition]
-    ) -> list[tuple[TopicPartition, PartitionState | None]]:
-        return [(tp, self._subs.get(tp)) for tp in partitions]
-
-    def drain(
-        self, partitions: frozenset[TopicPartition] | None, max_records: int
-    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
-        """Buffered records (at most ``max_records``), round-robin across partitions."""
-        out: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
-        remaining = max_records
-        served = []
-        for tp in list(self._buffer):
-            if partitions is not None and tp not in partitions:
-                continue
-            try:
-                got = self._drain_partition(tp, remaining)
-            except Exception:
-                if out:
-                    break  # return what we have; the error comes again on the next call
-                raise
-            if got:
-                out[tp] = got
-                served.append(tp)
-                remaining -= len(got)
-                if remaining <= 0:
-                    break
-        for tp in served:  # fairness: served partitions go to the back
-            queue = self._buffer.pop(tp, None)
-            if queue:
-                self._buffer[tp] = queue
-        return out
-
-    def _drain_partition(self, tp: TopicPartition, limit: int) -> list[ConsumerRecord[Any, Any]]:
-        queue = self._buffer[tp]
-        st = self._subs.get(tp)
-        if st is None or st.paused:
-            if st is None:
-                self._purge_stale()
-            return []
-        got: list[ConsumerRecord[Any, Any]] = []
-        while queue and len(got) < limit:
-            completed = queue[0]
-            if completed.seq != st.seq:
-                self._buffered_bytes -= queue.popleft().size
-                continue
-            records = completed.take(limit - len(got), st)
-            if completed.exhausted:
-                self._buffered_bytes -= queue.popleft().size
-                self._wake_loop()
-            got.extend(records) if got else (got := records)
-            if not records and not completed.exhausted:
-                break
-        if not queue:
-            self._buffer.pop(tp, None)
-        return got
+        self.buffer.notify()
 
     def _wake_loop(self) -> None:
         if self._wake is not None:
             self._wake.set()
 
-    async def fetched_records(
-        self, partitions: frozenset[TopicPartition] | None, timeout: float, max_records: int
-    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
-        """``getmany``: buffered records now, or wait up to ``timeout`` seconds for some."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self._check_usable()
-            records = self.drain(partitions, max_records)
-            if records:
-                return records
-            self._raise_errors(partitions)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return {}
-            await self._wait_data(left)
-
-    def poll_one(self) -> ConsumerRecord[Any, Any] | None:
-        """The next record of the first buffered partition if one is decoded already:
-        the synchronous fast path of ``getone`` (None: take the general path)."""
-        if not self._buffer or self._closed:
-            return None
-        tp = next(iter(self._buffer))
-        queue = self._buffer[tp]
-        completed = queue[0]
-        st = self._subs.get(tp)
-        if st is None or st.paused or completed.seq != st.seq:
-            return None
-        record = completed.take_one(st)
-        if record is not None and completed.exhausted:
-            self._buffered_bytes -= queue.popleft().size
-            del self._buffer[tp]
-            if queue:
-                self._buffer[tp] = queue  # to the back: the next partition's turn
-            self._wake_loop()
-        return record
-
-    async def next_record(
-        self, partitions: frozenset[TopicPartition] | None
-    ) -> ConsumerRecord[Any, Any]:
-        """``getone``: the next buffered record, waiting as long as it takes."""
-        if partitions is None and self.fatal is None and (record := self.poll_one()):
-            return record
-        while True:
-            self._check_usable()
-            for records in self.drain(partitions, 1).values():
-                return records[0]
-            self._raise_errors(partitions)
-            await self._wait_data(None)
-
-    async def _wait_data(self, timeout: float | None) -> None:
-        assert self._data is not None
-        self._data.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._data.wait()
+    def _raise_errors(self, partitions: Iterable[TopicPartition] | None) -> None:
+        self.buffer.raise_errors(partitions)
 
     def _check_usable(self) -> None:
         if self._closed:
@@ -666,14 +533,32 @@ class Fetcher:
         if self.fatal is not None:
             raise KafkaError("the fetcher failed") from self.fatal
 
-    # ---- introspection ---------------------------------------------------------------
-    def buffered_bytes(self) -> int:
-        return self._buffered_bytes
+    async def fetched_records(
+        self, partitions: frozenset[TopicPartition] | None, timeout: float, max_records: int
+    ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """``getmany``: see ``FetchBuffer.fetched_records``."""
+        return await self.buffer.fetched_records(partitions, timeout, max_records)
 
+    async def next_record(
+        self, partitions: frozenset[TopicPartition] | None
+    ) -> ConsumerRecord[Any, Any]:
+        """``getone``: the fast path first, then ``FetchBuffer.next_record``."""
+        if partitions is None and not self._closed and self.fatal is None:
+            record = self.buffer.poll_one()
+            if record is not None:
+                return record
+        return await self.buffer.next_record(partitions)
+
+    def poll_one(self) -> ConsumerRecord[Any, Any] | None:
+        """A decoded record ready right now, or None (see ``FetchBuffer.poll_one``)."""
+        if self._closed or self.fatal is not None:
+            return None
+        return self.buffer.poll_one()
+
+    # ---- introspection ---------------------------------------------------------------
     def __repr__(self) -> str:
         return (
-            f"<Fetcher buffered={self._buffered_bytes}B partitions={len(self._buffer)}"
-            f" inflight={sorted(self._inflight)} sessions={self.sessions}>"
+            f"<Fetcher {self.buffer!r} inflight={sorted(self._inflight)} sessions={self.sessions}>"
         )
 
 

@@ -65,12 +65,12 @@ async def test_fetches_are_pipelined_and_the_buffer_is_bounded(
     async with consumer:
         consumer.assign([tp])
         assert (await consumer.getone()).offset == 0
-        buffered = consumer._fetcher._buffer
+        buffer = consumer._fetcher.buffer
         async with asyncio.timeout(10):
-            while len(buffered.get(tp, ())) < 2:
+            while buffer.depth(tp) < 2:
                 await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # the application does nothing: nothing more is fetched
-        queue = buffered[tp]
+        queue = buffer.queued(tp)
         assert len(queue) == 2 and queue[0].next_fetch_offset < queue[1].next_fetch_offset
         assert consumer.partition_health()[tp].lag == 1999
         offsets = [(await consumer.getone()).offset for _ in range(1999)]
