@@ -416,3 +416,28 @@ async def test_second_static_member_with_the_same_instance_id_fences_the_first(
         await first.stop()
         if second is not None:
             await second.stop()
+
+
+async def test_subscription_change_rejoins_and_unsubscribe_leaves(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    t1, t2 = kafka_topic(1), kafka_topic(1)
+    gid = group()
+    a = await Member.start(kafka_bootstrap, gid, [t1])
+    b = await Member.start(kafka_bootstrap, gid, [t1])
+    members = [a, b]
+    try:
+        await wait_for(lambda: settled(members, all_partitions(t1, 1)), 60, "two members")
+        a.sub.subscribe([t1, t2])
+        a.coordinator.notify_poll()
+        both = all_partitions(t1, 1) | all_partitions(t2, 1)
+        await wait_for(
+            lambda: settled(members, both) and TopicPartition(t2, 0) in a.assigned, 30, "t2 too"
+        )
+        a.sub.subscribe([])
+        a.coordinator.notify_poll()
+        await wait_for(lambda: a.coordinator.state.value == "unjoined", 30, "a leaves")
+        await wait_for(lambda: settled([b], all_partitions(t1, 1)), 30, "b takes t1")
+        assert a.assigned == frozenset()
+    finally:
+        await stop_all(members)

@@ -180,3 +180,24 @@ async def test_unknown_server_assignor_is_fatal(kafka_bootstrap: str, kafka_topi
         assert member.coordinator.health().state == "fenced"
     finally:
         await member.stop()
+
+
+async def test_max_poll_interval_leaves_and_the_next_poll_rejoins(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    topic = kafka_topic(2)
+    gid = group()
+    slow = await Member.start(kafka_bootstrap, gid, [topic], max_poll_interval_ms=2500, **CONSUMER)
+    fast = await Member.start(kafka_bootstrap, gid, [topic], **CONSUMER)
+    members = [slow, fast]
+    try:
+        await wait_for(lambda: balanced(members, all_partitions(topic, 2)), 60, "two members")
+        had = slow.assigned
+        slow.polling = False
+        await wait_for(lambda: slow.coordinator.state.value == "unjoined", 20, "poll timeout leave")
+        assert slow.recorder.revoked()[-1] == had and slow.assigned == frozenset()
+        await wait_for(lambda: settled([fast], all_partitions(topic, 2)), 30, "take over")
+        slow.polling = True
+        await wait_for(lambda: balanced(members, all_partitions(topic, 2)), 30, "rejoined")
+    finally:
+        await stop_all(members)
