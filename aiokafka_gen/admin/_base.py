@@ -16,6 +16,8 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from aiokafka_gen.admin._base_errors import broker_error, should_retry
+from aiokafka_gen.admin._coordinators import CoordinatorCache, answers, requests
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import (
     IllegalStateError,
@@ -28,34 +30,20 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.protocol._message import Message
 from aiokafka_gen.structs import TopicPartition
 
+__all__ = ["AdminBase", "broker_error", "should_retry"]
+
 K = TypeVar("K")
 R = TypeVar("R")
-# Retriable in Kafka's table, but repeating the request would not change the answer (unknown
-# topic or id, election not needed) or could mislead (a timed-out creation may still finish).
-_NOT_RETRIED = frozenset({3, 7, 84, 100})
 _TRANSPORT_ERRORS = (KafkaConnectionError, NodeNotReadyError)
 _NODE_ATTEMPTS = 2
-
-
-def broker_error(code: int, message: str | None, what: str) -> KafkaError | None:
-    """The typed error for ``code`` naming ``what`` (None for 0)."""
-    if not code:
-        return None
-    text = f"{what}: {message}" if message else what
-    return for_code(code)(text)
-
-
-def should_retry(error: KafkaError | None) -> bool:
-    """Is ``error`` worth another attempt (retriable and not in ``_NOT_RETRIED``)?"""
-    if error is None or not error.retriable:
-        return False
-    return getattr(error, "errno", None) not in _NOT_RETRIED
+_FIND_COORDINATOR = 10
 
 
 class AdminBase:
     """Routing and retry helpers shared by the admin mixins."""
 
     _client: AIOKafkaClient
+    _coordinators: CoordinatorCache
     _request_timeout_ms: int
     _started: bool
     _closed: bool
@@ -193,24 +181,41 @@ class AdminBase:
     async def _by_coordinator(
         self, kind: int, keys: Iterable[str]
     ) -> tuple[dict[int, list[str]], dict[str, KafkaError]]:
-        """Group keys by coordinator (one batched FindCoordinator); lookup failures per key."""
-        wanted = list(dict.fromkeys(keys))
-        found = await asyncio.gather(
-            *(self._client.coordinator_lookup(kind, k) for k in wanted), return_exceptions=True
-        )
+        """Group keys by coordinator (cached, else one FindCoordinator); errors per key."""
         groups: dict[int, list[str]] = {}
         errors: dict[str, KafkaError] = {}
-        for key, node in zip(wanted, found, strict=True):
-            if isinstance(node, KafkaError):
-                errors[key] = node
-            elif isinstance(node, BaseException):
-                raise node
+        missing = []
+        for key in dict.fromkeys(keys):
+            node = self._coordinators.get(kind, key)
+            if node is None:
+                missing.append(key)
             else:
                 groups.setdefault(node, []).append(key)
+        if missing:
+            for key, found in (await self._find_coordinators(kind, missing)).items():
+                if isinstance(found, KafkaError):
+                    errors[key] = found
+                else:
+                    groups.setdefault(found, []).append(key)
         return groups, errors
 
+    async def _find_coordinators(self, kind: int, keys: list[str]) -> dict[str, int | KafkaError]:
+        node = await self._any_node()
+        version = await self._version(node, _FIND_COORDINATOR, 6)
+        responses = [await self._send(r, node) for r in requests(kind, keys, version)]
+        found: dict[str, int | KafkaError] = {}
+        for key, answer in answers(keys, responses, version).items():
+            if isinstance(answer, KafkaError):
+                found[key] = answer
+                continue
+            node_id, host, port = answer
+            self._client.cluster.add_coordinator(node_id, host, port)
+            self._coordinators.put(kind, key, node_id)
+            found[key] = node_id
+        return found
+
     def _coordinator_moved(self, kind: int, key: str, code: int) -> None:
-        self._client.coordinator_error(kind, key, code)
+        self._coordinators.moved(kind, key, code)
 
     def _leader_attempt(
         self,
@@ -249,7 +254,7 @@ class AdminBase:
 
         def moved(key: str, error: KafkaError) -> R:
             if isinstance(error, _TRANSPORT_ERRORS):  # look the coordinator up again
-                self._client.invalidate_coordinator(kind, key)
+                self._coordinators.forget(kind, key)
             return failed(key, error)
 
         return attempt

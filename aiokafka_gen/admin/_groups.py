@@ -61,7 +61,17 @@ class GroupsMixin(AdminBase):
     async def find_coordinator(self, group_id: str, coordinator_type: int = 0) -> int:
         """The node id of the coordinator of a group (0) or transactional id (1)."""
         self._check_started()
-        return await self._client.coordinator_lookup(coordinator_type, group_id)
+
+        async def attempt(keys: list[str]) -> dict[str, _Answer]:
+            groups, errors = await self._by_coordinator(coordinator_type, keys)
+            if errors:
+                return {group_id: _Answer(None, errors[group_id])}
+            return {group_id: _Answer(next(iter(groups)))}
+
+        answer = (await self._retrying([group_id], attempt))[group_id]
+        if answer.error is not None:
+            raise answer.error
+        return int(answer.response)
 
     async def list_consumer_groups(
         self,

@@ -16,6 +16,7 @@ from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.admin._acls import AclsMixin
 from aiokafka_gen.admin._cluster import ClusterMixin
 from aiokafka_gen.admin._configs import ConfigsMixin
+from aiokafka_gen.admin._coordinators import CoordinatorCache
 from aiokafka_gen.admin._groups import GroupsMixin
 from aiokafka_gen.admin._partitions import PartitionsMixin
 from aiokafka_gen.admin._quotas import QuotasMixin
@@ -72,6 +73,7 @@ class AIOKafkaAdminClient(
         self._request_timeout_ms = request_timeout_ms
         self._started = False
         self._closed = False
+        self._coordinators = CoordinatorCache()
         self._client = AIOKafkaClient(
             bootstrap_servers=bootstrap_servers, client_id=client_id,
             metadata_max_age_ms=metadata_max_age_ms, request_timeout_ms=request_timeout_ms,

@@ -1,0 +1,24 @@
+"""Error helpers shared by the admin modules: broker codes to typed errors, retry policy."""
+
+from __future__ import annotations
+
+from aiokafka_gen.errors import KafkaError, for_code
+
+# Retriable in Kafka's table, but repeating the request would not change the answer (unknown
+# topic or id, election not needed) or could mislead (a timed-out creation may still finish).
+_NOT_RETRIED = frozenset({3, 7, 84, 100})
+
+
+def broker_error(code: int, message: str | None, what: str) -> KafkaError | None:
+    """The typed error for ``code`` naming ``what`` (None for 0)."""
+    if not code:
+        return None
+    text = f"{what}: {message}" if message else what
+    return for_code(code)(text)
+
+
+def should_retry(error: KafkaError | None) -> bool:
+    """Is ``error`` worth another attempt (retriable and not in ``_NOT_RETRIED``)?"""
+    if error is None or not error.retriable:
+        return False
+    return getattr(error, "errno", None) not in _NOT_RETRIED
