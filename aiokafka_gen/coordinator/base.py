@@ -184,7 +184,7 @@ class BaseCoordinator:
             await self._commit_quietly(self._sub.assigned_partitions())
             return
         if self.state in (MemberState.STABLE, MemberState.RECONCILING):
-            with contextlib.suppress(KafkaError):
+            with contextlib.suppress(KafkaError, TimeoutError):
                 async with asyncio.timeout(self.config.request_timeout_ms / 1000.0):
                     await self._revoke(self._sub.assigned_partitions(), always=False)
                     await self._leave("the consumer is closing")

@@ -90,6 +90,7 @@ class ClassicCoordinator(BaseCoordinator):
         self._snapshot: dict[str, int] = {}
         self._group_topics: frozenset[str] = frozenset()
         self._owes_revoke = False  # eager: the listener heard of an assignment since
+        self._is_leader = False
 
     # ---- the membership loop -----------------------------------------------------------
     async def _run(self) -> None:
@@ -245,10 +246,8 @@ class ClassicCoordinator(BaseCoordinator):
             raise _Rejoin(f"{what}: fatal {error.__name__}")
         if code in _COORDINATOR_MOVED:
             self.offsets.forget_coordinator()
-        if code in _LOST:
-            self.generation = -1
-            if code == _UNKNOWN_MEMBER:
-                self.member_id = ""
+        if code in _LOST:  # the next step tells the listener (cooperative members hold some)
+            self._lost_reason = (f"{what}: {error.__name__}", code == _UNKNOWN_MEMBER)
             self._event("lost")
             raise _Rejoin(f"{what}: {error.__name__}", backoff=False)
         if self.membership.allows("lost"):
@@ -260,7 +259,8 @@ class ClassicCoordinator(BaseCoordinator):
         raise error(f"{what} for group {self.config.group_id!r}")
 
     async def _leader_assignments(self, response: Any) -> dict[str, bytes]:
-        if response.leader != self.member_id or response.skip_assignment:
+        self._is_leader = response.leader == self.member_id
+        if not self._is_leader or response.skip_assignment:
             self._group_topics = frozenset(self._sub.subscribed_topics())
             return {}
         members = {
@@ -335,7 +335,9 @@ class ClassicCoordinator(BaseCoordinator):
         self._snapshot = self._partition_counts()
 
     def _check_snapshot(self) -> None:
-        if self.state is not MemberState.STABLE:
+        """The leader rejoins when a subscribed topic's partition count moved (as Java's
+        leader does; followers leave it to the leader to avoid a rebalance per member)."""
+        if self.state is not MemberState.STABLE or not self._is_leader:
             return
         now = self._partition_counts()
         if any(now.get(t, n) != n for t, n in self._snapshot.items()) or set(now) - set(
