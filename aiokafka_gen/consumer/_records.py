@@ -144,9 +144,11 @@ class CompletedFetch:
         "_records",
         "_rpos",
         "deserializers",
+        "done",
         "next_fetch_offset",
         "seq",
         "size",
+        "state",
         "tp",
     )
 
@@ -158,8 +160,11 @@ class CompletedFetch:
         aborted: Iterable[tuple[int, int]] | None,
         size: int,
         deserializers: tuple[Deserializer | None, Deserializer | None],
+        state: PartitionState | None = None,
     ) -> None:
         self.tp = tp
+        self.state = state  # the partition's state when fetched (its seq tells staleness)
+        self.done = False  # set by take_one when it hands out the very last record
         self.seq = seq
         self._batches = batches
         self._index = 0
@@ -211,6 +216,7 @@ class CompletedFetch:
             batch = self._batches[self._index - 1]
             state.position = max(record.offset + 1, batch.next_offset)
             state.position_epoch = batch.partition_leader_epoch
+            self.done = self._index >= len(self._batches)
         return record
 
     def _take_decoded(

@@ -120,11 +120,11 @@ class FetchBuffer:
         tp = next(iter(self._queues))
         queue = self._queues[tp]
         completed = queue[0]
-        st = self._subs.get(tp)
+        st = completed.state  # a removed partition's state had its seq bumped
         if st is None or st.paused or completed.seq != st.seq:
             return None
         record = completed.take_one(st)
-        if record is not None and completed.exhausted:
+        if completed.done:
             self.bytes -= queue.popleft().size
             del self._queues[tp]
             if queue:

@@ -132,6 +132,7 @@ class Fetcher:
         """Start the loop task (the consumer's ``start()`` calls this)."""
         self._wake = asyncio.Event()
         self.buffer.start()
+        _load_codecs()
         self._subs.on_change.append(self.wake)
         self._client.cluster.add_listener(self._on_metadata)
         self._task = asyncio.get_running_loop().create_task(
@@ -488,7 +489,7 @@ class Fetcher:
         aborted = None
         if self._isolation:
             aborted = [(a.producer_id, a.first_offset) for a in part.aborted_transactions or ()]
-        completed = CompletedFetch(tp, seq, batches, aborted, len(records), self._des)
+        completed = CompletedFetch(tp, seq, batches, aborted, len(records), self._des, st)
         st.fetch_offset = completed.next_fetch_offset
         st.fetch_epoch = batches[-1].partition_leader_epoch
         self.buffer.add(completed)
@@ -560,6 +561,16 @@ class Fetcher:
         return (
             f"<Fetcher {self.buffer!r} inflight={sorted(self._inflight)} sessions={self.sessions}>"
         )
+
+
+def _load_codecs() -> None:
+    """Import the message modules polling needs now, not inside the first poll."""
+    import aiokafka_gen.messages.fetch_request
+    import aiokafka_gen.messages.fetch_response
+    import aiokafka_gen.messages.list_offsets_request
+    import aiokafka_gen.messages.list_offsets_response
+    import aiokafka_gen.messages.offset_for_leader_epoch_request
+    import aiokafka_gen.messages.offset_for_leader_epoch_response  # noqa: F401
 
 
 def _topics(send: Mapping[TopicPartition, FetchTarget], ids: Mapping[str, uuid.UUID]) -> list[Any]:
