@@ -180,7 +180,7 @@ def check_complete_disjoint(
         CooperativeStickyAssignor,
     ],
 )
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(subs=members_st, counts=counts_st)
 def test_complete_and_disjoint(
     assignor: Any, subs: dict[str, set[str]], counts: dict[str, int]
