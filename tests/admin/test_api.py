@@ -152,3 +152,28 @@ async def test_calls_before_start_and_after_close_are_refused() -> None:
     with pytest.raises(IllegalStateError):
         await client.describe_cluster()
     assert "closed" in repr(client)
+
+
+@pytest.mark.parametrize(
+    ("module", "names"),
+    [
+        ("config_resource", ["ConfigResource", "ConfigResourceType"]),
+        ("new_topic", ["NewTopic"]),
+        ("new_partitions", ["NewPartitions"]),
+        ("records_to_delete", ["RecordsToDelete"]),
+        ("client", ["AIOKafkaAdminClient"]),
+    ],
+)
+def test_aiokafka_module_paths(module: str, names: list[str]) -> None:
+    import importlib
+
+    theirs = importlib.import_module(f"aiokafka.admin.{module}")
+    mine = importlib.import_module(f"aiokafka_gen.admin.{module}")
+    for name in names:
+        assert hasattr(theirs, name) and hasattr(mine, name), name
+    assert (
+        {t.name: t.value for t in theirs.ConfigResourceType}.items()
+        <= {t.name: t.value for t in ours.ConfigResourceType}.items()
+        if module == "config_resource"
+        else True
+    )
