@@ -171,9 +171,7 @@ def test_aiokafka_module_paths(module: str, names: list[str]) -> None:
     mine = importlib.import_module(f"aiokafka_gen.admin.{module}")
     for name in names:
         assert hasattr(theirs, name) and hasattr(mine, name), name
-    assert (
-        {t.name: t.value for t in theirs.ConfigResourceType}.items()
-        <= {t.name: t.value for t in ours.ConfigResourceType}.items()
-        if module == "config_resource"
-        else True
-    )
+    if module == "config_resource":  # every type aiokafka knows, with the same number
+        theirs_types = {t.name: t.value for t in theirs.ConfigResourceType}
+        mine_types = {t.name: t.value for t in mine.ConfigResourceType}
+        assert theirs_types.items() <= mine_types.items()
