@@ -444,21 +444,28 @@ class AIOKafkaClient:
         return self._coordinators.pop((int(coordinator_type), coordinator_key), None) is not None
 
     async def _lookup_batch(self) -> None:
-        await asyncio.sleep(0)  # let lookups made in the same iteration join the batch
-        batch, self._coord_pending = self._coord_pending, {}
-        by_type: dict[int, list[str]] = {}
-        for kind, name in batch:
-            by_type.setdefault(kind, []).append(name)
-        for kind, names in by_type.items():
-            try:
-                results = await self._find_coordinators(kind, names)
-            except BaseException as exc:
-                _fail_all([batch[(kind, n)] for n in names], exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            for name in names:
-                _settle(batch[(kind, name)], results.get(name))
+        # Lookups queued while a batch is in flight are taken by the next round, so none
+        # waits for a task that already took its batch.
+        while True:
+            await asyncio.sleep(0)  # let lookups made in the same iteration join the batch
+            batch, self._coord_pending = self._coord_pending, {}
+            if not batch:
+                return
+            by_type: dict[int, list[str]] = {}
+            for kind, name in batch:
+                by_type.setdefault(kind, []).append(name)
+            for kind, names in by_type.items():
+                try:
+                    results = await self._find_coordinators(kind, names)
+                except BaseException as exc:
+                    _fail_all([batch[(kind, n)] for n in names], exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        _fail_all(list(self._coord_pending.values()), exc)
+                        self._coord_pending = {}
+                        raise
+                    continue
+                for name in names:
+                    _settle(batch[(kind, name)], results.get(name))
 
     async def _find_coordinators(self, kind: int, names: list[str]) -> dict[str, Any]:
         from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest

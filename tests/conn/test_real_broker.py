@@ -144,6 +144,27 @@ async def test_coordinator_lookups_are_batched(kafka_cluster: KafkaCluster) -> N
         assert not client.coordinator_error(CoordinationType.GROUP, "group-0", 16)
 
 
+async def test_lookup_made_while_a_batch_is_in_flight_is_answered(
+    kafka_cluster: KafkaCluster,
+) -> None:
+    async with AIOKafkaClient(bootstrap_servers=kafka_cluster.bootstrap()) as client:
+        original = client.send
+        in_flight = asyncio.Event()
+
+        async def slow(node_id: int, request: Any, **kw: Any) -> Any:
+            if request.API_KEY == 10:
+                in_flight.set()
+                await asyncio.sleep(0.2)
+            return await original(node_id, request, **kw)
+
+        client.send = slow  # type: ignore[method-assign]
+        first = asyncio.ensure_future(client.coordinator_lookup(CoordinationType.GROUP, "g-a"))
+        await in_flight.wait()  # the batch with "g-a" is on the wire
+        async with asyncio.timeout(10):  # before the fix: waited the whole request timeout
+            late = await client.coordinator_lookup(CoordinationType.GROUP, "g-b")
+        assert late == 1 and await first == 1
+
+
 async def test_unknown_node_is_not_ready(kafka_cluster: KafkaCluster) -> None:
     async with AIOKafkaClient(bootstrap_servers=kafka_cluster.bootstrap()) as client:
         assert not await client.ready(77)
