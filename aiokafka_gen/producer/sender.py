@@ -275,6 +275,9 @@ class Sender:
 
     def _sequence_error(self, batch: ProducerBatch, exc: KafkaError) -> None:
         assert self._identity is not None
+        if self._identity.transactional:  # abortable; the abort bumps the epoch
+            self._fail(batch, exc)
+            return
         if self._identity.classify(batch) is SequenceVerdict.BUMP_EPOCH:
             log.warning("producer: %s for %s; bumping the epoch", exc, batch.tp)
             self._identity.request_bump()

@@ -105,6 +105,7 @@ class TransactionManager:
         self.state = TxnState.UNINITIALIZED
         self._partitions: set[TopicPartition] = set()
         self._offsets_added = False
+        self._gap = False  # a batch of the transaction failed: its sequence range is missing
         self._error: BaseException | None = None
         self._sender: Sender | None = None
         self._acc: RecordAccumulator | None = None
@@ -120,7 +121,7 @@ class TransactionManager:
     def attach(self, sender: Sender, accumulator: RecordAccumulator) -> None:
         self._sender = sender
         self._acc = accumulator
-        sender.on_fail = self._batch_failed
+        sender.on_fail = self._record_batch_failed
 
     def _event(self, event: str) -> None:
         target = _TRANSITIONS.get((self.state, event))
@@ -302,10 +303,16 @@ class TransactionManager:
         await self._end(True)
 
     async def abort(self) -> None:
+        """EndTxn(abort). After a failed batch the partition's sequence has a gap: unless
+        EndTxn returned a new epoch (version 2), bump it with InitProducerId (KIP-360)."""
         self._raise_if_fatal()
         self._event("abort")
         await self._flush()
-        await self._end(False)
+        bumped = await self._end(False)
+        if self._gap and not bumped:
+            self._identity.request_bump()
+            await self.init_producer_id()
+        self._gap = False
 
     def _failed(self) -> bool:
         return self.state is TxnState.ABORTABLE_ERROR
@@ -322,7 +329,9 @@ class TransactionManager:
         assert self.transactional_id is not None
         return self.transactional_id, self._identity.producer_id, self._identity.epoch
 
-    async def _end(self, committed: bool) -> None:
+    async def _end(self, committed: bool) -> bool:
+        """EndTxn when anything was added; True when it returned a new epoch."""
+        bumped = False
         if self._partitions or self._offsets_added:
             request = req.end_txn_request(self._ids(), committed)
             try:
@@ -332,18 +341,26 @@ class TransactionManager:
                     self._error = exc
                     self._event("error")  # e.g. TRANSACTION_ABORTABLE: abort, then go on
                 raise
-            self._adopt_epoch(response)
+            bumped = self._adopt_epoch(response)
         self._partitions.clear()
         self._offsets_added = False
         self._event("ended")
+        return bumped
 
-    def _adopt_epoch(self, response: Any) -> None:
+    def _adopt_epoch(self, response: Any) -> bool:
         """EndTxn v5 (transaction version 2) returns the bumped epoch (or a new id)."""
         producer_id = int(getattr(response, "producer_id", -1))
         epoch = int(getattr(response, "producer_epoch", -1))
-        if producer_id >= 0 and epoch >= 0:
-            self._identity.set_id(producer_id, epoch)
-            log.debug("transaction ended: producer id %d epoch %d", producer_id, epoch)
+        if producer_id < 0 or epoch < 0:
+            return False
+        self._identity.set_id(producer_id, epoch)
+        log.debug("transaction ended: producer id %d epoch %d", producer_id, epoch)
+        return True
+
+    def _record_batch_failed(self, exc: BaseException) -> None:
+        if self.transactional and self.state is not TxnState.FATAL_ERROR:
+            self._gap = True
+        self._batch_failed(exc)
 
     def _batch_failed(self, exc: BaseException) -> None:
         if not self.transactional or self.state is TxnState.FATAL_ERROR:

@@ -8,6 +8,7 @@ member), fencing by a second producer with the same transactional id, the state 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -306,3 +307,37 @@ async def test_commit_and_abort_may_be_called_again_after_a_timeout() -> None:
         await end()
         assert manager.state is TxnState.READY
     assert manager._identity.epoch == 2 and len(script.sent) == 4
+
+
+@pytest.mark.integration
+async def test_a_refused_batch_aborts_and_the_next_transaction_starts_clean(
+    txn_cluster: KafkaCluster, kafka_topic: Topic
+) -> None:
+    """A batch the broker refuses for good (timestamp too far ahead) leaves a gap in the
+    partition's sequence; the batches behind it get OUT_OF_ORDER_SEQUENCE_NUMBER. The
+    transaction must be aborted; the next one starts at a new epoch and commits."""
+    topic = kafka_topic(1, cluster=txn_cluster, configs={"message.timestamp.after.max.ms": "60000"})
+    future_ms = int(time.time() * 1000) + 86_400_000
+    async with AIOKafkaProducer(
+        bootstrap_servers=txn_cluster.bootstrap(), transactional_id=f"txn-{uuid.uuid4()}",
+        max_batch_size=64,
+    ) as producer:  # fmt: skip
+        assert producer._identity is not None
+        await producer.begin_transaction()
+        futures = [await producer.send(topic, b"a", partition=0)]  # one record per batch
+        futures.append(await producer.send(topic, b"x", partition=0, timestamp_ms=future_ms))
+        futures += [await producer.send(topic, v, partition=0) for v in (b"c", b"d")]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert isinstance(results[1], errors.InvalidTimestampError)
+        with pytest.raises(errors.KafkaError):
+            await producer.commit_transaction()
+        epoch = producer._identity.epoch
+        await producer.abort_transaction()
+        assert producer._identity.epoch > epoch
+        async with producer.transaction():
+            await producer.send(topic, b"next", partition=0)
+    log = transactions_in_log(
+        await fetch_batches(txn_cluster.bootstrap(), TopicPartition(topic, 0))
+    )
+    assert [(c, v) for c, _, v in log][-1] == (True, [b"next"])
+    assert all(not c for c, _, _ in log[:-1])
