@@ -6,7 +6,9 @@ a batch stamped under an older generation is re-sequenced and re-stamped when it
 drained again (KIP-360: after an epoch bump every partition starts again at 0).
 ``classify`` decides what an OUT_OF_ORDER_SEQUENCE / UNKNOWN_PRODUCER_ID answer means for
 a batch: retry behind an earlier failed batch, or bump the epoch.
-Must not do I/O (the sender sends InitProducerId and feeds the answer in).
+A bump of an idempotent producer is local (same id, epoch + 1: the broker accepts a higher
+epoch that starts at sequence 0); a transactional producer's comes from its coordinator.
+Must not do I/O (the transaction manager sends InitProducerId and feeds the answer in).
 """
 
 from __future__ import annotations
