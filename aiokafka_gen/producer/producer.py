@@ -433,8 +433,9 @@ class AIOKafkaProducer:
         self, offsets: Mapping[TopicPartition, Any], group_id: Any
     ) -> None:
         """Commit consumer offsets with the transaction. ``group_id`` is a group id string
-        or consumer group metadata (group_id, generation_id, member_id,
-        group_instance_id) for KIP-447 fencing."""
+        or a ``ConsumerGroupMetadata`` (group_id, generation_id, member_id,
+        group_instance_id; any object with those attributes) for KIP-447 fencing: the
+        group coordinator refuses a stale generation or an unknown member."""
         self._check_open()
         await self._transactions().send_offsets(offsets, group_id)
 
