@@ -75,6 +75,8 @@ class ConsumerProtocolMemberAssignment:
     """One member's assignment: ``assignment`` is a list of (topic, [partition, ...])."""
 
     class Assignment(NamedTuple):
+        """One (topic, partitions) entry, as aiokafka names it."""
+
         topic: str
         partitions: list[int]
 
