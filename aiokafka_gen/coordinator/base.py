@@ -251,11 +251,19 @@ class BaseCoordinator:
             self._tracked_version = self._sub.version
             topics = self._sub.subscribed_topics()
             if topics and not self._sub.user_assigned:
-                self._client.set_topics(self._client.topics | topics)
+                self._track_topics(topics)
             if self._sub.pattern is not None and not self._sub.user_assigned:
                 self._metadata_changed = True  # match the pattern before the next join
             self._on_subscription_changed()
             self._wake.set()
+
+    def _track_topics(self, topics: Iterable[str]) -> asyncio.Future[bool]:
+        """Make the client's metadata cover ``topics`` without narrowing it: with a pattern
+        the consumer tracks no topic names (Metadata then returns every topic), which a
+        name list would turn off."""
+        if self._sub.pattern is not None and not self._client.topics:
+            return self._client.force_metadata_update()
+        return self._client.set_topics(self._client.topics | set(topics))
 
     def _on_subscription_changed(self) -> None:
         """Hook: the subscription's version moved."""

@@ -269,7 +269,8 @@ class ClassicCoordinator(BaseCoordinator):
         }
         topics = frozenset(t for meta in members.values() for t in meta.subscription)
         self._group_topics = topics
-        await self._client.set_topics(self._client.topics | topics)
+        if self._client.cluster.missing_topics(topics):
+            await self._track_topics(topics)
         assignor = self._assignor(response.protocol_name)
         result = assignor.assign(self._client.cluster, members)
         log.info("group %s: leader assigned with %s", self.config.group_id, assignor.name)

@@ -188,7 +188,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             except KafkaError:
                 return None
             names = {fresh.topic_name(t.topic_id) for t in ids} - {None}
-            await self._client.set_topics(self._client.topics | {n for n in names if n})
+            await self._track_topics(n for n in names if n)
         resolved = set()
         for t in ids:
             name = cluster.topic_name(t.topic_id)
