@@ -61,6 +61,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         self._ack_pending = False
         self._target: frozenset[TopicPartition] | None = None
         self._pending_ids: list[Any] | None = None
+        self._regex_sent = False
 
     # ---- the heartbeat loop ------------------------------------------------------------
     async def _run(self) -> None:
@@ -104,7 +105,6 @@ class ConsumerGroupCoordinator(BaseCoordinator):
 
         full = self._send_full or self.generation == 0
         changed = full or self._sent_version != self._sub.version
-        pattern = self._sub.pattern
         request = ConsumerGroupHeartbeatRequest(
             group_id=self.config.group_id,
             member_id=self.member_id,
@@ -113,10 +113,8 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             rebalance_timeout_ms=self.config.rebalance_timeout_ms if full else -1,
             server_assignor=self.config.group_remote_assignor if full else None,
         )
-        if changed and pattern is not None:
-            request.subscribed_topic_regex = pattern.pattern
-        elif changed:
-            request.subscribed_topic_names = sorted(self._sub.subscribed_topics())
+        if changed:
+            self._set_subscription(request, full)
         if full or self._ack_pending:
             owned: dict[str, list[int]] = {}
             for tp in self._sub.assigned_partitions():
@@ -127,6 +125,21 @@ class ConsumerGroupCoordinator(BaseCoordinator):
                 if (tid := self._client.cluster.topic_id(topic)) is not None
             ]
         return request
+
+    def _set_subscription(self, request: Any, full: bool) -> None:
+        """Names or the regex; switching between them clears the other (an empty name list,
+        or an empty regex), as the broker keeps a field that is sent as null."""
+        pattern = self._sub.pattern
+        if pattern is not None:
+            request.subscribed_topic_regex = pattern.pattern
+            if not full:
+                request.subscribed_topic_names = []
+            self._regex_sent = True
+            return
+        request.subscribed_topic_names = sorted(self._sub.subscribed_topics())
+        if self._regex_sent and not full:
+            request.subscribed_topic_regex = ""
+        self._regex_sent = False
 
     async def _heartbeat(self) -> None:
         request = self._request()

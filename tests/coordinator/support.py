@@ -58,6 +58,12 @@ class FakeSubscription:
 
     def subscribe(self, topics: Iterable[str]) -> None:
         self._topics = frozenset(topics)
+        self._pattern = None
+        self._version += 1
+
+    def subscribe_pattern(self, pattern: str) -> None:
+        self._pattern = re.compile(pattern)
+        self._matches = frozenset()
         self._version += 1
 
     def subscribed_topics(self) -> frozenset[str]:

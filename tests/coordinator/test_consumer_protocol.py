@@ -201,3 +201,20 @@ async def test_max_poll_interval_leaves_and_the_next_poll_rejoins(
         await wait_for(lambda: balanced(members, all_partitions(topic, 2)), 30, "rejoined")
     finally:
         await stop_all(members)
+
+
+async def test_switching_between_names_and_a_pattern(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    t1, t2 = kafka_topic(1), kafka_topic(1)
+    member = await Member.start(kafka_bootstrap, group(), [t1], **CONSUMER)
+    try:
+        await wait_for(lambda: settled([member], all_partitions(t1, 1)), 60, "names")
+        member.sub.subscribe_pattern("^" + re.escape(t2) + "$")
+        member.coordinator.notify_poll()
+        await wait_for(lambda: settled([member], all_partitions(t2, 1)), 60, "the pattern")
+        member.sub.subscribe([t1])
+        member.coordinator.notify_poll()
+        await wait_for(lambda: settled([member], all_partitions(t1, 1)), 60, "names again")
+    finally:
+        await member.stop()
