@@ -288,3 +288,36 @@ async def test_auto_commit_on_stop_resumes_where_the_last_member_stopped(
     async with second:
         assert await second.committed(tp) == 4
         assert (await asyncio.wait_for(second.getone(), 30)).offset == 4
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_incremental_rebalance_revokes_only_moved_partitions(
+    kafka_bootstrap: str, kafka_topic: Topic, protocol: str
+) -> None:
+    """Cooperative-sticky (classic) and KIP-848: when a second member joins, the first
+    gives up only the partitions that move; it is never told to revoke what it keeps."""
+    from aiokafka_gen.coordinator.assignors import CooperativeStickyAssignor
+
+    topic = kafka_topic(4)
+    group = f"{topic}-group"
+    options: dict[str, Any] = (
+        {"partition_assignment_strategy": (CooperativeStickyAssignor,)}
+        if protocol == "classic" else {}
+    )  # fmt: skip
+    listener = Recorder()
+    first = member(kafka_bootstrap, group, protocol, **options)
+    first.subscribe([topic], listener=listener)
+    second = member(kafka_bootstrap, group, protocol, topic, **options)
+    await first.start()
+    try:
+        await wait_for(lambda: len(first.assignment()) == 4, 60, "the first member's partitions")
+        listener.calls.clear()
+        await second.start()
+        await wait_for(lambda: len(first.assignment()) == 2 == len(second.assignment()), 60,
+                       "a two-way split")  # fmt: skip
+        kept = first.assignment()
+        revoked = set().union(*(p for kind, p in listener.calls if kind == "revoked"))
+        assert revoked == {TopicPartition(topic, p) for p in range(4)} - kept
+        assert not revoked & kept
+    finally:
+        await asyncio.gather(first.stop(), second.stop())
