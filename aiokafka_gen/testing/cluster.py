@@ -348,17 +348,20 @@ class KafkaCluster:
         replication_factor: int = 1,
         configs: Mapping[str, str] | None = None,
     ) -> None:
-        """Create a topic (Kafka's TopicCommand for now; our admin client later)."""
-        args = ["--bootstrap-server", self.bootstrap(), "--create", "--topic", name]
-        args += ["--partitions", str(partitions), "--replication-factor", str(replication_factor)]
-        for key, value in (configs or {}).items():
-            args += ["--config", f"{key}={value}"]
-        self.run_tool("TopicCommand", *args)
+        """Create a topic with aiokafka_gen's admin client and wait until every partition
+        has a leader (callable from sync code and from inside a running event loop)."""
+        from aiokafka_gen.testing import _admin
+
+        work = _admin.create_topic(
+            self.bootstrap(), name, partitions, replication_factor, configs or {}
+        )
+        _admin.run_sync(work)
 
     def list_topics(self) -> list[str]:
-        """Topic names, internal ones excluded."""
-        done = self.run_tool("TopicCommand", "--bootstrap-server", self.bootstrap(), "--list")
-        return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+        """Topic names, internal ones excluded, sorted."""
+        from aiokafka_gen.testing import _admin
+
+        return _admin.run_sync(_admin.list_topics(self.bootstrap()))
 
     def __repr__(self) -> str:
         where = self.bootstrap() if self.started else "stopped"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from aiokafka_gen.errors import TopicAlreadyExistsError
 from aiokafka_gen.testing import KafkaCluster, ToolError
 from aiokafka_gen.testing._probe import probe
 
@@ -33,11 +34,18 @@ def test_topic_command_creates_and_lists(kafka_cluster: KafkaCluster) -> None:
 
 
 def test_tool_errors_carry_the_output(kafka_cluster: KafkaCluster) -> None:
+    kafka_cluster.create_topic("harness-created-twice")
+    args = ("--bootstrap-server", kafka_cluster.bootstrap(), "--create", "--topic")
     with pytest.raises(ToolError) as caught:
-        kafka_cluster.create_topic("harness-created-twice")
-        kafka_cluster.create_topic("harness-created-twice")
+        kafka_cluster.run_tool("TopicCommand", *args, "harness-created-twice")
     assert caught.value.returncode != 0
     assert "already exists" in caught.value.output
+
+
+def test_creating_an_existing_topic_is_a_typed_error(kafka_cluster: KafkaCluster) -> None:
+    kafka_cluster.create_topic("harness-created-again")
+    with pytest.raises(TopicAlreadyExistsError):
+        kafka_cluster.create_topic("harness-created-again")
 
 
 def test_topic_factory_makes_unique_created_topics(
