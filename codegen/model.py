@@ -216,6 +216,8 @@ class StructModel:
     funcs: list[PlanFunc] = field(default_factory=list)
     by_version: dict[int, str] = field(default_factory=dict)
     plans: dict[int, Plan] = field(default_factory=dict)
+    # a struct field (not an array) defaults to a new instance: decoders need _fresh_<name>
+    fresh: bool = False
 
     @property
     def doc(self) -> str:
@@ -633,6 +635,7 @@ def _struct_field(
 ) -> FieldModel:
     if null_default:
         return _plain(spec, attr, f"{struct.name} | None", struct.name, "None", struct, null=True)
+    struct.fresh = True
     py_type = f"{struct.name} | None" if may_be_null else struct.name
     return FieldModel(
         spec,
@@ -644,7 +647,7 @@ def _struct_field(
         f"{struct.name} | None",
         "None",
         f"{struct.name}() if {attr} is None else {attr}",
-        f"{struct.name}()",
+        f"_fresh_{struct.name}()",
         f"o.{attr} != {struct.name}()",
         "None",
         False,

@@ -613,7 +613,11 @@ def _d_ApiVersionsResponse_3(buf: bytes, pos: int) -> tuple[ApiVersionsResponse,
     o.finalized_features = []
     o.zk_migration_ready = False
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

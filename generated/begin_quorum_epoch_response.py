@@ -636,7 +636,11 @@ def _d_BeginQuorumEpochResponse_1(buf: bytes, pos: int) -> tuple[BeginQuorumEpoc
         o.topics = vo_2
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

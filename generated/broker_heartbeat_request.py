@@ -228,7 +228,11 @@ def _d_BrokerHeartbeatRequest_1(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRe
     o.cordoned_log_dirs = None
     o.offline_log_dirs = []
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -295,7 +299,11 @@ def _d_BrokerHeartbeatRequest_2(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRe
     o.offline_log_dirs = []
     o.cordoned_log_dirs = None
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

@@ -619,6 +619,14 @@ def _e_TopicPartitions_0(o: TopicPartitions, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
+def _fresh_Assignment() -> Assignment:
+    """A default Assignment for the decoders (no keyword-call overhead)."""
+    o = _new_object(Assignment)
+    o.topic_partitions = []
+    o._unknown_tags = None
+    return o
+
+
 def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     blen = len(buf)

@@ -519,7 +519,11 @@ def _d_CreatableTopicResult_5(buf: bytes, pos: int) -> tuple[CreatableTopicResul
     o.topic_id = _ZERO_UUID
     o.topic_config_error_code = 0
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -645,7 +649,11 @@ def _d_CreatableTopicResult_7(buf: bytes, pos: int) -> tuple[CreatableTopicResul
         o.configs = vo_6
     o.topic_config_error_code = 0
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -861,7 +869,11 @@ def _d_CreateTopicsResponse_5(buf: bytes, pos: int) -> tuple[CreateTopicsRespons
             eo_2.topic_id = _ZERO_UUID
             eo_2.topic_config_error_code = 0
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -1010,7 +1022,11 @@ def _d_CreateTopicsResponse_7(buf: bytes, pos: int) -> tuple[CreateTopicsRespons
                 eo_2.configs = veo_2_6
             eo_2.topic_config_error_code = 0
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0

@@ -579,6 +579,15 @@ class FetchRequest(_Message):
         self._unknown_tags = None
 
 
+def _fresh_ReplicaState() -> ReplicaState:
+    """A default ReplicaState for the decoders (no keyword-call overhead)."""
+    o = _new_object(ReplicaState)
+    o.replica_id = -1
+    o.replica_epoch = -1
+    o._unknown_tags = None
+    return o
+
+
 def _d_ReplicaState_15(buf: bytes, pos: int) -> tuple[ReplicaState, int]:
     """Decode ReplicaState at versions 15, 16, 17, 18."""
     blen = len(buf)
@@ -749,7 +758,11 @@ def _d_FetchPartition_17(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     o.high_watermark = 9223372036854775807
     o.replica_directory_id = _ZERO_UUID
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -800,7 +813,11 @@ def _d_FetchPartition_18(buf: bytes, pos: int) -> tuple[FetchPartition, int]:
     o.replica_directory_id = _ZERO_UUID
     o.high_watermark = 9223372036854775807
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -1195,7 +1212,11 @@ def _d_FetchTopic_17(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
             eo_2.high_watermark = 9223372036854775807
             eo_2.replica_directory_id = _ZERO_UUID
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -1268,7 +1289,11 @@ def _d_FetchTopic_18(buf: bytes, pos: int) -> tuple[FetchTopic, int]:
             eo_2.replica_directory_id = _ZERO_UUID
             eo_2.high_watermark = 9223372036854775807
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -1510,7 +1535,7 @@ def _d_FetchRequest_4(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
             apo_2(eo_2)
         o.topics = vo_2
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     o.session_id = 0
     o.session_epoch = -1
     o.forgotten_topics_data = []
@@ -1602,7 +1627,7 @@ def _d_FetchRequest_5(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
             apo_2(eo_2)
         o.topics = vo_2
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     o.session_id = 0
     o.session_epoch = -1
     o.forgotten_topics_data = []
@@ -1740,7 +1765,7 @@ def _d_FetchRequest_7(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
             apo_4(eo_4)
         o.forgotten_topics_data = vo_4
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     o.rack_id = ""
     o._unknown_tags = None
     return o, pos
@@ -1890,7 +1915,7 @@ def _d_FetchRequest_9(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
             apo_4(eo_4)
         o.forgotten_topics_data = vo_4
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     o.rack_id = ""
     o._unknown_tags = None
     return o, pos
@@ -2051,7 +2076,7 @@ def _d_FetchRequest_11(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         o.rack_id = buf[pos : pos + ln_rack_id_o].decode()
         pos += ln_rack_id_o
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     o._unknown_tags = None
     return o, pos
 
@@ -2242,10 +2267,14 @@ def _d_FetchRequest_12(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     else:
         o.rack_id = buf[pos : pos + lno_4].decode()
         pos += lno_4
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -2437,10 +2466,14 @@ def _d_FetchRequest_13(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
     else:
         o.rack_id = buf[pos : pos + lno_4].decode()
         pos += lno_4
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -2628,9 +2661,13 @@ def _d_FetchRequest_15(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         pos += lno_4
     o.replica_id = -1
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -2755,7 +2792,11 @@ def _d_FetchRequest_17(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
                     eeo_2_2.high_watermark = 9223372036854775807
                     eeo_2_2.replica_directory_id = _ZERO_UUID
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -2832,9 +2873,13 @@ def _d_FetchRequest_17(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         pos += lno_4
     o.replica_id = -1
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -2959,7 +3004,11 @@ def _d_FetchRequest_18(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
                     eeo_2_2.replica_directory_id = _ZERO_UUID
                     eeo_2_2.high_watermark = 9223372036854775807
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -3041,9 +3090,13 @@ def _d_FetchRequest_18(buf: bytes, pos: int) -> tuple[FetchRequest, int]:
         pos += lno_4
     o.replica_id = -1
     o.cluster_id = None
-    o.replica_state = ReplicaState()
+    o.replica_state = _fresh_ReplicaState()
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

@@ -635,6 +635,15 @@ class FetchResponse(_Message):
         self._unknown_tags = None
 
 
+def _fresh_EpochEndOffset() -> EpochEndOffset:
+    """A default EpochEndOffset for the decoders (no keyword-call overhead)."""
+    o = _new_object(EpochEndOffset)
+    o.epoch = -1
+    o.end_offset = -1
+    o._unknown_tags = None
+    return o
+
+
 def _d_EpochEndOffset_12(buf: bytes, pos: int) -> tuple[EpochEndOffset, int]:
     """Decode EpochEndOffset at versions 12, 13, 14, 15, 16, 17, 18."""
     blen = len(buf)
@@ -659,6 +668,15 @@ def _e_EpochEndOffset_12(o: EpochEndOffset, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
+def _fresh_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    """A default LeaderIdAndEpoch for the decoders (no keyword-call overhead)."""
+    o = _new_object(LeaderIdAndEpoch)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o._unknown_tags = None
+    return o
+
+
 def _d_LeaderIdAndEpoch_12(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 12, 13, 14, 15, 16, 17, 18."""
     blen = len(buf)
@@ -681,6 +699,15 @@ def _e_LeaderIdAndEpoch_12(o: LeaderIdAndEpoch, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
+
+
+def _fresh_SnapshotId() -> SnapshotId:
+    """A default SnapshotId for the decoders (no keyword-call overhead)."""
+    o = _new_object(SnapshotId)
+    o.end_offset = -1
+    o.epoch = -1
+    o._unknown_tags = None
+    return o
 
 
 def _d_SnapshotId_12(buf: bytes, pos: int) -> tuple[SnapshotId, int]:
@@ -789,9 +816,9 @@ def _d_PartitionData_4(buf: bytes, pos: int) -> tuple[PartitionData, int]:
         o.records = memoryview(buf)[pos : pos + ln_records_o]
         pos += ln_records_o
     o.log_start_offset = -1
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
+    o.diverging_epoch = _fresh_EpochEndOffset()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
+    o.snapshot_id = _fresh_SnapshotId()
     o.preferred_read_replica = -1
     o._unknown_tags = None
     return o, pos
@@ -861,9 +888,9 @@ def _d_PartitionData_5(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     else:
         o.records = memoryview(buf)[pos : pos + ln_records_o]
         pos += ln_records_o
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
+    o.diverging_epoch = _fresh_EpochEndOffset()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
+    o.snapshot_id = _fresh_SnapshotId()
     o.preferred_read_replica = -1
     o._unknown_tags = None
     return o, pos
@@ -941,9 +968,9 @@ def _d_PartitionData_11(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     else:
         o.records = memoryview(buf)[pos : pos + ln_records_o]
         pos += ln_records_o
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
+    o.diverging_epoch = _fresh_EpochEndOffset()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
+    o.snapshot_id = _fresh_SnapshotId()
     o._unknown_tags = None
     return o, pos
 
@@ -1028,11 +1055,15 @@ def _d_PartitionData_12(buf: bytes, pos: int) -> tuple[PartitionData, int]:
     else:
         o.records = memoryview(buf)[pos : pos + lno_4]
         pos += lno_4
-    o.diverging_epoch = EpochEndOffset()
-    o.current_leader = LeaderIdAndEpoch()
-    o.snapshot_id = SnapshotId()
+    o.diverging_epoch = _fresh_EpochEndOffset()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
+    o.snapshot_id = _fresh_SnapshotId()
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -1149,9 +1180,9 @@ def _d_FetchableTopicResponse_4(buf: bytes, pos: int) -> tuple[FetchableTopicRes
                 eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
                 pos += ln_records_eo_4
             eo_4.log_start_offset = -1
-            eo_4.diverging_epoch = EpochEndOffset()
-            eo_4.current_leader = LeaderIdAndEpoch()
-            eo_4.snapshot_id = SnapshotId()
+            eo_4.diverging_epoch = _fresh_EpochEndOffset()
+            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
+            eo_4.snapshot_id = _fresh_SnapshotId()
             eo_4.preferred_read_replica = -1
             eo_4._unknown_tags = None
             apo_4(eo_4)
@@ -1238,9 +1269,9 @@ def _d_FetchableTopicResponse_5(buf: bytes, pos: int) -> tuple[FetchableTopicRes
             else:
                 eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
                 pos += ln_records_eo_4
-            eo_4.diverging_epoch = EpochEndOffset()
-            eo_4.current_leader = LeaderIdAndEpoch()
-            eo_4.snapshot_id = SnapshotId()
+            eo_4.diverging_epoch = _fresh_EpochEndOffset()
+            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
+            eo_4.snapshot_id = _fresh_SnapshotId()
             eo_4.preferred_read_replica = -1
             eo_4._unknown_tags = None
             apo_4(eo_4)
@@ -1327,9 +1358,9 @@ def _d_FetchableTopicResponse_11(buf: bytes, pos: int) -> tuple[FetchableTopicRe
             else:
                 eo_4.records = memoryview(buf)[pos : pos + ln_records_eo_4]
                 pos += ln_records_eo_4
-            eo_4.diverging_epoch = EpochEndOffset()
-            eo_4.current_leader = LeaderIdAndEpoch()
-            eo_4.snapshot_id = SnapshotId()
+            eo_4.diverging_epoch = _fresh_EpochEndOffset()
+            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
+            eo_4.snapshot_id = _fresh_SnapshotId()
             eo_4._unknown_tags = None
             apo_4(eo_4)
         o.partitions = vo_4
@@ -1436,11 +1467,15 @@ def _d_FetchableTopicResponse_12(buf: bytes, pos: int) -> tuple[FetchableTopicRe
             else:
                 eo_2.records = memoryview(buf)[pos : pos + lneo_2_4]
                 pos += lneo_2_4
-            eo_2.diverging_epoch = EpochEndOffset()
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2.snapshot_id = SnapshotId()
+            eo_2.diverging_epoch = _fresh_EpochEndOffset()
+            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
+            eo_2.snapshot_id = _fresh_SnapshotId()
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -1554,11 +1589,15 @@ def _d_FetchableTopicResponse_13(buf: bytes, pos: int) -> tuple[FetchableTopicRe
             else:
                 eo_2.records = memoryview(buf)[pos : pos + lneo_2_4]
                 pos += lneo_2_4
-            eo_2.diverging_epoch = EpochEndOffset()
-            eo_2.current_leader = LeaderIdAndEpoch()
-            eo_2.snapshot_id = SnapshotId()
+            eo_2.diverging_epoch = _fresh_EpochEndOffset()
+            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
+            eo_2.snapshot_id = _fresh_SnapshotId()
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -1737,9 +1776,9 @@ def _d_FetchResponse_4(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
                         eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
                         pos += ln_records_eeo_2_4
                     eeo_2_4.log_start_offset = -1
-                    eeo_2_4.diverging_epoch = EpochEndOffset()
-                    eeo_2_4.current_leader = LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
+                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
                     eeo_2_4.preferred_read_replica = -1
                     eeo_2_4._unknown_tags = None
                     apeo_2_4(eeo_2_4)
@@ -1855,9 +1894,9 @@ def _d_FetchResponse_5(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
                     else:
                         eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
                         pos += ln_records_eeo_2_4
-                    eeo_2_4.diverging_epoch = EpochEndOffset()
-                    eeo_2_4.current_leader = LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
+                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
                     eeo_2_4.preferred_read_replica = -1
                     eeo_2_4._unknown_tags = None
                     apeo_2_4(eeo_2_4)
@@ -1973,9 +2012,9 @@ def _d_FetchResponse_7(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
                     else:
                         eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
                         pos += ln_records_eeo_2_4
-                    eeo_2_4.diverging_epoch = EpochEndOffset()
-                    eeo_2_4.current_leader = LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
+                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
                     eeo_2_4.preferred_read_replica = -1
                     eeo_2_4._unknown_tags = None
                     apeo_2_4(eeo_2_4)
@@ -2087,9 +2126,9 @@ def _d_FetchResponse_11(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
                     else:
                         eeo_2_4.records = memoryview(buf)[pos : pos + ln_records_eeo_2_4]
                         pos += ln_records_eeo_2_4
-                    eeo_2_4.diverging_epoch = EpochEndOffset()
-                    eeo_2_4.current_leader = LeaderIdAndEpoch()
-                    eeo_2_4.snapshot_id = SnapshotId()
+                    eeo_2_4.diverging_epoch = _fresh_EpochEndOffset()
+                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
+                    eeo_2_4.snapshot_id = _fresh_SnapshotId()
                     eeo_2_4._unknown_tags = None
                     apeo_2_4(eeo_2_4)
                 eo_2.partitions = veo_2_4
@@ -2223,11 +2262,15 @@ def _d_FetchResponse_12(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
                     else:
                         eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
                         pos += lneeo_2_2_4
-                    eeo_2_2.diverging_epoch = EpochEndOffset()
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = SnapshotId()
+                    eeo_2_2.diverging_epoch = _fresh_EpochEndOffset()
+                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = _fresh_SnapshotId()
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -2378,11 +2421,15 @@ def _d_FetchResponse_13(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
                     else:
                         eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
                         pos += lneeo_2_2_4
-                    eeo_2_2.diverging_epoch = EpochEndOffset()
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = SnapshotId()
+                    eeo_2_2.diverging_epoch = _fresh_EpochEndOffset()
+                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = _fresh_SnapshotId()
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -2533,11 +2580,15 @@ def _d_FetchResponse_16(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
                     else:
                         eeo_2_2.records = memoryview(buf)[pos : pos + lneeo_2_2_4]
                         pos += lneeo_2_2_4
-                    eeo_2_2.diverging_epoch = EpochEndOffset()
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
-                    eeo_2_2.snapshot_id = SnapshotId()
+                    eeo_2_2.diverging_epoch = _fresh_EpochEndOffset()
+                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
+                    eeo_2_2.snapshot_id = _fresh_SnapshotId()
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -2570,7 +2621,11 @@ def _d_FetchResponse_16(buf: bytes, pos: int) -> tuple[FetchResponse, int]:
         o.responses = vo_2
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

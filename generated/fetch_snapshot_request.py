@@ -295,6 +295,15 @@ class FetchSnapshotRequest(_Message):
         self._unknown_tags = None
 
 
+def _fresh_SnapshotId() -> SnapshotId:
+    """A default SnapshotId for the decoders (no keyword-call overhead)."""
+    o = _new_object(SnapshotId)
+    o.end_offset = 0
+    o.epoch = 0
+    o._unknown_tags = None
+    return o
+
+
 def _d_SnapshotId_0(buf: bytes, pos: int) -> tuple[SnapshotId, int]:
     """Decode SnapshotId at versions 0, 1."""
     blen = len(buf)
@@ -360,7 +369,11 @@ def _d_PartitionSnapshot_1(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int
     pos += 8
     o.replica_directory_id = _ZERO_UUID
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -501,7 +514,11 @@ def _d_TopicSnapshot_1(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
             pos += 8
             eo_2.replica_directory_id = _ZERO_UUID
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -614,7 +631,11 @@ def _d_FetchSnapshotRequest_0(buf: bytes, pos: int) -> tuple[FetchSnapshotReques
         o.topics = vo_2
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -719,7 +740,11 @@ def _d_FetchSnapshotRequest_1(buf: bytes, pos: int) -> tuple[FetchSnapshotReques
                     pos += 8
                     eeo_2_2.replica_directory_id = _ZERO_UUID
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -743,7 +768,11 @@ def _d_FetchSnapshotRequest_1(buf: bytes, pos: int) -> tuple[FetchSnapshotReques
         o.topics = vo_2
     o.cluster_id = None
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

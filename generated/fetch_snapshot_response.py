@@ -386,6 +386,15 @@ class FetchSnapshotResponse(_Message):
         self._unknown_tags = None
 
 
+def _fresh_SnapshotId() -> SnapshotId:
+    """A default SnapshotId for the decoders (no keyword-call overhead)."""
+    o = _new_object(SnapshotId)
+    o.end_offset = 0
+    o.epoch = 0
+    o._unknown_tags = None
+    return o
+
+
 def _d_SnapshotId_0(buf: bytes, pos: int) -> tuple[SnapshotId, int]:
     """Decode SnapshotId at versions 0, 1."""
     blen = len(buf)
@@ -408,6 +417,15 @@ def _e_SnapshotId_0(o: SnapshotId, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
+
+
+def _fresh_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    """A default LeaderIdAndEpoch for the decoders (no keyword-call overhead)."""
+    o = _new_object(LeaderIdAndEpoch)
+    o.leader_id = 0
+    o.leader_epoch = 0
+    o._unknown_tags = None
+    return o
 
 
 def _d_LeaderIdAndEpoch_0(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
@@ -456,9 +474,13 @@ def _d_PartitionSnapshot_0(buf: bytes, pos: int) -> tuple[PartitionSnapshot, int
     else:
         o.unaligned_records = memoryview(buf)[pos : pos + lno_4]
         pos += lno_4
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -539,9 +561,13 @@ def _d_TopicSnapshot_0(buf: bytes, pos: int) -> tuple[TopicSnapshot, int]:
             else:
                 eo_2.unaligned_records = memoryview(buf)[pos : pos + lneo_2_4]
                 pos += lneo_2_4
-            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -691,9 +717,13 @@ def _d_FetchSnapshotResponse_0(buf: bytes, pos: int) -> tuple[FetchSnapshotRespo
                     else:
                         eeo_2_2.unaligned_records = memoryview(buf)[pos : pos + lneeo_2_2_4]
                         pos += lneeo_2_2_4
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -814,9 +844,13 @@ def _d_FetchSnapshotResponse_1(buf: bytes, pos: int) -> tuple[FetchSnapshotRespo
                     else:
                         eeo_2_2.unaligned_records = memoryview(buf)[pos : pos + lneeo_2_2_4]
                         pos += lneeo_2_2_4
-                    eeo_2_2.current_leader = LeaderIdAndEpoch()
+                    eeo_2_2.current_leader = _fresh_LeaderIdAndEpoch()
                     unknown_eeo_2_2: _UnknownTags | None = None
-                    tags_eeo_2_2, pos = _read_tags(buf, pos)
+                    tags_eeo_2_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_2_2, pos = _read_tags(buf, pos)
                     if tags_eeo_2_2 is not None:
                         for tag_eeo_2_2, raw_eeo_2_2 in tags_eeo_2_2:
                             rp_eeo_2_2 = 0
@@ -840,7 +874,11 @@ def _d_FetchSnapshotResponse_1(buf: bytes, pos: int) -> tuple[FetchSnapshotRespo
         o.topics = vo_2
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

@@ -544,6 +544,15 @@ def _e_BatchIndexAndErrorMessage_9(o: BatchIndexAndErrorMessage, out: list[_Buff
         _write_tags(out, [], o._unknown_tags)
 
 
+def _fresh_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    """A default LeaderIdAndEpoch for the decoders (no keyword-call overhead)."""
+    o = _new_object(LeaderIdAndEpoch)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o._unknown_tags = None
+    return o
+
+
 def _d_LeaderIdAndEpoch_10(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 10, 11, 12, 13."""
     blen = len(buf)
@@ -577,7 +586,7 @@ def _d_PartitionProduceResponse_3(buf: bytes, pos: int) -> tuple[PartitionProduc
     o.log_start_offset = -1
     o.record_errors = []
     o.error_message = None
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
     o._unknown_tags = None
     return o, pos
 
@@ -602,7 +611,7 @@ def _d_PartitionProduceResponse_5(buf: bytes, pos: int) -> tuple[PartitionProduc
     pos += 30
     o.record_errors = []
     o.error_message = None
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
     o._unknown_tags = None
     return o, pos
 
@@ -668,7 +677,7 @@ def _d_PartitionProduceResponse_8(buf: bytes, pos: int) -> tuple[PartitionProduc
     else:
         o.error_message = buf[pos : pos + ln_error_message_o].decode()
         pos += ln_error_message_o
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
     o._unknown_tags = None
     return o, pos
 
@@ -751,7 +760,7 @@ def _d_PartitionProduceResponse_9(buf: bytes, pos: int) -> tuple[PartitionProduc
     else:
         o.error_message = buf[pos : pos + lno_3].decode()
         pos += lno_3
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
     if buf[pos] == 0:
         pos += 1
         o._unknown_tags = None
@@ -840,9 +849,13 @@ def _d_PartitionProduceResponse_10(buf: bytes, pos: int) -> tuple[PartitionProdu
     else:
         o.error_message = buf[pos : pos + lno_3].decode()
         pos += lno_3
-    o.current_leader = LeaderIdAndEpoch()
+    o.current_leader = _fresh_LeaderIdAndEpoch()
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -909,7 +922,7 @@ def _d_TopicProduceResponse_3(buf: bytes, pos: int) -> tuple[TopicProduceRespons
             eo_4.log_start_offset = -1
             eo_4.record_errors = []
             eo_4.error_message = None
-            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
             eo_4._unknown_tags = None
             apo_4(eo_4)
         o.partition_responses = vo_4
@@ -969,7 +982,7 @@ def _d_TopicProduceResponse_5(buf: bytes, pos: int) -> tuple[TopicProduceRespons
             pos += 30
             eo_4.record_errors = []
             eo_4.error_message = None
-            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
             eo_4._unknown_tags = None
             apo_4(eo_4)
         o.partition_responses = vo_4
@@ -1068,7 +1081,7 @@ def _d_TopicProduceResponse_8(buf: bytes, pos: int) -> tuple[TopicProduceRespons
             else:
                 eo_4.error_message = buf[pos : pos + ln_error_message_eo_4].decode()
                 pos += ln_error_message_eo_4
-            eo_4.current_leader = LeaderIdAndEpoch()
+            eo_4.current_leader = _fresh_LeaderIdAndEpoch()
             eo_4._unknown_tags = None
             apo_4(eo_4)
         o.partition_responses = vo_4
@@ -1186,7 +1199,7 @@ def _d_TopicProduceResponse_9(buf: bytes, pos: int) -> tuple[TopicProduceRespons
             else:
                 eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
                 pos += lneo_2_3
-            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
             if buf[pos] == 0:
                 pos += 1
                 eo_2._unknown_tags = None
@@ -1314,9 +1327,13 @@ def _d_TopicProduceResponse_10(buf: bytes, pos: int) -> tuple[TopicProduceRespon
             else:
                 eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
                 pos += lneo_2_3
-            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -1437,9 +1454,13 @@ def _d_TopicProduceResponse_13(buf: bytes, pos: int) -> tuple[TopicProduceRespon
             else:
                 eo_2.error_message = buf[pos : pos + lneo_2_3].decode()
                 pos += lneo_2_3
-            eo_2.current_leader = LeaderIdAndEpoch()
+            eo_2.current_leader = _fresh_LeaderIdAndEpoch()
             unknown_eo_2: _UnknownTags | None = None
-            tags_eo_2, pos = _read_tags(buf, pos)
+            tags_eo_2: _UnknownTags | None = None
+            if buf[pos] == 0:
+                pos += 1
+            else:
+                tags_eo_2, pos = _read_tags(buf, pos)
             if tags_eo_2 is not None:
                 for tag_eo_2, raw_eo_2 in tags_eo_2:
                     rp_eo_2 = 0
@@ -1586,7 +1607,7 @@ def _d_ProduceResponse_3(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
                     eeo_2_4.log_start_offset = -1
                     eeo_2_4.record_errors = []
                     eeo_2_4.error_message = None
-                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
                     eeo_2_4._unknown_tags = None
                     apeo_2_4(eeo_2_4)
                 eo_2.partition_responses = veo_2_4
@@ -1671,7 +1692,7 @@ def _d_ProduceResponse_5(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
                     pos += 30
                     eeo_2_4.record_errors = []
                     eeo_2_4.error_message = None
-                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
                     eeo_2_4._unknown_tags = None
                     apeo_2_4(eeo_2_4)
                 eo_2.partition_responses = veo_2_4
@@ -1799,7 +1820,7 @@ def _d_ProduceResponse_8(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
                     else:
                         eeo_2_4.error_message = buf[pos : pos + ln_error_message_eeo_2_4].decode()
                         pos += ln_error_message_eeo_2_4
-                    eeo_2_4.current_leader = LeaderIdAndEpoch()
+                    eeo_2_4.current_leader = _fresh_LeaderIdAndEpoch()
                     eeo_2_4._unknown_tags = None
                     apeo_2_4(eeo_2_4)
                 eo_2.partition_responses = veo_2_4
@@ -1944,7 +1965,7 @@ def _d_ProduceResponse_9(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
                     else:
                         eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
                         pos += lneeo_1_2_3
-                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    eeo_1_2.current_leader = _fresh_LeaderIdAndEpoch()
                     if buf[pos] == 0:
                         pos += 1
                         eeo_1_2._unknown_tags = None
@@ -2103,9 +2124,13 @@ def _d_ProduceResponse_10(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
                     else:
                         eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
                         pos += lneeo_1_2_3
-                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    eeo_1_2.current_leader = _fresh_LeaderIdAndEpoch()
                     unknown_eeo_1_2: _UnknownTags | None = None
-                    tags_eeo_1_2, pos = _read_tags(buf, pos)
+                    tags_eeo_1_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_1_2, pos = _read_tags(buf, pos)
                     if tags_eeo_1_2 is not None:
                         for tag_eeo_1_2, raw_eeo_1_2 in tags_eeo_1_2:
                             rp_eeo_1_2 = 0
@@ -2132,7 +2157,11 @@ def _d_ProduceResponse_10(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     pos += 4
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0
@@ -2325,9 +2354,13 @@ def _d_ProduceResponse_13(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
                     else:
                         eeo_1_2.error_message = buf[pos : pos + lneeo_1_2_3].decode()
                         pos += lneeo_1_2_3
-                    eeo_1_2.current_leader = LeaderIdAndEpoch()
+                    eeo_1_2.current_leader = _fresh_LeaderIdAndEpoch()
                     unknown_eeo_1_2: _UnknownTags | None = None
-                    tags_eeo_1_2, pos = _read_tags(buf, pos)
+                    tags_eeo_1_2: _UnknownTags | None = None
+                    if buf[pos] == 0:
+                        pos += 1
+                    else:
+                        tags_eeo_1_2, pos = _read_tags(buf, pos)
                     if tags_eeo_1_2 is not None:
                         for tag_eeo_1_2, raw_eeo_1_2 in tags_eeo_1_2:
                             rp_eeo_1_2 = 0
@@ -2354,7 +2387,11 @@ def _d_ProduceResponse_13(buf: bytes, pos: int) -> tuple[ProduceResponse, int]:
     pos += 4
     o.node_endpoints = []
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

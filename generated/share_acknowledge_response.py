@@ -390,6 +390,15 @@ class ShareAcknowledgeResponse(_Message):
         self._unknown_tags = None
 
 
+def _fresh_LeaderIdAndEpoch() -> LeaderIdAndEpoch:
+    """A default LeaderIdAndEpoch for the decoders (no keyword-call overhead)."""
+    o = _new_object(LeaderIdAndEpoch)
+    o.leader_id = 0
+    o.leader_epoch = 0
+    o._unknown_tags = None
+    return o
+
+
 def _d_LeaderIdAndEpoch_1(buf: bytes, pos: int) -> tuple[LeaderIdAndEpoch, int]:
     """Decode LeaderIdAndEpoch at versions 1, 2."""
     blen = len(buf)

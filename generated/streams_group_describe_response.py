@@ -2153,6 +2153,16 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
+def _fresh_Assignment() -> Assignment:
+    """A default Assignment for the decoders (no keyword-call overhead)."""
+    o = _new_object(Assignment)
+    o.active_tasks = []
+    o.standby_tasks = []
+    o.warmup_tasks = []
+    o._unknown_tags = None
+    return o
+
+
 def _d_Assignment_0(buf: bytes, pos: int) -> tuple[Assignment, int]:
     """Decode Assignment at versions 0, 1."""
     blen = len(buf)
@@ -2620,6 +2630,19 @@ def _e_Member_0(o: Member, out: list[_Buffer]) -> None:
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
+
+
+def _fresh_TopologyDescriptionNode() -> TopologyDescriptionNode:
+    """A default TopologyDescriptionNode for the decoders (no keyword-call overhead)."""
+    o = _new_object(TopologyDescriptionNode)
+    o.name = ""
+    o.node_type = 0
+    o.source_topics = []
+    o.sink_topic = None
+    o.stores = []
+    o.successors = []
+    o._unknown_tags = None
+    return o
 
 
 def _d_TopologyDescriptionNode_1(buf: bytes, pos: int) -> tuple[TopologyDescriptionNode, int]:

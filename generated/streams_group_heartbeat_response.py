@@ -670,6 +670,15 @@ def _e_TaskIds_0(o: TaskIds, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
+def _fresh_Endpoint() -> Endpoint:
+    """A default Endpoint for the decoders (no keyword-call overhead)."""
+    o = _new_object(Endpoint)
+    o.host = ""
+    o.port = 0
+    o._unknown_tags = None
+    return o
+
+
 def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:
     """Decode Endpoint at versions 0, 1."""
     blen = len(buf)

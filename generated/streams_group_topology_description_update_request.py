@@ -384,6 +384,19 @@ class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
         self._unknown_tags = None
 
 
+def _fresh_TopologyDescriptionNode() -> TopologyDescriptionNode:
+    """A default TopologyDescriptionNode for the decoders (no keyword-call overhead)."""
+    o = _new_object(TopologyDescriptionNode)
+    o.name = ""
+    o.node_type = 0
+    o.source_topics = []
+    o.sink_topic = None
+    o.stores = []
+    o.successors = []
+    o._unknown_tags = None
+    return o
+
+
 def _d_TopologyDescriptionNode_0(buf: bytes, pos: int) -> tuple[TopologyDescriptionNode, int]:
     """Decode TopologyDescriptionNode at version 0."""
     blen = len(buf)
@@ -696,6 +709,15 @@ def _e_TopologyDescriptionGlobalStore_0(
         w(b"\x00")
     else:
         _write_tags(out, [], o._unknown_tags)
+
+
+def _fresh_TopologyDescription() -> TopologyDescription:
+    """A default TopologyDescription for the decoders (no keyword-call overhead)."""
+    o = _new_object(TopologyDescription)
+    o.subtopologies = []
+    o.global_stores = []
+    o._unknown_tags = None
+    return o
 
 
 def _d_TopologyDescription_0(buf: bytes, pos: int) -> tuple[TopologyDescription, int]:

@@ -164,6 +164,17 @@ class UpdateRaftVoterResponse(_Message):
         self._unknown_tags = None
 
 
+def _fresh_CurrentLeader() -> CurrentLeader:
+    """A default CurrentLeader for the decoders (no keyword-call overhead)."""
+    o = _new_object(CurrentLeader)
+    o.leader_id = -1
+    o.leader_epoch = -1
+    o.host = ""
+    o.port = 0
+    o._unknown_tags = None
+    return o
+
+
 def _d_CurrentLeader_0(buf: bytes, pos: int) -> tuple[CurrentLeader, int]:
     """Decode CurrentLeader at version 0."""
     blen = len(buf)
@@ -211,9 +222,13 @@ def _d_UpdateRaftVoterResponse_0(buf: bytes, pos: int) -> tuple[UpdateRaftVoterR
     o = _new_object(UpdateRaftVoterResponse)
     o.throttle_time_ms, o.error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o.current_leader = CurrentLeader()
+    o.current_leader = _fresh_CurrentLeader()
     unknown_o: _UnknownTags | None = None
-    tags_o, pos = _read_tags(buf, pos)
+    tags_o: _UnknownTags | None = None
+    if buf[pos] == 0:
+        pos += 1
+    else:
+        tags_o, pos = _read_tags(buf, pos)
     if tags_o is not None:
         for tag_o, raw_o in tags_o:
             rp_o = 0

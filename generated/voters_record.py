@@ -304,6 +304,15 @@ def _e_Endpoint_0(o: Endpoint, out: list[_Buffer]) -> None:
         _write_tags(out, [], o._unknown_tags)
 
 
+def _fresh_KRaftVersionFeature() -> KRaftVersionFeature:
+    """A default KRaftVersionFeature for the decoders (no keyword-call overhead)."""
+    o = _new_object(KRaftVersionFeature)
+    o.min_supported_version = 0
+    o.max_supported_version = 0
+    o._unknown_tags = None
+    return o
+
+
 def _d_KRaftVersionFeature_0(buf: bytes, pos: int) -> tuple[KRaftVersionFeature, int]:
     """Decode KRaftVersionFeature at version 0."""
     blen = len(buf)
