@@ -172,7 +172,8 @@ class Member:
     ) -> Member:
         pattern = config.pop("pattern", None)
         recorder = Recorder()
-        sub = FakeSubscription(topics, pattern=pattern, listener=recorder)
+        listener = config.pop("listener", None) or recorder
+        sub = FakeSubscription(topics, pattern=pattern, listener=listener)
         recorder.subscription = sub
         member = cls(bootstrap, group_id, sub, **config)
         await member.client.bootstrap()

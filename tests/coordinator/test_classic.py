@@ -441,3 +441,47 @@ async def test_subscription_change_rejoins_and_unsubscribe_leaves(
         assert a.assigned == frozenset()
     finally:
         await stop_all(members)
+
+
+async def test_oversized_commit_metadata_is_refused_with_its_error(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    from aiokafka_gen.errors import OffsetMetadataTooLargeError  # type: ignore[attr-defined]
+
+    topic = kafka_topic(1)
+    tp = TopicPartition(topic, 0)
+    member = await Member.start(kafka_bootstrap, group(), [topic])
+    try:
+        await wait_for(lambda: settled([member], frozenset({tp})), 60, "member")
+        with pytest.raises(OffsetMetadataTooLargeError):  # offset.metadata.max.bytes = 4096
+            await member.coordinator.commit_offsets({tp: CommittedOffset(1, "x" * 5000)})
+        assert (await member.coordinator.fetch_committed([tp]))[tp] is None
+    finally:
+        await member.stop()
+
+
+async def test_a_failing_plain_function_listener_does_not_stop_the_rebalance(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    from aiokafka_gen.abc import ConsumerRebalanceListener
+
+    calls: list[str] = []
+
+    class Broken(ConsumerRebalanceListener):
+        def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+            calls.append("revoked")
+            raise RuntimeError("listener bug")
+
+        def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+            calls.append("assigned")
+            raise RuntimeError("listener bug")
+
+    topic = kafka_topic(2)
+    member = await Member.start(kafka_bootstrap, group(), [topic], listener=Broken())
+    try:
+        await wait_for(lambda: settled([member], all_partitions(topic, 2)), 60, "member")
+        assert calls == ["assigned"]
+        assert member.coordinator.health().state == "stable"
+    finally:
+        await member.stop()
+    assert calls == ["assigned", "revoked"]
