@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.consumer import AIOKafkaConsumer
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.structs import ConsumerRecord, RecordMetadata, TopicPartition
@@ -22,6 +23,7 @@ from faults.support import Audit, key_of, value_of
 
 __all__ = [
     "Landed", "Ledger", "busiest", "drain", "partitions_of", "produce_steadily", "seconds_since",
+    "wait_in_sync",
 ]  # fmt: skip
 
 
@@ -159,3 +161,26 @@ def busiest(leaders: Iterable[int | None]) -> int:
     if not counts:
         raise AssertionError("no partition has a leader")
     return max(counts, key=lambda n: counts[n])
+
+
+async def wait_in_sync(bootstrap: str, topics: Iterable[str], timeout: float = 180.0) -> None:
+    """Until every partition of each of ``topics`` that exists has a leader and all its
+    replicas in sync (a topic missing from metadata, e.g. an internal topic nobody needed
+    yet, is skipped)."""
+    async with (
+        asyncio.timeout(timeout),
+        AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=10000) as client,
+    ):
+        for topic in topics:
+            await client.add_topic(topic)
+        while True:
+            await client.force_metadata_update()
+            metas = [
+                client.cluster.partition_metadata(TopicPartition(topic, p))
+                for topic in topics
+                for p in client.cluster.partitions_for_topic(topic) or ()
+            ]
+            if all(m is not None and m.leader >= 0 and len(m.isr) == len(m.replicas)
+                   for m in metas):  # fmt: skip
+                return
+            await asyncio.sleep(0.5)
