@@ -6,32 +6,38 @@ the input at a steady rate; two copiers in one consumer group (read_committed, n
 auto-commit) each own a transactional producer and copy record ``r`` of input partition
 ``p`` to output partition ``p`` as ``b"copy:" + value`` (same key), committing the input
 offsets inside the same transaction with ``send_offsets_to_transaction(offsets,
-consumer.group_metadata())`` (KIP-447 fencing by generation). Meanwhile the group
-coordinator is killed, then the leader of an input partition, each restarted a few
-seconds later (the next kill waits for full ISRs). Once the group's committed offsets
-reach the input's end, the copiers stop and the output is read with a read_committed
-consumer: per partition, exactly the input values in input order, each once.
+consumer.group_metadata())`` (KIP-447 fencing by generation). Meanwhile brokers are
+SIGKILLed and restarted a few seconds later (the next kill waits for full ISRs). Once
+the group's committed offsets reach the input's end, the copiers stop and the output is
+read with a read_committed consumer: per partition, exactly the input values in input
+order, each once.
 
 The copier's loop is the documented application pattern (``_Copier.run``): on
 ``ProducerFenced`` or any error the producer cannot get past, replace the producer (its
 ``start()`` re-initialises the transactional id, which ends the old transaction); on any
-other ``KafkaError`` abort the transaction; in both cases rewind the consumer to the
-group's committed offsets (``seek_to_committed``; the beginning where nothing is committed
-yet) before reading on. Short: 4k records, 2 kills, classic and consumer protocols;
-``AIOKAFKA_GEN_FAULTS=full``: 40k records, 6 kills.
+other error (a ``KafkaError``, or the application's own failure) abort the transaction; in
+both cases rewind the consumer to the group's committed offsets (``seek_to_committed``;
+the beginning where nothing is committed yet) before reading on. To make sure that path
+runs, every 8th transaction of a copier fails on purpose after its records reached the
+log (they must stay invisible to read_committed), and halfway through copier 0 is
+cancelled wherever it is and replaced by a new instance with the same transactional id
+(a hard bounce). Kill targets rotate: group coordinator, copier 0's transaction
+coordinator, the leader of an output partition. Short: 4k records, 1 kill per protocol
+(classic: the group coordinator; consumer: the transaction coordinator);
+``AIOKAFKA_GEN_FAULTS=full``: 40k records, 6 kills each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from producer.support import fetch_batches
 
 from aiokafka_gen.admin import AIOKafkaAdminClient
 from aiokafka_gen.client import AIOKafkaClient, CoordinationType
@@ -40,7 +46,7 @@ from aiokafka_gen.errors import KafkaError, ProducerFenced
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 from aiokafka_gen.testing import KafkaCluster
-from faults.support import create_topic, pick, read_back, restart_all
+from faults.support import create_topic, pick, restart_all
 from faults.verdict import Report, Tally
 from faults.wave2_support import (
     Landed,
@@ -52,15 +58,14 @@ from faults.wave2_support import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-log = logging.getLogger("faults.eos")
-
 PARTITIONS = 6
 KEYS = 300
 TOTAL = pick(4000, 40000)
-KILLS = pick(2, 6)
+KILLS = pick(1, 6)
 COPIERS = 2
-BATCH = 40  # records per transaction at most: many transactions, some cut by a kill
-PRODUCE_SECONDS = pick(24.0, 120.0)
+BATCH = 100  # records per transaction at most: many transactions, some cut by a kill
+POISON = 8  # every 8th transaction of a copier fails in "processing": abort and rewind
+PRODUCE_SECONDS = pick(20.0, 120.0)
 DOWN = 4.0  # seconds a killed node stays down
 DRAIN = 120.0  # after the input is written: the copy must finish within this
 GUARD = pick(400.0, 1800.0)  # hang guard, not a speed assertion
@@ -80,6 +85,10 @@ class CopierStats:
     crashes: list[str] = field(default_factory=list)
 
 
+class ProcessingFailed(Exception):
+    """The application's own failure in the middle of a transaction (injected)."""
+
+
 class _Copier:
     """One instance of the application: a group member plus a transactional producer."""
 
@@ -91,6 +100,7 @@ class _Copier:
         self.transactional_id = f"{group}-copier-{index}"
         self.target = target
         self.stats = stats
+        self.transactions = 0
         self.consumer = AIOKafkaConsumer(
             source, bootstrap_servers=bootstrap, group_id=group, group_protocol=protocol,
             isolation_level="read_committed", enable_auto_commit=False,
@@ -123,7 +133,7 @@ class _Copier:
                     await self._copy(producer, batch)
                 except ProducerFenced as exc:
                     producer = await self._replace(producer, exc)
-                except KafkaError as exc:
+                except (KafkaError, ProcessingFailed) as exc:
                     self.stats.errors[type(exc).__name__] += 1
                     try:
                         await producer.abort_transaction()
@@ -161,6 +171,10 @@ class _Copier:
                 futures.append(future)
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
         await producer.send_offsets_to_transaction(offsets, self.consumer.group_metadata())
+        self.transactions += 1
+        if self.transactions % POISON == 0:
+            await producer.flush()  # its records are in the log: the abort must hide them
+            raise ProcessingFailed(f"transaction {self.transactions}")
         await producer.commit_transaction()
         await asyncio.gather(*futures)  # all acknowledged once the commit returned
         self.stats.committed += 1
@@ -207,9 +221,9 @@ def _observed(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-async def _group_coordinator(bootstrap: str, group: str) -> int:
+async def _coordinator(bootstrap: str, kind: CoordinationType, key: str) -> int:
     async with AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=10000) as client:
-        return await client.coordinator_lookup(CoordinationType.GROUP, group)
+        return await client.coordinator_lookup(kind, key)
 
 
 async def _leader(bootstrap: str, tp: TopicPartition) -> int:
@@ -225,29 +239,49 @@ async def _healthy(cluster: KafkaCluster, topics: list[str]) -> None:
     await wait_in_sync(cluster.bootstrap(), [*topics, "__consumer_offsets", "__transaction_state"])
 
 
+async def _victim(bootstrap: str, kind: int, group: str, target: str) -> tuple[int, str]:
+    """Kill targets in turn: the group coordinator, copier 0's transaction coordinator,
+    the leader of an output partition."""
+    if kind % 3 == 0:
+        return await _coordinator(bootstrap, CoordinationType.GROUP, group), "group coordinator"
+    if kind % 3 == 1:
+        txn = f"{group}-copier-0"
+        return await _coordinator(bootstrap, CoordinationType.TRANSACTION, txn), "txn coordinator"
+    tp = TopicPartition(target, kind % PARTITIONS)
+    return await _leader(bootstrap, tp), f"leader of {tp.topic}-{tp.partition}"
+
+
 async def _kill_and_restart(
-    cluster: KafkaCluster, group: str, source: str, target: str, tally: Tally,
+    cluster: KafkaCluster, group: str, source: str, target: str, first: int, tally: Tally,
     stop: asyncio.Event,
 ) -> None:  # fmt: skip
-    """KILLS rounds: the group coordinator, then a leader of an input partition, ..."""
+    """KILLS rounds, spread over the input's writing; each node is restarted DOWN seconds
+    after its SIGKILL, and the next kill waits for full ISRs."""
     started = time.monotonic()
     for round_ in range(KILLS):
         await asyncio.sleep(PRODUCE_SECONDS / (KILLS + 1))
         if stop.is_set():
             return
         await _healthy(cluster, [source, target])
-        if round_ % 2 == 0:
-            victim = await _group_coordinator(cluster.bootstrap(), group)
-            what = "group coordinator"
-        else:
-            victim = await _leader(cluster.bootstrap(), TopicPartition(source, round_ % PARTITIONS))
-            what = f"leader of {source}-{round_ % PARTITIONS}"
+        victim, what = await _victim(cluster.bootstrap(), first + round_, group, target)
         print(f"{seconds_since(started):5.1f} s: kill {round_ + 1}: node {victim} ({what})")
         await asyncio.to_thread(cluster.node(victim).kill)
         tally.kills += 1
         await asyncio.sleep(DOWN)
         await asyncio.to_thread(cluster.start_node, victim)
         print(f"{seconds_since(started):5.1f} s: node {victim} is back")
+
+
+async def _bounce(tasks: list[asyncio.Task[None]], make: Any, stop: asyncio.Event) -> None:
+    """Halfway through, copier 0 is cancelled wherever it is (mid-transaction, most
+    likely) and a new instance with the same transactional id takes its place."""
+    await asyncio.sleep(PRODUCE_SECONDS / 2)
+    if stop.is_set():
+        return
+    tasks[0].cancel()
+    await asyncio.gather(tasks[0], return_exceptions=True)
+    tasks[0] = asyncio.create_task(make(0).run(stop))
+    print("copier 0 bounced")
 
 
 async def _copied_everything(bootstrap: str, group: str, ends: dict[TopicPartition, int]) -> bool:
@@ -277,6 +311,15 @@ async def _read_committed(bootstrap: str, topic: str) -> dict[int, list[bytes]]:
     return out
 
 
+async def _data_records(bootstrap: str, topic: str) -> int:
+    """Records in the log, aborted ones included (markers excluded), read with our Fetch."""
+    total = 0
+    for p in range(PARTITIONS):
+        batches = await fetch_batches(bootstrap, TopicPartition(topic, p))
+        total += sum(len(list(batch)) for batch in batches if not batch.is_control)
+    return total
+
+
 def _compare(landed: Landed, output: dict[int, list[bytes]], tally: Tally) -> None:
     """Per partition: the output is the input, each record once, in input order."""
     tally.sent += landed.total
@@ -294,9 +337,10 @@ def _compare(landed: Landed, output: dict[int, list[bytes]], tally: Tally) -> No
             tally.problems.append(f"partition {partition}: a record that no copier wrote")
 
 
-@pytest.mark.parametrize("protocol", ["classic", "consumer"])
+@pytest.mark.parametrize(("protocol", "first"), [("classic", 0), ("consumer", 1)],
+                         ids=["classic", "consumer"])  # fmt: skip
 async def test_exactly_once_copier_survives_broker_kills(
-    kafka_cluster_3: KafkaCluster, faults_report: Report, protocol: str
+    kafka_cluster_3: KafkaCluster, faults_report: Report, protocol: str, first: int
 ) -> None:
     cluster = kafka_cluster_3
     await restart_all(cluster)
@@ -307,22 +351,26 @@ async def test_exactly_once_copier_survives_broker_kills(
     with faults_report(f"eos-copier-{protocol}") as tally:
         started = time.monotonic()
         copiers: list[asyncio.Task[None]] = []
+        helpers: list[asyncio.Task[None]] = []
         try:
             async with asyncio.timeout(GUARD):
                 await _healthy(cluster, [source, target])
-                members = [
-                    _Copier(i, cluster.bootstrap(), group, source, target, protocol, stats)
-                    for i in range(COPIERS)
+
+                def make(i: int) -> _Copier:
+                    return _Copier(i, cluster.bootstrap(), group, source, target, protocol, stats)
+
+                copiers = [asyncio.create_task(make(i).run(stop)) for i in range(COPIERS)]
+                helpers = [
+                    asyncio.create_task(_bounce(copiers, make, stop)),
+                    asyncio.create_task(
+                        _kill_and_restart(cluster, group, source, target, first, tally, stop)
+                    ),
                 ]
-                copiers = [asyncio.create_task(member.run(stop)) for member in members]
-                killing = asyncio.create_task(
-                    _kill_and_restart(cluster, group, source, target, tally, stop)
-                )
                 await produce_steadily(
                     cluster.bootstrap(), source, range(TOTAL), PRODUCE_SECONDS, landed, KEYS
                 )
                 print(f"{seconds_since(started):5.1f} s: input written")
-                await killing
+                await asyncio.gather(*helpers)
                 async with asyncio.timeout(DRAIN):
                     while not await _copied_everything(
                         cluster.bootstrap(), group, landed.ends(source)
@@ -335,9 +383,9 @@ async def test_exactly_once_copier_survives_broker_kills(
                 await asyncio.gather(*copiers)
         finally:
             stop.set()
-            for task in copiers:
+            for task in copiers + helpers:
                 task.cancel()
-            await asyncio.gather(*copiers, return_exceptions=True)
+            await asyncio.gather(*copiers, *helpers, return_exceptions=True)
             await restart_all(cluster)
         print(f"copiers: {stats.committed} transactions committed ({stats.copied} records), "
               f"{stats.aborted} aborted, {stats.replaced} producers replaced, "
@@ -347,6 +395,9 @@ async def test_exactly_once_copier_survives_broker_kills(
             tally.problems.append(f"{len(landed.failed)} input sends failed")
         output = await _read_committed(cluster.bootstrap(), target)
         print(f"{seconds_since(started):5.1f} s: output read")
-        raw = sum(len(p) for p in await read_back(cluster.bootstrap(), target, PARTITIONS))
-        print(f"output log: {raw} records and markers, {sum(map(len, output.values()))} committed")
+        raw = await _data_records(cluster.bootstrap(), target)
+        committed = sum(map(len, output.values()))
+        print(f"output log: {raw} data records, {committed} of them committed")
+        if stats.aborted and raw <= committed:
+            tally.problems.append("transactions were aborted but no aborted record is in the log")
         _compare(landed, output, tally)
