@@ -328,17 +328,20 @@ class BaseCoordinator:
         self._metadata_changed = True
         self._wake.set()
 
-    async def _refresh_pattern(self) -> None:
+    async def _refresh_pattern(self) -> bool:
         """Match the pattern against every topic in the cluster (a full Metadata request,
-        at most once per second); new matches bump the subscription version."""
-        if self._sub.pattern is None or time.monotonic() - self._pattern_checked < 1.0:
-            return
+        at most once per second); new matches bump the subscription version. False when
+        it has to be tried again (too soon after the last one, or the request failed)."""
+        if self._sub.pattern is None:
+            return True
+        if time.monotonic() - self._pattern_checked < 1.0:
+            return False
         self._pattern_checked = time.monotonic()
         try:
             fresh = await self._client.fetch_all_metadata()
         except KafkaError as exc:
             log.debug("group %s: pattern metadata failed: %s", self.config.group_id, exc)
-            return
+            return False
         topics = fresh.topics(exclude_internal_topics=self.config.exclude_internal_topics)
         if self._sub.update_pattern_matches(topics):
             log.info(
@@ -347,6 +350,7 @@ class BaseCoordinator:
                 sorted(self._sub.subscribed_topics()),
             )
             self._check_subscription()
+        return True
 
     # ---- reconciliation ----------------------------------------------------------------
     async def _revoke(self, partitions: Iterable[TopicPartition], *, always: bool) -> None:

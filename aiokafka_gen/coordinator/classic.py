@@ -115,7 +115,8 @@ class ClassicCoordinator(BaseCoordinator):
             return
         if self._metadata_changed:
             self._metadata_changed = False
-            await self._refresh_pattern()
+            if not await self._refresh_pattern():
+                self._metadata_changed = True  # too soon or failed: again on the next step
             self._check_snapshot()
         reason = self._join_reason()
         if reason is not None:
