@@ -22,7 +22,7 @@ runs, every 8th transaction of a copier fails on purpose after its records reach
 log (they must stay invisible to read_committed), and halfway through copier 0 is
 cancelled wherever it is and replaced by a new instance with the same transactional id
 (a hard bounce). Kill targets rotate: group coordinator, copier 0's transaction
-coordinator, the leader of an output partition. Short: 4k records, 1 kill per protocol
+coordinator, the leader of an output partition. Short: 3k records, 1 kill per protocol
 (classic: the group coordinator; consumer: the transaction coordinator);
 ``AIOKAFKA_GEN_FAULTS=full``: 40k records, 6 kills each.
 """
@@ -60,12 +60,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PARTITIONS = 6
 KEYS = 300
-TOTAL = pick(4000, 40000)
+TOTAL = pick(3000, 40000)
 KILLS = pick(1, 6)
 COPIERS = 2
 BATCH = 100  # records per transaction at most: many transactions, some cut by a kill
 POISON = 8  # every 8th transaction of a copier fails in "processing": abort and rewind
-PRODUCE_SECONDS = pick(20.0, 120.0)
+PRODUCE_SECONDS = pick(16.0, 120.0)
 DOWN = 4.0  # seconds a killed node stays down
 DRAIN = 120.0  # after the input is written: the copy must finish within this
 GUARD = pick(400.0, 1800.0)  # hang guard, not a speed assertion
