@@ -485,3 +485,48 @@ async def test_a_failing_plain_function_listener_does_not_stop_the_rebalance(
     finally:
         await member.stop()
     assert calls == ["assigned", "revoked"]
+
+
+async def test_a_custom_aiokafka_style_assignor_is_used(
+    kafka_bootstrap: str, kafka_topic: Any
+) -> None:
+    from collections.abc import Iterable, Mapping
+
+    from aiokafka_gen.coordinator.assignors.abstract import AbstractPartitionAssignor
+    from aiokafka_gen.coordinator.protocol import ConsumerProtocolMemberAssignment
+
+    class AllToFirst(AbstractPartitionAssignor):
+        """Classmethods and a class attribute name, as aiokafka users write them."""
+
+        name = "all-to-first"
+        calls = 0
+
+        @classmethod
+        def assign(
+            cls, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+        ) -> dict[str, ConsumerProtocolMemberAssignment]:
+            cls.calls += 1
+            first = min(members)
+            topics = sorted({t for m in members.values() for t in m.subscription})
+            everything = [(t, sorted(cluster.partitions_for_topic(t))) for t in topics]
+            return {
+                m: ConsumerProtocolMemberAssignment(0, everything if m == first else [], b"")
+                for m in members
+            }
+
+        @classmethod
+        def metadata(cls, topics: Iterable[str]) -> ConsumerProtocolMemberMetadata:
+            return ConsumerProtocolMemberMetadata(0, sorted(topics), b"")
+
+        @classmethod
+        def on_assignment(cls, assignment: ConsumerProtocolMemberAssignment) -> None:
+            pass
+
+    topic = kafka_topic(3)
+    members = await start_all(2, kafka_bootstrap, group(), [topic], assignors=(AllToFirst,))
+    try:
+        await wait_for(lambda: settled(members, all_partitions(topic, 3)), 60, "a settled group")
+        first = min(members, key=lambda m: m.coordinator.member_id)
+        assert first.assigned == all_partitions(topic, 3) and AllToFirst.calls >= 1
+    finally:
+        await stop_all(members)
