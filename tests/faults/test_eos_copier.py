@@ -165,7 +165,10 @@ class _Copier:
         for tp, records in batch.items():
             for record in records:
                 future = await producer.send(
-                    self.target, PREFIX + record.value, key=record.key, partition=tp.partition
+                    self.target,
+                    PREFIX + bytes(record.value or b""),
+                    key=record.key,
+                    partition=tp.partition,
                 )
                 future.add_done_callback(_observed)  # failures surface through the commit
                 futures.append(future)
@@ -307,7 +310,7 @@ async def _read_committed(bootstrap: str, topic: str) -> dict[int, list[bytes]]:
         async with asyncio.timeout(DRAIN):
             while any([await consumer.position(tp) < ends[tp] for tp in tps]):
                 for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                    out[tp.partition].extend(bytes(r.value) for r in records)
+                    out[tp.partition].extend(bytes(r.value or b"") for r in records)
     return out
 
 

@@ -145,7 +145,7 @@ class _Member:
                         f"member {self.name}: {tp.topic}-{tp.partition} skipped from {last} "
                         f"to {record.offset} without a rebalance"
                     )  # fmt: skip
-                self.book.processed[bytes(record.value)] += 1
+                self.book.processed[bytes(record.value or b"")] += 1
                 last = record.offset
             self.segments.last[tp] = last
 

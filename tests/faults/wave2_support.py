@@ -89,7 +89,9 @@ class Ledger:
     got: dict[int, list[tuple[int, bytes]]] = field(default_factory=dict)
 
     def add(self, record: ConsumerRecord[Any, Any]) -> None:
-        self.got.setdefault(record.partition, []).append((record.offset, bytes(record.value)))
+        self.got.setdefault(record.partition, []).append(
+            (record.offset, bytes(record.value or b""))
+        )
 
     def add_batch(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> int:
         n = 0
