@@ -235,3 +235,14 @@ async def test_consumer_stalled_socket(
         if not reconnected:
             tally.problems.append("the consumer did not reconnect during the stall")
         _finish(landed, ledger, drained, tally)
+
+
+def test_the_ledger_sees_repeats_and_skips() -> None:
+    """The per-offset audit must be able to fail: offset 2 returned twice and offset 4
+    never (what a position reset to the wrong place does) is one duplicate, one loss."""
+    landed, ledger = Landed(), Ledger()
+    landed.offsets[0] = {offset: b"%d" % offset for offset in range(6)}
+    ledger.got[0] = [(offset, b"%d" % offset) for offset in (0, 1, 2, 2, 3, 5)]
+    result = ledger.audit(landed)
+    assert (result.sent, result.received, result.duplicated, result.lost) == (6, 6, 1, 1)
+    assert result.problems == ["partition 0: offsets not increasing"]
