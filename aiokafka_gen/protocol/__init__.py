@@ -15,8 +15,10 @@ spec file is its own module: ``aiokafka_gen.messages.metadata_response``).
 - ``obj.encode(version) -> bytes`` and ``obj.encode_into(parts, version)`` (appends pieces
   to a list, record data is not copied; join them once or hand them to a socket writer).
 - ``Cls.decode(data, version)`` and ``Cls.decode_from(data, version, offset) -> (obj, end)``;
-  ``data`` may be bytes or memoryview. ``records`` fields decode to memoryview slices of
-  ``data`` (zero copy); ``bytes`` fields decode to bytes.
+  ``data`` may be any buffer: bytes, or a memoryview spanning a whole bytes object, is
+  decoded in place and ``records`` fields are memoryview slices of it (zero copy); any
+  other buffer (bytearray, partial view) is copied once first. ``bytes`` fields decode to
+  bytes.
 - Errors: DecodeError for any malformed input (never IndexError/struct.error),
   EncodeError for unencodable values, FieldVersionError (an EncodeError) when a non-default,
   non-ignorable field is set for a version that lacks it, UnknownMessageVersionError for a
