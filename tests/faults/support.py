@@ -94,7 +94,10 @@ def audit(sent: Sequence[int], keys: int, partitions: Iterable[list[tuple[Any, A
             if key != key_of(i, keys):
                 result.problems.append(f"record {i} carries key {key!r}")
     wanted = set(sent)
-    result.lost = len(wanted - seen.keys())
+    missing = sorted(wanted - seen.keys())
+    result.lost = len(missing)
+    if missing:
+        result.problems.append(f"{len(missing)} records missing, e.g. {missing[:10]}")
     result.duplicated = sum(n - 1 for n in seen.values() if n > 1)
     strangers = seen.keys() - wanted
     if strangers:

@@ -60,7 +60,7 @@ async def _settle(futures: list[asyncio.Future[Any]], tally: Tally) -> None:
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
         kinds = Counter(type(r).__name__ for r in failed)
-        tally.problems.append(f"{len(failed)} sends failed: {dict(kinds)}")
+        tally.problems.append(f"{len(failed)} sends failed: {dict(kinds)}, e.g. {failed[0]!r}")
 
 
 async def _check(cluster: KafkaCluster, topic: str, total: int, tally: Tally) -> None:
