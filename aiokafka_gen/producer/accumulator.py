@@ -54,6 +54,10 @@ class RecordAccumulator:
         self._unfinished: set[ProducerBatch] = set()
         self._all_done: asyncio.Future[None] | None = None
         self.on_new_batch: Callable[[TopicPartition], None] | None = None
+        # Batches closed because they were full (a new one opened behind them): send()
+        # yields to the event loop when this moves, so a tight send loop cannot starve the
+        # sender, consumers or heartbeats sharing the loop.
+        self.filled = 0
 
     # ---- the send() side ---------------------------------------------------------------
     def append(
@@ -96,8 +100,10 @@ class RecordAccumulator:
         batch = ProducerBatch(tp, self._make_builder(self._max_batch_size), _now(), size)
         if queue is None:
             queue = self._batches[tp] = collections.deque()
-        elif queue and self.on_new_batch is not None:
-            self.on_new_batch(tp)
+        elif queue:
+            self.filled += 1
+            if self.on_new_batch is not None:
+                self.on_new_batch(tp)
         queue.append(batch)
         self._unfinished.add(batch)
         self._wake()

@@ -301,8 +301,14 @@ class AIOKafkaProducer:
             (topic, number), TopicPartition(topic, number)
         )
         future: asyncio.Future[RecordMetadata] = loop.create_future()
-        if not self._accumulator.append(tp, timestamp_ms, key, value, header_list, future):
+        accumulator = self._accumulator
+        filled = accumulator.filled
+        if not accumulator.append(tp, timestamp_ms, key, value, header_list, future):
             await self._append_waiting(tp, timestamp_ms, key, value, header_list, future)
+        elif accumulator.filled != filled:
+            # A batch just filled up: give the loop one turn (the sender drains it, other
+            # tasks run). Once per batch, not per record.
+            await asyncio.sleep(0)
         return future
 
     def _record_size(self, key: bytes | None, value: bytes | None, headers: list[Header] | None

@@ -262,3 +262,34 @@ async def test_retriable_request_error_is_retried(
         for conn in conns:  # what a network failure does; a broker cannot be asked to
             await conn.close()
         assert (await future).offset == 1
+
+
+async def test_a_tight_send_loop_lets_other_tasks_run(
+    kafka_cluster: KafkaCluster, kafka_topic: Topic
+) -> None:
+    # send() never waits while memory is free, so without a yield a loop of sends would hold
+    # the event loop until the buffer filled (starving consumers and heartbeats in the same
+    # process). It yields once per filled batch.
+    topic = kafka_topic(1)
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    async with producer_for(kafka_cluster, max_batch_size=1024, linger_ms=1000) as producer:
+        await producer.partitions_for(topic)
+        task = asyncio.ensure_future(ticker())
+        await asyncio.sleep(0)
+        before = ticks
+        futures = [await producer.send(topic, b"x" * 100) for _ in range(2000)]
+        during = ticks - before
+        stop.set()
+        await task
+        await producer.flush()
+    assert all(f.done() and not f.exception() for f in futures)
+    # ~100 B records, 1 KiB batches: about 200 filled batches, one yield each.
+    assert 100 <= during <= 2000, during

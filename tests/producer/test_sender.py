@@ -24,7 +24,8 @@ class ProduceProbe:
     """Wraps the producer's client.send: Produce requests in flight per node (the peak)
     and the loop time each one left."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, delay: float = 0.0) -> None:
+        self.delay = delay  # added to every Produce round trip (a slow broker)
         self.peak: dict[int, int] = {}
         self.sent_at: list[float] = []
         self._now: dict[int, int] = {}
@@ -38,6 +39,8 @@ class ProduceProbe:
         self._now[node] = self._now.get(node, 0) + 1
         self.peak[node] = max(self.peak.get(node, 0), self._now[node])
         try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
             return await self._send(node, request, **kwargs)
         finally:
             self._now[node] -= 1
@@ -53,7 +56,9 @@ async def test_in_flight_bound_is_reached_never_exceeded(
         max_in_flight_requests_per_connection=bound, enable_idempotence=True,
     ) as producer:  # fmt: skip
         await producer.partitions_for(topic)
-        probe = ProduceProbe(producer)
+        # A slow broker (50 ms per Produce) makes the backlog outgrow the bound whatever
+        # the machine's speed, so the bound is reached for sure.
+        probe = ProduceProbe(producer, delay=0.05)
         futures = [await producer.send(topic, b"%05d" % i + b"x" * 200, partition=i % 3)
                    for i in range(1500)]  # fmt: skip
         metas = await asyncio.gather(*futures)
