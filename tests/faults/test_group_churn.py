@@ -16,8 +16,9 @@ member stable, every partition assigned to exactly one live member. The bound is
 committed offsets (sampled with the admin client every 0.5 s) never move backwards; within
 one member's continuous ownership of a partition, records come as consecutive offsets (a
 repeat is counted as duplicated, a skip as a problem). At the end every record written was
-processed at least once (redeliveries across owners are expected and printed, not counted
-as duplicates). Short: 6 changes per protocol; ``AIOKAFKA_GEN_FAULTS=full``: 20.
+processed at least once; redeliveries to the next owner (a member cancelled between
+processing a batch and committing it) are what at-least-once allows, so they are printed,
+not counted as duplicates. Short: 6 changes per protocol; ``AIOKAFKA_GEN_FAULTS=full``: 20.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ BOUND = 30.0  # convergence bound after a join, leave or cancel (crash: + the se
 DRAIN = 90.0
 GUARD = pick(400.0, 1500.0)
 KINDS = ("join", "leave", "cancel", "crash")
+PROCESSING = 0.05  # seconds of "work" per batch, between processing and its commit
 
 
 @dataclass
@@ -128,6 +130,7 @@ class _Member:
                     continue
                 if batch:
                     self._process(batch)
+                    await asyncio.sleep(PROCESSING)  # a cancel or crash may land here
                     await self._commit(consumer, batch)
         except asyncio.CancelledError:
             raise
