@@ -219,6 +219,16 @@ class BaseCoordinator:
     async def _leave(self, reason: str) -> None:
         raise NotImplementedError
 
+    async def _leave_quietly(self, reason: str) -> None:
+        """Leave; a failure is logged, not raised. The member ends up unjoined either way."""
+        try:
+            await self._leave(reason)
+        except KafkaError as exc:
+            log.info("group %s: leaving failed: %s", self.config.group_id, exc)
+        finally:
+            if self.membership.allows("lost") and self.state is not MemberState.UNJOINED:
+                self._event("lost")
+
     # ---- consumer-facing calls ---------------------------------------------------------
     async def ensure_active(self) -> None:
         """Wait until the member is stable with an assignment (no-op with assign())."""

@@ -427,15 +427,6 @@ class ClassicCoordinator(BaseCoordinator):
             await self._leave_quietly(reason)
             self._rejoin_reason = "subscribed again"
 
-    async def _leave_quietly(self, reason: str) -> None:
-        try:
-            await self._leave(reason)
-        except KafkaError as exc:
-            log.info("group %s: LeaveGroup failed: %s", self.config.group_id, exc)
-        finally:
-            if self.membership.allows("lost") and self.state is not MemberState.UNJOINED:
-                self._event("lost")
-
     async def _leave(self, reason: str) -> None:
         """LeaveGroup for a dynamic member; a static member just stops heartbeating (its
         session expires, or it comes back with the same instance id first)."""

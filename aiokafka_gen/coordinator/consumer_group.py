@@ -240,15 +240,6 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         await self._revoke(self._sub.assigned_partitions(), always=False)
         await self._leave_quietly("consumer poll timeout has expired")
 
-    async def _leave_quietly(self, reason: str) -> None:
-        try:
-            await self._leave(reason)
-        except KafkaError as exc:
-            log.info("group %s: leaving failed: %s", self.config.group_id, exc)
-        finally:
-            if self.membership.allows("lost") and self.state is not MemberState.UNJOINED:
-                self._event("lost")
-
     async def _leave(self, reason: str) -> None:
         """Heartbeat with epoch -1 (dynamic) or -2 (static: keeps its assignment until the
         session times out)."""
