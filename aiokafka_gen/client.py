@@ -32,6 +32,7 @@ from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBacko
 from aiokafka_gen.errors import (
     KafkaConnectionError,
     KafkaError,
+    KafkaProtocolError,
     KafkaTimeoutError,
     NodeNotReadyError,
 )
@@ -151,7 +152,8 @@ class AIOKafkaClient:
             try:
                 await self._bootstrap_from(host, port)
                 break
-            except (KafkaConnectionError, KafkaTimeoutError, OSError) as exc:
+            except (KafkaConnectionError, KafkaTimeoutError, KafkaProtocolError, OSError) as exc:
+                # A server that answers garbage is skipped like one that does not answer.
                 log.info("bootstrap from %s:%d failed: %s", host, port, exc)
                 last = exc
         else:

@@ -37,7 +37,7 @@ from aiokafka_gen.messages.produce_response import (
 from conn.fakebroker import FakeBroker, Peer, Request, all_ranges, api_versions_response, frame
 
 from aiokafka_gen.client import AIOKafkaClient
-from aiokafka_gen.errors import KafkaError, KafkaProtocolError
+from aiokafka_gen.errors import KafkaError
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.testing import KafkaCluster
 from faults.verdict import Report, Tally
@@ -304,13 +304,6 @@ PROTOCOL_BREAKERS = ("garbage", "random-body", "wrong-correlation-id", "2GiB-siz
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    raises=KafkaProtocolError,
-    reason="client bug (AIOKafkaClient.bootstrap): a protocol error from one bootstrap server "
-    "ends bootstrap instead of trying the next address (only connection errors and timeouts "
-    "move on)",
-)
 async def test_bootstrap_skips_a_hostile_server(kafka_cluster_3: KafkaCluster) -> None:
     """A bootstrap list whose first server answers garbage still bootstraps from the next."""
     for name in PROTOCOL_BREAKERS:
