@@ -299,10 +299,17 @@ class Sender:
         if exc.invalid_metadata:
             self._client.force_metadata_update()
         now = asyncio.get_running_loop().time()
-        if exc.retriable and now < batch.created + self._delivery_timeout:
-            self._requeue(batch)
-        else:
+        if not exc.retriable:
             self._fail(batch, exc)
+        elif now < batch.created + self._delivery_timeout:
+            self._requeue(batch)
+        else:  # out of time while retrying: a timeout (as Java), the last error as its cause
+            expired = KafkaTimeoutError(
+                f"batch for {batch.tp} not delivered within delivery_timeout_ms; last error: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            expired.__cause__ = exc
+            self._fail(batch, expired)
 
     def _requeue(self, batch: ProducerBatch) -> None:
         now = asyncio.get_running_loop().time()

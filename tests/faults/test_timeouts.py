@@ -135,9 +135,9 @@ async def test_requests_end_in_typed_errors_in_time(
          CONNECTION_ERRORS),
         ("reset mid-request", lambda p: _metadata_with(p, _reset_next_metadata), 2.0,
          CONNECTION_ERRORS),
-        # KafkaTimeoutError is the right answer; see the xfail test below for the other two
+        # KafkaTimeoutError is the right answer (test_delivery_timeout_is_a_timeout_error)
         ("produce past the delivery timeout", lambda p: _undeliverable(p, topic, Mode.BLACKHOLE),
-         3.0, TIMEOUT_ERRORS + CONNECTION_ERRORS),
+         3.0, (KafkaTimeoutError,)),
         ("stop() with records stuck", lambda p: _stop_while_stuck(p, topic), 2.0,
          (ProducerClosed, *TIMEOUT_ERRORS)),
     ]  # fmt: skip
@@ -147,13 +147,6 @@ async def test_requests_end_in_typed_errors_in_time(
                 await _run_case(tally, name, case(proxies), timeout + SLACK, expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=CONNECTION_ERRORS,
-    reason="producer bug (sender._retry_or_fail): a record past delivery_timeout_ms fails with "
-    "the last retriable error (NodeNotReadyError / KafkaConnectionError) instead of "
-    "KafkaTimeoutError (Java expires such batches with TimeoutException)",
-)
 async def test_delivery_timeout_is_a_timeout_error(kafka_cluster_3: KafkaCluster) -> None:
     cluster = kafka_cluster_3
     topic = await create_topic(cluster, "net-delivery-timeout", 1, 3)
