@@ -79,8 +79,8 @@ bench-records: install-bench ## record batch build/read vs aiokafka and kafka-py
 conformance: install ## every spec/version vs Kafka's Java serializers (CONFORMANCE_EXAMPLES=1000 for the thorough profile)
 	@PYTHONPATH=tests $(PY) -m conformance
 
-test-faults: install ## fault-injection scenarios (broker kills, proxies, hostile brokers)
-	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+test-faults: install ## fault scenarios at full size (200k records, 5 leader kills, 30 s outages, long fuzzing); `make test` runs the short profile
+	AIOKAFKA_GEN_FAULTS=full $(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 lint: install ## ruff + import-linter contracts
 	$(VENV)/bin/ruff check aiokafka_gen codegen tests bench
