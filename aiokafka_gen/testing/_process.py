@@ -3,9 +3,10 @@
 A ``BrokerNode`` owns one ``kafka.Kafka`` process: start (output appended to a log file),
 stop (SIGTERM, wait, SIGKILL), kill (SIGKILL) and restart with the same files, so data and
 ports survive. Children get their own session (a Ctrl-C in the terminal reaches only the
-Python side, which stops them in order) and, unless detached and when started from the main
-thread, die with it (PR_SET_PDEATHSIG), so a SIGKILLed test run leaves no JVM behind (its
-temp dir is swept by the next start, see _jvm.sweep_stale_dirs).
+Python side, which stops them in order) and, unless detached, die with it
+(PR_SET_PDEATHSIG; children started from other threads are started by one long-lived
+spawner thread, since the signal follows the starting thread), so a SIGKILLed test run
+leaves no JVM behind (its temp dir is swept by the next start, see _jvm.sweep_stale_dirs).
 JVM start-up dominates short tool runs, so the first run of each tool class (and of the
 broker) per Kafka version and JDK dumps an AppCDS archive (-XX:ArchiveClassesAtExit) into the jar
 cache; later runs map it (-XX:SharedArchiveFile): ~2.5 s -> ~0.9 s per tool launch here
@@ -17,6 +18,7 @@ Must not decide configuration; it runs what it is given.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
@@ -29,6 +31,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ._errors import BackendUnavailableError, ToolError
 from ._versions import parse_version, tool_class
@@ -151,8 +154,6 @@ def _find_java() -> str:
 
 def _death_signal_hook() -> Callable[[], None] | None:
     """A preexec hook that SIGKILLs the child when the starting thread dies (Linux)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -162,6 +163,28 @@ def _death_signal_hook() -> Callable[[], None] | None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
     return hook
+
+
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _popen_tied_to_us(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Popen whose child dies with this process. PR_SET_PDEATHSIG fires when the *starting
+    thread* exits, so a child started from a short-lived worker thread (a node restarted with
+    ``asyncio.to_thread``) is started from one long-lived spawner thread instead."""
+    global _spawner
+    if threading.current_thread() is threading.main_thread():
+        return subprocess.Popen(argv, preexec_fn=_death_signal_hook(), **kwargs)
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(1, "aiokafka-gen-spawner")
+        spawner = _spawner
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(argv, preexec_fn=_death_signal_hook(), **kwargs)
+
+    return spawner.submit(spawn).result()
 
 
 class BrokerNode:
@@ -207,11 +230,14 @@ class BrokerNode:
         flags, self._pending_archive = self.runtime.cds_flags("broker", dump=not detached)
         argv = self.runtime.command("Kafka", [str(self.properties_path)], broker=True, cds=flags)
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.directory, start_new_session=True,
-                preexec_fn=None if detached else _death_signal_hook(),
-            )  # fmt: skip
+            options: dict[str, Any] = {
+                "stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT,
+                "cwd": self.directory, "start_new_session": True,
+            }  # fmt: skip
+            if detached:
+                self._process = subprocess.Popen(argv, **options)
+            else:
+                self._process = _popen_tied_to_us(argv, **options)
         self._pid = self._process.pid
         self.detached = detached
 

@@ -138,10 +138,28 @@ sys.stdin.read()
 """
 
 
-def test_sigkilled_owner_leaves_no_jvm_and_its_dir_is_swept() -> None:
+# The node is restarted from a short-lived worker thread (as asyncio.to_thread does in
+# fault tests): PR_SET_PDEATHSIG follows the starting thread, so the restart must still
+# leave a JVM that dies with its owner process, not with the thread.
+OWNER_RESTARTING_FROM_A_THREAD = """
+import sys
+import threading
+from aiokafka_gen.testing import KafkaCluster
+cluster = KafkaCluster().start()
+cluster.node(1).kill()
+worker = threading.Thread(target=cluster.start_node, args=(1,))
+worker.start()
+worker.join()
+print(cluster.data_dir, cluster.node(1).pid, flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("owner", [OWNER, OWNER_RESTARTING_FROM_A_THREAD], ids=["main", "thread"])
+def test_sigkilled_owner_leaves_no_jvm_and_its_dir_is_swept(owner: str) -> None:
     from aiokafka_gen.testing._jvm import sweep_stale_dirs
 
-    argv = [sys.executable, "-c", OWNER]
+    argv = [sys.executable, "-c", owner]
     with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as owner:
         assert owner.stdout is not None
         root, pid = owner.stdout.readline().split()
