@@ -3,6 +3,7 @@ group requests through our client (classic JoinGroup/SyncGroup, KIP-848 heartbea
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import uuid
 from typing import Any
@@ -61,6 +62,23 @@ def assignment_bytes(assigned: dict[str, list[int]]) -> bytes:
     return out + struct.pack(">i", -1)
 
 
+_COORDINATOR_NOT_READY = {14, 15, 16}  # loading, not available, not the coordinator
+
+
+async def send_to_coordinator(client: AIOKafkaClient, group: str, request: Any) -> Any:
+    """Send ``request`` to ``group``'s coordinator; while a fresh broker is still loading
+    the offsets partition (or the coordinator moves), ask again for up to 30 s."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        node = await client.coordinator_lookup(CoordinationType.GROUP, group)
+        response = await client.send(node, request, group=ConnectionGroup.COORDINATION)
+        code = response.error_code
+        if code not in _COORDINATOR_NOT_READY or asyncio.get_running_loop().time() > deadline:
+            return response
+        client.coordinator_error(CoordinationType.GROUP, group, code)
+        await asyncio.sleep(0.2)
+
+
 class ClassicMember:
     """One member of a classic consumer group, joined and synced with raw requests."""
 
@@ -72,8 +90,7 @@ class ClassicMember:
         self.generation = -1
 
     async def _send(self, request: Any) -> Any:
-        node = await self.client.coordinator_lookup(CoordinationType.GROUP, self.group)
-        return await self.client.send(node, request, group=ConnectionGroup.COORDINATION)
+        return await send_to_coordinator(self.client, self.group, request)
 
     async def join(self, topic: str, partitions: list[int]) -> None:
         """Join (retrying MEMBER_ID_REQUIRED) and sync, assigning ``partitions`` to itself."""
@@ -116,11 +133,10 @@ async def consumer_group_member(client: AIOKafkaClient, group: str, topic: str) 
     )
 
     member_id = str(uuid.uuid4())
-    node = await client.coordinator_lookup(CoordinationType.GROUP, group)
-    response = await client.send(node, ConsumerGroupHeartbeatRequest(
+    response = await send_to_coordinator(client, group, ConsumerGroupHeartbeatRequest(
         group_id=group, member_id=member_id, member_epoch=0, rebalance_timeout_ms=30000,
         subscribed_topic_names=[topic], server_assignor="uniform", topic_partitions=[],
-    ), group=ConnectionGroup.COORDINATION)  # fmt: skip
+    ))  # fmt: skip
     if response.error_code:
         raise for_code(response.error_code)(response.error_message or "heartbeat")
     return response.member_id or member_id
