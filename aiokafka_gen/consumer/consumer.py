@@ -193,6 +193,7 @@ class AIOKafkaConsumer:
             fetch_sessions=fetch_sessions, max_buffer_bytes=max_buffer_bytes,
             metadata_max_age_ms=metadata_max_age_ms,
         )  # fmt: skip
+        self._fetcher.buffer.while_waiting = self._still_polling
         self._coordinator: GroupCoordinatorProtocol | None = None
         self._started = False
         self._closed = False
@@ -335,6 +336,13 @@ class AIOKafkaConsumer:
             raise ConsumerStoppedError("the consumer was stopped")
         if not self._started:
             raise IllegalStateError("start() the consumer first")
+        if self._coordinator is not None:
+            self._coordinator.check_errors()
+            self._coordinator.notify_poll()
+
+    def _still_polling(self) -> None:
+        # A getone()/getmany() that waits for records is polling (as in Java and aiokafka):
+        # keep max_poll_interval_ms from expiring, and surface fatal group errors.
         if self._coordinator is not None:
             self._coordinator.check_errors()
             self._coordinator.notify_poll()

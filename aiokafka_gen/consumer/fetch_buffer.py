@@ -46,6 +46,11 @@ class FetchBuffer:
         self._queues: dict[TopicPartition, deque[CompletedFetch]] = {}
         self._data: asyncio.Event | None = None
         self.bytes = 0
+        # Called whenever a poll goes on waiting (at least every ``wait_slice`` seconds):
+        # the consumer tells its coordinator that a blocked getone()/getmany() is still a
+        # poll, so max_poll_interval_ms never expires under a waiting application.
+        self.while_waiting: Callable[[], None] | None = None
+        self.wait_slice = 1.0
 
     def start(self) -> None:
         self._data = asyncio.Event()
@@ -159,7 +164,9 @@ class FetchBuffer:
         return out
 
     def _drain_partition(self, tp: TopicPartition, limit: int) -> list[ConsumerRecord[Any, Any]]:
-        queue = self._queues[tp]
+        queue = self._queues.get(tp)
+        if queue is None:  # purged by purge_stale() for an earlier partition of this drain
+            return []
         st = self._subs.get(tp)
         if st is None or st.paused:
             if st is None:
@@ -196,7 +203,10 @@ class FetchBuffer:
 
     async def _wait(self, timeout: float | None) -> None:
         assert self._data is not None
+        if self.while_waiting is not None:
+            self.while_waiting()
         self._data.clear()
+        timeout = self.wait_slice if timeout is None else min(timeout, self.wait_slice)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._data.wait()

@@ -301,7 +301,7 @@ class Fetcher:
         if self._subs.default_reset is None:
             st.fetch_offset = None
             st.error = LogTruncationError({tp: end})
-            st.seq += 1
+            st.bump_seq()
         else:
             st.seek(end, epoch)
         self.wake()

@@ -12,6 +12,7 @@ were fetched under and are dropped when it moved. Implements the coordinator con
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 
@@ -19,6 +20,10 @@ from aiokafka_gen.abc import ConsumerRebalanceListener
 from aiokafka_gen.coordinator.contract import CommittedOffset
 from aiokafka_gen.errors import IllegalStateError, KafkaError
 from aiokafka_gen.structs import TopicPartition
+
+# One counter for every partition state: a reassigned partition's new state never reuses a
+# seq that a buffered or in-flight fetch of its previous state carries.
+_SEQ = itertools.count(1)
 
 __all__ = [
     "EARLIEST",
@@ -66,7 +71,7 @@ class PartitionState:
         self.fetch_epoch = -1
         self.reset: int | None = None  # EARLIEST / LATEST / a timestamp: a lookup pending
         self.validated_epoch = -1  # leader epoch the position was last checked against
-        self.seq = 0
+        self.seq = next(_SEQ)
         self.paused = False
         self.highwater: int | None = None
         self.lso: int | None = None
@@ -81,12 +86,16 @@ class PartitionState:
         self.position_epoch = self.fetch_epoch = epoch
         self.reset = None
         self.error = None
-        self.seq += 1
+        self.seq = next(_SEQ)
+
+    def bump_seq(self) -> None:
+        """Make everything buffered or in flight for this partition stale."""
+        self.seq = next(_SEQ)
 
     def request_reset(self, strategy: int) -> None:
         self.position = self.fetch_offset = None
         self.reset = strategy
-        self.seq += 1
+        self.seq = next(_SEQ)
 
     @property
     def has_position(self) -> bool:
@@ -274,7 +283,7 @@ class SubscriptionState:
         self._assignment = {tp: old.get(tp) or PartitionState() for tp in sorted(wanted)}
         for tp, state in old.items():
             if tp not in wanted:
-                state.seq += 1  # anything buffered or in flight for it is stale
+                state.seq = next(_SEQ)  # anything buffered or in flight for it is stale
         self.assignment_version += 1
         self._changed()
 

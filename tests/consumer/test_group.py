@@ -321,3 +321,25 @@ async def test_incremental_rebalance_revokes_only_moved_partitions(
         assert not revoked & kept
     finally:
         await asyncio.gather(first.stop(), second.stop())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_blocked_getone_is_a_poll(
+    kafka_bootstrap: str, kafka_topic: Topic, protocol: str
+) -> None:
+    # Waiting in getone()/async for on a quiet topic longer than max_poll_interval_ms must
+    # not make the member leave the group (it would never rejoin: the poll never returns).
+    topic = kafka_topic(1)
+    group = f"blocked-poll-{protocol}-{os.urandom(3).hex()}"
+    consumer = member(kafka_bootstrap, group, protocol, topic, max_poll_interval_ms=2000)
+    async with consumer:
+        waiting = asyncio.ensure_future(consumer.getone())
+        await asyncio.sleep(5)  # 2.5 poll intervals with nothing to read
+        health = consumer.group_health()
+        assert health is not None and health.rebalances <= 1, health
+        assert not waiting.done()
+        await produce(kafka_bootstrap, topic, [b"late"])
+        async with asyncio.timeout(30):
+            record = await waiting
+        assert record.value == b"late"
+        assert consumer.assignment() == {TopicPartition(topic, 0)}

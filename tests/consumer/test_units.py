@@ -272,3 +272,54 @@ def test_stale_and_failed_partitions_in_a_fetch_response() -> None:
     fetcher._handle_partition(1, TP0, PartitionData(partition_index=0, preferred_read_replica=3,
                               high_watermark=150), state.seq, target, 0.0)  # fmt: skip
     assert fetcher._preferred[TP0][0] == 3 and state.highwater == 150  # KIP-392
+
+
+async def test_drain_after_several_partitions_were_unassigned() -> None:
+    # Two revoked partitions still have buffered fetches when the next poll drains: the
+    # first one purges both, the second must not fail with KeyError.
+    from aiokafka_gen.consumer.fetch_buffer import FetchBuffer
+
+    subs = SubscriptionState("earliest")
+    a, b, c = (TopicPartition("t", p) for p in range(3))
+    subs.assign_from_user([a, b, c])
+    for tp in (a, b, c):
+        subs.seek(tp, 0)
+    buffer = FetchBuffer(subs, on_drained=lambda: None, check_usable=lambda: None)
+    buffer.start()
+    for tp in (a, b):
+        state = subs.state(tp)
+        assert state is not None
+        buffer.add(CompletedFetch(tp, state.seq, [], None, 10, (None, None), state))
+    subs.assign_from_user([c])
+    assert buffer.drain(None, 10) == {}
+    assert buffer.bytes == 0
+
+
+def test_a_reassigned_partition_never_reuses_a_stale_seq() -> None:
+    # Revoked and assigned again before the fetcher ran: data fetched for the old state
+    # must look stale to the new one.
+    subs = SubscriptionState("earliest")
+    tp = TopicPartition("t", 0)
+    subs.assign_from_user([tp])
+    subs.seek(tp, 0)
+    old = subs.state(tp)
+    old_seq = old.seq  # what a fetch sent now carries
+    subs.assign_from_user([])
+    subs.assign_from_user([tp])
+    new = subs.state(tp)
+    assert new is not old
+    subs.seek(tp, 0)  # the same history as the old state: once assigned, once sought
+    assert new.seq != old_seq
+
+
+async def test_a_blocked_poll_keeps_telling_the_coordinator_it_polls() -> None:
+    from aiokafka_gen.consumer.fetch_buffer import FetchBuffer
+
+    subs = SubscriptionState("earliest")
+    buffer = FetchBuffer(subs, on_drained=lambda: None, check_usable=lambda: None)
+    buffer.start()
+    calls: list[float] = []
+    buffer.while_waiting = lambda: calls.append(0.0)
+    buffer.wait_slice = 0.05
+    assert await buffer.fetched_records(None, 0.3, 10) == {}
+    assert len(calls) >= 3  # one per wait slice, not just once at entry
