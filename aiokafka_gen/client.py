@@ -461,7 +461,8 @@ class AIOKafkaClient:
                     results = await self._find_coordinators(kind, names)
                 except BaseException as exc:
                     _fail_all([batch[(kind, n)] for n in names], exc)
-                    if isinstance(exc, asyncio.CancelledError):
+                    if isinstance(exc, asyncio.CancelledError):  # closing: nobody is left
+                        _fail_all(list(batch.values()), exc)  # to answer the other kinds
                         _fail_all(list(self._coord_pending.values()), exc)
                         self._coord_pending = {}
                         raise

@@ -282,6 +282,9 @@ class BaseCoordinator:
         """OffsetCommit with the current generation (or member epoch) and member id."""
         self.check_errors()
         await self.offsets.commit(offsets, self._identity)
+        # What the broker now holds: auto-commit compares against it, so a manual commit
+        # of a lower offset is not mistaken for one auto-commit already made.
+        self._auto_committed.update(offsets)
 
     async def fetch_committed(
         self, partitions: Iterable[TopicPartition]
@@ -373,6 +376,7 @@ class BaseCoordinator:
         if revoked:
             await self._commit_quietly(revoked)
             self._sub.set_group_assignment(self._sub.assigned_partitions() - revoked)
+            self._forget_auto_commits(revoked)
 
     async def _lose(self, partitions: Iterable[TopicPartition]) -> None:
         """The membership is gone: the partitions may already belong to others, so no
@@ -384,6 +388,7 @@ class BaseCoordinator:
         if listener is not None:
             await call_listener(listener.on_partitions_revoked, lost)
         self._sub.set_group_assignment(self._sub.assigned_partitions() - lost)
+        self._forget_auto_commits(lost)
 
     async def _assign(
         self, full: Iterable[TopicPartition], added: Iterable[TopicPartition]
@@ -420,6 +425,11 @@ class BaseCoordinator:
             log.warning("group %s: auto-commit failed: %s", self.config.group_id, exc)
             return
         self._auto_committed.update(offsets)
+
+    def _forget_auto_commits(self, partitions: Iterable[TopicPartition]) -> None:
+        # Another member may commit these partitions before they come back.
+        for tp in partitions:
+            self._auto_committed.pop(tp, None)
 
     async def _auto_commit_loop(self) -> None:
         interval = self.config.auto_commit_interval_ms / 1000.0

@@ -40,8 +40,9 @@ log = logging.getLogger("aiokafka_gen.coordinator")
 _OFFSET_COMMIT, _OFFSET_FETCH, _FIND_COORDINATOR = 8, 9, 10
 _COMMIT_MAX, _FETCH_MAX = 9, 9
 _COORDINATOR_MOVED = frozenset({14, 15, 16})
-# illegal generation, unknown member, rebalance in progress, stale member epoch
-_MEMBERSHIP = frozenset({22, 25, 27, 113})
+# illegal generation, unknown member, rebalance in progress, fenced member epoch (KIP-848),
+# stale member epoch
+_MEMBERSHIP = frozenset({22, 25, 27, 110, 113})
 _RETRY = frozenset({3, 7, 14, 15, 16, 88})
 _STALE_MEMBER_EPOCH = 113
 Identity = tuple[int, str, str | None]  # (generation or member epoch, member id, instance id)

@@ -82,3 +82,16 @@ def test_membership_table_happy_paths_and_illegal_events() -> None:
     m.event("stop")
     m.event("stop")
     assert m.state is MemberState.STOPPED
+
+
+@pytest.mark.parametrize("code", [22, 25, 27, 110])
+def test_a_commit_refused_for_membership_is_commit_failed(code: int) -> None:
+    # 110 FENCED_MEMBER_EPOCH (KIP-848) is a membership change like ILLEGAL_GENERATION:
+    # applications catch CommitFailedError for all of them.
+    from aiokafka_gen.client import AIOKafkaClient
+    from aiokafka_gen.coordinator.offsets import OffsetClient
+    from aiokafka_gen.errors import CommitFailedError
+
+    offsets = OffsetClient(AIOKafkaClient(), "g", request_timeout_ms=1000, retry_backoff_ms=10)
+    with pytest.raises(CommitFailedError):
+        offsets._check_codes([code], commit=True)
