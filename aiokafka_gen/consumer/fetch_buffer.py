@@ -126,7 +126,7 @@ class FetchBuffer:
         queue = self._queues[tp]
         completed = queue[0]
         st = completed.state  # a removed partition's state had its seq bumped
-        if st is None or st.paused or completed.seq != st.seq:
+        if st is None or st.paused or st.held or completed.seq != st.seq:
             return None
         record = completed.take_one(st)
         if completed.done:
@@ -168,7 +168,7 @@ class FetchBuffer:
         if queue is None:  # purged by purge_stale() for an earlier partition of this drain
             return []
         st = self._subs.get(tp)
-        if st is None or st.paused:
+        if st is None or st.paused or st.held:
             if st is None:
                 self.purge_stale()
             return []

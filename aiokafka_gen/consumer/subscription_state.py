@@ -51,6 +51,7 @@ class PartitionState:
         "error",
         "fetch_epoch",
         "fetch_offset",
+        "held",
         "highwater",
         "last_fetch",
         "last_poll_ms",
@@ -73,6 +74,7 @@ class PartitionState:
         self.validated_epoch = -1  # leader epoch the position was last checked against
         self.seq = next(_SEQ)
         self.paused = False
+        self.held = False  # records kept from the application while the group rebalances
         self.highwater: int | None = None
         self.lso: int | None = None
         self.log_start: int | None = None
@@ -207,6 +209,14 @@ class SubscriptionState:
 
     def set_group_assignment(self, partitions: Iterable[TopicPartition]) -> None:
         self._replace_assignment(set(partitions))
+
+    def hold(self, partitions: Iterable[TopicPartition], held: bool) -> None:
+        for tp in partitions:
+            st = self._assignment.get(tp)
+            if st is not None:
+                st.held = held
+        if not held:
+            self._changed()
 
     def partitions_needing_committed(self) -> frozenset[TopicPartition]:
         return frozenset(

@@ -371,12 +371,16 @@ class BaseCoordinator:
         then drop them from the assignment."""
         revoked = frozenset(partitions)
         listener = self._sub.listener
-        if listener is not None and (revoked or always):
-            await call_listener(listener.on_partitions_revoked, revoked)
-        if revoked:
-            await self._commit_quietly(revoked)
-            self._sub.set_group_assignment(self._sub.assigned_partitions() - revoked)
-            self._forget_auto_commits(revoked)
+        self._sub.hold(revoked, True)  # nothing more of them reaches the application
+        try:
+            if listener is not None and (revoked or always):
+                await call_listener(listener.on_partitions_revoked, revoked)
+            if revoked:
+                await self._commit_quietly(revoked)
+                self._sub.set_group_assignment(self._sub.assigned_partitions() - revoked)
+                self._forget_auto_commits(revoked)
+        finally:
+            self._sub.hold(revoked, False)  # no-op for partitions already dropped
 
     async def _lose(self, partitions: Iterable[TopicPartition]) -> None:
         """The membership is gone: the partitions may already belong to others, so no
@@ -396,12 +400,17 @@ class BaseCoordinator:
         """Set the full assignment, seek new partitions to their committed offsets, then
         call the listener with ``added``."""
         self._sub.set_group_assignment(full)
-        needing = self._sub.partitions_needing_committed()
-        if needing:
-            self._sub.apply_committed(await self.offsets.fetch(needing))
-        listener = self._sub.listener
-        if listener is not None:
-            await call_listener(listener.on_partitions_assigned, added)
+        added = frozenset(added)
+        self._sub.hold(added, True)  # no records of them before the listener returned
+        try:
+            needing = self._sub.partitions_needing_committed()
+            if needing:
+                self._sub.apply_committed(await self.offsets.fetch(needing))
+            listener = self._sub.listener
+            if listener is not None:
+                await call_listener(listener.on_partitions_assigned, added)
+        finally:
+            self._sub.hold(added, False)
         self._rebalances += 1
         self._last_rebalance = time.monotonic()
 

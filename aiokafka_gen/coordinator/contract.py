@@ -9,13 +9,13 @@ other. Everything runs on one event loop; nothing here takes locks.
 
 Timing rules the coordinator keeps:
 
-* revocation: call ``listener.on_partitions_revoked`` (awaiting coroutines), commit the
-  consumed offsets of revoked partitions when auto-commit is on, then
-  ``set_group_assignment`` without them;
-* assignment: ``set_group_assignment`` with the new full assignment, fetch committed
-  offsets for ``partitions_needing_committed()`` and hand them to ``apply_committed``, then
-  call ``listener.on_partitions_assigned``. The fetcher only fetches partitions that have a
-  position, so records never arrive before the listener ran.
+* revocation: ``hold`` the revoked partitions, call ``listener.on_partitions_revoked``
+  (awaiting coroutines), commit the consumed offsets of revoked partitions when auto-commit
+  is on, then ``set_group_assignment`` without them;
+* assignment: ``set_group_assignment`` with the new full assignment, ``hold`` the added
+  partitions, fetch committed offsets for ``partitions_needing_committed()`` and hand them
+  to ``apply_committed``, call ``listener.on_partitions_assigned``, then release the hold.
+  Records of a partition never reach the application before its listener returned.
 """
 
 from __future__ import annotations
@@ -105,6 +105,13 @@ class SubscriptionStateProtocol(Protocol):
     def set_group_assignment(self, partitions: Iterable[TopicPartition]) -> None:
         """Replace the group-given assignment. Kept partitions keep their position; removed
         ones lose position and buffered records; new ones wait for ``apply_committed``."""
+
+    def hold(self, partitions: Iterable[TopicPartition], held: bool) -> None:
+        """Keep (``held=True``) or stop keeping the records of assigned ``partitions`` from
+        the application: held while their revocation or assignment is in progress, so no
+        record of a partition being revoked is handed out after its offsets were read for
+        the commit, and none of a new partition before ``on_partitions_assigned`` returned.
+        Fetching goes on; unknown partitions are ignored."""
 
     def partitions_needing_committed(self) -> frozenset[TopicPartition]:
         """Assigned partitions that have no position yet and no reset pending."""

@@ -323,3 +323,21 @@ async def test_a_blocked_poll_keeps_telling_the_coordinator_it_polls() -> None:
     buffer.wait_slice = 0.05
     assert await buffer.fetched_records(None, 0.3, 10) == {}
     assert len(calls) >= 3  # one per wait slice, not just once at entry
+
+
+async def test_held_partitions_give_no_records_until_released() -> None:
+    from aiokafka_gen.consumer.fetch_buffer import FetchBuffer
+
+    subs = SubscriptionState("earliest")
+    tp = TopicPartition("t", 0)
+    subs.assign_from_user([tp])
+    subs.seek(tp, 0)
+    batch = _batch([(None, b"v%d" % i, []) for i in range(3)])
+    buffer = FetchBuffer(subs, on_drained=lambda: None, check_usable=lambda: None)
+    buffer.start()
+    state = subs.state(tp)
+    buffer.add(CompletedFetch(tp, state.seq, [batch], None, 10, (None, None), state))
+    subs.hold([tp], True)
+    assert buffer.drain(None, 10) == {} and buffer.poll_one() is None
+    subs.hold([tp], False)
+    assert [r.value for r in buffer.drain(None, 10)[tp]] == [b"v0", b"v1", b"v2"]

@@ -39,6 +39,7 @@ class FakeSubscription:
         self.positions: dict[TopicPartition, int] = {}
         self.consumed: dict[TopicPartition, CommittedOffset] = {}
         self.applied: dict[TopicPartition, CommittedOffset | None] = {}
+        self.held: set[TopicPartition] = set()
 
     @property
     def version(self) -> int:
@@ -87,6 +88,14 @@ class FakeSubscription:
         self._user_assigned = True
         self.set_group_assignment(partitions)
 
+    def hold(self, partitions: Iterable[TopicPartition], held: bool) -> None:
+        """Records the partitions held from the application (the contract's timing)."""
+        for tp in partitions:
+            if held:
+                self.held.add(tp)
+            else:
+                self.held.discard(tp)
+
     def set_group_assignment(self, partitions: Iterable[TopicPartition]) -> None:
         new = frozenset(partitions)
         for tp in self._assigned - new:
@@ -118,13 +127,17 @@ class Recorder(ConsumerRebalanceListener):
         self.events: list[tuple[str, frozenset[TopicPartition]]] = []
         self.seen_positions: list[dict[TopicPartition, int]] = []
         self.subscription: FakeSubscription | None = None
+        self.not_held: set[TopicPartition] = set()  # given/taken while the app could read
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if self.subscription is not None:
+            self.not_held |= set(revoked) - self.subscription.held
         self.events.append(("revoked", frozenset(revoked)))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if self.subscription is not None:
             self.seen_positions.append(dict(self.subscription.positions))
+            self.not_held |= set(assigned) - self.subscription.held
         self.events.append(("assigned", frozenset(assigned)))
 
     def revoked(self) -> list[frozenset[TopicPartition]]:

@@ -228,6 +228,9 @@ async def test_assigned_partitions_start_from_committed_offsets(
         assert second.sub.applied[tp] == CommittedOffset(42, "", -1)
         # committed offsets were applied before the listener ran
         assert second.recorder.seen_positions[0] == {tp: 42}
+        # and the partitions' records were held from the application around both listeners
+        assert first.recorder.not_held == set() and second.recorder.not_held == set()
+        assert second.sub.held == set()  # released after the listener
     finally:
         await second.stop()
 
