@@ -465,8 +465,10 @@ class AIOKafkaConsumer:
             if state.position is not None:
                 return state.position
             if state.error is not None:
-                error, state.error = state.error, None
-                raise error
+                error = state.error
+                if state.fetch_offset is not None or state.reset is not None:
+                    state.error = None  # raised once; the partition moves on by itself
+                raise error  # else raised again until the application seeks
             await self._wait_change()
 
     def highwater(self, partition: TopicPartition) -> int | None:

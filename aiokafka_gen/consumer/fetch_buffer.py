@@ -197,8 +197,11 @@ class FetchBuffer:
         )  # fmt: skip
         for _tp, st in pairs:
             if st is not None and st.error is not None:
-                error, st.error = st.error, None
-                self._on_drained()  # the partition may be fetched (or reset) again
+                error = st.error
+                if st.fetch_offset is not None or st.reset is not None:
+                    st.error = None  # it will be fetched (or reset) again: raised once
+                    self._on_drained()
+                # else nothing moves it on but a seek: raised by every poll until then
                 raise error
 
     async def _wait(self, timeout: float | None) -> None:

@@ -83,6 +83,13 @@ async def test_auto_offset_reset_policies_and_out_of_range(
             async with asyncio.timeout(20):
                 while True:
                     await consumer.getmany(timeout_ms=500)
+        # Nothing moves the partition on but a seek: every poll says so again (a caught
+        # error must not leave a partition that silently never returns records).
+        for _ in range(2):
+            with pytest.raises(OffsetOutOfRangeError):
+                await consumer.getmany(timeout_ms=100)
+        consumer.seek(tp, 2)
+        assert [r.value for r in await read(consumer, 1)] == [b"c"]
 
 
 async def test_max_poll_records_pause_resume_and_partition_filter(
