@@ -278,7 +278,17 @@ class SubscriptionState:
         self._changed()
 
     def pause(self, tp: TopicPartition) -> None:
-        self.state(tp).paused = True
+        st = self.state(tp)
+        if st.paused:
+            return
+        st.paused = True
+        if st.position is not None:
+            # Drop what is buffered or in flight for it (fetched again from the position
+            # on resume): a paused partition's data must not hold the prefetch buffer's
+            # bytes and starve every other partition.
+            st.fetch_offset, st.fetch_epoch = st.position, st.position_epoch
+            st.bump_seq()
+            self._changed()
 
     def resume(self, tp: TopicPartition) -> None:
         self.state(tp).paused = False

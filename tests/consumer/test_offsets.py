@@ -121,6 +121,32 @@ async def test_max_poll_records_pause_resume_and_partition_filter(
         assert len((await consumer.getmany(timeout_ms=10, max_records=3)).get(tp1, [])) <= 3
 
 
+async def test_a_paused_partition_does_not_starve_the_others(
+    kafka_bootstrap: str, kafka_topic: Callable[..., str]
+) -> None:
+    # A small prefetch bound and a partition paused with data buffered: its data is dropped
+    # (fetched again on resume), so the other partition keeps flowing.
+    topic = kafka_topic(2)
+    tp0, tp1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    await produce(kafka_bootstrap, topic, [b"x" * 100] * 300, partition=0)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+        max_buffer_bytes=4096, max_partition_fetch_bytes=4096, max_poll_records=5,
+    )  # fmt: skip
+    async with consumer:
+        consumer.assign([tp0, tp1])
+        first = await read(consumer, 5)
+        assert {r.partition for r in first} == {0}
+        consumer.pause(tp0)  # with more of tp0 buffered than the bound allows
+        await produce(kafka_bootstrap, topic, [b"y%d" % i for i in range(40)], partition=1)
+        got = await read(consumer, 40)
+        assert [r.value for r in got] == [b"y%d" % i for i in range(40)]
+        consumer.resume(tp0)
+        position = await consumer.position(tp0)
+        rest = await read(consumer, 300 - position)
+        assert {r.partition for r in rest} == {0} and rest[0].offset == position
+
+
 async def test_stop_makes_every_poll_fail(
     kafka_bootstrap: str, kafka_topic: Callable[..., str]
 ) -> None:
