@@ -127,16 +127,28 @@ class ClassicMember:
 
 
 async def consumer_group_member(client: AIOKafkaClient, group: str, topic: str) -> str:
-    """Join a KIP-848 consumer group with one ConsumerGroupHeartbeat; the member id."""
+    """Join a KIP-848 consumer group with ConsumerGroupHeartbeats until the broker assigned
+    the member something (a topic created a moment ago may not be in the group
+    coordinator's metadata at the first heartbeat); the member id."""
     from aiokafka_gen.messages.consumer_group_heartbeat_request import (
         ConsumerGroupHeartbeatRequest,
     )
 
-    member_id = str(uuid.uuid4())
-    response = await send_to_coordinator(client, group, ConsumerGroupHeartbeatRequest(
-        group_id=group, member_id=member_id, member_epoch=0, rebalance_timeout_ms=30000,
-        subscribed_topic_names=[topic], server_assignor="uniform", topic_partitions=[],
-    ))  # fmt: skip
-    if response.error_code:
-        raise for_code(response.error_code)(response.error_message or "heartbeat")
-    return response.member_id or member_id
+    member_id, epoch = str(uuid.uuid4()), 0
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        response = await send_to_coordinator(client, group, ConsumerGroupHeartbeatRequest(
+            group_id=group, member_id=member_id, member_epoch=epoch, rebalance_timeout_ms=30000,
+            subscribed_topic_names=[topic] if epoch == 0 else None,
+            server_assignor="uniform" if epoch == 0 else None,
+            topic_partitions=[] if epoch == 0 else None,
+        ))  # fmt: skip
+        if response.error_code:
+            raise for_code(response.error_code)(response.error_message or "heartbeat")
+        member_id, epoch = response.member_id or member_id, response.member_epoch
+        assigned = response.assignment is not None and any(
+            t.partitions for t in response.assignment.topic_partitions
+        )
+        if assigned or asyncio.get_running_loop().time() > deadline:
+            return member_id
+        await asyncio.sleep(0.3)
