@@ -16,7 +16,7 @@ import random
 import struct
 from collections.abc import Sequence
 
-__all__ = ["DefaultPartitioner", "StickyPartitioner", "murmur2"]
+__all__ = ["DefaultPartitioner", "StickyPartitioner", "key_partition", "murmur2"]
 
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
@@ -53,8 +53,10 @@ def _mix_tail(h: int, raw: bytes, tail: int, extra: int) -> int:
     return h
 
 
-def _to_positive(value: int) -> int:
-    return value & 0x7FFFFFFF
+def key_partition(key: bytes, ordered: Sequence[int]) -> int:
+    """The partition Java's default partitioner picks for ``key`` among ``ordered`` (the
+    topic's partition ids, sorted): toPositive(murmur2(key)) % count."""
+    return ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
 
 
 class DefaultPartitioner:
@@ -66,8 +68,7 @@ class DefaultPartitioner:
     ) -> int:
         if key is None:
             return random.choice(list(available) or list(all_partitions))
-        ordered = sorted(all_partitions)
-        return ordered[_to_positive(murmur2(key)) % len(ordered)]
+        return key_partition(key, sorted(all_partitions))
 
 
 class StickyPartitioner:

@@ -36,7 +36,7 @@ from .accumulator import RecordAccumulator
 from .batch import BatchBuilder
 from .config import MISSING, ProducerConfig
 from .idempotence import ProducerIdentity
-from .partitioner import DefaultPartitioner, StickyPartitioner, murmur2
+from .partitioner import DefaultPartitioner, StickyPartitioner, key_partition
 from .sender import Sender
 from .transaction_manager import TransactionManager
 
@@ -334,8 +334,7 @@ class AIOKafkaProducer:
         if self._sticky is not None:  # the default partitioner: sticky, or murmur2 of the key
             if key is None:
                 return self._sticky.partition(topic, known[0], known[1], size)
-            ordered = known[0]  # sorted already
-            return ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
+            return key_partition(key, known[0])  # known[0] is sorted already
         return self._partitioner(key, list(known[0]), list(known[1]))
 
     async def _append_waiting(
