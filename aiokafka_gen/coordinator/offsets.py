@@ -10,16 +10,15 @@ coordinator move drops the cached coordinator first. Membership errors in a comm
 CommitFailedError: the offsets were not stored. Must not know the membership loop; the
 caller passes the member identity to use.
 
-The coordinator is found with our own FindCoordinator (one lookup at a time per group),
-not the client's batched lookup: a lookup made while the client's batch is in flight is
-never answered there (reported; see the coordinator's DESIGN notes).
+The coordinator is found with the client's lookup (``AIOKafkaClient.coordinator_lookup``:
+cached, concurrent lookups batched into one FindCoordinator, retriable errors retried
+within the client's request timeout); the node id is kept here too, for ``health()``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -37,7 +36,7 @@ __all__ = ["Identity", "OffsetClient"]
 
 log = logging.getLogger("aiokafka_gen.coordinator")
 
-_OFFSET_COMMIT, _OFFSET_FETCH, _FIND_COORDINATOR = 8, 9, 10
+_OFFSET_COMMIT, _OFFSET_FETCH = 8, 9
 _COMMIT_MAX, _FETCH_MAX = 9, 9
 _COORDINATOR_MOVED = frozenset({14, 15, 16})
 # illegal generation, unknown member, rebalance in progress, fenced member epoch (KIP-848),
@@ -69,69 +68,20 @@ class OffsetClient:
         self._backoff = retry_backoff_ms / 1000.0
         self.on_fatal: Callable[[BaseException], None] | None = None
         self.node_id: int | None = None
-        self._lookup_lock = asyncio.Lock()
 
     async def coordinator(self) -> int:
-        """The group coordinator's node id: cached; one FindCoordinator at a time (the
-        membership, heartbeat, commit and auto-commit tasks share the answer)."""
-        if self.node_id is not None:
-            return self.node_id
-        async with self._lookup_lock:
-            if self.node_id is None:
-                self.node_id = await self._find_coordinator()
-            return self.node_id
+        """The group coordinator's node id (the client's cached lookup; the membership,
+        heartbeat, commit and auto-commit tasks share one answer)."""
+        node = self.node_id
+        if node is None:
+            node = await self._client.coordinator_lookup(CoordinationType.GROUP, self.group_id)
+            self.node_id = node
+        return node
 
     def forget_coordinator(self) -> None:
         """Drop the cached coordinator (it moved or its connection failed)."""
         self.node_id = None
         self._client.invalidate_coordinator(CoordinationType.GROUP, self.group_id)
-
-    async def _find_coordinator(self) -> int:
-        try:
-            async with asyncio.timeout(self._timeout):
-                while True:
-                    try:
-                        found = await self._find_once()
-                    except KafkaError as exc:
-                        if not exc.retriable:
-                            raise
-                        log.debug("FindCoordinator for %s: %s", self.group_id, exc)
-                        found = None
-                    if found is not None:
-                        return found
-                    await asyncio.sleep(self._backoff)
-        except TimeoutError:
-            raise KafkaTimeoutError(f"no coordinator found for group {self.group_id!r}") from None
-
-    async def _find_once(self) -> int | None:
-        from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
-
-        node = await self._ready_node()
-        if node is None:
-            self._client.force_metadata_update()
-            return None
-        version = self._client.api_version_for(node, _FIND_COORDINATOR) or 0
-        if version >= 4:
-            request = FindCoordinatorRequest(key_type=0, coordinator_keys=[self.group_id])
-        else:
-            request = FindCoordinatorRequest(key=self.group_id, key_type=0)
-        response = await self._client.send(node, request)
-        item = response.coordinators[0] if version >= 4 else response
-        if item.error_code:
-            error = for_code(item.error_code)
-            if not error.retriable:
-                raise error(item.error_message or f"FindCoordinator for {self.group_id!r}")
-            return None
-        self._client.cluster.add_coordinator(item.node_id, item.host, item.port)
-        return int(item.node_id)
-
-    async def _ready_node(self) -> int | None:
-        brokers = [b.nodeId for b in self._client.cluster.brokers()]
-        random.shuffle(brokers)
-        for node in brokers:
-            if await self._client.ready(node):
-                return node
-        return None
 
     async def send(self, request: Any, api_key: int, highest: int | None = None, **kw: Any) -> Any:
         """One request to the coordinator, pinned to ``highest`` if given."""
@@ -193,15 +143,16 @@ class OffsetClient:
 
     # ---- fetch -------------------------------------------------------------------------
     async def fetch(
-        self, partitions: Iterable[TopicPartition]
+        self, partitions: Iterable[TopicPartition], *, timeout: float | None = None
     ) -> dict[TopicPartition, CommittedOffset | None]:
         """Committed offsets of ``partitions`` (None: nothing committed); waits for
-        pending transactional offsets (require_stable)."""
+        pending transactional offsets (require_stable). Retries for ``timeout`` seconds
+        (None: request_timeout_ms), then KafkaTimeoutError."""
         wanted = sorted(set(partitions))
         if not wanted:
             return {}
         result: dict[TopicPartition, CommittedOffset | None] = {}
-        await self._retrying(lambda: self._fetch_once(wanted, result), "OffsetFetch")
+        await self._retrying(lambda: self._fetch_once(wanted, result), "OffsetFetch", timeout)
         return result
 
     async def _fetch_once(
@@ -251,9 +202,11 @@ class OffsetClient:
             raise error
         raise _Retry(codes[0])
 
-    async def _retrying(self, attempt: Callable[[], Any], what: str) -> None:
+    async def _retrying(
+        self, attempt: Callable[[], Any], what: str, timeout: float | None = None
+    ) -> None:
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._timeout if timeout is None else timeout):
                 while True:
                     try:
                         await attempt()
