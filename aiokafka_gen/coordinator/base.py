@@ -1,11 +1,20 @@
 """What both group protocols share: configuration, tasks, the rebalance listener calls,
 offsets, auto-commit, the poll timer, metadata watching and health.
 
-Tasks (all owned here, cancelled by ``close()``): the membership task (``_run``, written by
-each protocol: joins, heartbeats or KIP-848 heartbeats, reconciliation) and the
-auto-commit task. Only the membership task changes the assignment; other tasks and the
-consumer's calls set flags and ``_wake`` it. Listener calls follow the timing rules in
-``contract.py``. Must not import ``aiokafka_gen.consumer``.
+Tasks (all owned here): the membership task (``_run``, written by each protocol: joins,
+heartbeats or KIP-848 heartbeats, reconciliation) and the auto-commit task. ``close()``
+cancels both at once and awaits them before its own revoke/commit/leave, and again (shielded)
+when it is itself cancelled. Only the membership task changes the assignment; other tasks
+and the consumer's calls set flags and ``_wake`` it. Listener calls follow the timing rules
+in ``contract.py``; the listener hears of a revocation at most once, even when the revoking
+task is cancelled half way and the revocation is finished by ``close()``, and never of a
+partition it was not told was assigned.
+
+Newly assigned partitions are held until their committed offsets are known: a retriable
+OffsetFetch failure leaves them held and unannounced (``assignment_pending``), the member
+reconciling, and the protocol loop retries (``_complete_assignment``) until the offsets
+come back or the partitions are revoked or lost. Only the broker's answer "nothing
+committed" sends a partition to auto_offset_reset. Must not import ``aiokafka_gen.consumer``.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from aiokafka_gen.coordinator.contract import (
     GroupHealth,
     SubscriptionStateProtocol,
 )
-from aiokafka_gen.errors import IllegalStateError, KafkaError
+from aiokafka_gen.errors import IllegalStateError, KafkaError, KafkaTimeoutError
 from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
 
 from .membership import Membership, MemberState
@@ -114,6 +123,11 @@ class BaseCoordinator:
         self._rebalances = 0
         self._last_error: str | None = None
         self._auto_committed: dict[TopicPartition, CommittedOffset] = {}
+        # Assigned, held, the listener not told yet (committed offsets still being fetched).
+        self._unannounced: frozenset[TopicPartition] = frozenset()
+        self._announce = False  # an on_partitions_assigned call is owed
+        # The listener was told these are revoked; the revocation did not finish yet.
+        self._told_revoked: frozenset[TopicPartition] = frozenset()
         self._tracked_version: int | None = None
         self._pattern_checked = 0.0
 
@@ -161,23 +175,28 @@ class BaseCoordinator:
             self._tasks.append(loop.create_task(self._auto_commit_loop(), name="auto-commit"))
 
     async def close(self) -> None:
-        """Commit (auto-commit), revoke, leave (dynamic members), stop tasks. Idempotent."""
+        """Stop every task, then commit (auto-commit), revoke, leave (dynamic members).
+        Idempotent. Cancelling it skips what is left of the revoke/commit/leave, but every
+        task is still cancelled and awaited (shielded) and the member ends stopped."""
         if self._closed:
             return
         self._closed = True
-        membership_task = self._tasks[0] if self._tasks else None
-        if membership_task is not None:
-            membership_task.cancel()
-            await asyncio.gather(membership_task, return_exceptions=True)
+        tasks = list(self._tasks)
+        for task in tasks:  # membership and auto-commit together: no commit races the close
+            task.cancel()
         try:
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._shutdown()
         finally:
-            for task in self._tasks:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(ValueError):
                 self._client.cluster.remove_listener(self._on_metadata)
-            self._event("stop")
+            try:
+                if not all(task.done() for task in tasks):
+                    await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+            finally:
+                self._event("stop")
 
     async def _shutdown(self) -> None:
         if self._sub.user_assigned:
@@ -218,6 +237,29 @@ class BaseCoordinator:
 
     async def _leave(self, reason: str) -> None:
         raise NotImplementedError
+
+    def _revoked_all(self, rejoin_reason: str) -> None:
+        """Hook: everything was revoked before a leave; the member joins again (for
+        ``rejoin_reason``) once it is wanted again."""
+
+    async def _revoke_and_leave(self, reason: str, rejoin_reason: str) -> None:
+        """Revoke every assigned partition (listener, then commit), then leave quietly."""
+        await self._revoke(self._sub.assigned_partitions(), always=False)
+        self._revoked_all(rejoin_reason)
+        await self._leave_quietly(reason)
+
+    async def _leave_for_poll_timeout(self) -> None:
+        """The application stopped polling: give the partitions up and leave; the next
+        poll (``notify_poll``) makes the member join again."""
+        log.warning(
+            "group %s: no poll for max_poll_interval_ms=%d; leaving the group",
+            self.config.group_id, self.config.max_poll_interval_ms,
+        )  # fmt: skip
+        self._poll_expired = True
+        self._last_error = "max_poll_interval_ms exceeded"
+        await self._revoke_and_leave(
+            "consumer poll timeout has expired", "the application polled again"
+        )
 
     async def _leave_quietly(self, reason: str) -> None:
         """Leave; a failure is logged, not raised. The member ends up unjoined either way."""
@@ -368,17 +410,20 @@ class BaseCoordinator:
     # ---- reconciliation ----------------------------------------------------------------
     async def _revoke(self, partitions: Iterable[TopicPartition], *, always: bool) -> None:
         """Listener first, then commit the revoked partitions' consumed offsets (auto-commit),
-        then drop them from the assignment."""
+        then drop them from the assignment. The listener hears only of partitions it was
+        told were assigned and not yet told were revoked (``always``: it is called even
+        when that leaves nothing, as eager rebalances want)."""
         revoked = frozenset(partitions)
+        tell = revoked - self._told_revoked - self._unannounced
         listener = self._sub.listener
         self._sub.hold(revoked, True)  # nothing more of them reaches the application
         try:
-            if listener is not None and (revoked or always):
-                await call_listener(listener.on_partitions_revoked, revoked)
+            if listener is not None and (tell or (always and not revoked)):
+                self._told_revoked |= tell  # before the call: a cancelled call counts too
+                await call_listener(listener.on_partitions_revoked, tell)
             if revoked:
                 await self._commit_quietly(revoked)
-                self._sub.set_group_assignment(self._sub.assigned_partitions() - revoked)
-                self._forget_auto_commits(revoked)
+                self._drop(revoked)
         finally:
             self._sub.hold(revoked, False)  # no-op for partitions already dropped
 
@@ -388,31 +433,92 @@ class BaseCoordinator:
         lost = frozenset(partitions)
         if not lost:
             return
+        tell = lost - self._told_revoked - self._unannounced
         listener = self._sub.listener
-        if listener is not None:
-            await call_listener(listener.on_partitions_revoked, lost)
-        self._sub.set_group_assignment(self._sub.assigned_partitions() - lost)
-        self._forget_auto_commits(lost)
+        if listener is not None and tell:
+            self._told_revoked |= tell
+            await call_listener(listener.on_partitions_revoked, tell)
+        self._drop(lost)
+
+    def _drop(self, partitions: frozenset[TopicPartition]) -> None:
+        """Take revoked or lost partitions out of the assignment and every record of them."""
+        self._sub.set_group_assignment(self._sub.assigned_partitions() - partitions)
+        self._forget_auto_commits(partitions)
+        self._told_revoked -= partitions
+        if self._unannounced:
+            self._unannounced -= partitions
+            if not self._unannounced:
+                self._announce = False  # what was to be announced is gone
+
+    @property
+    def assignment_pending(self) -> bool:
+        """True while newly assigned partitions wait for their committed offsets (held,
+        the listener not told yet)."""
+        return self._announce
 
     async def _assign(
-        self, full: Iterable[TopicPartition], added: Iterable[TopicPartition]
-    ) -> None:
-        """Set the full assignment, seek new partitions to their committed offsets, then
-        call the listener with ``added``."""
-        self._sub.set_group_assignment(full)
+        self,
+        full: Iterable[TopicPartition],
+        added: Iterable[TopicPartition],
+        *,
+        within: float | None = None,
+    ) -> bool:
+        """Set the full assignment, hold the ``added`` partitions and complete the
+        assignment (``_complete_assignment``); False while it is still pending."""
+        full = frozenset(full)
         added = frozenset(added)
-        self._sub.hold(added, True)  # no records of them before the listener returned
-        try:
+        self._sub.set_group_assignment(full)
+        self._told_revoked -= added  # given again: a new assignment, a new revocation
+        self._unannounced = (self._unannounced & full) | added
+        self._announce = True
+        self._sub.hold(self._unannounced, True)  # no records before the listener returned
+        self._rebalances += 1
+        self._last_rebalance = time.monotonic()
+        return await self._complete_assignment(within)
+
+    async def _complete_assignment(self, within: float | None = None) -> bool:
+        """Seek partitions without a position to their committed offsets, then call the
+        listener with the partitions assigned since it was last called and release them.
+
+        A retriable OffsetFetch failure (coordinator moved or loading, timeout, unstable
+        offsets...) is retried after retry_backoff_ms for ``within`` seconds (None: one
+        OffsetFetch with its own retries for request_timeout_ms); when the time is up the
+        partitions stay held and unannounced and False is returned: call again. Nothing
+        goes to auto_offset_reset unless the broker answered that nothing is committed."""
+        deadline = None if within is None else time.monotonic() + within
+        while self._announce:
             needing = self._sub.partitions_needing_committed()
-            if needing:
-                self._sub.apply_committed(await self.offsets.fetch(needing))
+            if not needing:
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            try:
+                committed = await self.offsets.fetch(needing, timeout=left)
+            except KafkaError as exc:
+                if not exc.retriable and not isinstance(exc, KafkaTimeoutError):
+                    raise
+                self._last_error = repr(exc)
+                log.info(
+                    "group %s: committed offsets of %d assigned partitions not fetched (%s);"
+                    " retrying", self.config.group_id, len(needing), exc,
+                )  # fmt: skip
+                if deadline is None or deadline - time.monotonic() < self.config.backoff:
+                    return False
+                await asyncio.sleep(self.config.backoff)
+                continue
+            self._sub.apply_committed(committed)
+            break
+        if not self._announce:
+            return True
+        added, self._unannounced, self._announce = self._unannounced, frozenset(), False
+        try:
             listener = self._sub.listener
             if listener is not None:
                 await call_listener(listener.on_partitions_assigned, added)
         finally:
             self._sub.hold(added, False)
-        self._rebalances += 1
-        self._last_rebalance = time.monotonic()
+        return True
 
     # ---- auto-commit -------------------------------------------------------------------
     async def _commit_quietly(self, partitions: Iterable[TopicPartition]) -> None:

@@ -110,7 +110,8 @@ class ClassicCoordinator(BaseCoordinator):
             await self._leave_for_poll_timeout()
             return
         if not self._wanted():
-            await self._leave_if_member("no longer subscribed")
+            if self.state in (MemberState.STABLE, MemberState.RECONCILING):
+                await self._revoke_and_leave("no longer subscribed", "subscribed again")
             await self._sleep(1.0)
             return
         if self._metadata_changed:
@@ -121,6 +122,9 @@ class ClassicCoordinator(BaseCoordinator):
         reason = self._join_reason()
         if reason is not None:
             await self._join_round_checked(reason)
+            return
+        if self.assignment_pending:  # committed offsets of new partitions still missing
+            await self._finish_reconciling()
             return
         await self._sleep(max(0.0, min(self._poll_deadline() - time.monotonic() + 0.01, 1.0)))
 
@@ -185,7 +189,18 @@ class ClassicCoordinator(BaseCoordinator):
         assignment = await self._sync_group(response, assignments)
         self._event("synced")
         await self._reconcile(assignment)
-        if self.state is MemberState.RECONCILING:
+        if self.state is MemberState.RECONCILING and not self.assignment_pending:
+            self._event("reconciled")
+
+    async def _finish_reconciling(self) -> None:
+        """Retry the committed offsets of held new partitions (heartbeats go on in their
+        own task); a step at most a second long, so lost membership is seen."""
+        try:
+            done = await self._complete_assignment(1.0)
+        except BaseException:
+            self._abandon_round()
+            raise
+        if done and self.state is MemberState.RECONCILING:
             self._event("reconciled")
 
     def _protocols(self) -> list[Any]:
@@ -408,24 +423,9 @@ class ClassicCoordinator(BaseCoordinator):
         self._rejoin_reason = reason
 
     # ---- leaving -----------------------------------------------------------------------
-    async def _leave_for_poll_timeout(self) -> None:
-        log.warning(
-            "group %s: no poll for max_poll_interval_ms=%d; leaving the group",
-            self.config.group_id, self.config.max_poll_interval_ms,
-        )  # fmt: skip
-        self._poll_expired = True
-        self._last_error = "max_poll_interval_ms exceeded"
-        await self._revoke(self._sub.assigned_partitions(), always=False)
+    def _revoked_all(self, rejoin_reason: str) -> None:
         self._owes_revoke = False
-        await self._leave_quietly("consumer poll timeout has expired")
-        self._rejoin_reason = "the application polled again"
-
-    async def _leave_if_member(self, reason: str) -> None:
-        if self.state in (MemberState.STABLE, MemberState.RECONCILING):
-            await self._revoke(self._sub.assigned_partitions(), always=False)
-            self._owes_revoke = False
-            await self._leave_quietly(reason)
-            self._rejoin_reason = "subscribed again"
+        self._rejoin_reason = rejoin_reason
 
     async def _leave(self, reason: str) -> None:
         """LeaveGroup for a dynamic member; a static member just stops heartbeating (its

@@ -8,10 +8,13 @@ server assignor. Later heartbeats send only what changed. A response may carry a
 target assignment (topic ids): the member resolves the ids to names through metadata
 (refreshing for unknown ones), revokes what it no longer owns (listener, then commit),
 assigns the rest (committed offsets, then listener), and acknowledges by sending its owned
-partitions in the next heartbeat, at once. FENCED_MEMBER_EPOCH and UNKNOWN_MEMBER_ID lose
-the partitions and rejoin with epoch 0; leaving sends epoch -1 (-2 for a static member,
-which keeps its assignment for the session timeout). Reconciliation runs inside the
-heartbeat loop, so a slow listener delays heartbeats.
+partitions in the next heartbeat, at once. When the committed offsets of new partitions
+cannot be fetched (coordinator moving, timeouts), the member acknowledges what it owns but
+stays reconciling, the partitions held and unannounced, and retries the OffsetFetch with
+backoff between heartbeats until it succeeds or the partitions go. FENCED_MEMBER_EPOCH and
+UNKNOWN_MEMBER_ID lose the partitions and rejoin with epoch 0; leaving sends epoch -1 (-2
+for a static member, which keeps its assignment for the session timeout). Reconciliation
+runs inside the heartbeat loop, so a slow listener delays heartbeats.
 """
 
 from __future__ import annotations
@@ -75,8 +78,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             return
         if not self._wanted():
             if self.state in (MemberState.STABLE, MemberState.RECONCILING, MemberState.JOINING):
-                await self._revoke(self._sub.assigned_partitions(), always=False)
-                await self._leave_quietly("no longer subscribed")
+                await self._revoke_and_leave("no longer subscribed", "subscribed again")
             await self._sleep(1.0)
             return
         if self.state is MemberState.UNJOINED:
@@ -91,11 +93,14 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             self.offsets.forget_coordinator()
             await asyncio.sleep(self.config.backoff)
             return
+        next_beat = time.monotonic() + self._interval
         if self._pending_ids is not None:
-            await self._reconcile()
+            await self._reconcile(next_beat)
+        elif self.assignment_pending:
+            await self._finish_reconciling(next_beat)
         if self._ack_pending or self._send_full:
             return  # acknowledge (or resend) at once
-        await self._sleep(self._interval)
+        await self._sleep(next_beat - time.monotonic())
 
     def _request(self) -> Any:
         from aiokafka_gen.messages.consumer_group_heartbeat_request import (
@@ -163,7 +168,11 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             self._pending_ids = list(response.assignment.topic_partitions)
         elif self.state is MemberState.JOINING and self.generation > 0:
             self._pending_ids = []
-        if self._pending_ids is None and self.state is MemberState.RECONCILING:
+        if (
+            self._pending_ids is None
+            and self.state is MemberState.RECONCILING
+            and not self.assignment_pending
+        ):
             self._event("reconciled")
 
     async def _on_error(self, code: int, message: str | None) -> None:
@@ -210,7 +219,9 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             resolved |= {TopicPartition(name, p) for p in t.partitions}
         return frozenset(resolved)
 
-    async def _reconcile(self) -> None:
+    async def _reconcile(self, next_beat: float) -> None:
+        """Revoke, assign, acknowledge; committed offsets of new partitions are fetched
+        until ``next_beat`` at most (then retried after the heartbeat)."""
         assert self._pending_ids is not None
         target = await self._resolve(self._pending_ids)
         if target is None:
@@ -225,20 +236,20 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         revoked = current - target
         if revoked:
             await self._revoke(revoked, always=False)
-        await self._assign(target, target - current)
-        self._ack_pending = True
-        self._event("reconciled")
+        done = await self._assign(
+            target, target - current, within=max(0.0, next_beat - time.monotonic())
+        )
+        self._ack_pending = True  # the broker hears what is owned even while offsets are missing
+        if done:
+            self._event("reconciled")
+
+    async def _finish_reconciling(self, next_beat: float) -> None:
+        """Retry the committed offsets of held new partitions until ``next_beat``."""
+        done = await self._complete_assignment(max(0.0, next_beat - time.monotonic()))
+        if done and self.state is MemberState.RECONCILING:
+            self._event("reconciled")
 
     # ---- leaving -----------------------------------------------------------------------
-    async def _leave_for_poll_timeout(self) -> None:
-        log.warning(
-            "group %s: no poll for max_poll_interval_ms=%d; leaving the group",
-            self.config.group_id, self.config.max_poll_interval_ms,
-        )  # fmt: skip
-        self._poll_expired = True
-        self._last_error = "max_poll_interval_ms exceeded"
-        await self._revoke(self._sub.assigned_partitions(), always=False)
-        await self._leave_quietly("consumer poll timeout has expired")
 
     async def _leave(self, reason: str) -> None:
         """Heartbeat with epoch -1 (dynamic) or -2 (static: keeps its assignment until the

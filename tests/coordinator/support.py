@@ -184,11 +184,16 @@ class Member:
         cls, bootstrap: str, group_id: str, topics: Iterable[str] = (), **config: Any
     ) -> Member:
         pattern = config.pop("pattern", None)
+        prepare: Callable[[Member], None] | None = config.pop("prepare", None)
         recorder = Recorder()
         listener = config.pop("listener", None) or recorder
         sub = FakeSubscription(topics, pattern=pattern, listener=listener)
+        if isinstance(listener, Recorder):
+            listener.subscription = sub
         recorder.subscription = sub
         member = cls(bootstrap, group_id, sub, **config)
+        if prepare is not None:  # e.g. wrap parts of the coordinator before it starts
+            prepare(member)
         await member.client.bootstrap()
         await member.coordinator.start()
         member._poller = asyncio.get_running_loop().create_task(member._poll())
