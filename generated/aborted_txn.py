@@ -37,7 +37,7 @@ _S_qqqq = _struct.Struct(">qqqq")
 class AbortedTxn(_Message):
     """AbortedTxn
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The producer id associated with the aborted transaction
         first_offset (v0+): The first offset in the aborted transaction
         last_offset (v0+): The last offset in the aborted transaction
@@ -120,7 +120,6 @@ class AbortedTxn(_Message):
 
     def __init__(
         self,
-        *,
         producer_id: int = 0,
         first_offset: int = 0,
         last_offset: int = 0,

@@ -43,7 +43,7 @@ _S_qhh = _struct.Struct(">qhh")
 class AddOffsetsToTxnRequest(_Message):
     """AddOffsetsToTxnRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The transactional id corresponding to the transaction.
         producer_id (v0+): Current producer id in use by the transactional id.
         producer_epoch (v0+): Current epoch associated with the producer id.
@@ -116,7 +116,6 @@ class AddOffsetsToTxnRequest(_Message):
 
     def __init__(
         self,
-        *,
         transactional_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,

@@ -51,7 +51,7 @@ _A_iNi = _array_structs(">i%di")
 class AddPartitionsToTxnTopic(_Struct):
     """The partitions to add to the transaction.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic.
         partitions (v0+): The partition indexes to add to the transaction.
     """
@@ -82,7 +82,7 @@ class AddPartitionsToTxnTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partitions: list[int] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -91,7 +91,7 @@ class AddPartitionsToTxnTopic(_Struct):
 class AddPartitionsToTxnTransaction(_Struct):
     """List of transactions to add partitions to.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v4+): The transactional id corresponding to the transaction.
         producer_id (v4+): Current producer id in use by the transactional id.
         producer_epoch (v4+): Current epoch associated with the producer id.
@@ -182,7 +182,6 @@ class AddPartitionsToTxnTransaction(_Struct):
 
     def __init__(
         self,
-        *,
         transactional_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,
@@ -200,7 +199,7 @@ class AddPartitionsToTxnTransaction(_Struct):
 class AddPartitionsToTxnRequest(_Message):
     """AddPartitionsToTxnRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactions (v4+): List of transactions to add partitions to.
         v3_and_below_transactional_id (v0-3): The transactional id corresponding to the transaction.
         v3_and_below_producer_id (v0-3): Current producer id in use by the transactional id.
@@ -299,7 +298,6 @@ class AddPartitionsToTxnRequest(_Message):
 
     def __init__(
         self,
-        *,
         transactions: list[AddPartitionsToTxnTransaction] = _EMPTY,
         v3_and_below_transactional_id: str = "",
         v3_and_below_producer_id: int = 0,

@@ -48,7 +48,7 @@ _S_ii = _struct.Struct(">ii")
 class AddPartitionsToTxnPartitionResult(_Struct):
     """The results for each partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition indexes.
         partition_error_code (v0+): The response error code.
     """
@@ -89,7 +89,7 @@ class AddPartitionsToTxnPartitionResult(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, partition_error_code: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, partition_error_code: int = 0) -> None:
         self.partition_index = partition_index
         self.partition_error_code = partition_error_code
         self._unknown_tags = None
@@ -98,7 +98,7 @@ class AddPartitionsToTxnPartitionResult(_Struct):
 class AddPartitionsToTxnTopicResult(_Struct):
     """The results for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         results_by_partition (v0+): The results for each partition.
     """
@@ -130,10 +130,7 @@ class AddPartitionsToTxnTopicResult(_Struct):
     )
 
     def __init__(
-        self,
-        *,
-        name: str = "",
-        results_by_partition: list[AddPartitionsToTxnPartitionResult] = _EMPTY,
+        self, name: str = "", results_by_partition: list[AddPartitionsToTxnPartitionResult] = _EMPTY
     ) -> None:
         self.name = name
         self.results_by_partition = [] if results_by_partition is _EMPTY else results_by_partition
@@ -143,7 +140,7 @@ class AddPartitionsToTxnTopicResult(_Struct):
 class AddPartitionsToTxnResult(_Struct):
     """Results categorized by transactional ID.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v4+): The transactional id corresponding to the transaction.
         topic_results (v4+): The results for each topic.
     """
@@ -186,7 +183,6 @@ class AddPartitionsToTxnResult(_Struct):
 
     def __init__(
         self,
-        *,
         transactional_id: str = "",
         topic_results: list[AddPartitionsToTxnTopicResult] = _EMPTY,
     ) -> None:
@@ -198,7 +194,7 @@ class AddPartitionsToTxnResult(_Struct):
 class AddPartitionsToTxnResponse(_Message):
     """AddPartitionsToTxnResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v4+): The response top level error code.
         results_by_transaction (v4+): Results categorized by transactional ID.
@@ -271,7 +267,6 @@ class AddPartitionsToTxnResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         results_by_transaction: list[AddPartitionsToTxnResult] = _EMPTY,

@@ -48,7 +48,7 @@ _S_o = _struct.Struct(">?")
 class Listener(_Struct):
     """The endpoints that can be used to communicate with the voter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
         host (v0+): The hostname.
         port (v0+): The port.
@@ -73,7 +73,7 @@ class Listener(_Struct):
         _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -83,7 +83,7 @@ class Listener(_Struct):
 class AddRaftVoterRequest(_Message):
     """AddRaftVoterRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v0+): The cluster id.
         timeout_ms (v0+): The maximum time to wait for the request to complete before returning.
         voter_id (v0+): The replica id of the voter getting added to the topic partition.
@@ -178,7 +178,6 @@ class AddRaftVoterRequest(_Message):
 
     def __init__(
         self,
-        *,
         cluster_id: str | None = "",
         timeout_ms: int = 0,
         voter_id: int = 0,

@@ -37,7 +37,7 @@ _S_iq = _struct.Struct(">iq")
 class AllocateProducerIdsRequest(_Message):
     """AllocateProducerIdsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The ID of the requesting broker.
         broker_epoch (v0+): The epoch of the requesting broker.
     """
@@ -76,7 +76,7 @@ class AllocateProducerIdsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, broker_id: int = 0, broker_epoch: int = -1) -> None:
+    def __init__(self, broker_id: int = 0, broker_epoch: int = -1) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tags = None

@@ -37,7 +37,7 @@ _S_ihqi = _struct.Struct(">ihqi")
 class AllocateProducerIdsResponse(_Message):
     """AllocateProducerIdsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top level response error code.
         producer_id_start (v0+): The first producer ID in this range, inclusive.
@@ -110,7 +110,6 @@ class AllocateProducerIdsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         producer_id_start: int = 0,

@@ -52,7 +52,7 @@ _S_o = _struct.Struct(">?")
 class EntityData(_Struct):
     """The quota entity to alter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
         entity_name (v0+): The name of the entity, or null if the default.
     """
@@ -93,7 +93,7 @@ class EntityData(_Struct):
         ),
     )
 
-    def __init__(self, *, entity_type: str = "", entity_name: str | None = "") -> None:
+    def __init__(self, entity_type: str = "", entity_name: str | None = "") -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tags = None
@@ -102,7 +102,7 @@ class EntityData(_Struct):
 class OpData(_Struct):
     """An individual quota configuration entry to alter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): The quota configuration key.
         value (v0+): The value to set, otherwise ignored if the value is to be removed.
         remove (v0+): Whether the quota configuration value should be removed, otherwise set.
@@ -127,7 +127,7 @@ class OpData(_Struct):
         ),
     )
 
-    def __init__(self, *, key: str = "", value: float = 0.0, remove: bool = False) -> None:
+    def __init__(self, key: str = "", value: float = 0.0, remove: bool = False) -> None:
         self.key = key
         self.value = value
         self.remove = remove
@@ -137,7 +137,7 @@ class OpData(_Struct):
 class EntryData(_Struct):
     """The quota configuration entries to alter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         entity (v0+): The quota entity to alter.
         ops (v0+): An individual quota configuration entry to alter.
     """
@@ -168,7 +168,7 @@ class EntryData(_Struct):
         ),
     )
 
-    def __init__(self, *, entity: list[EntityData] = _EMPTY, ops: list[OpData] = _EMPTY) -> None:
+    def __init__(self, entity: list[EntityData] = _EMPTY, ops: list[OpData] = _EMPTY) -> None:
         self.entity = [] if entity is _EMPTY else entity
         self.ops = [] if ops is _EMPTY else ops
         self._unknown_tags = None
@@ -177,7 +177,7 @@ class EntryData(_Struct):
 class AlterClientQuotasRequest(_Message):
     """AlterClientQuotasRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         entries (v0+): The quota configuration entries to alter.
         validate_only (v0+): Whether the alteration should be validated, but not performed.
     """
@@ -226,7 +226,7 @@ class AlterClientQuotasRequest(_Message):
         ),
     )
 
-    def __init__(self, *, entries: list[EntryData] = _EMPTY, validate_only: bool = False) -> None:
+    def __init__(self, entries: list[EntryData] = _EMPTY, validate_only: bool = False) -> None:
         self.entries = [] if entries is _EMPTY else entries
         self.validate_only = validate_only
         self._unknown_tags = None

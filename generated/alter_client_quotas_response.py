@@ -51,7 +51,7 @@ _S_ii = _struct.Struct(">ii")
 class EntityData(_Struct):
     """The quota entity to alter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
         entity_name (v0+): The name of the entity, or null if the default.
     """
@@ -92,7 +92,7 @@ class EntityData(_Struct):
         ),
     )
 
-    def __init__(self, *, entity_type: str = "", entity_name: str | None = "") -> None:
+    def __init__(self, entity_type: str = "", entity_name: str | None = "") -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tags = None
@@ -101,7 +101,7 @@ class EntityData(_Struct):
 class EntryData(_Struct):
     """The quota configuration entries to alter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or `0` if the quota alteration succeeded.
         error_message (v0+): The error message, or `null` if the quota alteration succeeded.
         entity (v0+): The quota entity to alter.
@@ -149,11 +149,7 @@ class EntryData(_Struct):
     )
 
     def __init__(
-        self,
-        *,
-        error_code: int = 0,
-        error_message: str | None = "",
-        entity: list[EntityData] = _EMPTY,
+        self, error_code: int = 0, error_message: str | None = "", entity: list[EntityData] = _EMPTY
     ) -> None:
         self.error_code = error_code
         self.error_message = error_message
@@ -164,7 +160,7 @@ class EntryData(_Struct):
 class AlterClientQuotasResponse(_Message):
     """AlterClientQuotasResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         entries (v0+): The quota configuration entries to alter.
     """
@@ -213,7 +209,7 @@ class AlterClientQuotasResponse(_Message):
         ),
     )
 
-    def __init__(self, *, throttle_time_ms: int = 0, entries: list[EntryData] = _EMPTY) -> None:
+    def __init__(self, throttle_time_ms: int = 0, entries: list[EntryData] = _EMPTY) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.entries = [] if entries is _EMPTY else entries
         self._unknown_tags = None

@@ -52,7 +52,7 @@ _S_o = _struct.Struct(">?")
 class AlterableConfig(_Struct):
     """The configurations.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration key name.
         value (v0+): The value to set for the configuration key.
     """
@@ -73,7 +73,7 @@ class AlterableConfig(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", value: str | None = "") -> None:
+    def __init__(self, name: str = "", value: str | None = "") -> None:
         self.name = name
         self.value = value
         self._unknown_tags = None
@@ -82,7 +82,7 @@ class AlterableConfig(_Struct):
 class AlterConfigsResource(_Struct):
     """The updates for each resource.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
         resource_name (v0+): The resource name.
         configs (v0+): The configurations.
@@ -141,7 +141,6 @@ class AlterConfigsResource(_Struct):
 
     def __init__(
         self,
-        *,
         resource_type: int = 0,
         resource_name: str = "",
         configs: list[AlterableConfig] = _EMPTY,
@@ -155,7 +154,7 @@ class AlterConfigsResource(_Struct):
 class AlterConfigsRequest(_Message):
     """AlterConfigsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resources (v0+): The updates for each resource.
         validate_only (v0+): True if we should validate the request, but not change the configurations.
     """
@@ -205,7 +204,7 @@ class AlterConfigsRequest(_Message):
     )
 
     def __init__(
-        self, *, resources: list[AlterConfigsResource] = _EMPTY, validate_only: bool = False
+        self, resources: list[AlterConfigsResource] = _EMPTY, validate_only: bool = False
     ) -> None:
         self.resources = [] if resources is _EMPTY else resources
         self.validate_only = validate_only

@@ -52,7 +52,7 @@ _S_ii = _struct.Struct(">ii")
 class AlterConfigsResourceResponse(_Struct):
     """The responses for each resource.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The resource error code.
         error_message (v0+): The resource error message, or null if there was no error.
         resource_type (v0+): The resource type.
@@ -117,7 +117,6 @@ class AlterConfigsResourceResponse(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
@@ -133,7 +132,7 @@ class AlterConfigsResourceResponse(_Struct):
 class AlterConfigsResponse(_Message):
     """AlterConfigsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         responses (v0+): The responses for each resource.
     """
@@ -183,7 +182,7 @@ class AlterConfigsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, responses: list[AlterConfigsResourceResponse] = _EMPTY
+        self, throttle_time_ms: int = 0, responses: list[AlterConfigsResourceResponse] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.responses = [] if responses is _EMPTY else responses

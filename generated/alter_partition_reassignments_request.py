@@ -45,7 +45,7 @@ _A_Ni = _array_structs(">%di")
 class ReassignablePartition(_Struct):
     """The partitions to reassign.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         replicas (v0+): The replicas to place the partitions on, or null to cancel a pending reassignment for this partition.
     """
@@ -86,7 +86,7 @@ class ReassignablePartition(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, replicas: list[int] | None = None) -> None:
+    def __init__(self, partition_index: int = 0, replicas: list[int] | None = None) -> None:
         self.partition_index = partition_index
         self.replicas = replicas
         self._unknown_tags = None
@@ -95,7 +95,7 @@ class ReassignablePartition(_Struct):
 class ReassignableTopic(_Struct):
     """The topics to reassign.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): The partitions to reassign.
     """
@@ -126,7 +126,7 @@ class ReassignableTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partitions: list[ReassignablePartition] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partitions: list[ReassignablePartition] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -135,7 +135,7 @@ class ReassignableTopic(_Struct):
 class AlterPartitionReassignmentsRequest(_Message):
     """AlterPartitionReassignmentsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         timeout_ms (v0+): The time in ms to wait for the request to complete.
         allow_replication_factor_change (v1+): The option indicating whether changing the replication factor of any given partition as part of this request is a valid move.
         topics (v0+): The topics to reassign.
@@ -202,7 +202,6 @@ class AlterPartitionReassignmentsRequest(_Message):
 
     def __init__(
         self,
-        *,
         timeout_ms: int = 60000,
         allow_replication_factor_change: bool = True,
         topics: list[ReassignableTopic] = _EMPTY,

@@ -45,7 +45,7 @@ _S_ioh = _struct.Struct(">i?h")
 class ReassignablePartitionResponse(_Struct):
     """The responses to partitions to reassign.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code for this partition, or 0 if there was no error.
         error_message (v0+): The error message for this partition, or null if there was no error.
@@ -93,7 +93,7 @@ class ReassignablePartitionResponse(_Struct):
     )
 
     def __init__(
-        self, *, partition_index: int = 0, error_code: int = 0, error_message: str | None = ""
+        self, partition_index: int = 0, error_code: int = 0, error_message: str | None = ""
     ) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -104,7 +104,7 @@ class ReassignablePartitionResponse(_Struct):
 class ReassignableTopicResponse(_Struct):
     """The responses to topics to reassign.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): The responses to partitions to reassign.
     """
@@ -136,7 +136,7 @@ class ReassignableTopicResponse(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[ReassignablePartitionResponse] = _EMPTY
+        self, name: str = "", partitions: list[ReassignablePartitionResponse] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -146,7 +146,7 @@ class ReassignableTopicResponse(_Struct):
 class AlterPartitionReassignmentsResponse(_Message):
     """AlterPartitionReassignmentsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         allow_replication_factor_change (v1+): The option indicating whether changing the replication factor of any given partition as part of the request was allowed.
         error_code (v0+): The top-level error code, or 0 if there was no error.
@@ -235,7 +235,6 @@ class AlterPartitionReassignmentsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         allow_replication_factor_change: bool = True,
         error_code: int = 0,

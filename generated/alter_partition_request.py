@@ -49,7 +49,7 @@ _A_Nibi = _array_structs(">%dibi")
 class BrokerState(_Struct):
     """The ISR for this partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v3+): The ID of the broker.
         broker_epoch (v3+): The epoch of the broker. It will be -1 if the epoch check is not supported.
     """
@@ -80,7 +80,7 @@ class BrokerState(_Struct):
         ),
     )
 
-    def __init__(self, *, broker_id: int = 0, broker_epoch: int = -1) -> None:
+    def __init__(self, broker_id: int = 0, broker_epoch: int = -1) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tags = None
@@ -89,7 +89,7 @@ class BrokerState(_Struct):
 class PartitionData(_Struct):
     """The partitions to alter ISRs for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         leader_epoch (v0+): The leader epoch of this partition.
         new_isr (v0-2): The ISR for this partition. Deprecated since version 3.
@@ -186,7 +186,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         leader_epoch: int = 0,
         new_isr: list[int] = _EMPTY,
@@ -206,7 +205,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The topics to alter ISRs for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v2+): The ID of the topic to alter ISRs for.
         partitions (v0+): The partitions to alter ISRs for.
     """
@@ -248,7 +247,7 @@ class TopicData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -258,7 +257,7 @@ class TopicData(_Struct):
 class AlterPartitionRequest(_Message):
     """AlterPartitionRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The ID of the requesting broker.
         broker_epoch (v0+): The epoch of the requesting broker.
         topics (v0+): The topics to alter ISRs for.
@@ -314,7 +313,7 @@ class AlterPartitionRequest(_Message):
     )
 
     def __init__(
-        self, *, broker_id: int = 0, broker_epoch: int = -1, topics: list[TopicData] = _EMPTY
+        self, broker_id: int = 0, broker_epoch: int = -1, topics: list[TopicData] = _EMPTY
     ) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch

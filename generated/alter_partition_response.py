@@ -48,7 +48,7 @@ _A_Nibi = _array_structs(">%dibi")
 class PartitionData(_Struct):
     """The responses for each partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition level error code.
         leader_id (v0+): The broker ID of the leader.
@@ -141,7 +141,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         leader_id: int = 0,
@@ -163,7 +162,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The responses for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v2+): The ID of the topic.
         partitions (v0+): The responses for each partition.
     """
@@ -205,7 +204,7 @@ class TopicData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -215,7 +214,7 @@ class TopicData(_Struct):
 class AlterPartitionResponse(_Message):
     """AlterPartitionResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top level response error code.
         topics (v0+): The responses for each topic.
@@ -271,7 +270,7 @@ class AlterPartitionResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, error_code: int = 0, topics: list[TopicData] = _EMPTY
+        self, throttle_time_ms: int = 0, error_code: int = 0, topics: list[TopicData] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code

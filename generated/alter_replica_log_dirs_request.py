@@ -48,7 +48,7 @@ _A_iNi = _array_structs(">i%di")
 class AlterReplicaLogDirTopic(_Struct):
     """The topics to add to the directory.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): The partition indexes.
     """
@@ -79,7 +79,7 @@ class AlterReplicaLogDirTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partitions: list[int] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -88,7 +88,7 @@ class AlterReplicaLogDirTopic(_Struct):
 class AlterReplicaLogDir(_Struct):
     """The alterations to make for each directory.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         path (v0+): The absolute directory path.
         topics (v0+): The topics to add to the directory.
     """
@@ -119,7 +119,7 @@ class AlterReplicaLogDir(_Struct):
         ),
     )
 
-    def __init__(self, *, path: str = "", topics: list[AlterReplicaLogDirTopic] = _EMPTY) -> None:
+    def __init__(self, path: str = "", topics: list[AlterReplicaLogDirTopic] = _EMPTY) -> None:
         self.path = path
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
@@ -128,7 +128,7 @@ class AlterReplicaLogDir(_Struct):
 class AlterReplicaLogDirsRequest(_Message):
     """AlterReplicaLogDirsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         dirs (v0+): The alterations to make for each directory.
     """
 
@@ -159,7 +159,7 @@ class AlterReplicaLogDirsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, dirs: list[AlterReplicaLogDir] = _EMPTY) -> None:
+    def __init__(self, dirs: list[AlterReplicaLogDir] = _EMPTY) -> None:
         self.dirs = [] if dirs is _EMPTY else dirs
         self._unknown_tags = None
 

@@ -47,7 +47,7 @@ _S_ii = _struct.Struct(">ii")
 class AlterReplicaLogDirPartitionResult(_Struct):
     """The results for each partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
     """
@@ -78,7 +78,7 @@ class AlterReplicaLogDirPartitionResult(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
@@ -87,7 +87,7 @@ class AlterReplicaLogDirPartitionResult(_Struct):
 class AlterReplicaLogDirTopicResult(_Struct):
     """The results for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The name of the topic.
         partitions (v0+): The results for each partition.
     """
@@ -129,7 +129,7 @@ class AlterReplicaLogDirTopicResult(_Struct):
     )
 
     def __init__(
-        self, *, topic_name: str = "", partitions: list[AlterReplicaLogDirPartitionResult] = _EMPTY
+        self, topic_name: str = "", partitions: list[AlterReplicaLogDirPartitionResult] = _EMPTY
     ) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -139,7 +139,7 @@ class AlterReplicaLogDirTopicResult(_Struct):
 class AlterReplicaLogDirsResponse(_Message):
     """AlterReplicaLogDirsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for each topic.
     """
@@ -189,7 +189,7 @@ class AlterReplicaLogDirsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, results: list[AlterReplicaLogDirTopicResult] = _EMPTY
+        self, throttle_time_ms: int = 0, results: list[AlterReplicaLogDirTopicResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results

@@ -42,7 +42,7 @@ _S_iq = _struct.Struct(">iq")
 class AlterShareGroupOffsetsRequestPartition(_Struct):
     """Each partition to alter offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         start_offset (v0+): The share-partition start offset.
     """
@@ -83,7 +83,7 @@ class AlterShareGroupOffsetsRequestPartition(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, start_offset: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, start_offset: int = 0) -> None:
         self.partition_index = partition_index
         self.start_offset = start_offset
         self._unknown_tags = None
@@ -92,7 +92,7 @@ class AlterShareGroupOffsetsRequestPartition(_Struct):
 class AlterShareGroupOffsetsRequestTopic(_Struct):
     """The topics to alter offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): Each partition to alter offsets for.
     """
@@ -135,7 +135,6 @@ class AlterShareGroupOffsetsRequestTopic(_Struct):
 
     def __init__(
         self,
-        *,
         topic_name: str = "",
         partitions: list[AlterShareGroupOffsetsRequestPartition] = _EMPTY,
     ) -> None:
@@ -147,7 +146,7 @@ class AlterShareGroupOffsetsRequestTopic(_Struct):
 class AlterShareGroupOffsetsRequest(_Message):
     """AlterShareGroupOffsetsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The topics to alter offsets for.
     """
@@ -187,7 +186,7 @@ class AlterShareGroupOffsetsRequest(_Message):
     )
 
     def __init__(
-        self, *, group_id: str = "", topics: list[AlterShareGroupOffsetsRequestTopic] = _EMPTY
+        self, group_id: str = "", topics: list[AlterShareGroupOffsetsRequestTopic] = _EMPTY
     ) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics

@@ -47,7 +47,7 @@ _S_ih = _struct.Struct(">ih")
 class AlterShareGroupOffsetsResponsePartition(_Struct):
     """No description in the spec.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The error message, or null if there was no error.
@@ -95,7 +95,7 @@ class AlterShareGroupOffsetsResponsePartition(_Struct):
     )
 
     def __init__(
-        self, *, partition_index: int = 0, error_code: int = 0, error_message: str | None = None
+        self, partition_index: int = 0, error_code: int = 0, error_message: str | None = None
     ) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -106,7 +106,7 @@ class AlterShareGroupOffsetsResponsePartition(_Struct):
 class AlterShareGroupOffsetsResponseTopic(_Struct):
     """The results for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         topic_id (v0+): The unique topic ID.
         partitions (v0+): No description in the spec.
@@ -165,7 +165,6 @@ class AlterShareGroupOffsetsResponseTopic(_Struct):
 
     def __init__(
         self,
-        *,
         topic_name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[AlterShareGroupOffsetsResponsePartition] = _EMPTY,
@@ -179,7 +178,7 @@ class AlterShareGroupOffsetsResponseTopic(_Struct):
 class AlterShareGroupOffsetsResponse(_Message):
     """AlterShareGroupOffsetsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -252,7 +251,6 @@ class AlterShareGroupOffsetsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,

@@ -45,7 +45,7 @@ _S_bi = _struct.Struct(">bi")
 class ScramCredentialDeletion(_Struct):
     """The SCRAM credentials to remove.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The user name.
         mechanism (v0+): The SCRAM mechanism.
     """
@@ -66,7 +66,7 @@ class ScramCredentialDeletion(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", mechanism: int = 0) -> None:
+    def __init__(self, name: str = "", mechanism: int = 0) -> None:
         self.name = name
         self.mechanism = mechanism
         self._unknown_tags = None
@@ -75,7 +75,7 @@ class ScramCredentialDeletion(_Struct):
 class ScramCredentialUpsertion(_Struct):
     """The SCRAM credentials to update/insert.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The user name.
         mechanism (v0+): The SCRAM mechanism.
         iterations (v0+): The number of iterations.
@@ -126,7 +126,6 @@ class ScramCredentialUpsertion(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         mechanism: int = 0,
         iterations: int = 0,
@@ -144,7 +143,7 @@ class ScramCredentialUpsertion(_Struct):
 class AlterUserScramCredentialsRequest(_Message):
     """AlterUserScramCredentialsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         deletions (v0+): The SCRAM credentials to remove.
         upsertions (v0+): The SCRAM credentials to update/insert.
     """
@@ -195,7 +194,6 @@ class AlterUserScramCredentialsRequest(_Message):
 
     def __init__(
         self,
-        *,
         deletions: list[ScramCredentialDeletion] = _EMPTY,
         upsertions: list[ScramCredentialUpsertion] = _EMPTY,
     ) -> None:

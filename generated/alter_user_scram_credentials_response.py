@@ -44,7 +44,7 @@ _S_i = _struct.Struct(">i")
 class AlterUserScramCredentialsResult(_Struct):
     """The results for deletions and alterations, one per affected user.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         user (v0+): The user name.
         error_code (v0+): The error code.
         error_message (v0+): The error message, if any.
@@ -81,9 +81,7 @@ class AlterUserScramCredentialsResult(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, user: str = "", error_code: int = 0, error_message: str | None = ""
-    ) -> None:
+    def __init__(self, user: str = "", error_code: int = 0, error_message: str | None = "") -> None:
         self.user = user
         self.error_code = error_code
         self.error_message = error_message
@@ -93,7 +91,7 @@ class AlterUserScramCredentialsResult(_Struct):
 class AlterUserScramCredentialsResponse(_Message):
     """AlterUserScramCredentialsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for deletions and alterations, one per affected user.
     """
@@ -143,7 +141,7 @@ class AlterUserScramCredentialsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, results: list[AlterUserScramCredentialsResult] = _EMPTY
+        self, throttle_time_ms: int = 0, results: list[AlterUserScramCredentialsResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results

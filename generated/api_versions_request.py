@@ -41,7 +41,7 @@ _S_i = _struct.Struct(">i")
 class ApiVersionsRequest(_Message):
     """ApiVersionsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         client_software_name (v3+): The name of the client.
         client_software_version (v3+): The version of the client.
         cluster_id (v5+): The cluster ID the client intends to connect to. Provide both ClusterId and NodeId, if known.
@@ -114,7 +114,6 @@ class ApiVersionsRequest(_Message):
 
     def __init__(
         self,
-        *,
         client_software_name: str = "",
         client_software_version: str = "",
         cluster_id: str | None = None,

@@ -49,7 +49,7 @@ _S_q = _struct.Struct(">q")
 class ApiVersion(_Struct):
     """The APIs supported by the broker.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         api_key (v0+): The API index.
         min_version (v0+): The minimum supported version, inclusive.
         max_version (v0+): The maximum supported version, inclusive.
@@ -96,7 +96,7 @@ class ApiVersion(_Struct):
         ),
     )
 
-    def __init__(self, *, api_key: int = 0, min_version: int = 0, max_version: int = 0) -> None:
+    def __init__(self, api_key: int = 0, min_version: int = 0, max_version: int = 0) -> None:
         self.api_key = api_key
         self.min_version = min_version
         self.max_version = max_version
@@ -106,7 +106,7 @@ class ApiVersion(_Struct):
 class SupportedFeatureKey(_Struct):
     """Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v3+): The name of the feature.
         min_version (v3+): The minimum supported version for the feature.
         max_version (v3+): The maximum supported version for the feature.
@@ -153,7 +153,7 @@ class SupportedFeatureKey(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", min_version: int = 0, max_version: int = 0) -> None:
+    def __init__(self, name: str = "", min_version: int = 0, max_version: int = 0) -> None:
         self.name = name
         self.min_version = min_version
         self.max_version = max_version
@@ -163,7 +163,7 @@ class SupportedFeatureKey(_Struct):
 class FinalizedFeatureKey(_Struct):
     """List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v3+): The name of the feature.
         max_version_level (v3+): The cluster-wide finalized max version level for the feature.
         min_version_level (v3+): The cluster-wide finalized min version level for the feature.
@@ -211,7 +211,7 @@ class FinalizedFeatureKey(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", max_version_level: int = 0, min_version_level: int = 0
+        self, name: str = "", max_version_level: int = 0, min_version_level: int = 0
     ) -> None:
         self.name = name
         self.max_version_level = max_version_level
@@ -222,7 +222,7 @@ class FinalizedFeatureKey(_Struct):
 class ApiVersionsResponse(_Message):
     """ApiVersionsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top-level error code.
         api_keys (v0+): The APIs supported by the broker.
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -343,7 +343,6 @@ class ApiVersionsResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         api_keys: list[ApiVersion] = _EMPTY,
         throttle_time_ms: int = 0,

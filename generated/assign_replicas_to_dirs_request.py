@@ -45,7 +45,7 @@ _S_iq = _struct.Struct(">iq")
 class PartitionData(_Struct):
     """The partitions assigned to the directory.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
     """
 
@@ -68,7 +68,7 @@ class PartitionData(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0) -> None:
+    def __init__(self, partition_index: int = 0) -> None:
         self.partition_index = partition_index
         self._unknown_tags = None
 
@@ -76,7 +76,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The topics assigned to the directory.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The ID of the assigned topic.
         partitions (v0+): The partitions assigned to the directory.
     """
@@ -118,7 +118,7 @@ class TopicData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -128,7 +128,7 @@ class TopicData(_Struct):
 class DirectoryData(_Struct):
     """The directories to which replicas should be assigned.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         id (v0+): The ID of the directory.
         topics (v0+): The topics assigned to the directory.
     """
@@ -159,7 +159,7 @@ class DirectoryData(_Struct):
         ),
     )
 
-    def __init__(self, *, id: uuid.UUID = _ZERO_UUID, topics: list[TopicData] = _EMPTY) -> None:
+    def __init__(self, id: uuid.UUID = _ZERO_UUID, topics: list[TopicData] = _EMPTY) -> None:
         self.id = id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
@@ -168,7 +168,7 @@ class DirectoryData(_Struct):
 class AssignReplicasToDirsRequest(_Message):
     """AssignReplicasToDirsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The ID of the requesting broker.
         broker_epoch (v0+): The epoch of the requesting broker.
         directories (v0+): The directories to which replicas should be assigned.
@@ -224,11 +224,7 @@ class AssignReplicasToDirsRequest(_Message):
     )
 
     def __init__(
-        self,
-        *,
-        broker_id: int = 0,
-        broker_epoch: int = -1,
-        directories: list[DirectoryData] = _EMPTY,
+        self, broker_id: int = 0, broker_epoch: int = -1, directories: list[DirectoryData] = _EMPTY
     ) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch

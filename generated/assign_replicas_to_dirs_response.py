@@ -44,7 +44,7 @@ _S_ih = _struct.Struct(">ih")
 class PartitionData(_Struct):
     """The list of assigned partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition level error code.
     """
@@ -75,7 +75,7 @@ class PartitionData(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
@@ -84,7 +84,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The list of topics and their assigned partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The ID of the assigned topic.
         partitions (v0+): The list of assigned partitions.
     """
@@ -126,7 +126,7 @@ class TopicData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -136,7 +136,7 @@ class TopicData(_Struct):
 class DirectoryData(_Struct):
     """The list of directories and their assigned partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         id (v0+): The ID of the directory.
         topics (v0+): The list of topics and their assigned partitions.
     """
@@ -167,7 +167,7 @@ class DirectoryData(_Struct):
         ),
     )
 
-    def __init__(self, *, id: uuid.UUID = _ZERO_UUID, topics: list[TopicData] = _EMPTY) -> None:
+    def __init__(self, id: uuid.UUID = _ZERO_UUID, topics: list[TopicData] = _EMPTY) -> None:
         self.id = id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
@@ -176,7 +176,7 @@ class DirectoryData(_Struct):
 class AssignReplicasToDirsResponse(_Message):
     """AssignReplicasToDirsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top level response error code.
         directories (v0+): The list of directories and their assigned partitions.
@@ -233,7 +233,6 @@ class AssignReplicasToDirsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         directories: list[DirectoryData] = _EMPTY,

@@ -56,7 +56,7 @@ _S_iii = _struct.Struct(">iii")
 class PartitionData(_Struct):
     """The partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         voter_directory_id (v1+): The directory id of the receiving replica.
         leader_id (v0+): The ID of the newly elected leader.
@@ -121,7 +121,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         voter_directory_id: uuid.UUID = _ZERO_UUID,
         leader_id: int = 0,
@@ -137,7 +136,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The partitions.
     """
@@ -178,7 +177,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -187,7 +186,7 @@ class TopicData(_Struct):
 class LeaderEndpoint(_Struct):
     """Endpoints for the leader.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The name of the endpoint.
         host (v1+): The node's hostname.
         port (v1+): The node's port.
@@ -212,7 +211,7 @@ class LeaderEndpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -222,7 +221,7 @@ class LeaderEndpoint(_Struct):
 class BeginQuorumEpochRequest(_Message):
     """BeginQuorumEpochRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v0+): The cluster id.
         voter_id (v1+): The replica id of the voter receiving the request.
         topics (v0+): The topics.
@@ -295,7 +294,6 @@ class BeginQuorumEpochRequest(_Message):
 
     def __init__(
         self,
-        *,
         cluster_id: str | None = None,
         voter_id: int = -1,
         topics: list[TopicData] = _EMPTY,

@@ -49,7 +49,7 @@ _S_ihii = _struct.Struct(">ihii")
 class PartitionData(_Struct):
     """The partition data.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code for this partition.
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
@@ -104,7 +104,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         leader_id: int = 0,
@@ -120,7 +119,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The topic data.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The partition data.
     """
@@ -161,7 +160,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -170,7 +169,7 @@ class TopicData(_Struct):
 class NodeEndpoint(_Struct):
     """Endpoints for all leaders enumerated in PartitionData.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v1+): The ID of the associated node.
         host (v1+): The node's hostname.
         port (v1+): The node's port.
@@ -195,7 +194,7 @@ class NodeEndpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, node_id: int = 0, host: str = "", port: int = 0) -> None:
+    def __init__(self, node_id: int = 0, host: str = "", port: int = 0) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
@@ -205,7 +204,7 @@ class NodeEndpoint(_Struct):
 class BeginQuorumEpochResponse(_Message):
     """BeginQuorumEpochResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top level error code.
         topics (v0+): The topic data.
         node_endpoints (v1+, tag 0): Endpoints for all leaders enumerated in PartitionData.
@@ -262,7 +261,6 @@ class BeginQuorumEpochResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         topics: list[TopicData] = _EMPTY,
         node_endpoints: list[NodeEndpoint] = _EMPTY,

@@ -41,7 +41,7 @@ _S_iqqoo = _struct.Struct(">iqq??")
 class BrokerHeartbeatRequest(_Message):
     """BrokerHeartbeatRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID.
         broker_epoch (v0+): The broker epoch.
         current_metadata_offset (v0+): The highest metadata offset which the broker has reached.
@@ -162,7 +162,6 @@ class BrokerHeartbeatRequest(_Message):
 
     def __init__(
         self,
-        *,
         broker_id: int = 0,
         broker_epoch: int = -1,
         current_metadata_offset: int = 0,

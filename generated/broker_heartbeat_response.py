@@ -37,7 +37,7 @@ _S_ihooo = _struct.Struct(">ih???")
 class BrokerHeartbeatResponse(_Message):
     """BrokerHeartbeatResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         is_caught_up (v0+): True if the broker has approximately caught up with the latest metadata.
@@ -116,7 +116,6 @@ class BrokerHeartbeatResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         is_caught_up: bool = False,

@@ -51,7 +51,7 @@ _S_q = _struct.Struct(">q")
 class Listener(_Struct):
     """The listeners of this broker.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
         host (v0+): The hostname.
         port (v0+): The port.
@@ -93,7 +93,7 @@ class Listener(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", host: str = "", port: int = 0, security_protocol: int = 0
+        self, name: str = "", host: str = "", port: int = 0, security_protocol: int = 0
     ) -> None:
         self.name = name
         self.host = host
@@ -105,7 +105,7 @@ class Listener(_Struct):
 class Feature(_Struct):
     """The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The feature name.
         min_supported_version (v0+): The minimum supported feature level.
         max_supported_version (v0+): The maximum supported feature level.
@@ -153,7 +153,7 @@ class Feature(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", min_supported_version: int = 0, max_supported_version: int = 0
+        self, name: str = "", min_supported_version: int = 0, max_supported_version: int = 0
     ) -> None:
         self.name = name
         self.min_supported_version = min_supported_version
@@ -164,7 +164,7 @@ class Feature(_Struct):
 class BrokerRegistrationRequest(_Message):
     """BrokerRegistrationRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID.
         cluster_id (v0+): The cluster id of the broker process.
         incarnation_id (v0+): The incarnation id of the broker process.
@@ -297,7 +297,6 @@ class BrokerRegistrationRequest(_Message):
 
     def __init__(
         self,
-        *,
         broker_id: int = 0,
         cluster_id: str = "",
         incarnation_id: uuid.UUID = _ZERO_UUID,

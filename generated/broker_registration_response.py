@@ -37,7 +37,7 @@ _S_ihq = _struct.Struct(">ihq")
 class BrokerRegistrationResponse(_Message):
     """BrokerRegistrationResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         broker_epoch (v0+): The broker's assigned epoch, or -1 if none was assigned.
@@ -93,7 +93,7 @@ class BrokerRegistrationResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, error_code: int = 0, broker_epoch: int = -1
+        self, throttle_time_ms: int = 0, error_code: int = 0, broker_epoch: int = -1
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code

@@ -49,7 +49,7 @@ _A_Ni = _array_structs(">%di")
 class TopicPartitions(_Struct):
     """The partitions assigned to the member that can be used immediately.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic ID.
         partitions (v0+): The partitions.
     """
@@ -90,7 +90,7 @@ class TopicPartitions(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -99,7 +99,7 @@ class TopicPartitions(_Struct):
 class Assignment(_Struct):
     """null if not provided; the assignment otherwise.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_partitions (v0+): The partitions assigned to the member that can be used immediately.
     """
 
@@ -122,7 +122,7 @@ class Assignment(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_partitions: list[TopicPartitions] = _EMPTY) -> None:
+    def __init__(self, topic_partitions: list[TopicPartitions] = _EMPTY) -> None:
         self.topic_partitions = [] if topic_partitions is _EMPTY else topic_partitions
         self._unknown_tags = None
 
@@ -130,7 +130,7 @@ class Assignment(_Struct):
 class ConsumerGroupHeartbeatResponse(_Message):
     """ConsumerGroupHeartbeatResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -251,7 +251,6 @@ class ConsumerGroupHeartbeatResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,

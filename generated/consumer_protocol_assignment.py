@@ -46,7 +46,7 @@ _A_iNi = _array_structs(">i%di")
 class TopicPartition(_Struct):
     """The list of topics and partitions assigned to this consumer.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
         partitions (v0+): The list of partitions assigned to this consumer.
     """
@@ -77,7 +77,7 @@ class TopicPartition(_Struct):
         ),
     )
 
-    def __init__(self, *, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -86,7 +86,7 @@ class TopicPartition(_Struct):
 class ConsumerProtocolAssignment(_Message):
     """ConsumerProtocolAssignment
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         assigned_partitions (v0+): The list of topics and partitions assigned to this consumer.
         user_data (v0+): User data.
     """
@@ -136,7 +136,7 @@ class ConsumerProtocolAssignment(_Message):
     )
 
     def __init__(
-        self, *, assigned_partitions: list[TopicPartition] = _EMPTY, user_data: bytes | None = None
+        self, assigned_partitions: list[TopicPartition] = _EMPTY, user_data: bytes | None = None
     ) -> None:
         self.assigned_partitions = [] if assigned_partitions is _EMPTY else assigned_partitions
         self.user_data = user_data

@@ -49,7 +49,7 @@ _A_iNi = _array_structs(">i%di")
 class TopicPartition(_Struct):
     """The partitions that the member owns.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v1+): The topic name.
         partitions (v1+): The partition ids.
     """
@@ -80,7 +80,7 @@ class TopicPartition(_Struct):
         ),
     )
 
-    def __init__(self, *, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -89,7 +89,7 @@ class TopicPartition(_Struct):
 class ConsumerProtocolSubscription(_Message):
     """ConsumerProtocolSubscription
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics that the member wants to consume.
         user_data (v0+): User data that will be passed back to the consumer.
         owned_partitions (v1+): The partitions that the member owns.
@@ -178,7 +178,6 @@ class ConsumerProtocolSubscription(_Message):
 
     def __init__(
         self,
-        *,
         topics: list[str] = _EMPTY,
         user_data: bytes | None = None,
         owned_partitions: list[TopicPartition] = _EMPTY,

@@ -37,7 +37,7 @@ _S_h = _struct.Struct(">h")
 class ControlRecordTypeSchema(_Message):
     """ControlRecordTypeSchema
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         type (v0+): The type of the control record, such as commit or abort
     """
 
@@ -56,7 +56,7 @@ class ControlRecordTypeSchema(_Message):
         _FieldSchema("type", "type", "int16", (0, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, type: int = 0) -> None:
+    def __init__(self, type: int = 0) -> None:
         self.type = type
         self._unknown_tags = None
 

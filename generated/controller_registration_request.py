@@ -48,7 +48,7 @@ _S_o = _struct.Struct(">?")
 class Listener(_Struct):
     """The listeners of this controller.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
         host (v0+): The hostname.
         port (v0+): The port.
@@ -90,7 +90,7 @@ class Listener(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", host: str = "", port: int = 0, security_protocol: int = 0
+        self, name: str = "", host: str = "", port: int = 0, security_protocol: int = 0
     ) -> None:
         self.name = name
         self.host = host
@@ -102,7 +102,7 @@ class Listener(_Struct):
 class Feature(_Struct):
     """The features on this controller.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The feature name.
         min_supported_version (v0+): The minimum supported feature level.
         max_supported_version (v0+): The maximum supported feature level.
@@ -150,7 +150,7 @@ class Feature(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", min_supported_version: int = 0, max_supported_version: int = 0
+        self, name: str = "", min_supported_version: int = 0, max_supported_version: int = 0
     ) -> None:
         self.name = name
         self.min_supported_version = min_supported_version
@@ -161,7 +161,7 @@ class Feature(_Struct):
 class ControllerRegistrationRequest(_Message):
     """ControllerRegistrationRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         controller_id (v0+): The ID of the controller to register.
         incarnation_id (v0+): The controller incarnation ID, which is unique to each process run.
         zk_migration_ready (v0+): Set if the required configurations for ZK migration are present.
@@ -260,7 +260,6 @@ class ControllerRegistrationRequest(_Message):
 
     def __init__(
         self,
-        *,
         controller_id: int = 0,
         incarnation_id: uuid.UUID = _ZERO_UUID,
         zk_migration_ready: bool = False,

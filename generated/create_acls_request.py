@@ -47,7 +47,7 @@ _S_i = _struct.Struct(">i")
 class AclCreation(_Struct):
     """The ACLs that we want to create.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The type of the resource.
         resource_name (v0+): The resource name for the ACL.
         resource_pattern_type (v1+): The pattern type for the ACL.
@@ -140,7 +140,6 @@ class AclCreation(_Struct):
 
     def __init__(
         self,
-        *,
         resource_type: int = 0,
         resource_name: str = "",
         resource_pattern_type: int = 3,
@@ -162,7 +161,7 @@ class AclCreation(_Struct):
 class CreateAclsRequest(_Message):
     """CreateAclsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         creations (v0+): The ACLs that we want to create.
     """
 
@@ -193,7 +192,7 @@ class CreateAclsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, creations: list[AclCreation] = _EMPTY) -> None:
+    def __init__(self, creations: list[AclCreation] = _EMPTY) -> None:
         self.creations = [] if creations is _EMPTY else creations
         self._unknown_tags = None
 

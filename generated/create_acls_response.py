@@ -46,7 +46,7 @@ _S_ii = _struct.Struct(">ii")
 class AclCreationResult(_Struct):
     """The results for each ACL creation.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The result error, or zero if there was no error.
         error_message (v0+): The result message, or null if there was no error.
     """
@@ -77,7 +77,7 @@ class AclCreationResult(_Struct):
         ),
     )
 
-    def __init__(self, *, error_code: int = 0, error_message: str | None = "") -> None:
+    def __init__(self, error_code: int = 0, error_message: str | None = "") -> None:
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tags = None
@@ -86,7 +86,7 @@ class AclCreationResult(_Struct):
 class CreateAclsResponse(_Message):
     """CreateAclsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for each ACL creation.
     """
@@ -136,7 +136,7 @@ class CreateAclsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, results: list[AclCreationResult] = _EMPTY
+        self, throttle_time_ms: int = 0, results: list[AclCreationResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results

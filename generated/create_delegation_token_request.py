@@ -47,7 +47,7 @@ _S_q = _struct.Struct(">q")
 class CreatableRenewers(_Struct):
     """A list of those who are allowed to renew this token before it expires.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The type of the Kafka principal.
         principal_name (v0+): The name of the Kafka principal.
     """
@@ -88,7 +88,7 @@ class CreatableRenewers(_Struct):
         ),
     )
 
-    def __init__(self, *, principal_type: str = "", principal_name: str = "") -> None:
+    def __init__(self, principal_type: str = "", principal_name: str = "") -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tags = None
@@ -97,7 +97,7 @@ class CreatableRenewers(_Struct):
 class CreateDelegationTokenRequest(_Message):
     """CreateDelegationTokenRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         owner_principal_type (v3+): The principal type of the owner of the token. If it's null it defaults to the token request principal.
         owner_principal_name (v3+): The principal name of the owner of the token. If it's null it defaults to the token request principal.
         renewers (v0+): A list of those who are allowed to renew this token before it expires.
@@ -180,7 +180,6 @@ class CreateDelegationTokenRequest(_Message):
 
     def __init__(
         self,
-        *,
         owner_principal_type: str | None = "",
         owner_principal_name: str | None = "",
         renewers: list[CreatableRenewers] = _EMPTY,

@@ -49,7 +49,7 @@ _S_qqqh = _struct.Struct(">qqqh")
 class CreateDelegationTokenResponse(_Message):
     """CreateDelegationTokenResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top-level error, or zero if there was no error.
         principal_type (v0+): The principal type of the token owner.
         principal_name (v0+): The name of the token owner.
@@ -214,7 +214,6 @@ class CreateDelegationTokenResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         principal_type: str = "",
         principal_name: str = "",

@@ -50,7 +50,7 @@ _A_iNi = _array_structs(">i%di")
 class CreatePartitionsAssignment(_Struct):
     """The new partition assignments.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_ids (v0+): The assigned broker IDs.
     """
 
@@ -73,7 +73,7 @@ class CreatePartitionsAssignment(_Struct):
         ),
     )
 
-    def __init__(self, *, broker_ids: list[int] = _EMPTY) -> None:
+    def __init__(self, broker_ids: list[int] = _EMPTY) -> None:
         self.broker_ids = [] if broker_ids is _EMPTY else broker_ids
         self._unknown_tags = None
 
@@ -81,7 +81,7 @@ class CreatePartitionsAssignment(_Struct):
 class CreatePartitionsTopic(_Struct):
     """Each topic that we want to create new partitions inside.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         count (v0+): The new partition count.
         assignments (v0+): The new partition assignments.
@@ -120,7 +120,6 @@ class CreatePartitionsTopic(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         count: int = 0,
         assignments: list[CreatePartitionsAssignment] | None = _EMPTY,
@@ -134,7 +133,7 @@ class CreatePartitionsTopic(_Struct):
 class CreatePartitionsRequest(_Message):
     """CreatePartitionsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): Each topic that we want to create new partitions inside.
         timeout_ms (v0+): The time in ms to wait for the partitions to be created.
         validate_only (v0+): If true, then validate the request, but don't actually increase the number of partitions.
@@ -191,7 +190,6 @@ class CreatePartitionsRequest(_Message):
 
     def __init__(
         self,
-        *,
         topics: list[CreatePartitionsTopic] = _EMPTY,
         timeout_ms: int = 0,
         validate_only: bool = False,

@@ -50,7 +50,7 @@ _S_ii = _struct.Struct(">ii")
 class CreatePartitionsTopicResult(_Struct):
     """The partition creation results for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         error_code (v0+): The result error, or zero if there was no error.
         error_message (v0+): The result message, or null if there was no error.
@@ -88,7 +88,7 @@ class CreatePartitionsTopicResult(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", error_code: int = 0, error_message: str | None = None
+        self, name: str = "", error_code: int = 0, error_message: str | None = None
     ) -> None:
         self.name = name
         self.error_code = error_code
@@ -99,7 +99,7 @@ class CreatePartitionsTopicResult(_Struct):
 class CreatePartitionsResponse(_Message):
     """CreatePartitionsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The partition creation results for each topic.
     """
@@ -149,7 +149,7 @@ class CreatePartitionsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, results: list[CreatePartitionsTopicResult] = _EMPTY
+        self, throttle_time_ms: int = 0, results: list[CreatePartitionsTopicResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results

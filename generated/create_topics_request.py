@@ -57,7 +57,7 @@ _A_iNi = _array_structs(">i%di")
 class CreatableReplicaAssignment(_Struct):
     """The manual partition assignment, or the empty array if we are using automatic assignment.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         broker_ids (v0+): The brokers to place the partition on.
     """
@@ -98,7 +98,7 @@ class CreatableReplicaAssignment(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, broker_ids: list[int] = _EMPTY) -> None:
+    def __init__(self, partition_index: int = 0, broker_ids: list[int] = _EMPTY) -> None:
         self.partition_index = partition_index
         self.broker_ids = [] if broker_ids is _EMPTY else broker_ids
         self._unknown_tags = None
@@ -107,7 +107,7 @@ class CreatableReplicaAssignment(_Struct):
 class CreatableTopicConfig(_Struct):
     """The custom topic configurations to set.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration name.
         value (v0+): The configuration value.
     """
@@ -128,7 +128,7 @@ class CreatableTopicConfig(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", value: str | None = "") -> None:
+    def __init__(self, name: str = "", value: str | None = "") -> None:
         self.name = name
         self.value = value
         self._unknown_tags = None
@@ -137,7 +137,7 @@ class CreatableTopicConfig(_Struct):
 class CreatableTopic(_Struct):
     """The topics to create.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         num_partitions (v0+): The number of partitions to create in the topic, or -1 if we are either specifying a manual partition assignment or using the default partitions.
         replication_factor (v0+): The number of replicas to create for each partition in the topic, or -1 if we are either specifying a manual partition assignment or using the default replication factor.
@@ -218,7 +218,6 @@ class CreatableTopic(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         num_partitions: int = 0,
         replication_factor: int = 0,
@@ -236,7 +235,7 @@ class CreatableTopic(_Struct):
 class CreateTopicsRequest(_Message):
     """CreateTopicsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to create.
         timeout_ms (v0+): How long to wait in milliseconds before timing out the request.
         validate_only (v1+): If true, check that the topics can be created as specified, but don't create anything.
@@ -303,7 +302,6 @@ class CreateTopicsRequest(_Message):
 
     def __init__(
         self,
-        *,
         topics: list[CreatableTopic] = _EMPTY,
         timeout_ms: int = 60000,
         validate_only: bool = False,

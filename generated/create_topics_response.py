@@ -56,7 +56,7 @@ _S_obo = _struct.Struct(">?b?")
 class CreatableTopicConfigs(_Struct):
     """Configuration of the topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v5+): The configuration name.
         value (v5+): The configuration value.
         read_only (v5+): True if the configuration is read-only.
@@ -117,7 +117,6 @@ class CreatableTopicConfigs(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         value: str | None = "",
         read_only: bool = False,
@@ -135,7 +134,7 @@ class CreatableTopicConfigs(_Struct):
 class CreatableTopicResult(_Struct):
     """Results for each topic we tried to create.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         topic_id (v7+): The unique topic ID.
         error_code (v0+): The error code, or 0 if there was no error.
@@ -254,7 +253,6 @@ class CreatableTopicResult(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         error_code: int = 0,
@@ -278,7 +276,7 @@ class CreatableTopicResult(_Struct):
 class CreateTopicsResponse(_Message):
     """CreateTopicsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Results for each topic we tried to create.
     """
@@ -328,7 +326,7 @@ class CreateTopicsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, topics: list[CreatableTopicResult] = _EMPTY
+        self, throttle_time_ms: int = 0, topics: list[CreatableTopicResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics

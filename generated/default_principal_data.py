@@ -39,7 +39,7 @@ _S_o = _struct.Struct(">?")
 class DefaultPrincipalData(_Message):
     """DefaultPrincipalData
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         type (v0+): The principal type.
         name (v0+): The principal name.
         token_authenticated (v0+): Whether the principal was authenticated by a delegation token on the forwarding broker.
@@ -84,9 +84,7 @@ class DefaultPrincipalData(_Message):
         ),
     )
 
-    def __init__(
-        self, *, type: str = "", name: str = "", token_authenticated: bool = False
-    ) -> None:
+    def __init__(self, type: str = "", name: str = "", token_authenticated: bool = False) -> None:
         self.type = type
         self.name = name
         self.token_authenticated = token_authenticated

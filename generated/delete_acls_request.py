@@ -47,7 +47,7 @@ _S_i = _struct.Struct(">i")
 class DeleteAclsFilter(_Struct):
     """The filters to use when deleting ACLs.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type_filter (v0+): The resource type.
         resource_name_filter (v0+): The resource name, or null to match any resource name.
         pattern_type_filter (v1+): The pattern type.
@@ -160,7 +160,6 @@ class DeleteAclsFilter(_Struct):
 
     def __init__(
         self,
-        *,
         resource_type_filter: int = 0,
         resource_name_filter: str | None = "",
         pattern_type_filter: int = 3,
@@ -182,7 +181,7 @@ class DeleteAclsFilter(_Struct):
 class DeleteAclsRequest(_Message):
     """DeleteAclsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         filters (v0+): The filters to use when deleting ACLs.
     """
 
@@ -213,7 +212,7 @@ class DeleteAclsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, filters: list[DeleteAclsFilter] = _EMPTY) -> None:
+    def __init__(self, filters: list[DeleteAclsFilter] = _EMPTY) -> None:
         self.filters = [] if filters is _EMPTY else filters
         self._unknown_tags = None
 

@@ -54,7 +54,7 @@ _S_ii = _struct.Struct(">ii")
 class DeleteAclsMatchingAcl(_Struct):
     """The ACLs which matched this filter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The deletion error code, or 0 if the deletion succeeded.
         error_message (v0+): The deletion error message, or null if the deletion succeeded.
         resource_type (v0+): The ACL resource type.
@@ -169,7 +169,6 @@ class DeleteAclsMatchingAcl(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
@@ -195,7 +194,7 @@ class DeleteAclsMatchingAcl(_Struct):
 class DeleteAclsFilterResult(_Struct):
     """The results for each filter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if the filter succeeded.
         error_message (v0+): The error message, or null if the filter succeeded.
         matching_acls (v0+): The ACLs which matched this filter.
@@ -244,7 +243,6 @@ class DeleteAclsFilterResult(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = "",
         matching_acls: list[DeleteAclsMatchingAcl] = _EMPTY,
@@ -258,7 +256,7 @@ class DeleteAclsFilterResult(_Struct):
 class DeleteAclsResponse(_Message):
     """DeleteAclsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         filter_results (v0+): The results for each filter.
     """
@@ -308,7 +306,7 @@ class DeleteAclsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, filter_results: list[DeleteAclsFilterResult] = _EMPTY
+        self, throttle_time_ms: int = 0, filter_results: list[DeleteAclsFilterResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.filter_results = [] if filter_results is _EMPTY else filter_results

@@ -42,7 +42,7 @@ _S_i = _struct.Struct(">i")
 class DeleteGroupsRequest(_Message):
     """DeleteGroupsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         groups_names (v0+): The group names to delete.
     """
 
@@ -73,7 +73,7 @@ class DeleteGroupsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, groups_names: list[str] = _EMPTY) -> None:
+    def __init__(self, groups_names: list[str] = _EMPTY) -> None:
         self.groups_names = [] if groups_names is _EMPTY else groups_names
         self._unknown_tags = None
 

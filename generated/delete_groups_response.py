@@ -47,7 +47,7 @@ _S_ii = _struct.Struct(">ii")
 class DeletableGroupResult(_Struct):
     """The deletion results.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group id.
         error_code (v0+): The deletion error, or 0 if the deletion succeeded.
         error_message (v3+): The error message, or null if there was no error.
@@ -85,7 +85,7 @@ class DeletableGroupResult(_Struct):
     )
 
     def __init__(
-        self, *, group_id: str = "", error_code: int = 0, error_message: str | None = None
+        self, group_id: str = "", error_code: int = 0, error_message: str | None = None
     ) -> None:
         self.group_id = group_id
         self.error_code = error_code
@@ -96,7 +96,7 @@ class DeletableGroupResult(_Struct):
 class DeleteGroupsResponse(_Message):
     """DeleteGroupsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The deletion results.
     """
@@ -146,7 +146,7 @@ class DeleteGroupsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, results: list[DeletableGroupResult] = _EMPTY
+        self, throttle_time_ms: int = 0, results: list[DeletableGroupResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results

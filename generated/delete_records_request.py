@@ -46,7 +46,7 @@ _S_iq = _struct.Struct(">iq")
 class DeleteRecordsPartition(_Struct):
     """Each partition that we want to delete records from.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         offset (v0+): The deletion offset. -1 means that records should be truncated to the high watermark.
     """
@@ -77,7 +77,7 @@ class DeleteRecordsPartition(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, offset: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, offset: int = 0) -> None:
         self.partition_index = partition_index
         self.offset = offset
         self._unknown_tags = None
@@ -86,7 +86,7 @@ class DeleteRecordsPartition(_Struct):
 class DeleteRecordsTopic(_Struct):
     """Each topic that we want to delete records from.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): Each partition that we want to delete records from.
     """
@@ -117,9 +117,7 @@ class DeleteRecordsTopic(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, name: str = "", partitions: list[DeleteRecordsPartition] = _EMPTY
-    ) -> None:
+    def __init__(self, name: str = "", partitions: list[DeleteRecordsPartition] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -128,7 +126,7 @@ class DeleteRecordsTopic(_Struct):
 class DeleteRecordsRequest(_Message):
     """DeleteRecordsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): Each topic that we want to delete records from.
         timeout_ms (v0+): How long to wait for the deletion to complete, in milliseconds.
     """
@@ -167,7 +165,7 @@ class DeleteRecordsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, topics: list[DeleteRecordsTopic] = _EMPTY, timeout_ms: int = 0) -> None:
+    def __init__(self, topics: list[DeleteRecordsTopic] = _EMPTY, timeout_ms: int = 0) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self.timeout_ms = timeout_ms
         self._unknown_tags = None

@@ -47,7 +47,7 @@ _S_iqh = _struct.Struct(">iqh")
 class DeleteRecordsPartitionResult(_Struct):
     """Each partition that we wanted to delete records from.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         low_watermark (v0+): The partition low water mark.
         error_code (v0+): The deletion error code, or 0 if the deletion succeeded.
@@ -95,7 +95,7 @@ class DeleteRecordsPartitionResult(_Struct):
     )
 
     def __init__(
-        self, *, partition_index: int = 0, low_watermark: int = 0, error_code: int = 0
+        self, partition_index: int = 0, low_watermark: int = 0, error_code: int = 0
     ) -> None:
         self.partition_index = partition_index
         self.low_watermark = low_watermark
@@ -106,7 +106,7 @@ class DeleteRecordsPartitionResult(_Struct):
 class DeleteRecordsTopicResult(_Struct):
     """Each topic that we wanted to delete records from.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): Each partition that we wanted to delete records from.
     """
@@ -138,7 +138,7 @@ class DeleteRecordsTopicResult(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[DeleteRecordsPartitionResult] = _EMPTY
+        self, name: str = "", partitions: list[DeleteRecordsPartitionResult] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -148,7 +148,7 @@ class DeleteRecordsTopicResult(_Struct):
 class DeleteRecordsResponse(_Message):
     """DeleteRecordsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic that we wanted to delete records from.
     """
@@ -198,7 +198,7 @@ class DeleteRecordsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, topics: list[DeleteRecordsTopicResult] = _EMPTY
+        self, throttle_time_ms: int = 0, topics: list[DeleteRecordsTopicResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics

@@ -39,7 +39,7 @@ __all__ = [
 class DeleteShareGroupOffsetsRequestTopic(_Struct):
     """The topics to delete offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
     """
 
@@ -62,7 +62,7 @@ class DeleteShareGroupOffsetsRequestTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "") -> None:
+    def __init__(self, topic_name: str = "") -> None:
         self.topic_name = topic_name
         self._unknown_tags = None
 
@@ -70,7 +70,7 @@ class DeleteShareGroupOffsetsRequestTopic(_Struct):
 class DeleteShareGroupOffsetsRequest(_Message):
     """DeleteShareGroupOffsetsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The topics to delete offsets for.
     """
@@ -110,7 +110,7 @@ class DeleteShareGroupOffsetsRequest(_Message):
     )
 
     def __init__(
-        self, *, group_id: str = "", topics: list[DeleteShareGroupOffsetsRequestTopic] = _EMPTY
+        self, group_id: str = "", topics: list[DeleteShareGroupOffsetsRequestTopic] = _EMPTY
     ) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics

@@ -47,7 +47,7 @@ _S_ih = _struct.Struct(">ih")
 class DeleteShareGroupOffsetsResponseTopic(_Struct):
     """The results for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         topic_id (v0+): The unique topic ID.
         error_code (v0+): The topic-level error code, or 0 if there was no error.
@@ -112,7 +112,6 @@ class DeleteShareGroupOffsetsResponseTopic(_Struct):
 
     def __init__(
         self,
-        *,
         topic_name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         error_code: int = 0,
@@ -128,7 +127,7 @@ class DeleteShareGroupOffsetsResponseTopic(_Struct):
 class DeleteShareGroupOffsetsResponse(_Message):
     """DeleteShareGroupOffsetsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -201,7 +200,6 @@ class DeleteShareGroupOffsetsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,

@@ -45,7 +45,7 @@ _S_i = _struct.Struct(">i")
 class PartitionData(_Struct):
     """The data for the partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
     """
 
@@ -58,7 +58,7 @@ class PartitionData(_Struct):
         ),
     )
 
-    def __init__(self, *, partition: int = 0) -> None:
+    def __init__(self, partition: int = 0) -> None:
         self.partition = partition
         self._unknown_tags = None
 
@@ -66,7 +66,7 @@ class PartitionData(_Struct):
 class DeleteStateData(_Struct):
     """The data for the topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
         partitions (v0+): The data for the partitions.
     """
@@ -108,7 +108,7 @@ class DeleteStateData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -118,7 +118,7 @@ class DeleteStateData(_Struct):
 class DeleteShareGroupStateRequest(_Message):
     """DeleteShareGroupStateRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
@@ -157,7 +157,7 @@ class DeleteShareGroupStateRequest(_Message):
         ),
     )
 
-    def __init__(self, *, group_id: str = "", topics: list[DeleteStateData] = _EMPTY) -> None:
+    def __init__(self, group_id: str = "", topics: list[DeleteStateData] = _EMPTY) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None

@@ -48,7 +48,7 @@ _S_i = _struct.Struct(">i")
 class DeleteTopicState(_Struct):
     """The name or topic ID of the topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v6+): The topic name.
         topic_id (v6+): The unique topic ID.
     """
@@ -79,7 +79,7 @@ class DeleteTopicState(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str | None = None, topic_id: uuid.UUID = _ZERO_UUID) -> None:
+    def __init__(self, name: str | None = None, topic_id: uuid.UUID = _ZERO_UUID) -> None:
         self.name = name
         self.topic_id = topic_id
         self._unknown_tags = None
@@ -88,7 +88,7 @@ class DeleteTopicState(_Struct):
 class DeleteTopicsRequest(_Message):
     """DeleteTopicsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v6+): The name or topic ID of the topic.
         topic_names (v0-5): The names of the topics to delete.
         timeout_ms (v0+): The length of time in milliseconds to wait for the deletions to complete.
@@ -145,7 +145,6 @@ class DeleteTopicsRequest(_Message):
 
     def __init__(
         self,
-        *,
         topics: list[DeleteTopicState] = _EMPTY,
         topic_names: list[str] = _EMPTY,
         timeout_ms: int = 0,

@@ -50,7 +50,7 @@ _S_ii = _struct.Struct(">ii")
 class DeletableTopicResult(_Struct):
     """The results for each topic we tried to delete.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         topic_id (v6+): The unique topic ID.
         error_code (v0+): The deletion error, or 0 if the deletion succeeded.
@@ -105,7 +105,6 @@ class DeletableTopicResult(_Struct):
 
     def __init__(
         self,
-        *,
         name: str | None = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         error_code: int = 0,
@@ -121,7 +120,7 @@ class DeletableTopicResult(_Struct):
 class DeleteTopicsResponse(_Message):
     """DeleteTopicsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         responses (v0+): The results for each topic we tried to delete.
     """
@@ -171,7 +170,7 @@ class DeleteTopicsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, responses: list[DeletableTopicResult] = _EMPTY
+        self, throttle_time_ms: int = 0, responses: list[DeletableTopicResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.responses = [] if responses is _EMPTY else responses

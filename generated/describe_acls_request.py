@@ -44,7 +44,7 @@ _S_h = _struct.Struct(">h")
 class DescribeAclsRequest(_Message):
     """DescribeAclsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type_filter (v0+): The resource type.
         resource_name_filter (v0+): The resource name, or null to match any resource name.
         pattern_type_filter (v1+): The resource pattern to match.
@@ -165,7 +165,6 @@ class DescribeAclsRequest(_Message):
 
     def __init__(
         self,
-        *,
         resource_type_filter: int = 0,
         resource_name_filter: str | None = "",
         pattern_type_filter: int = 3,

@@ -55,7 +55,7 @@ _S_ihh = _struct.Struct(">ihh")
 class AclDescription(_Struct):
     """The ACLs.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         principal (v0+): The ACL principal.
         host (v0+): The ACL host.
         operation (v0+): The ACL operation.
@@ -99,7 +99,7 @@ class AclDescription(_Struct):
     )
 
     def __init__(
-        self, *, principal: str = "", host: str = "", operation: int = 0, permission_type: int = 0
+        self, principal: str = "", host: str = "", operation: int = 0, permission_type: int = 0
     ) -> None:
         self.principal = principal
         self.host = host
@@ -111,7 +111,7 @@ class AclDescription(_Struct):
 class DescribeAclsResource(_Struct):
     """Each Resource that is referenced in an ACL.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
         resource_name (v0+): The resource name.
         pattern_type (v1+): The resource pattern type.
@@ -186,7 +186,6 @@ class DescribeAclsResource(_Struct):
 
     def __init__(
         self,
-        *,
         resource_type: int = 0,
         resource_name: str = "",
         pattern_type: int = 3,
@@ -202,7 +201,7 @@ class DescribeAclsResource(_Struct):
 class DescribeAclsResponse(_Message):
     """DescribeAclsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The error message, or null if there was no error.
@@ -275,7 +274,6 @@ class DescribeAclsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",

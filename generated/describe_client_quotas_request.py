@@ -51,7 +51,7 @@ _S_o = _struct.Struct(">?")
 class ComponentData(_Struct):
     """Filter components to apply to quota entities.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type that the filter component applies to.
         match_type (v0+): How to match the entity {0 = exact name, 1 = default name, 2 = any specified name}.
         match (v0+): The string to match against, or null if unused for the match type.
@@ -88,9 +88,7 @@ class ComponentData(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, entity_type: str = "", match_type: int = 0, match: str | None = ""
-    ) -> None:
+    def __init__(self, entity_type: str = "", match_type: int = 0, match: str | None = "") -> None:
         self.entity_type = entity_type
         self.match_type = match_type
         self.match = match
@@ -100,7 +98,7 @@ class ComponentData(_Struct):
 class DescribeClientQuotasRequest(_Message):
     """DescribeClientQuotasRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         components (v0+): Filter components to apply to quota entities.
         strict (v0+): Whether the match is strict, i.e. should exclude entities with unspecified entity types.
     """
@@ -139,7 +137,7 @@ class DescribeClientQuotasRequest(_Message):
         ),
     )
 
-    def __init__(self, *, components: list[ComponentData] = _EMPTY, strict: bool = False) -> None:
+    def __init__(self, components: list[ComponentData] = _EMPTY, strict: bool = False) -> None:
         self.components = [] if components is _EMPTY else components
         self.strict = strict
         self._unknown_tags = None

@@ -53,7 +53,7 @@ _S_ihh = _struct.Struct(">ihh")
 class EntityData(_Struct):
     """The quota entity description.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
         entity_name (v0+): The entity name, or null if the default.
     """
@@ -94,7 +94,7 @@ class EntityData(_Struct):
         ),
     )
 
-    def __init__(self, *, entity_type: str = "", entity_name: str | None = "") -> None:
+    def __init__(self, entity_type: str = "", entity_name: str | None = "") -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tags = None
@@ -103,7 +103,7 @@ class EntityData(_Struct):
 class ValueData(_Struct):
     """The quota values for the entity.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): The quota configuration key.
         value (v0+): The quota configuration value.
     """
@@ -122,7 +122,7 @@ class ValueData(_Struct):
         ),
     )
 
-    def __init__(self, *, key: str = "", value: float = 0.0) -> None:
+    def __init__(self, key: str = "", value: float = 0.0) -> None:
         self.key = key
         self.value = value
         self._unknown_tags = None
@@ -131,7 +131,7 @@ class ValueData(_Struct):
 class EntryData(_Struct):
     """A result entry.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         entity (v0+): The quota entity description.
         values (v0+): The quota values for the entity.
     """
@@ -172,9 +172,7 @@ class EntryData(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, entity: list[EntityData] = _EMPTY, values: list[ValueData] = _EMPTY
-    ) -> None:
+    def __init__(self, entity: list[EntityData] = _EMPTY, values: list[ValueData] = _EMPTY) -> None:
         self.entity = [] if entity is _EMPTY else entity
         self.values = [] if values is _EMPTY else values
         self._unknown_tags = None
@@ -183,7 +181,7 @@ class EntryData(_Struct):
 class DescribeClientQuotasResponse(_Message):
     """DescribeClientQuotasResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or `0` if the quota description succeeded.
         error_message (v0+): The error message, or `null` if the quota description succeeded.
@@ -256,7 +254,6 @@ class DescribeClientQuotasResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",

@@ -39,7 +39,7 @@ _S_obo = _struct.Struct(">?b?")
 class DescribeClusterRequest(_Message):
     """DescribeClusterRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         include_cluster_authorized_operations (v0+): Whether to include cluster authorized operations.
         endpoint_type (v1+): The endpoint type to describe. 1=brokers, 2=controllers.
         include_fenced_brokers (v2+): Whether to include fenced brokers when listing brokers.
@@ -106,7 +106,6 @@ class DescribeClusterRequest(_Message):
 
     def __init__(
         self,
-        *,
         include_cluster_authorized_operations: bool = False,
         endpoint_type: int = 1,
         include_fenced_brokers: bool = False,

@@ -46,7 +46,7 @@ _S_o = _struct.Struct(">?")
 class DescribeClusterBroker(_Struct):
     """Each broker in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID.
         host (v0+): The broker hostname.
         port (v0+): The broker port.
@@ -85,7 +85,6 @@ class DescribeClusterBroker(_Struct):
 
     def __init__(
         self,
-        *,
         broker_id: int = 0,
         host: str = "",
         port: int = 0,
@@ -103,7 +102,7 @@ class DescribeClusterBroker(_Struct):
 class DescribeClusterResponse(_Message):
     """DescribeClusterResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -240,7 +239,6 @@ class DescribeClusterResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,

@@ -47,7 +47,7 @@ _S_oo = _struct.Struct(">??")
 class DescribeConfigsResource(_Struct):
     """The resources whose configurations we want to describe.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
         resource_name (v0+): The resource name.
         configuration_keys (v0+): The configuration keys to list, or null to list all configuration keys.
@@ -106,7 +106,6 @@ class DescribeConfigsResource(_Struct):
 
     def __init__(
         self,
-        *,
         resource_type: int = 0,
         resource_name: str = "",
         configuration_keys: list[str] | None = _EMPTY,
@@ -120,7 +119,7 @@ class DescribeConfigsResource(_Struct):
 class DescribeConfigsRequest(_Message):
     """DescribeConfigsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resources (v0+): The resources whose configurations we want to describe.
         include_synonyms (v1+): True if we should include all synonyms.
         include_documentation (v3+): True if we should include configuration documentation.
@@ -187,7 +186,6 @@ class DescribeConfigsRequest(_Message):
 
     def __init__(
         self,
-        *,
         resources: list[DescribeConfigsResource] = _EMPTY,
         include_synonyms: bool = False,
         include_documentation: bool = False,

@@ -56,7 +56,7 @@ _S_oboi = _struct.Struct(">?b?i")
 class DescribeConfigsSynonym(_Struct):
     """The synonyms for this configuration key.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The synonym name.
         value (v1+): The synonym value.
         source (v1+): The synonym source.
@@ -83,7 +83,7 @@ class DescribeConfigsSynonym(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", value: str | None = "", source: int = 0) -> None:
+    def __init__(self, name: str = "", value: str | None = "", source: int = 0) -> None:
         self.name = name
         self.value = value
         self.source = source
@@ -93,7 +93,7 @@ class DescribeConfigsSynonym(_Struct):
 class DescribeConfigsResourceResult(_Struct):
     """Each listed configuration.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration name.
         value (v0+): The configuration value.
         read_only (v0+): True if the configuration is read-only.
@@ -192,7 +192,6 @@ class DescribeConfigsResourceResult(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         value: str | None = "",
         read_only: bool = False,
@@ -216,7 +215,7 @@ class DescribeConfigsResourceResult(_Struct):
 class DescribeConfigsResult(_Struct):
     """The results for each resource.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if we were able to successfully describe the configurations.
         error_message (v0+): The error message, or null if we were able to successfully describe the configurations.
         resource_type (v0+): The resource type.
@@ -297,7 +296,6 @@ class DescribeConfigsResult(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
@@ -315,7 +313,7 @@ class DescribeConfigsResult(_Struct):
 class DescribeConfigsResponse(_Message):
     """DescribeConfigsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for each resource.
     """
@@ -365,7 +363,7 @@ class DescribeConfigsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, results: list[DescribeConfigsResult] = _EMPTY
+        self, throttle_time_ms: int = 0, results: list[DescribeConfigsResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results

@@ -44,7 +44,7 @@ _S_i = _struct.Struct(">i")
 class DescribeDelegationTokenOwner(_Struct):
     """Each owner that we want to describe delegation tokens for, or null to describe all tokens.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The owner principal type.
         principal_name (v0+): The owner principal name.
     """
@@ -85,7 +85,7 @@ class DescribeDelegationTokenOwner(_Struct):
         ),
     )
 
-    def __init__(self, *, principal_type: str = "", principal_name: str = "") -> None:
+    def __init__(self, principal_type: str = "", principal_name: str = "") -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tags = None
@@ -94,7 +94,7 @@ class DescribeDelegationTokenOwner(_Struct):
 class DescribeDelegationTokenRequest(_Message):
     """DescribeDelegationTokenRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         owners (v0+): Each owner that we want to describe delegation tokens for, or null to describe all tokens.
     """
 
@@ -125,7 +125,7 @@ class DescribeDelegationTokenRequest(_Message):
         ),
     )
 
-    def __init__(self, *, owners: list[DescribeDelegationTokenOwner] | None = _EMPTY) -> None:
+    def __init__(self, owners: list[DescribeDelegationTokenOwner] | None = _EMPTY) -> None:
         self.owners = [] if owners is _EMPTY else owners
         self._unknown_tags = None
 

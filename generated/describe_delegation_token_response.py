@@ -52,7 +52,7 @@ _S_qqqh = _struct.Struct(">qqqh")
 class DescribedDelegationTokenRenewer(_Struct):
     """Those who are able to renew this token before it expires.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The renewer principal type.
         principal_name (v0+): The renewer principal name.
     """
@@ -93,7 +93,7 @@ class DescribedDelegationTokenRenewer(_Struct):
         ),
     )
 
-    def __init__(self, *, principal_type: str = "", principal_name: str = "") -> None:
+    def __init__(self, principal_type: str = "", principal_name: str = "") -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tags = None
@@ -102,7 +102,7 @@ class DescribedDelegationTokenRenewer(_Struct):
 class DescribedDelegationToken(_Struct):
     """The tokens.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         principal_type (v0+): The token principal type.
         principal_name (v0+): The token principal name.
         token_requester_principal_type (v3+): The principal type of the requester of the token.
@@ -253,7 +253,6 @@ class DescribedDelegationToken(_Struct):
 
     def __init__(
         self,
-        *,
         principal_type: str = "",
         principal_name: str = "",
         token_requester_principal_type: str = "",
@@ -281,7 +280,7 @@ class DescribedDelegationToken(_Struct):
 class DescribeDelegationTokenResponse(_Message):
     """DescribeDelegationTokenResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
         tokens (v0+): The tokens.
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -338,7 +337,6 @@ class DescribeDelegationTokenResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         tokens: list[DescribedDelegationToken] = _EMPTY,
         throttle_time_ms: int = 0,

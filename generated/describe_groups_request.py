@@ -43,7 +43,7 @@ _S_o = _struct.Struct(">?")
 class DescribeGroupsRequest(_Message):
     """DescribeGroupsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         groups (v0+): The names of the groups to describe.
         include_authorized_operations (v3+): Whether to include authorized operations.
     """
@@ -83,7 +83,7 @@ class DescribeGroupsRequest(_Message):
     )
 
     def __init__(
-        self, *, groups: list[str] = _EMPTY, include_authorized_operations: bool = False
+        self, groups: list[str] = _EMPTY, include_authorized_operations: bool = False
     ) -> None:
         self.groups = [] if groups is _EMPTY else groups
         self.include_authorized_operations = include_authorized_operations

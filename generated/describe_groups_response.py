@@ -55,7 +55,7 @@ _S_ii = _struct.Struct(">ii")
 class DescribedGroupMember(_Struct):
     """The group members.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member id.
         group_instance_id (v4+): The unique identifier of the consumer instance provided by end user.
         client_id (v0+): The client ID used in the member's latest join group request.
@@ -142,7 +142,6 @@ class DescribedGroupMember(_Struct):
 
     def __init__(
         self,
-        *,
         member_id: str = "",
         group_instance_id: str | None = None,
         client_id: str = "",
@@ -162,7 +161,7 @@ class DescribedGroupMember(_Struct):
 class DescribedGroup(_Struct):
     """Each described group.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
         error_message (v6+): The describe error message, or null if there was no error.
         group_id (v0+): The group ID string.
@@ -281,7 +280,6 @@ class DescribedGroup(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = None,
         group_id: str = "",
@@ -305,7 +303,7 @@ class DescribedGroup(_Struct):
 class DescribeGroupsResponse(_Message):
     """DescribeGroupsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): Each described group.
     """
@@ -354,7 +352,7 @@ class DescribeGroupsResponse(_Message):
         ),
     )
 
-    def __init__(self, *, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
+    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None

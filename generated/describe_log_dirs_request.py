@@ -47,7 +47,7 @@ _A_iNi = _array_structs(">i%di")
 class DescribableLogDirTopic(_Struct):
     """Each topic that we want to describe log directories for, or null for all topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
         partitions (v0+): The partition indexes.
     """
@@ -78,7 +78,7 @@ class DescribableLogDirTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -87,7 +87,7 @@ class DescribableLogDirTopic(_Struct):
 class DescribeLogDirsRequest(_Message):
     """DescribeLogDirsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): Each topic that we want to describe log directories for, or null for all topics.
     """
 
@@ -118,7 +118,7 @@ class DescribeLogDirsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, topics: list[DescribableLogDirTopic] | None = _EMPTY) -> None:
+    def __init__(self, topics: list[DescribableLogDirTopic] | None = _EMPTY) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
 

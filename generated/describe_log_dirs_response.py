@@ -52,7 +52,7 @@ _S_qqo = _struct.Struct(">qq?")
 class DescribeLogDirsPartition(_Struct):
     """The partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         partition_size (v0+): The size of the log segments in this partition in bytes.
         offset_lag (v0+): The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or current replica's LEO (if it is the future log for the partition).
@@ -117,7 +117,6 @@ class DescribeLogDirsPartition(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         partition_size: int = 0,
         offset_lag: int = 0,
@@ -133,7 +132,7 @@ class DescribeLogDirsPartition(_Struct):
 class DescribeLogDirsTopic(_Struct):
     """The topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): The partitions.
     """
@@ -164,9 +163,7 @@ class DescribeLogDirsTopic(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, name: str = "", partitions: list[DescribeLogDirsPartition] = _EMPTY
-    ) -> None:
+    def __init__(self, name: str = "", partitions: list[DescribeLogDirsPartition] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -175,7 +172,7 @@ class DescribeLogDirsTopic(_Struct):
 class DescribeLogDirsResult(_Struct):
     """The log directories.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
         log_dir (v0+): The absolute log directory path.
         topics (v0+): The topics.
@@ -262,7 +259,6 @@ class DescribeLogDirsResult(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         log_dir: str = "",
         topics: list[DescribeLogDirsTopic] = _EMPTY,
@@ -282,7 +278,7 @@ class DescribeLogDirsResult(_Struct):
 class DescribeLogDirsResponse(_Message):
     """DescribeLogDirsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v3+): The error code, or 0 if there was no error.
         results (v0+): The log directories.
@@ -339,7 +335,6 @@ class DescribeLogDirsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         results: list[DescribeLogDirsResult] = _EMPTY,

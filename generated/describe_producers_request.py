@@ -42,7 +42,7 @@ _A_Ni = _array_structs(">%di")
 class TopicRequest(_Struct):
     """The topics to list producers for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partition_indexes (v0+): The indexes of the partitions to list producers for.
     """
@@ -73,7 +73,7 @@ class TopicRequest(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
@@ -82,7 +82,7 @@ class TopicRequest(_Struct):
 class DescribeProducersRequest(_Message):
     """DescribeProducersRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to list producers for.
     """
 
@@ -113,7 +113,7 @@ class DescribeProducersRequest(_Message):
         ),
     )
 
-    def __init__(self, *, topics: list[TopicRequest] = _EMPTY) -> None:
+    def __init__(self, topics: list[TopicRequest] = _EMPTY) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
 

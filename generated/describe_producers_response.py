@@ -47,7 +47,7 @@ _S_qiiqiq = _struct.Struct(">qiiqiq")
 class ProducerState(_Struct):
     """The active producers for the partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The producer id.
         producer_epoch (v0+): The producer epoch.
         last_sequence (v0+): The last sequence number sent by the producer.
@@ -154,7 +154,6 @@ class ProducerState(_Struct):
 
     def __init__(
         self,
-        *,
         producer_id: int = 0,
         producer_epoch: int = 0,
         last_sequence: int = -1,
@@ -174,7 +173,7 @@ class ProducerState(_Struct):
 class PartitionResponse(_Struct):
     """Each partition in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition error code, or 0 if there was no error.
         error_message (v0+): The partition error message, which may be null if no additional details are available.
@@ -239,7 +238,6 @@ class PartitionResponse(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
@@ -255,7 +253,7 @@ class PartitionResponse(_Struct):
 class TopicResponse(_Struct):
     """Each topic in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): Each partition in the response.
     """
@@ -286,7 +284,7 @@ class TopicResponse(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partitions: list[PartitionResponse] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partitions: list[PartitionResponse] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -295,7 +293,7 @@ class TopicResponse(_Struct):
 class DescribeProducersResponse(_Message):
     """DescribeProducersResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic in the response.
     """
@@ -344,7 +342,7 @@ class DescribeProducersResponse(_Message):
         ),
     )
 
-    def __init__(self, *, throttle_time_ms: int = 0, topics: list[TopicResponse] = _EMPTY) -> None:
+    def __init__(self, throttle_time_ms: int = 0, topics: list[TopicResponse] = _EMPTY) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None

@@ -42,7 +42,7 @@ _S_i = _struct.Struct(">i")
 class PartitionData(_Struct):
     """The partitions to describe.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
     """
 
@@ -65,7 +65,7 @@ class PartitionData(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0) -> None:
+    def __init__(self, partition_index: int = 0) -> None:
         self.partition_index = partition_index
         self._unknown_tags = None
 
@@ -73,7 +73,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The topics to describe.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The partitions to describe.
     """
@@ -114,7 +114,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -123,7 +123,7 @@ class TopicData(_Struct):
 class DescribeQuorumRequest(_Message):
     """DescribeQuorumRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to describe.
     """
 
@@ -154,7 +154,7 @@ class DescribeQuorumRequest(_Message):
         ),
     )
 
-    def __init__(self, *, topics: list[TopicData] = _EMPTY) -> None:
+    def __init__(self, topics: list[TopicData] = _EMPTY) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
 

@@ -58,7 +58,7 @@ _S_qqq = _struct.Struct(">qqq")
 class ReplicaState(_Struct):
     """The current voters of the partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v0+): The ID of the replica.
         replica_directory_id (v2+): The replica directory ID of the replica.
         log_end_offset (v0+): The last known log end offset of the follower or -1 if it is unknown.
@@ -139,7 +139,6 @@ class ReplicaState(_Struct):
 
     def __init__(
         self,
-        *,
         replica_id: int = 0,
         replica_directory_id: uuid.UUID = _ZERO_UUID,
         log_end_offset: int = 0,
@@ -157,7 +156,7 @@ class ReplicaState(_Struct):
 class PartitionData(_Struct):
     """The partition data.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition error code.
         error_message (v2+): The error message, or null if there was no error.
@@ -276,7 +275,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
@@ -300,7 +298,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The response from the describe quorum API.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The partition data.
     """
@@ -341,7 +339,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -350,7 +348,7 @@ class TopicData(_Struct):
 class Listener(_Struct):
     """The listeners of this controller.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v2+): The name of the endpoint.
         host (v2+): The hostname.
         port (v2+): The port.
@@ -375,7 +373,7 @@ class Listener(_Struct):
         _FieldSchema("port", "port", "uint16", (2, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -385,7 +383,7 @@ class Listener(_Struct):
 class Node(_Struct):
     """The nodes in the quorum.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v2+): The ID of the associated node.
         listeners (v2+): The listeners of this controller.
     """
@@ -416,7 +414,7 @@ class Node(_Struct):
         ),
     )
 
-    def __init__(self, *, node_id: int = 0, listeners: list[Listener] = _EMPTY) -> None:
+    def __init__(self, node_id: int = 0, listeners: list[Listener] = _EMPTY) -> None:
         self.node_id = node_id
         self.listeners = [] if listeners is _EMPTY else listeners
         self._unknown_tags = None
@@ -425,7 +423,7 @@ class Node(_Struct):
 class DescribeQuorumResponse(_Message):
     """DescribeQuorumResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top level error code.
         error_message (v2+): The error message, or null if there was no error.
         topics (v0+): The response from the describe quorum API.
@@ -488,7 +486,6 @@ class DescribeQuorumResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = "",
         topics: list[TopicData] = _EMPTY,

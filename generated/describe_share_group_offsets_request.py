@@ -43,7 +43,7 @@ _A_Ni = _array_structs(">%di")
 class DescribeShareGroupOffsetsRequestTopic(_Struct):
     """The topics to describe offsets for, or null for all topic-partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The partitions.
     """
@@ -84,7 +84,7 @@ class DescribeShareGroupOffsetsRequestTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[int] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -93,7 +93,7 @@ class DescribeShareGroupOffsetsRequestTopic(_Struct):
 class DescribeShareGroupOffsetsRequestGroup(_Struct):
     """The groups to describe offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The topics to describe offsets for, or null for all topic-partitions.
     """
@@ -126,7 +126,6 @@ class DescribeShareGroupOffsetsRequestGroup(_Struct):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         topics: list[DescribeShareGroupOffsetsRequestTopic] | None = _EMPTY,
     ) -> None:
@@ -138,7 +137,7 @@ class DescribeShareGroupOffsetsRequestGroup(_Struct):
 class DescribeShareGroupOffsetsRequest(_Message):
     """DescribeShareGroupOffsetsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         groups (v0+): The groups to describe offsets for.
     """
 
@@ -169,7 +168,7 @@ class DescribeShareGroupOffsetsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, groups: list[DescribeShareGroupOffsetsRequestGroup] = _EMPTY) -> None:
+    def __init__(self, groups: list[DescribeShareGroupOffsetsRequestGroup] = _EMPTY) -> None:
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
 

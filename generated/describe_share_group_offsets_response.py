@@ -51,7 +51,7 @@ _S_iqiqh = _struct.Struct(">iqiqh")
 class DescribeShareGroupOffsetsResponsePartition(_Struct):
     """No description in the spec.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         start_offset (v0+): The share-partition start offset.
         leader_epoch (v0+): The leader epoch of the partition.
@@ -136,7 +136,6 @@ class DescribeShareGroupOffsetsResponsePartition(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         start_offset: int = 0,
         leader_epoch: int = 0,
@@ -156,7 +155,7 @@ class DescribeShareGroupOffsetsResponsePartition(_Struct):
 class DescribeShareGroupOffsetsResponseTopic(_Struct):
     """The results for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         topic_id (v0+): The unique topic ID.
         partitions (v0+): No description in the spec.
@@ -215,7 +214,6 @@ class DescribeShareGroupOffsetsResponseTopic(_Struct):
 
     def __init__(
         self,
-        *,
         topic_name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[DescribeShareGroupOffsetsResponsePartition] = _EMPTY,
@@ -229,7 +227,7 @@ class DescribeShareGroupOffsetsResponseTopic(_Struct):
 class DescribeShareGroupOffsetsResponseGroup(_Struct):
     """The results for each group.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The results for each topic.
         error_code (v0+): The group-level error code, or 0 if there was no error.
@@ -284,7 +282,6 @@ class DescribeShareGroupOffsetsResponseGroup(_Struct):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         topics: list[DescribeShareGroupOffsetsResponseTopic] = _EMPTY,
         error_code: int = 0,
@@ -300,7 +297,7 @@ class DescribeShareGroupOffsetsResponseGroup(_Struct):
 class DescribeShareGroupOffsetsResponse(_Message):
     """DescribeShareGroupOffsetsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): The results for each group.
     """
@@ -351,7 +348,6 @@ class DescribeShareGroupOffsetsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         groups: list[DescribeShareGroupOffsetsResponseGroup] = _EMPTY,
     ) -> None:

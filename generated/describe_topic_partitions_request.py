@@ -43,7 +43,7 @@ _S_i = _struct.Struct(">i")
 class TopicRequest(_Struct):
     """The topics to fetch details for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
     """
 
@@ -56,7 +56,7 @@ class TopicRequest(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "") -> None:
+    def __init__(self, name: str = "") -> None:
         self.name = name
         self._unknown_tags = None
 
@@ -64,7 +64,7 @@ class TopicRequest(_Struct):
 class Cursor(_Struct):
     """The first topic and partition index to fetch details for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The name for the first topic to process.
         partition_index (v0+): The partition index to start with.
     """
@@ -105,7 +105,7 @@ class Cursor(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partition_index: int = 0) -> None:
+    def __init__(self, topic_name: str = "", partition_index: int = 0) -> None:
         self.topic_name = topic_name
         self.partition_index = partition_index
         self._unknown_tags = None
@@ -114,7 +114,7 @@ class Cursor(_Struct):
 class DescribeTopicPartitionsRequest(_Message):
     """DescribeTopicPartitionsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to fetch details for.
         response_partition_limit (v0+): The maximum number of partitions included in the response.
         cursor (v0+): The first topic and partition index to fetch details for.
@@ -181,7 +181,6 @@ class DescribeTopicPartitionsRequest(_Message):
 
     def __init__(
         self,
-        *,
         topics: list[TopicRequest] = _EMPTY,
         response_partition_limit: int = 2000,
         cursor: Cursor | None = None,

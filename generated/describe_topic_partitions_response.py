@@ -54,7 +54,7 @@ _A_Ni = _array_structs(">%di")
 class DescribeTopicPartitionsResponsePartition(_Struct):
     """Each partition in the topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The partition error, or 0 if there was no error.
         partition_index (v0+): The partition index.
         leader_id (v0+): The ID of the leader broker.
@@ -189,7 +189,6 @@ class DescribeTopicPartitionsResponsePartition(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         partition_index: int = 0,
         leader_id: int = 0,
@@ -215,7 +214,7 @@ class DescribeTopicPartitionsResponsePartition(_Struct):
 class DescribeTopicPartitionsResponseTopic(_Struct):
     """Each topic in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The topic error, or 0 if there was no error.
         name (v0+): The topic name.
         topic_id (v0+): The topic id.
@@ -302,7 +301,6 @@ class DescribeTopicPartitionsResponseTopic(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         name: str | None = "",
         topic_id: uuid.UUID = _ZERO_UUID,
@@ -322,7 +320,7 @@ class DescribeTopicPartitionsResponseTopic(_Struct):
 class Cursor(_Struct):
     """The next topic and partition index to fetch details for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The name for the first topic to process.
         partition_index (v0+): The partition index to start with.
     """
@@ -363,7 +361,7 @@ class Cursor(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partition_index: int = 0) -> None:
+    def __init__(self, topic_name: str = "", partition_index: int = 0) -> None:
         self.topic_name = topic_name
         self.partition_index = partition_index
         self._unknown_tags = None
@@ -372,7 +370,7 @@ class Cursor(_Struct):
 class DescribeTopicPartitionsResponse(_Message):
     """DescribeTopicPartitionsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic in the response.
         next_cursor (v0+): The next topic and partition index to fetch details for.
@@ -439,7 +437,6 @@ class DescribeTopicPartitionsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         topics: list[DescribeTopicPartitionsResponseTopic] = _EMPTY,
         next_cursor: Cursor | None = None,

@@ -38,7 +38,7 @@ __all__ = [
 class DescribeTransactionsRequest(_Message):
     """DescribeTransactionsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_ids (v0+): Array of transactionalIds to include in describe results. If empty, then no results will be returned.
     """
 
@@ -69,7 +69,7 @@ class DescribeTransactionsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, transactional_ids: list[str] = _EMPTY) -> None:
+    def __init__(self, transactional_ids: list[str] = _EMPTY) -> None:
         self.transactional_ids = [] if transactional_ids is _EMPTY else transactional_ids
         self._unknown_tags = None
 

@@ -46,7 +46,7 @@ _A_Ni = _array_structs(">%di")
 class TopicData(_Struct):
     """The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
         partitions (v0+): The partition ids included in the current transaction.
     """
@@ -77,7 +77,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -86,7 +86,7 @@ class TopicData(_Struct):
 class TransactionState(_Struct):
     """The current state of the transaction.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code.
         transactional_id (v0+): The transactional id.
         transaction_state (v0+): The current transaction state of the producer.
@@ -215,7 +215,6 @@ class TransactionState(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         transactional_id: str = "",
         transaction_state: str = "",
@@ -239,7 +238,7 @@ class TransactionState(_Struct):
 class DescribeTransactionsResponse(_Message):
     """DescribeTransactionsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         transaction_states (v0+): The current state of the transaction.
     """
@@ -289,7 +288,7 @@ class DescribeTransactionsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, transaction_states: list[TransactionState] = _EMPTY
+        self, throttle_time_ms: int = 0, transaction_states: list[TransactionState] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.transaction_states = [] if transaction_states is _EMPTY else transaction_states

@@ -39,7 +39,7 @@ __all__ = [
 class UserName(_Struct):
     """The users to describe, or null/empty to describe all users.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The user name.
     """
 
@@ -52,7 +52,7 @@ class UserName(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "") -> None:
+    def __init__(self, name: str = "") -> None:
         self.name = name
         self._unknown_tags = None
 
@@ -60,7 +60,7 @@ class UserName(_Struct):
 class DescribeUserScramCredentialsRequest(_Message):
     """DescribeUserScramCredentialsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         users (v0+): The users to describe, or null/empty to describe all users.
     """
 
@@ -91,7 +91,7 @@ class DescribeUserScramCredentialsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, users: list[UserName] | None = _EMPTY) -> None:
+    def __init__(self, users: list[UserName] | None = _EMPTY) -> None:
         self.users = [] if users is _EMPTY else users
         self._unknown_tags = None
 

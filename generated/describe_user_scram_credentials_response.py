@@ -46,7 +46,7 @@ _S_ih = _struct.Struct(">ih")
 class CredentialInfo(_Struct):
     """The mechanism and related information associated with the user's SCRAM credentials.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         mechanism (v0+): The SCRAM mechanism.
         iterations (v0+): The number of iterations used in the SCRAM credential.
     """
@@ -67,7 +67,7 @@ class CredentialInfo(_Struct):
         ),
     )
 
-    def __init__(self, *, mechanism: int = 0, iterations: int = 0) -> None:
+    def __init__(self, mechanism: int = 0, iterations: int = 0) -> None:
         self.mechanism = mechanism
         self.iterations = iterations
         self._unknown_tags = None
@@ -76,7 +76,7 @@ class CredentialInfo(_Struct):
 class DescribeUserScramCredentialsResult(_Struct):
     """The results for descriptions, one per user.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         user (v0+): The user name.
         error_code (v0+): The user-level error code.
         error_message (v0+): The user-level error message, if any.
@@ -131,7 +131,6 @@ class DescribeUserScramCredentialsResult(_Struct):
 
     def __init__(
         self,
-        *,
         user: str = "",
         error_code: int = 0,
         error_message: str | None = "",
@@ -147,7 +146,7 @@ class DescribeUserScramCredentialsResult(_Struct):
 class DescribeUserScramCredentialsResponse(_Message):
     """DescribeUserScramCredentialsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The message-level error code, 0 except for user authorization or infrastructure issues.
         error_message (v0+): The message-level error message, if any.
@@ -220,7 +219,6 @@ class DescribeUserScramCredentialsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",

@@ -49,7 +49,7 @@ _A_iNi = _array_structs(">i%di")
 class TopicPartitions(_Struct):
     """The topic partitions to elect leaders.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The name of a topic.
         partitions (v0+): The partitions of this topic whose leader should be elected.
     """
@@ -80,7 +80,7 @@ class TopicPartitions(_Struct):
         ),
     )
 
-    def __init__(self, *, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -89,7 +89,7 @@ class TopicPartitions(_Struct):
 class ElectLeadersRequest(_Message):
     """ElectLeadersRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         election_type (v1+): Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica.
         topic_partitions (v0+): The topic partitions to elect leaders.
         timeout_ms (v0+): The time in ms to wait for the election to complete.
@@ -156,7 +156,6 @@ class ElectLeadersRequest(_Message):
 
     def __init__(
         self,
-        *,
         election_type: int = 0,
         topic_partitions: list[TopicPartitions] | None = _EMPTY,
         timeout_ms: int = 60000,

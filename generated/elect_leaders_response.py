@@ -53,7 +53,7 @@ _S_ii = _struct.Struct(">ii")
 class PartitionResult(_Struct):
     """The results for each partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_id (v0+): The partition id.
         error_code (v0+): The result error, or zero if there was no error.
         error_message (v0+): The result message, or null if there was no error.
@@ -101,7 +101,7 @@ class PartitionResult(_Struct):
     )
 
     def __init__(
-        self, *, partition_id: int = 0, error_code: int = 0, error_message: str | None = ""
+        self, partition_id: int = 0, error_code: int = 0, error_message: str | None = ""
     ) -> None:
         self.partition_id = partition_id
         self.error_code = error_code
@@ -112,7 +112,7 @@ class PartitionResult(_Struct):
 class ReplicaElectionResult(_Struct):
     """The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
         partition_result (v0+): The results for each partition.
     """
@@ -143,9 +143,7 @@ class ReplicaElectionResult(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, topic: str = "", partition_result: list[PartitionResult] = _EMPTY
-    ) -> None:
+    def __init__(self, topic: str = "", partition_result: list[PartitionResult] = _EMPTY) -> None:
         self.topic = topic
         self.partition_result = [] if partition_result is _EMPTY else partition_result
         self._unknown_tags = None
@@ -154,7 +152,7 @@ class ReplicaElectionResult(_Struct):
 class ElectLeadersResponse(_Message):
     """ElectLeadersResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v1+): The top level response error code.
         replica_election_results (v0+): The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
@@ -211,7 +209,6 @@ class ElectLeadersResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         replica_election_results: list[ReplicaElectionResult] = _EMPTY,

@@ -60,7 +60,7 @@ _A_iNi = _array_structs(">i%di")
 class ReplicaInfo(_Struct):
     """A sorted list of preferred candidates to start the election.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         candidate_id (v1+): The ID of the candidate replica.
         candidate_directory_id (v1+): The directory ID of the candidate replica.
     """
@@ -102,7 +102,7 @@ class ReplicaInfo(_Struct):
     )
 
     def __init__(
-        self, *, candidate_id: int = 0, candidate_directory_id: uuid.UUID = _ZERO_UUID
+        self, candidate_id: int = 0, candidate_directory_id: uuid.UUID = _ZERO_UUID
     ) -> None:
         self.candidate_id = candidate_id
         self.candidate_directory_id = candidate_directory_id
@@ -112,7 +112,7 @@ class ReplicaInfo(_Struct):
 class PartitionData(_Struct):
     """The partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         leader_id (v0+): The current leader ID that is resigning.
         leader_epoch (v0+): The current epoch.
@@ -193,7 +193,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
@@ -211,7 +210,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The partitions.
     """
@@ -252,7 +251,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -261,7 +260,7 @@ class TopicData(_Struct):
 class LeaderEndpoint(_Struct):
     """Endpoints for the leader.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The name of the endpoint.
         host (v1+): The node's hostname.
         port (v1+): The node's port.
@@ -286,7 +285,7 @@ class LeaderEndpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -296,7 +295,7 @@ class LeaderEndpoint(_Struct):
 class EndQuorumEpochRequest(_Message):
     """EndQuorumEpochRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v0+): The cluster id.
         topics (v0+): The topics.
         leader_endpoints (v1+): Endpoints for the leader.
@@ -363,7 +362,6 @@ class EndQuorumEpochRequest(_Message):
 
     def __init__(
         self,
-        *,
         cluster_id: str | None = None,
         topics: list[TopicData] = _EMPTY,
         leader_endpoints: list[LeaderEndpoint] = _EMPTY,

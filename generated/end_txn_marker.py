@@ -37,7 +37,7 @@ _S_i = _struct.Struct(">i")
 class EndTxnMarker(_Message):
     """EndTxnMarker
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         coordinator_epoch (v0+): The coordinator epoch when appending the record
     """
 
@@ -68,7 +68,7 @@ class EndTxnMarker(_Message):
         ),
     )
 
-    def __init__(self, *, coordinator_epoch: int = 0) -> None:
+    def __init__(self, coordinator_epoch: int = 0) -> None:
         self.coordinator_epoch = coordinator_epoch
         self._unknown_tags = None
 

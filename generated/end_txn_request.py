@@ -42,7 +42,7 @@ _S_qho = _struct.Struct(">qh?")
 class EndTxnRequest(_Message):
     """EndTxnRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The ID of the transaction to end.
         producer_id (v0+): The producer ID.
         producer_epoch (v0+): The current epoch associated with the producer.
@@ -125,7 +125,6 @@ class EndTxnRequest(_Message):
 
     def __init__(
         self,
-        *,
         transactional_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,

@@ -39,7 +39,7 @@ __all__ = [
 class EnvelopeRequest(_Message):
     """EnvelopeRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         request_data (v0+): The embedded request header and data.
         request_principal (v0+): Value of the initial client principal when the request is redirected by a broker.
         client_host_address (v0+): The original client's address in bytes.
@@ -106,7 +106,6 @@ class EnvelopeRequest(_Message):
 
     def __init__(
         self,
-        *,
         request_data: bytes = b"",
         request_principal: bytes | None = b"",
         client_host_address: bytes = b"",

@@ -39,7 +39,7 @@ _S_h = _struct.Struct(">h")
 class EnvelopeResponse(_Message):
     """EnvelopeResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         response_data (v0+): The embedded response header and data.
         error_code (v0+): The error code, or 0 if there was no error.
     """
@@ -78,7 +78,7 @@ class EnvelopeResponse(_Message):
         ),
     )
 
-    def __init__(self, *, response_data: bytes | None = None, error_code: int = 0) -> None:
+    def __init__(self, response_data: bytes | None = None, error_code: int = 0) -> None:
         self.response_data = response_data
         self.error_code = error_code
         self._unknown_tags = None

@@ -42,7 +42,7 @@ _S_q = _struct.Struct(">q")
 class ExpireDelegationTokenRequest(_Message):
     """ExpireDelegationTokenRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         hmac (v0+): The HMAC of the delegation token to be expired.
         expiry_time_period_ms (v0+): The expiry time period in milliseconds.
     """
@@ -81,7 +81,7 @@ class ExpireDelegationTokenRequest(_Message):
         ),
     )
 
-    def __init__(self, *, hmac: bytes = b"", expiry_time_period_ms: int = 0) -> None:
+    def __init__(self, hmac: bytes = b"", expiry_time_period_ms: int = 0) -> None:
         self.hmac = hmac
         self.expiry_time_period_ms = expiry_time_period_ms
         self._unknown_tags = None

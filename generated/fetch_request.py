@@ -66,7 +66,7 @@ _A_iNi = _array_structs(">i%di")
 class ReplicaState(_Struct):
     """The state of the replica in the follower.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v15+): The replica ID of the follower, or -1 if this request is from a consumer.
         replica_epoch (v15+): The epoch of this follower, or -1 if not available.
     """
@@ -107,7 +107,7 @@ class ReplicaState(_Struct):
         ),
     )
 
-    def __init__(self, *, replica_id: int = -1, replica_epoch: int = -1) -> None:
+    def __init__(self, replica_id: int = -1, replica_epoch: int = -1) -> None:
         self.replica_id = replica_id
         self.replica_epoch = replica_epoch
         self._unknown_tags = None
@@ -116,7 +116,7 @@ class ReplicaState(_Struct):
 class FetchPartition(_Struct):
     """The partitions to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         current_leader_epoch (v9+): The current leader epoch of the partition.
         fetch_offset (v0+): The message offset.
@@ -245,7 +245,6 @@ class FetchPartition(_Struct):
 
     def __init__(
         self,
-        *,
         partition: int = 0,
         current_leader_epoch: int = -1,
         fetch_offset: int = 0,
@@ -269,7 +268,7 @@ class FetchPartition(_Struct):
 class FetchTopic(_Struct):
     """The topics to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0-12): The name of the topic to fetch.
         topic_id (v13+): The unique topic ID.
         partitions (v0+): The partitions to fetch.
@@ -316,7 +315,6 @@ class FetchTopic(_Struct):
 
     def __init__(
         self,
-        *,
         topic: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[FetchPartition] = _EMPTY,
@@ -330,7 +328,7 @@ class FetchTopic(_Struct):
 class ForgottenTopic(_Struct):
     """In an incremental fetch request, the partitions to remove.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v7-12): The topic name.
         topic_id (v13+): The unique topic ID.
         partitions (v7+): The partitions indexes to forget.
@@ -376,7 +374,7 @@ class ForgottenTopic(_Struct):
     )
 
     def __init__(
-        self, *, topic: str = "", topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY
+        self, topic: str = "", topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY
     ) -> None:
         self.topic = topic
         self.topic_id = topic_id
@@ -387,7 +385,7 @@ class ForgottenTopic(_Struct):
 class FetchRequest(_Message):
     """FetchRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v12+, tag 0): The clusterId if known. This is used to validate metadata fetches prior to broker registration.
         replica_id (v0-14): The broker ID of the follower, of -1 if this request is from a consumer.
         replica_state (v15+, tag 1): The state of the replica in the follower.
@@ -548,7 +546,6 @@ class FetchRequest(_Message):
 
     def __init__(
         self,
-        *,
         cluster_id: str | None = None,
         replica_id: int = -1,
         replica_state: ReplicaState | None = None,

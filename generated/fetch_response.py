@@ -69,7 +69,7 @@ _S_qq = _struct.Struct(">qq")
 class EpochEndOffset(_Struct):
     """In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         epoch (v12+): The largest epoch.
         end_offset (v12+): The end offset of the epoch.
     """
@@ -100,7 +100,7 @@ class EpochEndOffset(_Struct):
         ),
     )
 
-    def __init__(self, *, epoch: int = -1, end_offset: int = -1) -> None:
+    def __init__(self, epoch: int = -1, end_offset: int = -1) -> None:
         self.epoch = epoch
         self.end_offset = end_offset
         self._unknown_tags = None
@@ -109,7 +109,7 @@ class EpochEndOffset(_Struct):
 class LeaderIdAndEpoch(_Struct):
     """The current leader of the partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v12+): The ID of the current leader or -1 if the leader is unknown.
         leader_epoch (v12+): The latest known leader epoch.
     """
@@ -140,7 +140,7 @@ class LeaderIdAndEpoch(_Struct):
         ),
     )
 
-    def __init__(self, *, leader_id: int = -1, leader_epoch: int = -1) -> None:
+    def __init__(self, leader_id: int = -1, leader_epoch: int = -1) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
@@ -149,7 +149,7 @@ class LeaderIdAndEpoch(_Struct):
 class SnapshotId(_Struct):
     """In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         end_offset (v0+): The end offset of the epoch.
         epoch (v0+): The largest epoch.
     """
@@ -170,7 +170,7 @@ class SnapshotId(_Struct):
         ),
     )
 
-    def __init__(self, *, end_offset: int = -1, epoch: int = -1) -> None:
+    def __init__(self, end_offset: int = -1, epoch: int = -1) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tags = None
@@ -179,7 +179,7 @@ class SnapshotId(_Struct):
 class AbortedTransaction(_Struct):
     """The aborted transactions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v4+): The producer id associated with the aborted transaction.
         first_offset (v4+): The first offset in the aborted transaction.
     """
@@ -220,7 +220,7 @@ class AbortedTransaction(_Struct):
         ),
     )
 
-    def __init__(self, *, producer_id: int = 0, first_offset: int = 0) -> None:
+    def __init__(self, producer_id: int = 0, first_offset: int = 0) -> None:
         self.producer_id = producer_id
         self.first_offset = first_offset
         self._unknown_tags = None
@@ -229,7 +229,7 @@ class AbortedTransaction(_Struct):
 class PartitionData(_Struct):
     """The topic partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no fetch error.
         high_watermark (v0+): The current high water mark.
@@ -406,7 +406,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         high_watermark: int = 0,
@@ -436,7 +435,7 @@ class PartitionData(_Struct):
 class FetchableTopicResponse(_Struct):
     """The response topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0-12): The topic name.
         topic_id (v13+): The unique topic ID.
         partitions (v0+): The topic partitions.
@@ -483,7 +482,6 @@ class FetchableTopicResponse(_Struct):
 
     def __init__(
         self,
-        *,
         topic: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[PartitionData] = _EMPTY,
@@ -497,7 +495,7 @@ class FetchableTopicResponse(_Struct):
 class NodeEndpoint(_Struct):
     """Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v16+): The ID of the associated node.
         host (v16+): The node's hostname.
         port (v16+): The node's port.
@@ -529,7 +527,7 @@ class NodeEndpoint(_Struct):
     )
 
     def __init__(
-        self, *, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -541,7 +539,7 @@ class NodeEndpoint(_Struct):
 class FetchResponse(_Message):
     """FetchResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v7+): The top level response error code.
         session_id (v7+): The fetch session ID, or 0 if this is not part of a fetch session.
@@ -620,7 +618,6 @@ class FetchResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         session_id: int = 0,

@@ -50,7 +50,7 @@ _S_qi = _struct.Struct(">qi")
 class SnapshotId(_Struct):
     """The snapshot endOffset and epoch to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         end_offset (v0+): The end offset of the snapshot.
         epoch (v0+): The epoch of the snapshot.
     """
@@ -71,7 +71,7 @@ class SnapshotId(_Struct):
         ),
     )
 
-    def __init__(self, *, end_offset: int = 0, epoch: int = 0) -> None:
+    def __init__(self, end_offset: int = 0, epoch: int = 0) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tags = None
@@ -80,7 +80,7 @@ class SnapshotId(_Struct):
 class PartitionSnapshot(_Struct):
     """The partitions to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         current_leader_epoch (v0+): The current leader epoch of the partition, -1 for unknown leader epoch.
         snapshot_id (v0+): The snapshot endOffset and epoch to fetch.
@@ -151,7 +151,6 @@ class PartitionSnapshot(_Struct):
 
     def __init__(
         self,
-        *,
         partition: int = 0,
         current_leader_epoch: int = 0,
         snapshot_id: SnapshotId | None = None,
@@ -169,7 +168,7 @@ class PartitionSnapshot(_Struct):
 class TopicSnapshot(_Struct):
     """The topics to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic to fetch.
         partitions (v0+): The partitions to fetch.
     """
@@ -200,7 +199,7 @@ class TopicSnapshot(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partitions: list[PartitionSnapshot] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partitions: list[PartitionSnapshot] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -209,7 +208,7 @@ class TopicSnapshot(_Struct):
 class FetchSnapshotRequest(_Message):
     """FetchSnapshotRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v0+, tag 0): The clusterId if known, this is used to validate metadata fetches prior to broker registration.
         replica_id (v0+): The broker ID of the follower.
         max_bytes (v0+): The maximum bytes to fetch from all of the snapshots.
@@ -282,7 +281,6 @@ class FetchSnapshotRequest(_Message):
 
     def __init__(
         self,
-        *,
         cluster_id: str | None = None,
         replica_id: int = -1,
         max_bytes: int = 2147483647,

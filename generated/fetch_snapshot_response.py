@@ -52,7 +52,7 @@ _S_qq = _struct.Struct(">qq")
 class SnapshotId(_Struct):
     """The snapshot endOffset and epoch fetched.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         end_offset (v0+): The snapshot end offset.
         epoch (v0+): The snapshot epoch.
     """
@@ -73,7 +73,7 @@ class SnapshotId(_Struct):
         ),
     )
 
-    def __init__(self, *, end_offset: int = 0, epoch: int = 0) -> None:
+    def __init__(self, end_offset: int = 0, epoch: int = 0) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tags = None
@@ -82,7 +82,7 @@ class SnapshotId(_Struct):
 class LeaderIdAndEpoch(_Struct):
     """The leader of the partition at the time of the snapshot.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
         leader_epoch (v0+): The latest known leader epoch.
     """
@@ -113,7 +113,7 @@ class LeaderIdAndEpoch(_Struct):
         ),
     )
 
-    def __init__(self, *, leader_id: int = 0, leader_epoch: int = 0) -> None:
+    def __init__(self, leader_id: int = 0, leader_epoch: int = 0) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
@@ -122,7 +122,7 @@ class LeaderIdAndEpoch(_Struct):
 class PartitionSnapshot(_Struct):
     """The partitions to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no fetch error.
         snapshot_id (v0+): The snapshot endOffset and epoch fetched.
@@ -203,7 +203,6 @@ class PartitionSnapshot(_Struct):
 
     def __init__(
         self,
-        *,
         index: int = 0,
         error_code: int = 0,
         snapshot_id: SnapshotId | None = None,
@@ -225,7 +224,7 @@ class PartitionSnapshot(_Struct):
 class TopicSnapshot(_Struct):
     """The topics to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic to fetch.
         partitions (v0+): The partitions to fetch.
     """
@@ -256,7 +255,7 @@ class TopicSnapshot(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partitions: list[PartitionSnapshot] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partitions: list[PartitionSnapshot] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -265,7 +264,7 @@ class TopicSnapshot(_Struct):
 class NodeEndpoint(_Struct):
     """Endpoints for all current-leaders enumerated in PartitionSnapshot.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v1+): The ID of the associated node.
         host (v1+): The node's hostname.
         port (v1+): The node's port.
@@ -290,7 +289,7 @@ class NodeEndpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, node_id: int = 0, host: str = "", port: int = 0) -> None:
+    def __init__(self, node_id: int = 0, host: str = "", port: int = 0) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
@@ -300,7 +299,7 @@ class NodeEndpoint(_Struct):
 class FetchSnapshotResponse(_Message):
     """FetchSnapshotResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top level response error code.
         topics (v0+): The topics to fetch.
@@ -373,7 +372,6 @@ class FetchSnapshotResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         topics: list[TopicSnapshot] = _EMPTY,

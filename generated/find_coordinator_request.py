@@ -43,7 +43,7 @@ _S_h = _struct.Struct(">h")
 class FindCoordinatorRequest(_Message):
     """FindCoordinatorRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0-3): The coordinator key.
         key_type (v1+): The coordinator key type. (group, transaction, share).
         coordinator_keys (v4+): The coordinator keys.
@@ -87,7 +87,7 @@ class FindCoordinatorRequest(_Message):
     )
 
     def __init__(
-        self, *, key: str = "", key_type: int = 0, coordinator_keys: list[str] = _EMPTY
+        self, key: str = "", key_type: int = 0, coordinator_keys: list[str] = _EMPTY
     ) -> None:
         self.key = key
         self.key_type = key_type

@@ -51,7 +51,7 @@ _S_ihh = _struct.Struct(">ihh")
 class Coordinator(_Struct):
     """Each coordinator result in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v4+): The coordinator key.
         node_id (v4+): The node id.
         host (v4+): The host name.
@@ -104,7 +104,6 @@ class Coordinator(_Struct):
 
     def __init__(
         self,
-        *,
         key: str = "",
         node_id: int = 0,
         host: str = "",
@@ -124,7 +123,7 @@ class Coordinator(_Struct):
 class FindCoordinatorResponse(_Message):
     """FindCoordinatorResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0-3): The error code, or 0 if there was no error.
         error_message (v1-3): The error message, or null if there was no error.
@@ -209,7 +208,6 @@ class FindCoordinatorResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",

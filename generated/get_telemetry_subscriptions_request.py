@@ -38,7 +38,7 @@ __all__ = [
 class GetTelemetrySubscriptionsRequest(_Message):
     """GetTelemetrySubscriptionsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         client_instance_id (v0+): Unique id for this client instance, must be set to 0 on the first request.
     """
 
@@ -69,7 +69,7 @@ class GetTelemetrySubscriptionsRequest(_Message):
         ),
     )
 
-    def __init__(self, *, client_instance_id: uuid.UUID = _ZERO_UUID) -> None:
+    def __init__(self, client_instance_id: uuid.UUID = _ZERO_UUID) -> None:
         self.client_instance_id = client_instance_id
         self._unknown_tags = None
 

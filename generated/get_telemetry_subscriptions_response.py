@@ -48,7 +48,7 @@ _A_Nbiio = _array_structs(">%dbii?")
 class GetTelemetrySubscriptionsResponse(_Message):
     """GetTelemetrySubscriptionsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         client_instance_id (v0+): Assigned client instance id if ClientInstanceId was 0 in the request, else 0.
@@ -201,7 +201,6 @@ class GetTelemetrySubscriptionsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         client_instance_id: uuid.UUID = _ZERO_UUID,

@@ -47,7 +47,7 @@ _S_ih = _struct.Struct(">ih")
 class HeartbeatRequest(_Message):
     """HeartbeatRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group id.
         generation_id (v0+): The generation of the group.
         member_id (v0+): The member ID.
@@ -110,7 +110,6 @@ class HeartbeatRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         generation_id: int = 0,
         member_id: str = "",

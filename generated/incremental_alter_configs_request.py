@@ -52,7 +52,7 @@ _S_o = _struct.Struct(">?")
 class AlterableConfig(_Struct):
     """The configurations.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration key name.
         config_operation (v0+): The type (Set, Delete, Append, Subtract) of operation.
         value (v0+): The value to set for the configuration key.
@@ -89,9 +89,7 @@ class AlterableConfig(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, name: str = "", config_operation: int = 0, value: str | None = ""
-    ) -> None:
+    def __init__(self, name: str = "", config_operation: int = 0, value: str | None = "") -> None:
         self.name = name
         self.config_operation = config_operation
         self.value = value
@@ -101,7 +99,7 @@ class AlterableConfig(_Struct):
 class AlterConfigsResource(_Struct):
     """The incremental updates for each resource.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
         resource_name (v0+): The resource name.
         configs (v0+): The configurations.
@@ -160,7 +158,6 @@ class AlterConfigsResource(_Struct):
 
     def __init__(
         self,
-        *,
         resource_type: int = 0,
         resource_name: str = "",
         configs: list[AlterableConfig] = _EMPTY,
@@ -174,7 +171,7 @@ class AlterConfigsResource(_Struct):
 class IncrementalAlterConfigsRequest(_Message):
     """IncrementalAlterConfigsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resources (v0+): The incremental updates for each resource.
         validate_only (v0+): True if we should validate the request, but not change the configurations.
     """
@@ -224,7 +221,7 @@ class IncrementalAlterConfigsRequest(_Message):
     )
 
     def __init__(
-        self, *, resources: list[AlterConfigsResource] = _EMPTY, validate_only: bool = False
+        self, resources: list[AlterConfigsResource] = _EMPTY, validate_only: bool = False
     ) -> None:
         self.resources = [] if resources is _EMPTY else resources
         self.validate_only = validate_only

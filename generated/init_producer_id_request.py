@@ -44,7 +44,7 @@ _S_iqhoo = _struct.Struct(">iqh??")
 class InitProducerIdRequest(_Message):
     """InitProducerIdRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The transactional id, or null if the producer is not transactional.
         transaction_timeout_ms (v0+): The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined.
         producer_id (v3+): The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration.
@@ -159,7 +159,6 @@ class InitProducerIdRequest(_Message):
 
     def __init__(
         self,
-        *,
         transactional_id: str | None = "",
         transaction_timeout_ms: int = 0,
         producer_id: int = -1,

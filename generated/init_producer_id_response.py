@@ -38,7 +38,7 @@ _S_ihqhqh = _struct.Struct(">ihqhqh")
 class InitProducerIdResponse(_Message):
     """InitProducerIdResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         producer_id (v0+): The current producer id.
@@ -143,7 +143,6 @@ class InitProducerIdResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         producer_id: int = -1,

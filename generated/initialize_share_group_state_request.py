@@ -45,7 +45,7 @@ _S_iiq = _struct.Struct(">iiq")
 class PartitionData(_Struct):
     """The data for the partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         state_epoch (v0+): The state epoch for this share-partition.
         start_offset (v0+): The share-partition start offset, or -1 if the start offset is not being initialized.
@@ -92,7 +92,7 @@ class PartitionData(_Struct):
         ),
     )
 
-    def __init__(self, *, partition: int = 0, state_epoch: int = 0, start_offset: int = 0) -> None:
+    def __init__(self, partition: int = 0, state_epoch: int = 0, start_offset: int = 0) -> None:
         self.partition = partition
         self.state_epoch = state_epoch
         self.start_offset = start_offset
@@ -102,7 +102,7 @@ class PartitionData(_Struct):
 class InitializeStateData(_Struct):
     """The data for the topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
         partitions (v0+): The data for the partitions.
     """
@@ -144,7 +144,7 @@ class InitializeStateData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -154,7 +154,7 @@ class InitializeStateData(_Struct):
 class InitializeShareGroupStateRequest(_Message):
     """InitializeShareGroupStateRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
@@ -193,7 +193,7 @@ class InitializeShareGroupStateRequest(_Message):
         ),
     )
 
-    def __init__(self, *, group_id: str = "", topics: list[InitializeStateData] = _EMPTY) -> None:
+    def __init__(self, group_id: str = "", topics: list[InitializeStateData] = _EMPTY) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None

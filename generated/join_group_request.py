@@ -55,7 +55,7 @@ _S_iih = _struct.Struct(">iih")
 class JoinGroupRequestProtocol(_Struct):
     """The list of protocols that the member supports.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The protocol name.
         metadata (v0+): The protocol metadata.
     """
@@ -76,7 +76,7 @@ class JoinGroupRequestProtocol(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", metadata: bytes = b"") -> None:
+    def __init__(self, name: str = "", metadata: bytes = b"") -> None:
         self.name = name
         self.metadata = metadata
         self._unknown_tags = None
@@ -85,7 +85,7 @@ class JoinGroupRequestProtocol(_Struct):
 class JoinGroupRequest(_Message):
     """JoinGroupRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         session_timeout_ms (v0+): The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds.
         rebalance_timeout_ms (v1+): The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group.
@@ -202,7 +202,6 @@ class JoinGroupRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         session_timeout_ms: int = 0,
         rebalance_timeout_ms: int = -1,

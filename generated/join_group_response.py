@@ -57,7 +57,7 @@ _S_o = _struct.Struct(">?")
 class JoinGroupResponseMember(_Struct):
     """The group members.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The group member ID.
         group_instance_id (v5+): The unique identifier of the consumer instance provided by end user.
         metadata (v0+): The group member metadata.
@@ -95,7 +95,7 @@ class JoinGroupResponseMember(_Struct):
     )
 
     def __init__(
-        self, *, member_id: str = "", group_instance_id: str | None = None, metadata: bytes = b""
+        self, member_id: str = "", group_instance_id: str | None = None, metadata: bytes = b""
     ) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -106,7 +106,7 @@ class JoinGroupResponseMember(_Struct):
 class JoinGroupResponse(_Message):
     """JoinGroupResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         generation_id (v0+): The generation ID of the group.
@@ -239,7 +239,6 @@ class JoinGroupResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         generation_id: int = -1,

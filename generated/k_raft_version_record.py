@@ -37,7 +37,7 @@ _S_hh = _struct.Struct(">hh")
 class KRaftVersionRecord(_Message):
     """KRaftVersionRecord
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the kraft version record.
         k_raft_version (v0+): The kraft protocol version.
     """
@@ -76,7 +76,7 @@ class KRaftVersionRecord(_Message):
         ),
     )
 
-    def __init__(self, *, version: int = 0, k_raft_version: int = 0) -> None:
+    def __init__(self, version: int = 0, k_raft_version: int = 0) -> None:
         self.version = version
         self.k_raft_version = k_raft_version
         self._unknown_tags = None

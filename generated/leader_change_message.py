@@ -43,7 +43,7 @@ _S_i = _struct.Struct(">i")
 class Voter(_Struct):
     """The set of voters in the quorum for this epoch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         voter_id (v0+): The ID of the voter.
         voter_directory_id (v1+): The directory id of the voter.
     """
@@ -74,7 +74,7 @@ class Voter(_Struct):
         ),
     )
 
-    def __init__(self, *, voter_id: int = 0, voter_directory_id: uuid.UUID = _ZERO_UUID) -> None:
+    def __init__(self, voter_id: int = 0, voter_directory_id: uuid.UUID = _ZERO_UUID) -> None:
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self._unknown_tags = None
@@ -83,7 +83,7 @@ class Voter(_Struct):
 class LeaderChangeMessage(_Message):
     """LeaderChangeMessage
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the leader change message.
         leader_id (v0+): The ID of the newly elected leader.
         voters (v0+): The set of voters in the quorum for this epoch.
@@ -136,7 +136,6 @@ class LeaderChangeMessage(_Message):
 
     def __init__(
         self,
-        *,
         version: int = 0,
         leader_id: int = 0,
         voters: list[Voter] = _EMPTY,

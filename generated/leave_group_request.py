@@ -48,7 +48,7 @@ _S_i = _struct.Struct(">i")
 class MemberIdentity(_Struct):
     """List of leaving member identities.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v3+): The member ID to remove from the group.
         group_instance_id (v3+): The group instance ID to remove from the group.
         reason (v5+): The reason why the member left the group.
@@ -86,11 +86,7 @@ class MemberIdentity(_Struct):
     )
 
     def __init__(
-        self,
-        *,
-        member_id: str = "",
-        group_instance_id: str | None = None,
-        reason: str | None = None,
+        self, member_id: str = "", group_instance_id: str | None = None, reason: str | None = None
     ) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -101,7 +97,7 @@ class MemberIdentity(_Struct):
 class LeaveGroupRequest(_Message):
     """LeaveGroupRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The ID of the group to leave.
         member_id (v0-2): The member ID to remove from the group.
         members (v3+): List of leaving member identities.
@@ -147,7 +143,7 @@ class LeaveGroupRequest(_Message):
     )
 
     def __init__(
-        self, *, group_id: str = "", member_id: str = "", members: list[MemberIdentity] = _EMPTY
+        self, group_id: str = "", member_id: str = "", members: list[MemberIdentity] = _EMPTY
     ) -> None:
         self.group_id = group_id
         self.member_id = member_id

@@ -50,7 +50,7 @@ _S_ihi = _struct.Struct(">ihi")
 class MemberResponse(_Struct):
     """List of leaving member responses.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v3+): The member ID to remove from the group.
         group_instance_id (v3+): The group instance ID to remove from the group.
         error_code (v3+): The error code, or 0 if there was no error.
@@ -88,7 +88,7 @@ class MemberResponse(_Struct):
     )
 
     def __init__(
-        self, *, member_id: str = "", group_instance_id: str | None = "", error_code: int = 0
+        self, member_id: str = "", group_instance_id: str | None = "", error_code: int = 0
     ) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -99,7 +99,7 @@ class MemberResponse(_Struct):
 class LeaveGroupResponse(_Message):
     """LeaveGroupResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         members (v3+): List of leaving member responses.
@@ -155,11 +155,7 @@ class LeaveGroupResponse(_Message):
     )
 
     def __init__(
-        self,
-        *,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        members: list[MemberResponse] = _EMPTY,
+        self, throttle_time_ms: int = 0, error_code: int = 0, members: list[MemberResponse] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code

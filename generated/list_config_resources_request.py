@@ -39,7 +39,7 @@ _A_Nb = _array_structs(">%db")
 class ListConfigResourcesRequest(_Message):
     """ListConfigResourcesRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_types (v1+): The list of resource type. If the list is empty, it uses default supported config resource types.
     """
 
@@ -70,7 +70,7 @@ class ListConfigResourcesRequest(_Message):
         ),
     )
 
-    def __init__(self, *, resource_types: list[int] = _EMPTY) -> None:
+    def __init__(self, resource_types: list[int] = _EMPTY) -> None:
         self.resource_types = [] if resource_types is _EMPTY else resource_types
         self._unknown_tags = None
 

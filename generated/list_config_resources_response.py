@@ -42,7 +42,7 @@ _S_ih = _struct.Struct(">ih")
 class ConfigResource(_Struct):
     """Each config resource in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_name (v0+): The resource name.
         resource_type (v1+): The resource type.
     """
@@ -83,7 +83,7 @@ class ConfigResource(_Struct):
         ),
     )
 
-    def __init__(self, *, resource_name: str = "", resource_type: int = 16) -> None:
+    def __init__(self, resource_name: str = "", resource_type: int = 16) -> None:
         self.resource_name = resource_name
         self.resource_type = resource_type
         self._unknown_tags = None
@@ -92,7 +92,7 @@ class ConfigResource(_Struct):
 class ListConfigResourcesResponse(_Message):
     """ListConfigResourcesResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         config_resources (v0+): Each config resource in the response.
@@ -149,7 +149,6 @@ class ListConfigResourcesResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         config_resources: list[ConfigResource] = _EMPTY,

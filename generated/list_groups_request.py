@@ -38,7 +38,7 @@ __all__ = [
 class ListGroupsRequest(_Message):
     """ListGroupsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         states_filter (v4+): The states of the groups we want to list. If empty, all groups are returned with their state.
         types_filter (v5+): The types of the groups we want to list. If empty, all groups are returned with their type.
     """
@@ -87,9 +87,7 @@ class ListGroupsRequest(_Message):
         ),
     )
 
-    def __init__(
-        self, *, states_filter: list[str] = _EMPTY, types_filter: list[str] = _EMPTY
-    ) -> None:
+    def __init__(self, states_filter: list[str] = _EMPTY, types_filter: list[str] = _EMPTY) -> None:
         self.states_filter = [] if states_filter is _EMPTY else states_filter
         self.types_filter = [] if types_filter is _EMPTY else types_filter
         self._unknown_tags = None

@@ -47,7 +47,7 @@ _S_ihi = _struct.Struct(">ihi")
 class ListedGroup(_Struct):
     """Each group in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group ID.
         protocol_type (v0+): The group protocol type.
         group_state (v4+): The group state name.
@@ -102,7 +102,6 @@ class ListedGroup(_Struct):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         protocol_type: str = "",
         group_state: str = "",
@@ -118,7 +117,7 @@ class ListedGroup(_Struct):
 class ListGroupsResponse(_Message):
     """ListGroupsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         groups (v0+): Each group in the response.
@@ -174,7 +173,7 @@ class ListGroupsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, error_code: int = 0, groups: list[ListedGroup] = _EMPTY
+        self, throttle_time_ms: int = 0, error_code: int = 0, groups: list[ListedGroup] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code

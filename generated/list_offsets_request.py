@@ -50,7 +50,7 @@ _S_iq = _struct.Struct(">iq")
 class ListOffsetsPartition(_Struct):
     """Each partition in the request.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         current_leader_epoch (v4+): The current leader epoch.
         timestamp (v0+): The current timestamp.
@@ -98,7 +98,7 @@ class ListOffsetsPartition(_Struct):
     )
 
     def __init__(
-        self, *, partition_index: int = 0, current_leader_epoch: int = -1, timestamp: int = 0
+        self, partition_index: int = 0, current_leader_epoch: int = -1, timestamp: int = 0
     ) -> None:
         self.partition_index = partition_index
         self.current_leader_epoch = current_leader_epoch
@@ -109,7 +109,7 @@ class ListOffsetsPartition(_Struct):
 class ListOffsetsTopic(_Struct):
     """Each topic in the request.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): Each partition in the request.
     """
@@ -140,7 +140,7 @@ class ListOffsetsTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partitions: list[ListOffsetsPartition] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partitions: list[ListOffsetsPartition] = _EMPTY) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -149,7 +149,7 @@ class ListOffsetsTopic(_Struct):
 class ListOffsetsRequest(_Message):
     """ListOffsetsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v0+): The broker ID of the requester, or -1 if this request is being made by a normal consumer.
         isolation_level (v2+): This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records.
         topics (v0+): Each topic in the request.
@@ -212,7 +212,6 @@ class ListOffsetsRequest(_Message):
 
     def __init__(
         self,
-        *,
         replica_id: int = 0,
         isolation_level: int = 0,
         topics: list[ListOffsetsTopic] = _EMPTY,

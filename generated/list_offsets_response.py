@@ -48,7 +48,7 @@ _S_ii = _struct.Struct(">ii")
 class ListOffsetsPartitionResponse(_Struct):
     """Each partition in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition error code, or 0 if there was no error.
         timestamp (v1+): The timestamp associated with the returned offset.
@@ -109,7 +109,6 @@ class ListOffsetsPartitionResponse(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         timestamp: int = -1,
@@ -127,7 +126,7 @@ class ListOffsetsPartitionResponse(_Struct):
 class ListOffsetsTopicResponse(_Struct):
     """Each topic in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): Each partition in the response.
     """
@@ -159,7 +158,7 @@ class ListOffsetsTopicResponse(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[ListOffsetsPartitionResponse] = _EMPTY
+        self, name: str = "", partitions: list[ListOffsetsPartitionResponse] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -169,7 +168,7 @@ class ListOffsetsTopicResponse(_Struct):
 class ListOffsetsResponse(_Message):
     """ListOffsetsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic in the response.
     """
@@ -219,7 +218,7 @@ class ListOffsetsResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, topics: list[ListOffsetsTopicResponse] = _EMPTY
+        self, throttle_time_ms: int = 0, topics: list[ListOffsetsTopicResponse] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics

@@ -43,7 +43,7 @@ _A_Ni = _array_structs(">%di")
 class ListPartitionReassignmentsTopics(_Struct):
     """The topics to list partition reassignments for, or null to list everything.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partition_indexes (v0+): The partitions to list partition reassignments for.
     """
@@ -74,7 +74,7 @@ class ListPartitionReassignmentsTopics(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
@@ -83,7 +83,7 @@ class ListPartitionReassignmentsTopics(_Struct):
 class ListPartitionReassignmentsRequest(_Message):
     """ListPartitionReassignmentsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         timeout_ms (v0+): The time in ms to wait for the request to complete.
         topics (v0+): The topics to list partition reassignments for, or null to list everything.
     """
@@ -133,10 +133,7 @@ class ListPartitionReassignmentsRequest(_Message):
     )
 
     def __init__(
-        self,
-        *,
-        timeout_ms: int = 60000,
-        topics: list[ListPartitionReassignmentsTopics] | None = None,
+        self, timeout_ms: int = 60000, topics: list[ListPartitionReassignmentsTopics] | None = None
     ) -> None:
         self.timeout_ms = timeout_ms
         self.topics = topics

@@ -47,7 +47,7 @@ _A_Ni = _array_structs(">%di")
 class OngoingPartitionReassignment(_Struct):
     """The ongoing reassignments for each partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The index of the partition.
         replicas (v0+): The current replica set.
         adding_replicas (v0+): The set of replicas we are currently adding.
@@ -122,7 +122,6 @@ class OngoingPartitionReassignment(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         replicas: list[int] = _EMPTY,
         adding_replicas: list[int] = _EMPTY,
@@ -138,7 +137,7 @@ class OngoingPartitionReassignment(_Struct):
 class OngoingTopicReassignment(_Struct):
     """The ongoing reassignments for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): The ongoing reassignments for each partition.
     """
@@ -170,7 +169,7 @@ class OngoingTopicReassignment(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[OngoingPartitionReassignment] = _EMPTY
+        self, name: str = "", partitions: list[OngoingPartitionReassignment] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -180,7 +179,7 @@ class OngoingTopicReassignment(_Struct):
 class ListPartitionReassignmentsResponse(_Message):
     """ListPartitionReassignmentsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -253,7 +252,6 @@ class ListPartitionReassignmentsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",

@@ -45,7 +45,7 @@ _A_Nqq = _array_structs(">%dqq")
 class ListTransactionsRequest(_Message):
     """ListTransactionsRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         state_filters (v0+): The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned.
         producer_id_filters (v0+): The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned.
         duration_filter (v1+): Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned.
@@ -128,7 +128,6 @@ class ListTransactionsRequest(_Message):
 
     def __init__(
         self,
-        *,
         state_filters: list[str] = _EMPTY,
         producer_id_filters: list[int] = _EMPTY,
         duration_filter: int = -1,

@@ -42,7 +42,7 @@ _S_q = _struct.Struct(">q")
 class TransactionState(_Struct):
     """The current state of the transaction for the transactional id.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The transactional id.
         producer_id (v0+): The producer id.
         transaction_state (v0+): The current transaction state of the producer.
@@ -100,7 +100,7 @@ class TransactionState(_Struct):
     )
 
     def __init__(
-        self, *, transactional_id: str = "", producer_id: int = 0, transaction_state: str = ""
+        self, transactional_id: str = "", producer_id: int = 0, transaction_state: str = ""
     ) -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
@@ -111,7 +111,7 @@ class TransactionState(_Struct):
 class ListTransactionsResponse(_Message):
     """ListTransactionsResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         unknown_state_filters (v0+): Set of state filters provided in the request which were unknown to the transaction coordinator.
@@ -184,7 +184,6 @@ class ListTransactionsResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         unknown_state_filters: list[str] = _EMPTY,

@@ -52,7 +52,7 @@ _S_ooo = _struct.Struct(">???")
 class MetadataRequestTopic(_Struct):
     """The topics to fetch metadata for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v10+): The topic id.
         name (v0+): The topic name.
     """
@@ -83,7 +83,7 @@ class MetadataRequestTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_id: uuid.UUID = _ZERO_UUID, name: str | None = "") -> None:
+    def __init__(self, topic_id: uuid.UUID = _ZERO_UUID, name: str | None = "") -> None:
         self.topic_id = topic_id
         self.name = name
         self._unknown_tags = None
@@ -92,7 +92,7 @@ class MetadataRequestTopic(_Struct):
 class MetadataRequest(_Message):
     """MetadataRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to fetch metadata for.
         allow_auto_topic_creation (v4+): If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so.
         include_cluster_authorized_operations (v8-10): Whether to include cluster authorized operations.
@@ -175,7 +175,6 @@ class MetadataRequest(_Message):
 
     def __init__(
         self,
-        *,
         topics: list[MetadataRequestTopic] | None = _EMPTY,
         allow_auto_topic_creation: bool = True,
         include_cluster_authorized_operations: bool = False,

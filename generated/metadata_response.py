@@ -65,7 +65,7 @@ _A_iNi = _array_structs(">i%di")
 class MetadataResponseBroker(_Struct):
     """A list of brokers present in the cluster.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v0+): The broker ID.
         host (v0+): The broker hostname.
         port (v0+): The broker port.
@@ -97,7 +97,7 @@ class MetadataResponseBroker(_Struct):
     )
 
     def __init__(
-        self, *, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -109,7 +109,7 @@ class MetadataResponseBroker(_Struct):
 class MetadataResponsePartition(_Struct):
     """Each partition in the topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The partition error, or 0 if there was no error.
         partition_index (v0+): The partition index.
         leader_id (v0+): The ID of the leader broker.
@@ -212,7 +212,6 @@ class MetadataResponsePartition(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         partition_index: int = 0,
         leader_id: int = 0,
@@ -234,7 +233,7 @@ class MetadataResponsePartition(_Struct):
 class MetadataResponseTopic(_Struct):
     """Each topic in the response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The topic error, or 0 if there was no error.
         name (v0+): The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
         topic_id (v10+): The topic id. Zero for non-existing topics queried by name. This is never zero when ErrorCode is zero. One of Name and TopicId is always populated.
@@ -321,7 +320,6 @@ class MetadataResponseTopic(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         name: str | None = "",
         topic_id: uuid.UUID = _ZERO_UUID,
@@ -341,7 +339,7 @@ class MetadataResponseTopic(_Struct):
 class MetadataResponse(_Message):
     """MetadataResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v3+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         brokers (v0+): A list of brokers present in the cluster.
         cluster_id (v2+): The cluster ID that responding broker belongs to.
@@ -462,7 +460,6 @@ class MetadataResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         brokers: list[MetadataResponseBroker] = _EMPTY,
         cluster_id: str | None = None,

@@ -59,7 +59,7 @@ _S_qi = _struct.Struct(">qi")
 class OffsetCommitRequestPartition(_Struct):
     """Each partition to commit offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         committed_offset (v0+): The message offset to be committed.
         committed_leader_epoch (v6+): The leader epoch of this partition.
@@ -134,7 +134,6 @@ class OffsetCommitRequestPartition(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
@@ -150,7 +149,7 @@ class OffsetCommitRequestPartition(_Struct):
 class OffsetCommitRequestTopic(_Struct):
     """The topics to commit offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-9): The topic name.
         topic_id (v10+): The topic ID.
         partitions (v0+): Each partition to commit offsets for.
@@ -197,7 +196,6 @@ class OffsetCommitRequestTopic(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[OffsetCommitRequestPartition] = _EMPTY,
@@ -211,7 +209,7 @@ class OffsetCommitRequestTopic(_Struct):
 class OffsetCommitRequest(_Message):
     """OffsetCommitRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The unique group identifier.
         generation_id_or_member_epoch (v1+): The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol.
         member_id (v1+): The member ID assigned by the group coordinator.
@@ -306,7 +304,6 @@ class OffsetCommitRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         generation_id_or_member_epoch: int = -1,
         member_id: str = "",

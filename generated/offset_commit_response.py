@@ -50,7 +50,7 @@ _S_ii = _struct.Struct(">ii")
 class OffsetCommitResponsePartition(_Struct):
     """The responses for each partition in the topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
     """
@@ -81,7 +81,7 @@ class OffsetCommitResponsePartition(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
@@ -90,7 +90,7 @@ class OffsetCommitResponsePartition(_Struct):
 class OffsetCommitResponseTopic(_Struct):
     """The responses for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-9): The topic name.
         topic_id (v10+): The topic ID.
         partitions (v0+): The responses for each partition in the topic.
@@ -137,7 +137,6 @@ class OffsetCommitResponseTopic(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[OffsetCommitResponsePartition] = _EMPTY,
@@ -151,7 +150,7 @@ class OffsetCommitResponseTopic(_Struct):
 class OffsetCommitResponse(_Message):
     """OffsetCommitResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v3+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): The responses for each topic.
     """
@@ -201,7 +200,7 @@ class OffsetCommitResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, topics: list[OffsetCommitResponseTopic] = _EMPTY
+        self, throttle_time_ms: int = 0, topics: list[OffsetCommitResponseTopic] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics

@@ -42,7 +42,7 @@ _S_i = _struct.Struct(">i")
 class OffsetDeleteRequestPartition(_Struct):
     """Each partition to delete offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
     """
 
@@ -65,7 +65,7 @@ class OffsetDeleteRequestPartition(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0) -> None:
+    def __init__(self, partition_index: int = 0) -> None:
         self.partition_index = partition_index
         self._unknown_tags = None
 
@@ -73,7 +73,7 @@ class OffsetDeleteRequestPartition(_Struct):
 class OffsetDeleteRequestTopic(_Struct):
     """The topics to delete offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): Each partition to delete offsets for.
     """
@@ -105,7 +105,7 @@ class OffsetDeleteRequestTopic(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[OffsetDeleteRequestPartition] = _EMPTY
+        self, name: str = "", partitions: list[OffsetDeleteRequestPartition] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -115,7 +115,7 @@ class OffsetDeleteRequestTopic(_Struct):
 class OffsetDeleteRequest(_Message):
     """OffsetDeleteRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The unique group identifier.
         topics (v0+): The topics to delete offsets for.
     """
@@ -154,9 +154,7 @@ class OffsetDeleteRequest(_Message):
         ),
     )
 
-    def __init__(
-        self, *, group_id: str = "", topics: list[OffsetDeleteRequestTopic] = _EMPTY
-    ) -> None:
+    def __init__(self, group_id: str = "", topics: list[OffsetDeleteRequestTopic] = _EMPTY) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None

@@ -45,7 +45,7 @@ _S_ih = _struct.Struct(">ih")
 class OffsetDeleteResponsePartition(_Struct):
     """The responses for each partition in the topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
     """
@@ -76,7 +76,7 @@ class OffsetDeleteResponsePartition(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
@@ -85,7 +85,7 @@ class OffsetDeleteResponsePartition(_Struct):
 class OffsetDeleteResponseTopic(_Struct):
     """The responses for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): The responses for each partition in the topic.
     """
@@ -117,7 +117,7 @@ class OffsetDeleteResponseTopic(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[OffsetDeleteResponsePartition] = _EMPTY
+        self, name: str = "", partitions: list[OffsetDeleteResponsePartition] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -127,7 +127,7 @@ class OffsetDeleteResponseTopic(_Struct):
 class OffsetDeleteResponse(_Message):
     """OffsetDeleteResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top-level error code, or 0 if there was no error.
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): The responses for each topic.
@@ -184,7 +184,6 @@ class OffsetDeleteResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         throttle_time_ms: int = 0,
         topics: list[OffsetDeleteResponseTopic] = _EMPTY,

@@ -55,7 +55,7 @@ _A_iNi = _array_structs(">i%di")
 class OffsetFetchRequestTopic(_Struct):
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-7): The topic name.
         partition_indexes (v0-7): The partition indexes we would like to fetch offsets for.
     """
@@ -84,7 +84,7 @@ class OffsetFetchRequestTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
@@ -93,7 +93,7 @@ class OffsetFetchRequestTopic(_Struct):
 class OffsetFetchRequestTopics(_Struct):
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v8-9): The topic name.
         topic_id (v10+): The topic ID.
         partition_indexes (v8+): The partition indexes we would like to fetch offsets for.
@@ -140,7 +140,6 @@ class OffsetFetchRequestTopics(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partition_indexes: list[int] = _EMPTY,
@@ -154,7 +153,7 @@ class OffsetFetchRequestTopics(_Struct):
 class OffsetFetchRequestGroup(_Struct):
     """Each group we would like to fetch offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v8+): The group ID.
         member_id (v9+): The member id.
         member_epoch (v9+): The member epoch if using the new consumer protocol (KIP-848).
@@ -219,7 +218,6 @@ class OffsetFetchRequestGroup(_Struct):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         member_id: str | None = None,
         member_epoch: int = -1,
@@ -235,7 +233,7 @@ class OffsetFetchRequestGroup(_Struct):
 class OffsetFetchRequest(_Message):
     """OffsetFetchRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0-7): The group to fetch offsets for.
         topics (v0-7): Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
         groups (v8+): Each group we would like to fetch offsets for.
@@ -308,7 +306,6 @@ class OffsetFetchRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         topics: list[OffsetFetchRequestTopic] | None = _EMPTY,
         groups: list[OffsetFetchRequestGroup] = _EMPTY,

@@ -60,7 +60,7 @@ _S_iqih = _struct.Struct(">iqih")
 class OffsetFetchResponsePartition(_Struct):
     """The responses per partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0-7): The partition index.
         committed_offset (v0-7): The committed message offset.
         committed_leader_epoch (v5-7): The leader epoch.
@@ -131,7 +131,6 @@ class OffsetFetchResponsePartition(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
@@ -149,7 +148,7 @@ class OffsetFetchResponsePartition(_Struct):
 class OffsetFetchResponseTopic(_Struct):
     """The responses per topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-7): The topic name.
         partitions (v0-7): The responses per partition.
     """
@@ -179,7 +178,7 @@ class OffsetFetchResponseTopic(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[OffsetFetchResponsePartition] = _EMPTY
+        self, name: str = "", partitions: list[OffsetFetchResponsePartition] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -189,7 +188,7 @@ class OffsetFetchResponseTopic(_Struct):
 class OffsetFetchResponsePartitions(_Struct):
     """The responses per partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v8+): The partition index.
         committed_offset (v8+): The committed message offset.
         committed_leader_epoch (v8+): The leader epoch.
@@ -270,7 +269,6 @@ class OffsetFetchResponsePartitions(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
@@ -288,7 +286,7 @@ class OffsetFetchResponsePartitions(_Struct):
 class OffsetFetchResponseTopics(_Struct):
     """The responses per topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v8-9): The topic name.
         topic_id (v10+): The topic ID.
         partitions (v8+): The responses per partition.
@@ -335,7 +333,6 @@ class OffsetFetchResponseTopics(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[OffsetFetchResponsePartitions] = _EMPTY,
@@ -349,7 +346,7 @@ class OffsetFetchResponseTopics(_Struct):
 class OffsetFetchResponseGroup(_Struct):
     """The responses per group id.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v8+): The group ID.
         topics (v8+): The responses per topic.
         error_code (v8+): The group-level error code, or 0 if there was no error.
@@ -388,7 +385,6 @@ class OffsetFetchResponseGroup(_Struct):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         topics: list[OffsetFetchResponseTopics] = _EMPTY,
         error_code: int = 0,
@@ -402,7 +398,7 @@ class OffsetFetchResponseGroup(_Struct):
 class OffsetFetchResponse(_Message):
     """OffsetFetchResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v3+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0-7): The responses per topic.
         error_code (v2-7): The top-level error code, or 0 if there was no error.
@@ -475,7 +471,6 @@ class OffsetFetchResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         topics: list[OffsetFetchResponseTopic] = _EMPTY,
         error_code: int = 0,

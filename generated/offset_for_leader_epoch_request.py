@@ -47,7 +47,7 @@ _S_iii = _struct.Struct(">iii")
 class OffsetForLeaderPartition(_Struct):
     """Each partition to get offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         current_leader_epoch (v2+): An epoch used to fence consumers/replicas with old metadata. If the epoch provided by the client is larger than the current epoch known to the broker, then the UNKNOWN_LEADER_EPOCH error code will be returned. If the provided epoch is smaller, then the FENCED_LEADER_EPOCH error code will be returned.
         leader_epoch (v0+): The epoch to look up an offset for.
@@ -95,7 +95,7 @@ class OffsetForLeaderPartition(_Struct):
     )
 
     def __init__(
-        self, *, partition: int = 0, current_leader_epoch: int = -1, leader_epoch: int = 0
+        self, partition: int = 0, current_leader_epoch: int = -1, leader_epoch: int = 0
     ) -> None:
         self.partition = partition
         self.current_leader_epoch = current_leader_epoch
@@ -106,7 +106,7 @@ class OffsetForLeaderPartition(_Struct):
 class OffsetForLeaderTopic(_Struct):
     """Each topic to get offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
         partitions (v0+): Each partition to get offsets for.
     """
@@ -138,7 +138,7 @@ class OffsetForLeaderTopic(_Struct):
     )
 
     def __init__(
-        self, *, topic: str = "", partitions: list[OffsetForLeaderPartition] = _EMPTY
+        self, topic: str = "", partitions: list[OffsetForLeaderPartition] = _EMPTY
     ) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -148,7 +148,7 @@ class OffsetForLeaderTopic(_Struct):
 class OffsetForLeaderEpochRequest(_Message):
     """OffsetForLeaderEpochRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v3+): The broker ID of the follower, of -1 if this request is from a consumer.
         topics (v0+): Each topic to get offsets for.
     """
@@ -187,9 +187,7 @@ class OffsetForLeaderEpochRequest(_Message):
         ),
     )
 
-    def __init__(
-        self, *, replica_id: int = -2, topics: list[OffsetForLeaderTopic] = _EMPTY
-    ) -> None:
+    def __init__(self, replica_id: int = -2, topics: list[OffsetForLeaderTopic] = _EMPTY) -> None:
         self.replica_id = replica_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None

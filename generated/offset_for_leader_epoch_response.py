@@ -47,7 +47,7 @@ _S_ii = _struct.Struct(">ii")
 class EpochEndOffset(_Struct):
     """Each partition in the topic we fetched offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code 0, or if there was no error.
         partition (v0+): The partition index.
         leader_epoch (v1+): The leader epoch of the partition.
@@ -91,12 +91,7 @@ class EpochEndOffset(_Struct):
     )
 
     def __init__(
-        self,
-        *,
-        error_code: int = 0,
-        partition: int = 0,
-        leader_epoch: int = -1,
-        end_offset: int = -1,
+        self, error_code: int = 0, partition: int = 0, leader_epoch: int = -1, end_offset: int = -1
     ) -> None:
         self.error_code = error_code
         self.partition = partition
@@ -108,7 +103,7 @@ class EpochEndOffset(_Struct):
 class OffsetForLeaderTopicResult(_Struct):
     """Each topic we fetched offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): The topic name.
         partitions (v0+): Each partition in the topic we fetched offsets for.
     """
@@ -139,7 +134,7 @@ class OffsetForLeaderTopicResult(_Struct):
         ),
     )
 
-    def __init__(self, *, topic: str = "", partitions: list[EpochEndOffset] = _EMPTY) -> None:
+    def __init__(self, topic: str = "", partitions: list[EpochEndOffset] = _EMPTY) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -148,7 +143,7 @@ class OffsetForLeaderTopicResult(_Struct):
 class OffsetForLeaderEpochResponse(_Message):
     """OffsetForLeaderEpochResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic we fetched offsets for.
     """
@@ -198,7 +193,7 @@ class OffsetForLeaderEpochResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, topics: list[OffsetForLeaderTopicResult] = _EMPTY
+        self, throttle_time_ms: int = 0, topics: list[OffsetForLeaderTopicResult] = _EMPTY
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics

@@ -59,7 +59,7 @@ _S_ii = _struct.Struct(">ii")
 class PartitionProduceData(_Struct):
     """Each partition to produce to.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         index (v0+): The partition index.
         records (v0+): The record data to be produced.
     """
@@ -90,7 +90,7 @@ class PartitionProduceData(_Struct):
         ),
     )
 
-    def __init__(self, *, index: int = 0, records: bytes | memoryview | None = None) -> None:
+    def __init__(self, index: int = 0, records: bytes | memoryview | None = None) -> None:
         self.index = index
         self.records = records
         self._unknown_tags = None
@@ -99,7 +99,7 @@ class PartitionProduceData(_Struct):
 class TopicProduceData(_Struct):
     """Each topic to produce to.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-12): The topic name.
         topic_id (v13+): The unique topic ID
         partition_data (v0+): Each partition to produce to.
@@ -146,7 +146,6 @@ class TopicProduceData(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partition_data: list[PartitionProduceData] = _EMPTY,
@@ -160,7 +159,7 @@ class TopicProduceData(_Struct):
 class ProduceRequest(_Message):
     """ProduceRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v3+): The transactional ID, or null if the producer is not transactional.
         acks (v0+): The number of acknowledgments the producer requires the leader to have received before considering a request complete. Allowed values: 0 for no acknowledgments, 1 for only the leader and -1 for the full ISR.
         timeout_ms (v0+): The timeout to await a response in milliseconds.
@@ -221,7 +220,6 @@ class ProduceRequest(_Message):
 
     def __init__(
         self,
-        *,
         transactional_id: str | None = None,
         acks: int = 0,
         timeout_ms: int = 0,

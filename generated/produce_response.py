@@ -60,7 +60,7 @@ _S_ii = _struct.Struct(">ii")
 class BatchIndexAndErrorMessage(_Struct):
     """The batch indices of records that caused the batch to be dropped.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         batch_index (v8+): The batch index of the record that caused the batch to be dropped.
         batch_index_error_message (v8+): The error message of the record that caused the batch to be dropped.
     """
@@ -101,9 +101,7 @@ class BatchIndexAndErrorMessage(_Struct):
         ),
     )
 
-    def __init__(
-        self, *, batch_index: int = 0, batch_index_error_message: str | None = None
-    ) -> None:
+    def __init__(self, batch_index: int = 0, batch_index_error_message: str | None = None) -> None:
         self.batch_index = batch_index
         self.batch_index_error_message = batch_index_error_message
         self._unknown_tags = None
@@ -112,7 +110,7 @@ class BatchIndexAndErrorMessage(_Struct):
 class LeaderIdAndEpoch(_Struct):
     """The leader broker that the producer should use for future requests.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v10+): The ID of the current leader or -1 if the leader is unknown.
         leader_epoch (v10+): The latest known leader epoch.
     """
@@ -143,7 +141,7 @@ class LeaderIdAndEpoch(_Struct):
         ),
     )
 
-    def __init__(self, *, leader_id: int = -1, leader_epoch: int = -1) -> None:
+    def __init__(self, leader_id: int = -1, leader_epoch: int = -1) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
@@ -152,7 +150,7 @@ class LeaderIdAndEpoch(_Struct):
 class PartitionProduceResponse(_Struct):
     """Each partition that we produced to within the topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
         base_offset (v0+): The base offset.
@@ -271,7 +269,6 @@ class PartitionProduceResponse(_Struct):
 
     def __init__(
         self,
-        *,
         index: int = 0,
         error_code: int = 0,
         base_offset: int = 0,
@@ -295,7 +292,7 @@ class PartitionProduceResponse(_Struct):
 class TopicProduceResponse(_Struct):
     """Each produce response.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-12): The topic name.
         topic_id (v13+): The unique topic ID
         partition_responses (v0+): Each partition that we produced to within the topic.
@@ -342,7 +339,6 @@ class TopicProduceResponse(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partition_responses: list[PartitionProduceResponse] = _EMPTY,
@@ -356,7 +352,7 @@ class TopicProduceResponse(_Struct):
 class NodeEndpoint(_Struct):
     """Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v10+): The ID of the associated node.
         host (v10+): The node's hostname.
         port (v10+): The node's port.
@@ -388,7 +384,7 @@ class NodeEndpoint(_Struct):
     )
 
     def __init__(
-        self, *, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -400,7 +396,7 @@ class NodeEndpoint(_Struct):
 class ProduceResponse(_Message):
     """ProduceResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         responses (v0+): Each produce response.
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         node_endpoints (v10+, tag 0): Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.
@@ -467,7 +463,6 @@ class ProduceResponse(_Message):
 
     def __init__(
         self,
-        *,
         responses: list[TopicProduceResponse] = _EMPTY,
         throttle_time_ms: int = 0,
         node_endpoints: list[NodeEndpoint] = _EMPTY,

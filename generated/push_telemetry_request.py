@@ -42,7 +42,7 @@ _S_iob = _struct.Struct(">i?b")
 class PushTelemetryRequest(_Message):
     """PushTelemetryRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         client_instance_id (v0+): Unique id for this client instance.
         subscription_id (v0+): Unique identifier for the current subscription.
         terminating (v0+): Client is terminating the connection.
@@ -131,7 +131,6 @@ class PushTelemetryRequest(_Message):
 
     def __init__(
         self,
-        *,
         client_instance_id: uuid.UUID = _ZERO_UUID,
         subscription_id: int = 0,
         terminating: bool = False,

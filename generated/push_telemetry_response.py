@@ -37,7 +37,7 @@ _S_ih = _struct.Struct(">ih")
 class PushTelemetryResponse(_Message):
     """PushTelemetryResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
     """
@@ -76,7 +76,7 @@ class PushTelemetryResponse(_Message):
         ),
     )
 
-    def __init__(self, *, throttle_time_ms: int = 0, error_code: int = 0) -> None:
+    def __init__(self, throttle_time_ms: int = 0, error_code: int = 0) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self._unknown_tags = None

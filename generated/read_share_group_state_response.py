@@ -48,7 +48,7 @@ _S_qqbh = _struct.Struct(">qqbh")
 class StateBatch(_Struct):
     """The state batches for this share-partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         first_offset (v0+): The first offset of this state batch.
         last_offset (v0+): The last offset of this state batch.
         delivery_state (v0+): The delivery state - 0:Available,2:Acked,4:Archived.
@@ -123,7 +123,6 @@ class StateBatch(_Struct):
 
     def __init__(
         self,
-        *,
         first_offset: int = 0,
         last_offset: int = 0,
         delivery_state: int = 0,
@@ -139,7 +138,7 @@ class StateBatch(_Struct):
 class PartitionResult(_Struct):
     """The results for the partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The error message, or null if there was no error.
@@ -226,7 +225,6 @@ class PartitionResult(_Struct):
 
     def __init__(
         self,
-        *,
         partition: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
@@ -246,7 +244,7 @@ class PartitionResult(_Struct):
 class ReadStateResult(_Struct):
     """The read results.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
         partitions (v0+): The results for the partitions.
     """
@@ -288,7 +286,7 @@ class ReadStateResult(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionResult] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionResult] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -298,7 +296,7 @@ class ReadStateResult(_Struct):
 class ReadShareGroupStateResponse(_Message):
     """ReadShareGroupStateResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         results (v0+): The read results.
     """
 
@@ -329,7 +327,7 @@ class ReadShareGroupStateResponse(_Message):
         ),
     )
 
-    def __init__(self, *, results: list[ReadStateResult] = _EMPTY) -> None:
+    def __init__(self, results: list[ReadStateResult] = _EMPTY) -> None:
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
 

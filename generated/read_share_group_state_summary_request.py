@@ -45,7 +45,7 @@ _S_ii = _struct.Struct(">ii")
 class PartitionData(_Struct):
     """The data for the partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         leader_epoch (v0+): The leader epoch of the share-partition.
     """
@@ -76,7 +76,7 @@ class PartitionData(_Struct):
         ),
     )
 
-    def __init__(self, *, partition: int = 0, leader_epoch: int = 0) -> None:
+    def __init__(self, partition: int = 0, leader_epoch: int = 0) -> None:
         self.partition = partition
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
@@ -85,7 +85,7 @@ class PartitionData(_Struct):
 class ReadStateSummaryData(_Struct):
     """The data for the topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
         partitions (v0+): The data for the partitions.
     """
@@ -127,7 +127,7 @@ class ReadStateSummaryData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -137,7 +137,7 @@ class ReadStateSummaryData(_Struct):
 class ReadShareGroupStateSummaryRequest(_Message):
     """ReadShareGroupStateSummaryRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
@@ -176,7 +176,7 @@ class ReadShareGroupStateSummaryRequest(_Message):
         ),
     )
 
-    def __init__(self, *, group_id: str = "", topics: list[ReadStateSummaryData] = _EMPTY) -> None:
+    def __init__(self, group_id: str = "", topics: list[ReadStateSummaryData] = _EMPTY) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None

@@ -47,7 +47,7 @@ _S_iiqi = _struct.Struct(">iiqi")
 class PartitionResult(_Struct):
     """The results for the partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The error message, or null if there was no error.
@@ -150,7 +150,6 @@ class PartitionResult(_Struct):
 
     def __init__(
         self,
-        *,
         partition: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
@@ -172,7 +171,7 @@ class PartitionResult(_Struct):
 class ReadStateSummaryResult(_Struct):
     """The read results.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
         partitions (v0+): The results for the partitions.
     """
@@ -214,7 +213,7 @@ class ReadStateSummaryResult(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionResult] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionResult] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -224,7 +223,7 @@ class ReadStateSummaryResult(_Struct):
 class ReadShareGroupStateSummaryResponse(_Message):
     """ReadShareGroupStateSummaryResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         results (v0+): The read results.
     """
 
@@ -255,7 +254,7 @@ class ReadShareGroupStateSummaryResponse(_Message):
         ),
     )
 
-    def __init__(self, *, results: list[ReadStateSummaryResult] = _EMPTY) -> None:
+    def __init__(self, results: list[ReadStateSummaryResult] = _EMPTY) -> None:
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
 

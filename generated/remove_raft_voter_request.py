@@ -42,7 +42,7 @@ _S_i = _struct.Struct(">i")
 class RemoveRaftVoterRequest(_Message):
     """RemoveRaftVoterRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v0+): The cluster id of the request.
         voter_id (v0+): The replica id of the voter getting removed from the topic partition.
         voter_directory_id (v0+): The directory id of the voter getting removed from the topic partition.
@@ -99,7 +99,6 @@ class RemoveRaftVoterRequest(_Message):
 
     def __init__(
         self,
-        *,
         cluster_id: str | None = "",
         voter_id: int = 0,
         voter_directory_id: uuid.UUID = _ZERO_UUID,

@@ -42,7 +42,7 @@ _S_q = _struct.Struct(">q")
 class RenewDelegationTokenRequest(_Message):
     """RenewDelegationTokenRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         hmac (v0+): The HMAC of the delegation token to be renewed.
         renew_period_ms (v0+): The renewal time period in milliseconds.
     """
@@ -81,7 +81,7 @@ class RenewDelegationTokenRequest(_Message):
         ),
     )
 
-    def __init__(self, *, hmac: bytes = b"", renew_period_ms: int = 0) -> None:
+    def __init__(self, hmac: bytes = b"", renew_period_ms: int = 0) -> None:
         self.hmac = hmac
         self.renew_period_ms = renew_period_ms
         self._unknown_tags = None

@@ -37,7 +37,7 @@ _S_hqi = _struct.Struct(">hqi")
 class RenewDelegationTokenResponse(_Message):
     """RenewDelegationTokenResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
         expiry_timestamp_ms (v0+): The timestamp in milliseconds at which this token expires.
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -93,7 +93,7 @@ class RenewDelegationTokenResponse(_Message):
     )
 
     def __init__(
-        self, *, error_code: int = 0, expiry_timestamp_ms: int = 0, throttle_time_ms: int = 0
+        self, error_code: int = 0, expiry_timestamp_ms: int = 0, throttle_time_ms: int = 0
     ) -> None:
         self.error_code = error_code
         self.expiry_timestamp_ms = expiry_timestamp_ms

@@ -40,7 +40,7 @@ _S_hhih = _struct.Struct(">hhih")
 class RequestHeader(_Message):
     """RequestHeader
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         request_api_key (v0+): The API key of this request.
         request_api_version (v0+): The API version of this request.
         correlation_id (v0+): The correlation ID of this request.
@@ -124,7 +124,6 @@ class RequestHeader(_Message):
 
     def __init__(
         self,
-        *,
         request_api_key: int = 0,
         request_api_version: int = 0,
         correlation_id: int = 0,

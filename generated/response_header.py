@@ -37,7 +37,7 @@ _S_i = _struct.Struct(">i")
 class ResponseHeader(_Message):
     """ResponseHeader
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         correlation_id (v0+): The correlation ID of this response.
     """
 
@@ -68,7 +68,7 @@ class ResponseHeader(_Message):
         ),
     )
 
-    def __init__(self, *, correlation_id: int = 0) -> None:
+    def __init__(self, correlation_id: int = 0) -> None:
         self.correlation_id = correlation_id
         self._unknown_tags = None
 

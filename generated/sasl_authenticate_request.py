@@ -41,7 +41,7 @@ _S_i = _struct.Struct(">i")
 class SaslAuthenticateRequest(_Message):
     """SaslAuthenticateRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         auth_bytes (v0+): The SASL authentication bytes from the client, as defined by the SASL mechanism.
     """
 
@@ -72,7 +72,7 @@ class SaslAuthenticateRequest(_Message):
         ),
     )
 
-    def __init__(self, *, auth_bytes: bytes = b"") -> None:
+    def __init__(self, auth_bytes: bytes = b"") -> None:
         self.auth_bytes = auth_bytes
         self._unknown_tags = None
 

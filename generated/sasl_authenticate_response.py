@@ -48,7 +48,7 @@ _S_q = _struct.Struct(">q")
 class SaslAuthenticateResponse(_Message):
     """SaslAuthenticateResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The error message, or null if there was no error.
         auth_bytes (v0+): The SASL authentication bytes from the server, as defined by the SASL mechanism.
@@ -121,7 +121,6 @@ class SaslAuthenticateResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = "",
         auth_bytes: bytes = b"",

@@ -39,7 +39,7 @@ _S_h = _struct.Struct(">h")
 class SaslHandshakeRequest(_Message):
     """SaslHandshakeRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         mechanism (v0+): The SASL mechanism chosen by the client.
     """
 
@@ -60,7 +60,7 @@ class SaslHandshakeRequest(_Message):
         ),
     )
 
-    def __init__(self, *, mechanism: str = "") -> None:
+    def __init__(self, mechanism: str = "") -> None:
         self.mechanism = mechanism
         self._unknown_tags = None
 

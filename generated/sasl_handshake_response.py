@@ -41,7 +41,7 @@ _S_i = _struct.Struct(">i")
 class SaslHandshakeResponse(_Message):
     """SaslHandshakeResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
         mechanisms (v0+): The mechanisms enabled in the server.
     """
@@ -80,7 +80,7 @@ class SaslHandshakeResponse(_Message):
         ),
     )
 
-    def __init__(self, *, error_code: int = 0, mechanisms: list[str] = _EMPTY) -> None:
+    def __init__(self, error_code: int = 0, mechanisms: list[str] = _EMPTY) -> None:
         self.error_code = error_code
         self.mechanisms = [] if mechanisms is _EMPTY else mechanisms
         self._unknown_tags = None

@@ -50,7 +50,7 @@ _A_Nb = _array_structs(">%db")
 class AcknowledgementBatch(_Struct):
     """Record batches to acknowledge.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         first_offset (v0+): First offset of batch of records to acknowledge.
         last_offset (v0+): Last offset (inclusive) of batch of records to acknowledge.
         acknowledge_types (v0+): Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.
@@ -108,7 +108,7 @@ class AcknowledgementBatch(_Struct):
     )
 
     def __init__(
-        self, *, first_offset: int = 0, last_offset: int = 0, acknowledge_types: list[int] = _EMPTY
+        self, first_offset: int = 0, last_offset: int = 0, acknowledge_types: list[int] = _EMPTY
     ) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
@@ -119,7 +119,7 @@ class AcknowledgementBatch(_Struct):
 class AcknowledgePartition(_Struct):
     """The partitions containing records to acknowledge.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         acknowledgement_batches (v0+): Record batches to acknowledge.
     """
@@ -161,10 +161,7 @@ class AcknowledgePartition(_Struct):
     )
 
     def __init__(
-        self,
-        *,
-        partition_index: int = 0,
-        acknowledgement_batches: list[AcknowledgementBatch] = _EMPTY,
+        self, partition_index: int = 0, acknowledgement_batches: list[AcknowledgementBatch] = _EMPTY
     ) -> None:
         self.partition_index = partition_index
         self.acknowledgement_batches = (
@@ -176,7 +173,7 @@ class AcknowledgePartition(_Struct):
 class AcknowledgeTopic(_Struct):
     """The topics containing records to acknowledge.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
         partitions (v0+): The partitions containing records to acknowledge.
     """
@@ -218,7 +215,7 @@ class AcknowledgeTopic(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[AcknowledgePartition] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[AcknowledgePartition] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -228,7 +225,7 @@ class AcknowledgeTopic(_Struct):
 class ShareAcknowledgeRequest(_Message):
     """ShareAcknowledgeRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         member_id (v0+): The member ID.
         share_session_epoch (v0+): The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.
@@ -327,7 +324,6 @@ class ShareAcknowledgeRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str | None = None,
         member_id: str | None = "",
         share_session_epoch: int = 0,

@@ -51,7 +51,7 @@ _S_ii = _struct.Struct(">ii")
 class LeaderIdAndEpoch(_Struct):
     """The current leader of the partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
         leader_epoch (v0+): The latest known leader epoch.
     """
@@ -82,7 +82,7 @@ class LeaderIdAndEpoch(_Struct):
         ),
     )
 
-    def __init__(self, *, leader_id: int = 0, leader_epoch: int = 0) -> None:
+    def __init__(self, leader_id: int = 0, leader_epoch: int = 0) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
@@ -91,7 +91,7 @@ class LeaderIdAndEpoch(_Struct):
 class PartitionData(_Struct):
     """The topic partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The error message, or null if there was no error.
@@ -156,7 +156,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
@@ -172,7 +171,7 @@ class PartitionData(_Struct):
 class ShareAcknowledgeTopicResponse(_Struct):
     """The response topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
         partitions (v0+): The topic partitions.
     """
@@ -214,7 +213,7 @@ class ShareAcknowledgeTopicResponse(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -224,7 +223,7 @@ class ShareAcknowledgeTopicResponse(_Struct):
 class NodeEndpoint(_Struct):
     """Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v0+): The ID of the associated node.
         host (v0+): The node's hostname.
         port (v0+): The node's port.
@@ -256,7 +255,7 @@ class NodeEndpoint(_Struct):
     )
 
     def __init__(
-        self, *, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -268,7 +267,7 @@ class NodeEndpoint(_Struct):
 class ShareAcknowledgeResponse(_Message):
     """ShareAcknowledgeResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top level response error code.
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -373,7 +372,6 @@ class ShareAcknowledgeResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,

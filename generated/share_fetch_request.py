@@ -53,7 +53,7 @@ _A_Ni = _array_structs(">%di")
 class AcknowledgementBatch(_Struct):
     """Record batches to acknowledge.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         first_offset (v0+): First offset of batch of records to acknowledge.
         last_offset (v0+): Last offset (inclusive) of batch of records to acknowledge.
         acknowledge_types (v0+): Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.
@@ -111,7 +111,7 @@ class AcknowledgementBatch(_Struct):
     )
 
     def __init__(
-        self, *, first_offset: int = 0, last_offset: int = 0, acknowledge_types: list[int] = _EMPTY
+        self, first_offset: int = 0, last_offset: int = 0, acknowledge_types: list[int] = _EMPTY
     ) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
@@ -122,7 +122,7 @@ class AcknowledgementBatch(_Struct):
 class FetchPartition(_Struct):
     """The partitions to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         partition_max_bytes (v0): The maximum bytes to fetch from this partition. 0 when only acknowledgement with no fetching is required. See KIP-74 for cases where this limit may not be honored.
         acknowledgement_batches (v0+): Record batches to acknowledge.
@@ -181,7 +181,6 @@ class FetchPartition(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         partition_max_bytes: int = 0,
         acknowledgement_batches: list[AcknowledgementBatch] = _EMPTY,
@@ -197,7 +196,7 @@ class FetchPartition(_Struct):
 class FetchTopic(_Struct):
     """The topics to fetch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
         partitions (v0+): The partitions to fetch.
     """
@@ -239,7 +238,7 @@ class FetchTopic(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[FetchPartition] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[FetchPartition] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -249,7 +248,7 @@ class FetchTopic(_Struct):
 class ForgottenTopic(_Struct):
     """The partitions to remove from this share session.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
         partitions (v0+): The partitions indexes to forget.
     """
@@ -290,7 +289,7 @@ class ForgottenTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[int] = _EMPTY) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -299,7 +298,7 @@ class ForgottenTopic(_Struct):
 class ShareFetchRequest(_Message):
     """ShareFetchRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         member_id (v0+): The member ID.
         share_session_epoch (v0+): The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.
@@ -480,7 +479,6 @@ class ShareFetchRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str | None = None,
         member_id: str | None = "",
         share_session_epoch: int = 0,

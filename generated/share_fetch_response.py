@@ -56,7 +56,7 @@ _S_qqh = _struct.Struct(">qqh")
 class LeaderIdAndEpoch(_Struct):
     """The current leader of the partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
         leader_epoch (v0+): The latest known leader epoch.
     """
@@ -87,7 +87,7 @@ class LeaderIdAndEpoch(_Struct):
         ),
     )
 
-    def __init__(self, *, leader_id: int = 0, leader_epoch: int = 0) -> None:
+    def __init__(self, leader_id: int = 0, leader_epoch: int = 0) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tags = None
@@ -96,7 +96,7 @@ class LeaderIdAndEpoch(_Struct):
 class AcquiredRecords(_Struct):
     """The acquired records.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         first_offset (v0+): The earliest offset in this batch of acquired records.
         last_offset (v0+): The last offset of this batch of acquired records.
         delivery_count (v0+): The delivery count of this batch of acquired records.
@@ -154,7 +154,7 @@ class AcquiredRecords(_Struct):
     )
 
     def __init__(
-        self, *, first_offset: int = 0, last_offset: int = 0, delivery_count: int = 0
+        self, first_offset: int = 0, last_offset: int = 0, delivery_count: int = 0
     ) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
@@ -165,7 +165,7 @@ class AcquiredRecords(_Struct):
 class PartitionData(_Struct):
     """The topic partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The fetch error code, or 0 if there was no fetch error.
         error_message (v0+): The fetch error message, or null if there was no fetch error.
@@ -284,7 +284,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
@@ -308,7 +307,7 @@ class PartitionData(_Struct):
 class ShareFetchableTopicResponse(_Struct):
     """The response topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The unique topic ID.
         partitions (v0+): The topic partitions.
     """
@@ -350,7 +349,7 @@ class ShareFetchableTopicResponse(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -360,7 +359,7 @@ class ShareFetchableTopicResponse(_Struct):
 class NodeEndpoint(_Struct):
     """Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v0+): The ID of the associated node.
         host (v0+): The node's hostname.
         port (v0+): The node's port.
@@ -392,7 +391,7 @@ class NodeEndpoint(_Struct):
     )
 
     def __init__(
-        self, *, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
+        self, node_id: int = 0, host: str = "", port: int = 0, rack: str | None = None
     ) -> None:
         self.node_id = node_id
         self.host = host
@@ -404,7 +403,7 @@ class NodeEndpoint(_Struct):
 class ShareFetchResponse(_Message):
     """ShareFetchResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level response error code.
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -509,7 +508,6 @@ class ShareFetchResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,

@@ -40,7 +40,7 @@ _S_o = _struct.Struct(">?")
 class ShareGroupDescribeRequest(_Message):
     """ShareGroupDescribeRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_ids (v0+): The ids of the groups to describe.
         include_authorized_operations (v0+): Whether to include authorized operations.
     """
@@ -90,7 +90,7 @@ class ShareGroupDescribeRequest(_Message):
     )
 
     def __init__(
-        self, *, group_ids: list[str] = _EMPTY, include_authorized_operations: bool = False
+        self, group_ids: list[str] = _EMPTY, include_authorized_operations: bool = False
     ) -> None:
         self.group_ids = [] if group_ids is _EMPTY else group_ids
         self.include_authorized_operations = include_authorized_operations

@@ -53,7 +53,7 @@ _A_Ni = _array_structs(">%di")
 class TopicPartitions(_Struct):
     """The assigned topic-partitions to the member.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic ID.
         topic_name (v0+): The topic name.
         partitions (v0+): The partitions.
@@ -111,11 +111,7 @@ class TopicPartitions(_Struct):
     )
 
     def __init__(
-        self,
-        *,
-        topic_id: uuid.UUID = _ZERO_UUID,
-        topic_name: str = "",
-        partitions: list[int] = _EMPTY,
+        self, topic_id: uuid.UUID = _ZERO_UUID, topic_name: str = "", partitions: list[int] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.topic_name = topic_name
@@ -126,7 +122,7 @@ class TopicPartitions(_Struct):
 class Assignment(_Struct):
     """The current assignment.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_partitions (v0+): The assigned topic-partitions to the member.
     """
 
@@ -149,7 +145,7 @@ class Assignment(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_partitions: list[TopicPartitions] = _EMPTY) -> None:
+    def __init__(self, topic_partitions: list[TopicPartitions] = _EMPTY) -> None:
         self.topic_partitions = [] if topic_partitions is _EMPTY else topic_partitions
         self._unknown_tags = None
 
@@ -157,7 +153,7 @@ class Assignment(_Struct):
 class Member(_Struct):
     """The members.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member ID.
         rack_id (v0+): The member rack ID.
         member_epoch (v0+): The current member epoch.
@@ -260,7 +256,6 @@ class Member(_Struct):
 
     def __init__(
         self,
-        *,
         member_id: str = "",
         rack_id: str | None = None,
         member_epoch: int = 0,
@@ -284,7 +279,7 @@ class Member(_Struct):
 class DescribedGroup(_Struct):
     """Each described group.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
         error_message (v0+): The top-level error message, or null if there was no error.
         group_id (v0+): The group ID string.
@@ -419,7 +414,6 @@ class DescribedGroup(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = None,
         group_id: str = "",
@@ -445,7 +439,7 @@ class DescribedGroup(_Struct):
 class ShareGroupDescribeResponse(_Message):
     """ShareGroupDescribeResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): Each described group.
     """
@@ -494,7 +488,7 @@ class ShareGroupDescribeResponse(_Message):
         ),
     )
 
-    def __init__(self, *, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
+    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None

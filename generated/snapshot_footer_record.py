@@ -37,7 +37,7 @@ _S_h = _struct.Struct(">h")
 class SnapshotFooterRecord(_Message):
     """SnapshotFooterRecord
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the snapshot footer record.
     """
 
@@ -58,7 +58,7 @@ class SnapshotFooterRecord(_Message):
         ),
     )
 
-    def __init__(self, *, version: int = 0) -> None:
+    def __init__(self, version: int = 0) -> None:
         self.version = version
         self._unknown_tags = None
 

@@ -37,7 +37,7 @@ _S_hq = _struct.Struct(">hq")
 class SnapshotHeaderRecord(_Message):
     """SnapshotHeaderRecord
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the snapshot header record.
         last_contained_log_timestamp (v0+): The append time of the last record from the log contained in this snapshot.
     """
@@ -76,7 +76,7 @@ class SnapshotHeaderRecord(_Message):
         ),
     )
 
-    def __init__(self, *, version: int = 0, last_contained_log_timestamp: int = 0) -> None:
+    def __init__(self, version: int = 0, last_contained_log_timestamp: int = 0) -> None:
         self.version = version
         self.last_contained_log_timestamp = last_contained_log_timestamp
         self._unknown_tags = None

@@ -41,7 +41,7 @@ _S_oo = _struct.Struct(">??")
 class StreamsGroupDescribeRequest(_Message):
     """StreamsGroupDescribeRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_ids (v0+): The ids of the groups to describe
         include_authorized_operations (v0+): Whether to include authorized operations.
         include_topology_description (v1+): Whether to include the full topology description from the topology description plugin in the response.
@@ -108,7 +108,6 @@ class StreamsGroupDescribeRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_ids: list[str] = _EMPTY,
         include_authorized_operations: bool = False,
         include_topology_description: bool = False,

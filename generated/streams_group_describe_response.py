@@ -66,7 +66,7 @@ _A_Ni = _array_structs(">%di")
 class KeyValue(_Struct):
     """Topic-level configurations as key-value pairs.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): key of the config
         value (v0+): value of the config
     """
@@ -85,7 +85,7 @@ class KeyValue(_Struct):
         ),
     )
 
-    def __init__(self, *, key: str = "", value: str = "") -> None:
+    def __init__(self, key: str = "", value: str = "") -> None:
         self.key = key
         self.value = value
         self._unknown_tags = None
@@ -94,7 +94,7 @@ class KeyValue(_Struct):
 class TopicInfo(_Struct):
     """The set of state changelog topics associated with this subtopology. Created automatically.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic.
         partitions (v0+): The number of partitions in the topic. Can be 0 if no specific number of partitions is enforced. Always 0 for changelog topics.
         replication_factor (v0+): The replication factor of the topic. Can be 0 if the default replication factor should be used.
@@ -149,7 +149,6 @@ class TopicInfo(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         partitions: int = 0,
         replication_factor: int = 0,
@@ -165,7 +164,7 @@ class TopicInfo(_Struct):
 class Subtopology(_Struct):
     """The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): String to uniquely identify the subtopology.
         source_topics (v0+): The topics the subtopology reads from.
         repartition_sink_topics (v0+): The repartition topics the subtopology writes to.
@@ -256,7 +255,6 @@ class Subtopology(_Struct):
 
     def __init__(
         self,
-        *,
         subtopology_id: str = "",
         source_topics: list[str] = _EMPTY,
         repartition_sink_topics: list[str] = _EMPTY,
@@ -280,7 +278,7 @@ class Subtopology(_Struct):
 class Topology(_Struct):
     """The topology metadata currently initialized for the streams application. Can be null in case of a describe error.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         epoch (v0+): The epoch of the currently initialized topology for this group.
         subtopologies (v0+): The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.
     """
@@ -311,7 +309,7 @@ class Topology(_Struct):
         ),
     )
 
-    def __init__(self, *, epoch: int = 0, subtopologies: list[Subtopology] | None = None) -> None:
+    def __init__(self, epoch: int = 0, subtopologies: list[Subtopology] | None = None) -> None:
         self.epoch = epoch
         self.subtopologies = subtopologies
         self._unknown_tags = None
@@ -320,7 +318,7 @@ class Topology(_Struct):
 class Endpoint(_Struct):
     """User-defined endpoint for Interactive Queries. Null if not defined for this client.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         host (v0+): host of the endpoint
         port (v0+): port of the endpoint
     """
@@ -339,7 +337,7 @@ class Endpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, host: str = "", port: int = 0) -> None:
+    def __init__(self, host: str = "", port: int = 0) -> None:
         self.host = host
         self.port = port
         self._unknown_tags = None
@@ -348,7 +346,7 @@ class Endpoint(_Struct):
 class TaskOffset(_Struct):
     """Cumulative changelog offsets for tasks.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
         partition (v0+): The partition.
         offset (v0+): The offset.
@@ -385,7 +383,7 @@ class TaskOffset(_Struct):
         ),
     )
 
-    def __init__(self, *, subtopology_id: str = "", partition: int = 0, offset: int = 0) -> None:
+    def __init__(self, subtopology_id: str = "", partition: int = 0, offset: int = 0) -> None:
         self.subtopology_id = subtopology_id
         self.partition = partition
         self.offset = offset
@@ -395,7 +393,7 @@ class TaskOffset(_Struct):
 class TaskIds(_Struct):
     """Active tasks for this client.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
         partitions (v0+): The partitions of the input topics processed by this member.
     """
@@ -436,7 +434,7 @@ class TaskIds(_Struct):
         ),
     )
 
-    def __init__(self, *, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
         self.subtopology_id = subtopology_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -445,7 +443,7 @@ class TaskIds(_Struct):
 class Assignment(_Struct):
     """The current assignment.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         active_tasks (v0+): Active tasks for this client.
         standby_tasks (v0+): Standby tasks for this client.
         warmup_tasks (v0+): Warm-up tasks for this client.
@@ -504,7 +502,6 @@ class Assignment(_Struct):
 
     def __init__(
         self,
-        *,
         active_tasks: list[TaskIds] = _EMPTY,
         standby_tasks: list[TaskIds] = _EMPTY,
         warmup_tasks: list[TaskIds] = _EMPTY,
@@ -518,7 +515,7 @@ class Assignment(_Struct):
 class Member(_Struct):
     """The members.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member ID.
         member_epoch (v0+): The member epoch.
         instance_id (v0+): The member instance ID for static membership.
@@ -749,7 +746,6 @@ class Member(_Struct):
 
     def __init__(
         self,
-        *,
         member_id: str = "",
         member_epoch: int = 0,
         instance_id: str | None = None,
@@ -787,7 +783,7 @@ class Member(_Struct):
 class TopologyDescriptionNode(_Struct):
     """The processing nodes in this subtopology.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The name of this node (e.g., KSTREAM-SOURCE-0000000000).
         node_type (v1+): The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK.
         source_topics (v1+): The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined.
@@ -864,7 +860,6 @@ class TopologyDescriptionNode(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         node_type: int = 0,
         source_topics: list[str] = _EMPTY,
@@ -884,7 +879,7 @@ class TopologyDescriptionNode(_Struct):
 class TopologyDescriptionSubtopology(_Struct):
     """The subtopologies that make up this topology.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v1+): The subtopology identifier, unique within the topology.
         nodes (v1+): The processing nodes in this subtopology.
     """
@@ -926,7 +921,7 @@ class TopologyDescriptionSubtopology(_Struct):
     )
 
     def __init__(
-        self, *, subtopology_id: str = "", nodes: list[TopologyDescriptionNode] = _EMPTY
+        self, subtopology_id: str = "", nodes: list[TopologyDescriptionNode] = _EMPTY
     ) -> None:
         self.subtopology_id = subtopology_id
         self.nodes = [] if nodes is _EMPTY else nodes
@@ -936,7 +931,7 @@ class TopologyDescriptionSubtopology(_Struct):
 class TopologyDescriptionGlobalStore(_Struct):
     """Global state stores used by this topology.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         source (v1+): The source node providing data to the global store.
         processor (v1+): The processor node that populates the global store.
     """
@@ -979,7 +974,6 @@ class TopologyDescriptionGlobalStore(_Struct):
 
     def __init__(
         self,
-        *,
         source: TopologyDescriptionNode | None = None,
         processor: TopologyDescriptionNode | None = None,
     ) -> None:
@@ -991,7 +985,7 @@ class TopologyDescriptionGlobalStore(_Struct):
 class TopologyDescription(_Struct):
     """The full topology description for this group. Non-null if and only if TopologyDescriptionStatus is AVAILABLE (3); null otherwise.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopologies (v1+): The subtopologies that make up this topology.
         global_stores (v1+): Global state stores used by this topology.
     """
@@ -1034,7 +1028,6 @@ class TopologyDescription(_Struct):
 
     def __init__(
         self,
-        *,
         subtopologies: list[TopologyDescriptionSubtopology] = _EMPTY,
         global_stores: list[TopologyDescriptionGlobalStore] = _EMPTY,
     ) -> None:
@@ -1046,7 +1039,7 @@ class TopologyDescription(_Struct):
 class DescribedGroup(_Struct):
     """Each described group.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
         error_message (v0+): The top-level error message, or null if there was no error.
         group_id (v0+): The group ID string.
@@ -1229,7 +1222,6 @@ class DescribedGroup(_Struct):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         error_message: str | None = None,
         group_id: str = "",
@@ -1261,7 +1253,7 @@ class DescribedGroup(_Struct):
 class StreamsGroupDescribeResponse(_Message):
     """StreamsGroupDescribeResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): Each described group.
     """
@@ -1310,7 +1302,7 @@ class StreamsGroupDescribeResponse(_Message):
         ),
     )
 
-    def __init__(self, *, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
+    def __init__(self, throttle_time_ms: int = 0, groups: list[DescribedGroup] = _EMPTY) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None

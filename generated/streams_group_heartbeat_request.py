@@ -59,7 +59,7 @@ _A_Ni = _array_structs(">%di")
 class KeyValue(_Struct):
     """Topic-level configurations as key-value pairs.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0+): key of the config
         value (v0+): value of the config
     """
@@ -78,7 +78,7 @@ class KeyValue(_Struct):
         ),
     )
 
-    def __init__(self, *, key: str = "", value: str = "") -> None:
+    def __init__(self, key: str = "", value: str = "") -> None:
         self.key = key
         self.value = value
         self._unknown_tags = None
@@ -87,7 +87,7 @@ class KeyValue(_Struct):
 class TopicInfo(_Struct):
     """The set of state changelog topics associated with this subtopology. Created automatically.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the topic.
         partitions (v0+): The number of partitions in the topic. Can be 0 if no specific number of partitions is enforced. Always 0 for changelog topics.
         replication_factor (v0+): The replication factor of the topic. Can be 0 if the default replication factor should be used.
@@ -142,7 +142,6 @@ class TopicInfo(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         partitions: int = 0,
         replication_factor: int = 0,
@@ -158,7 +157,7 @@ class TopicInfo(_Struct):
 class CopartitionGroup(_Struct):
     """A subset of source topics that must be copartitioned.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         source_topics (v0+): The topics the topology reads from. Index into the array on the subtopology level.
         source_topic_regex (v0+): Regular expressions identifying topics the subtopology reads from. Index into the array on the subtopology level.
         repartition_source_topics (v0+): The set of source topics that are internally created repartition topics. Index into the array on the subtopology level.
@@ -217,7 +216,6 @@ class CopartitionGroup(_Struct):
 
     def __init__(
         self,
-        *,
         source_topics: list[int] = _EMPTY,
         source_topic_regex: list[int] = _EMPTY,
         repartition_source_topics: list[int] = _EMPTY,
@@ -233,7 +231,7 @@ class CopartitionGroup(_Struct):
 class Subtopology(_Struct):
     """The sub-topologies of the streams application.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): String to uniquely identify the subtopology. Deterministically generated from the topology
         source_topics (v0+): The topics the topology reads from.
         source_topic_regex (v0+): The regular expressions identifying topics the subtopology reads from.
@@ -356,7 +354,6 @@ class Subtopology(_Struct):
 
     def __init__(
         self,
-        *,
         subtopology_id: str = "",
         source_topics: list[str] = _EMPTY,
         source_topic_regex: list[str] = _EMPTY,
@@ -384,7 +381,7 @@ class Subtopology(_Struct):
 class Topology(_Struct):
     """The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         epoch (v0+): The epoch of the topology. Used to check if the topology corresponds to the topology initialized on the brokers.
         subtopologies (v0+): The sub-topologies of the streams application.
     """
@@ -415,7 +412,7 @@ class Topology(_Struct):
         ),
     )
 
-    def __init__(self, *, epoch: int = 0, subtopologies: list[Subtopology] = _EMPTY) -> None:
+    def __init__(self, epoch: int = 0, subtopologies: list[Subtopology] = _EMPTY) -> None:
         self.epoch = epoch
         self.subtopologies = [] if subtopologies is _EMPTY else subtopologies
         self._unknown_tags = None
@@ -424,7 +421,7 @@ class Topology(_Struct):
 class TaskIds(_Struct):
     """Currently owned active tasks for this client. Null if unchanged since last heartbeat.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
         partitions (v0+): The partitions of the input topics processed by this member.
     """
@@ -465,7 +462,7 @@ class TaskIds(_Struct):
         ),
     )
 
-    def __init__(self, *, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
         self.subtopology_id = subtopology_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -474,7 +471,7 @@ class TaskIds(_Struct):
 class Endpoint(_Struct):
     """User-defined endpoint for Interactive Queries. Null if unchanged since last heartbeat, or if not defined on the client.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         host (v0+): host of the endpoint
         port (v0+): port of the endpoint
     """
@@ -493,7 +490,7 @@ class Endpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, host: str = "", port: int = 0) -> None:
+    def __init__(self, host: str = "", port: int = 0) -> None:
         self.host = host
         self.port = port
         self._unknown_tags = None
@@ -502,7 +499,7 @@ class Endpoint(_Struct):
 class TaskOffset(_Struct):
     """Cumulative changelog offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
         partition (v0+): The partition.
         offset (v0+): The offset.
@@ -539,7 +536,7 @@ class TaskOffset(_Struct):
         ),
     )
 
-    def __init__(self, *, subtopology_id: str = "", partition: int = 0, offset: int = 0) -> None:
+    def __init__(self, subtopology_id: str = "", partition: int = 0, offset: int = 0) -> None:
         self.subtopology_id = subtopology_id
         self.partition = partition
         self.offset = offset
@@ -549,7 +546,7 @@ class TaskOffset(_Struct):
 class StreamsGroupHeartbeatRequest(_Message):
     """StreamsGroupHeartbeatRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         member_id (v0+): The member ID generated by the streams consumer. The member ID must be kept during the entire lifetime of the streams consumer process.
         member_epoch (v0+): The current member epoch; 0 to join the group; -1 to leave the group; -2 to indicate that the static member will rejoin.
@@ -820,7 +817,6 @@ class StreamsGroupHeartbeatRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         member_id: str = "",
         member_epoch: int = 0,

@@ -55,7 +55,7 @@ _A_Ni = _array_structs(">%di")
 class Status(_Struct):
     """Indicate zero or more status for the group.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         status_code (v0+): A code to indicate that a particular status is active for the group membership
         status_detail (v0+): A string representation of the status.
     """
@@ -86,7 +86,7 @@ class Status(_Struct):
         ),
     )
 
-    def __init__(self, *, status_code: int = 0, status_detail: str = "") -> None:
+    def __init__(self, status_code: int = 0, status_detail: str = "") -> None:
         self.status_code = status_code
         self.status_detail = status_detail
         self._unknown_tags = None
@@ -95,7 +95,7 @@ class Status(_Struct):
 class TaskIds(_Struct):
     """Assigned active tasks for this client. Null if unchanged since last heartbeat.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier.
         partitions (v0+): The partitions of the input topics processed by this member.
     """
@@ -136,7 +136,7 @@ class TaskIds(_Struct):
         ),
     )
 
-    def __init__(self, *, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, subtopology_id: str = "", partitions: list[int] = _EMPTY) -> None:
         self.subtopology_id = subtopology_id
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -145,7 +145,7 @@ class TaskIds(_Struct):
 class Endpoint(_Struct):
     """User-defined endpoint to connect to the node
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         host (v0+): host of the endpoint
         port (v0+): port of the endpoint
     """
@@ -164,7 +164,7 @@ class Endpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, host: str = "", port: int = 0) -> None:
+    def __init__(self, host: str = "", port: int = 0) -> None:
         self.host = host
         self.port = port
         self._unknown_tags = None
@@ -173,7 +173,7 @@ class Endpoint(_Struct):
 class TopicPartition(_Struct):
     """The source topic partitions, including repartition source topics, of the active tasks assigned to this member
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic (v0+): topic name
         partitions (v0+): partitions
     """
@@ -204,7 +204,7 @@ class TopicPartition(_Struct):
         ),
     )
 
-    def __init__(self, *, topic: str = "", partitions: list[int] = _EMPTY) -> None:
+    def __init__(self, topic: str = "", partitions: list[int] = _EMPTY) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -213,7 +213,7 @@ class TopicPartition(_Struct):
 class EndpointToPartitions(_Struct):
     """Global assignment information used for IQ. There is one entry per member, so several entries carry the same UserEndpoint when a client runs more than one stream thread; clients must union the entries of an endpoint. Null if unchanged since last heartbeat.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         user_endpoint (v0+): User-defined endpoint to connect to the node
         active_partitions (v0+): The source topic partitions, including repartition source topics, of the active tasks assigned to this member
         standby_partitions (v0+): The source topic partitions, including repartition source topics, of the standby and warm-up tasks assigned to this member
@@ -272,7 +272,6 @@ class EndpointToPartitions(_Struct):
 
     def __init__(
         self,
-        *,
         user_endpoint: Endpoint | None = None,
         active_partitions: list[TopicPartition] = _EMPTY,
         standby_partitions: list[TopicPartition] = _EMPTY,
@@ -286,7 +285,7 @@ class EndpointToPartitions(_Struct):
 class StreamsGroupHeartbeatResponse(_Message):
     """StreamsGroupHeartbeatResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error
         error_message (v0+): The top-level error message, or null if there was no error.
@@ -541,7 +540,6 @@ class StreamsGroupHeartbeatResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,

@@ -47,7 +47,7 @@ _S_i = _struct.Struct(">i")
 class TopologyDescriptionNode(_Struct):
     """The processing nodes in this subtopology.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of this node (e.g., KSTREAM-SOURCE-0000000000).
         node_type (v0+): The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK.
         source_topics (v0+): The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined.
@@ -124,7 +124,6 @@ class TopologyDescriptionNode(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         node_type: int = 0,
         source_topics: list[str] = _EMPTY,
@@ -144,7 +143,7 @@ class TopologyDescriptionNode(_Struct):
 class TopologyDescriptionSubtopology(_Struct):
     """The subtopologies that make up this topology.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopology_id (v0+): The subtopology identifier, unique within the topology.
         nodes (v0+): The processing nodes in this subtopology.
     """
@@ -186,7 +185,7 @@ class TopologyDescriptionSubtopology(_Struct):
     )
 
     def __init__(
-        self, *, subtopology_id: str = "", nodes: list[TopologyDescriptionNode] = _EMPTY
+        self, subtopology_id: str = "", nodes: list[TopologyDescriptionNode] = _EMPTY
     ) -> None:
         self.subtopology_id = subtopology_id
         self.nodes = [] if nodes is _EMPTY else nodes
@@ -196,7 +195,7 @@ class TopologyDescriptionSubtopology(_Struct):
 class TopologyDescriptionGlobalStore(_Struct):
     """Global state stores used by this topology.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         source (v0+): The source node providing data to the global store.
         processor (v0+): The processor node that populates the global store.
     """
@@ -239,7 +238,6 @@ class TopologyDescriptionGlobalStore(_Struct):
 
     def __init__(
         self,
-        *,
         source: TopologyDescriptionNode | None = None,
         processor: TopologyDescriptionNode | None = None,
     ) -> None:
@@ -251,7 +249,7 @@ class TopologyDescriptionGlobalStore(_Struct):
 class TopologyDescription(_Struct):
     """The topology description.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         subtopologies (v0+): The subtopologies that make up this topology.
         global_stores (v0+): Global state stores used by this topology.
     """
@@ -294,7 +292,6 @@ class TopologyDescription(_Struct):
 
     def __init__(
         self,
-        *,
         subtopologies: list[TopologyDescriptionSubtopology] = _EMPTY,
         global_stores: list[TopologyDescriptionGlobalStore] = _EMPTY,
     ) -> None:
@@ -306,7 +303,7 @@ class TopologyDescription(_Struct):
 class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
     """StreamsGroupTopologyDescriptionUpdateRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The streams group identifier.
         member_id (v0+): The ID of the streams group member sending the push. The broker validates that this member is still in the group; mismatches (including when the group itself has been deleted) are rejected with UNKNOWN_MEMBER_ID so the client treats itself as fenced and rejoins.
         topology_epoch (v0+): The epoch of the topology being described.
@@ -369,7 +366,6 @@ class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         member_id: str = "",
         topology_epoch: int = 0,

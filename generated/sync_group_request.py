@@ -53,7 +53,7 @@ _S_ih = _struct.Struct(">ih")
 class SyncGroupRequestAssignment(_Struct):
     """Each assignment.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The ID of the member to assign.
         assignment (v0+): The member assignment.
     """
@@ -84,7 +84,7 @@ class SyncGroupRequestAssignment(_Struct):
         ),
     )
 
-    def __init__(self, *, member_id: str = "", assignment: bytes = b"") -> None:
+    def __init__(self, member_id: str = "", assignment: bytes = b"") -> None:
         self.member_id = member_id
         self.assignment = assignment
         self._unknown_tags = None
@@ -93,7 +93,7 @@ class SyncGroupRequestAssignment(_Struct):
 class SyncGroupRequest(_Message):
     """SyncGroupRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The unique group identifier.
         generation_id (v0+): The generation of the group.
         member_id (v0+): The member ID assigned by the group.
@@ -204,7 +204,6 @@ class SyncGroupRequest(_Message):
 
     def __init__(
         self,
-        *,
         group_id: str = "",
         generation_id: int = 0,
         member_id: str = "",

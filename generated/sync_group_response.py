@@ -46,7 +46,7 @@ _S_ihi = _struct.Struct(">ihi")
 class SyncGroupResponse(_Message):
     """SyncGroupResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         protocol_type (v5+): The group protocol type.
@@ -135,7 +135,6 @@ class SyncGroupResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         protocol_type: str | None = None,

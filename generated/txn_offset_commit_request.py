@@ -58,7 +58,7 @@ _S_qhi = _struct.Struct(">qhi")
 class TxnOffsetCommitRequestPartition(_Struct):
     """The partitions inside the topic that we want to commit offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The index of the partition within the topic.
         committed_offset (v0+): The message offset to be committed.
         committed_leader_epoch (v2+): The leader epoch of the last consumed record.
@@ -133,7 +133,6 @@ class TxnOffsetCommitRequestPartition(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
@@ -149,7 +148,7 @@ class TxnOffsetCommitRequestPartition(_Struct):
 class TxnOffsetCommitRequestTopic(_Struct):
     """Each topic that we want to commit offsets for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0-5): The topic name.
         topic_id (v6+): The topic ID.
         partitions (v0+): The partitions inside the topic that we want to commit offsets for.
@@ -196,7 +195,6 @@ class TxnOffsetCommitRequestTopic(_Struct):
 
     def __init__(
         self,
-        *,
         name: str = "",
         topic_id: uuid.UUID = _ZERO_UUID,
         partitions: list[TxnOffsetCommitRequestPartition] = _EMPTY,
@@ -210,7 +208,7 @@ class TxnOffsetCommitRequestTopic(_Struct):
 class TxnOffsetCommitRequest(_Message):
     """TxnOffsetCommitRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The ID of the transaction.
         group_id (v0+): The ID of the group.
         producer_id (v0+): The current producer ID in use by the transactional ID.
@@ -337,7 +335,6 @@ class TxnOffsetCommitRequest(_Message):
 
     def __init__(
         self,
-        *,
         transactional_id: str = "",
         group_id: str = "",
         producer_id: int = 0,

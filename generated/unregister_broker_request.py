@@ -37,7 +37,7 @@ _S_i = _struct.Struct(">i")
 class UnregisterBrokerRequest(_Message):
     """UnregisterBrokerRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID to unregister.
     """
 
@@ -58,7 +58,7 @@ class UnregisterBrokerRequest(_Message):
         ),
     )
 
-    def __init__(self, *, broker_id: int = 0) -> None:
+    def __init__(self, broker_id: int = 0) -> None:
         self.broker_id = broker_id
         self._unknown_tags = None
 

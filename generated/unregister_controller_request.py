@@ -37,7 +37,7 @@ _S_i = _struct.Struct(">i")
 class UnregisterControllerRequest(_Message):
     """UnregisterControllerRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         controller_id (v0+): The controller ID to unregister.
     """
 
@@ -68,7 +68,7 @@ class UnregisterControllerRequest(_Message):
         ),
     )
 
-    def __init__(self, *, controller_id: int = 0) -> None:
+    def __init__(self, controller_id: int = 0) -> None:
         self.controller_id = controller_id
         self._unknown_tags = None
 

@@ -39,7 +39,7 @@ _S_ih = _struct.Struct(">ih")
 class UnregisterControllerResponse(_Message):
     """UnregisterControllerResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The top-level error message, or `null` if there was no top-level error.
@@ -95,7 +95,7 @@ class UnregisterControllerResponse(_Message):
     )
 
     def __init__(
-        self, *, throttle_time_ms: int = 0, error_code: int = 0, error_message: str | None = ""
+        self, throttle_time_ms: int = 0, error_code: int = 0, error_message: str | None = ""
     ) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code

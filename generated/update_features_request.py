@@ -44,7 +44,7 @@ _S_o = _struct.Struct(">?")
 class FeatureUpdateKey(_Struct):
     """The list of updates to finalized features.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         feature (v0+): The name of the finalized feature to be updated.
         max_version_level (v0+): The new maximum version level for the finalized feature. A value >= 1 is valid. A value < 1, is special, and can be used to request the deletion of the finalized feature.
         allow_downgrade (v0): DEPRECATED in version 1 (see DowngradeType). When set to true, the finalized feature version level is allowed to be downgraded/deleted. The downgrade request will fail if the new maximum version level is a value that's not lower than the existing maximum finalized version level.
@@ -109,7 +109,6 @@ class FeatureUpdateKey(_Struct):
 
     def __init__(
         self,
-        *,
         feature: str = "",
         max_version_level: int = 0,
         allow_downgrade: bool = False,
@@ -125,7 +124,7 @@ class FeatureUpdateKey(_Struct):
 class UpdateFeaturesRequest(_Message):
     """UpdateFeaturesRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         timeout_ms (v0+): How long to wait in milliseconds before timing out the request.
         feature_updates (v0+): The list of updates to finalized features.
         validate_only (v1+): True if we should validate the request, but not perform the upgrade or downgrade.
@@ -192,7 +191,6 @@ class UpdateFeaturesRequest(_Message):
 
     def __init__(
         self,
-        *,
         timeout_ms: int = 60000,
         feature_updates: list[FeatureUpdateKey] = _EMPTY,
         validate_only: bool = False,

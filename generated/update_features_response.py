@@ -44,7 +44,7 @@ _S_ih = _struct.Struct(">ih")
 class UpdatableFeatureResult(_Struct):
     """Results for each feature update.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         feature (v0+): The name of the finalized feature.
         error_code (v0+): The feature update error code or `0` if the feature update succeeded.
         error_message (v0+): The feature update error, or `null` if the feature update succeeded.
@@ -82,7 +82,7 @@ class UpdatableFeatureResult(_Struct):
     )
 
     def __init__(
-        self, *, feature: str = "", error_code: int = 0, error_message: str | None = ""
+        self, feature: str = "", error_code: int = 0, error_message: str | None = ""
     ) -> None:
         self.feature = feature
         self.error_code = error_code
@@ -93,7 +93,7 @@ class UpdatableFeatureResult(_Struct):
 class UpdateFeaturesResponse(_Message):
     """UpdateFeaturesResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or `0` if there was no top-level error.
         error_message (v0+): The top-level error message, or `null` if there was no top-level error.
@@ -166,7 +166,6 @@ class UpdateFeaturesResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",

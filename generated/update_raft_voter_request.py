@@ -49,7 +49,7 @@ _S_ii = _struct.Struct(">ii")
 class Listener(_Struct):
     """The endpoint that can be used to communicate with the leader.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
         host (v0+): The hostname.
         port (v0+): The port.
@@ -74,7 +74,7 @@ class Listener(_Struct):
         _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -84,7 +84,7 @@ class Listener(_Struct):
 class KRaftVersionFeature(_Struct):
     """The range of versions of the protocol that the replica supports.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         min_supported_version (v0+): The minimum supported KRaft protocol version.
         max_supported_version (v0+): The maximum supported KRaft protocol version.
     """
@@ -125,7 +125,7 @@ class KRaftVersionFeature(_Struct):
         ),
     )
 
-    def __init__(self, *, min_supported_version: int = 0, max_supported_version: int = 0) -> None:
+    def __init__(self, min_supported_version: int = 0, max_supported_version: int = 0) -> None:
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tags = None
@@ -134,7 +134,7 @@ class KRaftVersionFeature(_Struct):
 class UpdateRaftVoterRequest(_Message):
     """UpdateRaftVoterRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v0+): The cluster id.
         current_leader_epoch (v0+): The current leader epoch of the partition, -1 for unknown leader epoch.
         voter_id (v0+): The replica id of the voter getting updated in the topic partition.
@@ -239,7 +239,6 @@ class UpdateRaftVoterRequest(_Message):
 
     def __init__(
         self,
-        *,
         cluster_id: str | None = "",
         current_leader_epoch: int = 0,
         voter_id: int = 0,

@@ -42,7 +42,7 @@ _S_ii = _struct.Struct(">ii")
 class CurrentLeader(_Struct):
     """Details of the current Raft cluster leader.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         leader_id (v0+): The replica id of the current leader or -1 if the leader is unknown.
         leader_epoch (v0+): The latest known leader epoch.
         host (v0+): The node's hostname.
@@ -84,7 +84,7 @@ class CurrentLeader(_Struct):
     )
 
     def __init__(
-        self, *, leader_id: int = -1, leader_epoch: int = -1, host: str = "", port: int = 0
+        self, leader_id: int = -1, leader_epoch: int = -1, host: str = "", port: int = 0
     ) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
@@ -96,7 +96,7 @@ class CurrentLeader(_Struct):
 class UpdateRaftVoterResponse(_Message):
     """UpdateRaftVoterResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         current_leader (v0+, tag 0): Details of the current Raft cluster leader.
@@ -153,7 +153,6 @@ class UpdateRaftVoterResponse(_Message):
 
     def __init__(
         self,
-        *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         current_leader: CurrentLeader | None = None,

@@ -51,7 +51,7 @@ _S_iqo = _struct.Struct(">iq?")
 class PartitionData(_Struct):
     """The partition data.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         replica_epoch (v0+): The epoch of the voter sending the request
         replica_id (v0+): The replica id of the voter sending the request
@@ -170,7 +170,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         replica_epoch: int = 0,
         replica_id: int = 0,
@@ -194,7 +193,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The topic data.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The partition data.
     """
@@ -235,7 +234,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -244,7 +243,7 @@ class TopicData(_Struct):
 class VoteRequest(_Message):
     """VoteRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         cluster_id (v0+): The cluster id.
         voter_id (v1+): The replica id of the voter receiving the request.
         topics (v0+): The topic data.
@@ -300,7 +299,7 @@ class VoteRequest(_Message):
     )
 
     def __init__(
-        self, *, cluster_id: str | None = None, voter_id: int = -1, topics: list[TopicData] = _EMPTY
+        self, cluster_id: str | None = None, voter_id: int = -1, topics: list[TopicData] = _EMPTY
     ) -> None:
         self.cluster_id = cluster_id
         self.voter_id = voter_id

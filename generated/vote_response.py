@@ -46,7 +46,7 @@ _S_ihiio = _struct.Struct(">ihii?")
 class PartitionData(_Struct):
     """The results for each partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition level error code.
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
@@ -117,7 +117,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition_index: int = 0,
         error_code: int = 0,
         leader_id: int = 0,
@@ -135,7 +134,7 @@ class PartitionData(_Struct):
 class TopicData(_Struct):
     """The results for each topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_name (v0+): The topic name.
         partitions (v0+): The results for each partition.
     """
@@ -176,7 +175,7 @@ class TopicData(_Struct):
         ),
     )
 
-    def __init__(self, *, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
+    def __init__(self, topic_name: str = "", partitions: list[PartitionData] = _EMPTY) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _EMPTY else partitions
         self._unknown_tags = None
@@ -185,7 +184,7 @@ class TopicData(_Struct):
 class NodeEndpoint(_Struct):
     """Endpoints for all current-leaders enumerated in PartitionData.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         node_id (v1+): The ID of the associated node.
         host (v1+): The node's hostname.
         port (v1+): The node's port.
@@ -210,7 +209,7 @@ class NodeEndpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (1, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, node_id: int = 0, host: str = "", port: int = 0) -> None:
+    def __init__(self, node_id: int = 0, host: str = "", port: int = 0) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
@@ -220,7 +219,7 @@ class NodeEndpoint(_Struct):
 class VoteResponse(_Message):
     """VoteResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top level error code.
         topics (v0+): The results for each topic.
         node_endpoints (v1+, tag 0): Endpoints for all current-leaders enumerated in PartitionData.
@@ -277,7 +276,6 @@ class VoteResponse(_Message):
 
     def __init__(
         self,
-        *,
         error_code: int = 0,
         topics: list[TopicData] = _EMPTY,
         node_endpoints: list[NodeEndpoint] = _EMPTY,

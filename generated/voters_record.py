@@ -49,7 +49,7 @@ _S_i = _struct.Struct(">i")
 class Endpoint(_Struct):
     """The endpoint that can be used to communicate with the voter.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The name of the endpoint.
         host (v0+): The hostname.
         port (v0+): The port.
@@ -74,7 +74,7 @@ class Endpoint(_Struct):
         _FieldSchema("port", "port", "uint16", (0, 32767), None, None, None, 0, False, False, None),
     )
 
-    def __init__(self, *, name: str = "", host: str = "", port: int = 0) -> None:
+    def __init__(self, name: str = "", host: str = "", port: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -84,7 +84,7 @@ class Endpoint(_Struct):
 class KRaftVersionFeature(_Struct):
     """The range of versions of the protocol that the replica supports.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         min_supported_version (v0+): The minimum supported KRaft protocol version.
         max_supported_version (v0+): The maximum supported KRaft protocol version.
     """
@@ -125,7 +125,7 @@ class KRaftVersionFeature(_Struct):
         ),
     )
 
-    def __init__(self, *, min_supported_version: int = 0, max_supported_version: int = 0) -> None:
+    def __init__(self, min_supported_version: int = 0, max_supported_version: int = 0) -> None:
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tags = None
@@ -134,7 +134,7 @@ class KRaftVersionFeature(_Struct):
 class Voter(_Struct):
     """The set of voters in the quorum for this epoch.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         voter_id (v0+): The replica id of the voter in the topic partition.
         voter_directory_id (v0+): The directory id of the voter in the topic partition.
         endpoints (v0+): The endpoint that can be used to communicate with the voter.
@@ -199,7 +199,6 @@ class Voter(_Struct):
 
     def __init__(
         self,
-        *,
         voter_id: int = 0,
         voter_directory_id: uuid.UUID = _ZERO_UUID,
         endpoints: list[Endpoint] = _EMPTY,
@@ -217,7 +216,7 @@ class Voter(_Struct):
 class VotersRecord(_Message):
     """VotersRecord
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the voters record.
         voters (v0+): The set of voters in the quorum for this epoch.
     """
@@ -246,7 +245,7 @@ class VotersRecord(_Message):
         ),
     )
 
-    def __init__(self, *, version: int = 0, voters: list[Voter] = _EMPTY) -> None:
+    def __init__(self, version: int = 0, voters: list[Voter] = _EMPTY) -> None:
         self.version = version
         self.voters = [] if voters is _EMPTY else voters
         self._unknown_tags = None

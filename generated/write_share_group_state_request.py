@@ -48,7 +48,7 @@ _S_qqbh = _struct.Struct(">qqbh")
 class StateBatch(_Struct):
     """The state batches for the share-partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         first_offset (v0+): The first offset of this state batch.
         last_offset (v0+): The last offset of this state batch.
         delivery_state (v0+): The delivery state - 0:Available,2:Acked,4:Archived.
@@ -123,7 +123,6 @@ class StateBatch(_Struct):
 
     def __init__(
         self,
-        *,
         first_offset: int = 0,
         last_offset: int = 0,
         delivery_state: int = 0,
@@ -139,7 +138,7 @@ class StateBatch(_Struct):
 class PartitionData(_Struct):
     """The data for the partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         state_epoch (v0+): The state epoch of the share-partition.
         leader_epoch (v0+): The leader epoch of the share-partition.
@@ -236,7 +235,6 @@ class PartitionData(_Struct):
 
     def __init__(
         self,
-        *,
         partition: int = 0,
         state_epoch: int = 0,
         leader_epoch: int = 0,
@@ -256,7 +254,7 @@ class PartitionData(_Struct):
 class WriteStateData(_Struct):
     """The data for the topics.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
         partitions (v0+): The data for the partitions.
     """
@@ -298,7 +296,7 @@ class WriteStateData(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionData] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -308,7 +306,7 @@ class WriteStateData(_Struct):
 class WriteShareGroupStateRequest(_Message):
     """WriteShareGroupStateRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
@@ -347,7 +345,7 @@ class WriteShareGroupStateRequest(_Message):
         ),
     )
 
-    def __init__(self, *, group_id: str = "", topics: list[WriteStateData] = _EMPTY) -> None:
+    def __init__(self, group_id: str = "", topics: list[WriteStateData] = _EMPTY) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None

@@ -45,7 +45,7 @@ _S_ih = _struct.Struct(">ih")
 class PartitionResult(_Struct):
     """The results for the partitions.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
         error_message (v0+): The error message, or null if there was no error.
@@ -83,7 +83,7 @@ class PartitionResult(_Struct):
     )
 
     def __init__(
-        self, *, partition: int = 0, error_code: int = 0, error_message: str | None = None
+        self, partition: int = 0, error_code: int = 0, error_message: str | None = None
     ) -> None:
         self.partition = partition
         self.error_code = error_code
@@ -94,7 +94,7 @@ class PartitionResult(_Struct):
 class WriteStateResult(_Struct):
     """The write results.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v0+): The topic identifier.
         partitions (v0+): The results for the partitions.
     """
@@ -136,7 +136,7 @@ class WriteStateResult(_Struct):
     )
 
     def __init__(
-        self, *, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionResult] = _EMPTY
+        self, topic_id: uuid.UUID = _ZERO_UUID, partitions: list[PartitionResult] = _EMPTY
     ) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -146,7 +146,7 @@ class WriteStateResult(_Struct):
 class WriteShareGroupStateResponse(_Message):
     """WriteShareGroupStateResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         results (v0+): The write results.
     """
 
@@ -177,7 +177,7 @@ class WriteShareGroupStateResponse(_Message):
         ),
     )
 
-    def __init__(self, *, results: list[WriteStateResult] = _EMPTY) -> None:
+    def __init__(self, results: list[WriteStateResult] = _EMPTY) -> None:
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
 

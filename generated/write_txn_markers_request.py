@@ -46,7 +46,7 @@ _A_Ni = _array_structs(">%di")
 class WritableTxnMarkerTopic(_Struct):
     """Each topic that we want to write transaction marker(s) for.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partition_indexes (v0+): The indexes of the partitions to write transaction markers for.
     """
@@ -77,7 +77,7 @@ class WritableTxnMarkerTopic(_Struct):
         ),
     )
 
-    def __init__(self, *, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
+    def __init__(self, name: str = "", partition_indexes: list[int] = _EMPTY) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _EMPTY else partition_indexes
         self._unknown_tags = None
@@ -86,7 +86,7 @@ class WritableTxnMarkerTopic(_Struct):
 class WritableTxnMarker(_Struct):
     """The transaction markers to be written.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The current producer ID.
         producer_epoch (v0+): The current epoch associated with the producer ID.
         transaction_result (v0+): The result of the transaction to write to the partitions (false = ABORT, true = COMMIT).
@@ -193,7 +193,6 @@ class WritableTxnMarker(_Struct):
 
     def __init__(
         self,
-        *,
         producer_id: int = 0,
         producer_epoch: int = 0,
         transaction_result: bool = False,
@@ -213,7 +212,7 @@ class WritableTxnMarker(_Struct):
 class WriteTxnMarkersRequest(_Message):
     """WriteTxnMarkersRequest
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         markers (v0+): The transaction markers to be written.
     """
 
@@ -244,7 +243,7 @@ class WriteTxnMarkersRequest(_Message):
         ),
     )
 
-    def __init__(self, *, markers: list[WritableTxnMarker] = _EMPTY) -> None:
+    def __init__(self, markers: list[WritableTxnMarker] = _EMPTY) -> None:
         self.markers = [] if markers is _EMPTY else markers
         self._unknown_tags = None
 

@@ -44,7 +44,7 @@ _S_q = _struct.Struct(">q")
 class WritableTxnMarkerPartitionResult(_Struct):
     """The results by partition.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
     """
@@ -75,7 +75,7 @@ class WritableTxnMarkerPartitionResult(_Struct):
         ),
     )
 
-    def __init__(self, *, partition_index: int = 0, error_code: int = 0) -> None:
+    def __init__(self, partition_index: int = 0, error_code: int = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tags = None
@@ -84,7 +84,7 @@ class WritableTxnMarkerPartitionResult(_Struct):
 class WritableTxnMarkerTopicResult(_Struct):
     """The results by topic.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         partitions (v0+): The results by partition.
     """
@@ -116,7 +116,7 @@ class WritableTxnMarkerTopicResult(_Struct):
     )
 
     def __init__(
-        self, *, name: str = "", partitions: list[WritableTxnMarkerPartitionResult] = _EMPTY
+        self, name: str = "", partitions: list[WritableTxnMarkerPartitionResult] = _EMPTY
     ) -> None:
         self.name = name
         self.partitions = [] if partitions is _EMPTY else partitions
@@ -126,7 +126,7 @@ class WritableTxnMarkerTopicResult(_Struct):
 class WritableTxnMarkerResult(_Struct):
     """The results for writing makers.
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The current producer ID in use by the transactional ID.
         topics (v0+): The results by topic.
     """
@@ -168,7 +168,7 @@ class WritableTxnMarkerResult(_Struct):
     )
 
     def __init__(
-        self, *, producer_id: int = 0, topics: list[WritableTxnMarkerTopicResult] = _EMPTY
+        self, producer_id: int = 0, topics: list[WritableTxnMarkerTopicResult] = _EMPTY
     ) -> None:
         self.producer_id = producer_id
         self.topics = [] if topics is _EMPTY else topics
@@ -178,7 +178,7 @@ class WritableTxnMarkerResult(_Struct):
 class WriteTxnMarkersResponse(_Message):
     """WriteTxnMarkersResponse
 
-    Fields:
+    Fields, in constructor order (positional arguments follow it; keywords always work):
         markers (v0+): The results for writing makers.
     """
 
@@ -209,7 +209,7 @@ class WriteTxnMarkersResponse(_Message):
         ),
     )
 
-    def __init__(self, *, markers: list[WritableTxnMarkerResult] = _EMPTY) -> None:
+    def __init__(self, markers: list[WritableTxnMarkerResult] = _EMPTY) -> None:
         self.markers = [] if markers is _EMPTY else markers
         self._unknown_tags = None
 

@@ -1,6 +1,6 @@
 """Base classes of every generated struct and message, and the per-field schema record.
 
-Generated classes only add slots, a keyword constructor, FIELDS and per-version codec
+Generated classes only add slots, a constructor, FIELDS and per-version codec
 tables; the version dispatch, error translation, equality and repr live here once.
 This module must not know any particular message.
 """

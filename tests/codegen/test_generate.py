@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import shutil
 import sys
@@ -90,6 +91,24 @@ def test_fixture_roundtrips(package: ModuleType) -> None:
     for version in (0, 1, 2):  # old (v0 only, ignorable) is dropped silently after v0
         assert cls.decode(obj.encode(version), version).items == obj.items
     assert cls.decode(cls(items=None).encode(2), 2).items is None
+
+
+def test_positional_constructor(package: ModuleType, files: dict[str, str]) -> None:
+    """Arguments in spec field order; keywords and defaults still apply after a prefix."""
+    item_cls = importlib.import_module("fixture_messages.quirk_request").Item
+    cls: Any = package.QuirkRequest
+    by_keyword = cls(max_bytes=5, flag=False, old=1, items=[item_cls(key="k")], note="hi")
+    assert cls(5, False, 1, [item_cls("k")], "hi") == by_keyword
+    assert cls(5, False, 1, note="hi", items=[item_cls("k")]) == by_keyword
+    assert cls(5, False, 1, None).items is None  # nullable array, passed positionally
+    assert cls(5).items == [] and cls(5).items is not cls(5).items
+    with pytest.raises(TypeError):
+        cls(5, max_bytes=6)
+    text = files["generated/quirk_request.py"]
+    assert "Fields, in constructor order" in text
+    inits = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.FunctionDef)]
+    inits = [n for n in inits if n.name == "__init__"]
+    assert inits and not any(n.args.kwonlyargs for n in inits)  # nothing is keyword-only
 
 
 def test_generated_errors(package: ModuleType) -> None:
