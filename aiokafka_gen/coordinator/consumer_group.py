@@ -220,8 +220,8 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         return frozenset(resolved)
 
     async def _reconcile(self, next_beat: float) -> None:
-        """Revoke, assign, acknowledge; committed offsets of new partitions are fetched
-        until ``next_beat`` at most (then retried after the heartbeat)."""
+        """Revoke, assign, acknowledge; committed offsets of new partitions are fetched for
+        ``_fetch_window`` (then retried after the next heartbeat)."""
         assert self._pending_ids is not None
         target = await self._resolve(self._pending_ids)
         if target is None:
@@ -236,16 +236,21 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         revoked = current - target
         if revoked:
             await self._revoke(revoked, always=False)
-        done = await self._assign(
-            target, target - current, within=max(0.0, next_beat - time.monotonic())
-        )
+        done = await self._assign(target, target - current, within=self._fetch_window(next_beat))
         self._ack_pending = True  # the broker hears what is owned even while offsets are missing
         if done:
             self._event("reconciled")
 
+    def _fetch_window(self, next_beat: float) -> float:
+        """How long committed offsets may be fetched before the loop heartbeats again: until
+        the next heartbeat, but at least two intervals (within request_timeout_ms), so a
+        slow but healthy OffsetFetch is not cut off every time."""
+        floor = min(self.config.request_timeout_ms / 1000.0, 2 * self._interval)
+        return max(next_beat - time.monotonic(), floor)
+
     async def _finish_reconciling(self, next_beat: float) -> None:
         """Retry the committed offsets of held new partitions until ``next_beat``."""
-        done = await self._complete_assignment(max(0.0, next_beat - time.monotonic()))
+        done = await self._complete_assignment(self._fetch_window(next_beat))
         if done and self.state is MemberState.RECONCILING:
             self._event("reconciled")
 
