@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import Callable, Sequence
+from itertools import count, repeat
 from typing import Any
 
 from aiokafka_gen.records import _crc
@@ -89,20 +90,23 @@ class ProducerBatch:
     def done(self, base_offset: int, log_append_time: int, log_start_offset: int) -> None:
         """The broker acknowledged the batch: resolve every record's future."""
         tp = self.tp
+        topic, partition = tp
         kind = _CREATE_TIME if log_append_time == -1 else _LOG_APPEND_TIME
         start = None if log_start_offset == -1 else log_start_offset
-        for delta, future in enumerate(self.futures):
+        make = tuple.__new__  # RecordMetadata is a NamedTuple: skip its Python-level __new__
+        if kind == _CREATE_TIME:
+            stamps: Sequence[int] = self.timestamps
+        else:
+            stamps = [log_append_time] * len(self.futures)
+        offsets = repeat(base_offset) if base_offset < 0 else count(base_offset)
+        for future, stamp, offset in zip(self.futures, stamps, offsets, strict=False):
             if not future.done():
-                stamp = self.timestamps[delta] if kind == _CREATE_TIME else log_append_time
-                offset = base_offset if base_offset < 0 else base_offset + delta
                 future.set_result(
-                    RecordMetadata(tp.topic, tp.partition, tp, offset, stamp, kind, start)
+                    make(RecordMetadata, (topic, partition, tp, offset, stamp, kind, start))
                 )
         if self.whole is not None and not self.whole.done():
             self.whole.set_result(
-                RecordMetadata(
-                    tp.topic, tp.partition, tp, base_offset, log_append_time, kind, start
-                )
+                RecordMetadata(topic, partition, tp, base_offset, log_append_time, kind, start)
             )
 
     def fail(self, exc: BaseException) -> None:

@@ -84,15 +84,27 @@ class StickyPartitioner:
     def partition(
         self, topic: str, all_partitions: Sequence[int], available: Sequence[int], size: int
     ) -> int:
-        """The partition for a null-key record of ``size`` bytes to ``topic``."""
+        """The partition for a null-key record of ``size`` bytes to ``topic``.
+
+        ``reset()`` must be called when the topic's partitions change (the producer does on
+        every metadata update): the fast path does not re-check membership."""
         current = self._current.get(topic)
-        produced = self._produced.get(topic, 0)
-        if current is None or produced >= self._batch_size or current not in all_partitions:
-            current = self._next(current, list(available) or list(all_partitions))
-            self._current[topic] = current
-            produced = 0
-        self._produced[topic] = produced + size
+        if current is not None:
+            produced = self._produced[topic]
+            if produced < self._batch_size:
+                self._produced[topic] = produced + size
+                return current
+        if current is not None and current not in all_partitions:
+            current = None
+        current = self._next(current, list(available) or list(all_partitions))
+        self._current[topic] = current
+        self._produced[topic] = size
         return current
+
+    def reset(self) -> None:
+        """Forget the sticky choices (partitions changed): each topic picks again."""
+        self._current.clear()
+        self._produced.clear()
 
     def batch_full(self, topic: str, partition: int) -> None:
         """The batch of the sticky partition filled up: switch on the next record (KIP-480)."""

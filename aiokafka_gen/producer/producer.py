@@ -70,6 +70,17 @@ def _headers(headers: Iterable[tuple[str, bytes | None]] | None) -> list[Header]
     return out
 
 
+class _TopicInfo:
+    """A topic's partitions as send() needs them (rebuilt on every metadata update)."""
+
+    __slots__ = ("available", "partitions", "tps")
+
+    def __init__(self, topic: str, partitions: list[int], available: list[int]) -> None:
+        self.partitions = partitions  # sorted
+        self.available = available  # sorted
+        self.tps = {p: TopicPartition(topic, p) for p in partitions}
+
+
 class AIOKafkaProducer:
     """An asyncio Kafka producer with aiokafka's constructor, methods and errors.
 
@@ -125,6 +136,7 @@ class AIOKafkaProducer:
         self._compression_type = config.compression_type
         self._max_batch_size = config.max_batch_size
         self._max_request_size = config.max_request_size
+        self._max_record_size = config.max_request_size - 61  # one record in one batch
         self._request_timeout_ms = config.request_timeout_ms
         self._max_block = config.max_block
         self._init_parts(config)
@@ -173,9 +185,8 @@ class AIOKafkaProducer:
         return sender
 
     def _init_state(self) -> None:
-        self._topics: dict[str, tuple[list[int], list[int]]] = {}
+        self._topics: dict[str, _TopicInfo] = {}
         self.client.cluster.add_listener(self._on_metadata)
-        self._tps: dict[tuple[str, int], TopicPartition] = {}
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._started = False
         self._closed = False
@@ -189,6 +200,8 @@ class AIOKafkaProducer:
 
     def _on_metadata(self, cluster: ClusterMetadata) -> None:
         self._topics.clear()
+        if self._sticky is not None:
+            self._sticky.reset()  # the next null-key record re-picks among current partitions
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -239,7 +252,7 @@ class AIOKafkaProducer:
     async def _partitions(self, topic: str) -> list[int]:
         known = self._topics.get(topic) or self._cache_topic(topic)
         if known is not None:
-            return known[0]
+            return known.partitions
         try:
             async with asyncio.timeout(self._max_block):
                 while (known := self._cache_topic(topic)) is None:
@@ -249,15 +262,15 @@ class AIOKafkaProducer:
                         await asyncio.sleep(self.client.retry_backoff)
         except TimeoutError:
             raise for_code(_UNKNOWN_TOPIC)(f"topic {topic!r} not in metadata") from None
-        return known[0]
+        return known.partitions
 
-    def _cache_topic(self, topic: str) -> tuple[list[int], list[int]] | None:
+    def _cache_topic(self, topic: str) -> _TopicInfo | None:
         cluster = self.client.cluster
         parts = cluster.partitions_for_topic(topic)
         if not parts:
             return None
         available = cluster.available_partitions_for_topic(topic) or set()
-        entry = (sorted(parts), sorted(available))
+        entry = _TopicInfo(topic, sorted(parts), sorted(available))
         self._topics[topic] = entry
         return entry
 
@@ -294,12 +307,19 @@ class AIOKafkaProducer:
             key = _check_bytes("key", key)
         if value is not None and type(value) is not bytes:
             value = _check_bytes("value", value)
-        header_list = _headers(headers) if headers else None
-        size = self._record_size(key, value, header_list)
-        number = self._partition(topic, known, partition, key, size)
-        tp = self._tps.get((topic, number)) or self._tps.setdefault(
-            (topic, number), TopicPartition(topic, number)
-        )
+        if headers:
+            header_list = _headers(headers)
+            size = self._record_size(key, value, header_list)
+        else:
+            header_list = None
+            size = _RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
+            if size > self._max_record_size:
+                self._record_size(key, value, None)  # raises MessageSizeTooLargeError
+        sticky = self._sticky
+        if partition is None and key is None and sticky is not None:
+            tp = known.tps[sticky.partition(topic, known.partitions, known.available, size)]
+        else:
+            tp = known.tps[self._partition(topic, known, partition, key, size)]
         future: asyncio.Future[RecordMetadata] = loop.create_future()
         accumulator = self._accumulator
         filled = accumulator.filled
@@ -316,7 +336,7 @@ class AIOKafkaProducer:
         size = _RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
         for name, data in headers or ():
             size += len(name) + (len(data) if data else 0) + 10
-        if size + 61 > self._max_request_size:
+        if size > self._max_record_size:
             raise MessageSizeTooLargeError(
                 f"the record is about {size} bytes serialized, over max_request_size"
                 f" ({self._max_request_size})"
@@ -324,18 +344,21 @@ class AIOKafkaProducer:
         return size
 
     def _partition(
-        self, topic: str, known: tuple[list[int], list[int]], partition: int | None,
+        self, topic: str, known: _TopicInfo, partition: int | None,
         key: bytes | None, size: int,
     ) -> int:  # fmt: skip
         if partition is not None:
-            if partition not in known[0]:
+            if partition not in known.tps:
                 raise ValueError(f"unknown partition {partition} of topic {topic!r}")
             return partition
         if self._sticky is not None:  # the default partitioner: sticky, or murmur2 of the key
             if key is None:
-                return self._sticky.partition(topic, known[0], known[1], size)
-            return key_partition(key, known[0])  # known[0] is sorted already
-        return self._partitioner(key, list(known[0]), list(known[1]))
+                return self._sticky.partition(topic, known.partitions, known.available, size)
+            return key_partition(key, known.partitions)  # sorted already
+        chosen = self._partitioner(key, list(known.partitions), list(known.available))
+        if chosen not in known.tps:
+            raise ValueError(f"the partitioner chose partition {chosen!r}, not one of {topic!r}")
+        return int(chosen)
 
     async def _append_waiting(
         self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
@@ -391,7 +414,7 @@ class AIOKafkaProducer:
             assert known is not None
         if self._txn is not None:
             self._txn.check_can_send()
-        tp = TopicPartition(topic, self._partition(topic, known, partition, None, 0))
+        tp = known.tps[self._partition(topic, known, partition, None, 0)]
         future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
         records = batch.records
         if records.record_count() == 0:

@@ -136,7 +136,7 @@ class Sender:
     async def _step(self) -> float | None:
         loop = asyncio.get_running_loop()
         for batch in self._acc.expire(loop.time(), self._delivery_timeout):
-            self._fail(batch, KafkaTimeoutError("batch not delivered within delivery_timeout"))
+            self._fail(batch, KafkaTimeoutError(self._expired_message(batch)))
         if self._identity is not None and not self._identity.has_id:
             if self._in_flight_total():
                 return None  # let in-flight requests settle before a new epoch
@@ -153,6 +153,22 @@ class Sender:
         for node, batches in drained.items():
             self._launch(node, batches)
         return 0.0 if drained else delay
+
+    def _expired_message(self, batch: ProducerBatch) -> str:
+        """Why a queued batch never left: the state the drain saw, for the error text."""
+        leader = self._leader(batch.tp)
+        where = "leader unknown" if leader is None else f"leader {leader}"
+        if leader is not None:
+            where += f" ({self._in_flight.get(leader, 0)}/{self._max_in_flight} requests in flight)"
+        state = [where, f"attempts {batch.attempts}"]
+        if self._acc.partition_in_flight(batch.tp):
+            state.append("an earlier batch of the partition in flight")
+        if self._identity is not None and not self._identity.has_id:
+            state.append("waiting for a producer id")
+        return (
+            f"{batch.record_count} record(s) for {batch.tp} not delivered within "
+            f"delivery_timeout_ms={round(self._delivery_timeout * 1000)}: {', '.join(state)}"
+        )
 
     def _leader(self, tp: TopicPartition) -> int | None:
         leader = self._client.cluster.leader_for_partition(tp)

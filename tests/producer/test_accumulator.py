@@ -59,3 +59,34 @@ async def test_linger_and_full_batches() -> None:
     while acc.drain(now, lambda tp: 1, lambda node: True, False)[0]:
         taken += 1  # full batches go at once, one per partition and drain
     assert taken >= 1 and acc.queued(tp) == 1  # the open batch keeps lingering
+
+
+async def test_done_resolves_each_record_with_its_offset_and_timestamp() -> None:
+    from aiokafka_gen.producer.batch import ProducerBatch
+
+    tp = TopicPartition("t", 3)
+
+    def batch_of(stamps: list[int]) -> ProducerBatch:
+        batch = ProducerBatch(tp, BatchBuilder(max_batch_size=1000), 0.0, 0)
+        for stamp in stamps:
+            assert batch.append(stamp, None, b"v", None, future())
+        return batch
+
+    created = batch_of([10, 30, 20])
+    created.futures[1].cancel()  # the application gave up on this one: left alone
+    created.done(100, -1, 7)
+    first, third = created.futures[0].result(), created.futures[2].result()
+    assert first == RecordMetadata("t", 3, tp, 100, 10, 0, 7)
+    assert third == RecordMetadata("t", 3, tp, 102, 20, 0, 7)
+    assert isinstance(first, RecordMetadata) and first.offset == 100 and third.timestamp == 20
+
+    appended = batch_of([10, 30])
+    appended.done(5, 999, -1)  # LogAppendTime: the broker's time for every record
+    assert [f.result() for f in appended.futures] == [
+        RecordMetadata("t", 3, tp, 5, 999, 1, None),
+        RecordMetadata("t", 3, tp, 6, 999, 1, None),
+    ]
+
+    unacked = batch_of([1, 2])
+    unacked.done(-1, -1, -1)  # acks=0: no offsets known
+    assert [f.result().offset for f in unacked.futures] == [-1, -1]
