@@ -49,6 +49,15 @@ def test_sticky_partitioner_sticks_then_moves() -> None:
     assert first in (0, 1, 2)
 
 
+def test_sticky_partitioner_reset_repicks_among_current_partitions() -> None:
+    sticky = StickyPartitioner(batch_size=10_000)
+    first = sticky.partition("t", [0, 1, 2], [0, 1, 2], 10)
+    assert sticky.partition("t", [0, 1, 2], [0, 1, 2], 10) == first  # sticks
+    sticky.reset()  # metadata changed: partition ``first`` is gone
+    remaining = [p for p in (0, 1, 2) if p != first]
+    assert sticky.partition("t", remaining, remaining, 10) in remaining
+
+
 def test_sticky_partitioner_prefers_available() -> None:
     sticky = StickyPartitioner(batch_size=10)
     assert {sticky.partition("t", [0, 1, 2], [1], 10) for _ in range(10)} == {1}
@@ -89,6 +98,12 @@ async def test_keys_and_custom_partitioner_on_broker(
     assert meta.partition == none_key.partition == 4
     assert calls == [(b"k", [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]), (None, [0, 1, 2, 3, 4],
                      [0, 1, 2, 3, 4])]  # fmt: skip
+    async with AIOKafkaProducer(
+        bootstrap_servers=kafka_cluster.bootstrap(), partitioner=lambda k, a, v: 99
+    ) as producer:
+        with pytest.raises(ValueError, match="partition 99"):
+            await producer.send(topic, b"v", key=b"k")
+        assert (await producer.send_and_wait(topic, b"v", partition=1)).partition == 1
 
 
 @pytest.mark.integration
