@@ -282,6 +282,8 @@ class TransactionManager:
 
     async def begin(self) -> None:
         self._raise_if_fatal()
+        if self.state is TxnState.UNINITIALIZED and self._identity.producer_id >= 0:
+            await self._bump_after_gap()  # the last abort's epoch bump failed: again now
         if self.state is TxnState.READY:
             await self._refresh_protocol()
         self._event("begin")
@@ -306,12 +308,22 @@ class TransactionManager:
         """EndTxn(abort). After a failed batch the partition's sequence has a gap: unless
         EndTxn returned a new epoch (version 2), bump it with InitProducerId (KIP-360)."""
         self._raise_if_fatal()
+        if self.state is TxnState.UNINITIALIZED and self._identity.producer_id >= 0:
+            await self._bump_after_gap()  # ended already; only the epoch bump was missing
+            return
         self._event("abort")
         await self._flush()
         bumped = await self._end(False)
         if self._gap and not bumped:
-            self._identity.request_bump()
-            await self.init_producer_id()
+            await self._bump_after_gap()
+        self._gap = False
+
+    async def _bump_after_gap(self) -> None:
+        """InitProducerId with the current id and epoch. When it fails the transaction is
+        still over (state UNINITIALIZED): ``abort()`` or ``begin()`` tries the bump again,
+        nothing is sent before it succeeds."""
+        self._identity.request_bump()
+        await self.init_producer_id()
         self._gap = False
 
     def _failed(self) -> bool:
