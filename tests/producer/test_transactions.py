@@ -357,31 +357,30 @@ async def test_a_failed_epoch_bump_after_abort_is_retried_by_the_next_begin(
     cluster = kafka_cluster_tv1
     topic = kafka_topic(1, cluster=cluster, configs={"message.timestamp.after.max.ms": "60000"})
     future_ms = int(time.time() * 1000) + 86_400_000
-    async with ProxyCluster(cluster.bootstrap()) as proxies:
-        async with AIOKafkaProducer(
-            bootstrap_servers=proxies.bootstrap, transactional_id=f"txn-{uuid.uuid4()}",
-            max_batch_size=64, transaction_timeout_ms=4000,
-        ) as producer:  # fmt: skip
-            assert producer._identity is not None
-            await producer.begin_transaction()
-            bad = await producer.send(topic, b"x", partition=0, timestamp_ms=future_ms)
-            with pytest.raises(errors.InvalidTimestampError):
-                await bad
-            with pytest.raises(errors.KafkaError):
-                await producer.commit_transaction()
-            epoch = producer._identity.epoch
-            triggers = [p.arm(Trigger(22, When.BEFORE, count=10_000)) for p in proxies]
-            with pytest.raises(errors.KafkaTimeoutError):
-                await producer.abort_transaction()  # EndTxn passes, the bump cannot
-            assert sum(t.fired for t in triggers) > 0
-            with pytest.raises(errors.KafkaTimeoutError):
-                await producer.abort_transaction()  # again: still only the bump is missing
-            assert producer._identity.epoch == epoch
-            for trigger in triggers:
-                trigger.count = trigger.fired  # the network heals
-            async with producer.transaction():  # begin bumps first, then the send goes
-                await producer.send(topic, b"next", partition=0)
-            assert producer._identity.epoch > epoch
+    async with ProxyCluster(cluster.bootstrap()) as proxies, AIOKafkaProducer(
+        bootstrap_servers=proxies.bootstrap, transactional_id=f"txn-{uuid.uuid4()}",
+        max_batch_size=64, transaction_timeout_ms=4000,
+    ) as producer:  # fmt: skip
+        assert producer._identity is not None
+        await producer.begin_transaction()
+        bad = await producer.send(topic, b"x", partition=0, timestamp_ms=future_ms)
+        with pytest.raises(errors.InvalidTimestampError):
+            await bad
+        with pytest.raises(errors.KafkaError):
+            await producer.commit_transaction()
+        epoch = producer._identity.epoch
+        triggers = [p.arm(Trigger(22, When.BEFORE, count=10_000)) for p in proxies]
+        with pytest.raises(errors.KafkaTimeoutError):
+            await producer.abort_transaction()  # EndTxn passes, the bump cannot
+        assert sum(t.fired for t in triggers) > 0
+        with pytest.raises(errors.KafkaTimeoutError):
+            await producer.abort_transaction()  # again: still only the bump is missing
+        assert producer._identity.epoch == epoch
+        for trigger in triggers:
+            trigger.count = trigger.fired  # the network heals
+        async with producer.transaction():  # begin bumps first, then the send goes
+            await producer.send(topic, b"next", partition=0)
+        assert producer._identity.epoch > epoch
     log = transactions_in_log(await fetch_batches(cluster.bootstrap(), TopicPartition(topic, 0)))
     assert [(c, v) for c, _, v in log][-1] == (True, [b"next"])
     assert all(not c for c, _, _ in log[:-1])
