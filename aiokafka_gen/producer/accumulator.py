@@ -75,8 +75,12 @@ class RecordAccumulator:
         queue = self._batches.get(tp)
         if queue:
             last = queue[-1]
-            if last.data is None and last.append(timestamp, key, value, headers, future):
-                return True
+            if last.data is None:  # ProducerBatch.append, inlined: this is per record
+                added = last.builder.append(timestamp, key, value, headers)
+                if added is not None:
+                    last.futures.append(future)
+                    last.timestamps.append(added[1])
+                    return True
         batch = self._open(tp, self._reservation(key, value), queue, waited)
         if batch is None:
             return False
