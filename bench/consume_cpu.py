@@ -96,6 +96,10 @@ def _worker(args: argparse.Namespace) -> None:
     import importlib
 
     module = importlib.import_module(args.client)
+    if args.no_gc:
+        import gc
+
+        gc.disable()
     work = _consume(module, args.bootstrap, args.topic, args.messages, args.mode)
     if args.profile_out:
         import cProfile
@@ -105,6 +109,9 @@ def _worker(args: argparse.Namespace) -> None:
         profiler.dump_stats(args.profile_out)
     else:
         result = asyncio.run(work)
+    import gc
+
+    result["gc_collections"] = [g["collections"] for g in gc.get_stats()]
     print(json.dumps(result))
 
 
@@ -112,7 +119,7 @@ def _run_one(args: argparse.Namespace, client: str, mode: str, rep: int) -> dict
     cmd = [
         sys.executable, "-m", "bench.consume_cpu", "--worker", "--client", client,
         "--mode", mode, "--bootstrap", args.bootstrap, "--topic", args.topic,
-        "--messages", str(args.messages),
+        "--messages", str(args.messages), *(["--no-gc"] if args.no_gc else []),
     ]  # fmt: skip
     if args.profile and client == "aiokafka_gen":
         cmd += ["--profile-out", f"{args.profile}/{client}-{mode}-{rep}.prof"]
@@ -133,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", default="aiokafka_gen,aiokafka")
     parser.add_argument("--modes", default="batch,iter")
     parser.add_argument("--profile", help="directory for cProfile dumps of our runs")
+    parser.add_argument("--no-gc", action="store_true", help="diagnostics: gc.disable()")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -168,7 +176,8 @@ def _report(args: argparse.Namespace) -> None:
             cpu = statistics.median(r["cpu"] for r in runs)
             per_m = cpu * 1e6 / args.messages
             print(
-                f"| {client} | {mode} | {args.messages / wall:,.0f} | {per_m:.2f} | {wall:.2f} |",
+                f"| {client} | {mode} | {args.messages / wall:,.0f} | {per_m:.2f} | {wall:.2f} |"
+                f" gc {runs[0]['gc_collections']}",
                 flush=True,
             )
 

@@ -13,6 +13,7 @@ Must not do I/O nor change anything but the partition state it is given.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ Deserializer = Callable[[Any], Any]
 Batch = RecordBatch | LegacyBatch
 _ZZ = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 7))
 _ZZ2 = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 14))
+_gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _NO_HEADERS: Sequence[tuple[str, Any]] = ()
 
 
@@ -50,7 +52,6 @@ def _decode_v2(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerR
     pos, zz, zz2, cr, slow, no_headers = 0, _ZZ, _ZZ2, ConsumerRecord, decode_varint, _NO_HEADERS
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0
-    fixed_ts = batch.max_timestamp if ts_type else None
     out: list[ConsumerRecord[Any, Any]] = []
     append = out.append
     try:
@@ -107,20 +108,24 @@ def _decode_v2(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerR
                 value = data[pos : pos + vsize]
                 pos += vsize
             headers: Sequence[tuple[str, Any]]
-            if data[pos]:
-                headers, pos = _read_headers(data, pos, end)
+            if pos + 1 == end and not data[pos]:  # no headers
+                headers, pos = no_headers, end
             else:
-                headers, pos = no_headers, pos + 1
-            if pos != end:
-                raise _Unusual
+                headers, pos = _read_headers(data, pos, end)
+                if pos != end:
+                    raise _Unusual
             append(cr(
-                topic, partition, base + delta, base_ts + ts if fixed_ts is None else fixed_ts,
-                ts_type, key, value, None, ksize, vsize, headers,
+                topic, partition, base + delta, base_ts + ts, ts_type, key, value, None,
+                ksize, vsize, headers,
             ))  # fmt: skip
     except (IndexError, RecordsCorruptError):
         raise _Unusual from None
     if pos != len(data):
         raise _Unusual
+    if ts_type:  # LOG_APPEND_TIME: every record has the batch's max timestamp
+        fixed = batch.max_timestamp
+        for record in out:
+            record.timestamp = fixed
     return out
 
 
@@ -163,10 +168,19 @@ def _decode_general(batch: Batch, topic: str, partition: int) -> list[ConsumerRe
 def decode_batch(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
     """Every application record of ``batch`` as ``ConsumerRecord`` (raw key and value)."""
     if type(batch) is RecordBatch and not batch.attributes & 0x20 and batch.record_count >= 0:
+        # The cyclic GC is paused while one batch is decoded: the records are new, alive and
+        # acyclic, so the dozens of collections their allocations would trigger find
+        # nothing and only cost time (one collection sees them once when it is resumed).
+        paused = _gc_isenabled()
+        if paused:
+            _gc_disable()
         try:
             return _decode_v2(batch, topic, partition)
         except _Unusual:
             pass
+        finally:
+            if paused:
+                _gc_enable()
     return _decode_general(batch, topic, partition)
 
 
@@ -247,9 +261,10 @@ class CompletedFetch:
     def take_one(self, state: PartitionState) -> ConsumerRecord[Any, Any] | None:
         """The next record when one is already decoded (the ``getone`` fast path)."""
         rpos, records = self._rpos, self._records
-        if rpos >= len(records):
+        try:
+            record = records[rpos]
+        except IndexError:
             return None
-        record = records[rpos]
         self._rpos = rpos = rpos + 1
         if rpos < len(records) or self._error is not None:
             state.position = record.offset + 1
