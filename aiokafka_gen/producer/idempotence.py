@@ -5,7 +5,12 @@ partition carry consecutive ranges. ``generation`` increases on every new id or 
 a batch stamped under an older generation is re-sequenced and re-stamped when it is
 drained again (KIP-360: after an epoch bump every partition starts again at 0).
 ``classify`` decides what an OUT_OF_ORDER_SEQUENCE / UNKNOWN_PRODUCER_ID answer means for
-a batch: retry behind an earlier failed batch, or bump the epoch.
+a batch: retry behind an earlier failed batch, bump the epoch, or nothing to resend: the
+broker already acknowledged a later sequence of this epoch, and since it accepts sequences
+only in order (and each range belongs to one batch), this batch is in the log. That happens
+when an attempt's answer was lost (a timeout or a dead connection after the append), a
+later batch went out on a new connection and was accepted, and the retry came too late for
+the broker's five-batch duplicate window.
 A bump of an idempotent producer is local (same id, epoch + 1: the broker accepts a higher
 epoch that starts at sequence 0); a transactional producer's comes from its coordinator.
 Must not do I/O (the transaction manager sends InitProducerId and feeds the answer in).
@@ -30,6 +35,7 @@ class SequenceVerdict(enum.Enum):
 
     RETRY = "retry"  # an earlier batch of the partition failed first: resend in order
     BUMP_EPOCH = "bump"  # the sequence history is broken: new epoch, sequences from 0
+    WRITTEN = "written"  # a later sequence was acknowledged: this batch is in the log
 
 
 class ProducerIdentity:
@@ -80,9 +86,13 @@ class ProducerIdentity:
         return self._stamped.get(id(batch)) == self.generation
 
     def acked(self, batch: ProducerBatch) -> None:
+        """The broker acknowledged ``batch``: the expected sequence only moves forward (a
+        retried batch acknowledged as a duplicate after later ones must not move it back)."""
         if self.stamped_now(batch):
             end = (batch.sequence + batch.record_count) & _INT32_MAX
-            self._acked[batch.tp] = end
+            known = self._acked.get(batch.tp)
+            if known is None or _ahead(end, known):
+                self._acked[batch.tp] = end
         self.forget(batch)
 
     def forget(self, batch: ProducerBatch) -> None:
@@ -93,9 +103,18 @@ class ProducerIdentity:
         if not self.stamped_now(batch):
             return SequenceVerdict.RETRY  # stamped before a bump: re-stamped on resend
         expected = self._acked.get(batch.tp, 0)
-        if batch.sequence != expected:
-            return SequenceVerdict.RETRY
-        return SequenceVerdict.BUMP_EPOCH
+        if batch.sequence == expected:
+            return SequenceVerdict.BUMP_EPOCH
+        end = (batch.sequence + batch.record_count) & _INT32_MAX
+        if end == expected or _ahead(expected, end):
+            return SequenceVerdict.WRITTEN
+        return SequenceVerdict.RETRY
 
     def request_bump(self) -> None:
         self.bump_needed = True
+
+
+def _ahead(a: int, b: int) -> bool:
+    """Is sequence ``a`` after ``b``? (Sequences wrap at 2**31; in-flight windows are far
+    smaller than half of that.)"""
+    return 0 < ((a - b) & _INT32_MAX) < (1 << 30)

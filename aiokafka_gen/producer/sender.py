@@ -294,7 +294,13 @@ class Sender:
         if self._identity.transactional:  # abortable; the abort bumps the epoch
             self._fail(batch, exc)
             return
-        if self._identity.classify(batch) is SequenceVerdict.BUMP_EPOCH:
+        verdict = self._identity.classify(batch)
+        if verdict is SequenceVerdict.WRITTEN:
+            log.info("producer: %s for %s, but a later sequence was acknowledged: the batch "
+                     "is in the log (offset unknown)", exc, batch.tp)  # fmt: skip
+            self._complete(batch, -1, -1, -1)
+            return
+        if verdict is SequenceVerdict.BUMP_EPOCH:
             log.warning("producer: %s for %s; bumping the epoch", exc, batch.tp)
             self._identity.request_bump()
         else:

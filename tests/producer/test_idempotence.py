@@ -59,6 +59,37 @@ def test_out_of_order_behind_an_earlier_failure_is_retried() -> None:
     assert not identity.has_id
 
 
+def test_a_batch_below_an_acknowledged_sequence_is_written() -> None:
+    """Its first answer was lost, later batches were accepted: the broker has it."""
+    identity = ProducerIdentity()
+    identity.set_id(1, 0)
+    lost, later, last = make_batch(4), make_batch(2), make_batch(3)
+    for batch in (lost, later, last):
+        identity.stamp(batch)
+    identity.acked(last)  # sequences 6..8 acknowledged: 0..5 must be in the log
+    assert identity.classify(lost) is SequenceVerdict.WRITTEN
+    assert identity.classify(later) is SequenceVerdict.WRITTEN
+    identity.acked(lost)  # a late duplicate answer does not move the expected sequence back
+    fresh = make_batch(1)
+    identity.stamp(fresh)
+    assert fresh.sequence == 9
+    assert identity.classify(fresh) is SequenceVerdict.BUMP_EPOCH  # next in line: a real gap
+
+
+def test_sequence_comparisons_survive_the_wrap_at_two_to_the_31() -> None:
+    identity = ProducerIdentity()
+    identity.set_id(1, 0)
+    identity._next[TP] = 0x7FFFFFFE  # two sequences before the wrap
+    before, after = make_batch(2), make_batch(2)
+    identity.stamp(before)
+    identity.stamp(after)
+    assert (before.sequence, after.sequence) == (0x7FFFFFFE, 0)
+    identity.acked(after)
+    assert identity.classify(before) is SequenceVerdict.WRITTEN
+    identity.acked(before)
+    assert identity._acked[TP] == 2  # still after the wrap
+
+
 @pytest.mark.integration
 async def test_batches_carry_producer_id_and_sequences(
     kafka_cluster: KafkaCluster, kafka_topic: Topic
