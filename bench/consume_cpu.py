@@ -6,9 +6,13 @@ through aiokafka_gen's producer), then reads it back from earliest in one fresh
 subprocess per (client, mode, repetition) with the same consumer settings as the client
 suite (``bench.matrix.PINNED``), and prints wall time, msgs/s and CPU seconds per million
 records (``getrusage`` of the subprocess around assign + read, as the suite meters it).
-``--profile DIR`` writes a cProfile dump of each of our runs there.
+``--profile DIR`` writes a cProfile dump of each of our runs there. ``--decode`` needs no
+broker: it times our batch decoder alone (ns per record, best of 25 rounds) on batches
+shaped like the scenario's (100-byte values, no key), in 500-record chunks as getmany
+takes them and whole, with ConsumerRecord construction next to a plain tuple's.
 
     python -m bench.consume_cpu --bootstrap HOST:PORT [--messages N] [--topic T]
+    python -m bench.consume_cpu --decode
 
 Without ``--bootstrap`` a one-node harness cluster (``aiokafka_gen.testing``) is started
 and stopped. Not a test: it measures, it asserts only that every record was read.
@@ -141,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", default="batch,iter")
     parser.add_argument("--profile", help="directory for cProfile dumps of our runs")
     parser.add_argument("--no-gc", action="store_true", help="diagnostics: gc.disable()")
+    parser.add_argument("--decode", action="store_true", help="time the decoder alone")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -148,6 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args)
+        return
+    if args.decode:
+        _decode_report()
         return
     cluster = None
     if args.bootstrap is None:
@@ -164,6 +172,60 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if cluster is not None:
             cluster.stop()
+
+
+def _decode_report() -> None:
+    from aiokafka_gen.consumer._records import CompletedFetch, decode_batch
+    from aiokafka_gen.consumer.subscription_state import SubscriptionState
+    from aiokafka_gen.records import BatchBuilder, RecordBatch, read_batches
+    from aiokafka_gen.structs import ConsumerRecord, TopicPartition
+
+    value, tp = payload(100), TopicPartition("t", 0)
+
+    def batch(n: int) -> RecordBatch:
+        builder = BatchBuilder(max_batch_size=1 << 23)
+        for i in range(n):
+            builder.append(1_764_000_000_000 + i // 200, None, value)
+        found = next(iter(read_batches(builder.close(0))))
+        assert isinstance(found, RecordBatch)
+        return found
+
+    def getmany_style(b: RecordBatch) -> None:
+        subs = SubscriptionState()
+        subs.assign_from_user([tp])
+        state = subs.state(tp)
+        state.seek(0)
+        fetch = CompletedFetch(tp, state.seq, [b], None, 0, (None, None), state)
+        while fetch.take(500, state):
+            pass
+
+    def construct(n: int) -> None:
+        cr = ConsumerRecord
+        for i in range(n):
+            cr("t", 0, i, 0, 0, None, value, None, -1, 100, ())
+
+    def tuples(n: int) -> None:
+        for i in range(n):
+            ("t", 0, i, 0, 0, None, value, None, -1, 100, ())  # noqa: B018
+
+    def best(fn: Any, arg: Any, n: int) -> float:
+        times = []
+        for _ in range(25):
+            begin = time.process_time()
+            fn(arg)
+            times.append(time.process_time() - begin)
+        return min(times) / n * 1e9
+
+    for n in (9000, 500):
+        b = batch(n)
+        print(
+            f"{n}-record batch: getmany-style take(500) {best(getmany_style, b, n):.0f} ns/record,"
+            f" decode_batch whole {best(lambda x: decode_batch(x, 't', 0), b, n):.0f} ns/record"
+        )
+    print(
+        f"ConsumerRecord(11 args) {best(construct, 100_000, 100_000):.0f} ns,"
+        f" 11-tuple {best(tuples, 100_000, 100_000):.0f} ns (loop included in both)"
+    )
 
 
 def _report(args: argparse.Namespace) -> None:

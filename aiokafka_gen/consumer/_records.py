@@ -2,12 +2,15 @@
 from record batches to ``ConsumerRecord``.
 
 A ``CompletedFetch`` is one partition's slice of a Fetch response. Batch headers are walked
-when it is made (to know where the next fetch starts), but records are decoded one batch
-at a time, only when the application asks for them: a ``getmany(max_records=10)`` over a
-50 MB response decodes one batch, not the response. The hot path (``_decode_v2``)
-builds ``ConsumerRecord`` objects straight from a v2 batch's bytes in one pass, whatever
-the varint sizes and headers; a malformed batch (and every legacy one) takes the general
-reader in ``aiokafka_gen.records``, which also produces the typed corruption errors.
+when it is made (to know where the next fetch starts), but records are decoded only when
+the application asks for them, a chunk of a batch at a time (at least ``_MIN_CHUNK``
+records, more when a poll asks for more): a ``getmany(max_records=500)`` over a 50 MB
+response decodes 500 records, not the response, and a poll loop never holds thousands of
+new records at once (which is what makes the cyclic GC run). The hot path
+(``_decode_chunk``) builds ``ConsumerRecord`` objects straight from a v2 batch's bytes in
+one pass, whatever the varint sizes and headers; a malformed batch (and every legacy or
+control one) takes the general reader in ``aiokafka_gen.records``, which also produces the
+typed corruption errors.
 Must not do I/O nor change anything but the partition state it is given.
 """
 
@@ -36,6 +39,7 @@ _ZZ = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 7))
 _ZZ2 = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 14))
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _NO_HEADERS: Sequence[tuple[str, Any]] = ()
+_MIN_CHUNK = 500  # records decoded at least per step (getone / async for take one each)
 
 
 class _Unusual(Exception):
@@ -43,19 +47,30 @@ class _Unusual(Exception):
 
 
 def _decode_v2(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
-    # One pass over the (decompressed) records section, straight into ConsumerRecord. The
-    # varints take 1-2 bytes in almost every record (3 for offset deltas past 8191 in big
-    # batches): those are inlined, longer ones go to decode_varint. Each record must end
-    # exactly at its length and the section exactly after record_count records; anything
-    # else raises _Unusual and the general reader reports the corruption with its type.
+    """Every record of a v2 data batch in one call (raises _Unusual when malformed)."""
     data = batch.records_bytes()
-    pos, zz, zz2, cr, slow, no_headers = 0, _ZZ, _ZZ2, ConsumerRecord, decode_varint, _NO_HEADERS
+    records, pos = _decode_chunk(batch, data, 0, batch.record_count, topic, partition)
+    if pos != len(data):
+        raise _Unusual
+    return records
+
+
+def _decode_chunk(
+    batch: RecordBatch, data: bytes, pos: int, count: int, topic: str, partition: int
+) -> tuple[list[ConsumerRecord[Any, Any]], int]:
+    # ``count`` records from ``pos`` of the (decompressed) records section, straight into
+    # ConsumerRecord; returns them and where the next record starts. The varints take 1-2
+    # bytes in almost every record (3 for offset deltas past 8191 in big batches): those are
+    # inlined, longer ones go to decode_varint. Each record must end exactly at its length
+    # (the caller checks that the section ends after record_count records); anything else
+    # raises _Unusual and the general reader reports the corruption with its type.
+    zz, zz2, cr, slow, no_headers = _ZZ, _ZZ2, ConsumerRecord, decode_varint, _NO_HEADERS
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0
     out: list[ConsumerRecord[Any, Any]] = []
     append = out.append
     try:
-        for _ in range(batch.record_count):
+        for _ in range(count):
             b = data[pos]
             if b < 0x80:
                 end, pos = pos + 1 + zz[b], pos + 2  # + 1: the unused attributes byte
@@ -120,13 +135,11 @@ def _decode_v2(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerR
             ))  # fmt: skip
     except (IndexError, RecordsCorruptError):
         raise _Unusual from None
-    if pos != len(data):
-        raise _Unusual
     if ts_type:  # LOG_APPEND_TIME: every record has the batch's max timestamp
         fixed = batch.max_timestamp
         for record in out:
             record.timestamp = fixed
-    return out
+    return out, pos
 
 
 def _read_headers(data: bytes, pos: int, end: int) -> tuple[list[tuple[str, Any]], int]:
@@ -165,22 +178,53 @@ def _decode_general(batch: Batch, topic: str, partition: int) -> list[ConsumerRe
     ]  # fmt: skip
 
 
-def decode_batch(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
-    """Every application record of ``batch`` as ``ConsumerRecord`` (raw key and value)."""
-    if type(batch) is RecordBatch and not batch.attributes & 0x20 and batch.record_count >= 0:
-        # The cyclic GC is paused while one batch is decoded: the records are new, alive and
-        # acyclic, so the dozens of collections their allocations would trigger find
-        # nothing and only cost time (one collection sees them once when it is resumed).
+def _fast(batch: Batch) -> bool:
+    return type(batch) is RecordBatch and not batch.attributes & 0x20 and batch.record_count >= 0
+
+
+class _Cursor:
+    """The records of one v2 data batch not decoded yet: decoded a chunk at a time, so a
+    ``getmany(max_records=500)`` over a 9000-record batch never holds 9000 new records
+    (the cyclic GC then rarely runs: records the application dropped were freed before
+    the next chunk is made)."""
+
+    __slots__ = ("batch", "data", "left", "partition", "pos", "topic")
+
+    def __init__(self, batch: RecordBatch, topic: str, partition: int) -> None:
+        self.batch, self.topic, self.partition = batch, topic, partition
+        self.data = batch.records_bytes()
+        self.pos = 0
+        self.left = batch.record_count
+
+    def next(self, limit: int) -> list[ConsumerRecord[Any, Any]]:
+        """Up to ``limit`` more records (raises _Unusual when the batch is malformed)."""
+        count = min(limit, self.left)
+        # The cyclic GC is paused while a chunk is decoded: the records are new, alive and
+        # acyclic, so collections their allocations would trigger find nothing.
         paused = _gc_isenabled()
         if paused:
             _gc_disable()
         try:
-            return _decode_v2(batch, topic, partition)
-        except _Unusual:
-            pass
+            records, self.pos = _decode_chunk(
+                self.batch, self.data, self.pos, count, self.topic, self.partition
+            )
         finally:
             if paused:
                 _gc_enable()
+        self.left -= count
+        if not self.left and self.pos != len(self.data):
+            raise _Unusual
+        return records
+
+
+def decode_batch(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
+    """Every application record of ``batch`` as ``ConsumerRecord`` (raw key and value)."""
+    if _fast(batch):
+        assert isinstance(batch, RecordBatch)
+        try:
+            return _Cursor(batch, topic, partition).next(batch.record_count)
+        except _Unusual:
+            pass
     return _decode_general(batch, topic, partition)
 
 
@@ -193,6 +237,7 @@ class CompletedFetch:
 
     __slots__ = (
         "_batches",
+        "_cursor",
         "_error",
         "_filter",
         "_index",
@@ -225,6 +270,7 @@ class CompletedFetch:
         self._index = 0
         self._records: list[ConsumerRecord[Any, Any]] = []
         self._rpos = 0
+        self._cursor: _Cursor | None = None  # the current batch's undecoded records
         self._filter = AbortedTransactionFilter(aborted) if aborted is not None else None
         self._error: BaseException | None = None
         self.size = size
@@ -237,6 +283,7 @@ class CompletedFetch:
         return (
             self._error is None
             and self._rpos >= len(self._records)
+            and self._cursor is None
             and self._index >= len(self._batches)
         )
 
@@ -250,8 +297,10 @@ class CompletedFetch:
                 self._take_decoded(out, limit, state)
             elif self._error is not None:
                 break
+            elif self._cursor is not None:
+                self._decode_more(limit - len(out), state)
             elif self._index < len(self._batches):
-                self._open_next_batch(state)
+                self._open_next_batch(limit - len(out), state)
             else:
                 break
         if not out and self._error is not None:
@@ -266,7 +315,7 @@ class CompletedFetch:
         except IndexError:
             return None
         self._rpos = rpos = rpos + 1
-        if rpos < len(records) or self._error is not None:
+        if rpos < len(records) or self._error is not None or self._cursor is not None:
             state.position = record.offset + 1
         else:
             batch = self._batches[self._index - 1]
@@ -284,12 +333,12 @@ class CompletedFetch:
         self._rpos = stop
         batch = self._batches[self._index - 1]
         state.position_epoch = batch.partition_leader_epoch
-        if stop >= len(records) and self._error is None:
+        if stop >= len(records) and self._error is None and self._cursor is None:
             state.position = max(state.position or 0, batch.next_offset)
         else:
             state.position = records[stop - 1].offset + 1
 
-    def _open_next_batch(self, state: PartitionState) -> None:
+    def _open_next_batch(self, want: int, state: PartitionState) -> None:
         batch = self._batches[self._index]
         self._index += 1
         self._records, self._rpos = [], 0
@@ -300,15 +349,39 @@ class CompletedFetch:
             state.position = batch.next_offset
             state.position_epoch = batch.partition_leader_epoch
             return
-        records = decode_batch(batch, self.tp.topic, self.tp.partition)
+        if _fast(batch):
+            assert isinstance(batch, RecordBatch)
+            self._cursor = _Cursor(batch, self.tp.topic, self.tp.partition)
+            self._decode_more(want, state)
+        else:
+            self._install(decode_batch(batch, self.tp.topic, self.tp.partition), batch, state)
+
+    def _decode_more(self, want: int, state: PartitionState) -> None:
+        cursor = self._cursor
+        assert cursor is not None
+        try:
+            records = cursor.next(max(want, _MIN_CHUNK))
+        except _Unusual:  # the general reader raises the typed error, or reads it all
+            self._cursor = None
+            records = _decode_general(cursor.batch, self.tp.topic, self.tp.partition)
+        else:
+            if not cursor.left:
+                self._cursor = None
+        self._install(records, cursor.batch, state)
+
+    def _install(
+        self, records: list[ConsumerRecord[Any, Any]], batch: Batch, state: PartitionState
+    ) -> None:
+        """Make ``records`` (the next decoded ones of ``batch``) the ones to hand out."""
+        position = state.position or 0
         if records and records[0].offset < position:
             records = [r for r in records if r.offset >= position]
         if self.deserializers != (None, None):
             records = self._deserialize(records)
-        if not records and self._error is None:
-            state.position = batch.next_offset
+        if not records and self._error is None and self._cursor is None:
+            state.position = max(position, batch.next_offset)
             state.position_epoch = batch.partition_leader_epoch
-        self._records = records
+        self._records, self._rpos = records, 0
 
     def _deserialize(
         self, records: list[ConsumerRecord[Any, Any]]

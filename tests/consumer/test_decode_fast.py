@@ -14,13 +14,23 @@ from typing import Any
 
 import pytest
 
-from aiokafka_gen.consumer._records import _decode_general, _decode_v2, _Unusual, decode_batch
+from aiokafka_gen.consumer._records import (
+    _MIN_CHUNK,
+    CompletedFetch,
+    _decode_general,
+    _decode_v2,
+    _Unusual,
+    decode_batch,
+)
+from aiokafka_gen.consumer.subscription_state import SubscriptionState
 from aiokafka_gen.records import RecordBatch, RecordsCorruptError, _crc
 from aiokafka_gen.records._varint import encode_varint
 from aiokafka_gen.records.codecs import compress
+from aiokafka_gen.structs import TopicPartition
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
 _BASE_TS = 1_764_000_000_000
+TP = TopicPartition("t", 3)
 Rec = tuple[int, int, bytes | None, bytes | None, list[tuple[str, bytes | None]]]
 
 
@@ -152,3 +162,89 @@ def test_malformed_sections_are_reported_by_the_general_reader(seed: int) -> Non
     else:
         assert fast in (general, None)  # a flip can leave a valid but different batch
         assert _view(decode_batch(batch, "t", 3)) == general
+
+
+# ---- CompletedFetch over batches decoded a chunk at a time -----------------------------
+
+
+def _fetch(batches: list[RecordBatch], position: int, des: Any = (None, None)) -> tuple[Any, Any]:
+    subs = SubscriptionState()
+    subs.assign_from_user([TP])
+    state = subs.state(TP)
+    state.seek(position)
+    return CompletedFetch(TP, state.seq, batches, None, 100, des, state), state
+
+
+def _plain(n: int, first_delta: int = 0) -> list[Rec]:
+    return [(first_delta + i, i, None, b"v%d" % i, []) for i in range(n)]
+
+
+def test_big_batch_is_handed_out_in_order_across_chunks() -> None:
+    n = 3 * _MIN_CHUNK + 7
+    fetch, state = _fetch([_batch(_plain(n), base=0, attributes=0x08)], 0)
+    seen: list[int] = []
+    for limit in (1, 499, 500, 501, 2, n):
+        got = fetch.take(limit, state)
+        assert len(got) == min(limit, n - len(seen))
+        seen += [r.offset for r in got]
+        assert state.position == seen[-1] + 1  # never ahead of what was handed out
+        assert {r.timestamp for r in got} == {_BASE_TS + n - 1 + 5}  # LOG_APPEND_TIME
+    assert seen == list(range(n)) and fetch.exhausted
+
+
+def test_take_one_moves_the_position_record_by_record_across_chunks() -> None:
+    n = _MIN_CHUNK + 3
+    fetch, state = _fetch([_batch(_plain(n), base=10)], 10)
+    offsets = [r.offset for r in fetch.take(1, state)]
+    while (record := fetch.take_one(state)) is not None:
+        offsets.append(record.offset)
+        assert state.position == record.offset + 1 and not fetch.done
+    assert offsets == list(range(10, 10 + _MIN_CHUNK))  # the rest is not decoded yet
+    offsets += [r.offset for r in fetch.take(1, state)]
+    while (record := fetch.take_one(state)) is not None:
+        offsets.append(record.offset)
+    assert offsets == list(range(10, 10 + n)) and fetch.done and state.position == 10 + n
+
+
+def test_position_inside_a_big_batch_skips_whole_chunks() -> None:
+    n = 4 * _MIN_CHUNK
+    fetch, state = _fetch([_batch(_plain(n), base=0)], 2 * _MIN_CHUNK + 5)
+    got = fetch.take(3, state)
+    assert [r.offset for r in got] == [2 * _MIN_CHUNK + 5 + i for i in range(3)]
+
+
+def test_gaps_at_the_end_of_a_big_batch_move_the_position_to_its_end() -> None:
+    records = _plain(_MIN_CHUNK + 1)
+    records[-1] = (_MIN_CHUNK + 40, 0, None, b"last", [])  # compacted: offsets missing
+    fetch, state = _fetch([_batch(records, base=0)], 0)
+    assert len(fetch.take(10_000, state)) == _MIN_CHUNK + 1
+    assert state.position == _MIN_CHUNK + 41 and fetch.exhausted
+
+
+def test_malformed_record_in_a_later_chunk_raises_after_the_good_chunks() -> None:
+    n = _MIN_CHUNK + 10
+    section = bytearray(b"".join(_record(*r) for r in _plain(n)))
+    assert section[-6] == 8  # the last value's length (4, zigzag)
+    section[-6] = 10  # 5: the value no longer fits its record
+    fetch, state = _fetch([_batch(_plain(n), section=bytes(section))], 0)
+    assert len(fetch.take(_MIN_CHUNK, state)) == _MIN_CHUNK
+    with pytest.raises(RecordsCorruptError):
+        fetch.take(_MIN_CHUNK, state)
+    assert state.position == 1000 + _MIN_CHUNK  # nothing of the bad chunk handed out
+
+
+def test_deserializer_error_in_a_later_chunk_stops_at_the_record() -> None:
+    n = _MIN_CHUNK + 10
+    bad = b"v%d" % (_MIN_CHUNK + 4)
+
+    def value(data: bytes | None) -> bytes | None:
+        if data == bad:
+            raise ValueError("bad value")
+        return data
+
+    fetch, state = _fetch([_batch(_plain(n), base=0)], 0, (None, value))
+    assert len(fetch.take(10_000, state)) == _MIN_CHUNK + 4
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            fetch.take(10, state)
+    assert state.position == _MIN_CHUNK + 4
