@@ -162,7 +162,9 @@ def render_server_properties(
         props |= _sasl_properties(spec)
     if spec.acls:
         props |= {"authorizer.class.name": AUTHORIZER, "super.users": "User:admin;User:ANONYMOUS"}
-    props |= dict(spec.broker_properties)
+    # "{node_id}" in a value is this node's id (per-node settings: broker.rack=rack-{node_id})
+    node_id = str(node.node_id)
+    props |= {k: v.replace("{node_id}", node_id) for k, v in spec.broker_properties.items()}
     return props
 
 

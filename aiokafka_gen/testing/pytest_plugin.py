@@ -102,8 +102,16 @@ def kafka_secure_cluster(request: pytest.FixtureRequest) -> Generator[KafkaClust
 
 @pytest.fixture(scope="session")
 def kafka_cluster_3(request: pytest.FixtureRequest) -> Generator[KafkaCluster, None, None]:
-    """Three combined broker+controller nodes (RF 3, min ISR 2 by default)."""
-    yield from _session_cluster(request, nodes=3)
+    """Three combined broker+controller nodes (RF 3, min ISR 2 by default), one rack each
+    (``rack-1``..``rack-3``) with Kafka's rack-aware replica selector: a consumer with
+    ``client_rack`` is told to fetch from the replica in its rack (KIP-392)."""
+    yield from _session_cluster(request, nodes=3, broker_properties=RACK_AWARE)
+
+
+RACK_AWARE = {
+    "broker.rack": "rack-{node_id}",
+    "replica.selector.class": "org.apache.kafka.common.replica.RackAwareReplicaSelector",
+}
 
 
 TopicFactory = Callable[..., str]

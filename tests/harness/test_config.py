@@ -69,6 +69,14 @@ def test_three_nodes_share_voters_and_own_ports() -> None:
     assert len(set(all_ports)) == len(all_ports) == 6
 
 
+def test_node_id_placeholder_gives_per_node_properties() -> None:
+    racks = {"broker.rack": "rack-{node_id}"}
+    spec = ClusterSpec(version="4.4.0", nodes=3, broker_properties=racks)
+    plans = plan_nodes(spec)
+    rendered = [render_server_properties(spec, plans, p, Path("/d"), None) for p in plans]
+    assert [r["broker.rack"] for r in rendered] == ["rack-1", "rack-2", "rack-3"]
+
+
 def test_all_listeners_tls_sasl_acls_and_overrides() -> None:
     spec = ClusterSpec(
         version="4.4.0", listeners=ALL_LISTENERS, acls=True,
