@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import struct as _struct
+from collections.abc import Sequence as _Sequence
+from typing import Any as _Any
 from typing import ClassVar
+from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -1306,6 +1309,265 @@ class StreamsGroupDescribeResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
+
+    @classmethod
+    def from_tuples(
+        cls, throttle_time_ms: int = 0, groups: _Sequence[tuple[_Any, ...]] = ()
+    ) -> _Self:
+        """The whole object tree in one call, from the arguments of ``__init__`` (same order
+        and defaults) where every nested struct is a tuple and every struct array a sequence
+        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
+        Equal to the tree built with the constructors; unknown tagged fields are None.
+        """
+        _o = _new_object(cls)
+        _o.throttle_time_ms = throttle_time_ms
+        _l1: list[DescribedGroup] = []
+        for _y1 in groups:
+            _o1 = _new_object(DescribedGroup)
+            (
+                _o1.error_code,
+                _o1.error_message,
+                _o1.group_id,
+                _o1.group_state,
+                _o1.group_epoch,
+                _o1.assignment_epoch,
+                _t1_topology,
+                _t1_members,
+                _o1.authorized_operations,
+                _t1_topology_description,
+                _o1.topology_description_status,
+                _o1.assignor_name,
+            ) = _y1
+            if _t1_topology is None:
+                _o1.topology = None
+            else:
+                _o2 = _new_object(Topology)
+                _o2.epoch, _t2_subtopologies = _t1_topology
+                if _t2_subtopologies is None:
+                    _o2.subtopologies = None
+                else:
+                    _l3: list[Subtopology] = []
+                    for _y3 in _t2_subtopologies:
+                        _o3 = _new_object(Subtopology)
+                        (
+                            _o3.subtopology_id,
+                            _o3.source_topics,
+                            _o3.repartition_sink_topics,
+                            _t3_state_changelog_topics,
+                            _t3_repartition_source_topics,
+                        ) = _y3
+                        _l4: list[TopicInfo] = []
+                        for _y4 in _t3_state_changelog_topics:
+                            _o4 = _new_object(TopicInfo)
+                            _o4.name, _o4.partitions, _o4.replication_factor, _t4_topic_configs = (
+                                _y4
+                            )
+                            _l5: list[KeyValue] = []
+                            for _y5 in _t4_topic_configs:
+                                _o5 = _new_object(KeyValue)
+                                _o5.key, _o5.value = _y5
+                                _o5._unknown_tags = None
+                                _l5.append(_o5)
+                            _o4.topic_configs = _l5
+                            _o4._unknown_tags = None
+                            _l4.append(_o4)
+                        _o3.state_changelog_topics = _l4
+                        _l6: list[TopicInfo] = []
+                        for _y6 in _t3_repartition_source_topics:
+                            _o6 = _new_object(TopicInfo)
+                            _o6.name, _o6.partitions, _o6.replication_factor, _t6_topic_configs = (
+                                _y6
+                            )
+                            _l7: list[KeyValue] = []
+                            for _y7 in _t6_topic_configs:
+                                _o7 = _new_object(KeyValue)
+                                _o7.key, _o7.value = _y7
+                                _o7._unknown_tags = None
+                                _l7.append(_o7)
+                            _o6.topic_configs = _l7
+                            _o6._unknown_tags = None
+                            _l6.append(_o6)
+                        _o3.repartition_source_topics = _l6
+                        _o3._unknown_tags = None
+                        _l3.append(_o3)
+                    _o2.subtopologies = _l3
+                _o2._unknown_tags = None
+                _o1.topology = _o2
+            _l8: list[Member] = []
+            for _y8 in _t1_members:
+                _o8 = _new_object(Member)
+                (
+                    _o8.member_id,
+                    _o8.member_epoch,
+                    _o8.instance_id,
+                    _o8.rack_id,
+                    _o8.client_id,
+                    _o8.client_host,
+                    _o8.topology_epoch,
+                    _o8.process_id,
+                    _t8_user_endpoint,
+                    _t8_client_tags,
+                    _t8_task_offsets,
+                    _t8_task_end_offsets,
+                    _t8_assignment,
+                    _t8_target_assignment,
+                    _o8.is_classic,
+                ) = _y8
+                if _t8_user_endpoint is None:
+                    _o8.user_endpoint = None
+                else:
+                    _o9 = _new_object(Endpoint)
+                    _o9.host, _o9.port = _t8_user_endpoint
+                    _o9._unknown_tags = None
+                    _o8.user_endpoint = _o9
+                _l10: list[KeyValue] = []
+                for _y10 in _t8_client_tags:
+                    _o10 = _new_object(KeyValue)
+                    _o10.key, _o10.value = _y10
+                    _o10._unknown_tags = None
+                    _l10.append(_o10)
+                _o8.client_tags = _l10
+                _l11: list[TaskOffset] = []
+                for _y11 in _t8_task_offsets:
+                    _o11 = _new_object(TaskOffset)
+                    _o11.subtopology_id, _o11.partition, _o11.offset = _y11
+                    _o11._unknown_tags = None
+                    _l11.append(_o11)
+                _o8.task_offsets = _l11
+                _l12: list[TaskOffset] = []
+                for _y12 in _t8_task_end_offsets:
+                    _o12 = _new_object(TaskOffset)
+                    _o12.subtopology_id, _o12.partition, _o12.offset = _y12
+                    _o12._unknown_tags = None
+                    _l12.append(_o12)
+                _o8.task_end_offsets = _l12
+                if _t8_assignment is None:
+                    _o8.assignment = _fresh_Assignment()
+                else:
+                    _o13 = _new_object(Assignment)
+                    _t13_active_tasks, _t13_standby_tasks, _t13_warmup_tasks = _t8_assignment
+                    _l14: list[TaskIds] = []
+                    for _y14 in _t13_active_tasks:
+                        _o14 = _new_object(TaskIds)
+                        _o14.subtopology_id, _o14.partitions = _y14
+                        _o14._unknown_tags = None
+                        _l14.append(_o14)
+                    _o13.active_tasks = _l14
+                    _l15: list[TaskIds] = []
+                    for _y15 in _t13_standby_tasks:
+                        _o15 = _new_object(TaskIds)
+                        _o15.subtopology_id, _o15.partitions = _y15
+                        _o15._unknown_tags = None
+                        _l15.append(_o15)
+                    _o13.standby_tasks = _l15
+                    _l16: list[TaskIds] = []
+                    for _y16 in _t13_warmup_tasks:
+                        _o16 = _new_object(TaskIds)
+                        _o16.subtopology_id, _o16.partitions = _y16
+                        _o16._unknown_tags = None
+                        _l16.append(_o16)
+                    _o13.warmup_tasks = _l16
+                    _o13._unknown_tags = None
+                    _o8.assignment = _o13
+                if _t8_target_assignment is None:
+                    _o8.target_assignment = _fresh_Assignment()
+                else:
+                    _o17 = _new_object(Assignment)
+                    _t17_active_tasks, _t17_standby_tasks, _t17_warmup_tasks = _t8_target_assignment
+                    _l18: list[TaskIds] = []
+                    for _y18 in _t17_active_tasks:
+                        _o18 = _new_object(TaskIds)
+                        _o18.subtopology_id, _o18.partitions = _y18
+                        _o18._unknown_tags = None
+                        _l18.append(_o18)
+                    _o17.active_tasks = _l18
+                    _l19: list[TaskIds] = []
+                    for _y19 in _t17_standby_tasks:
+                        _o19 = _new_object(TaskIds)
+                        _o19.subtopology_id, _o19.partitions = _y19
+                        _o19._unknown_tags = None
+                        _l19.append(_o19)
+                    _o17.standby_tasks = _l19
+                    _l20: list[TaskIds] = []
+                    for _y20 in _t17_warmup_tasks:
+                        _o20 = _new_object(TaskIds)
+                        _o20.subtopology_id, _o20.partitions = _y20
+                        _o20._unknown_tags = None
+                        _l20.append(_o20)
+                    _o17.warmup_tasks = _l20
+                    _o17._unknown_tags = None
+                    _o8.target_assignment = _o17
+                _o8._unknown_tags = None
+                _l8.append(_o8)
+            _o1.members = _l8
+            if _t1_topology_description is None:
+                _o1.topology_description = None
+            else:
+                _o21 = _new_object(TopologyDescription)
+                _t21_subtopologies, _t21_global_stores = _t1_topology_description
+                _l22: list[TopologyDescriptionSubtopology] = []
+                for _y22 in _t21_subtopologies:
+                    _o22 = _new_object(TopologyDescriptionSubtopology)
+                    _o22.subtopology_id, _t22_nodes = _y22
+                    _l23: list[TopologyDescriptionNode] = []
+                    for _y23 in _t22_nodes:
+                        _o23 = _new_object(TopologyDescriptionNode)
+                        (
+                            _o23.name,
+                            _o23.node_type,
+                            _o23.source_topics,
+                            _o23.sink_topic,
+                            _o23.stores,
+                            _o23.successors,
+                        ) = _y23
+                        _o23._unknown_tags = None
+                        _l23.append(_o23)
+                    _o22.nodes = _l23
+                    _o22._unknown_tags = None
+                    _l22.append(_o22)
+                _o21.subtopologies = _l22
+                _l24: list[TopologyDescriptionGlobalStore] = []
+                for _y24 in _t21_global_stores:
+                    _o24 = _new_object(TopologyDescriptionGlobalStore)
+                    _t24_source, _t24_processor = _y24
+                    if _t24_source is None:
+                        _o24.source = _fresh_TopologyDescriptionNode()
+                    else:
+                        _o25 = _new_object(TopologyDescriptionNode)
+                        (
+                            _o25.name,
+                            _o25.node_type,
+                            _o25.source_topics,
+                            _o25.sink_topic,
+                            _o25.stores,
+                            _o25.successors,
+                        ) = _t24_source
+                        _o25._unknown_tags = None
+                        _o24.source = _o25
+                    if _t24_processor is None:
+                        _o24.processor = _fresh_TopologyDescriptionNode()
+                    else:
+                        _o26 = _new_object(TopologyDescriptionNode)
+                        (
+                            _o26.name,
+                            _o26.node_type,
+                            _o26.source_topics,
+                            _o26.sink_topic,
+                            _o26.stores,
+                            _o26.successors,
+                        ) = _t24_processor
+                        _o26._unknown_tags = None
+                        _o24.processor = _o26
+                    _o24._unknown_tags = None
+                    _l24.append(_o24)
+                _o21.global_stores = _l24
+                _o21._unknown_tags = None
+                _o1.topology_description = _o21
+            _o1._unknown_tags = None
+            _l1.append(_o1)
+        _o.groups = _l1
+        _o._unknown_tags = None
+        return _o
 
 
 def _d_KeyValue_0(buf: bytes, pos: int) -> tuple[KeyValue, int]:

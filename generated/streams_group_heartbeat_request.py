@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import struct as _struct
+from collections.abc import Sequence as _Sequence
+from typing import Any as _Any
 from typing import ClassVar
+from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -853,6 +856,169 @@ class StreamsGroupHeartbeatRequest(_Message):
         self.task_end_offsets = task_end_offsets
         self.shutdown_application = shutdown_application
         self._unknown_tags = None
+
+    @classmethod
+    def from_tuples(
+        cls,
+        group_id: str = "",
+        member_id: str = "",
+        member_epoch: int = 0,
+        endpoint_information_epoch: int = 0,
+        instance_id: str | None = None,
+        rack_id: str | None = None,
+        rebalance_timeout_ms: int = -1,
+        topology: tuple[_Any, ...] | None = None,
+        active_tasks: _Sequence[tuple[_Any, ...]] | None = None,
+        standby_tasks: _Sequence[tuple[_Any, ...]] | None = None,
+        warmup_tasks: _Sequence[tuple[_Any, ...]] | None = None,
+        process_id: str | None = None,
+        user_endpoint: tuple[_Any, ...] | None = None,
+        client_tags: _Sequence[tuple[_Any, ...]] | None = None,
+        task_offsets: _Sequence[tuple[_Any, ...]] | None = None,
+        task_end_offsets: _Sequence[tuple[_Any, ...]] | None = None,
+        shutdown_application: bool = False,
+    ) -> _Self:
+        """The whole object tree in one call, from the arguments of ``__init__`` (same order
+        and defaults) where every nested struct is a tuple and every struct array a sequence
+        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
+        Equal to the tree built with the constructors; unknown tagged fields are None.
+        """
+        _o = _new_object(cls)
+        _o.group_id = group_id
+        _o.member_id = member_id
+        _o.member_epoch = member_epoch
+        _o.endpoint_information_epoch = endpoint_information_epoch
+        _o.instance_id = instance_id
+        _o.rack_id = rack_id
+        _o.rebalance_timeout_ms = rebalance_timeout_ms
+        _o.process_id = process_id
+        _o.shutdown_application = shutdown_application
+        if topology is None:
+            _o.topology = None
+        else:
+            _o1 = _new_object(Topology)
+            _o1.epoch, _t1_subtopologies = topology
+            _l2: list[Subtopology] = []
+            for _y2 in _t1_subtopologies:
+                _o2 = _new_object(Subtopology)
+                (
+                    _o2.subtopology_id,
+                    _o2.source_topics,
+                    _o2.source_topic_regex,
+                    _t2_state_changelog_topics,
+                    _o2.repartition_sink_topics,
+                    _t2_repartition_source_topics,
+                    _t2_copartition_groups,
+                ) = _y2
+                _l3: list[TopicInfo] = []
+                for _y3 in _t2_state_changelog_topics:
+                    _o3 = _new_object(TopicInfo)
+                    _o3.name, _o3.partitions, _o3.replication_factor, _t3_topic_configs = _y3
+                    _l4: list[KeyValue] = []
+                    for _y4 in _t3_topic_configs:
+                        _o4 = _new_object(KeyValue)
+                        _o4.key, _o4.value = _y4
+                        _o4._unknown_tags = None
+                        _l4.append(_o4)
+                    _o3.topic_configs = _l4
+                    _o3._unknown_tags = None
+                    _l3.append(_o3)
+                _o2.state_changelog_topics = _l3
+                _l5: list[TopicInfo] = []
+                for _y5 in _t2_repartition_source_topics:
+                    _o5 = _new_object(TopicInfo)
+                    _o5.name, _o5.partitions, _o5.replication_factor, _t5_topic_configs = _y5
+                    _l6: list[KeyValue] = []
+                    for _y6 in _t5_topic_configs:
+                        _o6 = _new_object(KeyValue)
+                        _o6.key, _o6.value = _y6
+                        _o6._unknown_tags = None
+                        _l6.append(_o6)
+                    _o5.topic_configs = _l6
+                    _o5._unknown_tags = None
+                    _l5.append(_o5)
+                _o2.repartition_source_topics = _l5
+                _l7: list[CopartitionGroup] = []
+                for _y7 in _t2_copartition_groups:
+                    _o7 = _new_object(CopartitionGroup)
+                    _o7.source_topics, _o7.source_topic_regex, _o7.repartition_source_topics = _y7
+                    _o7._unknown_tags = None
+                    _l7.append(_o7)
+                _o2.copartition_groups = _l7
+                _o2._unknown_tags = None
+                _l2.append(_o2)
+            _o1.subtopologies = _l2
+            _o1._unknown_tags = None
+            _o.topology = _o1
+        if active_tasks is None:
+            _o.active_tasks = None
+        else:
+            _l8: list[TaskIds] = []
+            for _y8 in active_tasks:
+                _o8 = _new_object(TaskIds)
+                _o8.subtopology_id, _o8.partitions = _y8
+                _o8._unknown_tags = None
+                _l8.append(_o8)
+            _o.active_tasks = _l8
+        if standby_tasks is None:
+            _o.standby_tasks = None
+        else:
+            _l9: list[TaskIds] = []
+            for _y9 in standby_tasks:
+                _o9 = _new_object(TaskIds)
+                _o9.subtopology_id, _o9.partitions = _y9
+                _o9._unknown_tags = None
+                _l9.append(_o9)
+            _o.standby_tasks = _l9
+        if warmup_tasks is None:
+            _o.warmup_tasks = None
+        else:
+            _l10: list[TaskIds] = []
+            for _y10 in warmup_tasks:
+                _o10 = _new_object(TaskIds)
+                _o10.subtopology_id, _o10.partitions = _y10
+                _o10._unknown_tags = None
+                _l10.append(_o10)
+            _o.warmup_tasks = _l10
+        if user_endpoint is None:
+            _o.user_endpoint = None
+        else:
+            _o11 = _new_object(Endpoint)
+            _o11.host, _o11.port = user_endpoint
+            _o11._unknown_tags = None
+            _o.user_endpoint = _o11
+        if client_tags is None:
+            _o.client_tags = None
+        else:
+            _l12: list[KeyValue] = []
+            for _y12 in client_tags:
+                _o12 = _new_object(KeyValue)
+                _o12.key, _o12.value = _y12
+                _o12._unknown_tags = None
+                _l12.append(_o12)
+            _o.client_tags = _l12
+        if task_offsets is None:
+            _o.task_offsets = None
+        else:
+            _l13: list[TaskOffset] = []
+            for _y13 in task_offsets:
+                _o13 = _new_object(TaskOffset)
+                _o13.subtopology_id, _o13.partition, _o13.offset = _y13
+                _o13._unknown_tags = None
+                _l13.append(_o13)
+            _o.task_offsets = _l13
+        if task_end_offsets is None:
+            _o.task_end_offsets = None
+        else:
+            _l14: list[TaskOffset] = []
+            for _y14 in task_end_offsets:
+                _o14 = _new_object(TaskOffset)
+                _o14.subtopology_id, _o14.partition, _o14.offset = _y14
+                _o14._unknown_tags = None
+                _l14.append(_o14)
+            _o.task_end_offsets = _l14
+        _o._unknown_tags = None
+        return _o
 
 
 def _d_KeyValue_0(buf: bytes, pos: int) -> tuple[KeyValue, int]:
