@@ -37,7 +37,7 @@ from aiokafka_gen.errors import (
     RecordTooLargeError,
     for_code,
 )
-from aiokafka_gen.records import RecordsCorruptError, read_batches
+from aiokafka_gen.records import RecordsCorruptError, _crc, read_batches
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 from ._records import CompletedFetch, Deserializer
@@ -133,6 +133,8 @@ class Fetcher:
         self._wake = asyncio.Event()
         self.buffer.start()
         _load_codecs()
+        if self._check_crcs:  # the crc32c package loads on first use (~50 ms): not in a poll
+            _crc.crc32c(b"")
         self._subs.on_change.append(self.wake)
         self._client.cluster.add_listener(self._on_metadata)
         self._task = asyncio.get_running_loop().create_task(
@@ -246,7 +248,7 @@ class Fetcher:
             st = self._subs.get(tp)
             if st is not None and st.seq == seq and tp in found:
                 offset, _, epoch = found[tp]
-                st.seek(offset, epoch)
+                self._subs.seek(tp, offset, epoch)  # tells waiters (seek_to_*) at once
         self.wake()
 
     async def _reset_failed(self, pending: Mapping[TopicPartition, Any], exc: KafkaError) -> None:
