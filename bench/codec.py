@@ -12,12 +12,9 @@ Not a test: it checks correctness, never asserts speed.
 
 "build" times each client's idiomatic construction of the same MetadataResponse: aiokafka
 nests plain tuples under one Struct (its only way), kafka-python calls its classes with
-keywords, aiokafka_gen calls its generated classes positionally (arguments in field
-order). Two more aiokafka_gen rows: "from tuples" builds aiokafka's input shape (nested
-tuples, every struct's fields in FIELDS order) and converts the whole tree with the
-generated ``MetadataResponse.from_tuples`` (one call, no call per nested object; the
-tuples are built inside the timed run, as aiokafka's are); "keywords" is the readable way
-that survives field insertions in later specs.
+keywords, aiokafka_gen calls its generated classes positionally (the documented fastest
+way; arguments in field order). One more row times aiokafka_gen with keywords, the
+readable way that survives field insertions in later specs.
 """
 
 from __future__ import annotations
@@ -68,27 +65,6 @@ def ours_metadata(version: int) -> Any:
         for t in range(N_TOPICS)
     ]
     return m.MetadataResponse(0, brokers, "c1", 1, topics)
-
-
-def ours_metadata_tuples(version: int) -> Any:
-    """Nested tuples in FIELDS order, converted in one ``from_tuples`` call."""
-    from aiokafka_gen.messages import metadata_response as m
-
-    from aiokafka_gen.protocol import ZERO_UUID
-
-    brokers = [(i, f"broker{i}", 9092, None) for i in range(N_BROKERS)]
-    topics = [
-        (
-            0,
-            f"topic-{t}",
-            ZERO_UUID,
-            False,
-            [(0, p, p % 3, 0, list(REPLICAS), list(REPLICAS), []) for p in range(N_PARTS)],
-            -2147483648,
-        )
-        for t in range(N_TOPICS)
-    ]
-    return m.MetadataResponse.from_tuples(0, brokers, "c1", 1, topics)
 
 
 def ours_metadata_kw(version: int) -> Any:
@@ -291,20 +267,9 @@ def metadata_cases(version: int, wire: bytes) -> list[Case]:
         ("MetadataResponse build", label, "kafka-python", lambda: kp_metadata(version)),
     ]
     if version == 5:
-        cases += [
-            (
-                "MetadataResponse build, from tuples",
-                label,
-                "aiokafka_gen",
-                lambda: ours_metadata_tuples(5),
-            ),
-            (
-                "MetadataResponse build, keywords",
-                label,
-                "aiokafka_gen",
-                lambda: ours_metadata_kw(5),
-            ),
-        ]
+        cases.append(
+            ("MetadataResponse build, keywords", label, "aiokafka_gen", lambda: ours_metadata_kw(5))
+        )
         from aiokafka.protocol.metadata import MetadataResponse_v5
 
         aio = aio_metadata(5)
@@ -366,9 +331,6 @@ def check_same_bytes() -> dict[str, bytes]:
     for version in (5, 13):
         wire = ours_metadata(version).encode(version)
         _same(f"metadata v{version} keywords", ours_metadata_kw(version).encode(version), wire)
-        _same(
-            f"metadata v{version} from tuples", ours_metadata_tuples(version).encode(version), wire
-        )
         _same(
             f"metadata v{version} kafka-python", kp_metadata(version).encode(version=version), wire
         )
