@@ -133,38 +133,6 @@ class Plan:
     absent_defaults: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class TupleNode:
-    """How ``from_tuples`` builds one nested struct from a tuple in FIELDS order.
-
-    ``targets`` is the unpack target list: ``obj.attr`` for a plain field (stored as
-    given), a local for a struct or struct-array field (built by ``children`` next).
-    """
-
-    cls: str
-    obj: str
-    targets: str
-    children: tuple[TupleChild, ...]
-
-
-@dataclass(frozen=True)
-class TupleChild:
-    """A struct (array) field whose value is in ``src`` as a tuple (a sequence of tuples).
-
-    ``when_none`` is stored when ``src`` is None, as ``__init__`` does: None for a
-    nullable array, a default struct or None for a struct; empty for a non-nullable
-    array, which must be a sequence (its type says so; None raises TypeError).
-    """
-
-    attr: str
-    src: str
-    array: bool
-    when_none: str
-    list_var: str
-    item_var: str
-    node: TupleNode
-
-
 @dataclass
 class FieldModel:
     spec: FieldSpec
@@ -199,27 +167,6 @@ class FieldModel:
     @property
     def doc(self) -> str:
         return names.docstring(self.spec.about)
-
-    @property
-    def is_array(self) -> bool:
-        return self.spec.type.startswith("[]")
-
-    @property
-    def tuple_param_type(self) -> str:
-        """The ``from_tuples`` parameter: a struct is a tuple, a struct array a sequence of
-        tuples (elements typed Any: each is unpacked into its struct's fields)."""
-        if self.struct is None:
-            return self.param_type
-        if self.is_array:
-            nullable = " | None" if self.param_type.endswith("| None") else ""
-            return "_Sequence[tuple[_Any, ...]]" + nullable
-        return "tuple[_Any, ...] | None"
-
-    @property
-    def tuple_param_default(self) -> str:
-        if self.struct is not None and self.is_array and not self.default_is_null:
-            return "()"  # a new list is built from it: never shared
-        return self.param_default
 
     @property
     def schema_args(self) -> str:
@@ -290,8 +237,6 @@ class ModuleModel:
     helpers: set[str]
     needs_uuid: bool
     unstable: bool
-    # from_tuples: how the message's struct and struct-array fields are built
-    tuple_children: tuple[TupleChild, ...] = ()
 
     @property
     def doc(self) -> str:
@@ -773,63 +718,6 @@ def _default_literal(kind: str, value: str | int | float | bool | None) -> str:
     raise ValueError(f"no default for type {kind}")
 
 
-# --- from_tuples -------------------------------------------------------------------------
-
-_MAX_NESTING = 32
-
-
-def tuple_children(
-    model: StructModel, srcs: dict[str, str], counter: list[int], depth: int = 0
-) -> tuple[TupleChild, ...]:
-    """The struct fields of ``model`` (values in ``srcs`` by attr) as TupleChild entries.
-
-    Every nested struct gets its own numbered locals (``_o<n>``, ``_t<n>_<attr>``,
-    ``_l<n>``, ``_y<n>``), so no local is reused with another type (mypy) or by another
-    loop.
-    """
-    if depth > _MAX_NESTING:
-        raise SpecError(f"{model.name}: structs nested deeper than {_MAX_NESTING}")
-    children: list[TupleChild] = []
-    for fm in model.fields:
-        if fm.struct is None:
-            continue
-        counter[0] += 1
-        n = counter[0]
-        node_obj = f"_o{n}"
-        locals_ = {f.attr: f"_t{n}_{f.attr}" for f in fm.struct.fields if f.struct is not None}
-        targets = [locals_.get(f.attr, f"{node_obj}.{f.attr}") for f in fm.struct.fields]
-        node = TupleNode(
-            fm.struct.name,
-            node_obj,
-            _target_list(targets),
-            tuple_children(fm.struct, locals_, counter, depth + 1),
-        )
-        children.append(
-            TupleChild(
-                fm.attr,
-                srcs[fm.attr],
-                fm.is_array,
-                _when_none(fm),
-                f"_l{n}",
-                f"_y{n}",
-                node,
-            )
-        )
-    return tuple(children)
-
-
-def _when_none(fm: FieldModel) -> str:
-    if not fm.is_array:
-        return fm.fresh_default
-    return "None" if fm.py_type.endswith("| None") else ""
-
-
-def _target_list(targets: list[str]) -> str:
-    if not targets:
-        return "()"
-    return ", ".join(targets) + ("," if len(targets) == 1 else "")
-
-
 # --- entry point ---------------------------------------------------------------------------
 
 
@@ -856,5 +744,4 @@ def build_module(
         helpers=builder.helpers,
         needs_uuid=builder.needs_uuid,
         unstable=unstable,
-        tuple_children=tuple_children(top, {f.attr: f.attr for f in top.fields}, [0]),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -131,27 +130,6 @@ class AbortedTxn(_Message):
         self.last_offset = last_offset
         self.last_stable_offset = last_stable_offset
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        producer_id: int = 0,
-        first_offset: int = 0,
-        last_offset: int = 0,
-        last_stable_offset: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.producer_id = producer_id
-        _o.first_offset = first_offset
-        _o.last_offset = last_offset
-        _o.last_stable_offset = last_stable_offset
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AbortedTxn_0(buf: bytes, pos: int) -> tuple[AbortedTxn, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -127,27 +126,6 @@ class AddOffsetsToTxnRequest(_Message):
         self.producer_epoch = producer_epoch
         self.group_id = group_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        transactional_id: str = "",
-        producer_id: int = 0,
-        producer_epoch: int = 0,
-        group_id: str = "",
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.transactional_id = transactional_id
-        _o.producer_id = producer_id
-        _o.producer_epoch = producer_epoch
-        _o.group_id = group_id
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AddOffsetsToTxnRequest_0(buf: bytes, pos: int) -> tuple[AddOffsetsToTxnRequest, int]:

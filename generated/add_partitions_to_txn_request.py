@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -313,54 +310,6 @@ class AddPartitionsToTxnRequest(_Message):
         self.v3_and_below_producer_epoch = v3_and_below_producer_epoch
         self.v3_and_below_topics = [] if v3_and_below_topics is _EMPTY else v3_and_below_topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        transactions: _Sequence[tuple[_Any, ...]] = (),
-        v3_and_below_transactional_id: str = "",
-        v3_and_below_producer_id: int = 0,
-        v3_and_below_producer_epoch: int = 0,
-        v3_and_below_topics: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.v3_and_below_transactional_id = v3_and_below_transactional_id
-        _o.v3_and_below_producer_id = v3_and_below_producer_id
-        _o.v3_and_below_producer_epoch = v3_and_below_producer_epoch
-        _l1: list[AddPartitionsToTxnTransaction] = []
-        for _y1 in transactions:
-            _o1 = _new_object(AddPartitionsToTxnTransaction)
-            (
-                _o1.transactional_id,
-                _o1.producer_id,
-                _o1.producer_epoch,
-                _o1.verify_only,
-                _t1_topics,
-            ) = _y1
-            _l2: list[AddPartitionsToTxnTopic] = []
-            for _y2 in _t1_topics:
-                _o2 = _new_object(AddPartitionsToTxnTopic)
-                _o2.name, _o2.partitions = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.transactions = _l1
-        _l3: list[AddPartitionsToTxnTopic] = []
-        for _y3 in v3_and_below_topics:
-            _o3 = _new_object(AddPartitionsToTxnTopic)
-            _o3.name, _o3.partitions = _y3
-            _o3._unknown_tags = None
-            _l3.append(_o3)
-        _o.v3_and_below_topics = _l3
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AddPartitionsToTxnTopic_0(buf: bytes, pos: int) -> tuple[AddPartitionsToTxnTopic, int]:

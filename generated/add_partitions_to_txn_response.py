@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -284,60 +281,6 @@ class AddPartitionsToTxnResponse(_Message):
             [] if results_by_topic_v3_and_below is _EMPTY else results_by_topic_v3_and_below
         )
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        results_by_transaction: _Sequence[tuple[_Any, ...]] = (),
-        results_by_topic_v3_and_below: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _l1: list[AddPartitionsToTxnResult] = []
-        for _y1 in results_by_transaction:
-            _o1 = _new_object(AddPartitionsToTxnResult)
-            _o1.transactional_id, _t1_topic_results = _y1
-            _l2: list[AddPartitionsToTxnTopicResult] = []
-            for _y2 in _t1_topic_results:
-                _o2 = _new_object(AddPartitionsToTxnTopicResult)
-                _o2.name, _t2_results_by_partition = _y2
-                _l3: list[AddPartitionsToTxnPartitionResult] = []
-                for _y3 in _t2_results_by_partition:
-                    _o3 = _new_object(AddPartitionsToTxnPartitionResult)
-                    _o3.partition_index, _o3.partition_error_code = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.results_by_partition = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topic_results = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.results_by_transaction = _l1
-        _l4: list[AddPartitionsToTxnTopicResult] = []
-        for _y4 in results_by_topic_v3_and_below:
-            _o4 = _new_object(AddPartitionsToTxnTopicResult)
-            _o4.name, _t4_results_by_partition = _y4
-            _l5: list[AddPartitionsToTxnPartitionResult] = []
-            for _y5 in _t4_results_by_partition:
-                _o5 = _new_object(AddPartitionsToTxnPartitionResult)
-                _o5.partition_index, _o5.partition_error_code = _y5
-                _o5._unknown_tags = None
-                _l5.append(_o5)
-            _o4.results_by_partition = _l5
-            _o4._unknown_tags = None
-            _l4.append(_o4)
-        _o.results_by_topic_v3_and_below = _l4
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AddPartitionsToTxnPartitionResult_0(

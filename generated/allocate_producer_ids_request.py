@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -81,19 +80,6 @@ class AllocateProducerIdsRequest(_Message):
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, broker_id: int = 0, broker_epoch: int = -1) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.broker_id = broker_id
-        _o.broker_epoch = broker_epoch
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AllocateProducerIdsRequest_0(buf: bytes, pos: int) -> tuple[AllocateProducerIdsRequest, int]:

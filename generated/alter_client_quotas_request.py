@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -233,41 +230,6 @@ class AlterClientQuotasRequest(_Message):
         self.entries = [] if entries is _EMPTY else entries
         self.validate_only = validate_only
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, entries: _Sequence[tuple[_Any, ...]] = (), validate_only: bool = False
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.validate_only = validate_only
-        _l1: list[EntryData] = []
-        for _y1 in entries:
-            _o1 = _new_object(EntryData)
-            _t1_entity, _t1_ops = _y1
-            _l2: list[EntityData] = []
-            for _y2 in _t1_entity:
-                _o2 = _new_object(EntityData)
-                _o2.entity_type, _o2.entity_name = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.entity = _l2
-            _l3: list[OpData] = []
-            for _y3 in _t1_ops:
-                _o3 = _new_object(OpData)
-                _o3.key, _o3.value, _o3.remove = _y3
-                _o3._unknown_tags = None
-                _l3.append(_o3)
-            _o1.ops = _l3
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.entries = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:

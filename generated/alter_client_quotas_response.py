@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -216,34 +213,6 @@ class AlterClientQuotasResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.entries = [] if entries is _EMPTY else entries
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, throttle_time_ms: int = 0, entries: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[EntryData] = []
-        for _y1 in entries:
-            _o1 = _new_object(EntryData)
-            _o1.error_code, _o1.error_message, _t1_entity = _y1
-            _l2: list[EntityData] = []
-            for _y2 in _t1_entity:
-                _o2 = _new_object(EntityData)
-                _o2.entity_type, _o2.entity_name = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.entity = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.entries = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:

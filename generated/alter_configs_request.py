@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -212,34 +209,6 @@ class AlterConfigsRequest(_Message):
         self.resources = [] if resources is _EMPTY else resources
         self.validate_only = validate_only
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, resources: _Sequence[tuple[_Any, ...]] = (), validate_only: bool = False
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.validate_only = validate_only
-        _l1: list[AlterConfigsResource] = []
-        for _y1 in resources:
-            _o1 = _new_object(AlterConfigsResource)
-            _o1.resource_type, _o1.resource_name, _t1_configs = _y1
-            _l2: list[AlterableConfig] = []
-            for _y2 in _t1_configs:
-                _o2 = _new_object(AlterableConfig)
-                _o2.name, _o2.value = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.configs = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.resources = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AlterableConfig_0(buf: bytes, pos: int) -> tuple[AlterableConfig, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -250,42 +247,6 @@ class AlterPartitionReassignmentsResponse(_Message):
         self.error_message = error_message
         self.responses = [] if responses is _EMPTY else responses
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        allow_replication_factor_change: bool = True,
-        error_code: int = 0,
-        error_message: str | None = "",
-        responses: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.allow_replication_factor_change = allow_replication_factor_change
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _l1: list[ReassignableTopicResponse] = []
-        for _y1 in responses:
-            _o1 = _new_object(ReassignableTopicResponse)
-            _o1.name, _t1_partitions = _y1
-            _l2: list[ReassignablePartitionResponse] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(ReassignablePartitionResponse)
-                _o2.partition_index, _o2.error_code, _o2.error_message = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.responses = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ReassignablePartitionResponse_0(

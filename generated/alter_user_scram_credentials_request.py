@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -203,35 +200,6 @@ class AlterUserScramCredentialsRequest(_Message):
         self.deletions = [] if deletions is _EMPTY else deletions
         self.upsertions = [] if upsertions is _EMPTY else upsertions
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        deletions: _Sequence[tuple[_Any, ...]] = (),
-        upsertions: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _l1: list[ScramCredentialDeletion] = []
-        for _y1 in deletions:
-            _o1 = _new_object(ScramCredentialDeletion)
-            _o1.name, _o1.mechanism = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.deletions = _l1
-        _l2: list[ScramCredentialUpsertion] = []
-        for _y2 in upsertions:
-            _o2 = _new_object(ScramCredentialUpsertion)
-            _o2.name, _o2.mechanism, _o2.iterations, _o2.salt, _o2.salted_password = _y2
-            _o2._unknown_tags = None
-            _l2.append(_o2)
-        _o.upsertions = _l2
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ScramCredentialDeletion_0(buf: bytes, pos: int) -> tuple[ScramCredentialDeletion, int]:

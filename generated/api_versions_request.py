@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -125,27 +124,6 @@ class ApiVersionsRequest(_Message):
         self.cluster_id = cluster_id
         self.node_id = node_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        client_software_name: str = "",
-        client_software_version: str = "",
-        cluster_id: str | None = None,
-        node_id: int = -1,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.client_software_name = client_software_name
-        _o.client_software_version = client_software_version
-        _o.cluster_id = cluster_id
-        _o.node_id = node_id
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ApiVersionsRequest_0(buf: bytes, pos: int) -> tuple[ApiVersionsRequest, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -362,51 +359,6 @@ class ApiVersionsResponse(_Message):
         self.finalized_features = [] if finalized_features is _EMPTY else finalized_features
         self.zk_migration_ready = zk_migration_ready
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        error_code: int = 0,
-        api_keys: _Sequence[tuple[_Any, ...]] = (),
-        throttle_time_ms: int = 0,
-        supported_features: _Sequence[tuple[_Any, ...]] = (),
-        finalized_features_epoch: int = -1,
-        finalized_features: _Sequence[tuple[_Any, ...]] = (),
-        zk_migration_ready: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.error_code = error_code
-        _o.throttle_time_ms = throttle_time_ms
-        _o.finalized_features_epoch = finalized_features_epoch
-        _o.zk_migration_ready = zk_migration_ready
-        _l1: list[ApiVersion] = []
-        for _y1 in api_keys:
-            _o1 = _new_object(ApiVersion)
-            _o1.api_key, _o1.min_version, _o1.max_version = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.api_keys = _l1
-        _l2: list[SupportedFeatureKey] = []
-        for _y2 in supported_features:
-            _o2 = _new_object(SupportedFeatureKey)
-            _o2.name, _o2.min_version, _o2.max_version = _y2
-            _o2._unknown_tags = None
-            _l2.append(_o2)
-        _o.supported_features = _l2
-        _l3: list[FinalizedFeatureKey] = []
-        for _y3 in finalized_features:
-            _o3 = _new_object(FinalizedFeatureKey)
-            _o3.name, _o3.max_version_level, _o3.min_version_level = _y3
-            _o3._unknown_tags = None
-            _l3.append(_o3)
-        _o.finalized_features = _l3
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ApiVersion_0(buf: bytes, pos: int) -> tuple[ApiVersion, int]:

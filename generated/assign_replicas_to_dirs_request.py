@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -233,45 +230,6 @@ class AssignReplicasToDirsRequest(_Message):
         self.broker_epoch = broker_epoch
         self.directories = [] if directories is _EMPTY else directories
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        broker_id: int = 0,
-        broker_epoch: int = -1,
-        directories: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.broker_id = broker_id
-        _o.broker_epoch = broker_epoch
-        _l1: list[DirectoryData] = []
-        for _y1 in directories:
-            _o1 = _new_object(DirectoryData)
-            _o1.id, _t1_topics = _y1
-            _l2: list[TopicData] = []
-            for _y2 in _t1_topics:
-                _o2 = _new_object(TopicData)
-                _o2.topic_id, _t2_partitions = _y2
-                _l3: list[PartitionData] = []
-                for _y3 in _t2_partitions:
-                    _o3 = _new_object(PartitionData)
-                    (_o3.partition_index,) = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.partitions = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.directories = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:

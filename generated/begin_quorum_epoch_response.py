@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -272,44 +269,6 @@ class BeginQuorumEpochResponse(_Message):
         self.topics = [] if topics is _EMPTY else topics
         self.node_endpoints = [] if node_endpoints is _EMPTY else node_endpoints
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        error_code: int = 0,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        node_endpoints: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.error_code = error_code
-        _l1: list[TopicData] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicData)
-            _o1.topic_name, _t1_partitions = _y1
-            _l2: list[PartitionData] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionData)
-                _o2.partition_index, _o2.error_code, _o2.leader_id, _o2.leader_epoch = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _l3: list[NodeEndpoint] = []
-        for _y3 in node_endpoints:
-            _o3 = _new_object(NodeEndpoint)
-            _o3.node_id, _o3.host, _o3.port = _y3
-            _o3._unknown_tags = None
-            _l3.append(_o3)
-        _o.node_endpoints = _l3
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:

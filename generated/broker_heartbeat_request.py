@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct as _struct
 import uuid
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -179,33 +178,6 @@ class BrokerHeartbeatRequest(_Message):
         self.offline_log_dirs = [] if offline_log_dirs is _EMPTY else offline_log_dirs
         self.cordoned_log_dirs = cordoned_log_dirs
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        broker_id: int = 0,
-        broker_epoch: int = -1,
-        current_metadata_offset: int = 0,
-        want_fence: bool = False,
-        want_shut_down: bool = False,
-        offline_log_dirs: list[uuid.UUID] = _EMPTY,
-        cordoned_log_dirs: list[uuid.UUID] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.broker_id = broker_id
-        _o.broker_epoch = broker_epoch
-        _o.current_metadata_offset = current_metadata_offset
-        _o.want_fence = want_fence
-        _o.want_shut_down = want_shut_down
-        _o.offline_log_dirs = [] if offline_log_dirs is _EMPTY else offline_log_dirs
-        _o.cordoned_log_dirs = cordoned_log_dirs
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_BrokerHeartbeatRequest_0(buf: bytes, pos: int) -> tuple[BrokerHeartbeatRequest, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -320,49 +317,6 @@ class BrokerRegistrationRequest(_Message):
         self.log_dirs = [] if log_dirs is _EMPTY else log_dirs
         self.previous_broker_epoch = previous_broker_epoch
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        broker_id: int = 0,
-        cluster_id: str = "",
-        incarnation_id: uuid.UUID = _ZERO_UUID,
-        listeners: _Sequence[tuple[_Any, ...]] = (),
-        features: _Sequence[tuple[_Any, ...]] = (),
-        rack: str | None = "",
-        is_migrating_zk_broker: bool = False,
-        log_dirs: list[uuid.UUID] = _EMPTY,
-        previous_broker_epoch: int = -1,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.broker_id = broker_id
-        _o.cluster_id = cluster_id
-        _o.incarnation_id = incarnation_id
-        _o.rack = rack
-        _o.is_migrating_zk_broker = is_migrating_zk_broker
-        _o.log_dirs = [] if log_dirs is _EMPTY else log_dirs
-        _o.previous_broker_epoch = previous_broker_epoch
-        _l1: list[Listener] = []
-        for _y1 in listeners:
-            _o1 = _new_object(Listener)
-            _o1.name, _o1.host, _o1.port, _o1.security_protocol = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.listeners = _l1
-        _l2: list[Feature] = []
-        for _y2 in features:
-            _o2 = _new_object(Feature)
-            _o2.name, _o2.min_supported_version, _o2.max_supported_version = _y2
-            _o2._unknown_tags = None
-            _l2.append(_o2)
-        _o.features = _l2
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_Listener_0(buf: bytes, pos: int) -> tuple[Listener, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -282,48 +279,6 @@ class ConsumerGroupHeartbeatRequest(_Message):
         self.server_assignor = server_assignor
         self.topic_partitions = topic_partitions
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_id: str = "",
-        member_id: str = "",
-        member_epoch: int = 0,
-        instance_id: str | None = None,
-        rack_id: str | None = None,
-        rebalance_timeout_ms: int = -1,
-        subscribed_topic_names: list[str] | None = None,
-        subscribed_topic_regex: str | None = None,
-        server_assignor: str | None = None,
-        topic_partitions: _Sequence[tuple[_Any, ...]] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.member_id = member_id
-        _o.member_epoch = member_epoch
-        _o.instance_id = instance_id
-        _o.rack_id = rack_id
-        _o.rebalance_timeout_ms = rebalance_timeout_ms
-        _o.subscribed_topic_names = subscribed_topic_names
-        _o.subscribed_topic_regex = subscribed_topic_regex
-        _o.server_assignor = server_assignor
-        if topic_partitions is None:
-            _o.topic_partitions = None
-        else:
-            _l1: list[TopicPartitions] = []
-            for _y1 in topic_partitions:
-                _o1 = _new_object(TopicPartitions)
-                _o1.topic_id, _o1.partitions = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.topic_partitions = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:

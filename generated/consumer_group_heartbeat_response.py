@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -270,46 +267,6 @@ class ConsumerGroupHeartbeatResponse(_Message):
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.assignment = assignment
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = None,
-        member_id: str | None = None,
-        member_epoch: int = 0,
-        heartbeat_interval_ms: int = 0,
-        assignment: tuple[_Any, ...] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _o.member_id = member_id
-        _o.member_epoch = member_epoch
-        _o.heartbeat_interval_ms = heartbeat_interval_ms
-        if assignment is None:
-            _o.assignment = None
-        else:
-            _o1 = _new_object(Assignment)
-            (_t1_topic_partitions,) = assignment
-            _l2: list[TopicPartitions] = []
-            for _y2 in _t1_topic_partitions:
-                _o2 = _new_object(TopicPartitions)
-                _o2.topic_id, _o2.partitions = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topic_partitions = _l2
-            _o1._unknown_tags = None
-            _o.assignment = _o1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:

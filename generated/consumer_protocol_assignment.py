@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -144,27 +141,6 @@ class ConsumerProtocolAssignment(_Message):
         self.assigned_partitions = [] if assigned_partitions is _EMPTY else assigned_partitions
         self.user_data = user_data
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, assigned_partitions: _Sequence[tuple[_Any, ...]] = (), user_data: bytes | None = None
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.user_data = user_data
-        _l1: list[TopicPartition] = []
-        for _y1 in assigned_partitions:
-            _o1 = _new_object(TopicPartition)
-            _o1.topic, _o1.partitions = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.assigned_partitions = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicPartition_0(buf: bytes, pos: int) -> tuple[TopicPartition, int]:

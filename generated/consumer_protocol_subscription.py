@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -193,35 +190,6 @@ class ConsumerProtocolSubscription(_Message):
         self.generation_id = generation_id
         self.rack_id = rack_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        topics: list[str] = _EMPTY,
-        user_data: bytes | None = None,
-        owned_partitions: _Sequence[tuple[_Any, ...]] = (),
-        generation_id: int = -1,
-        rack_id: str | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.topics = [] if topics is _EMPTY else topics
-        _o.user_data = user_data
-        _o.generation_id = generation_id
-        _o.rack_id = rack_id
-        _l1: list[TopicPartition] = []
-        for _y1 in owned_partitions:
-            _o1 = _new_object(TopicPartition)
-            _o1.topic, _o1.partitions = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.owned_partitions = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicPartition_1(buf: bytes, pos: int) -> tuple[TopicPartition, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -193,33 +190,6 @@ class CreateDelegationTokenRequest(_Message):
         self.renewers = [] if renewers is _EMPTY else renewers
         self.max_lifetime_ms = max_lifetime_ms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        owner_principal_type: str | None = "",
-        owner_principal_name: str | None = "",
-        renewers: _Sequence[tuple[_Any, ...]] = (),
-        max_lifetime_ms: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.owner_principal_type = owner_principal_type
-        _o.owner_principal_name = owner_principal_name
-        _o.max_lifetime_ms = max_lifetime_ms
-        _l1: list[CreatableRenewers] = []
-        for _y1 in renewers:
-            _o1 = _new_object(CreatableRenewers)
-            _o1.principal_type, _o1.principal_name = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.renewers = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_CreatableRenewers_1(buf: bytes, pos: int) -> tuple[CreatableRenewers, int]:

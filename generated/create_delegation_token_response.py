@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -239,41 +238,6 @@ class CreateDelegationTokenResponse(_Message):
         self.hmac = hmac
         self.throttle_time_ms = throttle_time_ms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        error_code: int = 0,
-        principal_type: str = "",
-        principal_name: str = "",
-        token_requester_principal_type: str = "",
-        token_requester_principal_name: str = "",
-        issue_timestamp_ms: int = 0,
-        expiry_timestamp_ms: int = 0,
-        max_timestamp_ms: int = 0,
-        token_id: str = "",
-        hmac: bytes = b"",
-        throttle_time_ms: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.error_code = error_code
-        _o.principal_type = principal_type
-        _o.principal_name = principal_name
-        _o.token_requester_principal_type = token_requester_principal_type
-        _o.token_requester_principal_name = token_requester_principal_name
-        _o.issue_timestamp_ms = issue_timestamp_ms
-        _o.expiry_timestamp_ms = expiry_timestamp_ms
-        _o.max_timestamp_ms = max_timestamp_ms
-        _o.token_id = token_id
-        _o.hmac = hmac
-        _o.throttle_time_ms = throttle_time_ms
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_CreateDelegationTokenResponse_1(

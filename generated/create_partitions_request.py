@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -201,41 +198,6 @@ class CreatePartitionsRequest(_Message):
         self.timeout_ms = timeout_ms
         self.validate_only = validate_only
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        timeout_ms: int = 0,
-        validate_only: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.timeout_ms = timeout_ms
-        _o.validate_only = validate_only
-        _l1: list[CreatePartitionsTopic] = []
-        for _y1 in topics:
-            _o1 = _new_object(CreatePartitionsTopic)
-            _o1.name, _o1.count, _t1_assignments = _y1
-            if _t1_assignments is None:
-                _o1.assignments = None
-            else:
-                _l2: list[CreatePartitionsAssignment] = []
-                for _y2 in _t1_assignments:
-                    _o2 = _new_object(CreatePartitionsAssignment)
-                    (_o2.broker_ids,) = _y2
-                    _o2._unknown_tags = None
-                    _l2.append(_o2)
-                _o1.assignments = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_CreatePartitionsAssignment_0(buf: bytes, pos: int) -> tuple[CreatePartitionsAssignment, int]:

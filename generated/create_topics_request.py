@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -313,45 +310,6 @@ class CreateTopicsRequest(_Message):
         self.timeout_ms = timeout_ms
         self.validate_only = validate_only
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        timeout_ms: int = 60000,
-        validate_only: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.timeout_ms = timeout_ms
-        _o.validate_only = validate_only
-        _l1: list[CreatableTopic] = []
-        for _y1 in topics:
-            _o1 = _new_object(CreatableTopic)
-            _o1.name, _o1.num_partitions, _o1.replication_factor, _t1_assignments, _t1_configs = _y1
-            _l2: list[CreatableReplicaAssignment] = []
-            for _y2 in _t1_assignments:
-                _o2 = _new_object(CreatableReplicaAssignment)
-                _o2.partition_index, _o2.broker_ids = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.assignments = _l2
-            _l3: list[CreatableTopicConfig] = []
-            for _y3 in _t1_configs:
-                _o3 = _new_object(CreatableTopicConfig)
-                _o3.name, _o3.value = _y3
-                _o3._unknown_tags = None
-                _l3.append(_o3)
-            _o1.configs = _l3
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_CreatableReplicaAssignment_2(buf: bytes, pos: int) -> tuple[CreatableReplicaAssignment, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -218,32 +215,6 @@ class DeleteAclsRequest(_Message):
     def __init__(self, filters: list[DeleteAclsFilter] = _EMPTY) -> None:
         self.filters = [] if filters is _EMPTY else filters
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, filters: _Sequence[tuple[_Any, ...]] = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _l1: list[DeleteAclsFilter] = []
-        for _y1 in filters:
-            _o1 = _new_object(DeleteAclsFilter)
-            (
-                _o1.resource_type_filter,
-                _o1.resource_name_filter,
-                _o1.pattern_type_filter,
-                _o1.principal_filter,
-                _o1.host_filter,
-                _o1.operation,
-                _o1.permission_type,
-            ) = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.filters = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DeleteAclsFilter_1(buf: bytes, pos: int) -> tuple[DeleteAclsFilter, int]:

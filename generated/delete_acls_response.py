@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -314,44 +311,6 @@ class DeleteAclsResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.filter_results = [] if filter_results is _EMPTY else filter_results
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, throttle_time_ms: int = 0, filter_results: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[DeleteAclsFilterResult] = []
-        for _y1 in filter_results:
-            _o1 = _new_object(DeleteAclsFilterResult)
-            _o1.error_code, _o1.error_message, _t1_matching_acls = _y1
-            _l2: list[DeleteAclsMatchingAcl] = []
-            for _y2 in _t1_matching_acls:
-                _o2 = _new_object(DeleteAclsMatchingAcl)
-                (
-                    _o2.error_code,
-                    _o2.error_message,
-                    _o2.resource_type,
-                    _o2.resource_name,
-                    _o2.pattern_type,
-                    _o2.principal,
-                    _o2.host,
-                    _o2.operation,
-                    _o2.permission_type,
-                ) = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.matching_acls = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.filter_results = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DeleteAclsMatchingAcl_1(buf: bytes, pos: int) -> tuple[DeleteAclsMatchingAcl, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -77,18 +76,6 @@ class DeleteGroupsRequest(_Message):
     def __init__(self, groups_names: list[str] = _EMPTY) -> None:
         self.groups_names = [] if groups_names is _EMPTY else groups_names
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, groups_names: list[str] = _EMPTY) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.groups_names = [] if groups_names is _EMPTY else groups_names
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DeleteGroupsRequest_0(buf: bytes, pos: int) -> tuple[DeleteGroupsRequest, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -156,31 +153,6 @@ class DeleteTopicsRequest(_Message):
         self.topic_names = [] if topic_names is _EMPTY else topic_names
         self.timeout_ms = timeout_ms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        topic_names: list[str] = _EMPTY,
-        timeout_ms: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.topic_names = [] if topic_names is _EMPTY else topic_names
-        _o.timeout_ms = timeout_ms
-        _l1: list[DeleteTopicState] = []
-        for _y1 in topics:
-            _o1 = _new_object(DeleteTopicState)
-            _o1.name, _o1.topic_id = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DeleteTopicState_6(buf: bytes, pos: int) -> tuple[DeleteTopicState, int]:

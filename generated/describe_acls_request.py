@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -182,33 +181,6 @@ class DescribeAclsRequest(_Message):
         self.operation = operation
         self.permission_type = permission_type
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        resource_type_filter: int = 0,
-        resource_name_filter: str | None = "",
-        pattern_type_filter: int = 3,
-        principal_filter: str | None = "",
-        host_filter: str | None = "",
-        operation: int = 0,
-        permission_type: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.resource_type_filter = resource_type_filter
-        _o.resource_name_filter = resource_name_filter
-        _o.pattern_type_filter = pattern_type_filter
-        _o.principal_filter = principal_filter
-        _o.host_filter = host_filter
-        _o.operation = operation
-        _o.permission_type = permission_type
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeAclsRequest_1(buf: bytes, pos: int) -> tuple[DescribeAclsRequest, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -287,40 +284,6 @@ class DescribeAclsResponse(_Message):
         self.error_message = error_message
         self.resources = [] if resources is _EMPTY else resources
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = "",
-        resources: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _l1: list[DescribeAclsResource] = []
-        for _y1 in resources:
-            _o1 = _new_object(DescribeAclsResource)
-            _o1.resource_type, _o1.resource_name, _o1.pattern_type, _t1_acls = _y1
-            _l2: list[AclDescription] = []
-            for _y2 in _t1_acls:
-                _o2 = _new_object(AclDescription)
-                _o2.principal, _o2.host, _o2.operation, _o2.permission_type = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.acls = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.resources = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AclDescription_1(buf: bytes, pos: int) -> tuple[AclDescription, int]:

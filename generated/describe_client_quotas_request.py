@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -144,27 +141,6 @@ class DescribeClientQuotasRequest(_Message):
         self.components = [] if components is _EMPTY else components
         self.strict = strict
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, components: _Sequence[tuple[_Any, ...]] = (), strict: bool = False
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.strict = strict
-        _l1: list[ComponentData] = []
-        for _y1 in components:
-            _o1 = _new_object(ComponentData)
-            _o1.entity_type, _o1.match_type, _o1.match = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.components = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ComponentData_0(buf: bytes, pos: int) -> tuple[ComponentData, int]:

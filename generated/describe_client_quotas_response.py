@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -267,50 +264,6 @@ class DescribeClientQuotasResponse(_Message):
         self.error_message = error_message
         self.entries = [] if entries is _EMPTY else entries
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = "",
-        entries: _Sequence[tuple[_Any, ...]] | None = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        if entries is None:
-            _o.entries = None
-        else:
-            _l1: list[EntryData] = []
-            for _y1 in entries:
-                _o1 = _new_object(EntryData)
-                _t1_entity, _t1_values = _y1
-                _l2: list[EntityData] = []
-                for _y2 in _t1_entity:
-                    _o2 = _new_object(EntityData)
-                    _o2.entity_type, _o2.entity_name = _y2
-                    _o2._unknown_tags = None
-                    _l2.append(_o2)
-                _o1.entity = _l2
-                _l3: list[ValueData] = []
-                for _y3 in _t1_values:
-                    _o3 = _new_object(ValueData)
-                    _o3.key, _o3.value = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o1.values = _l3
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.entries = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_EntityData_0(buf: bytes, pos: int) -> tuple[EntityData, int]:

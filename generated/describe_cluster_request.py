@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -115,25 +114,6 @@ class DescribeClusterRequest(_Message):
         self.endpoint_type = endpoint_type
         self.include_fenced_brokers = include_fenced_brokers
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        include_cluster_authorized_operations: bool = False,
-        endpoint_type: int = 1,
-        include_fenced_brokers: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.include_cluster_authorized_operations = include_cluster_authorized_operations
-        _o.endpoint_type = endpoint_type
-        _o.include_fenced_brokers = include_fenced_brokers
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeClusterRequest_0(buf: bytes, pos: int) -> tuple[DescribeClusterRequest, int]:

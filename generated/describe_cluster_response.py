@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -260,41 +257,6 @@ class DescribeClusterResponse(_Message):
         self.brokers = [] if brokers is _EMPTY else brokers
         self.cluster_authorized_operations = cluster_authorized_operations
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = None,
-        endpoint_type: int = 1,
-        cluster_id: str = "",
-        controller_id: int = -1,
-        brokers: _Sequence[tuple[_Any, ...]] = (),
-        cluster_authorized_operations: int = -2147483648,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _o.endpoint_type = endpoint_type
-        _o.cluster_id = cluster_id
-        _o.controller_id = controller_id
-        _o.cluster_authorized_operations = cluster_authorized_operations
-        _l1: list[DescribeClusterBroker] = []
-        for _y1 in brokers:
-            _o1 = _new_object(DescribeClusterBroker)
-            _o1.broker_id, _o1.host, _o1.port, _o1.rack, _o1.is_fenced = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.brokers = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeClusterBroker_0(buf: bytes, pos: int) -> tuple[DescribeClusterBroker, int]:

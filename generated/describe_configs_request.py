@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -197,31 +194,6 @@ class DescribeConfigsRequest(_Message):
         self.include_synonyms = include_synonyms
         self.include_documentation = include_documentation
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        resources: _Sequence[tuple[_Any, ...]] = (),
-        include_synonyms: bool = False,
-        include_documentation: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.include_synonyms = include_synonyms
-        _o.include_documentation = include_documentation
-        _l1: list[DescribeConfigsResource] = []
-        for _y1 in resources:
-            _o1 = _new_object(DescribeConfigsResource)
-            _o1.resource_type, _o1.resource_name, _o1.configuration_keys = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.resources = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeConfigsResource_1(buf: bytes, pos: int) -> tuple[DescribeConfigsResource, int]:

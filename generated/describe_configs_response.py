@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -371,52 +368,6 @@ class DescribeConfigsResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, throttle_time_ms: int = 0, results: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[DescribeConfigsResult] = []
-        for _y1 in results:
-            _o1 = _new_object(DescribeConfigsResult)
-            _o1.error_code, _o1.error_message, _o1.resource_type, _o1.resource_name, _t1_configs = (
-                _y1
-            )
-            _l2: list[DescribeConfigsResourceResult] = []
-            for _y2 in _t1_configs:
-                _o2 = _new_object(DescribeConfigsResourceResult)
-                (
-                    _o2.name,
-                    _o2.value,
-                    _o2.read_only,
-                    _o2.config_source,
-                    _o2.is_sensitive,
-                    _t2_synonyms,
-                    _o2.config_type,
-                    _o2.documentation,
-                ) = _y2
-                _l3: list[DescribeConfigsSynonym] = []
-                for _y3 in _t2_synonyms:
-                    _o3 = _new_object(DescribeConfigsSynonym)
-                    _o3.name, _o3.value, _o3.source = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.synonyms = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.configs = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.results = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeConfigsSynonym_1(buf: bytes, pos: int) -> tuple[DescribeConfigsSynonym, int]:

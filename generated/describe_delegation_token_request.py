@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -131,27 +128,6 @@ class DescribeDelegationTokenRequest(_Message):
     def __init__(self, owners: list[DescribeDelegationTokenOwner] | None = _EMPTY) -> None:
         self.owners = [] if owners is _EMPTY else owners
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, owners: _Sequence[tuple[_Any, ...]] | None = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        if owners is None:
-            _o.owners = None
-        else:
-            _l1: list[DescribeDelegationTokenOwner] = []
-            for _y1 in owners:
-                _o1 = _new_object(DescribeDelegationTokenOwner)
-                _o1.principal_type, _o1.principal_name = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.owners = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeDelegationTokenOwner_1(

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -348,49 +345,6 @@ class DescribeDelegationTokenResponse(_Message):
         self.tokens = [] if tokens is _EMPTY else tokens
         self.throttle_time_ms = throttle_time_ms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        error_code: int = 0,
-        tokens: _Sequence[tuple[_Any, ...]] = (),
-        throttle_time_ms: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.error_code = error_code
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[DescribedDelegationToken] = []
-        for _y1 in tokens:
-            _o1 = _new_object(DescribedDelegationToken)
-            (
-                _o1.principal_type,
-                _o1.principal_name,
-                _o1.token_requester_principal_type,
-                _o1.token_requester_principal_name,
-                _o1.issue_timestamp,
-                _o1.expiry_timestamp,
-                _o1.max_timestamp,
-                _o1.token_id,
-                _o1.hmac,
-                _t1_renewers,
-            ) = _y1
-            _l2: list[DescribedDelegationTokenRenewer] = []
-            for _y2 in _t1_renewers:
-                _o2 = _new_object(DescribedDelegationTokenRenewer)
-                _o2.principal_type, _o2.principal_name = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.renewers = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.tokens = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribedDelegationTokenRenewer_1(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -89,21 +88,6 @@ class DescribeGroupsRequest(_Message):
         self.groups = [] if groups is _EMPTY else groups
         self.include_authorized_operations = include_authorized_operations
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, groups: list[str] = _EMPTY, include_authorized_operations: bool = False
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.groups = [] if groups is _EMPTY else groups
-        _o.include_authorized_operations = include_authorized_operations
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeGroupsRequest_0(buf: bytes, pos: int) -> tuple[DescribeGroupsRequest, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -124,27 +121,6 @@ class DescribeLogDirsRequest(_Message):
     def __init__(self, topics: list[DescribableLogDirTopic] | None = _EMPTY) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, topics: _Sequence[tuple[_Any, ...]] | None = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        if topics is None:
-            _o.topics = None
-        else:
-            _l1: list[DescribableLogDirTopic] = []
-            for _y1 in topics:
-                _o1 = _new_object(DescribableLogDirTopic)
-                _o1.topic, _o1.partitions = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribableLogDirTopic_1(buf: bytes, pos: int) -> tuple[DescribableLogDirTopic, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -346,52 +343,6 @@ class DescribeLogDirsResponse(_Message):
         self.error_code = error_code
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        results: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _l1: list[DescribeLogDirsResult] = []
-        for _y1 in results:
-            _o1 = _new_object(DescribeLogDirsResult)
-            (
-                _o1.error_code,
-                _o1.log_dir,
-                _t1_topics,
-                _o1.total_bytes,
-                _o1.usable_bytes,
-                _o1.is_cordoned,
-            ) = _y1
-            _l2: list[DescribeLogDirsTopic] = []
-            for _y2 in _t1_topics:
-                _o2 = _new_object(DescribeLogDirsTopic)
-                _o2.name, _t2_partitions = _y2
-                _l3: list[DescribeLogDirsPartition] = []
-                for _y3 in _t2_partitions:
-                    _o3 = _new_object(DescribeLogDirsPartition)
-                    _o3.partition_index, _o3.partition_size, _o3.offset_lag, _o3.is_future_key = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.partitions = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.results = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeLogDirsPartition_1(buf: bytes, pos: int) -> tuple[DescribeLogDirsPartition, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -119,24 +116,6 @@ class DescribeProducersRequest(_Message):
     def __init__(self, topics: list[TopicRequest] = _EMPTY) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, topics: _Sequence[tuple[_Any, ...]] = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _l1: list[TopicRequest] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicRequest)
-            _o1.name, _o1.partition_indexes = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicRequest_0(buf: bytes, pos: int) -> tuple[TopicRequest, int]:

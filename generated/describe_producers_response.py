@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -349,48 +346,6 @@ class DescribeProducersResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, throttle_time_ms: int = 0, topics: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[TopicResponse] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicResponse)
-            _o1.name, _t1_partitions = _y1
-            _l2: list[PartitionResponse] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionResponse)
-                _o2.partition_index, _o2.error_code, _o2.error_message, _t2_active_producers = _y2
-                _l3: list[ProducerState] = []
-                for _y3 in _t2_active_producers:
-                    _o3 = _new_object(ProducerState)
-                    (
-                        _o3.producer_id,
-                        _o3.producer_epoch,
-                        _o3.last_sequence,
-                        _o3.last_timestamp,
-                        _o3.coordinator_epoch,
-                        _o3.current_txn_start_offset,
-                    ) = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.active_producers = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ProducerState_0(buf: bytes, pos: int) -> tuple[ProducerState, int]:

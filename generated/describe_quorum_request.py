@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -160,31 +157,6 @@ class DescribeQuorumRequest(_Message):
     def __init__(self, topics: list[TopicData] = _EMPTY) -> None:
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, topics: _Sequence[tuple[_Any, ...]] = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _l1: list[TopicData] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicData)
-            _o1.topic_name, _t1_partitions = _y1
-            _l2: list[PartitionData] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionData)
-                (_o2.partition_index,) = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_PartitionData_0(buf: bytes, pos: int) -> tuple[PartitionData, int]:

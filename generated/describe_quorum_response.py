@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -499,88 +496,6 @@ class DescribeQuorumResponse(_Message):
         self.topics = [] if topics is _EMPTY else topics
         self.nodes = [] if nodes is _EMPTY else nodes
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        error_code: int = 0,
-        error_message: str | None = "",
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        nodes: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _l1: list[TopicData] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicData)
-            _o1.topic_name, _t1_partitions = _y1
-            _l2: list[PartitionData] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionData)
-                (
-                    _o2.partition_index,
-                    _o2.error_code,
-                    _o2.error_message,
-                    _o2.leader_id,
-                    _o2.leader_epoch,
-                    _o2.high_watermark,
-                    _t2_current_voters,
-                    _t2_observers,
-                ) = _y2
-                _l3: list[ReplicaState] = []
-                for _y3 in _t2_current_voters:
-                    _o3 = _new_object(ReplicaState)
-                    (
-                        _o3.replica_id,
-                        _o3.replica_directory_id,
-                        _o3.log_end_offset,
-                        _o3.last_fetch_timestamp,
-                        _o3.last_caught_up_timestamp,
-                    ) = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.current_voters = _l3
-                _l4: list[ReplicaState] = []
-                for _y4 in _t2_observers:
-                    _o4 = _new_object(ReplicaState)
-                    (
-                        _o4.replica_id,
-                        _o4.replica_directory_id,
-                        _o4.log_end_offset,
-                        _o4.last_fetch_timestamp,
-                        _o4.last_caught_up_timestamp,
-                    ) = _y4
-                    _o4._unknown_tags = None
-                    _l4.append(_o4)
-                _o2.observers = _l4
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _l5: list[Node] = []
-        for _y5 in nodes:
-            _o5 = _new_object(Node)
-            _o5.node_id, _t5_listeners = _y5
-            _l6: list[Listener] = []
-            for _y6 in _t5_listeners:
-                _o6 = _new_object(Listener)
-                _o6.name, _o6.host, _o6.port = _y6
-                _o6._unknown_tags = None
-                _l6.append(_o6)
-            _o5.listeners = _l6
-            _o5._unknown_tags = None
-            _l5.append(_o5)
-        _o.nodes = _l5
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ReplicaState_0(buf: bytes, pos: int) -> tuple[ReplicaState, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -174,34 +171,6 @@ class DescribeShareGroupOffsetsRequest(_Message):
     def __init__(self, groups: list[DescribeShareGroupOffsetsRequestGroup] = _EMPTY) -> None:
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, groups: _Sequence[tuple[_Any, ...]] = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _l1: list[DescribeShareGroupOffsetsRequestGroup] = []
-        for _y1 in groups:
-            _o1 = _new_object(DescribeShareGroupOffsetsRequestGroup)
-            _o1.group_id, _t1_topics = _y1
-            if _t1_topics is None:
-                _o1.topics = None
-            else:
-                _l2: list[DescribeShareGroupOffsetsRequestTopic] = []
-                for _y2 in _t1_topics:
-                    _o2 = _new_object(DescribeShareGroupOffsetsRequestTopic)
-                    _o2.topic_name, _o2.partitions = _y2
-                    _o2._unknown_tags = None
-                    _l2.append(_o2)
-                _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.groups = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeShareGroupOffsetsRequestTopic_0(

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -357,48 +354,6 @@ class DescribeShareGroupOffsetsResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, throttle_time_ms: int = 0, groups: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[DescribeShareGroupOffsetsResponseGroup] = []
-        for _y1 in groups:
-            _o1 = _new_object(DescribeShareGroupOffsetsResponseGroup)
-            _o1.group_id, _t1_topics, _o1.error_code, _o1.error_message = _y1
-            _l2: list[DescribeShareGroupOffsetsResponseTopic] = []
-            for _y2 in _t1_topics:
-                _o2 = _new_object(DescribeShareGroupOffsetsResponseTopic)
-                _o2.topic_name, _o2.topic_id, _t2_partitions = _y2
-                _l3: list[DescribeShareGroupOffsetsResponsePartition] = []
-                for _y3 in _t2_partitions:
-                    _o3 = _new_object(DescribeShareGroupOffsetsResponsePartition)
-                    (
-                        _o3.partition_index,
-                        _o3.start_offset,
-                        _o3.leader_epoch,
-                        _o3.lag,
-                        _o3.error_code,
-                        _o3.error_message,
-                    ) = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.partitions = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.groups = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeShareGroupOffsetsResponsePartition_0(

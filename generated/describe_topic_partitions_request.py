@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -192,37 +189,6 @@ class DescribeTopicPartitionsRequest(_Message):
         self.response_partition_limit = response_partition_limit
         self.cursor = cursor
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        response_partition_limit: int = 2000,
-        cursor: tuple[_Any, ...] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.response_partition_limit = response_partition_limit
-        _l1: list[TopicRequest] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicRequest)
-            (_o1.name,) = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        if cursor is None:
-            _o.cursor = None
-        else:
-            _o2 = _new_object(Cursor)
-            _o2.topic_name, _o2.partition_index = cursor
-            _o2._unknown_tags = None
-            _o.cursor = _o2
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicRequest_0(buf: bytes, pos: int) -> tuple[TopicRequest, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -448,61 +445,6 @@ class DescribeTopicPartitionsResponse(_Message):
         self.topics = [] if topics is _EMPTY else topics
         self.next_cursor = next_cursor
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        next_cursor: tuple[_Any, ...] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[DescribeTopicPartitionsResponseTopic] = []
-        for _y1 in topics:
-            _o1 = _new_object(DescribeTopicPartitionsResponseTopic)
-            (
-                _o1.error_code,
-                _o1.name,
-                _o1.topic_id,
-                _o1.is_internal,
-                _t1_partitions,
-                _o1.topic_authorized_operations,
-            ) = _y1
-            _l2: list[DescribeTopicPartitionsResponsePartition] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(DescribeTopicPartitionsResponsePartition)
-                (
-                    _o2.error_code,
-                    _o2.partition_index,
-                    _o2.leader_id,
-                    _o2.leader_epoch,
-                    _o2.replica_nodes,
-                    _o2.isr_nodes,
-                    _o2.eligible_leader_replicas,
-                    _o2.last_known_elr,
-                    _o2.offline_replicas,
-                ) = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        if next_cursor is None:
-            _o.next_cursor = None
-        else:
-            _o3 = _new_object(Cursor)
-            _o3.topic_name, _o3.partition_index = next_cursor
-            _o3._unknown_tags = None
-            _o.next_cursor = _o3
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeTopicPartitionsResponsePartition_0(

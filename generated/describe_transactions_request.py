@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -73,18 +72,6 @@ class DescribeTransactionsRequest(_Message):
     def __init__(self, transactional_ids: list[str] = _EMPTY) -> None:
         self.transactional_ids = [] if transactional_ids is _EMPTY else transactional_ids
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, transactional_ids: list[str] = _EMPTY) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.transactional_ids = [] if transactional_ids is _EMPTY else transactional_ids
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_DescribeTransactionsRequest_0(

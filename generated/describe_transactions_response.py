@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -296,43 +293,6 @@ class DescribeTransactionsResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.transaction_states = [] if transaction_states is _EMPTY else transaction_states
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, throttle_time_ms: int = 0, transaction_states: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[TransactionState] = []
-        for _y1 in transaction_states:
-            _o1 = _new_object(TransactionState)
-            (
-                _o1.error_code,
-                _o1.transactional_id,
-                _o1.transaction_state,
-                _o1.transaction_timeout_ms,
-                _o1.transaction_start_time_ms,
-                _o1.producer_id,
-                _o1.producer_epoch,
-                _t1_topics,
-            ) = _y1
-            _l2: list[TopicData] = []
-            for _y2 in _t1_topics:
-                _o2 = _new_object(TopicData)
-                _o2.topic, _o2.partitions = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.transaction_states = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicData_0(buf: bytes, pos: int) -> tuple[TopicData, int]:

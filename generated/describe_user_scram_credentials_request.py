@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -97,27 +94,6 @@ class DescribeUserScramCredentialsRequest(_Message):
     def __init__(self, users: list[UserName] | None = _EMPTY) -> None:
         self.users = [] if users is _EMPTY else users
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, users: _Sequence[tuple[_Any, ...]] | None = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        if users is None:
-            _o.users = None
-        else:
-            _l1: list[UserName] = []
-            for _y1 in users:
-                _o1 = _new_object(UserName)
-                (_o1.name,) = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.users = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_UserName_0(buf: bytes, pos: int) -> tuple[UserName, int]:

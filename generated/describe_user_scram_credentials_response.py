@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -232,40 +229,6 @@ class DescribeUserScramCredentialsResponse(_Message):
         self.error_message = error_message
         self.results = [] if results is _EMPTY else results
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = "",
-        results: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _l1: list[DescribeUserScramCredentialsResult] = []
-        for _y1 in results:
-            _o1 = _new_object(DescribeUserScramCredentialsResult)
-            _o1.user, _o1.error_code, _o1.error_message, _t1_credential_infos = _y1
-            _l2: list[CredentialInfo] = []
-            for _y2 in _t1_credential_infos:
-                _o2 = _new_object(CredentialInfo)
-                _o2.mechanism, _o2.iterations = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.credential_infos = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.results = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_CredentialInfo_0(buf: bytes, pos: int) -> tuple[CredentialInfo, int]:

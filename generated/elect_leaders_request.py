@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -167,34 +164,6 @@ class ElectLeadersRequest(_Message):
         self.topic_partitions = [] if topic_partitions is _EMPTY else topic_partitions
         self.timeout_ms = timeout_ms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        election_type: int = 0,
-        topic_partitions: _Sequence[tuple[_Any, ...]] | None = (),
-        timeout_ms: int = 60000,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.election_type = election_type
-        _o.timeout_ms = timeout_ms
-        if topic_partitions is None:
-            _o.topic_partitions = None
-        else:
-            _l1: list[TopicPartitions] = []
-            for _y1 in topic_partitions:
-                _o1 = _new_object(TopicPartitions)
-                _o1.topic, _o1.partitions = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.topic_partitions = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicPartitions_0(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -222,38 +219,6 @@ class ElectLeadersResponse(_Message):
             [] if replica_election_results is _EMPTY else replica_election_results
         )
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        replica_election_results: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _l1: list[ReplicaElectionResult] = []
-        for _y1 in replica_election_results:
-            _o1 = _new_object(ReplicaElectionResult)
-            _o1.topic, _t1_partition_result = _y1
-            _l2: list[PartitionResult] = []
-            for _y2 in _t1_partition_result:
-                _o2 = _new_object(PartitionResult)
-                _o2.partition_id, _o2.error_code, _o2.error_message = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partition_result = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.replica_election_results = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_PartitionResult_0(buf: bytes, pos: int) -> tuple[PartitionResult, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -373,57 +370,6 @@ class EndQuorumEpochRequest(_Message):
         self.topics = [] if topics is _EMPTY else topics
         self.leader_endpoints = [] if leader_endpoints is _EMPTY else leader_endpoints
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        cluster_id: str | None = None,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        leader_endpoints: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.cluster_id = cluster_id
-        _l1: list[TopicData] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicData)
-            _o1.topic_name, _t1_partitions = _y1
-            _l2: list[PartitionData] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionData)
-                (
-                    _o2.partition_index,
-                    _o2.leader_id,
-                    _o2.leader_epoch,
-                    _o2.preferred_successors,
-                    _t2_preferred_candidates,
-                ) = _y2
-                _l3: list[ReplicaInfo] = []
-                for _y3 in _t2_preferred_candidates:
-                    _o3 = _new_object(ReplicaInfo)
-                    _o3.candidate_id, _o3.candidate_directory_id = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.preferred_candidates = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _l4: list[LeaderEndpoint] = []
-        for _y4 in leader_endpoints:
-            _o4 = _new_object(LeaderEndpoint)
-            _o4.name, _o4.host, _o4.port = _y4
-            _o4._unknown_tags = None
-            _l4.append(_o4)
-        _o.leader_endpoints = _l4
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ReplicaInfo_1(buf: bytes, pos: int) -> tuple[ReplicaInfo, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -115,25 +114,6 @@ class EnvelopeRequest(_Message):
         self.request_principal = request_principal
         self.client_host_address = client_host_address
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        request_data: bytes = b"",
-        request_principal: bytes | None = b"",
-        client_host_address: bytes = b"",
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.request_data = request_data
-        _o.request_principal = request_principal
-        _o.client_host_address = client_host_address
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_EnvelopeRequest_0(buf: bytes, pos: int) -> tuple[EnvelopeRequest, int]:

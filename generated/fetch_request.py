@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -577,77 +574,6 @@ class FetchRequest(_Message):
         )
         self.rack_id = rack_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        cluster_id: str | None = None,
-        replica_id: int = -1,
-        replica_state: tuple[_Any, ...] | None = None,
-        max_wait_ms: int = 0,
-        min_bytes: int = 0,
-        max_bytes: int = 2147483647,
-        isolation_level: int = 0,
-        session_id: int = 0,
-        session_epoch: int = -1,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        forgotten_topics_data: _Sequence[tuple[_Any, ...]] = (),
-        rack_id: str = "",
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.cluster_id = cluster_id
-        _o.replica_id = replica_id
-        _o.max_wait_ms = max_wait_ms
-        _o.min_bytes = min_bytes
-        _o.max_bytes = max_bytes
-        _o.isolation_level = isolation_level
-        _o.session_id = session_id
-        _o.session_epoch = session_epoch
-        _o.rack_id = rack_id
-        if replica_state is None:
-            _o.replica_state = _fresh_ReplicaState()
-        else:
-            _o1 = _new_object(ReplicaState)
-            _o1.replica_id, _o1.replica_epoch = replica_state
-            _o1._unknown_tags = None
-            _o.replica_state = _o1
-        _l2: list[FetchTopic] = []
-        for _y2 in topics:
-            _o2 = _new_object(FetchTopic)
-            _o2.topic, _o2.topic_id, _t2_partitions = _y2
-            _l3: list[FetchPartition] = []
-            for _y3 in _t2_partitions:
-                _o3 = _new_object(FetchPartition)
-                (
-                    _o3.partition,
-                    _o3.current_leader_epoch,
-                    _o3.fetch_offset,
-                    _o3.last_fetched_epoch,
-                    _o3.log_start_offset,
-                    _o3.partition_max_bytes,
-                    _o3.replica_directory_id,
-                    _o3.high_watermark,
-                ) = _y3
-                _o3._unknown_tags = None
-                _l3.append(_o3)
-            _o2.partitions = _l3
-            _o2._unknown_tags = None
-            _l2.append(_o2)
-        _o.topics = _l2
-        _l4: list[ForgottenTopic] = []
-        for _y4 in forgotten_topics_data:
-            _o4 = _new_object(ForgottenTopic)
-            _o4.topic, _o4.topic_id, _o4.partitions = _y4
-            _o4._unknown_tags = None
-            _l4.append(_o4)
-        _o.forgotten_topics_data = _l4
-        _o._unknown_tags = None
-        return _o
 
 
 def _fresh_ReplicaState() -> ReplicaState:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -633,91 +630,6 @@ class FetchResponse(_Message):
         self.responses = [] if responses is _EMPTY else responses
         self.node_endpoints = [] if node_endpoints is _EMPTY else node_endpoints
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        session_id: int = 0,
-        responses: _Sequence[tuple[_Any, ...]] = (),
-        node_endpoints: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.session_id = session_id
-        _l1: list[FetchableTopicResponse] = []
-        for _y1 in responses:
-            _o1 = _new_object(FetchableTopicResponse)
-            _o1.topic, _o1.topic_id, _t1_partitions = _y1
-            _l2: list[PartitionData] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionData)
-                (
-                    _o2.partition_index,
-                    _o2.error_code,
-                    _o2.high_watermark,
-                    _o2.last_stable_offset,
-                    _o2.log_start_offset,
-                    _t2_diverging_epoch,
-                    _t2_current_leader,
-                    _t2_snapshot_id,
-                    _t2_aborted_transactions,
-                    _o2.preferred_read_replica,
-                    _o2.records,
-                ) = _y2
-                if _t2_diverging_epoch is None:
-                    _o2.diverging_epoch = _fresh_EpochEndOffset()
-                else:
-                    _o3 = _new_object(EpochEndOffset)
-                    _o3.epoch, _o3.end_offset = _t2_diverging_epoch
-                    _o3._unknown_tags = None
-                    _o2.diverging_epoch = _o3
-                if _t2_current_leader is None:
-                    _o2.current_leader = _fresh_LeaderIdAndEpoch()
-                else:
-                    _o4 = _new_object(LeaderIdAndEpoch)
-                    _o4.leader_id, _o4.leader_epoch = _t2_current_leader
-                    _o4._unknown_tags = None
-                    _o2.current_leader = _o4
-                if _t2_snapshot_id is None:
-                    _o2.snapshot_id = _fresh_SnapshotId()
-                else:
-                    _o5 = _new_object(SnapshotId)
-                    _o5.end_offset, _o5.epoch = _t2_snapshot_id
-                    _o5._unknown_tags = None
-                    _o2.snapshot_id = _o5
-                if _t2_aborted_transactions is None:
-                    _o2.aborted_transactions = None
-                else:
-                    _l6: list[AbortedTransaction] = []
-                    for _y6 in _t2_aborted_transactions:
-                        _o6 = _new_object(AbortedTransaction)
-                        _o6.producer_id, _o6.first_offset = _y6
-                        _o6._unknown_tags = None
-                        _l6.append(_o6)
-                    _o2.aborted_transactions = _l6
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.responses = _l1
-        _l7: list[NodeEndpoint] = []
-        for _y7 in node_endpoints:
-            _o7 = _new_object(NodeEndpoint)
-            _o7.node_id, _o7.host, _o7.port, _o7.rack = _y7
-            _o7._unknown_tags = None
-            _l7.append(_o7)
-        _o.node_endpoints = _l7
-        _o._unknown_tags = None
-        return _o
 
 
 def _fresh_EpochEndOffset() -> EpochEndOffset:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -294,53 +291,6 @@ class FetchSnapshotRequest(_Message):
         self.max_bytes = max_bytes
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        cluster_id: str | None = None,
-        replica_id: int = -1,
-        max_bytes: int = 2147483647,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.cluster_id = cluster_id
-        _o.replica_id = replica_id
-        _o.max_bytes = max_bytes
-        _l1: list[TopicSnapshot] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicSnapshot)
-            _o1.name, _t1_partitions = _y1
-            _l2: list[PartitionSnapshot] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionSnapshot)
-                (
-                    _o2.partition,
-                    _o2.current_leader_epoch,
-                    _t2_snapshot_id,
-                    _o2.position,
-                    _o2.replica_directory_id,
-                ) = _y2
-                if _t2_snapshot_id is None:
-                    _o2.snapshot_id = _fresh_SnapshotId()
-                else:
-                    _o3 = _new_object(SnapshotId)
-                    _o3.end_offset, _o3.epoch = _t2_snapshot_id
-                    _o3._unknown_tags = None
-                    _o2.snapshot_id = _o3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _fresh_SnapshotId() -> SnapshotId:

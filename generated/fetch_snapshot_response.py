@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -385,68 +382,6 @@ class FetchSnapshotResponse(_Message):
         self.topics = [] if topics is _EMPTY else topics
         self.node_endpoints = [] if node_endpoints is _EMPTY else node_endpoints
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        node_endpoints: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _l1: list[TopicSnapshot] = []
-        for _y1 in topics:
-            _o1 = _new_object(TopicSnapshot)
-            _o1.name, _t1_partitions = _y1
-            _l2: list[PartitionSnapshot] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionSnapshot)
-                (
-                    _o2.index,
-                    _o2.error_code,
-                    _t2_snapshot_id,
-                    _t2_current_leader,
-                    _o2.size,
-                    _o2.position,
-                    _o2.unaligned_records,
-                ) = _y2
-                if _t2_snapshot_id is None:
-                    _o2.snapshot_id = _fresh_SnapshotId()
-                else:
-                    _o3 = _new_object(SnapshotId)
-                    _o3.end_offset, _o3.epoch = _t2_snapshot_id
-                    _o3._unknown_tags = None
-                    _o2.snapshot_id = _o3
-                if _t2_current_leader is None:
-                    _o2.current_leader = _fresh_LeaderIdAndEpoch()
-                else:
-                    _o4 = _new_object(LeaderIdAndEpoch)
-                    _o4.leader_id, _o4.leader_epoch = _t2_current_leader
-                    _o4._unknown_tags = None
-                    _o2.current_leader = _o4
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _l5: list[NodeEndpoint] = []
-        for _y5 in node_endpoints:
-            _o5 = _new_object(NodeEndpoint)
-            _o5.node_id, _o5.host, _o5.port = _y5
-            _o5._unknown_tags = None
-            _l5.append(_o5)
-        _o.node_endpoints = _l5
-        _o._unknown_tags = None
-        return _o
 
 
 def _fresh_SnapshotId() -> SnapshotId:

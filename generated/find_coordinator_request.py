@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -94,22 +93,6 @@ class FindCoordinatorRequest(_Message):
         self.key_type = key_type
         self.coordinator_keys = [] if coordinator_keys is _EMPTY else coordinator_keys
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, key: str = "", key_type: int = 0, coordinator_keys: list[str] = _EMPTY
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.key = key
-        _o.key_type = key_type
-        _o.coordinator_keys = [] if coordinator_keys is _EMPTY else coordinator_keys
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_FindCoordinatorRequest_0(buf: bytes, pos: int) -> tuple[FindCoordinatorRequest, int]:

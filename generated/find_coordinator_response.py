@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -227,39 +224,6 @@ class FindCoordinatorResponse(_Message):
         self.port = port
         self.coordinators = [] if coordinators is _EMPTY else coordinators
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = "",
-        node_id: int = 0,
-        host: str = "",
-        port: int = 0,
-        coordinators: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _o.node_id = node_id
-        _o.host = host
-        _o.port = port
-        _l1: list[Coordinator] = []
-        for _y1 in coordinators:
-            _o1 = _new_object(Coordinator)
-            _o1.key, _o1.node_id, _o1.host, _o1.port, _o1.error_code, _o1.error_message = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.coordinators = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_Coordinator_4(buf: bytes, pos: int) -> tuple[Coordinator, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct as _struct
 import uuid
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -73,18 +72,6 @@ class GetTelemetrySubscriptionsRequest(_Message):
     def __init__(self, client_instance_id: uuid.UUID = _ZERO_UUID) -> None:
         self.client_instance_id = client_instance_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, client_instance_id: uuid.UUID = _ZERO_UUID) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.client_instance_id = client_instance_id
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_GetTelemetrySubscriptionsRequest_0(

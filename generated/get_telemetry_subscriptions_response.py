@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct as _struct
 import uuid
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -224,39 +223,6 @@ class GetTelemetrySubscriptionsResponse(_Message):
         self.delta_temporality = delta_temporality
         self.requested_metrics = [] if requested_metrics is _EMPTY else requested_metrics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        client_instance_id: uuid.UUID = _ZERO_UUID,
-        subscription_id: int = 0,
-        accepted_compression_types: list[int] = _EMPTY,
-        push_interval_ms: int = 0,
-        telemetry_max_bytes: int = 0,
-        delta_temporality: bool = False,
-        requested_metrics: list[str] = _EMPTY,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.client_instance_id = client_instance_id
-        _o.subscription_id = subscription_id
-        _o.accepted_compression_types = (
-            [] if accepted_compression_types is _EMPTY else accepted_compression_types
-        )
-        _o.push_interval_ms = push_interval_ms
-        _o.telemetry_max_bytes = telemetry_max_bytes
-        _o.delta_temporality = delta_temporality
-        _o.requested_metrics = [] if requested_metrics is _EMPTY else requested_metrics
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_GetTelemetrySubscriptionsResponse_0(

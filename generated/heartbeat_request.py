@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -121,27 +120,6 @@ class HeartbeatRequest(_Message):
         self.member_id = member_id
         self.group_instance_id = group_instance_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_id: str = "",
-        generation_id: int = 0,
-        member_id: str = "",
-        group_instance_id: str | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.generation_id = generation_id
-        _o.member_id = member_id
-        _o.group_instance_id = group_instance_id
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_HeartbeatRequest_0(buf: bytes, pos: int) -> tuple[HeartbeatRequest, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -174,31 +173,6 @@ class InitProducerIdRequest(_Message):
         self.enable2_pc = enable2_pc
         self.keep_prepared_txn = keep_prepared_txn
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        transactional_id: str | None = "",
-        transaction_timeout_ms: int = 0,
-        producer_id: int = -1,
-        producer_epoch: int = -1,
-        enable2_pc: bool = False,
-        keep_prepared_txn: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.transactional_id = transactional_id
-        _o.transaction_timeout_ms = transaction_timeout_ms
-        _o.producer_id = producer_id
-        _o.producer_epoch = producer_epoch
-        _o.enable2_pc = enable2_pc
-        _o.keep_prepared_txn = keep_prepared_txn
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_InitProducerIdRequest_0(buf: bytes, pos: int) -> tuple[InitProducerIdRequest, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -158,31 +157,6 @@ class InitProducerIdResponse(_Message):
         self.ongoing_txn_producer_id = ongoing_txn_producer_id
         self.ongoing_txn_producer_epoch = ongoing_txn_producer_epoch
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        producer_id: int = -1,
-        producer_epoch: int = 0,
-        ongoing_txn_producer_id: int = -1,
-        ongoing_txn_producer_epoch: int = -1,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.producer_id = producer_id
-        _o.producer_epoch = producer_epoch
-        _o.ongoing_txn_producer_id = ongoing_txn_producer_id
-        _o.ongoing_txn_producer_epoch = ongoing_txn_producer_epoch
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_InitProducerIdResponse_0(buf: bytes, pos: int) -> tuple[InitProducerIdResponse, int]:

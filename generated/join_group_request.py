@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -223,41 +220,6 @@ class JoinGroupRequest(_Message):
         self.protocols = [] if protocols is _EMPTY else protocols
         self.reason = reason
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_id: str = "",
-        session_timeout_ms: int = 0,
-        rebalance_timeout_ms: int = -1,
-        member_id: str = "",
-        group_instance_id: str | None = None,
-        protocol_type: str = "",
-        protocols: _Sequence[tuple[_Any, ...]] = (),
-        reason: str | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.session_timeout_ms = session_timeout_ms
-        _o.rebalance_timeout_ms = rebalance_timeout_ms
-        _o.member_id = member_id
-        _o.group_instance_id = group_instance_id
-        _o.protocol_type = protocol_type
-        _o.reason = reason
-        _l1: list[JoinGroupRequestProtocol] = []
-        for _y1 in protocols:
-            _o1 = _new_object(JoinGroupRequestProtocol)
-            _o1.name, _o1.metadata = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.protocols = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_JoinGroupRequestProtocol_0(buf: bytes, pos: int) -> tuple[JoinGroupRequestProtocol, int]:

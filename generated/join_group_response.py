@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -262,43 +259,6 @@ class JoinGroupResponse(_Message):
         self.member_id = member_id
         self.members = [] if members is _EMPTY else members
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        generation_id: int = -1,
-        protocol_type: str | None = None,
-        protocol_name: str | None = "",
-        leader: str = "",
-        skip_assignment: bool = False,
-        member_id: str = "",
-        members: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.generation_id = generation_id
-        _o.protocol_type = protocol_type
-        _o.protocol_name = protocol_name
-        _o.leader = leader
-        _o.skip_assignment = skip_assignment
-        _o.member_id = member_id
-        _l1: list[JoinGroupResponseMember] = []
-        for _y1 in members:
-            _o1 = _new_object(JoinGroupResponseMember)
-            _o1.member_id, _o1.group_instance_id, _o1.metadata = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.members = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_JoinGroupResponseMember_0(buf: bytes, pos: int) -> tuple[JoinGroupResponseMember, int]:

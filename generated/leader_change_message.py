@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -149,39 +146,6 @@ class LeaderChangeMessage(_Message):
         self.voters = [] if voters is _EMPTY else voters
         self.granting_voters = [] if granting_voters is _EMPTY else granting_voters
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        version: int = 0,
-        leader_id: int = 0,
-        voters: _Sequence[tuple[_Any, ...]] = (),
-        granting_voters: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.version = version
-        _o.leader_id = leader_id
-        _l1: list[Voter] = []
-        for _y1 in voters:
-            _o1 = _new_object(Voter)
-            _o1.voter_id, _o1.voter_directory_id = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.voters = _l1
-        _l2: list[Voter] = []
-        for _y2 in granting_voters:
-            _o2 = _new_object(Voter)
-            _o2.voter_id, _o2.voter_directory_id = _y2
-            _o2._unknown_tags = None
-            _l2.append(_o2)
-        _o.granting_voters = _l2
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_Voter_0(buf: bytes, pos: int) -> tuple[Voter, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -152,28 +149,6 @@ class LeaveGroupRequest(_Message):
         self.member_id = member_id
         self.members = [] if members is _EMPTY else members
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, group_id: str = "", member_id: str = "", members: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.member_id = member_id
-        _l1: list[MemberIdentity] = []
-        for _y1 in members:
-            _o1 = _new_object(MemberIdentity)
-            _o1.member_id, _o1.group_instance_id, _o1.reason = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.members = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_MemberIdentity_3(buf: bytes, pos: int) -> tuple[MemberIdentity, int]:

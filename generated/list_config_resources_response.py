@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -160,31 +157,6 @@ class ListConfigResourcesResponse(_Message):
         self.error_code = error_code
         self.config_resources = [] if config_resources is _EMPTY else config_resources
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        config_resources: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _l1: list[ConfigResource] = []
-        for _y1 in config_resources:
-            _o1 = _new_object(ConfigResource)
-            _o1.resource_name, _o1.resource_type = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.config_resources = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ConfigResource_0(buf: bytes, pos: int) -> tuple[ConfigResource, int]:

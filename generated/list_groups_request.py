@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -92,21 +91,6 @@ class ListGroupsRequest(_Message):
         self.states_filter = [] if states_filter is _EMPTY else states_filter
         self.types_filter = [] if types_filter is _EMPTY else types_filter
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, states_filter: list[str] = _EMPTY, types_filter: list[str] = _EMPTY
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.states_filter = [] if states_filter is _EMPTY else states_filter
-        _o.types_filter = [] if types_filter is _EMPTY else types_filter
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ListGroupsRequest_0(buf: bytes, pos: int) -> tuple[ListGroupsRequest, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -225,40 +222,6 @@ class ListOffsetsRequest(_Message):
         self.topics = [] if topics is _EMPTY else topics
         self.timeout_ms = timeout_ms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        replica_id: int = 0,
-        isolation_level: int = 0,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        timeout_ms: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.replica_id = replica_id
-        _o.isolation_level = isolation_level
-        _o.timeout_ms = timeout_ms
-        _l1: list[ListOffsetsTopic] = []
-        for _y1 in topics:
-            _o1 = _new_object(ListOffsetsTopic)
-            _o1.name, _t1_partitions = _y1
-            _l2: list[ListOffsetsPartition] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(ListOffsetsPartition)
-                _o2.partition_index, _o2.current_leader_epoch, _o2.timestamp = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ListOffsetsPartition_1(buf: bytes, pos: int) -> tuple[ListOffsetsPartition, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -141,30 +138,6 @@ class ListPartitionReassignmentsRequest(_Message):
         self.timeout_ms = timeout_ms
         self.topics = topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, timeout_ms: int = 60000, topics: _Sequence[tuple[_Any, ...]] | None = None
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.timeout_ms = timeout_ms
-        if topics is None:
-            _o.topics = None
-        else:
-            _l1: list[ListPartitionReassignmentsTopics] = []
-            for _y1 in topics:
-                _o1 = _new_object(ListPartitionReassignmentsTopics)
-                _o1.name, _o1.partition_indexes = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ListPartitionReassignmentsTopics_0(

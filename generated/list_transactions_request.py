@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -139,27 +138,6 @@ class ListTransactionsRequest(_Message):
         self.duration_filter = duration_filter
         self.transactional_id_pattern = transactional_id_pattern
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        state_filters: list[str] = _EMPTY,
-        producer_id_filters: list[int] = _EMPTY,
-        duration_filter: int = -1,
-        transactional_id_pattern: str | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.state_filters = [] if state_filters is _EMPTY else state_filters
-        _o.producer_id_filters = [] if producer_id_filters is _EMPTY else producer_id_filters
-        _o.duration_filter = duration_filter
-        _o.transactional_id_pattern = transactional_id_pattern
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ListTransactionsRequest_0(buf: bytes, pos: int) -> tuple[ListTransactionsRequest, int]:

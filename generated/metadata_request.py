@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -188,36 +185,6 @@ class MetadataRequest(_Message):
         self.include_cluster_authorized_operations = include_cluster_authorized_operations
         self.include_topic_authorized_operations = include_topic_authorized_operations
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        topics: _Sequence[tuple[_Any, ...]] | None = (),
-        allow_auto_topic_creation: bool = True,
-        include_cluster_authorized_operations: bool = False,
-        include_topic_authorized_operations: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.allow_auto_topic_creation = allow_auto_topic_creation
-        _o.include_cluster_authorized_operations = include_cluster_authorized_operations
-        _o.include_topic_authorized_operations = include_topic_authorized_operations
-        if topics is None:
-            _o.topics = None
-        else:
-            _l1: list[MetadataRequestTopic] = []
-            for _y1 in topics:
-                _o1 = _new_object(MetadataRequestTopic)
-                _o1.topic_id, _o1.name = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_MetadataRequestTopic_0(buf: bytes, pos: int) -> tuple[MetadataRequestTopic, int]:

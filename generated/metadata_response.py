@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -479,67 +476,6 @@ class MetadataResponse(_Message):
         self.cluster_authorized_operations = cluster_authorized_operations
         self.error_code = error_code
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        brokers: _Sequence[tuple[_Any, ...]] = (),
-        cluster_id: str | None = None,
-        controller_id: int = -1,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        cluster_authorized_operations: int = -2147483648,
-        error_code: int = 0,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.cluster_id = cluster_id
-        _o.controller_id = controller_id
-        _o.cluster_authorized_operations = cluster_authorized_operations
-        _o.error_code = error_code
-        _l1: list[MetadataResponseBroker] = []
-        for _y1 in brokers:
-            _o1 = _new_object(MetadataResponseBroker)
-            _o1.node_id, _o1.host, _o1.port, _o1.rack = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.brokers = _l1
-        _l2: list[MetadataResponseTopic] = []
-        for _y2 in topics:
-            _o2 = _new_object(MetadataResponseTopic)
-            (
-                _o2.error_code,
-                _o2.name,
-                _o2.topic_id,
-                _o2.is_internal,
-                _t2_partitions,
-                _o2.topic_authorized_operations,
-            ) = _y2
-            _l3: list[MetadataResponsePartition] = []
-            for _y3 in _t2_partitions:
-                _o3 = _new_object(MetadataResponsePartition)
-                (
-                    _o3.error_code,
-                    _o3.partition_index,
-                    _o3.leader_id,
-                    _o3.leader_epoch,
-                    _o3.replica_nodes,
-                    _o3.isr_nodes,
-                    _o3.offline_replicas,
-                ) = _y3
-                _o3._unknown_tags = None
-                _l3.append(_o3)
-            _o2.partitions = _l3
-            _o2._unknown_tags = None
-            _l2.append(_o2)
-        _o.topics = _l2
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_MetadataResponseBroker_0(buf: bytes, pos: int) -> tuple[MetadataResponseBroker, int]:

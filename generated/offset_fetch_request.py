@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -319,52 +316,6 @@ class OffsetFetchRequest(_Message):
         self.groups = [] if groups is _EMPTY else groups
         self.require_stable = require_stable
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_id: str = "",
-        topics: _Sequence[tuple[_Any, ...]] | None = (),
-        groups: _Sequence[tuple[_Any, ...]] = (),
-        require_stable: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.require_stable = require_stable
-        if topics is None:
-            _o.topics = None
-        else:
-            _l1: list[OffsetFetchRequestTopic] = []
-            for _y1 in topics:
-                _o1 = _new_object(OffsetFetchRequestTopic)
-                _o1.name, _o1.partition_indexes = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.topics = _l1
-        _l2: list[OffsetFetchRequestGroup] = []
-        for _y2 in groups:
-            _o2 = _new_object(OffsetFetchRequestGroup)
-            _o2.group_id, _o2.member_id, _o2.member_epoch, _t2_topics = _y2
-            if _t2_topics is None:
-                _o2.topics = None
-            else:
-                _l3: list[OffsetFetchRequestTopics] = []
-                for _y3 in _t2_topics:
-                    _o3 = _new_object(OffsetFetchRequestTopics)
-                    _o3.name, _o3.topic_id, _o3.partition_indexes = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.topics = _l3
-            _o2._unknown_tags = None
-            _l2.append(_o2)
-        _o.groups = _l2
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_OffsetFetchRequestTopic_1(buf: bytes, pos: int) -> tuple[OffsetFetchRequestTopic, int]:

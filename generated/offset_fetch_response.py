@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -484,72 +481,6 @@ class OffsetFetchResponse(_Message):
         self.error_code = error_code
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-        error_code: int = 0,
-        groups: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _l1: list[OffsetFetchResponseTopic] = []
-        for _y1 in topics:
-            _o1 = _new_object(OffsetFetchResponseTopic)
-            _o1.name, _t1_partitions = _y1
-            _l2: list[OffsetFetchResponsePartition] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(OffsetFetchResponsePartition)
-                (
-                    _o2.partition_index,
-                    _o2.committed_offset,
-                    _o2.committed_leader_epoch,
-                    _o2.metadata,
-                    _o2.error_code,
-                ) = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _l3: list[OffsetFetchResponseGroup] = []
-        for _y3 in groups:
-            _o3 = _new_object(OffsetFetchResponseGroup)
-            _o3.group_id, _t3_topics, _o3.error_code = _y3
-            _l4: list[OffsetFetchResponseTopics] = []
-            for _y4 in _t3_topics:
-                _o4 = _new_object(OffsetFetchResponseTopics)
-                _o4.name, _o4.topic_id, _t4_partitions = _y4
-                _l5: list[OffsetFetchResponsePartitions] = []
-                for _y5 in _t4_partitions:
-                    _o5 = _new_object(OffsetFetchResponsePartitions)
-                    (
-                        _o5.partition_index,
-                        _o5.committed_offset,
-                        _o5.committed_leader_epoch,
-                        _o5.metadata,
-                        _o5.error_code,
-                    ) = _y5
-                    _o5._unknown_tags = None
-                    _l5.append(_o5)
-                _o4.partitions = _l5
-                _o4._unknown_tags = None
-                _l4.append(_o4)
-            _o3.topics = _l4
-            _o3._unknown_tags = None
-            _l3.append(_o3)
-        _o.groups = _l3
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_OffsetFetchResponsePartition_1(

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -233,40 +230,6 @@ class ProduceRequest(_Message):
         self.timeout_ms = timeout_ms
         self.topic_data = [] if topic_data is _EMPTY else topic_data
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        transactional_id: str | None = None,
-        acks: int = 0,
-        timeout_ms: int = 0,
-        topic_data: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.transactional_id = transactional_id
-        _o.acks = acks
-        _o.timeout_ms = timeout_ms
-        _l1: list[TopicProduceData] = []
-        for _y1 in topic_data:
-            _o1 = _new_object(TopicProduceData)
-            _o1.name, _o1.topic_id, _t1_partition_data = _y1
-            _l2: list[PartitionProduceData] = []
-            for _y2 in _t1_partition_data:
-                _o2 = _new_object(PartitionProduceData)
-                _o2.index, _o2.records = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partition_data = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topic_data = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_PartitionProduceData_3(buf: bytes, pos: int) -> tuple[PartitionProduceData, int]:

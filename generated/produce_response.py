@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -474,67 +471,6 @@ class ProduceResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.node_endpoints = [] if node_endpoints is _EMPTY else node_endpoints
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        responses: _Sequence[tuple[_Any, ...]] = (),
-        throttle_time_ms: int = 0,
-        node_endpoints: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[TopicProduceResponse] = []
-        for _y1 in responses:
-            _o1 = _new_object(TopicProduceResponse)
-            _o1.name, _o1.topic_id, _t1_partition_responses = _y1
-            _l2: list[PartitionProduceResponse] = []
-            for _y2 in _t1_partition_responses:
-                _o2 = _new_object(PartitionProduceResponse)
-                (
-                    _o2.index,
-                    _o2.error_code,
-                    _o2.base_offset,
-                    _o2.log_append_time_ms,
-                    _o2.log_start_offset,
-                    _t2_record_errors,
-                    _o2.error_message,
-                    _t2_current_leader,
-                ) = _y2
-                _l3: list[BatchIndexAndErrorMessage] = []
-                for _y3 in _t2_record_errors:
-                    _o3 = _new_object(BatchIndexAndErrorMessage)
-                    _o3.batch_index, _o3.batch_index_error_message = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.record_errors = _l3
-                if _t2_current_leader is None:
-                    _o2.current_leader = _fresh_LeaderIdAndEpoch()
-                else:
-                    _o4 = _new_object(LeaderIdAndEpoch)
-                    _o4.leader_id, _o4.leader_epoch = _t2_current_leader
-                    _o4._unknown_tags = None
-                    _o2.current_leader = _o4
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partition_responses = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.responses = _l1
-        _l5: list[NodeEndpoint] = []
-        for _y5 in node_endpoints:
-            _o5 = _new_object(NodeEndpoint)
-            _o5.node_id, _o5.host, _o5.port, _o5.rack = _y5
-            _o5._unknown_tags = None
-            _l5.append(_o5)
-        _o.node_endpoints = _l5
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_BatchIndexAndErrorMessage_8(buf: bytes, pos: int) -> tuple[BatchIndexAndErrorMessage, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct as _struct
 import uuid
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -144,29 +143,6 @@ class PushTelemetryRequest(_Message):
         self.compression_type = compression_type
         self.metrics = metrics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        client_instance_id: uuid.UUID = _ZERO_UUID,
-        subscription_id: int = 0,
-        terminating: bool = False,
-        compression_type: int = 0,
-        metrics: bytes = b"",
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.client_instance_id = client_instance_id
-        _o.subscription_id = subscription_id
-        _o.terminating = terminating
-        _o.compression_type = compression_type
-        _o.metrics = metrics
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_PushTelemetryRequest_0(buf: bytes, pos: int) -> tuple[PushTelemetryRequest, int]:

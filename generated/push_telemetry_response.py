@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -81,19 +80,6 @@ class PushTelemetryResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, throttle_time_ms: int = 0, error_code: int = 0) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_PushTelemetryResponse_0(buf: bytes, pos: int) -> tuple[PushTelemetryResponse, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct as _struct
 import uuid
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -108,25 +107,6 @@ class RemoveRaftVoterRequest(_Message):
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        cluster_id: str | None = "",
-        voter_id: int = 0,
-        voter_directory_id: uuid.UUID = _ZERO_UUID,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.cluster_id = cluster_id
-        _o.voter_id = voter_id
-        _o.voter_directory_id = voter_directory_id
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_RemoveRaftVoterRequest_0(buf: bytes, pos: int) -> tuple[RemoveRaftVoterRequest, int]:

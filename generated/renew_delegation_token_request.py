@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -86,19 +85,6 @@ class RenewDelegationTokenRequest(_Message):
         self.hmac = hmac
         self.renew_period_ms = renew_period_ms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, hmac: bytes = b"", renew_period_ms: int = 0) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.hmac = hmac
-        _o.renew_period_ms = renew_period_ms
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_RenewDelegationTokenRequest_1(

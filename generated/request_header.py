@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -135,27 +134,6 @@ class RequestHeader(_Message):
         self.correlation_id = correlation_id
         self.client_id = client_id
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        request_api_key: int = 0,
-        request_api_version: int = 0,
-        correlation_id: int = 0,
-        client_id: str | None = "",
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.request_api_key = request_api_key
-        _o.request_api_version = request_api_version
-        _o.correlation_id = correlation_id
-        _o.client_id = client_id
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_RequestHeader_1(buf: bytes, pos: int) -> tuple[RequestHeader, int]:

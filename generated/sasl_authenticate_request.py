@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -76,18 +75,6 @@ class SaslAuthenticateRequest(_Message):
     def __init__(self, auth_bytes: bytes = b"") -> None:
         self.auth_bytes = auth_bytes
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, auth_bytes: bytes = b"") -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.auth_bytes = auth_bytes
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_SaslAuthenticateRequest_0(buf: bytes, pos: int) -> tuple[SaslAuthenticateRequest, int]:

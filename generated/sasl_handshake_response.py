@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -85,19 +84,6 @@ class SaslHandshakeResponse(_Message):
         self.error_code = error_code
         self.mechanisms = [] if mechanisms is _EMPTY else mechanisms
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, error_code: int = 0, mechanisms: list[str] = _EMPTY) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.error_code = error_code
-        _o.mechanisms = [] if mechanisms is _EMPTY else mechanisms
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_SaslHandshakeResponse_0(buf: bytes, pos: int) -> tuple[SaslHandshakeResponse, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -339,49 +336,6 @@ class ShareAcknowledgeRequest(_Message):
         self.is_renew_ack = is_renew_ack
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_id: str | None = None,
-        member_id: str | None = "",
-        share_session_epoch: int = 0,
-        is_renew_ack: bool = False,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.member_id = member_id
-        _o.share_session_epoch = share_session_epoch
-        _o.is_renew_ack = is_renew_ack
-        _l1: list[AcknowledgeTopic] = []
-        for _y1 in topics:
-            _o1 = _new_object(AcknowledgeTopic)
-            _o1.topic_id, _t1_partitions = _y1
-            _l2: list[AcknowledgePartition] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(AcknowledgePartition)
-                _o2.partition_index, _t2_acknowledgement_batches = _y2
-                _l3: list[AcknowledgementBatch] = []
-                for _y3 in _t2_acknowledgement_batches:
-                    _o3 = _new_object(AcknowledgementBatch)
-                    _o3.first_offset, _o3.last_offset, _o3.acknowledge_types = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.acknowledgement_batches = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_AcknowledgementBatch_1(buf: bytes, pos: int) -> tuple[AcknowledgementBatch, int]:

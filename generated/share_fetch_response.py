@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -525,73 +522,6 @@ class ShareFetchResponse(_Message):
         self.responses = [] if responses is _EMPTY else responses
         self.node_endpoints = [] if node_endpoints is _EMPTY else node_endpoints
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = None,
-        acquisition_lock_timeout_ms: int = 0,
-        responses: _Sequence[tuple[_Any, ...]] = (),
-        node_endpoints: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _o.acquisition_lock_timeout_ms = acquisition_lock_timeout_ms
-        _l1: list[ShareFetchableTopicResponse] = []
-        for _y1 in responses:
-            _o1 = _new_object(ShareFetchableTopicResponse)
-            _o1.topic_id, _t1_partitions = _y1
-            _l2: list[PartitionData] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(PartitionData)
-                (
-                    _o2.partition_index,
-                    _o2.error_code,
-                    _o2.error_message,
-                    _o2.acknowledge_error_code,
-                    _o2.acknowledge_error_message,
-                    _t2_current_leader,
-                    _o2.records,
-                    _t2_acquired_records,
-                ) = _y2
-                if _t2_current_leader is None:
-                    _o2.current_leader = _fresh_LeaderIdAndEpoch()
-                else:
-                    _o3 = _new_object(LeaderIdAndEpoch)
-                    _o3.leader_id, _o3.leader_epoch = _t2_current_leader
-                    _o3._unknown_tags = None
-                    _o2.current_leader = _o3
-                _l4: list[AcquiredRecords] = []
-                for _y4 in _t2_acquired_records:
-                    _o4 = _new_object(AcquiredRecords)
-                    _o4.first_offset, _o4.last_offset, _o4.delivery_count = _y4
-                    _o4._unknown_tags = None
-                    _l4.append(_o4)
-                _o2.acquired_records = _l4
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.responses = _l1
-        _l5: list[NodeEndpoint] = []
-        for _y5 in node_endpoints:
-            _o5 = _new_object(NodeEndpoint)
-            _o5.node_id, _o5.host, _o5.port, _o5.rack = _y5
-            _o5._unknown_tags = None
-            _l5.append(_o5)
-        _o.node_endpoints = _l5
-        _o._unknown_tags = None
-        return _o
 
 
 def _fresh_LeaderIdAndEpoch() -> LeaderIdAndEpoch:

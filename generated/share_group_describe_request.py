@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -96,21 +95,6 @@ class ShareGroupDescribeRequest(_Message):
         self.group_ids = [] if group_ids is _EMPTY else group_ids
         self.include_authorized_operations = include_authorized_operations
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, group_ids: list[str] = _EMPTY, include_authorized_operations: bool = False
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_ids = [] if group_ids is _EMPTY else group_ids
-        _o.include_authorized_operations = include_authorized_operations
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ShareGroupDescribeRequest_1(buf: bytes, pos: int) -> tuple[ShareGroupDescribeRequest, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -495,66 +492,6 @@ class ShareGroupDescribeResponse(_Message):
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _EMPTY else groups
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls, throttle_time_ms: int = 0, groups: _Sequence[tuple[_Any, ...]] = ()
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _l1: list[DescribedGroup] = []
-        for _y1 in groups:
-            _o1 = _new_object(DescribedGroup)
-            (
-                _o1.error_code,
-                _o1.error_message,
-                _o1.group_id,
-                _o1.group_state,
-                _o1.group_epoch,
-                _o1.assignment_epoch,
-                _o1.assignor_name,
-                _t1_members,
-                _o1.authorized_operations,
-            ) = _y1
-            _l2: list[Member] = []
-            for _y2 in _t1_members:
-                _o2 = _new_object(Member)
-                (
-                    _o2.member_id,
-                    _o2.rack_id,
-                    _o2.member_epoch,
-                    _o2.client_id,
-                    _o2.client_host,
-                    _o2.subscribed_topic_names,
-                    _t2_assignment,
-                ) = _y2
-                if _t2_assignment is None:
-                    _o2.assignment = _fresh_Assignment()
-                else:
-                    _o3 = _new_object(Assignment)
-                    (_t3_topic_partitions,) = _t2_assignment
-                    _l4: list[TopicPartitions] = []
-                    for _y4 in _t3_topic_partitions:
-                        _o4 = _new_object(TopicPartitions)
-                        _o4.topic_id, _o4.topic_name, _o4.partitions = _y4
-                        _o4._unknown_tags = None
-                        _l4.append(_o4)
-                    _o3.topic_partitions = _l4
-                    _o3._unknown_tags = None
-                    _o2.assignment = _o3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.members = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.groups = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TopicPartitions_1(buf: bytes, pos: int) -> tuple[TopicPartitions, int]:

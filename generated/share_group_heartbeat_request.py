@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -134,29 +133,6 @@ class ShareGroupHeartbeatRequest(_Message):
         self.rack_id = rack_id
         self.subscribed_topic_names = subscribed_topic_names
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_id: str = "",
-        member_id: str = "",
-        member_epoch: int = 0,
-        rack_id: str | None = None,
-        subscribed_topic_names: list[str] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.member_id = member_id
-        _o.member_epoch = member_epoch
-        _o.rack_id = rack_id
-        _o.subscribed_topic_names = subscribed_topic_names
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_ShareGroupHeartbeatRequest_1(buf: bytes, pos: int) -> tuple[ShareGroupHeartbeatRequest, int]:

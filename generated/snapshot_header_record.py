@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -81,19 +80,6 @@ class SnapshotHeaderRecord(_Message):
         self.version = version
         self.last_contained_log_timestamp = last_contained_log_timestamp
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, version: int = 0, last_contained_log_timestamp: int = 0) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.version = version
-        _o.last_contained_log_timestamp = last_contained_log_timestamp
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_SnapshotHeaderRecord_0(buf: bytes, pos: int) -> tuple[SnapshotHeaderRecord, int]:

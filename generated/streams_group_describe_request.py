@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct as _struct
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -117,25 +116,6 @@ class StreamsGroupDescribeRequest(_Message):
         self.include_authorized_operations = include_authorized_operations
         self.include_topology_description = include_topology_description
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_ids: list[str] = _EMPTY,
-        include_authorized_operations: bool = False,
-        include_topology_description: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_ids = [] if group_ids is _EMPTY else group_ids
-        _o.include_authorized_operations = include_authorized_operations
-        _o.include_topology_description = include_topology_description
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_StreamsGroupDescribeRequest_0(

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -577,117 +574,6 @@ class StreamsGroupHeartbeatResponse(_Message):
         self.endpoint_information_epoch = endpoint_information_epoch
         self.partitions_by_user_endpoint = partitions_by_user_endpoint
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        error_message: str | None = None,
-        member_id: str = "",
-        member_epoch: int = 0,
-        heartbeat_interval_ms: int = 0,
-        acceptable_recovery_lag_legacy: int = 0,
-        task_offset_interval_ms: int = 0,
-        acceptable_recovery_lag: int = -1,
-        status: _Sequence[tuple[_Any, ...]] | None = (),
-        active_tasks: _Sequence[tuple[_Any, ...]] | None = None,
-        standby_tasks: _Sequence[tuple[_Any, ...]] | None = None,
-        warmup_tasks: _Sequence[tuple[_Any, ...]] | None = None,
-        topology_description_required: bool = False,
-        endpoint_information_epoch: int = 0,
-        partitions_by_user_endpoint: _Sequence[tuple[_Any, ...]] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        _o.error_message = error_message
-        _o.member_id = member_id
-        _o.member_epoch = member_epoch
-        _o.heartbeat_interval_ms = heartbeat_interval_ms
-        _o.acceptable_recovery_lag_legacy = acceptable_recovery_lag_legacy
-        _o.task_offset_interval_ms = task_offset_interval_ms
-        _o.acceptable_recovery_lag = acceptable_recovery_lag
-        _o.topology_description_required = topology_description_required
-        _o.endpoint_information_epoch = endpoint_information_epoch
-        if status is None:
-            _o.status = None
-        else:
-            _l1: list[Status] = []
-            for _y1 in status:
-                _o1 = _new_object(Status)
-                _o1.status_code, _o1.status_detail = _y1
-                _o1._unknown_tags = None
-                _l1.append(_o1)
-            _o.status = _l1
-        if active_tasks is None:
-            _o.active_tasks = None
-        else:
-            _l2: list[TaskIds] = []
-            for _y2 in active_tasks:
-                _o2 = _new_object(TaskIds)
-                _o2.subtopology_id, _o2.partitions = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o.active_tasks = _l2
-        if standby_tasks is None:
-            _o.standby_tasks = None
-        else:
-            _l3: list[TaskIds] = []
-            for _y3 in standby_tasks:
-                _o3 = _new_object(TaskIds)
-                _o3.subtopology_id, _o3.partitions = _y3
-                _o3._unknown_tags = None
-                _l3.append(_o3)
-            _o.standby_tasks = _l3
-        if warmup_tasks is None:
-            _o.warmup_tasks = None
-        else:
-            _l4: list[TaskIds] = []
-            for _y4 in warmup_tasks:
-                _o4 = _new_object(TaskIds)
-                _o4.subtopology_id, _o4.partitions = _y4
-                _o4._unknown_tags = None
-                _l4.append(_o4)
-            _o.warmup_tasks = _l4
-        if partitions_by_user_endpoint is None:
-            _o.partitions_by_user_endpoint = None
-        else:
-            _l5: list[EndpointToPartitions] = []
-            for _y5 in partitions_by_user_endpoint:
-                _o5 = _new_object(EndpointToPartitions)
-                _t5_user_endpoint, _t5_active_partitions, _t5_standby_partitions = _y5
-                if _t5_user_endpoint is None:
-                    _o5.user_endpoint = _fresh_Endpoint()
-                else:
-                    _o6 = _new_object(Endpoint)
-                    _o6.host, _o6.port = _t5_user_endpoint
-                    _o6._unknown_tags = None
-                    _o5.user_endpoint = _o6
-                _l7: list[TopicPartition] = []
-                for _y7 in _t5_active_partitions:
-                    _o7 = _new_object(TopicPartition)
-                    _o7.topic, _o7.partitions = _y7
-                    _o7._unknown_tags = None
-                    _l7.append(_o7)
-                _o5.active_partitions = _l7
-                _l8: list[TopicPartition] = []
-                for _y8 in _t5_standby_partitions:
-                    _o8 = _new_object(TopicPartition)
-                    _o8.topic, _o8.partitions = _y8
-                    _o8._unknown_tags = None
-                    _l8.append(_o8)
-                _o5.standby_partitions = _l8
-                _o5._unknown_tags = None
-                _l5.append(_o5)
-            _o.partitions_by_user_endpoint = _l5
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_Status_0(buf: bytes, pos: int) -> tuple[Status, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -381,89 +378,6 @@ class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
             TopologyDescription() if topology_description is None else topology_description
         )
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        group_id: str = "",
-        member_id: str = "",
-        topology_epoch: int = 0,
-        topology_description: tuple[_Any, ...] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.group_id = group_id
-        _o.member_id = member_id
-        _o.topology_epoch = topology_epoch
-        if topology_description is None:
-            _o.topology_description = _fresh_TopologyDescription()
-        else:
-            _o1 = _new_object(TopologyDescription)
-            _t1_subtopologies, _t1_global_stores = topology_description
-            _l2: list[TopologyDescriptionSubtopology] = []
-            for _y2 in _t1_subtopologies:
-                _o2 = _new_object(TopologyDescriptionSubtopology)
-                _o2.subtopology_id, _t2_nodes = _y2
-                _l3: list[TopologyDescriptionNode] = []
-                for _y3 in _t2_nodes:
-                    _o3 = _new_object(TopologyDescriptionNode)
-                    (
-                        _o3.name,
-                        _o3.node_type,
-                        _o3.source_topics,
-                        _o3.sink_topic,
-                        _o3.stores,
-                        _o3.successors,
-                    ) = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.nodes = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.subtopologies = _l2
-            _l4: list[TopologyDescriptionGlobalStore] = []
-            for _y4 in _t1_global_stores:
-                _o4 = _new_object(TopologyDescriptionGlobalStore)
-                _t4_source, _t4_processor = _y4
-                if _t4_source is None:
-                    _o4.source = _fresh_TopologyDescriptionNode()
-                else:
-                    _o5 = _new_object(TopologyDescriptionNode)
-                    (
-                        _o5.name,
-                        _o5.node_type,
-                        _o5.source_topics,
-                        _o5.sink_topic,
-                        _o5.stores,
-                        _o5.successors,
-                    ) = _t4_source
-                    _o5._unknown_tags = None
-                    _o4.source = _o5
-                if _t4_processor is None:
-                    _o4.processor = _fresh_TopologyDescriptionNode()
-                else:
-                    _o6 = _new_object(TopologyDescriptionNode)
-                    (
-                        _o6.name,
-                        _o6.node_type,
-                        _o6.source_topics,
-                        _o6.sink_topic,
-                        _o6.stores,
-                        _o6.successors,
-                    ) = _t4_processor
-                    _o6._unknown_tags = None
-                    _o4.processor = _o6
-                _o4._unknown_tags = None
-                _l4.append(_o4)
-            _o1.global_stores = _l4
-            _o1._unknown_tags = None
-            _o.topology_description = _o1
-        _o._unknown_tags = None
-        return _o
 
 
 def _fresh_TopologyDescriptionNode() -> TopologyDescriptionNode:

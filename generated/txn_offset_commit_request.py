@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -356,53 +353,6 @@ class TxnOffsetCommitRequest(_Message):
         self.group_instance_id = group_instance_id
         self.topics = [] if topics is _EMPTY else topics
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        transactional_id: str = "",
-        group_id: str = "",
-        producer_id: int = 0,
-        producer_epoch: int = 0,
-        generation_id_or_member_epoch: int = -1,
-        member_id: str = "",
-        group_instance_id: str | None = None,
-        topics: _Sequence[tuple[_Any, ...]] = (),
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.transactional_id = transactional_id
-        _o.group_id = group_id
-        _o.producer_id = producer_id
-        _o.producer_epoch = producer_epoch
-        _o.generation_id_or_member_epoch = generation_id_or_member_epoch
-        _o.member_id = member_id
-        _o.group_instance_id = group_instance_id
-        _l1: list[TxnOffsetCommitRequestTopic] = []
-        for _y1 in topics:
-            _o1 = _new_object(TxnOffsetCommitRequestTopic)
-            _o1.name, _o1.topic_id, _t1_partitions = _y1
-            _l2: list[TxnOffsetCommitRequestPartition] = []
-            for _y2 in _t1_partitions:
-                _o2 = _new_object(TxnOffsetCommitRequestPartition)
-                (
-                    _o2.partition_index,
-                    _o2.committed_offset,
-                    _o2.committed_leader_epoch,
-                    _o2.committed_metadata,
-                ) = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.partitions = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.topics = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_TxnOffsetCommitRequestPartition_0(

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -202,31 +199,6 @@ class UpdateFeaturesRequest(_Message):
         self.feature_updates = [] if feature_updates is _EMPTY else feature_updates
         self.validate_only = validate_only
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        timeout_ms: int = 60000,
-        feature_updates: _Sequence[tuple[_Any, ...]] = (),
-        validate_only: bool = False,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.timeout_ms = timeout_ms
-        _o.validate_only = validate_only
-        _l1: list[FeatureUpdateKey] = []
-        for _y1 in feature_updates:
-            _o1 = _new_object(FeatureUpdateKey)
-            _o1.feature, _o1.max_version_level, _o1.allow_downgrade, _o1.upgrade_type = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.feature_updates = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_FeatureUpdateKey_0(buf: bytes, pos: int) -> tuple[FeatureUpdateKey, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -258,43 +255,6 @@ class UpdateRaftVoterRequest(_Message):
             KRaftVersionFeature() if k_raft_version_feature is None else k_raft_version_feature
         )
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        cluster_id: str | None = "",
-        current_leader_epoch: int = 0,
-        voter_id: int = 0,
-        voter_directory_id: uuid.UUID = _ZERO_UUID,
-        listeners: _Sequence[tuple[_Any, ...]] = (),
-        k_raft_version_feature: tuple[_Any, ...] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.cluster_id = cluster_id
-        _o.current_leader_epoch = current_leader_epoch
-        _o.voter_id = voter_id
-        _o.voter_directory_id = voter_directory_id
-        _l1: list[Listener] = []
-        for _y1 in listeners:
-            _o1 = _new_object(Listener)
-            _o1.name, _o1.host, _o1.port = _y1
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.listeners = _l1
-        if k_raft_version_feature is None:
-            _o.k_raft_version_feature = _fresh_KRaftVersionFeature()
-        else:
-            _o2 = _new_object(KRaftVersionFeature)
-            _o2.min_supported_version, _o2.max_supported_version = k_raft_version_feature
-            _o2._unknown_tags = None
-            _o.k_raft_version_feature = _o2
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_Listener_0(buf: bytes, pos: int) -> tuple[Listener, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -164,31 +161,6 @@ class UpdateRaftVoterResponse(_Message):
         self.error_code = error_code
         self.current_leader = CurrentLeader() if current_leader is None else current_leader
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(
-        cls,
-        throttle_time_ms: int = 0,
-        error_code: int = 0,
-        current_leader: tuple[_Any, ...] | None = None,
-    ) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.throttle_time_ms = throttle_time_ms
-        _o.error_code = error_code
-        if current_leader is None:
-            _o.current_leader = _fresh_CurrentLeader()
-        else:
-            _o1 = _new_object(CurrentLeader)
-            _o1.leader_id, _o1.leader_epoch, _o1.host, _o1.port = current_leader
-            _o1._unknown_tags = None
-            _o.current_leader = _o1
-        _o._unknown_tags = None
-        return _o
 
 
 def _fresh_CurrentLeader() -> CurrentLeader:

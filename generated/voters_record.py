@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import struct as _struct
 import uuid
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -252,39 +249,6 @@ class VotersRecord(_Message):
         self.version = version
         self.voters = [] if voters is _EMPTY else voters
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, version: int = 0, voters: _Sequence[tuple[_Any, ...]] = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _o.version = version
-        _l1: list[Voter] = []
-        for _y1 in voters:
-            _o1 = _new_object(Voter)
-            _o1.voter_id, _o1.voter_directory_id, _t1_endpoints, _t1_k_raft_version_feature = _y1
-            _l2: list[Endpoint] = []
-            for _y2 in _t1_endpoints:
-                _o2 = _new_object(Endpoint)
-                _o2.name, _o2.host, _o2.port = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.endpoints = _l2
-            if _t1_k_raft_version_feature is None:
-                _o1.k_raft_version_feature = _fresh_KRaftVersionFeature()
-            else:
-                _o3 = _new_object(KRaftVersionFeature)
-                _o3.min_supported_version, _o3.max_supported_version = _t1_k_raft_version_feature
-                _o3._unknown_tags = None
-                _o1.k_raft_version_feature = _o3
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.voters = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_Endpoint_0(buf: bytes, pos: int) -> tuple[Endpoint, int]:

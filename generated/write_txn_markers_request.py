@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -249,38 +246,6 @@ class WriteTxnMarkersRequest(_Message):
     def __init__(self, markers: list[WritableTxnMarker] = _EMPTY) -> None:
         self.markers = [] if markers is _EMPTY else markers
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, markers: _Sequence[tuple[_Any, ...]] = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _l1: list[WritableTxnMarker] = []
-        for _y1 in markers:
-            _o1 = _new_object(WritableTxnMarker)
-            (
-                _o1.producer_id,
-                _o1.producer_epoch,
-                _o1.transaction_result,
-                _t1_topics,
-                _o1.coordinator_epoch,
-                _o1.transaction_version,
-            ) = _y1
-            _l2: list[WritableTxnMarkerTopic] = []
-            for _y2 in _t1_topics:
-                _o2 = _new_object(WritableTxnMarkerTopic)
-                _o2.name, _o2.partition_indexes = _y2
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.markers = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_WritableTxnMarkerTopic_1(buf: bytes, pos: int) -> tuple[WritableTxnMarkerTopic, int]:

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import struct as _struct
-from collections.abc import Sequence as _Sequence
-from typing import Any as _Any
 from typing import ClassVar
-from typing import Self as _Self
 
 from aiokafka_gen.errors import FieldVersionError as _FieldVersionError
 from aiokafka_gen.protocol._codec import (
@@ -215,38 +212,6 @@ class WriteTxnMarkersResponse(_Message):
     def __init__(self, markers: list[WritableTxnMarkerResult] = _EMPTY) -> None:
         self.markers = [] if markers is _EMPTY else markers
         self._unknown_tags = None
-
-    @classmethod
-    def from_tuples(cls, markers: _Sequence[tuple[_Any, ...]] = ()) -> _Self:
-        """The whole object tree in one call, from the arguments of ``__init__`` (same order
-        and defaults) where every nested struct is a tuple and every struct array a sequence
-        of tuples, each holding all of its struct's fields in FIELDS order (recursively).
-        Equal to the tree built with the constructors; unknown tagged fields are None.
-        """
-        _o = _new_object(cls)
-        _l1: list[WritableTxnMarkerResult] = []
-        for _y1 in markers:
-            _o1 = _new_object(WritableTxnMarkerResult)
-            _o1.producer_id, _t1_topics = _y1
-            _l2: list[WritableTxnMarkerTopicResult] = []
-            for _y2 in _t1_topics:
-                _o2 = _new_object(WritableTxnMarkerTopicResult)
-                _o2.name, _t2_partitions = _y2
-                _l3: list[WritableTxnMarkerPartitionResult] = []
-                for _y3 in _t2_partitions:
-                    _o3 = _new_object(WritableTxnMarkerPartitionResult)
-                    _o3.partition_index, _o3.error_code = _y3
-                    _o3._unknown_tags = None
-                    _l3.append(_o3)
-                _o2.partitions = _l3
-                _o2._unknown_tags = None
-                _l2.append(_o2)
-            _o1.topics = _l2
-            _o1._unknown_tags = None
-            _l1.append(_o1)
-        _o.markers = _l1
-        _o._unknown_tags = None
-        return _o
 
 
 def _d_WritableTxnMarkerPartitionResult_1(

@@ -111,19 +111,6 @@ def test_positional_constructor(package: ModuleType, files: dict[str, str]) -> N
     assert inits and not any(n.args.kwonlyargs for n in inits)  # nothing is keyword-only
 
 
-def test_from_tuples(package: ModuleType) -> None:
-    """The whole tree from tuples in field order; a one-field common struct as ("k",)."""
-    item_cls = importlib.import_module("fixture_messages.quirk_request").Item
-    cls: Any = package.QuirkRequest
-    built = cls.from_tuples(5, False, 1, [("k",), ("",)], "hi")
-    assert built == cls(5, False, 1, [item_cls("k"), item_cls("")], "hi")
-    assert built.encode(2) == cls(5, False, 1, [item_cls("k"), item_cls("")], "hi").encode(2)
-    assert cls.from_tuples(5, False, 1, None).items is None  # nullable array
-    assert cls.from_tuples(5) == cls(5) and cls.from_tuples().items is not cls.from_tuples().items
-    with pytest.raises(ValueError):
-        cls.from_tuples(5, False, 1, [("k", "extra")])
-
-
 def test_generated_errors(package: ModuleType) -> None:
     errors_mod = importlib.import_module("fixture_messages.errors")
     new = errors_mod.ERRORS_BY_CODE[200]
