@@ -1,8 +1,10 @@
 """The admin client's own coordinator lookup: one FindCoordinator (v4+ batched) per call.
 
-The admin keeps its own cache instead of ``AIOKafkaClient.coordinator_lookup`` so that a
-call looks up exactly its keys in one request, and so that it never waits on a lookup
-batch another (possibly cancelled) call started. Codes 14/15/16 on any group or
+The admin keeps its own cache instead of ``AIOKafkaClient.coordinator_lookup`` (which the
+consumer and producer use) because it wants each key's error at once: the client's lookup
+retries retriable errors until the request timeout, while an admin call reports a key's
+FindCoordinator error in that key's result and leaves retrying to its own per-call policy
+(``_retrying``), bounded by the call's ``timeout_ms``. Codes 14/15/16 on any group or
 transaction API drop the cached entry; the retry looks it up again.
 """
 
