@@ -95,6 +95,7 @@ class FetchBuffer:
     ) -> Records:
         """``getmany``: buffered records now, or wait up to ``timeout`` seconds for some."""
         deadline = time.monotonic() + timeout
+        await _one_turn()
         while True:
             self._check_usable()
             records = self.drain(partitions, max_records)
@@ -110,6 +111,7 @@ class FetchBuffer:
         self, partitions: frozenset[TopicPartition] | None
     ) -> ConsumerRecord[Any, Any]:
         """``getone``: the next buffered record, waiting as long as it takes."""
+        await _one_turn()
         while True:
             self._check_usable()
             for records in self.drain(partitions, 1).values():
@@ -216,3 +218,13 @@ class FetchBuffer:
 
     def __repr__(self) -> str:
         return f"<FetchBuffer {self.bytes}B partitions={len(self._queues)}>"
+
+
+async def _one_turn() -> None:
+    # Every poll lets the event loop run once before it drains (never between the drain
+    # and the return: a rebalance must not see positions moved past records still in
+    # hand). Without it a poll loop that always finds records never yields, the fetcher's
+    # tasks do not run until the buffer is empty, and the next Fetch is only sent then:
+    # no pipelining. Taken by every getmany() and by getone() / async for when they
+    # need the next chunk of records (not per record).
+    await asyncio.sleep(0)
