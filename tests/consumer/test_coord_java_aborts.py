@@ -6,15 +6,12 @@ the kafka-clients jar of the Java reference classpath (needs javac, java and mvn
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.javaref import cache_dir, pinned_kafka_version, resolve_classpath
+from support.javac import compiled_java
 
 from aiokafka_gen.structs import TopicPartition
 from aiokafka_gen.testing import KafkaCluster
@@ -32,29 +29,11 @@ TRANSACTIONS, PER_TXN = 10, 7  # even-numbered transactions commit, odd ones abo
 def txn_abort_producer() -> Callable[..., str]:
     """Compile TxnAbortProducer once (directory keyed by the source's hash); returns a
     function running it that gives its last output line."""
-    if any(shutil.which(tool) is None for tool in ("javac", "mvn", "java")):
-        pytest.skip("needs javac, java and mvn")
-    version = pinned_kafka_version()
-    root = cache_dir(version)
-    lib = resolve_classpath(root, version)
-    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
-    classes = root / f"txnabort-{digest}"
-    if not (classes / "TxnAbortProducer.class").exists():
-        tmp = root / f"txnabort-{digest}.tmp{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(
-            ["javac", "-nowarn", "-d", str(tmp), "-cp", f"{lib}/*", str(SOURCE)],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        try:
-            tmp.rename(classes)
-        except OSError:  # another session compiled the same source first
-            shutil.rmtree(tmp, ignore_errors=True)
+    command = compiled_java(SOURCE)
 
     def run(*args: str) -> str:
         proc = subprocess.run(
-            ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1",
-             "-cp", f"{classes}{os.pathsep}{lib}/*", "TxnAbortProducer", *args],
+            [*command, *args],
             capture_output=True, text=True, timeout=180, check=False,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-3000:]

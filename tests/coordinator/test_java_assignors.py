@@ -4,17 +4,14 @@ assignors (same balance), over seeded random groups. Needs the JDK and Maven."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import random
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.javaref import cache_dir, pinned_kafka_version, resolve_classpath
+from support.javac import compiled_java
 
 from aiokafka_gen.coordinator.assignors import (
     CooperativeStickyAssignor,
@@ -38,29 +35,11 @@ OURS: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def java_assign() -> Any:
-    if any(shutil.which(tool) is None for tool in ("javac", "mvn", "java")):
-        pytest.skip("needs javac, java and mvn")
-    version = pinned_kafka_version()
-    root = cache_dir(version)
-    lib = resolve_classpath(root, version)
-    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
-    classes = root / f"assignorref-{digest}"
-    if not (classes / "AssignorRef.class").exists():
-        tmp = root / f"assignorref-{digest}.tmp{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(
-            ["javac", "-nowarn", "-d", str(tmp), "-cp", f"{lib}/*", str(SOURCE)],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        try:
-            tmp.rename(classes)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
+    command = compiled_java(SOURCE)
 
     def run(cases: list[dict[str, Any]]) -> list[dict[str, set[TopicPartition]]]:
         proc = subprocess.run(
-            ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", f"{classes}{os.pathsep}{lib}/*",
-             "AssignorRef"],
+            command,
             input=json.dumps(cases), capture_output=True, text=True, timeout=120, check=True,
         )  # fmt: skip
         answers = json.loads(proc.stdout.strip().splitlines()[-1])
