@@ -26,6 +26,7 @@ from aiokafka_gen.records import (
     RecordBatch,
     RecordsCorruptError,
 )
+from aiokafka_gen.records._v2 import _decode_headers as decode_headers
 from aiokafka_gen.records._varint import decode_varint
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
@@ -126,7 +127,7 @@ def _decode_chunk(
             if pos + 1 == end and not data[pos]:  # no headers
                 headers, pos = no_headers, end
             else:
-                headers, pos = _read_headers(data, pos, end)
+                headers, pos = decode_headers(batch, data, pos, end)  # corrupt -> _Unusual
                 if pos != end:
                     raise _Unusual
             append(cr(
@@ -140,30 +141,6 @@ def _decode_chunk(
         for record in out:
             record.timestamp = fixed
     return out, pos
-
-
-def _read_headers(data: bytes, pos: int, end: int) -> tuple[list[tuple[str, Any]], int]:
-    count, pos = decode_varint(data, pos, 5)
-    if count < 0 or count > (end - pos) // 2:  # each header takes two bytes at least
-        raise _Unusual
-    headers: list[tuple[str, Any]] = []  # values are bytes or None
-    for _ in range(count):
-        klen, pos = decode_varint(data, pos, 5)
-        if klen < 0 or pos + klen > end:
-            raise _Unusual
-        try:
-            key = data[pos : pos + klen].decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Unusual from None
-        vlen, pos = decode_varint(data, pos + klen, 5)
-        if vlen < -1 or pos + vlen > end:
-            raise _Unusual
-        if vlen == -1:
-            headers.append((key, None))
-        else:
-            headers.append((key, data[pos : pos + vlen]))
-            pos += vlen
-    return headers, pos
 
 
 def _decode_general(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
