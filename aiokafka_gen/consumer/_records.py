@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from aiokafka_gen.records import (
     AbortedTransactionFilter,
@@ -127,7 +127,8 @@ def _decode_chunk(
             if pos + 1 == end and not data[pos]:  # no headers
                 headers, pos = no_headers, end
             else:
-                headers, pos = decode_headers(batch, data, pos, end)  # corrupt -> _Unusual
+                found, pos = decode_headers(batch, data, pos, end)  # corrupt -> _Unusual
+                headers = cast(Sequence[tuple[str, Any]], found)  # values: bytes or None
                 if pos != end:
                     raise _Unusual
             append(cr(
