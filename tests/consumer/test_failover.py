@@ -23,19 +23,24 @@ async def test_leader_kill_consumer_follows_the_new_leader(kafka_cluster_3: Kafk
     cluster.create_topic(topic, 1, 3)
     tp = TopicPartition(topic, 0)
     total = 2000
-    await produce(cluster.bootstrap(), topic, [b"%06d" % i for i in range(total)], acks="all")
+    half = total // 2
+    await produce(cluster.bootstrap(), topic, [b"%06d" % i for i in range(half)], acks="all")
     consumer = AIOKafkaConsumer(
         bootstrap_servers=cluster.bootstrap(), auto_offset_reset="earliest",
         max_partition_fetch_bytes=4096, request_timeout_ms=15000, metadata_max_age_ms=5000,
     )  # fmt: skip
     async with consumer:
         consumer.assign([tp])
-        first = await read(consumer, total // 2)
+        first = await read(consumer, half)
         leader = consumer._client.cluster.leader_for_partition(tp)
         epoch = consumer._client.cluster.leader_epoch(tp)
         assert leader is not None and leader > 0 and epoch is not None
         await asyncio.to_thread(cluster.node(leader).kill)
         try:
+            # The second half is written after the kill, so the consumer cannot have it
+            # buffered already (fetches are pipelined): it must fetch from the new leader.
+            values = [b"%06d" % i for i in range(half, total)]
+            await produce(cluster.bootstrap(), topic, values, acks="all", enable_idempotence=True)
             rest = await read(consumer, total - len(first), timeout=90)
             moved = consumer._client.cluster.leader_for_partition(tp)
             assert moved not in (None, -1, leader)
@@ -44,5 +49,5 @@ async def test_leader_kill_consumer_follows_the_new_leader(kafka_cluster_3: Kafk
             assert state.validated_epoch > epoch  # the position was checked on the new leader
         finally:
             await asyncio.to_thread(cluster.start_node, leader)
-    values = [r.value for r in first + rest]
-    assert values == [b"%06d" % i for i in range(total)]
+    got = [r.value for r in first + rest]
+    assert got == [b"%06d" % i for i in range(total)]
