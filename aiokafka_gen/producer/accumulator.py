@@ -196,7 +196,9 @@ class RecordAccumulator:
         return any(b.in_flight and b.tp == tp for b in self._unfinished)
 
     def requeue(self, batch: ProducerBatch, retry_at: float) -> None:
-        """Put a batch back at the front, in sequence order when it has one."""
+        """Put a batch back at the front, in sequence order when it has one, else in
+        creation order: when several requests of a partition fail together (a dead
+        connection) their batches are re-queued in any order, but go out in the old one."""
         batch.attempts += 1
         batch.retry_at = retry_at
         batch.in_flight = False
@@ -204,6 +206,9 @@ class RecordAccumulator:
         position = 0
         if batch.sequence >= 0:
             while position < len(queue) and 0 <= queue[position].sequence < batch.sequence:
+                position += 1
+        else:
+            while position < len(queue) and queue[position].order < batch.order:
                 position += 1
         queue.insert(position, batch)
         self._wake()

@@ -40,11 +40,14 @@ def restamp(data: bytes, producer_id: int, epoch: int, sequence: int) -> bytes:
     return bytes(out)
 
 
+_ORDER = count()
+
+
 class ProducerBatch:
     """Records for one partition, their futures, and the bookkeeping of delivery."""
 
     __slots__ = (
-        "attempts", "builder", "created", "data", "futures", "in_flight", "reserved",
+        "attempts", "builder", "created", "data", "futures", "in_flight", "order", "reserved",
         "retry_at", "sequence", "timestamps", "tp", "whole",
     )  # fmt: skip
 
@@ -61,6 +64,7 @@ class ProducerBatch:
         self.retry_at = 0.0
         self.in_flight = False
         self.sequence = -1
+        self.order = next(_ORDER)  # creation order: re-queued batches keep it
 
     def append(
         self,

@@ -90,3 +90,32 @@ async def test_done_resolves_each_record_with_its_offset_and_timestamp() -> None
     unacked = batch_of([1, 2])
     unacked.done(-1, -1, -1)  # acks=0: no offsets known
     assert [f.result().offset for f in unacked.futures] == [-1, -1]
+
+
+async def test_batches_failed_together_go_out_again_in_their_old_order() -> None:
+    # Without sequences (no idempotence) two batches of a partition in flight on a
+    # connection that dies are re-queued in whatever order their failures are handled:
+    # they must still leave in the order they were created, or records are reordered.
+    acc = RecordAccumulator(
+        max_batch_size=30, buffer_memory=10_000, linger_ms=0,
+        make_builder=lambda size: BatchBuilder(max_batch_size=size),
+    )  # fmt: skip
+    tp = TopicPartition("t", 0)
+    now = asyncio.get_running_loop().time()
+    for i in range(3):
+        assert acc.append(tp, 1, None, b"%020d" % i, None, future())
+    sent = []
+    for _ in range(3):
+        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+        [batch] = drained[1]
+        batch.in_flight = True
+        sent.append(batch)
+    assert len({id(b) for b in sent}) == 3
+    for batch in (sent[1], sent[0], sent[2]):  # failures handled in any order
+        acc.requeue(batch, now)
+    for batch in sent:
+        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+        assert drained[1] == [batch]  # one at a time (retries go alone), oldest first
+        batch.in_flight = True
+        acc.finished(batch)
+        batch.in_flight = False
