@@ -8,6 +8,7 @@ Broker-free.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import struct
 from typing import Any
@@ -26,7 +27,7 @@ from aiokafka_gen.consumer.subscription_state import SubscriptionState
 from aiokafka_gen.records import RecordBatch, RecordsCorruptError, _crc
 from aiokafka_gen.records._varint import encode_varint
 from aiokafka_gen.records.codecs import compress
-from aiokafka_gen.structs import TopicPartition
+from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
 _BASE_TS = 1_764_000_000_000
@@ -118,6 +119,20 @@ def test_big_batch_with_three_byte_offset_deltas_takes_the_fast_path() -> None:
     fast = _decode_v2(batch, "t", 3)  # raises _Unusual if it could not decode it
     assert [r.offset for r in fast] == list(range(1000, 21000))
     assert _view(fast) == _view(_decode_general(batch, "t", 3))
+
+
+def test_fast_records_are_whole_dataclass_instances() -> None:
+    # The fast path stores the slots itself (no __init__): every field must be set, and
+    # the record must behave as one made by the constructor (eq, replace, asdict).
+    batch = _batch([(0, 5, b"k", b"v", [("h", b"x")])])
+    [fast] = _decode_v2(batch, "t", 3)
+    [general] = _decode_general(batch, "t", 3)
+    assert [f.name for f in dataclasses.fields(fast)] == [
+        f.name for f in dataclasses.fields(ConsumerRecord)
+    ]
+    assert dataclasses.astuple(fast) == dataclasses.astuple(general)
+    assert fast == general and dataclasses.replace(fast, offset=7).offset == 7
+    assert dataclasses.asdict(fast)["headers"] == [("h", b"x")]
 
 
 def test_empty_headers_are_shared_and_not_a_list() -> None:
