@@ -71,6 +71,7 @@ def _decode_chunk(
     ts_type = 1 if batch.attributes & 0x08 else 0
     out: list[ConsumerRecord[Any, Any]] = []
     append = out.append
+    last_ts, stamp = None, 0
     try:
         for _ in range(count):
             b = data[pos]
@@ -138,7 +139,9 @@ def _decode_chunk(
             record.topic = topic
             record.partition = partition
             record.offset = base + delta
-            record.timestamp = base_ts + ts
+            if ts != last_ts:  # records of one millisecond share one int
+                last_ts, stamp = ts, base_ts + ts
+            record.timestamp = stamp
             record.timestamp_type = ts_type
             record.key = key
             record.value = value
