@@ -104,10 +104,12 @@ class ProducerBatch:
             stamps = [log_append_time] * len(self.futures)
         offsets = repeat(base_offset) if base_offset < 0 else count(base_offset)
         for future, stamp, offset in zip(self.futures, stamps, offsets, strict=False):
-            if not future.done():
+            try:  # cheaper than asking done() first: futures are rarely cancelled
                 future.set_result(
                     make(RecordMetadata, (topic, partition, tp, offset, stamp, kind, start))
                 )
+            except asyncio.InvalidStateError:
+                continue  # the application cancelled this record's future
         if self.whole is not None and not self.whole.done():
             self.whole.set_result(
                 RecordMetadata(topic, partition, tp, base_offset, log_append_time, kind, start)
