@@ -134,6 +134,8 @@ class ProducerBatch:
                     record.timestamp, record.key, record.value, record.headers,
                     self.futures[delta],
                 )  # fmt: skip
+        for part in parts:  # the parts take the batch's place in creation order
+            part.order = self.order
         if parts:
             parts[0].reserved = self.reserved
             parts[-1].whole = self.whole

@@ -119,3 +119,32 @@ async def test_batches_failed_together_go_out_again_in_their_old_order() -> None
         batch.in_flight = True
         acc.finished(batch)
         batch.in_flight = False
+
+
+async def test_a_failed_split_part_goes_back_before_later_batches() -> None:
+    # A batch split (MESSAGE_TOO_LARGE) is re-queued as parts at the front, ahead of a batch
+    # created after it; a part that fails again must go back in front of that batch too.
+    acc = RecordAccumulator(
+        max_batch_size=150, buffer_memory=10_000, linger_ms=0,
+        make_builder=lambda size: BatchBuilder(max_batch_size=size),
+    )  # fmt: skip
+    tp = TopicPartition("t", 0)
+    now = asyncio.get_running_loop().time()
+    for i in range(3):
+        assert acc.append(tp, 1, None, b"%020d" % i, None, future())
+    assert acc.append(tp, 1, None, b"%020d" % 9, None, future())  # a second, later batch
+    drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+    [big] = drained[1]
+    parts = big.split(100, lambda size: BatchBuilder(max_batch_size=size))
+    assert big.record_count == 3 and len(parts) == 3 and acc.queued(tp) == 1
+    acc.requeue_split(big, parts)
+    for part in parts:
+        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+        assert drained[1] == [part]
+        part.in_flight = True
+        acc.requeue(part, now)  # it fails: back to the front, before the later batch
+        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+        assert drained[1] == [part]
+        part.in_flight = True
+        acc.finished(part)
+        part.in_flight = False
