@@ -88,7 +88,9 @@ class AIOKafkaProducer:
     waits; 32 MiB), ``max_block_ms`` (how long ``send()`` waits for metadata or memory
     before KafkaTimeoutError; default ``request_timeout_ms``), ``delivery_timeout_ms``
     (after it a record's future fails with KafkaTimeoutError; 120 s) and
-    ``max_in_flight_requests_per_connection`` (5).
+    ``max_in_flight_requests_per_connection`` (5; without idempotence and with more than
+    one in flight, a retried batch can land after a later batch of its partition, as with
+    Java's client; ``enable_idempotence=True`` keeps the order).
     """
 
     def __init__(
