@@ -6,15 +6,31 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka_gen.producer.accumulator import RecordAccumulator
+from aiokafka_gen.producer.batch import ProducerBatch
 from aiokafka_gen.records.builder import BatchBuilder
 from aiokafka_gen.structs import RecordMetadata, TopicPartition
 
 
-def accumulator(buffer_memory: int, linger_ms: float = 0) -> RecordAccumulator:
+def accumulator(
+    buffer_memory: int, linger_ms: float = 0, max_batch_size: int = 100
+) -> RecordAccumulator:
     return RecordAccumulator(
-        max_batch_size=100, buffer_memory=buffer_memory, linger_ms=linger_ms,
+        max_batch_size=max_batch_size, buffer_memory=buffer_memory, linger_ms=linger_ms,
         make_builder=lambda size: BatchBuilder(max_batch_size=size),
     )  # fmt: skip
+
+
+def drain_one(acc: RecordAccumulator, now: float) -> ProducerBatch:
+    """The one batch the next drain hands to node 1, marked in flight."""
+    drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+    [batch] = drained[1]
+    batch.in_flight = True
+    return batch
+
+
+def settle(acc: RecordAccumulator, batch: ProducerBatch) -> None:
+    acc.finished(batch)
+    batch.in_flight = False
 
 
 def future() -> asyncio.Future[RecordMetadata]:
@@ -96,55 +112,35 @@ async def test_batches_failed_together_go_out_again_in_their_old_order() -> None
     # Without sequences (no idempotence) two batches of a partition in flight on a
     # connection that dies are re-queued in whatever order their failures are handled:
     # they must still leave in the order they were created, or records are reordered.
-    acc = RecordAccumulator(
-        max_batch_size=30, buffer_memory=10_000, linger_ms=0,
-        make_builder=lambda size: BatchBuilder(max_batch_size=size),
-    )  # fmt: skip
+    acc = accumulator(buffer_memory=10_000, max_batch_size=30)
     tp = TopicPartition("t", 0)
     now = asyncio.get_running_loop().time()
     for i in range(3):
         assert acc.append(tp, 1, None, b"%020d" % i, None, future())
-    sent = []
-    for _ in range(3):
-        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
-        [batch] = drained[1]
-        batch.in_flight = True
-        sent.append(batch)
+    sent = [drain_one(acc, now) for _ in range(3)]
     assert len({id(b) for b in sent}) == 3
     for batch in (sent[1], sent[0], sent[2]):  # failures handled in any order
         acc.requeue(batch, now)
-    for batch in sent:
-        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
-        assert drained[1] == [batch]  # one at a time (retries go alone), oldest first
-        batch.in_flight = True
-        acc.finished(batch)
-        batch.in_flight = False
+    for batch in sent:  # one at a time (retries go alone), oldest first
+        assert drain_one(acc, now) is batch
+        settle(acc, batch)
 
 
 async def test_a_failed_split_part_goes_back_before_later_batches() -> None:
     # A batch split (MESSAGE_TOO_LARGE) is re-queued as parts at the front, ahead of a batch
     # created after it; a part that fails again must go back in front of that batch too.
-    acc = RecordAccumulator(
-        max_batch_size=150, buffer_memory=10_000, linger_ms=0,
-        make_builder=lambda size: BatchBuilder(max_batch_size=size),
-    )  # fmt: skip
+    acc = accumulator(buffer_memory=10_000, max_batch_size=150)
     tp = TopicPartition("t", 0)
     now = asyncio.get_running_loop().time()
     for i in range(3):
         assert acc.append(tp, 1, None, b"%020d" % i, None, future())
     assert acc.append(tp, 1, None, b"%020d" % 9, None, future())  # a second, later batch
-    drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
-    [big] = drained[1]
+    big = drain_one(acc, now)
     parts = big.split(100, lambda size: BatchBuilder(max_batch_size=size))
     assert big.record_count == 3 and len(parts) == 3 and acc.queued(tp) == 1
     acc.requeue_split(big, parts)
     for part in parts:
-        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
-        assert drained[1] == [part]
-        part.in_flight = True
+        assert drain_one(acc, now) is part
         acc.requeue(part, now)  # it fails: back to the front, before the later batch
-        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
-        assert drained[1] == [part]
-        part.in_flight = True
-        acc.finished(part)
-        part.in_flight = False
+        assert drain_one(acc, now) is part
+        settle(acc, part)
