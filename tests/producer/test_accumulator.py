@@ -28,6 +28,14 @@ def drain_one(acc: RecordAccumulator, now: float) -> ProducerBatch:
     return batch
 
 
+def filled(max_batch_size: int, values: list[int]) -> RecordAccumulator:
+    """An accumulator holding one 20-byte record per value for partition ("t", 0)."""
+    acc = accumulator(buffer_memory=10_000, max_batch_size=max_batch_size)
+    for i in values:
+        assert acc.append(TopicPartition("t", 0), 1, None, b"%020d" % i, None, future())
+    return acc
+
+
 def settle(acc: RecordAccumulator, batch: ProducerBatch) -> None:
     acc.finished(batch)
     batch.in_flight = False
@@ -74,7 +82,7 @@ async def test_linger_and_full_batches() -> None:
     taken = 0
     while acc.drain(now, lambda tp: 1, lambda node: True, False)[0]:
         taken += 1  # full batches go at once, one per partition and drain
-    assert taken >= 1 and acc.queued(tp) == 1  # the open batch keeps lingering
+    assert taken >= 1 and acc.queued(TopicPartition("t", 0)) == 1  # the open batch keeps lingering
 
 
 async def test_done_resolves_each_record_with_its_offset_and_timestamp() -> None:
@@ -112,11 +120,8 @@ async def test_batches_failed_together_go_out_again_in_their_old_order() -> None
     # Without sequences (no idempotence) two batches of a partition in flight on a
     # connection that dies are re-queued in whatever order their failures are handled:
     # they must still leave in the order they were created, or records are reordered.
-    acc = accumulator(buffer_memory=10_000, max_batch_size=30)
-    tp = TopicPartition("t", 0)
+    acc = filled(30, [0, 1, 2])  # a batch each
     now = asyncio.get_running_loop().time()
-    for i in range(3):
-        assert acc.append(tp, 1, None, b"%020d" % i, None, future())
     sent = [drain_one(acc, now) for _ in range(3)]
     assert len({id(b) for b in sent}) == 3
     for batch in (sent[1], sent[0], sent[2]):  # failures handled in any order
@@ -129,15 +134,11 @@ async def test_batches_failed_together_go_out_again_in_their_old_order() -> None
 async def test_a_failed_split_part_goes_back_before_later_batches() -> None:
     # A batch split (MESSAGE_TOO_LARGE) is re-queued as parts at the front, ahead of a batch
     # created after it; a part that fails again must go back in front of that batch too.
-    acc = accumulator(buffer_memory=10_000, max_batch_size=150)
-    tp = TopicPartition("t", 0)
+    acc = filled(150, [0, 1, 2, 9])  # three records in a batch, the fourth in a later one
     now = asyncio.get_running_loop().time()
-    for i in range(3):
-        assert acc.append(tp, 1, None, b"%020d" % i, None, future())
-    assert acc.append(tp, 1, None, b"%020d" % 9, None, future())  # a second, later batch
     big = drain_one(acc, now)
     parts = big.split(100, lambda size: BatchBuilder(max_batch_size=size))
-    assert big.record_count == 3 and len(parts) == 3 and acc.queued(tp) == 1
+    assert big.record_count == 3 and len(parts) == 3 and acc.queued(TopicPartition("t", 0)) == 1
     acc.requeue_split(big, parts)
     for part in parts:
         assert drain_one(acc, now) is part
