@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from aiokafka_gen.admin import AIOKafkaAdminClient, ElectionType, NewTopic, OffsetSpec
-from aiokafka_gen.errors import ElectionNotNeededError
+from aiokafka_gen.errors import ElectionNotNeededError, UnknownTopicOrPartitionError
 from aiokafka_gen.structs import TopicPartition
 from aiokafka_gen.testing import KafkaCluster
 
@@ -90,10 +90,17 @@ async def test_reassignment_moves_a_replica(admin3: AIOKafkaAdminClient) -> None
     await admin3.create_topics([NewTopic(topic, -1, -1, replica_assignments={0: [1]})])
     tp = TopicPartition(topic, 0)
     assert (await admin3.alter_partition_reassignments({tp: [2]}))[tp].error is None
+    partition = None
     for _ in range(60):
-        partition = (await admin3.describe_topics([topic]))[topic].partitions[0]
-        if partition.replicas == (2,) and not await admin3.list_partition_reassignments([tp]):
-            break
+        # The broker that answers may not have the new topic in its metadata yet (topic
+        # creation is only known to the controller at first): an unknown topic is retried.
+        found = (await admin3.describe_topics([topic], raise_on_error=False))[topic]
+        if found.error is None:
+            partition = found.partitions[0]
+            if partition.replicas == (2,) and not await admin3.list_partition_reassignments([tp]):
+                break
+        else:
+            assert isinstance(found.error, UnknownTopicOrPartitionError), found.error
         await asyncio.sleep(0.5)
-    assert partition.replicas == (2,) and partition.leader == 2
+    assert partition is not None and partition.replicas == (2,) and partition.leader == 2
     await admin3.delete_topics([topic])
