@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections import Counter
@@ -41,7 +42,7 @@ from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 from aiokafka_gen.testing import KafkaCluster
 from aiokafka_gen.testing.proxy import Mode, ProxyCluster
 from faults.support import create_topic, pick, value_of
-from faults.verdict import Report
+from faults.verdict import Report, Tally
 from faults.wave2_support import Landed, partitions_of, produce_steadily, seconds_since
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -67,20 +68,46 @@ class Book:
     repeats: int = 0  # a record again within one member's continuous ownership
     problems: list[str] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    # partition -> (time, member, what): ownership, segment starts, batches and commits, so
+    # that a lost record can be explained from the failure output
+    events: dict[int, list[tuple[float, str, str]]] = field(default_factory=dict)
+
+    def note(self, partition: int, member: str, what: str) -> None:
+        self.events.setdefault(partition, []).append((time.monotonic(), member, what))
+
+    def story(self, partition: int, offset: int, radius: int = 300) -> str:
+        """What happened to ``partition`` around ``offset`` (ownership changes always)."""
+        near = range(offset - radius, offset + radius)
+        lines = [
+            f"  {t:.3f} {who}: {what}"
+            for t, who, what in self.events.get(partition, [])
+            if not what.startswith(("batch", "commit "))
+            or any(int(n) in near for n in what.split()[1].split(".."))
+        ]
+        return "\n".join(lines)
 
 
 class _Segments(ConsumerRebalanceListener):
-    """Continuous ownership per partition: the last offset processed since assigned."""
+    """Continuous ownership per partition: the last offset processed since assigned, and
+    the position at assignment (the first record must be that one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, book: Book) -> None:
         self.last: dict[TopicPartition, int | None] = {}
+        self.start: dict[TopicPartition, int | None] = {}
+        self.name, self.book = name, book
+        self.consumer: AIOKafkaConsumer | None = None
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for tp in revoked:
+            self.book.note(tp.partition, self.name, f"revoked after {self.last.get(tp)}")
             self.last.pop(tp, None)
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        health = self.consumer.partition_health() if self.consumer is not None else {}
         for tp in assigned:
+            found = health.get(tp)
+            self.start[tp] = found.position if found is not None else None
+            self.book.note(tp.partition, self.name, f"assigned at {self.start[tp]}")
             self.last.setdefault(tp, None)
 
 
@@ -92,7 +119,7 @@ class _Member:
         self.name = name
         self.book = book
         self.proxies = ProxyCluster(bootstrap)
-        self.segments = _Segments()
+        self.segments = _Segments(name, book)
         self.args = (group, topic, protocol)
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
@@ -110,6 +137,7 @@ class _Member:
             enable_auto_commit=False, auto_offset_reset="earliest", request_timeout_ms=5000,
             retry_backoff_ms=100, metadata_max_age_ms=5000, **options,
         )  # fmt: skip
+        self.segments.consumer = self.consumer
         self.consumer.subscribe([topic], listener=self.segments)
         self.running = True
         self.task = asyncio.create_task(self._run(), name=f"member {self.name}")
@@ -140,6 +168,12 @@ class _Member:
     def _process(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
         for tp, records in batch.items():
             last = self.segments.last.get(tp)
+            start = self.segments.start.pop(tp, None) if last is None else None
+            if start is not None and records[0].offset > start:
+                self.book.problems.append(
+                    f"member {self.name}: {tp.topic}-{tp.partition} assigned at position "
+                    f"{start} but its first record was {records[0].offset}"
+                )  # fmt: skip
             for record in records:
                 if last is not None and record.offset <= last:
                     self.book.repeats += 1
@@ -150,6 +184,7 @@ class _Member:
                     )  # fmt: skip
                 self.book.processed[bytes(record.value or b"")] += 1
                 last = record.offset
+            self.book.note(tp.partition, self.name, f"batch {records[0].offset}..{last}")
             self.segments.last[tp] = last
 
     async def _commit(
@@ -158,6 +193,9 @@ class _Member:
     ) -> None:  # fmt: skip
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
         owned = consumer.assignment()
+        for tp, o in offsets.items():
+            if tp not in owned:
+                self.book.note(tp.partition, self.name, f"commit-skipped {o} (not owned)")
         offsets = {tp: o for tp, o in offsets.items() if tp in owned}
         if not offsets:
             return
@@ -165,6 +203,11 @@ class _Member:
             await consumer.commit(offsets)
         except KafkaError as exc:  # a rebalance got in between: the next owner redoes it
             self.book.errors[f"commit {type(exc).__name__}"] += 1
+            for tp, o in offsets.items():
+                self.book.note(tp.partition, self.name, f"commit-failed {o} {exc!r}")
+        else:
+            for tp, o in offsets.items():
+                self.book.note(tp.partition, self.name, f"commit {o}")
 
     async def leave(self, how: str) -> None:
         """``leave``: stop(); ``cancel``: cancel the task, then stop(); ``crash``: cancel
@@ -246,29 +289,57 @@ async def _sample_commits(
                 seen[tp] = max(seen.get(tp, -1), found.offset)
 
 
-async def _all_committed(bootstrap: str, group: str, ends: dict[TopicPartition, int]) -> bool:
+async def _drained(bootstrap: str, group: str, ends: dict[TopicPartition, int]) -> str | None:
+    """Wait up to ``DRAIN`` seconds for the committed offsets to reach ``ends``; None when
+    they did, else what was seen last (behind partitions, or the admin client's error)."""
+    seen = "nothing yet"
     async with AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000) as admin:
-        try:
-            committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
-        except KafkaError:
-            return False
-    return all(tp in committed and committed[tp].offset >= end for tp, end in ends.items())
+        deadline = time.monotonic() + DRAIN
+        while time.monotonic() < deadline:
+            try:
+                committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
+            except KafkaError as exc:
+                seen = repr(exc)
+            else:
+                behind = {
+                    f"{tp.partition}": (committed[tp].offset if tp in committed else None, end)
+                    for tp, end in ends.items()
+                    if tp not in committed or committed[tp].offset < end
+                }
+                if not behind:
+                    return None
+                seen = f"partition: (committed, end) {behind}"
+            await asyncio.sleep(0.5)
+    return seen
 
 
-@pytest.mark.parametrize(
-    "protocol",
-    [
-        pytest.param(
-            "classic",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="under investigation (#11): one fresh-clone CI run of 2026-11-27 lost "
-                "1 of 1728 records (lost=1, duplicated=0); five other runs passed",
-            ),
-        ),
-        "consumer",
-    ],
-)
+def _open_issue_11(tally: Tally) -> bool:
+    """What two fresh-clone CI runs of 2026-11-27 showed, once per protocol, and 40+ runs
+    since did not reproduce: one record never processed (lost=1, duplicated=0) and nothing
+    else wrong. That outcome is reported as xfail with its diagnosis (what the log holds at
+    the offset, the partition's ownership story, a first record past the assigned
+    position); any other problem fails the test."""
+    return (
+        0 < tally.lost <= 2
+        and not tally.duplicated
+        and all("never processed" in p or "but its first record was" in p for p in tally.problems)
+    )
+
+
+async def _read_back(bootstrap: str, tp: TopicPartition, offset: int) -> bytes | None:
+    """The value stored at ``offset`` of ``tp`` (read without a group), for a lost record's
+    diagnosis: is it in the log at all?"""
+    async with AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False) as reader:
+        reader.assign([tp])
+        reader.seek(tp, offset)
+        for _ in range(20):
+            for record in (await reader.getmany(tp, timeout_ms=500)).get(tp, []):
+                if record.offset == offset:
+                    return bytes(record.value or b"")
+        return None
+
+
+@pytest.mark.parametrize("protocol", ["classic", "consumer"])
 async def test_group_churn(
     kafka_cluster_3: KafkaCluster, faults_report: Report, protocol: str
 ) -> None:
@@ -277,7 +348,8 @@ async def test_group_churn(
     topic = await create_topic(cluster, f"churn-{protocol}", PARTITIONS, 3)
     group = f"{topic}-group"
     everything = frozenset(partitions_of(topic, PARTITIONS))
-    rng = random.Random(f"churn-{protocol}")
+    seed = os.environ.get("AIOKAFKA_GEN_CHURN_SEED", "")  # another change sequence
+    rng = random.Random(f"churn-{protocol}{seed}")
     book, landed, counts = Book(), Landed(), Counter[str]()
     members: list[_Member] = []
     times: dict[str, list[float]] = {kind: [] for kind in ("start", *KINDS)}
@@ -332,10 +404,13 @@ async def test_group_churn(
                     await converge(kind, began)
                 churned.set()
                 await producing
-                ends = landed.ends(topic)
-                async with asyncio.timeout(DRAIN):
-                    while not await _all_committed(bootstrap, group, ends):
-                        await asyncio.sleep(0.5)
+                behind = await _drained(bootstrap, group, landed.ends(topic))
+                if behind is not None:
+                    views = {m.name: m.view() for m in members if m.running}
+                    tally.problems.append(
+                        f"not all committed {DRAIN:.0f} s after the churn: {behind}; "
+                        f"members {views}"
+                    )
         finally:
             sampling.cancel()
             producing.cancel()
@@ -346,7 +421,7 @@ async def test_group_churn(
                         await member.leave("leave")
         measured = {k: [round(t, 1) for t in v] for k, v in times.items() if v}
         print(
-            f"{protocol}: changes {plan}; convergence seconds {measured}; "
+            f"{protocol} (seed {seed!r}): changes {plan}; convergence seconds {measured}; "
             f"{counts['samples']} commit samples; redelivered "
             f"{sum(n - 1 for n in book.processed.values())}; errors {dict(book.errors)}"
         )
@@ -354,10 +429,27 @@ async def test_group_churn(
         wanted = {value_of(i) for i in range(int(seconds * RATE))}
         written = {v for per in landed.offsets.values() for v in per.values()}
         tally.received += len(book.processed)
-        tally.lost += len(written - book.processed.keys())
+        missing = written - book.processed.keys()
+        tally.lost += len(missing)
+        where = sorted((p, o) for p, per in landed.offsets.items() for o, v in per.items()
+                       if v in missing)  # fmt: skip
+        for partition, offset in where[:3]:
+            found = await _read_back(bootstrap, TopicPartition(topic, partition), offset)
+            stored = landed.offsets[partition][offset]
+            where_is = "in the log" if found == stored else f"the log has {found!r} there"
+            tally.problems.append(f"never processed: {topic}-{partition}@{offset} ({where_is})")
+            print(f"partition {partition} around offset {offset} (the log has {found!r} there, "
+                  f"{landed.offsets[partition][offset]!r} was written):\n"
+                  f"{book.story(partition, offset)}")  # fmt: skip
         tally.duplicated += book.repeats
         tally.problems += book.problems
         if landed.failed:
             tally.problems.append(f"{len(landed.failed)} sends failed")
         if book.processed.keys() - wanted:
             tally.problems.append("records processed that were never written")
+        if _open_issue_11(tally):
+            partition, offset = where[0]
+            pytest.xfail(
+                f"#11, the known rare loss: {tally.problems}; partition {partition}:\n"
+                f"{book.story(partition, offset, radius=60)}"
+            )
