@@ -299,7 +299,16 @@ class Fetcher:
             self._truncated(tp, st, end.end_offset, end.leader_epoch)
 
     def _truncated(self, tp: TopicPartition, st: PartitionState, end: int, epoch: int) -> None:
-        log.warning("log of %s truncated below offset %s; moving to %d", tp, st.fetch_offset, end)
+        if st.position is not None and st.position <= end:
+            # Only records fetched ahead (buffered, not yet returned) lie past the
+            # truncation point: the application's position is still valid. Moving it to
+            # ``end`` would skip the records between; drop the buffer and fetch again.
+            log.info("log of %s truncated at %d, past the position %d; fetching again from it",
+                     tp, end, st.position)  # fmt: skip
+            st.seek(st.position, st.position_epoch)
+            self.wake()
+            return
+        log.warning("log of %s truncated below offset %s; moving to %d", tp, st.position, end)
         if self._subs.default_reset is None:
             st.fetch_offset = None
             st.error = LogTruncationError({tp: end})

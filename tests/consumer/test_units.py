@@ -258,6 +258,23 @@ def test_diverging_epoch_in_a_fetch_response_means_truncation(reset: str) -> Non
         assert (state.position, state.fetch_offset, state.fetch_epoch) == (90, 90, 3)
 
 
+@pytest.mark.parametrize("reset", ["earliest", "none"])
+def test_truncation_past_the_position_keeps_the_position(reset: str) -> None:
+    """Fetched ahead to 100 but the application is at 95: a log truncated at 98 only
+    invalidates buffered records. The position stays (moving it to 98 would skip 95..97),
+    the buffer is dropped and fetching starts again from 95; nothing is raised."""
+    fetcher, subs = _fetcher(reset)
+    state = subs.state(TP0)
+    state.position, state.position_epoch = 95, 4  # records 95..99 are buffered
+    seq = state.seq
+    part = PartitionData(partition_index=0, high_watermark=120,
+                         diverging_epoch=EpochEndOffset(epoch=4, end_offset=98))  # fmt: skip
+    fetcher._handle_partition(1, TP0, part, seq, FetchTarget(100, 5, 4, 1 << 20), 0.0)
+    assert (state.position, state.fetch_offset, state.error) == (95, 95, None)
+    assert state.seq != seq  # what was buffered is stale
+    fetcher._raise_errors(None)
+
+
 def test_stale_and_failed_partitions_in_a_fetch_response() -> None:
     fetcher, subs = _fetcher("earliest")
     state = subs.state(TP0)
