@@ -38,13 +38,19 @@ class Landed:
 
     offsets: dict[int, dict[int, bytes]] = field(default_factory=dict)
     failed: list[BaseException] = field(default_factory=list)
+    # acknowledged without an offset (-1: an idempotent retry the broker knew as written
+    # but no longer had the offset of): partition, value
+    unplaced: list[tuple[int, bytes]] = field(default_factory=list)
 
     def add(self, meta: RecordMetadata, value: bytes) -> None:
-        self.offsets.setdefault(meta.partition, {})[meta.offset] = value
+        if meta.offset < 0:
+            self.unplaced.append((meta.partition, value))
+        else:
+            self.offsets.setdefault(meta.partition, {})[meta.offset] = value
 
     @property
     def total(self) -> int:
-        return sum(len(per) for per in self.offsets.values())
+        return sum(len(per) for per in self.offsets.values()) + len(self.unplaced)
 
     def ends(self, topic: str) -> dict[TopicPartition, int]:
         """The offset after the last record of each partition written to."""
