@@ -152,15 +152,21 @@ class RecordAccumulator:
 
     # ---- the sender side ---------------------------------------------------------------
     def drain(
-        self, now: float, leader: Leader, can_send: Callable[[int], bool], ordered: bool
+        self,
+        now: float,
+        leader: Leader,
+        can_send: Callable[[int], bool],
+        first_pending: Callable[[TopicPartition], bool] | None,
     ) -> tuple[dict[int, list[ProducerBatch]], float | None, bool]:
         """Take the sendable head batch of each partition whose leader accepts a request.
 
         Returns the batches per node, the delay until the next batch may become sendable
         (None: nothing pending) and whether some partition has no known leader. A
         re-queued batch (retry or split) goes alone: only when nothing else of its
-        partition is in flight, so retries keep their order (``ordered`` is reserved for
-        stricter idempotent rules)."""
+        partition is in flight, so retries keep their order. ``first_pending`` (idempotent
+        producers) tells partitions whose broker has acknowledged nothing of the current
+        epoch yet: their first batch goes alone too, since a broker without state for the
+        producer would accept a later batch that overtook it (see ``idempotence``)."""
         out: dict[int, list[ProducerBatch]] = {}
         delay: float | None = None
         unknown = False
@@ -177,6 +183,8 @@ class RecordAccumulator:
                 continue
             head = queue[0]
             if head.in_flight or (head.attempts and self.partition_in_flight(tp)):
+                continue
+            if first_pending is not None and first_pending(tp) and self.partition_in_flight(tp):
                 continue
             if can_send(node):
                 out.setdefault(node, []).append(queue.popleft())

@@ -6,11 +6,17 @@ a batch stamped under an older generation is re-sequenced and re-stamped when it
 drained again (KIP-360: after an epoch bump every partition starts again at 0).
 ``classify`` decides what an OUT_OF_ORDER_SEQUENCE / UNKNOWN_PRODUCER_ID answer means for
 a batch: retry behind an earlier failed batch, bump the epoch, or nothing to resend: the
-broker already acknowledged a later sequence of this epoch, and since it accepts sequences
-only in order (and each range belongs to one batch), this batch is in the log. That happens
-when an attempt's answer was lost (a timeout or a dead connection after the append), a
-later batch went out on a new connection and was accepted, and the retry came too late for
-the broker's five-batch duplicate window.
+broker already acknowledged a later sequence of this epoch and an earlier one too. Once a
+broker holds a producer's state for a partition it accepts sequences only in order (and
+each range belongs to one batch), so the batch is in the log. That happens when an
+attempt's answer was lost (a timeout or a dead connection after the append), a later batch
+went out on a new connection and was accepted, and the retry came too late for the
+broker's five-batch duplicate window. Without an earlier acknowledged batch nothing is
+known: a broker without state for the producer (its first batch on the partition, or the
+state expired) takes *any* sequence, so a later batch can be accepted while this one never
+arrived; the verdict is then a new epoch and a resend (at least once, never a silent loss).
+For the same reason ``first_pending`` keeps a partition's first batch of an epoch alone in
+flight until the broker has acknowledged something of it.
 A bump of an idempotent producer is local (same id, epoch + 1: the broker accepts a higher
 epoch that starts at sequence 0); a transactional producer's comes from its coordinator.
 Must not do I/O (the transaction manager sends InitProducerId and feeds the answer in).
@@ -49,6 +55,7 @@ class ProducerIdentity:
         self.bump_needed = False
         self._next: dict[TopicPartition, int] = {}
         self._acked: dict[TopicPartition, int] = {}  # next sequence expected by the broker
+        self._first: dict[TopicPartition, int] = {}  # lowest sequence acknowledged
         self._stamped: dict[int, int] = {}  # id(batch) -> generation it was stamped under
 
     @property
@@ -63,6 +70,7 @@ class ProducerIdentity:
         self.bump_needed = False
         self._next.clear()
         self._acked.clear()
+        self._first.clear()
 
     def stamp(self, batch: ProducerBatch) -> None:
         """Give a drained batch its sequence (once per generation) and producer state."""
@@ -93,7 +101,15 @@ class ProducerIdentity:
             known = self._acked.get(batch.tp)
             if known is None or _ahead(end, known):
                 self._acked[batch.tp] = end
+            first = self._first.get(batch.tp)
+            if first is None or _ahead(first, batch.sequence):
+                self._first[batch.tp] = batch.sequence
         self.forget(batch)
+
+    def first_pending(self, tp: TopicPartition) -> bool:
+        """Nothing of ``tp`` acknowledged yet under this id and epoch: the broker may hold
+        no state for it, and would then accept a later batch that overtook the first."""
+        return tp not in self._acked
 
     def forget(self, batch: ProducerBatch) -> None:
         self._stamped.pop(id(batch), None)
@@ -107,7 +123,10 @@ class ProducerIdentity:
             return SequenceVerdict.BUMP_EPOCH
         end = (batch.sequence + batch.record_count) & _INT32_MAX
         if end == expected or _ahead(expected, end):
-            return SequenceVerdict.WRITTEN
+            first = self._first.get(batch.tp)
+            if first is not None and _ahead(batch.sequence, first):
+                return SequenceVerdict.WRITTEN  # in order after an acknowledged batch
+            return SequenceVerdict.BUMP_EPOCH  # maybe never written (see the module doc)
         return SequenceVerdict.RETRY
 
     def request_bump(self) -> None:

@@ -142,9 +142,11 @@ class Sender:
                 return None  # let in-flight requests settle before a new epoch
             assert self._init_producer_id is not None
             await self._init_producer_id()
+        identity = self._identity
         drained, delay, unknown = self._acc.drain(
-            loop.time(), self._leader, self._can_send, self._identity is not None
-        )
+            loop.time(), self._leader, self._can_send,
+            None if identity is None else identity.first_pending,
+        )  # fmt: skip
         if unknown:
             self._client.force_metadata_update()
             delay = self._backoff if delay is None else min(delay, self._backoff)

@@ -22,7 +22,7 @@ def accumulator(
 
 def drain_one(acc: RecordAccumulator, now: float) -> ProducerBatch:
     """The one batch the next drain hands to node 1, marked in flight."""
-    drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+    drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, None)
     [batch] = drained[1]
     batch.in_flight = True
     return batch
@@ -58,7 +58,7 @@ async def test_one_release_wakes_one_waiter() -> None:
     waiters = [asyncio.ensure_future(wait(i)) for i in range(100)]
     await asyncio.sleep(0)
     drained, _, _ = acc.drain(
-        asyncio.get_running_loop().time(), lambda tp: 1, lambda node: True, False
+        asyncio.get_running_loop().time(), lambda tp: 1, lambda node: True, None
     )
     [batch] = drained[1]
     acc.finished(batch)  # 100 bytes come back: enough for one batch
@@ -75,12 +75,12 @@ async def test_linger_and_full_batches() -> None:
     tp = TopicPartition("t", 0)
     now = asyncio.get_running_loop().time()
     acc.append(tp, 1, None, b"v", None, future())
-    drained, delay, _ = acc.drain(now, lambda tp: 1, lambda node: True, False)
+    drained, delay, _ = acc.drain(now, lambda tp: 1, lambda node: True, None)
     assert drained == {} and delay is not None and delay > 50
     for _ in range(20):  # the first batch fills up, a second one opens
         acc.append(tp, 1, None, b"x" * 10, None, future())
     taken = 0
-    while acc.drain(now, lambda tp: 1, lambda node: True, False)[0]:
+    while acc.drain(now, lambda tp: 1, lambda node: True, None)[0]:
         taken += 1  # full batches go at once, one per partition and drain
     assert taken >= 1 and acc.queued(TopicPartition("t", 0)) == 1  # the open batch keeps lingering
 
@@ -145,3 +145,22 @@ async def test_a_failed_split_part_goes_back_before_later_batches() -> None:
         acc.requeue(part, now)  # it fails: back to the front, before the later batch
         assert drain_one(acc, now) is part
         settle(acc, part)
+
+
+async def test_an_idempotent_partition_sends_its_first_batch_alone() -> None:
+    """Until the broker acknowledged something of a partition (this epoch), a second batch
+    must not go out while the first is in flight: a broker without producer state would
+    accept it even if the first never arrived (see ``idempotence``)."""
+    acc = filled(max_batch_size=40, values=[0, 1])  # one record per batch
+    now = asyncio.get_running_loop().time()
+    pending = {TopicPartition("t", 0)}
+
+    def drain() -> list[ProducerBatch]:
+        drained, _, _ = acc.drain(now, lambda tp: 1, lambda node: True, pending.__contains__)
+        return drained.get(1, [])
+
+    [first] = drain()
+    first.in_flight = True
+    assert drain() == []  # held while the first is in flight
+    pending.clear()  # the broker acknowledged the first
+    assert len(drain()) == 1

@@ -60,30 +60,52 @@ def test_out_of_order_behind_an_earlier_failure_is_retried() -> None:
 
 
 def test_a_batch_below_an_acknowledged_sequence_is_written() -> None:
-    """Its first answer was lost, later batches were accepted: the broker has it."""
+    """Its first answer was lost, an earlier and a later batch were accepted: the broker
+    held our state and takes sequences only in order, so it has this one too."""
     identity = ProducerIdentity()
     identity.set_id(1, 0)
-    lost, later, last = make_batch(4), make_batch(2), make_batch(3)
-    for batch in (lost, later, last):
+    done, lost, later, last = make_batch(1), make_batch(4), make_batch(2), make_batch(3)
+    for batch in (done, lost, later, last):
         identity.stamp(batch)
-    identity.acked(last)  # sequences 6..8 acknowledged: 0..5 must be in the log
+    identity.acked(done)  # sequence 0
+    identity.acked(last)  # sequences 7..9 acknowledged: 1..6 must be in the log
     assert identity.classify(lost) is SequenceVerdict.WRITTEN
     assert identity.classify(later) is SequenceVerdict.WRITTEN
     identity.acked(lost)  # a late duplicate answer does not move the expected sequence back
     fresh = make_batch(1)
     identity.stamp(fresh)
-    assert fresh.sequence == 9
+    assert fresh.sequence == 10
     assert identity.classify(fresh) is SequenceVerdict.BUMP_EPOCH  # next in line: a real gap
+
+
+def test_a_first_batch_overtaken_by_a_later_one_is_resent_not_assumed_written() -> None:
+    """A broker without state for the producer on a partition takes any sequence: the first
+    batch can be refused by a leader that moved (nothing appended) while the second one
+    reaches the new leader and is accepted. The first batch's retry is then out of order,
+    and nothing proves it was written: a new epoch and a resend, never a silent success
+    (the fault suite lost records this way)."""
+    identity = ProducerIdentity()
+    identity.set_id(1, 0)
+    first, second = make_batch(2), make_batch(3)
+    identity.stamp(first)
+    assert identity.first_pending(TP)
+    identity.stamp(second)
+    identity.acked(second)  # sequences 2..4, the broker's first batch from us
+    assert not identity.first_pending(TP)
+    assert identity.classify(first) is SequenceVerdict.BUMP_EPOCH
+    identity.set_id(1, 1)
+    assert identity.first_pending(TP)  # a new epoch: nothing acknowledged under it yet
 
 
 def test_sequence_comparisons_survive_the_wrap_at_two_to_the_31() -> None:
     identity = ProducerIdentity()
     identity.set_id(1, 0)
-    identity._next[TP] = 0x7FFFFFFE  # two sequences before the wrap
-    before, after = make_batch(2), make_batch(2)
-    identity.stamp(before)
-    identity.stamp(after)
-    assert (before.sequence, after.sequence) == (0x7FFFFFFE, 0)
+    identity._next[TP] = 0x7FFFFFFC  # four sequences before the wrap
+    done, before, after = make_batch(2), make_batch(2), make_batch(2)
+    for batch in (done, before, after):
+        identity.stamp(batch)
+    assert (done.sequence, before.sequence, after.sequence) == (0x7FFFFFFC, 0x7FFFFFFE, 0)
+    identity.acked(done)
     identity.acked(after)
     assert identity.classify(before) is SequenceVerdict.WRITTEN
     identity.acked(before)

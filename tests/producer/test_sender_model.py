@@ -1,5 +1,6 @@
 """The idempotent sender against a simulated broker that keeps Kafka's producer-state
-rules (per partition: epoch, next sequence, the last five batches for duplicates) and
+rules (per partition: epoch, next sequence, the last five batches for duplicates; any
+sequence is taken from a producer it holds no state for) and
 misbehaves the ways a loaded cluster does: a batch appended but answered with
 REQUEST_TIMED_OUT (acks=all replication too slow), appended and then the connection dies
 or the answer never comes (client-side timeout), NOT_LEADER without an append, resets.
@@ -7,7 +8,9 @@ or the answer never comes (client-side timeout), NOT_LEADER without an append, r
 A real broker produces these only under load and never on demand (the fault suite saw one
 of them leave a batch retried forever: its sequence was below what the broker had acked),
 so this is the place for a fake. Every record must end delivered exactly once, in order per
-partition, within the delivery timeout.
+partition, within the delivery timeout. (With the "any sequence without state" rule, about
+4 in 100 seeds lost a partition's first batch before the sender kept first batches alone
+and stopped assuming an overtaken first batch was written.)
 """
 
 from __future__ import annotations
@@ -54,7 +57,9 @@ class _Partition:
         """Kafka's checks for an idempotent batch: (error code, base offset)."""
         pid, epoch, seq, count = _producer_fields(data)
         state = self.producers.get(pid)
-        if state is None or epoch > state.epoch:
+        if state is None:  # no state for this producer: any sequence is taken (as Kafka)
+            state = self.producers[pid] = _ProducerState(epoch, next_seq=seq)
+        elif epoch > state.epoch:
             if seq != 0:
                 return 45, -1  # OUT_OF_ORDER_SEQUENCE_NUMBER
             state = self.producers[pid] = _ProducerState(epoch)
@@ -221,7 +226,11 @@ async def _run(seed: int, faults: float, records: int, partitions: int) -> Simul
     failed = [r for r in results if isinstance(r, BaseException)]
     assert not failed, f"{len(failed)} records failed, e.g. {failed[0]!r}; faults {broker.counts}"
     for partition, values in sent.items():
-        assert broker.partitions[partition].log == values, f"partition {partition}"
+        log = broker.partitions[partition].log
+        missing = sorted(set(values) - set(log), key=int)
+        assert log == values, (
+            f"partition {partition}: missing {missing[:5]}, duplicates {len(log) - len(set(log))}"
+        )
     return broker
 
 
@@ -230,7 +239,7 @@ async def test_fault_free_baseline() -> None:
     assert set(broker.counts) == {"ok"}
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(24))
 async def test_every_record_exactly_once_under_ambiguous_failures(seed: int) -> None:
     broker = await _run(seed=seed, faults=0.25, records=1500, partitions=3)
     assert set(_FAULTS) <= set(broker.counts)  # they happened
