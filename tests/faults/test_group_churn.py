@@ -42,7 +42,7 @@ from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 from aiokafka_gen.testing import KafkaCluster
 from aiokafka_gen.testing.proxy import Mode, ProxyCluster
 from faults.support import create_topic, pick, value_of
-from faults.verdict import Report, Tally
+from faults.verdict import Report
 from faults.wave2_support import Landed, partitions_of, produce_steadily, seconds_since
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -321,19 +321,6 @@ async def _drained(bootstrap: str, group: str, ends: dict[TopicPartition, int]) 
     return seen
 
 
-def _open_issue_11(tally: Tally) -> bool:
-    """What two fresh-clone CI runs of 2026-11-27 showed, once per protocol, and 40+ runs
-    since did not reproduce: one record never processed (lost=1, duplicated=0) and nothing
-    else wrong. That outcome is reported as xfail with its diagnosis (what the log holds at
-    the offset, the partition's ownership story, a first record past the assigned
-    position); any other problem fails the test."""
-    return (
-        0 < tally.lost <= 2
-        and not tally.duplicated
-        and all("never processed" in p or "but its first record was" in p for p in tally.problems)
-    )
-
-
 async def _read_back(bootstrap: str, tp: TopicPartition, offset: int) -> bytes | None:
     """The value stored at ``offset`` of ``tp`` (read without a group), for a lost record's
     diagnosis: is it in the log at all?"""
@@ -458,9 +445,3 @@ async def test_group_churn(
             tally.problems.append(f"{len(landed.failed)} sends failed")
         if book.processed.keys() - wanted:
             tally.problems.append("records processed that were never written")
-        if _open_issue_11(tally):
-            partition, offset = where[0]
-            pytest.xfail(
-                f"#11, the known rare loss: {tally.problems}; partition {partition}:\n"
-                f"{book.story(partition, offset, radius=60)}"
-            )
