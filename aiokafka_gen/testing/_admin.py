@@ -1,7 +1,9 @@
 """Topic creation and listing for the harness through aiokafka_gen's own admin client.
 
-A topic is ready when every partition has a leader: CreateTopics returns once the controller
-has committed the topic, a moment before the broker serves it. The calls run their own event
+A topic is ready when every partition has a leader in the metadata of every broker that
+answers: CreateTopics returns once the controller has committed the topic, a moment before
+the brokers serve it, and each broker learns of it on its own schedule (a test that asked
+another broker right after creation saw "unknown topic"). The calls run their own event
 loop in a worker thread, so sync code and running event loops (async tests) may both call
 them.
 """
@@ -28,23 +30,43 @@ def run_sync(work: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
 async def create_topic(
     bootstrap: str, name: str, partitions: int, replication: int, configs: Mapping[str, str]
 ) -> None:
-    """Create ``name`` and wait until every partition has a leader."""
+    """Create ``name`` and wait until every partition has a leader on every broker."""
     from aiokafka_gen.admin import AIOKafkaAdminClient, NewTopic
 
     async with AIOKafkaAdminClient(bootstrap_servers=bootstrap) as admin:
         topic = NewTopic(name, partitions, replication, topic_configs=dict(configs))
         await admin.create_topics([topic])
-        for _ in range(_READY_POLLS):
-            found = (await admin.describe_topics([name], raise_on_error=False))[name]
-            parts = found.partitions
-            if (
-                found.error is None
-                and len(parts) == partitions
-                and all(p.leader >= 0 for p in parts)
-            ):
-                return
-            await asyncio.sleep(_READY_PAUSE)
+    for _ in range(_READY_POLLS):
+        if await _ready_everywhere(bootstrap, name, partitions):
+            return
+        await asyncio.sleep(_READY_PAUSE)
     raise TimeoutError(f"topic {name!r} was created but has no leaders after 10 s")
+
+
+async def _ready_everywhere(bootstrap: str, name: str, partitions: int) -> bool:
+    """Every broker that answers knows ``name`` with a leader for each partition (a broker
+    that does not answer is taken to be down, as in failover tests)."""
+    from aiokafka_gen.client import AIOKafkaClient
+    from aiokafka_gen.errors import KafkaError
+    from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
+
+    request = MetadataRequest(
+        topics=[MetadataRequestTopic(name=name)], allow_auto_topic_creation=False
+    )
+    async with AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000) as client:
+        answered = 0
+        for broker in client.cluster.brokers():
+            try:
+                response = await client.send(broker.nodeId, request)
+            except KafkaError:
+                continue
+            answered += 1
+            found = [t for t in response.topics if t.name == name]
+            if not found or found[0].error_code or len(found[0].partitions) != partitions:
+                return False
+            if any(p.leader_id < 0 for p in found[0].partitions):
+                return False
+    return answered > 0
 
 
 async def list_topics(bootstrap: str) -> list[str]:
