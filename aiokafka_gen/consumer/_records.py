@@ -37,7 +37,10 @@ __all__ = ["CompletedFetch", "decode_batch"]
 Deserializer = Callable[[Any], Any]
 Batch = RecordBatch | LegacyBatch
 _ZZ = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 7))
-_ZZ2 = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 14))
+# Two-byte varints: _ZX[b + c * 128] is the zigzag value of first byte b (>= 0x80) and
+# second byte c (< 0x80), i.e. of (b & 0x7F) | c << 7. Only + and * on ints are specialized
+# by CPython 3.11's interpreter (& | << are not), which makes this ~5% of the decoder faster.
+_ZX = tuple(0 if i < 128 else ((i - 128) >> 1) ^ -((i - 128) & 1) for i in range(128 * 129))
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _NO_HEADERS: Sequence[tuple[str, Any]] = ()
 _MIN_CHUNK = 500  # records decoded at least per step (getone / async for take one each)
@@ -65,7 +68,7 @@ def _decode_chunk(
     # inlined, longer ones go to decode_varint. Each record must end exactly at its length
     # (the caller checks that the section ends after record_count records); anything else
     # raises _Unusual and the general reader reports the corruption with its type.
-    zz, zz2, cr, slow, no_headers = _ZZ, _ZZ2, ConsumerRecord, decode_varint, _NO_HEADERS
+    zz, zx, cr, slow, no_headers = _ZZ, _ZX, ConsumerRecord, decode_varint, _NO_HEADERS
     new = object.__new__
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0
@@ -78,7 +81,7 @@ def _decode_chunk(
             if b < 0x80:
                 end, pos = pos + 1 + zz[b], pos + 2  # + 1: the unused attributes byte
             elif (c := data[pos + 1]) < 0x80:
-                end, pos = pos + 2 + zz2[b & 0x7F | c << 7], pos + 3
+                end, pos = pos + 2 + zx[b + c * 128], pos + 3
             else:
                 end, pos = slow(data, pos, 5)
                 end, pos = end + pos, pos + 1
@@ -86,16 +89,16 @@ def _decode_chunk(
             if b < 0x80:
                 ts, pos = zz[b], pos + 1
             elif (c := data[pos + 1]) < 0x80:
-                ts, pos = zz2[b & 0x7F | c << 7], pos + 2
+                ts, pos = zx[b + c * 128], pos + 2
             else:
                 ts, pos = slow(data, pos)
             b = data[pos]
             if b < 0x80:
                 delta, pos = zz[b], pos + 1
             elif (c := data[pos + 1]) < 0x80:
-                delta, pos = zz2[b & 0x7F | c << 7], pos + 2
+                delta, pos = zx[b + c * 128], pos + 2
             elif (d := data[pos + 2]) < 0x80:
-                z = b & 0x7F | (c & 0x7F) << 7 | d << 14
+                z = b + c * 128 + d * 16384 - 16512  # (b & 0x7F) | (c & 0x7F) << 7 | d << 14
                 delta, pos = (z >> 1) ^ -(z & 1), pos + 3
             else:
                 delta, pos = slow(data, pos, 5)
@@ -118,7 +121,7 @@ def _decode_chunk(
                 if b < 0x80:
                     vsize, pos = zz[b], pos + 1
                 elif (c := data[pos + 1]) < 0x80:
-                    vsize, pos = zz2[b & 0x7F | c << 7], pos + 2
+                    vsize, pos = zx[b + c * 128], pos + 2
                 else:
                     vsize, pos = slow(data, pos, 5)
                 if vsize < 0:
