@@ -27,7 +27,7 @@ from aiokafka_gen.records import (
     RecordsCorruptError,
 )
 from aiokafka_gen.records._v2 import _decode_headers as decode_headers
-from aiokafka_gen.records._varint import decode_varint
+from aiokafka_gen.records._varint import ONE_BYTE, TWO_BYTES, decode_varint
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 from .subscription_state import PartitionState
@@ -36,11 +36,6 @@ __all__ = ["CompletedFetch", "decode_batch"]
 
 Deserializer = Callable[[Any], Any]
 Batch = RecordBatch | LegacyBatch
-_ZZ = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 7))
-# Two-byte varints: _ZX[b + c * 128] is the zigzag value of first byte b (>= 0x80) and
-# second byte c (< 0x80), i.e. of (b & 0x7F) | c << 7. Only + and * on ints are specialized
-# by CPython 3.11's interpreter (& | << are not), which makes this ~5% of the decoder faster.
-_ZX = tuple(0 if i < 128 else ((i - 128) >> 1) ^ -((i - 128) & 1) for i in range(128 * 129))
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _NO_HEADERS: Sequence[tuple[str, Any]] = ()
 _MIN_CHUNK = 500  # records decoded at least per step (getone / async for take one each)
@@ -68,7 +63,7 @@ def _decode_chunk(
     # inlined, longer ones go to decode_varint. Each record must end exactly at its length
     # (the caller checks that the section ends after record_count records); anything else
     # raises _Unusual and the general reader reports the corruption with its type.
-    zz, zx, cr, slow, no_headers = _ZZ, _ZX, ConsumerRecord, decode_varint, _NO_HEADERS
+    zz, zx, cr, slow, no_headers = ONE_BYTE, TWO_BYTES, ConsumerRecord, decode_varint, _NO_HEADERS
     new = object.__new__
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0

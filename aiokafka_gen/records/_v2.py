@@ -16,7 +16,7 @@ from typing import NoReturn
 from aiokafka_gen.records import _crc
 from aiokafka_gen.records._errors import CrcMismatchError, RecordsCorruptError
 from aiokafka_gen.records._types import CREATE_TIME, LOG_APPEND_TIME, Record
-from aiokafka_gen.records._varint import decode_varint
+from aiokafka_gen.records._varint import ONE_BYTE, TWO_BYTES, decode_varint
 from aiokafka_gen.records.codecs import CODEC_NONE, DEFAULT_MAX_DECOMPRESSED, decompress
 
 __all__ = ["HEADER_SIZE", "RecordBatch"]
@@ -26,10 +26,6 @@ HEADER_SIZE = _HEADER.size
 _CRC_START = 21
 _LEN = 5  # int32 lengths take at most 5 varint bytes
 _HeaderList = list[tuple[str, bytes | None]]
-# Zigzag-decoded values of every one-byte and two-byte varint (two-byte index: low 7 bits
-# of the first byte | second byte << 7).
-_ZIGZAG = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 7))
-_ZIGZAG2 = tuple((z >> 1) ^ -(z & 1) for z in range(1 << 14))
 
 
 class RecordBatch:
@@ -180,14 +176,14 @@ def _corrupt(batch: RecordBatch, what: str) -> RecordsCorruptError:
 
 def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
     """Hot loop: 1-2 byte varints inlined via tables; every length checked against the end."""
-    pos, size, zz, zz2, new, slow = 0, len(data), _ZIGZAG, _ZIGZAG2, tuple.__new__, decode_varint
+    pos, size, zz, zz2, new, slow = 0, len(data), ONE_BYTE, TWO_BYTES, tuple.__new__, decode_varint
     base_offset, base_ts = batch.base_offset, batch.base_timestamp
     fixed_ts = batch.max_timestamp if batch.attributes & 0x08 else None
     try:
         for _ in range(batch.record_count):
             length, pos = (
                 (zz[b], pos + 1) if (b := data[pos]) < 0x80
-                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else (zz2[b + c * 128], pos + 2) if (c := data[pos + 1]) < 0x80
                 else slow(data, pos, _LEN)
             )  # fmt: skip
             end = pos + length
@@ -196,12 +192,12 @@ def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
             pos += 1  # the record attributes are unused
             ts_delta, pos = (
                 (zz[b], pos + 1) if (b := data[pos]) < 0x80
-                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else (zz2[b + c * 128], pos + 2) if (c := data[pos + 1]) < 0x80
                 else slow(data, pos)
             )  # fmt: skip
             off_delta, pos = (
                 (zz[b], pos + 1) if (b := data[pos]) < 0x80
-                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else (zz2[b + c * 128], pos + 2) if (c := data[pos + 1]) < 0x80
                 else slow(data, pos, _LEN)
             )  # fmt: skip
             klen, pos = (zz[b], pos + 1) if (b := data[pos]) < 0x80 else slow(data, pos, _LEN)
@@ -213,7 +209,7 @@ def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
                 raise _corrupt(batch, f"key length {klen} beyond the record")
             vlen, pos = (
                 (zz[b], pos + 1) if (b := data[pos]) < 0x80
-                else (zz2[b & 0x7F | c << 7], pos + 2) if (c := data[pos + 1]) < 0x80
+                else (zz2[b + c * 128], pos + 2) if (c := data[pos + 1]) < 0x80
                 else slow(data, pos, _LEN)
             )  # fmt: skip
             if vlen < 0:

@@ -135,3 +135,30 @@ def test_large_varints_round_trip() -> None:
     records = list(next(iter(BatchReader(builder.close()))))
     assert records[0].key == big and records[0].headers == [("k" * 20_000, big)]
     assert records[1].timestamp == 2**40
+
+
+def test_varints_at_the_table_edges_round_trip_through_both_decoders() -> None:
+    # The builder indexes a table for values 0..8191 and encodes the rest; the decoders
+    # read one-byte and two-byte varints from tables and longer ones the slow way. Values
+    # on each side of those edges (and negative timestamp deltas) must come back intact.
+    from aiokafka_gen.consumer._records import _decode_general, _decode_v2
+    from aiokafka_gen.records import RecordBatch, read_batches
+
+    sizes = [0, 1, 63, 64, 8191, 8192, 8193, 20_000]
+    deltas = [0, -1, 63, 64, -64, -65, 8191, 8192, -8192, -8193, 2**21]
+    builder = BatchBuilder(max_batch_size=1 << 24)
+    expected = []
+    for i in range(9000):  # offset deltas cross 63 and 8191 too
+        size = sizes[i % len(sizes)] if i % 97 == 0 else 3
+        ts = 10**12 + deltas[i % len(deltas)]
+        key = b"k" * sizes[(i + 3) % len(sizes)] if i % 89 == 0 else None
+        builder.append(ts, key, b"v" * size)
+        expected.append((i, ts, key, b"v" * size))
+    batch = next(iter(read_batches(builder.close(0))))
+    assert isinstance(batch, RecordBatch)
+    assert [(r.offset, r.timestamp, r.key, r.value) for r in batch] == expected
+    fast = _decode_v2(batch, "t", 0)  # raises _Unusual if it had to give up
+    assert [(r.offset, r.timestamp, r.key, r.value) for r in fast] == expected
+    assert [r.serialized_value_size for r in fast] == [len(e[3]) for e in expected]
+    general = _decode_general(batch, "t", 0)
+    assert [(r.offset, r.timestamp, r.key, r.value) for r in general] == expected
