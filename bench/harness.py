@@ -15,6 +15,9 @@ from aiokafka_gen.testing import KafkaCluster
 BROKER_PROPERTIES = {
     "auto.create.topics.enable": "false",
     "message.max.bytes": str(1024 * 1024 + 1024),
+    # Each timed run's topic is deleted after it; by default the broker removes the files a
+    # minute later, in the middle of some other client's run. Remove them at once instead.
+    "log.segment.delete.delay.ms": "0",
 }
 
 
