@@ -176,6 +176,7 @@ class Runner:
             1 for v in self.m.variants for c in self.clients if c.supports(v)
         )
         done = 0
+        self._warm_broker()
         for rep in range(self.m.repetitions):
             for variant in self.m.variants:
                 order = rotated(self.clients, rep)
@@ -190,6 +191,20 @@ class Runner:
                     print(f"  [{done}/{total}] {variant.key} {entry.name}: "
                           f"{_short(metrics)} ({took:.1f} s)", flush=True)  # fmt: skip
         self._aggregate(runs)
+
+    def _warm_broker(self) -> None:
+        """One untimed latency run before the timed ones. Without it, whichever client ran
+        produce-latency first paid a first-run penalty (measured: p50 +0.08 ms, p99 about
+        doubled, in that run only), most likely the broker warming its path for thousands
+        of one-record Produce requests, which the large batches before do not take."""
+        latency = [v for v in self.m.variants if v.kind == "latency"]
+        first = next((c for c in self.clients for v in latency if c.supports(v)), None)
+        if first is None:
+            return
+        for variant in latency:
+            result = self.measure(first, variant, {})
+            print(f"  broker warm-up (untimed) {variant.key} {first.name}: {_short(result)}",
+                  flush=True)  # fmt: skip
 
     def _aggregate(self, runs: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
         for (key, name), reps in runs.items():
