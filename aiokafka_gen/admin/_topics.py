@@ -96,6 +96,9 @@ class TopicsMixin(AdminBase):
         {name: CreateTopicResult}; a topic that exists fails with TopicAlreadyExistsError,
         a bad config with InvalidConfigurationError, a denied one with
         TopicAuthorizationFailedError (see the module docs of ``results`` for errors).
+        Success means the controller created the topics; the brokers apply that to their
+        metadata a moment later, so ``describe_topics`` or ``list_topics`` right after may
+        not show them yet (as with Kafka's own AdminClient).
         """
         from aiokafka_gen.messages.create_topics_request import CreateTopicsRequest
 
@@ -213,7 +216,8 @@ class TopicsMixin(AdminBase):
     ) -> dict[str, CreatePartitionsResult]:
         """Raise topics' partition counts to ``NewPartitions.total_count``.
 
-        A count that is not larger fails with InvalidPartitionsError for that topic.
+        A count that is not larger fails with InvalidPartitionsError for that topic. As with
+        ``create_topics``, brokers may describe the old count for a moment after success.
         """
         from aiokafka_gen.messages.create_partitions_request import (
             CreatePartitionsAssignment,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,20 @@ def _name(tag: str) -> str:
     return f"admin-{tag}-{os.urandom(4).hex()}"
 
 
+async def _visible(
+    admin: AIOKafkaAdminClient, names: list[str], done: Callable[[dict[Any, Any]], bool]
+) -> dict[Any, Any]:
+    """describe_topics once ``done`` holds. The controller's answer to CreateTopics or
+    CreatePartitions comes before the brokers have applied the change to their metadata
+    (as Kafka documents for its own AdminClient), so the first describe may not show it."""
+    for _ in range(50):
+        found = await admin.describe_topics(names, raise_on_error=False)
+        if all(d.error is None for d in found.values()) and done(found):
+            return found
+        await asyncio.sleep(0.2)
+    return await admin.describe_topics(names)  # raises the error still there, if any
+
+
 async def test_create_with_counts_assignments_and_configs(admin: AIOKafkaAdminClient) -> None:
     counted, assigned = _name("counted"), _name("assigned")
     broker = (await admin.describe_cluster()).brokers[0].node_id
@@ -37,7 +53,7 @@ async def test_create_with_counts_assignments_and_configs(admin: AIOKafkaAdminCl
     assert made.error is None and made.num_partitions == 3 and made.replication_factor == 1
     assert made.topic_id is not None
     assert made.configs["cleanup.policy"].value == "compact"
-    described = await admin.describe_topics([counted, assigned])
+    described = await _visible(admin, [counted, assigned], lambda found: True)
     assert len(described[counted].partitions) == 3
     assert [p.replicas for p in described[assigned].partitions] == [(broker,), (broker,)]
     assert described[counted].topic_id == made.topic_id
@@ -155,6 +171,7 @@ async def test_create_partitions(admin: AIOKafkaAdminClient, kafka_topic: object
     )
     assert results[grow].error is None
     assert isinstance(results[shrink].error, InvalidPartitionsError)
-    assert len((await admin.describe_topics([grow]))[grow].partitions) == 4
+    grown = await _visible(admin, [grow], lambda found: len(found[grow].partitions) >= 4)
+    assert len(grown[grow].partitions) == 4
     with pytest.raises(InvalidPartitionsError):
         await admin.create_partitions({shrink: NewPartitions(1)})
