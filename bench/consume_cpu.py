@@ -127,7 +127,14 @@ def _run_one(args: argparse.Namespace, client: str, mode: str, rep: int) -> dict
     ]  # fmt: skip
     if args.profile and client == "aiokafka_gen":
         cmd += ["--profile-out", f"{args.profile}/{client}-{mode}-{rep}.prof"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    limit = 120 + args.messages / 10_000  # seconds: a worker whose topic holds too few
+    try:  # records would otherwise wait for them forever
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=limit).stdout
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(
+            f"{client} did not read {args.messages} records from {args.topic} in {limit:.0f} s"
+            " (does the topic exist and hold that many?)"
+        ) from None
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     if result["count"] < args.messages:
         raise RuntimeError(f"{client} read {result['count']} of {args.messages}")
