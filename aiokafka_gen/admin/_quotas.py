@@ -85,7 +85,10 @@ class QuotasMixin(AdminBase):
     async def alter_user_scram_credentials(
         self, alterations: Iterable[Alteration], *, raise_on_error: bool = True
     ) -> dict[str, UserResult]:
-        """Create, replace (upsertion) or delete (deletion) SCRAM credentials, by user."""
+        """Create, replace (upsertion) or delete (deletion) SCRAM credentials, by user.
+
+        The controller answers before the brokers have applied the change: a describe or a
+        SCRAM login right after success may still see the old credentials for a moment."""
         from aiokafka_gen.messages import alter_user_scram_credentials_request as m
 
         deletions, upsertions = [], []

@@ -6,13 +6,32 @@ from __future__ import annotations
 import asyncio
 import struct
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiokafka_gen.admin import AIOKafkaAdminClient
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup, CoordinationType
 from aiokafka_gen.errors import for_code
 from aiokafka_gen.producer import AIOKafkaProducer
 from aiokafka_gen.testing import KafkaCluster
+
+T = TypeVar("T")
+
+
+async def settled(
+    fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, tries: int = 50
+) -> T:
+    """``fetch()`` again, 0.2 s apart, until ``done`` holds of its result (at most
+    ``tries`` times); the last result either way, for the test to assert on. Admin changes
+    (topics, configs, quotas, ACLs, SCRAM users) are metadata records: the controller
+    acknowledges them before the broker that answers a describe has replayed them."""
+    found = await fetch()
+    for _ in range(tries - 1):
+        if done(found):
+            break
+        await asyncio.sleep(0.2)
+        found = await fetch()
+    return found
 
 
 def sasl_admin(

@@ -21,6 +21,7 @@ from aiokafka_gen.admin import (
     UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
 )
+from aiokafka_gen.admin.results import UserScramCredentialsDescription
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import (
     ClusterAuthorizationFailedError,
@@ -34,7 +35,7 @@ from aiokafka_gen.errors import (
 )
 from aiokafka_gen.testing import KafkaCluster
 
-from .support import sasl_admin
+from .support import sasl_admin, settled
 
 pytestmark = pytest.mark.integration
 
@@ -96,13 +97,12 @@ async def test_allowing_alice_lets_her_describe(acl_cluster: KafkaCluster) -> No
         await admin.create_acls([allow])
     try:
         async with sasl_admin(acl_cluster, "alice") as alice:
-            for _ in range(50):  # ACLs are metadata records: they apply shortly after
-                found = await alice.describe_topics(
+            found = await settled(
+                lambda: alice.describe_topics(
                     [topic], include_authorized_operations=True, raise_on_error=False
-                )
-                if found[topic].error is None:
-                    break
-                await asyncio.sleep(0.2)
+                ),
+                lambda d: d[topic].error is None,
+            )
             assert found[topic].error is None
             assert found[topic].authorized_operations == {AclOperation.DESCRIBE}
     finally:
@@ -122,16 +122,23 @@ async def test_scram_credentials(acl_cluster: KafkaCluster) -> None:
         for change in twice:
             altered = await admin.alter_user_scram_credentials([change])
             assert altered[user].error is None
-        described = await admin.describe_user_scram_credentials([user])
-        infos = {(c.mechanism, c.iterations) for c in described[user].credentials}
-        assert infos == {(ScramMechanism.SCRAM_SHA_256, 4096), (ScramMechanism.SCRAM_SHA_512, 8192)}
+        both = {(ScramMechanism.SCRAM_SHA_256, 4096), (ScramMechanism.SCRAM_SHA_512, 8192)}
+        described = await settled(
+            lambda: admin.describe_user_scram_credentials([user], raise_on_error=False),
+            lambda found: _infos(found[user]) == both,
+        )
+        assert described[user].error is None
+        assert _infos(described[user]) == both
         assert user in await admin.describe_user_scram_credentials()
         await _login(acl_cluster, user, "bob-secret")  # the salted hash we sent works
         with pytest.raises(KafkaError):
             await _login(acl_cluster, user, "wrong-secret")
         for mechanism in (ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512):
             await admin.alter_user_scram_credentials([UserScramCredentialDeletion(user, mechanism)])
-        missing = await admin.describe_user_scram_credentials([user], raise_on_error=False)
+        missing = await settled(
+            lambda: admin.describe_user_scram_credentials([user], raise_on_error=False),
+            lambda found: found[user].error is not None,
+        )
         assert isinstance(missing[user].error, ResourceNotFoundError)
         with pytest.raises(ResourceNotFoundError):
             await admin.alter_user_scram_credentials(
@@ -140,6 +147,10 @@ async def test_scram_credentials(acl_cluster: KafkaCluster) -> None:
     async with sasl_admin(acl_cluster, "alice") as alice:
         with pytest.raises(ClusterAuthorizationFailedError):
             await alice.describe_user_scram_credentials()
+
+
+def _infos(description: UserScramCredentialsDescription) -> set[tuple[ScramMechanism, int]]:
+    return {(c.mechanism, c.iterations) for c in description.credentials}
 
 
 async def _login(cluster: KafkaCluster, user: str, password: str) -> None:

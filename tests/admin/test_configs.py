@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -17,6 +16,8 @@ from aiokafka_gen.admin import (
     ConfigType,
 )
 from aiokafka_gen.errors import InvalidConfigurationError, UnknownTopicOrPartitionError
+
+from .support import settled
 
 pytestmark = pytest.mark.integration
 
@@ -119,11 +120,8 @@ async def _eventually(
     admin: AIOKafkaAdminClient, resource: ConfigResource, name: str, value: str
 ) -> None:
     """Broker config changes apply when the broker replays the metadata record."""
-    for _ in range(50):
-        if await _value(admin, resource, name) == value:
-            return
-        await asyncio.sleep(0.2)
-    assert await _value(admin, resource, name) == value
+    found = await settled(lambda: _value(admin, resource, name), lambda found: found == value)
+    assert found == value
 
 
 async def test_broker_config_goes_to_that_broker(admin: AIOKafkaAdminClient) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 import pytest
@@ -15,18 +14,17 @@ from aiokafka_gen.admin import (
 from aiokafka_gen.admin.results import ClientQuotaEntry
 from aiokafka_gen.errors import InvalidRequestError
 
+from .support import settled
+
 pytestmark = pytest.mark.integration
 
 
 async def _quotas(admin: AIOKafkaAdminClient, user: str, expected: int) -> list[ClientQuotaEntry]:
     """Quota changes are metadata records: wait until the broker has applied them."""
     component = ClientQuotaFilterComponent.of_entity("user", user)
-    for _ in range(50):
-        found = await admin.describe_client_quotas([component])
-        if len(found) == expected:
-            return found
-        await asyncio.sleep(0.2)
-    return await admin.describe_client_quotas([component])
+    return await settled(
+        lambda: admin.describe_client_quotas([component]), lambda found: len(found) == expected
+    )
 
 
 async def test_alter_and_describe_client_quotas(admin: AIOKafkaAdminClient) -> None:

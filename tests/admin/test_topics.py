@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import Callable
@@ -20,6 +19,8 @@ from aiokafka_gen.errors import (
     UnknownTopicOrPartitionError,
 )
 
+from .support import settled
+
 pytestmark = pytest.mark.integration
 
 
@@ -33,12 +34,13 @@ async def _visible(
     """describe_topics once ``done`` holds. The controller's answer to CreateTopics or
     CreatePartitions comes before the brokers have applied the change to their metadata
     (as Kafka documents for its own AdminClient), so the first describe may not show it."""
-    for _ in range(50):
-        found = await admin.describe_topics(names, raise_on_error=False)
-        if all(d.error is None for d in found.values()) and done(found):
-            return found
-        await asyncio.sleep(0.2)
-    return await admin.describe_topics(names)  # raises the error still there, if any
+    found = await settled(
+        lambda: admin.describe_topics(names, raise_on_error=False),
+        lambda found: all(d.error is None for d in found.values()) and done(found),
+    )
+    if any(d.error is not None for d in found.values()):
+        return await admin.describe_topics(names)  # raises the error still there
+    return found
 
 
 async def test_create_with_counts_assignments_and_configs(admin: AIOKafkaAdminClient) -> None:
@@ -105,11 +107,9 @@ async def test_delete_by_name_and_by_id(admin: AIOKafkaAdminClient) -> None:
     results = await admin.delete_topics([by_name, topic_id])
     assert results[by_name].error is None
     assert results[topic_id].error is None and results[topic_id].name == by_id
-    for _ in range(50):  # deletions reach the broker's metadata shortly after
-        remaining = await admin.list_topics()
-        if by_name not in remaining and by_id not in remaining:
-            break
-        await asyncio.sleep(0.1)
+    remaining = await settled(
+        admin.list_topics, lambda left: by_name not in left and by_id not in left
+    )
     assert by_name not in remaining and by_id not in remaining
 
 
