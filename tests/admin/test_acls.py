@@ -57,7 +57,10 @@ async def test_create_describe_delete_acls(acl_cluster: KafkaCluster) -> None:
         assert results[read].error is None and results[prefixed].error is None
         assert isinstance(results[invalid].error, InvalidRequestError)
         mine = AclBindingFilter(principal="User:alice")
-        assert {read, prefixed} <= set(await admin.describe_acls(mine))
+        found = await settled(
+            lambda: admin.describe_acls(mine), lambda d: {read, prefixed} <= set(d)
+        )
+        assert {read, prefixed} <= set(found)
         on_topic = await admin.describe_acls(AclBindingFilter(ResourceType.TOPIC, topic))
         assert on_topic == [read]
         group_filter = AclBindingFilter(ResourceType.GROUP, pattern_type=PatternType.PREFIXED)
@@ -65,8 +68,11 @@ async def test_create_describe_delete_acls(acl_cluster: KafkaCluster) -> None:
             [group_filter, AclBindingFilter(ResourceType.TOPIC, topic)]
         )
         assert deleted[group_filter].deleted == (prefixed,)
-        assert read not in await admin.describe_acls(mine)
-        assert prefixed not in await admin.describe_acls(mine)
+        left = await settled(
+            lambda: admin.describe_acls(mine), lambda d: read not in d and prefixed not in d
+        )
+        assert read not in left
+        assert prefixed not in left
 
 
 async def test_unauthorized_principal_gets_typed_errors(acl_cluster: KafkaCluster) -> None:
