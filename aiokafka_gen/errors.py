@@ -13,26 +13,40 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 __all__ = [
+    "AuthenticationFailedError",
+    "AuthenticationMethodNotSupported",
     "BrokerResponseError",
+    "Cancelled",
     "CommitFailedError",
     "ConsumerStoppedError",
+    "CorrelationIdError",
     "CorruptRecordError",
     "DecodeError",
     "EncodeError",
     "FieldVersionError",
+    "IllegalArgumentError",
     "IllegalOperation",
     "IllegalStateError",
     "IncompatibleBrokerVersion",
+    "KafkaConfigurationError",
     "KafkaConnectionError",
     "KafkaError",
     "KafkaProtocolError",
     "KafkaTimeoutError",
+    "KafkaUnavailableError",
     "MessageSizeTooLargeError",
+    "MetadataEmptyBrokerList",
+    "NoBrokersAvailable",
+    "NoOffsetForPartitionError",
     "NodeNotReadyError",
     "ProducerClosed",
     "ProducerFenced",
+    "QuotaViolationError",
     "RecordTooLargeError",
+    "StaleMetadata",
+    "TooManyInFlightRequests",
     "UnknownMessageVersionError",
+    "UnrecognizedBrokerVersion",
     "UnsupportedCodecError",
     "for_code",
 ]
@@ -145,6 +159,82 @@ class ProducerClosed(KafkaError):
 
 class ProducerFenced(KafkaError):
     """Another producer with the same transactional id took over."""
+
+
+class IllegalArgumentError(KafkaError, ValueError):
+    """An argument has a value the operation cannot accept (also a ``ValueError``)."""
+
+
+class KafkaConfigurationError(KafkaError, ValueError):
+    """A configuration value is out of its legal range or of the wrong kind.
+
+    Also a ``ValueError``, so code that caught the ``ValueError`` of a bad argument keeps
+    working.
+    """
+
+
+class CorrelationIdError(KafkaProtocolError):
+    """A response carried a correlation id that matches no request in flight."""
+
+    retriable = True
+
+
+class Cancelled(KafkaError):
+    """A request was cancelled before it completed."""
+
+    retriable = True
+
+
+class TooManyInFlightRequests(KafkaError):
+    """A connection has as many requests in flight as it may have."""
+
+    retriable = True
+
+
+class StaleMetadata(KafkaError):
+    """The cluster metadata does not know a broker or partition the operation needs."""
+
+    retriable = True
+    invalid_metadata = True
+
+
+class MetadataEmptyBrokerList(KafkaError):
+    """A Metadata response listed no brokers."""
+
+    retriable = True
+
+
+class NoBrokersAvailable(KafkaError):
+    """No broker of the cluster could be reached."""
+
+    retriable = True
+    invalid_metadata = True
+
+
+class KafkaUnavailableError(KafkaError):
+    """The cluster is unavailable."""
+
+
+class UnrecognizedBrokerVersion(KafkaError):
+    """The broker's version could not be recognised."""
+
+
+class AuthenticationMethodNotSupported(KafkaError):
+    """The broker does not offer the configured SASL mechanism."""
+
+
+class AuthenticationFailedError(KafkaError):
+    """Authentication with the broker failed."""
+
+    retriable = False
+
+
+class QuotaViolationError(KafkaError):
+    """A client quota was violated."""
+
+
+class NoOffsetForPartitionError(KafkaError):
+    """A partition has no valid position and ``auto_offset_reset`` is ``"none"``."""
 
 
 class MessageSizeTooLargeError(KafkaError):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from aiokafka_gen.abc import ConsumerRebalanceListener
 from aiokafka_gen.coordinator.contract import CommittedOffset
-from aiokafka_gen.errors import IllegalStateError, KafkaError
+from aiokafka_gen.errors import IllegalStateError, NoOffsetForPartitionError
 from aiokafka_gen.structs import TopicPartition
 
 # One counter for every partition state: a reassigned partition's new state never reuses a
@@ -36,11 +36,6 @@ __all__ = [
 EARLIEST = -2  # ListOffsets timestamps
 LATEST = -1
 _STRATEGIES = {"earliest": EARLIEST, "latest": LATEST, "none": None}
-
-
-class NoOffsetForPartitionError(KafkaError):
-    """A partition has no committed offset (or its offset is out of range) and
-    ``auto_offset_reset="none"`` forbids resetting it."""
 
 
 class PartitionState:
