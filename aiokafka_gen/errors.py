@@ -4,6 +4,25 @@ Client-side errors live here. Broker errors (one class per protocol error code)
 come from the generated error table and subclass ``BrokerResponseError``; they
 are re-exported from this module so users import every error from one place.
 Errors are matched by class or code, never by message text.
+
+Two conditions are raised on both sides: ``MessageSizeTooLargeError`` (errno 10) and
+``CorruptRecordError`` (errno 2) are ``BrokerResponseError`` classes defined here, raised
+by the client (a record over ``max_request_size``, a batch failing its CRC), and the
+generated class for the same code subclasses them (adding Kafka's description and flags),
+so one ``except`` catches the broker's and the client's error. aiokafka's names for code 2,
+``CorruptRecordException`` and ``InvalidMessageError``, are ``CorruptRecordError`` here
+for the same reason (``for_code(2)`` is its subclass named ``CorruptRecordException``).
+
+Every name of aiokafka.errors exists here with aiokafka's bases and flags
+(``tests/test_errors_aiokafka.py`` checks it against the installed aiokafka). Deliberate
+differences: broker errors take ``retriable``/``invalid_metadata`` and ``message`` from
+Kafka's Java client (generated from ``errors.tsv``), not from aiokafka's hand-kept table;
+``KafkaTimeoutError`` is retriable (as Java's TimeoutException; the producer and the
+coordinators retry on it); ``ConsumerStoppedError`` and ``IllegalOperation`` are
+``KafkaError`` subclasses (aiokafka's are plain exceptions). ``KafkaProtocolError`` is
+retriable as in aiokafka (the connection is replaced and a new one may do better), but its
+subclasses for bytes that would fail the same way again (``DecodeError``,
+``CorruptRecordError``, framing's ``FrameSizeError``) are not.
 """
 
 from __future__ import annotations
@@ -21,6 +40,7 @@ __all__ = [
     "ConsumerStoppedError",
     "CorrelationIdError",
     "CorruptRecordError",
+    "CorruptRecordException",
     "DecodeError",
     "EncodeError",
     "FieldVersionError",
@@ -28,6 +48,7 @@ __all__ = [
     "IllegalOperation",
     "IllegalStateError",
     "IncompatibleBrokerVersion",
+    "InvalidMessageError",
     "KafkaConfigurationError",
     "KafkaConnectionError",
     "KafkaError",
@@ -81,11 +102,21 @@ class BrokerResponseError(KafkaError):
 
 
 class KafkaProtocolError(KafkaError):
-    """Bytes on the wire do not follow the Kafka protocol (bad frame, bad field)."""
+    """Bytes on the wire do not follow the Kafka protocol (bad frame, bad field).
+
+    Retriable as in aiokafka: the connection is closed and a new one may do better.
+    """
+
+    retriable = True
 
 
 class DecodeError(KafkaProtocolError):
-    """Bytes do not decode as the expected message (truncated, bad length, bad UTF-8, ...)."""
+    """Bytes do not decode as the expected message (truncated, bad length, bad UTF-8, ...).
+
+    Not retriable: the same bytes would fail the same way again.
+    """
+
+    retriable = False
 
 
 class EncodeError(KafkaError, ValueError):
@@ -106,8 +137,25 @@ class UnknownMessageVersionError(KafkaError, ValueError):
     """A message was asked to encode or decode a version it does not have."""
 
 
-class CorruptRecordError(KafkaProtocolError):
-    """A record batch failed its CRC or is malformed."""
+class CorruptRecordError(BrokerResponseError, KafkaProtocolError):
+    """A record batch failed its CRC or is malformed (errno 2, CORRUPT_MESSAGE).
+
+    Raised by the client's record reader (as ``RecordsCorruptError`` and its subclasses,
+    carrying topic, partition and offset) and, as its subclass ``CorruptRecordException``
+    (``for_code(2)``), by a broker that refused a batch. aiokafka raises its
+    ``CorruptRecordException`` on both sides; catch this class for both here. Not
+    retriable client side (refetching gives the same bytes); the broker's class is, as in
+    Kafka's Java client.
+    """
+
+    errno = 2
+    message = "CORRUPT_MESSAGE"
+    retriable = False
+
+
+#: aiokafka's names for code 2: the client's class, which the broker's subclasses.
+CorruptRecordException = CorruptRecordError
+InvalidMessageError = CorruptRecordError
 
 
 class UnsupportedCodecError(KafkaError):
@@ -237,8 +285,16 @@ class NoOffsetForPartitionError(KafkaError):
     """A partition has no valid position and ``auto_offset_reset`` is ``"none"``."""
 
 
-class MessageSizeTooLargeError(KafkaError):
-    """A record is larger than max_request_size (client side)."""
+class MessageSizeTooLargeError(BrokerResponseError):
+    """A record or batch is too large (errno 10, MESSAGE_TOO_LARGE), as in aiokafka.
+
+    The producer raises it for a record over ``max_request_size``; a broker answers
+    code 10 with its subclass ``for_code(10)`` (same name, in
+    ``aiokafka_gen.messages.errors``), so this one class catches both.
+    """
+
+    errno = 10
+    message = "MESSAGE_TOO_LARGE"
 
 
 class RecordTooLargeError(KafkaError):

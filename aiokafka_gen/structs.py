@@ -108,9 +108,12 @@ class ConsumerRecord(Generic[KT, VT]):
     """One record as the consumer returns it (aiokafka's field names and order).
 
     ``key`` and ``value`` are what the deserializers returned (raw bytes without one);
-    ``headers`` are (str, bytes) pairs in the order they were written; ``checksum`` is None
-    for v2 batches (kept for compatibility); sizes are of the serialized, uncompressed key
-    and value (-1 for null).
+    ``headers`` is, as in aiokafka, a tuple of ``(str, bytes)`` tuples in the order they
+    were written, duplicates kept (a header written with a null value has None), and the
+    empty tuple when the record has none; the annotation stays aiokafka's ``Sequence`` so
+    code that builds records with lists type-checks. ``checksum`` is None for v2 batches
+    (kept for compatibility); sizes are of the serialized, uncompressed key and value (-1
+    for null).
     """
 
     topic: str

@@ -94,12 +94,19 @@ ALIASES: dict[str, str] = {
     "UnknownServerError": "UnknownError",
 }
 
-# Codes whose class also subclasses a client-side error of aiokafka_gen.errors, so one
-# ``except`` catches the broker's and the client's version of the same condition.
-EXTRA_BASES: dict[int, str] = {
+# Codes the client raises too. aiokafka_gen.errors defines a class for each (a
+# BrokerResponseError with that errno, raised client-side); the generated class subclasses
+# it instead of BrokerResponseError, so one ``except`` catches the broker's and the
+# client's error and the class has a single, consistent base chain.
+CLIENT_BASES: dict[int, str] = {
     2: "CorruptRecordError",
     10: "MessageSizeTooLargeError",
 }
+
+
+def base_class(code: int) -> str:
+    """The aiokafka_gen.errors class the generated class for ``code`` subclasses."""
+    return CLIENT_BASES.get(code, "BrokerResponseError")
 
 
 def class_name(code: int, kafka_name: str) -> str:

@@ -27,7 +27,7 @@ class ErrorClass:
     class_name: str
     retriable: bool
     invalid_metadata: bool
-    extra_base: str
+    base: str
     doc: str
     message_literal: str
 
@@ -86,7 +86,7 @@ def _error_classes(rows: list[ErrorRow]) -> list[ErrorClass]:
             class_name=error_names.class_name(r.code, r.name),
             retriable=r.retriable,
             invalid_metadata=r.invalid_metadata,
-            extra_base=error_names.EXTRA_BASES.get(r.code, ""),
+            base=error_names.base_class(r.code),
             doc=names.docstring(f"Error {r.code} {r.name}: {r.message or 'no error'}"),
             message_literal=repr(r.message),
         )

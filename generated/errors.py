@@ -3,7 +3,9 @@
 
 retriable and invalid_metadata come from Kafka's Java client: retriable when the Java
 exception extends RetriableException, invalid_metadata when it extends
-InvalidMetadataException (the client refreshes metadata before retrying).
+InvalidMetadataException (the client refreshes metadata before retrying). A code the
+client raises too (a corrupt record, a message too large) subclasses the class that
+aiokafka_gen.errors defines for it, itself a BrokerResponseError with the same errno.
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ class OffsetOutOfRangeError(_errors.BrokerResponseError):
     invalid_metadata = False
 
 
-class CorruptRecordException(_errors.BrokerResponseError, _errors.CorruptRecordError):
+class CorruptRecordException(_errors.CorruptRecordError):
     """Error 2 CORRUPT_MESSAGE: This message has failed its CRC checksum, exceeds the valid size, has a null key for a compacted topic, or is otherwise corrupt."""
 
     errno = 2
@@ -270,7 +272,7 @@ class ReplicaNotAvailableError(_errors.BrokerResponseError):
     invalid_metadata = True
 
 
-class MessageSizeTooLargeError(_errors.BrokerResponseError, _errors.MessageSizeTooLargeError):
+class MessageSizeTooLargeError(_errors.MessageSizeTooLargeError):
     """Error 10 MESSAGE_TOO_LARGE: The request included a message larger than the max message size the server will accept."""
 
     errno = 10

@@ -17,8 +17,8 @@ Must not do I/O nor change anything but the partition state it is given.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiokafka_gen.records import (
     AbortedTransactionFilter,
@@ -26,6 +26,7 @@ from aiokafka_gen.records import (
     RecordBatch,
     RecordsCorruptError,
 )
+from aiokafka_gen.records._types import NO_HEADERS, Headers
 from aiokafka_gen.records._v2 import _decode_headers as decode_headers
 from aiokafka_gen.records._varint import ONE_BYTE, TWO_BYTES, decode_varint
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
@@ -37,7 +38,6 @@ __all__ = ["CompletedFetch", "decode_batch"]
 Deserializer = Callable[[Any], Any]
 Batch = RecordBatch | LegacyBatch
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
-_NO_HEADERS: Sequence[tuple[str, Any]] = ()
 _MIN_CHUNK = 500  # records decoded at least per step (getone / async for take one each)
 
 
@@ -63,7 +63,7 @@ def _decode_chunk(
     # inlined, longer ones go to decode_varint. Each record must end exactly at its length
     # (the caller checks that the section ends after record_count records); anything else
     # raises _Unusual and the general reader reports the corruption with its type.
-    zz, zx, cr, slow, no_headers = ONE_BYTE, TWO_BYTES, ConsumerRecord, decode_varint, _NO_HEADERS
+    zz, zx, cr, slow, no_headers = ONE_BYTE, TWO_BYTES, ConsumerRecord, decode_varint, NO_HEADERS
     new = object.__new__
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0
@@ -123,12 +123,11 @@ def _decode_chunk(
                     raise _Unusual
                 value = data[pos : pos + vsize]
                 pos += vsize
-            headers: Sequence[tuple[str, Any]]
-            if pos + 1 == end and not data[pos]:  # no headers
+            headers: Headers
+            if pos + 1 == end and not data[pos]:  # no headers: the one shared empty tuple
                 headers, pos = no_headers, end
             else:
-                found, pos = decode_headers(batch, data, pos, end)  # corrupt -> _Unusual
-                headers = cast(Sequence[tuple[str, Any]], found)  # values: bytes or None
+                headers, pos = decode_headers(batch, data, pos, end)  # corrupt -> _Unusual
                 if pos != end:
                     raise _Unusual
             # ConsumerRecord(...) without its Python-level __init__ (about 40% of the
@@ -146,7 +145,7 @@ def _decode_chunk(
             record.checksum = None
             record.serialized_key_size = ksize
             record.serialized_value_size = vsize
-            record.headers = headers
+            record.headers = headers  # type: ignore[assignment]  # values: bytes or None
             append(record)
     except (IndexError, RecordsCorruptError):
         raise _Unusual from None
@@ -163,7 +162,7 @@ def _decode_general(batch: Batch, topic: str, partition: int) -> list[ConsumerRe
         ConsumerRecord(
             topic, partition, r.offset, r.timestamp, ts_type, r.key, r.value, r.checksum,
             -1 if r.key is None else len(r.key), -1 if r.value is None else len(r.value),
-            [(k, v) for k, v in r.headers] if r.headers else _NO_HEADERS,  # type: ignore[misc]
+            r.headers,  # type: ignore[arg-type]  # values: bytes or None
         )
         for r in batch
     ]  # fmt: skip

@@ -7,7 +7,10 @@ the socket delivered; ``next_event()`` returns a ``Response`` or ``NEED_DATA``.
 ``bytes_needed()`` tells a reader how many bytes complete the current frame, so reads are
 sized by the frame header and a hostile size prefix is refused before anything is
 allocated. Any protocol violation raises ``KafkaProtocolError`` and breaks the object for
-good: the stream can no longer be trusted.
+good: the stream can no longer be trusted. A response whose correlation id is not the one
+expected next (or that arrives with nothing in flight) raises ``CorrelationIdError``
+(``aiokafka_gen.errors``, a retriable ``KafkaProtocolError``, as aiokafka raises it); a
+size prefix out of range raises ``FrameSizeError`` (not retriable).
 
 This module must not do I/O, know about sockets, timers or asyncio, or retry anything.
 """
@@ -19,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Final, NamedTuple, NoReturn
 
-from aiokafka_gen.errors import DecodeError, KafkaProtocolError
+from aiokafka_gen.errors import CorrelationIdError, DecodeError, KafkaProtocolError
 from aiokafka_gen.messages._index import (
     request_header_version,
     response_class,
@@ -50,11 +53,12 @@ _UNSUPPORTED_VERSION = 35
 
 
 class FrameSizeError(KafkaProtocolError):
-    """A frame's size prefix is negative or larger than the allowed maximum."""
+    """A frame's size prefix is negative or larger than the allowed maximum.
 
+    Not retriable: the same response would be as large again.
+    """
 
-class CorrelationIdError(KafkaProtocolError):
-    """A response carried a correlation id that is not the next one expected."""
+    retriable = False
 
 
 class NeedData:

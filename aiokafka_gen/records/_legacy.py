@@ -15,7 +15,13 @@ from collections.abc import Iterator
 
 from aiokafka_gen.records import _crc
 from aiokafka_gen.records._errors import CrcMismatchError, RecordsCorruptError
-from aiokafka_gen.records._types import CREATE_TIME, LOG_APPEND_TIME, NO_TIMESTAMP_TYPE, Record
+from aiokafka_gen.records._types import (
+    CREATE_TIME,
+    LOG_APPEND_TIME,
+    NO_HEADERS,
+    NO_TIMESTAMP_TYPE,
+    Record,
+)
 from aiokafka_gen.records.codecs import CODEC_NONE, DEFAULT_MAX_DECOMPRESSED, decompress
 
 __all__ = ["MIN_MESSAGE_SIZE", "LegacyBatch"]
@@ -200,4 +206,4 @@ class LegacyBatch:
 
 
 def _record(message: _Message, offset: int, timestamp: int) -> Record:
-    return Record(offset, timestamp, message.key, message.value, [], message.crc)
+    return Record(offset, timestamp, message.key, message.value, NO_HEADERS, message.crc)

@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from aiokafka_gen.records import _crc
 from aiokafka_gen.records._errors import CrcMismatchError, RecordsCorruptError
-from aiokafka_gen.records._types import CREATE_TIME, LOG_APPEND_TIME, Record
+from aiokafka_gen.records._types import CREATE_TIME, LOG_APPEND_TIME, NO_HEADERS, Headers, Record
 from aiokafka_gen.records._varint import ONE_BYTE, TWO_BYTES, decode_varint
 from aiokafka_gen.records.codecs import CODEC_NONE, DEFAULT_MAX_DECOMPRESSED, decompress
 
@@ -25,7 +25,6 @@ _HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = _HEADER.size
 _CRC_START = 21
 _LEN = 5  # int32 lengths take at most 5 varint bytes
-_HeaderList = list[tuple[str, bytes | None]]
 
 
 class RecordBatch:
@@ -219,8 +218,7 @@ def _decode_records(batch: RecordBatch, data: bytes) -> Iterator[Record]:
             else:
                 raise _corrupt(batch, f"value length {vlen} beyond the record")
             if data[pos] == 0:
-                headers: _HeaderList = []
-                pos += 1
+                headers, pos = NO_HEADERS, pos + 1
             else:
                 headers, pos = _decode_headers(batch, data, pos, end)
             if pos != end:
@@ -239,25 +237,36 @@ def _bad_length(batch: RecordBatch, length: int) -> NoReturn:
     raise _corrupt(batch, f"negative length {length}")
 
 
-def _decode_headers(batch: RecordBatch, data: bytes, pos: int, end: int) -> tuple[_HeaderList, int]:
-    count, pos = decode_varint(data, pos, _LEN)
+def _decode_headers(batch: RecordBatch, data: bytes, pos: int, end: int) -> tuple[Headers, int]:
+    """One record's headers from its header count at ``pos``, none past ``end``: (a tuple of
+    (key, value) tuples, the next position). Shared with the consumer's decoder. One-byte
+    varints (counts and lengths up to 63) are read inline, longer ones by decode_varint;
+    past the data's end ``IndexError`` (callers translate it)."""
+    zz, slow = ONE_BYTE, decode_varint
+    count, pos = (zz[b], pos + 1) if (b := data[pos]) < 0x80 else slow(data, pos, _LEN)
     if count < 0 or count > (end - pos) // 2:  # each header takes two bytes at least
         raise _corrupt(batch, f"header count {count} larger than the record")
-    headers: _HeaderList = []
+    if not count:
+        return NO_HEADERS, pos
+    headers: list[tuple[str, bytes | None]] = []
+    append = headers.append
     for _ in range(count):
-        klen, pos = decode_varint(data, pos, _LEN)
-        if klen < 0 or pos + klen > end:
+        klen, pos = (zz[b], pos + 1) if (b := data[pos]) < 0x80 else slow(data, pos, _LEN)
+        after = pos + klen
+        if klen < 0 or after > end:
             raise _corrupt(batch, f"header key length {klen} out of range")
         try:
-            key = data[pos : pos + klen].decode("utf-8")
+            key = data[pos:after].decode()
         except UnicodeDecodeError:
             raise _corrupt(batch, "header key is not UTF-8") from None
-        vlen, pos = decode_varint(data, pos + klen, _LEN)
-        if vlen < -1 or pos + vlen > end:
-            raise _corrupt(batch, f"header value length {vlen} out of range")
-        if vlen == -1:
-            headers.append((key, None))
+        vlen, pos = (zz[b], after + 1) if (b := data[after]) < 0x80 else slow(data, after, _LEN)
+        if vlen < 0:
+            if vlen != -1:
+                raise _corrupt(batch, f"header value length {vlen} out of range")
+            append((key, None))
+        elif (after := pos + vlen) <= end:
+            append((key, data[pos:after]))
+            pos = after
         else:
-            headers.append((key, data[pos : pos + vlen]))
-            pos += vlen
-    return headers, pos
+            raise _corrupt(batch, f"header value length {vlen} out of range")
+    return tuple(headers), pos

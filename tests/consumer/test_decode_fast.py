@@ -25,6 +25,7 @@ from aiokafka_gen.consumer._records import (
 )
 from aiokafka_gen.consumer.subscription_state import SubscriptionState
 from aiokafka_gen.records import RecordBatch, RecordsCorruptError, _crc
+from aiokafka_gen.records._types import NO_HEADERS
 from aiokafka_gen.records._varint import encode_varint
 from aiokafka_gen.records.codecs import compress
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
@@ -132,12 +133,12 @@ def test_fast_records_are_whole_dataclass_instances() -> None:
     ]
     assert dataclasses.astuple(fast) == dataclasses.astuple(general)
     assert fast == general and dataclasses.replace(fast, offset=7).offset == 7
-    assert dataclasses.asdict(fast)["headers"] == [("h", b"x")]
+    assert dataclasses.asdict(fast)["headers"] == (("h", b"x"),)
 
 
 def test_empty_headers_are_shared_and_not_a_list() -> None:
     got = decode_batch(_batch([(0, 0, b"k", b"v", []), (1, 0, None, None, [("a", None)])]), "t", 3)
-    assert got[0].headers == () and got[1].headers == [("a", None)]
+    assert got[0].headers is NO_HEADERS and got[1].headers == (("a", None),)
 
 
 def test_control_batch_has_no_application_records() -> None:

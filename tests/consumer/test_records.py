@@ -41,9 +41,11 @@ async def test_keys_values_headers_timestamps_read_back_equal(
                                   headers=headers)  # fmt: skip
     async with assigned(kafka_bootstrap, tp, auto_offset_reset="earliest") as consumer:
         got = await read(consumer, len(sent))
-    assert [(r.key, r.value, list(r.headers), r.timestamp) for r in got] == [
-        (k, v, h, ts) for k, v, h, ts in sent
+    assert [(r.key, r.value, r.headers, r.timestamp) for r in got] == [
+        (k, v, tuple(h), ts) for k, v, h, ts in sent
     ]
+    assert all(type(r.headers) is tuple for r in got)  # as aiokafka: a tuple of tuples
+    assert all(type(h) is tuple for r in got for h in r.headers)
     assert [r.serialized_key_size for r in got] == [2, -1, 8, 3, 8]
     assert all(r.timestamp_type == 0 and r.topic == topic and r.partition == 0 for r in got)
 

@@ -223,7 +223,7 @@ def _read_everything(data: bytes, check_crcs: bool) -> None:
         repr(batch)
         for record in batch:
             assert len(record.value or b"") <= DECOMPRESS_LIMIT
-            assert isinstance(record.headers, list)
+            assert isinstance(record.headers, tuple)
         for record in batch.control_records():
             control_marker(record)
 

@@ -133,7 +133,7 @@ def test_large_varints_round_trip() -> None:
     builder.append(0, big, big, [("k" * 20_000, big)])
     builder.append(2**40, None, None)  # a five-byte-plus timestamp delta
     records = list(next(iter(BatchReader(builder.close()))))
-    assert records[0].key == big and records[0].headers == [("k" * 20_000, big)]
+    assert records[0].key == big and records[0].headers == (("k" * 20_000, big),)
     assert records[1].timestamp == 2**40
 
 

@@ -72,7 +72,7 @@ def test_crc_not_checked_when_disabled() -> None:
     payload[-1] ^= 0x01  # flips the last header value byte: still parseable
     (batch,) = list(BatchReader(payload, check_crcs=False))
     assert not batch.is_valid()
-    assert [r.headers for r in batch] == [[("i", b"0")], [("i", b"0")]]
+    assert [r.headers for r in batch] == [(("i", b"0"),), (("i", b"0"),)]
 
 
 def test_records_are_lazy() -> None:
@@ -106,7 +106,7 @@ def test_compressed_batches_round_trip(codec: str) -> None:
     (batch,) = list(BatchReader(_batch(50, 7, codec)))
     records = list(batch)
     assert [r.offset for r in records] == list(range(7, 57))
-    assert records[49].value == b"v49" and records[49].headers == [("i", b"49")]
+    assert records[49].value == b"v49" and records[49].headers == (("i", b"49"),)
 
 
 def test_iter_records_skips_control_batches() -> None:

@@ -55,7 +55,8 @@ def test_build_then_read(
     assert batch.max_timestamp == max(r[0] for r in records)
     got = [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in batch]
     want = [
-        (base_offset + i, ts, key, value, hdrs) for i, (ts, key, value, hdrs) in enumerate(records)
+        (base_offset + i, ts, key, value, tuple(hdrs))
+        for i, (ts, key, value, hdrs) in enumerate(records)
     ]
     assert got == want
 

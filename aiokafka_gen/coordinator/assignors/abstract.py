@@ -4,8 +4,12 @@ The group leader calls ``assign(cluster, members)`` with every member's decoded
 subscription and returns one assignment per member id; each member's coordinator calls
 ``metadata(topics)`` before JoinGroup and ``on_assignment(assignment)`` after SyncGroup
 (and ``on_generation_assignment(generation)`` when defined). Implementations may use
-classmethods (as aiokafka's do) or instance methods; the coordinator instantiates an
-assignor class that takes no arguments so per-consumer state stays per consumer.
+classmethods (as aiokafka's do, and as a custom assignor written for aiokafka does) or
+instance methods; the coordinator instantiates an assignor class that takes no arguments
+(a classmethod still binds to the class) so per-consumer state stays per consumer.
+Stateful assignors (sticky, cooperative-sticky) use ``hybridmethod``: called on the class
+their methods work as aiokafka's classmethods, with the state on the class; called on the
+instance a consumer made, with the state on that instance.
 
 Added to aiokafka's interface: ``supported_protocols`` (KIP-429; "eager" and/or
 "cooperative"). The group rebalances cooperatively when every configured assignor
@@ -15,8 +19,10 @@ supports it. Must not do I/O.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from types import MethodType
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 from aiokafka_gen.coordinator.protocol import (
     ConsumerProtocolMemberAssignment,
@@ -24,10 +30,37 @@ from aiokafka_gen.coordinator.protocol import (
 )
 from aiokafka_gen.structs import TopicPartition
 
-__all__ = ["COOPERATIVE", "EAGER", "AbstractPartitionAssignor", "member_order", "topic_partitions"]
+__all__ = [
+    "COOPERATIVE",
+    "EAGER",
+    "AbstractPartitionAssignor",
+    "hybridmethod",
+    "member_order",
+    "topic_partitions",
+]
 
 EAGER = "eager"
 COOPERATIVE = "cooperative"
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class hybridmethod(Generic[_P, _R]):
+    """A method bound to the instance when looked up on one, to the class otherwise.
+
+    ``Assignor.metadata(topics)`` then behaves as aiokafka's classmethod (it reads and
+    writes attributes of the class) while ``Assignor().metadata(topics)`` reads and writes
+    the instance's, which start as copies of the class's defaults. Write the method with
+    one first parameter for both (``owner``) and touch state only as its attributes.
+    """
+
+    def __init__(self, func: Callable[Concatenate[Any, _P], _R]) -> None:
+        self.__func__ = func
+        functools.update_wrapper(cast(Any, self), func)  # name and docstring, for help()
+
+    def __get__(self, obj: object, owner: type | None = None) -> Callable[_P, _R]:
+        return cast(Callable[_P, _R], MethodType(self.__func__, owner if obj is None else obj))
 
 
 class AbstractPartitionAssignor(abc.ABC):

@@ -6,6 +6,10 @@ then every partition that would move from one member to another is left out of t
 round: its owner sees it missing, revokes only it, and rejoins at once; the follow-up
 rebalance gives it to its new member. User data is Kafka's cooperative-sticky format (an
 int32 generation), for Java members that read it.
+
+Like the sticky assignor, usable on the class (aiokafka's classmethod style: ``assign`` is a
+classmethod, the generation-keeping methods are ``hybridmethod``s with the generation on
+the class) and per instance (the generation on the instance; one per consumer).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from .abstract import (
     EAGER,
     AbstractPartitionAssignor,
     assignments_from,
+    hybridmethod,
     topic_partitions,
 )
 
@@ -41,14 +46,19 @@ class CooperativeStickyAssignor(AbstractPartitionAssignor):
     version: ClassVar[int] = 0
     supported_protocols: ClassVar[tuple[str, ...]] = (COOPERATIVE, EAGER)
 
+    # The generation of the last assignment, sent with the next JoinGroup (a class
+    # attribute for class-level calls; every instance starts with its own).
+    generation: int = -1
+
     def __init__(self) -> None:
         self.generation = -1
 
+    @classmethod
     def assign(
-        self, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+        cls, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
     ) -> dict[str, ConsumerProtocolMemberAssignment]:
         """The sticky assignment minus partitions still owned by another member."""
-        inputs = {m: self._member_input(meta) for m, meta in members.items()}
+        inputs = {m: cls._member_input(meta) for m, meta in members.items()}
         topics = {t for meta in members.values() for t in meta.subscription}
         chosen = balance(inputs, topic_partitions(cluster, topics))
         owner = _current_owners(inputs)
@@ -59,23 +69,30 @@ class CooperativeStickyAssignor(AbstractPartitionAssignor):
 
     @staticmethod
     def _member_input(meta: ConsumerProtocolMemberMetadata) -> MemberInput:
-        generation = meta.generation_id
+        generation = getattr(meta, "generation_id", -1)
         if generation < 0 and meta.user_data and len(meta.user_data) >= 4:
             generation = _I32.unpack_from(meta.user_data)[0]
-        return MemberInput(frozenset(meta.subscription), list(meta.owned_partitions), generation)
+        owned = list(getattr(meta, "owned_partitions", ()))
+        return MemberInput(frozenset(meta.subscription), owned, generation)
 
-    def metadata(self, topics: Iterable[str]) -> ConsumerProtocolMemberMetadata:
+    @hybridmethod
+    def metadata(owner: Any, topics: Iterable[str]) -> ConsumerProtocolMemberMetadata:
         """The subscription (the coordinator adds owned partitions and generation)."""
         return ConsumerProtocolMemberMetadata(
-            self.version, sorted(topics), _I32.pack(self.generation), generation_id=self.generation
+            owner.version,
+            sorted(topics),
+            _I32.pack(owner.generation),
+            generation_id=owner.generation,
         )
 
-    def on_assignment(self, assignment: ConsumerProtocolMemberAssignment) -> None:
+    @classmethod
+    def on_assignment(cls, assignment: ConsumerProtocolMemberAssignment) -> None:
         """Stateless apart from the generation."""
 
-    def on_generation_assignment(self, generation: int) -> None:
+    @hybridmethod
+    def on_generation_assignment(owner: Any, generation: int) -> None:
         """Remember the generation for the next JoinGroup."""
-        self.generation = generation
+        owner.generation = generation
 
 
 def _current_owners(inputs: Mapping[str, MemberInput]) -> dict[TopicPartition, str]:

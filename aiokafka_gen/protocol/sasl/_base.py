@@ -7,13 +7,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aiokafka_gen.errors import KafkaError
+from aiokafka_gen.errors import AuthenticationFailedError
 
 __all__ = ["SaslError", "SaslMechanism"]
 
 
-class SaslError(KafkaError):
-    """The client side of a SASL exchange failed (bad server message, bad signature)."""
+class SaslError(AuthenticationFailedError):
+    """The client side of a SASL exchange failed (bad server message, bad signature).
+
+    An ``AuthenticationFailedError`` (aiokafka's name for a failed authentication; not
+    retriable), so ``except AuthenticationFailedError`` catches it. A broker's refusal
+    arrives as its error code's class instead (``SaslAuthenticationFailed``,
+    ``UnsupportedSaslMechanismError``, ...).
+    """
 
 
 class SaslMechanism(Protocol):
