@@ -16,6 +16,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base_errors import broker_error, should_retry
 from aiokafka_gen.admin._coordinators import CoordinatorCache, answers, requests
 from aiokafka_gen.client import AIOKafkaClient
@@ -44,13 +45,13 @@ class AdminBase:
 
     _client: AIOKafkaClient
     _coordinators: CoordinatorCache
-    _request_timeout_ms: int
+    _request_timeout_ms: float
     _started: bool
     _closed: bool
 
     # ---- timing ------------------------------------------------------------------------
     def _timeout_ms(self, timeout_ms: int | None) -> int:
-        return self._request_timeout_ms if timeout_ms is None else int(timeout_ms)
+        return checks.timeout_ms(timeout_ms, self._request_timeout_ms)
 
     def _deadline(self) -> float:
         return asyncio.get_running_loop().time() + self._request_timeout_ms / 1000.0

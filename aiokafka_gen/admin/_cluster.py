@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiokafka_gen import __version__
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, broker_error
 from aiokafka_gen.admin.results import (
     BrokerDescription,
@@ -72,7 +73,8 @@ class ClusterMixin(AdminBase):
         self, *, include_authorized_operations: bool = False
     ) -> ClusterDescription:
         """Cluster id, brokers and the controller id (in KRaft a random broker: the
-        controllers themselves are not reachable through brokers)."""
+        controllers themselves are not reachable through brokers). The result also reads
+        as aiokafka's dict (``cluster["brokers"]``, ``dict(cluster)``)."""
         from aiokafka_gen.messages.describe_cluster_request import DescribeClusterRequest
 
         request = DescribeClusterRequest(
@@ -88,7 +90,9 @@ class ClusterMixin(AdminBase):
         ops = None
         if include_authorized_operations:
             ops = operations(response.cluster_authorized_operations)
-        return ClusterDescription(response.cluster_id, response.controller_id, brokers, ops)
+        return ClusterDescription(
+            response.cluster_id, response.controller_id, brokers, ops, response.throttle_time_ms
+        )
 
     async def describe_log_dirs(
         self,
@@ -102,14 +106,14 @@ class ClusterMixin(AdminBase):
             DescribeLogDirsRequest,
         )
 
-        self._check_started()
-        nodes = list(brokers) if brokers is not None else await self._broker_ids()
         topics = None
         if topic_partitions is not None:
             topics = [
                 DescribableLogDirTopic(topic=t, partitions=ps)
-                for t, ps in group_by_topic(TopicPartition(*tp) for tp in topic_partitions).items()
+                for t, ps in group_by_topic(checks.partitions(topic_partitions)).items()
             ]
+        self._check_started()
+        nodes = list(brokers) if brokers is not None else await self._broker_ids()
 
         async def one(node: int) -> dict[str, LogDirDescription]:
             response = await self._send(DescribeLogDirsRequest(topics=topics), node)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, broker_error
 from aiokafka_gen.admin.results import (
     AlterConfigsResult,
@@ -86,8 +87,10 @@ class ConfigsMixin(AdminBase):
         """Configs of each resource (only the keys of ``resource.configs`` when given).
 
         ``include_synonyms`` adds where else each value is set, in precedence order;
-        ``include_documentation`` adds the type and documentation of each config.
+        ``include_documentation`` adds the type and documentation of each config. A TOPIC
+        resource with an illegal topic name raises InvalidTopicError before anything is sent.
         """
+        config_resources = checks.resources(config_resources)
         from aiokafka_gen.messages.describe_configs_request import (
             DescribeConfigsRequest,
             DescribeConfigsResource,
@@ -127,6 +130,7 @@ class ConfigsMixin(AdminBase):
     ) -> dict[ConfigResource, AlterConfigsResult]:
         """Replace each resource's dynamic configs with ``resource.configs`` (configs not
         named are reset to their defaults; see ``incremental_alter_configs``)."""
+        config_resources = checks.resources(config_resources)
         from aiokafka_gen.messages.alter_configs_request import (
             AlterableConfig,
             AlterConfigsRequest,
@@ -167,6 +171,7 @@ class ConfigsMixin(AdminBase):
         )
 
         ops = _as_ops(alterations)
+        checks.resources(ops)
 
         def item(r: ConfigResource) -> Any:
             configs = [

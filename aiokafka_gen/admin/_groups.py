@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, broker_error
 from aiokafka_gen.admin._group_parse import classic_group, consumer_group
 from aiokafka_gen.admin.results import (
@@ -210,9 +211,9 @@ class GroupsMixin(AdminBase):
         partitions: Iterable[TopicPartition] | None = None,
     ) -> dict[TopicPartition, OffsetAndMetadata]:
         """Committed offsets of a group (aiokafka's shape): {partition:
-        OffsetAndMetadata}; partitions asked for without a commit have offset -1. Any
-        error raises (typed)."""
-        wanted = None if partitions is None else [TP(*tp) for tp in partitions]
+        OffsetAndMetadata}; partitions asked for without a commit have offset -1 (None:
+        every partition the group has committed). Any error raises (typed)."""
+        wanted = None if partitions is None else checks.partitions(partitions)
 
         async def send(node: int, groups: list[str]) -> dict[str, _Offsets]:
             version = await self._version(node, _OFFSET_FETCH, 9)
@@ -240,8 +241,8 @@ class GroupsMixin(AdminBase):
         """Commit offsets for a group that has no active members (with members the
         coordinator refuses: UnknownMemberIdError or similar, per partition)."""
         commits = {
-            TP(*tp): o if isinstance(o, OffsetAndMetadata) else OffsetAndMetadata(int(o), "")
-            for tp, o in offsets.items()
+            tp: o if isinstance(o, OffsetAndMetadata) else OffsetAndMetadata(int(o), "")
+            for tp, o in zip(checks.partitions(offsets), offsets.values(), strict=True)
         }
 
         async def send(node: int, groups: list[str]) -> dict[str, _Partitions]:
@@ -266,7 +267,7 @@ class GroupsMixin(AdminBase):
             OffsetDeleteRequestTopic,
         )
 
-        wanted = [TP(*tp) for tp in partitions]
+        wanted = checks.partitions(partitions)
         topics = [
             OffsetDeleteRequestTopic(
                 name=t, partitions=[OffsetDeleteRequestPartition(partition_index=p) for p in ps]

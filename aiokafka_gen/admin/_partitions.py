@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aiokafka_gen._validate import check_range, check_topic
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, broker_error
 from aiokafka_gen.admin.results import (
     DeletedRecords,
@@ -60,12 +62,16 @@ class PartitionsMixin(AdminBase):
         raise_on_error: bool = True,
     ) -> dict[TopicPartition, DeletedRecords]:
         """Delete records before an offset (RecordsToDelete or a plain int; -1 means the
-        high watermark). Returns {partition: DeletedRecords(low_watermark=...)}."""
+        high watermark). Returns {partition: DeletedRecords}; each DeletedRecords is the
+        new low watermark as an int, as in aiokafka's {partition: low watermark}."""
         wait = self._timeout_ms(timeout_ms)
         offsets = {
-            TP(*tp): r.before_offset if isinstance(r, RecordsToDelete) else int(r)
+            _checked(tp): r.before_offset if isinstance(r, RecordsToDelete) else r
             for tp, r in records_to_delete.items()
         }
+        for offset in offsets.values():
+            check_range("before_offset", offset, at_least=-1, at_most=checks.INT64_MAX,
+                        integral=True)  # fmt: skip
 
         async def send(node: int, tps: list[TP]) -> dict[TP, DeletedRecords]:
             from aiokafka_gen.messages.delete_records_request import (
@@ -106,7 +112,7 @@ class PartitionsMixin(AdminBase):
         """Offsets by spec: OffsetSpec.EARLIEST / LATEST / MAX_TIMESTAMP (the record with
         the largest timestamp) or a timestamp in ms (the first offset at or after it;
         offset -1 when there is none)."""
-        specs = {TP(*tp): int(spec) for tp, spec in topic_partition_offsets.items()}
+        specs = {_checked(tp): int(spec) for tp, spec in topic_partition_offsets.items()}
 
         async def send(node: int, tps: list[TP]) -> dict[TP, ListOffsetsResult]:
             response = await self._send(_list_offsets_request(specs, tps, isolation_level), node)
@@ -144,7 +150,7 @@ class PartitionsMixin(AdminBase):
         if partitions is not None:
             topic_partitions = [
                 TopicPartitions(topic=t, partitions=ps)
-                for t, ps in group_by_topic(TP(*tp) for tp in partitions).items()
+                for t, ps in group_by_topic(checks.partitions(partitions)).items()
             ]
         request = ElectLeadersRequest(
             election_type=int(election_type), topic_partitions=topic_partitions,
@@ -173,7 +179,7 @@ class PartitionsMixin(AdminBase):
             ReassignableTopic,
         )
 
-        targets = {TP(*tp): r for tp, r in reassignments.items()}
+        targets = {_checked(tp): r for tp, r in reassignments.items()}
         topics = [
             ReassignableTopic(name=t, partitions=[
                 ReassignablePartition(partition_index=p, replicas=_replicas(targets[TP(t, p)]))
@@ -205,7 +211,7 @@ class PartitionsMixin(AdminBase):
         if partitions is not None:
             topics = [
                 ListPartitionReassignmentsTopics(name=t, partition_indexes=ps)
-                for t, ps in group_by_topic(TP(*tp) for tp in partitions).items()
+                for t, ps in group_by_topic(checks.partitions(partitions)).items()
             ]
         request = ListPartitionReassignmentsRequest(
             timeout_ms=self._timeout_ms(timeout_ms), topics=topics
@@ -220,6 +226,13 @@ class PartitionsMixin(AdminBase):
             )
             for t in response.topics for p in t.partitions
         }  # fmt: skip
+
+
+def _checked(tp: Any) -> TP:
+    """``tp`` as a TopicPartition whose topic name is legal (InvalidTopicError if not)."""
+    found = TP(*tp)
+    check_topic(found.topic)
+    return found
 
 
 def _replicas(replicas: list[int] | None) -> list[int] | None:

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aiokafka_gen._validate import check_topic
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, broker_error
 from aiokafka_gen.admin.results import (
     ConfigEntry,
@@ -98,11 +100,12 @@ class TopicsMixin(AdminBase):
         TopicAuthorizationFailedError (see the module docs of ``results`` for errors).
         Success means the controller created the topics; the brokers apply that to their
         metadata a moment later, so ``describe_topics`` or ``list_topics`` right after may
-        not show them yet (as with Kafka's own AdminClient).
+        not show them yet (as with Kafka's own AdminClient). An illegal topic name raises
+        InvalidTopicError before anything is sent.
         """
         from aiokafka_gen.messages.create_topics_request import CreateTopicsRequest
 
-        by_name = {t.name: t for t in new_topics}
+        by_name = {check_topic(t.name): t for t in new_topics}
         wait = self._timeout_ms(timeout_ms)
 
         async def attempt(names: list[str]) -> dict[str, CreateTopicResult]:
@@ -128,8 +131,10 @@ class TopicsMixin(AdminBase):
         """Delete topics named by name or by topic id (``uuid.UUID``; DeleteTopics v6+).
 
         Returns {name or id as given: DeleteTopicResult}; an unknown name fails with
-        UnknownTopicOrPartitionError, an unknown id with UnknownTopicIdError.
+        UnknownTopicOrPartitionError, an unknown id with UnknownTopicIdError. An illegal
+        name raises InvalidTopicError before anything is sent.
         """
+        topics = checks.topics(topics)
         wait = self._timeout_ms(timeout_ms)
 
         async def attempt(keys: list[str | uuid.UUID]) -> dict[str | uuid.UUID, DeleteTopicResult]:
@@ -184,9 +189,10 @@ class TopicsMixin(AdminBase):
 
         With ``include_authorized_operations`` each description lists the operations the
         caller may perform. Unknown topics fail with UnknownTopicOrPartitionError (by name)
-        or UnknownTopicIdError (by id).
+        or UnknownTopicIdError (by id); an illegal name raises InvalidTopicError before
+        anything is sent. Each description also reads as the dict aiokafka lists for it.
         """
-        wanted = None if topics is None else list(dict.fromkeys(topics))
+        wanted = None if topics is None else list(dict.fromkeys(checks.topics(topics)))
 
         async def ask(keys: list[str | uuid.UUID] | None) -> list[TopicDescription]:
             response = await self._send(_metadata_request(keys, include_authorized_operations))
@@ -218,7 +224,9 @@ class TopicsMixin(AdminBase):
 
         A count that is not larger fails with InvalidPartitionsError for that topic. As with
         ``create_topics``, brokers may describe the old count for a moment after success.
+        An illegal topic name raises InvalidTopicError before anything is sent.
         """
+        checks.topics(topic_partitions)
         from aiokafka_gen.messages.create_partitions_request import (
             CreatePartitionsAssignment,
             CreatePartitionsRequest,

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._base import AdminBase, broker_error
 from aiokafka_gen.admin.results import (
     FenceProducerResult,
@@ -142,7 +143,7 @@ class TransactionsMixin(AdminBase):
         def failed(tp: TP, error: KafkaError) -> PartitionProducers:
             return PartitionProducers(tp.topic, tp.partition, error=error)
 
-        wanted = [TP(*tp) for tp in partitions]
+        wanted = checks.partitions(partitions)
         results = await self._retrying(wanted, self._leader_attempt(send, failed))
         return dict(raise_for_errors(results)) if raise_on_error else results
 
@@ -155,7 +156,7 @@ class TransactionsMixin(AdminBase):
             WriteTxnMarkersRequest,
         )
 
-        tp = TP(spec.topic, spec.partition)
+        (tp,) = checks.partitions([(spec.topic, spec.partition)])
         marker = WritableTxnMarker(
             producer_id=spec.producer_id, producer_epoch=spec.producer_epoch,
             transaction_result=False, coordinator_epoch=spec.coordinator_epoch,

@@ -8,11 +8,14 @@ one ``AIOKafkaClient`` (its connections and metadata task) from ``start()`` to `
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
 from aiokafka_gen import __version__
+from aiokafka_gen._validate import check_range
 from aiokafka_gen.abc import AbstractTokenProvider
+from aiokafka_gen.admin import _checks as checks
 from aiokafka_gen.admin._acls import AclsMixin
 from aiokafka_gen.admin._cluster import ClusterMixin
 from aiokafka_gen.admin._configs import ConfigsMixin
@@ -42,11 +45,19 @@ class AIOKafkaAdminClient(
     """Administer a Kafka cluster: topics, partitions, configs, groups, ACLs, quotas,
     SCRAM users, transactions.
 
-    aiokafka 0.14's constructor (keyword-only; ``loop`` and ``api_version`` are accepted and
-    ignored) and method names and arguments. Results are frozen dataclasses from
-    ``aiokafka_gen.admin.results``; methods acting on several resources return one result
-    per resource and, unless ``raise_on_error=False``, raise the first failed resource's
-    typed error after handling all of them. ``async with`` starts and closes the client.
+    aiokafka 0.14's constructor (keyword-only) and method names and arguments. ``loop`` is
+    accepted and ignored without a warning, as aiokafka's admin client takes it silently;
+    ``api_version`` is a no-op that warns (DeprecationWarning) when given, as aiokafka's
+    does. Numeric settings are checked against the ranges of Kafka's ``AdminClientConfig``
+    (KafkaConfigurationError): ``request_timeout_ms`` 1..2**31-1 (an int32 on the wire;
+    Java allows 0, which would time every request out at once, so the client refuses it),
+    ``metadata_max_age_ms`` and ``retry_backoff_ms`` 0..2**63-1, and
+    ``connections_max_idle_ms`` any int64 (0 or less: idle connections are never closed).
+
+    Results are frozen dataclasses from ``aiokafka_gen.admin.results``; methods acting on
+    several resources return one result per resource and, unless
+    ``raise_on_error=False``, raise the first failed resource's typed error after handling
+    all of them. ``async with`` starts and closes the client.
     """
 
     def __init__(
@@ -69,7 +80,21 @@ class AIOKafkaAdminClient(
         sasl_kerberos_domain_name: str | None = None,
         sasl_oauth_token_provider: AbstractTokenProvider | None = None,
     ) -> None:
-        del loop, api_version  # accepted for aiokafka compatibility
+        del loop  # aiokafka's admin client accepts it without a warning; so do we
+        if api_version is not None:
+            warnings.warn(
+                "api_version does nothing (versions are negotiated with each broker) and"
+                " will be removed",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        check_range("request_timeout_ms", request_timeout_ms, at_least=1,
+                    at_most=checks.INT32_MAX)  # fmt: skip
+        check_range("metadata_max_age_ms", metadata_max_age_ms, at_least=0,
+                    at_most=checks.INT64_MAX)  # fmt: skip
+        check_range("retry_backoff_ms", retry_backoff_ms, at_least=0, at_most=checks.INT64_MAX)
+        check_range("connections_max_idle_ms", connections_max_idle_ms,
+                    at_least=checks.INT64_MIN, at_most=checks.INT64_MAX)  # fmt: skip
         self._request_timeout_ms = request_timeout_ms
         self._started = False
         self._closed = False

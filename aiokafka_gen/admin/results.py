@@ -12,9 +12,9 @@ failed resource's error after every resource has been handled; that exception ca
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from collections.abc import Iterator, Mapping
+from dataclasses import FrozenInstanceError, dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from aiokafka_gen.admin.types import (
     AclBinding,
@@ -93,6 +93,36 @@ def raise_for_errors(results: Mapping[K, R]) -> Mapping[K, R]:
     raise first
 
 
+def _errno(error: KafkaError | None) -> int:
+    """The protocol error code of ``error`` (0 for None, -1 for a client-side error)."""
+    if error is None:
+        return 0
+    return int(getattr(error, "errno", -1))
+
+
+class _ReadsAsAiokafkaDict(Mapping[str, Any]):
+    """A read-only mapping view with the keys and value shapes of the plain dict aiokafka
+    returns for the same call; the typed attributes stay the primary interface."""
+
+    __slots__ = ()
+
+    def _aiokafka_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        return self._aiokafka_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._aiokafka_dict())
+
+    def __len__(self) -> int:
+        return len(self._aiokafka_dict())
+
+
+def _frozen(self: object, name: str, *args: object) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
 def operations(bits: int) -> frozenset[AclOperation] | None:
     """Decode an ``authorized_operations`` bit field (None when it was not asked for)."""
     if bits == _INT32_MIN:
@@ -159,8 +189,14 @@ class PartitionInfo:
 
 
 @dataclass(frozen=True)
-class TopicDescription:
-    """A described topic: id, partitions and (when asked) the caller's allowed operations."""
+class TopicDescription(_ReadsAsAiokafkaDict):
+    """A described topic: id, partitions and (when asked) the caller's allowed operations.
+
+    Also reads as the dict aiokafka's ``describe_topics`` lists for a topic:
+    ``d["topic"]``, ``d["error_code"]``, ``d["is_internal"]`` and ``d["partitions"]`` (a
+    list of dicts with ``error_code``, ``partition``, ``leader``, ``replicas``, ``isr``,
+    ``offline_replicas``); ``dict(d)`` is that dict.
+    """
 
     name: str | None
     topic_id: uuid.UUID | None = None
@@ -168,6 +204,20 @@ class TopicDescription:
     partitions: tuple[PartitionInfo, ...] = ()
     authorized_operations: frozenset[AclOperation] | None = None
     error: KafkaError | None = None
+
+    def _aiokafka_dict(self) -> dict[str, Any]:
+        partitions = [
+            {
+                "error_code": _errno(p.error), "partition": p.partition, "leader": p.leader,
+                "replicas": list(p.replicas), "isr": list(p.isr),
+                "offline_replicas": list(p.offline_replicas),
+            }
+            for p in self.partitions
+        ]  # fmt: skip
+        return {
+            "error_code": _errno(self.error), "topic": self.name,
+            "is_internal": self.is_internal, "partitions": partitions,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -187,14 +237,57 @@ class PartitionResult:
     error: KafkaError | None = None
 
 
-@dataclass(frozen=True)
-class DeletedRecords:
-    """The partition's new log start offset after ``delete_records``."""
+class DeletedRecords(int):
+    """The partition's new log start offset after ``delete_records``.
+
+    The object is that offset as an ``int`` (aiokafka's ``delete_records`` returns
+    {partition: low watermark}), so ``result == 3`` and arithmetic work; ``topic``,
+    ``partition``, ``low_watermark`` and ``error`` are attributes. Two results are equal
+    when partition, offset and error are; a result equals an int of its offset.
+    """
 
     topic: str
     partition: int
-    low_watermark: int = -1
-    error: KafkaError | None = None
+    error: KafkaError | None
+
+    def __new__(
+        cls, topic: str, partition: int, low_watermark: int = -1, error: KafkaError | None = None
+    ) -> DeletedRecords:
+        self = super().__new__(cls, low_watermark)
+        self.__dict__.update(topic=topic, partition=partition, error=error)
+        return self
+
+    @property
+    def low_watermark(self) -> int:
+        """The new log start offset (-1 when the deletion failed)."""
+        return int(self)
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return (self.topic, self.partition, int(self), self.error)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DeletedRecords):
+            return (self.topic, self.partition, int(self), self.error) == (
+                other.topic, other.partition, int(other), other.error
+            )  # fmt: skip
+        return int.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = int.__hash__
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def __str__(self) -> str:
+        return str(int(self))
+
+    def __repr__(self) -> str:
+        return (
+            f"DeletedRecords(topic={self.topic!r}, partition={self.partition}, "
+            f"low_watermark={int(self)}, error={self.error!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -251,13 +344,29 @@ class BrokerDescription:
 
 
 @dataclass(frozen=True)
-class ClusterDescription:
-    """``describe_cluster``: id, controller (a random broker in KRaft), brokers."""
+class ClusterDescription(_ReadsAsAiokafkaDict):
+    """``describe_cluster``: id, controller (a random broker in KRaft), brokers.
+
+    Also reads as the dict aiokafka's ``describe_cluster`` returns: ``c["cluster_id"]``,
+    ``c["controller_id"]``, ``c["throttle_time_ms"]`` and ``c["brokers"]`` (a list of
+    dicts with ``node_id``, ``host``, ``port``, ``rack``); ``dict(c)`` is that dict.
+    """
 
     cluster_id: str | None
     controller_id: int
     brokers: tuple[BrokerDescription, ...]
     authorized_operations: frozenset[AclOperation] | None = None
+    throttle_time_ms: int = field(default=0, repr=False, compare=False)
+
+    def _aiokafka_dict(self) -> dict[str, Any]:
+        brokers = [
+            {"node_id": b.node_id, "host": b.host, "port": b.port, "rack": b.rack}
+            for b in self.brokers
+        ]
+        return {
+            "throttle_time_ms": self.throttle_time_ms, "brokers": brokers,
+            "cluster_id": self.cluster_id, "controller_id": self.controller_id,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -330,14 +439,61 @@ class QuorumInfo:
 
 
 # ---- groups ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GroupListing:
-    """A group known to a coordinator (``state`` and ``type`` need ListGroups v4/v5)."""
+class GroupListing(tuple[str, str]):
+    """A group known to a coordinator (``state`` and ``type`` need ListGroups v4/v5).
 
-    group_id: str
-    protocol_type: str
-    state: str | None = None
-    type: str | None = None
+    The object is aiokafka's ``(group_id, protocol_type)`` tuple: it unpacks, indexes and
+    compares as one (``group_id, protocol_type = listing``); ``state`` and ``type`` are
+    extra attributes. Two listings are equal when all four fields are.
+    """
+
+    state: str | None
+    type: str | None
+
+    def __new__(
+        cls,
+        group_id: str,
+        protocol_type: str,
+        state: str | None = None,
+        type: str | None = None,
+    ) -> GroupListing:
+        self = super().__new__(cls, (group_id, protocol_type))
+        self.__dict__.update(state=state, type=type)
+        return self
+
+    @property
+    def group_id(self) -> str:
+        """The group's id."""
+        return self[0]
+
+    @property
+    def protocol_type(self) -> str:
+        """The protocol type: "consumer", or "" for a group that only stores offsets."""
+        return self[1]
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return (self[0], self[1], self.state, self.type)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, GroupListing):
+            return tuple(self) == tuple(other) and (self.state, self.type) == (
+                other.state, other.type
+            )  # fmt: skip
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def __repr__(self) -> str:
+        return (
+            f"GroupListing(group_id={self[0]!r}, protocol_type={self[1]!r}, "
+            f"state={self.state!r}, type={self.type!r})"
+        )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka_gen._validate import check_range, check_topic
+from aiokafka_gen.errors import IllegalArgumentError
+
 __all__ = [
     "AbortTransactionSpec",
     "AclBinding",
@@ -194,11 +197,26 @@ class QuotaMatchType(enum.IntEnum):
     SPECIFIED = 2
 
 
+# the widths of the protocol fields the numbers travel in (also used by ``_checks``)
+INT16_MAX = 2**15 - 1
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def _count(name: str, value: Any, at_most: int) -> None:
+    """A partition count or replication factor: -1 (unset) or 1..at_most."""
+    if isinstance(value, bool) or not isinstance(value, int) or value != -1:
+        check_range(name, value, at_least=1, at_most=at_most, integral=True)
+
+
 class NewTopic:
     """A topic to create (aiokafka's arguments).
 
-    Either ``num_partitions`` and ``replication_factor`` (-1 for the broker's defaults) or
-    ``replica_assignments`` ({partition: [broker ids]}, with both counts -1) are given.
+    Either ``num_partitions`` and ``replication_factor`` are given, or
+    ``replica_assignments`` ({partition: [broker ids]}) with at least one count -1;
+    anything else raises IllegalArgumentError, as aiokafka does. The name must be a legal
+    topic name (InvalidTopicError otherwise); a count is -1 or at least 1
+    (KafkaConfigurationError otherwise; the replication factor is an int16 on the wire).
     """
 
     def __init__(
@@ -211,7 +229,13 @@ class NewTopic:
     ) -> None:
         counts_set = num_partitions != -1 and replication_factor != -1
         if counts_set == (replica_assignments is not None):
-            raise ValueError("give either num_partitions/replication_factor or replica_assignments")
+            raise IllegalArgumentError(
+                "give either num_partitions and replication_factor, or replica_assignments"
+                " with a count of -1"
+            )
+        check_topic(name)
+        _count("num_partitions", num_partitions, INT32_MAX)
+        _count("replication_factor", replication_factor, INT16_MAX)
         self.name = name
         self.num_partitions = num_partitions
         self.replication_factor = replication_factor
@@ -226,10 +250,11 @@ class NewTopic:
 
 
 class NewPartitions:
-    """The new total partition count of a topic, with optional assignments for the new ones
-    (one list of broker ids per added partition)."""
+    """The new total partition count of a topic (at least 1), with optional assignments
+    for the new ones (one list of broker ids per added partition)."""
 
     def __init__(self, total_count: int, new_assignments: list[list[int]] | None = None) -> None:
+        check_range("total_count", total_count, at_least=1, at_most=INT32_MAX, integral=True)
         self.total_count = total_count
         self.new_assignments = new_assignments
 
@@ -241,6 +266,7 @@ class RecordsToDelete:
     """Delete every record before ``before_offset`` (-1: up to the high watermark)."""
 
     def __init__(self, before_offset: int) -> None:
+        check_range("before_offset", before_offset, at_least=-1, at_most=INT64_MAX, integral=True)
         self.before_offset = before_offset
 
     def __repr__(self) -> str:

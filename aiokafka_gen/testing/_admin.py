@@ -30,11 +30,14 @@ def run_sync(work: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
 async def create_topic(
     bootstrap: str, name: str, partitions: int, replication: int, configs: Mapping[str, str]
 ) -> None:
-    """Create ``name`` and wait until every partition has a leader on every broker."""
+    """Create ``name`` and wait until every partition has a leader on every broker. An
+    illegal name raises InvalidTopicError (Kafka's rule, named) before any connection."""
+    from aiokafka_gen._validate import check_topic
     from aiokafka_gen.admin import AIOKafkaAdminClient, NewTopic
 
+    check_topic(name)
+    topic = NewTopic(name, partitions, replication, topic_configs=dict(configs))
     async with AIOKafkaAdminClient(bootstrap_servers=bootstrap) as admin:
-        topic = NewTopic(name, partitions, replication, topic_configs=dict(configs))
         await admin.create_topics([topic])
     for _ in range(_READY_POLLS):
         if await _ready_everywhere(bootstrap, name, partitions):

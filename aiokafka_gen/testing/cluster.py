@@ -349,9 +349,12 @@ class KafkaCluster:
         configs: Mapping[str, str] | None = None,
     ) -> None:
         """Create a topic with aiokafka_gen's admin client and wait until every partition
-        has a leader (callable from sync code and from inside a running event loop)."""
+        has a leader (callable from sync code and from inside a running event loop). An
+        illegal topic name raises InvalidTopicError before anything starts."""
+        from aiokafka_gen._validate import check_topic
         from aiokafka_gen.testing import _admin
 
+        check_topic(name)
         work = _admin.create_topic(
             self.bootstrap(), name, partitions, replication_factor, configs or {}
         )

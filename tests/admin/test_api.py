@@ -23,9 +23,20 @@ from aiokafka_gen.admin import (
     ResourceType,
 )
 from aiokafka_gen.admin._quotas import salted_password
-from aiokafka_gen.admin.results import GroupResult, operations, raise_for_errors
+from aiokafka_gen.admin.results import (
+    DeletedRecords,
+    GroupListing,
+    GroupResult,
+    operations,
+    raise_for_errors,
+)
 from aiokafka_gen.admin.types import ScramMechanism
-from aiokafka_gen.errors import IllegalStateError, NonEmptyGroup, UnknownTopicOrPartitionError
+from aiokafka_gen.errors import (
+    IllegalArgumentError,
+    IllegalStateError,
+    NonEmptyGroup,
+    UnknownTopicOrPartitionError,
+)
 
 NEW_METHODS = [
     "alter_client_quotas", "alter_consumer_group_offsets", "alter_partition_reassignments",
@@ -74,6 +85,20 @@ def test_every_aiokafka_method_keeps_its_arguments() -> None:
         assert [p.name for p in ours_[: len(theirs)]] == [p.name for p in theirs], name
         for a, b in zip(theirs, ours_, strict=False):
             assert a.default == b.default, f"{name}.{a.name}"
+            assert a.kind == b.kind, f"{name}.{a.name}"
+        for extra in ours_[len(theirs) :]:  # additions never shift aiokafka's positions
+            assert extra.kind is inspect.Parameter.KEYWORD_ONLY, f"{name}.{extra.name}"
+            assert extra.default is not inspect.Parameter.empty, f"{name}.{extra.name}"
+
+
+def test_migration_guide_covers_every_aiokafka_method() -> None:
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "migration-from-aiokafka.md"
+    text = guide.read_text()
+    for name in _public(peer.AIOKafkaAdminClient):
+        assert f"admin.{name}(" in text, name
+    assert "## Producer, consumer and errors" in text
 
 
 def test_the_whole_surface_exists_and_is_documented() -> None:
@@ -87,7 +112,7 @@ def test_the_whole_surface_exists_and_is_documented() -> None:
 def test_new_topic_needs_counts_or_assignments() -> None:
     assert NewTopic("t", 3, 1).replica_assignments == {}
     assert NewTopic("t", -1, -1, replica_assignments={0: [1]}).num_partitions == -1
-    with pytest.raises(ValueError):
+    with pytest.raises(IllegalArgumentError):  # aiokafka's error, also a ValueError
         NewTopic("t", 3, 1, replica_assignments={0: [1]})
     with pytest.raises(ValueError):
         NewTopic("t", -1, -1)
@@ -128,6 +153,26 @@ def test_raise_for_errors_keeps_every_result() -> None:
     assert caught.value.errors == {"g1": first, "g3": second}  # type: ignore[attr-defined]
     ok = {"g2": GroupResult("g2")}
     assert raise_for_errors(ok) is ok
+
+
+def test_results_that_are_aiokafkas_tuples_and_ints() -> None:
+    import copy
+    import pickle
+
+    listing = GroupListing("g", "consumer", "Stable", "classic")
+    assert listing == ("g", "consumer") and hash(listing) == hash(("g", "consumer"))
+    assert listing[:] == ("g", "consumer") and len(listing) == 2
+    assert listing != GroupListing("g", "consumer", "Empty", "classic")
+    assert pickle.loads(pickle.dumps(listing)) == listing
+    assert copy.deepcopy(listing).state == "Stable"
+    with pytest.raises(AttributeError):
+        listing.state = "Dead"
+    deleted = DeletedRecords("t", 0, 7)
+    assert deleted == 7 and deleted + 1 == 8 and str(deleted) == "7" and f"{deleted:>2}" == " 7"
+    assert deleted != DeletedRecords("t", 1, 7) and deleted.low_watermark == 7
+    assert pickle.loads(pickle.dumps(deleted)) == deleted and "partition=0" in repr(deleted)
+    with pytest.raises(AttributeError):
+        deleted.error = None
 
 
 def test_salted_password_is_scram_hi() -> None:
