@@ -17,11 +17,13 @@ import logging
 import re
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 from aiokafka_gen import __version__
+from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.abc import AbstractTokenProvider, ConsumerRebalanceListener
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
@@ -54,6 +56,36 @@ __all__ = ["AIOKafkaConsumer"]
 
 log = logging.getLogger("aiokafka_gen.consumer")
 _GROUP_PROTOCOLS = ("classic", "consumer")
+# The constructor's own numbers and their lowest legal value (Java's ConsumerConfig ranges;
+# the client's settings are checked by AIOKafkaClient). None may be given where noted.
+_AT_LEAST = {
+    "fetch_max_wait_ms": 0, "fetch_max_bytes": 0, "fetch_min_bytes": 0,
+    "max_partition_fetch_bytes": 0, "auto_commit_interval_ms": 0,
+    "max_poll_interval_ms": 1, "session_timeout_ms": 1, "heartbeat_interval_ms": 1,
+    "consumer_timeout_ms": 0,
+}  # fmt: skip
+_AT_LEAST_OR_NONE = {"rebalance_timeout_ms": 0, "max_poll_records": 1, "max_buffer_bytes": 1}
+_INTEGRAL = frozenset({"max_poll_records", "max_buffer_bytes"})
+
+
+def _check_ranges(options: Mapping[str, Any]) -> None:
+    for name, low in _AT_LEAST.items():
+        check_range(name, options[name], at_least=low)
+    for name, low in _AT_LEAST_OR_NONE.items():
+        check_range(name, options[name], at_least=low, integral=name in _INTEGRAL,
+                    allow_none=True)  # fmt: skip
+
+
+def _weakly(method: Callable[..., None]) -> Callable[..., None]:
+    """Call the bound ``method`` while its object lives; a no-op after it was collected."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> None:
+        target = ref()
+        if target is not None:
+            target(*args)
+
+    return call
 
 
 def _check_partitions(partitions: Iterable[Any]) -> None:
@@ -64,23 +96,36 @@ def _check_partitions(partitions: Iterable[Any]) -> None:
 def _validate_topics(topics: Any) -> set[str]:
     if not isinstance(topics, tuple | set | list | frozenset):
         raise TypeError("topics must be a list, tuple or set of strings")
-    return set(topics)
+    return {check_topic(topic) for topic in topics}
+
+
+def _commit_entries(offsets: Any) -> dict[TopicPartition, CommittedOffset]:
+    """aiokafka's rules: a non-empty dict (else ValueError); TopicPartition keys and str
+    metadata (else TypeError); values an offset, ``(offset, metadata)``, an
+    ``OffsetAndMetadata`` or a ``CommittedOffset`` (which also carries a leader epoch)."""
+    if not offsets or not isinstance(offsets, Mapping):
+        raise ValueError(f"offsets must be a non-empty dict of TopicPartition: offset, not "
+                         f"{offsets!r}")  # fmt: skip
+    return {tp: _commit_entry(tp, value) for tp, value in offsets.items()}
 
 
 def _commit_entry(tp: Any, value: Any) -> CommittedOffset:
     if not isinstance(tp, TopicPartition):
-        raise ValueError(f"commit keys must be TopicPartition, not {type(tp)}")
+        raise TypeError(f"commit keys must be TopicPartition, not {type(tp).__name__}")
     if isinstance(value, CommittedOffset):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        offset, metadata, epoch = value, "", -1
-    elif isinstance(value, tuple) and len(value) in (2, 3):
-        offset, metadata, epoch = (*value, -1)[:3]
+        offset, metadata = value, ""
+    elif isinstance(value, tuple) and len(value) == 2:
+        offset, metadata = value
     else:
-        raise ValueError(f"commit value for {tp} must be an offset or (offset, metadata)")
-    if not isinstance(offset, int) or offset < 0 or not isinstance(metadata, str):
-        raise ValueError(f"invalid commit value for {tp}: {value!r}")
-    return CommittedOffset(offset, metadata, int(epoch))
+        raise ValueError(f"commit value for {tp} must be an offset or (offset, metadata), "
+                         f"not {value!r}")  # fmt: skip
+    if not isinstance(metadata, str):
+        raise TypeError(f"commit metadata for {tp} must be a str, not {type(metadata).__name__}")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ValueError(f"invalid commit offset for {tp}: {offset!r}")
+    return CommittedOffset(offset, metadata, -1)
 
 
 class AIOKafkaConsumer:
@@ -92,9 +137,16 @@ class AIOKafkaConsumer:
     sessions, on by default), ``max_buffer_bytes`` (bound of prefetched bytes; default
     ``max(fetch_max_bytes, 2 * max_partition_fetch_bytes)``). Health: ``group_health()``,
     ``partition_health()``, ``lag(tp)``. ``commit()`` also takes
-    ``{tp: (offset, metadata, leader_epoch)}``; with ``auto_offset_reset="none"`` a
-    partition without a valid offset raises ``NoOffsetForPartitionError`` (or
-    ``OffsetOutOfRangeError`` for an offset that fell out of range) from the next poll.
+    ``{tp: CommittedOffset(offset, metadata, leader_epoch)}``; with
+    ``auto_offset_reset="none"`` a partition without a valid offset raises
+    ``NoOffsetForPartitionError`` (or ``OffsetOutOfRangeError`` for an offset that fell out
+    of range) from the next poll.
+
+    Arguments are checked in the constructor: a number outside the range Kafka's Java
+    consumer allows for the same setting raises ``KafkaConfigurationError`` (a
+    ``ValueError``), an illegal topic name ``InvalidTopicError``. ``loop`` is deprecated
+    (DeprecationWarning) and ignored. A started consumer that is garbage-collected without
+    ``stop()`` emits a ResourceWarning, as aiokafka's does.
     """
 
     def __init__(
@@ -143,14 +195,14 @@ class AIOKafkaConsumer:
         fetch_sessions: bool = True,
         max_buffer_bytes: int | None = None,
     ) -> None:
-        del loop, consumer_timeout_ms  # no separate fetch timer: the fetcher is event-driven
+        if loop is not None:
+            warnings.warn("the loop argument is deprecated and ignored: the consumer uses "
+                          "the running loop", DeprecationWarning, stacklevel=2)  # fmt: skip
         if api_version is not None:
             warnings.warn("api_version is a no-op: versions are negotiated",
                           DeprecationWarning, stacklevel=2)  # fmt: skip
-        if max_poll_records is not None and (
-            not isinstance(max_poll_records, int) or max_poll_records < 1
-        ):
-            raise ValueError("max_poll_records must be a positive integer")
+        _check_ranges(locals())
+        del consumer_timeout_ms  # no separate fetch timer: the fetcher is event-driven
         if group_protocol not in _GROUP_PROTOCOLS:
             raise ValueError(f"invalid group_protocol: {group_protocol!r}")
         self._isolation = isolation_code(isolation_level)
@@ -193,10 +245,16 @@ class AIOKafkaConsumer:
             fetch_sessions=fetch_sessions, max_buffer_bytes=max_buffer_bytes,
             metadata_max_age_ms=metadata_max_age_ms,
         )  # fmt: skip
-        self._fetcher.buffer.while_waiting = self._still_polling
+        # Callbacks held by long-lived tasks reach the consumer only weakly: a consumer the
+        # application dropped without stop() can be collected, and __del__ warns about it.
+        self._fetcher.buffer.while_waiting = _weakly(self._still_polling)
         self._coordinator: GroupCoordinatorProtocol | None = None
         self._started = False
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._retry_backoff = retry_backoff_ms / 1000
+        self._missing_delay = self._retry_backoff
+        self._missing_timer: asyncio.TimerHandle | None = None
         if topics:
             self._subscription.subscribe(_validate_topics(topics))
 
@@ -209,8 +267,10 @@ class AIOKafkaConsumer:
         if self._started:
             raise IllegalStateError("start() was already called")
         self._started = True
+        self._loop = asyncio.get_running_loop()
         await self._client.bootstrap()
-        self._client.cluster.add_listener(self._on_metadata)
+        self._metadata_listener = _weakly(self._on_metadata)
+        self._client.cluster.add_listener(self._metadata_listener)
         self._track_topics()
         if self._group_id is not None:
             self._coordinator = self._make_coordinator()
@@ -234,12 +294,24 @@ class AIOKafkaConsumer:
         if self._closed:
             return
         self._closed = True
+        if self._missing_timer is not None:
+            self._missing_timer.cancel()
         try:
             if self._coordinator is not None:
                 await self._coordinator.close()
         finally:
             await self._fetcher.close()
             await self._client.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # Started and never stopped: its tasks and sockets leak (aiokafka warns too).
+        if getattr(self, "_started", False) and not self._closed:
+            _warn(f"Unclosed AIOKafkaConsumer {self!r}", ResourceWarning, source=self)
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_exception_handler(
+                    {"consumer": self, "message": "Unclosed AIOKafkaConsumer"}
+                )
 
     async def __aenter__(self) -> AIOKafkaConsumer:
         await self.start()
@@ -256,8 +328,11 @@ class AIOKafkaConsumer:
         """Manual assignment (replaces the previous one); no group membership."""
         partitions = list(partitions)
         _check_partitions(partitions)
+        for tp in partitions:
+            check_topic(tp.topic)
         self._subscription.assign_from_user(partitions)
         self._track_topics()
+        self._tell_coordinator()
 
     def assignment(self) -> set[TopicPartition]:
         """The partitions currently assigned (by ``assign()`` or by the group)."""
@@ -285,6 +360,8 @@ class AIOKafkaConsumer:
         else:
             self._subscription.subscribe(_validate_topics(topics), listener)
         self._track_topics()
+        self._tell_coordinator()
+        self._missing_delay = self._retry_backoff
         if self._started and self._coordinator is None:
             self._client.force_metadata_update()
             self._assign_all()
@@ -302,6 +379,13 @@ class AIOKafkaConsumer:
         """Drop the subscription (or manual assignment) and every assigned partition."""
         self._subscription.unsubscribe()
         self._track_topics()
+        self._tell_coordinator()
+
+    def _tell_coordinator(self) -> None:
+        # join, rejoin or leave now: e.g. the leave unsubscribe() starts must be under way
+        # before an assign() that follows it is used for commits
+        if self._coordinator is not None and not self._closed:
+            self._coordinator.subscription_changed()
 
     def _track_topics(self) -> None:
         if not self._started or self._closed:
@@ -315,8 +399,35 @@ class AIOKafkaConsumer:
             self._client.set_topics({tp.topic for tp in subs.assigned_partitions()})
 
     def _on_metadata(self, cluster: ClusterMetadata) -> None:
-        if self._coordinator is None and self._subscription.subscribed and not self._closed:
+        if self._closed:
+            return
+        if self._coordinator is None and self._subscription.subscribed:
             self._assign_all()
+        self._refresh_missing_topics()
+
+    def _refresh_missing_topics(self) -> None:
+        """While the subscription names topics the metadata lacks (not created yet), ask
+        for metadata again after retry_backoff_ms, doubling to at most a second, instead
+        of waiting for the periodic refresh (metadata_max_age_ms)."""
+        subs, cluster = self._subscription, self._client.cluster
+        missing = subs.pattern is None and any(
+            cluster.partitions_for_topic(topic) is None for topic in subs.subscribed_topics()
+        )
+        if not missing:
+            self._missing_delay = self._retry_backoff
+            return
+        if self._missing_timer is None and self._loop is not None:
+            delay = self._missing_delay
+            self._missing_delay = min(max(delay * 2, 0.05), max(1.0, self._retry_backoff))
+            self._missing_timer = self._loop.call_later(delay, self._refresh_for_missing)
+
+    def _refresh_for_missing(self) -> None:
+        self._missing_timer = None
+        if not self._closed:
+            # a failed refresh calls no metadata listener: look again when it ends
+            self._client.force_metadata_update().add_done_callback(
+                lambda _: self._refresh_missing_topics() if not self._closed else None
+            )
 
     def _assign_all(self) -> None:
         """Without a group: a subscription means every partition of its topics."""
@@ -556,15 +667,18 @@ class AIOKafkaConsumer:
 
     async def commit(self, offsets: Mapping[TopicPartition, Any] | None = None) -> None:
         """Commit ``offsets`` ({tp: offset}, {tp: (offset, metadata)} or
-        {tp: OffsetAndMetadata}), or the positions of every assigned partition."""
+        {tp: OffsetAndMetadata}), or the positions of every assigned partition.
+
+        As aiokafka: ValueError for an empty or non-dict ``offsets`` or a malformed value,
+        TypeError for a key that is not a TopicPartition or metadata that is not a str."""
         coordinator = self._require_group()
+        entries = None if offsets is None else _commit_entries(offsets)
         assigned = self._subscription.assigned_partitions()
         if not assigned:
             raise IllegalStateError("no partitions are assigned")
-        if offsets is None:
+        if entries is None:
             entries = self._subscription.consumed_offsets()
         else:
-            entries = {tp: _commit_entry(tp, v) for tp, v in offsets.items()}
             for tp in entries:
                 if tp not in assigned:
                     raise IllegalStateError(f"partition {tp} is not assigned")

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from aiokafka_gen.errors import ConsumerStoppedError
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 from ._records import CompletedFetch
@@ -93,11 +94,16 @@ class FetchBuffer:
     async def fetched_records(
         self, partitions: frozenset[TopicPartition] | None, timeout: float, max_records: int
     ) -> Records:
-        """``getmany``: buffered records now, or wait up to ``timeout`` seconds for some."""
+        """``getmany``: buffered records now, or wait up to ``timeout`` seconds for some.
+        Stopped while it waits, it returns ``{}`` (as aiokafka's); a call made after the
+        stop raises ConsumerStoppedError (the consumer checks that before calling)."""
         deadline = time.monotonic() + timeout
         await _one_turn()
         while True:
-            self._check_usable()
+            try:
+                self._check_usable()
+            except ConsumerStoppedError:
+                return {}
             records = self.drain(partitions, max_records)
             if records:
                 return records

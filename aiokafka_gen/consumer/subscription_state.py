@@ -90,8 +90,11 @@ class PartitionState:
         self.seq = next(_SEQ)
 
     def request_reset(self, strategy: int) -> None:
+        """Look the position up by ``strategy``; like a seek, this clears an error that
+        waited for one (no offset with reset "none", out of range, truncation)."""
         self.position = self.fetch_offset = None
         self.reset = strategy
+        self.error = None
         self.seq = next(_SEQ)
 
     @property
@@ -154,10 +157,8 @@ class SubscriptionState:
     ) -> None:
         """Subscribe by topic names (replaces any earlier subscription)."""
         self._check_not_user_assigned()
-        wanted = frozenset(topics)
-        if wanted != self._topics or self._pattern is not None:
-            self._version += 1
-        self._topics, self._pattern, self._matched = wanted, None, frozenset()
+        self._version += 1  # every call rejoins (aiokafka does): e.g. a new listener
+        self._topics, self._pattern, self._matched = frozenset(topics), None, frozenset()
         self._listener = listener
 
     def subscribe_pattern(
@@ -165,8 +166,8 @@ class SubscriptionState:
     ) -> None:
         """Subscribe by regex; matches come from ``update_pattern_matches``."""
         self._check_not_user_assigned()
+        self._version += 1  # every call rejoins, as for topics
         if self._pattern is None or self._pattern.pattern != pattern.pattern:
-            self._version += 1
             self._matched = frozenset()
         self._topics, self._pattern, self._listener = frozenset(), pattern, listener
 
@@ -203,6 +204,11 @@ class SubscriptionState:
         return True
 
     def set_group_assignment(self, partitions: Iterable[TopicPartition]) -> None:
+        """Replace the group-given assignment; ignored once the application assigned
+        partitions itself (a leave that ``unsubscribe()`` started must not undo an
+        ``assign()`` made after it)."""
+        if self._user_assigned:
+            return
         self._replace_assignment(set(partitions))
 
     def hold(self, partitions: Iterable[TopicPartition], held: bool) -> None:

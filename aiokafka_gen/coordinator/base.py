@@ -243,10 +243,19 @@ class BaseCoordinator:
         ``rejoin_reason``) once it is wanted again."""
 
     async def _revoke_and_leave(self, reason: str, rejoin_reason: str) -> None:
-        """Revoke every assigned partition (listener, then commit), then leave quietly."""
-        await self._revoke(self._sub.assigned_partitions(), always=False)
+        """Revoke every partition the group gave (listener, then commit), then leave
+        quietly. After ``unsubscribe()`` they are gone already, and what ``assign()`` gave
+        since is the application's, never revoked here."""
+        await self._revoke(self._group_partitions(), always=False)
+        if self._sub.user_assigned:
+            self._unannounced, self._announce = frozenset(), False
+            self._told_revoked = frozenset()
         self._revoked_all(rejoin_reason)
         await self._leave_quietly(reason)
+
+    def _group_partitions(self) -> frozenset[TopicPartition]:
+        """The partitions the group assigned (none once the application assigned its own)."""
+        return frozenset() if self._sub.user_assigned else self._sub.assigned_partitions()
 
     async def _leave_for_poll_timeout(self) -> None:
         """The application stopped polling: give the partitions up and leave; the next
@@ -291,6 +300,11 @@ class BaseCoordinator:
         if self._poll_expired:
             self._poll_expired = False
             self._wake.set()
+        self._check_subscription()
+
+    def subscription_changed(self) -> None:
+        """The application changed the subscription or assignment: act on it now (join,
+        rejoin or leave) rather than at the membership task's next look."""
         self._check_subscription()
 
     def check_errors(self) -> None:

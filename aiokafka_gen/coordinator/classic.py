@@ -89,7 +89,8 @@ class ClassicCoordinator(BaseCoordinator):
         self._joined_version: int | None = None
         self._snapshot: dict[str, int] = {}
         self._group_topics: frozenset[str] = frozenset()
-        self._owes_revoke = False  # eager: the listener heard of an assignment since
+        # eager: the listener was told on_partitions_revoked for the coming join
+        self._prepared = False
         self._is_leader = False
 
     # ---- the membership loop -----------------------------------------------------------
@@ -177,9 +178,11 @@ class ClassicCoordinator(BaseCoordinator):
 
     # ---- join and sync -----------------------------------------------------------------
     async def _join_and_sync(self, reason: str) -> None:
-        if not self.cooperative and (self._owes_revoke or self._sub.assigned_partitions()):
-            await self._revoke(self._sub.assigned_partitions(), always=True)
-            self._owes_revoke = False
+        if not self.cooperative and not self._prepared:
+            # Eager: everything is revoked before a join; the listener is called even with
+            # nothing assigned (so before the first assignment too), once per rebalance.
+            await self._revoke(self._group_partitions(), always=True)
+            self._prepared = True
         self._rejoin_reason = None
         self._joined_version = self._sub.version
         self._event("join")
@@ -337,7 +340,7 @@ class ClassicCoordinator(BaseCoordinator):
             await self._assign(assignment, assignment - current)
         else:
             await self._assign(assignment, assignment)
-            self._owes_revoke = True
+            self._prepared = False
 
     # ---- metadata snapshot -------------------------------------------------------------
     def _partition_counts(self) -> dict[str, int]:
@@ -413,8 +416,8 @@ class ClassicCoordinator(BaseCoordinator):
         reason, reset_member = self._lost_reason
         self._lost_reason = None
         log.info("group %s: membership lost (%s)", self.config.group_id, reason)
-        await self._lose(self._sub.assigned_partitions())
-        self._owes_revoke = False
+        await self._lose(self._group_partitions())
+        self._prepared = True  # the listener just heard of the revocation
         self.generation = -1
         if reset_member:
             self.member_id = ""
@@ -424,7 +427,7 @@ class ClassicCoordinator(BaseCoordinator):
 
     # ---- leaving -----------------------------------------------------------------------
     def _revoked_all(self, rejoin_reason: str) -> None:
-        self._owes_revoke = False
+        self._prepared = True
         self._rejoin_reason = rejoin_reason
 
     async def _leave(self, reason: str) -> None:

@@ -184,7 +184,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             await asyncio.sleep(self.config.backoff)
         elif code in _LOST:
             log.info("group %s: %s; rejoining", self.config.group_id, self._last_error)
-            await self._lose(self._sub.assigned_partitions())
+            await self._lose(self._group_partitions())
             self.generation = 0
             self._pending_ids = None
             if self.membership.allows("lost"):

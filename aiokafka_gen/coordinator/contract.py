@@ -104,7 +104,9 @@ class SubscriptionStateProtocol(Protocol):
 
     def set_group_assignment(self, partitions: Iterable[TopicPartition]) -> None:
         """Replace the group-given assignment. Kept partitions keep their position; removed
-        ones lose position and buffered records; new ones wait for ``apply_committed``."""
+        ones lose position and buffered records; new ones wait for ``apply_committed``.
+        Ignored while ``user_assigned``: the application's ``assign()`` owns the partitions
+        (a leave that ``unsubscribe()`` started may finish after it)."""
 
     def hold(self, partitions: Iterable[TopicPartition], held: bool) -> None:
         """Keep (``held=True``) or stop keeping the records of assigned ``partitions`` from
@@ -152,6 +154,9 @@ class GroupCoordinatorProtocol(Protocol):
 
     def notify_poll(self) -> None:
         """The application polled (getone/getmany/iteration): resets max_poll_interval_ms."""
+
+    def subscription_changed(self) -> None:
+        """The application called subscribe/unsubscribe/assign: join, rejoin or leave now."""
 
     def check_errors(self) -> None:
         """Raise a fatal membership error (fenced static member, group authorization...)."""

@@ -141,7 +141,9 @@ class Recorder(ConsumerRebalanceListener):
         self.events.append(("assigned", frozenset(assigned)))
 
     def revoked(self) -> list[frozenset[TopicPartition]]:
-        return [p for kind, p in self.events if kind == "revoked"]
+        """The revocations that took partitions away (the eager protocol also calls the
+        listener with nothing before every join, the first one included: in ``events``)."""
+        return [p for kind, p in self.events if kind == "revoked" and p]
 
     def assigned(self) -> list[frozenset[TopicPartition]]:
         return [p for kind, p in self.events if kind == "assigned"]

@@ -135,8 +135,10 @@ async def test_cooperative_rebalance_revokes_only_moved_partitions(
         assert len(moved) == 3 and len(first.assigned) == 3
         revoked = first.recorder.revoked()
         assert revoked == [moved], "only the moved partitions are revoked, once"
-        assert first.recorder.assigned()[0] == all_partitions(topic, 6)
-        assert all(not a for a in first.recorder.assigned()[1:])  # nothing new for the first
+        # an assignment may come before the leader's metadata has the topic (empty): what
+        # matters is that the first member was given partitions once, and nothing new since
+        given = [a for a in first.recorder.assigned() if a]
+        assert given == [all_partitions(topic, 6)]
         assert frozenset().union(*second.recorder.assigned()) == moved
         assert second.recorder.revoked() == []
     finally:
@@ -155,8 +157,12 @@ async def test_eager_rebalance_revokes_everything_first(
         members.append(await Member.start(kafka_bootstrap, gid, [topic]))
         await wait_for(lambda: settled(members, all_partitions(topic, 2)), 60, "two members")
         events = first.recorder.events
-        assert events[0] == ("assigned", all_partitions(topic, 2))
-        assert events[1] == ("revoked", all_partitions(topic, 2))
+        # eager: on_partitions_revoked(set()) comes before the first assignment (as in
+        # aiokafka); an empty assignment may too (the leader's metadata lacked the topic)
+        assert events[0] == ("revoked", frozenset())
+        given = [e for e in events if e[1]]
+        assert given[0] == ("assigned", all_partitions(topic, 2))
+        assert given[1] == ("revoked", all_partitions(topic, 2))
         assert events[-1] == ("assigned", first.assigned)
     finally:
         await stop_all(members)
@@ -483,11 +489,11 @@ async def test_a_failing_plain_function_listener_does_not_stop_the_rebalance(
     member = await Member.start(kafka_bootstrap, group(), [topic], listener=Broken())
     try:
         await wait_for(lambda: settled([member], all_partitions(topic, 2)), 60, "member")
-        assert calls == ["assigned"]
+        assert calls == ["revoked", "assigned"]  # eager: revoked(set()) before a join
         assert member.coordinator.health().state == "stable"
     finally:
         await member.stop()
-    assert calls == ["assigned", "revoked"]
+    assert calls == ["revoked", "assigned", "revoked"]
 
 
 async def test_a_custom_aiokafka_style_assignor_is_used(

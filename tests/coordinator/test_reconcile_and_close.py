@@ -103,7 +103,9 @@ async def test_new_partitions_wait_for_their_committed_offsets_through_fetch_fai
         assert coordinator.state.value == "reconciling"
         assert coordinator.assignment_pending
         assert member.assigned == tps and member.sub.held == set(tps)
-        assert member.sub.positions == {} and member.recorder.assigned() == []
+        # nothing announced yet (a KIP-848 member may have been told of an empty first
+        # epoch, given before the group coordinator knew the topic)
+        assert member.sub.positions == {} and not any(member.recorder.assigned())
         assert "NotCoordinator" in (coordinator.health().last_error or "") or "Timeout" in (
             coordinator.health().last_error or ""
         )
@@ -113,8 +115,15 @@ async def test_new_partitions_wait_for_their_committed_offsets_through_fetch_fai
             p0: CommittedOffset(5, "", -1),
             p1: CommittedOffset(7, "", -1),
         }
-        assert member.recorder.assigned() == [tps]  # told once, after the offsets were known
-        assert member.recorder.seen_positions == [{p0: 5, p1: 7}]
+        # told once, after the offsets were known (an empty first epoch aside)
+        announced = [
+            (given, positions)
+            for given, positions in zip(
+                member.recorder.assigned(), member.recorder.seen_positions, strict=True
+            )
+            if given
+        ]
+        assert announced == [(tps, {p0: 5, p1: 7})]
         assert member.recorder.not_held == set() and member.sub.held == set()
         assert not coordinator.assignment_pending
         # the membership survived the outage: same generation / epoch, heartbeats went on
@@ -139,7 +148,7 @@ class RevokeBlocks(Recorder):
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await super().on_partitions_revoked(revoked)
-        if len(self.revoked()) > 1:
+        if not revoked or len(self.revoked()) > 1:  # eager: an empty call before each join
             return
         self.blocking.set()
         try:
