@@ -26,15 +26,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka_gen import __version__
+from aiokafka_gen._validate import check_range
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff, broker_error
 from aiokafka_gen.errors import (
+    AuthenticationMethodNotSupported,
     KafkaConnectionError,
     KafkaError,
     KafkaProtocolError,
     KafkaTimeoutError,
     NodeNotReadyError,
+    UnsupportedSaslMechanismError,
+    for_code,
 )
 from aiokafka_gen.protocol._message import Message
 
@@ -42,8 +46,14 @@ __all__ = ["AIOKafkaClient", "ConnectionGroup", "CoordinationType"]
 
 log = logging.getLogger("aiokafka_gen.client")
 _METADATA = 3
+_UNKNOWN_TOPIC = 3
 _FIND_COORDINATOR = 10
 _COORDINATOR_MOVED = frozenset({14, 15, 16})  # LOAD_IN_PROGRESS, NOT_AVAILABLE, NOT_COORDINATOR
+# what makes bootstrap try the next address: no answer, not Kafka, another listener kind
+_BOOTSTRAP_SKIPS = (
+    KafkaConnectionError, KafkaTimeoutError, KafkaProtocolError, OSError,
+    AuthenticationMethodNotSupported, UnsupportedSaslMechanismError,
+)  # fmt: skip
 
 
 class ConnectionGroup(enum.IntEnum):
@@ -59,6 +69,38 @@ class CoordinationType(enum.IntEnum):
     GROUP = 0
     TRANSACTION = 1
     SHARE = 2
+
+
+# Legal values of the numeric arguments (Java's ConfigDef ranges; timeouts tighter: a
+# zero request or connection timeout would fail every request and every connect)
+_RANGES: dict[str, dict[str, Any]] = {
+    "metadata_max_age_ms": {"at_least": 0},
+    "request_timeout_ms": {"at_least": 1},
+    "retry_backoff_ms": {"at_least": 0},
+    "connections_max_idle_ms": {},  # any number; <= 0 never closes an idle connection
+    "connection_setup_timeout_ms": {"at_least": 1},
+    "reconnect_backoff_ms": {"at_least": 0},
+    "reconnect_backoff_max_ms": {"at_least": 0},
+    "max_in_flight_requests": {"at_least": 1, "integral": True},
+}
+
+
+def _bootstrap_failure(reasons: dict[str, BaseException]) -> str:
+    """``unable to bootstrap from a:1: <reason>`` (one address) or ``unable to bootstrap
+    from a:1, b:2 (a:1: <reason>; b:2: <reason>)``: each address's last error."""
+    parts = [f"{where}: {_reason(exc)}" for where, exc in reasons.items()]
+    if len(parts) == 1:
+        return f"unable to bootstrap from {parts[0]}"
+    return f"unable to bootstrap from {', '.join(reasons)} ({'; '.join(parts)})"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, KafkaConnectionError) and exc.args:
+        text = str(exc.args[0])  # the address is in the text already; drop the class name
+    elif not isinstance(exc, KafkaError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text
 
 
 def _parse_bootstrap(servers: str | Iterable[str]) -> list[tuple[str, int]]:
@@ -79,10 +121,19 @@ class AIOKafkaClient:
     """The low-level client producers, consumers and the admin client are built on.
 
     aiokafka's constructor names and defaults; ``loop`` and ``api_version`` are accepted and
-    ignored (versions are negotiated per connection). Added: connection_setup_timeout_ms
+    ignored (versions are negotiated per connection; like aiokafka's client, and unlike its
+    producer and consumer, ``loop`` does not warn). Added: connection_setup_timeout_ms
     (the whole connect: TCP, TLS, ApiVersions, SASL; Java's default 10 s),
-    reconnect_backoff_ms / reconnect_backoff_max_ms (KIP-601) and max_in_flight_requests
-    (per connection).
+    reconnect_backoff_ms / reconnect_backoff_max_ms (KIP-601; a cap below the base means a
+    constant base) and max_in_flight_requests (per connection).
+
+    Numeric arguments are checked against their legal range (``_RANGES``: Java's, with
+    ``request_timeout_ms`` and ``connection_setup_timeout_ms`` at least 1, since 0 would
+    fail every request and connect; ``connections_max_idle_ms`` <= 0 never closes an idle
+    connection): ``KafkaConfigurationError`` (a ``ValueError``) names the argument.
+    Topics a Metadata answer refuses for good (INVALID_TOPIC_EXCEPTION,
+    TOPIC_AUTHORIZATION_FAILED) are reported by ``cluster.topic_error(topic)``;
+    ``_wait_on_metadata`` (aiokafka's name) raises them at once.
     """
 
     def __init__(
@@ -109,7 +160,12 @@ class AIOKafkaClient:
         reconnect_backoff_max_ms: int = 1000,
         max_in_flight_requests: int = 64,
     ) -> None:
-        del loop, api_version  # accepted for aiokafka compatibility; versions are negotiated
+        # aiokafka accepts ``loop`` here without a warning (its producer and consumer warn);
+        # it is unused: the running loop is taken at bootstrap. Versions are negotiated.
+        del loop, api_version
+        given = locals()
+        for name, bounds in _RANGES.items():
+            check_range(name, given[name], **bounds)
         self._bootstrap = _parse_bootstrap(bootstrap_servers)
         self._config = ConnectionConfig(
             client_id=client_id, security_protocol=security_protocol, ssl_context=ssl_context,
@@ -128,7 +184,10 @@ class AIOKafkaClient:
         self.cluster = ClusterMetadata(
             metadata_max_age_ms=metadata_max_age_ms, retry_backoff_ms=retry_backoff_ms
         )
-        self._backoff = ReconnectBackoff(reconnect_backoff_ms, reconnect_backoff_max_ms)
+        # a cap below the base means a constant base delay (as Java's client adjusts it)
+        self._backoff = ReconnectBackoff(
+            reconnect_backoff_ms, max(reconnect_backoff_ms, reconnect_backoff_max_ms)
+        )
         self._conns: dict[tuple[int, ConnectionGroup], BrokerConnection] = {}
         self._conn_locks: dict[tuple[int, ConnectionGroup], asyncio.Lock] = {}
         self._failures: dict[int, int] = {}
@@ -146,19 +205,27 @@ class AIOKafkaClient:
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def bootstrap(self) -> None:
-        """Fetch metadata from the first bootstrap address that answers; start refreshing."""
+        """Fetch metadata from the first bootstrap address that answers; start refreshing.
+
+        An address that does not answer, answers garbage or is a listener of another
+        security_protocol (no TLS, no SASL, or not the configured SASL mechanism) is skipped.
+        When every address failed: ``KafkaConnectionError("unable to bootstrap from
+        host:port: <reason>; hint: ...")`` with the last reason per address and, when the
+        failure is the sign of a security_protocol that does not match the listener, a
+        hint; the last error is its ``__cause__``. A refused authentication (wrong
+        credentials) raises its broker error (``SaslAuthenticationFailed``) at once."""
+        reasons: dict[str, BaseException] = {}
         last: BaseException | None = None
         for host, port in self._bootstrap:
             try:
                 await self._bootstrap_from(host, port)
                 break
-            except (KafkaConnectionError, KafkaTimeoutError, KafkaProtocolError, OSError) as exc:
+            except _BOOTSTRAP_SKIPS as exc:
                 # A server that answers garbage is skipped like one that does not answer.
                 log.info("bootstrap from %s:%d failed: %s", host, port, exc)
-                last = exc
+                reasons[f"{host}:{port}"] = last = exc
         else:
-            where = ",".join(f"{h}:{p}" for h, p in self._bootstrap)
-            raise KafkaConnectionError(f"unable to bootstrap from {where}") from last
+            raise KafkaConnectionError(_bootstrap_failure(reasons)) from last
         if self._md_task is None:
             self._md_event = asyncio.Event()
             self._md_task = asyncio.get_running_loop().create_task(
@@ -395,6 +462,33 @@ class AIOKafkaClient:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         done.set_result(True)
         return done
+
+    async def _wait_on_metadata(self, topic: str) -> set[int]:
+        """The partitions of ``topic``, refreshing metadata until they are known (aiokafka's
+        helper, same name). ``InvalidTopicError`` / ``TopicAuthorizationFailedError`` as
+        soon as a fresh Metadata response refuses the topic for good;
+        ``UnknownTopicOrPartitionError`` after ``request_timeout_ms``."""
+        partitions = self.cluster.partitions_for_topic(topic)
+        if partitions:
+            return partitions
+        try:
+            async with asyncio.timeout(self._request_timeout_ms / 1000.0):
+                while True:
+                    if self._closed:
+                        raise KafkaConnectionError("the client is closed")
+                    refreshed = await self.add_topic(topic)
+                    partitions = self.cluster.partitions_for_topic(topic)
+                    if partitions:
+                        return partitions
+                    error = self.cluster.topic_error(topic) if refreshed else None
+                    if error is not None:
+                        raise error
+                    await asyncio.sleep(self._retry_backoff)
+        except TimeoutError:
+            raise for_code(_UNKNOWN_TOPIC)(
+                f"topic {topic!r} not in metadata after request_timeout_ms"
+                f" ({self._request_timeout_ms} ms)"
+            ) from None
 
     @property
     def retry_backoff(self) -> float:

@@ -2,10 +2,13 @@
 
 Brokers (with rack), controller, cluster id, topics with ids, partitions with leader,
 leader epoch, replicas, ISR and offline replicas; updated in one step from a Metadata
-response, after which listeners are called. It also keeps the refresh bookkeeping
-(``ttl()``, ``request_update()``, ``failed_update()``) so the client's refresh loop can ask
-when to fetch next. Must not do I/O, hold futures or know connections; time comes from an
-injectable clock. Method names follow aiokafka's ``ClusterMetadata``.
+response, after which listeners are called. Topics the last response refused for good
+(INVALID_TOPIC_EXCEPTION 17, TOPIC_AUTHORIZATION_FAILED 29) are kept with their code:
+``topic_error()`` turns them into the typed error, so whoever waits for such a topic fails
+at once instead of waiting for metadata that will never come. It also keeps the refresh
+bookkeeping (``ttl()``, ``request_update()``, ``failed_update()``) so the client's refresh
+loop can ask when to fetch next. Must not do I/O, hold futures or know connections; time
+comes from an injectable clock. Method names follow aiokafka's ``ClusterMetadata``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka_gen.errors import BrokerResponseError, for_code
 from aiokafka_gen.structs import BrokerMetadata, PartitionMetadata, TopicPartition
 
 __all__ = ["ClusterMetadata", "TopicMetadata"]
 
 log = logging.getLogger("aiokafka_gen.cluster")
-_UNKNOWN_TOPIC = 3
 _LEADER_NOT_AVAILABLE = 5
 _TOPIC_AUTHORIZATION_FAILED = 29
 _INVALID_TOPIC = 17
+_FINAL_TOPIC_ERRORS = {
+    _INVALID_TOPIC: "the broker refuses the topic name {!r}",
+    _TOPIC_AUTHORIZATION_FAILED: "not authorized to describe topic {!r}",
+}
 Listener = Callable[["ClusterMetadata"], Any]
 
 
@@ -46,11 +53,10 @@ class _Snapshot:
     topics: dict[str, TopicMetadata]
     controller_id: int | None
     cluster_id: str | None
-    unauthorized: frozenset[str]
-    invalid: frozenset[str]
+    refused: dict[str, int]  # topic -> a final error code (17, 29) of the last response
 
 
-_EMPTY = _Snapshot({}, {}, None, None, frozenset(), frozenset())
+_EMPTY = _Snapshot({}, {}, None, None, {})
 
 
 def _partition(topic: str, raw: Any) -> PartitionMetadata:
@@ -75,11 +81,9 @@ def _snapshot(response: Any) -> _Snapshot:
     }
     named = [t for t in response.topics if t.name is not None]
     topics = {t.name: _topic(t) for t in named if t.error_code in (0, _LEADER_NOT_AVAILABLE)}
-    unauthorized = {t.name for t in named if t.error_code == _TOPIC_AUTHORIZATION_FAILED}
-    invalid = {t.name for t in named if t.error_code == _INVALID_TOPIC}
+    refused = {t.name: t.error_code for t in named if t.error_code in _FINAL_TOPIC_ERRORS}
     controller = response.controller_id if response.controller_id >= 0 else None
-    return _Snapshot(brokers, topics, controller, response.cluster_id,
-                     frozenset(unauthorized), frozenset(invalid))  # fmt: skip
+    return _Snapshot(brokers, topics, controller, response.cluster_id, refused)
 
 
 class ClusterMetadata:
@@ -137,11 +141,24 @@ class ClusterMetadata:
 
     @property
     def unauthorized_topics(self) -> set[str]:
-        return set(self._data.unauthorized)
+        """Topics the last Metadata response answered TOPIC_AUTHORIZATION_FAILED (29)."""
+        return {n for n, code in self._data.refused.items() if code == _TOPIC_AUTHORIZATION_FAILED}
 
     @property
     def invalid_topics(self) -> set[str]:
-        return set(self._data.invalid)
+        """Topics the last Metadata response answered INVALID_TOPIC_EXCEPTION (17)."""
+        return {n for n, code in self._data.refused.items() if code == _INVALID_TOPIC}
+
+    def topic_error(self, topic: str) -> BrokerResponseError | None:
+        """The error to raise for ``topic`` when the last Metadata response refused it for
+        good (``InvalidTopicError``, ``TopicAuthorizationFailedError``), else None.
+
+        Only these two codes are final: UNKNOWN_TOPIC_OR_PARTITION and
+        LEADER_NOT_AVAILABLE mean "not yet" (auto-creation, a topic being created)."""
+        code = self._data.refused.get(topic)
+        if code is None:
+            return None
+        return for_code(code)(_FINAL_TOPIC_ERRORS[code].format(topic))
 
     def topic_metadata(self, topic: str) -> TopicMetadata | None:
         return self._data.topics.get(topic)

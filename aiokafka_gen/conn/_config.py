@@ -1,7 +1,8 @@
 """Connection settings shared by every connection of a client (aiokafka names and units).
 
 Secrets (the SASL password, the token provider) are excluded from repr. Must not open
-anything; ``validate()`` only checks combinations.
+anything; ``validate()`` only checks values and combinations (``KafkaConfigurationError``,
+a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass, field
 
+from aiokafka_gen._validate import check_range
 from aiokafka_gen.abc import AbstractTokenProvider
+from aiokafka_gen.errors import KafkaConfigurationError
 from aiokafka_gen.protocol.framing import DEFAULT_MAX_FRAME_SIZE
 
 __all__ = ["SASL_MECHANISMS", "SECURITY_PROTOCOLS", "ConnectionConfig"]
@@ -39,24 +42,31 @@ class ConnectionConfig:
 
     def validate(self) -> ConnectionConfig:
         if self.security_protocol not in SECURITY_PROTOCOLS:
-            raise ValueError(f"security_protocol must be one of {SECURITY_PROTOCOLS}")
+            raise KafkaConfigurationError(
+                f"security_protocol must be one of {SECURITY_PROTOCOLS},"
+                f" not {self.security_protocol!r}"
+            )
         if self.uses_tls and self.ssl_context is None:
-            raise ValueError(f"{self.security_protocol} needs an ssl_context")
+            raise KafkaConfigurationError(f"{self.security_protocol} needs an ssl_context")
         if self.uses_sasl:
             self._validate_sasl()
-        if self.max_in_flight_requests < 1:
-            raise ValueError("max_in_flight_requests must be at least 1")
+        check_range("max_in_flight_requests", self.max_in_flight_requests, at_least=1,
+                    integral=True)  # fmt: skip
         return self
 
     def _validate_sasl(self) -> None:
         if self.sasl_mechanism not in SASL_MECHANISMS:
-            raise ValueError(f"sasl_mechanism must be one of {SASL_MECHANISMS}")
+            raise KafkaConfigurationError(
+                f"sasl_mechanism must be one of {SASL_MECHANISMS}, not {self.sasl_mechanism!r}"
+            )
         if self.sasl_mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") and (
             self.sasl_plain_username is None or self.sasl_plain_password is None
         ):
-            raise ValueError(f"{self.sasl_mechanism} needs sasl_plain_username and _password")
+            raise KafkaConfigurationError(
+                f"{self.sasl_mechanism} needs sasl_plain_username and sasl_plain_password"
+            )
         if self.sasl_mechanism == "OAUTHBEARER" and self.sasl_oauth_token_provider is None:
-            raise ValueError("OAUTHBEARER needs sasl_oauth_token_provider")
+            raise KafkaConfigurationError("OAUTHBEARER needs sasl_oauth_token_provider")
 
     @property
     def uses_tls(self) -> bool:

@@ -10,9 +10,12 @@ Task and lock ownership (see DESIGN.md):
   request framed in the same loop iteration with one socket write;
 - ``_slots`` (a semaphore) bounds requests in flight; ``_gate`` (an event) holds new
   requests back while a KIP-368 re-authentication runs; nothing else locks.
-Closing fails every waiting future with KafkaConnectionError. The framing and the SASL
-mechanisms are sans-IO; this module only moves bytes and schedules work. It must not
-retry, refresh metadata or pick brokers: that is the client's job.
+Closing fails every waiting future with KafkaConnectionError. A failure's message names
+the address, what the connection was doing, the root cause and, when the failure is the
+known sign of a security_protocol that does not match the listener, a hint (``_diagnose``).
+The framing and the SASL mechanisms are sans-IO; this module only moves bytes and
+schedules work. It must not retry, refresh metadata or pick brokers: that is the client's
+job.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ import random
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from aiokafka_gen.conn import _diagnose
 from aiokafka_gen.conn._auth import make_mechanism
 from aiokafka_gen.conn._config import ConnectionConfig
 from aiokafka_gen.conn._state import ConnectionState, Lifecycle
 from aiokafka_gen.errors import (
+    AuthenticationMethodNotSupported,
     BrokerResponseError,
     IllegalStateError,
     KafkaConnectionError,
@@ -38,7 +43,12 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.messages.sasl_authenticate_request import SaslAuthenticateRequest
 from aiokafka_gen.messages.sasl_handshake_request import SaslHandshakeRequest
 from aiokafka_gen.protocol._message import Message
-from aiokafka_gen.protocol.framing import KafkaFraming, Response, expects_response
+from aiokafka_gen.protocol.framing import (
+    FrameSizeError,
+    KafkaFraming,
+    Response,
+    expects_response,
+)
 from aiokafka_gen.protocol.negotiation import (
     ApiVersionsRetry,
     BrokerVersions,
@@ -54,6 +64,8 @@ log = logging.getLogger("aiokafka_gen.conn")
 M = TypeVar("M", bound=Message)
 _SASL_HANDSHAKE = 17
 _SASL_AUTHENTICATE = 36
+_UNSUPPORTED_SASL_MECHANISM = 33
+_ILLEGAL_SASL_STATE = 34
 _API_VERSIONS_ATTEMPTS = 3
 _WRITE_AT_ONCE = 64 * 1024
 
@@ -105,6 +117,12 @@ class BrokerConnection:
         self._reauth_at: float | None = None
         self._last_activity = 0.0
         self._outgoing: list[bytes] = []
+        # for failure messages: what connect() is doing, responses read, a TLS-looking reply
+        self._phase: str | None = None
+        self._answered = 0
+        self._answered_when_ready = 0
+        self._tls_reply = False
+        self._hint: str | None = None
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -132,21 +150,50 @@ class BrokerConnection:
         try:
             async with asyncio.timeout(self.config.connect_timeout):
                 with _translated(f"connect to {self.host}:{self.port}"):
+                    self._phase = _diagnose.CONNECT
                     await self._open()
+                    self._phase = _diagnose.VERSIONS
                     await self._negotiate()
+                    self._phase = _diagnose.SASL
                     await self._authenticate()
         except BaseException as exc:
             await self._shutdown(exc)
-            raise self._connect_error(exc) from None
+            error = self._connect_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        self._phase = None
+        self._answered_when_ready = self._answered
         self._life.fire("ready")
         self._gate.set()
         self._touch()
         return self
 
     def _connect_error(self, exc: BaseException) -> BaseException:
+        """The error connect() raises: typed broker and SASL errors as they are; anything
+        about the transport as KafkaConnectionError naming the address, the step, the
+        root cause and a hint when the listener seems to expect another security_protocol."""
+        if not isinstance(exc, Exception):
+            return exc  # cancellation
+        transport = isinstance(exc, KafkaConnectionError | KafkaTimeoutError | TimeoutError)
+        if isinstance(exc, KafkaError) and not transport:
+            return exc
         if isinstance(exc, TimeoutError):
-            return KafkaConnectionError(f"connect to {self.host}:{self.port} timed out")
-        return exc
+            reason = (f"timed out after {self.config.connect_timeout:g} s "
+                      "(connection_setup_timeout_ms)")  # fmt: skip
+        else:
+            reason = _diagnose.describe(exc)
+        hint = self._hint or self._hint_for(exc, self._phase)
+        return KafkaConnectionError(
+            f"connect to {self.host}:{self.port} ({self.config.security_protocol}) failed at "
+            f"{self._phase or 'connect'}: {reason}" + (f"; hint: {hint}" if hint else "")
+        )
+
+    def _hint_for(self, exc: BaseException, phase: str | None) -> str | None:
+        return _diagnose.hint(
+            exc, phase=phase, tls=self.config.uses_tls, sasl=self.config.uses_sasl,
+            tls_reply=self._tls_reply,
+        )  # fmt: skip
 
     async def _open(self) -> None:
         ssl_context = self.config.ssl_context if self.config.uses_tls else None
@@ -185,9 +232,23 @@ class BrokerConnection:
         version = self._version_for(_SASL_HANDSHAKE)
         request = SaslHandshakeRequest(mechanism=name)
         response: Any = (await self._exchange(request, version, internal=True)).message
-        if response.error_code:
-            offered = ", ".join(response.mechanisms)
-            raise broker_error(response.error_code)(f"{name} not enabled; broker offers {offered}")
+        code = response.error_code
+        if not code:
+            return
+        where = f"the listener at {self.host}:{self.port}"
+        offered = ", ".join(response.mechanisms)
+        if code == _ILLEGAL_SASL_STATE and not response.mechanisms:
+            raise AuthenticationMethodNotSupported(
+                f"{where} does not use SASL (it answered SaslHandshake with ILLEGAL_SASL_STATE "
+                f"and offers no mechanism); hint: " + _diagnose.no_sasl_hint(self.config.uses_tls)
+            )
+        if code == _UNSUPPORTED_SASL_MECHANISM:
+            raise broker_error(code)(
+                f"{where} does not enable sasl_mechanism {name!r}; it offers "
+                f"{offered or 'none'}: set sasl_mechanism to one of them"
+            )
+        raise broker_error(code)(f"SaslHandshake for {name} with {where} failed; it offers "
+                                 f"{offered or 'no mechanism'}")  # fmt: skip
 
     async def _sasl_exchange(self, mechanism: SaslMechanism) -> int:
         version = self._version_for(_SASL_AUTHENTICATE)
@@ -334,6 +395,7 @@ class BrokerConnection:
     async def _read_loop(self) -> None:
         reader = self._reader
         assert reader is not None
+        data = b""
         try:
             with _translated(f"read from {self.host}:{self.port}"):
                 while True:
@@ -343,10 +405,26 @@ class BrokerConnection:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
-            self._abort(exc)
+            self._abort(self._read_error(exc, data))
+
+    def _read_error(self, exc: BaseException, data: bytes) -> BaseException:
+        """A first "frame" whose size prefix is a TLS record header is not a broken Kafka
+        broker but a TLS listener answering a plaintext client: say so."""
+        if (
+            isinstance(exc, FrameSizeError)
+            and not self._answered
+            and _diagnose.looks_like_tls(data)
+        ):
+            self._tls_reply = True
+            return KafkaConnectionError(
+                f"the reply is not a Kafka response: its first bytes ({data[:3].hex(' ')}) "
+                "start a TLS record"
+            )
+        return exc
 
     def _dispatch_all(self) -> None:
         while isinstance(event := self._framing.next_event(), Response):
+            self._answered += 1
             self._touch()
             self._slots.release()
             future = self._waiters.pop(event.correlation_id, None)
@@ -376,14 +454,21 @@ class BrokerConnection:
         self._abort(KafkaConnectionError(f"idle for more than {limit:g} s"))
 
     def _closed_error(self) -> KafkaConnectionError:
-        reason = f": {self.close_reason}" if self.close_reason is not None else ""
-        return KafkaConnectionError(f"connection to {self.host}:{self.port} is closed{reason}")
+        reason = ""
+        if self.close_reason is not None:
+            reason = f": {_diagnose.describe(self.close_reason)}"
+        hint = f"; hint: {self._hint}" if self._hint else ""
+        return KafkaConnectionError(
+            f"connection to {self.host}:{self.port} is closed{reason}{hint}"
+        )
 
     def _abort(self, reason: BaseException | None) -> None:
         """Synchronous close: fail waiters, stop the reader, close the transport."""
         if self.state is ConnectionState.CLOSED:
             return
         self.close_reason = reason
+        if reason is not None and self._hint is None:
+            self._hint = self._hint_for(reason, self._failure_phase())
         self._life.fire("close")
         self._gate.set()  # wake senders so they see CLOSED
         if self._idle_timer is not None:
@@ -395,6 +480,13 @@ class BrokerConnection:
             task.cancel()
         if self._writer is not None:
             self._writer.close()
+
+    def _failure_phase(self) -> str | None:
+        if self._phase is not None:  # still connecting
+            return self._phase
+        if self._waiters and self._answered == self._answered_when_ready:
+            return _diagnose.FIRST_REQUEST
+        return None
 
     def _fail_waiters(self) -> None:
         waiters, self._waiters = self._waiters, {}

@@ -14,8 +14,9 @@ import asyncio
 import struct
 from collections.abc import Callable, Sequence
 from itertools import count, repeat
-from typing import Any
+from typing import Any, cast
 
+from aiokafka_gen.errors import IllegalArgumentError
 from aiokafka_gen.records import _crc
 from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
 from aiokafka_gen.records.builder import Header
@@ -30,6 +31,7 @@ _ATTRIBUTES_AT = 21
 _CRC_AT = 17
 _U32 = struct.Struct(">I")
 _CREATE_TIME, _LOG_APPEND_TIME = 0, 1
+_NO_METADATA = cast(RecordMetadata, None)  # what an acks=0 send resolves to
 
 
 def restamp(data: bytes, producer_id: int, epoch: int, sequence: int) -> bytes:
@@ -115,6 +117,15 @@ class ProducerBatch:
                 RecordMetadata(topic, partition, tp, base_offset, log_append_time, kind, start)
             )
 
+    def done_noack(self) -> None:
+        """acks=0: the broker answers nothing, so every future resolves to None (aiokafka's
+        behaviour; the public annotation stays ``RecordMetadata`` for the common case)."""
+        for future in self.futures:
+            if not future.done():
+                future.set_result(_NO_METADATA)
+        if self.whole is not None and not self.whole.done():
+            self.whole.set_result(_NO_METADATA)
+
     def fail(self, exc: BaseException) -> None:
         for future in self.futures:
             if not future.done():
@@ -153,7 +164,8 @@ class BatchBuilder:
 
     ``append(*, timestamp, key, value, headers=[])`` serializes with the producer's
     serializers and returns a small metadata object, or None when the batch is full or
-    closed (the batch is then closed).
+    closed (the batch is then closed). ``timestamp`` is epoch milliseconds (an int >= 0;
+    a negative one raises ``IllegalArgumentError``) or None for now.
     """
 
     def __init__(
@@ -183,6 +195,8 @@ class BatchBuilder:
     ) -> BatchRecordMetadata | None:
         if self._closed:
             return None
+        if timestamp is not None and (type(timestamp) is not int or timestamp < 0):
+            _refuse_timestamp(timestamp)
         if self._key_serializer is not None:
             key = self._key_serializer(key)
         if self._value_serializer is not None:
@@ -208,6 +222,12 @@ class BatchBuilder:
         """The underlying records builder (used by ``send_batch``)."""
         self._closed = True
         return self._builder
+
+
+def _refuse_timestamp(timestamp: Any) -> None:
+    if type(timestamp) is not int:
+        raise TypeError(f"timestamp must be an int (epoch milliseconds) or None, not {timestamp!r}")
+    raise IllegalArgumentError(f"timestamp must not be negative, not {timestamp}")
 
 
 class BatchRecordMetadata:

@@ -1,5 +1,15 @@
 """The producer's settings, checked once: ``ProducerConfig.create`` takes the constructor's
-keyword arguments and returns a frozen object (or raises ValueError / a codec error).
+keyword arguments and returns a frozen object, or raises ``KafkaConfigurationError`` (a
+``ValueError``) naming the argument, or a codec error.
+
+Every numeric argument has a legal range (``_RANGES``): Java's ``ProducerConfig`` ranges
+(``batch.size``, ``linger.ms``, ``max.request.size``, ``retry.backoff.ms``,
+``metadata.max.age.ms``, ``delivery.timeout.ms``, ``max.block.ms`` >= 0;
+``max.in.flight.requests.per.connection`` >= 1), tighter where ours needs it:
+``request_timeout_ms`` >= 1 (0 would time out every request and every connect, and it is
+written into Produce requests, so it is an int), ``transaction_timeout_ms`` 1..2**31-1
+(the broker refuses 0; an int32 on the wire), ``buffer_memory`` >= ``max_batch_size`` (a
+batch reserves ``max_batch_size`` bytes: a smaller buffer could never send).
 
 Derived values are computed here too: acks as an int (-1 for "all"; -1 by default when
 idempotent, else 1), whether the producer is idempotent (a transactional id implies it),
@@ -14,6 +24,8 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from aiokafka_gen._validate import check_range
+from aiokafka_gen.errors import KafkaConfigurationError
 from aiokafka_gen.records.codecs import require_codec
 
 __all__ = ["MISSING", "ProducerConfig"]
@@ -22,23 +34,43 @@ MISSING: Any = object()  # acks not given: the default depends on idempotence
 _CODECS = ("gzip", "snappy", "lz4", "zstd", None)
 _MAX_IDEMPOTENT_IN_FLIGHT = 5
 _DERIVED = frozenset({"acks", "idempotent", "sasl", "max_block", "max_in_flight"})
+_INT32_MAX = 2**31 - 1
+_RANGES: dict[str, dict[str, Any]] = {
+    "metadata_max_age_ms": {"at_least": 0},
+    "request_timeout_ms": {"at_least": 1, "at_most": _INT32_MAX, "integral": True},
+    "max_batch_size": {"at_least": 0, "at_most": _INT32_MAX, "integral": True},
+    "max_request_size": {"at_least": 0, "at_most": _INT32_MAX, "integral": True},
+    "linger_ms": {"at_least": 0},
+    "retry_backoff_ms": {"at_least": 0},
+    "connections_max_idle_ms": {},  # any number; <= 0 never closes an idle connection
+    "transaction_timeout_ms": {"at_least": 1, "at_most": _INT32_MAX, "integral": True},
+    "buffer_memory": {"at_least": 0, "integral": True},  # and >= max_batch_size (below)
+    "max_block_ms": {"at_least": 0, "allow_none": True},
+    "delivery_timeout_ms": {"at_least": 0},
+    "max_in_flight_requests_per_connection": {"at_least": 1, "integral": True},
+}
 
 
 def _acks(acks: Any, idempotent: bool) -> int:
     if acks not in (0, 1, -1, "all", MISSING):
-        raise ValueError(f"invalid acks: {acks!r}")
+        raise KafkaConfigurationError(f"acks must be 0, 1, -1 or 'all', not {acks!r}")
     if idempotent and acks not in ("all", -1, MISSING):
-        raise ValueError(f"acks={acks} is not supported with enable_idempotence=True")
+        raise KafkaConfigurationError(
+            f"acks={acks!r} is not supported with enable_idempotence=True (it needs acks='all')"
+        )
     if acks is MISSING:
         return -1 if idempotent else 1
     return -1 if acks == "all" else int(acks)
 
 
-def _positive(options: Mapping[str, Any], *names: str) -> None:
-    for name in names:
-        value = options[name]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValueError(f"{name} must be positive, not {value!r}")
+def _check_numbers(options: Mapping[str, Any]) -> None:
+    for name, bounds in _RANGES.items():
+        check_range(name, options[name], **bounds)
+    if options["buffer_memory"] < options["max_batch_size"]:
+        raise KafkaConfigurationError(
+            f"buffer_memory must be at least max_batch_size ({options['max_batch_size']}),"
+            f" not {options['buffer_memory']}: every batch reserves max_batch_size bytes"
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -78,14 +110,18 @@ class ProducerConfig:
                           stacklevel=3)  # fmt: skip
         compression = options["compression_type"]
         if compression not in _CODECS:
-            raise ValueError(f"invalid compression_type: {compression!r}")
+            raise KafkaConfigurationError(
+                f"compression_type must be one of {_CODECS}, not {compression!r}"
+            )
         require_codec(compression)
-        _positive(options, "max_batch_size", "max_request_size", "buffer_memory",
-                  "max_in_flight_requests_per_connection")  # fmt: skip
+        _check_numbers(options)
         idempotent = bool(options["enable_idempotence"]) or options["transactional_id"] is not None
         in_flight = options["max_in_flight_requests_per_connection"]
         if idempotent and in_flight > _MAX_IDEMPOTENT_IN_FLIGHT:
-            raise ValueError("idempotence allows at most 5 requests in flight per connection")
+            raise KafkaConfigurationError(
+                "max_in_flight_requests_per_connection must be at most 5 with idempotence,"
+                f" not {in_flight}"
+            )
         return cls(**cls._plain(options), **cls._derived(options, idempotent))
 
     @staticmethod

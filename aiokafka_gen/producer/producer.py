@@ -5,24 +5,38 @@ murmur2, null keys sticky, or the user's partitioner), then ``RecordAccumulator.
 adds the record to the partition's open batch, synchronously. When the topic's metadata
 is known and buffer memory is free, ``send()`` does not suspend at all: no task, no extra
 loop iteration per record. The returned future resolves with ``RecordMetadata`` once the
-sender's Produce request is acknowledged.
+sender's Produce request is acknowledged (with ``None`` under acks=0, as aiokafka does).
+A topic name is checked against Kafka's naming rule the first time it is seen (the names
+already checked are kept in a set; the per-record path looks names up in the metadata
+cache only).
+
+Nothing the sender, the accumulator or the client keeps refers to the producer (the
+metadata listener is a weak reference), so a started producer that is dropped without
+``stop()`` is collected, and ``__del__`` warns (ResourceWarning, as aiokafka does).
 Must not build requests or parse responses (the sender and the transaction manager do).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import logging
+import sys
+import traceback
+import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from aiokafka_gen._validate import check_topic
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.errors import (
+    IllegalArgumentError,
     IllegalOperation,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
@@ -59,6 +73,18 @@ def _check_bytes(what: str, data: Any) -> bytes | None:
     raise TypeError(f"{what} must be bytes or None (or set a {what}_serializer), not {type(data)}")
 
 
+def _check_timestamp(timestamp: Any) -> int:
+    """``timestamp_ms`` must be a non-negative int (Java refuses a negative one too)."""
+    if type(timestamp) is not int:
+        raise TypeError(
+            f"timestamp_ms must be an int (milliseconds since the epoch) or None, not "
+            f"{type(timestamp).__name__}"
+        )
+    if timestamp < 0:
+        raise IllegalArgumentError(f"timestamp_ms must not be negative, not {timestamp}")
+    return timestamp
+
+
 def _headers(headers: Iterable[tuple[str, bytes | None]] | None) -> list[Header] | None:
     if not headers:
         return None
@@ -92,7 +118,21 @@ class AIOKafkaProducer:
     ``max_in_flight_requests_per_connection`` (5; without idempotence and with more than
     one in flight, a retried batch can land after a later batch of its partition, as with
     Java's client; ``enable_idempotence=True`` keeps the order).
+
+    Every numeric argument is checked against its legal range (Java's ``ProducerConfig``
+    ranges, tighter where noted in ``producer.config``): a value outside it raises
+    ``KafkaConfigurationError`` (a ``ValueError``) naming the argument. ``loop`` is
+    deprecated and unused (a DeprecationWarning, as aiokafka); the producer runs on the
+    loop that calls ``start()``. A started producer garbage-collected without ``stop()``
+    emits ``ResourceWarning("Unclosed AIOKafkaProducer ...")`` and reports itself to the
+    loop's exception handler, like aiokafka's.
     """
+
+    # class-level defaults: __del__ may run on an object whose __init__ raised
+    _started = False
+    _closed = True
+    _loop: asyncio.AbstractEventLoop | None = None
+    _source_traceback: traceback.StackSummary | None = None
 
     def __init__(
         self,
@@ -131,6 +171,12 @@ class AIOKafkaProducer:
     ) -> None:
         options = dict(locals())  # every keyword argument, by name
         del options["self"]
+        if loop is not None:
+            warnings.warn(
+                "AIOKafkaProducer's loop argument is deprecated and unused: the producer "
+                "runs on the event loop that calls start()",
+                DeprecationWarning, stacklevel=2,
+            )  # fmt: skip
         self._config = config = ProducerConfig.create(options)
         self.client = AIOKafkaClient(**config.client_options(f"aiokafka-producer-{next(_ids)}"))
         self._acks = config.acks
@@ -139,7 +185,8 @@ class AIOKafkaProducer:
         self._compression_type = config.compression_type
         self._max_batch_size = config.max_batch_size
         self._max_request_size = config.max_request_size
-        self._max_record_size = config.max_request_size - 61  # one record in one batch
+        # one record in one batch, and within buffer_memory (a batch reserves its size)
+        self._max_record_size = min(config.max_request_size - 61, config.buffer_memory - 82)
         self._request_timeout_ms = config.request_timeout_ms
         self._max_block = config.max_block
         self._init_parts(config)
@@ -161,6 +208,8 @@ class AIOKafkaProducer:
                                config.transaction_timeout_ms, config.retry_backoff_ms)
             if self._identity is not None else None
         )  # fmt: skip
+        # the sender and the accumulator must not refer to the producer (see __del__)
+        self._make_builder = functools.partial(_make_builder, config.compression_type)
         self._accumulator = RecordAccumulator(
             max_batch_size=config.max_batch_size, buffer_memory=config.buffer_memory,
             linger_ms=config.linger_ms, make_builder=self._make_builder,
@@ -184,28 +233,41 @@ class AIOKafkaProducer:
         if txn is not None:
             txn.attach(sender, self._accumulator)
         if self._sticky is not None:
-            self._accumulator.on_new_batch = self._sticky_batch_full
+            self._accumulator.on_new_batch = functools.partial(_sticky_batch_full, self._sticky)
         return sender
 
     def _init_state(self) -> None:
         self._topics: dict[str, _TopicInfo] = {}
-        self.client.cluster.add_listener(self._on_metadata)
-        self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
+        self._valid_topics: set[str] = set()  # names check_topic accepted
+        self.client.cluster.add_listener(_weak_listener(self))
+        self._loop = None  # set by start()
         self._new_future: Callable[[], asyncio.Future[Any]] = _no_future
         self._started = False
         self._closed = False
-
-    def _make_builder(self, max_size: int) -> RecordsBuilder:
-        return RecordsBuilder(compression=self._compression_type, max_batch_size=max_size)
-
-    def _sticky_batch_full(self, tp: TopicPartition) -> None:
-        assert self._sticky is not None
-        self._sticky.batch_full(tp.topic, tp.partition)
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to capture
+            if asyncio.get_running_loop().get_debug():
+                self._source_traceback = traceback.extract_stack(sys._getframe(2))
 
     def _on_metadata(self, cluster: ClusterMetadata) -> None:
         self._topics.clear()
         if self._sticky is not None:
             self._sticky.reset()  # the next null-key record re-picks among current partitions
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # Started and never stopped: warn like aiokafka (stopping needs awaiting, which a
+        # finalizer cannot do). ``_warn`` is bound at definition: module globals may be
+        # gone at interpreter shutdown. Under an "error" warnings filter the warning
+        # propagates as asyncio's own unclosed-transport warnings do (an unraisable
+        # exception, reported by sys.unraisablehook).
+        if not self._started or self._closed:
+            return
+        _warn(f"Unclosed AIOKafkaProducer {self!r}", ResourceWarning, source=self)
+        loop = self._loop
+        if loop is not None:  # its handler logs it, with the creation stack in debug mode
+            context: dict[str, Any] = {"producer": self, "message": "Unclosed AIOKafkaProducer"}
+            if self._source_traceback is not None:
+                context["source_traceback"] = self._source_traceback
+            loop.call_exception_handler(context)
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -251,10 +313,17 @@ class AIOKafkaProducer:
 
     # ---- metadata ----------------------------------------------------------------------
     async def partitions_for(self, topic: str) -> set[int]:
-        """Every partition of ``topic`` (waits for its metadata)."""
+        """Every partition of ``topic`` (waits for its metadata up to ``max_block_ms``).
+
+        Raises ``InvalidTopicError`` for a name Kafka does not allow (before any request)
+        or that the broker refuses, ``TopicAuthorizationFailedError`` when the broker
+        refuses to describe the topic (both at once), ``UnknownTopicOrPartitionError``
+        when the topic does not appear within ``max_block_ms``."""
         return set(await self._partitions(topic))
 
     async def _partitions(self, topic: str) -> list[int]:
+        if topic.__class__ is not str or topic not in self._valid_topics:
+            self._valid_topics.add(check_topic(topic))
         known = self._topics.get(topic) or self._cache_topic(topic)
         if known is not None:
             return known.partitions
@@ -262,11 +331,18 @@ class AIOKafkaProducer:
             async with asyncio.timeout(self._max_block):
                 while (known := self._cache_topic(topic)) is None:
                     self._check_open()
-                    await self.client.add_topic(topic)
+                    refreshed = await self.client.add_topic(topic)
                     if (known := self._cache_topic(topic)) is None:
+                        # a fresh Metadata answer that refuses the topic for good (17, 29)
+                        error = self.client.cluster.topic_error(topic) if refreshed else None
+                        if error is not None:
+                            raise error
                         await asyncio.sleep(self.client.retry_backoff)
         except TimeoutError:
-            raise for_code(_UNKNOWN_TOPIC)(f"topic {topic!r} not in metadata") from None
+            raise for_code(_UNKNOWN_TOPIC)(
+                f"topic {topic!r} not in metadata after max_block_ms"
+                f" ({round(self._max_block * 1000)} ms)"
+            ) from None
         return known.partitions
 
     def _cache_topic(self, topic: str) -> _TopicInfo | None:
@@ -289,13 +365,20 @@ class AIOKafkaProducer:
         timestamp_ms: int | None = None,
         headers: Iterable[tuple[str, bytes | None]] | None = None,
     ) -> asyncio.Future[RecordMetadata]:
-        """Queue one record; returns a future of its ``RecordMetadata``.
+        """Queue one record; returns a future of its ``RecordMetadata`` (of ``None`` with
+        acks=0: the broker answers nothing, so no offset is known; as aiokafka).
 
-        Cancelling this coroutine cancels the send; cancelling the returned future does not.
+        ``timestamp_ms`` is an int >= 0 or None (now); a negative one raises
+        ``IllegalArgumentError`` (a ``ValueError``), another type TypeError. A topic name
+        that breaks Kafka's rule raises ``InvalidTopicError`` at once; see
+        ``partitions_for`` for the other metadata errors. Cancelling this coroutine cancels
+        the send; cancelling the returned future does not.
         """
         if self._loop is None or self._closed or self._sender.fatal is not None:
             self._check_open()
             self._require_loop()
+        if timestamp_ms is not None and (type(timestamp_ms) is not int or timestamp_ms < 0):
+            timestamp_ms = _check_timestamp(timestamp_ms)
         known = self._topics.get(topic)
         if known is None:
             await self._partitions(topic)
@@ -341,9 +424,13 @@ class AIOKafkaProducer:
         for name, data in headers or ():
             size += len(name) + (len(data) if data else 0) + 10
         if size > self._max_record_size:
+            limit = (
+                f"max_request_size ({self._max_request_size})"
+                if self._max_record_size == self._max_request_size - 61
+                else f"buffer_memory ({self._config.buffer_memory})"
+            )
             raise MessageSizeTooLargeError(
-                f"the record is about {size} bytes serialized, over max_request_size"
-                f" ({self._max_request_size})"
+                f"the record is about {size} bytes serialized, too large for {limit}"
             )
         return size
 
@@ -393,7 +480,7 @@ class AIOKafkaProducer:
         timestamp_ms: int | None = None,
         headers: Iterable[tuple[str, bytes | None]] | None = None,
     ) -> RecordMetadata:
-        """``send`` and wait for the acknowledgement."""
+        """``send`` and wait for the acknowledgement (``None`` with acks=0)."""
         future = await self.send(topic, value, key, partition, timestamp_ms, headers)
         return await future
 
@@ -408,7 +495,8 @@ class AIOKafkaProducer:
     async def send_batch(
         self, batch: BatchBuilder, topic: str, *, partition: int
     ) -> asyncio.Future[RecordMetadata]:
-        """Queue a batch from ``create_batch``; the future gets the batch's base offset."""
+        """Queue a batch from ``create_batch``; the future gets the batch's
+        ``RecordMetadata`` (its base offset), or ``None`` with acks=0."""
         self._check_open()
         self._require_loop()
         known = self._topics.get(topic)
@@ -490,6 +578,27 @@ class TransactionContext:
             await self._producer.commit_transaction()
         elif not self._producer._closed:
             await self._producer.abort_transaction()
+
+
+def _make_builder(compression: str | None, max_size: int) -> RecordsBuilder:
+    return RecordsBuilder(compression=compression, max_batch_size=max_size)
+
+
+def _sticky_batch_full(sticky: StickyPartitioner, tp: TopicPartition) -> None:
+    sticky.batch_full(tp.topic, tp.partition)
+
+
+def _weak_listener(producer: AIOKafkaProducer) -> Callable[[ClusterMetadata], None]:
+    """The producer's metadata listener, holding it weakly: the client's metadata task
+    must not keep a producer the application dropped alive."""
+    ref = weakref.ref(producer)
+
+    def on_metadata(cluster: ClusterMetadata) -> None:
+        alive = ref()
+        if alive is not None:
+            alive._on_metadata(cluster)
+
+    return on_metadata
 
 
 def _no_future() -> asyncio.Future[Any]:

@@ -5,7 +5,8 @@ the idempotent producer has an id (InitProducerId, epoch bumps), ask the accumul
 the sendable batches of each leader with a free in-flight slot, and start one short task
 per Produce request (``max_in_flight`` per broker, 5 by default). Sequences are stamped in
 the loop, synchronously and in queue order, so requests leave in partition order. The
-response task settles each batch: success resolves the record futures; retriable errors
+response task settles each batch: success resolves the record futures (with None under
+acks=0, which gets no response, as aiokafka does); retriable errors
 re-queue the batch with backoff (and refresh metadata when the error means a moved
 leader); MESSAGE_TOO_LARGE splits it; other errors fail it. Everything waits on one
 future in the accumulator: a new or full batch, a finished request or a flush wakes it.
@@ -264,9 +265,11 @@ class Sender:
 
     # ---- responses ---------------------------------------------------------------------
     def _settle(self, response: Any, batches: list[ProducerBatch]) -> None:
-        if response is None:  # acks=0: nothing comes back
+        if response is None:  # acks=0: nothing comes back; the futures resolve to None
             for batch in batches:
-                self._complete(batch, -1, -1, -1)
+                batch.in_flight = False
+                batch.done_noack()
+                self._acc.finished(batch)
             return
         by_key = {(b.tp.topic, b.tp.partition): b for b in batches}
         cluster = self._client.cluster

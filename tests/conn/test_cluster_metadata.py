@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from aiokafka_gen.messages.errors import LeaderNotAvailableError, NoError
+from aiokafka_gen.messages.errors import (
+    InvalidTopicError,
+    LeaderNotAvailableError,
+    NoError,
+    TopicAuthorizationFailedError,
+)
 from aiokafka_gen.messages.metadata_response import (
     MetadataResponse,
     MetadataResponseBroker,
@@ -116,3 +121,17 @@ def test_coordinators_are_known_brokers() -> None:
     cluster.add_coordinator(9, "c", 1)
     assert cluster.broker_metadata(9) == BrokerMetadata(9, "c", 1, None)
     assert cluster.missing_topics(["t", "x"]) == {"t", "x"}
+
+
+def test_final_topic_errors_are_kept_until_the_next_answer() -> None:
+    cluster = ClusterMetadata()
+    cluster.update_metadata(response())
+    refused = cluster.topic_error("secret")
+    assert isinstance(refused, TopicAuthorizationFailedError) and "'secret'" in str(refused)
+    assert cluster.topic_error("gone") is None  # UNKNOWN_TOPIC_OR_PARTITION: not final
+    assert cluster.topic_error("t") is None
+    invalid = MetadataResponse(topics=[MetadataResponseTopic(name="a b", error_code=17)])
+    cluster.update_metadata(invalid)
+    assert isinstance(cluster.topic_error("a b"), InvalidTopicError)
+    assert cluster.invalid_topics == {"a b"} and cluster.unauthorized_topics == set()
+    assert cluster.topic_error("secret") is None  # the newer answer does not refuse it

@@ -30,8 +30,10 @@ async def test_acks(kafka_cluster: KafkaCluster, kafka_topic: Topic, acks: objec
     async with producer_for(kafka_cluster, acks=acks) as producer:
         metas = [await producer.send(topic, b"v%d" % i) for i in range(10)]
         results = [await m for m in metas]
-    offsets = [r.offset for r in results]
-    assert offsets == ([-1] * 10 if acks == 0 else list(range(10)))
+    if acks == 0:  # no answer, no offsets: the futures resolve to None (as aiokafka's)
+        assert results == [None] * 10
+    else:
+        assert [r.offset for r in results] == list(range(10))
     batches = await fetch_batches(kafka_cluster.bootstrap(), TopicPartition(topic, 0))
     assert sum(b.record_count for b in batches) == 10
 
@@ -101,7 +103,7 @@ async def test_serializers_headers_and_timestamps(
     assert (record.key, record.value, record.headers, record.timestamp) == (
         b"k",
         b'{"a": 1}',
-        [("h", b"1")],
+        (("h", b"1"),),
         1234,
     )
 
