@@ -72,10 +72,19 @@ class OffsetLookup:
                     wanted = {tp: v for tp, v in wanted.items() if tp not in done}
                     if wanted:
                         await self._client.force_metadata_update()
+                        self._raise_refused(wanted)
                         await asyncio.sleep(self._client.retry_backoff)
         except TimeoutError:
             raise KafkaTimeoutError(f"offsets of {sorted(wanted)} not found in time") from None
         return found
+
+    def _raise_refused(self, wanted: Mapping[TopicPartition, Any]) -> None:
+        """A topic Metadata refused for good (illegal name, not authorized) fails the lookup
+        at once instead of at the deadline."""
+        for topic in sorted({tp.topic for tp in wanted}):
+            error = self._client.cluster.topic_error(topic)
+            if error is not None:
+                raise error
 
     def _by_leader(self, tps: Iterable[TopicPartition]) -> dict[int, list[TopicPartition]]:
         groups: dict[int, list[TopicPartition]] = {}

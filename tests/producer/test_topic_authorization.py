@@ -2,7 +2,8 @@
 29) fails the producer's send and partitions_for at once with TopicAuthorizationFailedError
 instead of waiting max_block_ms for metadata that will never come; once an ACL allows it,
 the same producer sends (the refusal is not remembered past the next Metadata answer).
-A cluster with SASL and StandardAuthorizer ACLs: admin is a super user, alice is not."""
+The consumer's offset lookups fail at once the same way. A cluster with SASL and
+StandardAuthorizer ACLs: admin is a super user, alice is not."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import pytest
 
 from aiokafka_gen.admin import AclBinding, AclOperation, AIOKafkaAdminClient, ResourceType
 from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.consumer import AIOKafkaConsumer
 from aiokafka_gen.errors import TopicAuthorizationFailedError
 from aiokafka_gen.producer import AIOKafkaProducer
+from aiokafka_gen.structs import TopicPartition
 from aiokafka_gen.testing import KafkaCluster
 
 pytestmark = pytest.mark.integration
@@ -64,6 +67,17 @@ async def test_client_wait_on_metadata_reports_authorization(acl_cluster: KafkaC
                 await client._wait_on_metadata(topic)
         assert client.cluster.unauthorized_topics == {topic}
         assert isinstance(client.cluster.topic_error(topic), TopicAuthorizationFailedError)
+
+
+async def test_consumer_offset_lookups_report_authorization(acl_cluster: KafkaCluster) -> None:
+    topic = f"guarded-{os.urandom(4).hex()}"
+    acl_cluster.create_topic(topic)
+    tp = TopicPartition(topic, 0)
+    async with AIOKafkaConsumer(**as_user(acl_cluster, "alice")) as consumer:
+        for lookup in (consumer.beginning_offsets, consumer.end_offsets):
+            async with asyncio.timeout(QUICK):  # the lookup's own deadline is 40 s
+                with pytest.raises(TopicAuthorizationFailedError, match=topic):
+                    await lookup([tp])
 
 
 async def _eventually_sent(producer: AIOKafkaProducer, topic: str) -> Any:
