@@ -10,22 +10,41 @@ PINNED_KAFKA := $(shell sed -n 's/^kafka_version=//p' kafka_messages_json/SOURCE
 KAFKA_VERSION ?= $(PINNED_KAFKA)
 EXTRAS ?= dev,codegen,snappy,lz4,zstd
 PYTEST_ARGS ?=
+# The sources of the optional compiled build (aiokafka_gen/_accel.py lists them).
+ACCEL_SRCS := $(shell $(PYTHON) -c "exec(open('aiokafka_gen/_accel.py').read()); print(*[m.replace('aiokafka_gen.messages.', 'generated.').replace('.', '/') + '.py' for m in COMPILED], *[s for _, s in NATIVE])")
+# In CI the compiled build must be what runs (tests/test_accel.py checks it).
+EXPECT ?= $(if $(CI),compiled,)
 
-.PHONY: help install install-bench demo test test-unit test-integration regen check-generated \
+.PHONY: help install build-ext wheels install-bench demo test test-unit test-integration regen check-generated \
         update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records lint \
         typecheck conformance test-faults clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	bash scripts/ensure-system-deps.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -U pip
-	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	$(PY) -m pip install -q -U pip 'setuptools>=77' wheel
+	AIOKAFKA_GEN_NO_EXTENSIONS=1 $(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
-install: $(VENV)/.installed ## create .venv and install the project with dev extras (JDK, Maven, compose installed if missing)
+# The compiled modules, built in place next to their sources (again whenever one changes).
+$(VENV)/.compiled: $(VENV)/.installed aiokafka_gen/_accel.py $(ACCEL_SRCS)
+	find aiokafka_gen generated -name '*.so' -delete
+	$(PY) setup.py -q build_ext --inplace
+	find aiokafka_gen generated -name '*.so' -exec touch {} +  # in-place copies keep old times
+	$(PY) -c "import aiokafka_gen; c = aiokafka_gen.compiled(); print('aiokafka_gen:', sum(c.values()), 'of', len(c), 'accelerated modules compiled')"
+	touch $@
+
+install: $(VENV)/.compiled ## create .venv, install the project with dev extras, build the compiled modules when a C compiler works (JDK, Maven, compose, gcc installed if missing)
+
+build-ext: $(VENV)/.compiled ## rebuild the compiled modules after a change to one of their sources
+
+wheels: install ## the sdist and this platform's wheel in dist/ (the cibuildwheel settings in pyproject.toml build the rest)
+	rm -rf dist
+	AIOKAFKA_GEN_REQUIRE_EXTENSIONS=1 $(PY) -m build --outdir dist .
+	ls -l dist
 
 install-bench: install ## also install the peer clients for benchmarks
 	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'
@@ -33,9 +52,10 @@ install-bench: install ## also install the peer clients for benchmarks
 demo: install ## MAIN JOB: start a local Kafka from Maven jars, produce + consume, print what happened
 	$(PY) -m aiokafka_gen.demo
 
-test: install ## WHOLE SUITE: generated-code check, lint, types, unit + integration (real Kafka from Maven jars)
+test: install ## WHOLE SUITE: generated-code check, lint, types, unit + integration (real Kafka from Maven jars), then the broker-free tests again in pure Python
 	$(MAKE) check-generated lint typecheck
-	$(PY) -m pytest $(PYTEST_ARGS)
+	AIOKAFKA_GEN_EXPECT=$(EXPECT) $(PY) -m pytest $(PYTEST_ARGS)
+	AIOKAFKA_GEN_NO_EXTENSIONS=1 AIOKAFKA_GEN_EXPECT=pure $(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 test-unit: install ## tests that need no broker and no JVM
 	$(PY) -m pytest -m "not integration and not java" $(PYTEST_ARGS)
@@ -90,5 +110,6 @@ lint: install ## ruff + import-linter contracts
 typecheck: install ## mypy strict on aiokafka_gen, codegen and the generated code
 	bash scripts/typecheck.sh
 
-clean: ## remove build artefacts (not the Maven/Kafka cache)
-	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove build artefacts, the compiled modules included (not the Maven/Kafka cache)
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache $(VENV)/.compiled
+	find aiokafka_gen generated -name '*.so' -delete

@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import _accel
+
 __version__ = "0.1.0.dev0"
+_accel.install()  # AIOKAFKA_GEN_NO_EXTENSIONS=1: the compiled modules load from their .py
 
 if TYPE_CHECKING:
     from .abc import AbstractTokenProvider as AbstractTokenProvider
@@ -65,8 +68,16 @@ __all__ = [
     "RecordMetadata",
     "TopicPartition",
     "__version__",
+    "compiled",
     "create_ssl_context",
 ]
+
+
+def compiled() -> dict[str, bool]:
+    """Which implementation each accelerated module runs: True where its compiled
+    extension runs, False where its pure-Python source does (no compiler at install time,
+    or ``AIOKAFKA_GEN_NO_EXTENSIONS=1``). Imports those modules."""
+    return _accel.compiled()
 
 
 def __getattr__(name: str) -> Any:

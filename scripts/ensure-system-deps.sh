@@ -9,10 +9,11 @@ need=()
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # harness: PEM export of the mTLS key
-# SASL/GSSAPI tests: a throwaway MIT KDC, and headers + a compiler to build the gssapi wheel
+# SASL/GSSAPI tests: a throwaway MIT KDC and the Kerberos headers for the gssapi wheel
 command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need+=(krb5-kdc krb5-admin-server krb5-user)
 command -v krb5-config >/dev/null 2>&1 || need+=(libkrb5-dev)
-command -v gcc >/dev/null 2>&1 || need+=(gcc)
+# the optional compiled build (mypyc and the hand-written extensions) and the gssapi wheel
+command -v gcc >/dev/null 2>&1 && [ -e /usr/include/stdio.h ] || need+=(build-essential)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
   need+=(docker-compose)
 fi

@@ -5,3 +5,24 @@ test-only helpers (the Java reference process) are loaded from tests/support.
 """
 
 pytest_plugins = ["support.javaref"]
+
+
+def pytest_configure(config: object) -> None:
+    """Refuse to test stale compiled modules: an extension built in place is imported
+    instead of its .py, so an edit to the source would not be what runs."""
+    from pathlib import Path
+
+    from aiokafka_gen import _accel
+
+    if _accel.disabled():
+        return
+    root = Path(__file__).resolve().parents[1]
+    for name in _accel.COMPILED:
+        source = root / (name.replace("aiokafka_gen.messages.", "generated.").replace(".", "/")
+                         + ".py")  # fmt: skip
+        for built in source.parent.glob(source.stem + ".*.so"):
+            if built.stat().st_mtime < source.stat().st_mtime:
+                raise SystemExit(
+                    f"{built.name} is older than {source.name}: run `make build-ext` (or set "
+                    "AIOKAFKA_GEN_NO_EXTENSIONS=1)"
+                )

@@ -14,7 +14,7 @@ import asyncio
 import struct
 from collections.abc import Callable, Sequence
 from itertools import count, repeat
-from typing import Any, cast
+from typing import Any
 
 from aiokafka_gen.errors import IllegalArgumentError
 from aiokafka_gen.records import _crc
@@ -31,7 +31,8 @@ _ATTRIBUTES_AT = 21
 _CRC_AT = 17
 _U32 = struct.Struct(">I")
 _CREATE_TIME, _LOG_APPEND_TIME = 0, 1
-_NO_METADATA = cast(RecordMetadata, None)  # what an acks=0 send resolves to
+# What an acks=0 send resolves to: None, typed Any (a compiled cast() checks its type).
+_NO_METADATA: Any = None
 
 
 def restamp(data: bytes, producer_id: int, epoch: int, sequence: int) -> bytes:
@@ -188,11 +189,13 @@ class BatchBuilder:
     def append(
         self,
         *,
-        timestamp: int | None,
+        timestamp: Any,
         key: Any,
         value: Any,
         headers: Sequence[Header] | None = None,
     ) -> BatchRecordMetadata | None:
+        # ``timestamp`` (int ms or None) is typed Any: compiled (mypyc), an ``int | None``
+        # parameter would refuse a float with mypyc's message before the check below.
         if self._closed:
             return None
         if timestamp is not None and (type(timestamp) is not int or timestamp < 0):

@@ -15,21 +15,26 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:  # a plain int when interpreted; a native 64-bit int when compiled (mypyc)
+    from mypy_extensions import i64
 
 __all__ = ["DefaultPartitioner", "StickyPartitioner", "key_partition", "murmur2"]
 
-_SEED = 0x9747B28C
-_M = 0x5BD1E995
-_MASK = 0xFFFFFFFF
+_SEED: Final = 0x9747B28C
+_M: Final = 0x5BD1E995
+_MASK: Final = 0xFFFFFFFF  # every product below stays under 2**63: int64 arithmetic is exact
 _LE_U32 = struct.Struct("<I")  # Kafka reads the body as little-endian words
 
 
 def murmur2(data: bytes | bytearray | memoryview) -> int:
     """Kafka's 32-bit murmur2 of ``data`` as a signed int (Java ``int``)."""
     raw = data if type(data) is bytes else bytes(data)
-    length = len(raw)
-    h = (_SEED ^ length) & _MASK
-    tail = length & ~3
+    length: i64 = len(raw)
+    h: i64 = (_SEED ^ length) & _MASK
+    tail: i64 = length & ~3
+    k: i64
     for (k,) in _LE_U32.iter_unpack(raw[:tail]):
         k = (k * _M) & _MASK
         k ^= k >> 24
@@ -42,7 +47,7 @@ def murmur2(data: bytes | bytearray | memoryview) -> int:
     return h - 0x100000000 if h & 0x80000000 else h
 
 
-def _mix_tail(h: int, raw: bytes, tail: int, extra: int) -> int:
+def _mix_tail(h: i64, raw: bytes, tail: i64, extra: i64) -> i64:
     if extra == 3:
         h ^= raw[tail + 2] << 16
     if extra >= 2:
