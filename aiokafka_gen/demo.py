@@ -172,7 +172,23 @@ def _run_steps(cluster: KafkaCluster) -> int:
     return 0
 
 
+def implementation() -> str:
+    """Which build runs: the compiled modules, or pure Python (and why not compiled)."""
+    import aiokafka_gen
+    from aiokafka_gen import _accel
+
+    found = aiokafka_gen.compiled()
+    if all(found.values()):
+        return f"compiled ({len(found)} accelerated modules)"
+    if _accel.disabled():
+        return f"pure Python ({_accel.ENV} is set)"
+    if any(found.values()):
+        return f"mixed: {sorted(name for name, ok in found.items() if ok)} compiled"
+    return "pure Python (no compiled modules were built: no C compiler at install time?)"
+
+
 def main() -> int:
+    print(f"aiokafka_gen implementation: {implementation()}")
     print("starting a single-node Kafka from Maven jars (first run downloads them) ...")
     began = time.perf_counter()
     with KafkaCluster() as cluster:
