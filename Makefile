@@ -81,7 +81,7 @@ kafka-up: install ## start a detached local Kafka (pinned version; NODES=3, SECU
 kafka-down: install ## stop the detached local Kafka
 	$(PY) -m aiokafka_gen.testing down
 
-bench: install-bench ## all benchmarks: codec, records, clients vs peers against one local broker (~17 min on 2 cores)
+bench: install-bench ## all benchmarks: codec, records, clients vs peers against one local broker (~24 min on 2 cores; every timed run lasts at least 2 s)
 	$(PY) -m bench
 
 bench-quick: install-bench ## client benchmarks, smoke size (<3 min; results under bench/results/quick/)

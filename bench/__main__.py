@@ -5,7 +5,10 @@ process, each printing its own table) and ``clients`` (one local broker from the
 every scenario for every client, see bench.matrix). ``--quick`` runs the client suite with
 few messages (smoke, < 3 min) and writes under bench/results/quick/ so that it never
 replaces the committed full results; ``--full`` runs the issue's whole produce matrix at 1M
-messages per run (well over 20 min on 2 cores).
+messages per run (well over 20 min on 2 cores). aiokafka_gen runs twice: as built
+(``aiokafka_gen``: compiled when a compiled build is installed) and with
+``AIOKAFKA_GEN_NO_EXTENSIONS=1`` (``aiokafka_gen-pure``); which one ran is printed first and
+recorded with the results.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import report
-from .adapters import DEFAULT_CLIENTS, client
+from .adapters import DEFAULT_CLIENTS, Client, availability, client
 from .harness import broker
+from .implementation import label, probe
 from .matrix import PINNED, matrix, scaled
 from .runner import ROOT, run_matrix
 
@@ -36,9 +41,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="run only these suites (repeatable); default: all, or clients "
                              "with --quick")  # fmt: skip
     parser.add_argument("--clients", default=",".join(DEFAULT_CLIENTS),
-                        help="comma-separated clients (also: aiokafka-pure)")  # fmt: skip
+                        help="comma-separated clients (default: %(default)s; also: "
+                             "aiokafka-pure)")  # fmt: skip
     parser.add_argument("--reps", type=int, help="repetitions per cell (median)")
     parser.add_argument("--scale", type=float, help="multiply every message count")
+    parser.add_argument("--min-seconds", type=float,
+                        help="time floor of a timed run (default: 2 for the default and full "
+                             "matrices, none for --quick; 0 turns it off)")  # fmt: skip
     parser.add_argument("--out", type=Path, help="results directory")
     return parser.parse_args(argv)
 
@@ -58,11 +67,14 @@ def run_clients(args: argparse.Namespace) -> int:
     if args.scale:
         m = scaled(m, args.scale)
     if args.reps:
-        m = type(m)(m.name, m.variants, args.reps, m.check_messages)
+        m = replace(m, repetitions=args.reps)
+    if args.min_seconds is not None:
+        m = replace(m, min_seconds=args.min_seconds)
     out = args.out or (report.RESULTS / "quick" if args.quick else report.RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     clients = [client(n.strip()) for n in args.clients.split(",") if n.strip()]
     print(f"\n=== clients ({name} matrix) ===", flush=True)
+    probed = print_implementations(clients)
     load = [round(x, 2) for x in os.getloadavg()]
     with broker() as (cluster, admin):
         print(f"broker: Kafka {cluster.version} at {admin.bootstrap} "
@@ -75,6 +87,9 @@ def run_clients(args: argparse.Namespace) -> int:
         "settings": report.settings(m, outcome, PINNED),
         "fairness": outcome.fairness,
         "paths": outcome.paths,
+        # what the workers reported; a column without a successful run: the start-up probe
+        "implementations": probed | outcome.implementations,
+        "notes": outcome.notes,
     }
     doc = report.document(outcome.results, meta)
     (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
@@ -84,6 +99,26 @@ def run_clients(args: argparse.Namespace) -> int:
     print("\n" + text)
     print(f"wrote {out / 'latest.json'}, {out / 'latest.md'}, {len(charts)} chart(s)")
     return 0 if all(row.get("ok") for row in outcome.fairness.values()) else 1
+
+
+def print_implementations(clients: list[Client]) -> dict[str, dict[str, str]]:
+    """Ask a fresh interpreter under each aiokafka_gen column's worker environment which
+    implementation it loads, and say so before any run."""
+    found: dict[str, dict[str, str]] = {}
+    for entry in clients:
+        if not entry.is_aiokafka_gen or availability(entry) is not None:
+            continue
+        modules = probe(entry.env)
+        if "error" in modules:
+            print(f"{entry.name}: aiokafka_gen does not import ({modules['error']})", flush=True)
+            continue
+        found[entry.name] = modules
+        env = " ".join(f"{k}={v}" for k, v in entry.env.items())
+        print(f"implementation: {label(entry.name, modules)} {modules}"
+              + (f" [{env}]" if env else ""), flush=True)  # fmt: skip
+    if len(found) > 1 and all(set(m.values()) == {"pure"} for m in found.values()):
+        print("  (no compiled build: these columns run the same pure-Python code)", flush=True)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,10 +12,16 @@ shaped like the scenario's (100-byte values, no key), in 500-record chunks as ge
 takes them and whole, with ConsumerRecord construction next to a plain tuple's.
 
     python -m bench.consume_cpu --bootstrap HOST:PORT [--messages N] [--topic T]
+    python -m bench.consume_cpu --clients aiokafka_gen,aiokafka_gen-pure,aiokafka
     python -m bench.consume_cpu --decode
 
 Without ``--bootstrap`` a one-node harness cluster (``aiokafka_gen.testing``) is started
 and stopped. Not a test: it measures, it asserts only that every record was read.
+
+Which implementation of aiokafka_gen was measured (compiled or pure, per module) is printed
+with every result: ``--decode`` runs in this process (set ``AIOKAFKA_GEN_NO_EXTENSIONS=1``
+to time the pure decoder), the getmany/iterator workers run like the client suite's
+(``aiokafka_gen`` as built, ``aiokafka_gen-pure`` with ``AIOKAFKA_GEN_NO_EXTENSIONS=1``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import time
 import uuid
 from typing import Any
 
+from .implementation import NO_EXTENSIONS, implementation, label, worker_env
 from .matrix import PINNED, payload
 
 CONSUMER_KEYS = (
@@ -96,10 +103,15 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _module_name(client: str) -> str:
+    """``aiokafka_gen-pure`` is aiokafka_gen in a worker without extensions."""
+    return client.removesuffix("-pure") if client.startswith("aiokafka_gen") else client
+
+
 def _worker(args: argparse.Namespace) -> None:
     import importlib
 
-    module = importlib.import_module(args.client)
+    module = importlib.import_module(_module_name(args.client))
     if args.no_gc:
         import gc
 
@@ -116,6 +128,8 @@ def _worker(args: argparse.Namespace) -> None:
     import gc
 
     result["gc_collections"] = [g["collections"] for g in gc.get_stats()]
+    if module.__name__ == "aiokafka_gen":
+        result["implementation"] = implementation()
     print(json.dumps(result))
 
 
@@ -125,11 +139,14 @@ def _run_one(args: argparse.Namespace, client: str, mode: str, rep: int) -> dict
         "--mode", mode, "--bootstrap", args.bootstrap, "--topic", args.topic,
         "--messages", str(args.messages), *(["--no-gc"] if args.no_gc else []),
     ]  # fmt: skip
-    if args.profile and client == "aiokafka_gen":
+    if args.profile and client.startswith("aiokafka_gen"):
         cmd += ["--profile-out", f"{args.profile}/{client}-{mode}-{rep}.prof"]
+    env = worker_env({NO_EXTENSIONS: "1"} if client == "aiokafka_gen-pure" else {})
     limit = 120 + args.messages / 10_000  # seconds: a worker whose topic holds too few
     try:  # records would otherwise wait for them forever
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=limit).stdout
+        out = subprocess.run(
+            cmd, check=True, capture_output=True, text=True, timeout=limit, env=env
+        ).stdout
     except subprocess.TimeoutExpired:
         raise RuntimeError(
             f"{client} did not read {args.messages} records from {args.topic} in {limit:.0f} s"
@@ -148,7 +165,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--size", type=int, default=100)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--clients", default="aiokafka_gen,aiokafka")
+    parser.add_argument(
+        "--clients", default="aiokafka_gen,aiokafka", help="also: aiokafka_gen-pure"
+    )
     parser.add_argument("--modes", default="batch,iter")
     parser.add_argument("--profile", help="directory for cProfile dumps of our runs")
     parser.add_argument("--no-gc", action="store_true", help="diagnostics: gc.disable()")
@@ -187,6 +206,8 @@ def _decode_report() -> None:
     from aiokafka_gen.records import BatchBuilder, RecordBatch, read_batches
     from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
+    modules = implementation()
+    print(f"measuring {label('aiokafka_gen', modules)}: {modules}", flush=True)
     value, tp = payload(100), TopicPartition("t", 0)
 
     def batch(n: int) -> RecordBatch:
@@ -238,17 +259,23 @@ def _decode_report() -> None:
 def _report(args: argparse.Namespace) -> None:
     print("| client | mode | msgs/s | CPU s per 1M | wall s (median of reps) |")
     print("|---|---|---:|---:|---:|")
+    measured: dict[str, Any] = {}
     for mode in args.modes.split(","):
         for client in args.clients.split(","):
             runs = [_run_one(args, client, mode, rep) for rep in range(args.reps)]
             wall = statistics.median(r["wall"] for r in runs)
             cpu = statistics.median(r["cpu"] for r in runs)
             per_m = cpu * 1e6 / args.messages
+            modules = runs[0].get("implementation")
+            if modules is not None:
+                measured[client] = modules
             print(
-                f"| {client} | {mode} | {args.messages / wall:,.0f} | {per_m:.2f} | {wall:.2f} |"
-                f" gc {runs[0]['gc_collections']}",
+                f"| {label(client, modules)} | {mode} | {args.messages / wall:,.0f} | "
+                f"{per_m:.2f} | {wall:.2f} | gc {runs[0]['gc_collections']}",
                 flush=True,
             )
+    for client, modules in measured.items():
+        print(f"{client} measured: {label(client, modules)} {modules}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,14 @@
 
 One ``Run`` is one (scenario variant, client, repetition): it is handed to a worker
 subprocess as JSON (``Run.to_json``) and the worker answers with one result dict.
-Three matrix sizes: ``quick`` (smoke, < 3 min), ``default`` (``make bench``, < 20 min on a
-2-core machine) and ``full`` (every produce combination from the issue at 1M messages).
+Three matrix sizes: ``quick`` (smoke, < 3 min), ``default`` (``make bench``: its client suite
+takes about 20 min on a 2-core machine) and ``full`` (every produce combination from the
+issue at 1M messages).
+
+A variant's ``messages`` is its unit of work. A matrix with ``min_seconds`` > 0 has a time
+floor: a client whose run at one unit is shorter gets a whole multiple of units (the same
+multiple in each of its repetitions, see ``bench.runner``), so that every timed run of the
+fastest clients lasts at least ``min_seconds`` while slow clients still do one unit.
 Settings that are not part of the scenario are pinned in ``PINNED`` and mapped to each
 client's own option names by the adapters (defaults differ between clients).
 """
@@ -99,6 +105,13 @@ class Run:
     topic: str
     warmup_topic: str
     pinned: dict[str, Any] = field(default_factory=lambda: dict(PINNED))
+    jvm_warmup: int = 0  # Java tools only: untimed records before the timed window
+
+    @property
+    def timeout_s(self) -> float:
+        """The worker's limit: the variant's, plus the Java tools' untimed records."""
+        extra = jvm_records(self.variant.messages, self.jvm_warmup) - self.variant.messages
+        return self.variant.timeout_s + extra / 1000.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -110,6 +123,18 @@ class Run:
         return cls(**data)
 
 
+JVM_SLACK = 200_000
+
+
+def jvm_records(messages: int, warmup: int) -> int:
+    """Records a Java perf tool sends or reads for a timed window of ``messages`` after
+    ``warmup``: the tools time the LAST ``messages`` (or a few more) between two of their
+    progress reports, so everything before (at least ``warmup``) is untimed. The slack (a
+    tenth more, at least ``JVM_SLACK``) covers the reports' granularity: up to one
+    reporting interval is read after the last report, and the window opens on a report."""
+    return messages + warmup + max(messages // 10, JVM_SLACK) if warmup else messages
+
+
 @dataclass(frozen=True)
 class Matrix:
     """The variants of one benchmark run and how often each is repeated."""
@@ -118,6 +143,10 @@ class Matrix:
     variants: tuple[Variant, ...]
     repetitions: int
     check_messages: int  # fairness check: records produced, read back and counted per client
+    min_seconds: float = 0.0  # time floor of a timed run (0: one unit, no floor)
+    # Java perf tools: records sent/read before their timed window opens (JIT warm-up; see
+    # jvm_records and bench.adapters.java)
+    jvm_warmup: int = 0
 
 
 def _produce(messages: int, combos: list[tuple[int, str, int]]) -> list[Variant]:
@@ -134,6 +163,10 @@ def _rest(latency: int, consume: int, pipeline: int, iterate: int) -> list[Varia
     ]
 
 
+# Measured on the 2-core machine: the Java producer climbs from ~140k to ~700k msg/s over its
+# first ~800k records and the consumer from ~230k to ~1.2M msg/s over ~700k (C2 compiling
+# the hot paths); before that the tools measure the JIT, not the client.
+JVM_WARMUP = 1_000_000
 ALL_PRODUCE = [(p, a, b) for p in (1, 6) for a in ("1", "all") for b in (16 * KIB, MIB)]
 DEFAULT_PRODUCE = [(1, "1", 16 * KIB), (6, "all", 16 * KIB), (6, "1", MIB)]
 
@@ -144,15 +177,22 @@ def matrix(name: str) -> Matrix:
         variants = _produce(10_000, [(1, "1", 16 * KIB), (6, "all", MIB)]) + _rest(
             300, 10_000, 3_000, 10_000
         )
-        return Matrix(name, tuple(variants), repetitions=1, check_messages=500)
+        # no time floor (a smoke run; --min-seconds sets one); a small Java warm-up so that
+        # the warm-up code paths run
+        return Matrix(name, tuple(variants), 1, check_messages=500, jvm_warmup=5_000)
     if name == "default":
-        variants = _produce(200_000, DEFAULT_PRODUCE) + _rest(10_000, 300_000, 30_000, 100_000)
+        # Units sized for the slowest clients (kafka-python, aiokafka pure, the asyncio
+        # confluent iterator): each of their runs lasts seconds at one unit; the 2 s floor
+        # multiplies the units of the fast ones (librdkafka, Java, a compiled aiokafka_gen).
+        variants = _produce(100_000, DEFAULT_PRODUCE) + _rest(10_000, 200_000, 20_000, 50_000)
         # An even count: with two clients each runs first (right after the previous, often
         # heavy, scenario) equally often; with three repetitions one of them did twice.
-        return Matrix(name, tuple(variants), repetitions=4, check_messages=2000)
+        return Matrix(name, tuple(variants), 4, check_messages=2000, min_seconds=2.0,
+                      jvm_warmup=JVM_WARMUP)  # fmt: skip
     if name == "full":
         variants = _produce(1_000_000, ALL_PRODUCE) + _rest(10_000, 1_000_000, 200_000, 1_000_000)
-        return Matrix(name, tuple(variants), repetitions=4, check_messages=10_000)
+        return Matrix(name, tuple(variants), 4, check_messages=10_000, min_seconds=2.0,
+                      jvm_warmup=JVM_WARMUP)  # fmt: skip
     raise ValueError(f"unknown matrix {name!r}; choose quick, default or full")
 
 

@@ -1,6 +1,7 @@
 """What a worker measures around its timed section: wall time, CPU time of the whole process
-(all threads: librdkafka's and kafka-python's I/O threads included) plus reaped children
-(the JVM of the Java tools), and peak RSS."""
+(all threads: librdkafka's and kafka-python's I/O threads included) plus reaped children,
+and peak RSS. (The Java adapter meters its JVM itself, over the tools' own timed window:
+see bench.adapters.java.)"""
 
 from __future__ import annotations
 

@@ -12,16 +12,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .implementation import label, summary
 from .matrix import SCENARIO_OF_KIND, Matrix
 from .stats import LATENCY_POINTS
 
 RESULTS = Path(__file__).resolve().parent / "results"
-META_KEYS = ("machine", "versions", "settings", "fairness", "paths")
+META_KEYS = ("machine", "versions", "settings", "fairness", "paths", "implementations", "notes")
 TABLES = (
     ("msgs_per_s", "Throughput, messages/s (higher is better)", "{:,.0f}"),
     ("mb_per_s", "Throughput, MB/s of values (higher is better)", "{:.1f}"),
     ("cpu_s_per_m", "CPU seconds per million messages (lower is better)", "{:.1f}"),
     ("peak_rss_mib", "Peak RSS, MiB (lower is better)", "{:.0f}"),
+    ("seconds", "Timed window per run, seconds", "{:.1f}"),
+    ("messages", "Messages per timed run", "{:,.0f}"),
 )
 
 
@@ -78,10 +81,16 @@ def settings(m: Matrix, outcome: Any, pinned: Mapping[str, Any]) -> dict[str, An
         "repetitions": m.repetitions,
         "statistic": "median over repetitions",
         "check_messages": m.check_messages,
+        "min_seconds": m.min_seconds,
+        "time_floor": "a run under min_seconds is discarded and repeated with a whole "
+        "multiple of the variant's messages (its unit); the cell keeps that multiple",
+        "jvm_warmup_records": m.jvm_warmup,
+        "java_cpu": "the JVM's CPU (all threads, /proc/<pid>/stat) over the tool's timed "
+        "window, which excludes JVM start-up and the warm-up records",
         "variants": [{"key": v.key} | vars(v) for v in m.variants],
+        "units": outcome.sizing,
         "pinned": dict(pinned),
         "per_client": outcome.configs,
-        "jvm_baseline_cpu_s": outcome.jvm_baseline_cpu_s,
         "skipped": outcome.skipped,
     }
 
@@ -113,10 +122,17 @@ def _cell(cell: Mapping[str, Any], metric: str, fmt: str) -> str:
     return "error" if cell.get("errors") else "-"
 
 
+def column(doc: Mapping[str, Any], name: str) -> str:
+    """A client's column title: aiokafka_gen clients say which implementation ran
+    ("aiokafka_gen (compiled)", "aiokafka_gen-pure (pure)")."""
+    return label(name, doc.get("implementations", {}).get(name))
+
+
 def table(doc: Mapping[str, Any], metric: str, fmt: str, keys: Sequence[str] | None = None) -> str:
     rows = scenario_rows(doc)
     names = clients_of(rows)
-    lines = ["| scenario | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    titles = [column(doc, name) for name in names]
+    lines = ["| scenario | " + " | ".join(titles) + " |", "|---|" + "---:|" * len(names)]
     for key in keys if keys is not None else rows:
         cells = rows[key]
         values = [_cell(cells.get(name, {}), metric, fmt) for name in names]
@@ -126,15 +142,22 @@ def table(doc: Mapping[str, Any], metric: str, fmt: str, keys: Sequence[str] | N
 
 def markdown(doc: Mapping[str, Any]) -> str:
     """All tables of one run, with the machine line first."""
-    mach, vers = doc.get("machine", {}), doc.get("versions", {})
+    mach, vers, sets = doc.get("machine", {}), doc.get("versions", {}), doc.get("settings", {})
+    floor = sets.get("min_seconds", 0)
     out = [
         f"Machine: {mach.get('cpu', '?')}, {mach.get('cores', '?')} cores, "
         f"{mach.get('memory_gib', '?')} GiB, Python {mach.get('python', '?')}; "
         f"Kafka {vers.get('kafka_broker_and_java_client', '?')} (one local broker); "
-        f"matrix `{doc.get('settings', {}).get('matrix', '?')}`, median of "
-        f"{doc.get('settings', {}).get('repetitions', '?')} repetition(s).",
+        f"matrix `{sets.get('matrix', '?')}`, median of "
+        f"{sets.get('repetitions', '?')} repetition(s)"
+        + (f"; every timed run lasts at least {floor:g} s." if floor else "."),
         "",
     ]
+    impl = doc.get("implementations", {})
+    if impl:
+        out += ["aiokafka_gen implementation per column (module: compiled/pure): " + "; ".join(
+            f"{name}: {summary(modules)} {dict(modules)}" for name, modules in impl.items()
+        ), ""]  # fmt: skip
     for metric, title, fmt in TABLES:
         out += [f"### {title}", "", table(doc, metric, fmt), ""]
     timed = [k for k, cells in scenario_rows(doc).items()
@@ -146,6 +169,11 @@ def markdown(doc: Mapping[str, Any]) -> str:
     paths = doc.get("paths", {})
     if paths:
         out += ["Code paths: " + "; ".join(f"{k}: {v}" for k, v in paths.items()), ""]
+    if sets.get("jvm_warmup_records"):
+        out += [f"Java: timed after at least {sets['jvm_warmup_records']:,} warm-up records; "
+                "its CPU is the JVM's (all threads) over that window.", ""]  # fmt: skip
+    for note in doc.get("notes", []):
+        out += [f"WARNING: {note}", ""]
     return "\n".join(out)
 
 
@@ -208,6 +236,7 @@ def charts(doc: Mapping[str, Any], directory: Path = RESULTS) -> list[Path]:
         if not any(k.startswith(scenario + " [") for k in rows):
             continue
         groups, series, unit = _series(rows, scenario)
+        series = {column(doc, name): values for name, values in series.items()}
         fig, ax = plt.subplots(figsize=(max(6.0, 1.8 * len(groups) + 3), 4.2))
         _bars(ax, groups, series)
         ax.set_ylabel(unit)

@@ -2,26 +2,38 @@
 every (repetition, variant, client) in its own worker subprocess; medians at the end.
 
 Per run the runner verifies counts: a produce run must leave exactly ``messages`` records in
-its fresh topic (acknowledged = stored), a consume run must deliver at least ``messages``."""
+its fresh topic (acknowledged = stored), a consume run must deliver at least ``messages``.
+
+Time floor (``Matrix.min_seconds``): a variant's ``messages`` is one unit of work. When a
+client's timed window is shorter than the floor, that run is discarded and repeated at once
+with a whole multiple of units sized from its rate (aiming at ``FLOOR_TARGET`` times the
+floor); the multiple is kept for the client's later repetitions, so every repetition of a
+cell does the same work, and the floor holds for every kept run. Slow clients keep one unit.
+All consume runs read one topic, prefilled once and extended (never rewritten) when a
+multiple needs more records than it holds."""
 
 from __future__ import annotations
 
 import json
-import os
+import math
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .adapters import Client, availability
 from .harness import Broker
-from .matrix import MIB, Matrix, Run, Variant, payload
+from .implementation import VARIED, summary, worker_env
+from .matrix import MIB, Matrix, Run, Variant, jvm_records, payload
 from .stats import derive, medians
 
 ROOT = Path(__file__).resolve().parent.parent
 WARMUP_TOPIC = "bench-warmup"
+FLOOR_TARGET = 1.3  # a resized run aims at 1.3 x the floor: load moves rates between runs
+MAX_RESIZES = 3  # re-runs of one run that came in under the floor
+MAX_UNITS = 100  # the largest multiple of a variant's unit (a run above it is flagged short)
 
 
 @dataclass
@@ -33,14 +45,29 @@ class Outcome:
     paths: dict[str, str] = field(default_factory=dict)
     configs: dict[str, Any] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    jvm_baseline_cpu_s: dict[str, float] = field(default_factory=dict)
+    # aiokafka_gen clients: module -> "compiled"/"pure", as their workers reported it
+    # ("varied" for a module whose implementation changed between runs)
+    implementations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # time floor: per variant key and client, the unit multiple used and the re-runs it took
+    sizing: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # warnings for the report
+
+
+def units_for(rate: float, unit: int, floor: float, current: int) -> int:
+    """The multiple of ``unit`` messages that makes a run at ``rate`` msgs/s last
+    ``FLOOR_TARGET * floor`` seconds; always above ``current`` (the run that was too short),
+    at most ``MAX_UNITS``."""
+    wanted = math.ceil(FLOOR_TARGET * floor * rate / unit) if rate > 0 else 2 * current
+    return max(current + 1, min(MAX_UNITS, wanted))
 
 
 def call_worker(entry: Client, run: Run) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter; {"error": ...} when it failed."""
-    env = {k: v for k, v in os.environ.items() if k != "AIOKAFKA_NO_EXTENSIONS"} | entry.env
+    """Run one measurement in a fresh interpreter; {"error": ...} when it failed. The
+    worker's environment is ours without the extension switches, plus the client's own
+    (``AIOKAFKA_GEN_NO_EXTENSIONS=1`` for aiokafka_gen-pure)."""
+    env = worker_env(entry.env)
     argv = [sys.executable, "-m", "bench.worker", run.to_json()]
-    limit = run.variant.timeout_s
+    limit = run.timeout_s
     try:
         done = subprocess.run(
             argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=limit
@@ -64,6 +91,9 @@ class Runner:
         self.clients: list[Client] = []
         self.out = Outcome()
         self._serial = 0
+        self.units: dict[tuple[str, str], int] = {}  # (variant key, client) -> unit multiple
+        self.check_topic = ""  # check_messages records: the fairness check's consume topic
+        self.consume_topic, self.consume_size = "", 0  # every timed consume run reads it
         for entry in clients:
             reason = availability(entry)
             if reason is None:
@@ -79,32 +109,57 @@ class Runner:
         self.broker.create({name: partitions})
         return name
 
-    def _run(self, entry: Client, variant: Variant, topic: str) -> Run:
-        return Run(entry.name, variant, self.broker.bootstrap, topic, WARMUP_TOPIC)
+    def _run(self, entry: Client, variant: Variant, topic: str, timed: bool = True) -> Run:
+        """A timed run gets the matrix's Java warm-up; fills and fairness runs none."""
+        warmup = self.m.jvm_warmup if timed else 0
+        return Run(
+            entry.name, variant, self.broker.bootstrap, topic, WARMUP_TOPIC, jvm_warmup=warmup
+        )
 
     def _java(self) -> Client | None:
         return next((c for c in self.clients if c.name == "java"), None)
 
-    def prepare(self) -> dict[int, str]:
-        """Warm-up topic and one prefilled topic per consume size (filled once, by the Java
-        producer when available, else by the first client that can produce). The smallest
-        fill doubles as the filler's own fairness check (read back, counted, compared)."""
+    def _filler(self) -> Client:
+        return self._java() or next(c for c in self.clients if c.supports(Variant("produce", 1)))
+
+    def prepare(self) -> None:
+        """Warm-up topic; the fairness check's topic (``check_messages`` records written by
+        the filler, the Java producer when available: its own produce check, read back and
+        compared); the consume topic, filled for one unit of every consume variant."""
         self.broker.create({WARMUP_TOPIC: 1})
-        filled: dict[int, str] = {}
-        sizes = {v.messages for v in self.m.variants if v.kind == "consume"}
-        sizes.add(self.m.check_messages)
-        filler = self._java() or next(c for c in self.clients if c.supports(Variant("produce", 1)))
-        for n in sorted(sizes):
-            topic = self._topic(f"consume-{n}", 1)
-            fill = Variant("produce", n, acks="all", batch_bytes=MIB)
-            result = call_worker(filler, self._run(filler, fill, topic))
-            if n == self.m.check_messages:
-                self._check_produced(filler, result, topic, 1, fill)
-            elif self.broker.count(topic, 1) != n:
-                raise RuntimeError(f"prefill of {topic} did not store {n} records: {result}")
-            filled[n] = topic
-            print(f"  prefilled {topic} with {n} records ({filler.name})", flush=True)
-        return filled
+        filler, n = self._filler(), self.m.check_messages
+        self.check_topic = self._topic(f"consume-check-{n}", 1)
+        fill = Variant("produce", n, acks="all", batch_bytes=MIB)
+        result = call_worker(filler, self._run(filler, fill, self.check_topic, timed=False))
+        self._check_produced(filler, result, self.check_topic, 1, fill)
+        print(f"  prefilled {self.check_topic} with {n} records ({filler.name})", flush=True)
+        self.consume_topic = self._topic("consume", 1)
+        units = [self._records_read(c, v) for v in self.m.variants for c in self.clients
+                 if v.kind == "consume" and c.supports(v)]  # fmt: skip
+        self._grow(max(units, default=0), margin=1.0)
+
+    def _records_read(self, entry: Client, variant: Variant) -> int:
+        """Records a consume run of ``variant`` reads (Java: warm-up and slack around its
+        timed window)."""
+        if entry.name == "java":
+            return jvm_records(variant.messages, self.m.jvm_warmup)
+        return variant.messages
+
+    def _grow(self, need: int, margin: float = 1.1) -> None:
+        """Extend the consume topic to hold at least ``need`` records (``margin`` more, so
+        that the next larger multiple rarely needs another fill)."""
+        if need <= self.consume_size:
+            return
+        filler, add = self._filler(), math.ceil(need * margin) - self.consume_size
+        fill = Variant("produce", add, acks="all", batch_bytes=MIB)
+        began = time.monotonic()
+        result = call_worker(filler, self._run(filler, fill, self.consume_topic, timed=False))
+        stored = self.broker.count(self.consume_topic, 1)
+        if "error" in result or stored != self.consume_size + add:
+            raise RuntimeError(f"filling {self.consume_topic} to {need}: {stored} stored, {result}")
+        self.consume_size = stored
+        print(f"  {self.consume_topic} now holds {stored:,} records (+{add:,} by {filler.name}"
+              f" in {time.monotonic() - began:.1f} s)", flush=True)  # fmt: skip
 
     def _check_produced(
         self, entry: Client, result: dict[str, Any], topic: str, partitions: int, v: Variant
@@ -114,43 +169,48 @@ class Runner:
             "acked": result.get("messages"), "read_back": count, "wrong_value": wrong,
             "ok": count == v.messages and wrong == 0, "error": result.get("error"),
         }  # fmt: skip
-        if entry.name == "java":
-            self.out.jvm_baseline_cpu_s["produce"] = float(result.get("cpu_seconds", 0.0))
 
     # ---- fairness --------------------------------------------------------------------------
-    def fairness(self, filled: dict[int, str]) -> None:
+    def fairness(self) -> None:
         """Before timing: each client's produced records are read back, counted and compared
-        with the payload; each client's consumer must deliver the prefilled count. The Java
-        tools' CPU in these short runs (JVM start-up, little work) is their CPU baseline."""
+        with the payload; each client's consumer must deliver the prefilled count."""
         n = self.m.check_messages
         for entry in self.clients:
             row = self.out.fairness.setdefault(entry.name, {})
             produce = Variant("produce", n, partitions=6)
             if entry.supports(produce) and "produced" not in row:
                 topic = self._topic("check", 6)
-                result = call_worker(entry, self._run(entry, produce, topic))
+                result = call_worker(entry, self._run(entry, produce, topic, timed=False))
                 self._check_produced(entry, result, topic, 6, produce)
                 self.broker.delete(topic)
             consume = Variant("consume", n)
             if entry.supports(consume):
-                result = call_worker(entry, self._run(entry, consume, filled[n]))
+                run = self._run(entry, consume, self.check_topic, timed=False)
+                result = call_worker(entry, run)
                 got = int(result.get("messages", 0))
                 row["consumed"] = {"delivered": got, "ok": got >= n, "error": result.get("error")}
-                if entry.name == "java":
-                    self.out.jvm_baseline_cpu_s["consume"] = float(result.get("cpu_seconds", 0.0))
             row["ok"] = all(part["ok"] for part in row.values() if isinstance(part, dict))
             print(f"  fairness {entry.name}: {'ok' if row['ok'] else row}", flush=True)
 
     # ---- timed runs ------------------------------------------------------------------------
-    def measure(self, entry: Client, variant: Variant, filled: dict[int, str]) -> dict[str, Any]:
-        """One timed run with its count check; metrics (or an error) for the table."""
+    def measure(self, entry: Client, variant: Variant) -> dict[str, Any]:
+        """One timed run of exactly ``variant`` (its messages already multiplied) with its
+        count check; metrics (or an error) for the table."""
         fresh = variant.kind != "consume"
-        topic = self._topic(variant.kind, variant.partitions) if fresh else filled[variant.messages]
-        result = call_worker(entry, self._run(entry, variant, topic))
+        if fresh:
+            topic = self._topic(variant.kind, variant.partitions)
+        else:
+            self._grow(self._records_read(entry, variant))
+            topic = self.consume_topic
+        run = self._run(entry, variant, topic)
+        result = call_worker(entry, run)
         if "error" not in result and fresh:
             stored = self.broker.count(topic, variant.partitions)
-            # pipeline: + one untimed primer record per partition
-            expected = variant.messages + (variant.partitions if variant.kind == "pipeline" else 0)
+            expected = variant.messages
+            if entry.name == "java":  # + its untimed warm-up records
+                expected = jvm_records(variant.messages, run.jvm_warmup)
+            if variant.kind == "pipeline":  # + one untimed primer record per partition
+                expected += variant.partitions
             if stored != expected:
                 result = {"error": f"{stored} records stored, {expected} sent"}
         if fresh:
@@ -159,18 +219,59 @@ class Runner:
             return result
         if int(result["messages"]) < variant.messages:
             return {"error": f"only {result['messages']} of {variant.messages} counted"}
-        if entry.name == "java":
-            base = self.out.jvm_baseline_cpu_s.get(variant.kind, 0.0)
-            result["cpu_seconds"] = max(0.0, float(result["cpu_seconds"]) - base)
-        if entry.name not in self.out.paths:
-            self.out.paths[entry.name] = path = str(result.get("path", ""))
-            print(f"  {entry.name} ran: {path}", flush=True)
-            if entry.name == "aiokafka" and path != "C extension":
-                print("  WARNING: aiokafka's C extension did NOT load (pure Python)", flush=True)
+        self._record_path(entry, result)
         self.out.configs.setdefault(entry.name, {})[variant.key] = result.get("config")
         return derive(result)
 
-    def timed(self, filled: dict[int, str]) -> None:
+    def _record_path(self, entry: Client, result: dict[str, Any]) -> None:
+        """The code path (and for aiokafka_gen the compiled/pure module map) of a client,
+        printed at its first run; a later run that differs is flagged."""
+        modules = result.get("implementation")
+        if modules is not None:
+            seen = self.out.implementations.setdefault(entry.name, dict(modules))
+            if any(seen.get(name, state) != state for name, state in modules.items()):
+                changed = {n: s for n, s in modules.items() if seen.get(n, s) != s}
+                self._warn(f"{entry.name}: a later run loaded {changed}, unlike its first")
+                seen |= {name: VARIED for name in changed}
+        if entry.name in self.out.paths:
+            return
+        self.out.paths[entry.name] = path = str(result.get("path", ""))
+        note = f" [{summary(modules)}: {modules}]" if modules is not None else ""
+        print(f"  {entry.name} ran: {path}{note}", flush=True)
+        if entry.name == "aiokafka" and path != "C extension":
+            self._warn("aiokafka's C extension did NOT load (pure Python)")
+        if modules is not None and entry.env and summary(modules) != "pure":
+            self._warn(f"{entry.name} ran {summary(modules)} under {entry.env}")
+
+    def _warn(self, text: str) -> None:
+        if text not in self.out.notes:
+            self.out.notes.append(text)
+            print(f"  WARNING: {text}", flush=True)
+
+    def sized(self, entry: Client, variant: Variant) -> dict[str, Any]:
+        """One kept timed run at the cell's unit multiple; under the floor, the run is
+        discarded and repeated with a larger multiple (which the cell keeps)."""
+        key, floor = (variant.key, entry.name), self.m.min_seconds
+        for attempt in range(MAX_RESIZES + 1):
+            units = self.units.get(key, 1)
+            metrics = self.measure(entry, replace(variant, messages=units * variant.messages))
+            if "error" in metrics or metrics["seconds"] >= floor:
+                break
+            if attempt == MAX_RESIZES or units >= MAX_UNITS:
+                metrics["short"] = 1.0
+                break
+            self.units[key] = units_for(metrics["msgs_per_s"], variant.messages, floor, units)
+            cell = self.out.sizing.setdefault(variant.key, {}).setdefault(entry.name, {})
+            cell["resized_runs"] = cell.get("resized_runs", 0) + 1
+            print(f"    {variant.key} {entry.name}: {metrics['seconds']:.2f} s under the "
+                  f"{floor:g} s floor at {units} x {variant.messages:,}; now "
+                  f"{self.units[key]} x {variant.messages:,}", flush=True)  # fmt: skip
+        units = self.units.get(key, 1)
+        cell = self.out.sizing.setdefault(variant.key, {}).setdefault(entry.name, {})
+        cell |= {"units": units, "messages_per_run": units * variant.messages}
+        return metrics
+
+    def timed(self) -> None:
         runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
         total = self.m.repetitions * sum(
             1 for v in self.m.variants for c in self.clients if c.supports(v)
@@ -185,7 +286,7 @@ class Runner:
                         continue
                     done += 1
                     began = time.monotonic()
-                    metrics = self.measure(entry, variant, filled)
+                    metrics = self.sized(entry, variant)
                     runs.setdefault((variant.key, entry.name), []).append(metrics)
                     took = time.monotonic() - began
                     print(f"  [{done}/{total}] {variant.key} {entry.name}: "
@@ -202,15 +303,21 @@ class Runner:
         if first is None:
             return
         for variant in latency:
-            result = self.measure(first, variant, {})
+            result = self.measure(first, variant)
             print(f"  broker warm-up (untimed) {variant.key} {first.name}: {_short(result)}",
                   flush=True)  # fmt: skip
 
     def _aggregate(self, runs: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
         for (key, name), reps in runs.items():
             good = [r for r in reps if "error" not in r]
+            short = sum(1 for r in good if r.pop("short", None))
             cell: dict[str, Any] = medians(good) if good else {}
             cell["repetitions"] = len(good)
+            cell |= self.out.sizing.get(key, {}).get(name, {})
+            if short:
+                cell["runs_under_floor"] = short
+                self._warn(f"{key} {name}: {short} run(s) under the {self.m.min_seconds:g} s "
+                           f"floor even at {cell.get('units')} units")  # fmt: skip
             errors = [r["error"] for r in reps if "error" in r]
             if errors:
                 cell["errors"] = errors
@@ -239,7 +346,10 @@ def rotated(items: list[Client], shift: int) -> list[Client]:
 def _short(metrics: dict[str, Any]) -> str:
     if "error" in metrics:
         return f"ERROR {metrics['error'][:300]}"
-    text = f"{metrics['msgs_per_s']:,.0f} msg/s, {metrics['cpu_s_per_m']:.1f} CPU-s/M"
+    text = (
+        f"{metrics['msgs_per_s']:,.0f} msg/s, {metrics['cpu_s_per_m']:.1f} CPU-s/M, "
+        f"{metrics['messages']:,.0f} msgs in {metrics['seconds']:.2f} s"
+    )
     if "p99_ms" in metrics:
         text += f", p50 {metrics['p50_ms']:.2f} ms, p99 {metrics['p99_ms']:.2f} ms"
     return text
@@ -249,11 +359,12 @@ def run_matrix(broker: Broker, m: Matrix, clients: list[Client]) -> Outcome:
     """Prepare topics, check fairness, run every repetition; returns the outcome."""
     runner = Runner(broker, m, clients)
     print("preparing topics", flush=True)
-    filled = runner.prepare()
+    runner.prepare()
     print("fairness check (records read back and counted)", flush=True)
-    runner.fairness(filled)
-    print(f"timed runs: {m.repetitions} repetition(s)", flush=True)
-    runner.timed(filled)
+    runner.fairness()
+    floor = f", time floor {m.min_seconds:g} s" if m.min_seconds > 0 else ""
+    print(f"timed runs: {m.repetitions} repetition(s){floor}", flush=True)
+    runner.timed()
     runner.mark_not_applicable()
     order = [entry.name for entry in clients]
     for key, row in runner.out.results.items():

@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-METRICS = ("msgs_per_s", "mb_per_s", "cpu_s_per_m", "peak_rss_mib")
+METRICS = ("msgs_per_s", "mb_per_s", "cpu_s_per_m", "peak_rss_mib", "seconds", "messages")
 LATENCY_POINTS = (("p50_ms", 50.0), ("p99_ms", 99.0), ("p99_9_ms", 99.9))
 
 
@@ -32,13 +32,16 @@ def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float]:
 
 def derive(raw: Mapping[str, Any]) -> dict[str, float]:
     """Metrics of one run from a worker's raw counts (messages, bytes, seconds, cpu_seconds,
-    peak_rss_kib, optional latency percentiles)."""
+    peak_rss_kib, optional latency percentiles). ``seconds`` (the timed window) and
+    ``messages`` (counted in it) are kept: they show the run's size next to its rate."""
     messages, seconds = float(raw["messages"]), float(raw["seconds"])
     out = {
         "msgs_per_s": messages / seconds if seconds > 0 else 0.0,
         "mb_per_s": float(raw["bytes"]) / seconds / 1e6 if seconds > 0 else 0.0,
         "cpu_s_per_m": float(raw["cpu_seconds"]) / messages * 1e6 if messages else 0.0,
         "peak_rss_mib": float(raw["peak_rss_kib"]) / 1024.0,
+        "seconds": seconds,
+        "messages": messages,
     }
     for name, _ in LATENCY_POINTS:
         if name in raw:

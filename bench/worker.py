@@ -1,6 +1,7 @@
 """One measurement in a fresh process: ``python -m bench.worker '<Run JSON>'`` prints one
-JSON line with the raw result (clean RSS and rusage per run; aiokafka's pure and C paths
-never share a process)."""
+JSON line with the raw result (clean RSS and rusage per run; aiokafka's pure and C paths,
+and aiokafka_gen's compiled and pure ones, never share a process). For aiokafka_gen the
+result carries ``implementation``: which of its modules ran compiled and which pure."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import traceback
 from typing import Any
 
 from .adapters import client
+from .implementation import implementation
 from .matrix import Run
 
 
 def execute(run: Run) -> dict[str, Any]:
-    adapter = importlib.import_module(f"bench.adapters.{client(run.client).module}")
+    entry = client(run.client)
+    adapter = importlib.import_module(f"bench.adapters.{entry.module}")
     result: dict[str, Any] = adapter.run(run)
+    if entry.is_aiokafka_gen:
+        result["implementation"] = implementation()
     return result
 
 

@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 from dataclasses import dataclass, field
 
+from ..implementation import NO_EXTENSIONS
 from ..matrix import Variant
 
 
@@ -21,6 +22,11 @@ class Client:
     kinds: tuple[str, ...] = ("produce", "latency", "consume", "pipeline")
     iterator: bool = True  # has a per-record consume API
 
+    @property
+    def is_aiokafka_gen(self) -> bool:
+        """Runs this project's client (its worker records compiled or pure)."""
+        return self.package == "aiokafka_gen"
+
     def supports(self, variant: Variant) -> bool:
         if variant.kind not in self.kinds:
             return False
@@ -28,7 +34,8 @@ class Client:
 
 
 CLIENTS: tuple[Client, ...] = (
-    Client("aiokafka_gen", "aiokafka_api", "aiokafka_gen"),
+    Client("aiokafka_gen", "aiokafka_api", "aiokafka_gen"),  # as built: compiled if it is
+    Client("aiokafka_gen-pure", "aiokafka_api", "aiokafka_gen", env={NO_EXTENSIONS: "1"}),
     Client("aiokafka", "aiokafka_api", "aiokafka"),
     Client("kafka-python", "kafka_python", "kafka"),
     Client("confluent-kafka", "confluent", "confluent_kafka"),
@@ -52,7 +59,7 @@ def client(name: str) -> Client:
 
 def availability(entry: Client) -> str | None:
     """None when the client can run, else why its column is empty ("not built", ...)."""
-    if entry.package == "aiokafka_gen":
+    if entry.is_aiokafka_gen:
         try:
             module = importlib.import_module("aiokafka_gen")
             module.AIOKafkaProducer, module.AIOKafkaConsumer  # noqa: B018

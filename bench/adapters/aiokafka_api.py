@@ -49,9 +49,13 @@ def consumer_config(variant: Variant, pinned: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_path(module: ModuleType) -> str:
-    """Which record implementation aiokafka loaded (its Cython extension or pure Python)."""
+    """Which implementation ran: aiokafka's Cython extension or pure Python; aiokafka_gen
+    compiled or pure (``bench.implementation``; the worker also records the module map)."""
     if module.__name__ != "aiokafka":
-        return "pure Python (generated protocol)"
+        from ..implementation import implementation, summary
+
+        state = summary(implementation())
+        return f"{'pure Python' if state == 'pure' else state} (generated protocol)"
     from aiokafka.record import default_records
 
     builder = default_records.DefaultRecordBatchBuilder

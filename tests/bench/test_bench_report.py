@@ -77,3 +77,32 @@ def client_named(name: str) -> Any:
     from bench.adapters import client
 
     return client(name)
+
+
+def test_columns_say_compiled_or_pure(tmp_path: Path) -> None:
+    results = {
+        "consume-100B [batch]": {
+            name: {"msgs_per_s": 1000.0, "mb_per_s": 0.1, "cpu_s_per_m": 1.0,
+                   "peak_rss_mib": 40.0, "seconds": 2.5, "messages": 2500.0, "units": 5}
+            for name in ("aiokafka_gen", "aiokafka_gen-pure", "aiokafka")
+        },
+    }  # fmt: skip
+    implementations = {
+        "aiokafka_gen": {"aiokafka_gen.records": "compiled", "aiokafka_gen.protocol": "compiled"},
+        "aiokafka_gen-pure": {"*": "pure"},
+    }
+    meta = {"settings": {"matrix": "default", "min_seconds": 2.0, "jvm_warmup_records": 1000},
+            "implementations": implementations, "notes": ["a warning"]}  # fmt: skip
+    doc = report.document(results, meta)
+    assert json.loads(json.dumps(doc))["implementations"] == implementations
+    assert report.scenario_rows(doc).keys() == {"consume-100B [batch]"}
+    text = report.markdown(doc)
+    assert "| scenario | aiokafka_gen (compiled) | aiokafka_gen-pure (pure) | aiokafka |" in text
+    assert "every timed run lasts at least 2 s" in text
+    assert "### Timed window per run, seconds" in text
+    assert "| consume-100B [batch] | 2.5 | 2.5 | 2.5 |" in text
+    assert "| consume-100B [batch] | 2,500 | 2,500 | 2,500 |" in text  # messages per run
+    assert "WARNING: a warning" in text
+    assert "warm-up records" in text
+    pytest.importorskip("matplotlib")
+    assert [p.name for p in report.charts(doc, tmp_path)] == ["consume-100B.png"]
