@@ -17,7 +17,7 @@ EXPECT ?= $(if $(CI),compiled,)
 
 .PHONY: help install build-ext wheels install-bench demo test test-unit test-integration regen check-generated \
         update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records lint \
-        typecheck conformance test-faults clean
+        typecheck conformance test-faults clean test-sanitize
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -113,3 +113,25 @@ typecheck: install ## mypy strict on aiokafka_gen, codegen and the generated cod
 clean: ## remove build artefacts, the compiled modules included (not the Maven/Kafka cache)
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache $(VENV)/.compiled
 	find aiokafka_gen generated -name '*.so' -delete
+
+# The hand-written C extensions (_accel.NATIVE) rebuilt in place with ASan + UBSan. Python's
+# allocator is plain malloc here so ASan sees every bytes object's bounds, and pytest captures
+# sys.std* only so a sanitizer report reaches the terminal. The normal build is restored
+# afterwards whatever the tests said (the stamp goes first: an interrupted run is rebuilt by
+# the next `make build-ext`).
+SANITIZE_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g -Wall -Wextra
+SANITIZE_TESTS ?= tests/consumer/test_cdecode.py tests/consumer/test_decode_fast.py \
+                  tests/records/test_hostile.py tests/faults/test_fuzz.py
+test-sanitize: install ## the C extensions built with ASan + UBSan, then the C decoder, hostile-bytes and fuzz tests against them
+	rm -f $(VENV)/.compiled
+	set -e; inc=$$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['include'])"); \
+	suffix=$$($(PY) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"); \
+	for entry in $$($(PY) -c "exec(open('aiokafka_gen/_accel.py').read()); print(*[n.replace('.', '/') + '=' + s for n, s in NATIVE])"); do \
+	  gcc -shared -fPIC $(SANITIZE_CFLAGS) -I"$$inc" "$${entry#*=}" -o "$${entry%%=*}$$suffix"; \
+	done
+	status=0; \
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONMALLOC=malloc \
+	  $(PY) -m pytest -p no:cacheprovider --capture=sys -m "not integration" $(SANITIZE_TESTS) $(PYTEST_ARGS) \
+	  || status=$$?; \
+	$(MAKE) build-ext; exit $$status

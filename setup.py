@@ -99,6 +99,7 @@ class OptionalBuildExt(build_ext):
 
     def run(self) -> None:
         inplace = self.inplace  # setuptools clears it while building
+        compiler = self.compiler  # run() replaces the name with a compiler object
         group = [e for e in self.extensions if getattr(e, "_aiokafka_gen_group", False)]
         native = [e for e in self.extensions if e not in group]
         built: list[Extension] = []
@@ -112,7 +113,7 @@ class OptionalBuildExt(build_ext):
                 _note(f"{names} not built ({exc}): pure Python instead")
             else:
                 built.extend(chunk)
-            self.inplace = inplace
+            self.inplace, self.compiler = inplace, compiler
         self.extensions = built
 
     def _drop(self, chunk: list[Extension], inplace: bool) -> None:

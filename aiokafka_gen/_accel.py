@@ -37,7 +37,9 @@ COMPILED: tuple[str, ...] = (
     "aiokafka_gen.protocol._codec",
 )
 # Hand-written extensions: (dotted name, C source relative to the project root).
-NATIVE: tuple[tuple[str, str], ...] = ()
+NATIVE: tuple[tuple[str, str], ...] = (
+    ("aiokafka_gen.consumer._cdecode", "aiokafka_gen/consumer/_cdecode.c"),
+)
 GROUP = "aiokafka_gen._accel_lib"  # mypyc's shared library: aiokafka_gen/_accel_lib__mypyc*.so
 ENV = "AIOKAFKA_GEN_NO_EXTENSIONS"
 

@@ -10,13 +10,17 @@ new records at once (which is what makes the cyclic GC run). The hot path
 (``_decode_chunk``) builds ``ConsumerRecord`` objects straight from a v2 batch's bytes in
 one pass, whatever the varint sizes and headers; a malformed batch (and every legacy or
 control one) takes the general reader in ``aiokafka_gen.records``, which also produces the
-typed corruption errors.
+typed corruption errors. Where the hand-written C twin ``_cdecode`` is built it decodes each
+chunk first; it gives up (None) on anything but plain well-formed records, and the chunk
+is then decoded again here from the same position, so the records or the error are this
+module's either way (``_decode_records``).
 Must not do I/O nor change anything but the partition state it is given.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -45,13 +49,46 @@ class _Unusual(Exception):
     """The batch is malformed: the general reader decodes it again to report how."""
 
 
+def _native_decoder() -> Any:
+    """``_cdecode.decode`` set up for ConsumerRecord, or None when the C twin is not built
+    (or ``AIOKAFKA_GEN_NO_EXTENSIONS`` is set)."""
+    try:
+        module = importlib.import_module("aiokafka_gen.consumer._cdecode")
+    except ImportError:
+        return None
+    module.setup(ConsumerRecord, NO_HEADERS)  # TypeError if the class's layout changed
+    return module.decode
+
+
+_native_decode: Any = _native_decoder()
+
+
 def _decode_v2(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
     """Every record of a v2 data batch in one call (raises _Unusual when malformed)."""
     data = batch.records_bytes()
-    records, pos = _decode_chunk(batch, data, 0, batch.record_count, topic, partition)
+    records, pos = _decode_records(batch, data, 0, batch.record_count, topic, partition)
     if pos != len(data):
         raise _Unusual
     return records
+
+
+def _decode_records(
+    batch: RecordBatch, data: bytes, pos: int, count: int, topic: str, partition: int
+) -> tuple[list[ConsumerRecord[Any, Any]], int]:
+    """``_decode_chunk``'s result: from the C twin when it is built and takes the chunk
+    (it returns None for anything but plain well-formed records), else from
+    ``_decode_chunk`` itself, on the same chunk from the same position."""
+    native = _native_decode
+    if native is not None:
+        got = native(
+            data, pos, count, topic, partition, batch.base_offset, batch.base_timestamp,
+            1 if batch.attributes & 0x08 else 0, batch.max_timestamp,
+        )  # fmt: skip
+        if got is not None:
+            records: list[ConsumerRecord[Any, Any]] = got[0]
+            end: int = got[1]
+            return records, end
+    return _decode_chunk(batch, data, pos, count, topic, partition)
 
 
 def _decode_chunk(
@@ -149,6 +186,8 @@ def _decode_chunk(
             append(record)
     except (IndexError, RecordsCorruptError):
         raise _Unusual from None
+    if pos > len(data):  # a slice past the end is cut short silently: only the last header
+        raise _Unusual  # value of the chunk's last record can end there without IndexError
     if ts_type:  # LOG_APPEND_TIME: every record has the batch's max timestamp
         fixed = batch.max_timestamp
         for record in out:
@@ -195,7 +234,7 @@ class _Cursor:
         if paused:
             _gc_disable()
         try:
-            records, self.pos = _decode_chunk(
+            records, self.pos = _decode_records(
                 self.batch, self.data, self.pos, count, self.topic, self.partition
             )
         finally:

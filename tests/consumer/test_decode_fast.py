@@ -249,6 +249,18 @@ def test_malformed_record_in_a_later_chunk_raises_after_the_good_chunks() -> Non
     assert state.position == 1000 + _MIN_CHUNK  # nothing of the bad chunk handed out
 
 
+def test_header_value_cut_by_the_end_of_the_data_is_never_handed_out() -> None:
+    # The first chunk's last record ends with a header value longer than the data left: a
+    # slice would shorten it silently, and the chunk has no record after it to fail on.
+    body = b"\x00\x00" + encode_varint(_MIN_CHUNK - 1) + b"\x01\x04v!\x02\x02h" + encode_varint(10)
+    section = b"".join(_record(*r) for r in _plain(_MIN_CHUNK - 1))
+    section += encode_varint(len(body) + 10) + body + b"abc"
+    fetch, state = _fetch([_batch(_plain(_MIN_CHUNK + 5), section=section)], 0)
+    with pytest.raises(RecordsCorruptError):
+        fetch.take(_MIN_CHUNK, state)
+    assert state.position == 0
+
+
 def test_deserializer_error_in_a_later_chunk_stops_at_the_record() -> None:
     n = _MIN_CHUNK + 10
     bad = b"v%d" % (_MIN_CHUNK + 4)
