@@ -54,8 +54,8 @@ from aiokafka_gen.errors import CorruptRecordError, UnsupportedCodecError
 from aiokafka_gen.records import BatchBuilder, RecordBatch, _crc, read_batches
 from aiokafka_gen.records._types import NO_HEADERS
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
-from consumer.test_decode_fast import _random_records
 from consumer.test_decode_fast import _record as fast_record
+from consumer.test_decode_fast import mangled
 
 try:
     from aiokafka_gen.consumer import _cdecode
@@ -459,21 +459,7 @@ def test_huge_declared_count_allocates_nothing() -> None:
 def _mangled(seed: int) -> tuple[bytes, int, list[Any]]:
     """tests/consumer/test_decode_fast.py's malformed sections: flipped bytes, truncated,
     extended, wrong count."""
-    rng = random.Random(5000 + seed)
-    records = _random_records(rng, rng.choice([1, 3, 10]))
-    section = bytearray(b"".join(fast_record(*r) for r in records))
-    how = rng.choice(["flip", "truncate", "extend", "count"])
-    count = len(records)
-    if how == "flip":
-        for _ in range(rng.randint(1, 4)):
-            section[rng.randrange(len(section))] = rng.randrange(256)
-    elif how == "truncate":
-        del section[rng.randrange(len(section)) :]
-    elif how == "extend":
-        section += rng.randbytes(rng.randint(1, 4))
-    else:
-        count += rng.choice([-1, 1])
-    return bytes(section), count, records
+    return mangled(random.Random(5000 + seed))
 
 
 @pytest.mark.parametrize("seed", range(150))

@@ -146,9 +146,9 @@ def test_control_batch_has_no_application_records() -> None:
     assert decode_batch(_batch([marker], attributes=0x30), "t", 3) == []
 
 
-@pytest.mark.parametrize("seed", range(60))
-def test_malformed_sections_are_reported_by_the_general_reader(seed: int) -> None:
-    rng = random.Random(1000 + seed)
+def mangled(rng: random.Random) -> tuple[bytes, int, list[Any]]:
+    """A records section of 1, 3 or 10 random records, then damaged one way: bytes flipped,
+    truncated, extended, or a record count one off. Returns (section, count, records)."""
     records = _random_records(rng, rng.choice([1, 3, 10]))
     section = bytearray(b"".join(_record(*r) for r in records))
     how = rng.choice(["flip", "truncate", "extend", "count"])
@@ -162,7 +162,13 @@ def test_malformed_sections_are_reported_by_the_general_reader(seed: int) -> Non
         section += rng.randbytes(rng.randint(1, 4))
     else:
         count += rng.choice([-1, 1])
-    batch = _batch(records, section=bytes(section), count=count)
+    return bytes(section), count, records
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_malformed_sections_are_reported_by_the_general_reader(seed: int) -> None:
+    section, count, records = mangled(random.Random(1000 + seed))
+    batch = _batch(records, section=section, count=count)
     try:
         general = _view(_decode_general(batch, "t", 3))
     except RecordsCorruptError:
