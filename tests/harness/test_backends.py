@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,6 +164,12 @@ def test_sweep_removes_only_dirs_of_dead_owners(tmp_path: Path) -> None:
     (busy / "owner.pid").write_text(str(dead.pid))
     user = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(busy)])
     try:
+        # until the child has exec'd, /proc shows the forking parent's command line
+        cmdline = Path(f"/proc/{user.pid}/cmdline")
+        deadline = time.monotonic() + 30
+        while str(busy).encode() not in cmdline.read_bytes():
+            assert time.monotonic() < deadline, "the child never showed its command line"
+            time.sleep(0.01)
         removed = sweep_stale_dirs(tmp_path)
     finally:
         user.kill()
