@@ -34,6 +34,11 @@ COMPILED: tuple[str, ...] = (
     "aiokafka_gen.consumer._records",
     "aiokafka_gen.producer.partitioner",
     "aiokafka_gen.producer.batch",
+    "aiokafka_gen.producer._send",
+    "aiokafka_gen.producer.accumulator",
+    "aiokafka_gen.producer.sender",
+    "aiokafka_gen.records._v2",
+    "aiokafka_gen.records.reader",
     "aiokafka_gen.protocol._codec",
 )
 # Hand-written extensions: (dotted name, C source relative to the project root).

@@ -36,10 +36,8 @@ from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.errors import (
-    IllegalArgumentError,
     IllegalOperation,
     KafkaTimeoutError,
-    MessageSizeTooLargeError,
     ProducerClosed,
     for_code,
 )
@@ -47,11 +45,12 @@ from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
 from aiokafka_gen.records.builder import Header
 from aiokafka_gen.structs import RecordMetadata, TopicPartition
 
+from ._send import RECORD_OVERHEAD, RecordPath, TopicInfo, check_timestamp
 from .accumulator import RecordAccumulator
 from .batch import BatchBuilder
 from .config import MISSING, ProducerConfig
 from .idempotence import ProducerIdentity
-from .partitioner import DefaultPartitioner, StickyPartitioner, key_partition
+from .partitioner import DefaultPartitioner, StickyPartitioner
 from .sender import Sender
 from .transaction_manager import TransactionManager
 
@@ -60,52 +59,7 @@ __all__ = ["AIOKafkaProducer"]
 log = logging.getLogger("aiokafka_gen.producer")
 _ids = itertools.count(1)
 _UNKNOWN_TOPIC = 3
-_RECORD_OVERHEAD = 21  # worst-case varints and attributes of one record
-_BYTES = (bytes, bytearray, memoryview)
 Partitioner = Callable[[bytes | None, list[int], list[int]], int]
-
-
-def _check_bytes(what: str, data: Any) -> bytes | None:
-    if data is None or type(data) is bytes:
-        return data
-    if isinstance(data, _BYTES):
-        return bytes(data)
-    raise TypeError(f"{what} must be bytes or None (or set a {what}_serializer), not {type(data)}")
-
-
-def _check_timestamp(timestamp: Any) -> int:
-    """``timestamp_ms`` must be a non-negative int (Java refuses a negative one too)."""
-    if type(timestamp) is not int:
-        raise TypeError(
-            f"timestamp_ms must be an int (milliseconds since the epoch) or None, not "
-            f"{type(timestamp).__name__}"
-        )
-    if timestamp < 0:
-        raise IllegalArgumentError(f"timestamp_ms must not be negative, not {timestamp}")
-    return timestamp
-
-
-def _headers(headers: Iterable[tuple[str, bytes | None]] | None) -> list[Header] | None:
-    if not headers:
-        return None
-    out: list[Header] = []
-    for item in headers:
-        key, value = item
-        if not isinstance(key, str):
-            raise TypeError(f"header keys must be str, not {type(key)}")
-        out.append((key, _check_bytes("header value", value)))
-    return out
-
-
-class _TopicInfo:
-    """A topic's partitions as send() needs them (rebuilt on every metadata update)."""
-
-    __slots__ = ("available", "partitions", "tps")
-
-    def __init__(self, topic: str, partitions: list[int], available: list[int]) -> None:
-        self.partitions = partitions  # sorted
-        self.available = available  # sorted
-        self.tps = {p: TopicPartition(topic, p) for p in partitions}
 
 
 class AIOKafkaProducer:
@@ -187,6 +141,11 @@ class AIOKafkaProducer:
         self._max_request_size = config.max_request_size
         # one record in one batch, and within buffer_memory (a batch reserves its size)
         self._max_record_size = min(config.max_request_size - 61, config.buffer_memory - 82)
+        self._size_limit = (
+            f"max_request_size ({config.max_request_size})"
+            if self._max_record_size == config.max_request_size - 61
+            else f"buffer_memory ({config.buffer_memory})"
+        )
         self._request_timeout_ms = config.request_timeout_ms
         self._max_block = config.max_block
         self._init_parts(config)
@@ -214,6 +173,11 @@ class AIOKafkaProducer:
             max_batch_size=config.max_batch_size, buffer_memory=config.buffer_memory,
             linger_ms=config.linger_ms, make_builder=self._make_builder,
         )  # fmt: skip
+        self._path = RecordPath(
+            self._accumulator, partitioner=self._partitioner, sticky=self._sticky,
+            key_serializer=config.key_serializer, value_serializer=config.value_serializer,
+            max_record_size=self._max_record_size, size_limit=self._size_limit,
+        )  # fmt: skip
         self._sender = self._make_sender(
             request_timeout_ms=config.request_timeout_ms,
             retry_backoff_ms=config.retry_backoff_ms,
@@ -237,11 +201,10 @@ class AIOKafkaProducer:
         return sender
 
     def _init_state(self) -> None:
-        self._topics: dict[str, _TopicInfo] = {}
+        self._topics: dict[str, TopicInfo] = self._path.topics  # one dict, shared
         self._valid_topics: set[str] = set()  # names check_topic accepted
         self.client.cluster.add_listener(_weak_listener(self))
         self._loop = None  # set by start()
-        self._new_future: Callable[[], asyncio.Future[Any]] = _no_future
         self._started = False
         self._closed = False
         with contextlib.suppress(RuntimeError):  # no running loop: nothing to capture
@@ -277,7 +240,7 @@ class AIOKafkaProducer:
         if self._started:
             return
         self._loop = asyncio.get_running_loop()
-        self._new_future = _future_factory(self._loop)
+        self._path.new_future = _future_factory(self._loop)
         await self.client.bootstrap()
         self._started = True
         if self._txn is not None:
@@ -345,13 +308,13 @@ class AIOKafkaProducer:
             ) from None
         return known.partitions
 
-    def _cache_topic(self, topic: str) -> _TopicInfo | None:
+    def _cache_topic(self, topic: str) -> TopicInfo | None:
         cluster = self.client.cluster
         parts = cluster.partitions_for_topic(topic)
         if not parts:
             return None
         available = cluster.available_partitions_for_topic(topic) or set()
-        entry = _TopicInfo(topic, sorted(parts), sorted(available))
+        entry = TopicInfo(topic, sorted(parts), sorted(available))
         self._topics[topic] = entry
         return entry
 
@@ -378,85 +341,33 @@ class AIOKafkaProducer:
             self._check_open()
             self._require_loop()
         if timestamp_ms is not None and (type(timestamp_ms) is not int or timestamp_ms < 0):
-            timestamp_ms = _check_timestamp(timestamp_ms)
-        known = self._topics.get(topic)
+            timestamp_ms = check_timestamp(timestamp_ms)
+        path = self._path
+        known = path.topics.get(topic)
         if known is None:
             await self._partitions(topic)
-            known = self._topics.get(topic) or self._cache_topic(topic)
+            known = path.topics.get(topic) or self._cache_topic(topic)
             assert known is not None
         if self._txn is not None:
             self._txn.check_can_send()
-        if self._key_serializer is not None:
-            key = self._key_serializer(key)
-        if self._value_serializer is not None:
-            value = self._value_serializer(value)
-        if key is not None and type(key) is not bytes:
-            key = _check_bytes("key", key)
-        if value is not None and type(value) is not bytes:
-            value = _check_bytes("value", value)
-        if headers:
-            header_list = _headers(headers)
-            size = self._record_size(key, value, header_list)
-        else:
-            header_list = None
-            size = _RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
-            if size > self._max_record_size:
-                self._record_size(key, value, None)  # raises MessageSizeTooLargeError
-        sticky = self._sticky
-        if partition is None and key is None and sticky is not None:
-            tp = known.tps[sticky.partition(topic, known.partitions, known.available, size)]
-        else:
-            tp = known.tps[self._partition(topic, known, partition, key, size)]
-        future: asyncio.Future[RecordMetadata] = self._new_future()
-        accumulator = self._accumulator
-        filled = accumulator.filled
-        if not accumulator.append(tp, timestamp_ms, key, value, header_list, future):
-            await self._append_waiting(tp, timestamp_ms, key, value, header_list, future)
-        elif accumulator.filled != filled:
+        future: asyncio.Future[RecordMetadata] = path.append(
+            known, topic, value, key, partition, timestamp_ms, headers
+        )
+        if path.waiting is not None:
+            waiting, path.waiting = path.waiting, None
+            await self._append_waiting(*waiting)
+        elif path.filled:
             # A batch just filled up: give the loop one turn (the sender drains it, other
             # tasks run). Once per batch, not per record.
             await asyncio.sleep(0)
         return future
-
-    def _record_size(self, key: bytes | None, value: bytes | None, headers: list[Header] | None
-                     ) -> int:  # fmt: skip
-        size = _RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
-        for name, data in headers or ():
-            size += len(name) + (len(data) if data else 0) + 10
-        if size > self._max_record_size:
-            limit = (
-                f"max_request_size ({self._max_request_size})"
-                if self._max_record_size == self._max_request_size - 61
-                else f"buffer_memory ({self._config.buffer_memory})"
-            )
-            raise MessageSizeTooLargeError(
-                f"the record is about {size} bytes serialized, too large for {limit}"
-            )
-        return size
-
-    def _partition(
-        self, topic: str, known: _TopicInfo, partition: int | None,
-        key: bytes | None, size: int,
-    ) -> int:  # fmt: skip
-        if partition is not None:
-            if partition not in known.tps:
-                raise ValueError(f"unknown partition {partition} of topic {topic!r}")
-            return partition
-        if self._sticky is not None:  # the default partitioner: sticky, or murmur2 of the key
-            if key is None:
-                return self._sticky.partition(topic, known.partitions, known.available, size)
-            return key_partition(key, known.partitions)  # sorted already
-        chosen = self._partitioner(key, list(known.partitions), list(known.available))
-        if chosen not in known.tps:
-            raise ValueError(f"the partitioner chose partition {chosen!r}, not one of {topic!r}")
-        return int(chosen)
 
     async def _append_waiting(
         self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
         value: bytes | None, headers: Sequence[Header] | None,
         future: asyncio.Future[RecordMetadata],
     ) -> None:  # fmt: skip
-        size = _RECORD_OVERHEAD + len(key or b"") + len(value or b"")
+        size = RECORD_OVERHEAD + len(key or b"") + len(value or b"")
         deadline = asyncio.get_running_loop().time() + self._max_block
         acc = self._accumulator
         while True:
@@ -506,7 +417,7 @@ class AIOKafkaProducer:
             assert known is not None
         if self._txn is not None:
             self._txn.check_can_send()
-        tp = known.tps[self._partition(topic, known, partition, None, 0)]
+        tp = known.tps[self._path.choose(topic, known, partition, None, 0)]
         future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
         records = batch.records
         if records.record_count() == 0:
@@ -599,10 +510,6 @@ def _weak_listener(producer: AIOKafkaProducer) -> Callable[[ClusterMetadata], No
             alive._on_metadata(cluster)
 
     return on_metadata
-
-
-def _no_future() -> asyncio.Future[Any]:
-    raise IllegalOperation("the producer is not started (call start())")
 
 
 def _future_factory(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Future[Any]]:
