@@ -3,7 +3,8 @@
 # with sudo): a JDK 17+ and Maven (the local Kafka broker, Kafka's Java tools and the Java
 # reference serializers all run from Maven Central jars), a compose implementation so the
 # test suite can validate docker-compose.yml without a Docker engine, openssl for the test
-# PKI, and MIT Kerberos (KDC + headers) for the SASL/GSSAPI tests.
+# PKI, MIT Kerberos (KDC + headers) for the SASL/GSSAPI tests, and kcat + tmux for the
+# command line's tests.
 set -euo pipefail
 need=()
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
@@ -14,6 +15,9 @@ command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need+=(krb5-kd
 command -v krb5-config >/dev/null 2>&1 || need+=(libkrb5-dev)
 # the optional compiled build (mypyc and the hand-written extensions) and the gssapi wheel
 command -v gcc >/dev/null 2>&1 && [ -e /usr/include/stdio.h ] || need+=(build-essential)
+# the command line's interop and terminal tests: kcat on the other side, tmux as the terminal
+command -v kcat >/dev/null 2>&1 || need+=(kcat)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
   need+=(docker-compose)
 fi

@@ -1,0 +1,97 @@
+"""Printing results: aligned text tables for people, one JSON document with ``--json``.
+
+Byte strings (keys, values, header values) travel in JSON as a string when they are valid
+UTF-8, ``{"base64": "..."}`` otherwise, null for null: :func:`bytes_to_json` and
+:func:`bytes_from_json` are each other's inverse.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+import sys
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = ["bytes_from_json", "bytes_to_json", "emit", "plain", "print_json", "table", "to_plain"]
+
+
+def bytes_to_json(data: bytes | None) -> Any:
+    """UTF-8 text as a string, other bytes as ``{"base64": ...}``, None as null."""
+    if data is None:
+        return None
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode("ascii")}
+
+
+def bytes_from_json(node: Any) -> bytes | None:
+    """The inverse of :func:`bytes_to_json`."""
+    if node is None:
+        return None
+    if isinstance(node, str):
+        return node.encode("utf-8")
+    if isinstance(node, dict) and isinstance(node.get("base64"), str):
+        return base64.b64decode(node["base64"], validate=True)
+    raise ValueError(f"expected a string, null or {{'base64': ...}}, got {type(node).__name__}")
+
+
+def to_plain(value: Any) -> Any:
+    """Result objects -> JSON-ready values (enums by name, uuids as text, sets sorted)."""
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes_to_json(bytes(value))
+    if isinstance(value, dict):
+        return {str(to_plain(k)): to_plain(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((to_plain(v) for v in value), key=str)
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    return value
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(to_plain(data), indent=2, sort_keys=False) + "\n")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Columns aligned on the widest cell; None prints as '-'."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in cells:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(_cell(v)) for v in value)
+    return str(value)
+
+
+def emit(as_json: bool, data: Any, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """``data`` as JSON, or ``rows`` as a table."""
+    if as_json:
+        print_json(data)
+    else:
+        sys.stdout.write(table(headers, rows) + "\n")
+
+
+def plain(doc: str | None) -> str:
+    """A module docstring as ``--help`` text (no reST double backticks)."""
+    return (doc or "").replace("``", "")

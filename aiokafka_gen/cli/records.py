@@ -1,0 +1,46 @@
+"""``records delete TOPIC:PARTITION:OFFSET...``: delete every record before an offset
+(``-1`` or ``end``: up to the high watermark); prints the new low watermarks."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from aiokafka_gen.cli.clients import admin_client
+from aiokafka_gen.cli.errors import UsageError
+from aiokafka_gen.cli.output import emit, plain
+from aiokafka_gen.cli.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser("records", help="delete records", description=plain(__doc__))
+    sub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
+    rm = sub.add_parser("delete", parents=[common], help="delete records before offsets")
+    rm.add_argument("targets", nargs="+", metavar="TOPIC:PARTITION:OFFSET")
+    rm.set_defaults(run=delete)
+
+
+def _target(text: str) -> tuple[Any, int]:
+    from aiokafka_gen.structs import TopicPartition
+
+    topic, _, rest = text.rpartition(":")
+    topic, _, part = topic.rpartition(":")
+    try:
+        offset = -1 if rest == "end" else int(rest)
+        return TopicPartition(topic, int(part)), offset
+    except ValueError:
+        raise UsageError(f"expected TOPIC:PARTITION:OFFSET, got {text!r}") from None
+
+
+async def delete(args: argparse.Namespace, settings: Settings) -> int:
+    wanted = dict(_target(t) for t in args.targets)
+    if any(not tp.topic for tp in wanted):
+        raise UsageError("expected TOPIC:PARTITION:OFFSET")
+    async with admin_client(settings) as admin:
+        results = await admin.delete_records(wanted)
+    rows = sorted((tp.topic, tp.partition, int(low)) for tp, low in results.items())
+    data = [{"topic": t, "partition": p, "low_watermark": w} for t, p, w in rows]
+    emit(args.json, data, ("topic", "partition", "low watermark"), rows)
+    return 0
