@@ -5,7 +5,8 @@ the first SEP, ``-H name=value`` adds headers to every record, ``--json-input`` 
 JSON object per line (the shape ``consume --json`` writes). Files are one record each
 unless ``-l``. Optional transactions (one per input: stdin or each FILE; or every N
 records). A summary (records, bytes, per-partition offsets) is printed at the end; on a
-terminal a progress line with the rate is kept on stderr meanwhile.
+terminal a progress bar (when the input size is known) with the rate is kept on stderr
+meanwhile.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
+import stat
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -213,10 +216,15 @@ def _producer_kwargs(args: argparse.Namespace, settings: Settings) -> dict[str, 
 
 
 class Progress:
-    """A progress line on stderr when it is a terminal."""
+    """A progress line on stderr when it is a terminal: a bar with the percentage when the
+    input's size is known (files, or stdin redirected from a file), then records, bytes
+    and the rate."""
 
-    def __init__(self, enabled: bool) -> None:
+    WIDTH = 24
+
+    def __init__(self, enabled: bool, total: int | None = None) -> None:
         self.enabled = enabled
+        self.total = total if total else None  # bytes of input, when known
         self.start = self.shown = time.monotonic()
 
     def update(self, stats: Stats, force: bool = False) -> None:
@@ -225,10 +233,31 @@ class Progress:
             return
         self.shown = now
         rate = stats.sent / max(now - self.start, 1e-6)
-        sys.stderr.write(f"\r{stats.sent} records, {stats.bytes} bytes, {rate:,.0f} rec/s ")
+        sys.stderr.write(f"\r{self.bar(stats.bytes, force)}{stats.sent} records, "
+                         f"{stats.bytes} bytes, {rate:,.0f} rec/s ")  # fmt: skip
         if force:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+    def bar(self, done: int, finished: bool) -> str:
+        """``[#####-----]  42% `` (keys and values only are counted, so it ends a little
+        short of the delimiters' share until the input is finished)."""
+        if self.total is None:
+            return ""
+        fraction = 1.0 if finished else min(done / self.total, 1.0)
+        filled = round(fraction * self.WIDTH)
+        return f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {fraction:4.0%} "
+
+
+def _input_size(files: list[str]) -> int | None:
+    """Bytes of input, when known without reading it."""
+    try:
+        if files:
+            return sum(os.path.getsize(name) for name in files)
+        info = os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 class Transactions:
@@ -264,7 +293,8 @@ async def _send_all(
     producer: Any, args: argparse.Namespace, stats: Stats, transactional: bool
 ) -> int:
     parse = Parser(args)
-    progress = Progress(sys.stderr.isatty() and not args.quiet)
+    enabled = sys.stderr.isatty() and not args.quiet
+    progress = Progress(enabled, _input_size(args.files) if enabled else None)
     txns = Transactions(producer, transactional, args.transaction_size)
     async for piece in _pieces(args, unescape(args.delimiter)):
         record = None if piece is None else parse(piece)

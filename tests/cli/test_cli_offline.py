@@ -274,3 +274,24 @@ def test_the_library_never_imports_the_command_line() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"  # --help and usage errors stay fast
+
+
+def test_progress_bar_when_the_input_size_is_known(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from aiokafka_gen.cli import produce
+
+    path = Path(str(tmp_path)) / "input.txt"
+    path.write_bytes(b"a" * 300 + b"\n" + b"b" * 99 + b"\n")
+    assert produce._input_size([str(path)]) == 401
+    assert produce._input_size([str(path), str(path)]) == 802
+    progress = produce.Progress(True, 400)
+    stats = SimpleNamespace(sent=3, bytes=100)
+    assert progress.bar(100, finished=False) == "[" + "#" * 6 + "-" * 18 + "]  25% "
+    assert progress.bar(100, finished=True).startswith("[" + "#" * 24 + "] 100%")
+    progress.update(stats, force=True)  # type: ignore[arg-type]
+    line = capsys.readouterr().err
+    assert line.startswith("\r[") and "3 records, 100 bytes" in line and line.endswith("\n")
+    assert produce.Progress(True, None).bar(100, finished=False) == ""  # stdin: no total
