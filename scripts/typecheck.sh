@@ -14,6 +14,6 @@ ln -s "$root/generated" "$tree/aiokafka_gen/messages"
 ln -s "$root/codegen" "$tree/codegen"
 cd "$tree"
 if [ "${1:-}" = "--imports" ]; then
-  exec env PYTHONPATH="$PWD" "$root/.venv/bin/lint-imports" --config "$root/.importlinter"
+  exec env PYTHONPATH="$PWD" "$root/.venv/bin/lint-imports" "$root/.importlinter"
 fi
 exec "$root/.venv/bin/mypy" --config-file "$root/pyproject.toml" aiokafka_gen codegen "$@"
