@@ -15,7 +15,7 @@ ACCEL_SRCS := $(shell $(PYTHON) -c "exec(open('aiokafka_gen/_accel.py').read());
 # In CI the compiled build must be what runs (tests/test_accel.py checks it).
 EXPECT ?= $(if $(CI),compiled,)
 
-.PHONY: help install build-ext wheels install-bench demo test test-unit test-integration regen check-generated \
+.PHONY: help install build-ext dist wheels install-bench demo test test-unit test-integration regen check-generated \
         update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records lint \
         typecheck conformance test-faults clean test-sanitize
 
@@ -41,10 +41,13 @@ install: $(VENV)/.compiled ## create .venv, install the project with dev extras,
 
 build-ext: $(VENV)/.compiled ## rebuild the compiled modules after a change to one of their sources
 
-wheels: install ## the sdist and this platform's wheel in dist/ (the cibuildwheel settings in pyproject.toml build the rest)
+dist: install ## the sdist and this platform's wheel in dist/, checked with twine (the cibuildwheel settings in pyproject.toml build the rest)
 	rm -rf dist
 	AIOKAFKA_GEN_REQUIRE_EXTENSIONS=1 $(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 	ls -l dist
+
+wheels: dist ## the same as dist
 
 install-bench: install ## also install the peer clients for benchmarks
 	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'
