@@ -3,7 +3,9 @@
 A binding is given with options: ``--principal User:alice``, ``--operation READ``
 (repeatable), ``--topic``/``--group``/``--cluster``/``--transactional-id`` for the resource,
 ``--prefixed`` for a prefix pattern, ``--deny`` for a DENY rule, ``--host``. For ``list``
-and ``delete`` every option left out matches anything.
+every option left out matches anything. ``delete`` matches as Kafka's kafka-acls.sh does:
+only LITERAL ALLOW bindings unless ``--prefixed``, ``--deny``, ``--pattern any|match`` or
+``--permission any`` say otherwise; other options left out match anything.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from aiokafka_gen.cli.clients import admin_client
 from aiokafka_gen.cli.errors import UsageError
-from aiokafka_gen.cli.output import emit, plain, print_json
+from aiokafka_gen.cli.output import done, emit, plain
 
 __all__ = ["register"]
 
@@ -58,8 +60,20 @@ def _binding_options(p: argparse.ArgumentParser) -> None:
     res.add_argument("--transactional-id")
     res.add_argument("--user", help="a user resource (delegation tokens)")
     res.add_argument("--cluster", action="store_true", help="the cluster resource")
-    add("--prefixed", action="store_true", help="the name is a prefix")
-    add("--deny", action="store_true", help="a DENY rule (default ALLOW)")  # fmt: skip
+    pattern = p.add_mutually_exclusive_group()
+    pattern.add_argument("--prefixed", action="store_true", help="the name is a prefix")
+    pattern.add_argument(
+        "--pattern",
+        choices=("literal", "prefixed", "any", "match"),
+        help="the pattern type (list: any, create and delete: literal)",
+    )
+    permission = p.add_mutually_exclusive_group()
+    permission.add_argument("--deny", action="store_true", help="a DENY rule")
+    permission.add_argument(
+        "--permission",
+        choices=("allow", "deny", "any"),
+        help="the permission (list: any, create and delete: allow)",
+    )  # fmt: skip
 
 
 def _resource(args: argparse.Namespace) -> tuple[Any, str | None]:
@@ -84,12 +98,26 @@ def _operations(args: argparse.Namespace) -> list[Any]:
         raise UsageError(f"unknown operation {exc.args[0]} (one of {names})") from None
 
 
-def _filters(args: argparse.Namespace) -> list[Any]:
-    from aiokafka_gen.admin import AclBindingFilter, AclPermissionType, PatternType
+def _pattern(args: argparse.Namespace, default: str) -> Any:
+    from aiokafka_gen.admin import PatternType
+
+    return PatternType[("prefixed" if args.prefixed else args.pattern or default).upper()]
+
+
+def _permission(args: argparse.Namespace, default: str) -> Any:
+    from aiokafka_gen.admin import AclPermissionType
+
+    return AclPermissionType[("deny" if args.deny else args.permission or default).upper()]
+
+
+def _filters(args: argparse.Namespace, default: str = "any") -> list[Any]:
+    """Binding filters from the options; ``default`` (any, or literal/allow for delete) is
+    the pattern and permission matched when not given."""
+    from aiokafka_gen.admin import AclBindingFilter
 
     kind, name = _resource(args)
-    pattern = PatternType.PREFIXED if args.prefixed else PatternType.ANY
-    permission = AclPermissionType.DENY if args.deny else AclPermissionType.ANY
+    pattern = _pattern(args, "literal" if default != "any" else "any")
+    permission = _permission(args, "allow" if default != "any" else "any")
     common = {
         "resource_type": kind,
         "resource_name": name,
@@ -123,25 +151,26 @@ def _show(as_json: bool, acls: list[Any]) -> None:
 
 async def list_acls(args: argparse.Namespace, settings: Any) -> int:
     found: list[Any] = []
+    filters = _filters(args)
     async with admin_client(settings) as admin:
-        for flt in _filters(args):
+        for flt in filters:
             found += [a for a in await admin.describe_acls(flt) if a not in found]
     _show(args.json, found)
     return 0
 
 
 async def create(args: argparse.Namespace, settings: Any) -> int:
-    from aiokafka_gen.admin import AclBinding, AclPermissionType, PatternType, ResourceType
+    from aiokafka_gen.admin import AclBinding, ResourceType
 
     kind, name = _resource(args)
     ops = _operations(args)
     if kind == ResourceType.ANY or not args.principal or not ops:
         raise UsageError("create needs --principal, --operation and a resource option")
+    if args.pattern in ("any", "match") or args.permission == "any":
+        raise UsageError("create takes --pattern literal|prefixed and --permission allow|deny")
+    pattern, permission = _pattern(args, "literal"), _permission(args, "allow")
     acls = [
-        AclBinding(kind, name or "", args.principal, op,
-                   AclPermissionType.DENY if args.deny else AclPermissionType.ALLOW,
-                   PatternType.PREFIXED if args.prefixed else PatternType.LITERAL,
-                   args.host or "*")
+        AclBinding(kind, name or "", args.principal, op, permission, pattern, args.host or "*")
         for op in ops
     ]  # fmt: skip
     async with admin_client(settings) as admin:
@@ -151,14 +180,11 @@ async def create(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def delete(args: argparse.Namespace, settings: Any) -> int:
-    filters = _filters(args)
+    filters = _filters(args, default="literal")
     if all(f.resource_type.name == "ANY" and f.principal is None for f in filters):
         raise UsageError("delete needs at least a resource option or --principal")
     async with admin_client(settings) as admin:
         results = await admin.delete_acls(filters)
     deleted = [acl for r in results.values() for acl in r.deleted]
-    if args.json:
-        print_json({"deleted": [binding_json(a) for a in deleted]})
-    else:
-        print(f"deleted {len(deleted)} ACLs")
+    done(args.json, {"deleted": [binding_json(a) for a in deleted]}, f"deleted {len(deleted)} ACLs")
     return 0

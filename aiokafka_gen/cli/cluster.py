@@ -8,6 +8,7 @@ import argparse
 from typing import Any
 
 from aiokafka_gen.cli.clients import admin_client
+from aiokafka_gen.cli.errors import short
 from aiokafka_gen.cli.output import plain, print_json, table
 from aiokafka_gen.cli.settings import Settings
 
@@ -50,7 +51,7 @@ def _log_dirs(found: dict[int, Any]) -> list[dict[str, Any]]:
         {"broker": broker, "path": d.path, "total_bytes": d.total_bytes,
          "usable_bytes": d.usable_bytes, "replicas": len(d.replicas),
          "size": sum(r.size for r in d.replicas.values()),
-         "error": None if d.error is None else f"{type(d.error).__name__}: {d.error}"}
+         "error": None if d.error is None else short(d.error)}
         for broker, dirs in sorted(found.items())
         for d in sorted(dirs.values(), key=lambda d: d.path)
     ]  # fmt: skip
@@ -62,7 +63,7 @@ async def _optional(coro: Any) -> Any:
     try:
         return await coro
     except KafkaError as exc:  # e.g. no DESCRIBE on the cluster, or an old broker
-        return {"error": f"{type(exc).__name__}: {exc}"}
+        return {"error": short(exc)}
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,13 +86,18 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"cluster {data['cluster_id']}, controller {data['controller']}")
     rows = [(b["id"], b["host"], b["port"], b["rack"], b["fenced"]) for b in data["brokers"]]
     print(table(("broker", "host", "port", "rack", "fenced"), rows))
-    finalized = data["features"].get("finalized", data["features"])
-    print("features: " + ", ".join(f"{k}={v}" for k, v in finalized.items()))
+    if "error" in data["features"]:
+        print(f"features: unavailable ({data['features']['error']})")
+    else:
+        finalized = data["features"]["finalized"]
+        print("features: " + ", ".join(f"{k}={v}" for k, v in finalized.items()))
     q = data["quorum"]
     if "leader" in q:
         voters = ",".join(str(v["id"]) for v in q["voters"])
         print(f"quorum: leader {q['leader']} epoch {q['epoch']} high watermark "
               f"{q['high_watermark']}, voters {voters}")  # fmt: skip
+    else:
+        print(f"quorum: unavailable ({q['error']})")
     if dirs is not None:
         keys = ("broker", "path", "replicas", "size", "usable_bytes", "total_bytes")
         print(table(keys, ([d[k] for k in keys] for d in data["log_dirs"])))

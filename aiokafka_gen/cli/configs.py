@@ -12,8 +12,8 @@ from typing import Any
 
 from aiokafka_gen.cli.clients import admin_client
 from aiokafka_gen.cli.errors import UsageError
-from aiokafka_gen.cli.output import emit, plain, print_json
-from aiokafka_gen.cli.settings import Settings, parse_assignments
+from aiokafka_gen.cli.output import done, emit, plain
+from aiokafka_gen.cli.settings import Settings, is_secret, parse_assignments
 
 __all__ = ["alter", "register"]
 
@@ -54,7 +54,9 @@ def _entry_json(entry: Any) -> dict[str, Any]:
         "name": entry.name, "value": None if entry.is_sensitive else entry.value,
         "source": entry.source.name, "read_only": entry.read_only,
         "sensitive": entry.is_sensitive,
-        "synonyms": [{"name": s.name, "value": s.value, "source": s.source.name}
+        "synonyms": [{"name": s.name,
+                      "value": None if entry.is_sensitive or is_secret(s.name) else s.value,
+                      "source": s.source.name}
                      for s in entry.synonyms],
     }  # fmt: skip
 
@@ -99,10 +101,13 @@ async def alter(args: argparse.Namespace, settings: Settings, kind: str, name: s
         await admin.incremental_alter_configs(
             {resource: ops}, validate_only=getattr(args, "validate_only", False)
         )
-    changes = [{"name": op.name, "op": op.op_type.name, "value": op.value} for op in ops]
-    if args.json:
-        print_json({"type": kind.lower(), "name": name, "changes": changes})
-    else:
-        print(f"altered {kind.lower()} {name!r}: " + ", ".join(
-            f"{c['op'].lower()} {c['name']}" for c in changes))  # fmt: skip
+    changes = [
+        {"name": op.name, "op": op.op_type.name,
+         "value": "(sensitive)" if is_secret(op.name) and op.value is not None else op.value}
+        for op in ops
+    ]  # fmt: skip
+    text = f"altered {kind.lower()} {name!r}: " + ", ".join(
+        f"{c['op'].lower()} {c['name']}" for c in changes
+    )
+    done(args.json, {"type": kind.lower(), "name": name, "changes": changes}, text)
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import ssl
 
-__all__ = ["EXIT_ERROR", "EXIT_USAGE", "UsageError", "describe"]
+__all__ = ["EXIT_ERROR", "EXIT_USAGE", "NoCommittedOffset", "UsageError", "describe", "short"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -39,15 +39,23 @@ class UsageError(Exception):
     """The command line itself is wrong (exit code 2)."""
 
 
-def describe(exc: BaseException) -> str:
-    """``Name: message (what to do)`` on one line."""
+class NoCommittedOffset(Exception):
+    """``groups reset-offsets --shift-by`` on a partition the group never committed."""
+
+
+def short(exc: BaseException) -> str:
+    """``Name: message`` on one line (the class name once, even when the message starts
+    with it as KafkaError's do)."""
     name = type(exc).__name__
     text = _message(exc)
-    hint = None if "hint:" in text else _hint(exc)
-    line = f"{name}: {text}" if text else name
-    if hint:
-        line += f" ({hint})"
-    return " ".join(line.split())
+    return " ".join((f"{name}: {text}" if text else name).split())
+
+
+def describe(exc: BaseException) -> str:
+    """``Name: message (what to do)`` on one line."""
+    line = short(exc)
+    hint = None if "hint:" in line else _hint(exc)
+    return f"{line} ({hint})" if hint else line
 
 
 def _message(exc: BaseException) -> str:

@@ -17,10 +17,36 @@ from typing import Any
 from aiokafka_gen.cli.errors import UsageError
 from aiokafka_gen.cli.output import bytes_to_json
 
-__all__ = ["Formatter", "compile_format", "json_line"]
+__all__ = ["Formatter", "compile_format", "json_line", "key_value", "unescape"]
 
 Formatter = Callable[[Any], bytes]
 _ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "0": b"\0", "\\": b"\\"}
+
+
+def _escape(text: bytes, i: int) -> bytes:
+    """The byte the escape starting at ``text[i]`` (a backslash) stands for."""
+    nxt = text[i + 1 : i + 2].decode("latin-1")
+    if nxt not in _ESCAPES:
+        known = " ".join("\\" + e for e in _ESCAPES)
+        shown = "a trailing \\" if not nxt else f"\\{nxt}"
+        raise UsageError(f"unknown escape {shown} (known: {known})")
+    return _ESCAPES[nxt]
+
+
+def unescape(text: str) -> bytes:
+    """A delimiter given on the command line as bytes: the same escapes as format
+    strings (``\\n \\r \\t \\0 \\\\``); any other backslash is a UsageError."""
+    data = text.encode("utf-8")
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        if data[i : i + 1] == b"\\":
+            out += _escape(data, i)
+            i += 2
+        else:
+            out += data[i : i + 1]
+            i += 1
+    return bytes(out)
 
 
 def _len(data: bytes | None) -> int:
@@ -61,8 +87,8 @@ def _parse(fmt: str) -> list[bytes | Formatter]:
                 raise UsageError(f"unknown format token %{nxt} (known: {known})")
             parts += [bytes(literal), _TOKENS[nxt]]
             literal = bytearray()
-        elif char == b"\\" and nxt in _ESCAPES:
-            literal += _ESCAPES[nxt]
+        elif char == b"\\":
+            literal += _escape(text, i)
         else:
             literal += char
             i -= 1

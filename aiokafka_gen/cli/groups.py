@@ -4,7 +4,8 @@
 offsets and the partitions' log end offsets: one row per partition with its lag.
 ``reset-offsets`` computes new committed offsets (``--to-earliest``, ``--to-latest``,
 ``--to-datetime``, ``--to-offset``, ``--shift-by``) and only prints them unless
-``--execute`` (the group must have no active members then).
+``--execute`` (the group must have no active members then: NonEmptyGroup otherwise).
+``--shift-by`` needs a committed offset for every partition it moves.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aiokafka_gen.cli.clients import admin_client, parse_time_ms
-from aiokafka_gen.cli.errors import UsageError
-from aiokafka_gen.cli.output import emit, plain, print_json, table
+from aiokafka_gen.cli.clients import admin_client, parse_target, parse_time_ms, partitions_of
+from aiokafka_gen.cli.errors import NoCommittedOffset, UsageError
+from aiokafka_gen.cli.output import done, emit, plain, print_json, table
 from aiokafka_gen.cli.settings import Settings
 
 __all__ = ["register"]
@@ -63,11 +64,22 @@ async def list_groups(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _offsets(admin: Any, tps: list[Any], spec: Any) -> dict[Any, int]:
+async def _offsets(admin: Any, tps: list[Any], spec: Any) -> dict[Any, int | None]:
+    """The offset per partition; None where it cannot be had (e.g. the topic was deleted
+    since the group committed to it)."""
     if not tps:
         return {}
-    found = await admin.list_offsets(dict.fromkeys(tps, spec))
-    return {tp: r.offset for tp, r in found.items()}
+    found = await admin.list_offsets(dict.fromkeys(tps, spec), raise_on_error=False)
+    result: dict[Any, int | None] = dict.fromkeys(tps)
+    for tp, r in found.items():
+        result[tp] = None if r.error is not None else r.offset
+    return result
+
+
+def _committed(committed: dict[Any, Any], tp: Any) -> int | None:
+    """The group's committed offset of ``tp``, None when it has none."""
+    done = committed.get(tp)
+    return done.offset if done is not None and done.offset >= 0 else None
 
 
 def _owners(desc: Any) -> dict[Any, Any]:
@@ -85,12 +97,11 @@ async def describe(args: argparse.Namespace, settings: Settings) -> int:
         ends = await _offsets(admin, tps, OffsetSpec.LATEST)
     partitions = []
     for tp in tps:
-        done = committed.get(tp)
-        offset = done.offset if done is not None and done.offset >= 0 else None
+        offset, end = _committed(committed, tp), ends.get(tp)
         member = owners.get(tp)
         partitions.append({
             "topic": tp.topic, "partition": tp.partition, "committed_offset": offset,
-            "log_end_offset": ends.get(tp), "lag": None if offset is None else ends[tp] - offset,
+            "log_end_offset": end, "lag": None if offset is None or end is None else end - offset,
             "member_id": member.member_id if member else None,
             "client_id": member.client_id if member else None,
             "host": member.client_host if member else None,
@@ -132,61 +143,71 @@ def _print_group(data: dict[str, Any]) -> None:
 async def delete(args: argparse.Namespace, settings: Settings) -> int:
     async with admin_client(settings) as admin:
         await admin.delete_consumer_groups(args.groups)
-    if args.json:
-        print_json({"deleted": args.groups})
-    else:
-        print(f"deleted {', '.join(args.groups)}")
+    done(args.json, {"deleted": args.groups}, f"deleted {', '.join(args.groups)}")
     return 0
 
 
 async def _scope(admin: Any, args: argparse.Namespace, committed: dict[Any, Any]) -> list[Any]:
-    from aiokafka_gen.structs import TopicPartition
-
     if args.all_topics:
         return sorted(committed)
-    tps: list[Any] = []
-    whole = []
-    for text in args.topics:
-        topic, _, parts = text.partition(":")
-        if parts:
-            try:
-                tps += [TopicPartition(topic, int(p)) for p in parts.split(",")]
-            except ValueError:
-                raise UsageError(f"partitions must be numbers in {text!r}") from None
-        else:
-            whole.append(topic)
-    if whole:
-        described = await admin.describe_topics(whole)
-        tps += [TopicPartition(t, p.partition) for t in whole for p in described[t].partitions]
-    return sorted(set(tps))
+    return sorted(await partitions_of(admin, args.scope))
 
 
 async def _targets(admin: Any, args: argparse.Namespace, tps: list[Any], committed: Any) -> Any:
     from aiokafka_gen.admin import OffsetSpec
+    from aiokafka_gen.errors import UnknownTopicOrPartitionError
 
     first = await _offsets(admin, tps, OffsetSpec.EARLIEST)
     last = await _offsets(admin, tps, OffsetSpec.LATEST)
+    if gone := [tp for tp in tps if first[tp] is None or last[tp] is None]:
+        names = ", ".join(f"{tp.topic}:{tp.partition}" for tp in gone)
+        raise UnknownTopicOrPartitionError(f"no offsets for {names} (deleted?)")
     if args.to_earliest:
         return first
     if args.to_latest:
         return last
-    if args.to_datetime is not None:
-        found = await _offsets(admin, tps, parse_time_ms(args.to_datetime))
-        return {tp: last[tp] if off < 0 else off for tp, off in found.items()}
+    if args.when is not None:
+        found = await _offsets(admin, tps, args.when)
+        return {tp: last[tp] if off is None or off < 0 else off for tp, off in found.items()}
     result = {}
     for tp in tps:
         if args.to_offset is not None:
             wanted = args.to_offset
         else:
-            done = committed.get(tp)
-            base = done.offset if done is not None and done.offset >= 0 else last[tp]
+            base = _committed(committed, tp)
+            if base is None:  # as Kafka's tool: there is nothing to shift from
+                raise NoCommittedOffset(
+                    f"cannot shift {tp.topic}:{tp.partition}: the group has no committed "
+                    "offset for it (reset it with --to-earliest/--to-latest/--to-offset)"
+                )
             wanted = base + args.shift_by
         result[tp] = min(max(wanted, first[tp]), last[tp])
     return result
 
 
+async def _check_inactive(admin: Any, group: str) -> None:
+    """NonEmptyGroup unless the group has no active members (or does not exist yet)."""
+    from aiokafka_gen.errors import GroupIdNotFound, NonEmptyGroup
+
+    desc = (await admin.describe_consumer_groups([group], raise_on_error=False))[group]
+    if isinstance(desc.error, GroupIdNotFound):
+        return
+    if desc.error is not None:
+        raise desc.error
+    if desc.state not in ("Empty", "Dead") or desc.members:
+        raise NonEmptyGroup(
+            f"group {group} is {desc.state} with {len(desc.members)} active members: offsets "
+            "can only be reset while it has none"
+        )
+
+
 async def reset_offsets(args: argparse.Namespace, settings: Settings) -> int:
+    # usage errors first, before any connection
+    args.when = None if args.to_datetime is None else parse_time_ms(args.to_datetime)
+    args.scope = [parse_target(text)[:2] for text in args.topics or ()]
     async with admin_client(settings) as admin:
+        if args.execute:
+            await _check_inactive(admin, args.group)
         committed = await admin.list_consumer_group_offsets(args.group)
         tps = await _scope(admin, args, committed)
         if not tps:
@@ -194,10 +215,7 @@ async def reset_offsets(args: argparse.Namespace, settings: Settings) -> int:
         targets = await _targets(admin, args, tps, committed)
         if args.execute:
             await admin.alter_consumer_group_offsets(args.group, targets)
-    rows = []
-    for tp in tps:
-        old = committed.get(tp)
-        rows.append((tp.topic, tp.partition, old.offset if old else None, targets[tp]))
+    rows = [(tp.topic, tp.partition, _committed(committed, tp), targets[tp]) for tp in tps]
     data = {"group": args.group, "executed": bool(args.execute), "partitions": [
         {"topic": t, "partition": p, "current_offset": c, "new_offset": n}
         for t, p, c, n in rows]}  # fmt: skip

@@ -14,6 +14,7 @@ import base64
 import uuid
 from typing import Any
 
+from aiokafka_gen.cli.errors import short
 from aiokafka_gen.cli.output import bytes_to_json
 
 __all__ = ["from_json", "records_json", "to_json"]
@@ -77,7 +78,7 @@ def records_json(data: bytes) -> Any:
         for batch in read_batches(data):
             batches.append(_batch_json(batch))
     except Exception as exc:  # shown, not raised: the frame itself decoded fine
-        batches.append({"error": f"{type(exc).__name__}: {exc}"})
+        batches.append({"error": short(exc)})
     return batches
 
 

@@ -56,20 +56,27 @@ examples:
 exit codes: 0 success, 1 error (one line on stderr), 2 usage error, 130 interrupted"""
 
 
-def common_options() -> argparse.ArgumentParser:
-    """The options every subcommand takes (also accepted before the subcommand)."""
+_TOP = "top_"  # dest prefix of the common options given before the subcommand
+
+
+def common_options(prefix: str = "") -> argparse.ArgumentParser:
+    """The options every subcommand takes (also accepted before the subcommand, where
+    their dests get ``prefix``: argparse would let the subcommand's namespace overwrite
+    them otherwise)."""
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("connection and output")
     add = group.add_argument
     add(
         "-b",
         "--bootstrap",
+        dest=prefix + "bootstrap",
         metavar="HOST:PORT[,...]",
         default=argparse.SUPPRESS,
         help="bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS)",
     )
     add(
         "--config",
+        dest=prefix + "config",
         metavar="FILE",
         default=argparse.SUPPRESS,
         help="client properties file (librdkafka or Java keys: security.protocol, "
@@ -77,7 +84,7 @@ def common_options() -> argparse.ArgumentParser:
     )
     add(
         "-X",
-        dest="overrides",
+        dest=prefix + "overrides",
         metavar="KEY=VALUE",
         action="append",
         default=argparse.SUPPRESS,
@@ -85,12 +92,14 @@ def common_options() -> argparse.ArgumentParser:
     )
     add(
         "--json",
+        dest=prefix + "json",
         action="store_true",
         default=argparse.SUPPRESS,
         help="machine-readable JSON output",
     )
     add(
         "--timeout",
+        dest=prefix + "timeout",
         type=float,
         metavar="SECONDS",
         default=argparse.SUPPRESS,
@@ -99,12 +108,14 @@ def common_options() -> argparse.ArgumentParser:
     add(
         "-v",
         "--verbose",
+        dest=prefix + "verbose",
         action="count",
         default=argparse.SUPPRESS,
         help="log the client's activity to stderr (-vv: debug)",
     )
     add(
         "--debug",
+        dest=prefix + "debug",
         action="store_true",
         default=argparse.SUPPRESS,
         help="show the traceback of an error",
@@ -115,7 +126,8 @@ def common_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     common = common_options()
     parser = argparse.ArgumentParser(
-        prog="aiokafka-gen", description=_DESCRIPTION, epilog=_EPILOG, parents=[common],
+        prog="aiokafka-gen", description=_DESCRIPTION, epilog=_EPILOG,
+        parents=[common_options(_TOP)],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     from aiokafka_gen import __version__
@@ -128,9 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _finish_namespace(args: argparse.Namespace) -> argparse.Namespace:
+    """Merge the common options given before the subcommand with those after it (lists
+    concatenate, counts add up, otherwise the later one wins), then fill in defaults."""
     for name, default in _COMMON_DEFAULTS.items():
-        if not hasattr(args, name):
-            setattr(args, name, list(default) if isinstance(default, list) else default)
+        before = getattr(args, _TOP + name, None)
+        if hasattr(args, _TOP + name):
+            delattr(args, _TOP + name)
+        after = getattr(args, name, None)
+        if isinstance(default, list):
+            value: Any = [*(before or []), *(after or [])]
+        elif name == "verbose":
+            value = (before or 0) + (after or 0)
+        else:
+            value = after if after is not None else before
+        setattr(args, name, default if value is None else value)
     return args
 
 

@@ -15,7 +15,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["bytes_from_json", "bytes_to_json", "emit", "plain", "print_json", "table", "to_plain"]
+from aiokafka_gen.cli.errors import short
+
+__all__ = [
+    "bytes_from_json", "bytes_to_json", "done", "emit", "plain", "print_json", "table",
+    "to_plain",
+]  # fmt: skip
 
 
 def bytes_to_json(data: bytes | None) -> Any:
@@ -54,7 +59,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_plain(v) for v in value]
     if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
+        return short(value)
     return value
 
 
@@ -90,6 +95,14 @@ def emit(as_json: bool, data: Any, headers: Sequence[str], rows: Iterable[Sequen
         print_json(data)
     else:
         sys.stdout.write(table(headers, rows) + "\n")
+
+
+def done(as_json: bool, data: Any, text: str) -> None:
+    """``data`` as JSON, or one line of ``text`` (what a command changed)."""
+    if as_json:
+        print_json(data)
+    else:
+        sys.stdout.write(text + "\n")
 
 
 def plain(doc: str | None) -> str:

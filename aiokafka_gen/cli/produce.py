@@ -14,19 +14,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import stat
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from aiokafka_gen.cli.clients import client_kwargs
 from aiokafka_gen.cli.errors import UsageError
+from aiokafka_gen.cli.fmt import unescape
 from aiokafka_gen.cli.output import bytes_from_json, plain, print_json, table
-from aiokafka_gen.cli.settings import Settings, convert, parse_assignments
+from aiokafka_gen.cli.settings import Settings, convert, parse_pairs
 
 __all__ = ["register"]
 
@@ -81,11 +84,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run)  # fmt: skip
 
 
-def unescape(text: str) -> bytes:
-    """``\\n``, ``\\t``, ``\\r``, ``\\0``, ``\\\\`` in a delimiter given on the command line."""
-    return text.encode("utf-8").decode("unicode_escape").encode("latin-1")
-
-
 @dataclass
 class Stats:
     """Delivery bookkeeping, fed by the record futures' callbacks."""
@@ -114,26 +112,71 @@ class Stats:
 
 
 async def _chunks(stream: IO[bytes]) -> AsyncIterator[bytes]:
-    """What the stream has, as soon as it has it (so typed lines go out at once)."""
+    """What the stream has, as soon as it has it (so typed lines go out at once).
+
+    A daemon thread reads and hands each chunk over through a small queue: a read blocked
+    on a terminal or an open pipe never holds up the exit on Ctrl-C (an executor thread
+    would: ``asyncio.run`` waits for the default executor on the way out). The thread
+    reads the file descriptor itself: a read through the buffered stream would hold its
+    lock, and the interpreter aborts when it cannot take that lock to close stdin at exit."""
     loop = asyncio.get_running_loop()
-    reader = getattr(stream, "read1", stream.read)
-    while True:
-        chunk = await loop.run_in_executor(None, reader, _CHUNK)
-        if not chunk:
+    queue: asyncio.Queue[bytes | BaseException] = asyncio.Queue(maxsize=8)
+    reader = _raw_reader(stream)
+
+    def hand_over(item: bytes | BaseException) -> None:
+        asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+
+    def pump() -> None:
+        try:
+            while True:
+                chunk = reader(_CHUNK)
+                hand_over(chunk)
+                if not chunk:
+                    return
+        except RuntimeError:  # the loop is gone: nobody is reading any more
             return
-        yield chunk
+        except BaseException as exc:  # a read error: raised in the reading coroutine
+            with contextlib.suppress(RuntimeError):
+                hand_over(exc)
+
+    threading.Thread(target=pump, name="aiokafka-gen-input", daemon=True).start()
+    while True:
+        item = await queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        if not item:
+            return
+        yield item
+
+
+def _raw_reader(stream: IO[bytes]) -> Callable[[int], bytes]:
+    """``read(n)`` on the stream's file descriptor when it has one (else the stream's
+    own ``read1``/``read``, e.g. for an in-memory stream)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        reader: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
+        return reader
+    return functools.partial(os.read, fd)
 
 
 async def split_stream(stream: IO[bytes], delimiter: bytes) -> AsyncIterator[bytes]:
-    """Records of a stream split on ``delimiter`` (a trailing delimiter ends the last)."""
-    pending = b""
+    """Records of a stream split on ``delimiter`` (a trailing delimiter ends the last).
+    Linear in the input: each byte is searched once (plus a delimiter's length of
+    overlap between chunks)."""
+    buffer = bytearray()
+    scanned = 0  # bytes of buffer already searched
     async for chunk in _chunks(stream):
-        pieces = (pending + chunk).split(delimiter)
-        pending = pieces.pop()
-        for piece in pieces:
-            yield piece
-    if pending:
-        yield pending
+        buffer += chunk
+        begin = 0
+        search = max(0, scanned - len(delimiter) + 1)
+        while (end := buffer.find(delimiter, search)) >= 0:
+            yield bytes(buffer[begin:end])
+            begin = search = end + len(delimiter)
+        del buffer[:begin]
+        scanned = len(buffer)
+    if buffer:
+        yield bytes(buffer)
 
 
 @dataclass
@@ -152,7 +195,7 @@ class Parser:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.key_sep = unescape(args.key_delimiter) if args.key_delimiter else None
-        self.headers = [(k, v.encode()) for k, v in parse_assignments(args.headers, "-H").items()]
+        self.headers = [(k, v.encode()) for k, v in parse_pairs(args.headers, "-H")]
         self.partition: int | None = args.partition
         self.json = args.json_input
 
@@ -292,11 +335,12 @@ class Transactions:
 async def _send_all(
     producer: Any, args: argparse.Namespace, stats: Stats, transactional: bool
 ) -> int:
-    parse = Parser(args)
+    parse = args.parse
+    pending: set[asyncio.Future[Any]] = set()
     enabled = sys.stderr.isatty() and not args.quiet
     progress = Progress(enabled, _input_size(args.files) if enabled else None)
     txns = Transactions(producer, transactional, args.transaction_size)
-    async for piece in _pieces(args, unescape(args.delimiter)):
+    async for piece in _pieces(args, args.split_on):
         record = None if piece is None else parse(piece)
         if record is None:
             if piece is None:
@@ -308,6 +352,8 @@ async def _send_all(
             record.timestamp_ms, record.headers or None,
         )  # fmt: skip
         future.add_done_callback(stats.delivered)
+        pending.add(future)
+        future.add_done_callback(pending.discard)
         stats.sent += 1
         stats.bytes += len(record.value or b"") + len(record.key or b"")
         await txns.after_record()
@@ -315,6 +361,9 @@ async def _send_all(
         progress.update(stats)
     await txns.commit()
     await producer.flush()
+    # every delivery callback has run once these are done (whatever order they ran in)
+    await asyncio.gather(*pending, return_exceptions=True)
+    _raise_failed(stats)
     progress.update(stats, force=True)
     return txns.committed
 
@@ -332,19 +381,34 @@ def _raise_failed(stats: Stats) -> None:
         raise stats.error
 
 
+def _validate(args: argparse.Namespace) -> None:
+    """Every usage error before connecting: delimiters, headers, files."""
+    args.split_on = unescape(args.delimiter)
+    if not args.split_on:
+        raise UsageError("-D/--delimiter must not be empty")
+    args.parse = Parser(args)
+    for path in args.files:
+        if not os.access(path, os.R_OK) or os.path.isdir(path):
+            raise UsageError(f"cannot read {path}")
+    if args.transaction_size is not None and args.transaction_size < 1:
+        raise UsageError("--transaction-size must be at least 1")
+
+
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     from aiokafka_gen.producer import AIOKafkaProducer
 
+    _validate(args)
     kwargs = _producer_kwargs(args, settings)
-    kwargs.setdefault("client_id", "aiokafka-gen-cli")
     producer = AIOKafkaProducer(**kwargs)
     stats = Stats()
-    await producer.start()
+    try:
+        await producer.start()
+    except BaseException:  # failed or interrupted: close what it opened
+        await producer.stop()
+        raise
     txn = bool(kwargs.get("transactional_id"))
     try:
         transactions = await _send_all(producer, args, stats, txn)
-        await asyncio.sleep(0)  # let the last done-callbacks run
-        _raise_failed(stats)
     except BaseException:
         if txn:
             await _abort(producer)

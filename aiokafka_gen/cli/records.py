@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aiokafka_gen.cli.clients import admin_client
+from aiokafka_gen.cli.clients import admin_client, parse_target
 from aiokafka_gen.cli.errors import UsageError
 from aiokafka_gen.cli.output import emit, plain
 from aiokafka_gen.cli.settings import Settings
@@ -25,19 +25,20 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def _target(text: str) -> tuple[Any, int]:
     from aiokafka_gen.structs import TopicPartition
 
-    topic, _, rest = text.rpartition(":")
-    topic, _, part = topic.rpartition(":")
+    topic, parts, where = parse_target(text, offset=True)
+    if parts is None or where is None:
+        raise UsageError(f"expected TOPIC:PARTITION:OFFSET, got {text[:80]!r}")
     try:
-        offset = -1 if rest == "end" else int(rest)
-        return TopicPartition(topic, int(part)), offset
+        offset = -1 if where in ("end", "-1") else int(where)
     except ValueError:
-        raise UsageError(f"expected TOPIC:PARTITION:OFFSET, got {text!r}") from None
+        offset = -2
+    if offset < -1:
+        raise UsageError(f"the offset is a number >= 0 or end in {text[:80]!r}")
+    return TopicPartition(topic, parts[0]), offset
 
 
 async def delete(args: argparse.Namespace, settings: Settings) -> int:
     wanted = dict(_target(t) for t in args.targets)
-    if any(not tp.topic for tp in wanted):
-        raise UsageError("expected TOPIC:PARTITION:OFFSET")
     async with admin_client(settings) as admin:
         results = await admin.delete_records(wanted)
     rows = sorted((tp.topic, tp.partition, int(low)) for tp, low in results.items())

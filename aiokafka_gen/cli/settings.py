@@ -18,9 +18,12 @@ from typing import Any
 
 from aiokafka_gen.cli.errors import UsageError
 
-__all__ = ["CONSUMER_KEYS", "PRODUCER_KEYS", "Settings", "load_settings", "read_properties"]
+__all__ = [
+    "CONSUMER_KEYS", "PRODUCER_KEYS", "Settings", "is_secret", "load_settings", "parse_assignments",
+    "parse_pairs", "read_properties",
+]  # fmt: skip
 
-_SECRET = re.compile(r"password|secret|jaas|token", re.IGNORECASE)
+_SECRET = re.compile(r"password|secret|jaas|token|credential|keystore\.key", re.IGNORECASE)
 
 #: librdkafka/Java key -> producer keyword argument (and how to convert the text)
 PRODUCER_KEYS: dict[str, tuple[str, str]] = {
@@ -44,10 +47,10 @@ PRODUCER_KEYS: dict[str, tuple[str, str]] = {
 CONSUMER_KEYS: dict[str, tuple[str, str]] = {
     "group.id": ("group_id", "str"),
     "group.instance.id": ("group_instance_id", "str"),
-    "group.protocol": ("group_protocol", "lower"),
+    "group.protocol": ("group_protocol", "group_protocol"),
     "group.remote.assignor": ("group_remote_assignor", "str"),
     "auto.offset.reset": ("auto_offset_reset", "offset_reset"),
-    "isolation.level": ("isolation_level", "lower"),
+    "isolation.level": ("isolation_level", "isolation"),
     "enable.auto.commit": ("enable_auto_commit", "bool"),
     "auto.commit.interval.ms": ("auto_commit_interval_ms", "int"),
     "session.timeout.ms": ("session_timeout_ms", "int"),
@@ -68,7 +71,7 @@ _COMMON_SIMPLE: dict[str, tuple[str, str]] = {
     "metadata.max.age.ms": ("metadata_max_age_ms", "int"),
     "retry.backoff.ms": ("retry_backoff_ms", "int"),
     "connections.max.idle.ms": ("connections_max_idle_ms", "int"),
-    "security.protocol": ("security_protocol", "upper"),
+    "security.protocol": ("security_protocol", "security_protocol"),
     "sasl.mechanism": ("sasl_mechanism", "upper"),
     "sasl.mechanisms": ("sasl_mechanism", "upper"),
     "sasl.username": ("sasl_plain_username", "str"),
@@ -114,35 +117,51 @@ def read_properties(path: str) -> dict[str, str]:
         raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
     props: dict[str, str] = {}
     pending = ""
-    for raw in text.splitlines():
+    first = 0
+    for number, raw in enumerate(text.splitlines(), 1):
         line = pending + raw.strip()
+        first = first if pending else number
         pending = ""
         if line.endswith("\\") and not line.endswith("\\\\"):
             pending = line[:-1]
             continue
         if not line or line[0] in "#!":
             continue
-        key, value = _split_property(line, path)
+        key, value = _split_property(line, f"{path}:{first}")
         props[key] = value
     return props
 
 
 def _split_property(line: str, where: str) -> tuple[str, str]:
     match = re.match(r"([^=:\s]+)\s*[=:\s]\s*(.*)$", line)
-    if match is None:
-        raise UsageError(f"{where}: not a key=value line: {line.split('=')[0][:40]!r}")
+    if match is None:  # the line itself is not shown: it may be a password on its own
+        raise UsageError(f"{where}: not a key=value line")
     return match.group(1), match.group(2)
 
 
-def parse_assignments(items: Iterable[str], what: str) -> dict[str, str]:
-    """``key=value`` strings (``-X``, ``--config-entry``) -> dict."""
-    result: dict[str, str] = {}
-    for item in items:
+def parse_pairs(items: Iterable[str], what: str) -> list[tuple[str, str]]:
+    """``key=value`` strings -> (key, value) pairs in order, repeats kept (``-H``)."""
+    result: list[tuple[str, str]] = []
+    for number, item in enumerate(items, 1):
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{what} takes key=value, got {key or item!r}")
-        result[key.strip()] = value
+        if not sep or not key.strip():
+            raise UsageError(f"{what} takes key=value; {_which(what, number, item)} is not")
+        result.append((key.strip(), value))
     return result
+
+
+def parse_assignments(items: Iterable[str], what: str) -> dict[str, str]:
+    """``key=value`` strings (``-X``, ``--config-entry``) -> dict (the last one wins)."""
+    return dict(parse_pairs(items, what))
+
+
+def _which(what: str, number: int, item: str) -> str:
+    """Names a malformed ``key=value`` item without showing it: only a key-like prefix
+    ending at ``:`` or a space (``sasl.password:hunter2``) is shown, never what follows."""
+    head = re.match(r"\s*([\w.\-]{1,60})[:\s]", item)
+    if head is not None:
+        return f"{what} #{number} ({head.group(1)!r}, did you mean {head.group(1)}=...?)"
+    return f"{what} #{number}"
 
 
 def load_settings(
@@ -205,12 +224,29 @@ def convert(key: str, value: str, kind: str) -> Any:
             raise UsageError(f"{key} must be true or false")
         return text.lower() in ("true", "1")
     if kind == "acks":
+        if text not in ("all", "-1", "0", "1"):
+            raise UsageError(f"{key} must be all, -1, 0 or 1")
         return "all" if text in ("all", "-1") else int(text)
-    if kind == "codec":
-        return None if text.lower() in ("none", "") else text.lower()
     if kind == "offset_reset":
-        return {"smallest": "earliest", "largest": "latest"}.get(text.lower(), text.lower())
-    return {"upper": text.upper(), "lower": text.lower()}.get(kind, value)
+        text = {"smallest": "earliest", "largest": "latest"}.get(text.lower(), text)
+    if kind in _CHOICES:
+        choices = _CHOICES[kind]
+        folded = text.upper() if kind in ("security_protocol", "upper") else text.lower()
+        if choices and folded not in choices:
+            raise UsageError(f"{key} must be one of {', '.join(sorted(choices))}")
+        return None if kind == "codec" and folded in ("none", "") else folded
+    return value
+
+
+_CHOICES: dict[str, frozenset[str]] = {
+    "codec": frozenset({"none", "", "gzip", "snappy", "lz4", "zstd"}),
+    "offset_reset": frozenset({"earliest", "latest", "none"}),
+    "isolation": frozenset({"read_committed", "read_uncommitted"}),
+    "group_protocol": frozenset({"classic", "consumer"}),
+    "security_protocol": frozenset({"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}),
+    "upper": frozenset(),
+    "lower": frozenset(),
+}
 
 
 def _jaas(text: str) -> dict[str, str]:
@@ -229,6 +265,14 @@ def _ssl_context(props: Mapping[str, str], protocol: str) -> Any:
         return None
     from aiokafka_gen.helpers import create_ssl_context
 
+    certfile = props.get("ssl.certificate.location")
+    if "ssl.keystore.location" in props or "ssl.keystore.password" in props:
+        if props.get("ssl.keystore.type", "JKS").upper() != "PEM" or certfile:
+            raise UsageError(
+                "JKS/PKCS12 keystores are not supported: give ssl.certificate.location and "
+                "ssl.key.location (PEM files), or ssl.keystore.type=PEM"
+            )
+        certfile = props.get("ssl.keystore.location")  # a PEM keystore: key and chain
     cafile = props.get("ssl.ca.location")
     if cafile is None and "ssl.truststore.location" in props:
         if props.get("ssl.truststore.type", "JKS").upper() != "PEM":
@@ -237,8 +281,8 @@ def _ssl_context(props: Mapping[str, str], protocol: str) -> Any:
             )
         cafile = props["ssl.truststore.location"]
     context = create_ssl_context(
-        cafile=cafile, certfile=props.get("ssl.certificate.location"),
-        keyfile=props.get("ssl.key.location"), password=props.get("ssl.key.password"),
+        cafile=cafile, certfile=certfile, keyfile=props.get("ssl.key.location"),
+        password=props.get("ssl.key.password") or props.get("ssl.keystore.password"),
         crlfile=props.get("ssl.crl.location"),
     )  # fmt: skip
     if props.get("ssl.endpoint.identification.algorithm", "https").lower() in ("", "none"):

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from aiokafka_gen.cli.clients import admin_client
-from aiokafka_gen.cli.output import emit, plain, print_json
+from aiokafka_gen.cli.output import done, emit, plain
 from aiokafka_gen.cli.settings import Settings, parse_assignments
 
 __all__ = ["register", "topic_json"]
@@ -61,8 +61,10 @@ def topic_json(desc: Any) -> dict[str, Any]:
 async def list_topics(args: argparse.Namespace, settings: Settings) -> int:
     async with admin_client(settings) as admin:
         names = await admin.list_topics(exclude_internal_topics=not args.internal)
-        described = await admin.describe_topics(sorted(names)) if names else {}
-    rows = [(name, len(described[name].partitions)) for name in sorted(names)]
+        found = await admin.describe_topics(sorted(names), raise_on_error=False) if names else {}
+    # a topic deleted between the two calls is left out
+    described = {n: d for n, d in found.items() if getattr(d, "error", None) is None}
+    rows = [(name, len(described[name].partitions)) for name in sorted(described)]
     data = [{"name": n, "partitions": c} for n, c in rows]
     emit(args.json, data, ("topic", "partitions"), rows)
     return 0
@@ -102,21 +104,14 @@ async def create(args: argparse.Namespace, settings: Settings) -> int:
     data = {"name": args.topic, "topic_id": str(result.topic_id) if result.topic_id else None,
             "partitions": result.num_partitions,
             "replication_factor": result.replication_factor}  # fmt: skip
-    _done(args.json, data, f"created topic {args.topic}")
+    done(args.json, data, f"created topic {args.topic}")
     return 0
-
-
-def _done(as_json: bool, data: Any, text: str) -> None:
-    if as_json:
-        print_json(data)
-    else:
-        print(text)
 
 
 async def delete(args: argparse.Namespace, settings: Settings) -> int:
     async with admin_client(settings) as admin:
         await admin.delete_topics(args.topics)
-    _done(args.json, {"deleted": args.topics}, f"deleted {', '.join(args.topics)}")
+    done(args.json, {"deleted": args.topics}, f"deleted {', '.join(args.topics)}")
     return 0
 
 
@@ -126,7 +121,7 @@ async def add_partitions(args: argparse.Namespace, settings: Settings) -> int:
     async with admin_client(settings) as admin:
         await admin.create_partitions({args.topic: NewPartitions(args.total)})
     data = {"name": args.topic, "partitions": args.total}
-    _done(args.json, data, f"{args.topic} now has {args.total} partitions")
+    done(args.json, data, f"{args.topic} now has {args.total} partitions")
     return 0
 
 

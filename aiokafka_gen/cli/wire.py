@@ -47,6 +47,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     _message_options(de)
     de.add_argument("--no-records", action="store_true", help="do not decode record batches")
     de.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show SASL auth bytes (a PLAIN password) and delegation token HMACs",
+    )
+    de.add_argument(
         "--requests-from",
         metavar="FILE",
         help="with --response: the captured request stream (for API and version)",
@@ -256,9 +261,27 @@ async def run_decode(args: argparse.Namespace, settings: Any) -> int:
     sent = _requests_sent(args.requests_from, args.input)
     frames = [data] if args.body else split_frames(data)
     docs = [decode_frame(frame, args, sent) for frame in frames]
+    if not args.show_secrets:
+        docs = [_masked(doc) for doc in docs]
     out = docs[0] if len(docs) == 1 else docs
     sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     return 0
+
+
+_SECRET_FIELDS = frozenset({"authBytes", "hmac"})  # SaslAuthenticate, delegation tokens
+MASKED = "(secret: decode --show-secrets shows it)"
+
+
+def _masked(node: Any) -> Any:
+    """The document with the secret fields' values replaced by :data:`MASKED`."""
+    if isinstance(node, dict):
+        return {
+            k: MASKED if k in _SECRET_FIELDS and v is not None else _masked(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_masked(v) for v in node]
+    return node
 
 
 def _read_document(args: argparse.Namespace) -> Any:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from cli_support import require_tool
 
 from aiokafka_gen.testing import KafkaCluster
 
@@ -18,8 +19,14 @@ pytestmark = pytest.mark.integration
 
 Cli = Callable[..., Any]
 KCAT = shutil.which("kcat") or shutil.which("kafkacat")
-needs_kcat = pytest.mark.skipif(KCAT is None, reason="kcat is not installed (apt install kcat)")
+needs_kcat = pytest.mark.usefixtures("kcat_installed")
 ROWS = [("k1", "first value", "h=1"), ("k2", "zweiter Wert é", "h=2"), ("k3", "third", "h=3")]
+
+
+@pytest.fixture
+def kcat_installed() -> None:
+    """Skips without kcat, or fails when AIOKAFKA_GEN_EXPECT says it must be there."""
+    require_tool("kcat", "kafkacat")
 
 
 def _kcat(bootstrap: str, *args: str, stdin: str = "") -> str:

@@ -5,9 +5,11 @@ round trip over every API and version."""
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import random
 import struct
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -20,12 +22,13 @@ from aiokafka_gen.messages import (
 )
 from aiokafka_gen.messages.request_header import RequestHeader
 from aiokafka_gen.messages.response_header import ResponseHeader
-from cli_support import run_cli
+from cli_support import api_cases, run_cli
 from conformance.generate import random_message
 
-from aiokafka_gen.cli import fmt, settings, wire
+from aiokafka_gen.cli import clients, fmt, settings, wire
+from aiokafka_gen.cli import errors as errors_module
 from aiokafka_gen.cli.errors import UsageError, describe
-from aiokafka_gen.cli.main import build_parser
+from aiokafka_gen.cli.main import _finish_namespace, build_parser
 
 SUBCOMMANDS = [
     ["produce"], ["consume"], ["topics", "list"], ["topics", "describe"], ["topics", "create"],
@@ -52,7 +55,7 @@ def test_every_subcommand_has_help(args: list[str], capsys: pytest.CaptureFixtur
     assert stop.value.code == 0
     text = capsys.readouterr().out
     assert text.startswith("usage: aiokafka-gen " + " ".join(args))
-    assert "--bootstrap" in text or args[0] in ("topics", "groups", "acls", "configs")
+    assert "--bootstrap" in text
 
 
 @pytest.mark.parametrize(
@@ -129,7 +132,127 @@ def test_secret_in_a_bad_value_is_not_echoed() -> None:
     secret = ["-X", "sasl.password=hunter2", "-X", "security.protocol=SASL_PLAINTEXT"]
     done = run_cli(["topics", "list", "-b", "127.0.0.1:1", "--timeout", "2", *secret])
     assert done.code == 1
-    assert "hunter2" not in done.err + done.text
+    assert "hunter2" not in done.err + done.out.decode()
+
+
+@pytest.mark.parametrize(
+    "item", ["sasl.password:hunter2", "=hunter2", "sasl.password hunter2", "hunter2"]
+)
+def test_a_malformed_x_item_is_not_echoed(item: str) -> None:
+    """A typo (':' for '=') must not print the password that follows it."""
+    done = run_cli(["topics", "list", "-b", "127.0.0.1:1", "-X", "acks=1", "-X", item])
+    assert done.code == 2, done.err
+    assert "hunter2" not in done.err + done.out.decode()
+    assert "-X #2" in done.err
+    if ":" in item and not item.startswith(":"):
+        assert "sasl.password" in done.err  # the key part is shown, to find the typo
+
+
+def test_a_bare_config_file_line_is_not_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "client.properties"
+    path.write_text("bootstrap.servers=h:1\nsasl.username=alice\nhunter2\n")
+    done = run_cli(["topics", "list", "--config", str(path)])
+    assert done.code == 2, done.err
+    assert "hunter2" not in done.err
+    assert f"{path}:3" in done.err  # where it is, not what it says
+
+
+def test_x_before_and_after_the_command_both_count() -> None:
+    args = build_parser().parse_args(
+        ["-X", "client.id=a", "-v", "topics", "list", "-X", "acks=1", "-v", "--timeout", "4"]
+    )
+    merged = _finish_namespace(args)
+    assert merged.overrides == ["client.id=a", "acks=1"]
+    assert merged.verbose == 2 and merged.timeout == 4.0
+    merged = _finish_namespace(build_parser().parse_args(["--json", "cluster"]))
+    assert merged.json is True and merged.overrides == [] and merged.timeout == 30.0
+
+
+def test_every_hint_names_an_error_class() -> None:
+    import aiokafka_gen.errors
+
+    for name in errors_module._HINTS:
+        found = getattr(aiokafka_gen.errors, name, None)
+        assert isinstance(found, type) and issubclass(found, Exception), name
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["produce", "t", "-X", "acks=foo"], ["produce", "t", "-K", "\\x"],
+     ["produce", "t", "-D", ""], ["produce", "t", "-H", "novalue"],
+     ["produce", "t", "/no/such/file"], ["consume", "t", "-o", "@-5"],
+     ["consume", "t", "-o", "garbage"], ["consume", "t", "-o", "e@2024-01-01"],
+     ["consume", "t:x"], ["consume", "t", "-G", "g", "--from-time", "2024-01-01"],
+     ["consume", "t", "-G", "g", "-o", "5"], ["consume", "t", "-X", "isolation.level=x"],
+     ["consume", "t", "-X", "auto.offset.reset=soon"], ["consume", "t", "-D", "\\q"],
+     ["groups", "reset-offsets", "g", "--all-topics", "--to-datetime", "garbage"],
+     ["groups", "reset-offsets", "g", "--topic", "t:a", "--to-earliest"],
+     ["records", "delete", "t:0:x"], ["acls", "list", "--operation", "nope"],
+     ["acls", "create", "--principal", "User:a", "--operation", "READ", "--topic", "t",
+      "--pattern", "any"],
+     ["topics", "list", "-X", "compression.type=brotli"],
+     ["topics", "list", "-X", "ssl.keystore.location=/k.jks",
+      "-X", "security.protocol=SSL"]],
+    ids=" ".join,
+)  # fmt: skip
+def test_bad_values_are_usage_errors_before_connecting(args: list[str]) -> None:
+    """Exit 2 with one line, and no connection: the bootstrap address would never answer
+    (a connection attempt would end in exit 1 after the timeout)."""
+    done = run_cli([*args, "-b", "127.0.0.1:1", "--timeout", "60"])
+    assert done.code == 2, done.err
+    assert "Traceback" not in done.err
+    assert len(done.err.strip().splitlines()) <= 2, done.err  # usage line + the error
+
+
+def test_time_parsing() -> None:
+    assert clients.parse_time_ms("ms:1002000") == 1002000
+    assert clients.parse_time_ms("1700000000000") == 1700000000000
+    assert clients.parse_time_ms("2024-01-01T00:00:00+00:00") == 1704067200000
+    local = clients.parse_time_ms("2024-01-01")
+    assert clients.parse_time_ms("20240101") == local  # a date, not 20 million ms
+    for bad in ("1002000", "-5", "ms:", "ms:12x", "yesterday"):
+        with pytest.raises(UsageError):
+            clients.parse_time_ms(bad)
+
+
+def test_one_escape_dialect() -> None:
+    assert fmt.unescape("\\t|\\n|\\0|\\\\|\\r") == b"\t|\n|\0|\\|\r"
+    assert fmt.unescape("é") == "é".encode()
+    for bad in ("\\x", "\\u0041", "a\\"):
+        with pytest.raises(UsageError):
+            fmt.unescape(bad)
+        with pytest.raises(UsageError):
+            fmt.compile_format(bad)
+
+
+async def test_split_stream_is_linear_and_exact() -> None:
+    import io
+
+    from aiokafka_gen.cli.produce import split_stream
+
+    async def split(data: bytes, delimiter: bytes) -> list[bytes]:
+        return [p async for p in split_stream(io.BytesIO(data), delimiter)]
+
+    assert await split(b"a\nbb\n\nccc", b"\n") == [b"a", b"bb", b"", b"ccc"]
+    assert await split(b"x||y||", b"||") == [b"x", b"y"]
+    big = b"r" * 100 + b"\n"
+    assert await split(big * 20000, b"\n") == [b"r" * 100] * 20000  # 2 MB, many chunks
+    one = b"z" * (3 << 20)  # one record over many chunks: not re-joined per chunk
+    assert await split(one + b"|-|" + one, b"|-|") == [one, one]
+
+
+def test_decode_masks_sasl_auth_bytes() -> None:
+    from aiokafka_gen.messages import request_class
+
+    body = request_class(36)(auth_bytes=b"\x00alice\x00hunter2").encode(2)
+    header = RequestHeader(request_api_key=36, request_api_version=2, correlation_id=1,
+                           client_id="c").encode(request_header_version(36, 2))  # fmt: skip
+    frame = (header + body).hex()
+    shown = run_cli(["decode", frame])
+    assert shown.json()["body"]["authBytes"] == wire.MASKED
+    assert base64.b64encode(b"\x00alice\x00hunter2").decode() not in shown.text
+    full = run_cli(["decode", "--show-secrets", frame]).json()
+    assert base64.b64decode(full["body"]["authBytes"]) == b"\x00alice\x00hunter2"
 
 
 def test_error_description_is_one_line_with_a_hint() -> None:
@@ -166,16 +289,6 @@ def test_json_line_uses_base64_only_for_non_utf8() -> None:
 # ---- decode / encode -----------------------------------------------------------------
 
 
-def _cases() -> list[tuple[int, int, bool]]:
-    """Every API and version, as request and as response."""
-    return [
-        (key, version, response)
-        for key, info in sorted(APIS.items())
-        for version in range(info.min_version, info.max_version + 1)
-        for response in (False, True)
-    ]
-
-
 def _frame(key: int, version: int, response: bool, rng: random.Random) -> bytes:
     cls = response_class(key) if response else request_class(key)
     body = random_message(cls, version, rng).encode(version)
@@ -194,7 +307,7 @@ def test_decode_encode_round_trip_every_api_and_version() -> None:
     """frame -> decode -> JSON text -> encode gives the same bytes (random messages with
     boundary values, for every request and response version the specs define)."""
     rng = random.Random("cli-round-trip")
-    for key, version, response in _cases():
+    for key, version, response in api_cases():
         data = _frame(key, version, response, rng)
         args = argparse.Namespace(
             api=str(key) if response else None, api_version=version if response else None,
@@ -295,3 +408,88 @@ def test_progress_bar_when_the_input_size_is_known(
     line = capsys.readouterr().err
     assert line.startswith("\r[") and "3 records, 100 bytes" in line and line.endswith("\n")
     assert produce.Progress(True, None).bar(100, finished=False) == ""  # stdin: no total
+
+
+async def test_configs_alter_never_prints_a_secret_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What ``configs alter --json`` (and ``topics alter-config``) print after the broker
+    took the change: the names and ops, never a secret's value (a stand-in admin client
+    takes the change: no broker accepts an ssl.key.password for a topic)."""
+    import contextlib
+    from collections.abc import AsyncIterator
+    from typing import Any
+
+    from aiokafka_gen.cli import configs
+
+    sent: list[Any] = []
+
+    class Admin:
+        async def incremental_alter_configs(self, changes: Any, validate_only: bool) -> None:
+            sent.append(changes)
+
+    @contextlib.asynccontextmanager
+    async def fake(settings: Any) -> AsyncIterator[Admin]:
+        yield Admin()
+
+    monkeypatch.setattr(configs, "admin_client", fake)
+    args = argparse.Namespace(
+        sets=["ssl.key.password=hunter2", "sasl.jaas.config=x password=\"hunter2\";",
+              "retention.ms=5"],
+        deletes=[], appends=[], subtracts=[], validate_only=False, json=True,
+    )  # fmt: skip
+    assert await configs.alter(args, None, "BROKER", "1") == 0  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    assert "hunter2" not in out
+    changes = {c["name"]: c["value"] for c in json.loads(out)["changes"]}
+    assert changes["retention.ms"] == "5" and changes["ssl.key.password"] == "(sensitive)"
+    ops = next(iter(sent[0].values()))
+    assert {op.name: op.value for op in ops}["ssl.key.password"] == "hunter2"  # sent as given
+
+
+def test_configs_describe_masks_synonyms_of_sensitive_entries() -> None:
+    from aiokafka_gen.cli import configs
+
+    synonym = SimpleNamespace(name="listener.name.x.ssl.key.password", value="hunter2",
+                              source=SimpleNamespace(name="DYNAMIC_BROKER_CONFIG"))  # fmt: skip
+    entry = SimpleNamespace(name="ssl.key.password", value=None, is_sensitive=True,
+                            source=SimpleNamespace(name="DYNAMIC_BROKER_CONFIG"),
+                            read_only=False, synonyms=[synonym])  # fmt: skip
+    assert "hunter2" not in json.dumps(configs._entry_json(entry))
+
+
+def test_short_error_text_names_the_class_once() -> None:
+    from aiokafka_gen.cli.errors import short
+    from aiokafka_gen.errors import ClusterAuthorizationFailedError
+
+    line = short(ClusterAuthorizationFailedError("no DESCRIBE on the cluster"))
+    assert line.count("ClusterAuthorizationFailedError") == 1, line
+    assert line.startswith("ClusterAuthorizationFailedError: ") and "DESCRIBE" in line
+
+
+async def test_produce_closes_a_producer_whose_start_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aiokafka_gen.producer
+    from aiokafka_gen.cli import produce
+    from aiokafka_gen.errors import KafkaConnectionError
+
+    stopped: list[bool] = []
+
+    class Failing:
+        def __init__(self, **kwargs: object) -> None:
+            pass
+
+        async def start(self) -> None:
+            raise KafkaConnectionError("no broker")
+
+        async def stop(self) -> None:
+            stopped.append(True)
+
+    monkeypatch.setattr(aiokafka_gen.producer, "AIOKafkaProducer", Failing)
+    args = build_parser().parse_args(["produce", "t", "-b", "h:1"])
+    args = _finish_namespace(args)
+    config = settings.load_settings("h:1", None, [], 1.0, env={})
+    with pytest.raises(KafkaConnectionError):
+        await produce.run(args, config)
+    assert stopped == [True]

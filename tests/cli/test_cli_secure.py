@@ -56,7 +56,7 @@ def test_sasl_ssl_with_a_librdkafka_config(secure_cluster: KafkaCluster, tmp_pat
     topic = "secure-" + tmp_path.name[-20:].replace("_", "-")
     made = run_cli(["topics", "create", topic, "-p", "1", "--config", config])
     assert made.code == 0, made.err
-    sent = run_cli(["produce", topic, "-K:", "--config", config], stdin="k:v\n")
+    sent = run_cli(["produce", topic, "-K:", "--config", config], stdin="k:v\n").ok()
     got = run_cli(["consume", topic, "--json", "--config", config])
     assert [(r["key"], r["value"]) for r in got.lines()] == [("k", "v")]
     shown = run_cli(["cluster", "--json", "--config", config])
@@ -83,7 +83,15 @@ def test_java_style_config_with_jaas_and_pem_truststore(
     assert len(wrong.err.strip().splitlines()) == 1
     assert "Authentication" in wrong.err.split(":")[0] or "Sasl" in wrong.err.split(":")[0]
     assert "nope-123" not in wrong.err
-    _no_secrets(secure_cluster, done, wrong)
+    # the client's debug logs and a traceback: where a password would leak first
+    chatty = run_cli(["topics", "list", "-vv", "--debug", "--config", str(path)])
+    assert chatty.code == 0, chatty.err
+    assert "DEBUG" in chatty.err  # the logs are really there
+    failing = run_cli(["topics", "list", "-vv", "--debug", "--config", str(path), "-X",
+                       "sasl.password=nope-123"])  # fmt: skip
+    assert failing.code == 1 and "Traceback" in failing.err
+    assert "nope-123" not in failing.err + failing.out.decode()
+    _no_secrets(secure_cluster, done, wrong, chatty, failing)
 
 
 async def test_acls_and_authorization_errors(secure_cluster: KafkaCluster, tmp_path: Path) -> None:
@@ -92,7 +100,7 @@ async def test_acls_and_authorization_errors(secure_cluster: KafkaCluster, tmp_p
     topic = "acl-" + tmp_path.name[-20:].replace("_", "-")
     async with _secure_admin(secure_cluster) as admin:
         await admin.create_topics([NewTopic(topic, 1, 1)])
-    run_cli(["produce", topic, "-q", "--config", admin_config], stdin="hello\n")
+    run_cli(["produce", topic, "-q", "--config", admin_config], stdin="hello\n").ok()
 
     denied = run_cli(["produce", topic, "--config", alice_config, "--timeout", "10"],
                      stdin="x\n")  # fmt: skip
@@ -135,3 +143,40 @@ async def test_acls_and_authorization_errors(secure_cluster: KafkaCluster, tmp_p
             return not await admin.describe_acls(mine)
 
         await wait_for(removed, "the ACLs to be deleted")
+
+
+async def test_acls_delete_matches_literal_allow_unless_told(
+    secure_cluster: KafkaCluster, tmp_path: Path
+) -> None:
+    """As kafka-acls.sh: ``delete`` without --prefixed/--deny/--pattern/--permission
+    removes LITERAL ALLOW bindings only."""
+    config = str(_rdkafka_config(secure_cluster, "admin", tmp_path))
+    topic = "acld-" + tmp_path.name[-20:].replace("_", "-")
+    base = ["--principal", "User:carol", "--operation", "READ", "--topic", topic]
+
+    def acl(action: str, *extra: str) -> Any:
+        return run_cli(["acls", action, *base, *extra, "--json", "--config", config]).json()
+
+    acl("create")
+    acl("create", "--deny")
+    acl("create", "--prefixed")
+    mine = AclBindingFilter(principal="User:carol")
+
+    async def count(n: int) -> None:
+        async with _secure_admin(secure_cluster) as admin:
+
+            async def seen() -> bool:
+                return len(await admin.describe_acls(mine)) == n
+
+            await wait_for(seen, f"{n} ACLs of carol")
+
+    await count(3)
+    gone = (await asyncio.to_thread(acl, "delete"))["deleted"]
+    assert [(a["pattern_type"], a["permission"]) for a in gone] == [("LITERAL", "ALLOW")]
+    await count(2)
+    gone = (await asyncio.to_thread(acl, "delete", "--deny"))["deleted"]
+    assert [(a["pattern_type"], a["permission"]) for a in gone] == [("LITERAL", "DENY")]
+    gone = (await asyncio.to_thread(acl, "delete", "--pattern", "any",
+                                    "--permission", "any"))["deleted"]  # fmt: skip
+    assert [(a["pattern_type"], a["permission"]) for a in gone] == [("PREFIXED", "ALLOW")]
+    await count(0)
