@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .errors import IllegalOperation as IllegalOperation
     from .helpers import create_ssl_context as create_ssl_context
     from .producer import AIOKafkaProducer as AIOKafkaProducer
+    from .share import AcknowledgeType as AcknowledgeType
+    from .share import AIOKafkaShareConsumer as AIOKafkaShareConsumer
     from .structs import ConsumerGroupMetadata as ConsumerGroupMetadata
     from .structs import ConsumerRecord as ConsumerRecord
     from .structs import OffsetAndMetadata as OffsetAndMetadata
@@ -39,6 +41,8 @@ _HOME: dict[str, str] = {
     "AIOKafkaClient": ".client",
     "AIOKafkaConsumer": ".consumer",
     "AIOKafkaProducer": ".producer",
+    "AIOKafkaShareConsumer": ".share",
+    "AcknowledgeType": ".share",
     "AbstractTokenProvider": ".abc",
     "ConsumerGroupMetadata": ".structs",
     "ConsumerRebalanceListener": ".abc",
@@ -57,7 +61,9 @@ __all__ = [
     "AIOKafkaClient",
     "AIOKafkaConsumer",
     "AIOKafkaProducer",
+    "AIOKafkaShareConsumer",
     "AbstractTokenProvider",
+    "AcknowledgeType",
     "ConsumerGroupMetadata",
     "ConsumerRebalanceListener",
     "ConsumerRecord",
