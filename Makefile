@@ -17,7 +17,7 @@ EXPECT ?= $(if $(CI),compiled,)
 
 .PHONY: help install build-ext dist wheels install-bench demo test test-unit test-integration regen check-generated \
         update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records lint \
-        typecheck conformance test-faults clean test-sanitize
+        typecheck conformance test-faults clean test-sanitize test-compat
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -32,7 +32,8 @@ $(VENV)/.installed: pyproject.toml setup.py
 # The compiled modules, built in place next to their sources (again whenever one changes).
 $(VENV)/.compiled: $(VENV)/.installed aiokafka_gen/_accel.py $(ACCEL_SRCS)
 	find aiokafka_gen generated -name '*.so' -delete
-	$(PY) setup.py -q build_ext --inplace
+	# where a C compiler works a failed build is an error (a type error in a compiled module)
+	AIOKAFKA_GEN_REQUIRE_EXTENSIONS=$(if $(shell command -v cc 2>/dev/null),1,) $(PY) setup.py -q build_ext --inplace
 	find aiokafka_gen generated -name '*.so' -exec touch {} +  # in-place copies keep old times
 	$(PY) -c "import aiokafka_gen; c = aiokafka_gen.compiled(); print('aiokafka_gen:', sum(c.values()), 'of', len(c), 'accelerated modules compiled')"
 	touch $@
@@ -55,9 +56,10 @@ install-bench: install ## also install the peer clients for benchmarks
 demo: install ## MAIN JOB: start a local Kafka from Maven jars, produce + consume, print what happened
 	$(PY) -m aiokafka_gen.demo
 
-test: install ## WHOLE SUITE: generated-code check, lint, types, unit + integration (real Kafka from Maven jars), then the broker-free tests again in pure Python
+test: install ## WHOLE SUITE: generated-code check, lint, types, unit + integration (real Kafka from Maven jars), the compatibility suite on three older Kafkas, then the broker-free tests again in pure Python
 	$(MAKE) check-generated lint typecheck
 	AIOKAFKA_GEN_EXPECT=$(EXPECT) $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m aiokafka_gen.testing compat --versions $(CI_COMPAT_VERSIONS) --no-report
 	AIOKAFKA_GEN_NO_EXTENSIONS=1 AIOKAFKA_GEN_EXPECT=pure $(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 test-unit: install ## tests that need no broker and no JVM
@@ -101,6 +103,13 @@ bench-records: install-bench ## record batch build/read vs aiokafka and kafka-py
 
 conformance: install ## every spec/version vs Kafka's Java serializers (CONFORMANCE_EXAMPLES=1000 for the thorough profile)
 	@PYTHONPATH=tests $(PY) -m conformance
+
+COMPAT_VERSIONS ?=
+# make test runs the compatibility suite on these: the oldest supported, a ZooKeeper-era
+# one with every feature but KIP-848, and the last 3.x
+CI_COMPAT_VERSIONS ?= 2.1.1 2.8.2 3.9.1
+test-compat: install ## the broker compatibility matrix, Kafka 2.1 to the pinned one (COMPAT_VERSIONS="2.8.2 4.4.0" for some); writes docs/compatibility.md + .json
+	$(PY) -m aiokafka_gen.testing compat $(if $(COMPAT_VERSIONS),--versions $(COMPAT_VERSIONS),)
 
 test-faults: install ## fault scenarios at full size (200k records, 5 leader kills, 30 s outages, long fuzzing); `make test` runs the short profile
 	AIOKAFKA_GEN_FAULTS=full $(PY) -m pytest tests/faults $(PYTEST_ARGS)

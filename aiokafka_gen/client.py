@@ -26,10 +26,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka_gen import __version__
+from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen._validate import check_range
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.cluster import ClusterMetadata
-from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff, broker_error
+from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff
 from aiokafka_gen.errors import (
     AuthenticationMethodNotSupported,
     KafkaConnectionError,
@@ -40,15 +41,13 @@ from aiokafka_gen.errors import (
     UnsupportedSaslMechanismError,
     for_code,
 )
+from aiokafka_gen.protocol import find_coordinator
 from aiokafka_gen.protocol._message import Message
 
 __all__ = ["AIOKafkaClient", "ConnectionGroup", "CoordinationType"]
 
 log = logging.getLogger("aiokafka_gen.client")
 _METADATA = 3
-_UNKNOWN_TOPIC = 3
-_FIND_COORDINATOR = 10
-_COORDINATOR_MOVED = frozenset({14, 15, 16})  # LOAD_IN_PROGRESS, NOT_AVAILABLE, NOT_COORDINATOR
 # what makes bootstrap try the next address: no answer, not Kafka, another listener kind
 _BOOTSTRAP_SKIPS = (
     KafkaConnectionError, KafkaTimeoutError, KafkaProtocolError, OSError,
@@ -83,6 +82,17 @@ _RANGES: dict[str, dict[str, Any]] = {
     "reconnect_backoff_max_ms": {"at_least": 0},
     "max_in_flight_requests": {"at_least": 1, "integral": True},
 }
+
+
+def _bootstrap_error(reasons: dict[str, BaseException]) -> KafkaError:
+    """KafkaConnectionError naming every address, unless every address refused the SASL
+    mechanism itself: that is the settings' fault, so its own type (as Java's client), with
+    the same message."""
+    message = _bootstrap_failure(reasons)
+    if all(isinstance(e, UnsupportedSaslMechanismError) for e in reasons.values()):
+        refused: KafkaError = UnsupportedSaslMechanismError(message)
+        return refused
+    return KafkaConnectionError(message)
 
 
 def _bootstrap_failure(reasons: dict[str, BaseException]) -> str:
@@ -225,7 +235,7 @@ class AIOKafkaClient:
                 log.info("bootstrap from %s:%d failed: %s", host, port, exc)
                 reasons[f"{host}:{port}"] = last = exc
         else:
-            raise KafkaConnectionError(_bootstrap_failure(reasons)) from last
+            raise _bootstrap_error(reasons) from last
         if self._md_task is None:
             self._md_event = asyncio.Event()
             self._md_task = asyncio.get_running_loop().create_task(
@@ -380,7 +390,7 @@ class AIOKafkaClient:
         """Tell the client about an error seen in a response (an exception or an error
         code); errors that mean stale metadata (NOT_LEADER, UNKNOWN_TOPIC, disconnects...)
         force a refresh, coalesced with every other. True if a refresh was requested."""
-        kind = broker_error(error) if isinstance(error, int) else type(error)
+        kind = for_code(error) if isinstance(error, int) else type(error)
         if not getattr(kind, "invalid_metadata", False):
             return False
         self.force_metadata_update()
@@ -485,7 +495,7 @@ class AIOKafkaClient:
                         raise error
                     await asyncio.sleep(self._retry_backoff)
         except TimeoutError:
-            raise for_code(_UNKNOWN_TOPIC)(
+            raise for_code(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)(
                 f"topic {topic!r} not in metadata after request_timeout_ms"
                 f" ({self._request_timeout_ms} ms)"
             ) from None
@@ -532,7 +542,7 @@ class AIOKafkaClient:
 
     def coordinator_error(self, coordinator_type: int, coordinator_key: str, code: int) -> bool:
         """Forget a cached coordinator after NOT_COORDINATOR-like errors; True if dropped."""
-        if code in _COORDINATOR_MOVED:
+        if code in COORDINATOR_MOVED:
             return self.invalidate_coordinator(coordinator_type, coordinator_key)
         return False
 
@@ -564,28 +574,23 @@ class AIOKafkaClient:
                 for name in names:
                     _settle(batch[(kind, name)], results.get(name))
 
-    async def _find_coordinators(self, kind: int, names: list[str]) -> dict[str, Any]:
-        from aiokafka_gen.messages.find_coordinator_request import FindCoordinatorRequest
-
+    async def _find_coordinators(
+        self, kind: int, names: list[str]
+    ) -> dict[str, int | BaseException]:
         node_id = await self._any_ready_node()
-        version = self.api_version_for(node_id, _FIND_COORDINATOR) or 0
-        if version >= 4:
-            request = FindCoordinatorRequest(key_type=kind, coordinator_keys=names)
-            response = await self.send(node_id, request)
-            return {c.key: self._coordinator(kind, c) for c in response.coordinators}
-        found = {}
-        for name in names:
-            single = FindCoordinatorRequest(key=name, key_type=kind)
-            found[name] = self._coordinator(kind, await self.send(node_id, single), name)
+        version = self.api_version_for(node_id, ApiKey.FIND_COORDINATOR) or 0
+        asks = find_coordinator.requests(kind, names, version)
+        responses = [await self.send(node_id, request) for request in asks]
+        found: dict[str, int | BaseException] = {}
+        for name, answer in find_coordinator.answers(names, responses, version).items():
+            if isinstance(answer, BaseException):
+                found[name] = answer
+                continue
+            node, host, port = answer
+            self.cluster.add_coordinator(node, host, port)
+            self._coordinators[(kind, name)] = node
+            found[name] = node
         return found
-
-    def _coordinator(self, kind: int, item: Any, name: str | None = None) -> int | BaseException:
-        key = (kind, item.key if name is None else name)
-        if item.error_code:
-            return broker_error(item.error_code)(item.error_message or f"coordinator for {key[1]}")
-        self.cluster.add_coordinator(item.node_id, item.host, item.port)
-        self._coordinators[key] = item.node_id
-        return int(item.node_id)
 
     async def _any_ready_node(self) -> int:
         for node_id in self._ordered_nodes():

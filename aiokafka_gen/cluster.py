@@ -21,17 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka_gen.errors import BrokerResponseError, for_code
+from aiokafka_gen.messages.codes import ErrorCode
 from aiokafka_gen.structs import BrokerMetadata, PartitionMetadata, TopicPartition
 
 __all__ = ["ClusterMetadata", "TopicMetadata"]
 
 log = logging.getLogger("aiokafka_gen.cluster")
-_LEADER_NOT_AVAILABLE = 5
-_TOPIC_AUTHORIZATION_FAILED = 29
-_INVALID_TOPIC = 17
-_FINAL_TOPIC_ERRORS = {
-    _INVALID_TOPIC: "the broker refuses the topic name {!r}",
-    _TOPIC_AUTHORIZATION_FAILED: "not authorized to describe topic {!r}",
+_FINAL_TOPIC_ERRORS: dict[int, str] = {
+    ErrorCode.INVALID_TOPIC_EXCEPTION: "the broker refuses the topic name {!r}",
+    ErrorCode.TOPIC_AUTHORIZATION_FAILED: "not authorized to describe topic {!r}",
 }
 Listener = Callable[["ClusterMetadata"], Any]
 
@@ -80,7 +78,9 @@ def _snapshot(response: Any) -> _Snapshot:
         b.node_id: BrokerMetadata(b.node_id, b.host, b.port, b.rack) for b in response.brokers
     }
     named = [t for t in response.topics if t.name is not None]
-    topics = {t.name: _topic(t) for t in named if t.error_code in (0, _LEADER_NOT_AVAILABLE)}
+    topics = {
+        t.name: _topic(t) for t in named if t.error_code in (0, ErrorCode.LEADER_NOT_AVAILABLE)
+    }
     refused = {t.name: t.error_code for t in named if t.error_code in _FINAL_TOPIC_ERRORS}
     controller = response.controller_id if response.controller_id >= 0 else None
     return _Snapshot(brokers, topics, controller, response.cluster_id, refused)
@@ -142,12 +142,18 @@ class ClusterMetadata:
     @property
     def unauthorized_topics(self) -> set[str]:
         """Topics the last Metadata response answered TOPIC_AUTHORIZATION_FAILED (29)."""
-        return {n for n, code in self._data.refused.items() if code == _TOPIC_AUTHORIZATION_FAILED}
+        return {
+            n
+            for n, code in self._data.refused.items()
+            if code == ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        }
 
     @property
     def invalid_topics(self) -> set[str]:
         """Topics the last Metadata response answered INVALID_TOPIC_EXCEPTION (17)."""
-        return {n for n, code in self._data.refused.items() if code == _INVALID_TOPIC}
+        return {
+            n for n, code in self._data.refused.items() if code == ErrorCode.INVALID_TOPIC_EXCEPTION
+        }
 
     def topic_error(self, topic: str) -> BrokerResponseError | None:
         """The error to raise for ``topic`` when the last Metadata response refused it for
@@ -242,7 +248,7 @@ class ClusterMetadata:
         now = self._now_ms()
         self._last_refresh_ms = self._last_attempt_ms = now
         self._need_update = any(
-            t.error_code == _LEADER_NOT_AVAILABLE
+            t.error_code == ErrorCode.LEADER_NOT_AVAILABLE
             or any(p.leader < 0 for p in t.partitions.values())
             for t in self._data.topics.values()
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import AclCreateResult, AclDeleteResult, raise_for_errors
 from aiokafka_gen.admin.types import (
     AclBinding,
@@ -81,7 +81,7 @@ class AclsMixin(AdminBase):
 
         request = DescribeAclsRequest(**_filter_fields(acl_filter or AclBindingFilter()))
         response = await self._send(request)
-        if error := broker_error(response.error_code, response.error_message, "describe acls"):
+        if error := result_error(response.error_code, response.error_message, "describe acls"):
             raise error
         return [_binding(acl, r) for r in response.resources for acl in r.acls]
 
@@ -115,14 +115,14 @@ def _indefinite(acl: AclBinding) -> KafkaError | None:
 
 
 def _created(acl: AclBinding, raw: Any) -> AclCreateResult:
-    return AclCreateResult(acl, broker_error(raw.error_code, raw.error_message, f"acl {acl}"))
+    return AclCreateResult(acl, result_error(raw.error_code, raw.error_message, f"acl {acl}"))
 
 
 def _deleted(acl_filter: AclBindingFilter, raw: Any) -> AclDeleteResult:
-    error = broker_error(raw.error_code, raw.error_message, f"acl filter {acl_filter}")
+    error = result_error(raw.error_code, raw.error_message, f"acl filter {acl_filter}")
     deleted = tuple(_binding(m) for m in raw.matching_acls if not m.error_code)
     for match in raw.matching_acls:
-        error = error or broker_error(
+        error = error or result_error(
             match.error_code, match.error_message, f"acl {_binding(match)}"
         )
     return AclDeleteResult(acl_filter, deleted, error)

@@ -16,9 +16,10 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from aiokafka_gen._codes import ApiKey
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base_errors import broker_error, should_retry
-from aiokafka_gen.admin._coordinators import CoordinatorCache, answers, requests
+from aiokafka_gen.admin._base_errors import result_error, should_retry
+from aiokafka_gen.admin._coordinators import CoordinatorCache
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import (
     IllegalStateError,
@@ -28,16 +29,16 @@ from aiokafka_gen.errors import (
     NodeNotReadyError,
     for_code,
 )
+from aiokafka_gen.protocol import find_coordinator
 from aiokafka_gen.protocol._message import Message
 from aiokafka_gen.structs import TopicPartition
 
-__all__ = ["AdminBase", "broker_error", "should_retry"]
+__all__ = ["AdminBase", "result_error", "should_retry"]
 
 K = TypeVar("K")
 R = TypeVar("R")
 _TRANSPORT_ERRORS = (KafkaConnectionError, NodeNotReadyError)
 _NODE_ATTEMPTS = 2
-_FIND_COORDINATOR = 10
 
 
 class AdminBase:
@@ -202,10 +203,11 @@ class AdminBase:
 
     async def _find_coordinators(self, kind: int, keys: list[str]) -> dict[str, int | KafkaError]:
         node = await self._any_node()
-        version = await self._version(node, _FIND_COORDINATOR, 6)
-        responses = [await self._send(r, node) for r in requests(kind, keys, version)]
+        version = await self._version(node, ApiKey.FIND_COORDINATOR, 6)
+        asks = find_coordinator.requests(kind, keys, version)
+        responses = [await self._send(r, node) for r in asks]
         found: dict[str, int | KafkaError] = {}
-        for key, answer in answers(keys, responses, version).items():
+        for key, answer in find_coordinator.answers(keys, responses, version).items():
             if isinstance(answer, KafkaError):
                 found[key] = answer
                 continue

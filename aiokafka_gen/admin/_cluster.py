@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka_gen import __version__
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import (
     BrokerDescription,
     ClusterDescription,
@@ -59,7 +59,7 @@ def _log_dir(broker: int, raw: Any) -> LogDirDescription:
         for t in raw.topics
         for p in t.partitions
     }
-    error = broker_error(raw.error_code, None, f"log dir {raw.log_dir} of broker {broker}")
+    error = result_error(raw.error_code, None, f"log dir {raw.log_dir} of broker {broker}")
     return LogDirDescription(
         broker, raw.log_dir, replicas, raw.total_bytes, raw.usable_bytes, error
     )
@@ -81,7 +81,7 @@ class ClusterMixin(AdminBase):
             include_cluster_authorized_operations=include_authorized_operations
         )
         response = await self._send(request)
-        if error := broker_error(response.error_code, response.error_message, "cluster"):
+        if error := result_error(response.error_code, response.error_message, "cluster"):
             raise error
         brokers = tuple(
             BrokerDescription(b.broker_id, b.host, b.port, b.rack, b.is_fenced)
@@ -117,7 +117,7 @@ class ClusterMixin(AdminBase):
 
         async def one(node: int) -> dict[str, LogDirDescription]:
             response = await self._send(DescribeLogDirsRequest(topics=topics), node)
-            if error := broker_error(response.error_code, None, f"log dirs of broker {node}"):
+            if error := result_error(response.error_code, None, f"log dirs of broker {node}"):
                 raise error
             return {r.log_dir: _log_dir(node, r) for r in response.results}
 
@@ -136,7 +136,7 @@ class ClusterMixin(AdminBase):
             client_software_name="aiokafka-gen", client_software_version=_software_version()
         )
         response = await self._send(request)
-        if error := broker_error(response.error_code, None, "features"):
+        if error := result_error(response.error_code, None, "features"):
             raise error
         finalized = {
             f.name: VersionRange(f.min_version_level, f.max_version_level)
@@ -176,7 +176,7 @@ class ClusterMixin(AdminBase):
             validate_only=validate_only,
         )  # fmt: skip
         response = await self._send(request)
-        top = broker_error(response.error_code, response.error_message, "update features")
+        top = result_error(response.error_code, response.error_message, "update features")
         found = {r.feature: r for r in response.results}
         results = {name: _feature_result(name, found.get(name), top) for name in feature_updates}
         return dict(raise_for_errors(results)) if raise_on_error else results
@@ -195,10 +195,10 @@ class ClusterMixin(AdminBase):
             ]
         )
         response = await self._send(request)
-        if error := broker_error(response.error_code, response.error_message, "quorum"):
+        if error := result_error(response.error_code, response.error_message, "quorum"):
             raise error
         part = response.topics[0].partitions[0]
-        if error := broker_error(part.error_code, part.error_message, "quorum"):
+        if error := result_error(part.error_code, part.error_message, "quorum"):
             raise error
         nodes = {
             n.node_id: tuple((lst.name, lst.host, lst.port) for lst in n.listeners)
@@ -215,5 +215,5 @@ def _feature_result(name: str, raw: Any, top: KafkaError | None) -> UpdateFeatur
     if raw is None:
         return UpdateFeatureResult(name, top)
     return UpdateFeatureResult(
-        name, broker_error(raw.error_code, raw.error_message, f"feature {name!r}") or top
+        name, result_error(raw.error_code, raw.error_message, f"feature {name!r}") or top
     )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import (
     AlterConfigsResult,
     ConfigEntry,
@@ -226,7 +226,7 @@ def _as_ops(
 def _described(resource: ConfigResource, raw: Any) -> DescribeConfigsResult:
     if raw is None:
         return DescribeConfigsResult(resource, error=KafkaError(f"no answer for {_what(resource)}"))
-    error = broker_error(raw.error_code, raw.error_message, _what(resource))
+    error = result_error(raw.error_code, raw.error_message, _what(resource))
     entries = {c.name: _entry(c) for c in raw.configs}
     return DescribeConfigsResult(resource, entries, error)
 
@@ -235,5 +235,5 @@ def _altered(resource: ConfigResource, raw: Any) -> AlterConfigsResult:
     if raw is None:
         return AlterConfigsResult(resource, KafkaError(f"no answer for {_what(resource)}"))
     return AlterConfigsResult(
-        resource, broker_error(raw.error_code, raw.error_message, _what(resource))
+        resource, result_error(raw.error_code, raw.error_message, _what(resource))
     )

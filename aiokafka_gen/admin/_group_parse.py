@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from aiokafka_gen.admin._base import broker_error
+from aiokafka_gen.admin._base import result_error
 from aiokafka_gen.admin.results import GroupDescription, MemberDescription, operations
 from aiokafka_gen.errors import KafkaError
 from aiokafka_gen.structs import TopicPartition
@@ -53,7 +53,7 @@ def classic_group(raw: Any, node: int, authorized: bool) -> GroupDescription:
         raw.group_id, "classic", raw.group_state, raw.protocol_type, raw.protocol_data,
         tuple(_classic_member(m, consumer) for m in raw.members), node,
         authorized_operations=operations(raw.authorized_operations) if authorized else None,
-        error=broker_error(raw.error_code, raw.error_message, f"group {raw.group_id!r}"),
+        error=result_error(raw.error_code, raw.error_message, f"group {raw.group_id!r}"),
     )  # fmt: skip
 
 
@@ -78,5 +78,5 @@ def consumer_group(raw: Any, node: int, authorized: bool) -> GroupDescription:
         tuple(_consumer_member(m) for m in raw.members), node, raw.group_epoch,
         raw.assignment_epoch,
         operations(raw.authorized_operations) if authorized else None,
-        broker_error(raw.error_code, raw.error_message, f"group {raw.group_id!r}"),
+        result_error(raw.error_code, raw.error_message, f"group {raw.group_id!r}"),
     )  # fmt: skip

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin._group_parse import classic_group, consumer_group
 from aiokafka_gen.admin.results import (
     GroupDescription,
@@ -32,9 +33,6 @@ from aiokafka_gen.structs import OffsetAndMetadata, TopicPartition
 
 TP = TopicPartition
 GROUP = CoordinationType.GROUP
-_OFFSET_FETCH, _OFFSET_COMMIT, _CONSUMER_GROUP_DESCRIBE = 9, 8, 69
-_GROUP_ID_NOT_FOUND = 69
-_MOVED = frozenset({14, 15, 16})
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,9 @@ class _Answer:
 class _Partitions:
     results: dict[TP, PartitionResult] = field(default_factory=dict)
     error: KafkaError | None = None
+
+
+_NOT_A_CONSUMER_GROUP = frozenset({ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.UNSUPPORTED_VERSION})
 
 
 class GroupsMixin(AdminBase):
@@ -95,7 +96,7 @@ class GroupsMixin(AdminBase):
 
         async def one(node: int) -> list[GroupListing]:
             response = await self._send(request, node)
-            if error := broker_error(response.error_code, None, f"groups of broker {node}"):
+            if error := result_error(response.error_code, None, f"groups of broker {node}"):
                 raise error
             return [
                 GroupListing(
@@ -128,7 +129,7 @@ class GroupsMixin(AdminBase):
                     await self._describe_classic(node, classic, include_authorized_operations)
                 )
             for group, result in results.items():
-                if (code := getattr(result.error, "errno", 0)) in _MOVED:
+                if (code := getattr(result.error, "errno", 0)) in COORDINATOR_MOVED:
                     self._coordinator_moved(GROUP, group, code)
             return results
 
@@ -142,13 +143,15 @@ class GroupsMixin(AdminBase):
     async def _describe_consumer(
         self, node: int, groups: list[str], authorized: bool
     ) -> dict[str, GroupDescription]:
-        """KIP-848 groups; the ones it does not know (GROUP_ID_NOT_FOUND) are left out."""
+        """KIP-848 groups; the ones it does not know (GROUP_ID_NOT_FOUND) are left out, as
+        are all of them when the broker lists the API but has not enabled the protocol (Kafka
+        3.7-3.9 answer UNSUPPORTED_VERSION per group): DescribeGroups describes those."""
         from aiokafka_gen.messages.consumer_group_describe_request import (
             ConsumerGroupDescribeRequest,
         )
 
         try:
-            await self._version(node, _CONSUMER_GROUP_DESCRIBE, 1)
+            await self._version(node, ApiKey.CONSUMER_GROUP_DESCRIBE, 1)
         except IncompatibleBrokerVersion:
             return {}
         request = ConsumerGroupDescribeRequest(
@@ -158,7 +161,7 @@ class GroupsMixin(AdminBase):
         return {
             g.group_id: consumer_group(g, node, authorized)
             for g in response.groups
-            if g.error_code != _GROUP_ID_NOT_FOUND
+            if g.error_code not in _NOT_A_CONSUMER_GROUP
         }
 
     async def _describe_classic(
@@ -193,7 +196,7 @@ class GroupsMixin(AdminBase):
                     results[group] = GroupResult(group, KafkaError("no answer for this group"))
                     continue
                 self._coordinator_moved(GROUP, group, raw.error_code)
-                error = broker_error(raw.error_code, raw.error_message, f"group {group!r}")
+                error = result_error(raw.error_code, raw.error_message, f"group {group!r}")
                 results[group] = GroupResult(group, error)
             return results
 
@@ -216,7 +219,7 @@ class GroupsMixin(AdminBase):
         wanted = None if partitions is None else checks.partitions(partitions)
 
         async def send(node: int, groups: list[str]) -> dict[str, _Offsets]:
-            version = await self._version(node, _OFFSET_FETCH, 9)
+            version = await self._version(node, ApiKey.OFFSET_FETCH, 9)
             response = await self._send(_offset_fetch(group_id, wanted, version), node, cap=9)
             result = _fetched(group_id, response, version)
             self._coordinator_moved(GROUP, group_id, getattr(result.error, "errno", 0))
@@ -246,7 +249,9 @@ class GroupsMixin(AdminBase):
         }
 
         async def send(node: int, groups: list[str]) -> dict[str, _Partitions]:
-            response = await self._send(_offset_commit(group_id, commits), node, cap=_OFFSET_COMMIT)
+            response = await self._send(
+                _offset_commit(group_id, commits), node, cap=ApiKey.OFFSET_COMMIT
+            )
             results = _committed(response)
             return {group_id: self._partitions(group_id, commits, results)}
 
@@ -277,7 +282,7 @@ class GroupsMixin(AdminBase):
 
         async def send(node: int, groups: list[str]) -> dict[str, _Partitions]:
             response = await self._send(OffsetDeleteRequest(group_id=group_id, topics=topics), node)
-            if error := broker_error(response.error_code, None, f"group {group_id!r}"):
+            if error := result_error(response.error_code, None, f"group {group_id!r}"):
                 self._coordinator_moved(GROUP, group_id, response.error_code)
                 return {group_id: _Partitions(error=error)}
             results = _committed(response)
@@ -291,7 +296,7 @@ class GroupsMixin(AdminBase):
         missing = KafkaError("no answer for this partition")
         full = {tp: results.get(tp) or PartitionResult(*tp, missing) for tp in wanted}
         for result in full.values():
-            if (code := getattr(result.error, "errno", 0)) in _MOVED:
+            if (code := getattr(result.error, "errno", 0)) in COORDINATOR_MOVED:
                 self._coordinator_moved(GROUP, group_id, code)
                 return _Partitions(full, result.error)
         return _Partitions(full)
@@ -337,7 +342,7 @@ class GroupsMixin(AdminBase):
             request = LeaveGroupRequest(group_id=group_id, members=identities)
             response = await self._send(request, node)
             self._coordinator_moved(GROUP, group_id, response.error_code)
-            error = broker_error(response.error_code, None, f"group {group_id!r}")
+            error = result_error(response.error_code, None, f"group {group_id!r}")
             return {group_id: _Answer(response, error)}
 
         def failed(group: str, error: KafkaError) -> _Answer:
@@ -351,7 +356,7 @@ class GroupsMixin(AdminBase):
         results = {
             m.group_instance_id or m.member_id: MemberRemovalResult(
                 m.member_id, m.group_instance_id,
-                broker_error(m.error_code, None, f"member {m.group_instance_id or m.member_id}"),
+                result_error(m.error_code, None, f"member {m.group_instance_id or m.member_id}"),
             )
             for m in response.members
         }  # fmt: skip
@@ -388,13 +393,13 @@ def _fetched(group_id: str, response: Any, version: int) -> _Offsets:
         code, topics = group.error_code, group.topics
     else:
         code, topics = response.error_code, response.topics
-    if error := broker_error(code, None, f"group {group_id!r}"):
+    if error := result_error(code, None, f"group {group_id!r}"):
         return _Offsets(error=error)
     offsets: dict[TP, OffsetAndMetadata] = {}
     for topic in topics:
         for p in topic.partitions:
             what = f"group {group_id!r} {topic.name}-{p.partition_index}"
-            if error := broker_error(p.error_code, None, what):
+            if error := result_error(p.error_code, None, what):
                 return _Offsets(error=error)
             offsets[TP(topic.name, p.partition_index)] = OffsetAndMetadata(
                 p.committed_offset, p.metadata or ""
@@ -424,7 +429,7 @@ def _committed(response: Any) -> dict[TP, PartitionResult]:
     return {
         TP(t.name, p.partition_index): PartitionResult(
             t.name, p.partition_index,
-            broker_error(p.error_code, None, f"{t.name}-{p.partition_index}"),
+            result_error(p.error_code, None, f"{t.name}-{p.partition_index}"),
         )
         for t in response.topics
         for p in t.partitions

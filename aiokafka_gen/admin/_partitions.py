@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import (
     DeletedRecords,
     ListOffsetsResult,
@@ -46,7 +46,7 @@ def _partition_results(
         for p in getattr(topic, parts_attr):
             index = getattr(p, id_attr)
             message = getattr(p, "error_message", None)
-            error = broker_error(p.error_code, message, f"{name}-{index}")
+            error = result_error(p.error_code, message, f"{name}-{index}")
             results[TP(name, index)] = PartitionResult(name, index, error)
     return results
 
@@ -90,7 +90,7 @@ class PartitionsMixin(AdminBase):
             got = {
                 TP(t.name, p.partition_index): DeletedRecords(
                     t.name, p.partition_index, p.low_watermark,
-                    broker_error(p.error_code, None, f"{t.name}-{p.partition_index}"),
+                    result_error(p.error_code, None, f"{t.name}-{p.partition_index}"),
                 )
                 for t in response.topics for p in t.partitions
             }  # fmt: skip
@@ -119,7 +119,7 @@ class PartitionsMixin(AdminBase):
             got = {
                 TP(t.name, p.partition_index): ListOffsetsResult(
                     t.name, p.partition_index, p.offset, p.timestamp, p.leader_epoch,
-                    broker_error(p.error_code, None, f"{t.name}-{p.partition_index}"),
+                    result_error(p.error_code, None, f"{t.name}-{p.partition_index}"),
                 )
                 for t in response.topics for p in t.partitions
             }  # fmt: skip
@@ -157,7 +157,7 @@ class PartitionsMixin(AdminBase):
             timeout_ms=self._timeout_ms(timeout_ms),
         )  # fmt: skip
         response = await self._send(request)
-        if error := broker_error(response.error_code, None, "elect leaders"):
+        if error := result_error(response.error_code, None, "elect leaders"):
             raise error
         results = _partition_results(
             response.replica_election_results, "topic", "partition_result", "partition_id"
@@ -191,7 +191,7 @@ class PartitionsMixin(AdminBase):
             timeout_ms=self._timeout_ms(timeout_ms), topics=topics
         )
         response = await self._send(request)
-        if error := broker_error(response.error_code, response.error_message, "reassignment"):
+        if error := result_error(response.error_code, response.error_message, "reassignment"):
             raise error
         results = _partition_results(response.responses, "name", "partitions", "partition_index")
         return dict(raise_for_errors(results)) if raise_on_error else results
@@ -217,7 +217,7 @@ class PartitionsMixin(AdminBase):
             timeout_ms=self._timeout_ms(timeout_ms), topics=topics
         )
         response = await self._send(request)
-        if error := broker_error(response.error_code, response.error_message, "reassignments"):
+        if error := result_error(response.error_code, response.error_message, "reassignments"):
             raise error
         return {
             TP(t.name, p.partition_index): PartitionReassignment(

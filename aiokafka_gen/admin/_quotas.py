@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import (
     ClientQuotaAlterResult,
     ClientQuotaEntry,
@@ -69,14 +69,14 @@ class QuotasMixin(AdminBase):
         # answers an unauthorized null request with nothing: an NPE in its error path).
         names = [UserName(name=u) for u in users or ()]
         response = await self._send(DescribeUserScramCredentialsRequest(users=names))
-        if error := broker_error(response.error_code, response.error_message, "scram users"):
+        if error := result_error(response.error_code, response.error_message, "scram users"):
             raise error
         results = {
             r.user: UserScramCredentialsDescription(
                 r.user,
                 tuple(ScramCredentialInfo(_mechanism(c.mechanism), c.iterations)
                       for c in r.credential_infos),
-                broker_error(r.error_code, r.error_message, f"user {r.user!r}"),
+                result_error(r.error_code, r.error_message, f"user {r.user!r}"),
             )
             for r in response.results
         }  # fmt: skip
@@ -108,7 +108,7 @@ class QuotasMixin(AdminBase):
         response = await self._send(request)
         results = {
             r.user: UserResult(
-                r.user, broker_error(r.error_code, r.error_message, f"user {r.user!r}")
+                r.user, result_error(r.error_code, r.error_message, f"user {r.user!r}")
             )
             for r in response.results
         }
@@ -129,7 +129,7 @@ class QuotasMixin(AdminBase):
             for c in components
         ]
         response = await self._send(DescribeClientQuotasRequest(components=data, strict=strict))
-        if error := broker_error(response.error_code, response.error_message, "client quotas"):
+        if error := result_error(response.error_code, response.error_message, "client quotas"):
             raise error
         return [
             ClientQuotaEntry(_entity(e), {v.key: v.value for v in e.values})
@@ -174,7 +174,7 @@ def _key(entity: Any) -> tuple[tuple[str, str | None], ...]:
 def _altered(alteration: ClientQuotaAlteration, raw: Any) -> ClientQuotaAlterResult:
     if raw is None:
         return ClientQuotaAlterResult(alteration.entity, KafkaError("no answer for this entity"))
-    error = broker_error(
+    error = result_error(
         raw.error_code, raw.error_message, f"quota entity {dict(alteration.entity)}"
     )
     return ClientQuotaAlterResult(alteration.entity, error)

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from aiokafka_gen._codes import ApiKey
 from aiokafka_gen._validate import check_topic
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import (
     ConfigEntry,
     CreatePartitionsResult,
@@ -29,7 +30,6 @@ from aiokafka_gen.admin.types import ConfigSource, NewPartitions, NewTopic
 from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaError
 
 _ZERO_UUID = uuid.UUID(int=0)
-_DELETE_TOPICS = 20
 
 
 def _creatable(topic: NewTopic) -> Any:
@@ -60,7 +60,7 @@ def _created(raw: Any) -> CreateTopicResult:
     topic_id = raw.topic_id if raw.topic_id != _ZERO_UUID else None
     return CreateTopicResult(
         raw.name, topic_id, raw.num_partitions, raw.replication_factor, configs,
-        broker_error(raw.error_code, raw.error_message, f"topic {raw.name!r}"),
+        result_error(raw.error_code, raw.error_message, f"topic {raw.name!r}"),
     )  # fmt: skip
 
 
@@ -70,14 +70,14 @@ def _described(raw: Any, authorized: bool) -> TopicDescription:
         PartitionInfo(
             p.partition_index, p.leader_id, p.leader_epoch, tuple(p.replica_nodes),
             tuple(p.isr_nodes), tuple(p.offline_replicas),
-            broker_error(p.error_code, None, f"{raw.name}-{p.partition_index}"),
+            result_error(p.error_code, None, f"{raw.name}-{p.partition_index}"),
         )
         for p in sorted(raw.partitions, key=lambda p: p.partition_index)
     )  # fmt: skip
     ops = operations(raw.topic_authorized_operations) if authorized else None
     return TopicDescription(
         raw.name, raw.topic_id if raw.topic_id != _ZERO_UUID else None, raw.is_internal,
-        partitions, ops, broker_error(raw.error_code, None, what),
+        partitions, ops, result_error(raw.error_code, None, what),
     )  # fmt: skip
 
 
@@ -156,7 +156,7 @@ class TopicsMixin(AdminBase):
             DeleteTopicState,
         )
 
-        version = await self._version(await self._any_node(), _DELETE_TOPICS, 6)
+        version = await self._version(await self._any_node(), ApiKey.DELETE_TOPICS, 6)
         if version >= 6:
             states = [
                 DeleteTopicState(topic_id=k)
@@ -261,7 +261,7 @@ def _deleted(key: str | uuid.UUID, raw: Any) -> DeleteTopicResult:
     topic_id = key if isinstance(key, uuid.UUID) else None
     if raw is None:
         return DeleteTopicResult(name, topic_id, KafkaError(f"no answer for topic {key}"))
-    error = broker_error(raw.error_code, raw.error_message, f"topic {key}")
+    error = result_error(raw.error_code, raw.error_message, f"topic {key}")
     found_id = raw.topic_id if raw.topic_id != _ZERO_UUID else topic_id
     return DeleteTopicResult(raw.name or name, found_id, error)
 
@@ -270,7 +270,7 @@ def _partitions_result(name: str, raw: Any) -> CreatePartitionsResult:
     if raw is None:
         return CreatePartitionsResult(name, KafkaError(f"no answer for topic {name!r}"))
     return CreatePartitionsResult(
-        name, broker_error(raw.error_code, raw.error_message, f"topic {name!r}")
+        name, result_error(raw.error_code, raw.error_message, f"topic {name!r}")
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base import AdminBase, broker_error
+from aiokafka_gen.admin._base import AdminBase, result_error
 from aiokafka_gen.admin.results import (
     FenceProducerResult,
     PartitionProducers,
@@ -38,7 +38,7 @@ def _described(raw: Any, node: int) -> TransactionDescription:
         raw.transactional_id, raw.transaction_state, node, raw.producer_id,
         raw.producer_epoch, raw.transaction_timeout_ms, None if start < 0 else start,
         frozenset(TP(t.topic, p) for t in raw.topics for p in t.partitions),
-        broker_error(raw.error_code, None, f"transactional id {raw.transactional_id!r}"),
+        result_error(raw.error_code, None, f"transactional id {raw.transactional_id!r}"),
     )  # fmt: skip
 
 
@@ -105,7 +105,7 @@ class TransactionsMixin(AdminBase):
 
         async def one(node: int) -> list[TransactionListing]:
             response = await self._send(request, node)
-            if error := broker_error(response.error_code, None, f"transactions of broker {node}"):
+            if error := result_error(response.error_code, None, f"transactions of broker {node}"):
                 raise error
             return [
                 TransactionListing(t.transactional_id, t.producer_id, t.transaction_state)
@@ -133,7 +133,7 @@ class TransactionsMixin(AdminBase):
             found = {
                 TP(t.name, p.partition_index): PartitionProducers(
                     t.name, p.partition_index, tuple(_producer(s) for s in p.active_producers),
-                    broker_error(p.error_code, p.error_message, f"{t.name}-{p.partition_index}"),
+                    result_error(p.error_code, p.error_message, f"{t.name}-{p.partition_index}"),
                 )
                 for t in response.topics for p in t.partitions
             }  # fmt: skip
@@ -167,7 +167,7 @@ class TransactionsMixin(AdminBase):
             response = await self._send(WriteTxnMarkersRequest(markers=[marker]), node)
             codes = [p.error_code for m in response.markers for t in m.topics for p in t.partitions]
             code = next((c for c in codes if c), 0)
-            return {tp: PartitionProducers(*tp, error=broker_error(code, None, f"abort on {tp}"))}
+            return {tp: PartitionProducers(*tp, error=result_error(code, None, f"abort on {tp}"))}
 
         def failed(key: TP, error: KafkaError) -> PartitionProducers:
             return PartitionProducers(key.topic, key.partition, error=error)
@@ -198,7 +198,7 @@ class TransactionsMixin(AdminBase):
             )  # fmt: skip
             response = await self._send(request, node)
             self._coordinator_moved(TXN, tid, response.error_code)
-            error = broker_error(response.error_code, None, f"transactional id {tid!r}")
+            error = result_error(response.error_code, None, f"transactional id {tid!r}")
             return tid, FenceProducerResult(
                 tid, response.producer_id, response.producer_epoch, error
             )

@@ -8,7 +8,7 @@ refresh metadata: that is ``aiokafka_gen.client``'s job.
 
 from aiokafka_gen.conn._backoff import ReconnectBackoff
 from aiokafka_gen.conn._config import SASL_MECHANISMS, SECURITY_PROTOCOLS, ConnectionConfig
-from aiokafka_gen.conn._connection import BrokerConnection, broker_error
+from aiokafka_gen.conn._connection import BrokerConnection
 from aiokafka_gen.conn._state import ConnectionState, Lifecycle
 
 __all__ = [
@@ -19,5 +19,4 @@ __all__ = [
     "ConnectionState",
     "Lifecycle",
     "ReconnectBackoff",
-    "broker_error",
 ]

@@ -30,15 +30,16 @@ from typing import Any, TypeVar
 from aiokafka_gen.conn import _diagnose
 from aiokafka_gen.conn._auth import make_mechanism
 from aiokafka_gen.conn._config import ConnectionConfig
+from aiokafka_gen.conn._minimum import check_minimum_broker
 from aiokafka_gen.conn._state import ConnectionState, Lifecycle
 from aiokafka_gen.errors import (
     AuthenticationMethodNotSupported,
-    BrokerResponseError,
     IllegalStateError,
     KafkaConnectionError,
     KafkaError,
     KafkaProtocolError,
     KafkaTimeoutError,
+    for_code,
 )
 from aiokafka_gen.messages.sasl_authenticate_request import SaslAuthenticateRequest
 from aiokafka_gen.messages.sasl_handshake_request import SaslHandshakeRequest
@@ -58,7 +59,7 @@ from aiokafka_gen.protocol.negotiation import (
 )
 from aiokafka_gen.protocol.sasl import SaslError, SaslMechanism
 
-__all__ = ["BrokerConnection", "broker_error"]
+__all__ = ["BrokerConnection"]
 
 log = logging.getLogger("aiokafka_gen.conn")
 M = TypeVar("M", bound=Message)
@@ -68,14 +69,6 @@ _UNSUPPORTED_SASL_MECHANISM = 33
 _ILLEGAL_SASL_STATE = 34
 _API_VERSIONS_ATTEMPTS = 3
 _WRITE_AT_ONCE = 64 * 1024
-
-
-def broker_error(code: int) -> type[BrokerResponseError]:
-    """The exception class for a broker error code (UnknownError for unknown codes)."""
-    from aiokafka_gen.messages.errors import ERRORS_BY_CODE
-
-    found: type[BrokerResponseError] = ERRORS_BY_CODE.get(code, ERRORS_BY_CODE[-1])
-    return found
 
 
 @contextlib.contextmanager
@@ -213,10 +206,13 @@ class BrokerConnection:
             request = api_versions_request(version)
             response = await self._exchange(request, version, internal=True)
             try:
-                self.versions = read_api_versions(response.message, version)
-                return
+                versions = read_api_versions(response.message, version)
             except ApiVersionsRetry as retry:
                 version = retry.version
+                continue
+            check_minimum_broker(versions.ranges, f"{self.host}:{self.port}")
+            self.versions = versions
+            return
         raise KafkaConnectionError("ApiVersions negotiation did not converge")
 
     # ---- SASL --------------------------------------------------------------------------
@@ -243,11 +239,11 @@ class BrokerConnection:
                 f"and offers no mechanism); hint: " + _diagnose.no_sasl_hint(self.config.uses_tls)
             )
         if code == _UNSUPPORTED_SASL_MECHANISM:
-            raise broker_error(code)(
+            raise for_code(code)(
                 f"{where} does not enable sasl_mechanism {name!r}; it offers "
                 f"{offered or 'none'}: set sasl_mechanism to one of them"
             )
-        raise broker_error(code)(f"SaslHandshake for {name} with {where} failed; it offers "
+        raise for_code(code)(f"SaslHandshake for {name} with {where} failed; it offers "
                                  f"{offered or 'no mechanism'}")  # fmt: skip
 
     async def _sasl_exchange(self, mechanism: SaslMechanism) -> int:
@@ -258,7 +254,7 @@ class BrokerConnection:
             request = SaslAuthenticateRequest(auth_bytes=token)
             response: Any = (await self._exchange(request, version, internal=True)).message
             if response.error_code:
-                raise broker_error(response.error_code)(response.error_message)
+                raise for_code(response.error_code)(response.error_message)
             lifetime = response.session_lifetime_ms
             token = mechanism.step(bytes(response.auth_bytes))
         if not mechanism.complete:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from aiokafka_gen.messages.codes import ErrorCode
 from aiokafka_gen.structs import TopicPartition
 
 __all__ = ["FetchPlan", "FetchSession", "FetchTarget"]
@@ -21,7 +22,9 @@ __all__ = ["FetchPlan", "FetchSession", "FetchTarget"]
 INITIAL_EPOCH = 0
 FINAL_EPOCH = -1  # sessionless fetch (sessions disabled)
 _MAX_EPOCH = 2**31 - 1
-SESSION_ERRORS = frozenset({70, 71})  # FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH
+SESSION_ERRORS = frozenset(
+    {ErrorCode.FETCH_SESSION_ID_NOT_FOUND, ErrorCode.INVALID_FETCH_SESSION_EPOCH}
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

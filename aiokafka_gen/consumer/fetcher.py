@@ -28,11 +28,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from aiokafka_gen._codes import INVALID_METADATA, ApiKey, ErrorCode
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.coordinator.contract import CommittedOffset
 from aiokafka_gen.errors import (
     ConsumerStoppedError,
+    EncodeError,
     KafkaError,
     RecordTooLargeError,
     for_code,
@@ -49,18 +51,19 @@ from .subscription_state import PartitionState, SubscriptionState
 __all__ = ["Fetcher", "LogTruncationError"]
 
 log = logging.getLogger("aiokafka_gen.consumer")
-_FETCH = 1
 _PREFETCH_DEPTH = 2
+_RACK_SINCE = 11  # Fetch's rack_id (KIP-392, Kafka 2.4)
+_LAST_FETCHED_EPOCH_SINCE = 12  # FetchPartition.last_fetched_epoch (KIP-595, Kafka 2.7)
 _ZERO_UUID = uuid.UUID(int=0)
-_OFFSET_OUT_OF_RANGE = 1
-_TOPIC_AUTHORIZATION_FAILED = 29
-_REFRESH_CODES = frozenset({3, 5, 6, 9, 56, 74, 76, 78, 100, 103})
+# Kafka's invalid-metadata codes, plus OFFSET_NOT_AVAILABLE: a new leader answers it until
+# it knows its high watermark, and Java's fetcher refreshes metadata on it too.
+_REFRESH_CODES = INVALID_METADATA | {ErrorCode.OFFSET_NOT_AVAILABLE}
 CommittedSource = Callable[
     [Iterable[TopicPartition]], Awaitable[dict[TopicPartition, CommittedOffset | None]]
 ]
 
 
-class LogTruncationError(for_code(_OFFSET_OUT_OF_RANGE)):  # type: ignore[misc]
+class LogTruncationError(for_code(ErrorCode.OFFSET_OUT_OF_RANGE)):  # type: ignore[misc]
     """The log was truncated below the consumer's position (KIP-320) and
     ``auto_offset_reset="none"`` forbids moving it; ``divergent`` maps partitions to the
     first offset of the divergence."""
@@ -386,6 +389,8 @@ class Fetcher:
         session = self.sessions.setdefault(node, FetchSession(self._sessions_enabled))
         try:
             response, ids = await self._send_fetch(node, session, wanted)
+        except EncodeError:
+            raise  # our bug, not the broker's: fatal to the fetcher (pollers see it), not retried
         except KafkaError as exc:
             session.handle_failure()
             self._fetch_failed(node, wanted, exc)
@@ -412,21 +417,23 @@ class Fetcher:
 
         if not await self._client.ready(node):
             raise KafkaError(f"node {node} is not ready")
-        version = self._client.api_version_for(node, _FETCH) or 12
+        version = self._client.api_version_for(node, ApiKey.FETCH) or 12
         cluster = self._client.cluster
         topics = {tp.topic for tp in wanted} | {tp.topic for tp in session.partitions}
         ids = {name: cluster.topic_id(name) or _ZERO_UUID for name in topics}
         uses_ids = version >= 13 and _ZERO_UUID not in ids.values()
+        sent = version if uses_ids else min(version, 12)
         plan = session.build(wanted, uses_ids)
         request = FetchRequest(
             replica_id=-1, max_wait_ms=self._max_wait_ms, min_bytes=self._min_bytes,
             max_bytes=self._max_bytes, isolation_level=self._isolation,
             session_id=plan.session_id, session_epoch=plan.epoch,
-            topics=_topics(plan.send, ids), forgotten_topics_data=_forgotten(plan.forgotten, ids),
-            rack_id=self._rack,
+            topics=_topics(plan.send, ids, sent),
+            forgotten_topics_data=_forgotten(plan.forgotten, ids),
+            rack_id=self._rack if sent >= _RACK_SINCE else "",
         )  # fmt: skip
         response = await self._client.send(
-            node, request, api_version=None if uses_ids else min(version, 12),
+            node, request, api_version=None if uses_ids else sent,
             request_timeout_ms=self._request_timeout_ms + self._max_wait_ms,
         )  # fmt: skip
         return response, {v: k for k, v in ids.items()}
@@ -509,7 +516,7 @@ class Fetcher:
         self, tp: TopicPartition, st: PartitionState, code: int, offset: int
     ) -> None:
         self._preferred.pop(tp, None)
-        if code == _OFFSET_OUT_OF_RANGE:
+        if code == ErrorCode.OFFSET_OUT_OF_RANGE:
             log.info("fetch offset %d is out of range for %s", offset, tp)
             if self._subs.default_reset is None:
                 st.fetch_offset = None
@@ -518,7 +525,7 @@ class Fetcher:
             else:
                 st.request_reset(self._subs.default_reset)
             return
-        if code == _TOPIC_AUTHORIZATION_FAILED:
+        if code == ErrorCode.TOPIC_AUTHORIZATION_FAILED:
             st.error = for_code(code)(tp.topic)
             self._notify_data()
             return
@@ -584,14 +591,20 @@ def _load_codecs() -> None:
     import aiokafka_gen.messages.offset_for_leader_epoch_response  # noqa: F401
 
 
-def _topics(send: Mapping[TopicPartition, FetchTarget], ids: Mapping[str, uuid.UUID]) -> list[Any]:
+def _topics(
+    send: Mapping[TopicPartition, FetchTarget], ids: Mapping[str, uuid.UUID], version: int
+) -> list[Any]:
+    """The request's topics at ``version``: fields the version lacks stay at their default
+    (the encoder refuses a set one; Kafka 2.1-2.6 speak Fetch v10/v11)."""
     from aiokafka_gen.messages.fetch_request import FetchPartition, FetchTopic
 
+    with_epoch = version >= _LAST_FETCHED_EPOCH_SINCE
     grouped: dict[str, list[Any]] = {}
     for tp, t in send.items():
         grouped.setdefault(tp.topic, []).append(FetchPartition(
             partition=tp.partition, current_leader_epoch=t.current_leader_epoch,
-            fetch_offset=t.fetch_offset, last_fetched_epoch=t.last_fetched_epoch,
+            fetch_offset=t.fetch_offset,
+            last_fetched_epoch=t.last_fetched_epoch if with_epoch else -1,
             log_start_offset=-1, partition_max_bytes=t.max_bytes,
         ))  # fmt: skip
     return [FetchTopic(topic=name, topic_id=ids[name], partitions=p) for name, p in grouped.items()]

@@ -22,7 +22,6 @@ from aiokafka_gen.structs import TopicPartition
 __all__ = ["EpochEnd", "ListedOffset", "OffsetLookup"]
 
 log = logging.getLogger("aiokafka_gen.consumer")
-_LIST_OFFSETS = 2
 _READ_COMMITTED = 1
 
 

@@ -35,9 +35,15 @@ from aiokafka_gen.coordinator.contract import (
     GroupHealth,
     SubscriptionStateProtocol,
 )
-from aiokafka_gen.errors import IllegalStateError, KafkaError, KafkaTimeoutError
+from aiokafka_gen.errors import (
+    IllegalStateError,
+    KafkaError,
+    KafkaTimeoutError,
+    UnsupportedVersionError,
+)
 from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
 
+from ._features import Feature, require
 from .membership import Membership, MemberState
 from .offsets import Identity, OffsetClient
 
@@ -126,6 +132,7 @@ class BaseCoordinator:
         # Assigned, held, the listener not told yet (committed offsets still being fetched).
         self._unannounced: frozenset[TopicPartition] = frozenset()
         self._announce = False  # an on_partitions_assigned call is owed
+        self._features_ok: set[str] = set()  # group features the coordinator was found to have
         # The listener was told these are revoked; the revocation did not finish yet.
         self._told_revoked: frozenset[TopicPartition] = frozenset()
         self._tracked_version: int | None = None
@@ -154,6 +161,22 @@ class BaseCoordinator:
         if self.membership.allows("fatal"):
             self._event("fatal")
         self._wake.set()
+
+    async def _require(self, feature: Feature) -> bool:
+        """False, with the member failed by a typed ``UnsupportedVersionError`` naming the
+        feature and the Kafka it needs, when the coordinator's broker lacks ``feature``.
+        Checked once; a lookup or connection failure is left to the request that follows."""
+        if feature.name in self._features_ok:
+            return True
+        try:
+            await require(self._client, await self.offsets.coordinator(), feature)
+        except UnsupportedVersionError as exc:
+            self._set_fatal(exc)
+            return False
+        except KafkaError:
+            return True
+        self._features_ok.add(feature.name)
+        return True
 
     def _identity(self) -> Identity:
         """(generation or epoch, member id, instance id) for commits."""

@@ -25,11 +25,13 @@ import logging
 import time
 from typing import Any, ClassVar
 
+from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup
 from aiokafka_gen.coordinator.contract import SubscriptionStateProtocol
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
 from aiokafka_gen.structs import TopicPartition
 
+from ._features import STATIC_MEMBERSHIP
 from .assignors.abstract import COOPERATIVE
 from .base import BaseCoordinator, CoordinatorConfig
 from .membership import MemberState
@@ -46,15 +48,18 @@ __all__ = ["ClassicCoordinator"]
 
 log = logging.getLogger("aiokafka_gen.coordinator")
 
-_JOIN_GROUP, _SYNC_GROUP, _HEARTBEAT, _LEAVE_GROUP = 11, 14, 12, 13
-_COORDINATOR_MOVED = frozenset({14, 15, 16})
-_REBALANCING = 27
-_LOST = frozenset({22, 25})  # ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID
-_UNKNOWN_MEMBER = 25
-_MEMBER_ID_REQUIRED = 79
-# group auth, inconsistent protocol, invalid group id, invalid session timeout,
-# group max size reached, fenced instance id
-_FATAL = frozenset({30, 23, 24, 26, 81, 82})
+_LOST = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID})
+# none of these heal by rejoining
+_FATAL = frozenset(
+    {
+        ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+        ErrorCode.INVALID_GROUP_ID,
+        ErrorCode.INVALID_SESSION_TIMEOUT,
+        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        ErrorCode.FENCED_INSTANCE_ID,
+    }
+)
 
 
 class _Rejoin(Exception):
@@ -122,7 +127,9 @@ class ClassicCoordinator(BaseCoordinator):
             self._check_snapshot()
         reason = self._join_reason()
         if reason is not None:
-            await self._join_round_checked(reason)
+            static = self.config.group_instance_id is not None
+            if not static or await self._require(STATIC_MEMBERSHIP):
+                await self._join_round_checked(reason)
             return
         if self.assignment_pending:  # committed offsets of new partitions still missing
             await self._finish_reconciling()
@@ -241,8 +248,10 @@ class ClassicCoordinator(BaseCoordinator):
                 reason=reason,
             )
             timeout = max(self.config.request_timeout_ms, self.config.rebalance_timeout_ms + 5000)
-            response = await self.offsets.send(request, _JOIN_GROUP, request_timeout_ms=timeout)
-            if response.error_code == _MEMBER_ID_REQUIRED:
+            response = await self.offsets.send(
+                request, ApiKey.JOIN_GROUP, request_timeout_ms=timeout
+            )
+            if response.error_code == ErrorCode.MEMBER_ID_REQUIRED:
                 self.member_id = response.member_id
                 continue
             self._check_join_error(response.error_code, "JoinGroup")
@@ -263,17 +272,17 @@ class ClassicCoordinator(BaseCoordinator):
         if code in _FATAL:
             self._set_fatal(error(f"{what} for group {self.config.group_id!r}"))
             raise _Rejoin(f"{what}: fatal {error.__name__}")
-        if code in _COORDINATOR_MOVED:
+        if code in COORDINATOR_MOVED:
             self.offsets.forget_coordinator()
         if code in _LOST:  # the next step tells the listener (cooperative members hold some)
-            self._lost_reason = (f"{what}: {error.__name__}", code == _UNKNOWN_MEMBER)
+            self._lost_reason = (f"{what}: {error.__name__}", code == ErrorCode.UNKNOWN_MEMBER_ID)
             self._event("lost")
             raise _Rejoin(f"{what}: {error.__name__}", backoff=False)
         if self.membership.allows("lost"):
             self._event("lost")
-        if code == _REBALANCING:
+        if code == ErrorCode.REBALANCE_IN_PROGRESS:
             raise _Rejoin(f"{what}: {error.__name__}", backoff=False)
-        if error.retriable or code in _COORDINATOR_MOVED:
+        if error.retriable or code in COORDINATOR_MOVED:
             raise _Rejoin(f"{what}: {error.__name__}")
         raise error(f"{what} for group {self.config.group_id!r}")
 
@@ -319,7 +328,7 @@ class ClassicCoordinator(BaseCoordinator):
                 for m, a in sorted(assignments.items())
             ],
         )
-        response = await self.offsets.send(request, _SYNC_GROUP)
+        response = await self.offsets.send(request, ApiKey.SYNC_GROUP)
         self._check_join_error(response.error_code, "SyncGroup")
         assignment = decode_assignment(response.assignment)
         assignor = self._assignor(join.protocol_name)
@@ -390,7 +399,7 @@ class ClassicCoordinator(BaseCoordinator):
             group_instance_id=self.config.group_instance_id,
         )
         timeout = min(self.config.request_timeout_ms, self.config.session_timeout_ms)
-        response = await self.offsets.send(request, _HEARTBEAT, request_timeout_ms=timeout)
+        response = await self.offsets.send(request, ApiKey.HEARTBEAT, request_timeout_ms=timeout)
         if (generation, member_id) != (self.generation, self.member_id):
             return  # a rejoin happened meanwhile: the answer is about an old generation
         self._on_heartbeat(response.error_code)
@@ -401,14 +410,17 @@ class ClassicCoordinator(BaseCoordinator):
             return
         error = for_code(code)
         self._last_error = error.__name__
-        if code == _REBALANCING:
+        if code == ErrorCode.REBALANCE_IN_PROGRESS:
             self._request_rejoin("the group is rebalancing")
         elif code in _LOST:
-            self._lost_reason = (f"heartbeat: {error.__name__}", code == _UNKNOWN_MEMBER)
+            self._lost_reason = (
+                f"heartbeat: {error.__name__}",
+                code == ErrorCode.UNKNOWN_MEMBER_ID,
+            )
             self._wake.set()
         elif code in _FATAL:
             self._set_fatal(error(f"Heartbeat for group {self.config.group_id!r}"))
-        elif code in _COORDINATOR_MOVED:
+        elif code in COORDINATOR_MOVED:
             self.offsets.forget_coordinator()
 
     async def _handle_lost(self) -> None:
@@ -450,15 +462,15 @@ class ClassicCoordinator(BaseCoordinator):
 
         node = await self.offsets.coordinator()
         await self._client.ready(node, group=ConnectionGroup.COORDINATION)
-        version = self._client.api_version_for(node, _LEAVE_GROUP) or 0
+        version = self._client.api_version_for(node, ApiKey.LEAVE_GROUP) or 0
         if version >= 3:
             member = MemberIdentity(member_id=member_id, reason=reason)
             request = LeaveGroupRequest(group_id=self.config.group_id, members=[member])
         else:
             request = LeaveGroupRequest(group_id=self.config.group_id, member_id=member_id)
         timeout = self.config.request_timeout_ms
-        response = await self.offsets.send(request, _LEAVE_GROUP, request_timeout_ms=timeout)
-        if response.error_code and response.error_code != _UNKNOWN_MEMBER:
+        response = await self.offsets.send(request, ApiKey.LEAVE_GROUP, request_timeout_ms=timeout)
+        if response.error_code and response.error_code != ErrorCode.UNKNOWN_MEMBER_ID:
             log.info(
                 "group %s: LeaveGroup answered %s",
                 self.config.group_id, for_code(response.error_code).__name__,

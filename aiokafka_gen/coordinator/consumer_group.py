@@ -26,9 +26,11 @@ import time
 import uuid
 from typing import Any, ClassVar
 
+from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
 from aiokafka_gen.structs import TopicPartition
 
+from ._features import KIP848, feature_error
 from .base import BaseCoordinator
 from .membership import MemberState
 
@@ -36,12 +38,21 @@ __all__ = ["ConsumerGroupCoordinator"]
 
 log = logging.getLogger("aiokafka_gen.coordinator")
 
-_HEARTBEAT = 68
-_COORDINATOR_MOVED = frozenset({14, 15, 16})
-_LOST = frozenset({25, 110})  # UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH
-# group auth, invalid request, unsupported version, group max size, fenced instance id,
-# unreleased instance id, unsupported assignor, topic auth, invalid regular expression
-_FATAL = frozenset({30, 42, 35, 81, 82, 111, 112, 29, 128})
+_LOST = frozenset({ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH})
+# none of these heal by rejoining
+_FATAL = frozenset(
+    {
+        ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        ErrorCode.INVALID_REQUEST,
+        ErrorCode.UNSUPPORTED_VERSION,
+        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        ErrorCode.FENCED_INSTANCE_ID,
+        ErrorCode.UNRELEASED_INSTANCE_ID,
+        ErrorCode.UNSUPPORTED_ASSIGNOR,
+        ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        ErrorCode.INVALID_REGULAR_EXPRESSION,
+    }
+)
 _LEAVE_EPOCH, _STATIC_LEAVE_EPOCH = -1, -2
 
 
@@ -80,6 +91,8 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             if self.state in (MemberState.STABLE, MemberState.RECONCILING, MemberState.JOINING):
                 await self._revoke_and_leave("no longer subscribed", "subscribed again")
             await self._sleep(1.0)
+            return
+        if not await self._require(KIP848):
             return
         if self.state is MemberState.UNJOINED:
             self._event("join")
@@ -150,7 +163,9 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         request = self._request()
         version = self._sub.version
         timeout = min(self.config.request_timeout_ms, self.config.session_timeout_ms)
-        response = await self.offsets.send(request, _HEARTBEAT, request_timeout_ms=timeout)
+        response = await self.offsets.send(
+            request, ApiKey.CONSUMER_GROUP_HEARTBEAT, request_timeout_ms=timeout
+        )
         code = response.error_code
         if code:
             await self._on_error(code, response.error_message)
@@ -179,7 +194,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         error = for_code(code)
         self._last_error = f"{error.__name__}: {message}" if message else error.__name__
         self._send_full = True
-        if code in _COORDINATOR_MOVED:
+        if code in COORDINATOR_MOVED:
             self.offsets.forget_coordinator()
             await asyncio.sleep(self.config.backoff)
         elif code in _LOST:
@@ -189,6 +204,14 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             self._pending_ids = None
             if self.membership.allows("lost"):
                 self._event("lost")
+        elif code == ErrorCode.UNSUPPORTED_VERSION:
+            # The API is there (Kafka 3.7-3.9 early access) but the consumer protocol is not
+            # enabled (group.coordinator.rebalance.protocols).
+            node = self.offsets.node_id
+            broker = None if node is None else self._client.cluster.broker_metadata(node)
+            where = "?" if broker is None else f"{broker.host}:{broker.port}"
+            detail = f"but does not enable it ({message})" if message else "but does not enable it"
+            self._set_fatal(feature_error(KIP848, where, detail))
         elif code in _FATAL:
             self._set_fatal(
                 error(message or f"ConsumerGroupHeartbeat for {self.config.group_id!r}")
@@ -276,7 +299,7 @@ class ConsumerGroupCoordinator(BaseCoordinator):
         self._send_full = True
         try:
             log.info("group %s: leaving (%s)", self.config.group_id, reason)
-            response = await self.offsets.send(request, _HEARTBEAT)
+            response = await self.offsets.send(request, ApiKey.CONSUMER_GROUP_HEARTBEAT)
             if response.error_code and response.error_code not in _LOST:
                 log.info(
                     "group %s: leave answered %s",

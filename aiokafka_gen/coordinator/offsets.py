@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup, CoordinationType
 from aiokafka_gen.coordinator.contract import CommittedOffset
 from aiokafka_gen.errors import (
@@ -36,14 +37,25 @@ __all__ = ["Identity", "OffsetClient"]
 
 log = logging.getLogger("aiokafka_gen.coordinator")
 
-_OFFSET_COMMIT, _OFFSET_FETCH = 8, 9
 _COMMIT_MAX, _FETCH_MAX = 9, 9
-_COORDINATOR_MOVED = frozenset({14, 15, 16})
-# illegal generation, unknown member, rebalance in progress, fenced member epoch (KIP-848),
-# stale member epoch
-_MEMBERSHIP = frozenset({22, 25, 27, 110, 113})
-_RETRY = frozenset({3, 7, 14, 15, 16, 88})
-_STALE_MEMBER_EPOCH = 113
+# the member's generation or epoch is not the group's (classic and KIP-848)
+_MEMBERSHIP = frozenset(
+    {
+        ErrorCode.ILLEGAL_GENERATION,
+        ErrorCode.UNKNOWN_MEMBER_ID,
+        ErrorCode.REBALANCE_IN_PROGRESS,
+        ErrorCode.FENCED_MEMBER_EPOCH,
+        ErrorCode.STALE_MEMBER_EPOCH,
+    }
+)
+# worth another attempt at once; the coordinator ones after a new lookup
+_RETRY = COORDINATOR_MOVED | frozenset(
+    {
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode.REQUEST_TIMED_OUT,
+        ErrorCode.UNSTABLE_OFFSET_COMMIT,
+    }
+)
 Identity = tuple[int, str, str | None]  # (generation or member epoch, member id, instance id)
 
 
@@ -135,10 +147,12 @@ class OffsetClient:
             group_instance_id=instance_id,
             topics=[OffsetCommitRequestTopic(name=t, partitions=p) for t, p in by_topic.items()],
         )
-        response = await self.send(request, _OFFSET_COMMIT, _COMMIT_MAX)
+        response = await self.send(request, ApiKey.OFFSET_COMMIT, _COMMIT_MAX)
         codes = [p.error_code for t in response.topics for p in t.partitions if p.error_code]
-        if _STALE_MEMBER_EPOCH in codes and current() != identity:
-            raise _Retry(_STALE_MEMBER_EPOCH)  # the epoch moved meanwhile: send the new one
+        if ErrorCode.STALE_MEMBER_EPOCH in codes and current() != identity:
+            raise _Retry(
+                ErrorCode.STALE_MEMBER_EPOCH
+            )  # the epoch moved meanwhile: send the new one
         self._check_codes(codes, commit=True)
 
     # ---- fetch -------------------------------------------------------------------------
@@ -160,7 +174,7 @@ class OffsetClient:
     ) -> None:
         node = await self.coordinator()
         await self._client.ready(node, group=ConnectionGroup.COORDINATION)
-        version = min(self._client.api_version_for(node, _OFFSET_FETCH) or 0, _FETCH_MAX)
+        version = min(self._client.api_version_for(node, ApiKey.OFFSET_FETCH) or 0, _FETCH_MAX)
         request = _fetch_request(self.group_id, wanted, version)
         response = await self._client.send(
             node, request, group=ConnectionGroup.COORDINATION, api_version=version
@@ -186,7 +200,7 @@ class OffsetClient:
     def _check_codes(self, codes: list[int], *, commit: bool) -> None:
         if not codes:
             return
-        if any(c in _COORDINATOR_MOVED for c in codes):
+        if any(c in COORDINATOR_MOVED for c in codes):
             self.forget_coordinator()
         fatal = [c for c in codes if c not in _RETRY and not for_code(c).retriable]
         if commit and any(c in _MEMBERSHIP for c in fatal):

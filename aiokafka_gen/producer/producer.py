@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from aiokafka_gen._codes import ErrorCode
 from aiokafka_gen._validate import check_topic
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient
@@ -58,7 +59,6 @@ __all__ = ["AIOKafkaProducer"]
 
 log = logging.getLogger("aiokafka_gen.producer")
 _ids = itertools.count(1)
-_UNKNOWN_TOPIC = 3
 Partitioner = Callable[[bytes | None, list[int], list[int]], int]
 
 
@@ -302,7 +302,7 @@ class AIOKafkaProducer:
                             raise error
                         await asyncio.sleep(self.client.retry_backoff)
         except TimeoutError:
-            raise for_code(_UNKNOWN_TOPIC)(
+            raise for_code(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)(
                 f"topic {topic!r} not in metadata after max_block_ms"
                 f" ({round(self._max_block * 1000)} ms)"
             ) from None

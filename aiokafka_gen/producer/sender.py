@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka_gen._codes import ApiKey, ErrorCode
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import (
     KafkaError,
@@ -39,10 +40,10 @@ from .idempotence import ProducerIdentity, SequenceVerdict
 __all__ = ["Sender"]
 
 log = logging.getLogger("aiokafka_gen.producer")
-_PRODUCE = 0
-_TOO_LARGE = frozenset({10, 18})  # MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE
-_DUPLICATE_SEQUENCE = 46
-_SEQUENCE_ERRORS = frozenset({45, 59})  # OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID
+_TOO_LARGE = frozenset({ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE})
+_SEQUENCE_ERRORS = frozenset(
+    {ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID}
+)
 _ZERO_UUID = uuid.UUID(int=0)
 
 
@@ -229,10 +230,10 @@ class Sender:
     async def _exchange(self, node: int, batches: list[ProducerBatch]) -> Any:
         from aiokafka_gen.messages.produce_request import ProduceRequest
 
-        version = self._client.api_version_for(node, _PRODUCE)
+        version = self._client.api_version_for(node, ApiKey.PRODUCE)
         if version is None:
             await self._client.ready(node)
-            version = self._client.api_version_for(node, _PRODUCE)
+            version = self._client.api_version_for(node, ApiKey.PRODUCE)
         pinned = self.max_produce_version
         if version is not None and version >= 13 and not self._topic_ids_known(batches):
             pinned = min(pinned or 12, 12)
@@ -284,7 +285,7 @@ class Sender:
 
     def _on_partition(self, batch: ProducerBatch, part: Any) -> None:
         code = part.error_code
-        if code == 0 or code == _DUPLICATE_SEQUENCE:
+        if code == 0 or code == ErrorCode.DUPLICATE_SEQUENCE_NUMBER:
             self._complete(batch, part.base_offset, part.log_append_time_ms, part.log_start_offset)
         elif code in _TOO_LARGE and batch.record_count > 1 and batch.whole is None:
             self._split(batch)

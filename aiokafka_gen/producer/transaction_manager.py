@@ -23,6 +23,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup, CoordinationType
 from aiokafka_gen.errors import (
     IllegalOperation,
@@ -46,11 +47,9 @@ if TYPE_CHECKING:
 __all__ = ["TransactionManager", "TxnState"]
 
 log = logging.getLogger("aiokafka_gen.producer")
-_INIT_PRODUCER_ID, _ADD_PARTITIONS, _ADD_OFFSETS, _END_TXN, _TXN_OFFSET_COMMIT = 22, 24, 25, 26, 28
-_FENCED = frozenset({47, 90})  # INVALID_PRODUCER_EPOCH, PRODUCER_FENCED
-_FATAL = frozenset({53, 48})  # TRANSACTIONAL_ID_AUTHORIZATION_FAILED, INVALID_TXN_STATE
-_COORDINATOR = frozenset({14, 15, 16})
-_RETRY = frozenset({51, 7})  # CONCURRENT_TRANSACTIONS, REQUEST_TIMED_OUT
+_FENCED = frozenset({ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED})
+_FATAL = frozenset({ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ErrorCode.INVALID_TXN_STATE})
+_RETRY = frozenset({ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.REQUEST_TIMED_OUT})
 _MAX_EPOCH = 0x7FFF  # past it an idempotent producer needs a new producer id
 
 
@@ -184,8 +183,8 @@ class TransactionManager:
             producer_epoch=self._identity.epoch if bump else -1,
         )  # fmt: skip
         if not self.transactional:
-            return await self._retrying(self._to_any_node, request, _INIT_PRODUCER_ID)
-        return await self._retrying(self._to_coordinator, request, _INIT_PRODUCER_ID)
+            return await self._retrying(self._to_any_node, request, ApiKey.INIT_PRODUCER_ID)
+        return await self._retrying(self._to_coordinator, request, ApiKey.INIT_PRODUCER_ID)
 
     # ---- request plumbing --------------------------------------------------------------
     async def _to_any_node(self, request: Any, api_key: int) -> Any:
@@ -203,10 +202,11 @@ class TransactionManager:
 
     async def _send_pinned(self, node: int, request: Any, api_key: int, group: Any) -> Any:
         protocol = self.protocol
-        highest = {
-            _ADD_PARTITIONS: 3, _END_TXN: protocol.end_txn,
-            _TXN_OFFSET_COMMIT: protocol.txn_offset_commit,
-        }.get(api_key)  # fmt: skip
+        caps: dict[int, int] = {
+            ApiKey.ADD_PARTITIONS_TO_TXN: 3, ApiKey.END_TXN: protocol.end_txn,
+            ApiKey.TXN_OFFSET_COMMIT: protocol.txn_offset_commit,
+        }  # fmt: skip
+        highest = caps.get(api_key)
         version = None
         if highest is not None:
             await self._client.ready(node, group=group)
@@ -250,7 +250,7 @@ class TransactionManager:
             self._client.invalidate_coordinator(CoordinationType.TRANSACTION, self.transactional_id)
 
     def _raise_unless_retriable(self, code: int, group_id: str | None) -> None:
-        if code in _COORDINATOR:
+        if code in COORDINATOR_MOVED:
             self._forget_coordinator(group_id)
             return
         if code in _RETRY or for_code(code).retriable:
@@ -347,7 +347,7 @@ class TransactionManager:
         if self._partitions or self._offsets_added:
             request = req.end_txn_request(self._ids(), committed)
             try:
-                response = await self._retrying(self._to_coordinator, request, _END_TXN)
+                response = await self._retrying(self._to_coordinator, request, ApiKey.END_TXN)
             except KafkaError as exc:
                 if committed and not exc.retriable and self.state is TxnState.COMMITTING:
                     self._error = exc
@@ -394,7 +394,7 @@ class TransactionManager:
             return
         if self.protocol.explicit_partitions:
             request = req.add_partitions_request(self._ids(), sorted(new))
-            await self._retrying(self._to_coordinator, request, _ADD_PARTITIONS)
+            await self._retrying(self._to_coordinator, request, ApiKey.ADD_PARTITIONS_TO_TXN)
         self._partitions |= new
 
     async def send_offsets(self, offsets: Mapping[TopicPartition, Any], group: Any) -> None:
@@ -408,9 +408,11 @@ class TransactionManager:
         try:
             if self.protocol.explicit_partitions:
                 request = req.add_offsets_request(self._ids(), group_id)
-                await self._retrying(self._to_coordinator, request, _ADD_OFFSETS)
+                await self._retrying(self._to_coordinator, request, ApiKey.ADD_OFFSETS_TO_TXN)
             self._offsets_added = True  # under version 2 a failed commit may have added it
-            await self._retrying(self._to_group(group_id), commit, _TXN_OFFSET_COMMIT, group_id)
+            await self._retrying(
+                self._to_group(group_id), commit, ApiKey.TXN_OFFSET_COMMIT, group_id
+            )
         except (ProducerFenced, asyncio.CancelledError):
             raise
         except KafkaError as exc:  # e.g. a stale generation (KIP-447): abort, then retry

@@ -28,6 +28,7 @@ from aiokafka_gen.messages._index import (
     response_class,
     response_header_version,
 )
+from aiokafka_gen.messages.codes import ApiKey, ErrorCode
 from aiokafka_gen.messages.request_header import RequestHeader
 from aiokafka_gen.messages.response_header import ResponseHeader
 from aiokafka_gen.protocol._codec import Buffer
@@ -47,9 +48,6 @@ __all__ = [
 #: The broker's own default socket.request.max.bytes; fetch responses stay well below it.
 DEFAULT_MAX_FRAME_SIZE: Final = 100 * 1024 * 1024
 _SIZE = struct.Struct(">i")
-_API_VERSIONS = 18
-_PRODUCE = 0
-_UNSUPPORTED_VERSION = 35
 
 
 class FrameSizeError(KafkaProtocolError):
@@ -89,7 +87,7 @@ class _Pending(NamedTuple):
 
 def expects_response(request: Message) -> bool:
     """False only for acks=0 Produce requests, which the broker never answers."""
-    return not (request.API_KEY == _PRODUCE and getattr(request, "acks", 1) == 0)
+    return not (request.API_KEY == ApiKey.PRODUCE and getattr(request, "acks", 1) == 0)
 
 
 class KafkaFraming:
@@ -206,7 +204,7 @@ class KafkaFraming:
     ) -> tuple[Message, int]:
         cls = response_class(expected.api_key)
         version = expected.api_version
-        if expected.api_key == _API_VERSIONS and _is_unsupported(frame, offset):
+        if expected.api_key == ApiKey.API_VERSIONS and _is_unsupported(frame, offset):
             version = 0  # the broker answers an unknown ApiVersions version in v0 (KIP-511)
         try:
             message = cls.decode_from(frame, version, offset)[0]
@@ -226,5 +224,5 @@ class KafkaFraming:
 
 def _is_unsupported(frame: memoryview, offset: int) -> bool:
     return len(frame) >= offset + 2 and struct.unpack_from(">h", frame, offset)[0] == (
-        _UNSUPPORTED_VERSION
+        ErrorCode.UNSUPPORTED_VERSION
     )

@@ -18,6 +18,7 @@ from aiokafka_gen.errors import IncompatibleBrokerVersion, KafkaProtocolError
 from aiokafka_gen.messages._index import APIS, ApiInfo
 from aiokafka_gen.messages.api_versions_request import ApiVersionsRequest
 from aiokafka_gen.messages.api_versions_response import ApiVersionsResponse
+from aiokafka_gen.messages.codes import ErrorCode
 
 __all__ = [
     "API_VERSIONS_KEY",
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 API_VERSIONS_KEY = 18
-_UNSUPPORTED_VERSION = 35
 _SOFTWARE_NAME = "aiokafka-gen"
 
 
@@ -117,7 +117,7 @@ class BrokerVersions:
 def read_api_versions(response: ApiVersionsResponse, sent_version: int) -> BrokerVersions:
     """Interpret an ApiVersions response; raise ApiVersionsRetry on UNSUPPORTED_VERSION."""
     ranges = {item.api_key: (item.min_version, item.max_version) for item in response.api_keys}
-    if response.error_code == _UNSUPPORTED_VERSION:
+    if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
         return _retry(ranges, sent_version)
     if response.error_code != 0:
         from aiokafka_gen.messages.errors import ERRORS_BY_CODE

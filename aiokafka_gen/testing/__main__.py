@@ -1,8 +1,9 @@
-"""``python -m aiokafka_gen.testing up|down|status``: a local Kafka from the shell.
+"""``python -m aiokafka_gen.testing up|down|status|compat``: a local Kafka from the shell.
 
 ``up`` starts a cluster, prints its addresses (and credentials / PEM paths when secured)
 and its startup time, then keeps it up until Ctrl-C (clean stop) or, with ``--detach``,
-writes a state file and returns; ``down`` stops a detached cluster; ``status`` shows it.
+writes a state file and returns; ``down`` stops a detached cluster; ``status`` shows it;
+``compat`` runs the broker compatibility suite over Kafka versions and writes the report.
 Must not hold logic the library lacks: it only calls KafkaCluster and the state helpers.
 """
 
@@ -38,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--name", default="default")
     status.add_argument("--json", action="store_true", help="print the raw state file")
     up.add_argument("--name", default="default", help="state file name (with --detach)")
+    compat = sub.add_parser("compat", help="the broker compatibility matrix")
+    compat.add_argument("--versions", nargs="+", default=None, help="default: the whole matrix")
+    compat.add_argument("--out", default="docs", help="where compatibility.md/.json go")
+    compat.add_argument("--no-report", action="store_true", help="run only, write nothing")
     return parser
 
 
@@ -49,6 +54,8 @@ def describe(state: dict[str, Any]) -> str:
         lines.append(f"  SASL user {user} / {password}")
     for key, path in state.get("tls", {}).items():
         lines.append(f"  tls {key:<16} {path}")
+    if state.get("zookeeper"):
+        lines.append(f"  zookeeper       {state['zookeeper']['connect']}")
     if state.get("root"):
         lines.append(f"  data + logs     {state['root']}")
     return "\n".join(lines)
@@ -114,9 +121,28 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compat(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .compat import MATRIX, run_matrix
+
+    out = None if args.no_report else Path(args.out)
+    rows = run_matrix(args.versions or MATRIX, out_dir=out)
+    failed = [row["version"] for row in rows if "FAIL" in row["cells"].values()]
+    failed += [row["version"] for row in rows if row["exit_code"] not in (0, 5)]
+    for row in rows:
+        print(f"Kafka {row['version']}: exit {row['exit_code']}, {row['seconds']:.0f} s")
+    if out is not None:
+        print(f"report: {out / 'compatibility.md'}, {out / 'compatibility.json'}")
+    if failed:
+        print(f"FAILED: {', '.join(sorted(set(failed)))}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"up": _up, "down": _down, "status": _status}
+    handlers = {"up": _up, "down": _down, "status": _status, "compat": _compat}
     return handlers[args.command](args)
 
 

@@ -30,7 +30,9 @@ __all__ = [
     "render_client_properties",
     "render_log4j",
     "render_server_properties",
+    "render_zookeeper_properties",
     "scram_format_args",
+    "scram_zookeeper_commands",
     "to_properties_text",
 ]
 
@@ -51,6 +53,13 @@ DEFAULT_USERS: Mapping[str, str] = {"admin": "admin-secret", "alice": "alice-sec
 ADMIN_USER = "admin"
 OAUTH_SCOPE = "kafka"
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+# ZooKeeper mode: AclAuthorizer from 2.4 on, SimpleAclAuthorizer before.
+ZK_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
+ZK_AUTHORIZER_LEGACY = "kafka.security.auth.SimpleAclAuthorizer"
+# KRaft is production-ready from 3.3; SCRAM credentials live in KRaft metadata from 3.5
+# (KIP-900: StorageTool --add-scram), so KRaft 3.3/3.4 offer PLAIN and OAUTHBEARER only.
+KRAFT_SINCE = (3, 3)
+KRAFT_SCRAM_SINCE = (3, 5)
 _JAAS_MODULES = {
     "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
     "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
@@ -90,6 +99,24 @@ class ClusterSpec:
             raise ValueError("the PLAINTEXT listener is required (inter-broker traffic)")
         if ADMIN_USER not in self.users:
             raise ValueError(f"users must include the super user {ADMIN_USER!r}")
+
+    @property
+    def release(self) -> tuple[int, int, int]:
+        """The version as numbers (``"2.8.2"`` -> ``(2, 8, 2)``)."""
+        parts = self.version.split(".")
+        return int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) > 2 else 0
+
+    @property
+    def zookeeper(self) -> bool:
+        """ZooKeeper mode (Kafka before 3.3); KRaft combined mode otherwise."""
+        return self.release[:2] < KRAFT_SINCE
+
+    @property
+    def mechanisms(self) -> tuple[str, ...]:
+        """The SASL mechanisms this Kafka can enable (no SCRAM in KRaft before 3.5)."""
+        if not self.zookeeper and self.release[:2] < KRAFT_SCRAM_SINCE:
+            return tuple(m for m in MECHANISMS if not m.startswith("SCRAM"))
+        return MECHANISMS
 
     @property
     def needs_tls(self) -> bool:
@@ -153,19 +180,67 @@ def render_server_properties(
     node: NodePlan,
     data_dir: PurePath,
     tls: TlsFiles | None,
+    zookeeper_connect: str | None = None,
 ) -> dict[str, str]:
-    """server.properties of ``node`` in KRaft combined mode, tuned for a 2-core box."""
-    props = _base_properties(spec, plans, node, data_dir)
+    """server.properties of ``node``, tuned for a 2-core box: KRaft combined mode, or a
+    ZooKeeper-mode broker (``spec.zookeeper``) registered at ``zookeeper_connect``."""
+    if spec.zookeeper:
+        if not zookeeper_connect:
+            raise ValueError(f"Kafka {spec.version} runs in ZooKeeper mode: zookeeper_connect?")
+        props = _zookeeper_mode_properties(spec, plans, node, data_dir, zookeeper_connect)
+    else:
+        props = _base_properties(spec, plans, node, data_dir)
     if spec.needs_tls:
         props |= _tls_properties(spec, _require(tls))
     if spec.needs_sasl:
         props |= _sasl_properties(spec)
     if spec.acls:
-        props |= {"authorizer.class.name": AUTHORIZER, "super.users": "User:admin;User:ANONYMOUS"}
+        props |= {"authorizer.class.name": _authorizer(spec),
+                  "super.users": "User:admin;User:ANONYMOUS"}  # fmt: skip
     # "{node_id}" in a value is this node's id (per-node settings: broker.rack=rack-{node_id})
     node_id = str(node.node_id)
     props |= {k: v.replace("{node_id}", node_id) for k, v in spec.broker_properties.items()}
     return props
+
+
+def _authorizer(spec: ClusterSpec) -> str:
+    if not spec.zookeeper:
+        return AUTHORIZER
+    return ZK_AUTHORIZER if spec.release[:2] >= (2, 4) else ZK_AUTHORIZER_LEGACY
+
+
+def _zookeeper_mode_properties(
+    spec: ClusterSpec, plans: list[NodePlan], node: NodePlan, data_dir: PurePath, connect: str
+) -> dict[str, str]:
+    """The KRaft settings that mean the same in ZooKeeper mode; no controller listener."""
+    kraft = _base_properties(spec, plans, node, data_dir)
+    dropped = ("process.roles", "node.id", "controller.quorum.voters",
+               "controller.listener.names")  # fmt: skip
+    props = {"broker.id": str(node.node_id), "zookeeper.connect": connect}
+    props |= {
+        key: value
+        for key, value in kraft.items()
+        if key not in dropped and not key.startswith(("group.consumer.", "share."))
+    }
+    props["listeners"] = _listener_list(node, with_controller=False)
+    props["listener.security.protocol.map"] = ",".join(
+        f"{k}:{v}" for k, v in PROTOCOL_OF.items() if k != "CONTROLLER"
+    )
+    props["zookeeper.connection.timeout.ms"] = "30000"
+    return props
+
+
+def render_zookeeper_properties(data_dir: PurePath, port: int) -> dict[str, str]:
+    """A standalone ZooKeeper on loopback (the test-only settings of Kafka's sample file)."""
+    return {
+        "dataDir": str(data_dir),
+        "clientPort": str(port),
+        "clientPortAddress": "127.0.0.1",
+        "maxClientCnxns": "0",
+        "tickTime": "2000",
+        "admin.enableServer": "false",
+        "4lw.commands.whitelist": "srvr,ruok",
+    }
 
 
 def _require(tls: TlsFiles | None) -> TlsFiles:
@@ -245,9 +320,9 @@ def _tls_properties(spec: ClusterSpec, tls: TlsFiles) -> dict[str, str]:
 
 
 def _sasl_properties(spec: ClusterSpec) -> dict[str, str]:
-    props = {"sasl.enabled.mechanisms": ",".join(MECHANISMS)}
+    props = {"sasl.enabled.mechanisms": ",".join(spec.mechanisms)}
     for listener in (name for name in spec.listeners if name in SASL_LISTENERS):
-        for mechanism in MECHANISMS:
+        for mechanism in spec.mechanisms:
             key = f"listener.name.{listener.lower()}.{mechanism.lower()}.sasl.jaas.config"
             props[key] = _server_jaas(spec, mechanism)
     return props
@@ -268,14 +343,27 @@ def _server_jaas(spec: ClusterSpec, mechanism: str) -> str:
 
 
 def scram_format_args(spec: ClusterSpec) -> list[str]:
-    """``--add-scram`` arguments creating every user for both SCRAM mechanisms."""
-    if not spec.needs_sasl:
+    """``--add-scram`` arguments creating every user for both SCRAM mechanisms (KRaft 3.5+;
+    ZooKeeper mode creates them with ``scram_zookeeper_commands`` before the brokers start)."""
+    if not spec.needs_sasl or spec.zookeeper or "SCRAM-SHA-256" not in spec.mechanisms:
         return []
     args = []
     for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
         for name, password in spec.users.items():
             args += ["--add-scram", f"{mechanism}=[name={name},password={password}]"]
     return args
+
+
+def scram_zookeeper_commands(spec: ClusterSpec, connect: str) -> list[list[str]]:
+    """ConfigCommand argument lists writing every user's SCRAM credentials into ZooKeeper."""
+    if not spec.needs_sasl or not spec.zookeeper:
+        return []
+    commands = []
+    for name, password in spec.users.items():
+        value = f"SCRAM-SHA-256=[password={password}],SCRAM-SHA-512=[password={password}]"
+        commands.append(["--zookeeper", connect, "--alter", "--add-config", value,
+                         "--entity-type", "users", "--entity-name", name])  # fmt: skip
+    return commands
 
 
 def render_client_properties(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ._errors import BackendUnavailableError, JarResolutionError
 
-__all__ = ["binding_artifact", "cache_root", "ensure_kafka_lib", "render_pom"]
+__all__ = ["binding_artifact", "cache_root", "ensure_kafka_lib", "render_pom", "scala_suffix"]
 
 CACHE_ENV = "AIOKAFKA_GEN_CACHE"
 _EXCLUDED = ("org.apache.kafka:connect-runtime",)
@@ -40,8 +40,15 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "aiokafka_gen"
 
 
+def scala_suffix(version: str) -> str:
+    """The Scala build of ``kafka_<scala>`` to use: 2.13 exists from Kafka 2.4 on, 2.12 before."""
+    parts = tuple(int(part) for part in version.split(".")[:2])
+    return "2.13" if parts >= (2, 4) else "2.12"
+
+
 def render_pom(version: str) -> str:
-    """The pom.xml whose runtime dependencies are Kafka's broker and tools."""
+    """The pom.xml whose runtime dependencies are Kafka's broker and tools (ZooKeeper, which
+    Kafka before 4.0 depends on, comes with the broker)."""
     exclusions = "".join(
         "<exclusion><groupId>{}</groupId><artifactId>{}</artifactId></exclusion>".format(
             *item.split(":")
@@ -52,7 +59,7 @@ def render_pom(version: str) -> str:
   <modelVersion>4.0.0</modelVersion>
   <groupId>aiokafka-gen</groupId><artifactId>kafka-classpath</artifactId><version>1</version>
   <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_{scala_suffix(version)}</artifactId>
       <version>{version}</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId>
       <version>{version}</version><exclusions>{exclusions}</exclusions></dependency>

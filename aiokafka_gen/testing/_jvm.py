@@ -1,16 +1,29 @@
-"""The ``jvm`` backend: Kafka from Maven jars, one JVM per node, KRaft combined mode.
+"""The ``jvm`` backend: Kafka from Maven jars, one JVM per node; KRaft combined mode from
+Kafka 3.3 on, ZooKeeper mode before.
 
 Theory of operation: resolve the classpath (cached), pick ports, write each node's
-server.properties and logging configs into a fresh temp dir, format every node's storage
-with StorageTool (own JVM each: it calls System.exit), start all nodes together (a lone
-node of three cannot elect a controller), then wait until each node's PLAINTEXT port
-answers a Metadata probe listing every broker. Must not know about pytest or the CLI.
+server.properties and logging configs into a fresh temp dir. KRaft: format every node's
+storage with StorageTool (own JVM each: it calls System.exit). ZooKeeper mode: start one
+standalone ZooKeeper (QuorumPeerMain from the ZooKeeper jar on Kafka's classpath) on a free
+port, wait until it answers ``srvr``, write the SCRAM users into it with ConfigCommand.
+Then start all nodes together (a lone KRaft node of three cannot elect a controller) and
+wait until each node's PLAINTEXT port answers a Metadata probe listing every broker.
+Stopping stops the brokers first (a ZooKeeper-mode broker's controlled shutdown needs
+ZooKeeper), then ZooKeeper. Must not know about pytest or the CLI.
+
+Java 17 and old ZooKeeper clients: a ZooKeeper client before 3.5.8 (Kafka 2.0-2.4 ship
+3.4.13-3.5.7) parses the host out of ``InetSocketAddress.toString()``, whose format changed
+in Java 14 (``127.0.0.1/<unresolved>:port``), and then fails with UnresolvedAddressException
+forever. Those clusters get a hosts file (``-Djdk.net.hosts.file``) that maps that odd
+name, ``localhost`` and this host's name to 127.0.0.1; nothing else resolves in their JVMs.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,13 +37,16 @@ from ._config import (
     plan_nodes,
     render_log4j,
     render_server_properties,
+    render_zookeeper_properties,
     scram_format_args,
+    scram_zookeeper_commands,
     to_properties_text,
 )
 from ._errors import ClusterStartError, ClusterStateError
 from ._jars import ensure_kafka_lib
+from ._ports import free_ports
 from ._probe import ClusterView, probe
-from ._process import BrokerNode, JavaRuntime
+from ._process import BrokerNode, JavaRuntime, ZooKeeperNode
 from ._state import pid_alive
 from ._tls import ensure_tls_files
 
@@ -40,6 +56,31 @@ _POLL_S = 0.1
 _FORMAT_TIMEOUT_S = 120.0  # StorageTool is a short JVM run; not part of the readiness budget
 DIR_PREFIX = "aiokafka-gen-kafka-"
 OWNER_FILE = "owner.pid"
+_ZK_FIXED_CLIENT = (3, 5, 8)  # first ZooKeeper client that reads Java 14+'s address format
+_ZK_JAR = re.compile(r"zookeeper-(\d+)\.(\d+)\.(\d+)\.jar")
+
+
+def zookeeper_jar_version(lib: Path) -> tuple[int, int, int] | None:
+    """The version of the ZooKeeper jar in ``lib`` (None when there is none: Kafka 4)."""
+    for jar in sorted(os.listdir(lib)):
+        match = _ZK_JAR.fullmatch(jar)
+        if match:
+            major, minor, patch = (int(part) for part in match.groups())
+            return major, minor, patch
+    return None
+
+
+def zookeeper_ready(port: int, timeout: float = 1.0) -> bool:
+    """Does the ZooKeeper on ``port`` answer the ``srvr`` four-letter command?"""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(b"srvr")
+            reply = b""
+            while chunk := sock.recv(4096):
+                reply += chunk
+    except OSError:
+        return False
+    return b"Zookeeper version" in reply
 
 
 def sweep_stale_dirs(parent: Path | None = None) -> list[Path]:
@@ -89,6 +130,13 @@ class JvmBackend:
         self.tls: TlsFiles | None = None
         self.plans: list[NodePlan] = []
         self.nodes: list[BrokerNode] = []
+        self.zookeeper: ZooKeeperNode | None = None
+        self.zookeeper_port: int | None = None
+
+    @property
+    def zookeeper_connect(self) -> str | None:
+        """``127.0.0.1:<port>`` of the cluster's ZooKeeper (ZooKeeper mode only)."""
+        return None if self.zookeeper_port is None else f"127.0.0.1:{self.zookeeper_port}"
 
     def start(self, *, detached: bool = False) -> None:
         lib = ensure_kafka_lib(self.spec.version)
@@ -96,12 +144,48 @@ class JvmBackend:
         sweep_stale_dirs()
         self.root = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
         (self.root / OWNER_FILE).write_text("detached" if detached else str(os.getpid()))
-        self.runtime = JavaRuntime(self.spec.version, lib, self.root)
+        options = self._jvm_options(lib)
+        self.runtime = JavaRuntime(self.spec.version, lib, self.root, jvm_options=options)
+        if self.spec.zookeeper:
+            self.zookeeper_port = free_ports(1)[0]
         self._write_files()
-        self._format_all()
+        if self.spec.zookeeper:
+            self._start_zookeeper(detached)
+        else:
+            self._format_all()
         for node in self.nodes:
             node.start(detached=detached)
         self.wait_ready(self.nodes)
+
+    def _jvm_options(self, lib: Path) -> tuple[str, ...]:
+        zk = zookeeper_jar_version(lib) if self.spec.zookeeper else None
+        if zk is None or zk >= _ZK_FIXED_CLIENT:
+            return ()
+        assert self.root is not None
+        hosts = self.root / "hosts"
+        names = ["localhost", "127.0.0.1/<unresolved>", "localhost/<unresolved>"]
+        names += [socket.gethostname()]
+        hosts.write_text("127.0.0.1 " + " ".join(dict.fromkeys(names)) + "\n")
+        return (f"-Djdk.net.hosts.file={hosts}",)
+
+    def _start_zookeeper(self, detached: bool) -> None:
+        assert self.root is not None and self.runtime is not None
+        assert self.zookeeper_port is not None and self.zookeeper_connect is not None
+        node = ZooKeeperNode(0, self.root / "zookeeper", self.runtime)
+        node.directory.mkdir()
+        props = render_zookeeper_properties(node.data_dir, self.zookeeper_port)
+        node.properties_path.write_text(to_properties_text(props))
+        self.zookeeper = node
+        node.start(detached=detached)
+        deadline = time.monotonic() + self.startup_timeout
+        while not zookeeper_ready(self.zookeeper_port):
+            if not node.running:
+                self._fail(node, f"(ZooKeeper) exited with status {node.returncode}")
+            if time.monotonic() > deadline:
+                self._fail(node, f"(ZooKeeper) not ready after {self.startup_timeout:.0f} s")
+            time.sleep(_POLL_S)
+        for args in scram_zookeeper_commands(self.spec, self.zookeeper_connect):
+            self.runtime.run_checked("ConfigCommand", args, timeout=_FORMAT_TIMEOUT_S)
 
     def _write_files(self) -> None:
         assert self.root is not None and self.runtime is not None
@@ -117,7 +201,9 @@ class JvmBackend:
         assert self.root is not None and self.runtime is not None
         node = BrokerNode(plan.node_id, self.root / f"node-{plan.node_id}", self.runtime)
         node.directory.mkdir()
-        props = render_server_properties(self.spec, self.plans, plan, node.data_dir, self.tls)
+        props = render_server_properties(
+            self.spec, self.plans, plan, node.data_dir, self.tls, self.zookeeper_connect
+        )
         node.properties_path.write_text(to_properties_text(props))
         return node
 
@@ -167,15 +253,23 @@ class JvmBackend:
             return None
 
     def _fail(self, node: BrokerNode, reason: str) -> None:
-        raise ClusterStartError(
-            f"Kafka {self.spec.version} node {node.node_id} {reason}; "
+        mode = "ZooKeeper mode" if self.spec.zookeeper else "KRaft"
+        message = (
+            f"Kafka {self.spec.version} ({mode}) node {node.node_id} {reason}; "
             f"log {node.log_path}, last lines:\n{node.log_tail(60)}"
         )
+        zk = self.zookeeper
+        if zk is not None and zk is not node and not zk.running:
+            message += f"\nZooKeeper exited ({zk.returncode}), {zk.log_path}:\n{zk.log_tail(30)}"
+        raise ClusterStartError(message)
 
     def stop(self, *, remove: bool = True) -> None:
-        """Stop all nodes in parallel (clean SIGTERM, then SIGKILL), then drop the temp dir."""
+        """Stop all nodes in parallel (clean SIGTERM, then SIGKILL), then ZooKeeper, then drop
+        the temp dir."""
         if self.nodes:
             with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:
                 list(pool.map(lambda node: node.stop(), self.nodes))
+        if self.zookeeper is not None:
+            self.zookeeper.stop()
         if remove and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -36,7 +36,7 @@ from typing import Any
 from ._errors import BackendUnavailableError, ToolError
 from ._versions import parse_version, tool_class
 
-__all__ = ["BrokerNode", "JavaRuntime", "tail"]
+__all__ = ["BrokerNode", "JavaRuntime", "ZooKeeperNode", "tail"]
 
 BROKER_HEAP = ("-Xms256m", "-Xmx512m")
 TOOL_HEAP = ("-Xms64m", "-Xmx256m")
@@ -67,6 +67,8 @@ class JavaRuntime:
     lib: Path
     conf_dir: Path
     java: str = field(default_factory=lambda: _find_java())
+    # Flags every JVM of this cluster gets (brokers, ZooKeeper and tools alike).
+    jvm_options: tuple[str, ...] = ()
 
     @property
     def legacy(self) -> bool:
@@ -80,7 +82,8 @@ class JavaRuntime:
         level = "broker" if broker else "tools"
         extra = shlex.split(os.environ.get(BROKER_OPTS_ENV, "")) if broker else []
         return [
-            self.java, *heap, *flags, *cds, *extra, "-Djava.awt.headless=true",
+            self.java, *heap, *flags, *cds, *self.jvm_options, *extra,
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.conf_dir / f'log4j2-{level}.properties'}",
             f"-Dlog4j.configuration=file:{self.conf_dir / f'log4j-{level}.properties'}",
             f"-Dkafka.logs.dir={self.conf_dir}",
@@ -188,7 +191,12 @@ def _popen_tied_to_us(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]
 
 
 class BrokerNode:
-    """One combined broker+controller JVM and its files (server.properties, data, log)."""
+    """One broker JVM (KRaft combined broker+controller, or a ZooKeeper-mode broker) and its
+    files (server.properties, data, log)."""
+
+    main_class = "Kafka"
+    cds_kind = "broker"
+    broker_jvm = True
 
     def __init__(self, node_id: int, directory: Path, runtime: JavaRuntime) -> None:
         self.node_id = node_id
@@ -227,8 +235,10 @@ class BrokerNode:
         """Launch the JVM (no-op when already running); output goes to ``log_path``."""
         if self.running:
             return
-        flags, self._pending_archive = self.runtime.cds_flags("broker", dump=not detached)
-        argv = self.runtime.command("Kafka", [str(self.properties_path)], broker=True, cds=flags)
+        flags, self._pending_archive = self.runtime.cds_flags(self.cds_kind, dump=not detached)
+        argv = self.runtime.command(
+            self.main_class, [str(self.properties_path)], broker=self.broker_jvm, cds=flags
+        )
         with self.log_path.open("ab") as log:
             options: dict[str, Any] = {
                 "stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT,
@@ -273,4 +283,22 @@ class BrokerNode:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<BrokerNode {self.node_id} {state} pid={self._pid} dir={self.directory}>"
+        kind = type(self).__name__
+        return f"<{kind} {self.node_id} {state} pid={self._pid} dir={self.directory}>"
+
+
+class ZooKeeperNode(BrokerNode):
+    """The one standalone ZooKeeper of a ZooKeeper-mode cluster, from the ZooKeeper jar Kafka
+    depends on (it is on Kafka's classpath). Small heap, C1 only: it holds a few znodes."""
+
+    main_class = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+    cds_kind = "zookeeper"
+    broker_jvm = False
+
+    @property
+    def properties_path(self) -> Path:
+        return self.directory / "zookeeper.properties"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "zookeeper.log"

@@ -59,7 +59,18 @@ def stop_detached(name: str, timeout: float = 30.0) -> bool:
     state = load_state(name)
     if state is None:
         return False
-    targets = [(node["pid"], node["dir"]) for node in state.get("nodes", [])]
+    # Brokers first: a ZooKeeper-mode broker's controlled shutdown needs its ZooKeeper.
+    _terminate([(node["pid"], node["dir"]) for node in state.get("nodes", [])], timeout)
+    zookeeper = state.get("zookeeper")
+    if zookeeper:
+        _terminate([(zookeeper["pid"], zookeeper["dir"])], timeout)
+    if state.get("root"):
+        shutil.rmtree(state["root"], ignore_errors=True)
+    state_path(name).unlink(missing_ok=True)
+    return True
+
+
+def _terminate(targets: list[tuple[int, str]], timeout: float) -> None:
     for pid, marker in targets:
         _signal(pid, marker, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -67,10 +78,6 @@ def stop_detached(name: str, timeout: float = 30.0) -> bool:
         time.sleep(0.2)
     for pid, marker in targets:
         _signal(pid, marker, signal.SIGKILL)
-    if state.get("root"):
-        shutil.rmtree(state["root"], ignore_errors=True)
-    state_path(name).unlink(missing_ok=True)
-    return True
 
 
 def _signal(pid: int, marker: str, signum: int) -> None:

@@ -32,7 +32,7 @@ from ._config import (
 from ._errors import BackendUnavailableError, ClusterStateError, ToolError
 from ._probe import ClusterView, probe
 from ._process import BrokerNode, JavaRuntime
-from ._versions import config_flag, parse_version, pinned_version
+from ._versions import check_supported, config_flag, parse_version, pinned_version
 
 __all__ = ["BACKENDS", "BOOTSTRAP_ENV", "KafkaCluster", "select_backend"]
 
@@ -66,6 +66,7 @@ class KafkaCluster:
         self,
         *,
         version: str | None = None,
+        kafka_version: str | None = None,
         nodes: int = 1,
         security: str = "plaintext",
         acls: bool = False,
@@ -75,13 +76,16 @@ class KafkaCluster:
         backend: str | None = "jvm",
         startup_timeout: float | None = None,
     ) -> None:
+        if version and kafka_version and version != kafka_version:
+            raise ValueError(f"version={version!r} and kafka_version={kafka_version!r} differ")
         spec_kw: dict[str, Any] = {} if users is None else {"users": dict(users)}
         self.spec = ClusterSpec(
-            version=version or pinned_version(), nodes=nodes, listeners=listeners_for(security),
+            version=version or kafka_version or pinned_version(), nodes=nodes,
+            listeners=listeners_for(security),
             acls=acls, broker_properties=dict(broker_properties or {}), features=tuple(features),
             **spec_kw,
         )  # fmt: skip
-        parse_version(self.spec.version)
+        check_supported(self.spec.version)
         self.backend_name = select_backend(backend, os.environ)
         self.startup_timeout = startup_timeout or (60.0 if nodes == 1 else 120.0)
         self.startup_seconds: float | None = None
@@ -163,6 +167,22 @@ class KafkaCluster:
     @property
     def listeners(self) -> tuple[str, ...]:
         return self.spec.listeners
+
+    @property
+    def zookeeper_mode(self) -> bool:
+        """True for Kafka before 3.3 (brokers registered in a harness-run ZooKeeper)."""
+        return self.spec.zookeeper
+
+    @property
+    def zookeeper_connect(self) -> str | None:
+        """``127.0.0.1:<port>`` of the cluster's ZooKeeper (jvm backend, ZooKeeper mode)."""
+        connect: str | None = getattr(self._running(), "zookeeper_connect", None)
+        return connect
+
+    @property
+    def sasl_mechanisms(self) -> tuple[str, ...]:
+        """The SASL mechanisms the brokers enable (KRaft before 3.5 has no SCRAM)."""
+        return self.spec.mechanisms
 
     def bootstrap(self, listener: str = "PLAINTEXT") -> str:
         """``host:port,...`` of ``listener`` on every node."""
@@ -289,6 +309,12 @@ class KafkaCluster:
             "bootstrap": {name: self.bootstrap(name) for name in self._bootstrap_listeners()},
             "credentials": dict(self.credentials) if self.spec.needs_sasl else {},
         }  # fmt: skip
+        zookeeper = getattr(backend, "zookeeper", None)
+        if zookeeper is not None:
+            state["zookeeper"] = {
+                "pid": zookeeper.pid, "dir": str(zookeeper.directory),
+                "log": str(zookeeper.log_path), "connect": self.zookeeper_connect,
+            }  # fmt: skip
         if self.spec.needs_tls:
             state["tls"] = {k: str(v) for k, v in vars(self.tls).items() if k != "password"}
             state["tls"]["password"] = self.tls.password

@@ -141,3 +141,29 @@ async def test_close_fails_pending_requests() -> None:
         results = await asyncio.gather(*pending, return_exceptions=True)
         assert all(isinstance(r, KafkaConnectionError) for r in results)
         assert conn.in_flight == 0
+
+
+async def test_bootstrap_where_every_address_refuses_the_mechanism_raises_its_type() -> None:
+    """Not a connection problem (retrying cannot help): the client's bootstrap raises the
+    typed UnsupportedSaslMechanismError, naming the address, as Java's client would."""
+    from aiokafka_gen.client import AIOKafkaClient
+
+    async def script(peer: Peer) -> None:
+        await answer_api_versions(peer)
+        await handshake(peer, ["GSSAPI"])
+        await forever(peer)
+
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        port = fb.port
+        client = AIOKafkaClient(
+            bootstrap_servers=f"127.0.0.1:{port}", security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="PLAIN", sasl_plain_username="u", sasl_plain_password="pw-secret",
+        )  # fmt: skip
+        try:
+            with pytest.raises(UnsupportedSaslMechanismError) as info:
+                await client.bootstrap()
+        finally:
+            await client.close()
+    message = str(info.value)
+    assert f"unable to bootstrap from 127.0.0.1:{port}" in message and "GSSAPI" in message
+    assert "pw-secret" not in message

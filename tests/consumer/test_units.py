@@ -358,3 +358,46 @@ async def test_held_partitions_give_no_records_until_released() -> None:
     assert buffer.drain(None, 10) == {} and buffer.poll_one() is None
     subs.hold([tp], False)
     assert [r.value for r in buffer.drain(None, 10)[tp]] == [b"v0", b"v1", b"v2"]
+
+
+@pytest.mark.parametrize("version", [10, 11, 12, 13])
+def test_fetch_topics_carry_only_the_fields_the_version_has(version: int) -> None:
+    """Kafka 2.1-2.6 speak Fetch v10/v11, which lack last_fetched_epoch (v12+): a position
+    with a known epoch must still encode there (it stalled consumers on those brokers)."""
+    import uuid
+
+    from aiokafka_gen.messages.fetch_request import FetchRequest
+
+    from aiokafka_gen.consumer import fetcher
+
+    tp = TopicPartition("t", 0)
+    target = FetchTarget(fetch_offset=42, current_leader_epoch=3, last_fetched_epoch=5,
+                         max_bytes=1024)  # fmt: skip
+    topics = fetcher._topics({tp: target}, {"t": uuid.uuid4()}, version)
+    [partition] = topics[0].partitions
+    assert partition.last_fetched_epoch == (5 if version >= 12 else -1)
+    request = FetchRequest(
+        replica_id=-1, max_wait_ms=100, min_bytes=1, max_bytes=1 << 20, isolation_level=0,
+        session_id=0, session_epoch=-1, topics=topics,
+    )  # fmt: skip
+    decoded = FetchRequest.decode(request.encode(version), version)
+    assert decoded.topics[0].partitions[0].fetch_offset == 42
+    assert decoded.topics[0].partitions[0].current_leader_epoch == 3
+
+
+async def test_an_encode_error_is_fatal_to_the_fetcher_not_retried() -> None:
+    """A request our own encoder refuses is a bug: the fetch task fails and pollers see it
+    (it used to be logged and retried every backoff, silently)."""
+    from aiokafka_gen.consumer import fetcher as fetcher_module
+    from aiokafka_gen.errors import FieldVersionError
+
+    fetch = object.__new__(Fetcher)
+    fetch.sessions = {}
+    fetch._sessions_enabled = True
+
+    async def refused(*_: object) -> None:
+        raise FieldVersionError("FetchPartition", "last_fetched_epoch", 10)
+
+    fetch._send_fetch = refused  # type: ignore[method-assign]
+    with pytest.raises(FieldVersionError):
+        await fetcher_module.Fetcher._fetch(fetch, 1, {}, {})

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiokafka_gen.testing import KafkaCluster
+from aiokafka_gen.testing._versions import bootstrap_flag
 
 # Bad clients must fail fast instead of waiting the default 60 s for metadata, and the
 # console producer's default linger (1 s) would be paid on every --sync send.
@@ -26,7 +27,8 @@ def produce(
     extra = CLIENT_TUNING | dict(properties or {})
     config = cluster.client_properties(listener, extra=extra, **client_options)
     done = cluster.run_tool(
-        "ConsoleProducer", "--bootstrap-server", cluster.bootstrap(listener), "--topic", topic,
+        "ConsoleProducer", bootstrap_flag("ConsoleProducer", cluster.version),
+        cluster.bootstrap(listener), "--topic", topic,
         "--sync", config=config, input="".join(f"{line}\n" for line in lines), check=False,
     )  # fmt: skip
     return done.returncode

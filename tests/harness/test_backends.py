@@ -25,7 +25,7 @@ from aiokafka_gen.testing._docker import (
 )
 from aiokafka_gen.testing._external import ExternalBackend, parse_bootstrap
 from aiokafka_gen.testing._process import tail
-from aiokafka_gen.testing._state import load_state, save_state, stop_detached
+from aiokafka_gen.testing._state import load_state, pid_alive, save_state, stop_detached
 
 
 def test_select_backend() -> None:
@@ -134,6 +134,10 @@ def test_stop_detached_kills_only_marked_pids(
     marked = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(node_dir)])
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
+        # On a busy machine /proc may still show the forking parent's command line.
+        deadline = time.monotonic() + 30
+        while not pid_alive(marked.pid, str(node_dir)) and time.monotonic() < deadline:
+            time.sleep(0.05)
         nodes = [{"node_id": 1, "pid": marked.pid, "dir": str(node_dir)},
                  {"node_id": 2, "pid": other.pid, "dir": str(root / "node-2")}]  # fmt: skip
         save_state("t", {"root": str(root), "nodes": nodes})
