@@ -129,7 +129,9 @@ def generate(spec_dir: Path) -> dict[str, str]:
             **ctx,
         )
     )
-    apis = [{**row, "enum_name": names.snake_case(row["name"]).upper()} for row in _api_rows(models)]
+    apis = [
+        {**row, "enum_name": names.snake_case(row["name"]).upper()} for row in _api_rows(models)
+    ]
     files["generated/codes.py"] = format_python(
         render("codes.py.j2", errors=error_classes, apis=apis, **ctx)
     )
