@@ -70,8 +70,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("group-cooperative", "classic group, cooperative-sticky"),
     Feature("static-membership", "static membership", "2.3"),
     Feature("group-consumer", "KIP-848 consumer group", "4.0"),
+    Feature("share-groups", "share groups (KIP-932)", "4.1"),
     Feature("fetch-sessions", "fetch sessions"),
     Feature("admin", "admin: topics, configs, groups"),
+    Feature("acls", "admin: ACLs (create, describe, enforced, delete)"),
     Feature("sasl-plain", "SASL_SSL PLAIN"),
     Feature("sasl-scram", "SASL_SSL SCRAM-SHA-256/512"),
     Feature("api-versions", "API versions negotiated"),
@@ -159,7 +161,9 @@ def render_markdown(document: Mapping[str, Any]) -> str:
         "Written by `make test-compat` (`python -m aiokafka_gen.testing compat`) on "
         f"{document['generated']}; do not edit by hand. Each row is one Kafka release started "
         "from Maven Central jars by the test harness (ZooKeeper mode before 3.3, KRaft from "
-        "3.3 on; one node with PLAINTEXT and SASL_SSL listeners), each cell the outcome of "
+        "3.3 on; one node with PLAINTEXT and SASL_SSL listeners and an ACL authorizer whose "
+        "super users are the PLAINTEXT principal `ANONYMOUS` and the SASL user `admin`), "
+        "each cell the outcome of "
         "the suite in `tests/compat_matrix/`: `ok`, `not in this Kafka (typed error: "
         "<Name>)` when the broker lacks the feature and the client said so with that error, "
         "or `FAIL`.",
@@ -183,6 +187,12 @@ def render_markdown(document: Mapping[str, Any]) -> str:
         "and OAUTHBEARER only, so the client's bootstrap fails with "
         "`UnsupportedSaslMechanismError` (the message names the mechanisms the listener "
         "offers).",
+        "- Share groups: Kafka 4.1 supports `share.version` 1 (a preview) without "
+        "finalizing it on a fresh node; the suite finalizes it (UpdateFeatures, what "
+        "`kafka-features.sh upgrade --feature share.version=1` does) whenever the broker "
+        "supports the feature and has not, so 4.1 is tested with share groups on; 4.2+ "
+        "finalize it by default. A broker without the ShareGroupHeartbeat API refuses "
+        "`AIOKafkaShareConsumer.start()` with `UnsupportedVersionError`.",
         "",
     ]
     lines += _details(rows)

@@ -24,9 +24,11 @@ from typing import Any
 import pytest
 
 from aiokafka_gen.testing import KafkaCluster
+from aiokafka_gen.testing._admin import run_sync
 from aiokafka_gen.testing.compat import RESULTS_ENV
 
 VERSION_ENV = "AIOKAFKA_GEN_COMPAT_VERSION"
+SHARE_FEATURE = "share.version"
 _STATE = pytest.StashKey[dict[str, Any]]()
 _CELLS = pytest.StashKey[list["Cell"]]()
 
@@ -84,13 +86,45 @@ def release(version: str) -> tuple[int, int]:
 def compat_cluster(
     request: pytest.FixtureRequest, compat_version: str
 ) -> Generator[KafkaCluster, None, None]:
-    """One node of the chosen Kafka with PLAINTEXT and SASL_SSL listeners; KRaft 3.7-3.9
-    get the KIP-848 preview off (their default), 4.x have it on by default."""
-    cluster = KafkaCluster(kafka_version=compat_version, security="sasl_ssl",
+    """One node of the chosen Kafka with PLAINTEXT and SASL_SSL listeners and an ACL
+    authorizer (StandardAuthorizer in KRaft, AclAuthorizer / SimpleAclAuthorizer in
+    ZooKeeper mode). The super users are ``User:ANONYMOUS`` (every PLAINTEXT client, so
+    the other columns need no ACLs) and the SASL user ``admin``; ``alice`` has no rights
+    unless an ACL grants them (the ``acls`` column). KRaft 3.7-3.9 get the KIP-848 preview
+    off (their default), 4.x have it on by default. A broker that supports share groups
+    without finalizing ``share.version`` (4.1, where they are a preview) gets it
+    finalized here, as KIP-932 tells operators to (see ``_enable_share_groups``)."""
+    cluster = KafkaCluster(kafka_version=compat_version, security="sasl_ssl", acls=True,
                            startup_timeout=120.0)  # fmt: skip
     with cluster:
-        request.config.stash[_STATE]["startup_seconds"] = round(cluster.startup_seconds or 0, 1)
+        state = request.config.stash[_STATE]
+        state["startup_seconds"] = round(cluster.startup_seconds or 0, 1)
+        state["share_setup"] = run_sync(_enable_share_groups(cluster.bootstrap()))
         yield cluster
+
+
+async def _enable_share_groups(bootstrap: str) -> str | None:
+    """Finalize ``share.version`` at the broker's highest level when the broker supports
+    it and has not finalized it; what was done, or None (nothing to do: the broker does
+    not know the feature, or has it already). Decided from the broker's ApiVersions
+    answer, not from a list of releases."""
+    from aiokafka_gen.admin import AIOKafkaAdminClient
+    from aiokafka_gen.admin.types import FeatureUpdate
+
+    async with AIOKafkaAdminClient(bootstrap_servers=bootstrap) as admin:
+        features = await admin.describe_features()
+        supported = features.supported.get(SHARE_FEATURE)
+        finalized = features.finalized.get(SHARE_FEATURE)
+        if supported is None or supported.max_version < 1:
+            return None
+        if finalized is not None and finalized.max_version >= 1:
+            return None
+        await admin.update_features({SHARE_FEATURE: FeatureUpdate(supported.max_version)})
+        return (
+            f"{SHARE_FEATURE} finalized to {supported.max_version} by the suite "
+            f"(UpdateFeatures): the broker supports {supported.min_version}-"
+            f"{supported.max_version} but a fresh node finalizes none"
+        )
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Compatibility: admin basics (topics, configs, groups), negotiated API versions, and the
-refusal of a broker older than 2.1."""
+"""Compatibility: admin basics (topics, configs, groups), ACLs on the secured listener,
+negotiated API versions, and the refusal of a broker older than 2.1."""
 
 from __future__ import annotations
 
@@ -12,13 +12,21 @@ import pytest
 
 from aiokafka_gen import AIOKafkaProducer
 from aiokafka_gen.admin import AIOKafkaAdminClient, ConfigResource, NewTopic
+from aiokafka_gen.admin.types import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    PatternType,
+    ResourceType,
+)
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig
-from aiokafka_gen.errors import IncompatibleBrokerVersion
+from aiokafka_gen.errors import IncompatibleBrokerVersion, TopicAuthorizationFailedError
 from aiokafka_gen.testing import KafkaCluster
 from aiokafka_gen.testing.compat import FLOOR_ENV, TOO_OLD
 
 from .conftest import Cell
-from .support import client_options, produce, read
+from .support import DEADLINE_S, client_options, produce, read
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +75,73 @@ async def test_matrix_admin_basics(
         while topic in await admin.list_topics() and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
         assert topic not in await admin.list_topics()
+
+
+def _sasl(cluster: KafkaCluster, user: str) -> dict[str, Any]:
+    """SASL_SSL PLAIN as ``user`` (PLAIN: every release in the matrix offers it)."""
+    return client_options(cluster, "SASL_SSL", sasl_mechanism="PLAIN",
+                          sasl_plain_username=user,
+                          sasl_plain_password=cluster.credentials[user])  # fmt: skip
+
+
+async def _until(check: Callable[[], Any], what: str) -> None:
+    """Retry ``check`` (a coroutine function returning truthy) until it holds: ACL changes
+    reach the authorizer asynchronously (the metadata log in KRaft, a watch in ZooKeeper)."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def test_matrix_acls(
+    compat_cluster: KafkaCluster, compat_cell: Callable[[str], Cell], unique: Callable[[str], str]
+) -> None:
+    """The super user ``admin`` (SASL_SSL) creates, describes and deletes an ACL that lets
+    ``alice`` write one topic; the authorizer refuses alice before and after, with the
+    typed error, and lets her write while the ACL exists."""
+    compat_cell("acls")
+    topic = unique("t")
+    compat_cluster.create_topic(topic, 1)
+    alice = _sasl(compat_cluster, "alice")
+    acl = AclBinding(ResourceType.TOPIC, topic, "User:alice", AclOperation.WRITE,
+                     AclPermissionType.ALLOW, PatternType.LITERAL, "*")  # fmt: skip
+    wanted = AclBindingFilter(ResourceType.TOPIC, topic, pattern_type=PatternType.LITERAL)
+
+    async def refused() -> bool:
+        try:
+            await produce(alice, topic, [b"no"])
+        except TopicAuthorizationFailedError:
+            return True
+        return False
+
+    async def allowed() -> bool:
+        try:
+            await produce(alice, topic, [b"yes"])
+        except TopicAuthorizationFailedError:
+            return False
+        return True
+
+    assert await refused(), "alice wrote without an ACL"
+    async with AIOKafkaAdminClient(**_sasl(compat_cluster, compat_cluster.admin_user)) as admin:
+        created = await admin.create_acls([acl])
+        assert created[acl].error is None, created
+        await _until(lambda: _described(admin, wanted, acl), "describe_acls to list the ACL")
+        await _until(allowed, "alice allowed to write with the ACL")
+        deleted = await admin.delete_acls([wanted])
+        assert deleted[wanted].error is None and deleted[wanted].deleted == (acl,), deleted
+        await _until(lambda: _gone(admin, wanted), "describe_acls without the ACL")
+    await _until(refused, "alice refused again after the delete")
+    records = await read(client_options(compat_cluster), topic, 1)
+    assert records[0].value == b"yes", "alice wrote before the ACL existed"
+
+
+async def _described(admin: AIOKafkaAdminClient, wanted: AclBindingFilter, acl: AclBinding) -> bool:
+    return await admin.describe_acls(wanted) == [acl]
+
+
+async def _gone(admin: AIOKafkaAdminClient, wanted: AclBindingFilter) -> bool:
+    return await admin.describe_acls(wanted) == []
 
 
 async def test_matrix_api_versions(

@@ -16,8 +16,11 @@ pytestmark = pytest.mark.integration
 
 
 async def _roundtrip(cluster: KafkaCluster, topic: str, mechanism: str) -> None:
-    sasl = {"sasl_mechanism": mechanism, "sasl_plain_username": "alice",
-            "sasl_plain_password": cluster.credentials["alice"]}  # fmt: skip
+    # The super user: the cluster has an authorizer and alice has no ACLs (the acls column
+    # grants and checks those).
+    user = cluster.admin_user
+    sasl = {"sasl_mechanism": mechanism, "sasl_plain_username": user,
+            "sasl_plain_password": cluster.credentials[user]}  # fmt: skip
     options = client_options(cluster, "SASL_SSL", **sasl)
     await produce(options, topic, [mechanism.encode()])
     [record] = await read(options, topic, 1)
