@@ -23,6 +23,7 @@ from aiokafka_gen.admin._coordinators import CoordinatorCache
 from aiokafka_gen.admin._groups import GroupsMixin
 from aiokafka_gen.admin._partitions import PartitionsMixin
 from aiokafka_gen.admin._quotas import QuotasMixin
+from aiokafka_gen.admin._share_groups import ShareGroupsMixin
 from aiokafka_gen.admin._topics import TopicsMixin
 from aiokafka_gen.admin._transactions import TransactionsMixin
 from aiokafka_gen.client import AIOKafkaClient
@@ -38,6 +39,7 @@ class AIOKafkaAdminClient(
     ConfigsMixin,
     ClusterMixin,
     GroupsMixin,
+    ShareGroupsMixin,
     AclsMixin,
     QuotasMixin,
     TransactionsMixin,

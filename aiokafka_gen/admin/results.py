@@ -61,7 +61,10 @@ __all__ = [
     "ReplicaInfo",
     "ReplicaState",
     "ScramCredentialInfo",
+    "ShareGroupDescription",
+    "ShareMemberDescription",
     "TopicDescription",
+    "TopicResult",
     "TransactionDescription",
     "TransactionListing",
     "UpdateFeatureResult",
@@ -545,6 +548,46 @@ class MemberRemovalResult:
 
     member_id: str
     group_instance_id: str | None = None
+    error: KafkaError | None = None
+
+
+# ---- share groups (KIP-932) --------------------------------------------------------------
+@dataclass(frozen=True)
+class ShareMemberDescription:
+    """A member of a share group: the partitions the coordinator assigned it (several
+    members may share a partition) and its member epoch."""
+
+    member_id: str
+    client_id: str
+    client_host: str
+    assignment: frozenset[TopicPartition] = frozenset()
+    member_epoch: int = -1
+    rack_id: str | None = None
+    subscribed_topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShareGroupDescription:
+    """A described share group: state ("Empty", "Stable", "Dead", ...), members, the group
+    epoch (bumped by every membership or subscription change) and the epoch of the
+    assignment the members were last given."""
+
+    group_id: str
+    state: str = ""
+    members: tuple[ShareMemberDescription, ...] = ()
+    group_epoch: int = -1
+    assignment_epoch: int = -1
+    assignor: str = ""
+    coordinator: int = -1
+    authorized_operations: frozenset[AclOperation] | None = None
+    error: KafkaError | None = None
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    """The outcome for one topic (``delete_share_group_offsets``)."""
+
+    topic: str
     error: KafkaError | None = None
 
 

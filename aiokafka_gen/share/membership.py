@@ -50,12 +50,20 @@ def new_member_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
 
-def unsupported_error(where: str, detail: str = "") -> UnsupportedVersionError:
-    """The error for a broker without share groups."""
+def unsupported_error(
+    where: str, detail: str = "", *, advertised: bool = False
+) -> UnsupportedVersionError:
+    """The error for a broker without share groups: it lacks the API, or (``advertised``)
+    lists it but answers UNSUPPORTED_VERSION because the feature is off (Kafka 4.1)."""
+    state = (
+        "lists ShareGroupHeartbeat but has share.version off (kafka-features.sh upgrade "
+        "--feature share.version=1)"
+        if advertised
+        else "does not speak ShareGroupHeartbeat v1"
+    )
     text = (
         "share groups (KIP-932, AIOKafkaShareConsumer) need Kafka 4.1+ (GA in 4.2) with the "
-        f"feature share.version enabled; the broker at {where} does not speak "
-        "ShareGroupHeartbeat v1"
+        f"feature share.version enabled; the broker at {where} {state}"
     )
     return UnsupportedVersionError(f"{text} ({detail})" if detail else text)
 
@@ -167,7 +175,8 @@ class ShareMembership:
             return Outcome(Action.REJOIN, error_class(message or self.group_id), assignment={})
         if code == ErrorCode.UNSUPPORTED_VERSION:
             self.state = MemberState.FATAL
-            return Outcome(Action.FATAL, unsupported_error(where, message or ""))
+            error = unsupported_error(where, message or "", advertised=True)
+            return Outcome(Action.FATAL, error)
         error = error_class(message or f"ShareGroupHeartbeat for {self.group_id!r}")
         if error_class.retriable:
             return Outcome(Action.RETRY, error)

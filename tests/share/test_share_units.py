@@ -129,6 +129,8 @@ def test_unsupported_version_names_what_is_missing() -> None:
     assert isinstance(outcome.error, UnsupportedVersionError)
     text = str(outcome.error)
     assert "4.1" in text and "4.2" in text and "ShareGroupHeartbeat" in text and "h:9092" in text
+    # the broker listed the API (else no heartbeat was sent): the feature is off
+    assert "has share.version off" in text and "does not speak" not in text
 
 
 def test_other_retriable_codes_retry() -> None:
