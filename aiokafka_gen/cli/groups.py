@@ -1,7 +1,12 @@
-"""``groups list|describe|delete|reset-offsets``: consumer groups (classic and KIP-848).
+"""``groups list|describe|delete|reset-offsets``: consumer groups (classic and KIP-848)
+and share groups (KIP-932).
 
 ``describe`` joins the group description (state, members, assignment) with the committed
-offsets and the partitions' log end offsets: one row per partition with its lag.
+offsets and the partitions' log end offsets: one row per partition with its lag. For a
+share group the offset is the group's start offset (records before it are acknowledged
+or archived), so the lag is what is not yet acknowledged, and a partition may have
+several members. ``list`` shows every type; ``delete`` and ``reset-offsets`` are for
+consumer groups.
 ``reset-offsets`` computes new committed offsets (``--to-earliest``, ``--to-latest``,
 ``--to-datetime``, ``--to-offset``, ``--shift-by``) and only prints them unless
 ``--execute`` (the group must have no active members then: NonEmptyGroup otherwise).
@@ -22,7 +27,7 @@ __all__ = ["register"]
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    p = subparsers.add_parser("groups", help="consumer groups: lag, members, offsets",
+    p = subparsers.add_parser("groups", help="consumer and share groups: lag, members, offsets",
                               description=plain(__doc__),
                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -86,13 +91,65 @@ def _owners(desc: Any) -> dict[Any, Any]:
     return {tp: m for m in desc.members for tp in m.assignment}
 
 
+async def _describe_share(admin: Any, group: str) -> tuple[Any, dict[Any, Any], dict[Any, Any]]:
+    """A share group's description, start offsets and members per partition."""
+    desc = (await admin.describe_share_groups([group]))[group]
+    starts = await admin.list_share_group_offsets(group)
+    committed = {tp: _Start(offset) for tp, offset in starts.items() if offset is not None}
+    owners: dict[Any, Any] = {}
+    for member in desc.members:
+        for tp in member.assignment:
+            owners.setdefault(tp, member)  # the first of its members (each row shows one)
+    return _ShareView(desc), committed, owners
+
+
+class _Start:
+    """A share group's start offset, shaped like a committed offset."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+class _ShareView:
+    """A ShareGroupDescription read as the consumer-group row printer expects."""
+
+    group_type = "share"
+    protocol = ""
+
+    def __init__(self, desc: Any) -> None:
+        self.group_id, self.state, self.coordinator = desc.group_id, desc.state, desc.coordinator
+        self.members = [_ShareMemberView(m) for m in desc.members]
+
+
+class _ShareMemberView:
+    group_instance_id = None
+
+    def __init__(self, member: Any) -> None:
+        self.member_id, self.client_id = member.member_id, member.client_id
+        self.client_host, self.assignment = member.client_host, member.assignment
+
+
+async def _describe_any(admin: Any, group: str) -> tuple[Any, dict[Any, Any], dict[Any, Any]]:
+    """Consumer group first; a group the consumer-group calls do not know may be a share
+    group (the listing says which)."""
+    from aiokafka_gen.errors import GroupIdNotFound
+
+    try:
+        desc = (await admin.describe_consumer_groups([group]))[group]
+    except GroupIdNotFound:
+        listed = {g.group_id: g.type for g in await admin.list_consumer_groups(types=["share"])}
+        if listed.get(group) != "share":
+            raise
+        return await _describe_share(admin, group)
+    committed = await admin.list_consumer_group_offsets(group)
+    return desc, committed, _owners(desc)
+
+
 async def describe(args: argparse.Namespace, settings: Settings) -> int:
     from aiokafka_gen.admin import OffsetSpec
 
     async with admin_client(settings) as admin:
-        desc = (await admin.describe_consumer_groups([args.group]))[args.group]
-        committed = await admin.list_consumer_group_offsets(args.group)
-        owners = _owners(desc)
+        desc, committed, owners = await _describe_any(admin, args.group)
         tps = sorted(set(committed) | set(owners))
         ends = await _offsets(admin, tps, OffsetSpec.LATEST)
     partitions = []

@@ -203,3 +203,48 @@ async def test_group_configs(cli: Cli, kafka_topic: Any, admin: AIOKafkaAdminCli
     assert shown["consumer.session.timeout.ms"]["value"] == "50000"
     assert shown["consumer.session.timeout.ms"]["source"] == "GROUP_CONFIG"
     assert cli("configs", "alter", "group", group).code == 2  # nothing to change
+
+
+async def test_groups_list_and_describe_a_share_group(
+    cli: Cli, kafka_topic: Any, kafka_bootstrap: str, admin: AIOKafkaAdminClient
+) -> None:
+    """A share group (KIP-932) is listed with its type and described with its member, its
+    start offset and what is not yet acknowledged."""
+    import asyncio
+    import uuid
+
+    from aiokafka_gen import AIOKafkaProducer, AIOKafkaShareConsumer
+    from aiokafka_gen.admin.types import AlterConfigOp, ConfigResourceType
+
+    topic, group = kafka_topic(1), f"cli-share-{uuid.uuid4().hex[:8]}"
+    await admin.incremental_alter_configs({
+        ConfigResource(ConfigResourceType.GROUP, group):
+            [AlterConfigOp("share.auto.offset.reset", "earliest")],
+    })  # fmt: skip
+    async with AIOKafkaProducer(bootstrap_servers=kafka_bootstrap) as producer:
+        for i in range(20):
+            await producer.send_and_wait(topic, b"job-%d" % i)
+    async with AIOKafkaShareConsumer(
+        topic, bootstrap_servers=kafka_bootstrap, group_id=group, client_id="cli-share-member",
+        fetch_max_wait_ms=200,
+    ) as consumer:  # fmt: skip
+        got = 0
+        async with asyncio.timeout(60):
+            while got < 20:
+                got += sum(len(r) for r in (await consumer.getmany(timeout_ms=500)).values())
+        await consumer.commit()
+        listed = {g["group"]: g for g in cli("groups", "list", "--json").ok().json()}
+        assert listed[group]["type"] == "share"
+        described = cli("groups", "describe", group, "--json").ok().json()
+        truth = (await admin.describe_share_groups([group]))[group]  # the member still in
+        start = (await admin.list_share_group_offsets(group)).get(TopicPartition(topic, 0))
+    assert described["type"] == "share" and described["state"] == truth.state == "Stable"
+    assert [m["client_id"] for m in described["members"]] == ["cli-share-member"]
+    assert described["members"][0]["assignment"] == [f"{topic}:0"]
+    [row] = described["partitions"]
+    assert (row["topic"], row["partition"], row["log_end_offset"]) == (topic, 0, 20)
+    # the start offset trails acknowledgements and only moves forward
+    shown = row["committed_offset"]
+    assert shown is not None and 0 <= shown <= (start if start is not None else 20)
+    assert row["lag"] == 20 - shown
+    assert cli("groups", "describe", f"no-such-group-{uuid.uuid4().hex[:6]}").code == 1
