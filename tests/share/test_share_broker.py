@@ -33,15 +33,16 @@ async def test_one_member_gets_every_record_once(kafka_bootstrap: str, kafka_top
 async def test_three_members_split_a_partition_exactly_once(
     kafka_bootstrap: str, kafka_topic: Any
 ) -> None:
-    """Queue semantics: every record accepted by exactly one member."""
+    """Queue semantics: 20k records on one partition, every record accepted by exactly
+    one of three members."""
     topic = kafka_topic(1)
-    count = 600
+    count = 20_000
     group = await earliest_group(kafka_bootstrap)
-    members = [consumer(kafka_bootstrap, group, topic, max_poll_records=20) for _ in range(3)]
+    members = [consumer(kafka_bootstrap, group, topic, max_poll_records=100) for _ in range(3)]
     await asyncio.gather(*(m.start() for m in members))
     try:
         await wait_for(lambda: all(m.assignment() for m in members), 60, "three assignments")
-        values = await produce(kafka_bootstrap, topic, count, per_batch=10)
+        values = await produce(kafka_bootstrap, topic, count, per_batch=100)
         seen: dict[int, list[bytes]] = {i: [] for i in range(3)}
 
         async def run(i: int) -> None:
@@ -49,9 +50,9 @@ async def test_three_members_split_a_partition_exactly_once(
                 batch = await members[i].getmany(timeout_ms=200)
                 for records in batch.values():
                     seen[i].extend(r.value for r in records)
-                    await asyncio.sleep(0.005 * len(records))  # "processing"
+                    await asyncio.sleep(0.0002 * len(records))  # "processing"
 
-        await asyncio.wait_for(asyncio.gather(*(run(i) for i in range(3))), 120)
+        await asyncio.wait_for(asyncio.gather(*(run(i) for i in range(3))), 240)
         await asyncio.gather(*(m.commit() for m in members))
         everything = [v for vs in seen.values() for v in vs]
         counts = {i: len(vs) for i, vs in seen.items()}
