@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey
 from aiokafka_gen._validate import check_range
 from aiokafka_gen.admin import _checks as checks
-from aiokafka_gen.admin._base import AdminBase, result_error
+from aiokafka_gen.admin._base import result_error
+from aiokafka_gen.admin._groups import GroupsMixin
 from aiokafka_gen.admin.results import (
     GroupListing,
     GroupResult,
@@ -79,7 +80,7 @@ def share_groups_unsupported(where: str, what: str) -> IncompatibleBrokerVersion
     )
 
 
-class ShareGroupsMixin(AdminBase):
+class ShareGroupsMixin(GroupsMixin):
     """list/describe/delete_share_groups and list/alter/delete_share_group_offsets."""
 
     # ---- support check -----------------------------------------------------------------
@@ -116,31 +117,19 @@ class ShareGroupsMixin(AdminBase):
         """Share groups coordinated by ``broker_ids`` (None: every broker), optionally only
         those in ``states`` ("Empty", "Stable", ...): ``GroupListing``s with ``type``
         "share" and ``protocol_type`` "share", sorted by group id (ListGroups v5+)."""
-        from aiokafka_gen.messages.list_groups_request import ListGroupsRequest
-
         self._check_started()
-        if broker_ids is None:
-            broker_ids = sorted(b.nodeId for b in self._client.cluster.brokers())
-        request = ListGroupsRequest(states_filter=list(states or ()), types_filter=["share"])
+        nodes = sorted(
+            b.nodeId for b in self._client.cluster.brokers()
+        ) if broker_ids is None else list(broker_ids)  # fmt: skip
 
-        async def one(node: int) -> list[GroupListing]:
+        async def supported(node: int) -> None:
             await self._share_version(node, ApiKey.SHARE_GROUP_DESCRIBE)
             await self._share_version(node, ApiKey.LIST_GROUPS, _LIST_GROUPS_TYPES)
-            response = await self._send(request, node)
-            if error := result_error(response.error_code, None, f"groups of broker {node}"):
-                raise error
-            return [
-                GroupListing(
-                    g.group_id, g.protocol_type, g.group_state or None, g.group_type or None
-                )
-                for g in response.groups
-                if (g.group_type or "share") == "share"
-            ]
 
-        found: dict[str, GroupListing] = {}
-        for listings in await asyncio.gather(*(one(n) for n in broker_ids)):
-            found.update((g.group_id, g) for g in listings)
-        return sorted(found.values(), key=lambda g: g.group_id)
+        await asyncio.gather(*(supported(n) for n in nodes))
+        # the consumer-group listing with the broker's type filter (ListGroups v5+)
+        listings = await self.list_consumer_groups(nodes, states=states, types=["share"])
+        return [g for g in listings if (g.type or "share") == "share"]
 
     async def describe_share_groups(
         self,

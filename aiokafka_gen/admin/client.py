@@ -20,7 +20,6 @@ from aiokafka_gen.admin._acls import AclsMixin
 from aiokafka_gen.admin._cluster import ClusterMixin
 from aiokafka_gen.admin._configs import ConfigsMixin
 from aiokafka_gen.admin._coordinators import CoordinatorCache
-from aiokafka_gen.admin._groups import GroupsMixin
 from aiokafka_gen.admin._partitions import PartitionsMixin
 from aiokafka_gen.admin._quotas import QuotasMixin
 from aiokafka_gen.admin._share_groups import ShareGroupsMixin
@@ -38,8 +37,7 @@ class AIOKafkaAdminClient(
     PartitionsMixin,
     ConfigsMixin,
     ClusterMixin,
-    GroupsMixin,
-    ShareGroupsMixin,
+    ShareGroupsMixin,  # consumer groups (GroupsMixin) and share groups
     AclsMixin,
     QuotasMixin,
     TransactionsMixin,
