@@ -26,7 +26,7 @@ from . import report
 from .adapters import DEFAULT_CLIENTS, Client, availability, client
 from .harness import broker
 from .implementation import label, probe
-from .matrix import PINNED, matrix, scaled
+from .matrix import PINNED, SCENARIO_OF_KIND, matrix, scaled
 from .runner import ROOT, run_matrix
 
 SUITES = ("codec", "records", "clients")
@@ -43,6 +43,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", default=",".join(DEFAULT_CLIENTS),
                         help="comma-separated clients (default: %(default)s; also: "
                              "aiokafka-pure)")  # fmt: skip
+    parser.add_argument("--scenarios", help="comma-separated scenarios of the client suite "
+                        "(default: all; e.g. share-consume-100B)")  # fmt: skip
     parser.add_argument("--reps", type=int, help="repetitions per cell (median)")
     parser.add_argument("--scale", type=float, help="multiply every message count")
     parser.add_argument("--min-seconds", type=float,
@@ -66,6 +68,13 @@ def run_clients(args: argparse.Namespace) -> int:
     m = matrix(name)
     if args.scale:
         m = scaled(m, args.scale)
+    if args.scenarios:
+        wanted = {name.strip() for name in args.scenarios.split(",") if name.strip()}
+        unknown = wanted - set(SCENARIO_OF_KIND.values())
+        if unknown:
+            raise SystemExit(f"unknown scenario(s) {sorted(unknown)}; known: "
+                             f"{', '.join(SCENARIO_OF_KIND.values())}")  # fmt: skip
+        m = replace(m, variants=tuple(v for v in m.variants if v.scenario in wanted))
     if args.reps:
         m = replace(m, repetitions=args.reps)
     if args.min_seconds is not None:

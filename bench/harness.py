@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,7 @@ class Broker:
 
         self.bootstrap = bootstrap
         self.admin: Any = AdminClient({"bootstrap.servers": bootstrap})
+        self._groups = 0
 
     def close(self) -> None:
         """Drop the admin client before the broker stops (else librdkafka logs reconnects)."""
@@ -49,6 +51,26 @@ class Broker:
         for future in self.admin.delete_topics(list(names), operation_timeout=30).values():
             with contextlib.suppress(Exception):
                 future.result()
+
+    def share_group(self) -> str:
+        """A new share group id whose ``share.auto.offset.reset`` is earliest (a share
+        group starts at the end of the log otherwise)."""
+        from confluent_kafka.admin import (  # type: ignore[attr-defined]
+            AlterConfigOpType,
+            ConfigEntry,
+            ConfigResource,
+            ResourceType,
+        )
+
+        self._groups += 1
+        name = f"bench-share-{os.getpid()}-{self._groups}"
+        entry = ConfigEntry(
+            "share.auto.offset.reset", "earliest", incremental_operation=AlterConfigOpType.SET
+        )
+        resource = ConfigResource(ResourceType.GROUP, name, incremental_configs=[entry])
+        for future in self.admin.incremental_alter_configs([resource]).values():
+            future.result()
+        return name
 
     def _consumer(self) -> Any:
         from confluent_kafka import Consumer

@@ -44,20 +44,22 @@ PINNED: dict[str, Any] = {
     "isolation_level": "read_uncommitted",
 }
 
-KINDS = ("produce", "latency", "consume", "pipeline")
+KINDS = ("produce", "latency", "consume", "pipeline", "share")
 SCENARIO_OF_KIND = {
     "produce": "produce-100B",
     "latency": "produce-latency",
     "consume": "consume-100B",
     "pipeline": "pipeline-compressed-1KiB",
+    "share": "share-consume-100B",
 }
+SHARE_MODES = ("implicit", "explicit")  # share.acknowledgement.mode
 
 
 @dataclass(frozen=True)
 class Variant:
     """One scenario variant: the axes a client run depends on."""
 
-    kind: str  # produce | latency | consume | pipeline
+    kind: str  # produce | latency | consume | pipeline | share
     messages: int
     value_size: int = 100
     partitions: int = 1
@@ -65,7 +67,9 @@ class Variant:
     linger_ms: int = 5
     batch_bytes: int = 16 * KIB
     compression: str | None = None  # None | "lz4" | "zstd"
-    mode: str = "batch"  # consume/pipeline: "batch" (getmany-style) or "iter"
+    # consume/pipeline: "batch" (getmany-style) or "iter"; share: "implicit" or "explicit"
+    # (acknowledgement mode: explicit acknowledges every record as ACCEPT)
+    mode: str = "batch"
 
     @property
     def scenario(self) -> str:
@@ -83,7 +87,7 @@ class Variant:
         if self.kind == "produce":
             batch = f"{self.batch_bytes // KIB}KiB" if self.batch_bytes < MIB else "1MiB"
             return f"p{self.partitions} acks={self.acks} batch={batch}"
-        if self.kind == "consume":
+        if self.kind in ("consume", "share"):
             return self.mode
         if self.kind == "pipeline":
             return str(self.compression)
@@ -106,6 +110,9 @@ class Run:
     warmup_topic: str
     pinned: dict[str, Any] = field(default_factory=lambda: dict(PINNED))
     jvm_warmup: int = 0  # Java tools only: untimed records before the timed window
+    # share runs: a share group of their own whose share.auto.offset.reset is earliest
+    group: str = ""
+    timed: bool = True  # False for the fills and the fairness check: every record counts
 
     @property
     def timeout_s(self) -> float:
@@ -160,6 +167,8 @@ def _rest(latency: int, consume: int, pipeline: int, iterate: int) -> list[Varia
         Variant("consume", iterate, mode="iter"),
         Variant("pipeline", pipeline, value_size=KIB, partitions=6, compression="lz4"),
         Variant("pipeline", pipeline, value_size=KIB, partitions=6, compression="zstd"),
+        # share groups read the consume topic (one partition), each run as a new group
+        *(Variant("share", iterate, mode=mode) for mode in SHARE_MODES),
     ]
 
 

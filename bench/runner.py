@@ -10,7 +10,8 @@ with a whole multiple of units sized from its rate (aiming at ``FLOOR_TARGET`` t
 floor); the multiple is kept for the client's later repetitions, so every repetition of a
 cell does the same work, and the floor holds for every kept run. Slow clients keep one unit.
 All consume runs read one topic, prefilled once and extended (never rewritten) when a
-multiple needs more records than it holds."""
+multiple needs more records than it holds; so do the share-group runs, each as a new share
+group reading from the earliest offset."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from .stats import derive, medians
 
 ROOT = Path(__file__).resolve().parent.parent
 WARMUP_TOPIC = "bench-warmup"
+READERS = ("consume", "share")  # kinds that read the shared consume topic
 FLOOR_TARGET = 1.3  # a resized run aims at 1.3 x the floor: load moves rates between runs
 MAX_RESIZES = 3  # re-runs of one run that came in under the floor
 MAX_UNITS = 100  # the largest multiple of a variant's unit (a run above it is flagged short)
@@ -110,11 +112,12 @@ class Runner:
         return name
 
     def _run(self, entry: Client, variant: Variant, topic: str, timed: bool = True) -> Run:
-        """A timed run gets the matrix's Java warm-up; fills and fairness runs none."""
+        """A timed run gets the matrix's Java warm-up; fills and fairness runs none. A share
+        run gets a new share group."""
         warmup = self.m.jvm_warmup if timed else 0
-        return Run(
-            entry.name, variant, self.broker.bootstrap, topic, WARMUP_TOPIC, jvm_warmup=warmup
-        )
+        group = self.broker.share_group() if variant.kind == "share" else ""
+        return Run(entry.name, variant, self.broker.bootstrap, topic, WARMUP_TOPIC,
+                   jvm_warmup=warmup, group=group, timed=timed)  # fmt: skip
 
     def _java(self) -> Client | None:
         return next((c for c in self.clients if c.name == "java"), None)
@@ -135,7 +138,7 @@ class Runner:
         print(f"  prefilled {self.check_topic} with {n} records ({filler.name})", flush=True)
         self.consume_topic = self._topic("consume", 1)
         units = [self._records_read(c, v) for v in self.m.variants for c in self.clients
-                 if v.kind == "consume" and c.supports(v)]  # fmt: skip
+                 if v.kind in READERS and c.supports(v)]  # fmt: skip
         self._grow(max(units, default=0), margin=1.0)
 
     def _records_read(self, entry: Client, variant: Variant) -> int:
@@ -189,6 +192,12 @@ class Runner:
                 result = call_worker(entry, run)
                 got = int(result.get("messages", 0))
                 row["consumed"] = {"delivered": got, "ok": got >= n, "error": result.get("error")}
+            share = Variant("share", n, mode="implicit")
+            if entry.supports(share):
+                result = call_worker(entry, self._run(entry, share, self.check_topic, timed=False))
+                got = int(result.get("messages", 0))
+                row["share_consumed"] = {"delivered": got, "ok": got >= n,
+                                         "error": result.get("error")}  # fmt: skip
             row["ok"] = all(part["ok"] for part in row.values() if isinstance(part, dict))
             print(f"  fairness {entry.name}: {'ok' if row['ok'] else row}", flush=True)
 
@@ -196,7 +205,7 @@ class Runner:
     def measure(self, entry: Client, variant: Variant) -> dict[str, Any]:
         """One timed run of exactly ``variant`` (its messages already multiplied) with its
         count check; metrics (or an error) for the table."""
-        fresh = variant.kind != "consume"
+        fresh = variant.kind not in READERS
         if fresh:
             topic = self._topic(variant.kind, variant.partitions)
         else:

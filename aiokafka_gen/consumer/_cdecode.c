@@ -2,12 +2,14 @@
  * aiokafka_gen.consumer._cdecode: the C twin of _decode_chunk in _records.py.
  *
  * decode(data, pos, count, topic, partition, base_offset, base_timestamp, ts_type,
- *        max_timestamp) -> (list of ConsumerRecord, next position) | None
+ *        max_timestamp[, extra]) -> (list of ConsumerRecord, next position) | None
  *
  * Decodes `count` records of a v2 records section (bytes) from `pos`, exactly as the pure
  * _decode_chunk does, into ConsumerRecord instances made with the class's tp_alloc (what
  * object.__new__ calls) and their 11 slots stored at the member offsets read once by
- * setup(cls, no_headers). It accepts a subset of what the pure decoder accepts: on
+ * setup(cls, no_headers). With a 10th argument the records are instances of the subclass
+ * given to setup_extra(sub) (ConsumerRecord plus one slot, the share consumer's
+ * delivery_count), and that slot holds `extra`. It accepts a subset of what the pure decoder accepts: on
  * anything it does not handle (a truncated varint or one longer than the pure decoder
  * reads, a value past 64 bits, a negative key or value size other than -1 in its one-byte
  * form, a record not ending exactly at its length or ending past the data, a header count
@@ -60,6 +62,8 @@ typedef struct {
     PyTypeObject *cls;    /* ConsumerRecord */
     PyObject *no_headers; /* the shared empty headers tuple */
     Py_ssize_t offsets[NFIELDS];
+    PyTypeObject *sub;       /* setup_extra's subclass of cls (one more slot), or NULL */
+    Py_ssize_t extra_offset; /* that slot */
 } State;
 
 static inline State *
@@ -236,11 +240,12 @@ put(PyObject *record, Py_ssize_t offset, PyObject *value)
 
 PyDoc_STRVAR(decode_doc,
 "decode(data, pos, count, topic, partition, base_offset, base_timestamp, ts_type,\n"
-"       max_timestamp) -> (records, next_pos) | None\n\n"
+"       max_timestamp[, extra]) -> (records, next_pos) | None\n\n"
 "_decode_chunk's result for `count` records of the v2 records section `data` from\n"
 "`pos`, or None when the chunk is anything but plain well-formed records (the caller\n"
 "then runs _decode_chunk on it). `ts_type` is 1 for LOG_APPEND_TIME batches (every\n"
-"record then gets `max_timestamp`), 0 otherwise.");
+"record then gets `max_timestamp`), 0 otherwise. With `extra` the records are\n"
+"instances of setup_extra's subclass and its one more slot holds `extra`.");
 
 static PyObject *
 decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -249,6 +254,7 @@ decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *data, *topic, *partition, *ts_type, *max_timestamp;
     PyObject *out = NULL, *stamp = NULL, *key = NULL, *value = NULL, *offset = NULL;
     PyObject *ksize_obj = NULL, *vsize_obj = NULL, *headers = NULL, *record, *result;
+    PyObject *extra = NULL;
     PyTypeObject *cls;
     const Py_ssize_t *off;
     const unsigned char *start, *end, *p, *rend;
@@ -257,13 +263,20 @@ decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     int64_t last_ts_delta = 0, sum;
     int fixed, have_stamp = 0, r;
 
-    if (nargs != 9) {
-        PyErr_Format(PyExc_TypeError, "decode() takes 9 arguments (%zd given)", nargs);
+    if (nargs != 9 && nargs != 10) {
+        PyErr_Format(PyExc_TypeError, "decode() takes 9 or 10 arguments (%zd given)", nargs);
         return NULL;
     }
     if (st->cls == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_cdecode.setup() has not been called");
         return NULL;
+    }
+    if (nargs == 10) {
+        if (st->sub == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "_cdecode.setup_extra() has not been called");
+            return NULL;
+        }
+        extra = args[9];
     }
     data = args[0];
     topic = args[3];
@@ -286,7 +299,7 @@ decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (pos < 0 || pos > size || count < 0 || count > (size - pos) / MIN_RECORD)
         Py_RETURN_NONE;
 
-    cls = st->cls;
+    cls = extra == NULL ? st->cls : st->sub;
     off = st->offsets;
     start = (const unsigned char *)PyBytes_AS_STRING(data);
     end = start + size;
@@ -400,6 +413,10 @@ decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         put(record, off[F_KSIZE], ksize_obj);
         put(record, off[F_VSIZE], vsize_obj);
         put(record, off[F_HEADERS], headers);
+        if (extra != NULL) {
+            Py_INCREF(extra);
+            put(record, st->extra_offset, extra);
+        }
         offset = key = value = ksize_obj = vsize_obj = headers = NULL;
         PyList_SET_ITEM(out, k, record);
     }
@@ -511,6 +528,69 @@ setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_XSETREF(st->no_headers, args[1]);
     for (i = 0; i < NFIELDS; i++)
         st->offsets[i] = offsets[i];
+    Py_CLEAR(st->sub); /* setup_extra's subclass was of the previous class */
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(setup_extra_doc,
+"setup_extra(sub, name) -> None\n\n"
+"A subclass of setup()'s class whose instances have exactly one more writable object\n"
+"slot, `name` (the share consumer's record and its delivery_count): decode() with an\n"
+"`extra` argument makes its records instances of `sub` with `extra` in that slot.\n"
+"Raises TypeError for any other class.");
+
+static PyObject *
+setup_extra(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    State *st = get_state(module);
+    PyTypeObject *sub;
+    PyObject *descr;
+    PyMemberDef *member = NULL;
+    Py_ssize_t slot;
+
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "setup_extra() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (st->cls == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_cdecode.setup() has not been called");
+        return NULL;
+    }
+    if (!PyType_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "setup_extra(): takes a class and a slot name");
+        return NULL;
+    }
+    sub = (PyTypeObject *)args[0];
+    slot = st->cls->tp_basicsize;
+    if (sub->tp_base != st->cls || sub->tp_alloc == NULL || sub->tp_itemsize != 0 ||
+        sub->tp_dictoffset != 0 || sub->tp_weaklistoffset != 0 ||
+        (sub->tp_flags & Py_TPFLAGS_IS_ABSTRACT) ||
+        sub->tp_basicsize != slot + (Py_ssize_t)sizeof(PyObject *)) {
+        PyErr_Format(PyExc_TypeError,
+                     "setup_extra(): %.100s is not %.100s plus one object slot",
+                     sub->tp_name, st->cls->tp_name);
+        return NULL;
+    }
+    descr = PyObject_GetAttr((PyObject *)sub, args[1]);
+    if (descr == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear();
+    }
+    else if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && PyDescr_TYPE(descr) == sub) {
+        member = ((PyMemberDescrObject *)descr)->d_member;
+    }
+    Py_XDECREF(descr); /* the class keeps the descriptor and its PyMemberDef */
+    if (member == NULL || member->type != Py_T_OBJECT_EX || (member->flags & Py_READONLY) ||
+        member->offset != slot) {
+        PyErr_Format(PyExc_TypeError,
+                     "setup_extra(): %.100s.%U is not its one writable object slot",
+                     sub->tp_name, args[1]);
+        return NULL;
+    }
+    Py_INCREF(sub);
+    Py_XSETREF(st->sub, sub);
+    st->extra_offset = slot;
     Py_RETURN_NONE;
 }
 
@@ -519,6 +599,7 @@ setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyMethodDef methods[] = {
     {"decode", (PyCFunction)(void (*)(void))decode, METH_FASTCALL, decode_doc},
     {"setup", (PyCFunction)(void (*)(void))setup, METH_FASTCALL, setup_doc},
+    {"setup_extra", (PyCFunction)(void (*)(void))setup_extra, METH_FASTCALL, setup_extra_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -528,6 +609,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     State *st = get_state(module);
     Py_VISIT(st->cls);
     Py_VISIT(st->no_headers);
+    Py_VISIT(st->sub);
     return 0;
 }
 
@@ -537,6 +619,7 @@ module_clear(PyObject *module)
     State *st = get_state(module);
     Py_CLEAR(st->cls);
     Py_CLEAR(st->no_headers);
+    Py_CLEAR(st->sub);
     return 0;
 }
 

@@ -37,7 +37,7 @@ from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 from .subscription_state import PartitionState
 
-__all__ = ["CompletedFetch", "decode_batch"]
+__all__ = ["CompletedFetch", "decode_batch", "register_extra_class"]
 
 Deserializer = Callable[[Any], Any]
 Batch = RecordBatch | LegacyBatch
@@ -61,38 +61,76 @@ def _native_decoder() -> Any:
 
 
 _native_decode: Any = _native_decoder()
+# register_extra_class's (subclass of ConsumerRecord with one more slot, that slot's name)
+_extra_class: Any = None
+_extra_name = ""
+
+
+def register_extra_class(cls: Any, name: str) -> None:
+    """Make ``decode_batch(..., extra=x)`` build ``cls`` records with ``x`` in the slot
+    ``name``: ``cls`` is ConsumerRecord plus that one slot (the share consumer's record
+    and its ``delivery_count``); TypeError for any other class. One such class at a time."""
+    global _extra_class, _extra_name
+    if (
+        not isinstance(cls, type)
+        or cls.__bases__ != (ConsumerRecord,)
+        or cls.__dict__.get("__slots__") not in ((name,), [name], name)
+    ):
+        raise TypeError(f"{cls!r} is not ConsumerRecord plus the one slot {name!r}")
+    if _native_decode is not None:
+        importlib.import_module("aiokafka_gen.consumer._cdecode").setup_extra(cls, name)
+    _extra_class, _extra_name = cls, name
 
 
 def _decode_v2(batch: RecordBatch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
     """Every record of a v2 data batch in one call (raises _Unusual when malformed)."""
     data = batch.records_bytes()
-    records, pos = _decode_records(batch, data, 0, batch.record_count, topic, partition)
+    records, pos = _decode_records(batch, data, 0, batch.record_count, topic, partition, None)
     if pos != len(data):
         raise _Unusual
     return records
 
 
 def _decode_records(
-    batch: RecordBatch, data: bytes, pos: int, count: int, topic: str, partition: int
+    batch: RecordBatch,
+    data: bytes,
+    pos: int,
+    count: int,
+    topic: str,
+    partition: int,
+    extra: Any = None,
 ) -> tuple[list[ConsumerRecord[Any, Any]], int]:
     """``_decode_chunk``'s result: from the C twin when it is built and takes the chunk
     (it returns None for anything but plain well-formed records), else from
-    ``_decode_chunk`` itself, on the same chunk from the same position."""
+    ``_decode_chunk`` itself, on the same chunk from the same position. ``extra`` not
+    None: the records are ``register_extra_class``'s, holding ``extra``."""
     native = _native_decode
     if native is not None:
-        got = native(
-            data, pos, count, topic, partition, batch.base_offset, batch.base_timestamp,
-            1 if batch.attributes & 0x08 else 0, batch.max_timestamp,
-        )  # fmt: skip
+        if extra is None:
+            got = native(
+                data, pos, count, topic, partition, batch.base_offset, batch.base_timestamp,
+                1 if batch.attributes & 0x08 else 0, batch.max_timestamp,
+            )  # fmt: skip
+        else:
+            got = native(
+                data, pos, count, topic, partition, batch.base_offset, batch.base_timestamp,
+                1 if batch.attributes & 0x08 else 0, batch.max_timestamp, extra,
+            )  # fmt: skip
         if got is not None:
             records: list[ConsumerRecord[Any, Any]] = got[0]
             end: int = got[1]
             return records, end
-    return _decode_chunk(batch, data, pos, count, topic, partition)
+    return _decode_chunk(batch, data, pos, count, topic, partition, extra)
 
 
 def _decode_chunk(
-    batch: RecordBatch, data: bytes, pos: int, count: int, topic: str, partition: int
+    batch: RecordBatch,
+    data: bytes,
+    pos: int,
+    count: int,
+    topic: str,
+    partition: int,
+    extra: Any = None,
 ) -> tuple[list[ConsumerRecord[Any, Any]], int]:
     # ``count`` records from ``pos`` of the (decompressed) records section, straight into
     # ConsumerRecord; returns them and where the next record starts. The varints take 1-2
@@ -101,6 +139,8 @@ def _decode_chunk(
     # (the caller checks that the section ends after record_count records); anything else
     # raises _Unusual and the general reader reports the corruption with its type.
     zz, zx, cr, slow, no_headers = ONE_BYTE, TWO_BYTES, ConsumerRecord, decode_varint, NO_HEADERS
+    if extra is not None:
+        cr = _extra_class
     new = object.__new__
     base, base_ts = batch.base_offset, batch.base_timestamp
     ts_type = 1 if batch.attributes & 0x08 else 0
@@ -192,16 +232,24 @@ def _decode_chunk(
         fixed = batch.max_timestamp
         for record in out:
             record.timestamp = fixed
+    if extra is not None:
+        name = _extra_name
+        for record in out:
+            setattr(record, name, extra)
     return out, pos
 
 
-def _decode_general(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
+def _decode_general(
+    batch: Batch, topic: str, partition: int, extra: Any = None
+) -> list[ConsumerRecord[Any, Any]]:
     ts_type = batch.timestamp_type
+    cls: Any = ConsumerRecord if extra is None else _extra_class
+    more = () if extra is None else (extra,)
     return [
-        ConsumerRecord(
+        cls(
             topic, partition, r.offset, r.timestamp, ts_type, r.key, r.value, r.checksum,
             -1 if r.key is None else len(r.key), -1 if r.value is None else len(r.value),
-            r.headers,  # type: ignore[arg-type]  # values: bytes or None
+            r.headers, *more,
         )
         for r in batch
     ]  # fmt: skip
@@ -217,10 +265,10 @@ class _Cursor:
     (the cyclic GC then rarely runs: records the application dropped were freed before
     the next chunk is made)."""
 
-    __slots__ = ("batch", "data", "left", "partition", "pos", "topic")
+    __slots__ = ("batch", "data", "extra", "left", "partition", "pos", "topic")
 
-    def __init__(self, batch: RecordBatch, topic: str, partition: int) -> None:
-        self.batch, self.topic, self.partition = batch, topic, partition
+    def __init__(self, batch: RecordBatch, topic: str, partition: int, extra: Any = None) -> None:
+        self.batch, self.topic, self.partition, self.extra = batch, topic, partition, extra
         self.data = batch.records_bytes()
         self.pos = 0
         self.left = batch.record_count
@@ -235,7 +283,7 @@ class _Cursor:
             _gc_disable()
         try:
             records, self.pos = _decode_records(
-                self.batch, self.data, self.pos, count, self.topic, self.partition
+                self.batch, self.data, self.pos, count, self.topic, self.partition, self.extra
             )
         finally:
             if paused:
@@ -246,15 +294,20 @@ class _Cursor:
         return records
 
 
-def decode_batch(batch: Batch, topic: str, partition: int) -> list[ConsumerRecord[Any, Any]]:
-    """Every application record of ``batch`` as ``ConsumerRecord`` (raw key and value)."""
+def decode_batch(
+    batch: Batch, topic: str, partition: int, extra: Any = None
+) -> list[ConsumerRecord[Any, Any]]:
+    """Every application record of ``batch`` as ``ConsumerRecord`` (raw key and value);
+    with ``extra`` (not None) as ``register_extra_class``'s class holding ``extra``."""
+    if extra is not None and _extra_class is None:
+        raise RuntimeError("decode_batch(extra=...) before register_extra_class()")
     if _fast(batch):
         assert isinstance(batch, RecordBatch)
         try:
-            return _Cursor(batch, topic, partition).next(batch.record_count)
+            return _Cursor(batch, topic, partition, extra).next(batch.record_count)
         except _Unusual:
             pass
-    return _decode_general(batch, topic, partition)
+    return _decode_general(batch, topic, partition, extra)
 
 
 class CompletedFetch:

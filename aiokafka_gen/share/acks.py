@@ -43,23 +43,6 @@ class ShareConsumerRecord(ConsumerRecord[Any, Any]):
 
     delivery_count: int = 1
 
-    @classmethod
-    def of(cls, record: ConsumerRecord[Any, Any], delivery_count: int) -> ShareConsumerRecord:
-        return cls(
-            record.topic,
-            record.partition,
-            record.offset,
-            record.timestamp,
-            record.timestamp_type,
-            record.key,
-            record.value,
-            record.checksum,
-            record.serialized_key_size,
-            record.serialized_value_size,
-            record.headers,
-            delivery_count,
-        )
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AckBatch:
@@ -78,6 +61,13 @@ class AckBatch:
 def ack_batches(acks: dict[int, int] | Iterable[tuple[int, int]]) -> list[AckBatch]:
     """Offsets and types to batches: consecutive offsets share a batch; a batch whose
     offsets all have one type carries it once."""
+    if isinstance(acks, dict):
+        if not acks:
+            return []
+        # the usual case (a poll's records settled with one type): one range, one type
+        low, high, kinds = min(acks), max(acks), set(acks.values())
+        if high - low + 1 == len(acks) and len(kinds) == 1:
+            return [AckBatch(low, high, (kinds.pop(),))]
     items = sorted(acks.items() if isinstance(acks, dict) else acks)
     out: list[AckBatch] = []
     start = 0

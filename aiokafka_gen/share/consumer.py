@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from aiokafka_gen import __version__
 from aiokafka_gen._codes import ApiKey, ErrorCode
@@ -84,8 +84,19 @@ CommitCallback = Callable[[AcknowledgementResults], Any]
 RecordKey = tuple[str, int, int]
 
 
-def _key(record: Any) -> RecordKey:
-    return (record.topic, record.partition, record.offset)
+def _ack_type(value: Any) -> AcknowledgeType:
+    """``value`` as an ``AcknowledgeType`` (an int with its value is accepted), else
+    ``InvalidAcknowledgeTypeError``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAcknowledgeTypeError(
+            f"acknowledgement type must be an AcknowledgeType, not {value!r}"
+        )
+    try:
+        return AcknowledgeType(value)
+    except ValueError:
+        raise InvalidAcknowledgeTypeError(
+            f"unknown acknowledgement type {value!r}: use AcknowledgeType.ACCEPT, RELEASE or REJECT"
+        ) from None
 
 
 class AIOKafkaShareConsumer:
@@ -400,7 +411,15 @@ class AIOKafkaShareConsumer:
                 waiter.cancel()
             self._check_usable()
         self._raise_errors()
-        return self._take(limit)
+        taken = self._take(limit)
+        if not self._buffer and taken:
+            # the buffer is drained: fetch the next records while the application works
+            # on these (the acknowledgements of this poll's records go with a later request)
+            try:
+                self._start_round()
+            except Exception as error:  # the records taken are returned; the next poll raises
+                self._errors.append(error)
+        return taken
 
     def _take(self, limit: int) -> dict[TopicPartition, list[ShareConsumerRecord]]:
         """Up to ``limit`` buffered records, now delivered."""
@@ -490,38 +509,39 @@ class AIOKafkaShareConsumer:
         or by ``commit()``). ``RecordNotAcquiredError`` for a record this consumer does not
         hold, ``RecordAlreadyAcknowledgedError`` for one acknowledged since the last poll,
         ``InvalidAcknowledgeTypeError`` for anything but an ``AcknowledgeType``."""
-        if isinstance(type, bool) or not isinstance(type, int):
-            raise InvalidAcknowledgeTypeError(
-                f"acknowledgement type must be an AcknowledgeType, not {type!r}"
-            )
-        try:
-            kind = AcknowledgeType(type)
-        except ValueError:
-            raise InvalidAcknowledgeTypeError(
-                f"unknown acknowledgement type {type!r}: use AcknowledgeType.ACCEPT, RELEASE "
-                "or REJECT"
-            ) from None
+        kind = type if type.__class__ is AcknowledgeType else _ack_type(type)
         if self._closed:
             raise ConsumerStoppedError("the consumer was stopped")
         try:
-            key = _key(record)
+            topic, partition, offset = record.topic, record.partition, record.offset
         except AttributeError:
             raise TypeError(f"acknowledge() takes a record, not {record!r}") from None
+        # a TopicPartition is a named tuple: the plain tuple finds its entry
+        delivered = self._delivered.get((topic, partition))  # type: ignore[call-overload]
+        if delivered is None or offset not in delivered:
+            self._refuse_acknowledgement((topic, partition, offset))
+        if kind is AcknowledgeType.RENEW:
+            tp = TopicPartition(topic, partition)
+            self._check_renew(tp)
+            # the record stays held: it still needs its final acknowledgement
+            self._pending.setdefault(tp, {})[offset] = kind
+            return
+        del delivered[offset]
+        self._acked_recent.add((topic, partition, offset))
+        pending = self._pending.get((topic, partition))  # type: ignore[call-overload]
+        if pending is None:
+            pending = self._pending[TopicPartition(topic, partition)] = {}
+        pending[offset] = kind
+
+    def _refuse_acknowledgement(self, key: RecordKey) -> NoReturn:
         if key in self._acked_recent:
             raise RecordAlreadyAcknowledgedError(
                 f"{key[0]}-{key[1]}@{key[2]} was acknowledged already"
             )
-        if key[2] not in self._delivered.get(TopicPartition(key[0], key[1]), ()):
-            raise RecordNotAcquiredError(
-                f"{key[0]}-{key[1]}@{key[2]} is not held by this consumer (another member's "
-                "record, an earlier delivery, or acknowledged and sent already)"
-            )
-        if kind is AcknowledgeType.RENEW:
-            self._check_renew(TopicPartition(key[0], key[1]))
-            # the record stays held: it still needs its final acknowledgement
-            self._pending.setdefault(TopicPartition(key[0], key[1]), {})[key[2]] = kind
-            return
-        self._queue_ack(key, kind)
+        raise RecordNotAcquiredError(
+            f"{key[0]}-{key[1]}@{key[2]} is not held by this consumer (another member's "
+            "record, an earlier delivery, or acknowledged and sent already)"
+        )
 
     def _check_renew(self, tp: TopicPartition) -> None:
         """RENEW needs ShareAcknowledge v2 (KIP-1222, Kafka 4.2+) at the partition's leader."""
@@ -534,15 +554,6 @@ class AIOKafkaShareConsumer:
                 f"AcknowledgeType.RENEW needs ShareAcknowledge v2 (Kafka 4.2+); the leader of "
                 f"{tp} speaks v{version}"
             )
-
-    def _queue_ack(self, key: RecordKey, kind: int) -> None:
-        topic, partition, offset = key
-        tp = TopicPartition(topic, partition)
-        delivered = self._delivered.get(tp)
-        if delivered is not None:
-            delivered.pop(offset, None)
-        self._acked_recent.add(key)
-        self._pending.setdefault(tp, {})[offset] = kind
 
     def _queue_offsets(self, tp: TopicPartition, offsets: Iterable[int], kind: int) -> None:
         pending = self._pending.get(tp)

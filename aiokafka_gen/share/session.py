@@ -23,7 +23,6 @@ from typing import Any
 
 from aiokafka_gen.messages.codes import ErrorCode
 from aiokafka_gen.records import RecordsCorruptError, read_batches
-from aiokafka_gen.structs import ConsumerRecord
 
 from .acks import GAP, AckBatch, ShareConsumerRecord, ack_batches
 
@@ -215,6 +214,16 @@ def _acquired_map(acquired: Iterable[Any]) -> dict[int, int]:
     return counts
 
 
+def _share_decoder() -> Callable[..., list[Any]]:
+    """The consumer's batch decoder, set up to build ``ShareConsumerRecord`` directly
+    (imported on first use: it pulls in the record decoders)."""
+    from aiokafka_gen.consumer import _records
+
+    if _records._extra_class is not ShareConsumerRecord:
+        _records.register_extra_class(ShareConsumerRecord, "delivery_count")
+    return _records.decode_batch
+
+
 def acquired_records(
     topic: str,
     partition: int,
@@ -229,8 +238,7 @@ def acquired_records(
     A record whose deserializer fails, and every acquired offset not delivered when the
     data is corrupt, goes to ``rejects`` (with the first such error in ``error``): the
     caller rejects them, so a poison record is archived instead of redelivered forever."""
-    from aiokafka_gen.consumer._records import decode_batch
-
+    decode_batch = _share_decoder()
     acquired = list(acquired)
     ranges = sorted((a.first_offset, a.last_offset, a.delivery_count) for a in acquired)
     if not ranges:
@@ -243,7 +251,6 @@ def acquired_records(
     error: BaseException | None = None
     kdes, vdes = deserializers
     plain_values = kdes is None and vdes is None
-    make = ShareConsumerRecord.of
     try:
         batches = list(
             read_batches(records or b"", check_crcs=check_crcs, topic=topic, partition=partition)
@@ -253,25 +260,26 @@ def acquired_records(
     for batch in batches:
         if batch.is_control or batch.last_offset < low or batch.base_offset > high:
             continue
-        plain: list[ConsumerRecord[Any, Any]] = decode_batch(batch, topic, partition)
         # the usual case: one acquired range covers the whole batch
         whole = next(
             (c for f, last, c in ranges if f <= batch.base_offset and batch.last_offset <= last),
             None,
         )
+        # records made as ShareConsumerRecord by the decoder, with the whole batch's
+        # delivery count (or 1, replaced below per record)
+        decoded: list[ShareConsumerRecord] = decode_batch(batch, topic, partition, whole or 1)
         if whole is not None and plain_values:
-            out.extend([make(record, whole) for record in plain])
+            out.extend(decoded)
             continue
         if whole is None and counts is None:
             counts = _acquired_map(acquired)
-        for record in plain:
-            if whole is not None:
-                count: int | None = whole
-            else:
+        for record in decoded:
+            if whole is None:
                 assert counts is not None
                 count = counts.get(record.offset)
-            if count is None:
-                continue
+                if count is None:
+                    continue
+                record.delivery_count = count
             try:
                 if kdes is not None:
                     record.key = kdes(record.key)
@@ -281,7 +289,7 @@ def acquired_records(
                 error = error or exc
                 failed.add(record.offset)
                 continue  # not delivered: the caller rejects it
-            out.append(make(record, count))
+            out.append(record)
     if len(out) + len(failed) == total:
         return AcquiredData(out, [], rejects=sorted(failed), error=error)
     if counts is None:

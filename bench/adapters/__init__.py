@@ -8,7 +8,7 @@ import importlib.util
 from dataclasses import dataclass, field
 
 from ..implementation import NO_EXTENSIONS
-from ..matrix import Variant
+from ..matrix import SHARE_MODES, Variant
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Client:
     env: dict[str, str] = field(default_factory=dict)  # extra environment of the worker
     kinds: tuple[str, ...] = ("produce", "latency", "consume", "pipeline")
     iterator: bool = True  # has a per-record consume API
+    share_modes: tuple[str, ...] = ()  # share-group acknowledgement modes it can run
 
     @property
     def is_aiokafka_gen(self) -> bool:
@@ -28,19 +29,37 @@ class Client:
         return self.package == "aiokafka_gen"
 
     def supports(self, variant: Variant) -> bool:
+        if variant.kind == "share":
+            return variant.mode in self.share_modes
         if variant.kind not in self.kinds:
             return False
         return self.iterator or not (variant.kind == "consume" and variant.mode == "iter")
 
 
+BOTH = SHARE_MODES
 CLIENTS: tuple[Client, ...] = (
-    Client("aiokafka_gen", "aiokafka_api", "aiokafka_gen"),  # as built: compiled if it is
-    Client("aiokafka_gen-pure", "aiokafka_api", "aiokafka_gen", env={NO_EXTENSIONS: "1"}),
+    # as built: compiled if it is
+    Client("aiokafka_gen", "aiokafka_api", "aiokafka_gen", share_modes=BOTH),
+    Client(
+        "aiokafka_gen-pure",
+        "aiokafka_api",
+        "aiokafka_gen",
+        env={NO_EXTENSIONS: "1"},
+        share_modes=BOTH,
+    ),
     Client("aiokafka", "aiokafka_api", "aiokafka"),
     Client("kafka-python", "kafka_python", "kafka"),
-    Client("confluent-kafka", "confluent", "confluent_kafka"),
-    Client("confluent-kafka-aio", "confluent", "confluent_kafka"),
-    Client("java", "java", "aiokafka_gen.testing", kinds=("produce", "consume"), iterator=False),
+    Client("confluent-kafka", "confluent", "confluent_kafka", share_modes=BOTH),
+    Client("confluent-kafka-aio", "confluent", "confluent_kafka"),  # no asyncio ShareConsumer
+    # ShareConsumerPerformance acknowledges implicitly only
+    Client(
+        "java",
+        "java",
+        "aiokafka_gen.testing",
+        kinds=("produce", "consume"),
+        iterator=False,
+        share_modes=("implicit",),
+    ),
 )
 # Not in the default set: aiokafka with its Cython extensions disabled.
 EXTRA_CLIENTS: tuple[Client, ...] = (

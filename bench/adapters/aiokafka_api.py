@@ -181,6 +181,43 @@ class _Session:
                         lags.append(now - record.timestamp)
         return count, nbytes
 
+    async def share(self) -> dict[str, Any]:
+        """share-consume-100B: one member of the run's new share group reads ``messages``
+        records (explicit mode: each acknowledged ACCEPT). The window opens when the first
+        records arrive (joining the group and the first fetch are not timed, for any
+        client) and holds the records delivered after them. An untimed run (the fairness
+        check) counts every record."""
+        limit = int(self.run.pinned["max_poll_records"])
+        consumer = self.mod.AIOKafkaShareConsumer(
+            self.run.topic, bootstrap_servers=self.run.bootstrap, client_id="bench",
+            group_id=self.run.group, share_acknowledgement_mode=self.v.mode,
+            max_poll_records=limit,
+        )  # fmt: skip
+        await consumer.start()
+        explicit = self.v.mode == "explicit"
+        ack = consumer.acknowledge
+        total, count, nbytes, timing = self.v.messages, 0, 0, not self.run.timed
+        if timing:
+            self.meter.start()
+        try:
+            while count < total:
+                batches = await consumer.getmany(timeout_ms=1000)
+                for records in batches.values():
+                    if explicit:
+                        for record in records:
+                            ack(record)
+                    if timing:
+                        count += len(records)
+                        for record in records:
+                            nbytes += len(record.value)
+                if batches and not timing:
+                    timing = True
+                    self.meter.start()
+            self.meter.stop()
+        finally:
+            await consumer.stop()
+        return self.meter.result(count, nbytes)
+
     async def prime(self, producer: Any, consumer: Any) -> None:
         """One record per partition end to end before timing: every partition's offset and
         fetch are live."""
@@ -220,6 +257,7 @@ def run(bench_run: Run) -> dict[str, Any]:
         "latency": session.latency,
         "consume": session.consume,
         "pipeline": session.pipeline,
+        "share": session.share,
     }
     result: dict[str, Any] = asyncio.run(kinds[bench_run.variant.kind]())
     result["path"] = record_path(module)

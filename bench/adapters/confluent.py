@@ -193,6 +193,37 @@ class _Sync(_Base):
             consumer.close()
         return self.meter.result(self.count, self.nbytes)
 
+    def share(self) -> dict[str, Any]:
+        """share-consume-100B with librdkafka's ShareConsumer (its timing as the
+        aiokafka-API adapter's: from the first records delivered)."""
+        from confluent_kafka import ShareConsumer
+
+        consumer = ShareConsumer({
+            "bootstrap.servers": self.run.bootstrap, "client.id": "bench",
+            "group.id": self.run.group, "share.acknowledgement.mode": self.v.mode,
+            "max.poll.records": self.limit,
+        })  # fmt: skip
+        consumer.subscribe([self.run.topic])
+        explicit, timing = self.v.mode == "explicit", not self.run.timed
+        if timing:  # the fairness check: every record counts
+            self.meter.start()
+        try:
+            while self.count < self.v.messages:
+                messages = consumer.poll(1.0)
+                if explicit:
+                    for msg in messages:
+                        if msg.error() is None:
+                            consumer.acknowledge(msg)
+                if timing:
+                    self.take(messages, False)
+                elif len(messages):
+                    timing = True
+                    self.meter.start()
+            self.meter.stop()
+        finally:
+            consumer.close()
+        return self.meter.result(self.count, self.nbytes)
+
     def pipeline(self) -> dict[str, Any]:
         producer, consumer = self.producer(), self.consumer()
         try:

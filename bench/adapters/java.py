@@ -35,7 +35,7 @@ from ._settings import (
     unsupported,
 )
 
-KINDS = ("produce", "consume")
+KINDS = ("produce", "consume", "share")
 # kafka-run-class.sh's defaults for the perf tools (KAFKA_HEAP_OPTS / _JVM_PERFORMANCE_OPTS).
 JVM_FLAGS = (
     "-Xmx512m",
@@ -347,12 +347,66 @@ def consume(run: Run, work: Path) -> dict[str, Any]:
     return _result(jvm, begin, end)
 
 
+def share_points(lines: list[str]) -> list[Point]:
+    """ShareConsumerPerformance's detailed lines (one per progress report, ending "for
+    share consumer N"): the report's end time and the cumulative records and MB."""
+    points = []
+    for line in lines:
+        if not line[:1].isdigit() or "for share consumer" not in line:
+            continue
+        cells = [cell.strip() for cell in line.split(",")]
+        if not points:  # the first report's interval opens when the tool started polling
+            start = datetime.strptime(cells[0], PY_DATE_FORMAT).timestamp()
+            points.append(Point(start, start, 0, 0))
+        when = datetime.strptime(cells[1], PY_DATE_FORMAT).timestamp()
+        count, nbytes = int(cells[5]), int(float(cells[2]) * MIB)
+        points.append(Point(when, when, count, nbytes))
+    if len(points) < 2:
+        tail = "\n".join(lines[-10:])
+        raise RuntimeError(f"too few reports in ShareConsumerPerformance output: {tail}")
+    return points
+
+
+def share_total(lines: list[str]) -> int:
+    """The records ShareConsumerPerformance's summary line (the last data line that is
+    not a report) says it consumed."""
+    for line in reversed(lines):
+        if line[:1].isdigit() and "for share consumer" not in line:
+            return int(line.split(",")[5])
+    raise RuntimeError("no summary in ShareConsumerPerformance output")
+
+
+def share(run: Run, work: Path) -> dict[str, Any]:
+    """ShareConsumerPerformance (implicit acknowledgement, the tool's only mode) in the
+    run's share group: the window is the last ``messages`` (or a few more) records between
+    two of its progress reports, after at least ``run.jvm_warmup`` (joining the group and
+    the first fetch are never timed)."""
+    v = run.variant
+    if v.mode != "implicit":
+        raise NotImplementedError("ShareConsumerPerformance acknowledges implicitly only")
+    props = {"max.poll.records": run.pinned["max_poll_records"],
+             "share.acknowledgement.mode": "implicit"}  # fmt: skip
+    args = [
+        "--bootstrap-server", run.bootstrap, "--topic", run.topic, "--group", run.group,
+        "--num-records", str(jvm_records(v.messages, run.jvm_warmup)),
+        "--consumer.config", str(_properties(work / "share.properties", props)),
+        "--timeout", "60000", "--date-format", DATE_FORMAT,
+        "--show-detailed-stats", "--reporting-interval", str(REPORT_MS),
+    ]  # fmt: skip
+    jvm = _run_jvm(java_command("ShareConsumerPerformance", args, work), run.timeout_s - 10)
+    lines = [line for _, line in jvm.lines]
+    if not run.timed:  # the fairness check: the summary's count (its reports may hold fewer)
+        return {"messages": share_total(lines)}
+    begin, end = window(share_points(lines), v.messages)
+    return _result(jvm, begin, end)
+
+
 def run(bench_run: Run) -> dict[str, Any]:
     kind = bench_run.variant.kind
     if kind not in KINDS:
         raise NotImplementedError(f"the Java perf tools have no {kind} mode")
     with tempfile.TemporaryDirectory(prefix="bench-java-") as tmp:
-        action = produce if kind == "produce" else consume
+        action = {"produce": produce, "consume": consume, "share": share}[kind]
         result = action(bench_run, Path(tmp))
     result["path"] = "Java client (kafka-clients perf tools)"
     result["config"] = {

@@ -15,9 +15,11 @@ from bench.adapters.java import (
     consumer_points,
     proc_cpu_seconds,
     producer_points,
+    share_points,
+    share_total,
     window,
 )
-from bench.matrix import JVM_SLACK, Run, Variant, jvm_records
+from bench.matrix import JVM_SLACK, MIB, Run, Variant, jvm_records
 
 
 def stamp(epoch: float) -> str:
@@ -120,3 +122,26 @@ def test_consumer_points_detailed_and_summary() -> None:
     assert end.records == 2_000_000 and end.nbytes == pytest.approx(200_000_000, rel=1e-5)
     assert end.seconds - begin.seconds == pytest.approx(2.2)  # the fetch time, not the join
     assert end.seconds == pytest.approx(t0 + 3, abs=1e-3)
+
+
+def test_share_points_from_the_detailed_reports() -> None:
+    t0 = 1_700_000_000.0
+    lines = ["start.time, end.time, data.consumed.in.MB, MB.sec, nMsg.sec, "
+             "data.consumed.in.nMsg, fetch.time.ms"] + [
+        f"{stamp(t0 + i / 10)}, {stamp(t0 + (i + 1) / 10)}, {(i + 1) * 9.5367:.4f}, 95.3674, "
+        f"1000000.0000, {(i + 1) * 100_000}, 100 for share consumer 1"
+        for i in range(5)
+    ] + [f"{stamp(t0 - 5)}, {stamp(t0 + 0.5)}, 47.6837, 8.6, 90909.0, 500000, 5500"]  # fmt: skip
+    points = share_points(lines)
+    # a zero point where the first report's interval opens, then one per report; the
+    # summary line (joining the group included) is not one
+    assert [p.records for p in points] == [0] + [100_000 * i for i in range(1, 6)]
+    assert points[0].seconds == pytest.approx(t0, abs=1e-3)
+    begin, end = window(points, 300_000)
+    assert end.seconds - begin.seconds == pytest.approx(0.3, abs=1e-3)
+    assert end.nbytes == pytest.approx(5 * 9.5367 * MIB, rel=1e-4)
+    with pytest.raises(RuntimeError):
+        share_points(lines[:1] + lines[-1:])
+    assert share_total(lines) == 500_000
+    with pytest.raises(RuntimeError):
+        share_total(lines[:-1])

@@ -10,7 +10,10 @@ from bench.matrix import KIB, MIB, PINNED, Run, Variant, matrix, payload, scaled
 @pytest.mark.parametrize("name", ["quick", "default", "full"])
 def test_every_matrix_covers_every_scenario(name: str) -> None:
     m = matrix(name)
-    assert {v.kind for v in m.variants} == {"produce", "latency", "consume", "pipeline"}
+    assert {v.kind for v in m.variants} == {"produce", "latency", "consume", "pipeline", "share"}
+    share = [v for v in m.variants if v.kind == "share"]
+    assert {v.label for v in share} == {"implicit", "explicit"}
+    assert all(v.scenario == "share-consume-100B" and v.partitions == 1 for v in share)
     keys = [v.key for v in m.variants]
     assert len(keys) == len(set(keys))
     assert m.repetitions >= 1

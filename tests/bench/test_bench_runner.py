@@ -37,6 +37,10 @@ class FakeBroker:
     def read_back(self, topic: str, partitions: int, value: bytes) -> tuple[int, int]:
         return self.topics[topic], 0
 
+    def share_group(self) -> str:
+        self.groups = getattr(self, "groups", 0) + 1
+        return f"share-{self.groups}"
+
 
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> tuple[Runner, list[Run]]:
@@ -131,3 +135,26 @@ def test_a_column_whose_build_changed_between_runs_is_varied(
         "aiokafka_gen (varied between runs)"
     )
     assert any("{'b': 'pure'}" in note for note in r.out.notes)
+
+
+def test_share_runs_read_the_consume_topic_each_in_a_new_group(
+    runner: tuple[Runner, list[Run]],
+) -> None:
+    r, runs = runner
+    r.m = replace(r.m, variants=(Variant("share", 50_000, mode="implicit"),
+                                 Variant("share", 50_000, mode="explicit")))  # fmt: skip
+    r.prepare()  # the consume topic holds Java's share run (warm-up included)
+    assert r.consume_size == jvm_records(50_000, r.m.jvm_warmup)
+    for mode in ("implicit", "explicit"):
+        metrics = r.measure(client("aiokafka_gen"), Variant("share", 50_000, mode=mode))
+        assert "error" not in metrics, metrics
+    metrics = r.measure(client("java"), Variant("share", 50_000, mode="implicit"))
+    assert "error" not in metrics, metrics
+    shares = [run for run in runs if run.variant.kind == "share"]
+    assert [run.topic for run in shares] == [r.consume_topic] * 3
+    assert len({run.group for run in shares}) == 3 and all(run.group for run in shares)
+    assert r.consume_topic in r.broker.topics  # read, never deleted
+    # java's tool has no explicit mode; aiokafka (no share consumer) none at all
+    assert not client("java").supports(Variant("share", 1, mode="explicit"))
+    assert not client("aiokafka").supports(Variant("share", 1, mode="implicit"))
+    assert client("confluent-kafka").supports(Variant("share", 1, mode="explicit"))

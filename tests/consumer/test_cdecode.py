@@ -10,7 +10,9 @@ odd varints, sizes, headers, unicode and invalid UTF-8 keys, 64-bit edges), on t
 corpus of tests/faults/test_fuzz.py and the hostile-bytes cases of tests/records and
 tests/consumer/test_decode_fast.py: chunk by chunk, through ``decode_batch`` and through
 ``CompletedFetch`` (records, positions, typed errors), and once more against the whole
-pure build in a subprocess (``AIOKAFKA_GEN_NO_EXTENSIONS=1``).
+pure build in a subprocess (``AIOKAFKA_GEN_NO_EXTENSIONS=1``). Every chunk is also decoded
+as the share consumer's records (``register_extra_class``: ConsumerRecord plus the
+``delivery_count`` slot), by both decoders: the same records as that class, or None.
 
 Skipped when the extension is not built (tests/test_accel.py fails CI when it should be).
 Broker-free; ``make test-sanitize`` runs this module under ASan and UBSan.
@@ -53,6 +55,7 @@ from aiokafka_gen.consumer.subscription_state import SubscriptionState
 from aiokafka_gen.errors import CorruptRecordError, UnsupportedCodecError
 from aiokafka_gen.records import BatchBuilder, RecordBatch, _crc, read_batches
 from aiokafka_gen.records._types import NO_HEADERS
+from aiokafka_gen.share.acks import ShareConsumerRecord
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 from consumer.test_decode_fast import _record as fast_record
 from consumer.test_decode_fast import mangled
@@ -71,6 +74,9 @@ TOPIC, PARTITION = "t", 3
 TP = TopicPartition(TOPIC, PARTITION)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _FIELDS = [f.name for f in dataclasses.fields(ConsumerRecord) if f.name != "headers"]
+EXTRA = 7  # the delivery count the share consumer's records are decoded with
+if _cdecode is not None:
+    _records.register_extra_class(ShareConsumerRecord, "delivery_count")
 CHECKS = settings(
     max_examples=300, deadline=None, database=None, derandomize=True,
     suppress_health_check=list(HealthCheck), print_blob=True,
@@ -89,23 +95,39 @@ def _snap(record: Any) -> tuple[Any, ...]:
         type(headers),
         headers is NO_HEADERS,
         tuple((type(h), len(h), *((type(x), x) for x in h)) for h in headers),
+        getattr(record, "delivery_count", None),
     )
 
 
-def _native(batch: RecordBatch, data: Any, pos: int, count: int) -> Any:
+def _native(batch: RecordBatch, data: Any, pos: int, count: int, *extra: Any) -> Any:
     """The C decoder, called as the consumer calls it (``_decode_records``)."""
     return _records._native_decode(
         data, pos, count, TOPIC, PARTITION, batch.base_offset, batch.base_timestamp,
-        1 if batch.attributes & 0x08 else 0, batch.max_timestamp,
+        1 if batch.attributes & 0x08 else 0, batch.max_timestamp, *extra,
     )  # fmt: skip
 
 
-def _pure_chunk(batch: RecordBatch, data: bytes, pos: int, count: int) -> Any:
+def _pure_chunk(batch: RecordBatch, data: bytes, pos: int, count: int, extra: Any = None) -> Any:
     try:
-        records, end = _decode_chunk(batch, data, pos, count, TOPIC, PARTITION)
+        records, end = _decode_chunk(batch, data, pos, count, TOPIC, PARTITION, extra)
     except _Unusual:
         return None
     return [_snap(r) for r in records], end
+
+
+def _check_extra(batch: RecordBatch, data: bytes, pos: int, count: int, pure: Any) -> None:
+    """The chunk as share records: both decoders give ``pure``'s records as
+    ShareConsumerRecord with the delivery count in its slot (or the C one None)."""
+    share = _pure_chunk(batch, data, pos, count, EXTRA)
+    if pure is None:
+        assert share is None
+    else:
+        assert share is not None and share[1] == pure[1]
+        assert [s[1:-1] for s in share[0]] == [s[1:-1] for s in pure[0]]
+        assert all(s[0] is ShareConsumerRecord and s[-1] == EXTRA for s in share[0])
+    got = _native(batch, data, pos, count, EXTRA)
+    if got is not None:
+        assert ([_snap(r) for r in got[0]], got[1]) == share
 
 
 def check_chunk(batch: RecordBatch, data: bytes, pos: int, count: int) -> bool:
@@ -119,6 +141,7 @@ def check_chunk(batch: RecordBatch, data: bytes, pos: int, count: int) -> bool:
         records, end = got
         assert type(records) is list and type(end) is int
         assert ([_snap(r) for r in records], end) == pure
+    _check_extra(batch, data, pos, count, pure)
     try:
         records, end = _decode_records(batch, data, pos, count, TOPIC, PARTITION)
         via = [_snap(r) for r in records], end
@@ -663,6 +686,39 @@ def test_setup_refuses_classes_it_cannot_fill() -> None:
         module.setup(ConsumerRecord, [])
 
 
+def test_setup_extra_takes_only_the_class_plus_one_named_slot() -> None:
+    module = _fresh_module()
+    args = (b"", 0, 0, TOPIC, PARTITION, 0, 0, 0, 0, EXTRA)
+    with pytest.raises(RuntimeError, match="setup"):
+        module.setup_extra(ShareConsumerRecord, "delivery_count")
+    module.setup(ConsumerRecord, NO_HEADERS)
+    with pytest.raises(RuntimeError, match="setup_extra"):
+        module.decode(*args)
+
+    def sub(*slots: str, base: type = ConsumerRecord, **options: Any) -> type:
+        fields = [(name, Any, dataclasses.field(default=None)) for name in slots]
+        return dataclasses.make_dataclass("S", fields, bases=(base,), slots=True, **options)
+
+    refused: list[tuple[Any, str]] = [
+        (sub("delivery_count", "more"), "delivery_count"),  # two slots
+        (sub("other"), "delivery_count"),  # another name
+        (sub("delivery_count", weakref_slot=True), "delivery_count"),
+        (sub("delivery_count", base=sub()), "delivery_count"),  # not a direct subclass
+        (ConsumerRecord, "delivery_count"),  # not a subclass
+        (ShareConsumerRecord, 3),  # the name is not a str
+    ]
+    for cls, name in refused:
+        with pytest.raises(TypeError):
+            module.setup_extra(cls, name)
+    with pytest.raises(TypeError):  # _records checks the same before the C twin
+        _records.register_extra_class(sub("other"), "delivery_count")
+    module.setup_extra(sub("count"), "count")
+    assert module.decode(*args) == ([], 0)
+    module.setup(ConsumerRecord, NO_HEADERS)  # a new class drops the subclass
+    with pytest.raises(RuntimeError, match="setup_extra"):
+        module.decode(*args)
+
+
 def test_no_references_or_memory_leak_on_any_path() -> None:
     topic, partition, max_ts = "".join(["to", "pic"]), 10**20, 10**15 + 1
     good = b"".join(fast_record(i, i, b"k" * (i % 3), b"v" * 300, [("h", b"x")] * (i % 2))
@@ -674,12 +730,14 @@ def test_no_references_or_memory_leak_on_any_path() -> None:
         (good + varint(7) + b"\x00" + b"\xff" * 9 + b"\x02\x00\x01\x01\x00", 21),
     ]  # fmt: skip
     decode = _records._native_decode
-    watched = [NO_HEADERS, topic, partition, max_ts, ConsumerRecord]
+    extra = 10**30
+    watched = [NO_HEADERS, topic, partition, max_ts, ConsumerRecord, ShareConsumerRecord, extra]
 
     def once() -> None:
         for section, count in cases:
             for ts_type in (0, 1):
                 decode(section, 0, count, topic, partition, 0, 0, ts_type, max_ts)
+                decode(section, 0, count, topic, partition, 0, 0, ts_type, max_ts, extra)
 
     for _ in range(30):
         once()

@@ -22,7 +22,13 @@ from aiokafka_gen.errors import (
     UnsupportedVersionError,
 )
 from aiokafka_gen.records.builder import BatchBuilder
-from aiokafka_gen.share.acks import GAP, AckBatch, AcknowledgeType, ack_batches
+from aiokafka_gen.share.acks import (
+    GAP,
+    AckBatch,
+    AcknowledgeType,
+    ShareConsumerRecord,
+    ack_batches,
+)
 from aiokafka_gen.share.errors import UnacknowledgedRecordsError
 from aiokafka_gen.share.membership import Action, MemberState, ShareMembership, new_member_id
 from aiokafka_gen.share.session import (
@@ -169,6 +175,15 @@ def test_ack_batches_are_ranges_with_one_type_or_one_per_offset() -> None:
     ]
     assert list(batches[1].expand()) == [(9, release), (10, GAP), (11, release)]
     assert ack_batches({}) == []
+    # one consecutive range of one type (a settled poll), inserted in any order
+    assert ack_batches(dict.fromkeys([12, 10, 11, 13], accept)) == [AckBatch(10, 13, (accept,))]
+    # consecutive but two types; one type but a hole: not one batch
+    assert ack_batches({10: accept, 11: release}) == [AckBatch(10, 11, (accept, release))]
+    assert ack_batches({10: accept, 12: accept, 13: accept}) == [
+        AckBatch(10, 10, (accept,)),
+        AckBatch(12, 13, (accept,)),
+    ]
+    assert ack_batches([(3, release), (2, release)]) == [AckBatch(2, 3, (release,))]
 
 
 # ---- share sessions --------------------------------------------------------------------
@@ -288,6 +303,8 @@ def test_only_acquired_offsets_are_delivered_with_their_delivery_counts() -> Non
     ]
     assert got.gaps == [] and got.releases == [5, 6]  # past the data: released
     assert got.records[0].topic == "t" and got.records[0].partition == 0
+    # the decoder builds the share records itself (no ConsumerRecord copied)
+    assert all(type(r) is ShareConsumerRecord for r in got.records)
 
 
 def test_missing_offsets_inside_the_data_are_gaps() -> None:
@@ -356,6 +373,7 @@ def test_a_range_covering_whole_batches_takes_the_fast_path() -> None:
     got = acquired_records("t", 0, data, acquired)
     assert [(r.offset, r.delivery_count) for r in got.records] == [(i, 2) for i in range(5)]
     assert (got.gaps, got.rejects, got.releases) == ([], [], [])
+    assert all(type(r) is ShareConsumerRecord for r in got.records)
     wider = [AcquiredRecords(first_offset=0, last_offset=7, delivery_count=1)]
     got = acquired_records("t", 0, data, wider)
     assert len(got.records) == 5 and got.releases == [5, 6, 7] and got.gaps == []
