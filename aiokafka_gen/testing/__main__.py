@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ._progress import QUIET_ENV
 from ._state import load_state, pid_alive, save_state, stop_detached
 from .cluster import BACKENDS, KafkaCluster
 
@@ -34,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--acls", action="store_true", help="StandardAuthorizer, admin is super")
     up.add_argument("--feature", action="append", default=[], help="e.g. share.version=1")
     up.add_argument("--detach", action="store_true", help="write a state file and return")
+    up.add_argument(
+        "-q", "--quiet", action="store_true",
+        help="no download/start progress on stderr (as AIOKAFKA_GEN_QUIET=1)",
+    )  # fmt: skip
     sub.add_parser("down").add_argument("--name", default="default")
     status = sub.add_parser("status")
     status.add_argument("--name", default="default")
@@ -62,6 +68,8 @@ def describe(state: dict[str, Any]) -> str:
 
 
 def _up(args: argparse.Namespace) -> int:
+    if args.quiet:
+        os.environ[QUIET_ENV] = "1"  # read where the progress is shown (jars, JVM start)
     if args.detach and load_state(args.name) is not None:
         print(f"a detached cluster {args.name!r} exists; run `down` first", file=sys.stderr)
         return 1

@@ -7,7 +7,10 @@ storage with StorageTool (own JVM each: it calls System.exit). ZooKeeper mode: s
 standalone ZooKeeper (QuorumPeerMain from the ZooKeeper jar on Kafka's classpath) on a free
 port, wait until it answers ``srvr``, write the SCRAM users into it with ConfigCommand.
 Then start all nodes together (a lone KRaft node of three cannot elect a controller) and
-wait until each node's PLAINTEXT port answers a Metadata probe listing every broker.
+wait until each node's PLAINTEXT port answers a Metadata probe listing every broker. While
+that runs, stderr says so (``_progress.waiting``: a spinner and elapsed seconds on a
+terminal, a line at the start and one at "ready" elsewhere; ``quiet`` or
+``AIOKAFKA_GEN_QUIET=1`` silences it); it only watches, the start does not wait for it.
 Stopping stops the brokers first (a ZooKeeper-mode broker's controlled shutdown needs
 ZooKeeper), then ZooKeeper. Must not know about pytest or the CLI.
 
@@ -47,6 +50,7 @@ from ._jars import ensure_kafka_lib
 from ._ports import free_ports
 from ._probe import ClusterView, probe
 from ._process import BrokerNode, JavaRuntime, ZooKeeperNode
+from ._progress import Reporter, waiting
 from ._state import pid_alive
 from ._tls import ensure_tls_files
 
@@ -121,9 +125,12 @@ def _referenced(marker: str) -> bool:
 class JvmBackend:
     """Owns the temp dir, the node processes and the TLS files of one cluster."""
 
-    def __init__(self, spec: ClusterSpec, *, startup_timeout: float) -> None:
+    def __init__(
+        self, spec: ClusterSpec, *, startup_timeout: float, quiet: bool | None = None
+    ) -> None:
         self.spec = spec
         self.startup_timeout = startup_timeout
+        self.quiet = quiet  # None: AIOKAFKA_GEN_QUIET decides
         self.cluster_id = new_cluster_id()
         self.root: Path | None = None
         self.runtime: JavaRuntime | None = None
@@ -139,7 +146,17 @@ class JvmBackend:
         return None if self.zookeeper_port is None else f"127.0.0.1:{self.zookeeper_port}"
 
     def start(self, *, detached: bool = False) -> None:
-        lib = ensure_kafka_lib(self.spec.version)
+        lib = ensure_kafka_lib(self.spec.version, quiet=self.quiet)
+        with waiting(Reporter(quiet=self.quiet), self.title(), doing="starting"):
+            self._start(lib, detached)
+
+    def title(self) -> str:
+        """``Kafka 4.4.0 (1 node, KRaft)`` for the status lines."""
+        count = self.spec.nodes
+        mode = "ZooKeeper mode" if self.spec.zookeeper else "KRaft"
+        return f"Kafka {self.spec.version} ({count} node{'s' if count != 1 else ''}, {mode})"
+
+    def _start(self, lib: Path, detached: bool) -> None:
         self.tls = ensure_tls_files() if self.spec.needs_tls else None
         sweep_stale_dirs()
         self.root = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
