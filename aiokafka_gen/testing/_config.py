@@ -220,7 +220,7 @@ def _zookeeper_mode_properties(
     props |= {
         key: value
         for key, value in kraft.items()
-        if key not in dropped and not key.startswith(("group.consumer.", "share."))
+        if key not in dropped and not key.startswith(("group.consumer.", "group.share.", "share."))
     }
     props["listeners"] = _listener_list(node, with_controller=False)
     props["listener.security.protocol.map"] = ",".join(
@@ -285,6 +285,10 @@ def _base_properties(
         "group.consumer.min.heartbeat.interval.ms": "500",
         "group.consumer.session.timeout.ms": "10000",
         "group.consumer.min.session.timeout.ms": "3000",
+        # Share groups keep the broker defaults (45 s session, 5 s heartbeat) but may ask
+        # for less on their GROUP config resource (the default minimums forbid it).
+        "group.share.min.session.timeout.ms": "3000",
+        "group.share.min.heartbeat.interval.ms": "500",
         "log.cleaner.dedupe.buffer.size": "2097152",
         "num.network.threads": "2",
         "num.io.threads": "2",

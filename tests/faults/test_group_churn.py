@@ -43,7 +43,14 @@ from aiokafka_gen.testing import KafkaCluster
 from aiokafka_gen.testing.proxy import Mode, ProxyCluster
 from faults.support import create_topic, pick, value_of
 from faults.verdict import Report
-from faults.wave2_support import Landed, partitions_of, produce_steadily, seconds_since
+from faults.wave2_support import (
+    KINDS,
+    Landed,
+    churn_plan,
+    partitions_of,
+    produce_steadily,
+    seconds_since,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -56,7 +63,6 @@ SESSION = {"classic": 6.0, "consumer": 10.0}  # client-chosen / the harness brok
 BOUND = 30.0  # convergence bound after a join, leave or cancel (crash: + the session)
 DRAIN = 90.0
 GUARD = pick(400.0, 1500.0)
-KINDS = ("join", "leave", "cancel", "crash")
 PROCESSING = 0.05  # seconds of "work" per batch, between processing and its commit
 
 
@@ -245,25 +251,6 @@ def _converged(live: list[_Member], everything: frozenset[TopicPartition]) -> bo
     return len(owned) == len(set(owned)) and set(owned) == everything
 
 
-def _plan(rng: random.Random, changes: int, live: int) -> list[str]:
-    """A change sequence keeping 1..MAX_MEMBERS members; every kind appears when there is
-    room for it (the first four changes cover all of them)."""
-    out: list[str] = []
-    wanted = list(KINDS)
-    rng.shuffle(wanted)
-    for _ in range(changes):
-        allowed = (["join"] if live < MAX_MEMBERS else []) + (
-            [k for k in KINDS if k != "join"] if live > 1 else []
-        )
-        pending = [k for k in wanted if k in allowed]
-        kind = pending[0] if pending else rng.choice(allowed)
-        if kind in wanted:
-            wanted.remove(kind)
-        out.append(kind)
-        live += 1 if kind == "join" else -1
-    return out
-
-
 async def _sample_commits(
     bootstrap: str, group: str, tps: list[TopicPartition], book: Book, counts: Counter[str]
 ) -> None:
@@ -386,7 +373,7 @@ async def test_group_churn(
                 for _ in range(2):
                     await new_member().start()
                 await converge("start", began)
-                plan = _plan(rng, CHANGES, 2)
+                plan = churn_plan(rng, CHANGES, 2, MAX_MEMBERS)
                 for kind in plan:
                     await asyncio.sleep(rng.uniform(0.3, 1.5))  # let them work
                     began = time.monotonic()

@@ -34,3 +34,15 @@ def test_a_problem_or_an_exception_is_a_fail() -> None:
     with pytest.raises(KeyError), verdicts.scenario("q"):
         raise KeyError("boom")
     assert [line.endswith("verdict=FAIL") for line in verdicts.lines()] == [True, True]
+
+
+def test_explained_duplicates_pass_and_the_rest_fail() -> None:
+    verdicts = Verdicts()
+    with verdicts.scenario("s") as tally:
+        tally.sent, tally.received, tally.duplicated, tally.explained, tally.changes = 4, 4, 2, 2, 3
+    with pytest.raises(AssertionError, match="verdict=FAIL"), verdicts.scenario("s") as tally:
+        tally.duplicated, tally.explained = 1, 0
+    assert verdicts.lines() == [
+        "fault s: sent=4 received=4 lost=0 duplicated=3 (explained 2) changes=3 kills=0 "
+        "verdict=FAIL"
+    ]

@@ -1,9 +1,11 @@
 """Verdicts: counts per scenario, one report line each, a failed test when FAIL.
 
-``lost`` and ``duplicated`` mean what they say for record scenarios; for hostile input and
-fuzzing, ``sent`` counts inputs, ``received`` the inputs that ended in a typed outcome, and
-``lost`` the ones that did not (an untyped exception, a hang). ``problems`` lists any other
-broken guarantee (a failed delivery, a misordered key); one problem makes the verdict FAIL.
+``lost`` and ``duplicated`` mean what they say for record scenarios (where a scenario allows
+duplicates that have a reason, ``explained`` counts those and only the rest fail it); for
+hostile input and fuzzing, ``sent`` counts inputs, ``received`` the inputs that ended in a
+typed outcome, and ``lost`` the ones that did not (an untyped exception, a hang).
+``problems`` lists any other broken guarantee (a failed delivery, a misordered key); one
+problem makes the verdict FAIL.
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ class Tally:
     duplicated: int = 0
     kills: int = 0
     problems: list[str] = field(default_factory=list)
+    # scenarios where some duplicates are allowed (at-least-once with a reason for each)
+    # count those here; None: the scenario allows none and the line does not mention it
+    explained: int | None = None
+    changes: int | None = None  # membership changes injected, where a scenario makes some
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and not self.problems
+        return self.lost == 0 and self.duplicated == (self.explained or 0) and not self.problems
 
     def add(self, other: Tally) -> None:
         self.sent += other.sent
@@ -40,13 +46,19 @@ class Tally:
         self.duplicated += other.duplicated
         self.kills += other.kills
         self.problems += other.problems
+        if other.explained is not None:
+            self.explained = (self.explained or 0) + other.explained
+        if other.changes is not None:
+            self.changes = (self.changes or 0) + other.changes
 
 
 def format_line(tally: Tally) -> str:
-    """The issue's report line."""
+    """The issue's report line (``(explained n)`` and ``changes=`` only where counted)."""
+    explained = "" if tally.explained is None else f" (explained {tally.explained})"
+    changes = "" if tally.changes is None else f" changes={tally.changes}"
     return (
         f"fault {tally.name}: sent={tally.sent} received={tally.received} lost={tally.lost} "
-        f"duplicated={tally.duplicated} kills={tally.kills} "
+        f"duplicated={tally.duplicated}{explained}{changes} kills={tally.kills} "
         f"verdict={'ok' if tally.ok else 'FAIL'}"
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,9 +23,13 @@ from aiokafka_gen.structs import ConsumerRecord, RecordMetadata, TopicPartition
 from faults.support import Audit, key_of, value_of
 
 __all__ = [
-    "Landed", "Ledger", "busiest", "drain", "partitions_of", "produce_steadily", "seconds_since",
-    "wait_in_sync",
+    "KINDS", "Landed", "Ledger", "busiest", "churn_plan", "drain", "partitions_of",
+    "produce_steadily", "seconds_since", "wait_in_sync",
 ]  # fmt: skip
+
+# the membership changes of the churn scenarios: a new member; stop(); the application's
+# task cancelled, then stop(); the task cancelled and the member's network cut
+KINDS = ("join", "leave", "cancel", "crash")
 
 
 def seconds_since(started: float) -> float:
@@ -192,3 +197,22 @@ async def wait_in_sync(bootstrap: str, topics: Iterable[str], timeout: float = 1
                    for m in metas):  # fmt: skip
                 return
             await asyncio.sleep(0.5)
+
+
+def churn_plan(rng: random.Random, changes: int, live: int, most: int) -> list[str]:
+    """A sequence of ``changes`` KINDS keeping 1..``most`` members (``live`` at first);
+    every kind appears when there is room for it (the first four changes cover all)."""
+    out: list[str] = []
+    wanted = list(KINDS)
+    rng.shuffle(wanted)
+    for _ in range(changes):
+        allowed = (["join"] if live < most else []) + (
+            [k for k in KINDS if k != "join"] if live > 1 else []
+        )
+        pending = [k for k in wanted if k in allowed]
+        kind = pending[0] if pending else rng.choice(allowed)
+        if kind in wanted:
+            wanted.remove(kind)
+        out.append(kind)
+        live += 1 if kind == "join" else -1
+    return out
