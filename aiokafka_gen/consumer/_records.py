@@ -37,7 +37,7 @@ from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
 from .subscription_state import PartitionState
 
-__all__ = ["CompletedFetch", "decode_batch", "register_extra_class"]
+__all__ = ["CompletedFetch", "RecordChunks", "decode_batch", "dense_batch", "register_extra_class"]
 
 Deserializer = Callable[[Any], Any]
 Batch = RecordBatch | LegacyBatch
@@ -308,6 +308,76 @@ def decode_batch(
         except _Unusual:
             pass
     return _decode_general(batch, topic, partition, extra)
+
+
+def dense_batch(batch: Batch) -> bool:
+    """A v2 data batch whose every offset holds a record (nothing compacted away): what
+    ``RecordChunks`` takes."""
+    return _fast(batch) and batch.record_count == batch.last_offset - batch.base_offset + 1
+
+
+class RecordChunks:
+    """The records of one dense v2 data batch (``dense_batch``), decoded ``limit`` at a time
+    as they are asked for, as ``CompletedFetch`` does: a batch of thousands never lives as
+    thousands of new objects (which the cyclic GC would walk again and again). Records are
+    ``register_extra_class``'s holding ``extra`` when it is not None. A batch the fast
+    decoder refuses part-way is decoded whole by the general reader and continues from the
+    next offset; its typed error (``RecordsCorruptError``), or records whose offsets are
+    not the next ones of the batch, raise ``RecordsCorruptError`` from ``take`` (which
+    then takes nothing: ``offsets()`` are still the ones not delivered)."""
+
+    __slots__ = ("_cursor", "_rest", "extra", "last_offset", "next_offset", "partition", "topic")
+
+    def __init__(self, batch: RecordBatch, topic: str, partition: int, extra: Any = None) -> None:
+        if not dense_batch(batch):
+            raise ValueError("RecordChunks takes a dense v2 data batch (see dense_batch)")
+        if extra is not None and _extra_class is None:
+            raise RuntimeError("RecordChunks(extra=...) before register_extra_class()")
+        self.topic, self.partition, self.extra = topic, partition, extra
+        self._cursor: _Cursor | None = _Cursor(batch, topic, partition, extra)
+        self._rest: list[ConsumerRecord[Any, Any]] | None = None
+        self.next_offset: int = batch.base_offset
+        self.last_offset: int = batch.last_offset
+
+    def __len__(self) -> int:
+        """Records not taken yet."""
+        return self.last_offset - self.next_offset + 1
+
+    def offsets(self) -> range:
+        """The offsets of the records not taken yet."""
+        return range(self.next_offset, self.last_offset + 1)
+
+    def take(self, limit: int) -> list[ConsumerRecord[Any, Any]]:
+        """The next ``min(limit, len(self))`` records."""
+        count = min(limit, self.last_offset - self.next_offset + 1)
+        if count <= 0:
+            return []
+        cursor = self._cursor
+        records: list[ConsumerRecord[Any, Any]]
+        if cursor is not None:
+            try:
+                records = cursor.next(count)
+            except _Unusual:  # the general reader raises the typed error, or reads it all
+                first = self.next_offset
+                general = _decode_general(cursor.batch, self.topic, self.partition, self.extra)
+                self._cursor, self._rest = None, [r for r in general if r.offset >= first]
+                return self.take(limit)
+        else:
+            rest = self._rest
+            assert rest is not None
+            records, self._rest = rest[:count], rest[count:]
+        first = self.next_offset
+        if (
+            len(records) != count
+            or records[0].offset != first
+            or records[-1].offset != first + count - 1
+        ):
+            raise RecordsCorruptError(
+                f"{self.topic}-{self.partition}: the records of the batch at offset {first} "
+                "are not its consecutive offsets"
+            )
+        self.next_offset = first + count
+        return records
 
 
 class CompletedFetch:

@@ -47,6 +47,7 @@ from aiokafka_gen.errors import (
     UnsupportedVersionError,
     for_code,
 )
+from aiokafka_gen.records import RecordsCorruptError
 from aiokafka_gen.structs import TopicPartition
 
 from .acks import AckBatch, AcknowledgeType, ShareConsumerRecord, ack_batches
@@ -82,6 +83,11 @@ _FLUSH_INTERVAL = 0.5  # s between acknowledgement flushes while polls drain the
 AcknowledgementResults = dict[TopicPartition, KafkaError | None]
 CommitCallback = Callable[[AcknowledgementResults], Any]
 RecordKey = tuple[str, int, int]
+
+
+def _offsets(part: Any) -> Iterable[int]:
+    """The offsets of a buffered part: a list of records or a RecordChunks."""
+    return [r.offset for r in part] if type(part) is list else part.offsets()
 
 
 def _ack_type(value: Any) -> AcknowledgeType:
@@ -208,9 +214,8 @@ class AIOKafkaShareConsumer:
         self._sessions: dict[int, ShareSession] = {}
         self._node_locks: dict[int, asyncio.Lock] = {}
         # fetched, not yet returned: one chunk of records per partition and fetch
-        self._buffer: collections.deque[tuple[TopicPartition, list[ShareConsumerRecord]]] = (
-            collections.deque()
-        )
+        # (partition, records): a list, or a RecordChunks decoded as polls take it
+        self._buffer: collections.deque[tuple[TopicPartition, Any]] = collections.deque()
         # returned by polls, not acknowledged yet: partition -> offset -> record
         self._delivered: dict[TopicPartition, dict[int, ShareConsumerRecord]] = {}
         self._acked_recent: set[RecordKey] = set()
@@ -432,7 +437,17 @@ class AIOKafkaShareConsumer:
                 buffer.popleft()
                 continue
             room = limit - taken
-            if len(records) <= room:
+            if type(records) is not list:  # RecordChunks: decode the next ones
+                try:
+                    chunk = records.take(room)
+                except RecordsCorruptError as error:  # the rest is rejected, not redelivered
+                    buffer.popleft()
+                    self._queue_offsets(tp, records.offsets(), AcknowledgeType.REJECT)
+                    self._errors.append(error)
+                    continue
+                if not len(records):
+                    buffer.popleft()
+            elif len(records) <= room:
                 buffer.popleft()
                 chunk = records
             else:
@@ -652,8 +667,11 @@ class AIOKafkaShareConsumer:
                 results[tp] = for_code(code)(message or str(tp)) if code else None
                 if code in _STALE_LEADER:
                     self._client.force_metadata_update()
-        for tp in pending:
-            results.setdefault(tp, None)
+        for tp in pending:  # the broker answers for every partition it was sent
+            if tp not in results:
+                results[tp] = for_code(ErrorCode.UNKNOWN_SERVER_ERROR)(
+                    f"{tp}: the broker's answer left out this partition's acknowledgements"
+                )
         return results
 
     async def _report(self, results: AcknowledgementResults) -> None:
@@ -816,6 +834,7 @@ class AIOKafkaShareConsumer:
                     part.acquired_records,
                     self._deserializers,
                     check_crcs=self._check_crcs,
+                    lazy=True,
                 )
                 self._install(tp, data)
         return failed
@@ -830,11 +849,11 @@ class AIOKafkaShareConsumer:
 
     def _install(self, tp: TopicPartition, data: AcquiredData) -> None:
         if tp not in self._assigned:  # revoked meanwhile: give them back
-            held = [r.offset for r in data.records] + data.releases
-            self._queue_offsets(tp, held, AcknowledgeType.RELEASE)
+            for part in data.parts:
+                self._queue_offsets(tp, _offsets(part), AcknowledgeType.RELEASE)
+            self._queue_offsets(tp, data.releases, AcknowledgeType.RELEASE)
         else:
-            if data.records:
-                self._buffer.append((tp, data.records))
+            self._buffer.extend((tp, part) for part in data.parts)
             self._queue_offsets(tp, data.releases, AcknowledgeType.RELEASE)
         self._queue_offsets(tp, data.gaps, 0)
         self._queue_offsets(tp, data.rejects, AcknowledgeType.REJECT)
@@ -848,7 +867,7 @@ class AIOKafkaShareConsumer:
         self._settle_all(kind)
         while self._buffer:
             tp, records = self._buffer.popleft()
-            self._queue_offsets(tp, [r.offset for r in records], AcknowledgeType.RELEASE)
+            self._queue_offsets(tp, _offsets(records), AcknowledgeType.RELEASE)
         try:
             await self._send_acks(self._take_pending(), close=True)
         except Exception as exc:
@@ -969,12 +988,10 @@ class AIOKafkaShareConsumer:
         self._rebalances += 1
         self._last_rebalance = time.monotonic()
         if revoked:
-            kept: collections.deque[tuple[TopicPartition, list[ShareConsumerRecord]]] = (
-                collections.deque()
-            )
+            kept: collections.deque[tuple[TopicPartition, Any]] = collections.deque()
             for tp, records in self._buffer:
                 if tp in revoked:
-                    self._queue_offsets(tp, [r.offset for r in records], AcknowledgeType.RELEASE)
+                    self._queue_offsets(tp, _offsets(records), AcknowledgeType.RELEASE)
                 else:
                     kept.append((tp, records))
             self._buffer = kept

@@ -198,12 +198,23 @@ class ShareSession:
 class AcquiredData:
     """What one partition of a ShareFetch answer gave the member."""
 
-    records: list[ShareConsumerRecord]
+    # the records in offset order: lists of records, and (``lazy=True``) the consumer's
+    # RecordChunks of whole batches, decoded as polls take them
+    parts: list[Any]
     gaps: list[int]  # acquired offsets without an application record: acknowledge as GAP
     rejects: list[int] = field(default_factory=list)  # undecodable: acknowledge as REJECT
     # acquired but past the data the answer carried (truncated): acknowledge as RELEASE
     releases: list[int] = field(default_factory=list)
     error: BaseException | None = None  # why ``rejects`` were not delivered
+
+    @property
+    def records(self) -> list[ShareConsumerRecord]:
+        """Every record (decoding what is lazy: once)."""
+        out: list[ShareConsumerRecord] = []
+        for part in self.parts:
+            out.extend(part if isinstance(part, list) else part.take(len(part)))
+        self.parts = [out] if out else []
+        return out
 
 
 def _acquired_map(acquired: Iterable[Any]) -> dict[int, int]:
@@ -214,14 +225,14 @@ def _acquired_map(acquired: Iterable[Any]) -> dict[int, int]:
     return counts
 
 
-def _share_decoder() -> Callable[..., list[Any]]:
-    """The consumer's batch decoder, set up to build ``ShareConsumerRecord`` directly
-    (imported on first use: it pulls in the record decoders)."""
+def _share_decoder() -> Any:
+    """The consumer's record decoders (``_records``), set up to build
+    ``ShareConsumerRecord`` directly (imported on first use: it pulls them in)."""
     from aiokafka_gen.consumer import _records
 
     if _records._extra_class is not ShareConsumerRecord:
         _records.register_extra_class(ShareConsumerRecord, "delivery_count")
-    return _records.decode_batch
+    return _records
 
 
 def acquired_records(
@@ -232,13 +243,21 @@ def acquired_records(
     deserializers: tuple[Deserializer | None, Deserializer | None] = (None, None),
     *,
     check_crcs: bool = True,
+    lazy: bool = False,
 ) -> AcquiredData:
     """The acquired records of one partition's answer, in offset order, deserialized.
 
     A record whose deserializer fails, and every acquired offset not delivered when the
     data is corrupt, goes to ``rejects`` (with the first such error in ``error``): the
-    caller rejects them, so a poison record is archived instead of redelivered forever."""
-    decode_batch = _share_decoder()
+    caller rejects them, so a poison record is archived instead of redelivered forever.
+    ``lazy``: a dense batch acquired whole with one delivery count, and nothing to
+    deserialize, is left to decode as the records are taken (a ``RecordChunks`` part)."""
+    decoders = _share_decoder()
+    decode_batch, dense_batch, chunks = (
+        decoders.decode_batch,
+        decoders.dense_batch,
+        decoders.RecordChunks,
+    )
     acquired = list(acquired)
     ranges = sorted((a.first_offset, a.last_offset, a.delivery_count) for a in acquired)
     if not ranges:
@@ -246,7 +265,10 @@ def acquired_records(
     total = sum(last - first + 1 for first, last, _ in ranges)
     low, high = ranges[0][0], max(last for _, last, _ in ranges)
     counts: dict[int, int] | None = None  # offset -> delivery count, built when needed
-    out: list[ShareConsumerRecord] = []
+    out: list[ShareConsumerRecord] = []  # the decoded records
+    parts: list[Any] = []  # the records in offset order: lists and RecordChunks
+    segment: list[ShareConsumerRecord] = []  # decoded records after the last RecordChunks
+    later: list[range] = []  # the offsets of the RecordChunks parts
     failed: set[int] = set()
     error: BaseException | None = None
     kdes, vdes = deserializers
@@ -265,11 +287,20 @@ def acquired_records(
             (c for f, last, c in ranges if f <= batch.base_offset and batch.last_offset <= last),
             None,
         )
+        if lazy and whole is not None and plain_values and dense_batch(batch):
+            if segment:
+                parts.append(segment)
+                segment = []
+            part = chunks(batch, topic, partition, whole)
+            parts.append(part)
+            later.append(part.offsets())
+            continue
         # records made as ShareConsumerRecord by the decoder, with the whole batch's
         # delivery count (or 1, replaced below per record)
         decoded: list[ShareConsumerRecord] = decode_batch(batch, topic, partition, whole or 1)
         if whole is not None and plain_values:
             out.extend(decoded)
+            segment.extend(decoded)
             continue
         if whole is None and counts is None:
             counts = _acquired_map(acquired)
@@ -290,11 +321,16 @@ def acquired_records(
                 failed.add(record.offset)
                 continue  # not delivered: the caller rejects it
             out.append(record)
-    if len(out) + len(failed) == total:
-        return AcquiredData(out, [], rejects=sorted(failed), error=error)
+            segment.append(record)
+    if segment:
+        parts.append(segment)
+    if len(out) + sum(len(r) for r in later) + len(failed) == total:
+        return AcquiredData(parts, [], rejects=sorted(failed), error=error)
     if counts is None:
         counts = _acquired_map(acquired)
     delivered = {record.offset for record in out}
+    for offsets in later:
+        delivered.update(offsets)
     missing = set(counts) - delivered - failed
     if error is not None and isinstance(error, RecordsCorruptError):
         failed |= missing
@@ -302,7 +338,11 @@ def acquired_records(
     end = max((b.last_offset for b in batches), default=-1)
     beyond = {o for o in missing if o > end}
     return AcquiredData(
-        out, sorted(missing - beyond), rejects=sorted(failed), releases=sorted(beyond), error=error
+        parts,
+        sorted(missing - beyond),
+        rejects=sorted(failed),
+        releases=sorted(beyond),
+        error=error,
     )
 
 

@@ -377,3 +377,82 @@ def test_a_range_covering_whole_batches_takes_the_fast_path() -> None:
     wider = [AcquiredRecords(first_offset=0, last_offset=7, delivery_count=1)]
     got = acquired_records("t", 0, data, wider)
     assert len(got.records) == 5 and got.releases == [5, 6, 7] and got.gaps == []
+
+
+# ---- lazy parts: whole batches decoded as polls take them --------------------------------
+
+
+def big_batch(base: int, count: int) -> bytes:
+    builder = BatchBuilder(max_batch_size=1 << 20)
+    for i in range(count):
+        assert builder.append(1_700_000_000_000 + i, None, b"v%d" % i) is not None
+    return builder.close(base_offset=base)
+
+
+def test_a_whole_batch_stays_undecoded_until_taken() -> None:
+    from aiokafka_gen.consumer._records import RecordChunks
+
+    data = batch(0, [b"a", b"b"]) + big_batch(2, 1200)
+    acquired = [
+        AcquiredRecords(first_offset=0, last_offset=0, delivery_count=1),  # part of a batch
+        AcquiredRecords(first_offset=1, last_offset=1201, delivery_count=2),
+    ]
+    eager = acquired_records("t", 0, data, acquired)
+    got = acquired_records("t", 0, data, acquired, lazy=True)
+    assert (got.gaps, got.rejects, got.releases, got.error) == ([], [], [], None)
+    first, chunks = got.parts
+    assert [(r.offset, r.delivery_count) for r in first] == [(0, 1), (1, 2)]
+    assert isinstance(chunks, RecordChunks) and len(chunks) == 1200
+    assert chunks.offsets() == range(2, 1202)
+    taken = chunks.take(500)
+    assert [r.offset for r in taken] == list(range(2, 502)) and len(chunks) == 700
+    rest = chunks.take(10_000)
+    assert len(rest) == 700 and len(chunks) == 0 and chunks.take(5) == []
+    view = [(type(r), r.offset, r.value, r.timestamp, r.delivery_count) for r in taken + rest]
+    assert view == [(type(r), r.offset, r.value, r.timestamp, r.delivery_count)
+                    for r in eager.records[2:]]  # fmt: skip
+    assert all(type(r) is ShareConsumerRecord and r.delivery_count == 2 for r in rest)
+    # deserializers, or more than one delivery count in the batch: decoded at once
+    got = acquired_records("t", 0, data, acquired, (None, bytes.upper), lazy=True)
+    assert len(got.parts) == 1 and got.records[-1].value == b"V1199"
+
+
+def test_lazy_records_of_a_malformed_batch_are_a_typed_error() -> None:
+    from consumer.test_decode_fast import _record
+    from records.test_hostile import raw_batch
+
+    from aiokafka_gen.records import RecordsCorruptError
+
+    # offsets that are not the batch's own (deltas 1..3 in a batch of 3 at 0) and a cut
+    # record: both pass the batch checks and fail when taken
+    shifted = raw_batch(b"".join(_record(d, 0, None, b"x", []) for d in (1, 2, 3)), 3)
+    cut = raw_batch(b"".join(_record(d, 0, None, b"x", []) for d in (0, 1, 2))[:-2], 3)
+    for data in (shifted, cut):
+        acquired = [AcquiredRecords(first_offset=0, last_offset=2, delivery_count=1)]
+        [chunks] = acquired_records("t", 0, data, acquired, lazy=True).parts
+        with pytest.raises(RecordsCorruptError):
+            chunks.take(3)
+
+
+def test_a_corrupt_lazy_part_is_rejected_and_raised_by_the_next_poll() -> None:
+    from consumer.test_decode_fast import _record
+    from records.test_hostile import raw_batch
+
+    from aiokafka_gen.records import RecordsCorruptError
+    from aiokafka_gen.share import AIOKafkaShareConsumer
+    from aiokafka_gen.structs import TopicPartition
+
+    tp = TopicPartition("t", 0)
+    good = big_batch(0, 3)
+    bad = raw_batch(b"".join(_record(d, 0, None, b"x", []) for d in (1, 2, 3)), 3, base_offset=3)
+    acquired = [AcquiredRecords(first_offset=0, last_offset=5, delivery_count=1)]
+    member = AIOKafkaShareConsumer("t", group_id="g")
+    member._assigned = {tp: (T1, 0)}
+    for part in acquired_records("t", 0, good + bad, acquired, lazy=True).parts:
+        member._buffer.append((tp, part))
+    taken = member._take(10)
+    assert [r.offset for r in taken[tp]] == [0, 1, 2]  # the good batch still delivered
+    assert member._pending == {tp: {3: AcknowledgeType.REJECT, 4: AcknowledgeType.REJECT,
+                                    5: AcknowledgeType.REJECT}}  # fmt: skip
+    assert isinstance(member._errors[0], RecordsCorruptError)
+    assert not member._buffer
