@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PINNED_KAFKA := $(shell sed -n 's/^kafka_version=//p' kafka_messages_json/SOURCE)
 KAFKA_VERSION ?= $(PINNED_KAFKA)
-EXTRAS ?= dev,codegen,snappy,lz4,zstd
+EXTRAS ?= dev,codegen,docs,snappy,lz4,zstd
 PYTEST_ARGS ?=
 # The sources of the optional compiled build (aiokafka_gen/_accel.py lists them).
 ACCEL_SRCS := $(shell $(PYTHON) -c "exec(open('aiokafka_gen/_accel.py').read()); print(*[m.replace('aiokafka_gen.messages.', 'generated.').replace('.', '/') + '.py' for m in COMPILED], *[s for _, s in NATIVE])")
@@ -17,7 +17,7 @@ EXPECT ?= $(if $(CI),compiled,)
 
 .PHONY: help install build-ext dist wheels install-bench demo test test-unit test-integration regen check-generated \
         update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records lint \
-        typecheck conformance test-faults clean test-sanitize test-compat
+        typecheck conformance test-faults clean test-sanitize test-compat docs docs-shots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -122,8 +122,20 @@ lint: install ## ruff + import-linter contracts
 typecheck: install ## mypy strict on aiokafka_gen, codegen and the generated code
 	bash scripts/typecheck.sh
 
+# The documentation site: Sphinx (furo, MyST, autodoc) from docs/, offline. Warnings are
+# errors (-W --keep-going -n: nitpicky, every reference must resolve); a fresh environment
+# each time (-E) so no warning hides in a cached page. The per-API message pages are
+# written at build time into docs/reference/messages/ (git-ignored).
+DOCS_OUT ?= docs/_build
+docs: install ## the documentation site in docs/_build/html (warnings are errors, internal links checked)
+	$(PY) -m sphinx -b html -E -W --keep-going -n -q -d $(DOCS_OUT)/doctrees docs $(DOCS_OUT)/html
+	$(PY) docs/_ext/check_links.py $(DOCS_OUT)/html
+
+docs-shots: docs ## open the built site in headless Chromium (home, AIOKafkaConsumer, a message page, search) and save screenshots to docs/_build/shots/
+	$(PY) docs/_ext/site_browser.py --shots $(DOCS_OUT)/shots $(DOCS_OUT)/html
+
 clean: ## remove build artefacts, the compiled modules included (not the Maven/Kafka cache)
-	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache $(VENV)/.compiled
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache $(VENV)/.compiled docs/_build docs/reference/messages
 	find aiokafka_gen generated -name '*.so' -delete
 
 # The hand-written C extensions (_accel.NATIVE) rebuilt in place with ASan + UBSan. Python's

@@ -1,6 +1,7 @@
 """``AIOKafkaClient``: bootstrap, a connection pool, metadata refresh, coordinator lookup.
 
 Task and lock ownership (see DESIGN.md):
+
 - the pool keeps one ``BrokerConnection`` per (node id, ConnectionGroup); a per-key
   ``asyncio.Lock`` makes concurrent callers share one connect; the decision (reuse, wait
   for backoff, open) is taken under the lock, failures are counted for the KIP-601
@@ -11,6 +12,7 @@ Task and lock ownership (see DESIGN.md):
 - coordinator lookups asked for in the same loop iteration are batched into one
   FindCoordinator request (v4+), run by a short-lived task; results are cached until
   ``coordinator_error()`` sees NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
+
 Must not encode or parse bytes (the framing does) nor hold SASL secrets anywhere but the
 connection config, whose repr hides them.
 """

@@ -162,11 +162,18 @@ class FieldModel:
         text = f"v{self.versions}"
         if self.spec.tagged_versions is not None:
             text += f", tag {self.spec.tag}"
+        if not self.nullable.intersect(self.versions).empty:
+            text += f", nullable v{self.nullable}"
         return text
 
     @property
     def doc(self) -> str:
         return names.docstring(self.spec.about)
+
+    @property
+    def slot_doc(self) -> str:
+        """The attribute's own docstring (``help()`` lists it), as a Python literal."""
+        return repr(f"{self.versions_text}: {' '.join(self.spec.about.split()) or _NO_ABOUT}")
 
     @property
     def schema_args(self) -> str:
@@ -240,12 +247,7 @@ class ModuleModel:
 
     @property
     def doc(self) -> str:
-        spec = self.spec
-        key = "" if spec.api_key is None else f" (api key {spec.api_key})"
-        flex = (
-            "never flexible" if self.flexible_min is None else f"flexible from v{self.flexible_min}"
-        )
-        return f"{spec.name}{key}: Kafka {spec.type}, versions {spec.valid_versions}, {flex}."
+        return summary(self.spec)
 
     @property
     def imports(self) -> list[str]:
@@ -720,13 +722,23 @@ def _default_literal(kind: str, value: str | int | float | bool | None) -> str:
 
 # --- entry point ---------------------------------------------------------------------------
 
+_NO_ABOUT = "No description in the spec."
+
+
+def summary(spec: MessageSpec) -> str:
+    """One line about a spec file: the module's and the message class's docstring."""
+    key = "" if spec.api_key is None else f" (api key {spec.api_key})"
+    flex = spec.flexible_versions.intersect(spec.valid_versions)
+    flexible = "never flexible" if flex.empty else f"flexible from v{flex.lo}"
+    return f"{spec.name}{key}: Kafka {spec.type}, versions {spec.valid_versions}, {flexible}."
+
 
 def build_module(
     spec: MessageSpec, kafka_version: str, source_file: str, unstable: bool
 ) -> ModuleModel:
     """The complete model of one spec file's generated module."""
     builder = _Builder(spec)
-    top = builder.struct_for(spec.name, spec.name, spec.fields)
+    top = builder.struct_for(spec.name, summary(spec), spec.fields)
     if any(s.name == spec.name for s in builder.order[:-1]):
         raise SpecError(f"{spec.name}: a struct has the same name as the message")
     builder.mark_versions(top, set(spec.valid_versions.versions()))

@@ -35,7 +35,7 @@ _S_qqqq = _struct.Struct(">qqqq")
 
 
 class AbortedTxn(_Message):
-    """AbortedTxn
+    """AbortedTxn: Kafka data, versions 0, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         producer_id (v0+): The producer id associated with the aborted transaction
@@ -44,12 +44,12 @@ class AbortedTxn(_Message):
         last_stable_offset (v0+): The last stable offset at the time the transaction was aborted
     """
 
-    __slots__ = (
-        "producer_id",
-        "first_offset",
-        "last_offset",
-        "last_stable_offset",
-    )
+    __slots__ = {
+        "producer_id": "v0+: The producer id associated with the aborted transaction",
+        "first_offset": "v0+: The first offset in the aborted transaction",
+        "last_offset": "v0+: The last offset in the aborted transaction",
+        "last_stable_offset": "v0+: The last stable offset at the time the transaction was aborted",
+    }
 
     producer_id: int
     first_offset: int

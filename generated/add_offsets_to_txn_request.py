@@ -41,7 +41,7 @@ _S_qhh = _struct.Struct(">qhh")
 
 
 class AddOffsetsToTxnRequest(_Message):
-    """AddOffsetsToTxnRequest
+    """AddOffsetsToTxnRequest (api key 25): Kafka request, versions 0-4, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The transactional id corresponding to the transaction.
@@ -50,12 +50,12 @@ class AddOffsetsToTxnRequest(_Message):
         group_id (v0+): The unique group identifier.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "group_id",
-    )
+    __slots__ = {
+        "transactional_id": "v0+: The transactional id corresponding to the transaction.",
+        "producer_id": "v0+: Current producer id in use by the transactional id.",
+        "producer_epoch": "v0+: Current epoch associated with the producer id.",
+        "group_id": "v0+: The unique group identifier.",
+    }
 
     transactional_id: str
     producer_id: int

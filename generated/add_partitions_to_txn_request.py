@@ -56,10 +56,10 @@ class AddPartitionsToTxnTopic(_Struct):
         partitions (v0+): The partition indexes to add to the transaction.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the topic.",
+        "partitions": "v0+: The partition indexes to add to the transaction.",
+    }
 
     name: str
     partitions: list[int]
@@ -99,13 +99,13 @@ class AddPartitionsToTxnTransaction(_Struct):
         topics (v4+): The partitions to add to the transaction.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "verify_only",
-        "topics",
-    )
+    __slots__ = {
+        "transactional_id": "v4+: The transactional id corresponding to the transaction.",
+        "producer_id": "v4+: Current producer id in use by the transactional id.",
+        "producer_epoch": "v4+: Current epoch associated with the producer id.",
+        "verify_only": "v4+: Boolean to signify if we want to check if the partition is in the transaction rather than add it.",
+        "topics": "v4+: The partitions to add to the transaction.",
+    }
 
     transactional_id: str
     producer_id: int
@@ -197,7 +197,7 @@ class AddPartitionsToTxnTransaction(_Struct):
 
 
 class AddPartitionsToTxnRequest(_Message):
-    """AddPartitionsToTxnRequest
+    """AddPartitionsToTxnRequest (api key 24): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactions (v4+): List of transactions to add partitions to.
@@ -207,13 +207,13 @@ class AddPartitionsToTxnRequest(_Message):
         v3_and_below_topics (v0-3): The partitions to add to the transaction.
     """
 
-    __slots__ = (
-        "transactions",
-        "v3_and_below_transactional_id",
-        "v3_and_below_producer_id",
-        "v3_and_below_producer_epoch",
-        "v3_and_below_topics",
-    )
+    __slots__ = {
+        "transactions": "v4+: List of transactions to add partitions to.",
+        "v3_and_below_transactional_id": "v0-3: The transactional id corresponding to the transaction.",
+        "v3_and_below_producer_id": "v0-3: Current producer id in use by the transactional id.",
+        "v3_and_below_producer_epoch": "v0-3: Current epoch associated with the producer id.",
+        "v3_and_below_topics": "v0-3: The partitions to add to the transaction.",
+    }
 
     transactions: list[AddPartitionsToTxnTransaction]
     v3_and_below_transactional_id: str

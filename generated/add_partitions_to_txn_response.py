@@ -53,10 +53,10 @@ class AddPartitionsToTxnPartitionResult(_Struct):
         partition_error_code (v0+): The response error code.
     """
 
-    __slots__ = (
-        "partition_index",
-        "partition_error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition indexes.",
+        "partition_error_code": "v0+: The response error code.",
+    }
 
     partition_index: int
     partition_error_code: int
@@ -103,10 +103,10 @@ class AddPartitionsToTxnTopicResult(_Struct):
         results_by_partition (v0+): The results for each partition.
     """
 
-    __slots__ = (
-        "name",
-        "results_by_partition",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "results_by_partition": "v0+: The results for each partition.",
+    }
 
     name: str
     results_by_partition: list[AddPartitionsToTxnPartitionResult]
@@ -145,10 +145,10 @@ class AddPartitionsToTxnResult(_Struct):
         topic_results (v4+): The results for each topic.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "topic_results",
-    )
+    __slots__ = {
+        "transactional_id": "v4+: The transactional id corresponding to the transaction.",
+        "topic_results": "v4+: The results for each topic.",
+    }
 
     transactional_id: str
     topic_results: list[AddPartitionsToTxnTopicResult]
@@ -192,7 +192,7 @@ class AddPartitionsToTxnResult(_Struct):
 
 
 class AddPartitionsToTxnResponse(_Message):
-    """AddPartitionsToTxnResponse
+    """AddPartitionsToTxnResponse (api key 24): Kafka response, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -201,12 +201,12 @@ class AddPartitionsToTxnResponse(_Message):
         results_by_topic_v3_and_below (v0-3): The results for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "results_by_transaction",
-        "results_by_topic_v3_and_below",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v4+: The response top level error code.",
+        "results_by_transaction": "v4+: Results categorized by transactional ID.",
+        "results_by_topic_v3_and_below": "v0-3: The results for each topic.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -54,11 +54,11 @@ class Listener(_Struct):
         port (v0+): The port.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the endpoint.",
+        "host": "v0+: The hostname.",
+        "port": "v0+: The port.",
+    }
 
     name: str
     host: str
@@ -81,10 +81,10 @@ class Listener(_Struct):
 
 
 class AddRaftVoterRequest(_Message):
-    """AddRaftVoterRequest
+    """AddRaftVoterRequest (api key 80): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v0+): The cluster id.
+        cluster_id (v0+, nullable v0+): The cluster id.
         timeout_ms (v0+): The maximum time to wait for the request to complete before returning.
         voter_id (v0+): The replica id of the voter getting added to the topic partition.
         voter_directory_id (v0+): The directory id of the voter getting added to the topic partition.
@@ -92,14 +92,14 @@ class AddRaftVoterRequest(_Message):
         ack_when_committed (v1+): When true, return a response after the new voter set is committed. Otherwise, return after the leader writes the changes locally.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "timeout_ms",
-        "voter_id",
-        "voter_directory_id",
-        "listeners",
-        "ack_when_committed",
-    )
+    __slots__ = {
+        "cluster_id": "v0+, nullable v0+: The cluster id.",
+        "timeout_ms": "v0+: The maximum time to wait for the request to complete before returning.",
+        "voter_id": "v0+: The replica id of the voter getting added to the topic partition.",
+        "voter_directory_id": "v0+: The directory id of the voter getting added to the topic partition.",
+        "listeners": "v0+: The endpoints that can be used to communicate with the voter.",
+        "ack_when_committed": "v1+: When true, return a response after the new voter set is committed. Otherwise, return after the leader writes the changes locally.",
+    }
 
     cluster_id: str | None
     timeout_ms: int

@@ -35,17 +35,17 @@ _S_iq = _struct.Struct(">iq")
 
 
 class AllocateProducerIdsRequest(_Message):
-    """AllocateProducerIdsRequest
+    """AllocateProducerIdsRequest (api key 67): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The ID of the requesting broker.
         broker_epoch (v0+): The epoch of the requesting broker.
     """
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-    )
+    __slots__ = {
+        "broker_id": "v0+: The ID of the requesting broker.",
+        "broker_epoch": "v0+: The epoch of the requesting broker.",
+    }
 
     broker_id: int
     broker_epoch: int

@@ -35,7 +35,7 @@ _S_ihqi = _struct.Struct(">ihqi")
 
 
 class AllocateProducerIdsResponse(_Message):
-    """AllocateProducerIdsResponse
+    """AllocateProducerIdsResponse (api key 67): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -44,12 +44,12 @@ class AllocateProducerIdsResponse(_Message):
         producer_id_len (v0+): The number of producer IDs in this range.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id_start",
-        "producer_id_len",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top level response error code.",
+        "producer_id_start": "v0+: The first producer ID in this range, inclusive.",
+        "producer_id_len": "v0+: The number of producer IDs in this range.",
+    }
 
     throttle_time_ms: int
     error_code: int

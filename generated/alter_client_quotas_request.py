@@ -54,13 +54,13 @@ class EntityData(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
-        entity_name (v0+): The name of the entity, or null if the default.
+        entity_name (v0+, nullable v0+): The name of the entity, or null if the default.
     """
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-    )
+    __slots__ = {
+        "entity_type": "v0+: The entity type.",
+        "entity_name": "v0+, nullable v0+: The name of the entity, or null if the default.",
+    }
 
     entity_type: str
     entity_name: str | None
@@ -108,11 +108,11 @@ class OpData(_Struct):
         remove (v0+): Whether the quota configuration value should be removed, otherwise set.
     """
 
-    __slots__ = (
-        "key",
-        "value",
-        "remove",
-    )
+    __slots__ = {
+        "key": "v0+: The quota configuration key.",
+        "value": "v0+: The value to set, otherwise ignored if the value is to be removed.",
+        "remove": "v0+: Whether the quota configuration value should be removed, otherwise set.",
+    }
 
     key: str
     value: float
@@ -142,10 +142,10 @@ class EntryData(_Struct):
         ops (v0+): An individual quota configuration entry to alter.
     """
 
-    __slots__ = (
-        "entity",
-        "ops",
-    )
+    __slots__ = {
+        "entity": "v0+: The quota entity to alter.",
+        "ops": "v0+: An individual quota configuration entry to alter.",
+    }
 
     entity: list[EntityData]
     ops: list[OpData]
@@ -175,17 +175,17 @@ class EntryData(_Struct):
 
 
 class AlterClientQuotasRequest(_Message):
-    """AlterClientQuotasRequest
+    """AlterClientQuotasRequest (api key 49): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entries (v0+): The quota configuration entries to alter.
         validate_only (v0+): Whether the alteration should be validated, but not performed.
     """
 
-    __slots__ = (
-        "entries",
-        "validate_only",
-    )
+    __slots__ = {
+        "entries": "v0+: The quota configuration entries to alter.",
+        "validate_only": "v0+: Whether the alteration should be validated, but not performed.",
+    }
 
     entries: list[EntryData]
     validate_only: bool

@@ -53,13 +53,13 @@ class EntityData(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
-        entity_name (v0+): The name of the entity, or null if the default.
+        entity_name (v0+, nullable v0+): The name of the entity, or null if the default.
     """
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-    )
+    __slots__ = {
+        "entity_type": "v0+: The entity type.",
+        "entity_name": "v0+, nullable v0+: The name of the entity, or null if the default.",
+    }
 
     entity_type: str
     entity_name: str | None
@@ -103,15 +103,15 @@ class EntryData(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or `0` if the quota alteration succeeded.
-        error_message (v0+): The error message, or `null` if the quota alteration succeeded.
+        error_message (v0+, nullable v0+): The error message, or `null` if the quota alteration succeeded.
         entity (v0+): The quota entity to alter.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "entity",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or `0` if the quota alteration succeeded.",
+        "error_message": "v0+, nullable v0+: The error message, or `null` if the quota alteration succeeded.",
+        "entity": "v0+: The quota entity to alter.",
+    }
 
     error_code: int
     error_message: str | None
@@ -158,17 +158,17 @@ class EntryData(_Struct):
 
 
 class AlterClientQuotasResponse(_Message):
-    """AlterClientQuotasResponse
+    """AlterClientQuotasResponse (api key 49): Kafka response, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         entries (v0+): The quota configuration entries to alter.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "entries",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "entries": "v0+: The quota configuration entries to alter.",
+    }
 
     throttle_time_ms: int
     entries: list[EntryData]

@@ -47,13 +47,13 @@ class ReassignablePartition(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
-        replicas (v0+): The replicas to place the partitions on, or null to cancel a pending reassignment for this partition.
+        replicas (v0+, nullable v0+): The replicas to place the partitions on, or null to cancel a pending reassignment for this partition.
     """
 
-    __slots__ = (
-        "partition_index",
-        "replicas",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "replicas": "v0+, nullable v0+: The replicas to place the partitions on, or null to cancel a pending reassignment for this partition.",
+    }
 
     partition_index: int
     replicas: list[int] | None
@@ -100,10 +100,10 @@ class ReassignableTopic(_Struct):
         partitions (v0+): The partitions to reassign.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions to reassign.",
+    }
 
     name: str
     partitions: list[ReassignablePartition]
@@ -133,7 +133,7 @@ class ReassignableTopic(_Struct):
 
 
 class AlterPartitionReassignmentsRequest(_Message):
-    """AlterPartitionReassignmentsRequest
+    """AlterPartitionReassignmentsRequest (api key 45): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         timeout_ms (v0+): The time in ms to wait for the request to complete.
@@ -141,11 +141,11 @@ class AlterPartitionReassignmentsRequest(_Message):
         topics (v0+): The topics to reassign.
     """
 
-    __slots__ = (
-        "timeout_ms",
-        "allow_replication_factor_change",
-        "topics",
-    )
+    __slots__ = {
+        "timeout_ms": "v0+: The time in ms to wait for the request to complete.",
+        "allow_replication_factor_change": "v1+: The option indicating whether changing the replication factor of any given partition as part of this request is a valid move.",
+        "topics": "v0+: The topics to reassign.",
+    }
 
     timeout_ms: int
     allow_replication_factor_change: bool

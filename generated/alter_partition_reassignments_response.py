@@ -48,14 +48,14 @@ class ReassignablePartitionResponse(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code for this partition, or 0 if there was no error.
-        error_message (v0+): The error message for this partition, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message for this partition, or null if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code for this partition, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message for this partition, or null if there was no error.",
+    }
 
     partition_index: int
     error_code: int
@@ -109,10 +109,10 @@ class ReassignableTopicResponse(_Struct):
         partitions (v0+): The responses to partitions to reassign.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: The responses to partitions to reassign.",
+    }
 
     name: str
     partitions: list[ReassignablePartitionResponse]
@@ -144,23 +144,23 @@ class ReassignableTopicResponse(_Struct):
 
 
 class AlterPartitionReassignmentsResponse(_Message):
-    """AlterPartitionReassignmentsResponse
+    """AlterPartitionReassignmentsResponse (api key 45): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         allow_replication_factor_change (v1+): The option indicating whether changing the replication factor of any given partition as part of the request was allowed.
         error_code (v0+): The top-level error code, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         responses (v0+): The responses to topics to reassign.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "allow_replication_factor_change",
-        "error_code",
-        "error_message",
-        "responses",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "allow_replication_factor_change": "v1+: The option indicating whether changing the replication factor of any given partition as part of the request was allowed.",
+        "error_code": "v0+: The top-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "responses": "v0+: The responses to topics to reassign.",
+    }
 
     throttle_time_ms: int
     allow_replication_factor_change: bool

@@ -54,10 +54,10 @@ class BrokerState(_Struct):
         broker_epoch (v3+): The epoch of the broker. It will be -1 if the epoch check is not supported.
     """
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-    )
+    __slots__ = {
+        "broker_id": "v3+: The ID of the broker.",
+        "broker_epoch": "v3+: The epoch of the broker. It will be -1 if the epoch check is not supported.",
+    }
 
     broker_id: int
     broker_epoch: int
@@ -98,14 +98,14 @@ class PartitionData(_Struct):
         partition_epoch (v0+): The expected epoch of the partition which is being updated.
     """
 
-    __slots__ = (
-        "partition_index",
-        "leader_epoch",
-        "new_isr",
-        "new_isr_with_epochs",
-        "leader_recovery_state",
-        "partition_epoch",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "leader_epoch": "v0+: The leader epoch of this partition.",
+        "new_isr": "v0-2: The ISR for this partition. Deprecated since version 3.",
+        "new_isr_with_epochs": "v3+: The ISR for this partition.",
+        "leader_recovery_state": "v1+: 1 if the partition is recovering from an unclean leader election; 0 otherwise.",
+        "partition_epoch": "v0+: The expected epoch of the partition which is being updated.",
+    }
 
     partition_index: int
     leader_epoch: int
@@ -210,10 +210,10 @@ class TopicData(_Struct):
         partitions (v0+): The partitions to alter ISRs for.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v2+: The ID of the topic to alter ISRs for.",
+        "partitions": "v0+: The partitions to alter ISRs for.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -255,7 +255,7 @@ class TopicData(_Struct):
 
 
 class AlterPartitionRequest(_Message):
-    """AlterPartitionRequest
+    """AlterPartitionRequest (api key 56): Kafka request, versions 2-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The ID of the requesting broker.
@@ -263,11 +263,11 @@ class AlterPartitionRequest(_Message):
         topics (v0+): The topics to alter ISRs for.
     """
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "topics",
-    )
+    __slots__ = {
+        "broker_id": "v0+: The ID of the requesting broker.",
+        "broker_epoch": "v0+: The epoch of the requesting broker.",
+        "topics": "v0+: The topics to alter ISRs for.",
+    }
 
     broker_id: int
     broker_epoch: int

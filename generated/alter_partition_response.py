@@ -58,15 +58,15 @@ class PartitionData(_Struct):
         partition_epoch (v0+): The current epoch for the partition for KRaft controllers.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "isr",
-        "leader_recovery_state",
-        "partition_epoch",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The partition level error code.",
+        "leader_id": "v0+: The broker ID of the leader.",
+        "leader_epoch": "v0+: The leader epoch.",
+        "isr": "v0+: The in-sync replica IDs.",
+        "leader_recovery_state": "v1+: 1 if the partition is recovering from an unclean leader election; 0 otherwise.",
+        "partition_epoch": "v0+: The current epoch for the partition for KRaft controllers.",
+    }
 
     partition_index: int
     error_code: int
@@ -167,10 +167,10 @@ class TopicData(_Struct):
         partitions (v0+): The responses for each partition.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v2+: The ID of the topic.",
+        "partitions": "v0+: The responses for each partition.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -212,7 +212,7 @@ class TopicData(_Struct):
 
 
 class AlterPartitionResponse(_Message):
-    """AlterPartitionResponse
+    """AlterPartitionResponse (api key 56): Kafka response, versions 2-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -220,11 +220,11 @@ class AlterPartitionResponse(_Message):
         topics (v0+): The responses for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top level response error code.",
+        "topics": "v0+: The responses for each topic.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -53,10 +53,10 @@ class AlterReplicaLogDirTopic(_Struct):
         partitions (v0+): The partition indexes.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: The partition indexes.",
+    }
 
     name: str
     partitions: list[int]
@@ -93,10 +93,10 @@ class AlterReplicaLogDir(_Struct):
         topics (v0+): The topics to add to the directory.
     """
 
-    __slots__ = (
-        "path",
-        "topics",
-    )
+    __slots__ = {
+        "path": "v0+: The absolute directory path.",
+        "topics": "v0+: The topics to add to the directory.",
+    }
 
     path: str
     topics: list[AlterReplicaLogDirTopic]
@@ -126,13 +126,15 @@ class AlterReplicaLogDir(_Struct):
 
 
 class AlterReplicaLogDirsRequest(_Message):
-    """AlterReplicaLogDirsRequest
+    """AlterReplicaLogDirsRequest (api key 34): Kafka request, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         dirs (v0+): The alterations to make for each directory.
     """
 
-    __slots__ = ("dirs",)
+    __slots__ = {
+        "dirs": "v0+: The alterations to make for each directory.",
+    }
 
     dirs: list[AlterReplicaLogDir]
     API_KEY: ClassVar[int | None] = 34

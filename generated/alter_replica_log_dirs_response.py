@@ -52,10 +52,10 @@ class AlterReplicaLogDirPartitionResult(_Struct):
         error_code (v0+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+    }
 
     partition_index: int
     error_code: int
@@ -92,10 +92,10 @@ class AlterReplicaLogDirTopicResult(_Struct):
         partitions (v0+): The results for each partition.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The name of the topic.",
+        "partitions": "v0+: The results for each partition.",
+    }
 
     topic_name: str
     partitions: list[AlterReplicaLogDirPartitionResult]
@@ -137,17 +137,17 @@ class AlterReplicaLogDirTopicResult(_Struct):
 
 
 class AlterReplicaLogDirsResponse(_Message):
-    """AlterReplicaLogDirsResponse
+    """AlterReplicaLogDirsResponse (api key 34): Kafka response, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "results": "v0+: The results for each topic.",
+    }
 
     throttle_time_ms: int
     results: list[AlterReplicaLogDirTopicResult]

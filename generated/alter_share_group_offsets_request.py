@@ -47,10 +47,10 @@ class AlterShareGroupOffsetsRequestPartition(_Struct):
         start_offset (v0+): The share-partition start offset.
     """
 
-    __slots__ = (
-        "partition_index",
-        "start_offset",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "start_offset": "v0+: The share-partition start offset.",
+    }
 
     partition_index: int
     start_offset: int
@@ -97,10 +97,10 @@ class AlterShareGroupOffsetsRequestTopic(_Struct):
         partitions (v0+): Each partition to alter offsets for.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: Each partition to alter offsets for.",
+    }
 
     topic_name: str
     partitions: list[AlterShareGroupOffsetsRequestPartition]
@@ -144,17 +144,17 @@ class AlterShareGroupOffsetsRequestTopic(_Struct):
 
 
 class AlterShareGroupOffsetsRequest(_Message):
-    """AlterShareGroupOffsetsRequest
+    """AlterShareGroupOffsetsRequest (api key 91): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The topics to alter offsets for.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+: The topics to alter offsets for.",
+    }
 
     group_id: str
     topics: list[AlterShareGroupOffsetsRequestTopic]

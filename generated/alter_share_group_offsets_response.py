@@ -50,14 +50,14 @@ class AlterShareGroupOffsetsResponsePartition(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v0+): The error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message, or null if there was no error.",
+    }
 
     partition_index: int
     error_code: int
@@ -112,11 +112,11 @@ class AlterShareGroupOffsetsResponseTopic(_Struct):
         partitions (v0+): No description in the spec.
     """
 
-    __slots__ = (
-        "topic_name",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "topic_id": "v0+: The unique topic ID.",
+        "partitions": "v0+: No description in the spec.",
+    }
 
     topic_name: str
     topic_id: uuid.UUID
@@ -176,21 +176,21 @@ class AlterShareGroupOffsetsResponseTopic(_Struct):
 
 
 class AlterShareGroupOffsetsResponse(_Message):
-    """AlterShareGroupOffsetsResponse
+    """AlterShareGroupOffsetsResponse (api key 91): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         responses (v0+): The results for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "responses",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "responses": "v0+: The results for each topic.",
+    }
 
     throttle_time_ms: int
     error_code: int

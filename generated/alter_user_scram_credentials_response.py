@@ -47,14 +47,14 @@ class AlterUserScramCredentialsResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         user (v0+): The user name.
         error_code (v0+): The error code.
-        error_message (v0+): The error message, if any.
+        error_message (v0+, nullable v0+): The error message, if any.
     """
 
-    __slots__ = (
-        "user",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "user": "v0+: The user name.",
+        "error_code": "v0+: The error code.",
+        "error_message": "v0+, nullable v0+: The error message, if any.",
+    }
 
     user: str
     error_code: int
@@ -89,17 +89,17 @@ class AlterUserScramCredentialsResult(_Struct):
 
 
 class AlterUserScramCredentialsResponse(_Message):
-    """AlterUserScramCredentialsResponse
+    """AlterUserScramCredentialsResponse (api key 51): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for deletions and alterations, one per affected user.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "results": "v0+: The results for deletions and alterations, one per affected user.",
+    }
 
     throttle_time_ms: int
     results: list[AlterUserScramCredentialsResult]

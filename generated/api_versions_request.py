@@ -39,21 +39,21 @@ _S_i = _struct.Struct(">i")
 
 
 class ApiVersionsRequest(_Message):
-    """ApiVersionsRequest
+    """ApiVersionsRequest (api key 18): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         client_software_name (v3+): The name of the client.
         client_software_version (v3+): The version of the client.
-        cluster_id (v5+): The cluster ID the client intends to connect to. Provide both ClusterId and NodeId, if known.
+        cluster_id (v5+, nullable v5+): The cluster ID the client intends to connect to. Provide both ClusterId and NodeId, if known.
         node_id (v5+): The node ID the client intends to connect to. Provide both ClusterId and NodeId, if known.
     """
 
-    __slots__ = (
-        "client_software_name",
-        "client_software_version",
-        "cluster_id",
-        "node_id",
-    )
+    __slots__ = {
+        "client_software_name": "v3+: The name of the client.",
+        "client_software_version": "v3+: The version of the client.",
+        "cluster_id": "v5+, nullable v5+: The cluster ID the client intends to connect to. Provide both ClusterId and NodeId, if known.",
+        "node_id": "v5+: The node ID the client intends to connect to. Provide both ClusterId and NodeId, if known.",
+    }
 
     client_software_name: str
     client_software_version: str

@@ -55,11 +55,11 @@ class ApiVersion(_Struct):
         max_version (v0+): The maximum supported version, inclusive.
     """
 
-    __slots__ = (
-        "api_key",
-        "min_version",
-        "max_version",
-    )
+    __slots__ = {
+        "api_key": "v0+: The API index.",
+        "min_version": "v0+: The minimum supported version, inclusive.",
+        "max_version": "v0+: The maximum supported version, inclusive.",
+    }
 
     api_key: int
     min_version: int
@@ -112,11 +112,11 @@ class SupportedFeatureKey(_Struct):
         max_version (v3+): The maximum supported version for the feature.
     """
 
-    __slots__ = (
-        "name",
-        "min_version",
-        "max_version",
-    )
+    __slots__ = {
+        "name": "v3+: The name of the feature.",
+        "min_version": "v3+: The minimum supported version for the feature.",
+        "max_version": "v3+: The maximum supported version for the feature.",
+    }
 
     name: str
     min_version: int
@@ -169,11 +169,11 @@ class FinalizedFeatureKey(_Struct):
         min_version_level (v3+): The cluster-wide finalized min version level for the feature.
     """
 
-    __slots__ = (
-        "name",
-        "max_version_level",
-        "min_version_level",
-    )
+    __slots__ = {
+        "name": "v3+: The name of the feature.",
+        "max_version_level": "v3+: The cluster-wide finalized max version level for the feature.",
+        "min_version_level": "v3+: The cluster-wide finalized min version level for the feature.",
+    }
 
     name: str
     max_version_level: int
@@ -220,7 +220,7 @@ class FinalizedFeatureKey(_Struct):
 
 
 class ApiVersionsResponse(_Message):
-    """ApiVersionsResponse
+    """ApiVersionsResponse (api key 18): Kafka response, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top-level error code.
@@ -232,15 +232,15 @@ class ApiVersionsResponse(_Message):
         zk_migration_ready (v3+, tag 3): Set by a KRaft controller if the required configurations for ZK migration are present.
     """
 
-    __slots__ = (
-        "error_code",
-        "api_keys",
-        "throttle_time_ms",
-        "supported_features",
-        "finalized_features_epoch",
-        "finalized_features",
-        "zk_migration_ready",
-    )
+    __slots__ = {
+        "error_code": "v0+: The top-level error code.",
+        "api_keys": "v0+: The APIs supported by the broker.",
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "supported_features": "v3+, tag 0: Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.",
+        "finalized_features_epoch": "v3+, tag 1: The monotonically increasing epoch for the finalized features information. Valid values are >= 0. A value of -1 is special and represents unknown epoch.",
+        "finalized_features": "v3+, tag 2: List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0.",
+        "zk_migration_ready": "v3+, tag 3: Set by a KRaft controller if the required configurations for ZK migration are present.",
+    }
 
     error_code: int
     api_keys: list[ApiVersion]

@@ -49,7 +49,9 @@ class PartitionData(_Struct):
         partition_index (v0+): The partition index.
     """
 
-    __slots__ = ("partition_index",)
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+    }
 
     partition_index: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -81,10 +83,10 @@ class TopicData(_Struct):
         partitions (v0+): The partitions assigned to the directory.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The ID of the assigned topic.",
+        "partitions": "v0+: The partitions assigned to the directory.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -133,10 +135,10 @@ class DirectoryData(_Struct):
         topics (v0+): The topics assigned to the directory.
     """
 
-    __slots__ = (
-        "id",
-        "topics",
-    )
+    __slots__ = {
+        "id": "v0+: The ID of the directory.",
+        "topics": "v0+: The topics assigned to the directory.",
+    }
 
     id: uuid.UUID
     topics: list[TopicData]
@@ -166,7 +168,7 @@ class DirectoryData(_Struct):
 
 
 class AssignReplicasToDirsRequest(_Message):
-    """AssignReplicasToDirsRequest
+    """AssignReplicasToDirsRequest (api key 73): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The ID of the requesting broker.
@@ -174,11 +176,11 @@ class AssignReplicasToDirsRequest(_Message):
         directories (v0+): The directories to which replicas should be assigned.
     """
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "directories",
-    )
+    __slots__ = {
+        "broker_id": "v0+: The ID of the requesting broker.",
+        "broker_epoch": "v0+: The epoch of the requesting broker.",
+        "directories": "v0+: The directories to which replicas should be assigned.",
+    }
 
     broker_id: int
     broker_epoch: int

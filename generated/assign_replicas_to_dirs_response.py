@@ -49,10 +49,10 @@ class PartitionData(_Struct):
         error_code (v0+): The partition level error code.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The partition level error code.",
+    }
 
     partition_index: int
     error_code: int
@@ -89,10 +89,10 @@ class TopicData(_Struct):
         partitions (v0+): The list of assigned partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The ID of the assigned topic.",
+        "partitions": "v0+: The list of assigned partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -141,10 +141,10 @@ class DirectoryData(_Struct):
         topics (v0+): The list of topics and their assigned partitions.
     """
 
-    __slots__ = (
-        "id",
-        "topics",
-    )
+    __slots__ = {
+        "id": "v0+: The ID of the directory.",
+        "topics": "v0+: The list of topics and their assigned partitions.",
+    }
 
     id: uuid.UUID
     topics: list[TopicData]
@@ -174,7 +174,7 @@ class DirectoryData(_Struct):
 
 
 class AssignReplicasToDirsResponse(_Message):
-    """AssignReplicasToDirsResponse
+    """AssignReplicasToDirsResponse (api key 73): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -182,11 +182,11 @@ class AssignReplicasToDirsResponse(_Message):
         directories (v0+): The list of directories and their assigned partitions.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "directories",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top level response error code.",
+        "directories": "v0+: The list of directories and their assigned partitions.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -63,12 +63,12 @@ class PartitionData(_Struct):
         leader_epoch (v0+): The epoch of the newly elected leader.
     """
 
-    __slots__ = (
-        "partition_index",
-        "voter_directory_id",
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "voter_directory_id": "v1+: The directory id of the receiving replica.",
+        "leader_id": "v0+: The ID of the newly elected leader.",
+        "leader_epoch": "v0+: The epoch of the newly elected leader.",
+    }
 
     partition_index: int
     voter_directory_id: uuid.UUID
@@ -141,10 +141,10 @@ class TopicData(_Struct):
         partitions (v0+): The partitions.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions.",
+    }
 
     topic_name: str
     partitions: list[PartitionData]
@@ -192,11 +192,11 @@ class LeaderEndpoint(_Struct):
         port (v1+): The node's port.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "name": "v1+: The name of the endpoint.",
+        "host": "v1+: The node's hostname.",
+        "port": "v1+: The node's port.",
+    }
 
     name: str
     host: str
@@ -219,21 +219,21 @@ class LeaderEndpoint(_Struct):
 
 
 class BeginQuorumEpochRequest(_Message):
-    """BeginQuorumEpochRequest
+    """BeginQuorumEpochRequest (api key 53): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v0+): The cluster id.
+        cluster_id (v0+, nullable v0+): The cluster id.
         voter_id (v1+): The replica id of the voter receiving the request.
         topics (v0+): The topics.
         leader_endpoints (v1+): Endpoints for the leader.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "voter_id",
-        "topics",
-        "leader_endpoints",
-    )
+    __slots__ = {
+        "cluster_id": "v0+, nullable v0+: The cluster id.",
+        "voter_id": "v1+: The replica id of the voter receiving the request.",
+        "topics": "v0+: The topics.",
+        "leader_endpoints": "v1+: Endpoints for the leader.",
+    }
 
     cluster_id: str | None
     voter_id: int

@@ -56,12 +56,12 @@ class PartitionData(_Struct):
         leader_epoch (v0+): The latest known leader epoch.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code for this partition.",
+        "leader_id": "v0+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v0+: The latest known leader epoch.",
+    }
 
     partition_index: int
     error_code: int
@@ -124,10 +124,10 @@ class TopicData(_Struct):
         partitions (v0+): The partition data.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partition data.",
+    }
 
     topic_name: str
     partitions: list[PartitionData]
@@ -175,11 +175,11 @@ class NodeEndpoint(_Struct):
         port (v1+): The node's port.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "node_id": "v1+: The ID of the associated node.",
+        "host": "v1+: The node's hostname.",
+        "port": "v1+: The node's port.",
+    }
 
     node_id: int
     host: str
@@ -202,7 +202,7 @@ class NodeEndpoint(_Struct):
 
 
 class BeginQuorumEpochResponse(_Message):
-    """BeginQuorumEpochResponse
+    """BeginQuorumEpochResponse (api key 53): Kafka response, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top level error code.
@@ -210,11 +210,11 @@ class BeginQuorumEpochResponse(_Message):
         node_endpoints (v1+, tag 0): Endpoints for all leaders enumerated in PartitionData.
     """
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "node_endpoints",
-    )
+    __slots__ = {
+        "error_code": "v0+: The top level error code.",
+        "topics": "v0+: The topic data.",
+        "node_endpoints": "v1+, tag 0: Endpoints for all leaders enumerated in PartitionData.",
+    }
 
     error_code: int
     topics: list[TopicData]

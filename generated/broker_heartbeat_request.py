@@ -39,7 +39,7 @@ _S_iqqoo = _struct.Struct(">iqq??")
 
 
 class BrokerHeartbeatRequest(_Message):
-    """BrokerHeartbeatRequest
+    """BrokerHeartbeatRequest (api key 63): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID.
@@ -48,18 +48,18 @@ class BrokerHeartbeatRequest(_Message):
         want_fence (v0+): True if the broker wants to be fenced, false otherwise.
         want_shut_down (v0+): True if the broker wants to be shut down, false otherwise.
         offline_log_dirs (v1+, tag 0): Log directories that failed and went offline.
-        cordoned_log_dirs (v2+, tag 1): List of log directories that are cordoned. This is null before the broker reaches the RECOVERY state.
+        cordoned_log_dirs (v2+, tag 1, nullable v2+): List of log directories that are cordoned. This is null before the broker reaches the RECOVERY state.
     """
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "current_metadata_offset",
-        "want_fence",
-        "want_shut_down",
-        "offline_log_dirs",
-        "cordoned_log_dirs",
-    )
+    __slots__ = {
+        "broker_id": "v0+: The broker ID.",
+        "broker_epoch": "v0+: The broker epoch.",
+        "current_metadata_offset": "v0+: The highest metadata offset which the broker has reached.",
+        "want_fence": "v0+: True if the broker wants to be fenced, false otherwise.",
+        "want_shut_down": "v0+: True if the broker wants to be shut down, false otherwise.",
+        "offline_log_dirs": "v1+, tag 0: Log directories that failed and went offline.",
+        "cordoned_log_dirs": "v2+, tag 1, nullable v2+: List of log directories that are cordoned. This is null before the broker reaches the RECOVERY state.",
+    }
 
     broker_id: int
     broker_epoch: int

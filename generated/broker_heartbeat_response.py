@@ -35,7 +35,7 @@ _S_ihooo = _struct.Struct(">ih???")
 
 
 class BrokerHeartbeatResponse(_Message):
-    """BrokerHeartbeatResponse
+    """BrokerHeartbeatResponse (api key 63): Kafka response, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -45,13 +45,13 @@ class BrokerHeartbeatResponse(_Message):
         should_shut_down (v0+): True if the broker should proceed with its shutdown.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "is_caught_up",
-        "is_fenced",
-        "should_shut_down",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "is_caught_up": "v0+: True if the broker has approximately caught up with the latest metadata.",
+        "is_fenced": "v0+: True if the broker is fenced.",
+        "should_shut_down": "v0+: True if the broker should proceed with its shutdown.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -58,12 +58,12 @@ class Listener(_Struct):
         security_protocol (v0+): The security protocol.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "security_protocol",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the endpoint.",
+        "host": "v0+: The hostname.",
+        "port": "v0+: The port.",
+        "security_protocol": "v0+: The security protocol.",
+    }
 
     name: str
     host: str
@@ -111,11 +111,11 @@ class Feature(_Struct):
         max_supported_version (v0+): The maximum supported feature level.
     """
 
-    __slots__ = (
-        "name",
-        "min_supported_version",
-        "max_supported_version",
-    )
+    __slots__ = {
+        "name": "v0+: The feature name.",
+        "min_supported_version": "v0+: The minimum supported feature level.",
+        "max_supported_version": "v0+: The maximum supported feature level.",
+    }
 
     name: str
     min_supported_version: int
@@ -162,7 +162,7 @@ class Feature(_Struct):
 
 
 class BrokerRegistrationRequest(_Message):
-    """BrokerRegistrationRequest
+    """BrokerRegistrationRequest (api key 62): Kafka request, versions 0-4, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID.
@@ -170,23 +170,23 @@ class BrokerRegistrationRequest(_Message):
         incarnation_id (v0+): The incarnation id of the broker process.
         listeners (v0+): The listeners of this broker.
         features (v0+): The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
-        rack (v0+): The rack which this broker is in.
+        rack (v0+, nullable v0+): The rack which this broker is in.
         is_migrating_zk_broker (v1+): If the required configurations for ZK migration are present, this value is set to true.
         log_dirs (v2+): Log directories configured in this broker which are available.
         previous_broker_epoch (v3+): The epoch before a clean shutdown.
     """
 
-    __slots__ = (
-        "broker_id",
-        "cluster_id",
-        "incarnation_id",
-        "listeners",
-        "features",
-        "rack",
-        "is_migrating_zk_broker",
-        "log_dirs",
-        "previous_broker_epoch",
-    )
+    __slots__ = {
+        "broker_id": "v0+: The broker ID.",
+        "cluster_id": "v0+: The cluster id of the broker process.",
+        "incarnation_id": "v0+: The incarnation id of the broker process.",
+        "listeners": "v0+: The listeners of this broker.",
+        "features": "v0+: The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.",
+        "rack": "v0+, nullable v0+: The rack which this broker is in.",
+        "is_migrating_zk_broker": "v1+: If the required configurations for ZK migration are present, this value is set to true.",
+        "log_dirs": "v2+: Log directories configured in this broker which are available.",
+        "previous_broker_epoch": "v3+: The epoch before a clean shutdown.",
+    }
 
     broker_id: int
     cluster_id: str

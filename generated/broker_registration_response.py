@@ -35,7 +35,7 @@ _S_ihq = _struct.Struct(">ihq")
 
 
 class BrokerRegistrationResponse(_Message):
-    """BrokerRegistrationResponse
+    """BrokerRegistrationResponse (api key 62): Kafka response, versions 0-4, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -43,11 +43,11 @@ class BrokerRegistrationResponse(_Message):
         broker_epoch (v0+): The broker's assigned epoch, or -1 if none was assigned.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "broker_epoch",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "broker_epoch": "v0+: The broker's assigned epoch, or -1 if none was assigned.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -38,17 +38,17 @@ _S_o = _struct.Struct(">?")
 
 
 class ConsumerGroupDescribeRequest(_Message):
-    """ConsumerGroupDescribeRequest
+    """ConsumerGroupDescribeRequest (api key 69): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_ids (v0+): The ids of the groups to describe.
         include_authorized_operations (v0+): Whether to include authorized operations.
     """
 
-    __slots__ = (
-        "group_ids",
-        "include_authorized_operations",
-    )
+    __slots__ = {
+        "group_ids": "v0+: The ids of the groups to describe.",
+        "include_authorized_operations": "v0+: Whether to include authorized operations.",
+    }
 
     group_ids: list[str]
     include_authorized_operations: bool

@@ -60,11 +60,11 @@ class TopicPartitions(_Struct):
         partitions (v0+): The partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic ID.",
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions.",
+    }
 
     topic_id: uuid.UUID
     topic_name: str
@@ -127,7 +127,9 @@ class Assignment(_Struct):
         topic_partitions (v0+): The assigned topic-partitions to the member.
     """
 
-    __slots__ = ("topic_partitions",)
+    __slots__ = {
+        "topic_partitions": "v0+: The assigned topic-partitions to the member.",
+    }
 
     topic_partitions: list[TopicPartitions]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -156,31 +158,31 @@ class Member(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member ID.
-        instance_id (v0+): The member instance ID.
-        rack_id (v0+): The member rack ID.
+        instance_id (v0+, nullable v0+): The member instance ID.
+        rack_id (v0+, nullable v0+): The member rack ID.
         member_epoch (v0+): The current member epoch.
         client_id (v0+): The client ID.
         client_host (v0+): The client host.
         subscribed_topic_names (v0+): The subscribed topic names.
-        subscribed_topic_regex (v0+): the subscribed topic regex otherwise or null of not provided.
+        subscribed_topic_regex (v0+, nullable v0+): the subscribed topic regex otherwise or null of not provided.
         assignment (v0+): The current assignment.
         target_assignment (v0+): The target assignment.
         member_type (v1+): -1 for unknown. 0 for classic member. +1 for consumer member.
     """
 
-    __slots__ = (
-        "member_id",
-        "instance_id",
-        "rack_id",
-        "member_epoch",
-        "client_id",
-        "client_host",
-        "subscribed_topic_names",
-        "subscribed_topic_regex",
-        "assignment",
-        "target_assignment",
-        "member_type",
-    )
+    __slots__ = {
+        "member_id": "v0+: The member ID.",
+        "instance_id": "v0+, nullable v0+: The member instance ID.",
+        "rack_id": "v0+, nullable v0+: The member rack ID.",
+        "member_epoch": "v0+: The current member epoch.",
+        "client_id": "v0+: The client ID.",
+        "client_host": "v0+: The client host.",
+        "subscribed_topic_names": "v0+: The subscribed topic names.",
+        "subscribed_topic_regex": "v0+, nullable v0+: the subscribed topic regex otherwise or null of not provided.",
+        "assignment": "v0+: The current assignment.",
+        "target_assignment": "v0+: The target assignment.",
+        "member_type": "v1+: -1 for unknown. 0 for classic member. +1 for consumer member.",
+    }
 
     member_id: str
     instance_id: str | None
@@ -344,7 +346,7 @@ class DescribedGroup(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         group_id (v0+): The group ID string.
         group_state (v0+): The group state string, or the empty string.
         group_epoch (v0+): The group epoch.
@@ -354,17 +356,17 @@ class DescribedGroup(_Struct):
         authorized_operations (v0+): 32-bit bitfield to represent authorized operations for this group.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "assignor_name",
-        "members",
-        "authorized_operations",
-    )
+    __slots__ = {
+        "error_code": "v0+: The describe error, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "group_id": "v0+: The group ID string.",
+        "group_state": "v0+: The group state string, or the empty string.",
+        "group_epoch": "v0+: The group epoch.",
+        "assignment_epoch": "v0+: The assignment epoch.",
+        "assignor_name": "v0+: The selected assignor.",
+        "members": "v0+: The members.",
+        "authorized_operations": "v0+: 32-bit bitfield to represent authorized operations for this group.",
+    }
 
     error_code: int
     error_message: str | None
@@ -500,17 +502,17 @@ class DescribedGroup(_Struct):
 
 
 class ConsumerGroupDescribeResponse(_Message):
-    """ConsumerGroupDescribeResponse
+    """ConsumerGroupDescribeResponse (api key 69): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): Each described group.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "groups": "v0+: Each described group.",
+    }
 
     throttle_time_ms: int
     groups: list[DescribedGroup]

@@ -51,10 +51,10 @@ class TopicPartition(_Struct):
         partitions (v0+): The list of partitions assigned to this consumer.
     """
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0+: The topic name.",
+        "partitions": "v0+: The list of partitions assigned to this consumer.",
+    }
 
     topic: str
     partitions: list[int]
@@ -84,17 +84,17 @@ class TopicPartition(_Struct):
 
 
 class ConsumerProtocolAssignment(_Message):
-    """ConsumerProtocolAssignment
+    """ConsumerProtocolAssignment: Kafka data, versions 0-3, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         assigned_partitions (v0+): The list of topics and partitions assigned to this consumer.
-        user_data (v0+): User data.
+        user_data (v0+, nullable v0+): User data.
     """
 
-    __slots__ = (
-        "assigned_partitions",
-        "user_data",
-    )
+    __slots__ = {
+        "assigned_partitions": "v0+: The list of topics and partitions assigned to this consumer.",
+        "user_data": "v0+, nullable v0+: User data.",
+    }
 
     assigned_partitions: list[TopicPartition]
     user_data: bytes | None

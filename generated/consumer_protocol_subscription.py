@@ -54,10 +54,10 @@ class TopicPartition(_Struct):
         partitions (v1+): The partition ids.
     """
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v1+: The topic name.",
+        "partitions": "v1+: The partition ids.",
+    }
 
     topic: str
     partitions: list[int]
@@ -87,23 +87,23 @@ class TopicPartition(_Struct):
 
 
 class ConsumerProtocolSubscription(_Message):
-    """ConsumerProtocolSubscription
+    """ConsumerProtocolSubscription: Kafka data, versions 0-3, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics that the member wants to consume.
-        user_data (v0+): User data that will be passed back to the consumer.
+        user_data (v0+, nullable v0+): User data that will be passed back to the consumer.
         owned_partitions (v1+): The partitions that the member owns.
         generation_id (v2+): The generation id of the member.
-        rack_id (v3+): The rack id of the member.
+        rack_id (v3+, nullable v3+): The rack id of the member.
     """
 
-    __slots__ = (
-        "topics",
-        "user_data",
-        "owned_partitions",
-        "generation_id",
-        "rack_id",
-    )
+    __slots__ = {
+        "topics": "v0+: The topics that the member wants to consume.",
+        "user_data": "v0+, nullable v0+: User data that will be passed back to the consumer.",
+        "owned_partitions": "v1+: The partitions that the member owns.",
+        "generation_id": "v2+: The generation id of the member.",
+        "rack_id": "v3+, nullable v3+: The rack id of the member.",
+    }
 
     topics: list[str]
     user_data: bytes | None

@@ -35,13 +35,15 @@ _S_h = _struct.Struct(">h")
 
 
 class ControlRecordTypeSchema(_Message):
-    """ControlRecordTypeSchema
+    """ControlRecordTypeSchema: Kafka data, versions 0, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         type (v0+): The type of the control record, such as commit or abort
     """
 
-    __slots__ = ("type",)
+    __slots__ = {
+        "type": "v0+: The type of the control record, such as commit or abort",
+    }
 
     type: int
     API_KEY: ClassVar[int | None] = None

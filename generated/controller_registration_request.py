@@ -55,12 +55,12 @@ class Listener(_Struct):
         security_protocol (v0+): The security protocol.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "security_protocol",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the endpoint.",
+        "host": "v0+: The hostname.",
+        "port": "v0+: The port.",
+        "security_protocol": "v0+: The security protocol.",
+    }
 
     name: str
     host: str
@@ -108,11 +108,11 @@ class Feature(_Struct):
         max_supported_version (v0+): The maximum supported feature level.
     """
 
-    __slots__ = (
-        "name",
-        "min_supported_version",
-        "max_supported_version",
-    )
+    __slots__ = {
+        "name": "v0+: The feature name.",
+        "min_supported_version": "v0+: The minimum supported feature level.",
+        "max_supported_version": "v0+: The maximum supported feature level.",
+    }
 
     name: str
     min_supported_version: int
@@ -159,7 +159,7 @@ class Feature(_Struct):
 
 
 class ControllerRegistrationRequest(_Message):
-    """ControllerRegistrationRequest
+    """ControllerRegistrationRequest (api key 70): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         controller_id (v0+): The ID of the controller to register.
@@ -169,13 +169,13 @@ class ControllerRegistrationRequest(_Message):
         features (v0+): The features on this controller.
     """
 
-    __slots__ = (
-        "controller_id",
-        "incarnation_id",
-        "zk_migration_ready",
-        "listeners",
-        "features",
-    )
+    __slots__ = {
+        "controller_id": "v0+: The ID of the controller to register.",
+        "incarnation_id": "v0+: The controller incarnation ID, which is unique to each process run.",
+        "zk_migration_ready": "v0+: Set if the required configurations for ZK migration are present.",
+        "listeners": "v0+: The listeners of this controller.",
+        "features": "v0+: The features on this controller.",
+    }
 
     controller_id: int
     incarnation_id: uuid.UUID

@@ -57,15 +57,15 @@ class AclCreation(_Struct):
         permission_type (v0+): The permission type for the ACL (allow, deny, etc.).
     """
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "resource_pattern_type",
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = {
+        "resource_type": "v0+: The type of the resource.",
+        "resource_name": "v0+: The resource name for the ACL.",
+        "resource_pattern_type": "v1+: The pattern type for the ACL.",
+        "principal": "v0+: The principal for the ACL.",
+        "host": "v0+: The host for the ACL.",
+        "operation": "v0+: The operation type for the ACL (read, write, etc.).",
+        "permission_type": "v0+: The permission type for the ACL (allow, deny, etc.).",
+    }
 
     resource_type: int
     resource_name: str
@@ -159,13 +159,15 @@ class AclCreation(_Struct):
 
 
 class CreateAclsRequest(_Message):
-    """CreateAclsRequest
+    """CreateAclsRequest (api key 30): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         creations (v0+): The ACLs that we want to create.
     """
 
-    __slots__ = ("creations",)
+    __slots__ = {
+        "creations": "v0+: The ACLs that we want to create.",
+    }
 
     creations: list[AclCreation]
     API_KEY: ClassVar[int | None] = 30

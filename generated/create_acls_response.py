@@ -48,13 +48,13 @@ class AclCreationResult(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The result error, or zero if there was no error.
-        error_message (v0+): The result message, or null if there was no error.
+        error_message (v0+, nullable v0+): The result message, or null if there was no error.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "error_code": "v0+: The result error, or zero if there was no error.",
+        "error_message": "v0+, nullable v0+: The result message, or null if there was no error.",
+    }
 
     error_code: int
     error_message: str | None
@@ -84,17 +84,17 @@ class AclCreationResult(_Struct):
 
 
 class CreateAclsResponse(_Message):
-    """CreateAclsResponse
+    """CreateAclsResponse (api key 30): Kafka response, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for each ACL creation.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "results": "v0+: The results for each ACL creation.",
+    }
 
     throttle_time_ms: int
     results: list[AclCreationResult]

@@ -52,10 +52,10 @@ class CreatableRenewers(_Struct):
         principal_name (v0+): The name of the Kafka principal.
     """
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-    )
+    __slots__ = {
+        "principal_type": "v0+: The type of the Kafka principal.",
+        "principal_name": "v0+: The name of the Kafka principal.",
+    }
 
     principal_type: str
     principal_name: str
@@ -95,21 +95,21 @@ class CreatableRenewers(_Struct):
 
 
 class CreateDelegationTokenRequest(_Message):
-    """CreateDelegationTokenRequest
+    """CreateDelegationTokenRequest (api key 38): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        owner_principal_type (v3+): The principal type of the owner of the token. If it's null it defaults to the token request principal.
-        owner_principal_name (v3+): The principal name of the owner of the token. If it's null it defaults to the token request principal.
+        owner_principal_type (v3+, nullable v3+): The principal type of the owner of the token. If it's null it defaults to the token request principal.
+        owner_principal_name (v3+, nullable v3+): The principal name of the owner of the token. If it's null it defaults to the token request principal.
         renewers (v0+): A list of those who are allowed to renew this token before it expires.
         max_lifetime_ms (v0+): The maximum lifetime of the token in milliseconds, or -1 to use the server side default.
     """
 
-    __slots__ = (
-        "owner_principal_type",
-        "owner_principal_name",
-        "renewers",
-        "max_lifetime_ms",
-    )
+    __slots__ = {
+        "owner_principal_type": "v3+, nullable v3+: The principal type of the owner of the token. If it's null it defaults to the token request principal.",
+        "owner_principal_name": "v3+, nullable v3+: The principal name of the owner of the token. If it's null it defaults to the token request principal.",
+        "renewers": "v0+: A list of those who are allowed to renew this token before it expires.",
+        "max_lifetime_ms": "v0+: The maximum lifetime of the token in milliseconds, or -1 to use the server side default.",
+    }
 
     owner_principal_type: str | None
     owner_principal_name: str | None

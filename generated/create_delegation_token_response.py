@@ -47,7 +47,7 @@ _S_qqqh = _struct.Struct(">qqqh")
 
 
 class CreateDelegationTokenResponse(_Message):
-    """CreateDelegationTokenResponse
+    """CreateDelegationTokenResponse (api key 38): Kafka response, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top-level error, or zero if there was no error.
@@ -63,19 +63,19 @@ class CreateDelegationTokenResponse(_Message):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     """
 
-    __slots__ = (
-        "error_code",
-        "principal_type",
-        "principal_name",
-        "token_requester_principal_type",
-        "token_requester_principal_name",
-        "issue_timestamp_ms",
-        "expiry_timestamp_ms",
-        "max_timestamp_ms",
-        "token_id",
-        "hmac",
-        "throttle_time_ms",
-    )
+    __slots__ = {
+        "error_code": "v0+: The top-level error, or zero if there was no error.",
+        "principal_type": "v0+: The principal type of the token owner.",
+        "principal_name": "v0+: The name of the token owner.",
+        "token_requester_principal_type": "v3+: The principal type of the requester of the token.",
+        "token_requester_principal_name": "v3+: The principal type of the requester of the token.",
+        "issue_timestamp_ms": "v0+: When this token was generated.",
+        "expiry_timestamp_ms": "v0+: When this token expires.",
+        "max_timestamp_ms": "v0+: The maximum lifetime of this token.",
+        "token_id": "v0+: The token UUID.",
+        "hmac": "v0+: HMAC of the delegation token.",
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+    }
 
     error_code: int
     principal_type: str

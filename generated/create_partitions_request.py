@@ -54,7 +54,9 @@ class CreatePartitionsAssignment(_Struct):
         broker_ids (v0+): The assigned broker IDs.
     """
 
-    __slots__ = ("broker_ids",)
+    __slots__ = {
+        "broker_ids": "v0+: The assigned broker IDs.",
+    }
 
     broker_ids: list[int]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -84,14 +86,14 @@ class CreatePartitionsTopic(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         count (v0+): The new partition count.
-        assignments (v0+): The new partition assignments.
+        assignments (v0+, nullable v0+): The new partition assignments.
     """
 
-    __slots__ = (
-        "name",
-        "count",
-        "assignments",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "count": "v0+: The new partition count.",
+        "assignments": "v0+, nullable v0+: The new partition assignments.",
+    }
 
     name: str
     count: int
@@ -131,7 +133,7 @@ class CreatePartitionsTopic(_Struct):
 
 
 class CreatePartitionsRequest(_Message):
-    """CreatePartitionsRequest
+    """CreatePartitionsRequest (api key 37): Kafka request, versions 0-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): Each topic that we want to create new partitions inside.
@@ -139,11 +141,11 @@ class CreatePartitionsRequest(_Message):
         validate_only (v0+): If true, then validate the request, but don't actually increase the number of partitions.
     """
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "validate_only",
-    )
+    __slots__ = {
+        "topics": "v0+: Each topic that we want to create new partitions inside.",
+        "timeout_ms": "v0+: The time in ms to wait for the partitions to be created.",
+        "validate_only": "v0+: If true, then validate the request, but don't actually increase the number of partitions.",
+    }
 
     topics: list[CreatePartitionsTopic]
     timeout_ms: int

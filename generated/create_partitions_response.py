@@ -53,14 +53,14 @@ class CreatePartitionsTopicResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The topic name.
         error_code (v0+): The result error, or zero if there was no error.
-        error_message (v0+): The result message, or null if there was no error.
+        error_message (v0+, nullable v0+): The result message, or null if there was no error.
     """
 
-    __slots__ = (
-        "name",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "error_code": "v0+: The result error, or zero if there was no error.",
+        "error_message": "v0+, nullable v0+: The result message, or null if there was no error.",
+    }
 
     name: str
     error_code: int
@@ -97,17 +97,17 @@ class CreatePartitionsTopicResult(_Struct):
 
 
 class CreatePartitionsResponse(_Message):
-    """CreatePartitionsResponse
+    """CreatePartitionsResponse (api key 37): Kafka response, versions 0-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The partition creation results for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "results": "v0+: The partition creation results for each topic.",
+    }
 
     throttle_time_ms: int
     results: list[CreatePartitionsTopicResult]

@@ -62,10 +62,10 @@ class CreatableReplicaAssignment(_Struct):
         broker_ids (v0+): The brokers to place the partition on.
     """
 
-    __slots__ = (
-        "partition_index",
-        "broker_ids",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "broker_ids": "v0+: The brokers to place the partition on.",
+    }
 
     partition_index: int
     broker_ids: list[int]
@@ -109,13 +109,13 @@ class CreatableTopicConfig(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration name.
-        value (v0+): The configuration value.
+        value (v0+, nullable v0+): The configuration value.
     """
 
-    __slots__ = (
-        "name",
-        "value",
-    )
+    __slots__ = {
+        "name": "v0+: The configuration name.",
+        "value": "v0+, nullable v0+: The configuration value.",
+    }
 
     name: str
     value: str | None
@@ -145,13 +145,13 @@ class CreatableTopic(_Struct):
         configs (v0+): The custom topic configurations to set.
     """
 
-    __slots__ = (
-        "name",
-        "num_partitions",
-        "replication_factor",
-        "assignments",
-        "configs",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "num_partitions": "v0+: The number of partitions to create in the topic, or -1 if we are either specifying a manual partition assignment or using the default partitions.",
+        "replication_factor": "v0+: The number of replicas to create for each partition in the topic, or -1 if we are either specifying a manual partition assignment or using the default replication factor.",
+        "assignments": "v0+: The manual partition assignment, or the empty array if we are using automatic assignment.",
+        "configs": "v0+: The custom topic configurations to set.",
+    }
 
     name: str
     num_partitions: int
@@ -233,7 +233,7 @@ class CreatableTopic(_Struct):
 
 
 class CreateTopicsRequest(_Message):
-    """CreateTopicsRequest
+    """CreateTopicsRequest (api key 19): Kafka request, versions 2-7, flexible from v5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to create.
@@ -241,11 +241,11 @@ class CreateTopicsRequest(_Message):
         validate_only (v1+): If true, check that the topics can be created as specified, but don't create anything.
     """
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "validate_only",
-    )
+    __slots__ = {
+        "topics": "v0+: The topics to create.",
+        "timeout_ms": "v0+: How long to wait in milliseconds before timing out the request.",
+        "validate_only": "v1+: If true, check that the topics can be created as specified, but don't create anything.",
+    }
 
     topics: list[CreatableTopic]
     timeout_ms: int

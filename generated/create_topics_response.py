@@ -58,19 +58,19 @@ class CreatableTopicConfigs(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v5+): The configuration name.
-        value (v5+): The configuration value.
+        value (v5+, nullable v5+): The configuration value.
         read_only (v5+): True if the configuration is read-only.
         config_source (v5+): The configuration source.
         is_sensitive (v5+): True if this configuration is sensitive.
     """
 
-    __slots__ = (
-        "name",
-        "value",
-        "read_only",
-        "config_source",
-        "is_sensitive",
-    )
+    __slots__ = {
+        "name": "v5+: The configuration name.",
+        "value": "v5+, nullable v5+: The configuration value.",
+        "read_only": "v5+: True if the configuration is read-only.",
+        "config_source": "v5+: The configuration source.",
+        "is_sensitive": "v5+: True if this configuration is sensitive.",
+    }
 
     name: str
     value: str | None
@@ -138,23 +138,23 @@ class CreatableTopicResult(_Struct):
         name (v0+): The topic name.
         topic_id (v7+): The unique topic ID.
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v1+): The error message, or null if there was no error.
+        error_message (v1+, nullable v0+): The error message, or null if there was no error.
         topic_config_error_code (v5+, tag 0): Optional topic config error returned if configs are not returned in the response.
         num_partitions (v5+): Number of partitions of the topic.
         replication_factor (v5+): Replication factor of the topic.
-        configs (v5+): Configuration of the topic.
+        configs (v5+, nullable v5+): Configuration of the topic.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "error_code",
-        "error_message",
-        "topic_config_error_code",
-        "num_partitions",
-        "replication_factor",
-        "configs",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "topic_id": "v7+: The unique topic ID.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v1+, nullable v0+: The error message, or null if there was no error.",
+        "topic_config_error_code": "v5+, tag 0: Optional topic config error returned if configs are not returned in the response.",
+        "num_partitions": "v5+: Number of partitions of the topic.",
+        "replication_factor": "v5+: Replication factor of the topic.",
+        "configs": "v5+, nullable v5+: Configuration of the topic.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -274,17 +274,17 @@ class CreatableTopicResult(_Struct):
 
 
 class CreateTopicsResponse(_Message):
-    """CreateTopicsResponse
+    """CreateTopicsResponse (api key 19): Kafka response, versions 2-7, flexible from v5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Results for each topic we tried to create.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v2+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: Results for each topic we tried to create.",
+    }
 
     throttle_time_ms: int
     topics: list[CreatableTopicResult]

@@ -37,7 +37,7 @@ _S_o = _struct.Struct(">?")
 
 
 class DefaultPrincipalData(_Message):
-    """DefaultPrincipalData
+    """DefaultPrincipalData: Kafka data, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         type (v0+): The principal type.
@@ -45,11 +45,11 @@ class DefaultPrincipalData(_Message):
         token_authenticated (v0+): Whether the principal was authenticated by a delegation token on the forwarding broker.
     """
 
-    __slots__ = (
-        "type",
-        "name",
-        "token_authenticated",
-    )
+    __slots__ = {
+        "type": "v0+: The principal type.",
+        "name": "v0+: The principal name.",
+        "token_authenticated": "v0+: Whether the principal was authenticated by a delegation token on the forwarding broker.",
+    }
 
     type: str
     name: str

@@ -49,23 +49,23 @@ class DeleteAclsFilter(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type_filter (v0+): The resource type.
-        resource_name_filter (v0+): The resource name, or null to match any resource name.
+        resource_name_filter (v0+, nullable v0+): The resource name, or null to match any resource name.
         pattern_type_filter (v1+): The pattern type.
-        principal_filter (v0+): The principal filter, or null to accept all principals.
-        host_filter (v0+): The host filter, or null to accept all hosts.
+        principal_filter (v0+, nullable v0+): The principal filter, or null to accept all principals.
+        host_filter (v0+, nullable v0+): The host filter, or null to accept all hosts.
         operation (v0+): The ACL operation.
         permission_type (v0+): The permission type.
     """
 
-    __slots__ = (
-        "resource_type_filter",
-        "resource_name_filter",
-        "pattern_type_filter",
-        "principal_filter",
-        "host_filter",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = {
+        "resource_type_filter": "v0+: The resource type.",
+        "resource_name_filter": "v0+, nullable v0+: The resource name, or null to match any resource name.",
+        "pattern_type_filter": "v1+: The pattern type.",
+        "principal_filter": "v0+, nullable v0+: The principal filter, or null to accept all principals.",
+        "host_filter": "v0+, nullable v0+: The host filter, or null to accept all hosts.",
+        "operation": "v0+: The ACL operation.",
+        "permission_type": "v0+: The permission type.",
+    }
 
     resource_type_filter: int
     resource_name_filter: str | None
@@ -179,13 +179,15 @@ class DeleteAclsFilter(_Struct):
 
 
 class DeleteAclsRequest(_Message):
-    """DeleteAclsRequest
+    """DeleteAclsRequest (api key 31): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         filters (v0+): The filters to use when deleting ACLs.
     """
 
-    __slots__ = ("filters",)
+    __slots__ = {
+        "filters": "v0+: The filters to use when deleting ACLs.",
+    }
 
     filters: list[DeleteAclsFilter]
     API_KEY: ClassVar[int | None] = 31

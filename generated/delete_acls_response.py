@@ -56,7 +56,7 @@ class DeleteAclsMatchingAcl(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The deletion error code, or 0 if the deletion succeeded.
-        error_message (v0+): The deletion error message, or null if the deletion succeeded.
+        error_message (v0+, nullable v0+): The deletion error message, or null if the deletion succeeded.
         resource_type (v0+): The ACL resource type.
         resource_name (v0+): The ACL resource name.
         pattern_type (v1+): The ACL resource pattern type.
@@ -66,17 +66,17 @@ class DeleteAclsMatchingAcl(_Struct):
         permission_type (v0+): The ACL permission type.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "pattern_type",
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = {
+        "error_code": "v0+: The deletion error code, or 0 if the deletion succeeded.",
+        "error_message": "v0+, nullable v0+: The deletion error message, or null if the deletion succeeded.",
+        "resource_type": "v0+: The ACL resource type.",
+        "resource_name": "v0+: The ACL resource name.",
+        "pattern_type": "v1+: The ACL resource pattern type.",
+        "principal": "v0+: The ACL principal.",
+        "host": "v0+: The ACL host.",
+        "operation": "v0+: The ACL operation.",
+        "permission_type": "v0+: The ACL permission type.",
+    }
 
     error_code: int
     error_message: str | None
@@ -196,15 +196,15 @@ class DeleteAclsFilterResult(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if the filter succeeded.
-        error_message (v0+): The error message, or null if the filter succeeded.
+        error_message (v0+, nullable v0+): The error message, or null if the filter succeeded.
         matching_acls (v0+): The ACLs which matched this filter.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "matching_acls",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or 0 if the filter succeeded.",
+        "error_message": "v0+, nullable v0+: The error message, or null if the filter succeeded.",
+        "matching_acls": "v0+: The ACLs which matched this filter.",
+    }
 
     error_code: int
     error_message: str | None
@@ -254,17 +254,17 @@ class DeleteAclsFilterResult(_Struct):
 
 
 class DeleteAclsResponse(_Message):
-    """DeleteAclsResponse
+    """DeleteAclsResponse (api key 31): Kafka response, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         filter_results (v0+): The results for each filter.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "filter_results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "filter_results": "v0+: The results for each filter.",
+    }
 
     throttle_time_ms: int
     filter_results: list[DeleteAclsFilterResult]

@@ -40,13 +40,15 @@ _S_i = _struct.Struct(">i")
 
 
 class DeleteGroupsRequest(_Message):
-    """DeleteGroupsRequest
+    """DeleteGroupsRequest (api key 42): Kafka request, versions 0-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         groups_names (v0+): The group names to delete.
     """
 
-    __slots__ = ("groups_names",)
+    __slots__ = {
+        "groups_names": "v0+: The group names to delete.",
+    }
 
     groups_names: list[str]
     API_KEY: ClassVar[int | None] = 42

@@ -50,14 +50,14 @@ class DeletableGroupResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group id.
         error_code (v0+): The deletion error, or 0 if the deletion succeeded.
-        error_message (v3+): The error message, or null if there was no error.
+        error_message (v3+, nullable v3+): The error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "group_id",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group id.",
+        "error_code": "v0+: The deletion error, or 0 if the deletion succeeded.",
+        "error_message": "v3+, nullable v3+: The error message, or null if there was no error.",
+    }
 
     group_id: str
     error_code: int
@@ -94,17 +94,17 @@ class DeletableGroupResult(_Struct):
 
 
 class DeleteGroupsResponse(_Message):
-    """DeleteGroupsResponse
+    """DeleteGroupsResponse (api key 42): Kafka response, versions 0-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The deletion results.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "results": "v0+: The deletion results.",
+    }
 
     throttle_time_ms: int
     results: list[DeletableGroupResult]

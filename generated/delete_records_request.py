@@ -51,10 +51,10 @@ class DeleteRecordsPartition(_Struct):
         offset (v0+): The deletion offset. -1 means that records should be truncated to the high watermark.
     """
 
-    __slots__ = (
-        "partition_index",
-        "offset",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "offset": "v0+: The deletion offset. -1 means that records should be truncated to the high watermark.",
+    }
 
     partition_index: int
     offset: int
@@ -91,10 +91,10 @@ class DeleteRecordsTopic(_Struct):
         partitions (v0+): Each partition that we want to delete records from.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: Each partition that we want to delete records from.",
+    }
 
     name: str
     partitions: list[DeleteRecordsPartition]
@@ -124,17 +124,17 @@ class DeleteRecordsTopic(_Struct):
 
 
 class DeleteRecordsRequest(_Message):
-    """DeleteRecordsRequest
+    """DeleteRecordsRequest (api key 21): Kafka request, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): Each topic that we want to delete records from.
         timeout_ms (v0+): How long to wait for the deletion to complete, in milliseconds.
     """
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-    )
+    __slots__ = {
+        "topics": "v0+: Each topic that we want to delete records from.",
+        "timeout_ms": "v0+: How long to wait for the deletion to complete, in milliseconds.",
+    }
 
     topics: list[DeleteRecordsTopic]
     timeout_ms: int

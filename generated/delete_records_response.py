@@ -53,11 +53,11 @@ class DeleteRecordsPartitionResult(_Struct):
         error_code (v0+): The deletion error code, or 0 if the deletion succeeded.
     """
 
-    __slots__ = (
-        "partition_index",
-        "low_watermark",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "low_watermark": "v0+: The partition low water mark.",
+        "error_code": "v0+: The deletion error code, or 0 if the deletion succeeded.",
+    }
 
     partition_index: int
     low_watermark: int
@@ -111,10 +111,10 @@ class DeleteRecordsTopicResult(_Struct):
         partitions (v0+): Each partition that we wanted to delete records from.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: Each partition that we wanted to delete records from.",
+    }
 
     name: str
     partitions: list[DeleteRecordsPartitionResult]
@@ -146,17 +146,17 @@ class DeleteRecordsTopicResult(_Struct):
 
 
 class DeleteRecordsResponse(_Message):
-    """DeleteRecordsResponse
+    """DeleteRecordsResponse (api key 21): Kafka response, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic that we wanted to delete records from.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: Each topic that we wanted to delete records from.",
+    }
 
     throttle_time_ms: int
     topics: list[DeleteRecordsTopicResult]

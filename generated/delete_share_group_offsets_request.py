@@ -43,7 +43,9 @@ class DeleteShareGroupOffsetsRequestTopic(_Struct):
         topic_name (v0+): The topic name.
     """
 
-    __slots__ = ("topic_name",)
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+    }
 
     topic_name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -68,17 +70,17 @@ class DeleteShareGroupOffsetsRequestTopic(_Struct):
 
 
 class DeleteShareGroupOffsetsRequest(_Message):
-    """DeleteShareGroupOffsetsRequest
+    """DeleteShareGroupOffsetsRequest (api key 92): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The topics to delete offsets for.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+: The topics to delete offsets for.",
+    }
 
     group_id: str
     topics: list[DeleteShareGroupOffsetsRequestTopic]

@@ -51,15 +51,15 @@ class DeleteShareGroupOffsetsResponseTopic(_Struct):
         topic_name (v0+): The topic name.
         topic_id (v0+): The unique topic ID.
         error_code (v0+): The topic-level error code, or 0 if there was no error.
-        error_message (v0+): The topic-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The topic-level error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "topic_name",
-        "topic_id",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "topic_id": "v0+: The unique topic ID.",
+        "error_code": "v0+: The topic-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The topic-level error message, or null if there was no error.",
+    }
 
     topic_name: str
     topic_id: uuid.UUID
@@ -125,21 +125,21 @@ class DeleteShareGroupOffsetsResponseTopic(_Struct):
 
 
 class DeleteShareGroupOffsetsResponse(_Message):
-    """DeleteShareGroupOffsetsResponse
+    """DeleteShareGroupOffsetsResponse (api key 92): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         responses (v0+): The results for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "responses",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "responses": "v0+: The results for each topic.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -49,7 +49,9 @@ class PartitionData(_Struct):
         partition (v0+): The partition index.
     """
 
-    __slots__ = ("partition",)
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+    }
 
     partition: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -71,10 +73,10 @@ class DeleteStateData(_Struct):
         partitions (v0+): The data for the partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic identifier.",
+        "partitions": "v0+: The data for the partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -116,17 +118,17 @@ class DeleteStateData(_Struct):
 
 
 class DeleteShareGroupStateRequest(_Message):
-    """DeleteShareGroupStateRequest
+    """DeleteShareGroupStateRequest (api key 86): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+: The data for the topics.",
+    }
 
     group_id: str
     topics: list[DeleteStateData]

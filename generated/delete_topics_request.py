@@ -49,14 +49,14 @@ class DeleteTopicState(_Struct):
     """The name or topic ID of the topic.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        name (v6+): The topic name.
+        name (v6+, nullable v6+): The topic name.
         topic_id (v6+): The unique topic ID.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-    )
+    __slots__ = {
+        "name": "v6+, nullable v6+: The topic name.",
+        "topic_id": "v6+: The unique topic ID.",
+    }
 
     name: str | None
     topic_id: uuid.UUID
@@ -86,7 +86,7 @@ class DeleteTopicState(_Struct):
 
 
 class DeleteTopicsRequest(_Message):
-    """DeleteTopicsRequest
+    """DeleteTopicsRequest (api key 20): Kafka request, versions 1-6, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v6+): The name or topic ID of the topic.
@@ -94,11 +94,11 @@ class DeleteTopicsRequest(_Message):
         timeout_ms (v0+): The length of time in milliseconds to wait for the deletions to complete.
     """
 
-    __slots__ = (
-        "topics",
-        "topic_names",
-        "timeout_ms",
-    )
+    __slots__ = {
+        "topics": "v6+: The name or topic ID of the topic.",
+        "topic_names": "v0-5: The names of the topics to delete.",
+        "timeout_ms": "v0+: The length of time in milliseconds to wait for the deletions to complete.",
+    }
 
     topics: list[DeleteTopicState]
     topic_names: list[str]

@@ -51,18 +51,18 @@ class DeletableTopicResult(_Struct):
     """The results for each topic we tried to delete.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        name (v0+): The topic name.
+        name (v0+, nullable v6+): The topic name.
         topic_id (v6+): The unique topic ID.
         error_code (v0+): The deletion error, or 0 if the deletion succeeded.
-        error_message (v5+): The error message, or null if there was no error.
+        error_message (v5+, nullable v5+): The error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "name": "v0+, nullable v6+: The topic name.",
+        "topic_id": "v6+: The unique topic ID.",
+        "error_code": "v0+: The deletion error, or 0 if the deletion succeeded.",
+        "error_message": "v5+, nullable v5+: The error message, or null if there was no error.",
+    }
 
     name: str | None
     topic_id: uuid.UUID
@@ -118,17 +118,17 @@ class DeletableTopicResult(_Struct):
 
 
 class DeleteTopicsResponse(_Message):
-    """DeleteTopicsResponse
+    """DeleteTopicsResponse (api key 20): Kafka response, versions 1-6, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         responses (v0+): The results for each topic we tried to delete.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "responses": "v0+: The results for each topic we tried to delete.",
+    }
 
     throttle_time_ms: int
     responses: list[DeletableTopicResult]

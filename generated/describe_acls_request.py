@@ -42,27 +42,27 @@ _S_h = _struct.Struct(">h")
 
 
 class DescribeAclsRequest(_Message):
-    """DescribeAclsRequest
+    """DescribeAclsRequest (api key 29): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type_filter (v0+): The resource type.
-        resource_name_filter (v0+): The resource name, or null to match any resource name.
+        resource_name_filter (v0+, nullable v0+): The resource name, or null to match any resource name.
         pattern_type_filter (v1+): The resource pattern to match.
-        principal_filter (v0+): The principal to match, or null to match any principal.
-        host_filter (v0+): The host to match, or null to match any host.
+        principal_filter (v0+, nullable v0+): The principal to match, or null to match any principal.
+        host_filter (v0+, nullable v0+): The host to match, or null to match any host.
         operation (v0+): The operation to match.
         permission_type (v0+): The permission type to match.
     """
 
-    __slots__ = (
-        "resource_type_filter",
-        "resource_name_filter",
-        "pattern_type_filter",
-        "principal_filter",
-        "host_filter",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = {
+        "resource_type_filter": "v0+: The resource type.",
+        "resource_name_filter": "v0+, nullable v0+: The resource name, or null to match any resource name.",
+        "pattern_type_filter": "v1+: The resource pattern to match.",
+        "principal_filter": "v0+, nullable v0+: The principal to match, or null to match any principal.",
+        "host_filter": "v0+, nullable v0+: The host to match, or null to match any host.",
+        "operation": "v0+: The operation to match.",
+        "permission_type": "v0+: The permission type to match.",
+    }
 
     resource_type_filter: int
     resource_name_filter: str | None

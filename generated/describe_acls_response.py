@@ -62,12 +62,12 @@ class AclDescription(_Struct):
         permission_type (v0+): The ACL permission type.
     """
 
-    __slots__ = (
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = {
+        "principal": "v0+: The ACL principal.",
+        "host": "v0+: The ACL host.",
+        "operation": "v0+: The ACL operation.",
+        "permission_type": "v0+: The ACL permission type.",
+    }
 
     principal: str
     host: str
@@ -118,12 +118,12 @@ class DescribeAclsResource(_Struct):
         acls (v0+): The ACLs.
     """
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "pattern_type",
-        "acls",
-    )
+    __slots__ = {
+        "resource_type": "v0+: The resource type.",
+        "resource_name": "v0+: The resource name.",
+        "pattern_type": "v1+: The resource pattern type.",
+        "acls": "v0+: The ACLs.",
+    }
 
     resource_type: int
     resource_name: str
@@ -199,21 +199,21 @@ class DescribeAclsResource(_Struct):
 
 
 class DescribeAclsResponse(_Message):
-    """DescribeAclsResponse
+    """DescribeAclsResponse (api key 29): Kafka response, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v0+): The error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message, or null if there was no error.
         resources (v0+): Each Resource that is referenced in an ACL.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "resources",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message, or null if there was no error.",
+        "resources": "v0+: Each Resource that is referenced in an ACL.",
+    }
 
     throttle_time_ms: int
     error_code: int

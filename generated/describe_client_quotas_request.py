@@ -54,14 +54,14 @@ class ComponentData(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type that the filter component applies to.
         match_type (v0+): How to match the entity {0 = exact name, 1 = default name, 2 = any specified name}.
-        match (v0+): The string to match against, or null if unused for the match type.
+        match (v0+, nullable v0+): The string to match against, or null if unused for the match type.
     """
 
-    __slots__ = (
-        "entity_type",
-        "match_type",
-        "match",
-    )
+    __slots__ = {
+        "entity_type": "v0+: The entity type that the filter component applies to.",
+        "match_type": "v0+: How to match the entity {0 = exact name, 1 = default name, 2 = any specified name}.",
+        "match": "v0+, nullable v0+: The string to match against, or null if unused for the match type.",
+    }
 
     entity_type: str
     match_type: int
@@ -96,17 +96,17 @@ class ComponentData(_Struct):
 
 
 class DescribeClientQuotasRequest(_Message):
-    """DescribeClientQuotasRequest
+    """DescribeClientQuotasRequest (api key 48): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         components (v0+): Filter components to apply to quota entities.
         strict (v0+): Whether the match is strict, i.e. should exclude entities with unspecified entity types.
     """
 
-    __slots__ = (
-        "components",
-        "strict",
-    )
+    __slots__ = {
+        "components": "v0+: Filter components to apply to quota entities.",
+        "strict": "v0+: Whether the match is strict, i.e. should exclude entities with unspecified entity types.",
+    }
 
     components: list[ComponentData]
     strict: bool

@@ -55,13 +55,13 @@ class EntityData(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         entity_type (v0+): The entity type.
-        entity_name (v0+): The entity name, or null if the default.
+        entity_name (v0+, nullable v0+): The entity name, or null if the default.
     """
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-    )
+    __slots__ = {
+        "entity_type": "v0+: The entity type.",
+        "entity_name": "v0+, nullable v0+: The entity name, or null if the default.",
+    }
 
     entity_type: str
     entity_name: str | None
@@ -108,10 +108,10 @@ class ValueData(_Struct):
         value (v0+): The quota configuration value.
     """
 
-    __slots__ = (
-        "key",
-        "value",
-    )
+    __slots__ = {
+        "key": "v0+: The quota configuration key.",
+        "value": "v0+: The quota configuration value.",
+    }
 
     key: str
     value: float
@@ -136,10 +136,10 @@ class EntryData(_Struct):
         values (v0+): The quota values for the entity.
     """
 
-    __slots__ = (
-        "entity",
-        "values",
-    )
+    __slots__ = {
+        "entity": "v0+: The quota entity description.",
+        "values": "v0+: The quota values for the entity.",
+    }
 
     entity: list[EntityData]
     values: list[ValueData]
@@ -179,21 +179,21 @@ class EntryData(_Struct):
 
 
 class DescribeClientQuotasResponse(_Message):
-    """DescribeClientQuotasResponse
+    """DescribeClientQuotasResponse (api key 48): Kafka response, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or `0` if the quota description succeeded.
-        error_message (v0+): The error message, or `null` if the quota description succeeded.
-        entries (v0+): A result entry.
+        error_message (v0+, nullable v0+): The error message, or `null` if the quota description succeeded.
+        entries (v0+, nullable v0+): A result entry.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "entries",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or `0` if the quota description succeeded.",
+        "error_message": "v0+, nullable v0+: The error message, or `null` if the quota description succeeded.",
+        "entries": "v0+, nullable v0+: A result entry.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -37,7 +37,7 @@ _S_obo = _struct.Struct(">?b?")
 
 
 class DescribeClusterRequest(_Message):
-    """DescribeClusterRequest
+    """DescribeClusterRequest (api key 60): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         include_cluster_authorized_operations (v0+): Whether to include cluster authorized operations.
@@ -45,11 +45,11 @@ class DescribeClusterRequest(_Message):
         include_fenced_brokers (v2+): Whether to include fenced brokers when listing brokers.
     """
 
-    __slots__ = (
-        "include_cluster_authorized_operations",
-        "endpoint_type",
-        "include_fenced_brokers",
-    )
+    __slots__ = {
+        "include_cluster_authorized_operations": "v0+: Whether to include cluster authorized operations.",
+        "endpoint_type": "v1+: The endpoint type to describe. 1=brokers, 2=controllers.",
+        "include_fenced_brokers": "v2+: Whether to include fenced brokers when listing brokers.",
+    }
 
     include_cluster_authorized_operations: bool
     endpoint_type: int

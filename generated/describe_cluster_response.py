@@ -50,17 +50,17 @@ class DescribeClusterBroker(_Struct):
         broker_id (v0+): The broker ID.
         host (v0+): The broker hostname.
         port (v0+): The broker port.
-        rack (v0+): The rack of the broker, or null if it has not been assigned to a rack.
+        rack (v0+, nullable v0+): The rack of the broker, or null if it has not been assigned to a rack.
         is_fenced (v2+): Whether the broker is fenced
     """
 
-    __slots__ = (
-        "broker_id",
-        "host",
-        "port",
-        "rack",
-        "is_fenced",
-    )
+    __slots__ = {
+        "broker_id": "v0+: The broker ID.",
+        "host": "v0+: The broker hostname.",
+        "port": "v0+: The broker port.",
+        "rack": "v0+, nullable v0+: The rack of the broker, or null if it has not been assigned to a rack.",
+        "is_fenced": "v2+: Whether the broker is fenced",
+    }
 
     broker_id: int
     host: str
@@ -100,12 +100,12 @@ class DescribeClusterBroker(_Struct):
 
 
 class DescribeClusterResponse(_Message):
-    """DescribeClusterResponse
+    """DescribeClusterResponse (api key 60): Kafka response, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         endpoint_type (v1+): The endpoint type that was described. 1=brokers, 2=controllers.
         cluster_id (v0+): The cluster ID that responding broker belongs to.
         controller_id (v0+): The ID of the controller. When handled by a controller, returns the current voter leader ID. When handled by a broker, returns a random alive broker ID as a fallback.
@@ -113,16 +113,16 @@ class DescribeClusterResponse(_Message):
         cluster_authorized_operations (v0+): 32-bit bitfield to represent authorized operations for this cluster.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "endpoint_type",
-        "cluster_id",
-        "controller_id",
-        "brokers",
-        "cluster_authorized_operations",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "endpoint_type": "v1+: The endpoint type that was described. 1=brokers, 2=controllers.",
+        "cluster_id": "v0+: The cluster ID that responding broker belongs to.",
+        "controller_id": "v0+: The ID of the controller. When handled by a controller, returns the current voter leader ID. When handled by a broker, returns a random alive broker ID as a fallback.",
+        "brokers": "v0+: Each broker in the response.",
+        "cluster_authorized_operations": "v0+: 32-bit bitfield to represent authorized operations for this cluster.",
+    }
 
     throttle_time_ms: int
     error_code: int

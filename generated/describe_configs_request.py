@@ -50,14 +50,14 @@ class DescribeConfigsResource(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_type (v0+): The resource type.
         resource_name (v0+): The resource name.
-        configuration_keys (v0+): The configuration keys to list, or null to list all configuration keys.
+        configuration_keys (v0+, nullable v0+): The configuration keys to list, or null to list all configuration keys.
     """
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configuration_keys",
-    )
+    __slots__ = {
+        "resource_type": "v0+: The resource type.",
+        "resource_name": "v0+: The resource name.",
+        "configuration_keys": "v0+, nullable v0+: The configuration keys to list, or null to list all configuration keys.",
+    }
 
     resource_type: int
     resource_name: str
@@ -117,7 +117,7 @@ class DescribeConfigsResource(_Struct):
 
 
 class DescribeConfigsRequest(_Message):
-    """DescribeConfigsRequest
+    """DescribeConfigsRequest (api key 32): Kafka request, versions 1-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resources (v0+): The resources whose configurations we want to describe.
@@ -125,11 +125,11 @@ class DescribeConfigsRequest(_Message):
         include_documentation (v3+): True if we should include configuration documentation.
     """
 
-    __slots__ = (
-        "resources",
-        "include_synonyms",
-        "include_documentation",
-    )
+    __slots__ = {
+        "resources": "v0+: The resources whose configurations we want to describe.",
+        "include_synonyms": "v1+: True if we should include all synonyms.",
+        "include_documentation": "v3+: True if we should include configuration documentation.",
+    }
 
     resources: list[DescribeConfigsResource]
     include_synonyms: bool

@@ -58,15 +58,15 @@ class DescribeConfigsSynonym(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v1+): The synonym name.
-        value (v1+): The synonym value.
+        value (v1+, nullable v0+): The synonym value.
         source (v1+): The synonym source.
     """
 
-    __slots__ = (
-        "name",
-        "value",
-        "source",
-    )
+    __slots__ = {
+        "name": "v1+: The synonym name.",
+        "value": "v1+, nullable v0+: The synonym value.",
+        "source": "v1+: The synonym source.",
+    }
 
     name: str
     value: str | None
@@ -95,25 +95,25 @@ class DescribeConfigsResourceResult(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration name.
-        value (v0+): The configuration value.
+        value (v0+, nullable v0+): The configuration value.
         read_only (v0+): True if the configuration is read-only.
         config_source (v1+): The configuration source.
         is_sensitive (v0+): True if this configuration is sensitive.
         synonyms (v1+): The synonyms for this configuration key.
         config_type (v3+): The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD.
-        documentation (v3+): The configuration documentation.
+        documentation (v3+, nullable v0+): The configuration documentation.
     """
 
-    __slots__ = (
-        "name",
-        "value",
-        "read_only",
-        "config_source",
-        "is_sensitive",
-        "synonyms",
-        "config_type",
-        "documentation",
-    )
+    __slots__ = {
+        "name": "v0+: The configuration name.",
+        "value": "v0+, nullable v0+: The configuration value.",
+        "read_only": "v0+: True if the configuration is read-only.",
+        "config_source": "v1+: The configuration source.",
+        "is_sensitive": "v0+: True if this configuration is sensitive.",
+        "synonyms": "v1+: The synonyms for this configuration key.",
+        "config_type": "v3+: The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD.",
+        "documentation": "v3+, nullable v0+: The configuration documentation.",
+    }
 
     name: str
     value: str | None
@@ -217,19 +217,19 @@ class DescribeConfigsResult(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if we were able to successfully describe the configurations.
-        error_message (v0+): The error message, or null if we were able to successfully describe the configurations.
+        error_message (v0+, nullable v0+): The error message, or null if we were able to successfully describe the configurations.
         resource_type (v0+): The resource type.
         resource_name (v0+): The resource name.
         configs (v0+): Each listed configuration.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "configs",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or 0 if we were able to successfully describe the configurations.",
+        "error_message": "v0+, nullable v0+: The error message, or null if we were able to successfully describe the configurations.",
+        "resource_type": "v0+: The resource type.",
+        "resource_name": "v0+: The resource name.",
+        "configs": "v0+: Each listed configuration.",
+    }
 
     error_code: int
     error_message: str | None
@@ -311,17 +311,17 @@ class DescribeConfigsResult(_Struct):
 
 
 class DescribeConfigsResponse(_Message):
-    """DescribeConfigsResponse
+    """DescribeConfigsResponse (api key 32): Kafka response, versions 1-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         results (v0+): The results for each resource.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "results": "v0+: The results for each resource.",
+    }
 
     throttle_time_ms: int
     results: list[DescribeConfigsResult]

@@ -49,10 +49,10 @@ class DescribeDelegationTokenOwner(_Struct):
         principal_name (v0+): The owner principal name.
     """
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-    )
+    __slots__ = {
+        "principal_type": "v0+: The owner principal type.",
+        "principal_name": "v0+: The owner principal name.",
+    }
 
     principal_type: str
     principal_name: str
@@ -92,13 +92,15 @@ class DescribeDelegationTokenOwner(_Struct):
 
 
 class DescribeDelegationTokenRequest(_Message):
-    """DescribeDelegationTokenRequest
+    """DescribeDelegationTokenRequest (api key 41): Kafka request, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        owners (v0+): Each owner that we want to describe delegation tokens for, or null to describe all tokens.
+        owners (v0+, nullable v0+): Each owner that we want to describe delegation tokens for, or null to describe all tokens.
     """
 
-    __slots__ = ("owners",)
+    __slots__ = {
+        "owners": "v0+, nullable v0+: Each owner that we want to describe delegation tokens for, or null to describe all tokens.",
+    }
 
     owners: list[DescribeDelegationTokenOwner] | None
     API_KEY: ClassVar[int | None] = 41

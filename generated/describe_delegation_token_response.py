@@ -57,10 +57,10 @@ class DescribedDelegationTokenRenewer(_Struct):
         principal_name (v0+): The renewer principal name.
     """
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-    )
+    __slots__ = {
+        "principal_type": "v0+: The renewer principal type.",
+        "principal_name": "v0+: The renewer principal name.",
+    }
 
     principal_type: str
     principal_name: str
@@ -115,18 +115,18 @@ class DescribedDelegationToken(_Struct):
         renewers (v0+): Those who are able to renew this token before it expires.
     """
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-        "token_requester_principal_type",
-        "token_requester_principal_name",
-        "issue_timestamp",
-        "expiry_timestamp",
-        "max_timestamp",
-        "token_id",
-        "hmac",
-        "renewers",
-    )
+    __slots__ = {
+        "principal_type": "v0+: The token principal type.",
+        "principal_name": "v0+: The token principal name.",
+        "token_requester_principal_type": "v3+: The principal type of the requester of the token.",
+        "token_requester_principal_name": "v3+: The principal type of the requester of the token.",
+        "issue_timestamp": "v0+: The token issue timestamp in milliseconds.",
+        "expiry_timestamp": "v0+: The token expiry timestamp in milliseconds.",
+        "max_timestamp": "v0+: The token maximum timestamp length in milliseconds.",
+        "token_id": "v0+: The token ID.",
+        "hmac": "v0+: The token HMAC.",
+        "renewers": "v0+: Those who are able to renew this token before it expires.",
+    }
 
     principal_type: str
     principal_name: str
@@ -278,7 +278,7 @@ class DescribedDelegationToken(_Struct):
 
 
 class DescribeDelegationTokenResponse(_Message):
-    """DescribeDelegationTokenResponse
+    """DescribeDelegationTokenResponse (api key 41): Kafka response, versions 1-3, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
@@ -286,11 +286,11 @@ class DescribeDelegationTokenResponse(_Message):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     """
 
-    __slots__ = (
-        "error_code",
-        "tokens",
-        "throttle_time_ms",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "tokens": "v0+: The tokens.",
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+    }
 
     error_code: int
     tokens: list[DescribedDelegationToken]

@@ -41,17 +41,17 @@ _S_o = _struct.Struct(">?")
 
 
 class DescribeGroupsRequest(_Message):
-    """DescribeGroupsRequest
+    """DescribeGroupsRequest (api key 15): Kafka request, versions 0-6, flexible from v5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         groups (v0+): The names of the groups to describe.
         include_authorized_operations (v3+): Whether to include authorized operations.
     """
 
-    __slots__ = (
-        "groups",
-        "include_authorized_operations",
-    )
+    __slots__ = {
+        "groups": "v0+: The names of the groups to describe.",
+        "include_authorized_operations": "v3+: Whether to include authorized operations.",
+    }
 
     groups: list[str]
     include_authorized_operations: bool

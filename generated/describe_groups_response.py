@@ -57,21 +57,21 @@ class DescribedGroupMember(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member id.
-        group_instance_id (v4+): The unique identifier of the consumer instance provided by end user.
+        group_instance_id (v4+, nullable v4+): The unique identifier of the consumer instance provided by end user.
         client_id (v0+): The client ID used in the member's latest join group request.
         client_host (v0+): The client host.
         member_metadata (v0+): The metadata corresponding to the current group protocol in use.
         member_assignment (v0+): The current assignment provided by the group leader.
     """
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "client_id",
-        "client_host",
-        "member_metadata",
-        "member_assignment",
-    )
+    __slots__ = {
+        "member_id": "v0+: The member id.",
+        "group_instance_id": "v4+, nullable v4+: The unique identifier of the consumer instance provided by end user.",
+        "client_id": "v0+: The client ID used in the member's latest join group request.",
+        "client_host": "v0+: The client host.",
+        "member_metadata": "v0+: The metadata corresponding to the current group protocol in use.",
+        "member_assignment": "v0+: The current assignment provided by the group leader.",
+    }
 
     member_id: str
     group_instance_id: str | None
@@ -163,7 +163,7 @@ class DescribedGroup(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
-        error_message (v6+): The describe error message, or null if there was no error.
+        error_message (v6+, nullable v6+): The describe error message, or null if there was no error.
         group_id (v0+): The group ID string.
         group_state (v0+): The group state string, or the empty string.
         protocol_type (v0+): The group protocol type, or the empty string.
@@ -172,16 +172,16 @@ class DescribedGroup(_Struct):
         authorized_operations (v3+): 32-bit bitfield to represent authorized operations for this group.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "protocol_type",
-        "protocol_data",
-        "members",
-        "authorized_operations",
-    )
+    __slots__ = {
+        "error_code": "v0+: The describe error, or 0 if there was no error.",
+        "error_message": "v6+, nullable v6+: The describe error message, or null if there was no error.",
+        "group_id": "v0+: The group ID string.",
+        "group_state": "v0+: The group state string, or the empty string.",
+        "protocol_type": "v0+: The group protocol type, or the empty string.",
+        "protocol_data": "v0+: The group protocol data, or the empty string.",
+        "members": "v0+: The group members.",
+        "authorized_operations": "v3+: 32-bit bitfield to represent authorized operations for this group.",
+    }
 
     error_code: int
     error_message: str | None
@@ -301,17 +301,17 @@ class DescribedGroup(_Struct):
 
 
 class DescribeGroupsResponse(_Message):
-    """DescribeGroupsResponse
+    """DescribeGroupsResponse (api key 15): Kafka response, versions 0-6, flexible from v5.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): Each described group.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "groups": "v0+: Each described group.",
+    }
 
     throttle_time_ms: int
     groups: list[DescribedGroup]

@@ -52,10 +52,10 @@ class DescribableLogDirTopic(_Struct):
         partitions (v0+): The partition indexes.
     """
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0+: The topic name.",
+        "partitions": "v0+: The partition indexes.",
+    }
 
     topic: str
     partitions: list[int]
@@ -85,13 +85,15 @@ class DescribableLogDirTopic(_Struct):
 
 
 class DescribeLogDirsRequest(_Message):
-    """DescribeLogDirsRequest
+    """DescribeLogDirsRequest (api key 35): Kafka request, versions 1-5, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        topics (v0+): Each topic that we want to describe log directories for, or null for all topics.
+        topics (v0+, nullable v0+): Each topic that we want to describe log directories for, or null for all topics.
     """
 
-    __slots__ = ("topics",)
+    __slots__ = {
+        "topics": "v0+, nullable v0+: Each topic that we want to describe log directories for, or null for all topics.",
+    }
 
     topics: list[DescribableLogDirTopic] | None
     API_KEY: ClassVar[int | None] = 35

@@ -59,12 +59,12 @@ class DescribeLogDirsPartition(_Struct):
         is_future_key (v0+): True if this log is created by AlterReplicaLogDirsRequest and will replace the current log of the replica in the future.
     """
 
-    __slots__ = (
-        "partition_index",
-        "partition_size",
-        "offset_lag",
-        "is_future_key",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "partition_size": "v0+: The size of the log segments in this partition in bytes.",
+        "offset_lag": "v0+: The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or current replica's LEO (if it is the future log for the partition).",
+        "is_future_key": "v0+: True if this log is created by AlterReplicaLogDirsRequest and will replace the current log of the replica in the future.",
+    }
 
     partition_index: int
     partition_size: int
@@ -137,10 +137,10 @@ class DescribeLogDirsTopic(_Struct):
         partitions (v0+): The partitions.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions.",
+    }
 
     name: str
     partitions: list[DescribeLogDirsPartition]
@@ -181,14 +181,14 @@ class DescribeLogDirsResult(_Struct):
         is_cordoned (v5+): True if this log directory is cordoned.
     """
 
-    __slots__ = (
-        "error_code",
-        "log_dir",
-        "topics",
-        "total_bytes",
-        "usable_bytes",
-        "is_cordoned",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "log_dir": "v0+: The absolute log directory path.",
+        "topics": "v0+: The topics.",
+        "total_bytes": "v4+: The total size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage.",
+        "usable_bytes": "v4+: The usable size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage.",
+        "is_cordoned": "v5+: True if this log directory is cordoned.",
+    }
 
     error_code: int
     log_dir: str
@@ -276,7 +276,7 @@ class DescribeLogDirsResult(_Struct):
 
 
 class DescribeLogDirsResponse(_Message):
-    """DescribeLogDirsResponse
+    """DescribeLogDirsResponse (api key 35): Kafka response, versions 1-5, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -284,11 +284,11 @@ class DescribeLogDirsResponse(_Message):
         results (v0+): The log directories.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v3+: The error code, or 0 if there was no error.",
+        "results": "v0+: The log directories.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -47,10 +47,10 @@ class TopicRequest(_Struct):
         partition_indexes (v0+): The indexes of the partitions to list producers for.
     """
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partition_indexes": "v0+: The indexes of the partitions to list producers for.",
+    }
 
     name: str
     partition_indexes: list[int]
@@ -80,13 +80,15 @@ class TopicRequest(_Struct):
 
 
 class DescribeProducersRequest(_Message):
-    """DescribeProducersRequest
+    """DescribeProducersRequest (api key 61): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to list producers for.
     """
 
-    __slots__ = ("topics",)
+    __slots__ = {
+        "topics": "v0+: The topics to list producers for.",
+    }
 
     topics: list[TopicRequest]
     API_KEY: ClassVar[int | None] = 61

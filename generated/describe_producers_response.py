@@ -56,14 +56,14 @@ class ProducerState(_Struct):
         current_txn_start_offset (v0+): The current transaction start offset of the producer.
     """
 
-    __slots__ = (
-        "producer_id",
-        "producer_epoch",
-        "last_sequence",
-        "last_timestamp",
-        "coordinator_epoch",
-        "current_txn_start_offset",
-    )
+    __slots__ = {
+        "producer_id": "v0+: The producer id.",
+        "producer_epoch": "v0+: The producer epoch.",
+        "last_sequence": "v0+: The last sequence number sent by the producer.",
+        "last_timestamp": "v0+: The last timestamp sent by the producer.",
+        "coordinator_epoch": "v0+: The current epoch of the producer group.",
+        "current_txn_start_offset": "v0+: The current transaction start offset of the producer.",
+    }
 
     producer_id: int
     producer_epoch: int
@@ -176,16 +176,16 @@ class PartitionResponse(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition error code, or 0 if there was no error.
-        error_message (v0+): The partition error message, which may be null if no additional details are available.
+        error_message (v0+, nullable v0+): The partition error message, which may be null if no additional details are available.
         active_producers (v0+): The active producers for the partition.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "active_producers",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The partition error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The partition error message, which may be null if no additional details are available.",
+        "active_producers": "v0+: The active producers for the partition.",
+    }
 
     partition_index: int
     error_code: int
@@ -258,10 +258,10 @@ class TopicResponse(_Struct):
         partitions (v0+): Each partition in the response.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: Each partition in the response.",
+    }
 
     name: str
     partitions: list[PartitionResponse]
@@ -291,17 +291,17 @@ class TopicResponse(_Struct):
 
 
 class DescribeProducersResponse(_Message):
-    """DescribeProducersResponse
+    """DescribeProducersResponse (api key 61): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic in the response.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: Each topic in the response.",
+    }
 
     throttle_time_ms: int
     topics: list[TopicResponse]

@@ -46,7 +46,9 @@ class PartitionData(_Struct):
         partition_index (v0+): The partition index.
     """
 
-    __slots__ = ("partition_index",)
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+    }
 
     partition_index: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -78,10 +80,10 @@ class TopicData(_Struct):
         partitions (v0+): The partitions to describe.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions to describe.",
+    }
 
     topic_name: str
     partitions: list[PartitionData]
@@ -121,13 +123,15 @@ class TopicData(_Struct):
 
 
 class DescribeQuorumRequest(_Message):
-    """DescribeQuorumRequest
+    """DescribeQuorumRequest (api key 55): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to describe.
     """
 
-    __slots__ = ("topics",)
+    __slots__ = {
+        "topics": "v0+: The topics to describe.",
+    }
 
     topics: list[TopicData]
     API_KEY: ClassVar[int | None] = 55

@@ -66,13 +66,13 @@ class ReplicaState(_Struct):
         last_caught_up_timestamp (v1+): The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter.
     """
 
-    __slots__ = (
-        "replica_id",
-        "replica_directory_id",
-        "log_end_offset",
-        "last_fetch_timestamp",
-        "last_caught_up_timestamp",
-    )
+    __slots__ = {
+        "replica_id": "v0+: The ID of the replica.",
+        "replica_directory_id": "v2+: The replica directory ID of the replica.",
+        "log_end_offset": "v0+: The last known log end offset of the follower or -1 if it is unknown.",
+        "last_fetch_timestamp": "v1+: The last known leader wall clock time time when a follower fetched from the leader. This is reported as -1 both for the current leader or if it is unknown for a voter.",
+        "last_caught_up_timestamp": "v1+: The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter.",
+    }
 
     replica_id: int
     replica_directory_id: uuid.UUID
@@ -159,7 +159,7 @@ class PartitionData(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The partition error code.
-        error_message (v2+): The error message, or null if there was no error.
+        error_message (v2+, nullable v2+): The error message, or null if there was no error.
         leader_id (v0+): The ID of the current leader or -1 if the leader is unknown.
         leader_epoch (v0+): The latest known leader epoch.
         high_watermark (v0+): The high water mark.
@@ -167,16 +167,16 @@ class PartitionData(_Struct):
         observers (v0+): The observers of the partition.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "leader_id",
-        "leader_epoch",
-        "high_watermark",
-        "current_voters",
-        "observers",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The partition error code.",
+        "error_message": "v2+, nullable v2+: The error message, or null if there was no error.",
+        "leader_id": "v0+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v0+: The latest known leader epoch.",
+        "high_watermark": "v0+: The high water mark.",
+        "current_voters": "v0+: The current voters of the partition.",
+        "observers": "v0+: The observers of the partition.",
+    }
 
     partition_index: int
     error_code: int
@@ -303,10 +303,10 @@ class TopicData(_Struct):
         partitions (v0+): The partition data.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partition data.",
+    }
 
     topic_name: str
     partitions: list[PartitionData]
@@ -354,11 +354,11 @@ class Listener(_Struct):
         port (v2+): The port.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "name": "v2+: The name of the endpoint.",
+        "host": "v2+: The hostname.",
+        "port": "v2+: The port.",
+    }
 
     name: str
     host: str
@@ -388,10 +388,10 @@ class Node(_Struct):
         listeners (v2+): The listeners of this controller.
     """
 
-    __slots__ = (
-        "node_id",
-        "listeners",
-    )
+    __slots__ = {
+        "node_id": "v2+: The ID of the associated node.",
+        "listeners": "v2+: The listeners of this controller.",
+    }
 
     node_id: int
     listeners: list[Listener]
@@ -421,21 +421,21 @@ class Node(_Struct):
 
 
 class DescribeQuorumResponse(_Message):
-    """DescribeQuorumResponse
+    """DescribeQuorumResponse (api key 55): Kafka response, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top level error code.
-        error_message (v2+): The error message, or null if there was no error.
+        error_message (v2+, nullable v2+): The error message, or null if there was no error.
         topics (v0+): The response from the describe quorum API.
         nodes (v2+): The nodes in the quorum.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "topics",
-        "nodes",
-    )
+    __slots__ = {
+        "error_code": "v0+: The top level error code.",
+        "error_message": "v2+, nullable v2+: The error message, or null if there was no error.",
+        "topics": "v0+: The response from the describe quorum API.",
+        "nodes": "v2+: The nodes in the quorum.",
+    }
 
     error_code: int
     error_message: str | None

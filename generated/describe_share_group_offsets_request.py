@@ -48,10 +48,10 @@ class DescribeShareGroupOffsetsRequestTopic(_Struct):
         partitions (v0+): The partitions.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions.",
+    }
 
     topic_name: str
     partitions: list[int]
@@ -95,13 +95,13 @@ class DescribeShareGroupOffsetsRequestGroup(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
-        topics (v0+): The topics to describe offsets for, or null for all topic-partitions.
+        topics (v0+, nullable v0+): The topics to describe offsets for, or null for all topic-partitions.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+, nullable v0+: The topics to describe offsets for, or null for all topic-partitions.",
+    }
 
     group_id: str
     topics: list[DescribeShareGroupOffsetsRequestTopic] | None
@@ -135,13 +135,15 @@ class DescribeShareGroupOffsetsRequestGroup(_Struct):
 
 
 class DescribeShareGroupOffsetsRequest(_Message):
-    """DescribeShareGroupOffsetsRequest
+    """DescribeShareGroupOffsetsRequest (api key 90): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         groups (v0+): The groups to describe offsets for.
     """
 
-    __slots__ = ("groups",)
+    __slots__ = {
+        "groups": "v0+: The groups to describe offsets for.",
+    }
 
     groups: list[DescribeShareGroupOffsetsRequestGroup]
     API_KEY: ClassVar[int | None] = 90

@@ -57,17 +57,17 @@ class DescribeShareGroupOffsetsResponsePartition(_Struct):
         leader_epoch (v0+): The leader epoch of the partition.
         lag (v1+): The share-partition lag.
         error_code (v0+): The partition-level error code, or 0 if there was no error.
-        error_message (v0+): The partition-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The partition-level error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "start_offset",
-        "leader_epoch",
-        "lag",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "start_offset": "v0+: The share-partition start offset.",
+        "leader_epoch": "v0+: The leader epoch of the partition.",
+        "lag": "v1+: The share-partition lag.",
+        "error_code": "v0+: The partition-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The partition-level error message, or null if there was no error.",
+    }
 
     partition_index: int
     start_offset: int
@@ -161,11 +161,11 @@ class DescribeShareGroupOffsetsResponseTopic(_Struct):
         partitions (v0+): No description in the spec.
     """
 
-    __slots__ = (
-        "topic_name",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "topic_id": "v0+: The unique topic ID.",
+        "partitions": "v0+: No description in the spec.",
+    }
 
     topic_name: str
     topic_id: uuid.UUID
@@ -231,15 +231,15 @@ class DescribeShareGroupOffsetsResponseGroup(_Struct):
         group_id (v0+): The group identifier.
         topics (v0+): The results for each topic.
         error_code (v0+): The group-level error code, or 0 if there was no error.
-        error_message (v0+): The group-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The group-level error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+: The results for each topic.",
+        "error_code": "v0+: The group-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The group-level error message, or null if there was no error.",
+    }
 
     group_id: str
     topics: list[DescribeShareGroupOffsetsResponseTopic]
@@ -295,17 +295,17 @@ class DescribeShareGroupOffsetsResponseGroup(_Struct):
 
 
 class DescribeShareGroupOffsetsResponse(_Message):
-    """DescribeShareGroupOffsetsResponse
+    """DescribeShareGroupOffsetsResponse (api key 90): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): The results for each group.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "groups": "v0+: The results for each group.",
+    }
 
     throttle_time_ms: int
     groups: list[DescribeShareGroupOffsetsResponseGroup]

@@ -47,7 +47,9 @@ class TopicRequest(_Struct):
         name (v0+): The topic name.
     """
 
-    __slots__ = ("name",)
+    __slots__ = {
+        "name": "v0+: The topic name.",
+    }
 
     name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -69,10 +71,10 @@ class Cursor(_Struct):
         partition_index (v0+): The partition index to start with.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partition_index",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The name for the first topic to process.",
+        "partition_index": "v0+: The partition index to start with.",
+    }
 
     topic_name: str
     partition_index: int
@@ -112,19 +114,19 @@ class Cursor(_Struct):
 
 
 class DescribeTopicPartitionsRequest(_Message):
-    """DescribeTopicPartitionsRequest
+    """DescribeTopicPartitionsRequest (api key 75): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topics (v0+): The topics to fetch details for.
         response_partition_limit (v0+): The maximum number of partitions included in the response.
-        cursor (v0+): The first topic and partition index to fetch details for.
+        cursor (v0+, nullable v0+): The first topic and partition index to fetch details for.
     """
 
-    __slots__ = (
-        "topics",
-        "response_partition_limit",
-        "cursor",
-    )
+    __slots__ = {
+        "topics": "v0+: The topics to fetch details for.",
+        "response_partition_limit": "v0+: The maximum number of partitions included in the response.",
+        "cursor": "v0+, nullable v0+: The first topic and partition index to fetch details for.",
+    }
 
     topics: list[TopicRequest]
     response_partition_limit: int

@@ -61,22 +61,22 @@ class DescribeTopicPartitionsResponsePartition(_Struct):
         leader_epoch (v0+): The leader epoch of this partition.
         replica_nodes (v0+): The set of all nodes that host this partition.
         isr_nodes (v0+): The set of nodes that are in sync with the leader for this partition.
-        eligible_leader_replicas (v0+): The new eligible leader replicas otherwise.
-        last_known_elr (v0+): The last known ELR.
+        eligible_leader_replicas (v0+, nullable v0+): The new eligible leader replicas otherwise.
+        last_known_elr (v0+, nullable v0+): The last known ELR.
         offline_replicas (v0+): The set of offline replicas of this partition.
     """
 
-    __slots__ = (
-        "error_code",
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "replica_nodes",
-        "isr_nodes",
-        "eligible_leader_replicas",
-        "last_known_elr",
-        "offline_replicas",
-    )
+    __slots__ = {
+        "error_code": "v0+: The partition error, or 0 if there was no error.",
+        "partition_index": "v0+: The partition index.",
+        "leader_id": "v0+: The ID of the leader broker.",
+        "leader_epoch": "v0+: The leader epoch of this partition.",
+        "replica_nodes": "v0+: The set of all nodes that host this partition.",
+        "isr_nodes": "v0+: The set of nodes that are in sync with the leader for this partition.",
+        "eligible_leader_replicas": "v0+, nullable v0+: The new eligible leader replicas otherwise.",
+        "last_known_elr": "v0+, nullable v0+: The last known ELR.",
+        "offline_replicas": "v0+: The set of offline replicas of this partition.",
+    }
 
     error_code: int
     partition_index: int
@@ -216,21 +216,21 @@ class DescribeTopicPartitionsResponseTopic(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The topic error, or 0 if there was no error.
-        name (v0+): The topic name.
+        name (v0+, nullable v0+): The topic name.
         topic_id (v0+): The topic id.
         is_internal (v0+): True if the topic is internal.
         partitions (v0+): Each partition in the topic.
         topic_authorized_operations (v0+): 32-bit bitfield to represent authorized operations for this topic.
     """
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "topic_id",
-        "is_internal",
-        "partitions",
-        "topic_authorized_operations",
-    )
+    __slots__ = {
+        "error_code": "v0+: The topic error, or 0 if there was no error.",
+        "name": "v0+, nullable v0+: The topic name.",
+        "topic_id": "v0+: The topic id.",
+        "is_internal": "v0+: True if the topic is internal.",
+        "partitions": "v0+: Each partition in the topic.",
+        "topic_authorized_operations": "v0+: 32-bit bitfield to represent authorized operations for this topic.",
+    }
 
     error_code: int
     name: str | None
@@ -325,10 +325,10 @@ class Cursor(_Struct):
         partition_index (v0+): The partition index to start with.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partition_index",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The name for the first topic to process.",
+        "partition_index": "v0+: The partition index to start with.",
+    }
 
     topic_name: str
     partition_index: int
@@ -368,19 +368,19 @@ class Cursor(_Struct):
 
 
 class DescribeTopicPartitionsResponse(_Message):
-    """DescribeTopicPartitionsResponse
+    """DescribeTopicPartitionsResponse (api key 75): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic in the response.
-        next_cursor (v0+): The next topic and partition index to fetch details for.
+        next_cursor (v0+, nullable v0+): The next topic and partition index to fetch details for.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "next_cursor",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: Each topic in the response.",
+        "next_cursor": "v0+, nullable v0+: The next topic and partition index to fetch details for.",
+    }
 
     throttle_time_ms: int
     topics: list[DescribeTopicPartitionsResponseTopic]

@@ -36,13 +36,15 @@ __all__ = [
 
 
 class DescribeTransactionsRequest(_Message):
-    """DescribeTransactionsRequest
+    """DescribeTransactionsRequest (api key 65): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_ids (v0+): Array of transactionalIds to include in describe results. If empty, then no results will be returned.
     """
 
-    __slots__ = ("transactional_ids",)
+    __slots__ = {
+        "transactional_ids": "v0+: Array of transactionalIds to include in describe results. If empty, then no results will be returned.",
+    }
 
     transactional_ids: list[str]
     API_KEY: ClassVar[int | None] = 65

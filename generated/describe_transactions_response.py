@@ -51,10 +51,10 @@ class TopicData(_Struct):
         partitions (v0+): The partition ids included in the current transaction.
     """
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0+: The topic name.",
+        "partitions": "v0+: The partition ids included in the current transaction.",
+    }
 
     topic: str
     partitions: list[int]
@@ -97,16 +97,16 @@ class TransactionState(_Struct):
         topics (v0+): The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.
     """
 
-    __slots__ = (
-        "error_code",
-        "transactional_id",
-        "transaction_state",
-        "transaction_timeout_ms",
-        "transaction_start_time_ms",
-        "producer_id",
-        "producer_epoch",
-        "topics",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code.",
+        "transactional_id": "v0+: The transactional id.",
+        "transaction_state": "v0+: The current transaction state of the producer.",
+        "transaction_timeout_ms": "v0+: The timeout in milliseconds for the transaction.",
+        "transaction_start_time_ms": "v0+: The start time of the transaction in milliseconds.",
+        "producer_id": "v0+: The current producer id associated with the transaction.",
+        "producer_epoch": "v0+: The current epoch associated with the producer id.",
+        "topics": "v0+: The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.",
+    }
 
     error_code: int
     transactional_id: str
@@ -236,17 +236,17 @@ class TransactionState(_Struct):
 
 
 class DescribeTransactionsResponse(_Message):
-    """DescribeTransactionsResponse
+    """DescribeTransactionsResponse (api key 65): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         transaction_states (v0+): The current state of the transaction.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "transaction_states",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "transaction_states": "v0+: The current state of the transaction.",
+    }
 
     throttle_time_ms: int
     transaction_states: list[TransactionState]

@@ -43,7 +43,9 @@ class UserName(_Struct):
         name (v0+): The user name.
     """
 
-    __slots__ = ("name",)
+    __slots__ = {
+        "name": "v0+: The user name.",
+    }
 
     name: str
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -58,13 +60,15 @@ class UserName(_Struct):
 
 
 class DescribeUserScramCredentialsRequest(_Message):
-    """DescribeUserScramCredentialsRequest
+    """DescribeUserScramCredentialsRequest (api key 50): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        users (v0+): The users to describe, or null/empty to describe all users.
+        users (v0+, nullable v0+): The users to describe, or null/empty to describe all users.
     """
 
-    __slots__ = ("users",)
+    __slots__ = {
+        "users": "v0+, nullable v0+: The users to describe, or null/empty to describe all users.",
+    }
 
     users: list[UserName] | None
     API_KEY: ClassVar[int | None] = 50

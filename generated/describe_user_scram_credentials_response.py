@@ -51,10 +51,10 @@ class CredentialInfo(_Struct):
         iterations (v0+): The number of iterations used in the SCRAM credential.
     """
 
-    __slots__ = (
-        "mechanism",
-        "iterations",
-    )
+    __slots__ = {
+        "mechanism": "v0+: The SCRAM mechanism.",
+        "iterations": "v0+: The number of iterations used in the SCRAM credential.",
+    }
 
     mechanism: int
     iterations: int
@@ -79,16 +79,16 @@ class DescribeUserScramCredentialsResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         user (v0+): The user name.
         error_code (v0+): The user-level error code.
-        error_message (v0+): The user-level error message, if any.
+        error_message (v0+, nullable v0+): The user-level error message, if any.
         credential_infos (v0+): The mechanism and related information associated with the user's SCRAM credentials.
     """
 
-    __slots__ = (
-        "user",
-        "error_code",
-        "error_message",
-        "credential_infos",
-    )
+    __slots__ = {
+        "user": "v0+: The user name.",
+        "error_code": "v0+: The user-level error code.",
+        "error_message": "v0+, nullable v0+: The user-level error message, if any.",
+        "credential_infos": "v0+: The mechanism and related information associated with the user's SCRAM credentials.",
+    }
 
     user: str
     error_code: int
@@ -144,21 +144,21 @@ class DescribeUserScramCredentialsResult(_Struct):
 
 
 class DescribeUserScramCredentialsResponse(_Message):
-    """DescribeUserScramCredentialsResponse
+    """DescribeUserScramCredentialsResponse (api key 50): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The message-level error code, 0 except for user authorization or infrastructure issues.
-        error_message (v0+): The message-level error message, if any.
+        error_message (v0+, nullable v0+): The message-level error message, if any.
         results (v0+): The results for descriptions, one per user.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The message-level error code, 0 except for user authorization or infrastructure issues.",
+        "error_message": "v0+, nullable v0+: The message-level error message, if any.",
+        "results": "v0+: The results for descriptions, one per user.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -54,10 +54,10 @@ class TopicPartitions(_Struct):
         partitions (v0+): The partitions of this topic whose leader should be elected.
     """
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0+: The name of a topic.",
+        "partitions": "v0+: The partitions of this topic whose leader should be elected.",
+    }
 
     topic: str
     partitions: list[int]
@@ -87,19 +87,19 @@ class TopicPartitions(_Struct):
 
 
 class ElectLeadersRequest(_Message):
-    """ElectLeadersRequest
+    """ElectLeadersRequest (api key 43): Kafka request, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         election_type (v1+): Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica.
-        topic_partitions (v0+): The topic partitions to elect leaders.
+        topic_partitions (v0+, nullable v0+): The topic partitions to elect leaders.
         timeout_ms (v0+): The time in ms to wait for the election to complete.
     """
 
-    __slots__ = (
-        "election_type",
-        "topic_partitions",
-        "timeout_ms",
-    )
+    __slots__ = {
+        "election_type": "v1+: Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica.",
+        "topic_partitions": "v0+, nullable v0+: The topic partitions to elect leaders.",
+        "timeout_ms": "v0+: The time in ms to wait for the election to complete.",
+    }
 
     election_type: int
     topic_partitions: list[TopicPartitions] | None

@@ -56,14 +56,14 @@ class PartitionResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_id (v0+): The partition id.
         error_code (v0+): The result error, or zero if there was no error.
-        error_message (v0+): The result message, or null if there was no error.
+        error_message (v0+, nullable v0+): The result message, or null if there was no error.
     """
 
-    __slots__ = (
-        "partition_id",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "partition_id": "v0+: The partition id.",
+        "error_code": "v0+: The result error, or zero if there was no error.",
+        "error_message": "v0+, nullable v0+: The result message, or null if there was no error.",
+    }
 
     partition_id: int
     error_code: int
@@ -117,10 +117,10 @@ class ReplicaElectionResult(_Struct):
         partition_result (v0+): The results for each partition.
     """
 
-    __slots__ = (
-        "topic",
-        "partition_result",
-    )
+    __slots__ = {
+        "topic": "v0+: The topic name.",
+        "partition_result": "v0+: The results for each partition.",
+    }
 
     topic: str
     partition_result: list[PartitionResult]
@@ -150,7 +150,7 @@ class ReplicaElectionResult(_Struct):
 
 
 class ElectLeadersResponse(_Message):
-    """ElectLeadersResponse
+    """ElectLeadersResponse (api key 43): Kafka response, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -158,11 +158,11 @@ class ElectLeadersResponse(_Message):
         replica_election_results (v0+): The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "replica_election_results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v1+: The top level response error code.",
+        "replica_election_results": "v0+: The election results, or an empty array if the requester did not have permission and the request asks for all partitions.",
+    }
 
     throttle_time_ms: int
     error_code: int

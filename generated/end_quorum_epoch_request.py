@@ -65,10 +65,10 @@ class ReplicaInfo(_Struct):
         candidate_directory_id (v1+): The directory ID of the candidate replica.
     """
 
-    __slots__ = (
-        "candidate_id",
-        "candidate_directory_id",
-    )
+    __slots__ = {
+        "candidate_id": "v1+: The ID of the candidate replica.",
+        "candidate_directory_id": "v1+: The directory ID of the candidate replica.",
+    }
 
     candidate_id: int
     candidate_directory_id: uuid.UUID
@@ -120,13 +120,13 @@ class PartitionData(_Struct):
         preferred_candidates (v1+): A sorted list of preferred candidates to start the election.
     """
 
-    __slots__ = (
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "preferred_successors",
-        "preferred_candidates",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "leader_id": "v0+: The current leader ID that is resigning.",
+        "leader_epoch": "v0+: The current epoch.",
+        "preferred_successors": "v0: A sorted list of preferred successors to start the election.",
+        "preferred_candidates": "v1+: A sorted list of preferred candidates to start the election.",
+    }
 
     partition_index: int
     leader_id: int
@@ -215,10 +215,10 @@ class TopicData(_Struct):
         partitions (v0+): The partitions.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions.",
+    }
 
     topic_name: str
     partitions: list[PartitionData]
@@ -266,11 +266,11 @@ class LeaderEndpoint(_Struct):
         port (v1+): The node's port.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "name": "v1+: The name of the endpoint.",
+        "host": "v1+: The node's hostname.",
+        "port": "v1+: The node's port.",
+    }
 
     name: str
     host: str
@@ -293,19 +293,19 @@ class LeaderEndpoint(_Struct):
 
 
 class EndQuorumEpochRequest(_Message):
-    """EndQuorumEpochRequest
+    """EndQuorumEpochRequest (api key 54): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v0+): The cluster id.
+        cluster_id (v0+, nullable v0+): The cluster id.
         topics (v0+): The topics.
         leader_endpoints (v1+): Endpoints for the leader.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "topics",
-        "leader_endpoints",
-    )
+    __slots__ = {
+        "cluster_id": "v0+, nullable v0+: The cluster id.",
+        "topics": "v0+: The topics.",
+        "leader_endpoints": "v1+: Endpoints for the leader.",
+    }
 
     cluster_id: str | None
     topics: list[TopicData]

@@ -35,13 +35,15 @@ _S_i = _struct.Struct(">i")
 
 
 class EndTxnMarker(_Message):
-    """EndTxnMarker
+    """EndTxnMarker: Kafka data, versions 0, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         coordinator_epoch (v0+): The coordinator epoch when appending the record
     """
 
-    __slots__ = ("coordinator_epoch",)
+    __slots__ = {
+        "coordinator_epoch": "v0+: The coordinator epoch when appending the record",
+    }
 
     coordinator_epoch: int
     API_KEY: ClassVar[int | None] = None

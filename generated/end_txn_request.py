@@ -40,7 +40,7 @@ _S_qho = _struct.Struct(">qh?")
 
 
 class EndTxnRequest(_Message):
-    """EndTxnRequest
+    """EndTxnRequest (api key 26): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The ID of the transaction to end.
@@ -49,12 +49,12 @@ class EndTxnRequest(_Message):
         committed (v0+): True if the transaction was committed, false if it was aborted.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "committed",
-    )
+    __slots__ = {
+        "transactional_id": "v0+: The ID of the transaction to end.",
+        "producer_id": "v0+: The producer ID.",
+        "producer_epoch": "v0+: The current epoch associated with the producer.",
+        "committed": "v0+: True if the transaction was committed, false if it was aborted.",
+    }
 
     transactional_id: str
     producer_id: int

@@ -36,7 +36,7 @@ _S_ihqh = _struct.Struct(">ihqh")
 
 
 class EndTxnResponse(_Message):
-    """EndTxnResponse
+    """EndTxnResponse (api key 26): Kafka response, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -45,12 +45,12 @@ class EndTxnResponse(_Message):
         producer_epoch (v5+): The current epoch associated with the producer.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id",
-        "producer_epoch",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "producer_id": "v5+: The producer ID.",
+        "producer_epoch": "v5+: The current epoch associated with the producer.",
+    }
 
     throttle_time_ms: int
     error_code: int

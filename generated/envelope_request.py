@@ -37,19 +37,19 @@ __all__ = [
 
 
 class EnvelopeRequest(_Message):
-    """EnvelopeRequest
+    """EnvelopeRequest (api key 58): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         request_data (v0+): The embedded request header and data.
-        request_principal (v0+): Value of the initial client principal when the request is redirected by a broker.
+        request_principal (v0+, nullable v0+): Value of the initial client principal when the request is redirected by a broker.
         client_host_address (v0+): The original client's address in bytes.
     """
 
-    __slots__ = (
-        "request_data",
-        "request_principal",
-        "client_host_address",
-    )
+    __slots__ = {
+        "request_data": "v0+: The embedded request header and data.",
+        "request_principal": "v0+, nullable v0+: Value of the initial client principal when the request is redirected by a broker.",
+        "client_host_address": "v0+: The original client's address in bytes.",
+    }
 
     request_data: bytes
     request_principal: bytes | None

@@ -37,17 +37,17 @@ _S_h = _struct.Struct(">h")
 
 
 class EnvelopeResponse(_Message):
-    """EnvelopeResponse
+    """EnvelopeResponse (api key 58): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        response_data (v0+): The embedded response header and data.
+        response_data (v0+, nullable v0+): The embedded response header and data.
         error_code (v0+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "response_data",
-        "error_code",
-    )
+    __slots__ = {
+        "response_data": "v0+, nullable v0+: The embedded response header and data.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+    }
 
     response_data: bytes | None
     error_code: int

@@ -40,17 +40,17 @@ _S_q = _struct.Struct(">q")
 
 
 class ExpireDelegationTokenRequest(_Message):
-    """ExpireDelegationTokenRequest
+    """ExpireDelegationTokenRequest (api key 40): Kafka request, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         hmac (v0+): The HMAC of the delegation token to be expired.
         expiry_time_period_ms (v0+): The expiry time period in milliseconds.
     """
 
-    __slots__ = (
-        "hmac",
-        "expiry_time_period_ms",
-    )
+    __slots__ = {
+        "hmac": "v0+: The HMAC of the delegation token to be expired.",
+        "expiry_time_period_ms": "v0+: The expiry time period in milliseconds.",
+    }
 
     hmac: bytes
     expiry_time_period_ms: int

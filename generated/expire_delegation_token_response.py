@@ -35,7 +35,7 @@ _S_hqi = _struct.Struct(">hqi")
 
 
 class ExpireDelegationTokenResponse(_Message):
-    """ExpireDelegationTokenResponse
+    """ExpireDelegationTokenResponse (api key 40): Kafka response, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
@@ -43,11 +43,11 @@ class ExpireDelegationTokenResponse(_Message):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     """
 
-    __slots__ = (
-        "error_code",
-        "expiry_timestamp_ms",
-        "throttle_time_ms",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "expiry_timestamp_ms": "v0+: The timestamp in milliseconds at which this token expires.",
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+    }
 
     error_code: int
     expiry_timestamp_ms: int

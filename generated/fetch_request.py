@@ -71,10 +71,10 @@ class ReplicaState(_Struct):
         replica_epoch (v15+): The epoch of this follower, or -1 if not available.
     """
 
-    __slots__ = (
-        "replica_id",
-        "replica_epoch",
-    )
+    __slots__ = {
+        "replica_id": "v15+: The replica ID of the follower, or -1 if this request is from a consumer.",
+        "replica_epoch": "v15+: The epoch of this follower, or -1 if not available.",
+    }
 
     replica_id: int
     replica_epoch: int
@@ -127,16 +127,16 @@ class FetchPartition(_Struct):
         high_watermark (v18+, tag 1): The high-watermark known by the replica. -1 if the high-watermark is not known and 9223372036854775807 if the feature is not supported.
     """
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "fetch_offset",
-        "last_fetched_epoch",
-        "log_start_offset",
-        "partition_max_bytes",
-        "replica_directory_id",
-        "high_watermark",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "current_leader_epoch": "v9+: The current leader epoch of the partition.",
+        "fetch_offset": "v0+: The message offset.",
+        "last_fetched_epoch": "v12+: The epoch of the last fetched record or -1 if there is none.",
+        "log_start_offset": "v5+: The earliest available offset of the follower replica. The field is only used when the request is sent by the follower.",
+        "partition_max_bytes": "v0+: The maximum bytes to fetch from this partition. See KIP-74 for cases where this limit may not be honored.",
+        "replica_directory_id": "v17+, tag 0: The directory id of the follower fetching.",
+        "high_watermark": "v18+, tag 1: The high-watermark known by the replica. -1 if the high-watermark is not known and 9223372036854775807 if the feature is not supported.",
+    }
 
     partition: int
     current_leader_epoch: int
@@ -274,11 +274,11 @@ class FetchTopic(_Struct):
         partitions (v0+): The partitions to fetch.
     """
 
-    __slots__ = (
-        "topic",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0-12: The name of the topic to fetch.",
+        "topic_id": "v13+: The unique topic ID.",
+        "partitions": "v0+: The partitions to fetch.",
+    }
 
     topic: str
     topic_id: uuid.UUID
@@ -334,11 +334,11 @@ class ForgottenTopic(_Struct):
         partitions (v7+): The partitions indexes to forget.
     """
 
-    __slots__ = (
-        "topic",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v7-12: The topic name.",
+        "topic_id": "v13+: The unique topic ID.",
+        "partitions": "v7+: The partitions indexes to forget.",
+    }
 
     topic: str
     topic_id: uuid.UUID
@@ -383,10 +383,10 @@ class ForgottenTopic(_Struct):
 
 
 class FetchRequest(_Message):
-    """FetchRequest
+    """FetchRequest (api key 1): Kafka request, versions 4-18, flexible from v12.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v12+, tag 0): The clusterId if known. This is used to validate metadata fetches prior to broker registration.
+        cluster_id (v12+, tag 0, nullable v12+): The clusterId if known. This is used to validate metadata fetches prior to broker registration.
         replica_id (v0-14): The broker ID of the follower, of -1 if this request is from a consumer.
         replica_state (v15+, tag 1): The state of the replica in the follower.
         max_wait_ms (v0+): The maximum time in milliseconds to wait for the response.
@@ -400,20 +400,20 @@ class FetchRequest(_Message):
         rack_id (v11+): Rack ID of the consumer making this request.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "replica_id",
-        "replica_state",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-        "rack_id",
-    )
+    __slots__ = {
+        "cluster_id": "v12+, tag 0, nullable v12+: The clusterId if known. This is used to validate metadata fetches prior to broker registration.",
+        "replica_id": "v0-14: The broker ID of the follower, of -1 if this request is from a consumer.",
+        "replica_state": "v15+, tag 1: The state of the replica in the follower.",
+        "max_wait_ms": "v0+: The maximum time in milliseconds to wait for the response.",
+        "min_bytes": "v0+: The minimum bytes to accumulate in the response.",
+        "max_bytes": "v3+: The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored.",
+        "isolation_level": "v4+: This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records.",
+        "session_id": "v7+: The fetch session ID.",
+        "session_epoch": "v7+: The fetch session epoch, which is used for ordering requests in a session.",
+        "topics": "v0+: The topics to fetch.",
+        "forgotten_topics_data": "v7+: In an incremental fetch request, the partitions to remove.",
+        "rack_id": "v11+: Rack ID of the consumer making this request.",
+    }
 
     cluster_id: str | None
     replica_id: int

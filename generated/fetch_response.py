@@ -74,10 +74,10 @@ class EpochEndOffset(_Struct):
         end_offset (v12+): The end offset of the epoch.
     """
 
-    __slots__ = (
-        "epoch",
-        "end_offset",
-    )
+    __slots__ = {
+        "epoch": "v12+: The largest epoch.",
+        "end_offset": "v12+: The end offset of the epoch.",
+    }
 
     epoch: int
     end_offset: int
@@ -114,10 +114,10 @@ class LeaderIdAndEpoch(_Struct):
         leader_epoch (v12+): The latest known leader epoch.
     """
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "leader_id": "v12+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v12+: The latest known leader epoch.",
+    }
 
     leader_id: int
     leader_epoch: int
@@ -154,10 +154,10 @@ class SnapshotId(_Struct):
         epoch (v0+): The largest epoch.
     """
 
-    __slots__ = (
-        "end_offset",
-        "epoch",
-    )
+    __slots__ = {
+        "end_offset": "v0+: The end offset of the epoch.",
+        "epoch": "v0+: The largest epoch.",
+    }
 
     end_offset: int
     epoch: int
@@ -184,10 +184,10 @@ class AbortedTransaction(_Struct):
         first_offset (v4+): The first offset in the aborted transaction.
     """
 
-    __slots__ = (
-        "producer_id",
-        "first_offset",
-    )
+    __slots__ = {
+        "producer_id": "v4+: The producer id associated with the aborted transaction.",
+        "first_offset": "v4+: The first offset in the aborted transaction.",
+    }
 
     producer_id: int
     first_offset: int
@@ -238,24 +238,24 @@ class PartitionData(_Struct):
         diverging_epoch (v12+, tag 0): In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge.
         current_leader (v12+, tag 1): The current leader of the partition.
         snapshot_id (v12+, tag 2): In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.
-        aborted_transactions (v4+): The aborted transactions.
+        aborted_transactions (v4+, nullable v4+): The aborted transactions.
         preferred_read_replica (v11+): The preferred read replica for the consumer to use on its next fetch request.
-        records (v0+): The record data.
+        records (v0+, nullable v0+): The record data.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "high_watermark",
-        "last_stable_offset",
-        "log_start_offset",
-        "diverging_epoch",
-        "current_leader",
-        "snapshot_id",
-        "aborted_transactions",
-        "preferred_read_replica",
-        "records",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no fetch error.",
+        "high_watermark": "v0+: The current high water mark.",
+        "last_stable_offset": "v4+: The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED).",
+        "log_start_offset": "v5+: The current log start offset.",
+        "diverging_epoch": "v12+, tag 0: In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge.",
+        "current_leader": "v12+, tag 1: The current leader of the partition.",
+        "snapshot_id": "v12+, tag 2: In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.",
+        "aborted_transactions": "v4+, nullable v4+: The aborted transactions.",
+        "preferred_read_replica": "v11+: The preferred read replica for the consumer to use on its next fetch request.",
+        "records": "v0+, nullable v0+: The record data.",
+    }
 
     partition_index: int
     error_code: int
@@ -441,11 +441,11 @@ class FetchableTopicResponse(_Struct):
         partitions (v0+): The topic partitions.
     """
 
-    __slots__ = (
-        "topic",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0-12: The topic name.",
+        "topic_id": "v13+: The unique topic ID.",
+        "partitions": "v0+: The topic partitions.",
+    }
 
     topic: str
     topic_id: uuid.UUID
@@ -499,15 +499,15 @@ class NodeEndpoint(_Struct):
         node_id (v16+): The ID of the associated node.
         host (v16+): The node's hostname.
         port (v16+): The node's port.
-        rack (v16+): The rack of the node, or null if it has not been assigned to a rack.
+        rack (v16+, nullable v16+): The rack of the node, or null if it has not been assigned to a rack.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-    )
+    __slots__ = {
+        "node_id": "v16+: The ID of the associated node.",
+        "host": "v16+: The node's hostname.",
+        "port": "v16+: The node's port.",
+        "rack": "v16+, nullable v16+: The rack of the node, or null if it has not been assigned to a rack.",
+    }
 
     node_id: int
     host: str
@@ -537,7 +537,7 @@ class NodeEndpoint(_Struct):
 
 
 class FetchResponse(_Message):
-    """FetchResponse
+    """FetchResponse (api key 1): Kafka response, versions 4-18, flexible from v12.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -547,13 +547,13 @@ class FetchResponse(_Message):
         node_endpoints (v16+, tag 0): Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "session_id",
-        "responses",
-        "node_endpoints",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v7+: The top level response error code.",
+        "session_id": "v7+: The fetch session ID, or 0 if this is not part of a fetch session.",
+        "responses": "v0+: The response topics.",
+        "node_endpoints": "v16+, tag 0: Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH.",
+    }
 
     throttle_time_ms: int
     error_code: int

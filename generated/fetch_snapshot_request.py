@@ -55,10 +55,10 @@ class SnapshotId(_Struct):
         epoch (v0+): The epoch of the snapshot.
     """
 
-    __slots__ = (
-        "end_offset",
-        "epoch",
-    )
+    __slots__ = {
+        "end_offset": "v0+: The end offset of the snapshot.",
+        "epoch": "v0+: The epoch of the snapshot.",
+    }
 
     end_offset: int
     epoch: int
@@ -88,13 +88,13 @@ class PartitionSnapshot(_Struct):
         replica_directory_id (v1+, tag 0): The directory id of the follower fetching.
     """
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "snapshot_id",
-        "position",
-        "replica_directory_id",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "current_leader_epoch": "v0+: The current leader epoch of the partition, -1 for unknown leader epoch.",
+        "snapshot_id": "v0+: The snapshot endOffset and epoch to fetch.",
+        "position": "v0+: The byte position within the snapshot to start fetching from.",
+        "replica_directory_id": "v1+, tag 0: The directory id of the follower fetching.",
+    }
 
     partition: int
     current_leader_epoch: int
@@ -173,10 +173,10 @@ class TopicSnapshot(_Struct):
         partitions (v0+): The partitions to fetch.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the topic to fetch.",
+        "partitions": "v0+: The partitions to fetch.",
+    }
 
     name: str
     partitions: list[PartitionSnapshot]
@@ -206,21 +206,21 @@ class TopicSnapshot(_Struct):
 
 
 class FetchSnapshotRequest(_Message):
-    """FetchSnapshotRequest
+    """FetchSnapshotRequest (api key 59): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v0+, tag 0): The clusterId if known, this is used to validate metadata fetches prior to broker registration.
+        cluster_id (v0+, tag 0, nullable v0+): The clusterId if known, this is used to validate metadata fetches prior to broker registration.
         replica_id (v0+): The broker ID of the follower.
         max_bytes (v0+): The maximum bytes to fetch from all of the snapshots.
         topics (v0+): The topics to fetch.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "replica_id",
-        "max_bytes",
-        "topics",
-    )
+    __slots__ = {
+        "cluster_id": "v0+, tag 0, nullable v0+: The clusterId if known, this is used to validate metadata fetches prior to broker registration.",
+        "replica_id": "v0+: The broker ID of the follower.",
+        "max_bytes": "v0+: The maximum bytes to fetch from all of the snapshots.",
+        "topics": "v0+: The topics to fetch.",
+    }
 
     cluster_id: str | None
     replica_id: int

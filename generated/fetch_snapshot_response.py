@@ -57,10 +57,10 @@ class SnapshotId(_Struct):
         epoch (v0+): The snapshot epoch.
     """
 
-    __slots__ = (
-        "end_offset",
-        "epoch",
-    )
+    __slots__ = {
+        "end_offset": "v0+: The snapshot end offset.",
+        "epoch": "v0+: The snapshot epoch.",
+    }
 
     end_offset: int
     epoch: int
@@ -87,10 +87,10 @@ class LeaderIdAndEpoch(_Struct):
         leader_epoch (v0+): The latest known leader epoch.
     """
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "leader_id": "v0+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v0+: The latest known leader epoch.",
+    }
 
     leader_id: int
     leader_epoch: int
@@ -132,15 +132,15 @@ class PartitionSnapshot(_Struct):
         unaligned_records (v0+): Snapshot data in records format which may not be aligned on an offset boundary.
     """
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "snapshot_id",
-        "current_leader",
-        "size",
-        "position",
-        "unaligned_records",
-    )
+    __slots__ = {
+        "index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no fetch error.",
+        "snapshot_id": "v0+: The snapshot endOffset and epoch fetched.",
+        "current_leader": "v0+, tag 0: The leader of the partition at the time of the snapshot.",
+        "size": "v0+: The total size of the snapshot.",
+        "position": "v0+: The starting byte position within the snapshot included in the Bytes field.",
+        "unaligned_records": "v0+: Snapshot data in records format which may not be aligned on an offset boundary.",
+    }
 
     index: int
     error_code: int
@@ -229,10 +229,10 @@ class TopicSnapshot(_Struct):
         partitions (v0+): The partitions to fetch.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the topic to fetch.",
+        "partitions": "v0+: The partitions to fetch.",
+    }
 
     name: str
     partitions: list[PartitionSnapshot]
@@ -270,11 +270,11 @@ class NodeEndpoint(_Struct):
         port (v1+): The node's port.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "node_id": "v1+: The ID of the associated node.",
+        "host": "v1+: The node's hostname.",
+        "port": "v1+: The node's port.",
+    }
 
     node_id: int
     host: str
@@ -297,7 +297,7 @@ class NodeEndpoint(_Struct):
 
 
 class FetchSnapshotResponse(_Message):
-    """FetchSnapshotResponse
+    """FetchSnapshotResponse (api key 59): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -306,12 +306,12 @@ class FetchSnapshotResponse(_Message):
         node_endpoints (v1+, tag 0): Endpoints for all current-leaders enumerated in PartitionSnapshot.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "topics",
-        "node_endpoints",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top level response error code.",
+        "topics": "v0+: The topics to fetch.",
+        "node_endpoints": "v1+, tag 0: Endpoints for all current-leaders enumerated in PartitionSnapshot.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -41,7 +41,7 @@ _S_h = _struct.Struct(">h")
 
 
 class FindCoordinatorRequest(_Message):
-    """FindCoordinatorRequest
+    """FindCoordinatorRequest (api key 10): Kafka request, versions 0-6, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         key (v0-3): The coordinator key.
@@ -49,11 +49,11 @@ class FindCoordinatorRequest(_Message):
         coordinator_keys (v4+): The coordinator keys.
     """
 
-    __slots__ = (
-        "key",
-        "key_type",
-        "coordinator_keys",
-    )
+    __slots__ = {
+        "key": "v0-3: The coordinator key.",
+        "key_type": "v1+: The coordinator key type. (group, transaction, share).",
+        "coordinator_keys": "v4+: The coordinator keys.",
+    }
 
     key: str
     key_type: int

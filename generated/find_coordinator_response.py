@@ -57,17 +57,17 @@ class Coordinator(_Struct):
         host (v4+): The host name.
         port (v4+): The port.
         error_code (v4+): The error code, or 0 if there was no error.
-        error_message (v4+): The error message, or null if there was no error.
+        error_message (v4+, nullable v4+): The error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "key",
-        "node_id",
-        "host",
-        "port",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "key": "v4+: The coordinator key.",
+        "node_id": "v4+: The node id.",
+        "host": "v4+: The host name.",
+        "port": "v4+: The port.",
+        "error_code": "v4+: The error code, or 0 if there was no error.",
+        "error_message": "v4+, nullable v4+: The error message, or null if there was no error.",
+    }
 
     key: str
     node_id: int
@@ -121,27 +121,27 @@ class Coordinator(_Struct):
 
 
 class FindCoordinatorResponse(_Message):
-    """FindCoordinatorResponse
+    """FindCoordinatorResponse (api key 10): Kafka response, versions 0-6, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0-3): The error code, or 0 if there was no error.
-        error_message (v1-3): The error message, or null if there was no error.
+        error_message (v1-3, nullable v1-3): The error message, or null if there was no error.
         node_id (v0-3): The node id.
         host (v0-3): The host name.
         port (v0-3): The port.
         coordinators (v4+): Each coordinator result in the response.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "node_id",
-        "host",
-        "port",
-        "coordinators",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0-3: The error code, or 0 if there was no error.",
+        "error_message": "v1-3, nullable v1-3: The error message, or null if there was no error.",
+        "node_id": "v0-3: The node id.",
+        "host": "v0-3: The host name.",
+        "port": "v0-3: The port.",
+        "coordinators": "v4+: Each coordinator result in the response.",
+    }
 
     throttle_time_ms: int
     error_code: int

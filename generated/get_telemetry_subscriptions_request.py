@@ -36,13 +36,15 @@ __all__ = [
 
 
 class GetTelemetrySubscriptionsRequest(_Message):
-    """GetTelemetrySubscriptionsRequest
+    """GetTelemetrySubscriptionsRequest (api key 71): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         client_instance_id (v0+): Unique id for this client instance, must be set to 0 on the first request.
     """
 
-    __slots__ = ("client_instance_id",)
+    __slots__ = {
+        "client_instance_id": "v0+: Unique id for this client instance, must be set to 0 on the first request.",
+    }
 
     client_instance_id: uuid.UUID
     API_KEY: ClassVar[int | None] = 71

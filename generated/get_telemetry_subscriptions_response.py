@@ -46,7 +46,7 @@ _A_Nbiio = _array_structs(">%dbii?")
 
 
 class GetTelemetrySubscriptionsResponse(_Message):
-    """GetTelemetrySubscriptionsResponse
+    """GetTelemetrySubscriptionsResponse (api key 71): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -60,17 +60,17 @@ class GetTelemetrySubscriptionsResponse(_Message):
         requested_metrics (v0+): Requested metrics prefix string match. Empty array: No metrics subscribed, Array[0] empty string: All metrics subscribed.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "client_instance_id",
-        "subscription_id",
-        "accepted_compression_types",
-        "push_interval_ms",
-        "telemetry_max_bytes",
-        "delta_temporality",
-        "requested_metrics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "client_instance_id": "v0+: Assigned client instance id if ClientInstanceId was 0 in the request, else 0.",
+        "subscription_id": "v0+: Unique identifier for the current subscription set for this client instance.",
+        "accepted_compression_types": "v0+: Compression types that broker accepts for the PushTelemetryRequest.",
+        "push_interval_ms": "v0+: Configured push interval, which is the lowest configured interval in the current subscription set.",
+        "telemetry_max_bytes": "v0+: The maximum bytes of binary data the broker accepts in PushTelemetryRequest.",
+        "delta_temporality": "v0+: Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values.",
+        "requested_metrics": "v0+: Requested metrics prefix string match. Empty array: No metrics subscribed, Array[0] empty string: All metrics subscribed.",
+    }
 
     throttle_time_ms: int
     error_code: int

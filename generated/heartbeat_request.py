@@ -45,21 +45,21 @@ _S_ih = _struct.Struct(">ih")
 
 
 class HeartbeatRequest(_Message):
-    """HeartbeatRequest
+    """HeartbeatRequest (api key 12): Kafka request, versions 0-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group id.
         generation_id (v0+): The generation of the group.
         member_id (v0+): The member ID.
-        group_instance_id (v3+): The unique identifier of the consumer instance provided by end user.
+        group_instance_id (v3+, nullable v3+): The unique identifier of the consumer instance provided by end user.
     """
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "group_instance_id",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group id.",
+        "generation_id": "v0+: The generation of the group.",
+        "member_id": "v0+: The member ID.",
+        "group_instance_id": "v3+, nullable v3+: The unique identifier of the consumer instance provided by end user.",
+    }
 
     group_id: str
     generation_id: int

@@ -36,17 +36,17 @@ _S_ih = _struct.Struct(">ih")
 
 
 class HeartbeatResponse(_Message):
-    """HeartbeatResponse
+    """HeartbeatResponse (api key 12): Kafka response, versions 0-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+    }
 
     throttle_time_ms: int
     error_code: int

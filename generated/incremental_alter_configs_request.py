@@ -55,14 +55,14 @@ class AlterableConfig(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         name (v0+): The configuration key name.
         config_operation (v0+): The type (Set, Delete, Append, Subtract) of operation.
-        value (v0+): The value to set for the configuration key.
+        value (v0+, nullable v0+): The value to set for the configuration key.
     """
 
-    __slots__ = (
-        "name",
-        "config_operation",
-        "value",
-    )
+    __slots__ = {
+        "name": "v0+: The configuration key name.",
+        "config_operation": "v0+: The type (Set, Delete, Append, Subtract) of operation.",
+        "value": "v0+, nullable v0+: The value to set for the configuration key.",
+    }
 
     name: str
     config_operation: int
@@ -105,11 +105,11 @@ class AlterConfigsResource(_Struct):
         configs (v0+): The configurations.
     """
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configs",
-    )
+    __slots__ = {
+        "resource_type": "v0+: The resource type.",
+        "resource_name": "v0+: The resource name.",
+        "configs": "v0+: The configurations.",
+    }
 
     resource_type: int
     resource_name: str
@@ -169,17 +169,17 @@ class AlterConfigsResource(_Struct):
 
 
 class IncrementalAlterConfigsRequest(_Message):
-    """IncrementalAlterConfigsRequest
+    """IncrementalAlterConfigsRequest (api key 44): Kafka request, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resources (v0+): The incremental updates for each resource.
         validate_only (v0+): True if we should validate the request, but not change the configurations.
     """
 
-    __slots__ = (
-        "resources",
-        "validate_only",
-    )
+    __slots__ = {
+        "resources": "v0+: The incremental updates for each resource.",
+        "validate_only": "v0+: True if we should validate the request, but not change the configurations.",
+    }
 
     resources: list[AlterConfigsResource]
     validate_only: bool

@@ -54,17 +54,17 @@ class AlterConfigsResourceResponse(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The resource error code.
-        error_message (v0+): The resource error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The resource error message, or null if there was no error.
         resource_type (v0+): The resource type.
         resource_name (v0+): The resource name.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-    )
+    __slots__ = {
+        "error_code": "v0+: The resource error code.",
+        "error_message": "v0+, nullable v0+: The resource error message, or null if there was no error.",
+        "resource_type": "v0+: The resource type.",
+        "resource_name": "v0+: The resource name.",
+    }
 
     error_code: int
     error_message: str | None
@@ -130,17 +130,17 @@ class AlterConfigsResourceResponse(_Struct):
 
 
 class IncrementalAlterConfigsResponse(_Message):
-    """IncrementalAlterConfigsResponse
+    """IncrementalAlterConfigsResponse (api key 44): Kafka response, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         responses (v0+): The responses for each resource.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "responses": "v0+: The responses for each resource.",
+    }
 
     throttle_time_ms: int
     responses: list[AlterConfigsResourceResponse]

@@ -42,10 +42,10 @@ _S_iqhoo = _struct.Struct(">iqh??")
 
 
 class InitProducerIdRequest(_Message):
-    """InitProducerIdRequest
+    """InitProducerIdRequest (api key 22): Kafka request, versions 0-6, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        transactional_id (v0+): The transactional id, or null if the producer is not transactional.
+        transactional_id (v0+, nullable v0+): The transactional id, or null if the producer is not transactional.
         transaction_timeout_ms (v0+): The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined.
         producer_id (v3+): The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration.
         producer_epoch (v3+): The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match.
@@ -53,14 +53,14 @@ class InitProducerIdRequest(_Message):
         keep_prepared_txn (v6+): True if the client wants to keep the currently ongoing transaction instead of aborting it.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "transaction_timeout_ms",
-        "producer_id",
-        "producer_epoch",
-        "enable2_pc",
-        "keep_prepared_txn",
-    )
+    __slots__ = {
+        "transactional_id": "v0+, nullable v0+: The transactional id, or null if the producer is not transactional.",
+        "transaction_timeout_ms": "v0+: The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined.",
+        "producer_id": "v3+: The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration.",
+        "producer_epoch": "v3+: The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match.",
+        "enable2_pc": "v6+: True if the client wants to enable two-phase commit (2PC) protocol for transactions.",
+        "keep_prepared_txn": "v6+: True if the client wants to keep the currently ongoing transaction instead of aborting it.",
+    }
 
     transactional_id: str | None
     transaction_timeout_ms: int

@@ -36,7 +36,7 @@ _S_ihqhqh = _struct.Struct(">ihqhqh")
 
 
 class InitProducerIdResponse(_Message):
-    """InitProducerIdResponse
+    """InitProducerIdResponse (api key 22): Kafka response, versions 0-6, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -47,14 +47,14 @@ class InitProducerIdResponse(_Message):
         ongoing_txn_producer_epoch (v6+): The epoch associated with the producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id",
-        "producer_epoch",
-        "ongoing_txn_producer_id",
-        "ongoing_txn_producer_epoch",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "producer_id": "v0+: The current producer id.",
+        "producer_epoch": "v0+: The current epoch associated with the producer id.",
+        "ongoing_txn_producer_id": "v6+: The producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing.",
+        "ongoing_txn_producer_epoch": "v6+: The epoch associated with the producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -51,11 +51,11 @@ class PartitionData(_Struct):
         start_offset (v0+): The share-partition start offset, or -1 if the start offset is not being initialized.
     """
 
-    __slots__ = (
-        "partition",
-        "state_epoch",
-        "start_offset",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "state_epoch": "v0+: The state epoch for this share-partition.",
+        "start_offset": "v0+: The share-partition start offset, or -1 if the start offset is not being initialized.",
+    }
 
     partition: int
     state_epoch: int
@@ -107,10 +107,10 @@ class InitializeStateData(_Struct):
         partitions (v0+): The data for the partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic identifier.",
+        "partitions": "v0+: The data for the partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -152,17 +152,17 @@ class InitializeStateData(_Struct):
 
 
 class InitializeShareGroupStateRequest(_Message):
-    """InitializeShareGroupStateRequest
+    """InitializeShareGroupStateRequest (api key 83): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+: The data for the topics.",
+    }
 
     group_id: str
     topics: list[InitializeStateData]

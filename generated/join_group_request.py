@@ -60,10 +60,10 @@ class JoinGroupRequestProtocol(_Struct):
         metadata (v0+): The protocol metadata.
     """
 
-    __slots__ = (
-        "name",
-        "metadata",
-    )
+    __slots__ = {
+        "name": "v0+: The protocol name.",
+        "metadata": "v0+: The protocol metadata.",
+    }
 
     name: str
     metadata: bytes
@@ -83,29 +83,29 @@ class JoinGroupRequestProtocol(_Struct):
 
 
 class JoinGroupRequest(_Message):
-    """JoinGroupRequest
+    """JoinGroupRequest (api key 11): Kafka request, versions 0-9, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         session_timeout_ms (v0+): The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds.
         rebalance_timeout_ms (v1+): The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group.
         member_id (v0+): The member id assigned by the group coordinator.
-        group_instance_id (v5+): The unique identifier of the consumer instance provided by end user.
+        group_instance_id (v5+, nullable v5+): The unique identifier of the consumer instance provided by end user.
         protocol_type (v0+): The unique name the for class of protocols implemented by the group we want to join.
         protocols (v0+): The list of protocols that the member supports.
-        reason (v8+): The reason why the member (re-)joins the group.
+        reason (v8+, nullable v8+): The reason why the member (re-)joins the group.
     """
 
-    __slots__ = (
-        "group_id",
-        "session_timeout_ms",
-        "rebalance_timeout_ms",
-        "member_id",
-        "group_instance_id",
-        "protocol_type",
-        "protocols",
-        "reason",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "session_timeout_ms": "v0+: The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds.",
+        "rebalance_timeout_ms": "v1+: The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group.",
+        "member_id": "v0+: The member id assigned by the group coordinator.",
+        "group_instance_id": "v5+, nullable v5+: The unique identifier of the consumer instance provided by end user.",
+        "protocol_type": "v0+: The unique name the for class of protocols implemented by the group we want to join.",
+        "protocols": "v0+: The list of protocols that the member supports.",
+        "reason": "v8+, nullable v8+: The reason why the member (re-)joins the group.",
+    }
 
     group_id: str
     session_timeout_ms: int

@@ -59,15 +59,15 @@ class JoinGroupResponseMember(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The group member ID.
-        group_instance_id (v5+): The unique identifier of the consumer instance provided by end user.
+        group_instance_id (v5+, nullable v5+): The unique identifier of the consumer instance provided by end user.
         metadata (v0+): The group member metadata.
     """
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "metadata",
-    )
+    __slots__ = {
+        "member_id": "v0+: The group member ID.",
+        "group_instance_id": "v5+, nullable v5+: The unique identifier of the consumer instance provided by end user.",
+        "metadata": "v0+: The group member metadata.",
+    }
 
     member_id: str
     group_instance_id: str | None
@@ -104,31 +104,31 @@ class JoinGroupResponseMember(_Struct):
 
 
 class JoinGroupResponse(_Message):
-    """JoinGroupResponse
+    """JoinGroupResponse (api key 11): Kafka response, versions 0-9, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
         generation_id (v0+): The generation ID of the group.
-        protocol_type (v7+): The group protocol name.
-        protocol_name (v0+): The group protocol selected by the coordinator.
+        protocol_type (v7+, nullable v7+): The group protocol name.
+        protocol_name (v0+, nullable v7+): The group protocol selected by the coordinator.
         leader (v0+): The leader of the group.
         skip_assignment (v9+): True if the leader must skip running the assignment.
         member_id (v0+): The member ID assigned by the group coordinator.
         members (v0+): The group members.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "generation_id",
-        "protocol_type",
-        "protocol_name",
-        "leader",
-        "skip_assignment",
-        "member_id",
-        "members",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v2+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "generation_id": "v0+: The generation ID of the group.",
+        "protocol_type": "v7+, nullable v7+: The group protocol name.",
+        "protocol_name": "v0+, nullable v7+: The group protocol selected by the coordinator.",
+        "leader": "v0+: The leader of the group.",
+        "skip_assignment": "v9+: True if the leader must skip running the assignment.",
+        "member_id": "v0+: The member ID assigned by the group coordinator.",
+        "members": "v0+: The group members.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -35,17 +35,17 @@ _S_hh = _struct.Struct(">hh")
 
 
 class KRaftVersionRecord(_Message):
-    """KRaftVersionRecord
+    """KRaftVersionRecord: Kafka data, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the kraft version record.
         k_raft_version (v0+): The kraft protocol version.
     """
 
-    __slots__ = (
-        "version",
-        "k_raft_version",
-    )
+    __slots__ = {
+        "version": "v0+: The version of the kraft version record.",
+        "k_raft_version": "v0+: The kraft protocol version.",
+    }
 
     version: int
     k_raft_version: int

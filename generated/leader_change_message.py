@@ -48,10 +48,10 @@ class Voter(_Struct):
         voter_directory_id (v1+): The directory id of the voter.
     """
 
-    __slots__ = (
-        "voter_id",
-        "voter_directory_id",
-    )
+    __slots__ = {
+        "voter_id": "v0+: The ID of the voter.",
+        "voter_directory_id": "v1+: The directory id of the voter.",
+    }
 
     voter_id: int
     voter_directory_id: uuid.UUID
@@ -81,7 +81,7 @@ class Voter(_Struct):
 
 
 class LeaderChangeMessage(_Message):
-    """LeaderChangeMessage
+    """LeaderChangeMessage: Kafka data, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the leader change message.
@@ -90,12 +90,12 @@ class LeaderChangeMessage(_Message):
         granting_voters (v0+): The voters who voted for the leader at the time of election.
     """
 
-    __slots__ = (
-        "version",
-        "leader_id",
-        "voters",
-        "granting_voters",
-    )
+    __slots__ = {
+        "version": "v0+: The version of the leader change message.",
+        "leader_id": "v0+: The ID of the newly elected leader.",
+        "voters": "v0+: The set of voters in the quorum for this epoch.",
+        "granting_voters": "v0+: The voters who voted for the leader at the time of election.",
+    }
 
     version: int
     leader_id: int

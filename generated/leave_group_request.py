@@ -50,15 +50,15 @@ class MemberIdentity(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v3+): The member ID to remove from the group.
-        group_instance_id (v3+): The group instance ID to remove from the group.
-        reason (v5+): The reason why the member left the group.
+        group_instance_id (v3+, nullable v3+): The group instance ID to remove from the group.
+        reason (v5+, nullable v5+): The reason why the member left the group.
     """
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "reason",
-    )
+    __slots__ = {
+        "member_id": "v3+: The member ID to remove from the group.",
+        "group_instance_id": "v3+, nullable v3+: The group instance ID to remove from the group.",
+        "reason": "v5+, nullable v5+: The reason why the member left the group.",
+    }
 
     member_id: str
     group_instance_id: str | None
@@ -95,7 +95,7 @@ class MemberIdentity(_Struct):
 
 
 class LeaveGroupRequest(_Message):
-    """LeaveGroupRequest
+    """LeaveGroupRequest (api key 13): Kafka request, versions 0-5, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The ID of the group to leave.
@@ -103,11 +103,11 @@ class LeaveGroupRequest(_Message):
         members (v3+): List of leaving member identities.
     """
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "members",
-    )
+    __slots__ = {
+        "group_id": "v0+: The ID of the group to leave.",
+        "member_id": "v0-2: The member ID to remove from the group.",
+        "members": "v3+: List of leaving member identities.",
+    }
 
     group_id: str
     member_id: str

@@ -52,15 +52,15 @@ class MemberResponse(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v3+): The member ID to remove from the group.
-        group_instance_id (v3+): The group instance ID to remove from the group.
+        group_instance_id (v3+, nullable v3+): The group instance ID to remove from the group.
         error_code (v3+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "error_code",
-    )
+    __slots__ = {
+        "member_id": "v3+: The member ID to remove from the group.",
+        "group_instance_id": "v3+, nullable v3+: The group instance ID to remove from the group.",
+        "error_code": "v3+: The error code, or 0 if there was no error.",
+    }
 
     member_id: str
     group_instance_id: str | None
@@ -97,7 +97,7 @@ class MemberResponse(_Struct):
 
 
 class LeaveGroupResponse(_Message):
-    """LeaveGroupResponse
+    """LeaveGroupResponse (api key 13): Kafka response, versions 0-5, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -105,11 +105,11 @@ class LeaveGroupResponse(_Message):
         members (v3+): List of leaving member responses.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "members",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "members": "v3+: List of leaving member responses.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -37,13 +37,15 @@ _A_Nb = _array_structs(">%db")
 
 
 class ListConfigResourcesRequest(_Message):
-    """ListConfigResourcesRequest
+    """ListConfigResourcesRequest (api key 74): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         resource_types (v1+): The list of resource type. If the list is empty, it uses default supported config resource types.
     """
 
-    __slots__ = ("resource_types",)
+    __slots__ = {
+        "resource_types": "v1+: The list of resource type. If the list is empty, it uses default supported config resource types.",
+    }
 
     resource_types: list[int]
     API_KEY: ClassVar[int | None] = 74

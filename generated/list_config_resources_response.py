@@ -47,10 +47,10 @@ class ConfigResource(_Struct):
         resource_type (v1+): The resource type.
     """
 
-    __slots__ = (
-        "resource_name",
-        "resource_type",
-    )
+    __slots__ = {
+        "resource_name": "v0+: The resource name.",
+        "resource_type": "v1+: The resource type.",
+    }
 
     resource_name: str
     resource_type: int
@@ -90,7 +90,7 @@ class ConfigResource(_Struct):
 
 
 class ListConfigResourcesResponse(_Message):
-    """ListConfigResourcesResponse
+    """ListConfigResourcesResponse (api key 74): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -98,11 +98,11 @@ class ListConfigResourcesResponse(_Message):
         config_resources (v0+): Each config resource in the response.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "config_resources",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "config_resources": "v0+: Each config resource in the response.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -36,17 +36,17 @@ __all__ = [
 
 
 class ListGroupsRequest(_Message):
-    """ListGroupsRequest
+    """ListGroupsRequest (api key 16): Kafka request, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         states_filter (v4+): The states of the groups we want to list. If empty, all groups are returned with their state.
         types_filter (v5+): The types of the groups we want to list. If empty, all groups are returned with their type.
     """
 
-    __slots__ = (
-        "states_filter",
-        "types_filter",
-    )
+    __slots__ = {
+        "states_filter": "v4+: The states of the groups we want to list. If empty, all groups are returned with their state.",
+        "types_filter": "v5+: The types of the groups we want to list. If empty, all groups are returned with their type.",
+    }
 
     states_filter: list[str]
     types_filter: list[str]

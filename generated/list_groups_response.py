@@ -54,12 +54,12 @@ class ListedGroup(_Struct):
         group_type (v5+): The group type name.
     """
 
-    __slots__ = (
-        "group_id",
-        "protocol_type",
-        "group_state",
-        "group_type",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group ID.",
+        "protocol_type": "v0+: The group protocol type.",
+        "group_state": "v4+: The group state name.",
+        "group_type": "v5+: The group type name.",
+    }
 
     group_id: str
     protocol_type: str
@@ -115,7 +115,7 @@ class ListedGroup(_Struct):
 
 
 class ListGroupsResponse(_Message):
-    """ListGroupsResponse
+    """ListGroupsResponse (api key 16): Kafka response, versions 0-5, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -123,11 +123,11 @@ class ListGroupsResponse(_Message):
         groups (v0+): Each group in the response.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "groups",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "groups": "v0+: Each group in the response.",
+    }
 
     throttle_time_ms: int
     error_code: int

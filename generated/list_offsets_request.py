@@ -56,11 +56,11 @@ class ListOffsetsPartition(_Struct):
         timestamp (v0+): The current timestamp.
     """
 
-    __slots__ = (
-        "partition_index",
-        "current_leader_epoch",
-        "timestamp",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "current_leader_epoch": "v4+: The current leader epoch.",
+        "timestamp": "v0+: The current timestamp.",
+    }
 
     partition_index: int
     current_leader_epoch: int
@@ -114,10 +114,10 @@ class ListOffsetsTopic(_Struct):
         partitions (v0+): Each partition in the request.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: Each partition in the request.",
+    }
 
     name: str
     partitions: list[ListOffsetsPartition]
@@ -147,7 +147,7 @@ class ListOffsetsTopic(_Struct):
 
 
 class ListOffsetsRequest(_Message):
-    """ListOffsetsRequest
+    """ListOffsetsRequest (api key 2): Kafka request, versions 1-11, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v0+): The broker ID of the requester, or -1 if this request is being made by a normal consumer.
@@ -156,12 +156,12 @@ class ListOffsetsRequest(_Message):
         timeout_ms (v10+): The timeout to await a response in milliseconds for requests that require reading from remote storage for topics enabled with tiered storage.
     """
 
-    __slots__ = (
-        "replica_id",
-        "isolation_level",
-        "topics",
-        "timeout_ms",
-    )
+    __slots__ = {
+        "replica_id": "v0+: The broker ID of the requester, or -1 if this request is being made by a normal consumer.",
+        "isolation_level": "v2+: This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records.",
+        "topics": "v0+: Each topic in the request.",
+        "timeout_ms": "v10+: The timeout to await a response in milliseconds for requests that require reading from remote storage for topics enabled with tiered storage.",
+    }
 
     replica_id: int
     isolation_level: int

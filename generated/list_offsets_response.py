@@ -56,13 +56,13 @@ class ListOffsetsPartitionResponse(_Struct):
         leader_epoch (v4+): The leader epoch associated with the returned offset.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "timestamp",
-        "offset",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The partition error code, or 0 if there was no error.",
+        "timestamp": "v1+: The timestamp associated with the returned offset.",
+        "offset": "v1+: The returned offset.",
+        "leader_epoch": "v4+: The leader epoch associated with the returned offset.",
+    }
 
     partition_index: int
     error_code: int
@@ -131,10 +131,10 @@ class ListOffsetsTopicResponse(_Struct):
         partitions (v0+): Each partition in the response.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: Each partition in the response.",
+    }
 
     name: str
     partitions: list[ListOffsetsPartitionResponse]
@@ -166,17 +166,17 @@ class ListOffsetsTopicResponse(_Struct):
 
 
 class ListOffsetsResponse(_Message):
-    """ListOffsetsResponse
+    """ListOffsetsResponse (api key 2): Kafka response, versions 1-11, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic in the response.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v2+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: Each topic in the response.",
+    }
 
     throttle_time_ms: int
     topics: list[ListOffsetsTopicResponse]

@@ -48,10 +48,10 @@ class ListPartitionReassignmentsTopics(_Struct):
         partition_indexes (v0+): The partitions to list partition reassignments for.
     """
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partition_indexes": "v0+: The partitions to list partition reassignments for.",
+    }
 
     name: str
     partition_indexes: list[int]
@@ -81,17 +81,17 @@ class ListPartitionReassignmentsTopics(_Struct):
 
 
 class ListPartitionReassignmentsRequest(_Message):
-    """ListPartitionReassignmentsRequest
+    """ListPartitionReassignmentsRequest (api key 46): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         timeout_ms (v0+): The time in ms to wait for the request to complete.
-        topics (v0+): The topics to list partition reassignments for, or null to list everything.
+        topics (v0+, nullable v0+): The topics to list partition reassignments for, or null to list everything.
     """
 
-    __slots__ = (
-        "timeout_ms",
-        "topics",
-    )
+    __slots__ = {
+        "timeout_ms": "v0+: The time in ms to wait for the request to complete.",
+        "topics": "v0+, nullable v0+: The topics to list partition reassignments for, or null to list everything.",
+    }
 
     timeout_ms: int
     topics: list[ListPartitionReassignmentsTopics] | None

@@ -54,12 +54,12 @@ class OngoingPartitionReassignment(_Struct):
         removing_replicas (v0+): The set of replicas we are currently removing.
     """
 
-    __slots__ = (
-        "partition_index",
-        "replicas",
-        "adding_replicas",
-        "removing_replicas",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The index of the partition.",
+        "replicas": "v0+: The current replica set.",
+        "adding_replicas": "v0+: The set of replicas we are currently adding.",
+        "removing_replicas": "v0+: The set of replicas we are currently removing.",
+    }
 
     partition_index: int
     replicas: list[int]
@@ -142,10 +142,10 @@ class OngoingTopicReassignment(_Struct):
         partitions (v0+): The ongoing reassignments for each partition.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: The ongoing reassignments for each partition.",
+    }
 
     name: str
     partitions: list[OngoingPartitionReassignment]
@@ -177,21 +177,21 @@ class OngoingTopicReassignment(_Struct):
 
 
 class ListPartitionReassignmentsResponse(_Message):
-    """ListPartitionReassignmentsResponse
+    """ListPartitionReassignmentsResponse (api key 46): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         topics (v0+): The ongoing reassignments for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top-level error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "topics": "v0+: The ongoing reassignments for each topic.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -43,21 +43,21 @@ _A_Nqq = _array_structs(">%dqq")
 
 
 class ListTransactionsRequest(_Message):
-    """ListTransactionsRequest
+    """ListTransactionsRequest (api key 66): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         state_filters (v0+): The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned.
         producer_id_filters (v0+): The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned.
         duration_filter (v1+): Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned.
-        transactional_id_pattern (v2+): The transactional ID regular expression pattern to filter by: if it is empty or null, all transactions are returned; Otherwise then only the transactions matching the given regular expression will be returned.
+        transactional_id_pattern (v2+, nullable v2+): The transactional ID regular expression pattern to filter by: if it is empty or null, all transactions are returned; Otherwise then only the transactions matching the given regular expression will be returned.
     """
 
-    __slots__ = (
-        "state_filters",
-        "producer_id_filters",
-        "duration_filter",
-        "transactional_id_pattern",
-    )
+    __slots__ = {
+        "state_filters": "v0+: The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned.",
+        "producer_id_filters": "v0+: The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned.",
+        "duration_filter": "v1+: Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned.",
+        "transactional_id_pattern": "v2+, nullable v2+: The transactional ID regular expression pattern to filter by: if it is empty or null, all transactions are returned; Otherwise then only the transactions matching the given regular expression will be returned.",
+    }
 
     state_filters: list[str]
     producer_id_filters: list[int]

@@ -48,11 +48,11 @@ class TransactionState(_Struct):
         transaction_state (v0+): The current transaction state of the producer.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "transaction_state",
-    )
+    __slots__ = {
+        "transactional_id": "v0+: The transactional id.",
+        "producer_id": "v0+: The producer id.",
+        "transaction_state": "v0+: The current transaction state of the producer.",
+    }
 
     transactional_id: str
     producer_id: int
@@ -109,7 +109,7 @@ class TransactionState(_Struct):
 
 
 class ListTransactionsResponse(_Message):
-    """ListTransactionsResponse
+    """ListTransactionsResponse (api key 66): Kafka response, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -118,12 +118,12 @@ class ListTransactionsResponse(_Message):
         transaction_states (v0+): The current state of the transaction for the transactional id.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "unknown_state_filters",
-        "transaction_states",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "unknown_state_filters": "v0+: Set of state filters provided in the request which were unknown to the transaction coordinator.",
+        "transaction_states": "v0+: The current state of the transaction for the transactional id.",
+    }
 
     throttle_time_ms: int
     error_code: int

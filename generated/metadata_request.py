@@ -54,13 +54,13 @@ class MetadataRequestTopic(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         topic_id (v10+): The topic id.
-        name (v0+): The topic name.
+        name (v0+, nullable v10+): The topic name.
     """
 
-    __slots__ = (
-        "topic_id",
-        "name",
-    )
+    __slots__ = {
+        "topic_id": "v10+: The topic id.",
+        "name": "v0+, nullable v10+: The topic name.",
+    }
 
     topic_id: uuid.UUID
     name: str | None
@@ -90,21 +90,21 @@ class MetadataRequestTopic(_Struct):
 
 
 class MetadataRequest(_Message):
-    """MetadataRequest
+    """MetadataRequest (api key 3): Kafka request, versions 0-13, flexible from v9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        topics (v0+): The topics to fetch metadata for.
+        topics (v0+, nullable v1+): The topics to fetch metadata for.
         allow_auto_topic_creation (v4+): If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so.
         include_cluster_authorized_operations (v8-10): Whether to include cluster authorized operations.
         include_topic_authorized_operations (v8+): Whether to include topic authorized operations.
     """
 
-    __slots__ = (
-        "topics",
-        "allow_auto_topic_creation",
-        "include_cluster_authorized_operations",
-        "include_topic_authorized_operations",
-    )
+    __slots__ = {
+        "topics": "v0+, nullable v1+: The topics to fetch metadata for.",
+        "allow_auto_topic_creation": "v4+: If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so.",
+        "include_cluster_authorized_operations": "v8-10: Whether to include cluster authorized operations.",
+        "include_topic_authorized_operations": "v8+: Whether to include topic authorized operations.",
+    }
 
     topics: list[MetadataRequestTopic] | None
     allow_auto_topic_creation: bool

@@ -69,15 +69,15 @@ class MetadataResponseBroker(_Struct):
         node_id (v0+): The broker ID.
         host (v0+): The broker hostname.
         port (v0+): The broker port.
-        rack (v1+): The rack of the broker, or null if it has not been assigned to a rack.
+        rack (v1+, nullable v1+): The rack of the broker, or null if it has not been assigned to a rack.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-    )
+    __slots__ = {
+        "node_id": "v0+: The broker ID.",
+        "host": "v0+: The broker hostname.",
+        "port": "v0+: The broker port.",
+        "rack": "v1+, nullable v1+: The rack of the broker, or null if it has not been assigned to a rack.",
+    }
 
     node_id: int
     host: str
@@ -119,15 +119,15 @@ class MetadataResponsePartition(_Struct):
         offline_replicas (v5+): The set of offline replicas of this partition.
     """
 
-    __slots__ = (
-        "error_code",
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "replica_nodes",
-        "isr_nodes",
-        "offline_replicas",
-    )
+    __slots__ = {
+        "error_code": "v0+: The partition error, or 0 if there was no error.",
+        "partition_index": "v0+: The partition index.",
+        "leader_id": "v0+: The ID of the leader broker.",
+        "leader_epoch": "v7+: The leader epoch of this partition.",
+        "replica_nodes": "v0+: The set of all nodes that host this partition.",
+        "isr_nodes": "v0+: The set of nodes that are in sync with the leader for this partition.",
+        "offline_replicas": "v5+: The set of offline replicas of this partition.",
+    }
 
     error_code: int
     partition_index: int
@@ -235,21 +235,21 @@ class MetadataResponseTopic(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The topic error, or 0 if there was no error.
-        name (v0+): The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
+        name (v0+, nullable v12+): The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
         topic_id (v10+): The topic id. Zero for non-existing topics queried by name. This is never zero when ErrorCode is zero. One of Name and TopicId is always populated.
         is_internal (v1+): True if the topic is internal.
         partitions (v0+): Each partition in the topic.
         topic_authorized_operations (v8+): 32-bit bitfield to represent authorized operations for this topic.
     """
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "topic_id",
-        "is_internal",
-        "partitions",
-        "topic_authorized_operations",
-    )
+    __slots__ = {
+        "error_code": "v0+: The topic error, or 0 if there was no error.",
+        "name": "v0+, nullable v12+: The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.",
+        "topic_id": "v10+: The topic id. Zero for non-existing topics queried by name. This is never zero when ErrorCode is zero. One of Name and TopicId is always populated.",
+        "is_internal": "v1+: True if the topic is internal.",
+        "partitions": "v0+: Each partition in the topic.",
+        "topic_authorized_operations": "v8+: 32-bit bitfield to represent authorized operations for this topic.",
+    }
 
     error_code: int
     name: str | None
@@ -337,27 +337,27 @@ class MetadataResponseTopic(_Struct):
 
 
 class MetadataResponse(_Message):
-    """MetadataResponse
+    """MetadataResponse (api key 3): Kafka response, versions 0-13, flexible from v9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v3+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         brokers (v0+): A list of brokers present in the cluster.
-        cluster_id (v2+): The cluster ID that responding broker belongs to.
+        cluster_id (v2+, nullable v2+): The cluster ID that responding broker belongs to.
         controller_id (v1+): The ID of the controller broker.
         topics (v0+): Each topic in the response.
         cluster_authorized_operations (v8-10): 32-bit bitfield to represent authorized operations for this cluster.
         error_code (v13+): The top-level error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-        "cluster_authorized_operations",
-        "error_code",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v3+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "brokers": "v0+: A list of brokers present in the cluster.",
+        "cluster_id": "v2+, nullable v2+: The cluster ID that responding broker belongs to.",
+        "controller_id": "v1+: The ID of the controller broker.",
+        "topics": "v0+: Each topic in the response.",
+        "cluster_authorized_operations": "v8-10: 32-bit bitfield to represent authorized operations for this cluster.",
+        "error_code": "v13+: The top-level error code, or 0 if there was no error.",
+    }
 
     throttle_time_ms: int
     brokers: list[MetadataResponseBroker]

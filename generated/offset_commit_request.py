@@ -63,15 +63,15 @@ class OffsetCommitRequestPartition(_Struct):
         partition_index (v0+): The partition index.
         committed_offset (v0+): The message offset to be committed.
         committed_leader_epoch (v6+): The leader epoch of this partition.
-        committed_metadata (v0+): Any associated metadata the client wants to keep.
+        committed_metadata (v0+, nullable v0+): Any associated metadata the client wants to keep.
     """
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "committed_metadata",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "committed_offset": "v0+: The message offset to be committed.",
+        "committed_leader_epoch": "v6+: The leader epoch of this partition.",
+        "committed_metadata": "v0+, nullable v0+: Any associated metadata the client wants to keep.",
+    }
 
     partition_index: int
     committed_offset: int
@@ -155,11 +155,11 @@ class OffsetCommitRequestTopic(_Struct):
         partitions (v0+): Each partition to commit offsets for.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0-9: The topic name.",
+        "topic_id": "v10+: The topic ID.",
+        "partitions": "v0+: Each partition to commit offsets for.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -207,25 +207,25 @@ class OffsetCommitRequestTopic(_Struct):
 
 
 class OffsetCommitRequest(_Message):
-    """OffsetCommitRequest
+    """OffsetCommitRequest (api key 8): Kafka request, versions 2-10, flexible from v8.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The unique group identifier.
         generation_id_or_member_epoch (v1+): The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol.
         member_id (v1+): The member ID assigned by the group coordinator.
-        group_instance_id (v7+): The unique identifier of the consumer instance provided by end user.
+        group_instance_id (v7+, nullable v7+): The unique identifier of the consumer instance provided by end user.
         retention_time_ms (v2-4): The time period in ms to retain the offset.
         topics (v0+): The topics to commit offsets for.
     """
 
-    __slots__ = (
-        "group_id",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "group_instance_id",
-        "retention_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The unique group identifier.",
+        "generation_id_or_member_epoch": "v1+: The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol.",
+        "member_id": "v1+: The member ID assigned by the group coordinator.",
+        "group_instance_id": "v7+, nullable v7+: The unique identifier of the consumer instance provided by end user.",
+        "retention_time_ms": "v2-4: The time period in ms to retain the offset.",
+        "topics": "v0+: The topics to commit offsets for.",
+    }
 
     group_id: str
     generation_id_or_member_epoch: int

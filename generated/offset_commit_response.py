@@ -55,10 +55,10 @@ class OffsetCommitResponsePartition(_Struct):
         error_code (v0+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+    }
 
     partition_index: int
     error_code: int
@@ -96,11 +96,11 @@ class OffsetCommitResponseTopic(_Struct):
         partitions (v0+): The responses for each partition in the topic.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0-9: The topic name.",
+        "topic_id": "v10+: The topic ID.",
+        "partitions": "v0+: The responses for each partition in the topic.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -148,17 +148,17 @@ class OffsetCommitResponseTopic(_Struct):
 
 
 class OffsetCommitResponse(_Message):
-    """OffsetCommitResponse
+    """OffsetCommitResponse (api key 8): Kafka response, versions 2-10, flexible from v8.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v3+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): The responses for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v3+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: The responses for each topic.",
+    }
 
     throttle_time_ms: int
     topics: list[OffsetCommitResponseTopic]

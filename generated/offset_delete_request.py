@@ -46,7 +46,9 @@ class OffsetDeleteRequestPartition(_Struct):
         partition_index (v0+): The partition index.
     """
 
-    __slots__ = ("partition_index",)
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+    }
 
     partition_index: int
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -78,10 +80,10 @@ class OffsetDeleteRequestTopic(_Struct):
         partitions (v0+): Each partition to delete offsets for.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: Each partition to delete offsets for.",
+    }
 
     name: str
     partitions: list[OffsetDeleteRequestPartition]
@@ -113,17 +115,17 @@ class OffsetDeleteRequestTopic(_Struct):
 
 
 class OffsetDeleteRequest(_Message):
-    """OffsetDeleteRequest
+    """OffsetDeleteRequest (api key 47): Kafka request, versions 0, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The unique group identifier.
         topics (v0+): The topics to delete offsets for.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The unique group identifier.",
+        "topics": "v0+: The topics to delete offsets for.",
+    }
 
     group_id: str
     topics: list[OffsetDeleteRequestTopic]

@@ -50,10 +50,10 @@ class OffsetDeleteResponsePartition(_Struct):
         error_code (v0+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+    }
 
     partition_index: int
     error_code: int
@@ -90,10 +90,10 @@ class OffsetDeleteResponseTopic(_Struct):
         partitions (v0+): The responses for each partition in the topic.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: The responses for each partition in the topic.",
+    }
 
     name: str
     partitions: list[OffsetDeleteResponsePartition]
@@ -125,7 +125,7 @@ class OffsetDeleteResponseTopic(_Struct):
 
 
 class OffsetDeleteResponse(_Message):
-    """OffsetDeleteResponse
+    """OffsetDeleteResponse (api key 47): Kafka response, versions 0, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top-level error code, or 0 if there was no error.
@@ -133,11 +133,11 @@ class OffsetDeleteResponse(_Message):
         topics (v0+): The responses for each topic.
     """
 
-    __slots__ = (
-        "error_code",
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "error_code": "v0+: The top-level error code, or 0 if there was no error.",
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: The responses for each topic.",
+    }
 
     error_code: int
     throttle_time_ms: int

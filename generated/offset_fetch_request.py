@@ -60,10 +60,10 @@ class OffsetFetchRequestTopic(_Struct):
         partition_indexes (v0-7): The partition indexes we would like to fetch offsets for.
     """
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-    )
+    __slots__ = {
+        "name": "v0-7: The topic name.",
+        "partition_indexes": "v0-7: The partition indexes we would like to fetch offsets for.",
+    }
 
     name: str
     partition_indexes: list[int]
@@ -99,11 +99,11 @@ class OffsetFetchRequestTopics(_Struct):
         partition_indexes (v8+): The partition indexes we would like to fetch offsets for.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partition_indexes",
-    )
+    __slots__ = {
+        "name": "v8-9: The topic name.",
+        "topic_id": "v10+: The topic ID.",
+        "partition_indexes": "v8+: The partition indexes we would like to fetch offsets for.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -155,17 +155,17 @@ class OffsetFetchRequestGroup(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v8+): The group ID.
-        member_id (v9+): The member id.
+        member_id (v9+, nullable v9+): The member id.
         member_epoch (v9+): The member epoch if using the new consumer protocol (KIP-848).
-        topics (v8+): Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
+        topics (v8+, nullable v8+): Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
     """
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "member_epoch",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v8+: The group ID.",
+        "member_id": "v9+, nullable v9+: The member id.",
+        "member_epoch": "v9+: The member epoch if using the new consumer protocol (KIP-848).",
+        "topics": "v8+, nullable v8+: Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.",
+    }
 
     group_id: str
     member_id: str | None
@@ -231,21 +231,21 @@ class OffsetFetchRequestGroup(_Struct):
 
 
 class OffsetFetchRequest(_Message):
-    """OffsetFetchRequest
+    """OffsetFetchRequest (api key 9): Kafka request, versions 1-10, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0-7): The group to fetch offsets for.
-        topics (v0-7): Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
+        topics (v0-7, nullable v2-7): Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
         groups (v8+): Each group we would like to fetch offsets for.
         require_stable (v7+): Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "groups",
-        "require_stable",
-    )
+    __slots__ = {
+        "group_id": "v0-7: The group to fetch offsets for.",
+        "topics": "v0-7, nullable v2-7: Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.",
+        "groups": "v8+: Each group we would like to fetch offsets for.",
+        "require_stable": "v7+: Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions.",
+    }
 
     group_id: str
     topics: list[OffsetFetchRequestTopic] | None

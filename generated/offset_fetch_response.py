@@ -64,17 +64,17 @@ class OffsetFetchResponsePartition(_Struct):
         partition_index (v0-7): The partition index.
         committed_offset (v0-7): The committed message offset.
         committed_leader_epoch (v5-7): The leader epoch.
-        metadata (v0-7): The partition metadata.
+        metadata (v0-7, nullable v0-7): The partition metadata.
         error_code (v0-7): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "metadata",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0-7: The partition index.",
+        "committed_offset": "v0-7: The committed message offset.",
+        "committed_leader_epoch": "v5-7: The leader epoch.",
+        "metadata": "v0-7, nullable v0-7: The partition metadata.",
+        "error_code": "v0-7: The error code, or 0 if there was no error.",
+    }
 
     partition_index: int
     committed_offset: int
@@ -153,10 +153,10 @@ class OffsetFetchResponseTopic(_Struct):
         partitions (v0-7): The responses per partition.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0-7: The topic name.",
+        "partitions": "v0-7: The responses per partition.",
+    }
 
     name: str
     partitions: list[OffsetFetchResponsePartition]
@@ -192,17 +192,17 @@ class OffsetFetchResponsePartitions(_Struct):
         partition_index (v8+): The partition index.
         committed_offset (v8+): The committed message offset.
         committed_leader_epoch (v8+): The leader epoch.
-        metadata (v8+): The partition metadata.
+        metadata (v8+, nullable v8+): The partition metadata.
         error_code (v8+): The partition-level error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "metadata",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v8+: The partition index.",
+        "committed_offset": "v8+: The committed message offset.",
+        "committed_leader_epoch": "v8+: The leader epoch.",
+        "metadata": "v8+, nullable v8+: The partition metadata.",
+        "error_code": "v8+: The partition-level error code, or 0 if there was no error.",
+    }
 
     partition_index: int
     committed_offset: int
@@ -292,11 +292,11 @@ class OffsetFetchResponseTopics(_Struct):
         partitions (v8+): The responses per partition.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v8-9: The topic name.",
+        "topic_id": "v10+: The topic ID.",
+        "partitions": "v8+: The responses per partition.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -352,11 +352,11 @@ class OffsetFetchResponseGroup(_Struct):
         error_code (v8+): The group-level error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "error_code",
-    )
+    __slots__ = {
+        "group_id": "v8+: The group ID.",
+        "topics": "v8+: The responses per topic.",
+        "error_code": "v8+: The group-level error code, or 0 if there was no error.",
+    }
 
     group_id: str
     topics: list[OffsetFetchResponseTopics]
@@ -396,7 +396,7 @@ class OffsetFetchResponseGroup(_Struct):
 
 
 class OffsetFetchResponse(_Message):
-    """OffsetFetchResponse
+    """OffsetFetchResponse (api key 9): Kafka response, versions 1-10, flexible from v6.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v3+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -405,12 +405,12 @@ class OffsetFetchResponse(_Message):
         groups (v8+): The responses per group id.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "error_code",
-        "groups",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v3+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0-7: The responses per topic.",
+        "error_code": "v2-7: The top-level error code, or 0 if there was no error.",
+        "groups": "v8+: The responses per group id.",
+    }
 
     throttle_time_ms: int
     topics: list[OffsetFetchResponseTopic]

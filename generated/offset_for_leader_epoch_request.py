@@ -53,11 +53,11 @@ class OffsetForLeaderPartition(_Struct):
         leader_epoch (v0+): The epoch to look up an offset for.
     """
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "current_leader_epoch": "v2+: An epoch used to fence consumers/replicas with old metadata. If the epoch provided by the client is larger than the current epoch known to the broker, then the UNKNOWN_LEADER_EPOCH error code will be returned. If the provided epoch is smaller, then the FENCED_LEADER_EPOCH error code will be returned.",
+        "leader_epoch": "v0+: The epoch to look up an offset for.",
+    }
 
     partition: int
     current_leader_epoch: int
@@ -111,10 +111,10 @@ class OffsetForLeaderTopic(_Struct):
         partitions (v0+): Each partition to get offsets for.
     """
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0+: The topic name.",
+        "partitions": "v0+: Each partition to get offsets for.",
+    }
 
     topic: str
     partitions: list[OffsetForLeaderPartition]
@@ -146,17 +146,17 @@ class OffsetForLeaderTopic(_Struct):
 
 
 class OffsetForLeaderEpochRequest(_Message):
-    """OffsetForLeaderEpochRequest
+    """OffsetForLeaderEpochRequest (api key 23): Kafka request, versions 2-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         replica_id (v3+): The broker ID of the follower, of -1 if this request is from a consumer.
         topics (v0+): Each topic to get offsets for.
     """
 
-    __slots__ = (
-        "replica_id",
-        "topics",
-    )
+    __slots__ = {
+        "replica_id": "v3+: The broker ID of the follower, of -1 if this request is from a consumer.",
+        "topics": "v0+: Each topic to get offsets for.",
+    }
 
     replica_id: int
     topics: list[OffsetForLeaderTopic]

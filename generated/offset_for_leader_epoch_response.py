@@ -54,12 +54,12 @@ class EpochEndOffset(_Struct):
         end_offset (v0+): The end offset of the epoch.
     """
 
-    __slots__ = (
-        "error_code",
-        "partition",
-        "leader_epoch",
-        "end_offset",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code 0, or if there was no error.",
+        "partition": "v0+: The partition index.",
+        "leader_epoch": "v1+: The leader epoch of the partition.",
+        "end_offset": "v0+: The end offset of the epoch.",
+    }
 
     error_code: int
     partition: int
@@ -108,10 +108,10 @@ class OffsetForLeaderTopicResult(_Struct):
         partitions (v0+): Each partition in the topic we fetched offsets for.
     """
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = {
+        "topic": "v0+: The topic name.",
+        "partitions": "v0+: Each partition in the topic we fetched offsets for.",
+    }
 
     topic: str
     partitions: list[EpochEndOffset]
@@ -141,17 +141,17 @@ class OffsetForLeaderTopicResult(_Struct):
 
 
 class OffsetForLeaderEpochResponse(_Message):
-    """OffsetForLeaderEpochResponse
+    """OffsetForLeaderEpochResponse (api key 23): Kafka response, versions 2-4, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v2+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): Each topic we fetched offsets for.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v2+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: Each topic we fetched offsets for.",
+    }
 
     throttle_time_ms: int
     topics: list[OffsetForLeaderTopicResult]

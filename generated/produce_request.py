@@ -61,13 +61,13 @@ class PartitionProduceData(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         index (v0+): The partition index.
-        records (v0+): The record data to be produced.
+        records (v0+, nullable v0+): The record data to be produced.
     """
 
-    __slots__ = (
-        "index",
-        "records",
-    )
+    __slots__ = {
+        "index": "v0+: The partition index.",
+        "records": "v0+, nullable v0+: The record data to be produced.",
+    }
 
     index: int
     records: bytes | memoryview | None
@@ -105,11 +105,11 @@ class TopicProduceData(_Struct):
         partition_data (v0+): Each partition to produce to.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partition_data",
-    )
+    __slots__ = {
+        "name": "v0-12: The topic name.",
+        "topic_id": "v13+: The unique topic ID",
+        "partition_data": "v0+: Each partition to produce to.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -157,21 +157,21 @@ class TopicProduceData(_Struct):
 
 
 class ProduceRequest(_Message):
-    """ProduceRequest
+    """ProduceRequest (api key 0): Kafka request, versions 3-13, flexible from v9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        transactional_id (v3+): The transactional ID, or null if the producer is not transactional.
+        transactional_id (v3+, nullable v3+): The transactional ID, or null if the producer is not transactional.
         acks (v0+): The number of acknowledgments the producer requires the leader to have received before considering a request complete. Allowed values: 0 for no acknowledgments, 1 for only the leader and -1 for the full ISR.
         timeout_ms (v0+): The timeout to await a response in milliseconds.
         topic_data (v0+): Each topic to produce to.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "acks",
-        "timeout_ms",
-        "topic_data",
-    )
+    __slots__ = {
+        "transactional_id": "v3+, nullable v3+: The transactional ID, or null if the producer is not transactional.",
+        "acks": "v0+: The number of acknowledgments the producer requires the leader to have received before considering a request complete. Allowed values: 0 for no acknowledgments, 1 for only the leader and -1 for the full ISR.",
+        "timeout_ms": "v0+: The timeout to await a response in milliseconds.",
+        "topic_data": "v0+: Each topic to produce to.",
+    }
 
     transactional_id: str | None
     acks: int

@@ -62,13 +62,13 @@ class BatchIndexAndErrorMessage(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         batch_index (v8+): The batch index of the record that caused the batch to be dropped.
-        batch_index_error_message (v8+): The error message of the record that caused the batch to be dropped.
+        batch_index_error_message (v8+, nullable v8+): The error message of the record that caused the batch to be dropped.
     """
 
-    __slots__ = (
-        "batch_index",
-        "batch_index_error_message",
-    )
+    __slots__ = {
+        "batch_index": "v8+: The batch index of the record that caused the batch to be dropped.",
+        "batch_index_error_message": "v8+, nullable v8+: The error message of the record that caused the batch to be dropped.",
+    }
 
     batch_index: int
     batch_index_error_message: str | None
@@ -115,10 +115,10 @@ class LeaderIdAndEpoch(_Struct):
         leader_epoch (v10+): The latest known leader epoch.
     """
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "leader_id": "v10+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v10+: The latest known leader epoch.",
+    }
 
     leader_id: int
     leader_epoch: int
@@ -157,20 +157,20 @@ class PartitionProduceResponse(_Struct):
         log_append_time_ms (v2+): The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1. If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended.
         log_start_offset (v5+): The log start offset.
         record_errors (v8+): The batch indices of records that caused the batch to be dropped.
-        error_message (v8+): The global error message summarizing the common root cause of the records that caused the batch to be dropped.
+        error_message (v8+, nullable v8+): The global error message summarizing the common root cause of the records that caused the batch to be dropped.
         current_leader (v10+, tag 0): The leader broker that the producer should use for future requests.
     """
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "base_offset",
-        "log_append_time_ms",
-        "log_start_offset",
-        "record_errors",
-        "error_message",
-        "current_leader",
-    )
+    __slots__ = {
+        "index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "base_offset": "v0+: The base offset.",
+        "log_append_time_ms": "v2+: The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1. If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended.",
+        "log_start_offset": "v5+: The log start offset.",
+        "record_errors": "v8+: The batch indices of records that caused the batch to be dropped.",
+        "error_message": "v8+, nullable v8+: The global error message summarizing the common root cause of the records that caused the batch to be dropped.",
+        "current_leader": "v10+, tag 0: The leader broker that the producer should use for future requests.",
+    }
 
     index: int
     error_code: int
@@ -298,11 +298,11 @@ class TopicProduceResponse(_Struct):
         partition_responses (v0+): Each partition that we produced to within the topic.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partition_responses",
-    )
+    __slots__ = {
+        "name": "v0-12: The topic name.",
+        "topic_id": "v13+: The unique topic ID",
+        "partition_responses": "v0+: Each partition that we produced to within the topic.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -356,15 +356,15 @@ class NodeEndpoint(_Struct):
         node_id (v10+): The ID of the associated node.
         host (v10+): The node's hostname.
         port (v10+): The node's port.
-        rack (v10+): The rack of the node, or null if it has not been assigned to a rack.
+        rack (v10+, nullable v10+): The rack of the node, or null if it has not been assigned to a rack.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-    )
+    __slots__ = {
+        "node_id": "v10+: The ID of the associated node.",
+        "host": "v10+: The node's hostname.",
+        "port": "v10+: The node's port.",
+        "rack": "v10+, nullable v10+: The rack of the node, or null if it has not been assigned to a rack.",
+    }
 
     node_id: int
     host: str
@@ -394,7 +394,7 @@ class NodeEndpoint(_Struct):
 
 
 class ProduceResponse(_Message):
-    """ProduceResponse
+    """ProduceResponse (api key 0): Kafka response, versions 3-13, flexible from v9.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         responses (v0+): Each produce response.
@@ -402,11 +402,11 @@ class ProduceResponse(_Message):
         node_endpoints (v10+, tag 0): Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.
     """
 
-    __slots__ = (
-        "responses",
-        "throttle_time_ms",
-        "node_endpoints",
-    )
+    __slots__ = {
+        "responses": "v0+: Each produce response.",
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "node_endpoints": "v10+, tag 0: Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.",
+    }
 
     responses: list[TopicProduceResponse]
     throttle_time_ms: int

@@ -40,7 +40,7 @@ _S_iob = _struct.Struct(">i?b")
 
 
 class PushTelemetryRequest(_Message):
-    """PushTelemetryRequest
+    """PushTelemetryRequest (api key 72): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         client_instance_id (v0+): Unique id for this client instance.
@@ -50,13 +50,13 @@ class PushTelemetryRequest(_Message):
         metrics (v0+): Metrics encoded in OpenTelemetry MetricsData v1 protobuf format.
     """
 
-    __slots__ = (
-        "client_instance_id",
-        "subscription_id",
-        "terminating",
-        "compression_type",
-        "metrics",
-    )
+    __slots__ = {
+        "client_instance_id": "v0+: Unique id for this client instance.",
+        "subscription_id": "v0+: Unique identifier for the current subscription.",
+        "terminating": "v0+: Client is terminating the connection.",
+        "compression_type": "v0+: Compression codec used to compress the metrics.",
+        "metrics": "v0+: Metrics encoded in OpenTelemetry MetricsData v1 protobuf format.",
+    }
 
     client_instance_id: uuid.UUID
     subscription_id: int

@@ -55,12 +55,12 @@ class StateBatch(_Struct):
         delivery_count (v0+): The delivery count.
     """
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "delivery_state",
-        "delivery_count",
-    )
+    __slots__ = {
+        "first_offset": "v0+: The first offset of this state batch.",
+        "last_offset": "v0+: The last offset of this state batch.",
+        "delivery_state": "v0+: The delivery state - 0:Available,2:Acked,4:Archived.",
+        "delivery_count": "v0+: The delivery count.",
+    }
 
     first_offset: int
     last_offset: int
@@ -141,20 +141,20 @@ class PartitionResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v0+): The error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message, or null if there was no error.
         state_epoch (v0+): The state epoch of the share-partition.
         start_offset (v0+): The share-partition start offset, which can be -1 if it is not yet initialized.
         state_batches (v0+): The state batches for this share-partition.
     """
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "state_epoch",
-        "start_offset",
-        "state_batches",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message, or null if there was no error.",
+        "state_epoch": "v0+: The state epoch of the share-partition.",
+        "start_offset": "v0+: The share-partition start offset, which can be -1 if it is not yet initialized.",
+        "state_batches": "v0+: The state batches for this share-partition.",
+    }
 
     partition: int
     error_code: int
@@ -249,10 +249,10 @@ class ReadStateResult(_Struct):
         partitions (v0+): The results for the partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic identifier.",
+        "partitions": "v0+: The results for the partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionResult]
@@ -294,13 +294,15 @@ class ReadStateResult(_Struct):
 
 
 class ReadShareGroupStateResponse(_Message):
-    """ReadShareGroupStateResponse
+    """ReadShareGroupStateResponse (api key 84): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         results (v0+): The read results.
     """
 
-    __slots__ = ("results",)
+    __slots__ = {
+        "results": "v0+: The read results.",
+    }
 
     results: list[ReadStateResult]
     API_KEY: ClassVar[int | None] = 84

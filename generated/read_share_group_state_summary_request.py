@@ -50,10 +50,10 @@ class PartitionData(_Struct):
         leader_epoch (v0+): The leader epoch of the share-partition.
     """
 
-    __slots__ = (
-        "partition",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "leader_epoch": "v0+: The leader epoch of the share-partition.",
+    }
 
     partition: int
     leader_epoch: int
@@ -90,10 +90,10 @@ class ReadStateSummaryData(_Struct):
         partitions (v0+): The data for the partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic identifier.",
+        "partitions": "v0+: The data for the partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -135,17 +135,17 @@ class ReadStateSummaryData(_Struct):
 
 
 class ReadShareGroupStateSummaryRequest(_Message):
-    """ReadShareGroupStateSummaryRequest
+    """ReadShareGroupStateSummaryRequest (api key 87): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+: The data for the topics.",
+    }
 
     group_id: str
     topics: list[ReadStateSummaryData]

@@ -50,22 +50,22 @@ class PartitionResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v0+): The error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message, or null if there was no error.
         state_epoch (v0+): The state epoch of the share-partition.
         leader_epoch (v0+): The leader epoch of the share-partition.
         start_offset (v0+): The share-partition start offset.
         delivery_complete_count (v1+): The number of offsets greater than or equal to share-partition start offset for which delivery has been completed.
     """
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "state_epoch",
-        "leader_epoch",
-        "start_offset",
-        "delivery_complete_count",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message, or null if there was no error.",
+        "state_epoch": "v0+: The state epoch of the share-partition.",
+        "leader_epoch": "v0+: The leader epoch of the share-partition.",
+        "start_offset": "v0+: The share-partition start offset.",
+        "delivery_complete_count": "v1+: The number of offsets greater than or equal to share-partition start offset for which delivery has been completed.",
+    }
 
     partition: int
     error_code: int
@@ -176,10 +176,10 @@ class ReadStateSummaryResult(_Struct):
         partitions (v0+): The results for the partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic identifier.",
+        "partitions": "v0+: The results for the partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionResult]
@@ -221,13 +221,15 @@ class ReadStateSummaryResult(_Struct):
 
 
 class ReadShareGroupStateSummaryResponse(_Message):
-    """ReadShareGroupStateSummaryResponse
+    """ReadShareGroupStateSummaryResponse (api key 87): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         results (v0+): The read results.
     """
 
-    __slots__ = ("results",)
+    __slots__ = {
+        "results": "v0+: The read results.",
+    }
 
     results: list[ReadStateSummaryResult]
     API_KEY: ClassVar[int | None] = 87

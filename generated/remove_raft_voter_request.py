@@ -40,19 +40,19 @@ _S_i = _struct.Struct(">i")
 
 
 class RemoveRaftVoterRequest(_Message):
-    """RemoveRaftVoterRequest
+    """RemoveRaftVoterRequest (api key 81): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v0+): The cluster id of the request.
+        cluster_id (v0+, nullable v0+): The cluster id of the request.
         voter_id (v0+): The replica id of the voter getting removed from the topic partition.
         voter_directory_id (v0+): The directory id of the voter getting removed from the topic partition.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "voter_id",
-        "voter_directory_id",
-    )
+    __slots__ = {
+        "cluster_id": "v0+, nullable v0+: The cluster id of the request.",
+        "voter_id": "v0+: The replica id of the voter getting removed from the topic partition.",
+        "voter_directory_id": "v0+: The directory id of the voter getting removed from the topic partition.",
+    }
 
     cluster_id: str | None
     voter_id: int

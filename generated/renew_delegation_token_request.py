@@ -40,17 +40,17 @@ _S_q = _struct.Struct(">q")
 
 
 class RenewDelegationTokenRequest(_Message):
-    """RenewDelegationTokenRequest
+    """RenewDelegationTokenRequest (api key 39): Kafka request, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         hmac (v0+): The HMAC of the delegation token to be renewed.
         renew_period_ms (v0+): The renewal time period in milliseconds.
     """
 
-    __slots__ = (
-        "hmac",
-        "renew_period_ms",
-    )
+    __slots__ = {
+        "hmac": "v0+: The HMAC of the delegation token to be renewed.",
+        "renew_period_ms": "v0+: The renewal time period in milliseconds.",
+    }
 
     hmac: bytes
     renew_period_ms: int

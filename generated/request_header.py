@@ -38,21 +38,21 @@ _S_hhih = _struct.Struct(">hhih")
 
 
 class RequestHeader(_Message):
-    """RequestHeader
+    """RequestHeader: Kafka header, versions 1-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         request_api_key (v0+): The API key of this request.
         request_api_version (v0+): The API version of this request.
         correlation_id (v0+): The correlation ID of this request.
-        client_id (v1+): The client ID string.
+        client_id (v1+, nullable v1+): The client ID string.
     """
 
-    __slots__ = (
-        "request_api_key",
-        "request_api_version",
-        "correlation_id",
-        "client_id",
-    )
+    __slots__ = {
+        "request_api_key": "v0+: The API key of this request.",
+        "request_api_version": "v0+: The API version of this request.",
+        "correlation_id": "v0+: The correlation ID of this request.",
+        "client_id": "v1+, nullable v1+: The client ID string.",
+    }
 
     request_api_key: int
     request_api_version: int

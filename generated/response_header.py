@@ -35,13 +35,15 @@ _S_i = _struct.Struct(">i")
 
 
 class ResponseHeader(_Message):
-    """ResponseHeader
+    """ResponseHeader: Kafka header, versions 0-1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         correlation_id (v0+): The correlation ID of this response.
     """
 
-    __slots__ = ("correlation_id",)
+    __slots__ = {
+        "correlation_id": "v0+: The correlation ID of this response.",
+    }
 
     correlation_id: int
     API_KEY: ClassVar[int | None] = None

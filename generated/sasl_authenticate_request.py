@@ -39,13 +39,15 @@ _S_i = _struct.Struct(">i")
 
 
 class SaslAuthenticateRequest(_Message):
-    """SaslAuthenticateRequest
+    """SaslAuthenticateRequest (api key 36): Kafka request, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         auth_bytes (v0+): The SASL authentication bytes from the client, as defined by the SASL mechanism.
     """
 
-    __slots__ = ("auth_bytes",)
+    __slots__ = {
+        "auth_bytes": "v0+: The SASL authentication bytes from the client, as defined by the SASL mechanism.",
+    }
 
     auth_bytes: bytes
     API_KEY: ClassVar[int | None] = 36

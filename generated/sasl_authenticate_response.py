@@ -46,21 +46,21 @@ _S_q = _struct.Struct(">q")
 
 
 class SaslAuthenticateResponse(_Message):
-    """SaslAuthenticateResponse
+    """SaslAuthenticateResponse (api key 36): Kafka response, versions 0-2, flexible from v2.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v0+): The error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message, or null if there was no error.
         auth_bytes (v0+): The SASL authentication bytes from the server, as defined by the SASL mechanism.
         session_lifetime_ms (v1+): Number of milliseconds after which only re-authentication over the existing connection to create a new session can occur.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "auth_bytes",
-        "session_lifetime_ms",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message, or null if there was no error.",
+        "auth_bytes": "v0+: The SASL authentication bytes from the server, as defined by the SASL mechanism.",
+        "session_lifetime_ms": "v1+: Number of milliseconds after which only re-authentication over the existing connection to create a new session can occur.",
+    }
 
     error_code: int
     error_message: str | None

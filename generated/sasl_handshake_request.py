@@ -37,13 +37,15 @@ _S_h = _struct.Struct(">h")
 
 
 class SaslHandshakeRequest(_Message):
-    """SaslHandshakeRequest
+    """SaslHandshakeRequest (api key 17): Kafka request, versions 0-1, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         mechanism (v0+): The SASL mechanism chosen by the client.
     """
 
-    __slots__ = ("mechanism",)
+    __slots__ = {
+        "mechanism": "v0+: The SASL mechanism chosen by the client.",
+    }
 
     mechanism: str
     API_KEY: ClassVar[int | None] = 17

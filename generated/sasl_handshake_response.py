@@ -39,17 +39,17 @@ _S_i = _struct.Struct(">i")
 
 
 class SaslHandshakeResponse(_Message):
-    """SaslHandshakeResponse
+    """SaslHandshakeResponse (api key 17): Kafka response, versions 0-1, never flexible.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The error code, or 0 if there was no error.
         mechanisms (v0+): The mechanisms enabled in the server.
     """
 
-    __slots__ = (
-        "error_code",
-        "mechanisms",
-    )
+    __slots__ = {
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "mechanisms": "v0+: The mechanisms enabled in the server.",
+    }
 
     error_code: int
     mechanisms: list[str]

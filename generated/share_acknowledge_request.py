@@ -56,11 +56,11 @@ class AcknowledgementBatch(_Struct):
         acknowledge_types (v0+): Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.
     """
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "acknowledge_types",
-    )
+    __slots__ = {
+        "first_offset": "v0+: First offset of batch of records to acknowledge.",
+        "last_offset": "v0+: Last offset (inclusive) of batch of records to acknowledge.",
+        "acknowledge_types": "v0+: Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.",
+    }
 
     first_offset: int
     last_offset: int
@@ -124,10 +124,10 @@ class AcknowledgePartition(_Struct):
         acknowledgement_batches (v0+): Record batches to acknowledge.
     """
 
-    __slots__ = (
-        "partition_index",
-        "acknowledgement_batches",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "acknowledgement_batches": "v0+: Record batches to acknowledge.",
+    }
 
     partition_index: int
     acknowledgement_batches: list[AcknowledgementBatch]
@@ -178,10 +178,10 @@ class AcknowledgeTopic(_Struct):
         partitions (v0+): The partitions containing records to acknowledge.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The unique topic ID.",
+        "partitions": "v0+: The partitions containing records to acknowledge.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[AcknowledgePartition]
@@ -223,23 +223,23 @@ class AcknowledgeTopic(_Struct):
 
 
 class ShareAcknowledgeRequest(_Message):
-    """ShareAcknowledgeRequest
+    """ShareAcknowledgeRequest (api key 79): Kafka request, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        group_id (v0+): The group identifier.
-        member_id (v0+): The member ID.
+        group_id (v0+, nullable v0+): The group identifier.
+        member_id (v0+, nullable v0+): The member ID.
         share_session_epoch (v0+): The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.
         is_renew_ack (v2+): Whether Renew type acknowledgements present in AcknowledgementBatches.
         topics (v0+): The topics containing records to acknowledge.
     """
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "share_session_epoch",
-        "is_renew_ack",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+, nullable v0+: The group identifier.",
+        "member_id": "v0+, nullable v0+: The member ID.",
+        "share_session_epoch": "v0+: The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.",
+        "is_renew_ack": "v2+: Whether Renew type acknowledgements present in AcknowledgementBatches.",
+        "topics": "v0+: The topics containing records to acknowledge.",
+    }
 
     group_id: str | None
     member_id: str | None

@@ -56,10 +56,10 @@ class LeaderIdAndEpoch(_Struct):
         leader_epoch (v0+): The latest known leader epoch.
     """
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "leader_id": "v0+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v0+: The latest known leader epoch.",
+    }
 
     leader_id: int
     leader_epoch: int
@@ -94,16 +94,16 @@ class PartitionData(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v0+): The error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message, or null if there was no error.
         current_leader (v0+): The current leader of the partition.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "current_leader",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message, or null if there was no error.",
+        "current_leader": "v0+: The current leader of the partition.",
+    }
 
     partition_index: int
     error_code: int
@@ -176,10 +176,10 @@ class ShareAcknowledgeTopicResponse(_Struct):
         partitions (v0+): The topic partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The unique topic ID.",
+        "partitions": "v0+: The topic partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -227,15 +227,15 @@ class NodeEndpoint(_Struct):
         node_id (v0+): The ID of the associated node.
         host (v0+): The node's hostname.
         port (v0+): The node's port.
-        rack (v0+): The rack of the node, or null if it has not been assigned to a rack.
+        rack (v0+, nullable v0+): The rack of the node, or null if it has not been assigned to a rack.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-    )
+    __slots__ = {
+        "node_id": "v0+: The ID of the associated node.",
+        "host": "v0+: The node's hostname.",
+        "port": "v0+: The node's port.",
+        "rack": "v0+, nullable v0+: The rack of the node, or null if it has not been assigned to a rack.",
+    }
 
     node_id: int
     host: str
@@ -265,25 +265,25 @@ class NodeEndpoint(_Struct):
 
 
 class ShareAcknowledgeResponse(_Message):
-    """ShareAcknowledgeResponse
+    """ShareAcknowledgeResponse (api key 79): Kafka response, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top level response error code.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         acquisition_lock_timeout_ms (v2+): The time in milliseconds for which the acquired records are locked.
         responses (v0+): The response topics.
         node_endpoints (v0+): Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "acquisition_lock_timeout_ms",
-        "responses",
-        "node_endpoints",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top level response error code.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "acquisition_lock_timeout_ms": "v2+: The time in milliseconds for which the acquired records are locked.",
+        "responses": "v0+: The response topics.",
+        "node_endpoints": "v0+: Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.",
+    }
 
     throttle_time_ms: int
     error_code: int

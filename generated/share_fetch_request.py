@@ -59,11 +59,11 @@ class AcknowledgementBatch(_Struct):
         acknowledge_types (v0+): Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.
     """
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "acknowledge_types",
-    )
+    __slots__ = {
+        "first_offset": "v0+: First offset of batch of records to acknowledge.",
+        "last_offset": "v0+: Last offset (inclusive) of batch of records to acknowledge.",
+        "acknowledge_types": "v0+: Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.",
+    }
 
     first_offset: int
     last_offset: int
@@ -128,11 +128,11 @@ class FetchPartition(_Struct):
         acknowledgement_batches (v0+): Record batches to acknowledge.
     """
 
-    __slots__ = (
-        "partition_index",
-        "partition_max_bytes",
-        "acknowledgement_batches",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "partition_max_bytes": "v0: The maximum bytes to fetch from this partition. 0 when only acknowledgement with no fetching is required. See KIP-74 for cases where this limit may not be honored.",
+        "acknowledgement_batches": "v0+: Record batches to acknowledge.",
+    }
 
     partition_index: int
     partition_max_bytes: int
@@ -201,10 +201,10 @@ class FetchTopic(_Struct):
         partitions (v0+): The partitions to fetch.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The unique topic ID.",
+        "partitions": "v0+: The partitions to fetch.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[FetchPartition]
@@ -253,10 +253,10 @@ class ForgottenTopic(_Struct):
         partitions (v0+): The partitions indexes to forget.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The unique topic ID.",
+        "partitions": "v0+: The partitions indexes to forget.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[int]
@@ -296,11 +296,11 @@ class ForgottenTopic(_Struct):
 
 
 class ShareFetchRequest(_Message):
-    """ShareFetchRequest
+    """ShareFetchRequest (api key 78): Kafka request, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        group_id (v0+): The group identifier.
-        member_id (v0+): The member ID.
+        group_id (v0+, nullable v0+): The group identifier.
+        member_id (v0+, nullable v0+): The member ID.
         share_session_epoch (v0+): The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.
         max_wait_ms (v0+): The maximum time in milliseconds to wait for the response.
         min_bytes (v0+): The minimum bytes to accumulate in the response.
@@ -313,20 +313,20 @@ class ShareFetchRequest(_Message):
         forgotten_topics_data (v0+): The partitions to remove from this share session.
     """
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "share_session_epoch",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "max_records",
-        "batch_size",
-        "share_acquire_mode",
-        "is_renew_ack",
-        "topics",
-        "forgotten_topics_data",
-    )
+    __slots__ = {
+        "group_id": "v0+, nullable v0+: The group identifier.",
+        "member_id": "v0+, nullable v0+: The member ID.",
+        "share_session_epoch": "v0+: The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.",
+        "max_wait_ms": "v0+: The maximum time in milliseconds to wait for the response.",
+        "min_bytes": "v0+: The minimum bytes to accumulate in the response.",
+        "max_bytes": "v0+: The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored.",
+        "max_records": "v1+: The maximum number of records to fetch. This limit can be exceeded for alignment of batch boundaries.",
+        "batch_size": "v1+: The optimal number of records for batches of acquired records and acknowledgements.",
+        "share_acquire_mode": "v2+: The acquire mode to control the fetch behavior - 0:batch-optimized,1:record-limit.",
+        "is_renew_ack": "v2+: Whether Renew type acknowledgements present in AcknowledgementBatches.",
+        "topics": "v0+: The topics to fetch.",
+        "forgotten_topics_data": "v0+: The partitions to remove from this share session.",
+    }
 
     group_id: str | None
     member_id: str | None

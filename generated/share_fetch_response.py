@@ -61,10 +61,10 @@ class LeaderIdAndEpoch(_Struct):
         leader_epoch (v0+): The latest known leader epoch.
     """
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = {
+        "leader_id": "v0+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v0+: The latest known leader epoch.",
+    }
 
     leader_id: int
     leader_epoch: int
@@ -102,11 +102,11 @@ class AcquiredRecords(_Struct):
         delivery_count (v0+): The delivery count of this batch of acquired records.
     """
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "delivery_count",
-    )
+    __slots__ = {
+        "first_offset": "v0+: The earliest offset in this batch of acquired records.",
+        "last_offset": "v0+: The last offset of this batch of acquired records.",
+        "delivery_count": "v0+: The delivery count of this batch of acquired records.",
+    }
 
     first_offset: int
     last_offset: int
@@ -168,24 +168,24 @@ class PartitionData(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition_index (v0+): The partition index.
         error_code (v0+): The fetch error code, or 0 if there was no fetch error.
-        error_message (v0+): The fetch error message, or null if there was no fetch error.
+        error_message (v0+, nullable v0+): The fetch error message, or null if there was no fetch error.
         acknowledge_error_code (v0+): The acknowledge error code, or 0 if there was no acknowledge error.
-        acknowledge_error_message (v0+): The acknowledge error message, or null if there was no acknowledge error.
+        acknowledge_error_message (v0+, nullable v0+): The acknowledge error message, or null if there was no acknowledge error.
         current_leader (v0+): The current leader of the partition.
-        records (v0+): The record data.
+        records (v0+, nullable v0): The record data.
         acquired_records (v0+): The acquired records.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "acknowledge_error_code",
-        "acknowledge_error_message",
-        "current_leader",
-        "records",
-        "acquired_records",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The fetch error code, or 0 if there was no fetch error.",
+        "error_message": "v0+, nullable v0+: The fetch error message, or null if there was no fetch error.",
+        "acknowledge_error_code": "v0+: The acknowledge error code, or 0 if there was no acknowledge error.",
+        "acknowledge_error_message": "v0+, nullable v0+: The acknowledge error message, or null if there was no acknowledge error.",
+        "current_leader": "v0+: The current leader of the partition.",
+        "records": "v0+, nullable v0: The record data.",
+        "acquired_records": "v0+: The acquired records.",
+    }
 
     partition_index: int
     error_code: int
@@ -312,10 +312,10 @@ class ShareFetchableTopicResponse(_Struct):
         partitions (v0+): The topic partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The unique topic ID.",
+        "partitions": "v0+: The topic partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -363,15 +363,15 @@ class NodeEndpoint(_Struct):
         node_id (v0+): The ID of the associated node.
         host (v0+): The node's hostname.
         port (v0+): The node's port.
-        rack (v0+): The rack of the node, or null if it has not been assigned to a rack.
+        rack (v0+, nullable v0+): The rack of the node, or null if it has not been assigned to a rack.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-    )
+    __slots__ = {
+        "node_id": "v0+: The ID of the associated node.",
+        "host": "v0+: The node's hostname.",
+        "port": "v0+: The node's port.",
+        "rack": "v0+, nullable v0+: The rack of the node, or null if it has not been assigned to a rack.",
+    }
 
     node_id: int
     host: str
@@ -401,25 +401,25 @@ class NodeEndpoint(_Struct):
 
 
 class ShareFetchResponse(_Message):
-    """ShareFetchResponse
+    """ShareFetchResponse (api key 78): Kafka response, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level response error code.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         acquisition_lock_timeout_ms (v1+): The time in milliseconds for which the acquired records are locked.
         responses (v0+): The response topics.
         node_endpoints (v0+): Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "acquisition_lock_timeout_ms",
-        "responses",
-        "node_endpoints",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top-level response error code.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "acquisition_lock_timeout_ms": "v1+: The time in milliseconds for which the acquired records are locked.",
+        "responses": "v0+: The response topics.",
+        "node_endpoints": "v0+: Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -59,11 +59,11 @@ class TopicPartitions(_Struct):
         partitions (v0+): The partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic ID.",
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partitions.",
+    }
 
     topic_id: uuid.UUID
     topic_name: str
@@ -126,7 +126,9 @@ class Assignment(_Struct):
         topic_partitions (v0+): The assigned topic-partitions to the member.
     """
 
-    __slots__ = ("topic_partitions",)
+    __slots__ = {
+        "topic_partitions": "v0+: The assigned topic-partitions to the member.",
+    }
 
     topic_partitions: list[TopicPartitions]
     FIELDS: ClassVar[tuple[_FieldSchema, ...]] = (
@@ -155,7 +157,7 @@ class Member(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member ID.
-        rack_id (v0+): The member rack ID.
+        rack_id (v0+, nullable v0+): The member rack ID.
         member_epoch (v0+): The current member epoch.
         client_id (v0+): The client ID.
         client_host (v0+): The client host.
@@ -163,15 +165,15 @@ class Member(_Struct):
         assignment (v0+): The current assignment.
     """
 
-    __slots__ = (
-        "member_id",
-        "rack_id",
-        "member_epoch",
-        "client_id",
-        "client_host",
-        "subscribed_topic_names",
-        "assignment",
-    )
+    __slots__ = {
+        "member_id": "v0+: The member ID.",
+        "rack_id": "v0+, nullable v0+: The member rack ID.",
+        "member_epoch": "v0+: The current member epoch.",
+        "client_id": "v0+: The client ID.",
+        "client_host": "v0+: The client host.",
+        "subscribed_topic_names": "v0+: The subscribed topic names.",
+        "assignment": "v0+: The current assignment.",
+    }
 
     member_id: str
     rack_id: str | None
@@ -281,7 +283,7 @@ class DescribedGroup(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         group_id (v0+): The group ID string.
         group_state (v0+): The group state string, or the empty string.
         group_epoch (v0+): The group epoch.
@@ -291,17 +293,17 @@ class DescribedGroup(_Struct):
         authorized_operations (v0+): 32-bit bitfield to represent authorized operations for this group.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "assignor_name",
-        "members",
-        "authorized_operations",
-    )
+    __slots__ = {
+        "error_code": "v0+: The describe error, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "group_id": "v0+: The group ID string.",
+        "group_state": "v0+: The group state string, or the empty string.",
+        "group_epoch": "v0+: The group epoch.",
+        "assignment_epoch": "v0+: The assignment epoch.",
+        "assignor_name": "v0+: The selected assignor.",
+        "members": "v0+: The members.",
+        "authorized_operations": "v0+: 32-bit bitfield to represent authorized operations for this group.",
+    }
 
     error_code: int
     error_message: str | None
@@ -437,17 +439,17 @@ class DescribedGroup(_Struct):
 
 
 class ShareGroupDescribeResponse(_Message):
-    """ShareGroupDescribeResponse
+    """ShareGroupDescribeResponse (api key 77): Kafka response, versions 1, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): Each described group.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "groups": "v0+: Each described group.",
+    }
 
     throttle_time_ms: int
     groups: list[DescribedGroup]

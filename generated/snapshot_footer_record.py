@@ -35,13 +35,15 @@ _S_h = _struct.Struct(">h")
 
 
 class SnapshotFooterRecord(_Message):
-    """SnapshotFooterRecord
+    """SnapshotFooterRecord: Kafka data, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the snapshot footer record.
     """
 
-    __slots__ = ("version",)
+    __slots__ = {
+        "version": "v0+: The version of the snapshot footer record.",
+    }
 
     version: int
     API_KEY: ClassVar[int | None] = None

@@ -35,17 +35,17 @@ _S_hq = _struct.Struct(">hq")
 
 
 class SnapshotHeaderRecord(_Message):
-    """SnapshotHeaderRecord
+    """SnapshotHeaderRecord: Kafka data, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the snapshot header record.
         last_contained_log_timestamp (v0+): The append time of the last record from the log contained in this snapshot.
     """
 
-    __slots__ = (
-        "version",
-        "last_contained_log_timestamp",
-    )
+    __slots__ = {
+        "version": "v0+: The version of the snapshot header record.",
+        "last_contained_log_timestamp": "v0+: The append time of the last record from the log contained in this snapshot.",
+    }
 
     version: int
     last_contained_log_timestamp: int

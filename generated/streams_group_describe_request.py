@@ -39,7 +39,7 @@ _S_oo = _struct.Struct(">??")
 
 
 class StreamsGroupDescribeRequest(_Message):
-    """StreamsGroupDescribeRequest
+    """StreamsGroupDescribeRequest (api key 89): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_ids (v0+): The ids of the groups to describe
@@ -47,11 +47,11 @@ class StreamsGroupDescribeRequest(_Message):
         include_topology_description (v1+): Whether to include the full topology description from the topology description plugin in the response.
     """
 
-    __slots__ = (
-        "group_ids",
-        "include_authorized_operations",
-        "include_topology_description",
-    )
+    __slots__ = {
+        "group_ids": "v0+: The ids of the groups to describe",
+        "include_authorized_operations": "v0+: Whether to include authorized operations.",
+        "include_topology_description": "v1+: Whether to include the full topology description from the topology description plugin in the response.",
+    }
 
     group_ids: list[str]
     include_authorized_operations: bool

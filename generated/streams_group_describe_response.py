@@ -71,10 +71,10 @@ class KeyValue(_Struct):
         value (v0+): value of the config
     """
 
-    __slots__ = (
-        "key",
-        "value",
-    )
+    __slots__ = {
+        "key": "v0+: key of the config",
+        "value": "v0+: value of the config",
+    }
 
     key: str
     value: str
@@ -101,12 +101,12 @@ class TopicInfo(_Struct):
         topic_configs (v0+): Topic-level configurations as key-value pairs.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "replication_factor",
-        "topic_configs",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the topic.",
+        "partitions": "v0+: The number of partitions in the topic. Can be 0 if no specific number of partitions is enforced. Always 0 for changelog topics.",
+        "replication_factor": "v0+: The replication factor of the topic. Can be 0 if the default replication factor should be used.",
+        "topic_configs": "v0+: Topic-level configurations as key-value pairs.",
+    }
 
     name: str
     partitions: int
@@ -172,13 +172,13 @@ class Subtopology(_Struct):
         repartition_source_topics (v0+): The set of source topics that are internally created repartition topics. Created automatically.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "source_topics",
-        "repartition_sink_topics",
-        "state_changelog_topics",
-        "repartition_source_topics",
-    )
+    __slots__ = {
+        "subtopology_id": "v0+: String to uniquely identify the subtopology.",
+        "source_topics": "v0+: The topics the subtopology reads from.",
+        "repartition_sink_topics": "v0+: The repartition topics the subtopology writes to.",
+        "state_changelog_topics": "v0+: The set of state changelog topics associated with this subtopology. Created automatically.",
+        "repartition_source_topics": "v0+: The set of source topics that are internally created repartition topics. Created automatically.",
+    }
 
     subtopology_id: str
     source_topics: list[str]
@@ -280,13 +280,13 @@ class Topology(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         epoch (v0+): The epoch of the currently initialized topology for this group.
-        subtopologies (v0+): The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.
+        subtopologies (v0+, nullable v0+): The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.
     """
 
-    __slots__ = (
-        "epoch",
-        "subtopologies",
-    )
+    __slots__ = {
+        "epoch": "v0+: The epoch of the currently initialized topology for this group.",
+        "subtopologies": "v0+, nullable v0+: The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.",
+    }
 
     epoch: int
     subtopologies: list[Subtopology] | None
@@ -323,10 +323,10 @@ class Endpoint(_Struct):
         port (v0+): port of the endpoint
     """
 
-    __slots__ = (
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "host": "v0+: host of the endpoint",
+        "port": "v0+: port of the endpoint",
+    }
 
     host: str
     port: int
@@ -352,11 +352,11 @@ class TaskOffset(_Struct):
         offset (v0+): The offset.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "partition",
-        "offset",
-    )
+    __slots__ = {
+        "subtopology_id": "v0+: The subtopology identifier.",
+        "partition": "v0+: The partition.",
+        "offset": "v0+: The offset.",
+    }
 
     subtopology_id: str
     partition: int
@@ -398,10 +398,10 @@ class TaskIds(_Struct):
         partitions (v0+): The partitions of the input topics processed by this member.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "partitions",
-    )
+    __slots__ = {
+        "subtopology_id": "v0+: The subtopology identifier.",
+        "partitions": "v0+: The partitions of the input topics processed by this member.",
+    }
 
     subtopology_id: str
     partitions: list[int]
@@ -449,11 +449,11 @@ class Assignment(_Struct):
         warmup_tasks (v0+): Warm-up tasks for this client.
     """
 
-    __slots__ = (
-        "active_tasks",
-        "standby_tasks",
-        "warmup_tasks",
-    )
+    __slots__ = {
+        "active_tasks": "v0+: Active tasks for this client.",
+        "standby_tasks": "v0+: Standby tasks for this client.",
+        "warmup_tasks": "v0+: Warm-up tasks for this client.",
+    }
 
     active_tasks: list[TaskIds]
     standby_tasks: list[TaskIds]
@@ -518,13 +518,13 @@ class Member(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         member_id (v0+): The member ID.
         member_epoch (v0+): The member epoch.
-        instance_id (v0+): The member instance ID for static membership.
-        rack_id (v0+): The rack ID.
+        instance_id (v0+, nullable v0+): The member instance ID for static membership.
+        rack_id (v0+, nullable v0+): The rack ID.
         client_id (v0+): The client ID.
         client_host (v0+): The client host.
         topology_epoch (v0+): The epoch of the topology on the client.
         process_id (v0+): Identity of the streams instance that may have multiple clients.
-        user_endpoint (v0+): User-defined endpoint for Interactive Queries. Null if not defined for this client.
+        user_endpoint (v0+, nullable v0+): User-defined endpoint for Interactive Queries. Null if not defined for this client.
         client_tags (v0+): Used for rack-aware assignment algorithm.
         task_offsets (v0+): Cumulative changelog offsets for tasks.
         task_end_offsets (v0+): Cumulative changelog end offsets for tasks.
@@ -533,23 +533,23 @@ class Member(_Struct):
         is_classic (v0+): True for classic members that have not been upgraded yet.
     """
 
-    __slots__ = (
-        "member_id",
-        "member_epoch",
-        "instance_id",
-        "rack_id",
-        "client_id",
-        "client_host",
-        "topology_epoch",
-        "process_id",
-        "user_endpoint",
-        "client_tags",
-        "task_offsets",
-        "task_end_offsets",
-        "assignment",
-        "target_assignment",
-        "is_classic",
-    )
+    __slots__ = {
+        "member_id": "v0+: The member ID.",
+        "member_epoch": "v0+: The member epoch.",
+        "instance_id": "v0+, nullable v0+: The member instance ID for static membership.",
+        "rack_id": "v0+, nullable v0+: The rack ID.",
+        "client_id": "v0+: The client ID.",
+        "client_host": "v0+: The client host.",
+        "topology_epoch": "v0+: The epoch of the topology on the client.",
+        "process_id": "v0+: Identity of the streams instance that may have multiple clients.",
+        "user_endpoint": "v0+, nullable v0+: User-defined endpoint for Interactive Queries. Null if not defined for this client.",
+        "client_tags": "v0+: Used for rack-aware assignment algorithm.",
+        "task_offsets": "v0+: Cumulative changelog offsets for tasks.",
+        "task_end_offsets": "v0+: Cumulative changelog end offsets for tasks.",
+        "assignment": "v0+: The current assignment.",
+        "target_assignment": "v0+: The target assignment.",
+        "is_classic": "v0+: True for classic members that have not been upgraded yet.",
+    }
 
     member_id: str
     member_epoch: int
@@ -787,19 +787,19 @@ class TopologyDescriptionNode(_Struct):
         name (v1+): The name of this node (e.g., KSTREAM-SOURCE-0000000000).
         node_type (v1+): The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK.
         source_topics (v1+): The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined.
-        sink_topic (v1+): The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined.
+        sink_topic (v1+, nullable v1+): The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined.
         stores (v1+): The state store names accessed by this node. Defined only for processor nodes.
         successors (v1+): The names of successor nodes in the processing graph. Predecessor relationships are reconstructed from this field.
     """
 
-    __slots__ = (
-        "name",
-        "node_type",
-        "source_topics",
-        "sink_topic",
-        "stores",
-        "successors",
-    )
+    __slots__ = {
+        "name": "v1+: The name of this node (e.g., KSTREAM-SOURCE-0000000000).",
+        "node_type": "v1+: The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK.",
+        "source_topics": "v1+: The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined.",
+        "sink_topic": "v1+, nullable v1+: The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined.",
+        "stores": "v1+: The state store names accessed by this node. Defined only for processor nodes.",
+        "successors": "v1+: The names of successor nodes in the processing graph. Predecessor relationships are reconstructed from this field.",
+    }
 
     name: str
     node_type: int
@@ -884,10 +884,10 @@ class TopologyDescriptionSubtopology(_Struct):
         nodes (v1+): The processing nodes in this subtopology.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "nodes",
-    )
+    __slots__ = {
+        "subtopology_id": "v1+: The subtopology identifier, unique within the topology.",
+        "nodes": "v1+: The processing nodes in this subtopology.",
+    }
 
     subtopology_id: str
     nodes: list[TopologyDescriptionNode]
@@ -936,10 +936,10 @@ class TopologyDescriptionGlobalStore(_Struct):
         processor (v1+): The processor node that populates the global store.
     """
 
-    __slots__ = (
-        "source",
-        "processor",
-    )
+    __slots__ = {
+        "source": "v1+: The source node providing data to the global store.",
+        "processor": "v1+: The processor node that populates the global store.",
+    }
 
     source: TopologyDescriptionNode
     processor: TopologyDescriptionNode
@@ -990,10 +990,10 @@ class TopologyDescription(_Struct):
         global_stores (v1+): Global state stores used by this topology.
     """
 
-    __slots__ = (
-        "subtopologies",
-        "global_stores",
-    )
+    __slots__ = {
+        "subtopologies": "v1+: The subtopologies that make up this topology.",
+        "global_stores": "v1+: Global state stores used by this topology.",
+    }
 
     subtopologies: list[TopologyDescriptionSubtopology]
     global_stores: list[TopologyDescriptionGlobalStore]
@@ -1041,33 +1041,33 @@ class DescribedGroup(_Struct):
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The describe error, or 0 if there was no error.
-        error_message (v0+): The top-level error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The top-level error message, or null if there was no error.
         group_id (v0+): The group ID string.
         group_state (v0+): The group state string, or the empty string.
         group_epoch (v0+): The group epoch.
         assignment_epoch (v0+): The assignment epoch.
-        topology (v0+): The topology metadata currently initialized for the streams application. Can be null in case of a describe error.
+        topology (v0+, nullable v0+): The topology metadata currently initialized for the streams application. Can be null in case of a describe error.
         members (v0+): The members.
         authorized_operations (v0+): 32-bit bitfield to represent authorized operations for this group.
-        topology_description (v1+): The full topology description for this group. Non-null if and only if TopologyDescriptionStatus is AVAILABLE (3); null otherwise.
+        topology_description (v1+, nullable v1+): The full topology description for this group. Non-null if and only if TopologyDescriptionStatus is AVAILABLE (3); null otherwise.
         topology_description_status (v1+): The status of the topology description for this group, paired with TopologyDescription: 0=NOT_REQUESTED (client did not set IncludeTopologyDescription; TopologyDescription is null); 1=NOT_STORED (no description recorded for this group; TopologyDescription is null); 2=ERROR (broker failed to fetch the description, see broker logs; TopologyDescription is null); 3=AVAILABLE (TopologyDescription is non-null and carries the description).
-        assignor_name (v1+): The task assignor that the group coordinator will use for the next assignment computation. This may differ from the assignor that computed the current assignment, because changing the assignor configuration does not trigger a rebalance. Null in case of a describe error.
+        assignor_name (v1+, nullable v1+): The task assignor that the group coordinator will use for the next assignment computation. This may differ from the assignor that computed the current assignment, because changing the assignor configuration does not trigger a rebalance. Null in case of a describe error.
     """
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "topology",
-        "members",
-        "authorized_operations",
-        "topology_description",
-        "topology_description_status",
-        "assignor_name",
-    )
+    __slots__ = {
+        "error_code": "v0+: The describe error, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or null if there was no error.",
+        "group_id": "v0+: The group ID string.",
+        "group_state": "v0+: The group state string, or the empty string.",
+        "group_epoch": "v0+: The group epoch.",
+        "assignment_epoch": "v0+: The assignment epoch.",
+        "topology": "v0+, nullable v0+: The topology metadata currently initialized for the streams application. Can be null in case of a describe error.",
+        "members": "v0+: The members.",
+        "authorized_operations": "v0+: 32-bit bitfield to represent authorized operations for this group.",
+        "topology_description": "v1+, nullable v1+: The full topology description for this group. Non-null if and only if TopologyDescriptionStatus is AVAILABLE (3); null otherwise.",
+        "topology_description_status": "v1+: The status of the topology description for this group, paired with TopologyDescription: 0=NOT_REQUESTED (client did not set IncludeTopologyDescription; TopologyDescription is null); 1=NOT_STORED (no description recorded for this group; TopologyDescription is null); 2=ERROR (broker failed to fetch the description, see broker logs; TopologyDescription is null); 3=AVAILABLE (TopologyDescription is non-null and carries the description).",
+        "assignor_name": "v1+, nullable v1+: The task assignor that the group coordinator will use for the next assignment computation. This may differ from the assignor that computed the current assignment, because changing the assignor configuration does not trigger a rebalance. Null in case of a describe error.",
+    }
 
     error_code: int
     error_message: str | None
@@ -1251,17 +1251,17 @@ class DescribedGroup(_Struct):
 
 
 class StreamsGroupDescribeResponse(_Message):
-    """StreamsGroupDescribeResponse
+    """StreamsGroupDescribeResponse (api key 89): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         groups (v0+): Each described group.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "groups": "v0+: Each described group.",
+    }
 
     throttle_time_ms: int
     groups: list[DescribedGroup]

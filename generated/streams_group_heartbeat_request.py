@@ -64,10 +64,10 @@ class KeyValue(_Struct):
         value (v0+): value of the config
     """
 
-    __slots__ = (
-        "key",
-        "value",
-    )
+    __slots__ = {
+        "key": "v0+: key of the config",
+        "value": "v0+: value of the config",
+    }
 
     key: str
     value: str
@@ -94,12 +94,12 @@ class TopicInfo(_Struct):
         topic_configs (v0+): Topic-level configurations as key-value pairs.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "replication_factor",
-        "topic_configs",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the topic.",
+        "partitions": "v0+: The number of partitions in the topic. Can be 0 if no specific number of partitions is enforced. Always 0 for changelog topics.",
+        "replication_factor": "v0+: The replication factor of the topic. Can be 0 if the default replication factor should be used.",
+        "topic_configs": "v0+: Topic-level configurations as key-value pairs.",
+    }
 
     name: str
     partitions: int
@@ -163,11 +163,11 @@ class CopartitionGroup(_Struct):
         repartition_source_topics (v0+): The set of source topics that are internally created repartition topics. Index into the array on the subtopology level.
     """
 
-    __slots__ = (
-        "source_topics",
-        "source_topic_regex",
-        "repartition_source_topics",
-    )
+    __slots__ = {
+        "source_topics": "v0+: The topics the topology reads from. Index into the array on the subtopology level.",
+        "source_topic_regex": "v0+: Regular expressions identifying topics the subtopology reads from. Index into the array on the subtopology level.",
+        "repartition_source_topics": "v0+: The set of source topics that are internally created repartition topics. Index into the array on the subtopology level.",
+    }
 
     source_topics: list[int]
     source_topic_regex: list[int]
@@ -241,15 +241,15 @@ class Subtopology(_Struct):
         copartition_groups (v0+): A subset of source topics that must be copartitioned.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "source_topics",
-        "source_topic_regex",
-        "state_changelog_topics",
-        "repartition_sink_topics",
-        "repartition_source_topics",
-        "copartition_groups",
-    )
+    __slots__ = {
+        "subtopology_id": "v0+: String to uniquely identify the subtopology. Deterministically generated from the topology",
+        "source_topics": "v0+: The topics the topology reads from.",
+        "source_topic_regex": "v0+: The regular expressions identifying topics the subtopology reads from.",
+        "state_changelog_topics": "v0+: The set of state changelog topics associated with this subtopology. Created automatically.",
+        "repartition_sink_topics": "v0+: The repartition topics the subtopology writes to.",
+        "repartition_source_topics": "v0+: The set of source topics that are internally created repartition topics. Created automatically.",
+        "copartition_groups": "v0+: A subset of source topics that must be copartitioned.",
+    }
 
     subtopology_id: str
     source_topics: list[str]
@@ -386,10 +386,10 @@ class Topology(_Struct):
         subtopologies (v0+): The sub-topologies of the streams application.
     """
 
-    __slots__ = (
-        "epoch",
-        "subtopologies",
-    )
+    __slots__ = {
+        "epoch": "v0+: The epoch of the topology. Used to check if the topology corresponds to the topology initialized on the brokers.",
+        "subtopologies": "v0+: The sub-topologies of the streams application.",
+    }
 
     epoch: int
     subtopologies: list[Subtopology]
@@ -426,10 +426,10 @@ class TaskIds(_Struct):
         partitions (v0+): The partitions of the input topics processed by this member.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "partitions",
-    )
+    __slots__ = {
+        "subtopology_id": "v0+: The subtopology identifier.",
+        "partitions": "v0+: The partitions of the input topics processed by this member.",
+    }
 
     subtopology_id: str
     partitions: list[int]
@@ -476,10 +476,10 @@ class Endpoint(_Struct):
         port (v0+): port of the endpoint
     """
 
-    __slots__ = (
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "host": "v0+: host of the endpoint",
+        "port": "v0+: port of the endpoint",
+    }
 
     host: str
     port: int
@@ -505,11 +505,11 @@ class TaskOffset(_Struct):
         offset (v0+): The offset.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "partition",
-        "offset",
-    )
+    __slots__ = {
+        "subtopology_id": "v0+: The subtopology identifier.",
+        "partition": "v0+: The partition.",
+        "offset": "v0+: The offset.",
+    }
 
     subtopology_id: str
     partition: int
@@ -544,47 +544,47 @@ class TaskOffset(_Struct):
 
 
 class StreamsGroupHeartbeatRequest(_Message):
-    """StreamsGroupHeartbeatRequest
+    """StreamsGroupHeartbeatRequest (api key 88): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         member_id (v0+): The member ID generated by the streams consumer. The member ID must be kept during the entire lifetime of the streams consumer process.
         member_epoch (v0+): The current member epoch; 0 to join the group; -1 to leave the group; -2 to indicate that the static member will rejoin.
         endpoint_information_epoch (v0+): The current endpoint epoch of this client, represents the latest endpoint epoch this client received
-        instance_id (v0+): null if not provided or if it didn't change since the last heartbeat; the instance ID for static membership otherwise.
-        rack_id (v0+): null if not provided or if it didn't change since the last heartbeat; the rack ID of the member otherwise.
+        instance_id (v0+, nullable v0+): null if not provided or if it didn't change since the last heartbeat; the instance ID for static membership otherwise.
+        rack_id (v0+, nullable v0+): null if not provided or if it didn't change since the last heartbeat; the rack ID of the member otherwise.
         rebalance_timeout_ms (v0+): -1 if it didn't change since the last heartbeat; the maximum time in milliseconds that the coordinator will wait on the member to revoke its tasks otherwise.
-        topology (v0+): The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise.
-        active_tasks (v0+): Currently owned active tasks for this client. Null if unchanged since last heartbeat.
-        standby_tasks (v0+): Currently owned standby tasks for this client. Null if unchanged since last heartbeat.
-        warmup_tasks (v0+): Currently owned warm-up tasks for this client. Null if unchanged since last heartbeat.
-        process_id (v0+): Identity of the streams instance that may have multiple consumers. Null if unchanged since last heartbeat.
-        user_endpoint (v0+): User-defined endpoint for Interactive Queries. Null if unchanged since last heartbeat, or if not defined on the client.
-        client_tags (v0+): Used for rack-aware assignment algorithm. Null if unchanged since last heartbeat.
-        task_offsets (v0+): Cumulative changelog offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.
-        task_end_offsets (v0+): Cumulative changelog end-offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.
+        topology (v0+, nullable v0+): The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise.
+        active_tasks (v0+, nullable v0+): Currently owned active tasks for this client. Null if unchanged since last heartbeat.
+        standby_tasks (v0+, nullable v0+): Currently owned standby tasks for this client. Null if unchanged since last heartbeat.
+        warmup_tasks (v0+, nullable v0+): Currently owned warm-up tasks for this client. Null if unchanged since last heartbeat.
+        process_id (v0+, nullable v0+): Identity of the streams instance that may have multiple consumers. Null if unchanged since last heartbeat.
+        user_endpoint (v0+, nullable v0+): User-defined endpoint for Interactive Queries. Null if unchanged since last heartbeat, or if not defined on the client.
+        client_tags (v0+, nullable v0+): Used for rack-aware assignment algorithm. Null if unchanged since last heartbeat.
+        task_offsets (v0+, nullable v0+): Cumulative changelog offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.
+        task_end_offsets (v0+, nullable v0+): Cumulative changelog end-offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.
         shutdown_application (v0+): Whether all Streams clients in the group should shut down.
     """
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "member_epoch",
-        "endpoint_information_epoch",
-        "instance_id",
-        "rack_id",
-        "rebalance_timeout_ms",
-        "topology",
-        "active_tasks",
-        "standby_tasks",
-        "warmup_tasks",
-        "process_id",
-        "user_endpoint",
-        "client_tags",
-        "task_offsets",
-        "task_end_offsets",
-        "shutdown_application",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "member_id": "v0+: The member ID generated by the streams consumer. The member ID must be kept during the entire lifetime of the streams consumer process.",
+        "member_epoch": "v0+: The current member epoch; 0 to join the group; -1 to leave the group; -2 to indicate that the static member will rejoin.",
+        "endpoint_information_epoch": "v0+: The current endpoint epoch of this client, represents the latest endpoint epoch this client received",
+        "instance_id": "v0+, nullable v0+: null if not provided or if it didn't change since the last heartbeat; the instance ID for static membership otherwise.",
+        "rack_id": "v0+, nullable v0+: null if not provided or if it didn't change since the last heartbeat; the rack ID of the member otherwise.",
+        "rebalance_timeout_ms": "v0+: -1 if it didn't change since the last heartbeat; the maximum time in milliseconds that the coordinator will wait on the member to revoke its tasks otherwise.",
+        "topology": "v0+, nullable v0+: The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise.",
+        "active_tasks": "v0+, nullable v0+: Currently owned active tasks for this client. Null if unchanged since last heartbeat.",
+        "standby_tasks": "v0+, nullable v0+: Currently owned standby tasks for this client. Null if unchanged since last heartbeat.",
+        "warmup_tasks": "v0+, nullable v0+: Currently owned warm-up tasks for this client. Null if unchanged since last heartbeat.",
+        "process_id": "v0+, nullable v0+: Identity of the streams instance that may have multiple consumers. Null if unchanged since last heartbeat.",
+        "user_endpoint": "v0+, nullable v0+: User-defined endpoint for Interactive Queries. Null if unchanged since last heartbeat, or if not defined on the client.",
+        "client_tags": "v0+, nullable v0+: Used for rack-aware assignment algorithm. Null if unchanged since last heartbeat.",
+        "task_offsets": "v0+, nullable v0+: Cumulative changelog offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.",
+        "task_end_offsets": "v0+, nullable v0+: Cumulative changelog end-offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat.",
+        "shutdown_application": "v0+: Whether all Streams clients in the group should shut down.",
+    }
 
     group_id: str
     member_id: str

@@ -51,19 +51,19 @@ class TopologyDescriptionNode(_Struct):
         name (v0+): The name of this node (e.g., KSTREAM-SOURCE-0000000000).
         node_type (v0+): The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK.
         source_topics (v0+): The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined.
-        sink_topic (v0+): The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined.
+        sink_topic (v0+, nullable v0+): The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined.
         stores (v0+): The state store names accessed by this node. Defined only for processor nodes.
         successors (v0+): The names of successor nodes in the processing graph. Predecessor relationships are reconstructed from this field.
     """
 
-    __slots__ = (
-        "name",
-        "node_type",
-        "source_topics",
-        "sink_topic",
-        "stores",
-        "successors",
-    )
+    __slots__ = {
+        "name": "v0+: The name of this node (e.g., KSTREAM-SOURCE-0000000000).",
+        "node_type": "v0+: The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK.",
+        "source_topics": "v0+: The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined.",
+        "sink_topic": "v0+, nullable v0+: The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined.",
+        "stores": "v0+: The state store names accessed by this node. Defined only for processor nodes.",
+        "successors": "v0+: The names of successor nodes in the processing graph. Predecessor relationships are reconstructed from this field.",
+    }
 
     name: str
     node_type: int
@@ -148,10 +148,10 @@ class TopologyDescriptionSubtopology(_Struct):
         nodes (v0+): The processing nodes in this subtopology.
     """
 
-    __slots__ = (
-        "subtopology_id",
-        "nodes",
-    )
+    __slots__ = {
+        "subtopology_id": "v0+: The subtopology identifier, unique within the topology.",
+        "nodes": "v0+: The processing nodes in this subtopology.",
+    }
 
     subtopology_id: str
     nodes: list[TopologyDescriptionNode]
@@ -200,10 +200,10 @@ class TopologyDescriptionGlobalStore(_Struct):
         processor (v0+): The processor node that populates the global store.
     """
 
-    __slots__ = (
-        "source",
-        "processor",
-    )
+    __slots__ = {
+        "source": "v0+: The source node providing data to the global store.",
+        "processor": "v0+: The processor node that populates the global store.",
+    }
 
     source: TopologyDescriptionNode
     processor: TopologyDescriptionNode
@@ -254,10 +254,10 @@ class TopologyDescription(_Struct):
         global_stores (v0+): Global state stores used by this topology.
     """
 
-    __slots__ = (
-        "subtopologies",
-        "global_stores",
-    )
+    __slots__ = {
+        "subtopologies": "v0+: The subtopologies that make up this topology.",
+        "global_stores": "v0+: Global state stores used by this topology.",
+    }
 
     subtopologies: list[TopologyDescriptionSubtopology]
     global_stores: list[TopologyDescriptionGlobalStore]
@@ -301,7 +301,7 @@ class TopologyDescription(_Struct):
 
 
 class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
-    """StreamsGroupTopologyDescriptionUpdateRequest
+    """StreamsGroupTopologyDescriptionUpdateRequest (api key 93): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The streams group identifier.
@@ -310,12 +310,12 @@ class StreamsGroupTopologyDescriptionUpdateRequest(_Message):
         topology_description (v0+): The topology description.
     """
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "topology_epoch",
-        "topology_description",
-    )
+    __slots__ = {
+        "group_id": "v0+: The streams group identifier.",
+        "member_id": "v0+: The ID of the streams group member sending the push. The broker validates that this member is still in the group; mismatches (including when the group itself has been deleted) are rejected with UNKNOWN_MEMBER_ID so the client treats itself as fenced and rejoins.",
+        "topology_epoch": "v0+: The epoch of the topology being described.",
+        "topology_description": "v0+: The topology description.",
+    }
 
     group_id: str
     member_id: str

@@ -58,10 +58,10 @@ class SyncGroupRequestAssignment(_Struct):
         assignment (v0+): The member assignment.
     """
 
-    __slots__ = (
-        "member_id",
-        "assignment",
-    )
+    __slots__ = {
+        "member_id": "v0+: The ID of the member to assign.",
+        "assignment": "v0+: The member assignment.",
+    }
 
     member_id: str
     assignment: bytes
@@ -91,27 +91,27 @@ class SyncGroupRequestAssignment(_Struct):
 
 
 class SyncGroupRequest(_Message):
-    """SyncGroupRequest
+    """SyncGroupRequest (api key 14): Kafka request, versions 0-5, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The unique group identifier.
         generation_id (v0+): The generation of the group.
         member_id (v0+): The member ID assigned by the group.
-        group_instance_id (v3+): The unique identifier of the consumer instance provided by end user.
-        protocol_type (v5+): The group protocol type.
-        protocol_name (v5+): The group protocol name.
+        group_instance_id (v3+, nullable v3+): The unique identifier of the consumer instance provided by end user.
+        protocol_type (v5+, nullable v5+): The group protocol type.
+        protocol_name (v5+, nullable v5+): The group protocol name.
         assignments (v0+): Each assignment.
     """
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "group_instance_id",
-        "protocol_type",
-        "protocol_name",
-        "assignments",
-    )
+    __slots__ = {
+        "group_id": "v0+: The unique group identifier.",
+        "generation_id": "v0+: The generation of the group.",
+        "member_id": "v0+: The member ID assigned by the group.",
+        "group_instance_id": "v3+, nullable v3+: The unique identifier of the consumer instance provided by end user.",
+        "protocol_type": "v5+, nullable v5+: The group protocol type.",
+        "protocol_name": "v5+, nullable v5+: The group protocol name.",
+        "assignments": "v0+: Each assignment.",
+    }
 
     group_id: str
     generation_id: int

@@ -44,23 +44,23 @@ _S_ihi = _struct.Struct(">ihi")
 
 
 class SyncGroupResponse(_Message):
-    """SyncGroupResponse
+    """SyncGroupResponse (api key 14): Kafka response, versions 0-5, flexible from v4.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v1+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The error code, or 0 if there was no error.
-        protocol_type (v5+): The group protocol type.
-        protocol_name (v5+): The group protocol name.
+        protocol_type (v5+, nullable v5+): The group protocol type.
+        protocol_name (v5+, nullable v5+): The group protocol name.
         assignment (v0+): The member assignment.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "protocol_type",
-        "protocol_name",
-        "assignment",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v1+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "protocol_type": "v5+, nullable v5+: The group protocol type.",
+        "protocol_name": "v5+, nullable v5+: The group protocol name.",
+        "assignment": "v0+: The member assignment.",
+    }
 
     throttle_time_ms: int
     error_code: int

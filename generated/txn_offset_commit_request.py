@@ -62,15 +62,15 @@ class TxnOffsetCommitRequestPartition(_Struct):
         partition_index (v0+): The index of the partition within the topic.
         committed_offset (v0+): The message offset to be committed.
         committed_leader_epoch (v2+): The leader epoch of the last consumed record.
-        committed_metadata (v0+): Any associated metadata the client wants to keep.
+        committed_metadata (v0+, nullable v0+): Any associated metadata the client wants to keep.
     """
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "committed_metadata",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The index of the partition within the topic.",
+        "committed_offset": "v0+: The message offset to be committed.",
+        "committed_leader_epoch": "v2+: The leader epoch of the last consumed record.",
+        "committed_metadata": "v0+, nullable v0+: Any associated metadata the client wants to keep.",
+    }
 
     partition_index: int
     committed_offset: int
@@ -154,11 +154,11 @@ class TxnOffsetCommitRequestTopic(_Struct):
         partitions (v0+): The partitions inside the topic that we want to commit offsets for.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0-5: The topic name.",
+        "topic_id": "v6+: The topic ID.",
+        "partitions": "v0+: The partitions inside the topic that we want to commit offsets for.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -206,7 +206,7 @@ class TxnOffsetCommitRequestTopic(_Struct):
 
 
 class TxnOffsetCommitRequest(_Message):
-    """TxnOffsetCommitRequest
+    """TxnOffsetCommitRequest (api key 28): Kafka request, versions 0-6, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         transactional_id (v0+): The ID of the transaction.
@@ -215,20 +215,20 @@ class TxnOffsetCommitRequest(_Message):
         producer_epoch (v0+): The current epoch associated with the producer ID.
         generation_id_or_member_epoch (v3+): The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol.
         member_id (v3+): The member ID assigned by the group coordinator.
-        group_instance_id (v3+): The unique identifier of the consumer instance provided by end user.
+        group_instance_id (v3+, nullable v3+): The unique identifier of the consumer instance provided by end user.
         topics (v0+): Each topic that we want to commit offsets for.
     """
 
-    __slots__ = (
-        "transactional_id",
-        "group_id",
-        "producer_id",
-        "producer_epoch",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "group_instance_id",
-        "topics",
-    )
+    __slots__ = {
+        "transactional_id": "v0+: The ID of the transaction.",
+        "group_id": "v0+: The ID of the group.",
+        "producer_id": "v0+: The current producer ID in use by the transactional ID.",
+        "producer_epoch": "v0+: The current epoch associated with the producer ID.",
+        "generation_id_or_member_epoch": "v3+: The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol.",
+        "member_id": "v3+: The member ID assigned by the group coordinator.",
+        "group_instance_id": "v3+, nullable v3+: The unique identifier of the consumer instance provided by end user.",
+        "topics": "v0+: Each topic that we want to commit offsets for.",
+    }
 
     transactional_id: str
     group_id: str

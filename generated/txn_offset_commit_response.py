@@ -55,10 +55,10 @@ class TxnOffsetCommitResponsePartition(_Struct):
         error_code (v0+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+    }
 
     partition_index: int
     error_code: int
@@ -96,11 +96,11 @@ class TxnOffsetCommitResponseTopic(_Struct):
         partitions (v0+): The responses for each partition in the topic.
     """
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0-5: The topic name.",
+        "topic_id": "v6+: The topic ID.",
+        "partitions": "v0+: The responses for each partition in the topic.",
+    }
 
     name: str
     topic_id: uuid.UUID
@@ -148,17 +148,17 @@ class TxnOffsetCommitResponseTopic(_Struct):
 
 
 class TxnOffsetCommitResponse(_Message):
-    """TxnOffsetCommitResponse
+    """TxnOffsetCommitResponse (api key 28): Kafka response, versions 0-6, flexible from v3.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         topics (v0+): The responses for each topic.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "topics": "v0+: The responses for each topic.",
+    }
 
     throttle_time_ms: int
     topics: list[TxnOffsetCommitResponseTopic]

@@ -35,13 +35,15 @@ _S_i = _struct.Struct(">i")
 
 
 class UnregisterBrokerRequest(_Message):
-    """UnregisterBrokerRequest
+    """UnregisterBrokerRequest (api key 64): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         broker_id (v0+): The broker ID to unregister.
     """
 
-    __slots__ = ("broker_id",)
+    __slots__ = {
+        "broker_id": "v0+: The broker ID to unregister.",
+    }
 
     broker_id: int
     API_KEY: ClassVar[int | None] = 64

@@ -35,13 +35,15 @@ _S_i = _struct.Struct(">i")
 
 
 class UnregisterControllerRequest(_Message):
-    """UnregisterControllerRequest
+    """UnregisterControllerRequest (api key 94): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         controller_id (v0+): The controller ID to unregister.
     """
 
-    __slots__ = ("controller_id",)
+    __slots__ = {
+        "controller_id": "v0+: The controller ID to unregister.",
+    }
 
     controller_id: int
     API_KEY: ClassVar[int | None] = 94

@@ -51,12 +51,12 @@ class FeatureUpdateKey(_Struct):
         upgrade_type (v1+): Determine which type of upgrade will be performed: 1 will perform an upgrade only (default), 2 is safe downgrades only (lossless), 3 is unsafe downgrades (lossy).
     """
 
-    __slots__ = (
-        "feature",
-        "max_version_level",
-        "allow_downgrade",
-        "upgrade_type",
-    )
+    __slots__ = {
+        "feature": "v0+: The name of the finalized feature to be updated.",
+        "max_version_level": "v0+: The new maximum version level for the finalized feature. A value >= 1 is valid. A value < 1, is special, and can be used to request the deletion of the finalized feature.",
+        "allow_downgrade": "v0: DEPRECATED in version 1 (see DowngradeType). When set to true, the finalized feature version level is allowed to be downgraded/deleted. The downgrade request will fail if the new maximum version level is a value that's not lower than the existing maximum finalized version level.",
+        "upgrade_type": "v1+: Determine which type of upgrade will be performed: 1 will perform an upgrade only (default), 2 is safe downgrades only (lossless), 3 is unsafe downgrades (lossy).",
+    }
 
     feature: str
     max_version_level: int
@@ -122,7 +122,7 @@ class FeatureUpdateKey(_Struct):
 
 
 class UpdateFeaturesRequest(_Message):
-    """UpdateFeaturesRequest
+    """UpdateFeaturesRequest (api key 57): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         timeout_ms (v0+): How long to wait in milliseconds before timing out the request.
@@ -130,11 +130,11 @@ class UpdateFeaturesRequest(_Message):
         validate_only (v1+): True if we should validate the request, but not perform the upgrade or downgrade.
     """
 
-    __slots__ = (
-        "timeout_ms",
-        "feature_updates",
-        "validate_only",
-    )
+    __slots__ = {
+        "timeout_ms": "v0+: How long to wait in milliseconds before timing out the request.",
+        "feature_updates": "v0+: The list of updates to finalized features.",
+        "validate_only": "v1+: True if we should validate the request, but not perform the upgrade or downgrade.",
+    }
 
     timeout_ms: int
     feature_updates: list[FeatureUpdateKey]

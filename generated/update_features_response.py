@@ -47,14 +47,14 @@ class UpdatableFeatureResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         feature (v0+): The name of the finalized feature.
         error_code (v0+): The feature update error code or `0` if the feature update succeeded.
-        error_message (v0+): The feature update error, or `null` if the feature update succeeded.
+        error_message (v0+, nullable v0+): The feature update error, or `null` if the feature update succeeded.
     """
 
-    __slots__ = (
-        "feature",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "feature": "v0+: The name of the finalized feature.",
+        "error_code": "v0+: The feature update error code or `0` if the feature update succeeded.",
+        "error_message": "v0+, nullable v0+: The feature update error, or `null` if the feature update succeeded.",
+    }
 
     feature: str
     error_code: int
@@ -91,21 +91,21 @@ class UpdatableFeatureResult(_Struct):
 
 
 class UpdateFeaturesResponse(_Message):
-    """UpdateFeaturesResponse
+    """UpdateFeaturesResponse (api key 57): Kafka response, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
         error_code (v0+): The top-level error code, or `0` if there was no top-level error.
-        error_message (v0+): The top-level error message, or `null` if there was no top-level error.
+        error_message (v0+, nullable v0+): The top-level error message, or `null` if there was no top-level error.
         results (v0-1): Results for each feature update.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "results",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The top-level error code, or `0` if there was no top-level error.",
+        "error_message": "v0+, nullable v0+: The top-level error message, or `null` if there was no top-level error.",
+        "results": "v0-1: Results for each feature update.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -55,11 +55,11 @@ class Listener(_Struct):
         port (v0+): The port.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the endpoint.",
+        "host": "v0+: The hostname.",
+        "port": "v0+: The port.",
+    }
 
     name: str
     host: str
@@ -89,10 +89,10 @@ class KRaftVersionFeature(_Struct):
         max_supported_version (v0+): The maximum supported KRaft protocol version.
     """
 
-    __slots__ = (
-        "min_supported_version",
-        "max_supported_version",
-    )
+    __slots__ = {
+        "min_supported_version": "v0+: The minimum supported KRaft protocol version.",
+        "max_supported_version": "v0+: The maximum supported KRaft protocol version.",
+    }
 
     min_supported_version: int
     max_supported_version: int
@@ -132,10 +132,10 @@ class KRaftVersionFeature(_Struct):
 
 
 class UpdateRaftVoterRequest(_Message):
-    """UpdateRaftVoterRequest
+    """UpdateRaftVoterRequest (api key 82): Kafka request, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v0+): The cluster id.
+        cluster_id (v0+, nullable v0+): The cluster id.
         current_leader_epoch (v0+): The current leader epoch of the partition, -1 for unknown leader epoch.
         voter_id (v0+): The replica id of the voter getting updated in the topic partition.
         voter_directory_id (v0+): The directory id of the voter getting updated in the topic partition.
@@ -143,14 +143,14 @@ class UpdateRaftVoterRequest(_Message):
         k_raft_version_feature (v0+): The range of versions of the protocol that the replica supports.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "current_leader_epoch",
-        "voter_id",
-        "voter_directory_id",
-        "listeners",
-        "k_raft_version_feature",
-    )
+    __slots__ = {
+        "cluster_id": "v0+, nullable v0+: The cluster id.",
+        "current_leader_epoch": "v0+: The current leader epoch of the partition, -1 for unknown leader epoch.",
+        "voter_id": "v0+: The replica id of the voter getting updated in the topic partition.",
+        "voter_directory_id": "v0+: The directory id of the voter getting updated in the topic partition.",
+        "listeners": "v0+: The endpoint that can be used to communicate with the leader.",
+        "k_raft_version_feature": "v0+: The range of versions of the protocol that the replica supports.",
+    }
 
     cluster_id: str | None
     current_leader_epoch: int

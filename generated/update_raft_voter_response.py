@@ -49,12 +49,12 @@ class CurrentLeader(_Struct):
         port (v0+): The node's port.
     """
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "leader_id": "v0+: The replica id of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v0+: The latest known leader epoch.",
+        "host": "v0+: The node's hostname.",
+        "port": "v0+: The node's port.",
+    }
 
     leader_id: int
     leader_epoch: int
@@ -94,7 +94,7 @@ class CurrentLeader(_Struct):
 
 
 class UpdateRaftVoterResponse(_Message):
-    """UpdateRaftVoterResponse
+    """UpdateRaftVoterResponse (api key 82): Kafka response, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         throttle_time_ms (v0+): The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -102,11 +102,11 @@ class UpdateRaftVoterResponse(_Message):
         current_leader (v0+, tag 0): Details of the current Raft cluster leader.
     """
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "current_leader",
-    )
+    __slots__ = {
+        "throttle_time_ms": "v0+: The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "current_leader": "v0+, tag 0: Details of the current Raft cluster leader.",
+    }
 
     throttle_time_ms: int
     error_code: int

@@ -62,16 +62,16 @@ class PartitionData(_Struct):
         pre_vote (v2+): Whether the request is a PreVote request (not persisted) or not.
     """
 
-    __slots__ = (
-        "partition_index",
-        "replica_epoch",
-        "replica_id",
-        "replica_directory_id",
-        "voter_directory_id",
-        "last_offset_epoch",
-        "last_offset",
-        "pre_vote",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "replica_epoch": "v0+: The epoch of the voter sending the request",
+        "replica_id": "v0+: The replica id of the voter sending the request",
+        "replica_directory_id": "v1+: The directory id of the voter sending the request",
+        "voter_directory_id": "v1+: The directory id of the voter receiving the request",
+        "last_offset_epoch": "v0+: The epoch of the last record written to the metadata log.",
+        "last_offset": "v0+: The log end offset of the metadata log of the voter sending the request.",
+        "pre_vote": "v2+: Whether the request is a PreVote request (not persisted) or not.",
+    }
 
     partition_index: int
     replica_epoch: int
@@ -198,10 +198,10 @@ class TopicData(_Struct):
         partitions (v0+): The partition data.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The partition data.",
+    }
 
     topic_name: str
     partitions: list[PartitionData]
@@ -241,19 +241,19 @@ class TopicData(_Struct):
 
 
 class VoteRequest(_Message):
-    """VoteRequest
+    """VoteRequest (api key 52): Kafka request, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
-        cluster_id (v0+): The cluster id.
+        cluster_id (v0+, nullable v0+): The cluster id.
         voter_id (v1+): The replica id of the voter receiving the request.
         topics (v0+): The topic data.
     """
 
-    __slots__ = (
-        "cluster_id",
-        "voter_id",
-        "topics",
-    )
+    __slots__ = {
+        "cluster_id": "v0+, nullable v0+: The cluster id.",
+        "voter_id": "v1+: The replica id of the voter receiving the request.",
+        "topics": "v0+: The topic data.",
+    }
 
     cluster_id: str | None
     voter_id: int

@@ -54,13 +54,13 @@ class PartitionData(_Struct):
         vote_granted (v0+): True if the vote was granted and false otherwise.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "vote_granted",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The partition level error code.",
+        "leader_id": "v0+: The ID of the current leader or -1 if the leader is unknown.",
+        "leader_epoch": "v0+: The latest known leader epoch.",
+        "vote_granted": "v0+: True if the vote was granted and false otherwise.",
+    }
 
     partition_index: int
     error_code: int
@@ -139,10 +139,10 @@ class TopicData(_Struct):
         partitions (v0+): The results for each partition.
     """
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_name": "v0+: The topic name.",
+        "partitions": "v0+: The results for each partition.",
+    }
 
     topic_name: str
     partitions: list[PartitionData]
@@ -190,11 +190,11 @@ class NodeEndpoint(_Struct):
         port (v1+): The node's port.
     """
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "node_id": "v1+: The ID of the associated node.",
+        "host": "v1+: The node's hostname.",
+        "port": "v1+: The node's port.",
+    }
 
     node_id: int
     host: str
@@ -217,7 +217,7 @@ class NodeEndpoint(_Struct):
 
 
 class VoteResponse(_Message):
-    """VoteResponse
+    """VoteResponse (api key 52): Kafka response, versions 0-2, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         error_code (v0+): The top level error code.
@@ -225,11 +225,11 @@ class VoteResponse(_Message):
         node_endpoints (v1+, tag 0): Endpoints for all current-leaders enumerated in PartitionData.
     """
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "node_endpoints",
-    )
+    __slots__ = {
+        "error_code": "v0+: The top level error code.",
+        "topics": "v0+: The results for each topic.",
+        "node_endpoints": "v1+, tag 0: Endpoints for all current-leaders enumerated in PartitionData.",
+    }
 
     error_code: int
     topics: list[TopicData]

@@ -55,11 +55,11 @@ class Endpoint(_Struct):
         port (v0+): The port.
     """
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-    )
+    __slots__ = {
+        "name": "v0+: The name of the endpoint.",
+        "host": "v0+: The hostname.",
+        "port": "v0+: The port.",
+    }
 
     name: str
     host: str
@@ -89,10 +89,10 @@ class KRaftVersionFeature(_Struct):
         max_supported_version (v0+): The maximum supported KRaft protocol version.
     """
 
-    __slots__ = (
-        "min_supported_version",
-        "max_supported_version",
-    )
+    __slots__ = {
+        "min_supported_version": "v0+: The minimum supported KRaft protocol version.",
+        "max_supported_version": "v0+: The maximum supported KRaft protocol version.",
+    }
 
     min_supported_version: int
     max_supported_version: int
@@ -141,12 +141,12 @@ class Voter(_Struct):
         k_raft_version_feature (v0+): The range of versions of the protocol that the replica supports.
     """
 
-    __slots__ = (
-        "voter_id",
-        "voter_directory_id",
-        "endpoints",
-        "k_raft_version_feature",
-    )
+    __slots__ = {
+        "voter_id": "v0+: The replica id of the voter in the topic partition.",
+        "voter_directory_id": "v0+: The directory id of the voter in the topic partition.",
+        "endpoints": "v0+: The endpoint that can be used to communicate with the voter.",
+        "k_raft_version_feature": "v0+: The range of versions of the protocol that the replica supports.",
+    }
 
     voter_id: int
     voter_directory_id: uuid.UUID
@@ -214,17 +214,17 @@ class Voter(_Struct):
 
 
 class VotersRecord(_Message):
-    """VotersRecord
+    """VotersRecord: Kafka data, versions 0, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         version (v0+): The version of the voters record.
         voters (v0+): The set of voters in the quorum for this epoch.
     """
 
-    __slots__ = (
-        "version",
-        "voters",
-    )
+    __slots__ = {
+        "version": "v0+: The version of the voters record.",
+        "voters": "v0+: The set of voters in the quorum for this epoch.",
+    }
 
     version: int
     voters: list[Voter]

@@ -55,12 +55,12 @@ class StateBatch(_Struct):
         delivery_count (v0+): The delivery count.
     """
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "delivery_state",
-        "delivery_count",
-    )
+    __slots__ = {
+        "first_offset": "v0+: The first offset of this state batch.",
+        "last_offset": "v0+: The last offset of this state batch.",
+        "delivery_state": "v0+: The delivery state - 0:Available,2:Acked,4:Archived.",
+        "delivery_count": "v0+: The delivery count.",
+    }
 
     first_offset: int
     last_offset: int
@@ -147,14 +147,14 @@ class PartitionData(_Struct):
         state_batches (v0+): The state batches for the share-partition.
     """
 
-    __slots__ = (
-        "partition",
-        "state_epoch",
-        "leader_epoch",
-        "start_offset",
-        "delivery_complete_count",
-        "state_batches",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "state_epoch": "v0+: The state epoch of the share-partition.",
+        "leader_epoch": "v0+: The leader epoch of the share-partition.",
+        "start_offset": "v0+: The share-partition start offset, or -1 if the start offset is not being written.",
+        "delivery_complete_count": "v1+: The number of offsets greater than or equal to share-partition start offset for which delivery has been completed.",
+        "state_batches": "v0+: The state batches for the share-partition.",
+    }
 
     partition: int
     state_epoch: int
@@ -259,10 +259,10 @@ class WriteStateData(_Struct):
         partitions (v0+): The data for the partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic identifier.",
+        "partitions": "v0+: The data for the partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionData]
@@ -304,17 +304,17 @@ class WriteStateData(_Struct):
 
 
 class WriteShareGroupStateRequest(_Message):
-    """WriteShareGroupStateRequest
+    """WriteShareGroupStateRequest (api key 85): Kafka request, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         group_id (v0+): The group identifier.
         topics (v0+): The data for the topics.
     """
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = {
+        "group_id": "v0+: The group identifier.",
+        "topics": "v0+: The data for the topics.",
+    }
 
     group_id: str
     topics: list[WriteStateData]

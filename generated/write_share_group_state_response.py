@@ -48,14 +48,14 @@ class PartitionResult(_Struct):
     Fields, in constructor order (positional arguments follow it; keywords always work):
         partition (v0+): The partition index.
         error_code (v0+): The error code, or 0 if there was no error.
-        error_message (v0+): The error message, or null if there was no error.
+        error_message (v0+, nullable v0+): The error message, or null if there was no error.
     """
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = {
+        "partition": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+        "error_message": "v0+, nullable v0+: The error message, or null if there was no error.",
+    }
 
     partition: int
     error_code: int
@@ -99,10 +99,10 @@ class WriteStateResult(_Struct):
         partitions (v0+): The results for the partitions.
     """
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-    )
+    __slots__ = {
+        "topic_id": "v0+: The topic identifier.",
+        "partitions": "v0+: The results for the partitions.",
+    }
 
     topic_id: uuid.UUID
     partitions: list[PartitionResult]
@@ -144,13 +144,15 @@ class WriteStateResult(_Struct):
 
 
 class WriteShareGroupStateResponse(_Message):
-    """WriteShareGroupStateResponse
+    """WriteShareGroupStateResponse (api key 85): Kafka response, versions 0-1, flexible from v0.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         results (v0+): The write results.
     """
 
-    __slots__ = ("results",)
+    __slots__ = {
+        "results": "v0+: The write results.",
+    }
 
     results: list[WriteStateResult]
     API_KEY: ClassVar[int | None] = 85

@@ -51,10 +51,10 @@ class WritableTxnMarkerTopic(_Struct):
         partition_indexes (v0+): The indexes of the partitions to write transaction markers for.
     """
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partition_indexes": "v0+: The indexes of the partitions to write transaction markers for.",
+    }
 
     name: str
     partition_indexes: list[int]
@@ -95,14 +95,14 @@ class WritableTxnMarker(_Struct):
         transaction_version (v2+): Transaction version of the marker. Ex: 0/1 = legacy (TV0/TV1), 2 = TV2 etc.
     """
 
-    __slots__ = (
-        "producer_id",
-        "producer_epoch",
-        "transaction_result",
-        "topics",
-        "coordinator_epoch",
-        "transaction_version",
-    )
+    __slots__ = {
+        "producer_id": "v0+: The current producer ID.",
+        "producer_epoch": "v0+: The current epoch associated with the producer ID.",
+        "transaction_result": "v0+: The result of the transaction to write to the partitions (false = ABORT, true = COMMIT).",
+        "topics": "v0+: Each topic that we want to write transaction marker(s) for.",
+        "coordinator_epoch": "v0+: Epoch associated with the transaction state partition hosted by this transaction coordinator.",
+        "transaction_version": "v2+: Transaction version of the marker. Ex: 0/1 = legacy (TV0/TV1), 2 = TV2 etc.",
+    }
 
     producer_id: int
     producer_epoch: int
@@ -210,13 +210,15 @@ class WritableTxnMarker(_Struct):
 
 
 class WriteTxnMarkersRequest(_Message):
-    """WriteTxnMarkersRequest
+    """WriteTxnMarkersRequest (api key 27): Kafka request, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         markers (v0+): The transaction markers to be written.
     """
 
-    __slots__ = ("markers",)
+    __slots__ = {
+        "markers": "v0+: The transaction markers to be written.",
+    }
 
     markers: list[WritableTxnMarker]
     API_KEY: ClassVar[int | None] = 27

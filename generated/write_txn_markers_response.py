@@ -49,10 +49,10 @@ class WritableTxnMarkerPartitionResult(_Struct):
         error_code (v0+): The error code, or 0 if there was no error.
     """
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = {
+        "partition_index": "v0+: The partition index.",
+        "error_code": "v0+: The error code, or 0 if there was no error.",
+    }
 
     partition_index: int
     error_code: int
@@ -89,10 +89,10 @@ class WritableTxnMarkerTopicResult(_Struct):
         partitions (v0+): The results by partition.
     """
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = {
+        "name": "v0+: The topic name.",
+        "partitions": "v0+: The results by partition.",
+    }
 
     name: str
     partitions: list[WritableTxnMarkerPartitionResult]
@@ -131,10 +131,10 @@ class WritableTxnMarkerResult(_Struct):
         topics (v0+): The results by topic.
     """
 
-    __slots__ = (
-        "producer_id",
-        "topics",
-    )
+    __slots__ = {
+        "producer_id": "v0+: The current producer ID in use by the transactional ID.",
+        "topics": "v0+: The results by topic.",
+    }
 
     producer_id: int
     topics: list[WritableTxnMarkerTopicResult]
@@ -176,13 +176,15 @@ class WritableTxnMarkerResult(_Struct):
 
 
 class WriteTxnMarkersResponse(_Message):
-    """WriteTxnMarkersResponse
+    """WriteTxnMarkersResponse (api key 27): Kafka response, versions 1-2, flexible from v1.
 
     Fields, in constructor order (positional arguments follow it; keywords always work):
         markers (v0+): The results for writing makers.
     """
 
-    __slots__ = ("markers",)
+    __slots__ = {
+        "markers": "v0+: The results for writing makers.",
+    }
 
     markers: list[WritableTxnMarkerResult]
     API_KEY: ClassVar[int | None] = 27

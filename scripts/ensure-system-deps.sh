@@ -4,7 +4,7 @@
 # reference serializers all run from Maven Central jars), a compose implementation so the
 # test suite can validate docker-compose.yml without a Docker engine, openssl for the test
 # PKI, MIT Kerberos (KDC + headers) for the SASL/GSSAPI tests, and kcat + tmux for the
-# command line's tests.
+# command line's tests, and Chromium + its WebDriver for the documentation site's test.
 set -euo pipefail
 need=()
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
@@ -18,6 +18,9 @@ command -v gcc >/dev/null 2>&1 && [ -e /usr/include/stdio.h ] || need+=(build-es
 # the command line's interop and terminal tests: kcat on the other side, tmux as the terminal
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+# the documentation site's browser test and `make docs-shots`: Debian's headless Chromium
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
   need+=(docker-compose)
 fi
