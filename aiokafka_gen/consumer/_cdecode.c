@@ -7,7 +7,7 @@
  * Decodes `count` records of a v2 records section (bytes) from `pos`, exactly as the pure
  * _decode_chunk does, into ConsumerRecord instances made with the class's tp_alloc (what
  * object.__new__ calls) and their 11 slots stored at the member offsets read once by
- * setup(cls, no_headers). With a 10th argument the records are instances of the subclass
+ * setup(cls, no_headers). With a 10th argument (not None) the records are instances of the subclass
  * given to setup_extra(sub) (ConsumerRecord plus one slot, the share consumer's
  * delivery_count), and that slot holds `extra`. It accepts a subset of what the pure decoder accepts: on
  * anything it does not handle (a truncated varint or one longer than the pure decoder
@@ -244,7 +244,7 @@ PyDoc_STRVAR(decode_doc,
 "_decode_chunk's result for `count` records of the v2 records section `data` from\n"
 "`pos`, or None when the chunk is anything but plain well-formed records (the caller\n"
 "then runs _decode_chunk on it). `ts_type` is 1 for LOG_APPEND_TIME batches (every\n"
-"record then gets `max_timestamp`), 0 otherwise. With `extra` the records are\n"
+"record then gets `max_timestamp`), 0 otherwise. With `extra` (not None) the records are\n"
 "instances of setup_extra's subclass and its one more slot holds `extra`.");
 
 static PyObject *
@@ -271,7 +271,7 @@ decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_RuntimeError, "_cdecode.setup() has not been called");
         return NULL;
     }
-    if (nargs == 10) {
+    if (nargs == 10 && args[9] != Py_None) {
         if (st->sub == NULL) {
             PyErr_SetString(PyExc_RuntimeError, "_cdecode.setup_extra() has not been called");
             return NULL;
@@ -459,6 +459,27 @@ error:
 
 /* ---- setup ------------------------------------------------------------------------- */
 
+/* The offset of `name` in `cls`'s instances when it is a writable object slot the class
+ * itself defines, else 0 (no exception set); -1 with an exception on other errors. */
+static Py_ssize_t
+own_slot(PyTypeObject *cls, PyObject *name)
+{
+    PyObject *descr = PyObject_GetAttr((PyObject *)cls, name);
+    PyMemberDef *member = NULL;
+    if (descr == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && PyDescr_TYPE(descr) == cls)
+        member = ((PyMemberDescrObject *)descr)->d_member;
+    Py_DECREF(descr); /* the class keeps the descriptor and its PyMemberDef */
+    if (member == NULL || member->type != Py_T_OBJECT_EX || (member->flags & Py_READONLY))
+        return 0;
+    return member->offset;
+}
+
 PyDoc_STRVAR(setup_doc,
 "setup(cls, no_headers) -> None\n\n"
 "The record class (ConsumerRecord) and the shared empty headers tuple. Raises TypeError\n"
@@ -495,31 +516,26 @@ setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     for (i = 0; i < NFIELDS; i++) {
-        PyObject *descr = PyObject_GetAttrString((PyObject *)cls, FIELD_NAMES[i]);
-        PyMemberDef *member = NULL;
+        PyObject *name = PyUnicode_FromString(FIELD_NAMES[i]);
+        Py_ssize_t offset;
         int ok;
-        if (descr == NULL) {
-            if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-                return NULL;
-            PyErr_Clear();
-        }
-        else if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && PyDescr_TYPE(descr) == cls) {
-            member = ((PyMemberDescrObject *)descr)->d_member;
-        }
-        Py_XDECREF(descr); /* the class keeps the descriptor and its PyMemberDef */
-        ok = member != NULL && member->type == Py_T_OBJECT_EX &&
-             !(member->flags & Py_READONLY) && member->offset >= first &&
-             member->offset <= cls->tp_basicsize - (Py_ssize_t)sizeof(PyObject *) &&
-             (member->offset - first) % (Py_ssize_t)sizeof(PyObject *) == 0;
+        if (name == NULL)
+            return NULL;
+        offset = own_slot(cls, name);
+        Py_DECREF(name);
+        if (offset < 0)
+            return NULL;
+        ok = offset >= first && offset <= cls->tp_basicsize - (Py_ssize_t)sizeof(PyObject *) &&
+             (offset - first) % (Py_ssize_t)sizeof(PyObject *) == 0;
         for (j = 0; ok && j < i; j++)
-            ok = offsets[j] != member->offset;
+            ok = offsets[j] != offset;
         if (!ok) {
             PyErr_Format(PyExc_TypeError,
                          "setup(): %.100s.%s is not a writable object slot of its own",
                          cls->tp_name, FIELD_NAMES[i]);
             return NULL;
         }
-        offsets[i] = member->offset;
+        offsets[i] = offset;
     }
     /* 11 distinct slots in 11 places: every slot of the instance is one of the fields */
     Py_INCREF(cls);
@@ -544,9 +560,7 @@ setup_extra(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     State *st = get_state(module);
     PyTypeObject *sub;
-    PyObject *descr;
-    PyMemberDef *member = NULL;
-    Py_ssize_t slot;
+    Py_ssize_t slot, offset;
 
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError, "setup_extra() takes 2 arguments (%zd given)", nargs);
@@ -571,18 +585,10 @@ setup_extra(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                      sub->tp_name, st->cls->tp_name);
         return NULL;
     }
-    descr = PyObject_GetAttr((PyObject *)sub, args[1]);
-    if (descr == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-            return NULL;
-        PyErr_Clear();
-    }
-    else if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && PyDescr_TYPE(descr) == sub) {
-        member = ((PyMemberDescrObject *)descr)->d_member;
-    }
-    Py_XDECREF(descr); /* the class keeps the descriptor and its PyMemberDef */
-    if (member == NULL || member->type != Py_T_OBJECT_EX || (member->flags & Py_READONLY) ||
-        member->offset != slot) {
+    offset = own_slot(sub, args[1]);
+    if (offset < 0)
+        return NULL;
+    if (offset != slot) {
         PyErr_Format(PyExc_TypeError,
                      "setup_extra(): %.100s.%U is not its one writable object slot",
                      sub->tp_name, args[1]);

@@ -106,16 +106,10 @@ def _decode_records(
     None: the records are ``register_extra_class``'s, holding ``extra``."""
     native = _native_decode
     if native is not None:
-        if extra is None:
-            got = native(
-                data, pos, count, topic, partition, batch.base_offset, batch.base_timestamp,
-                1 if batch.attributes & 0x08 else 0, batch.max_timestamp,
-            )  # fmt: skip
-        else:
-            got = native(
-                data, pos, count, topic, partition, batch.base_offset, batch.base_timestamp,
-                1 if batch.attributes & 0x08 else 0, batch.max_timestamp, extra,
-            )  # fmt: skip
+        got = native(
+            data, pos, count, topic, partition, batch.base_offset, batch.base_timestamp,
+            1 if batch.attributes & 0x08 else 0, batch.max_timestamp, extra,
+        )  # fmt: skip
         if got is not None:
             records: list[ConsumerRecord[Any, Any]] = got[0]
             end: int = got[1]

@@ -40,13 +40,14 @@ from aiokafka_gen.consumer import AIOKafkaConsumer
 from aiokafka_gen.errors import ConsumerStoppedError, KafkaError
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 from aiokafka_gen.testing import KafkaCluster
-from aiokafka_gen.testing.proxy import Mode, ProxyCluster
+from aiokafka_gen.testing.proxy import ProxyCluster
 from faults.support import create_topic, pick, value_of
 from faults.verdict import Report
 from faults.wave2_support import (
     KINDS,
     Landed,
     churn_plan,
+    end_member,
     partitions_of,
     produce_steadily,
     seconds_since,
@@ -216,24 +217,11 @@ class _Member:
                 self.book.note(tp.partition, self.name, f"commit {o}")
 
     async def leave(self, how: str) -> None:
-        """``leave``: stop(); ``cancel``: cancel the task, then stop(); ``crash``: cancel
-        the task, cut the network (refused connections), then stop() in vain."""
-        self.running = False
+        """``leave``, ``cancel`` or ``crash`` (see ``end_member``)."""
         assert self.task is not None and self.consumer is not None
-        if how in ("cancel", "crash"):
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
-        if how == "crash":
-            for proxy in self.proxies:
-                proxy.set_mode(Mode.REFUSE)
-        try:
-            async with asyncio.timeout(30.0):
-                await self.consumer.stop()
-        except TimeoutError:
-            self.book.problems.append(f"member {self.name}: stop() after {how} took > 30 s")
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        await self.proxies.close()
+        self.running = False
+        await end_member(self.task, self.consumer, self.proxies, how, self.book.problems,
+                         self.name)  # fmt: skip
 
     def view(self) -> tuple[str, frozenset[TopicPartition]]:
         """(membership state, assignment) as the member sees it."""

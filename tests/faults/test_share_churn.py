@@ -46,10 +46,10 @@ from aiokafka_gen.errors import ConsumerStoppedError, KafkaError
 from aiokafka_gen.share import AcknowledgeType, AIOKafkaShareConsumer, ShareConsumerRecord
 from aiokafka_gen.structs import TopicPartition
 from aiokafka_gen.testing import KafkaCluster
-from aiokafka_gen.testing.proxy import Mode, ProxyCluster
+from aiokafka_gen.testing.proxy import ProxyCluster
 from faults.support import create_topic, pick, restart_all
 from faults.verdict import Report, Tally
-from faults.wave2_support import Landed, churn_plan, produce_steadily, wait_in_sync
+from faults.wave2_support import Landed, churn_plan, end_member, produce_steadily, wait_in_sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -199,25 +199,11 @@ class _Member:
                 self.book.errors[f"ack {type(error).__name__}"] += 1
 
     async def leave(self, how: str) -> None:
-        """``leave``: stop(); ``cancel``: cancel the task, then stop(); ``crash``: cancel
-        the task, make the proxies refuse every connection, then stop() in vain."""
+        """``leave``, ``cancel`` or ``crash`` (see ``end_member``)."""
         assert self.task is not None and self.consumer is not None
         self.running = False
-        if how != "leave":
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
-        if how == "crash":
-            for proxy in self.proxies:
-                proxy.set_mode(Mode.REFUSE)
-        try:
-            async with asyncio.timeout(30.0):
-                await self.consumer.stop()
-                await asyncio.gather(self.task, return_exceptions=True)  # leave: it ends
-        except TimeoutError:
-            self.book.problems.append(f"member {self.name}: stop() after {how} took > 30 s")
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        await self.proxies.close()
+        await end_member(self.task, self.consumer, self.proxies, how, self.book.problems,
+                         self.name)  # fmt: skip
 
     def view(self) -> str:
         assert self.consumer is not None

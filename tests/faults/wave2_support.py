@@ -23,7 +23,7 @@ from aiokafka_gen.structs import ConsumerRecord, RecordMetadata, TopicPartition
 from faults.support import Audit, key_of, value_of
 
 __all__ = [
-    "KINDS", "Landed", "Ledger", "busiest", "churn_plan", "drain", "partitions_of",
+    "KINDS", "Landed", "Ledger", "busiest", "churn_plan", "drain", "end_member", "partitions_of",
     "produce_steadily", "seconds_since", "wait_in_sync",
 ]  # fmt: skip
 
@@ -216,3 +216,29 @@ def churn_plan(rng: random.Random, changes: int, live: int, most: int) -> list[s
         out.append(kind)
         live += 1 if kind == "join" else -1
     return out
+
+
+async def end_member(
+    task: asyncio.Task[Any], consumer: Any, proxies: Any, how: str, problems: list[str], name: str
+) -> None:
+    """How a churn member goes (``KINDS``): ``leave``: stop(), then its task ends by itself;
+    ``cancel``: the task cancelled, then stop(); ``crash``: the task cancelled, its proxies
+    refusing every connection, then stop() in vain. A stop() (and the task's end) taking
+    more than 30 s is recorded in ``problems``; the proxies are closed at the end."""
+    from aiokafka_gen.testing.proxy import Mode
+
+    if how != "leave":
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    if how == "crash":
+        for proxy in proxies:
+            proxy.set_mode(Mode.REFUSE)
+    try:
+        async with asyncio.timeout(30.0):
+            await consumer.stop()
+            await asyncio.gather(task, return_exceptions=True)
+    except TimeoutError:
+        problems.append(f"member {name}: stop() after {how} took > 30 s")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await proxies.close()
