@@ -1,8 +1,9 @@
 """Every ```python block of the guide pages runs against the harness broker, or is marked.
 
 The pages: docs/getting-started.md, docs/guide/*.md, docs/migration-from-kafka-python.md,
-docs/migration-from-confluent-kafka.md and docs/protocol.md. Each block is a whole program,
-run as written in a fresh interpreter, after these placeholder swaps:
+docs/migration-from-confluent-kafka.md, docs/protocol.md and docs/share-groups.md. Each
+block is a whole program, run as written in a fresh interpreter, after these placeholder
+swaps:
 
 - ``127.0.0.1:9092`` -> the PLAINTEXT listener of the session's one-node cluster
   (``kafka_bootstrap``);
@@ -45,6 +46,7 @@ PAGES = [
     DOCS / "migration-from-kafka-python.md",
     DOCS / "migration-from-confluent-kafka.md",
     DOCS / "protocol.md",
+    DOCS / "share-groups.md",
 ]
 FENCE = re.compile(
     r"^(?P<before>[^\n]*)\n```(?P<lang>[\w+-]*)[^\n]*\n(?P<code>.*?)^```$", re.M | re.S
