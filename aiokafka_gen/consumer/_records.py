@@ -361,11 +361,12 @@ class RecordChunks:
             assert rest is not None
             records, self._rest = rest[:count], rest[count:]
         first = self.next_offset
-        if (
-            len(records) != count
-            or records[0].offset != first
-            or records[-1].offset != first + count - 1
-        ):
+        expected = first
+        for record in records:  # exactly the batch's next offsets, each once
+            if record.offset != expected:
+                break
+            expected += 1
+        if len(records) != count or expected != first + count:
             raise RecordsCorruptError(
                 f"{self.topic}-{self.partition}: the records of the batch at offset {first} "
                 "are not its consecutive offsets"

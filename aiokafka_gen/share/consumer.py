@@ -656,11 +656,13 @@ class AIOKafkaShareConsumer:
         self, responses: Any, pending: Mapping[TopicPartition, Any], attr: str = "error_code"
     ) -> AcknowledgementResults:
         results: AcknowledgementResults = {}
+        # matched by the topic ids the request carried (a topic's name may have left the
+        # metadata meanwhile)
+        sent = {self._topic_id_partition(tp): tp for tp in pending}
         for topic in responses:
-            name = self._client.cluster.topic_name(topic.topic_id)
             for part in topic.partitions:
-                tp = TopicPartition(name or str(topic.topic_id), part.partition_index)
-                if tp not in pending:
+                tp = sent.get((topic.topic_id, part.partition_index))
+                if tp is None:
                     continue
                 code = getattr(part, attr)
                 message = getattr(part, attr.replace("code", "message"))
@@ -764,7 +766,11 @@ class AIOKafkaShareConsumer:
         ]
         if other:
             jobs.append(self._send_acks(other, close=False))
-        await asyncio.gather(*jobs, return_exceptions=True)
+        outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+        for outcome in outcomes:  # a failure not handled below: raised by the next poll
+            if isinstance(outcome, Exception):
+                log.error("share group %s: fetch round failed: %r", self._group_id, outcome)
+                self._errors.append(outcome)
         self._wake_pollers()
 
     async def _fetch_node(

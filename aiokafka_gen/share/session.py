@@ -271,6 +271,7 @@ def acquired_records(
     later: list[range] = []  # the offsets of the RecordChunks parts
     failed: set[int] = set()
     error: BaseException | None = None
+    corrupt = False  # some data could not be read: what was not delivered is rejected
     kdes, vdes = deserializers
     plain_values = kdes is None and vdes is None
     try:
@@ -278,7 +279,7 @@ def acquired_records(
             read_batches(records or b"", check_crcs=check_crcs, topic=topic, partition=partition)
         )
     except RecordsCorruptError as exc:
-        batches, error = [], exc
+        batches, error, corrupt = [], exc, True
     for batch in batches:
         if batch.is_control or batch.last_offset < low or batch.base_offset > high:
             continue
@@ -297,7 +298,11 @@ def acquired_records(
             continue
         # records made as ShareConsumerRecord by the decoder, with the whole batch's
         # delivery count (or 1, replaced below per record)
-        decoded: list[ShareConsumerRecord] = decode_batch(batch, topic, partition, whole or 1)
+        try:
+            decoded: list[ShareConsumerRecord] = decode_batch(batch, topic, partition, whole or 1)
+        except RecordsCorruptError as exc:  # its acquired offsets are rejected below
+            error, corrupt = error or exc, True
+            continue
         if whole is not None and plain_values:
             out.extend(decoded)
             segment.extend(decoded)
@@ -332,7 +337,7 @@ def acquired_records(
     for offsets in later:
         delivered.update(offsets)
     missing = set(counts) - delivered - failed
-    if error is not None and isinstance(error, RecordsCorruptError):
+    if corrupt:
         failed |= missing
         missing = set()
     end = max((b.last_offset for b in batches), default=-1)

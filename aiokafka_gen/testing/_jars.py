@@ -31,9 +31,9 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +65,8 @@ _TRANSFER = re.compile(
 )
 _UNITS = {"B": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
 _SIZE_WORKERS = 8
-_SIZE_TIMEOUT_S = 10.0
+_SIZE_TIMEOUT_S = 10.0  # one HEAD request
+_SIZE_DEADLINE_S = 30.0  # every size, in all
 
 
 def cache_root() -> Path:
@@ -234,8 +235,31 @@ class MavenWatcher:
             ).start()
 
     def _look_up_sizes(self, urls: list[str]) -> None:
-        with ThreadPoolExecutor(max_workers=_SIZE_WORKERS) as pool:
-            sizes = list(pool.map(remote_size, urls))
+        """Runs in a daemon thread, with up to ``_SIZE_WORKERS`` daemon workers of its own
+        (not an executor: its workers are joined at interpreter exit, so hung requests
+        would hold up the process's exit). Gives up after ``_SIZE_DEADLINE_S`` in all; the
+        byte total then stays unknown."""
+        sizes: list[int | None] = [None] * len(urls)
+        todo = iter(range(len(urls)))
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    index = next(todo, None)
+                if index is None:
+                    return
+                sizes[index] = remote_size(urls[index])
+
+        workers = [
+            threading.Thread(target=work, name="aiokafka-gen-size", daemon=True)
+            for _ in range(min(_SIZE_WORKERS, len(urls)))
+        ]
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + _SIZE_DEADLINE_S
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
         if all(size is not None for size in sizes):
             self.progress.set_bytes_total(sum(size or 0 for size in sizes))
 

@@ -427,7 +427,10 @@ def test_lazy_records_of_a_malformed_batch_are_a_typed_error() -> None:
     # record: both pass the batch checks and fail when taken
     shifted = raw_batch(b"".join(_record(d, 0, None, b"x", []) for d in (1, 2, 3)), 3)
     cut = raw_batch(b"".join(_record(d, 0, None, b"x", []) for d in (0, 1, 2))[:-2], 3)
-    for data in (shifted, cut):
+    # first and last offsets right, the middle one repeated or foreign
+    twice = raw_batch(b"".join(_record(d, 0, None, b"x", []) for d in (0, 0, 2)), 3)
+    foreign = raw_batch(b"".join(_record(d, 0, None, b"x", []) for d in (0, 5, 2)), 3)
+    for data in (shifted, cut, twice, foreign):
         acquired = [AcquiredRecords(first_offset=0, last_offset=2, delivery_count=1)]
         [chunks] = acquired_records("t", 0, data, acquired, lazy=True).parts
         with pytest.raises(RecordsCorruptError):
@@ -456,3 +459,19 @@ def test_a_corrupt_lazy_part_is_rejected_and_raised_by_the_next_poll() -> None:
                                     5: AcknowledgeType.REJECT}}  # fmt: skip
     assert isinstance(member._errors[0], RecordsCorruptError)
     assert not member._buffer
+
+
+def test_a_corrupt_batch_decoded_at_once_is_rejected_not_raised() -> None:
+    from consumer.test_decode_fast import _record
+    from records.test_hostile import raw_batch
+
+    from aiokafka_gen.records import RecordsCorruptError
+
+    good = batch(0, [b"1", b"2"])
+    cut = raw_batch(b"".join(_record(d, 0, None, b"3", []) for d in (0, 1))[:-2], 2, base_offset=2)
+    acquired = [AcquiredRecords(first_offset=0, last_offset=3, delivery_count=1)]
+    # a deserializer makes every batch decode at once: the cut one must not raise
+    got = acquired_records("t", 0, good + cut, acquired, (None, lambda v: int(v)), lazy=True)
+    assert [r.value for r in got.records] == [1, 2]
+    assert got.rejects == [2, 3] and isinstance(got.error, RecordsCorruptError)
+    assert got.gaps == [] and got.releases == []
