@@ -91,6 +91,9 @@ class ClusterSpec:
     broker_properties: Mapping[str, str] = field(default_factory=dict)
     features: tuple[str, ...] = ()
     users: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_USERS))
+    # Directories or jars appended to each broker JVM's classpath (jvm backend only): a
+    # plugin compiled by a test, e.g. a metric reporter named in broker_properties.
+    extra_classpath: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.nodes not in (1, 3):

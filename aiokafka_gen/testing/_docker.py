@@ -62,10 +62,13 @@ class ContainerBackend:
     """One apache/kafka container, published on a host port chosen at runtime."""
 
     def __init__(self, spec: ClusterSpec, *, startup_timeout: float) -> None:
-        if spec.nodes != 1 or spec.listeners != ("PLAINTEXT",) or spec.features or spec.acls:
+        if (
+            spec.nodes != 1 or spec.listeners != ("PLAINTEXT",) or spec.features or spec.acls
+            or spec.extra_classpath
+        ):  # fmt: skip
             raise BackendUnavailableError(
-                "backend 'testcontainers' supports one PLAINTEXT node without ACLs or extra "
-                "features; use backend 'jvm' for the rest"
+                "backend 'testcontainers' supports one PLAINTEXT node without ACLs, extra "
+                "features or an extra classpath; use backend 'jvm' for the rest"
             )
         self.spec = spec
         self.startup_timeout = startup_timeout

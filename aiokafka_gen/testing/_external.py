@@ -34,6 +34,8 @@ class ExternalBackend:
             raise BackendUnavailableError("backend 'external' needs AIOKAFKA_GEN_BOOTSTRAP")
         if spec.listeners != ("PLAINTEXT",):
             raise BackendUnavailableError("backend 'external' knows only a PLAINTEXT bootstrap")
+        if spec.extra_classpath:
+            raise BackendUnavailableError("backend 'external' cannot add to a broker's classpath")
         self.spec = spec
         self.addresses = parse_bootstrap(bootstrap)
 

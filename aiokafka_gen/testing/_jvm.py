@@ -162,7 +162,10 @@ class JvmBackend:
         self.root = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
         (self.root / OWNER_FILE).write_text("detached" if detached else str(os.getpid()))
         options = self._jvm_options(lib)
-        self.runtime = JavaRuntime(self.spec.version, lib, self.root, jvm_options=options)
+        self.runtime = JavaRuntime(
+            self.spec.version, lib, self.root, jvm_options=options,
+            extra_classpath=self.spec.extra_classpath,
+        )  # fmt: skip
         if self.spec.zookeeper:
             self.zookeeper_port = free_ports(1)[0]
         self._write_files()

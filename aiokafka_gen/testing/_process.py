@@ -69,6 +69,10 @@ class JavaRuntime:
     java: str = field(default_factory=lambda: _find_java())
     # Flags every JVM of this cluster gets (brokers, ZooKeeper and tools alike).
     jvm_options: tuple[str, ...] = ()
+    # Appended to the classpath of every JVM of this cluster (a test's broker plugin); such
+    # a cluster neither uses nor writes the shared class-data archives (they are per
+    # classpath).
+    extra_classpath: tuple[str, ...] = ()
 
     @property
     def legacy(self) -> bool:
@@ -87,7 +91,8 @@ class JavaRuntime:
             f"-Dlog4j2.configurationFile={self.conf_dir / f'log4j2-{level}.properties'}",
             f"-Dlog4j.configuration=file:{self.conf_dir / f'log4j-{level}.properties'}",
             f"-Dkafka.logs.dir={self.conf_dir}",
-            "-cp", f"{self.lib}/*", tool_class(main_class, self.version), *args,
+            "-cp", os.pathsep.join([f"{self.lib}/*", *self.extra_classpath]),
+            tool_class(main_class, self.version), *args,
         ]  # fmt: skip
 
     def run(
@@ -106,7 +111,7 @@ class JavaRuntime:
     def cds_flags(self, kind: str, *, dump: bool = True) -> tuple[list[str], Path | None]:
         """Flags mapping the ``kind`` archive, or (``dump``) dumping it to a private temp
         file that is returned, to be published once the JVM has exited."""
-        if os.environ.get("AIOKAFKA_GEN_CDS", "1") == "0":
+        if os.environ.get("AIOKAFKA_GEN_CDS", "1") == "0" or self.extra_classpath:
             return [], None
         archive = self._archive(kind)
         if archive.exists():

@@ -75,6 +75,7 @@ class KafkaCluster:
         users: Mapping[str, str] | None = None,
         backend: str | None = "jvm",
         startup_timeout: float | None = None,
+        extra_classpath: Sequence[str] = (),
     ) -> None:
         if version and kafka_version and version != kafka_version:
             raise ValueError(f"version={version!r} and kafka_version={kafka_version!r} differ")
@@ -83,7 +84,7 @@ class KafkaCluster:
             version=version or kafka_version or pinned_version(), nodes=nodes,
             listeners=listeners_for(security),
             acls=acls, broker_properties=dict(broker_properties or {}), features=tuple(features),
-            **spec_kw,
+            extra_classpath=tuple(str(entry) for entry in extra_classpath), **spec_kw,
         )  # fmt: skip
         check_supported(self.spec.version)
         self.backend_name = select_backend(backend, os.environ)
