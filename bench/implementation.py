@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 NO_EXTENSIONS = "AIOKAFKA_GEN_NO_EXTENSIONS"
+# Set by the bench for its aiokafka_gen-nometrics column: clients made with metrics_enabled=False.
+METRICS_OFF = "AIOKAFKA_GEN_BENCH_METRICS_OFF"
 # Environment switches the bench sets per client; never inherited from the caller's shell,
 # so that "aiokafka_gen" means "as built" and only the -pure client runs without extensions.
 SWITCHES = ("AIOKAFKA_NO_EXTENSIONS", NO_EXTENSIONS)

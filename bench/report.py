@@ -166,6 +166,11 @@ def markdown(doc: Mapping[str, Any]) -> str:
         out += [f"### Latency {name.removesuffix('_ms').replace('_', '.')}, ms "
                 "(produce-latency: send_and_wait; pipeline: end to end)", "",
                 table(doc, name, "{:.2f}", timed), ""]  # fmt: skip
+    cost = metrics_cost(doc)
+    if cost:
+        out += ["### Cost of the metrics (issue #24: at most 3% of throughput and CPU)", "",
+                "aiokafka_gen as built with metrics on (the default) against the same client "
+                "with `metrics_enabled=False`, same run:", "", cost, ""]  # fmt: skip
     paths = doc.get("paths", {})
     if paths:
         out += ["Code paths: " + "; ".join(f"{k}: {v}" for k, v in paths.items()), ""]
@@ -175,6 +180,30 @@ def markdown(doc: Mapping[str, Any]) -> str:
     for note in doc.get("notes", []):
         out += [f"WARNING: {note}", ""]
     return "\n".join(out)
+
+
+METRICS_ON, METRICS_OFF = "aiokafka_gen", "aiokafka_gen-nometrics"
+
+
+def metrics_cost(doc: Mapping[str, Any]) -> str:
+    """Per scenario run by both columns: throughput lost and CPU per record added with
+    metrics on, in percent (empty when the run has no metrics-off column)."""
+    lines = []
+    for key, cells in scenario_rows(doc).items():
+        on, off = cells.get(METRICS_ON, {}), cells.get(METRICS_OFF, {})
+        if not all(m in c for c in (on, off) for m in ("msgs_per_s", "cpu_s_per_m")):
+            continue
+        lost = (1 - on["msgs_per_s"] / off["msgs_per_s"]) * 100
+        added = (on["cpu_s_per_m"] / off["cpu_s_per_m"] - 1) * 100
+        lines.append(
+            f"| {key} | {on['msgs_per_s']:,.0f} | {off['msgs_per_s']:,.0f} | {lost:+.1f}% "
+            f"| {on['cpu_s_per_m']:.2f} | {off['cpu_s_per_m']:.2f} | {added:+.1f}% |"
+        )
+    if not lines:
+        return ""
+    head = ("| scenario | msg/s on | msg/s off | throughput lost | CPU s/M on | CPU s/M off "
+            "| CPU added |\n|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+    return "\n".join([head, *lines])
 
 
 def _bars(ax: Any, groups: list[str], series: dict[str, list[float]]) -> None:

@@ -7,7 +7,7 @@ import importlib
 import importlib.util
 from dataclasses import dataclass, field
 
-from ..implementation import NO_EXTENSIONS
+from ..implementation import METRICS_OFF, NO_EXTENSIONS
 from ..matrix import SHARE_MODES, Variant
 
 
@@ -46,6 +46,14 @@ CLIENTS: tuple[Client, ...] = (
         "aiokafka_gen",
         env={NO_EXTENSIONS: "1"},
         share_modes=BOTH,
+    ),
+    # as built, with metrics_enabled=False: the cost of the metrics (issue #24: <= 3%)
+    Client(
+        "aiokafka_gen-nometrics",
+        "aiokafka_api",
+        "aiokafka_gen",
+        env={METRICS_OFF: "1"},
+        kinds=("produce", "consume"),
     ),
     Client("aiokafka", "aiokafka_api", "aiokafka"),
     Client("kafka-python", "kafka_python", "kafka"),

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import time
 from collections.abc import Callable, Coroutine
 from types import ModuleType
 from typing import Any
 
+from ..implementation import METRICS_OFF
 from ..matrix import Run, Variant, payload
 from ..meter import Meter
 from ..stats import latency_summary
@@ -70,15 +72,21 @@ class _Session:
         self.value = payload(self.v.value_size)
         self.meter = Meter()
 
+    def _metrics_off(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The aiokafka_gen-nometrics column: the same client with metrics_enabled=False."""
+        if self.mod.__name__ == "aiokafka_gen" and os.environ.get(METRICS_OFF):
+            return options | {"metrics_enabled": False}
+        return options
+
     def producer(self) -> Any:
-        options = producer_config(self.v, self.run.pinned)
+        options = self._metrics_off(producer_config(self.v, self.run.pinned))
         return self.mod.AIOKafkaProducer(
             bootstrap_servers=self.run.bootstrap, client_id="bench", **options
         )
 
     async def consumer(self, assign: bool = True) -> Any:
         """A started consumer (bootstrap done); ``assign`` also assigns from earliest."""
-        options = consumer_config(self.v, self.run.pinned)
+        options = self._metrics_off(consumer_config(self.v, self.run.pinned))
         consumer = self.mod.AIOKafkaConsumer(
             bootstrap_servers=self.run.bootstrap, client_id="bench", group_id=None, **options
         )
@@ -250,7 +258,8 @@ class _Session:
 
 def run(bench_run: Run) -> dict[str, Any]:
     """Execute ``bench_run`` and return the raw result (see stats.derive)."""
-    module = importlib.import_module(MODULES[bench_run.client.removesuffix("-pure")])
+    name = bench_run.client.removesuffix("-pure").removesuffix("-nometrics")
+    module = importlib.import_module(MODULES[name])
     session = _Session(module, bench_run)
     kinds: dict[str, Callable[[], Coroutine[Any, Any, dict[str, Any]]]] = {
         "produce": session.produce,

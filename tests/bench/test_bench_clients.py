@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 from typing import Any
 
 import pytest
@@ -130,3 +131,27 @@ def test_worker_records_the_implementation(monkeypatch: pytest.MonkeyPatch, name
         assert result == {"messages": 1, "implementation": {"m": "compiled"}}
     else:
         assert "implementation" not in result
+
+
+def test_the_metrics_off_column_runs_aiokafka_gen_without_metrics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench.adapters import aiokafka_api
+    from bench.implementation import METRICS_OFF
+
+    off = client("aiokafka_gen-nometrics")
+    assert off.is_aiokafka_gen and off.module == "aiokafka_api"
+    assert off.env == {METRICS_OFF: "1"}
+    assert off.kinds == ("produce", "consume")
+    assert worker_env(off.env)[METRICS_OFF] == "1"
+    monkeypatch.delenv(METRICS_OFF, raising=False)
+    assert METRICS_OFF not in worker_env(client("aiokafka_gen").env)
+
+    def session(name: str) -> Any:
+        return types.SimpleNamespace(mod=types.SimpleNamespace(__name__=name))
+
+    metrics_off = aiokafka_api._Session._metrics_off
+    assert metrics_off(session("aiokafka_gen"), {"a": 1}) == {"a": 1}
+    monkeypatch.setenv(METRICS_OFF, "1")
+    assert metrics_off(session("aiokafka_gen"), {"a": 1}) == {"a": 1, "metrics_enabled": False}
+    assert metrics_off(session("aiokafka"), {"a": 1}) == {"a": 1}

@@ -106,3 +106,25 @@ def test_columns_say_compiled_or_pure(tmp_path: Path) -> None:
     assert "warm-up records" in text
     pytest.importorskip("matplotlib")
     assert [p.name for p in report.charts(doc, tmp_path)] == ["consume-100B.png"]
+
+
+def test_the_metrics_cost_table_compares_on_and_off() -> None:
+    cell = {"mb_per_s": 0.1, "peak_rss_mib": 40.0, "seconds": 2.5, "messages": 2500.0}
+    results = {
+        "produce-100B [p1]": {
+            "aiokafka_gen": cell | {"msgs_per_s": 970.0, "cpu_s_per_m": 1.03},
+            "aiokafka_gen-nometrics": cell | {"msgs_per_s": 1000.0, "cpu_s_per_m": 1.0},
+        },
+        "pipeline [lz4]": {"aiokafka_gen": cell | {"msgs_per_s": 5.0, "cpu_s_per_m": 1.0}},
+    }
+    doc = report.document(results, {"settings": {"matrix": "default"}})
+    table = report.metrics_cost(doc)
+    assert (
+        table.splitlines()[2] == "| produce-100B [p1] | 970 | 1,000 | +3.0% | 1.03 | 1.00 | +3.0% |"
+    )
+    assert "pipeline" not in table  # no metrics-off cell: not compared
+    assert "### Cost of the metrics" in report.markdown(doc)
+    no_off = report.document({"pipeline [lz4]": results["pipeline [lz4]"]}, {})
+    assert report.metrics_cost(no_off) == "" and "Cost of the metrics" not in report.markdown(
+        no_off
+    )
