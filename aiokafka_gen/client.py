@@ -22,17 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import logging
 import random
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen import __version__
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen._validate import check_range
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.conn import BrokerConnection, ConnectionConfig, ReconnectBackoff
+from aiokafka_gen.conn._metrics import ConnectionMetrics, LoopProbe
 from aiokafka_gen.errors import (
     AuthenticationMethodNotSupported,
     KafkaConnectionError,
@@ -46,9 +47,12 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.protocol import find_coordinator
 from aiokafka_gen.protocol._message import Message
 
+if TYPE_CHECKING:
+    from aiokafka_gen.metrics import Metrics, Sensor, SensorSpec
+
 __all__ = ["AIOKafkaClient", "ConnectionGroup", "CoordinationType"]
 
-log = logging.getLogger("aiokafka_gen.client")
+log = client_logger("aiokafka_gen.client")
 _METADATA = 3
 # what makes bootstrap try the next address: no answer, not Kafka, another listener kind
 _BOOTSTRAP_SKIPS = (
@@ -214,6 +218,36 @@ class AIOKafkaClient:
         self._coord_pending: dict[tuple[int, str], asyncio.Future[int]] = {}
         self._coord_task: asyncio.Task[None] | None = None
         self._closed = False
+        self.metrics: Metrics | None = None
+        self._api_sensors: dict[int, Sensor] = {}
+        self._loop_probe: LoopProbe | None = None
+
+    # ---- metrics -----------------------------------------------------------------------
+    def attach_metrics(
+        self, registry: Metrics, api_sensors: Mapping[int, SensorSpec] | None = None
+    ) -> None:
+        """Record connection metrics (bytes, requests, latency per node and per API,
+        connections, event-loop lag) into ``registry``, the owning client's: connections
+        opened from now on record into it. ``api_sensors``: api key -> a sensor of the
+        owner's that each answer's latency (ms) also feeds."""
+        from aiokafka_gen.metrics import catalogue
+
+        self.metrics = registry
+        self._api_sensors = {
+            key: registry.sensor(spec) for key, spec in (api_sensors or {}).items()
+        }
+        registry.gauge(catalogue.CONNECTION_COUNT, self._connection_count)
+        self._loop_probe = LoopProbe(registry)
+
+    def _connection_count(self) -> float:
+        return float(sum(1 for conn in self._conns.values() if conn.connected()))
+
+    def _new_connection(self, host: str, port: int, node_id: int | None) -> BrokerConnection:
+        conn = BrokerConnection(host, port, self._config, node_id=node_id)
+        if self.metrics is not None:
+            node = -1 if node_id is None else node_id
+            conn.metrics = ConnectionMetrics(self.metrics, node, self._api_sensors)
+        return conn
 
     # ---- lifecycle ---------------------------------------------------------------------
     async def bootstrap(self) -> None:
@@ -238,6 +272,8 @@ class AIOKafkaClient:
                 reasons[f"{host}:{port}"] = last = exc
         else:
             raise _bootstrap_error(reasons) from last
+        if self._loop_probe is not None:
+            self._loop_probe.start()
         if self._md_task is None:
             self._md_event = asyncio.Event()
             self._md_task = asyncio.get_running_loop().create_task(
@@ -245,7 +281,7 @@ class AIOKafkaClient:
             )
 
     async def _bootstrap_from(self, host: str, port: int) -> None:
-        conn = BrokerConnection(host, port, self._config)
+        conn = self._new_connection(host, port, None)
         try:
             await conn.connect()
             self.cluster.refresh_attempted()
@@ -258,6 +294,8 @@ class AIOKafkaClient:
     async def close(self) -> None:
         """Stop the refresh task and close every connection (idempotent)."""
         self._closed = True
+        if self._loop_probe is not None:
+            self._loop_probe.stop()
         tasks = [t for t in (self._md_task, self._coord_task) if t is not None]
         self._md_task = self._coord_task = None
         for task in tasks:
@@ -309,7 +347,7 @@ class AIOKafkaClient:
         if broker is None:
             self.force_metadata_update()
             raise NodeNotReadyError(f"node {node_id} is not in the cluster metadata")
-        conn = BrokerConnection(broker.host, broker.port, self._config, node_id=node_id)
+        conn = self._new_connection(broker.host, broker.port, node_id)
         try:
             await conn.connect()
         except (KafkaConnectionError, KafkaTimeoutError) as exc:
@@ -433,7 +471,8 @@ class AIOKafkaClient:
                 conn = await self._get_conn(node_id, ConnectionGroup.DEFAULT)
                 response = await conn.send(self._metadata_request(conn, self._topics))
             except KafkaError as exc:
-                log.debug("metadata from node %d failed: %s", node_id, exc)
+                log.debug("metadata from node %d failed: %s", node_id, exc,
+                          extra={"node_id": node_id})  # fmt: skip
                 continue
             self.metadata_requests += 1
             self.cluster.update_metadata(response)

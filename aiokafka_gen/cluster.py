@@ -13,20 +13,20 @@ comes from an injectable clock. Method names follow aiokafka's ``ClusterMetadata
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.errors import BrokerResponseError, for_code
 from aiokafka_gen.messages.codes import ErrorCode
 from aiokafka_gen.structs import BrokerMetadata, PartitionMetadata, TopicPartition
 
 __all__ = ["ClusterMetadata", "TopicMetadata"]
 
-log = logging.getLogger("aiokafka_gen.cluster")
+log = client_logger("aiokafka_gen.cluster")
 _FINAL_TOPIC_ERRORS: dict[int, str] = {
     ErrorCode.INVALID_TOPIC_EXCEPTION: "the broker refuses the topic name {!r}",
     ErrorCode.TOPIC_AUTHORIZATION_FAILED: "not authorized to describe topic {!r}",
@@ -215,6 +215,10 @@ class ClusterMetadata:
     # ---- refresh bookkeeping -----------------------------------------------------------
     def _now_ms(self) -> float:
         return self._clock() * 1000.0
+
+    def metadata_age(self) -> float:
+        """Seconds since the last successful refresh (the metadata-age gauge)."""
+        return (self._now_ms() - self._last_refresh_ms) / 1000.0
 
     def request_update(self) -> None:
         """Ask for a refresh as soon as the retry backoff allows (see ``ttl()``)."""

@@ -7,12 +7,13 @@ one ``AIOKafkaClient`` (its connections and metadata task) from ``start()`` to `
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen import __version__
+from aiokafka_gen._logging import client_logger, tagged
+from aiokafka_gen._observe import Observers
 from aiokafka_gen._validate import check_range
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.admin import _checks as checks
@@ -26,10 +27,16 @@ from aiokafka_gen.admin._share_groups import ShareGroupsMixin
 from aiokafka_gen.admin._topics import TopicsMixin
 from aiokafka_gen.admin._transactions import TransactionsMixin
 from aiokafka_gen.client import AIOKafkaClient
+from aiokafka_gen.conn._metrics import MetricsOptions
+
+if TYPE_CHECKING:
+    import uuid
+
+    from aiokafka_gen.metrics import MetricName, Metrics
 
 __all__ = ["AIOKafkaAdminClient"]
 
-log = logging.getLogger("aiokafka_gen.admin")
+log = client_logger("aiokafka_gen.admin")
 
 
 class AIOKafkaAdminClient(
@@ -79,8 +86,14 @@ class AIOKafkaAdminClient(
         sasl_kerberos_service_name: str = "kafka",
         sasl_kerberos_domain_name: str | None = None,
         sasl_oauth_token_provider: AbstractTokenProvider | None = None,
+        metrics_enabled: bool = True,
+        metrics_num_samples: int = 2,
+        metrics_sample_window_ms: int = 30000,
+        enable_metrics_push: bool = False,  # Java's admin client default (producer: True)
+        meter_provider: Any = None,
     ) -> None:
         del loop  # aiokafka's admin client accepts it without a warning; so do we
+        self._metrics_options = MetricsOptions.create(locals())
         if api_version is not None:
             warnings.warn(
                 "api_version does nothing (versions are negotiated with each broker) and"
@@ -110,21 +123,50 @@ class AIOKafkaAdminClient(
             sasl_kerberos_domain_name=sasl_kerberos_domain_name,
             sasl_oauth_token_provider=sasl_oauth_token_provider,
         )  # fmt: skip
+        self._registry = self._metrics_options.registry(client_id, "admin-client")
+        if self._registry is not None:
+            self._client.attach_metrics(self._registry)
+        self._observers = Observers(
+            self._client, self._registry, meter_provider=meter_provider,
+            push=self._metrics_options.push,
+        )  # fmt: skip
+
+    @property
+    def metrics_registry(self) -> Metrics | None:
+        """The admin client's metrics registry (None with ``metrics_enabled=False``)."""
+        return self._registry
+
+    async def client_instance_id(self, timeout: float = 5.0) -> uuid.UUID | None:
+        """The id the broker gave this client for telemetry (KIP-714); None when telemetry
+        is off or the cluster has none."""
+        reporter = self._observers.reporter
+        return None if reporter is None else await reporter.client_instance_id(timeout)
+
+    def metrics(self) -> dict[MetricName, float]:
+        """Every metric's value now, by ``MetricName`` (name, group, tags): the connection
+        metrics Java's admin client has (``admin-client-metrics``,
+        ``admin-client-node-metrics``) plus ``admin-client-request-metrics`` per API (rate,
+        latency, errors). Empty when created with ``metrics_enabled=False``."""
+        return {} if self._registry is None else self._registry.snapshot()
 
     async def start(self) -> None:
         """Bootstrap: fetch cluster metadata from the first bootstrap server that answers."""
         if self._started:
             return
-        await self._client.bootstrap()
-        self._started = True
-        log.debug("admin client started")
+        with tagged(self._client.client_id, "admin-client"):  # its tasks' log lines name it
+            await self._client.bootstrap()
+            self._started = True
+            self._observers.start()
+            log.debug("admin client started")
 
     async def close(self) -> None:
         """Close every connection (idempotent)."""
         if self._closed:
             return
         self._closed = True
-        await self._client.close()
+        with tagged(self._client.client_id, "admin-client"):
+            await self._observers.close(self._request_timeout_ms / 1000)
+            await self._client.close()
 
     async def __aenter__(self) -> AIOKafkaAdminClient:
         await self.start()

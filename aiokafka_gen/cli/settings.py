@@ -78,6 +78,9 @@ _COMMON_SIMPLE: dict[str, tuple[str, str]] = {
     "sasl.password": ("sasl_plain_password", "str"),
     "sasl.kerberos.service.name": ("sasl_kerberos_service_name", "str"),
     "sasl.kerberos.domain.name": ("sasl_kerberos_domain_name", "str"),
+    "metrics.num.samples": ("metrics_num_samples", "int"),
+    "metrics.sample.window.ms": ("metrics_sample_window_ms", "int"),
+    "enable.metrics.push": ("enable_metrics_push", "bool"),
 }
 _SSL_KEYS = frozenset({
     "ssl.ca.location", "ssl.certificate.location", "ssl.key.location", "ssl.key.password",

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import random
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.conn import _diagnose
 from aiokafka_gen.conn._auth import make_mechanism
 from aiokafka_gen.conn._config import ConnectionConfig
+from aiokafka_gen.conn._metrics import ConnectionMetrics
 from aiokafka_gen.conn._minimum import check_minimum_broker
 from aiokafka_gen.conn._state import ConnectionState, Lifecycle
 from aiokafka_gen.errors import (
@@ -61,7 +62,7 @@ from aiokafka_gen.protocol.sasl import SaslError, SaslMechanism
 
 __all__ = ["BrokerConnection"]
 
-log = logging.getLogger("aiokafka_gen.conn")
+log = client_logger("aiokafka_gen.conn")
 M = TypeVar("M", bound=Message)
 _SASL_HANDSHAKE = 17
 _SASL_AUTHENTICATE = 36
@@ -69,6 +70,10 @@ _UNSUPPORTED_SASL_MECHANISM = 33
 _ILLEGAL_SASL_STATE = 34
 _API_VERSIONS_ATTEMPTS = 3
 _WRITE_AT_ONCE = 64 * 1024
+
+
+def _api_name(request: Message) -> str:
+    return request.NAME[:-7] if request.NAME.endswith("Request") else request.NAME
 
 
 @contextlib.contextmanager
@@ -116,6 +121,10 @@ class BrokerConnection:
         self._answered_when_ready = 0
         self._tls_reply = False
         self._hint: str | None = None
+        # metrics (issue #24): set by the client's pool when its metrics are on; then the
+        # send time and API of every request waiting for its answer, by correlation id
+        self.metrics: ConnectionMetrics | None = None
+        self._sent_at: dict[int, tuple[float, int, str]] = {}
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -157,6 +166,8 @@ class BrokerConnection:
             raise error from exc
         self._phase = None
         self._answered_when_ready = self._answered
+        if self.metrics is not None:
+            self.metrics.created.record(1.0, asyncio.get_running_loop().time())
         self._life.fire("ready")
         self._gate.set()
         self._touch()
@@ -309,6 +320,9 @@ class BrokerConnection:
                 response = await self._exchange(request, version)
         except TimeoutError:
             error = KafkaTimeoutError(f"{request.NAME} to {self.host}:{self.port} timed out")
+            if self.metrics is not None and request.API_KEY is not None:
+                now = asyncio.get_running_loop().time()
+                self.metrics.failed(request.API_KEY, _api_name(request), now)
             self._abort(error)
             raise error from None
         return None if response is None else response.message
@@ -353,9 +367,21 @@ class BrokerConnection:
             raise self._closed_error()
         correlation_id, data = self._framing.send(request, version)
         future: asyncio.Future[Response] | None = None
+        metrics = self.metrics
         if expects_response(request):
             future = asyncio.get_running_loop().create_future()
             self._waiters[correlation_id] = future
+            if metrics is not None:
+                now = asyncio.get_running_loop().time()
+                metrics.request_sent(len(data), now)
+                key = request.API_KEY
+                self._sent_at[correlation_id] = (
+                    now,
+                    -1 if key is None else key,
+                    _api_name(request),
+                )
+        elif metrics is not None:
+            metrics.request_sent(len(data), asyncio.get_running_loop().time())
         self._queue_write(data)
         self._touch()
         return future
@@ -397,7 +423,7 @@ class BrokerConnection:
                 while True:
                     data = await reader.readexactly(self._framing.bytes_needed())
                     self._framing.receive_data(data)
-                    self._dispatch_all()
+                    self._dispatch_all(len(data))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -418,14 +444,25 @@ class BrokerConnection:
             )
         return exc
 
-    def _dispatch_all(self) -> None:
+    def _dispatch_all(self, nbytes: int = 0) -> None:
         while isinstance(event := self._framing.next_event(), Response):
             self._answered += 1
             self._touch()
             self._slots.release()
+            if self.metrics is not None:
+                self._record_answer(event, nbytes + 4)  # the body read, and its size prefix
             future = self._waiters.pop(event.correlation_id, None)
             if future is not None and not future.done():
                 future.set_result(event)
+
+    def _record_answer(self, event: Response, nbytes: int) -> None:
+        assert self.metrics is not None
+        sent = self._sent_at.pop(event.correlation_id, None)
+        if sent is None:
+            return
+        now = asyncio.get_running_loop().time()
+        failed = getattr(event.message, "error_code", 0) != 0
+        self.metrics.answered(sent[1], sent[2], nbytes, now - sent[0], failed, now)
 
     # ---- idle and close ----------------------------------------------------------------
     def _touch(self) -> None:
@@ -446,7 +483,7 @@ class BrokerConnection:
                 max(limit - idle, 0.001), self._check_idle
             )
             return
-        log.debug("closing idle connection %r", self)
+        log.debug("closing idle connection %r", self, extra={"node_id": self.node_id})
         self._abort(KafkaConnectionError(f"idle for more than {limit:g} s"))
 
     def _closed_error(self) -> KafkaConnectionError:
@@ -465,6 +502,8 @@ class BrokerConnection:
         self.close_reason = reason
         if reason is not None and self._hint is None:
             self._hint = self._hint_for(reason, self._failure_phase())
+        if self.metrics is not None:
+            self._record_close()
         self._life.fire("close")
         self._gate.set()  # wake senders so they see CLOSED
         if self._idle_timer is not None:
@@ -476,6 +515,15 @@ class BrokerConnection:
             task.cancel()
         if self._writer is not None:
             self._writer.close()
+
+    def _record_close(self) -> None:
+        assert self.metrics is not None
+        now = asyncio.get_running_loop().time()
+        if self.connected():
+            self.metrics.closed.record(1.0, now)
+        sent, self._sent_at = self._sent_at, {}
+        for _, api_key, name in sent.values():  # every request still waiting fails
+            self.metrics.failed(api_key, name, now)
 
     def _failure_phase(self) -> str | None:
         if self._phase is not None:  # still connecting

@@ -390,6 +390,7 @@ class CompletedFetch:
         "_index",
         "_records",
         "_rpos",
+        "delivered",
         "deserializers",
         "done",
         "next_fetch_offset",
@@ -423,6 +424,7 @@ class CompletedFetch:
         self.size = size
         self.deserializers = deserializers
         self.next_fetch_offset = batches[-1].next_offset if batches else -1
+        self.delivered = 0  # records installed to hand out (the consumer's record metrics)
 
     @property
     def exhausted(self) -> bool:
@@ -528,6 +530,7 @@ class CompletedFetch:
         if not records and self._error is None and self._cursor is None:
             state.position = max(position, batch.next_offset)
             state.position_epoch = batch.partition_leader_epoch
+        self.delivered += len(records)
         self._records, self._rpos = records, 0
 
     def _deserialize(

@@ -13,21 +13,25 @@ fetcher and ``offsets`` do) nor speak the group protocols (the coordinator does)
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import sys
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen import __version__
+from aiokafka_gen._logging import client_logger, tagged
+from aiokafka_gen._observe import Observers, server_list
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.abc import AbstractTokenProvider, ConsumerRebalanceListener
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
+from aiokafka_gen.conn._metrics import MetricsOptions
 from aiokafka_gen.coordinator import create_coordinator
+from aiokafka_gen.coordinator._metrics import GroupMetrics, group_api_sensors
 from aiokafka_gen.coordinator.assignors import RoundRobinPartitionAssignor
 from aiokafka_gen.coordinator.contract import (
     CommittedOffset,
@@ -47,14 +51,21 @@ from aiokafka_gen.structs import (
     TopicPartition,
 )
 
+from ._metrics import ConsumerMetrics
 from .fetcher import Fetcher
 from .health import PartitionHealth, lag_of, snapshot
 from .offsets import isolation_code
 from .subscription_state import EARLIEST, LATEST, SubscriptionState
 
+if TYPE_CHECKING:
+    import uuid
+
+    from aiokafka_gen.metrics import MetricName, Metrics
+    from aiokafka_gen.metrics.otel import ConsumerTracing
+
 __all__ = ["AIOKafkaConsumer"]
 
-log = logging.getLogger("aiokafka_gen.consumer")
+log = client_logger("aiokafka_gen.consumer")
 _GROUP_PROTOCOLS = ("classic", "consumer")
 # The constructor's own numbers and their lowest legal value (Java's ConsumerConfig ranges;
 # the client's settings are checked by AIOKafkaClient). None may be given where noted.
@@ -194,6 +205,13 @@ class AIOKafkaConsumer:
         group_remote_assignor: str | None = None,
         fetch_sessions: bool = True,
         max_buffer_bytes: int | None = None,
+        metrics_enabled: bool = True,
+        metrics_num_samples: int = 2,
+        metrics_sample_window_ms: int = 30000,
+        enable_metrics_push: bool = True,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        tracing_span: str = "record",
     ) -> None:
         if loop is not None:
             warnings.warn("the loop argument is deprecated and ignored: the consumer uses "
@@ -202,6 +220,7 @@ class AIOKafkaConsumer:
             warnings.warn("api_version is a no-op: versions are negotiated",
                           DeprecationWarning, stacklevel=2)  # fmt: skip
         _check_ranges(locals())
+        self._metrics_options = MetricsOptions.create(locals())
         del consumer_timeout_ms  # no separate fetch timer: the fetcher is event-driven
         if group_protocol not in _GROUP_PROTOCOLS:
             raise ValueError(f"invalid group_protocol: {group_protocol!r}")
@@ -248,6 +267,27 @@ class AIOKafkaConsumer:
         # Callbacks held by long-lived tasks reach the consumer only weakly: a consumer the
         # application dropped without stop() can be collected, and __del__ warns about it.
         self._fetcher.buffer.while_waiting = _weakly(self._still_polling)
+        self._registry = self._metrics_options.registry(self._client.client_id, "consumer")
+        self._metrics: ConsumerMetrics | None = None
+        if self._registry is not None:
+            self._init_metrics(self._registry)
+        if tracing_span not in ("record", "poll"):
+            raise ValueError(f"tracing_span must be 'record' or 'poll', not {tracing_span!r}")
+        self._tracing: ConsumerTracing | None = None
+        if tracer_provider is not None:
+            from aiokafka_gen.metrics.otel import ConsumerTracing
+
+            self._tracing = ConsumerTracing(
+                tracer_provider, client_id=client_id, group_id=group_id,
+                span_per=tracing_span,  # type: ignore[arg-type]
+                bootstrap_servers=server_list(bootstrap_servers),
+            )  # fmt: skip
+        self._observers = Observers(
+            self._client, self._registry, meter_provider=meter_provider,
+            push=self._metrics_options.push,
+            resource={"group_id": group_id, "group_instance_id": group_instance_id,
+                      "client_rack": client_rack},
+        )  # fmt: skip
         self._coordinator: GroupCoordinatorProtocol | None = None
         self._started = False
         self._closed = False
@@ -257,6 +297,46 @@ class AIOKafkaConsumer:
         self._missing_timer: asyncio.TimerHandle | None = None
         if topics:
             self._subscription.subscribe(_validate_topics(topics))
+
+    def _init_metrics(self, registry: Metrics) -> None:
+        self._client.attach_metrics(registry, group_api_sensors())
+        metrics = self._metrics = ConsumerMetrics(registry, read_committed=self._isolation == 1)
+        self._fetcher.metrics = metrics
+        self._fetcher.buffer.on_consumed = metrics.consumed
+        # the gauges reach the consumer weakly (the client's tasks hold the registry)
+        ref = weakref.ref(self)
+        subscription = self._subscription
+
+        def health() -> GroupHealth | None:
+            consumer = ref()
+            coordinator = None if consumer is None else consumer._coordinator
+            return None if coordinator is None else coordinator.health()
+
+        metrics.gauges(
+            last_rebalance=lambda: None if (h := health()) is None else h.last_rebalance,
+            last_heartbeat=lambda: None if (h := health()) is None else h.last_heartbeat,
+            assigned=lambda: float(len(subscription.assigned_partitions())),
+        )
+
+    @property
+    def metrics_registry(self) -> Metrics | None:
+        """The consumer's metrics registry (None with ``metrics_enabled=False``): what
+        ``aiokafka_gen.metrics.prometheus.register_prometheus`` and other exporters read."""
+        return self._registry
+
+    async def client_instance_id(self, timeout: float = 5.0) -> uuid.UUID | None:
+        """The id the broker gave this client for telemetry (KIP-714, Java's
+        ``clientInstanceId``); None when telemetry is off or the cluster has none."""
+        reporter = self._observers.reporter
+        return None if reporter is None else await reporter.client_instance_id(timeout)
+
+    def metrics(self) -> dict[MetricName, float]:
+        """Every metric's value now, by ``MetricName`` (name, group, tags): Java's consumer
+        metrics (``consumer-fetch-manager-metrics`` incl. per topic and partition lag,
+        ``consumer-coordinator-metrics``, ``consumer-metrics``, ``consumer-node-metrics``)
+        plus ``consumer-request-metrics`` per API; see the docs' metrics table. Empty when
+        the consumer was created with ``metrics_enabled=False``."""
+        return {} if self._registry is None else self._registry.snapshot()
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -268,6 +348,10 @@ class AIOKafkaConsumer:
             raise IllegalStateError("start() was already called")
         self._started = True
         self._loop = asyncio.get_running_loop()
+        with tagged(self._client.client_id, "consumer"):  # its tasks' log lines name it
+            await self._start()
+
+    async def _start(self) -> None:
         await self._client.bootstrap()
         self._metadata_listener = _weakly(self._on_metadata)
         self._client.cluster.add_listener(self._metadata_listener)
@@ -278,6 +362,7 @@ class AIOKafkaConsumer:
             self._fetcher.group_managed = True
             await self._coordinator.start()
         self._fetcher.start()
+        self._observers.start()
         if self._subscription.subscribed:
             await self._client.force_metadata_update()
             if self._coordinator is not None:
@@ -286,7 +371,10 @@ class AIOKafkaConsumer:
                 self._assign_all()
 
     def _make_coordinator(self) -> GroupCoordinatorProtocol:
-        return create_coordinator(self._client, self._subscription, **self._group_config)
+        coordinator = create_coordinator(self._client, self._subscription, **self._group_config)
+        if self._registry is not None:
+            coordinator.group_metrics = GroupMetrics(self._registry)
+        return coordinator
 
     async def stop(self) -> None:
         """Commit (auto-commit), leave the group, stop fetching, close connections.
@@ -296,12 +384,16 @@ class AIOKafkaConsumer:
         self._closed = True
         if self._missing_timer is not None:
             self._missing_timer.cancel()
-        try:
-            if self._coordinator is not None:
-                await self._coordinator.close()
-        finally:
-            await self._fetcher.close()
-            await self._client.close()
+        if self._tracing is not None:
+            self._tracing.close()  # ends the spans of records still being processed
+        with tagged(self._client.client_id, "consumer"):
+            try:
+                if self._coordinator is not None:
+                    await self._coordinator.close()
+            finally:
+                await self._fetcher.close()
+                await self._observers.close(self._request_timeout)
+                await self._client.close()
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # Started and never stopped: its tasks and sockets leak (aiokafka warns too).
@@ -404,6 +496,8 @@ class AIOKafkaConsumer:
         if self._coordinator is None and self._subscription.subscribed:
             self._assign_all()
         self._refresh_missing_topics()
+        if self._metrics is not None:
+            self._metrics.prune(self._subscription)
 
     def _refresh_missing_topics(self) -> None:
         """While the subscription names topics the metadata lacks (not created yet), ask
@@ -463,7 +557,15 @@ class AIOKafkaConsumer:
         if partitions:
             _check_partitions(partitions)
         self._before_poll()
-        return await self._fetcher.next_record(frozenset(partitions) or None)
+        if self._metrics is not None:
+            self._metrics.last_poll = time.monotonic()
+        tracing = self._tracing
+        if tracing is None:
+            return await self._fetcher.next_record(frozenset(partitions) or None)
+        start = tracing.begin_poll()  # the previous record's processing is over
+        record = await self._fetcher.next_record(frozenset(partitions) or None)
+        tracing.on_record(record, start_time_ns=start)
+        return record
 
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
@@ -475,10 +577,26 @@ class AIOKafkaConsumer:
         if timeout_ms < 0:
             raise ValueError("timeout_ms must not be negative")
         self._before_poll()
-        return await self._fetcher.fetched_records(
-            frozenset(partitions) or None, timeout_ms / 1000,
-            max_records or self._max_poll_records,
-        )  # fmt: skip
+        metrics, tracing = self._metrics, self._tracing
+        if metrics is None and tracing is None:
+            return await self._fetcher.fetched_records(
+                frozenset(partitions) or None, timeout_ms / 1000,
+                max_records or self._max_poll_records,
+            )  # fmt: skip
+        start = 0 if tracing is None else tracing.begin_poll()
+        if metrics is not None:
+            metrics.poll_started()
+        try:
+            records = await self._fetcher.fetched_records(
+                frozenset(partitions) or None, timeout_ms / 1000,
+                max_records or self._max_poll_records,
+            )  # fmt: skip
+        finally:
+            if metrics is not None:
+                metrics.poll_ended()
+        if tracing is not None:
+            tracing.on_records(records, start_time_ns=start)
+        return records
 
     def __aiter__(self) -> AIOKafkaConsumer:
         if self._closed:
@@ -490,8 +608,13 @@ class AIOKafkaConsumer:
         ends the iteration."""
         if self._started and not self._closed:
             self._before_poll()
+            # no metrics here (per record): last-poll-seconds-ago is stamped by getone(),
+            # which this falls back to whenever no decoded record is ready
             record = self._fetcher.poll_one()
             if record is not None:
+                tracing = self._tracing
+                if tracing is not None:
+                    tracing.on_record(record, start_time_ns=tracing.begin_poll())
                 return record
         while True:
             try:
@@ -682,11 +805,25 @@ class AIOKafkaConsumer:
             for tp in entries:
                 if tp not in assigned:
                     raise IllegalStateError(f"partition {tp} is not assigned")
-        await coordinator.commit_offsets(entries)
+        if self._metrics is None:
+            await coordinator.commit_offsets(entries)
+            return
+        started = time.monotonic()
+        try:
+            await coordinator.commit_offsets(entries)
+        finally:
+            now = time.monotonic()
+            self._metrics.commit_time.record((now - started) * 1e9, now)
 
     async def committed(self, partition: TopicPartition) -> int | None:
         """The committed offset of ``partition`` (None when nothing is committed)."""
-        found = (await self._committed_map([partition])).get(partition)
+        started = time.monotonic()
+        try:
+            found = (await self._committed_map([partition])).get(partition)
+        finally:
+            if self._metrics is not None:
+                now = time.monotonic()
+                self._metrics.committed_time.record((now - started) * 1e9, now)
         return None if found is None or found.offset < 0 else found.offset
 
     async def _committed_map(

@@ -52,6 +52,9 @@ class FetchBuffer:
         # poll, so max_poll_interval_ms never expires under a waiting application.
         self.while_waiting: Callable[[], None] | None = None
         self.wait_slice = 1.0
+        # Metrics (issue #24): called with each completed fetch whose records were all
+        # handed out (once per partition fetch, never per record); None when off.
+        self.on_consumed: Callable[[CompletedFetch], None] | None = None
 
     def start(self) -> None:
         self._data = asyncio.Event()
@@ -142,6 +145,8 @@ class FetchBuffer:
             del self._queues[tp]
             if queue:
                 self._queues[tp] = queue  # to the back: the next partition's turn
+            if self.on_consumed is not None:
+                self.on_consumed(completed)
             self._on_drained()
         return record
 
@@ -189,6 +194,8 @@ class FetchBuffer:
             records = completed.take(limit - len(got), st)
             if completed.exhausted:
                 self.bytes -= queue.popleft().size
+                if self.on_consumed is not None:
+                    self.on_consumed(completed)
                 self._on_drained()
             got.extend(records) if got else (got := records)
             if not records and not completed.exhausted:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from aiokafka_gen._codes import INVALID_METADATA, ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.coordinator.contract import CommittedOffset
@@ -42,6 +42,7 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.records import RecordsCorruptError, _crc, read_batches
 from aiokafka_gen.structs import ConsumerRecord, TopicPartition
 
+from ._metrics import ConsumerMetrics
 from ._records import CompletedFetch, Deserializer
 from .fetch_buffer import FetchBuffer
 from .fetch_session import FetchSession, FetchTarget
@@ -50,7 +51,7 @@ from .subscription_state import PartitionState, SubscriptionState
 
 __all__ = ["Fetcher", "LogTruncationError"]
 
-log = logging.getLogger("aiokafka_gen.consumer")
+log = client_logger("aiokafka_gen.consumer")
 _PREFETCH_DEPTH = 2
 _RACK_SINCE = 11  # Fetch's rack_id (KIP-392, Kafka 2.4)
 _LAST_FETCHED_EPOCH_SINCE = 12  # FetchPartition.last_fetched_epoch (KIP-595, Kafka 2.7)
@@ -129,6 +130,7 @@ class Fetcher:
         self._wake: asyncio.Event | None = None
         self._closed = False
         self.fatal: BaseException | None = None
+        self.metrics: ConsumerMetrics | None = None  # set by a consumer with metrics on
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -387,6 +389,7 @@ class Fetcher:
         self, node: int, wanted: dict[TopicPartition, FetchTarget], seqs: dict[TopicPartition, int]
     ) -> None:
         session = self.sessions.setdefault(node, FetchSession(self._sessions_enabled))
+        sent_at = time.monotonic()
         try:
             response, ids = await self._send_fetch(node, session, wanted)
         except EncodeError:
@@ -401,6 +404,8 @@ class Fetcher:
             self._delay(wanted, self._backoff)
             return
         now = time.monotonic()
+        if self.metrics is not None:
+            self._record_answer(response, ids, sent_at, now)
         for topic in response.responses:
             name = topic.topic or ids.get(topic.topic_id)
             if name is None:
@@ -409,6 +414,18 @@ class Fetcher:
                 tp = TopicPartition(name, part.partition_index)
                 if tp in seqs:
                     self._handle_partition(node, tp, part, seqs[tp], wanted[tp], now)
+
+    def _record_answer(
+        self, response: Any, ids: Mapping[uuid.UUID, str], sent_at: float, now: float
+    ) -> None:
+        assert self.metrics is not None
+        by_topic: dict[str, int] = {}
+        for topic in response.responses:
+            name = topic.topic or ids.get(topic.topic_id)
+            if name is not None:
+                size = sum(len(p.records) for p in topic.partitions if p.records is not None)
+                by_topic[name] = by_topic.get(name, 0) + size
+        self.metrics.fetch_answered(sent_at, response.throttle_time_ms, by_topic, now)
 
     async def _send_fetch(
         self, node: int, session: FetchSession, wanted: dict[TopicPartition, FetchTarget]

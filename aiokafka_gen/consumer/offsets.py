@@ -11,17 +11,17 @@ apply the results.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, NodeNotReadyError, for_code
 from aiokafka_gen.structs import TopicPartition
 
 __all__ = ["EpochEnd", "ListedOffset", "OffsetLookup"]
 
-log = logging.getLogger("aiokafka_gen.consumer")
+log = client_logger("aiokafka_gen.consumer")
 _READ_COMMITTED = 1
 
 

@@ -23,11 +23,11 @@ import asyncio
 import contextlib
 import dataclasses
 import inspect
-import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.cluster import ClusterMetadata
 from aiokafka_gen.coordinator.contract import (
@@ -44,12 +44,13 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
 
 from ._features import Feature, require
+from ._metrics import GroupMetrics
 from .membership import Membership, MemberState
 from .offsets import Identity, OffsetClient
 
 __all__ = ["BaseCoordinator", "CoordinatorConfig"]
 
-log = logging.getLogger("aiokafka_gen.coordinator")
+log = client_logger("aiokafka_gen.coordinator")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -127,6 +128,7 @@ class BaseCoordinator:
         self._last_heartbeat: float | None = None
         self._last_rebalance: float | None = None
         self._rebalances = 0
+        self.group_metrics: GroupMetrics | None = None  # set by a consumer with metrics on
         self._last_error: str | None = None
         self._auto_committed: dict[TopicPartition, CommittedOffset] = {}
         # Assigned, held, the listener not told yet (committed offsets still being fetched).
@@ -511,6 +513,8 @@ class BaseCoordinator:
         self._sub.hold(self._unannounced, True)  # no records before the listener returned
         self._rebalances += 1
         self._last_rebalance = time.monotonic()
+        if self.group_metrics is not None:
+            self.group_metrics.completed()
         return await self._complete_assignment(within)
 
     async def _complete_assignment(self, within: float | None = None) -> bool:

@@ -21,11 +21,11 @@ when the pattern matches new topics, and when a subscribed topic's partition cou
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from typing import Any, ClassVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup
 from aiokafka_gen.coordinator.contract import SubscriptionStateProtocol
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
@@ -46,7 +46,7 @@ from .protocol import (
 
 __all__ = ["ClassicCoordinator"]
 
-log = logging.getLogger("aiokafka_gen.coordinator")
+log = client_logger("aiokafka_gen.coordinator")
 
 _LOST = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID})
 # none of these heal by rejoining
@@ -163,6 +163,8 @@ class ClassicCoordinator(BaseCoordinator):
 
     def _abandon_round(self) -> None:
         """A join round failed half way: never stay in joining/syncing/reconciling."""
+        if self.group_metrics is not None:
+            self.group_metrics.failed()
         if self.state in (MemberState.JOINING, MemberState.SYNCING):
             self._event("lost")
         elif self.state is MemberState.RECONCILING:
@@ -236,6 +238,8 @@ class ClassicCoordinator(BaseCoordinator):
     async def _join_group(self, reason: str) -> Any:
         from aiokafka_gen.messages.join_group_request import JoinGroupRequest
 
+        if self.group_metrics is not None:
+            self.group_metrics.started()
         for _ in range(3):  # KIP-394: at most one MEMBER_ID_REQUIRED round trip
             request = JoinGroupRequest(
                 group_id=self.config.group_id,

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import logging
 import time
 import uuid
 from typing import Any, ClassVar
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.errors import KafkaError, KafkaTimeoutError, for_code
 from aiokafka_gen.structs import TopicPartition
 
@@ -36,7 +36,7 @@ from .membership import MemberState
 
 __all__ = ["ConsumerGroupCoordinator"]
 
-log = logging.getLogger("aiokafka_gen.coordinator")
+log = client_logger("aiokafka_gen.coordinator")
 
 _LOST = frozenset({ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH})
 # none of these heal by rejoining
@@ -181,6 +181,8 @@ class ConsumerGroupCoordinator(BaseCoordinator):
             self._interval = response.heartbeat_interval_ms / 1000.0
         if response.assignment is not None:
             self._pending_ids = list(response.assignment.topic_partitions)
+            if self.group_metrics is not None:
+                self.group_metrics.started()
         elif self.state is MemberState.JOINING and self.generation > 0:
             self._pending_ids = []
         if (

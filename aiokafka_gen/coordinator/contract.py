@@ -30,6 +30,7 @@ from aiokafka_gen.structs import ConsumerGroupMetadata, TopicPartition
 
 if TYPE_CHECKING:
     from aiokafka_gen.client import AIOKafkaClient
+    from aiokafka_gen.coordinator._metrics import GroupMetrics
 
 __all__ = [
     "CommittedOffset",
@@ -131,6 +132,9 @@ class SubscriptionStateProtocol(Protocol):
 class GroupCoordinatorProtocol(Protocol):
     """What the consumer calls on the coordinator. Built by the consumer when group_id is set:
     ``aiokafka_gen.coordinator.create_coordinator(client, subscription, **config)``."""
+
+    #: Rebalance sensors, set by a consumer with metrics on (None: nothing recorded).
+    group_metrics: GroupMetrics | None
 
     async def start(self) -> None:
         """Start background tasks (membership once subscribed, auto-commit timer)."""

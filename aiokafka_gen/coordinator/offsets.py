@@ -18,11 +18,11 @@ within the client's request timeout); the node id is kept here too, for ``health
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup, CoordinationType
 from aiokafka_gen.coordinator.contract import CommittedOffset
 from aiokafka_gen.errors import (
@@ -35,7 +35,7 @@ from aiokafka_gen.structs import TopicPartition
 
 __all__ = ["Identity", "OffsetClient"]
 
-log = logging.getLogger("aiokafka_gen.coordinator")
+log = client_logger("aiokafka_gen.coordinator")
 
 _COMMIT_MAX, _FETCH_MAX = 9, 9
 # the member's generation or epoch is not the group's (classic and KIP-848)

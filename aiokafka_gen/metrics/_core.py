@@ -340,7 +340,7 @@ class Sensor:
         return self._last
 
     def measure(self, stat: str, now: float, per: float = 1.0, percentile: float = 50.0) -> float:
-        """The value of one statistic at ``now`` (``stat`` is a :data:`~.catalogue.STATS` name).
+        """The value of one statistic at ``now`` (``stat`` is a ``catalogue.STATS`` name).
 
         ``per`` is the rate's time unit in seconds (1 for per second, 3600 per hour, 1e-9 per
         nanosecond); only rates read it. ``percentile`` (0-100) is read by ``"percentile"``.

@@ -173,7 +173,7 @@ PRODUCER_RECORDS_PER_REQUEST = SensorSpec(
     _P,
     _PM,
     (),
-    "one Produce request answered: the number of records it carried",
+    "one Produce request sent: the number of records it carries (a retried record again)",
     (
         _m("record-send-rate", "rate", "Records sent per second.", "records/s"),
         _m("record-send-total", "total", "Records sent since the producer started.", "records"),
@@ -463,12 +463,12 @@ CONSUMER_RECORDS_FETCHED = SensorSpec(
     _C,
     _FM,
     (),
-    "one Fetch answer handled: the records it returned",
+    "one partition fetch handed to the application completely: its records",
     (
         _m(
             "records-per-request-avg",
             "avg",
-            "Average records returned per Fetch request.",
+            "Average records per partition fetch (Java averages per Fetch request).",
             "records",
         ),
         _m("records-consumed-rate", "rate", "Records consumed per second.", "records/s"),
@@ -554,12 +554,12 @@ CONSUMER_TOPIC_RECORDS = SensorSpec(
     _C,
     _FM,
     (TOPIC,),
-    "one Fetch answer's data for this topic: its record count",
+    "one partition fetch of this topic handed out completely: its records",
     (
         _m(
             "records-per-request-avg",
             "avg",
-            "Average records of this topic per Fetch request.",
+            "Average records of this topic per partition fetch.",
             "records",
         ),
         _m(

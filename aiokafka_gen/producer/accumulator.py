@@ -146,6 +146,14 @@ class RecordAccumulator:
                 raise KafkaTimeoutError(f"no buffer memory within {timeout} s") from None
             raise
 
+    def available_memory(self) -> float:
+        """Bytes of buffer memory not reserved by a batch (buffer-available-bytes)."""
+        return float(self._free)
+
+    def memory_waiters(self) -> float:
+        """send() calls waiting for buffer memory (the waiting-threads gauge)."""
+        return float(len(self._memory_waiters))
+
     def served(self) -> None:
         """The caller woken by ``wait_for_memory`` has reserved: wake the next in line."""
         self._serve_waiters()

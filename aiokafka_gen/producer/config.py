@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiokafka_gen._validate import check_range
+from aiokafka_gen.conn._metrics import MetricsOptions
 from aiokafka_gen.errors import KafkaConfigurationError
 from aiokafka_gen.records.codecs import require_codec
 
@@ -33,7 +34,7 @@ __all__ = ["MISSING", "ProducerConfig"]
 MISSING: Any = object()  # acks not given: the default depends on idempotence
 _CODECS = ("gzip", "snappy", "lz4", "zstd", None)
 _MAX_IDEMPOTENT_IN_FLIGHT = 5
-_DERIVED = frozenset({"acks", "idempotent", "sasl", "max_block", "max_in_flight"})
+_DERIVED = frozenset({"acks", "idempotent", "sasl", "max_block", "max_in_flight", "metrics"})
 _INT32_MAX = 2**31 - 1
 _RANGES: dict[str, dict[str, Any]] = {
     "metadata_max_age_ms": {"at_least": 0},
@@ -101,6 +102,7 @@ class ProducerConfig:
     max_block: float  # seconds
     delivery_timeout_ms: int
     max_in_flight: int
+    metrics: MetricsOptions
 
     @classmethod
     def create(cls, options: Mapping[str, Any]) -> ProducerConfig:
@@ -137,6 +139,7 @@ class ProducerConfig:
             "acks": _acks(options["acks"], idempotent), "idempotent": idempotent, "sasl": sasl,
             "max_block": (options["request_timeout_ms"] if block_ms is None else block_ms) / 1000,
             "max_in_flight": options["max_in_flight_requests_per_connection"],
+            "metrics": MetricsOptions.create(options),
         }  # fmt: skip
 
     def client_options(self, client_id: str) -> dict[str, Any]:

@@ -22,16 +22,17 @@ import asyncio
 import contextlib
 import functools
 import itertools
-import logging
 import sys
 import traceback
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen._codes import ErrorCode
+from aiokafka_gen._logging import client_logger, tagged
+from aiokafka_gen._observe import Observers, server_list
 from aiokafka_gen._validate import check_topic
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient
@@ -46,7 +47,14 @@ from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
 from aiokafka_gen.records.builder import Header
 from aiokafka_gen.structs import RecordMetadata, TopicPartition
 
+from ._metrics import ProducerMetrics
 from ._send import RECORD_OVERHEAD, RecordPath, TopicInfo, check_timestamp
+
+if TYPE_CHECKING:
+    import uuid
+
+    from aiokafka_gen.metrics import MetricName, Metrics
+    from aiokafka_gen.metrics.otel import ProducerTracing
 from .accumulator import RecordAccumulator
 from .batch import BatchBuilder
 from .config import MISSING, ProducerConfig
@@ -57,7 +65,7 @@ from .transaction_manager import TransactionManager
 
 __all__ = ["AIOKafkaProducer"]
 
-log = logging.getLogger("aiokafka_gen.producer")
+log = client_logger("aiokafka_gen.producer")
 _ids = itertools.count(1)
 Partitioner = Callable[[bytes | None, list[int], list[int]], int]
 
@@ -122,6 +130,12 @@ class AIOKafkaProducer:
         max_block_ms: int | None = None,
         delivery_timeout_ms: int = 120000,
         max_in_flight_requests_per_connection: int = 5,
+        metrics_enabled: bool = True,
+        metrics_num_samples: int = 2,
+        metrics_sample_window_ms: int = 30000,
+        enable_metrics_push: bool = True,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
     ) -> None:
         options = dict(locals())  # every keyword argument, by name
         del options["self"]
@@ -133,6 +147,23 @@ class AIOKafkaProducer:
             )  # fmt: skip
         self._config = config = ProducerConfig.create(options)
         self.client = AIOKafkaClient(**config.client_options(f"aiokafka-producer-{next(_ids)}"))
+        self._registry = config.metrics.registry(self.client.client_id, "producer")
+        self._metrics: ProducerMetrics | None = None
+        if self._registry is not None:
+            self.client.attach_metrics(self._registry)
+            self._metrics = ProducerMetrics(self._registry)
+        self._tracing: ProducerTracing | None = None
+        if tracer_provider is not None:
+            from aiokafka_gen.metrics.otel import ProducerTracing
+
+            self._tracing = ProducerTracing(
+                tracer_provider, client_id=self.client.client_id,
+                bootstrap_servers=server_list(bootstrap_servers),
+            )  # fmt: skip
+        self._observers = Observers(
+            self.client, self._registry, meter_provider=meter_provider,
+            push=config.metrics.push, resource={"transactional_id": transactional_id},
+        )  # fmt: skip
         self._acks = config.acks
         self._key_serializer = config.key_serializer
         self._value_serializer = config.value_serializer
@@ -192,12 +223,19 @@ class AIOKafkaProducer:
             identity=self._identity, transactional_id=transactional_id,
             init_producer_id=txn.init_producer_id if txn else None,
             before_send=txn.before_send if txn and transactional_id is not None else None,
-            **options,
+            metrics=self._metrics, **options,
         )  # fmt: skip
         if txn is not None:
             txn.attach(sender, self._accumulator)
         if self._sticky is not None:
             self._accumulator.on_new_batch = functools.partial(_sticky_batch_full, self._sticky)
+        if self._metrics is not None:
+            acc, cluster = self._accumulator, self.client.cluster
+            self._metrics.gauges(
+                available=acc.available_memory, total=float(self._config.buffer_memory),
+                waiting=acc.memory_waiters, in_flight=sender.requests_in_flight,
+                metadata_age=cluster.metadata_age,
+            )  # fmt: skip
         return sender
 
     def _init_state(self) -> None:
@@ -215,6 +253,8 @@ class AIOKafkaProducer:
         self._topics.clear()
         if self._sticky is not None:
             self._sticky.reset()  # the next null-key record re-picks among current partitions
+        if self._metrics is not None:
+            self._metrics.expire(cluster)
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # Started and never stopped: warn like aiokafka (stopping needs awaiting, which a
@@ -232,6 +272,26 @@ class AIOKafkaProducer:
                 context["source_traceback"] = self._source_traceback
             loop.call_exception_handler(context)
 
+    # ---- metrics -----------------------------------------------------------------------
+    @property
+    def metrics_registry(self) -> Metrics | None:
+        """The producer's metrics registry (None with ``metrics_enabled=False``): what
+        ``aiokafka_gen.metrics.prometheus.register_prometheus`` and other exporters read."""
+        return self._registry
+
+    async def client_instance_id(self, timeout: float = 5.0) -> uuid.UUID | None:
+        """The id the broker gave this client for telemetry (KIP-714, Java's
+        ``clientInstanceId``); None when telemetry is off or the cluster has none."""
+        reporter = self._observers.reporter
+        return None if reporter is None else await reporter.client_instance_id(timeout)
+
+    def metrics(self) -> dict[MetricName, float]:
+        """Every metric's value now, by ``MetricName`` (name, group, tags): Java's producer
+        metrics (``producer-metrics``, ``producer-topic-metrics``, ``producer-node-metrics``)
+        plus ``producer-request-metrics`` per API; see the docs' metrics table. Empty when
+        the producer was created with ``metrics_enabled=False``."""
+        return {} if self._registry is None else self._registry.snapshot()
+
     # ---- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
         """Bootstrap, start the sender; an idempotent producer gets its producer id."""
@@ -241,11 +301,13 @@ class AIOKafkaProducer:
             return
         self._loop = asyncio.get_running_loop()
         self._path.new_future = _future_factory(self._loop)
-        await self.client.bootstrap()
-        self._started = True
-        if self._txn is not None:
-            await self._txn.init_producer_id()
-        self._sender.start()
+        with tagged(self.client.client_id, "producer"):  # its tasks' log lines name it
+            await self.client.bootstrap()
+            self._started = True
+            if self._txn is not None:
+                await self._txn.init_producer_id()
+            self._sender.start()
+            self._observers.start()
 
     async def flush(self) -> None:
         """Wait until every record sent so far is acknowledged or failed."""
@@ -256,13 +318,15 @@ class AIOKafkaProducer:
         if self._closed:
             return
         self._closed = True
-        self._accumulator.close()
-        if self._started and self._sender.running:
-            flushing = asyncio.ensure_future(self._accumulator.flush())
-            await asyncio.wait([flushing], timeout=self._request_timeout_ms / 1000)
-            flushing.cancel()
-        await self._sender.close()
-        await self.client.close()
+        with tagged(self.client.client_id, "producer"):
+            self._accumulator.close()
+            if self._started and self._sender.running:
+                flushing = asyncio.ensure_future(self._accumulator.flush())
+                await asyncio.wait([flushing], timeout=self._request_timeout_ms / 1000)
+                flushing.cancel()
+            await self._sender.close()
+            await self._observers.close(self._request_timeout_ms / 1000)
+            await self.client.close()
 
     async def __aenter__(self) -> AIOKafkaProducer:
         await self.start()
@@ -337,29 +401,41 @@ class AIOKafkaProducer:
         ``partitions_for`` for the other metadata errors. Cancelling this coroutine cancels
         the send; cancelling the returned future does not.
         """
-        if self._loop is None or self._closed or self._sender.fatal is not None:
-            self._check_open()
-            self._require_loop()
-        if timestamp_ms is not None and (type(timestamp_ms) is not int or timestamp_ms < 0):
-            timestamp_ms = check_timestamp(timestamp_ms)
-        path = self._path
-        known = path.topics.get(topic)
-        if known is None:
-            await self._partitions(topic)
-            known = path.topics.get(topic) or self._cache_topic(topic)
-            assert known is not None
-        if self._txn is not None:
-            self._txn.check_can_send()
-        future: asyncio.Future[RecordMetadata] = path.append(
-            known, topic, value, key, partition, timestamp_ms, headers
-        )
-        if path.waiting is not None:
-            waiting, path.waiting = path.waiting, None
-            await self._append_waiting(*waiting)
-        elif path.filled:
-            # A batch just filled up: give the loop one turn (the sender drains it, other
-            # tasks run). Once per batch, not per record.
-            await asyncio.sleep(0)
+        tracing = self._tracing
+        if tracing is not None:  # a span per send (OpenTelemetry), headers carry its context
+            handle, headers = tracing.start_send(
+                topic, partition, key, headers, tombstone=value is None
+            )
+        try:  # free when nothing raises (3.11): the untraced path pays two `is None` tests
+            if self._loop is None or self._closed or self._sender.fatal is not None:
+                self._check_open()
+                self._require_loop()
+            if timestamp_ms is not None and (type(timestamp_ms) is not int or timestamp_ms < 0):
+                timestamp_ms = check_timestamp(timestamp_ms)
+            path = self._path
+            known = path.topics.get(topic)
+            if known is None:
+                await self._partitions(topic)
+                known = path.topics.get(topic) or self._cache_topic(topic)
+                assert known is not None
+            if self._txn is not None:
+                self._txn.check_can_send()
+            future: asyncio.Future[RecordMetadata] = path.append(
+                known, topic, value, key, partition, timestamp_ms, headers
+            )
+            if path.waiting is not None:
+                waiting, path.waiting = path.waiting, None
+                await self._append_waiting(*waiting)
+            elif path.filled:
+                # A batch just filled up: give the loop one turn (the sender drains it, other
+                # tasks run). Once per batch, not per record.
+                await asyncio.sleep(0)
+        except BaseException as exc:
+            if tracing is not None:
+                tracing.end_send(handle, exc)
+            raise
+        if tracing is not None:
+            tracing.end_when_done(handle, future)
         return future
 
     async def _append_waiting(
@@ -368,19 +444,37 @@ class AIOKafkaProducer:
         future: asyncio.Future[RecordMetadata],
     ) -> None:  # fmt: skip
         size = RECORD_OVERHEAD + len(key or b"") + len(value or b"")
-        deadline = asyncio.get_running_loop().time() + self._max_block
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + self._max_block
         acc = self._accumulator
         while True:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise KafkaTimeoutError("buffer_memory is exhausted (max_block_ms passed)")
-            await acc.wait_for_memory(size, remaining)
+            remaining = deadline - loop.time()
+            try:
+                if remaining <= 0:
+                    raise KafkaTimeoutError("buffer_memory is exhausted (max_block_ms passed)")
+                await acc.wait_for_memory(size, remaining)
+            except KafkaTimeoutError:
+                self._record_pool_wait(started, exhausted=True)
+                raise
+            started = self._record_pool_wait(started, exhausted=False)
             self._check_open()
             try:
                 if acc.append(tp, timestamp_ms, key, value, headers, future, waited=True):
                     return
             finally:
                 acc.served()
+
+    def _record_pool_wait(self, started: float, *, exhausted: bool) -> float:
+        """bufferpool-wait-time (ns) since ``started``; buffer-exhausted when it failed.
+        Returns now, the start of the next wait."""
+        now = asyncio.get_running_loop().time()
+        metrics = self._metrics
+        if metrics is not None:
+            metrics.pool_wait.record((now - started) * 1e9, now)
+            if exhausted:
+                metrics.exhausted.record(1.0, now)
+        return now
 
     async def send_and_wait(
         self,

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka_gen._codes import ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import (
     KafkaError,
@@ -33,13 +33,14 @@ from aiokafka_gen.errors import (
 from aiokafka_gen.records.builder import BatchBuilder as RecordsBuilder
 from aiokafka_gen.structs import TopicPartition
 
+from ._metrics import ProducerMetrics
 from .accumulator import RecordAccumulator
 from .batch import ProducerBatch
 from .idempotence import ProducerIdentity, SequenceVerdict
 
 __all__ = ["Sender"]
 
-log = logging.getLogger("aiokafka_gen.producer")
+log = client_logger("aiokafka_gen.producer")
 _TOO_LARGE = frozenset({ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE})
 _SEQUENCE_ERRORS = frozenset(
     {ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID}
@@ -66,6 +67,7 @@ class Sender:
         transactional_id: str | None = None,
         init_producer_id: Callable[[], Awaitable[None]] | None = None,
         before_send: Callable[[list[ProducerBatch]], Awaitable[None]] | None = None,
+        metrics: ProducerMetrics | None = None,
     ) -> None:
         self._client = client
         self._acc = accumulator
@@ -80,6 +82,7 @@ class Sender:
         self._transactional_id = transactional_id
         self._init_producer_id = init_producer_id
         self._before_send = before_send
+        self._metrics = metrics
         self._in_flight: dict[int, int] = {}
         self._requests: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -184,6 +187,10 @@ class Sender:
     def _in_flight_total(self) -> int:
         return sum(self._in_flight.values())
 
+    def requests_in_flight(self) -> float:
+        """Produce requests sent and not answered yet (the requests-in-flight gauge)."""
+        return float(self._in_flight_total())
+
     # ---- requests ----------------------------------------------------------------------
     def _launch(self, node: int, batches: list[ProducerBatch]) -> None:
         for batch in batches:
@@ -192,7 +199,10 @@ class Sender:
                 self._identity.stamp(batch)
             else:
                 batch.close()
+        metrics = self._metrics
         for chunk in self._chunks(batches):
+            if metrics is not None:
+                metrics.request_sent(chunk, asyncio.get_running_loop().time())
             self._in_flight[node] = self._in_flight.get(node, 0) + 1
             task = asyncio.get_running_loop().create_task(self._produce(node, chunk))
             self._requests.add(task)
@@ -211,6 +221,7 @@ class Sender:
         return chunks
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
+        sent_at = asyncio.get_running_loop().time()
         try:
             response = await self._exchange(node, batches)
         except asyncio.CancelledError:
@@ -222,6 +233,9 @@ class Sender:
             for batch in batches:
                 self._retry_or_fail(batch, exc)
         else:
+            if self._metrics is not None and response is not None:
+                now = asyncio.get_running_loop().time()
+                self._metrics.answered(sent_at, response.throttle_time_ms, now)
             self._settle(response, batches)
         finally:
             self._in_flight[node] -= 1
@@ -321,6 +335,8 @@ class Sender:
             if self._identity.stamped_now(batch) or batch.sequence >= 0:
                 self._identity.request_bump()  # the sequence range changes shape
         log.info("producer: batch for %s too large; split into %d", batch.tp, len(parts))
+        if self._metrics is not None:
+            self._metrics.split.record(1.0, asyncio.get_running_loop().time())
         self._acc.requeue_split(batch, parts)
 
     def _retry_or_fail(self, batch: ProducerBatch, exc: KafkaError) -> None:
@@ -341,6 +357,8 @@ class Sender:
 
     def _requeue(self, batch: ProducerBatch) -> None:
         now = asyncio.get_running_loop().time()
+        if self._metrics is not None:
+            self._metrics.retried(batch, now)
         self._acc.requeue(batch, now + self._backoff)
 
     def _complete(self, batch: ProducerBatch, offset: int, append_time: int, start: int) -> None:
@@ -358,6 +376,8 @@ class Sender:
             self._identity.forget(batch)
         batch.fail(exc)
         self._acc.finished(batch)
+        if self._metrics is not None:
+            self._metrics.failed(batch, asyncio.get_running_loop().time())
         if self.on_fail is not None:
             self.on_fail(exc)
 

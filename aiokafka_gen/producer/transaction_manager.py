@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen._codes import COORDINATOR_MOVED, ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup, CoordinationType
 from aiokafka_gen.errors import (
     IllegalOperation,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TransactionManager", "TxnState"]
 
-log = logging.getLogger("aiokafka_gen.producer")
+log = client_logger("aiokafka_gen.producer")
 _FENCED = frozenset({ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED})
 _FATAL = frozenset({ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ErrorCode.INVALID_TXN_STATE})
 _RETRY = frozenset({ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.REQUEST_TIMED_OUT})

@@ -104,6 +104,8 @@ class BatchBuilder:
         self._base_ts = -1
         self._max_ts = -1
         self._closed: bytes | None = None
+        #: the largest record appended, in bytes (the producer's record-size metrics)
+        self.max_record_size = 0
 
     def append(
         self,
@@ -148,6 +150,8 @@ class BatchBuilder:
         self._records += body
         self._size += size
         self._count = count + 1
+        if size > self.max_record_size:
+            self.max_record_size = size
         return count, timestamp, size
 
     def size(self) -> int:

@@ -24,7 +24,6 @@ import asyncio
 import collections
 import contextlib
 import inspect
-import logging
 import time
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Mapping
@@ -33,6 +32,7 @@ from typing import Any, NoReturn
 
 from aiokafka_gen import __version__
 from aiokafka_gen._codes import ApiKey, ErrorCode
+from aiokafka_gen._logging import client_logger
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient, ConnectionGroup, CoordinationType
@@ -67,7 +67,7 @@ from .session import (
 
 __all__ = ["AIOKafkaShareConsumer", "AcknowledgementResults"]
 
-log = logging.getLogger("aiokafka_gen.share")
+log = client_logger("aiokafka_gen.share")
 
 _MODES = ("implicit", "explicit")
 # leader moved or unknown: refresh metadata and fetch again

@@ -459,6 +459,40 @@ class KafkaErrorTable(SphinxDirective):
         return [*targets, table]
 
 
+class KafkaMetricsTable(SphinxDirective):
+    """``.. kafka-metrics-table:: producer`` (or ``consumer`` / ``connection``): every metric
+    of that section of ``aiokafka_gen.metrics.catalogue``, the registry the clients record
+    into (``aiokafka_gen.metrics.reference.rows()``), so the page cannot drift."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        reference = importlib.import_module("aiokafka_gen.metrics.reference")
+        catalogue = importlib.import_module("aiokafka_gen.metrics.catalogue")
+        self.env.note_dependency(catalogue.__file__)
+        section = self.arguments[0]
+        rows = []
+        for row in reference.rows():
+            if row.section != section:
+                continue
+            java = nodes.literal(row.java, row.java) if row.java else "none (ours)"
+            rows.append(
+                [
+                    nodes.literal(row.name, row.name),
+                    nodes.literal(row.group, row.group),
+                    ", ".join(row.tags),
+                    row.stat,
+                    row.unit,
+                    row.description,
+                    java,
+                ]
+            )
+        if not rows:
+            raise self.error(f"no metrics in section {section!r}")
+        header = ["Metric", "Group", "Tags", "Statistic", "Unit", "Meaning", "Java"]
+        return [_table(header, rows, [18, 20, 12, 8, 8, 24, 10], ["kafka-metrics"])]
+
+
 class KafkaPublicNames(SphinxDirective):
     """``.. kafka-public-names::``: ``aiokafka_gen.__all__`` with a link to where each
     name is documented (resolved through ``resolve_alias``)."""
@@ -632,6 +666,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("kafka-api-summary", KafkaApiSummary)
     app.add_directive("kafka-api-table", KafkaApiTable)
     app.add_directive("kafka-error-table", KafkaErrorTable)
+    app.add_directive("kafka-metrics-table", KafkaMetricsTable)
     app.add_directive("kafka-public-names", KafkaPublicNames)
     app.add_directive("kafka-bench-charts", KafkaBenchCharts)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
