@@ -60,6 +60,9 @@ class AIOKafkaAdminClient(
     Java allows 0, which would time every request out at once, so the client refuses it),
     ``metadata_max_age_ms`` and ``retry_backoff_ms`` 0..2**63-1, and
     ``connections_max_idle_ms`` any int64 (0 or less: idle connections are never closed).
+    Added: ``metrics_enabled`` (True; ``metrics()``), ``metrics_num_samples``,
+    ``metrics_sample_window_ms``, ``enable_metrics_push`` (False, as Java's admin client)
+    and ``meter_provider`` (OpenTelemetry metrics).
 
     Results are frozen dataclasses from ``aiokafka_gen.admin.results``; methods acting on
     several resources return one result per resource and, unless

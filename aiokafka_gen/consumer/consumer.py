@@ -153,6 +153,13 @@ class AIOKafkaConsumer:
     ``NoOffsetForPartitionError`` (or ``OffsetOutOfRangeError`` for an offset that fell out
     of range) from the next poll.
 
+    Observability: ``metrics_enabled`` (True; ``metrics()`` returns the consumer's metrics
+    with Java's names, per-partition lag included), ``metrics_num_samples``,
+    ``metrics_sample_window_ms``, ``enable_metrics_push`` (KIP-714), ``meter_provider``
+    (OpenTelemetry metrics), ``tracer_provider`` with ``tracing_span`` ("record": a
+    ``process`` span per record continuing its producer's trace, current while the
+    application handles it; "poll": one span per ``getmany()``).
+
     Arguments are checked in the constructor: a number outside the range Kafka's Java
     consumer allows for the same setting raises ``KafkaConfigurationError`` (a
     ``ValueError``), an illegal topic name ``InvalidTopicError``. ``loop`` is deprecated

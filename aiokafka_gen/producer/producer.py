@@ -81,6 +81,13 @@ class AIOKafkaProducer:
     one in flight, a retried batch can land after a later batch of its partition, as with
     Java's client; ``enable_idempotence=True`` keeps the order).
 
+    Observability (all keyword-only): ``metrics_enabled`` (True; ``metrics()`` returns the
+    producer's metrics with Java's names), ``metrics_num_samples`` (2) and
+    ``metrics_sample_window_ms`` (30000), ``enable_metrics_push`` (True: KIP-714 push of
+    the metrics the cluster subscribes to), ``meter_provider`` (export the metrics through
+    OpenTelemetry) and ``tracer_provider`` (a PRODUCER span per ``send()`` with the W3C
+    trace context written into the record's headers). See the metrics reference.
+
     Every numeric argument is checked against its legal range (Java's ``ProducerConfig``
     ranges, tighter where noted in ``producer.config``): a value outside it raises
     ``KafkaConfigurationError`` (a ``ValueError``) naming the argument. ``loop`` is
