@@ -304,3 +304,42 @@ async def test_metric_names_and_attributes_match_javas_consumer(
     assert not missing, f"Java pushed none of {missing}"
     different = {n: (expected[n], java[n]) for n in expected if not expected[n] <= java[n]}
     assert not different
+
+
+async def test_a_producer_pushes_its_own_metrics(telemetry_broker: tuple[str, Path]) -> None:
+    """End to end through the client: AIOKafkaProducer's default enable_metrics_push=True
+    starts the reporter; the push carries what the producer did; stop() sends the last."""
+    from aiokafka_gen import AIOKafkaProducer
+
+    bootstrap, dump = telemetry_broker
+    cid = "kip714-producer"
+    await subscribe(bootstrap, "kip714-producer", cid, [P + "record.send", P + "topic."])
+    async with AIOKafkaAdminClient(bootstrap_servers=bootstrap) as admin:
+        await admin.create_topics([NewTopic("kip714-producer", 1, 1)], raise_on_error=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=cid)
+    await producer.start()
+    try:
+        for _ in range(50):
+            await producer.send_and_wait("kip714-producer", b"pushed")
+        instance = await producer.client_instance_id(30.0)
+        assert instance is not None
+
+        def sent_50() -> bool:
+            # sums go as deltas (the broker asks for delta temporality): add them up
+            total = 0.0
+            for push in pushes(dump, cid):
+                point = points_of(push)[1].get(P + "record.send.total")
+                total += point.value if point is not None else 0.0
+            return total == 50
+
+        await wait_until(sent_50, timeout=60, what="pushes adding up to 50 records sent")
+        first = pushes(dump, cid)[0]
+        assert first["instance"] == str(instance)
+        _, got = points_of(first)
+        assert set(got) <= {n for n in got if n.startswith(P)}  # only what was subscribed
+        topic = [p for p in got.values() if p.name == P + "topic.record.send.total"]
+        assert all(p.attributes.get("topic") == "kip714-producer" for p in topic)
+    finally:
+        await producer.stop()
+    assert pushes(dump, cid)[-1]["terminating"]
+    assert sum(p["terminating"] for p in pushes(dump, cid)) == 1
