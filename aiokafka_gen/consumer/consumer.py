@@ -552,6 +552,11 @@ class AIOKafkaConsumer:
             self._coordinator.check_errors()
             self._coordinator.notify_poll()
 
+    def _traced_lag(self, tp: TopicPartition) -> int | None:
+        """The partition's lag after the records just returned (a span attribute)."""
+        state = self._subscription.get(tp)
+        return None if state is None else lag_of(state, self._isolation == 1)
+
     def _still_polling(self) -> None:
         # A getone()/getmany() that waits for records is polling (as in Java and aiokafka):
         # keep max_poll_interval_ms from expiring, and surface fatal group errors.
@@ -571,7 +576,11 @@ class AIOKafkaConsumer:
             return await self._fetcher.next_record(frozenset(partitions) or None)
         start = tracing.begin_poll()  # the previous record's processing is over
         record = await self._fetcher.next_record(frozenset(partitions) or None)
-        tracing.on_record(record, start_time_ns=start)
+        tracing.on_record(
+            record,
+            start_time_ns=start,
+            lag=self._traced_lag(TopicPartition(record.topic, record.partition)),
+        )
         return record
 
     async def getmany(
@@ -602,7 +611,11 @@ class AIOKafkaConsumer:
             if metrics is not None:
                 metrics.poll_ended()
         if tracing is not None:
-            tracing.on_records(records, start_time_ns=start)
+            lags = {(tp.topic, tp.partition): self._traced_lag(tp) for tp in records}
+            tracing.on_records(
+                records, start_time_ns=start,
+                lag={key: lag for key, lag in lags.items() if lag is not None},
+            )  # fmt: skip
         return records
 
     def __aiter__(self) -> AIOKafkaConsumer:
@@ -621,7 +634,12 @@ class AIOKafkaConsumer:
             if record is not None:
                 tracing = self._tracing
                 if tracing is not None:
-                    tracing.on_record(record, start_time_ns=tracing.begin_poll())
+                    start = tracing.begin_poll()
+                    tracing.on_record(
+                        record,
+                        start_time_ns=start,
+                        lag=self._traced_lag(TopicPartition(record.topic, record.partition)),
+                    )
                 return record
         while True:
             try:

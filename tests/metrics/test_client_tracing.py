@@ -68,6 +68,7 @@ async def test_send_and_process_spans_form_one_trace(
     assert span.context.trace_id == send.context.trace_id
     assert span.parent is not None and span.parent.span_id == send.context.span_id
     assert [link.context.span_id for link in span.links] == [send.context.span_id]
+    assert dict(span.attributes or {})["aiokafka_gen.records_lag"] == 0  # nothing after it
 
 
 async def test_poll_spans_link_every_record(kafka_bootstrap: str, kafka_topic: Any) -> None:
