@@ -178,6 +178,10 @@ class RecordAccumulator:
         out: dict[int, list[ProducerBatch]] = {}
         delay: float | None = None
         unknown = False
+        # Partitions with a batch in flight: a snapshot (nothing in the loop changes
+        # in_flight), taken at most once, so that a drain over many partitions needing the
+        # check (retries, idempotent first batches) stays linear, not partitions x batches.
+        busy: set[TopicPartition] | None = None
         for tp, queue in self._batches.items():
             if not queue:
                 continue
@@ -190,10 +194,13 @@ class RecordAccumulator:
                 unknown = True
                 continue
             head = queue[0]
-            if head.in_flight or (head.attempts and self.partition_in_flight(tp)):
+            if head.in_flight:
                 continue
-            if first_pending is not None and first_pending(tp) and self.partition_in_flight(tp):
-                continue
+            if head.attempts or (first_pending is not None and first_pending(tp)):
+                if busy is None:  # once per drain, not once per partition
+                    busy = self._partitions_in_flight()
+                if tp in busy:
+                    continue
             if can_send(node):
                 out.setdefault(node, []).append(queue.popleft())
         return out, delay, unknown
@@ -210,6 +217,9 @@ class RecordAccumulator:
 
     def partition_in_flight(self, tp: TopicPartition) -> bool:
         return any(b.in_flight and b.tp == tp for b in self._unfinished)
+
+    def _partitions_in_flight(self) -> set[TopicPartition]:
+        return {b.tp for b in self._unfinished if b.in_flight}
 
     def requeue(self, batch: ProducerBatch, retry_at: float) -> None:
         """Put a batch back at the front, in sequence order when it has one, else in

@@ -384,6 +384,8 @@ class AIOKafkaProducer:
         parts = cluster.partitions_for_topic(topic)
         if not parts:
             return None
+        if topic not in self.client.topics:  # seen in an all-topics answer: track it (soak)
+            self.client.add_topic(topic)
         available = cluster.available_partitions_for_topic(topic) or set()
         entry = TopicInfo(topic, sorted(parts), sorted(available))
         self._topics[topic] = entry

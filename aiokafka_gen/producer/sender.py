@@ -26,6 +26,7 @@ from aiokafka_gen._logging import client_logger
 from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.errors import (
     KafkaError,
+    KafkaProtocolError,
     KafkaTimeoutError,
     ProducerClosed,
     for_code,
@@ -222,8 +223,9 @@ class Sender:
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
         sent_at = asyncio.get_running_loop().time()
+        names: dict[uuid.UUID, str] = {}  # topic id -> name, as the request carried them
         try:
-            response = await self._exchange(node, batches)
+            response = await self._exchange(node, batches, names)
         except asyncio.CancelledError:
             for batch in batches:
                 self._fail(batch, ProducerClosed("the producer was stopped"))
@@ -236,12 +238,14 @@ class Sender:
             if self._metrics is not None and response is not None:
                 now = asyncio.get_running_loop().time()
                 self._metrics.answered(sent_at, response.throttle_time_ms, now)
-            self._settle(response, batches)
+            self._settle(response, batches, names)
         finally:
             self._in_flight[node] -= 1
             self._acc.wake()
 
-    async def _exchange(self, node: int, batches: list[ProducerBatch]) -> Any:
+    async def _exchange(
+        self, node: int, batches: list[ProducerBatch], names: dict[uuid.UUID, str]
+    ) -> Any:
         from aiokafka_gen.messages.produce_request import ProduceRequest
 
         version = self._client.api_version_for(node, ApiKey.PRODUCE)
@@ -253,9 +257,12 @@ class Sender:
             pinned = min(pinned or 12, 12)
         if pinned is not None and version is not None:
             pinned = min(pinned, version)
+        topic_data = self._topic_data(batches)
+        for topic in topic_data:  # the answer (v13+) names topics by these ids
+            names[topic.topic_id] = topic.name
         request = ProduceRequest(
             transactional_id=self._transactional_id, acks=self._acks,
-            timeout_ms=self._timeout_ms, topic_data=self._topic_data(batches),
+            timeout_ms=self._timeout_ms, topic_data=topic_data,
         )  # fmt: skip
         return await self._client.send(node, request, api_version=pinned)
 
@@ -279,7 +286,9 @@ class Sender:
         ]
 
     # ---- responses ---------------------------------------------------------------------
-    def _settle(self, response: Any, batches: list[ProducerBatch]) -> None:
+    def _settle(
+        self, response: Any, batches: list[ProducerBatch], names: dict[uuid.UUID, str]
+    ) -> None:
         if response is None:  # acks=0: nothing comes back; the futures resolve to None
             for batch in batches:
                 batch.in_flight = False
@@ -289,13 +298,17 @@ class Sender:
         by_key = {(b.tp.topic, b.tp.partition): b for b in batches}
         cluster = self._client.cluster
         for topic in response.responses:
-            name = topic.name or cluster.topic_name(topic.topic_id) or ""
+            # by the ids the request carried: the cluster view may have changed meanwhile
+            name = topic.name or names.get(topic.topic_id) or cluster.topic_name(topic.topic_id)
+            name = name or ""
             for part in topic.partition_responses:
                 key = (name, int(part.index))
                 if key in by_key:
                     self._on_partition(by_key.pop(key), part)
-        for batch in by_key.values():  # the broker left a partition out: retry it
-            self._retry_or_fail(batch, KafkaError(f"no produce result for {batch.tp}"))
+        for batch in by_key.values():  # the broker left a partition out: send it again
+            # (a protocol error: retriable; an idempotent resend is deduplicated)
+            missing = KafkaProtocolError(f"the Produce answer has no result for {batch.tp}")
+            self._retry_or_fail(batch, missing)
 
     def _on_partition(self, batch: ProducerBatch, part: Any) -> None:
         code = part.error_code
