@@ -16,8 +16,8 @@ ACCEL_SRCS := $(shell $(PYTHON) -c "exec(open('aiokafka_gen/_accel.py').read());
 EXPECT ?= $(if $(CI),compiled,)
 
 .PHONY: help install build-ext dist wheels install-bench demo test test-unit test-integration regen check-generated \
-        update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records lint \
-        typecheck conformance test-faults clean test-sanitize test-compat docs docs-shots
+        update-specs kafka-up kafka-down bench bench-quick bench-full bench-codec bench-records bench-scale lint \
+        typecheck conformance test-faults test-soak clean test-sanitize test-compat docs docs-shots
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -101,6 +101,9 @@ bench-codec: install-bench ## message encode/decode vs kafka-python and aiokafka
 bench-records: install-bench ## record batch build/read vs aiokafka and kafka-python
 	$(PY) -m bench.records
 
+bench-scale: install-bench ## cost curves at scale: 1-5000 partitions, idle consumer, metadata, memory, group (~25 min on 2 cores; results in bench/results/scale/)
+	$(PY) -m bench.scale
+
 conformance: install ## every spec/version vs Kafka's Java serializers (CONFORMANCE_EXAMPLES=1000 for the thorough profile)
 	@PYTHONPATH=tests $(PY) -m conformance
 
@@ -113,6 +116,9 @@ test-compat: install ## the broker compatibility matrix, Kafka 2.1 to the pinned
 
 test-faults: install ## fault scenarios at full size (200k records, 5 leader kills, 30 s outages, long fuzzing); `make test` runs the short profile
 	AIOKAFKA_GEN_FAULTS=full $(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
+test-soak: install ## hours-without-growth soak (SOAK_MINUTES, default 30) against the 3-node cluster
+	SOAK_MINUTES=$${SOAK_MINUTES:-30} $(PY) -m pytest tests/soak $(PYTEST_ARGS)
 
 lint: install ## ruff + import-linter contracts
 	$(VENV)/bin/ruff check aiokafka_gen codegen tests bench
