@@ -14,10 +14,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import uuid
+
     from aiokafka_gen.client import AIOKafkaClient
     from aiokafka_gen.metrics import Metrics
 
-__all__ = ["Observers", "server_list"]
+__all__ = ["Observable", "Observers", "server_list"]
 
 log = logging.getLogger("aiokafka_gen.metrics")
 
@@ -83,3 +85,23 @@ class Observers:
 def server_list(bootstrap_servers: str | Iterable[str]) -> str | list[str]:
     """The bootstrap servers as tracing takes them (a string or a list)."""
     return bootstrap_servers if isinstance(bootstrap_servers, str) else list(bootstrap_servers)
+
+
+class Observable:
+    """What the producer, consumer and admin client share: their metrics registry and
+    their telemetry id. Each sets ``_registry`` and ``_observers`` in its constructor."""
+
+    _registry: Metrics | None
+    _observers: Observers
+
+    @property
+    def metrics_registry(self) -> Metrics | None:
+        """The client's metrics registry (None with ``metrics_enabled=False``): what
+        ``aiokafka_gen.metrics.prometheus.register_prometheus`` and other exporters read."""
+        return self._registry
+
+    async def client_instance_id(self, timeout: float = 5.0) -> uuid.UUID | None:
+        """The id the cluster gave this client for its telemetry (KIP-714, Java's
+        ``clientInstanceId``); None when telemetry is off or the cluster has none."""
+        reporter = self._observers.reporter
+        return None if reporter is None else await reporter.client_instance_id(timeout)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen import __version__
 from aiokafka_gen._logging import client_logger, tagged
-from aiokafka_gen._observe import Observers
+from aiokafka_gen._observe import Observable, Observers
 from aiokafka_gen._validate import check_range
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.admin import _checks as checks
@@ -30,9 +30,7 @@ from aiokafka_gen.client import AIOKafkaClient
 from aiokafka_gen.conn._metrics import MetricsOptions
 
 if TYPE_CHECKING:
-    import uuid
-
-    from aiokafka_gen.metrics import MetricName, Metrics
+    from aiokafka_gen.metrics import MetricName
 
 __all__ = ["AIOKafkaAdminClient"]
 
@@ -48,6 +46,7 @@ class AIOKafkaAdminClient(
     AclsMixin,
     QuotasMixin,
     TransactionsMixin,
+    Observable,
 ):
     """Administer a Kafka cluster: topics, partitions, configs, groups, ACLs, quotas,
     SCRAM users, transactions.
@@ -133,17 +132,6 @@ class AIOKafkaAdminClient(
             self._client, self._registry, meter_provider=meter_provider,
             push=self._metrics_options.push,
         )  # fmt: skip
-
-    @property
-    def metrics_registry(self) -> Metrics | None:
-        """The admin client's metrics registry (None with ``metrics_enabled=False``)."""
-        return self._registry
-
-    async def client_instance_id(self, timeout: float = 5.0) -> uuid.UUID | None:
-        """The id the broker gave this client for telemetry (KIP-714); None when telemetry
-        is off or the cluster has none."""
-        reporter = self._observers.reporter
-        return None if reporter is None else await reporter.client_instance_id(timeout)
 
     def metrics(self) -> dict[MetricName, float]:
         """Every metric's value now, by ``MetricName`` (name, group, tags): the connection

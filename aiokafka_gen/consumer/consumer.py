@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen import __version__
 from aiokafka_gen._logging import client_logger, tagged
-from aiokafka_gen._observe import Observers, server_list
+from aiokafka_gen._observe import Observable, Observers, server_list
 from aiokafka_gen._validate import check_range, check_topic
 from aiokafka_gen.abc import AbstractTokenProvider, ConsumerRebalanceListener
 from aiokafka_gen.client import AIOKafkaClient
@@ -58,8 +58,6 @@ from .offsets import isolation_code
 from .subscription_state import EARLIEST, LATEST, SubscriptionState
 
 if TYPE_CHECKING:
-    import uuid
-
     from aiokafka_gen.metrics import MetricName, Metrics
     from aiokafka_gen.metrics.otel import ConsumerTracing
 
@@ -139,7 +137,7 @@ def _commit_entry(tp: Any, value: Any) -> CommittedOffset:
     return CommittedOffset(offset, metadata, -1)
 
 
-class AIOKafkaConsumer:
+class AIOKafkaConsumer(Observable):
     """An asyncio Kafka consumer with aiokafka 0.14's constructor, methods and errors.
 
     Keyword-only additions: ``group_protocol`` ("classic", the default, or "consumer" for
@@ -324,18 +322,6 @@ class AIOKafkaConsumer:
             last_heartbeat=lambda: None if (h := health()) is None else h.last_heartbeat,
             assigned=lambda: float(len(subscription.assigned_partitions())),
         )
-
-    @property
-    def metrics_registry(self) -> Metrics | None:
-        """The consumer's metrics registry (None with ``metrics_enabled=False``): what
-        ``aiokafka_gen.metrics.prometheus.register_prometheus`` and other exporters read."""
-        return self._registry
-
-    async def client_instance_id(self, timeout: float = 5.0) -> uuid.UUID | None:
-        """The id the broker gave this client for telemetry (KIP-714, Java's
-        ``clientInstanceId``); None when telemetry is off or the cluster has none."""
-        reporter = self._observers.reporter
-        return None if reporter is None else await reporter.client_instance_id(timeout)
 
     def metrics(self) -> dict[MetricName, float]:
         """Every metric's value now, by ``MetricName`` (name, group, tags): Java's consumer

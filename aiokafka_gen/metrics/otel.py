@@ -83,7 +83,6 @@ answer in time is skipped for that collection.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import math
 import threading
 import time
@@ -101,7 +100,9 @@ from opentelemetry.propagators.textmap import Getter, TextMapPropagator
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, TracerProvider
 
 from .. import __version__
-from ._core import MetricName, Metrics
+from ._core import Metrics
+from ._reading import COUNTERS
+from ._reading import BoundRegistry as _Bound
 from .catalogue import ALL_GAUGES, ALL_SENSORS
 
 __all__ = [
@@ -618,7 +619,6 @@ def _detach(handle: RecordSpan) -> None:
 
 # -- metrics ----------------------------------------------------------------------------------
 
-_COUNTERS = frozenset(("total", "count"))
 _WORD_UNIT = {"ms": "ms", "ns": "ns", "s": "s", "bytes": "By", "ratio": "1", "": "1"}
 
 
@@ -662,7 +662,7 @@ def _declared(kind: str, domain: str) -> dict[str, _Declared]:
         for metric in sensor.metrics:
             out.setdefault(
                 otel_name(group, metric.name, domain),
-                _Declared(metric.stat in _COUNTERS, otel_unit(metric.unit), metric.description),
+                _Declared(metric.stat in COUNTERS, otel_unit(metric.unit), metric.description),
             )
     for gauge in ALL_GAUGES:
         if gauge.applies_to(kind):
@@ -672,76 +672,6 @@ def _declared(kind: str, domain: str) -> dict[str, _Declared]:
                 _Declared(False, otel_unit(gauge.unit), gauge.description),
             )
     return out
-
-
-Reading = list[tuple[MetricName, bool, float]]
-
-
-def read_registry(registry: Metrics) -> Reading:
-    """Every metric of ``registry`` now: (name, is a counter, value). Run on the
-    registry's loop. A gauge whose callable raises is left out."""
-    now = registry.clock()
-    out: Reading = []
-    for sensor in list(registry.sensors()):
-        for name, spec in sensor.metric_names:
-            value = sensor.measure(spec.stat, now, spec.per, spec.percentile)
-            out.append((name, spec.stat in _COUNTERS, value))
-    gauges = getattr(registry, "gauges", None)
-    items = gauges() if callable(gauges) else registry._gauges.values()
-    for gauge in list(items):
-        try:
-            value = float(gauge.read())
-        except Exception:  # one broken gauge must not end the export
-            continue
-        out.append((gauge.metric_name, False, value))
-    return out
-
-
-class _Bound:
-    """A registry (weakly: a client dropped without unregistering is not kept alive) and
-    the event loop (and its thread) it lives on."""
-
-    __slots__ = ("kind", "loop", "registry", "thread")
-
-    def __init__(self, registry: Metrics, kind: str) -> None:
-        self.registry = weakref.ref(registry)
-        self.kind = kind
-        try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-            self.thread: int | None = threading.get_ident()
-        except RuntimeError:
-            self.loop = None
-            self.thread = None
-
-    def read(self, timeout: float) -> Reading:
-        """The registry's reading, taken on its loop's thread (waits up to ``timeout``;
-        an empty reading when the loop does not answer)."""
-        registry = self.registry()
-        if registry is None:
-            return []
-        loop = self.loop
-        if (
-            loop is None
-            or threading.get_ident() == self.thread
-            or loop.is_closed()
-            or not loop.is_running()
-        ):
-            return read_registry(registry)
-        done: concurrent.futures.Future[Reading] = concurrent.futures.Future()
-
-        def run() -> None:
-            if done.set_running_or_notify_cancel():
-                try:
-                    done.set_result(read_registry(registry))
-                except BaseException as exc:  # handed to the waiting thread
-                    done.set_exception(exc)
-
-        try:
-            loop.call_soon_threadsafe(run)
-            return done.result(timeout)
-        except (RuntimeError, concurrent.futures.TimeoutError):
-            done.cancel()
-            return []
 
 
 class MetricsRegistration:

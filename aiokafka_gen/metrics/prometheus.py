@@ -37,8 +37,6 @@ answer in time is left out of that scrape.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import re
 import threading
 import weakref
@@ -47,7 +45,8 @@ from collections.abc import Iterable, Mapping
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from ._core import MetricName, Metrics
+from ._core import Metrics
+from ._reading import BoundRegistry as _Bound
 
 __all__ = [
     "KafkaCollector",
@@ -57,7 +56,6 @@ __all__ = [
     "register_prometheus",
 ]
 
-_COUNTERS = frozenset(("total", "count"))
 _ILLEGAL = re.compile(r"[^a-zA-Z0-9_]")
 
 
@@ -71,73 +69,6 @@ def prometheus_name(group: str, name: str, namespace: str = "kafka") -> str:
 def prometheus_labels(tags: Mapping[str, str]) -> dict[str, str]:
     """A metric's tags as labels (``client-id`` -> ``client_id``)."""
     return {_ILLEGAL.sub("_", key): value for key, value in tags.items()}
-
-
-Reading = list[tuple[MetricName, bool, float]]
-
-
-def _read(registry: Metrics) -> Reading:
-    """Every metric of ``registry`` now: (name, is a counter, value). Runs on the
-    registry's loop. A gauge whose callable raises is left out."""
-    now = registry.clock()
-    out: Reading = []
-    for sensor in list(registry.sensors()):
-        for name, spec in sensor.metric_names:
-            value = sensor.measure(spec.stat, now, spec.per, spec.percentile)
-            out.append((name, spec.stat in _COUNTERS, value))
-    gauges = getattr(registry, "gauges", None)
-    items = gauges() if callable(gauges) else registry._gauges.values()
-    for gauge in list(items):
-        try:
-            value = float(gauge.read())
-        except Exception:  # one broken gauge must not end the scrape
-            continue
-        out.append((gauge.metric_name, False, value))
-    return out
-
-
-class _Bound:
-    """A registry (weakly: a client dropped without unregistering is not kept alive) and
-    the event loop it lives on."""
-
-    __slots__ = ("loop", "registry", "thread")
-
-    def __init__(self, registry: Metrics) -> None:
-        self.registry = weakref.ref(registry)
-        try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-            self.thread: int | None = threading.get_ident()
-        except RuntimeError:
-            self.loop = None
-            self.thread = None
-
-    def read(self, timeout: float) -> Reading:
-        registry = self.registry()
-        if registry is None:
-            return []
-        loop = self.loop
-        if (
-            loop is None
-            or threading.get_ident() == self.thread
-            or loop.is_closed()
-            or not loop.is_running()
-        ):
-            return _read(registry)
-        done: concurrent.futures.Future[Reading] = concurrent.futures.Future()
-
-        def run() -> None:
-            if done.set_running_or_notify_cancel():
-                try:
-                    done.set_result(_read(registry))
-                except BaseException as exc:  # handed to the scraping thread
-                    done.set_exception(exc)
-
-        try:
-            loop.call_soon_threadsafe(run)
-            return done.result(timeout)
-        except (RuntimeError, concurrent.futures.TimeoutError):
-            done.cancel()
-            return []
 
 
 class KafkaCollector:

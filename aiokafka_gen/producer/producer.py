@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka_gen._codes import ErrorCode
 from aiokafka_gen._logging import client_logger, tagged
-from aiokafka_gen._observe import Observers, server_list
+from aiokafka_gen._observe import Observable, Observers, server_list
 from aiokafka_gen._validate import check_topic
 from aiokafka_gen.abc import AbstractTokenProvider
 from aiokafka_gen.client import AIOKafkaClient
@@ -51,9 +51,7 @@ from ._metrics import ProducerMetrics
 from ._send import RECORD_OVERHEAD, RecordPath, TopicInfo, check_timestamp
 
 if TYPE_CHECKING:
-    import uuid
-
-    from aiokafka_gen.metrics import MetricName, Metrics
+    from aiokafka_gen.metrics import MetricName
     from aiokafka_gen.metrics.otel import ProducerTracing
 from .accumulator import RecordAccumulator
 from .batch import BatchBuilder
@@ -70,7 +68,7 @@ _ids = itertools.count(1)
 Partitioner = Callable[[bytes | None, list[int], list[int]], int]
 
 
-class AIOKafkaProducer:
+class AIOKafkaProducer(Observable):
     """An asyncio Kafka producer with aiokafka's constructor, methods and errors.
 
     Keyword-only additions: ``buffer_memory`` (bytes of batches queued before ``send()``
@@ -280,18 +278,6 @@ class AIOKafkaProducer:
             loop.call_exception_handler(context)
 
     # ---- metrics -----------------------------------------------------------------------
-    @property
-    def metrics_registry(self) -> Metrics | None:
-        """The producer's metrics registry (None with ``metrics_enabled=False``): what
-        ``aiokafka_gen.metrics.prometheus.register_prometheus`` and other exporters read."""
-        return self._registry
-
-    async def client_instance_id(self, timeout: float = 5.0) -> uuid.UUID | None:
-        """The id the broker gave this client for telemetry (KIP-714, Java's
-        ``clientInstanceId``); None when telemetry is off or the cluster has none."""
-        reporter = self._observers.reporter
-        return None if reporter is None else await reporter.client_instance_id(timeout)
-
     def metrics(self) -> dict[MetricName, float]:
         """Every metric's value now, by ``MetricName`` (name, group, tags): Java's producer
         metrics (``producer-metrics``, ``producer-topic-metrics``, ``producer-node-metrics``)
