@@ -9,6 +9,7 @@ import importlib
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from .adapters import client
@@ -25,16 +26,21 @@ def execute(run: Run) -> dict[str, Any]:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def serve(argv: list[str] | None, work: Callable[[str], dict[str, Any]]) -> int:
+    """A worker process's body: ``work`` on the JSON job in argv[1], its result (or the
+    error) as one JSON line on stdout for the parent; exit 1 on error."""
     args = sys.argv[1:] if argv is None else argv
-    run = Run.from_json(args[0])
     try:
-        result = execute(run)
-    except Exception as exc:  # reported to the runner, which records the failure
+        result = work(args[0])
+    except Exception as exc:  # reported to the parent, which records the failure
         traceback.print_exc()
         result = {"error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(result), flush=True)
     return 0 if "error" not in result else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return serve(argv, lambda text: execute(Run.from_json(text)))
 
 
 if __name__ == "__main__":

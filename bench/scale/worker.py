@@ -21,7 +21,6 @@ import resource
 import statistics
 import sys
 import time
-import traceback
 import tracemalloc
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from ..adapters import aiokafka_api, client, confluent
 from ..implementation import implementation
 from ..matrix import PINNED, Variant, payload
 from ..meter import Meter, peak_rss_kib
+from ..worker import serve
 
 IDLE_DONE = "IDLE_DONE"
 
@@ -698,15 +698,7 @@ def execute(job: Job) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    job = Job.from_json(args[0])
-    try:
-        result = execute(job)
-    except Exception as exc:  # reported to the parent, which records the failure
-        traceback.print_exc()
-        result = {"error": f"{type(exc).__name__}: {exc}"}
-    print(json.dumps(result), flush=True)
-    return 0 if "error" not in result else 1
+    return serve(argv, lambda text: execute(Job.from_json(text)))
 
 
 if __name__ == "__main__":
