@@ -4,6 +4,13 @@ The real-Kafka fixtures come from the installed plugin ``aiokafka_gen.testing.py
 test-only helpers (the Java reference process) are loaded from tests/support.
 """
 
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
 pytest_plugins = ["support.javaref"]
 
 
@@ -26,3 +33,12 @@ def pytest_configure(config: object) -> None:
                     f"{built.name} is older than {source.name}: run `make build-ext` (or set "
                     "AIOKAFKA_GEN_NO_EXTENSIONS=1)"
                 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _unclosed_resources_show_in_their_module() -> Iterator[None]:
+    """A full collection after each module: a socket, transport or client a module's tests
+    left open is reported (ResourceWarning, an error here) at that module's last test,
+    not at some later test or at the end of the session where nothing names its owner."""
+    yield
+    gc.collect()

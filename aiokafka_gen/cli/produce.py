@@ -255,6 +255,10 @@ def _producer_kwargs(args: argparse.Namespace, settings: Settings) -> dict[str, 
         kwargs["transactional_id"] = args.transactional_id
     if args.transaction_size is not None and not kwargs.get("transactional_id"):
         raise UsageError("--transaction-size needs --transactional-id")
+    if not kwargs.get("enable_idempotence") and not kwargs.get("transactional_id"):
+        # the input's order in each partition, even when a batch is retried: without
+        # idempotence a retried batch could land after a later one with more in flight
+        kwargs.setdefault("max_in_flight_requests_per_connection", 1)
     return kwargs
 
 

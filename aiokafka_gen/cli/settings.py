@@ -42,6 +42,8 @@ PRODUCER_KEYS: dict[str, tuple[str, str]] = {
     "delivery.timeout.ms": ("delivery_timeout_ms", "int"),
     "message.timeout.ms": ("delivery_timeout_ms", "int"),
     "buffer.memory": ("buffer_memory", "int"),
+    "max.in.flight.requests.per.connection": ("max_in_flight_requests_per_connection", "int"),
+    "max.in.flight": ("max_in_flight_requests_per_connection", "int"),
 }
 #: librdkafka/Java key -> consumer keyword argument
 CONSUMER_KEYS: dict[str, tuple[str, str]] = {

@@ -493,3 +493,23 @@ async def test_produce_closes_a_producer_whose_start_failed(
     with pytest.raises(KafkaConnectionError):
         await produce.run(args, config)
     assert stopped == [True]
+
+
+def test_produce_keeps_the_input_order_unless_told_otherwise() -> None:
+    """Without idempotence the command's producer keeps one request in flight, so a
+    retried batch cannot land after a later one of its partition (the sender model tests
+    that this holds under NOT_LEADER answers); idempotence keeps order with 5."""
+    from aiokafka_gen.cli import produce
+
+    def chosen(*argv: str, x: tuple[str, ...] = ()) -> object:
+        args = _finish_namespace(build_parser().parse_args(["produce", "t", "-b", "h:1", *argv]))
+        config = settings.load_settings("h:1", None, list(x), 1.0, env={})
+        return produce._producer_kwargs(args, config).get("max_in_flight_requests_per_connection")
+
+    assert chosen() == 1
+    assert chosen("--no-idempotence", "--acks", "1") == 1
+    assert chosen("--idempotence") is None  # the producer's default (5)
+    assert chosen(x=("enable.idempotence=true",)) is None
+    assert chosen("--transactional-id", "tx") is None
+    assert chosen(x=("max.in.flight=5",)) == 5  # asked for: more throughput, order at risk
+    assert chosen(x=("max.in.flight.requests.per.connection=3",)) == 3

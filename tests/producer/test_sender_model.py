@@ -56,6 +56,10 @@ class _Partition:
     def append(self, data: bytes) -> tuple[int, int]:
         """Kafka's checks for an idempotent batch: (error code, base offset)."""
         pid, epoch, seq, count = _producer_fields(data)
+        if pid < 0:  # a producer without idempotence: appended as it comes
+            offset = len(self.log)
+            self.log += [bytes(r.value or b"") for r in iter_records(data)]
+            return 0, offset
         state = self.producers.get(pid)
         if state is None:  # no state for this producer: any sequence is taken (as Kafka)
             state = self.producers[pid] = _ProducerState(epoch, next_seq=seq)
@@ -89,14 +93,15 @@ class SimulatedBroker:
     """One node leading every partition; requests on a connection are handled one at a
     time, as Kafka does; ``faults`` is the chance that a request misbehaves."""
 
-    def __init__(self, rng: random.Random, faults: float) -> None:
+    def __init__(self, rng: random.Random, faults: float, kinds: tuple[str, ...] = _FAULTS) -> None:
         self.rng = rng
         self.faults = faults
+        self.kinds = kinds  # the request faults drawn (partition answers are drawn apart)
         self.partitions: dict[int, _Partition] = collections.defaultdict(_Partition)
         self.connection = 0  # bumped when a connection dies: queued requests fail
         self._lock = asyncio.Lock()
         self.counts: collections.Counter[str] = collections.Counter()
-        self._untried = list(_FAULTS)
+        self._untried = list(kinds)
 
     async def produce(self, request: Any) -> Any:
         from aiokafka_gen.messages.produce_response import (
@@ -130,18 +135,19 @@ class SimulatedBroker:
         return ProduceResponse(responses=[TopicProduceResponse(TOPIC, partition_responses=answers)])
 
     def _fault(self) -> str:
-        if self.rng.random() >= self.faults:
+        if not self.kinds or self.rng.random() >= self.faults:
             return "ok"
         if self._untried:  # every kind once first: the interleaving (so the draws) varies
             return self._untried.pop()
-        return self.rng.choice(_FAULTS)
+        return self.rng.choice(self.kinds)
 
     def _one(self, index: int, data: bytes) -> tuple[int, int]:
         roll = self.rng.random() if self.faults else 1.0
         if roll < self.faults / 3:
+            self.counts["not_leader"] += 1
             return 6, -1  # NOT_LEADER_OR_FOLLOWER, nothing appended
         code, offset = self.partitions[index].append(data)
-        if code == 0 and roll < self.faults * 2 / 3:
+        if code == 0 and roll < self.faults * 2 / 3 and self.kinds:
             return 7, -1  # REQUEST_TIMED_OUT although appended (replication too slow)
         return code, offset
 
@@ -188,9 +194,12 @@ class FakeClient:
         return await self.broker.produce(request)
 
 
-async def _run(seed: int, faults: float, records: int, partitions: int) -> SimulatedBroker:
+async def _run(
+    seed: int, faults: float, records: int, partitions: int, *, idempotent: bool = True,
+    max_in_flight: int = 5, kinds: tuple[str, ...] = _FAULTS,
+) -> SimulatedBroker:  # fmt: skip
     rng = random.Random(seed)
-    broker = SimulatedBroker(rng, faults)
+    broker = SimulatedBroker(rng, faults, kinds)
     client: Any = FakeClient(broker)
     identity = ProducerIdentity()
     txn = TransactionManager(client, identity, None, 60000, 20)
@@ -200,11 +209,13 @@ async def _run(seed: int, faults: float, records: int, partitions: int) -> Simul
     )  # fmt: skip
     sender = Sender(
         client, acc, acks=-1, request_timeout_ms=int(REQUEST_TIMEOUT * 1000), retry_backoff_ms=10,
-        delivery_timeout_ms=20000, max_in_flight=5, max_request_size=1 << 20,
-        make_builder=lambda size: BatchBuilder(max_batch_size=size), identity=identity,
-        init_producer_id=txn.init_producer_id,
+        delivery_timeout_ms=20000, max_in_flight=max_in_flight, max_request_size=1 << 20,
+        make_builder=lambda size: BatchBuilder(max_batch_size=size),
+        identity=identity if idempotent else None,
+        init_producer_id=txn.init_producer_id if idempotent else None,
     )  # fmt: skip
-    await txn.init_producer_id()
+    if idempotent:
+        await txn.init_producer_id()
     sender.start()
     loop = asyncio.get_running_loop()
     futures: list[asyncio.Future[RecordMetadata]] = []
@@ -243,3 +254,13 @@ async def test_fault_free_baseline() -> None:
 async def test_every_record_exactly_once_under_ambiguous_failures(seed: int) -> None:
     broker = await _run(seed=seed, faults=0.25, records=1500, partitions=3)
     assert set(_FAULTS) <= set(broker.counts)  # they happened
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_one_request_in_flight_keeps_order_without_idempotence(seed: int) -> None:
+    """What the command line's producer relies on (it sends with one request in flight
+    when idempotence is off): a batch answered NOT_LEADER goes again before any later
+    batch of its partition, so the log keeps the send order with no producer id."""
+    broker = await _run(seed=seed, faults=0.6, records=900, partitions=3, idempotent=False,
+                        max_in_flight=1, kinds=())  # fmt: skip
+    assert broker.counts["not_leader"] >= 5 and not broker.partitions[0].producers
