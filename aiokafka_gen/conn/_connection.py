@@ -70,6 +70,12 @@ _UNSUPPORTED_SASL_MECHANISM = 33
 _ILLEGAL_SASL_STATE = 34
 _API_VERSIONS_ATTEMPTS = 3
 _WRITE_AT_ONCE = 64 * 1024
+_CLOSE_GRACE = 1.0  # seconds a closing connection may take to flush what was written
+
+
+def _socket_closed(writer: asyncio.StreamWriter) -> bool:
+    sock = writer.get_extra_info("socket")
+    return sock is None or sock.fileno() == -1
 
 
 def _api_name(request: Message) -> str:
@@ -514,7 +520,10 @@ class BrokerConnection:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
         if self._writer is not None:
-            self._writer.close()
+            if reason is None:  # a clean close: bytes already written still go out first
+                self._writer.close()
+            else:  # a broken connection: a peer that stopped reading would keep it open
+                self._writer.transport.abort()
 
     def _record_close(self) -> None:
         assert self.metrics is not None
@@ -560,7 +569,11 @@ class BrokerConnection:
         if tasks:
             gathered = asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(TimeoutError, OSError):
-                await asyncio.wait_for(asyncio.shield(gathered), 1.0)
+                await asyncio.wait_for(asyncio.shield(gathered), _CLOSE_GRACE)
+        if self._writer is not None and not _socket_closed(self._writer):
+            # still flushing after the grace (a peer that does not read): drop the rest,
+            # or the socket stays open until the loop dies
+            self._writer.transport.abort()
 
     async def close(self, reason: BaseException | None = None) -> None:
         """Close (idempotent); pending requests fail with KafkaConnectionError."""

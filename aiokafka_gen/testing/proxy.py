@@ -212,6 +212,10 @@ class KafkaProxy:
             link.close()
         tasks = [task for link in links for task in link.tasks]
         await asyncio.gather(*tasks, return_exceptions=True)
+        for link in links:  # a side that stopped reading cannot flush: drop what is left
+            for writer in (link.client, link.upstream):
+                if writer is not None:
+                    writer.transport.abort()
         if server is not None:
             server.close()
             with contextlib.suppress(Exception):

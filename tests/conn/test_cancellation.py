@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka_gen.messages.metadata_request import MetadataRequest
+from aiokafka_gen.messages.metadata_request import MetadataRequest, MetadataRequestTopic
 from aiokafka_gen.messages.metadata_response import MetadataResponse, MetadataResponseBroker
 
 from aiokafka_gen.client import AIOKafkaClient
@@ -118,3 +118,28 @@ async def test_cancelled_pool_connect_then_ready_again() -> None:
         assert "0/default:ready" in repr(client)
         await client.close()
         assert "closed" in repr(client)
+
+
+async def test_close_does_not_leave_the_socket_open_when_the_peer_stops_reading() -> None:
+    """A broker that stops reading (hung, paused) keeps the send buffer full: a clean
+    close cannot flush it, so after a short grace the socket is dropped instead of living
+    on until the event loop dies (a ResourceWarning, a descriptor held)."""
+    stop = asyncio.Event()
+
+    async def script(peer: Peer) -> None:
+        await answer_api_versions(peer)
+        await stop.wait()  # reads nothing more
+
+    async with asyncio.timeout(GUARD), FakeBroker(script) as fb:
+        for reason in (None, RuntimeError("given up on it")):
+            conn = await BrokerConnection("127.0.0.1", fb.port, CONFIG).connect()
+            writer = conn._writer
+            assert writer is not None
+            many = [MetadataRequestTopic(name=f"topic-{i:07d}") for i in range(400_000)]  # ~6 MB
+            sending = asyncio.ensure_future(conn.send(MetadataRequest(topics=many)))
+            while writer.transport.get_write_buffer_size() == 0:
+                await asyncio.sleep(0.01)
+            await conn.close(reason)
+            await asyncio.gather(sending, return_exceptions=True)
+            assert writer.get_extra_info("socket").fileno() == -1
+        stop.set()
